@@ -1,0 +1,247 @@
+"""Every error xapictl raises, in one tree.
+
+Classes follow the phase that failed and what the user should do about it::
+
+    XapictlError
+    ├── UsageError (ValueError)               bad input: a value, a file, an option  → exit 2
+    │   ├── ConfigError                       a profile, fleet file or credential source is wrong
+    │   └── DesiredStateError                 a recipe does not validate (file, line, field, fix)
+    ├── TransportError                        could not talk to the host at all
+    │   ├── ConnectError                      nothing was sent (refused, host down): safe to retry
+    │   ├── RequestTimeout                    no answer in time
+    │   ├── TLSError                          certificate not trusted
+    │   │   └── FingerprintMismatch           a pinned / known fingerprint changed
+    │   ├── ProtocolError                     the answer is not XAPI's wire format
+    │   └── OutcomeUnknown                    lost after a write was sent: re-read, never re-send
+    ├── XapiFailure(code, params)             XAPI answered with an error code
+    │   └── one subclass per XAPI error code  (``xapictl.xapi.failures``; keeps code and params)
+    ├── TaskError                             an ``Async.*`` call did not give a result
+    │   ├── TaskFailed                        the task failed: ``.failure`` is the XapiFailure
+    │   ├── TaskCancelled
+    │   └── TaskTimeout
+    ├── PlanError                             the plan cannot be made or run as asked
+    │   ├── AmbiguousObjectError              several objects match an identity: all are named
+    │   ├── PreflightError                    a check refused the plan before any write
+    │   ├── PlanDriftError                    a step's precondition no longer holds at apply time
+    │   └── ApplyError                        apply stopped part way: ``.report`` says what ran
+    ├── VerificationError                     apply ran but the pool does not match the recipe
+    └── LocalBackendError                     the plain-Xen netlink backend failed (rolled back)
+
+Secrets never reach an exception text: callers pass the failing *thing* (a URL, a ref, a
+field path), never credentials.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = [
+    "AmbiguousObjectError",
+    "ApplyError",
+    "ConfigError",
+    "ConnectError",
+    "DesiredStateError",
+    "FingerprintMismatch",
+    "LocalBackendError",
+    "OutcomeUnknown",
+    "PlanDriftError",
+    "PlanError",
+    "PreflightError",
+    "ProtocolError",
+    "RequestTimeout",
+    "TLSError",
+    "TaskCancelled",
+    "TaskError",
+    "TaskFailed",
+    "TaskTimeout",
+    "TransportError",
+    "UsageError",
+    "VerificationError",
+    "XapiFailure",
+    "XapictlError",
+]
+
+
+class XapictlError(Exception):
+    """Root of every error xapictl raises on purpose."""
+
+
+# --- bad input ----------------------------------------------------------------------------
+
+
+class UsageError(XapictlError, ValueError):
+    """The user gave a value, file or option that cannot work. Nothing was sent."""
+
+
+class ConfigError(UsageError):
+    """A profile, fleet file or credential source is missing or malformed."""
+
+
+class DesiredStateError(UsageError):
+    """A recipe does not validate.
+
+    ``problems`` holds one line per problem, each naming the file, line and field and saying
+    how to fix it; ``str()`` joins them.
+    """
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+# --- the wire ------------------------------------------------------------------------------
+
+
+class TransportError(XapictlError):
+    """Could not exchange a request with the host. ``url`` names the host (never credentials)."""
+
+    def __init__(self, message: str, *, url: str = "") -> None:
+        self.url = url
+        super().__init__(message)
+
+
+class ConnectError(TransportError):
+    """The connection failed before the request was sent: retrying is safe."""
+
+
+class RequestTimeout(TransportError):
+    """The host did not answer in time. For a write, see ``OutcomeUnknown``."""
+
+
+class TLSError(TransportError):
+    """The host's certificate is not trusted (unknown CA, wrong name, expired)."""
+
+
+class FingerprintMismatch(TLSError):
+    """The certificate's SHA-256 fingerprint differs from the pinned or known one."""
+
+    def __init__(self, message: str, *, url: str = "", expected: str, actual: str) -> None:
+        self.expected = expected
+        self.actual = actual
+        super().__init__(message, url=url)
+
+
+class ProtocolError(TransportError):
+    """The host answered, but not in XAPI's wire format."""
+
+
+class OutcomeUnknown(TransportError):
+    """A write was sent and the connection was lost before the answer.
+
+    The change may or may not have happened. Never re-send it blindly: re-read the state and
+    decide (the plan engine does exactly that).
+    """
+
+    def __init__(self, message: str, *, url: str = "", method: str = "") -> None:
+        self.method = method
+        super().__init__(message, url=url)
+
+
+# --- XAPI said no ---------------------------------------------------------------------------
+
+
+class XapiFailure(XapictlError):
+    """XAPI answered ``Failure`` with an error code and its parameters.
+
+    ``code`` and ``params`` are exactly what XAPI sent; ``method`` is the call that failed.
+    Subclasses per error code live in ``xapictl.xapi.failures`` and are what ``raise_failure``
+    builds, so ``except VlanTagInvalid`` works and ``except XapiFailure`` catches them all.
+    """
+
+    code: str = ""
+
+    def __init__(
+        self, code: str, params: Sequence[str] = (), *, method: str = "", explanation: str = ""
+    ) -> None:
+        self.code = code
+        self.params = [str(p) for p in params]
+        self.method = method
+        self.explanation = explanation
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        head = f"{self.code}" + (f" {self.params}" if self.params else "")
+        where = f" from {self.method}" if self.method else ""
+        words = f": {self.explanation}" if self.explanation else ""
+        return f"XAPI failure {head}{where}{words}"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.code, self.params), {"method": self.method})
+
+
+# --- tasks ----------------------------------------------------------------------------------
+
+
+class TaskError(XapictlError):
+    """An asynchronous XAPI task did not deliver a result."""
+
+    def __init__(self, message: str, *, task_ref: str = "") -> None:
+        self.task_ref = task_ref
+        super().__init__(message)
+
+
+class TaskFailed(TaskError):
+    """The task ended in ``failure``; ``failure`` is the typed XAPI error from ``error_info``."""
+
+    def __init__(self, failure: XapiFailure, *, task_ref: str = "") -> None:
+        self.failure = failure
+        super().__init__(f"task {task_ref} failed: {failure}", task_ref=task_ref)
+
+
+class TaskCancelled(TaskError):
+    """The task was cancelled (``task.cancel`` or by the host)."""
+
+
+class TaskTimeout(TaskError):
+    """The task did not finish before the deadline; it may still be running on the pool."""
+
+
+# --- planning and applying ------------------------------------------------------------------
+
+
+class PlanError(XapictlError):
+    """The plan cannot be made or carried out as asked."""
+
+
+class AmbiguousObjectError(PlanError):
+    """Several objects match one identity. ``candidates`` names every one; nothing is guessed."""
+
+    def __init__(self, message: str, candidates: Sequence[str]) -> None:
+        self.candidates = list(candidates)
+        listing = "".join(f"\n  - {c}" for c in self.candidates)
+        super().__init__(f"{message}{listing}")
+
+
+class PreflightError(PlanError):
+    """A pre-flight check refused the plan before the first write. ``problems`` lists why."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+class PlanDriftError(PlanError):
+    """At apply time a step's precondition no longer holds: the pool changed since planning."""
+
+
+class ApplyError(PlanError):
+    """Apply stopped part way. ``report`` holds what was done, what failed and what did not run."""
+
+    def __init__(self, message: str, report: object) -> None:
+        self.report = report
+        super().__init__(message)
+
+
+class VerificationError(XapictlError):
+    """After apply, the pool does not match the recipe: ``path``, ``desired``, ``current``."""
+
+    def __init__(self, path: str, desired: object, current: object) -> None:
+        self.path = path
+        self.desired = desired
+        self.current = current
+        super().__init__(f"{path}: wanted {desired!r}, found {current!r}")
+
+
+class LocalBackendError(XapictlError):
+    """The plain-Xen (netlink) backend failed; the host was rolled back when possible."""

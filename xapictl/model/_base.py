@@ -1,0 +1,129 @@
+"""The base of every generated record and enum.
+
+A record is plain typed data: a frozen dataclass whose ``wire_fields`` say, once, which wire
+name and datamodel type each Python field has. ``from_xapi`` reads a record as either protocol
+sends it (XML-RPC ints arrive as strings) and ignores keys it does not know; ``to_xapi`` gives
+the wire form back. Nothing here talks to the network.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+import importlib
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, Self
+
+from xapictl.model._names import camel
+from xapictl.model._types import Decoder, decoder, format_datetime, parse_type
+
+
+class XapiEnum(enum.StrEnum):
+    """An enum that keeps XAPI's spelling and tolerates what a newer pool may send.
+
+    Lookup is case-insensitive, as XAPI's own decoder is; an unknown value becomes a member
+    created on the fly, so one new enum value on a newer pool does not fail a whole snapshot.
+    """
+
+    @classmethod
+    def _missing_(cls, value: object) -> Self | None:
+        if not isinstance(value, str):
+            return None
+        lowered = value.lower()
+        for member in cls:
+            if member.value.lower() == lowered:
+                return member
+        extra = str.__new__(cls, value)
+        extra._name_ = value.upper()
+        extra._value_ = value
+        return extra
+
+    @classmethod
+    def known(cls, value: str) -> bool:
+        """Whether ``value`` names a real member (case-insensitive), not an on-the-fly one."""
+        lowered = value.lower()
+        return any(m.value.lower() == lowered for m in cls)
+
+
+class Record:
+    """Base of the generated record dataclasses (one per XAPI class)."""
+
+    __slots__ = ()
+    xapi_class: ClassVar[str]
+    ref_type: ClassVar[type]
+    wire_fields: ClassVar[tuple[tuple[str, str, str], ...]]
+    _decoders: ClassVar[tuple[tuple[str, str, Decoder], ...] | None]
+
+    @classmethod
+    def _compiled(cls) -> tuple[tuple[str, str, Decoder], ...]:
+        compiled: tuple[tuple[str, str, Decoder], ...] | None = cls.__dict__.get("_decoders_")
+        if compiled is None:
+            compiled = tuple(
+                (py, wire, decoder(parse_type(t), enum=_enum_ctor, record=_decode_record))
+                for py, wire, t in cls.wire_fields
+            )
+            type.__setattr__(cls, "_decoders_", compiled)
+        return compiled
+
+    @classmethod
+    def from_xapi(cls, raw: Mapping[str, Any]) -> Self:
+        """Build the record from a wire struct of either protocol; unknown keys are ignored."""
+        kwargs: dict[str, Any] = {}
+        for py, wire, decode in cls._compiled():
+            if wire in raw:
+                try:
+                    kwargs[py] = decode(raw[wire])
+                except (TypeError, ValueError) as exc:
+                    raise ValueError(
+                        f"{cls.xapi_class}.{wire}: cannot read {raw[wire]!r} ({exc})"
+                    ) from exc
+        return cls(**kwargs)
+
+    def to_xapi(self) -> dict[str, Any]:
+        """The record as XAPI sends it, keyed by wire names (ints as ints, enums as text)."""
+        return {wire: to_wire(getattr(self, py)) for py, wire, _ in self.wire_fields}
+
+
+def to_wire(value: Any) -> Any:
+    """A Python value back to its protocol-neutral wire form."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime.datetime):
+        return format_datetime(value)
+    if isinstance(value, Record):
+        return value.to_xapi()
+    if isinstance(value, tuple | list | frozenset | set):
+        return [to_wire(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(to_wire(k)): to_wire(v) for k, v in value.items()}
+    return value
+
+
+def _module_of(xapi_class: str) -> str:
+    return f"xapictl.model.{xapi_class.lower()}"
+
+
+def record_type(xapi_class: str) -> type[Record]:
+    """The generated record class for a XAPI class name (``"PIF"`` → ``PIF``)."""
+    try:
+        module = importlib.import_module(_module_of(xapi_class))
+    except ModuleNotFoundError:
+        raise KeyError(f"no XAPI class named {xapi_class!r}") from None
+    for value in vars(module).values():
+        is_record = isinstance(value, type) and issubclass(value, Record) and value is not Record
+        if is_record and value.xapi_class == xapi_class:
+            found: type[Record] = value
+            return found
+    raise KeyError(f"no XAPI class named {xapi_class!r}")
+
+
+def _enum_ctor(name: str) -> Callable[[Any], Any]:
+    from xapictl.model import enums
+    cls: type[XapiEnum] = getattr(enums, camel(name))
+    return cls
+
+
+def _decode_record(xapi_class: str, raw: Mapping[str, Any]) -> Any:
+    if xapi_class == "<class>":
+        return dict(raw)
+    return record_type(xapi_class).from_xapi(raw)

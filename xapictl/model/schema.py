@@ -1,0 +1,162 @@
+"""The XAPI datamodel at the target release, typed: classes, fields, messages, roles, enums.
+
+The simulator reads it to serve every class generically (defaults, setters only for RW fields,
+parameter counts, RBAC roles, which messages have an async form); the client reads it to decode
+results. Built once from the generated ``_schema`` module and cached.
+
+    >>> dm = datamodel()
+    >>> dm.classes["VLAN"].messages["create"].params[0].name
+    'tagged_PIF'
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from xapictl.model._types import TypeSpec, parse_default, parse_type, zero_value
+
+# Classes with no asynchronous form at all (REFERENCE §1.10).
+NO_ASYNC_CLASSES = frozenset({"session", "event", "task", "blob", "data_source"})
+
+# RBAC roles, strongest first; each includes everything the ones after it can do (§5).
+ROLE_ORDER = ("pool-admin", "pool-operator", "vm-power-admin", "vm-admin", "vm-operator",
+              "read-only")
+
+
+@dataclass(frozen=True, slots=True)
+class FieldInfo:
+    name: str
+    """The wire name (``MTU``, ``name_label``)."""
+    python_name: str
+    type_text: str
+    qualifier: str
+    """``RW``, ``RO/constructor`` or ``RO/runtime``."""
+    default_text: str | None
+    state: str
+
+    @property
+    def spec(self) -> TypeSpec:
+        return parse_type(self.type_text)
+
+    @property
+    def writable(self) -> bool:
+        return self.qualifier == "RW"
+
+    @property
+    def required_in_constructor(self) -> bool:
+        return self.default_text is None and self.qualifier != "RO/runtime"
+
+    def default(self) -> Any:
+        """A fresh default value (datamodel default, else the type's zero value)."""
+        if self.default_text is None:
+            return zero_value(self.spec)
+        return parse_default(self.spec, self.default_text)
+
+
+@dataclass(frozen=True, slots=True)
+class ParamInfo:
+    name: str
+    type_text: str
+    required: bool
+
+    @property
+    def spec(self) -> TypeSpec:
+        return parse_type(self.type_text)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageInfo:
+    class_name: str
+    name: str
+    params: tuple[ParamInfo, ...]
+    """Parameters after the session."""
+    result: str
+    roles: frozenset[str]
+    implicit: bool
+    takes_session: bool
+    state: str
+
+    @property
+    def wire_name(self) -> str:
+        return f"{self.class_name}.{self.name}"
+
+    @property
+    def has_async(self) -> bool:
+        """Whether ``Async.<class>.<name>`` exists (custom messages, generated create/destroy)."""
+        if self.class_name in NO_ASYNC_CLASSES:
+            return False
+        return not self.implicit or self.name in ("create", "destroy")
+
+    @property
+    def required_count(self) -> int:
+        return sum(p.required for p in self.params)
+
+    @property
+    def result_spec(self) -> TypeSpec | None:
+        if self.result in ("void", "an event batch"):
+            return None
+        return parse_type(self.result)
+
+
+@dataclass(frozen=True, slots=True)
+class ClassInfo:
+    name: str
+    module: str
+    record_name: str
+    ref_name: str
+    state: str
+    fields: Mapping[str, FieldInfo]
+    messages: Mapping[str, MessageInfo]
+
+    @property
+    def has_name_label_namespace(self) -> bool:
+        """Classes with ``get_by_name_label`` (their datamodel has the ``name`` namespace)."""
+        return "get_by_name_label" in self.messages
+
+
+@dataclass(frozen=True, slots=True)
+class Datamodel:
+    target_release: str
+    classes: Mapping[str, ClassInfo]
+    enums: Mapping[str, tuple[str, ...]]
+    hidden_classes: tuple[str, ...]
+    _lower: Mapping[str, str] = field(default_factory=dict)
+
+    def find_class(self, name: str) -> ClassInfo | None:
+        """Case-insensitive class lookup (event subscriptions lower-case names)."""
+        exact = self.classes.get(name)
+        if exact is not None:
+            return exact
+        real = self._lower.get(name.lower())
+        return self.classes[real] if real else None
+
+
+@functools.cache
+def datamodel() -> Datamodel:
+    from xapictl.model import _schema
+
+    role_sets = [frozenset(r) for r in _schema.ROLE_SETS]
+    classes: dict[str, ClassInfo] = {}
+    for name, module, record, ref, state, raw_fields, raw_messages in _schema.CLASSES:
+        fields = {
+            f[0]: FieldInfo(f[0], f[1], f[2], f[3], f[4], f[5]) for f in raw_fields
+        }
+        messages = {
+            m[0]: MessageInfo(name, m[0], tuple(ParamInfo(*p) for p in m[1]), m[2],
+                              role_sets[m[3]], m[4], m[5], m[6])
+            for m in raw_messages
+        }
+        classes[name] = ClassInfo(name, module, record, ref, state, fields, messages)
+    return Datamodel(
+        target_release=_schema.TARGET_RELEASE,
+        classes=classes,
+        enums=dict(_schema.ENUMS),
+        hidden_classes=tuple(_schema.HIDDEN_CLASSES),
+        _lower={n.lower(): n for n in classes},
+    )
+
+
+__all__ = ["ClassInfo", "Datamodel", "FieldInfo", "MessageInfo", "ParamInfo", "datamodel"]
