@@ -1,0 +1,93 @@
+"""Every way the project is checked, the same on a laptop and in CI.
+
+    nox -s tests        the test suite (the README's test command)
+    nox -s lint         ruff
+    nox -s typecheck    mypy --strict on xapictl/
+    nox -s docs         mkdocs build --strict
+    nox -s bench        benchmarks: print figures, assert nothing
+    nox -s uml          the real-kernel tier in User-Mode Linux (802.1Q, VLAN filtering, bonds)
+    nox -s ansible      opt-in: Ansible's XenServer modules against the simulator (~500 MB)
+    nox -s xen          opt-in: a real Xen dom0 under QEMU runs the vif hotplug script
+
+Sessions use the interpreter nox runs with, so a fresh machine needs only Python.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.sessions = ["lint", "typecheck", "tests", "docs"]
+nox.options.error_on_missing_interpreters = True
+
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+ROOT = Path(__file__).parent
+
+
+def _install(session: nox.Session, *groups: str, editable: bool = False) -> None:
+    session.install("--upgrade", "pip")
+    session.install("-e", ".") if editable else session.install(".")
+    for group in groups:
+        session.install(*nox.project.dependency_groups(PYPROJECT, group))
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The whole suite: unit, simulator conformance, client, recipes, e2e, faults, local."""
+    _install(session, "test")
+    session.run("pytest", *(session.posargs or ["-q"]))
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    session.install(*nox.project.dependency_groups(PYPROJECT, "lint"))
+    session.run("ruff", "check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    _install(session, "lint", editable=True)
+    session.run("mypy", "xapictl")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    _install(session, "docs", editable=True)
+    session.run("mkdocs", "build", "--strict", "--site-dir", str(ROOT / "build" / "site"))
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks print figures (round trips, wall time, ratios); they assert nothing."""
+    _install(session, "test")
+    names = session.posargs or sorted(p.stem for p in (ROOT / "tests" / "bench").glob("bench_*.py"))
+    for name in names:
+        session.run("python", str(ROOT / "tests" / "bench" / f"{name}.py"))
+
+
+@nox.session
+def uml(session: nox.Session) -> None:
+    """Boot Debian's User-Mode Linux kernel and run the tests this machine's kernel cannot."""
+    _install(session, "test")
+    session.run("python", str(ROOT / "tests" / "uml" / "harness.py"), *session.posargs)
+
+
+@nox.session
+def ansible(session: nox.Session) -> None:
+    """Opt-in: community.general XenServer modules read a seed VM through the simulator."""
+    _install(session, "test")
+    session.install("ansible", "XenAPI")
+    session.run("pytest", "-q", "tests/interop/test_interop_ansible.py",
+                env={"XAPICTL_ANSIBLE": "1"})
+
+
+@nox.session
+def xen(session: nox.Session) -> None:
+    """Opt-in: boot Xen + a PV dom0 under QEMU and attach a guest vif with vif-hotplug."""
+    if not os.environ.get("XAPICTL_XEN_TIER"):
+        session.skip("set XAPICTL_XEN_TIER=1 to boot Xen under QEMU (slow, ~10 minutes)")
+    _install(session, "test")
+    session.run("python", str(ROOT / "tests" / "xen" / "harness.py"), *session.posargs)

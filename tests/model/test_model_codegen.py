@@ -1,0 +1,47 @@
+"""The generator: its output in the repo is exactly what it writes from the datamodel."""
+
+from __future__ import annotations
+
+import filecmp
+import os
+from pathlib import Path
+
+import pytest
+
+from xapictl.model import _codegen
+
+MODEL_DIR = Path(_codegen.__file__).parent
+DATAMODEL = Path(os.environ.get(
+    "XAPICTL_DATAMODEL",
+    Path(__file__).resolve().parents[3] / "shared" / "xapi" / "xenapi.json",
+))
+
+
+@pytest.mark.skipif(not DATAMODEL.exists(),
+                    reason=f"the XAPI datamodel JSON is not at {DATAMODEL} "
+                           "(set XAPICTL_DATAMODEL to check the generated model is current)")
+def test_generated_model_is_current(tmp_path: Path) -> None:
+    _codegen.main(["--datamodel", str(DATAMODEL), "--out", str(tmp_path)])
+    generated = sorted(p.name for p in tmp_path.glob("*.py"))
+    assert len(generated) == 76
+    stale = [name for name in generated
+             if not filecmp.cmp(tmp_path / name, MODEL_DIR / name, shallow=False)]
+    assert stale == [], f"re-run the generator: {stale} differ"
+
+
+@pytest.mark.skipif(not DATAMODEL.exists(), reason="the XAPI datamodel JSON is not available")
+def test_an_older_target_release_hides_later_fields(tmp_path: Path) -> None:
+    _codegen.main(["--datamodel", str(DATAMODEL), "--out", str(tmp_path),
+                   "--target-release", "stockholm"])
+    vif = (tmp_path / "vif.py").read_text()
+    assert "'trunks'" not in vif
+    net = (tmp_path / "network.py").read_text()
+    assert "purpose" in net  # published in stockholm
+
+
+def test_camel_keeps_xapi_acronyms() -> None:
+    from xapictl.model._names import camel
+
+    assert camel("VM_guest_metrics") == "VMGuestMetrics"
+    assert camel("vif_ipv4_configuration_mode") == "VIFIPv4ConfigurationMode"
+    assert camel("network") == "Network"
