@@ -1,0 +1,161 @@
+"""One HTTP request in, one HTTP response out: the simulator's front door, socket-free.
+
+Both the socket server and the in-process transports call ``handle_http``, so tests that skip
+sockets still exercise the real routing, encoding and decoding. Routing is xapi's
+(REFERENCE §1.1, CLIENTS §2): ``POST /jsonrpc`` is JSON-RPC, every other POST path is
+XML-RPC, ``OPTIONS`` is a CORS pre-flight; unparsable requests get HTTP 500 with an HTML body.
+
+An internal bug never leaks a traceback: it is logged and answered with a generic 500, and the
+server keeps serving. ``DropConnection`` (dead host, injected drop) propagates to the caller,
+which closes the connection without a reply.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from xapictl.sim import wire
+from xapictl.sim.control import Control, DropConnection, SimulatorLike
+from xapictl.sim.errors import SimFailure
+
+log = logging.getLogger("xapictl.sim")
+
+CONTROL_PATH = "/_sim/control"
+
+Headers = list[tuple[str, str]]
+Response = tuple[int, Headers, bytes]
+
+_CORS: Headers = [("Access-Control-Allow-Origin", "*"),
+                  ("Access-Control-Allow-Headers", "X-Requested-With")]
+
+
+def _html(status: int, title: str) -> Response:
+    body = (f"<html><head><title>{status} {title}</title></head>"
+            f"<body><h1>{status} {title}</h1></body></html>").encode()
+    return status, [("Content-Type", "text/html")], body
+
+
+def is_jsonrpc_path(path: str) -> bool:
+    """xapi picks the handler by longest path prefix; only ``/jsonrpc`` is JSON-RPC."""
+    path = path.split("?", 1)[0]
+    return path == "/jsonrpc" or path.startswith("/jsonrpc/")
+
+
+def host_is_dead(sim: SimulatorLike, host_address: str) -> bool:
+    """Whether the host serving ``host_address`` is marked dead (``host_metrics.live``)."""
+    state = getattr(sim, "state", None)
+    if state is None:
+        return False
+    with state.lock:
+        for ref in state.find("host", address=host_address):
+            metrics = state.get("host", ref).get("metrics")
+            if metrics and state.exists("host_metrics", metrics):
+                return not bool(state.get("host_metrics", metrics).get("live", True))
+    return False
+
+
+def handle_http(sim: SimulatorLike, method: str, path: str, headers: Mapping[str, str],
+                body: bytes, *, host_address: str, control: Control | None = None) -> Response:
+    """Answer one HTTP request received by the host at ``host_address``.
+
+    Raises ``DropConnection`` when the connection must be closed without a reply.
+    """
+    if host_is_dead(sim, host_address):
+        raise DropConnection(f"host {host_address} is dead")
+    jsonrpc = is_jsonrpc_path(path)
+    content_type = wire.JSON_CONTENT_TYPE if jsonrpc else wire.XML_CONTENT_TYPE
+    if method == "OPTIONS":
+        return 200, [("Content-Type", content_type), *_CORS], b""
+    if method != "POST":
+        return _html(404, "Not Found")
+    if control is not None and path.split("?", 1)[0] == CONTROL_PATH:
+        return _control(control, body)
+    try:
+        if jsonrpc:
+            return _jsonrpc(sim, body, host_address, control)
+        return _xmlrpc(sim, body, host_address, control)
+    except DropConnection:
+        raise
+    except Exception:
+        log.exception("internal error while serving %s on %s", path, host_address)
+        return _html(500, "Internal Server Error")
+
+
+def _call(sim: SimulatorLike, name: str, params: list[Any], host_address: str, protocol: str,
+          control: Control | None) -> tuple[bool, Any]:
+    """``(ok, result or error description)``, with latency, faults and the request log."""
+    started = time.perf_counter()
+    outcome = "internal"
+    try:
+        plan = control.before_call(host_address, name) if control is not None else None
+        result = sim.call(name, params, host_address=host_address, protocol=protocol)
+        outcome = "success"
+        if plan is not None:
+            Control.after_call(plan, name)
+        return True, result
+    except SimFailure as failure:
+        outcome = failure.code
+        return False, failure.description
+    except DropConnection:
+        outcome = "dropped"
+        raise
+    finally:
+        if control is not None:
+            control.record(host=host_address, protocol=protocol, method=name, params=params,
+                           outcome=outcome, started=started)
+
+
+def _xmlrpc(sim: SimulatorLike, body: bytes, host_address: str,
+            control: Control | None) -> Response:
+    try:
+        name, params = wire.decode_xmlrpc_request(body)
+    except wire.MalformedRequest as exc:
+        _record_malformed(control, host_address, "xmlrpc", str(exc))
+        return _html(500, "Internal Server Error")
+    ok, value = _call(sim, name, params, host_address, "xmlrpc", control)
+    payload = wire.xmlrpc_success(value) if ok else wire.xmlrpc_failure(value)
+    return 200, [("Content-Type", wire.XML_CONTENT_TYPE), ("Access-Control-Allow-Origin", "*")], \
+        payload
+
+
+def _jsonrpc(sim: SimulatorLike, body: bytes, host_address: str,
+             control: Control | None) -> Response:
+    try:
+        request = wire.decode_jsonrpc_request(body)
+    except wire.MalformedRequest as exc:
+        _record_malformed(control, host_address, "jsonrpc", str(exc))
+        return _html(500, "Internal Server Error")
+    ok, value = _call(sim, request.method, request.params, host_address, "jsonrpc", control)
+    payload = (wire.jsonrpc_success(request, value) if ok
+               else wire.jsonrpc_failure(request, value))
+    return 200, [("Content-Type", wire.JSON_CONTENT_TYPE),
+                 ("Access-Control-Allow-Origin", "*")], payload
+
+
+def _record_malformed(control: Control | None, host_address: str, protocol: str,
+                      why: str) -> None:
+    if control is not None:
+        control.record(host=host_address, protocol=protocol, method="", params=[],
+                       outcome="malformed", started=time.perf_counter(), reason=why)
+
+
+def _control(control: Control, body: bytes) -> Response:
+    """``POST /_sim/control`` with ``{"action": …}``: 200 ``{"result": …}`` or 400
+    ``{"error": …}``."""
+    try:
+        request = json.loads(body or b"{}")
+        if not isinstance(request, dict):
+            raise ValueError("a control request is a JSON object")
+        result = control.handle(request)
+        status, payload = 200, {"result": result}
+    except (ValueError, TypeError, KeyError, NotImplementedError) as exc:
+        status, payload = 400, {"error": f"{type(exc).__name__}: {exc}"}
+    return status, [("Content-Type", wire.JSON_CONTENT_TYPE)], \
+        json.dumps(payload, default=str).encode()
+
+
+__all__ = ["CONTROL_PATH", "Response", "handle_http", "host_is_dead", "is_jsonrpc_path"]

@@ -1,0 +1,394 @@
+"""The simulator's control plane: what a test or an operator changes from outside the API.
+
+One ``Control`` sits next to a ``Simulator`` and is consulted by the HTTP layer around every
+call: latency (fixed plus jitter, globally or per host), injected faults per method (answer an
+error; drop the connection before processing; drop it after the change is committed but before
+the reply; delay), a request log (JSON lines, passwords masked) and call counters. It also
+forwards the pool-level controls (reset, scenario, host dead/alive, master change, session
+expiry) to the simulator, and serves all of it as JSON on ``POST /_sim/control`` so that a
+process driving the CLI can steer a server running in another process.
+
+This module is the one place in the simulator allowed to sleep (latency and delay faults).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import random
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any, Literal, Protocol
+
+from xapictl.sim.errors import SimFailure
+
+FaultAction = Literal["error", "drop_before", "drop_after", "delay"]
+FAULT_ACTIONS: tuple[str, ...] = ("error", "drop_before", "drop_after", "delay")
+
+MASK = "******"
+
+
+class DropConnection(Exception):
+    """Close the client's connection without a reply (injected fault or dead host)."""
+
+    def __init__(self, reason: str, *, committed: bool = False) -> None:
+        super().__init__(reason)
+        self.committed = committed
+
+
+class SimulatorLike(Protocol):
+    """What the control plane and the HTTP layer need of a simulator (contract 1)."""
+
+    def call(self, method: str, params: list[Any], *, host_address: str = ...,
+             protocol: str = ...) -> Any: ...
+    def host_addresses(self) -> dict[str, str]: ...
+    def master_address(self) -> str: ...
+
+
+@dataclass
+class Fault:
+    """One injected fault. ``method`` is matched with or without ``Async.``; ``*`` is every
+    method. ``times=None`` fires for ever; otherwise it fires that many times then retires."""
+
+    method: str
+    action: FaultAction = "error"
+    error: tuple[str, ...] = ("INTERNAL_ERROR", "injected fault")
+    delay_ms: float = 0.0
+    times: int | None = None
+    host: str | None = None
+    """Only calls received by this host address (``None``: any host)."""
+    fired: int = 0
+
+    def matches(self, host_address: str, method: str) -> bool:
+        if self.host is not None and self.host != host_address:
+            return False
+        return self.method in ("*", method, method.removeprefix("Async."))
+
+    @property
+    def spent(self) -> bool:
+        return self.times is not None and self.fired >= self.times
+
+
+@dataclass
+class Latency:
+    fixed_ms: float = 0.0
+    jitter_ms: float = 0.0
+
+    def draw(self) -> float:
+        """Seconds to wait for one call; jitter is uniform in [0, jitter)."""
+        jitter = random.uniform(0.0, self.jitter_ms) if self.jitter_ms else 0.0  # noqa: S311
+        return (self.fixed_ms + jitter) / 1000.0
+
+
+@dataclass
+class CallPlan:
+    """What the control plane decided before a call: faults to apply after it."""
+
+    drop_after: Fault | None = None
+
+
+@dataclass
+class LogEntry:
+    time: str
+    host: str
+    protocol: str
+    method: str
+    params: list[Any]
+    outcome: str
+    """``success``, the XAPI error code, ``dropped``, ``malformed`` or ``internal``."""
+    duration_ms: float
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@functools.lru_cache(maxsize=1024)
+def _secret_positions(method: str) -> tuple[int, ...]:
+    """Wire positions of password-like parameters of ``method`` (session included)."""
+    from xapictl.model.schema import datamodel
+
+    cls_name, _, message = method.removeprefix("Async.").partition(".")
+    info = datamodel().find_class(cls_name)
+    msg = info.messages.get(message) if info else None
+    if msg is None:
+        return ()
+    offset = 1 if msg.takes_session else 0
+    return tuple(offset + i for i, p in enumerate(msg.params)
+                 if any(word in p.name.lower() for word in ("pass", "pwd", "secret")))
+
+
+def mask_params(method: str, params: Iterable[Any]) -> list[Any]:
+    """``params`` with every password-like argument replaced by ``******``."""
+    masked = list(params)
+    for position in _secret_positions(method):
+        if position < len(masked):
+            masked[position] = MASK
+    return masked
+
+
+class Control:
+    """The control plane of one simulator. Thread-safe; shared by every listener."""
+
+    def __init__(self, sim: SimulatorLike, *, log_file: Path | None = None,
+                 log_limit: int = 10_000, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.sim = sim
+        self._lock = threading.Lock()
+        self._faults: list[Fault] = []
+        self._latency = Latency()
+        self._host_latency: dict[str, Latency] = {}
+        self._log: deque[LogEntry] = deque(maxlen=log_limit)
+        self._calls: Counter[str] = Counter()
+        self._outcomes: Counter[str] = Counter()
+        self._sleep = sleep
+        self._log_stream: IO[str] | None = None
+        if log_file is not None:
+            self._log_stream = log_file.open("a", encoding="utf-8", buffering=1)
+
+    def close(self) -> None:
+        if self._log_stream is not None:
+            self._log_stream.close()
+            self._log_stream = None
+
+    # --- latency and faults -----------------------------------------------------------------
+
+    def set_latency(self, ms: float, jitter_ms: float = 0.0, *, host: str | None = None) -> None:
+        """Add ``ms`` (+ up to ``jitter_ms``) before every call; per host address if given."""
+        latency = Latency(float(ms), float(jitter_ms))
+        with self._lock:
+            if host is None:
+                self._latency = latency
+            else:
+                self._host_latency[host] = latency
+
+    def inject_fault(self, method: str, action: FaultAction = "error", *,
+                     error: Iterable[str] = ("INTERNAL_ERROR", "injected fault"),
+                     delay_ms: float = 0.0, times: int | None = None,
+                     host: str | None = None) -> Fault:
+        """Register a fault; returns it (``fault.fired`` counts how often it struck)."""
+        if action not in FAULT_ACTIONS:
+            raise ValueError(f"unknown fault action {action!r}; one of {FAULT_ACTIONS}")
+        fault = Fault(method, action, tuple(str(e) for e in error), float(delay_ms), times, host)
+        if not fault.error:
+            raise ValueError("an error fault needs at least a code")
+        with self._lock:
+            self._faults.append(fault)
+        return fault
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    @property
+    def faults(self) -> list[Fault]:
+        with self._lock:
+            return list(self._faults)
+
+    def _take(self, host_address: str, method: str, actions: tuple[str, ...]) -> list[Fault]:
+        with self._lock:
+            taken = []
+            for fault in self._faults:
+                if fault.action in actions and not fault.spent and fault.matches(host_address,
+                                                                                 method):
+                    fault.fired += 1
+                    taken.append(fault)
+            self._faults = [f for f in self._faults if not f.spent]
+            return taken
+
+    def before_call(self, host_address: str, method: str) -> CallPlan:
+        """Run before the simulator sees a call: latency, delays, errors, early drops."""
+        with self._lock:
+            latency = self._host_latency.get(host_address, self._latency)
+        wait = latency.draw()
+        for fault in self._take(host_address, method, ("delay", "error", "drop_before",
+                                                       "drop_after")):
+            if fault.action == "delay":
+                wait += fault.delay_ms / 1000.0
+            elif fault.action == "drop_before":
+                if wait:
+                    self._sleep(wait)
+                raise DropConnection(f"injected drop before {method}")
+            elif fault.action == "error":
+                if wait:
+                    self._sleep(wait)
+                raise SimFailure(*fault.error)
+            else:
+                if wait:
+                    self._sleep(wait)
+                return CallPlan(drop_after=fault)
+        if wait:
+            self._sleep(wait)
+        return CallPlan()
+
+    @staticmethod
+    def after_call(plan: CallPlan, method: str) -> None:
+        """Run after the call committed, before the reply is sent."""
+        if plan.drop_after is not None:
+            raise DropConnection(f"injected drop after {method}", committed=True)
+
+    # --- request log and counters -----------------------------------------------------------
+
+    def record(self, *, host: str, protocol: str, method: str, params: list[Any], outcome: str,
+               started: float, **extra: Any) -> None:
+        entry = LogEntry(
+            time=datetime.now(UTC).isoformat(timespec="milliseconds"),
+            host=host, protocol=protocol, method=method, params=mask_params(method, params),
+            outcome=outcome, duration_ms=round((time.perf_counter() - started) * 1000.0, 3),
+            extra=extra)
+        with self._lock:
+            self._log.append(entry)
+            self._calls[method] += 1
+            self._outcomes[outcome] += 1
+            if self._log_stream is not None:
+                self._log_stream.write(json.dumps(_entry_dict(entry), default=str) + "\n")
+
+    def request_log(self) -> list[dict[str, Any]]:
+        """Every logged request, oldest first, as the JSON-lines file has them."""
+        with self._lock:
+            return [_entry_dict(entry) for entry in self._log]
+
+    def methods_called(self) -> list[str]:
+        """The method of every logged request, in order (for exact call-sequence asserts)."""
+        with self._lock:
+            return [entry.method for entry in self._log]
+
+    def clear_log(self) -> None:
+        with self._lock:
+            self._log.clear()
+            self._calls.clear()
+            self._outcomes.clear()
+
+    def counters(self) -> dict[str, Any]:
+        """``{"calls": {method: n}, "outcomes": {outcome: n}, "open_sessions": n}``."""
+        with self._lock:
+            calls, outcomes = dict(self._calls), dict(self._outcomes)
+        count = getattr(self.sim, "open_session_count", None)
+        return {"calls": calls, "outcomes": outcomes,
+                "open_sessions": int(count()) if callable(count) else 0}
+
+    # --- pool-level controls, forwarded to the simulator ------------------------------------
+
+    def _sim_method(self, name: str) -> Callable[..., Any]:
+        method = getattr(self.sim, name, None)
+        if not callable(method):
+            raise NotImplementedError(f"the simulator has no {name}()")
+        return method  # type: ignore[no-any-return]
+
+    def host_ref(self, host: str) -> str:
+        """A host ref from a ref, an address or a name_label."""
+        addresses = self.sim.host_addresses()
+        if host in addresses:
+            return host
+        for ref, address in addresses.items():
+            if address == host:
+                return ref
+        state = getattr(self.sim, "state", None)
+        if state is not None:
+            found = state.find("host", name_label=host)
+            if len(found) == 1:
+                return str(found[0])
+        raise KeyError(f"no host {host!r}")
+
+    def reset(self, scenario: str = "seed", **params: Any) -> None:
+        self._sim_method("reset")(scenario=scenario, **params)
+
+    def load_scenario(self, name: str, **params: Any) -> None:
+        self._sim_method("load_scenario")(name, **params)
+
+    def set_host_live(self, host: str, live: bool) -> None:
+        self._sim_method("set_host_live")(self.host_ref(host), live)
+
+    def designate_master(self, host: str) -> None:
+        self._sim_method("designate_master")(self.host_ref(host))
+
+    def expire_sessions(self) -> None:
+        self._sim_method("expire_sessions")()
+
+    # --- the same over HTTP -----------------------------------------------------------------
+
+    def handle(self, request: Mapping[str, Any]) -> Any:
+        """Run one JSON control request ``{"action": name, ...arguments}``; return JSON-able."""
+        args = dict(request)
+        action = args.pop("action", None)
+        handler = _ACTIONS.get(str(action))
+        if handler is None:
+            raise ValueError(f"unknown control action {action!r}; one of {sorted(_ACTIONS)}")
+        return handler(self, **args)
+
+
+def _entry_dict(entry: LogEntry) -> dict[str, Any]:
+    data = asdict(entry)
+    extra = data.pop("extra")
+    data.update(extra)
+    return data
+
+
+def _fault_action(control: Control, **args: Any) -> dict[str, Any]:
+    if "error" in args:
+        args["error"] = tuple(args["error"])
+    return asdict(control.inject_fault(**args))
+
+
+_ACTIONS: dict[str, Callable[..., Any]] = {
+    "reset": lambda c, **a: c.reset(**a),
+    "load_scenario": lambda c, name, **a: c.load_scenario(name, **a),
+    "latency": lambda c, **a: c.set_latency(**a),
+    "fault": _fault_action,
+    "clear_faults": lambda c: c.clear_faults(),
+    "faults": lambda c: [asdict(f) for f in c.faults],
+    "host_live": lambda c, host, live: c.set_host_live(host, bool(live)),
+    "designate_master": lambda c, host: c.designate_master(host),
+    "expire_sessions": lambda c: c.expire_sessions(),
+    "log": lambda c: c.request_log(),
+    "clear_log": lambda c: c.clear_log(),
+    "counters": lambda c: c.counters(),
+}
+
+
+def coverage_table() -> str:
+    """A Markdown table of the messages with real semantics per class (docs/simulator.md).
+
+    Every other message of the datamodel is answered generically (getters, setters, map and
+    set mutators, get_all*, get_by_*); the table is built from the handler registry, so it
+    cannot go stale.
+    """
+    import importlib
+    import pkgutil
+
+    import xapictl.sim.classes as classes
+    from xapictl.model.schema import datamodel
+    from xapictl.sim.registry import HANDLERS
+
+    for module in pkgutil.iter_modules(classes.__path__):
+        importlib.import_module(f"{classes.__name__}.{module.name}")
+    by_class: dict[str, list[str]] = {}
+    for method in HANDLERS:
+        cls, _, message = method.partition(".")
+        by_class.setdefault(cls, []).append(message)
+    dm = datamodel()
+    lines = ["| class | messages with real semantics | generic messages |", "|---|---|---|"]
+    for cls in sorted(by_class, key=str.lower):
+        info = dm.classes.get(cls)
+        total = len(info.messages) if info else 0
+        real = ", ".join(f"`{m}`" for m in sorted(by_class[cls], key=str.lower))
+        lines.append(f"| `{cls}` | {real} | {max(total - len(by_class[cls]), 0)} |")
+    untouched = sorted((c for c in dm.classes if c not in by_class), key=str.lower)
+    lines.append(f"| {len(untouched)} other classes | — | all (generic) |")
+    return "\n".join(lines) + "\n"
+
+
+__all__ = [
+    "FAULT_ACTIONS",
+    "CallPlan",
+    "Control",
+    "DropConnection",
+    "Fault",
+    "FaultAction",
+    "Latency",
+    "LogEntry",
+    "SimulatorLike",
+    "coverage_table",
+    "mask_params",
+]

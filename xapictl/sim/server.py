@@ -1,0 +1,353 @@
+"""The simulated pool on sockets: one listener per host address, same port, plus a unix socket.
+
+The master listens on the bind address (``127.0.0.1`` by default) and every member on the next
+loopback addresses (``127.0.0.2``, ``127.0.0.3`` …, which Linux routes to ``lo`` without any
+set-up), all on one port, so a client that follows ``HOST_IS_SLAVE [127.0.0.1]`` keeps scheme
+and port as xen-api does. Each request carries the address of the host that received it into
+``Simulator.call(host_address=…)``.
+
+One acceptor thread watches every listener and, a few times a second, reconciles them with the
+pool: a host marked dead stops listening (clients get ``ECONNREFUSED``) and its open
+connections are cut; hosts added by a scenario start listening. Each connection gets its own
+thread (HTTP/1.1 keep-alive), so an ``event.from`` that waits never blocks other clients.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import logging
+import selectors
+import socket
+import ssl
+import threading
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from xapictl.sim import tls as _tls
+from xapictl.sim.app import handle_http, host_is_dead
+from xapictl.sim.control import Control, DropConnection, SimulatorLike
+
+log = logging.getLogger("xapictl.sim.server")
+
+_RECONCILE_EVERY_S = 0.1
+_PORT_ATTEMPTS = 20
+
+
+@dataclass(eq=False)
+class _Listener:
+    sock: socket.socket
+    address: str | None
+    """The host address calls are attributed to; ``None`` for the unix socket (the master)."""
+
+
+@dataclass(eq=False)
+class _Origin:
+    """What a connection's request handler needs (passed where http.server passes a server)."""
+
+    sim: SimulatorLike
+    control: Control
+    address: str | None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "xapi"
+    sys_version = ""
+    server: _Origin  # type: ignore[assignment]
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def do_OPTIONS(self) -> None:
+        self._serve()
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def _serve(self) -> None:
+        origin = self.server
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        address = origin.address if origin.address is not None else origin.sim.master_address()
+        try:
+            status, headers, payload = handle_http(
+                origin.sim, self.command, self.path, dict(self.headers.items()), body,
+                host_address=address, control=origin.control)
+        except DropConnection as drop:
+            log.debug("dropping connection: %s", drop)
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        # one write for head and body: no Nagle/delayed-ACK stall on keep-alive connections
+        head = [f"HTTP/1.1 {status} {self.responses.get(status, ('',))[0]}",
+                f"Content-Length: {len(payload)}"]
+        head += [f"{name}: {value}" for name, value in headers]
+        if self.close_connection:
+            head.append("Connection: close")
+        self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + payload)
+        self.log_request(status, len(payload))
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("%s %s", self.address_string(), format % args)
+
+
+def _is_ipv4_loopback(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return ip.version == 4 and ip.is_loopback
+
+
+def _open_listener(address: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((address, port))
+        sock.listen(128)
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+class SimServer:
+    """Serve ``sim`` over HTTP(S) on loopback: ``with SimServer(sim) as server: server.url``.
+
+    ``port=0`` picks a port free on every host address. ``tls=True`` serves HTTPS with a fresh
+    self-signed certificate (``.fingerprint``, ``.cert_pem``). ``unix_socket`` also serves
+    the master on that path (``XenAPI.UDSTransport``). ``control`` defaults to a new
+    ``Control`` (``.control``) for latency, faults and the request log.
+    """
+
+    def __init__(self, sim: SimulatorLike, *, bind: str = "127.0.0.1", port: int = 0,
+                 tls: bool = False, unix_socket: Path | str | None = None,
+                 control: Control | None = None) -> None:
+        self.sim = sim
+        self.control = control if control is not None else Control(sim)
+        self.bind = bind
+        self.port = port
+        self.tls = tls
+        self.unix_socket = Path(unix_socket) if unix_socket is not None else None
+        self.fingerprint: str | None = None
+        self.cert_pem: bytes | None = None
+        self._context: ssl.SSLContext | None = None
+        self._listeners: dict[str, _Listener] = {}
+        self._connections: dict[socket.socket, str | None] = {}
+        self._lock = threading.Lock()
+        self._selector = selectors.DefaultSelector()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # --- life cycle -------------------------------------------------------------------------
+
+    def start(self) -> SimServer:
+        """Bind every listener and start serving; returns self."""
+        if self._thread is not None:
+            raise RuntimeError("server already started")
+        self._readdress_hosts()
+        if self.tls:
+            cert = _tls.generate([*self._wanted().values(), self.bind])
+            self.fingerprint, self.cert_pem = cert.fingerprint, cert.cert_pem
+            self._context = cert.server_context()
+        self._bind_all()
+        if self.unix_socket is not None:
+            self.unix_socket.unlink(missing_ok=True)
+            sock = socket.socket(socket.AF_UNIX)
+            sock.bind(str(self.unix_socket))
+            sock.listen(128)
+            sock.setblocking(False)
+            self._add_listener(_Listener(sock, None), key="unix")
+        self._thread = threading.Thread(target=self._accept_loop, name="xapictl-sim-accept",
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Close every listener and connection; idempotent."""
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        with self._lock:
+            for key in list(self._listeners):
+                self._remove_listener(key)
+            for conn in list(self._connections):
+                _cut(conn)
+            self._connections.clear()
+        self._selector.close()
+        if self.unix_socket is not None:
+            self.unix_socket.unlink(missing_ok=True)
+        self.control.close()
+
+    def __enter__(self) -> SimServer:
+        return self.start()
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    # --- addresses --------------------------------------------------------------------------
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls else "http"
+
+    def _url(self, address: str) -> str:
+        host = f"[{address}]" if ":" in address else address
+        return f"{self.scheme}://{host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """The master's URL (no trailing slash: XenAPI then posts to ``/RPC2``)."""
+        return self._url(self._public_master_address())
+
+    @property
+    def urls(self) -> dict[str, str]:
+        """Host ref → URL, for every host of the pool."""
+        return {ref: self._url(address) for ref, address in self.sim.host_addresses().items()}
+
+    def _public_master_address(self) -> str:
+        if self.bind in ("0.0.0.0", "::", ""):  # noqa: S104 - a wildcard only when asked for
+            return self.sim.master_address()
+        return self.sim.master_address() if self._members_on_loopback() else self.bind
+
+    def _members_on_loopback(self) -> bool:
+        return _is_ipv4_loopback(self.bind)
+
+    def _readdress_hosts(self) -> None:
+        """With ``--bind 127.0.0.9`` the master is 127.0.0.9 and members follow it."""
+        if not self._members_on_loopback() or self.sim.master_address() == self.bind:
+            return
+        state = getattr(self.sim, "state", None)
+        if state is None:
+            return
+        addresses = self.sim.host_addresses()
+        master = next((ref for ref, a in addresses.items()
+                       if a == self.sim.master_address()), None)
+        ordered = ([master] if master else []) + [r for r in addresses if r != master]
+        base = ipaddress.IPv4Address(self.bind)
+        with state.lock:
+            for offset, ref in enumerate(ordered):
+                state.set_field("host", ref, "address", str(base + offset))
+
+    def _wanted(self) -> dict[str, str]:
+        """Listener address → host address attributed to its calls, for live hosts."""
+        if not self._members_on_loopback():
+            return {self.bind: self.sim.master_address()}
+        return {address: address for address in self.sim.host_addresses().values()
+                if _is_ipv4_loopback(address) and not host_is_dead(self.sim, address)}
+
+    def _bind_all(self) -> None:
+        wanted = self._wanted() or {self.bind: self.bind}
+        for _attempt in range(_PORT_ATTEMPTS):
+            opened: list[_Listener] = []
+            port = self.port
+            try:
+                for listen_on, attributed in wanted.items():
+                    sock = _open_listener(listen_on, port)
+                    port = sock.getsockname()[1]
+                    opened.append(_Listener(sock, attributed))
+            except OSError:
+                for listener in opened:
+                    listener.sock.close()
+                if self.port:
+                    raise
+                continue
+            self.port = port
+            for listen_on, listener in zip(wanted, opened, strict=True):
+                self._add_listener(listener, key=listen_on)
+            return
+        raise OSError(f"no port free on all of {sorted(wanted)}")
+
+    # --- the acceptor -----------------------------------------------------------------------
+
+    def _add_listener(self, listener: _Listener, *, key: str) -> None:
+        self._listeners[key] = listener
+        self._selector.register(listener.sock, selectors.EVENT_READ, listener)
+
+    def _remove_listener(self, key: str) -> None:
+        listener = self._listeners.pop(key, None)
+        if listener is None:
+            return
+        with contextlib.suppress(KeyError, ValueError):
+            self._selector.unregister(listener.sock)
+        listener.sock.close()
+
+    def _reconcile(self) -> None:
+        """Listen for exactly the live hosts; cut the connections of dead ones."""
+        if not self._members_on_loopback():
+            return
+        wanted = self._wanted()
+        with self._lock:
+            for key in [k for k in self._listeners if k != "unix" and k not in wanted]:
+                self._remove_listener(key)
+                for conn, address in list(self._connections.items()):
+                    if address == key:
+                        _cut(conn)
+            for address in wanted:
+                if address not in self._listeners:
+                    try:
+                        self._add_listener(_Listener(_open_listener(address, self.port),
+                                                     address), key=address)
+                    except OSError as exc:
+                        log.warning("cannot listen on %s:%s: %s", address, self.port, exc)
+
+    def _accept_loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                ready = self._selector.select(timeout=_RECONCILE_EVERY_S)
+            except (OSError, ValueError):
+                if self._stopping.is_set():
+                    return
+                raise
+            for key, _events in ready:
+                listener: _Listener = key.data
+                try:
+                    conn, peer = listener.sock.accept()
+                except (BlockingIOError, OSError):
+                    continue
+                threading.Thread(target=self._serve_connection,
+                                 args=(conn, peer, listener.address),
+                                 name="xapictl-sim-conn", daemon=True).start()
+            try:
+                self._reconcile()
+            except Exception:  # a reconcile bug must not stop the server
+                log.exception("listener reconcile failed")
+
+    def _serve_connection(self, conn: socket.socket, peer: Any, address: str | None) -> None:
+        raw = conn
+        conn.setblocking(True)
+        if conn.family != socket.AF_UNIX:
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            peer_text = peer
+        else:
+            peer_text = ("unix", 0)
+        with self._lock:
+            self._connections[conn] = address
+        try:
+            if self._context is not None and conn.family != socket.AF_UNIX:
+                conn = self._context.wrap_socket(conn, server_side=True)
+            _Handler(conn, peer_text, _Origin(self.sim, self.control, address))  # type: ignore[arg-type]
+        except (OSError, ssl.SSLError) as exc:
+            log.debug("connection from %s ended: %s", peer, exc)
+        except Exception:
+            log.exception("connection handler failed")
+        finally:
+            with self._lock:
+                self._connections.pop(raw, None)
+            with contextlib.suppress(OSError):
+                conn.close()
+
+
+def _cut(conn: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        conn.shutdown(socket.SHUT_RDWR)
+
+
+__all__ = ["SimServer"]
