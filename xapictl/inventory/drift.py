@@ -1,0 +1,123 @@
+"""Inconsistencies between the hosts of one pool, found in an inventory. Pure.
+
+XAPI keeps a network pool-wide but its PIFs, VLANs and bonds per host, so a pool drifts when one
+host was changed by hand or missed a rollout. Each rule compares a host with its siblings:
+
+* ``vlan-missing``: a VLAN network has a VLAN PIF on some hosts only (or different tags);
+* ``mtu-mismatch``: the PIFs of one network run with different MTUs on different hosts;
+* ``bond-mode-mismatch``: the bonds of one network use different modes on different hosts;
+* ``pif-unplugged``: a PIF is unplugged while its siblings on the same network are plugged.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import defaultdict
+from dataclasses import dataclass
+
+from xapictl.inventory.document import Inventory, Obj
+
+
+class DriftKind(enum.StrEnum):
+    VLAN_MISSING = "vlan-missing"
+    VLAN_TAG_MISMATCH = "vlan-tag-mismatch"
+    MTU_MISMATCH = "mtu-mismatch"
+    BOND_MODE_MISMATCH = "bond-mode-mismatch"
+    PIF_UNPLUGGED = "pif-unplugged"
+
+
+@dataclass(frozen=True)
+class Finding:
+    pool: str
+    kind: DriftKind
+    subject: str
+    detail: str
+    hosts: tuple[str, ...] = ()
+    """UUIDs of the hosts that differ from the rest."""
+
+    def describe(self) -> str:
+        return f"[{self.kind}] {self.subject}: {self.detail}"
+
+    def to_json(self) -> dict[str, object]:
+        return {"pool": self.pool, "kind": str(self.kind), "subject": self.subject,
+                "detail": self.detail, "hosts": list(self.hosts)}
+
+
+def _names(hosts: dict[str, Obj], uuids: object) -> str:
+    return ", ".join(sorted(str(hosts[u]["name_label"]) if u in hosts else str(u)
+                            for u in uuids))  # type: ignore[attr-defined]
+
+
+def _odd_ones(values: dict[str, object]) -> tuple[object, list[str]]:
+    """The most common value and the keys holding another one (ties: the smallest value)."""
+    counts: dict[object, int] = defaultdict(int)
+    for v in values.values():
+        counts[v] += 1
+    common = max(sorted(counts, key=repr), key=lambda v: counts[v])
+    return common, sorted(k for k, v in values.items() if v != common)
+
+
+def pool_drift(inv: Inventory, pool_uuid: str) -> list[Finding]:
+    """The findings for one pool of the inventory."""
+    part = inv.pool_part(pool_uuid)
+    hosts = {h["uuid"]: h for h in part.of("hosts")}
+    pifs_by_net: dict[str, list[Obj]] = defaultdict(list)
+    for p in part.of("pifs"):
+        if p["network"] is not None and p["bond_slave_of"] is None:
+            pifs_by_net[p["network"]].append(p)
+    found: list[Finding] = []
+    for net in part.of("networks"):
+        subject = f"network {net['name_label']!r} ({net['bridge']})"
+        tags: dict[str, int] = net["vlan_tags"]
+        if tags and len(hosts) > 1:
+            missing = sorted(set(hosts) - set(tags))
+            if missing:
+                found.append(Finding(pool_uuid, DriftKind.VLAN_MISSING, subject,
+                                     f"VLAN {sorted(set(tags.values()))} present on "
+                                     f"{_names(hosts, tags)} but not on "
+                                     f"{_names(hosts, missing)}", tuple(missing)))
+            if len(set(tags.values())) > 1:
+                common, odd = _odd_ones(dict(tags))
+                found.append(Finding(pool_uuid, DriftKind.VLAN_TAG_MISMATCH, subject,
+                                     f"tag {common} on most hosts, other tags on "
+                                     f"{_names(hosts, odd)}", tuple(odd)))
+        pifs = pifs_by_net.get(net["uuid"], [])
+        mtus = {p["host"]: p["mtu"] for p in pifs}
+        if len(set(mtus.values())) > 1:
+            common, odd = _odd_ones(dict(mtus))
+            found.append(Finding(pool_uuid, DriftKind.MTU_MISMATCH, subject,
+                                 f"MTU {common} on most hosts, " + ", ".join(
+                                     f"{mtus[h]} on {_names(hosts, [h])}" for h in odd),
+                                 tuple(odd)))
+        attached = [p for p in pifs if p["currently_attached"]]
+        if attached:
+            for p in sorted(pifs, key=lambda p: str(p["host"])):
+                if not p["currently_attached"]:
+                    found.append(Finding(pool_uuid, DriftKind.PIF_UNPLUGGED, subject,
+                                         f"PIF {p['device']} unplugged on "
+                                         f"{_names(hosts, [p['host']])} while plugged on "
+                                         f"{_names(hosts, {a['host'] for a in attached})}",
+                                         (p["host"],)))
+    modes_by_net: dict[str, dict[str, str]] = defaultdict(dict)
+    for b in part.of("bonds"):
+        if b["network"] is not None:
+            modes_by_net[b["network"]][b["host"]] = b["mode"]
+    nets = {n["uuid"]: n for n in part.of("networks")}
+    for net_uuid, modes in sorted(modes_by_net.items()):
+        if len(set(modes.values())) > 1:
+            common, odd = _odd_ones(dict(modes))
+            n = nets.get(net_uuid, {"name_label": net_uuid, "bridge": "?"})
+            found.append(Finding(pool_uuid, DriftKind.BOND_MODE_MISMATCH,
+                                 f"network {n['name_label']!r} ({n['bridge']})",
+                                 f"bond mode {common} on most hosts, " + ", ".join(
+                                     f"{modes[h]} on {_names(hosts, [h])}" for h in odd),
+                                 tuple(odd)))
+    return found
+
+
+def drift(inv: Inventory) -> list[Finding]:
+    """Findings for every pool of the inventory, pool by pool."""
+    return [f for pool in inv.pool_uuids for f in pool_drift(inv, pool)]
+
+
+__all__ = ["DriftKind", "Finding", "drift", "pool_drift"]
