@@ -1,0 +1,241 @@
+"""Events (REFERENCE §1.13): ``event.from`` and friends, read from the state's change log.
+
+``event.from`` and ``event.next`` block, so the dispatcher calls them WITHOUT the state lock;
+they take it through ``state.changed`` and release it while waiting, so other calls go on.
+Coalescing per object follows XAPI: created after the token → one ``add`` (current snapshot);
+existed before and changed → one ``mod``; deleted → ``del`` without snapshot, only if it
+existed before the token; created and deleted within the window → nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from xapictl.sim.errors import SimFailure
+from xapictl.sim.generic import record_copy
+from xapictl.sim.registry import CallContext, handles
+from xapictl.sim.state import SimState
+from xapictl.sim.values import I4
+
+BATCH_DELAY = 0.05
+"""Seconds XAPI waits after the first matching event to batch more (0 for task-only)."""
+
+_TOKEN = re.compile(r"^(\d{20}),(\d{20})$")
+
+
+def format_token(generation: int, message_generation: int = 0) -> str:
+    """``%020d,%020d``: database generation, message generation."""
+    return f"{generation:020d},{message_generation:020d}"
+
+
+def parse_token(token: str) -> int | None:
+    """The generation a token stands for; None for ``""`` (from the beginning)."""
+    if token == "":
+        return None
+    m = _TOKEN.match(token)
+    if m is None:
+        raise SimFailure("EVENT_FROM_TOKEN_PARSE_FAILURE", token)
+    return int(m.group(1))
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """Parsed ``classes`` argument: ``*``, lower-cased class names, ``class/ref`` pairs."""
+
+    everything: bool = False
+    classes: frozenset[str] = frozenset()
+    objects: frozenset[tuple[str, str]] = field(default_factory=frozenset)
+
+    @classmethod
+    def parse(cls, entries: Iterable[str]) -> Subscription:
+        everything = False
+        classes: set[str] = set()
+        objects: set[tuple[str, str]] = set()
+        for entry in entries:
+            if entry == "*":
+                everything = True
+            elif "/" in entry:
+                name, ref = entry.split("/", 1)
+                objects.add((name.lower(), ref))
+            else:
+                classes.add(entry.lower())
+        return cls(everything, frozenset(classes), frozenset(objects))
+
+    def matches(self, cls: str, ref: str) -> bool:
+        low = cls.lower()
+        return self.everything or low in self.classes or (low, ref) in self.objects
+
+    def wants_class(self, cls: str) -> bool:
+        low = cls.lower()
+        return self.everything or low in self.classes or any(c == low for c, _ in self.objects)
+
+    @property
+    def task_only(self) -> bool:
+        names = self.classes | {c for c, _ in self.objects}
+        return not self.everything and names <= {"task"} and bool(names)
+
+
+def _event(gen: int, cls: str, ref: str, operation: str, snapshot: Any) -> dict[str, Any]:
+    event: dict[str, Any] = {"id": str(gen), "timestamp": "0.0", "class": cls.lower(),
+                             "operation": operation, "ref": ref}
+    if operation != "del":
+        event["snapshot"] = snapshot
+    return event
+
+
+def collect(state: SimState, subs: Subscription, since: int | None) -> tuple[list[Any], int]:
+    """The coalesced events after generation ``since`` (None: every object as ``add``) and the
+    highest generation among them. Call with the state lock held."""
+    events: list[Any] = []
+    if since is None:
+        for cls in state.dm.classes:
+            if not subs.wants_class(cls):
+                continue
+            for ref, record in state.all(cls).items():
+                if subs.matches(cls, ref):
+                    events.append(_event(state.generation, cls, ref, "add", record_copy(record)))
+        return events, state.generation
+    top = since
+    for change, created_at in state.changes_since(since):
+        if not subs.matches(change.cls, change.ref):
+            continue
+        born_in_window = created_at is not None and created_at > since
+        if change.operation == "del":
+            if born_in_window:
+                continue
+            events.append(_event(change.generation, change.cls, change.ref, "del", None))
+        else:
+            live = state.all(change.cls).get(change.ref)
+            if live is None:
+                continue
+            operation = "add" if born_in_window else "mod"
+            events.append(_event(change.generation, change.cls, change.ref, operation,
+                                 record_copy(live)))
+        top = max(top, change.generation)
+    events.reverse()  # oldest first, as XAPI lists them
+    return events, top
+
+
+def valid_ref_counts(state: SimState) -> dict[str, I4]:
+    """Row counts of every table, lower-cased, as ``<i4>`` (§1.13)."""
+    return {name.lower(): I4(state.count(name)) for name, info in state.dm.classes.items()
+            if info.fields}
+
+
+def _require_session(ctx: CallContext) -> None:
+    if not ctx.state.exists("session", ctx.session.ref):
+        raise SimFailure("SESSION_INVALID", ctx.session.ref)
+
+
+@handles("event.from")
+def from_(ctx: CallContext, classes: list[str], token: str, timeout: float) -> dict[str, Any]:
+    """Block until a subscribed change after ``token`` exists, or ``timeout`` seconds pass."""
+    since = parse_token(token)
+    subs = Subscription.parse(classes)
+    state = ctx.state
+    deadline = time.monotonic() + max(0.0, float(timeout))
+    batch = 0.0 if subs.task_only else BATCH_DELAY
+    with state.changed:
+        _require_session(ctx)
+        events, top = collect(state, subs, since)
+        if since is None and events:
+            return _batch(state, events, top)
+        since = state.generation if since is None else since
+        top = since
+        while not events:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return _batch(state, [], top)
+            state.changed.wait(remaining)
+            _require_session(ctx)
+            events, top = collect(state, subs, since)
+        batch_end = min(time.monotonic() + batch, max(deadline, time.monotonic()))
+        while (remaining := batch_end - time.monotonic()) > 0:
+            state.changed.wait(remaining)
+        _require_session(ctx)
+        events, top = collect(state, subs, since)
+        return _batch(state, events, top)
+
+
+def _batch(state: SimState, events: list[Any], top: int) -> dict[str, Any]:
+    return {"events": events, "valid_ref_counts": valid_ref_counts(state),
+            "token": format_token(top)}
+
+
+@handles("event.inject")
+def inject(ctx: CallContext, class_: str, ref: str) -> str:
+    info = ctx.state.dm.find_class(class_)
+    if info is None or not ctx.state.exists(info.name, ref):
+        raise SimFailure("HANDLE_INVALID", class_, ref)
+    return format_token(ctx.state.touch(info.name, ref))
+
+
+@handles("event.get_current_id")
+def get_current_id(ctx: CallContext) -> int:
+    return ctx.state.generation
+
+
+# --- the legacy register / next / unregister API ------------------------------------------
+
+@dataclass(slots=True)
+class _Registration:
+    entries: set[str]
+    position: int
+
+
+_registrations: dict[str, _Registration] = {}
+_registrations_lock = threading.Lock()
+
+
+@handles("event.register")
+def register(ctx: CallContext, classes: list[str]) -> None:
+    with _registrations_lock:
+        reg = _registrations.setdefault(ctx.session.ref,
+                                        _Registration(set(), ctx.state.generation))
+        reg.entries.update(classes)
+
+
+@handles("event.unregister")
+def unregister(ctx: CallContext, classes: list[str]) -> None:
+    with _registrations_lock:
+        reg = _registrations.get(ctx.session.ref)
+        if reg is not None:
+            reg.entries.difference_update(classes)
+
+
+@handles("event.next")
+def next_(ctx: CallContext) -> list[Any]:
+    """Block until a registered change; the legacy events carry a Unix timestamp."""
+    with _registrations_lock:
+        reg = _registrations.get(ctx.session.ref)
+    if reg is None:
+        trackid = hashlib.md5(ctx.session.ref.encode(), usedforsecurity=False).hexdigest()
+        raise SimFailure("SESSION_NOT_REGISTERED", f"trackid={trackid}")
+    state = ctx.state
+    with state.changed:
+        while True:
+            _require_session(ctx)
+            events, top = collect(state, Subscription.parse(reg.entries), reg.position)
+            reg.position = max(top, reg.position)
+            if events:
+                stamp = f"{time.time():.6f}"
+                for event in events:
+                    event["timestamp"] = stamp
+                return events
+            state.changed.wait(30.0)
+
+
+def forget_session(session: str) -> None:
+    """Drop a logged-out session's legacy registration."""
+    with _registrations_lock:
+        _registrations.pop(session, None)
+
+
+__all__ = ["BATCH_DELAY", "Subscription", "collect", "format_token", "parse_token",
+           "valid_ref_counts"]

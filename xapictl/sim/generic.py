@@ -1,0 +1,133 @@
+"""The messages XAPI generates for every class (§1.11), served from the datamodel alone.
+
+``get_record``, ``get_all``, ``get_all_records``, the hidden ``get_all_where`` and
+``get_all_records_where``, ``get_by_uuid``, ``get_by_name_label``, ``get_<field>``,
+``set_<field>``, ``add_to_<map>``/``remove_from_<map>``, ``add_<set>``/``remove_<set>`` and the
+generated ``create``/``destroy``. A handler registered for the same method always wins; the
+dispatcher only comes here when there is none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from xapictl.model.schema import ClassInfo, FieldInfo
+from xapictl.sim.errors import SimFailure
+from xapictl.sim.registry import CallContext
+from xapictl.sim.where import compile_filter
+
+HIDDEN_GET_ALL = ("get_all_where", "get_all_records_where")
+
+
+def fresh(value: Any) -> Any:
+    """A copy of a stored value that later writes cannot change (containers only; scalars are
+    immutable). Much cheaper than ``copy.deepcopy`` on records of plain values."""
+    if isinstance(value, list):
+        return [fresh(v) for v in value] if value and isinstance(value[0], list | dict) \
+            else list(value)
+    if isinstance(value, dict):
+        return {k: fresh(v) if isinstance(v, list | dict) else v for k, v in value.items()}
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def record_copy(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A wire-ready copy of a stored record."""
+    return {k: fresh(v) if isinstance(v, list | dict | tuple) else v for k, v in record.items()}
+
+
+def field_for(info: ClassInfo, message: str) -> tuple[str, FieldInfo] | None:
+    """Which generated accessor ``message`` is (``get``, ``set``, ``add_to`` …) and its field."""
+    for prefix in ("get_", "set_", "add_to_", "remove_from_", "add_", "remove_"):
+        if not message.startswith(prefix):
+            continue
+        name = message[len(prefix):]
+        f = info.fields.get(name)
+        if f is None:
+            continue
+        kind = f.spec.kind
+        if prefix in ("add_to_", "remove_from_") and kind != "map":
+            continue
+        if prefix in ("add_", "remove_") and kind != "set":
+            continue
+        return prefix.rstrip("_"), f
+    return None
+
+
+def is_generic(info: ClassInfo, message: str) -> bool:
+    """Whether the generic layer can serve ``message`` of this class."""
+    if message in ("get_record", "get_all", "get_all_records", "get_by_uuid",
+                   "get_by_name_label", "create", "destroy", *HIDDEN_GET_ALL):
+        return True
+    return field_for(info, message) is not None
+
+
+def run(ctx: CallContext, info: ClassInfo, message: str, args: list[Any]) -> Any:
+    """Serve one generated message. ``args`` are unmarshalled and exclude the session."""
+    state = ctx.state
+    cls = info.name
+    match message:
+        case "get_record":
+            return record_copy(state.get(cls, args[0]))
+        case "get_all":
+            return state.refs(cls)
+        case "get_all_records":
+            return {ref: record_copy(rec) for ref, rec in state.all(cls).items()}
+        case "get_all_records_where" | "get_all_where":
+            matches = compile_filter(str(args[0]), info)
+            hits = {ref: rec for ref, rec in state.all(cls).items() if matches(rec)}
+            if message == "get_all_where":
+                return list(hits)
+            return {ref: record_copy(rec) for ref, rec in hits.items()}
+        case "get_by_uuid":
+            return state.by_uuid(cls, str(args[0]))
+        case "get_by_name_label":
+            return state.find(cls, name_label=args[0])
+        case "create":
+            return create(ctx, info, args[0])
+        case "destroy":
+            state.get(cls, args[0])
+            state.destroy(cls, args[0])
+            return None
+    found = field_for(info, message)
+    if found is None:
+        raise SimFailure("NOT_IMPLEMENTED", f"{cls}.{message}")
+    verb, f = found
+    record = state.get(cls, args[0])
+    current = record[f.name]
+    match verb:
+        case "get":
+            return fresh(current)
+        case "set":
+            state.set_field(cls, args[0], f.name, fresh(args[1]))
+        case "add_to":
+            key, value = args[1], args[2]
+            if key == "":
+                raise SimFailure("INTERNAL_ERROR", "Empty key in map")
+            if key in current:
+                # XAPI refuses even an identical value; the third parameter is the object ref.
+                raise SimFailure("MAP_DUPLICATE_KEY", cls, f.name, args[0], key)
+            state.set_field(cls, args[0], f.name, {**current, key: value})
+        case "remove_from":
+            if args[1] in current:
+                state.set_field(cls, args[0], f.name,
+                                {k: v for k, v in current.items() if k != args[1]})
+        case "add":
+            if args[1] not in current:
+                state.set_field(cls, args[0], f.name, [args[1], *current])
+        case "remove":
+            if args[1] in current:
+                state.set_field(cls, args[0], f.name, [v for v in current if v != args[1]])
+    return None
+
+
+def create(ctx: CallContext, info: ClassInfo, args: Mapping[str, Any]) -> str:
+    """The generated constructor: only constructor fields (RW, RO/constructor) are taken."""
+    fields = {name: fresh(value) for name, value in args.items()
+              if name in info.fields and info.fields[name].qualifier != "RO/runtime"}
+    return ctx.state.create(info.name, fields)
+
+
+__all__ = ["HIDDEN_GET_ALL", "create", "field_for", "fresh", "is_generic", "record_copy", "run"]
