@@ -1,0 +1,132 @@
+"""Passwords: where they come from, and how they are kept out of sight.
+
+A ``Secret`` holds a password; its ``repr``/``str`` are a fixed mask and it refuses to be
+pickled, so it cannot leak into logs, reprs, tracebacks or exception texts by accident. Only
+``reveal()`` gives the text, and the session calls it for one thing: the login parameter.
+
+``PasswordSource`` says how to get one: ``prompt``, ``file:/path``, ``env:NAME``,
+``keyring[:service]`` (the system keyring, username as the key) or ``command:…`` (its stdout,
+first line). There is deliberately no "literal value" source: a password typed on a command
+line ends up in shell history and ``ps``.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import shlex
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NoReturn
+
+from xapictl.errors import ConfigError
+
+MASK = "********"
+
+
+class Secret:
+    """A password that does not show itself."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """The password text. Call it only to put it on the wire."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return f"Secret({MASK})"
+
+    def __str__(self) -> str:
+        return MASK
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(("Secret", len(self._value)))
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("a Secret cannot be pickled")
+
+
+@dataclass(frozen=True)
+class PasswordSource:
+    """How to obtain a password: ``kind`` is prompt, file, env, keyring or command."""
+
+    kind: str
+    arg: str = ""
+
+    KINDS = ("prompt", "file", "env", "keyring", "command")
+
+    @classmethod
+    def parse(cls, text: str) -> PasswordSource:
+        """``prompt``, ``file:/path``, ``env:NAME``, ``keyring`` / ``keyring:service``,
+        ``command:pass show xapi/lab``."""
+        kind, _, arg = text.partition(":")
+        kind = kind.strip().lower()
+        if kind not in cls.KINDS:
+            raise ConfigError(f"unknown password source {kind!r}; use one of "
+                              f"{', '.join(cls.KINDS)} (a literal password is not accepted)")
+        if kind in ("file", "env", "command") and not arg:
+            raise ConfigError(f"password source {kind!r} needs a value ({kind}:…)")
+        return cls(kind, arg)
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.arg}" if self.arg else self.kind
+
+    def resolve(self, *, username: str = "", pool: str = "") -> Secret:
+        """Get the password now. Errors name the source, never the value."""
+        match self.kind:
+            case "prompt":
+                return Secret(getpass.getpass(f"Password for {username or 'root'}@"
+                                              f"{pool or 'pool'}: "))
+            case "file":
+                path = Path(self.arg).expanduser()
+                try:
+                    return Secret(path.read_text().splitlines()[0] if path.stat().st_size
+                                  else "")
+                except OSError as exc:
+                    raise ConfigError(f"cannot read password file {path}: "
+                                      f"{exc.strerror}") from None
+            case "env":
+                value = os.environ.get(self.arg)
+                if value is None:
+                    raise ConfigError(f"environment variable {self.arg} is not set")
+                return Secret(value)
+            case "keyring":
+                return Secret(_from_keyring(self.arg or "xapictl", username or "root", pool))
+            case "command":
+                return Secret(_from_command(self.arg))
+        raise ConfigError(f"unknown password source {self.kind!r}")
+
+
+def _from_keyring(service: str, username: str, pool: str) -> str:
+    try:
+        import keyring
+    except ImportError:
+        raise ConfigError("the keyring password source needs the 'keyring' package "
+                          "(pip install 'xapictl[keyring]')") from None
+    key = f"{username}@{pool}" if pool else username
+    value = keyring.get_password(service, key)
+    if value is None:
+        raise ConfigError(f"no password in the keyring for service {service!r}, key {key!r}")
+    return str(value)
+
+
+def _from_command(command: str) -> str:
+    try:
+        done = subprocess.run(shlex.split(command), capture_output=True, text=True,  # noqa: S603 - the user's own configured command
+                              timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ConfigError(f"password command failed to run: {type(exc).__name__}") from None
+    if done.returncode != 0:
+        raise ConfigError(f"password command exited with status {done.returncode}")
+    lines = done.stdout.splitlines()
+    return lines[0] if lines else ""
+
+
+__all__ = ["MASK", "PasswordSource", "Secret"]

@@ -1,0 +1,86 @@
+"""XAPI over JSON-RPC (``POST /jsonrpc``): the default wire.
+
+Requests are JSON-RPC 2.0; answers of both versions are read (v2 ``error`` object, v1 error
+array). Ints arrive as JSON numbers. A host whose ``/jsonrpc`` is missing or answers something
+that is not JSON raises ``JsonRpcUnavailable``, on which the session falls back to XML-RPC.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from xapictl.errors import ProtocolError
+from xapictl.xapi.failures import failure_from
+from xapictl.xapi.transport import Endpoint, HttpChannel
+
+PATH = "/jsonrpc"
+CONTENT_TYPE = "application/json"
+
+
+class JsonRpcUnavailable(ProtocolError):
+    """The host has no usable ``/jsonrpc`` endpoint (use XML-RPC)."""
+
+
+class JsonRpcWire:
+    """Encodes calls as JSON-RPC 2.0 and decodes either version's answer."""
+
+    name = "jsonrpc"
+
+    def __init__(self, channel: HttpChannel) -> None:
+        self._channel = channel
+        self._ids = itertools.count(1)
+
+    def call(self, endpoint: Endpoint, method: str, params: Sequence[Any], *,
+             read_timeout: float | None = None) -> Any:
+        """Send one call; return its result or raise the typed failure."""
+        call_id = next(self._ids)
+        body = json.dumps({"jsonrpc": "2.0", "method": method, "params": list(params),
+                           "id": call_id}, default=_default).encode()
+        url = endpoint.base_url + PATH
+        response = self._channel.post(url, body, CONTENT_TYPE, read_timeout=read_timeout)
+        if response.status_code in (404, 405, 501):
+            raise JsonRpcUnavailable(f"{endpoint} has no JSON-RPC endpoint "
+                                     f"(HTTP {response.status_code})", url=str(endpoint))
+        try:
+            answer = json.loads(response.content)
+        except ValueError:
+            if response.status_code == 200:
+                raise JsonRpcUnavailable(f"{endpoint} answered /jsonrpc with something other "
+                                         "than JSON", url=str(endpoint)) from None
+            raise ProtocolError(f"{endpoint} answered HTTP {response.status_code} to "
+                                f"{method}", url=str(endpoint)) from None
+        if not isinstance(answer, dict):
+            raise ProtocolError(f"{endpoint}: JSON-RPC answer is not an object",
+                                url=str(endpoint))
+        error = answer.get("error")
+        if error is not None:
+            raise failure_from(_description(error), method=method)
+        if "result" not in answer:
+            raise ProtocolError(f"{endpoint}: JSON-RPC answer without result",
+                                url=str(endpoint))
+        return answer["result"]
+
+
+def _description(error: Any) -> list[Any]:
+    if isinstance(error, dict):  # v2: {"code": 1, "message": CODE, "data": [params]}
+        data = error.get("data") or []
+        return [error.get("message", "INTERNAL_ERROR"),
+                *(data if isinstance(data, list) else [data])]
+    if isinstance(error, list):  # v1: [CODE, params…]
+        return error
+    return ["INTERNAL_ERROR", str(error)]
+
+
+def _default(value: Any) -> Any:
+    # Enums are str subclasses already; datetimes go as XAPI's text form.
+    if hasattr(value, "strftime"):
+        return value.strftime("%Y%m%dT%H:%M:%SZ")
+    if isinstance(value, tuple | set | frozenset):
+        return list(value)
+    raise TypeError(f"cannot send {type(value).__name__} over JSON-RPC")
+
+
+__all__ = ["JsonRpcUnavailable", "JsonRpcWire"]

@@ -1,0 +1,136 @@
+"""THE retry and wait policy of the client: what is retried, how often, for how long.
+
+Nothing else in xapictl's client sleeps. The rules (ARCHITECTURE "Retries"):
+
+* a failure before the request was sent (``ConnectError``, not a TLS refusal) → retried, read
+  or write, since the host never saw it;
+* a lost answer (``RequestTimeout``, ``ConnectionLost``) → retried for reads only; a write
+  becomes ``OutcomeUnknown`` in the session and is never re-sent;
+* known transient XAPI errors (``TRANSIENT_CODES``: the host refused before acting) → retried;
+* everything else → raised at once.
+
+Backoff is exponential with jitter, capped, inside an overall deadline. ``sleep`` and
+``clock`` are injectable, so tests run every wait at zero cost (``RetryPolicy.immediate()``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import tenacity
+
+from xapictl.errors import ConnectError, RequestTimeout, TLSError, XapiFailure
+from xapictl.xapi.transport import ConnectionLost
+
+T = TypeVar("T")
+
+TRANSIENT_CODES: frozenset[str] = frozenset({
+    "OTHER_OPERATION_IN_PROGRESS",   # another task holds the object's lock
+    "TOO_BUSY",                      # the host sheds load
+    "HOST_STILL_BOOTING",            # xapi is up but not ready
+    "DB_UNREADY",
+})
+
+_READ_PREFIXES = ("get_", "get")
+_READ_METHODS = frozenset({
+    "event.from", "event.next", "event.inject", "event.get_current_id", "event.register",
+    "event.unregister", "system.listMethods", "system.isAlive", "session.get_this_host",
+    "session.get_this_user", "task.get_status",
+})
+
+
+def is_read(method: str) -> bool:
+    """Whether re-sending ``method`` cannot change the pool (getters, ``event.*``, …)."""
+    name = method.removeprefix("Async.")
+    if name in _READ_METHODS:
+        return True
+    message = name.rsplit(".", 1)[-1]
+    return message.startswith(_READ_PREFIXES[0]) or message == _READ_PREFIXES[1]
+
+
+def retryable(exc: BaseException, *, read: bool) -> bool:
+    """The classification above, as one predicate."""
+    if isinstance(exc, TLSError):
+        return False
+    if isinstance(exc, ConnectError):
+        return True
+    if isinstance(exc, RequestTimeout | ConnectionLost):
+        return read
+    if isinstance(exc, XapiFailure):
+        return exc.code in TRANSIENT_CODES
+    return False
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A point in time on the policy's clock."""
+
+    at: float
+    clock: Callable[[], float] = field(default=time.monotonic, compare=False)
+
+    def remaining(self) -> float:
+        return max(0.0, self.at - self.clock())
+
+    @property
+    def expired(self) -> bool:
+        return self.clock() >= self.at
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Backoff and deadline for one pool's calls."""
+
+    deadline: float = 30.0
+    """Seconds after the first attempt when no new attempt starts."""
+    initial: float = 0.2
+    maximum: float = 3.0
+    sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
+    clock: Callable[[], float] = field(default=time.monotonic, compare=False)
+
+    @classmethod
+    def immediate(cls, deadline: float = 30.0, attempts_clock_step: float = 0.5) -> RetryPolicy:
+        """No real waiting: every sleep advances a fake clock instead (for tests)."""
+        now = [0.0]
+
+        def sleep(seconds: float) -> None:
+            now[0] += max(seconds, attempts_clock_step)
+
+        return cls(deadline=deadline, sleep=sleep, clock=lambda: now[0])
+
+    def deadline_in(self, seconds: float) -> Deadline:
+        return Deadline(self.clock() + seconds, self.clock)
+
+    def run(self, attempt: Callable[[], T], *, read: bool,
+            on_retry: Callable[[BaseException], None] | None = None) -> T:
+        """Call ``attempt`` until it succeeds, fails for good, or the deadline passes."""
+        end = self.deadline_in(self.deadline)
+        backoff = tenacity.wait_exponential_jitter(initial=self.initial, max=self.maximum)
+
+        def wait(state: tenacity.RetryCallState) -> float:
+            return min(backoff(state), end.remaining())
+
+        def before_sleep(state: tenacity.RetryCallState) -> None:
+            if on_retry is not None and state.outcome is not None:
+                exc = state.outcome.exception()
+                if exc is not None:
+                    on_retry(exc)
+
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception(lambda e: retryable(e, read=read)),
+            stop=lambda state: end.expired,
+            wait=wait,
+            sleep=self.sleep,
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+        return retrying(attempt)
+
+    def pause(self, seconds: float) -> None:
+        """The one sanctioned pause outside ``run`` (the master search between rounds)."""
+        self.sleep(seconds)
+
+
+__all__ = ["TRANSIENT_CODES", "Deadline", "RetryPolicy", "is_read", "retryable"]

@@ -1,0 +1,285 @@
+"""One XAPI session per pool: login, the master, failover, re-login, logout.
+
+``XapiSession.call(method, params)`` is the only way calls reach the wire. Around every call:
+
+* the session is opened on first use (``originator`` = ``xapictl/<version>``), and closed by
+  ``close()`` (the ``Connection`` context manager calls it on exit, on error and on Ctrl-C);
+* ``HOST_IS_SLAVE [address]`` re-targets the pool to that address, keeping scheme and port,
+  and the call goes again (it was not executed);
+* ``SESSION_INVALID`` logs in again once and the call goes again (it was not executed);
+* a master that does not answer (nothing sent) makes the session ask the other members it
+  learnt at login: a member answers ``HOST_IS_SLAVE`` naming the new master once one is
+  designated, or answers itself if it became the master;
+* a lost answer is retried for reads and raised as ``OutcomeUnknown`` for writes; backoff and
+  deadline come from ``xapictl.xapi.retry``.
+
+Protocol ``auto`` speaks JSON-RPC and falls back to XML-RPC for good when ``/jsonrpc`` is
+unusable. The password lives in a ``Secret`` and leaves it only as a login parameter.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from xapictl.errors import (
+    ConnectError,
+    OutcomeUnknown,
+    RequestTimeout,
+    TransportError,
+    UsageError,
+    XapiFailure,
+)
+from xapictl.xapi.credentials import Secret
+from xapictl.xapi.jsonrpc import JsonRpcUnavailable, JsonRpcWire
+from xapictl.xapi.retry import RetryPolicy, is_read
+from xapictl.xapi.transport import ConnectionLost, Endpoint, HttpChannel, HttpSettings
+from xapictl.xapi.xmlrpc import XmlRpcWire
+
+log = logging.getLogger("xapictl.session")
+
+Protocol = Literal["auto", "jsonrpc", "xmlrpc"]
+LOGIN_VERSION = "2.21"
+MAX_REDIRECTS = 5
+# Calls that do not take a session as their first parameter.
+SESSIONLESS = frozenset({
+    "session.login_with_password", "session.slave_local_login",
+    "session.slave_local_login_with_password", "system.listMethods", "system.isAlive",
+})
+
+
+def originator() -> str:
+    from xapictl._version import __version__
+
+    return f"xapictl/{__version__}"
+
+
+class XapiSession:
+    """The session of one pool. Thread safe: parallel calls share one session."""
+
+    def __init__(
+        self, url: str, *, username: str, password: Secret, protocol: Protocol = "auto",
+        http: HttpSettings | None = None, retry: RetryPolicy | None = None,
+    ) -> None:
+        if protocol not in ("auto", "jsonrpc", "xmlrpc"):
+            raise UsageError(f"protocol must be auto, jsonrpc or xmlrpc, not {protocol!r}")
+        self.username = username
+        self._password = password
+        self._endpoint = Endpoint.parse(url)
+        self.retry = retry or RetryPolicy()
+        self._channel = HttpChannel(self._endpoint, http or HttpSettings())
+        # A dom0's local socket speaks XML-RPC (XenAPI.xapi_local).
+        if protocol == "auto" and self._endpoint.socket is not None:
+            protocol = "xmlrpc"
+        self.protocol: Protocol = protocol
+        self._json = JsonRpcWire(self._channel)
+        self._xml = XmlRpcWire(self._channel)
+        self._lock = threading.RLock()
+        self._ref: str | None = None
+        self.members: list[str] = []
+        """Addresses of every host of the pool, learnt after login (for failover)."""
+        self.pool_ref: str = ""
+        self.master_ref: str = ""
+        self.api_version: tuple[int, int] | None = None
+        self.closed = False
+
+    # --- state ------------------------------------------------------------------------------
+
+    @property
+    def endpoint(self) -> Endpoint:
+        """Where the master answers now."""
+        return self._endpoint
+
+    @property
+    def ref(self) -> str | None:
+        """The session ref (an opaque handle; not a secret on its own)."""
+        return self._ref
+
+    @property
+    def wire_protocol(self) -> str:
+        """``jsonrpc`` or ``xmlrpc``: what is actually spoken now."""
+        return "xmlrpc" if self.protocol == "xmlrpc" else "jsonrpc"
+
+    def __repr__(self) -> str:
+        return (f"XapiSession({str(self._endpoint)!r}, user={self.username!r}, "
+                f"protocol={self.wire_protocol!r}, open={self._ref is not None})")
+
+    # --- one request on the wire ------------------------------------------------------------
+
+    def _send(self, endpoint: Endpoint, method: str, params: Sequence[Any],
+              read_timeout: float | None = None) -> Any:
+        if self.protocol == "xmlrpc":
+            return self._xml.call(endpoint, method, params, read_timeout=read_timeout)
+        try:
+            return self._json.call(endpoint, method, params, read_timeout=read_timeout)
+        except JsonRpcUnavailable:
+            if self.protocol != "auto":
+                raise
+            log.info("%s has no usable /jsonrpc: using XML-RPC", endpoint)
+            self.protocol = "xmlrpc"
+            return self._xml.call(endpoint, method, params, read_timeout=read_timeout)
+
+    # --- login / logout ---------------------------------------------------------------------
+
+    def login(self) -> str:
+        """Open the session if it is not open (following ``HOST_IS_SLAVE``)."""
+        with self._lock:
+            if self._ref is None:
+                if self.closed:
+                    raise UsageError("this connection is closed")
+                self.retry.run(self._login_once, read=True)
+            if self._ref is None:  # pragma: no cover - run() returns only after a login
+                raise ConnectError("login did not complete", url=str(self._endpoint))
+            return self._ref
+
+    def _login_once(self) -> None:
+        params = [self.username, self._password.reveal(), LOGIN_VERSION, originator()]
+        for _ in range(MAX_REDIRECTS):
+            endpoint = self._endpoint
+            try:
+                ref = self._send(endpoint, "session.login_with_password", params)
+            except ConnectError:
+                if self.members and self._failover(endpoint):
+                    continue
+                raise
+            except XapiFailure as failure:
+                if failure.code == "HOST_IS_SLAVE" and failure.params:
+                    self._retarget(failure.params[0])
+                    continue
+                raise
+            self._ref = str(ref)
+            log.debug("logged in to %s as %s", self._endpoint, self.username)
+            if self.api_version is None:
+                self._learn_pool(self._ref)
+            return
+        raise ConnectError(f"too many HOST_IS_SLAVE redirects from {self._endpoint}",
+                           url=str(self._endpoint))
+
+    def _learn_pool(self, ref: str) -> None:
+        """Read once: the pool, its master's API version, and every member's address."""
+        pools = self._send(self._endpoint, "pool.get_all_records", [ref])
+        hosts = self._send(self._endpoint, "host.get_all_records", [ref])
+        if isinstance(pools, dict) and pools:
+            self.pool_ref, pool = next(iter(pools.items()))
+            self.master_ref = str(pool.get("master", ""))
+        if isinstance(hosts, dict):
+            self.members = [str(h.get("address", "")) for h in hosts.values()
+                            if h.get("address")]
+            master = hosts.get(self.master_ref, {})
+            try:
+                self.api_version = (int(master.get("API_version_major", 0)),
+                                    int(master.get("API_version_minor", 0)))
+            except (TypeError, ValueError):
+                self.api_version = (0, 0)
+
+    def _relogin(self, stale: str) -> str:
+        with self._lock:
+            if self._ref == stale:
+                log.info("session expired on %s: logging in again", self._endpoint)
+                self._ref = None
+            return self.login()
+
+    def close(self) -> None:
+        """Log out (best effort, one short try) and close the connections. Idempotent."""
+        with self._lock:
+            ref, self._ref = self._ref, None
+            self.closed = True
+            try:
+                if ref is not None:
+                    self._send(self._endpoint, "session.logout", [ref], read_timeout=5.0)
+            except (TransportError, XapiFailure) as exc:
+                log.info("logout from %s failed: %s", self._endpoint, exc)
+            finally:
+                self._channel.close()
+
+    # --- calls ------------------------------------------------------------------------------
+
+    def call(self, method: str, params: Sequence[Any] = (), *,
+             read_timeout: float | None = None) -> Any:
+        """Call ``method`` (the session is added first unless the method takes none)."""
+        read = is_read(method)
+        return self.retry.run(lambda: self._call_once(method, params, read, read_timeout),
+                              read=read)
+
+    def _call_once(self, method: str, params: Sequence[Any], read: bool,
+                   read_timeout: float | None) -> Any:
+        if method in SESSIONLESS:
+            return self._send(self._endpoint, method, params, read_timeout)
+        ref = self.login()
+        relogged = False
+        for _ in range(MAX_REDIRECTS):
+            endpoint = self._endpoint
+            try:
+                return self._send(endpoint, method, [ref, *params], read_timeout)
+            except XapiFailure as failure:
+                if failure.code == "HOST_IS_SLAVE" and failure.params:
+                    self._retarget(failure.params[0])
+                elif (failure.code == "SESSION_INVALID" and not relogged
+                      and (not failure.params or failure.params[0] == ref)):
+                    relogged = True
+                    ref = self._relogin(ref)
+                else:
+                    raise
+            except ConnectError:
+                if not self._failover(endpoint):
+                    raise
+            except (RequestTimeout, ConnectionLost) as exc:
+                if read:
+                    raise
+                raise OutcomeUnknown(
+                    f"{method} was sent to {endpoint} but the answer was lost "
+                    f"({type(exc).__name__}): it may or may not have happened. Re-read the "
+                    "state before deciding what to do.", url=str(endpoint),
+                    method=method) from None
+        raise ConnectError(f"too many redirects calling {method}", url=str(self._endpoint))
+
+    # --- the master moves -------------------------------------------------------------------
+
+    def _retarget(self, address: str) -> None:
+        with self._lock:
+            moved = self._endpoint.with_host(address)
+            if moved != self._endpoint:
+                log.info("pool master is %s (HOST_IS_SLAVE from %s)", address,
+                         self._endpoint.host)
+                self._endpoint = moved
+
+    def _failover(self, failed: Endpoint) -> bool:
+        """The master did not answer: find the one that does among the members.
+
+        Returns True when a (possibly new) master answered, so the call can go again."""
+        with self._lock:
+            if self._endpoint != failed:
+                return True  # another thread already moved on
+            dead = {failed.host}
+            queue = [m for m in self.members if m not in dead]
+            probe = [self._ref or "OpaqueRef:NULL"]
+            while queue:
+                address = queue.pop(0)
+                if address in dead:
+                    continue
+                candidate = failed.with_host(address)
+                try:
+                    self._send(candidate, "pool.get_all", probe, read_timeout=10.0)
+                except XapiFailure as failure:
+                    if failure.code == "HOST_IS_SLAVE" and failure.params:
+                        hint = failure.params[0]
+                        if hint not in dead:
+                            queue.insert(0, hint)
+                        dead.add(address)
+                        continue
+                    if failure.code != "SESSION_INVALID":
+                        dead.add(address)
+                        continue
+                except TransportError:
+                    dead.add(address)
+                    continue
+                log.warning("master %s did not answer; %s is the master now", failed.host,
+                            address)
+                self._endpoint = candidate
+                return True
+            return False
+
+
+__all__ = ["SESSIONLESS", "Protocol", "XapiSession", "originator"]

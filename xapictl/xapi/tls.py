@@ -1,0 +1,164 @@
+"""How xapictl decides to trust a host's TLS certificate.
+
+Verified by default (system CAs, or the CA bundle given); a SHA-256 fingerprint can be pinned
+(the way to trust a pool's self-signed certificate), or learnt on first use and remembered in a
+known-hosts file, as XenCenter does; a changed fingerprint is refused, loudly. ``insecure``
+turns every check off and warns every time it is used.
+
+The fingerprint check runs inside the TLS handshake, before a single byte of the request (and
+so of any password) is written to the socket.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import ssl
+import threading
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("xapictl.tls")
+
+
+class InsecureTLSWarning(UserWarning):
+    """A connection was made with certificate checks turned off (``insecure=True``)."""
+
+
+class PinMismatchError(ssl.SSLError):
+    """Raised inside the handshake; the transport turns it into ``FingerprintMismatch``."""
+
+    def __init__(self, host: str, expected: str, actual: str) -> None:
+        self.host = host
+        self.expected = expected
+        self.actual = actual
+        super().__init__(f"certificate fingerprint of {host} is {actual}, expected {expected}")
+
+
+def fingerprint_of(der: bytes) -> str:
+    """SHA-256 of a DER certificate as ``AB:CD:…`` (the form XenCenter and openssl show)."""
+    digest = hashlib.sha256(der).hexdigest().upper()
+    return ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
+
+
+def normalize_fingerprint(text: str) -> str:
+    """Accept ``ab:cd…``, ``ABCD…`` or ``sha256:…`` and return the ``AB:CD:…`` form."""
+    raw = text.strip().removeprefix("sha256:").removeprefix("SHA256:")
+    hexdigits = raw.replace(":", "").replace(" ", "").upper()
+    if len(hexdigits) != 64 or any(c not in "0123456789ABCDEF" for c in hexdigits):
+        raise ValueError(f"not a SHA-256 fingerprint: {text!r}")
+    return ":".join(hexdigits[i:i + 2] for i in range(0, 64, 2))
+
+
+class KnownHosts:
+    """A known-hosts file: one ``host:port FINGERPRINT`` line per host, learnt on first use."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+
+    def _read(self) -> dict[str, str]:
+        if not self.path.exists():
+            return {}
+        out: dict[str, str] = {}
+        for line in self.path.read_text().splitlines():
+            parts = line.split()
+            if len(parts) == 2 and not line.startswith("#"):
+                out[parts[0]] = parts[1]
+        return out
+
+    def get(self, hostport: str) -> str | None:
+        with self._lock:
+            return self._read().get(hostport)
+
+    def remember(self, hostport: str, fingerprint: str) -> None:
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a") as out:
+                out.write(f"{hostport} {fingerprint}\n")
+
+    def forget(self, hostport: str) -> None:
+        """Drop a host (after its certificate was legitimately replaced)."""
+        with self._lock:
+            kept = {h: f for h, f in self._read().items() if h != hostport}
+            self.path.write_text("".join(f"{h} {f}\n" for h, f in kept.items()))
+
+
+@dataclass(frozen=True)
+class TLSSettings:
+    """Trust settings of one pool. With none set, the system CAs verify the certificate."""
+
+    ca: Path | None = None
+    """A CA bundle (PEM) to verify against instead of the system store."""
+    fingerprint: str | None = None
+    """A pinned SHA-256 fingerprint: the certificate must have it (CA checks then skipped
+    unless ``ca`` is also given)."""
+    known_hosts: Path | None = None
+    """Trust on first use: remember each host's fingerprint here and refuse a changed one."""
+    insecure: bool = False
+    """No checks at all. Warns every time."""
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """The context httpx uses for this pool."""
+        if self.insecure:
+            warnings.warn(
+                "TLS certificate checks are OFF (insecure): anyone on the path can read the "
+                "password and change what you send. Pin a fingerprint or give a CA instead.",
+                InsecureTLSWarning, stacklevel=4)
+            ctx = ssl.create_default_context()
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            return ctx
+        pin = normalize_fingerprint(self.fingerprint) if self.fingerprint else None
+        known = KnownHosts(self.known_hosts) if self.known_hosts else None
+        if pin is None and known is None:
+            return ssl.create_default_context(cafile=str(self.ca) if self.ca else None)
+        ctx = _PinningContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.pin = pin
+        ctx.known = known
+        if self.ca is not None:
+            ctx.load_verify_locations(cafile=str(self.ca))
+        else:
+            # The pin (or the remembered fingerprint) is the trust anchor.
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+        return ctx
+
+
+class _PinningContext(ssl.SSLContext):
+    """Checks the peer's fingerprint right after the handshake, before anything is sent."""
+
+    pin: str | None = None
+    known: KnownHosts | None = None
+
+    def wrap_socket(self, sock: Any, *args: Any, **kwargs: Any) -> ssl.SSLSocket:
+        wrapped = super().wrap_socket(sock, *args, **kwargs)
+        if not kwargs.get("do_handshake_on_connect", True):
+            wrapped.do_handshake()
+        der = wrapped.getpeercert(binary_form=True) or b""
+        actual = fingerprint_of(der)
+        host, port = wrapped.getpeername()[:2]
+        hostport = f"{kwargs.get('server_hostname') or host}:{port}"
+        expected = self.pin
+        if expected is None and self.known is not None:
+            expected = self.known.get(hostport)
+            if expected is None:
+                log.warning("trusting %s on first use: certificate SHA-256 %s", hostport, actual)
+                self.known.remember(hostport, actual)
+                return wrapped
+        if expected is not None and expected != actual:
+            wrapped.close()
+            raise PinMismatchError(hostport, expected, actual)
+        return wrapped
+
+
+__all__ = [
+    "InsecureTLSWarning",
+    "KnownHosts",
+    "PinMismatchError",
+    "TLSSettings",
+    "fingerprint_of",
+    "normalize_fingerprint",
+]

@@ -1,0 +1,185 @@
+"""One HTTP channel per pool: the httpx client, its timeouts, TLS, and the error mapping.
+
+Both wire protocols post through ``HttpChannel.post``. It maps every httpx failure onto the
+xapictl tree according to one question, *was the request sent?*:
+
+* nothing sent (refused, unreachable, TLS refused) → ``ConnectError`` / ``TLSError``:
+  retrying is always safe;
+* sent, then no answer in time → ``RequestTimeout``; sent, then the connection broke →
+  ``ConnectionLost``. A read can be sent again; a write cannot (the session turns these into
+  ``OutcomeUnknown``).
+
+URLs: ``https://host[:port]``, ``http://…``, or ``unix:///path/to/socket`` for a dom0's local
+socket (``/var/lib/xcp/xapi``). ``Endpoint.with_host`` re-targets to another pool member
+keeping scheme and port, as ``HOST_IS_SLAVE`` asks.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from urllib.parse import urlsplit
+
+import httpx
+
+from xapictl.errors import (
+    ConnectError,
+    FingerprintMismatch,
+    RequestTimeout,
+    TLSError,
+    TransportError,
+    UsageError,
+)
+from xapictl.xapi.tls import PinMismatchError, TLSSettings
+
+DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_READ_TIMEOUT = 60.0
+
+
+class ConnectionLost(TransportError):
+    """The request was sent and the connection broke before the answer came back."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where one host of the pool answers. ``socket`` is set for a unix-socket URL."""
+
+    scheme: str
+    host: str
+    port: int | None = None
+    socket: str | None = None
+
+    @classmethod
+    def parse(cls, url: str) -> Endpoint:
+        """``https://10.0.0.1``, ``http://h:8080/``, ``unix:///var/lib/xcp/xapi``, or a bare
+        host (https is assumed, as xen-api does)."""
+        text = url.strip()
+        if "://" not in text:
+            text = f"https://{text}"
+        parts = urlsplit(text)
+        if parts.scheme == "unix":
+            if not parts.path:
+                raise UsageError(f"unix URL without a socket path: {url!r}")
+            return cls("unix", "localhost", None, parts.path)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise UsageError(f"not an XAPI URL: {url!r} (use https://host, http://host or "
+                             "unix:///path)")
+        if parts.username or parts.password:
+            raise UsageError("credentials do not belong in the URL; use a profile or prompt")
+        return cls(parts.scheme, parts.hostname, parts.port)
+
+    def with_host(self, host: str) -> Endpoint:
+        """The same scheme and port on another host (a pool member's address)."""
+        return replace(self, host=host)
+
+    @property
+    def base_url(self) -> str:
+        """The http(s) URL requests go to (a unix socket gets XenAPI's ``_path_`` host)."""
+        if self.socket is not None:
+            return f"http://{self.socket.replace('/', '_')}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        port = f":{self.port}" if self.port is not None else ""
+        return f"{self.scheme}://{host}{port}"
+
+    def __str__(self) -> str:
+        return f"unix://{self.socket}" if self.socket is not None else self.base_url
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    """Timeouts, TLS and an optional injected transport (tests, the embedded simulator)."""
+
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    read_timeout: float = DEFAULT_READ_TIMEOUT
+    tls: TLSSettings = field(default_factory=TLSSettings)
+    transport: httpx.BaseTransport | None = None
+    max_connections: int = 32
+
+
+class HttpChannel:
+    """The pooled httpx client of one pool (thread safe; connections are reused)."""
+
+    def __init__(self, endpoint: Endpoint, settings: HttpSettings) -> None:
+        self.settings = settings
+        transport = settings.transport
+        limits = httpx.Limits(max_connections=settings.max_connections,
+                              max_keepalive_connections=settings.max_connections)
+        if transport is None and endpoint.socket is not None:
+            transport = httpx.HTTPTransport(uds=endpoint.socket, limits=limits)
+        verify: ssl.SSLContext | bool = True
+        if transport is None and endpoint.scheme == "https":
+            verify = settings.tls.ssl_context()
+        self._client = httpx.Client(
+            transport=transport, verify=verify, limits=limits, follow_redirects=False,
+            timeout=self._timeout(None), headers={"User-Agent": _user_agent()})
+
+    def _timeout(self, read: float | None) -> httpx.Timeout:
+        s = self.settings
+        r = s.read_timeout if read is None else read
+        return httpx.Timeout(connect=s.connect_timeout, read=r, write=r, pool=s.connect_timeout)
+
+    def post(self, url: str, body: bytes, content_type: str, *,
+             read_timeout: float | None = None) -> httpx.Response:
+        """POST and return the response (any status); failures mapped as the module says."""
+        try:
+            return self._client.post(
+                url, content=body, timeout=self._timeout(read_timeout),
+                headers={"Content-Type": content_type, "Accept": content_type})
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise _refused(exc, url) from None
+        except httpx.TimeoutException:
+            raise RequestTimeout(f"no answer from {_host(url)} in time", url=_host(url)) from None
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError,
+                httpx.CloseError) as exc:
+            raise ConnectionLost(f"connection to {_host(url)} lost after sending "
+                                 f"({type(exc).__name__})", url=_host(url)) from None
+        except httpx.TransportError as exc:
+            raise ConnectError(f"cannot reach {_host(url)}: {type(exc).__name__}",
+                               url=_host(url)) from None
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    seen: BaseException | None = exc
+    while seen is not None:
+        yield seen
+        seen = seen.__cause__ or seen.__context__
+
+
+def _refused(exc: httpx.TransportError, url: str) -> TransportError:
+    host = _host(url)
+    for cause in _causes(exc):
+        if isinstance(cause, PinMismatchError):
+            return FingerprintMismatch(
+                f"certificate of {cause.host} changed: SHA-256 is {cause.actual}, expected "
+                f"{cause.expected}. Refusing to connect. If the host's certificate was "
+                "replaced on purpose, update the pin or forget the known host.",
+                url=host, expected=cause.expected, actual=cause.actual)
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return TLSError(f"certificate of {host} is not trusted ({cause.verify_message}). "
+                            "Give the pool's CA bundle or pin its fingerprint.", url=host)
+        if isinstance(cause, ssl.SSLError):
+            return TLSError(f"TLS handshake with {host} failed ({cause.reason})", url=host)
+    return ConnectError(f"cannot connect to {host} ({_reason(exc)})", url=host)
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc)
+    return text if text else type(exc).__name__
+
+
+def _host(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _user_agent() -> str:
+    from xapictl._version import __version__
+
+    return f"xapictl/{__version__}"
+
+
+__all__ = ["ConnectionLost", "Endpoint", "HttpChannel", "HttpSettings"]
