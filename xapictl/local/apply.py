@@ -1,0 +1,231 @@
+"""observe -> plan -> preflight -> undo file -> apply -> verify -> probe -> commit or roll back.
+
+The undo file is written before the first change and records how far the apply got, so a
+crashed run (or the dead-man timer, or ``xapictl local rollback``) can put the host back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from xapictl.errors import LocalBackendError
+from xapictl.local import check, netlink, probe, wait
+from xapictl.local.desired import HostNetwork
+from xapictl.local.lock import locked
+from xapictl.local.observe import HostSnapshot, observe
+from xapictl.local.ops import LocalOp, op_from_dict
+from xapictl.local.planner import inverse_plan, plan
+from xapictl.local.preflight import preflight
+from xapictl.plan.core import ApplyReport, Plan, StepResult, StepStatus
+
+__all__ = [
+    "LocalApplyFailed",
+    "Outcome",
+    "apply",
+    "current_plan",
+    "rollback_pending",
+    "state_dir",
+    "undo_path",
+]
+
+
+class LocalApplyFailed(LocalBackendError):
+    """Apply failed and the host was rolled back. ``report`` says what ran; a non-empty
+    ``rollback_errors`` means the rollback itself was incomplete (exit 5)."""
+
+    def __init__(self, message: str, report: ApplyReport, rollback_errors: list[str]) -> None:
+        self.report = report
+        self.rollback_errors = rollback_errors
+        tail = "; rollback incomplete: " + "; ".join(rollback_errors) if rollback_errors else (
+            "; rolled back")
+        super().__init__(message + tail)
+
+
+@dataclass
+class Outcome:
+    plan: Plan
+    report: ApplyReport
+    probes: list[probe.PingResult] = field(default_factory=list)
+    seconds: float = 0.0
+    pending_confirmation: bool = False
+
+
+def state_dir() -> Path:
+    return Path(os.environ.get("XAPICTL_LOCAL_STATE_DIR", "/run/xapictl"))
+
+
+def undo_path(netns: str | None) -> Path:
+    return state_dir() / f"undo-{netns or 'host'}.json"
+
+
+def _write_undo(path: Path, netns: str | None, before: HostSnapshot, steps: tuple[LocalOp, ...],
+                done: int, pending: bool = False, deadman_pid: int | None = None) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({
+        "netns": netns,
+        "before": before.to_dict(),
+        "steps": [s.to_dict() for s in steps],
+        "done": done,
+        "pending": pending,
+        "deadman_pid": deadman_pid,
+    }))
+    tmp.replace(path)
+
+
+def _rollback(ipr: Any, done: list[LocalOp], before: HostSnapshot) -> list[str]:
+    """Replay the inverses of the steps done, last first; go on past errors, report them."""
+    errors = []
+    for op in inverse_plan(done, before):
+        try:
+            netlink.execute(ipr, op)
+        except Exception as exc:
+            errors.append(f"{op.describe()}: {exc}")
+    return errors
+
+
+def current_plan(desired: HostNetwork, netns: str | None) -> tuple[Plan, HostSnapshot]:
+    """Plan only (no lock needed: nothing is written)."""
+    ipr = netlink.open_ipr(netns)
+    try:
+        snap = observe(ipr)
+    finally:
+        ipr.close()
+    return plan(desired, snap), snap
+
+
+def _capability(cap: str) -> bool:
+    return check.capabilities().get(cap, (False, ""))[0]
+
+
+def apply(
+    desired: HostNetwork,
+    *,
+    netns: str | None = None,
+    run_probe: bool = True,
+    fail_at: int | None = None,
+    confirm_within: float | None = None,
+    capability: Callable[[str], bool] = _capability,
+    on_step: Callable[[int, LocalOp], None] | None = None,
+) -> Outcome:
+    """Bring the host to ``desired`` or leave it as it was.
+
+    ``fail_at`` injects a failure before step N (tests); ``on_step`` is called before each
+    step (tests and progress output).
+    """
+    start = time.monotonic()
+    with locked(netns):
+        ipr = netlink.open_ipr(netns)
+        try:
+            before = observe(ipr)
+            the_plan = plan(desired, before)
+            report = ApplyReport([StepResult(s, StepStatus.NOT_RUN) for s in the_plan.steps])
+            if the_plan.is_empty:
+                return Outcome(the_plan, report, seconds=time.monotonic() - start)
+            steps: tuple[LocalOp, ...] = tuple(s for s in the_plan.steps
+                                               if isinstance(s, LocalOp))
+            preflight(desired, before, steps, capability)
+            path = undo_path(netns)
+            done: list[LocalOp] = []
+            try:
+                for i, op in enumerate(steps):
+                    # recorded before the step runs: undoing a step that never ran is harmless
+                    _write_undo(path, netns, before, steps, i + 1)
+                    if on_step is not None:
+                        on_step(i, op)
+                    if fail_at == i:
+                        raise LocalBackendError(f"injected failure before step {i}")
+                    try:
+                        netlink.execute(ipr, op)
+                    finally:
+                        done.append(op)
+                    report.results[i].status = StepStatus.DONE
+                _verify(ipr, desired)
+                probes = _probe(desired, before, netns) if run_probe else []
+            except Exception as exc:
+                for r in report.results:
+                    if r.status is StepStatus.NOT_RUN and r.step in done:
+                        r.status = StepStatus.FAILED
+                        r.detail = str(exc)
+                errors = _rollback(ipr, done, before)
+                if not errors:
+                    path.unlink(missing_ok=True)
+                raise LocalApplyFailed(f"apply failed: {exc}", report, errors) from exc
+            pending = bool(confirm_within)
+            if pending:
+                from xapictl.local import deadman
+
+                pid = deadman.arm(path, netns, float(confirm_within or 0))
+                _write_undo(path, netns, before, steps, len(steps), True, pid)
+            else:
+                path.unlink(missing_ok=True)
+            return Outcome(the_plan, report, probes, time.monotonic() - start, pending)
+        finally:
+            ipr.close()
+
+
+def _verify(ipr: Any, desired: HostNetwork) -> None:
+    """Re-read until a fresh plan is empty (5 tries, 200 ms apart), else fail."""
+    def replan() -> Plan:
+        return plan(desired, observe(ipr))
+
+    left = wait.retry_until(replan, lambda p: p.is_empty)
+    if not left.is_empty:
+        raise LocalBackendError(
+            "verification: the host does not match after apply: "
+            + "; ".join(s.describe() for s in left.steps[:5])
+        )
+
+
+def _probe(desired: HostNetwork, before: HostSnapshot, netns: str | None) -> list[probe.PingResult]:
+    targets = desired.probes if desired.probes is not None else tuple(
+        g for g in before.default_gateways() if ":" not in g)
+    results = []
+    for t in targets:
+        r = probe.ping(t, netns=netns, count=3, interval=0.1, timeout=1.0)
+        results.append(r)
+        if not r.received:
+            raise LocalBackendError(f"connectivity probe: {t} does not answer after the change")
+    return results
+
+
+def rollback_pending(netns: str | None) -> list[str]:
+    """Replay the undo file for ``netns`` (crash recovery, ``local rollback``, dead man).
+
+    Returns rollback errors (empty: done). Raises when there is nothing to roll back."""
+    path = undo_path(netns)
+    try:
+        raw = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise LocalBackendError(f"nothing to roll back: no {path}") from None
+    before = HostSnapshot.from_dict(raw["before"])
+    steps = [op_from_dict(d) for d in raw["steps"]][: int(raw["done"])]
+    with locked(netns):
+        ipr = netlink.open_ipr(netns)
+        try:
+            errors = _rollback(ipr, steps, before)
+        finally:
+            ipr.close()
+    if not errors:
+        path.unlink(missing_ok=True)
+    return errors
+
+
+def confirm(netns: str | None) -> bool:
+    """Keep a change made with ``--confirm-within``: disarm the dead man. False if none."""
+    path = undo_path(netns)
+    try:
+        raw = json.loads(path.read_text())
+    except FileNotFoundError:
+        return False
+    from xapictl.local import deadman
+
+    deadman.disarm(raw.get("deadman_pid"))
+    path.unlink(missing_ok=True)
+    return True

@@ -1,0 +1,131 @@
+"""``xapictl local check``: what this host can really do, found by trying.
+
+Kernel features are tried in a throw-away namespace (created and removed here), never
+guessed from config files; Xen and CPU facts come from /proc and PATH.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from pyroute2 import netns as pr_netns
+
+from xapictl.local.netlink import NetlinkError, open_ipr
+
+__all__ = ["Finding", "capabilities", "check_host"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    name: str
+    ok: bool
+    detail: str
+    advice: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _try(ipr: Any, **kw: Any) -> tuple[bool, str]:
+    try:
+        ipr.link("add", **kw)
+        return True, "works"
+    except NetlinkError as exc:
+        return False, f"refused: {os.strerror(exc.code)} (errno {exc.code})"
+
+
+def _probe_kernel() -> dict[str, tuple[bool, str]]:
+    name = f"xapictl-check-{os.getpid()}"
+    pr_netns.create(name)
+    try:
+        ipr = open_ipr(name)
+        try:
+            out: dict[str, tuple[bool, str]] = {}
+            out["veth"] = _try(ipr, ifname="xc-veth0", kind="veth", peer="xc-veth1")
+            out["bridge"] = _try(ipr, ifname="xc-br0", kind="bridge")
+            parent = ipr.link_lookup(ifname="xc-veth0")
+            out["vlan"] = (
+                _try(ipr, ifname="xc-vlan", kind="vlan", link=parent[0], vlan_id=105)
+                if parent else (False, "no veth to hang a VLAN on")
+            )
+            out["bond"] = _try(ipr, ifname="xc-bond0", kind="bond")
+            out["vlan_filtering"] = _try(ipr, ifname="xc-br1", kind="bridge",
+                                         br_vlan_filtering=1)
+            return out
+        finally:
+            ipr.close()
+    finally:
+        pr_netns.remove(name)
+
+
+@functools.cache
+def capabilities() -> dict[str, tuple[bool, str]]:
+    """Kernel network features by name (bridge, veth, vlan, bond, vlan_filtering), tried once
+    per process."""
+    return _probe_kernel()
+
+
+_KERNEL_ADVICE = {
+    "bridge": "Enable CONFIG_BRIDGE (modprobe bridge); xapictl cannot build xenbr0 without it.",
+    "veth": "Enable CONFIG_VETH; only tests need it.",
+    "vlan": "Enable CONFIG_VLAN_8021Q (modprobe 8021q) for bridge-per-VLAN trunks.",
+    "bond": "Enable CONFIG_BONDING (modprobe bonding) to use bonds as uplinks.",
+    "vlan_filtering": "Enable CONFIG_BRIDGE_VLAN_FILTERING for VLAN-aware bridges and xl"
+    " vlan=; or use a bridge per VLAN.",
+}
+
+
+def _cpu_flags() -> set[str]:
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return set()
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            return set(line.split(":", 1)[1].split())
+    return set()
+
+
+def check_host(proc: Path = Path("/proc")) -> list[Finding]:
+    """Every finding, each with what to do about it."""
+    out = [
+        Finding(f"kernel: {cap}", ok, detail, "" if ok else _KERNEL_ADVICE[cap])
+        for cap, (ok, detail) in capabilities().items()
+    ]
+    xen = (proc / "xen").exists()
+    out.append(Finding("xen dom0", xen and (proc / "xen" / "capabilities").exists(),
+                       "/proc/xen present" if xen else "/proc/xen absent: not running on Xen",
+                       "" if xen else "Boot the Xen hypervisor with this kernel as dom0 to run"
+                       " guests; the bridges work without it."))
+    tools = {t: shutil.which(t) for t in ("xl", "xenstore-read", "xenstore-write")}
+    missing = [t for t, p in tools.items() if p is None]
+    out.append(Finding("xen tools", not missing,
+                       "found " + ", ".join(t for t, p in tools.items() if p) if not missing
+                       else "missing " + ", ".join(missing),
+                       "" if not missing else "Install xen-utils and xenstore-utils; the vif"
+                       " hotplug script needs xenstore-read/-write."))
+    flags = _cpu_flags()
+    hw = sorted(flags & {"vmx", "svm"})
+    out.append(Finding("cpu virtualisation", bool(hw),
+                       f"cpu flags: {', '.join(hw)}" if hw else "no vmx/svm cpu flag",
+                       "" if hw else "Only PV guests can run; enable VT-x/AMD-V in the"
+                       " firmware for HVM/PVH guests."))
+    nf = proc / "sys" / "net" / "bridge" / "bridge-nf-call-iptables"
+    try:
+        on = nf.read_text().strip() == "1"
+        out.append(Finding("bridge netfilter", not on,
+                           "bridge-nf-call-iptables = 1: bridged guest traffic crosses the"
+                           " iptables FORWARD chain" if on else "bridged traffic bypasses"
+                           " iptables",
+                           "A FORWARD policy of DROP (Docker sets one) silently drops guest"
+                           " traffic: set net.bridge.bridge-nf-call-iptables=0 or add physdev"
+                           " ACCEPT rules" if on else ""))
+    except OSError:
+        out.append(Finding("bridge netfilter", True, "br_netfilter not loaded: bridged traffic"
+                           " bypasses iptables"))
+    return out

@@ -1,0 +1,237 @@
+"""Thin wrappers around pyroute2: open a socket in a namespace, and the netlink calls the
+backend makes, each named after what it does.
+
+This is the only module (with ``check`` and ``probe``, which need namespace entry too) that
+imports pyroute2. Every other module works on plain data from ``observe``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+from pyroute2 import IPRoute, netns
+from pyroute2.netlink.exceptions import NetlinkError
+
+from xapictl.errors import LocalBackendError
+
+__all__ = [
+    "IFA_F_NODAD",
+    "NetlinkError",
+    "errno_of",
+    "in_netns",
+    "list_netns",
+    "open_ipr",
+    "socket_in_netns",
+]
+
+IFA_F_NODAD = 0x02
+IN6_ADDR_GEN_MODE = {"eui64": 0, "none": 1, "stable_privacy": 2, "random": 3}
+
+
+def list_netns() -> list[str]:
+    """Names under /var/run/netns."""
+    return list(netns.listnetns())
+
+
+@contextlib.contextmanager
+def in_netns(name: str | None) -> Iterator[None]:
+    """Run the block with this thread inside namespace ``name`` (None: stay where we are).
+
+    We enter with setns instead of ``IPRoute(netns=...)``: that forks a helper process and,
+    without ``flags=0``, silently creates a missing namespace (LOCAL-BACKEND §2.2).
+    """
+    if name is None:
+        yield
+        return
+    if name not in list_netns():
+        raise LocalBackendError(f"network namespace {name!r} does not exist (ip netns list)")
+    netns.pushns(name)
+    try:
+        yield
+    finally:
+        netns.popns()
+
+
+def open_ipr(name: str | None) -> Any:
+    """An ``IPRoute`` whose socket lives in namespace ``name``; the caller closes it."""
+    with in_netns(name):
+        return IPRoute()
+
+
+def socket_in_netns(name: str | None, family: int, kind: int, proto: int = 0) -> socket.socket:
+    """A plain socket created inside ``name``: it stays bound to that namespace."""
+    with in_netns(name):
+        return socket.socket(family, kind, proto)
+
+
+def errno_of(exc: BaseException) -> int | None:
+    """The errno of a NetlinkError or OSError, else None."""
+    if isinstance(exc, NetlinkError):
+        return int(exc.code)
+    if isinstance(exc, OSError):
+        return exc.errno
+    return None
+
+
+def is_unsupported(exc: BaseException) -> bool:
+    """The kernel lacks the feature (no 8021q, bonding, VLAN filtering...)."""
+    return errno_of(exc) in (errno.EOPNOTSUPP, errno.ENOTSUP, errno.EPROTONOSUPPORT)
+
+
+# --- executing one op ---------------------------------------------------------------------
+
+_TOLERATED = {
+    "add": (errno.EEXIST,),
+    "del": (errno.ENODEV, errno.EADDRNOTAVAIL, errno.ESRCH, errno.ENOENT),
+}
+
+
+def _index(ipr: Any, ifname: str) -> int:
+    found = ipr.link_lookup(ifname=ifname)
+    if not found:
+        raise LocalBackendError(f"{ifname}: no such device")
+    return int(found[0])
+
+
+def _addrgen_spec(mode: int) -> dict[str, Any]:
+    return {"attrs": [["AF_INET6", {"attrs": [["IFLA_INET6_ADDR_GEN_MODE", int(mode)]]}]]}
+
+
+def _tolerate(kind: str, fn: Any, *args: Any, **kwargs: Any) -> None:
+    """Run a netlink call; "already there" on add and "already gone" on delete are success
+    (LOCAL-BACKEND §4.4.6); verification re-reads afterwards anyway."""
+    try:
+        fn(*args, **kwargs)
+    except NetlinkError as exc:
+        if exc.code not in _TOLERATED[kind]:
+            raise
+
+
+def execute(ipr: Any, op: Any) -> None:
+    """Carry out one ``xapictl.local.ops`` step through ``ipr``."""
+    from xapictl.local import ops  # local import: ops is plain data, this keeps the direction
+
+    if isinstance(op, ops.CreateLink):
+        _create(ipr, op)
+    elif isinstance(op, ops.DeleteLink):
+        found = ipr.link_lookup(ifname=op.ifname)
+        if found:
+            _tolerate("del", ipr.link, "del", index=found[0])
+    elif isinstance(op, ops.SetLink):
+        _set_link(ipr, op.ifname, op.attr, op.value)
+    elif isinstance(op, ops.SetBridgeOptions):
+        kw: dict[str, Any] = {
+            "br_stp_state": int(op.stp),
+            "br_forward_delay": op.forward_delay * 100,
+        }
+        if op.vlan_filtering:
+            kw["br_vlan_filtering"] = 1
+        elif op.vlan_filtering is False:
+            link = ipr.link("get", index=_index(ipr, op.ifname))[0]
+            if link.get(("linkinfo", "data", "br_vlan_filtering")):
+                kw["br_vlan_filtering"] = 0
+        ipr.link("set", index=_index(ipr, op.ifname), kind="bridge", **kw)
+    elif isinstance(op, ops.AddAddress):
+        a = op.addr
+        akw: dict[str, Any] = {}
+        if a.family == 4 and a.label:
+            akw["label"] = a.label
+        if a.family == 6:
+            akw["flags"] = IFA_F_NODAD
+        _tolerate("add", ipr.addr, "add", index=_index(ipr, a.ifname), address=a.address,
+                  prefixlen=a.prefixlen, **akw)
+    elif isinstance(op, ops.DelAddress):
+        a = op.addr
+        found = ipr.link_lookup(ifname=a.ifname)
+        if found:
+            _tolerate("del", ipr.addr, "del", index=found[0], address=a.address,
+                      prefixlen=a.prefixlen)
+    elif isinstance(op, (ops.ReplaceRoute, ops.DeleteRoute)):
+        r = op.route
+        rkw: dict[str, Any] = {
+            "dst": "0.0.0.0/0" if r.dst == "default" and r.family == 4 else
+            ("::/0" if r.dst == "default" else r.dst),
+            "family": socket.AF_INET if r.family == 4 else socket.AF_INET6,
+            "table": r.table,
+            "proto": r.proto,
+            "scope": r.scope,
+            "type": r.type,
+        }
+        if r.oif:
+            rkw["oif"] = _index(ipr, r.oif)
+        if r.gateway:
+            rkw["gateway"] = r.gateway
+        if r.priority is not None:
+            rkw["priority"] = r.priority
+        if r.prefsrc:
+            rkw["prefsrc"] = r.prefsrc
+        if isinstance(op, ops.ReplaceRoute):
+            ipr.route("replace", **rkw)
+        else:
+            _tolerate("del", ipr.route, "del", **rkw)
+    elif isinstance(op, ops.BridgeVlanAdd):
+        flags = [f for f, on in (("pvid", op.pvid), ("untagged", op.untagged)) if on]
+        ipr.vlan_filter("add", index=_index(ipr, op.ifname),
+                        vlan_info={"vid": op.vid, "flags": flags})
+    elif isinstance(op, ops.BridgeVlanDel):
+        _tolerate("del", ipr.vlan_filter, "del", index=_index(ipr, op.ifname),
+                  vlan_info={"vid": op.vid})
+    else:
+        raise LocalBackendError(f"cannot execute {type(op).__name__}")
+
+
+BOND_MODE_NUMBERS = {
+    "balance-rr": 0,
+    "active-backup": 1,
+    "balance-xor": 2,
+    "broadcast": 3,
+    "802.3ad": 4,
+    "balance-tlb": 5,
+    "balance-alb": 6,
+}
+
+
+def _create(ipr: Any, op: Any) -> None:
+    kw: dict[str, Any] = {"ifname": op.ifname, "kind": op.kind}
+    if op.kind == "bridge":
+        kw |= {"br_stp_state": int(op.stp), "br_forward_delay": op.forward_delay * 100}
+        if op.vlan_filtering:
+            kw["br_vlan_filtering"] = 1
+    elif op.kind == "vlan":
+        kw |= {"link": _index(ipr, op.parent), "vlan_id": op.vlan_id}
+    elif op.kind == "bond":
+        kw["bond_mode"] = BOND_MODE_NUMBERS.get(op.bond_mode or "active-backup", 1)
+    if op.mac and op.kind != "vlan":
+        kw["address"] = op.mac
+    if op.mtu:
+        kw["mtu"] = op.mtu
+    try:
+        ipr.link("add", **kw)
+    except NetlinkError as exc:
+        if exc.code != errno.EEXIST:
+            raise
+        existing = ipr.link("get", index=_index(ipr, op.ifname))[0]
+        if existing.get(("linkinfo", "kind")) != op.kind:
+            raise LocalBackendError(f"{op.ifname} exists and is not a {op.kind}") from exc
+    if op.alias:
+        ipr.link("set", index=_index(ipr, op.ifname), ifalias=op.alias)
+
+
+def _set_link(ipr: Any, ifname: str, attr: str, value: Any) -> None:
+    index = _index(ipr, ifname)
+    if attr == "up":
+        ipr.link("set", index=index, state="up" if value else "down")
+    elif attr == "master":
+        ipr.link("set", index=index, master=_index(ipr, value) if value else 0)
+    elif attr == "mac":
+        ipr.link("set", index=index, address=value)
+    elif attr == "mtu":
+        ipr.link("set", index=index, mtu=int(value))
+    elif attr == "addrgenmode":
+        ipr.link("set", index=index, af_spec=_addrgen_spec(int(value)))
+    else:
+        raise LocalBackendError(f"cannot set {attr} on {ifname}")

@@ -1,0 +1,250 @@
+"""The steps of a local plan. Each is data (a ``Step``) that knows its own inverse, computed
+from the snapshot taken before the apply, so the undo log exists before the first change.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from xapictl.local.observe import Address, HostSnapshot, Route
+from xapictl.plan.core import Step
+
+__all__ = [
+    "AddAddress",
+    "BridgeVlanAdd",
+    "BridgeVlanDel",
+    "CreateLink",
+    "DelAddress",
+    "DeleteLink",
+    "LocalOp",
+    "ReplaceRoute",
+    "SetBridgeOptions",
+    "SetLink",
+    "link_local_of",
+    "op_from_dict",
+]
+
+DUMMY_MAC = "fe:ff:ff:ff:ff:ff"
+"""The numerically largest unicast MAC: vif-bridge gives it to every vif so the bridge keeps
+the NIC's MAC (and nothing ever sends to it: guests use their own 00:16:3e MACs)."""
+
+
+@dataclass(frozen=True)
+class LocalOp(Step):
+    """A local step: one netlink change."""
+
+    label: ClassVar[str] = "change"
+
+    @property
+    def action(self) -> str:
+        return self.label
+
+    def inverse(self, before: HostSnapshot) -> list[LocalOp]:
+        """Steps that undo this one, given the state before the apply began."""
+        raise NotImplementedError
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"op": type(self).__name__, **dataclasses.asdict(self)}
+
+
+@dataclass(frozen=True)
+class CreateLink(LocalOp):
+    """Create a bridge, VLAN device or bond, down, marked as ours with an ifalias."""
+
+    ifname: str
+    kind: str
+    alias: str = ""
+    mac: str | None = None
+    mtu: int | None = None
+    parent: str | None = None
+    vlan_id: int | None = None
+    stp: bool = False
+    forward_delay: int = 0
+    vlan_filtering: bool = False
+    bond_mode: str | None = None
+    label: ClassVar[str] = "create"
+
+    def inverse(self, before: HostSnapshot) -> list[LocalOp]:
+        return [DeleteLink(self.subject, "undo: it was not there before", self.ifname)]
+
+
+@dataclass(frozen=True)
+class DeleteLink(LocalOp):
+    ifname: str
+    label: ClassVar[str] = "delete"
+
+    def inverse(self, before: HostSnapshot) -> list[LocalOp]:
+        old = before.link(self.ifname)
+        if old is None:
+            return []
+        why = "undo: recreate as it was"
+        ops: list[LocalOp] = [
+            CreateLink(
+                self.subject, why, old.name, old.kind, old.alias or "", old.mac, old.mtu,
+                old.vlan_parent, old.vlan_id, bool(old.stp_state),
+                (old.forward_delay or 0) // 100, bool(old.vlan_filtering),
+                old.bond_mode,
+            )
+        ]
+        if old.master:
+            ops.append(SetLink(self.subject, why, old.name, "master", old.master))
+        if old.up:
+            ops.append(SetLink(self.subject, why, old.name, "up", True))
+        return ops
+
+
+@dataclass(frozen=True)
+class SetLink(LocalOp):
+    """Set one attribute of a link: ``up`` (bool), ``master`` (name or None), ``mac``,
+    ``mtu``, ``addrgenmode`` (0 eui64, 1 none)."""
+
+    ifname: str
+    attr: str
+    value: Any
+
+    @property
+    def action(self) -> str:
+        if self.attr == "up":
+            return "bring up" if self.value else "bring down"
+        if self.attr == "master":
+            return f"enslave to {self.value}" if self.value else "detach"
+        return f"set {self.attr}={self.value} on"
+
+    def inverse(self, before: HostSnapshot) -> list[LocalOp]:
+        old = before.link(self.ifname)
+        if old is None:
+            return []  # made by this apply: deleting it undoes everything
+        value = {
+            "up": old.up,
+            "master": old.master,
+            "mac": old.mac,
+            "mtu": old.mtu,
+            "addrgenmode": old.addrgenmode,
+        }[self.attr]
+        return [SetLink(self.subject, "undo", self.ifname, self.attr, value)]
+
+
+@dataclass(frozen=True)
+class SetBridgeOptions(LocalOp):
+    ifname: str
+    stp: bool
+    forward_delay: int
+    vlan_filtering: bool | None = None
+    label: ClassVar[str] = "set bridge options"
+
+    def inverse(self, before: HostSnapshot) -> list[LocalOp]:
+        old = before.link(self.ifname)
+        if old is None:
+            return []
+        return [
+            SetBridgeOptions(
+                self.subject, "undo", self.ifname, bool(old.stp_state),
+                (old.forward_delay or 0) // 100, old.vlan_filtering,
+            )
+        ]
+
+
+@dataclass(frozen=True)
+class AddAddress(LocalOp):
+    addr: Address
+    label: ClassVar[str] = "add address"
+
+    def inverse(self, before: HostSnapshot) -> list[LocalOp]:
+        return [DelAddress(self.subject, "undo", self.addr)]
+
+
+@dataclass(frozen=True)
+class DelAddress(LocalOp):
+    addr: Address
+    label: ClassVar[str] = "remove address"
+
+    def inverse(self, before: HostSnapshot) -> list[LocalOp]:
+        return [AddAddress(self.subject, "undo", self.addr)]
+
+
+@dataclass(frozen=True)
+class ReplaceRoute(LocalOp):
+    """``route replace``: atomically points a route at ``route.oif``; ``old`` is what it
+    replaces (None when it is new)."""
+
+    route: Route
+    old: Route | None = None
+    label: ClassVar[str] = "replace route"
+
+    def inverse(self, before: HostSnapshot) -> list[LocalOp]:
+        if self.old is not None:
+            return [ReplaceRoute(self.subject, "undo", self.old, self.route)]
+        return [DeleteRoute(self.subject, "undo", self.route)]
+
+
+@dataclass(frozen=True)
+class DeleteRoute(LocalOp):
+    route: Route
+    label: ClassVar[str] = "delete route"
+
+    def inverse(self, before: HostSnapshot) -> list[LocalOp]:
+        return [ReplaceRoute(self.subject, "undo", self.route)]
+
+
+@dataclass(frozen=True)
+class BridgeVlanAdd(LocalOp):
+    """Add (or re-flag) a VID on a port of a VLAN-aware bridge."""
+
+    ifname: str
+    vid: int
+    pvid: bool = False
+    untagged: bool = False
+    label: ClassVar[str] = "add VLAN"
+
+    def inverse(self, before: HostSnapshot) -> list[LocalOp]:
+        for v in before.bridge_vlans.get(self.ifname, ()):
+            if v.vid == self.vid:
+                return [BridgeVlanAdd(self.subject, "undo", self.ifname, v.vid, v.pvid, v.untagged)]
+        return [BridgeVlanDel(self.subject, "undo", self.ifname, self.vid)]
+
+
+@dataclass(frozen=True)
+class BridgeVlanDel(LocalOp):
+    ifname: str
+    vid: int
+    label: ClassVar[str] = "remove VLAN"
+
+    def inverse(self, before: HostSnapshot) -> list[LocalOp]:
+        for v in before.bridge_vlans.get(self.ifname, ()):
+            if v.vid == self.vid:
+                return [BridgeVlanAdd(self.subject, "undo", self.ifname, v.vid, v.pvid, v.untagged)]
+        return []
+
+
+_OPS: dict[str, type[LocalOp]] = {
+    cls.__name__: cls
+    for cls in (
+        CreateLink, DeleteLink, SetLink, SetBridgeOptions, AddAddress, DelAddress,
+        ReplaceRoute, DeleteRoute, BridgeVlanAdd, BridgeVlanDel,
+    )
+}
+
+
+def op_from_dict(raw: dict[str, Any]) -> LocalOp:
+    """Rebuild an op from ``LocalOp.to_dict`` (the undo file)."""
+    data = dict(raw)
+    cls = _OPS[data.pop("op")]
+    for key in ("addr",):
+        if isinstance(data.get(key), dict):
+            data[key] = Address(**data[key])
+    for key in ("route", "old"):
+        if isinstance(data.get(key), dict):
+            data[key] = Route(**data[key])
+    return cls(**data)
+
+
+def link_local_of(mac: str) -> str:
+    """The EUI-64 IPv6 link-local address the kernel derives from a MAC."""
+    b = [int(x, 16) for x in mac.split(":")]
+    b[0] ^= 0x02
+    eui = [*b[:3], 0xFF, 0xFE, *b[3:]]
+    groups = [f"{(eui[i] << 8) | eui[i + 1]:x}" for i in range(0, 8, 2)]
+    return str(ipaddress.IPv6Address("fe80::" + ":".join(groups)))
