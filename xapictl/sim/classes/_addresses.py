@@ -1,0 +1,68 @@
+"""Address syntax as XAPI checks it (PIF IP configuration, VIF locking and guest IP setting)."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+_MAC = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
+
+
+def is_mac(value: str) -> bool:
+    """Exactly six ``:``-separated groups of two hex digits, either case."""
+    return bool(_MAC.match(value))
+
+
+def is_ipv4(value: str) -> bool:
+    try:
+        ipaddress.IPv4Address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def is_ipv6(value: str) -> bool:
+    try:
+        ipaddress.IPv6Address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_cidr(value: str, check: type[ipaddress.IPv4Network] | type[ipaddress.IPv6Network],
+             address_ok: bool) -> bool:
+    address, slash, prefix = value.partition("/")
+    ok = is_ipv4(address) if check is ipaddress.IPv4Network else is_ipv6(address)
+    if not ok:
+        return False
+    if not slash:
+        return address_ok
+    limit = 32 if check is ipaddress.IPv4Network else 128
+    return prefix.isdigit() and 0 <= int(prefix) <= limit
+
+
+def is_ipv4_cidr(value: str) -> bool:
+    """``a.b.c.d/n`` (host bits may be set: a guest address with its prefix)."""
+    return _is_cidr(value, ipaddress.IPv4Network, address_ok=False)
+
+
+def is_ipv6_cidr(value: str) -> bool:
+    return _is_cidr(value, ipaddress.IPv6Network, address_ok=False)
+
+
+def is_ipv4_or_cidr(value: str) -> bool:
+    return _is_cidr(value, ipaddress.IPv4Network, address_ok=True)
+
+
+def is_ipv6_or_cidr(value: str) -> bool:
+    return _is_cidr(value, ipaddress.IPv6Network, address_ok=True)
+
+
+def split_dns(value: str) -> tuple[list[str], list[str]]:
+    """A PIF's comma-separated DNS list, split into (IPv4 entries, IPv6 entries); others dropped."""
+    entries = [e.strip() for e in value.split(",") if e.strip()]
+    return [e for e in entries if is_ipv4(e)], [e for e in entries if is_ipv6(e)]
+
+
+__all__ = ["is_ipv4", "is_ipv4_cidr", "is_ipv4_or_cidr", "is_ipv6", "is_ipv6_cidr",
+           "is_ipv6_or_cidr", "is_mac", "split_dns"]

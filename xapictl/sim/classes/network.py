@@ -1,0 +1,121 @@
+"""``network``: creation with XAPI's bridge naming, destruction rules, locking and purposes
+(REFERENCE §3.1-§3.3). Setters such as ``set_MTU`` stay generic: XAPI does not validate them."""
+
+from __future__ import annotations
+
+import itertools
+import weakref
+from typing import Any
+
+from xapictl.sim.errors import SimFailure
+from xapictl.sim.registry import CallContext, handles
+from xapictl.sim.state import SimState
+
+# Prefixes XAPI reserves for bridges it names itself or for host devices.
+REFUSED_BRIDGE_PREFIXES = ("xen", "xapi", "vif", "tap", "eth")
+MAX_BRIDGE_LENGTH = 15
+HIMN_KEY = "is_host_internal_management_network"
+
+# XAPI's counter starts at 0 when xapi starts and never goes back: one per simulated pool.
+_bridge_counters: weakref.WeakKeyDictionary[SimState, itertools.count[int]] = (
+    weakref.WeakKeyDictionary())
+
+
+def used_bridges(state: SimState) -> set[str]:
+    return {str(rec["bridge"]) for rec in state.all("network").values()}
+
+
+def pick_bridge(state: SimState) -> str:
+    """The next ``xapi<N>`` not used by any network; a freed name is not reused."""
+    counter = _bridge_counters.setdefault(state, itertools.count())
+    used = used_bridges(state)
+    while True:
+        name = f"xapi{next(counter)}"
+        if name not in used:
+            return name
+
+
+def is_system_network(record: dict[str, Any]) -> bool:
+    return str(record["other_config"].get(HIMN_KEY, "")).lower() == "true"
+
+
+@handles("network.create")
+def create(ctx: CallContext, args: dict[str, Any]) -> str:
+    """Honours only name, description, MTU, other_config, bridge, managed and tags."""
+    bridge = str(args.get("bridge", ""))
+    if bridge:
+        if not ctx.session.extra.get("intra_pool", False) and (
+                len(bridge) > MAX_BRIDGE_LENGTH or bridge.startswith(REFUSED_BRIDGE_PREFIXES)):
+            raise SimFailure("INVALID_VALUE", "bridge", bridge)
+        if bridge in used_bridges(ctx.state):
+            raise SimFailure("BRIDGE_NAME_EXISTS", bridge)
+    else:
+        bridge = pick_bridge(ctx.state)
+    mtu = int(args.get("MTU", 1500))
+    return ctx.state.create("network", {
+        "name_label": args.get("name_label", ""),
+        "name_description": args.get("name_description", ""),
+        "MTU": mtu if mtu > 0 else 1500,
+        "other_config": dict(args.get("other_config", {})),
+        "bridge": bridge,
+        "managed": bool(args.get("managed", True)),
+        "tags": list(args.get("tags", [])),
+        "purpose": [],
+        "default_locking_mode": "unlocked",
+    })
+
+
+@handles("network.destroy")
+def destroy(ctx: CallContext, self: str) -> None:
+    """Attached VIFs and any PIF block it; detached VIFs go with the network."""
+    state = ctx.state
+    network = state.get("network", self)
+    attached = [v for v in network["VIFs"] if state.get("VIF", v)["currently_attached"]]
+    if attached:
+        raise SimFailure("NETWORK_CONTAINS_VIF", *attached)
+    if network["PIFs"]:
+        raise SimFailure("NETWORK_CONTAINS_PIF", *network["PIFs"])
+    if is_system_network(network):
+        raise SimFailure("CANNOT_DESTROY_SYSTEM_NETWORK", self)
+    # XAPI leaves the VIF_metrics of these VIFs behind.
+    for vif in list(network["VIFs"]):
+        state.destroy("VIF", vif)
+    state.destroy("network", self)
+
+
+@handles("network.set_default_locking_mode")
+def set_default_locking_mode(ctx: CallContext, network: str, value: str) -> None:
+    record = ctx.state.get("network", network)
+    for vif in record["VIFs"]:
+        if ctx.state.get("VIF", vif)["currently_attached"]:
+            raise SimFailure("VIF_IN_USE", network, vif)
+    ctx.state.set_field("network", network, "default_locking_mode", str(value))
+
+
+_CONFLICTING_PURPOSE = {"nbd": "insecure_nbd", "insecure_nbd": "nbd"}
+
+
+@handles("network.add_purpose")
+def add_purpose(ctx: CallContext, self: str, value: str) -> None:
+    record = ctx.state.get("network", self)
+    value = str(value)
+    if not record["managed"]:
+        raise SimFailure("NETWORK_UNMANAGED", self)
+    if value in record["purpose"]:
+        return
+    conflict = _CONFLICTING_PURPOSE.get(value)
+    if conflict and any(conflict in rec["purpose"] for rec in ctx.state.all("network").values()):
+        raise SimFailure("NETWORK_INCOMPATIBLE_PURPOSES", value, conflict)
+    ctx.state.set_field("network", self, "purpose", [value, *record["purpose"]])
+
+
+@handles("network.remove_purpose")
+def remove_purpose(ctx: CallContext, self: str, value: str) -> None:
+    record = ctx.state.get("network", self)
+    if str(value) in record["purpose"]:
+        ctx.state.set_field("network", self, "purpose",
+                            [p for p in record["purpose"] if p != str(value)])
+
+
+__all__ = ["REFUSED_BRIDGE_PREFIXES", "add_purpose", "create", "destroy", "is_system_network",
+           "pick_bridge", "remove_purpose", "set_default_locking_mode"]

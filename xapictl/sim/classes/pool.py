@@ -1,0 +1,90 @@
+"""``pool``: the fan-out networking calls that run on the master and call each host in turn
+(REFERENCE §3.4 ``pool.create_VLAN*``, §3.5 ``pool.management_reconfigure``, §6)."""
+
+from __future__ import annotations
+
+import contextlib
+
+from xapictl.sim.classes import _pif_kinds as kinds
+from xapictl.sim.classes import host as hosts
+from xapictl.sim.classes import pif as pifs
+from xapictl.sim.classes import vlan as vlans
+from xapictl.sim.errors import SimFailure
+from xapictl.sim.registry import CallContext, handles
+
+
+@handles("pool.create_VLAN_from_PIF")
+def create_vlan_from_pif(ctx: CallContext, pif: str, network: str, vlan: int) -> list[str]:
+    """One VLAN per live host that has a PIF on ``pif``'s network; returns the VLAN PIFs.
+
+    Hosts are matched by network, not by device name, so bonds named differently per host
+    work; PIFs on dead hosts are skipped silently; the first failure rolls back best-effort.
+    """
+    state = ctx.state
+    base_network = state.get("PIF", pif)["network"]
+    candidates = [p for p in state.get("network", base_network)["PIFs"]
+                  if ctx.host_is_live(state.get("PIF", p)["host"])]
+    created: list[str] = []
+    try:
+        for candidate in candidates:
+            created.append(vlans.create_vlan(state, candidate, int(vlan), network))
+    except SimFailure:
+        for made in created:
+            with contextlib.suppress(SimFailure):
+                vlans.destroy_vlan(state, made)
+        raise
+    untagged = [str(state.get("VLAN", v)["untagged_PIF"]) for v in created]
+    for new_pif in untagged:
+        with contextlib.suppress(SimFailure):
+            kinds.plug(state, new_pif)
+    return untagged
+
+
+@handles("pool.create_VLAN")
+def create_vlan(ctx: CallContext, device: str, network: str, vlan: int) -> list[str]:
+    """Every host in DB order, dead ones included (they answer HOST_OFFLINE)."""
+    state = ctx.state
+    created: list[str] = []
+    try:
+        for host in state.refs("host"):
+            ctx.require_live(host)
+            created.append(pifs.create_vlan_on_device(state, device, network, host, int(vlan)))
+    except SimFailure:
+        for made in created:
+            if not ctx.host_is_live(state.get("PIF", made)["host"]):
+                state.destroy("PIF", made)
+                continue
+            with contextlib.suppress(SimFailure):
+                pifs.destroy_vlan_pif(state, made)
+        raise
+    for new_pif in created:
+        with contextlib.suppress(SimFailure):
+            kinds.plug(state, new_pif)
+    return created
+
+
+@handles("pool.management_reconfigure")
+def management_reconfigure(ctx: CallContext, network: str) -> None:
+    state = ctx.state
+    state.get("network", network)
+    if kinds.ha_enabled(state):
+        raise SimFailure("HA_IS_ENABLED")
+    per_host = {}
+    for host in state.refs("host"):
+        found = kinds.pif_of_network_on_host(state, network, host)
+        if found is None:
+            raise SimFailure("PIF_NOT_PRESENT", host, network)
+        per_host[host] = found
+    network_pifs = list(state.get("network", network)["PIFs"])
+    first_type = state.get("PIF", network_pifs[0])["primary_address_type"] if network_pifs else ""
+    for pif_ref in network_pifs:
+        if state.get("PIF", pif_ref)["primary_address_type"] != first_type:
+            raise SimFailure("PIF_INCOMPATIBLE_PRIMARY_ADDRESS_TYPE", pif_ref)
+        hosts.assert_usable_for_management(state, pif_ref)
+    master = ctx.master()
+    for host in [h for h in per_host if h != master] + [h for h in per_host if h == master]:
+        ctx.require_live(host)
+        hosts.reconfigure_management(state, per_host[host])
+
+
+__all__ = ["create_vlan", "create_vlan_from_pif", "management_reconfigure"]

@@ -1,0 +1,235 @@
+"""``VM``: enough of the life cycle for networking work (REFERENCE §2.4 VM, §3.10).
+
+Power-state changes are state changes only; what matters is what follows them: ``resident_on``
+and ``domid``, the host's networks attached at start (``VM_REQUIRES_NETWORK`` when a network
+has no PIF there), and the VIFs' ``currently_attached`` and ``allowed_operations``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from xapictl.sim.classes import _guests as guests
+from xapictl.sim.errors import SimFailure
+from xapictl.sim.registry import CallContext, handles
+from xapictl.sim.state import NULL_REF, SimState
+
+# The power states each operation starts from, in XAPI's order (for VM_BAD_POWER_STATE).
+ALLOWED_FROM = {
+    "start": ("Halted",),
+    "clean_shutdown": ("Running",),
+    "hard_shutdown": ("Paused", "Suspended", "Running"),
+    "clean_reboot": ("Running",),
+    "hard_reboot": ("Paused", "Running"),
+    "suspend": ("Running",),
+    "resume": ("Suspended",),
+    "pause": ("Running",),
+    "unpause": ("Paused",),
+}
+
+
+def assert_power_state(vm_ref: str, vm: dict[str, Any], operation: str) -> None:
+    allowed = ALLOWED_FROM[operation]
+    if vm["power_state"] not in allowed:
+        raise SimFailure("VM_BAD_POWER_STATE", vm_ref, ", ".join(s.lower() for s in allowed),
+                         str(vm["power_state"]).lower())
+
+
+@handles("VM.create")
+def create(ctx: CallContext, args: dict[str, Any]) -> str:
+    """A halted VM from the settable fields; XAPI always adds a random ``mac_seed``."""
+    info = ctx.state.class_info("VM")
+    fields = {name: value for name, value in args.items()
+              if name in info.fields and info.fields[name].qualifier != "RO/runtime"}
+    other_config = dict(fields.get("other_config", {}))
+    other_config.setdefault("mac_seed", str(uuid.uuid4()))
+    fields.update(other_config=other_config, power_state="Halted", domid=-1)
+    return ctx.state.create("VM", fields)
+
+
+def unusable_network(state: SimState, vm_ref: str, host: str) -> str | None:
+    """The first network of the VM's VIFs that cannot be used on ``host``."""
+    for vif_ref in state.get("VM", vm_ref)["VIFs"]:
+        network = state.get("VIF", vif_ref)["network"]
+        if state.exists("network", network) and not guests.network_usable(
+                state, network, host, vm_ref):
+            return str(network)
+    return None
+
+
+def assert_can_boot_on(state: SimState, vm_ref: str, host: str) -> None:
+    missing = unusable_network(state, vm_ref, host)
+    if missing is not None:
+        raise SimFailure("VM_REQUIRES_NETWORK", vm_ref, missing)
+    for vif_ref in state.get("VM", vm_ref)["VIFs"]:
+        network = state.get("VIF", vif_ref)["network"]
+        if state.exists("network", network):
+            guests.assert_network_attachable(state, network, host)
+
+
+def choose_host(ctx: CallContext, vm_ref: str) -> str:
+    """Affinity first, then the master, then the other live hosts; the first one's error wins."""
+    state = ctx.state
+    vm = state.get("VM", vm_ref)
+    order = [vm["affinity"], ctx.master(), *state.refs("host")]
+    candidates = [h for h in dict.fromkeys(order)
+                  if state.exists("host", h) and ctx.host_is_live(h)
+                  and state.get("host", h)["enabled"]]
+    first_error: SimFailure | None = None
+    for host in candidates:
+        try:
+            assert_can_boot_on(state, vm_ref, host)
+        except SimFailure as failure:
+            first_error = first_error or failure
+            continue
+        return str(host)
+    if first_error is not None:
+        raise first_error
+    raise SimFailure("NO_HOSTS_AVAILABLE")
+
+
+def _next_domid(state: SimState, host: str) -> int:
+    domids = [int(rec["domid"]) for rec in state.all("VM").values() if rec["resident_on"] == host]
+    return max(domids, default=0) + 1
+
+
+def _run_on(state: SimState, vm_ref: str, host: str, paused: bool) -> None:
+    """Attach the VM's networks on ``host`` and plug its VIFs."""
+    for vif_ref in state.get("VM", vm_ref)["VIFs"]:
+        network = state.get("VIF", vif_ref)["network"]
+        if state.exists("network", network):
+            guests.attach_network(state, network, host)
+    state.update("VM", vm_ref, {"power_state": "Paused" if paused else "Running",
+                                "resident_on": host, "domid": _next_domid(state, host),
+                                "scheduled_to_be_resident_on": NULL_REF})
+    for vif_ref in state.get("VM", vm_ref)["VIFs"]:
+        vif = state.get("VIF", vif_ref)
+        guests.refresh_vif(state, vif_ref, currently_attached=True,
+                           MTU=guests.vif_mtu(state, vif))
+
+
+def _stop(state: SimState, vm_ref: str, power_state: str) -> None:
+    """Halted VMs lose their VIF attachments; suspended ones keep them for resume."""
+    state.update("VM", vm_ref, {"power_state": power_state, "resident_on": NULL_REF,
+                                "domid": -1})
+    for vif_ref in state.get("VM", vm_ref)["VIFs"]:
+        attached = power_state == "Suspended" and state.get("VIF", vif_ref)["currently_attached"]
+        guests.refresh_vif(state, vif_ref, currently_attached=attached)
+
+
+def _refresh_vifs(state: SimState, vm_ref: str) -> None:
+    for vif_ref in state.get("VM", vm_ref)["VIFs"]:
+        guests.refresh_vif(state, vif_ref)
+
+
+@handles("VM.start")
+def start(ctx: CallContext, vm: str, start_paused: bool, force: bool) -> None:
+    assert_power_state(vm, ctx.state.get("VM", vm), "start")
+    _run_on(ctx.state, vm, choose_host(ctx, vm), bool(start_paused))
+
+
+@handles("VM.start_on")
+def start_on(ctx: CallContext, vm: str, host: str, start_paused: bool, force: bool) -> None:
+    assert_power_state(vm, ctx.state.get("VM", vm), "start")
+    ctx.state.get("host", host)
+    ctx.require_live(host)
+    assert_can_boot_on(ctx.state, vm, host)
+    _run_on(ctx.state, vm, host, bool(start_paused))
+
+
+@handles("VM.resume")
+def resume(ctx: CallContext, vm: str, start_paused: bool, force: bool) -> None:
+    assert_power_state(vm, ctx.state.get("VM", vm), "resume")
+    _run_on(ctx.state, vm, choose_host(ctx, vm), bool(start_paused))
+
+
+@handles("VM.resume_on")
+def resume_on(ctx: CallContext, vm: str, host: str, start_paused: bool, force: bool) -> None:
+    assert_power_state(vm, ctx.state.get("VM", vm), "resume")
+    ctx.state.get("host", host)
+    ctx.require_live(host)
+    assert_can_boot_on(ctx.state, vm, host)
+    _run_on(ctx.state, vm, host, bool(start_paused))
+
+
+def _shutdown(ctx: CallContext, vm: str, operation: str) -> None:
+    record = ctx.state.get("VM", vm)
+    assert_power_state(vm, record, operation)
+    if record["resident_on"] != NULL_REF:
+        ctx.require_live(record["resident_on"])
+    _stop(ctx.state, vm, "Halted")
+
+
+@handles("VM.hard_shutdown")
+def hard_shutdown(ctx: CallContext, vm: str) -> None:
+    _shutdown(ctx, vm, "hard_shutdown")
+
+
+@handles("VM.clean_shutdown")
+def clean_shutdown(ctx: CallContext, vm: str) -> None:
+    _shutdown(ctx, vm, "clean_shutdown")
+
+
+@handles("VM.shutdown")
+def shutdown(ctx: CallContext, vm: str) -> None:
+    """Clean shutdown, falling back to hard: for the simulator both end Halted."""
+    _shutdown(ctx, vm, "hard_shutdown")
+
+
+@handles("VM.suspend")
+def suspend(ctx: CallContext, vm: str) -> None:
+    assert_power_state(vm, ctx.state.get("VM", vm), "suspend")
+    _stop(ctx.state, vm, "Suspended")
+
+
+def _reboot(ctx: CallContext, vm: str, operation: str) -> None:
+    """A new domain on the same host: VIFs stay plugged."""
+    record = ctx.state.get("VM", vm)
+    assert_power_state(vm, record, operation)
+    host = record["resident_on"]
+    ctx.state.update("VM", vm, {"power_state": "Running", "domid": _next_domid(ctx.state, host)})
+    _refresh_vifs(ctx.state, vm)
+
+
+@handles("VM.clean_reboot")
+def clean_reboot(ctx: CallContext, vm: str) -> None:
+    _reboot(ctx, vm, "clean_reboot")
+
+
+@handles("VM.hard_reboot")
+def hard_reboot(ctx: CallContext, vm: str) -> None:
+    _reboot(ctx, vm, "hard_reboot")
+
+
+@handles("VM.pause")
+def pause(ctx: CallContext, vm: str) -> None:
+    assert_power_state(vm, ctx.state.get("VM", vm), "pause")
+    ctx.state.set_field("VM", vm, "power_state", "Paused")
+    _refresh_vifs(ctx.state, vm)
+
+
+@handles("VM.unpause")
+def unpause(ctx: CallContext, vm: str) -> None:
+    assert_power_state(vm, ctx.state.get("VM", vm), "unpause")
+    ctx.state.set_field("VM", vm, "power_state", "Running")
+    _refresh_vifs(ctx.state, vm)
+
+
+@handles("VM.get_allowed_VIF_devices")
+def get_allowed_vif_devices(ctx: CallContext, vm: str) -> list[str]:
+    """``"0"``..``"15"`` minus the devices in use, compared as strings (as XAPI does)."""
+    used = {ctx.state.get("VIF", v)["device"] for v in ctx.state.get("VM", vm)["VIFs"]}
+    return [str(n) for n in range(16) if str(n) not in used]
+
+
+@handles("VM.assert_can_boot_here")
+def assert_can_boot_here(ctx: CallContext, self: str, host: str) -> None:
+    ctx.state.get("host", host)
+    assert_can_boot_on(ctx.state, self, host)
+
+
+__all__ = ["ALLOWED_FROM", "assert_can_boot_here", "assert_can_boot_on", "assert_power_state",
+           "choose_host", "clean_reboot", "clean_shutdown", "create", "get_allowed_vif_devices",
+           "hard_reboot", "hard_shutdown", "pause", "resume", "resume_on", "shutdown", "start",
+           "start_on", "suspend", "unpause", "unusable_network"]
