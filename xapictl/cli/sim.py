@@ -1,13 +1,99 @@
-"""``xapictl sim``: serve the XAPI simulator (placeholder until the simulator issue lands)."""
+"""``xapictl sim``: serve the XAPI simulator, a sandbox pool on loopback.
+
+The simulator and its server are imported inside the command, so ``xapictl --help`` stays fast.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
 app = typer.Typer(help="Run the XAPI simulator: a sandbox pool on loopback.", no_args_is_help=True)
 
 
+def _parse_users(specs: list[str]) -> dict[str, str]:
+    users: dict[str, str] = {}
+    for spec in specs:
+        name, sep, role = spec.partition(":")
+        if not sep or not name or not role:
+            raise typer.BadParameter(f"{spec!r}: expected NAME:ROLE (e.g. alice:read-only)",
+                                     param_hint="--user")
+        users[name] = role.lower()
+    return users
+
+
 @app.command()
-def serve() -> None:
-    """Serve a simulated pool until interrupted."""
-    raise typer.Exit(1)
+def serve(
+    scenario: Annotated[str, typer.Option(help="Scenario to build: seed, single, big.")] = "seed",
+    hosts: Annotated[int | None, typer.Option(
+        min=1, help="Number of hosts (scenarios that take it, e.g. big).")] = None,
+    bind: Annotated[str, typer.Option(
+        help="Master address; members listen on the next loopback addresses.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(
+        min=0, max=65535, help="TCP port (0 picks one free on every host address).")] = 0,
+    tls: Annotated[bool, typer.Option(
+        "--tls", help="Serve HTTPS with a fresh self-signed certificate and print its "
+        "SHA-256 fingerprint.")] = False,
+    unix_socket: Annotated[Path | None, typer.Option(
+        help="Also serve the master on this unix socket (XenAPI.UDSTransport).")] = None,
+    state: Annotated[Path | None, typer.Option(
+        help="Keep the pool in this SQLite file; it survives restarts (the scenario is "
+        "built only when the file is empty).")] = None,
+    latency_ms: Annotated[float, typer.Option(
+        min=0.0, help="Latency added to every call, in ms.")] = 0.0,
+    jitter_ms: Annotated[float, typer.Option(
+        min=0.0, help="Random extra latency per call, up to this many ms.")] = 0.0,
+    password: Annotated[str, typer.Option(
+        envvar="XAPICTL_SIM_PASSWORD", help="Password of root and of every --user.")
+    ] = "xapictl",  # noqa: S107 - the documented sandbox default
+    user: Annotated[list[str] | None, typer.Option(
+        help="Extra user NAME:ROLE (pool-admin, pool-operator, vm-power-admin, vm-admin, "
+        "vm-operator, read-only); repeatable.")] = None,
+    request_log: Annotated[Path | None, typer.Option(
+        help="Append every request to this file as JSON lines (passwords masked).")] = None,
+) -> None:
+    """Serve a simulated pool until interrupted (Ctrl-C stops cleanly)."""
+    import signal
+    import threading
+
+    from xapictl.sim.control import Control
+    from xapictl.sim.engine import Simulator
+    from xapictl.sim.server import SimServer
+
+    params = {"hosts": hosts} if hosts is not None else {}
+    sim = Simulator(password=password, users=_parse_users(user or []), state_file=state)
+    if state is None or not sim.host_addresses():
+        sim.reset(scenario=scenario, **params)
+    control = Control(sim, log_file=request_log)
+    if latency_ms or jitter_ms:
+        control.set_latency(latency_ms, jitter_ms)
+    server = SimServer(sim, bind=bind, port=port, tls=tls, unix_socket=unix_socket,
+                       control=control)
+    try:
+        server.start()
+    except OSError as exc:
+        typer.echo(f"cannot listen on {bind}:{port}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    typer.echo(server.url)
+    if server.fingerprint:
+        typer.echo(f"fingerprint sha256 {server.fingerprint}")
+    for ref, url in sorted(server.urls.items(), key=lambda item: item[1]):
+        role = "master" if url == server.url else "member"
+        typer.echo(f"  {role:6} {url}  {ref}", err=True)
+    if unix_socket is not None:
+        typer.echo(f"  unix   {unix_socket}", err=True)
+    typer.echo(f"scenario {scenario}; users: root (pool-admin)"
+               + "".join(f", {u}" for u in user or []) + "; Ctrl-C to stop", err=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+        sim.close()
+        typer.echo("stopped", err=True)
