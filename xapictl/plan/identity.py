@@ -1,0 +1,182 @@
+"""Which existing object a recipe entry means, and whether xapictl may manage it.
+
+XAPI does not keep names unique, so names alone never identify anything:
+
+* a VLAN network is (pool, trunk, tag): the networks of the VLANs with that tag on the trunk
+  PIFs (a NIC by device, or a bond by its network) across the hosts;
+* a NIC's network is the network of the PIFs with that device;
+* a bond is, on each host, the Bond whose members are exactly the named devices;
+* any other network is its name plus xapictl's ownership mark in ``other_config``;
+* a VIF is (VM, device).
+
+Every network xapictl creates carries ``xapictl.owner`` and ``xapictl.identity`` in
+``other_config``; the identity lets a re-run find a network whose creation answer was lost.
+A matching network without the mark is used only when the recipe says ``adopt: true``.
+Several candidates are an ``AmbiguousObjectError`` naming every one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from xapictl.errors import AmbiguousObjectError
+from xapictl.model.refs import NULL_REF, BondRef, HostRef, NetworkRef, PIFRef, VMRef
+from xapictl.state.snapshot import PoolSnapshot
+
+OWNER_KEY = "xapictl.owner"
+OWNER_VALUE = "xapictl"
+IDENTITY_KEY = "xapictl.identity"
+
+
+def vlan_identity(trunk: str, tag: int) -> str:
+    """``vlan/eth1/105`` or ``vlan/bond:Storage bond/201``."""
+    return f"vlan/{trunk}/{tag}"
+
+
+def named_identity(name: str) -> str:
+    return f"network/{name}"
+
+
+def bond_identity(name: str) -> str:
+    return f"bond/{name}"
+
+
+def mark(identity: str) -> dict[str, str]:
+    """The ``other_config`` keys xapictl writes on every network it creates or adopts."""
+    return {OWNER_KEY: OWNER_VALUE, IDENTITY_KEY: identity}
+
+
+def is_owned(snap: PoolSnapshot, ref: NetworkRef) -> bool:
+    return snap.networks[ref].other_config.get(OWNER_KEY) == OWNER_VALUE
+
+
+def owned_with_identity(snap: PoolSnapshot, identity: str) -> list[NetworkRef]:
+    return sorted(r for r, n in snap.networks.items()
+                  if n.other_config.get(OWNER_KEY) == OWNER_VALUE
+                  and n.other_config.get(IDENTITY_KEY) == identity)
+
+
+# --- how objects are named in messages ----------------------------------------------------
+
+
+def host_name(snap: PoolSnapshot, ref: HostRef) -> str:
+    host = snap.hosts.get(ref)
+    return host.name_label if host is not None else ref
+
+
+def network_words(snap: PoolSnapshot, ref: NetworkRef) -> str:
+    n = snap.networks[ref]
+    return f"network {n.name_label!r} (uuid {n.uuid}, bridge {n.bridge or '-'})"
+
+
+def pif_words(snap: PoolSnapshot, ref: PIFRef) -> str:
+    p = snap.pifs[ref]
+    vlan = f" VLAN {p.vlan}" if p.vlan >= 0 else ""
+    return f"PIF {p.device}{vlan} on {host_name(snap, p.host)}"
+
+
+def vm_words(snap: PoolSnapshot, ref: VMRef) -> str:
+    vm = snap.vms[ref]
+    return f"VM {vm.name_label!r} (uuid {vm.uuid})"
+
+
+def ordered_hosts(snap: PoolSnapshot) -> list[HostRef]:
+    """Hosts by name, the pool master last (bonds and repairs touch the master last)."""
+    master = snap.master if snap.pools else HostRef(NULL_REF)
+    return sorted(snap.hosts, key=lambda h: (h == master, snap.hosts[h].name_label, h))
+
+
+# --- finders ---------------------------------------------------------------------------------
+
+
+def single(what: str, candidates: Iterable[str]) -> str | None:
+    """The one candidate, None for none; several raise ``AmbiguousObjectError``."""
+    found = sorted(set(candidates))
+    if len(found) > 1:
+        raise AmbiguousObjectError(f"{what} matches {len(found)} objects; make it unique "
+                                   "or remove the extra ones", found)
+    return found[0] if found else None
+
+
+def trunk_pifs_by_device(snap: PoolSnapshot, device: str) -> dict[HostRef, PIFRef]:
+    """The untagged PIF with that device on each host that has one."""
+    out = {}
+    for host in snap.hosts:
+        pif = snap.pif_on(host, device)
+        if pif is not None:
+            out[host] = pif
+    return out
+
+
+def bond_masters_on(snap: PoolSnapshot, network: NetworkRef) -> dict[HostRef, PIFRef]:
+    """The bond master PIF on each host whose bond is on that network."""
+    out = {}
+    for bond in snap.bonds.values():
+        master = snap.pifs.get(bond.master)
+        if master is not None and master.network == network:
+            out[master.host] = bond.master
+    return out
+
+
+def bonds_with_members(snap: PoolSnapshot, members: Iterable[str]
+                       ) -> dict[HostRef, BondRef]:
+    """On each host, the bond whose member devices are exactly ``members``."""
+    wanted = set(members)
+    out = {}
+    for ref, bond in snap.bonds.items():
+        devices = {snap.pifs[s].device for s in bond.slaves if s in snap.pifs}
+        master = snap.pifs.get(bond.master)
+        if master is not None and devices == wanted:
+            out[master.host] = ref
+    return out
+
+
+def vlan_networks_on(snap: PoolSnapshot, trunks: dict[HostRef, PIFRef], tag: int
+                     ) -> dict[HostRef, NetworkRef]:
+    """For each host, the network of the VLAN with ``tag`` on its trunk PIF (if any)."""
+    out = {}
+    for host, trunk in trunks.items():
+        vlan = snap.vlan_on(trunk, tag)
+        if vlan is None:
+            continue
+        untagged = snap.pifs.get(snap.vlans[vlan].untagged_pif)
+        if untagged is not None:
+            out[host] = untagged.network
+    return out
+
+
+def find_vm(snap: PoolSnapshot, name_or_uuid: str) -> VMRef | None:
+    ref = snap.vm_by_uuid(name_or_uuid)
+    if ref is not None:
+        return ref
+    guests = snap.guest_vms()
+    named = [r for r in snap.vms_named(name_or_uuid) if r in guests]
+    if len(named) > 1:
+        raise AmbiguousObjectError(
+            f"VM name {name_or_uuid!r} is used by {len(named)} VMs; give the uuid instead",
+            [vm_words(snap, r) for r in sorted(named)])
+    return named[0] if named else None
+
+
+__all__ = [
+    "IDENTITY_KEY",
+    "OWNER_KEY",
+    "OWNER_VALUE",
+    "bond_identity",
+    "bond_masters_on",
+    "bonds_with_members",
+    "find_vm",
+    "host_name",
+    "is_owned",
+    "mark",
+    "named_identity",
+    "network_words",
+    "ordered_hosts",
+    "owned_with_identity",
+    "pif_words",
+    "single",
+    "trunk_pifs_by_device",
+    "vlan_identity",
+    "vlan_networks_on",
+    "vm_words",
+]

@@ -1,0 +1,131 @@
+"""Pre-flight checks: what would make a plan fail half-way, found before the first write.
+
+Each check returns problem lines that name the objects involved and say what to do. The
+structural ones run inside ``diff`` (they need the same identity work); ``check_roles`` runs
+once the session's permissions are known. ``PreflightError`` carries them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from xapictl.errors import PreflightError
+from xapictl.model.enums import VMPowerState
+from xapictl.model.refs import HostRef, NetworkRef, PIFRef, VIFRef, VMRef
+from xapictl.model.schema import ROLE_ORDER, datamodel
+from xapictl.plan.core import Plan
+from xapictl.plan.identity import host_name, network_words, pif_words, vm_words
+from xapictl.state.snapshot import PoolSnapshot
+
+
+def missing_device(snap: PoolSnapshot, device: str, hosts: Iterable[HostRef]) -> list[str]:
+    names = sorted(host_name(snap, h) for h in hosts)
+    if not names:
+        return []
+    return [f"device {device} is missing on host(s) {', '.join(names)}: give a device every "
+            "host has, or fix those hosts (PIF.scan) first"]
+
+
+def tag_used_elsewhere(snap: PoolSnapshot, device: str, tag: int,
+                       by_host: dict[HostRef, NetworkRef]) -> list[str]:
+    """The tag on that trunk belongs to several networks across the hosts."""
+    if len(set(by_host.values())) <= 1:
+        return []
+    lines = [f"VLAN {tag} on {device} is used by more than one network; XAPI allows one per "
+             "PIF and tag, so the pool is inconsistent. Per host:"]
+    lines += [f"  {host_name(snap, h)}: {network_words(snap, n)}"
+              for h, n in sorted(by_host.items(), key=lambda i: host_name(snap, i[0]))]
+    lines.append("  remove the VLANs of the wrong network, then re-run")
+    return ["\n".join(lines)]
+
+
+def bond_member_problems(snap: PoolSnapshot, member: PIFRef) -> list[str]:
+    pif = snap.pifs[member]
+    out = []
+    if pif.management:
+        out.append(f"{pif_words(snap, member)} carries the management interface: bonding it "
+                   "moves management; bond other NICs, or move management first")
+    if pif.vlan_slave_of:
+        out.append(f"{pif_words(snap, member)} carries VLANs {sorted(snap.vlans[v].tag for v in pif.vlan_slave_of if v in snap.vlans)}: "  # noqa: E501
+                   "remove them before bonding it")
+    if pif.bond_slave_of in snap.bonds:
+        out.append(f"{pif_words(snap, member)} is already a member of another bond")
+    return out
+
+
+def hotplug_problem(snap: PoolSnapshot, vm: VMRef) -> list[str]:
+    """A running HVM guest without PV drivers cannot take a VIF hot-plug."""
+    record = snap.vms[vm]
+    if record.power_state != VMPowerState.RUNNING or record.domain_type.value != "hvm":
+        return []
+    metrics = snap.vm_guest_metrics.get(record.guest_metrics)
+    if metrics is not None:
+        can = metrics.can_use_hotplug_vif.value
+        if can == "yes" or (can != "no" and metrics.pv_drivers_detected):
+            return []
+    return [f"{vm_words(snap, vm)} runs without PV drivers: a new VIF cannot be hot-plugged; "
+            "install the guest tools, or stop the VM and re-run"]
+
+
+def mac_in_use(snap: PoolSnapshot, network: NetworkRef, mac: str, this: VIFRef | None
+               ) -> list[str]:
+    users = [r for r in snap.networks[network].vifs
+             if r != this and r in snap.vifs and snap.vifs[r].mac.lower() == mac.lower()]
+    return [f"MAC {mac} is already used on {network_words(snap, network)} by VIF "
+            f"{snap.vifs[r].device} of {vm_words(snap, snap.vifs[r].vm)}; choose another MAC"
+            for r in users]
+
+
+def plugged_vifs(snap: PoolSnapshot, network: NetworkRef, leaving: set[VIFRef]) -> list[str]:
+    """VIFs plugged in running VMs block removing the network: name the VMs."""
+    vms = sorted({vm_words(snap, snap.vifs[r].vm) for r in snap.networks[network].vifs
+                  if r in snap.vifs and r not in leaving and snap.vifs[r].currently_attached})
+    if not vms:
+        return []
+    return [f"{network_words(snap, network)} still has VIFs plugged in: {'; '.join(vms)}. "
+            "Detach them (vifs: present: false, or `xapictl vif detach`) first"]
+
+
+def minimum_role(method: str) -> str:
+    """The weakest role allowed to call ``Class.message``."""
+    cls, _, msg = method.partition(".")
+    info = datamodel().find_class(cls)
+    roles = info.messages[msg].roles if info is not None and msg in info.messages else set()
+    for role in reversed(ROLE_ORDER):
+        if role in roles:
+            return role
+    return "pool-admin"
+
+
+def check_roles(plan: Plan, permissions: frozenset[str] | None) -> list[str]:
+    """Calls the session may not make, with the role they need. ``None``: not known."""
+    if permissions is None:
+        return []
+    missing: dict[str, list[str]] = {}
+    for step in plan.steps:
+        for method in getattr(step, "calls", ()):
+            if method.lower() not in permissions:
+                missing.setdefault(method, []).append(step.subject)
+    return [f"your role may not call {m} (needs {minimum_role(m)} or above), needed to "
+            f"{', '.join(sorted(set(subjects)))}; log in with a stronger role"
+            for m, subjects in sorted(missing.items())]
+
+
+def preflight(plan: Plan, permissions: frozenset[str] | None) -> None:
+    """Raise ``PreflightError`` when the session cannot run the plan."""
+    problems = check_roles(plan, permissions)
+    if problems:
+        raise PreflightError(problems)
+
+
+__all__ = [
+    "bond_member_problems",
+    "check_roles",
+    "hotplug_problem",
+    "mac_in_use",
+    "minimum_role",
+    "missing_device",
+    "plugged_vifs",
+    "preflight",
+    "tag_used_elsewhere",
+]
