@@ -234,8 +234,7 @@ def build_documented_pool(state: SimState, hosts: int = 3, *,
         host_refs.append(host)
     pool = state.refs("pool")[0]
     state.set_field("pool", pool, "master", host_refs[0])
-    management = state.find_one("network", bridge="xenbr0")
-    assert management is not None
+    management = management_network(state, host_refs[0])
     for spec in guests_spec:
         host = host_refs[spec.host_index % len(host_refs)]
         create_guest(state, spec, host, management)
@@ -257,8 +256,7 @@ def build_big(state: SimState, hosts: int = 64, nics: int = 8, vms: int = 500,
                          management=True)
         host_refs.append(host)
     state.set_field("pool", state.refs("pool")[0], "master", host_refs[0])
-    management = state.find_one("network", bridge="xenbr0")
-    assert management is not None
+    management = management_network(state, host_refs[0])
     vlan_networks = _big_vlans(state, host_refs, vlans) if nics > 1 else []
     per_vm, extra = divmod(vifs, vms) if vms else (0, 0)
     for i in range(vms):
@@ -286,6 +284,10 @@ def _big_vlans(state: SimState, host_refs: list[str], count: int) -> list[str]:
             made += 1
         tag += 1
     return networks_made
+
+
+def management_network(state: SimState, host: str) -> str:
+    return str(state.get("PIF", pifs_on(state, host, "eth0"))["network"])
 
 
 def pifs_on(state: SimState, host: str, device: str) -> str:
