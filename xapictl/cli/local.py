@@ -1,0 +1,237 @@
+"""``xapictl local``: the plain-Xen backend (bridges, VLAN trunks, guest vifs via netlink).
+
+Exit codes: 0 done / nothing to do, 2 bad input, 3 changes pending (``plan``), 4 failed or
+refused and the host left as it was (rolled back), 5 rollback incomplete (look at the host).
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import typer
+
+app = typer.Typer(
+    help="Plain Xen hosts (no XAPI): bridges, VLAN trunks and guest vifs through netlink.",
+    no_args_is_help=True,
+)
+
+EXIT_OK, EXIT_BAD_INPUT, EXIT_PENDING, EXIT_FAILED, EXIT_PARTIAL = 0, 2, 3, 4, 5
+
+
+class Output(StrEnum):
+    text = "text"
+    json = "json"
+
+
+NETNS = typer.Option(None, "--netns", help="Work inside this network namespace.")
+OUTPUT = typer.Option(Output.text, "--output", "-o", help="text or json.")
+RECIPE = typer.Argument(..., exists=False, help="A recipe file with a top-level 'local:'.")
+
+
+def _emit(data: Any, output: Output, text: str) -> None:
+    typer.echo(json.dumps(data, indent=2, default=str) if output is Output.json else text)
+
+
+def _load(path: Path) -> Any:
+    from xapictl.errors import DesiredStateError
+    from xapictl.local.desired import load_recipe
+
+    try:
+        return load_recipe(path)
+    except DesiredStateError as exc:
+        typer.echo(f"error: {path} does not validate:", err=True)
+        for p in exc.problems:
+            typer.echo(f"  {p}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from exc
+
+
+def _plan_json(plan: Any) -> dict[str, Any]:
+    return {
+        "steps": [{"action": s.action, "subject": s.subject, "reason": s.reason}
+                  for s in plan.steps],
+        "noops": [{"subject": n.subject, "reason": n.reason} for n in plan.noops],
+        "warnings": list(plan.warnings),
+    }
+
+
+def _plan_text(plan: Any) -> str:
+    if plan.is_empty:
+        lines = ["No changes: the host already matches."]
+    else:
+        lines = [f"{len(plan.steps)} change(s):"]
+        lines += [f"  {i + 1:>2}. {s.describe()}" for i, s in enumerate(plan.steps)]
+    lines += [f"  ok  {n.describe()}" for n in plan.noops]
+    return "\n".join(lines)
+
+
+def _refused(problems: list[str]) -> typer.Exit:
+    typer.echo("refused before any change:", err=True)
+    for p in problems:
+        typer.echo(f"  - {p}", err=True)
+    return typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+def plan(path: Path = RECIPE, netns: str | None = NETNS, output: Output = OUTPUT) -> None:
+    """Show what ``apply`` would change, with reasons. Exit 3 when changes are pending."""
+    from xapictl.errors import LocalBackendError
+    from xapictl.local.apply import current_plan
+    from xapictl.local.preflight import problems
+
+    desired = _load(path)
+    try:
+        the_plan, snap = current_plan(desired, netns)
+    except LocalBackendError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from exc
+    found = problems(desired, snap) if not the_plan.is_empty else []
+    _emit({**_plan_json(the_plan), "refusals": found}, output, _plan_text(the_plan))
+    if found:
+        raise _refused(found)
+    raise typer.Exit(EXIT_OK if the_plan.is_empty else EXIT_PENDING)
+
+
+@app.command("apply")
+def apply_cmd(
+    path: Path = RECIPE,
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before changing."),
+    confirm_within: float | None = typer.Option(
+        None, "--confirm-within", metavar="N",
+        help="Roll back after N seconds unless 'xapictl local confirm' runs first.",
+    ),
+    no_probe: bool = typer.Option(False, "--no-probe", help="Skip the connectivity probe."),
+    netns: str | None = NETNS,
+    output: Output = OUTPUT,
+) -> None:
+    """Apply a recipe safely: verify, probe connectivity, roll back on any failure."""
+    from xapictl.errors import LocalBackendError, PreflightError
+    from xapictl.local.apply import LocalApplyFailed, apply, current_plan
+
+    desired = _load(path)
+    try:
+        pending, _ = current_plan(desired, netns)
+        if pending.is_empty:
+            _emit({**_plan_json(pending), "applied": 0}, output, _plan_text(pending))
+            raise typer.Exit(EXIT_OK)
+        if not yes:
+            typer.echo(_plan_text(pending))
+            if not typer.confirm("Apply these changes?"):
+                raise typer.Exit(EXIT_PENDING)
+        outcome = apply(desired, netns=netns, run_probe=not no_probe,
+                        confirm_within=confirm_within)
+    except PreflightError as exc:
+        raise _refused(exc.problems) from exc
+    except LocalApplyFailed as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_PARTIAL if exc.rollback_errors else EXIT_FAILED) from exc
+    except LocalBackendError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_FAILED) from exc
+    done = len(outcome.report.done)
+    probes = [{"target": p.target, "sent": p.sent, "received": p.received}
+              for p in outcome.probes]
+    text = f"{_plan_text(outcome.plan)}\napplied {done} change(s) in {outcome.seconds:.3f} s"
+    if outcome.pending_confirmation:
+        text += (f"\nrolls back in {confirm_within:g} s unless you run"
+                 f" 'xapictl local confirm{' --netns ' + netns if netns else ''}'")
+    _emit({**_plan_json(outcome.plan), "applied": done, "seconds": outcome.seconds,
+           "probes": probes, "pending_confirmation": outcome.pending_confirmation},
+          output, text)
+
+
+@app.command()
+def confirm(netns: str | None = NETNS) -> None:
+    """Keep a change applied with --confirm-within (disarms the rollback timer)."""
+    from xapictl.local.apply import confirm as do_confirm
+
+    if not do_confirm(netns):
+        typer.echo("nothing awaits confirmation", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    typer.echo("confirmed: the change stays")
+
+
+@app.command()
+def rollback(netns: str | None = NETNS) -> None:
+    """Undo the last unconfirmed or interrupted apply from its undo file."""
+    from xapictl.errors import LocalBackendError
+    from xapictl.local.apply import rollback_pending
+
+    try:
+        errors = rollback_pending(netns)
+    except LocalBackendError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from exc
+    if errors:
+        for e in errors:
+            typer.echo(f"  rollback step failed: {e}", err=True)
+        raise typer.Exit(EXIT_PARTIAL)
+    typer.echo("rolled back")
+
+
+@app.command()
+def show(netns: str | None = NETNS, output: Output = OUTPUT) -> None:
+    """The host's links, addresses and routes as xapictl sees them."""
+    from xapictl.local import netlink
+    from xapictl.local.observe import observe
+
+    ipr = netlink.open_ipr(netns)
+    try:
+        snap = observe(ipr)
+    finally:
+        ipr.close()
+    lines = ["links:"]
+    for lk in sorted(snap.links.values(), key=lambda x: x.index):
+        extra = f" master={lk.master}" if lk.master else ""
+        own = " (xapictl)" if lk.owned else ""
+        lines.append(f"  {lk.name:<15} {lk.kind or '-':<7} {'UP' if lk.up else 'down':<4}"
+                     f" mtu={lk.mtu} mac={lk.mac}{extra}{own}")
+    lines.append("addresses:")
+    lines += [f"  {a.ifname:<15} {a.cidr}" + (f" label={a.label}" if a.label else "")
+              for a in snap.addresses]
+    lines.append("routes:")
+    lines += [f"  {r.dst} dev {r.oif}" + (f" via {r.gateway}" if r.gateway else "")
+              + (f" metric {r.priority}" if r.priority else "") for r in snap.routes]
+    _emit(snap.to_dict(), output, "\n".join(lines))
+
+
+@app.command()
+def check(output: Output = OUTPUT) -> None:
+    """What this host can do: kernel features (tried), Xen dom0, CPU, bridge netfilter."""
+    from xapictl.local.check import check_host
+
+    findings = check_host()
+    text = "\n".join(
+        f"{'ok ' if f.ok else 'NO '} {f.name}: {f.detail}" + (f"\n     -> {f.advice}"
+                                                               if f.advice else "")
+        for f in findings
+    )
+    _emit([f.to_dict() for f in findings], output, text)
+
+
+@app.command("vif-hotplug", context_settings={"allow_extra_args": True,
+                                             "ignore_unknown_options": True})
+def vif_hotplug(
+    ctx: typer.Context,
+    action: str = typer.Argument(..., help="online/offline (vif) or add/remove (tap)."),
+    netns: str | None = NETNS,
+) -> None:
+    """Use as an xl vif script=: attach/detach the vif as vif-bridge does, with vlan=."""
+    import os
+
+    from xapictl.errors import UsageError
+    from xapictl.local.hotplug import run_hotplug, setup_logging
+
+    setup_logging()
+    try:
+        result = run_hotplug(action, os.environ, netns=netns, args=list(ctx.args))
+    except UsageError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from exc
+    if result.error:
+        raise typer.Exit(EXIT_FAILED)
+
+
+__all__ = ["app"]

@@ -1,0 +1,123 @@
+"""``xapictl local vif-hotplug``: an xl vif ``script=`` that does vif-bridge's job, plus the
+``vlan=`` setting upstream vif-bridge ignores.
+
+libxl runs it as ``SCRIPT online|offline type_if=vif`` (``add``/``remove`` with
+``type_if=tap`` for an HVM's emulated nic) with ``XENBUS_PATH=backend/vif/<domid>/<devid>``
+and ``vif=<device>`` in the environment, and waits at most 40 s for ``hotplug-status``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from xapictl.errors import UsageError, XapictlError
+from xapictl.local.desired import HostNetwork, VifSpec
+from xapictl.local.xl_vif import parse_vlan_spec
+
+__all__ = ["HotplugResult", "XenStore", "run_hotplug"]
+
+log = logging.getLogger("xapictl.local.hotplug")
+ONLINE = ("online", "add")
+OFFLINE = ("offline", "remove")
+
+
+class XenStore:
+    """xenstore through the ``xenstore-read``/``-write`` commands (as Xen's scripts do)."""
+
+    def read(self, path: str) -> str | None:
+        exe = shutil.which("xenstore-read")
+        if exe is None:
+            raise UsageError("xenstore-read not found: install xenstore-utils")
+        out = subprocess.run([exe, path], capture_output=True, text=True, check=False)  # noqa: S603
+        return out.stdout.rstrip("\n") if out.returncode == 0 else None
+
+    def write(self, path: str, value: str) -> None:
+        exe = shutil.which("xenstore-write")
+        if exe is None:
+            raise UsageError("xenstore-write not found: install xenstore-utils")
+        subprocess.run([exe, path, value], check=True, capture_output=True)  # noqa: S603
+
+
+@dataclass(frozen=True)
+class HotplugResult:
+    action: str
+    vif: str
+    bridge: str | None
+    steps: int
+    seconds: float
+    error: str | None = None
+
+
+def _frontend_mtu_path(xenbus_path: str) -> str | None:
+    parts = xenbus_path.strip("/").split("/")
+    if len(parts) >= 4 and parts[0] == "backend":
+        return f"/local/domain/{parts[2]}/device/{parts[1]}/{parts[3]}/mtu"
+    return None
+
+
+def run_hotplug(action: str, env: Mapping[str, str], *, netns: str | None = None,
+                store: XenStore | None = None, args: Sequence[str] = ()) -> HotplugResult:
+    """Attach (online/add) or detach (offline/remove) one vif; write hotplug-status."""
+    from xapictl.local.apply import apply
+
+    store = store or XenStore()
+    start = time.monotonic()
+    xb = env.get("XENBUS_PATH", "")
+    extra = dict(a.split("=", 1) for a in args if "=" in a)
+    type_if = extra.get("type_if", "vif")
+    vif = env.get("vif") if type_if == "vif" else env.get("INTERFACE")
+    vif = vif or env.get("vif") or env.get("INTERFACE")
+    if action not in ONLINE + OFFLINE:
+        raise UsageError(f"unknown hotplug action {action!r}: use online, offline, add, remove")
+    if not xb or not vif:
+        raise UsageError("XENBUS_PATH and vif (or INTERFACE) must be set, as libxl does")
+    bridge: str | None = None
+    try:
+        if action in ONLINE:
+            bridge = store.read(f"{xb}/bridge") or "xenbr0"
+            mtu_text = store.read(f"{xb}/mtu")
+            vlan_text = store.read(f"{xb}/vlan")
+            spec = VifSpec(vif, bridge, parse_vlan_spec(vlan_text) if vlan_text else None,
+                           int(mtu_text) if mtu_text else None)
+        else:
+            spec = VifSpec(vif, present=False)
+        outcome = apply(HostNetwork(vifs=(spec,), probes=()), netns=netns, run_probe=False)
+        if action in ONLINE:
+            front = _frontend_mtu_path(xb)
+            if front and spec.mtu:
+                store.write(front, str(spec.mtu))
+            if type_if == "vif":
+                store.write(f"{xb}/hotplug-status", "connected")
+        result = HotplugResult(action, vif, bridge, len(outcome.plan.steps),
+                               time.monotonic() - start)
+        log.info("%s %s bridge=%s: %d steps in %.3f s", action, vif, bridge, result.steps,
+                 result.seconds)
+        return result
+    except (XapictlError, ValueError, OSError) as exc:
+        log.error("%s %s failed: %s", action, vif, exc)
+        if action in ONLINE:
+            store.write(f"{xb}/hotplug-error", f"xapictl: {exc}")
+            store.write(f"{xb}/hotplug-status", "error")
+        return HotplugResult(action, vif, bridge, 0, time.monotonic() - start, str(exc))
+
+
+def setup_logging() -> None:
+    """Log to stderr (libxl keeps it) and to XAPICTL_HOTPLUG_LOG or /var/log/xen."""
+    target = os.environ.get("XAPICTL_HOTPLUG_LOG", "/var/log/xen/xapictl-vif.log")
+    handlers: list[logging.Handler] = [logging.StreamHandler()]
+    try:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        handlers.append(logging.FileHandler(target))
+    except OSError:
+        pass
+    fmt = logging.Formatter("%(asctime)s xapictl vif-hotplug: %(message)s")
+    for h in handlers:
+        h.setFormatter(fmt)
+        log.addHandler(h)
+    log.setLevel(logging.INFO)
