@@ -87,7 +87,7 @@ def jsonrpc(sim_server: Any) -> Iterator[Callable[..., Any]]:
         yield call
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def interop_cache() -> Path:
     """Where heavy third-party test tools are cached between runs (outside the fake HOME)."""
     return _REAL_CACHE / "xapictl-interop"
