@@ -111,17 +111,19 @@ def test_system_list_methods_is_a_bare_array(server):
 
 def test_http11_keep_alive_reuses_one_connection_with_content_length(server):
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    sockets = []
     try:
         for word in ("one", "two", "three"):
             conn.request("POST", "/", xmlrpc.client.dumps((SESSION, word), "test.echo"),
                          {"Content-Type": "text/xml"})
-            first_sock = conn.sock if word == "one" else first_sock
+            sockets.append(conn.sock)
             reply = conn.getresponse()
             body = reply.read()
             assert reply.version == 11
             assert int(reply.getheader("Content-Length")) == len(body)
             assert xmlrpc.client.loads(body.decode())[0][0]["Value"] == word
-            assert conn.sock is first_sock  # not reopened
+        assert sockets[0] is not None
+        assert all(sock is sockets[0] for sock in sockets)  # never reopened
     finally:
         conn.close()
 
@@ -175,11 +177,11 @@ def test_unix_socket_serves_xenapi_udstransport(stub):
     scratch = Path(tempfile.gettempdir()) / f"xsim{secrets.token_hex(6)}"
     scratch.mkdir()
     path = scratch / "xapi.sock"
-    with SimServer(stub, unix_socket=path):
-        with XenAPI.Session("http://" + str(path).replace("/", "_") + "/",
-                            transport=XenAPI.UDSTransport()) as session:
-            session.login_with_password("root", "xapictl", "1.0", "t")
-            assert session.xenapi.test.where() == {"host": "127.0.0.1", "protocol": "xmlrpc"}
+    with SimServer(stub, unix_socket=path), \
+            XenAPI.Session("http://" + str(path).replace("/", "_") + "/",
+                           transport=XenAPI.UDSTransport()) as session:
+        session.login_with_password("root", "xapictl", "1.0", "t")
+        assert session.xenapi.test.where() == {"host": "127.0.0.1", "protocol": "xmlrpc"}
     assert not path.exists()
     scratch.rmdir()
 
