@@ -1,0 +1,123 @@
+"""The audit log: every write a rollout sends, with pool, host, call, arguments and result.
+
+``AuditedCaller`` wraps a connection (anything with ``call(method, *args)``, which is what plan
+steps send through) and records each write in the journal after it returns or fails. Reads
+(getters, records, events, sessions) are not writes and are not recorded. Arguments that the
+datamodel names as secrets (``*password*``, ``*secret*``, ``*token*``) and map values under such
+keys are replaced by ``"<redacted>"`` before anything is stored.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from xapictl.fleet.journal import AuditRow, Journal, now
+
+REDACTED = "<redacted>"
+_SECRET_WORDS = ("password", "secret", "token", "credential")
+_READ_PREFIXES = ("get_", "login", "logout", "slave_local_login")
+_READ_CLASSES = ("event", "session")
+
+
+def is_write(method: str) -> bool:
+    """Whether an XAPI call changes state (``Async.`` calls are judged by their target)."""
+    name = method.removeprefix("Async.")
+    cls, _, msg = name.partition(".")
+    if cls in _READ_CLASSES:
+        return False
+    return not msg.startswith(_READ_PREFIXES)
+
+
+def _secretish(name: str) -> bool:
+    low = name.lower()
+    return any(w in low for w in _SECRET_WORDS)
+
+
+@functools.lru_cache(maxsize=512)
+def _param_names(method: str) -> tuple[str, ...]:
+    from xapictl.model.schema import datamodel
+
+    cls, _, msg = method.removeprefix("Async.").partition(".")
+    klass = datamodel().find_class(cls)
+    if klass is None or msg not in klass.messages:
+        return ()
+    return tuple(p.name for p in klass.messages[msg].params)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): REDACTED if _secretish(str(k)) else _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def redact_args(method: str, args: tuple[Any, ...]) -> list[Any]:
+    """The arguments as stored: secrets by parameter name or map key replaced."""
+    names = _param_names(method)
+    out = []
+    for i, arg in enumerate(args):
+        name = names[i] if i < len(names) else ""
+        out.append(REDACTED if name and _secretish(name) else _plain(arg))
+    return out
+
+
+class AuditedCaller:
+    """A connection whose writes land in the journal's audit table, tagged with the rollout and
+    pool. Everything else is passed through untouched."""
+
+    def __init__(self, conn: Any, journal: Journal, *, pool: str, rollout: int | None,
+                 host: str | Callable[[], str]) -> None:
+        self._conn = conn
+        self._journal = journal
+        self._pool = pool
+        self._rollout = rollout
+        self._host = host
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+    def _host_now(self) -> str:
+        return self._host() if callable(self._host) else self._host
+
+    def call(self, method: str, *args: Any) -> Any:
+        if not is_write(method):
+            return self._conn.call(method, *args)
+        stored = redact_args(method, args)
+        try:
+            result = self._conn.call(method, *args)
+        except Exception as exc:
+            self._journal.record_write(AuditRow(
+                self._rollout, self._pool, self._host_now(), method, stored,
+                {"error": type(exc).__name__, "detail": str(exc)}, False, now()))
+            raise
+        self._journal.record_write(AuditRow(self._rollout, self._pool, self._host_now(), method,
+                                            stored, _plain(result), True, now()))
+        return result
+
+
+def export_audit(journal: Journal, rollout: int, fmt: str = "json") -> str:
+    """The audit of one rollout as JSON (a list), NDJSON or CSV."""
+    import csv
+    import io
+    import json
+
+    rows = [r.to_json() for r in journal.audit(rollout)]
+    if fmt == "json":
+        return json.dumps(rows, indent=2) + "\n"
+    if fmt == "ndjson":
+        return "".join(json.dumps(r) + "\n" for r in rows)
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, ["at", "rollout", "pool", "host", "call", "args", "result",
+                                  "ok"], lineterminator="\n")
+    writer.writeheader()
+    for r in rows:
+        writer.writerow({**r, "args": json.dumps(r["args"]), "result": json.dumps(r["result"])})
+    return buf.getvalue()
+
+
+__all__ = ["REDACTED", "AuditedCaller", "export_audit", "is_write", "redact_args"]

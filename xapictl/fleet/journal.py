@@ -1,0 +1,284 @@
+"""The rollout journal: every rollout, every pool's state in it, every step, every write.
+
+SQLite (stdlib), one file (default ``~/.local/state/xapictl/journal.sqlite``, or
+``$XAPICTL_JOURNAL``). Each change is committed at once, so a rollout killed at any point leaves
+a journal that ``rollout status`` reads and ``rollout resume`` continues. Worker threads share
+one connection behind a lock: writes are tiny and rare next to network round trips.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS rollouts (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  created TEXT NOT NULL, updated TEXT NOT NULL,
+  recipe TEXT NOT NULL, fleet TEXT NOT NULL, selection TEXT,
+  options TEXT NOT NULL, state TEXT NOT NULL, reason TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS pool_runs (
+  rollout INTEGER NOT NULL REFERENCES rollouts(id), pool TEXT NOT NULL,
+  position INTEGER NOT NULL, wave INTEGER NOT NULL DEFAULT -1,
+  state TEXT NOT NULL, planned INTEGER NOT NULL DEFAULT 0, done INTEGER NOT NULL DEFAULT 0,
+  error TEXT NOT NULL DEFAULT '', started TEXT, finished TEXT,
+  PRIMARY KEY (rollout, pool)
+);
+CREATE TABLE IF NOT EXISTS steps (
+  rollout INTEGER NOT NULL, pool TEXT NOT NULL, attempt INTEGER NOT NULL, idx INTEGER NOT NULL,
+  description TEXT NOT NULL, status TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '',
+  at TEXT NOT NULL,
+  PRIMARY KEY (rollout, pool, attempt, idx)
+);
+CREATE TABLE IF NOT EXISTS audit (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, rollout INTEGER, pool TEXT NOT NULL,
+  host TEXT NOT NULL, call TEXT NOT NULL, args TEXT NOT NULL, result TEXT NOT NULL,
+  ok INTEGER NOT NULL, at TEXT NOT NULL
+);
+"""
+
+
+class RolloutState(enum.StrEnum):
+    PLANNED = "planned"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    """The failure budget was spent (or a canary failed): the remaining pools were not started."""
+    STOPPED = "stopped"
+    """Interrupted (Ctrl-C) at a step boundary; resumable."""
+    DECLINED = "declined"
+    """The plan summary was shown and the operator said no: nothing was applied."""
+
+
+class PoolState(enum.StrEnum):
+    PENDING = "pending"
+    PLANNED = "planned"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    """Not started because the rollout stopped (budget, canary, Ctrl-C); untouched."""
+    STOPPED = "stopped"
+    """Interrupted between two steps; some steps may be done."""
+
+    @property
+    def finished_ok(self) -> bool:
+        return self is PoolState.DONE
+
+
+def now() -> str:
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds")
+
+
+def default_path() -> Path:
+    env = os.environ.get("XAPICTL_JOURNAL")
+    if env:
+        return Path(env)
+    base = Path(os.environ.get("XDG_STATE_HOME", Path.home() / ".local" / "state"))
+    return base / "xapictl" / "journal.sqlite"
+
+
+@dataclass(frozen=True)
+class RolloutRow:
+    id: int
+    created: str
+    updated: str
+    recipe: str
+    fleet: str
+    selection: str | None
+    options: Mapping[str, Any]
+    state: RolloutState
+    reason: str
+
+
+@dataclass(frozen=True)
+class PoolRunRow:
+    pool: str
+    position: int
+    wave: int
+    state: PoolState
+    planned: int
+    done: int
+    error: str
+    started: str | None
+    finished: str | None
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    rollout: int | None
+    pool: str
+    host: str
+    call: str
+    args: Any
+    result: Any
+    ok: bool
+    at: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"rollout": self.rollout, "pool": self.pool, "host": self.host,
+                "call": self.call, "args": self.args, "result": self.result, "ok": self.ok,
+                "at": self.at}
+
+
+class Journal:
+    """The journal file. Thread-safe; use as a context manager or call ``close``."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = Path(path) if path is not None else default_path()
+        if str(self.path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(self.path), check_same_thread=False,
+                                   isolation_level=None)
+        self._lock = threading.Lock()
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.executescript(_SCHEMA)
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _query(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return list(self._db.execute(sql, args).fetchall())
+
+    # --- rollouts -----------------------------------------------------------------------
+
+    def new_rollout(self, *, recipe: str, fleet: str, selection: str | None,
+                    options: Mapping[str, Any], pools: Sequence[str]) -> int:
+        stamp = now()
+        with self._tx() as db:
+            cur = db.execute(
+                "INSERT INTO rollouts (created, updated, recipe, fleet, selection, options, "
+                "state) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (stamp, stamp, recipe, fleet, selection, json.dumps(dict(options)),
+                 RolloutState.PLANNED.value))
+            rid = int(cur.lastrowid or 0)
+            db.executemany("INSERT INTO pool_runs (rollout, pool, position, state) "
+                           "VALUES (?, ?, ?, ?)",
+                           [(rid, p, i, PoolState.PENDING.value) for i, p in enumerate(pools)])
+        return rid
+
+    def set_rollout_state(self, rid: int, state: RolloutState, reason: str = "") -> None:
+        with self._tx() as db:
+            db.execute("UPDATE rollouts SET state = ?, reason = ?, updated = ? WHERE id = ?",
+                       (state.value, reason, now(), rid))
+
+    def rollout(self, rid: int) -> RolloutRow:
+        from xapictl.errors import UsageError
+
+        rows = self._query("SELECT id, created, updated, recipe, fleet, selection, options, "
+                           "state, reason FROM rollouts WHERE id = ?", (rid,))
+        if not rows:
+            raise UsageError(f"no rollout {rid} in the journal {self.path}")
+        r = rows[0]
+        return RolloutRow(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]),
+                          RolloutState(r[7]), r[8])
+
+    def rollouts(self, limit: int = 50) -> list[RolloutRow]:
+        ids = self._query("SELECT id FROM rollouts ORDER BY id DESC LIMIT ?", (limit,))
+        return [self.rollout(int(i[0])) for i in ids]
+
+    # --- pools --------------------------------------------------------------------------
+
+    def pool_runs(self, rid: int) -> list[PoolRunRow]:
+        rows = self._query("SELECT pool, position, wave, state, planned, done, error, started, "
+                           "finished FROM pool_runs WHERE rollout = ? ORDER BY position", (rid,))
+        return [PoolRunRow(r[0], r[1], r[2], PoolState(r[3]), r[4], r[5], r[6], r[7], r[8])
+                for r in rows]
+
+    def set_pool(self, rid: int, pool: str, state: PoolState, *, wave: int | None = None,
+                 planned: int | None = None, done: int | None = None,
+                 error: str | None = None) -> None:
+        sets = ["state = ?"]
+        args: list[Any] = [state.value]
+        for col, val in (("wave", wave), ("planned", planned), ("done", done),
+                         ("error", error)):
+            if val is not None:
+                sets.append(f"{col} = ?")
+                args.append(val)
+        if state is PoolState.RUNNING:
+            sets.append("started = COALESCE(started, ?)")
+            args.append(now())
+        if state in (PoolState.DONE, PoolState.FAILED, PoolState.STOPPED):
+            sets.append("finished = ?")
+            args.append(now())
+        # The column names come from the literals above, never from input.
+        sql = f"UPDATE pool_runs SET {', '.join(sets)} WHERE rollout = ? AND pool = ?"  # noqa: S608
+        with self._tx() as db:
+            db.execute(sql, (*args, rid, pool))
+
+    # --- steps --------------------------------------------------------------------------
+
+    def record_step(self, rid: int, pool: str, attempt: int, idx: int, description: str,
+                    status: str, detail: str = "") -> None:
+        with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO steps (rollout, pool, attempt, idx, description, "
+                       "status, detail, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       (rid, pool, attempt, idx, description, status, detail, now()))
+
+    def steps(self, rid: int, pool: str | None = None) -> list[dict[str, Any]]:
+        sql = ("SELECT pool, attempt, idx, description, status, detail, at FROM steps "
+               "WHERE rollout = ?")
+        args: list[Any] = [rid]
+        if pool is not None:
+            sql += " AND pool = ?"
+            args.append(pool)
+        rows = self._query(sql + " ORDER BY pool, attempt, idx", args)
+        keys = ("pool", "attempt", "idx", "description", "status", "detail", "at")
+        return [dict(zip(keys, r, strict=True)) for r in rows]
+
+    def next_attempt(self, rid: int, pool: str) -> int:
+        rows = self._query("SELECT COALESCE(MAX(attempt), 0) FROM steps WHERE rollout = ? "
+                           "AND pool = ?", (rid, pool))
+        return int(rows[0][0]) + 1
+
+    # --- audit --------------------------------------------------------------------------
+
+    def record_write(self, row: AuditRow) -> None:
+        with self._tx() as db:
+            db.execute("INSERT INTO audit (rollout, pool, host, call, args, result, ok, at) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       (row.rollout, row.pool, row.host, row.call, json.dumps(row.args),
+                        json.dumps(row.result), int(row.ok), row.at))
+
+    def audit(self, rid: int | None = None) -> list[AuditRow]:
+        sql = "SELECT rollout, pool, host, call, args, result, ok, at FROM audit"
+        args: tuple[Any, ...] = ()
+        if rid is not None:
+            sql += " WHERE rollout = ?"
+            args = (rid,)
+        return [AuditRow(r[0], r[1], r[2], r[3], json.loads(r[4]), json.loads(r[5]),
+                         bool(r[6]), r[7]) for r in self._query(sql + " ORDER BY id", args)]
+
+
+__all__ = ["AuditRow", "Journal", "PoolRunRow", "PoolState", "RolloutRow", "RolloutState",
+           "default_path", "now"]
