@@ -1,0 +1,225 @@
+"""``connect()`` and the ``Connection`` facade: one pool, one session, typed clients.
+
+    with xapictl.connect("https://pool.example", password=secret) as conn:
+        net = conn.networks.create(name_label="storage", mtu=9000)
+        conn.pools.create_vlan_from_pif(pif, net, 105)
+        snap = conn.snapshot()
+
+``conn.call`` is the raw door (results decoded by the datamodel, so ints are ints);
+``conn.networks``, ``.pifs``, ``.vlans``, ``.vifs``, ``.bonds``, ``.tunnels``, ``.vms``,
+``.hosts``, ``.pools``, ``.tasks`` are the typed clients, and ``conn.client("SR")`` is typed
+access to any other class. The session is logged out when the ``with`` block ends, however
+it ends (error, Ctrl-C included).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, ClassVar
+
+import httpx
+
+from xapictl.client.base import ClassClient
+from xapictl.client.bonds import BondsClient
+from xapictl.client.hosts import HostsClient
+from xapictl.client.networks import NetworksClient
+from xapictl.client.pifs import PIFsClient
+from xapictl.client.pools import PoolsClient
+from xapictl.client.tasks import TasksClient
+from xapictl.client.tunnels import TunnelsClient
+from xapictl.client.values import plain_decoder, plain_result
+from xapictl.client.vifs import VIFsClient
+from xapictl.client.vlans import VLANsClient
+from xapictl.client.vms import VMsClient
+from xapictl.errors import UsageError
+from xapictl.model.schema import datamodel
+from xapictl.xapi.credentials import Secret
+from xapictl.xapi.events import EventBatch, EventFeed
+from xapictl.xapi.parallel import DEFAULT_LIMIT, run_all
+from xapictl.xapi.retry import RetryPolicy
+from xapictl.xapi.session import Protocol, XapiSession
+from xapictl.xapi.tasks import TaskHandle, start_task
+from xapictl.xapi.tls import TLSSettings
+from xapictl.xapi.transport import HttpSettings
+
+log = logging.getLogger("xapictl.client")
+
+SnapshotBuilder = Callable[["Connection"], Any]
+
+
+class Connection:
+    """An open session to one pool. Use it as a context manager, or call ``close()``."""
+
+    snapshot_builder: ClassVar[SnapshotBuilder | None] = None
+    """Set by ``xapictl.state.collect`` (the state layer builds snapshots on top of us)."""
+
+    def __init__(self, session: XapiSession, *, parallel: int = DEFAULT_LIMIT) -> None:
+        self.session = session
+        self.parallel = parallel
+        self.networks = NetworksClient(self)
+        self.pifs = PIFsClient(self)
+        self.vlans = VLANsClient(self)
+        self.vifs = VIFsClient(self)
+        self.bonds = BondsClient(self)
+        self.tunnels = TunnelsClient(self)
+        self.vms = VMsClient(self)
+        self.hosts = HostsClient(self)
+        self.pools = PoolsClient(self)
+        self.tasks = TasksClient(self)
+        self._generic: dict[str, ClassClient[str, Any]] = {}
+
+    def __repr__(self) -> str:
+        return f"<Connection {self.session!r}>"
+
+    # --- life cycle -------------------------------------------------------------------------
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Log out and close the HTTP connections (idempotent)."""
+        self.session.close()
+
+    @property
+    def url(self) -> str:
+        """The master's URL now (it changes when the pool's master moves)."""
+        return str(self.session.endpoint)
+
+    @property
+    def api_version(self) -> tuple[int, int] | None:
+        """The master's API version, read once at login."""
+        return self.session.api_version
+
+    @property
+    def pool_ref(self) -> str:
+        return self.session.pool_ref
+
+    # --- calls ------------------------------------------------------------------------------
+
+    def raw_call(self, method: str, *args: Any, read_timeout: float | None = None) -> Any:
+        """Call as the wire answers (XML-RPC ints still strings): for the typed layers."""
+        return self.session.call(method, list(args), read_timeout=read_timeout)
+
+    def call(self, method: str, *args: Any) -> Any:
+        """Call any XAPI method (``"VLAN.create"``); the session is added for you and the
+        result is decoded by the datamodel (ints are ints, records are wire-keyed dicts)."""
+        return plain_result(method, self.raw_call(method, *args))
+
+    def call_many(self, calls: Sequence[tuple[str, Sequence[Any]]], *,
+                  raw: bool = False) -> list[Any]:
+        """Send several calls at once (bounded by ``parallel``); results in order."""
+        work = [functools.partial(self.raw_call if raw else self.call, method, *args)
+                for method, args in calls]
+        return run_all(work, limit=self.parallel)
+
+    def call_async(self, method: str, *args: Any) -> TaskHandle:
+        """``Async.<method>``: a handle whose ``wait(timeout=)`` gives the decoded result."""
+        from xapictl.client.values import message_info
+
+        info = message_info(method)
+        spec = info.result_spec if info is not None else None
+        decode = plain_decoder(spec) if spec is not None else (lambda value: value)
+        return self.start_task(method, list(args), decode=decode)
+
+    def start_task(self, method: str, args: list[Any], *,
+                   decode: Callable[[Any], Any]) -> TaskHandle:
+        return start_task(self.session, method, args, decode=decode)
+
+    # --- typed access to any class -----------------------------------------------------------
+
+    def client(self, xapi_class: str) -> ClassClient[str, Any]:
+        """Typed generic access to any datamodel class: ``conn.client("SR").get_all_records()``."""
+        info = datamodel().find_class(xapi_class)
+        if info is None:
+            raise UsageError(f"the datamodel has no class named {xapi_class!r}")
+        found = self._generic.get(info.name)
+        if found is None:
+            found = self._generic[info.name] = ClassClient(self, info.name)
+        return found
+
+    # --- events, snapshots, permissions ------------------------------------------------------
+
+    def events(self, classes: Sequence[str], token: str = "", timeout: float = 30.0
+               ) -> EventBatch:
+        """One ``event.from`` call (blocks until a change or ``timeout``)."""
+        return EventFeed(self.session).next(classes, token, timeout)
+
+    def event_token(self) -> str:
+        """A token at the current database generation (``event.inject`` on the pool)."""
+        self.session.login()
+        return EventFeed(self.session).token_now(self.session.pool_ref)
+
+    def read_all(self, classes: Sequence[str]) -> dict[str, Mapping[str, Mapping[str, Any]]]:
+        """``get_all_records`` of every class, all sent at once: ``{class: {ref: wire}}``."""
+        results = self.call_many([(f"{c}.get_all_records", ()) for c in classes], raw=True)
+        return dict(zip(classes, results, strict=True))
+
+    def snapshot(self) -> Any:
+        """The pool's networking state (``xapictl.state.snapshot.PoolSnapshot``) in two
+        dependent round trips: an event token, then every class's records at once."""
+        builder = type(self).snapshot_builder
+        if builder is None:
+            raise UsageError("snapshots are built by xapictl.state: use xapictl.connect(), or "
+                             "import xapictl.state.collect first")
+        return builder(self)
+
+    def permissions(self) -> frozenset[str]:
+        """The session's RBAC permissions, lower-cased (``vlan.create``…). The local superuser
+        (root) may do everything: every message of the datamodel is listed."""
+        ref = self.session.login()
+        record = self.call("session.get_record", ref)
+        perms = frozenset(str(p).lower() for p in record.get("rbac_permissions", []))
+        if record.get("is_local_superuser") or (not perms and self.session.username == "root"):
+            return _every_permission()
+        return perms
+
+
+@functools.cache
+def _every_permission() -> frozenset[str]:
+    return frozenset(m.wire_name.lower() for c in datamodel().classes.values()
+                     for m in c.messages.values())
+
+
+def connect(
+    url: str, *, username: str = "root", password: str | Secret = "",
+    transport: httpx.BaseTransport | None = None, protocol: Protocol = "auto",
+    ca: str | Path | None = None, fingerprint: str | None = None,
+    known_hosts: str | Path | None = None, insecure: bool = False,
+    timeout: float = 60.0, connect_timeout: float = 10.0, retry: RetryPolicy | None = None,
+    parallel: int = DEFAULT_LIMIT,
+) -> Connection:
+    """Log in to the pool at ``url`` and return the open ``Connection``.
+
+    ``url``: ``https://host``, ``http://host:port`` or ``unix:///var/lib/xcp/xapi``; a pool
+    member's address works too (the client follows ``HOST_IS_SLAVE``). ``password`` is a
+    ``Secret`` or a string (get it from ``xapictl.xapi.credentials`` or a profile, never from
+    a command-line argument). TLS: verified by default; ``ca`` a CA bundle, ``fingerprint`` a
+    pinned SHA-256, ``known_hosts`` a trust-on-first-use file, ``insecure`` no checks (warns).
+    ``transport`` replaces the network (tests, the embedded simulator). ``protocol`` is
+    ``auto`` (JSON-RPC, XML-RPC when ``/jsonrpc`` is unusable), ``jsonrpc`` or ``xmlrpc``.
+    ``timeout`` is the read timeout of one call.
+    """
+    secret = password if isinstance(password, Secret) else Secret(password)
+    tls = TLSSettings(ca=Path(ca) if ca else None, fingerprint=fingerprint,
+                      known_hosts=Path(known_hosts) if known_hosts else None, insecure=insecure)
+    http = HttpSettings(connect_timeout=connect_timeout, read_timeout=timeout, tls=tls,
+                        transport=transport, max_connections=max(parallel, 4) * 2)
+    session = XapiSession(url, username=username, password=secret, protocol=protocol,
+                          http=http, retry=retry)
+    try:
+        session.login()
+    except BaseException:
+        session.close()
+        raise
+    return Connection(session, parallel=parallel)
+
+
+__all__ = ["Connection", "connect"]

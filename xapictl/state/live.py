@@ -1,0 +1,111 @@
+"""A snapshot kept current from ``event.from``.
+
+``LiveSnapshot(conn)`` starts from ``collect(conn)`` (or a snapshot you have) and each
+``poll(timeout)`` applies one batch of changes: records added or changed are replaced by the
+event's copy, deleted ones dropped, and ``current`` becomes a new immutable ``PoolSnapshot``
+(the old one stays valid for whoever holds it). ``follow()`` yields each new snapshot;
+``start()``/``stop()`` run the polling in a background thread. If XAPI refuses the token
+(``EVENTS_LOST``, ``EVENT_FROM_TOKEN_PARSE_FAILURE``) the snapshot is read again in full.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from xapictl.client.connection import Connection
+from xapictl.errors import XapiFailure
+from xapictl.model._base import record_type
+from xapictl.state.collect import collect
+from xapictl.state.snapshot import SNAPSHOT_CLASSES, PoolSnapshot
+
+log = logging.getLogger("xapictl.live")
+
+_ATTR_BY_LOWER = {name.lower(): (name, attr) for name, attr in SNAPSHOT_CLASSES.items()}
+_RESYNC_CODES = frozenset({"EVENTS_LOST", "EVENT_FROM_TOKEN_PARSE_FAILURE"})
+
+
+class LiveSnapshot:
+    """The latest ``PoolSnapshot`` of a pool, updated from its event stream."""
+
+    def __init__(self, conn: Connection, snapshot: PoolSnapshot | None = None) -> None:
+        self.conn = conn
+        self.current: PoolSnapshot = snapshot if snapshot is not None else collect(conn)
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.on_change: Callable[[PoolSnapshot], None] | None = None
+
+    def poll(self, timeout: float = 30.0) -> int:
+        """Wait up to ``timeout`` s for changes and apply them; how many events applied."""
+        classes = [name.lower() for name in SNAPSHOT_CLASSES]
+        try:
+            batch = self.conn.events(classes, self.current.token, timeout)
+        except XapiFailure as failure:
+            if failure.code not in _RESYNC_CODES:
+                raise
+            log.warning("event stream lost (%s): reading the pool again", failure.code)
+            self._publish(collect(self.conn))
+            return 0
+        if not batch.events:
+            if batch.token != self.current.token:
+                self._publish(dataclasses.replace(self.current, token=batch.token))
+            return 0
+        parts: dict[str, Any] = {}
+        for event in batch.events:
+            found = _ATTR_BY_LOWER.get(event.cls.lower())
+            if found is None:
+                continue
+            xapi_class, attr = found
+            records = parts.get(attr)
+            if records is None:
+                records = parts[attr] = dict(getattr(self.current, attr))
+            if event.operation == "del" or event.snapshot is None:
+                records.pop(event.ref, None)
+            else:
+                records[event.ref] = record_type(xapi_class).from_xapi(event.snapshot)
+        self._publish(dataclasses.replace(self.current, token=batch.token, **parts))
+        return len(batch.events)
+
+    def _publish(self, snapshot: PoolSnapshot) -> None:
+        with self._lock:
+            self.current = snapshot
+        if self.on_change is not None:
+            self.on_change(snapshot)
+
+    def follow(self, timeout: float = 30.0) -> Iterator[PoolSnapshot]:
+        """Yield the snapshot after every batch of changes (forever; break to stop)."""
+        while True:
+            if self.poll(timeout):
+                yield self.current
+
+    # --- background -------------------------------------------------------------------------
+
+    def start(self, timeout: float = 5.0) -> LiveSnapshot:
+        """Poll in a daemon thread until ``stop()``; ``current`` is always the latest."""
+        if self._thread is None:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, args=(timeout,),
+                                            name="xapictl-live", daemon=True)
+            self._thread.start()
+        return self
+
+    def _run(self, timeout: float) -> None:
+        while not self._stop.is_set():
+            try:
+                self.poll(timeout)
+            except Exception as exc:  # a background loop must not die silently
+                log.error("live snapshot stopped: %s", exc)
+                return
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=60)
+            self._thread = None
+
+
+__all__ = ["LiveSnapshot"]
