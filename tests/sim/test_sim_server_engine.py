@@ -1,0 +1,156 @@
+"""The real engine behind the real server: the official XenAPI client and raw JSON-RPC v1/v2
+against the seed pool, sessions across protocols, HOST_IS_SLAVE, dead hosts, and an
+``event.from`` that waits while other calls proceed."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import xmlrpc.client
+
+import httpx
+import pytest
+import XenAPI
+
+from xapictl.sim.errors import SimFailure
+
+PASSWORD = "xapictl"
+
+
+def raw_jsonrpc(url: str, payload: dict) -> dict:
+    reply = httpx.post(url + "/jsonrpc", json=payload)
+    assert reply.status_code == 200
+    assert reply.headers["content-type"] == "application/json"
+    return reply.json()
+
+
+@pytest.mark.parametrize("suffix", ["", "/"])
+def test_xenapi_reads_the_seed_pool_over_rpc2_and_root(sim_server, sim, suffix):
+    with XenAPI.Session(sim_server.url + suffix) as session:
+        session.login_with_password("root", PASSWORD, "2.21", "xapictl-tests")
+        networks = session.xenapi.network.get_all_records()
+        with sim.state.lock:
+            assert set(networks) == set(sim.state.refs("network"))
+        assert all(isinstance(n["MTU"], str) for n in networks.values())  # int64 as text
+        assert session.API_version  # pool.get_all, pool.get_master, host.get_API_version_*
+        with pytest.raises(XenAPI.Failure) as failure:
+            session.xenapi.network.get_record("OpaqueRef:does-not-exist")
+        assert failure.value.details == ["HANDLE_INVALID", "network", "OpaqueRef:does-not-exist"]
+        session.xenapi.session.logout()
+    paths = {entry["method"] for entry in sim_server.control.request_log()}
+    assert {"session.login_with_password", "network.get_all_records", "session.logout"} <= paths
+
+
+def test_xenapi_relogs_in_after_session_expiry(sim_server, xenapi_session):
+    before = xenapi_session.handle
+    sim_server.control.expire_sessions()
+    assert xenapi_session.xenapi.pool.get_all()  # SESSION_INVALID, re-login, retry: no error
+    assert xenapi_session.handle != before
+    outcomes = [e["outcome"] for e in sim_server.control.request_log()]
+    assert "SESSION_INVALID" in outcomes
+
+
+def test_a_session_from_xmlrpc_works_over_jsonrpc_v1_and_v2(sim_server, xenapi_session):
+    session = xenapi_session.handle
+    v1 = raw_jsonrpc(sim_server.url, {"method": "pool.get_all", "params": [session], "id": 5})
+    assert v1["error"] is None and v1["id"] == 5 and len(v1["result"]) == 1
+    v2 = raw_jsonrpc(sim_server.url, {"jsonrpc": "2.0", "method": "network.get_all_records",
+                                      "params": [session], "id": 0})
+    assert v2["id"] == 0 and set(v2) == {"jsonrpc", "result", "id"}
+    assert all(isinstance(n["MTU"], int) for n in v2["result"].values())  # numbers in JSON
+
+
+def test_jsonrpc_errors_keep_xapi_shapes(sim_server, jsonrpc):
+    session = jsonrpc("session.login_with_password", "root", PASSWORD)
+    v2 = raw_jsonrpc(sim_server.url, {"jsonrpc": "2.0", "method": "VIF.get_record",
+                                      "params": [session, "OpaqueRef:x"], "id": "a"})
+    assert v2 == {"jsonrpc": "2.0", "error": {"code": 1, "message": "HANDLE_INVALID",
+                                              "data": ["VIF", "OpaqueRef:x"]}, "id": "a"}
+    v1 = raw_jsonrpc(sim_server.url, {"method": "VIF.get_record",
+                                      "params": ["OpaqueRef:bad-session", "OpaqueRef:x"],
+                                      "id": 1})
+    assert v1 == {"result": None, "error": ["SESSION_INVALID", "OpaqueRef:bad-session"], "id": 1}
+
+
+def test_system_list_methods_is_bare_over_xmlrpc(sim_server):
+    body = xmlrpc.client.dumps((), "system.listMethods")
+    reply = httpx.post(sim_server.url + "/", content=body)
+    methods = xmlrpc.client.loads(reply.text)[0][0]
+    assert isinstance(methods, list) and "network.get_all_records" in methods
+
+
+def test_login_on_a_member_answers_host_is_slave_with_the_master_address(sim_server):
+    member = next(url for url in sim_server.urls.values() if url != sim_server.url)
+    with XenAPI.Session(member) as session, pytest.raises(XenAPI.Failure) as failure:
+        session.login_with_password("root", PASSWORD, "1.0", "t")
+    assert failure.value.details == ["HOST_IS_SLAVE", "127.0.0.1"]
+
+
+def test_a_dead_host_refuses_connections_and_comes_back(sim_server, sim):
+    member_ref, member_url = next((ref, url) for ref, url in sim_server.urls.items()
+                                  if url != sim_server.url)
+    address = member_url.split("//")[1].split(":")[0]
+    sim_server.control.set_host_live(member_ref, False)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection((address, sim_server.port), timeout=1).close()
+        except ConnectionRefusedError:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("the dead host still accepts connections")
+    sim_server.control.set_host_live(address, True)  # by address works too
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection((address, sim_server.port), timeout=1).close()
+            break
+        except ConnectionRefusedError:
+            time.sleep(0.05)
+    else:
+        pytest.fail("the host did not come back")
+
+
+def test_a_request_to_a_dead_host_on_an_open_connection_is_dropped(sim_server, sim):
+    member_ref, member_url = next((ref, url) for ref, url in sim_server.urls.items()
+                                  if url != sim_server.url)
+    with httpx.Client(base_url=member_url) as client:
+        body = xmlrpc.client.dumps(("root", PASSWORD), "session.login_with_password")
+        assert client.post("/", content=body).status_code == 200  # connection now open
+        sim.set_host_live(member_ref, False)
+        with pytest.raises(httpx.TransportError):
+            client.post("/", content=body)
+
+
+def test_event_from_waiting_does_not_block_other_calls(sim_server, xenapi_session):
+    token = xenapi_session.xenapi.event.inject("pool", xenapi_session.xenapi.pool.get_all()[0])
+    first = getattr(xenapi_session.xenapi.event, "from")(["network"], token, 0.1)
+    result: dict = {}
+
+    def wait_for_events() -> None:
+        with XenAPI.Session(sim_server.url) as other:
+            other.login_with_password("root", PASSWORD, "1.0", "t")
+            started = time.monotonic()
+            result["events"] = getattr(other.xenapi.event, "from")(["VLAN"], first["token"],
+                                                                   3.0)
+            result["waited"] = time.monotonic() - started
+
+    waiter = threading.Thread(target=wait_for_events)
+    waiter.start()
+    time.sleep(0.3)
+    started = time.monotonic()
+    for _ in range(20):
+        xenapi_session.xenapi.network.get_all()
+    assert time.monotonic() - started < 2.0  # served while event.from waits
+    assert "events" not in result
+    waiter.join(10)
+    assert result["events"]["events"] == [] and result["waited"] >= 2.5
+
+
+def test_unmarshalling_and_count_errors_come_back_as_api_failures(sim_server, jsonrpc):
+    session = jsonrpc("session.login_with_password", "root", PASSWORD)
+    with pytest.raises(SimFailure) as failure:
+        jsonrpc("network.get_all", session, "extra")
+    assert failure.value.code == "MESSAGE_PARAMETER_COUNT_MISMATCH"
