@@ -70,7 +70,7 @@ def test_failure_at_any_step_rolls_back_to_the_exact_snapshot(namespaces, index)
 def test_dead_gateway_probe_rolls_back(xen_host):
     before = snapshot_of(xen_host.dom0)
     desired = replace(load_recipe(XENBR0), probes=("192.0.2.99",))
-    with pytest.raises(LocalApplyFailed, match="192.0.2.99 does not answer"):
+    with pytest.raises(LocalApplyFailed, match=r"192\.0\.2\.99 does not answer"):
         apply(desired, netns=xen_host.dom0)
     assert snapshot_of(xen_host.dom0).fingerprint() == before.fingerprint()
 
@@ -157,7 +157,8 @@ def test_local_check_reports_this_kernel_as_it_is():
     assert caps["bridge"] and caps["veth"]
     # the ground truth, found by asking the kernel directly with iproute2 in a scratch ns
     for cap, cmd in {
-        "vlan": "ip link add v0 type veth peer name v1 && ip link add link v0 name v0.5 type vlan id 5",
+        "vlan": "ip link add v0 type veth peer name v1 &&"
+        " ip link add link v0 name v0.5 type vlan id 5",
         "bond": "ip link add b0 type bond",
         "vlan_filtering": "ip link add b1 type bridge vlan_filtering 1",
     }.items():

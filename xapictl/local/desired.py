@@ -123,8 +123,14 @@ def _mapping(ctx: _Ctx, node: yaml.Node, path: str, allowed: tuple[str, ...]) ->
     return out
 
 
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+
+
 def _scalar(node: yaml.Node) -> Any:
-    return yaml.safe_load(yaml.serialize(node)) if isinstance(node, yaml.ScalarNode) else None
+    """The Python value of a scalar node (None for mappings and lists)."""
+    if not isinstance(node, yaml.ScalarNode):
+        return None
+    return _CONSTRUCTOR.construct_object(node, deep=True)
 
 
 def _int(ctx: _Ctx, node: yaml.Node, path: str, lo: int, hi: int) -> int | None:
@@ -341,8 +347,13 @@ def parse_recipe(text: str, file: str = "<recipe>") -> HostNetwork:
     allow_dhcp = "allow_dhcp" in local and _bool(ctx, local["allow_dhcp"], "local.allow_dhcp")
     _cross_check(ctx, local, bridges, bonds, vifs)
     if ctx.problems:
-        raise DesiredStateError(ctx.problems)
+        raise DesiredStateError(sorted(ctx.problems, key=_line_of))
     return HostNetwork(bridges, bonds, vifs, probes, allow_dhcp)
+
+
+def _line_of(problem: str) -> int:
+    parts = problem.split(":", 2)
+    return int(parts[1]) if len(parts) > 2 and parts[1].isdigit() else 0
 
 
 def _items(ctx: _Ctx, node: yaml.Node | None, path: str) -> list[tuple[yaml.Node, yaml.Node]]:

@@ -61,6 +61,11 @@ def problems(desired: HostNetwork, snap: HostSnapshot) -> list[str]:
         if cur is not None and cur.kind != "bridge":
             out.append(f"bridge {b.name}: the name is taken by a {cur.kind or 'plain'} device;"
                        " pick another bridge name")
+        elif cur is not None and not cur.owned:
+            others = [p for p in snap.ports_of(b.name) if p != b.port]
+            if others:
+                out.append(f"bridge {b.name}: exists, was not made by xapictl and has ports"
+                           f" {', '.join(others)}; pick another name, or remove that bridge")
         if b.uplink:
             up = snap.link(b.uplink)
             if up is None and b.uplink not in bonds:

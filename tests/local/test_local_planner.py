@@ -1,0 +1,329 @@
+"""The pure planner and pre-flight over canned snapshots (captured from real namespaces by
+``conftest.build_xen_host``, then edited per case). No root, no kernel."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from xapictl.errors import PreflightError
+from xapictl.local.desired import parse_recipe
+from xapictl.local.observe import Address, BridgeVlan, HostSnapshot, Link
+from xapictl.local.ops import (
+    AddAddress,
+    BridgeVlanAdd,
+    BridgeVlanDel,
+    CreateLink,
+    DeleteLink,
+    ReplaceRoute,
+    SetLink,
+    op_from_dict,
+)
+from xapictl.local.planner import inverse_plan, plan
+from xapictl.local.preflight import needed_capabilities, preflight, problems
+
+HERE = Path(__file__).parent
+XENBR0 = (HERE.parents[1] / "recipes" / "local-xenbr0.yaml").read_text()
+
+
+def snap(name: str) -> HostSnapshot:
+    return HostSnapshot.from_dict(json.loads((HERE / "snapshots" / f"{name}.json").read_text()))
+
+
+def described(p) -> list[str]:
+    return [s.describe() for s in p.steps]
+
+
+FRESH_XENBR0_PLAN = [
+    "create bridge xenbr0: not there yet",
+    "add address bridge xenbr0: host address 192.0.2.10/24",
+    "add address bridge xenbr0: host address 192.0.2.11/24",
+    "add address bridge xenbr0: host address 2001:db8::10/64",
+    "bring up bridge xenbr0: carry traffic",
+    "enslave to xenbr0 uplink eth0: becomes a port of xenbr0",
+    "set addrgenmode=1 on uplink eth0: a bridge port needs no IPv6 address",
+    "remove address uplink eth0: the bridge has the same link-local",
+    "replace route route default: follow the address to xenbr0",
+    "replace route route 198.51.100.0/24: follow the address to xenbr0",
+    "remove address uplink eth0: 2001:db8::10/64 now lives on xenbr0",
+    "remove address uplink eth0: 192.0.2.11/24 now lives on xenbr0",
+    "remove address uplink eth0: 192.0.2.10/24 now lives on xenbr0",
+]
+
+
+def test_fresh_host_plans_the_bridge_first_address_move():
+    p = plan(parse_recipe(XENBR0), snap("fresh-host"))
+    assert described(p) == FRESH_XENBR0_PLAN
+    create = p.steps[0]
+    assert isinstance(create, CreateLink)
+    assert (create.mac, create.mtu, create.stp, create.forward_delay, create.alias) == (
+        "00:16:3e:00:00:10", 1500, False, 0, "xapictl:bridge")
+
+
+def test_moved_addresses_keep_labels_and_ipv6_skips_dad():
+    p = plan(parse_recipe(XENBR0), snap("fresh-host"))
+    added = [s.addr for s in p.steps if isinstance(s, AddAddress)]
+    assert [(a.cidr, a.label, bool(a.flags & 0x02)) for a in added] == [
+        ("192.0.2.10/24", "xenbr0", False),
+        ("192.0.2.11/24", "xenbr0:1", False),
+        ("2001:db8::10/64", None, True),
+    ]
+
+
+def test_static_routes_keep_gateway_and_metric_and_kernel_routes_are_left_alone():
+    p = plan(parse_recipe(XENBR0), snap("fresh-host"))
+    moved = [s for s in p.steps if isinstance(s, ReplaceRoute)]
+    assert [(s.route.dst, s.route.oif, s.route.gateway, s.route.priority, s.old.oif)
+            for s in moved] == [("default", "xenbr0", "192.0.2.1", None, "eth0"),
+                                ("198.51.100.0/24", "xenbr0", "192.0.2.254", 50, "eth0")]
+
+
+def test_converged_host_plans_nothing():
+    p = plan(parse_recipe(XENBR0), snap("xenbr0-converged"))
+    assert p.is_empty
+    assert [n.describe() for n in p.noops] == ["bridge xenbr0: already as desired"]
+
+
+def half_applied() -> HostSnapshot:
+    """The bridge exists (ours, up) and holds the addresses; eth0 still has them too and is
+    not enslaved: what a run killed after step 5 leaves."""
+    fresh = snap("fresh-host")
+    conv = snap("xenbr0-converged")
+    links = dict(fresh.links)
+    links["xenbr0"] = conv.links["xenbr0"]
+    extra = tuple(a for a in conv.addresses if a.ifname == "xenbr0")
+    return replace(fresh, links=links, addresses=fresh.addresses + extra)
+
+
+def test_half_applied_host_plans_only_the_missing_steps():
+    assert described(plan(parse_recipe(XENBR0), half_applied())) == FRESH_XENBR0_PLAN[5:]
+
+
+def test_dhcp_address_is_refused_unless_allowed():
+    fresh = snap("fresh-host")
+    dyn = tuple(replace(a, flags=0) if a.address == "192.0.2.10" else a
+                for a in fresh.addresses)
+    host = replace(fresh, addresses=dyn)
+    found = problems(parse_recipe(XENBR0), host)
+    assert len(found) == 1 and "DHCP/SLAAC addresses 192.0.2.10/24" in found[0]
+    assert "allow_dhcp: true" in found[0]
+    allowed = parse_recipe(XENBR0 + "  allow_dhcp: true\n")
+    assert problems(allowed, host) == []
+
+
+def test_foreign_bridge_with_the_same_name_and_ports_is_refused():
+    fresh = snap("fresh-host")
+    links = dict(fresh.links)
+    links["xenbr0"] = Link("xenbr0", 9, "bridge", up=True, stp_state=0, forward_delay=0)
+    links["tap7"] = Link("tap7", 10, "tun", master="xenbr0")
+    found = problems(parse_recipe(XENBR0), replace(fresh, links=links))
+    assert found == ["bridge xenbr0: exists, was not made by xapictl and has ports tap7;"
+                     " pick another name, or remove that bridge"]
+
+
+def test_uplink_owned_by_another_master_and_name_of_another_kind_are_refused():
+    fresh = snap("fresh-host")
+    links = dict(fresh.links)
+    links["eth0"] = replace(links["eth0"], master="br-other")
+    links["br-other"] = Link("br-other", 8, "bridge")
+    links["xenbr1"] = Link("xenbr1", 11, "veth")
+    recipe = XENBR0 + "    xenbr1: {}\n"
+    with pytest.raises(PreflightError) as info:
+        preflight(parse_recipe(recipe), replace(fresh, links=links), (), lambda cap: True)
+    assert info.value.problems == [
+        "bridge xenbr0: eth0 is already a port of br-other; detach it there first",
+        "bridge xenbr1: the name is taken by a veth device; pick another bridge name",
+    ]
+
+
+def test_missing_kernel_capability_is_refused_with_the_fix():
+    desired = parse_recipe("local:\n  bridges:\n    xenbr105: {uplink: eth0, vlan: 105}\n")
+    steps = plan(desired, snap("fresh-host")).steps
+    assert needed_capabilities(steps) == {"bridge", "vlan"}
+    with pytest.raises(PreflightError, match=r"no 802\.1Q VLAN devices \(CONFIG_VLAN_8021Q"):
+        preflight(desired, snap("fresh-host"), steps, lambda cap: cap == "bridge")
+
+
+def test_inverse_plan_is_nmstates_move_ip_to_linux_bridge_revert():
+    """Undo = eth0 gets its addresses (original labels, original order) and routes back, the
+    bridge goes last."""
+    before = snap("fresh-host")
+    undo = inverse_plan(plan(parse_recipe(XENBR0), before).steps, before)
+    adds = [(s.addr.ifname, s.addr.cidr, s.addr.label) for s in undo
+            if isinstance(s, AddAddress)]
+    assert adds[:3] == [("eth0", "192.0.2.10/24", "eth0"), ("eth0", "192.0.2.11/24", "eth0:1"),
+                        ("eth0", "2001:db8::10/64", None)]
+    assert [(s.route.dst, s.route.oif) for s in undo if isinstance(s, ReplaceRoute)] == [
+        ("198.51.100.0/24", "eth0"), ("default", "eth0")]
+    assert SetLink("uplink eth0", "undo", "eth0", "master", None) in undo
+    assert isinstance(undo[-1], DeleteLink) and undo[-1].ifname == "xenbr0"
+    assert [op_from_dict(json.loads(json.dumps(s.to_dict()))) for s in undo] == undo
+
+
+def test_teardown_from_converged_moves_everything_back_and_restores_link_local():
+    desired = parse_recipe(XENBR0.replace("      stp: false", "      state: absent\n"
+                                          "      stp: false"))
+    p = plan(desired, snap("xenbr0-converged"))
+    assert described(p) == [
+        "add address NIC eth0: the host address goes back",
+        "add address NIC eth0: the host address goes back",
+        "add address NIC eth0: the host address goes back",
+        "detach port eth0: bridge is going",
+        "replace route route default: back to eth0",
+        "replace route route 198.51.100.0/24: back to eth0",
+        "remove address bridge xenbr0: bridge is going",
+        "remove address bridge xenbr0: bridge is going",
+        "remove address bridge xenbr0: bridge is going",
+        "delete bridge xenbr0: state: absent",
+        "set addrgenmode=0 on NIC eth0: a host NIC again",
+        "add address NIC eth0: its link-local address back",
+    ]
+    assert p.steps[-1].addr.address == "fe80::216:3eff:fe00:10"
+    assert problems(desired, snap("xenbr0-converged")) == []
+
+
+def test_teardown_of_a_bridge_xapictl_did_not_make_is_refused():
+    conv = snap("xenbr0-converged")
+    links = dict(conv.links)
+    links["xenbr0"] = replace(links["xenbr0"], alias=None)
+    desired = parse_recipe("local:\n  bridges:\n    xenbr0: {uplink: eth0, state: absent}\n")
+    assert problems(desired, replace(conv, links=links))[0].startswith(
+        "bridge xenbr0: xapictl did not create it")
+
+
+def with_vif(base: HostSnapshot, **kw) -> HostSnapshot:
+    links = dict(base.links)
+    links["vif3.0"] = Link("vif3.0", 20, "veth", mac="9a:1b:2c:3d:4e:5f", mtu=1500, up=True, **kw)
+    addrs = (*base.addresses,
+             Address("vif3.0", "fe80::981b:2cff:fe3d:4e5f", 64, 6, None, 0x80, 253))
+    return replace(base, links=links, addresses=addrs)
+
+
+def test_vif_attach_mirrors_vif_bridge_and_then_converges():
+    desired = parse_recipe(XENBR0 + "  vifs:\n    vif3.0: {bridge: xenbr0, mtu: 1400}\n")
+    host = with_vif(snap("xenbr0-converged"))
+    assert described(plan(desired, host)) == [
+        "bring down vif vif3.0: configure while down, as vif-bridge does",
+        "set mac=fe:ff:ff:ff:ff:ff on vif vif3.0: vif-bridge's dummy MAC keeps the bridge MAC",
+        "set addrgenmode=1 on vif vif3.0: a bridge port needs no IPv6 address",
+        "remove address vif vif3.0: a bridge port carries no address",
+        "set mtu=1400 on vif vif3.0: MTU 1500 -> 1400",
+        "enslave to xenbr0 vif vif3.0: attach to xenbr0",
+        "bring up vif vif3.0: guest traffic flows",
+    ]
+    links = dict(host.links)
+    links["vif3.0"] = replace(links["vif3.0"], mac="fe:ff:ff:ff:ff:ff", addrgenmode=1,
+                              mtu=1400, master="xenbr0")
+    done = replace(host, links=links,
+                   addresses=tuple(a for a in host.addresses if a.ifname != "vif3.0"))
+    p = plan(desired, done)
+    assert p.is_empty and "vif vif3.0: already on xenbr0" in [n.describe() for n in p.noops]
+
+
+def test_vif_without_mtu_takes_the_bridge_mtu():
+    conv = snap("xenbr0-converged")
+    links = dict(conv.links)
+    links["xenbr0"] = replace(links["xenbr0"], mtu=9000)
+    desired = parse_recipe("local:\n  vifs:\n    vif3.0: {bridge: xenbr0}\n")
+    steps = plan(desired, with_vif(replace(conv, links=links))).steps
+    assert SetLink("vif vif3.0", "MTU 1500 -> 9000", "vif3.0", "mtu", 9000) in steps
+
+
+def test_vif_offline_detaches_only():
+    host = with_vif(snap("xenbr0-converged"), master="xenbr0")
+    desired = parse_recipe("local:\n  vifs:\n    vif3.0: {state: absent}\n")
+    assert described(plan(desired, host)) == [
+        "bring down vif vif3.0: offline",
+        "detach vif vif3.0: offline: detach, netback removes the device",
+    ]
+
+
+VLAN_AWARE = """
+local:
+  bridges:
+    xenbr1:
+      uplink: eth1
+      vlan_filtering: true
+      trunk_vids: [101, "103-104"]
+  vifs:
+    vif3.0: {bridge: xenbr1, vlan: "103p/101"}
+"""
+
+
+def trunk_host() -> HostSnapshot:
+    fresh = snap("fresh-host")
+    links = dict(fresh.links)
+    links["eth1"] = Link("eth1", 5, "veth", mac="00:16:3e:00:00:11", up=True)
+    return with_vif(replace(fresh, links=links))
+
+
+def test_vlan_aware_bridge_trunks_tagged_vids_and_drops_default_vid_1():
+    p = plan(parse_recipe(VLAN_AWARE), trunk_host())
+    create = p.steps[0]
+    assert isinstance(create, CreateLink) and create.vlan_filtering
+    vlan_ops = [(type(s).__name__, s.ifname, s.vid, s.pvid, s.untagged) if
+                isinstance(s, BridgeVlanAdd) else (type(s).__name__, s.ifname, s.vid)
+                for s in p.steps if isinstance(s, (BridgeVlanAdd, BridgeVlanDel))]
+    assert vlan_ops == [
+        ("BridgeVlanAdd", "eth1", 101, False, False),
+        ("BridgeVlanAdd", "eth1", 103, False, False),
+        ("BridgeVlanAdd", "eth1", 104, False, False),
+        ("BridgeVlanDel", "eth1", 1),
+        ("BridgeVlanAdd", "vif3.0", 103, True, True),
+        ("BridgeVlanAdd", "vif3.0", 101, False, False),
+        ("BridgeVlanDel", "vif3.0", 1),
+    ]
+    assert needed_capabilities(p.steps) == {"bridge", "vlan_filtering"}
+
+
+def test_vlan_aware_bridge_converged_with_its_vlan_table():
+    host = trunk_host()
+    links = dict(host.links)
+    links["xenbr1"] = Link("xenbr1", 30, "bridge", mac="00:16:3e:00:00:11", up=True,
+                           alias="xapictl:bridge", stp_state=0, forward_delay=0,
+                           vlan_filtering=True)
+    links["eth1"] = replace(links["eth1"], master="xenbr1", addrgenmode=1)
+    links["vif3.0"] = replace(links["vif3.0"], master="xenbr1", addrgenmode=1,
+                              mac="fe:ff:ff:ff:ff:ff")
+    vlans = {"eth1": (BridgeVlan(101), BridgeVlan(103), BridgeVlan(104)),
+             "vif3.0": (BridgeVlan(103, True, True), BridgeVlan(101))}
+    done = replace(host, links=links, bridge_vlans=vlans,
+                   addresses=tuple(a for a in host.addresses if a.ifname != "vif3.0"))
+    assert plan(parse_recipe(VLAN_AWARE), done).is_empty
+
+
+def test_bridge_per_vlan_builds_the_vlan_device_under_its_own_bridge():
+    desired = parse_recipe("local:\n  bridges:\n    xenbr105: {uplink: eth1, vlan: 105}\n")
+    assert described(plan(desired, trunk_host())) == [
+        "create VLAN device eth1.105: carries VLAN 105 of eth1 to xenbr105",
+        "set addrgenmode=1 on VLAN device eth1.105: a bridge port needs no IPv6 address",
+        "bring up VLAN device eth1.105: new",
+        "create bridge xenbr105: not there yet",
+        "bring up bridge xenbr105: carry traffic",
+        "enslave to xenbr105 VLAN device eth1.105: becomes a port of xenbr105",
+    ]
+
+
+def test_bond_as_uplink_is_built_before_its_bridge():
+    host = trunk_host()
+    links = dict(host.links)
+    links["eth2"] = Link("eth2", 6, "veth", mac="00:16:3e:00:00:12", up=True)
+    desired = parse_recipe("""
+local:
+  bonds:
+    bond0: {slaves: [eth1, eth2], mode: active-backup}
+  bridges:
+    xenbr2: {uplink: bond0}
+""")
+    steps = plan(desired, replace(host, links=links)).steps
+    assert [s.describe() for s in steps][:4] == [
+        "create bond bond0: not there yet",
+        "set addrgenmode=1 on bond bond0: a bridge port needs no IPv6 address",
+        "bring down NIC eth1: a bond slave must be down to join",
+        "enslave to bond0 NIC eth1: joins bond0",
+    ]
+    assert steps[-1].describe() == "enslave to xenbr2 uplink bond0: becomes a port of xenbr2"
+    assert problems(desired, replace(host, links=links)) == []
