@@ -129,3 +129,20 @@ def xenapi_login(url: str, user: str = "root") -> Iterator[Any]:
         finally:
             with contextlib.suppress(Exception):
                 session.xenapi.session.logout()
+
+
+def persist_writer(path: str, name: str, count: int) -> int:
+    """Child-process body for the concurrency test: ``count`` creates on a shared state file."""
+    from pathlib import Path
+
+    sim = Simulator(password=PASSWORD, state_file=Path(path))
+    try:
+        session = sim.call("session.login_with_password", ["root", PASSWORD])
+        for i in range(count):
+            sim.call("VM_appliance.create", [session, {"name_label": f"{name}-{i}"}])
+            sim.call("VDI.add_tags", [session, sim.call("VDI.get_all", [session])[0],
+                                      f"{name}-{i}"])
+        sim.call("session.logout", [session])
+        return count
+    finally:
+        sim.close()
