@@ -1,1 +1,18 @@
-"""(placeholder: filled in by its issue)."""
+"""Built-in idempotent recipes: ``ensure_*`` functions from arguments to desired state.
+
+Each returns a ``DesiredState`` (combine several with ``DesiredState.merged``), validated by
+the same rules as recipe files, so a bad value is a ``DesiredStateError`` before any call::
+
+    from xapictl.recipes import ensure_vlan_network, ensure_vm_attached
+    desired = ensure_vlan_network("VLAN 105", 105, device="eth1").merged(
+        ensure_vm_attached("web-01", "VLAN 105"))
+"""
+
+from xapictl.recipes.bond import ensure_bond
+from xapictl.recipes.mtu import ensure_mtu
+from xapictl.recipes.network import ensure_network
+from xapictl.recipes.vlan import ensure_vlan_network
+from xapictl.recipes.vm import ensure_vm_attached
+
+__all__ = ["ensure_bond", "ensure_mtu", "ensure_network", "ensure_vlan_network",
+           "ensure_vm_attached"]
