@@ -1,0 +1,159 @@
+"""The change stream: inventory changes of a pool as NDJSON events, for CMDB sync jobs.
+
+Each event is one line::
+
+    {"op": "mod", "object": "pif", "uuid": "...", "pool": "...", "token": "...",
+     "record": {...the new record...}, "fields": {"mtu": [1500, 9000]}}
+
+``op`` is ``add``, ``mod`` or ``del`` (``record`` is then the last known record). The records
+are inventory records (the export's format), so applying the events in order to an export
+gives exactly what a new export would give (``xapictl.inventory.diff.apply``).
+
+How it works, and why nothing is lost or sent twice: the stream keeps the pool's state current
+from ``event.from`` (``xapictl.state.live.LiveSnapshot``) and, after each batch, emits the
+*difference* between the inventory it last emitted and the inventory of the new state. So:
+
+* a lost connection or a master change: reconnect (the client follows the new master) and go
+  on from the same token; if the pool refuses the token (``EVENTS_LOST``, a token from another
+  database), the pool is read again in full, and the difference is still exact;
+* resuming (``base`` + ``token`` from a checkpoint or an export): the pool is read once and the
+  difference from ``base`` is emitted first: the events missed, coalesced per object, exactly as
+  ``event.from`` itself coalesces them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from xapictl.errors import TransportError, XapiFailure
+from xapictl.inventory.diff import Change, diff
+from xapictl.inventory.document import Inventory
+from xapictl.inventory.export import export_snapshot
+from xapictl.state.snapshot import PoolSnapshot
+
+log = logging.getLogger("xapictl.inventory.stream")
+
+# Failures after which the same connection cannot go on; anything else is a bug to surface.
+_RECONNECT_CODES = frozenset({"SESSION_INVALID", "HOST_IS_SLAVE", "HOST_OFFLINE",
+                              "HOST_STILL_BOOTING", "EVENTS_LOST",
+                              "EVENT_FROM_TOKEN_PARSE_FAILURE"})
+MAX_BACKOFF = 30.0
+
+
+class StreamConnection(Protocol):
+    """What the stream needs of a connection (``xapictl.connect(...)`` objects fit)."""
+
+    def events(self, classes: Any, token: str = "", timeout: float = 30.0) -> Any: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    """A change, and the token after which the pool is in the state it describes."""
+
+    change: Change
+    pool: str
+    token: str
+
+    def to_json(self) -> dict[str, Any]:
+        out = self.change.to_json()
+        return {**out, "pool": self.pool, "token": self.token}
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """What a consumer keeps to resume: the inventory it holds and the token it is at."""
+
+    inventory: Inventory
+    token: str
+
+
+class ChangeStream:
+    """Follows one pool. ``connect`` opens a new connection (called again after a loss);
+    ``base`` is the inventory the consumer holds (``None``: start from the current state,
+    emitting nothing for it)."""
+
+    def __init__(self, connect: Callable[[], StreamConnection], *, source: str = "",
+                 base: Inventory | None = None, poll_timeout: float = 30.0,
+                 stop: threading.Event | None = None) -> None:
+        self._connect = connect
+        self.source = source
+        self.base = base
+        self.poll_timeout = poll_timeout
+        self.stop = stop or threading.Event()
+        self.emitted: Inventory | None = base
+        self.token = ""
+        self.reconnects = 0
+
+    def checkpoint(self) -> Checkpoint | None:
+        if self.emitted is None:
+            return None
+        return Checkpoint(self.emitted, self.token)
+
+    def _export(self, snap: PoolSnapshot) -> Inventory:
+        return export_snapshot(snap, source=self.source, generated_at="")
+
+    def _emit_difference(self, snap: PoolSnapshot,
+                         emit: Callable[[StreamEvent], None]) -> None:
+        new = self._export(snap)
+        pool = new.pool_uuids[0] if new.pool_uuids else ""
+        old = self.emitted if self.emitted is not None else new
+        for change in diff(old, new):
+            emit(StreamEvent(change, pool, snap.token))
+        self.emitted = new
+        self.token = snap.token
+
+    def run(self, emit: Callable[[StreamEvent], None]) -> None:
+        """Emit events until ``stop`` is set. Only errors that no reconnect can cure (bad
+        credentials, permission denied) are raised."""
+        from xapictl.state.collect import collect
+        from xapictl.state.live import LiveSnapshot
+
+        delay = 0.5
+        conn: StreamConnection | None = None
+        live: LiveSnapshot | None = None
+        try:
+            while not self.stop.is_set():
+                try:
+                    if conn is None or live is None:
+                        conn = self._connect()
+                        # After a reconnect, go on from the state (and token) we had.
+                        snap = live.current if live is not None else collect(conn)  # type: ignore[arg-type]
+                        live = LiveSnapshot(conn, snap)  # type: ignore[arg-type]
+                        self._emit_difference(live.current, emit)
+                    live.poll(self.poll_timeout)
+                    self._emit_difference(live.current, emit)
+                    delay = 0.5
+                except (TransportError, XapiFailure) as exc:
+                    if isinstance(exc, XapiFailure) and exc.code not in _RECONNECT_CODES:
+                        raise
+                    log.warning("change stream: %s; reconnecting", exc)
+                    self.reconnects += 1
+                    if conn is not None:
+                        _close_quietly(conn)
+                    conn = None
+                    if self.stop.wait(delay):  # the stream's only wait: backoff, stoppable
+                        break
+                    delay = min(delay * 2, MAX_BACKOFF)
+        finally:
+            if conn is not None:
+                _close_quietly(conn)
+
+
+def _close_quietly(conn: StreamConnection) -> None:
+    try:
+        conn.close()
+    except Exception as exc:  # logging out of a dead pool fails; the session dies with it
+        log.debug("logout after a lost connection failed: %s", exc)
+
+
+def event_lines(events: list[StreamEvent]) -> list[Mapping[str, Any]]:
+    return [e.to_json() for e in events]
+
+
+__all__ = ["ChangeStream", "Checkpoint", "StreamConnection", "StreamEvent", "event_lines"]
