@@ -9,10 +9,11 @@ dispatcher only comes here when there is none.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
-from xapictl.model.schema import ClassInfo, FieldInfo
+from xapictl.model.schema import ClassInfo, FieldInfo, datamodel
 from xapictl.sim.errors import SimFailure
 from xapictl.sim.registry import CallContext
 from xapictl.sim.where import compile_filter
@@ -23,19 +24,36 @@ HIDDEN_GET_ALL = ("get_all_where", "get_all_records_where")
 def fresh(value: Any) -> Any:
     """A copy of a stored value that later writes cannot change (containers only; scalars are
     immutable). Much cheaper than ``copy.deepcopy`` on records of plain values."""
-    if isinstance(value, list):
-        return [fresh(v) for v in value] if value and isinstance(value[0], list | dict) \
-            else list(value)
-    if isinstance(value, dict):
-        return {k: fresh(v) if isinstance(v, list | dict) else v for k, v in value.items()}
-    if isinstance(value, tuple):
-        return list(value)
+    kind = type(value)
+    if kind is list or kind is tuple:
+        return [fresh(v) if type(v) in _CONTAINERS else v for v in value]
+    if kind is dict:
+        return {k: fresh(v) if type(v) in _CONTAINERS else v for k, v in value.items()}
     return value
 
 
-def record_copy(record: Mapping[str, Any]) -> dict[str, Any]:
-    """A wire-ready copy of a stored record."""
-    return {k: fresh(v) if isinstance(v, list | dict | tuple) else v for k, v in record.items()}
+_CONTAINERS = frozenset({list, dict, tuple})
+
+
+@functools.cache
+def _container_fields(cls: str) -> tuple[str, ...]:
+    info = datamodel().classes[cls]
+    return tuple(n for n, f in info.fields.items() if f.spec.kind in ("set", "map", "record"))
+
+
+def record_copy(record: Mapping[str, Any], cls: str | None = None) -> dict[str, Any]:
+    """A wire-ready copy of a stored record (the hot path of ``get_all_records``); with the
+    class name only its container fields are copied deeply."""
+    out = dict(record)
+    if cls is not None:
+        for key in _container_fields(cls):
+            if key in out:
+                out[key] = fresh(out[key])
+        return out
+    for key, value in out.items():
+        if type(value) in _CONTAINERS:
+            out[key] = fresh(value)
+    return out
 
 
 def field_for(info: ClassInfo, message: str) -> tuple[str, FieldInfo] | None:
@@ -70,17 +88,17 @@ def run(ctx: CallContext, info: ClassInfo, message: str, args: list[Any]) -> Any
     cls = info.name
     match message:
         case "get_record":
-            return record_copy(state.get(cls, args[0]))
+            return record_copy(state.get(cls, args[0]), cls)
         case "get_all":
             return state.refs(cls)
         case "get_all_records":
-            return {ref: record_copy(rec) for ref, rec in state.all(cls).items()}
+            return {ref: record_copy(rec, cls) for ref, rec in state.all(cls).items()}
         case "get_all_records_where" | "get_all_where":
             matches = compile_filter(str(args[0]), info)
             hits = {ref: rec for ref, rec in state.all(cls).items() if matches(rec)}
             if message == "get_all_where":
                 return list(hits)
-            return {ref: record_copy(rec) for ref, rec in hits.items()}
+            return {ref: record_copy(rec, cls) for ref, rec in hits.items()}
         case "get_by_uuid":
             return state.by_uuid(cls, str(args[0]))
         case "get_by_name_label":

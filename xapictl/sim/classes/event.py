@@ -99,7 +99,8 @@ def collect(state: SimState, subs: Subscription, since: int | None) -> tuple[lis
                 continue
             for ref, record in state.all(cls).items():
                 if subs.matches(cls, ref):
-                    events.append(_event(state.generation, cls, ref, "add", record_copy(record)))
+                    events.append(_event(state.generation, cls, ref, "add",
+                                          record_copy(record, cls)))
         return events, state.generation
     top = since
     for change, created_at in state.changes_since(since):
@@ -116,7 +117,7 @@ def collect(state: SimState, subs: Subscription, since: int | None) -> tuple[lis
                 continue
             operation = "add" if born_in_window else "mod"
             events.append(_event(change.generation, change.cls, change.ref, operation,
-                                 record_copy(live)))
+                                 record_copy(live, change.cls)))
         top = max(top, change.generation)
     events.reverse()  # oldest first, as XAPI lists them
     return events, top
