@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import add_addr, build_xen_host, ipr_in, snapshot_of, veth
+from local_netns_helpers import add_addr, build_xen_host, ipr_in, snapshot_of, veth
 
 from xapictl.errors import PreflightError
 from xapictl.local import probe
