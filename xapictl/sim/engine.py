@@ -26,6 +26,7 @@ from xapictl.sim.classes.session import Accounts
 from xapictl.sim.dispatch import Call, Dispatcher
 from xapictl.sim.errors import SimFailure
 from xapictl.sim.persist import SqliteStore
+from xapictl.sim.registry import HANDLERS, CallContext
 from xapictl.sim.state import NULL_REF, SimState
 from xapictl.sim.tasks import TaskRunner
 
@@ -48,6 +49,19 @@ def set_host_live(state: SimState, host: str, live: bool) -> None:
         state.set_field("host", host, "metrics", metrics)
     now = _dt.datetime.now(_dt.UTC).replace(microsecond=0)
     state.update("host_metrics", metrics, {"live": live, "last_updated": now})
+
+
+def _designate_new_master(ctx: CallContext, host: str) -> None:
+    """``pool.designate_new_master``: the host must be live; naming the master is a no-op."""
+    ctx.state.get("host", host)
+    ctx.require_live(host)
+    if ctx.master() != host:
+        designate_master(ctx.state, host)
+
+
+# The pool module (sim-network's) may implement this one itself; this is the fallback so the
+# control plane's master change is also reachable through the API.
+HANDLERS.setdefault("pool.designate_new_master", _designate_new_master)
 
 
 class Simulator:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from xapictl.sim import rbac
+from xapictl.sim.classes import event as events
 from xapictl.sim.errors import SimFailure
 from xapictl.sim.registry import CallContext, SessionInfo, handles
 from xapictl.sim.state import NULL_REF, SimState
@@ -93,6 +94,7 @@ def session_info(state: SimState, accounts: Accounts, ref: str) -> SessionInfo |
 def logout(ctx: CallContext) -> None:
     if ctx.state.exists("session", ctx.session.ref):
         ctx.state.destroy("session", ctx.session.ref)
+    events.forget_session(ctx.session.ref)
 
 
 @handles("session.local_logout")
