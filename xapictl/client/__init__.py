@@ -7,6 +7,6 @@ class client offers.
 from __future__ import annotations
 
 from xapictl.client.base import ClassClient
-from xapictl.client.connection import Connection, connect
+from xapictl.client.connection import Connection, connect, connect_profile
 
-__all__ = ["ClassClient", "Connection", "connect"]
+__all__ = ["ClassClient", "Connection", "connect", "connect_profile"]

@@ -222,4 +222,16 @@ def connect(
     return Connection(session, parallel=parallel)
 
 
-__all__ = ["Connection", "connect"]
+def connect_profile(name: str, *, config: Path | None = None, **overrides: Any) -> Connection:
+    """Connect with a named profile of the config file (``xapictl.xapi.profiles``); the
+    password comes from the profile's source. ``overrides`` replace profile settings (and
+    ``transport=`` injects one)."""
+    from xapictl.xapi.profiles import get_profile
+
+    profile = get_profile(name, config)
+    options = profile.connect_options()
+    options.update(overrides)
+    return connect(profile.url, **options)
+
+
+__all__ = ["Connection", "connect", "connect_profile"]

@@ -69,8 +69,10 @@ class PasswordSource:
         kind, _, arg = text.partition(":")
         kind = kind.strip().lower()
         if kind not in cls.KINDS:
-            raise ConfigError(f"unknown password source {kind!r}; use one of "
-                              f"{', '.join(cls.KINDS)} (a literal password is not accepted)")
+            # Not echoed: a misplaced literal password would land in the message.
+            raise ConfigError(f"not a password source; use one of {', '.join(cls.KINDS)} "
+                              "(prompt, file:PATH, env:NAME, keyring[:SERVICE], command:CMD); "
+                              "a literal password is not accepted")
         if kind in ("file", "env", "command") and not arg:
             raise ConfigError(f"password source {kind!r} needs a value ({kind}:…)")
         return cls(kind, arg)

@@ -71,6 +71,12 @@ class Deadline:
     at: float
     clock: Callable[[], float] = field(default=time.monotonic, compare=False)
 
+    @classmethod
+    def after(cls, seconds: float) -> Deadline:
+        """A deadline on the real clock: for waits that block on the server (``event.from``),
+        not on our own sleeps."""
+        return cls(time.monotonic() + seconds)
+
     def remaining(self) -> float:
         return max(0.0, self.at - self.clock())
 
@@ -107,7 +113,8 @@ class RetryPolicy:
             on_retry: Callable[[BaseException], None] | None = None) -> T:
         """Call ``attempt`` until it succeeds, fails for good, or the deadline passes."""
         end = self.deadline_in(self.deadline)
-        backoff = tenacity.wait_exponential_jitter(initial=self.initial, max=self.maximum)
+        backoff = (tenacity.wait_exponential(multiplier=self.initial, max=self.maximum)
+                   + tenacity.wait_random(0, self.initial))
 
         def wait(state: tenacity.RetryCallState) -> float:
             return min(backoff(state), end.remaining())

@@ -24,6 +24,7 @@ from xapictl.errors import (
 )
 from xapictl.xapi.events import EventFeed
 from xapictl.xapi.failures import failure_from
+from xapictl.xapi.retry import Deadline
 from xapictl.xapi.session import XapiSession
 from xapictl.xapi.xmlrpc import parse_fragment
 
@@ -60,7 +61,7 @@ class TaskHandle:
     def wait(self, timeout: float | None = None) -> Any:
         """Block until the task ends; its decoded result, or the matching task error."""
         feed = EventFeed(self.session)
-        deadline = self.session.retry.deadline_in(timeout if timeout is not None else 1e9)
+        deadline = Deadline.after(timeout if timeout is not None else 1e9)
         token = ""
         while self.status not in DONE:
             remaining = deadline.remaining()

@@ -1,0 +1,70 @@
+"""Async calls: waited for through event.from, typed results, failure, cancellation, timeout."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from xapictl.errors import TaskCancelled, TaskFailed, TaskTimeout
+from xapictl.model.network import Network
+from xapictl.xapi.failures import VlanTagInvalid
+
+
+def _trunk(conn: Any) -> str:
+    snap = conn.snapshot()
+    return next(ref for ref, p in snap.pifs.items()
+                if p.device == "eth1" and p.vlan == -1 and p.host == snap.master)
+
+
+def test_wait_returns_the_decoded_result_and_destroys_the_task(conn: Any, sim: Any,
+                                                               control: Any) -> None:
+    handle = conn.call_async("network.create", {"name_label": "async", "other_config": {}})
+    ref = handle.wait(timeout=10)
+    assert ref.startswith("OpaqueRef:") and sim.state.exists("network", ref)
+    assert not sim.state.exists("task", handle.ref)
+    calls = control.methods_called()
+    assert "event.from" in calls and "task.get_record" not in calls  # followed, not polled
+
+
+def test_typed_async_results_are_typed_refs_and_records(conn: Any) -> None:
+    pifs = conn.pools.invoke_async("create_VLAN_from_PIF", _trunk(conn),
+                                   conn.networks.create(name_label="v77"), 77).wait(timeout=10)
+    assert isinstance(pifs, tuple) and len(pifs) == 3
+    assert all(conn.pifs.get_record(p).vlan == 77 for p in pifs)
+
+    handle = conn.call_async("network.create", {"name_label": "x", "other_config": {}})
+    created = handle.wait(timeout=10)
+    record = conn.networks.get_record(created)
+    assert isinstance(record, Network) and isinstance(record.mtu, int)
+
+
+def test_a_failed_task_raises_task_failed_carrying_the_typed_failure(conn: Any) -> None:
+    network = conn.networks.create(name_label="vlan-net")
+    handle = conn.vlans.invoke_async("create", _trunk(conn), 5000, network)
+    with pytest.raises(TaskFailed) as caught:
+        handle.wait(timeout=10)
+    assert isinstance(caught.value.failure, VlanTagInvalid)
+    assert caught.value.failure.params == ["5000"]
+    assert caught.value.task_ref == handle.ref
+
+
+def test_a_slow_task_times_out_and_is_left_running(conn: Any, sim: Any) -> None:
+    sim.task_delay = 30.0
+    handle = conn.call_async("network.create", {"name_label": "slow", "other_config": {}})
+    started = time.perf_counter()
+    with pytest.raises(TaskTimeout):
+        handle.wait(timeout=0.3)
+    assert time.perf_counter() - started < 5
+    assert sim.state.get("task", handle.ref)["status"] == "pending"
+    handle.cancel()
+
+
+def test_cancelling_a_pending_task_ends_it_cancelled(conn: Any, sim: Any) -> None:
+    sim.task_delay = 30.0
+    handle = conn.call_async("network.create", {"name_label": "cancel-me", "other_config": {}})
+    handle.cancel()
+    with pytest.raises(TaskCancelled):
+        handle.wait(timeout=10)
+    assert not any(n["name_label"] == "cancel-me" for n in sim.state.all("network").values())

@@ -1,0 +1,182 @@
+"""Named pool profiles in the user's config file.
+
+The file is ``<user config dir>/xapictl/pools.toml`` (``XAPICTL_CONFIG`` overrides it)::
+
+    [pools.lab]
+    url = "https://10.0.0.1"
+    username = "root"
+    password = "env:LAB_XAPI_PASSWORD"   # a password SOURCE: prompt, file:…, env:…,
+                                         # keyring[:service], command:…; never the password
+    fingerprint = "AB:CD:…"              # or ca = "/path/ca.pem", or tofu = true
+    protocol = "auto"                    # auto | jsonrpc | xmlrpc
+    timeout = 60
+
+``load_profiles()`` reads it, ``save_profile()`` writes one profile back (the file is created
+with mode 0600), ``Profile.connect_options()`` gives the keyword arguments of ``connect`` with
+the password resolved from its source.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from xapictl.errors import ConfigError
+from xapictl.xapi.credentials import PasswordSource, Secret
+
+PROTOCOLS = ("auto", "jsonrpc", "xmlrpc")
+_KEYS = frozenset({"url", "username", "password", "ca", "fingerprint", "tofu", "known_hosts",
+                   "insecure", "protocol", "timeout"})
+
+
+def config_dir() -> Path:
+    return platformdirs.user_config_path("xapictl")
+
+
+def config_path() -> Path:
+    """Where profiles live (``XAPICTL_CONFIG`` wins)."""
+    override = os.environ.get("XAPICTL_CONFIG")
+    return Path(override) if override else config_dir() / "pools.toml"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How to reach one pool. Holds where the password comes from, never the password."""
+
+    name: str
+    url: str
+    username: str = "root"
+    password: PasswordSource = field(default_factory=lambda: PasswordSource("prompt"))
+    ca: str | None = None
+    fingerprint: str | None = None
+    tofu: bool = False
+    known_hosts: str | None = None
+    insecure: bool = False
+    protocol: str = "auto"
+    timeout: float = 60.0
+
+    @classmethod
+    def from_table(cls, name: str, table: dict[str, Any]) -> Profile:
+        unknown = sorted(set(table) - _KEYS)
+        if unknown:
+            raise ConfigError(f"profile {name!r}: unknown key(s) {', '.join(unknown)}")
+        if "url" not in table:
+            raise ConfigError(f"profile {name!r} has no url")
+        protocol = str(table.get("protocol", "auto"))
+        if protocol not in PROTOCOLS:
+            raise ConfigError(f"profile {name!r}: protocol must be one of {', '.join(PROTOCOLS)}")
+        try:
+            source = PasswordSource.parse(str(table.get("password", "prompt")))
+        except ConfigError as exc:
+            raise ConfigError(f"profile {name!r}: password: {exc}") from None
+        return cls(
+            name=name, url=str(table["url"]), username=str(table.get("username", "root")),
+            password=source, ca=_opt(table.get("ca")), fingerprint=_opt(table.get("fingerprint")),
+            tofu=bool(table.get("tofu", False)), known_hosts=_opt(table.get("known_hosts")),
+            insecure=bool(table.get("insecure", False)), protocol=protocol,
+            timeout=float(table.get("timeout", 60.0)))
+
+    def to_table(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"url": self.url, "username": self.username,
+                               "password": str(self.password)}
+        for key in ("ca", "fingerprint", "known_hosts"):
+            if getattr(self, key):
+                out[key] = getattr(self, key)
+        if self.tofu:
+            out["tofu"] = True
+        if self.insecure:
+            out["insecure"] = True
+        if self.protocol != "auto":
+            out["protocol"] = self.protocol
+        if self.timeout != 60.0:
+            out["timeout"] = self.timeout
+        return out
+
+    def resolve_password(self) -> Secret:
+        return self.password.resolve(username=self.username, pool=self.name)
+
+    def connect_options(self) -> dict[str, Any]:
+        """Keyword arguments for ``xapictl.connect(profile.url, **options)``."""
+        known = self.known_hosts or (str(config_dir() / "known_hosts") if self.tofu else None)
+        return {"username": self.username, "password": self.resolve_password(),
+                "ca": self.ca, "fingerprint": self.fingerprint, "known_hosts": known,
+                "insecure": self.insecure, "protocol": self.protocol, "timeout": self.timeout}
+
+
+def _opt(value: Any) -> str | None:
+    return None if value in (None, "") else str(value)
+
+
+def load_profiles(path: Path | None = None) -> dict[str, Profile]:
+    """Every profile of the config file (none if the file does not exist)."""
+    path = path or config_path()
+    if not path.exists():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    pools = data.get("pools", {})
+    if not isinstance(pools, dict):
+        raise ConfigError(f"{path}: [pools] must be a table of profiles")
+    return {name: Profile.from_table(name, dict(table)) for name, table in pools.items()}
+
+
+def get_profile(name: str, path: Path | None = None) -> Profile:
+    profiles = load_profiles(path)
+    if name not in profiles:
+        known = ", ".join(sorted(profiles)) or "none"
+        raise ConfigError(f"no pool profile named {name!r} in {path or config_path()} "
+                          f"(known: {known})")
+    return profiles[name]
+
+
+def save_profile(profile: Profile, path: Path | None = None) -> Path:
+    """Add or replace one profile; the file is written with mode 0600."""
+    path = path or config_path()
+    profiles = load_profiles(path)
+    profiles[profile.name] = profile
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = "".join(_table(p) for _, p in sorted(profiles.items()))
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(text)
+    return path
+
+
+def remove_profile(name: str, path: Path | None = None) -> None:
+    path = path or config_path()
+    profiles = load_profiles(path)
+    if profiles.pop(name, None) is None:
+        raise ConfigError(f"no pool profile named {name!r}")
+    path.write_text("".join(_table(p) for _, p in sorted(profiles.items())))
+
+
+def _table(profile: Profile) -> str:
+    lines = [f"[pools.{_key(profile.name)}]"]
+    for key, value in profile.to_table().items():
+        lines.append(f"{key} = {_toml_value(value)}")
+    return "\n".join(lines) + "\n\n"
+
+
+def _key(name: str) -> str:
+    bare = name.replace("-", "").replace("_", "").isalnum()
+    return name if bare else _toml_value(name)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'
+
+
+__all__ = ["Profile", "config_path", "get_profile", "load_profiles", "remove_profile",
+           "save_profile"]
