@@ -2,14 +2,20 @@
 
 Each group module builds its own ``typer.Typer`` and imports the library inside its commands, so
 ``xapictl --help`` never pays for rich, httpx, pyroute2 or the simulator.
+
+Global options come before the command (``xapictl --url https://pool -o json network list``);
+exit codes are in ``xapictl.cli.exit_codes`` (and docs/exit-codes.md).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from xapictl._version import __version__
-from xapictl.cli import sim
+from xapictl.cli import listing, network, plan, sim, vif
+from xapictl.cli.options import GlobalOptions, Output
 
 app = typer.Typer(
     name="xapictl",
@@ -17,7 +23,36 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+app.add_typer(network.app, name="network")
+app.add_typer(listing.vlan_app, name="vlan")
+app.add_typer(listing.pif_app, name="pif")
+app.add_typer(listing.host_app, name="host")
+app.add_typer(listing.pool_app, name="pool")
+app.add_typer(vif.app, name="vif")
+app.command("plan")(plan.plan)
+app.command("apply")(plan.apply)
 app.add_typer(sim.app, name="sim")
+
+
+def _local_group() -> typer.Typer:
+    """``xapictl local`` (the plain-Xen backend); a clear error if that module is missing."""
+    try:
+        from xapictl.cli import local
+    except ImportError as exc:
+        reason = str(exc)
+        missing = typer.Typer(help="Plain Xen hosts (not available in this installation).")
+
+        @missing.callback(invoke_without_command=True)
+        def unavailable() -> None:
+            typer.echo(f"xapictl: the local backend is not available ({reason})", err=True)
+            raise typer.Exit(2)
+
+        return missing
+    group: typer.Typer = local.app
+    return group
+
+
+app.add_typer(_local_group(), name="local")
 
 
 def _version(value: bool) -> None:
@@ -26,13 +61,41 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+PASSWORD_FILE = typer.Option(None, "--password-file", help="Read the password from this file "
+                             "(or set XAPICTL_PASSWORD; never on the command line).")
+CA = typer.Option(None, "--ca", help="CA bundle to verify the pool's TLS certificate.")
+OUTPUT = typer.Option(Output.table, "--output", "-o", help="table, json or yaml.")
+
+
 @app.callback()
 def root(
+    ctx: typer.Context,
+    pool: str | None = typer.Option(None, "--pool", help="A pool profile from pools.toml."),
+    url: str | None = typer.Option(None, "--url", envvar="XAPICTL_URL",
+                                   help="The pool master's URL (https://host)."),
+    user: str | None = typer.Option(None, "--user", envvar="XAPICTL_USER",
+                                    help="User name (default root)."),
+    password_file: Path | None = PASSWORD_FILE,
+    ca: Path | None = CA,
+    fingerprint: str | None = typer.Option(None, "--fingerprint", help="Pin the certificate's "
+                                           "SHA-256 fingerprint."),
+    insecure: bool = typer.Option(False, "--insecure", help="Do not verify TLS (loud, "
+                                  "explicit opt-out)."),
+    output: Output = OUTPUT,
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Say more."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only changes and errors."),
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
 ) -> None:
-    """xapictl: typed, idempotent, plan-before-apply networking for Xen."""
+    """xapictl: typed, idempotent, plan-before-apply networking for Xen.
+
+    With no --pool, --url or XAPICTL_URL, commands run on an embedded simulated pool whose
+    state is kept between runs.
+    """
+    ctx.obj = GlobalOptions(pool=pool, url=url, user=user, password_file=password_file, ca=ca,
+                            fingerprint=fingerprint, insecure=insecure, output=output,
+                            verbose=verbose, quiet=quiet)
 
 
 def main() -> None:

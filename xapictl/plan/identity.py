@@ -158,6 +158,38 @@ def find_vm(snap: PoolSnapshot, name_or_uuid: str) -> VMRef | None:
     return named[0] if named else None
 
 
+def network_by_name_or_uuid(snap: PoolSnapshot, name: str) -> NetworkRef:
+    """The one network with that uuid or name; ``UsageError`` for none, ambiguity names all."""
+    from xapictl.errors import UsageError
+
+    by_uuid = [r for r, n in snap.networks.items() if n.uuid == name]
+    refs = by_uuid or snap.networks_named(name)
+    if not refs:
+        raise UsageError(f"no network named {name!r}; see `xapictl network list`")
+    if len(refs) > 1:
+        raise AmbiguousObjectError(f"network name {name!r} is used by {len(refs)} networks; "
+                                   "give the uuid", [network_words(snap, r) for r in refs])
+    return refs[0]
+
+
+def identity_of(snap: PoolSnapshot, ref: NetworkRef) -> dict[str, object]:
+    """How a recipe names this existing network: ``vlan`` + ``device``/``bond``, ``device``
+    (a NIC's network), or nothing (by name)."""
+    pifs = [snap.pifs[p] for p in snap.networks[ref].pifs if p in snap.pifs]
+    for pif in pifs:
+        vlan = snap.vlans.get(pif.vlan_master_of)
+        tagged = snap.pifs.get(vlan.tagged_pif) if vlan is not None else None
+        if vlan is None or tagged is None:
+            continue
+        if tagged.bond_master_of:
+            return {"vlan": vlan.tag, "bond": snap.networks[tagged.network].name_label}
+        return {"vlan": vlan.tag, "device": tagged.device}
+    physical = [p for p in pifs if p.physical]
+    if physical:
+        return {"device": physical[0].device}
+    return {}
+
+
 __all__ = [
     "IDENTITY_KEY",
     "OWNER_KEY",
@@ -167,9 +199,11 @@ __all__ = [
     "bonds_with_members",
     "find_vm",
     "host_name",
+    "identity_of",
     "is_owned",
     "mark",
     "named_identity",
+    "network_by_name_or_uuid",
     "network_words",
     "ordered_hosts",
     "owned_with_identity",

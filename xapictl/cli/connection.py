@@ -1,0 +1,109 @@
+"""Open the pool the global options name: a profile, a URL, or the embedded simulated pool.
+
+With no ``--pool``, ``--url`` or ``XAPICTL_URL`` the CLI runs on an embedded simulated pool
+(the ``seed`` scenario on first use) whose state persists in
+``<user data dir>/embedded-pool.sqlite``, and says so on stderr.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from xapictl.cli.options import GlobalOptions
+
+EMBEDDED_PASSWORD = "xapictl"  # noqa: S105 - the documented sandbox default of the simulator
+
+
+def embedded_state_file() -> Path:
+    override = os.environ.get("XAPICTL_EMBEDDED_STATE")
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return platformdirs.user_data_path("xapictl") / "embedded-pool.sqlite"
+
+
+def audit_log_path() -> Path:
+    override = os.environ.get("XAPICTL_AUDIT_LOG")
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return platformdirs.user_state_path("xapictl") / "audit.jsonl"
+
+
+def _password(opts: GlobalOptions) -> Any:
+    from xapictl.errors import ConfigError
+    from xapictl.xapi.credentials import PasswordSource, Secret
+
+    if opts.password_file is not None:
+        return PasswordSource("file", str(opts.password_file)).resolve(username=opts.user or "")
+    env = os.environ.get("XAPICTL_PASSWORD")
+    if env is not None:
+        return Secret(env)
+    if sys.stdin.isatty():
+        return PasswordSource("prompt").resolve(username=opts.user or "root")
+    raise ConfigError("no password: give --password-file PATH, set XAPICTL_PASSWORD, or use "
+                      "a profile (--pool NAME)")
+
+
+def _tls(opts: GlobalOptions) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if opts.ca is not None:
+        out["ca"] = opts.ca
+    if opts.fingerprint:
+        out["fingerprint"] = opts.fingerprint
+    if opts.insecure:
+        out["insecure"] = True
+    return out
+
+
+@contextlib.contextmanager
+def open_pool(opts: GlobalOptions) -> Iterator[Any]:
+    """The open ``Connection``, logged out and closed at the end (also on errors)."""
+    import xapictl
+    from xapictl.client.connection import connect_profile
+
+    if opts.pool:
+        overrides = _tls(opts)
+        if opts.user:
+            overrides["username"] = opts.user
+        with connect_profile(opts.pool, **overrides) as conn:
+            yield conn
+        return
+    url = opts.url or os.environ.get("XAPICTL_URL")
+    if url:
+        with xapictl.connect(url, username=opts.user or "root", password=_password(opts),
+                             **_tls(opts)) as conn:
+            yield conn
+        return
+    with _embedded(opts) as conn:
+        yield conn
+
+
+@contextlib.contextmanager
+def _embedded(opts: GlobalOptions) -> Iterator[Any]:
+    import xapictl
+    from xapictl.sim.engine import Simulator
+    from xapictl.sim.inprocess import InProcessTransport
+
+    path = embedded_state_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not opts.quiet:
+        print(f"xapictl: no pool configured (--pool, --url or XAPICTL_URL): using the "
+              f"embedded simulated pool in {path}", file=sys.stderr)
+    sim = Simulator(state_file=path, scenario="seed", password=EMBEDDED_PASSWORD)
+    try:
+        with xapictl.connect("http://127.0.0.1", username="root", password=EMBEDDED_PASSWORD,
+                             transport=InProcessTransport(sim)) as conn:
+            yield conn
+    finally:
+        sim.close()
+
+
+__all__ = ["audit_log_path", "embedded_state_file", "open_pool"]

@@ -1,0 +1,33 @@
+"""The exit codes of ``xapictl`` (documented in docs/exit-codes.md; a test keeps them equal).
+
+    0  success, or nothing to do
+    2  bad input: usage, an invalid recipe or value, a pre-flight check refused — no write sent
+    3  ``plan``: changes are pending (for CI and CMDB jobs)
+    4  XAPI or transport failure (nothing or nothing more was changed)
+    5  partial apply: some steps were done, then one failed, or the result does not verify
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class ExitCode(enum.IntEnum):
+    OK = 0
+    BAD_INPUT = 2
+    CHANGES_PENDING = 3
+    FAILURE = 4
+    PARTIAL = 5
+
+
+MEANINGS: dict[ExitCode, str] = {
+    ExitCode.OK: "success, or nothing to do",
+    ExitCode.BAD_INPUT: "bad input: usage, an invalid recipe or value, or a pre-flight check "
+                        "refused the plan; no write was sent",
+    ExitCode.CHANGES_PENDING: "`xapictl plan`: changes are pending",
+    ExitCode.FAILURE: "XAPI or transport failure; nothing (more) was changed",
+    ExitCode.PARTIAL: "partial apply: some steps were done, then one failed, or the pool does "
+                      "not verify afterwards",
+}
+
+__all__ = ["MEANINGS", "ExitCode"]

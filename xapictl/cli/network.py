@@ -1,0 +1,128 @@
+"""``xapictl network``: create (idempotent), list, show, delete, set-mtu."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from xapictl.cli.options import current
+from xapictl.cli.run import converge, exit_codes
+
+app = typer.Typer(help="Networks: plain, VLAN (trunked across the pool) and NIC networks.",
+                  no_args_is_help=True)
+
+
+@app.command()
+def create(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--name", help="The network's name label."),
+    vlan: int | None = typer.Option(None, "--vlan", help="VLAN tag 0-4094 (needs --device or "
+                                    "--bond): the VLAN on every host of the pool."),
+    device: str | None = typer.Option(None, "--device", help="Trunk NIC of the VLAN (eth1)."),
+    bond: str | None = typer.Option(None, "--bond", help="Trunk bond, by its network name."),
+    mtu: int | None = typer.Option(None, "--mtu", help="MTU in octets."),
+    description: str | None = typer.Option(None, "--description", help="Description."),
+    adopt: bool = typer.Option(False, "--adopt", help="Take over a matching network that "
+                               "xapictl did not make."),
+) -> None:
+    """Create the network if it is not there; a second run says it is already in place."""
+    opts = current(ctx)
+    with exit_codes():
+        from xapictl.recipes import ensure_network, ensure_vlan_network
+
+        if vlan is not None:
+            desired = ensure_vlan_network(name, vlan, device=device, bond=bond, mtu=mtu,
+                                          description=description, adopt=adopt)
+        else:
+            if bond is not None:
+                from xapictl.errors import UsageError
+
+                raise UsageError("--bond is the trunk of a VLAN: add --vlan TAG")
+            desired = ensure_network(name, device=device, mtu=mtu, description=description,
+                                     adopt=adopt)
+        converge(opts, desired, ask=False, yes=True)
+
+
+@app.command("list")
+def list_(ctx: typer.Context) -> None:
+    """Every network: name, bridge, MTU, VLAN tags, hosts, VIFs, made by xapictl or not."""
+    from xapictl.cli.render import emit_rows
+    from xapictl.cli.views import network_rows, read_pool
+
+    opts = current(ctx)
+    with exit_codes():
+        snap = read_pool(opts)
+        emit_rows(opts, ["Name", "UUID", "Bridge", "MTU", "VLAN", "Hosts", "VIFs", "Owner"],
+                  network_rows(snap))
+
+
+@app.command()
+def show(ctx: typer.Context, name: str = typer.Argument(..., help="Name or uuid.")) -> None:
+    """One network in detail (an ambiguous name lists every candidate)."""
+    from xapictl.cli.render import emit_pairs
+    from xapictl.cli.views import network_details, one_network, read_pool
+
+    opts = current(ctx)
+    with exit_codes():
+        snap = read_pool(opts)
+        emit_pairs(opts, network_details(snap, one_network(snap, name)))
+
+
+def _spec_args(opts: Any, name: str) -> dict[str, Any]:
+    """How the existing network ``name`` is identified: by VLAN + trunk, NIC, or name."""
+    from xapictl.cli.views import existing_identity, read_pool
+
+    return existing_identity(read_pool(opts), name)
+
+
+@app.command()
+def delete(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="The network's name."),
+    adopt: bool = typer.Option(False, "--adopt", help="Also delete a network xapictl did "
+                               "not make."),
+) -> None:
+    """Remove the network: its VLAN on every host, then the network (refused, naming the
+    VMs, while VIFs are plugged in)."""
+    opts = current(ctx)
+    with exit_codes():
+        from xapictl.recipes import ensure_network, ensure_vlan_network
+
+        ident = _spec_args(opts, name)
+        name = ident["name"]
+        if "vlan" in ident:
+            desired = ensure_vlan_network(name, ident["vlan"], device=ident.get("device"),
+                                          bond=ident.get("bond"), present=False, adopt=adopt)
+        else:
+            desired = ensure_network(name, present=False, adopt=adopt)
+        converge(opts, desired, ask=False, yes=True)
+
+
+@app.command("set-mtu")
+def set_mtu(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="The network's name."),
+    mtu: int = typer.Argument(..., help="The new MTU."),
+    replug: bool = typer.Option(False, "--replug", help="Re-plug the PIFs and VIFs that still "
+                                "carry the old MTU."),
+    replug_management: bool = typer.Option(False, "--replug-management", help="Also re-plug "
+                                           "the management interface (explicit "
+                                           "confirmation)."),
+    adopt: bool = typer.Option(False, "--adopt", help="Also change a network xapictl did not "
+                               "make."),
+) -> None:
+    """``network.set_MTU`` in place; lists (or with --replug re-plugs) what carries the old
+    MTU. Never re-plugs the management interface without --replug-management."""
+    opts = current(ctx)
+    with exit_codes():
+        from xapictl.recipes import ensure_mtu
+
+        ident = _spec_args(opts, name)
+        desired = ensure_mtu(ident["name"], mtu, vlan=ident.get("vlan"), device=ident.get("device"),
+                             bond=ident.get("bond"), replug=replug,
+                             replug_management=replug_management, adopt=adopt)
+        converge(opts, desired, ask=False, yes=True)
+
+
+__all__ = ["app"]

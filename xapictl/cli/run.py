@@ -1,0 +1,140 @@
+"""What every command does around the library: map errors to exit codes and clear messages
+(never a traceback for a known failure), and the plan -> confirm -> apply -> verify flow."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import typer
+
+from xapictl.cli.exit_codes import ExitCode
+from xapictl.cli.options import GlobalOptions, Output
+from xapictl.cli.render import emit_data, say
+
+if TYPE_CHECKING:
+    from xapictl.plan.core import ApplyReport, Plan
+    from xapictl.plan.desired import DesiredState
+
+
+def fail(code: ExitCode, message: str) -> NoReturn:
+    typer.echo(f"xapictl: {message}", err=True)
+    raise typer.Exit(int(code))
+
+
+@contextlib.contextmanager
+def exit_codes() -> Iterator[None]:
+    """Known errors become a message on stderr and the documented exit code."""
+    from xapictl import errors as e
+
+    try:
+        yield
+    except e.UsageError as exc:
+        fail(ExitCode.BAD_INPUT, _bad_input(exc))
+    except (e.PreflightError, e.AmbiguousObjectError) as exc:
+        fail(ExitCode.BAD_INPUT, f"refused before any change:\n{_indent(str(exc))}")
+    except e.ApplyError as exc:
+        report = exc.report
+        _print_report(report)  # type: ignore[arg-type]
+        done = getattr(report, "done", [])
+        fail(ExitCode.PARTIAL if done else ExitCode.FAILURE, str(exc))
+    except e.VerificationError as exc:
+        fail(ExitCode.PARTIAL, f"applied, but the pool does not match the recipe: {exc}")
+    except e.PlanDriftError as exc:
+        fail(ExitCode.PARTIAL, str(exc))
+    except (e.XapiFailure, e.TransportError, e.TaskError, e.LocalBackendError) as exc:
+        fail(ExitCode.FAILURE, str(exc))
+
+
+def _bad_input(exc: Exception) -> str:
+    text = str(exc)
+    return f"invalid input:\n{_indent(text)}" if "\n" in text else f"invalid input: {text}"
+
+
+def _indent(text: str) -> str:
+    return "\n".join(f"  {line}" for line in text.splitlines())
+
+
+def _print_report(report: ApplyReport) -> None:
+    lines = ["apply stopped. What happened:"]
+    for r in report.results:
+        detail = f" ({r.detail})" if r.detail else ""
+        lines.append(f"  {r.status.value:>7}  {r.step.describe()}{detail}")
+    typer.echo("\n".join(lines), err=True)
+
+
+def show_plan(opts: GlobalOptions, plan: Plan) -> None:
+    from xapictl.plan.text import render_text
+
+    if opts.output is not Output.table:
+        return
+    if opts.quiet:
+        text = "".join(line + "\n" for line in render_text(plan).splitlines()
+                       if line.startswith(("+", "!")))
+    else:
+        text = render_text(plan)
+    sys.stdout.write(text)
+
+
+def plan_only(opts: GlobalOptions, desired: DesiredState) -> Plan:
+    """Read the pool, diff, run the role pre-flight; print. Sends no write."""
+    from xapictl.cli.connection import open_pool
+    from xapictl.plan.backend import XapiBackend
+    from xapictl.plan.diff import diff
+    from xapictl.plan.preflight import preflight
+    from xapictl.plan.text import plan_json
+
+    with open_pool(opts) as conn:
+        backend = XapiBackend(conn)
+        plan = diff(desired, backend.collect())
+        preflight(plan, backend.permissions())
+    show_plan(opts, plan)
+    if opts.output is not Output.table:
+        emit_data(opts, plan_json(plan))
+    return plan
+
+
+def converge(opts: GlobalOptions, desired: DesiredState, *, ask: bool, yes: bool) -> Any:
+    """Plan, (confirm,) apply, verify and re-plan; print what happened."""
+    from xapictl.cli.connection import audit_log_path, open_pool
+    from xapictl.plan.apply import converge as run
+    from xapictl.plan.audit import AuditLog
+    from xapictl.plan.backend import XapiBackend
+    from xapictl.plan.text import plan_json
+
+    def confirm(plan: Plan) -> bool:
+        if yes:
+            return True
+        if not sys.stdin.isatty():
+            from xapictl.errors import UsageError
+
+            raise UsageError("apply needs a confirmation and stdin is not a terminal: "
+                             "review with `xapictl plan`, then pass --yes")
+        return typer.confirm(f"Apply these {len(plan.steps)} step(s)?", default=False)
+
+    audit = AuditLog(audit_log_path())
+    try:
+        with open_pool(opts) as conn:
+            backend = XapiBackend(conn, audit=audit)
+            result = run(desired, backend, confirm=confirm if ask else None,
+                         on_plan=lambda plan: show_plan(opts, plan))
+    finally:
+        audit.close()
+    if opts.output is not Output.table:
+        emit_data(opts, {"plan": plan_json(result.plan), "applied": result.applied,
+                         "results": [{"step": r.step.describe(), "status": r.status.value,
+                                      "detail": r.detail} for r in result.report.results],
+                         "verified": result.replan is not None and result.replan.is_empty})
+    elif result.applied:
+        for r in result.report.results:
+            detail = f" ({r.detail})" if r.detail else ""
+            say(opts, f"done: {r.step.action} {r.step.subject}{detail}")
+        say(opts, "Verified: the pool matches, and a new plan is empty.")
+    elif not result.plan.is_empty:
+        say(opts, "Not applied.")
+    return result
+
+
+__all__ = ["converge", "exit_codes", "fail", "plan_only", "show_plan"]
