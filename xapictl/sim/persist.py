@@ -106,7 +106,9 @@ class SqliteStore:
         self._full = full
         try:
             version = self._version()
-            if version is not None and version != self._seen:
+            if version is None:
+                self._full = True  # a new file: write whatever the state already holds
+            elif version != self._seen:
                 self._reload()
                 self._seen = version
             start = self.state.generation
