@@ -45,17 +45,24 @@ def is_jsonrpc_path(path: str) -> bool:
     return path == "/jsonrpc" or path.startswith("/jsonrpc/")
 
 
-def host_is_dead(sim: SimulatorLike, host_address: str) -> bool:
-    """Whether the host serving ``host_address`` is marked dead (``host_metrics.live``)."""
+def live_by_address(sim: SimulatorLike) -> dict[str, bool]:
+    """Host address → whether that host is alive (``host_metrics.live``), in one pass."""
     state = getattr(sim, "state", None)
     if state is None:
-        return False
+        return dict.fromkeys(sim.host_addresses().values(), True)
     with state.lock:
-        for ref in state.find("host", address=host_address):
-            metrics = state.get("host", ref).get("metrics")
-            if metrics and state.exists("host_metrics", metrics):
-                return not bool(state.get("host_metrics", metrics).get("live", True))
-    return False
+        metrics = state.all("host_metrics")
+        live: dict[str, bool] = {}
+        for record in state.all("host").values():
+            found = metrics.get(record.get("metrics"))
+            live[str(record.get("address", ""))] = (True if found is None
+                                                     else bool(found.get("live", True)))
+    return live
+
+
+def host_is_dead(sim: SimulatorLike, host_address: str) -> bool:
+    """Whether the host serving ``host_address`` is marked dead."""
+    return not live_by_address(sim).get(host_address, True)
 
 
 def handle_http(sim: SimulatorLike, method: str, path: str, headers: Mapping[str, str],
@@ -158,4 +165,5 @@ def _control(control: Control, body: bytes) -> Response:
         json.dumps(payload, default=str).encode()
 
 
-__all__ = ["CONTROL_PATH", "Response", "handle_http", "host_is_dead", "is_jsonrpc_path"]
+__all__ = ["CONTROL_PATH", "Response", "handle_http", "host_is_dead", "is_jsonrpc_path",
+           "live_by_address"]

@@ -28,12 +28,12 @@ from types import TracebackType
 from typing import Any
 
 from xapictl.sim import tls as _tls
-from xapictl.sim.app import handle_http, host_is_dead
+from xapictl.sim.app import handle_http, live_by_address
 from xapictl.sim.control import Control, DropConnection, SimulatorLike
 
 log = logging.getLogger("xapictl.sim.server")
 
-_RECONCILE_EVERY_S = 0.1
+_RECONCILE_EVERY_S = 0.2
 _PORT_ATTEMPTS = 20
 
 
@@ -240,8 +240,8 @@ class SimServer:
         """Listener address → host address attributed to its calls, for live hosts."""
         if not self._members_on_loopback():
             return {self.bind: self.sim.master_address()}
-        return {address: address for address in self.sim.host_addresses().values()
-                if _is_ipv4_loopback(address) and not host_is_dead(self.sim, address)}
+        return {address: address for address, live in live_by_address(self.sim).items()
+                if live and _is_ipv4_loopback(address)}
 
     def _bind_all(self) -> None:
         wanted = self._wanted() or {self.bind: self.bind}
