@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from xapictl.errors import ConfigError, UsageError
-from xapictl.fleet.credentials import CredentialRef
 from xapictl.fleet.fleetfile import load_fleet, parse_fleet
 from xapictl.fleet.select import parse_selection
 
@@ -78,20 +77,8 @@ def test_a_plain_password_anywhere_is_refused_without_echoing_it(bad: dict[str, 
     ({"pools": [{"name": "a", "url": "u"}, {"name": "a", "url": "v"}]}, "unique"),
     ({"pools": [{"name": "a", "url": "u", "colour": "red"}]}, "unknown key"),
     ({"version": 2, "pools": [{"name": "a", "url": "u"}]}, "version"),
-    ({"pools": [{"name": "a", "url": "u", "credentials": "plain"}]}, "credentials reference"),
+    ({"pools": [{"name": "a", "url": "u", "credentials": "plain"}]}, "password source"),
 ])
 def test_malformed_fleet_files_name_the_problem(bad: dict[str, object], match: str) -> None:
     with pytest.raises(ConfigError, match=match):
         parse_fleet(bad)
-
-
-def test_credentials_resolve_from_env_file_and_prompt(tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XAPI_PW", "s3cret")
-    assert CredentialRef.parse("env:XAPI_PW").resolve("root") == "s3cret"
-    (tmp_path / "pw").write_text("fromfile\n")
-    assert CredentialRef.parse(f"file:{tmp_path / 'pw'}").resolve("root") == "fromfile"
-    assert CredentialRef.parse("prompt").resolve("root", ask=lambda q: "typed") == "typed"
-    monkeypatch.delenv("XAPI_PW")
-    with pytest.raises(ConfigError, match="XAPI_PW is not set"):
-        CredentialRef.parse("env:XAPI_PW").resolve("root")

@@ -9,7 +9,8 @@ YAML::
     pools:
       - name: par1                 # unique; what selections and the journal call the pool
         url: https://10.1.0.1      # or: profile: par1 (a profile the CLI knows)
-        credentials: keyring:xapictl/par1
+        credentials: keyring:xapictl  # prompt, file:PATH, env:NAME, keyring[:SERVICE],
+                                      # command:CMD (xapictl.xapi.credentials)
         fingerprint: "AB:CD:..."   # optional TLS pin (or ca: PATH, or insecure: true)
         tags: [prod, eu]
 
@@ -26,8 +27,8 @@ from typing import Any
 import yaml
 
 from xapictl.errors import ConfigError, UsageError
-from xapictl.fleet.credentials import CredentialRef
 from xapictl.fleet.select import parse_selection
+from xapictl.xapi.credentials import PasswordSource
 
 FLEET_VERSION = 1
 _POOL_KEYS = {"name", "url", "profile", "username", "credentials", "tags", "fingerprint", "ca",
@@ -43,7 +44,7 @@ class FleetPool:
     url: str | None = None
     profile: str | None = None
     username: str = "root"
-    credentials: CredentialRef | None = None
+    credentials: PasswordSource | None = None
     tags: tuple[str, ...] = ()
     fingerprint: str | None = None
     ca: str | None = None
@@ -99,7 +100,7 @@ def parse_fleet(data: Any, source: str = "<fleet>") -> Fleet:
     if secrets:
         raise ConfigError(f"{source}: {', '.join(secrets)}: a fleet file never holds a "
                           "password; use 'credentials: env:NAME', 'file:PATH', "
-                          "'keyring:SERVICE/USER' or 'prompt'")
+                          "'keyring[:SERVICE]', 'command:CMD' or 'prompt'")
     if data.get("version", FLEET_VERSION) != FLEET_VERSION:
         raise ConfigError(f"{source}: fleet file version {data.get('version')!r} is not "
                           f"supported (this xapictl reads version {FLEET_VERSION})")
@@ -137,7 +138,7 @@ def _pool(raw: Any, where: str) -> FleetPool:
     return FleetPool(
         name=name, url=raw.get("url"), profile=raw.get("profile"),
         username=str(raw.get("username", "root")),
-        credentials=CredentialRef.parse(str(cred)) if cred is not None else None,
+        credentials=PasswordSource.parse(str(cred)) if cred is not None else None,
         tags=tuple(tags), fingerprint=raw.get("fingerprint"), ca=raw.get("ca"),
         insecure=bool(raw.get("insecure", False)), protocol=str(raw.get("protocol", "auto")))
 

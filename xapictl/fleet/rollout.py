@@ -312,7 +312,7 @@ class RolloutRunner:
             self.on_event(RolloutEvent("step", name, result.status.value, result.detail, i,
                                        steps))
 
-        hooks = ApplyHooks(started, finished, self.stop.is_set)
+        hooks = ApplyHooks(started, finished, self.stop.is_set, rid)
         try:
             report = self.work.apply(planned, hooks)
         except Exception as exc:  # the pool stopped answering, or worse: fail it, go on

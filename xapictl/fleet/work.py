@@ -34,6 +34,8 @@ class ApplyHooks:
     step_started: Callable[[int, Step], None]
     step_finished: Callable[[int, StepResult], None]
     should_stop: Callable[[], bool]
+    rollout: int = 0
+    """The journal id of the rollout (for the audit log)."""
 
 
 class PoolWork(Protocol):
@@ -46,7 +48,8 @@ class PoolWork(Protocol):
         ...
 
     def close(self, planned: PoolPlan | None, pool: FleetPool) -> None:
-        """Log out. Called exactly once per pool that ``plan`` was called for."""
+        """Log out (if ``plan`` opened a session). Called once for every pool of the run,
+        planned or not, also after Ctrl-C."""
         ...
 
 

@@ -1,0 +1,77 @@
+"""Opening a session to a fleet pool: its URL or profile, its password source, its TLS trust.
+
+A password source is resolved once per run and shared by every pool that names the same
+source (one prompt for forty pools, not forty). ``transport_for`` lets tests and the embedded
+simulator put an in-process transport under a pool; otherwise the pool's real URL is used.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from xapictl.errors import ConfigError
+from xapictl.fleet.fleetfile import FleetPool
+from xapictl.xapi.credentials import Secret
+from xapictl.xapi.retry import RetryPolicy
+
+TransportFor = Callable[[FleetPool], httpx.BaseTransport | None]
+
+
+class PoolConnector:
+    """``connect(pool)`` → an open ``xapictl.client.Connection`` (a context manager)."""
+
+    def __init__(self, *, transport_for: TransportFor | None = None, timeout: float = 60.0,
+                 retry: RetryPolicy | None = None, parallel: int = 8) -> None:
+        self.transport_for = transport_for or (lambda pool: None)
+        self.timeout = timeout
+        self.retry = retry
+        self.parallel = parallel
+        self._secrets: dict[str, Secret] = {}
+        self._lock = threading.Lock()
+
+    def _secret(self, pool: FleetPool) -> Secret:
+        source = pool.credentials
+        if source is None:
+            raise ConfigError(f"pool {pool.name}: no credentials; add 'credentials:' (env:NAME, "
+                              "file:PATH, keyring, command:CMD or prompt) to the fleet file")
+        key = f"{source}|{pool.username}"
+        with self._lock:  # one prompt per source, even with pools connecting in parallel
+            if key not in self._secrets:
+                self._secrets[key] = source.resolve(username=pool.username, pool=pool.name)
+            return self._secrets[key]
+
+    def options(self, pool: FleetPool) -> tuple[str, dict[str, Any]]:
+        """The URL and ``connect`` keyword arguments for the pool."""
+        if pool.profile is not None:
+            from xapictl.xapi.profiles import get_profile
+
+            profile = get_profile(pool.profile)
+            opts = profile.connect_options()
+            url = profile.url
+        else:
+            assert pool.url is not None  # noqa: S101 - the fleet loader guarantees one of them
+            url = pool.url
+            opts = {"username": pool.username, "password": self._secret(pool),
+                    "ca": pool.ca, "fingerprint": pool.fingerprint, "insecure": pool.insecure,
+                    "protocol": pool.protocol, "timeout": self.timeout}
+        transport = self.transport_for(pool)
+        if transport is not None:
+            opts["transport"] = transport
+        if self.retry is not None:
+            opts["retry"] = self.retry
+        opts["parallel"] = self.parallel
+        return url, opts
+
+    def connect(self, pool: FleetPool) -> Any:
+        import xapictl.state.collect  # noqa: F401 - lets Connection.snapshot() build snapshots
+        from xapictl.client.connection import connect
+
+        url, opts = self.options(pool)
+        return connect(url, **opts)
+
+
+__all__ = ["PoolConnector", "TransportFor"]
