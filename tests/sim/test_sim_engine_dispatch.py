@@ -198,3 +198,14 @@ def test_unexpected_bugs_are_internal_error_not_crashes(pool: SimPool) -> None:
     with session_of(sim) as s:
         err = failure(sim.call, "VDI.get_all_records_where", [s, 'field "nope" = "1"'])
         assert err[0] == "INTERNAL_ERROR"
+
+
+def test_members_serve_their_emergency_calls_themselves(pool: SimPool) -> None:
+    sim, p = pool
+    s = sim.call("session.slave_local_login_with_password", ["root", PASSWORD],
+                 host_address="127.0.0.2")
+    assert sim.call("session.get_this_host", [s, s], host_address="127.0.0.1") == p.hosts[1]
+    assert failure(sim.call, "host.get_all", [s], host_address="127.0.0.2") == [
+        "HOST_IS_SLAVE", "127.0.0.1"]
+    sim.call("session.local_logout", [s], host_address="127.0.0.2")
+    assert sim.open_session_count() == 0

@@ -37,6 +37,14 @@ ASYNC_PREFIXES = ("Async.", "InternalAsync.")
 # Messages that block: the dispatcher does not hold the state lock around them.
 UNLOCKED = frozenset({"event.from", "event.next"})
 
+# The "emergency" calls a member serves itself instead of answering HOST_IS_SLAVE (§1.9).
+MEMBER_LOCAL = frozenset({
+    "session.local_logout", "session.slave_local_login_with_password",
+    "host.local_management_reconfigure", "host.management_disable",
+    "pool.transition_to_master", "pool.emergency_transition_to_master",
+    "pool.emergency_reset_master", "host.emergency_ha_disable",
+})
+
 # Roles of hidden messages that are not in the datamodel JSON (datamodel.ml ~allowed_roles).
 _POOL_OPERATOR_UP = frozenset(rbac.ROLES[:2])
 HIDDEN_ROLES: dict[str, frozenset[str]] = {
@@ -355,7 +363,8 @@ class Dispatcher:
         if not isinstance(session_ref, str):
             raise SimFailure("INTERNAL_ERROR", f"Expected string, got {session_ref!r}")
         if method.name in UNLOCKED and not is_async:
-            session, host = self.transact(lambda: self._check_session(session_ref, call))
+            session, host = self.transact(
+                lambda: self._check_session(session_ref, call, method.name))
             ctx = CallContext(self.state, session, method.name, host)
             return self._operate(ctx, method, args)
         return self.transact(lambda: self._locked(method, args, call, session_ref, as_called,
@@ -363,7 +372,7 @@ class Dispatcher:
 
     def _locked(self, method: MethodInfo, args: list[Any], call: Call, session_ref: str,
                 as_called: str, is_async: bool) -> Any:
-        session, host = self._check_session(session_ref, call)
+        session, host = self._check_session(session_ref, call, method.name)
         if method.removed:
             raise SimFailure("MESSAGE_REMOVED")
         ctx = CallContext(self.state, session, method.name, host)
@@ -376,12 +385,12 @@ class Dispatcher:
         self.runner.start(task, lambda: self._operate(ctx, method, args))
         return task
 
-    def _check_session(self, ref: str, call: Call) -> tuple[SessionInfo, str]:
+    def _check_session(self, ref: str, call: Call, method: str = "") -> tuple[SessionInfo, str]:
         session = sessions.session_info(self.state, self.accounts, ref)
         if session is None:
             raise SimFailure("SESSION_INVALID", ref)
         host, is_member = self.receiving_host(call.host_address)
-        if is_member:
+        if is_member and method not in MEMBER_LOCAL:
             raise SimFailure("HOST_IS_SLAVE", self.master_address())
         return session, host
 
