@@ -8,6 +8,7 @@ and ``vif=<device>`` in the environment, and waits at most 40 s for ``hotplug-st
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -111,11 +112,12 @@ def setup_logging() -> None:
     """Log to stderr (libxl keeps it) and to XAPICTL_HOTPLUG_LOG or /var/log/xen."""
     target = os.environ.get("XAPICTL_HOTPLUG_LOG", "/var/log/xen/xapictl-vif.log")
     handlers: list[logging.Handler] = [logging.StreamHandler()]
-    try:
+    with contextlib.suppress(OSError):  # an unwritable log dir must not fail the vif
         os.makedirs(os.path.dirname(target), exist_ok=True)
         handlers.append(logging.FileHandler(target))
-    except OSError:
-        pass
+    for old in list(log.handlers):  # called once per run; never stack handlers
+        log.removeHandler(old)
+        old.close()
     fmt = logging.Formatter("%(asctime)s xapictl vif-hotplug: %(message)s")
     for h in handlers:
         h.setFormatter(fmt)

@@ -255,9 +255,12 @@ class _Planner:
         if self.snap.link(spec.name) is None:
             self.noops.append(Noop(subject, "absent, as desired"))
             return
-        for slave in self.snap.ports_of(spec.name):
+        slaves = self.snap.ports_of(spec.name)
+        for slave in slaves:
             self.add(SetLink(f"NIC {slave}", "bond is going", slave, "master", None))
         self.add(DeleteLink(subject, "state: absent", spec.name))
+        for slave in slaves:  # the bonding driver leaves released slaves down
+            self.add(SetLink(f"NIC {slave}", "a host NIC again", slave, "up", True))
 
     def _bridge_mtu(self, name: str) -> int | None:
         link = self.snap.link(name)

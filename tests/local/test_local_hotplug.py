@@ -1,0 +1,84 @@
+"""``xapictl local vif-hotplug`` as libxl runs it, with a fake xenstore, in namespaces."""
+
+from __future__ import annotations
+
+import pytest
+from fake_xenstore import FakeXenStore, vif_backend
+from local_netns_helpers import snapshot_of, veth
+from typer.testing import CliRunner
+
+from xapictl.cli.local import app
+from xapictl.local.apply import apply
+from xapictl.local.desired import parse_recipe
+
+pytestmark = pytest.mark.requires_root
+XB = "backend/vif/7/0"
+
+
+@pytest.fixture
+def dom0_with_bridge(xen_host, namespaces):
+    apply(parse_recipe("local:\n  bridges:\n    xenbr0: {uplink: eth0}\n"), netns=xen_host.dom0,
+          run_probe=False)
+    guest = namespaces("g7")
+    veth(xen_host.dom0, "vif7.0", guest, "eth0")
+    return xen_host.dom0
+
+
+def hotplug(store: FakeXenStore, ns: str, action: str):
+    env = store.env(XENBUS_PATH=XB, vif="vif7.0", script="/etc/xen/scripts/vif-xapictl",
+                    XENBUS_TYPE="vif", XAPICTL_HOTPLUG_LOG=str(store.path.parent / "vif.log"))
+    return CliRunner().invoke(app, ["vif-hotplug", action, "type_if=vif", "--netns", ns],
+                              env=env)
+
+
+def test_online_attaches_as_vif_bridge_does_and_reports_connected(tmp_path, dom0_with_bridge):
+    store = FakeXenStore(tmp_path, vif_backend(7, 0, bridge="xenbr0", mtu="1400"))
+    result = hotplug(store, dom0_with_bridge, "online")
+    assert result.exit_code == 0, result.output
+    vif = snapshot_of(dom0_with_bridge).links["vif7.0"]
+    assert (vif.master, vif.mac, vif.mtu, vif.addrgenmode, vif.up) == (
+        "xenbr0", "fe:ff:ff:ff:ff:ff", 1400, 1, True)
+    assert store.data[f"{XB}/hotplug-status"] == "connected"
+    assert store.data["local/domain/7/device/vif/0/mtu"] == "1400"
+    log = (tmp_path / "vif.log").read_text()
+    assert "online vif7.0 bridge=xenbr0" in log
+
+
+def test_online_twice_changes_nothing_the_second_time(tmp_path, dom0_with_bridge):
+    store = FakeXenStore(tmp_path, vif_backend(7, 0, bridge="xenbr0"))
+    assert hotplug(store, dom0_with_bridge, "online").exit_code == 0
+    before = snapshot_of(dom0_with_bridge).fingerprint()
+    assert hotplug(store, dom0_with_bridge, "online").exit_code == 0
+    assert snapshot_of(dom0_with_bridge).fingerprint() == before
+    assert "online vif7.0 bridge=xenbr0: 0 steps" in (tmp_path / "vif.log").read_text()
+
+
+def test_offline_detaches_and_leaves_the_device(tmp_path, dom0_with_bridge):
+    store = FakeXenStore(tmp_path, vif_backend(7, 0, bridge="xenbr0"))
+    assert hotplug(store, dom0_with_bridge, "online").exit_code == 0
+    assert hotplug(store, dom0_with_bridge, "offline").exit_code == 0
+    vif = snapshot_of(dom0_with_bridge).links["vif7.0"]
+    assert (vif.master, vif.up) == (None, False)
+
+
+def test_missing_bridge_writes_hotplug_error_for_libxl(tmp_path, dom0_with_bridge):
+    store = FakeXenStore(tmp_path, vif_backend(7, 0, bridge="xenbr9"))
+    result = hotplug(store, dom0_with_bridge, "online")
+    assert result.exit_code == 4
+    assert store.data[f"{XB}/hotplug-status"] == "error"
+    assert "bridge xenbr9 does not exist" in store.data[f"{XB}/hotplug-error"]
+
+
+def test_vlan_on_a_bridge_without_filtering_is_an_error_not_a_silent_untagged_port(
+        tmp_path, dom0_with_bridge):
+    store = FakeXenStore(tmp_path, vif_backend(7, 0, bridge="xenbr0", vlan="105"))
+    assert hotplug(store, dom0_with_bridge, "online").exit_code == 4
+    assert "needs a VLAN-aware bridge" in store.data[f"{XB}/hotplug-error"]
+    assert snapshot_of(dom0_with_bridge).links["vif7.0"].master is None
+
+
+def test_hotplug_without_xenbus_path_is_bad_input(tmp_path):
+    store = FakeXenStore(tmp_path, {})
+    result = CliRunner().invoke(app, ["vif-hotplug", "online"], env=store.env(
+        XENBUS_PATH="", vif="", XAPICTL_HOTPLUG_LOG=str(tmp_path / "vif.log")))
+    assert result.exit_code == 2

@@ -1,0 +1,48 @@
+"""The UML tier: these tests need 802.1Q, bonding and bridge VLAN filtering, which only the
+User-Mode Linux test kernel has here. On the host they skip with the command that runs them;
+``run_uml_tier.py`` boots UML and runs them with IN_TEST_VM=1."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "local"))
+
+from local_netns_helpers import IS_ROOT, Namespaces  # noqa: E402
+
+IN_VM = os.environ.get("IN_TEST_VM") == "1"
+
+
+def pytest_collection_modifyitems(config, items):
+    if IN_VM:
+        return
+    skip = pytest.mark.skip(
+        reason="needs the UML kernel (802.1Q, bonding, VLAN filtering):"
+        " python tests/uml/run_uml_tier.py"
+    )
+    for item in items:
+        if "uml" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def local_dirs(tmp_path, monkeypatch):
+    monkeypatch.setenv("XAPICTL_LOCAL_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("XAPICTL_LOCAL_LOCK_DIR", str(tmp_path / "lock"))
+    return tmp_path
+
+
+@pytest.fixture
+def namespaces() -> Iterator[Namespaces]:
+    if not IS_ROOT:
+        pytest.skip("needs root to create network namespaces")
+    ns = Namespaces()
+    try:
+        yield ns
+    finally:
+        ns.cleanup()

@@ -1,0 +1,43 @@
+"""Boot the UML test kernel once and run the real-kernel tier inside it.
+
+    python tests/uml/run_uml_tier.py [extra pytest args]
+
+Exit status is pytest's; 2 with a message when UML cannot be fetched or booted (never a
+silent pass). Run from the repository root as root.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from uml_harness import UmlError, run  # noqa: E402
+
+MODULES = ("ipv6", "bridge", "8021q", "bonding", "veth")
+
+
+def main(argv: list[str]) -> int:
+    if os.geteuid() != 0:
+        print("UML tier: must run as root (it creates network namespaces inside UML)",
+              file=sys.stderr)
+        return 2
+    os.chdir(HERE.parents[1])
+    cmd = [sys.executable, "-m", "pytest", "tests/uml", "-m", "uml", "-p", "no:cacheprovider",
+           "--color=no", "-q", "-rA", *argv]
+    try:
+        rc = run(cmd, modules=MODULES, env={"IN_TEST_VM": "1"})
+    except UmlError as err:
+        print(f"UML tier FAILED TO RUN: {err}", file=sys.stderr)
+        return 2
+    if rc == 5:
+        print("UML tier: no tests ran inside UML", file=sys.stderr)
+        return 2
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,171 @@
+"""Real 802.1Q, VLAN-aware bridges and bonds, inside the UML kernel (run_uml_tier.py)."""
+
+from __future__ import annotations
+
+import pytest
+from local_netns_helpers import add_addr, ipr_in, snapshot_of, veth
+
+from xapictl.local import probe
+from xapictl.local.apply import LocalApplyFailed, apply
+from xapictl.local.check import capabilities
+from xapictl.local.desired import parse_recipe
+from xapictl.local.observe import BridgeVlan
+from xapictl.local.planner import plan
+
+pytestmark = [pytest.mark.uml, pytest.mark.requires_root]
+
+
+def vlan_dev(ns: str, parent: str, vid: int, cidr: str) -> None:
+    """A kernel VLAN device on the far side of the trunk, holding ``cidr``."""
+    ipr = ipr_in(ns)
+    try:
+        idx = ipr.link_lookup(ifname=parent)[0]
+        name = f"{parent}.{vid}"
+        ipr.link("add", ifname=name, kind="vlan", link=idx, vlan_id=vid)
+        ipr.link("set", index=ipr.link_lookup(ifname=name)[0], state="up")
+    finally:
+        ipr.close()
+    add_addr(ns, name, cidr)
+
+
+def trunk(namespaces):
+    """dom0 with trunk NIC eth1 to a switch namespace whose lan1.105 holds 10.105.0.1."""
+    switch, dom0 = namespaces("sw"), namespaces("dom0")
+    veth(dom0, "eth1", switch, "lan1", mac="00:16:3e:00:00:11")
+    vlan_dev(switch, "lan1", 105, "10.105.0.1/24")
+    return dom0, switch
+
+
+def guest(namespaces, dom0: str, role: str, vif: str, cidr: str) -> str:
+    g = namespaces(role)
+    veth(dom0, vif, g, "eth0")
+    add_addr(g, "eth0", cidr)
+    return g
+
+
+def test_this_kernel_has_every_capability():
+    assert {k: ok for k, (ok, _) in capabilities().items()} == {
+        "veth": True, "bridge": True, "vlan": True, "bond": True, "vlan_filtering": True}
+
+
+BRIDGE_PER_VLAN = """
+local:
+  bridges:
+    xenbr105: {uplink: eth1, vlan: 105}
+    xenbr106: {uplink: eth1, vlan: 106}
+  vifs:
+    vif1.0: {bridge: xenbr105}
+    vif2.0: {bridge: xenbr106}
+"""
+
+
+def test_bridge_per_vlan_pings_across_the_tagged_trunk_and_not_across_tags(namespaces):
+    dom0, _ = trunk(namespaces)
+    g105 = guest(namespaces, dom0, "g105", "vif1.0", "10.105.0.50/24")
+    g106 = guest(namespaces, dom0, "g106", "vif2.0", "10.105.0.51/24")
+    desired = parse_recipe(BRIDGE_PER_VLAN)
+    outcome = apply(desired, netns=dom0, run_probe=False)
+    assert outcome.report.ok
+    snap = snapshot_of(dom0)
+    dev = snap.links["eth1.105"]
+    assert (dev.kind, dev.vlan_id, dev.vlan_parent, dev.master, dev.owned) == (
+        "vlan", 105, "eth1", "xenbr105", True)
+    assert plan(desired, snap).is_empty
+    assert probe.reachable("10.105.0.1", netns=g105)
+    # same subnet, other tag: the peer's VLAN 105 device never sees it
+    assert probe.ping("10.105.0.1", netns=g106, count=3, interval=0.1, timeout=0.5).received == 0
+
+
+VLAN_AWARE = """
+local:
+  bridges:
+    xenbr1:
+      uplink: eth1
+      vlan_filtering: true
+      trunk_vids: [105, 106]
+      addresses: none
+  vifs:
+    vif3.0: {bridge: xenbr1, vlan: "105"}
+    vif4.0: {bridge: xenbr1, vlan: "106p/107"}
+"""
+
+
+def test_vlan_aware_bridge_tags_per_vif_and_isolates_vlans(namespaces):
+    dom0, _ = trunk(namespaces)
+    g105 = guest(namespaces, dom0, "g3", "vif3.0", "10.105.0.50/24")
+    g106 = guest(namespaces, dom0, "g4", "vif4.0", "10.105.0.51/24")
+    desired = parse_recipe(VLAN_AWARE)
+    apply(desired, netns=dom0, run_probe=False)
+    snap = snapshot_of(dom0)
+    assert snap.links["xenbr1"].vlan_filtering
+    assert sorted(snap.bridge_vlans["eth1"], key=lambda v: v.vid) == [
+        BridgeVlan(105), BridgeVlan(106)]
+    assert sorted(snap.bridge_vlans["vif3.0"], key=lambda v: v.vid) == [
+        BridgeVlan(105, pvid=True, untagged=True)]
+    assert sorted(snap.bridge_vlans["vif4.0"], key=lambda v: v.vid) == [
+        BridgeVlan(106, pvid=True, untagged=True), BridgeVlan(107)]
+    assert plan(desired, snap).is_empty
+    assert probe.reachable("10.105.0.1", netns=g105)
+    assert probe.ping("10.105.0.1", netns=g106, count=3, interval=0.1, timeout=0.5).received == 0
+
+
+@pytest.mark.parametrize("index", [0, 2, 5, 8])
+def test_vlan_aware_apply_failure_rolls_back_exactly(namespaces, index):
+    dom0, _ = trunk(namespaces)
+    guest(namespaces, dom0, "g3", "vif3.0", "10.105.0.50/24")
+    guest(namespaces, dom0, "g4", "vif4.0", "10.105.0.51/24")
+    before = snapshot_of(dom0)
+    with pytest.raises(LocalApplyFailed) as info:
+        apply(parse_recipe(VLAN_AWARE), netns=dom0, fail_at=index, run_probe=False)
+    assert info.value.rollback_errors == []
+    after = snapshot_of(dom0)
+    assert after.fingerprint() == before.fingerprint()
+    assert after.bridge_vlans == before.bridge_vlans
+
+
+BOND = """
+local:
+  bonds:
+    bond0: {slaves: [eth1, eth2], mode: active-backup}
+  bridges:
+    xenbr0:
+      uplink: bond0
+      addresses: [10.9.0.10/24]
+  probes: [10.9.0.1]
+"""
+
+
+def test_bond_as_bridge_uplink_carries_host_traffic_and_tears_down(namespaces):
+    switch, dom0 = namespaces("sw"), namespaces("dom0")
+    veth(dom0, "eth1", switch, "lan1", mac="00:16:3e:00:00:11")
+    veth(dom0, "eth2", switch, "lan2", mac="00:16:3e:00:00:12")
+    ipr = ipr_in(switch)
+    try:
+        ipr.link("add", ifname="sw0", kind="bridge", br_stp_state=0, br_forward_delay=0)
+        sw0 = ipr.link_lookup(ifname="sw0")[0]
+        for port in ("lan1", "lan2"):
+            ipr.link("set", index=ipr.link_lookup(ifname=port)[0], master=sw0)
+        ipr.link("set", index=sw0, state="up")
+    finally:
+        ipr.close()
+    add_addr(switch, "sw0", "10.9.0.1/24")
+    before = snapshot_of(dom0)
+    desired = parse_recipe(BOND)
+    outcome = apply(desired, netns=dom0)
+    assert [(p.target, p.received > 0) for p in outcome.probes] == [("10.9.0.1", True)]
+    snap = snapshot_of(dom0)
+    assert (snap.links["eth1"].master, snap.links["eth2"].master) == ("bond0", "bond0")
+    assert snap.links["bond0"].master == "xenbr0" and snap.links["bond0"].kind == "bond"
+    assert plan(desired, snap).is_empty
+    teardown = parse_recipe("""
+local:
+  bridges:
+    xenbr0: {uplink: bond0, state: absent}
+  bonds:
+    bond0: {state: absent}
+""")
+    apply(teardown, netns=dom0, run_probe=False)
+    after = snapshot_of(dom0)
+    assert "bond0" not in after.links and "xenbr0" not in after.links
+    assert {n: (lk.master, lk.up) for n, lk in after.links.items()} == {
+        n: (lk.master, lk.up) for n, lk in before.links.items()}
