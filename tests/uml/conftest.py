@@ -13,7 +13,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "local"))
 
-from local_netns_helpers import IS_ROOT, Namespaces  # noqa: E402
+from local_netns_helpers import IS_ROOT, Namespaces
 
 IN_VM = os.environ.get("IN_TEST_VM") == "1"
 

@@ -70,7 +70,8 @@ mountpoint -q /dev || mount -t devtmpfs dev /dev
 OUT={out}; MODS={mods}
 mount -n -t tmpfs -o size=2g tmpfs /mnt; mkdir -p /mnt/u /mnt/w /mnt/r
 {python} {modprobe} "$MODS" overlay || echo "uml-init: cannot load overlay"
-mount -n -t overlay -o lowerdir=/,upperdir=/mnt/u,workdir=/mnt/w overlay /mnt/r || {{ echo "uml-init: overlay mount failed"; echo o > /proc/sysrq-trigger; }}
+mount -n -t overlay -o lowerdir=/,upperdir=/mnt/u,workdir=/mnt/w overlay /mnt/r \
+  || {{ echo "uml-init: overlay mount failed"; echo o > /proc/sysrq-trigger; }}
 mount -n -t hostfs -o "$OUT" none /mnt/r$OUT
 mount -n --move /proc /mnt/r/proc; mount -n --move /sys /mnt/r/sys; mount -n --move /dev /mnt/r/dev
 exec chroot /mnt/r /bin/sh "$OUT/stage2.sh"
@@ -79,7 +80,8 @@ exec chroot /mnt/r /bin/sh "$OUT/stage2.sh"
 STAGE2 = """#!/bin/sh
 OUT=$(dirname "$0")
 mount -t tmpfs tmpfs /run
-mkdir -p /dev/pts /dev/shm /run/netns; mount -t devpts devpts /dev/pts; mount -t tmpfs tmpfs /dev/shm
+mkdir -p /dev/pts /dev/shm /run/netns
+mount -t devpts devpts /dev/pts; mount -t tmpfs tmpfs /dev/shm
 echo 1 > /proc/sys/kernel/printk
 ip link set lo up
 /bin/sh "$OUT/job.sh" < /dev/console > /dev/console 2>&1
