@@ -17,6 +17,7 @@ from xapictl.sim.server import SimServer
 from xapictl.xapi.credentials import PasswordSource
 from xapictl.xapi.retry import RetryPolicy
 
+PASSWORD = "s3cret-pw"
 VLAN_RECIPE = """\
 version: 1
 networks:
@@ -58,8 +59,8 @@ class SimFleet:
 
 
 def make_fleet(n: int, monkeypatch: pytest.MonkeyPatch) -> Iterator[SimFleet]:
-    monkeypatch.setenv("XAPICTL_TEST_PW", "xapictl")
-    sims = {f"p{i}": Simulator(scenario="seed") for i in range(n)}
+    monkeypatch.setenv("XAPICTL_TEST_PW", PASSWORD)
+    sims = {f"p{i}": Simulator(scenario="seed", password=PASSWORD) for i in range(n)}
     controls = {name: Control(sim) for name, sim in sims.items()}
     server = SimServer(sims["p0"], control=controls["p0"]).start()
     try:
