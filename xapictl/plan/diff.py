@@ -364,7 +364,11 @@ class _Differ:
         for v in sorted(stale_vifs, key=lambda r: (self.snap.vifs[r].vm, r)):
             vif = self.snap.vifs[v]
             words = f"VIF {vif.device} of {ident.vm_words(self.snap, vif.vm)}"
-            if spec.replug:
+            if spec.replug and pf.hotplug_problem(self.snap, vif.vm):
+                self.warnings.append(f"{subject}: {words} still carries MTU {vif.mtu} and "
+                                     "cannot be re-plugged (no PV drivers): the new MTU "
+                                     "applies when the VM next starts")
+            elif spec.replug:
                 self._add(ReplugVIF(words, f"still carries MTU {vif.mtu}; re-plugging "
                                     f"applies MTU {mtu}", vif=v))
             else:

@@ -49,9 +49,10 @@ class RunContext:
         return value
 
     def known(self, value: str | Later) -> str | None:
-        """The ref if it is known yet (``None`` for a ``Later`` not produced)."""
+        """The ref of an object that existed when the plan was made (``None`` for one this
+        plan creates: the pool read before apply cannot hold it, so it is not re-checked)."""
         if isinstance(value, Later):
-            return self.produced.get(value.key)
+            return None
         return value
 
 
@@ -346,13 +347,14 @@ class DestroyVLAN(XapiStep):
 
 @dataclass(frozen=True, kw_only=True)
 class ReplugPIF(XapiStep):
-    """Unplug and plug a PIF so its bridge takes the network's new MTU."""
+    """Plug an attached PIF again: XAPI re-applies the network's MTU to its bridge without
+    taking it down (so VIFs of running VMs do not block it, as ``PIF.unplug`` would)."""
 
     pif: PIFRef
     allow_management: bool = False
 
     action = "re-plug"
-    calls = ("PIF.unplug", "PIF.plug")
+    calls = ("PIF.plug",)
 
     def precondition(self, snap: PoolSnapshot, ctx: RunContext) -> str | None:
         pif = snap.pifs.get(self.pif)
@@ -363,7 +365,6 @@ class ReplugPIF(XapiStep):
         return None
 
     def execute(self, ctx: RunContext) -> str | None:
-        ctx.conn.call("PIF.unplug", self.pif)
         ctx.conn.call("PIF.plug", self.pif)
         return None
 
