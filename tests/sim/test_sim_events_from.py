@@ -209,3 +209,20 @@ def test_event_from_over_the_official_client(pool: SimPool) -> None:
         assert [e["operation"] for e in batch["events"]] == ["mod"]
         assert batch["events"][0]["snapshot"]["tags"] == ["z"]
         xen.xenapi.session.logout()
+
+
+def test_valid_ref_counts_go_out_as_i4_in_raw_xmlrpc(pool: SimPool) -> None:
+    import httpx
+
+    sim, _ = pool
+    with served(sim) as server, session_of(sim) as s:
+        body = ("<?xml version='1.0'?><methodCall><methodName>event.from</methodName><params>"
+                f"<param><value>{s}</value></param>"
+                "<param><value><array><data><value>pool</value></data></array></value></param>"
+                "<param><value></value></param>"
+                "<param><value><double>1</double></value></param></params></methodCall>")
+        reply = httpx.post(server.url + "/", content=body,
+                           headers={"Content-Type": "text/xml"}, timeout=10)
+        text = reply.text
+        assert "<name>host</name><value><i4>3</i4></value>" in text
+        assert "<name>Status</name><value>Success</value>" in text
