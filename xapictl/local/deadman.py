@@ -9,7 +9,6 @@ import contextlib
 import json
 import os
 import signal
-import subprocess
 import sys
 from pathlib import Path
 
@@ -21,15 +20,34 @@ _MODULE = "xapictl.local.deadman"
 
 
 def arm(undo_file: Path, netns: str | None, seconds: float) -> int:
-    """Start the timer; returns its pid. It survives the caller (own session)."""
+    """Start the timer; returns its pid. Double-forked into its own session, so it outlives
+    the caller (and an SSH session the change cut) and is nobody's zombie."""
     cmd = [sys.executable, "-m", _MODULE, "--after", str(seconds), str(undo_file)]
     if netns:
         cmd += ["--netns", netns]
-    proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        cmd, start_new_session=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL, close_fds=True,
-    )
-    return proc.pid
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the forked child
+        try:
+            os.close(read_end)
+            os.setsid()
+            grandchild = os.fork()
+            if grandchild == 0:
+                devnull = os.open(os.devnull, os.O_RDWR)
+                for fd in (0, 1, 2):
+                    os.dup2(devnull, fd)
+                os.closerange(3, 65536)
+                os.execv(sys.executable, cmd)  # noqa: S606 - our own interpreter and module
+            os.write(write_end, str(grandchild).encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end) as pipe:
+        pid = int(pipe.read() or 0)
+    os.waitpid(child, 0)
+    if not pid:
+        raise OSError("could not start the dead-man timer")
+    return pid
 
 
 def _is_deadman(pid: int) -> bool:

@@ -1,0 +1,137 @@
+"""``xapictl local`` commands and their exit codes (0 ok, 2 bad input, 3 pending, 4 failed
+and rolled back), in namespaces."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from local_netns_helpers import snapshot_of
+from typer.testing import CliRunner
+
+from xapictl.cli.local import app
+from xapictl.local.apply import undo_path
+
+pytestmark = pytest.mark.requires_root
+XENBR0 = str(Path(__file__).resolve().parents[2] / "recipes" / "local-xenbr0.yaml")
+runner = CliRunner()
+
+
+def test_plan_exits_3_with_changes_then_0_once_applied(xen_host):
+    result = runner.invoke(app, ["plan", XENBR0, "--netns", xen_host.dom0])
+    assert result.exit_code == 3, result.output
+    assert result.output.startswith("13 change(s):\n   1. create bridge xenbr0: not there yet")
+    result = runner.invoke(app, ["apply", XENBR0, "--yes", "--netns", xen_host.dom0])
+    assert result.exit_code == 0, result.output
+    assert "applied 13 change(s)" in result.output
+    result = runner.invoke(app, ["plan", XENBR0, "--netns", xen_host.dom0, "-o", "json"])
+    assert result.exit_code == 0
+    assert json.loads(result.output) == {
+        "steps": [], "noops": [{"subject": "bridge xenbr0", "reason": "already as desired"}],
+        "warnings": [], "refusals": []}
+
+
+def test_apply_without_yes_asks_and_a_no_changes_nothing(xen_host):
+    before = snapshot_of(xen_host.dom0).fingerprint()
+    result = runner.invoke(app, ["apply", XENBR0, "--netns", xen_host.dom0], input="n\n")
+    assert result.exit_code == 3
+    assert "Apply these changes?" in result.output
+    assert snapshot_of(xen_host.dom0).fingerprint() == before
+
+
+def test_bad_recipe_exits_2_naming_file_and_line(tmp_path, xen_host):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("local:\n  bridges:\n    xenbr0: {uplink: eth0, mtu: big}\n")
+    result = runner.invoke(app, ["plan", str(bad), "--netns", xen_host.dom0])
+    assert result.exit_code == 2
+    assert f"{bad}:3: local.bridges.xenbr0.mtu: must be an integer 68-65535" in result.output
+
+
+def test_refused_plan_exits_4_with_reasons(tmp_path, xen_host):
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("local:\n  bridges:\n    xenbr0: {uplink: eth7}\n")
+    result = runner.invoke(app, ["apply", str(recipe), "--yes", "--netns", xen_host.dom0])
+    assert result.exit_code == 4
+    assert "uplink eth7 does not exist" in result.output
+
+
+def test_failed_probe_exits_4_and_the_host_is_as_before(tmp_path, xen_host):
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(Path(XENBR0).read_text() + "  probes: [192.0.2.77]\n")
+    before = snapshot_of(xen_host.dom0).fingerprint()
+    result = runner.invoke(app, ["apply", str(recipe), "--yes", "--netns", xen_host.dom0])
+    assert result.exit_code == 4
+    assert "192.0.2.77 does not answer" in result.output and "rolled back" in result.output
+    assert snapshot_of(xen_host.dom0).fingerprint() == before
+
+
+def test_unknown_namespace_is_bad_input():
+    result = runner.invoke(app, ["plan", XENBR0, "--netns", "xlt-no-such-ns"])
+    assert result.exit_code == 2
+    assert "network namespace 'xlt-no-such-ns' does not exist" in result.output
+
+
+def test_show_json_is_the_snapshot(xen_host):
+    result = runner.invoke(app, ["show", "--netns", xen_host.dom0, "-o", "json"])
+    assert result.exit_code == 0
+    data = json.loads(result.output)
+    assert {lk["name"] for lk in data["links"]} == {"lo", "eth0"}
+    text = runner.invoke(app, ["show", "--netns", xen_host.dom0]).output
+    assert "eth0" in text and "192.0.2.11/24 label=eth0:1" in text
+
+
+def test_check_json_lists_kernel_xen_cpu_and_netfilter_findings():
+    result = runner.invoke(app, ["check", "-o", "json"])
+    assert result.exit_code == 0
+    names = [f["name"] for f in json.loads(result.output)]
+    assert names[:5] == ["kernel: veth", "kernel: bridge", "kernel: vlan", "kernel: bond",
+                         "kernel: vlan_filtering"]
+    assert {"xen dom0", "xen tools", "cpu virtualisation", "bridge netfilter"} <= set(names)
+
+
+def test_confirm_keeps_a_change_made_with_confirm_within(xen_host):
+    result = runner.invoke(app, ["apply", XENBR0, "--yes", "--confirm-within", "30",
+                                 "--netns", xen_host.dom0])
+    assert result.exit_code == 0, result.output
+    assert "rolls back in 30 s unless you run 'xapictl local confirm" in result.output
+    raw = json.loads(undo_path(xen_host.dom0).read_text())
+    assert raw["pending"] and raw["deadman_pid"]
+    assert runner.invoke(app, ["confirm", "--netns", xen_host.dom0]).exit_code == 0
+    assert not undo_path(xen_host.dom0).exists()
+    assert "xenbr0" in snapshot_of(xen_host.dom0).links
+    assert runner.invoke(app, ["confirm", "--netns", xen_host.dom0]).exit_code == 2
+
+
+def test_unconfirmed_change_is_rolled_back_by_the_dead_man(xen_host):
+    before = snapshot_of(xen_host.dom0).fingerprint()
+    result = runner.invoke(app, ["apply", XENBR0, "--yes", "--confirm-within", "0.5",
+                                 "--netns", xen_host.dom0])
+    assert result.exit_code == 0, result.output
+    pid = json.loads(undo_path(xen_host.dom0).read_text())["deadman_pid"]
+    # wait for the timer process itself (it is our child's child: poll its /proc entry)
+    subprocess.run([sys.executable, "-c", f"""
+import os, time
+deadline = time.monotonic() + 20
+while os.path.exists('/proc/{pid}') and time.monotonic() < deadline:
+    try:
+        if open('/proc/{pid}/stat').read().split()[2] == 'Z':
+            break
+    except OSError:
+        break
+    time.sleep(0.05)
+"""], check=True)
+    assert snapshot_of(xen_host.dom0).fingerprint() == before
+    assert not undo_path(xen_host.dom0).exists()
+
+
+def test_rollback_command_undoes_an_unconfirmed_change(xen_host):
+    before = snapshot_of(xen_host.dom0).fingerprint()
+    assert runner.invoke(app, ["apply", XENBR0, "--yes", "--confirm-within", "600",
+                               "--netns", xen_host.dom0]).exit_code == 0
+    result = runner.invoke(app, ["rollback", "--netns", xen_host.dom0])
+    assert result.exit_code == 0, result.output
+    assert snapshot_of(xen_host.dom0).fingerprint() == before
+    assert runner.invoke(app, ["rollback", "--netns", xen_host.dom0]).exit_code == 2
