@@ -146,3 +146,19 @@ def test_where_unknown_field_is_internal_error_only_when_rows_exist(wire: Any) -
     _, _, xen, _, _ = wire
     assert xfail(xen.SR.get_all_records_where, 'field "bogus" = "1"')[0] == "INTERNAL_ERROR"
     assert xen.Bond.get_all_records_where('field "bogus" = "1"') == {}
+
+
+def test_where_uses_namespaced_database_names_per_class() -> None:
+    sim, p = make_sim()
+    vif = sim.transact(lambda: sim.state.create("VIF", {
+        "network": p.network, "device": "0", "qos_algorithm_type": "ratelimit"}))
+    s = sim.call("session.login_with_password", ["root", "secret"])
+    assert sim.call("VIF.get_all_where", [s, 'field "qos__algorithm_type" = "ratelimit"']) \
+        == [vif]
+    assert sim.call("VIF.get_all_where", [s, 'field "device" = "0"']) == [vif]
+    try:
+        sim.call("VIF.get_all_where", [s, 'field "qos_algorithm_type" = "ratelimit"'])
+    except SimFailure as exc:
+        assert exc.code == "INTERNAL_ERROR"
+    else:
+        raise AssertionError("the wire name is not a database name")

@@ -28,9 +28,16 @@ _TOKEN = re.compile(r'\s*(?:(?P<str>"[^"]*")|(?P<word>[A-Za-z]+)|(?P<sym>[()=]))
 _KEYWORDS = frozenset({"field", "and", "or", "not", "true", "false"})
 PARSE_ERROR_TEXT = "Parsing.Parse_error"
 
-# Namespaces XAPI flattens with "__" in the database and "_" on the wire. The name namespace
-# only exists in classes that have get_by_name_label (pool's name_label is a plain field).
-_NAMESPACES = ("qos", "VCPUs", "memory", "HVM", "PV", "API_version", "bios", "actions")
+# Namespaces XAPI flattens with "__" in the database and "_" on the wire, per class. The name
+# namespace exists in every class that has get_by_name_label (pool's name_label is plain).
+_NAMESPACES: dict[str, tuple[str, ...]] = {
+    "VM": ("VCPUs", "memory", "HVM", "PV", "actions"),
+    "VIF": ("qos",),
+    "VBD": ("qos",),
+    "host": ("API_version",),
+    "VM_metrics": ("VCPUs", "memory"),
+    "host_metrics": ("memory",),
+}
 
 
 def _sexpr_atom(text: str) -> str:
@@ -64,7 +71,7 @@ def db_field_names(info: ClassInfo) -> dict[str, str]:
         if info.has_name_label_namespace and wire in ("name_label", "name_description"):
             db = wire.replace("_", "__", 1)
         else:
-            for ns in _NAMESPACES:
+            for ns in _NAMESPACES.get(info.name, ()):
                 if wire.startswith(ns + "_"):
                     db = ns + "__" + wire[len(ns) + 1:]
                     break
