@@ -13,11 +13,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from client_helpers import PASSWORD
 
 import xapictl
 from xapictl.xapi.retry import RetryPolicy
-
-PASSWORD = "xapictl"
 
 
 @pytest.fixture
@@ -50,7 +49,3 @@ def conn(transport: Any, protocol: str, fast_retry: RetryPolicy) -> Iterator[Any
                          protocol=protocol, retry=fast_retry) as connection:
         yield connection
 
-
-def host_at(sim: Any, address: str) -> str:
-    """The host ref answering on ``address``."""
-    return next(ref for ref, a in sim.host_addresses().items() if a == address)

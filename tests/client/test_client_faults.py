@@ -6,13 +6,12 @@ import time
 from typing import Any
 
 import pytest
+from client_helpers import PASSWORD, host_at
 
 import xapictl
 from xapictl.errors import OutcomeUnknown
 from xapictl.xapi.failures import HandleInvalid, OtherOperationInProgress
 from xapictl.xapi.retry import RetryPolicy
-
-from conftest import PASSWORD, host_at
 
 
 def _networks_named(sim: Any, name: str) -> int:

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from client_helpers import PASSWORD, host_at
 
 import xapictl
 from xapictl.errors import ConnectError
 from xapictl.xapi.failures import SessionAuthenticationFailed
 from xapictl.xapi.retry import RetryPolicy
-
-from conftest import PASSWORD, host_at
 
 
 def test_login_sets_originator_and_reads_api_version_once(conn: Any, sim: Any,
@@ -96,9 +95,9 @@ def test_wrong_password_is_a_typed_failure_and_leaves_no_session(
 def test_session_is_logged_out_on_error_and_on_ctrl_c(transport: Any, protocol: str,
                                                      sim: Any) -> None:
     for interrupt in (RuntimeError("boom"), KeyboardInterrupt()):
-        with pytest.raises(type(interrupt)):
-            with xapictl.connect("http://127.0.0.1", password=PASSWORD, transport=transport,
-                                 protocol=protocol):
-                assert sim.open_session_count() == 1
-                raise interrupt
+        with (pytest.raises(type(interrupt)),
+              xapictl.connect("http://127.0.0.1", password=PASSWORD, transport=transport,
+                              protocol=protocol)):
+            assert sim.open_session_count() == 1
+            raise interrupt
         assert sim.open_session_count() == 0

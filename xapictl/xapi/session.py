@@ -27,6 +27,7 @@ from typing import Any, Literal
 from xapictl.errors import (
     ConnectError,
     OutcomeUnknown,
+    ProtocolError,
     RequestTimeout,
     TransportError,
     UsageError,
@@ -154,8 +155,8 @@ class XapiSession:
             if self.api_version is None:
                 self._learn_pool(self._ref)
             return
-        raise ConnectError(f"too many HOST_IS_SLAVE redirects from {self._endpoint}",
-                           url=str(self._endpoint))
+        raise ProtocolError(f"too many HOST_IS_SLAVE redirects from {self._endpoint}",
+                            url=str(self._endpoint))
 
     def _learn_pool(self, ref: str) -> None:
         """Read once: the pool, its master's API version, and every member's address."""
@@ -233,7 +234,7 @@ class XapiSession:
                     f"({type(exc).__name__}): it may or may not have happened. Re-read the "
                     "state before deciding what to do.", url=str(endpoint),
                     method=method) from None
-        raise ConnectError(f"too many redirects calling {method}", url=str(self._endpoint))
+        raise ProtocolError(f"too many redirects calling {method}", url=str(self._endpoint))
 
     # --- the master moves -------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ import threading
 import xmlrpc.client
 from collections.abc import Mapping, Sequence
 from typing import Any
+from xml.parsers.expat import ExpatError
 
 import XenAPI
 
@@ -50,7 +51,7 @@ class _ChannelTransport(xmlrpc.client.Transport):
             parser.feed(response.content)
             parser.close()
             return unmarshaller.close()
-        except (xmlrpc.client.ResponseError, ValueError) as exc:
+        except (xmlrpc.client.ResponseError, ValueError, ExpatError) as exc:
             raise ProtocolError(f"{self._base_url} sent XML that is not XML-RPC ({exc})",
                                 url=self._base_url) from None
         except xmlrpc.client.Fault as fault:

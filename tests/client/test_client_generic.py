@@ -1,0 +1,68 @@
+"""Typed access to every class of the datamodel, and the raw door with ints as ints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from xapictl.errors import UsageError
+from xapictl.model._base import Record
+from xapictl.model.enums import VMPowerState
+from xapictl.model.schema import datamodel
+
+_LISTABLE = sorted(name for name, c in datamodel().classes.items()
+                   if "get_all_records" in c.messages
+                   and c.messages["get_all_records"].state != "removed")
+
+
+def test_every_listable_class_reads_as_its_generated_records(conn: Any) -> None:
+    for name in _LISTABLE:
+        client = conn.client(name)
+        records = client.get_all_records()
+        assert all(isinstance(r, client.record) and isinstance(r, Record)
+                   for r in records.values()), name
+        assert sorted(records) == sorted(client.get_all()), name
+
+
+def test_any_message_is_reachable_by_its_lower_cased_name(conn: Any) -> None:
+    vm = next(ref for ref, v in conn.vms.get_all_records().items()
+              if not v.is_control_domain and v.power_state == VMPowerState.RUNNING)
+    assert conn.vms.get_power_state(vm) is VMPowerState.RUNNING
+    assert conn.vms.get_allowed_vif_devices(vm)
+    assert isinstance(conn.client("VM").get_vcpus_max(vm), int)
+    with pytest.raises(AttributeError):
+        conn.vms.no_such_message()
+
+
+def test_raw_calls_decode_ints_by_the_datamodel_on_both_protocols(conn: Any) -> None:
+    net = conn.networks.create(name_label="ints", mtu=9000)
+    assert conn.call("network.get_MTU", net) == 9000
+    record = conn.call("network.get_record", net)
+    assert record["MTU"] == 9000 and record["name_label"] == "ints"
+    pif = next(iter(conn.call("PIF.get_all_records").values()))
+    assert isinstance(pif["VLAN"], int) and isinstance(pif["currently_attached"], bool)
+
+
+def test_constructors_take_python_field_names_and_fill_defaults(conn: Any, sim: Any) -> None:
+    net = conn.networks.create(name_label="ctor", mtu=1400, other_config={"k": "v"})
+    assert sim.state.get("network", net)["other_config"] == {"k": "v"}
+    vm = next(ref for ref, v in conn.vms.get_all_records().items() if not v.is_control_domain)
+    device = conn.vms.get_allowed_vif_devices(vm)[0]
+    vif = conn.vifs.create(vm=vm, network=net, device=device)
+    record = conn.vifs.get_record(vif)
+    assert record.mtu == 1400 and record.network == net and record.mac
+    with pytest.raises(UsageError):
+        conn.networks.create(no_such_field=1)
+    with pytest.raises(UsageError):
+        conn.vifs.create(vm=vm, device="9")
+
+
+def test_unknown_class_is_a_usage_error(conn: Any) -> None:
+    with pytest.raises(UsageError):
+        conn.client("NoSuchClass")
+
+
+def test_permissions_are_lower_cased_rbac_names(conn: Any) -> None:
+    perms = conn.permissions()
+    assert {"vlan.create", "network.set_mtu", "pool.create_vlan_from_pif"} <= perms

@@ -1,0 +1,82 @@
+"""Snapshots: every class at once in two dependent round trips, typed, and kept live."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from xapictl.model.pif import PIF
+from xapictl.state.live import LiveSnapshot
+from xapictl.state.snapshot import SNAPSHOT_CLASSES, PoolSnapshot
+
+
+def test_snapshot_reads_each_class_once_after_taking_a_token(conn: Any, control: Any) -> None:
+    control.clear_log()
+    snap = conn.snapshot()
+    calls = control.methods_called()
+    assert calls[0] == "event.inject"
+    assert sorted(calls[1:]) == sorted(f"{c}.get_all_records" for c in SNAPSHOT_CLASSES)
+    assert isinstance(snap, PoolSnapshot) and snap.token
+
+
+def test_snapshot_matches_the_pool_typed_whatever_the_protocol(conn: Any, sim: Any) -> None:
+    snap = conn.snapshot()
+    assert set(snap.pifs) == set(sim.state.refs("PIF"))
+    assert set(snap.vifs) == set(sim.state.refs("VIF"))
+    pif = next(iter(snap.pifs.values()))
+    assert isinstance(pif, PIF) and isinstance(pif.vlan, int) and isinstance(pif.mtu, int)
+    master = snap.master
+    assert snap.pif_on(master, "eth0") is not None
+    assert len(snap.hosts) == 3
+
+
+def test_the_class_reads_are_sent_in_parallel(conn: Any, control: Any) -> None:
+    in_flight, peak, lock = [0], [0], threading.Lock()
+    original = control.before_call
+
+    def counting(host: str, method: str) -> Any:
+        with lock:
+            in_flight[0] += 1
+            peak[0] = max(peak[0], in_flight[0])
+        try:
+            time.sleep(0.05)
+            return original(host, method)
+        finally:
+            with lock:
+                in_flight[0] -= 1
+
+    control.before_call = counting
+    conn.snapshot()
+    assert peak[0] >= len(SNAPSHOT_CLASSES) // 2
+
+
+def test_live_snapshot_follows_changes_from_the_token(conn: Any) -> None:
+    live = LiveSnapshot(conn)
+    net = conn.networks.create(name_label="seen-live", mtu=9000)
+    assert live.poll(timeout=5) >= 1
+    assert live.current.networks[net].mtu == 9000
+    conn.networks.set_mtu(net, 1500)
+    live.poll(timeout=5)
+    assert live.current.networks[net].mtu == 1500
+    conn.networks.destroy(net)
+    live.poll(timeout=5)
+    assert net not in live.current.networks
+
+
+def test_a_change_made_between_token_and_reads_is_not_lost(conn: Any, control: Any) -> None:
+    # The token is taken first, so a write racing the reads shows up in the next poll.
+    original = control.before_call
+    raced: list[str] = []
+
+    def race(host: str, method: str) -> Any:
+        if method == "network.get_all_records" and not raced:
+            raced.append(conn.call("network.create", {"name_label": "racer",
+                                                      "other_config": {}}))
+        return original(host, method)
+
+    control.before_call = race
+    live = LiveSnapshot(conn)
+    control.before_call = original
+    live.poll(timeout=5)
+    assert raced[0] in live.current.networks
