@@ -279,6 +279,9 @@ def load_text(text: str, *, source: str = "<recipe>") -> DesiredState:
             _check_version(value_node, problems)
         elif key in SECTIONS:
             sections[key] = _load_section(key, value_node, problems)
+        elif key == "local":
+            problems.add(key_node, "local", "this is a plain-Xen recipe: run it with "
+                         "`xapictl local apply`, not against a pool")
         else:
             problems.add(key_node, str(key), "unknown top-level key" +
                          _suggest(str(key), ["version", *SECTIONS]) +

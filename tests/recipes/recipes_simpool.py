@@ -1,0 +1,75 @@
+"""A simulated pool driven through the real client in-process, for recipe, fault and bench
+tests: ``SimPool`` holds the simulator, its control plane (faults, latency, request log) and
+opens ``xapictl.connect`` sessions through ``InProcessTransport``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import xapictl
+from xapictl.plan.apply import RunResult, converge
+from xapictl.plan.audit import is_write
+from xapictl.plan.backend import XapiBackend
+from xapictl.plan.desired import DesiredState, load_file
+from xapictl.sim.control import Control
+from xapictl.sim.engine import Simulator
+from xapictl.sim.inprocess import InProcessTransport
+from xapictl.sim.scenarios import add_nics  # noqa: F401 - re-exported for bond tests
+
+RECIPES = Path(__file__).resolve().parents[2] / "recipes"
+PASSWORD = "xapictl"
+
+
+@dataclass
+class SimPool:
+    scenario: str = "seed"
+    params: dict[str, Any] = field(default_factory=dict)
+    users: dict[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        self.sim = Simulator(password=PASSWORD, users=self.users)
+        self.sim.reset(scenario=self.scenario, **self.params)
+        self.control = Control(self.sim)
+
+    def connect(self, username: str = "root", **options: Any) -> Any:
+        return xapictl.connect("http://127.0.0.1", username=username, password=PASSWORD,
+                               transport=InProcessTransport(self.sim, self.control), **options)
+
+    def converge(self, desired: DesiredState, **options: Any) -> RunResult:
+        with self.connect(**options) as conn:
+            return converge(desired, XapiBackend(conn))
+
+    def snapshot(self) -> Any:
+        with self.connect() as conn:
+            return conn.snapshot()
+
+    def writes(self) -> list[str]:
+        """Write calls that reached the pool and succeeded, in order."""
+        return [e["method"] for e in self.control.request_log()
+                if is_write(e["method"]) and e["outcome"] == "success"]
+
+    def clear(self) -> None:
+        self.control.clear_log()
+
+    def add_nics(self, count: int) -> None:
+        """Give every host ``count`` more NICs (eth3, eth4 …) as PIF.introduce would."""
+        from xapictl.sim.classes import _nics, _pif_kinds
+        from xapictl.sim.classes import pif as pifs
+        from xapictl.sim.scenarios import _mac
+
+        state = self.sim.state
+        with state.lock:
+            for index, host in enumerate(sorted(state.refs("host"),
+                                                key=lambda h: state.get("host", h)["address"])):
+                have = sum(1 for p in state.get("host", host)["PIFs"]
+                           if state.get("PIF", p)["physical"])
+                for position in range(have, have + count):
+                    nic = _nics.Nic(f"eth{position}", _mac(index, position), position)
+                    _nics.add(state, host, nic)
+                    _pif_kinds.bring_up(state, pifs.introduce_pif(state, host, nic))
+
+
+def recipe(name: str) -> DesiredState:
+    return load_file(RECIPES / name)
