@@ -5,6 +5,8 @@ for a task through event.from as real clients do."""
 from __future__ import annotations
 
 import datetime as dt
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -139,3 +141,16 @@ def test_fragment_encodes_like_xapi() -> None:
         "</struct></value>")
     assert xmlrpc_fragment(EPOCH) == (
         "<value><dateTime.iso8601>19700101T00:00:00Z</dateTime.iso8601></value>")
+
+
+def test_close_finishes_delayed_tasks_promptly(tmp_path: Path) -> None:
+    sim = Simulator(password="secret", state_file=tmp_path / "pool.db")
+    sim.task_delay = 60.0
+    s = sim.call("session.login_with_password", ["root", "secret"])
+    task = sim.call("Async.VM_appliance.create", [s, appliance()])
+    started = time.monotonic()
+    sim.close()
+    assert time.monotonic() - started < 5
+    again = Simulator(password="secret", state_file=tmp_path / "pool.db")
+    assert again.call("task.get_status", [s, task]) == "success"
+    again.close()

@@ -193,8 +193,8 @@ class Simulator:
         return self.transact(lambda: not any(self.state.count(c) for c in self.state.dm.classes))
 
     def close(self) -> None:
-        """Wait briefly for running tasks and release the state file."""
-        self.tasks.join(timeout=5.0)
+        """Finish running tasks (waiting at most a few seconds) and release the state file."""
+        self.tasks.shutdown(timeout=5.0)
         if self._store is not None:
             self._store.close()
 

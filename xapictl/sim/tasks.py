@@ -10,7 +10,9 @@ speaks, or ``failure``/``cancelled`` with ``error_info`` = ``[code, params…]``
 from __future__ import annotations
 
 import datetime as _dt
+import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 from xml.sax.saxutils import escape
@@ -19,6 +21,8 @@ from xapictl.model._types import EPOCH, format_datetime
 from xapictl.sim.errors import SimFailure
 from xapictl.sim.state import SimState
 from xapictl.sim.values import I4
+
+log = logging.getLogger("xapictl.sim.tasks")
 
 T = TypeVar("T")
 Transact = Callable[[Callable[[], T]], T]
@@ -71,6 +75,7 @@ class TaskRunner:
         self.delay = 0.0
         """Seconds a task stays pending before its operation runs (a control knob)."""
         self._threads: set[threading.Thread] = set()
+        self._closing = False
 
     def create(self, name_label: str, host: str) -> str:
         """A pending task record (call under the state lock / transaction)."""
@@ -99,15 +104,30 @@ class TaskRunner:
         thread.start()
 
     def join(self, timeout: float | None = None) -> None:
-        """Wait for the workers started so far (tests, orderly shutdown)."""
+        """Wait for the workers started so far (tests, orderly shutdown), ``timeout`` in all."""
+        deadline = None if timeout is None else time.monotonic() + timeout
         for thread in list(self._threads):
-            thread.join(timeout)
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            thread.join(left)
+
+    def shutdown(self, timeout: float = 5.0) -> None:
+        """Stop waiting out delays, let the workers finish, and wait for them."""
+        self._closing = True
+        with _wakeups_lock:
+            events = list(_wakeups.values())
+        for event in events:
+            event.set()
+        self.join(timeout)
 
     def _work(self, task: str, operation: Callable[[], Any], wake: threading.Event) -> None:
         try:
             if self.delay > 0:
                 wake.wait(self.delay)
             self.transact(lambda: self._run(task, operation))
+        except Exception:
+            # The simulator is shutting down (its state file closed): the task dies with it.
+            if not self._closing:
+                log.exception("task %s could not complete", task)
         finally:
             with _wakeups_lock:
                 _wakeups.pop(task, None)
