@@ -80,8 +80,8 @@ class Api:
         return str(self.call("VIF.create", record))
 
 
-@pytest.fixture(params=["xmlrpc", "jsonrpc"])
-def api(request: pytest.FixtureRequest, sim: Any) -> Api:
+@pytest.fixture(name="api", params=["xmlrpc", "jsonrpc"])
+def api_fixture(request: pytest.FixtureRequest, sim: Any) -> Api:
     """The seed pool through the official XenAPI client, and through JSON-RPC v2."""
     if request.param == "xmlrpc":
         import XenAPI
@@ -104,4 +104,4 @@ def api(request: pytest.FixtureRequest, sim: Any) -> Api:
     return Api(jsonrpc, sim, "jsonrpc")
 
 
-__all__ = ["SIM_PASSWORD", "Api", "api"]
+__all__ = ["SIM_PASSWORD", "Api", "api_fixture"]

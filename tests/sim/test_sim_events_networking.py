@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from sim_network_helpers import api  # noqa: F401 - fixture
+from sim_network_helpers import api_fixture  # noqa: F401 - the "api" fixture
 
 
 def _events_after(api, classes, action):

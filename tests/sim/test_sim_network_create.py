@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sim_network_helpers import api  # noqa: F401 - fixture
+from sim_network_helpers import api_fixture  # noqa: F401 - the "api" fixture
 
 from xapictl.sim.classes.network import REFUSED_BRIDGE_PREFIXES
 
@@ -159,3 +159,22 @@ def test_add_to_other_config_duplicate_key_is_map_duplicate_key_with_ref(api):
     ref = api.new_network(other_config={"k": "v"})
     assert api.fails("network.add_to_other_config", ref, "k", "v") \
         == ["MAP_DUPLICATE_KEY", "network", "other_config", ref, "k"]
+
+
+def test_hidden_pool_introduce_creates_the_record_verbatim(api):
+    ref = api("network.pool_introduce", "joined", "d", 9000, {"k": "v"}, "xenbr9", True, [])
+    rec = api.record("network", ref)
+    assert (rec.name_label, rec.mtu, rec.bridge) == ("joined", 9000, "xenbr9")
+
+
+def test_hidden_attach_brings_up_the_hosts_pif(api):
+    host = api.hosts()[0]
+    eth2 = api.pif(host, "eth2")
+    api("PIF.unplug", eth2)
+    api("network.attach", api.record("PIF", eth2).network, host)
+    assert api.record("PIF", eth2).currently_attached is True
+
+
+def test_hidden_attach_unmanaged_network_without_bridge_is_bridge_not_available(api):
+    ref = api.new_network(managed=False, bridge="ext0")
+    assert api.fails("network.attach", ref, api.hosts()[0]) == ["BRIDGE_NOT_AVAILABLE", "ext0"]

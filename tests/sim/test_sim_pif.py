@@ -4,7 +4,7 @@ interface (REFERENCE §3.5, §7 test_clustering networking part, §8.14-15)."""
 from __future__ import annotations
 
 import pytest
-from sim_network_helpers import api  # noqa: F401 - fixture
+from sim_network_helpers import api_fixture  # noqa: F401 - the "api" fixture
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ after VLANs 101-105 on eth1 looking exactly like a real pool, events included.""
 from __future__ import annotations
 
 import pytest
-from sim_network_helpers import api  # noqa: F401 - fixture
+from sim_network_helpers import api_fixture  # noqa: F401 - the "api" fixture
 
 TAGS = range(101, 106)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from sim_network_helpers import api  # noqa: F401 - fixture
+from sim_network_helpers import api_fixture  # noqa: F401 - the "api" fixture
 
 from xapictl.sim.classes.vif import generate_mac
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import pytest
-from sim_network_helpers import api  # noqa: F401 - fixture
+from sim_network_helpers import api_fixture  # noqa: F401 - the "api" fixture
 
 
 @pytest.fixture
@@ -197,3 +197,17 @@ def test_deprecated_pif_destroy_of_vlan_pif_destroys_the_vlan(api, trunk):
     untagged = api.record("VLAN", vlan).untagged_pif
     api("PIF.destroy", untagged)
     assert api.fails("VLAN.get_record", vlan)[0] == "HANDLE_INVALID"
+
+
+def test_hidden_pool_introduce_links_both_sides_and_shares_metrics(api, trunk):
+    network = api.new_network()
+    host = api.hosts()[0]
+    untagged = api("PIF.db_introduce", "eth1", network, host, "fe:ff:ff:ff:ff:ff", 1500, 300,
+                   False, "None", "", "", "", "", "OpaqueRef:NULL", "OpaqueRef:NULL", False, {})
+    own_metrics = api.record("PIF", untagged).metrics
+    vlan = api("VLAN.pool_introduce", trunk, untagged, 300, {"k": "v"})
+    record = api.record("VLAN", vlan)
+    assert (record.tagged_pif, record.untagged_pif, record.tag) == (trunk, untagged, 300)
+    pif = api.record("PIF", untagged)
+    assert pif.vlan_master_of == vlan and pif.metrics == api.record("PIF", trunk).metrics
+    assert not api.sim.state.exists("PIF_metrics", own_metrics)

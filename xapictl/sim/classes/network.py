@@ -7,6 +7,7 @@ import itertools
 import weakref
 from typing import Any
 
+from xapictl.sim.classes import _pif_kinds as kinds
 from xapictl.sim.errors import SimFailure
 from xapictl.sim.registry import CallContext, handles
 from xapictl.sim.state import SimState
@@ -117,5 +118,38 @@ def remove_purpose(ctx: CallContext, self: str, value: str) -> None:
                             [p for p in record["purpose"] if p != str(value)])
 
 
-__all__ = ["REFUSED_BRIDGE_PREFIXES", "add_purpose", "create", "destroy", "is_system_network",
-           "pick_bridge", "remove_purpose", "set_default_locking_mode"]
+@handles("network.pool_introduce")
+def pool_introduce(ctx: CallContext, name_label: str, name_description: str, mtu: int,
+                   other_config: dict[str, str], bridge: str, managed: bool,
+                   purpose: list[str]) -> str:
+    """Hidden (pool join): the record verbatim, no checks."""
+    return ctx.state.create("network", {
+        "name_label": name_label, "name_description": name_description, "MTU": int(mtu),
+        "other_config": dict(other_config), "bridge": bridge, "managed": bool(managed),
+        "purpose": list(purpose)})
+
+
+@handles("network.attach")
+def attach(ctx: CallContext, network: str, host: str) -> None:
+    """Hidden: bring the host's PIF on the network up (an internal bridge needs nothing).
+    The simulator has no host bridges of its own: an unmanaged network is available on a
+    host only through a PIF there."""
+    state = ctx.state
+    record = state.get("network", network)
+    state.get("host", host)
+    ctx.require_live(host)
+    local = kinds.pif_of_network_on_host(state, network, host)
+    if not record["managed"] and local is None:
+        raise SimFailure("BRIDGE_NOT_AVAILABLE", record["bridge"])
+    if local is None:
+        return
+    pif = state.get("PIF", local)
+    if kinds.is_bond_slave(state, pif):
+        raise SimFailure("CANNOT_PLUG_BOND_SLAVE", local)
+    if pif["managed"]:
+        kinds.bring_up(state, local)
+
+
+__all__ = ["REFUSED_BRIDGE_PREFIXES", "add_purpose", "attach", "create", "destroy",
+           "is_system_network", "pick_bridge", "pool_introduce", "remove_purpose",
+           "set_default_locking_mode"]

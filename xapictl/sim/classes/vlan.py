@@ -142,5 +142,21 @@ def destroy(ctx: CallContext, self: str) -> None:
     destroy_vlan(ctx.state, self, on_slave=host not in (NULL_REF, ctx.master()))
 
 
+@handles("VLAN.pool_introduce")
+def pool_introduce(ctx: CallContext, tagged_pif: str, untagged_pif: str, tag: int,
+                   other_config: dict[str, str]) -> str:
+    """Hidden (pool join): links the records; the VLAN PIF takes the tagged PIF's metrics."""
+    state = ctx.state
+    tagged = state.get("PIF", tagged_pif)
+    untagged = state.get("PIF", untagged_pif)
+    vlan = state.create("VLAN", {"tagged_PIF": tagged_pif, "untagged_PIF": untagged_pif,
+                                 "tag": int(tag), "other_config": dict(other_config)})
+    own_metrics = untagged["metrics"]
+    state.update("PIF", untagged_pif, {"VLAN_master_of": vlan, "metrics": tagged["metrics"]})
+    if own_metrics != tagged["metrics"] and state.exists("PIF_metrics", own_metrics):
+        state.destroy("PIF_metrics", own_metrics)
+    return vlan
+
+
 __all__ = ["MAX_TAG", "VLAN_PIF_MAC", "check_create", "create", "create_records",
-           "create_vlan", "destroy", "destroy_vlan"]
+           "create_vlan", "destroy", "destroy_vlan", "pool_introduce"]

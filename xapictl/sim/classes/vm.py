@@ -26,6 +26,7 @@ ALLOWED_FROM = {
     "resume": ("Suspended",),
     "pause": ("Running",),
     "unpause": ("Paused",),
+    "destroy": ("Halted", "Suspended"),
 }
 
 
@@ -216,6 +217,24 @@ def unpause(ctx: CallContext, vm: str) -> None:
     _refresh_vifs(ctx.state, vm)
 
 
+@handles("VM.destroy")
+def destroy(ctx: CallContext, self: str) -> None:
+    """The VM goes with its VIFs (and their metrics) and its guest metrics."""
+    state = ctx.state
+    record = state.get("VM", self)
+    if record["is_control_domain"]:
+        raise SimFailure("OPERATION_NOT_ALLOWED", "Cannot destroy a control domain")
+    assert_power_state(self, record, "destroy")
+    for vif_ref in list(record["VIFs"]):
+        metrics = state.get("VIF", vif_ref)["metrics"]
+        state.destroy("VIF", vif_ref)
+        if state.exists("VIF_metrics", metrics):
+            state.destroy("VIF_metrics", metrics)
+    if state.exists("VM_guest_metrics", record["guest_metrics"]):
+        state.destroy("VM_guest_metrics", record["guest_metrics"])
+    state.destroy("VM", self)
+
+
 @handles("VM.get_allowed_VIF_devices")
 def get_allowed_vif_devices(ctx: CallContext, vm: str) -> list[str]:
     """``"0"``..``"15"`` minus the devices in use, compared as strings (as XAPI does)."""
@@ -230,6 +249,7 @@ def assert_can_boot_here(ctx: CallContext, self: str, host: str) -> None:
 
 
 __all__ = ["ALLOWED_FROM", "assert_can_boot_here", "assert_can_boot_on", "assert_power_state",
-           "choose_host", "clean_reboot", "clean_shutdown", "create", "get_allowed_vif_devices",
-           "hard_reboot", "hard_shutdown", "pause", "resume", "resume_on", "shutdown", "start",
-           "start_on", "suspend", "unpause", "unusable_network"]
+           "choose_host", "clean_reboot", "clean_shutdown", "create", "destroy",
+           "get_allowed_vif_devices", "hard_reboot", "hard_shutdown", "pause", "resume",
+           "resume_on", "shutdown", "start", "start_on", "suspend", "unpause",
+           "unusable_network"]
