@@ -209,3 +209,18 @@ def test_members_serve_their_emergency_calls_themselves(pool: SimPool) -> None:
         "HOST_IS_SLAVE", "127.0.0.1"]
     sim.call("session.local_logout", [s], host_address="127.0.0.2")
     assert sim.open_session_count() == 0
+
+
+def test_sessions_beyond_the_limit_per_originator_end_oldest_first(
+        pool: SimPool, monkeypatch: pytest.MonkeyPatch) -> None:
+    from xapictl.sim.classes import session as sessions
+
+    sim, _ = pool
+    monkeypatch.setattr(sessions, "SESSION_LIMIT", 3)
+    mine = [sim.call("session.login_with_password", ["root", PASSWORD, "1.0", "leaky"])
+            for _ in range(4)]
+    other = sim.call("session.login_with_password", ["root", PASSWORD, "1.0", "tidy"])
+    assert failure(sim.call, "pool.get_all", [mine[0]]) == ["SESSION_INVALID", mine[0]]
+    for ref in [*mine[1:], other]:
+        assert sim.call("pool.get_all", [ref])
+    assert sim.open_session_count() == 4

@@ -19,6 +19,7 @@ from xapictl.sim.registry import CallContext, SessionInfo, handles
 from xapictl.sim.state import NULL_REF, SimState
 
 AUTH_FAILED_TEXT = "Authentication failure"
+SESSION_LIMIT = 500
 
 
 @dataclass(slots=True)
@@ -57,6 +58,7 @@ def login(state: SimState, accounts: Accounts, host: str, uname: str, pwd: str,
     superuser = uname == rbac.SUPERUSER
     role = accounts.users[uname]
     now = _dt.datetime.now(_dt.UTC).replace(microsecond=0)
+    _enforce_limit(state, uname, originator)
     return state.create("session", {
         "this_host": host,
         "this_user": NULL_REF,
@@ -68,6 +70,16 @@ def login(state: SimState, accounts: Accounts, host: str, uname: str, pwd: str,
         "rbac_permissions": list(rbac.permissions_of(rbac.DEFAULT_ROLE if superuser else role)),
         "originator": originator,
     })
+
+
+def _enforce_limit(state: SimState, uname: str, originator: str) -> None:
+    """XAPI keeps at most 500 sessions per originator (or per user name for sessions without
+    one) and destroys the oldest beyond that; a leaky client cannot grow the pool forever."""
+    key, value = ("originator", originator) if originator else ("auth_user_name", uname)
+    mine = [ref for ref, r in state.all("session").items()
+            if r.get(key) == value and (originator or not r.get("originator"))]
+    for ref in mine[: max(0, len(mine) - SESSION_LIMIT + 1)]:  # oldest first (insertion order)
+        state.destroy("session", ref)
 
 
 def session_info(state: SimState, accounts: Accounts, ref: str) -> SessionInfo | None:
