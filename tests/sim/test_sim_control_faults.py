@@ -204,3 +204,24 @@ def test_coverage_table_lists_every_handler():
         cls, _, message = method.partition(".")
         row = next(line for line in table.splitlines() if line.startswith(f"| `{cls}` |"))
         assert f"`{message}`" in row
+
+
+def test_control_over_http_injects_a_drop_after_commit(sim_server, sim, jsonrpc):
+    session = jsonrpc("session.login_with_password", "root", PASSWORD)
+    reply = httpx.post(sim_server.url + "/_sim/control",
+                       json={"action": "fault", "method": "network.create",
+                             "kind": "drop_after", "times": 1})
+    assert reply.json()["result"]["action"] == "drop_after"
+    with pytest.raises(httpx.RemoteProtocolError):
+        jsonrpc("network.create", session, {"name_label": "committed", "other_config": {}})
+    assert network_names(sim).count("committed") == 1
+
+
+def test_xenapi_silently_resends_a_write_whose_reply_was_lost(sim_server, sim, xenapi_session):
+    # Python's xmlrpc transport retries once when a reused keep-alive connection is closed
+    # without a reply, so a lost reply to a write becomes a duplicate: the reason xapictl's
+    # own client raises OutcomeUnknown instead of re-sending.
+    sim_server.control.inject_fault("network.create", "drop_after", times=1)
+    xenapi_session.xenapi.network.create({"name_label": "twice", "other_config": {}})
+    assert network_names(sim).count("twice") == 2
+    assert sim_server.control.methods_called().count("network.create") == 2

@@ -325,10 +325,13 @@ def _entry_dict(entry: LogEntry) -> dict[str, Any]:
     return data
 
 
-def _fault_action(control: Control, **args: Any) -> dict[str, Any]:
+def _fault_action(control: Control, method: str, kind: FaultAction = "error",
+                  **args: Any) -> dict[str, Any]:
+    """``{"action": "fault", "method": …, "kind": "drop_after", "times": 1}``: ``kind`` is the
+    fault's action, since ``action`` names the control request."""
     if "error" in args:
         args["error"] = tuple(args["error"])
-    return asdict(control.inject_fault(**args))
+    return asdict(control.inject_fault(method, kind, **args))
 
 
 _ACTIONS: dict[str, Callable[..., Any]] = {
@@ -347,35 +350,46 @@ _ACTIONS: dict[str, Callable[..., Any]] = {
 }
 
 
+# Answered by the dispatcher itself rather than by a class handler (they take no session).
+_DISPATCHER_METHODS = frozenset({"session.login_with_password",
+                                 "session.slave_local_login_with_password"})
+
+
 def coverage_table() -> str:
-    """A Markdown table of the messages with real semantics per class (docs/simulator.md).
+    """A Markdown table of what the simulator implements per class (docs/simulator.md).
 
-    Every other message of the datamodel is answered generically (getters, setters, map and
-    set mutators, get_all*, get_by_*); the table is built from the handler registry, so it
-    cannot go stale.
+    *Real semantics*: messages with a class handler (XAPI's checks, errors and side effects).
+    *Generic*: the messages XAPI generates (getters, RW setters, map and set mutators,
+    ``get_all*``, ``get_by_*``, generated constructors), answered from the datamodel.
+    *Not implemented*: the remaining custom messages, which answer ``NOT_IMPLEMENTED``. Built
+    from the engine's own method table, so it cannot go stale.
     """
-    import importlib
-    import pkgutil
+    from xapictl.sim import engine  # noqa: F401 - registers every class handler
+    from xapictl.sim.dispatch import methods
 
-    import xapictl.sim.classes as classes
-    from xapictl.model.schema import datamodel
-    from xapictl.sim.registry import HANDLERS
-
-    for module in pkgutil.iter_modules(classes.__path__):
-        importlib.import_module(f"{classes.__name__}.{module.name}")
-    by_class: dict[str, list[str]] = {}
-    for method in HANDLERS:
-        cls, _, message = method.partition(".")
-        by_class.setdefault(cls, []).append(message)
-    dm = datamodel()
-    lines = ["| class | messages with real semantics | generic messages |", "|---|---|---|"]
-    for cls in sorted(by_class, key=str.lower):
-        info = dm.classes.get(cls)
-        total = len(info.messages) if info else 0
-        real = ", ".join(f"`{m}`" for m in sorted(by_class[cls], key=str.lower))
-        lines.append(f"| `{cls}` | {real} | {max(total - len(by_class[cls]), 0)} |")
-    untouched = sorted((c for c in dm.classes if c not in by_class), key=str.lower)
-    lines.append(f"| {len(untouched)} other classes | — | all (generic) |")
+    rows: dict[str, tuple[set[str], list[int]]] = {}
+    for wire_name, info in methods().items():
+        if "." not in wire_name:
+            continue  # the Class_message aliases
+        handled, counts = rows.setdefault(info.cls.name, (set(), [0, 0]))
+        if info.handler is not None or wire_name in _DISPATCHER_METHODS:
+            handled.add(info.message)
+        elif info.generic:
+            counts[0] += 1
+        else:
+            counts[1] += 1
+    lines = ["| class | real semantics | generic | not implemented |", "|---|---|---|---|"]
+    others, other_counts = 0, [0, 0]
+    for cls in sorted(rows, key=str.lower):
+        handled, (generic, missing) = rows[cls]
+        if not handled:
+            others += 1
+            other_counts[0] += generic
+            other_counts[1] += missing
+            continue
+        names = ", ".join(f"`{m}`" for m in sorted(handled, key=str.lower))
+        lines.append(f"| `{cls}` | {names} | {generic} | {missing} |")
+    lines.append(f"| {others} other classes | — | {other_counts[0]} | {other_counts[1]} |")
     return "\n".join(lines) + "\n"
 
 
