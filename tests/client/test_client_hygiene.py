@@ -1,0 +1,44 @@
+"""Session hygiene: connect/disconnect cycles, some ending in exceptions, leak nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import xapictl
+from xapictl.xapi.failures import HandleInvalid
+
+from client_helpers import PASSWORD
+
+CYCLES = 1000
+
+
+class _Planned(Exception):
+    pass
+
+
+@pytest.mark.slow
+def test_a_thousand_cycles_some_failing_leave_zero_open_sessions(sim: Any, transport: Any,
+                                                                 control: Any) -> None:
+    failures = 0
+    for i in range(CYCLES):
+        protocol = "xmlrpc" if i % 2 else "jsonrpc"
+        try:
+            with xapictl.connect("http://127.0.0.1", password=PASSWORD, transport=transport,
+                                 protocol=protocol) as conn:
+                if i % 3 == 0:
+                    conn.networks.get_record("OpaqueRef:missing")  # a XAPI failure
+                elif i % 7 == 0:
+                    raise _Planned(i)  # the caller's own error
+                elif i % 11 == 0:
+                    raise KeyboardInterrupt  # Ctrl-C
+                else:
+                    conn.networks.get_all()
+        except (HandleInvalid, _Planned, KeyboardInterrupt):
+            failures += 1
+        if i % 100 == 99:
+            control.clear_log()  # keep the log small; counters stay meaningful below
+    assert failures > CYCLES // 3
+    assert sim.open_session_count() == 0
+    assert control.counters()["open_sessions"] == 0
