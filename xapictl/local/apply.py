@@ -188,7 +188,7 @@ def _probe(desired: HostNetwork, before: HostSnapshot, netns: str | None) -> lis
         g for g in before.default_gateways() if ":" not in g)
     results = []
     for t in targets:
-        r = probe.ping(t, netns=netns, count=3, interval=0.1, timeout=1.0)
+        r = probe.ping(t, netns=netns, count=3, interval=0.1, timeout=1.0, enough=1)
         results.append(r)
         if not r.received:
             raise LocalBackendError(f"connectivity probe: {t} does not answer after the change")

@@ -62,8 +62,10 @@ class PingResult:
 
 
 def ping(target: str, *, netns: str | None = None, count: int = 3, interval: float = 0.2,
-         timeout: float = 1.0) -> PingResult:
-    """Send ``count`` echoes ``interval`` s apart; wait ``timeout`` s after the last."""
+         timeout: float = 1.0, enough: int | None = None) -> PingResult:
+    """Send ``count`` echoes ``interval`` s apart; wait ``timeout`` s after the last.
+
+    With ``enough``, stop as soon as that many replies are in (a probe needs just one)."""
     v6 = ":" in target
     sock = socket_in_netns(
         netns, socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_RAW,
@@ -83,6 +85,8 @@ def ping(target: str, *, netns: str | None = None, count: int = 3, interval: flo
                 continue
             deadline = (start + sent * interval) if sent < count else (
                 start + (count - 1) * interval + timeout)
+            if enough is not None and len(replies) >= enough:
+                break
             if sent >= count and (now >= deadline or len(replies) >= count):
                 break
             ready, _, _ = select.select([sock], [], [], max(0.0, deadline - now))
@@ -98,7 +102,8 @@ def ping(target: str, *, netns: str | None = None, count: int = 3, interval: flo
 def reachable(target: str, *, netns: str | None = None, attempts: int = 3,
               timeout: float = 1.0) -> bool:
     """True once any echo of ``attempts`` comes back."""
-    return ping(target, netns=netns, count=attempts, interval=0.1, timeout=timeout).received > 0
+    return ping(target, netns=netns, count=attempts, interval=0.1, timeout=timeout,
+                enough=1).received > 0
 
 
 def main(argv: list[str] | None = None) -> int:
