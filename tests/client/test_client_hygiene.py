@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from client_helpers import PASSWORD
 
 import xapictl
 from xapictl.xapi.failures import HandleInvalid
-
-from client_helpers import PASSWORD
 
 CYCLES = 1000
 

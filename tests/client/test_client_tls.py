@@ -10,13 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from client_helpers import PASSWORD
 
 import xapictl
 from xapictl.errors import FingerprintMismatch, TLSError
 from xapictl.xapi.retry import RetryPolicy
 from xapictl.xapi.tls import InsecureTLSWarning
-
-from client_helpers import PASSWORD
 
 OTHER = "AA:" * 31 + "AA"
 
