@@ -10,6 +10,7 @@ import datetime
 import json
 from typing import Any
 
+from xapictl.model._types import format_datetime
 from xapictl.sim.state import SimState
 from xapictl.state.snapshot import SNAPSHOT_CLASSES, PoolSnapshot
 
@@ -111,7 +112,7 @@ class PoolBuilder:
     def to_json(self) -> str:
         def enc(o: object) -> str:
             if isinstance(o, datetime.datetime):
-                return o.isoformat()
+                return format_datetime(o)
             raise TypeError(type(o))
         return json.dumps(self.raw(), indent=1, sort_keys=True, default=enc) + "\n"
 

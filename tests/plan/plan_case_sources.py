@@ -1,0 +1,132 @@
+"""How each tests/plan_cases/<case>/current.json was made (run this module to rebuild them:
+``python tests/plan/plan_case_sources.py``). The desired.yaml files are written by hand."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from plan_pool_builder import PoolBuilder
+
+CASES = Path(__file__).resolve().parents[1] / "plan_cases"
+
+
+def _vms(b: PoolBuilder) -> PoolBuilder:
+    b.vm("web01", running=True, host=1)
+    b.vm("db01")
+    b.vm("win01", running=True, host=2, hvm=True, pv_drivers=False)
+    return b
+
+
+def empty() -> PoolBuilder:
+    return _vms(PoolBuilder())
+
+
+def vlan105_owned() -> PoolBuilder:
+    b = _vms(PoolBuilder())
+    net = b.network("VLAN 105", owned_as="vlan/eth1/105")
+    b.vlan(net, "eth1", 105)
+    return b
+
+
+def vlan105_two_hosts() -> PoolBuilder:
+    b = _vms(PoolBuilder())
+    net = b.network("VLAN 105", owned_as="vlan/eth1/105")
+    b.vlan(net, "eth1", 105, hosts=[1, 2])
+    return b
+
+
+def host3_offline() -> PoolBuilder:
+    b = _vms(PoolBuilder())
+    b.offline(3)
+    return b
+
+
+def vlan105_by_hand() -> PoolBuilder:
+    b = _vms(PoolBuilder())
+    net = b.network("VLAN 105")
+    b.vlan(net, "eth1", 105)
+    return b
+
+
+def vlan105_split() -> PoolBuilder:
+    b = _vms(PoolBuilder())
+    a = b.network("VLAN 105", owned_as="vlan/eth1/105")
+    other = b.network("lab-105", slug="lab105")
+    b.vlan(a, "eth1", 105, hosts=[1, 2])
+    b.vlan(other, "eth1", 105, hosts=[3])
+    return b
+
+
+def host3_without_eth3() -> PoolBuilder:
+    b = _vms(PoolBuilder())
+    b.s.destroy("PIF", "OpaqueRef:pif-h3-eth3")
+    return b
+
+
+def vlan105_with_vifs() -> PoolBuilder:
+    b = vlan105_owned()
+    net = "OpaqueRef:net-vlan-105"
+    b.vif("web01", net, "1", attached=True)
+    b.vif("db01", net, "1")
+    return b
+
+
+def two_owned_apps() -> PoolBuilder:
+    b = _vms(PoolBuilder())
+    b.network("App", owned_as="network/App", slug="app-a")
+    b.network("App", owned_as="network/App", slug="app-b")
+    return b
+
+
+def app_by_hand() -> PoolBuilder:
+    b = _vms(PoolBuilder())
+    b.network("App", slug="app")
+    return b
+
+
+def app_owned_with_vif() -> PoolBuilder:
+    b = _vms(PoolBuilder())
+    app = b.network("App", owned_as="network/App", slug="app")
+    b.network("Other", owned_as="network/Other", slug="other")
+    b.vif("web01", "OpaqueRef:net-other", "2", attached=True, mac="02:00:00:00:00:aa")
+    b.vif("db01", app, "0", mac="02:00:00:00:00:01")
+    return b
+
+
+BUILDERS: dict[str, Callable[[], PoolBuilder]] = {
+    "create_vlan_network": empty,
+    "vlan_already_in_place": vlan105_owned,
+    "vlan_repair_missing_host": vlan105_two_hosts,
+    "vlan_offline_host": host3_offline,
+    "vlan_made_by_hand_refused": vlan105_by_hand,
+    "vlan_made_by_hand_adopted": vlan105_by_hand,
+    "tag_used_by_two_networks": vlan105_split,
+    "device_missing": host3_without_eth3,
+    "mtu_change_listed": vlan105_with_vifs,
+    "mtu_change_replug": vlan105_with_vifs,
+    "mtu_management_network": empty,
+    "vlan_absent_refused_plugged": vlan105_with_vifs,
+    "vlan_absent_after_detach": vlan105_with_vifs,
+    "ambiguous_owned_name": two_owned_apps,
+    "same_name_not_ours": app_by_hand,
+    "vif_move_and_settings": app_owned_with_vif,
+    "vif_new_on_running_vms": app_owned_with_vif,
+    "vif_mac_in_use": app_owned_with_vif,
+    "bond_new": empty,
+    "bond_management_member": empty,
+    "partial_editing_leaves_rest": vlan105_owned,
+}
+
+
+def main() -> None:
+    for case, build in BUILDERS.items():
+        folder = CASES / case
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "current.json").write_text(build().to_json())
+        print(f"wrote {folder / 'current.json'}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
