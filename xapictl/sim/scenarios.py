@@ -320,6 +320,9 @@ def build(state: SimState, name: str, **params: Any) -> None:
     except KeyError:
         raise KeyError(f"unknown scenario {name!r}; known: {', '.join(SCENARIOS)}") from None
     with state.lock:
+        # A new pool is a freshly started xapi: bridge counter and NIC inventory start over.
+        networks.restart_counter(state)
+        _nics.forget_all(state)
         builder(state, **params)
 
 

@@ -34,6 +34,11 @@ def add(state: SimState, host: str, nic: Nic) -> None:
         nics.append(nic)
 
 
+def forget_all(state: SimState) -> None:
+    """Drop the inventory (the state is about to be rebuilt)."""
+    _inventory.pop(state, None)
+
+
 def of_host(state: SimState, host: str) -> list[Nic]:
     """The host's NICs: the inventory, plus any physical PIF it does not know (reloaded state)."""
     nics = list(_inventory.get(state, {}).get(host, []))
@@ -54,4 +59,4 @@ def _position_from_bridge(state: SimState, network: str, fallback: int) -> int:
     return fallback
 
 
-__all__ = ["Nic", "add", "of_host"]
+__all__ = ["Nic", "add", "forget_all", "of_host"]

@@ -22,6 +22,11 @@ _bridge_counters: weakref.WeakKeyDictionary[SimState, itertools.count[int]] = (
     weakref.WeakKeyDictionary())
 
 
+def restart_counter(state: SimState) -> None:
+    """As when xapi restarts: the next picked name starts from ``xapi0`` again."""
+    _bridge_counters.pop(state, None)
+
+
 def used_bridges(state: SimState) -> set[str]:
     return {str(rec["bridge"]) for rec in state.all("network").values()}
 
@@ -152,4 +157,4 @@ def attach(ctx: CallContext, network: str, host: str) -> None:
 
 __all__ = ["REFUSED_BRIDGE_PREFIXES", "add_purpose", "attach", "create", "destroy",
            "is_system_network", "pick_bridge", "pool_introduce", "remove_purpose",
-           "set_default_locking_mode"]
+           "restart_counter", "set_default_locking_mode"]
