@@ -1,0 +1,146 @@
+"""``xapictl rollout``, ``inventory`` and ``drift`` as a user types them, against simulated
+pools served on loopback (a SimServer per pool)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import jsonschema
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from xapictl.cli import drift, inventory, rollout
+from xapictl.sim.engine import Simulator
+from xapictl.sim.server import SimServer
+
+RECIPE = "version: 1\nnetworks:\n  - name: VLAN 105\n    vlan: 105\n    device: eth1\n"
+PASSWORD = "pw-9f3e"
+SCHEMA = Path(__file__).resolve().parents[2] / "docs" / "inventory.schema.json"
+
+
+def _app() -> typer.Typer:
+    """The three groups as the root app mounts them (the real root may not have them yet)."""
+    root = typer.Typer()
+
+    @root.callback()
+    def _root() -> None:
+        """xapictl"""
+
+    root.add_typer(rollout.app, name="rollout")
+    root.add_typer(inventory.app, name="inventory")
+    root.add_typer(drift.app, name="drift")
+    return root
+
+
+@pytest.fixture
+def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+           ) -> Iterator[tuple[dict[str, Simulator], Path]]:
+    monkeypatch.setenv("FLEET_PW", PASSWORD)
+    monkeypatch.setenv("XAPICTL_JOURNAL", str(tmp_path / "journal.sqlite"))
+    sims = {name: Simulator(scenario="seed", password=PASSWORD)
+            for name in ("par1", "par2", "nyc1")}
+    servers = {name: SimServer(sim).start() for name, sim in sims.items()}
+    try:
+        fleet = tmp_path / "fleet.yaml"
+        fleet.write_text("version: 1\ndefaults:\n  credentials: env:FLEET_PW\npools:\n" + "".join(
+            f"  - name: {n}\n    url: {s.url}\n    tags: [{'us' if n == 'nyc1' else 'eu'}]\n"
+            for n, s in servers.items()))
+        (tmp_path / "vlan.yaml").write_text(RECIPE)
+        yield sims, tmp_path
+    finally:
+        for s in servers.values():
+            s.stop()
+
+
+def _invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(_app(), list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_rollout_recipe_first_form_runs_and_journals(
+        served: tuple[dict[str, Simulator], Path]) -> None:
+    sims, d = served
+    code, out, err = _invoke("rollout", str(d / "vlan.yaml"), "--fleet", str(d / "fleet.yaml"),
+                             "--select", "tag:eu", "--yes", "--json", "--batch-size", "1")
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["state"] == "done" and summary["counts"] == {"done": 2}
+    assert [p["pool"] for p in summary["pools"]] == ["par1", "par2"]
+    assert all(s.open_session_count() == 0 for s in sims.values())
+
+    code, out, _ = _invoke("rollout", "list", "--json")
+    assert code == 0 and json.loads(out)[0]["id"] == summary["rollout"]
+    code, out, _ = _invoke("rollout", "status", str(summary["rollout"]), "--json")
+    status = json.loads(out)
+    assert status["state"] == "done" and len(status["steps"]) == 4
+    code, out, _ = _invoke("rollout", "audit", str(summary["rollout"]), "--format", "csv")
+    lines = out.splitlines()
+    assert lines[0].startswith("at,rollout,pool,host,call") and len(lines) == 5
+    assert PASSWORD not in out
+
+
+def test_rollout_without_yes_off_a_terminal_refuses_and_writes_nothing(
+        served: tuple[dict[str, Simulator], Path]) -> None:
+    sims, d = served
+    code, _, err = _invoke("rollout", "run", str(d / "vlan.yaml"), "--fleet",
+                           str(d / "fleet.yaml"), "--quiet")
+    assert code == 2 and "--yes" in err
+    with sims["par1"].state.lock:
+        assert not sims["par1"].state.find("network", name_label="VLAN 105")
+
+
+def test_rollout_resume_of_an_unknown_id_is_a_usage_error(
+        served: tuple[dict[str, Simulator], Path]) -> None:
+    code, _, err = _invoke("rollout", "status", "999")
+    assert code == 2 and "no rollout 999" in err
+
+
+def test_inventory_export_of_a_fleet_validates_and_diffs_clean(
+        served: tuple[dict[str, Simulator], Path]) -> None:
+    _, d = served
+    out = d / "inv.json"
+    code, _, err = _invoke("inventory", "export", "--fleet", str(d / "fleet.yaml"),
+                           "--format", "json", "--output", str(out))
+    assert code == 0, err
+    doc = json.loads(out.read_text())
+    jsonschema.validate(doc, json.loads(SCHEMA.read_text()))
+    assert sorted(p["source"] for p in doc["pools"]) == ["nyc1", "par1", "par2"]
+    code, stdout, _ = _invoke("inventory", "diff", str(out), str(out))
+    assert (code, stdout) == (0, "")
+    code, _, _ = _invoke("inventory", "export", "--fleet", str(d / "fleet.yaml"),
+                         "--format", "csv", "--output", str(d / "csv"))
+    assert code == 0 and (d / "csv" / "vifs.csv").read_text().startswith("uuid,pool,vm")
+
+
+def test_inventory_diff_shows_changes_and_exits_3(
+        served: tuple[dict[str, Simulator], Path]) -> None:
+    _, d = served
+    fleet = str(d / "fleet.yaml")
+    _invoke("inventory", "export", "--fleet", fleet, "--format", "ndjson", "-O", str(d / "a"))
+    _invoke("rollout", str(d / "vlan.yaml"), "--fleet", fleet, "--select", "par1", "--yes",
+            "--quiet")
+    _invoke("inventory", "export", "--fleet", fleet, "--format", "ndjson", "-O", str(d / "b"))
+    code, out, _ = _invoke("inventory", "diff", str(d / "a"), str(d / "b"))
+    assert code == 3
+    assert "+ network" in out and "+ vlan" in out
+
+
+def test_drift_exits_with_its_own_code_when_hosts_disagree(
+        served: tuple[dict[str, Simulator], Path]) -> None:
+    sims, d = served
+    fleet = str(d / "fleet.yaml")
+    code, _, err = _invoke("drift", "--fleet", fleet)
+    assert code == 0, err
+    sim = sims["nyc1"]
+    with sim.state.lock:
+        pif = next(r for r, p in sim.state.all("PIF").items()
+                   if p["device"] == "eth2" and p["VLAN"] == -1)
+        sim.state.set_field("PIF", pif, "MTU", 9000)
+    code, out, _ = _invoke("drift", "--fleet", fleet)
+    assert code == drift.DRIFT_FOUND
+    assert out.startswith("nyc1: [mtu-mismatch]")
+    code, out, _ = _invoke("drift", "--fleet", fleet, "--json")
+    assert json.loads(out)["findings"][0]["kind"] == "mtu-mismatch"

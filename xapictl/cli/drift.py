@@ -1,0 +1,82 @@
+"""``xapictl drift``: inconsistencies between the hosts of each pool.
+
+A VLAN present on some hosts only, MTU or bond mode differing between hosts, PIFs unplugged
+where their siblings are plugged. Exit 0 when clean, ``DRIFT_FOUND`` (6) when anything is found,
+4 when a pool could not be read.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from xapictl.cli.exit_codes import ExitCode
+from xapictl.cli.options import current
+from xapictl.cli.run import exit_codes
+
+DRIFT_FOUND = 6
+"""Distinct from every other exit code, so a scheduled job can tell drift from failure."""
+
+app = typer.Typer(help="Report inconsistencies between the hosts of each pool.")
+
+
+@app.callback(invoke_without_command=True)
+def drift(
+    ctx: typer.Context,
+    fleet: Annotated[Path | None, typer.Option("--fleet", help="Check every selected pool of "
+                                                               "this fleet file.")] = None,
+    select: Annotated[str | None, typer.Option("--select", help="Pools of the fleet.")] = None,
+    from_export: Annotated[Path | None, typer.Option(
+        "--from", help="Check an inventory export instead of live pools.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Findings as JSON.")] = False,
+    concurrency: Annotated[int, typer.Option(min=1, help="Pools read in parallel.")] = 32,
+) -> None:
+    """Check pools for drift between their hosts; exit 6 when any is found."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from xapictl.inventory.drift import drift as find_drift
+
+    errors: dict[str, str] = {}
+    with exit_codes():
+        if from_export is not None:
+            from xapictl.inventory import formats
+
+            inv = formats.read(from_export)
+        elif fleet is not None:
+            from xapictl.fleet.connect import PoolConnector
+            from xapictl.fleet.fleetfile import load_fleet
+            from xapictl.fleet.inventory_export import export_fleet
+
+            found = export_fleet(load_fleet(fleet).select(select), PoolConnector(),
+                                 concurrency=concurrency)
+            inv, errors = found.inventory, found.errors
+        else:
+            from xapictl.cli.connection import open_pool
+            from xapictl.inventory.export import export_snapshot
+
+            opts = current(ctx)
+            with open_pool(opts) as conn:
+                inv = export_snapshot(conn.snapshot(), source=opts.pool or opts.url or "")
+        findings = find_drift(inv)
+    names = {p["uuid"]: p["source"] or p["name_label"] for p in inv.of("pools")}
+    if as_json:
+        sys.stdout.write(json.dumps({"findings": [f.to_json() for f in findings],
+                                     "errors": errors}, indent=2) + "\n")
+    else:
+        for f in findings:
+            typer.echo(f"{names.get(f.pool, f.pool)}: {f.describe()}")
+        if not findings:
+            typer.echo(f"no drift in {len(names)} pool(s)", err=True)
+    for name, err in errors.items():
+        typer.echo(f"xapictl: pool {name} not checked: {err}", err=True)
+    if findings:
+        raise typer.Exit(DRIFT_FOUND)
+    if errors:
+        raise typer.Exit(int(ExitCode.FAILURE))
+
+
+__all__ = ["DRIFT_FOUND", "app"]

@@ -1,0 +1,214 @@
+"""``xapictl inventory``: export the network inventory, compare two exports, stream changes.
+
+    xapictl inventory export [--fleet FILE [--select EXPR]] --format json|ndjson|csv [--output PATH]
+    xapictl inventory diff OLD NEW
+    xapictl inventory watch [--fleet FILE] [--base EXPORT] [--state FILE] [--since TOKEN]
+
+Without ``--fleet`` the pool is the one the global options name (``--pool``, ``--url``, or the
+embedded simulated pool). The library is imported inside the commands.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from xapictl.cli.exit_codes import ExitCode
+from xapictl.cli.options import current
+from xapictl.cli.run import exit_codes, fail
+
+if TYPE_CHECKING:
+    from xapictl.fleet.fleetfile import FleetPool
+    from xapictl.inventory.document import Inventory
+
+app = typer.Typer(no_args_is_help=True,
+                  help="Network inventory for CMDB sync: export, diff, change stream.")
+
+FleetOpt = Annotated[Path | None, typer.Option("--fleet", help="A fleet file: every selected "
+                                                                "pool instead of one.")]
+SelectOpt = Annotated[str | None, typer.Option("--select", help="Pools of the fleet: names, "
+                                                                 "globs, tag:T, and/or/not.")]
+
+
+def _fleet_pools(fleet: Path, select: str | None) -> list[FleetPool]:
+    from xapictl.fleet.fleetfile import load_fleet
+
+    return list(load_fleet(fleet).select(select))
+
+
+def _single_source(ctx: typer.Context) -> str:
+    opts = current(ctx)
+    return opts.pool or opts.url or "embedded"
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    fleet: FleetOpt = None, select: SelectOpt = None,
+    fmt: Annotated[str, typer.Option("--format", help="json, ndjson or csv.")] = "json",
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-O", help="File (json/ndjson) or directory (csv); default stdout.")] = None,
+    concurrency: Annotated[int, typer.Option(min=1, help="Pools read in parallel.")] = 32,
+) -> None:
+    """Export pools, hosts, PIFs, networks, VLANs, bonds, tunnels, VIFs and VMs, keyed by
+    UUID, with the schema version (docs/inventory.schema.json)."""
+    from xapictl.inventory import formats
+
+    errors: dict[str, str] = {}
+    with exit_codes():
+        if fmt not in formats.FORMATS:
+            fail(ExitCode.BAD_INPUT, f"unknown format {fmt!r}: use json, ndjson or csv")
+        if fmt == "csv" and output is None:
+            fail(ExitCode.BAD_INPUT, "CSV is one file per object type: give --output DIR")
+        if fleet is not None:
+            from xapictl.fleet.connect import PoolConnector
+            from xapictl.fleet.inventory_export import export_fleet
+
+            found = export_fleet(_fleet_pools(fleet, select), PoolConnector(),
+                                 concurrency=concurrency)
+            inv, errors = found.inventory, found.errors
+        else:
+            from xapictl.cli.connection import open_pool
+            from xapictl.inventory.export import export_snapshot
+
+            with open_pool(current(ctx)) as conn:
+                inv = export_snapshot(conn.snapshot(), source=_single_source(ctx))
+        text = formats.write(inv, fmt, output)
+    if text is not None:
+        sys.stdout.write(text)
+    for name, err in errors.items():
+        typer.echo(f"xapictl: pool {name} not exported: {err}", err=True)
+    if errors:
+        raise typer.Exit(int(ExitCode.FAILURE))
+
+
+@app.command("diff")
+def diff_cmd(
+    old: Annotated[Path, typer.Argument(help="The older export (JSON or NDJSON).")],
+    new: Annotated[Path, typer.Argument(help="The newer export.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Changes as NDJSON.")] = False,
+) -> None:
+    """What changed between two exports; exit 3 when something did, 0 when nothing."""
+    from xapictl.inventory import formats
+    from xapictl.inventory.diff import diff
+
+    with exit_codes():
+        changes = diff(formats.read(old), formats.read(new))
+    for change in changes:
+        typer.echo(json.dumps(change.to_json()) if as_json else change.describe())
+    if changes:
+        raise typer.Exit(int(ExitCode.CHANGES_PENDING))
+
+
+class _CliConnection:
+    """A connection opened the way every single-pool command opens one, closable."""
+
+    def __init__(self, ctx: typer.Context) -> None:
+        from xapictl.cli.connection import open_pool
+
+        self._stack = contextlib.ExitStack()
+        self._conn = self._stack.enter_context(open_pool(current(ctx)))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+    def close(self) -> None:
+        self._stack.close()
+
+
+def _load_base(base: Path | None, state: Path | None) -> tuple[Inventory | None, str]:
+    from xapictl.inventory import formats
+    from xapictl.inventory.document import Inventory
+
+    if state is not None and state.exists():
+        data = json.loads(state.read_text())
+        return Inventory.from_document(data["inventory"]), str(data.get("token", ""))
+    if base is not None:
+        inv = formats.read(base)
+        return inv, next(iter(inv.tokens.values()), "")
+    return None, ""
+
+
+@app.command("watch")
+def watch(
+    ctx: typer.Context,
+    fleet: FleetOpt = None, select: SelectOpt = None,
+    base: Annotated[Path | None, typer.Option(
+        "--base", help="The export the consumer holds: first emit what changed since.")] = None,
+    state: Annotated[Path | None, typer.Option(
+        "--state", help="Checkpoint file (inventory + token): read at start when it exists, "
+                        "written at the end; resuming from it loses and repeats nothing.")
+    ] = None,
+    since: Annotated[str | None, typer.Option(
+        "--since", help="The token the base is at (default: the one stored with it).")] = None,
+    timeout: Annotated[float, typer.Option(min=0.5, help="event.from wait per call, s.")] = 5.0,
+) -> None:
+    """Write NDJSON change events (add, mod, del with the new record) until Ctrl-C."""
+    from xapictl.inventory.document import Inventory
+    from xapictl.inventory.stream import ChangeStream, StreamEvent
+
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def emit(event: StreamEvent) -> None:
+        with lock:
+            sys.stdout.write(json.dumps(event.to_json()) + "\n")
+            sys.stdout.flush()
+
+    with exit_codes():
+        base_inv, token = _load_base(base, state)
+        if since is not None and base_inv is None:
+            fail(ExitCode.BAD_INPUT, "--since needs the inventory that token belongs to: give "
+                                     "--base EXPORT or --state FILE")
+        streams: list[ChangeStream] = []
+        if fleet is None:
+            streams.append(ChangeStream(lambda: _CliConnection(ctx),
+                                        source=_single_source(ctx), base=base_inv,
+                                        poll_timeout=timeout, stop=stop))
+        else:
+            from xapictl.fleet.connect import PoolConnector
+
+            connector = PoolConnector()
+            for pool in _fleet_pools(fleet, select):
+                part = _part_for(base_inv, pool.name)
+                streams.append(ChangeStream(lambda p=pool: connector.connect(p),  # type: ignore[misc]
+                                            source=pool.name, base=part, poll_timeout=timeout,
+                                            stop=stop))
+        del token  # the stored token is informative: resuming re-reads once (see the docs)
+        threads = [threading.Thread(target=s.run, args=(emit,), daemon=True) for s in streams]
+        for t in threads:
+            t.start()
+        try:
+            while any(t.is_alive() for t in threads):
+                for t in threads:
+                    t.join(0.5)
+        except KeyboardInterrupt:
+            stop.set()
+            for t in threads:
+                t.join(timeout + 30)
+        if state is not None:
+            points = [c for c in (s.checkpoint() for s in streams) if c is not None]
+            tokens = {c.inventory.pool_uuids[0]: c.token for c in points
+                      if c.inventory.pool_uuids}
+            merged = Inventory.merge([c.inventory for c in points])
+            state.write_text(json.dumps({"token": next(iter(tokens.values()), ""),
+                                         "tokens": tokens,
+                                         "inventory": merged.to_document()}) + "\n")
+
+
+def _part_for(base: Inventory | None, pool_name: str) -> Inventory | None:
+    if base is None:
+        return None
+    for pool in base.of("pools"):
+        if pool["source"] == pool_name:
+            return base.pool_part(pool["uuid"])
+    return None
+
+
+__all__ = ["app"]

@@ -1,0 +1,231 @@
+"""``xapictl rollout``: apply a recipe to many pools — canary, waves, failure budget, journal.
+
+    xapictl rollout RECIPE --fleet FILE [--select EXPR] [--canary N] [--batch-size N]
+                    [--concurrency N] [--max-failures N] [--pause-after-canary] [--yes]
+    xapictl rollout list | status ID | resume ID | audit ID
+
+``rollout RECIPE`` is short for ``rollout run RECIPE``. The library is imported inside the
+commands so ``xapictl --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from xapictl.cli.exit_codes import ExitCode
+from xapictl.cli.run import exit_codes, fail
+
+if TYPE_CHECKING:
+    from xapictl.fleet.journal import Journal
+    from xapictl.fleet.rollout import RolloutResult, RolloutRunner, Summary
+
+
+class _RecipeFirst(TyperGroup):
+    """``rollout RECIPE ...`` runs ``rollout run RECIPE ...``; subcommands keep their names."""
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:  # typer vendors click
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["run", *args]
+        return super().resolve_command(ctx, args)
+
+
+app = typer.Typer(cls=_RecipeFirst, no_args_is_help=True,
+                  help="Roll a recipe out to many pools: plan all, canary, waves, failure "
+                       "budget; journaled and resumable.")
+
+JournalOpt = Annotated[Path | None, typer.Option(
+    "--journal", envvar="XAPICTL_JOURNAL",
+    help="Journal file (default: ~/.local/state/xapictl/journal.sqlite).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No live progress.")]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before applying.")]
+
+
+def _journal(path: Path | None) -> Journal:
+    from xapictl.fleet.journal import Journal
+
+    return Journal(path)
+
+
+def _confirmer(yes: bool, quiet: bool) -> Any:
+    def confirm(question: str, summary: Summary) -> bool:
+        if not quiet or not yes:
+            typer.echo("\n".join(summary.lines()), err=True)
+        if yes:
+            return True
+        if not sys.stdin.isatty():
+            fail(ExitCode.BAD_INPUT, "not a terminal: give --yes to apply without asking")
+        return typer.confirm(question, err=True)
+    return confirm
+
+
+def _exit_for(result: RolloutResult) -> ExitCode:
+    from xapictl.fleet.journal import PoolState, RolloutState
+
+    states = set(result.pools.values())
+    if result.state in (RolloutState.DONE, RolloutState.DECLINED) and \
+            PoolState.FAILED not in states:
+        return ExitCode.OK
+    return ExitCode.PARTIAL if PoolState.DONE in states else ExitCode.FAILURE
+
+
+def _execute(runner: RolloutRunner, pools: list[str], quiet: bool, as_json: bool,
+             journal: Journal, start: Any) -> None:
+    """Run with live progress (unless quiet), print the outcome, exit with its code."""
+    from xapictl.fleet.progress import LiveProgress
+
+    if quiet or as_json:
+        result = start()
+    else:
+        with LiveProgress(pools) as live:
+            runner.on_event = live.event
+            result = start()
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_json(journal), indent=2) + "\n")
+    elif not quiet:
+        typer.echo(f"rollout {result.id}: {result.state.value}"
+                   + (f" ({result.reason})" if result.reason else "")
+                   + f" in {result.elapsed:.1f}s", err=True)
+    raise typer.Exit(int(_exit_for(result)))
+
+
+@app.command("run")
+def run(
+    recipe: Annotated[Path, typer.Argument(help="The recipe (YAML) to apply.")],
+    fleet: Annotated[Path, typer.Option("--fleet", help="The fleet file.")],
+    select: Annotated[str | None, typer.Option(
+        "--select", help="Pools to act on: names, globs, tag:T, and/or/not.")] = None,
+    canary: Annotated[int, typer.Option(min=0, help="Pools applied first, alone.")] = 1,
+    batch_size: Annotated[int, typer.Option(min=1, help="Pools per wave.")] = 5,
+    concurrency: Annotated[int, typer.Option(min=1, help="Pools in parallel.")] = 4,
+    max_failures: Annotated[int, typer.Option(
+        min=0, help="Failed pools tolerated before no further pool is started.")] = 0,
+    pause_after_canary: Annotated[bool, typer.Option(
+        "--pause-after-canary", help="Ask before the waves.")] = False,
+    yes: YesOpt = False, quiet: QuietOpt = False, as_json: JsonOpt = False,
+    journal_path: JournalOpt = None,
+) -> None:
+    """Plan every selected pool, show the summary, then canary and waves."""
+    from xapictl.fleet.connect import PoolConnector
+    from xapictl.fleet.fleetfile import load_fleet
+    from xapictl.fleet.rollout import RolloutOptions, RolloutRunner
+    from xapictl.fleet.xapi_work import XapiPoolWork
+    from xapictl.plan.desired import load_file
+
+    with exit_codes():
+        desired = load_file(recipe)
+        pools = load_fleet(fleet).select(select)
+        options = RolloutOptions(canary=canary, batch_size=batch_size, concurrency=concurrency,
+                                 max_failures=max_failures,
+                                 pause_after_canary=pause_after_canary)
+        journal = _journal(journal_path)
+        work = XapiPoolWork(desired, PoolConnector(), journal)
+        runner = RolloutRunner(journal, work, options, confirm=_confirmer(yes, quiet))
+        _execute(runner, [p.name for p in pools], quiet, as_json, journal,
+                 lambda: runner.start(pools, recipe=str(recipe.resolve()),
+                                      fleet=str(fleet.resolve()), selection=select))
+
+
+@app.command("resume")
+def resume(
+    rollout_id: Annotated[int, typer.Argument(metavar="ID")],
+    fleet: Annotated[Path | None, typer.Option(
+        "--fleet", help="Fleet file (default: the one the rollout used).")] = None,
+    yes: YesOpt = False, quiet: QuietOpt = False, as_json: JsonOpt = False,
+    journal_path: JournalOpt = None,
+) -> None:
+    """Re-plan the pools of a rollout that are not done (idempotent) and continue."""
+    from xapictl.fleet.connect import PoolConnector
+    from xapictl.fleet.fleetfile import load_fleet
+    from xapictl.fleet.rollout import RolloutOptions, RolloutRunner
+    from xapictl.fleet.xapi_work import XapiPoolWork
+    from xapictl.plan.desired import load_file
+
+    with exit_codes():
+        journal = _journal(journal_path)
+        row = journal.rollout(rollout_id)
+        desired = load_file(row.recipe)
+        pools = list(load_fleet(fleet or row.fleet).pools)
+        runner = RolloutRunner(journal, XapiPoolWork(desired, PoolConnector(), journal),
+                               RolloutOptions(**row.options), confirm=_confirmer(yes, quiet))
+        names = [r.pool for r in journal.pool_runs(rollout_id)]
+        _execute(runner, names, quiet, as_json, journal,
+                 lambda: runner.resume(rollout_id, pools))
+
+
+@app.command("list")
+def list_rollouts(as_json: JsonOpt = False, journal_path: JournalOpt = None) -> None:
+    """The latest rollouts of the journal."""
+    with exit_codes():
+        journal = _journal(journal_path)
+        rows: list[dict[str, Any]] = []
+        for r in journal.rollouts():
+            counts: dict[str, int] = {}
+            for run in journal.pool_runs(r.id):
+                counts[run.state.value] = counts.get(run.state.value, 0) + 1
+            rows.append({"id": r.id, "created": r.created, "state": r.state.value,
+                         "recipe": r.recipe, "pools": counts, "reason": r.reason})
+    if as_json:
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return
+    for row in rows:
+        pools = ", ".join(f"{n} {s}" for s, n in sorted(row["pools"].items()))
+        typer.echo(f"{row['id']:>4}  {row['created'][:19]}  {row['state']:<8}  "
+                   f"{Path(row['recipe']).name}  [{pools}]"
+                   + (f"  {row['reason']}" if row["reason"] else ""))
+
+
+@app.command("status")
+def status(rollout_id: Annotated[int, typer.Argument(metavar="ID")],
+           as_json: JsonOpt = False, journal_path: JournalOpt = None) -> None:
+    """One rollout: its state, each pool's state, steps done and error."""
+    from dataclasses import asdict
+
+    with exit_codes():
+        journal = _journal(journal_path)
+        row = journal.rollout(rollout_id)
+        runs = journal.pool_runs(rollout_id)
+    if as_json:
+        data = {"id": row.id, "state": row.state.value, "reason": row.reason,
+                "recipe": row.recipe, "fleet": row.fleet, "selection": row.selection,
+                "options": dict(row.options), "created": row.created, "updated": row.updated,
+                "pools": [{**asdict(r), "state": r.state.value} for r in runs],
+                "steps": journal.steps(rollout_id)}
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        return
+    typer.echo(f"rollout {row.id}: {row.state.value}" + (f" ({row.reason})" if row.reason else ""))
+    typer.echo(f"  recipe {row.recipe}\n  fleet  {row.fleet}  select {row.selection or 'all'}")
+    for r in runs:
+        wave = "canary" if r.wave == 0 and row.options.get("canary") else (
+            f"wave {r.wave}" if r.wave >= 0 else "-")
+        typer.echo(f"  {r.pool:<20} {r.state.value:<8} {wave:<8} {r.done}/{r.planned} steps"
+                   + (f"  {r.error}" if r.error else ""))
+
+
+@app.command("audit")
+def audit(rollout_id: Annotated[int, typer.Argument(metavar="ID")],
+          fmt: Annotated[str, typer.Option("--format", help="json, ndjson or csv.")] = "json",
+          output: Annotated[Path | None, typer.Option("--output", "-O")] = None,
+          journal_path: JournalOpt = None) -> None:
+    """Every write the rollout sent: pool, host, call, arguments (no secrets), result, time."""
+    from xapictl.fleet.audit import export_audit
+
+    with exit_codes():
+        if fmt not in ("json", "ndjson", "csv"):
+            fail(ExitCode.BAD_INPUT, f"unknown format {fmt!r}: use json, ndjson or csv")
+        journal = _journal(journal_path)
+        journal.rollout(rollout_id)
+        text = export_audit(journal, rollout_id, fmt)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text)
+
+
+__all__ = ["app"]
