@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing
 import sqlite3
+import threading
 from pathlib import Path
 
 from sim_engine_pool import PASSWORD, build_pool, failure, persist_writer
@@ -96,3 +97,31 @@ def test_concurrent_processes_do_not_lose_or_corrupt_writes(tmp_path: Path) -> N
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     finally:
         db.close()
+
+
+def test_event_from_sees_writes_of_another_simulator_on_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "pool.db"
+    watcher, writer = persisted(path), persisted(path)
+    pool = watcher.transact(lambda: build_pool(watcher.state))
+    s = watcher.call("session.login_with_password", ["root", PASSWORD])
+    token = watcher.call("event.from", [s, ["sr", "vdi"], "", 0.1])["token"]
+    w = writer.call("session.login_with_password", ["root", PASSWORD])
+    writer.call("SR.add_tags", [w, pool.sr, "from-elsewhere"])
+    writer.call("VDI.destroy", [w, pool.vdi])
+    batch = watcher.call("event.from", [s, ["sr", "vdi"], token, 10.0])
+    seen = {(e["class"], e["operation"], e["ref"]) for e in batch["events"]}
+    assert seen == {("sr", "mod", pool.sr), ("vdi", "del", pool.vdi)}
+    sr = next(e for e in batch["events"] if e["class"] == "sr")
+    assert sr["snapshot"]["tags"] == ["from-elsewhere"]
+
+    # A watcher already blocked picks up a later write by polling the file.
+    def write_later() -> None:
+        threading.Event().wait(0.3)
+        writer.call("SR.add_tags", [w, pool.sr, "later"])
+    late = threading.Thread(target=write_later)
+    late.start()
+    batch = watcher.call("event.from", [s, ["sr"], batch["token"], 10.0])
+    late.join()
+    assert [e["snapshot"]["tags"] for e in batch["events"]] == [["later", "from-elsewhere"]]
+    watcher.close()
+    writer.close()

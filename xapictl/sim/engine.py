@@ -16,12 +16,14 @@ from __future__ import annotations
 import datetime as _dt
 import importlib
 import threading
+import weakref
 from collections import Counter
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
 from xapictl.sim import classes as _classes  # noqa: F401 - registers every handler
+from xapictl.sim.classes import event as events
 from xapictl.sim.classes.session import Accounts
 from xapictl.sim.dispatch import Call, Dispatcher
 from xapictl.sim.errors import SimFailure
@@ -83,6 +85,13 @@ class Simulator:
         self._counts_lock = threading.Lock()
         if self._store is not None:
             self.transact(lambda: None)  # pick up what the file holds
+            me = weakref.ref(self)  # the state must not keep its simulator alive
+
+            def refresh() -> None:
+                sim = me()
+                if sim is not None:
+                    sim.transact(lambda: None)
+            events.set_refresher(self.state, refresh)
         if scenario is not None and self._is_empty():
             self.load_scenario(scenario)
 
@@ -196,6 +205,7 @@ class Simulator:
         """Finish running tasks (waiting at most a few seconds) and release the state file."""
         self.tasks.shutdown(timeout=5.0)
         if self._store is not None:
+            events.set_refresher(self.state, None)
             self._store.close()
 
 

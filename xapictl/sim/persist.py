@@ -84,11 +84,29 @@ class SqliteStore:
         return int(rows["generation"]), str(rows.get("writer", ""))
 
     def _reload(self) -> None:
+        """Take in what other processes committed. A fresh state simply loads the file; a
+        state in use applies the difference as ordinary writes, so its change log (and every
+        ``event.from`` waiting on it) sees the other processes' changes as events."""
         tables: dict[str, dict[str, Any]] = {}
         for cls, ref, data in self._db.execute("SELECT cls, ref, data FROM objects"):
             tables.setdefault(cls, {})[ref] = decode(json.loads(data))
-        version = self._version()
-        self.state.load({"generation": version[0] if version else 0, "tables": tables})
+        state = self.state
+        if not any(state.count(cls) for cls in state.dm.classes):
+            version = self._version()
+            state.load({"generation": version[0] if version else 0, "tables": tables})
+            return
+        for cls in state.dm.classes:
+            new = tables.get(cls, {})
+            old = state.all(cls)
+            for ref in [r for r in old if r not in new]:
+                state.destroy(cls, ref)
+            for ref, record in new.items():
+                current = old.get(ref)
+                if current is None:
+                    state.create(cls, record, ref=ref)
+                elif current != record:
+                    state.update(cls, ref, {k: v for k, v in record.items()
+                                            if current.get(k) != v})
 
     @contextmanager
     def transaction(self, *, full: bool = False) -> Iterator[None]:

@@ -13,7 +13,8 @@ import hashlib
 import re
 import threading
 import time
-from collections.abc import Iterable
+import weakref
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +27,33 @@ from xapictl.sim.values import I4
 BATCH_DELAY = 0.05
 """Seconds XAPI waits after the first matching event to batch more (0 for task-only)."""
 
+POLL_INTERVAL = 0.25
+"""Seconds between checks for other processes' writes while waiting on a shared state file."""
+
 _TOKEN = re.compile(r"^(\d{20}),(\d{20})$")
+
+# State -> a function that takes in other processes' commits (set by a persisted simulator).
+_refreshers: weakref.WeakKeyDictionary[SimState, Callable[[], None]] = \
+    weakref.WeakKeyDictionary()
+
+
+def set_refresher(state: SimState, refresh: Callable[[], None] | None) -> None:
+    """Let blocked ``event.from``/``event.next`` calls on ``state`` see other processes'
+    writes: they call ``refresh`` every ``POLL_INTERVAL`` while waiting (None: stop)."""
+    if refresh is None:
+        _refreshers.pop(state, None)
+    else:
+        _refreshers[state] = refresh
+
+
+def _wait(state: SimState, seconds: float) -> None:
+    """Wait for a change (lock held; released while waiting), polling a shared file."""
+    refresh = _refreshers.get(state)
+    if refresh is None:
+        state.changed.wait(seconds)
+        return
+    state.changed.wait(min(seconds, POLL_INTERVAL))
+    refresh()
 
 
 def format_token(generation: int, message_generation: int = 0) -> str:
@@ -153,7 +180,7 @@ def from_(ctx: CallContext, classes: list[str], token: str, timeout: float) -> d
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return _batch(state, [], top)
-            state.changed.wait(remaining)
+            _wait(state, remaining)
             _require_session(ctx)
             events, top = collect(state, subs, since)
         batch_end = min(time.monotonic() + batch, max(deadline, time.monotonic()))
@@ -229,7 +256,7 @@ def next_(ctx: CallContext) -> list[Any]:
                 for event in events:
                     event["timestamp"] = stamp
                 return events
-            state.changed.wait(30.0)
+            _wait(state, 30.0)
 
 
 def forget_session(session: str) -> None:
