@@ -43,11 +43,11 @@ FRESH_XENBR0_PLAN = [
     "add address bridge xenbr0: host address 192.0.2.11/24",
     "add address bridge xenbr0: host address 2001:db8::10/64",
     "bring up bridge xenbr0: carry traffic",
-    "enslave to xenbr0 uplink eth0: becomes a port of xenbr0",
-    "set addrgenmode=1 on uplink eth0: a bridge port needs no IPv6 address",
+    "enslave uplink eth0: becomes a port of xenbr0",
+    "stop IPv6 autoconf on uplink eth0: a bridge port needs no IPv6 address",
     "remove address uplink eth0: the bridge has the same link-local",
-    "replace route route default: follow the address to xenbr0",
-    "replace route route 198.51.100.0/24: follow the address to xenbr0",
+    "move route default: follow the address to xenbr0",
+    "move route 198.51.100.0/24: follow the address to xenbr0",
     "remove address uplink eth0: 2001:db8::10/64 now lives on xenbr0",
     "remove address uplink eth0: 192.0.2.11/24 now lives on xenbr0",
     "remove address uplink eth0: 192.0.2.10/24 now lives on xenbr0",
@@ -172,13 +172,13 @@ def test_teardown_from_converged_moves_everything_back_and_restores_link_local()
         "add address NIC eth0: the host address goes back",
         "add address NIC eth0: the host address goes back",
         "detach port eth0: bridge is going",
-        "replace route route default: back to eth0",
-        "replace route route 198.51.100.0/24: back to eth0",
+        "move route default: back to eth0",
+        "move route 198.51.100.0/24: back to eth0",
         "remove address bridge xenbr0: bridge is going",
         "remove address bridge xenbr0: bridge is going",
         "remove address bridge xenbr0: bridge is going",
         "delete bridge xenbr0: state: absent",
-        "set addrgenmode=0 on NIC eth0: a host NIC again",
+        "restore IPv6 autoconf on NIC eth0: a host NIC again",
         "add address NIC eth0: its link-local address back",
     ]
     assert p.steps[-1].addr.address == "fe80::216:3eff:fe00:10"
@@ -207,11 +207,11 @@ def test_vif_attach_mirrors_vif_bridge_and_then_converges():
     host = with_vif(snap("xenbr0-converged"))
     assert described(plan(desired, host)) == [
         "bring down vif vif3.0: configure while down, as vif-bridge does",
-        "set mac=fe:ff:ff:ff:ff:ff on vif vif3.0: vif-bridge's dummy MAC keeps the bridge MAC",
-        "set addrgenmode=1 on vif vif3.0: a bridge port needs no IPv6 address",
+        "set MAC fe:ff:ff:ff:ff:ff on vif vif3.0: vif-bridge's dummy MAC keeps the bridge MAC",
+        "stop IPv6 autoconf on vif vif3.0: a bridge port needs no IPv6 address",
         "remove address vif vif3.0: a bridge port carries no address",
-        "set mtu=1400 on vif vif3.0: MTU 1500 -> 1400",
-        "enslave to xenbr0 vif vif3.0: attach to xenbr0",
+        "set MTU 1400 on vif vif3.0: MTU 1500 -> 1400",
+        "enslave vif vif3.0: attach to xenbr0",
         "bring up vif vif3.0: guest traffic flows",
     ]
     links = dict(host.links)
@@ -299,11 +299,11 @@ def test_bridge_per_vlan_builds_the_vlan_device_under_its_own_bridge():
     desired = parse_recipe("local:\n  bridges:\n    xenbr105: {uplink: eth1, vlan: 105}\n")
     assert described(plan(desired, trunk_host())) == [
         "create VLAN device eth1.105: carries VLAN 105 of eth1 to xenbr105",
-        "set addrgenmode=1 on VLAN device eth1.105: a bridge port needs no IPv6 address",
+        "stop IPv6 autoconf on VLAN device eth1.105: a bridge port needs no IPv6 address",
         "bring up VLAN device eth1.105: new",
         "create bridge xenbr105: not there yet",
         "bring up bridge xenbr105: carry traffic",
-        "enslave to xenbr105 VLAN device eth1.105: becomes a port of xenbr105",
+        "enslave VLAN device eth1.105: becomes a port of xenbr105",
     ]
 
 
@@ -321,9 +321,9 @@ local:
     steps = plan(desired, replace(host, links=links)).steps
     assert [s.describe() for s in steps][:4] == [
         "create bond bond0: not there yet",
-        "set addrgenmode=1 on bond bond0: a bridge port needs no IPv6 address",
+        "stop IPv6 autoconf on bond bond0: a bridge port needs no IPv6 address",
         "bring down NIC eth1: a bond slave must be down to join",
-        "enslave to bond0 NIC eth1: joins bond0",
+        "enslave NIC eth1: joins bond0",
     ]
-    assert steps[-1].describe() == "enslave to xenbr2 uplink bond0: becomes a port of xenbr2"
+    assert steps[-1].describe() == "enslave uplink bond0: becomes a port of xenbr2"
     assert problems(desired, replace(host, links=links)) == []

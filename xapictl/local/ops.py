@@ -110,8 +110,12 @@ class SetLink(LocalOp):
         if self.attr == "up":
             return "bring up" if self.value else "bring down"
         if self.attr == "master":
-            return f"enslave to {self.value}" if self.value else "detach"
-        return f"set {self.attr}={self.value} on"
+            return "enslave" if self.value else "detach"
+        if self.attr == "mac":
+            return f"set MAC {self.value} on"
+        if self.attr == "addrgenmode":
+            return "stop IPv6 autoconf on" if self.value == 1 else "restore IPv6 autoconf on"
+        return f"set {self.attr.upper()} {self.value} on"
 
     def inverse(self, before: HostSnapshot) -> list[LocalOp]:
         old = before.link(self.ifname)
@@ -172,7 +176,7 @@ class ReplaceRoute(LocalOp):
 
     route: Route
     old: Route | None = None
-    label: ClassVar[str] = "replace route"
+    label: ClassVar[str] = "move"
 
     def inverse(self, before: HostSnapshot) -> list[LocalOp]:
         if self.old is not None:
