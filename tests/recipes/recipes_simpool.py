@@ -27,14 +27,15 @@ class SimPool:
     scenario: str = "seed"
     params: dict[str, Any] = field(default_factory=dict)
     users: dict[str, str] | None = None
+    password: str = PASSWORD
 
     def __post_init__(self) -> None:
-        self.sim = Simulator(password=PASSWORD, users=self.users)
+        self.sim = Simulator(password=self.password, users=self.users)
         self.sim.reset(scenario=self.scenario, **self.params)
         self.control = Control(self.sim)
 
     def connect(self, username: str = "root", **options: Any) -> Any:
-        return xapictl.connect("http://127.0.0.1", username=username, password=PASSWORD,
+        return xapictl.connect("http://127.0.0.1", username=username, password=self.password,
                                transport=InProcessTransport(self.sim, self.control), **options)
 
     def converge(self, desired: DesiredState, **options: Any) -> RunResult:

@@ -577,3 +577,10 @@ __all__ = [
     "load_file",
     "load_text",
 ]
+
+
+if __name__ == "__main__":  # python -m xapictl.plan.desired > docs/recipe.schema.json
+    import json
+    import sys
+
+    sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
