@@ -11,15 +11,15 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "recipes"))
-from recipes_simpool import SimPool  # noqa: E402
+from recipes_simpool import SimPool
 
-from xapictl.errors import ApplyError, PreflightError  # noqa: E402
-from xapictl.plan.apply import apply  # noqa: E402
-from xapictl.plan.audit import AuditLog  # noqa: E402
-from xapictl.plan.backend import XapiBackend  # noqa: E402
-from xapictl.plan.core import StepStatus  # noqa: E402
-from xapictl.plan.diff import diff  # noqa: E402
-from xapictl.recipes import ensure_vlan_network, ensure_vm_attached  # noqa: E402
+from xapictl.errors import ApplyError, PreflightError
+from xapictl.plan.apply import apply
+from xapictl.plan.audit import AuditLog
+from xapictl.plan.backend import XapiBackend
+from xapictl.plan.core import StepStatus
+from xapictl.plan.diff import diff
+from xapictl.recipes import ensure_vlan_network, ensure_vm_attached
 
 VLAN105 = ensure_vlan_network("VLAN 105", 105, device="eth1")
 

@@ -89,7 +89,8 @@ def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_published_schema_is_current() -> None:
     published = json.loads((ROOT / "docs" / "recipe.schema.json").read_text())
-    assert published == json_schema(), "run: python -m xapictl.plan.desired > docs/recipe.schema.json"
+    assert published == json_schema(), \
+        "run: python -m xapictl.plan.desired > docs/recipe.schema.json"
 
 
 @pytest.mark.parametrize("path", sorted(p for p in (ROOT / "recipes").glob("*.yaml")
