@@ -162,3 +162,17 @@ def test_where_uses_namespaced_database_names_per_class() -> None:
         assert exc.code == "INTERNAL_ERROR"
     else:
         raise AssertionError("the wire name is not a database name")
+
+
+def test_map_duplicate_key_names_the_database_field() -> None:
+    sim, p = make_sim()
+    vif = sim.transact(lambda: sim.state.create("VIF", {
+        "network": p.network, "device": "0", "qos_algorithm_params": {"kbps": "10"}}))
+    s = sim.call("session.login_with_password", ["root", "secret"])
+    try:
+        sim.call("VIF.add_to_qos_algorithm_params", [s, vif, "kbps", "10"])
+    except SimFailure as exc:
+        assert exc.description == ["MAP_DUPLICATE_KEY", "VIF", "qos__algorithm_params", vif,
+                                   "kbps"]
+    else:
+        raise AssertionError("a duplicate key must be refused")

@@ -16,7 +16,7 @@ from typing import Any
 from xapictl.model.schema import ClassInfo, FieldInfo, datamodel
 from xapictl.sim.errors import SimFailure
 from xapictl.sim.registry import CallContext
-from xapictl.sim.where import compile_filter
+from xapictl.sim.where import compile_filter, db_field_names
 
 HIDDEN_GET_ALL = ("get_all_where", "get_all_records_where")
 
@@ -126,7 +126,7 @@ def run(ctx: CallContext, info: ClassInfo, message: str, args: list[Any]) -> Any
                 raise SimFailure("INTERNAL_ERROR", "Empty key in map")
             if key in current:
                 # XAPI refuses even an identical value; the third parameter is the object ref.
-                raise SimFailure("MAP_DUPLICATE_KEY", cls, f.name, args[0], key)
+                raise SimFailure("MAP_DUPLICATE_KEY", cls, _db_name(cls, f.name), args[0], key)
             state.set_field(cls, args[0], f.name, {**current, key: value})
         case "remove_from":
             if args[1] in current:
@@ -139,6 +139,15 @@ def run(ctx: CallContext, info: ClassInfo, message: str, args: list[Any]) -> Any
             if args[1] in current:
                 state.set_field(cls, args[0], f.name, [v for v in current if v != args[1]])
     return None
+
+
+@functools.cache
+def _db_name(cls: str, wire: str) -> str:
+    """The database spelling of a field (``qos__algorithm_params``), as errors name it."""
+    for db, name in db_field_names(datamodel().classes[cls]).items():
+        if name == wire:
+            return db
+    return wire
 
 
 def create(ctx: CallContext, info: ClassInfo, args: Mapping[str, Any]) -> str:
