@@ -256,3 +256,12 @@ def test_set_property_validated_against_current_mode(api, master):
     api("Bond.set_mode", ref, "active-backup")
     assert api.fails("Bond.set_property", ref, "lacp-time", "fast") \
         == ["INVALID_VALUE", "properties", "lacp-time = fast"]
+
+
+def test_create_leaves_members_unplugged_under_the_plugged_master(api, master):
+    eth1, eth2 = api.pif(master, "eth1"), api.pif(master, "eth2")
+    api("PIF.reconfigure_ip", eth2, "None", "", "", "", "")
+    bond = api.record("Bond", _bond(api, [eth1, eth2]))
+    assert api.record("PIF", bond.master).currently_attached is True
+    assert api.record("PIF", eth1).currently_attached is False
+    assert api.record("PIF", eth2).currently_attached is False

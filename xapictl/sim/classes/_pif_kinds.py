@@ -160,12 +160,18 @@ def bring_up(state: SimState, pif_ref: str) -> None:
         pool = pool_record(state)
         snooping = bool(pool and pool.get("igmp_snooping_enabled"))
         fields["igmp_snooping_status"] = "enabled" if snooping else "disabled"
+    slaves: list[str] = []
     for bond_ref in pif.get("bond_master_of", []):
         bond = state.get("Bond", bond_ref)
         primary = bond["primary_slave"]
         if bond["auto_update_mac"] and state.exists("PIF", primary):
             fields["MAC"] = state.get("PIF", primary)["MAC"]
+        slaves.extend(bond["slaves"])
     state.update("PIF", pif_ref, fields)
+    # A bond master up means its slaves' own bridges are gone: they read as unplugged.
+    for slave in slaves:
+        if state.get("PIF", slave)["currently_attached"]:
+            state.set_field("PIF", slave, "currently_attached", False)
 
 
 def vifs_in_use(state: SimState, network: str, host: str) -> list[str]:

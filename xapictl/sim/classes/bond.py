@@ -234,8 +234,6 @@ def build_bond(ctx: CallContext, network: str, members: list[str], primary: str,
             if state.get("PIF", member)["management"]:
                 state.set_field("PIF", member, "management", False)
         state.set_field("PIF", master, "management", True)
-    for member in members:
-        state.set_field("PIF", member, "currently_attached", False)
     ctx.set_progress(0.6)
     for member in members:
         move_vlans(state, member, master)
