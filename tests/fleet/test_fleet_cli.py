@@ -12,8 +12,10 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+import xapictl
 from xapictl.cli import drift, inventory, rollout
 from xapictl.sim.engine import Simulator
+from xapictl.sim.inprocess import InProcessTransport
 from xapictl.sim.server import SimServer
 
 RECIPE = "version: 1\nnetworks:\n  - name: VLAN 105\n    vlan: 105\n    device: eth1\n"
@@ -144,3 +146,37 @@ def test_drift_exits_with_its_own_code_when_hosts_disagree(
     assert out.startswith("nyc1: [mtu-mismatch]")
     code, out, _ = _invoke("drift", "--fleet", fleet, "--json")
     assert json.loads(out)["findings"][0]["kind"] == "mtu-mismatch"
+
+
+def test_inventory_watch_from_a_base_export_ends_at_the_pools_state(
+        served: tuple[dict[str, Simulator], Path]) -> None:
+    import threading
+
+    from xapictl.inventory import apply, diff, formats
+    from xapictl.inventory.diff import Change
+
+    sims, d = served
+    fleet = str(d / "fleet.yaml")
+    _invoke("inventory", "export", "--fleet", fleet, "-O", str(d / "base.json"))
+    result: dict[str, tuple[int, str, str]] = {}
+    watcher = threading.Thread(target=lambda: result.setdefault("watch", _invoke(
+        "inventory", "watch", "--fleet", fleet, "--base", str(d / "base.json"),
+        "--state", str(d / "state.json"), "--timeout", "1", "--max-seconds", "4")))
+    watcher.start()
+    for sim in sims.values():  # the pools change while the stream runs
+        with xapictl.connect("http://127.0.0.1", password=PASSWORD,
+                             transport=InProcessTransport(sim)) as conn:
+            net = conn.call("network.create", {"name_label": "late", "name_description": "",
+                                               "MTU": 1500, "other_config": {}})
+            conn.call("network.set_MTU", net, 9000)
+    watcher.join(30)
+    code, out, err = result["watch"]
+    assert code == 0, err
+    _invoke("inventory", "export", "--fleet", fleet, "-O", str(d / "final.json"))
+    base, final = formats.read(d / "base.json"), formats.read(d / "final.json")
+    events = [Change.from_json(json.loads(line)) for line in out.splitlines()]
+    assert events and diff(apply(base, events), final) == []
+    state = json.loads((d / "state.json").read_text())
+    assert len(state["tokens"]) == 3
+    from xapictl.inventory.document import Inventory
+    assert diff(Inventory.from_document(state["inventory"]), final) == []

@@ -148,18 +148,24 @@ def watch(
     since: Annotated[str | None, typer.Option(
         "--since", help="The token the base is at (default: the one stored with it).")] = None,
     timeout: Annotated[float, typer.Option(min=0.5, help="event.from wait per call, s.")] = 5.0,
+    max_seconds: Annotated[float | None, typer.Option(
+        "--max-seconds", min=0.0, help="Stop after this long (for scheduled sync jobs); "
+                                       "default: until Ctrl-C.")] = None,
 ) -> None:
     """Write NDJSON change events (add, mod, del with the new record) until Ctrl-C."""
+    import time
+
     from xapictl.inventory.document import Inventory
     from xapictl.inventory.stream import ChangeStream, StreamEvent
 
     lock = threading.Lock()
     stop = threading.Event()
+    out = sys.stdout  # the workers write where this command's output goes
 
     def emit(event: StreamEvent) -> None:
         with lock:
-            sys.stdout.write(json.dumps(event.to_json()) + "\n")
-            sys.stdout.flush()
+            out.write(json.dumps(event.to_json()) + "\n")
+            out.flush()
 
     with exit_codes():
         base_inv, token = _load_base(base, state)
@@ -181,13 +187,24 @@ def watch(
                                             source=pool.name, base=part, poll_timeout=timeout,
                                             stop=stop))
         del token  # the stored token is informative: resuming re-reads once (see the docs)
-        threads = [threading.Thread(target=s.run, args=(emit,), daemon=True) for s in streams]
+        failures: list[str] = []
+
+        def run(stream: ChangeStream) -> None:
+            try:
+                stream.run(emit)
+            except Exception as exc:  # reported below; the other pools' streams go on
+                failures.append(f"pool {stream.source}: {type(exc).__name__}: {exc}")
+
+        threads = [threading.Thread(target=run, args=(s,), daemon=True) for s in streams]
         for t in threads:
             t.start()
+        deadline = None if max_seconds is None else time.monotonic() + max_seconds
         try:
             while any(t.is_alive() for t in threads):
                 for t in threads:
-                    t.join(0.5)
+                    t.join(0.2)
+                if deadline is not None and time.monotonic() >= deadline:
+                    stop.set()
         except KeyboardInterrupt:
             stop.set()
             for t in threads:
@@ -200,6 +217,10 @@ def watch(
             state.write_text(json.dumps({"token": next(iter(tokens.values()), ""),
                                          "tokens": tokens,
                                          "inventory": merged.to_document()}) + "\n")
+    for failure in failures:
+        typer.echo(f"xapictl: change stream stopped: {failure}", err=True)
+    if failures:
+        raise typer.Exit(int(ExitCode.FAILURE))
 
 
 def _part_for(base: Inventory | None, pool_name: str) -> Inventory | None:
