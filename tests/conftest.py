@@ -33,13 +33,14 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory,
 
 
 @pytest.fixture
-def sim() -> Any:
+def sim() -> Iterator[Any]:
     """A fresh simulator with the ``seed`` scenario."""
     from xapictl.sim.engine import Simulator
 
     simulator = Simulator(password=SIM_PASSWORD)
     simulator.reset(scenario="seed")
-    return simulator
+    yield simulator
+    simulator.close()
 
 
 @pytest.fixture

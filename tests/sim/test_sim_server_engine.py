@@ -154,3 +154,16 @@ def test_unmarshalling_and_count_errors_come_back_as_api_failures(sim_server, js
     with pytest.raises(SimFailure) as failure:
         jsonrpc("network.get_all", session, "extra")
     assert failure.value.code == "MESSAGE_PARAMETER_COUNT_MISMATCH"
+
+
+def test_bind_moves_the_master_and_members_follow_on_loopback(sim):
+    from xapictl.sim.server import SimServer
+
+    with SimServer(sim, bind="127.0.0.5") as server:
+        assert server.url == f"http://127.0.0.5:{server.port}"
+        assert sorted(server.urls.values()) == [f"http://127.0.0.{n}:{server.port}"
+                                                for n in (5, 6, 7)]
+        with XenAPI.Session(f"http://127.0.0.6:{server.port}") as member, \
+                pytest.raises(XenAPI.Failure) as failure:
+            member.login_with_password("root", PASSWORD, "1.0", "t")
+        assert failure.value.details == ["HOST_IS_SLAVE", "127.0.0.5"]

@@ -244,3 +244,26 @@ def test_concurrent_keep_alive_connections_are_independent(server):
     for thread in threads:
         thread.join(30)
     assert sorted(results) == sorted(f"{n}-{i}" for n in range(8) for i in range(10))
+
+
+def test_chunked_request_bodies_are_read(server):
+    body = xmlrpc.client.dumps((SESSION, "chunky"), "test.echo").encode()
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        conn.request("POST", "/", body=iter([body[:10], body[10:]]),
+                     headers={"Content-Type": "text/xml"}, encode_chunked=True)
+        reply = conn.getresponse()
+        assert xmlrpc.client.loads(reply.read().decode())[0][0]["Value"] == "chunky"
+    finally:
+        conn.close()
+
+
+def test_connection_close_is_honoured(server):
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as raw:
+        body = xmlrpc.client.dumps((SESSION, "bye"), "test.echo").encode()
+        raw.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: "
+                    + str(len(body)).encode() + b"\r\n\r\n" + body)
+        received = b""
+        while chunk := raw.recv(65536):
+            received += chunk  # ends because the server closes
+    assert b"Connection: close" in received and received.endswith(b"</methodResponse>")
