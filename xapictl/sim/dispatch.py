@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from xapictl.model._types import TypeSpec, parse_datetime, zero_value
-from xapictl.model.schema import ClassInfo, Datamodel, ParamInfo, datamodel
+from xapictl.model.schema import NO_ASYNC_CLASSES, ClassInfo, Datamodel, ParamInfo, datamodel
 from xapictl.sim import generic, rbac
 from xapictl.sim.classes import session as sessions
 from xapictl.sim.errors import SimFailure
@@ -124,8 +124,8 @@ def build_methods(dm: Datamodel, handlers: Mapping[str, Handler]) -> dict[str, M
             raise RuntimeError(f"handler for {wire}: no class {cls_name} in the datamodel")
         table[wire] = MethodInfo(
             wire, cls_info, msg_name, _handler_params(handler), True,
-            HIDDEN_ROLES.get(wire, _POOL_OPERATOR_UP), cls_name not in
-            ("session", "event", "task"), False, handler, False)
+            HIDDEN_ROLES.get(wire, _POOL_OPERATOR_UP), cls_name not in NO_ASYNC_CLASSES,
+            False, handler, False)
     for info in list(table.values()):
         table.setdefault(f"{info.cls.name}_{info.message}", info)
     return table
@@ -353,9 +353,10 @@ class Dispatcher:
         received = len(call.params) - n_session
         expected = len(method.params)
         if (received < method.required_count if method.has_optional else received != expected):
+            # Both counts exclude the session, so a call without even a session says -1.
             raise SimFailure("MESSAGE_PARAMETER_COUNT_MISMATCH", method.name,
                              method.required_count if method.has_optional else expected,
-                             max(received, 0))
+                             received)
         args = unmarshal_args(self.dm, method, call.params[n_session:])
         if not method.takes_session:
             return self.transact(lambda: self._sessionless(method, args, call))
@@ -435,8 +436,6 @@ class Dispatcher:
                 return
         raise rbac.denied(permission, method.roles)
 
-
-Operation = Callable[[], Any]
 
 __all__ = [
     "ASYNC_PREFIXES",
