@@ -71,6 +71,7 @@ class Connection:
         self.pools = PoolsClient(self)
         self.tasks = TasksClient(self)
         self._generic: dict[str, ClassClient[str, Any]] = {}
+        self._token_ahead: str | None = None
 
     def __repr__(self) -> str:
         return f"<Connection {self.session!r}>"
@@ -157,14 +158,32 @@ class Connection:
         self.session.login()
         return EventFeed(self.session).token_now(self.session.pool_ref)
 
+    def read_all_since(self, classes: Sequence[str]
+                       ) -> tuple[str, dict[str, Mapping[str, Mapping[str, Any]]]]:
+        """``(token, records)`` where ``token`` was taken before any of the reads.
+
+        The first time, that costs a round trip of its own (``event.inject``) before the
+        reads. A fresh token is then fetched *alongside* the reads and kept for the next
+        call: it is older than that call's reads, which is all a token must be (following
+        from an older token only replays changes, it never misses one). So a connection's
+        later snapshots take one round trip."""
+        self.session.login()
+        token = self._token_ahead or self.event_token()
+        work: list[Callable[[], Any]] = [
+            functools.partial(self.raw_call, f"{c}.get_all_records") for c in classes]
+        work.append(self.event_token)
+        *records, self._token_ahead = run_all(work, limit=self.parallel)
+        return token, dict(zip(classes, records, strict=True))
+
     def read_all(self, classes: Sequence[str]) -> dict[str, Mapping[str, Mapping[str, Any]]]:
         """``get_all_records`` of every class, all sent at once: ``{class: {ref: wire}}``."""
         results = self.call_many([(f"{c}.get_all_records", ()) for c in classes], raw=True)
         return dict(zip(classes, results, strict=True))
 
     def snapshot(self) -> Any:
-        """The pool's networking state (``xapictl.state.snapshot.PoolSnapshot``) in two
-        dependent round trips: an event token, then every class's records at once."""
+        """The pool's networking state (``xapictl.state.snapshot.PoolSnapshot``): every
+        class's records at once, with an event token taken before them (two dependent round
+        trips the first time, one afterwards: see ``read_all_since``)."""
         builder = type(self).snapshot_builder
         if builder is None:
             raise UsageError("snapshots are built by xapictl.state: use xapictl.connect(), or "

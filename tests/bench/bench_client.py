@@ -1,0 +1,161 @@
+"""Client snapshot benchmark: prints figures, asserts nothing.
+
+    python tests/bench/bench_client.py [--hosts 64] [--nics 8] [--vlan-networks 500]
+                                       [--vifs 2000] [--latency-ms 50] [--protocol jsonrpc]
+
+A ``big`` simulated pool is served over loopback, by a simulator in its own process, with
+``latency-ms`` added to every call. Figures:
+
+* xapictl ``conn.snapshot()``: wall time, the number of *dependent* round trips (the longest
+  chain of calls that ran one after another, from the server's request log), the client's
+  parse time, and the ratio to the floor "one round trip + parse". A connection's first
+  snapshot needs two round trips (an event token, then every class at once); later ones need
+  one (the token for the next is fetched alongside the reads);
+* a naive client like Ansible's modules: ``get_all`` per class then ``get_record`` once per
+  object, one after another. With tens of thousands of objects at 50 ms that takes hours, so
+  it runs a sample of calls and extrapolates (and says so).
+
+Aims: at most 2 dependent round trips; wall time within 1.5x of one round trip plus parse.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import multiprocessing
+import time
+from typing import Any
+
+import httpx
+
+import xapictl
+from xapictl.state.snapshot import SNAPSHOT_CLASSES, PoolSnapshot
+
+PASSWORD = "xapictl"
+
+
+def dependent_round_trips(log: list[dict[str, Any]]) -> int:
+    """Longest chain of calls each starting after the previous ended (interval scheduling)."""
+    spans = []
+    for entry in log:
+        end = dt.datetime.fromisoformat(entry["time"]).timestamp()
+        spans.append((end - entry["duration_ms"] / 1000.0, end))
+    chain, last_end = 0, float("-inf")
+    for start, end in sorted(spans, key=lambda s: s[1]):
+        if start >= last_end - 0.002:  # 2 ms of clock/rounding slack
+            chain += 1
+            last_end = end
+    return chain
+
+
+def serve(params: dict[str, int], pipe: Any) -> None:
+    """The simulator in its own process, so its encoding does not share the client's GIL."""
+    from xapictl.sim.engine import Simulator
+    from xapictl.sim.server import SimServer
+
+    started = time.perf_counter()
+    sim = Simulator(password=PASSWORD)
+    sim.reset(scenario="big", **params)
+    counts = {c: sim.state.count(c) for c in SNAPSHOT_CLASSES}
+    with SimServer(sim) as server:
+        pipe.send((server.url, counts, time.perf_counter() - started))
+        pipe.recv()  # until the parent is done
+
+
+def control(url: str, action: str, **args: Any) -> Any:
+    reply = httpx.post(f"{url}/_sim/control", json={"action": action, **args}, timeout=60)
+    reply.raise_for_status()
+    return reply.json()["result"]
+
+
+def run(args: argparse.Namespace, url: str, counts: dict[str, int]) -> None:
+    total_objects = sum(counts.values())
+    with xapictl.connect(url, password=PASSWORD, protocol=args.protocol) as conn:
+        latency = args.latency_ms / 1000.0
+        control(url, "latency", ms=args.latency_ms)
+        conn.networks.get_all()  # connections warm, as a long-lived client has them
+
+        # One round trip with the biggest answer alone: the floor for "one round trip".
+        biggest = max(counts, key=lambda c: counts[c])
+        t0 = time.perf_counter()
+        conn.raw_call(f"{biggest}.get_all_records")
+        one_trip = time.perf_counter() - t0
+
+        control(url, "clear_log")
+        t0 = time.perf_counter()
+        snap = conn.snapshot()
+        first_wall = time.perf_counter() - t0
+        first_chain = dependent_round_trips(control(url, "log"))
+
+        control(url, "clear_log")
+        t0 = time.perf_counter()
+        snap = conn.snapshot()
+        wall = time.perf_counter() - t0
+        chain = dependent_round_trips(control(url, "log"))
+
+        raw = conn.read_all(list(SNAPSHOT_CLASSES))
+        t0 = time.perf_counter()
+        PoolSnapshot.from_records(raw, token=snap.token)
+        parse = time.perf_counter() - t0
+
+        # The naive client: sequential get_record per object (sampled).
+        classes = list(SNAPSHOT_CLASSES)
+        t0 = time.perf_counter()
+        refs = {c: conn.raw_call(f"{c}.get_all") for c in classes}
+        get_all_time = time.perf_counter() - t0
+        per_class = max(1, args.naive_sample // len(classes))
+        sample = [(c, r) for c in classes for r in refs[c][:per_class]]
+        t0 = time.perf_counter()
+        for c, r in sample:
+            conn.raw_call(f"{c}.get_record", r)
+        per_call = (time.perf_counter() - t0) / max(1, len(sample))
+        naive = get_all_time + per_call * total_objects
+
+    floor = one_trip + parse
+    print(f"protocol {args.protocol}, injected latency {args.latency_ms:.0f} ms per call")
+    print(f"xapictl first snapshot of a connection: {first_wall * 1000:.0f} ms wall, "
+          f"{first_chain} dependent round trips")
+    print(f"xapictl snapshot (later ones): {wall * 1000:.0f} ms wall, {chain} dependent "
+          f"round trip(s), {len(SNAPSHOT_CLASSES) + 1} calls")
+    print(f"  one round trip with the biggest answer ({biggest}): {one_trip * 1000:.0f} ms; "
+          f"client parse of all records: {parse * 1000:.0f} ms")
+    print(f"  wall / (one round trip + parse) = {wall / floor:.2f} (aim <= 1.5); first "
+          f"snapshot {first_wall / floor:.2f} (its token round trip adds "
+          f"{latency * 1000:.0f} ms)")
+    print(f"naive get_record client: {len(classes) + total_objects} sequential calls, "
+          f"{per_call * 1000:.1f} ms each (sample of {len(sample)}) -> ~{naive:.0f} s "
+          "(extrapolated)")
+    print(f"ratio naive / xapictl: ~{naive / wall:.0f}x")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--hosts", type=int, default=64)
+    parser.add_argument("--nics", type=int, default=8)
+    parser.add_argument("--vlan-networks", type=int, default=500)
+    parser.add_argument("--vifs", type=int, default=2000)
+    parser.add_argument("--vms", type=int, default=500)
+    parser.add_argument("--latency-ms", type=float, default=50.0)
+    parser.add_argument("--protocol", default="jsonrpc", choices=["jsonrpc", "xmlrpc"])
+    parser.add_argument("--naive-sample", type=int, default=60)
+    args = parser.parse_args()
+
+    params = {"hosts": args.hosts, "nics": args.nics, "vms": args.vms,
+              "vlans": args.vlan_networks * args.hosts, "vifs": args.vifs}
+    parent, child = multiprocessing.Pipe()
+    server = multiprocessing.get_context("fork").Process(target=serve, args=(params, child),
+                                                         daemon=True)
+    server.start()
+    url, counts, built = parent.recv()
+    print(f"pool: {args.hosts} hosts x {args.nics} NICs, {args.vlan_networks} VLAN networks, "
+          f"{args.vifs} VIFs (built in {built:.1f} s; simulator in its own process)")
+    print("objects: " + ", ".join(f"{c} {n}" for c, n in counts.items()))
+    try:
+        run(args, url, counts)
+    finally:
+        parent.send("stop")
+        server.join(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
