@@ -1,6 +1,6 @@
 """The UML tier: these tests need 802.1Q, bonding and bridge VLAN filtering, which only the
 User-Mode Linux test kernel has here. On the host they skip with the command that runs them;
-``run_uml_tier.py`` boots UML and runs them with IN_TEST_VM=1."""
+``harness.py`` boots UML and runs them with IN_TEST_VM=1."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def pytest_collection_modifyitems(config, items):
         return
     skip = pytest.mark.skip(
         reason="needs the UML kernel (802.1Q, bonding, VLAN filtering):"
-        " python tests/uml/run_uml_tier.py"
+        " python tests/uml/harness.py"
     )
     for item in items:
         if "uml" in item.keywords:

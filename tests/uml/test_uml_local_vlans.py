@@ -1,4 +1,4 @@
-"""Real 802.1Q, VLAN-aware bridges and bonds, inside the UML kernel (run_uml_tier.py)."""
+"""Real 802.1Q, VLAN-aware bridges and bonds, inside the UML kernel (harness.py)."""
 
 from __future__ import annotations
 

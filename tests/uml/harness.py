@@ -1,6 +1,6 @@
 """Boot the UML test kernel once and run the real-kernel tier inside it.
 
-    python tests/uml/run_uml_tier.py [extra pytest args]
+    python tests/uml/harness.py [extra pytest args]
 
 Exit status is pytest's; 2 with a message when UML cannot be fetched or booted (never a
 silent pass). Run from the repository root as root.
