@@ -140,8 +140,10 @@ def create_host(state: SimState, index: int, name: str) -> str:
         "domains", "power_state": "Running", "is_control_domain": True, "resident_on": host,
         "domid": 0, "domain_type": "pv", "memory_static_max": 8 * _GIB,
         "memory_dynamic_max": 8 * _GIB, "memory_target": 8 * _GIB, "VCPUs_max": 16,
-        "VCPUs_at_startup": 16, "other_config": {"storage_driver_domain": NULL_REF},
+        "VCPUs_at_startup": 16,
     })
+    state.set_field("VM", dom0, "other_config",
+                    {"storage_driver_domain": dom0, "is_system_domain": "true"})
     state.set_field("host", host, "control_domain", dom0)
     return host
 
@@ -172,7 +174,8 @@ def create_guest(state: SimState, spec: GuestSpec, host: str, network: str,
     metrics = NULL_REF
     if running or spec.pv_drivers:
         other = {"feature-static-ip-setting": "1"} if spec.pv_drivers else {}
-        networks_seen = ({"0/ip": f"192.0.2.{spec.ip_suffix}"}
+        address = f"192.0.2.{spec.ip_suffix}"
+        networks_seen = ({"0/ip": address, "0/ipv4/0": address}
                          if spec.pv_drivers and spec.ip_suffix else {})
         metrics = state.create("VM_guest_metrics", {
             "live": running, "PV_drivers_detected": spec.pv_drivers,
