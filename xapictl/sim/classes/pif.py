@@ -258,6 +258,7 @@ def db_forget(ctx: CallContext, self: str) -> None:
 
 
 @handles("PIF.db_introduce")
+@handles("PIF.pool_introduce")
 def db_introduce(ctx: CallContext, device: str, network: str, host: str, mac: str, mtu: int,
                  vlan: int, physical: bool, ip_configuration_mode: str, ip: str, netmask: str,
                  gateway: str, dns: str, bond_slave_of: str, vlan_master_of: str,
