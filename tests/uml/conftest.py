@@ -26,7 +26,7 @@ def pytest_collection_modifyitems(config, items):
         " python tests/uml/harness.py"
     )
     for item in items:
-        if "uml" in item.keywords:
+        if item.get_closest_marker("uml") is not None:
             item.add_marker(skip)
 
 
