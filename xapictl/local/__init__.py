@@ -1,1 +1,16 @@
-"""(placeholder: filled in by its issue)."""
+"""The plain-Xen backend: bridges, VLAN trunks, bonds and guest vifs on an ``xl`` host,
+through netlink (pyroute2; the only package that imports it).
+
+    desired.py    the ``local:`` recipe -> HostNetwork (validated, file/line/field errors)
+    xl_vif.py     xl's ``vlan=`` syntax -> PVID + untagged + tagged sets
+    observe.py    one netlink dump -> HostSnapshot (JSON round-trip for canned tests)
+    ops.py        the steps (xapictl.plan.core.Step), each with its inverse
+    planner.py    (desired, snapshot) -> Plan; pure
+    preflight.py  refusals with reasons, before any write
+    apply.py      lock, undo file, apply, verify, probe, commit or roll back
+    netlink.py    namespace entry and the netlink call behind each step
+    probe.py      ICMP echo from a raw socket (no ping binary)
+    lock.py, deadman.py, wait.py, check.py, hotplug.py
+
+Importing this package imports nothing from pyroute2; the modules that need it do.
+"""
