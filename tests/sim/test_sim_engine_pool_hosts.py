@@ -82,3 +82,12 @@ def test_a_dead_master_refuses_connections_until_it_is_alive_again(pool: SimPool
                 if time.monotonic() > deadline:
                     raise
                 threading.Event().wait(0.05)
+
+
+def test_liveness_by_address_follows_every_change(pool: SimPool) -> None:
+    sim, p = pool
+    assert sim.live_by_address() == {"127.0.0.1": True, "127.0.0.2": True, "127.0.0.3": True}
+    sim.set_host_live(p.hosts[1], False)
+    assert sim.live_by_address()["127.0.0.2"] is False
+    sim.set_host_live(p.hosts[1], True)
+    assert sim.live_by_address()["127.0.0.2"] is True

@@ -308,28 +308,59 @@ class Dispatcher:
         self.runner = runner
         self.transact = transact
         self.dm = state.dm
+        self._topology_key: tuple[int, int] | None = None
+        self._topology_cache: tuple[str, dict[str, str]] = (NULL_REF, {})
+        self._liveness_key: tuple[int, int] | None = None
+        self._liveness: dict[str, bool] = {}
 
     # -- pool topology ----------------------------------------------------------------------
 
+    def _topology(self) -> tuple[str, dict[str, str]]:
+        """(master ref, address → host ref), recomputed only after a write: every call needs
+        it, and big pools have many hosts."""
+        hosts = self.state.all("host")
+        key = (self.state.generation, id(hosts))
+        if self._topology_key != key:
+            master = NULL_REF
+            for record in self.state.all("pool").values():
+                master = str(record.get("master", NULL_REF))
+                break
+            by_address: dict[str, str] = {}
+            for ref, record in hosts.items():
+                by_address.setdefault(str(record.get("address", "")), ref)
+            self._topology_cache = (master, by_address)
+            self._topology_key = key
+        return self._topology_cache
+
+    def live_by_address(self) -> dict[str, bool]:
+        """Host address → alive (``host_metrics.live``), cached until the next write."""
+        key = (self.state.generation, id(self.state.all("host")))
+        if self._liveness_key != key:
+            metrics = self.state.all("host_metrics")
+            live: dict[str, bool] = {}
+            for record in self.state.all("host").values():
+                found = metrics.get(str(record.get("metrics", NULL_REF)))
+                live[str(record.get("address", ""))] = (
+                    True if found is None else bool(found.get("live", True)))
+            self._liveness = live
+            self._liveness_key = key
+        return self._liveness
+
     def master(self) -> str:
-        pools = self.state.all("pool")
-        for record in pools.values():
-            return str(record.get("master", NULL_REF))
-        return NULL_REF
+        return self._topology()[0]
 
     def master_address(self) -> str:
-        master = self.master()
-        record = self.state.all("host").get(master)
+        record = self.state.all("host").get(self.master())
         return str(record.get("address", "")) if record else ""
 
     def receiving_host(self, address: str) -> tuple[str, bool]:
         """(host ref, is a member) for a call that arrived at ``address``. Addresses that are
         no host's (a server bound elsewhere, an empty pool) count as the master's."""
-        master = self.master()
-        for ref, record in self.state.all("host").items():
-            if record.get("address") == address:
-                return ref, ref != master
-        return master, False
+        master, by_address = self._topology()
+        ref = by_address.get(address)
+        if ref is None:
+            return master, False
+        return ref, ref != master
 
     # -- entry point ------------------------------------------------------------------------
 

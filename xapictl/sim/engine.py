@@ -148,9 +148,11 @@ class Simulator:
             return True if record is None else bool(record.get("live", True))
         return self.transact(live)
 
-    def live_addresses(self) -> dict[str, bool]:
-        """Address → whether the host there is alive (the wire refuses dead hosts)."""
-        return {address: self.host_is_live(ref) for ref, address in self.host_addresses().items()}
+    def live_by_address(self) -> dict[str, bool]:
+        """Address → whether the host there is alive (the wire refuses dead hosts); cached
+        until the next write, so the wire may ask on every request."""
+        with self.state.lock:
+            return dict(self.dispatcher.live_by_address())
 
     def set_host_live(self, host_ref: str, live: bool) -> None:
         self.transact(lambda: set_host_live(self.state, host_ref, live))
