@@ -84,6 +84,9 @@ def root(
     output: Output = OUTPUT,
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Say more."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only changes and errors."),
+    timeout: float | None = typer.Option(None, "--timeout", min=0.1, help="Give up on an "
+                                         "unreachable pool after this many seconds "
+                                         "(default 30)."),
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
@@ -95,7 +98,7 @@ def root(
     """
     ctx.obj = GlobalOptions(pool=pool, url=url, user=user, password_file=password_file, ca=ca,
                             fingerprint=fingerprint, insecure=insecure, output=output,
-                            verbose=verbose, quiet=quiet)
+                            verbose=verbose, quiet=quiet, timeout=timeout)
 
 
 def main() -> None:

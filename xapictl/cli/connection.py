@@ -53,7 +53,13 @@ def _password(opts: GlobalOptions) -> Any:
 
 
 def _tls(opts: GlobalOptions) -> dict[str, Any]:
+    """TLS and timing options for ``connect``."""
     out: dict[str, Any] = {}
+    if opts.timeout is not None:
+        from xapictl.xapi.retry import RetryPolicy
+
+        out["retry"] = RetryPolicy(deadline=opts.timeout)
+        out["connect_timeout"] = min(opts.timeout, 10.0)
     if opts.ca is not None:
         out["ca"] = opts.ca
     if opts.fingerprint:

@@ -27,6 +27,7 @@ class GlobalOptions:
     output: Output = Output.table
     verbose: bool = False
     quiet: bool = False
+    timeout: float | None = None
 
 
 def current(ctx: typer.Context) -> GlobalOptions:

@@ -1,0 +1,223 @@
+"""The CLI end to end against a simulator on loopback: idempotent commands, plan/apply, every
+exit code, and the pre-flight checks as an operator meets them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from xapictl.cli.exit_codes import ExitCode
+
+ROOT = Path(__file__).resolve().parents[2]
+CREATE_105 = ("network", "create", "--name", "VLAN 105", "--vlan", "105", "--device", "eth1")
+
+
+def test_network_create_is_idempotent_and_the_second_run_writes_nothing(cli, writes) -> None:
+    first = cli(*CREATE_105)
+    assert first.code == ExitCode.OK
+    assert writes() == ["network.create", "pool.create_VLAN_from_PIF"]
+    second = cli(*CREATE_105)
+    assert second.code == ExitCode.OK
+    assert "already in place" in second.stdout
+    assert writes() == ["network.create", "pool.create_VLAN_from_PIF"], "no new write"
+
+
+def test_network_create_from_the_real_executable(xapictl_exe, writes) -> None:
+    ran = xapictl_exe(*CREATE_105)
+    assert ran.code == 0, ran.stderr
+    assert "done: create VLAN pool-wide network 'VLAN 105'" in ran.stdout
+    assert xapictl_exe(*CREATE_105).stdout.count("already in place") == 1
+
+
+def test_plan_exit_code_says_whether_changes_are_pending(cli) -> None:
+    recipe = str(ROOT / "recipes" / "trunk-vlans.yaml")
+    pending = cli("plan", recipe)
+    assert pending.code == ExitCode.CHANGES_PENDING
+    assert "+ create network 'VLAN 101'" in pending.stdout
+    assert cli("apply", recipe, "--yes").code == ExitCode.OK
+    clean = cli("plan", recipe)
+    assert clean.code == ExitCode.OK
+    assert "Nothing to do" in clean.stdout
+
+
+def test_apply_without_a_terminal_needs_yes_and_sends_nothing(cli, writes) -> None:
+    ran = cli("apply", str(ROOT / "recipes" / "storage-network.yaml"))
+    assert ran.code == ExitCode.BAD_INPUT
+    assert "pass --yes" in ran.stderr
+    assert writes() == []
+
+
+def test_embedded_pool_is_used_without_a_pool_and_keeps_its_state(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from xapictl.cli import app
+
+    env = {"XAPICTL_EMBEDDED_STATE": str(tmp_path / "pool.sqlite"),
+           "XAPICTL_AUDIT_LOG": str(tmp_path / "audit.jsonl")}
+    first = CliRunner().invoke(app, list(CREATE_105), env=env)
+    assert first.exit_code == 0
+    assert "embedded simulated pool" in first.stderr
+    again = CliRunner().invoke(app, list(CREATE_105), env=env)
+    assert "already in place" in again.stdout, "state kept between invocations"
+
+
+def test_plan_json_output_lists_steps_and_calls(cli) -> None:
+    ran = cli("-o", "json", "plan", str(ROOT / "recipes" / "storage-network.yaml"))
+    data = json.loads(ran.stdout)
+    assert data["changes_pending"] is True
+    assert [s["calls"] for s in data["steps"]][:1] == [["network.set_name_label"]]
+
+
+def test_invalid_recipe_exits_2_with_file_line_field_and_sends_nothing(cli, writes,
+                                                                       tmp_path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("networks:\n  - name: x\n    vlan: 5000\n    device: eth1\n")
+    ran = cli("apply", str(bad), "--yes")
+    assert ran.code == ExitCode.BAD_INPUT
+    assert f"{bad}:3: networks[0].vlan: 5000 is out of range" in ran.stderr
+    assert writes() == []
+
+
+def test_bad_cli_value_exits_2_and_sends_nothing(cli, writes) -> None:
+    ran = cli("network", "create", "--name", "x", "--vlan", "9999", "--device", "eth1")
+    assert ran.code == ExitCode.BAD_INPUT
+    assert "vlan: 9999 is out of range 0-4094" in ran.stderr
+    assert writes() == []
+
+
+def test_xapi_failure_exits_4(cli, sim_server) -> None:
+    sim_server.control.inject_fault("network.create", "error",
+                                    error=("INTERNAL_ERROR", "disk full"))
+    ran = cli(*CREATE_105)
+    assert ran.code == ExitCode.FAILURE
+    assert "INTERNAL_ERROR" in ran.stderr
+    assert "not run" in ran.stderr
+
+
+def test_partial_apply_exits_5_with_done_failed_not_run(cli, sim_server) -> None:
+    sim_server.control.inject_fault("pool.create_VLAN_from_PIF", "error",
+                                    error=("INTERNAL_ERROR", "boom"))
+    ran = cli(*CREATE_105)
+    assert ran.code == ExitCode.PARTIAL
+    assert "done  create network 'VLAN 105'" in ran.stderr
+    assert "failed  create VLAN pool-wide" in ran.stderr
+
+
+def test_unreachable_pool_exits_4(cli) -> None:
+    ran = cli("--timeout", "0.5", *CREATE_105, extra_env={"XAPICTL_URL": "http://127.0.0.1:9"})
+    assert ran.code == ExitCode.FAILURE
+
+
+def test_preflight_device_missing_names_the_device(cli, writes) -> None:
+    ran = cli("network", "create", "--name", "V7", "--vlan", "7", "--device", "eth9")
+    assert ran.code == ExitCode.BAD_INPUT
+    assert "device eth9 is missing on host(s) xcp-host-01, xcp-host-02, xcp-host-03" in ran.stderr
+    assert writes() == []
+
+
+def test_preflight_tag_used_by_another_network(cli, jsonrpc, writes) -> None:
+    session = jsonrpc("session.login_with_password", "root", "xapictl", "2.21", "t")
+    net = jsonrpc("network.create", session, {"name_label": "by hand", "other_config": {}})
+    pifs = jsonrpc("PIF.get_all_records", session)
+    eth1 = next(r for r, p in pifs.items() if p["device"] == "eth1" and p["VLAN"] == -1)
+    jsonrpc("VLAN.create", session, eth1, 105, net)
+    sim_before = writes()
+    ran = cli(*CREATE_105)
+    assert ran.code == ExitCode.BAD_INPUT
+    assert "'by hand'" in ran.stderr and "adopt" in ran.stderr
+    assert writes() == sim_before
+
+
+def test_preflight_bond_member_carrying_management(cli, writes) -> None:
+    recipe = ROOT / "docs" / "examples" / "bond-management.yaml"
+    ran = cli("apply", str(recipe), "--yes")
+    assert ran.code == ExitCode.BAD_INPUT
+    assert "carries the management interface" in ran.stderr
+    assert writes() == []
+
+
+def test_preflight_role_too_weak(cli) -> None:
+    from xapictl.sim.engine import Simulator
+    from xapictl.sim.server import SimServer
+
+    sim = Simulator(password="xapictl", users={"olive": "vm-operator"})
+    sim.reset(scenario="seed")
+    with SimServer(sim) as server:
+        ran = cli(*CREATE_105, extra_env={"XAPICTL_USER": "olive", "XAPICTL_URL": server.url})
+        sent = [e["method"] for e in server.control.request_log()]
+    assert ran.code == ExitCode.BAD_INPUT
+    assert "network.create (needs vm-admin or above)" in ran.stderr
+    assert "pool.create_VLAN_from_PIF (needs pool-operator or above)" in ran.stderr
+    assert not [m for m in sent if m in ("network.create", "pool.create_VLAN_from_PIF")]
+
+
+def test_preflight_hotplug_without_pv_drivers(cli, writes) -> None:
+    ran = cli("vif", "attach", "win-app-01", "Pool-wide network associated with eth1")
+    assert ran.code == ExitCode.BAD_INPUT
+    assert "without PV drivers" in ran.stderr
+    assert writes() == []
+
+
+def test_preflight_mac_already_used_on_network(cli, writes) -> None:
+    net = "Pool-wide network associated with eth1"
+    assert cli("vif", "attach", "web-01", net, "--mac", "02:00:00:00:00:07").code == 0
+    before = writes()
+    ran = cli("vif", "attach", "web-02", net, "--mac", "02:00:00:00:00:07")
+    assert ran.code == ExitCode.BAD_INPUT
+    assert "MAC 02:00:00:00:00:07 is already used" in ran.stderr
+    assert writes() == before
+
+
+def test_vif_attach_move_detach(cli, writes) -> None:
+    cli(*CREATE_105)
+    assert cli("vif", "attach", "web-01", "VLAN 105", "--device", "4").code == 0
+    assert cli("vif", "move", "web-01", "4", "Pool-wide network associated with eth1").code == 0
+    assert writes()[-1] == "VIF.move"
+    listed = cli("-o", "json", "vif", "list", "--vm", "web-01")
+    rows = json.loads(listed.stdout)
+    assert {r["device"]: r["network"] for r in rows}["4"] == "Pool-wide network associated " \
+        "with eth1"
+    assert cli("vif", "detach", "web-01", "4").code == 0
+    assert writes()[-2:] == ["VIF.unplug", "VIF.destroy"]
+
+
+def test_network_delete_refuses_while_vifs_are_plugged_naming_the_vms(cli, writes) -> None:
+    cli(*CREATE_105)
+    cli("vif", "attach", "web-01", "VLAN 105")
+    before = writes()
+    ran = cli("network", "delete", "VLAN 105")
+    assert ran.code == ExitCode.BAD_INPUT and "VM 'web-01'" in ran.stderr
+    assert writes() == before
+
+
+def test_set_mtu_lists_then_replugs(cli, writes) -> None:
+    cli(*CREATE_105)
+    listed = cli("network", "set-mtu", "VLAN 105", "9000")
+    assert "still carries MTU 1500 until re-plugged" in listed.stdout
+    cli("network", "set-mtu", "VLAN 105", "9000", "--replug")
+    assert writes()[-3:] == ["PIF.plug"] * 3
+
+
+def test_listing_commands_render_tables_json_and_yaml(cli) -> None:
+    for group in (("network", "list"), ("vlan", "list"), ("pif", "list"), ("host", "list"),
+                  ("pool", "show"), ("vif", "list")):
+        assert cli(*group).code == 0, group
+        json.loads(cli("-o", "json", *group).stdout)
+    assert "xcp-host-01" in cli("-o", "yaml", "host", "list").stdout
+    shown = cli("network", "show", "Pool-wide network associated with eth0")
+    assert "xenbr0" in shown.stdout
+
+
+def test_ambiguous_network_name_lists_every_candidate(cli, jsonrpc) -> None:
+    session = jsonrpc("session.login_with_password", "root", "xapictl", "2.21", "t")
+    for _ in range(2):
+        jsonrpc("network.create", session, {"name_label": "twin", "other_config": {}})
+    ran = cli("network", "show", "twin")
+    assert ran.code == ExitCode.BAD_INPUT
+    assert ran.stderr.count("network 'twin' (uuid") == 2
+
+
+def test_version_and_help(cli) -> None:
+    assert cli("--version").stdout.startswith("xapictl ")
+    assert "network" in cli("--help").stdout
