@@ -1,0 +1,46 @@
+"""The same pool rules over real sockets (SimServer on 127.0.0.x), both protocols."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from client_helpers import PASSWORD, host_at
+
+import xapictl
+from xapictl.errors import OutcomeUnknown
+from xapictl.xapi.retry import RetryPolicy
+
+
+def _connect(url: str, protocol: str) -> Any:
+    return xapictl.connect(url, password=PASSWORD, protocol=protocol,
+                           retry=RetryPolicy.immediate(), timeout=10)
+
+
+def test_member_url_failover_and_lost_write_over_sockets(sim_server: Any, sim: Any,
+                                                         protocol: str) -> None:
+    member = sim_server.url.replace("127.0.0.1", "127.0.0.3")
+    with _connect(member, protocol) as conn:
+        assert conn.url == sim_server.url  # HOST_IS_SLAVE followed, port kept
+        assert conn.session.members == ["127.0.0.1", "127.0.0.2", "127.0.0.3"]
+
+        sim_server.control.inject_fault("network.create", "drop_after", times=1)
+        with pytest.raises(OutcomeUnknown):
+            conn.networks.create(name_label="lost-answer")
+        assert len(conn.networks.get_by_name_label("lost-answer")) == 1
+
+        sim.designate_master(host_at(sim, "127.0.0.2"))
+        sim.set_host_live(host_at(sim, "127.0.0.1"), False)
+        assert conn.networks.get_all()
+        assert conn.url == sim_server.url.replace("127.0.0.1", "127.0.0.2")
+    assert sim.open_session_count() == 0
+
+
+def test_official_xenapi_and_xapictl_see_the_same_networks(sim_server: Any,
+                                                           xenapi_session: Any) -> None:
+    theirs = xenapi_session.xenapi.network.get_all_records()
+    with _connect(sim_server.url, "jsonrpc") as conn:
+        ours = conn.call("network.get_all_records")
+    assert set(theirs) == set(ours)
+    for ref, record in theirs.items():
+        assert int(record["MTU"]) == ours[ref]["MTU"]
