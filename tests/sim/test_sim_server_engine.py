@@ -167,3 +167,26 @@ def test_bind_moves_the_master_and_members_follow_on_loopback(sim):
                 pytest.raises(XenAPI.Failure) as failure:
             member.login_with_password("root", PASSWORD, "1.0", "t")
         assert failure.value.details == ["HOST_IS_SLAVE", "127.0.0.5"]
+
+
+def test_unix_socket_serves_the_master_to_xenapi_udstransport(sim):
+    import secrets
+    import tempfile
+    from pathlib import Path
+
+    from xapictl.sim.server import SimServer
+
+    # UDSTransport spells "/" as "_" in the URL host, so the path must have no "_"
+    scratch = Path(tempfile.gettempdir()) / f"xsim{secrets.token_hex(6)}"
+    scratch.mkdir()
+    try:
+        path = scratch / "xapi.sock"
+        with SimServer(sim, unix_socket=path) as server, \
+                XenAPI.Session("http://" + str(path).replace("/", "_") + "/",
+                               transport=XenAPI.UDSTransport()) as session:
+            session.login_with_password("root", PASSWORD, "1.0", "t")
+            assert session.xenapi.network.get_all_records()
+            session.xenapi.session.logout()
+            assert {e["host"] for e in server.control.request_log()} == {"127.0.0.1"}
+    finally:
+        scratch.rmdir()
