@@ -6,10 +6,12 @@ from typing import Any
 
 import pytest
 
+import xapictl
 from xapictl.errors import UsageError
 from xapictl.model._base import Record
 from xapictl.model.enums import VMPowerState
 from xapictl.model.schema import datamodel
+from xapictl.xapi.failures import RbacPermissionDenied
 
 _LISTABLE = sorted(name for name, c in datamodel().classes.items()
                    if "get_all_records" in c.messages
@@ -66,3 +68,17 @@ def test_unknown_class_is_a_usage_error(conn: Any) -> None:
 def test_permissions_are_lower_cased_rbac_names(conn: Any) -> None:
     perms = conn.permissions()
     assert {"vlan.create", "network.set_mtu", "pool.create_vlan_from_pif"} <= perms
+
+
+def test_a_read_only_session_lists_reads_but_not_writes(sim: Any, protocol: str) -> None:
+    from xapictl.sim.engine import Simulator
+    from xapictl.sim.inprocess import InProcessTransport
+
+    pool = Simulator(password="pw", users={"auditor": "read-only"}, scenario="seed")
+    with xapictl.connect("http://127.0.0.1", username="auditor", password="pw",
+                         transport=InProcessTransport(pool), protocol=protocol) as conn:
+        perms = conn.permissions()
+        assert "network.get_all_records" in perms and "vlan.create" not in perms
+        with pytest.raises(RbacPermissionDenied) as caught:
+            conn.networks.create(name_label="nope")
+        assert caught.value.params[0] == "network.create"

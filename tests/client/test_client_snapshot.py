@@ -88,3 +88,12 @@ def test_a_change_made_between_token_and_reads_is_not_lost(conn: Any, control: A
     control.before_call = original
     live.poll(timeout=5)
     assert raced[0] in live.current.networks
+
+
+def test_live_snapshot_reads_everything_again_when_events_are_lost(conn: Any,
+                                                                   control: Any) -> None:
+    live = LiveSnapshot(conn)
+    made = conn.networks.create(name_label="after-loss")
+    control.inject_fault("event.from", "error", error=("EVENTS_LOST",), times=1)
+    assert live.poll(timeout=5) == 0
+    assert made in live.current.networks  # re-read in full, nothing missed

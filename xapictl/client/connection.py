@@ -197,7 +197,7 @@ class Connection:
         record = self.call("session.get_record", ref)
         perms = frozenset(str(p).lower() for p in record.get("rbac_permissions", []))
         if record.get("is_local_superuser") or (not perms and self.session.username == "root"):
-            return _every_permission()
+            return perms | _every_permission()
         return perms
 
 
