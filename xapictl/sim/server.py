@@ -153,6 +153,7 @@ class SimServer:
         self._context: ssl.SSLContext | None = None
         self._listeners: dict[str, _Listener] = {}
         self._connections: dict[socket.socket, str | None] = {}
+        self._unbindable: set[str] = set()
         self._lock = threading.Lock()
         self._selector = selectors.DefaultSelector()
         self._stopping = threading.Event()
@@ -309,7 +310,11 @@ class SimServer:
                         self._add_listener(_Listener(_open_listener(address, self.port),
                                                      address), key=address)
                     except OSError as exc:
-                        log.warning("cannot listen on %s:%s: %s", address, self.port, exc)
+                        if address not in self._unbindable:  # warn once, retry quietly
+                            self._unbindable.add(address)
+                            log.warning("cannot listen on %s:%s: %s", address, self.port, exc)
+                    else:
+                        self._unbindable.discard(address)
 
     def _accept_loop(self) -> None:
         while not self._stopping.is_set():
