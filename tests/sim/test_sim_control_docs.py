@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from xapictl.sim.control import COVERAGE_BEGIN as BEGIN
+from xapictl.sim.control import COVERAGE_END as END
 from xapictl.sim.control import coverage_table
 
 DOC = Path(__file__).parents[2] / "docs" / "simulator.md"
-BEGIN, END = "<!-- coverage:begin -->", "<!-- coverage:end -->"
 
 
 def test_the_coverage_table_in_the_docs_is_the_generated_one():
     text = DOC.read_text()
     documented = text[text.index(BEGIN) + len(BEGIN):text.index(END)].strip()
     assert documented == coverage_table().strip(), (
-        "docs/simulator.md is stale; regenerate the table with: python -c "
-        "'from xapictl.sim.control import coverage_table; print(coverage_table())'")
+        "docs/simulator.md is stale; regenerate its table with: python -c "
+        "'from xapictl.sim.control import update_coverage_doc; update_coverage_doc()'")
 
 
 def test_the_documented_example_runs():

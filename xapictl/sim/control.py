@@ -393,7 +393,23 @@ def coverage_table() -> str:
     return "\n".join(lines) + "\n"
 
 
+COVERAGE_BEGIN, COVERAGE_END = "<!-- coverage:begin -->", "<!-- coverage:end -->"
+
+
+def update_coverage_doc(path: Path = Path("docs/simulator.md")) -> bool:
+    """Rewrite the table between the coverage markers of ``path``; True if it changed."""
+    text = path.read_text(encoding="utf-8")
+    head, rest = text.split(COVERAGE_BEGIN, 1)
+    _, tail = rest.split(COVERAGE_END, 1)
+    updated = f"{head}{COVERAGE_BEGIN}\n{coverage_table()}{COVERAGE_END}{tail}"
+    if updated != text:
+        path.write_text(updated, encoding="utf-8")
+    return updated != text
+
+
 __all__ = [
+    "COVERAGE_BEGIN",
+    "COVERAGE_END",
     "FAULT_ACTIONS",
     "CallPlan",
     "Control",
@@ -405,4 +421,5 @@ __all__ = [
     "SimulatorLike",
     "coverage_table",
     "mask_params",
+    "update_coverage_doc",
 ]
