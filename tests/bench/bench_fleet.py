@@ -1,0 +1,152 @@
+"""Fleet benchmark: prints figures, asserts nothing.
+
+    python tests/bench/bench_fleet.py [--pools 100] [--hosts 8] [--latency-ms 20]
+                                      [--concurrency 32]
+
+``pools`` simulated pools (the ``big`` scenario with ``hosts`` hosts, 4 NICs, 16 VMs, 16 VLAN
+objects, 32 VIFs), each behind its own ``SimServer`` on loopback, served by ``--server-procs``
+processes (so the simulators' CPU is not the client's), with ``latency-ms`` added to every
+call; ``--in-process`` puts them behind in-process transports in this process instead.
+Figures:
+
+* one pool's inventory export (login, event token, every class at once, logout), warm;
+* the whole fleet's export at ``concurrency`` pools in parallel, and its ratio to one pool's
+  (aim: within 3x; the floor is ceil(pools / concurrency) pool reads);
+* a VLAN rollout to every pool: canary 1, then waves of ``concurrency`` pools, ``concurrency``
+  in parallel; and a second rollout of the same recipe (all pools already as desired).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import multiprocessing
+import os
+import statistics
+import time
+from typing import Any
+
+from xapictl.fleet.connect import PoolConnector
+from xapictl.fleet.fleetfile import FleetPool
+from xapictl.fleet.inventory_export import export_fleet, export_pool
+from xapictl.fleet.journal import Journal
+from xapictl.fleet.rollout import RolloutOptions, RolloutRunner
+from xapictl.fleet.xapi_work import XapiPoolWork
+from xapictl.plan.desired import load_text
+from xapictl.sim.control import Control
+from xapictl.sim.engine import Simulator
+from xapictl.sim.inprocess import InProcessTransport
+from xapictl.xapi.credentials import PasswordSource
+
+RECIPE = "version: 1\nnetworks:\n  - name: VLAN 3000\n    vlan: 3000\n    device: eth1\n"
+
+
+def _build(name: str, hosts: int, latency_ms: float) -> tuple[Simulator, Control]:
+    sim = Simulator()
+    sim.reset(scenario="big", hosts=hosts, nics=4, vms=16, vlans=16, vifs=32)
+    control = Control(sim)
+    control.set_latency(latency_ms)
+    return sim, control
+
+
+def _serve(names: list[str], hosts: int, latency_ms: float, conn: Any) -> None:
+    """A server process: one SimServer per pool, until told to stop."""
+    from xapictl.sim.server import SimServer
+
+    servers = []
+    for name in names:
+        sim, control = _build(name, hosts, latency_ms)
+        servers.append((name, SimServer(sim, control=control).start(), sim))
+    conn.send([(name, server.url) for name, server, _ in servers])
+    conn.recv()
+    conn.send(sum(sim.open_session_count() for _, _, sim in servers))
+    for _, server, _ in servers:
+        server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--pools", type=int, default=100)
+    parser.add_argument("--hosts", type=int, default=8)
+    parser.add_argument("--latency-ms", type=float, default=20.0)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--server-procs", type=int, default=2)
+    parser.add_argument("--in-process", action="store_true")
+    args = parser.parse_args()
+    os.environ["BENCH_FLEET_PW"] = "xapictl"
+
+    began = time.perf_counter()
+    names = [f"pool{i:03d}" for i in range(args.pools)]
+    sims: dict[str, tuple[Simulator, Control]] = {}
+    urls: dict[str, str] = {}
+    procs: list[tuple[Any, Any]] = []
+    if args.in_process:
+        sims = {name: _build(name, args.hosts, args.latency_ms) for name in names}
+        where = "in-process transports"
+    else:
+        ctx = multiprocessing.get_context("fork")
+        for k in range(args.server_procs):
+            parent, child = ctx.Pipe()
+            proc = ctx.Process(target=_serve, daemon=True, args=(
+                names[k::args.server_procs], args.hosts, args.latency_ms, child))
+            proc.start()
+            procs.append((proc, parent))
+        for _, parent in procs:
+            urls.update(dict(parent.recv()))
+        where = f"SimServers on loopback in {args.server_procs} process(es)"
+    pools = [FleetPool(name, url=urls.get(name, "http://127.0.0.1"),
+                       credentials=PasswordSource("env", "BENCH_FLEET_PW")) for name in names]
+    connector = PoolConnector(
+        transport_for=lambda p: InProcessTransport(*sims[p.name]) if sims else None,
+        parallel=16)
+    print(f"{args.pools} pools of {args.hosts} hosts built in "
+          f"{time.perf_counter() - began:.1f}s ({where}); latency {args.latency_ms:g} ms "
+          "per call")
+    try:
+        _run(args, pools, connector)
+    finally:
+        left = sum(s.open_session_count() for s, _ in sims.values())
+        for proc, parent in procs:
+            parent.send("stop")
+            left += parent.recv()
+            proc.join(30)
+        print(f"sessions left open: {left}")
+
+
+def _run(args: argparse.Namespace, pools: list[FleetPool], connector: PoolConnector) -> None:
+    export_pool(pools[0], connector)  # warm up imports and caches
+    one = []
+    for pool in pools[1:4]:
+        t0 = time.perf_counter()
+        inv = export_pool(pool, connector)
+        one.append(time.perf_counter() - t0)
+    single = statistics.median(one)
+    counts = {t: len(v) for t, v in inv.objects.items()}
+    print(f"one pool's export: {single * 1000:.0f} ms (median of 3) — objects {counts}")
+
+    t0 = time.perf_counter()
+    fleet = export_fleet(pools, connector, concurrency=args.concurrency)
+    whole = time.perf_counter() - t0
+    objects = sum(len(v) for v in fleet.inventory.objects.values())
+    floor = math.ceil(args.pools / args.concurrency)
+    print(f"fleet export, {args.pools} pools at concurrency {args.concurrency}: "
+          f"{whole:.2f}s, {objects} objects, {len(fleet.errors)} errors — "
+          f"{whole / single:.2f}x one pool (aim 3x; floor {floor} rounds = {floor}x)")
+
+    desired = load_text(RECIPE)
+    for label in ("VLAN rollout", "second rollout (nothing to do)"):
+        with Journal(":memory:") as journal:
+            runner = RolloutRunner(journal, XapiPoolWork(desired, connector, journal),
+                                   RolloutOptions(canary=1, batch_size=args.concurrency,
+                                                  concurrency=args.concurrency))
+            t0 = time.perf_counter()
+            res = runner.start(pools, recipe="vlan3000", fleet="bench", selection=None)
+            took = time.perf_counter() - t0
+            writes = len(journal.audit(res.id))
+            states = {s.value: list(res.pools.values()).count(s) for s in set(res.pools.values())}
+            print(f"{label} to {args.pools} pools (canary 1, waves of {args.concurrency}): "
+                  f"{took:.2f}s, {res.state.value}, {states}, {writes} audited writes")
+
+
+if __name__ == "__main__":
+    main()
