@@ -97,3 +97,23 @@ def test_live_snapshot_reads_everything_again_when_events_are_lost(conn: Any,
     control.inject_fault("event.from", "error", error=("EVENTS_LOST",), times=1)
     assert live.poll(timeout=5) == 0
     assert made in live.current.networks  # re-read in full, nothing missed
+
+
+def test_live_snapshot_in_the_background_publishes_each_change(conn: Any) -> None:
+    seen = threading.Event()
+    live = LiveSnapshot(conn)
+    live.on_change = lambda snap: seen.set() if any(
+        n.name_label == "background" for n in snap.networks.values()) else None
+    live.start(timeout=1.0)
+    try:
+        conn.networks.create(name_label="background")
+        assert seen.wait(timeout=10)
+    finally:
+        live.stop()
+    assert any(n.name_label == "background" for n in live.current.networks.values())
+
+
+def test_call_many_returns_results_in_order(conn: Any) -> None:
+    nets = conn.networks.get_all()
+    mtus = conn.call_many([("network.get_MTU", (n,)) for n in nets])
+    assert mtus == [conn.networks.get_record(n).mtu for n in nets]

@@ -32,9 +32,10 @@ def _connect(url: str, **options: Any) -> Any:
     return xapictl.connect(url, password=PASSWORD, retry=RetryPolicy.immediate(), **options)
 
 
-def test_the_simulators_self_signed_certificate_is_refused_by_default(tls_server: Any) -> None:
+def test_the_simulators_self_signed_certificate_is_refused_by_default(tls_server: Any,
+                                                                      protocol: str) -> None:
     with pytest.raises(TLSError) as caught:
-        _connect(tls_server.url)
+        _connect(tls_server.url, protocol=protocol)
     assert not isinstance(caught.value, FingerprintMismatch)
     assert tls_server.control.request_log() == []
 
@@ -55,31 +56,34 @@ def test_a_pinned_fingerprint_is_trusted_across_pool_members(tls_server: Any,
         assert conn.networks.get_all()
 
 
-def test_a_changed_fingerprint_is_refused_before_anything_is_sent(tls_server: Any) -> None:
+def test_a_changed_fingerprint_is_refused_before_anything_is_sent(tls_server: Any,
+                                                                  protocol: str) -> None:
     with pytest.raises(FingerprintMismatch) as caught:
-        _connect(tls_server.url, fingerprint=OTHER)
+        _connect(tls_server.url, fingerprint=OTHER, protocol=protocol)
     assert caught.value.actual == tls_server.fingerprint and caught.value.expected == OTHER
     assert "Refusing" in str(caught.value)
     assert tls_server.control.request_log() == []  # the login never reached the host
 
 
 def test_trust_on_first_use_remembers_and_then_refuses_a_change(tls_server: Any,
-                                                                tmp_path: Path) -> None:
+                                                                tmp_path: Path,
+                                                                protocol: str) -> None:
     known = tmp_path / "known_hosts"
-    with _connect(tls_server.url, known_hosts=known) as conn:
+    with _connect(tls_server.url, known_hosts=known, protocol=protocol) as conn:
         conn.networks.get_all()
     assert tls_server.fingerprint in known.read_text()
-    with _connect(tls_server.url, known_hosts=known) as conn:
+    with _connect(tls_server.url, known_hosts=known, protocol=protocol) as conn:
         conn.networks.get_all()
     hostport = known.read_text().split()[0]
     known.write_text(f"{hostport} {OTHER}\n")
     with pytest.raises(FingerprintMismatch):
-        _connect(tls_server.url, known_hosts=known)
+        _connect(tls_server.url, known_hosts=known, protocol=protocol)
 
 
-def test_insecure_works_and_warns_every_time(tls_server: Any) -> None:
+def test_insecure_works_and_warns_every_time(tls_server: Any, protocol: str) -> None:
     for _ in range(2):
-        with pytest.warns(InsecureTLSWarning), _connect(tls_server.url, insecure=True) as conn:
+        with pytest.warns(InsecureTLSWarning), _connect(tls_server.url, insecure=True,
+                                                        protocol=protocol) as conn:
             assert conn.networks.get_all()
 
 
@@ -133,11 +137,11 @@ def test_a_ca_signed_certificate_is_verified_with_the_ca_bundle(ca_server: Any, 
         assert conn.networks.get_all()
 
 
-def test_a_ca_signed_certificate_from_an_unknown_ca_is_refused(ca_server: Any,
-                                                              tmp_path: Path) -> None:
+def test_a_ca_signed_certificate_from_an_unknown_ca_is_refused(ca_server: Any, tmp_path: Path,
+                                                              protocol: str) -> None:
     trustme = pytest.importorskip("trustme")
     url, _ = ca_server
     bundle = tmp_path / "other-ca.pem"
     trustme.CA().cert_pem.write_to_path(str(bundle))
     with pytest.raises(TLSError, match="not trusted"):
-        _connect(url, ca=bundle)
+        _connect(url, ca=bundle, protocol=protocol)
