@@ -147,3 +147,11 @@ def test_destroy_running_vm_is_bad_power_state(api):
     web = api.vm("web-01")
     assert api.fails("VM.destroy", web) \
         == ["VM_BAD_POWER_STATE", web, "halted, suspended", "running"]
+
+
+def test_clean_operations_on_hvm_without_pv_drivers_are_vm_missing_pv_drivers(api):
+    win = api.vm("win-app-01")
+    for method in ("VM.clean_shutdown", "VM.clean_reboot", "VM.suspend"):
+        assert api.fails(method, win) == ["VM_MISSING_PV_DRIVERS", win]
+    api("VM.hard_shutdown", win)
+    assert api.record("VM", win).power_state == "Halted"

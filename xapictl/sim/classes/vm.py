@@ -30,11 +30,20 @@ ALLOWED_FROM = {
 }
 
 
-def assert_power_state(vm_ref: str, vm: dict[str, Any], operation: str) -> None:
+# Operations that need the guest's cooperation: an HVM guest needs PV drivers for them.
+NEEDS_PV_DRIVERS = frozenset({"clean_shutdown", "clean_reboot", "suspend"})
+
+
+def assert_power_state(vm_ref: str, vm: dict[str, Any], operation: str,
+                       state: SimState | None = None) -> None:
     allowed = ALLOWED_FROM[operation]
     if vm["power_state"] not in allowed:
         raise SimFailure("VM_BAD_POWER_STATE", vm_ref, ", ".join(s.lower() for s in allowed),
                          str(vm["power_state"]).lower())
+    if state is not None and operation in NEEDS_PV_DRIVERS and guests.is_hvm(vm):
+        metrics = guests.guest_metrics(state, vm)
+        if not (metrics and metrics["PV_drivers_detected"]):
+            raise SimFailure("VM_MISSING_PV_DRIVERS", vm_ref)
 
 
 @handles("VM.create")
@@ -156,7 +165,7 @@ def resume_on(ctx: CallContext, vm: str, host: str, start_paused: bool, force: b
 
 def _shutdown(ctx: CallContext, vm: str, operation: str) -> None:
     record = ctx.state.get("VM", vm)
-    assert_power_state(vm, record, operation)
+    assert_power_state(vm, record, operation, ctx.state)
     if record["resident_on"] != NULL_REF:
         ctx.require_live(record["resident_on"])
     _stop(ctx.state, vm, "Halted")
@@ -180,14 +189,14 @@ def shutdown(ctx: CallContext, vm: str) -> None:
 
 @handles("VM.suspend")
 def suspend(ctx: CallContext, vm: str) -> None:
-    assert_power_state(vm, ctx.state.get("VM", vm), "suspend")
+    assert_power_state(vm, ctx.state.get("VM", vm), "suspend", ctx.state)
     _stop(ctx.state, vm, "Suspended")
 
 
 def _reboot(ctx: CallContext, vm: str, operation: str) -> None:
     """A new domain on the same host: VIFs stay plugged."""
     record = ctx.state.get("VM", vm)
-    assert_power_state(vm, record, operation)
+    assert_power_state(vm, record, operation, ctx.state)
     host = record["resident_on"]
     ctx.state.update("VM", vm, {"power_state": "Running", "domid": _next_domid(ctx.state, host)})
     _refresh_vifs(ctx.state, vm)
@@ -248,8 +257,8 @@ def assert_can_boot_here(ctx: CallContext, self: str, host: str) -> None:
     assert_can_boot_on(ctx.state, self, host)
 
 
-__all__ = ["ALLOWED_FROM", "assert_can_boot_here", "assert_can_boot_on", "assert_power_state",
-           "choose_host", "clean_reboot", "clean_shutdown", "create", "destroy",
-           "get_allowed_vif_devices", "hard_reboot", "hard_shutdown", "pause", "resume",
-           "resume_on", "shutdown", "start", "start_on", "suspend", "unpause",
+__all__ = ["ALLOWED_FROM", "NEEDS_PV_DRIVERS", "assert_can_boot_here", "assert_can_boot_on",
+           "assert_power_state", "choose_host", "clean_reboot", "clean_shutdown", "create",
+           "destroy", "get_allowed_vif_devices", "hard_reboot", "hard_shutdown", "pause",
+           "resume", "resume_on", "shutdown", "start", "start_on", "suspend", "unpause",
            "unusable_network"]
