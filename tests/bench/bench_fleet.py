@@ -27,11 +27,12 @@ import time
 from typing import Any
 
 from xapictl.fleet.connect import PoolConnector
+from xapictl.fleet.each import for_each_pool
 from xapictl.fleet.fleetfile import FleetPool
-from xapictl.fleet.inventory_export import export_fleet, export_pool
 from xapictl.fleet.journal import Journal
 from xapictl.fleet.rollout import RolloutOptions, RolloutRunner
 from xapictl.fleet.xapi_work import XapiPoolWork
+from xapictl.inventory import Inventory, export_snapshot
 from xapictl.plan.desired import load_text
 from xapictl.sim.control import Control
 from xapictl.sim.engine import Simulator
@@ -62,6 +63,11 @@ def _serve(names: list[str], hosts: int, latency_ms: float, conn: Any) -> None:
     conn.send(sum(sim.open_session_count() for _, _, sim in servers))
     for _, server, _ in servers:
         server.stop()
+
+
+def export_pool(pool: FleetPool, connector: PoolConnector) -> Inventory:
+    with connector.connect(pool) as conn:
+        return export_snapshot(conn.snapshot(), source=pool.name)
 
 
 def main() -> None:
@@ -125,9 +131,12 @@ def _run(args: argparse.Namespace, pools: list[FleetPool], connector: PoolConnec
     print(f"one pool's export: {single * 1000:.0f} ms (median of 3) — objects {counts}")
 
     t0 = time.perf_counter()
-    fleet = export_fleet(pools, connector, concurrency=args.concurrency)
+    fleet = for_each_pool(pools, connector,
+                          lambda p, conn: export_snapshot(conn.snapshot(), source=p.name),
+                          concurrency=args.concurrency)
+    merged = Inventory.merge(fleet.results.values())
     whole = time.perf_counter() - t0
-    objects = sum(len(v) for v in fleet.inventory.objects.values())
+    objects = sum(len(v) for v in merged.objects.values())
     floor = math.ceil(args.pools / args.concurrency)
     print(f"fleet export, {args.pools} pools at concurrency {args.concurrency}: "
           f"{whole:.2f}s, {objects} objects, {len(fleet.errors)} errors — "

@@ -47,13 +47,9 @@ def drift(
 
             inv = formats.read(from_export)
         elif fleet is not None:
-            from xapictl.fleet.connect import PoolConnector
-            from xapictl.fleet.fleetfile import load_fleet
-            from xapictl.fleet.inventory_export import export_fleet
+            from xapictl.cli.inventory import export_fleet
 
-            found = export_fleet(load_fleet(fleet).select(select), PoolConnector(),
-                                 concurrency=concurrency)
-            inv, errors = found.inventory, found.errors
+            inv, errors = export_fleet(fleet, select, concurrency)
         else:
             from xapictl.cli.connection import open_pool
             from xapictl.inventory.export import export_snapshot

@@ -42,6 +42,20 @@ def _fleet_pools(fleet: Path, select: str | None) -> list[FleetPool]:
     return list(load_fleet(fleet).select(select))
 
 
+def export_fleet(fleet: Path, select: str | None, concurrency: int
+                 ) -> tuple[Inventory, dict[str, str]]:
+    """Every selected pool's inventory merged into one, and the pools that failed."""
+    from xapictl.fleet.connect import PoolConnector
+    from xapictl.fleet.each import for_each_pool
+    from xapictl.inventory.document import Inventory
+    from xapictl.inventory.export import export_snapshot, now_stamp
+
+    found = for_each_pool(_fleet_pools(fleet, select), PoolConnector(),
+                          lambda pool, conn: export_snapshot(conn.snapshot(), source=pool.name),
+                          concurrency=concurrency)
+    return Inventory.merge(found.results.values(), generated_at=now_stamp()), found.errors
+
+
 def _single_source(ctx: typer.Context) -> str:
     opts = current(ctx)
     return opts.pool or opts.url or "embedded"
@@ -67,12 +81,7 @@ def export(
         if fmt == "csv" and output is None:
             fail(ExitCode.BAD_INPUT, "CSV is one file per object type: give --output DIR")
         if fleet is not None:
-            from xapictl.fleet.connect import PoolConnector
-            from xapictl.fleet.inventory_export import export_fleet
-
-            found = export_fleet(_fleet_pools(fleet, select), PoolConnector(),
-                                 concurrency=concurrency)
-            inv, errors = found.inventory, found.errors
+            inv, errors = export_fleet(fleet, select, concurrency)
         else:
             from xapictl.cli.connection import open_pool
             from xapictl.inventory.export import export_snapshot

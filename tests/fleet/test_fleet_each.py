@@ -1,0 +1,20 @@
+"""Any read over a fleet selection: every pool in parallel, one unreachable pool reported
+without hiding the others, every session logged out."""
+
+from __future__ import annotations
+
+from conftest import SimFleet
+
+from xapictl.fleet.each import for_each_pool
+
+
+def test_an_unreachable_pool_is_reported_and_the_others_answer(sim_fleet: SimFleet) -> None:
+    sim_fleet.sims["p2"].set_host_live(sim_fleet.master("p2"), False)
+    heard: list[tuple[str, str]] = []
+    found = for_each_pool(sim_fleet.pools, sim_fleet.connector(),
+                          lambda pool, conn: len(conn.snapshot().hosts), concurrency=3,
+                          on_pool=lambda name, outcome: heard.append((name, outcome)))
+    assert found.results == {"p0": 3, "p1": 3, "p3": 3, "p4": 3, "p5": 3}
+    assert list(found.errors) == ["p2"]
+    assert sorted(name for name, _ in heard) == sorted(sim_fleet.sims)
+    assert sim_fleet.open_sessions() == dict.fromkeys(sim_fleet.sims, 0)
