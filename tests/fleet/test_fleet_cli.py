@@ -180,3 +180,16 @@ def test_inventory_watch_from_a_base_export_ends_at_the_pools_state(
     assert len(state["tokens"]) == 3
     from xapictl.inventory.document import Inventory
     assert diff(Inventory.from_document(state["inventory"]), final) == []
+
+
+def test_rollout_shows_the_summary_and_live_progress_on_stderr(
+        served: tuple[dict[str, Simulator], Path]) -> None:
+    _, d = served
+    code, out, err = _invoke("rollout", str(d / "vlan.yaml"), "--fleet", str(d / "fleet.yaml"),
+                             "--yes", "--canary", "1", "--batch-size", "2")
+    assert code == 0, err
+    assert out == ""
+    assert "3 pool(s) planned: 3 with changes" in err
+    assert "par1: 2 change(s)" in err
+    assert "rollout" in err and "nyc1" in err and "done" in err
+    assert err.rstrip().splitlines()[-1].startswith("rollout 1: done in ")

@@ -39,6 +39,8 @@ class LiveProgress:
     def __exit__(self, *exc: object) -> None:
         if self._live is not None:
             self._live.__exit__(None, None, None)
+            if not self.console.is_terminal:  # the last frame ends without a newline there
+                self.console.line()
 
     def event(self, e: RolloutEvent) -> None:
         with self._lock:
