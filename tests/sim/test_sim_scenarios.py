@@ -94,6 +94,8 @@ def test_seed_vms_running_halted_and_hvm_without_drivers(seed):
     states = {r["power_state"] for r in guests.values()}
     assert states == {"Running", "Halted"}
     management = seed.find_one("network", bridge="xenbr0")
+    for vm in seed.all("VM").values():
+        assert seed.exists("VM_metrics", vm["metrics"])
     for vm in guests.values():
         assert vm["other_config"]["mac_seed"]
         assert vm["VIFs"] and all(seed.get("VIF", v)["network"] == management

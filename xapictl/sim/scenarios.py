@@ -135,6 +135,7 @@ def create_host(state: SimState, index: int, name: str) -> str:
         "other_config": {"agent_start_time": "1767600000.", "iscsi_iqn": ""},
     })
     dom0 = state.create("VM", {
+        "metrics": vm_metrics(state, memory=8 * _GIB, vcpus=16, running=True, hvm=False),
         "name_label": f"Control domain on host: {name}",
         "name_description": "The domain which manages physical devices and manages other "
         "domains", "power_state": "Running", "is_control_domain": True, "resident_on": host,
@@ -167,6 +168,15 @@ def configure_static(state: SimState, pif: str, ip: str, *, netmask: str = "255.
                               "gateway": gateway, "DNS": dns, "management": management})
 
 
+def vm_metrics(state: SimState, *, memory: int, vcpus: int, running: bool, hvm: bool) -> str:
+    """The VM_metrics object every VM has (``VM.metrics``)."""
+    return state.create("VM_metrics", {
+        "memory_actual": memory if running else 0, "VCPUs_number": vcpus if running else 0,
+        "start_time": _EPOCH_BOOT, "install_time": _EPOCH_BOOT, "last_updated": _EPOCH_BOOT,
+        "hvm": hvm, "current_domain_type": ("hvm" if hvm else "pv") if running else "unspecified",
+        "state": ["running"] if running else []})
+
+
 def create_guest(state: SimState, spec: GuestSpec, host: str, network: str,
                  vif_count: int = 1, extra_networks: tuple[str, ...] = ()) -> str:
     """A VM as ``VM.create`` makes it (with ``mac_seed``), its VIFs, its guest metrics."""
@@ -186,6 +196,7 @@ def create_guest(state: SimState, spec: GuestSpec, host: str, network: str,
             "networks": networks_seen, "other": other, "last_updated": _EPOCH_BOOT})
     seed = str(uuid.uuid4())
     vm = state.create("VM", {
+        "metrics": vm_metrics(state, memory=4 * _GIB, vcpus=2, running=running, hvm=spec.hvm),
         "name_label": spec.name, "power_state": spec.power_state,
         "resident_on": host if running else NULL_REF,
         "domid": _next_domid(state, host) if running else -1,

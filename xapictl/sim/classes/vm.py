@@ -54,7 +54,8 @@ def create(ctx: CallContext, args: dict[str, Any]) -> str:
               if name in info.fields and info.fields[name].qualifier != "RO/runtime"}
     other_config = dict(fields.get("other_config", {}))
     other_config.setdefault("mac_seed", str(uuid.uuid4()))
-    fields.update(other_config=other_config, power_state="Halted", domid=-1)
+    metrics = ctx.state.create("VM_metrics", {})
+    fields.update(other_config=other_config, power_state="Halted", domid=-1, metrics=metrics)
     return ctx.state.create("VM", fields)
 
 
@@ -228,7 +229,7 @@ def unpause(ctx: CallContext, vm: str) -> None:
 
 @handles("VM.destroy")
 def destroy(ctx: CallContext, self: str) -> None:
-    """The VM goes with its VIFs (and their metrics) and its guest metrics."""
+    """The VM goes with its VIFs (and their metrics) and its metrics objects."""
     state = ctx.state
     record = state.get("VM", self)
     if record["is_control_domain"]:
@@ -239,8 +240,10 @@ def destroy(ctx: CallContext, self: str) -> None:
         state.destroy("VIF", vif_ref)
         if state.exists("VIF_metrics", metrics):
             state.destroy("VIF_metrics", metrics)
-    if state.exists("VM_guest_metrics", record["guest_metrics"]):
-        state.destroy("VM_guest_metrics", record["guest_metrics"])
+    for cls, ref in (("VM_guest_metrics", record["guest_metrics"]),
+                     ("VM_metrics", record["metrics"])):
+        if state.exists(cls, ref):
+            state.destroy(cls, ref)
     state.destroy("VM", self)
 
 
