@@ -3,14 +3,15 @@
 import { createClient } from 'xen-api'
 
 const [url, transport, mode] = process.argv.slice(2)
-const events = mode === 'events'
+// 'events': watch a few classes; 'all-events': xen-api's default, every class in listMethods
+const events = mode === 'events' || mode === 'all-events'
 const out = {}
 const xapi = createClient({
   url,
   auth: { user: 'root', password: 'xapictl' },
   allowUnauthorized: true,
   transport,
-  watchEvents: events ? ['pool', 'network', 'task'] : false,
+  watchEvents: mode === 'all-events' ? true : events ? ['pool', 'network', 'task'] : false,
 })
 const deadline = setTimeout(() => { console.log(JSON.stringify({ ...out, timeout: true })); process.exit(3) }, 45000)
 try {
@@ -33,6 +34,7 @@ try {
     const asyncRef = await xapi.callAsync('network.create', { name_label: 'async-node', other_config: {} })
     out.asyncResult = asyncRef
     out.asyncName = (await xapi.call('network.get_record', asyncRef)).name_label
+    out.cachedTypes = [...new Set(Object.values(xapi.objects.all).map(o => o.$type))].sort()
   }
 } catch (e) {
   out.fatal = String(e && e.stack || e)

@@ -90,6 +90,26 @@ def test_xen_api_event_round_and_call_async_complete(xen_api_dir, sim, sim_serve
     assert "task.destroy" in methods or "task.destroy" in _later_calls(sim_server)
 
 
+def test_xen_api_with_default_events_fetches_every_class_and_follows_events(xen_api_dir, sim,
+                                                                          sim_server):
+    result = run_probe(xen_api_dir, sim_server.url, "json-rpc", "all-events")
+    assert result["eventSeen"] == "from-node" and result["asyncName"] == "async-node"
+    assert {"VM", "VIF", "PIF", "host", "network", "pool"} <= set(result["cachedTypes"])
+    # removed classes (VBD_metrics, VIF_metrics, VMPP) answer MESSAGE_REMOVED, as xapi does
+    failed = [e["method"] for e in sim_server.control.request_log()
+              if e["method"].endswith(".get_all_records")
+              and e["outcome"] not in ("success", "MESSAGE_REMOVED")]
+    assert failed == []
+
+
+def test_xen_api_over_https_with_a_self_signed_certificate(xen_api_dir, sim):
+    from xapictl.sim.server import SimServer
+
+    with SimServer(sim, tls=True) as server:
+        result = run_probe(xen_api_dir, server.url, "json-rpc", "plain")
+    assert result["networks"] == seed_network_names(sim)
+
+
 def _later_calls(sim_server) -> list[str]:
     # xen-api destroys the task without waiting; give it a moment to arrive
     import time
