@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "recipes"))
-from recipes_simpool import SimPool, recipe  # noqa: E402
+from recipes_simpool import SimPool, recipe
 
-from xapictl.errors import XapictlError  # noqa: E402
-from xapictl.plan.apply import converge  # noqa: E402
-from xapictl.plan.audit import is_write  # noqa: E402
-from xapictl.plan.backend import XapiBackend  # noqa: E402
-from xapictl.plan.diff import diff  # noqa: E402
+from xapictl.errors import XapictlError
+from xapictl.plan.apply import converge
+from xapictl.plan.audit import is_write
+from xapictl.plan.backend import XapiBackend
+from xapictl.plan.diff import diff
 
 RECIPES = {"trunk-vlans.yaml": 17, "storage-network.yaml": 6, "bonded-trunk.yaml": 8,
            "vm-attachments.yaml": 8}

@@ -1,0 +1,106 @@
+"""Property tests: whatever a recipe file or a CLI value holds, the answer is a clear message
+(``DesiredStateError`` / exit code 2) or a plan — never a traceback, never a write."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from plan_pool_builder import PoolBuilder
+from typer.testing import CliRunner
+
+from xapictl.errors import DesiredStateError, PlanError
+from xapictl.plan.desired import NETWORK_FIELDS, SECTIONS, load_text
+from xapictl.plan.diff import diff
+
+FIELDS = sorted({r.name for rules in SECTIONS.values() for r in rules})
+scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6),
+                    st.floats(allow_nan=False), st.text(max_size=12),
+                    st.sampled_from(["eth1", "bond0", "auto", "lacp", "105", "9000"]))
+values = st.recursive(scalars, lambda inner: st.one_of(
+    st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=6), inner, max_size=3)),
+    max_leaves=8)
+entries = st.dictionaries(st.one_of(st.sampled_from(FIELDS), st.text(max_size=8)), values,
+                          max_size=6)
+recipes = st.dictionaries(
+    st.one_of(st.sampled_from(["version", "networks", "bonds", "vifs"]), st.text(max_size=8)),
+    st.one_of(st.lists(entries, max_size=3), values), max_size=4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(recipes)
+def test_any_recipe_structure_loads_or_gives_clear_problems(data: dict[str, Any]) -> None:
+    text = yaml.safe_dump(data)
+    try:
+        load_text(text, source="fuzz.yaml")
+    except DesiredStateError as exc:
+        assert exc.problems and all(p.startswith("fuzz.yaml") for p in exc.problems)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200))
+def test_any_text_loads_or_gives_clear_problems(text: str) -> None:
+    try:
+        load_text(text, source="fuzz.yaml")
+    except DesiredStateError as exc:
+        assert exc.problems
+
+
+SNAP = PoolBuilder().snapshot()
+devices = st.sampled_from(["eth0", "eth1", "eth2", "eth3", "eth9"])
+network_entries = st.fixed_dictionaries(
+    {"name": st.sampled_from(["A", "B", "VLAN 5", "Pool-wide network associated with eth1"])},
+    optional={"vlan": st.integers(0, 4094), "device": devices,
+              "mtu": st.integers(68, 65535), "present": st.booleans(),
+              "adopt": st.booleans(), "replug": st.booleans()})
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(network_entries, max_size=4))
+def test_any_valid_recipe_plans_or_is_refused_with_a_plan_error(nets: list[dict[str, Any]]
+                                                                ) -> None:
+    try:
+        desired = load_text(yaml.safe_dump({"networks": nets}))
+    except DesiredStateError:
+        return
+    try:
+        plan = diff(desired, SNAP)
+    except PlanError as exc:
+        assert str(exc)
+        return
+    for step in plan.steps:
+        assert step.reason and step.subject
+
+
+bad_vlan = st.one_of(st.integers(max_value=-1), st.integers(min_value=4095),
+                     st.text(min_size=1, max_size=6).filter(lambda s: not s.strip().isdigit()))
+bad_mtu = st.one_of(st.integers(max_value=67), st.integers(min_value=65536))
+bad_device = st.text(min_size=1, max_size=20).filter(
+    lambda s: not s[:1].isalpha() or len(s) > 15 or not s.replace("_", "a").replace(
+        ".", "a").replace("-", "a").isalnum())
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.one_of(
+    st.tuples(st.just("--vlan"), bad_vlan.map(str), st.just("--device"), st.just("eth1")),
+    st.tuples(st.just("--mtu"), bad_mtu.map(str), st.just("--device"), st.just("eth1")),
+    st.tuples(st.just("--vlan"), st.just("5"), st.just("--device"), bad_device)))
+def test_bad_cli_values_exit_2_with_a_message_and_never_reach_the_pool(args: tuple[str, ...]
+                                                                       ) -> None:
+    from xapictl.cli import app
+
+    # A pool nobody listens on: reaching it at all would exit 4, not 2.
+    env = {"XAPICTL_URL": "http://127.0.0.1:9", "XAPICTL_PASSWORD": "x"}
+    result = CliRunner().invoke(app, ["--timeout", "0.2", "network", "create", "--name", "n",
+                                      *args], env=env)
+    assert result.exit_code == 2, (args, result.output)
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    assert result.stderr.strip()
+
+
+def test_network_field_table_has_unique_names() -> None:
+    names = [r.name for r in NETWORK_FIELDS]
+    assert len(names) == len(set(names))
