@@ -193,3 +193,15 @@ def test_rollout_shows_the_summary_and_live_progress_on_stderr(
     assert "par1: 2 change(s)" in err
     assert "rollout" in err and "nyc1" in err and "done" in err
     assert err.rstrip().splitlines()[-1].startswith("rollout 1: done in ")
+
+
+def test_without_a_fleet_the_commands_use_the_global_pool(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XAPICTL_EMBEDDED_STATE", str(tmp_path / "embedded.sqlite"))
+    code, out, err = _invoke("inventory", "export", "--format", "ndjson")
+    assert code == 0, err
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert lines[0]["object"] == "inventory"
+    assert {line["object"] for line in lines[1:]} >= {"pool", "host", "pif", "network", "vm"}
+    code, _, err = _invoke("drift")
+    assert code == 0, err

@@ -185,3 +185,19 @@ def test_nonsense_options_are_refused(bad: dict[str, int]) -> None:
     from xapictl.errors import UsageError
     with pytest.raises(UsageError):
         RolloutOptions(**bad)
+
+
+def test_nothing_to_change_anywhere_asks_nothing_and_is_done(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.sqlite")
+    asked: list[str] = []
+    res = RolloutRunner(journal, ScriptedWork(steps=0), RolloutOptions(),
+                        confirm=lambda q, s: asked.append(q) is None).start(
+        _pools(3), recipe="r", fleet="f", selection=None)
+    assert res.state is RolloutState.DONE and asked == []
+
+
+def test_resuming_a_finished_rollout_does_nothing(tmp_path: Path) -> None:
+    journal, rid, _ = _run(tmp_path, ScriptedWork(), RolloutOptions(), n=3)
+    work = ScriptedWork()
+    res = RolloutRunner(journal, work, RolloutOptions()).resume(rid, _pools(3))
+    assert res.state is RolloutState.DONE and work.applied == [] and work.open == set()

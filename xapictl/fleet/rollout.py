@@ -161,6 +161,10 @@ class RolloutRunner:
 
     def _run(self, rid: int, pools: list[FleetPool], *, canary: int) -> RolloutResult:
         began = time.monotonic()
+        if not pools:
+            self.journal.set_rollout_state(rid, RolloutState.DONE, "nothing left to do")
+            return RolloutResult(rid, RolloutState.DONE, "nothing left to do", {}, 0.0,
+                                 Summary())
         summary = Summary()
         by_name = {p.name: p for p in pools}
         state, reason = RolloutState.DONE, ""
@@ -173,7 +177,8 @@ class RolloutRunner:
                         f"--max-failures {self.options.max_failures}")
                 elif self.stop.is_set():
                     state, reason = RolloutState.STOPPED, "interrupted while planning"
-                elif not self.confirm("apply these changes?", summary):
+                elif (any(p.changes for p in summary.plans.values())
+                      and not self.confirm("apply these changes?", summary)):
                     state, reason = RolloutState.DECLINED, "not confirmed"
                 else:
                     self._failures = len(summary.errors)
