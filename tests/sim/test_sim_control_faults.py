@@ -167,6 +167,9 @@ def test_mask_params_knows_password_parameters_from_the_datamodel():
     assert mask_params("session.change_password", ["s", "old", "new"]) == ["s", "******",
                                                                            "******"]
     assert mask_params("network.get_all", ["s"]) == ["s"]
+    assert mask_params("session_login_with_password", ["u", "p"]) == ["u", "******"]
+    assert mask_params("Async.pool.join", ["s", "10.0.0.1", "root", "pw"]) == [
+        "s", "10.0.0.1", "root", "******"]
 
 
 def test_pool_controls_move_the_master_and_reset_the_scenario(sim_server, sim):

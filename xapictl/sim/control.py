@@ -110,9 +110,15 @@ def _secret_positions(method: str) -> tuple[int, ...]:
     """Wire positions of password-like parameters of ``method`` (session included)."""
     from xapictl.model.schema import datamodel
 
-    cls_name, _, message = method.removeprefix("Async.").partition(".")
-    info = datamodel().find_class(cls_name)
-    msg = info.messages.get(message) if info else None
+    name = method.removeprefix("Async.")
+    splits = [name.partition(".")[::2]] if "." in name else [
+        (name[:i], name[i + 1:]) for i, char in enumerate(name) if char == "_"]  # Class_msg
+    msg = None
+    for cls_name, message in splits:
+        info = datamodel().find_class(cls_name)
+        msg = info.messages.get(message) if info else None
+        if msg is not None:
+            break
     if msg is None:
         return ()
     offset = 1 if msg.takes_session else 0
