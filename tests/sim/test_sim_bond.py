@@ -265,3 +265,17 @@ def test_create_leaves_members_unplugged_under_the_plugged_master(api, master):
     assert api.record("PIF", bond.master).currently_attached is True
     assert api.record("PIF", eth1).currently_attached is False
     assert api.record("PIF", eth2).currently_attached is False
+
+
+def test_master_mac_follows_primary_slave_only_with_auto_update_mac(api, master):
+    eth1 = api.pif(master, "eth1")
+    auto = api.record("Bond", _bond(api, [eth1]))
+    api.sim.state.set_field("PIF", eth1, "MAC", "02:00:00:00:00:77")
+    api("PIF.plug", auto.master)
+    assert api.record("PIF", auto.master).mac == "02:00:00:00:00:77"
+    eth2 = api.pif(master, "eth2")
+    api("PIF.reconfigure_ip", eth2, "None", "", "", "", "")
+    fixed = api.record("Bond", _bond(api, [eth2], mac="02:00:00:00:00:99"))
+    api.sim.state.set_field("PIF", eth2, "MAC", "02:00:00:00:00:78")
+    api("PIF.plug", fixed.master)
+    assert api.record("PIF", fixed.master).mac == "02:00:00:00:00:99"

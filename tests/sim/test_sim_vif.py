@@ -300,3 +300,16 @@ def test_qos_fields_are_plain_setters(api):
     api("VIF.add_to_qos_algorithm_params", vif, "kbps", "1000")
     r = api.record("VIF", vif)
     assert r.qos_algorithm_type == "ratelimit" and r.qos_algorithm_params == {"kbps": "1000"}
+
+
+def test_create_below_a_pvs_proxy_vif_is_pvs_proxy_present_on_higher_vif_device(api):
+    halted = api.vm("build-01")
+    network = api.network_by_bridge("xenbr1")
+    api("VIF.destroy", api.record("VM", halted).vifs[0])
+    proxied = api.new_vif(halted, network, device="1")
+    api.sim.state.create("PVS_proxy", {"VIF": proxied})
+    assert api.fails("VIF.create", {"device": "0", "network": network, "VM": halted, "MAC": "",
+                                    "MTU": 1500, "other_config": {}, "qos_algorithm_type": "",
+                                    "qos_algorithm_params": {}}) \
+        == ["PVS_PROXY_PRESENT_ON_HIGHER_VIF_DEVICE", "1"]
+    api.new_vif(halted, network, device="2")  # higher devices are fine

@@ -67,6 +67,7 @@ def create(ctx: CallContext, args: dict[str, Any]) -> str:
     for other in vm["VIFs"]:
         if int(state.get("VIF", other)["device"]) == int(device):
             raise SimFailure("DEVICE_ALREADY_EXISTS", device)
+    _check_pvs_proxy(state, vm, int(device))
     metrics = state.create("VIF_metrics", {})
     record = {
         "device": device, "network": args["network"], "VM": args["VM"], "MAC": mac,
@@ -83,6 +84,17 @@ def create(ctx: CallContext, args: dict[str, Any]) -> str:
     record["allowed_operations"] = guests.vif_allowed_operations(
         state, {**record, "current_operations": {}})
     return state.create("VIF", record)
+
+
+def _check_pvs_proxy(state: SimState, vm: dict[str, Any], device: int) -> None:
+    """A PVS proxy must stay on the VM's lowest-numbered VIF."""
+    if not vm["VIFs"]:
+        return
+    lowest = min(vm["VIFs"], key=lambda v: int(state.get("VIF", v)["device"]))
+    lowest_device = str(state.get("VIF", lowest)["device"])
+    has_proxy = any(p["VIF"] == lowest for p in state.all("PVS_proxy").values())
+    if has_proxy and device < int(lowest_device):
+        raise SimFailure("PVS_PROXY_PRESENT_ON_HIGHER_VIF_DEVICE", lowest_device)
 
 
 def _dedup(values: Any) -> list[str]:
