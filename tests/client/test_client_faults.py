@@ -103,3 +103,13 @@ def test_injected_latency_is_paid_once_per_call(conn: Any, control: Any) -> None
     conn.networks.get_all()
     elapsed = time.perf_counter() - started
     assert 0.03 <= elapsed < 0.5
+
+
+def test_a_login_whose_pool_reads_fail_once_opens_only_one_session(
+        transport: Any, protocol: str, sim: Any, control: Any) -> None:
+    control.inject_fault("host.get_all_records", "drop_after", times=1)
+    with xapictl.connect("http://127.0.0.1", password=PASSWORD, transport=transport,
+                         protocol=protocol, retry=RetryPolicy.immediate()) as conn:
+        assert conn.api_version == (2, 21)
+        assert sim.open_session_count() == 1
+    assert control.methods_called().count("session.login_with_password") == 1

@@ -136,11 +136,20 @@ class XapiSession:
             return self._ref
 
     def _login_once(self) -> None:
+        # A retry after the login itself succeeded (the pool reads failed) must not open a
+        # second session: only the reads are done again.
+        if self._ref is None:
+            self._ref = self._login_following_redirects()
+            log.debug("logged in to %s as %s", self._endpoint, self.username)
+        if self.api_version is None:
+            self._learn_pool(self._ref)
+
+    def _login_following_redirects(self) -> str:
         params = [self.username, self._password.reveal(), LOGIN_VERSION, originator()]
         for _ in range(MAX_REDIRECTS):
             endpoint = self._endpoint
             try:
-                ref = self._send(endpoint, "session.login_with_password", params)
+                return str(self._send(endpoint, "session.login_with_password", params))
             except ConnectError:
                 if self.members and self._failover(endpoint):
                     continue
@@ -150,11 +159,6 @@ class XapiSession:
                     self._retarget(failure.params[0])
                     continue
                 raise
-            self._ref = str(ref)
-            log.debug("logged in to %s as %s", self._endpoint, self.username)
-            if self.api_version is None:
-                self._learn_pool(self._ref)
-            return
         raise ProtocolError(f"too many HOST_IS_SLAVE redirects from {self._endpoint}",
                             url=str(self._endpoint))
 
