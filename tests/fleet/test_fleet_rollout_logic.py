@@ -201,3 +201,11 @@ def test_resuming_a_finished_rollout_does_nothing(tmp_path: Path) -> None:
     work = ScriptedWork()
     res = RolloutRunner(journal, work, RolloutOptions()).resume(rid, _pools(3))
     assert res.state is RolloutState.DONE and work.applied == [] and work.open == set()
+
+
+def test_resume_refuses_when_an_unfinished_pool_left_the_fleet(tmp_path: Path) -> None:
+    from xapictl.errors import UsageError
+
+    journal, rid, _ = _run(tmp_path, ScriptedWork(fail={"p00"}), RolloutOptions(), n=3)
+    with pytest.raises(UsageError, match="p02"):
+        RolloutRunner(journal, ScriptedWork(), RolloutOptions()).resume(rid, _pools(2))

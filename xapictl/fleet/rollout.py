@@ -144,7 +144,14 @@ class RolloutRunner:
     def resume(self, rid: int, pools: Sequence[FleetPool]) -> RolloutResult:
         """Re-plan every pool of the rollout that is not done, and run the same waves over
         them. A canary that had not succeeded is the canary again."""
+        from xapictl.errors import UsageError
+
         runs = {r.pool: r for r in self.journal.pool_runs(rid)}
+        known = {p.name for p in pools}
+        missing = sorted(n for n, r in runs.items() if not r.state.finished_ok and n not in known)
+        if missing:
+            raise UsageError(f"rollout {rid}: pool(s) {', '.join(missing)} are not done and no "
+                             "longer in the fleet file; give the fleet file it was started with")
         todo = [p for p in pools if p.name in runs and not runs[p.name].state.finished_ok]
         canary = sum(1 for p in todo if runs[p.name].position < self.options.canary)
         return self._run(rid, todo, canary=canary)
