@@ -50,9 +50,13 @@ def _replug(state: SimState, pif_ref: str) -> None:
 def _assert_reconfigurable(state: SimState, pif_ref: str, pif: dict[str, Any]) -> None:
     if pif["currently_attached"]:
         kinds.assert_no_protection(state)
-    for cluster_host in state.all("Cluster_host").values():
+    assert_no_enabled_cluster_host(state, pif_ref)
+
+
+def assert_no_enabled_cluster_host(state: SimState, pif_ref: str) -> None:
+    for ref, cluster_host in state.all("Cluster_host").items():
         if cluster_host.get("PIF") == pif_ref and cluster_host.get("enabled"):
-            raise SimFailure("CLUSTERING_ENABLED", state.find_one("Cluster_host", PIF=pif_ref))
+            raise SimFailure("CLUSTERING_ENABLED", ref)
 
 
 @handles("PIF.reconfigure_ip")
@@ -144,9 +148,7 @@ def set_disallow_unplug(ctx: CallContext, self: str, value: bool) -> None:
     if bool(pif["disallow_unplug"]) == bool(value):
         return
     if not value:
-        for ref, cluster_host in state.all("Cluster_host").items():
-            if cluster_host.get("PIF") == self and cluster_host.get("enabled"):
-                raise SimFailure("CLUSTERING_ENABLED", ref)
+        assert_no_enabled_cluster_host(state, self)
     state.set_field("PIF", self, "disallow_unplug", bool(value))
 
 
@@ -231,9 +233,7 @@ def forget_pif(state: SimState, pif_ref: str) -> None:
         raise SimFailure("CANNOT_FORGET_SRIOV_LOGICAL", pif_ref)
     if pif["sriov_physical_PIF_of"]:
         raise SimFailure("PIF_SRIOV_STILL_EXISTS", pif_ref)
-    for ref, cluster_host in state.all("Cluster_host").items():
-        if cluster_host.get("PIF") == pif_ref and cluster_host.get("enabled"):
-            raise SimFailure("CLUSTERING_ENABLED", ref)
+    assert_no_enabled_cluster_host(state, pif_ref)
     if pif["physical"]:
         # Remember the NIC: it is still in the host after its PIF is forgotten.
         _nics.add(state, pif["host"], next(
@@ -317,7 +317,8 @@ def destroy(ctx: CallContext, self: str) -> None:
 
 
 __all__ = [
-    "create_vlan", "create_vlan_on_device", "db_forget", "db_introduce", "destroy",
+    "assert_no_enabled_cluster_host", "create_vlan", "create_vlan_on_device", "db_forget",
+    "db_introduce", "destroy",
     "destroy_vlan_pif", "forget", "forget_pif", "introduce", "introduce_pif",
     "network_for_nic", "plug", "reconfigure_ip", "reconfigure_ipv6", "scan",
     "set_disallow_unplug", "set_primary_address_type", "set_property", "unplug",
