@@ -117,3 +117,17 @@ def test_call_many_returns_results_in_order(conn: Any) -> None:
     nets = conn.networks.get_all()
     mtus = conn.call_many([("network.get_MTU", (n,)) for n in nets])
     assert mtus == [conn.networks.get_record(n).mtu for n in nets]
+
+
+def test_added_indexes_pif_on_network_vlans_on_and_management_pif(conn: Any) -> None:
+    snap = conn.snapshot()
+    for host in snap.hosts:
+        eth0 = snap.pif_on(host, "eth0")
+        eth1 = snap.pif_on(host, "eth1")
+        assert eth0 is not None and eth1 is not None
+        assert snap.management_pif(host) == eth0
+        assert snap.pif_on_network(host, snap.pifs[eth0].network) == eth0
+        tags = [snap.vlans[v].tag for v in snap.vlans_on(eth1)]
+        assert tags == sorted(tags)
+        assert all(snap.vlan_on(eth1, tag) is not None for tag in tags)
+    assert any(snap.vlans_on(snap.pif_on(h, "eth1")) for h in snap.hosts)

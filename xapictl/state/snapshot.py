@@ -170,6 +170,30 @@ class PoolSnapshot:
     def vm_by_uuid(self, uuid: str) -> VMRef | None:
         return self._vm_by_uuid.get(uuid)
 
+    @functools.cached_property
+    def _pif_by_host_network(self) -> dict[tuple[HostRef, NetworkRef], PIFRef]:
+        return {(p.host, p.network): ref for ref, p in self.pifs.items()}
+
+    def pif_on_network(self, host: HostRef, network: NetworkRef) -> PIFRef | None:
+        """The PIF connecting ``host`` to ``network`` (XAPI allows at most one per host)."""
+        return self._pif_by_host_network.get((host, network))
+
+    @functools.cached_property
+    def _vlans_by_trunk(self) -> dict[PIFRef, list[VLANRef]]:
+        out: dict[PIFRef, list[VLANRef]] = {}
+        for ref, v in sorted(self.vlans.items(), key=lambda item: item[1].tag):
+            out.setdefault(v.tagged_pif, []).append(ref)
+        return out
+
+    def vlans_on(self, tagged_pif: PIFRef) -> list[VLANRef]:
+        """Every VLAN carried by a trunk PIF, by tag."""
+        return list(self._vlans_by_trunk.get(tagged_pif, ()))
+
+    def management_pif(self, host: HostRef) -> PIFRef | None:
+        """The host's management interface (``PIF.management``)."""
+        return next((ref for ref, p in self.pifs.items() if p.host == host and p.management),
+                    None)
+
     def guest_vms(self) -> dict[VMRef, VM]:
         """VMs that are neither control domains, templates nor snapshots."""
         return {ref: vm for ref, vm in self.vms.items()
