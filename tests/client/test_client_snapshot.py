@@ -120,6 +120,9 @@ def test_call_many_returns_results_in_order(conn: Any) -> None:
 
 
 def test_added_indexes_pif_on_network_vlans_on_and_management_pif(conn: Any) -> None:
+    trunk = conn.snapshot().pif_on(conn.snapshot().master, "eth1")
+    for tag in (42, 7):
+        conn.pools.create_vlan_from_pif(trunk, conn.networks.create(name_label=f"v{tag}"), tag)
     snap = conn.snapshot()
     for host in snap.hosts:
         eth0 = snap.pif_on(host, "eth0")
@@ -130,4 +133,4 @@ def test_added_indexes_pif_on_network_vlans_on_and_management_pif(conn: Any) -> 
         tags = [snap.vlans[v].tag for v in snap.vlans_on(eth1)]
         assert tags == sorted(tags)
         assert all(snap.vlan_on(eth1, tag) is not None for tag in tags)
-    assert any(snap.vlans_on(snap.pif_on(h, "eth1")) for h in snap.hosts)
+    assert all(len(snap.vlans_on(snap.pif_on(h, "eth1"))) == 2 for h in snap.hosts)
