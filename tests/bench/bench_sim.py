@@ -133,6 +133,32 @@ def latency_ms(make: Callable[[str], tuple[Client, Callable[[], None]]], url: st
     return statistics.median(times)
 
 
+def server_side_ms(hosts: int) -> dict[str, float]:
+    """Median ms for ``handle_http`` alone (decode, engine, encode) of VIF.get_all_records."""
+    from xapictl.sim import wire
+    from xapictl.sim.app import handle_http
+    from xapictl.sim.engine import Simulator
+
+    sim = Simulator(password=PASSWORD)
+    sim.reset(scenario="big", hosts=hosts)
+    session = sim.call("session.login_with_password", ["root", PASSWORD])
+    bodies = {
+        "XML-RPC": ("/", wire.xmlrpc_request("VIF.get_all_records", [session])),
+        "JSON-RPC": ("/jsonrpc", json.dumps({"jsonrpc": "2.0", "method": "VIF.get_all_records",
+                                             "params": [session], "id": 1}).encode()),
+    }
+    figures = {}
+    for name, (path, body) in bodies.items():
+        times = []
+        for _ in range(7):
+            started = time.perf_counter()
+            handle_http(sim, "POST", path, {}, body, host_address="127.0.0.1")
+            times.append((time.perf_counter() - started) * 1000)
+        figures[name] = statistics.median(times)
+    sim.close()
+    return figures
+
+
 def start_server(hosts: int) -> tuple[subprocess.Popen[str], str]:
     """``xapictl sim serve --scenario big`` in its own process; returns it and its URL."""
     process = subprocess.Popen(
@@ -177,6 +203,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"\n{'protocol':24} {'clients':>8} {'get_MTU/s':>10} {'VIF.get_all_records':>22}")
     for name, clients, getter, records in rows:
         print(f"{name:24} {clients:>8} {getter:>10} {records:>22}")
+    print("\nserver side only (decode + engine + encode, no client parsing):")
+    for name, ms in server_side_ms(options.hosts).items():
+        print(f"  VIF.get_all_records over {name}: {ms:.1f} ms")
 
 
 if __name__ == "__main__":
