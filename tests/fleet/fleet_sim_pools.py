@@ -71,8 +71,3 @@ def make_fleet(n: int, monkeypatch: pytest.MonkeyPatch) -> Iterator[SimFleet]:
         yield SimFleet(sims, controls, server, pools)
     finally:
         server.stop()
-
-
-@pytest.fixture
-def sim_fleet(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimFleet]:
-    yield from make_fleet(6, monkeypatch)

@@ -3,7 +3,7 @@ without hiding the others, every session logged out."""
 
 from __future__ import annotations
 
-from conftest import SimFleet
+from fleet_sim_pools import SimFleet
 
 from xapictl.fleet.each import for_each_pool
 

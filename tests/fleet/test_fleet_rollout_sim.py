@@ -5,7 +5,7 @@ from __future__ import annotations
 import _thread
 import threading
 
-from conftest import PASSWORD, VLAN_RECIPE, SimFleet
+from fleet_sim_pools import PASSWORD, VLAN_RECIPE, SimFleet
 
 from xapictl.fleet.journal import Journal, PoolState, RolloutState
 from xapictl.fleet.rollout import RolloutEvent, RolloutOptions, RolloutRunner

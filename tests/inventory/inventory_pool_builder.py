@@ -1,11 +1,9 @@
-"""PoolSnapshot fixtures for the pure inventory code: a small pool built from wire records."""
+"""PoolSnapshot builders for the pure inventory tests: a small pool made of wire records."""
 
 from __future__ import annotations
 
 import itertools
 from typing import Any
-
-import pytest
 
 from xapictl.state.snapshot import PoolSnapshot
 
@@ -122,8 +120,3 @@ def seed_pool(name: str = "pool-a") -> PoolBuilder:
           power_state="Running", resident_on=hosts[0])
     b.add("VM", name_label="a template", is_a_template=True)
     return b
-
-
-@pytest.fixture
-def pool_builder() -> PoolBuilder:
-    return seed_pool()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from conftest import PoolBuilder, seed_pool
+from inventory_pool_builder import PoolBuilder, seed_pool
 
 from xapictl.inventory import DriftKind, Inventory, Op, apply, diff, drift, export_snapshot
 
