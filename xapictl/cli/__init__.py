@@ -20,7 +20,7 @@ from xapictl.cli.options import GlobalOptions, Output
 app = typer.Typer(
     name="xapictl",
     help="Plan and apply networking on XenServer / XCP-ng pools and plain Xen hosts.",
-    no_args_is_help=True,
+    no_args_is_help=True, rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
 app.add_typer(network.app, name="network")
@@ -34,25 +34,30 @@ app.command("apply")(plan.apply)
 app.add_typer(sim.app, name="sim")
 
 
-def _local_group() -> typer.Typer:
-    """``xapictl local`` (the plain-Xen backend); a clear error if that module is missing."""
+def _optional_group(module: str, what: str) -> typer.Typer:
+    """A group written in its own module (``xapictl.cli.<module>``); a clear error instead
+    of a crash when that module is missing from this installation."""
+    import importlib
+
     try:
-        from xapictl.cli import local
+        group: typer.Typer = importlib.import_module(f"xapictl.cli.{module}").app
     except ImportError as exc:
         reason = str(exc)
-        missing = typer.Typer(help="Plain Xen hosts (not available in this installation).")
+        missing = typer.Typer(help=f"{what} (not available in this installation).")
 
         @missing.callback(invoke_without_command=True)
         def unavailable() -> None:
-            typer.echo(f"xapictl: the local backend is not available ({reason})", err=True)
+            typer.echo(f"xapictl: `{module}` is not available ({reason})", err=True)
             raise typer.Exit(2)
 
         return missing
-    group: typer.Typer = local.app
     return group
 
 
-app.add_typer(_local_group(), name="local")
+for _name, _what in (("local", "Plain Xen hosts"), ("rollout", "Fleet rollouts"),
+                     ("inventory", "Network inventory"), ("drift", "Drift between hosts")):
+    app.add_typer(_optional_group(_name, _what), name=_name)
+
 
 
 def _version(value: bool) -> None:

@@ -7,11 +7,11 @@ import typer
 from xapictl.cli.options import current
 from xapictl.cli.run import exit_codes
 
-vlan_app = typer.Typer(help="VLANs, per host.", no_args_is_help=True)
+vlan_app = typer.Typer(help="VLANs, per host.", no_args_is_help=True, rich_markup_mode=None)
 pif_app = typer.Typer(help="PIFs (physical, bond, VLAN interfaces), per host.",
-                      no_args_is_help=True)
-host_app = typer.Typer(help="The pool's hosts.", no_args_is_help=True)
-pool_app = typer.Typer(help="The pool itself.", no_args_is_help=True)
+                      no_args_is_help=True, rich_markup_mode=None)
+host_app = typer.Typer(help="The pool's hosts.", no_args_is_help=True, rich_markup_mode=None)
+pool_app = typer.Typer(help="The pool itself.", no_args_is_help=True, rich_markup_mode=None)
 
 
 @vlan_app.command("list")

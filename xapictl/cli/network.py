@@ -10,7 +10,7 @@ from xapictl.cli.options import current
 from xapictl.cli.run import converge, exit_codes
 
 app = typer.Typer(help="Networks: plain, VLAN (trunked across the pool) and NIC networks.",
-                  no_args_is_help=True)
+                  no_args_is_help=True, rich_markup_mode=None)
 
 
 @app.command()

@@ -7,7 +7,8 @@ import typer
 from xapictl.cli.options import current
 from xapictl.cli.run import converge, exit_codes
 
-app = typer.Typer(help="VM network attachments (VIFs).", no_args_is_help=True)
+app = typer.Typer(help="VM network attachments (VIFs).", no_args_is_help=True,
+                  rich_markup_mode=None)
 ALLOW_IP = typer.Option(None, "--allow-ip", help="An allowed IPv4 address (repeat; with "
                         "--locking-mode locked).")
 
