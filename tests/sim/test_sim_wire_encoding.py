@@ -219,3 +219,10 @@ def _sent(value):
     if isinstance(value, dict):
         return {k.replace("\r", "\n"): _sent(v) for k, v in value.items()}
     return value
+
+
+def test_a_lone_surrogate_in_an_answer_never_breaks_the_encoding():
+    request = wire.decode_jsonrpc_request(b'{"method":"m","params":[],"id":1}')
+    body = wire.jsonrpc_failure(request, ["INVALID_VALUE", "bad \ud800"])
+    assert json.loads(body)["error"] == ["INVALID_VALUE", "bad \ud800"]
+    assert b"bad ?" in wire.xmlrpc_failure(["INVALID_VALUE", "bad \ud800"])

@@ -135,7 +135,7 @@ def xmlrpc_success(value: Any) -> bytes:
         _put(value, out)
         out.append("</member></struct></value>")
     out.append("</param></params></methodResponse>")
-    return "".join(out).encode()
+    return _utf8("".join(out))
 
 
 def xmlrpc_failure(description: list[str]) -> bytes:
@@ -145,7 +145,7 @@ def xmlrpc_failure(description: list[str]) -> bytes:
            "<member><name>ErrorDescription</name>"]
     _put([str(item) for item in description], out)
     out.append("</member></struct></value></param></params></methodResponse>")
-    return "".join(out).encode()
+    return _utf8("".join(out))
 
 
 # --- XML-RPC: decoding ----------------------------------------------------------------------
@@ -295,23 +295,37 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"no JSON form for {type(value).__name__}")
 
 
-_dumps = json.JSONEncoder(separators=(",", ":"), default=_json_default,
-                          ensure_ascii=False).encode
+_dumps_utf8 = json.JSONEncoder(separators=(",", ":"), default=_json_default,
+                               ensure_ascii=False).encode
+_dumps_ascii = json.JSONEncoder(separators=(",", ":"), default=_json_default).encode
+
+
+def _dumps(payload: Any) -> bytes:
+    text = _dumps_utf8(payload)
+    try:
+        return text.encode()
+    except UnicodeEncodeError:  # a lone surrogate (echoed bad input): JSON can escape it
+        return _dumps_ascii(payload).encode()
+
+
+def _utf8(text: str) -> bytes:
+    # XML has no form for a lone surrogate (echoed bad input); never fail the whole answer
+    return text.encode("utf-8", "replace")
 
 
 def jsonrpc_success(request: JsonRpcRequest, value: Any) -> bytes:
     result = "" if value is None else value
     if request.v2:
-        return _dumps({"jsonrpc": "2.0", "result": result, "id": request.id}).encode()
-    return _dumps({"result": result, "error": None, "id": request.id}).encode()
+        return _dumps({"jsonrpc": "2.0", "result": result, "id": request.id})
+    return _dumps({"result": result, "error": None, "id": request.id})
 
 
 def jsonrpc_failure(request: JsonRpcRequest, description: list[str]) -> bytes:
     code, *params = [str(item) for item in description]
     if request.v2:
         error = {"code": 1, "message": code, "data": params}
-        return _dumps({"jsonrpc": "2.0", "error": error, "id": request.id}).encode()
-    return _dumps({"result": None, "error": [code, *params], "id": request.id}).encode()
+        return _dumps({"jsonrpc": "2.0", "error": error, "id": request.id})
+    return _dumps({"result": None, "error": [code, *params], "id": request.id})
 
 
 __all__ = [
