@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -44,3 +45,18 @@ def test_official_xenapi_and_xapictl_see_the_same_networks(sim_server: Any,
     assert set(theirs) == set(ours)
     for ref, record in theirs.items():
         assert int(record["MTU"]) == ours[ref]["MTU"]
+
+
+def test_read_timeout_retries_a_read_and_makes_a_write_outcome_unknown(sim_server: Any,
+                                                                        protocol: str) -> None:
+    with xapictl.connect(sim_server.url, password=PASSWORD, protocol=protocol,
+                         retry=RetryPolicy.immediate(), timeout=0.3) as conn:
+        control = sim_server.control
+        control.inject_fault("network.get_all", "delay", delay_ms=1000, times=1)
+        started = time.perf_counter()
+        assert conn.networks.get_all()  # the second try answered before the first would
+        assert 0.3 <= time.perf_counter() - started < 1.0
+        control.inject_fault("network.create", "delay", delay_ms=1000, times=1)
+        with pytest.raises(OutcomeUnknown) as caught:
+            conn.networks.create(name_label="slow-write")
+        assert "RequestTimeout" in str(caught.value)
