@@ -56,6 +56,9 @@ class Outcome:
     pending_confirmation: bool = False
 
 
+BR_STATE_FORWARDING = 3
+
+
 def state_dir() -> Path:
     return Path(os.environ.get("XAPICTL_LOCAL_STATE_DIR", "/run/xapictl"))
 
@@ -171,16 +174,24 @@ def apply(
 
 
 def _verify(ipr: Any, desired: HostNetwork) -> None:
-    """Re-read until a fresh plan is empty (5 tries, 200 ms apart), else fail."""
-    def replan() -> Plan:
-        return plan(desired, observe(ipr))
+    """Re-read until a fresh plan is empty and every bridge port with carrier forwards
+    (5 tries, 200 ms apart: the kernel acknowledges before all is visible), else fail."""
+    bridges = {b.name for b in desired.bridges if b.present} | {
+        v.bridge for v in desired.vifs if v.present}
 
-    left = wait.retry_until(replan, lambda p: p.is_empty)
-    if not left.is_empty:
+    def problems() -> list[str]:
+        snap = observe(ipr)
+        found = [s.describe() for s in plan(desired, snap).steps]
+        found += [f"{n} is a port of {lk.master} but not forwarding (state {lk.port_state})"
+                  for n, lk in snap.links.items()
+                  if lk.master in bridges and lk.up and lk.carrier
+                  and lk.port_state not in (None, BR_STATE_FORWARDING)]
+        return found
+
+    left = wait.retry_until(problems, lambda found: not found)
+    if left:
         raise LocalBackendError(
-            "verification: the host does not match after apply: "
-            + "; ".join(s.describe() for s in left.steps[:5])
-        )
+            "verification: the host does not match after apply: " + "; ".join(left[:5]))
 
 
 def _probe(desired: HostNetwork, before: HostSnapshot, netns: str | None) -> list[probe.PingResult]:

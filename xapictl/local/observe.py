@@ -40,6 +40,7 @@ class Link:
     vlan_parent: str | None = None
     bond_mode: str | None = None
     port_state: int | None = None
+    """Bridge port STP state: 3 is forwarding (BR_STATE_FORWARDING)."""
 
     @property
     def owned(self) -> bool:
@@ -198,7 +199,7 @@ def _link(msg: Any, names: dict[int, str]) -> Link:
         vlan_id=msg.get((*data, "vlan_id")) if kind == "vlan" else None,
         vlan_parent=names.get(vlan_parent) if vlan_parent else None,
         bond_mode=str(msg.get((*data, "bond_mode"))) if kind == "bond" else None,
-        port_state=msg.get(("linkinfo", "slave_data", "brport_state")),
+        port_state=msg.get(("linkinfo", "slave_data", "IFLA_BRPORT_STATE")),
     )
 
 
