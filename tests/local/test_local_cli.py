@@ -135,3 +135,15 @@ def test_rollback_command_undoes_an_unconfirmed_change(xen_host):
     assert result.exit_code == 0, result.output
     assert snapshot_of(xen_host.dom0).fingerprint() == before
     assert runner.invoke(app, ["rollback", "--netns", xen_host.dom0]).exit_code == 2
+
+
+def test_a_change_awaiting_confirmation_blocks_the_next_apply(tmp_path, xen_host):
+    assert runner.invoke(app, ["apply", XENBR0, "--yes", "--confirm-within", "600",
+                               "--netns", xen_host.dom0]).exit_code == 0
+    recipe = tmp_path / "more.yaml"
+    recipe.write_text(Path(XENBR0).read_text() + "    xenbr9: {}\n")
+    result = runner.invoke(app, ["apply", str(recipe), "--yes", "--netns", xen_host.dom0])
+    assert result.exit_code == 4
+    assert "an earlier change is not settled" in result.output
+    assert "xenbr9" not in snapshot_of(xen_host.dom0).links
+    assert runner.invoke(app, ["confirm", "--netns", xen_host.dom0]).exit_code == 0

@@ -63,8 +63,10 @@ def state_dir() -> Path:
     return Path(os.environ.get("XAPICTL_LOCAL_STATE_DIR", "/run/xapictl"))
 
 
-def undo_path(netns: str | None) -> Path:
-    return state_dir() / f"undo-{netns or 'host'}.json"
+def undo_path(netns: str | None, tag: str = "") -> Path:
+    """The undo file of an apply in ``netns``; ``tag`` separates vif hotplug runs, which
+    must never overwrite an admin change that awaits confirmation."""
+    return state_dir() / f"undo-{netns or 'host'}{'-' + tag if tag else ''}.json"
 
 
 def _write_undo(path: Path, netns: str | None, before: HostSnapshot, steps: tuple[LocalOp, ...],
@@ -116,11 +118,12 @@ def apply(
     confirm_within: float | None = None,
     capability: Callable[[str], bool] = _capability,
     on_step: Callable[[int, LocalOp], None] | None = None,
+    undo_tag: str = "",
 ) -> Outcome:
     """Bring the host to ``desired`` or leave it as it was.
 
     ``fail_at`` injects a failure before step N (tests); ``on_step`` is called before each
-    step (tests and progress output).
+    step (tests and progress output); ``undo_tag`` names a separate undo file (hotplug).
     """
     start = time.monotonic()
     with locked(netns):
@@ -134,7 +137,11 @@ def apply(
             steps: tuple[LocalOp, ...] = tuple(s for s in the_plan.steps
                                                if isinstance(s, LocalOp))
             preflight(desired, before, steps, capability)
-            path = undo_path(netns)
+            path = undo_path(netns, undo_tag)
+            if path.exists() and not undo_tag:  # hotplug runs are idempotent: just redo
+                raise LocalBackendError(
+                    f"an earlier change is not settled ({path}): run 'xapictl local confirm'"
+                    " to keep it or 'xapictl local rollback' to undo it first")
             done: list[LocalOp] = []
             try:
                 for i, op in enumerate(steps):

@@ -88,7 +88,8 @@ def run_hotplug(action: str, env: Mapping[str, str], *, netns: str | None = None
                            int(mtu_text) if mtu_text else None)
         else:
             spec = VifSpec(vif, present=False)
-        outcome = apply(HostNetwork(vifs=(spec,), probes=()), netns=netns, run_probe=False)
+        outcome = apply(HostNetwork(vifs=(spec,), probes=()), netns=netns, run_probe=False,
+                        undo_tag=f"vif-{vif}")
         if action in ONLINE:
             front = _frontend_mtu_path(xb)
             if front and spec.mtu:
