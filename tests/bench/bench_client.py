@@ -93,6 +93,19 @@ def control(url: str, action: str, **args: Any) -> Any:
     return reply.json()["result"]
 
 
+def timed_snapshot(conn: Any, url: str, timing: TimingTransport
+                   ) -> tuple[PoolSnapshot, float, int, int]:
+    """One snapshot: it, its wall time, its dependent round trips (client side), and the
+    chain the server ran."""
+    control(url, "clear_log")
+    timing.spans.clear()
+    t0 = time.perf_counter()
+    snap = conn.snapshot()
+    wall = time.perf_counter() - t0
+    served = dependent_round_trips(server_spans(control(url, "log")))
+    return snap, wall, dependent_round_trips(timing.spans), served
+
+
 def run(args: argparse.Namespace, url: str, counts: dict[str, int]) -> None:
     total_objects = sum(counts.values())
     timing = TimingTransport()
@@ -108,20 +121,8 @@ def run(args: argparse.Namespace, url: str, counts: dict[str, int]) -> None:
         conn.raw_call(f"{biggest}.get_all_records")
         one_trip = time.perf_counter() - t0
 
-        control(url, "clear_log")
-        timing.spans.clear()
-        t0 = time.perf_counter()
-        snap = conn.snapshot()
-        first_wall = time.perf_counter() - t0
-        first_chain = dependent_round_trips(timing.spans)
-
-        control(url, "clear_log")
-        timing.spans.clear()
-        t0 = time.perf_counter()
-        snap = conn.snapshot()
-        wall = time.perf_counter() - t0
-        chain = dependent_round_trips(timing.spans)
-        served = dependent_round_trips(server_spans(control(url, "log")))
+        _, first_wall, first_chain, _ = timed_snapshot(conn, url, timing)
+        snap, wall, chain, served = timed_snapshot(conn, url, timing)
 
         raw = conn.read_all(list(SNAPSHOT_CLASSES))
         t0 = time.perf_counter()
