@@ -164,3 +164,52 @@ def test_resuming_from_a_checkpoint_emits_exactly_what_was_missed(
     checkpoint = stream.checkpoint()
     assert checkpoint is not None and checkpoint.token
     assert diff(checkpoint.inventory, final) == []
+
+
+def test_stream_reconnects_when_the_master_dies_and_another_takes_over(
+        pool: tuple[Simulator, Control]) -> None:
+    from xapictl.xapi.retry import RetryPolicy
+
+    sim, control = pool
+    fast = RetryPolicy(deadline=0.5, initial=0.05, maximum=0.1)
+
+    def connect() -> Any:
+        return xapictl.connect(f"http://{sim.master_address()}", password="xapictl",
+                               transport=InProcessTransport(sim, control), timeout=5,
+                               retry=fast)
+
+    base = _export(sim, control)
+    sink = Collector()
+    stream = ChangeStream(connect, base=base, poll_timeout=1)
+    thread = _start(stream, sink)
+    try:
+        with _connect(sim, control) as writer:
+            _write_some(writer, 120, "VLAN 120")
+        assert sink.wait_until_matches(base, _export(sim, control))
+        old = _master_ref(sim)
+        new = next(h for h in sim.host_addresses() if h != old)
+        sim.set_host_live(old, False)  # the master dies ...
+        sim.designate_master(new)      # ... and a member takes over (HA)
+        with _connect(sim, control, sim.master_address()) as writer:
+            _write_some(writer, 121, "VLAN 121")
+        assert sink.wait_until_matches(base, _export_at(sim, control))
+
+        hosts = list(sim.host_addresses())
+        for h in hosts:  # now the whole pool is unreachable: the stream must reconnect
+            sim.set_host_live(h, False)
+        noticed = threading.Event()
+        for _ in range(150):  # until the stream has noticed (it polls every second)
+            if stream.reconnects >= 1 or noticed.wait(0.1):
+                break
+        assert stream.reconnects >= 1
+        for h in hosts:
+            sim.set_host_live(h, True)
+        with _connect(sim, control, sim.master_address()) as writer:
+            _write_some(writer, 122, "VLAN 122")
+        final = _export_at(sim, control)
+        assert sink.wait_until_matches(base, final, timeout=30), diff(
+            apply(base, sink.changes()), final)
+    finally:
+        stream.stop.set()
+        thread.join(15)
+    assert stream.reconnects >= 1

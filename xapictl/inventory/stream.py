@@ -13,9 +13,10 @@ How it works, and why nothing is lost or sent twice: the stream keeps the pool's
 from ``event.from`` (``xapictl.state.live.LiveSnapshot``) and, after each batch, emits the
 *difference* between the inventory it last emitted and the inventory of the new state. So:
 
-* a lost connection or a master change: reconnect (the client follows the new master) and go
-  on from the same token; if the pool refuses the token (``EVENTS_LOST``, a token from another
-  database), the pool is read again in full, and the difference is still exact;
+* a lost connection or a master change: reconnect (the client follows the new master) and
+  read the pool again in full, since a new master's database may not know the old token; the
+  difference from what was emitted is exact, so nothing is lost or sent twice;
+* ``EVENTS_LOST`` or a refused token: the pool is read again in full, same reasoning;
 * resuming (``base`` + ``token`` from a checkpoint or an export): the pool is read once and the
   difference from ``base`` is emitted first: the events missed, coalesced per object, exactly as
   ``event.from`` itself coalesces them.
@@ -122,9 +123,10 @@ class ChangeStream:
                 try:
                     if conn is None or live is None:
                         conn = self._connect()
-                        # After a reconnect, go on from the state (and token) we had.
-                        snap = live.current if live is not None else collect(conn)  # type: ignore[arg-type]
-                        live = LiveSnapshot(conn, snap)  # type: ignore[arg-type]
+                        # Start, or restart after a loss, from a full read: a new master's
+                        # database may not know our token (or know it as a different point),
+                        # and the difference from what was emitted is exact either way.
+                        live = LiveSnapshot(conn, collect(conn))  # type: ignore[arg-type]
                         self._emit_difference(live.current, emit)
                     live.poll(self.poll_timeout)
                     self._emit_difference(live.current, emit)
