@@ -82,3 +82,13 @@ def test_a_read_only_session_lists_reads_but_not_writes(sim: Any, protocol: str)
         with pytest.raises(RbacPermissionDenied) as caught:
             conn.networks.create(name_label="nope")
         assert caught.value.params[0] == "network.create"
+
+
+def test_asyncio_callers_use_the_same_calls(conn: Any) -> None:
+    import asyncio
+
+    async def both() -> tuple[Any, Any]:
+        return await asyncio.gather(conn.acall("network.get_all"), conn.asnapshot())
+
+    refs, snap = asyncio.run(both())
+    assert sorted(refs) == sorted(snap.networks)

@@ -14,6 +14,7 @@ it ends (error, Ctrl-C included).
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections.abc import Callable, Mapping, Sequence
@@ -133,6 +134,16 @@ class Connection:
     def start_task(self, method: str, args: list[Any], *,
                    decode: Callable[[Any], Any]) -> TaskHandle:
         return start_task(self.session, method, args, decode=decode)
+
+    # --- the same from asyncio (one implementation: the sync calls on worker threads) --------
+
+    async def acall(self, method: str, *args: Any) -> Any:
+        """``call`` for asyncio code: runs on a worker thread, the event loop stays free."""
+        return await asyncio.to_thread(self.call, method, *args)
+
+    async def asnapshot(self) -> Any:
+        """``snapshot`` for asyncio code."""
+        return await asyncio.to_thread(self.snapshot)
 
     # --- typed access to any class -----------------------------------------------------------
 
