@@ -80,9 +80,9 @@ _KERNEL_ADVICE = {
 }
 
 
-def _cpu_flags() -> set[str]:
+def _cpu_flags(proc: Path) -> set[str]:
     try:
-        text = Path("/proc/cpuinfo").read_text()
+        text = (proc / "cpuinfo").read_text()
     except OSError:
         return set()
     for line in text.splitlines():
@@ -91,11 +91,13 @@ def _cpu_flags() -> set[str]:
     return set()
 
 
-def check_host(proc: Path = Path("/proc")) -> list[Finding]:
-    """Every finding, each with what to do about it."""
+def check_host(
+    proc: Path = Path("/proc"), kernel: dict[str, tuple[bool, str]] | None = None
+) -> list[Finding]:
+    """Every finding, each with what to do about it (``proc`` and ``kernel`` for tests)."""
     out = [
         Finding(f"kernel: {cap}", ok, detail, "" if ok else _KERNEL_ADVICE[cap])
-        for cap, (ok, detail) in capabilities().items()
+        for cap, (ok, detail) in (capabilities() if kernel is None else kernel).items()
     ]
     xen = (proc / "xen").exists()
     out.append(Finding("xen dom0", xen and (proc / "xen" / "capabilities").exists(),
@@ -109,7 +111,7 @@ def check_host(proc: Path = Path("/proc")) -> list[Finding]:
                        else "missing " + ", ".join(missing),
                        "" if not missing else "Install xen-utils and xenstore-utils; the vif"
                        " hotplug script needs xenstore-read/-write."))
-    flags = _cpu_flags()
+    flags = _cpu_flags(proc)
     hw = sorted(flags & {"vmx", "svm"})
     out.append(Finding("cpu virtualisation", bool(hw),
                        f"cpu flags: {', '.join(hw)}" if hw else "no vmx/svm cpu flag",
