@@ -105,3 +105,10 @@ def test_parallel_calls_across_pools_report_each_pool(sim: Any, transport: Any) 
 def test_unix_url_needs_a_path() -> None:
     with pytest.raises(xapictl.errors.UsageError):
         xapictl.connect("unix://", password="x")
+
+
+def test_connect_takes_a_password_source(transport: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POOL_PW", PASSWORD)
+    with xapictl.connect("http://127.0.0.1", password=PasswordSource.parse("env:POOL_PW"),
+                         transport=transport) as conn:
+        assert conn.hosts.get_all()

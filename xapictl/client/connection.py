@@ -38,7 +38,7 @@ from xapictl.client.vlans import VLANsClient
 from xapictl.client.vms import VMsClient
 from xapictl.errors import UsageError
 from xapictl.model.schema import datamodel
-from xapictl.xapi.credentials import Secret
+from xapictl.xapi.credentials import PasswordSource, Secret
 from xapictl.xapi.events import EventBatch, EventFeed
 from xapictl.xapi.parallel import DEFAULT_LIMIT, run_all
 from xapictl.xapi.retry import RetryPolicy
@@ -219,7 +219,7 @@ def _every_permission() -> frozenset[str]:
 
 
 def connect(
-    url: str, *, username: str = "root", password: str | Secret = "",
+    url: str, *, username: str = "root", password: str | Secret | PasswordSource = "",
     transport: httpx.BaseTransport | None = None, protocol: Protocol = "auto",
     ca: str | Path | None = None, fingerprint: str | None = None,
     known_hosts: str | Path | None = None, insecure: bool = False,
@@ -230,13 +230,15 @@ def connect(
 
     ``url``: ``https://host``, ``http://host:port`` or ``unix:///var/lib/xcp/xapi``; a pool
     member's address works too (the client follows ``HOST_IS_SLAVE``). ``password`` is a
-    ``Secret`` or a string (get it from ``xapictl.xapi.credentials`` or a profile, never from
-    a command-line argument). TLS: verified by default; ``ca`` a CA bundle, ``fingerprint`` a
+    string, a ``Secret`` or a ``PasswordSource`` (``PasswordSource.parse("env:POOL_PW")``),
+    never a command-line argument. TLS: verified by default; ``ca`` a CA bundle, ``fingerprint`` a
     pinned SHA-256, ``known_hosts`` a trust-on-first-use file, ``insecure`` no checks (warns).
     ``transport`` replaces the network (tests, the embedded simulator). ``protocol`` is
     ``auto`` (JSON-RPC, XML-RPC when ``/jsonrpc`` is unusable), ``jsonrpc`` or ``xmlrpc``.
     ``timeout`` is the read timeout of one call.
     """
+    if isinstance(password, PasswordSource):
+        password = password.resolve(username=username, pool=url)
     secret = password if isinstance(password, Secret) else Secret(password)
     tls = TLSSettings(ca=Path(ca) if ca else None, fingerprint=fingerprint,
                       known_hosts=Path(known_hosts) if known_hosts else None, insecure=insecure)
