@@ -19,7 +19,6 @@ Figures:
 from __future__ import annotations
 
 import argparse
-import math
 import multiprocessing
 import os
 import statistics
@@ -130,17 +129,20 @@ def _run(args: argparse.Namespace, pools: list[FleetPool], connector: PoolConnec
     counts = {t: len(v) for t, v in inv.objects.items()}
     print(f"one pool's export: {single * 1000:.0f} ms (median of 3) — objects {counts}")
 
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     fleet = for_each_pool(pools, connector,
                           lambda p, conn: export_snapshot(conn.snapshot(), source=p.name),
                           concurrency=args.concurrency)
     merged = Inventory.merge(fleet.results.values())
     whole = time.perf_counter() - t0
+    cpu = time.process_time() - cpu0
     objects = sum(len(v) for v in merged.objects.values())
-    floor = math.ceil(args.pools / args.concurrency)
+    floor = args.pools / args.concurrency
     print(f"fleet export, {args.pools} pools at concurrency {args.concurrency}: "
           f"{whole:.2f}s, {objects} objects, {len(fleet.errors)} errors — "
-          f"{whole / single:.2f}x one pool (aim 3x; floor {floor} rounds = {floor}x)")
+          f"{whole / single:.2f}x one pool (aim 3x; latency floor {floor:.2f}x); this process "
+          f"used {cpu:.2f}s CPU ({cpu / args.pools * 1000:.0f} ms per pool) on "
+          f"{os.cpu_count()} core(s), load {os.getloadavg()[0]:.1f}")
 
     desired = load_text(RECIPE)
     for label in ("VLAN rollout", "second rollout (nothing to do)"):
