@@ -80,6 +80,14 @@ def test_drop_after_commit_keeps_the_change_but_loses_the_reply(client, control,
     with pytest.raises(httpx.RemoteProtocolError):
         call(client, "network.create", session, {"name_label": "kept", "other_config": {}})
     assert "kept" in network_names(sim)
+    assert control.request_log()[-1]["outcome"] == "dropped after success"
+
+
+def test_drop_after_also_loses_the_reply_of_a_failed_call(client, control, session):
+    control.inject_fault("network.destroy", "drop_after", times=1)
+    with pytest.raises(httpx.RemoteProtocolError):
+        call(client, "network.destroy", session, "OpaqueRef:nope")
+    assert control.request_log()[-1]["outcome"] == "dropped after HANDLE_INVALID"
 
 
 def test_async_calls_match_a_fault_on_the_plain_method(client, control, session):

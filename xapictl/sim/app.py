@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from xapictl.sim import wire
-from xapictl.sim.control import Control, DropConnection, SimulatorLike
+from xapictl.sim.control import CallPlan, Control, DropConnection, SimulatorLike
 from xapictl.sim.errors import SimFailure
 
 log = logging.getLogger("xapictl.sim")
@@ -98,17 +98,25 @@ def _call(sim: SimulatorLike, name: str, params: list[Any], host_address: str, p
     started = time.perf_counter()
     outcome = "internal"
     try:
-        plan = control.before_call(host_address, name) if control is not None else None
-        result = sim.call(name, params, host_address=host_address, protocol=protocol)
-        outcome = "success"
-        if plan is not None:
+        plan = control.before_call(host_address, name) if control is not None else CallPlan()
+        answer: tuple[bool, Any]
+        try:
+            answer = True, sim.call(name, params, host_address=host_address, protocol=protocol)
+            outcome = "success"
+        except SimFailure as failure:
+            answer = False, failure.description
+            outcome = failure.code
+        if plan.drop_after is not None:
+            # whatever the call did is committed; only the reply is lost
+            outcome = f"dropped after {outcome}"
             Control.after_call(plan, name)
-        return True, result
-    except SimFailure as failure:
+        return answer
+    except SimFailure as failure:  # an injected error: the simulator never saw the call
         outcome = failure.code
         return False, failure.description
     except DropConnection:
-        outcome = "dropped"
+        if not outcome.startswith("dropped"):
+            outcome = "dropped"
         raise
     finally:
         if control is not None:
