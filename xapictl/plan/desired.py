@@ -561,6 +561,27 @@ def json_schema() -> dict[str, Any]:
     }
 
 
+def markdown_fields() -> str:
+    """The field tables of docs/recipes.md (a test keeps the page equal to this)."""
+    out = []
+    bar = " \\| "  # a literal | inside a table cell
+    for section, rules in SECTIONS.items():
+        out += [f"### `{section}:`", "", "| field | type | required | meaning | example |",
+                "|---|---|---|---|---|"]
+        for r in rules:
+            kind = {"strlist": "list of strings", "strmap": "mapping string → string",
+                    "vifdevice": "0-15 or auto", "enum": bar.join(r.choices)}.get(
+                r.kind, r.kind)
+            if r.kind == "int" and r.minimum is not None:
+                kind = f"int {r.minimum}-{r.maximum}"
+            if r.kind == "strlist" and r.choices:
+                kind = f"list of {bar.join(r.choices)}"
+            out.append(f"| `{r.name}` | {kind} | {'yes' if r.required else ''} | {r.help} | "
+                       f"`{r.example}` |")
+        out.append("")
+    return "\n".join(out)
+
+
 __all__ = [
     "BOND_FIELDS",
     "NETWORK_FIELDS",
@@ -576,6 +597,7 @@ __all__ = [
     "json_schema",
     "load_file",
     "load_text",
+    "markdown_fields",
 ]
 
 
