@@ -178,3 +178,15 @@ def test_hidden_attach_brings_up_the_hosts_pif(api):
 def test_hidden_attach_unmanaged_network_without_bridge_is_bridge_not_available(api):
     ref = api.new_network(managed=False, bridge="ext0")
     assert api.fails("network.attach", ref, api.hosts()[0]) == ["BRIDGE_NOT_AVAILABLE", "ext0"]
+
+
+def test_hidden_attach_for_vm_brings_up_the_vms_networks_on_the_host(api):
+    host = api.hosts()[1]
+    eth1 = api.pif(host, "eth1")
+    api("PIF.unplug", eth1)
+    vm = api.vm("build-01")
+    api.new_vif(vm, api.record("PIF", eth1).network, device="1")
+    api("network.attach_for_vm", host, vm)
+    assert api.record("PIF", eth1).currently_attached is True
+    api("network.detach_for_vm", host, vm)
+    assert api.record("PIF", eth1).currently_attached is True

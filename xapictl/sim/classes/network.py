@@ -155,6 +155,28 @@ def attach(ctx: CallContext, network: str, host: str) -> None:
         kinds.bring_up(state, local)
 
 
-__all__ = ["REFUSED_BRIDGE_PREFIXES", "add_purpose", "attach", "create", "destroy",
-           "is_system_network", "pick_bridge", "pool_introduce", "remove_purpose",
-           "restart_counter", "set_default_locking_mode"]
+@handles("network.attach_for_vm")
+def attach_for_vm(ctx: CallContext, host: str, vm: str) -> None:
+    """Hidden: attach every network of the VM's VIFs on the host (what a VM start does)."""
+    state = ctx.state
+    state.get("host", host)
+    record = state.get("VM", vm)
+    ctx.require_live(host)
+    for vif in record["VIFs"]:
+        network = state.get("VIF", vif)["network"]
+        local = kinds.pif_of_network_on_host(state, network, host)
+        if local is not None and not state.get("PIF", local)["currently_attached"]:
+            kinds.plug(state, local)
+
+
+@handles("network.detach_for_vm")
+def detach_for_vm(ctx: CallContext, host: str, vm: str) -> None:
+    """Hidden: XAPI only removes internal bridges nobody uses; PIFs stay as they are."""
+    ctx.state.get("host", host)
+    ctx.state.get("VM", vm)
+    ctx.require_live(host)
+
+
+__all__ = ["REFUSED_BRIDGE_PREFIXES", "add_purpose", "attach", "attach_for_vm", "create",
+           "destroy", "detach_for_vm", "is_system_network", "pick_bridge", "pool_introduce",
+           "remove_purpose", "restart_counter", "set_default_locking_mode"]
