@@ -37,7 +37,8 @@ class _RecipeFirst(TyperGroup):
 
 app = typer.Typer(cls=_RecipeFirst, no_args_is_help=True,
                   help="Roll a recipe out to many pools: plan all, canary, waves, failure "
-                       "budget; journaled and resumable.")
+                       "budget; journaled and resumable. 'xapictl rollout RECIPE --fleet FILE "
+                       "...' is short for 'xapictl rollout run RECIPE --fleet FILE ...'.")
 
 JournalOpt = Annotated[Path | None, typer.Option(
     "--journal", envvar="XAPICTL_JOURNAL",
