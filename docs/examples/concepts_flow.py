@@ -22,7 +22,7 @@ networks:
 
 desired = load_text(RECIPE, source="inline")       # 1. validate: nothing sent yet
 sim = Simulator(scenario="seed")
-with xapictl.connect("http://127.0.0.1", password="xapictl",
+with xapictl.connect("http://127.0.0.1", password="xapictl",  # noqa: S106 - the sim default
                      transport=InProcessTransport(sim)) as conn:
     backend = XapiBackend(conn)
     snapshot = backend.collect()                   # 2. read only, fixed round trips
@@ -30,6 +30,8 @@ with xapictl.connect("http://127.0.0.1", password="xapictl",
     print(render_text(plan))
     preflight(plan, backend.permissions())         # 4. the role check before any write
     report = apply(plan, backend)                  # 5. re-check, run, record each step
-    assert report.ok
+    if not report.ok:
+        raise SystemExit(f"apply stopped: {report.failed}")
     after = verify(desired, backend.collect)       # 6. compare what the recipe states
-    assert diff(desired, after).is_empty           # 7. a second plan must be empty
+    if not diff(desired, after).is_empty:          # 7. a second plan must be empty
+        raise SystemExit("the pool does not match")
