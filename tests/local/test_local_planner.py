@@ -327,3 +327,11 @@ local:
     ]
     assert steps[-1].describe() == "enslave uplink bond0: becomes a port of xenbr2"
     assert problems(desired, replace(host, links=links)) == []
+
+
+def test_addresses_that_would_be_stranded_on_a_port_are_refused():
+    desired = parse_recipe("local:\n  bridges:\n    xenbr0: {uplink: eth0, addresses: none}\n")
+    assert problems(desired, snap("fresh-host")) == [
+        "bridge xenbr0: uplink eth0 carries 192.0.2.10/24, 192.0.2.11/24, 2001:db8::10/64,"
+        " which would be stranded on a bridge port; use 'addresses: from-uplink' to move them"
+        " to the bridge"]

@@ -75,6 +75,12 @@ def problems(desired: HostNetwork, snap: HostSnapshot) -> list[str]:
             if port is not None and port.master not in (None, b.name):
                 out.append(f"bridge {b.name}: {b.port} is already a port of {port.master};"
                            " detach it there first")
+            stranded = [a.cidr for a in snap.addresses_on(b.uplink) if not a.link_local]
+            if (up is not None and b.vlan is None and b.addresses != FROM_UPLINK
+                    and up.master != b.name and stranded):
+                out.append(f"bridge {b.name}: uplink {b.uplink} carries {', '.join(stranded)},"
+                           " which would be stranded on a bridge port; use 'addresses:"
+                           " from-uplink' to move them to the bridge")
             if up is not None and b.addresses == FROM_UPLINK and not desired.allow_dhcp:
                 dyn = [a.cidr for a in snap.addresses_on(b.uplink)
                        if a.dynamic and not a.link_local]
