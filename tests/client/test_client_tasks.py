@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from xapictl.errors import TaskCancelled, TaskFailed, TaskTimeout
+from xapictl.errors import TaskCancelled, TaskError, TaskFailed, TaskTimeout
 from xapictl.model.network import Network
 from xapictl.xapi.failures import VlanTagInvalid
+from xapictl.xapi.tasks import TaskHandle
 
 
 def _trunk(conn: Any) -> str:
@@ -68,3 +69,13 @@ def test_cancelling_a_pending_task_ends_it_cancelled(conn: Any, sim: Any) -> Non
     with pytest.raises(TaskCancelled):
         handle.wait(timeout=10)
     assert not any(n["name_label"] == "cancel-me" for n in sim.state.all("network").values())
+
+
+def test_waiting_on_a_task_that_no_longer_exists_fails_at_once(conn: Any) -> None:
+    handle = conn.call_async("network.create", {"name_label": "gone", "other_config": {}})
+    handle.wait(timeout=10)  # destroys it
+    again = TaskHandle(conn.session, handle.ref, "network.create")
+    started = time.perf_counter()
+    with pytest.raises(TaskError, match="does not exist"):
+        again.wait(timeout=20)
+    assert time.perf_counter() - started < 5

@@ -69,8 +69,15 @@ class TaskHandle:
                 raise TaskTimeout(f"{self.method} (task {self.ref}) still {self.status} "
                                   f"after {timeout} s; it may still finish on the pool",
                                   task_ref=self.ref)
-            batch = feed.next([f"task/{self.ref}"], token, min(remaining, EVENT_SLICE))
+            first = token == ""
+            # From the empty token an existing task is reported at once: no need to block.
+            wait = 0.0 if first else min(remaining, EVENT_SLICE)
+            batch = feed.next([f"task/{self.ref}"], token, wait)
             token = batch.token
+            if first and not any(e.ref == self.ref for e in batch.events):
+                # Every existing object is reported from the empty token: this one is gone.
+                raise TaskError(f"task {self.ref} of {self.method} does not exist (destroyed "
+                                "already?)", task_ref=self.ref)
             for event in batch.events:
                 if event.ref != self.ref:
                     continue
