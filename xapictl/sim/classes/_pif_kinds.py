@@ -92,6 +92,17 @@ def assert_pif_managed(pif_ref: str, pif: Record) -> None:
         raise SimFailure("PIF_UNMANAGED", pif_ref)
 
 
+def next_device(state: SimState, host: str, prefix: str, kind_field: str) -> str:
+    """``<prefix><N>`` with the smallest N not used on ``host`` by PIFs whose ``kind_field``
+    is non-empty (``bond`` masters, ``tunnel`` access PIFs)."""
+    used = {p["device"] for p in state.all("PIF").values()
+            if p["host"] == host and p[kind_field]}
+    n = 0
+    while f"{prefix}{n}" in used:
+        n += 1
+    return f"{prefix}{n}"
+
+
 def pool_record(state: SimState) -> Record | None:
     refs = state.refs("pool")
     return state.get("pool", refs[0]) if refs else None
@@ -225,6 +236,7 @@ __all__ = [
     "is_sriov_network",
     "is_vlan_on_sriov",
     "kind",
+    "next_device",
     "pif_of_network_on_host",
     "plug",
     "pool_record",

@@ -101,15 +101,6 @@ def _check_members(state: SimState, members: list[str], primary: str) -> None:
         raise SimFailure("PIF_BOND_MORE_THAN_ONE_IP")
 
 
-def _bond_device(state: SimState, host: str) -> str:
-    used = {p["device"] for p in state.all("PIF").values()
-            if p["host"] == host and p["bond_master_of"]}
-    n = 0
-    while f"bond{n}" in used:
-        n += 1
-    return f"bond{n}"
-
-
 def _vm_is_local(state: SimState, vm_ref: str, host: str) -> bool:
     """Resident here, or not running and unable to start on any other live host."""
     vm = state.get("VM", vm_ref)
@@ -209,7 +200,8 @@ def build_bond(ctx: CallContext, network: str, members: list[str], primary: str,
     host = primary_pif["host"]
     metrics = state.create("PIF_metrics", {})
     master = state.create("PIF", {
-        "device": _bond_device(state, host), "network": network, "host": host,
+        "device": kinds.next_device(state, host, "bond", "bond_master_of"),
+        "network": network, "host": host,
         "MAC": mac or primary_pif["MAC"], "MTU": -1, "VLAN": -1, "metrics": metrics,
         "physical": False, "currently_attached": False, "ip_configuration_mode": "None",
         "ipv6_configuration_mode": "None", "IPv6": [""],

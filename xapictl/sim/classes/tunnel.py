@@ -22,15 +22,6 @@ def random_local_mac() -> str:
     return ":".join(f"{b:02x}" for b in octets)
 
 
-def _tunnel_device(state: SimState, host: str) -> str:
-    used = {p["device"] for p in state.all("PIF").values()
-            if p["host"] == host and p["tunnel_access_PIF_of"]}
-    n = 0
-    while f"tunnel{n}" in used:
-        n += 1
-    return f"tunnel{n}"
-
-
 def check_create(state: SimState, transport_pif: str, network: str) -> None:
     pif = state.get("PIF", transport_pif)
     state.get("network", network)
@@ -57,7 +48,8 @@ def create_records(state: SimState, transport_pif: str, network: str, protocol: 
     """The access PIF and the tunnel, unplugged; returns the tunnel ref."""
     pif = state.get("PIF", transport_pif)
     access = state.create("PIF", {
-        "device": _tunnel_device(state, pif["host"]), "network": network, "host": pif["host"],
+        "device": kinds.next_device(state, pif["host"], "tunnel", "tunnel_access_PIF_of"),
+        "network": network, "host": pif["host"],
         "MAC": random_local_mac(), "MTU": -1, "VLAN": -1, "metrics": pif["metrics"],
         "physical": False, "currently_attached": False, "ip_configuration_mode": "None",
         "ipv6_configuration_mode": "None", "IPv6": [""],
