@@ -128,6 +128,9 @@ def converge(opts: GlobalOptions, desired: DesiredState, *, ask: bool, yes: bool
                                       "detail": r.detail} for r in result.report.results],
                          "verified": result.replan is not None and result.replan.is_empty})
     elif result.applied:
+        if opts.verbose:
+            for record in audit.records:
+                say(opts, f"  XAPI {record['method']} -> {record['outcome']}")
         for r in result.report.results:
             detail = f" ({r.detail})" if r.detail else ""
             say(opts, f"done: {r.step.action} {r.step.subject}{detail}")

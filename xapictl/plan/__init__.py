@@ -1,1 +1,17 @@
-"""(placeholder: filled in by its issue)."""
+"""The plan engine: desired state -> diff -> plan -> apply -> verify (backend-agnostic core,
+and the XAPI backend).
+
+* ``desired``: the recipe schema, loader (file/line/field errors) and JSON Schema;
+* ``identity``: which existing object a recipe entry means, ownership mark, adoption;
+* ``diff``: the pure ``diff(desired, snapshot) -> Plan``;
+* ``steps``: the XAPI steps (each with its reason, precondition, execution, effect check);
+* ``preflight``: the checks that refuse a plan before the first write;
+* ``apply``: run a plan, stop at the first failure, resolve lost answers by re-reading;
+  ``converge`` = plan + pre-flight + apply + verify + re-plan;
+* ``verify``: compare what the recipe states with the pool;
+* ``backend``, ``audit``: the XAPI backend over a connection, the JSON-lines audit log;
+* ``text``: plans as text and JSON; ``core``: Step, Noop, Plan, ApplyReport (shared).
+
+Submodules are imported explicitly (``from xapictl.plan.diff import diff``) so that importing
+one stage never pulls in the others.
+"""
