@@ -82,3 +82,22 @@ def test_a_plain_password_anywhere_is_refused_without_echoing_it(bad: dict[str, 
 def test_malformed_fleet_files_name_the_problem(bad: dict[str, object], match: str) -> None:
     with pytest.raises(ConfigError, match=match):
         parse_fleet(bad)
+
+
+def test_one_prompt_serves_every_pool_that_names_it(fleet_file: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import getpass
+
+    from xapictl.fleet.connect import PoolConnector
+    from xapictl.fleet.fleetfile import FleetPool
+    from xapictl.xapi.credentials import PasswordSource
+
+    asked: list[str] = []
+    monkeypatch.setattr(getpass, "getpass", lambda prompt="": asked.append(prompt) or "pw")
+    pools = [FleetPool(f"p{i}", url=f"https://10.0.0.{i}", credentials=PasswordSource("prompt"))
+             for i in range(5)]
+    connector = PoolConnector()
+    connector.prime(pools)
+    urls = [connector.options(p)[0] for p in pools]
+    assert len(asked) == 1 and urls[4] == "https://10.0.0.4"
+    assert connector.options(pools[2])[1]["password"].reveal() == "pw"

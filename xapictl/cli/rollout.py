@@ -126,7 +126,9 @@ def run(
                                  max_failures=max_failures,
                                  pause_after_canary=pause_after_canary)
         journal = _journal(journal_path)
-        work = XapiPoolWork(desired, PoolConnector(), journal)
+        connector = PoolConnector()
+        connector.prime(pools)
+        work = XapiPoolWork(desired, connector, journal)
         runner = RolloutRunner(journal, work, options, confirm=_confirmer(yes, quiet))
         _execute(runner, [p.name for p in pools], quiet, as_json, journal,
                  lambda: runner.start(pools, recipe=str(recipe.resolve()),
@@ -153,7 +155,10 @@ def resume(
         row = journal.rollout(rollout_id)
         desired = load_file(row.recipe)
         pools = list(load_fleet(fleet or row.fleet).pools)
-        runner = RolloutRunner(journal, XapiPoolWork(desired, PoolConnector(), journal),
+        connector = PoolConnector()
+        connector.prime([p for p in pools if p.name in {r.pool for r in
+                                                         journal.pool_runs(rollout_id)}])
+        runner = RolloutRunner(journal, XapiPoolWork(desired, connector, journal),
                                RolloutOptions(**row.options), confirm=_confirmer(yes, quiet))
         names = [r.pool for r in journal.pool_runs(rollout_id)]
         _execute(runner, names, quiet, as_json, journal,

@@ -8,7 +8,7 @@ simulator put an in-process transport under a pool; otherwise the pool's real UR
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import httpx
@@ -43,6 +43,13 @@ class PoolConnector:
             if key not in self._secrets:
                 self._secrets[key] = source.resolve(username=pool.username, pool=pool.name)
             return self._secrets[key]
+
+    def prime(self, pools: Sequence[FleetPool]) -> None:
+        """Resolve every password source now (prompts included), before any progress display
+        takes the terminal and before the first pool is touched."""
+        for pool in pools:
+            if pool.profile is None:
+                self._secret(pool)
 
     def options(self, pool: FleetPool) -> tuple[str, dict[str, Any]]:
         """The URL and ``connect`` keyword arguments for the pool."""
