@@ -205,3 +205,24 @@ def test_without_a_fleet_the_commands_use_the_global_pool(
     assert {line["object"] for line in lines[1:]} >= {"pool", "host", "pif", "network", "vm"}
     code, _, err = _invoke("drift")
     assert code == 0, err
+
+
+def test_the_real_root_app_mounts_the_groups_with_global_options(
+        served: tuple[dict[str, Simulator], Path], tmp_path: Path) -> None:
+    from xapictl.cli import app as root_app
+
+    sims, _ = served
+    with SimServer(sims["par1"]) as server:
+        (tmp_path / "pw").write_text(PASSWORD + "\n")
+        result = CliRunner().invoke(root_app, [
+            "--url", server.url, "--password-file", str(tmp_path / "pw"),
+            "inventory", "export", "--format", "json"], catch_exceptions=False)
+        assert result.exit_code == 0, result.stderr
+        doc = json.loads(result.stdout)
+        assert doc["pools"][0]["source"] == server.url
+        result = CliRunner().invoke(root_app, [
+            "--url", server.url, "--password-file", str(tmp_path / "pw"), "drift"],
+            catch_exceptions=False)
+        assert result.exit_code == 0, result.stderr
+    result = CliRunner().invoke(root_app, ["rollout", "list", "--json"])
+    assert result.exit_code == 0 and json.loads(result.stdout) == []
