@@ -52,9 +52,13 @@ def _reply(packet: bytes, ident: int, v6: bool) -> int | None:
 
 @dataclass(frozen=True)
 class PingResult:
+    """``started``/``finished`` are CLOCK_MONOTONIC readings: comparable across processes."""
+
     target: str
     sent: int
     received: int
+    started: float = 0.0
+    finished: float = 0.0
 
     @property
     def lost(self) -> int:
@@ -96,7 +100,7 @@ def ping(target: str, *, netns: str | None = None, count: int = 3, interval: flo
                     replies.add(seq)
     finally:
         sock.close()
-    return PingResult(target, sent, len(replies))
+    return PingResult(target, sent, len(replies), start, time.monotonic())
 
 
 def reachable(target: str, *, netns: str | None = None, attempts: int = 3,
@@ -115,11 +119,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=3)
     parser.add_argument("--interval", type=float, default=0.2)
     parser.add_argument("--timeout", type=float, default=1.0)
+    parser.add_argument("--announce", action="store_true",
+                        help="print 'ready' just before the first echo (for tests)")
     args = parser.parse_args(argv)
+    if args.announce:
+        print("ready", flush=True)
     result = ping(args.target, netns=args.netns, count=args.count, interval=args.interval,
                   timeout=args.timeout)
     print(json.dumps({"target": result.target, "sent": result.sent,
-                      "received": result.received}))
+                      "received": result.received, "started": result.started,
+                      "finished": result.finished}))
     return 0 if result.received else 1
 
 
