@@ -188,3 +188,19 @@ def test_unix_socket_serves_the_master_to_xenapi_udstransport(sim):
             assert {e["host"] for e in server.control.request_log()} == {"127.0.0.1"}
     finally:
         scratch.rmdir()
+
+
+def test_an_ipv6_loopback_bind_serves_the_master_there(sim):
+    from xapictl.sim.server import SimServer
+
+    try:
+        socket.create_server(("::1", 0), family=socket.AF_INET6).close()
+    except OSError:
+        pytest.skip("no IPv6 loopback on this machine")
+    with SimServer(sim, bind="::1") as server:
+        assert server.url == f"http://[::1]:{server.port}"
+        assert sim.master_address() == "::1"  # HOST_IS_SLAVE will name a reachable master
+        with XenAPI.Session(server.url) as session:
+            session.login_with_password("root", PASSWORD, "1.0", "t")
+            assert session.xenapi.pool.get_all()
+            session.xenapi.session.logout()

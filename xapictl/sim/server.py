@@ -235,15 +235,21 @@ class SimServer:
         return _is_ipv4_loopback(self.bind)
 
     def _readdress_hosts(self) -> None:
-        """With ``--bind 127.0.0.9`` the master is 127.0.0.9 and members follow it."""
-        if not self._members_on_loopback() or self.sim.master_address() == self.bind:
-            return
+        """Make ``host.address`` match where hosts listen, so HOST_IS_SLAVE names a reachable
+        master: with ``--bind 127.0.0.9`` the master is 127.0.0.9 and members follow it; with
+        a single non-loopback address only the master is served, at that address."""
+        wildcard = self.bind in ("0.0.0.0", "::", "")  # noqa: S104 - never the default
+        master_address = self.sim.master_address()
         state = getattr(self.sim, "state", None)
-        if state is None:
+        if wildcard or master_address == self.bind or state is None:
             return
         addresses = self.sim.host_addresses()
-        master = next((ref for ref, a in addresses.items()
-                       if a == self.sim.master_address()), None)
+        master = next((ref for ref, a in addresses.items() if a == master_address), None)
+        if not self._members_on_loopback():
+            if master is not None:
+                with state.lock:
+                    state.set_field("host", master, "address", self.bind)
+            return
         ordered = ([master] if master else []) + [r for r in addresses if r != master]
         base = ipaddress.IPv4Address(self.bind)
         with state.lock:
