@@ -66,7 +66,9 @@ def make_fleet(n: int, monkeypatch: pytest.MonkeyPatch) -> Iterator[SimFleet]:
     try:
         pools = [FleetPool(name, url=server.url if name == "p0" else "http://127.0.0.1",
                            credentials=PasswordSource("env", "XAPICTL_TEST_PW"),
-                           tags=("canary",) if name == "p0" else ("prod",))
+                           tags=("canary",) if name == "p0" else ("prod",),
+                           # one pool speaks XML-RPC: rollouts must not care
+                           protocol="xmlrpc" if name == "p1" else "auto")
                  for name in sims]
         yield SimFleet(sims, controls, server, pools)
     finally:
