@@ -241,3 +241,14 @@ def test_xenapi_silently_resends_a_write_whose_reply_was_lost(sim_server, sim, x
     xenapi_session.xenapi.network.create({"name_label": "twice", "other_config": {}})
     assert network_names(sim).count("twice") == 2
     assert sim_server.control.methods_called().count("network.create") == 2
+
+
+def test_task_delay_keeps_async_tasks_pending(sim_server, jsonrpc):
+    session = jsonrpc("session.login_with_password", "root", PASSWORD)
+    reply = httpx.post(sim_server.url + "/_sim/control", json={"action": "task_delay",
+                                                                "seconds": 5})
+    assert reply.status_code == 200
+    task = jsonrpc("Async.network.create", session, {"name_label": "later", "other_config": {}})
+    assert jsonrpc("task.get_status", session, task) == "pending"
+    jsonrpc("task.cancel", session, task)
+    sim_server.control.set_task_delay(0)

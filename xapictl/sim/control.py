@@ -312,6 +312,12 @@ class Control:
     def expire_sessions(self) -> None:
         self._sim_method("expire_sessions")()
 
+    def set_task_delay(self, seconds: float) -> None:
+        """Keep ``Async.`` tasks pending this long before they run (to test waiting/cancel)."""
+        if not hasattr(self.sim, "task_delay"):
+            raise NotImplementedError("the simulator has no task_delay")
+        self.sim.task_delay = float(seconds)
+
     # --- the same over HTTP -----------------------------------------------------------------
 
     def handle(self, request: Mapping[str, Any]) -> Any:
@@ -350,6 +356,7 @@ _ACTIONS: dict[str, Callable[..., Any]] = {
     "host_live": lambda c, host, live: c.set_host_live(host, bool(live)),
     "designate_master": lambda c, host: c.designate_master(host),
     "expire_sessions": lambda c: c.expire_sessions(),
+    "task_delay": lambda c, seconds: c.set_task_delay(seconds),
     "log": lambda c: c.request_log(),
     "clear_log": lambda c: c.clear_log(),
     "counters": lambda c: c.counters(),
