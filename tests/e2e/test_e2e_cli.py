@@ -220,3 +220,32 @@ def test_ambiguous_network_name_lists_every_candidate(cli, jsonrpc) -> None:
 def test_version_and_help(cli) -> None:
     assert cli("--version").stdout.startswith("xapictl ")
     assert "network" in cli("--help").stdout
+
+
+def test_pool_profile_gives_url_user_and_password_source(cli, sim_server, tmp_path) -> None:
+    config = tmp_path / "pools.toml"
+    config.write_text(f'[pools.lab]\nurl = "{sim_server.url}"\nusername = "root"\n'
+                      'password = "env:LAB_PW"\n')
+    ran = cli("--pool", "lab", "host", "list", extra_env={
+        "XAPICTL_CONFIG": str(config), "LAB_PW": "xapictl", "XAPICTL_URL": "",
+        "XAPICTL_PASSWORD": ""})
+    assert ran.code == 0, ran.stderr
+    assert "xcp-host-01" in ran.stdout
+
+
+def test_password_file_and_tls_fingerprint(cli, tmp_path) -> None:
+    from xapictl.sim.engine import Simulator
+    from xapictl.sim.server import SimServer
+
+    sim = Simulator(password="xapictl")
+    sim.reset(scenario="single")
+    secret = tmp_path / "pw"
+    secret.write_text("xapictl\n")
+    with SimServer(sim, tls=True) as server:
+        env = {"XAPICTL_URL": server.url, "XAPICTL_PASSWORD": ""}
+        pinned = cli("--password-file", str(secret), "--fingerprint", server.fingerprint,
+                     "host", "list", extra_env=env)
+        unverified = cli("--password-file", str(secret), "--timeout", "2", "host", "list",
+                         extra_env=env)
+    assert pinned.code == 0, pinned.stderr
+    assert unverified.code == ExitCode.FAILURE, "an unknown self-signed certificate is refused"

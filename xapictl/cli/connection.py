@@ -73,6 +73,7 @@ def _tls(opts: GlobalOptions) -> dict[str, Any]:
 def open_pool(opts: GlobalOptions) -> Iterator[Any]:
     """The open ``Connection``, logged out and closed at the end (also on errors)."""
     import xapictl
+    import xapictl.state.collect  # teaches Connection.snapshot() to build snapshots
     from xapictl.client.connection import connect_profile
 
     if opts.pool:
