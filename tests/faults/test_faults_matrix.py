@@ -104,3 +104,46 @@ def test_fault_at_each_write_still_converges_without_duplicates_or_losses(
         assert lost == set(), f"{table} lost: {lost}"
     physical = {r for r, p in before.pifs.items() if p.physical}
     assert physical <= set(after.pifs)
+
+
+REMOVAL = """
+version: 1
+networks:
+  - {name: VLAN 104, vlan: 104, device: eth1, present: false}
+vifs:
+  - {vm: build-01, network: VLAN 103, device: 1, present: false}
+"""
+REMOVAL_CASES = [(nth, fault) for nth in range(5) for fault in FAULTS]
+
+
+@pytest.mark.parametrize(("nth", "fault"), REMOVAL_CASES,
+                         ids=[f"removal-w{i}-{f}" for i, f in REMOVAL_CASES])
+def test_fault_during_removal_deletes_exactly_what_the_plan_names(nth: int, fault: str
+                                                                  ) -> None:
+    from xapictl.plan.desired import load_text
+    from xapictl.plan.steps import DestroyNetwork, DestroyVIF, DestroyVLAN
+
+    pool = SimPool()
+    pool.converge(recipe("trunk-vlans.yaml"))
+    desired = load_text(REMOVAL)
+    before = pool.snapshot()
+    plan = diff(desired, before)
+    named = {getattr(s, "network", None) for s in plan.steps if isinstance(s, DestroyNetwork)}
+    named |= {getattr(s, "vif", None) for s in plan.steps if isinstance(s, DestroyVIF)}
+    named |= {getattr(s, "vlan", None) for s in plan.steps if isinstance(s, DestroyVLAN)}
+    assert len(plan.steps) == 5
+    with pool.connect() as conn:
+        proxy = FaultAt(conn, pool, nth, fault)
+        try:
+            converge(desired, XapiBackend(proxy))  # type: ignore[arg-type]
+            finished = True
+        except XapictlError:
+            finished = False
+        assert proxy.fired
+    if not finished:
+        pool.converge(desired)
+    after = pool.snapshot()
+    assert diff(desired, after).is_empty
+    for table in ("networks", "vifs", "vlans"):
+        lost = set(getattr(before, table)) - set(getattr(after, table))
+        assert lost <= named, f"{table}: deleted without being named: {lost - named}"
