@@ -3,6 +3,7 @@ without hiding the others, every session logged out."""
 
 from __future__ import annotations
 
+import pytest
 from fleet_sim_pools import SimFleet
 
 from xapictl.fleet.each import for_each_pool
@@ -18,3 +19,23 @@ def test_an_unreachable_pool_is_reported_and_the_others_answer(sim_fleet: SimFle
     assert list(found.errors) == ["p2"]
     assert sorted(name for name, _ in heard) == sorted(sim_fleet.sims)
     assert sim_fleet.open_sessions() == dict.fromkeys(sim_fleet.sims, 0)
+
+
+def test_a_pinned_fingerprint_is_trusted_and_a_wrong_one_refused(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from xapictl.fleet.connect import PoolConnector
+    from xapictl.fleet.fleetfile import FleetPool
+    from xapictl.sim.engine import Simulator
+    from xapictl.sim.server import SimServer
+    from xapictl.xapi.credentials import PasswordSource
+
+    monkeypatch.setenv("TLS_PW", "xapictl")
+    with SimServer(Simulator(scenario="seed"), tls=True) as server:
+        assert server.fingerprint and server.url.startswith("https://")
+        wrong = "00:" * 31 + "00"
+        pools = [FleetPool(name, url=server.url, fingerprint=pin,
+                           credentials=PasswordSource("env", "TLS_PW"))
+                 for name, pin in (("pinned", server.fingerprint), ("wrong", wrong))]
+        found = for_each_pool(pools, PoolConnector(timeout=5), lambda p, c: c.url)
+    assert list(found.results) == ["pinned"]
+    assert "FingerprintMismatch" in found.errors["wrong"]
