@@ -1,0 +1,51 @@
+"""The XAPI steps a plan is made of, one module per XAPI class (``network``, ``vlan``, ``pif``,
+``bond``, ``vif``) plus the generic ones in ``base`` (``SetField``, ``SetOtherConfig``).
+
+Each step is one call (or a short fixed sequence) with its reason; see ``base`` for what a
+step offers (calls, precondition, execute, effect_in) and how ``Later`` refs work.
+"""
+
+from xapictl.plan.steps.base import (
+    Caller,
+    Later,
+    RunContext,
+    SetField,
+    SetOtherConfig,
+    XapiStep,
+)
+from xapictl.plan.steps.bond import CreateBond, DestroyBond
+from xapictl.plan.steps.network import AddPurpose, CreateNetwork, DestroyNetwork
+from xapictl.plan.steps.pif import ReplugPIF
+from xapictl.plan.steps.vif import (
+    CreateVIF,
+    DestroyVIF,
+    MoveVIF,
+    PlugVIF,
+    ReplugVIF,
+    UnplugVIF,
+)
+from xapictl.plan.steps.vlan import CreatePoolVLAN, CreateVLAN, DestroyVLAN
+
+__all__ = [
+    "AddPurpose",
+    "Caller",
+    "CreateBond",
+    "CreateNetwork",
+    "CreatePoolVLAN",
+    "CreateVIF",
+    "CreateVLAN",
+    "DestroyBond",
+    "DestroyNetwork",
+    "DestroyVIF",
+    "DestroyVLAN",
+    "Later",
+    "MoveVIF",
+    "PlugVIF",
+    "ReplugPIF",
+    "ReplugVIF",
+    "RunContext",
+    "SetField",
+    "SetOtherConfig",
+    "UnplugVIF",
+    "XapiStep",
+]

@@ -1,0 +1,171 @@
+"""What every XAPI step is: plain data with ``calls`` (the XAPI methods it sends, for the role
+pre-flight and the audit log), ``precondition`` (re-checked against the pool read at apply
+time: a step that no longer makes sense is drift, not forced), ``execute``, and ``effect_in``
+(whether its effect is already in a snapshot: how a write whose answer was lost is resolved).
+
+Objects created earlier in the same plan are referred to by ``Later(key)``; ``RunContext``
+resolves them from what earlier steps produced. ``SetField`` and ``SetOtherConfig`` work on
+any class.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from xapictl.plan.core import Step
+from xapictl.state.snapshot import PoolSnapshot
+
+
+class Caller(Protocol):
+    """What a step needs from a connection: ``xapictl.connect(...)`` objects fit."""
+
+    def call(self, method: str, *args: Any) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Later:
+    """A ref that an earlier step of the same plan will produce."""
+
+    key: str
+
+    def __str__(self) -> str:
+        return f"<{self.key}>"
+
+
+@dataclass
+class RunContext:
+    conn: Caller
+    produced: dict[str, str] = field(default_factory=dict)
+
+    def ref(self, value: str | Later) -> str:
+        if isinstance(value, Later):
+            return self.produced[value.key]
+        return value
+
+    def known(self, value: str | Later) -> str | None:
+        """The ref of an object that existed when the plan was made (``None`` for one this
+        plan creates: the pool read before apply cannot hold it, so it is not re-checked)."""
+        if isinstance(value, Later):
+            return None
+        return value
+
+
+@dataclass(frozen=True, kw_only=True)
+class XapiStep(Step):
+    """A step against a XAPI pool. ``key`` names what it creates, for ``Later`` refs."""
+
+    key: str = ""
+
+    @property
+    def calls(self) -> tuple[str, ...]:
+        return ()
+
+    def args_text(self) -> str:
+        """The call's arguments in words, for the plan (no refs when a name will do)."""
+        return ""
+
+    def precondition(self, snap: PoolSnapshot, ctx: RunContext) -> str | None:
+        """``None`` when the step still applies, else what changed."""
+        return None
+
+    def execute(self, ctx: RunContext) -> str | None:
+        raise NotImplementedError
+
+    def effect_in(self, snap: PoolSnapshot, ctx: RunContext) -> str | bool:
+        """The produced ref (or True) if the effect is already there, else False."""
+        return False
+
+
+def gone(kind: str, ref: str) -> str:
+    return f"{kind} {ref} no longer exists"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetField(XapiStep):
+    """A plain setter: ``<class>.set_<Field>(ref, value)`` (and a few named like it)."""
+
+    xapi_class: str
+    ref: str | Later
+    method: str
+    """The message name: ``set_MTU``, ``set_name_label``, ``set_default_locking_mode``…"""
+    field_name: str
+    """The record's Python field the setter writes (to check its effect)."""
+    value: Any
+
+    @property
+    def action(self) -> str:
+        return self.method.replace("_", " ")
+
+    @property
+    def calls(self) -> tuple[str, ...]:
+        return (f"{self.xapi_class}.{self.method}",)
+
+    def args_text(self) -> str:
+        return f"{self.field_name} = {self.value!r}"
+
+    def precondition(self, snap: PoolSnapshot, ctx: RunContext) -> str | None:
+        ref = ctx.known(self.ref)
+        if ref is None or table(snap, self.xapi_class).get(ref) is not None:
+            return None
+        return gone(self.xapi_class, ref)
+
+    def execute(self, ctx: RunContext) -> str | None:
+        value = list(self.value) if isinstance(self.value, tuple) else self.value
+        ctx.conn.call(self.calls[0], ctx.ref(self.ref), value)
+        return None
+
+    def effect_in(self, snap: PoolSnapshot, ctx: RunContext) -> str | bool:
+        record = table(snap, self.xapi_class).get(ctx.ref(self.ref))
+        if record is None:
+            return False
+        current = getattr(record, self.field_name)
+        if isinstance(current, tuple) and isinstance(self.value, tuple):
+            return sorted(map(str, current)) == sorted(map(str, self.value))
+        return bool(current == self.value)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetOtherConfig(XapiStep):
+    """Set some ``other_config`` keys, leaving the others alone (``add_to``/``remove_from``;
+    a key that exists with another value is removed first, as XAPI refuses duplicates)."""
+
+    xapi_class: str
+    ref: str | Later
+    values: Mapping[str, str]
+    replace: tuple[str, ...] = ()
+
+    action = "set other_config"
+
+    @property
+    def calls(self) -> tuple[str, ...]:
+        out = [f"{self.xapi_class}.remove_from_other_config" for _ in self.replace]
+        return (*out, *(f"{self.xapi_class}.add_to_other_config" for _ in self.values))
+
+    def args_text(self) -> str:
+        return ", ".join(f"{k}={v}" for k, v in sorted(self.values.items()))
+
+    def execute(self, ctx: RunContext) -> str | None:
+        ref = ctx.ref(self.ref)
+        for key in self.replace:
+            ctx.conn.call(f"{self.xapi_class}.remove_from_other_config", ref, key)
+        for key, value in sorted(self.values.items()):
+            ctx.conn.call(f"{self.xapi_class}.add_to_other_config", ref, key, value)
+        return None
+
+    def effect_in(self, snap: PoolSnapshot, ctx: RunContext) -> str | bool:
+        record = table(snap, self.xapi_class).get(ctx.ref(self.ref))
+        return record is not None and all(
+            record.other_config.get(k) == v for k, v in self.values.items())
+
+
+def table(snap: PoolSnapshot, xapi_class: str) -> Mapping[Any, Any]:
+    tables: dict[str, Mapping[Any, Any]] = {
+        "network": snap.networks, "VIF": snap.vifs, "PIF": snap.pifs, "VLAN": snap.vlans,
+        "Bond": snap.bonds, "VM": snap.vms, "host": snap.hosts}
+    return tables[xapi_class]
+
+
+__all__ = ["Caller", "Later", "RunContext", "SetField", "SetOtherConfig", "XapiStep", "gone",
+           "table"]

@@ -1,0 +1,78 @@
+"""Steps on bonds: create one host's bond (the planner puts the pool master last), destroy."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from xapictl.model.refs import BondRef, HostRef, PIFRef
+from xapictl.plan.steps.base import Later, RunContext, XapiStep, gone
+from xapictl.state.snapshot import PoolSnapshot
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreateBond(XapiStep):
+    host: HostRef
+    host_label: str
+    network: str | Later
+    members: tuple[PIFRef, ...]
+    member_devices: tuple[str, ...]
+    mode: str = "balance-slb"
+    properties: Mapping[str, str] = field(default_factory=dict)
+
+    action = "create"
+    calls = ("Bond.create",)
+
+    def args_text(self) -> str:
+        props = "".join(f", {k}={v}" for k, v in sorted(self.properties.items()))
+        return f"{'+'.join(self.member_devices)} on {self.host_label}, {self.mode}{props}"
+
+    def precondition(self, snap: PoolSnapshot, ctx: RunContext) -> str | None:
+        for m in self.members:
+            pif = snap.pifs.get(m)
+            if pif is None:
+                return gone("PIF", m)
+            if pif.bond_slave_of in snap.bonds:
+                return f"{pif.device} on {self.host_label} was bonded since planning"
+        return None
+
+    def execute(self, ctx: RunContext) -> str | None:
+        bond = str(ctx.conn.call("Bond.create", ctx.ref(self.network), list(self.members), "",
+                                 self.mode, dict(self.properties)))
+        if self.key:
+            ctx.produced[f"{self.key}:master"] = str(ctx.conn.call("Bond.get_master", bond))
+        return bond
+
+    def effect_in(self, snap: PoolSnapshot, ctx: RunContext) -> str | bool:
+        bonds = {snap.pifs[m].bond_slave_of for m in self.members if m in snap.pifs}
+        bond = next(iter(bonds)) if len(bonds) == 1 else None
+        if bond is None or bond not in snap.bonds:
+            return False
+        if self.key:
+            ctx.produced[f"{self.key}:master"] = snap.bonds[bond].master
+        return str(bond)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DestroyBond(XapiStep):
+    bond: BondRef
+    host_label: str = ""
+
+    action = "destroy"
+    calls = ("Bond.destroy",)
+
+    def args_text(self) -> str:
+        return f"on {self.host_label}"
+
+    def precondition(self, snap: PoolSnapshot, ctx: RunContext) -> str | None:
+        return None if self.bond in snap.bonds else gone("Bond", self.bond)
+
+    def execute(self, ctx: RunContext) -> str | None:
+        ctx.conn.call("Bond.destroy", self.bond)
+        return None
+
+    def effect_in(self, snap: PoolSnapshot, ctx: RunContext) -> str | bool:
+        return self.bond not in snap.bonds
+
+
+__all__ = ["CreateBond", "DestroyBond"]

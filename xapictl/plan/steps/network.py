@@ -1,0 +1,91 @@
+"""Steps on networks: create (with xapictl's ownership mark), destroy, purposes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from xapictl.model.refs import NetworkRef
+from xapictl.plan.identity import IDENTITY_KEY, owned_with_identity
+from xapictl.plan.steps.base import Later, RunContext, XapiStep, gone
+from xapictl.state.snapshot import PoolSnapshot
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreateNetwork(XapiStep):
+    name_label: str
+    name_description: str = ""
+    mtu: int = 1500
+    other_config: Mapping[str, str] = field(default_factory=dict)
+    tags: tuple[str, ...] = ()
+    managed: bool = True
+
+    action = "create"
+    calls = ("network.create",)
+
+    def args_text(self) -> str:
+        parts = [f"name {self.name_label!r}", f"MTU {self.mtu}"]
+        if self.name_description:
+            parts.append(f"description {self.name_description!r}")
+        if self.tags:
+            parts.append(f"tags {list(self.tags)}")
+        if not self.managed:
+            parts.append("unmanaged")
+        return ", ".join(parts)
+
+    def execute(self, ctx: RunContext) -> str | None:
+        record = {"name_label": self.name_label, "name_description": self.name_description,
+                  "MTU": self.mtu, "other_config": dict(self.other_config),
+                  "tags": list(self.tags), "managed": self.managed}
+        return str(ctx.conn.call("network.create", record))
+
+    def effect_in(self, snap: PoolSnapshot, ctx: RunContext) -> str | bool:
+        found = owned_with_identity(snap, self.other_config.get(IDENTITY_KEY, ""))
+        return found[0] if found else False
+
+
+@dataclass(frozen=True, kw_only=True)
+class DestroyNetwork(XapiStep):
+    network: NetworkRef
+
+    action = "destroy"
+    calls = ("network.destroy",)
+
+    def precondition(self, snap: PoolSnapshot, ctx: RunContext) -> str | None:
+        return None if self.network in snap.networks else gone("network", self.network)
+
+    def execute(self, ctx: RunContext) -> str | None:
+        ctx.conn.call("network.destroy", self.network)
+        return None
+
+    def effect_in(self, snap: PoolSnapshot, ctx: RunContext) -> str | bool:
+        return self.network not in snap.networks
+
+
+@dataclass(frozen=True, kw_only=True)
+class AddPurpose(XapiStep):
+    network: str | Later
+    purpose: str
+    remove: bool = False
+
+    @property
+    def action(self) -> str:
+        return "remove purpose" if self.remove else "add purpose"
+
+    @property
+    def calls(self) -> tuple[str, ...]:
+        return ("network.remove_purpose" if self.remove else "network.add_purpose",)
+
+    def args_text(self) -> str:
+        return self.purpose
+
+    def execute(self, ctx: RunContext) -> str | None:
+        ctx.conn.call(self.calls[0], ctx.ref(self.network), self.purpose)
+        return None
+
+    def effect_in(self, snap: PoolSnapshot, ctx: RunContext) -> str | bool:
+        n = snap.networks.get(NetworkRef(ctx.ref(self.network)))
+        return n is not None and ((self.purpose in n.purpose) != self.remove)
+
+
+__all__ = ["AddPurpose", "CreateNetwork", "DestroyNetwork"]

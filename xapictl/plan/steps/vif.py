@@ -1,0 +1,142 @@
+"""Steps on VIFs: create, plug, unplug, re-plug, move (in place), destroy."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from xapictl.model.refs import VIFRef, VMRef
+from xapictl.plan.steps.base import Later, RunContext, XapiStep, gone
+from xapictl.state.snapshot import PoolSnapshot
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreateVIF(XapiStep):
+    vm: VMRef
+    network: str | Later
+    device: str
+    mac: str = ""
+    mtu: int = 1500
+    other_config: Mapping[str, str] = field(default_factory=dict)
+    locking_mode: str = "network_default"
+    ipv4_allowed: tuple[str, ...] = ()
+    ipv6_allowed: tuple[str, ...] = ()
+    qos_algorithm_type: str = ""
+    qos_algorithm_params: Mapping[str, str] = field(default_factory=dict)
+
+    action = "create"
+    calls = ("VIF.create",)
+
+    def args_text(self) -> str:
+        mac = self.mac or "generated"
+        extra = f", locking {self.locking_mode}" if self.locking_mode != "network_default" else ""
+        return f"device {self.device}, MAC {mac}, MTU {self.mtu}{extra}"
+
+    def precondition(self, snap: PoolSnapshot, ctx: RunContext) -> str | None:
+        if self.vm not in snap.vms:
+            return gone("VM", self.vm)
+        if snap.vif_on(self.vm, self.device) is not None:
+            return f"device {self.device} of the VM was taken since planning"
+        return None
+
+    def execute(self, ctx: RunContext) -> str | None:
+        record = {"VM": self.vm, "network": ctx.ref(self.network), "device": self.device,
+                  "MAC": self.mac, "MTU": self.mtu, "other_config": dict(self.other_config),
+                  "qos_algorithm_type": self.qos_algorithm_type,
+                  "qos_algorithm_params": dict(self.qos_algorithm_params),
+                  "locking_mode": self.locking_mode,
+                  "ipv4_allowed": list(self.ipv4_allowed),
+                  "ipv6_allowed": list(self.ipv6_allowed)}
+        return str(ctx.conn.call("VIF.create", record))
+
+    def effect_in(self, snap: PoolSnapshot, ctx: RunContext) -> str | bool:
+        vif = snap.vif_on(self.vm, self.device)
+        if vif is None or snap.vifs[vif].network != ctx.ref(self.network):
+            return False
+        return str(vif)
+
+
+@dataclass(frozen=True, kw_only=True)
+class _OnVIF(XapiStep):
+    vif: str | Later
+
+    def precondition(self, snap: PoolSnapshot, ctx: RunContext) -> str | None:
+        ref = ctx.known(self.vif)
+        if ref is None or VIFRef(ref) in snap.vifs:
+            return None
+        return gone("VIF", ref)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlugVIF(_OnVIF):
+    action = "plug"
+    calls = ("VIF.plug",)
+
+    def execute(self, ctx: RunContext) -> str | None:
+        ctx.conn.call("VIF.plug", ctx.ref(self.vif))
+        return None
+
+    def effect_in(self, snap: PoolSnapshot, ctx: RunContext) -> str | bool:
+        vif = snap.vifs.get(VIFRef(ctx.ref(self.vif)))
+        return vif is not None and vif.currently_attached
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnplugVIF(_OnVIF):
+    action = "unplug"
+    calls = ("VIF.unplug",)
+
+    def execute(self, ctx: RunContext) -> str | None:
+        ctx.conn.call("VIF.unplug", ctx.ref(self.vif))
+        return None
+
+    def effect_in(self, snap: PoolSnapshot, ctx: RunContext) -> str | bool:
+        vif = snap.vifs.get(VIFRef(ctx.ref(self.vif)))
+        return vif is None or not vif.currently_attached
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplugVIF(_OnVIF):
+    action = "re-plug"
+    calls = ("VIF.unplug", "VIF.plug")
+
+    def execute(self, ctx: RunContext) -> str | None:
+        ctx.conn.call("VIF.unplug", ctx.ref(self.vif))
+        ctx.conn.call("VIF.plug", ctx.ref(self.vif))
+        return None
+
+
+@dataclass(frozen=True, kw_only=True)
+class MoveVIF(_OnVIF):
+    network: str | Later
+    network_label: str = ""
+
+    action = "move"
+    calls = ("VIF.move",)
+
+    def args_text(self) -> str:
+        return f"to network {self.network_label!r}"
+
+    def execute(self, ctx: RunContext) -> str | None:
+        ctx.conn.call("VIF.move", ctx.ref(self.vif), ctx.ref(self.network))
+        return None
+
+    def effect_in(self, snap: PoolSnapshot, ctx: RunContext) -> str | bool:
+        vif = snap.vifs.get(VIFRef(ctx.ref(self.vif)))
+        return vif is not None and vif.network == ctx.ref(self.network)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DestroyVIF(_OnVIF):
+    action = "destroy"
+    calls = ("VIF.destroy",)
+
+    def execute(self, ctx: RunContext) -> str | None:
+        ctx.conn.call("VIF.destroy", ctx.ref(self.vif))
+        return None
+
+    def effect_in(self, snap: PoolSnapshot, ctx: RunContext) -> str | bool:
+        return VIFRef(ctx.ref(self.vif)) not in snap.vifs
+
+
+__all__ = ["CreateVIF", "DestroyVIF", "MoveVIF", "PlugVIF", "ReplugVIF", "UnplugVIF"]
