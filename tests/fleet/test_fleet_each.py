@@ -3,6 +3,8 @@ without hiding the others, every session logged out."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from fleet_sim_pools import SimFleet
 
@@ -39,3 +41,21 @@ def test_a_pinned_fingerprint_is_trusted_and_a_wrong_one_refused(
         found = for_each_pool(pools, PoolConnector(timeout=5), lambda p, c: c.url)
     assert list(found.results) == ["pinned"]
     assert "FingerprintMismatch" in found.errors["wrong"]
+
+
+def test_a_fleet_entry_can_name_a_profile_instead_of_a_url(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from xapictl.fleet.connect import PoolConnector
+    from xapictl.fleet.fleetfile import parse_fleet
+    from xapictl.sim.engine import Simulator
+    from xapictl.sim.server import SimServer
+
+    monkeypatch.setenv("LAB_PW", "xapictl")
+    with SimServer(Simulator(scenario="seed")) as server:
+        config = tmp_path / "pools.toml"
+        config.write_text(f'[pools.lab]\nurl = "{server.url}"\npassword = "env:LAB_PW"\n')
+        monkeypatch.setenv("XAPICTL_CONFIG", str(config))
+        fleet = parse_fleet({"pools": [{"name": "lab", "profile": "lab"}]})
+        found = for_each_pool(fleet.pools, PoolConnector(),
+                              lambda p, c: len(c.snapshot().hosts))
+    assert found.results == {"lab": 3}, found.errors
