@@ -84,8 +84,7 @@ def test_malformed_fleet_files_name_the_problem(bad: dict[str, object], match: s
         parse_fleet(bad)
 
 
-def test_one_prompt_serves_every_pool_that_names_it(fleet_file: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_one_prompt_serves_every_pool_that_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
     import getpass
 
     from xapictl.fleet.connect import PoolConnector
