@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -154,8 +154,4 @@ def _close_quietly(conn: StreamConnection) -> None:
         log.debug("logout after a lost connection failed: %s", exc)
 
 
-def event_lines(events: list[StreamEvent]) -> list[Mapping[str, Any]]:
-    return [e.to_json() for e in events]
-
-
-__all__ = ["ChangeStream", "Checkpoint", "StreamConnection", "StreamEvent", "event_lines"]
+__all__ = ["ChangeStream", "Checkpoint", "StreamConnection", "StreamEvent"]
