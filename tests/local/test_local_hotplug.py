@@ -82,3 +82,22 @@ def test_hotplug_without_xenbus_path_is_bad_input(tmp_path):
     result = CliRunner().invoke(app, ["vif-hotplug", "online"], env=store.env(
         XENBUS_PATH="", vif="", XAPICTL_HOTPLUG_LOG=str(tmp_path / "vif.log")))
     assert result.exit_code == 2
+
+
+def test_lean_module_entry_point_does_the_same_job(tmp_path, dom0_with_bridge):
+    """``python -m xapictl.local.hotplug`` skips the CLI's start-up (slow dom0s, 40 s limit)."""
+    import subprocess
+    import sys
+
+    store = FakeXenStore(tmp_path, vif_backend(7, 0, bridge="xenbr0"))
+    env = store.env(XENBUS_PATH=XB, vif="vif7.0", XAPICTL_HOTPLUG_LOG=str(tmp_path / "v.log"))
+    done = subprocess.run([sys.executable, "-m", "xapictl.local.hotplug", "online",
+                           "type_if=vif", "--netns", dom0_with_bridge], env=env,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert store.data[f"{XB}/hotplug-status"] == "connected"
+    assert snapshot_of(dom0_with_bridge).links["vif7.0"].master == "xenbr0"
+    modules = subprocess.run([sys.executable, "-c", "import sys, xapictl.local.hotplug,"
+                              " xapictl.local.apply; print(sorted(sys.modules))"],
+                             capture_output=True, text=True, check=True).stdout
+    assert "typer" not in modules and "xapictl.local.check" not in modules

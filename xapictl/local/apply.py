@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from xapictl.errors import LocalBackendError
-from xapictl.local import check, netlink, probe, wait
+from xapictl.local import netlink, probe, wait
 from xapictl.local.desired import HostNetwork
 from xapictl.local.lock import locked
 from xapictl.local.observe import HostSnapshot, observe
@@ -106,6 +106,8 @@ def current_plan(desired: HostNetwork, netns: str | None) -> tuple[Plan, HostSna
 
 
 def _capability(cap: str) -> bool:
+    from xapictl.local import check  # only when a plan needs a kernel feature: keeps hotplug lean
+
     return check.capabilities().get(cap, (False, ""))[0]
 
 
