@@ -1,0 +1,51 @@
+"""``diff(desired, snapshot) -> Plan``: the pure heart of xapictl. No I/O, no clock.
+
+Every recipe entry ends as steps (each with its reason) or a no-op saying why nothing is
+needed; fields the recipe does not state are left alone. Order: bonds, then networks (a VLAN
+may sit on a bond of the same recipe), then VM attachments, then removals in reverse
+(attachments, VLAN networks, bonds). Anything that would make the plan fail half-way is
+collected and raised as one ``PreflightError`` before a single step is returned.
+
+One module per XAPI class plans its entries (``network``, ``bond``, ``vif``); ``planner``
+holds the shared working state.
+"""
+
+from __future__ import annotations
+
+from xapictl.errors import PreflightError
+from xapictl.plan.core import Plan
+from xapictl.plan.desired import DesiredState
+from xapictl.plan.diff.bond import plan_bond, plan_bond_absent
+from xapictl.plan.diff.network import plan_network, plan_network_absent
+from xapictl.plan.diff.planner import Planner
+from xapictl.plan.diff.vif import plan_vif, plan_vif_absent
+from xapictl.state.snapshot import PoolSnapshot
+
+
+def diff(desired: DesiredState, snap: PoolSnapshot) -> Plan:
+    """The steps that take ``snap`` to ``desired``, and the no-ops, each with its reason."""
+    d = Planner(desired, snap)
+    for bond in desired.bonds:
+        if bond.present:
+            plan_bond(d, bond)
+    for net in desired.networks:
+        if net.present:
+            plan_network(d, net)
+    for vif in desired.vifs:
+        if vif.present:
+            plan_vif(d, vif)
+    for vif in desired.vifs:
+        if not vif.present:
+            plan_vif_absent(d, vif)
+    for net in desired.networks:
+        if not net.present:
+            plan_network_absent(d, net)
+    for bond in desired.bonds:
+        if not bond.present:
+            plan_bond_absent(d, bond)
+    if d.problems:
+        raise PreflightError(d.problems)
+    return Plan(tuple(d.steps), tuple(d.noops), tuple(d.warnings))
+
+
+__all__ = ["diff"]

@@ -1,0 +1,446 @@
+"""Planning networks: named (by name + ownership mark), a NIC's network, and trunked
+VLAN networks (one pool call, per-host repair); field updates, MTU re-plugs, removal.
+"""
+
+from __future__ import annotations
+
+from xapictl.model.refs import HostRef, NetworkRef, PIFRef
+from xapictl.plan import identity as ident
+from xapictl.plan import preflight as pf
+from xapictl.plan.desired import NetworkSpec
+from xapictl.plan.diff.bond import bond_trunks
+from xapictl.plan.diff.planner import NetTarget, Planner
+from xapictl.plan.steps import (
+    AddPurpose,
+    CreateNetwork,
+    CreatePoolVLAN,
+    CreateVLAN,
+    DestroyNetwork,
+    DestroyVLAN,
+    Later,
+    ReplugPIF,
+    ReplugVIF,
+    SetField,
+    SetOtherConfig,
+)
+
+
+def plan_network(d: Planner, spec: NetworkSpec) -> None:
+    subject = f"network {spec.name!r}"
+    if spec.kind == "vlan":
+        vlan_network(d, spec, subject)
+    elif spec.kind == "nic":
+        nic_network(d, spec, subject)
+    else:
+        named_network(d, spec, subject)
+
+
+def create_network(
+    d: Planner, spec: NetworkSpec, subject: str, identity: str, reason: str, mtu: int | None = None
+) -> Later:
+    other = dict(spec.other_config or {})
+    if spec.automatic is not None:
+        other["automatic"] = str(spec.automatic).lower()
+    other.update(ident.mark(identity))
+    key = f"network:{spec.name}"
+    d.add(
+        CreateNetwork(
+            subject,
+            reason,
+            key=key,
+            name_label=spec.name,
+            name_description=spec.description or "",
+            mtu=mtu or spec.mtu or 1500,
+            other_config=other,
+            tags=tuple(spec.tags or ()),
+            managed=True if spec.managed is None else spec.managed,
+        )
+    )
+    later = Later(key)
+    if spec.default_locking_mode not in (None, "unlocked"):
+        d.add(
+            SetField(
+                subject,
+                "the recipe sets the default locking mode",
+                xapi_class="network",
+                ref=later,
+                method="set_default_locking_mode",
+                field_name="default_locking_mode",
+                value=spec.default_locking_mode,
+            )
+        )
+    for purpose in spec.purpose or ():
+        d.add(AddPurpose(subject, "the recipe lists this purpose", network=later, purpose=purpose))
+    return later
+
+
+def named_network(d: Planner, spec: NetworkSpec, subject: str) -> None:
+    identity = ident.named_identity(spec.name)
+    named = d.snap.networks_named(spec.name)
+    owned = sorted(
+        {r for r in named if ident.is_owned(d.snap, r)}
+        | set(ident.owned_with_identity(d.snap, identity))
+    )
+    if owned:
+        ref = d.single(f"{subject} (made by xapictl)", owned)
+    elif named:
+        ref = d.single(f"{subject} (not made by xapictl)", named)
+        if ref is None or not d.owned_or_adopt(
+            ref, spec.adopt, identity, subject, "the network with that name"
+        ):
+            return
+    else:
+        d.networks[spec.name] = create_network(
+            d, spec, subject, identity, "no network with this name was made by xapictl"
+        )
+        return
+    if ref is None:
+        return
+    d.networks[spec.name] = ref
+    update_network(d, spec, ref, subject)
+
+
+def nic_network(d: Planner, spec: NetworkSpec, subject: str) -> None:
+    device = spec.device or ""
+    trunks = ident.trunk_pifs_by_device(d.snap, device)
+    if not trunks:
+        d.problems.append(
+            f"{subject}: no host has a NIC {device}; check the device name (`xapictl pif list`)"
+        )
+        return
+    missing = [h for h in d.snap.hosts if h not in trunks]
+    if missing:
+        names = ", ".join(sorted(ident.host_name(d.snap, h) for h in missing))
+        d.warnings.append(f"{subject}: device {device} is missing on {names}")
+    ref = d.single(
+        f"{subject} (NIC {device})", sorted({d.snap.pifs[p].network for p in trunks.values()})
+    )
+    if ref is None:
+        return
+    d.networks[spec.name] = ref
+    update_network(d, spec, ref, subject, rename=True)
+
+
+def vlan_network(d: Planner, spec: NetworkSpec, subject: str) -> None:
+    tag = spec.vlan if spec.vlan is not None else -1
+    if spec.device is not None:
+        trunk_words = spec.device
+        trunk_id = spec.device
+        trunks: dict[HostRef, PIFRef | Later] = dict(
+            ident.trunk_pifs_by_device(d.snap, spec.device)
+        )
+        live, offline = d.hosts()
+        d.problems += pf.missing_device(d.snap, spec.device, [h for h in live if h not in trunks])
+    else:
+        bond_name = spec.bond or ""
+        trunk_words = f"bond {bond_name!r}"
+        trunk_id = f"bond:{bond_name}"
+        found = bond_trunks(d, bond_name, subject)
+        if found is None:
+            return
+        trunks = found
+        live, offline = d.hosts()
+        missing = [h for h in live if h not in trunks]
+        if missing:
+            d.problems.append(
+                f"{subject}: bond {bond_name!r} is missing on host(s) "
+                f"{', '.join(ident.host_name(d.snap, h) for h in missing)}"
+                "; state it under `bonds:` so it is made on every host"
+            )
+    d.offline_warning(subject, offline)
+    identity = ident.vlan_identity(trunk_id, tag)
+    known = {h: PIFRef(p) for h, p in trunks.items() if not isinstance(p, Later)}
+    by_host = ident.vlan_networks_on(d.snap, known, tag)
+    tag_problems = pf.tag_used_elsewhere(d.snap, trunk_words, tag, by_host)
+    if tag_problems:
+        d.problems += [f"{subject}: {p}" for p in tag_problems]
+        return
+    candidates = sorted(set(by_host.values()) | set(ident.owned_with_identity(d.snap, identity)))
+    ref: NetTarget
+    if not candidates:
+        ref = create_network(
+            d, spec, subject, identity, f"no network carries VLAN {tag} on {trunk_words}"
+        )
+        is_new = True
+    else:
+        found_ref = d.single(f"{subject} (VLAN {tag} on {trunk_words})", candidates)
+        if found_ref is None or not d.owned_or_adopt(
+            found_ref,
+            spec.adopt,
+            identity,
+            subject,
+            f"the network carrying VLAN {tag} on {trunk_words}",
+        ):
+            return
+        ref = found_ref
+        is_new = False
+    d.networks[spec.name] = ref
+    wanted = [h for h in live if h in trunks]
+    lacking = [h for h in wanted if h not in by_host]
+    before = len(d.steps)
+    if lacking and len(lacking) == len(wanted) and one_trunk_network(d, trunks):
+        first = trunks[wanted[-1]]
+        d.add(
+            CreatePoolVLAN(
+                subject,
+                f"no host has VLAN {tag} on {trunk_words} yet: one pool call "
+                f"creates it on all {len(wanted)} live host(s)",
+                network=ref,
+                trunk=first,
+                tag=tag,
+                hosts=tuple(ident.host_name(d.snap, h) for h in wanted),
+            )
+        )
+    else:
+        for h in lacking:
+            label = ident.host_name(d.snap, h)
+            d.add(
+                CreateVLAN(
+                    f"{subject} on {label}",
+                    f"host {label} lacks VLAN {tag} on {trunk_words} "
+                    "(down at the first run, joined later, or edited by hand): repair it",
+                    host=h,
+                    host_label=label,
+                    network=ref,
+                    trunk=trunks[h],
+                    tag=tag,
+                )
+            )
+    if not isinstance(ref, Later):
+        update_network(d, spec, ref, subject, rename=True)
+    if len(d.steps) == before and not is_new:
+        d.noop(subject, f"already in place (VLAN {tag} on {trunk_words} on {len(wanted)} host(s))")
+
+
+def one_trunk_network(d: Planner, trunks: dict[HostRef, PIFRef | Later]) -> bool:
+    """``pool.create_VLAN_from_PIF`` reaches exactly the PIFs on the trunk's network."""
+    nets = {d.snap.pifs[p].network for p in trunks.values() if not isinstance(p, Later)}
+    return len(nets) <= 1
+
+
+def update_network(
+    d: Planner, spec: NetworkSpec, ref: NetworkRef, subject: str, rename: bool = False
+) -> None:
+    """Plan setters for each stated field that differs, and the MTU re-plugs."""
+    n = d.snap.networks[ref]
+    before = len(d.steps)
+
+    def setter(method: str, field_name: str, value: object, why: str) -> None:
+        d.add(
+            SetField(
+                subject,
+                why,
+                xapi_class="network",
+                ref=ref,
+                method=method,
+                field_name=field_name,
+                value=value,
+            )
+        )
+
+    if rename and n.name_label != spec.name:
+        setter("set_name_label", "name_label", spec.name, f"named {n.name_label!r} now")
+    if spec.description is not None and n.name_description != spec.description:
+        setter(
+            "set_name_description", "name_description", spec.description, "the description differs"
+        )
+    if spec.mtu is not None and n.mtu != spec.mtu:
+        setter(
+            "set_MTU",
+            "mtu",
+            spec.mtu,
+            f"MTU is {n.mtu}, the recipe says {spec.mtu} (changed in place, not rebuilt)",
+        )
+    if spec.tags is not None and sorted(n.tags) != sorted(spec.tags):
+        setter("set_tags", "tags", tuple(spec.tags), f"tags are {sorted(n.tags)}")
+    if spec.default_locking_mode is not None and (
+        n.default_locking_mode.value != spec.default_locking_mode
+    ):
+        setter(
+            "set_default_locking_mode",
+            "default_locking_mode",
+            spec.default_locking_mode,
+            f"default locking mode is {n.default_locking_mode.value}",
+        )
+    if spec.purpose is not None:
+        have = {p.value for p in n.purpose}
+        for p in sorted(set(spec.purpose) - have):
+            d.add(AddPurpose(subject, "the recipe lists this purpose", network=ref, purpose=p))
+        for p in sorted(have - set(spec.purpose)):
+            d.add(
+                AddPurpose(
+                    subject,
+                    "the recipe does not list this purpose",
+                    network=ref,
+                    purpose=p,
+                    remove=True,
+                )
+            )
+    wanted = dict(spec.other_config or {})
+    if spec.automatic is not None:
+        wanted["automatic"] = str(spec.automatic).lower()
+    changes = {k: v for k, v in wanted.items() if n.other_config.get(k) != v}
+    if changes:
+        d.add(
+            SetOtherConfig(
+                subject,
+                f"other_config differs on {', '.join(sorted(changes))}",
+                xapi_class="network",
+                ref=ref,
+                values=changes,
+                replace=tuple(sorted(k for k in changes if k in n.other_config)),
+            )
+        )
+    if spec.managed is not None and spec.managed != n.managed:
+        d.problems.append(
+            f"{subject}: `managed` is fixed when a network is made "
+            f"({n.managed} on {ident.network_words(d.snap, ref)})"
+        )
+    if spec.mtu is not None:
+        replugs(d, spec, ref, subject)
+    if len(d.steps) == before and spec.kind != "vlan":
+        d.noop(subject, "already in place")
+
+
+def replugs(d: Planner, spec: NetworkSpec, ref: NetworkRef, subject: str) -> None:
+    mtu = spec.mtu
+    n = d.snap.networks[ref]
+    stale_pifs = [
+        p
+        for p in n.pifs
+        if p in d.snap.pifs
+        and d.snap.pifs[p].currently_attached
+        and d.snap.pifs[p].mtu != mtu
+        and "mtu" not in d.snap.pifs[p].other_config
+    ]
+    stale_vifs = [
+        v
+        for v in n.vifs
+        if v in d.snap.vifs
+        and d.snap.vifs[v].currently_attached
+        and d.snap.vifs[v].mtu != mtu
+        and "mtu" not in d.snap.vifs[v].other_config
+    ]
+    for p in sorted(stale_pifs, key=lambda r: ident.pif_words(d.snap, r)):
+        pif = d.snap.pifs[p]
+        words = ident.pif_words(d.snap, p)
+        old = f"still carries MTU {pif.mtu}"
+        if not spec.replug:
+            d.warnings.append(
+                f"{subject}: {words} {old} until re-plugged (replug: true / --replug)"
+            )
+        elif pif.management and not spec.replug_management:
+            d.warnings.append(
+                f"{subject}: {words} {old} but is the management "
+                "interface: not re-plugged without replug_management: "
+                "true / --replug-management"
+            )
+        else:
+            d.add(
+                ReplugPIF(
+                    f"{words}",
+                    f"{old}; re-plugging applies MTU {mtu}",
+                    pif=p,
+                    allow_management=spec.replug_management,
+                )
+            )
+    for v in sorted(stale_vifs, key=lambda r: (d.snap.vifs[r].vm, r)):
+        vif = d.snap.vifs[v]
+        words = f"VIF {vif.device} of {ident.vm_words(d.snap, vif.vm)}"
+        if spec.replug and pf.hotplug_problem(d.snap, vif.vm):
+            d.warnings.append(
+                f"{subject}: {words} still carries MTU {vif.mtu} and "
+                "cannot be re-plugged (no PV drivers): the new MTU "
+                "applies when the VM next starts"
+            )
+        elif spec.replug:
+            d.add(
+                ReplugVIF(
+                    words, f"still carries MTU {vif.mtu}; re-plugging applies MTU {mtu}", vif=v
+                )
+            )
+        else:
+            d.warnings.append(
+                f"{subject}: {words} still carries MTU {vif.mtu} until "
+                "re-plugged (replug: true / --replug)"
+            )
+
+
+def plan_network_absent(d: Planner, spec: NetworkSpec) -> None:
+    subject = f"network {spec.name!r}"
+    if spec.kind == "vlan":
+        tag = spec.vlan if spec.vlan is not None else -1
+        trunk_id = spec.device or f"bond:{spec.bond}"
+        trunks = (
+            ident.trunk_pifs_by_device(d.snap, spec.device)
+            if spec.device
+            else bond_trunks(d, spec.bond or "", subject) or {}
+        )
+        known = {h: PIFRef(p) for h, p in trunks.items() if not isinstance(p, Later)}
+        candidates = sorted(
+            set(ident.vlan_networks_on(d.snap, known, tag).values())
+            | set(ident.owned_with_identity(d.snap, ident.vlan_identity(trunk_id, tag)))
+        )
+    else:
+        identity = ident.named_identity(spec.name)
+        named = d.snap.networks_named(spec.name)
+        candidates = sorted(
+            {r for r in named if ident.is_owned(d.snap, r) or spec.adopt}
+            | set(ident.owned_with_identity(d.snap, identity))
+        )
+        if not candidates and named:
+            d.problems.append(
+                f"{subject}: {', '.join(ident.network_words(d.snap, r) for r in named)} "
+                "was not made by xapictl: not removed; add `adopt: true` "
+                "to remove it anyway"
+            )
+            return
+    if not candidates:
+        d.noop(subject, "already absent")
+        return
+    ref = d.single(subject, candidates)
+    if ref is None:
+        return
+    if not ident.is_owned(d.snap, ref) and not spec.adopt:
+        d.problems.append(
+            f"{subject}: {ident.network_words(d.snap, ref)} was not "
+            "made by xapictl: not removed; add `adopt: true` to remove it"
+        )
+        return
+    blocked = pf.plugged_vifs(d.snap, ref, d.leaving_vifs)
+    if blocked:
+        d.problems += [f"{subject}: {b}" for b in blocked]
+        return
+    n = d.snap.networks[ref]
+    for pif_ref in sorted(n.pifs, key=lambda p: ident.pif_words(d.snap, p)):
+        pif = d.snap.pifs.get(pif_ref)
+        if pif is None:
+            continue
+        if pif.vlan_master_of not in d.snap.vlans:
+            d.problems.append(
+                f"{subject}: {ident.pif_words(d.snap, pif_ref)} is on "
+                "it and is not a VLAN: xapictl does not remove it"
+            )
+            continue
+        label = ident.host_name(d.snap, pif.host)
+        d.add(
+            DestroyVLAN(
+                f"{subject} on {label}",
+                "the recipe says absent: its VLANs go first",
+                vlan=pif.vlan_master_of,
+                host_label=label,
+            )
+        )
+    detached = [r for r in n.vifs if r in d.snap.vifs and r not in d.leaving_vifs]
+    why = "the recipe says absent"
+    if detached:
+        names = "; ".join(
+            f"VIF {d.snap.vifs[r].device} of {ident.vm_words(d.snap, d.snap.vifs[r].vm)}"
+            for r in sorted(detached)
+        )
+        why += f" (XAPI also deletes its unplugged VIFs: {names})"
+    d.leaving_networks.add(ref)
+    d.add(DestroyNetwork(subject, why, network=ref))
+
+
+__all__ = ["create_network", "plan_network", "plan_network_absent", "update_network"]

@@ -1,0 +1,96 @@
+"""The planner's working state, shared by the per-class planning modules: the steps, no-ops,
+warnings and pre-flight problems found so far, and what earlier entries resolved (recipe
+network name -> network, bond trunks, claimed VIF devices, objects this plan removes)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from xapictl.errors import AmbiguousObjectError
+from xapictl.model.refs import HostRef, NetworkRef, PIFRef, VIFRef, VMRef
+from xapictl.plan import identity as ident
+from xapictl.plan.core import Noop, Step
+from xapictl.plan.desired import DesiredState
+from xapictl.plan.steps import Later, SetOtherConfig
+from xapictl.state.snapshot import PoolSnapshot
+
+NetTarget = NetworkRef | Later
+
+
+@dataclass
+class Planner:
+    desired: DesiredState
+    snap: PoolSnapshot
+    steps: list[Step] = field(default_factory=list)
+    noops: list[Noop] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    networks: dict[str, NetTarget] = field(default_factory=dict)
+    """Recipe network name -> its network (existing ref or created by this plan)."""
+    bond_trunks: dict[str, dict[HostRef, PIFRef | Later]] = field(default_factory=dict)
+    claimed: dict[VMRef, set[str]] = field(default_factory=dict)
+    leaving_vifs: set[VIFRef] = field(default_factory=set)
+    leaving_networks: set[NetworkRef] = field(default_factory=set)
+
+    def add(self, step: Step) -> None:
+        self.steps.append(step)
+
+    def noop(self, subject: str, reason: str) -> None:
+        self.noops.append(Noop(subject, reason))
+
+    def hosts(self, hosts: list[HostRef] | None = None) -> tuple[list[HostRef], list[HostRef]]:
+        """(live, offline) hosts in apply order (master last)."""
+        live: list[HostRef] = []
+        offline: list[HostRef] = []
+        for h in ident.ordered_hosts(self.snap):
+            if hosts is not None and h not in hosts:
+                continue
+            (live if self.snap.host_is_live(h) else offline).append(h)
+        return live, offline
+
+    def offline_warning(self, subject: str, offline: list[HostRef]) -> None:
+        if offline:
+            names = ", ".join(ident.host_name(self.snap, h) for h in offline)
+            self.warnings.append(
+                f"{subject}: host(s) {names} are offline and left as they "
+                "are; re-run when they are back"
+            )
+
+    def single(self, what: str, refs: list[NetworkRef]) -> NetworkRef | None:
+        try:
+            found = ident.single(what, [ident.network_words(self.snap, r) for r in refs])
+        except AmbiguousObjectError as exc:
+            self.problems.append(str(exc))
+            return None
+        if found is None:
+            return None
+        return next(r for r in refs if ident.network_words(self.snap, r) == found)
+
+    def owned_or_adopt(
+        self, ref: NetworkRef, spec_adopt: bool, identity: str, subject: str, what: str
+    ) -> bool:
+        """True if xapictl may manage ``ref``; plans the adoption mark when asked to."""
+        if ident.is_owned(self.snap, ref):
+            return True
+        words = ident.network_words(self.snap, ref)
+        if not spec_adopt:
+            self.problems.append(
+                f"{subject}: {what} is {words}, which xapictl did not make; "
+                "add `adopt: true` (or --adopt) to manage it, or leave it out"
+            )
+            return False
+        current = self.snap.networks[ref].other_config
+        self.add(
+            SetOtherConfig(
+                subject,
+                "adopt: mark it as managed by xapictl",
+                xapi_class="network",
+                ref=ref,
+                values=ident.mark(identity),
+                replace=tuple(k for k in ident.mark(identity) if k in current),
+            )
+        )
+        return True
+
+
+__all__ = ["NetTarget", "Planner"]

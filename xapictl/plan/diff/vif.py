@@ -1,0 +1,242 @@
+"""Planning VM attachments: (VM, device) identity, the next free device, create + hot-plug,
+move in place, settings (MTU override, locking, allowed IPs, QoS), removal.
+"""
+
+from __future__ import annotations
+
+from xapictl.errors import AmbiguousObjectError
+from xapictl.model.enums import VMPowerState
+from xapictl.model.refs import NetworkRef, VIFRef, VMRef
+from xapictl.plan import identity as ident
+from xapictl.plan import preflight as pf
+from xapictl.plan.desired import VIFSpec
+from xapictl.plan.diff.planner import NetTarget, Planner
+from xapictl.plan.steps import (
+    CreateVIF,
+    DestroyVIF,
+    Later,
+    MoveVIF,
+    PlugVIF,
+    SetField,
+    SetOtherConfig,
+    UnplugVIF,
+)
+
+
+def network_for(d: Planner, name: str, subject: str) -> NetTarget | None:
+    if name in d.networks:
+        return d.networks[name]
+    spec = d.desired.network_named(name) or None
+    if spec is not None:
+        if not spec.present:
+            d.problems.append(f"{subject}: network {name!r} is removed by this recipe")
+        return None  # its own problem is already reported
+    named = d.snap.networks_named(name)
+    if not named:
+        d.problems.append(
+            f"{subject}: no network named {name!r}; add it under "
+            "`networks:` or check `xapictl network list`"
+        )
+        return None
+    owned = [r for r in named if ident.is_owned(d.snap, r)]
+    return d.single(f"network name {name!r}", owned if len(owned) == 1 else named)
+
+
+def find_vm(d: Planner, name: str, subject: str, *, required: bool) -> VMRef | None:
+    try:
+        vm = ident.find_vm(d.snap, name)
+    except AmbiguousObjectError as exc:
+        d.problems.append(f"{subject}: {exc}")
+        return None
+    if vm is None and required:
+        d.problems.append(
+            f"{subject}: no VM named {name!r} (nor with that uuid); check `xapictl vif list`"
+        )
+    return vm
+
+
+def next_device(d: Planner, vm: VMRef) -> str | None:
+    used = {int(v.device) for v in d.snap.vifs.values() if v.vm == vm and v.device.isdigit()}
+    used |= {int(dev) for dev in d.claimed.get(vm, set())}
+    free = [n for n in range(16) if n not in used]
+    return str(free[0]) if free else None
+
+
+def plan_vif(d: Planner, spec: VIFSpec) -> None:
+    subject = f"VM {spec.vm!r} on network {spec.network!r}"
+    vm = find_vm(d, spec.vm, subject, required=True)
+    if vm is None:
+        return
+    net = network_for(d, spec.network, subject)
+    if net is None:
+        return
+    device = spec.device
+    if device == "auto":
+        on_net = sorted(
+            (int(v.device), r)
+            for r, v in d.snap.vifs.items()
+            if v.vm == vm and v.network == net and v.device.isdigit()
+        )
+        if on_net:
+            device = str(on_net[0][0])
+        else:
+            free = next_device(d, vm)
+            if free is None:
+                d.problems.append(f"{subject}: the VM has no free VIF device (0-15)")
+                return
+            device = free
+    d.claimed.setdefault(vm, set()).add(device)
+    subject = f"VIF {device} of VM {spec.vm!r}"
+    record = d.snap.vms[vm]
+    running = record.power_state == VMPowerState.RUNNING
+    ref = d.snap.vif_on(vm, device)
+    if spec.mac and isinstance(net, str):
+        d.problems += pf.mac_in_use(d.snap, NetworkRef(net), spec.mac, ref)
+    if ref is None:
+        create_vif(d, spec, vm, net, device, subject, running)
+        return
+    vif = d.snap.vifs[ref]
+    before = len(d.steps)
+    if vif.network != net:
+        old = d.snap.networks.get(vif.network)
+        d.add(
+            MoveVIF(
+                subject,
+                f"it is on {old.name_label if old else vif.network!r}: "
+                "moved in place (same VIF, MAC and device)",
+                vif=ref,
+                network=net,
+                network_label=spec.network,
+            )
+        )
+    if spec.mac and vif.mac.lower() != spec.mac.lower():
+        d.problems.append(
+            f"{subject}: its MAC is {vif.mac}; XAPI cannot change a MAC "
+            "in place: remove the VIF (present: false) and add it again"
+        )
+    vif_settings(d, spec, ref, subject)
+    if running and not vif.currently_attached:
+        d.problems += pf.hotplug_problem(d.snap, vm)
+        d.add(PlugVIF(subject, "the VM runs and the VIF is not plugged", vif=ref))
+    if len(d.steps) == before:
+        d.noop(subject, f"already in place on network {spec.network!r}")
+
+
+def create_vif(
+    d: Planner, spec: VIFSpec, vm: VMRef, net: NetTarget, device: str, subject: str, running: bool
+) -> None:
+    mtu = spec.mtu
+    if mtu is None:
+        n = d.snap.networks.get(NetworkRef(net)) if isinstance(net, str) else None
+        mtu = n.mtu if n is not None else planned_mtu(d, spec.network)
+    other = {"mtu": str(spec.mtu)} if spec.mtu is not None else {}
+    qos_type, qos_params = _qos(spec.qos_kbps)
+    key = f"vif:{vm}:{device}"
+    d.add(
+        CreateVIF(
+            subject,
+            f"VM {spec.vm!r} has no VIF {device}",
+            key=key,
+            vm=vm,
+            network=net,
+            device=device,
+            mac=spec.mac or "",
+            mtu=mtu,
+            other_config=other,
+            locking_mode=spec.locking_mode or "network_default",
+            ipv4_allowed=tuple(spec.ipv4_allowed or ()),
+            ipv6_allowed=tuple(spec.ipv6_allowed or ()),
+            qos_algorithm_type=qos_type or "",
+            qos_algorithm_params=qos_params or {},
+        )
+    )
+    if running:
+        d.problems += pf.hotplug_problem(d.snap, vm)
+        d.add(PlugVIF(subject, "the VM is running: hot-plug the new VIF", vif=Later(key)))
+
+
+def planned_mtu(d: Planner, name: str) -> int:
+    spec = d.desired.network_named(name)
+    if spec is not None and spec.mtu is not None:
+        return spec.mtu
+    bond = d.desired.bond_named(name)
+    return bond.mtu if bond is not None and bond.mtu is not None else 1500
+
+
+def vif_settings(d: Planner, spec: VIFSpec, ref: VIFRef, subject: str) -> None:
+    vif = d.snap.vifs[ref]
+
+    def setter(method: str, field_name: str, value: object, why: str) -> None:
+        d.add(
+            SetField(
+                subject,
+                why,
+                xapi_class="VIF",
+                ref=ref,
+                method=method,
+                field_name=field_name,
+                value=value,
+            )
+        )
+
+    if spec.mtu is not None and vif.other_config.get("mtu") != str(spec.mtu):
+        d.add(
+            SetOtherConfig(
+                subject,
+                f"MTU override is {vif.other_config.get('mtu', 'unset')}",
+                xapi_class="VIF",
+                ref=ref,
+                values={"mtu": str(spec.mtu)},
+                replace=("mtu",) if "mtu" in vif.other_config else (),
+            )
+        )
+    if spec.locking_mode is not None and vif.locking_mode.value != spec.locking_mode:
+        setter(
+            "set_locking_mode",
+            "locking_mode",
+            spec.locking_mode,
+            f"locking mode is {vif.locking_mode.value}",
+        )
+    for attr in ("ipv4_allowed", "ipv6_allowed"):
+        want = getattr(spec, attr)
+        if want is not None and sorted(getattr(vif, attr)) != sorted(want):
+            setter(f"set_{attr}", attr, tuple(want), f"{attr} is {sorted(getattr(vif, attr))}")
+    if spec.qos_kbps is not None:
+        qos_type, qos_params = _qos(spec.qos_kbps)
+        if vif.qos_algorithm_type != qos_type:
+            setter(
+                "set_qos_algorithm_type",
+                "qos_algorithm_type",
+                qos_type,
+                f"QoS is {vif.qos_algorithm_type or 'off'}",
+            )
+        if dict(vif.qos_algorithm_params) != qos_params:
+            setter(
+                "set_qos_algorithm_params",
+                "qos_algorithm_params",
+                qos_params,
+                "the rate limit differs",
+            )
+
+
+def plan_vif_absent(d: Planner, spec: VIFSpec) -> None:
+    subject = f"VIF {spec.device} of VM {spec.vm!r}"
+    vm = find_vm(d, spec.vm, subject, required=False)
+    ref = d.snap.vif_on(vm, spec.device) if vm is not None else None
+    if vm is None or ref is None:
+        d.noop(subject, "already absent")
+        return
+    vif = d.snap.vifs[ref]
+    d.leaving_vifs.add(ref)
+    if vif.currently_attached and d.snap.vms[vm].domid != -1:
+        d.add(UnplugVIF(subject, "the recipe says absent; it is plugged in", vif=ref))
+    d.add(DestroyVIF(subject, "the recipe says absent", vif=ref))
+
+
+def _qos(kbps: int | None) -> tuple[str, dict[str, str]]:
+    if not kbps:
+        return "", {}
+    return "ratelimit", {"kbps": str(kbps)}
+
+
+__all__ = ["plan_vif", "plan_vif_absent"]
