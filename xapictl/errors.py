@@ -12,6 +12,7 @@ Classes follow the phase that failed and what the user should do about it::
     │   ├── TLSError                          certificate not trusted
     │   │   └── FingerprintMismatch           a pinned / known fingerprint changed
     │   ├── ProtocolError                     the answer is not XAPI's wire format
+    │   ├── ConnectionLost                    sent, then the connection broke: reads may retry
     │   └── OutcomeUnknown                    lost after a write was sent: re-read, never re-send
     ├── XapiFailure(code, params)             XAPI answered with an error code
     │   └── one subclass per XAPI error code  (``xapictl.xapi.failures``; keeps code and params)
@@ -41,6 +42,7 @@ __all__ = [
     "ApplyError",
     "ConfigError",
     "ConnectError",
+    "ConnectionLost",
     "DesiredStateError",
     "FingerprintMismatch",
     "LocalBackendError",
@@ -124,6 +126,14 @@ class FingerprintMismatch(TLSError):
 
 class ProtocolError(TransportError):
     """The host answered, but not in XAPI's wire format."""
+
+
+class ConnectionLost(TransportError):
+    """The request was sent and the connection broke before the answer came back.
+
+    A read can simply be sent again (the retry policy does); for a write the session turns this
+    into ``OutcomeUnknown``.
+    """
 
 
 class OutcomeUnknown(TransportError):

@@ -25,6 +25,7 @@ import httpx
 
 from xapictl.errors import (
     ConnectError,
+    ConnectionLost,
     FingerprintMismatch,
     RequestTimeout,
     TLSError,
@@ -35,10 +36,6 @@ from xapictl.xapi.tls import PinMismatchError, TLSSettings
 
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 60.0
-
-
-class ConnectionLost(TransportError):
-    """The request was sent and the connection broke before the answer came back."""
 
 
 @dataclass(frozen=True)
