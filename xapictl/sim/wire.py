@@ -60,14 +60,26 @@ def _put(value: Any, out: list[str]) -> None:
         out.append(_escape(value))
         out.append("</value>")
     elif kind is dict:
-        out.append("<value><struct>")
+        append = out.append
+        append("<value><struct>")
         for key, item in value.items():
-            out.append("<member><name>")
-            out.append(_escape(key if type(key) is str else _scalar_text(key)))
-            out.append("</name>")
-            _put(item, out)
-            out.append("</member>")
-        out.append("</struct></value>")
+            append("<member><name>")
+            append(_escape(key if type(key) is str else _scalar_text(key)))
+            # inline the common scalar members of a record: one call per member saved
+            item_kind = type(item)
+            if item_kind is str:
+                append("</name><value>")
+                append(_escape(item))
+                append("</value></member>")
+            elif item_kind is list and not item:
+                append("</name><value><array><data></data></array></value></member>")
+            elif item_kind is dict and not item:
+                append("</name><value><struct></struct></value></member>")
+            else:
+                append("</name>")
+                _put(item, out)
+                append("</member>")
+        append("</struct></value>")
     elif kind is list:
         out.append("<value><array><data>")
         for item in value:
