@@ -116,3 +116,19 @@ def test_bad_user_spec_is_a_usage_error(tmp_path):
                            "nobody"], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 2
     assert "NAME:ROLE" in done.stderr
+
+
+def test_serve_hosts_sizes_the_pool_and_members_listen(tmp_path):
+    process, lines = start_serve("--hosts", "2", "--port", "0", tmp_path=tmp_path)
+    try:
+        url = lines[0]
+        member = url.replace("127.0.0.1", "127.0.0.2")
+        with XenAPI.Session(url) as session:
+            session.login_with_password("root", "xapictl", "1.0", "t")
+            assert len(session.xenapi.host.get_all()) == 2
+            session.xenapi.session.logout()
+        with XenAPI.Session(member) as session, pytest.raises(XenAPI.Failure) as failure:
+            session.login_with_password("root", "xapictl", "1.0", "t")
+        assert failure.value.details == ["HOST_IS_SLAVE", "127.0.0.1"]
+    finally:
+        assert stop(process)[0] == 0
