@@ -89,15 +89,6 @@ def ordered_hosts(snap: PoolSnapshot) -> list[HostRef]:
 # --- finders ---------------------------------------------------------------------------------
 
 
-def single(what: str, candidates: Iterable[str]) -> str | None:
-    """The one candidate, None for none; several raise ``AmbiguousObjectError``."""
-    found = sorted(set(candidates))
-    if len(found) > 1:
-        raise AmbiguousObjectError(f"{what} matches {len(found)} objects; make it unique "
-                                   "or remove the extra ones", found)
-    return found[0] if found else None
-
-
 def trunk_pifs_by_device(snap: PoolSnapshot, device: str) -> dict[HostRef, PIFRef]:
     """The untagged PIF with that device on each host that has one."""
     out = {}
@@ -208,7 +199,6 @@ __all__ = [
     "ordered_hosts",
     "owned_with_identity",
     "pif_words",
-    "single",
     "trunk_pifs_by_device",
     "vlan_identity",
     "vlan_networks_on",

@@ -57,14 +57,20 @@ class Planner:
             )
 
     def single(self, what: str, refs: list[NetworkRef]) -> NetworkRef | None:
-        try:
-            found = ident.single(what, [ident.network_words(self.snap, r) for r in refs])
-        except AmbiguousObjectError as exc:
-            self.problems.append(str(exc))
+        """The one network of ``refs`` (None for none); several are a problem naming all."""
+        unique = sorted(set(refs))
+        if len(unique) > 1:
+            self.problems.append(
+                str(
+                    AmbiguousObjectError(
+                        f"{what} matches {len(unique)} objects; make it unique or remove the extra "
+                        "ones",
+                        [ident.network_words(self.snap, r) for r in unique],
+                    )
+                )
+            )
             return None
-        if found is None:
-            return None
-        return next(r for r in refs if ident.network_words(self.snap, r) == found)
+        return unique[0] if unique else None
 
     def owned_or_adopt(
         self, ref: NetworkRef, spec_adopt: bool, identity: str, subject: str, what: str
