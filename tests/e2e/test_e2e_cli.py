@@ -249,3 +249,12 @@ def test_password_file_and_tls_fingerprint(cli, tmp_path) -> None:
                          extra_env=env)
     assert pinned.code == 0, pinned.stderr
     assert unverified.code == ExitCode.FAILURE, "an unknown self-signed certificate is refused"
+
+
+def test_preflight_bond_member_carrying_vlans(cli, writes) -> None:
+    assert cli(*CREATE_105).code == 0
+    before = writes()
+    ran = cli("apply", str(ROOT / "recipes" / "bonded-trunk.yaml"), "--yes")
+    assert ran.code == ExitCode.BAD_INPUT
+    assert "PIF eth1 on xcp-host-01 carries VLANs [105]" in ran.stderr
+    assert writes() == before
