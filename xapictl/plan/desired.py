@@ -12,7 +12,7 @@ Every field is optional except the identity ones; a field left out means "leave 
 any call: every problem names the file, the line, the field, and says how to fix it.
 
 The field tables below are the single source of both the validator and the published JSON
-Schema (``json_schema()``, written to ``docs/recipe.schema.json``).
+Schema (``xapictl.plan.recipe_schema``, written to ``docs/recipe.schema.json``).
 """
 
 from __future__ import annotations
@@ -29,10 +29,9 @@ import yaml
 from xapictl.errors import DesiredStateError
 
 RECIPE_VERSION = 1
-SCHEMA_ID = "https://xapictl.example/recipe.schema.json"
 
-_DEVICE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,14}$")
-_MAC = re.compile(r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$")
+DEVICE_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,14}$")
+MAC_PATTERN = re.compile(r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$")
 
 
 @dataclass(frozen=True)
@@ -415,9 +414,9 @@ def _convert(rule: FieldRule, node: yaml.Node, path: str, problems: _Problems
     if kind == "enum" and value not in rule.choices:
         return bad(f"{value!r} is not one of {', '.join(rule.choices)}" +
                    _suggest(value, rule.choices))
-    if kind == "device" and not _DEVICE.match(value):
+    if kind == "device" and not DEVICE_PATTERN.match(value):
         return bad(f"{value!r} is not a device name like eth1 or bond0")
-    if kind == "mac" and not _MAC.match(value):
+    if kind == "mac" and not MAC_PATTERN.match(value):
         return bad(f"{value!r} is not a MAC address like 02:00:00:00:01:01")
     return True, value
 
@@ -474,7 +473,7 @@ def check(state: DesiredState) -> None:
         if not b.members:
             say(b.where, f"{path}.members", "a bond needs at least one member device")
         for m in b.members:
-            if not _DEVICE.match(m):
+            if not DEVICE_PATTERN.match(m):
                 say(b.where, f"{path}.members", f"{m!r} is not a device name like eth2")
         if b.hashing_algorithm is not None and b.mode != "lacp":
             say(b.where, f"{path}.hashing_algorithm", "only for `mode: lacp`")
@@ -500,91 +499,12 @@ def check(state: DesiredState) -> None:
         raise DesiredStateError(problems)
 
 
-# --- JSON Schema -------------------------------------------------------------------------
-
-
-def _field_schema(rule: FieldRule) -> dict[str, Any]:
-    out: dict[str, Any] = {"description": rule.help}
-    if rule.kind in ("str",):
-        out.update(type="string", minLength=1)
-    elif rule.kind == "device":
-        out.update(type="string", pattern=_DEVICE.pattern)
-    elif rule.kind == "mac":
-        out.update(type="string", pattern=_MAC.pattern)
-    elif rule.kind == "bool":
-        out.update(type="boolean")
-    elif rule.kind == "int":
-        out.update(type="integer")
-        if rule.minimum is not None:
-            out["minimum"] = rule.minimum
-        if rule.maximum is not None:
-            out["maximum"] = rule.maximum
-    elif rule.kind == "enum":
-        out.update(type="string", enum=list(rule.choices))
-    elif rule.kind == "strlist":
-        items: dict[str, Any] = {"type": "string"}
-        if rule.choices:
-            items["enum"] = list(rule.choices)
-        out.update(type="array", items=items)
-    elif rule.kind == "strmap":
-        out.update(type="object", additionalProperties={"type": "string"})
-    elif rule.kind == "vifdevice":
-        out["oneOf"] = [{"type": "integer", "minimum": 0, "maximum": 15},
-                        {"type": "string", "pattern": "^(auto|[0-9]|1[0-5])$"}]
-    return out
-
-
-def json_schema() -> dict[str, Any]:
-    """The JSON Schema (draft 2020-12) of the recipe format, built from the field tables."""
-    defs = {}
-    for section, rules in SECTIONS.items():
-        defs[section] = {
-            "type": "object",
-            "additionalProperties": False,
-            "required": [r.name for r in rules if r.required],
-            "properties": {r.name: _field_schema(r) for r in rules},
-        }
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": SCHEMA_ID,
-        "title": "xapictl recipe",
-        "description": "Desired networking state of a XenServer / XCP-ng pool. Fields left "
-                       "out are left alone; `present: false` removes the object.",
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "version": {"const": RECIPE_VERSION},
-            **{s: {"type": ["array", "null"], "items": {"$ref": f"#/$defs/{s}"}}
-               for s in SECTIONS},
-        },
-        "$defs": defs,
-    }
-
-
-def markdown_fields() -> str:
-    """The field tables of docs/recipes.md (a test keeps the page equal to this)."""
-    out = []
-    bar = " \\| "  # a literal | inside a table cell
-    for section, rules in SECTIONS.items():
-        out += [f"### `{section}:`", "", "| field | type | required | meaning | example |",
-                "|---|---|---|---|---|"]
-        for r in rules:
-            kind = {"strlist": "list of strings", "strmap": "mapping string → string",
-                    "vifdevice": "0-15 or auto", "enum": bar.join(r.choices)}.get(
-                r.kind, r.kind)
-            if r.kind == "int" and r.minimum is not None:
-                kind = f"int {r.minimum}-{r.maximum}"
-            if r.kind == "strlist" and r.choices:
-                kind = f"list of {bar.join(r.choices)}"
-            out.append(f"| `{r.name}` | {kind} | {'yes' if r.required else ''} | {r.help} | "
-                       f"`{r.example}` |")
-        out.append("")
-    return "\n".join(out)
-
-
 __all__ = [
     "BOND_FIELDS",
+    "DEVICE_PATTERN",
+    "MAC_PATTERN",
     "NETWORK_FIELDS",
+    "RECIPE_VERSION",
     "SECTIONS",
     "VIF_FIELDS",
     "BondSpec",
@@ -594,15 +514,7 @@ __all__ = [
     "VIFSpec",
     "Where",
     "check",
-    "json_schema",
     "load_file",
     "load_text",
-    "markdown_fields",
 ]
 
-
-if __name__ == "__main__":  # python -m xapictl.plan.desired > docs/recipe.schema.json
-    import json
-    import sys
-
-    sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
