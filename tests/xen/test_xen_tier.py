@@ -21,7 +21,7 @@ pytestmark = [
 
 @pytest.mark.timeout(3600)
 def test_a_guest_vif_using_vif_hotplug_lands_on_its_bridge_and_vlan_and_leaves_cleanly():
-    done = subprocess.run([sys.executable, str(HERE / "harness.py")], capture_output=True,
+    done = subprocess.run([sys.executable, str(HERE / "run_xen_tier.py")], capture_output=True,
                           text=True, timeout=3500)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     for line in ("PASS: VLAN-aware xenbr0 built by xapictl local apply",

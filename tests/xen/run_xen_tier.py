@@ -1,7 +1,7 @@
 """Opt-in real-Xen tier: boot Xen 4.17 + a PV dom0 under QEMU and check that a guest vif
 using ``xapictl local vif-hotplug`` as its script= lands on the right bridge and VLAN.
 
-    sudo python tests/xen/harness.py      (nox -s xen, with XAPICTL_XEN_TIER=1)
+    sudo python tests/xen/run_xen_tier.py      (nox -s xen, with XAPICTL_XEN_TIER=1)
 
 Slow (QEMU software emulation: several minutes on a busy 2-core machine). Exit status is the
 check's; 2 with a message when Xen cannot be fetched or booted.
