@@ -90,4 +90,4 @@ def xen(session: nox.Session) -> None:
     if not os.environ.get("XAPICTL_XEN_TIER"):
         session.skip("set XAPICTL_XEN_TIER=1 to boot Xen under QEMU (slow, ~10 minutes)")
     _install(session, "test")
-    session.run("python", str(ROOT / "tests" / "xen" / "harness.py"), *session.posargs)
+    session.run("python", str(ROOT / "tests" / "xen" / "run_xen_tier.py"), *session.posargs)
