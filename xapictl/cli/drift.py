@@ -18,7 +18,7 @@ from xapictl.cli.exit_codes import ExitCode
 from xapictl.cli.options import current
 from xapictl.cli.run import exit_codes
 
-DRIFT_FOUND = 6
+DRIFT_FOUND = ExitCode.DRIFT_FOUND
 """Distinct from every other exit code, so a scheduled job can tell drift from failure."""
 
 app = typer.Typer(help="Report inconsistencies between the hosts of each pool.")
@@ -70,7 +70,7 @@ def drift(
     for name, err in errors.items():
         typer.echo(f"xapictl: pool {name} not checked: {err}", err=True)
     if findings:
-        raise typer.Exit(DRIFT_FOUND)
+        raise typer.Exit(int(DRIFT_FOUND))
     if errors:
         raise typer.Exit(int(ExitCode.FAILURE))
 

@@ -5,6 +5,7 @@
     3  ``plan``: changes are pending (for CI and CMDB jobs)
     4  XAPI or transport failure (nothing or nothing more was changed)
     5  partial apply: some steps were done, then one failed, or the result does not verify
+    6  ``drift``: the hosts of a pool disagree (for scheduled jobs)
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ class ExitCode(enum.IntEnum):
     CHANGES_PENDING = 3
     FAILURE = 4
     PARTIAL = 5
+    DRIFT_FOUND = 6
 
 
 MEANINGS: dict[ExitCode, str] = {
@@ -28,6 +30,8 @@ MEANINGS: dict[ExitCode, str] = {
     ExitCode.FAILURE: "XAPI or transport failure; nothing (more) was changed",
     ExitCode.PARTIAL: "partial apply: some steps were done, then one failed, or the pool does "
                       "not verify afterwards",
+    ExitCode.DRIFT_FOUND: "`xapictl drift`: the hosts of a pool disagree (a VLAN on some hosts "
+                          "only, MTU or bond mode differing, PIFs unplugged)",
 }
 
 __all__ = ["MEANINGS", "ExitCode"]
