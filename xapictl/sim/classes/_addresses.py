@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import re
 
@@ -58,11 +59,23 @@ def is_ipv6_or_cidr(value: str) -> bool:
     return _is_cidr(value, ipaddress.IPv6Network, address_ok=True)
 
 
+def generate_mac(seed: str, device: int) -> str:
+    """XAPI's ``gen_mac`` byte for byte: MD5 chained ``2 * device + 1`` times over the seed
+    gives the first four octets, one more MD5 of that the last two; then the first octet gets
+    the locally-administered bit set and the multicast bit cleared."""
+    data = seed.encode()
+    for _ in range(2 * device + 1):
+        data = hashlib.md5(data, usedforsecurity=False).digest()
+    second = hashlib.md5(data, usedforsecurity=False).digest()
+    octets = [(data[0] | 0x02) & ~0x01, data[1], data[2], data[3], second[1], second[2]]
+    return ":".join(f"{b:02x}" for b in octets)
+
+
 def split_dns(value: str) -> tuple[list[str], list[str]]:
     """A PIF's comma-separated DNS list, split into (IPv4 entries, IPv6 entries); others dropped."""
     entries = [e.strip() for e in value.split(",") if e.strip()]
     return [e for e in entries if is_ipv4(e)], [e for e in entries if is_ipv6(e)]
 
 
-__all__ = ["is_ipv4", "is_ipv4_cidr", "is_ipv4_or_cidr", "is_ipv6", "is_ipv6_cidr",
-           "is_ipv6_or_cidr", "is_mac", "split_dns"]
+__all__ = ["generate_mac", "is_ipv4", "is_ipv4_cidr", "is_ipv4_or_cidr", "is_ipv6",
+           "is_ipv6_cidr", "is_ipv6_or_cidr", "is_mac", "split_dns"]

@@ -37,6 +37,34 @@ def add(state: SimState, host: str, nic: Nic) -> None:
 def forget_all(state: SimState) -> None:
     """Drop the inventory (the state is about to be rebuilt)."""
     _inventory.pop(state, None)
+    _kernel_vlans.pop(state, None)
+    _fcoe_luns.pop(state, None)
+
+
+# Host state XAPI asks networkd / the FCoE driver about and never stores in its database.
+_kernel_vlans: weakref.WeakKeyDictionary[SimState, dict[tuple[str, str], set[int]]] = (
+    weakref.WeakKeyDictionary())
+_fcoe_luns: weakref.WeakKeyDictionary[SimState, dict[tuple[str, str], tuple[str, ...]]] = (
+    weakref.WeakKeyDictionary())
+
+
+def add_kernel_vlan(state: SimState, host: str, device: str, tag: int) -> None:
+    """A VLAN the host kernel has on ``device`` outside XAPI (``VLAN.create`` answers
+    ``VLAN_IN_USE`` for it)."""
+    _kernel_vlans.setdefault(state, {}).setdefault((host, device), set()).add(int(tag))
+
+
+def has_kernel_vlan(state: SimState, host: str, device: str, tag: int) -> bool:
+    return int(tag) in _kernel_vlans.get(state, {}).get((host, device), set())
+
+
+def set_fcoe_luns(state: SimState, host: str, device: str, scsi_ids: tuple[str, ...]) -> None:
+    """The SCSI ids the FCoE driver reports on ``device`` (``fcoe_driver -t <device>``)."""
+    _fcoe_luns.setdefault(state, {})[(host, device)] = tuple(scsi_ids)
+
+
+def fcoe_luns(state: SimState, host: str, device: str) -> tuple[str, ...]:
+    return _fcoe_luns.get(state, {}).get((host, device), ())
 
 
 def of_host(state: SimState, host: str) -> list[Nic]:
@@ -59,4 +87,5 @@ def _position_from_bridge(state: SimState, network: str, fallback: int) -> int:
     return fallback
 
 
-__all__ = ["Nic", "add", "forget_all", "of_host"]
+__all__ = ["Nic", "add", "add_kernel_vlan", "fcoe_luns", "forget_all", "has_kernel_vlan",
+           "of_host", "set_fcoe_luns"]

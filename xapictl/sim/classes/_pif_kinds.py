@@ -10,6 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+from xapictl.sim.classes import _nics
 from xapictl.sim.errors import SimFailure
 from xapictl.sim.state import NULL_REF, Record, SimState
 
@@ -199,6 +200,42 @@ def vifs_in_use(state: SimState, network: str, host: str) -> list[str]:
     return found
 
 
+def assert_fcoe_not_in_use(state: SimState, pif_ref: str, pif: Record) -> None:
+    """An ``fcoe``-capable PIF carrying the LUN of an FCoE SR (``lvmofcoe``) with a PBD on its
+    host cannot go down: ``PIF_HAS_FCOE_SR_IN_USE [pif, sr]``."""
+    if "fcoe" not in pif.get("capabilities", []):
+        return
+    luns = _nics.fcoe_luns(state, pif["host"], pif["device"])
+    for pbd in state.all("PBD").values():
+        sr = pbd["SR"]
+        if pbd["host"] != pif["host"] or not state.exists("SR", sr):
+            continue
+        if state.get("SR", sr)["type"] == "lvmofcoe" \
+                and pbd["device_config"].get("SCSIid") in luns:
+            raise SimFailure("PIF_HAS_FCOE_SR_IN_USE", pif_ref, sr)
+
+
+def _unplug_cascade(state: SimState, pif: Record) -> list[str]:
+    """The PIFs ``PIF.unplug`` brings down before this one (``xapi_pif.ml`` unplug): tunnel
+    access PIFs over it; for a bond master its SR-IOV physical slaves; for an SR-IOV logical
+    PIF the VLANs on it; for a physical PIF its SR-IOV logical PIFs."""
+    found = [str(state.get("tunnel", t)["access_PIF"])
+             for t in pif.get("tunnel_transport_PIF_of", []) if state.exists("tunnel", t)]
+    pif_kind = kind(pif)
+    if pif_kind is PifKind.BOND_MASTER:
+        for bond in pif["bond_master_of"]:
+            found += [str(s) for s in state.get("Bond", bond)["slaves"]
+                      if state.get("PIF", s).get("sriov_physical_PIF_of")]
+    elif pif_kind is PifKind.SRIOV_LOGICAL:
+        found += [str(state.get("VLAN", v)["untagged_PIF"])
+                  for v in pif.get("VLAN_slave_of", []) if state.exists("VLAN", v)]
+    elif pif_kind is PifKind.PHYSICAL:
+        found += [str(state.get("network_sriov", n)["logical_PIF"])
+                  for n in pif.get("sriov_physical_PIF_of", [])
+                  if state.exists("network_sriov", n)]
+    return found
+
+
 def unplug(state: SimState, pif_ref: str) -> None:
     """``PIF.unplug`` after forwarding: checks in XAPI's order, the cascades, bring-down."""
     pif = state.get("PIF", pif_ref)
@@ -213,11 +250,12 @@ def unplug(state: SimState, pif_ref: str) -> None:
             raise SimFailure("VIF_IN_USE", pif["network"], in_use[0])
     if pif["disallow_unplug"]:
         raise SimFailure("PIF_DOES_NOT_ALLOW_UNPLUG", pif_ref)
-    # Cascades: the access PIFs of tunnels over this PIF go down first (VLANs on top stay up).
-    for tunnel_ref in list(pif.get("tunnel_transport_PIF_of", [])):
-        access = state.get("tunnel", tunnel_ref)["access_PIF"]
-        if state.exists("PIF", access):
-            unplug(state, access)
+    assert_fcoe_not_in_use(state, pif_ref, pif)
+    # Cascades: what sits on this PIF and cannot stay up without it goes down first. VLAN
+    # PIFs over a physical or bond PIF are NOT among them: they stay up.
+    for dependent in _unplug_cascade(state, pif):
+        if state.exists("PIF", dependent):
+            unplug(state, dependent)
     if is_bond_slave(state, pif):
         return  # bond slaves are never brought down on their own: a silent success
     state.update("PIF", pif_ref, {"currently_attached": False})
@@ -225,6 +263,7 @@ def unplug(state: SimState, pif_ref: str) -> None:
 
 __all__ = [
     "PifKind",
+    "assert_fcoe_not_in_use",
     "assert_network_managed",
     "assert_network_not_connected",
     "assert_no_protection",

@@ -92,6 +92,7 @@ def _check_members(state: SimState, members: list[str], primary: str) -> None:
             raise SimFailure("PIF_IS_SRIOV_LOGICAL", member)
         if kinds.ha_enabled(state) and pif["management"]:
             raise SimFailure("HA_CANNOT_CHANGE_BOND_STATUS_OF_MGMT_IFACE")
+        kinds.assert_fcoe_not_in_use(state, member, pif)
     if len({state.get("PIF", m)["host"] for m in members}) > 1:
         raise SimFailure("PIF_CANNOT_BOND_CROSS_HOST")
     first_properties = state.get("PIF", members[0])["properties"]

@@ -59,6 +59,14 @@ def assert_no_enabled_cluster_host(state: SimState, pif_ref: str) -> None:
             raise SimFailure("CLUSTERING_ENABLED", ref)
 
 
+def assert_no_cluster_operation(state: SimState) -> None:
+    """A cluster being enabled or joined may be choosing this PIF: wait for it to finish."""
+    for ref, cluster in state.all("Cluster").items():
+        for task, op in cluster["current_operations"].items():
+            if op in ("enable", "add"):
+                raise SimFailure("OTHER_OPERATION_IN_PROGRESS", "Cluster", ref, op, task)
+
+
 @handles("PIF.reconfigure_ip")
 def reconfigure_ip(ctx: CallContext, self: str, mode: str, ip: str, netmask: str,
                    gateway: str, dns: str) -> None:
@@ -148,6 +156,7 @@ def set_disallow_unplug(ctx: CallContext, self: str, value: bool) -> None:
     if bool(pif["disallow_unplug"]) == bool(value):
         return
     if not value:
+        assert_no_cluster_operation(state)
         assert_no_enabled_cluster_host(state, self)
     state.set_field("PIF", self, "disallow_unplug", bool(value))
 
@@ -317,8 +326,8 @@ def destroy(ctx: CallContext, self: str) -> None:
 
 
 __all__ = [
-    "assert_no_enabled_cluster_host", "create_vlan", "create_vlan_on_device", "db_forget",
-    "db_introduce", "destroy",
+    "assert_no_cluster_operation", "assert_no_enabled_cluster_host", "create_vlan",
+    "create_vlan_on_device", "db_forget", "db_introduce", "destroy",
     "destroy_vlan_pif", "forget", "forget_pif", "introduce", "introduce_pif",
     "network_for_nic", "plug", "reconfigure_ip", "reconfigure_ipv6", "scan",
     "set_disallow_unplug", "set_primary_address_type", "set_property", "unplug",

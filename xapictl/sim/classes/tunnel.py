@@ -6,9 +6,10 @@ an IP configuration fails with ``TRANSPORT_PIF_NOT_CONFIGURED`` and leaves them 
 
 from __future__ import annotations
 
-import random
+import uuid
 
 from xapictl.sim.classes import _pif_kinds as kinds
+from xapictl.sim.classes._addresses import generate_mac
 from xapictl.sim.classes._pif_kinds import PifKind
 from xapictl.sim.errors import SimFailure
 from xapictl.sim.registry import CallContext, handles
@@ -16,10 +17,9 @@ from xapictl.sim.state import SimState
 
 
 def random_local_mac() -> str:
-    """Locally administered, unicast: what XAPI gives a tunnel access PIF."""
-    octets = [random.randrange(256) for _ in range(6)]  # noqa: S311 - not a secret
-    octets[0] = (octets[0] & 0xFE) | 0x02
-    return ":".join(f"{b:02x}" for b in octets)
+    """What XAPI gives a tunnel access PIF: ``gen_mac`` of device 0 over a fresh UUID
+    (locally administered, unicast, different every time)."""
+    return generate_mac(str(uuid.uuid4()), 0)
 
 
 def check_create(state: SimState, transport_pif: str, network: str) -> None:

@@ -3,12 +3,13 @@ in order (REFERENCE §3.6, ``xapi_vif_helpers.ml``)."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import Any
 
 from xapictl.sim.classes import _guests as guests
+from xapictl.sim.classes import _pif_kinds as kinds
 from xapictl.sim.classes._addresses import (
+    generate_mac,
     is_ipv4,
     is_ipv4_cidr,
     is_ipv4_or_cidr,
@@ -24,14 +25,6 @@ from xapictl.sim.state import NULL_REF, SimState
 _DEVICE = re.compile(r"^[0-9]+$")
 # VM operations during which XAPI refuses VIF hot-plug.
 _BLOCKING_VM_OPERATIONS = ("clean_shutdown", "hard_shutdown", "suspend", "pause")
-
-
-def generate_mac(seed: str, device: int) -> str:
-    """A deterministic MAC from the VM's ``mac_seed`` and the device number: locally
-    administered, unicast, lower-case (XAPI's derivation, not its exact bytes)."""
-    digest = hashlib.md5(f"{seed}{device}".encode(), usedforsecurity=False).digest()
-    octets = [(digest[0] & 0xFE) | 0x02, *digest[1:6]]
-    return ":".join(f"{b:02x}" for b in octets)
 
 
 def _restricted(state: SimState, feature: str) -> bool:
@@ -64,6 +57,7 @@ def create(ctx: CallContext, args: dict[str, Any]) -> str:
         mac = generate_mac(str(seed), int(device))
     if not is_mac(mac):
         raise SimFailure("MAC_INVALID", mac)
+    _check_ha_agility(state, vm, str(args["network"]))
     for other in vm["VIFs"]:
         if int(state.get("VIF", other)["device"]) == int(device):
             raise SimFailure("DEVICE_ALREADY_EXISTS", device)
@@ -84,6 +78,23 @@ def create(ctx: CallContext, args: dict[str, Any]) -> str:
     record["allowed_operations"] = guests.vif_allowed_operations(
         state, {**record, "current_operations": {}})
     return state.create("VIF", record)
+
+
+def _check_ha_agility(state: SimState, vm: dict[str, Any], network: str) -> None:
+    """With HA on and no overcommit, a protected VM must stay able to run on every enabled
+    host: the network needs a non-bond-slave PIF on each (XAPI's
+    ``Agility.is_network_properly_shared``)."""
+    pool = kinds.pool_record(state)
+    if pool is None or not pool["ha_enabled"] or pool["ha_allow_overcommit"]:
+        return
+    if vm["ha_restart_priority"] != "restart":
+        return
+    hosts_with_pif = {p["host"] for p in (state.get("PIF", r)
+                                          for r in state.get("network", network)["PIFs"])
+                      if not kinds.is_bond_slave(state, p)}
+    enabled = {ref for ref, host in state.all("host").items() if host["enabled"]}
+    if not enabled <= hosts_with_pif:
+        raise SimFailure("HA_CONSTRAINT_VIOLATION_NETWORK_NOT_SHARED", network)
 
 
 def _check_pvs_proxy(state: SimState, vm: dict[str, Any], device: int) -> None:

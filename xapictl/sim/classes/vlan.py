@@ -7,6 +7,7 @@ PIF's metrics. ``VLAN.untagged_PIF`` and ``PIF.VLAN_master_of`` are written on b
 
 from __future__ import annotations
 
+from xapictl.sim.classes import _nics
 from xapictl.sim.classes import _pif_kinds as kinds
 from xapictl.sim.classes._pif_kinds import PifKind
 from xapictl.sim.errors import SimFailure
@@ -18,8 +19,8 @@ MAX_TAG = 4094
 
 
 def check_create(state: SimState, tagged_pif: str, tag: int, network: str) -> None:
-    """Every check of ``VLAN.create``, in XAPI's order (steps 1-7; VLAN_IN_USE is host state
-    the simulator does not model)."""
+    """Every check of ``VLAN.create``, in XAPI's order (steps 1-8; step 8, ``VLAN_IN_USE``,
+    asks about VLANs the host kernel has outside XAPI, kept in ``_nics``)."""
     pif = state.get("PIF", tagged_pif)
     state.get("network", network)
     kinds.assert_network_managed(state, network)
@@ -38,6 +39,8 @@ def check_create(state: SimState, tagged_pif: str, tag: int, network: str) -> No
     for vlan in pif["VLAN_slave_of"]:
         if state.exists("VLAN", vlan) and state.get("VLAN", vlan)["tag"] == tag:
             raise SimFailure("PIF_VLAN_EXISTS", pif["device"])
+    if _nics.has_kernel_vlan(state, pif["host"], pif["device"], tag):
+        raise SimFailure("VLAN_IN_USE", pif["device"], tag)
 
 
 def _check_network_compatibility(state: SimState, tagged_pif: str, pif_kind: PifKind,
