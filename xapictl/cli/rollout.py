@@ -54,13 +54,18 @@ def _journal(path: Path | None) -> Journal:
     return Journal(path)
 
 
+def _interactive() -> bool:
+    """Whether a person can answer a question (stdin is a terminal)."""
+    return sys.stdin.isatty()
+
+
 def _confirmer(yes: bool, quiet: bool) -> Any:
     def confirm(question: str, summary: Summary) -> bool:
         if not quiet or not yes:
             typer.echo("\n".join(summary.lines()), err=True)
         if yes:
             return True
-        if not sys.stdin.isatty():
+        if not _interactive():
             fail(ExitCode.BAD_INPUT, "not a terminal: give --yes to apply without asking")
         return typer.confirm(question, err=True)
     return confirm
