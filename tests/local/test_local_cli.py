@@ -147,3 +147,23 @@ def test_a_change_awaiting_confirmation_blocks_the_next_apply(tmp_path, xen_host
     assert "an earlier change is not settled" in result.output
     assert "xenbr9" not in snapshot_of(xen_host.dom0).links
     assert runner.invoke(app, ["confirm", "--netns", xen_host.dom0]).exit_code == 0
+
+
+def test_check_reads_bridge_netfilter_inside_the_namespace_it_is_given(namespaces):
+    """bridge-nf-call-iptables is per namespace: ``--netns`` reports that namespace's value."""
+    ns = namespaces("nf")
+    subprocess.run(["ip", "netns", "exec", ns, "sh", "-c",
+                    "echo 0 > /proc/sys/net/bridge/bridge-nf-call-iptables"], check=True)
+    inside = {f["name"]: f for f in json.loads(
+        runner.invoke(app, ["check", "--netns", ns, "-o", "json"]).output)}
+    assert inside["bridge netfilter"]["ok"], inside["bridge netfilter"]
+    root_value = Path("/proc/sys/net/bridge/bridge-nf-call-iptables").read_text().strip()
+    outside = {f["name"]: f for f in json.loads(runner.invoke(app, ["check", "-o", "json"]).output)}
+    assert outside["bridge netfilter"]["ok"] == (root_value != "1")
+
+
+def test_show_and_check_in_an_unknown_namespace_are_bad_input():
+    for command in (["show"], ["check"]):
+        result = runner.invoke(app, [*command, "--netns", "xlt-no-such-ns"])
+        assert result.exit_code == 2, command
+        assert "network namespace 'xlt-no-such-ns' does not exist" in result.output

@@ -38,3 +38,34 @@ def test_the_runner_reports_a_failure_to_boot_with_exit_2(tmp_path, monkeypatch,
     assert harness.main([]) == 2
     assert "UML tier FAILED TO RUN: apt-get not found" in capsys.readouterr().err
     assert sys.modules["harness"].__file__.endswith("tests/uml/harness.py")
+
+
+
+def test_a_skip_inside_uml_is_reported_as_a_failure(tmp_path):
+    """With IN_TEST_VM=1 a uml test that skips (no root, a missing fixture...) fails the run,
+    while the same test outside UML skips as usual."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    (tmp_path / "tests" / "uml").mkdir(parents=True)
+    (tmp_path / "tests" / "local").mkdir()
+    shutil.copy(here / "conftest.py", tmp_path / "tests" / "uml" / "conftest.py")
+    shutil.copy(here.parent / "local" / "local_netns_helpers.py", tmp_path / "tests" / "local")
+    (tmp_path / "tests" / "uml" / "test_uml_skips.py").write_text(
+        "import pytest\n\n@pytest.mark.uml\ndef test_skips():\n    pytest.skip('no kernel')\n")
+    (tmp_path / "pytest.ini").write_text("[pytest]\nmarkers =\n    uml: in UML\n")
+
+    def run(in_vm: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "tests/uml"],
+            cwd=tmp_path, capture_output=True, text=True,
+            env={**os.environ, "IN_TEST_VM": in_vm})
+
+    inside = run("1")
+    assert inside.returncode == 1, inside.stdout
+    assert "skipped inside UML, which counts as a failure" in inside.stdout
+    assert "1 failed" in inside.stdout
+    outside = run("0")
+    assert outside.returncode == 0 and "1 skipped" in outside.stdout, outside.stdout

@@ -169,3 +169,43 @@ local:
     assert "bond0" not in after.links and "xenbr0" not in after.links
     assert {n: (lk.master, lk.up) for n, lk in after.links.items()} == {
         n: (lk.master, lk.up) for n, lk in before.links.items()}
+
+
+TWO_HOSTS_A = """
+local:
+  bridges:
+    xenbr1:
+      uplink: eth1
+      vlan_filtering: true
+      trunk_vids: [105, 106]
+      addresses: none
+  vifs:
+    vif1.0: {bridge: xenbr1, vlan: "105"}
+    vif2.0: {bridge: xenbr1, vlan: "106"}
+"""
+
+TWO_HOSTS_B = """
+local:
+  bridges:
+    xenbr105: {uplink: eth1, vlan: 105}
+  vifs:
+    vif1.0: {bridge: xenbr105}
+"""
+
+
+def test_guests_on_two_hosts_ping_across_a_tagged_trunk_and_not_across_mismatched_tags(
+        namespaces):
+    """Host A tags with a VLAN-aware bridge (xl vlan=), host B untags with eth1.105 under
+    its own bridge: the two kernels agree on the 802.1Q frames between them."""
+    host_a, host_b = namespaces("hosta"), namespaces("hostb")
+    veth(host_a, "eth1", host_b, "eth1", mac="00:16:3e:00:0a:01")
+    a105 = guest(namespaces, host_a, "a105", "vif1.0", "10.105.0.50/24")
+    a106 = guest(namespaces, host_a, "a106", "vif2.0", "10.105.0.51/24")
+    guest(namespaces, host_b, "b105", "vif1.0", "10.105.0.60/24")
+    for ns, recipe in ((host_a, TWO_HOSTS_A), (host_b, TWO_HOSTS_B)):
+        desired = parse_recipe(recipe)
+        assert apply(desired, netns=ns, run_probe=False).report.ok
+        assert plan(desired, snapshot_of(ns)).is_empty
+    assert probe.reachable("10.105.0.60", netns=a105)
+    assert probe.ping("10.105.0.60", netns=a106, count=3, interval=0.1,
+                      timeout=0.5).received == 0

@@ -174,10 +174,15 @@ def rollback(netns: str | None = NETNS) -> None:
 @app.command()
 def show(netns: str | None = NETNS, output: Output = OUTPUT) -> None:
     """The host's links, addresses and routes as xapictl sees them."""
+    from xapictl.errors import LocalBackendError
     from xapictl.local import netlink
     from xapictl.local.observe import observe
 
-    ipr = netlink.open_ipr(netns)
+    try:
+        ipr = netlink.open_ipr(netns)
+    except LocalBackendError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from exc
     try:
         snap = observe(ipr)
     finally:
@@ -198,11 +203,16 @@ def show(netns: str | None = NETNS, output: Output = OUTPUT) -> None:
 
 
 @app.command()
-def check(output: Output = OUTPUT) -> None:
+def check(netns: str | None = NETNS, output: Output = OUTPUT) -> None:
     """What this host can do: kernel features (tried), Xen dom0, CPU, bridge netfilter."""
+    from xapictl.errors import LocalBackendError
     from xapictl.local.check import check_host
 
-    findings = check_host()
+    try:
+        findings = check_host(netns=netns)
+    except LocalBackendError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from exc
     text = "\n".join(
         f"{'ok ' if f.ok else 'NO '} {f.name}: {f.detail}" + (f"\n     -> {f.advice}"
                                                                if f.advice else "")

@@ -15,7 +15,7 @@ from typing import Any
 
 from pyroute2 import netns as pr_netns
 
-from xapictl.local.netlink import NetlinkError, open_ipr
+from xapictl.local.netlink import NetlinkError, in_netns, open_ipr
 
 __all__ = ["Finding", "capabilities", "check_host"]
 
@@ -91,10 +91,20 @@ def _cpu_flags(proc: Path) -> set[str]:
     return set()
 
 
+def _read_in(netns: str | None, path: Path) -> str:
+    """A file read from inside ``netns``: /proc/sys/net shows the opener's namespace."""
+    with in_netns(netns):
+        return path.read_text()
+
+
 def check_host(
-    proc: Path = Path("/proc"), kernel: dict[str, tuple[bool, str]] | None = None
+    proc: Path = Path("/proc"), kernel: dict[str, tuple[bool, str]] | None = None,
+    netns: str | None = None,
 ) -> list[Finding]:
-    """Every finding, each with what to do about it (``proc`` and ``kernel`` for tests)."""
+    """Every finding, each with what to do about it (``proc`` and ``kernel`` for tests).
+
+    ``netns`` matters only for bridge netfilter, the one per-namespace setting here: kernel
+    features and Xen facts belong to the whole machine."""
     out = [
         Finding(f"kernel: {cap}", ok, detail, "" if ok else _KERNEL_ADVICE[cap])
         for cap, (ok, detail) in (capabilities() if kernel is None else kernel).items()
@@ -119,7 +129,7 @@ def check_host(
                        " firmware for HVM/PVH guests."))
     nf = proc / "sys" / "net" / "bridge" / "bridge-nf-call-iptables"
     try:
-        on = nf.read_text().strip() == "1"
+        on = _read_in(netns, nf).strip() == "1"
         out.append(Finding("bridge netfilter", not on,
                            "bridge-nf-call-iptables = 1: bridged guest traffic crosses the"
                            " iptables FORWARD chain" if on else "bridged traffic bypasses"

@@ -4,6 +4,11 @@ Syntax (xl-network-configuration(5), libxl since 2024): terms separated by ``/``
 ``VID`` with optional ``p`` (the PVID, implies untagged) or ``u`` (untagged), a range
 ``A-B[u]``, or a stride ``V+STEPxCOUNT[u]`` (COUNT VIDs from V, STEP apart). Exactly one PVID;
 a spec that is a single bare ID makes that ID the PVID.
+
+The stride yields COUNT VIDs in all (``100+10x4`` is 100, 110, 120, 130), as Xen's own
+parser in tools/hotplug/Linux/xen-network-common.sh (``_vif_vlan_parse_term``) counts them;
+the man page's prose ("COUNT additional entries") and its example disagree with each other,
+so the script that really configures the bridge is the reference.
 """
 
 from __future__ import annotations
