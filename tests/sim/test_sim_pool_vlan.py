@@ -146,3 +146,22 @@ def test_seed_vlans_events_a_watcher_receives(api):
     snapshot = next(e["snapshot"] for e in batch["events"] if e["ref"] == pifs[0])
     assert snapshot["currently_attached"] is True
     assert snapshot["VLAN_master_of"] == vlans[0]
+
+
+def test_seed_vlans_101_to_105_exact_event_set_for_a_watcher_of_everything(api):
+    """Nothing else moves: per tag one network add, per host one VLAN and one VLAN PIF add
+    (their plug coalesced into the add), and one mod of each host (host.PIFs) and of each
+    trunk PIF (VLAN_slave_of). The shared PIF_metrics are not touched."""
+    token = api("event.from", ["*"], "", 0)["token"]
+    created = {tag: _vlan_from_pif(api, tag) for tag in TAGS}
+    batch = api("event.from", ["*"], token, 0)
+    seen = sorted((e["class"].lower(), e["operation"], e["ref"]) for e in batch["events"])
+    hosts = api.hosts()
+    expected = [("host", "mod", h) for h in hosts]
+    expected += [("pif", "mod", api.pif(h, "eth1")) for h in hosts]
+    for network, pifs in created.values():
+        expected.append(("network", "add", network))
+        for pif in pifs:
+            vlan = api.record("PIF", pif).vlan_master_of
+            expected += [("pif", "add", pif), ("vlan", "add", vlan)]
+    assert seen == sorted(expected)

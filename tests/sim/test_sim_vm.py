@@ -155,3 +155,13 @@ def test_clean_operations_on_hvm_without_pv_drivers_are_vm_missing_pv_drivers(ap
         assert api.fails(method, win) == ["VM_MISSING_PV_DRIVERS", win]
     api("VM.hard_shutdown", win)
     assert api.record("VM", win).power_state == "Halted"
+
+
+def test_bad_power_state_expected_is_one_string_of_xapi_allowed_states_in_order(api):
+    """XAPI's report_power_state_error: the allowed states of the operation, lower-case,
+    joined with ", " in allowed_power_states order."""
+    halted = api.vm("build-01")
+    assert api.fails("VM.hard_shutdown", halted) \
+        == ["VM_BAD_POWER_STATE", halted, "paused, suspended, running", "halted"]
+    assert api.fails("VM.hard_reboot", halted) \
+        == ["VM_BAD_POWER_STATE", halted, "paused, running", "halted"]
