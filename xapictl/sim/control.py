@@ -312,6 +312,13 @@ class Control:
     def expire_sessions(self) -> None:
         self._sim_method("expire_sessions")()
 
+    def set_session_timeout(self, seconds: float) -> None:
+        """End sessions left unused this long (XAPI: 24 h); their next call is
+        ``SESSION_INVALID``."""
+        if not hasattr(self.sim, "session_timeout"):
+            raise NotImplementedError("the simulator has no session_timeout")
+        self.sim.session_timeout = float(seconds)
+
     def set_task_delay(self, seconds: float) -> None:
         """Keep ``Async.`` tasks pending this long before they run (to test waiting/cancel)."""
         if not hasattr(self.sim, "task_delay"):
@@ -356,6 +363,7 @@ _ACTIONS: dict[str, Callable[..., Any]] = {
     "host_live": lambda c, host, live: c.set_host_live(host, bool(live)),
     "designate_master": lambda c, host: c.designate_master(host),
     "expire_sessions": lambda c: c.expire_sessions(),
+    "session_timeout": lambda c, seconds: c.set_session_timeout(seconds),
     "task_delay": lambda c, seconds: c.set_task_delay(seconds),
     "log": lambda c: c.request_log(),
     "clear_log": lambda c: c.clear_log(),

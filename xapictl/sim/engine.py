@@ -24,6 +24,8 @@ from typing import Any, TypeVar
 
 from xapictl.sim import classes as _classes  # noqa: F401 - registers every handler
 from xapictl.sim.classes import event as events
+from xapictl.sim.classes import message as _messages  # noqa: F401 - registers message.*
+from xapictl.sim.classes import session as sessions
 from xapictl.sim.classes.session import Accounts
 from xapictl.sim.dispatch import Call, Dispatcher
 from xapictl.sim.errors import SimFailure
@@ -72,12 +74,16 @@ class Simulator:
     def __init__(self, state: SimState | None = None, *,
                  password: str = "xapictl",  # noqa: S107 - the documented sandbox default
                  users: Mapping[str, str] | None = None, state_file: Path | None = None,
-                 scenario: str | None = None) -> None:
+                 scenario: str | None = None,
+                 session_timeout: float = sessions.IDLE_TIMEOUT) -> None:
         """``users`` maps extra user names to roles (``root`` is always the pool-admin local
         superuser); all share ``password``. With ``state_file`` the state lives in SQLite and
-        survives restarts. ``scenario`` is built when the state (or file) is empty."""
+        survives restarts. ``scenario`` is built when the state (or file) is empty.
+        ``session_timeout``: seconds an unused session lives (XAPI: 24 h)."""
         self.state = state if state is not None else SimState()
         self.accounts = Accounts.build(password, users)
+        self.accounts.idle_timeout = float(session_timeout)
+        sessions.attach(self.state, self.accounts)
         self._store = SqliteStore(state_file, self.state) if state_file is not None else None
         self.tasks = TaskRunner(self.state, self.transact)
         self.dispatcher = Dispatcher(self.state, self.accounts, self.tasks, self.transact)
@@ -168,8 +174,20 @@ class Simulator:
             refs = self.state.refs("session")
             for ref in refs:
                 self.state.destroy("session", ref)
+            self.accounts.last_use.clear()
             return len(refs)
         return self.transact(expire)
+
+    @property
+    def session_timeout(self) -> float:
+        """Seconds a session may stay unused before it ends (``SESSION_INVALID``)."""
+        return self.accounts.idle_timeout
+
+    @session_timeout.setter
+    def session_timeout(self, seconds: float) -> None:
+        if seconds <= 0:
+            raise ValueError("a session timeout is a positive number of seconds")
+        self.accounts.idle_timeout = float(seconds)
 
     @property
     def task_delay(self) -> float:

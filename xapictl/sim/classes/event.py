@@ -5,6 +5,13 @@ they take it through ``state.changed`` and release it while waiting, so other ca
 Coalescing per object follows XAPI: created after the token → one ``add`` (current snapshot);
 existed before and changed → one ``mod``; deleted → ``del`` without snapshot, only if it
 existed before the token; created and deleted within the window → nothing.
+
+Messages (the ``message`` class) are XAPI's alerts, kept outside the database with their own
+counter: a token is ``<database generation>,<message generation>``, and ``message`` events
+are read against the second part. The simulator keeps messages in its state and numbers
+every change from one counter, so the two parts are the highest generation among the
+non-message and among the message changes reported; the second stays 0 unless ``message``
+is subscribed.
 """
 
 from __future__ import annotations
@@ -56,19 +63,25 @@ def _wait(state: SimState, seconds: float) -> None:
     refresh()
 
 
+MESSAGE_CLASS = "message"
+
+Token = tuple[int, int]
+"""(database generation, message generation)."""
+
+
 def format_token(generation: int, message_generation: int = 0) -> str:
     """``%020d,%020d``: database generation, message generation."""
     return f"{generation:020d},{message_generation:020d}"
 
 
-def parse_token(token: str) -> int | None:
-    """The generation a token stands for; None for ``""`` (from the beginning)."""
+def parse_token(token: str) -> Token | None:
+    """The generations a token stands for; None for ``""`` (from the beginning)."""
     if token == "":
         return None
     m = _TOKEN.match(token)
     if m is None:
         raise SimFailure("EVENT_FROM_TOKEN_PARSE_FAILURE", token)
-    return int(m.group(1))
+    return int(m.group(1)), int(m.group(2))
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,10 +129,12 @@ def _event(gen: int, cls: str, ref: str, operation: str, snapshot: Any) -> dict[
     return event
 
 
-def collect(state: SimState, subs: Subscription, since: int | None) -> tuple[list[Any], int]:
-    """The coalesced events after generation ``since`` (None: every object as ``add``) and the
-    highest generation among them. Call with the state lock held."""
+def collect(state: SimState, subs: Subscription, since: Token | None
+            ) -> tuple[list[Any], Token]:
+    """The coalesced events after the token ``since`` (None: every object as ``add``) and the
+    token to continue from. Call with the state lock held."""
     events: list[Any] = []
+    messages = subs.wants_class(MESSAGE_CLASS)
     if since is None:
         for cls in state.dm.classes:
             if not subs.wants_class(cls):
@@ -128,12 +143,19 @@ def collect(state: SimState, subs: Subscription, since: int | None) -> tuple[lis
                 if subs.matches(cls, ref):
                     events.append(_event(state.generation, cls, ref, "add",
                                           record_copy(record, cls)))
-        return events, state.generation
-    top = since
-    for change, created_at in state.changes_since(since):
+        return events, (state.generation, state.generation if messages else 0)
+    top_db, top_msg = since
+    if not messages:
+        top_msg = 0
+    oldest = min(since) if messages else since[0]
+    for change, created_at in state.changes_since(oldest):
         if not subs.matches(change.cls, change.ref):
             continue
-        born_in_window = created_at is not None and created_at > since
+        is_message = change.cls == MESSAGE_CLASS
+        after = since[1] if is_message else since[0]
+        if change.generation <= after:
+            continue
+        born_in_window = created_at is not None and created_at > after
         if change.operation == "del":
             if born_in_window:
                 continue
@@ -145,9 +167,12 @@ def collect(state: SimState, subs: Subscription, since: int | None) -> tuple[lis
             operation = "add" if born_in_window else "mod"
             events.append(_event(change.generation, change.cls, change.ref, operation,
                                  record_copy(live, change.cls)))
-        top = max(top, change.generation)
+        if is_message:
+            top_msg = max(top_msg, change.generation)
+        else:
+            top_db = max(top_db, change.generation)
     events.reverse()  # oldest first, as XAPI lists them
-    return events, top
+    return events, (top_db, top_msg)
 
 
 def valid_ref_counts(state: SimState) -> dict[str, I4]:
@@ -174,8 +199,8 @@ def from_(ctx: CallContext, classes: list[str], token: str, timeout: float) -> d
         events, top = collect(state, subs, since)
         if since is None and events:
             return _batch(state, events, top)
-        since = state.generation if since is None else since
-        top = since
+        since = top if since is None else since
+        top = since if subs.wants_class(MESSAGE_CLASS) else (since[0], 0)
         while not events:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -191,9 +216,9 @@ def from_(ctx: CallContext, classes: list[str], token: str, timeout: float) -> d
         return _batch(state, events, top)
 
 
-def _batch(state: SimState, events: list[Any], top: int) -> dict[str, Any]:
+def _batch(state: SimState, events: list[Any], top: Token) -> dict[str, Any]:
     return {"events": events, "valid_ref_counts": valid_ref_counts(state),
-            "token": format_token(top)}
+            "token": format_token(*top)}
 
 
 @handles("event.inject")
@@ -249,8 +274,9 @@ def next_(ctx: CallContext) -> list[Any]:
     with state.changed:
         while True:
             _require_session(ctx)
-            events, top = collect(state, Subscription.parse(reg.entries), reg.position)
-            reg.position = max(top, reg.position)
+            since = (reg.position, reg.position)
+            events, top = collect(state, Subscription.parse(reg.entries), since)
+            reg.position = max(*top, reg.position)
             if events:
                 stamp = f"{time.time():.6f}"
                 for event in events:
@@ -265,5 +291,5 @@ def forget_session(session: str) -> None:
         _registrations.pop(session, None)
 
 
-__all__ = ["BATCH_DELAY", "Subscription", "collect", "format_token", "parse_token",
-           "valid_ref_counts"]
+__all__ = ["BATCH_DELAY", "MESSAGE_CLASS", "Subscription", "Token", "collect", "format_token",
+           "parse_token", "valid_ref_counts"]

@@ -3,12 +3,19 @@
 Sessions are ``session`` records in the state, so they survive with a state file and are
 valid whichever protocol uses them. The record holds no password; the session's user is
 ``auth_user_name`` and its role is looked up from the simulator's accounts at each call.
+
+A session unused for ``Accounts.idle_timeout`` seconds (24 h, XAPI's
+``inactive_session_timeout``) ends: its next use is ``SESSION_INVALID``. The last use is
+kept in memory (falling back to the record's ``last_active``), because writing
+``last_active`` on every call would turn every read into a database change and an event.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import hmac
+import time
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -20,15 +27,22 @@ from xapictl.sim.state import NULL_REF, SimState
 
 AUTH_FAILED_TEXT = "Authentication failure"
 SESSION_LIMIT = 500
+IDLE_TIMEOUT = 24 * 3600.0
+"""Seconds an unused session lives (XAPI's ``inactive_session_timeout``)."""
 
 
 @dataclass(slots=True)
 class Accounts:
     """Who may log in: one shared password, and each user's role (``root`` is the local
-    superuser whatever the mapping says)."""
+    superuser whatever the mapping says); and how long an idle session lives."""
 
     password: str = "xapictl"  # noqa: S105 - the documented sandbox default
     users: dict[str, str] = field(default_factory=dict)
+    changed_passwords: dict[str, str] = field(default_factory=dict)
+    """Passwords set with ``session.change_password`` (root's), overriding ``password``."""
+    idle_timeout: float = IDLE_TIMEOUT
+    last_use: dict[str, float] = field(default_factory=dict)
+    """Session ref → Unix time of its last call (in memory only)."""
 
     @classmethod
     def build(cls, password: str, users: Mapping[str, str] | None) -> Accounts:
@@ -41,10 +55,35 @@ class Accounts:
 
     def authenticate(self, uname: str, pwd: str) -> bool:
         known = uname in self.users
+        expected = self.changed_passwords.get(uname, self.password)
         # Compare in constant time whether or not the user exists.
         ok = hmac.compare_digest(pwd.encode("utf-8", "surrogatepass"),
-                                 self.password.encode("utf-8"))
+                                 expected.encode("utf-8", "surrogatepass"))
         return known and ok
+
+    def idle_too_long(self, ref: str, record: Mapping[str, object], now: float) -> bool:
+        """Whether the session was last used more than ``idle_timeout`` seconds ago."""
+        last = self.last_use.get(ref)
+        if last is None:
+            active = record.get("last_active")
+            last = active.timestamp() if isinstance(active, _dt.datetime) else now
+        return now - last > self.idle_timeout
+
+    def touch(self, ref: str, now: float, live_sessions: int) -> None:
+        """Note a use of ``ref``; forget sessions that ended some other way now and then."""
+        self.last_use[ref] = now
+        if len(self.last_use) > 2 * live_sessions + 1024:
+            self.last_use = dict(sorted(self.last_use.items(), key=lambda i: i[1])
+                                 [-live_sessions:])
+
+
+# The accounts of each simulated pool, for the handlers that need them (change_password).
+_accounts: weakref.WeakKeyDictionary[SimState, Accounts] = weakref.WeakKeyDictionary()
+
+
+def attach(state: SimState, accounts: Accounts) -> None:
+    """Make ``accounts`` the ones the handlers of ``state``'s pool see."""
+    _accounts[state] = accounts
 
 
 def login(state: SimState, accounts: Accounts, host: str, uname: str, pwd: str,
@@ -59,7 +98,7 @@ def login(state: SimState, accounts: Accounts, host: str, uname: str, pwd: str,
     role = accounts.users[uname]
     now = _dt.datetime.now(_dt.UTC).replace(microsecond=0)
     _enforce_limit(state, uname, originator)
-    return state.create("session", {
+    ref = state.create("session", {
         "this_host": host,
         "this_user": NULL_REF,
         "last_active": now,
@@ -70,6 +109,8 @@ def login(state: SimState, accounts: Accounts, host: str, uname: str, pwd: str,
         "rbac_permissions": list(rbac.permissions_of(rbac.DEFAULT_ROLE if superuser else role)),
         "originator": originator,
     })
+    accounts.touch(ref, time.time(), state.count("session"))
+    return ref
 
 
 def _enforce_limit(state: SimState, uname: str, originator: str) -> None:
@@ -83,10 +124,19 @@ def _enforce_limit(state: SimState, uname: str, originator: str) -> None:
 
 
 def session_info(state: SimState, accounts: Accounts, ref: str) -> SessionInfo | None:
-    """The live session behind ``ref``, or None when it is unknown, logged out or expired."""
-    record = state.all("session").get(ref)
+    """The live session behind ``ref``, or None when it is unknown, logged out or expired.
+    A session idle for too long is destroyed here, as XAPI's periodic GC would have done;
+    any other use counts as activity. Call under the state lock."""
+    sessions = state.all("session")
+    record = sessions.get(ref)
     if record is None:
         return None
+    now = time.time()
+    if accounts.idle_too_long(ref, record, now):
+        state.destroy("session", ref)
+        accounts.last_use.pop(ref, None)
+        return None
+    accounts.touch(ref, now, len(sessions))
     user = str(record.get("auth_user_name", ""))
     superuser = bool(record.get("is_local_superuser"))
     role = accounts.users.get(user)
@@ -107,6 +157,9 @@ def logout(ctx: CallContext) -> None:
     if ctx.state.exists("session", ctx.session.ref):
         ctx.state.destroy("session", ctx.session.ref)
     events.forget_session(ctx.session.ref)
+    accounts = _accounts.get(ctx.state)
+    if accounts is not None:
+        accounts.last_use.pop(ctx.session.ref, None)
 
 
 @handles("session.local_logout")
@@ -116,21 +169,38 @@ def local_logout(ctx: CallContext) -> None:
 
 @handles("session.get_all_subject_identifiers")
 def get_all_subject_identifiers(ctx: CallContext) -> list[str]:
-    """No external authentication is configured, so there are no subjects."""
-    return [str(r["subject_identifier"]) for r in ctx.state.all("subject").values()]
+    """The subject ids of externally authenticated sessions (every session but the local
+    superuser's), without repeats."""
+    found: dict[str, None] = {}
+    for record in ctx.state.all("session").values():
+        sid = str(record.get("auth_user_sid", ""))
+        if not record.get("is_local_superuser") and sid:
+            found[sid] = None
+    return list(found)
 
 
 @handles("session.logout_subject_identifier")
 def logout_subject_identifier(ctx: CallContext, subject_identifier: str) -> None:
+    """End the subject's sessions, never a local superuser's nor the caller's own."""
     for ref, record in list(ctx.state.all("session").items()):
-        if record.get("auth_user_sid") == subject_identifier:
+        if (record.get("auth_user_sid") == subject_identifier and ref != ctx.session.ref
+                and not record.get("is_local_superuser")):
             ctx.state.destroy("session", ref)
 
 
 @handles("session.change_password")
 def change_password(ctx: CallContext, old_pwd: str, new_pwd: str) -> None:
-    """Not modelled: the simulator's password is set by whoever runs it."""
-    raise SimFailure("NOT_IMPLEMENTED", "session.change_password")
+    """Set root's password, as XAPI does for a local-superuser session: ``old_pwd`` is not
+    checked (CA-13567), open sessions stay valid. Other sessions never get here (the
+    message has no role, so RBAC refuses them first); the check below is XAPI's own."""
+    if not ctx.session.is_local_superuser:
+        raise SimFailure("USER_IS_NOT_LOCAL_SUPERUSER",
+                         f"Failed to change password for user {rbac.SUPERUSER}")
+    accounts = _accounts.get(ctx.state)
+    if accounts is None:
+        raise SimFailure("CHANGE_PASSWORD_REJECTED", "no accounts to change")
+    accounts.changed_passwords[rbac.SUPERUSER] = new_pwd
 
 
-__all__ = ["AUTH_FAILED_TEXT", "Accounts", "login", "session_info"]
+__all__ = ["AUTH_FAILED_TEXT", "IDLE_TIMEOUT", "SESSION_LIMIT", "Accounts", "attach", "login",
+           "session_info"]
