@@ -167,3 +167,56 @@ def test_show_and_check_in_an_unknown_namespace_are_bad_input():
         result = runner.invoke(app, [*command, "--netns", "xlt-no-such-ns"])
         assert result.exit_code == 2, command
         assert "network namespace 'xlt-no-such-ns' does not exist" in result.output
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return False
+
+
+def test_rollback_disarms_the_timer_and_an_old_timer_never_undoes_a_later_change(xen_host):
+    import time
+
+    ns = ["--netns", xen_host.dom0]
+    assert runner.invoke(app, ["apply", XENBR0, "--yes", "--confirm-within", "600", *ns]
+                         ).exit_code == 0
+    first = json.loads(undo_path(xen_host.dom0).read_text())["deadman_pid"]
+    assert _alive(first)
+    assert runner.invoke(app, ["rollback", *ns]).exit_code == 0
+    deadline = time.monotonic() + 10
+    while _alive(first) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(first), "rollback left the dead-man timer running"
+    # a timer that outlives its change (here: started by hand with the old token) must
+    # leave the next change alone
+    assert runner.invoke(app, ["apply", XENBR0, "--yes", "--confirm-within", "600", *ns]
+                         ).exit_code == 0
+    stale = subprocess.run([sys.executable, "-m", "xapictl.local.deadman", "--after", "0",
+                            "--token", "not-this-change", "--netns", xen_host.dom0,
+                            str(undo_path(xen_host.dom0))], timeout=60)
+    assert stale.returncode == 0
+    assert "xenbr0" in snapshot_of(xen_host.dom0).links
+    assert runner.invoke(app, ["confirm", *ns]).exit_code == 0
+
+
+def test_confirm_refuses_an_interrupted_apply_and_points_to_rollback(xen_host):
+    from xapictl.local.apply import apply
+    from xapictl.local.desired import load_recipe
+
+    class Crash(BaseException):
+        pass
+
+    def crash(i, op):
+        if i == 6:
+            raise Crash
+
+    before = snapshot_of(xen_host.dom0).fingerprint()
+    with pytest.raises(Crash):
+        apply(load_recipe(Path(XENBR0)), netns=xen_host.dom0, on_step=crash)
+    result = runner.invoke(app, ["confirm", "--netns", xen_host.dom0])
+    assert result.exit_code == 2
+    assert "interrupted at step 7" in result.output and "local rollback" in result.output
+    assert runner.invoke(app, ["rollback", "--netns", xen_host.dom0]).exit_code == 0
+    assert snapshot_of(xen_host.dom0).fingerprint() == before

@@ -145,9 +145,15 @@ def apply_cmd(
 @app.command()
 def confirm(netns: str | None = NETNS) -> None:
     """Keep a change applied with --confirm-within (disarms the rollback timer)."""
+    from xapictl.errors import LocalBackendError
     from xapictl.local.apply import confirm as do_confirm
 
-    if not do_confirm(netns):
+    try:
+        confirmed = do_confirm(netns)
+    except LocalBackendError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from exc
+    if not confirmed:
         typer.echo("nothing awaits confirmation", err=True)
         raise typer.Exit(EXIT_BAD_INPUT)
     typer.echo("confirmed: the change stays")

@@ -70,7 +70,8 @@ def undo_path(netns: str | None, tag: str = "") -> Path:
 
 
 def _write_undo(path: Path, netns: str | None, before: HostSnapshot, steps: tuple[LocalOp, ...],
-                done: int, pending: bool = False, deadman_pid: int | None = None) -> None:
+                done: int, pending: bool = False, deadman_pid: int | None = None,
+                token: str | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps({
@@ -80,6 +81,7 @@ def _write_undo(path: Path, netns: str | None, before: HostSnapshot, steps: tupl
         "done": done,
         "pending": pending,
         "deadman_pid": deadman_pid,
+        "token": token,
     }))
     tmp.replace(path)
 
@@ -173,8 +175,12 @@ def apply(
             if pending:
                 from xapictl.local import deadman
 
-                pid = deadman.arm(path, netns, float(confirm_within or 0))
-                _write_undo(path, netns, before, steps, len(steps), True, pid)
+                # the token ties the timer to this change: a timer left from an earlier
+                # change (rolled back by hand) must never undo a later one
+                token = os.urandom(8).hex()
+                _write_undo(path, netns, before, steps, len(steps), True, None, token)
+                pid = deadman.arm(path, netns, float(confirm_within or 0), token)
+                _write_undo(path, netns, before, steps, len(steps), True, pid, token)
             else:
                 path.unlink(missing_ok=True)
             return Outcome(the_plan, report, probes, time.monotonic() - start, pending)
@@ -215,37 +221,53 @@ def _probe(desired: HostNetwork, before: HostSnapshot, netns: str | None) -> lis
     return results
 
 
-def rollback_pending(netns: str | None) -> list[str]:
+def rollback_pending(netns: str | None, *, token: str | None = None) -> list[str]:
     """Replay the undo file for ``netns`` (crash recovery, ``local rollback``, dead man).
 
-    Returns rollback errors (empty: done). Raises when there is nothing to roll back."""
+    Returns rollback errors (empty: done). Raises when there is nothing to roll back. The
+    dead man passes its ``token`` and rolls back only the change it was armed for; anyone
+    else disarms the change's timer first."""
+    from xapictl.local import deadman
+
     path = undo_path(netns)
-    try:
-        raw = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise LocalBackendError(f"nothing to roll back: no {path}") from None
-    before = HostSnapshot.from_dict(raw["before"])
-    steps = [op_from_dict(d) for d in raw["steps"]][: int(raw["done"])]
     with locked(netns):
+        try:
+            raw = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise LocalBackendError(f"nothing to roll back: no {path}") from None
+        if token is not None and raw.get("token") != token:
+            return []  # not the change this timer guards (confirmed or replaced meanwhile)
+        if token is None:
+            deadman.disarm(raw.get("deadman_pid"))
+        before = HostSnapshot.from_dict(raw["before"])
+        steps = [op_from_dict(d) for d in raw["steps"]][: int(raw["done"])]
         ipr = netlink.open_ipr(netns)
         try:
             errors = _rollback(ipr, steps, before)
         finally:
             ipr.close()
-    if not errors:
-        path.unlink(missing_ok=True)
+        if not errors:
+            path.unlink(missing_ok=True)
     return errors
 
 
 def confirm(netns: str | None) -> bool:
-    """Keep a change made with ``--confirm-within``: disarm the dead man. False if none."""
-    path = undo_path(netns)
-    try:
-        raw = json.loads(path.read_text())
-    except FileNotFoundError:
-        return False
+    """Keep a change made with ``--confirm-within``: disarm the dead man. False if none.
+
+    An undo file left by an interrupted apply is not a change to keep: the host is half
+    way, so that is refused in favour of ``rollback``."""
     from xapictl.local import deadman
 
-    deadman.disarm(raw.get("deadman_pid"))
-    path.unlink(missing_ok=True)
+    path = undo_path(netns)
+    with locked(netns):  # never between the dead man's read and its rollback
+        try:
+            raw = json.loads(path.read_text())
+        except FileNotFoundError:
+            return False
+        if not raw.get("pending"):
+            raise LocalBackendError(
+                f"the apply recorded in {path} was interrupted at step {raw.get('done')}:"
+                " the host is half way; run 'xapictl local rollback'")
+        deadman.disarm(raw.get("deadman_pid"))
+        path.unlink(missing_ok=True)
     return True

@@ -19,10 +19,12 @@ __all__ = ["arm", "disarm"]
 _MODULE = "xapictl.local.deadman"
 
 
-def arm(undo_file: Path, netns: str | None, seconds: float) -> int:
+def arm(undo_file: Path, netns: str | None, seconds: float, token: str) -> int:
     """Start the timer; returns its pid. Double-forked into its own session, so it outlives
-    the caller (and an SSH session the change cut) and is nobody's zombie."""
-    cmd = [sys.executable, "-m", _MODULE, "--after", str(seconds), str(undo_file)]
+    the caller (and an SSH session the change cut) and is nobody's zombie. It rolls back
+    only while the undo file still carries ``token``."""
+    cmd = [sys.executable, "-m", _MODULE, "--after", str(seconds), "--token", token,
+           str(undo_file)]
     if netns:
         cmd += ["--netns", netns]
     read_end, write_end = os.pipe()
@@ -69,17 +71,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("undo_file", type=Path)
     parser.add_argument("--after", type=float, required=True)
     parser.add_argument("--netns")
+    parser.add_argument("--token", required=True)
     args = parser.parse_args(argv)
     wait.sleep(args.after)
     try:
         raw = json.loads(args.undo_file.read_text())
     except (OSError, ValueError):
         return 0  # confirmed (file removed) in the meantime
-    if not raw.get("pending"):
-        return 0
+    if not raw.get("pending") or raw.get("token") != args.token:
+        return 0  # not (or no longer) the change this timer guards
+    from xapictl.errors import LocalBackendError
     from xapictl.local.apply import rollback_pending
 
-    errors = rollback_pending(args.netns)
+    try:
+        errors = rollback_pending(args.netns, token=args.token)
+    except LocalBackendError:
+        return 0  # confirmed or rolled back by hand while we waited for the lock
     return 1 if errors else 0
 
 
