@@ -59,7 +59,7 @@ POOL_RESTRICTIONS = {
     "restrict_vswitch_controller": "false",
     "restrict_vif_locking": "false",
     "restrict_guest_ip_setting": "false",
-    "restrict_sriov": "false",
+    "restrict_network_sriov": "false",
     "restrict_lab": "false",
 }
 PV_DRIVERS_VERSION = {"major": "9", "minor": "4", "micro": "0", "build": "146"}

@@ -11,6 +11,7 @@ from xapictl.sim.classes import (
     event,
     host,
     network,
+    network_sriov,
     pif,
     pool,
     session,
@@ -21,7 +22,5 @@ from xapictl.sim.classes import (
     vm,
 )
 
-# --- sim-network: extend this list with your modules (network, pif, vlan, bond, tunnel, vif,
-# vm, host, pool) as they land; every module named here must exist. -----------------------
-__all__ = ["bond", "event", "host", "network", "pif", "pool", "session", "task", "tunnel",
-           "vif", "vlan", "vm"]
+__all__ = ["bond", "event", "host", "network", "network_sriov", "pif", "pool", "session", "task",
+           "tunnel", "vif", "vlan", "vm"]

@@ -40,7 +40,7 @@ def create(ctx: CallContext, args: dict[str, Any]) -> str:
     vm = state.get("VM", args["VM"])
     attached = bool(args.get("currently_attached")) and vm["power_state"] == "Suspended"
     network = state.get("network", args["network"])
-    if network["PIFs"] and _restricted(state, "sriov") and any(
+    if network["PIFs"] and _restricted(state, "network_sriov") and any(
             state.get("PIF", p)["sriov_logical_PIF_of"] for p in network["PIFs"]):
         raise SimFailure("LICENCE_RESTRICTION", "Network_sriov")
     locking = str(args.get("locking_mode", "network_default"))
