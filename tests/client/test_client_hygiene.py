@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ class _Planned(Exception):
 def test_a_thousand_cycles_some_failing_leave_zero_open_sessions(sim: Any, transport: Any,
                                                                  control: Any) -> None:
     failures = 0
+    threads_before = threading.active_count()
     for i in range(CYCLES):
         protocol = "xmlrpc" if i % 2 else "jsonrpc"
         try:
@@ -32,6 +34,8 @@ def test_a_thousand_cycles_some_failing_leave_zero_open_sessions(sim: Any, trans
                     raise _Planned(i)  # the caller's own error
                 elif i % 11 == 0:
                     raise KeyboardInterrupt  # Ctrl-C
+                elif i % 13 == 0:
+                    conn.snapshot()  # starts the connection's worker threads
                 else:
                     conn.networks.get_all()
         except (HandleInvalid, _Planned, KeyboardInterrupt):
@@ -41,3 +45,4 @@ def test_a_thousand_cycles_some_failing_leave_zero_open_sessions(sim: Any, trans
     assert failures > CYCLES // 3
     assert sim.open_session_count() == 0
     assert control.counters()["open_sessions"] == 0
+    assert threading.active_count() == threads_before  # every worker thread stopped

@@ -40,7 +40,7 @@ from xapictl.errors import UsageError
 from xapictl.model.schema import datamodel
 from xapictl.xapi.credentials import PasswordSource, Secret
 from xapictl.xapi.events import EventBatch, EventFeed
-from xapictl.xapi.parallel import DEFAULT_LIMIT, run_all
+from xapictl.xapi.parallel import DEFAULT_LIMIT, WorkerPool
 from xapictl.xapi.retry import RetryPolicy
 from xapictl.xapi.session import Protocol, XapiSession
 from xapictl.xapi.tasks import TaskHandle, start_task
@@ -61,6 +61,7 @@ class Connection:
     def __init__(self, session: XapiSession, *, parallel: int = DEFAULT_LIMIT) -> None:
         self.session = session
         self.parallel = parallel
+        self._workers = WorkerPool(parallel)
         self.networks = NetworksClient(self)
         self.pifs = PIFsClient(self)
         self.vlans = VLANsClient(self)
@@ -88,7 +89,10 @@ class Connection:
 
     def close(self) -> None:
         """Log out and close the HTTP connections (idempotent)."""
-        self.session.close()
+        try:
+            self.session.close()
+        finally:
+            self._workers.close()
 
     @property
     def url(self) -> str:
@@ -120,7 +124,7 @@ class Connection:
         """Send several calls at once (bounded by ``parallel``); results in order."""
         work = [functools.partial(self.raw_call if raw else self.call, method, *args)
                 for method, args in calls]
-        return run_all(work, limit=self.parallel)
+        return self._workers.run_all(work)
 
     def call_async(self, method: str, *args: Any) -> TaskHandle:
         """``Async.<method>``: a handle whose ``wait(timeout=)`` gives the decoded result."""
@@ -183,7 +187,7 @@ class Connection:
         work: list[Callable[[], Any]] = [
             functools.partial(self.raw_call, f"{c}.get_all_records") for c in classes]
         work.append(self.event_token)
-        *records, self._token_ahead = run_all(work, limit=self.parallel)
+        *records, self._token_ahead = self._workers.run_all(work)
         return token, dict(zip(classes, records, strict=True))
 
     def read_all(self, classes: Sequence[str]) -> dict[str, Mapping[str, Mapping[str, Any]]]:
