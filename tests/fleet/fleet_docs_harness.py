@@ -77,8 +77,8 @@ def commands(text: str, replace: Mapping[str, str] = {}) -> list[Command]:
 
 def _pattern(shown: str) -> re.Pattern[str]:
     parts = []
-    for piece in re.split(f"(…|{_STAMP.pattern})", shown.rstrip()):
-        if piece == "…":
+    for piece in re.split(f"([0-9a-f]*…|{_STAMP.pattern})", shown.rstrip()):
+        if piece.endswith("…"):
             parts.append(".*?")
         elif piece and _STAMP.fullmatch(piece):
             parts.append(_STAMP.pattern)
