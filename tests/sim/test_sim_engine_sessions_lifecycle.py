@@ -125,8 +125,8 @@ def test_change_password_over_the_official_client_with_passwords_masked(
     with served(sim) as server:
         with xenapi_login(server.url) as session:
             session.xenapi.session.change_password(PASSWORD, "rotated")
-        entry = [e for e in server.control.request_log()
-                 if e["method"] == "session.change_password"][0]
+        entry = next(e for e in server.control.request_log()
+                     if e["method"] == "session.change_password")
         assert entry["params"][1:] == ["******", "******"] and entry["outcome"] == "success"
     assert sim.call("session.login_with_password", ["root", "rotated"])
 
