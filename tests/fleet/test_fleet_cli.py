@@ -226,3 +226,22 @@ def test_the_real_root_app_mounts_the_groups_with_global_options(
         assert result.exit_code == 0, result.stderr
     result = CliRunner().invoke(root_app, ["rollout", "list", "--json"])
     assert result.exit_code == 0 and json.loads(result.stdout) == []
+
+
+def test_watch_since_must_be_the_token_its_base_was_read_at(
+        served: tuple[dict[str, Simulator], Path]) -> None:
+    _, d = served
+    fleet = str(d / "fleet.yaml")
+    _invoke("inventory", "export", "--fleet", fleet, "--select", "par1", "-O",
+            str(d / "base.json"))
+    stored = next(iter(json.loads((d / "base.json").read_text())["tokens"].values()))
+    code, _, err = _invoke("inventory", "watch", "--fleet", fleet, "--select", "par1",
+                           "--since", stored)
+    assert code == 2 and "--base" in err
+    code, _, err = _invoke("inventory", "watch", "--fleet", fleet, "--select", "par1",
+                           "--base", str(d / "base.json"), "--since", "0" * 20 + ",1")
+    assert code == 2 and stored in err
+    code, out, err = _invoke("inventory", "watch", "--fleet", fleet, "--select", "par1",
+                             "--base", str(d / "base.json"), "--since", stored,
+                             "--timeout", "0.5", "--max-seconds", "1")
+    assert (code, out) == (0, ""), err

@@ -155,7 +155,8 @@ def watch(
                         "written at the end; resuming from it loses and repeats nothing.")
     ] = None,
     since: Annotated[str | None, typer.Option(
-        "--since", help="The token the base is at (default: the one stored with it).")] = None,
+        "--since", help="The token the base is at (default: the one stored with it); "
+                        "refused when the base says otherwise.")] = None,
     timeout: Annotated[float, typer.Option(min=0.5, help="event.from wait per call, s.")] = 5.0,
     max_seconds: Annotated[float | None, typer.Option(
         "--max-seconds", min=0.0, help="Stop after this long (for scheduled sync jobs); "
@@ -178,9 +179,8 @@ def watch(
 
     with exit_codes():
         base_inv, token = _load_base(base, state)
-        if since is not None and base_inv is None:
-            fail(ExitCode.BAD_INPUT, "--since needs the inventory that token belongs to: give "
-                                     "--base EXPORT or --state FILE")
+        if since is not None:
+            base_inv = _at_token(base_inv, token, since)
         streams: list[ChangeStream] = []
         if fleet is None:
             streams.append(ChangeStream(lambda: _CliConnection(ctx),
@@ -195,7 +195,6 @@ def watch(
                 streams.append(ChangeStream(lambda p=pool: connector.connect(p),  # type: ignore[misc]
                                             source=pool.name, base=part, poll_timeout=timeout,
                                             stop=stop))
-        del token  # the stored token is informative: resuming re-reads once (see the docs)
         failures: list[str] = []
 
         def run(stream: ChangeStream) -> None:
@@ -230,6 +229,25 @@ def watch(
         typer.echo(f"xapictl: change stream stopped: {failure}", err=True)
     if failures:
         raise typer.Exit(int(ExitCode.FAILURE))
+
+
+def _at_token(base: Inventory | None, stored: str, since: str) -> Inventory:
+    """The base, checked to be at ``since``. A token says where a consumer is only together
+    with what it holds (deletes are reported by ref, which no export keeps), so ``--since``
+    needs a base; a base that records its tokens must record this one."""
+    import dataclasses
+
+    if base is None:
+        fail(ExitCode.BAD_INPUT, "--since needs the inventory that token belongs to: give "
+                                 "--base EXPORT or --state FILE")
+    known = set(base.tokens.values()) | ({stored} if stored else set())
+    if known and since not in known:
+        fail(ExitCode.BAD_INPUT, f"--since {since!r} is not the token the base was read at "
+                                 f"({', '.join(sorted(known))}): the base and the token "
+                                 "disagree about what you hold")
+    if not base.tokens and len(base.pool_uuids) == 1:
+        return dataclasses.replace(base, tokens={base.pool_uuids[0]: since})
+    return base
 
 
 def _part_for(base: Inventory | None, pool_name: str) -> Inventory | None:
