@@ -13,6 +13,20 @@ import typer
 app = typer.Typer(help="Run the XAPI simulator: a sandbox pool on loopback.", no_args_is_help=True)
 
 
+def _control_argument(spec: str) -> tuple[str, object]:
+    """``KEY=VALUE``: the value as JSON when it parses (``times=1``, ``live=false``,
+    ``error=["VLAN_TAG_INVALID","5000"]``), otherwise as the text given."""
+    import json
+
+    key, sep, text = spec.partition("=")
+    if not sep or not key:
+        raise typer.BadParameter(f"{spec!r}: expected KEY=VALUE (e.g. times=1)")
+    try:
+        return key, json.loads(text)
+    except ValueError:
+        return key, text
+
+
 def _parse_users(specs: list[str]) -> dict[str, str]:
     users: dict[str, str] = {}
     for spec in specs:
@@ -97,3 +111,51 @@ def serve(
         server.stop()
         sim.close()
         typer.echo("stopped", err=True)
+
+
+@app.command()
+def control(
+    action: Annotated[str, typer.Argument(
+        help="reset, load_scenario, latency, fault, clear_faults, faults, host_live, "
+        "designate_master, expire_sessions, session_timeout, task_delay, log, clear_log, "
+        "counters.")],
+    arguments: Annotated[list[str] | None, typer.Argument(
+        help="KEY=VALUE arguments of the action (values are JSON when they parse), e.g. "
+        "method=VLAN.create kind=drop_after times=1.", show_default=False)] = None,
+    url: Annotated[str, typer.Option(
+        envvar="XAPICTL_SIM_URL", help="A host URL of the running simulator "
+        "(the first line `xapictl sim serve` printed).")] = "http://127.0.0.1",
+    timeout: Annotated[float, typer.Option(min=0.1, help="Seconds to wait.")] = 30.0,
+    insecure: Annotated[bool, typer.Option(
+        "--insecure", help="Do not verify the certificate of a `--tls` simulator.")] = False,
+) -> None:
+    """Steer a running simulator: faults, latency, host liveness, master, sessions, log.
+
+    Prints the answer as JSON. Exit code 2 when the simulator refuses the request (unknown
+    action or argument), 4 when it cannot be reached.
+    """
+    import json
+    import ssl
+    import urllib.error
+    import urllib.request
+
+    from xapictl.cli.exit_codes import ExitCode
+
+    request = {"action": action, **dict(_control_argument(a) for a in arguments or [])}
+    post = urllib.request.Request(  # noqa: S310 - the simulator's own http(s) URL
+        url.rstrip("/") + "/_sim/control", data=json.dumps(request).encode(),
+        headers={"Content-Type": "application/json"}, method="POST")
+    try:
+        context = ssl._create_unverified_context() if insecure else None  # noqa: S323
+        with urllib.request.urlopen(post, timeout=timeout, context=context) as reply:  # noqa: S310
+            typer.echo(json.dumps(json.loads(reply.read())["result"]))
+    except urllib.error.HTTPError as refused:
+        try:
+            message = json.loads(refused.read()).get("error", str(refused))
+        except ValueError:
+            message = str(refused)
+        typer.echo(message, err=True)
+        raise typer.Exit(ExitCode.BAD_INPUT) from None
+    except (urllib.error.URLError, OSError) as exc:
+        typer.echo(f"cannot reach the simulator at {url}: {exc}", err=True)
+        raise typer.Exit(ExitCode.FAILURE) from None
