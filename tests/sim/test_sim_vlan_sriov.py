@@ -100,3 +100,27 @@ def test_vif_plug_on_sriov_network_is_operation_not_allowed(api, hosts):
     vif = api.new_vif(api.vm("web-01"), network)
     assert api.fails("VIF.plug", vif) \
         == ["OPERATION_NOT_ALLOWED", "Network SR-IOV VIF plug/unplug not allowed"]
+
+
+def test_vif_plug_on_a_vlan_on_sriov_network_is_operation_not_allowed(api, hosts):
+    """XAPI's is_sriov_network follows VLANs down to the SR-IOV logical PIF."""
+    _, logical = _sriov(api, hosts[0])
+    vlan_network = api.new_network("vlan on sriov")
+    api("VLAN.create", logical, 100, vlan_network)
+    vif = api.new_vif(api.vm("web-01"), vlan_network)
+    assert api.fails("VIF.plug", vif) \
+        == ["OPERATION_NOT_ALLOWED", "Network SR-IOV VIF plug/unplug not allowed"]
+
+
+def test_vif_create_on_a_vlan_on_sriov_network_with_the_feature_restricted(api, hosts):
+    _, logical = _sriov(api, hosts[0])
+    vlan_network = api.new_network("vlan on sriov")
+    api("VLAN.create", logical, 100, vlan_network)
+    pool = api.sim.state.refs("pool")[0]
+    restrictions = dict(api.sim.state.get("pool", pool)["restrictions"])
+    api.sim.state.set_field("pool", pool, "restrictions",
+                            {**restrictions, "restrict_network_sriov": "true"})
+    assert api.fails("VIF.create", {
+        "device": "1", "network": vlan_network, "VM": api.vm("web-01"), "MAC": "", "MTU": 1500,
+        "other_config": {}, "qos_algorithm_type": "", "qos_algorithm_params": {}}) \
+        == ["LICENCE_RESTRICTION", "Network_sriov"]

@@ -39,9 +39,8 @@ def create(ctx: CallContext, args: dict[str, Any]) -> str:
     state = ctx.state
     vm = state.get("VM", args["VM"])
     attached = bool(args.get("currently_attached")) and vm["power_state"] == "Suspended"
-    network = state.get("network", args["network"])
-    if network["PIFs"] and _restricted(state, "network_sriov") and any(
-            state.get("PIF", p)["sriov_logical_PIF_of"] for p in network["PIFs"]):
+    state.get("network", args["network"])  # HANDLE_INVALID before any other check
+    if _restricted(state, "network_sriov") and kinds.is_sriov_network(state, args["network"]):
         raise SimFailure("LICENCE_RESTRICTION", "Network_sriov")
     locking = str(args.get("locking_mode", "network_default"))
     if (locking == "locked" or args.get("ipv4_allowed") or args.get("ipv6_allowed")) \
@@ -144,9 +143,8 @@ def check_hotplug(state: SimState, vif_ref: str, operation: str) -> None:
     if operation == "plug" and vm["is_control_domain"]:
         raise SimFailure("OPERATION_NOT_ALLOWED", "Control domain does not support hotplug")
     network = vif["network"]
-    if state.exists("network", network) and any(
-            state.get("PIF", p)["sriov_logical_PIF_of"]
-            for p in state.get("network", network)["PIFs"]):
+    # (VLANs on) SR-IOV VFs are passed through to the guest: no hot-plug.
+    if state.exists("network", network) and kinds.is_sriov_network(state, network):
         raise SimFailure("OPERATION_NOT_ALLOWED", "Network SR-IOV VIF plug/unplug not allowed")
     power = vm["power_state"]
     if power != "Running":
