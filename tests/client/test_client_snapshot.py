@@ -134,3 +134,26 @@ def test_added_indexes_pif_on_network_vlans_on_and_management_pif(conn: Any) -> 
         assert tags == sorted(tags)
         assert all(snap.vlan_on(eth1, tag) is not None for tag in tags)
     assert all(len(snap.vlans_on(snap.pif_on(h, "eth1"))) == 2 for h in snap.hosts)
+
+
+def test_xapictl_connect_gives_a_connection_whose_snapshot_is_typed(conn: Any) -> None:
+    from typing import get_type_hints
+
+    from xapictl.state.collect import PoolConnection
+
+    assert isinstance(conn, PoolConnection)
+    assert get_type_hints(PoolConnection.snapshot)["return"] is PoolSnapshot
+    assert isinstance(conn.snapshot(), PoolSnapshot)
+
+
+def test_a_plain_client_connection_builds_snapshots_once_the_state_layer_is_loaded(
+        transport: Any, protocol: str) -> None:
+    from client_helpers import PASSWORD
+
+    import xapictl.state.collect  # noqa: F401 - what teaches Connection.snapshot()
+    from xapictl.client.connection import Connection, connect
+
+    with connect("http://127.0.0.1", password=PASSWORD, transport=transport,
+                 protocol=protocol) as plain:
+        assert type(plain) is Connection
+        assert isinstance(plain.snapshot(), PoolSnapshot)

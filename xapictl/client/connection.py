@@ -20,7 +20,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import httpx
 
@@ -78,9 +78,49 @@ class Connection:
     def __repr__(self) -> str:
         return f"<Connection {self.session!r}>"
 
+    @classmethod
+    def open(
+        cls, url: str, *, username: str = "root",
+        password: str | Secret | PasswordSource = "",
+        transport: httpx.BaseTransport | None = None, protocol: Protocol = "auto",
+        ca: str | Path | None = None, fingerprint: str | None = None,
+        known_hosts: str | Path | None = None, insecure: bool = False,
+        timeout: float = 60.0, connect_timeout: float = 10.0,
+        retry: RetryPolicy | None = None, parallel: int = DEFAULT_LIMIT,
+    ) -> Self:
+        """Log in and return an open connection of this class (the options: see
+        ``connect``). The state layer's ``PoolConnection`` uses it to type ``snapshot()``."""
+        if isinstance(password, PasswordSource):
+            password = password.resolve(username=username, pool=url)
+        secret = password if isinstance(password, Secret) else Secret(password)
+        tls = TLSSettings(ca=Path(ca) if ca else None, fingerprint=fingerprint,
+                          known_hosts=Path(known_hosts) if known_hosts else None,
+                          insecure=insecure)
+        http = HttpSettings(connect_timeout=connect_timeout, read_timeout=timeout, tls=tls,
+                            transport=transport, max_connections=max(parallel, 4) * 2)
+        session = XapiSession(url, username=username, password=secret, protocol=protocol,
+                              http=http, retry=retry)
+        try:
+            session.login()
+        except BaseException:
+            session.close()
+            raise
+        return cls(session, parallel=parallel)
+
+    @classmethod
+    def open_profile(cls, name: str, *, config: Path | None = None,
+                     **overrides: Any) -> Self:
+        """``open`` with a named profile of the config file (see ``connect_profile``)."""
+        from xapictl.xapi.profiles import get_profile
+
+        profile = get_profile(name, config)
+        options = profile.connect_options()
+        options.update(overrides)
+        return cls.open(profile.url, **options)
+
     # --- life cycle -------------------------------------------------------------------------
 
-    def __enter__(self) -> Connection:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
@@ -240,34 +280,21 @@ def connect(
     ``transport`` replaces the network (tests, the embedded simulator). ``protocol`` is
     ``auto`` (JSON-RPC, XML-RPC when ``/jsonrpc`` is unusable), ``jsonrpc`` or ``xmlrpc``.
     ``timeout`` is the read timeout of one call.
+
+    ``xapictl.connect`` is the same with a ``PoolConnection`` (``xapictl.state.collect``)
+    whose ``snapshot()`` is typed ``PoolSnapshot``.
     """
-    if isinstance(password, PasswordSource):
-        password = password.resolve(username=username, pool=url)
-    secret = password if isinstance(password, Secret) else Secret(password)
-    tls = TLSSettings(ca=Path(ca) if ca else None, fingerprint=fingerprint,
-                      known_hosts=Path(known_hosts) if known_hosts else None, insecure=insecure)
-    http = HttpSettings(connect_timeout=connect_timeout, read_timeout=timeout, tls=tls,
-                        transport=transport, max_connections=max(parallel, 4) * 2)
-    session = XapiSession(url, username=username, password=secret, protocol=protocol,
-                          http=http, retry=retry)
-    try:
-        session.login()
-    except BaseException:
-        session.close()
-        raise
-    return Connection(session, parallel=parallel)
+    return Connection.open(url, username=username, password=password, transport=transport,
+                           protocol=protocol, ca=ca, fingerprint=fingerprint,
+                           known_hosts=known_hosts, insecure=insecure, timeout=timeout,
+                           connect_timeout=connect_timeout, retry=retry, parallel=parallel)
 
 
 def connect_profile(name: str, *, config: Path | None = None, **overrides: Any) -> Connection:
     """Connect with a named profile of the config file (``xapictl.xapi.profiles``); the
     password comes from the profile's source. ``overrides`` replace profile settings (and
     ``transport=`` injects one)."""
-    from xapictl.xapi.profiles import get_profile
-
-    profile = get_profile(name, config)
-    options = profile.connect_options()
-    options.update(overrides)
-    return connect(profile.url, **options)
+    return Connection.open_profile(name, config=config, **overrides)
 
 
 __all__ = ["Connection", "connect", "connect_profile"]

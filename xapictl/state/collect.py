@@ -7,11 +7,18 @@
 
 Two dependent round trips whatever the size of the pool; one for every later snapshot of the
 same connection, whose token was fetched alongside the previous reads
-(``Connection.read_all_since``). Importing this module also teaches
-``Connection.snapshot()`` to use it (the client layer cannot import the state layer).
+(``Connection.read_all_since``).
+
+The client layer cannot import this one (ARCHITECTURE's layer table), so it cannot name
+``PoolSnapshot``. Two ways across: ``PoolConnection`` (what ``xapictl.connect`` returns) is a
+``Connection`` whose ``snapshot()`` is typed ``PoolSnapshot``; and importing this module
+teaches a plain ``Connection.snapshot()`` to build one too, for code holding a connection
+made by ``xapictl.client.connect``.
 """
 
 from __future__ import annotations
+
+import asyncio
 
 from xapictl.client.connection import Connection
 from xapictl.state.snapshot import SNAPSHOT_CLASSES, PoolSnapshot
@@ -23,6 +30,26 @@ def collect(conn: Connection) -> PoolSnapshot:
     return PoolSnapshot.from_records(raw, token=token)
 
 
+class PoolConnection(Connection):
+    """A ``Connection`` whose snapshots are typed: ``xapictl.connect`` returns one."""
+
+    def snapshot(self) -> PoolSnapshot:
+        """The pool's networking state (see ``collect``): two dependent round trips the first
+        time on a connection, one afterwards, whatever the size of the pool."""
+        return collect(self)
+
+    async def asnapshot(self) -> PoolSnapshot:
+        """``snapshot`` for asyncio code (on a worker thread)."""
+        return await asyncio.to_thread(self.snapshot)
+
+
+connect = PoolConnection.open
+"""``xapictl.connect``: log in and return a ``PoolConnection`` (options: see
+``xapictl.client.connection.connect``)."""
+
+connect_profile = PoolConnection.open_profile
+"""``xapictl.connect_profile``: a ``PoolConnection`` from a named profile."""
+
 Connection.snapshot_builder = collect
 
-__all__ = ["collect"]
+__all__ = ["PoolConnection", "collect", "connect", "connect_profile"]
