@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from xapictl.client import connect_profile
+import xapictl
 from xapictl.xapi.credentials import PasswordSource
 from xapictl.xapi.profiles import Profile, load_profiles, save_profile
 
@@ -16,7 +16,7 @@ def main(url: str, config: Path, **options: Any) -> list[str]:
                          password=PasswordSource.parse("env:LAB_XAPI_PASSWORD")), config)
     print(config.read_text())
     names = sorted(load_profiles(config))
-    with connect_profile("lab", config=config, **options) as conn:
+    with xapictl.connect_profile("lab", config=config, **options) as conn:
         return [*names, f"{len(conn.hosts.get_all())} hosts"]
 
 
