@@ -13,6 +13,7 @@ import functools
 from collections.abc import Mapping
 from typing import Any
 
+from xapictl.model._types import TypeSpec
 from xapictl.model.schema import ClassInfo, FieldInfo, datamodel
 from xapictl.sim.errors import SimFailure
 from xapictl.sim.registry import CallContext
@@ -35,20 +36,30 @@ def fresh(value: Any) -> Any:
 _CONTAINERS = frozenset({list, dict, tuple})
 
 
+def _is_scalar(spec: TypeSpec | None) -> bool:
+    return spec is not None and spec.kind not in ("set", "map", "record", "option")
+
+
 @functools.cache
-def _container_fields(cls: str) -> tuple[str, ...]:
+def _container_fields(cls: str) -> tuple[tuple[str, bool], ...]:
+    """(field, flat) for every container field: flat ones (sets of scalars, maps from scalars
+    to scalars — nearly all of XAPI's) need only a shallow copy."""
     info = datamodel().classes[cls]
-    return tuple(n for n, f in info.fields.items() if f.spec.kind in ("set", "map", "record"))
+    return tuple((n, _is_scalar(f.spec.item) and (f.spec.kind == "set" or _is_scalar(f.spec.key)))
+                 for n, f in info.fields.items() if f.spec.kind in ("set", "map", "record"))
 
 
 def record_copy(record: Mapping[str, Any], cls: str | None = None) -> dict[str, Any]:
     """A wire-ready copy of a stored record (the hot path of ``get_all_records``); with the
-    class name only its container fields are copied deeply."""
+    class name only its container fields are copied, and flat ones shallowly."""
     out = dict(record)
     if cls is not None:
-        for key in _container_fields(cls):
-            if key in out:
-                out[key] = fresh(out[key])
+        for key, flat in _container_fields(cls):
+            value = out.get(key)
+            if value is None:
+                continue
+            kind = type(value)
+            out[key] = value.copy() if flat and (kind is list or kind is dict) else fresh(value)
         return out
     for key, value in out.items():
         if type(value) in _CONTAINERS:
