@@ -1,9 +1,11 @@
 """Every example in docs/local-backend.md runs: included recipes validate, console blocks are
-executed in a namespace host and must print what the page shows, the hotplug wrapper works."""
+executed in order against one namespace host and must print what the page shows, the
+hotplug wrapper works."""
 
 from __future__ import annotations
 
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +22,7 @@ from xapictl.local.desired import load_recipe, parse_recipe
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "local-backend.md"
 FENCE = re.compile(r"^```(\w+)\n(.*?)^```", re.M | re.S)
+STAMP = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}")
 
 
 def blocks(lang: str) -> list[str]:
@@ -34,19 +37,38 @@ def test_included_recipes_exist_and_validate():
         assert load_recipe(REPO / path).bridges
 
 
-def _normalise(text: str) -> str:
-    return re.sub(r"in \d+(\.\d+)? s\b", "in N s", text).rstrip()
+def test_every_recipe_written_on_the_page_is_a_file_the_console_examples_use():
+    written = [b.splitlines()[0].removeprefix("# file: ") for b in blocks("yaml")
+               if b.startswith("# file: ")]
+    used = {w for command, _ in _sessions() for w in command if w.endswith(".yaml")}
+    assert written == ["bad.yaml", "lab.yaml", "teardown.yaml"]
+    assert set(written) <= used
+
+
+def _normalise(text: str, netns: str = "") -> str:
+    text = re.sub(r"in \d+(\.\d+)? s\b", "in N s", text)
+    text = STAMP.sub("<time>", text)
+    if netns:
+        text = text.replace(f" --netns {netns}", "")
+    return text.rstrip()
 
 
 def _sessions() -> list[tuple[list[str], str]]:
+    """(words of the command, what the page shows it printing), in page order."""
     out = []
     for body in blocks("console"):
         for chunk in re.split(r"^\$ ", body, flags=re.M)[1:]:
             command, _, expected = chunk.partition("\n")
-            words = command.split()
-            assert words[:2] == ["xapictl", "local"], command
-            out.append((words[2:], expected))
+            out.append((shlex.split(command), expected))
     return out
+
+
+def _split_env(words: list[str]) -> tuple[dict[str, str], list[str]]:
+    env = {}
+    while words and re.match(r"^[A-Za-z_]\w*=", words[0]):
+        key, _, value = words.pop(0).partition("=")
+        env[key] = value
+    return env, words
 
 
 @pytest.mark.requires_root
@@ -60,9 +82,19 @@ def test_console_examples_print_what_the_page_shows(namespaces, tmp_path, monkey
             (tmp_path / name).write_text(body)
     (tmp_path / "recipes").symlink_to(REPO / "recipes")
     monkeypatch.chdir(tmp_path)
-    sessions = _sessions()
-    assert [s[0][0] for s in sessions] == ["plan", "apply", "plan", "show", "plan", "check"]
-    for args, expected in sessions:
+    store: FakeXenStore | None = None
+    ran: list[str] = []
+    for words, expected in _sessions():
+        env, words = _split_env(list(words))
+        if words[0] == "xenstore-read":
+            assert store is not None, "xenstore-read before any vif-hotplug example"
+            done = subprocess.run(words, env=store.env(), capture_output=True, text=True)
+            assert done.stdout.rstrip() == expected.rstrip(), words
+            ran.append(words[0])
+            continue
+        assert words[:2] == ["xapictl", "local"], words
+        args = words[2:]
+        ran.append(args[0])
         if args[0] == "check":
             if capabilities()["vlan"][0]:
                 continue  # the page shows the build machine's kernel; this one has 802.1Q
@@ -70,8 +102,23 @@ def test_console_examples_print_what_the_page_shows(namespaces, tmp_path, monkey
             shown = expected.rstrip().splitlines()
             assert result.output.splitlines()[: len(shown)] == shown
             continue
-        result = CliRunner().invoke(app, [*args, "--netns", host.dom0])
-        assert _normalise(result.output) == _normalise(expected), " ".join(args)
+        if args[0] == "vif-hotplug" and store is None:
+            # what xl and netback would have done: a guest with vif3.0 in dom0, and the
+            # backend directory libxl writes (bridge=xenbr0 in the guest's vif= line)
+            veth(host.dom0, "vif3.0", namespaces("g3"), "eth0")
+            store = FakeXenStore(tmp_path, vif_backend(3, 0, bridge="xenbr0"))
+        if store is not None:
+            env = store.env(XAPICTL_HOTPLUG_LOG=str(tmp_path / "vif.log"), **env)
+        result = CliRunner().invoke(app, [*args, "--netns", host.dom0], env=env or None)
+        assert _normalise(result.output, host.dom0) == _normalise(expected), " ".join(words)
+    assert ran == ["plan", "apply", "plan", "show", "plan", "apply", "rollback", "apply",
+                   "confirm", "vif-hotplug", "xenstore-read", "vif-hotplug", "plan", "apply",
+                   "check"]
+    # the last example took everything down: eth0 has its addresses back, nothing is left
+    snap = snapshot_of(host.dom0)
+    assert set(snap.links) == {"lo", "eth0", "vif3.0"}
+    assert {a.cidr for a in snap.addresses_on("eth0") if not a.link_local} == {
+        "192.0.2.10/24", "192.0.2.11/24", "2001:db8::10/64"}
 
 
 @pytest.mark.requires_root

@@ -168,15 +168,15 @@ def test_teardown_from_converged_moves_everything_back_and_restores_link_local()
                                           "      stp: false"))
     p = plan(desired, snap("xenbr0-converged"))
     assert described(p) == [
-        "add address NIC eth0: the host address goes back",
-        "add address NIC eth0: the host address goes back",
-        "add address NIC eth0: the host address goes back",
+        "add address NIC eth0: host address 192.0.2.10/24 goes back",
+        "add address NIC eth0: host address 192.0.2.11/24 goes back",
+        "add address NIC eth0: host address 2001:db8::10/64 goes back",
         "detach port eth0: bridge is going",
         "move route default: back to eth0",
         "move route 198.51.100.0/24: back to eth0",
-        "remove address bridge xenbr0: bridge is going",
-        "remove address bridge xenbr0: bridge is going",
-        "remove address bridge xenbr0: bridge is going",
+        "remove address bridge xenbr0: 2001:db8::10/64: the bridge is going",
+        "remove address bridge xenbr0: 192.0.2.11/24: the bridge is going",
+        "remove address bridge xenbr0: 192.0.2.10/24: the bridge is going",
         "delete bridge xenbr0: state: absent",
         "restore IPv6 autoconf on NIC eth0: a host NIC again",
         "add address NIC eth0: its link-local address back",

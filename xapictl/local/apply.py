@@ -190,7 +190,8 @@ def apply(
 
 def _verify(ipr: Any, desired: HostNetwork) -> None:
     """Re-read until a fresh plan is empty and every bridge port with carrier forwards
-    (5 tries, 200 ms apart: the kernel acknowledges before all is visible), else fail."""
+    (for up to about 1.5 s, waits doubling from 20 ms: the kernel acknowledges before all is
+    visible), else fail."""
     bridges = {b.name for b in desired.bridges if b.present} | {
         v.bridge for v in desired.vifs if v.present}
 

@@ -87,6 +87,10 @@ def run_hotplug(action: str, env: Mapping[str, str], *, netns: str | None = None
             spec = VifSpec(vif, bridge, parse_vlan_spec(vlan_text) if vlan_text else None,
                            int(mtu_text) if mtu_text else None)
         else:
+            # for the log only: vif-bridge reads it on offline too, but a backend directory
+            # already gone must not stop the detach
+            with contextlib.suppress(XapictlError, OSError):
+                bridge = store.read(f"{xb}/bridge")
             spec = VifSpec(vif, present=False)
         outcome = apply(HostNetwork(vifs=(spec,), probes=()), netns=netns, run_probe=False,
                         undo_tag=f"vif-{vif}")
@@ -98,8 +102,8 @@ def run_hotplug(action: str, env: Mapping[str, str], *, netns: str | None = None
                 store.write(f"{xb}/hotplug-status", "connected")
         result = HotplugResult(action, vif, bridge, len(outcome.plan.steps),
                                time.monotonic() - start)
-        log.info("%s %s bridge=%s: %d steps in %.3f s", action, vif, bridge, result.steps,
-                 result.seconds)
+        log.info("%s %s bridge=%s: %d steps in %.3f s", action, vif, bridge or "?",
+                 result.steps, result.seconds)
         return result
     except (XapictlError, ValueError, OSError) as exc:
         log.error("%s %s failed: %s", action, vif, exc)

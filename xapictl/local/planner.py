@@ -201,7 +201,7 @@ class _Planner:
             carried = list(_carried(snap, spec.name))
             if target:
                 for a in carried:
-                    self.add(AddAddress(f"NIC {target}", "the host address goes back",
+                    self.add(AddAddress(f"NIC {target}", f"host address {a.cidr} goes back",
                                         _moved(a, target, spec.name)))
             self.add(SetLink(f"port {port}", "bridge is going", port, "master", None))
             if target:
@@ -210,7 +210,7 @@ class _Planner:
                         self.add(ReplaceRoute(f"route {r.dst}", f"back to {target}",
                                               replace(r, oif=target), r))
             for a in reversed(carried):
-                self.add(DelAddress(subject, "bridge is going", a))
+                self.add(DelAddress(subject, f"{a.cidr}: the bridge is going", a))
             self.add(DeleteLink(subject, "state: absent", spec.name))
             if target and plink is not None and plink.addrgenmode != ADDRGEN_EUI64:
                 self.add(SetLink(f"NIC {target}", "a host NIC again", target, "addrgenmode",

@@ -25,15 +25,19 @@ def sleep(seconds: float) -> None:
     time.sleep(max(0.0, seconds * _speed))
 
 
-def retry_until(check: Callable[[], T], ok: Callable[[T], bool], *, attempts: int = 5,
-                interval: float = 0.2) -> T:
-    """Call ``check`` until ``ok(result)`` or attempts run out; return the last result.
+def retry_until(check: Callable[[], T], ok: Callable[[T], bool], *, first: float = 0.02,
+                cap: float = 0.4, budget: float = 1.5) -> T:
+    """Call ``check`` until ``ok(result)`` or about ``budget`` s of waiting are spent; return
+    the last result.
 
-    The kernel acknowledges before every change is visible (nmstate retries the same way)."""
+    The kernel acknowledges before every change is visible (nmstate retries the same way).
+    Waits double from ``first`` up to ``cap``: a new bridge port usually forwards within tens
+    of milliseconds, so a fixed 200 ms step would make every vif attach pay for it."""
     result = check()
-    for _ in range(attempts - 1):
-        if ok(result):
-            break
-        sleep(interval)
+    delay, spent = first, 0.0
+    while not ok(result) and spent < budget:
+        sleep(delay)
+        spent += delay
+        delay = min(delay * 2, cap)
         result = check()
     return result
