@@ -60,3 +60,23 @@ def test_read_timeout_retries_a_read_and_makes_a_write_outcome_unknown(sim_serve
         with pytest.raises(OutcomeUnknown) as caught:
             conn.networks.create(name_label="slow-write")
         assert "RequestTimeout" in str(caught.value)
+
+
+def test_sequential_calls_reuse_one_kept_alive_connection(sim_server: Any, protocol: str,
+                                                          monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    from httpcore._backends.sync import SyncBackend
+
+    opened: list[str] = []
+    connect_tcp = SyncBackend.connect_tcp
+
+    def counting(self: Any, host: str, *args: Any, **kwargs: Any) -> Any:
+        opened.append(host)
+        return connect_tcp(self, host, *args, **kwargs)
+
+    monkeypatch.setattr(SyncBackend, "connect_tcp", counting)
+    with _connect(sim_server.url, protocol) as conn:
+        for _ in range(30):
+            conn.networks.get_all()
+        conn.call("pool.get_all")
+    assert opened == ["127.0.0.1"]  # login, pool reads, 31 calls and logout: one connection
