@@ -59,3 +59,25 @@ def test_a_fleet_entry_can_name_a_profile_instead_of_a_url(
         found = for_each_pool(fleet.pools, PoolConnector(),
                               lambda p, c: len(c.snapshot().hosts))
     assert found.results == {"lab": 3}, found.errors
+
+
+def test_a_plain_http_pool_costs_no_ca_bundle_load(sim_fleet: SimFleet,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loading the CA bundle is tens of ms of CPU per pool: across a fleet of plain-HTTP pools
+    it, not the network, would bound the wall time."""
+    import ssl
+
+    from xapictl.fleet.connect import PoolConnector
+
+    loads: list[object] = []
+    real = ssl.SSLContext.load_verify_locations
+
+    def counting(self: ssl.SSLContext, *args: object, **kw: object) -> None:
+        loads.append(args)
+        real(self, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", counting)
+    served = [p for p in sim_fleet.pools if p.name == "p0"]  # the one behind a real socket
+    assert served[0].url is not None and served[0].url.startswith("http://")
+    found = for_each_pool(served, PoolConnector(), lambda pool, conn: len(conn.snapshot().hosts))
+    assert found.results == {"p0": 3} and loads == []
