@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -46,30 +45,13 @@ def is_jsonrpc_path(path: str) -> bool:
     return path == "/jsonrpc" or path.startswith("/jsonrpc/")
 
 
-# Liveness per simulator, recomputed only when the state's generation moved: every request
-# asks, and a 64-host scan per call would cost more than the call itself.
-_liveness: weakref.WeakKeyDictionary[Any, tuple[int, dict[str, bool]]] = (
-    weakref.WeakKeyDictionary())
-
-
 def live_by_address(sim: SimulatorLike) -> dict[str, bool]:
-    """Host address → whether that host is alive (``host_metrics.live``)."""
-    state = getattr(sim, "state", None)
-    if state is None:
-        return dict.fromkeys(sim.host_addresses().values(), True)
-    cached = _liveness.get(sim)
-    if cached is not None and cached[0] == state.generation:
-        return cached[1]
-    with state.lock:
-        generation = state.generation
-        metrics = state.all("host_metrics")
-        live: dict[str, bool] = {}
-        for record in state.all("host").values():
-            found = metrics.get(record.get("metrics"))
-            live[str(record.get("address", ""))] = (True if found is None
-                                                     else bool(found.get("live", True)))
-    _liveness[sim] = (generation, live)
-    return live
+    """Host address → whether that host is alive (``host_metrics.live``). Every request
+    asks, so the engine answers from a cache it renews after each write."""
+    engine_answer = getattr(sim, "live_by_address", None)
+    if callable(engine_answer):
+        return dict(engine_answer())
+    return dict.fromkeys(sim.host_addresses().values(), True)
 
 
 def host_is_dead(sim: SimulatorLike, host_address: str) -> bool:
