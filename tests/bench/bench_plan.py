@@ -150,15 +150,21 @@ def bench_diff() -> None:
           f"(decoding the snapshot: {decode:.2f} s)")
 
 
+def _median_ms(command: list[str], runs: int = 7) -> tuple[float, float]:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(command, capture_output=True, check=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000, min(times) * 1000
+
+
 def bench_help() -> None:
     exe = Path(sys.executable).with_name("xapictl")
-    times = []
-    for _ in range(5):
-        start = time.perf_counter()
-        subprocess.run([str(exe), "--help"], capture_output=True, check=True)
-        times.append(time.perf_counter() - start)
-    print(f"xapictl --help start-up: median {statistics.median(times) * 1000:.0f} ms "
-          f"(min {min(times) * 1000:.0f} ms, 5 runs)")
+    median, fastest = _median_ms([str(exe), "--help"])
+    bare, bare_fastest = _median_ms([sys.executable, "-c", "pass"])
+    print(f"xapictl --help start-up: median {median:.0f} ms (min {fastest:.0f} ms, 7 runs); "
+          f"the bare interpreter: median {bare:.0f} ms (min {bare_fastest:.0f} ms)")
 
 
 if __name__ == "__main__":

@@ -81,8 +81,63 @@ def test_invalid_recipe_exits_2_with_file_line_field_and_sends_nothing(cli, writ
 def test_bad_cli_value_exits_2_and_sends_nothing(cli, writes) -> None:
     ran = cli("network", "create", "--name", "x", "--vlan", "9999", "--device", "eth1")
     assert ran.code == ExitCode.BAD_INPUT
-    assert "vlan: 9999 is out of range 0-4094" in ran.stderr
+    assert "--vlan: 9999 is out of range 0-4094; e.g. `--vlan 105`" in ran.stderr
     assert writes() == []
+
+
+def test_bad_cli_values_name_the_option_and_its_fix(cli, writes) -> None:
+    ran = cli("vif", "attach", "web-01", "Pool-wide network associated with eth1",
+              "--mac", "zz", "--device", "20", "--locking-mode", "lockd")
+    assert ran.code == ExitCode.BAD_INPUT
+    assert "--mac: 'zz' is not a MAC address" in ran.stderr
+    assert "--device: must be a device number 0-15" in ran.stderr
+    assert "--locking-mode: 'lockd' is not one of" in ran.stderr
+    assert "did you mean `locked`" in ran.stderr
+    assert cli("network", "set-mtu", "VLAN 105", "50").stderr.startswith(
+        "xapictl: invalid input: MTU: 50 is out of range 68-65535")
+    assert writes() == []
+
+
+def test_unknown_vm_is_named_with_where_to_look_and_sends_nothing(cli, writes) -> None:
+    ran = cli("vif", "attach", "no-such-vm", "Pool-wide network associated with eth1")
+    assert ran.code == ExitCode.BAD_INPUT
+    assert "no VM named 'no-such-vm' (nor with that uuid); check `xapictl vif list`" in ran.stderr
+    assert writes() == []
+
+
+def test_wrong_password_exits_4_naming_the_user_and_where_the_password_comes_from(
+        cli, sim_server) -> None:
+    ran = cli(*CREATE_105, extra_env={"XAPICTL_PASSWORD": "not-the-password"})
+    assert ran.code == ExitCode.FAILURE
+    assert "SESSION_AUTHENTICATION_FAILED ['root'" in ran.stderr
+    assert "--password-file, XAPICTL_PASSWORD" in ran.stderr
+    assert "not-the-password" not in ran.stderr + ran.stdout
+    sent = [e["method"] for e in sim_server.control.request_log()]
+    assert sent == ["session.login_with_password"]
+
+
+def test_pool_that_stops_answering_mid_apply_exits_5_and_a_rerun_finishes(
+        cli, sim_server, writes, monkeypatch) -> None:
+    """After network.create the pool accepts connections but answers nothing in time."""
+    control = sim_server.control
+    record = control.record
+
+    def record_then_hang(**entry):
+        record(**entry)
+        if entry["method"] == "network.create":
+            control.inject_fault("*", "delay", delay_ms=3000)
+
+    monkeypatch.setattr(control, "record", record_then_hang)
+    ran = cli("--timeout", "0.5", *CREATE_105)
+    assert ran.code == ExitCode.PARTIAL
+    assert "done  create network 'VLAN 105'" in ran.stderr
+    assert "in time" in ran.stderr
+    assert "Run the same command again" in ran.stderr
+    monkeypatch.setattr(control, "record", record)
+    control.clear_faults()
+    again = cli(*CREATE_105)
+    assert again.code == ExitCode.OK, again.stderr
+    assert writes().count("network.create") == 1, "never a second network"
 
 
 def test_xapi_failure_exits_4(cli, sim_server) -> None:

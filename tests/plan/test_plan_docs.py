@@ -54,6 +54,33 @@ def test_shell_examples_run_on_the_embedded_pool(script: str, tmp_path: Path,
         assert result.exit_code == code, (args, result.stdout, result.stderr)
 
 
+def test_quickstart_says_what_the_commands_do(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The numbered claims of docs/quickstart.md, checked against the audit log."""
+    import json
+
+    from xapictl.cli import app
+
+    monkeypatch.chdir(ROOT)
+    audit = tmp_path / "audit.jsonl"
+    env = {"XAPICTL_EMBEDDED_STATE": str(tmp_path / "pool.sqlite"),
+           "XAPICTL_AUDIT_LOG": str(audit)}
+    outputs, writes = [], []
+    for args, _ in _commands(DOCS / "examples" / "quickstart.sh"):
+        before = len(audit.read_text().splitlines()) if audit.exists() else 0
+        result = CliRunner().invoke(app, args, env=env)
+        lines = audit.read_text().splitlines() if audit.exists() else []
+        outputs.append(result.stdout)
+        writes.append([json.loads(line)["method"] for line in lines[before:]])
+    page = " ".join((DOCS / "quickstart.md").read_text().split())
+    assert writes[1] == ["network.create", "pool.create_VLAN_from_PIF"]
+    claim = "network 'VLAN 105': already in place (VLAN 105 on eth1 on 3 host(s))"
+    assert claim in page and claim in outputs[2]
+    assert writes[2] == [], "the second run sends no write at all"
+    assert writes[4] == ["VIF.create", "VIF.plug"]
+    assert "VIF 1 of VM 'web-01'" in outputs[4]
+
+
 @pytest.mark.parametrize("example", ["library_recipes.py", "concepts_flow.py"])
 def test_python_examples_run(example: str, capsys: pytest.CaptureFixture[str]) -> None:
     runpy.run_path(str(DOCS / "examples" / example), run_name="__main__")
@@ -80,6 +107,58 @@ def test_adoption_example_is_refused_without_adopt_and_applies_with_it() -> None
         pool.converge(load_text(text.replace("adopt: true", "adopt: false")))
     result = pool.converge(adopting)
     assert result.report.ok and pool.writes()[-2:] == ["network.add_to_other_config"] * 2
+
+
+def _text_blocks(page: str) -> list[str]:
+    return re.findall(r"```text\n(.*?)```", (DOCS / page).read_text(), flags=re.DOTALL)
+
+
+def _shows(block: str, output: str) -> bool:
+    """``output`` reads as the documented block; ``…`` stands for any text (uuids …)."""
+    lines = [" ".join(line.split()) for line in block.strip().splitlines()]
+    pattern = re.escape(" ".join(lines)).replace("…", ".*?")
+    return re.search(pattern, " ".join(output.split())) is not None
+
+
+def test_identity_page_shows_the_real_refusal_and_ambiguity_messages() -> None:
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests" / "recipes"))
+    from recipes_simpool import SimPool
+
+    from xapictl.errors import PreflightError
+    from xapictl.plan.diff import diff
+    from xapictl.plan.identity import mark
+    from xapictl.recipes import ensure_network, ensure_vlan_network
+
+    refused, ambiguous = _text_blocks("identity.md")
+    pool = SimPool()
+    with pool.connect() as conn:
+        snap = conn.snapshot()
+        net = conn.call("network.create", {"name_label": "VLAN 300", "other_config": {}})
+        conn.call("pool.create_VLAN_from_PIF", snap.pif_on(snap.master, "eth1"), net, 300)
+        for _ in range(2):
+            conn.call("network.create", {"name_label": "App",
+                                         "other_config": mark("network/App")})
+        snap = conn.snapshot()
+    with pytest.raises(PreflightError) as caught:
+        diff(ensure_vlan_network("VLAN 300", 300, device="eth1"), snap)
+    assert _shows(refused, str(caught.value)), str(caught.value)
+    with pytest.raises(PreflightError) as caught:
+        diff(ensure_network("App"), snap)
+    assert _shows(ambiguous, str(caught.value)), str(caught.value)
+
+
+def test_recipes_page_shows_the_real_validation_messages() -> None:
+    from xapictl.errors import DesiredStateError
+    from xapictl.plan.desired import load_text
+
+    (block,) = _text_blocks("recipes.md")
+    lab = ("version: 1\nnetworks:\n  - name: VLAN 101\n    vlan: 101\n    device: eth1\n"
+           "  - name: VLAN 5000\n    vlan: 5000\n    device: eth1\n    vlna: 7\n")
+    with pytest.raises(DesiredStateError) as caught:
+        load_text(lab, source="recipes/lab.yaml")
+    assert _shows(block, str(caught.value)), str(caught.value)
 
 
 def test_recipe_field_tables_are_current() -> None:

@@ -21,6 +21,20 @@ from xapictl.sim.scenarios import add_nics  # noqa: F401 - re-exported for bond 
 RECIPES = Path(__file__).resolve().parents[2] / "recipes"
 PASSWORD = "xapictl"
 
+# The writes each recipe of recipes/ sends to the 3-host seed pool, in order (the recipe tests
+# check them; the fault matrix strikes at each one).
+EXPECTED_WRITES = {
+    "trunk-vlans.yaml": (
+        ["network.create", "pool.create_VLAN_from_PIF"] * 5
+        + ["VIF.create", "VIF.plug"] * 3 + ["VIF.create"]),
+    "storage-network.yaml": ["network.set_name_label", "network.set_name_description",
+                             "network.set_MTU", "PIF.plug", "PIF.plug", "PIF.plug"],
+    "bonded-trunk.yaml": (["network.create"] + ["Bond.create"] * 3
+                          + ["network.create", "pool.create_VLAN_from_PIF"] * 2),
+    "vm-attachments.yaml": ["network.create"] + ["VIF.create", "VIF.plug"] * 3
+                           + ["VIF.create"],
+}
+
 
 @dataclass
 class SimPool:

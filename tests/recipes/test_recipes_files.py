@@ -4,21 +4,9 @@ log shows exactly the expected writes, and a second run writes nothing."""
 from __future__ import annotations
 
 import pytest
-from recipes_simpool import RECIPES, SimPool, recipe
+from recipes_simpool import EXPECTED_WRITES, RECIPES, SimPool, recipe
 
 from xapictl.plan.diff import diff
-
-EXPECTED_WRITES = {
-    "trunk-vlans.yaml": (
-        ["network.create", "pool.create_VLAN_from_PIF"] * 5
-        + ["VIF.create", "VIF.plug"] * 3 + ["VIF.create"]),
-    "storage-network.yaml": ["network.set_name_label", "network.set_name_description",
-                             "network.set_MTU", "PIF.plug", "PIF.plug", "PIF.plug"],
-    "bonded-trunk.yaml": (["network.create"] + ["Bond.create"] * 3
-                          + ["network.create", "pool.create_VLAN_from_PIF"] * 2),
-    "vm-attachments.yaml": ["network.create"] + ["VIF.create", "VIF.plug"] * 3
-                           + ["VIF.create"],
-}
 
 
 def test_every_xapi_recipe_file_has_an_expectation() -> None:

@@ -90,8 +90,9 @@ def root(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Say more."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only changes and errors."),
     timeout: float | None = typer.Option(None, "--timeout", min=0.1, help="Give up on an "
-                                         "unreachable pool after this many seconds "
-                                         "(default 30)."),
+                                         "unreachable pool, or on a call it does not answer, "
+                                         "after this many seconds (default 30 to connect, "
+                                         "60 per call)."),
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),

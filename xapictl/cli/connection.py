@@ -60,6 +60,8 @@ def _tls(opts: GlobalOptions) -> dict[str, Any]:
 
         out["retry"] = RetryPolicy(deadline=opts.timeout)
         out["connect_timeout"] = min(opts.timeout, 10.0)
+        # A host that accepts the connection but stops answering is given up on as well.
+        out["timeout"] = opts.timeout
     if opts.ca is not None:
         out["ca"] = opts.ca
     if opts.fingerprint:

@@ -7,10 +7,12 @@ from typing import Any
 import typer
 
 from xapictl.cli.options import current
-from xapictl.cli.run import converge, exit_codes
+from xapictl.cli.run import cli_values, converge, exit_codes
 
 app = typer.Typer(help="Networks: plain, VLAN (trunked across the pool) and NIC networks.",
                   no_args_is_help=True, rich_markup_mode=None)
+CREATE_FLAGS = {"name": "--name", "vlan": "--vlan", "device": "--device", "bond": "--bond",
+                "mtu": "--mtu", "description": "--description"}
 
 
 @app.command()
@@ -31,16 +33,17 @@ def create(
     with exit_codes():
         from xapictl.recipes import ensure_network, ensure_vlan_network
 
-        if vlan is not None:
-            desired = ensure_vlan_network(name, vlan, device=device, bond=bond, mtu=mtu,
-                                          description=description, adopt=adopt)
-        else:
-            if bond is not None:
-                from xapictl.errors import UsageError
+        if vlan is None and bond is not None:
+            from xapictl.errors import UsageError
 
-                raise UsageError("--bond is the trunk of a VLAN: add --vlan TAG")
-            desired = ensure_network(name, device=device, mtu=mtu, description=description,
-                                     adopt=adopt)
+            raise UsageError("--bond is the trunk of a VLAN: add --vlan TAG")
+        with cli_values(CREATE_FLAGS):
+            if vlan is not None:
+                desired = ensure_vlan_network(name, vlan, device=device, bond=bond, mtu=mtu,
+                                              description=description, adopt=adopt)
+            else:
+                desired = ensure_network(name, device=device, mtu=mtu,
+                                         description=description, adopt=adopt)
         converge(opts, desired, ask=False, yes=True)
 
 
@@ -118,9 +121,11 @@ def set_mtu(
     with exit_codes():
         from xapictl.recipes import ensure_mtu
 
+        with cli_values({"mtu": "MTU"}):
+            ensure_mtu(name, mtu)  # the value is checked before the pool is read
         ident = _spec_args(opts, name)
-        desired = ensure_mtu(ident["name"], mtu, vlan=ident.get("vlan"), device=ident.get("device"),
-                             bond=ident.get("bond"), replug=replug,
+        desired = ensure_mtu(ident["name"], mtu, vlan=ident.get("vlan"),
+                             device=ident.get("device"), bond=ident.get("bond"), replug=replug,
                              replug_management=replug_management, adopt=adopt)
         converge(opts, desired, ask=False, yes=True)
 

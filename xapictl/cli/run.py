@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
@@ -39,13 +40,75 @@ def exit_codes() -> Iterator[None]:
         report = exc.report
         _print_report(report)  # type: ignore[arg-type]
         done = getattr(report, "done", [])
-        fail(ExitCode.PARTIAL if done else ExitCode.FAILURE, str(exc))
+        fail(ExitCode.PARTIAL if done else ExitCode.FAILURE, f"{exc}\n{RERUN}")
     except e.VerificationError as exc:
         fail(ExitCode.PARTIAL, f"applied, but the pool does not match the recipe: {exc}")
     except e.PlanDriftError as exc:
         fail(ExitCode.PARTIAL, str(exc))
-    except (e.XapiFailure, e.TransportError, e.TaskError, e.LocalBackendError) as exc:
+    except e.XapiFailure as exc:
+        fail(ExitCode.FAILURE, f"{exc}{_failure_hint(exc)}")
+    except e.TransportError as exc:
+        fail(ExitCode.FAILURE, f"{exc}\n{_transport_hint(exc)}")
+    except (e.TaskError, e.LocalBackendError) as exc:
         fail(ExitCode.FAILURE, str(exc))
+
+
+RERUN = ("Nothing was undone. Run the same command again once the cause is fixed: it reads the "
+         "pool again and does only what is left.")
+
+
+def _failure_hint(exc: Exception) -> str:
+    if getattr(exc, "code", "") == "SESSION_AUTHENTICATION_FAILED":
+        return ("\nThe pool refused the login: check the user (--user, XAPICTL_USER; default "
+                "root) and the password (--password-file, XAPICTL_PASSWORD, or the profile's "
+                "password source). Nothing was sent.")
+    return ""
+
+
+def _transport_hint(exc: Exception) -> str:
+    """What to do about a pool that cannot be reached or stopped answering."""
+    from xapictl import errors as e
+
+    if isinstance(exc, e.FingerprintMismatch):
+        return ("The pool's certificate is not the pinned one: if it was renewed on purpose, "
+                "pin the new fingerprint with --fingerprint.")
+    if isinstance(exc, e.TLSError):
+        return ("Trust the pool's certificate with --ca BUNDLE or --fingerprint SHA256 (or, "
+                "knowingly, --insecure), or check that the URL's scheme is right.")
+    if isinstance(exc, e.ConnectError):
+        return ("Check the URL (--url, XAPICTL_URL or the --pool profile) and that the pool "
+                "master is up. Nothing was sent.")
+    return ("The pool stopped answering (--timeout sets how long to wait). Run the same "
+            "command again when it answers: it reads the pool again and does only what is "
+            "left.")
+
+
+@contextlib.contextmanager
+def cli_values(flags: Mapping[str, str]) -> Iterator[None]:
+    """Problems found in ``ensure_*`` arguments, worded for the command line: the option
+    (``--vlan``) instead of the recipe field, and the fix as an option (``--vlan 105``)."""
+    from xapictl.errors import DesiredStateError, UsageError
+
+    try:
+        yield
+    except DesiredStateError as exc:
+        raise UsageError("\n".join(_as_option(p, flags) for p in exc.problems)) from None
+
+
+def _as_option(problem: str, flags: Mapping[str, str]) -> str:
+    """``ensure_vlan_network('V'): vlan: 5000 is out of range 0-4094; e.g. `vlan: 105```
+    -> ``--vlan: 5000 is out of range 0-4094; e.g. `--vlan 105```."""
+    text = re.sub(r"^ensure_\w+\(.*?\): ", "", problem, count=1)
+    field, sep, rest = text.partition(": ")
+    flag = flags.get(field)
+    if not sep or flag is None:
+        return text
+    example = re.search(rf"e\.g\. `{re.escape(field)}: (.*)`$", rest)
+    if example is not None:
+        value = example.group(1)
+        shown = value if flag.isupper() else f"{flag} {value}"
+        rest = rest[:example.start()] + f"e.g. `{shown}`"
+    return f"{flag}: {rest}"
 
 
 def _bad_input(exc: Exception) -> str:
@@ -140,4 +203,4 @@ def converge(opts: GlobalOptions, desired: DesiredState, *, ask: bool, yes: bool
     return result
 
 
-__all__ = ["converge", "exit_codes", "fail", "plan_only", "show_plan"]
+__all__ = ["cli_values", "converge", "exit_codes", "fail", "plan_only", "show_plan"]

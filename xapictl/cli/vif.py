@@ -5,10 +5,13 @@ from __future__ import annotations
 import typer
 
 from xapictl.cli.options import current
-from xapictl.cli.run import converge, exit_codes
+from xapictl.cli.run import cli_values, converge, exit_codes
 
 app = typer.Typer(help="VM network attachments (VIFs).", no_args_is_help=True,
                   rich_markup_mode=None)
+ATTACH_FLAGS = {"vm": "VM", "network": "NETWORK", "device": "--device", "mac": "--mac",
+                "mtu": "--mtu", "locking_mode": "--locking-mode", "ipv4_allowed": "--allow-ip",
+                "qos_kbps": "--qos-kbps"}
 ALLOW_IP = typer.Option(None, "--allow-ip", help="An allowed IPv4 address (repeat; with "
                         "--locking-mode locked).")
 
@@ -32,9 +35,10 @@ def attach(
     with exit_codes():
         from xapictl.recipes import ensure_vm_attached
 
-        desired = ensure_vm_attached(vm, network, device=device, mac=mac, mtu=mtu,
-                                     locking_mode=locking_mode,
-                                     ipv4_allowed=allow_ip or None, qos_kbps=qos_kbps)
+        with cli_values(ATTACH_FLAGS):
+            desired = ensure_vm_attached(vm, network, device=device, mac=mac, mtu=mtu,
+                                         locking_mode=locking_mode,
+                                         ipv4_allowed=allow_ip or None, qos_kbps=qos_kbps)
         converge(opts, desired, ask=False, yes=True)
 
 
@@ -49,7 +53,8 @@ def detach(
     with exit_codes():
         from xapictl.recipes import ensure_vm_attached
 
-        desired = ensure_vm_attached(vm, "-", device=device, present=False)
+        with cli_values({"vm": "VM", "device": "DEVICE"}):
+            desired = ensure_vm_attached(vm, "-", device=device, present=False)
         converge(opts, desired, ask=False, yes=True)
 
 
@@ -65,7 +70,9 @@ def move(
     with exit_codes():
         from xapictl.recipes import ensure_vm_attached
 
-        converge(opts, ensure_vm_attached(vm, network, device=device), ask=False, yes=True)
+        with cli_values({"vm": "VM", "device": "DEVICE", "network": "NETWORK"}):
+            desired = ensure_vm_attached(vm, network, device=device)
+        converge(opts, desired, ask=False, yes=True)
 
 
 @app.command("list")

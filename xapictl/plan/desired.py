@@ -322,6 +322,7 @@ def _load_section(section: str, node: yaml.Node, problems: _Problems
             problems.add(item, path, "each entry must be a mapping of field: value")
             continue
         values: dict[str, Any] = {}
+        given: set[str] = set()
         for key_node, value_node in item.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
             rule = rules.get(key)
@@ -329,13 +330,14 @@ def _load_section(section: str, node: yaml.Node, problems: _Problems
                 problems.add(key_node, f"{path}.{key}", "unknown field" +
                              _suggest(key, list(rules)) + "; allowed: " + ", ".join(rules))
                 continue
-            if key in values:
+            if key in given:
                 problems.add(key_node, f"{path}.{key}", "given twice; keep one")
                 continue
+            given.add(key)
             ok, value = _convert(rule, value_node, f"{path}.{key}", problems)
             if ok:
                 values[key] = value
-        missing = [r.name for r in SECTIONS[section] if r.required and r.name not in values]
+        missing = [r.name for r in SECTIONS[section] if r.required and r.name not in given]
         for name in missing:
             problems.add(item, f"{path}.{name}", f"required field missing; add "
                          f"`{name}: {rules[name].example}`")
