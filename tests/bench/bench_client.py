@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import multiprocessing
+import re
 import threading
 import time
 from typing import Any
@@ -37,22 +38,46 @@ PASSWORD = "xapictl"
 
 
 class TimingTransport(httpx.BaseTransport):
-    """Records, client side, when each request left and when its answer came back."""
+    """Records, client side, when each request left and when its whole answer was back."""
 
     def __init__(self) -> None:
         self.inner = httpx.HTTPTransport()
         self.spans: list[tuple[float, float]] = []
+        self.calls: list[tuple[float, float, str]] = []
         self._lock = threading.Lock()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        method = _method_of(request.read())
         sent = time.monotonic()
         response = self.inner.handle_request(request)
+        body = response.read()  # the answer is back when its last byte is, not its headers
+        done = time.monotonic()
         with self._lock:
-            self.spans.append((sent, time.monotonic()))
-        return response
+            self.spans.append((sent, done))
+            self.calls.append((sent, done, method))
+        return httpx.Response(response.status_code, headers=response.headers, content=body)
+
+    def clear(self) -> None:
+        with self._lock:
+            self.spans.clear()
+            self.calls.clear()
 
     def close(self) -> None:
         self.inner.close()
+
+
+def _method_of(body: bytes) -> str:
+    found = (re.search(rb"<methodName>([^<]+)</methodName>", body)
+             or re.search(rb'"method":\s*"([^"]+)"', body))
+    return found.group(1).decode() if found else "?"
+
+
+def describe(calls: list[tuple[float, float, str]]) -> str:
+    """When the calls left and came back, relative to the first send (for a slow chain)."""
+    t0 = min(sent for sent, _, _ in calls)
+    return "\n".join(f"      {method:34} sent +{(sent - t0) * 1000:6.0f} ms, "
+                     f"back +{(done - t0) * 1000:6.0f} ms"
+                     for sent, done, method in sorted(calls))
 
 
 def server_spans(log: list[dict[str, Any]]) -> list[tuple[float, float]]:
@@ -94,16 +119,16 @@ def control(url: str, action: str, **args: Any) -> Any:
 
 
 def timed_snapshot(conn: Any, url: str, timing: TimingTransport
-                   ) -> tuple[PoolSnapshot, float, int, int]:
-    """One snapshot: it, its wall time, its dependent round trips (client side), and the
-    chain the server ran."""
+                   ) -> tuple[PoolSnapshot, float, int, int, str]:
+    """One snapshot: it, its wall time, its dependent round trips (client side), the chain
+    the server ran, and how its calls were spread in time."""
     control(url, "clear_log")
-    timing.spans.clear()
+    timing.clear()
     t0 = time.perf_counter()
     snap = conn.snapshot()
     wall = time.perf_counter() - t0
     served = dependent_round_trips(server_spans(control(url, "log")))
-    return snap, wall, dependent_round_trips(timing.spans), served
+    return snap, wall, dependent_round_trips(timing.spans), served, describe(timing.calls)
 
 
 def run(args: argparse.Namespace, url: str, counts: dict[str, int]) -> None:
@@ -121,8 +146,10 @@ def run(args: argparse.Namespace, url: str, counts: dict[str, int]) -> None:
         conn.raw_call(f"{biggest}.get_all_records")
         one_trip = time.perf_counter() - t0
 
-        _, first_wall, first_chain, _ = timed_snapshot(conn, url, timing)
-        snap, wall, chain, served = timed_snapshot(conn, url, timing)
+        first = timed_snapshot(conn, url, timing)
+        first_wall, first_chain, first_calls = first[1], first[2], first[4]
+        del first  # the first snapshot's records are garbage before the second starts
+        snap, wall, chain, served, later_calls = timed_snapshot(conn, url, timing)
 
         raw = conn.read_all(list(SNAPSHOT_CLASSES))
         t0 = time.perf_counter()
@@ -146,9 +173,15 @@ def run(args: argparse.Namespace, url: str, counts: dict[str, int]) -> None:
     print(f"protocol {args.protocol}, injected latency {args.latency_ms:.0f} ms per call")
     print(f"xapictl first snapshot of a connection: {first_wall * 1000:.0f} ms wall, "
           f"{first_chain} dependent round trips")
+    if first_chain > 2:
+        print("  (more than the 2 the client sends: the calls as the client saw them)\n"
+              + first_calls)
     print(f"xapictl snapshot (later ones): {wall * 1000:.0f} ms wall, {chain} dependent "
           f"round trip(s), {len(SNAPSHOT_CLASSES) + 1} calls (the server ran them as a chain "
           f"of {served}: it serialises work under its state lock)")
+    if chain > 1:
+        print("  (more than the 1 the client sends: the calls as the client saw them)\n"
+              + later_calls)
     print(f"  one round trip with the biggest answer ({biggest}): {one_trip * 1000:.0f} ms; "
           f"client parse of all records: {parse * 1000:.0f} ms")
     print(f"  wall / (one round trip + parse) = {wall / floor:.2f} (aim <= 1.5); first "

@@ -35,7 +35,7 @@ def test_a_batch_is_in_flight_all_at_once_and_reuses_the_same_threads() -> None:
     try:
         for _ in range(3):
             gate = threading.Barrier(8, timeout=10)  # breaks unless all 8 run together
-            names = pool.run_all([lambda: (gate.wait(), threading.current_thread().name)[1]
+            names = pool.run_all([lambda g=gate: (g.wait(), threading.current_thread().name)[1]
                                   for _ in range(8)])
             assert len(set(names)) == 8
             assert _pool_threads() == 8
@@ -90,3 +90,32 @@ def test_closing_a_connection_stops_its_worker_threads(conn: Any) -> None:
     assert sum(1 for t in threading.enumerate() if t.name.startswith("xapictl-call")) >= 2
     conn.close()
     assert not [t for t in threading.enumerate() if t.name.startswith("xapictl-call")]
+
+
+def test_a_connection_never_has_more_calls_in_flight_than_its_parallel_limit(
+        transport: Any, protocol: str, control: Any) -> None:
+    import time
+
+    from client_helpers import PASSWORD
+
+    import xapictl
+
+    in_flight, peak, lock = [0], [0], threading.Lock()
+    original = control.before_call
+
+    def counting(host: str, method: str) -> Any:
+        with lock:
+            in_flight[0] += 1
+            peak[0] = max(peak[0], in_flight[0])
+        try:
+            time.sleep(0.02)
+            return original(host, method)
+        finally:
+            with lock:
+                in_flight[0] -= 1
+
+    with xapictl.connect("http://127.0.0.1", password=PASSWORD, transport=transport,
+                         protocol=protocol, parallel=3) as conn:
+        control.before_call = counting
+        conn.call_many([("network.get_all", ())] * 12)
+    assert peak[0] == 3
