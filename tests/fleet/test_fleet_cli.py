@@ -245,3 +245,24 @@ def test_watch_since_must_be_the_token_its_base_was_read_at(
                              "--base", str(d / "base.json"), "--since", stored,
                              "--timeout", "0.5", "--max-seconds", "1")
     assert (code, out) == (0, ""), err
+
+
+def test_plan_only_prints_every_pools_plan_and_writes_nothing(
+        served: tuple[dict[str, Simulator], Path]) -> None:
+    sims, d = served
+    args = ["rollout", str(d / "vlan.yaml"), "--fleet", str(d / "fleet.yaml"), "--plan-only"]
+    code, out, err = _invoke(*args)
+    assert code == 3, err
+    assert out.splitlines()[0].startswith("3 pool(s) planned: 3 with changes")
+    assert out.count("    + ") == 6, out  # two steps in each of the three pools
+    code, out, _ = _invoke(*args, "--json")
+    assert code == 3 and [p["changes"] for p in json.loads(out)["pools"]] == [2, 2, 2]
+    for sim in sims.values():
+        with sim.state.lock:
+            assert not sim.state.find("network", name_label="VLAN 105")
+        assert sim.open_session_count() == 0
+    code, out, _ = _invoke("rollout", "list", "--json")
+    assert json.loads(out) == []  # a plan is not a rollout: nothing journaled
+    _invoke("rollout", str(d / "vlan.yaml"), "--fleet", str(d / "fleet.yaml"), "--yes", "-q")
+    code, out, _ = _invoke(*args)
+    assert code == 0 and "0 with changes, 3 already as desired" in out

@@ -2,6 +2,7 @@
 
     xapictl rollout RECIPE --fleet FILE [--select EXPR] [--canary N] [--batch-size N]
                     [--concurrency N] [--max-failures N] [--pause-after-canary] [--yes]
+                    [--plan-only]
     xapictl rollout list | status ID | resume ID | audit ID
 
 ``rollout RECIPE`` is short for ``rollout run RECIPE``. The library is imported inside the
@@ -114,6 +115,9 @@ def run(
         min=0, help="Failed pools tolerated before no further pool is started.")] = 0,
     pause_after_canary: Annotated[bool, typer.Option(
         "--pause-after-canary", help="Ask before the waves.")] = False,
+    plan_only: Annotated[bool, typer.Option(
+        "--plan-only", help="Plan every selected pool, print what would change, write "
+                            "nothing (exit 3 when changes are pending, 0 when none).")] = False,
     yes: YesOpt = False, quiet: QuietOpt = False, as_json: JsonOpt = False,
     journal_path: JournalOpt = None,
 ) -> None:
@@ -130,14 +134,44 @@ def run(
         options = RolloutOptions(canary=canary, batch_size=batch_size, concurrency=concurrency,
                                  max_failures=max_failures,
                                  pause_after_canary=pause_after_canary)
-        journal = _journal(journal_path)
         connector = PoolConnector()
         connector.prime(pools)
+        if plan_only:
+            _plan_only(XapiPoolWork(desired, connector), list(pools), concurrency, as_json)
+        journal = _journal(journal_path)
         work = XapiPoolWork(desired, connector, journal)
         runner = RolloutRunner(journal, work, options, confirm=_confirmer(yes, quiet))
         _execute(runner, [p.name for p in pools], quiet, as_json, journal,
                  lambda: runner.start(pools, recipe=str(recipe.resolve()),
                                       fleet=str(fleet.resolve()), selection=select))
+
+
+def _plan_only(work: Any, pools: list[Any], concurrency: int, as_json: bool) -> None:
+    """Print every pool's plan (steps, warnings, pools that cannot be planned); exit 4 when a
+    pool could not be planned, 3 when changes are pending, 0 when there is nothing to do."""
+    from xapictl.fleet.rollout import plan_fleet
+
+    summary = plan_fleet(work, pools, concurrency)
+    if as_json:
+        sys.stdout.write(json.dumps({
+            "pools": [{"pool": name, "changes": p.changes, "actions": p.summary,
+                       "steps": [s.describe() for s in p.plan.steps],
+                       "warnings": list(p.plan.warnings)} for name, p in summary.plans.items()],
+            "errors": summary.errors}, indent=2) + "\n")
+    else:
+        typer.echo(summary.lines()[0])
+        for name, p in summary.plans.items():
+            typer.echo(f"  {name}: {p.changes} change(s)")
+            for step in p.plan.steps:
+                typer.echo(f"    + {step.describe()}")
+            for warning in p.plan.warnings:
+                typer.echo(f"    warning: {warning}")
+        for name, err in summary.errors.items():
+            typer.echo(f"  {name}: CANNOT PLAN: {err}")
+    if summary.errors:
+        raise typer.Exit(int(ExitCode.FAILURE))
+    raise typer.Exit(int(ExitCode.CHANGES_PENDING if any(
+        p.changes for p in summary.plans.values()) else ExitCode.OK))
 
 
 @app.command("resume")

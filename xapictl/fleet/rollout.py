@@ -110,6 +110,34 @@ def waves(names: Sequence[str], canary: int, batch_size: int) -> list[list[str]]
     return out
 
 
+def plan_fleet(work: PoolWork, pools: Sequence[FleetPool], concurrency: int = 4) -> Summary:
+    """Plan every pool (``concurrency`` at a time), write nothing, log out everywhere: what a
+    rollout would do, for ``xapictl rollout --plan-only`` and for scripts."""
+    summary = Summary()
+    lock = threading.Lock()
+
+    def one(pool: FleetPool) -> None:
+        planned = None
+        try:
+            planned = work.plan(pool)
+        except Exception as exc:  # a pool that cannot be planned is reported, not raised
+            with lock:
+                summary.errors[pool.name] = f"{type(exc).__name__}: {exc}"
+        finally:
+            with contextlib.suppress(Exception):
+                work.close(planned, pool)
+        if planned is not None:
+            with lock:
+                summary.plans[pool.name] = planned
+
+    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(pools)))) as ex:
+        list(ex.map(one, pools))
+    order = {p.name: i for i, p in enumerate(pools)}
+    summary.plans = dict(sorted(summary.plans.items(), key=lambda kv: order[kv[0]]))
+    summary.errors = dict(sorted(summary.errors.items(), key=lambda kv: order[kv[0]]))
+    return summary
+
+
 def _describe(step: Step) -> str:
     return step.describe()
 
@@ -354,4 +382,4 @@ class RolloutRunner:
 
 
 __all__ = ["RolloutEvent", "RolloutOptions", "RolloutResult", "RolloutRunner", "Summary",
-           "waves"]
+           "plan_fleet", "waves"]
