@@ -53,6 +53,9 @@ class HotplugResult:
     steps: int
     seconds: float
     error: str | None = None
+    guest_mac: str | None = None
+    """The guest-side MAC libxl wrote (``mac``): logged so a vif can be traced to its guest;
+    the vif itself gets the dummy MAC, as with vif-bridge."""
 
 
 def _frontend_mtu_path(xenbus_path: str) -> str | None:
@@ -79,9 +82,11 @@ def run_hotplug(action: str, env: Mapping[str, str], *, netns: str | None = None
     if not xb or not vif:
         raise UsageError("XENBUS_PATH and vif (or INTERFACE) must be set, as libxl does")
     bridge: str | None = None
+    guest_mac: str | None = None
     try:
         if action in ONLINE:
             bridge = store.read(f"{xb}/bridge") or "xenbr0"
+            guest_mac = store.read(f"{xb}/mac")
             mtu_text = store.read(f"{xb}/mtu")
             vlan_text = store.read(f"{xb}/vlan")
             spec = VifSpec(vif, bridge, parse_vlan_spec(vlan_text) if vlan_text else None,
@@ -101,9 +106,10 @@ def run_hotplug(action: str, env: Mapping[str, str], *, netns: str | None = None
             if type_if == "vif":
                 store.write(f"{xb}/hotplug-status", "connected")
         result = HotplugResult(action, vif, bridge, len(outcome.plan.steps),
-                               time.monotonic() - start)
-        log.info("%s %s bridge=%s: %d steps in %.3f s", action, vif, bridge or "?",
-                 result.steps, result.seconds)
+                               time.monotonic() - start, guest_mac=guest_mac)
+        log.info("%s %s bridge=%s%s: %d steps in %.3f s", action, vif, bridge or "?",
+                 f" (guest MAC {guest_mac})" if guest_mac else "", result.steps,
+                 result.seconds)
         return result
     except (XapictlError, ValueError, OSError) as exc:
         log.error("%s %s failed: %s", action, vif, exc)
