@@ -20,6 +20,7 @@ from xapictl.xapi.failures import (
 )
 
 REFERENCE = Path("/work/shared/xapi/REFERENCE.md")
+DATAMODEL = Path("/work/shared/xapi/xenapi.json")  # read by this test only, never at run time
 
 
 def test_failure_from_builds_the_class_of_the_code_keeping_code_and_params() -> None:
@@ -62,6 +63,16 @@ def test_every_code_of_reference_section_4_has_a_class() -> None:
     codes = set(re.findall(r"^\| `([A-Z][A-Z_]+|Fault)`", section, flags=re.M))
     assert len(codes) > 80
     assert codes - set(FAILURES) == set()
+
+
+@pytest.mark.skipif(not DATAMODEL.exists(), reason="the shared datamodel JSON is not here")
+def test_every_error_the_datamodel_declares_has_a_class() -> None:
+    import json
+
+    declared = {error["name"] for cls in json.loads(DATAMODEL.read_text())
+                for message in cls.get("messages", []) for error in message.get("errors", [])}
+    assert len(declared) > 90
+    assert declared - set(FAILURES) == set()
 
 
 def test_failures_survive_pickling_with_their_type() -> None:
