@@ -107,3 +107,37 @@ def test_a_second_rollout_of_the_same_recipe_changes_nothing(sim_fleet: SimFleet
     assert second.state is RolloutState.DONE
     assert all(p.changes == 0 for p in second.summary.plans.values())
     assert journal.audit(second.id) == []
+
+
+def test_a_pool_dying_between_its_own_steps_fails_alone_and_resume_does_only_the_rest(
+        sim_fleet: SimFleet) -> None:
+    journal = Journal(":memory:")
+    victim = "p3"
+    master = sim_fleet.master(victim)
+
+    def on_event(e: RolloutEvent) -> None:
+        if e.kind == "step" and e.pool == victim and e.state == "done" and e.step == 0:
+            sim_fleet.sims[victim].set_host_live(master, False)  # network made, VLAN not yet
+
+    res = _runner(sim_fleet, journal, RolloutOptions(canary=1, batch_size=5, concurrency=5,
+                                                     max_failures=1),
+                  on_event=on_event).start(sim_fleet.pools, recipe="vlan.yaml",
+                                           fleet="fleet.yaml", selection=None)
+    runs = {r.pool: r for r in journal.pool_runs(res.id)}
+    assert res.state is RolloutState.DONE and "1 pool(s) failed" in res.reason
+    assert runs[victim].state is PoolState.FAILED and runs[victim].done == 1
+    assert {runs[p].state for p in runs if p != victim} == {PoolState.DONE}
+    assert sim_fleet.vlan_networks(victim) == ["VLAN 105"]  # the first step stays done
+
+    sim_fleet.sims[victim].set_host_live(master, True)
+    again = _runner(sim_fleet, journal, RolloutOptions(**journal.rollout(res.id).options)
+                    ).resume(res.id, sim_fleet.pools)
+    assert again.state is RolloutState.DONE
+    assert again.summary.plans[victim].changes == 1  # only the VLAN is left to make
+    assert sim_fleet.vlan_networks(victim) == ["VLAN 105"]  # no duplicate network
+    sim = sim_fleet.sims[victim]
+    with sim.state.lock:
+        assert sum(1 for p in sim.state.all("PIF").values() if p["VLAN"] == 105) == 3
+    # The session open when the master died could not be logged out (nothing answered); it
+    # is the only one left: the resume's own sessions are closed.
+    assert sim_fleet.open_sessions() == {**dict.fromkeys(sim_fleet.sims, 0), victim: 1}
