@@ -1,18 +1,22 @@
 """SR-IOV interactions of VLAN, Bond and tunnel creation (REFERENCE §3.4 step 5, §3.7, §3.8,
 §7 test_vlan / test_bond / test_tunnel SR-IOV cases). The SR-IOV objects are written into the
-state directly: network_sriov.create itself is not simulated."""
+state directly, so each rule is tested apart from network_sriov.create (tested on its own)."""
 
 from __future__ import annotations
 
 import pytest
 from sim_network_helpers import api_fixture  # noqa: F401 - the "api" fixture
 
+# XAPI compares NIC models by PCI vendor and device ids, not by names.
+VF_DEVICE_IDS = {"82599 Virtual Function": "10ed", "X710 Virtual Function": "154c"}
+
 
 def _sriov(api, host, device="eth1", nic_model="82599 Virtual Function"):
     """A network_sriov over ``device``: a logical PIF on a new SR-IOV network."""
     state = api.sim.state
     physical = api.pif(host, device)
-    pci = state.create("PCI", {"vendor_name": "Intel", "device_name": nic_model, "host": host})
+    pci = state.create("PCI", {"vendor_name": "Intel", "device_name": nic_model, "host": host,
+                               "vendor_id": "8086", "device_id": VF_DEVICE_IDS[nic_model]})
     state.set_field("PIF", physical, "PCI", pci)
     network = state.create("network", {"name_label": "sriov", "bridge": "", "other_config": {}})
     logical = state.create("PIF", {"device": device, "network": network, "host": host,
@@ -124,3 +128,15 @@ def test_vif_create_on_a_vlan_on_sriov_network_with_the_feature_restricted(api, 
         "device": "1", "network": vlan_network, "VM": api.vm("web-01"), "MAC": "", "MTU": 1500,
         "other_config": {}, "qos_algorithm_type": "", "qos_algorithm_params": {}}) \
         == ["LICENCE_RESTRICTION", "Network_sriov"]
+
+
+def test_sriov_vlan_nic_model_is_compared_by_pci_ids_not_names(api, hosts):
+    network = api.new_network()
+    _, first = _sriov(api, hosts[0])
+    api("VLAN.create", first, 100, network)
+    _, second = _sriov(api, hosts[1])
+    physical = api.pif(hosts[1], "eth1")
+    pci = api.sim.state.get("PIF", physical)["PCI"]
+    api.sim.state.set_field("PCI", pci, "device_id", "1515")  # same name, another device id
+    assert api.fails("VLAN.create", second, 100, network) \
+        == ["NETWORK_HAS_INCOMPATIBLE_VLAN_ON_SRIOV_PIFS", second, network]

@@ -7,12 +7,12 @@ PIF's metrics. ``VLAN.untagged_PIF`` and ``PIF.VLAN_master_of`` are written on b
 
 from __future__ import annotations
 
-from xapictl.sim.classes import _nics
+from xapictl.sim.classes import _nics, network_sriov
 from xapictl.sim.classes import _pif_kinds as kinds
 from xapictl.sim.classes._pif_kinds import PifKind
 from xapictl.sim.errors import SimFailure
 from xapictl.sim.registry import CallContext, handles
-from xapictl.sim.state import NULL_REF, SimState
+from xapictl.sim.state import NULL_REF, Record, SimState
 
 VLAN_PIF_MAC = "fe:ff:ff:ff:ff:ff"
 MAX_TAG = 4094
@@ -45,25 +45,32 @@ def check_create(state: SimState, tagged_pif: str, tag: int, network: str) -> No
 
 def _check_network_compatibility(state: SimState, tagged_pif: str, pif_kind: PifKind,
                                  network: str) -> None:
-    pifs = [state.get("PIF", p) for p in state.get("network", network)["PIFs"]]
+    """``xapi_network_helpers.ml``: a VLAN on SR-IOV joins an empty network or one whose FIRST
+    PIF is a VLAN on SR-IOV over the same NIC model (PCI vendor and device ids of the physical
+    PIFs underneath); a VLAN on a bridge never joins an SR-IOV based network."""
+    pifs = state.get("network", network)["PIFs"]
     if pif_kind is PifKind.SRIOV_LOGICAL:
-        if any(not kinds.is_vlan_on_sriov(state, p) for p in pifs):
+        if not pifs:
+            return
+        first = state.get("PIF", pifs[0])
+        if not kinds.is_vlan_on_sriov(state, first):
             raise SimFailure("NETWORK_INCOMPATIBLE_WITH_VLAN_ON_SRIOV", network)
-        own_pci = state.get("PIF", tagged_pif)["PCI"]
-        for other in pifs:
-            under = kinds.tagged_pif_of(state, other)
-            if under is not None and not _same_nic_model(state, own_pci, under["PCI"]):
-                raise SimFailure("NETWORK_HAS_INCOMPATIBLE_VLAN_ON_SRIOV_PIFS",
-                                 tagged_pif, network)
+        existing = _physical_under(state, kinds.tagged_pif_of(state, first))
+        candidate = _physical_under(state, state.get("PIF", tagged_pif))
+        if existing and candidate and not network_sriov.same_nic_model(state, existing, candidate):
+            raise SimFailure("NETWORK_HAS_INCOMPATIBLE_VLAN_ON_SRIOV_PIFS", tagged_pif, network)
     elif kinds.is_sriov_network(state, network):
         raise SimFailure("NETWORK_INCOMPATIBLE_WITH_VLAN_ON_BRIDGE", network)
 
 
-def _same_nic_model(state: SimState, pci_a: str, pci_b: str) -> bool:
-    if not (state.exists("PCI", pci_a) and state.exists("PCI", pci_b)):
-        return True
-    a, b = state.get("PCI", pci_a), state.get("PCI", pci_b)
-    return bool(a["vendor_name"] == b["vendor_name"] and a["device_name"] == b["device_name"])
+def _physical_under(state: SimState, logical: Record | None) -> str | None:
+    """The physical PIF under an SR-IOV logical PIF (through its network_sriov)."""
+    if logical is None:
+        return None
+    for sriov in logical.get("sriov_logical_PIF_of", []):
+        if state.exists("network_sriov", sriov):
+            return str(state.get("network_sriov", sriov)["physical_PIF"])
+    return None
 
 
 def create_records(state: SimState, tagged_pif: str, tag: int, network: str,
