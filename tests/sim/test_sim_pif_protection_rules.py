@@ -104,3 +104,10 @@ def test_management_disable_with_ha_is_ha_is_enabled_even_on_a_member(sim_server
     with _member_session(member_url) as session, pytest.raises(XenAPI.Failure) as caught:
         session.xenapi.host.management_disable()
     assert caught.value.details == ["HA_IS_ENABLED"]
+
+
+def test_get_management_interface_after_management_disable_is_internal_error_not_found(api):
+    master = api.hosts()[0]
+    assert api("host.get_management_interface", master) == api.pif(master, "eth0")
+    api("host.management_disable")
+    assert api.fails("host.get_management_interface", master) == ["INTERNAL_ERROR", "Not_found"]

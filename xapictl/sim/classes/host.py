@@ -5,7 +5,7 @@ from __future__ import annotations
 from xapictl.sim.classes import _pif_kinds as kinds
 from xapictl.sim.errors import SimFailure
 from xapictl.sim.registry import CallContext, handles
-from xapictl.sim.state import NULL_REF, SimState
+from xapictl.sim.state import SimState
 
 
 def management_pif(state: SimState, host: str) -> str | None:
@@ -58,7 +58,8 @@ def get_management_interface(ctx: CallContext, host: str) -> str:
     ctx.state.get("host", host)
     found = management_pif(ctx.state, host)
     if found is None:
-        raise SimFailure("PIF_NOT_PRESENT", host, NULL_REF)
+        # XAPI raises OCaml's Not_found here, which reaches clients as an internal error.
+        raise SimFailure("INTERNAL_ERROR", "Not_found")
     return found
 
 
