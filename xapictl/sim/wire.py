@@ -52,31 +52,48 @@ def format_datetime(value: datetime) -> str:
     return value.strftime("%Y%m%dT%H:%M:%SZ")
 
 
+# "<member><name>KEY</name>" per struct key: field names repeat in every record.
+_member_heads: dict[str, str] = {}
+_MEMBER_HEADS_MAX = 8192
+_BOOL_MEMBERS = ("<value><boolean>0</boolean></value></member>",
+                 "<value><boolean>1</boolean></value></member>")
+
+
+def _member_head(key: Any) -> str:
+    head = _member_heads.get(key) if type(key) is str else None
+    if head is None:
+        text = key if type(key) is str else _scalar_text(key)
+        head = f"<member><name>{_escape(text)}</name>"
+        if type(key) is str and len(_member_heads) < _MEMBER_HEADS_MAX:
+            _member_heads[key] = head
+    return head
+
+
 def _put(value: Any, out: list[str]) -> None:
     """Append the ``<value>…</value>`` text of ``value`` to ``out``."""
     kind = type(value)
     if kind is str:
-        out.append("<value>")
-        out.append(_escape(value))
-        out.append("</value>")
+        out.append(f"<value>{_escape(value)}</value>")
     elif kind is dict:
         append = out.append
+        heads = _member_heads
         append("<value><struct>")
         for key, item in value.items():
-            append("<member><name>")
-            append(_escape(key if type(key) is str else _scalar_text(key)))
-            # inline the common scalar members of a record: one call per member saved
+            head = heads.get(key) or _member_head(key)
+            # inline the common members of a record: one call per member saved
             item_kind = type(item)
             if item_kind is str:
-                append("</name><value>")
-                append(_escape(item))
-                append("</value></member>")
+                append(f"{head}<value>{_escape(item)}</value></member>")
+            elif item_kind is bool:
+                append(head + _BOOL_MEMBERS[item])
+            elif item_kind is int:
+                append(f"{head}<value>{item}</value></member>")
             elif item_kind is list and not item:
-                append("</name><value><array><data></data></array></value></member>")
+                append(head + "<value><array><data></data></array></value></member>")
             elif item_kind is dict and not item:
-                append("</name><value><struct></struct></value></member>")
+                append(head + "<value><struct></struct></value></member>")
             else:
-                append("</name>")
+                append(head)
                 _put(item, out)
                 append("</member>")
         append("</struct></value>")
