@@ -1,6 +1,7 @@
 """Whatever sequence of networking calls a client makes, the pool keeps XAPI's invariants:
 at most one PIF per host per network, both sides of every VLAN link, shared VLAN metrics,
-bond slaves pointing at live bonds, derived sets mirroring their ref fields."""
+bond slaves pointing at live bonds, SR-IOV logical PIFs beside their physical PIF, derived sets
+mirroring their ref fields."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from xapictl.sim.state import NULL_REF
 
 DEVICES = ("eth0", "eth1", "eth2")
 OPERATIONS = ("vlan", "vlan_destroy", "bond", "bond_destroy", "tunnel", "tunnel_destroy",
-              "unplug", "plug", "vif", "vif_move", "vm_start", "vm_stop", "net_destroy")
+              "unplug", "plug", "vif", "vif_move", "vm_start", "vm_stop", "net_destroy",
+              "sriov", "sriov_destroy")
 
 step = st.tuples(st.sampled_from(OPERATIONS), st.integers(0, 2), st.integers(0, 2),
                  st.integers(0, 5))
@@ -95,6 +97,14 @@ class Driver:
                 self.call("VM.start", vm, False, False)
             elif vm:
                 self.call("VM.hard_shutdown", vm)
+        elif operation == "sriov":
+            pif = self.pif(host, device)
+            state.set_field("PIF", pif, "capabilities", ["sriov"])  # the NIC can do it
+            self.call("network_sriov.create", pif, self.network(extra))
+        elif operation == "sriov_destroy":
+            sriov = _pick(state.refs("network_sriov"), extra)
+            if sriov:
+                self.call("network_sriov.destroy", sriov)
         elif operation == "net_destroy" and self.networks:
             network = self.networks[extra % len(self.networks)]
             if self.call("network.destroy", network) is not None or \
@@ -128,6 +138,10 @@ def check_invariants(sim: Simulator) -> None:
     for ref, bond in state.all("Bond").items():
         assert pifs[bond["master"]]["bond_master_of"] == [ref]
         assert bond["slaves"] and all(pifs[s]["bond_slave_of"] == ref for s in bond["slaves"])
+    for ref, sriov in state.all("network_sriov").items():
+        logical, physical = pifs[sriov["logical_PIF"]], pifs[sriov["physical_PIF"]]
+        assert logical["sriov_logical_PIF_of"] == [ref] and ref in physical["sriov_physical_PIF_of"]
+        assert logical["host"] == physical["host"] and logical["metrics"] == physical["metrics"]
     for host in state.refs("host"):
         management = [r for r, p in pifs.items() if p["host"] == host and p["management"]]
         assert len(management) == 1, f"host {host} has {len(management)} management PIFs"
