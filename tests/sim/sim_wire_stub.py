@@ -36,7 +36,7 @@ class StubSim:
         return 1
 
     def call(self, method: str, params: list[Any], *, host_address: str = "127.0.0.1",
-             protocol: str = "xmlrpc") -> Any:
+             protocol: str = "xmlrpc", preauth: bool = False) -> Any:
         with self.lock:
             self.calls.append((method, list(params), host_address, protocol))
         if method == "session.login_with_password":

@@ -190,6 +190,34 @@ def test_unix_socket_serves_the_master_to_xenapi_udstransport(sim):
         scratch.rmdir()
 
 
+
+def test_the_unix_socket_trusts_local_root_without_a_password_as_xapi_does(sim):
+    import secrets
+    import tempfile
+    from pathlib import Path
+
+    from xapictl.sim.server import SimServer
+
+    scratch = Path(tempfile.gettempdir()) / f"xsim{secrets.token_hex(6)}"
+    scratch.mkdir()
+    try:
+        path = scratch / "xapi.sock"
+        with SimServer(sim, unix_socket=path) as server:
+            with XenAPI.Session("http://" + str(path).replace("/", "_") + "/",
+                                transport=XenAPI.UDSTransport()) as local:
+                local.login_with_password("root", "", "1.0", "dom0-script")
+                me = local.xenapi.session.get_record(local._session)
+                assert me["is_local_superuser"] is True and me["auth_user_name"] == "root"
+                local.xenapi.network.create({"name_label": "from-dom0", "other_config": {}})
+                local.xenapi.session.logout()
+            with XenAPI.Session(server.url) as remote, \
+                    pytest.raises(XenAPI.Failure) as failure:
+                remote.login_with_password("root", "", "1.0", "remote")
+            assert failure.value.details[0] == "SESSION_AUTHENTICATION_FAILED"
+    finally:
+        scratch.rmdir()
+
+
 def test_an_ipv6_loopback_bind_serves_the_master_there(sim):
     from xapictl.sim.server import SimServer
 

@@ -60,8 +60,10 @@ def host_is_dead(sim: SimulatorLike, host_address: str) -> bool:
 
 
 def handle_http(sim: SimulatorLike, method: str, path: str, headers: Mapping[str, str],
-                body: bytes, *, host_address: str, control: Control | None = None) -> Response:
-    """Answer one HTTP request received by the host at ``host_address``.
+                body: bytes, *, host_address: str, control: Control | None = None,
+                preauth: bool = False) -> Response:
+    """Answer one HTTP request received by the host at ``host_address``. ``preauth``: it came
+    through the local unix socket, where XAPI trusts root without a password.
 
     Raises ``DropConnection`` when the connection must be closed without a reply.
     """
@@ -77,8 +79,8 @@ def handle_http(sim: SimulatorLike, method: str, path: str, headers: Mapping[str
         return _control(control, body)
     try:
         if jsonrpc:
-            return _jsonrpc(sim, body, host_address, control)
-        return _xmlrpc(sim, body, host_address, control)
+            return _jsonrpc(sim, body, host_address, control, preauth)
+        return _xmlrpc(sim, body, host_address, control, preauth)
     except DropConnection:
         raise
     except Exception:
@@ -87,7 +89,7 @@ def handle_http(sim: SimulatorLike, method: str, path: str, headers: Mapping[str
 
 
 def _call(sim: SimulatorLike, name: str, params: list[Any], host_address: str, protocol: str,
-          control: Control | None) -> tuple[bool, Any]:
+          control: Control | None, preauth: bool = False) -> tuple[bool, Any]:
     """``(ok, result or error description)``, with latency, faults and the request log."""
     started = time.perf_counter()
     outcome = "internal"
@@ -95,7 +97,8 @@ def _call(sim: SimulatorLike, name: str, params: list[Any], host_address: str, p
         plan = control.before_call(host_address, name) if control is not None else CallPlan()
         answer: tuple[bool, Any]
         try:
-            answer = True, sim.call(name, params, host_address=host_address, protocol=protocol)
+            answer = True, sim.call(name, params, host_address=host_address, protocol=protocol,
+                                    preauth=preauth)
             outcome = "success"
         except SimFailure as failure:
             answer = False, failure.description
@@ -119,26 +122,27 @@ def _call(sim: SimulatorLike, name: str, params: list[Any], host_address: str, p
 
 
 def _xmlrpc(sim: SimulatorLike, body: bytes, host_address: str,
-            control: Control | None) -> Response:
+            control: Control | None, preauth: bool = False) -> Response:
     try:
         name, params = wire.decode_xmlrpc_request(body)
     except wire.MalformedRequest as exc:
         _record_malformed(control, host_address, "xmlrpc", str(exc))
         return _html(500, "Internal Server Error")
-    ok, value = _call(sim, name, params, host_address, "xmlrpc", control)
+    ok, value = _call(sim, name, params, host_address, "xmlrpc", control, preauth)
     payload = wire.xmlrpc_success(value) if ok else wire.xmlrpc_failure(value)
     return 200, [("Content-Type", wire.XML_CONTENT_TYPE), ("Access-Control-Allow-Origin", "*")], \
         payload
 
 
 def _jsonrpc(sim: SimulatorLike, body: bytes, host_address: str,
-             control: Control | None) -> Response:
+             control: Control | None, preauth: bool = False) -> Response:
     try:
         request = wire.decode_jsonrpc_request(body)
     except wire.MalformedRequest as exc:
         _record_malformed(control, host_address, "jsonrpc", str(exc))
         return _html(500, "Internal Server Error")
-    ok, value = _call(sim, request.method, request.params, host_address, "jsonrpc", control)
+    ok, value = _call(sim, request.method, request.params, host_address, "jsonrpc", control,
+                      preauth)
     payload = (wire.jsonrpc_success(request, value) if ok
                else wire.jsonrpc_failure(request, value))
     return 200, [("Content-Type", wire.JSON_CONTENT_TYPE),

@@ -295,6 +295,8 @@ class Call:
     params: list[Any]
     host_address: str
     protocol: str = "xmlrpc"
+    preauth: bool = False
+    """Through the local unix socket, where XAPI trusts root (``Context.preauth``)."""
 
 
 class Dispatcher:
@@ -440,7 +442,7 @@ class Dispatcher:
             if is_member:  # before the password is even looked at (§1.8)
                 raise SimFailure("HOST_IS_SLAVE", self.master_address())
             return sessions.login(self.state, self.accounts, host, args[0], args[1],
-                                  args[3] if len(args) > 3 else "")
+                                  args[3] if len(args) > 3 else "", preauth=call.preauth)
         if method.name == "session.slave_local_login_with_password":
             return sessions.login(self.state, self.accounts, host, args[0], args[1])
         raise SimFailure("NOT_IMPLEMENTED", method.name)

@@ -104,12 +104,15 @@ class Simulator:
     # --- calls -----------------------------------------------------------------------------
 
     def call(self, method: str, params: list[Any], *, host_address: str = "127.0.0.1",
-             protocol: str = "xmlrpc") -> Any:
-        """Run one XAPI call as it arrived at ``host_address``; the result or ``SimFailure``."""
+             protocol: str = "xmlrpc", preauth: bool = False) -> Any:
+        """Run one XAPI call as it arrived at ``host_address``; the result or ``SimFailure``.
+        ``preauth``: it came through the local unix socket (a login there needs no password,
+        and makes a local-superuser session, as on a real host)."""
         with self._counts_lock:
             self._counts[method] += 1
         try:
-            return self.dispatcher.call(Call(method, list(params), host_address, protocol))
+            return self.dispatcher.call(Call(method, list(params), host_address, protocol,
+                                             preauth))
         except SimFailure:
             raise
         except Exception as exc:  # XAPI answers any bug with INTERNAL_ERROR

@@ -87,15 +87,17 @@ def attach(state: SimState, accounts: Accounts) -> None:
 
 
 def login(state: SimState, accounts: Accounts, host: str, uname: str, pwd: str,
-          originator: str = "") -> str:
+          originator: str = "", *, preauth: bool = False) -> str:
     """``session.login_with_password`` once the member check passed: a new session ref.
 
-    Unlike XAPI there is no 5 s delay on failure: the simulator serves tests.
+    Unlike XAPI there is no 5 s delay on failure: the simulator serves tests. ``preauth``
+    (the local unix socket): no password check, and the session is the local superuser's
+    whatever the name, as XAPI trusts a local root connection.
     """
-    if not accounts.authenticate(uname, pwd):
+    if not preauth and not accounts.authenticate(uname, pwd):
         raise SimFailure("SESSION_AUTHENTICATION_FAILED", uname, AUTH_FAILED_TEXT)
-    superuser = uname == rbac.SUPERUSER
-    role = accounts.users[uname]
+    superuser = preauth or uname == rbac.SUPERUSER
+    role = accounts.users.get(uname, rbac.DEFAULT_ROLE)
     now = _dt.datetime.now(_dt.UTC).replace(microsecond=0)
     _enforce_limit(state, uname, originator)
     ref = state.create("session", {
