@@ -146,3 +146,19 @@ def test_logout_subject_identifier_spares_the_superuser_and_the_caller(
     assert sim.call("pool.get_all", [mine]) and sim.call("pool.get_all", [root])
     sim.call("session.logout_subject_identifier", [root, ""])  # root's own sid is ""
     assert sim.call("pool.get_all", [root])
+
+
+def test_the_idle_clock_forgets_ended_sessions_but_never_a_live_one(
+        pool: SimPool, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
+    sim, _ = pool
+    monkeypatch.setattr(sessions, "SESSION_LIMIT", 3)
+    sim.session_timeout = 600
+    keeper = sim.call("session.login_with_password", ["root", PASSWORD, "1.0", "keeper"])
+    clock.now += 500
+    assert sim.call("pool.get_all", [keeper])  # last used now, logged in 500 s ago
+    for _ in range(1100):  # a leaky client: the limit ends all but its newest 3
+        sim.call("session.login_with_password", ["root", PASSWORD, "1.0", "leaky"])
+    assert len(sim.accounts.last_use) <= 2 * sim.open_session_count() + 1025
+    assert keeper in sim.accounts.last_use
+    clock.now += 500  # 1,000 s after login, 500 s after its last use
+    assert sim.call("pool.get_all", [keeper])

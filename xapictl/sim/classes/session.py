@@ -69,12 +69,12 @@ class Accounts:
             last = active.timestamp() if isinstance(active, _dt.datetime) else now
         return now - last > self.idle_timeout
 
-    def touch(self, ref: str, now: float, live_sessions: int) -> None:
-        """Note a use of ``ref``; forget sessions that ended some other way now and then."""
+    def touch(self, ref: str, now: float, live: Mapping[str, object]) -> None:
+        """Note a use of ``ref``; now and then forget the sessions that are no longer in
+        ``live`` (the session table), ended some other way than logout."""
         self.last_use[ref] = now
-        if len(self.last_use) > 2 * live_sessions + 1024:
-            self.last_use = dict(sorted(self.last_use.items(), key=lambda i: i[1])
-                                 [-live_sessions:])
+        if len(self.last_use) > 2 * len(live) + 1024:
+            self.last_use = {r: t for r, t in self.last_use.items() if r in live}
 
 
 # The accounts of each simulated pool, for the handlers that need them (change_password).
@@ -111,7 +111,7 @@ def login(state: SimState, accounts: Accounts, host: str, uname: str, pwd: str,
         "rbac_permissions": list(rbac.permissions_of(rbac.DEFAULT_ROLE if superuser else role)),
         "originator": originator,
     })
-    accounts.touch(ref, time.time(), state.count("session"))
+    accounts.touch(ref, time.time(), state.all("session"))
     return ref
 
 
@@ -138,7 +138,7 @@ def session_info(state: SimState, accounts: Accounts, ref: str) -> SessionInfo |
         state.destroy("session", ref)
         accounts.last_use.pop(ref, None)
         return None
-    accounts.touch(ref, now, len(sessions))
+    accounts.touch(ref, now, sessions)
     user = str(record.get("auth_user_name", ""))
     superuser = bool(record.get("is_local_superuser"))
     role = accounts.users.get(user)
