@@ -1,7 +1,7 @@
 """Fleet benchmark: prints figures, asserts nothing.
 
     python tests/bench/bench_fleet.py [--pools 100] [--hosts 8] [--latency-ms 20]
-                                      [--concurrency 32]
+                                      [--concurrency 32] [--parallel 8] [--no-rollout]
 
 ``pools`` simulated pools (the ``big`` scenario with ``hosts`` hosts, 4 NICs, 16 VMs, 16 VLAN
 objects, 32 VIFs), each behind its own ``SimServer`` on loopback, served by ``--server-procs``
@@ -58,7 +58,8 @@ def _serve(names: list[str], hosts: int, latency_ms: float, conn: Any) -> None:
         sim, control = _build(name, hosts, latency_ms)
         servers.append((name, SimServer(sim, control=control).start(), sim))
     conn.send([(name, server.url) for name, server, _ in servers])
-    conn.recv()
+    while conn.recv() == "cpu":  # the CPU this server process has used so far
+        conn.send(time.process_time())
     conn.send(sum(sim.open_session_count() for _, _, sim in servers))
     for _, server, _ in servers:
         server.stop()
@@ -77,6 +78,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--server-procs", type=int, default=2)
     parser.add_argument("--in-process", action="store_true")
+    parser.add_argument("--parallel", type=int, default=8,
+                        help="Reads in parallel within one pool's snapshot.")
+    parser.add_argument("--no-rollout", action="store_true", help="Only the export figures.")
     args = parser.parse_args()
     os.environ["BENCH_FLEET_PW"] = "xapictl"
 
@@ -103,12 +107,12 @@ def main() -> None:
                        credentials=PasswordSource("env", "BENCH_FLEET_PW")) for name in names]
     connector = PoolConnector(
         transport_for=lambda p: InProcessTransport(*sims[p.name]) if sims else None,
-        parallel=16)
+        parallel=args.parallel)
     print(f"{args.pools} pools of {args.hosts} hosts built in "
           f"{time.perf_counter() - began:.1f}s ({where}); latency {args.latency_ms:g} ms "
-          "per call")
+          f"per call; {args.parallel} reads in parallel per pool")
     try:
-        _run(args, pools, connector)
+        _run(args, pools, connector, [parent for _, parent in procs])
     finally:
         left = sum(s.open_session_count() for s, _ in sims.values())
         for proc, parent in procs:
@@ -118,7 +122,14 @@ def main() -> None:
         print(f"sessions left open: {left}")
 
 
-def _run(args: argparse.Namespace, pools: list[FleetPool], connector: PoolConnector) -> None:
+def _server_cpu(servers: list[Any]) -> float:
+    for parent in servers:
+        parent.send("cpu")
+    return sum(parent.recv() for parent in servers)
+
+
+def _run(args: argparse.Namespace, pools: list[FleetPool], connector: PoolConnector,
+         servers: list[Any]) -> None:
     export_pool(pools[0], connector)  # warm up imports and caches
     one = []
     for pool in pools[1:4]:
@@ -129,13 +140,14 @@ def _run(args: argparse.Namespace, pools: list[FleetPool], connector: PoolConnec
     counts = {t: len(v) for t, v in inv.objects.items()}
     print(f"one pool's export: {single * 1000:.0f} ms (median of 3) — objects {counts}")
 
-    t0, cpu0 = time.perf_counter(), time.process_time()
+    t0, cpu0, server0 = time.perf_counter(), time.process_time(), _server_cpu(servers)
     fleet = for_each_pool(pools, connector,
                           lambda p, conn: export_snapshot(conn.snapshot(), source=p.name),
                           concurrency=args.concurrency)
     merged = Inventory.merge(fleet.results.values())
     whole = time.perf_counter() - t0
     cpu = time.process_time() - cpu0
+    server_cpu = _server_cpu(servers) - server0
     objects = sum(len(v) for v in merged.objects.values())
     floor = args.pools / args.concurrency
     print(f"fleet export, {args.pools} pools at concurrency {args.concurrency}: "
@@ -143,7 +155,16 @@ def _run(args: argparse.Namespace, pools: list[FleetPool], connector: PoolConnec
           f"{whole / single:.2f}x one pool (aim 3x; latency floor {floor:.2f}x); this process "
           f"used {cpu:.2f}s CPU ({cpu / args.pools * 1000:.0f} ms per pool) on "
           f"{os.cpu_count()} core(s), load {os.getloadavg()[0]:.1f}")
+    if servers:
+        cores = os.cpu_count() or 1
+        bound = (cpu + server_cpu) / cores
+        print(f"  simulator processes used {server_cpu:.2f}s CPU "
+              f"({server_cpu / args.pools * 1000:.0f} ms per pool): with client and servers "
+              f"sharing {cores} core(s), CPU alone needs >= {bound:.2f}s = "
+              f"{bound / single:.2f}x one pool, before any other load on the machine")
 
+    if args.no_rollout:
+        return
     desired = load_text(RECIPE)
     for label in ("VLAN rollout", "second rollout (nothing to do)"):
         with Journal(":memory:") as journal:
