@@ -106,8 +106,12 @@ def main() -> int:
     else:
         raise SystemExit(f"FAIL: {vif} still there after xl destroy")
     log = LOG.read_text() if LOG.exists() else ""
-    if f"online {vif} bridge=xenbr0" not in log:
-        raise SystemExit(f"FAIL: no online entry for {vif} in {LOG}: {log!r}")
+    for entry in (f"online {vif} bridge=xenbr0", f"offline {vif} bridge="):
+        if entry not in log:
+            raise SystemExit(f"FAIL: no {entry!r} entry in {LOG}: {log!r}")
+    left = sorted(str(p) for p in Path("/run/xapictl").glob("undo-*"))
+    if left:
+        raise SystemExit(f"FAIL: undo files left behind: {left}")
     print(f"PASS: xl destroy removed {vif}; hotplug log:\n{log}")
     return 0
 
