@@ -162,10 +162,13 @@ def _move_tunnels(state: SimState, old_base: str, new_base: str) -> None:
     for tunnel_ref in list(state.get("PIF", old_base)["tunnel_transport_PIF_of"]):
         tunnel = state.get("tunnel", tunnel_ref)
         access = tunnel["access_PIF"]
-        network = state.get("PIF", access)["network"] if state.exists("PIF", access) else None
+        old = dict(state.get("PIF", access)) if state.exists("PIF", access) else None
         tunnels.destroy_records(state, tunnel_ref)
-        if network is not None:
-            tunnels.create_records(state, new_base, network, str(tunnel["protocol"]))
+        if old is not None:
+            moved = tunnels.create_records(state, new_base, old["network"],
+                                           str(tunnel["protocol"]))
+            if old["currently_attached"]:  # plugged again if it was plugged before the move
+                kinds.bring_up(state, state.get("tunnel", moved)["access_PIF"])
 
 
 @handles("Bond.create")
