@@ -266,3 +266,26 @@ def test_plan_only_prints_every_pools_plan_and_writes_nothing(
     _invoke("rollout", str(d / "vlan.yaml"), "--fleet", str(d / "fleet.yaml"), "--yes", "-q")
     code, out, _ = _invoke(*args)
     assert code == 0 and "0 with changes, 3 already as desired" in out
+
+
+def _invoke_root(*args: str) -> tuple[int, str, str]:
+    from xapictl.cli import app as root_app
+
+    result = CliRunner().invoke(root_app, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_a_pool_that_cannot_be_read_is_reported_and_the_others_exported(
+        served: tuple[dict[str, Simulator], Path]) -> None:
+    _, d = served
+    fleet = d / "fleet.yaml"
+    # A pool at an address nothing listens on (a closed loopback port): refused at once.
+    fleet.write_text(fleet.read_text() + "  - name: gone\n    url: http://127.0.0.1:9\n")
+    # The global --timeout bounds how long the dead pool is retried.
+    code, _, err = _invoke_root("--timeout", "1", "inventory", "export", "--fleet", str(fleet),
+                           "-O", str(d / "inv.json"))
+    assert code == 4 and "pool gone not exported" in err
+    doc = json.loads((d / "inv.json").read_text())
+    assert sorted(p["source"] for p in doc["pools"]) == ["nyc1", "par1", "par2"]
+    code, _, err = _invoke_root("--timeout", "1", "drift", "--fleet", str(fleet))
+    assert code == 4 and "pool gone not checked" in err

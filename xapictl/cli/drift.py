@@ -49,7 +49,7 @@ def drift(
         elif fleet is not None:
             from xapictl.cli.inventory import export_fleet
 
-            inv, errors = export_fleet(fleet, select, concurrency)
+            inv, errors = export_fleet(ctx, fleet, select, concurrency)
         else:
             from xapictl.cli.connection import open_pool
             from xapictl.inventory.export import export_snapshot

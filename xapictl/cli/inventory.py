@@ -24,6 +24,7 @@ from xapictl.cli.options import current
 from xapictl.cli.run import exit_codes, fail
 
 if TYPE_CHECKING:
+    from xapictl.fleet.connect import PoolConnector
     from xapictl.fleet.fleetfile import FleetPool
     from xapictl.inventory.document import Inventory
 
@@ -42,15 +43,28 @@ def _fleet_pools(fleet: Path, select: str | None) -> list[FleetPool]:
     return list(load_fleet(fleet).select(select))
 
 
-def export_fleet(fleet: Path, select: str | None, concurrency: int
+def fleet_connector(ctx: typer.Context) -> PoolConnector:
+    """How fleet commands open pools: the global ``--timeout`` applies to every pool (a pool
+    that does not answer is given up on after it, and reported)."""
+    from xapictl.fleet.connect import PoolConnector
+
+    timeout = current(ctx).timeout
+    if timeout is None:
+        return PoolConnector()
+    from xapictl.xapi.retry import RetryPolicy
+
+    return PoolConnector(timeout=timeout, retry=RetryPolicy(deadline=timeout),
+                         connect_timeout=min(timeout, 10.0))
+
+
+def export_fleet(ctx: typer.Context, fleet: Path, select: str | None, concurrency: int
                  ) -> tuple[Inventory, dict[str, str]]:
     """Every selected pool's inventory merged into one, and the pools that failed."""
-    from xapictl.fleet.connect import PoolConnector
     from xapictl.fleet.each import for_each_pool
     from xapictl.inventory.document import Inventory
     from xapictl.inventory.export import export_snapshot, now_stamp
 
-    found = for_each_pool(_fleet_pools(fleet, select), PoolConnector(),
+    found = for_each_pool(_fleet_pools(fleet, select), fleet_connector(ctx),
                           lambda pool, conn: export_snapshot(conn.snapshot(), source=pool.name),
                           concurrency=concurrency)
     return Inventory.merge(found.results.values(), generated_at=now_stamp()), found.errors
@@ -81,7 +95,7 @@ def export(
         if fmt == "csv" and output is None:
             fail(ExitCode.BAD_INPUT, "CSV is one file per object type: give --output DIR")
         if fleet is not None:
-            inv, errors = export_fleet(fleet, select, concurrency)
+            inv, errors = export_fleet(ctx, fleet, select, concurrency)
         else:
             from xapictl.cli.connection import open_pool
             from xapictl.inventory.export import export_snapshot
@@ -187,9 +201,7 @@ def watch(
                                         source=_single_source(ctx), base=base_inv,
                                         poll_timeout=timeout, stop=stop))
         else:
-            from xapictl.fleet.connect import PoolConnector
-
-            connector = PoolConnector()
+            connector = fleet_connector(ctx)
             for pool in _fleet_pools(fleet, select):
                 part = _part_for(base_inv, pool.name)
                 streams.append(ChangeStream(lambda p=pool: connector.connect(p),  # type: ignore[misc]

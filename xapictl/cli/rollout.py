@@ -104,6 +104,7 @@ def _execute(runner: RolloutRunner, pools: list[str], quiet: bool, as_json: bool
 
 @app.command("run")
 def run(
+    ctx: typer.Context,
     recipe: Annotated[Path, typer.Argument(help="The recipe (YAML) to apply.")],
     fleet: Annotated[Path, typer.Option("--fleet", help="The fleet file.")],
     select: Annotated[str | None, typer.Option(
@@ -122,7 +123,7 @@ def run(
     journal_path: JournalOpt = None,
 ) -> None:
     """Plan every selected pool, show the summary, then canary and waves."""
-    from xapictl.fleet.connect import PoolConnector
+    from xapictl.cli.inventory import fleet_connector
     from xapictl.fleet.fleetfile import load_fleet
     from xapictl.fleet.rollout import RolloutOptions, RolloutRunner
     from xapictl.fleet.xapi_work import XapiPoolWork
@@ -134,7 +135,7 @@ def run(
         options = RolloutOptions(canary=canary, batch_size=batch_size, concurrency=concurrency,
                                  max_failures=max_failures,
                                  pause_after_canary=pause_after_canary)
-        connector = PoolConnector()
+        connector = fleet_connector(ctx)
         connector.prime(pools)
         if plan_only:
             _plan_only(XapiPoolWork(desired, connector), list(pools), concurrency, as_json)
@@ -176,6 +177,7 @@ def _plan_only(work: Any, pools: list[Any], concurrency: int, as_json: bool) -> 
 
 @app.command("resume")
 def resume(
+    ctx: typer.Context,
     rollout_id: Annotated[int, typer.Argument(metavar="ID")],
     fleet: Annotated[Path | None, typer.Option(
         "--fleet", help="Fleet file (default: the one the rollout used).")] = None,
@@ -183,7 +185,7 @@ def resume(
     journal_path: JournalOpt = None,
 ) -> None:
     """Re-plan the pools of a rollout that are not done (idempotent) and continue."""
-    from xapictl.fleet.connect import PoolConnector
+    from xapictl.cli.inventory import fleet_connector
     from xapictl.fleet.fleetfile import load_fleet
     from xapictl.fleet.rollout import RolloutOptions, RolloutRunner
     from xapictl.fleet.xapi_work import XapiPoolWork
@@ -194,7 +196,7 @@ def resume(
         row = journal.rollout(rollout_id)
         desired = load_file(row.recipe)
         pools = list(load_fleet(fleet or row.fleet).pools)
-        connector = PoolConnector()
+        connector = fleet_connector(ctx)
         connector.prime([p for p in pools if p.name in {r.pool for r in
                                                          journal.pool_runs(rollout_id)}])
         runner = RolloutRunner(journal, XapiPoolWork(desired, connector, journal),

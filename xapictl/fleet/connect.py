@@ -27,9 +27,11 @@ class PoolConnector:
     """``connect(pool)`` → an open ``xapictl.client.Connection`` (a context manager)."""
 
     def __init__(self, *, transport_for: TransportFor | None = None, timeout: float = 60.0,
-                 retry: RetryPolicy | None = None, parallel: int = 8) -> None:
+                 retry: RetryPolicy | None = None, parallel: int = 8,
+                 connect_timeout: float | None = None) -> None:
         self.transport_for = transport_for or (lambda pool: None)
         self.timeout = timeout
+        self.connect_timeout = connect_timeout
         self.retry = retry
         self.parallel = parallel
         self._secrets: dict[str, Secret] = {}
@@ -74,6 +76,8 @@ class PoolConnector:
             opts["transport"] = transport
         if self.retry is not None:
             opts["retry"] = self.retry
+        if self.connect_timeout is not None:
+            opts["connect_timeout"] = self.connect_timeout
         opts["parallel"] = self.parallel
         return url, opts
 
