@@ -102,7 +102,7 @@ SELECTED = {
 
 def test_the_selection_table_selects_what_it_says() -> None:
     page = (DOCS / PAGE).read_text()
-    text = page[page.index("### Selecting pools"):page.index("## Running a rollout")]
+    text = page[page.index("### Selecting pools"):page.index("### Fleet forms")]
     table = [m.replace("\\|", "|") for m in re.findall(r"^\| `((?:[^`])+)` \|", text, re.M)]
     assert table == list(SELECTED)
     fleet = parse_fleet(__import__("yaml").safe_load(FLEET.text), PAGE)
@@ -199,3 +199,23 @@ def test_the_python_example_runs(doc_fleet: DocFleet, capsys: pytest.CaptureFixt
     exec(compile(PYTHON.text, f"{PAGE}:python", "exec"), {"__name__": "__main__"})
     assert capsys.readouterr().out.split()[0] == "done"
     assert [doc_fleet.vlan_pifs(n) for n in ("par1", "par2")] == [3, 3]
+
+
+def test_the_fleet_forms_table_names_commands_and_options_that_exist() -> None:
+    """Each row's commands exist, and the fleet form takes every option the page gives it."""
+    from xapictl.cli import app
+
+    page = (DOCS / PAGE).read_text()
+    table = page[page.index("### Fleet forms"):page.index("## Running a rollout")]
+    rows = re.findall(r"^\| (.+) \| `(xapictl [^`]+)` \|$", table, re.M)
+    assert len(rows) == 5
+    for singles, fleet_form in rows:
+        for command in [*re.findall(r"`(xapictl [^`]+)`", singles), fleet_form]:
+            words = command.split()[1:]
+            path = [w for w in words if not w.startswith("-") and w.isalpha() and w.islower()]
+            if path == ["rollout"]:  # 'rollout RECIPE' is 'rollout run RECIPE'
+                path = ["rollout", "run"]
+            result = CliRunner().invoke(app, [*path, "--help"], terminal_width=200)
+            assert result.exit_code == 0, (command, result.output)
+            for option in (w for w in words if w.startswith("--")):
+                assert option in result.output, (command, option)
