@@ -50,7 +50,8 @@ def test_online_twice_changes_nothing_the_second_time(tmp_path, dom0_with_bridge
     before = snapshot_of(dom0_with_bridge).fingerprint()
     assert hotplug(store, dom0_with_bridge, "online").exit_code == 0
     assert snapshot_of(dom0_with_bridge).fingerprint() == before
-    assert "online vif7.0 bridge=xenbr0 (guest MAC 00:16:3e:00:01:01): 0 steps" in (tmp_path / "vif.log").read_text()
+    log = (tmp_path / "vif.log").read_text()
+    assert "online vif7.0 bridge=xenbr0 (guest MAC 00:16:3e:00:01:01): 0 steps" in log
 
 
 def test_offline_detaches_and_leaves_the_device(tmp_path, dom0_with_bridge):
