@@ -313,3 +313,11 @@ def test_preflight_bond_member_carrying_vlans(cli, writes) -> None:
     assert ran.code == ExitCode.BAD_INPUT
     assert "PIF eth1 on xcp-host-01 carries VLANs [105]" in ran.stderr
     assert writes() == before
+
+
+def test_network_delete_never_removes_the_network_of_a_nic(cli, writes) -> None:
+    for extra in ((), ("--adopt",)):
+        ran = cli("network", "delete", "Pool-wide network associated with eth1", *extra)
+        assert ran.code == ExitCode.BAD_INPUT
+        assert "is the network of NIC eth1" in ran.stderr
+    assert writes() == []

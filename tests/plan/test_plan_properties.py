@@ -74,8 +74,18 @@ def test_any_valid_recipe_plans_or_is_refused_with_a_plan_error(nets: list[dict[
         assert step.reason and step.subject
 
 
+def _not_a_tag(text: str) -> bool:
+    """True unless the command line would read ``text`` as a tag 0-4094 ("-0", " 7" and "7.0"
+    are: typer takes a whole float for an int)."""
+    try:
+        value = float(text)
+    except ValueError:
+        return True
+    return not (value.is_integer() and 0 <= value <= 4094)
+
+
 bad_vlan = st.one_of(st.integers(max_value=-1), st.integers(min_value=4095),
-                     st.text(min_size=1, max_size=6).filter(lambda s: not s.strip().isdigit()))
+                     st.text(min_size=1, max_size=6).filter(_not_a_tag))
 bad_mtu = st.one_of(st.integers(max_value=67), st.integers(min_value=65536))
 bad_device = st.text(min_size=1, max_size=20).filter(
     lambda s: not s[:1].isalpha() or len(s) > 15 or not s.replace("_", "a").replace(
@@ -100,6 +110,33 @@ def test_bad_cli_values_exit_2_with_a_message_and_never_reach_the_pool(args: tup
     assert "Traceback" not in result.output
     assert f"{args[0]}" in result.stderr or f"{args[2]}" in result.stderr, \
         "the message names the option"
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.one_of(recipes.map(yaml.safe_dump), st.text(max_size=120)))
+def test_any_invalid_recipe_file_exits_2_naming_the_file_and_never_reaches_the_pool(
+        text: str) -> None:
+    import tempfile
+    from pathlib import Path
+
+    from xapictl.cli import app
+
+    try:
+        load_text(text, source="fuzz.yaml")
+        return  # a valid recipe is the apply tests' business
+    except DesiredStateError:
+        pass
+    with tempfile.TemporaryDirectory() as tmp:
+        recipe = Path(tmp) / "fuzz.yaml"
+        recipe.write_text(text, encoding="utf-8")
+        # A pool nobody listens on: reaching it at all would exit 4, not 2.
+        env = {"XAPICTL_URL": "http://127.0.0.1:9", "XAPICTL_PASSWORD": "x"}
+        for command in (["plan", str(recipe)], ["apply", str(recipe), "--yes"]):
+            result = CliRunner().invoke(app, ["--timeout", "0.2", *command], env=env)
+            assert result.exit_code == 2, (text, result.output)
+            assert result.exception is None or isinstance(result.exception, SystemExit)
+            assert "Traceback" not in result.output
+            assert str(recipe) in result.stderr
 
 
 def test_network_field_table_has_unique_names() -> None:

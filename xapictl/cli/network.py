@@ -94,6 +94,11 @@ def delete(
 
         ident = _spec_args(opts, name)
         name = ident["name"]
+        if "device" in ident and "vlan" not in ident:
+            from xapictl.errors import UsageError
+
+            raise UsageError(f"{name!r} is the network of NIC {ident['device']}: xapictl never "
+                             "removes a NIC's network (rename it or change its MTU instead)")
         if "vlan" in ident:
             desired = ensure_vlan_network(name, ident["vlan"], device=ident.get("device"),
                                           bond=ident.get("bond"), present=False, adopt=adopt)

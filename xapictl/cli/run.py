@@ -99,16 +99,20 @@ def _as_option(problem: str, flags: Mapping[str, str]) -> str:
     """``ensure_vlan_network('V'): vlan: 5000 is out of range 0-4094; e.g. `vlan: 105```
     -> ``--vlan: 5000 is out of range 0-4094; e.g. `--vlan 105```."""
     text = re.sub(r"^ensure_\w+\(.*?\): ", "", problem, count=1)
+
+    def quoted(match: re.Match[str]) -> str:
+        field, _, value = match.group(1).partition(": ")
+        flag = flags.get(field)
+        if flag is None:
+            return match.group(0)
+        if not value:
+            return f"`{flag}`"
+        return f"`{value}`" if flag.isupper() else f"`{flag} {value}`"
+
+    text = re.sub(r"`([a-z_0-9]+(?:: [^`]*)?)`", quoted, text)
     field, sep, rest = text.partition(": ")
     flag = flags.get(field)
-    if not sep or flag is None:
-        return text
-    example = re.search(rf"e\.g\. `{re.escape(field)}: (.*)`$", rest)
-    if example is not None:
-        value = example.group(1)
-        shown = value if flag.isupper() else f"{flag} {value}"
-        rest = rest[:example.start()] + f"e.g. `{shown}`"
-    return f"{flag}: {rest}"
+    return f"{flag}: {rest}" if sep and flag is not None else text
 
 
 def _bad_input(exc: Exception) -> str:

@@ -391,7 +391,7 @@ def plan_network_absent(d: Planner, spec: NetworkSpec) -> None:
         if not candidates and named:
             d.problems.append(
                 f"{subject}: {', '.join(ident.network_words(d.snap, r) for r in named)} "
-                "was not made by xapictl: not removed; add `adopt: true` "
+                "was not made by xapictl: not removed; add `adopt: true` (or --adopt) "
                 "to remove it anyway"
             )
             return
@@ -404,7 +404,7 @@ def plan_network_absent(d: Planner, spec: NetworkSpec) -> None:
     if not ident.is_owned(d.snap, ref) and not spec.adopt:
         d.problems.append(
             f"{subject}: {ident.network_words(d.snap, ref)} was not "
-            "made by xapictl: not removed; add `adopt: true` to remove it"
+            "made by xapictl: not removed; add `adopt: true` (or --adopt) to remove it"
         )
         return
     blocked = pf.plugged_vifs(d.snap, ref, d.leaving_vifs)
