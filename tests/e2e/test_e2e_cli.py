@@ -47,6 +47,20 @@ def test_apply_without_a_terminal_needs_yes_and_sends_nothing(cli, writes) -> No
     assert writes() == []
 
 
+def test_apply_on_a_terminal_asks_first_and_a_no_sends_nothing(cli, writes, monkeypatch
+                                                               ) -> None:
+    monkeypatch.setattr("xapictl.cli.run.interactive", lambda: True)
+    recipe = str(ROOT / "recipes" / "storage-network.yaml")
+    declined = cli("apply", recipe, input="n\n")
+    assert declined.code == ExitCode.OK
+    assert "Apply these 6 step(s)?" in declined.stdout and "Not applied." in declined.stdout
+    assert writes() == []
+    accepted = cli("apply", recipe, input="y\n")
+    assert accepted.code == ExitCode.OK
+    assert "Verified: the pool matches" in accepted.stdout
+    assert writes()[:1] == ["network.set_name_label"]
+
+
 def test_embedded_pool_is_used_without_a_pool_and_keeps_its_state(tmp_path) -> None:
     from typer.testing import CliRunner
 

@@ -132,6 +132,11 @@ def _print_report(report: ApplyReport) -> None:
     typer.echo("\n".join(lines), err=True)
 
 
+def interactive() -> bool:
+    """Whether someone can answer a question (stdin is a terminal)."""
+    return sys.stdin.isatty()
+
+
 def show_plan(opts: GlobalOptions, plan: Plan) -> None:
     from xapictl.plan.text import render_text
 
@@ -174,7 +179,7 @@ def converge(opts: GlobalOptions, desired: DesiredState, *, ask: bool, yes: bool
     def confirm(plan: Plan) -> bool:
         if yes:
             return True
-        if not sys.stdin.isatty():
+        if not interactive():
             from xapictl.errors import UsageError
 
             raise UsageError("apply needs a confirmation and stdin is not a terminal: "
