@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import datetime
 import enum
+import functools
 import importlib
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Self, TypeVar
 
 from xapictl.model._names import camel
 from xapictl.model._types import Decoder, decoder, format_datetime, parse_type
+
+R = TypeVar("R", bound="Record")
 
 
 class XapiEnum(enum.StrEnum):
@@ -68,6 +71,17 @@ class Record:
     @classmethod
     def from_xapi(cls, raw: Mapping[str, Any]) -> Self:
         """Build the record from a wire struct of either protocol; unknown keys are ignored."""
+        fast: Callable[[Mapping[str, Any]], Self] | None = cls.__dict__.get("_fast_from_xapi_")
+        if fast is None:
+            fast = _fast_reader(cls, cls._compiled())
+            type.__setattr__(cls, "_fast_from_xapi_", fast)
+        try:
+            return fast(raw)
+        except (TypeError, ValueError):
+            return cls._from_xapi_checked(raw)  # raises the error naming the field
+
+    @classmethod
+    def _from_xapi_checked(cls, raw: Mapping[str, Any]) -> Self:
         kwargs: dict[str, Any] = {}
         for py, wire, decode in cls._compiled():
             if wire in raw:
@@ -103,6 +117,7 @@ def _module_of(xapi_class: str) -> str:
     return f"xapictl.model.{xapi_class.lower()}"
 
 
+@functools.cache  # found once: snapshots look their twelve classes up every time
 def record_type(xapi_class: str) -> type[Record]:
     """The generated record class for a XAPI class name (``"PIF"`` → ``PIF``)."""
     try:
@@ -120,7 +135,61 @@ def record_type(xapi_class: str) -> type[Record]:
 def _enum_ctor(name: str) -> Callable[[Any], Any]:
     from xapictl.model import enums
     cls: type[XapiEnum] = getattr(enums, camel(name))
-    return cls
+    members = cls._value2member_map_
+
+    def lookup(value: Any) -> Any:
+        # What ``cls(value)`` does first, without its two Python-level calls; anything not an
+        # exact member value (other case, unknown, unhashable) still goes through ``cls``.
+        try:
+            return members[value]
+        except (KeyError, TypeError):
+            return cls(value)
+
+    return lookup
+
+
+_MISSING = object()
+
+# A wire value of exactly this type is already what the decoder would return (``str(s)`` is
+# ``s``, ``int(i)`` is ``i``...), so the generated reader skips the call for it.
+_SAME_TYPE: dict[str, type] = {"string": str, "ref": str, "int": int, "float": float,
+                               "bool": bool}
+
+
+def _fast_reader(cls: type[R], compiled: tuple[tuple[str, str, Decoder], ...]
+                 ) -> Callable[[Mapping[str, Any]], R]:
+    """``from_xapi`` for one class as straight-line code, built once per class.
+
+    A snapshot decodes thousands of fields, mostly strings, empty sets and empty maps; a
+    generic loop calling one decoder per field was most of a pool export's client CPU. The
+    generated function does what that loop does field by field (same decoders, same missing
+    keys left to the defaults) but skips the decoder where the value already has its type.
+    It raises the decoders' own errors; ``from_xapi`` then re-reads with the loop that names
+    the field.
+    """
+    names: dict[str, Any] = {"cls": cls, "MISSING": _MISSING, "str": str, "int": int,
+                             "float": float, "bool": bool, "list": list, "dict": dict,
+                             "type": type}
+    types = {wire: t for _, wire, t in cls.wire_fields}
+    lines = ["def from_xapi(raw):", "    get = raw.get", "    kw = {}"]
+    for i, (py, wire, decode) in enumerate(compiled):
+        names[f"d{i}"] = decode
+        kind = parse_type(types[wire]).kind
+        same = _SAME_TYPE.get(kind)
+        if same is not None:
+            value = f"v if type(v) is {same.__name__} else d{i}(v)"
+        elif kind == "set":
+            value = f"() if type(v) is list and not v else d{i}(v)"
+        elif kind == "map":
+            value = f"{{}} if type(v) is dict and not v else d{i}(v)"
+        else:
+            value = f"d{i}(v)"
+        lines += [f"    v = get({wire!r}, MISSING)", "    if v is not MISSING:",
+                  f"        kw[{py!r}] = {value}"]
+    lines.append("    return cls(**kw)")
+    exec("\n".join(lines), names)  # noqa: S102 - source built above from the datamodel names
+    reader: Callable[[Mapping[str, Any]], R] = names["from_xapi"]
+    return reader
 
 
 def _decode_record(xapi_class: str, raw: Mapping[str, Any]) -> Any:

@@ -101,7 +101,25 @@ def parse_datetime(value: Any) -> _dt.datetime:
     """XAPI's ``YYYYMMDDTHH:MM:SSZ`` (also with dashes, or an xmlrpc ``DateTime``) as UTC."""
     if isinstance(value, _dt.datetime):
         return value if value.tzinfo else value.replace(tzinfo=_dt.UTC)
-    text = str(getattr(value, "value", value)).strip()
+    return _parse_datetime_text(str(getattr(value, "value", value)).strip())
+
+
+_XAPI_DT = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})Z?")
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_datetime_text(text: str) -> _dt.datetime:
+    # Cached: a pool's records repeat a few timestamps (the epoch above all) many times, and
+    # datetimes are immutable. XAPI's own form is read by the pattern, which takes exactly
+    # the digits strptime would for it; anything else (or an impossible date) goes the
+    # strptime way and gets its answer or its error.
+    found = _XAPI_DT.fullmatch(text)
+    if found is not None:
+        try:
+            year, month, day, hour, minute, second = map(int, found.groups())
+            return _dt.datetime(year, month, day, hour, minute, second, tzinfo=_dt.UTC)
+        except ValueError:
+            pass
     for fmt in _DT_FORMATS:
         try:
             return _dt.datetime.strptime(text, fmt).replace(tzinfo=_dt.UTC)
@@ -169,7 +187,7 @@ def decoder(
             return lambda v: None if v is None else inner(v)
         case "set":
             item = decoder(_item(spec), enum=enum, record=record)
-            return lambda v: tuple(item(x) for x in v)
+            return lambda v: tuple(map(item, v))
         case "map":
             key = decoder(_key(spec), enum=enum, record=record)
             val = decoder(_item(spec), enum=enum, record=record)

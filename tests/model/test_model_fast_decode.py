@@ -1,0 +1,115 @@
+"""The fast record reader gives exactly what the field-by-field decoders give."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from xapictl.model import record_type
+from xapictl.model._base import Record, _enum_ctor
+from xapictl.model._types import _DT_FORMATS, parse_datetime
+from xapictl.model.enums import OnCrashBehaviour, VIFLockingMode
+from xapictl.model.schema import datamodel
+from xapictl.model.vm import VM
+
+NAMES = sorted(datamodel().classes)
+
+
+def _as_xmlrpc(value: Any) -> Any:
+    """What XML-RPC sends: ints (not bools) as strings, containers recursively."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, list):
+        return [_as_xmlrpc(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _as_xmlrpc(v) for k, v in value.items()}
+    return value
+
+
+def _same(a: Record, b: Record) -> None:
+    assert a == b
+    for py, _, _ in type(a).wire_fields:
+        assert type(getattr(a, py)) is type(getattr(b, py)), py
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_fast_reader_matches_the_field_by_field_decoders_on_either_protocol(name: str) -> None:
+    cls = record_type(name)
+    wire = cls().to_xapi()
+    for raw in (wire, _as_xmlrpc(wire), {}):
+        _same(cls.from_xapi(raw), cls._from_xapi_checked(raw))
+
+
+def test_fast_reader_matches_on_filled_in_values() -> None:
+    raw = {"name_label": "vm1", "VCPUs_max": "4", "is_a_template": True,
+           "power_state": "running", "actions_after_crash": "", "other_config": {"a": "b"},
+           "VIFs": ["OpaqueRef:1", "OpaqueRef:2"], "start_time": "20240131T12:34:56Z",
+           "memory_overhead": 1024, "blocked_operations": {"start": "no"}}
+    _same(VM.from_xapi(raw), VM._from_xapi_checked(raw))
+
+
+def test_a_bad_value_still_names_the_field_through_the_fast_reader() -> None:
+    with pytest.raises(ValueError, match=r"VM\.VCPUs_max: cannot read 'four'"):
+        VM.from_xapi({"name_label": "x", "VCPUs_max": "four"})
+    with pytest.raises(ValueError, match=r"VM\.VIFs"):
+        VM.from_xapi({"VIFs": 3})
+
+
+def test_an_empty_container_of_another_type_is_not_taken_for_an_empty_set() -> None:
+    with pytest.raises(ValueError, match=r"VM\.VIFs"):
+        VM.from_xapi({"VIFs": 0})
+    assert VM.from_xapi({"VIFs": ()}).vifs == ()
+
+
+@pytest.mark.parametrize("value", ["restart", "RESTART", "", "quarantined", 3])
+def test_enum_lookup_is_the_enum_constructor(value: Any) -> None:
+    lookup = _enum_ctor("on_crash_behaviour")
+    try:
+        expected = OnCrashBehaviour(value)
+    except ValueError:
+        with pytest.raises(ValueError):
+            lookup(value)
+        return
+    got = lookup(value)
+    assert got == expected
+    assert type(got) is OnCrashBehaviour
+    assert (got is expected) == (expected in list(OnCrashBehaviour))
+    assert _enum_ctor("vif_locking_mode")("locked") is VIFLockingMode.LOCKED
+
+
+def _by_strptime(text: str) -> datetime.datetime | None:
+    for fmt in _DT_FORMATS:
+        try:
+            return datetime.datetime.strptime(text, fmt).replace(tzinfo=datetime.UTC)
+        except ValueError:
+            continue
+    return None
+
+
+def _two(lo: int, hi: int) -> st.SearchStrategy[str]:
+    return st.integers(lo, hi).map(lambda n: f"{n:02d}")
+
+
+@given(st.integers(0, 9999).map(lambda n: f"{n:04d}"), _two(0, 19), _two(0, 39),
+       _two(0, 29), _two(0, 69), _two(0, 69), st.sampled_from(["Z", ""]))
+def test_datetime_fast_path_reads_what_strptime_reads(year: str, month: str, day: str,
+                                                      hour: str, minute: str, second: str,
+                                                      zone: str) -> None:
+    text = f"{year}{month}{day}T{hour}:{minute}:{second}{zone}"
+    expected = _by_strptime(text)
+    if expected is None:
+        with pytest.raises(ValueError, match="not a XAPI datetime"):
+            parse_datetime(text)
+    else:
+        assert parse_datetime(text) == expected
+
+
+@pytest.mark.parametrize("text", ["2024-01-31T12:34:56Z", "2024131T1:2:3Z", " 20240131T12:34:56Z "])
+def test_other_datetime_spellings_still_go_through_strptime(text: str) -> None:
+    assert parse_datetime(text) == _by_strptime(text.strip())
