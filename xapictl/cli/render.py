@@ -38,7 +38,10 @@ def emit_rows(opts: GlobalOptions, columns: Sequence[str], rows: Sequence[Sequen
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*("" if v is None else str(v) for v in row))
-    console = Console(soft_wrap=False, width=max(Console().width, 120))
+    console = Console(soft_wrap=False)
+    if not console.is_terminal:
+        # Piped or captured: no terminal width to respect, so keep every row on one line.
+        console = Console(soft_wrap=False, width=200)
     console.print(table)
 
 
