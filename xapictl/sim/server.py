@@ -15,6 +15,7 @@ thread (HTTP/1.1 keep-alive), so an ``event.from`` that waits never blocks other
 from __future__ import annotations
 
 import contextlib
+import functools
 import ipaddress
 import logging
 import selectors
@@ -110,6 +111,7 @@ class _Handler(BaseHTTPRequestHandler):
         log.debug("%s %s", self.address_string(), format % args)
 
 
+@functools.lru_cache(maxsize=1024)  # asked for every host at every accept (reconcile)
 def _is_ipv4_loopback(address: str) -> bool:
     try:
         ip = ipaddress.ip_address(address)

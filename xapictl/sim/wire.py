@@ -15,6 +15,7 @@ it as xapi does, with a 500 and an HTML body rather than an API error.
 
 from __future__ import annotations
 
+import functools
 import json
 import xml.etree.ElementTree as ET  # parses only loopback requests; expat limits entity expansion
 from collections.abc import Callable
@@ -45,6 +46,7 @@ def _escape(text: str) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=4096)  # records repeat a few timestamps (the epoch) many times
 def format_datetime(value: datetime) -> str:
     """xapi's one datetime text, for both protocols: ``20240131T12:34:56Z``."""
     if value.tzinfo is not None:
