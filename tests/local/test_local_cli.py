@@ -220,3 +220,34 @@ def test_confirm_refuses_an_interrupted_apply_and_points_to_rollback(xen_host):
     assert "interrupted at step 7" in result.output and "local rollback" in result.output
     assert runner.invoke(app, ["rollback", "--netns", xen_host.dom0]).exit_code == 0
     assert snapshot_of(xen_host.dom0).fingerprint() == before
+
+
+MISSING_VIF = ("local:\n  bridges:\n    xenbr0: {uplink: eth0}\n"
+               "  vifs:\n    vif9.0: {bridge: xenbr0}\n")
+
+
+def test_a_vif_that_does_not_exist_is_refused_not_reported_as_no_changes(tmp_path, xen_host):
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("local:\n  vifs:\n    vif9.0: {bridge: eth0}\n")  # eth0 exists
+    before = snapshot_of(xen_host.dom0).fingerprint()
+    planned = runner.invoke(app, ["plan", str(recipe), "--netns", xen_host.dom0])
+    assert planned.exit_code == 4, planned.output
+    assert "vif vif9.0: no such device" in planned.output
+    applied = runner.invoke(app, ["apply", str(recipe), "--yes", "--netns", xen_host.dom0])
+    assert applied.exit_code == 4, applied.output
+    assert "vif vif9.0: no such device" in applied.output
+    assert "No changes" not in applied.output
+    assert snapshot_of(xen_host.dom0).fingerprint() == before
+
+
+def test_apply_json_puts_refusals_in_the_json(tmp_path, xen_host):
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(MISSING_VIF)
+    result = runner.invoke(app, ["apply", str(recipe), "--yes", "--netns", xen_host.dom0,
+                                 "-o", "json"])
+    assert result.exit_code == 4
+    data = json.loads(result.stdout)
+    assert data["applied"] == 0 and data["steps"]
+    assert [r for r in data["refusals"] if r.startswith("vif vif9.0: no such device")]
+    assert "refused before any change" not in result.output
+    assert "xenbr0" not in snapshot_of(xen_host.dom0).links

@@ -102,3 +102,14 @@ def test_lean_module_entry_point_does_the_same_job(tmp_path, dom0_with_bridge):
                               " xapictl.local.apply; print(sorted(sys.modules))"],
                              capture_output=True, text=True, check=True).stdout
     assert "typer" not in modules and "xapictl.local.check" not in modules
+
+
+def test_online_for_a_vif_that_does_not_exist_fails_with_hotplug_error(tmp_path,
+                                                                       dom0_with_bridge):
+    store = FakeXenStore(tmp_path, vif_backend(7, 0, bridge="xenbr0"))
+    env = store.env(XENBUS_PATH=XB, vif="vif7.9", XAPICTL_HOTPLUG_LOG=str(tmp_path / "v.log"))
+    result = CliRunner().invoke(app, ["vif-hotplug", "online", "type_if=vif", "--netns",
+                                      dom0_with_bridge], env=env)
+    assert result.exit_code == 4
+    assert store.data[f"{XB}/hotplug-status"] == "error"
+    assert "vif vif7.9: no such device" in store.data[f"{XB}/hotplug-error"]

@@ -67,10 +67,15 @@ def _plan_text(plan: Any) -> str:
     return "\n".join(lines)
 
 
-def _refused(problems: list[str]) -> typer.Exit:
-    typer.echo("refused before any change:", err=True)
-    for p in problems:
-        typer.echo(f"  - {p}", err=True)
+def _refused(problems: list[str], output: Output = Output.text,
+             data: dict[str, Any] | None = None) -> typer.Exit:
+    """Exit 4 with every refusal: a list on stderr, or under "refusals" in the JSON."""
+    if output is Output.json:
+        typer.echo(json.dumps({**(data or {}), "refusals": problems}, indent=2, default=str))
+    else:
+        typer.echo("refused before any change:", err=True)
+        for p in problems:
+            typer.echo(f"  - {p}", err=True)
     return typer.Exit(EXIT_FAILED)
 
 
@@ -87,9 +92,12 @@ def plan(path: Path = RECIPE, netns: str | None = NETNS, output: Output = OUTPUT
     except LocalBackendError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from exc
-    found = problems(desired, snap) if not the_plan.is_empty else []
+    # an empty plan is refused too: a vif that does not exist plans nothing
+    found = problems(desired, snap)
     _emit({**_plan_json(the_plan), "refusals": found}, output, _plan_text(the_plan))
     if found:
+        if output is Output.json:
+            raise typer.Exit(EXIT_FAILED)  # the refusals are in the JSON already
         raise _refused(found)
     raise typer.Exit(EXIT_OK if the_plan.is_empty else EXIT_PENDING)
 
@@ -109,10 +117,15 @@ def apply_cmd(
     """Apply a recipe safely: verify, probe connectivity, roll back on any failure."""
     from xapictl.errors import LocalBackendError, PreflightError
     from xapictl.local.apply import LocalApplyFailed, apply, current_plan
+    from xapictl.local.preflight import problems
 
     desired = _load(path)
+    pending = None
     try:
-        pending, _ = current_plan(desired, netns)
+        pending, snap = current_plan(desired, netns)
+        found = problems(desired, snap)
+        if found:  # before "No changes": a missing vif plans nothing yet is refused
+            raise PreflightError(found)
         if pending.is_empty:
             _emit({**_plan_json(pending), "applied": 0}, output, _plan_text(pending))
             raise typer.Exit(EXIT_OK)
@@ -123,7 +136,8 @@ def apply_cmd(
         outcome = apply(desired, netns=netns, run_probe=not no_probe,
                         confirm_within=confirm_within)
     except PreflightError as exc:
-        raise _refused(exc.problems) from exc
+        data = {**_plan_json(pending), "applied": 0} if pending is not None else {}
+        raise _refused(exc.problems, output, data) from exc
     except LocalApplyFailed as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_PARTIAL if exc.rollback_errors else EXIT_FAILED) from exc

@@ -136,11 +136,12 @@ def apply(
             before = observe(ipr)
             the_plan = plan(desired, before)
             report = ApplyReport([StepResult(s, StepStatus.NOT_RUN) for s in the_plan.steps])
-            if the_plan.is_empty:
-                return Outcome(the_plan, report, seconds=time.monotonic() - start)
             steps: tuple[LocalOp, ...] = tuple(s for s in the_plan.steps
                                                if isinstance(s, LocalOp))
+            # before the empty-plan return: a missing vif plans nothing yet must be refused
             preflight(desired, before, steps, capability)
+            if the_plan.is_empty:
+                return Outcome(the_plan, report, seconds=time.monotonic() - start)
             path = undo_path(netns, undo_tag)
             if path.exists() and not undo_tag:  # hotplug runs are idempotent: just redo
                 raise LocalBackendError(

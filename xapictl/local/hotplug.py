@@ -69,6 +69,7 @@ def run_hotplug(action: str, env: Mapping[str, str], *, netns: str | None = None
                 store: XenStore | None = None, args: Sequence[str] = ()) -> HotplugResult:
     """Attach (online/add) or detach (offline/remove) one vif; write hotplug-status."""
     from xapictl.local.apply import apply
+    from xapictl.local.netlink import NetlinkError
 
     store = store or XenStore()
     start = time.monotonic()
@@ -111,7 +112,8 @@ def run_hotplug(action: str, env: Mapping[str, str], *, netns: str | None = None
                  f" (guest MAC {guest_mac})" if guest_mac else "", result.steps,
                  result.seconds)
         return result
-    except (XapictlError, ValueError, OSError) as exc:
+    # NetlinkError: the kernel can refuse even the first read (libxl still needs an answer)
+    except (XapictlError, NetlinkError, ValueError, OSError) as exc:
         log.error("%s %s failed: %s", action, vif, exc)
         if action in ONLINE:
             store.write(f"{xb}/hotplug-error", f"xapictl: {exc}")
