@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from xapictl.errors import DesiredStateError, UsageError
+from xapictl.local.observe import BOND_MODES
 from xapictl.local.xl_vif import VifVlans, parse_vlan_spec
 
 __all__ = [
@@ -32,15 +33,6 @@ __all__ = [
 FROM_UPLINK = "from-uplink"
 IFNAMSIZ = 15
 _MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
-BOND_MODES = (
-    "balance-rr",
-    "active-backup",
-    "balance-xor",
-    "broadcast",
-    "802.3ad",
-    "balance-tlb",
-    "balance-alb",
-)
 
 
 @dataclass(frozen=True)

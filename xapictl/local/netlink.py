@@ -123,6 +123,8 @@ def execute(ipr: Any, op: Any) -> None:
             _tolerate("del", ipr.link, "del", index=found[0])
     elif isinstance(op, ops.SetLink):
         _set_link(ipr, op.ifname, op.attr, op.value)
+    elif isinstance(op, ops.SetBondMode):
+        _set_bond_mode(ipr, op.ifname, op.mode)
     elif isinstance(op, ops.SetBridgeOptions):
         kw: dict[str, Any] = {
             "br_stp_state": int(op.stp),
@@ -184,15 +186,37 @@ def execute(ipr: Any, op: Any) -> None:
         raise LocalBackendError(f"cannot execute {type(op).__name__}")
 
 
-BOND_MODE_NUMBERS = {
-    "balance-rr": 0,
-    "active-backup": 1,
-    "balance-xor": 2,
-    "broadcast": 3,
-    "802.3ad": 4,
-    "balance-tlb": 5,
-    "balance-alb": 6,
-}
+def _bond_mode_number(mode: str | None) -> int:
+    """The kernel's number for a mode name; never a silent fallback to active-backup (a
+    rolled-back 802.3ad bond must come back as 802.3ad)."""
+    from xapictl.local.observe import BOND_MODES, bond_mode_name
+
+    try:
+        return BOND_MODES.index(bond_mode_name(mode) or "active-backup")
+    except ValueError as exc:
+        raise LocalBackendError(str(exc)) from exc
+
+
+def _set_bond_mode(ipr: Any, ifname: str, mode: str) -> None:
+    """Release any slaves and take the bond down (the kernel insists), set the mode, then
+    put slaves and link state back as they were."""
+    index = _index(ipr, ifname)
+    bond = ipr.link("get", index=index)[0]
+    was_up = bool(bond["flags"] & 1)
+    slaves = [(int(m["index"]), bool(m["flags"] & 1)) for m in ipr.get_links()
+              if m.get("master") == index]
+    for slave, _ in slaves:
+        ipr.link("set", index=slave, master=0)
+    if was_up:
+        ipr.link("set", index=index, state="down")
+    ipr.link("set", index=index, kind="bond", bond_mode=_bond_mode_number(mode))
+    for slave, up in slaves:
+        ipr.link("set", index=slave, state="down")
+        ipr.link("set", index=slave, master=index)
+        if up:
+            ipr.link("set", index=slave, state="up")
+    if was_up:
+        ipr.link("set", index=index, state="up")
 
 
 def _create(ipr: Any, op: Any) -> None:
@@ -204,7 +228,7 @@ def _create(ipr: Any, op: Any) -> None:
     elif op.kind == "vlan":
         kw |= {"link": _index(ipr, op.parent), "vlan_id": op.vlan_id}
     elif op.kind == "bond":
-        kw["bond_mode"] = BOND_MODE_NUMBERS.get(op.bond_mode or "active-backup", 1)
+        kw["bond_mode"] = _bond_mode_number(op.bond_mode)
     if op.mac and op.kind != "vlan":
         kw["address"] = op.mac
     if op.mtu:

@@ -10,13 +10,45 @@ import socket
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["Address", "BridgeVlan", "HostSnapshot", "Link", "Route", "observe"]
+__all__ = [
+    "BOND_MODES",
+    "Address",
+    "BridgeVlan",
+    "HostSnapshot",
+    "Link",
+    "Route",
+    "bond_mode_name",
+    "observe",
+]
 
 IFA_F_SECONDARY = 0x01
 IFA_F_PERMANENT = 0x80
 RTPROT_KERNEL = 2
 RT_TABLE_MAIN = 254
 OWNER_PREFIX = "xapictl:"
+BOND_MODES = (
+    "balance-rr",
+    "active-backup",
+    "balance-xor",
+    "broadcast",
+    "802.3ad",
+    "balance-tlb",
+    "balance-alb",
+)
+"""Bonding modes by the kernel's number (IFLA_BOND_MODE): index 4 is 802.3ad."""
+
+
+def bond_mode_name(value: object) -> str | None:
+    """A bond mode as its name, from the kernel's number (or its text: undo files written
+    before modes were named hold "4"); None when absent."""
+    if value is None:
+        return None
+    text = str(value)
+    if text.isdigit() and int(text) < len(BOND_MODES):
+        return BOND_MODES[int(text)]
+    if text in BOND_MODES:
+        return text
+    raise ValueError(f"unknown bond mode {text!r} (known: {', '.join(BOND_MODES)})")
 
 
 @dataclass(frozen=True)
@@ -153,7 +185,8 @@ class HostSnapshot:
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> HostSnapshot:
         return cls(
-            links={d["name"]: Link(**d) for d in raw.get("links", [])},
+            links={d["name"]: Link(**{**d, "bond_mode": bond_mode_name(d.get("bond_mode"))})
+                   for d in raw.get("links", [])},
             addresses=tuple(Address(**d) for d in raw.get("addresses", [])),
             routes=tuple(Route(**d) for d in raw.get("routes", [])),
             bridge_vlans={
@@ -198,7 +231,7 @@ def _link(msg: Any, names: dict[int, str]) -> Link:
         vlan_filtering=bool(msg.get((*data, "br_vlan_filtering"))) if is_bridge else None,
         vlan_id=msg.get((*data, "vlan_id")) if kind == "vlan" else None,
         vlan_parent=names.get(vlan_parent) if vlan_parent else None,
-        bond_mode=str(msg.get((*data, "bond_mode"))) if kind == "bond" else None,
+        bond_mode=bond_mode_name(msg.get((*data, "bond_mode"))) if kind == "bond" else None,
         port_state=msg.get(("linkinfo", "slave_data", "IFLA_BRPORT_STATE")),
     )
 

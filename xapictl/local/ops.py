@@ -21,6 +21,7 @@ __all__ = [
     "DeleteLink",
     "LocalOp",
     "ReplaceRoute",
+    "SetBondMode",
     "SetBridgeOptions",
     "SetLink",
     "link_local_of",
@@ -152,6 +153,27 @@ class SetBridgeOptions(LocalOp):
 
 
 @dataclass(frozen=True)
+class SetBondMode(LocalOp):
+    """Change a bond's mode. The kernel allows it only with the bond down and without
+    slaves: the plan releases them first, and the executor does the same for any slaves
+    still there (a rollback runs it on a bond whose slaves are back)."""
+
+    ifname: str
+    mode: str
+    label: ClassVar[str] = "set bond mode"
+
+    @property
+    def action(self) -> str:
+        return f"set mode {self.mode} on"
+
+    def inverse(self, before: HostSnapshot) -> list[LocalOp]:
+        old = before.link(self.ifname)
+        if old is None or old.bond_mode is None:
+            return []
+        return [SetBondMode(self.subject, "undo", self.ifname, old.bond_mode)]
+
+
+@dataclass(frozen=True)
 class AddAddress(LocalOp):
     addr: Address
     label: ClassVar[str] = "add address"
@@ -226,7 +248,7 @@ class BridgeVlanDel(LocalOp):
 _OPS: dict[str, type[LocalOp]] = {
     cls.__name__: cls
     for cls in (
-        CreateLink, DeleteLink, SetLink, SetBridgeOptions, AddAddress, DelAddress,
+        CreateLink, DeleteLink, SetLink, SetBondMode, SetBridgeOptions, AddAddress, DelAddress,
         ReplaceRoute, DeleteRoute, BridgeVlanAdd, BridgeVlanDel,
     )
 }

@@ -21,6 +21,7 @@ from xapictl.local.ops import (
     DeleteLink,
     LocalOp,
     ReplaceRoute,
+    SetBondMode,
     SetBridgeOptions,
     SetLink,
     link_local_of,
@@ -237,18 +238,40 @@ class _Planner:
             if any(b.uplink == spec.name and b.present for b in self.desired.bridges):
                 self.add(SetLink(subject, "a bridge port needs no IPv6 address", spec.name,
                                  "addrgenmode", ADDRGEN_NONE))
+        released = self._bond_release(spec, cur) if cur is not None else set()
         for slave in spec.slaves:
             s = self.snap.link(slave)
-            if s is None or s.master != spec.name:
+            if s is None or s.master != spec.name or slave in released:
                 self.add(SetLink(f"NIC {slave}", "a bond slave must be down to join",
                                  slave, "up", False))
                 self.add(SetLink(f"NIC {slave}", f"joins {spec.name}", slave, "master",
                                  spec.name))
                 self.add(SetLink(f"NIC {slave}", "carry traffic", slave, "up", True))
-        if cur is None or not cur.up:
+        for slave in sorted(released - set(spec.slaves)):  # the driver leaves them down
+            self.add(SetLink(f"NIC {slave}", "a host NIC again", slave, "up", True))
+        if cur is None or not cur.up or _mode_differs(spec, cur):  # down for a mode change
             self.add(SetLink(subject, "carry traffic", spec.name, "up", True))
         if len(self.steps) == before:
             self.noops.append(Noop(subject, "already as desired"))
+
+    def _bond_release(self, spec: BondSpec, cur: Link) -> set[str]:
+        """Release the slaves the recipe dropped, or every slave when the mode differs (the
+        kernel changes a bond's mode only down and without slaves); returns those released."""
+        subject = f"bond {spec.name}"
+        slaves = set(self.snap.ports_of(spec.name))
+        new_mode = _mode_differs(spec, cur)
+        released = slaves if new_mode else slaves - set(spec.slaves)
+        for slave in sorted(released):
+            why = (f"mode {cur.bond_mode} -> {spec.mode} needs a bond without slaves"
+                   if new_mode else "not a slave in the recipe")
+            self.add(SetLink(f"NIC {slave}", why, slave, "master", None))
+        if new_mode:
+            if cur.up:
+                self.add(SetLink(subject, "a bond changes mode only while down", spec.name,
+                                 "up", False))
+            self.add(SetBondMode(subject, f"mode {cur.bond_mode} -> {spec.mode}", spec.name,
+                                 spec.mode))
+        return released
 
     def bond_absent(self, spec: BondSpec) -> None:
         subject = f"bond {spec.name}"
@@ -345,6 +368,10 @@ class _Planner:
             if v.present:
                 self.vif(v)
         return Plan(tuple(self.steps), tuple(self.noops), tuple(self.warnings))
+
+
+def _mode_differs(spec: BondSpec, cur: Link) -> bool:
+    return cur.bond_mode is not None and cur.bond_mode != spec.mode
 
 
 def _vlan_words(v: BridgeVlan) -> str:
