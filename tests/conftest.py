@@ -19,6 +19,16 @@ import pytest
 SIM_PASSWORD = "xapictl"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """``requires_root`` skips, with the reason, when not root (not just a label)."""
+    if os.geteuid() == 0:
+        return
+    skip = pytest.mark.skip(reason="needs root: creates network namespaces (requires_root)")
+    for item in items:
+        if item.get_closest_marker("requires_root") is not None:
+            item.add_marker(skip)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_environment(tmp_path_factory: pytest.TempPathFactory,
                           monkeypatch: pytest.MonkeyPatch) -> None:

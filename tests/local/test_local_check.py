@@ -50,3 +50,112 @@ def test_br_netfilter_not_loaded_is_fine(tmp_path, monkeypatch):
     found = by_name(check_host(fake_proc(tmp_path, xen=False, flags="svm", nf=None), KERNEL))
     assert found["bridge netfilter"].ok and found["cpu virtualisation"].detail == (
         "cpu flags: svm")
+
+
+def test_a_domu_with_xenfs_mounted_is_not_a_dom0(tmp_path, monkeypatch):
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    proc = fake_proc(tmp_path, xen=True, flags="", nf=None)
+    (proc / "xen" / "capabilities").write_text("")  # what a domU's xenfs shows
+    found = by_name(check_host(proc, KERNEL))["xen dom0"]
+    assert not found.ok and "no control_d" in found.detail and "dom0" in found.advice
+
+
+class FakeKernel:
+    """open_ipr for the probe: the first bond loads 'bonding', which makes a bond0 in the
+    root namespace, as the real driver does with max_bonds=1."""
+
+    def __init__(self, sys_module, root_links):
+        self.sys_module, self.root = sys_module, root_links
+
+    def open_ipr(self, netns):
+        kernel = self
+
+        class IPR:
+            def link(self, cmd, **kw):
+                if netns is None:
+                    if cmd == "get":
+                        return [{("linkinfo", "kind"): kernel.root[kw["index"]]}]
+                    if cmd == "del":
+                        del kernel.root[kw["index"]]
+                    return None
+                if kw.get("kind") == "bond" and not (kernel.sys_module / "bonding").exists():
+                    (kernel.sys_module / "bonding").mkdir()
+                    kernel.root[9] = "bond"
+                return None
+
+            def link_lookup(self, ifname):
+                if netns is None:
+                    return [i for i in kernel.root if ifname == "bond0" and i == 9]
+                return [1]
+
+            def close(self):
+                pass
+
+        return IPR()
+
+
+def fake_probe(tmp_path, monkeypatch, *, loaded: bool, root: dict):
+    from xapictl.local import check
+
+    sys_module = tmp_path / "sys-module"
+    sys_module.mkdir()
+    if loaded:
+        (sys_module / "bonding").mkdir()
+    kernel = FakeKernel(sys_module, root)
+    monkeypatch.setattr(check, "open_ipr", kernel.open_ipr)
+    monkeypatch.setattr(check.pr_netns, "create", lambda name: None)
+    monkeypatch.setattr(check.pr_netns, "remove", lambda name: None)
+    return check._probe_kernel(sys_module)
+
+
+def test_the_probe_removes_the_bond0_its_module_load_made_in_the_root_namespace(
+        tmp_path, monkeypatch):
+    root: dict[int, str] = {}
+    assert fake_probe(tmp_path, monkeypatch, loaded=False, root=root)["bond"][0]
+    assert root == {}
+
+
+def test_the_probe_leaves_a_bond0_it_did_not_make(tmp_path, monkeypatch):
+    root = {9: "bond"}  # bonding already loaded: bond0 is someone's
+    fake_probe(tmp_path, monkeypatch, loaded=True, root=root)
+    assert root == {9: "bond"}
+
+
+def test_check_without_root_says_so_instead_of_a_traceback(monkeypatch):
+    import errno
+
+    from typer.testing import CliRunner
+
+    from xapictl.cli.local import app
+    from xapictl.local import check
+
+    def refuse(name):
+        raise PermissionError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(check.pr_netns, "create", refuse)
+    check.capabilities.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["check"])
+    finally:
+        check.capabilities.cache_clear()
+    assert result.exit_code == 2
+    assert "'xapictl local check' needs root" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_requires_root_tests_skip_with_a_reason_when_not_root():
+    """Run two root-only tests as if not root (geteuid patched before pytest starts)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    tests = Path(__file__).parent
+    code = ("import os, sys, pytest; os.geteuid = lambda: 65534;"
+            " sys.exit(pytest.main(sys.argv[1:]))")
+    done = subprocess.run(
+        [sys.executable, "-c", code, "-q", "-rs", "-p", "no:cacheprovider",
+         f"{tests}/test_local_netns.py::test_local_check_reports_this_kernel_as_it_is",
+         f"{tests}/test_local_cli.py::test_check_json_lists_kernel_xen_cpu_and_netfilter_findings"],
+        capture_output=True, text=True, cwd=tests.parents[1])
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 skipped" in done.stdout and "needs root" in done.stdout

@@ -1,7 +1,8 @@
 """``xapictl local``: the plain-Xen backend (bridges, VLAN trunks, guest vifs via netlink).
 
-Exit codes: 0 done / nothing to do, 2 bad input, 3 changes pending (``plan``), 4 failed or
-refused and the host left as it was (rolled back), 5 rollback incomplete (look at the host).
+Exit codes: 0 done / nothing to do, 2 bad input (and ``check`` without root), 3 changes
+pending (``plan``), 4 failed or refused and the host left as it was (rolled back), 5 rollback
+incomplete (look at the host).
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ guessed from config files; Xen and CPU facts come from /proc and PATH.
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import shutil
@@ -15,7 +16,8 @@ from typing import Any
 
 from pyroute2 import netns as pr_netns
 
-from xapictl.local.netlink import NetlinkError, in_netns, open_ipr
+from xapictl.errors import LocalBackendError
+from xapictl.local.netlink import NetlinkError, errno_of, in_netns, open_ipr
 
 __all__ = ["Finding", "capabilities", "check_host"]
 
@@ -39,9 +41,40 @@ def _try(ipr: Any, **kw: Any) -> tuple[bool, str]:
         return False, f"refused: {os.strerror(exc.code)} (errno {exc.code})"
 
 
-def _probe_kernel() -> dict[str, tuple[bool, str]]:
+NEEDS_ROOT = ("'xapictl local check' needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN): it tries"
+              " kernel features in a throw-away network namespace. Run it with sudo")
+
+
+def _root_has_bond0() -> bool:
+    ipr = open_ipr(None)
+    try:
+        return bool(ipr.link_lookup(ifname="bond0"))
+    finally:
+        ipr.close()
+
+
+def _remove_stray_bond0() -> None:
+    """Loading the bonding driver (our first bond, in the probe namespace) makes a bond0 in
+    the root namespace (max_bonds=1): delete that one, and only that one."""
+    ipr = open_ipr(None)
+    try:
+        for index in ipr.link_lookup(ifname="bond0"):
+            if ipr.link("get", index=index)[0].get(("linkinfo", "kind")) == "bond":
+                ipr.link("del", index=index)
+    finally:
+        ipr.close()
+
+
+def _probe_kernel(sys_module: Path = Path("/sys/module")) -> dict[str, tuple[bool, str]]:
+    """Try each feature in a throw-away namespace; the root namespace is left as it was."""
     name = f"xapictl-check-{os.getpid()}"
-    pr_netns.create(name)
+    try:
+        pr_netns.create(name)
+    except (OSError, NetlinkError) as exc:
+        if errno_of(exc) in (errno.EPERM, errno.EACCES):
+            raise LocalBackendError(NEEDS_ROOT) from exc
+        raise
+    ours = not (sys_module / "bonding").exists() and not _root_has_bond0()
     try:
         ipr = open_ipr(name)
         try:
@@ -61,6 +94,8 @@ def _probe_kernel() -> dict[str, tuple[bool, str]]:
             ipr.close()
     finally:
         pr_netns.remove(name)
+        if ours and (sys_module / "bonding").exists():
+            _remove_stray_bond0()
 
 
 @functools.cache
@@ -97,6 +132,25 @@ def _read_in(netns: str | None, path: Path) -> str:
         return path.read_text()
 
 
+def _dom0(proc: Path) -> Finding:
+    """A dom0 has ``control_d`` in /proc/xen/capabilities; a domU with xenfs mounted has
+    the file too, without it."""
+    if not (proc / "xen").exists():
+        return Finding("xen dom0", False, "/proc/xen absent: not running on Xen",
+                       "Boot the Xen hypervisor with this kernel as dom0 to run guests; the"
+                       " bridges work without it.")
+    try:
+        caps = (proc / "xen" / "capabilities").read_text().split()
+    except OSError:
+        caps = []
+    if "control_d" in caps:
+        return Finding("xen dom0", True, "/proc/xen/capabilities has control_d")
+    return Finding("xen dom0", False, "/proc/xen present but no control_d in"
+                   " /proc/xen/capabilities: a Xen guest (domU), or xenfs not mounted",
+                   "Run xapictl local on the dom0 (mount xenfs on /proc/xen if it is the"
+                   " dom0); a domU cannot attach other guests' vifs.")
+
+
 def check_host(
     proc: Path = Path("/proc"), kernel: dict[str, tuple[bool, str]] | None = None,
     netns: str | None = None,
@@ -109,11 +163,7 @@ def check_host(
         Finding(f"kernel: {cap}", ok, detail, "" if ok else _KERNEL_ADVICE[cap])
         for cap, (ok, detail) in (capabilities() if kernel is None else kernel).items()
     ]
-    xen = (proc / "xen").exists()
-    out.append(Finding("xen dom0", xen and (proc / "xen" / "capabilities").exists(),
-                       "/proc/xen present" if xen else "/proc/xen absent: not running on Xen",
-                       "" if xen else "Boot the Xen hypervisor with this kernel as dom0 to run"
-                       " guests; the bridges work without it."))
+    out.append(_dom0(proc))
     tools = {t: shutil.which(t) for t in ("xl", "xenstore-read", "xenstore-write")}
     missing = [t for t, p in tools.items() if p is None]
     out.append(Finding("xen tools", not missing,
