@@ -335,3 +335,18 @@ def test_addresses_that_would_be_stranded_on_a_port_are_refused():
         "bridge xenbr0: uplink eth0 carries 192.0.2.10/24, 192.0.2.11/24, 2001:db8::10/64,"
         " which would be stranded on a bridge port; use 'addresses: from-uplink' to move them"
         " to the bridge"]
+
+
+def test_vlan_aware_bridge_taking_the_host_addresses_is_refused():
+    """VID 1 leaves the uplink and the bridge gets no VLAN of its own: the host's untagged
+    traffic could not leave, so pre-flight refuses (LOCAL-BACKEND §5.2 VLAN-aware step 4)."""
+    host = trunk_host()
+    with_addr = replace(host, addresses=(*host.addresses, Address("eth1", "192.0.2.20", 24)))
+    found = [p for p in problems(parse_recipe(VLAN_AWARE), with_addr) if "VLAN-aware" in p]
+    assert found == ["bridge xenbr1: a VLAN-aware bridge carries only trunk_vids tagged on"
+                     " eth1, so host addresses 192.0.2.20/24 on it would be cut off; set"
+                     " 'addresses: none' on it and keep the host on another NIC or bridge, or"
+                     " drop 'vlan_filtering'"]
+    stated = VLAN_AWARE.replace("trunk_vids:", "addresses: [198.51.100.2/24]\n      trunk_vids:")
+    assert [p for p in problems(parse_recipe(stated), host) if "VLAN-aware" in p]
+    assert not [p for p in problems(parse_recipe(VLAN_AWARE), host) if "VLAN-aware" in p]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from xapictl.errors import PreflightError
-from xapictl.local.desired import FROM_UPLINK, HostNetwork
+from xapictl.local.desired import FROM_UPLINK, BridgeSpec, HostNetwork
 from xapictl.local.observe import HostSnapshot
 from xapictl.local.ops import CreateLink, LocalOp, SetBridgeOptions
 
@@ -89,6 +89,7 @@ def problems(desired: HostNetwork, snap: HostSnapshot) -> list[str]:
                                f" {', '.join(dyn)}; the DHCP client will not follow them to the"
                                " bridge. Set 'allow_dhcp: true' to move them anyway, or make"
                                " them static")
+        out += _vlan_aware_host_addresses(b, snap, bonds)
     for bond in desired.bonds:
         cur = snap.link(bond.name)
         if not bond.present:
@@ -123,6 +124,26 @@ def problems(desired: HostNetwork, snap: HostSnapshot) -> list[str]:
             out.append(f"vif {v.name}: vlan={v.vlans.spec()} needs a VLAN-aware bridge;"
                        f" {v.bridge} has no VLAN filtering (set vlan_filtering: true on it)")
     return out
+
+
+def _vlan_aware_host_addresses(b: BridgeSpec, snap: HostSnapshot, bonds: set[str]) -> list[str]:
+    """A VLAN-aware bridge with an uplink drops VID 1 from the uplink and has no untagged
+    VLAN there (LOCAL-BACKEND §5.2): host addresses on it could not reach the network."""
+    if not (b.present and b.vlan_filtering and b.uplink):
+        return []
+    if isinstance(b.addresses, tuple):
+        host = list(b.addresses)
+    elif b.uplink in bonds:
+        host = []  # from-uplink over a bond carries nothing
+    else:
+        host = [a.cidr for dev in (b.uplink, b.name) for a in snap.addresses_on(dev)
+                if not a.link_local]
+    if not host:
+        return []
+    return [f"bridge {b.name}: a VLAN-aware bridge carries only trunk_vids tagged on"
+            f" {b.uplink}, so host addresses {', '.join(host)} on it would be cut off; set"
+            " 'addresses: none' on it and keep the host on another NIC or bridge, or drop"
+            " 'vlan_filtering'"]
 
 
 def preflight(desired: HostNetwork, snap: HostSnapshot, steps: Iterable[LocalOp],
