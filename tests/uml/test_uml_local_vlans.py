@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
 from local_netns_helpers import add_addr, ipr_in, snapshot_of, veth
 
 from xapictl.local import probe
 from xapictl.local.apply import LocalApplyFailed, apply
 from xapictl.local.check import capabilities
-from xapictl.local.desired import parse_recipe
+from xapictl.local.desired import HostNetwork, VifSpec, load_recipe, parse_recipe
 from xapictl.local.observe import BridgeVlan
 from xapictl.local.planner import plan
+from xapictl.local.xl_vif import parse_vlan_spec
 
 pytestmark = [pytest.mark.uml, pytest.mark.requires_root]
 
@@ -209,3 +213,105 @@ def test_guests_on_two_hosts_ping_across_a_tagged_trunk_and_not_across_mismatche
     assert probe.reachable("10.105.0.60", netns=a105)
     assert probe.ping("10.105.0.60", netns=a106, count=3, interval=0.1,
                       timeout=0.5).received == 0
+
+
+RECIPES = Path(__file__).resolve().parents[2] / "recipes"
+
+
+def torn_down(desired: HostNetwork) -> HostNetwork:
+    return HostNetwork(bridges=tuple(replace(b, present=False) for b in desired.bridges),
+                       probes=())
+
+
+def lasting(snap):
+    """What teardown must give back: everything but the guest's vif (vif offline leaves it
+    down with the dummy MAC, for netback to remove) and link-local addresses (teardown
+    re-adds those itself, with the kernel's timing)."""
+    fp = snap.fingerprint()
+    fp["links"] = {n: lk for n, lk in fp["links"].items() if n != "vif1.0"}
+    fp["addresses"] = [a for a in fp["addresses"]
+                       if a[0] != "vif1.0" and not a[1].startswith("fe80:")]
+    fp["routes"] = [r for r in fp["routes"] if r[1] != "vif1.0"]
+    return fp
+
+
+def converge_carry_105_and_tear_down(namespaces, recipe: str, vif: VifSpec, check) -> None:
+    """Apply a shipped recipe in a namespace dom0 on a trunk, check it (``check(snap)``),
+    re-plan (nothing), ping VLAN 105 from a guest on ``vif``, then tear it all down."""
+    dom0, _ = trunk(namespaces)
+    g105 = guest(namespaces, dom0, "g105", "vif1.0", "10.105.0.50/24")
+    before = snapshot_of(dom0)
+    desired = load_recipe(RECIPES / recipe)
+    assert apply(desired, netns=dom0, run_probe=False).report.ok
+    snap = snapshot_of(dom0)
+    check(snap)
+    assert plan(desired, snap).is_empty
+    apply(HostNetwork(vifs=(vif,), probes=()), netns=dom0, run_probe=False)
+    assert probe.reachable("10.105.0.1", netns=g105)
+    apply(HostNetwork(vifs=(VifSpec("vif1.0", present=False),), probes=()), netns=dom0,
+          run_probe=False)
+    apply(torn_down(desired), netns=dom0, run_probe=False)
+    after = snapshot_of(dom0)
+    assert not [n for n in after.links if n.startswith(("xenbr", "eth1."))]
+    assert lasting(after) == lasting(before)
+
+
+def test_shipped_trunk_recipe_applies_converges_carries_vlan_105_and_tears_down(namespaces):
+    def check(snap):
+        for vid in range(101, 106):
+            dev = snap.links[f"eth1.{vid}"]
+            assert (dev.kind, dev.vlan_id, dev.master, dev.owned) == (
+                "vlan", vid, f"xenbr{vid}", True)
+            assert snap.links[f"xenbr{vid}"].up
+
+    converge_carry_105_and_tear_down(namespaces, "local-trunk-vlans.yaml",
+                                     VifSpec("vif1.0", "xenbr105"), check)
+
+
+def test_shipped_vlan_aware_recipe_applies_converges_tags_the_trunk_and_tears_down(namespaces):
+    def check(snap):
+        assert snap.links["xenbr1"].vlan_filtering and snap.links["eth1"].master == "xenbr1"
+        assert sorted(snap.bridge_vlans["eth1"], key=lambda v: v.vid) == [
+            BridgeVlan(vid) for vid in range(101, 106)]
+
+    # the vif joins the recipe's bridge with xl's vlan=105 (PVID 105, untagged)
+    converge_carry_105_and_tear_down(namespaces, "local-vlan-aware.yaml",
+                                     VifSpec("vif1.0", "xenbr1", parse_vlan_spec("105")), check)
+
+
+def bonded_dom0(namespaces) -> str:
+    switch, dom0 = namespaces("sw"), namespaces("dom0")
+    veth(dom0, "eth1", switch, "lan1", mac="00:16:3e:00:00:11")
+    veth(dom0, "eth2", switch, "lan2", mac="00:16:3e:00:00:12")
+    return dom0
+
+
+def bond_recipe(slaves: str, mode: str) -> HostNetwork:
+    return parse_recipe(f"local:\n  bonds:\n    bond0: {{slaves: [{slaves}], mode: {mode}}}\n"
+                        "  probes: []\n")
+
+
+def test_bond_mode_change_slave_release_and_rollback_keep_the_mode(namespaces):
+    dom0 = bonded_dom0(namespaces)
+    apply(bond_recipe("eth1, eth2", "active-backup"), netns=dom0, run_probe=False)
+    assert snapshot_of(dom0).links["bond0"].bond_mode == "active-backup"
+    xor = bond_recipe("eth1, eth2", "balance-xor")
+    assert not plan(xor, snapshot_of(dom0)).is_empty
+    apply(xor, netns=dom0, run_probe=False)
+    snap = snapshot_of(dom0)
+    assert snap.links["bond0"].bond_mode == "balance-xor"
+    assert snap.ports_of("bond0") == ("eth1", "eth2") and plan(xor, snap).is_empty
+    one = bond_recipe("eth1", "balance-xor")
+    apply(one, netns=dom0, run_probe=False)
+    snap = snapshot_of(dom0)
+    assert snap.ports_of("bond0") == ("eth1",)
+    assert (snap.links["eth2"].master, snap.links["eth2"].up) == (None, True)
+    assert plan(one, snap).is_empty
+    gone = parse_recipe("local:\n  bonds:\n    bond0: {state: absent}\n  probes: []\n")
+    steps = len(plan(gone, snap).steps)
+    with pytest.raises(LocalApplyFailed) as info:
+        apply(gone, netns=dom0, run_probe=False, fail_at=steps - 1)  # after the delete
+    assert info.value.rollback_errors == []
+    back = snapshot_of(dom0)
+    assert back.links["bond0"].bond_mode == "balance-xor"  # was recreated as active-backup
+    assert back.ports_of("bond0") == ("eth1",)
