@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 import tenacity
@@ -93,6 +93,9 @@ class RetryPolicy:
     """Seconds after the first attempt when no new attempt starts."""
     initial: float = 0.2
     maximum: float = 3.0
+    logout_deadline: float = 5.0
+    """Seconds ``close()`` keeps trying to log out (redirects, failover, drops): short, so
+    exit and Ctrl-C stay fast."""
     sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
     clock: Callable[[], float] = field(default=time.monotonic, compare=False)
 
@@ -105,6 +108,10 @@ class RetryPolicy:
             now[0] += max(seconds, attempts_clock_step)
 
         return cls(deadline=deadline, sleep=sleep, clock=lambda: now[0])
+
+    def for_logout(self) -> RetryPolicy:
+        """The same policy with the short logout deadline."""
+        return replace(self, deadline=min(self.deadline, self.logout_deadline))
 
     def deadline_in(self, seconds: float) -> Deadline:
         return Deadline(self.clock() + seconds, self.clock)

@@ -44,6 +44,8 @@ log = logging.getLogger("xapictl.session")
 Protocol = Literal["auto", "jsonrpc", "xmlrpc"]
 LOGIN_VERSION = "2.21"
 MAX_REDIRECTS = 5
+LOGOUT_TIMEOUT = 5.0
+PROBE_TIMEOUT = 10.0
 # Calls that do not take a session as their first parameter.
 SESSIONLESS = frozenset({
     "session.login_with_password", "session.slave_local_login",
@@ -187,17 +189,28 @@ class XapiSession:
             return self.login()
 
     def close(self) -> None:
-        """Log out (best effort, one short try) and close the connections. Idempotent."""
+        """Log out and close the connections. Idempotent.
+
+        The logout goes the way calls go (``HOST_IS_SLAVE`` followed, failover through the
+        members, a dropped request sent again) within the policy's short logout deadline."""
         with self._lock:
-            ref, self._ref = self._ref, None
+            ref = self._ref
             self.closed = True
             try:
                 if ref is not None:
-                    self._send(self._endpoint, "session.logout", [ref], read_timeout=5.0)
+                    self.retry.for_logout().run(lambda: self._logout_once(ref), read=True)
             except (TransportError, XapiFailure) as exc:
                 log.info("logout from %s failed: %s", self._endpoint, exc)
             finally:
+                self._ref = None
                 self._channel.close()
+
+    def _logout_once(self, ref: str) -> None:
+        try:
+            self._on_master("session.logout", [], ref, read=True, read_timeout=LOGOUT_TIMEOUT)
+        except XapiFailure as failure:
+            if failure.code != "SESSION_INVALID":  # already gone (a lost answer): done
+                raise
 
     # --- calls ------------------------------------------------------------------------------
 
@@ -212,8 +225,13 @@ class XapiSession:
                    read_timeout: float | None) -> Any:
         if method in SESSIONLESS:
             return self._send(self._endpoint, method, params, read_timeout)
-        ref = self.login()
-        relogged = False
+        return self._on_master(method, params, self.login(), read=read,
+                               read_timeout=read_timeout, relogin=True)
+
+    def _on_master(self, method: str, params: Sequence[Any], ref: str, *, read: bool,
+                   read_timeout: float | None, relogin: bool = False) -> Any:
+        """One attempt of ``method`` with ``ref``, following the master wherever it went."""
+        relogged = not relogin
         for _ in range(MAX_REDIRECTS):
             endpoint = self._endpoint
             try:
@@ -228,7 +246,7 @@ class XapiSession:
                 else:
                     raise
             except ConnectError:
-                if not self._failover(endpoint):
+                if not self._failover(endpoint, ref, read_timeout):
                     raise
             except (RequestTimeout, ConnectionLost) as exc:
                 if read:
@@ -250,7 +268,8 @@ class XapiSession:
                          self._endpoint.host)
                 self._endpoint = moved
 
-    def _failover(self, failed: Endpoint) -> bool:
+    def _failover(self, failed: Endpoint, ref: str | None = None,
+                  read_timeout: float | None = None) -> bool:
         """The master did not answer: find the one that does among the members.
 
         Returns True when a (possibly new) master answered, so the call can go again."""
@@ -259,14 +278,15 @@ class XapiSession:
                 return True  # another thread already moved on
             dead = {failed.host}
             queue = [m for m in self.members if m not in dead]
-            probe = [self._ref or "OpaqueRef:NULL"]
+            probe = [ref or self._ref or "OpaqueRef:NULL"]
             while queue:
                 address = queue.pop(0)
                 if address in dead:
                     continue
                 candidate = failed.with_host(address)
                 try:
-                    self._send(candidate, "pool.get_all", probe, read_timeout=10.0)
+                    self._send(candidate, "pool.get_all", probe,
+                               read_timeout=min(read_timeout or PROBE_TIMEOUT, PROBE_TIMEOUT))
                 except XapiFailure as failure:
                     if failure.code == "HOST_IS_SLAVE" and failure.params:
                         hint = failure.params[0]
