@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ssl
 import threading
+import warnings
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -81,10 +82,22 @@ def test_trust_on_first_use_remembers_and_then_refuses_a_change(tls_server: Any,
 
 
 def test_insecure_works_and_warns_every_time(tls_server: Any, protocol: str) -> None:
-    for _ in range(2):
-        with pytest.warns(InsecureTLSWarning), _connect(tls_server.url, insecure=True,
-                                                        protocol=protocol) as conn:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.resetwarnings()  # Python's defaults: a UserWarning shows once per place
+        for _ in range(3):
+            with _connect(tls_server.url, insecure=True, protocol=protocol) as conn:
+                assert conn.networks.get_all()
+    insecure = [w for w in caught if issubclass(w.category, InsecureTLSWarning)]
+    assert len(insecure) == 3
+    assert {w.filename for w in insecure} == {__file__}  # the caller's line, not xapictl's
+
+
+def test_the_insecure_warning_obeys_the_users_ignore_filter(tls_server: Any) -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("ignore", InsecureTLSWarning)
+        with _connect(tls_server.url, insecure=True) as conn:
             assert conn.networks.get_all()
+    assert caught == []
 
 
 # --- a certificate from a real CA (trustme) ------------------------------------------------

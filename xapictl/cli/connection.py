@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -82,17 +83,41 @@ def open_pool(opts: GlobalOptions) -> Iterator[Any]:
         overrides = _tls(opts)
         if opts.user:
             overrides["username"] = opts.user
-        with connect_profile(opts.pool, **overrides) as conn:
+        with _warnings_as_lines():
+            conn = connect_profile(opts.pool, **overrides)
+        with conn:
             yield conn
         return
     url = opts.url or os.environ.get("XAPICTL_URL")
     if url:
-        with xapictl.connect(url, username=opts.user or "root", password=_password(opts),
-                             **_tls(opts)) as conn:
+        with _warnings_as_lines():
+            conn = xapictl.connect(url, username=opts.user or "root",
+                                   password=_password(opts), **_tls(opts))
+        with conn:
             yield conn
         return
     with _embedded(opts) as conn:
         yield conn
+
+
+@contextlib.contextmanager
+def _warnings_as_lines() -> Iterator[None]:
+    """While connecting: the insecure-TLS warning as one ``xapictl: warning:`` line on stderr
+    (not Python's warning format with a source line); other warnings pass through."""
+    from xapictl.xapi.tls import InsecureTLSWarning
+
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", InsecureTLSWarning)
+            yield
+    finally:
+        for seen in caught:
+            if issubclass(seen.category, InsecureTLSWarning):
+                print(f"xapictl: warning: {seen.message}", file=sys.stderr)
+            else:
+                warnings.warn_explicit(seen.message, seen.category, seen.filename,
+                                       seen.lineno)
 
 
 @contextlib.contextmanager

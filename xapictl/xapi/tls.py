@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import ssl
+import sys
 import threading
 import warnings
 from dataclasses import dataclass
@@ -25,6 +26,29 @@ log = logging.getLogger("xapictl.tls")
 
 class InsecureTLSWarning(UserWarning):
     """A connection was made with certificate checks turned off (``insecure=True``)."""
+
+
+INSECURE_MESSAGE = ("TLS certificate checks are OFF (insecure): anyone on the path can read "
+                    "the password and change what you send. Pin a fingerprint or give a CA "
+                    "instead.")
+
+
+def warn_insecure() -> None:
+    """Warn at the caller's first frame outside xapictl, every time.
+
+    ``warnings.warn`` shows a UserWarning once per place under Python's default filters; a
+    fresh registry per call defeats that de-duplication, while the user's own ``ignore`` or
+    ``error`` filters still apply (``logging.captureWarnings`` routes it to a log)."""
+    frame = sys._getframe(1)
+    while frame.f_back is not None and _inside_xapictl(frame.f_globals.get("__name__", "")):
+        frame = frame.f_back
+    warnings.warn_explicit(INSECURE_MESSAGE, InsecureTLSWarning, frame.f_code.co_filename,
+                           frame.f_lineno, module=frame.f_globals.get("__name__"),
+                           registry=None)
+
+
+def _inside_xapictl(module: str) -> bool:
+    return module == "xapictl" or module.startswith("xapictl.")
 
 
 class PinMismatchError(ssl.SSLError):
@@ -103,10 +127,7 @@ class TLSSettings:
     def ssl_context(self) -> ssl.SSLContext:
         """The context httpx uses for this pool."""
         if self.insecure:
-            warnings.warn(
-                "TLS certificate checks are OFF (insecure): anyone on the path can read the "
-                "password and change what you send. Pin a fingerprint or give a CA instead.",
-                InsecureTLSWarning, stacklevel=4)
+            warn_insecure()
             ctx = ssl.create_default_context()
             ctx.check_hostname = False
             ctx.verify_mode = ssl.CERT_NONE
