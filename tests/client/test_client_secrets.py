@@ -87,3 +87,53 @@ def test_password_is_nowhere(secret_sim: Any, tmp_path: Path, caplog: pytest.Log
     assert "login_with_password" in everything  # the log did record the logins
     assert SECRET not in everything
     assert WRONG not in everything
+
+
+def _chain(exc: BaseException | None) -> list[BaseException]:
+    seen: list[BaseException] = []
+    while exc is not None and exc not in seen:
+        seen.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return seen
+
+
+def _login_failures(sim: Any, transport: Any, control: Any, protocol: str
+                    ) -> list[BaseException]:
+    from xapictl.xapi.retry import RetryPolicy
+
+    failures: list[BaseException] = []
+
+    def attempt(password: str = SECRET) -> None:
+        try:
+            xapictl.connect("http://127.0.0.1", password=password, transport=transport,
+                            protocol=protocol, retry=RetryPolicy.immediate(deadline=2))
+        except XapictlError as exc:
+            failures.append(exc)
+
+    control.inject_fault("session.login_with_password", "drop_after")  # answer lost
+    attempt()
+    control.clear_faults()
+    attempt(WRONG)  # refused by the pool
+    for host in sim.host_addresses():
+        sim.set_host_live(host, False)  # nobody answers
+    attempt()
+    return failures
+
+
+@pytest.mark.parametrize("protocol", ["jsonrpc", "xmlrpc"])
+def test_login_errors_keep_no_reference_to_the_request(secret_sim: Any, protocol: str) -> None:
+    # `raise ... from None` only hides the httpx exception: it stays in __context__, and its
+    # .request.content is the login body, password included.
+    import httpx
+
+    from xapictl.sim.control import Control
+    from xapictl.sim.inprocess import InProcessTransport
+
+    control = Control(secret_sim)
+    failures = _login_failures(secret_sim, InProcessTransport(secret_sim, control), control,
+                               protocol)
+    assert len(failures) == 3
+    for failure in failures:
+        for link in _chain(failure):
+            assert not isinstance(link, httpx.HTTPError), (failure, link)
+            assert SECRET not in repr(vars(link)) and WRONG not in repr(vars(link))

@@ -123,20 +123,27 @@ class HttpChannel:
             return self._client.post(
                 url, content=body, timeout=self._timeout(read_timeout),
                 headers={"Content-Type": content_type, "Accept": content_type})
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            raise _refused(exc, url) from None
-        except httpx.TimeoutException:
-            raise RequestTimeout(f"no answer from {_host(url)} in time", url=_host(url)) from None
-        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError,
-                httpx.CloseError) as exc:
-            raise ConnectionLost(f"connection to {_host(url)} lost after sending "
-                                 f"({type(exc).__name__})", url=_host(url)) from None
         except httpx.TransportError as exc:
-            raise ConnectError(f"cannot reach {_host(url)}: {type(exc).__name__}",
-                               url=_host(url)) from None
+            failure = _mapped(exc, url)
+        # Raised outside the except block: the httpx exception (whose .request.content is the
+        # body, a login's password included) must not stay reachable as __context__.
+        raise failure
 
     def close(self) -> None:
         self._client.close()
+
+
+def _mapped(exc: httpx.TransportError, url: str) -> TransportError:
+    host = _host(url)
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+        return _refused(exc, url)
+    if isinstance(exc, httpx.TimeoutException):
+        return RequestTimeout(f"no answer from {host} in time", url=host)
+    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError
+                  | httpx.CloseError):
+        return ConnectionLost(f"connection to {host} lost after sending "
+                              f"({type(exc).__name__})", url=host)
+    return ConnectError(f"cannot reach {host}: {type(exc).__name__}", url=host)
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:
