@@ -22,8 +22,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, ClassVar, Self
 
-import httpx
-
 from xapictl.client.base import ClassClient
 from xapictl.client.bonds import BondsClient
 from xapictl.client.hosts import HostsClient
@@ -45,7 +43,7 @@ from xapictl.xapi.retry import RetryPolicy
 from xapictl.xapi.session import Protocol, XapiSession
 from xapictl.xapi.tasks import TaskHandle, start_task
 from xapictl.xapi.tls import TLSSettings
-from xapictl.xapi.transport import HttpSettings
+from xapictl.xapi.transport import HttpSettings, HttpTransport
 
 log = logging.getLogger("xapictl.client")
 
@@ -82,7 +80,7 @@ class Connection:
     def open(
         cls, url: str, *, username: str = "root",
         password: str | Secret | PasswordSource = "",
-        transport: httpx.BaseTransport | None = None, protocol: Protocol = "auto",
+        transport: HttpTransport | None = None, protocol: Protocol = "auto",
         ca: str | Path | None = None, fingerprint: str | None = None,
         known_hosts: str | Path | None = None, insecure: bool = False,
         timeout: float = 60.0, connect_timeout: float = 10.0,
@@ -264,7 +262,7 @@ def _every_permission() -> frozenset[str]:
 
 def connect(
     url: str, *, username: str = "root", password: str | Secret | PasswordSource = "",
-    transport: httpx.BaseTransport | None = None, protocol: Protocol = "auto",
+    transport: HttpTransport | None = None, protocol: Protocol = "auto",
     ca: str | Path | None = None, fingerprint: str | None = None,
     known_hosts: str | Path | None = None, insecure: bool = False,
     timeout: float = 60.0, connect_timeout: float = 10.0, retry: RetryPolicy | None = None,

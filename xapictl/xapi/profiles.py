@@ -19,12 +19,11 @@ the password resolved from its source.
 from __future__ import annotations
 
 import os
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import platformdirs
 
 from xapictl.errors import ConfigError
 from xapictl.xapi.credentials import PasswordSource, Secret
@@ -35,7 +34,17 @@ _KEYS = frozenset({"url", "username", "password", "ca", "fingerprint", "tofu", "
 
 
 def config_dir() -> Path:
-    return platformdirs.user_config_path("xapictl")
+    """The user's config directory for xapictl, where ``platformdirs.user_config_path`` puts
+    it (the layer may not import platformdirs): XDG on Linux and the BSDs."""
+    home = Path.home()
+    if sys.platform == "darwin":
+        return home / "Library" / "Application Support" / "xapictl"
+    if sys.platform == "win32":
+        local = os.environ.get("LOCALAPPDATA") or str(home / "AppData" / "Local")
+        return Path(local) / "xapictl" / "xapictl"
+    xdg = os.environ.get("XDG_CONFIG_HOME", "")
+    base = Path(xdg) if xdg.strip() else home / ".config"
+    return base / "xapictl"
 
 
 def config_path() -> Path:

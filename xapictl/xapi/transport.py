@@ -34,6 +34,10 @@ from xapictl.errors import (
 )
 from xapictl.xapi.tls import PinMismatchError, TLSSettings
 
+HttpTransport = httpx.BaseTransport
+"""What ``transport=`` takes (tests, the embedded simulator): layers above the wire name it
+through here, not through httpx."""
+
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 60.0
 
@@ -90,7 +94,7 @@ class HttpSettings:
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     read_timeout: float = DEFAULT_READ_TIMEOUT
     tls: TLSSettings = field(default_factory=TLSSettings)
-    transport: httpx.BaseTransport | None = None
+    transport: HttpTransport | None = None
     max_connections: int = 32
 
 
@@ -186,4 +190,4 @@ def _user_agent() -> str:
     return f"xapictl/{__version__}"
 
 
-__all__ = ["ConnectionLost", "Endpoint", "HttpChannel", "HttpSettings"]
+__all__ = ["ConnectionLost", "Endpoint", "HttpChannel", "HttpSettings", "HttpTransport"]
