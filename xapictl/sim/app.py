@@ -69,7 +69,7 @@ def handle_http(sim: SimulatorLike, method: str, path: str, headers: Mapping[str
     """
     if host_is_dead(sim, host_address):
         raise DropConnection(f"host {host_address} is dead")
-    jsonrpc = is_jsonrpc_path(path)
+    jsonrpc = is_jsonrpc_path(path) and (control is None or control.jsonrpc)
     content_type = wire.JSON_CONTENT_TYPE if jsonrpc else wire.XML_CONTENT_TYPE
     if method == "OPTIONS":
         return 200, [("Content-Type", content_type), *_CORS], b""

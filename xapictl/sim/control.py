@@ -149,6 +149,8 @@ class Control:
         self._calls: Counter[str] = Counter()
         self._outcomes: Counter[str] = Counter()
         self._sleep = sleep
+        self.jsonrpc = True
+        """Whether ``/jsonrpc`` speaks JSON-RPC (``set_jsonrpc``)."""
         self._log_stream: IO[str] | None = None
         if log_file is not None:
             self._log_stream = log_file.open("a", encoding="utf-8", buffering=1)
@@ -325,6 +327,12 @@ class Control:
             raise NotImplementedError("the simulator has no task_delay")
         self.sim.task_delay = float(seconds)
 
+    def set_jsonrpc(self, enabled: bool) -> None:
+        """Off: every host answers as an XAPI from before JSON-RPC does. Its HTTP server picks
+        the handler by longest path prefix, so ``POST /jsonrpc`` reaches the XML-RPC handler at
+        ``/``, which cannot parse JSON: HTTP 500 with an HTML body (REFERENCE §1.1)."""
+        self.jsonrpc = bool(enabled)
+
     # --- the same over HTTP -----------------------------------------------------------------
 
     def handle(self, request: Mapping[str, Any]) -> Any:
@@ -365,6 +373,7 @@ _ACTIONS: dict[str, Callable[..., Any]] = {
     "expire_sessions": lambda c: c.expire_sessions(),
     "session_timeout": lambda c, seconds: c.set_session_timeout(seconds),
     "task_delay": lambda c, seconds: c.set_task_delay(seconds),
+    "jsonrpc": lambda c, enabled: c.set_jsonrpc(enabled),
     "log": lambda c: c.request_log(),
     "clear_log": lambda c: c.clear_log(),
     "counters": lambda c: c.counters(),

@@ -1,8 +1,9 @@
 """XAPI over JSON-RPC (``POST /jsonrpc``): the default wire.
 
 Requests are JSON-RPC 2.0; answers of both versions are read (v2 ``error`` object, v1 error
-array). Ints arrive as JSON numbers. A host whose ``/jsonrpc`` is missing or answers something
-that is not JSON raises ``JsonRpcUnavailable``, on which the session falls back to XML-RPC.
+array). Ints arrive as JSON numbers. A host whose ``/jsonrpc`` is missing (404/405/501) or
+answers something that is not JSON (200, or the HTML 500 of an XAPI without JSON-RPC) raises
+``JsonRpcUnavailable``, on which the session falls back to XML-RPC.
 """
 
 from __future__ import annotations
@@ -47,9 +48,13 @@ class JsonRpcWire:
         try:
             answer = json.loads(response.content)
         except ValueError:
-            if response.status_code == 200:
+            # 500: an XAPI from before JSON-RPC routes /jsonrpc to its XML-RPC handler, which
+            # cannot parse the JSON body and answers with an HTML error page.
+            if response.status_code in (200, 500):
                 raise JsonRpcUnavailable(f"{endpoint} answered /jsonrpc with something other "
-                                         "than JSON", url=str(endpoint)) from None
+                                         f"than JSON (HTTP {response.status_code}): it "
+                                         "does not speak JSON-RPC; use protocol xmlrpc",
+                                         url=str(endpoint)) from None
             raise ProtocolError(f"{endpoint} answered HTTP {response.status_code} to "
                                 f"{method}", url=str(endpoint)) from None
         if not isinstance(answer, dict):

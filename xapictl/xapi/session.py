@@ -13,8 +13,9 @@
 * a lost answer is retried for reads and raised as ``OutcomeUnknown`` for writes; backoff and
   deadline come from ``xapictl.xapi.retry``.
 
-Protocol ``auto`` speaks JSON-RPC and falls back to XML-RPC for good when ``/jsonrpc`` is
-unusable. The password lives in a ``Secret`` and leaves it only as a login parameter.
+Protocol ``auto`` speaks JSON-RPC and falls back to XML-RPC for good when the first answer
+shows ``/jsonrpc`` unusable; a first JSON answer settles on JSON-RPC. The password lives in a
+``Secret`` and leaves it only as a login parameter.
 """
 
 from __future__ import annotations
@@ -116,13 +117,24 @@ class XapiSession:
         if self.protocol == "xmlrpc":
             return self._xml.call(endpoint, method, params, read_timeout=read_timeout)
         try:
-            return self._json.call(endpoint, method, params, read_timeout=read_timeout)
+            answer = self._json.call(endpoint, method, params, read_timeout=read_timeout)
         except JsonRpcUnavailable:
             if self.protocol != "auto":
                 raise
             log.info("%s has no usable /jsonrpc: using XML-RPC", endpoint)
             self.protocol = "xmlrpc"
             return self._xml.call(endpoint, method, params, read_timeout=read_timeout)
+        except XapiFailure:
+            self._speaks_jsonrpc()
+            raise
+        self._speaks_jsonrpc()
+        return answer
+
+    def _speaks_jsonrpc(self) -> None:
+        # The first JSON answer settles it: a later odd answer (a proxy's error page) is an
+        # error, never a reason to send the call again over XML-RPC.
+        if self.protocol == "auto":
+            self.protocol = "jsonrpc"
 
     # --- login / logout ---------------------------------------------------------------------
 
