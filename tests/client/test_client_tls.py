@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from client_helpers import PASSWORD
+from client_helpers import PASSWORD, host_at
 
 import xapictl
 from xapictl.errors import FingerprintMismatch, TLSError
@@ -49,12 +49,104 @@ def test_its_certificate_given_as_ca_bundle_is_verified(tls_server: Any, tmp_pat
         assert conn.networks.get_all()
 
 
-def test_a_pinned_fingerprint_is_trusted_across_pool_members(tls_server: Any,
-                                                             protocol: str) -> None:
-    member = tls_server.url.replace("127.0.0.1", "127.0.0.2")
-    with _connect(member, fingerprint=tls_server.fingerprint, protocol=protocol) as conn:
-        assert conn.url.startswith("https://127.0.0.1:")
+# --- a pool whose hosts each serve their own self-signed certificate, as real pools do -----
+
+
+@pytest.fixture
+def pool_tls(sim: Any) -> Iterator[Any]:
+    from xapictl.sim.server import SimServer
+
+    with SimServer(sim, tls="per-host") as server:
+        assert len(set(server.fingerprints.values())) == 3
+        yield server
+
+
+def _at(server: Any, address: str) -> str:
+    return server.url.replace("127.0.0.1", address)
+
+
+def test_the_pin_covers_the_named_host_only_and_an_unvouched_master_is_refused(
+        pool_tls: Any, protocol: str) -> None:
+    with pytest.raises(TLSError) as caught:
+        _connect(_at(pool_tls, "127.0.0.2"), fingerprint=pool_tls.fingerprints["127.0.0.2"],
+                 protocol=protocol)
+    assert not isinstance(caught.value, FingerprintMismatch)
+    assert "127.0.0.1" in str(caught.value) and "--fingerprint HOST=SHA256" in str(caught.value)
+    assert {e["host"] for e in pool_tls.control.request_log()} == {"127.0.0.2"}
+
+
+def test_a_pin_per_member_follows_host_is_slave(pool_tls: Any, protocol: str) -> None:
+    pins = {a: pool_tls.fingerprints[a] for a in ("127.0.0.1", "127.0.0.2")}
+    with _connect(_at(pool_tls, "127.0.0.2"), fingerprint=pins, protocol=protocol) as conn:
+        assert conn.url == pool_tls.url
         assert conn.networks.get_all()
+
+
+def test_members_are_trusted_on_first_use_beside_the_pin_and_failover_works(
+        pool_tls: Any, sim: Any, tmp_path: Path, protocol: str) -> None:
+    known = tmp_path / "known_hosts"
+    with _connect(_at(pool_tls, "127.0.0.2"), fingerprint=pool_tls.fingerprints["127.0.0.2"],
+                  known_hosts=known, protocol=protocol) as conn:
+        assert conn.url == pool_tls.url
+        sim.designate_master(host_at(sim, "127.0.0.3"))
+        sim.set_host_live(host_at(sim, "127.0.0.1"), False)
+        assert conn.networks.get_all()
+        assert conn.url == _at(pool_tls, "127.0.0.3")
+    learnt = dict(line.split() for line in known.read_text().splitlines())
+    assert learnt == {f"127.0.0.1:{pool_tls.port}": pool_tls.fingerprints["127.0.0.1"],
+                      f"127.0.0.3:{pool_tls.port}": pool_tls.fingerprints["127.0.0.3"]}
+    assert sim.open_session_count() == 0
+
+
+def test_a_member_whose_known_fingerprint_changed_is_refused(pool_tls: Any, tmp_path: Path,
+                                                             protocol: str) -> None:
+    known = tmp_path / "known_hosts"
+    known.write_text(f"127.0.0.1:{pool_tls.port} {OTHER}\n")
+    with pytest.raises(FingerprintMismatch) as caught:
+        _connect(_at(pool_tls, "127.0.0.2"), fingerprint=pool_tls.fingerprints["127.0.0.2"],
+                 known_hosts=known, protocol=protocol)
+    assert caught.value.actual == pool_tls.fingerprints["127.0.0.1"]
+    assert {e["host"] for e in pool_tls.control.request_log()} == {"127.0.0.2"}
+
+
+def test_pins_given_as_the_clis_list_and_as_a_profile_table(
+        pool_tls: Any, protocol: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from xapictl.xapi.profiles import Profile
+
+    fps = pool_tls.fingerprints
+    listed = [fps["127.0.0.2"], f"127.0.0.1={fps['127.0.0.1']}"]
+    with _connect(_at(pool_tls, "127.0.0.2"), fingerprint=listed, protocol=protocol) as conn:
+        assert conn.networks.get_all()
+    monkeypatch.setenv("POOL_PW", PASSWORD)
+    profile = Profile.from_table("lab", {
+        "url": _at(pool_tls, "127.0.0.2"), "password": "env:POOL_PW", "protocol": protocol,
+        "fingerprint": {"127.0.0.1": fps["127.0.0.1"], "127.0.0.2": fps["127.0.0.2"]}})
+    with xapictl.connect(profile.url, retry=RetryPolicy.immediate(),
+                         **profile.connect_options()) as conn:
+        assert conn.networks.get_all()
+
+
+@pytest.mark.parametrize(("spec", "says"), [
+    (["AB" * 32, "CD" * 32], "only one fingerprint may omit its host"),
+    (["10.0.0.2=xyz"], "64 hex digits"),
+    ([f"={'AB' * 32}"], "empty host"),
+])
+def test_bad_pins_are_refused_before_connecting(spec: list[str], says: str) -> None:
+    from xapictl.errors import UsageError
+    from xapictl.xapi.tls import parse_pins
+
+    with pytest.raises(UsageError, match=says):
+        parse_pins(spec)
+
+
+def test_failover_to_an_unpinned_member_says_why_it_was_refused(pool_tls: Any, sim: Any,
+                                                                protocol: str) -> None:
+    with _connect(pool_tls.url, fingerprint=pool_tls.fingerprint, protocol=protocol) as conn:
+        sim.designate_master(host_at(sim, "127.0.0.2"))
+        sim.set_host_live(host_at(sim, "127.0.0.1"), False)
+        with pytest.raises(TLSError) as caught:
+            conn.networks.get_all()
+    assert "is not trusted" in str(caught.value)
 
 
 def test_a_changed_fingerprint_is_refused_before_anything_is_sent(tls_server: Any,

@@ -69,6 +69,9 @@ def _version(value: bool) -> None:
 PASSWORD_FILE = typer.Option(None, "--password-file", help="Read the password from this file "
                              "(or set XAPICTL_PASSWORD; never on the command line).")
 CA = typer.Option(None, "--ca", help="CA bundle to verify the pool's TLS certificate.")
+FINGERPRINT = typer.Option(None, "--fingerprint", help="Pin the named host's SHA-256 "
+                           "fingerprint; repeat as HOST=SHA256 for other pool members (each "
+                           "host has its own certificate).")
 OUTPUT = typer.Option(Output.table, "--output", "-o", help="table, json or yaml.")
 
 
@@ -82,8 +85,7 @@ def root(
                                     help="User name (default root)."),
     password_file: Path | None = PASSWORD_FILE,
     ca: Path | None = CA,
-    fingerprint: str | None = typer.Option(None, "--fingerprint", help="Pin the certificate's "
-                                           "SHA-256 fingerprint."),
+    fingerprint: list[str] | None = FINGERPRINT,
     insecure: bool = typer.Option(False, "--insecure", help="Do not verify TLS (loud, "
                                   "explicit opt-out)."),
     output: Output = OUTPUT,

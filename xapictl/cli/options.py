@@ -22,7 +22,7 @@ class GlobalOptions:
     user: str | None = None
     password_file: Path | None = None
     ca: Path | None = None
-    fingerprint: str | None = None
+    fingerprint: list[str] | None = None
     insecure: bool = False
     output: Output = Output.table
     verbose: bool = False

@@ -42,7 +42,7 @@ from xapictl.xapi.parallel import DEFAULT_LIMIT, WorkerPool
 from xapictl.xapi.retry import RetryPolicy
 from xapictl.xapi.session import Protocol, XapiSession
 from xapictl.xapi.tasks import TaskHandle, start_task
-from xapictl.xapi.tls import TLSSettings
+from xapictl.xapi.tls import PinSpec, TLSSettings, parse_pins
 from xapictl.xapi.transport import HttpSettings, HttpTransport
 
 log = logging.getLogger("xapictl.client")
@@ -81,7 +81,7 @@ class Connection:
         cls, url: str, *, username: str = "root",
         password: str | Secret | PasswordSource = "",
         transport: HttpTransport | None = None, protocol: Protocol = "auto",
-        ca: str | Path | None = None, fingerprint: str | None = None,
+        ca: str | Path | None = None, fingerprint: PinSpec | None = None,
         known_hosts: str | Path | None = None, insecure: bool = False,
         timeout: float = 60.0, connect_timeout: float = 10.0,
         retry: RetryPolicy | None = None, parallel: int = DEFAULT_LIMIT,
@@ -91,7 +91,8 @@ class Connection:
         if isinstance(password, PasswordSource):
             password = password.resolve(username=username, pool=url)
         secret = password if isinstance(password, Secret) else Secret(password)
-        tls = TLSSettings(ca=Path(ca) if ca else None, fingerprint=fingerprint,
+        named, pins = parse_pins(fingerprint)
+        tls = TLSSettings(ca=Path(ca) if ca else None, fingerprint=named, pins=pins,
                           known_hosts=Path(known_hosts) if known_hosts else None,
                           insecure=insecure)
         http = HttpSettings(connect_timeout=connect_timeout, read_timeout=timeout, tls=tls,
@@ -263,7 +264,7 @@ def _every_permission() -> frozenset[str]:
 def connect(
     url: str, *, username: str = "root", password: str | Secret | PasswordSource = "",
     transport: HttpTransport | None = None, protocol: Protocol = "auto",
-    ca: str | Path | None = None, fingerprint: str | None = None,
+    ca: str | Path | None = None, fingerprint: PinSpec | None = None,
     known_hosts: str | Path | None = None, insecure: bool = False,
     timeout: float = 60.0, connect_timeout: float = 10.0, retry: RetryPolicy | None = None,
     parallel: int = DEFAULT_LIMIT,
@@ -273,10 +274,13 @@ def connect(
     ``url``: ``https://host``, ``http://host:port`` or ``unix:///var/lib/xcp/xapi``; a pool
     member's address works too (the client follows ``HOST_IS_SLAVE``). ``password`` is a
     string, a ``Secret`` or a ``PasswordSource`` (``PasswordSource.parse("env:POOL_PW")``),
-    never a command-line argument. TLS: verified by default; ``ca`` a CA bundle, ``fingerprint`` a
-    pinned SHA-256, ``known_hosts`` a trust-on-first-use file, ``insecure`` no checks (warns).
-    ``transport`` replaces the network (tests, the embedded simulator). ``protocol`` is
-    ``auto`` (JSON-RPC, XML-RPC when ``/jsonrpc`` is unusable), ``jsonrpc`` or ``xmlrpc``.
+    never a command-line argument. TLS: verified by default; ``ca`` a CA bundle;
+    ``fingerprint`` the pinned SHA-256 of the host named in ``url``, or a ``{host: SHA-256}``
+    mapping, or a list of ``SHA-256`` / ``HOST=SHA-256`` (``PinSpec``) pinning members too;
+    ``known_hosts`` a trust-on-first-use file (also for members no pin covers); ``insecure``
+    no checks (warns). ``transport`` replaces the network (tests, the embedded simulator).
+    ``protocol`` is ``auto`` (JSON-RPC, XML-RPC when ``/jsonrpc`` is unusable), ``jsonrpc`` or
+    ``xmlrpc``.
     ``timeout`` is the read timeout of one call.
 
     ``xapictl.connect`` is the same with a ``PoolConnection`` (``xapictl.state.collect``)

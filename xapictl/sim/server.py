@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 from xapictl.sim import tls as _tls
 from xapictl.sim.app import handle_http, live_by_address
@@ -137,13 +137,15 @@ class SimServer:
     """Serve ``sim`` over HTTP(S) on loopback: ``with SimServer(sim) as server: server.url``.
 
     ``port=0`` picks a port free on every host address. ``tls=True`` serves HTTPS with a fresh
-    self-signed certificate (``.fingerprint``, ``.cert_pem``). ``unix_socket`` also serves
+    self-signed certificate (``.fingerprint``, ``.cert_pem``); ``tls="per-host"`` gives every
+    host address its own, as a real pool's hosts have (``.fingerprints``: address → SHA-256;
+    ``.fingerprint`` is the master's). ``unix_socket`` also serves
     the master on that path (``XenAPI.UDSTransport``). ``control`` defaults to a new
     ``Control`` (``.control``) for latency, faults and the request log.
     """
 
     def __init__(self, sim: SimulatorLike, *, bind: str = "127.0.0.1", port: int = 0,
-                 tls: bool = False, unix_socket: Path | str | None = None,
+                 tls: bool | Literal["per-host"] = False, unix_socket: Path | str | None = None,
                  control: Control | None = None) -> None:
         self.sim = sim
         self.control = control if control is not None else Control(sim)
@@ -154,6 +156,8 @@ class SimServer:
         self.fingerprint: str | None = None
         self.cert_pem: bytes | None = None
         self._context: ssl.SSLContext | None = None
+        self._host_contexts: dict[str, ssl.SSLContext] = {}
+        self.fingerprints: dict[str, str] = {}
         self._listeners: dict[str, _Listener] = {}
         self._connections: dict[socket.socket, str | None] = {}
         self._unbindable: set[str] = set()
@@ -173,6 +177,12 @@ class SimServer:
             cert = _tls.generate([*self._wanted().values(), self.bind])
             self.fingerprint, self.cert_pem = cert.fingerprint, cert.cert_pem
             self._context = cert.server_context()
+        if self.tls == "per-host":
+            for address in self._wanted():
+                own = _tls.generate([address])
+                self.fingerprints[address] = own.fingerprint
+                self._host_contexts[address] = own.server_context()
+            self.fingerprint = self.fingerprints.get(self.sim.master_address(), self.fingerprint)
         self._bind_all()
         if self.unix_socket is not None:
             self.unix_socket.unlink(missing_ok=True)
@@ -358,8 +368,9 @@ class SimServer:
         with self._lock:
             self._connections[conn] = address
         try:
-            if self._context is not None and conn.family != socket.AF_UNIX:
-                conn = self._context.wrap_socket(conn, server_side=True)
+            context = self._host_contexts.get(address or "", self._context)
+            if context is not None and conn.family != socket.AF_UNIX:
+                conn = context.wrap_socket(conn, server_side=True)
             _Handler(conn, peer_text, _Origin(self.sim, self.control, address))  # type: ignore[arg-type]
         except (OSError, ssl.SSLError) as exc:
             log.debug("connection from %s ended: %s", peer, exc)

@@ -62,7 +62,8 @@ class Profile:
     username: str = "root"
     password: PasswordSource = field(default_factory=lambda: PasswordSource("prompt"))
     ca: str | None = None
-    fingerprint: str | None = None
+    fingerprint: str | dict[str, str] | None = None
+    """The named host's pin, or a ``{host = "SHA-256"}`` table pinning each member."""
     tofu: bool = False
     known_hosts: str | None = None
     insecure: bool = False
@@ -85,7 +86,8 @@ class Profile:
             raise ConfigError(f"profile {name!r}: password: {exc}") from None
         return cls(
             name=name, url=str(table["url"]), username=str(table.get("username", "root")),
-            password=source, ca=_opt(table.get("ca")), fingerprint=_opt(table.get("fingerprint")),
+            password=source, ca=_opt(table.get("ca")),
+            fingerprint=_pins(name, table.get("fingerprint")),
             tofu=bool(table.get("tofu", False)), known_hosts=_opt(table.get("known_hosts")),
             insecure=bool(table.get("insecure", False)), protocol=protocol,
             timeout=float(table.get("timeout", 60.0)))
@@ -115,6 +117,15 @@ class Profile:
         return {"username": self.username, "password": self.resolve_password(),
                 "ca": self.ca, "fingerprint": self.fingerprint, "known_hosts": known,
                 "insecure": self.insecure, "protocol": self.protocol, "timeout": self.timeout}
+
+
+def _pins(name: str, value: Any) -> str | dict[str, str] | None:
+    if isinstance(value, dict):
+        return {str(host): str(fp) for host, fp in value.items()}
+    if isinstance(value, list):
+        raise ConfigError(f"profile {name!r}: fingerprint is a string or a table of "
+                          "host = \"SHA-256\"")
+    return _opt(value)
 
 
 def _opt(value: Any) -> str | None:

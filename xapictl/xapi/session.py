@@ -30,6 +30,7 @@ from xapictl.errors import (
     OutcomeUnknown,
     ProtocolError,
     RequestTimeout,
+    TLSError,
     TransportError,
     UsageError,
     XapiFailure,
@@ -291,6 +292,7 @@ class XapiSession:
             dead = {failed.host}
             queue = [m for m in self.members if m not in dead]
             probe = [ref or self._ref or "OpaqueRef:NULL"]
+            refused: TLSError | None = None
             while queue:
                 address = queue.pop(0)
                 if address in dead:
@@ -309,6 +311,10 @@ class XapiSession:
                     if failure.code != "SESSION_INVALID":
                         dead.add(address)
                         continue
+                except TLSError as exc:  # an untrusted member: say so if nobody answers
+                    refused = exc
+                    dead.add(address)
+                    continue
                 except TransportError:
                     dead.add(address)
                     continue
@@ -316,6 +322,8 @@ class XapiSession:
                             address)
                 self._endpoint = candidate
                 return True
+            if refused is not None:
+                raise refused
             return False
 
 

@@ -17,9 +17,12 @@ import ssl
 import sys
 import threading
 import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from xapictl.errors import UsageError
 
 log = logging.getLogger("xapictl.tls")
 
@@ -61,6 +64,15 @@ class PinMismatchError(ssl.SSLError):
         super().__init__(f"certificate fingerprint of {host} is {actual}, expected {expected}")
 
 
+class UnpinnedHostError(ssl.SSLError):
+    """A pool member whose certificate nothing vouches for (no pin, known host or CA)."""
+
+    def __init__(self, host: str, actual: str) -> None:
+        self.host = host
+        self.actual = actual
+        super().__init__(f"certificate of {host} (SHA-256 {actual}) is not pinned")
+
+
 def fingerprint_of(der: bytes) -> str:
     """SHA-256 of a DER certificate as ``AB:CD:…`` (the form XenCenter and openssl show)."""
     digest = hashlib.sha256(der).hexdigest().upper()
@@ -74,6 +86,39 @@ def normalize_fingerprint(text: str) -> str:
     if len(hexdigits) != 64 or any(c not in "0123456789ABCDEF" for c in hexdigits):
         raise ValueError(f"not a SHA-256 fingerprint: {text!r}")
     return ":".join(hexdigits[i:i + 2] for i in range(0, 64, 2))
+
+
+PinSpec = str | Mapping[str, str] | Sequence[str]
+"""How pins are given: the named host's fingerprint; a ``{host: fingerprint}`` mapping; or a
+list of ``FINGERPRINT`` (the named host, at most one) and ``HOST=FINGERPRINT`` (the CLI's
+repeated ``--fingerprint``)."""
+
+
+def parse_pins(spec: PinSpec | None) -> tuple[str | None, tuple[tuple[str, str], ...]]:
+    """``(pin of the named host, ((host, pin), …))`` from any ``PinSpec``; checked here, so a
+    bad value is refused before anything connects."""
+    if spec is None or spec == "":
+        return None, ()
+    if isinstance(spec, str):
+        spec = [spec]
+    items = (list(spec.items()) if isinstance(spec, Mapping)
+             else [(h if s else None, f if s else h) for h, s, f in
+                   (text.partition("=") for text in spec)])
+    named = [fp for host, fp in items if host is None]
+    if len(named) > 1:
+        raise UsageError("only one fingerprint may omit its host (it pins the host you named); "
+                         "give the others as --fingerprint HOST=SHA256")
+    pins: list[tuple[str, str]] = []
+    for host, fp in items:
+        try:
+            checked = normalize_fingerprint(str(fp))
+        except ValueError as exc:
+            raise UsageError(f"fingerprint {exc}: give 64 hex digits, e.g. AB:CD:…") from None
+        if host is not None:
+            if not str(host).strip():
+                raise UsageError(f"fingerprint {fp!r} has an empty host: write HOST=SHA256")
+            pins.append((str(host).strip(), checked))
+    return (normalize_fingerprint(str(named[0])) if named else None), tuple(pins)
 
 
 class KnownHosts:
@@ -117,28 +162,35 @@ class TLSSettings:
     ca: Path | None = None
     """A CA bundle (PEM) to verify against instead of the system store."""
     fingerprint: str | None = None
-    """A pinned SHA-256 fingerprint: the certificate must have it (CA checks then skipped
-    unless ``ca`` is also given)."""
+    """A pinned SHA-256 fingerprint of the host the user named (CA checks then skipped unless
+    ``ca`` is also given). Other members each have their own certificate: ``pins``,
+    ``known_hosts`` or ``ca`` must vouch for them, or they are refused."""
+    pins: tuple[tuple[str, str], ...] = ()
+    """``(host or host:port, fingerprint)`` pairs: the pinned certificates of other members."""
     known_hosts: Path | None = None
     """Trust on first use: remember each host's fingerprint here and refuse a changed one."""
     insecure: bool = False
     """No checks at all. Warns every time."""
 
-    def ssl_context(self) -> ssl.SSLContext:
-        """The context httpx uses for this pool."""
+    def ssl_context(self, named: str | None = None) -> ssl.SSLContext:
+        """The context httpx uses for this pool; ``named`` is the host of the URL given, which
+        ``fingerprint`` pins."""
         if self.insecure:
             warn_insecure()
             ctx = ssl.create_default_context()
             ctx.check_hostname = False
             ctx.verify_mode = ssl.CERT_NONE
             return ctx
-        pin = normalize_fingerprint(self.fingerprint) if self.fingerprint else None
+        pins = {host: normalize_fingerprint(fp) for host, fp in self.pins}
+        if self.fingerprint:
+            pins[named or "*"] = normalize_fingerprint(self.fingerprint)
         known = KnownHosts(self.known_hosts) if self.known_hosts else None
-        if pin is None and known is None:
+        if not pins and known is None:
             return ssl.create_default_context(cafile=str(self.ca) if self.ca else None)
         ctx = _PinningContext(ssl.PROTOCOL_TLS_CLIENT)
-        ctx.pin = pin
+        ctx.pins = pins
         ctx.known = known
+        ctx.ca_checked = self.ca is not None
         if self.ca is not None:
             ctx.load_verify_locations(cafile=str(self.ca))
         else:
@@ -149,10 +201,12 @@ class TLSSettings:
 
 
 class _PinningContext(ssl.SSLContext):
-    """Checks the peer's fingerprint right after the handshake, before anything is sent."""
+    """Checks the peer's fingerprint right after the handshake, before anything is sent: its
+    pin, else its known-hosts line (learnt on first use), else the CA; else refused."""
 
-    pin: str | None = None
+    pins: dict[str, str] = {}  # noqa: RUF012 - replaced per context in ssl_context()
     known: KnownHosts | None = None
+    ca_checked = False
 
     def wrap_socket(self, sock: Any, *args: Any, **kwargs: Any) -> ssl.SSLSocket:
         wrapped = super().wrap_socket(sock, *args, **kwargs)
@@ -161,14 +215,18 @@ class _PinningContext(ssl.SSLContext):
         der = wrapped.getpeercert(binary_form=True) or b""
         actual = fingerprint_of(der)
         host, port = wrapped.getpeername()[:2]
-        hostport = f"{kwargs.get('server_hostname') or host}:{port}"
-        expected = self.pin
+        name = kwargs.get("server_hostname") or host
+        hostport = f"{name}:{port}"
+        expected = self.pins.get(hostport) or self.pins.get(name) or self.pins.get("*")
         if expected is None and self.known is not None:
             expected = self.known.get(hostport)
             if expected is None:
                 log.warning("trusting %s on first use: certificate SHA-256 %s", hostport, actual)
                 self.known.remember(hostport, actual)
                 return wrapped
+        if expected is None and not self.ca_checked:
+            wrapped.close()
+            raise UnpinnedHostError(hostport, actual)
         if expected is not None and expected != actual:
             wrapped.close()
             raise PinMismatchError(hostport, expected, actual)
@@ -180,6 +238,8 @@ __all__ = [
     "KnownHosts",
     "PinMismatchError",
     "TLSSettings",
+    "UnpinnedHostError",
     "fingerprint_of",
     "normalize_fingerprint",
+    "parse_pins",
 ]

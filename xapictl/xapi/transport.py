@@ -32,7 +32,7 @@ from xapictl.errors import (
     TransportError,
     UsageError,
 )
-from xapictl.xapi.tls import PinMismatchError, TLSSettings
+from xapictl.xapi.tls import PinMismatchError, TLSSettings, UnpinnedHostError
 
 HttpTransport = httpx.BaseTransport
 """What ``transport=`` takes (tests, the embedded simulator): layers above the wire name it
@@ -110,7 +110,7 @@ class HttpChannel:
             transport = httpx.HTTPTransport(uds=endpoint.socket, limits=limits)
         verify: ssl.SSLContext | bool = True
         if transport is None and endpoint.scheme == "https":
-            verify = settings.tls.ssl_context()
+            verify = settings.tls.ssl_context(named=endpoint.host)
         self._client = httpx.Client(
             transport=transport, verify=verify, limits=limits, follow_redirects=False,
             timeout=self._timeout(None), headers={"User-Agent": _user_agent()})
@@ -166,6 +166,13 @@ def _refused(exc: httpx.TransportError, url: str) -> TransportError:
                 f"{cause.expected}. Refusing to connect. If the host's certificate was "
                 "replaced on purpose, update the pin or forget the known host.",
                 url=host, expected=cause.expected, actual=cause.actual)
+        if isinstance(cause, UnpinnedHostError):
+            return TLSError(
+                f"certificate of {cause.host} (SHA-256 {cause.actual}) is not trusted: only "
+                "the host you named is pinned, and each pool member has its own certificate. "
+                f"Pin this one too (fingerprint={{'{cause.host.rsplit(':', 1)[0]}': ...}}, "
+                "--fingerprint HOST=SHA256) or trust members on first use (known_hosts=).",
+                url=host)
         if isinstance(cause, ssl.SSLCertVerificationError):
             return TLSError(f"certificate of {host} is not trusted ({cause.verify_message}). "
                             "Give the pool's CA bundle or pin its fingerprint.", url=host)
