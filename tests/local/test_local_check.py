@@ -139,7 +139,7 @@ def test_check_without_root_says_so_instead_of_a_traceback(monkeypatch):
     finally:
         check.capabilities.cache_clear()
     assert result.exit_code == 2
-    assert "'xapictl local check' needs root" in result.output
+    assert "needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN)" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 

@@ -41,8 +41,9 @@ def _try(ipr: Any, **kw: Any) -> tuple[bool, str]:
         return False, f"refused: {os.strerror(exc.code)} (errno {exc.code})"
 
 
-NEEDS_ROOT = ("'xapictl local check' needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN): it tries"
-              " kernel features in a throw-away network namespace. Run it with sudo")
+NEEDS_ROOT = ("trying kernel features (what 'xapictl local check' and apply's pre-flight do)"
+              " needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN): it makes a throw-away network"
+              " namespace. Run xapictl with sudo")
 
 
 def _root_has_bond0() -> bool:

@@ -49,7 +49,12 @@ def in_netns(name: str | None) -> Iterator[None]:
         return
     if name not in list_netns():
         raise LocalBackendError(f"network namespace {name!r} does not exist (ip netns list)")
-    netns.pushns(name)
+    try:
+        netns.pushns(name)
+    except PermissionError as exc:
+        raise LocalBackendError(
+            f"entering network namespace {name!r} needs root (CAP_SYS_ADMIN): run xapictl"
+            " with sudo") from exc
     try:
         yield
     finally:
