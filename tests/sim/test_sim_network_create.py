@@ -65,8 +65,10 @@ def test_create_record_fields_and_managed_flag(api):
 
 
 def test_create_requires_other_config(api):
-    code = api.fails("network.create", {"name_label": "x"})[0]
-    assert code == "INTERNAL_ERROR"
+    networks_before = set(api.records("network"))
+    assert api.fails("network.create", {"name_label": "x"}) \
+        == ["INTERNAL_ERROR", 'Server_helpers.Dispatcher_FieldNotFound("other_config")']
+    assert set(api.records("network")) == networks_before
 
 
 def test_set_mtu_is_not_validated(api):
