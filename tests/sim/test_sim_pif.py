@@ -302,8 +302,10 @@ def test_host_management_reconfigure_needs_ip_configuration(api, master):
 def test_pool_management_reconfigure_needs_a_pif_on_every_host(api, master):
     network = api.new_network()
     api("VLAN.create", api.pif(master, "eth1"), 100, network)
-    failure = api.fails("pool.management_reconfigure", network)
-    assert failure[0] == "PIF_NOT_PRESENT" and failure[2] == network
+    first_without = api.hosts()[1]  # hosts in DB order: the master has the VLAN PIF
+    assert api.fails("pool.management_reconfigure", network) \
+        == ["PIF_NOT_PRESENT", first_without, network]
+    assert api("host.get_management_interface", master) == api.pif(master, "eth0")
 
 
 def test_pool_management_reconfigure_moves_every_host(api):
