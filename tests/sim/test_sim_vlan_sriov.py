@@ -140,3 +140,13 @@ def test_sriov_vlan_nic_model_is_compared_by_pci_ids_not_names(api, hosts):
     api.sim.state.set_field("PCI", pci, "device_id", "1515")  # same name, another device id
     assert api.fails("VLAN.create", second, 100, network) \
         == ["NETWORK_HAS_INCOMPATIBLE_VLAN_ON_SRIOV_PIFS", second, network]
+
+
+def test_create_member_is_vlan_master_on_sriov(api, hosts):
+    """§7 test_bond: a VLAN over an SR-IOV logical PIF is refused as a bond member with its
+    device name, like a VLAN over a physical PIF."""
+    _, logical = _sriov(api, hosts[0])
+    vlan = api("VLAN.create", logical, 100, api.new_network())
+    untagged = api.record("VLAN", vlan).untagged_pif
+    assert api.fails("Bond.create", api.new_network(), [untagged], "ff:ff:ff:ff:ff:ff",
+                     "active-backup", {}) == ["PIF_VLAN_EXISTS", "eth1"]
