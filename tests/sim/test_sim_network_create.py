@@ -110,6 +110,21 @@ def test_destroy_system_network_is_refused(api):
     assert api.fails("network.destroy", himn) == ["CANNOT_DESTROY_SYSTEM_NETWORK", himn]
 
 
+def test_destroy_system_network_attached_vifs_and_pifs_are_reported_first(api):
+    himn = api.network_by_bridge("xenapi")
+    vif = api.new_vif(api.vm("web-01"), himn, device="7")
+    api("VIF.plug", vif)
+    assert api.fails("network.destroy", himn) == ["NETWORK_CONTAINS_VIF", vif]
+    api("VIF.unplug", vif)
+    vlan = api("VLAN.create", api.pif(api.hosts()[0], "eth1"), 300, himn)
+    vlan_pif = api.record("VLAN", vlan).untagged_pif
+    assert api.fails("network.destroy", himn) == ["NETWORK_CONTAINS_PIF", vlan_pif]
+    api("VLAN.destroy", vlan)
+    assert api.fails("network.destroy", himn) == ["CANNOT_DESTROY_SYSTEM_NETWORK", himn]
+    # Refused before the detached VIFs are deleted: nothing changed.
+    assert api.record("VIF", vif).network == himn
+
+
 def test_set_default_locking_mode_refused_while_a_vif_is_attached(api):
     management = api.network_by_bridge("xenbr0")
     failure = api.fails("network.set_default_locking_mode", management, "disabled")

@@ -47,3 +47,22 @@ def test_destroy_of_a_bonded_vlan_pif_is_pif_already_bonded(api):
     bond = api.sim.state.create("Bond", {"master": api.pif(host, "eth2")})
     api.sim.state.set_field("PIF", vlan_pif, "bond_slave_of", bond)  # only a raw DB can do this
     assert api.fails("VLAN.destroy", vlan) == ["PIF_ALREADY_BONDED", vlan_pif]
+
+
+def _vlan_over_a_physical_pif(api, host):
+    """A VLAN whose untagged PIF is a physical NIC: only the hidden pool_introduce makes one."""
+    eth2 = api.pif(host, "eth2")
+    return api("VLAN.pool_introduce", api.pif(host, "eth1"), eth2, 203, {}), eth2
+
+
+def test_destroy_of_a_vlan_over_a_physical_pif_is_pif_is_physical_without_params(api):
+    vlan, eth2 = _vlan_over_a_physical_pif(api, api.hosts()[0])
+    assert api.fails("VLAN.destroy", vlan) == ["PIF_IS_PHYSICAL"]
+    assert api.record("VLAN", vlan).untagged_pif == eth2
+    assert api.record("PIF", eth2).currently_attached is True
+
+
+def test_destroy_meets_the_ha_check_before_pif_is_physical(api):
+    vlan, _ = _vlan_over_a_physical_pif(api, api.hosts()[0])
+    api.sim.state.set_field("pool", api.sim.state.refs("pool")[0], "ha_enabled", True)
+    assert api.fails("VLAN.destroy", vlan) == ["HA_IS_ENABLED"]
