@@ -22,7 +22,13 @@ def test_create_vlan_from_pif_returns_one_vlan_pif_per_host(api):
     assert {r.host for r in records} == set(api.hosts())
     assert all(r.vlan == 101 and r.network == network and r.currently_attached
                for r in records)
-    assert all(r.vlan_master_of for r in records)  # PIF refs, not VLAN refs
+    # PIF refs, not VLAN refs: each one is the untagged PIF of its host's VLAN over eth1.
+    vlans = api.records("VLAN")
+    for ref, pif in zip(pifs, records, strict=True):
+        vlan = vlans[pif.vlan_master_of]
+        assert (vlan.tag, vlan.untagged_pif, vlan.tagged_pif) \
+            == (101, ref, api.pif(pif.host, "eth1"))
+        assert api.fails("VLAN.get_record", ref) == ["HANDLE_INVALID", "VLAN", ref]
     assert sorted(api.record("network", network).pifs) == sorted(pifs)
 
 
