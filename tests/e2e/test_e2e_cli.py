@@ -100,7 +100,7 @@ def test_bad_cli_value_exits_2_and_sends_nothing(cli, writes) -> None:
 
 
 def test_bad_cli_values_name_the_option_and_its_fix(cli, writes) -> None:
-    ran = cli("vif", "attach", "web-01", "Pool-wide network associated with eth1",
+    ran = cli("vif", "attach", "web-01", "Pool-wide network 1",
               "--mac", "zz", "--device", "20", "--locking-mode", "lockd")
     assert ran.code == ExitCode.BAD_INPUT
     assert "--mac: 'zz' is not a MAC address" in ran.stderr
@@ -113,7 +113,7 @@ def test_bad_cli_values_name_the_option_and_its_fix(cli, writes) -> None:
 
 
 def test_unknown_vm_is_named_with_where_to_look_and_sends_nothing(cli, writes) -> None:
-    ran = cli("vif", "attach", "no-such-vm", "Pool-wide network associated with eth1")
+    ran = cli("vif", "attach", "no-such-vm", "Pool-wide network 1")
     assert ran.code == ExitCode.BAD_INPUT
     assert "no VM named 'no-such-vm' (nor with that uuid); check `xapictl vif list`" in ran.stderr
     assert writes() == []
@@ -221,14 +221,14 @@ def test_preflight_role_too_weak(cli) -> None:
 
 
 def test_preflight_hotplug_without_pv_drivers(cli, writes) -> None:
-    ran = cli("vif", "attach", "win-app-01", "Pool-wide network associated with eth1")
+    ran = cli("vif", "attach", "win-app-01", "Pool-wide network 1")
     assert ran.code == ExitCode.BAD_INPUT
     assert "without PV drivers" in ran.stderr
     assert writes() == []
 
 
 def test_preflight_mac_already_used_on_network(cli, writes) -> None:
-    net = "Pool-wide network associated with eth1"
+    net = "Pool-wide network 1"
     assert cli("vif", "attach", "web-01", net, "--mac", "02:00:00:00:00:07").code == 0
     before = writes()
     ran = cli("vif", "attach", "web-02", net, "--mac", "02:00:00:00:00:07")
@@ -240,12 +240,11 @@ def test_preflight_mac_already_used_on_network(cli, writes) -> None:
 def test_vif_attach_move_detach(cli, writes) -> None:
     cli(*CREATE_105)
     assert cli("vif", "attach", "web-01", "VLAN 105", "--device", "4").code == 0
-    assert cli("vif", "move", "web-01", "4", "Pool-wide network associated with eth1").code == 0
+    assert cli("vif", "move", "web-01", "4", "Pool-wide network 1").code == 0
     assert writes()[-1] == "VIF.move"
     listed = cli("-o", "json", "vif", "list", "--vm", "web-01")
     rows = json.loads(listed.stdout)
-    assert {r["device"]: r["network"] for r in rows}["4"] == "Pool-wide network associated " \
-        "with eth1"
+    assert {r["device"]: r["network"] for r in rows}["4"] == "Pool-wide network 1"
     assert cli("vif", "detach", "web-01", "4").code == 0
     assert writes()[-2:] == ["VIF.unplug", "VIF.destroy"]
 
@@ -273,7 +272,7 @@ def test_listing_commands_render_tables_json_and_yaml(cli) -> None:
         assert cli(*group).code == 0, group
         json.loads(cli("-o", "json", *group).stdout)
     assert "xcp-host-01" in cli("-o", "yaml", "host", "list").stdout
-    shown = cli("network", "show", "Pool-wide network associated with eth0")
+    shown = cli("network", "show", "Pool-wide network 0")
     assert "xenbr0" in shown.stdout
 
 
@@ -331,7 +330,7 @@ def test_preflight_bond_member_carrying_vlans(cli, writes) -> None:
 
 def test_network_delete_never_removes_the_network_of_a_nic(cli, writes) -> None:
     for extra in ((), ("--adopt",)):
-        ran = cli("network", "delete", "Pool-wide network associated with eth1", *extra)
+        ran = cli("network", "delete", "Pool-wide network 1", *extra)
         assert ran.code == ExitCode.BAD_INPUT
         assert "is the network of NIC eth1" in ran.stderr
     assert writes() == []

@@ -258,6 +258,17 @@ def test_forget_then_introduce_restores_the_nic_on_its_pool_wide_network(api, ma
     assert pif.currently_attached is False
 
 
+def test_introduce_new_nic_takes_its_mtu_and_a_pool_wide_network_named_by_position(api, master):
+    from xapictl.sim.classes import _nics
+
+    _nics.add(api.sim.state, master, _nics.Nic("eth3", "02:00:00:00:03:01", 3, mtu=9000))
+    pif = api.record("PIF", api("PIF.introduce", master, "02:00:00:00:03:01", "eth3"))
+    assert pif.mtu == 9000  # from the device, not the network
+    network = api.record("network", pif.network)
+    assert (network.bridge, network.name_label, network.mtu) \
+        == ("xenbr3", "Pool-wide network 3", 1500)
+
+
 def test_introduce_duplicate_device_is_duplicate_pif_device_name(api, master):
     eth1 = api.record("PIF", api.pif(master, "eth1"))
     assert api.fails("PIF.introduce", master, eth1.mac, "eth1") \

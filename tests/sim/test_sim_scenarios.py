@@ -62,7 +62,7 @@ def test_seed_one_pool_wide_network_per_nic_position(seed):
     for position in range(3):
         ref = seed.find_one("network", bridge=f"xenbr{position}")
         network = seed.get("network", ref)
-        assert network["name_label"] == f"Pool-wide network associated with eth{position}"
+        assert network["name_label"] == f"Pool-wide network {position}"
         assert len(network["PIFs"]) == 3
         assert {seed.get("PIF", p)["device"] for p in network["PIFs"]} == {f"eth{position}"}
 

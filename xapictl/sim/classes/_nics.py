@@ -19,6 +19,8 @@ class Nic:
     position: int
     """The NIC's position as networkd reports it: bridge ``xenbr<position>``."""
     speed: int = 1000
+    mtu: int = 1500
+    """The MTU the device reports; ``PIF.introduce`` copies it."""
     carrier: bool = True
     vendor_name: str = "Intel Corporation"
     device_name: str = "82599ES 10-Gigabit SFI/SFP+ Network Connection"
@@ -74,7 +76,8 @@ def of_host(state: SimState, host: str) -> list[Nic]:
     for pif in state.all("PIF").values():
         if pif["host"] == host and pif["physical"] and pif["device"] not in known:
             position = _position_from_bridge(state, pif["network"], len(nics))
-            nics.append(Nic(pif["device"], str(pif["MAC"]).lower(), position))
+            mtu = int(pif["MTU"]) if int(pif["MTU"]) > 0 else 1500
+            nics.append(Nic(pif["device"], str(pif["MAC"]).lower(), position, mtu=mtu))
             known.add(pif["device"])
     return nics
 

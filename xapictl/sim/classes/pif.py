@@ -165,14 +165,15 @@ def set_disallow_unplug(ctx: CallContext, self: str, value: bool) -> None:
 
 
 def network_for_nic(state: SimState, nic: _nics.Nic, managed: bool) -> str:
-    """Physical networks are pool-wide by bridge name: ``xenbr<pos>`` is shared by every host."""
+    """Physical networks are pool-wide by bridge name: ``xenbr<pos>`` is shared by every host.
+    XAPI names them after the position networkd reports (REFERENCE §3.5 ``PIF.introduce``)."""
     bridge = f"xenbr{nic.position}" if managed else ""
     if bridge:
         existing = state.find_one("network", bridge=bridge)
         if existing is not None:
             return existing
     return state.create("network", {
-        "name_label": f"Pool-wide network associated with {nic.device}",
+        "name_label": f"Pool-wide network {nic.position}",
         "name_description": "", "MTU": 1500, "bridge": bridge, "managed": managed,
         "other_config": {}})
 
@@ -185,7 +186,7 @@ def introduce_pif(state: SimState, host: str, nic: _nics.Nic, managed: bool = Tr
         "vendor_name": nic.vendor_name, "device_name": nic.device_name})
     return state.create("PIF", {
         "device": nic.device, "network": network, "host": host, "MAC": nic.mac.lower(),
-        "MTU": 1500, "VLAN": -1, "metrics": metrics, "physical": True,
+        "MTU": nic.mtu, "VLAN": -1, "metrics": metrics, "physical": True,
         "currently_attached": False, "ip_configuration_mode": "None",
         "ipv6_configuration_mode": "None", "IPv6": [], "managed": managed,
         "properties": {"gro": "on"}, "primary_address_type": "IPv4",
