@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sim_network_helpers import api_fixture  # noqa: F401 - the "api" fixture
 
 from xapictl.sim.classes.vif import generate_mac
@@ -270,15 +271,27 @@ def test_configure_ipv4_is_stored_in_the_record(api):
     assert list(api.record("VIF", vif).ipv4_addresses) == [""]
 
 
-def test_configure_ipv4_validation(api):
+@pytest.mark.parametrize(("family", "no_prefix", "other_family", "address", "bad_gateway",
+                          "gateway"), [
+    ("ipv4", "192.0.2.101", "2001:db8::5/64", "192.0.2.9/24", "x", "192.0.2.1"),
+    ("ipv6", "2001:db8::5", "192.0.2.5/24", "2001:db8::5/64", "192.0.2.1", "2001:db8::1"),
+])
+def test_configure_validation_in_order(api, family, no_prefix, other_family, address,
+                                       bad_gateway, gateway):
     vif = api.record("VM", api.vm("web-01")).vifs[0]
-    assert api.fails("VIF.configure_ipv4", vif, "Static", "192.0.2.101", "") \
+    configure = f"VIF.configure_{family}"
+    assert api.fails(configure, vif, "Static", no_prefix, "") \
         == ["INVALID_CIDR_ADDRESS_SPECIFIED", "address"]
-    assert api.fails("VIF.configure_ipv4", vif, "Static", "192.0.2.101/24", "x") \
+    assert api.fails(configure, vif, "Static", other_family, "") \
+        == ["INVALID_CIDR_ADDRESS_SPECIFIED", "address"]
+    assert api.fails(configure, vif, "Static", address, bad_gateway) \
         == ["INVALID_IP_ADDRESS_SPECIFIED", "gateway"]
     api("VIF.set_locking_mode", vif, "locked")
-    assert api.fails("VIF.configure_ipv4", vif, "Static", "192.0.2.9/24", "") \
-        == ["ADDRESS_VIOLATES_LOCKING_CONSTRAINT", "192.0.2.9/24"]
+    assert api.fails(configure, vif, "Static", address, "") \
+        == ["ADDRESS_VIOLATES_LOCKING_CONSTRAINT", address]
+    api(f"VIF.add_{family}_allowed", vif, address.split("/")[0])
+    api(configure, vif, "Static", address, gateway)
+    assert list(getattr(api.record("VIF", vif), f"{family}_addresses")) == [address]
 
 
 def test_configure_ipv4_without_guest_feature_is_vm_lacks_feature(api):

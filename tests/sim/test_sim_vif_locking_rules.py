@@ -1,6 +1,6 @@
 """VIF locking and guest IP rules with a vswitch controller or a restricted licence, IPv6
-guest configuration checks, and the constructor's required fields (REFERENCE §1.7, §3.6
-"Locking and guest IP configuration")."""
+guest configuration without the guest feature, and the constructor's required fields
+(REFERENCE §1.7, §3.6 "Locking and guest IP configuration")."""
 
 from __future__ import annotations
 
@@ -96,21 +96,6 @@ def test_configure_static_under_restricted_licence_is_licence_restriction_guest_
         == ["LICENCE_RESTRICTION", "Guest_ip_setting"]
     api("VIF.configure_ipv4", vif, "None")  # only Static needs the feature
     assert api.record("VIF", vif).ipv4_configuration_mode == "None"
-
-
-def test_configure_ipv6_validation_in_order(api, vif):
-    assert api.fails("VIF.configure_ipv6", vif, "Static", "2001:db8::5", "") \
-        == ["INVALID_CIDR_ADDRESS_SPECIFIED", "address"]
-    assert api.fails("VIF.configure_ipv6", vif, "Static", "192.0.2.5/24", "") \
-        == ["INVALID_CIDR_ADDRESS_SPECIFIED", "address"]
-    assert api.fails("VIF.configure_ipv6", vif, "Static", "2001:db8::5/64", "192.0.2.1") \
-        == ["INVALID_IP_ADDRESS_SPECIFIED", "gateway"]
-    api("VIF.set_locking_mode", vif, "locked")
-    assert api.fails("VIF.configure_ipv6", vif, "Static", "2001:db8::5/64", "") \
-        == ["ADDRESS_VIOLATES_LOCKING_CONSTRAINT", "2001:db8::5/64"]
-    api("VIF.add_ipv6_allowed", vif, "2001:db8::5")
-    api("VIF.configure_ipv6", vif, "Static", "2001:db8::5/64", "2001:db8::1")
-    assert list(api.record("VIF", vif).ipv6_addresses) == ["2001:db8::5/64"]
 
 
 def test_configure_ipv6_without_guest_feature_is_vm_lacks_feature(api):
