@@ -1,10 +1,13 @@
-"""The read-only groups: ``vlan list``, ``pif list``, ``host list``, ``pool show``."""
+"""The read-only groups: ``vlan list``, ``pif list``, ``host list``, ``pool show``; each on
+one pool, or with ``--fleet`` on every selected pool."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
-from xapictl.cli.options import current
+from xapictl.cli.fleet_forms import FLEET, SELECT
 from xapictl.cli.run import exit_codes
 
 vlan_app = typer.Typer(help="VLANs, per host.", no_args_is_help=True, rich_markup_mode=None)
@@ -15,50 +18,50 @@ pool_app = typer.Typer(help="The pool itself.", no_args_is_help=True, rich_marku
 
 
 @vlan_app.command("list")
-def vlan_list(ctx: typer.Context) -> None:
+def vlan_list(ctx: typer.Context, fleet: Path | None = FLEET, select: str | None = SELECT
+              ) -> None:
     """Every VLAN: host, trunk device, tag, network, plugged."""
-    from xapictl.cli.render import emit_rows
-    from xapictl.cli.views import read_pool, vlan_rows
+    from xapictl.cli.fleet_forms import show_rows
+    from xapictl.cli.views import vlan_rows
 
-    opts = current(ctx)
     with exit_codes():
-        emit_rows(opts, ["Host", "Device", "Tag", "Network", "Plugged"],
-                  vlan_rows(read_pool(opts)))
+        show_rows(ctx, ["Host", "Device", "Tag", "Network", "Plugged"], vlan_rows, fleet,
+                  select)
 
 
 @pif_app.command("list")
-def pif_list(ctx: typer.Context) -> None:
+def pif_list(ctx: typer.Context, fleet: Path | None = FLEET, select: str | None = SELECT
+             ) -> None:
     """Every PIF: host, device, VLAN, kind, network, MTU, plugged, management, IP."""
-    from xapictl.cli.render import emit_rows
-    from xapictl.cli.views import pif_rows, read_pool
+    from xapictl.cli.fleet_forms import show_rows
+    from xapictl.cli.views import pif_rows
 
-    opts = current(ctx)
     with exit_codes():
-        emit_rows(opts, ["Host", "Device", "VLAN", "Kind", "Network", "MTU", "Plugged",
-                         "Management", "IP"], pif_rows(read_pool(opts)))
+        show_rows(ctx, ["Host", "Device", "VLAN", "Kind", "Network", "MTU", "Plugged",
+                        "Management", "IP"], pif_rows, fleet, select)
 
 
 @host_app.command("list")
-def host_list(ctx: typer.Context) -> None:
+def host_list(ctx: typer.Context, fleet: Path | None = FLEET, select: str | None = SELECT
+              ) -> None:
     """Every host: name, uuid, address, live, role, PIF count."""
-    from xapictl.cli.render import emit_rows
-    from xapictl.cli.views import host_rows, read_pool
+    from xapictl.cli.fleet_forms import show_rows
+    from xapictl.cli.views import host_rows
 
-    opts = current(ctx)
     with exit_codes():
-        emit_rows(opts, ["Name", "UUID", "Address", "Live", "Role", "PIFs"],
-                  host_rows(read_pool(opts)))
+        show_rows(ctx, ["Name", "UUID", "Address", "Live", "Role", "PIFs"], host_rows, fleet,
+                  select)
 
 
 @pool_app.command("show")
-def pool_show(ctx: typer.Context) -> None:
+def pool_show(ctx: typer.Context, fleet: Path | None = FLEET, select: str | None = SELECT
+              ) -> None:
     """The pool: name, master, and how many of everything."""
-    from xapictl.cli.render import emit_pairs
-    from xapictl.cli.views import pool_pairs, read_pool
+    from xapictl.cli.fleet_forms import show_pairs
+    from xapictl.cli.views import pool_pairs
 
-    opts = current(ctx)
     with exit_codes():
-        emit_pairs(opts, pool_pairs(read_pool(opts)))
+        show_pairs(ctx, pool_pairs, fleet, select)
 
 
 __all__ = ["host_app", "pif_app", "pool_app", "vlan_app"]

@@ -1,13 +1,15 @@
-"""``xapictl network``: create (idempotent), list, show, delete, set-mtu."""
+"""``xapictl network``: create (idempotent), list, show, delete, set-mtu; each on one pool,
+or with ``--fleet`` on every selected pool (writes as a rollout)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import typer
 
-from xapictl.cli.options import current
-from xapictl.cli.run import cli_values, converge, exit_codes
+from xapictl.cli.fleet_forms import FLEET, SELECT, YES, converge_on
+from xapictl.cli.run import cli_values, exit_codes
 
 app = typer.Typer(help="Networks: plain, VLAN (trunked across the pool) and NIC networks.",
                   no_args_is_help=True, rich_markup_mode=None)
@@ -27,9 +29,9 @@ def create(
     description: str | None = typer.Option(None, "--description", help="Description."),
     adopt: bool = typer.Option(False, "--adopt", help="Take over a matching network that "
                                "xapictl did not make."),
+    fleet: Path | None = FLEET, select: str | None = SELECT, yes: bool = YES,
 ) -> None:
     """Create the network if it is not there; a second run says it is already in place."""
-    opts = current(ctx)
     with exit_codes():
         from xapictl.recipes import ensure_network, ensure_vlan_network
 
@@ -44,39 +46,49 @@ def create(
             else:
                 desired = ensure_network(name, device=device, mtu=mtu,
                                          description=description, adopt=adopt)
-        converge(opts, desired, ask=False, yes=True)
+        converge_on(ctx, desired, fleet, select, yes=yes)
 
 
 @app.command("list")
-def list_(ctx: typer.Context) -> None:
+def list_(ctx: typer.Context, fleet: Path | None = FLEET, select: str | None = SELECT) -> None:
     """Every network: name, bridge, MTU, VLAN tags, hosts, VIFs, made by xapictl or not."""
-    from xapictl.cli.render import emit_rows
-    from xapictl.cli.views import network_rows, read_pool
+    from xapictl.cli.fleet_forms import show_rows
+    from xapictl.cli.views import network_rows
 
-    opts = current(ctx)
     with exit_codes():
-        snap = read_pool(opts)
-        emit_rows(opts, ["Name", "UUID", "Bridge", "MTU", "VLAN", "Hosts", "VIFs", "Owner"],
-                  network_rows(snap))
+        show_rows(ctx, ["Name", "UUID", "Bridge", "MTU", "VLAN", "Hosts", "VIFs", "Owner"],
+                  network_rows, fleet, select)
 
 
 @app.command()
-def show(ctx: typer.Context, name: str = typer.Argument(..., help="Name or uuid.")) -> None:
+def show(ctx: typer.Context, name: str = typer.Argument(..., help="Name or uuid."),
+         fleet: Path | None = FLEET, select: str | None = SELECT) -> None:
     """One network in detail (an ambiguous name lists every candidate)."""
-    from xapictl.cli.render import emit_pairs
-    from xapictl.cli.views import network_details, one_network, read_pool
+    from xapictl.cli.fleet_forms import show_pairs
+    from xapictl.cli.views import network_details, one_network
 
-    opts = current(ctx)
     with exit_codes():
-        snap = read_pool(opts)
-        emit_pairs(opts, network_details(snap, one_network(snap, name)))
+        show_pairs(ctx, lambda snap: network_details(snap, one_network(snap, name)), fleet,
+                   select)
 
 
-def _spec_args(opts: Any, name: str) -> dict[str, Any]:
-    """How the existing network ``name`` is identified: by VLAN + trunk, NIC, or name."""
+def _spec_args(ctx: typer.Context, name: str, fleet: Path | None, select: str | None
+               ) -> tuple[dict[str, Any], list[str] | None]:
+    """How the existing network ``name`` is identified (VLAN + trunk, NIC, or name), and with
+    a fleet the selected pools that have it (the others are left alone)."""
+    from xapictl.cli.options import current
     from xapictl.cli.views import existing_identity, read_pool
 
-    return existing_identity(read_pool(opts), name)
+    if fleet is None:
+        return existing_identity(read_pool(current(ctx)), name), None
+    from xapictl.cli.fleet_forms import read_fleet
+    from xapictl.fleet.forms import common_identity
+
+    found = read_fleet(ctx, fleet, select, lambda snap: existing_identity(snap, name))
+    ident = common_identity(name, found)
+    for pool, err in found.errors.items():
+        typer.echo(f"xapictl: pool {pool} left out: {err}", err=True)
+    return ident, list(found.results)
 
 
 @app.command()
@@ -85,14 +97,14 @@ def delete(
     name: str = typer.Argument(..., help="The network's name."),
     adopt: bool = typer.Option(False, "--adopt", help="Also delete a network xapictl did "
                                "not make."),
+    fleet: Path | None = FLEET, select: str | None = SELECT, yes: bool = YES,
 ) -> None:
     """Remove the network: its VLAN on every host, then the network (refused, naming the
     VMs, while VIFs are plugged in)."""
-    opts = current(ctx)
     with exit_codes():
         from xapictl.recipes import ensure_network, ensure_vlan_network
 
-        ident = _spec_args(opts, name)
+        ident, pools = _spec_args(ctx, name, fleet, select)
         name = ident["name"]
         if "device" in ident and "vlan" not in ident:
             from xapictl.errors import UsageError
@@ -104,7 +116,7 @@ def delete(
                                           bond=ident.get("bond"), present=False, adopt=adopt)
         else:
             desired = ensure_network(name, present=False, adopt=adopt)
-        converge(opts, desired, ask=False, yes=True)
+        converge_on(ctx, desired, fleet, select, yes=yes, only=pools)
 
 
 @app.command("set-mtu")
@@ -119,20 +131,20 @@ def set_mtu(
                                            "confirmation)."),
     adopt: bool = typer.Option(False, "--adopt", help="Also change a network xapictl did not "
                                "make."),
+    fleet: Path | None = FLEET, select: str | None = SELECT, yes: bool = YES,
 ) -> None:
     """``network.set_MTU`` in place; lists (or with --replug re-plugs) what carries the old
     MTU. Never re-plugs the management interface without --replug-management."""
-    opts = current(ctx)
     with exit_codes():
         from xapictl.recipes import ensure_mtu
 
         with cli_values({"mtu": "MTU"}):
             ensure_mtu(name, mtu)  # the value is checked before the pool is read
-        ident = _spec_args(opts, name)
+        ident, pools = _spec_args(ctx, name, fleet, select)
         desired = ensure_mtu(ident["name"], mtu, vlan=ident.get("vlan"),
                              device=ident.get("device"), bond=ident.get("bond"), replug=replug,
                              replug_management=replug_management, adopt=adopt)
-        converge(opts, desired, ask=False, yes=True)
+        converge_on(ctx, desired, fleet, select, yes=yes, only=pools)
 
 
 __all__ = ["app"]

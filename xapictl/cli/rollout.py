@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -123,28 +124,68 @@ def run(
     journal_path: JournalOpt = None,
 ) -> None:
     """Plan every selected pool, show the summary, then canary and waves."""
-    from xapictl.cli.inventory import fleet_connector
-    from xapictl.fleet.fleetfile import load_fleet
-    from xapictl.fleet.rollout import RolloutOptions, RolloutRunner
-    from xapictl.fleet.xapi_work import XapiPoolWork
+    from xapictl.fleet.rollout import RolloutOptions
     from xapictl.plan.desired import load_file
 
     with exit_codes():
         desired = load_file(recipe)
-        pools = load_fleet(fleet).select(select)
         options = RolloutOptions(canary=canary, batch_size=batch_size, concurrency=concurrency,
                                  max_failures=max_failures,
                                  pause_after_canary=pause_after_canary)
-        connector = fleet_connector(ctx)
-        connector.prime(pools)
         if plan_only:
-            _plan_only(XapiPoolWork(desired, connector), list(pools), concurrency, as_json)
-        journal = _journal(journal_path)
-        work = XapiPoolWork(desired, connector, journal)
-        runner = RolloutRunner(journal, work, options, confirm=_confirmer(yes, quiet))
-        _execute(runner, [p.name for p in pools], quiet, as_json, journal,
-                 lambda: runner.start(pools, recipe=str(recipe.resolve()),
-                                      fleet=str(fleet.resolve()), selection=select))
+            fleet_plan(ctx, desired, fleet, select, concurrency, as_json)
+        fleet_rollout(ctx, desired, recipe, fleet, select, options, yes=yes, quiet=quiet,
+                      as_json=as_json, journal_path=journal_path)
+
+
+def fleet_plan(ctx: typer.Context, desired: Any, fleet: Path, select: str | None,
+               concurrency: int, as_json: bool) -> None:
+    """Every selected pool's plan of ``desired``; exits (see ``_plan_only``)."""
+    from xapictl.cli.inventory import fleet_connector
+    from xapictl.fleet.fleetfile import load_fleet
+    from xapictl.fleet.xapi_work import XapiPoolWork
+
+    pools = load_fleet(fleet).select(select)
+    connector = fleet_connector(ctx)
+    connector.prime(pools)
+    _plan_only(XapiPoolWork(desired, connector), list(pools), concurrency, as_json)
+
+
+def fleet_rollout(ctx: typer.Context, desired: Any, recipe: Path, fleet: Path,
+                  select: str | None, options: Any, *, yes: bool, quiet: bool, as_json: bool,
+                  journal_path: Path | None, only: Sequence[str] | None = None) -> None:
+    """Roll ``desired`` (read from ``recipe``, which the journal keeps) out to the selected
+    pools (of those, ``only`` these when given); exits."""
+    from xapictl.cli.inventory import fleet_connector
+    from xapictl.fleet.fleetfile import load_fleet
+    from xapictl.fleet.rollout import RolloutRunner
+    from xapictl.fleet.xapi_work import XapiPoolWork
+
+    pools = [p for p in load_fleet(fleet).select(select) if only is None or p.name in only]
+    connector = fleet_connector(ctx)
+    connector.prime(pools)
+    journal = _journal(journal_path)
+    work = XapiPoolWork(desired, connector, journal)
+    runner = RolloutRunner(journal, work, options, confirm=_confirmer(yes, quiet))
+    _execute(runner, [p.name for p in pools], quiet, as_json, journal,
+             lambda: runner.start(pools, recipe=str(recipe.resolve()),
+                                  fleet=str(fleet.resolve()), selection=select))
+
+
+def rollout_desired(ctx: typer.Context, desired: Any, fleet: Path, select: str | None, *,
+                    yes: bool, quiet: bool, as_json: bool, recipe: Path | None = None,
+                    only: Sequence[str] | None = None) -> None:
+    """A single-pool write command's desired state as a rollout with the default canary,
+    waves and budget. Without a recipe file the state is saved as one next to the journal,
+    for ``rollout resume``."""
+    from xapictl.fleet.forms import save_recipe
+    from xapictl.fleet.journal import default_path
+    from xapictl.fleet.rollout import RolloutOptions
+
+    if recipe is None:
+        recipe = save_recipe(desired, default_path().parent / "recipes")
+    fleet_rollout(ctx, desired, recipe, fleet, select, RolloutOptions(), yes=yes, quiet=quiet,
+                  as_json=as_json, journal_path=None, only=only)
 
 
 def _plan_only(work: Any, pools: list[Any], concurrency: int, as_json: bool) -> None:
@@ -275,4 +316,4 @@ def audit(rollout_id: Annotated[int, typer.Argument(metavar="ID")],
         output.write_text(text)
 
 
-__all__ = ["app"]
+__all__ = ["app", "fleet_plan", "fleet_rollout", "rollout_desired"]

@@ -1,11 +1,15 @@
-"""``xapictl vif``: attach, detach, move, list — VM attachments, idempotent."""
+"""``xapictl vif``: attach, detach, move, list — VM attachments, idempotent; each on one
+pool, or with ``--fleet`` on every selected pool (writes as a rollout)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import typer
 
-from xapictl.cli.options import current
-from xapictl.cli.run import cli_values, converge, exit_codes
+from xapictl.cli.fleet_forms import FLEET, SELECT, YES, converge_on
+from xapictl.cli.run import cli_values, exit_codes
 
 app = typer.Typer(help="VM network attachments (VIFs).", no_args_is_help=True,
                   rich_markup_mode=None)
@@ -28,10 +32,10 @@ def attach(
                                             help="network_default, locked, unlocked, disabled"),
     allow_ip: list[str] | None = ALLOW_IP,
     qos_kbps: int | None = typer.Option(None, "--qos-kbps", help="Rate limit in kB/s."),
+    fleet: Path | None = FLEET, select: str | None = SELECT, yes: bool = YES,
 ) -> None:
     """Attach the VM to the network (create the VIF, plug it if the VM runs); nothing to do
     if it is already attached there."""
-    opts = current(ctx)
     with exit_codes():
         from xapictl.recipes import ensure_vm_attached
 
@@ -39,7 +43,7 @@ def attach(
             desired = ensure_vm_attached(vm, network, device=device, mac=mac, mtu=mtu,
                                          locking_mode=locking_mode,
                                          ipv4_allowed=allow_ip or None, qos_kbps=qos_kbps)
-        converge(opts, desired, ask=False, yes=True)
+        converge_on(ctx, desired, fleet, select, yes=yes)
 
 
 @app.command()
@@ -47,15 +51,15 @@ def detach(
     ctx: typer.Context,
     vm: str = typer.Argument(..., help="The VM, by name or uuid."),
     device: str = typer.Argument(..., help="The VIF device number."),
+    fleet: Path | None = FLEET, select: str | None = SELECT, yes: bool = YES,
 ) -> None:
     """Unplug (if plugged) and destroy VIF DEVICE of the VM."""
-    opts = current(ctx)
     with exit_codes():
         from xapictl.recipes import ensure_vm_attached
 
         with cli_values({"vm": "VM", "device": "DEVICE"}):
             desired = ensure_vm_attached(vm, "-", device=device, present=False)
-        converge(opts, desired, ask=False, yes=True)
+        converge_on(ctx, desired, fleet, select, yes=yes)
 
 
 @app.command()
@@ -64,38 +68,53 @@ def move(
     vm: str = typer.Argument(..., help="The VM, by name or uuid."),
     device: str = typer.Argument(..., help="The VIF device number."),
     network: str = typer.Argument(..., help="The network to move it to."),
+    fleet: Path | None = FLEET, select: str | None = SELECT, yes: bool = YES,
 ) -> None:
     """Move VIF DEVICE to another network in place (``VIF.move``: same VIF, MAC, device)."""
-    opts = current(ctx)
     with exit_codes():
         from xapictl.recipes import ensure_vm_attached
 
         with cli_values({"vm": "VM", "device": "DEVICE", "network": "NETWORK"}):
             desired = ensure_vm_attached(vm, network, device=device)
-        converge(opts, desired, ask=False, yes=True)
+        converge_on(ctx, desired, fleet, select, yes=yes)
 
 
 @app.command("list")
 def list_(ctx: typer.Context,
-          vm: str | None = typer.Option(None, "--vm", help="Only this VM (name or uuid).")
-          ) -> None:
+          vm: str | None = typer.Option(None, "--vm", help="Only this VM (name or uuid)."),
+          fleet: Path | None = FLEET, select: str | None = SELECT) -> None:
     """VIFs of guest VMs: VM, device, network, MAC, MTU, plugged, locking, power state."""
-    from xapictl.cli.render import emit_rows
-    from xapictl.cli.views import read_pool, vif_rows
+    from xapictl.cli.fleet_forms import show_rows
+    from xapictl.cli.views import vif_rows
 
-    opts = current(ctx)
+    seen: list[bool] = []  # with a fleet, the VM needs to be on one pool, not on every one
+
+    def rows(snap: Any) -> list[list[Any]]:
+        if vm is None:
+            return vif_rows(snap)
+        from xapictl.errors import UsageError
+        from xapictl.plan.identity import find_vm
+
+        ref = find_vm(snap, vm)
+        if ref is None and fleet is None:
+            raise UsageError(f"no VM named {vm!r}")
+        seen.append(ref is not None)
+        return vif_rows(snap, ref) if ref is not None else []
+
     with exit_codes():
-        snap = read_pool(opts)
-        ref = None
-        if vm is not None:
+        if fleet is not None and vm is not None:
+            from xapictl.cli.fleet_forms import emit_fleet_rows, read_fleet
             from xapictl.errors import UsageError
-            from xapictl.plan.identity import find_vm
 
-            ref = find_vm(snap, vm)
-            if ref is None:
-                raise UsageError(f"no VM named {vm!r}")
-        emit_rows(opts, ["VM", "Device", "Network", "MAC", "MTU", "Plugged", "Locking",
-                         "Power"], vif_rows(snap, ref))
+            found = read_fleet(ctx, fleet, select, rows)
+            if not any(seen) and not found.errors:
+                raise UsageError(f"no VM named {vm!r} on any selected pool")
+            emit_fleet_rows(ctx, VIF_COLUMNS, found)
+            return
+        show_rows(ctx, VIF_COLUMNS, rows, fleet, select)
+
+
+VIF_COLUMNS = ["VM", "Device", "Network", "MAC", "MTU", "Plugged", "Locking", "Power"]
 
 
 __all__ = ["app"]
