@@ -82,13 +82,16 @@ def _spec_args(ctx: typer.Context, name: str, fleet: Path | None, select: str | 
     if fleet is None:
         return existing_identity(read_pool(current(ctx)), name), None
     from xapictl.cli.fleet_forms import read_fleet
+    from xapictl.errors import UsageError
     from xapictl.fleet.forms import common_identity
 
-    found = read_fleet(ctx, fleet, select, lambda snap: existing_identity(snap, name))
-    ident = common_identity(name, found)
-    for pool, err in found.errors.items():
-        typer.echo(f"xapictl: pool {pool} left out: {err}", err=True)
-    return ident, list(found.results)
+    def identity(snap: Any) -> dict[str, Any] | None:
+        try:
+            return existing_identity(snap, name)
+        except UsageError:  # not on this pool: nothing to do there
+            return None
+
+    return common_identity(name, read_fleet(ctx, fleet, select, identity))
 
 
 @app.command()

@@ -6,6 +6,7 @@ names a recipe file, so the desired state a command built from its options is sa
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -31,27 +32,32 @@ def save_recipe(desired: DesiredState, directory: Path) -> Path:
     """The desired state as a recipe file under ``directory`` (named by its content, so the
     same command run twice names the same file); ``rollout resume`` reads it again."""
     text = recipe_text(desired)
-    path = directory / f"{hashlib.sha256(text.encode()).hexdigest()[:16]}.yaml"
+    what = re.sub(r"[^A-Za-z0-9]+", "-", desired.source).strip("-")[:48]
+    path = directory / f"{what}-{hashlib.sha256(text.encode()).hexdigest()[:12]}.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
         path.write_text(f"# {desired.source}\n{text}")
     return path
 
 
-def common_identity(name: str, found: FleetResults[dict[str, Any]]) -> dict[str, Any]:
-    """How network ``name`` is identified on the pools that have it (VLAN + trunk, NIC, or
-    name): one identity across the fleet, or a usage error naming the pools that differ."""
-    if not found.results:
-        why = "; ".join(f"{pool}: {err}" for pool, err in found.errors.items())
-        raise UsageError(f"no selected pool has a network {name!r} ({why})")
+def common_identity(name: str, found: FleetResults[dict[str, Any] | None]
+                    ) -> tuple[dict[str, Any], list[str]]:
+    """How network ``name`` is identified (VLAN + trunk, NIC, or name) on the pools that have
+    it (``None``: it is not there): one identity across the fleet, or a usage error naming
+    the pools that differ. Also the pools to act on: those that have it, and those that could
+    not be read (the rollout then reports them instead of passing them over)."""
+    have = {pool: ident for pool, ident in found.results.items() if ident is not None}
+    if not have:
+        why = "".join(f"; {pool}: {err}" for pool, err in found.errors.items())
+        raise UsageError(f"no selected pool has a network {name!r}{why}")
     kinds: dict[str, list[str]] = {}
-    for pool, ident in found.results.items():
+    for pool, ident in have.items():
         kinds.setdefault(_describe(ident), []).append(pool)
     if len(kinds) > 1:
         raise UsageError(f"network {name!r} is not the same on every selected pool ("
                          + "; ".join(f"{k} on {', '.join(p)}" for k, p in kinds.items())
                          + "): narrow --select to pools where it is the same")
-    return next(iter(found.results.values()))
+    return next(iter(have.values())), [*have, *found.errors]
 
 
 def _describe(ident: dict[str, Any]) -> str:
