@@ -22,12 +22,13 @@ from xapictl.sim.server import SimServer
 PAGE = "rollouts.md"
 FLEET = block(PAGE, "yaml", "# fleet.yaml")
 RECIPE = block(PAGE, "yaml", "# vlan105.yaml")
+FORMS = block(PAGE, "console", "$ xapictl -q network create")
 RUN = block(PAGE, "console", "$ xapictl rollout vlan105.yaml")
 SUMMARY = block(PAGE, "json", "{")
 JOURNAL = block(PAGE, "console", "$ xapictl rollout list")
 AUDIT = block(PAGE, "console", "$ xapictl rollout audit")
 PYTHON = block(PAGE, "python", "from xapictl.fleet")
-CHECKED = [FLEET, RECIPE, RUN, SUMMARY, JOURNAL, AUDIT, PYTHON]
+CHECKED = [FLEET, FORMS, RECIPE, RUN, SUMMARY, JOURNAL, AUDIT, PYTHON]
 PASSWORD = "pw-docs-7781"
 
 
@@ -208,14 +209,63 @@ def test_the_fleet_forms_table_names_commands_and_options_that_exist() -> None:
     page = (DOCS / PAGE).read_text()
     table = page[page.index("### Fleet forms"):page.index("## Running a rollout")]
     rows = re.findall(r"^\| (.+) \| `(xapictl [^`]+)` \|$", table, re.M)
-    assert len(rows) == 5
+    assert len(rows) == 18
     for singles, fleet_form in rows:
         for command in [*re.findall(r"`(xapictl [^`]+)`", singles), fleet_form]:
             words = command.split()[1:]
-            path = [w for w in words if not w.startswith("-") and w.isalpha() and w.islower()]
+            path = [w for w in words if re.fullmatch(r"[a-z][a-z-]*", w)]
             if path == ["rollout"]:  # 'rollout RECIPE' is 'rollout run RECIPE'
                 path = ["rollout", "run"]
             result = CliRunner().invoke(app, [*path, "--help"], terminal_width=200)
             assert result.exit_code == 0, (command, result.output)
             for option in (w for w in words if w.startswith("--")):
                 assert option in result.output, (command, option)
+
+
+def _pool_commands() -> list[str]:
+    """Every command of the real app that acts on pools (not the simulator, plain Xen hosts,
+    the rollout journal or exports already on disk)."""
+    import typer.main
+
+    from xapictl.cli import app
+
+    out: list[str] = []
+
+    def walk(cmd: Any, path: list[str]) -> None:
+        if getattr(cmd, "commands", None):  # a group with subcommands (drift has none)
+            for name, sub in cmd.commands.items():
+                walk(sub, [*path, name])
+        elif path[0] not in ("sim", "local", "rollout") and path != ["inventory", "diff"]:
+            out.append(" ".join(path))
+    walk(typer.main.get_command(app), [])
+    return out
+
+
+def test_every_pool_command_takes_a_fleet_and_has_a_row_in_the_fleet_forms_table() -> None:
+    from xapictl.cli import app
+
+    page = (DOCS / PAGE).read_text()
+    table = page[page.index("### Fleet forms"):page.index("## Running a rollout")]
+    singles = {" ".join(w for w in c.split()[1:] if re.fullmatch(r"[a-z][a-z-]*", w))
+               for c in re.findall(r"^\| `(xapictl [^`]+)` \|", table, re.M)}
+    commands_ = _pool_commands()
+    assert len(commands_) >= 17
+    assert set(commands_) == singles
+    for command in commands_:
+        result = CliRunner().invoke(app, [*command.split(), "--help"], terminal_width=200)
+        assert "--fleet" in result.output and "--select" in result.output, command
+
+
+def test_the_fleet_forms_example_prints_what_the_page_shows(doc_fleet: DocFleet) -> None:
+    create, vlans, journal = commands(FORMS.text, doc_fleet.replace)
+    result = _run(create)
+    assert (result.exit_code, result.stdout) == (0, ""), result.output
+    assert [doc_fleet.vlan_pifs(n) for n in ("par1", "par2")] == [3, 3]
+    for cmd in (vlans, journal):
+        result = _run(cmd)
+        assert result.exit_code == 0, result.output
+        assert_shown_in(cmd.shown, result.stdout)
+    # Run again: nothing left to do, nothing written.
+    assert _run(create).exit_code == 0
+    audit = _run(Command(["xapictl", "rollout", "audit", "2"], []))
+    assert audit.exit_code == 0 and json.loads(audit.stdout) == []
