@@ -93,7 +93,7 @@ def test_network_list_across_pools_is_one_table_with_a_pool_column(served: Serve
     assert code == 0, err
     doc = json.loads(out)
     assert list(doc) == ["par1", "par2"]
-    assert {n["name"] for n in doc["par2"]} >= {"Pool-wide network associated with eth0"}
+    assert {n["name"] for n in doc["par2"]} >= {"Pool-wide network 0"}
 
 
 @pytest.mark.parametrize("command", [["vlan", "list"], ["pif", "list"], ["host", "list"],
