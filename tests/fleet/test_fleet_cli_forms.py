@@ -99,8 +99,7 @@ def test_network_list_across_pools_is_one_table_with_a_pool_column(served: Serve
 @pytest.mark.parametrize("command", [["vlan", "list"], ["pif", "list"], ["host", "list"],
                                      ["pool", "show"], ["vif", "list"],
                                      ["vif", "list", "--vm", "web-01"],
-                                     ["network", "show", "Pool-wide network associated with "
-                                                         "eth0"]])
+                                     ["network", "show", "Pool-wide network 0"]])
 def test_every_read_command_takes_a_fleet_and_keys_its_json_by_pool(
         served: Served, command: list[str]) -> None:
     (served.dir / "pw").write_text(PASSWORD)
