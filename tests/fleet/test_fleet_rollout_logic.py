@@ -168,6 +168,54 @@ def test_ctrl_c_stops_at_a_step_boundary_and_resume_finishes(tmp_path: Path) -> 
     assert {r.state for r in journal.pool_runs(rid)} == {PoolState.DONE}
 
 
+class LogoutInterrupted(ScriptedWork):
+    """Ctrl-C arrives while the first pool logs out: ``raise_in_close`` raises it right there
+    (as when the signal lands inside the call), otherwise a real one is sent to the main
+    thread and the logout goes on once the runner has heard it."""
+
+    def __init__(self, stop: threading.Event, raise_in_close: bool) -> None:
+        super().__init__()
+        self.stop = stop
+        self.raise_in_close = raise_in_close
+
+    def close(self, planned: PoolPlan | None, pool: FleetPool) -> None:
+        if pool.name == "p00":
+            if self.raise_in_close:
+                raise KeyboardInterrupt
+            _thread.interrupt_main()
+            assert self.stop.wait(10), "the runner never heard the Ctrl-C"
+        super().close(planned, pool)
+
+
+def test_a_second_ctrl_c_inside_a_logout_skips_neither_the_others_nor_the_journal(
+        tmp_path: Path) -> None:
+    stop = threading.Event()
+    work = LogoutInterrupted(stop, raise_in_close=True)
+
+    def first_ctrl_c(pool: str, i: int) -> None:
+        if pool == "p01" and i == 0:
+            _thread.interrupt_main()
+            assert stop.wait(10), "the runner never heard the Ctrl-C"
+
+    work.on_step = first_ctrl_c
+    journal, rid, state = _run(tmp_path, work, RolloutOptions(canary=1, batch_size=2,
+                                                              concurrency=1), n=5, stop=stop)
+    assert work.open == {"p00"}  # its logout was the one cut short; every other one ran
+    assert state is RolloutState.STOPPED and journal.rollout(rid).state is RolloutState.STOPPED
+    runs = {r.pool: r.state for r in journal.pool_runs(rid)}
+    assert runs == {"p00": PoolState.DONE, "p01": PoolState.STOPPED, "p02": PoolState.SKIPPED,
+                    "p03": PoolState.SKIPPED, "p04": PoolState.SKIPPED}
+
+
+def test_a_ctrl_c_while_logging_out_waits_for_every_logout(tmp_path: Path) -> None:
+    stop = threading.Event()
+    work = LogoutInterrupted(stop, raise_in_close=False)
+    journal, rid, _ = _run(tmp_path, work, RolloutOptions(canary=1, batch_size=2), n=5,
+                           stop=stop)
+    assert stop.is_set() and work.open == set()
+    assert journal.rollout(rid).state is not RolloutState.RUNNING
+
+
 def test_pause_after_canary_declined_is_a_resumable_stop(tmp_path: Path) -> None:
     work = ScriptedWork()
     journal = Journal(tmp_path / "j.sqlite")

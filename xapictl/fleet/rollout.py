@@ -201,7 +201,6 @@ class RolloutRunner:
             return RolloutResult(rid, RolloutState.DONE, "nothing left to do", {}, 0.0,
                                  Summary())
         summary = Summary()
-        by_name = {p.name: p for p in pools}
         state, reason = RolloutState.DONE, ""
         try:
             try:
@@ -225,12 +224,7 @@ class RolloutRunner:
                 self.stop.set()
                 state, reason = RolloutState.STOPPED, "interrupted"
         finally:
-            self._close_all(pools, summary)
-            for name in by_name:
-                if self._states.get(name) in (None, PoolState.PENDING, PoolState.PLANNED):
-                    self._set(rid, name, PoolState.SKIPPED)
-            self.journal.set_rollout_state(rid, state, reason)
-            self.on_event(RolloutEvent("rollout", state=state.value, detail=reason))
+            self._finish_shielded(rid, pools, summary, state, reason)
         return RolloutResult(rid, state, reason, dict(self._states),
                              time.monotonic() - began, summary)
 
@@ -374,12 +368,31 @@ class RolloutRunner:
             self._canary_failed = self._canary_failed or is_canary
         self._set(rid, name, PoolState.FAILED, error, done=done, error=error)
 
-    def _close_all(self, pools: Sequence[FleetPool], summary: Summary) -> None:
-        """Log out everywhere, even after Ctrl-C (a second one does not skip this)."""
-        for pool in pools:
-            with contextlib.suppress(Exception):
-                self.work.close(summary.plans.get(pool.name), pool)
+    def _finish_shielded(self, rid: int, pools: Sequence[FleetPool], summary: Summary,
+                         state: RolloutState, reason: str) -> None:
+        """Run ``_finish`` to its end whatever Ctrl-Cs come meanwhile: it runs in a thread of
+        its own (Python delivers Ctrl-C to the main thread only) while the main thread waits,
+        taking further Ctrl-Cs as the stop they already are. The wait is bounded: logouts run
+        in parallel, each within its connection's timeout; the journal is a local file."""
+        with ThreadPoolExecutor(max_workers=1) as ex:
+            finishing = ex.submit(self._finish, rid, pools, summary, state, reason)
+            with contextlib.suppress(KeyboardInterrupt):
+                self._wait_all([finishing])
 
+    def _finish(self, rid: int, pools: Sequence[FleetPool], summary: Summary,
+                state: RolloutState, reason: str) -> None:
+        """Log out everywhere, mark the pools never started, record the rollout's end."""
+        self._pool_map(lambda pool: self._logout(pool, summary), pools)
+        for pool in pools:
+            if self._states.get(pool.name) in (None, PoolState.PENDING, PoolState.PLANNED):
+                self._set(rid, pool.name, PoolState.SKIPPED)
+        self.journal.set_rollout_state(rid, state, reason)
+        self.on_event(RolloutEvent("rollout", state=state.value, detail=reason))
+
+    def _logout(self, pool: FleetPool, summary: Summary) -> None:
+        # BaseException: a Ctrl-C raised inside one pool's logout must not skip the others.
+        with contextlib.suppress(BaseException):
+            self.work.close(summary.plans.get(pool.name), pool)
 
 __all__ = ["RolloutEvent", "RolloutOptions", "RolloutResult", "RolloutRunner", "Summary",
            "plan_fleet", "waves"]
