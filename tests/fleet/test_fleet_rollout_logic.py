@@ -166,6 +166,8 @@ def test_ctrl_c_stops_at_a_step_boundary_and_resume_finishes(tmp_path: Path) -> 
     assert res.state is RolloutState.DONE
     assert sorted(work2.applied) == ["p02", "p03", "p04", "p05"]
     assert {r.state for r in journal.pool_runs(rid)} == {PoolState.DONE}
+    # The waves of the rollout as started ([p00] [p01 p02 p03] [p04 p05]), not restarted at 0.
+    assert [r.wave for r in journal.pool_runs(rid)] == [0, 1, 1, 1, 2, 2]
 
 
 class LogoutInterrupted(ScriptedWork):

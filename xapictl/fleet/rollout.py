@@ -159,6 +159,7 @@ class RolloutRunner:
         self._failures = 0
         self._canary_failed = False
         self._states: dict[str, PoolState] = {}
+        self._wave_of: dict[str, int] = {}
 
     # --- entry points -------------------------------------------------------------------
 
@@ -174,7 +175,8 @@ class RolloutRunner:
         them. A canary that had not succeeded is the canary again."""
         from xapictl.errors import UsageError
 
-        runs = {r.pool: r for r in self.journal.pool_runs(rid)}
+        ordered = self.journal.pool_runs(rid)
+        runs = {r.pool: r for r in ordered}
         known = {p.name for p in pools}
         missing = sorted(n for n, r in runs.items() if not r.state.finished_ok and n not in known)
         if missing:
@@ -182,7 +184,12 @@ class RolloutRunner:
                              "longer in the fleet file; give the fleet file it was started with")
         todo = [p for p in pools if p.name in runs and not runs[p.name].state.finished_ok]
         canary = sum(1 for p in todo if runs[p.name].position < self.options.canary)
-        return self._run(rid, todo, canary=canary)
+        # Journal the waves of the rollout as started, not of this run: numbered afresh, the
+        # first resumed wave would be wave 0, which ``rollout status`` shows as the canary.
+        planned = waves([r.pool for r in ordered], self.options.canary, self.options.batch_size)
+        wave_of = {name: n for n, wave in enumerate(planned) for name in wave}
+        wave_of.update({r.pool: r.wave for r in ordered if r.wave >= 0})
+        return self._run(rid, todo, canary=canary, wave_of=wave_of)
 
     # --- the run ------------------------------------------------------------------------
 
@@ -194,7 +201,9 @@ class RolloutRunner:
         self.on_event(RolloutEvent("pool", pool, state.value, detail,
                                    steps=int(cols.get("planned") or 0)))
 
-    def _run(self, rid: int, pools: list[FleetPool], *, canary: int) -> RolloutResult:
+    def _run(self, rid: int, pools: list[FleetPool], *, canary: int,
+             wave_of: dict[str, int] | None = None) -> RolloutResult:
+        self._wave_of = wave_of or {}
         began = time.monotonic()
         if not pools:
             self.journal.set_rollout_state(rid, RolloutState.DONE, "nothing left to do")
@@ -330,7 +339,8 @@ class RolloutRunner:
         name = planned.pool
         attempt = self.journal.next_attempt(rid, name)
         steps = planned.changes
-        self._set(rid, name, PoolState.RUNNING, wave=wave, planned=steps, done=0, error="")
+        self._set(rid, name, PoolState.RUNNING, wave=self._wave_of.get(name, wave),
+                  planned=steps, done=0, error="")
         done = 0
 
         def started(i: int, step: Step) -> None:
