@@ -27,6 +27,7 @@ import xapictl
 from xapictl.inventory import Inventory, export_snapshot
 from xapictl.inventory.fields import OBJECT_TYPES, PLURAL
 from xapictl.inventory.stream import ChangeStream, StreamEvent
+from xapictl.xapi.retry import Backoff
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS objects (
@@ -99,7 +100,8 @@ def sync(connect: Callable[[], Any], cmdb_path: str, stop: threading.Event,
             if on_event is not None:
                 on_event(event)
 
-        ChangeStream(connect, base=base, poll_timeout=1.0, stop=stop).run(handle)
+        ChangeStream(connect, backoff=Backoff(), base=base, poll_timeout=1.0,
+                     stop=stop).run(handle)
     finally:
         db.close()
 

@@ -228,6 +228,71 @@ def test_the_real_root_app_mounts_the_groups_with_global_options(
     assert result.exit_code == 0 and json.loads(result.stdout) == []
 
 
+def test_watch_matches_a_fleet_base_by_pool_uuid_not_by_source(
+        served: tuple[dict[str, Simulator], Path]) -> None:
+    """A base exported with --url names its pools by URL: the changes missed since it are
+    still emitted, since each pool finds its part by UUID."""
+    from xapictl.inventory import apply, diff, formats
+    from xapictl.inventory.diff import Change
+
+    sims, d = served
+    fleet = str(d / "fleet.yaml")
+    _invoke("inventory", "export", "--fleet", fleet, "-O", str(d / "base.json"))
+    doc = json.loads((d / "base.json").read_text())
+    for pool in doc["pools"]:
+        pool["source"] = "http://127.0.0.1:1"
+    (d / "base.json").write_text(json.dumps(doc))
+    for sim in sims.values():  # missed: made while no watch ran
+        with xapictl.connect("http://127.0.0.1", password=PASSWORD,
+                             transport=InProcessTransport(sim)) as conn:
+            conn.call("network.create", {"name_label": "missed", "name_description": "",
+                                         "MTU": 1500, "other_config": {}})
+    code, out, err = _invoke("inventory", "watch", "--fleet", fleet, "--base",
+                             str(d / "base.json"), "--timeout", "0.5", "--max-seconds", "2")
+    assert code == 0, err
+    _invoke("inventory", "export", "--fleet", fleet, "-O", str(d / "final.json"))
+    events = [Change.from_json(json.loads(line)) for line in out.splitlines()]
+    assert len([e for e in events if e.object == "network"]) == 3
+    assert diff(apply(formats.read(d / "base.json"), events), formats.read(d / "final.json")
+                ) == []
+
+
+def test_watch_refuses_a_base_that_lacks_a_watched_pool(
+        served: tuple[dict[str, Simulator], Path]) -> None:
+    _, d = served
+    fleet = str(d / "fleet.yaml")
+    _invoke("inventory", "export", "--fleet", fleet, "--select", "par1", "-O",
+            str(d / "par1.json"))
+    code, out, err = _invoke("inventory", "watch", "--fleet", fleet, "--select", "par1 or par2",
+                             "--base", str(d / "par1.json"), "--timeout", "0.5",
+                             "--max-seconds", "5")
+    assert code == 2 and "pool par2" in err and "has no part in the base" in err
+    assert '"pool"' not in out or all(json.loads(line)["op"] != "del"
+                                      for line in out.splitlines())
+
+
+def test_watch_state_is_written_while_the_watch_runs(
+        served: tuple[dict[str, Simulator], Path]) -> None:
+    import threading
+
+    _, d = served
+    state = d / "state.json"
+    result: dict[str, tuple[int, str, str]] = {}
+    watcher = threading.Thread(target=lambda: result.setdefault("watch", _invoke(
+        "inventory", "watch", "--fleet", str(d / "fleet.yaml"), "--state", str(state),
+        "--timeout", "0.5", "--max-seconds", "8")))
+    watcher.start()
+    tick = threading.Event()
+    for _ in range(100):  # the first batch is written at once, later ones at most every 5 s
+        if state.exists():
+            break
+        tick.wait(0.05)
+    assert watcher.is_alive() and json.loads(state.read_text())["tokens"]
+    watcher.join(30)
+    assert result["watch"][0] == 0, result["watch"][2]
+    assert len(json.loads(state.read_text())["tokens"]) == 3  # and in full at the end
+
+
 def test_watch_since_must_be_the_token_its_base_was_read_at(
         served: tuple[dict[str, Simulator], Path]) -> None:
     _, d = served

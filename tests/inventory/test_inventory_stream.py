@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from xapictl.inventory.stream import ChangeStream, StreamEvent
 from xapictl.sim.control import Control
 from xapictl.sim.engine import Simulator
 from xapictl.sim.inprocess import InProcessTransport
+from xapictl.xapi.retry import Backoff
 
 
 @pytest.fixture
@@ -75,7 +77,8 @@ def test_initial_export_plus_events_equals_the_final_export(pool: tuple[Simulato
     sim, control = pool
     base = _export(sim, control)
     sink = Collector()
-    stream = ChangeStream(lambda: _connect(sim, control), base=base, poll_timeout=1)
+    stream = ChangeStream(lambda: _connect(sim, control), backoff=Backoff(),
+                          base=base, poll_timeout=1)
     thread = _start(stream, sink)
     try:
         with _connect(sim, control) as writer:
@@ -98,7 +101,8 @@ def test_stream_survives_events_lost_and_a_master_change(pool: tuple[Simulator, 
     sim, control = pool
     base = _export(sim, control)
     sink = Collector()
-    stream = ChangeStream(lambda: _connect(sim, control), base=base, poll_timeout=1)
+    stream = ChangeStream(lambda: _connect(sim, control), backoff=Backoff(),
+                          base=base, poll_timeout=1)
     thread = _start(stream, sink)
     try:
         with _connect(sim, control) as writer:
@@ -152,7 +156,8 @@ def test_resuming_from_a_checkpoint_emits_exactly_what_was_missed(
     with _connect(sim, control) as writer:  # changes while nobody was listening
         _write_some(writer, 110, "VLAN 110")
     sink = Collector()
-    stream = ChangeStream(lambda: _connect(sim, control), base=base, poll_timeout=1)
+    stream = ChangeStream(lambda: _connect(sim, control), backoff=Backoff(),
+                          base=base, poll_timeout=1)
     thread = _start(stream, sink)
     try:
         final = _export(sim, control)
@@ -180,7 +185,7 @@ def test_stream_reconnects_when_the_master_dies_and_another_takes_over(
 
     base = _export(sim, control)
     sink = Collector()
-    stream = ChangeStream(connect, base=base, poll_timeout=1)
+    stream = ChangeStream(connect, backoff=Backoff(), base=base, poll_timeout=1)
     thread = _start(stream, sink)
     try:
         with _connect(sim, control) as writer:
@@ -213,3 +218,58 @@ def test_stream_reconnects_when_the_master_dies_and_another_takes_over(
         stream.stop.set()
         thread.join(15)
     assert stream.reconnects >= 1
+
+
+def test_a_fleet_base_is_cut_to_the_pools_own_part(pool: tuple[Simulator, Control]) -> None:
+    sim, control = pool
+    other = Simulator(scenario="seed")
+    theirs = _export(other, Control(other))
+    mine = _export(sim, control)
+    sink = Collector()
+    stream = ChangeStream(lambda: _connect(sim, control), backoff=Backoff(),
+                          base=Inventory.merge([mine, theirs]), poll_timeout=1)
+    with _connect(sim, control) as writer:  # missed while no stream ran
+        _write_some(writer, 106, "VLAN 106")
+    thread = _start(stream, sink)
+    try:
+        final = _export(sim, control)
+        assert sink.wait_until_matches(mine, final), diff(apply(mine, sink.changes()), final)
+    finally:
+        stream.stop.set()
+        thread.join(10)
+    other_uuids = {uuid for _, uuid in theirs.index()}
+    assert sink.changes() and not [c for c in sink.changes() if c.uuid in other_uuids]
+
+
+def test_a_base_without_the_pool_is_refused_before_any_event(
+        pool: tuple[Simulator, Control]) -> None:
+    from xapictl.errors import UsageError
+
+    sim, control = pool
+    other = Simulator(scenario="seed")
+    sink = Collector()
+    stream = ChangeStream(lambda: _connect(sim, control), backoff=Backoff(),
+                          base=_export(other, Control(other)), poll_timeout=1)
+    with pytest.raises(UsageError, match="has no part in the base"):
+        stream.run(sink)
+    assert sink.events == [] and sim.open_session_count() == 0
+
+
+def test_the_checkpoint_file_is_written_as_it_goes_at_a_bounded_rate(
+        pool: tuple[Simulator, Control], tmp_path: Path) -> None:
+    from xapictl.inventory.checkpoint import CheckpointFile, read_checkpoint
+
+    sim, control = pool
+    first = _export(sim, control)
+    with _connect(sim, control) as writer:
+        _write_some(writer, 107, "VLAN 107")
+    second = _export(sim, control)
+    path = tmp_path / "state.json"
+    rare = CheckpointFile(path, None, every=3600)
+    rare.record(first, "t1")
+    assert read_checkpoint(path) == (first, "t1")  # the first batch is written at once
+    rare.record(second, "t2")
+    assert read_checkpoint(path) == (first, "t1")  # not due yet
+    rare.flush()
+    assert read_checkpoint(path) == (second, "t2")
+    assert [p.name for p in tmp_path.iterdir()] == ["state.json"]  # no temporary left over

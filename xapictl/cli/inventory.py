@@ -147,11 +147,10 @@ class _CliConnection:
 
 def _load_base(base: Path | None, state: Path | None) -> tuple[Inventory | None, str]:
     from xapictl.inventory import formats
-    from xapictl.inventory.document import Inventory
+    from xapictl.inventory.checkpoint import read_checkpoint
 
     if state is not None and state.exists():
-        data = json.loads(state.read_text())
-        return Inventory.from_document(data["inventory"]), str(data.get("token", ""))
+        return read_checkpoint(state)
     if base is not None:
         inv = formats.read(base)
         return inv, next(iter(inv.tokens.values()), "")
@@ -163,10 +162,12 @@ def watch(
     ctx: typer.Context,
     fleet: FleetOpt = None, select: SelectOpt = None,
     base: Annotated[Path | None, typer.Option(
-        "--base", help="The export the consumer holds: first emit what changed since.")] = None,
+        "--base", help="The export the consumer holds (one pool's or a fleet's; each pool "
+                       "takes its part by pool UUID): first emit what changed since.")] = None,
     state: Annotated[Path | None, typer.Option(
         "--state", help="Checkpoint file (inventory + token): read at start when it exists, "
-                        "written at the end; resuming from it loses and repeats nothing.")
+                        "written as events go out (atomically, at most every 5 s) and at the "
+                        "end; resuming from it loses and repeats nothing.")
     ] = None,
     since: Annotated[str | None, typer.Option(
         "--since", help="The token the base is at (default: the one stored with it); "
@@ -177,45 +178,55 @@ def watch(
                                        "default: until Ctrl-C.")] = None,
 ) -> None:
     """Write NDJSON change events (add, mod, del with the new record) until Ctrl-C."""
+    import functools
     import time
 
-    from xapictl.inventory.document import Inventory
-    from xapictl.inventory.stream import ChangeStream, StreamEvent
+    from xapictl.errors import UsageError
+    from xapictl.inventory.checkpoint import CheckpointFile
+    from xapictl.inventory.stream import ChangeStream, Checkpoint, StreamEvent
+    from xapictl.xapi.retry import Backoff
 
     lock = threading.Lock()
     stop = threading.Event()
     out = sys.stdout  # the workers write where this command's output goes
-
-    def emit(event: StreamEvent) -> None:
-        with lock:
-            out.write(json.dumps(event.to_json()) + "\n")
-            out.flush()
+    failures: list[str] = []
+    refusals: list[str] = []
 
     with exit_codes():
         base_inv, token = _load_base(base, state)
         if since is not None:
             base_inv = _at_token(base_inv, token, since)
-        streams: list[ChangeStream] = []
         if fleet is None:
-            streams.append(ChangeStream(lambda: _CliConnection(ctx),
-                                        source=_single_source(ctx), base=base_inv,
-                                        poll_timeout=timeout, stop=stop))
+            connects: list[tuple[str, Any]] = [(_single_source(ctx), lambda: _CliConnection(ctx))]
         else:
             connector = fleet_connector(ctx)
-            for pool in _fleet_pools(fleet, select):
-                part = _part_for(base_inv, pool.name)
-                streams.append(ChangeStream(lambda p=pool: connector.connect(p),  # type: ignore[misc]
-                                            source=pool.name, base=part, poll_timeout=timeout,
-                                            stop=stop))
-        failures: list[str] = []
+            connects = [(pool.name, functools.partial(connector.connect, pool))
+                        for pool in _fleet_pools(fleet, select)]
+        checkpoints = None if state is None else CheckpointFile(state, base_inv)
 
-        def run(stream: ChangeStream) -> None:
+        def run(source: str, connect: Any) -> None:
+            batch: list[StreamEvent] = []
+
+            def batch_done(point: Checkpoint) -> None:
+                # A batch goes out whole, then its checkpoint: a kill in between repeats it.
+                with lock:
+                    out.writelines(json.dumps(e.to_json()) + "\n" for e in batch)
+                    out.flush()
+                batch.clear()
+                if checkpoints is not None:
+                    checkpoints.record(point.inventory, point.token)
+
+            stream = ChangeStream(connect, backoff=Backoff(), source=source, base=base_inv,
+                                  poll_timeout=timeout, stop=stop)
             try:
-                stream.run(emit)
+                stream.run(batch.append, batch_done)
+            except UsageError as exc:  # this pool cannot be followed from that base
+                refusals.append(str(exc))
+                stop.set()
             except Exception as exc:  # reported below; the other pools' streams go on
-                failures.append(f"pool {stream.source}: {type(exc).__name__}: {exc}")
+                failures.append(f"pool {source}: {type(exc).__name__}: {exc}")
 
-        threads = [threading.Thread(target=run, args=(s,), daemon=True) for s in streams]
+        threads = [threading.Thread(target=run, args=c, daemon=True) for c in connects]
         for t in threads:
             t.start()
         deadline = None if max_seconds is None else time.monotonic() + max_seconds
@@ -229,16 +240,14 @@ def watch(
             stop.set()
             for t in threads:
                 t.join(timeout + 30)
-        if state is not None:
-            points = [c for c in (s.checkpoint() for s in streams) if c is not None]
-            tokens = {c.inventory.pool_uuids[0]: c.token for c in points
-                      if c.inventory.pool_uuids}
-            merged = Inventory.merge([c.inventory for c in points])
-            state.write_text(json.dumps({"token": next(iter(tokens.values()), ""),
-                                         "tokens": tokens,
-                                         "inventory": merged.to_document()}) + "\n")
+        if checkpoints is not None:
+            checkpoints.flush()
     for failure in failures:
         typer.echo(f"xapictl: change stream stopped: {failure}", err=True)
+    for refusal in refusals:
+        typer.echo(f"xapictl: {refusal}", err=True)
+    if refusals:
+        raise typer.Exit(int(ExitCode.BAD_INPUT))
     if failures:
         raise typer.Exit(int(ExitCode.FAILURE))
 
@@ -260,15 +269,6 @@ def _at_token(base: Inventory | None, stored: str, since: str) -> Inventory:
     if not base.tokens and len(base.pool_uuids) == 1:
         return dataclasses.replace(base, tokens={base.pool_uuids[0]: since})
     return base
-
-
-def _part_for(base: Inventory | None, pool_name: str) -> Inventory | None:
-    if base is None:
-        return None
-    for pool in base.of("pools"):
-        if pool["source"] == pool_name:
-            return base.pool_part(pool["uuid"])
-    return None
 
 
 __all__ = ["app"]

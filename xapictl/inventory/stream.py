@@ -19,7 +19,13 @@ from ``event.from`` (``xapictl.state.live.LiveSnapshot``) and, after each batch,
 * ``EVENTS_LOST`` or a refused token: the pool is read again in full, same reasoning;
 * resuming (``base`` + ``token`` from a checkpoint or an export): the pool is read once and the
   difference from ``base`` is emitted first: the events missed, coalesced per object, exactly as
-  ``event.from`` itself coalesces them.
+  ``event.from`` itself coalesces them. ``base`` may hold many pools (a fleet export or
+  checkpoint): the stream takes the part whose pool UUID is the pool's, and refuses (nothing
+  emitted) when there is none, since diffing against another pool's objects would report them
+  all deleted.
+
+The wait between reconnects is ``backoff``'s (``xapictl.xapi.retry.Backoff``): the one place
+that decides how long to wait.
 """
 
 from __future__ import annotations
@@ -42,7 +48,6 @@ log = logging.getLogger("xapictl.inventory.stream")
 _RECONNECT_CODES = frozenset({"SESSION_INVALID", "HOST_IS_SLAVE", "HOST_OFFLINE",
                               "HOST_STILL_BOOTING", "EVENTS_LOST",
                               "EVENT_FROM_TOKEN_PARSE_FAILURE"})
-MAX_BACKOFF = 30.0
 
 
 class StreamConnection(Protocol):
@@ -66,6 +71,14 @@ class StreamEvent:
         return {**out, "pool": self.pool, "token": self.token}
 
 
+class ReconnectWait(Protocol):
+    """What the stream needs of a backoff (``xapictl.xapi.retry.Backoff`` fits)."""
+
+    def wait(self, stop: threading.Event) -> bool: ...
+
+    def reset(self) -> None: ...
+
+
 @dataclass(frozen=True)
 class Checkpoint:
     """What a consumer keeps to resume: the inventory it holds and the token it is at."""
@@ -79,22 +92,41 @@ class ChangeStream:
     ``base`` is the inventory the consumer holds (``None``: start from the current state,
     emitting nothing for it)."""
 
-    def __init__(self, connect: Callable[[], StreamConnection], *, source: str = "",
-                 base: Inventory | None = None, poll_timeout: float = 30.0,
+    def __init__(self, connect: Callable[[], StreamConnection], *, backoff: ReconnectWait,
+                 source: str = "", base: Inventory | None = None, poll_timeout: float = 30.0,
                  stop: threading.Event | None = None) -> None:
         self._connect = connect
+        self.backoff = backoff
         self.source = source
         self.base = base
         self.poll_timeout = poll_timeout
         self.stop = stop or threading.Event()
-        self.emitted: Inventory | None = base
-        self.token = ""
+        self._point: Checkpoint | None = None  # replaced whole: readers never see half of one
         self.reconnects = 0
 
+    @property
+    def emitted(self) -> Inventory | None:
+        return self._point.inventory if self._point is not None else None
+
+    @property
+    def token(self) -> str:
+        return self._point.token if self._point is not None else ""
+
     def checkpoint(self) -> Checkpoint | None:
-        if self.emitted is None:
+        """What has been emitted so far and the token it is at (None before the first read)."""
+        return self._point
+
+    def _base_part(self, pool: str) -> Inventory | None:
+        if self.base is None:
             return None
-        return Checkpoint(self.emitted, self.token)
+        if pool not in self.base.pool_uuids:
+            from xapictl.errors import UsageError
+
+            held = ", ".join(self.base.pool_uuids) or "none"
+            raise UsageError(f"pool {self.source or pool} ({pool}) has no part in the base "
+                             f"(it holds pool(s) {held}): give an export or checkpoint that "
+                             "includes this pool, or no base to start from its current state")
+        return self.base.pool_part(pool)
 
     def _export(self, snap: PoolSnapshot) -> Inventory:
         return export_snapshot(snap, source=self.source, generated_at="")
@@ -103,19 +135,19 @@ class ChangeStream:
                          emit: Callable[[StreamEvent], None]) -> None:
         new = self._export(snap)
         pool = new.pool_uuids[0] if new.pool_uuids else ""
-        old = self.emitted if self.emitted is not None else new
-        for change in diff(old, new):
+        old = self.emitted if self._point is not None else self._base_part(pool)
+        for change in diff(old if old is not None else new, new):
             emit(StreamEvent(change, pool, snap.token))
-        self.emitted = new
-        self.token = snap.token
+        self._point = Checkpoint(new, snap.token)
 
-    def run(self, emit: Callable[[StreamEvent], None]) -> None:
-        """Emit events until ``stop`` is set. Only errors that no reconnect can cure (bad
-        credentials, permission denied) are raised."""
+    def run(self, emit: Callable[[StreamEvent], None],
+            on_batch: Callable[[Checkpoint], None] | None = None) -> None:
+        """Emit events until ``stop`` is set; after each batch of them, ``on_batch`` hears the
+        checkpoint they lead to. Only errors that no reconnect can cure (bad credentials,
+        permission denied, a base without this pool) are raised."""
         from xapictl.state.collect import collect
         from xapictl.state.live import LiveSnapshot
 
-        delay = 0.5
         conn: StreamConnection | None = None
         live: LiveSnapshot | None = None
         try:
@@ -128,9 +160,11 @@ class ChangeStream:
                         # and the difference from what was emitted is exact either way.
                         live = LiveSnapshot(conn, collect(conn))  # type: ignore[arg-type]
                         self._emit_difference(live.current, emit)
+                        self._batch_done(on_batch)
                     live.poll(self.poll_timeout)
                     self._emit_difference(live.current, emit)
-                    delay = 0.5
+                    self._batch_done(on_batch)
+                    self.backoff.reset()
                 except (TransportError, XapiFailure) as exc:
                     if isinstance(exc, XapiFailure) and exc.code not in _RECONNECT_CODES:
                         raise
@@ -139,12 +173,15 @@ class ChangeStream:
                     if conn is not None:
                         _close_quietly(conn)
                     conn = None
-                    if self.stop.wait(delay):  # the stream's only wait: backoff, stoppable
+                    if self.backoff.wait(self.stop):
                         break
-                    delay = min(delay * 2, MAX_BACKOFF)
         finally:
             if conn is not None:
                 _close_quietly(conn)
+
+    def _batch_done(self, on_batch: Callable[[Checkpoint], None] | None) -> None:
+        if on_batch is not None and self._point is not None:
+            on_batch(self._point)
 
 
 def _close_quietly(conn: StreamConnection) -> None:
@@ -154,4 +191,4 @@ def _close_quietly(conn: StreamConnection) -> None:
         log.debug("logout after a lost connection failed: %s", exc)
 
 
-__all__ = ["ChangeStream", "Checkpoint", "StreamConnection", "StreamEvent"]
+__all__ = ["ChangeStream", "Checkpoint", "ReconnectWait", "StreamConnection", "StreamEvent"]

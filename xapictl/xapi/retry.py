@@ -15,6 +15,7 @@ Backoff is exponential with jitter, capped, inside an overall deadline. ``sleep`
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -147,4 +148,25 @@ class RetryPolicy:
         self.sleep(seconds)
 
 
-__all__ = ["TRANSIENT_CODES", "Deadline", "RetryPolicy", "is_read", "retryable"]
+@dataclass
+class Backoff:
+    """The wait between reconnects of something that follows a pool for hours (the change
+    stream): doubling from ``initial`` up to ``maximum``, back to ``initial`` after ``reset``,
+    and cut short by ``stop``. A follower never gives up, so there is no deadline here."""
+
+    initial: float = 0.5
+    maximum: float = 30.0
+    _next: float = field(default=0.0, init=False, repr=False)
+
+    def wait(self, stop: threading.Event) -> bool:
+        """Wait the current delay (less if ``stop`` is set meanwhile); True: stop."""
+        delay = self._next or self.initial
+        self._next = min(delay * 2, self.maximum)
+        return stop.wait(delay)
+
+    def reset(self) -> None:
+        """After a success: the next failure waits ``initial`` again."""
+        self._next = 0.0
+
+
+__all__ = ["TRANSIENT_CODES", "Backoff", "Deadline", "RetryPolicy", "is_read", "retryable"]
