@@ -228,6 +228,24 @@ def test_the_real_root_app_mounts_the_groups_with_global_options(
     assert result.exit_code == 0 and json.loads(result.stdout) == []
 
 
+def test_drift_with_an_unreadable_pool_exits_4_and_still_prints_the_findings(
+        served: tuple[dict[str, Simulator], Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    sims, d = served
+    monkeypatch.setenv("WRONG_PW", "not-it")
+    url = next(line.split()[-1] for line in (d / "fleet.yaml").read_text().splitlines()
+               if "url:" in line)
+    with (d / "fleet.yaml").open("a") as f:
+        f.write(f"  - name: locked\n    url: {url}\n    credentials: env:WRONG_PW\n")
+    sim = sims["nyc1"]
+    with sim.state.lock:
+        pif = next(r for r, p in sim.state.all("PIF").items()
+                   if p["device"] == "eth2" and p["VLAN"] == -1)
+        sim.state.set_field("PIF", pif, "MTU", 9000)
+    code, out, err = _invoke("drift", "--fleet", str(d / "fleet.yaml"))
+    assert code == 4, err
+    assert out.startswith("nyc1: [mtu-mismatch]") and "pool locked not checked" in err
+
+
 def test_watch_matches_a_fleet_base_by_pool_uuid_not_by_source(
         served: tuple[dict[str, Simulator], Path]) -> None:
     """A base exported with --url names its pools by URL: the changes missed since it are

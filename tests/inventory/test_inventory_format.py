@@ -124,3 +124,16 @@ def test_two_exports_of_the_same_state_are_identical_apart_from_the_stamp() -> N
     one = formats.to_json(export_snapshot(b.snapshot(), generated_at="t"))
     two = formats.to_json(export_snapshot(b.snapshot(), generated_at="t"))
     assert one == two
+
+
+def test_schema_lets_unknown_top_level_members_through(pool_builder: PoolBuilder) -> None:
+    doc = export_snapshot(pool_builder.snapshot()).to_document()
+    doc["sriov_links"] = []  # what a later 1.x might add: readers of 1.x ignore it
+    jsonschema.validate(doc, schema.json_schema())
+
+
+def test_schema_refuses_an_empty_uuid(pool_builder: PoolBuilder) -> None:
+    doc = export_snapshot(pool_builder.snapshot()).to_document()
+    doc["pifs"][0]["host"] = ""  # a missing reference is null, never ""
+    with pytest.raises(jsonschema.ValidationError, match="does not match"):
+        jsonschema.validate(doc, schema.json_schema())

@@ -14,7 +14,8 @@ from typing import Any
 from xapictl.inventory.fields import OBJECT_FIELDS, SCHEMA_VERSION, SINGULAR, Kind
 
 SCHEMA_ID = "https://xapictl.example/schemas/inventory.schema.json"
-_UUID = {"type": "string", "pattern": "^[0-9a-fA-F-]{36}$|^$"}
+# No empty string: a missing reference is JSON null (the *_OR_NULL kinds), never "".
+_UUID = {"type": "string", "pattern": "^[0-9a-fA-F-]{36}$"}
 
 _KIND_SCHEMAS: dict[Kind, dict[str, Any]] = {
     Kind.STRING: {"type": "string"},
@@ -60,7 +61,8 @@ def json_schema() -> dict[str, Any]:
         "type": "object",
         "properties": props,
         "required": list(props),
-        "additionalProperties": False,
+        # A later 1.x may add members (a new object type): readers of 1.x ignore them.
+        "additionalProperties": True,
         "$defs": defs,
     }
 
