@@ -59,9 +59,34 @@ def test_secrets_never_reach_the_audit_log(tmp_path: Path) -> None:
     assert rows[1]["args"][1] == {"vpn_password": REDACTED, "a": "b"}
 
 
+def _parsed(text: str, fmt: str) -> list[dict[str, Any]]:
+    """An export read back into the rows ``AuditRow.to_json`` gives."""
+    import csv
+    import io
+
+    if fmt == "json":
+        return list(json.loads(text))
+    if fmt == "ndjson":
+        return [json.loads(line) for line in text.splitlines()]
+    reader = csv.DictReader(io.StringIO(text))
+    assert reader.fieldnames == ["at", "rollout", "pool", "host", "call", "args", "result", "ok"]
+    return [{**r, "rollout": int(r["rollout"]), "args": json.loads(r["args"]),
+             "result": json.loads(r["result"]), "ok": {"True": True, "False": False}[r["ok"]]}
+            for r in reader]
+
+
 @pytest.mark.parametrize("fmt", ["json", "ndjson", "csv"])
 def test_audit_exports_in_every_format(tmp_path: Path, fmt: str) -> None:
     journal = Journal(tmp_path / "j.sqlite")
-    AuditedCaller(Recorder(), journal, pool="p", rollout=1, host="h").call("PIF.plug", "r")
-    text = export_audit(journal, 1, fmt)
-    assert "PIF.plug" in text
+    conn = AuditedCaller(Recorder(), journal, pool="par1", rollout=1, host="10.1.0.1")
+    conn.call("PIF.plug", "OpaqueRef:pif")
+    with pytest.raises(ValueError):
+        conn.call("VLAN.create", "OpaqueRef:pif", 4095, "OpaqueRef:net")
+    AuditedCaller(Recorder(), journal, pool="par2", rollout=2, host="h").call("PIF.plug", "r")
+    rows = _parsed(export_audit(journal, 1, fmt), fmt)
+    assert rows == [r.to_json() for r in journal.audit(1)]  # every column, as recorded
+    assert [(r["pool"], r["host"], r["call"], r["args"], r["ok"]) for r in rows] == [
+        ("par1", "10.1.0.1", "PIF.plug", ["OpaqueRef:pif"], True),
+        ("par1", "10.1.0.1", "VLAN.create", ["OpaqueRef:pif", 4095, "OpaqueRef:net"], False)]
+    assert rows[0]["result"] == "OpaqueRef:new" and rows[1]["result"]["error"] == "ValueError"
+    assert all(r["rollout"] == 1 and r["at"] for r in rows)

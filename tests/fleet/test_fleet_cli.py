@@ -102,16 +102,29 @@ def test_rollout_resume_of_an_unknown_id_is_a_usage_error(
 
 def test_inventory_export_of_a_fleet_validates_and_diffs_clean(
         served: tuple[dict[str, Simulator], Path]) -> None:
-    _, d = served
-    out = d / "inv.json"
-    code, _, err = _invoke("inventory", "export", "--fleet", str(d / "fleet.yaml"),
-                           "--format", "json", "--output", str(out))
-    assert code == 0, err
-    doc = json.loads(out.read_text())
+    sims, d = served
+
+    def export(name: str) -> Path:
+        out = d / name
+        code, _, err = _invoke("inventory", "export", "--fleet", str(d / "fleet.yaml"),
+                               "--format", "json", "--output", str(out))
+        assert code == 0, err
+        return out
+
+    first, second = export("first.json"), export("second.json")  # two reads, same pools
+    doc = json.loads(first.read_text())
     jsonschema.validate(doc, json.loads(SCHEMA.read_text()))
     assert sorted(p["source"] for p in doc["pools"]) == ["nyc1", "par1", "par2"]
-    code, stdout, _ = _invoke("inventory", "diff", str(out), str(out))
+    code, stdout, _ = _invoke("inventory", "diff", str(first), str(second))
     assert (code, stdout) == (0, "")
+    with xapictl.connect("http://127.0.0.1", password=PASSWORD,
+                         transport=InProcessTransport(sims["par2"])) as conn:
+        net = conn.call("network.create", {"name_label": "between", "name_description": "",
+                                           "MTU": 1500, "other_config": {}})
+        conn.call("network.set_MTU", net, 9000)
+    code, stdout, _ = _invoke("inventory", "diff", str(second), str(export("third.json")))
+    assert code == 3 and stdout.count("\n") == 1 and stdout.startswith("+ network"), stdout
+    assert "between" in stdout
     code, _, _ = _invoke("inventory", "export", "--fleet", str(d / "fleet.yaml"),
                          "--format", "csv", "--output", str(d / "csv"))
     assert code == 0 and (d / "csv" / "vifs.csv").read_text().startswith("uuid,pool,vm")

@@ -31,7 +31,7 @@ def served() -> Iterator[tuple[Simulator, SimServer]]:
 
 
 def _enrich(conn: Any) -> None:
-    """A VLAN on every host and a bond, so every object type has rows."""
+    """A VLAN on every host, a bond and a tunnel, so every object type has rows."""
     pifs = conn.call("PIF.get_all_records")
     eth1 = next(r for r, p in pifs.items() if p["device"] == "eth1" and p["VLAN"] == -1)
     net = conn.call("network.create", {"name_label": "VLAN 105", "name_description": "",
@@ -44,6 +44,13 @@ def _enrich(conn: Any) -> None:
         bond_net = conn.call("network.create", {"name_label": "bond", "name_description": "",
                                                 "MTU": 1500, "other_config": {}})
         conn.call("Bond.create", bond_net, members, "", "active-backup", {})
+    # A tunnel over eth2 of another host, given the IP address a tunnel endpoint needs.
+    transport = next(r for r, p in pifs.items() if p["host"] != host and p["device"] == "eth2"
+                     and p["VLAN"] == -1)
+    conn.call("PIF.reconfigure_ip", transport, "Static", "192.0.2.21", "255.255.255.0", "", "")
+    tunnel_net = conn.call("network.create", {"name_label": "overlay", "name_description": "",
+                                              "MTU": 1450, "other_config": {}})
+    conn.call("tunnel.create", transport, tunnel_net, "gre")
 
 
 def _xenapi_snapshot(url: str) -> PoolSnapshot:
@@ -65,6 +72,14 @@ def test_export_matches_what_the_official_xenapi_client_reads(
     theirs = export_snapshot(_xenapi_snapshot(server.url), generated_at="")
     assert diff(theirs, ours) == []
     assert len(ours.of("vlans")) == 3 and ours.of("vifs")
+    (tunnel,) = ours.of("tunnels")
+    transport = next(p for p in ours.of("pifs") if p["uuid"] == tunnel["transport_pif"])
+    access = next(p for p in ours.of("pifs") if p["uuid"] == tunnel["access_pif"])
+    overlay = next(n for n in ours.of("networks") if n["name_label"] == "overlay")
+    assert (transport["device"], transport["ip_configuration_mode"], transport["ip"]) == (
+        "eth2", "Static", "192.0.2.21")
+    assert tunnel["network"] == access["network"] == overlay["uuid"]
+    assert tunnel["host"] == transport["host"] and tunnel["active"] is False
     assert sim.open_session_count() == 0
 
 
@@ -74,6 +89,7 @@ def test_a_live_export_validates_and_round_trips_through_diff(
     with xapictl.connect(server.url, password="xapictl") as conn:
         inv = export_snapshot(conn.snapshot(), source="seed")
     jsonschema.validate(inv.to_document(), json.loads(SCHEMA.read_text()))
+    assert len(inv.of("tunnels")) == 1  # every object type has a row to validate
     for fmt in ("json", "ndjson"):
         path = tmp_path / f"inv.{fmt}"
         formats.write(inv, fmt, path)
