@@ -36,6 +36,7 @@ from xapictl.plan.desired import load_text
 from xapictl.sim.control import Control
 from xapictl.sim.engine import Simulator
 from xapictl.sim.inprocess import InProcessTransport
+from xapictl.state.collect import collect_once
 from xapictl.xapi.credentials import PasswordSource
 
 RECIPE = "version: 1\nnetworks:\n  - name: VLAN 3000\n    vlan: 3000\n    device: eth1\n"
@@ -67,7 +68,7 @@ def _serve(names: list[str], hosts: int, latency_ms: float, conn: Any) -> None:
 
 def export_pool(pool: FleetPool, connector: PoolConnector) -> Inventory:
     with connector.connect(pool) as conn:
-        return export_snapshot(conn.snapshot(), source=pool.name)
+        return export_snapshot(collect_once(conn), source=pool.name)
 
 
 def main() -> None:
@@ -142,7 +143,7 @@ def _run(args: argparse.Namespace, pools: list[FleetPool], connector: PoolConnec
 
     t0, cpu0, server0 = time.perf_counter(), time.process_time(), _server_cpu(servers)
     fleet = for_each_pool(pools, connector,
-                          lambda p, conn: export_snapshot(conn.snapshot(), source=p.name),
+                          lambda p, conn: export_snapshot(collect_once(conn), source=p.name),
                           concurrency=args.concurrency)
     merged = Inventory.merge(fleet.results.values())
     whole = time.perf_counter() - t0

@@ -94,3 +94,15 @@ def test_a_live_export_validates_and_round_trips_through_diff(
         path = tmp_path / f"inv.{fmt}"
         formats.write(inv, fmt, path)
         assert diff(inv, formats.read(path)) == []
+
+
+def test_a_one_shot_export_reads_what_a_snapshot_reads(
+        served: tuple[Simulator, SimServer]) -> None:
+    from xapictl.state.collect import collect_once
+
+    _, server = served
+    with xapictl.connect(server.url, password="xapictl") as conn:
+        once = collect_once(conn)
+        again = conn.snapshot()
+    assert once.token and diff(export_snapshot(once, generated_at=""),
+                               export_snapshot(again, generated_at="")) == []

@@ -30,6 +30,14 @@ def collect(conn: Connection) -> PoolSnapshot:
     return PoolSnapshot.from_records(raw, token=token)
 
 
+def collect_once(conn: Connection) -> PoolSnapshot:
+    """``collect`` for a connection that takes no further snapshot (an export): the same token
+    before the reads, without the token ``read_all_since`` fetches alongside them for a next
+    snapshot that never comes (one ``event.inject`` per pool saved, on both ends)."""
+    token = conn.event_token()
+    return PoolSnapshot.from_records(conn.read_all(list(SNAPSHOT_CLASSES)), token=token)
+
+
 class PoolConnection(Connection):
     """A ``Connection`` whose snapshots are typed: ``xapictl.connect`` returns one."""
 
@@ -52,4 +60,4 @@ connect_profile = PoolConnection.open_profile
 
 Connection.snapshot_builder = collect
 
-__all__ = ["PoolConnection", "collect", "connect", "connect_profile"]
+__all__ = ["PoolConnection", "collect", "collect_once", "connect", "connect_profile"]
