@@ -67,3 +67,27 @@ def test_a_success_after_failures_returns_its_value() -> None:
         return "ok"
 
     assert policy.run(flaky, read=False) == "ok"
+
+
+def test_a_followers_backoff_doubles_to_its_cap_is_stoppable_and_resets() -> None:
+    import threading
+
+    from xapictl.xapi.retry import Backoff
+
+    class Stop(threading.Event):
+        """Set already; records how long each wait would have been."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.asked: list[float] = []
+            self.set()
+
+        def wait(self, timeout: float | None = None) -> bool:
+            self.asked.append(timeout or 0.0)
+            return super().wait(0)
+
+    stop, backoff = Stop(), Backoff(initial=0.5, maximum=3.0)
+    assert all(backoff.wait(stop) for _ in range(5))
+    backoff.reset()
+    backoff.wait(stop)
+    assert stop.asked == [0.5, 1.0, 2.0, 3.0, 3.0, 0.5]
