@@ -61,8 +61,8 @@ def bench_create_vlan() -> None:
     print(f"xapictl network create --vlan 105 --device eth1 ({HOSTS} hosts, "
           f"{LATENCY_MS:.0f} ms/request):")
     print(f"  xapictl: {wall:6.2f} s wall, {_trips(pool)} dependent round trips, "
-          f"{requests} requests, {writes} writes (login to logout: read, pre-flight, 2 writes, "
-          "verify)")
+          f"{requests} requests, {writes} writes (login to logout: read, pre-flight, re-read, "
+          "2 writes each re-checked, verify)")
 
     pool.clear()
     start = time.perf_counter()

@@ -334,3 +334,40 @@ def test_network_delete_never_removes_the_network_of_a_nic(cli, writes) -> None:
         assert ran.code == ExitCode.BAD_INPUT
         assert "is the network of NIC eth1" in ran.stderr
     assert writes() == []
+
+
+def _vlan105_by_hand(jsonrpc, name: str) -> None:
+    session = jsonrpc("session.login_with_password", "root", "xapictl", "2.21", "t")
+    net = jsonrpc("network.create", session, {"name_label": name, "other_config": {}})
+    pifs = jsonrpc("PIF.get_all_records", session)
+    eth1 = next(r for r, p in pifs.items() if p["device"] == "eth1" and p["VLAN"] == -1)
+    jsonrpc("VLAN.create", session, eth1, 105, net)
+
+
+def test_drift_between_plan_and_apply_exits_4_writes_nothing_and_adopt_converges(
+        cli, jsonrpc, writes, monkeypatch) -> None:
+    """VLAN 105 made by hand after the plan was shown: nothing written, no orphan network."""
+    import xapictl.cli.run as run
+
+    show_plan = run.show_plan
+
+    def show_then_meddle(opts, plan) -> None:
+        show_plan(opts, plan)
+        monkeypatch.setattr(run, "show_plan", show_plan)
+        _vlan105_by_hand(jsonrpc, "VLAN 105")
+
+    monkeypatch.setattr(run, "show_plan", show_then_meddle)
+    ran = cli(*CREATE_105)
+    assert ran.code == ExitCode.FAILURE
+    assert "drift  create VLAN pool-wide network 'VLAN 105'" in ran.stderr
+    assert "not run  create network 'VLAN 105'" in ran.stderr
+    assert ("the pool changed since the plan was made; nothing was written:\n"
+            "  create VLAN pool-wide network 'VLAN 105': VLAN 105 appeared on the trunk since "
+            "planning") in ran.stderr
+    assert writes() == ["network.create", "VLAN.create"], "only the hand-made ones"
+    refused = cli(*CREATE_105)
+    assert refused.code == ExitCode.BAD_INPUT and "--adopt" in refused.stderr
+    adopted = cli(*CREATE_105, "--adopt")
+    assert adopted.code == ExitCode.OK, adopted.stderr
+    assert writes().count("network.create") == 1, "no duplicate network"
+    assert cli(*CREATE_105).stdout.count("already in place") == 1

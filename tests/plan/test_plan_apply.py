@@ -36,19 +36,76 @@ def test_role_too_weak_is_refused_before_any_write() -> None:
     assert pool.writes() == []
 
 
-def test_precondition_drift_is_reported_not_forced() -> None:
+def _vlan105_by_hand(conn: object, name: str = "VLAN 105") -> None:
+    call = conn.call  # type: ignore[attr-defined]
+    snap = conn.snapshot()  # type: ignore[attr-defined]
+    net = call("network.create", {"name_label": name, "other_config": {}})
+    call("VLAN.create", snap.pif_on(snap.master, "eth1"), 105, net)
+
+
+def test_drift_between_plan_and_apply_writes_nothing_and_the_rerun_adopts() -> None:
+    """A VLAN 105 made by hand after planning: every precondition is checked against a fresh
+    read before the first write, so no orphan network is left to make the re-run ambiguous."""
     pool = SimPool()
     with pool.connect() as conn:
         backend = XapiBackend(conn)
         plan = diff(VLAN105, backend.collect())
-        trunk = backend.collect().pif_on(backend.collect().master, "eth1")
-        other = conn.call("network.create", {"name_label": "by hand", "other_config": {}})
-        conn.call("VLAN.create", trunk, 105, other)
+        _vlan105_by_hand(conn)
         pool.clear()
         report = apply(plan, backend)
+    assert [r.status for r in report.results] == [StepStatus.NOT_RUN, StepStatus.DRIFT]
+    assert "VLAN 105 appeared on the trunk since planning" in report.results[1].detail
+    assert pool.writes() == []
+    with pytest.raises(PreflightError, match="adopt"):
+        pool.converge(VLAN105)
+    result = pool.converge(ensure_vlan_network("VLAN 105", 105, device="eth1", adopt=True))
+    assert result.replan is not None and result.replan.is_empty
+    assert len(networks_named(pool, "VLAN 105")) == 1
+
+
+def test_converge_never_checks_against_the_planning_snapshot() -> None:
+    pool = SimPool()
+    with pool.connect() as conn:
+        from xapictl.plan.apply import converge
+
+        backend = XapiBackend(conn)
+        collect = backend.collect
+
+        def collect_then_change() -> object:
+            snap = collect()
+            if backend.collect is collect_then_change:  # only the planning read
+                backend.collect = collect  # type: ignore[method-assign]
+                _vlan105_by_hand(conn)
+            return snap
+
+        backend.collect = collect_then_change  # type: ignore[method-assign]
+        with pytest.raises(ApplyError, match="nothing was written") as info:
+            converge(VLAN105, backend)
+    assert "create VLAN pool-wide network 'VLAN 105': VLAN 105 appeared" in str(info.value)
+    assert info.value.report.done == []  # type: ignore[attr-defined]
+    assert networks_named(pool, "VLAN 105") != [] and all(
+        "xapictl.owner" not in pool.snapshot().networks[n].other_config
+        for n in networks_named(pool, "VLAN 105"))
+
+
+def test_a_later_step_is_checked_against_what_the_pool_is_when_it_runs() -> None:
+    """Drift that happens during apply, after the first write, stops the next step."""
+    pool = SimPool()
+    record = pool.control.record
+
+    def record_then_meddle(**entry: object) -> None:
+        record(**entry)
+        if entry["method"] == "network.create":
+            pool.control.record = record  # type: ignore[method-assign]
+            with pool.connect() as other:
+                _vlan105_by_hand(other, "by hand")
+
+    pool.control.record = record_then_meddle  # type: ignore[method-assign]
+    with pytest.raises(ApplyError, match="apply stopped at") as info:
+        pool.converge(VLAN105)
+    report = info.value.report
     assert [r.status for r in report.results] == [StepStatus.DONE, StepStatus.DRIFT]
-    assert "appeared" in report.results[1].detail
-    assert pool.writes() == ["network.create"]
+    assert "pool.create_VLAN_from_PIF" not in pool.control.methods_called()
 
 
 def test_apply_stops_at_first_failure_and_rerun_converges_without_duplicates() -> None:

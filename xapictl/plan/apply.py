@@ -1,6 +1,7 @@
-"""Apply a plan: each step re-checks its precondition, runs, and is recorded; the first
-failure stops the run with a report (done / failed / not run). Then verify, then re-plan,
-which must be empty.
+"""Apply a plan: every step's precondition is checked against a fresh read before the first
+write (a drifted plan writes nothing); then each step is checked again as it comes, runs, and
+is recorded; the first failure stops the run with a report (done / failed / drift / not run).
+Then verify, then re-plan, which must be empty.
 
 A write whose answer was lost (``OutcomeUnknown``, or a connection that failed) is resolved by
 re-reading the pool: if the step's effect is there it is done; if not, it is sent once more
@@ -9,12 +10,12 @@ re-reading the pool: if the step's effect is there it is done; if not, it is sen
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from xapictl.errors import ApplyError, TaskError, TransportError, XapiFailure
 from xapictl.plan.backend import XapiBackend
-from xapictl.plan.core import ApplyReport, Plan, StepResult, StepStatus
+from xapictl.plan.core import ApplyReport, Plan, Step, StepResult, StepStatus
 from xapictl.plan.desired import DesiredState
 from xapictl.plan.diff import diff
 from xapictl.plan.preflight import preflight
@@ -23,27 +24,28 @@ from xapictl.plan.verify import verify
 from xapictl.state.snapshot import PoolSnapshot
 
 
-def apply(plan: Plan, backend: XapiBackend, *, snapshot: PoolSnapshot | None = None
-          ) -> ApplyReport:
+def apply(plan: Plan, backend: XapiBackend) -> ApplyReport:
     """Run the plan's steps in order; stop at the first failure or drift.
 
-    ``snapshot`` is the state to re-check preconditions against; by default the pool is read
-    again first, so a plan reviewed a while ago is checked against the pool as it is now.
+    The pool is read afresh first (never the snapshot the plan was made from) and every
+    step's precondition is checked against that read: a plan the pool has drifted from writes
+    nothing. Each later step is checked again just before it runs, against a re-read of the
+    classes it looks at, so it sees what the earlier steps (and anyone else) did.
     """
-    snap = snapshot if snapshot is not None else backend.collect()
     ctx = RunContext(backend.caller)
+    checked = _check_all(plan.steps, backend.collect(), ctx)
+    if any(r.status is not StepStatus.NOT_RUN for r in checked):
+        return ApplyReport(checked)
+    steps = [r.step for r in checked if isinstance(r.step, XapiStep)]
     report = ApplyReport()
-    steps = list(plan.steps)
-    for step in steps:
-        if not isinstance(step, XapiStep):
-            report.results.append(StepResult(step, StepStatus.FAILED, "not a XAPI step"))
-            break
-        drift = step.precondition(snap, ctx)
-        if drift is not None:
-            report.results.append(StepResult(step, StepStatus.DRIFT, drift))
-            break
+    for index, step in enumerate(steps):
         backend.caller.step = step.describe()
         try:
+            drift = step.precondition(backend.read(step.reads), ctx) if (
+                index and step.reads) else None
+            if drift is not None:
+                report.results.append(StepResult(step, StepStatus.DRIFT, drift))
+                break
             produced, detail = _run(step, ctx, backend)
         except (XapiFailure, TaskError, TransportError) as exc:
             report.results.append(StepResult(step, StepStatus.FAILED, str(exc)))
@@ -54,6 +56,20 @@ def apply(plan: Plan, backend: XapiBackend, *, snapshot: PoolSnapshot | None = N
     ran = len(report.results)
     report.results += [StepResult(s, StepStatus.NOT_RUN) for s in steps[ran:]]
     return report
+
+
+def _check_all(steps: Sequence[Step], snap: PoolSnapshot, ctx: RunContext) -> list[StepResult]:
+    """Every step against the pool as it is now: ``drift`` (or ``failed``) for each that no
+    longer applies, ``not run`` for the others."""
+    results = []
+    for step in steps:
+        if not isinstance(step, XapiStep):
+            results.append(StepResult(step, StepStatus.FAILED, "not a XAPI step"))
+            continue
+        drift = step.precondition(snap, ctx)
+        results.append(StepResult(step, StepStatus.DRIFT, drift) if drift is not None
+                       else StepResult(step, StepStatus.NOT_RUN))
+    return results
 
 
 def _run(step: XapiStep, ctx: RunContext, backend: XapiBackend) -> tuple[str | None, str]:
@@ -68,6 +84,14 @@ def _run(step: XapiStep, ctx: RunContext, backend: XapiBackend) -> tuple[str | N
             return ref, f"answer lost ({type(lost).__name__}); re-read shows it done"
         return step.execute(ctx), (f"answer lost ({type(lost).__name__}); re-read shows it "
                                    "not done; sent once more")
+
+
+def _stopped(report: ApplyReport) -> str:
+    failed = report.failed
+    if report.done or failed[0].status is not StepStatus.DRIFT:
+        return f"apply stopped at: {failed[0].step.describe()}: {failed[0].detail}"
+    return ("the pool changed since the plan was made; nothing was written:\n" + "\n".join(
+        f"  {r.step.action} {r.step.subject}: {r.detail}" for r in failed))
 
 
 @dataclass
@@ -94,12 +118,10 @@ def converge(desired: DesiredState, backend: XapiBackend, *,
     result = RunResult(plan)
     if plan.is_empty or (confirm is not None and not confirm(plan)):
         return result
-    result.report = apply(plan, backend, snapshot=snap if confirm is None else None)
+    result.report = apply(plan, backend)
     result.applied = True
     if not result.report.ok:
-        failed = result.report.failed[0]
-        raise ApplyError(f"apply stopped at: {failed.step.describe()}: {failed.detail}",
-                         result.report)
+        raise ApplyError(_stopped(result.report), result.report)
     after = verify(desired, backend.collect)
     result.replan = diff(desired, after)
     if not result.replan.is_empty:

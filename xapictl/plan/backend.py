@@ -59,6 +59,14 @@ class XapiBackend:
         """One round of ``get_all_records`` per class (the client sends them at once)."""
         return self.conn.snapshot()
 
+    def read(self, classes: tuple[str, ...]) -> PoolSnapshot:
+        """Just these classes' records (one round trip, sent at once); the other tables are
+        empty. A connection without ``read_all`` is read whole."""
+        read_all = getattr(self.conn, "read_all", None)
+        if read_all is None:
+            return self.collect()
+        return PoolSnapshot.from_records(read_all(list(classes)))
+
     def permissions(self) -> frozenset[str] | None:
         """The session's RBAC permissions, or ``None`` when the connection cannot say."""
         get = getattr(self.conn, "permissions", None)

@@ -45,10 +45,10 @@ class RunContext:
         return value
 
     def known(self, value: str | Later) -> str | None:
-        """The ref of an object that existed when the plan was made (``None`` for one this
-        plan creates: the pool read before apply cannot hold it, so it is not re-checked)."""
+        """The ref to re-check: one that existed when the plan was made, or one an earlier
+        step produced (``None`` for one not made yet: no read can hold it)."""
         if isinstance(value, Later):
-            return None
+            return self.produced.get(value.key)
         return value
 
 
@@ -57,6 +57,11 @@ class XapiStep(Step):
     """A step against a XAPI pool. ``key`` names what it creates, for ``Later`` refs."""
 
     key: str = ""
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        """The XAPI classes ``precondition`` looks at: what apply re-reads before the step."""
+        return ()
 
     @property
     def calls(self) -> tuple[str, ...]:
@@ -104,6 +109,10 @@ class SetField(XapiStep):
 
     def args_text(self) -> str:
         return f"{self.field_name} = {self.value!r}"
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        return (self.xapi_class,)
 
     def precondition(self, snap: PoolSnapshot, ctx: RunContext) -> str | None:
         ref = ctx.known(self.ref)

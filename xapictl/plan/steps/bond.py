@@ -22,6 +22,7 @@ class CreateBond(XapiStep):
 
     action = "create"
     calls = ("Bond.create",)
+    reads = ("PIF", "Bond")
 
     def args_text(self) -> str:
         props = "".join(f", {k}={v}" for k, v in sorted(self.properties.items()))
@@ -60,6 +61,7 @@ class DestroyBond(XapiStep):
 
     action = "destroy"
     calls = ("Bond.destroy",)
+    reads = ("Bond",)
 
     def args_text(self) -> str:
         return f"on {self.host_label}"

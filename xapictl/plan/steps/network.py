@@ -22,6 +22,7 @@ class CreateNetwork(XapiStep):
 
     action = "create"
     calls = ("network.create",)
+    reads = ("network",)
 
     def args_text(self) -> str:
         parts = [f"name {self.name_label!r}", f"MTU {self.mtu}"]
@@ -32,6 +33,12 @@ class CreateNetwork(XapiStep):
         if not self.managed:
             parts.append("unmanaged")
         return ", ".join(parts)
+
+    def precondition(self, snap: PoolSnapshot, ctx: RunContext) -> str | None:
+        identity = self.other_config.get(IDENTITY_KEY, "")
+        if identity and owned_with_identity(snap, identity):
+            return f"a network marked {identity!r} appeared since planning"
+        return None
 
     def execute(self, ctx: RunContext) -> str | None:
         record = {"name_label": self.name_label, "name_description": self.name_description,
@@ -50,6 +57,7 @@ class DestroyNetwork(XapiStep):
 
     action = "destroy"
     calls = ("network.destroy",)
+    reads = ("network",)
 
     def precondition(self, snap: PoolSnapshot, ctx: RunContext) -> str | None:
         return None if self.network in snap.networks else gone("network", self.network)

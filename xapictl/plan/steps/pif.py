@@ -19,6 +19,7 @@ class ReplugPIF(XapiStep):
 
     action = "re-plug"
     calls = ("PIF.plug",)
+    reads = ("PIF",)
 
     def precondition(self, snap: PoolSnapshot, ctx: RunContext) -> str | None:
         pif = snap.pifs.get(self.pif)

@@ -26,6 +26,7 @@ class CreateVIF(XapiStep):
 
     action = "create"
     calls = ("VIF.create",)
+    reads = ("VM", "VIF")
 
     def args_text(self) -> str:
         mac = self.mac or "generated"
@@ -59,6 +60,8 @@ class CreateVIF(XapiStep):
 @dataclass(frozen=True, kw_only=True)
 class _OnVIF(XapiStep):
     vif: str | Later
+
+    reads = ("VIF",)
 
     def precondition(self, snap: PoolSnapshot, ctx: RunContext) -> str | None:
         ref = ctx.known(self.vif)

@@ -21,6 +21,7 @@ class CreatePoolVLAN(XapiStep):
 
     action = "create VLAN pool-wide"
     calls = ("pool.create_VLAN_from_PIF",)
+    reads = ("PIF", "VLAN")
 
     def args_text(self) -> str:
         return f"tag {self.tag} on {', '.join(self.hosts)}"
@@ -56,6 +57,7 @@ class CreateVLAN(XapiStep):
 
     action = "create VLAN"
     calls = ("VLAN.create",)
+    reads = ("PIF", "VLAN")
 
     def args_text(self) -> str:
         return f"tag {self.tag} on {self.host_label}"
@@ -85,6 +87,7 @@ class DestroyVLAN(XapiStep):
 
     action = "destroy VLAN"
     calls = ("VLAN.destroy",)
+    reads = ("VLAN",)
 
     def args_text(self) -> str:
         return f"on {self.host_label}" if self.host_label else ""
