@@ -146,3 +146,41 @@ def test_fault_during_removal_deletes_exactly_what_the_plan_names(nth: int, faul
     for table in ("networks", "vifs", "vlans"):
         lost = set(getattr(before, table)) - set(getattr(after, table))
         assert lost <= named, f"{table}: deleted without being named: {lost - named}"
+
+
+ETH0 = "Pool-wide network associated with eth0"
+REPLUG_WRITES = ["network.set_MTU"] + ["VIF.unplug", "VIF.plug"] * 3
+REPLUG_CASES = [(nth, fault) for nth in range(len(REPLUG_WRITES)) for fault in FAULTS]
+
+
+@pytest.mark.parametrize(("nth", "fault"), REPLUG_CASES,
+                         ids=[f"replug-w{i}-{f}" for i, f in REPLUG_CASES])
+def test_fault_during_vif_replug_leaves_every_vif_plugged_with_the_new_mtu(
+        nth: int, fault: str) -> None:
+    """A re-plug is two calls: an answer lost after the unplug is resolved by reading (the
+    VIF is down: only the plug is sent), never by a blind unplug of a detached VIF."""
+    from xapictl.recipes import ensure_mtu
+
+    pool = SimPool()
+    desired = ensure_mtu(ETH0, 9000, device="eth0", replug=True)
+    before = pool.snapshot()
+    replugged = [v for v in before.networks[before.networks_named(ETH0)[0]].vifs
+                 if before.vifs[v].currently_attached
+                 and before.vms[before.vifs[v].vm].name_label != "win-app-01"]
+    with pool.connect() as conn:
+        proxy = FaultAt(conn, pool, nth, fault)
+        try:
+            converge(desired, XapiBackend(proxy))  # type: ignore[arg-type]
+            finished = True
+        except XapictlError:
+            finished = False
+        assert proxy.fired
+    if not finished:
+        pool.converge(desired)
+    after = pool.snapshot()
+    assert diff(desired, after).is_empty
+    assert [(after.vifs[v].currently_attached, after.vifs[v].mtu) for v in replugged] == [
+        (True, 9000)] * 3
+    unplugs = [e["outcome"] for e in pool.control.request_log() if e["method"] == "VIF.unplug"]
+    assert unplugs.count("success") + unplugs.count("dropped after success") == 3, (
+        f"each VIF unplugged once: {unplugs}")

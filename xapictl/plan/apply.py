@@ -82,7 +82,7 @@ def _run(step: XapiStep, ctx: RunContext, backend: XapiBackend) -> tuple[str | N
         if effect:
             ref = effect if isinstance(effect, str) else None
             return ref, f"answer lost ({type(lost).__name__}); re-read shows it done"
-        return step.execute(ctx), (f"answer lost ({type(lost).__name__}); re-read shows it "
+        return step.resume(after, ctx), (f"answer lost ({type(lost).__name__}); re-read shows it "
                                    "not done; sent once more")
 
 

@@ -356,7 +356,8 @@ def replugs(d: Planner, spec: NetworkSpec, ref: NetworkRef, subject: str) -> Non
         elif spec.replug:
             d.add(
                 ReplugVIF(
-                    words, f"still carries MTU {vif.mtu}; re-plugging applies MTU {mtu}", vif=v
+                    words, f"still carries MTU {vif.mtu}; re-plugging applies MTU {mtu}", vif=v,
+                    mtu=mtu,
                 )
             )
         else:

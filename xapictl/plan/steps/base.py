@@ -1,7 +1,8 @@
 """What every XAPI step is: plain data with ``calls`` (the XAPI methods it sends, for the role
 pre-flight and the audit log), ``precondition`` (re-checked against the pool read at apply
-time: a step that no longer makes sense is drift, not forced), ``execute``, and ``effect_in``
-(whether its effect is already in a snapshot: how a write whose answer was lost is resolved).
+time: a step that no longer makes sense is drift, not forced), ``execute``, ``effect_in``
+(whether its effect is already in a snapshot: how a write whose answer was lost is resolved)
+and ``resume`` (what to send after a lost answer when the effect is absent).
 
 Objects created earlier in the same plan are referred to by ``Later(key)``; ``RunContext``
 resolves them from what earlier steps produced. ``SetField`` and ``SetOtherConfig`` work on
@@ -81,6 +82,11 @@ class XapiStep(Step):
     def effect_in(self, snap: PoolSnapshot, ctx: RunContext) -> str | bool:
         """The produced ref (or True) if the effect is already there, else False."""
         return False
+
+    def resume(self, snap: PoolSnapshot, ctx: RunContext) -> str | None:
+        """Send what is left after a lost answer, ``snap`` showing the effect absent: the
+        whole step again, unless a step of several calls knows better."""
+        return self.execute(ctx)
 
 
 def gone(kind: str, ref: str) -> str:

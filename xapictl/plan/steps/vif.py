@@ -100,6 +100,10 @@ class UnplugVIF(_OnVIF):
 
 @dataclass(frozen=True, kw_only=True)
 class ReplugVIF(_OnVIF):
+    """Unplug and plug again so the VIF takes ``mtu``, its network's new MTU."""
+
+    mtu: int
+
     action = "re-plug"
     calls = ("VIF.unplug", "VIF.plug")
 
@@ -107,6 +111,18 @@ class ReplugVIF(_OnVIF):
         ctx.conn.call("VIF.unplug", ctx.ref(self.vif))
         ctx.conn.call("VIF.plug", ctx.ref(self.vif))
         return None
+
+    def effect_in(self, snap: PoolSnapshot, ctx: RunContext) -> str | bool:
+        vif = snap.vifs.get(VIFRef(ctx.ref(self.vif)))
+        return vif is not None and vif.currently_attached and vif.mtu == self.mtu
+
+    def resume(self, snap: PoolSnapshot, ctx: RunContext) -> str | None:
+        vif = snap.vifs.get(VIFRef(ctx.ref(self.vif)))
+        if vif is not None and not vif.currently_attached:
+            # The unplug went through before the answer was lost: only the plug is left.
+            ctx.conn.call("VIF.plug", ctx.ref(self.vif))
+            return None
+        return self.execute(ctx)
 
 
 @dataclass(frozen=True, kw_only=True)
