@@ -304,6 +304,8 @@ def update_network(
 
 def replugs(d: Planner, spec: NetworkSpec, ref: NetworkRef, subject: str) -> None:
     mtu = spec.mtu
+    if mtu is None:
+        return
     n = d.snap.networks[ref]
     stale_pifs = [
         p
