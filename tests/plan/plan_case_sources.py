@@ -95,6 +95,19 @@ def app_owned_with_vif() -> PoolBuilder:
     return b
 
 
+def lacp_bond_src_mac() -> PoolBuilder:
+    b = _vms(PoolBuilder())
+    b.bond("Bond eth2+eth3", ("eth2", "eth3"), mode="lacp",
+           properties={"hashing_algorithm": "src_mac", "lacp-time": "slow"})
+    return b
+
+
+def active_backup_bond() -> PoolBuilder:
+    b = _vms(PoolBuilder())
+    b.bond("Bond eth2+eth3", ("eth2", "eth3"), mode="active-backup")
+    return b
+
+
 BUILDERS: dict[str, Callable[[], PoolBuilder]] = {
     "create_vlan_network": empty,
     "vlan_already_in_place": vlan105_owned,
@@ -117,6 +130,9 @@ BUILDERS: dict[str, Callable[[], PoolBuilder]] = {
     "bond_new": empty,
     "bond_management_member": empty,
     "partial_editing_leaves_rest": vlan105_owned,
+    "bond_hashing_change": lacp_bond_src_mac,
+    "bond_hashing_in_place": lacp_bond_src_mac,
+    "bond_mode_to_lacp": active_backup_bond,
 }
 
 

@@ -94,6 +94,24 @@ class PoolBuilder:
                               ref=f"OpaqueRef:vlan-{slug}")
             self.s.set_field("PIF", untagged, "VLAN_master_of", v)
 
+    def bond(self, name: str, members: tuple[str, ...], *, mode: str = "balance-slb",
+             properties: dict[str, str] | None = None) -> str:
+        """A bond of ``members`` on every host (master ``bond0``), marked as xapictl's."""
+        net = self.network(name, owned_as=f"bond/{name}")
+        for n, h in enumerate(self.hosts, 1):
+            first = self.pif[(h, members[0])]
+            master = self.s.create("PIF", {
+                "device": "bond0", "host": h, "network": net, "MTU": 1500, "VLAN": -1,
+                "currently_attached": True, "MAC": self.s.get("PIF", first)["MAC"],
+                "uuid": f"uuid-pif-h{n}-bond0"}, ref=f"OpaqueRef:pif-h{n}-bond0")
+            bond = self.s.create("Bond", {
+                "master": master, "primary_slave": first, "mode": mode,
+                "properties": dict(properties or {}), "uuid": f"uuid-bond-h{n}"},
+                ref=f"OpaqueRef:bond-h{n}")
+            for dev in members:
+                self.s.set_field("PIF", self.pif[(h, dev)], "bond_slave_of", bond)
+        return net
+
     def vif(self, vm: str, network: str, device: str, *, attached: bool = False,
             mac: str = "", mtu: int = 1500) -> str:
         return self.s.create("VIF", {

@@ -148,6 +148,40 @@ def test_ensure_bond_in_each_mode_on_extra_nics(mode: str) -> None:
         assert {b.properties["hashing_algorithm"] for b in snap.bonds.values()} == {"src_mac"}
 
 
+def test_existing_bond_takes_the_recipes_mode_and_hashing_in_place() -> None:
+    """An LACP bond hashing on src_mac, a recipe saying tcpudp_ports: set_property on each
+    host (no rebuild), verified; then active-backup back to LACP: set_mode, then the hashing."""
+    pool = SimPool()
+    pool.add_nics(2)
+    lacp = {"network": "Bond eth3+eth4", "members": ["eth3", "eth4"], "mode": "lacp"}
+    pool.converge(ensure_bond(**lacp, hashing_algorithm="src_mac"))
+    pool.clear()
+    assert converged_twice(pool, ensure_bond(**lacp, hashing_algorithm="tcpudp_ports")) == [
+        "Bond.set_property"] * 3
+    hashing = {b.properties["hashing_algorithm"] for b in pool.snapshot().bonds.values()}
+    assert hashing == {"tcpudp_ports"}
+    pool.converge(ensure_bond("Bond eth3+eth4", ["eth3", "eth4"], mode="active-backup"))
+    pool.clear()
+    assert converged_twice(pool, ensure_bond(**lacp, hashing_algorithm="src_mac")) == [
+        "Bond.set_mode", "Bond.set_property"] * 3
+    assert {(b.mode.value, b.properties["hashing_algorithm"])
+            for b in pool.snapshot().bonds.values()} == {("lacp", "src_mac")}
+
+
+def test_verify_names_a_bond_hashing_algorithm_that_differs() -> None:
+    from xapictl.plan.verify import mismatches
+
+    pool = SimPool()
+    pool.add_nics(2)
+    lacp = {"network": "Bond eth3+eth4", "members": ["eth3", "eth4"], "mode": "lacp"}
+    pool.converge(ensure_bond(**lacp, hashing_algorithm="src_mac"))
+    found = mismatches(ensure_bond(**lacp, hashing_algorithm="tcpudp_ports"), pool.snapshot())
+    assert [str(m) for m in found][:1] == [
+        "bonds[0] (Bond eth3+eth4) on xcp-host-01.hashing_algorithm: wanted 'tcpudp_ports', "
+        "found 'src_mac'"]
+    assert len(found) == 3
+
+
 def test_bond_with_a_member_carrying_vlans_is_refused() -> None:
     pool = SimPool()
     pool.converge(ensure_vlan_network("VLAN 105", 105, device="eth1"))

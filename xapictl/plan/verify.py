@@ -133,8 +133,13 @@ def _bond(path: str, bond: BondSpec, snap: PoolSnapshot) -> list[Mismatch]:
         where = f"{path} on {ident.host_name(snap, h)}"
         if b is None:
             out.append(Mismatch(where, "+".join(bond.members), "no such bond"))
-        elif bond.mode is not None and snap.bonds[b].mode.value != bond.mode:
-            out.append(Mismatch(f"{where}.mode", bond.mode, snap.bonds[b].mode.value))
+            continue
+        have = snap.bonds[b]
+        if bond.mode is not None and have.mode.value != bond.mode:
+            out.append(Mismatch(f"{where}.mode", bond.mode, have.mode.value))
+        out += [Mismatch(f"{where}.{name}", want, have.properties.get(name))
+                for name, want in sorted(bond.properties.items())
+                if have.properties.get(name) != want]
     return out
 
 

@@ -1,10 +1,11 @@
-"""Planning bonds: the same member devices on every host, the pool master last; the
-bond's network; removal (refused while VLANs not being removed sit on it).
+"""Planning bonds: the same member devices on every host, the pool master last; an existing
+bond's mode and hashing algorithm; the bond's network; removal (refused while VLANs not
+being removed sit on it).
 """
 
 from __future__ import annotations
 
-from xapictl.model.refs import HostRef, NetworkRef, PIFRef
+from xapictl.model.refs import BondRef, HostRef, NetworkRef, PIFRef
 from xapictl.plan import identity as ident
 from xapictl.plan import preflight as pf
 from xapictl.plan.desired import BondSpec
@@ -15,6 +16,7 @@ from xapictl.plan.steps import (
     DestroyBond,
     DestroyNetwork,
     Later,
+    SetBondProperty,
     SetField,
 )
 
@@ -76,18 +78,7 @@ def plan_bond(d: Planner, spec: BondSpec) -> None:
         if h in existing:
             bond = d.snap.bonds[existing[h]]
             trunks[h] = bond.master
-            if spec.mode is not None and bond.mode.value != spec.mode:
-                d.add(
-                    SetField(
-                        f"{subject} on {label}",
-                        f"mode is {bond.mode.value}",
-                        xapi_class="Bond",
-                        ref=existing[h],
-                        method="set_mode",
-                        field_name="mode",
-                        value=spec.mode,
-                    )
-                )
+            bond_settings(d, spec, existing[h], f"{subject} on {label}")
             continue
         pifs = [d.snap.pif_on(h, dev) for dev in spec.members]
         if any(p is None for p in pifs):
@@ -117,6 +108,36 @@ def plan_bond(d: Planner, spec: BondSpec) -> None:
     d.bond_trunks[spec.network] = trunks
     if len(d.steps) == before:
         d.noop(subject, f"already in place on {len(live)} host(s)")
+
+
+def bond_settings(d: Planner, spec: BondSpec, ref: BondRef, subject: str) -> None:
+    """An existing bond's mode, then its mode properties (``set_mode`` keeps only the
+    properties valid for the new mode, so they are set after it)."""
+    bond = d.snap.bonds[ref]
+    if spec.mode is not None and bond.mode.value != spec.mode:
+        d.add(
+            SetField(
+                subject,
+                f"mode is {bond.mode.value}, the recipe says {spec.mode}",
+                xapi_class="Bond",
+                ref=ref,
+                method="set_mode",
+                field_name="mode",
+                value=spec.mode,
+            )
+        )
+    for name, value in sorted(spec.properties.items()):
+        have = bond.properties.get(name)
+        if have != value:
+            d.add(
+                SetBondProperty(
+                    subject,
+                    f"{name} is {have or 'unset'}, the recipe says {value}",
+                    bond=ref,
+                    name=name,
+                    value=value,
+                )
+            )
 
 
 def bond_trunks(d: Planner, name: str, subject: str) -> dict[HostRef, PIFRef | Later] | None:
@@ -177,4 +198,4 @@ def plan_bond_absent(d: Planner, spec: BondSpec) -> None:
             )
 
 
-__all__ = ["bond_trunks", "plan_bond", "plan_bond_absent"]
+__all__ = ["bond_settings", "bond_trunks", "plan_bond", "plan_bond_absent"]

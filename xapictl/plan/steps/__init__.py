@@ -13,7 +13,7 @@ from xapictl.plan.steps.base import (
     SetOtherConfig,
     XapiStep,
 )
-from xapictl.plan.steps.bond import CreateBond, DestroyBond
+from xapictl.plan.steps.bond import CreateBond, DestroyBond, SetBondProperty
 from xapictl.plan.steps.network import AddPurpose, CreateNetwork, DestroyNetwork
 from xapictl.plan.steps.pif import ReplugPIF
 from xapictl.plan.steps.vif import (
@@ -44,6 +44,7 @@ __all__ = [
     "ReplugPIF",
     "ReplugVIF",
     "RunContext",
+    "SetBondProperty",
     "SetField",
     "SetOtherConfig",
     "UnplugVIF",

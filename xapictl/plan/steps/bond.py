@@ -1,4 +1,5 @@
-"""Steps on bonds: create one host's bond (the planner puts the pool master last), destroy."""
+"""Steps on bonds: create one host's bond (the planner puts the pool master last), set a mode
+property, destroy (the mode is a plain ``SetField``)."""
 
 from __future__ import annotations
 
@@ -77,4 +78,32 @@ class DestroyBond(XapiStep):
         return self.bond not in snap.bonds
 
 
-__all__ = ["CreateBond", "DestroyBond"]
+@dataclass(frozen=True, kw_only=True)
+class SetBondProperty(XapiStep):
+    """``Bond.set_property``: one mode property (``hashing_algorithm`` of an LACP bond);
+    XAPI re-plugs the bond's master to apply it."""
+
+    bond: BondRef
+    name: str
+    value: str
+
+    action = "set property"
+    calls = ("Bond.set_property",)
+    reads = ("Bond",)
+
+    def args_text(self) -> str:
+        return f"{self.name} = {self.value}"
+
+    def precondition(self, snap: PoolSnapshot, ctx: RunContext) -> str | None:
+        return None if self.bond in snap.bonds else gone("Bond", self.bond)
+
+    def execute(self, ctx: RunContext) -> str | None:
+        ctx.conn.call("Bond.set_property", self.bond, self.name, self.value)
+        return None
+
+    def effect_in(self, snap: PoolSnapshot, ctx: RunContext) -> str | bool:
+        bond = snap.bonds.get(self.bond)
+        return bond is not None and bond.properties.get(self.name) == self.value
+
+
+__all__ = ["CreateBond", "DestroyBond", "SetBondProperty"]
