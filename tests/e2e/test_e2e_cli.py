@@ -371,3 +371,46 @@ def test_drift_between_plan_and_apply_exits_4_writes_nothing_and_adopt_converges
     assert adopted.code == ExitCode.OK, adopted.stderr
     assert writes().count("network.create") == 1, "no duplicate network"
     assert cli(*CREATE_105).stdout.count("already in place") == 1
+
+
+def _after_write(sim_server, monkeypatch, method: str, meddle) -> None:
+    """Run ``meddle(state)`` once, right after ``method`` was committed and logged."""
+    control = sim_server.control
+    record = control.record
+
+    def record_then_meddle(**entry):
+        record(**entry)
+        if entry["method"] == method and entry["outcome"] == "success":
+            monkeypatch.setattr(control, "record", record)
+            meddle(sim_server.sim.state)
+
+    monkeypatch.setattr(control, "record", record_then_meddle)
+
+
+def test_pool_that_does_not_verify_after_apply_exits_5(cli, sim_server, monkeypatch) -> None:
+    """Someone sets the MTU back right after network.create: verify reads twice, then says
+    what differs."""
+    def mtu_back(state) -> None:
+        ref = next(r for r, n in state.all("network").items() if n["name_label"] == "Jumbo")
+        state.set_field("network", ref, "MTU", 1500)
+
+    _after_write(sim_server, monkeypatch, "network.create", mtu_back)
+    ran = cli("network", "create", "--name", "Jumbo", "--mtu", "9000")
+    assert ran.code == ExitCode.PARTIAL
+    assert ("applied, but the pool does not match the recipe: networks[0] (Jumbo).MTU: "
+            "wanted 9000, found 1500") in ran.stderr
+
+
+def test_replan_not_empty_after_apply_exits_5(cli, sim_server, monkeypatch) -> None:
+    """The allowed IPs are cleared behind xapictl's back after the plug: verify does not
+    look at them, the re-plan does, and it is not empty."""
+    def clear_allowed(state) -> None:
+        ref = next(r for r, v in state.all("VIF").items() if v["ipv4_allowed"])
+        state.set_field("VIF", ref, "ipv4_allowed", [])
+
+    _after_write(sim_server, monkeypatch, "VIF.plug", clear_allowed)
+    ran = cli("vif", "attach", "web-01", "Pool-wide network associated with eth1",
+              "--locking-mode", "locked", "--allow-ip", "10.0.0.5")
+    assert ran.code == ExitCode.PARTIAL
+    assert "after apply the plan is not empty: " in ran.stderr
+    assert "10.0.0.5" in ran.stderr

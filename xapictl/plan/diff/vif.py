@@ -200,7 +200,8 @@ def vif_settings(d: Planner, spec: VIFSpec, ref: VIFRef, subject: str) -> None:
     for attr in ("ipv4_allowed", "ipv6_allowed"):
         want = getattr(spec, attr)
         if want is not None and sorted(getattr(vif, attr)) != sorted(want):
-            setter(f"set_{attr}", attr, tuple(want), f"{attr} is {sorted(getattr(vif, attr))}")
+            setter(f"set_{attr}", attr, tuple(want),
+                   f"{attr} is {sorted(getattr(vif, attr))}, the recipe says {sorted(want)}")
     if spec.qos_kbps is not None:
         qos_type, qos_params = _qos(spec.qos_kbps)
         if vif.qos_algorithm_type != qos_type:
