@@ -4,7 +4,10 @@ exit code, and the pre-flight checks as an operator meets them."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
+
+import pytest
 
 from xapictl.cli.exit_codes import ExitCode
 
@@ -414,3 +417,22 @@ def test_replan_not_empty_after_apply_exits_5(cli, sim_server, monkeypatch) -> N
     assert ran.code == ExitCode.PARTIAL
     assert "after apply the plan is not empty: " in ran.stderr
     assert "10.0.0.5" in ran.stderr
+
+
+@pytest.mark.parametrize("name", ["bonded-trunk.yaml", "vm-attachments.yaml"])
+def test_recipe_plan_apply_plan_through_the_cli(cli, writes, name: str) -> None:
+    """The seed pool's eth1+eth2 carry no VLAN, so the bonded trunk applies as it stands."""
+    sys.path.insert(0, str(ROOT / "tests" / "recipes"))
+    from recipes_simpool import EXPECTED_WRITES
+
+    recipe = str(ROOT / "recipes" / name)
+    pending = cli("plan", recipe)
+    assert pending.code == ExitCode.CHANGES_PENDING, pending.stderr
+    assert writes() == []
+    applied = cli("apply", recipe, "--yes")
+    assert applied.code == ExitCode.OK, applied.stderr
+    assert "Verified: the pool matches, and a new plan is empty." in applied.stdout
+    assert writes() == EXPECTED_WRITES[name]
+    clean = cli("plan", recipe)
+    assert clean.code == ExitCode.OK and "Nothing to do" in clean.stdout
+    assert writes() == EXPECTED_WRITES[name], "plan writes nothing"
