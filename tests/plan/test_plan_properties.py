@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -110,6 +111,72 @@ def test_bad_cli_values_exit_2_with_a_message_and_never_reach_the_pool(args: tup
     assert "Traceback" not in result.output
     assert f"{args[0]}" in result.stderr or f"{args[2]}" in result.stderr, \
         "the message names the option"
+
+
+def _exits_2_naming(argv: list[str], *names: str) -> None:
+    """Against a pool nobody listens on (reaching it at all would exit 4, not 2)."""
+    from xapictl.cli import app
+
+    env = {"XAPICTL_URL": "http://127.0.0.1:9", "XAPICTL_PASSWORD": "x"}
+    result = CliRunner().invoke(app, ["--timeout", "0.2", *argv], env=env)
+    assert result.exit_code == 2, (argv, result.output)
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    assert any(n in result.stderr for n in names), ("the message names the value", argv,
+                                                    result.stderr)
+
+
+def _not_a_vif_device(text: str) -> bool:
+    return text != "auto" and not (text.isdigit() and int(text) <= 15)
+
+
+def _not_an_ipv4(text: str) -> bool:
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(text).version != 4
+    except ValueError:
+        return True
+
+
+LOCKING_MODES = ("network_default", "locked", "unlocked", "disabled")
+MAC = r"[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}"
+bad_vif_device = st.one_of(st.integers(min_value=16).map(str), st.integers(max_value=-1).map(
+    str), st.text(min_size=1, max_size=8).filter(_not_a_vif_device))
+options = st.text(min_size=1, max_size=12).filter(lambda s: not s.startswith("-"))
+bad_attach = st.one_of(
+    st.tuples(st.just("--mac"), options.filter(lambda s: not re.fullmatch(MAC, s))),
+    st.tuples(st.just("--device"), bad_vif_device.filter(lambda s: not s.startswith("-"))),
+    st.tuples(st.just("--locking-mode"), options.filter(lambda s: s not in LOCKING_MODES)),
+    st.tuples(st.just("--qos-kbps"), st.one_of(st.integers(max_value=-1), st.integers(
+        min_value=100_000_001)).map(lambda n: f"={n}")),
+    st.tuples(st.just("--allow-ip"), options.filter(_not_an_ipv4)))
+
+
+@settings(max_examples=80, deadline=None)
+@given(bad_attach)
+def test_bad_vif_attach_values_exit_2_naming_the_option_and_never_reach_the_pool(
+        option: tuple[str, str]) -> None:
+    flag, value = option
+    argv = ["vif", "attach", "web01", "App", f"{flag}{value}" if value.startswith("=")
+            else flag, *(() if value.startswith("=") else (value,))]
+    if flag == "--allow-ip":
+        argv += ["--locking-mode", "locked"]
+    _exits_2_naming(argv, flag)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.one_of(st.integers(max_value=67), st.integers(min_value=65536)).map(str),)
+def test_bad_set_mtu_exits_2_naming_the_mtu_and_never_reaches_the_pool(mtu: str) -> None:
+    _exits_2_naming(["network", "set-mtu", "App", "--", mtu], "MTU")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(["detach", "move"]), bad_vif_device)
+def test_bad_vif_device_argument_exits_2_and_never_reaches_the_pool(command: str,
+                                                                   device: str) -> None:
+    rest = ["App"] if command == "move" else []
+    _exits_2_naming(["vif", command, "web01", "--", device, *rest], "DEVICE", "device")
 
 
 @settings(max_examples=100, deadline=None)

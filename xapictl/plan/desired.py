@@ -494,11 +494,26 @@ def check(state: DesiredState) -> None:
             pairs[pair] = v.where
         elif not v.present:
             say(v.where, f"{path}.device", 'removing a VIF needs its device number, not "auto"')
+        for attr, version, like in (("ipv4_allowed", 4, "172.21.0.10"),
+                                    ("ipv6_allowed", 6, "fd00::10")):
+            for address in getattr(v, attr) or ():
+                if not _is_ip(address, version):
+                    say(v.where, f"{path}.{attr}",
+                        f"{address!r} is not an IPv{version} address like {like}")
         if (v.ipv4_allowed or v.ipv6_allowed) and v.locking_mode not in (None, "locked"):
             say(v.where, f"{path}.locking_mode", "allowed addresses only apply with "
                 "`locking_mode: locked`")
     if problems:
         raise DesiredStateError(problems)
+
+
+def _is_ip(text: str, version: int) -> bool:
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(text).version == version
+    except ValueError:
+        return False
 
 
 __all__ = [
