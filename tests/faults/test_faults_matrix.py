@@ -61,6 +61,20 @@ class FaultAt:
             sim.expire_sessions()
 
 
+def converge_despite(pool: SimPool, desired: Any, nth: int, fault: str) -> None:
+    """Converge with the fault armed before the ``nth`` write; re-run once if it stopped."""
+    with pool.connect() as conn:
+        proxy = FaultAt(conn, pool, nth, fault)
+        try:
+            converge(desired, XapiBackend(proxy))  # type: ignore[arg-type]
+            finished = True
+        except XapictlError:
+            finished = False
+        assert proxy.fired, "the fault was armed"
+    if not finished:
+        pool.converge(desired)
+
+
 def _identity_counts(snap: Any) -> dict[str, int]:
     names = [n.name_label for n in snap.networks.values()]
     vifs = [(v.vm, v.device) for v in snap.vifs.values()]
@@ -84,16 +98,7 @@ def test_fault_at_each_write_still_converges_without_duplicates_or_losses(
     pool = SimPool()
     desired = recipe(name)
     before = pool.snapshot()
-    with pool.connect() as conn:
-        proxy = FaultAt(conn, pool, nth, fault)
-        try:
-            converge(desired, XapiBackend(proxy))  # type: ignore[arg-type]
-            finished = True
-        except XapictlError:
-            finished = False
-        assert proxy.fired, "the fault was armed"
-    if not finished:
-        pool.converge(desired)
+    converge_despite(pool, desired, nth, fault)
     after = pool.snapshot()
     assert diff(desired, after).is_empty
     duplicates = {k: n for k, n in _identity_counts(after).items() if n > 1}
@@ -131,16 +136,7 @@ def test_fault_during_removal_deletes_exactly_what_the_plan_names(nth: int, faul
     named |= {getattr(s, "vif", None) for s in plan.steps if isinstance(s, DestroyVIF)}
     named |= {getattr(s, "vlan", None) for s in plan.steps if isinstance(s, DestroyVLAN)}
     assert len(plan.steps) == 5
-    with pool.connect() as conn:
-        proxy = FaultAt(conn, pool, nth, fault)
-        try:
-            converge(desired, XapiBackend(proxy))  # type: ignore[arg-type]
-            finished = True
-        except XapictlError:
-            finished = False
-        assert proxy.fired
-    if not finished:
-        pool.converge(desired)
+    converge_despite(pool, desired, nth, fault)
     after = pool.snapshot()
     assert diff(desired, after).is_empty
     for table in ("networks", "vifs", "vlans"):
@@ -167,16 +163,7 @@ def test_fault_during_vif_replug_leaves_every_vif_plugged_with_the_new_mtu(
     replugged = [v for v in before.networks[before.networks_named(ETH0)[0]].vifs
                  if before.vifs[v].currently_attached
                  and before.vms[before.vifs[v].vm].name_label != "win-app-01"]
-    with pool.connect() as conn:
-        proxy = FaultAt(conn, pool, nth, fault)
-        try:
-            converge(desired, XapiBackend(proxy))  # type: ignore[arg-type]
-            finished = True
-        except XapictlError:
-            finished = False
-        assert proxy.fired
-    if not finished:
-        pool.converge(desired)
+    converge_despite(pool, desired, nth, fault)
     after = pool.snapshot()
     assert diff(desired, after).is_empty
     assert [(after.vifs[v].currently_attached, after.vifs[v].mtu) for v in replugged] == [
