@@ -141,3 +141,31 @@ def test_a_pool_dying_between_its_own_steps_fails_alone_and_resume_does_only_the
     # The session open when the master died could not be logged out (nothing answered); it
     # is the only one left: the resume's own sessions are closed.
     assert sim_fleet.open_sessions() == {**dict.fromkeys(sim_fleet.sims, 0), victim: 1}
+
+
+def test_a_pool_changed_between_plan_and_apply_writes_nothing(sim_fleet: SimFleet) -> None:
+    """Rollouts run the plan engine's apply: every step is checked against a fresh read before
+    the first write, so a VLAN 105 made by hand after planning leaves no orphan network."""
+    journal = Journal(":memory:")
+    victim = next(p for p in sim_fleet.pools if p.name == "p2")
+
+    def by_hand(e: RolloutEvent) -> None:
+        if e.kind == "wave" and e.detail == "1":  # every pool planned, p2 not yet applied
+            with sim_fleet.connector().connect(victim) as conn:
+                snap = conn.snapshot()
+                net = conn.call("network.create", {"name_label": "VLAN 105",
+                                                   "other_config": {}})
+                conn.call("VLAN.create", snap.pif_on(snap.master, "eth1"), 105, net)
+
+    res = _runner(sim_fleet, journal, RolloutOptions(canary=1, batch_size=5, concurrency=5,
+                                                     max_failures=1),
+                  on_event=by_hand).start(sim_fleet.pools, recipe="vlan.yaml",
+                                          fleet="fleet.yaml", selection=None)
+    runs = {r.pool: r for r in journal.pool_runs(res.id)}
+    assert runs["p2"].state is PoolState.FAILED
+    assert "drift" in runs["p2"].error and "appeared on the trunk since planning" in \
+        runs["p2"].error
+    assert [a.call for a in journal.audit(res.id) if a.pool == "p2"] == []
+    assert sim_fleet.vlan_networks("p2") == ["VLAN 105"]  # the hand-made one, no orphan
+    assert {runs[p].state for p in runs if p != "p2"} == {PoolState.DONE}
+    assert sim_fleet.open_sessions() == dict.fromkeys(sim_fleet.sims, 0)

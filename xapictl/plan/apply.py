@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from xapictl.errors import ApplyError, TaskError, TransportError, XapiFailure
 from xapictl.plan.backend import XapiBackend
@@ -24,7 +25,21 @@ from xapictl.plan.verify import verify
 from xapictl.state.snapshot import PoolSnapshot
 
 
-def apply(plan: Plan, backend: XapiBackend) -> ApplyReport:
+class StepHooks(Protocol):
+    """What a caller that runs steps one at a time (a rollout) hears around each step.
+    ``should_stop`` is asked before every step: yes leaves the rest ``NOT_RUN``."""
+
+    @property
+    def step_started(self) -> Callable[[int, Step], None]: ...
+
+    @property
+    def step_finished(self) -> Callable[[int, StepResult], None]: ...
+
+    @property
+    def should_stop(self) -> Callable[[], bool]: ...
+
+
+def apply(plan: Plan, backend: XapiBackend, hooks: StepHooks | None = None) -> ApplyReport:
     """Run the plan's steps in order; stop at the first failure or drift.
 
     The pool is read afresh first (never the snapshot the plan was made from) and every
@@ -35,27 +50,43 @@ def apply(plan: Plan, backend: XapiBackend) -> ApplyReport:
     ctx = RunContext(backend.caller)
     checked = _check_all(plan.steps, backend.collect(), ctx)
     if any(r.status is not StepStatus.NOT_RUN for r in checked):
+        if hooks is not None:
+            for index, result in enumerate(checked):
+                if result.status is not StepStatus.NOT_RUN:
+                    hooks.step_finished(index, result)
         return ApplyReport(checked)
     steps = [r.step for r in checked if isinstance(r.step, XapiStep)]
     report = ApplyReport()
     for index, step in enumerate(steps):
-        backend.caller.step = step.describe()
-        try:
-            drift = step.precondition(backend.read(step.reads), ctx) if (
-                index and step.reads) else None
-            if drift is not None:
-                report.results.append(StepResult(step, StepStatus.DRIFT, drift))
+        if hooks is not None:
+            if hooks.should_stop():
                 break
-            produced, detail = _run(step, ctx, backend)
-        except (XapiFailure, TaskError, TransportError) as exc:
-            report.results.append(StepResult(step, StepStatus.FAILED, str(exc)))
+            hooks.step_started(index, step)
+        result, produced = _checked_run(index, step, ctx, backend)
+        report.results.append(result)
+        if hooks is not None:
+            hooks.step_finished(index, result)
+        if result.status is not StepStatus.DONE:
             break
         if step.key and produced:
             ctx.produced[step.key] = produced
-        report.results.append(StepResult(step, StepStatus.DONE, detail))
     ran = len(report.results)
     report.results += [StepResult(s, StepStatus.NOT_RUN) for s in steps[ran:]]
     return report
+
+
+def _checked_run(index: int, step: XapiStep, ctx: RunContext,
+                 backend: XapiBackend) -> tuple[StepResult, str | None]:
+    backend.caller.step = step.describe()
+    try:
+        drift = step.precondition(backend.read(step.reads), ctx) if (
+            index and step.reads) else None
+        if drift is not None:
+            return StepResult(step, StepStatus.DRIFT, drift), None
+        produced, detail = _run(step, ctx, backend)
+    except (XapiFailure, TaskError, TransportError) as exc:
+        return StepResult(step, StepStatus.FAILED, str(exc)), None
+    return StepResult(step, StepStatus.DONE, detail), produced
 
 
 def _check_all(steps: Sequence[Step], snap: PoolSnapshot, ctx: RunContext) -> list[StepResult]:
@@ -132,4 +163,4 @@ def converge(desired: DesiredState, backend: XapiBackend, *,
     return result
 
 
-__all__ = ["RunResult", "apply", "converge"]
+__all__ = ["RunResult", "StepHooks", "apply", "converge"]
