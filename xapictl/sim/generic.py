@@ -87,10 +87,20 @@ def field_for(info: ClassInfo, message: str) -> tuple[str, FieldInfo] | None:
 
 def is_generic(info: ClassInfo, message: str) -> bool:
     """Whether the generic layer can serve ``message`` of this class."""
+    if message == "create":
+        return is_generated_create(info)
     if message in ("get_record", "get_all", "get_all_records", "get_by_uuid",
-                   "get_by_name_label", "create", "destroy", *HIDDEN_GET_ALL):
+                   "get_by_name_label", "destroy", *HIDDEN_GET_ALL):
         return True
     return field_for(info, message) is not None
+
+
+def is_generated_create(info: ClassInfo) -> bool:
+    """Whether ``create`` is the generated constructor (its one parameter is the class's record);
+    hand-written ones such as ``SR.create`` or ``VTPM.create`` take their own parameters."""
+    msg = info.messages.get("create")
+    return (msg is not None and len(msg.params) == 1
+            and msg.params[0].type_text == f"{info.name} record")
 
 
 def run(ctx: CallContext, info: ClassInfo, message: str, args: list[Any]) -> Any:
@@ -168,4 +178,5 @@ def create(ctx: CallContext, info: ClassInfo, args: Mapping[str, Any]) -> str:
     return ctx.state.create(info.name, fields)
 
 
-__all__ = ["HIDDEN_GET_ALL", "create", "field_for", "fresh", "is_generic", "record_copy", "run"]
+__all__ = ["HIDDEN_GET_ALL", "create", "field_for", "fresh", "is_generated_create", "is_generic",
+           "record_copy", "run"]
