@@ -164,14 +164,23 @@ def plug(state: SimState, pif_ref: str) -> None:
     bring_up(state, pif_ref)
 
 
+def snoops(pif: Record) -> bool:
+    """Whether a PIF's bridge does IGMP snooping: every PIF but a VLAN's (it shares its trunk's)."""
+    return bool(pif["VLAN"] < 0 and pif.get("VLAN_master_of", NULL_REF) == NULL_REF)
+
+
+def igmp_status(state: SimState) -> str:
+    """``igmp_snooping_status`` of a snooping PIF that is up, from the pool's setting."""
+    pool = pool_record(state)
+    return "enabled" if pool and pool.get("igmp_snooping_enabled") else "disabled"
+
+
 def bring_up(state: SimState, pif_ref: str) -> None:
     """Bridge and address configured: attached, MTU from the bridge, bond MAC re-synced."""
     pif = state.get("PIF", pif_ref)
     fields: dict[str, Any] = {"currently_attached": True, "MTU": bridge_mtu(state, pif)}
-    if pif["VLAN"] < 0 and pif.get("VLAN_master_of", NULL_REF) == NULL_REF:
-        pool = pool_record(state)
-        snooping = bool(pool and pool.get("igmp_snooping_enabled"))
-        fields["igmp_snooping_status"] = "enabled" if snooping else "disabled"
+    if snoops(pif):
+        fields["igmp_snooping_status"] = igmp_status(state)
     slaves: list[str] = []
     for bond_ref in pif.get("bond_master_of", []):
         bond = state.get("Bond", bond_ref)
@@ -271,6 +280,7 @@ __all__ = [
     "bridge_mtu",
     "bring_up",
     "ha_enabled",
+    "igmp_status",
     "is_bond_slave",
     "is_sriov_network",
     "is_vlan_on_sriov",
@@ -279,6 +289,7 @@ __all__ = [
     "pif_of_network_on_host",
     "plug",
     "pool_record",
+    "snoops",
     "tagged_pif_of",
     "unplug",
     "vifs_in_use",

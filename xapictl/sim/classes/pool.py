@@ -1,5 +1,6 @@
 """``pool``: the fan-out networking calls that run on the master and call each host in turn
-(REFERENCE §3.4 ``pool.create_VLAN*``, §3.5 ``pool.management_reconfigure``, §6)."""
+(REFERENCE §3.4 ``pool.create_VLAN*``, §3.5 ``pool.management_reconfigure``, §6), and the
+pool-wide networking switches XAPI implements by hand (IGMP snooping, vswitch controller)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from xapictl.sim.classes import _pif_kinds as kinds
 from xapictl.sim.classes import host as hosts
 from xapictl.sim.classes import pif as pifs
 from xapictl.sim.classes import vlan as vlans
+from xapictl.sim.classes._addresses import is_ipv4
 from xapictl.sim.errors import SimFailure
 from xapictl.sim.registry import CallContext, handles
 
@@ -87,4 +89,40 @@ def management_reconfigure(ctx: CallContext, network: str) -> None:
         hosts.reconfigure_management(state, per_host[host])
 
 
-__all__ = ["create_vlan", "create_vlan_from_pif", "management_reconfigure"]
+@handles("pool.set_igmp_snooping_enabled")
+def set_igmp_snooping_enabled(ctx: CallContext, self: str, value: bool) -> None:
+    """The flag, then every bridge that is up re-reads it: plugged PIFs that snoop (not VLAN
+    PIFs) get ``igmp_snooping_status`` enabled/disabled as ``PIF.plug`` would set it."""
+    state = ctx.state
+    state.get("pool", self)
+    state.set_field("pool", self, "igmp_snooping_enabled", value)
+    status = kinds.igmp_status(state)
+    for ref, pif in state.all("PIF").items():
+        if pif["currently_attached"] and kinds.snoops(pif) \
+                and pif["igmp_snooping_status"] != status:
+            state.set_field("PIF", ref, "igmp_snooping_status", status)
+
+
+@handles("pool.set_vswitch_controller")
+def set_vswitch_controller(ctx: CallContext, address: str) -> None:
+    """Deprecated front of ``SDN_controller`` (xapi_pool.ml): openvswitch only; a new address
+    replaces the pool's SDN controller by an ``ssl`` one on port 6632, ``""`` removes it."""
+    state = ctx.state
+    master = state.get("host", ctx.master())
+    if master["software_version"].get("network_backend") != "openvswitch":
+        raise SimFailure("OPERATION_NOT_ALLOWED", "host not configured for vswitch operation")
+    pool = ctx.pool_ref()
+    if state.get("pool", pool)["vswitch_controller"] == address:
+        return
+    if address and not is_ipv4(address):
+        raise SimFailure("INVALID_IP_ADDRESS_SPECIFIED", "address")
+    state.set_field("pool", pool, "vswitch_controller", address)
+    controllers = state.refs("SDN_controller")
+    if controllers:
+        state.destroy("SDN_controller", controllers[0])
+    if address:
+        state.create("SDN_controller", {"protocol": "ssl", "address": address, "port": 6632})
+
+
+__all__ = ["create_vlan", "create_vlan_from_pif", "management_reconfigure",
+           "set_igmp_snooping_enabled", "set_vswitch_controller"]

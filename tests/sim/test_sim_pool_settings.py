@@ -1,0 +1,72 @@
+"""The pool's networking switches that XAPI implements by hand: ``set_igmp_snooping_enabled``
+(every bridge that is up re-reads it) and the deprecated ``set_vswitch_controller`` (a front of
+``SDN_controller``, xapi_pool.ml)."""
+
+from __future__ import annotations
+
+from sim_network_helpers import api_fixture  # noqa: F401 - the "api" fixture
+
+
+def snooping_of_plugged(api):
+    """igmp_snooping_status of every plugged PIF, split into VLAN PIFs and the others."""
+    vlans, others = set(), set()
+    for rec in api.sim.state.all("PIF").values():
+        if rec["currently_attached"]:
+            (vlans if rec["VLAN"] >= 0 else others).add(rec["igmp_snooping_status"])
+    return vlans, others
+
+
+def test_igmp_snooping_reaches_every_plugged_pif_but_vlan_ones(api):
+    eth1 = api.pif(api.hosts()[0], "eth1")
+    api("pool.create_VLAN_from_PIF", eth1, api.new_network("v"), 101)
+    pool = api("pool.get_all")[0]
+    api("pool.set_igmp_snooping_enabled", pool, True)
+    assert api("pool.get_igmp_snooping_enabled", pool) is True
+    assert snooping_of_plugged(api) == ({"unknown"}, {"enabled"})
+    api("pool.set_igmp_snooping_enabled", pool, False)
+    assert snooping_of_plugged(api) == ({"unknown"}, {"disabled"})
+
+
+def test_igmp_snooping_leaves_unplugged_pifs_to_their_next_plug(api):
+    eth1 = api.pif(api.hosts()[1], "eth1")
+    api("PIF.unplug", eth1)
+    before = api("PIF.get_igmp_snooping_status", eth1)
+    api("pool.set_igmp_snooping_enabled", api("pool.get_all")[0], True)
+    assert api("PIF.get_igmp_snooping_status", eth1) == before
+    api("PIF.plug", eth1)
+    assert api("PIF.get_igmp_snooping_status", eth1) == "enabled"
+
+
+def test_set_vswitch_controller_replaces_the_sdn_controller(api):
+    pool = api("pool.get_all")[0]
+    api("pool.set_vswitch_controller", "192.0.2.200")
+    assert api("pool.get_vswitch_controller", pool) == "192.0.2.200"
+    [first] = api("SDN_controller.get_all")
+    record = api("SDN_controller.get_record", first)
+    assert (record["protocol"], record["address"], int(record["port"])) == (
+        "ssl", "192.0.2.200", 6632)
+    api("pool.set_vswitch_controller", "192.0.2.201")
+    [second] = api("SDN_controller.get_all")
+    assert second != first
+    api("pool.set_vswitch_controller", "")
+    assert api("SDN_controller.get_all") == []
+    assert api("pool.get_vswitch_controller", pool) == ""
+
+
+def test_set_vswitch_controller_refuses_a_bad_address_and_the_bridge_backend(api):
+    assert api.fails("pool.set_vswitch_controller", "not-an-ip") == [
+        "INVALID_IP_ADDRESS_SPECIFIED", "address"]
+    assert api("SDN_controller.get_all") == []
+    master = api.hosts()[0]
+    version = dict(api.sim.state.get("host", master)["software_version"],
+                   network_backend="bridge")
+    api.sim.state.set_field("host", master, "software_version", version)
+    assert api.fails("pool.set_vswitch_controller", "192.0.2.200") == [
+        "OPERATION_NOT_ALLOWED", "host not configured for vswitch operation"]
+
+
+def test_an_active_controller_then_blocks_vif_locking(api):
+    api("pool.set_vswitch_controller", "192.0.2.200")
+    vif = api("VM.get_VIFs", api.vm("web-01"))[0]
+    assert api.fails("VIF.set_locking_mode", vif, "locked") == [
+        "OPERATION_NOT_ALLOWED", "A vswitch controller is active"]
