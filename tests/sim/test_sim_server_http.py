@@ -267,3 +267,27 @@ def test_connection_close_is_honoured(server):
         while chunk := raw.recv(65536):
             received += chunk  # ends because the server closes
     assert b"Connection: close" in received and received.endswith(b"</methodResponse>")
+
+
+def raw_exchange(port: int, request: bytes) -> bytes:
+    """Everything the server sends back on one connection until it closes it."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        raw.sendall(request)
+        received = b""
+        while chunk := raw.recv(65536):
+            received += chunk
+    return received
+
+
+@pytest.mark.parametrize("framing", [b"Content-Length: abc", b"Content-Length: -5",
+                                     b"Transfer-Encoding: chunked\r\n\r\nzz"])
+def test_a_request_without_a_usable_length_gets_500_and_serving_goes_on(server, caplog,
+                                                                        framing):
+    received = raw_exchange(server.port, b"POST / HTTP/1.1\r\nHost: x\r\n" + framing
+                            + b"\r\n\r\n<methodCall/>")
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 500 ")
+    assert b"Content-Type: text/html" in head and b"Connection: close" in head
+    assert body.startswith(b"<html>")
+    assert "Traceback" not in caplog.text
+    assert xml_call(server.url, "/", "test.echo", SESSION, "still serving").status_code == 200

@@ -126,8 +126,7 @@ def _xmlrpc(sim: SimulatorLike, body: bytes, host_address: str,
     try:
         name, params = wire.decode_xmlrpc_request(body)
     except wire.MalformedRequest as exc:
-        _record_malformed(control, host_address, "xmlrpc", str(exc))
-        return _html(500, "Internal Server Error")
+        return malformed(control, host_address, "xmlrpc", str(exc))
     ok, value = _call(sim, name, params, host_address, "xmlrpc", control, preauth)
     payload = wire.xmlrpc_success(value) if ok else wire.xmlrpc_failure(value)
     return 200, [("Content-Type", wire.XML_CONTENT_TYPE), ("Access-Control-Allow-Origin", "*")], \
@@ -139,8 +138,7 @@ def _jsonrpc(sim: SimulatorLike, body: bytes, host_address: str,
     try:
         request = wire.decode_jsonrpc_request(body)
     except wire.MalformedRequest as exc:
-        _record_malformed(control, host_address, "jsonrpc", str(exc))
-        return _html(500, "Internal Server Error")
+        return malformed(control, host_address, "jsonrpc", str(exc))
     ok, value = _call(sim, request.method, request.params, host_address, "jsonrpc", control,
                       preauth)
     payload = (wire.jsonrpc_success(request, value) if ok
@@ -149,11 +147,13 @@ def _jsonrpc(sim: SimulatorLike, body: bytes, host_address: str,
                  ("Access-Control-Allow-Origin", "*")], payload
 
 
-def _record_malformed(control: Control | None, host_address: str, protocol: str,
-                      why: str) -> None:
+def malformed(control: Control | None, host_address: str, protocol: str, why: str) -> Response:
+    """The answer to a request that cannot be parsed — its body, or the HTTP framing around
+    it: HTTP 500 with an HTML body, as xapi sends, and a ``malformed`` line in the log."""
     if control is not None:
         control.record(host=host_address, protocol=protocol, method="", params=[],
                        outcome="malformed", started=time.perf_counter(), reason=why)
+    return _html(500, "Internal Server Error")
 
 
 def _control(control: Control, body: bytes) -> Response:
@@ -172,4 +172,4 @@ def _control(control: Control, body: bytes) -> Response:
 
 
 __all__ = ["CONTROL_PATH", "Response", "handle_http", "host_is_dead", "is_jsonrpc_path",
-           "live_by_address"]
+           "live_by_address", "malformed"]

@@ -29,7 +29,7 @@ from types import TracebackType
 from typing import Any, Literal
 
 from xapictl.sim import tls as _tls
-from xapictl.sim.app import handle_http, live_by_address
+from xapictl.sim.app import handle_http, is_jsonrpc_path, live_by_address, malformed
 from xapictl.sim.control import Control, DropConnection, SimulatorLike
 
 log = logging.getLogger("xapictl.sim.server")
@@ -71,8 +71,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         origin = self.server
-        body = self._read_body()
         address = origin.address if origin.address is not None else origin.sim.master_address()
+        try:
+            body = self._read_body()
+        except ValueError as exc:
+            # Where the body ends is unknown, so nothing more can be read on this connection.
+            self.close_connection = True
+            protocol = "jsonrpc" if is_jsonrpc_path(self.path) else "xmlrpc"
+            self._reply(*malformed(origin.control, address, protocol, str(exc)))
+            return
         try:
             status, headers, payload = handle_http(
                 origin.sim, self.command, self.path, dict(self.headers.items()), body,
@@ -84,6 +91,9 @@ class _Handler(BaseHTTPRequestHandler):
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
+        self._reply(status, headers, payload)
+
+    def _reply(self, status: int, headers: list[tuple[str, str]], payload: bytes) -> None:
         # one write for head and body: no Nagle/delayed-ACK stall on keep-alive connections
         head = [f"HTTP/1.1 {status} {self.responses.get(status, ('',))[0]}",
                 f"Content-Length: {len(payload)}"]
@@ -104,8 +114,10 @@ class _Handler(BaseHTTPRequestHandler):
                     return b"".join(chunks)
                 chunks.append(self.rfile.read(size))
                 self.rfile.readline()
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length > 0 else b""
+        text = self.headers.get("Content-Length") or "0"
+        if not text.strip().isdigit():  # also refuses "-5": no body length to trust
+            raise ValueError(f"Content-Length {text!r} is not a length")
+        return self.rfile.read(int(text))
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.address_string(), format % args)
