@@ -39,6 +39,32 @@ def test_an_older_target_release_hides_later_fields(tmp_path: Path) -> None:
     assert "purpose" in net  # published in stockholm
 
 
+@pytest.mark.skipif(not DATAMODEL.exists(), reason="the XAPI datamodel JSON is not available")
+def test_the_output_folder_is_created_when_missing(tmp_path: Path) -> None:
+    out = tmp_path / "new" / "model"
+    assert _codegen.main(["--datamodel", str(DATAMODEL), "--out", str(out)]) == 0
+    assert len(list(out.glob("*.py"))) == 76
+
+
+def test_the_committed_model_hides_what_was_published_after_the_target_release() -> None:
+    # No JSON needed: this reads the generated modules as committed.
+    from dataclasses import fields
+
+    from xapictl.model import enums
+    from xapictl.model.schema import datamodel
+    from xapictl.model.vif import VIF
+
+    assert {m.value for m in enums.VIFIPv4ConfigurationMode} == {"None", "Static"}
+    assert {m.value for m in enums.VIFIPv6ConfigurationMode} == {"None", "Static"}
+    assert set(datamodel().enums["vif_ipv4_configuration_mode"]) == {"None", "Static"}
+    assert "Autoconf" not in datamodel().enums["vif_ipv6_configuration_mode"]
+    assert "trunks" not in datamodel().classes["VIF"].fields
+    assert "trunks" not in {f.name for f in fields(VIF)}
+    # Only the late values go: the PIF modes published long before keep DHCP and Autoconf.
+    assert {"DHCP", "Autoconf"} <= {m.value for m in enums.IPv6ConfigurationMode}
+    assert "DHCP" in {m.value for m in enums.IPConfigurationMode}
+
+
 def test_camel_keeps_xapi_acronyms() -> None:
     from xapictl.model._names import camel
 

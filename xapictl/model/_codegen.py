@@ -404,6 +404,7 @@ def generate(datamodel: Path, release_info: Path, releases_yml: Path, target: st
         raise SystemExit(f"unknown target release {target!r}: pick one from {releases_yml}")
     late = late_enum_values(info, {c["name"]: c for c in data}, releases, target)
     model = Model(data, releases, target, late)
+    out.mkdir(parents=True, exist_ok=True)
     written = []
 
     def write(name: str, text: str) -> None:
