@@ -23,7 +23,6 @@ import socket
 import ssl
 import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
@@ -31,6 +30,7 @@ from typing import Any, Literal
 from xapictl.sim import tls as _tls
 from xapictl.sim.app import handle_http, is_jsonrpc_path, live_by_address, malformed
 from xapictl.sim.control import Control, DropConnection, SimulatorLike
+from xapictl.sim.http1 import FastHeadHandler
 
 log = logging.getLogger("xapictl.sim.server")
 
@@ -54,7 +54,7 @@ class _Origin:
     address: str | None
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(FastHeadHandler):
     protocol_version = "HTTP/1.1"
     server_version = "xapi"
     sys_version = ""
