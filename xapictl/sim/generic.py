@@ -67,8 +67,21 @@ def record_copy(record: Mapping[str, Any], cls: str | None = None) -> dict[str, 
     return out
 
 
+_ACCESSORS: dict[tuple[str, str], tuple[str, FieldInfo] | None] = {}
+
+
 def field_for(info: ClassInfo, message: str) -> tuple[str, FieldInfo] | None:
-    """Which generated accessor ``message`` is (``get``, ``set``, ``add_to`` …) and its field."""
+    """Which generated accessor ``message`` is (``get``, ``set``, ``add_to`` …) and its field.
+    Asked at every generic call, so remembered (the datamodel never changes)."""
+    key = (info.name, message)
+    try:
+        return _ACCESSORS[key]
+    except KeyError:
+        found = _ACCESSORS[key] = _find_accessor(info, message)
+        return found
+
+
+def _find_accessor(info: ClassInfo, message: str) -> tuple[str, FieldInfo] | None:
     for prefix in ("get_", "set_", "add_to_", "remove_from_", "add_", "remove_"):
         if not message.startswith(prefix):
             continue
