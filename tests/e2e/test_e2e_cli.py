@@ -412,7 +412,7 @@ def test_replan_not_empty_after_apply_exits_5(cli, sim_server, monkeypatch) -> N
         state.set_field("VIF", ref, "ipv4_allowed", [])
 
     _after_write(sim_server, monkeypatch, "VIF.plug", clear_allowed)
-    ran = cli("vif", "attach", "web-01", "Pool-wide network associated with eth1",
+    ran = cli("vif", "attach", "web-01", "Pool-wide network 1",
               "--locking-mode", "locked", "--allow-ip", "10.0.0.5")
     assert ran.code == ExitCode.PARTIAL
     assert "after apply the plan is not empty: " in ran.stderr

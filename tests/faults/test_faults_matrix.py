@@ -144,7 +144,7 @@ def test_fault_during_removal_deletes_exactly_what_the_plan_names(nth: int, faul
         assert lost <= named, f"{table}: deleted without being named: {lost - named}"
 
 
-ETH0 = "Pool-wide network associated with eth0"
+ETH0 = "Pool-wide network 0"
 REPLUG_WRITES = ["network.set_MTU"] + ["VIF.unplug", "VIF.plug"] * 3
 REPLUG_CASES = [(nth, fault) for nth in range(len(REPLUG_WRITES)) for fault in FAULTS]
 
