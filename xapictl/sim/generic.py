@@ -85,17 +85,44 @@ def _find_accessor(info: ClassInfo, message: str) -> tuple[str, FieldInfo] | Non
     for prefix in ("get_", "set_", "add_to_", "remove_from_", "add_", "remove_"):
         if not message.startswith(prefix):
             continue
-        name = message[len(prefix):]
-        f = info.fields.get(name)
+        f = info.fields.get(message[len(prefix):])
         if f is None:
             continue
-        kind = f.spec.kind
-        if prefix in ("add_to_", "remove_from_") and kind != "map":
-            continue
-        if prefix in ("add_", "remove_") and kind != "set":
-            continue
-        return prefix.rstrip("_"), f
+        verb = prefix.rstrip("_")
+        shape = accessor_shape(info, verb, f)
+        if shape is not None and _params_match(info, message, shape):
+            return verb, f
     return None
+
+
+def accessor_shape(info: ClassInfo, verb: str, f: FieldInfo) -> tuple[TypeSpec, ...] | None:
+    """The parameter types (self first) of the generated accessor ``verb`` of field ``f``, or
+    None when the field's type has no such accessor (``add_to`` needs a map, ``add`` a set)."""
+    spec = f.spec
+    this = TypeSpec("ref", info.name)
+    match verb:
+        case "get":
+            return (this,)
+        case "set":
+            return (this, spec)
+        case "add_to" if spec.kind == "map" and spec.key and spec.item:
+            return (this, spec.key, spec.item)
+        case "remove_from" if spec.kind == "map" and spec.key:
+            return (this, spec.key)
+        case "add" | "remove" if spec.kind == "set" and spec.item:
+            return (this, spec.item)
+    return None
+
+
+def _params_match(info: ClassInfo, message: str, shape: tuple[TypeSpec, ...]) -> bool:
+    """A message the datamodel lists is an accessor only if its parameters have the accessor's
+    shape: ``host.set_power_on_mode(host, mode, config)`` is a custom message, and serving it
+    as a setter would write the wrong value into the field."""
+    msg = info.messages.get(message)
+    if msg is None:
+        return True
+    return (len(msg.params) == len(shape) and all(p.required for p in msg.params)
+            and all(p.spec == want for p, want in zip(msg.params, shape, strict=True)))
 
 
 def is_generic(info: ClassInfo, message: str) -> bool:
@@ -191,5 +218,5 @@ def create(ctx: CallContext, info: ClassInfo, args: Mapping[str, Any]) -> str:
     return ctx.state.create(info.name, fields)
 
 
-__all__ = ["HIDDEN_GET_ALL", "create", "field_for", "fresh", "is_generated_create", "is_generic",
-           "record_copy", "run"]
+__all__ = ["HIDDEN_GET_ALL", "accessor_shape", "create", "field_for", "fresh",
+           "is_generated_create", "is_generic", "record_copy", "run"]
