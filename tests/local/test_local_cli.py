@@ -251,3 +251,25 @@ def test_apply_json_puts_refusals_in_the_json(tmp_path, xen_host):
     assert [r for r in data["refusals"] if r.startswith("vif vif9.0: no such device")]
     assert "refused before any change" not in result.output
     assert "xenbr0" not in snapshot_of(xen_host.dom0).links
+
+
+def test_a_dead_man_timer_that_cannot_start_rolls_the_change_back_at_once(
+        monkeypatch, xen_host):
+    """Unconfirmed means undone: with no timer to undo it later, the change is undone now."""
+    import errno
+
+    from xapictl.local import deadman
+
+    def no_fork(*args, **kwargs):
+        raise BlockingIOError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(deadman.os, "fork", no_fork)
+    before = snapshot_of(xen_host.dom0).fingerprint()
+    result = runner.invoke(app, ["apply", XENBR0, "--yes", "--confirm-within", "600",
+                                 "--netns", xen_host.dom0])
+    assert result.exit_code == 4, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert ("error: could not start the dead-man timer ([Errno 11] Resource temporarily"
+            " unavailable), so the change was not kept; rolled back") in result.output
+    assert snapshot_of(xen_host.dom0).fingerprint() == before
+    assert not undo_path(xen_host.dom0).exists()

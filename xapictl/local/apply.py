@@ -97,6 +97,15 @@ def _rollback(ipr: Any, done: list[LocalOp], before: HostSnapshot) -> list[str]:
     return errors
 
 
+def _undone(ipr: Any, done: list[LocalOp], before: HostSnapshot, path: Path, message: str,
+            report: ApplyReport) -> LocalApplyFailed:
+    """Roll back what ran; the undo file goes only when the rollback was complete."""
+    errors = _rollback(ipr, done, before)
+    if not errors:
+        path.unlink(missing_ok=True)
+    return LocalApplyFailed(message, report, errors)
+
+
 def current_plan(desired: HostNetwork, netns: str | None) -> tuple[Plan, HostSnapshot]:
     """Plan only (no lock needed: nothing is written)."""
     ipr = netlink.open_ipr(netns)
@@ -168,10 +177,7 @@ def apply(
                     if r.status is StepStatus.NOT_RUN and r.step in done:
                         r.status = StepStatus.FAILED
                         r.detail = str(exc)
-                errors = _rollback(ipr, done, before)
-                if not errors:
-                    path.unlink(missing_ok=True)
-                raise LocalApplyFailed(f"apply failed: {exc}", report, errors) from exc
+                raise _undone(ipr, done, before, path, f"apply failed: {exc}", report) from exc
             pending = bool(confirm_within)
             if pending:
                 from xapictl.local import deadman
@@ -179,9 +185,16 @@ def apply(
                 # the token ties the timer to this change: a timer left from an earlier
                 # change (rolled back by hand) must never undo a later one
                 token = os.urandom(8).hex()
-                _write_undo(path, netns, before, steps, len(steps), True, None, token)
-                pid = deadman.arm(path, netns, float(confirm_within or 0), token)
-                _write_undo(path, netns, before, steps, len(steps), True, pid, token)
+                pid: int | None = None
+                try:
+                    _write_undo(path, netns, before, steps, len(steps), True, None, token)
+                    pid = deadman.arm(path, netns, float(confirm_within or 0), token)
+                    _write_undo(path, netns, before, steps, len(steps), True, pid, token)
+                except Exception as exc:
+                    # unconfirmed means undone: without a timer nothing would undo it later
+                    deadman.disarm(pid)
+                    raise _undone(ipr, done, before, path, "could not start the dead-man"
+                                  f" timer ({exc}), so the change was not kept", report) from exc
             else:
                 path.unlink(missing_ok=True)
             return Outcome(the_plan, report, probes, time.monotonic() - start, pending)
