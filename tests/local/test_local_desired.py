@@ -89,3 +89,11 @@ def test_bad_recipes_are_refused(text, message):
 def test_missing_file_is_bad_input(tmp_path):
     with pytest.raises(DesiredStateError, match="cannot read"):
         load_recipe(tmp_path / "nope.yaml")
+
+
+def test_stp_defaults_to_the_kernels_forward_delay_and_refuses_one_it_would_change():
+    on = parse_recipe("local:\n  bridges:\n    xenbr0: {uplink: eth0, stp: true}\n")
+    assert on.bridges[0].forward_delay == 15
+    with pytest.raises(DesiredStateError, match=r"forward_delay: with stp: true it must be"
+                                                r" 2-30 \(the kernel raises 0 to 2\)"):
+        parse_recipe("local:\n  bridges:\n    xenbr0: {stp: true, forward_delay: 0}\n")

@@ -57,6 +57,7 @@ class Outcome:
 
 
 BR_STATE_FORWARDING = 3
+BR_STATES_SETTLING = (1, 2)  # listening, learning
 
 
 def state_dir() -> Path:
@@ -171,7 +172,10 @@ def apply(
                         done.append(op)
                     report.results[i].status = StepStatus.DONE
                 _verify(ipr, desired)
-                probes = _probe(desired, before, netns) if run_probe else []
+                probes = []
+                if run_probe and _probe_targets(desired, before):
+                    _await_stp_forwarding(ipr, desired)
+                    probes = _probe(desired, before, netns)
             except Exception as exc:
                 for r in report.results:
                     if r.status is StepStatus.NOT_RUN and r.step in done:
@@ -202,21 +206,33 @@ def apply(
             ipr.close()
 
 
+def _stalled_ports(snap: HostSnapshot, bridges: set[str], *, settling_ok: bool) -> list[str]:
+    """Ports with carrier of ``bridges`` that do not forward. With STP on, listening and
+    learning are how a new port starts (2 x forward delay), so ``settling_ok`` accepts them."""
+    stp = {n for n, lk in snap.links.items() if lk.kind == "bridge" and lk.stp_state}
+    found = []
+    for n, lk in snap.links.items():
+        if lk.master not in bridges or not (lk.up and lk.carrier):
+            continue
+        fine: tuple[int | None, ...] = (None, BR_STATE_FORWARDING)
+        if settling_ok and lk.master in stp:
+            fine += BR_STATES_SETTLING
+        if lk.port_state not in fine:
+            found.append(f"{n} is a port of {lk.master} but not forwarding"
+                         f" (state {lk.port_state})")
+    return found
+
+
 def _verify(ipr: Any, desired: HostNetwork) -> None:
-    """Re-read until a fresh plan is empty and every bridge port with carrier forwards
-    (for up to about 1.5 s, waits doubling from 20 ms: the kernel acknowledges before all is
-    visible), else fail."""
-    bridges = {b.name for b in desired.bridges if b.present} | {
-        v.bridge for v in desired.vifs if v.present}
+    """Re-read until a fresh plan is empty and every bridge port with carrier forwards, or
+    is listening/learning on an STP bridge (for up to about 1.5 s, waits doubling from
+    20 ms: the kernel acknowledges before all is visible), else fail."""
+    bridges = _bridges_of(desired)
 
     def problems() -> list[str]:
         snap = observe(ipr)
         found = [s.describe() for s in plan(desired, snap).steps]
-        found += [f"{n} is a port of {lk.master} but not forwarding (state {lk.port_state})"
-                  for n, lk in snap.links.items()
-                  if lk.master in bridges and lk.up and lk.carrier
-                  and lk.port_state not in (None, BR_STATE_FORWARDING)]
-        return found
+        return found + _stalled_ports(snap, bridges, settling_ok=True)
 
     left = wait.retry_until(problems, lambda found: not found)
     if left:
@@ -224,11 +240,33 @@ def _verify(ipr: Any, desired: HostNetwork) -> None:
             "verification: the host does not match after apply: " + "; ".join(left[:5]))
 
 
-def _probe(desired: HostNetwork, before: HostSnapshot, netns: str | None) -> list[probe.PingResult]:
-    targets = desired.probes if desired.probes is not None else tuple(
+def _bridges_of(desired: HostNetwork) -> set[str]:
+    return {b.name for b in desired.bridges if b.present} | {
+        v.bridge for v in desired.vifs if v.present}
+
+
+def _await_stp_forwarding(ipr: Any, desired: HostNetwork) -> None:
+    """Before the probe: STP ports pass listening and learning (forward delay each) before
+    they carry the probe, so wait for that, bounded by 2 x the longest forward delay + 1 s."""
+    snap = observe(ipr)
+    delays = [lk.forward_delay or 0 for n, lk in snap.links.items()
+              if n in _bridges_of(desired) and lk.kind == "bridge" and lk.stp_state]
+    if not delays:
+        return
+    budget = 2 * max(delays) / 100 + 1.0
+    wait.retry_until(lambda: _stalled_ports(observe(ipr), _bridges_of(desired),
+                                            settling_ok=False),
+                     lambda found: not found, first=0.1, cap=0.5, budget=budget)
+
+
+def _probe_targets(desired: HostNetwork, before: HostSnapshot) -> tuple[str, ...]:
+    return desired.probes if desired.probes is not None else tuple(
         g for g in before.default_gateways() if ":" not in g)
+
+
+def _probe(desired: HostNetwork, before: HostSnapshot, netns: str | None) -> list[probe.PingResult]:
     results = []
-    for t in targets:
+    for t in _probe_targets(desired, before):
         r = probe.ping(t, netns=netns, count=3, interval=0.1, timeout=1.0, enough=1)
         results.append(r)
         if not r.received:

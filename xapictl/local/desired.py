@@ -32,6 +32,8 @@ __all__ = [
 
 FROM_UPLINK = "from-uplink"
 IFNAMSIZ = 15
+STP_FORWARD_DELAY = 15
+"""Seconds, when a recipe turns STP on and states no forward delay (the kernel's default)."""
 _MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
 
 
@@ -230,6 +232,14 @@ def _bridge(ctx: _Ctx, name: str, node: yaml.Node, path: str) -> BridgeSpec:
         kw["stp"] = _bool(ctx, f["stp"], f"{path}.stp")
     if "forward_delay" in f:
         kw["forward_delay"] = _int(ctx, f["forward_delay"], f"{path}.forward_delay", 0, 30)
+    if kw.get("stp"):
+        # the kernel's STP needs 2-30 s and raises anything lower to 2, which would never
+        # match the recipe; unstated, it is the kernel's (and 802.1D's) 15 s
+        kw.setdefault("forward_delay", STP_FORWARD_DELAY)
+        if kw["forward_delay"] is not None and kw["forward_delay"] < 2:
+            ctx.bad(f.get("forward_delay", node), f"{path}.forward_delay",
+                    f"with stp: true it must be 2-30 (the kernel raises {kw['forward_delay']}"
+                    f" to 2); leave it out for {STP_FORWARD_DELAY}")
     if kw.get("mac") == FROM_UPLINK and kw.get("uplink") is None:
         ctx.bad(node, path, "mac: from-uplink needs an 'uplink:'")
     if kw.get("addresses") == FROM_UPLINK and kw.get("uplink") is None:
