@@ -113,3 +113,53 @@ def test_online_for_a_vif_that_does_not_exist_fails_with_hotplug_error(tmp_path,
     assert result.exit_code == 4
     assert store.data[f"{XB}/hotplug-status"] == "error"
     assert "vif vif7.9: no such device" in store.data[f"{XB}/hotplug-error"]
+
+
+def test_a_hotplug_undo_file_left_by_an_incomplete_rollback_is_replayed_by_local_rollback(
+        tmp_path, monkeypatch, dom0_with_bridge):
+    """The kernel refuses the 5th step and then the undo of the 1st: the vif is left down,
+    attached with its undo file; ``local show`` names the file, ``local rollback`` (under
+    the lock) puts the vif back as it was and removes the file."""
+    import errno
+    import threading
+    import time
+
+    from xapictl.local import apply as apply_mod
+    from xapictl.local.lock import locked
+    from xapictl.local.netlink import NetlinkError
+
+    before = snapshot_of(dom0_with_bridge).fingerprint()
+    real, calls = apply_mod.netlink.execute, []
+
+    def flaky(ipr, op):
+        calls.append(op)
+        if len(calls) in (5, 10):  # the 5th step, then the undo of the 1st (link down)
+            raise NetlinkError(errno.EBUSY, "Device or resource busy")
+        real(ipr, op)
+
+    monkeypatch.setattr(apply_mod.netlink, "execute", flaky)
+    store = FakeXenStore(tmp_path, vif_backend(7, 0, bridge="xenbr0", mtu="1400"))
+    assert hotplug(store, dom0_with_bridge, "online").exit_code == 4
+    assert "rollback incomplete" in store.data[f"{XB}/hotplug-error"]
+    monkeypatch.setattr(apply_mod.netlink, "execute", real)
+    left = apply_mod.undo_path(dom0_with_bridge, "vif-vif7.0")
+    assert left.exists() and snapshot_of(dom0_with_bridge).fingerprint() != before
+
+    shown = CliRunner().invoke(app, ["show", "--netns", dom0_with_bridge])
+    assert shown.exit_code == 0 and f"  {left}" in shown.output
+    assert CliRunner().invoke(app, ["show", "--netns", dom0_with_bridge, "-o", "json"]
+                              ).output.count(str(left)) == 1
+
+    results = []
+    with locked(dom0_with_bridge):  # a hotplug run in progress: rollback must wait for it
+        worker = threading.Thread(target=lambda: results.append(CliRunner().invoke(
+            app, ["rollback", "--netns", dom0_with_bridge])))
+        worker.start()
+        time.sleep(0.3)
+        assert left.exists() and not results
+    worker.join(30)
+    assert results[0].exit_code == 0, results[0].output
+    assert results[0].output == f"rolled back (vif hotplug: {left.name})\n"
+    assert not left.exists()
+    assert snapshot_of(dom0_with_bridge).fingerprint() == before
+    assert CliRunner().invoke(app, ["rollback", "--netns", dom0_with_bridge]).exit_code == 2

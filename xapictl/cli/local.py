@@ -176,12 +176,13 @@ def confirm(netns: str | None = NETNS) -> None:
 
 @app.command()
 def rollback(netns: str | None = NETNS) -> None:
-    """Undo the last unconfirmed or interrupted apply from its undo file."""
+    """Undo the last unconfirmed or interrupted apply, and any vif hotplug change whose own
+    rollback was incomplete, from their undo files (newest first)."""
     from xapictl.errors import LocalBackendError
-    from xapictl.local.apply import rollback_pending
+    from xapictl.local.apply import rollback_undo_files, undo_path
 
     try:
-        errors = rollback_pending(netns)
+        replayed, errors = rollback_undo_files(netns)
     except LocalBackendError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from exc
@@ -189,14 +190,17 @@ def rollback(netns: str | None = NETNS) -> None:
         for e in errors:
             typer.echo(f"  rollback step failed: {e}", err=True)
         raise typer.Exit(EXIT_PARTIAL)
-    typer.echo("rolled back")
+    hotplug = [p.name for p in replayed if p != undo_path(netns)]
+    typer.echo("rolled back" + (f" (vif hotplug: {', '.join(hotplug)})" if hotplug else ""))
 
 
 @app.command()
 def show(netns: str | None = NETNS, output: Output = OUTPUT) -> None:
-    """The host's links, addresses and routes as xapictl sees them."""
+    """The host's links, addresses and routes as xapictl sees them, and any undo file a
+    change left to settle."""
     from xapictl.errors import LocalBackendError
     from xapictl.local import netlink
+    from xapictl.local.apply import undo_files
     from xapictl.local.observe import observe
 
     try:
@@ -220,7 +224,11 @@ def show(netns: str | None = NETNS, output: Output = OUTPUT) -> None:
     lines.append("routes:")
     lines += [f"  {r.dst} dev {r.oif}" + (f" via {r.gateway}" if r.gateway else "")
               + (f" metric {r.priority}" if r.priority else "") for r in snap.routes]
-    _emit(snap.to_dict(), output, "\n".join(lines))
+    pending = [str(p) for p in undo_files(netns)]
+    if pending:
+        lines.append("not settled (run 'xapictl local confirm' or 'xapictl local rollback'):")
+        lines += [f"  {p}" for p in pending]
+    _emit({**snap.to_dict(), "undo_files": pending}, output, "\n".join(lines))
 
 
 @app.command()

@@ -30,7 +30,9 @@ __all__ = [
     "apply",
     "current_plan",
     "rollback_pending",
+    "rollback_undo_files",
     "state_dir",
+    "undo_files",
     "undo_path",
 ]
 
@@ -274,34 +276,87 @@ def _probe(desired: HostNetwork, before: HostSnapshot, netns: str | None) -> lis
     return results
 
 
+def undo_files(netns: str | None) -> list[Path]:
+    """Every undo file of ``netns``, newest first: the admin apply's, and any a vif hotplug
+    run left when its own rollback was incomplete (or it crashed)."""
+    host = undo_path(netns)
+    found = [p for p in state_dir().glob(f"{host.stem}-vif-*.json") if _netns_of(p) == netns]
+    if host.exists():
+        found.append(host)
+    return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
+
+
+def _netns_of(path: Path) -> str | bool | None:
+    """The namespace an undo file records (False if unreadable): "undo-a-vif-x" could be
+    namespace "a"'s hotplug file or namespace "a-vif-x"'s own."""
+    try:
+        return json.loads(path.read_text()).get("netns")  # type: ignore[no-any-return]
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def rollback_pending(netns: str | None, *, token: str | None = None) -> list[str]:
-    """Replay the undo file for ``netns`` (crash recovery, ``local rollback``, dead man).
+    """Replay the undo files of ``netns``, newest first (crash recovery, ``local rollback``,
+    dead man).
 
     Returns rollback errors (empty: done). Raises when there is nothing to roll back. The
     dead man passes its ``token`` and rolls back only the change it was armed for; anyone
-    else disarms the change's timer first."""
+    else disarms the change's timer first and replays vif hotplug undo files too."""
+    return rollback_undo_files(netns, token=token)[1]
+
+
+def rollback_undo_files(netns: str | None, *,
+                        token: str | None = None) -> tuple[list[Path], list[str]]:
+    """``rollback_pending``, also saying which undo files were replayed."""
     from xapictl.local import deadman
 
-    path = undo_path(netns)
     with locked(netns):
-        try:
-            raw = json.loads(path.read_text())
-        except FileNotFoundError:
-            raise LocalBackendError(f"nothing to roll back: no {path}") from None
-        if token is not None and raw.get("token") != token:
-            return []  # not the change this timer guards (confirmed or replaced meanwhile)
-        if token is None:
-            deadman.disarm(raw.get("deadman_pid"))
+        paths = [undo_path(netns)] if token is not None else undo_files(netns)
+        if not any(p.exists() for p in paths):
+            raise LocalBackendError(f"nothing to roll back: no {undo_path(netns)}"
+                                    " and no vif hotplug undo file beside it")
+        replayed, errors = [], []
+        for path in paths:
+            raw = _read_undo(path)
+            if raw is None or (token is not None and raw.get("token") != token):
+                continue  # gone, or not the change this timer guards (confirmed meanwhile)
+            if token is None:
+                deadman.disarm(raw.get("deadman_pid"))
+            failed = _replay(netns, path, raw)
+            prefix = "" if path == undo_path(netns) else f"{path.name}: "
+            errors += [prefix + e for e in failed]
+            replayed.append(path)
+            if not failed:
+                path.unlink(missing_ok=True)
+    return replayed, errors
+
+
+def _read_undo(path: Path) -> dict[str, Any] | None:
+    try:
+        raw = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise LocalBackendError(f"cannot read the undo file {path}: {exc}; look at the host"
+                                " ('xapictl local show') and remove the file") from exc
+    if not isinstance(raw, dict):
+        raise LocalBackendError(f"the undo file {path} is not an undo record; look at the"
+                                " host ('xapictl local show') and remove the file")
+    return raw
+
+
+def _replay(netns: str | None, path: Path, raw: dict[str, Any]) -> list[str]:
+    try:
         before = HostSnapshot.from_dict(raw["before"])
         steps = [op_from_dict(d) for d in raw["steps"]][: int(raw["done"])]
-        ipr = netlink.open_ipr(netns)
-        try:
-            errors = _rollback(ipr, steps, before)
-        finally:
-            ipr.close()
-        if not errors:
-            path.unlink(missing_ok=True)
-    return errors
+    except (KeyError, TypeError, ValueError) as exc:
+        raise LocalBackendError(f"the undo file {path} is damaged ({exc!r}); look at the"
+                                " host ('xapictl local show') and remove the file") from exc
+    ipr = netlink.open_ipr(netns)
+    try:
+        return _rollback(ipr, steps, before)
+    finally:
+        ipr.close()
 
 
 def confirm(netns: str | None) -> bool:
