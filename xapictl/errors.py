@@ -27,6 +27,7 @@ Classes follow the phase that failed and what the user should do about it::
     │   └── ApplyError                        apply stopped part way: ``.report`` says what ran
     ├── VerificationError                     apply ran but the pool does not match the recipe
     └── LocalBackendError                     the plain-Xen netlink backend failed (rolled back)
+        └── HostReadError                     the kernel refused to show the host (nothing changed)
 
 Secrets never reach an exception text: callers pass the failing *thing* (a URL, a ref, a
 field path), never credentials.
@@ -255,3 +256,8 @@ class VerificationError(XapictlError):
 
 class LocalBackendError(XapictlError):
     """The plain-Xen (netlink) backend failed; the host was rolled back when possible."""
+
+
+class HostReadError(LocalBackendError):
+    """The kernel refused to show the host's network state (netlink or OS error): nothing
+    was changed."""

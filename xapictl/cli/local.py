@@ -83,13 +83,16 @@ def _refused(problems: list[str], output: Output = Output.text,
 @app.command()
 def plan(path: Path = RECIPE, netns: str | None = NETNS, output: Output = OUTPUT) -> None:
     """Show what ``apply`` would change, with reasons. Exit 3 when changes are pending."""
-    from xapictl.errors import LocalBackendError
+    from xapictl.errors import HostReadError, LocalBackendError
     from xapictl.local.apply import current_plan
     from xapictl.local.preflight import problems
 
     desired = _load(path)
     try:
         the_plan, snap = current_plan(desired, netns)
+    except HostReadError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_FAILED) from exc
     except LocalBackendError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from exc
@@ -198,20 +201,24 @@ def rollback(netns: str | None = NETNS) -> None:
 def show(netns: str | None = NETNS, output: Output = OUTPUT) -> None:
     """The host's links, addresses and routes as xapictl sees them, and any undo file a
     change left to settle."""
-    from xapictl.errors import LocalBackendError
+    from xapictl.errors import HostReadError, LocalBackendError
     from xapictl.local import netlink
     from xapictl.local.apply import undo_files
     from xapictl.local.observe import observe
 
     try:
         ipr = netlink.open_ipr(netns)
+        try:
+            with netlink.kernel_errors("reading the host's network state"):
+                snap = observe(ipr)
+        finally:
+            ipr.close()
+    except HostReadError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_FAILED) from exc
     except LocalBackendError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from exc
-    try:
-        snap = observe(ipr)
-    finally:
-        ipr.close()
     lines = ["links:"]
     for lk in sorted(snap.links.values(), key=lambda x: x.index):
         extra = f" master={lk.master}" if lk.master else ""

@@ -113,7 +113,8 @@ def current_plan(desired: HostNetwork, netns: str | None) -> tuple[Plan, HostSna
     """Plan only (no lock needed: nothing is written)."""
     ipr = netlink.open_ipr(netns)
     try:
-        snap = observe(ipr)
+        with netlink.kernel_errors("reading the host's network state"):
+            snap = observe(ipr)
     finally:
         ipr.close()
     return plan(desired, snap), snap
@@ -145,7 +146,8 @@ def apply(
     with locked(netns):
         ipr = netlink.open_ipr(netns)
         try:
-            before = observe(ipr)
+            with netlink.kernel_errors("reading the host's network state"):
+                before = observe(ipr)
             the_plan = plan(desired, before)
             report = ApplyReport([StepResult(s, StepStatus.NOT_RUN) for s in the_plan.steps])
             steps: tuple[LocalOp, ...] = tuple(s for s in the_plan.steps

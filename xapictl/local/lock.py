@@ -24,9 +24,13 @@ def lock_dir() -> Path:
 def locked(netns: str | None, *, timeout: float = 30.0) -> Iterator[Path]:
     """Hold the lock for ``netns`` (None: the host itself); give up after ``timeout`` s."""
     directory = lock_dir()
-    directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"xapictl-local-{netns or 'host'}.lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise LocalBackendError(f"cannot open the lock file {path}: {exc.strerror}"
+                                " (run xapictl as root, or set XAPICTL_LOCAL_LOCK_DIR)") from exc
     deadline = time.monotonic() + timeout
     try:
         while True:

@@ -16,13 +16,14 @@ from typing import Any
 from pyroute2 import IPRoute, netns
 from pyroute2.netlink.exceptions import NetlinkError
 
-from xapictl.errors import LocalBackendError
+from xapictl.errors import HostReadError, LocalBackendError
 
 __all__ = [
     "IFA_F_NODAD",
     "NetlinkError",
     "errno_of",
     "in_netns",
+    "kernel_errors",
     "list_netns",
     "open_ipr",
     "socket_in_netns",
@@ -63,8 +64,21 @@ def in_netns(name: str | None) -> Iterator[None]:
 
 def open_ipr(name: str | None) -> Any:
     """An ``IPRoute`` whose socket lives in namespace ``name``; the caller closes it."""
-    with in_netns(name):
+    with in_netns(name), kernel_errors("opening a netlink socket"):
         return IPRoute()
+
+
+@contextlib.contextmanager
+def kernel_errors(what: str) -> Iterator[None]:
+    """A netlink or OS error in the block becomes one ``HostReadError`` line naming ``what``
+    and the errno (EPERM: run as root)."""
+    try:
+        yield
+    except (NetlinkError, OSError) as exc:
+        code = errno_of(exc)
+        hint = "; run xapictl as root" if code in (errno.EPERM, errno.EACCES) else ""
+        name = errno.errorcode.get(code or 0, "")
+        raise HostReadError(f"{what} failed: {name + ' ' if name else ''}{exc}{hint}") from exc
 
 
 def socket_in_netns(name: str | None, family: int, kind: int, proto: int = 0) -> socket.socket:
