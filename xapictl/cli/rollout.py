@@ -93,6 +93,7 @@ def _execute(runner: RolloutRunner, pools: list[str], quiet: bool, as_json: bool
     else:
         with LiveProgress(pools) as live:
             runner.on_event = live.event
+            runner.confirm = live.asking(runner.confirm)
             result = start()
     if as_json:
         sys.stdout.write(json.dumps(result.to_json(journal), indent=2) + "\n")

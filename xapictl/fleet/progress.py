@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from xapictl.fleet.rollout import RolloutEvent
+
+T = TypeVar("T")
 
 _STYLE = {"pending": "dim", "planned": "cyan", "running": "yellow", "done": "green",
           "failed": "bold red", "skipped": "dim", "stopped": "magenta"}
@@ -29,14 +32,37 @@ class LiveProgress:
         self._live: Any = None
 
     def __enter__(self) -> LiveProgress:
+        self._start()
+        return self
+
+    def _start(self) -> None:
         from rich.live import Live
 
+        # A new Live each time: a restarted one would move the cursor up by its last height,
+        # over whatever was printed while it was stopped.
         self._live = Live(self._render(), console=self.console, refresh_per_second=4,
                           transient=False, get_renderable=self._render)
         self._live.__enter__()
-        return self
+
+    def asking(self, ask: Callable[..., T]) -> Callable[..., T]:
+        """``ask`` with the table drawn one last time (the state as it is now, not as of the
+        last refresh) and left alone while the question waits for its answer; then live
+        again. Without this the refresh thread redraws over the prompt."""
+        def paused(*args: Any) -> T:
+            if self._live is None:
+                return ask(*args)
+            self._stop()
+            try:
+                return ask(*args)
+            finally:
+                self._start()
+        return paused
 
     def __exit__(self, *exc: object) -> None:
+        self._stop()
+
+    def _stop(self) -> None:
+        """Draw the final frame and give the terminal back."""
         if self._live is not None:
             self._live.__exit__(None, None, None)
             if not self.console.is_terminal:  # the last frame ends without a newline there
