@@ -11,12 +11,13 @@ re-planned: a pool is done only when nothing is left to do.
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from xapictl.fleet.audit import AuditedCaller
+from xapictl.fleet.audit import AuditedCaller, host_of
 from xapictl.fleet.connect import PoolConnector
 from xapictl.fleet.fleetfile import FleetPool
 from xapictl.fleet.journal import Journal
@@ -32,6 +33,7 @@ from xapictl.plan.preflight import preflight
 @dataclass
 class _Handle:
     conn: Any
+    snapshot: Any = None
 
 
 class XapiPoolWork:
@@ -53,14 +55,15 @@ class XapiPoolWork:
         plan = diff(self.desired, snap)
         preflight(plan, conn.permissions())
         counts = Counter(step.action for step in plan.steps)
-        return PoolPlan(pool.name, plan, _Handle(conn), dict(counts))
+        return PoolPlan(pool.name, plan, _Handle(conn, snap), dict(counts))
 
     def apply(self, planned: PoolPlan, hooks: ApplyHooks) -> ApplyReport:
         conn = planned.handle.conn
         caller: Any = conn
         if self.journal is not None:
             caller = AuditedCaller(conn, self.journal, pool=planned.pool,
-                                   rollout=hooks.rollout, host=lambda: str(conn.url))
+                                   rollout=hooks.rollout, host=lambda: str(conn.url),
+                                   host_of=functools.partial(host_of, planned.handle.snapshot))
         if not planned.plan.steps:
             return ApplyReport()
         report = apply(planned.plan, XapiBackend(caller), hooks)
