@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
+import threading
 from typing import Any
 
+import httpx
 import pytest
 from client_helpers import PASSWORD, host_at
 
@@ -21,6 +25,51 @@ def test_login_sets_originator_and_reads_api_version_once(conn: Any, sim: Any,
     conn.networks.get_all()
     conn.networks.get_all()
     assert control.methods_called().count("host.get_all_records") == 1
+
+
+class ChainTransport(httpx.BaseTransport):
+    """Counts dependent round trips by order, not time: a call's depth is one more than the
+    deepest call whose answer was back before it was sent. ``meet`` calls hold their answers
+    until all of them have arrived (or ``patience`` runs out), so sending them one after the
+    other shows as a deeper chain instead of depending on a race."""
+
+    def __init__(self, inner: httpx.BaseTransport, meet: tuple[str, ...],
+                 patience: float = 2.0) -> None:
+        self.inner = inner
+        self.depths: list[tuple[str, int]] = []
+        self._answered: list[int] = []
+        self._lock = threading.Lock()
+        self._gate = threading.Barrier(len(meet), timeout=patience)
+        self._meet = meet
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        found = (re.search(rb"<methodName>([^<]+)</methodName>", request.read())
+                 or re.search(rb'"method":\s*"([^"]+)"', request.read()))
+        method = found.group(1).decode() if found else "?"
+        with self._lock:
+            depth = 1 + max(self._answered, default=0)
+        if method in self._meet:
+            # A broken gate: the other one never came while this one waited (a chain).
+            with contextlib.suppress(threading.BrokenBarrierError):
+                self._gate.wait()
+        response = self.inner.handle_request(request)
+        with self._lock:
+            self.depths.append((method, depth))
+            self._answered.append(depth)
+        return response
+
+
+def test_a_login_is_two_dependent_round_trips(transport: Any, protocol: str,
+                                              control: Any) -> None:
+    control.set_latency(20)
+    chain = ChainTransport(transport, ("pool.get_all_records", "host.get_all_records"))
+    with xapictl.connect("http://127.0.0.1", password=PASSWORD, transport=chain,
+                         protocol=protocol) as conn:
+        assert conn.api_version == (2, 21)
+        assert conn.session.members == ["127.0.0.1", "127.0.0.2", "127.0.0.3"]
+        login = dict(chain.depths)
+    assert login == {"session.login_with_password": 1, "pool.get_all_records": 2,
+                     "host.get_all_records": 2}
 
 
 def test_connecting_to_a_member_follows_host_is_slave_keeping_scheme_and_port(

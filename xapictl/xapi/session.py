@@ -2,8 +2,9 @@
 
 ``XapiSession.call(method, params)`` is the only way calls reach the wire. Around every call:
 
-* the session is opened on first use (``originator`` = ``xapictl/<version>``), and closed by
-  ``close()`` (the ``Connection`` context manager calls it on exit, on error and on Ctrl-C);
+* the session is opened on first use (``originator`` = ``xapictl/<version>``; the pool and
+  host records are then read together, so a login is two dependent round trips), and closed
+  by ``close()`` (the ``Connection`` context manager calls it on exit, on error and on Ctrl-C);
 * ``HOST_IS_SLAVE [address]`` re-targets the pool to that address, keeping scheme and port,
   and the call goes again (it was not executed);
 * ``SESSION_INVALID`` logs in again once and the call goes again (it was not executed);
@@ -20,6 +21,7 @@ shows ``/jsonrpc`` unusable; a first JSON answer settles on JSON-RPC. The passwo
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Sequence
@@ -37,6 +39,7 @@ from xapictl.errors import (
 )
 from xapictl.xapi.credentials import Secret
 from xapictl.xapi.jsonrpc import JsonRpcUnavailable, JsonRpcWire
+from xapictl.xapi.parallel import run_all
 from xapictl.xapi.retry import RetryPolicy, is_read
 from xapictl.xapi.transport import ConnectionLost, Endpoint, HttpChannel, HttpSettings
 from xapictl.xapi.xmlrpc import XmlRpcWire
@@ -178,9 +181,13 @@ class XapiSession:
                             url=str(self._endpoint))
 
     def _learn_pool(self, ref: str) -> None:
-        """Read once: the pool, its master's API version, and every member's address."""
-        pools = self._send(self._endpoint, "pool.get_all_records", [ref])
-        hosts = self._send(self._endpoint, "host.get_all_records", [ref])
+        """Read once: the pool, its master's API version, and every member's address.
+
+        Both reads go at once, so a login is two dependent round trips, not three."""
+        endpoint = self._endpoint
+        pools, hosts = run_all([
+            functools.partial(self._send, endpoint, f"{name}.get_all_records", [ref])
+            for name in ("pool", "host")], limit=2)
         if isinstance(pools, dict) and pools:
             self.pool_ref, pool = next(iter(pools.items()))
             self.master_ref = str(pool.get("master", ""))
