@@ -76,7 +76,10 @@ def test_sequential_calls_reuse_one_kept_alive_connection(sim_server: Any, proto
 
     monkeypatch.setattr(SyncBackend, "connect_tcp", counting)
     with _connect(sim_server.url, protocol) as conn:
+        # The login's two pool reads go together, so they may need a second connection.
+        assert opened in (["127.0.0.1"], ["127.0.0.1", "127.0.0.1"])
+        opened.clear()
         for _ in range(30):
             conn.networks.get_all()
         conn.call("pool.get_all")
-    assert opened == ["127.0.0.1"]  # login, pool reads, 31 calls and logout: one connection
+    assert opened == []  # 31 calls and the logout: on the connections the login opened
