@@ -26,7 +26,10 @@ else:
         ``import xapictl`` stays cheap.
         """
         from xapictl.state.collect import connect as _connect
+        from xapictl.xapi.credentials import Secret
 
+        if isinstance(options.get("password"), str):  # out of this frame, which a traceback
+            options["password"] = Secret(options["password"])  # of a failed login keeps
         return _connect(url, **options)
 
     def connect_profile(name: str, **options: Any) -> Any:

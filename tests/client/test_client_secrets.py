@@ -137,3 +137,58 @@ def test_login_errors_keep_no_reference_to_the_request(secret_sim: Any, protocol
         for link in _chain(failure):
             assert not isinstance(link, httpx.HTTPError), (failure, link)
             assert SECRET not in repr(vars(link)) and WRONG not in repr(vars(link))
+
+
+def _holds_password(value: Any, depth: int, seen: set[int]) -> bool:
+    """Whether ``value`` reaches a password within ``depth`` attribute or item steps. A
+    ``Secret`` (masked) and the simulator (it knows its password) are not leaks."""
+    if depth < 0 or id(value) in seen or isinstance(value, Secret):
+        return False
+    seen.add(id(value))
+    if isinstance(value, str | bytes | bytearray | memoryview):
+        text = value if isinstance(value, str) else bytes(value).decode("latin-1")
+        return SECRET in text or WRONG in text
+    if type(value).__module__.startswith("xapictl.sim"):
+        return False
+    if isinstance(value, dict):
+        inner: list[Any] = [*value.keys(), *value.values()]
+    elif isinstance(value, list | tuple | set | frozenset):
+        inner = list(value)
+    else:
+        inner = list(getattr(value, "__dict__", {}).values())
+        inner += [getattr(value, slot, None) for cls in type(value).__mro__
+                  for slot in getattr(cls, "__slots__", ())]
+    return any(_holds_password(item, depth - 1, seen) for item in inner)
+
+
+def _frames(failure: BaseException) -> list[Any]:
+    """Every frame a traceback of ``failure`` (or of its causes) keeps, outside this file."""
+    frames = []
+    for link in _chain(failure):
+        tb = link.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename != __file__:
+                frames.append(tb.tb_frame)
+            tb = tb.tb_next
+    return frames
+
+
+@pytest.mark.parametrize("protocol", ["jsonrpc", "xmlrpc"])
+def test_login_tracebacks_keep_no_local_holding_the_password(secret_sim: Any,
+                                                             protocol: str) -> None:
+    # A traceback keeps every frame's locals alive: a debugger, a crash reporter or a
+    # `traceback.TracebackException(capture_locals=True)` shows them all.
+    from xapictl.sim.control import Control
+    from xapictl.sim.inprocess import InProcessTransport
+
+    control = Control(secret_sim)
+    failures = _login_failures(secret_sim, InProcessTransport(secret_sim, control), control,
+                               protocol)
+    assert len(failures) == 3
+    for failure in failures:
+        frames = _frames(failure)
+        assert any(f.f_code.co_name == "_login_following_redirects" for f in frames), failure
+        leaks = [(f.f_code.co_filename.rsplit("/", 2)[-2:], f.f_code.co_name, name)
+                 for f in frames for name, value in f.f_locals.items()
+                 if _holds_password(value, 4, set())]
+        assert not leaks, (type(failure).__name__, leaks)

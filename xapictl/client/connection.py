@@ -91,6 +91,7 @@ class Connection:
         if isinstance(password, PasswordSource):
             password = password.resolve(username=username, pool=url)
         secret = password if isinstance(password, Secret) else Secret(password)
+        del password  # the text lives in the Secret only (a traceback keeps this frame)
         named, pins = parse_pins(fingerprint)
         tls = TLSSettings(ca=Path(ca) if ca else None, fingerprint=named, pins=pins,
                           known_hosts=Path(known_hosts) if known_hosts else None,
@@ -286,6 +287,8 @@ def connect(
     ``xapictl.connect`` is the same with a ``PoolConnection`` (``xapictl.state.collect``)
     whose ``snapshot()`` is typed ``PoolSnapshot``.
     """
+    if isinstance(password, str):
+        password = Secret(password)  # the text stays out of this frame (a traceback keeps it)
     return Connection.open(url, username=username, password=password, transport=transport,
                            protocol=protocol, ca=ca, fingerprint=fingerprint,
                            known_hosts=known_hosts, insecure=insecure, timeout=timeout,

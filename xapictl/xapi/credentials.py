@@ -2,7 +2,8 @@
 
 A ``Secret`` holds a password; its ``repr``/``str`` are a fixed mask and it refuses to be
 pickled, so it cannot leak into logs, reprs, tracebacks or exception texts by accident. Only
-``reveal()`` gives the text, and the session calls it for one thing: the login parameter.
+``reveal()`` gives the text, and the wire encoders call it for one thing: the login parameter,
+as the request body is built (so no caller's frame holds the text).
 
 ``PasswordSource`` says how to get one: ``prompt``, ``file:/path``, ``env:NAME``,
 ``keyring[:service]`` (the system keyring, username as the key) or ``command:…`` (its stdout,

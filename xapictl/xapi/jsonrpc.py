@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from xapictl.errors import ProtocolError
+from xapictl.xapi.credentials import Secret
 from xapictl.xapi.failures import failure_from
 from xapictl.xapi.transport import Endpoint, HttpChannel
 
@@ -37,26 +38,31 @@ class JsonRpcWire:
     def call(self, endpoint: Endpoint, method: str, params: Sequence[Any], *,
              read_timeout: float | None = None) -> Any:
         """Send one call; return its result or raise the typed failure."""
-        call_id = next(self._ids)
-        body = json.dumps({"jsonrpc": "2.0", "method": method, "params": list(params),
-                           "id": call_id}, default=_default).encode()
-        url = endpoint.base_url + PATH
-        response = self._channel.post(url, body, CONTENT_TYPE, read_timeout=read_timeout)
-        if response.status_code in (404, 405, 501):
-            raise JsonRpcUnavailable(f"{endpoint} has no JSON-RPC endpoint "
-                                     f"(HTTP {response.status_code})", url=str(endpoint))
+        # The body is built in the call and the response dropped once read (its .request is
+        # the body): a login's password stays out of this frame's locals, which a traceback
+        # keeps.
+        response = self._channel.post(
+            endpoint.base_url + PATH,
+            json.dumps({"jsonrpc": "2.0", "method": method, "params": list(params),
+                        "id": next(self._ids)}, default=_default).encode(),
+            CONTENT_TYPE, read_timeout=read_timeout)
+        status, content = response.status_code, response.content
+        del response
+        if status in (404, 405, 501):
+            raise JsonRpcUnavailable(f"{endpoint} has no JSON-RPC endpoint (HTTP {status})",
+                                     url=str(endpoint))
         try:
-            answer = json.loads(response.content)
+            answer = json.loads(content)
         except ValueError:
             # 500: an XAPI from before JSON-RPC routes /jsonrpc to its XML-RPC handler, which
             # cannot parse the JSON body and answers with an HTML error page.
-            if response.status_code in (200, 500):
+            if status in (200, 500):
                 raise JsonRpcUnavailable(f"{endpoint} answered /jsonrpc with something other "
-                                         f"than JSON (HTTP {response.status_code}): it "
-                                         "does not speak JSON-RPC; use protocol xmlrpc",
+                                         f"than JSON (HTTP {status}): it does not speak "
+                                         "JSON-RPC; use protocol xmlrpc",
                                          url=str(endpoint)) from None
-            raise ProtocolError(f"{endpoint} answered HTTP {response.status_code} to "
-                                f"{method}", url=str(endpoint)) from None
+            raise ProtocolError(f"{endpoint} answered HTTP {status} to {method}",
+                                url=str(endpoint)) from None
         if not isinstance(answer, dict):
             raise ProtocolError(f"{endpoint}: JSON-RPC answer is not an object",
                                 url=str(endpoint))
@@ -80,7 +86,10 @@ def _description(error: Any) -> list[Any]:
 
 
 def _default(value: Any) -> Any:
-    # Enums are str subclasses already; datetimes go as XAPI's text form.
+    # Enums are str subclasses already; datetimes go as XAPI's text form; a Secret (the login
+    # password) is revealed here, into the body only.
+    if isinstance(value, Secret):
+        return value.reveal()
     if hasattr(value, "strftime"):
         return value.strftime("%Y%m%dT%H:%M:%SZ")
     if isinstance(value, tuple | set | frozenset):

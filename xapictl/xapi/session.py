@@ -16,7 +16,8 @@
 
 Protocol ``auto`` speaks JSON-RPC and falls back to XML-RPC for good when the first answer
 shows ``/jsonrpc`` unusable; a first JSON answer settles on JSON-RPC. The password lives in a
-``Secret`` and leaves it only as a login parameter.
+``Secret``, which goes to the wire as the login parameter and is revealed only by the wire's
+encoder, so no frame of a failed login's traceback holds the text.
 """
 
 from __future__ import annotations
@@ -163,7 +164,7 @@ class XapiSession:
             self._learn_pool(self._ref)
 
     def _login_following_redirects(self) -> str:
-        params = [self.username, self._password.reveal(), LOGIN_VERSION, originator()]
+        params = [self.username, self._password, LOGIN_VERSION, originator()]
         for _ in range(MAX_REDIRECTS):
             endpoint = self._endpoint
             try:

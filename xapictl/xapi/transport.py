@@ -130,7 +130,9 @@ class HttpChannel:
         except httpx.TransportError as exc:
             failure = _mapped(exc, url)
         # Raised outside the except block: the httpx exception (whose .request.content is the
-        # body, a login's password included) must not stay reachable as __context__.
+        # body, a login's password included) must not stay reachable as __context__; nor
+        # may the body itself, as a local of this frame in the traceback.
+        del body
         raise failure
 
     def close(self) -> None:

@@ -21,7 +21,8 @@ from xml.parsers.expat import ExpatError
 
 import XenAPI
 
-from xapictl.errors import ProtocolError
+from xapictl.errors import ProtocolError, XapictlError
+from xapictl.xapi.credentials import Secret
 from xapictl.xapi.failures import failure_from
 from xapictl.xapi.transport import Endpoint, HttpChannel
 
@@ -87,7 +88,14 @@ class XmlRpcWire:
         # ServerProxy's own dispatch (what XenAPI.Session uses for every call), bypassing its
         # login bookkeeping: the session is ours.
         send = xmlrpc.client.ServerProxy.__getattr__(proxy, method)
-        envelope = send(*[_outgoing(p) for p in params])
+        try:
+            envelope = send(*[_outgoing(p) for p in params])
+        except XapictlError as failure:
+            if any(isinstance(p, Secret) for p in params):
+                # The frames below (xmlrpc.client's) hold the revealed login parameters and
+                # the encoded body; the error's text already says what went wrong.
+                raise failure.with_traceback(None)  # noqa: B904 - the same exception
+            raise
         return _value(envelope, method, str(endpoint))
 
 
@@ -105,6 +113,8 @@ def _value(envelope: Any, method: str, where: str) -> Any:
 
 
 def _outgoing(value: Any) -> Any:
+    if isinstance(value, Secret):  # the login password, revealed for the encoder only
+        return value.reveal()
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, int):
