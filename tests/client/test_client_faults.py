@@ -97,12 +97,59 @@ def test_a_definite_xapi_error_is_not_retried(conn: Any, control: Any) -> None:
     assert control.methods_called().count("network.get_record") == 1
 
 
+def _creates(control: Any) -> list[str]:
+    """The host each ``network.create`` request reached, in order."""
+    return [e["host"] for e in control.request_log() if e["method"] == "network.create"]
+
+
+def test_a_write_to_a_dead_master_is_sent_once_to_the_new_master(conn: Any, sim: Any,
+                                                                 control: Any) -> None:
+    # Refused by the dead master, so never received there: the failover sends it on.
+    sim.designate_master(host_at(sim, "127.0.0.3"))
+    sim.set_host_live(host_at(sim, "127.0.0.1"), False)
+    ref = conn.networks.create(name_label="after-failover")
+    assert conn.networks.get_record(ref).name_label == "after-failover"
+    assert conn.url.startswith("http://127.0.0.3")
+    assert _creates(control) == ["127.0.0.3"]
+    assert _networks_named(sim, "after-failover") == 1
+
+
+def test_a_write_whose_master_dies_before_answering_is_outcome_unknown_not_resent(
+        conn: Any, sim: Any, control: Any) -> None:
+    # The master commits the write, then dies (and a member takes over) before its answer
+    # is out: the client cannot know, so it must not send the write to the new master.
+    record = control.record
+
+    def master_dies_after_the_write(**entry: Any) -> None:
+        record(**entry)
+        if entry["method"] == "network.create":
+            sim.designate_master(host_at(sim, "127.0.0.2"))
+            sim.set_host_live(host_at(sim, "127.0.0.1"), False)
+
+    control.record = master_dies_after_the_write
+    control.inject_fault("network.create", "drop_after", times=1)
+    with pytest.raises(OutcomeUnknown) as caught:
+        conn.networks.create(name_label="died-mid-write")
+    assert caught.value.method == "network.create"
+    assert _creates(control) == ["127.0.0.1"]
+    assert len(conn.networks.get_by_name_label("died-mid-write")) == 1  # re-read: it happened
+    assert conn.url.startswith("http://127.0.0.2")
+    assert _creates(control) == ["127.0.0.1"]
+
+
 def test_injected_latency_is_paid_once_per_call(conn: Any, control: Any) -> None:
-    control.set_latency(30)
+    latency, calls = 0.1, 4
+    control.set_latency(latency * 1000)
+    control.clear_log()
     started = time.perf_counter()
-    conn.networks.get_all()
+    for _ in range(calls):
+        conn.networks.get_all()
     elapsed = time.perf_counter() - started
-    assert 0.03 <= elapsed < 0.5
+    served = [entry["duration_ms"] / 1000 for entry in control.request_log()]
+    assert len(served) == calls  # one request per call: no hidden extra round trip
+    assert all(latency <= s < 2 * latency for s in served), served
+    # Paid twice per call would be 2 × calls × latency; the slack is for parsing under load.
+    assert calls * latency <= elapsed < 1.75 * calls * latency, elapsed
 
 
 def test_a_login_whose_pool_reads_fail_once_opens_only_one_session(

@@ -11,8 +11,10 @@ import pytest
 import xapictl
 from xapictl.errors import ProtocolError, UsageError
 from xapictl.xapi.failures import HostIsSlave, SessionInvalid
+from xapictl.xapi.jsonrpc import JsonRpcWire
 from xapictl.xapi.retry import RetryPolicy
-from xapictl.xapi.transport import Endpoint
+from xapictl.xapi.transport import Endpoint, HttpChannel, HttpSettings
+from xapictl.xapi.xmlrpc import XmlRpcWire
 
 SESSION = "OpaqueRef:s1"
 
@@ -96,8 +98,35 @@ def test_session_invalid_twice_in_a_row_is_raised() -> None:
         conn.call("network.get_MTU", "OpaqueRef:n")
 
 
-def test_host_is_slave_is_typed() -> None:
-    assert issubclass(HostIsSlave, xapictl.errors.XapiFailure)
+@pytest.mark.parametrize("encoding", ["jsonrpc-v2", "jsonrpc-v1", "xmlrpc"])
+def test_host_is_slave_reaches_the_caller_typed_with_its_code_and_params(encoding: str) -> None:
+    import xmlrpc.client
+
+    description = ["HOST_IS_SLAVE", "10.0.0.9"]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if encoding == "xmlrpc":
+            return httpx.Response(200, content=xmlrpc.client.dumps(
+                ({"Status": "Failure", "ErrorDescription": description},),
+                methodresponse=True).encode())
+        error: Any = description
+        if encoding == "jsonrpc-v2":
+            error = {"code": 1, "message": description[0], "data": description[1:]}
+        return httpx.Response(200, json={"error": error, "id": json.loads(request.content)["id"]})
+
+    endpoint = Endpoint.parse("http://10.0.0.1")
+    channel = HttpChannel(endpoint, HttpSettings(transport=httpx.MockTransport(handler)))
+    wire = XmlRpcWire(channel) if encoding == "xmlrpc" else JsonRpcWire(channel)
+    try:
+        with pytest.raises(HostIsSlave) as caught:
+            wire.call(endpoint, "pool.get_all", ["OpaqueRef:s"])
+    finally:
+        channel.close()
+    assert caught.value.code == "HOST_IS_SLAVE"
+    assert caught.value.params == ["10.0.0.9"]
+    assert caught.value.named_params == {"master_ip_address": "10.0.0.9"}
+    assert caught.value.method == "pool.get_all"
+    assert "HOST_IS_SLAVE ['10.0.0.9'] from pool.get_all" in str(caught.value)
 
 
 @pytest.mark.parametrize(("url", "base"), [
@@ -120,4 +149,4 @@ def test_member_address_keeps_scheme_and_port() -> None:
 def test_bad_urls_are_usage_errors(url: str) -> None:
     with pytest.raises(UsageError) as caught:
         Endpoint.parse(url)
-    assert "pw" not in str(caught.value) or "pw@" not in str(caught.value)
+    assert "pw" not in str(caught.value)
