@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from client_helpers import PASSWORD, host_at
 
 import xapictl
-from xapictl.errors import OutcomeUnknown
+from xapictl.errors import ConnectError, OutcomeUnknown, RequestTimeout
 from xapictl.xapi.retry import RetryPolicy
 
 
@@ -83,3 +86,63 @@ def test_sequential_calls_reuse_one_kept_alive_connection(sim_server: Any, proto
             conn.networks.get_all()
         conn.call("pool.get_all")
     assert opened == []  # 31 calls and the logout: on the connections the login opened
+
+
+@pytest.fixture
+def full_backlog() -> Iterator[str]:
+    """A loopback listener that never accepts, its backlog filled: new connects get no
+    answer at all (the kernel drops their SYNs), as a host that is up but stuck."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    for _ in range(4):
+        filler = socket.socket()
+        filler.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            filler.connect(("127.0.0.1", port))
+        fillers.append(filler)
+    with pytest.raises(TimeoutError):  # the precondition: a plain connect times out too
+        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        for sock in [*fillers, listener]:
+            sock.close()
+
+
+@pytest.fixture
+def silent_server() -> Iterator[str]:
+    """A loopback listener whose connections are made (by the kernel) but never answered."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        listener.close()
+
+
+@pytest.mark.parametrize("deadline", [0.0, 1.0])
+def test_a_host_that_accepts_nothing_is_a_connect_error_within_the_timeouts(
+        full_backlog: str, protocol: str, deadline: float) -> None:
+    connect_timeout = 0.3
+    started = time.perf_counter()
+    with pytest.raises(ConnectError) as caught:
+        xapictl.connect(full_backlog, password=PASSWORD, protocol=protocol, timeout=30,
+                        connect_timeout=connect_timeout,
+                        retry=RetryPolicy(deadline=deadline, initial=0.05))
+    elapsed = time.perf_counter() - started
+    assert "cannot connect to http://127.0.0.1:" in str(caught.value)
+    # Retried (nothing was sent) until the deadline; the last try ends its connect timeout.
+    assert connect_timeout <= elapsed < deadline + connect_timeout + 0.7, elapsed
+
+
+def test_a_host_that_never_answers_is_a_request_timeout_within_the_read_timeout(
+        silent_server: str, protocol: str) -> None:
+    started = time.perf_counter()
+    with pytest.raises(RequestTimeout):
+        xapictl.connect(silent_server, password=PASSWORD, protocol=protocol, timeout=0.3,
+                        connect_timeout=5, retry=RetryPolicy(deadline=0.0))
+    assert 0.3 <= time.perf_counter() - started < 1.0
