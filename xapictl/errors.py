@@ -35,7 +35,8 @@ field path), never credentials.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
@@ -45,12 +46,14 @@ __all__ = [
     "ConnectError",
     "ConnectionLost",
     "DesiredStateError",
+    "FieldRef",
     "FingerprintMismatch",
     "LocalBackendError",
     "OutcomeUnknown",
     "PlanDriftError",
     "PlanError",
     "PreflightError",
+    "Problem",
     "ProtocolError",
     "RequestTimeout",
     "TLSError",
@@ -81,15 +84,47 @@ class ConfigError(UsageError):
     """A profile, fleet file or credential source is missing or malformed."""
 
 
+@dataclass(frozen=True)
+class FieldRef:
+    """A field named inside a problem's message, with the value to show (``vlan: 105``)."""
+
+    field: str
+    value: str = ""
+
+
+def recipe_words(ref: FieldRef) -> str:
+    """How a recipe file names a field: `` `vlan: 105` `` or `` `vlan` ``."""
+    return f"`{ref.field}: {ref.value}`" if ref.value else f"`{ref.field}`"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation problem: where it is, the field path it is about (``networks[0].vlan``;
+    empty for the whole file or entry) and the message, whose ``FieldRef`` parts each reader
+    words its own way (a recipe field, or a CLI option)."""
+
+    where: str = ""
+    field: str = ""
+    parts: tuple[str | FieldRef, ...] = ()
+
+    def message(self, words: Callable[[FieldRef], str] = recipe_words) -> str:
+        return "".join(p if isinstance(p, str) else words(p) for p in self.parts)
+
+    def __str__(self) -> str:
+        return ": ".join(x for x in (self.where, self.field, self.message()) if x)
+
+
 class DesiredStateError(UsageError):
     """A recipe does not validate.
 
-    ``problems`` holds one line per problem, each naming the file, line and field and saying
-    how to fix it; ``str()`` joins them.
+    ``details`` holds one ``Problem`` per problem (where, field path, message), each naming
+    the file, line and field and saying how to fix it; ``problems`` is their text, one line
+    each; ``str()`` joins them.
     """
 
-    def __init__(self, problems: Sequence[str]) -> None:
-        self.problems = list(problems)
+    def __init__(self, problems: Sequence[Problem] | Sequence[str]) -> None:
+        self.details = [p if isinstance(p, Problem) else Problem(parts=(p,)) for p in problems]
+        self.problems = [str(p) for p in self.details]
         super().__init__("\n".join(self.problems))
 
 

@@ -106,3 +106,16 @@ def test_schema_rejects_what_the_loader_rejects() -> None:
     bad = {"networks": [{"name": "a", "vlan": 5000, "device": "eth1"}]}
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(bad, json_schema())
+
+
+def test_problems_are_structured_field_path_and_message_with_field_references() -> None:
+    from xapictl.errors import FieldRef
+
+    with pytest.raises(DesiredStateError) as info:
+        load_text("networks:\n  - {name: a, vlan: 5}\n", source="r.yaml")
+    [p] = info.value.details
+    assert (p.where, p.field) == ("r.yaml:2", "networks[0].vlan")
+    assert FieldRef("device", "eth1") in p.parts
+    assert p.message(lambda ref: f"<{ref.field}>") == ("a VLAN needs its trunk: add <device> "
+                                                        "or <bond>")
+    assert info.value.problems == [str(p)]

@@ -198,6 +198,14 @@ def test_bad_arguments_are_desired_state_errors_naming_the_field() -> None:
         ensure_vm_attached("v", "n", mac="nope")
 
 
+def test_problems_of_arguments_name_the_argument_and_the_call() -> None:
+    with pytest.raises(DesiredStateError) as info:
+        ensure_vlan_network("V", 5000, device="eth1")
+    [p] = info.value.details
+    assert (p.where, p.field) == ("ensure_vlan_network('V')", "vlan")
+    assert p.message() == "5000 is out of range 0-4094; e.g. `vlan: 105`"
+
+
 def test_diff_of_ensure_results_is_pure() -> None:
     snap = SimPool().snapshot()
     desired = ensure_vlan_network("VLAN 9", 9, device="eth1")

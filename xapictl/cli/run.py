@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import contextlib
-import re
 import sys
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -16,6 +15,7 @@ from xapictl.cli.options import GlobalOptions, Output
 from xapictl.cli.render import emit_data, say
 
 if TYPE_CHECKING:
+    from xapictl.errors import FieldRef, Problem
     from xapictl.plan.core import ApplyReport, Plan
     from xapictl.plan.desired import DesiredState
 
@@ -86,33 +86,32 @@ def _transport_hint(exc: Exception) -> str:
 @contextlib.contextmanager
 def cli_values(flags: Mapping[str, str]) -> Iterator[None]:
     """Problems found in ``ensure_*`` arguments, worded for the command line: the option
-    (``--vlan``) instead of the recipe field, and the fix as an option (``--vlan 105``)."""
+    (``--vlan``) instead of the recipe field, and the fix as an option (``--vlan 105``).
+    ``flags`` maps each argument's field to its option (or ARGUMENT) name."""
     from xapictl.errors import DesiredStateError, UsageError
 
     try:
         yield
     except DesiredStateError as exc:
-        raise UsageError("\n".join(_as_option(p, flags) for p in exc.problems)) from None
+        raise UsageError("\n".join(_as_option(p, flags) for p in exc.details)) from None
 
 
-def _as_option(problem: str, flags: Mapping[str, str]) -> str:
-    """``ensure_vlan_network('V'): vlan: 5000 is out of range 0-4094; e.g. `vlan: 105```
+def _as_option(problem: Problem, flags: Mapping[str, str]) -> str:
+    """``vlan`` / ``5000 is out of range 0-4094; e.g. `vlan: 105``
     -> ``--vlan: 5000 is out of range 0-4094; e.g. `--vlan 105```."""
-    text = re.sub(r"^ensure_\w+\(.*?\): ", "", problem, count=1)
+    from xapictl.errors import recipe_words
 
-    def quoted(match: re.Match[str]) -> str:
-        field, _, value = match.group(1).partition(": ")
-        flag = flags.get(field)
+    def words(ref: FieldRef) -> str:
+        flag = flags.get(ref.field)
         if flag is None:
-            return match.group(0)
-        if not value:
+            return recipe_words(ref)
+        if not ref.value:
             return f"`{flag}`"
-        return f"`{value}`" if flag.isupper() else f"`{flag} {value}`"
+        return f"`{ref.value}`" if flag.isupper() else f"`{flag} {ref.value}`"
 
-    text = re.sub(r"`([a-z_0-9]+(?:: [^`]*)?)`", quoted, text)
-    field, sep, rest = text.partition(": ")
-    flag = flags.get(field)
-    return f"{flag}: {rest}" if sep and flag is not None else text
+    field = flags.get(problem.field, problem.field)
+    text = problem.message(words)
+    return f"{field}: {text}" if field else text
 
 
 def _bad_input(exc: Exception) -> str:

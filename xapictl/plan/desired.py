@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from xapictl.errors import DesiredStateError
+from xapictl.errors import DesiredStateError, FieldRef, Problem
 
 RECIPE_VERSION = 1
 
@@ -232,12 +232,12 @@ class DesiredState:
 class _Problems:
     def __init__(self, source: str) -> None:
         self.source = source
-        self.lines: list[str] = []
+        self.lines: list[Problem] = []
 
-    def add(self, node: yaml.Node | None, path: str, message: str) -> None:
+    def add(self, node: yaml.Node | None, path: str, *message: str | FieldRef) -> None:
         line = node.start_mark.line + 1 if node is not None else 0
         where = f"{self.source}:{line}" if line else self.source
-        self.lines.append(f"{where}: {path}: {message}" if path else f"{where}: {message}")
+        self.lines.append(Problem(where, path, message))
 
 
 def load_file(path: str | Path) -> DesiredState:
@@ -303,8 +303,8 @@ def _tuples(values: dict[str, Any]) -> dict[str, Any]:
 
 def _check_version(node: yaml.Node, problems: _Problems) -> None:
     if not (isinstance(node, yaml.ScalarNode) and node.value == str(RECIPE_VERSION)):
-        problems.add(node, "version", f"unsupported recipe version; write `version: "
-                     f"{RECIPE_VERSION}`")
+        problems.add(node, "version", "unsupported recipe version; write ",
+                     FieldRef("version", str(RECIPE_VERSION)))
 
 
 def _load_section(section: str, node: yaml.Node, problems: _Problems
@@ -339,8 +339,8 @@ def _load_section(section: str, node: yaml.Node, problems: _Problems
                 values[key] = value
         missing = [r.name for r in SECTIONS[section] if r.required and r.name not in given]
         for name in missing:
-            problems.add(item, f"{path}.{name}", f"required field missing; add "
-                         f"`{name}: {rules[name].example}`")
+            problems.add(item, f"{path}.{name}", "required field missing; add ",
+                         FieldRef(name, rules[name].example))
         out.append((values, Where(problems.source, item.start_mark.line + 1)))
     return out
 
@@ -359,7 +359,7 @@ def _scalar(node: yaml.Node) -> Any:
 def _convert(rule: FieldRule, node: yaml.Node, path: str, problems: _Problems
              ) -> tuple[bool, Any]:
     def bad(message: str) -> tuple[bool, Any]:
-        problems.add(node, path, f"{message}; e.g. `{rule.name}: {rule.example}`")
+        problems.add(node, path, message, "; e.g. ", FieldRef(rule.name, rule.example))
         return False, None
 
     kind = rule.kind
@@ -438,10 +438,10 @@ def _plain_str(node: yaml.Node, *, numbers_ok: bool = False) -> tuple[bool, str]
 
 def check(state: DesiredState) -> None:
     """The rules that involve several fields or entries. Raises ``DesiredStateError``."""
-    problems: list[str] = []
+    problems: list[Problem] = []
 
-    def say(where: Where, path: str, message: str) -> None:
-        problems.append(f"{where}: {path}: {message}")
+    def say(where: Where, path: str, *message: str | FieldRef) -> None:
+        problems.append(Problem(str(where), path, message))
 
     seen: dict[str, Where] = {}
     identities: dict[tuple[object, ...], Where] = {}
@@ -452,18 +452,20 @@ def check(state: DesiredState) -> None:
                 f"{seen[n.name]}; keep one entry per network")
         seen[n.name] = n.where
         if n.device is not None and n.bond is not None:
-            say(n.where, path, "give either `device` or `bond` as the trunk, not both")
+            say(n.where, path, "give either ", FieldRef("device"), " or ", FieldRef("bond"),
+                " as the trunk, not both")
         if n.vlan is not None and n.device is None and n.bond is None:
-            say(n.where, f"{path}.vlan", "a VLAN needs its trunk: add `device: eth1` "
-                "or `bond: <bond network name>`")
+            say(n.where, f"{path}.vlan", "a VLAN needs its trunk: add ",
+                FieldRef("device", "eth1"), " or ", FieldRef("bond", "<bond network name>"))
         if n.vlan is None and n.bond is not None:
-            say(n.where, f"{path}.bond", "`bond` names the trunk of a VLAN: add `vlan: <tag>`, "
-                "or state the bond itself under `bonds:`")
+            say(n.where, f"{path}.bond", FieldRef("bond"), " names the trunk of a VLAN: add ",
+                FieldRef("vlan", "<tag>"), ", or state the bond itself under `bonds:`")
         if n.kind == "nic" and not n.present:
-            say(n.where, f"{path}.present", "the network of a NIC cannot be removed; drop "
-                "`present: false` or remove the entry")
+            say(n.where, f"{path}.present", "the network of a NIC cannot be removed; drop ",
+                FieldRef("present", "false"), " or remove the entry")
         if n.replug_management and not n.replug:
-            say(n.where, f"{path}.replug_management", "only meaningful with `replug: true`")
+            say(n.where, f"{path}.replug_management", "only meaningful with ",
+                FieldRef("replug", "true"))
         if n.kind == "vlan":
             key: tuple[object, ...] = ("vlan", n.device or f"bond:{n.bond}", n.vlan)
             if key in identities:
@@ -478,7 +480,7 @@ def check(state: DesiredState) -> None:
             if not DEVICE_PATTERN.match(m):
                 say(b.where, f"{path}.members", f"{m!r} is not a device name like eth2")
         if b.hashing_algorithm is not None and b.mode != "lacp":
-            say(b.where, f"{path}.hashing_algorithm", "only for `mode: lacp`")
+            say(b.where, f"{path}.hashing_algorithm", "only for ", FieldRef("mode", "lacp"))
         net = state.network_named(b.network)
         if net is not None and net.kind != "named":
             say(b.where, f"{path}.network", f"{b.network!r} is stated as a "
@@ -501,8 +503,8 @@ def check(state: DesiredState) -> None:
                     say(v.where, f"{path}.{attr}",
                         f"{address!r} is not an IPv{version} address like {like}")
         if (v.ipv4_allowed or v.ipv6_allowed) and v.locking_mode not in (None, "locked"):
-            say(v.where, f"{path}.locking_mode", "allowed addresses only apply with "
-                "`locking_mode: locked`")
+            say(v.where, f"{path}.locking_mode", "allowed addresses only apply with ",
+                FieldRef("locking_mode", "locked"))
     if problems:
         raise DesiredStateError(problems)
 

@@ -4,11 +4,12 @@ recipe file validator, so the rules and the messages are the same as for a YAML 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 import yaml
 
-from xapictl.errors import DesiredStateError
+from xapictl.errors import DesiredStateError, Problem
 from xapictl.plan.desired import DesiredState, load_text
 
 
@@ -23,7 +24,7 @@ def build(section: str, source: str, **values: Any) -> DesiredState:
         return load_text(text, source=source)
     except DesiredStateError as exc:
         # Line numbers of the generated text mean nothing to a caller: keep field and fix.
-        raise DesiredStateError([_strip_line(p, source) for p in exc.problems]) from None
+        raise DesiredStateError([_argument(p, source) for p in exc.details]) from None
 
 
 def _plain(value: Any) -> Any:
@@ -32,12 +33,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _strip_line(problem: str, source: str) -> str:
-    """``src:3: networks[0].vlan: msg`` -> ``src: vlan: msg``."""
-    rest = problem[len(source):] if problem.startswith(source) else problem
-    rest = re.sub(r"^:(\d+:)? ?", "", rest)
-    rest = re.sub(r"^(networks|bonds|vifs)\[0\]\.?", "", rest)
-    return f"{source}: {rest.lstrip(': ')}"
+def _argument(problem: Problem, source: str) -> Problem:
+    """``src:3`` / ``networks[0].vlan`` -> ``src`` / ``vlan``: the argument's name."""
+    return replace(problem, where=source, field=re.sub(r"^(networks|bonds|vifs)\[0\]\.?", "",
+                                                       problem.field))
 
 
 __all__ = ["build"]
