@@ -74,24 +74,37 @@ def show(ctx: typer.Context, name: str = typer.Argument(..., help="Name or uuid.
 
 def _spec_args(ctx: typer.Context, name: str, fleet: Path | None, select: str | None
                ) -> tuple[dict[str, Any], list[str] | None]:
-    """How the existing network ``name`` is identified (VLAN + trunk, NIC, or name), and with
-    a fleet the selected pools that have it (the others are left alone)."""
+    """How the existing network ``name`` is identified, and with a fleet the selected pools
+    that have it (the others are left alone)."""
     from xapictl.cli.options import current
-    from xapictl.cli.views import existing_identity, read_pool
+    from xapictl.cli.views import read_pool
+    from xapictl.plan.identity import network_identity
 
     if fleet is None:
-        return existing_identity(read_pool(current(ctx)), name), None
+        return network_identity(read_pool(current(ctx)), name), None
     from xapictl.cli.fleet_forms import read_fleet
     from xapictl.errors import UsageError
     from xapictl.fleet.forms import common_identity
 
     def identity(snap: Any) -> dict[str, Any] | None:
         try:
-            return existing_identity(snap, name)
+            return network_identity(snap, name)
         except UsageError:  # not on this pool: nothing to do there
             return None
 
     return common_identity(name, read_fleet(ctx, fleet, select, identity))
+
+
+class _Lookup:
+    """``_spec_args`` when the library asks for the identity; keeps the pools it found."""
+
+    def __init__(self, ctx: typer.Context, fleet: Path | None, select: str | None) -> None:
+        self.ctx, self.fleet, self.select = ctx, fleet, select
+        self.pools: list[str] | None = None
+
+    def __call__(self, name: str) -> dict[str, Any]:
+        identity, self.pools = _spec_args(self.ctx, name, self.fleet, self.select)
+        return identity
 
 
 @app.command()
@@ -105,21 +118,11 @@ def delete(
     """Remove the network: its VLAN on every host, then the network (refused, naming the
     VMs, while VIFs are plugged in)."""
     with exit_codes():
-        from xapictl.recipes import ensure_network, ensure_vlan_network
+        from xapictl.recipes import ensure_deleted
 
-        ident, pools = _spec_args(ctx, name, fleet, select)
-        name = ident["name"]
-        if "device" in ident and "vlan" not in ident:
-            from xapictl.errors import UsageError
-
-            raise UsageError(f"{name!r} is the network of NIC {ident['device']}: xapictl never "
-                             "removes a NIC's network (rename it or change its MTU instead)")
-        if "vlan" in ident:
-            desired = ensure_vlan_network(name, ident["vlan"], device=ident.get("device"),
-                                          bond=ident.get("bond"), present=False, adopt=adopt)
-        else:
-            desired = ensure_network(name, present=False, adopt=adopt)
-        converge_on(ctx, desired, fleet, select, yes=yes, only=pools)
+        identity, pools = _spec_args(ctx, name, fleet, select)
+        converge_on(ctx, ensure_deleted(identity, adopt=adopt), fleet, select, yes=yes,
+                    only=pools)
 
 
 @app.command("set-mtu")
@@ -139,15 +142,13 @@ def set_mtu(
     """``network.set_MTU`` in place; lists (or with --replug re-plugs) what carries the old
     MTU. Never re-plugs the management interface without --replug-management."""
     with exit_codes():
-        from xapictl.recipes import ensure_mtu
+        from xapictl.recipes import ensure_mtu_of
 
+        lookup = _Lookup(ctx, fleet, select)
         with cli_values({"mtu": "MTU"}):
-            ensure_mtu(name, mtu)  # the value is checked before the pool is read
-        ident, pools = _spec_args(ctx, name, fleet, select)
-        desired = ensure_mtu(ident["name"], mtu, vlan=ident.get("vlan"),
-                             device=ident.get("device"), bond=ident.get("bond"), replug=replug,
-                             replug_management=replug_management, adopt=adopt)
-        converge_on(ctx, desired, fleet, select, yes=yes, only=pools)
+            desired = ensure_mtu_of(name, mtu, lookup, replug=replug,
+                                    replug_management=replug_management, adopt=adopt)
+        converge_on(ctx, desired, fleet, select, yes=yes, only=lookup.pools)
 
 
 __all__ = ["app"]

@@ -118,12 +118,5 @@ def vif_rows(snap: PoolSnapshot, vm: Any = None) -> list[list[Any]]:
     return sorted(rows, key=lambda r: (str(r[0]), int(r[1]) if str(r[1]).isdigit() else 99))
 
 
-def existing_identity(snap: PoolSnapshot, name: str) -> dict[str, Any]:
-    from xapictl.plan.identity import identity_of, network_by_name_or_uuid
-
-    ref = network_by_name_or_uuid(snap, name)
-    return {"name": snap.networks[ref].name_label, **identity_of(snap, ref)}
-
-
-__all__ = ["existing_identity", "host_rows", "network_details", "network_rows", "one_network",
+__all__ = ["host_rows", "network_details", "network_rows", "one_network",
            "pif_rows", "pool_pairs", "read_pool", "vif_rows", "vlan_rows"]

@@ -18,6 +18,7 @@ Several candidates are an ``AmbiguousObjectError`` naming every one.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from xapictl.errors import AmbiguousObjectError
 from xapictl.model.refs import NULL_REF, BondRef, HostRef, NetworkRef, PIFRef, VMRef
@@ -181,6 +182,13 @@ def identity_of(snap: PoolSnapshot, ref: NetworkRef) -> dict[str, object]:
     return {}
 
 
+def network_identity(snap: PoolSnapshot, name: str) -> dict[str, Any]:
+    """How a recipe names the existing network ``name`` (or uuid): ``name`` plus
+    ``identity_of``; a usage error names the candidates when there are none or several."""
+    ref = network_by_name_or_uuid(snap, name)
+    return {"name": snap.networks[ref].name_label, **identity_of(snap, ref)}
+
+
 __all__ = [
     "IDENTITY_KEY",
     "OWNER_KEY",
@@ -195,6 +203,7 @@ __all__ = [
     "mark",
     "named_identity",
     "network_by_name_or_uuid",
+    "network_identity",
     "network_words",
     "ordered_hosts",
     "owned_with_identity",

@@ -9,10 +9,11 @@ the same rules as recipe files, so a bad value is a ``DesiredStateError`` before
 """
 
 from xapictl.recipes.bond import ensure_bond
+from xapictl.recipes.existing import ensure_deleted, ensure_mtu_of
 from xapictl.recipes.mtu import ensure_mtu
 from xapictl.recipes.network import ensure_network
 from xapictl.recipes.vlan import ensure_vlan_network
 from xapictl.recipes.vm import ensure_vm_attached
 
-__all__ = ["ensure_bond", "ensure_mtu", "ensure_network", "ensure_vlan_network",
-           "ensure_vm_attached"]
+__all__ = ["ensure_bond", "ensure_deleted", "ensure_mtu", "ensure_mtu_of", "ensure_network",
+           "ensure_vlan_network", "ensure_vm_attached"]
