@@ -1,0 +1,117 @@
+"""docs/exit-codes.md "What a failure looks like": every row is provoked through the CLI
+against a simulator on loopback; the exit code is the row's first, and every quoted message
+appears in stderr character for character."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_e2e_cli import CREATE_105, _after_write, _vlan105_by_hand
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "exit-codes.md"
+
+
+def _rows() -> dict[str, tuple[int, list[str]]]:
+    text = DOC.read_text(encoding="utf-8").split("| situation | exit | the message |", 1)[1]
+    rows = {}
+    for line in text.split("\n\n", 1)[0].splitlines()[2:]:
+        situation, exit_code, message = (c.strip() for c in line.strip("|").split(" | "))
+        quoted = [m[1].strip() for m in re.findall(r"(`+)(.+?)\1", message)]
+        rows[situation] = (int(exit_code.split()[0]), quoted)
+    return rows
+
+
+def malformed(cli: Any, env: dict[str, Any]) -> Any:
+    env["monkeypatch"].chdir(env["tmp_path"])
+    Path("bad.yaml").write_text("networks:\n  - name: x\n    vlan: 5000\n    device: eth1\n")
+    return cli("apply", "bad.yaml", "--yes")
+
+
+def stops_answering(cli: Any, env: dict[str, Any]) -> Any:
+    control = env["sim_server"].control
+    record = control.record
+
+    def record_then_hang(**entry: Any) -> None:
+        record(**entry)
+        if entry["method"] == "network.create":
+            control.inject_fault("*", "delay", delay_ms=3000)
+
+    env["monkeypatch"].setattr(control, "record", record_then_hang)
+    return cli("--timeout", "0.5", *CREATE_105)
+
+
+def drift(cli: Any, env: dict[str, Any]) -> Any:
+    import xapictl.cli.run as run
+
+    show_plan = run.show_plan
+
+    def show_then_meddle(opts: Any, plan: Any) -> None:
+        show_plan(opts, plan)
+        env["monkeypatch"].setattr(run, "show_plan", show_plan)
+        _vlan105_by_hand(env["jsonrpc"], "VLAN 105")
+
+    env["monkeypatch"].setattr(run, "show_plan", show_then_meddle)
+    return cli(*CREATE_105)
+
+
+def not_verified(cli: Any, env: dict[str, Any]) -> Any:
+    def mtu_back(state: Any) -> None:
+        ref = next(r for r, n in state.all("network").items() if n["name_label"] == "Jumbo")
+        state.set_field("network", ref, "MTU", 1500)
+
+    _after_write(env["sim_server"], env["monkeypatch"], "network.create", mtu_back)
+    return cli("network", "create", "--name", "Jumbo", "--mtu", "9000")
+
+
+def replan_not_empty(cli: Any, env: dict[str, Any]) -> Any:
+    def clear_allowed(state: Any) -> None:
+        ref = next(r for r, v in state.all("VIF").items() if v["ipv4_allowed"])
+        state.set_field("VIF", ref, "ipv4_allowed", [])
+
+    _after_write(env["sim_server"], env["monkeypatch"], "VIF.plug", clear_allowed)
+    return cli("vif", "attach", "web-01", "Pool-wide network 1", "--locking-mode", "locked",
+               "--allow-ip", "10.0.0.5")
+
+
+PROVOKE: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
+    "a malformed recipe": malformed,
+    "`--vlan 4095` (or any bad option value)": lambda cli, env: cli(
+        "network", "create", "--name", "x", "--vlan", "4095", "--device", "eth1"),
+    "a VM (or network, device) that does not exist": lambda cli, env: cli(
+        "vif", "attach", "x", "Pool-wide network 1"),
+    "a pre-flight check (tag taken, device missing, role too weak …)": lambda cli, env: cli(
+        "network", "create", "--name", "V7", "--vlan", "7", "--device", "eth9"),
+    "wrong user or password": lambda cli, env: cli(
+        *CREATE_105, extra_env={"XAPICTL_PASSWORD": "not-the-password"}),
+    "the pool cannot be reached": lambda cli, env: cli(
+        "--timeout", "0.5", *CREATE_105, extra_env={"XAPICTL_URL": "http://127.0.0.1:9"}),
+    "the pool's certificate is not trusted": lambda cli, env: cli(
+        "--timeout", "5", *CREATE_105,
+        extra_env={"XAPICTL_URL": env["sim_server"].url.replace("http://", "https://")}),
+    "the pool changed between plan and apply so that a step no longer applies (drift)": drift,
+    "applied, but the pool does not match the recipe when read again (twice)": not_verified,
+    "applied and verified, but a new plan is not empty": replan_not_empty,
+    "the pool stops answering part way through an apply": stops_answering,
+}
+ROWS = _rows()
+
+
+def test_every_row_of_the_table_is_provoked() -> None:
+    assert set(ROWS) == set(PROVOKE)
+
+
+@pytest.mark.parametrize("situation", list(PROVOKE))
+def test_the_message_is_what_the_cli_prints(situation: str, cli, sim_server, jsonrpc,
+                                             monkeypatch, tmp_path) -> None:
+    code, quoted = ROWS[situation]
+    env = {"sim_server": sim_server, "jsonrpc": jsonrpc, "monkeypatch": monkeypatch,
+           "tmp_path": tmp_path}
+    ran = PROVOKE[situation](cli, env)
+    assert ran.code == code, ran.stderr
+    assert quoted, "the row quotes at least one message"
+    for text in quoted:
+        assert text in ran.stderr, (text, ran.stderr)
