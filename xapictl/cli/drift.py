@@ -53,10 +53,11 @@ def drift(
         else:
             from xapictl.cli.connection import open_pool
             from xapictl.inventory.export import export_snapshot
+            from xapictl.state.collect import collect_once
 
             opts = current(ctx)
             with open_pool(opts) as conn:
-                inv = export_snapshot(conn.snapshot(), source=opts.pool or opts.url or "")
+                inv = export_snapshot(collect_once(conn), source=opts.pool or opts.url or "")
         findings = find_drift(inv)
     names = {p["uuid"]: p["source"] or p["name_label"] for p in inv.of("pools")}
     if as_json:

@@ -12,10 +12,10 @@ if TYPE_CHECKING:
 
 def read_pool(opts: GlobalOptions) -> PoolSnapshot:
     from xapictl.cli.connection import open_pool
+    from xapictl.state.collect import collect_once
 
-    with open_pool(opts) as conn:
-        snap: PoolSnapshot = conn.snapshot()
-        return snap
+    with open_pool(opts) as conn:  # one read, then logout: no token kept for a next snapshot
+        return collect_once(conn)
 
 
 def _host(snap: PoolSnapshot, ref: str) -> str:

@@ -17,14 +17,16 @@ from xapictl.fleet.each import FleetResults, for_each_pool
 from xapictl.fleet.fleetfile import FleetPool
 from xapictl.plan.desired import DesiredState
 from xapictl.plan.recipe_text import recipe_text
+from xapictl.state.collect import collect_once
 
 T = TypeVar("T")
 
 
 def read_each(pools: Sequence[FleetPool], connector: PoolConnector,
               fn: Callable[[Any], T], concurrency: int = 32) -> FleetResults[T]:
-    """``fn(snapshot)`` for every pool, pools read in parallel; failures by pool."""
-    return for_each_pool(pools, connector, lambda pool, conn: fn(conn.snapshot()),
+    """``fn(snapshot)`` for every pool, pools read in parallel; failures by pool. One read per
+    connection: ``collect_once`` skips the token a next snapshot would use."""
+    return for_each_pool(pools, connector, lambda pool, conn: fn(collect_once(conn)),
                          concurrency=concurrency)
 
 
