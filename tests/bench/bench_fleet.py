@@ -9,7 +9,7 @@ processes (so the simulators' CPU is not the client's), with ``latency-ms`` adde
 call; ``--in-process`` puts them behind in-process transports in this process instead.
 Figures:
 
-* one pool's inventory export (login, event token, every class at once, logout), warm;
+* one pool's inventory export (login, one `event.from` reading every class, logout), warm;
 * the whole fleet's export at ``concurrency`` pools in parallel, and its ratio to one pool's
   (aim: within 3x; the floor is ceil(pools / concurrency) pool reads);
 * a VLAN rollout to every pool: canary 1, then waves of ``concurrency`` pools, ``concurrency``

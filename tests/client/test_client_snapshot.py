@@ -6,6 +6,8 @@ import threading
 import time
 from typing import Any
 
+import pytest
+
 from xapictl.model.pif import PIF
 from xapictl.state.live import LiveSnapshot
 from xapictl.state.snapshot import SNAPSHOT_CLASSES, PoolSnapshot
@@ -157,3 +159,35 @@ def test_a_plain_client_connection_builds_snapshots_once_the_state_layer_is_load
                  protocol=protocol) as plain:
         assert type(plain) is Connection
         assert isinstance(plain.snapshot(), PoolSnapshot)
+
+
+def test_a_one_shot_read_is_one_request_with_the_records_the_class_reads_give(
+        conn: Any, control: Any) -> None:
+    from xapictl.state.collect import collect_once
+
+    classes = list(SNAPSHOT_CLASSES)
+    control.clear_log()
+    token, at_once = conn.read_all_at_once(classes)
+    assert control.methods_called() == ["event.from"]
+    assert at_once == conn.read_all(classes)
+    assert collect_once(conn).pifs == conn.snapshot().pifs and token
+
+
+def test_the_one_shot_token_follows_on_from_exactly_what_was_read(conn: Any) -> None:
+    classes = list(SNAPSHOT_CLASSES)
+    token, _ = conn.read_all_at_once(classes)
+    made = conn.networks.create(name_label="after-the-read")
+    batch = conn.events(classes, token, timeout=5)
+    assert ("add", made) in {(e.operation, e.ref) for e in batch.events}
+    assert {e.ref for e in batch.events if e.operation == "add"} == {made}
+
+
+def test_a_one_shot_answer_that_is_not_all_adds_is_refused_by_name(
+        conn: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from xapictl.errors import ProtocolError
+    from xapictl.xapi.events import Event, EventBatch
+
+    gone = Event(cls="vif", ref="OpaqueRef:gone", operation="del", snapshot=None, id="7")
+    monkeypatch.setattr(conn, "events", lambda *a, **k: EventBatch((gone,), "t"))
+    with pytest.raises(ProtocolError, match="del vif OpaqueRef:gone"):
+        conn.read_all_at_once(["VIF"])
