@@ -239,7 +239,6 @@ class Connection:
         returns at once when there is any. One request instead of one per class, and the
         records are consistent with each other (separate ``get_all_records`` calls are not);
         the token follows on from exactly that state."""
-        self.session.login()
         batch = self.events(classes, "", timeout=0.0)
         by_lower = {c.lower(): c for c in classes}
         records: dict[str, dict[str, Mapping[str, Any]]] = {c: {} for c in classes}
