@@ -55,8 +55,9 @@ def test_apply_on_a_terminal_asks_first_and_a_no_sends_nothing(cli, writes, monk
     monkeypatch.setattr("xapictl.cli.run.interactive", lambda: True)
     recipe = str(ROOT / "recipes" / "storage-network.yaml")
     declined = cli("apply", recipe, input="n\n")
-    assert declined.code == ExitCode.OK
-    assert "Apply these 6 step(s)?" in declined.stdout and "Not applied." in declined.stdout
+    assert declined.code == ExitCode.CHANGES_PENDING, "declined: the changes are still pending"
+    assert "Apply these 6 step(s), 5 of them disruptive?" in declined.stdout
+    assert "Not applied." in declined.stdout
     assert writes() == []
     accepted = cli("apply", recipe, input="y\n")
     assert accepted.code == ExitCode.OK
@@ -196,7 +197,11 @@ def test_preflight_tag_used_by_another_network(cli, jsonrpc, writes) -> None:
     sim_before = writes()
     ran = cli(*CREATE_105)
     assert ran.code == ExitCode.BAD_INPUT
-    assert "'by hand'" in ran.stderr and "adopt" in ran.stderr
+    assert "VLAN 105 on eth1 is already carried by network 'by hand' (uuid " in ran.stderr
+    assert "(`xapictl network delete 'by hand'`)" in ran.stderr
+    assert writes() == sim_before
+    same_name = cli("network", "create", "--name", "by hand", "--vlan", "105", "--device", "eth1")
+    assert same_name.code == ExitCode.BAD_INPUT and "--adopt" in same_name.stderr
     assert writes() == sim_before
 
 
@@ -243,12 +248,12 @@ def test_preflight_mac_already_used_on_network(cli, writes) -> None:
 def test_vif_attach_move_detach(cli, writes) -> None:
     cli(*CREATE_105)
     assert cli("vif", "attach", "web-01", "VLAN 105", "--device", "4").code == 0
-    assert cli("vif", "move", "web-01", "4", "Pool-wide network 1").code == 0
+    assert cli("vif", "move", "web-01", "4", "Pool-wide network 1", "--yes").code == 0
     assert writes()[-1] == "VIF.move"
     listed = cli("-o", "json", "vif", "list", "--vm", "web-01")
     rows = json.loads(listed.stdout)
     assert {r["device"]: r["network"] for r in rows}["4"] == "Pool-wide network 1"
-    assert cli("vif", "detach", "web-01", "4").code == 0
+    assert cli("vif", "detach", "web-01", "4", "--yes").code == 0
     assert writes()[-2:] == ["VIF.unplug", "VIF.destroy"]
 
 
@@ -263,9 +268,9 @@ def test_network_delete_refuses_while_vifs_are_plugged_naming_the_vms(cli, write
 
 def test_set_mtu_lists_then_replugs(cli, writes) -> None:
     cli(*CREATE_105)
-    listed = cli("network", "set-mtu", "VLAN 105", "9000")
+    listed = cli("network", "set-mtu", "VLAN 105", "9000", "--yes")
     assert "still carries MTU 1500 until re-plugged" in listed.stdout
-    cli("network", "set-mtu", "VLAN 105", "9000", "--replug")
+    cli("network", "set-mtu", "VLAN 105", "9000", "--replug", "--yes")
     assert writes()[-3:] == ["PIF.plug"] * 3
 
 

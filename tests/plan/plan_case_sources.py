@@ -108,7 +108,26 @@ def active_backup_bond() -> PoolBuilder:
     return b
 
 
+def vlan105_pifs_unplugged() -> PoolBuilder:
+    """VLAN 105 everywhere, but its VLAN PIF unplugged on host2 and trunk eth1 on host3."""
+    b = vlan105_owned()
+    b.s.set_field("PIF", "OpaqueRef:pif-h2-eth1-105", "currently_attached", False)
+    b.s.set_field("PIF", "OpaqueRef:pif-h3-eth1", "currently_attached", False)
+    return b
+
+
+def vlan105_two_hosts_host3_offline() -> PoolBuilder:
+    b = vlan105_two_hosts()
+    b.offline(3)
+    return b
+
+
 BUILDERS: dict[str, Callable[[], PoolBuilder]] = {
+    "vlan_pifs_unplugged": vlan105_pifs_unplugged,
+    "vlan_other_name_refused": vlan105_owned,
+    "vlan_renamed_on_request": vlan105_owned,
+    "vlan_deferred_only": vlan105_two_hosts_host3_offline,
+    "bond_offline_host": host3_offline,
     "create_vlan_network": empty,
     "vlan_already_in_place": vlan105_owned,
     "vlan_repair_missing_host": vlan105_two_hosts,

@@ -24,8 +24,8 @@ FLEET = typer.Option(None, "--fleet", help="A fleet file: run on every selected 
                      "instead of one pool (a write becomes a rollout: see `xapictl rollout`).")
 SELECT = typer.Option(None, "--select", help="With --fleet: the pools, by names, globs, "
                       "tag:T, and/or/not (default: all).")
-YES = typer.Option(False, "--yes", "-y", help="With --fleet: do not ask before the rollout "
-                   "(needed off a terminal).")
+YES = typer.Option(False, "--yes", "-y", help="Do not ask before a disruptive change (needed "
+                   "off a terminal); with --fleet, before the rollout.")
 
 
 def show_rows(ctx: typer.Context, columns: Sequence[str],
@@ -63,7 +63,7 @@ def converge_on(ctx: typer.Context, desired: Any, fleet: Path | None, select: st
     if fleet is None:
         from xapictl.cli.run import converge
 
-        converge(opts, desired, ask=ask, yes=yes or not ask)
+        converge(opts, desired, ask=ask, yes=yes)
         return
     from xapictl.cli.rollout import rollout_desired
 

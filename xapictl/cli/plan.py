@@ -17,7 +17,8 @@ RECIPE = typer.Argument(..., help="A recipe file (YAML): see docs/recipes.md.")
 def plan(ctx: typer.Context, recipe: Path = RECIPE, fleet: Path | None = FLEET,
          select: str | None = SELECT) -> None:
     """Print every step and no-op with its reason. Writes nothing. Exit 3 when changes are
-    pending, 0 when the pool already matches. With --fleet: every selected pool's plan (as
+    pending (work deferred for an offline host included), 0 when the pool already matches.
+    With --fleet: every selected pool's plan (as
     `xapictl rollout RECIPE --plan-only`; exit 4 when a pool cannot be planned)."""
     opts = current(ctx)
     with exit_codes():
@@ -29,7 +30,7 @@ def plan(ctx: typer.Context, recipe: Path = RECIPE, fleet: Path | None = FLEET,
 
             fleet_plan(ctx, desired, fleet, select, 4, opts.output is not Output.table)
         result = plan_only(opts, desired)
-    if not result.is_empty:
+    if result.pending:  # a step to run, or work deferred for an offline host
         raise typer.Exit(int(ExitCode.CHANGES_PENDING))
 
 

@@ -1,5 +1,11 @@
 """What every command does around the library: map errors to exit codes and clear messages
-(never a traceback for a known failure), and the plan -> confirm -> apply -> verify flow."""
+(never a traceback for a known failure), and the plan -> confirm -> apply -> verify flow.
+
+Who is asked: ``apply`` always (``ask``), every other write command when its plan is
+disruptive (``Plan.is_disruptive``). At a terminal the plan is shown and a question asked; a
+"no" exits 3 (changes still pending). Off a terminal the run is refused (exit 2, nothing
+sent) unless ``--yes`` was given. Work deferred for an offline host exits 3 as well.
+"""
 
 from __future__ import annotations
 
@@ -143,7 +149,7 @@ def show_plan(opts: GlobalOptions, plan: Plan) -> None:
         return
     if opts.quiet:
         text = "".join(line + "\n" for line in render_text(plan).splitlines()
-                       if line.startswith(("+", "!")))
+                       if line.startswith(("+", "~", "!")))
     else:
         text = render_text(plan)
     sys.stdout.write(text)
@@ -167,32 +173,46 @@ def plan_only(opts: GlobalOptions, desired: DesiredState) -> Plan:
     return plan
 
 
+def confirmed(plan: Plan, *, ask: bool, yes: bool) -> bool:
+    """Whether to apply ``plan``: yes without a question when ``--yes`` was given or the plan
+    is additive (and ``ask`` is off); else the question at a terminal, and off a terminal a
+    refusal (exit 2) naming ``--yes`` and what the plan would disrupt."""
+    if yes or not (ask or plan.is_disruptive):
+        return True
+    disrupted = plan.disruptive_steps
+    if not interactive():
+        if not disrupted:
+            from xapictl.errors import UsageError
+
+            raise UsageError("apply needs a confirmation and stdin is not a terminal: "
+                             "review with `xapictl plan`, then pass --yes")
+        steps = "\n".join(f"{s.action} {s.subject}: {s.disruption}" for s in disrupted)
+        fail(ExitCode.BAD_INPUT, "refused: stdin is not a terminal, so nobody can confirm "
+             f"{len(disrupted)} disruptive step(s):\n{_indent(steps)}\n"
+             "Nothing was sent. Review the plan, then pass --yes to apply it.")
+    of_them = f", {len(disrupted)} of them disruptive" if disrupted else ""
+    return typer.confirm(f"Apply these {len(plan.steps)} step(s){of_them}?", default=False)
+
+
 def converge(opts: GlobalOptions, desired: DesiredState, *, ask: bool, yes: bool) -> Any:
-    """Plan, (confirm,) apply, verify and re-plan; print what happened."""
+    """Plan, (confirm,) apply, verify and re-plan; print what happened. Exit 3 when the
+    question was declined or work is deferred (the pool does not match yet)."""
     from xapictl.cli.connection import audit_log_path, open_pool
     from xapictl.plan.apply import converge as run
     from xapictl.plan.audit import AuditLog
     from xapictl.plan.backend import XapiBackend
     from xapictl.plan.text import plan_json
 
-    def confirm(plan: Plan) -> bool:
-        if yes:
-            return True
-        if not interactive():
-            from xapictl.errors import UsageError
-
-            raise UsageError("apply needs a confirmation and stdin is not a terminal: "
-                             "review with `xapictl plan`, then pass --yes")
-        return typer.confirm(f"Apply these {len(plan.steps)} step(s)?", default=False)
-
     audit = AuditLog(audit_log_path())
     try:
         with open_pool(opts) as conn:
             backend = XapiBackend(conn, audit=audit)
-            result = run(desired, backend, confirm=confirm if ask else None,
+            result = run(desired, backend,
+                         confirm=lambda plan: confirmed(plan, ask=ask, yes=yes),
                          on_plan=lambda plan: show_plan(opts, plan))
     finally:
         audit.close()
+    final = result.replan if result.replan is not None else result.plan
     if opts.output is not Output.table:
         emit_data(opts, {"plan": plan_json(result.plan), "applied": result.applied,
                          "results": [{"step": r.step.describe(), "status": r.status.value,
@@ -205,10 +225,21 @@ def converge(opts: GlobalOptions, desired: DesiredState, *, ask: bool, yes: bool
         for r in result.report.results:
             detail = f" ({r.detail})" if r.detail else ""
             say(opts, f"done: {r.step.action} {r.step.subject}{detail}")
-        say(opts, "Verified: the pool matches, and a new plan is empty.")
+        if final.deferred:
+            say(opts, "Verified on the live hosts, and a new plan is empty.")
+        else:
+            say(opts, "Verified: the pool matches, and a new plan is empty.")
     elif not result.plan.is_empty:
         say(opts, "Not applied.")
+    if not result.applied and not result.plan.is_empty:
+        raise typer.Exit(int(ExitCode.CHANGES_PENDING))
+    if final.deferred:
+        typer.echo(f"xapictl: the pool does not match yet: {len(final.deferred)} item(s) "
+                   "deferred until their host is back (exit 3); re-run then:\n"
+                   + _indent("\n".join(d.describe() for d in final.deferred)), err=True)
+        raise typer.Exit(int(ExitCode.CHANGES_PENDING))
     return result
 
 
-__all__ = ["cli_values", "converge", "exit_codes", "fail", "plan_only", "show_plan"]
+__all__ = ["cli_values", "confirmed", "converge", "exit_codes", "fail", "plan_only",
+           "show_plan"]

@@ -2,6 +2,12 @@
 report of an apply. Shared by the XAPI plan engine and the plain-Xen (netlink) backend.
 
 A plan is data. Making one never writes; running one is the backend's business.
+
+Each step says whether it is *disruptive*: whether it destroys, unplugs, moves, re-plugs,
+renames or re-purposes something that exists (``Step.disruption`` says how, in words; empty
+for a purely additive step). A plan with a disruptive step is asked about at a terminal and
+refused off a terminal without ``--yes``. Work that cannot be done now (a host is offline) is
+*deferred*: it keeps the plan pending without being a step.
 """
 
 from __future__ import annotations
@@ -27,6 +33,20 @@ class Step:
         """The step's kind in words (``create``, ``set MTU``); subclasses override."""
         return type(self).__name__
 
+    @property
+    def disruption(self) -> str:
+        """What this step disrupts, in words (``destroys the network and its bridge``), or
+        ``""`` for a purely additive step (it creates, or plugs what the recipe expects
+        attached). A property of the step's class (subclasses override it with a class
+        attribute, or with a property when it depends on the step's data)."""
+        return ""
+
+    @property
+    def disruptive(self) -> bool:
+        """Whether the step destroys, unplugs, moves, re-plugs, renames or re-purposes
+        anything that exists: such a plan is asked about before it runs."""
+        return bool(self.disruption)
+
     def describe(self) -> str:
         return f"{self.action} {self.subject}: {self.reason}"
 
@@ -43,17 +63,45 @@ class Noop:
 
 
 @dataclass(frozen=True)
+class Deferred:
+    """Work the recipe asks for that cannot be done now (its host is offline), and why. It
+    is no step (nothing is sent for it) but it keeps the plan pending: the pool does not
+    match until a later run does it."""
+
+    subject: str
+    reason: str
+
+    def describe(self) -> str:
+        return f"{self.subject}: {self.reason}"
+
+
+@dataclass(frozen=True)
 class Plan:
     """Ordered steps and the no-ops, as ``diff`` produced them."""
 
     steps: tuple[Step, ...] = ()
     noops: tuple[Noop, ...] = ()
     warnings: tuple[str, ...] = ()
+    deferred: tuple[Deferred, ...] = ()
 
     @property
     def is_empty(self) -> bool:
-        """No change pending (no-ops and warnings do not count)."""
+        """No step to run now (no-ops, warnings and deferred work do not count)."""
         return not self.steps
+
+    @property
+    def pending(self) -> bool:
+        """The pool does not match yet: a step to run, or work deferred for later."""
+        return bool(self.steps or self.deferred)
+
+    @property
+    def disruptive_steps(self) -> tuple[Step, ...]:
+        """The steps that destroy, unplug, move, re-plug, rename or re-purpose something."""
+        return tuple(s for s in self.steps if s.disruptive)
+
+    @property
+    def is_disruptive(self) -> bool:
+        return any(s.disruptive for s in self.steps)
 
 
 class StepStatus(enum.StrEnum):
@@ -97,4 +145,4 @@ class ApplyReport:
         return all(r.status is StepStatus.DONE for r in self.results)
 
 
-__all__ = ["ApplyReport", "Noop", "Plan", "Step", "StepResult", "StepStatus"]
+__all__ = ["ApplyReport", "Deferred", "Noop", "Plan", "Step", "StepResult", "StepStatus"]

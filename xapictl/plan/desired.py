@@ -94,6 +94,8 @@ NETWORK_FIELDS: tuple[FieldRule, ...] = (
     FieldRule("replug_management", "bool",
               "also re-plug the management interface (a separate, explicit confirmation)",
               example="false"),
+    FieldRule("rename", "bool", "rename the network that carries this VLAN tag or NIC to "
+              "`name` (otherwise another name there is refused)", example="true"),
 )
 
 BOND_FIELDS: tuple[FieldRule, ...] = (
@@ -160,6 +162,10 @@ class NetworkSpec:
     adopt: bool = False
     replug: bool = False
     replug_management: bool = False
+    rename: bool = False
+    """A network found by what it carries (VLAN tag on a trunk, NIC) but named otherwise is
+    refused, naming it; ``True`` renames it to ``name`` instead (a disruptive step). Never
+    set by ``network create``: it does not rename or re-purpose a network."""
     where: Where = field(default_factory=Where, compare=False)
 
     @property

@@ -11,19 +11,28 @@ from xapictl.plan.core import Plan, Step
 def step_line(step: Step) -> str:
     args = getattr(step, "args_text", lambda: "")()
     tail = f" [{args}]" if args else ""
-    return f"+ {step.action} {step.subject}{tail}: {step.reason}"
+    hurt = f" (disruptive: {step.disruption})" if step.disruptive else ""
+    return f"+ {step.action} {step.subject}{tail}: {step.reason}{hurt}"
 
 
 def render_text(plan: Plan) -> str:
-    """``+`` a step, ``=`` a no-op, ``!`` a warning; a summary line last."""
+    """``+`` a step, ``=`` a no-op, ``~`` deferred work, ``!`` a warning; a summary line last
+    (which counts the disruptive steps, if any)."""
     lines = [step_line(s) for s in plan.steps]
     lines += [f"= {n.subject}: {n.reason}" for n in plan.noops]
+    lines += [f"~ deferred {d.subject}: {d.reason}" for d in plan.deferred]
     lines += [f"! {w}" for w in plan.warnings]
     calls = sum(len(getattr(s, "calls", ())) for s in plan.steps)
-    if plan.is_empty:
+    deferred = f"; {len(plan.deferred)} deferred" if plan.deferred else ""
+    if plan.is_empty and not plan.deferred:
         lines.append("Nothing to do: the pool already matches.")
+    elif plan.is_empty:
+        lines.append(f"Nothing to do now, but the pool does not match: {len(plan.deferred)} "
+                     "deferred.")
     else:
-        lines.append(f"{len(plan.steps)} step(s), {calls} write call(s) to XAPI.")
+        disruptive = len(plan.disruptive_steps)
+        lines.append(f"{len(plan.steps)} step(s), {calls} write call(s) to XAPI"
+                     + (f", {disruptive} disruptive" if disruptive else "") + f"{deferred}.")
     return "\n".join(lines) + "\n"
 
 
@@ -35,7 +44,8 @@ def plan_json(plan: Plan) -> dict[str, Any]:
                    "calls": list(getattr(s, "calls", ()))} for s in plan.steps],
         "noops": [{"subject": n.subject, "reason": n.reason} for n in plan.noops],
         "warnings": list(plan.warnings),
-        "changes_pending": not plan.is_empty,
+        "deferred": [{"subject": d.subject, "reason": d.reason} for d in plan.deferred],
+        "changes_pending": plan.pending,
     }
 
 

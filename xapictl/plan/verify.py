@@ -2,7 +2,8 @@
 
 ``mismatches`` is pure (desired + snapshot -> list); ``verify`` re-collects a bounded number
 of times before raising ``VerificationError`` naming the path, the desired and the current
-value. Hosts that are offline are not expected to carry anything.
+value. Hosts that are offline are not expected to carry anything; on the live ones, the PIFs
+a recipe's network needs (a VLAN's PIF and its trunk, a NIC) are expected plugged.
 """
 
 from __future__ import annotations
@@ -103,6 +104,9 @@ def _network(path: str, net: NetworkSpec, snap: PoolSnapshot, desired: DesiredSt
     out = [Mismatch(f"{path} VLAN {net.vlan} on {ident.host_name(snap, h)}", "present",
                     "missing" if got is None else ident.network_words(snap, got))
            for h, got in per_host.items() if got != ref]
+    out += [Mismatch(f"{path} {ident.pif_words(snap, p)}.currently_attached", True, False)
+            for p in _needed_pifs(net, snap, desired, per_host, ref)
+            if not snap.pifs[p].currently_attached]
     n = snap.networks[ref]
     checks: list[tuple[str, Any, Any]] = [
         ("name_label", net.name, n.name_label),
@@ -119,6 +123,28 @@ def _network(path: str, net: NetworkSpec, snap: PoolSnapshot, desired: DesiredSt
     checks += [(f"other_config[{k}]", v, n.other_config.get(k)) for k, v in wanted.items()]
     out += [Mismatch(f"{path}.{name}", want, have) for name, want, have in checks
             if want is not None and want != have]
+    return out
+
+
+def _needed_pifs(net: NetworkSpec, snap: PoolSnapshot, desired: DesiredState,
+                 per_host: dict[HostRef, NetworkRef | None], ref: NetworkRef) -> list[PIFRef]:
+    """The PIFs of live hosts the network rides on: each VLAN PIF and its trunk, or the
+    NIC's PIFs."""
+    if net.kind == "nic":
+        pifs = ident.trunk_pifs_by_device(snap, net.device or "")
+        return sorted(p for h, p in pifs.items() if snap.host_is_live(h))
+    if net.kind != "vlan":
+        return []
+    out: list[PIFRef] = []
+    trunks = _trunks(net, snap, desired)
+    for h, got in per_host.items():
+        trunk = trunks.get(h)
+        if trunk is None or trunk not in snap.pifs:
+            continue
+        out.append(trunk)
+        vlan = snap.vlan_on(trunk, net.vlan if net.vlan is not None else -1)
+        if got == ref and vlan is not None and snap.vlans[vlan].untagged_pif in snap.pifs:
+            out.append(snap.vlans[vlan].untagged_pif)
     return out
 
 

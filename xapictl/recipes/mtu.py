@@ -12,7 +12,8 @@ def ensure_mtu(network: str, mtu: int, *, vlan: int | None = None, device: str |
     """``network.set_MTU``; the PIFs and VIFs still carrying the old MTU are listed in the plan,
     and re-plugged with ``replug=True`` — the management interface only with
     ``replug_management=True`` as well. Identify a VLAN network with ``vlan`` + ``device`` (or
-    ``bond``), a NIC's network with ``device``; otherwise by name and ownership mark.
+    ``bond``), a NIC's network with ``device``; otherwise by name and ownership mark. A
+    network so identified but named otherwise is refused, never renamed.
     """
     return build("networks", f"ensure_mtu({network!r})", name=network, mtu=mtu, vlan=vlan,
                  device=device, bond=bond, replug=replug or None,

@@ -12,18 +12,21 @@ def ensure_vlan_network(name: str, tag: int, *, device: str | None = None,
                         bond: str | None = None, present: bool = True, mtu: int | None = None,
                         description: str | None = None,
                         other_config: Mapping[str, str] | None = None,
-                        adopt: bool = False) -> DesiredState:
+                        adopt: bool = False, rename: bool = False) -> DesiredState:
     """VLAN ``tag`` on the trunk ``device`` (or on the bond whose network is ``bond``) of every
     host, in one network named ``name``.
 
     Created with ``network.create`` then ``pool.create_VLAN_from_PIF``; hosts that lack it
     later are repaired with ``VLAN.create`` on just those hosts. ``present=False`` removes the
     VLAN from every host, then the network (refused while VIFs are plugged in).
+
+    A network that already carries the tag on that trunk under another name is refused,
+    naming it (never renamed or re-purposed), unless ``rename=True`` asks for the rename.
     """
     return build("networks", f"ensure_vlan_network({name!r})", name=name, vlan=tag,
                  device=device, bond=bond, present=present, mtu=mtu, description=description,
                  other_config=dict(other_config) if other_config else None,
-                 adopt=adopt or None)
+                 adopt=adopt or None, rename=rename or None)
 
 
 __all__ = ["ensure_vlan_network"]

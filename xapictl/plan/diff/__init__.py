@@ -45,7 +45,7 @@ def diff(desired: DesiredState, snap: PoolSnapshot) -> Plan:
             plan_bond_absent(d, bond)
     if d.problems:
         raise PreflightError(d.problems)
-    return Plan(tuple(d.steps), tuple(d.noops), tuple(d.warnings))
+    return Plan(tuple(d.steps), tuple(d.noops), tuple(d.warnings), tuple(d.deferred))
 
 
 __all__ = ["diff"]

@@ -69,7 +69,8 @@ def plan_bond(d: Planner, spec: BondSpec) -> None:
     d.networks[spec.network] = ref
     existing = ident.bonds_with_members(d.snap, spec.members)
     live, offline = d.hosts()
-    d.offline_warning(subject, offline)
+    d.defer(subject, [h for h in offline if h not in existing],
+            f"the bond of {'+'.join(spec.members)}")
     trunks: dict[HostRef, PIFRef | Later] = {}
     before = len(d.steps)
     mode = spec.mode or "balance-slb"

@@ -16,8 +16,10 @@ from xapictl.plan.steps import (
     CreatePoolVLAN,
     CreateVLAN,
     DestroyNetwork,
+    DestroyVIF,
     DestroyVLAN,
     Later,
+    PlugPIF,
     ReplugPIF,
     ReplugVIF,
     SetField,
@@ -115,10 +117,13 @@ def nic_network(d: Planner, spec: NetworkSpec, subject: str) -> None:
     ref = d.single(
         f"{subject} (NIC {device})", sorted({d.snap.pifs[p].network for p in trunks.values()})
     )
-    if ref is None:
+    if ref is None or not keeps_its_name(d, spec, ref, subject, f"NIC {device}"):
         return
     d.networks[spec.name] = ref
-    update_network(d, spec, ref, subject, rename=True)
+    before = len(d.steps)
+    live, _ = d.hosts()
+    plug_unplugged(d, [trunks[h] for h in live if h in trunks], f"it is NIC {device}")
+    update_network(d, spec, ref, subject, rename=True, since=before)
 
 
 def vlan_network(d: Planner, spec: NetworkSpec, subject: str) -> None:
@@ -147,7 +152,6 @@ def vlan_network(d: Planner, spec: NetworkSpec, subject: str) -> None:
                 f"{', '.join(ident.host_name(d.snap, h) for h in missing)}"
                 "; state it under `bonds:` so it is made on every host"
             )
-    d.offline_warning(subject, offline)
     identity = ident.vlan_identity(trunk_id, tag)
     known = {h: PIFRef(p) for h, p in trunks.items() if not isinstance(p, Later)}
     by_host = ident.vlan_networks_on(d.snap, known, tag)
@@ -164,6 +168,10 @@ def vlan_network(d: Planner, spec: NetworkSpec, subject: str) -> None:
         is_new = True
     else:
         found_ref = d.single(f"{subject} (VLAN {tag} on {trunk_words})", candidates)
+        if found_ref is not None and not keeps_its_name(
+            d, spec, found_ref, subject, f"VLAN {tag} on {trunk_words}"
+        ):
+            return
         if found_ref is None or not d.owned_or_adopt(
             found_ref,
             spec.adopt,
@@ -178,6 +186,10 @@ def vlan_network(d: Planner, spec: NetworkSpec, subject: str) -> None:
     wanted = [h for h in live if h in trunks]
     lacking = [h for h in wanted if h not in by_host]
     before = len(d.steps)
+    plug_unplugged(
+        d, [p for h in wanted if not isinstance(p := trunks[h], Later)],
+        f"VLAN {tag} on {trunk_words} rides on it",
+    )
     if lacking and len(lacking) == len(wanted) and one_trunk_network(d, trunks):
         first = trunks[wanted[-1]]
         d.add(
@@ -206,10 +218,47 @@ def vlan_network(d: Planner, spec: NetworkSpec, subject: str) -> None:
                     tag=tag,
                 )
             )
+    plug_unplugged(
+        d, vlan_pifs(d, [known[h] for h in wanted if h in by_host], tag),
+        f"it carries VLAN {tag} on {trunk_words}",
+    )
+    d.defer(subject, [h for h in offline if h not in by_host], f"VLAN {tag} on {trunk_words}")
     if not isinstance(ref, Later):
         update_network(d, spec, ref, subject, rename=True)
     if len(d.steps) == before and not is_new:
         d.noop(subject, f"already in place (VLAN {tag} on {trunk_words} on {len(wanted)} host(s))")
+
+
+def vlan_pifs(d: Planner, trunks: list[PIFRef], tag: int) -> list[PIFRef]:
+    """The VLAN (untagged) PIFs of ``tag`` on those of ``trunks`` that carry it."""
+    vlans = [d.snap.vlan_on(t, tag) for t in trunks]
+    return [d.snap.vlans[v].untagged_pif for v in vlans if v is not None]
+
+
+def plug_unplugged(d: Planner, pifs: list[PIFRef], why: str) -> None:
+    """A ``PIF.plug`` for each of ``pifs`` that is unplugged: the recipe needs it attached
+    (plugging is additive: nothing that runs is interrupted)."""
+    for p in sorted(pifs, key=lambda r: ident.pif_words(d.snap, r)):
+        pif = d.snap.pifs.get(p)
+        if pif is not None and not pif.currently_attached:
+            d.add(PlugPIF(ident.pif_words(d.snap, p), f"unplugged, and {why}: plug it", pif=p))
+
+
+def keeps_its_name(
+    d: Planner, spec: NetworkSpec, ref: NetworkRef, subject: str, what: str
+) -> bool:
+    """False (a problem naming the network) when ``ref``, found by ``what`` it carries, has
+    another name and ``spec`` may not rename it: ``network create`` never re-purposes."""
+    n = d.snap.networks[ref]
+    if spec.rename or n.name_label == spec.name:
+        return True
+    d.problems.append(
+        f"{subject}: {what} is already carried by network {n.name_label!r} (uuid {n.uuid}); "
+        f"xapictl does not rename or re-purpose it: refer to it as {n.name_label!r}, or "
+        f"delete it first (`xapictl network delete {n.name_label!r}`); to rename it, state "
+        "`rename: true` in a recipe"
+    )
+    return False
 
 
 def one_trunk_network(d: Planner, trunks: dict[HostRef, PIFRef | Later]) -> bool:
@@ -219,11 +268,13 @@ def one_trunk_network(d: Planner, trunks: dict[HostRef, PIFRef | Later]) -> bool
 
 
 def update_network(
-    d: Planner, spec: NetworkSpec, ref: NetworkRef, subject: str, rename: bool = False
+    d: Planner, spec: NetworkSpec, ref: NetworkRef, subject: str, rename: bool = False,
+    since: int | None = None,
 ) -> None:
-    """Plan setters for each stated field that differs, and the MTU re-plugs."""
+    """Plan setters for each stated field that differs, and the MTU re-plugs (``since``: the
+    first step planned for this network, when the caller planned some already)."""
     n = d.snap.networks[ref]
-    before = len(d.steps)
+    before = len(d.steps) if since is None else since
 
     def setter(method: str, field_name: str, value: object, why: str) -> None:
         d.add(
@@ -434,16 +485,18 @@ def plan_network_absent(d: Planner, spec: NetworkSpec) -> None:
                 host_label=label,
             )
         )
+    # network.destroy would delete the unplugged VIFs on it silently: each is its own
+    # (disruptive) step, so the plan and the question name every VM that loses a NIC.
     detached = [r for r in n.vifs if r in d.snap.vifs and r not in d.leaving_vifs]
-    why = "the recipe says absent"
-    if detached:
-        names = "; ".join(
-            f"VIF {d.snap.vifs[r].device} of {ident.vm_words(d.snap, d.snap.vifs[r].vm)}"
-            for r in sorted(detached)
-        )
-        why += f" (XAPI also deletes its unplugged VIFs: {names})"
+    for r in sorted(detached, key=lambda r: (d.snap.vifs[r].vm, d.snap.vifs[r].device)):
+        vif = d.snap.vifs[r]
+        d.leaving_vifs.add(r)
+        d.add(DestroyVIF(
+            f"VIF {vif.device} of VM {d.snap.vms[vif.vm].name_label!r}",
+            f"it is on {subject}, which the recipe says absent (unplugged: "
+            "network.destroy would delete it anyway)", vif=r))
     d.leaving_networks.add(ref)
-    d.add(DestroyNetwork(subject, why, network=ref))
+    d.add(DestroyNetwork(subject, "the recipe says absent", network=ref))
 
 
 __all__ = ["create_network", "plan_network", "plan_network_absent", "update_network"]

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from xapictl.errors import AmbiguousObjectError
 from xapictl.model.refs import HostRef, NetworkRef, PIFRef, VIFRef, VMRef
 from xapictl.plan import identity as ident
-from xapictl.plan.core import Noop, Step
+from xapictl.plan.core import Deferred, Noop, Step
 from xapictl.plan.desired import DesiredState
 from xapictl.plan.steps import Later, SetOtherConfig
 from xapictl.state.snapshot import PoolSnapshot
@@ -24,6 +24,7 @@ class Planner:
     steps: list[Step] = field(default_factory=list)
     noops: list[Noop] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    deferred: list[Deferred] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     networks: dict[str, NetTarget] = field(default_factory=dict)
     """Recipe network name -> its network (existing ref or created by this plan)."""
@@ -48,13 +49,13 @@ class Planner:
             (live if self.snap.host_is_live(h) else offline).append(h)
         return live, offline
 
-    def offline_warning(self, subject: str, offline: list[HostRef]) -> None:
-        if offline:
-            names = ", ".join(ident.host_name(self.snap, h) for h in offline)
-            self.warnings.append(
-                f"{subject}: host(s) {names} are offline and left as they "
-                "are; re-run when they are back"
-            )
+    def defer(self, subject: str, offline: list[HostRef], what: str) -> None:
+        """``what`` is missing on each offline host: work for a later run, pending now."""
+        for h in offline:
+            label = ident.host_name(self.snap, h)
+            self.deferred.append(Deferred(
+                f"{subject} on {label}",
+                f"{label} is offline: {what} is made there when it is back (re-run then)"))
 
     def single(self, what: str, refs: list[NetworkRef]) -> NetworkRef | None:
         """The one network of ``refs`` (None for none); several are a problem naming all."""

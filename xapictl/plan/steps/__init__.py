@@ -15,7 +15,7 @@ from xapictl.plan.steps.base import (
 )
 from xapictl.plan.steps.bond import CreateBond, DestroyBond, SetBondProperty
 from xapictl.plan.steps.network import AddPurpose, CreateNetwork, DestroyNetwork
-from xapictl.plan.steps.pif import ReplugPIF
+from xapictl.plan.steps.pif import PlugPIF, ReplugPIF
 from xapictl.plan.steps.vif import (
     CreateVIF,
     DestroyVIF,
@@ -40,6 +40,7 @@ __all__ = [
     "DestroyVLAN",
     "Later",
     "MoveVIF",
+    "PlugPIF",
     "PlugVIF",
     "ReplugPIF",
     "ReplugVIF",

@@ -89,6 +89,10 @@ class XapiStep(Step):
         return self.execute(ctx)
 
 
+METADATA_SETTERS = frozenset({"set_name_description", "set_tags"})
+"""Setters that change words only: not disruptive."""
+
+
 def gone(kind: str, ref: str) -> str:
     return f"{kind} {ref} no longer exists"
 
@@ -108,6 +112,14 @@ class SetField(XapiStep):
     @property
     def action(self) -> str:
         return self.method.replace("_", " ")
+
+    @property
+    def disruption(self) -> str:
+        if isinstance(self.ref, Later) or self.method in METADATA_SETTERS:
+            return ""  # made by this plan, or words only (description, tags)
+        if self.method == "set_name_label":
+            return f"renames the {self.xapi_class} to {self.value!r}"
+        return f"changes {self.field_name} of a {self.xapi_class} that exists"
 
     @property
     def calls(self) -> tuple[str, ...]:
@@ -152,6 +164,12 @@ class SetOtherConfig(XapiStep):
     replace: tuple[str, ...] = ()
 
     action = "set other_config"
+
+    @property
+    def disruption(self) -> str:
+        if self.xapi_class == "VIF" and "mtu" in self.values and not isinstance(self.ref, Later):
+            return "changes the MTU of a VIF that exists (at its next plug)"
+        return ""  # bookkeeping: the ownership mark, `automatic`, the user's keys
 
     @property
     def calls(self) -> tuple[str, ...]:

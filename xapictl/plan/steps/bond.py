@@ -22,6 +22,7 @@ class CreateBond(XapiStep):
     properties: Mapping[str, str] = field(default_factory=dict)
 
     action = "create"
+    disruption = "moves the member NICs' traffic (and IP configuration) onto the bond"
     calls = ("Bond.create",)
     reads = ("PIF", "Bond")
 
@@ -61,6 +62,7 @@ class DestroyBond(XapiStep):
     host_label: str = ""
 
     action = "destroy"
+    disruption = "destroys the bond (its traffic moves back to the first member NIC)"
     calls = ("Bond.destroy",)
     reads = ("Bond",)
 
@@ -88,6 +90,7 @@ class SetBondProperty(XapiStep):
     value: str
 
     action = "set property"
+    disruption = "re-plugs the bond's master PIF"
     calls = ("Bond.set_property",)
     reads = ("Bond",)
 

@@ -56,6 +56,7 @@ class DestroyNetwork(XapiStep):
     network: NetworkRef
 
     action = "destroy"
+    disruption = "destroys the network (its bridge goes on every host)"
     calls = ("network.destroy",)
     reads = ("network",)
 
@@ -79,6 +80,12 @@ class AddPurpose(XapiStep):
     @property
     def action(self) -> str:
         return "remove purpose" if self.remove else "add purpose"
+
+    @property
+    def disruption(self) -> str:
+        if isinstance(self.network, Later):
+            return ""  # a network this plan creates: nothing uses it yet
+        return f"re-purposes the network ({self.action} {self.purpose})"
 
     @property
     def calls(self) -> tuple[str, ...]:

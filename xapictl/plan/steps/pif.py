@@ -1,4 +1,5 @@
-"""Steps on PIFs: plug again so the bridge takes the network's MTU."""
+"""Steps on PIFs: plug one the recipe expects attached; plug again so the bridge takes the
+network's MTU."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ class ReplugPIF(XapiStep):
     allow_management: bool = False
 
     action = "re-plug"
+    disruption = "re-plugs the PIF (its bridge is reconfigured)"
     calls = ("PIF.plug",)
     reads = ("PIF",)
 
@@ -40,4 +42,27 @@ class ReplugPIF(XapiStep):
             pif.mtu == net.mtu)
 
 
-__all__ = ["ReplugPIF"]
+@dataclass(frozen=True, kw_only=True)
+class PlugPIF(XapiStep):
+    """``PIF.plug`` of an unplugged PIF the recipe needs (a VLAN PIF, or the trunk under
+    it): additive, it brings back what the recipe expects and interrupts nothing."""
+
+    pif: PIFRef
+
+    action = "plug"
+    calls = ("PIF.plug",)
+    reads = ("PIF",)
+
+    def precondition(self, snap: PoolSnapshot, ctx: RunContext) -> str | None:
+        return None if self.pif in snap.pifs else gone("PIF", self.pif)
+
+    def execute(self, ctx: RunContext) -> str | None:
+        ctx.conn.call("PIF.plug", self.pif)
+        return None
+
+    def effect_in(self, snap: PoolSnapshot, ctx: RunContext) -> str | bool:
+        pif = snap.pifs.get(self.pif)
+        return pif is not None and pif.currently_attached
+
+
+__all__ = ["PlugPIF", "ReplugPIF"]

@@ -87,6 +87,7 @@ class PlugVIF(_OnVIF):
 @dataclass(frozen=True, kw_only=True)
 class UnplugVIF(_OnVIF):
     action = "unplug"
+    disruption = "unplugs the VIF from its running VM"
     calls = ("VIF.unplug",)
 
     def execute(self, ctx: RunContext) -> str | None:
@@ -105,6 +106,7 @@ class ReplugVIF(_OnVIF):
     mtu: int
 
     action = "re-plug"
+    disruption = "unplugs and plugs the VIF again (the VM loses the link meanwhile)"
     calls = ("VIF.unplug", "VIF.plug")
 
     def execute(self, ctx: RunContext) -> str | None:
@@ -131,6 +133,7 @@ class MoveVIF(_OnVIF):
     network_label: str = ""
 
     action = "move"
+    disruption = "moves the VIF to another network"
     calls = ("VIF.move",)
 
     def args_text(self) -> str:
@@ -148,6 +151,7 @@ class MoveVIF(_OnVIF):
 @dataclass(frozen=True, kw_only=True)
 class DestroyVIF(_OnVIF):
     action = "destroy"
+    disruption = "destroys the VIF (the VM loses that NIC)"
     calls = ("VIF.destroy",)
 
     def execute(self, ctx: RunContext) -> str | None:

@@ -86,6 +86,7 @@ class DestroyVLAN(XapiStep):
     host_label: str = ""
 
     action = "destroy VLAN"
+    disruption = "destroys the VLAN (its PIF goes from the host)"
     calls = ("VLAN.destroy",)
     reads = ("VLAN",)
 
