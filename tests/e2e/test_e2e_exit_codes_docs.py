@@ -77,6 +77,31 @@ def replan_not_empty(cli: Any, env: dict[str, Any]) -> Any:
                "--allow-ip", "10.0.0.5")
 
 
+ATTACH_4 = ("vif", "attach", "web-01", "Pool-wide network 1", "--device", "4")
+MOVE_4 = ("vif", "move", "web-01", "4", "Pool-wide network 2")
+
+
+def disruptive_off_terminal(cli: Any, env: dict[str, Any]) -> Any:
+    assert cli(*ATTACH_4).code == 0
+    return cli(*MOVE_4)
+
+
+def declined(cli: Any, env: dict[str, Any]) -> Any:
+    assert cli(*ATTACH_4).code == 0
+    env["monkeypatch"].setattr("xapictl.cli.run.interactive", lambda: True)
+    return cli(*MOVE_4, input="n\n")
+
+
+def tag_carried(cli: Any, env: dict[str, Any]) -> Any:
+    assert cli(*CREATE_105).code == 0
+    return cli("network", "create", "--name", "Other 105", "--vlan", "105", "--device", "eth1")
+
+
+def deferred(cli: Any, env: dict[str, Any]) -> Any:
+    env["sim_server"].control.set_host_live("xcp-host-03", False)
+    return cli(*CREATE_105)
+
+
 PROVOKE: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
     "a malformed recipe": malformed,
     "`--vlan 4095` (or any bad option value)": lambda cli, env: cli(
@@ -96,6 +121,12 @@ PROVOKE: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
     "applied, but the pool does not match the recipe when read again (twice)": not_verified,
     "applied and verified, but a new plan is not empty": replan_not_empty,
     "the pool stops answering part way through an apply": stops_answering,
+    "a disruptive change (destroy, unplug, move, re-plug, rename, re-purpose) off a terminal "
+    "without `--yes`": disruptive_off_terminal,
+    'the question at a terminal answered "n"': declined,
+    "`network create` with a VLAN tag already carried on that trunk by another network":
+        tag_carried,
+    "work deferred for an offline host (`apply`, or `plan` with nothing else to do)": deferred,
 }
 ROWS = _rows()
 

@@ -2,7 +2,8 @@
 
     0  success, or nothing to do
     2  bad input: usage, an invalid recipe or value, a pre-flight check refused — no write sent
-    3  ``plan``: changes are pending (for CI and CMDB jobs)
+    3  changes are pending: ``plan`` found some (for CI and CMDB jobs), a question was
+       declined, or work is deferred for an offline host
     4  XAPI or transport failure (nothing or nothing more was changed)
     5  partial apply: some steps were done, then one failed, or the result does not verify
     6  ``drift``: the hosts of a pool disagree (for scheduled jobs)
@@ -26,7 +27,8 @@ MEANINGS: dict[ExitCode, str] = {
     ExitCode.OK: "success, or nothing to do",
     ExitCode.BAD_INPUT: "bad input: usage, an invalid recipe or value, or a pre-flight check "
                         "refused the plan; no write was sent",
-    ExitCode.CHANGES_PENDING: "`xapictl plan`: changes are pending",
+    ExitCode.CHANGES_PENDING: "changes are pending: `xapictl plan` found some, a question was "
+                              "declined, or work is deferred for an offline host",
     ExitCode.FAILURE: "XAPI or transport failure; nothing (more) was changed",
     ExitCode.PARTIAL: "partial apply: some steps were done, then one failed, or the pool does "
                       "not verify afterwards",

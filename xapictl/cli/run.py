@@ -232,6 +232,8 @@ def converge(opts: GlobalOptions, desired: DesiredState, *, ask: bool, yes: bool
     elif not result.plan.is_empty:
         say(opts, "Not applied.")
     if not result.applied and not result.plan.is_empty:
+        typer.echo(f"xapictl: declined: nothing was sent; {len(result.plan.steps)} step(s) "
+                   "still pending (exit 3)", err=True)
         raise typer.Exit(int(ExitCode.CHANGES_PENDING))
     if final.deferred:
         typer.echo(f"xapictl: the pool does not match yet: {len(final.deferred)} item(s) "
