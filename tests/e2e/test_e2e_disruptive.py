@@ -226,3 +226,60 @@ def test_json_output_exits_3_when_declined(cli, writes, situation, monkeypatch) 
     data: dict[str, Any] = json.loads(ran.stdout[ran.stdout.index("{"):])
     assert data["applied"] is False and data["plan"]["changes_pending"] is True
     assert writes() == before
+
+
+def _on_a_terminal(args: list[str], env: dict[str, str], answer: str) -> tuple[int, str]:
+    """The real executable on a pseudo-terminal: wait for the question (a generous safety
+    timeout, not a duration under test), answer it, return the exit code and the screen."""
+    import os
+    import pty
+    import select
+    import subprocess
+    import sys
+    import time
+
+    fd, slave = pty.openpty()
+    exe = str(Path(sys.executable).with_name("xapictl"))
+    proc = subprocess.Popen([exe, *args], stdin=slave, stdout=slave, stderr=slave, env=env,
+                            start_new_session=True)
+    os.close(slave)
+    screen, answered = b"", False
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 1)
+            if ready:
+                try:
+                    chunk = os.read(fd, 65536)
+                except OSError:  # EIO: the CLI exited and closed the terminal
+                    break
+                if not chunk:
+                    break
+                screen += chunk
+            if not answered and b"disruptive? [y/N]: " in screen:
+                os.write(fd, answer.encode() + b"\n")
+                answered = True
+            if proc.poll() is not None and not ready:
+                break
+        code = proc.wait(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(fd)
+    assert answered, screen.decode(errors="replace")
+    return code, screen.decode(errors="replace")
+
+
+@pytest.mark.parametrize(("answer", "code"), [("n", ExitCode.CHANGES_PENDING),
+                                              ("y", ExitCode.OK)])
+def test_network_delete_on_a_real_terminal_asks(answer: str, code: int, cli, writes,
+                                                situation) -> None:
+    import os
+
+    before = situation("network delete")
+    env = {**os.environ, **cli.env}
+    ran, screen = _on_a_terminal(list(CASES["network delete"].command), env, answer)
+    assert ran == code, screen
+    assert "Apply these 5 step(s), 5 of them disruptive? [y/N]: " in screen
+    sent = writes()[len(before):]
+    assert sent == ([] if answer == "n" else list(CASES["network delete"].writes))

@@ -191,7 +191,8 @@ def rollout_desired(ctx: typer.Context, desired: Any, fleet: Path, select: str |
 
 def _plan_only(work: Any, pools: list[Any], concurrency: int, as_json: bool) -> None:
     """Print every pool's plan (steps, warnings, pools that cannot be planned); exit 4 when a
-    pool could not be planned, 3 when changes are pending, 0 when there is nothing to do."""
+    pool could not be planned, 3 when changes are pending (or work is deferred for an offline
+    host), 0 when there is nothing to do."""
     from xapictl.fleet.rollout import plan_fleet
 
     summary = plan_fleet(work, pools, concurrency)
@@ -199,7 +200,9 @@ def _plan_only(work: Any, pools: list[Any], concurrency: int, as_json: bool) -> 
         sys.stdout.write(json.dumps({
             "pools": [{"pool": name, "changes": p.changes, "actions": p.summary,
                        "steps": [s.describe() for s in p.plan.steps],
-                       "warnings": list(p.plan.warnings)} for name, p in summary.plans.items()],
+                       "warnings": list(p.plan.warnings),
+                       "deferred": [d.describe() for d in p.plan.deferred]}
+                      for name, p in summary.plans.items()],
             "errors": summary.errors}, indent=2) + "\n")
     else:
         typer.echo(summary.lines()[0])
@@ -207,6 +210,8 @@ def _plan_only(work: Any, pools: list[Any], concurrency: int, as_json: bool) -> 
             typer.echo(f"  {name}: {p.changes} change(s)")
             for step in p.plan.steps:
                 typer.echo(f"    + {step.describe()}")
+            for deferred in p.plan.deferred:
+                typer.echo(f"    ~ deferred {deferred.describe()}")
             for warning in p.plan.warnings:
                 typer.echo(f"    warning: {warning}")
         for name, err in summary.errors.items():
@@ -214,7 +219,7 @@ def _plan_only(work: Any, pools: list[Any], concurrency: int, as_json: bool) -> 
     if summary.errors:
         raise typer.Exit(int(ExitCode.FAILURE))
     raise typer.Exit(int(ExitCode.CHANGES_PENDING if any(
-        p.changes for p in summary.plans.values()) else ExitCode.OK))
+        p.changes or p.plan.deferred for p in summary.plans.values()) else ExitCode.OK))
 
 
 @app.command("resume")
