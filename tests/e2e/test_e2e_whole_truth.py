@@ -159,3 +159,18 @@ def test_drift_and_plan_name_the_same_objects(cli, pool, sim_server, tmp_path) -
     assert found == named == {("VLAN 105", "xcp-host-03"), ("VLAN 105", "xcp-host-02"),
                               ("Pool-wide network 2", "xcp-host-01")}
     assert [s["action"] for s in data["steps"]] == ["plug", "plug"]
+
+
+def test_an_unplugged_vlan_pif_and_an_mtu_change_converge_in_one_run(cli, writes, pool) -> None:
+    """The plug comes after set_MTU, so it brings the PIF up with the new MTU: the re-plan
+    after the apply is empty (no second re-plug left over)."""
+    assert cli(*CREATE_105).code == ExitCode.OK
+    pif = _pif(pool(), "xcp-host-02", "eth1", 105)
+    pool("PIF.unplug", pif)
+    before = writes()
+    ran = cli("network", "set-mtu", "VLAN 105", "9000", "--replug", "--yes")
+    assert ran.code == ExitCode.OK, ran.stderr
+    assert sorted(writes()[len(before):]) == ["PIF.plug"] * 3 + ["network.set_MTU"]
+    snap = pool()
+    vlan_pifs = [p for p in snap.pifs.values() if p.vlan == 105]
+    assert [(p.currently_attached, p.mtu) for p in vlan_pifs] == [(True, 9000)] * 3

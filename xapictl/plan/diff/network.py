@@ -121,9 +121,11 @@ def nic_network(d: Planner, spec: NetworkSpec, subject: str) -> None:
         return
     d.networks[spec.name] = ref
     before = len(d.steps)
-    live, _ = d.hosts()
+    update_network(d, spec, ref, subject, rename=True, noop=False)
+    live, _ = d.hosts()  # plugged after set_MTU, so the plug applies the new MTU
     plug_unplugged(d, [trunks[h] for h in live if h in trunks], f"it is NIC {device}")
-    update_network(d, spec, ref, subject, rename=True, since=before)
+    if len(d.steps) == before:
+        d.noop(subject, "already in place")
 
 
 def vlan_network(d: Planner, spec: NetworkSpec, subject: str) -> None:
@@ -218,13 +220,13 @@ def vlan_network(d: Planner, spec: NetworkSpec, subject: str) -> None:
                     tag=tag,
                 )
             )
-    plug_unplugged(
+    if not isinstance(ref, Later):
+        update_network(d, spec, ref, subject, rename=True)
+    plug_unplugged(  # after set_MTU, so the plug applies the new MTU
         d, vlan_pifs(d, [known[h] for h in wanted if h in by_host], tag),
         f"it carries VLAN {tag} on {trunk_words}",
     )
     d.defer(subject, [h for h in offline if h not in by_host], f"VLAN {tag} on {trunk_words}")
-    if not isinstance(ref, Later):
-        update_network(d, spec, ref, subject, rename=True)
     if len(d.steps) == before and not is_new:
         d.noop(subject, f"already in place (VLAN {tag} on {trunk_words} on {len(wanted)} host(s))")
 
@@ -269,12 +271,13 @@ def one_trunk_network(d: Planner, trunks: dict[HostRef, PIFRef | Later]) -> bool
 
 def update_network(
     d: Planner, spec: NetworkSpec, ref: NetworkRef, subject: str, rename: bool = False,
-    since: int | None = None,
+    noop: bool = True,
 ) -> None:
-    """Plan setters for each stated field that differs, and the MTU re-plugs (``since``: the
-    first step planned for this network, when the caller planned some already)."""
+    """Plan setters for each stated field that differs, and the MTU re-plugs; with ``noop``
+    an "already in place" no-op when there is none (not for a VLAN network: its caller
+    says so)."""
     n = d.snap.networks[ref]
-    before = len(d.steps) if since is None else since
+    before = len(d.steps)
 
     def setter(method: str, field_name: str, value: object, why: str) -> None:
         d.add(
@@ -349,7 +352,7 @@ def update_network(
         )
     if spec.mtu is not None:
         replugs(d, spec, ref, subject)
-    if len(d.steps) == before and spec.kind != "vlan":
+    if noop and len(d.steps) == before and spec.kind != "vlan":
         d.noop(subject, "already in place")
 
 
