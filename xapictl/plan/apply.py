@@ -140,7 +140,12 @@ def converge(desired: DesiredState, backend: XapiBackend, *,
              on_plan: Callable[[Plan], None] | None = None) -> RunResult:
     """Plan, pre-flight, (confirm,) apply, verify, re-plan. Raises ``PreflightError`` before
     any write, ``ApplyError`` (with ``.report``) when a step failed, ``VerificationError``
-    when the pool does not match afterwards, ``PlanDriftError`` if the re-plan is not empty."""
+    when the pool does not match afterwards, ``PlanDriftError`` if the re-plan is not empty.
+
+    ``confirm`` is asked before any write (the CLI asks whenever ``plan.is_disruptive``); a
+    library caller that passes none applies disruptive plans as they come. Work deferred for
+    an offline host is in ``plan.deferred`` and stays in ``replan.deferred``: the pool does
+    not match until a later run does it (``replan.pending``)."""
     snap = backend.collect()
     plan = diff(desired, snap)
     preflight(plan, backend.permissions())
