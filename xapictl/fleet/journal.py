@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from xapictl._files import private_file
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS rollouts (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -137,7 +139,7 @@ class Journal:
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path) if path is not None else default_path()
         if str(self.path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_file(self.path)
         self._db = sqlite3.connect(str(self.path), check_same_thread=False,
                                    isolation_level=None)
         self._lock = threading.Lock()

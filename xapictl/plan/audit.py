@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 from typing import IO, Any
 
+from xapictl._files import open_private
 from xapictl.errors import XapiFailure
 
 _READ_CLASSES = ("session", "event")
@@ -32,8 +33,7 @@ class AuditLog:
         self._lock = threading.Lock()
         self._stream: IO[str] | None = None
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._stream = path.open("a", encoding="utf-8")
+            self._stream = open_private(path)
 
     def write(self, method: str, args: tuple[Any, ...], outcome: str, *,
               result: Any = None, error: BaseException | None = None, step: str = "") -> None:

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from xapictl._files import private_file
 from xapictl.sim.state import SimState
 
 _SCHEMA = """
@@ -58,7 +59,7 @@ class SqliteStore:
     def __init__(self, path: Path, state: SimState) -> None:
         self.path = Path(path)
         self.state = state
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(self.path)
         self._db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None,
                                    check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
