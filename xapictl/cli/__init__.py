@@ -66,6 +66,19 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+MAX_TIMEOUT = 86400.0
+
+
+def _seconds(value: float | None) -> float | None:
+    """``--timeout``: a finite number of seconds in range (not inf, nan, 0 or negative)."""
+    import math
+
+    if value is not None and not (math.isfinite(value) and 0.1 <= value <= MAX_TIMEOUT):
+        raise typer.BadParameter(f"{value} is not a number of seconds from 0.1 to "
+                                 f"{MAX_TIMEOUT:g}; e.g. --timeout 30")
+    return value
+
+
 PASSWORD_FILE = typer.Option(None, "--password-file", help="Read the password from this file "
                              "(or set XAPICTL_PASSWORD; never on the command line).")
 CA = typer.Option(None, "--ca", help="CA bundle to verify the pool's TLS certificate.")
@@ -78,7 +91,9 @@ OUTPUT = typer.Option(Output.table, "--output", "-o", help="table, json or yaml.
 @app.callback()
 def root(
     ctx: typer.Context,
-    pool: str | None = typer.Option(None, "--pool", help="A pool profile from pools.toml."),
+    pool: str | None = typer.Option(None, "--pool", envvar="XAPICTL_POOL",
+                                    help="A pool profile from pools.toml, or `embedded` for "
+                                    "the embedded simulated pool."),
     url: str | None = typer.Option(None, "--url", envvar="XAPICTL_URL",
                                    help="The pool master's URL (https://host)."),
     user: str | None = typer.Option(None, "--user", envvar="XAPICTL_USER",
@@ -91,22 +106,31 @@ def root(
     output: Output = OUTPUT,
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Say more."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only changes and errors."),
-    timeout: float | None = typer.Option(None, "--timeout", min=0.1, help="Give up on an "
-                                         "unreachable pool, or on a call it does not answer, "
-                                         "after this many seconds (default 30 to connect, "
-                                         "60 per call)."),
+    timeout: float | None = typer.Option(None, "--timeout", callback=_seconds,
+                                         help="Give up on a pool that does not answer (connect "
+                                         "and every call) after this many seconds, 0.1 to "
+                                         "86400 (default 30 to connect, 60 per call); a "
+                                         "refused connection or unknown host fails at once."),
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
 ) -> None:
     """xapictl: typed, idempotent, plan-before-apply networking for Xen.
 
-    With no --pool, --url or XAPICTL_URL, commands run on an embedded simulated pool whose
-    state is kept between runs.
+    With nothing configured (no --pool, --url, credential or TLS option, nor their
+    variables), commands run on an embedded simulated pool whose state is kept between runs,
+    and say so; XAPICTL_EMBEDDED=never turns it off.
     """
+    sources = {name: var for name, var in (("pool", "XAPICTL_POOL"), ("url", "XAPICTL_URL"),
+                                           ("user", "XAPICTL_USER"))
+               if getattr(ctx.get_parameter_source(name), "name", "") == "ENVIRONMENT"}
     ctx.obj = GlobalOptions(pool=pool, url=url, user=user, password_file=password_file, ca=ca,
                             fingerprint=fingerprint, insecure=insecure, output=output,
-                            verbose=verbose, quiet=quiet, timeout=timeout)
+                            verbose=verbose, quiet=quiet, timeout=timeout, sources=sources)
+    if verbose:
+        from xapictl.cli.connection import attempts_on_stderr
+
+        ctx.call_on_close(attempts_on_stderr())
 
 
 def main() -> None:

@@ -1,23 +1,40 @@
 """Open the pool the global options name: a profile, a URL, or the embedded simulated pool.
 
-With no ``--pool``, ``--url`` or ``XAPICTL_URL`` the CLI runs on an embedded simulated pool
-(the ``seed`` scenario on first use) whose state persists in
-``<user data dir>/embedded-pool.sqlite``, and says so on stderr.
+Choosing a pool is never silent (docs/unattended.md):
+
+* ``--url`` / ``XAPICTL_URL`` names a pool by URL, ``--pool NAME`` / ``XAPICTL_POOL`` a profile
+  of pools.toml, ``--pool embedded`` the embedded simulated pool;
+* with nothing at all configured (no URL, profile, credential or TLS option or variable, and
+  no profile in pools.toml) the embedded simulated pool serves (the ``seed`` scenario on first
+  use, its state kept in ``<user data dir>/embedded-pool.sqlite``), and says so on stderr;
+* ``XAPICTL_EMBEDDED=never`` (or ``embedded = "never"`` at the top of pools.toml) turns the
+  embedded pool off: an unconfigured run is then refused;
+* a credential or TLS option or variable without a URL or profile is refused, always: that is
+  the cron job that lost its URL, and it must not "succeed" on a simulator.
+
+``choose_pool`` decides (nothing is read from the pool, nothing is sent); ``open_pool`` opens
+it and records the choice on the options (``GlobalOptions.chosen``, ``.pool_label``) so that
+outputs can name the pool.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ipaddress
+import logging
 import os
 import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from xapictl.cli.options import GlobalOptions
+from xapictl.cli.options import EMBEDDED, GlobalOptions, PoolChoice
 
 EMBEDDED_PASSWORD = "xapictl"  # noqa: S105 - the documented sandbox default of the simulator
+EMBEDDED_SWITCH = "XAPICTL_EMBEDDED"
+EMBEDDED_VALUES = ("auto", "never")
+WAYS = "give --url URL (or XAPICTL_URL) or --pool PROFILE (or XAPICTL_POOL)"
 
 
 def embedded_state_file() -> Path:
@@ -36,6 +53,114 @@ def audit_log_path() -> Path:
     import platformdirs
 
     return platformdirs.user_state_path("xapictl") / "audit.jsonl"
+
+
+class _StderrLines(logging.Handler):
+    """Log records as ``xapictl: …`` lines on the stderr of the moment (a test runner swaps
+    it per run)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"xapictl: {self.format(record)}", file=sys.stderr)
+
+
+def attempts_on_stderr() -> Callable[[], None]:
+    """``-v``: each connection attempt, what failed and the next wait, as it happens (the
+    session's and the retry policy's INFO lines). Returns the undo, for the end of the run."""
+    handler = _StderrLines(logging.INFO)
+    loggers = [logging.getLogger(name) for name in ("xapictl.retry", "xapictl.session")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+    def undo() -> None:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.removeHandler(handler)
+            logger.setLevel(level)
+
+    return undo
+
+
+def credentials_given(opts: GlobalOptions) -> list[str]:
+    """The credential and TLS options and variables set (each as the user wrote it)."""
+    given = [opts.sources.get(name, option) for name, option, value in (
+        ("user", "--user", opts.user), ("password_file", "--password-file", opts.password_file),
+        ("ca", "--ca", opts.ca), ("fingerprint", "--fingerprint", opts.fingerprint),
+        ("insecure", "--insecure", opts.insecure)) if value]
+    if os.environ.get("XAPICTL_PASSWORD") is not None:
+        given.append("XAPICTL_PASSWORD")
+    return given
+
+
+def _embedded_switch() -> tuple[str, str]:
+    """``(auto|never, where it was said)``: the variable wins over the config file."""
+    from xapictl.errors import ConfigError
+    from xapictl.xapi.profiles import config_setting
+
+    value = os.environ.get(EMBEDDED_SWITCH)
+    where = f"{EMBEDDED_SWITCH}={value}"
+    if value is None:
+        value, where = config_setting("embedded", "auto")
+        where = f'embedded = "{value}" in {where}'
+    if value.strip().lower() not in EMBEDDED_VALUES:
+        raise ConfigError(f"{where}: {value!r} is not a setting of the embedded pool; use "
+                          f"{' or '.join(EMBEDDED_VALUES)} (never turns it off)")
+    return value.strip().lower(), where
+
+
+def choose_pool(opts: GlobalOptions) -> PoolChoice:
+    """Which pool the options name, or a ``UsageError`` saying how to name one. Reads the
+    environment and the config file; sends nothing."""
+    from xapictl.errors import UsageError
+
+    url = opts.url or os.environ.get("XAPICTL_URL") or None
+    given = credentials_given(opts)
+    if opts.pool == EMBEDDED:
+        if url or given:
+            clash = ", ".join([*([opts.sources.get("url", "--url")] if url else []), *given])
+            raise UsageError(f"--pool embedded is the simulated pool, which takes no URL, "
+                             f"credential or TLS option ({clash}): drop them, or {WAYS}")
+        return _embedded_choice(named=True)
+    if opts.pool:
+        return PoolChoice("profile", _profile_url(opts.pool), profile=opts.pool)
+    if url:
+        from xapictl.xapi.transport import Endpoint
+
+        try:
+            Endpoint.parse(url)
+        except UsageError as exc:
+            raise UsageError(f"{opts.sources.get('url', '--url')}: {exc}") from None
+        return PoolChoice("url", url)
+    if given:
+        raise UsageError(f"{', '.join(given)} given but no pool: {WAYS}. Credentials and TLS "
+                         "options never go to the embedded simulated pool")
+    from xapictl.xapi.profiles import load_profiles
+
+    profiles = load_profiles()
+    if profiles:
+        from xapictl.xapi.profiles import config_path
+
+        raise UsageError(f"no pool chosen and {config_path()} defines "
+                         f"{', '.join(sorted(profiles))}: give --pool PROFILE (or "
+                         "XAPICTL_POOL), --url URL, or --pool embedded for the simulated pool")
+    return _embedded_choice(named=False)
+
+
+def _embedded_choice(*, named: bool) -> PoolChoice:
+    from xapictl.errors import UsageError
+
+    switch, where = _embedded_switch()
+    if switch == "never":
+        what = "--pool embedded given" if named else "no pool chosen"
+        raise UsageError(f"{what} and the embedded simulated pool is turned off ({where}): "
+                         f"{WAYS}")
+    return PoolChoice("embedded", EMBEDDED)
+
+
+def _profile_url(name: str) -> str:
+    from xapictl.xapi.profiles import get_profile
+
+    return get_profile(name).url
 
 
 def _password(opts: GlobalOptions) -> Any:
@@ -74,30 +199,55 @@ def _tls(opts: GlobalOptions) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def open_pool(opts: GlobalOptions) -> Iterator[Any]:
-    """The open ``Connection``, logged out and closed at the end (also on errors)."""
+    """The open ``Connection``, logged out and closed at the end (also on errors). The choice
+    is kept on ``opts.chosen`` (``opts.pool_label`` names the pool in outputs)."""
     import xapictl
     import xapictl.state.collect  # teaches Connection.snapshot() to build snapshots
     from xapictl.client.connection import connect_profile
 
-    if opts.pool:
+    choice = choose_pool(opts)
+    opts.chosen = choice
+    if choice.kind == "embedded":
+        with _embedded(opts) as conn:
+            yield conn
+        return
+    _warn_plain_http(choice.url)
+    if choice.profile is not None:
         overrides = _tls(opts)
         if opts.user:
             overrides["username"] = opts.user
         with _warnings_as_lines():
-            conn = connect_profile(opts.pool, **overrides)
+            conn = connect_profile(choice.profile, **overrides)
         with conn:
             yield conn
         return
-    url = opts.url or os.environ.get("XAPICTL_URL")
-    if url:
-        with _warnings_as_lines():
-            conn = xapictl.connect(url, username=opts.user or "root",
-                                   password=_password(opts), **_tls(opts))
-        with conn:
-            yield conn
-        return
-    with _embedded(opts) as conn:
+    with _warnings_as_lines():
+        conn = xapictl.connect(choice.url, username=opts.user or "root",
+                               password=_password(opts), **_tls(opts))
+    with conn:
         yield conn
+
+
+def _warn_plain_http(url: str) -> None:
+    """One ``xapictl: warning:`` line when the password is about to cross a network in clear
+    text (``http://`` to anything but this machine's loopback)."""
+    from xapictl.xapi.transport import Endpoint
+
+    endpoint = Endpoint.parse(url)
+    if endpoint.scheme != "http" or endpoint.socket is not None or _loopback(endpoint.host):
+        return
+    print(f"xapictl: warning: {url} is plain http://: the password and everything sent cross "
+          "the network unencrypted; use https:// (with --ca or --fingerprint)",
+          file=sys.stderr)
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @contextlib.contextmanager
@@ -123,14 +273,17 @@ def _warnings_as_lines() -> Iterator[None]:
 @contextlib.contextmanager
 def _embedded(opts: GlobalOptions) -> Iterator[Any]:
     import xapictl
+    from xapictl._files import private_dir
     from xapictl.sim.engine import Simulator
     from xapictl.sim.inprocess import InProcessTransport
 
     path = embedded_state_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not opts.quiet:
-        print(f"xapictl: no pool configured (--pool, --url or XAPICTL_URL): using the "
-              f"embedded simulated pool in {path}", file=sys.stderr)
+    private_dir(path.parent)
+    # Said even with --quiet: a script must never mistake the simulator for its pool.
+    why = ("--pool embedded" if opts.pool == EMBEDDED else
+           "no pool chosen (--url, --pool or XAPICTL_URL)")
+    print(f"xapictl: {why}: using the embedded simulated pool in {path} "
+          f"(XAPICTL_EMBEDDED=never turns it off)", file=sys.stderr)
     sim = Simulator(state_file=path, scenario="seed", password=EMBEDDED_PASSWORD)
     try:
         with xapictl.connect("http://127.0.0.1", username="root", password=EMBEDDED_PASSWORD,
@@ -140,4 +293,5 @@ def _embedded(opts: GlobalOptions) -> Iterator[Any]:
         sim.close()
 
 
-__all__ = ["audit_log_path", "embedded_state_file", "open_pool"]
+__all__ = ["attempts_on_stderr", "audit_log_path", "choose_pool", "credentials_given",
+           "embedded_state_file", "open_pool"]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import typer
 
@@ -13,6 +14,25 @@ class Output(enum.StrEnum):
     table = "table"
     json = "json"
     yaml = "yaml"
+
+
+EMBEDDED = "embedded"
+"""``--pool embedded`` (``XAPICTL_POOL=embedded``): the embedded simulated pool, by name."""
+
+
+@dataclass(frozen=True)
+class PoolChoice:
+    """The pool a run works on, as chosen from the options (``cli.connection.choose_pool``)."""
+
+    kind: Literal["url", "profile", "embedded"]
+    url: str
+    """The URL given, the profile's URL, or ``embedded``."""
+    profile: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How outputs name the pool: its URL (a profile's URL), or ``embedded``."""
+        return self.url
 
 
 @dataclass
@@ -28,6 +48,16 @@ class GlobalOptions:
     verbose: bool = False
     quiet: bool = False
     timeout: float | None = None
+    sources: dict[str, str] = field(default_factory=dict)
+    """Options that came from an environment variable: field name -> the variable."""
+    chosen: PoolChoice | None = None
+    """The pool opened (set by ``open_pool``)."""
+
+    @property
+    def pool_label(self) -> str | None:
+        """The pool this run opened, for outputs: URL, profile's URL, or ``embedded``
+        (None before a pool was opened)."""
+        return self.chosen.label if self.chosen is not None else None
 
 
 def current(ctx: typer.Context) -> GlobalOptions:
@@ -41,4 +71,4 @@ def current(ctx: typer.Context) -> GlobalOptions:
     return opts
 
 
-__all__ = ["GlobalOptions", "Output", "current"]
+__all__ = ["EMBEDDED", "GlobalOptions", "Output", "PoolChoice", "current"]

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from xapictl._files import open_private
 from xapictl.errors import ConfigError
 from xapictl.xapi.credentials import PasswordSource, Secret
 
@@ -90,7 +91,7 @@ class Profile:
             fingerprint=_pins(name, table.get("fingerprint")),
             tofu=bool(table.get("tofu", False)), known_hosts=_opt(table.get("known_hosts")),
             insecure=bool(table.get("insecure", False)), protocol=protocol,
-            timeout=float(table.get("timeout", 60.0)))
+            timeout=_timeout(name, table.get("timeout", 60.0)))
 
     def to_table(self) -> dict[str, Any]:
         out: dict[str, Any] = {"url": self.url, "username": self.username,
@@ -119,6 +120,19 @@ class Profile:
                 "insecure": self.insecure, "protocol": self.protocol, "timeout": self.timeout}
 
 
+def _timeout(name: str, value: Any) -> float:
+    import math
+
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if isinstance(value, bool) or not (math.isfinite(seconds) and 0.1 <= seconds <= 86400):
+        raise ConfigError(f"profile {name!r}: timeout must be a number of seconds from 0.1 "
+                          "to 86400, e.g. timeout = 60")
+    return seconds
+
+
 def _pins(name: str, value: Any) -> str | dict[str, str] | None:
     if isinstance(value, dict):
         return {str(host): str(fp) for host, fp in value.items()}
@@ -132,18 +146,65 @@ def _opt(value: Any) -> str | None:
     return None if value in (None, "") else str(value)
 
 
-def load_profiles(path: Path | None = None) -> dict[str, Profile]:
-    """Every profile of the config file (none if the file does not exist)."""
-    path = path or config_path()
+MAX_DEPTH = 16
+"""Tables and arrays nested deeper than this are refused (a profile needs two levels)."""
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    """The config file as TOML (empty if it does not exist); every problem a ``ConfigError``
+    naming the file and the fix."""
     if not path.exists():
         return {}
     try:
-        data = tomllib.loads(path.read_text())
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text; save it as UTF-8 TOML") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or type(exc).__name__} "
+                          "(XAPICTL_CONFIG names another file)") from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+        raise ConfigError(f"{path}: not valid TOML ({exc}); fix or remove the file") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply to be a pool profile file") from None
+    if _depth(data) > MAX_DEPTH:
+        raise ConfigError(f"{path}: nested too deeply to be a pool profile file")
+    return data
+
+
+def _depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    return 0
+
+
+def config_setting(key: str, default: str, path: Path | None = None) -> tuple[str, str]:
+    """``(value, the file)`` of a top-level setting of the config file (``embedded =
+    "never"``), or ``(default, "default")``."""
+    path = path or config_path()
+    data = _read_config(path)
+    if key not in data:
+        return default, "default"
+    value = data[key]
+    if not isinstance(value, str):
+        raise ConfigError(f"{path}: {key} must be a string, e.g. {key} = \"{default}\"")
+    return value, str(path)
+
+
+def load_profiles(path: Path | None = None) -> dict[str, Profile]:
+    """Every profile of the config file (none if the file does not exist)."""
+    path = path or config_path()
+    data = _read_config(path)
     pools = data.get("pools", {})
     if not isinstance(pools, dict):
         raise ConfigError(f"{path}: [pools] must be a table of profiles")
+    bad = sorted(name for name, table in pools.items() if not isinstance(table, dict))
+    if bad:
+        raise ConfigError(f"{path}: pools.{bad[0]} must be a table ([pools.{bad[0]}] with "
+                          "url = \"https://…\")")
     return {name: Profile.from_table(name, dict(table)) for name, table in pools.items()}
 
 
@@ -161,10 +222,8 @@ def save_profile(profile: Profile, path: Path | None = None) -> Path:
     path = path or config_path()
     profiles = load_profiles(path)
     profiles[profile.name] = profile
-    path.parent.mkdir(parents=True, exist_ok=True)
     text = "".join(_table(p) for _, p in sorted(profiles.items()))
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
+    with open_private(path, "w") as out:
         out.write(text)
     return path
 
@@ -174,7 +233,8 @@ def remove_profile(name: str, path: Path | None = None) -> None:
     profiles = load_profiles(path)
     if profiles.pop(name, None) is None:
         raise ConfigError(f"no pool profile named {name!r}")
-    path.write_text("".join(_table(p) for _, p in sorted(profiles.items())))
+    with open_private(path, "w") as out:
+        out.write("".join(_table(p) for _, p in sorted(profiles.items())))
 
 
 def _table(profile: Profile) -> str:
@@ -198,5 +258,5 @@ def _toml_value(value: Any) -> str:
     return f'"{text}"'
 
 
-__all__ = ["Profile", "config_path", "get_profile", "load_profiles", "remove_profile",
-           "save_profile"]
+__all__ = ["Profile", "config_path", "config_setting", "get_profile", "load_profiles",
+           "remove_profile", "save_profile"]
