@@ -140,7 +140,15 @@ class TransportError(XapictlError):
 
 
 class ConnectError(TransportError):
-    """The connection failed before the request was sent: retrying is safe."""
+    """The connection failed before the request was sent: retrying is safe.
+
+    ``kind`` says why when it is known: ``refused`` (nothing listens), ``unknown host`` (the
+    name does not resolve), ``no route`` (network or host unreachable) — the answers that
+    come at once and do not change by waiting — or ``timeout``; empty otherwise."""
+
+    def __init__(self, message: str, *, url: str = "", kind: str = "") -> None:
+        self.kind = kind
+        super().__init__(message, url=url)
 
 
 class RequestTimeout(TransportError):

@@ -88,13 +88,7 @@ class PasswordSource:
                 return Secret(getpass.getpass(f"Password for {username or 'root'}@"
                                               f"{pool or 'pool'}: "))
             case "file":
-                path = Path(self.arg).expanduser()
-                try:
-                    return Secret(path.read_text().splitlines()[0] if path.stat().st_size
-                                  else "")
-                except OSError as exc:
-                    raise ConfigError(f"cannot read password file {path}: "
-                                      f"{exc.strerror}") from None
+                return Secret(_from_file(Path(self.arg).expanduser()))
             case "env":
                 value = os.environ.get(self.arg)
                 if value is None:
@@ -107,6 +101,22 @@ class PasswordSource:
         raise ConfigError(f"unknown password source {self.kind!r}")
 
 
+def _from_file(path: Path) -> str:
+    """The first line of a UTF-8 file. The errors name the file and the fix, never a byte of
+    its content."""
+    fix = "give a readable UTF-8 file whose first line is the password"
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise ConfigError(f"password file {path} is not UTF-8 text: {fix}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read password file {path} "
+                          f"({exc.strerror or type(exc).__name__}): {fix}") from None
+    if not lines or not lines[0]:
+        raise ConfigError(f"password file {path} is empty (or its first line is): {fix}")
+    return lines[0]
+
+
 def _from_keyring(service: str, username: str, pool: str) -> str:
     try:
         import keyring
@@ -114,7 +124,12 @@ def _from_keyring(service: str, username: str, pool: str) -> str:
         raise ConfigError("the keyring password source needs the 'keyring' package "
                           "(pip install 'xapictl[keyring]')") from None
     key = f"{username}@{pool}" if pool else username
-    value = keyring.get_password(service, key)
+    try:
+        value = keyring.get_password(service, key)
+    except Exception as exc:  # NoKeyringError, a locked or broken backend
+        raise ConfigError(f"the keyring cannot be read ({type(exc).__name__}: no usable "
+                          "backend?): set one up, or use another password source (file:PATH, "
+                          "env:NAME, command:CMD, prompt)") from None
     if value is None:
         raise ConfigError(f"no password in the keyring for service {service!r}, key {key!r}")
     return str(value)

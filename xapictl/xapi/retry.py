@@ -3,7 +3,10 @@
 Nothing else in xapictl's client sleeps. The rules (ARCHITECTURE "Retries"):
 
 * a failure before the request was sent (``ConnectError``, not a TLS refusal) → retried, read
-  or write, since the host never saw it;
+  or write, since the host never saw it; but when first contacting a pool (the login), an
+  answer that waiting does not change (connection refused, unknown host, no route:
+  ``FAST_KINDS``) is retried once, after ``first_contact_wait``, then raised: a dead or
+  mistyped pool fails within seconds, not after the whole deadline;
 * a lost answer (``RequestTimeout``, ``ConnectionLost``) → retried for reads only; a write
   becomes ``OutcomeUnknown`` in the session and is never re-sent;
 * known transient XAPI errors (``TRANSIENT_CODES``: the host refused before acting) → retried;
@@ -11,10 +14,13 @@ Nothing else in xapictl's client sleeps. The rules (ARCHITECTURE "Retries"):
 
 Backoff is exponential with jitter, capped, inside an overall deadline. ``sleep`` and
 ``clock`` are injectable, so tests run every wait at zero cost (``RetryPolicy.immediate()``).
+Each failed attempt is logged (``xapictl.retry``, INFO) as it happens: what failed, where,
+and the next wait or that it gives up (``xapictl -v`` prints these lines).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -27,6 +33,11 @@ from xapictl.errors import ConnectError, RequestTimeout, TLSError, XapiFailure
 from xapictl.xapi.transport import ConnectionLost
 
 T = TypeVar("T")
+
+log = logging.getLogger("xapictl.retry")
+
+FAST_KINDS: frozenset[str] = frozenset({"refused", "unknown host", "no route"})
+"""``ConnectError.kind`` values that come at once and that waiting does not change."""
 
 TRANSIENT_CODES: frozenset[str] = frozenset({
     "OTHER_OPERATION_IN_PROGRESS",   # another task holds the object's lock
@@ -94,6 +105,10 @@ class RetryPolicy:
     """Seconds after the first attempt when no new attempt starts."""
     initial: float = 0.2
     maximum: float = 3.0
+    first_contact_attempts: int = 2
+    """Attempts at a first contact (the login) answered by a ``FAST_KINDS`` failure."""
+    first_contact_wait: float = 0.5
+    """The wait before the one retry of such a first contact."""
     logout_deadline: float = 5.0
     """Seconds ``close()`` keeps trying to log out (redirects, failover, drops): short, so
     exit and Ctrl-C stay fast."""
@@ -118,16 +133,33 @@ class RetryPolicy:
         return Deadline(self.clock() + seconds, self.clock)
 
     def run(self, attempt: Callable[[], T], *, read: bool,
-            on_retry: Callable[[BaseException], None] | None = None) -> T:
-        """Call ``attempt`` until it succeeds, fails for good, or the deadline passes."""
+            on_retry: Callable[[BaseException], None] | None = None,
+            first_contact: bool = False) -> T:
+        """Call ``attempt`` until it succeeds, fails for good, or the deadline passes.
+        ``first_contact``: the login to a pool, where ``FAST_KINDS`` failures give up early."""
         end = self.deadline_in(self.deadline)
         backoff = (tenacity.wait_exponential(multiplier=self.initial, max=self.maximum)
                    + tenacity.wait_random(0, self.initial))
 
+        def fast(state: tenacity.RetryCallState) -> bool:
+            exc = state.outcome.exception() if state.outcome is not None else None
+            return first_contact and getattr(exc, "kind", "") in FAST_KINDS
+
         def wait(state: tenacity.RetryCallState) -> float:
+            if fast(state):
+                return min(self.first_contact_wait, end.remaining())
             return min(backoff(state), end.remaining())
 
+        def stop(state: tenacity.RetryCallState) -> bool:
+            done = end.expired or (fast(state)
+                                   and state.attempt_number >= self.first_contact_attempts)
+            if done:
+                _say(state, "giving up")
+            return done
+
         def before_sleep(state: tenacity.RetryCallState) -> None:
+            seconds = state.next_action.sleep if state.next_action is not None else 0.0
+            _say(state, f"next attempt in {seconds:.1f} s")
             if on_retry is not None and state.outcome is not None:
                 exc = state.outcome.exception()
                 if exc is not None:
@@ -135,7 +167,7 @@ class RetryPolicy:
 
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception(lambda e: retryable(e, read=read)),
-            stop=lambda state: end.expired,
+            stop=stop,
             wait=wait,
             sleep=self.sleep,
             before_sleep=before_sleep,
@@ -146,6 +178,12 @@ class RetryPolicy:
     def pause(self, seconds: float) -> None:
         """The one sanctioned pause outside ``run`` (the master search between rounds)."""
         self.sleep(seconds)
+
+
+def _say(state: tenacity.RetryCallState, then: str) -> None:
+    exc = state.outcome.exception() if state.outcome is not None else None
+    if exc is not None:
+        log.info("attempt %d failed: %s; %s", state.attempt_number, exc, then)
 
 
 @dataclass
@@ -169,4 +207,5 @@ class Backoff:
         self._next = 0.0
 
 
-__all__ = ["TRANSIENT_CODES", "Backoff", "Deadline", "RetryPolicy", "is_read", "retryable"]
+__all__ = ["FAST_KINDS", "TRANSIENT_CODES", "Backoff", "Deadline", "RetryPolicy", "is_read",
+           "retryable"]

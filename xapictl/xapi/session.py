@@ -149,7 +149,9 @@ class XapiSession:
             if self._ref is None:
                 if self.closed:
                     raise UsageError("this connection is closed")
-                self.retry.run(self._login_once, read=True)
+                log.info("logging in to %s as %s", self._endpoint, self.username)
+                self.retry.run(self._login_once, read=True,
+                               first_contact=self.api_version is None)
             if self._ref is None:  # pragma: no cover - run() returns only after a login
                 raise ConnectError("login did not complete", url=str(self._endpoint))
             return self._ref

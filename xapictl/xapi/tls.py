@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from xapictl._files import open_private
 from xapictl.errors import UsageError
 
 log = logging.getLogger("xapictl.tls")
@@ -143,16 +144,15 @@ class KnownHosts:
             return self._read().get(hostport)
 
     def remember(self, hostport: str, fingerprint: str) -> None:
-        with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a") as out:
-                out.write(f"{hostport} {fingerprint}\n")
+        with self._lock, open_private(self.path) as out:
+            out.write(f"{hostport} {fingerprint}\n")
 
     def forget(self, hostport: str) -> None:
         """Drop a host (after its certificate was legitimately replaced)."""
         with self._lock:
             kept = {h: f for h, f in self._read().items() if h != hostport}
-            self.path.write_text("".join(f"{h} {f}\n" for h, f in kept.items()))
+            with open_private(self.path, "w") as out:
+                out.write("".join(f"{h} {f}\n" for h, f in kept.items()))
 
 
 @dataclass(frozen=True)
@@ -175,29 +175,54 @@ class TLSSettings:
     def ssl_context(self, named: str | None = None) -> ssl.SSLContext:
         """The context httpx uses for this pool; ``named`` is the host of the URL given, which
         ``fingerprint`` pins."""
-        if self.insecure:
-            warn_insecure()
-            ctx = ssl.create_default_context()
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
-            return ctx
         pins = {host: normalize_fingerprint(fp) for host, fp in self.pins}
         if self.fingerprint:
             pins[named or "*"] = normalize_fingerprint(self.fingerprint)
         known = KnownHosts(self.known_hosts) if self.known_hosts else None
-        if not pins and known is None:
-            return ssl.create_default_context(cafile=str(self.ca) if self.ca else None)
+        if self.insecure:
+            # A pin still applies: it is what the user trusts; insecure drops the CA checks
+            # (and lets unpinned members through), never the pin.
+            warn_insecure()
+            if not pins and known is None:
+                ctx = ssl.create_default_context()
+                ctx.check_hostname = False
+                ctx.verify_mode = ssl.CERT_NONE
+                return ctx
+        elif not pins and known is None:
+            return _verifying_context(self.ca)
         ctx = _PinningContext(ssl.PROTOCOL_TLS_CLIENT)
         ctx.pins = pins
         ctx.known = known
-        ctx.ca_checked = self.ca is not None
-        if self.ca is not None:
-            ctx.load_verify_locations(cafile=str(self.ca))
+        ctx.ca_checked = self.ca is not None or self.insecure
+        if self.ca is not None and not self.insecure:
+            _load_ca(ctx, self.ca)
         else:
             # The pin (or the remembered fingerprint) is the trust anchor.
             ctx.check_hostname = False
             ctx.verify_mode = ssl.CERT_NONE
         return ctx
+
+
+def _verifying_context(ca: Path | None) -> ssl.SSLContext:
+    ctx = ssl.create_default_context()
+    if ca is not None:
+        _load_ca(ctx, ca)
+    return ctx
+
+
+def _load_ca(ctx: ssl.SSLContext, ca: Path) -> None:
+    """Load a CA bundle; a missing, unreadable or non-PEM file is bad input (nothing sent)."""
+    try:
+        ctx.load_verify_locations(cafile=str(ca))
+    except FileNotFoundError:
+        raise UsageError(f"CA bundle {ca} does not exist: give the pool's CA certificate(s) "
+                         "as a PEM file (--ca PATH), or pin a fingerprint") from None
+    except OSError as exc:
+        if isinstance(exc, ssl.SSLError):
+            raise UsageError(f"CA bundle {ca} holds no PEM certificate: give the pool's CA "
+                             "certificate(s) as a PEM file (--ca PATH)") from None
+        raise UsageError(f"cannot read CA bundle {ca} ({exc.strerror or type(exc).__name__})"
+                         ": give a readable PEM file (--ca PATH)") from None
 
 
 class _PinningContext(ssl.SSLContext):

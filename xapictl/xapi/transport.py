@@ -16,6 +16,8 @@ keeping scheme and port, as ``HOST_IS_SLAVE`` asks.
 
 from __future__ import annotations
 
+import errno
+import socket
 import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -58,17 +60,26 @@ class Endpoint:
         text = url.strip()
         if "://" not in text:
             text = f"https://{text}"
-        parts = urlsplit(text)
+        usage = "use https://host[:port], http://host[:port] or unix:///path"
+        if any(c.isspace() or ord(c) < 32 for c in text):
+            raise UsageError(f"not an XAPI URL: {url!r} has spaces or control characters; "
+                             f"{usage}")
+        try:
+            parts = urlsplit(text)
+            port = parts.port
+        except ValueError as exc:  # "Invalid IPv6 URL", "Port out of range 0-65535"
+            raise UsageError(f"not an XAPI URL: {url!r} ({exc}); {usage}") from None
         if parts.scheme == "unix":
             if not parts.path:
                 raise UsageError(f"unix URL without a socket path: {url!r}")
             return cls("unix", "localhost", None, parts.path)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise UsageError(f"not an XAPI URL: {url!r} (use https://host, http://host or "
-                             "unix:///path)")
+            raise UsageError(f"not an XAPI URL: {url!r} ({usage})")
         if parts.username or parts.password:
             raise UsageError("credentials do not belong in the URL; use a profile or prompt")
-        return cls(parts.scheme, parts.hostname, parts.port)
+        if port == 0:
+            raise UsageError(f"not an XAPI URL: {url!r} (port 0); {usage}")
+        return cls(parts.scheme, parts.hostname, port)
 
     def with_host(self, host: str) -> Endpoint:
         """The same scheme and port on another host (a pool member's address)."""
@@ -180,7 +191,29 @@ def _refused(exc: httpx.TransportError, url: str) -> TransportError:
                             "Give the pool's CA bundle or pin its fingerprint.", url=host)
         if isinstance(cause, ssl.SSLError):
             return TLSError(f"TLS handshake with {host} failed ({cause.reason})", url=host)
-    return ConnectError(f"cannot connect to {host} ({_reason(exc)})", url=host)
+    kind = _kind(exc)
+    return ConnectError(f"cannot connect to {host} ({_reason(exc)})", url=host,
+                        kind=kind)
+
+
+_NO_ROUTE = frozenset({errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN,
+                       errno.EHOSTDOWN, errno.EADDRNOTAVAIL})
+
+
+def _kind(exc: httpx.TransportError) -> str:
+    """Why a connection failed, from the OS error under httpx's (see ``ConnectError.kind``)."""
+    if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
+        return "timeout"
+    for cause in _causes(exc):
+        if isinstance(cause, socket.gaierror):
+            return "unknown host"
+        if isinstance(cause, ConnectionRefusedError):
+            return "refused"
+        if isinstance(cause, OSError) and cause.errno in _NO_ROUTE:
+            return "no route"
+        if isinstance(cause, TimeoutError | socket.timeout):
+            return "timeout"
+    return ""
 
 
 def _reason(exc: BaseException) -> str:
