@@ -90,10 +90,23 @@ def test_password_is_nowhere(secret_sim: Any, tmp_path: Path, caplog: pytest.Log
 
 
 def _chain(exc: BaseException | None) -> list[BaseException]:
+    """Every exception reachable from ``exc``: its ``__cause__`` AND its ``__context__``
+    (``raise … from None`` hides the context from the printout but keeps it), the members
+    of exception groups, and the exceptions held in the locals of any of their frames,
+    recursively (the whole graph, not one line of it)."""
     seen: list[BaseException] = []
-    while exc is not None and exc not in seen:
-        seen.append(exc)
-        exc = exc.__cause__ or exc.__context__
+    todo = [exc]
+    while todo:
+        link = todo.pop()
+        if link is None or any(link is s for s in seen):
+            continue
+        seen.append(link)
+        todo += [link.__cause__, link.__context__]
+        todo += list(getattr(link, "exceptions", ()))
+        tb = link.__traceback__
+        while tb is not None:
+            todo += [v for v in tb.tb_frame.f_locals.values() if isinstance(v, BaseException)]
+            tb = tb.tb_next
     return seen
 
 
@@ -102,6 +115,8 @@ def _login_failures(sim: Any, transport: Any, control: Any, protocol: str
     from xapictl.xapi.retry import RetryPolicy
 
     failures: list[BaseException] = []
+    if protocol == "auto":  # an XAPI without JSON-RPC: the login falls back to XML-RPC
+        control.set_jsonrpc(False)
 
     def attempt(password: str = SECRET) -> None:
         try:
@@ -113,6 +128,8 @@ def _login_failures(sim: Any, transport: Any, control: Any, protocol: str
     control.inject_fault("session.login_with_password", "drop_after")  # answer lost
     attempt()
     control.clear_faults()
+    if protocol == "auto":
+        control.set_jsonrpc(False)
     attempt(WRONG)  # refused by the pool
     for host in sim.host_addresses():
         sim.set_host_live(host, False)  # nobody answers
@@ -120,7 +137,7 @@ def _login_failures(sim: Any, transport: Any, control: Any, protocol: str
     return failures
 
 
-@pytest.mark.parametrize("protocol", ["jsonrpc", "xmlrpc"])
+@pytest.mark.parametrize("protocol", ["jsonrpc", "xmlrpc", "auto"])
 def test_login_errors_keep_no_reference_to_the_request(secret_sim: Any, protocol: str) -> None:
     # `raise ... from None` only hides the httpx exception: it stays in __context__, and its
     # .request.content is the login body, password included.
@@ -173,7 +190,7 @@ def _frames(failure: BaseException) -> list[Any]:
     return frames
 
 
-@pytest.mark.parametrize("protocol", ["jsonrpc", "xmlrpc"])
+@pytest.mark.parametrize("protocol", ["jsonrpc", "xmlrpc", "auto"])
 def test_login_tracebacks_keep_no_local_holding_the_password(secret_sim: Any,
                                                              protocol: str) -> None:
     # A traceback keeps every frame's locals alive: a debugger, a crash reporter or a
@@ -192,3 +209,39 @@ def test_login_tracebacks_keep_no_local_holding_the_password(secret_sim: Any,
                  for f in frames for name, value in f.f_locals.items()
                  if _holds_password(value, 4, set())]
         assert not leaks, (type(failure).__name__, leaks)
+
+
+@pytest.mark.parametrize("protocol", ["jsonrpc", "xmlrpc", "auto"])
+def test_login_failures_over_real_http_keep_the_password_nowhere_in_the_graph(
+        protocol: str) -> None:
+    # The same walk over a real loopback server and a real refused port: httpx's own
+    # exceptions (whose .request.content is the body) and xmlrpc.client's frames (whose
+    # request_body is the body) are the ones that must not stay reachable.
+    from xapictl.sim.engine import Simulator
+    from xapictl.sim.server import SimServer
+    from xapictl.xapi.retry import RetryPolicy
+
+    sim = Simulator(password=SECRET)
+    sim.reset(scenario="seed")
+    failures: list[BaseException] = []
+    with SimServer(sim) as server:
+        if protocol == "auto":
+            server.control.set_jsonrpc(False)
+        for url, password in ((server.url, WRONG), ("http://127.0.0.1:1", SECRET)):
+            try:
+                xapictl.connect(url, password=password, protocol=protocol,
+                                retry=RetryPolicy.immediate(deadline=2), timeout=10)
+            except XapictlError as exc:
+                failures.append(exc)
+    sim.close()
+    from xapictl.errors import ConnectError, XapiFailure
+
+    assert len(failures) == 2, failures
+    assert isinstance(failures[0], XapiFailure) and isinstance(failures[1], ConnectError)
+    for failure in failures:
+        frames = _frames(failure)
+        leaks = [(f.f_code.co_name, name) for f in frames for name, value in f.f_locals.items()
+                 if _holds_password(value, 4, set())]
+        assert not leaks, (type(failure).__name__, leaks)
+        for link in _chain(failure):
+            assert SECRET not in repr(vars(link)) and WRONG not in repr(vars(link))
