@@ -21,6 +21,9 @@ def main(url: str, config: Path, **options: Any) -> list[str]:
 
 
 if __name__ == "__main__":
-    from xapictl.xapi.profiles import config_path
+    import os
+    import tempfile
 
-    print(main("https://pool.example", config_path()))
+    # A scratch pools.toml: running the example never touches your real profiles.
+    with tempfile.TemporaryDirectory() as scratch:
+        print(main(os.environ["XAPI_URL"], Path(scratch) / "pools.toml"))

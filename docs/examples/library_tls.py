@@ -34,5 +34,9 @@ def main(url: str, password: str, fingerprint: str, known_hosts: Path,
 
 
 if __name__ == "__main__":
-    print(main(os.environ["XAPI_URL"], os.environ["XAPI_PASSWORD"],
-               os.environ["XAPI_FINGERPRINT"], Path("known_hosts")))
+    import tempfile
+
+    # A scratch known-hosts file: running the example leaves nothing behind.
+    with tempfile.TemporaryDirectory() as scratch:
+        print(main(os.environ["XAPI_URL"], os.environ["XAPI_PASSWORD"],
+                   os.environ["XAPI_FINGERPRINT"], Path(scratch) / "known_hosts"))
