@@ -102,6 +102,22 @@ def deferred(cli: Any, env: dict[str, Any]) -> Any:
     return cli(*CREATE_105)
 
 
+def pin_mismatch(cli: Any, env: dict[str, Any]) -> Any:
+    from xapictl.sim.engine import Simulator
+    from xapictl.sim.server import SimServer
+
+    sim = Simulator(password="xapictl")
+    sim.reset(scenario="seed")
+    try:
+        with SimServer(sim, tls=True) as server:
+            return cli("--insecure", "--fingerprint", "AB" * 32, *CREATE_105,
+                       extra_env={"XAPICTL_URL": server.url})
+    finally:
+        sim.close()
+
+
+NO_POOL = {"XAPICTL_URL": None, "XAPICTL_PASSWORD": None}
+
 PROVOKE: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
     "a malformed recipe": malformed,
     "`--vlan 4095` (or any bad option value)": lambda cli, env: cli(
@@ -112,6 +128,15 @@ PROVOKE: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
         "network", "create", "--name", "V7", "--vlan", "7", "--device", "eth9"),
     "wrong user or password": lambda cli, env: cli(
         *CREATE_105, extra_env={"XAPICTL_PASSWORD": "not-the-password"}),
+    "a credential or TLS option or variable but no pool (`--user`, `--password-file`, "
+    "`--ca`, `--fingerprint`, `--insecure`, `XAPICTL_USER`, `XAPICTL_PASSWORD` without a URL "
+    "or profile)": lambda cli, env: cli(*CREATE_105, extra_env={"XAPICTL_URL": None}),
+    "no pool chosen and the embedded pool turned off (`XAPICTL_EMBEDDED=never`)":
+        lambda cli, env: cli(*CREATE_105, extra_env={**NO_POOL, "XAPICTL_EMBEDDED": "never"}),
+    "a connection option that cannot work (`--url http://[::1`, an empty or non-UTF-8 "
+    "password file, a `--ca` that is not PEM, a broken `pools.toml` …)": lambda cli, env: cli(
+        "--url", "http://[::1", *CREATE_105),
+    "the pinned fingerprint does not match (`--insecure` too)": pin_mismatch,
     "the pool cannot be reached": lambda cli, env: cli(
         "--timeout", "0.5", *CREATE_105, extra_env={"XAPICTL_URL": "http://127.0.0.1:9"}),
     "the pool's certificate is not trusted": lambda cli, env: cli(
