@@ -182,6 +182,29 @@ def test_the_chosen_pool_is_exposed_as_pool_label(sim_server: Any, home: dict[st
     assert (choice.kind, choice.label, choice.profile) == ("profile", sim_server.url, "lab")
 
 
+def test_a_profile_and_a_url_at_the_same_level_are_refused_else_the_command_line_wins(
+        sim_server: Any, home: dict[str, str], tmp_path: Path) -> None:
+    from xapictl.cli.connection import choose_pool
+    from xapictl.cli.options import GlobalOptions
+
+    config = tmp_path / "pools.toml"
+    config.write_text('[pools.lab]\nurl = "https://10.0.0.1"\n')
+    env = {**home, "XAPICTL_CONFIG": str(config), "XAPICTL_PASSWORD": "xapictl"}
+    both = _run(["--pool", "lab", "--url", sim_server.url, *LIST], env)
+    assert both.exit_code == ExitCode.BAD_INPUT
+    assert _one_line(both.stderr) == ("xapictl: invalid input: --pool and --url both name a "
+                                      "pool: give one of them")
+    url_wins = _run(["--url", sim_server.url, *LIST], {**env, "XAPICTL_POOL": "lab"})
+    assert url_wins.exit_code == ExitCode.OK, url_wins.stderr
+    os.environ["XAPICTL_CONFIG"] = str(config)
+    try:
+        profile_wins = choose_pool(GlobalOptions(pool="lab", url=sim_server.url,
+                                                 sources={"url": "XAPICTL_URL"}))
+    finally:
+        del os.environ["XAPICTL_CONFIG"]
+    assert profile_wins.profile == "lab" and profile_wins.label == "https://10.0.0.1"
+
+
 # --- clause 4: fail fast, say why ------------------------------------------------------------
 
 

@@ -121,16 +121,17 @@ def choose_pool(opts: GlobalOptions) -> PoolChoice:
             raise UsageError(f"--pool embedded is the simulated pool, which takes no URL, "
                              f"credential or TLS option ({clash}): drop them, or {WAYS}")
         return _embedded_choice(named=True)
+    if opts.pool and url:
+        pool_from = opts.sources.get("pool", "--pool")
+        url_from = opts.sources.get("url", "--url")
+        if pool_from.startswith("--") == url_from.startswith("--"):
+            raise UsageError(f"{pool_from} and {url_from} both name a pool: give one of them")
+        if url_from.startswith("--"):  # the command line wins over the environment
+            return _url_choice(opts, url)
     if opts.pool:
         return PoolChoice("profile", _profile_url(opts.pool), profile=opts.pool)
     if url:
-        from xapictl.xapi.transport import Endpoint
-
-        try:
-            Endpoint.parse(url)
-        except UsageError as exc:
-            raise UsageError(f"{opts.sources.get('url', '--url')}: {exc}") from None
-        return PoolChoice("url", url)
+        return _url_choice(opts, url)
     if given:
         raise UsageError(f"{', '.join(given)} given but no pool: {WAYS}. Credentials and TLS "
                          "options never go to the embedded simulated pool")
@@ -144,6 +145,17 @@ def choose_pool(opts: GlobalOptions) -> PoolChoice:
                          f"{', '.join(sorted(profiles))}: give --pool PROFILE (or "
                          "XAPICTL_POOL), --url URL, or --pool embedded for the simulated pool")
     return _embedded_choice(named=False)
+
+
+def _url_choice(opts: GlobalOptions, url: str) -> PoolChoice:
+    from xapictl.errors import UsageError
+    from xapictl.xapi.transport import Endpoint
+
+    try:
+        Endpoint.parse(url)
+    except UsageError as exc:
+        raise UsageError(f"{opts.sources.get('url', '--url')}: {exc}") from None
+    return PoolChoice("url", url)
 
 
 def _embedded_choice(*, named: bool) -> PoolChoice:
@@ -216,6 +228,8 @@ def open_pool(opts: GlobalOptions) -> Iterator[Any]:
         overrides = _tls(opts)
         if opts.user:
             overrides["username"] = opts.user
+        if opts.password_file is not None:  # given on the command line: it wins
+            overrides["password"] = _password(opts)
         with _warnings_as_lines():
             conn = connect_profile(choice.profile, **overrides)
         with conn:
