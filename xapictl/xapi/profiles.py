@@ -2,6 +2,9 @@
 
 The file is ``<user config dir>/xapictl/pools.toml`` (``XAPICTL_CONFIG`` overrides it)::
 
+    embedded = "never"                   # optional, before any table: the CLI never falls
+                                         # back to its embedded simulated pool ("auto")
+
     [pools.lab]
     url = "https://10.0.0.1"
     username = "root"
