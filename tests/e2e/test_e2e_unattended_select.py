@@ -307,6 +307,12 @@ def test_files_with_pool_data_are_private(umask_022: None, sim_server: Any, tmp_
     _private(tmp_path / "config" / "pools.toml")
     AuditLog(tmp_path / "audit2" / "a.jsonl").close()
     _private(tmp_path / "audit2" / "a.jsonl")
+    # `inventory watch --state`: the checkpoint holds the pools' inventory.
+    from xapictl.inventory.checkpoint import CheckpointFile
+
+    (tmp_path / "watch").mkdir(mode=0o700)
+    CheckpointFile(tmp_path / "watch" / "state.json", None).flush()
+    _private(tmp_path / "watch" / "state.json")
 
 
 def test_an_existing_loose_file_is_tightened(umask_022: None, tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ import threading
 import time
 from pathlib import Path
 
+from xapictl._files import open_private
 from xapictl.inventory.document import Inventory
 
 
@@ -48,7 +49,7 @@ class CheckpointFile:
         text = json.dumps({"token": next(iter(tokens.values()), ""), "tokens": tokens,
                            "inventory": merged.to_document()}) + "\n"
         tmp = self.path.with_name(f".{self.path.name}.tmp")
-        with tmp.open("w") as f:
+        with open_private(tmp, "w") as f:  # pool data: 0600, as the rename keeps it
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
