@@ -249,12 +249,12 @@ def test_insecure_does_not_drop_a_pin(tls_server: Any, home: dict[str, str]) -> 
 
 def test_plain_http_to_another_machine_warns_once(sim_server: Any, home: dict[str, str],
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    import xapictl.cli.connection as connection
+    import xapictl.xapi.transport as transport
 
     env = {**home, "XAPICTL_URL": sim_server.url, "XAPICTL_PASSWORD": "xapictl"}
     local = _run(list(LIST), env)
     assert local.exit_code == 0 and "warning" not in local.stderr  # loopback: no wire crossed
-    monkeypatch.setattr(connection, "_loopback", lambda host: False)  # as if it were remote
+    monkeypatch.setattr(transport, "crosses_network_in_clear", lambda url: True)  # as if remote
     remote = _run(list(LIST), env)
     assert remote.exit_code == 0
     warnings = [line for line in remote.stderr.splitlines() if "warning" in line]

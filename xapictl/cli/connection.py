@@ -20,10 +20,10 @@ outputs can name the pool.
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import logging
 import os
 import sys
+import threading
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -245,23 +245,27 @@ def open_pool(opts: GlobalOptions) -> Iterator[Any]:
 def _warn_plain_http(url: str) -> None:
     """One ``xapictl: warning:`` line when the password is about to cross a network in clear
     text (``http://`` to anything but this machine's loopback)."""
-    from xapictl.xapi.transport import Endpoint
+    from xapictl.xapi.transport import crosses_network_in_clear
 
-    endpoint = Endpoint.parse(url)
-    if endpoint.scheme != "http" or endpoint.socket is not None or _loopback(endpoint.host):
-        return
-    print(f"xapictl: warning: {url} is plain http://: the password and everything sent cross "
-          "the network unencrypted; use https:// (with --ca or --fingerprint)",
-          file=sys.stderr)
+    if crosses_network_in_clear(url):
+        print(f"xapictl: warning: {url} is plain http://: the password and everything sent "
+              "cross the network unencrypted; use https:// (with --ca or --fingerprint)",
+              file=sys.stderr)
 
 
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+def plain_http_warner() -> Callable[[str], None]:
+    """For fleet commands: ``warn(url)`` prints the warning once per URL of the run."""
+    seen: set[str] = set()
+    lock = threading.Lock()
+
+    def warn(url: str) -> None:
+        with lock:
+            if url in seen:
+                return
+            seen.add(url)
+        _warn_plain_http(url)
+
+    return warn
 
 
 @contextlib.contextmanager
@@ -308,4 +312,4 @@ def _embedded(opts: GlobalOptions) -> Iterator[Any]:
 
 
 __all__ = ["attempts_on_stderr", "audit_log_path", "choose_pool", "credentials_given",
-           "embedded_state_file", "open_pool"]
+           "embedded_state_file", "open_pool", "plain_http_warner"]

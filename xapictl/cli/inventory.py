@@ -46,15 +46,16 @@ def _fleet_pools(fleet: Path, select: str | None) -> list[FleetPool]:
 def fleet_connector(ctx: typer.Context) -> PoolConnector:
     """How fleet commands open pools: the global ``--timeout`` applies to every pool (a pool
     that does not answer is given up on after it, and reported)."""
+    from xapictl.cli.connection import plain_http_warner
     from xapictl.fleet.connect import PoolConnector
 
     timeout = current(ctx).timeout
     if timeout is None:
-        return PoolConnector()
+        return PoolConnector(on_plain_http=plain_http_warner())
     from xapictl.xapi.retry import RetryPolicy
 
     return PoolConnector(timeout=timeout, retry=RetryPolicy(deadline=timeout),
-                         connect_timeout=min(timeout, 10.0))
+                         connect_timeout=min(timeout, 10.0), on_plain_http=plain_http_warner())
 
 
 def export_fleet(ctx: typer.Context, fleet: Path, select: str | None, concurrency: int

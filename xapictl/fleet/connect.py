@@ -19,6 +19,7 @@ from xapictl.errors import ConfigError
 from xapictl.fleet.fleetfile import FleetPool
 from xapictl.xapi.credentials import Secret
 from xapictl.xapi.retry import RetryPolicy
+from xapictl.xapi.transport import crosses_network_in_clear
 
 TransportFor = Callable[[FleetPool], httpx.BaseTransport | None]
 
@@ -28,8 +29,11 @@ class PoolConnector:
 
     def __init__(self, *, transport_for: TransportFor | None = None, timeout: float = 60.0,
                  retry: RetryPolicy | None = None, parallel: int = 8,
-                 connect_timeout: float | None = None) -> None:
+                 connect_timeout: float | None = None,
+                 on_plain_http: Callable[[str], None] | None = None) -> None:
         self.transport_for = transport_for or (lambda pool: None)
+        self.on_plain_http = on_plain_http
+        """Told each URL whose login would cross a network in clear text (the CLI warns)."""
         self.timeout = timeout
         self.connect_timeout = connect_timeout
         self.retry = retry
@@ -70,6 +74,9 @@ class PoolConnector:
                     "ca": pool.ca, "fingerprint": pool.fingerprint, "insecure": pool.insecure,
                     "protocol": pool.protocol, "timeout": self.timeout}
         transport = self.transport_for(pool)
+        if (transport is None and self.on_plain_http is not None
+                and crosses_network_in_clear(url)):
+            self.on_plain_http(url)
         if transport is None and url.startswith("http://"):
             transport = _plain_http_transport(self.parallel)
         if transport is not None:

@@ -98,6 +98,23 @@ class Endpoint:
         return f"unix://{self.socket}" if self.socket is not None else self.base_url
 
 
+def crosses_network_in_clear(url: str) -> bool:
+    """Whether ``url`` is plain ``http://`` to anything but this machine's loopback
+    (``127.0.0.0/8``, ``::1``, ``localhost``): a login there sends the password in clear text
+    over a network."""
+    import ipaddress
+
+    endpoint = Endpoint.parse(url)
+    if endpoint.scheme != "http" or endpoint.socket is not None:
+        return False
+    if endpoint.host == "localhost":
+        return False
+    try:
+        return not ipaddress.ip_address(endpoint.host).is_loopback
+    except ValueError:
+        return True
+
+
 @dataclass(frozen=True)
 class HttpSettings:
     """Timeouts, TLS and an optional injected transport (tests, the embedded simulator)."""
@@ -232,4 +249,5 @@ def _user_agent() -> str:
     return f"xapictl/{__version__}"
 
 
-__all__ = ["ConnectionLost", "Endpoint", "HttpChannel", "HttpSettings", "HttpTransport"]
+__all__ = ["ConnectionLost", "Endpoint", "HttpChannel", "HttpSettings", "HttpTransport",
+           "crosses_network_in_clear"]
