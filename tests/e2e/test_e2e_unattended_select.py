@@ -416,3 +416,26 @@ def test_a_broken_pools_toml_is_one_line(text: bytes, home: dict[str, str],
     assert done.exit_code == ExitCode.BAD_INPUT, done.stderr
     line = _one_line(done.stderr)
     assert str(config) in line or "profile 'lab'" in line, line
+
+
+@pytest.mark.parametrize("option", [["--insecure"], ["--user", "admin"], ["--url", "URL"],
+                                    ["--fingerprint", "AB" * 32]])
+@pytest.mark.parametrize("command", [["network", "list", "--fleet", "FLEET"],
+                                     ["inventory", "export", "--fleet", "FLEET"],
+                                     ["plan", APPLY_TRUNK[1], "--fleet", "FLEET"]])
+def test_single_pool_options_are_refused_by_fleet_commands(
+        option: list[str], command: list[str], sim_server: Any, home: dict[str, str],
+        tmp_path: Path) -> None:
+    # A fleet file names each pool's URL, user, credentials and trust: an option meant for one
+    # pool is refused, never silently ignored.
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text(f"pools:\n  - name: a\n    url: {sim_server.url}\n"
+                     "    credentials: env:FLEET_PW\n")
+    args = [sim_server.url if o == "URL" else o for o in option]
+    args += [str(fleet) if c == "FLEET" else c for c in command]
+    done = _run(args, {**home, "FLEET_PW": "xapictl"})
+    assert done.exit_code == ExitCode.BAD_INPUT, done.stderr
+    assert _one_line(done.stderr) == (
+        f"xapictl: invalid input: {option[0]} cannot apply to a fleet: the fleet file names "
+        "each pool's URL or profile, user, credentials and TLS trust; drop the option")
+    assert sim_server.control.request_log() == []

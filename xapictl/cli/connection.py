@@ -92,6 +92,18 @@ def credentials_given(opts: GlobalOptions) -> list[str]:
     return given
 
 
+def single_pool_options(opts: GlobalOptions) -> list[str]:
+    """The options given on the command line that choose or open ONE pool (``--url``,
+    ``--pool``, credentials, TLS): a fleet command refuses them rather than ignore them.
+    Variables are not counted (a fleet file may read ``XAPICTL_PASSWORD`` itself)."""
+    named = [option for name, option, value in (
+        ("pool", "--pool", opts.pool), ("url", "--url", opts.url), ("user", "--user", opts.user))
+        if value and name not in opts.sources]
+    return named + [option for option, value in (
+        ("--password-file", opts.password_file), ("--ca", opts.ca),
+        ("--fingerprint", opts.fingerprint), ("--insecure", opts.insecure)) if value]
+
+
 def _embedded_switch() -> tuple[str, str]:
     """``(auto|never, where it was said)``: the variable wins over the config file."""
     from xapictl.errors import ConfigError
@@ -312,4 +324,4 @@ def _embedded(opts: GlobalOptions) -> Iterator[Any]:
 
 
 __all__ = ["attempts_on_stderr", "audit_log_path", "choose_pool", "credentials_given",
-           "embedded_state_file", "open_pool", "plain_http_warner"]
+           "embedded_state_file", "open_pool", "plain_http_warner", "single_pool_options"]

@@ -46,9 +46,15 @@ def _fleet_pools(fleet: Path, select: str | None) -> list[FleetPool]:
 def fleet_connector(ctx: typer.Context) -> PoolConnector:
     """How fleet commands open pools: the global ``--timeout`` applies to every pool (a pool
     that does not answer is given up on after it, and reported)."""
-    from xapictl.cli.connection import plain_http_warner
+    from xapictl.cli.connection import plain_http_warner, single_pool_options
     from xapictl.fleet.connect import PoolConnector
 
+    given = single_pool_options(current(ctx))
+    if given:
+        typer.echo(f"xapictl: invalid input: {', '.join(given)} cannot apply to a fleet: the "
+                   "fleet file names each pool's URL or profile, user, credentials and TLS "
+                   "trust; drop the option", err=True)
+        raise typer.Exit(int(ExitCode.BAD_INPUT))
     timeout = current(ctx).timeout
     if timeout is None:
         return PoolConnector(on_plain_http=plain_http_warner())
