@@ -25,6 +25,9 @@ Classes follow the phase that failed and what the user should do about it::
     │   ├── PreflightError                    a check refused the plan before any write
     │   ├── PlanDriftError                    a step's precondition no longer holds at apply time
     │   └── ApplyError                        apply stopped part way: ``.report`` says what ran
+    ├── LeaseError                            the pool's write lease (one writer per pool)
+    │   ├── PoolLocked                        another run holds it: ``.holder`` names it
+    │   └── LeaseLost                         this run lost it: it stopped before a write
     ├── VerificationError                     apply ran but the pool does not match the recipe
     └── LocalBackendError                     the plain-Xen netlink backend failed (rolled back)
         └── HostReadError                     the kernel refused to show the host (nothing changed)
@@ -48,10 +51,13 @@ __all__ = [
     "DesiredStateError",
     "FieldRef",
     "FingerprintMismatch",
+    "LeaseError",
+    "LeaseLost",
     "LocalBackendError",
     "OutcomeUnknown",
     "PlanDriftError",
     "PlanError",
+    "PoolLocked",
     "PreflightError",
     "Problem",
     "ProtocolError",
@@ -285,6 +291,27 @@ class ApplyError(PlanError):
     def __init__(self, message: str, report: object) -> None:
         self.report = report
         super().__init__(message)
+
+
+# --- one writer per pool --------------------------------------------------------------------
+
+
+class LeaseError(XapictlError):
+    """The pool-wide write lease (``xapictl.client.lease``) could not be had or kept."""
+
+
+class PoolLocked(LeaseError):
+    """Another run holds the pool's write lease and did not release it in time. ``holder``
+    is its record (user, host, pid, command, started); nothing was sent."""
+
+    def __init__(self, message: str, *, holder: object = None) -> None:
+        self.holder = holder
+        super().__init__(message)
+
+
+class LeaseLost(LeaseError):
+    """This run no longer holds the pool's write lease (it was paused or cut off longer than
+    the lease lives, and another run may have taken it): it stopped before its next write."""
 
 
 class VerificationError(XapictlError):

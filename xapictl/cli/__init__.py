@@ -79,6 +79,16 @@ def _seconds(value: float | None) -> float | None:
     return value
 
 
+def _lock_seconds(value: float | None) -> float | None:
+    """``--lock-timeout``: a finite number of seconds from 0 (do not wait) to a day."""
+    import math
+
+    if value is not None and not (math.isfinite(value) and 0 <= value <= MAX_TIMEOUT):
+        raise typer.BadParameter(f"{value} is not a number of seconds from 0 to "
+                                 f"{MAX_TIMEOUT:g}; e.g. --lock-timeout 30")
+    return value
+
+
 PASSWORD_FILE = typer.Option(None, "--password-file", help="Read the password from this file "
                              "(or set XAPICTL_PASSWORD; never on the command line).")
 CA = typer.Option(None, "--ca", help="CA bundle to verify the pool's TLS certificate.")
@@ -111,6 +121,10 @@ def root(
                                          "and every call) after this many seconds, 0.1 to "
                                          "86400 (default 30 to connect, 60 per call); a "
                                          "refused connection or unknown host fails at once."),
+    lock_timeout: float | None = typer.Option(
+        None, "--lock-timeout", envvar="XAPICTL_LOCK_TIMEOUT", callback=_lock_seconds,
+        help="Wait this many seconds for another run's write lease on the pool (default 10), "
+             "then exit 4 naming it."),
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
@@ -126,7 +140,8 @@ def root(
                if getattr(ctx.get_parameter_source(name), "name", "") == "ENVIRONMENT"}
     ctx.obj = GlobalOptions(pool=pool, url=url, user=user, password_file=password_file, ca=ca,
                             fingerprint=fingerprint, insecure=insecure, output=output,
-                            verbose=verbose, quiet=quiet, timeout=timeout, sources=sources)
+                            verbose=verbose, quiet=quiet, timeout=timeout, sources=sources,
+                            lock_timeout=lock_timeout)
     if verbose:
         from xapictl.cli.connection import attempts_on_stderr
 

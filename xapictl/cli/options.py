@@ -48,6 +48,7 @@ class GlobalOptions:
     verbose: bool = False
     quiet: bool = False
     timeout: float | None = None
+    lock_timeout: float | None = None
     sources: dict[str, str] = field(default_factory=dict)
     """Options that came from an environment variable: field name -> the variable."""
     chosen: PoolChoice | None = None

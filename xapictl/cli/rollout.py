@@ -21,6 +21,7 @@ import typer
 from typer.core import TyperGroup
 
 from xapictl.cli.exit_codes import ExitCode
+from xapictl.cli.options import current
 from xapictl.cli.run import exit_codes, fail
 
 if TYPE_CHECKING:
@@ -166,7 +167,7 @@ def fleet_rollout(ctx: typer.Context, desired: Any, recipe: Path, fleet: Path,
     connector = fleet_connector(ctx)
     connector.prime(pools)
     journal = _journal(journal_path)
-    work = XapiPoolWork(desired, connector, journal)
+    work = XapiPoolWork(desired, connector, journal, lock_timeout=current(ctx).lock_timeout)
     runner = RolloutRunner(journal, work, options, confirm=_confirmer(yes, quiet))
     _execute(runner, [p.name for p in pools], quiet, as_json, journal,
              lambda: runner.start(pools, recipe=str(recipe.resolve()),
@@ -246,7 +247,9 @@ def resume(
         connector = fleet_connector(ctx)
         connector.prime([p for p in pools if p.name in {r.pool for r in
                                                          journal.pool_runs(rollout_id)}])
-        runner = RolloutRunner(journal, XapiPoolWork(desired, connector, journal),
+        work = XapiPoolWork(desired, connector, journal,
+                            lock_timeout=current(ctx).lock_timeout)
+        runner = RolloutRunner(journal, work,
                                RolloutOptions(**row.options), confirm=_confirmer(yes, quiet))
         names = [r.pool for r in journal.pool_runs(rollout_id)]
         _execute(runner, names, quiet, as_json, journal,

@@ -55,6 +55,10 @@ def exit_codes() -> Iterator[None]:
         fail(ExitCode.FAILURE, f"{exc}{_failure_hint(exc)}")
     except e.TransportError as exc:
         fail(ExitCode.FAILURE, f"{exc}\n{_transport_hint(exc)}")
+    except e.PoolLocked as exc:
+        fail(ExitCode.FAILURE, str(exc))
+    except e.LeaseLost as exc:
+        fail(ExitCode.FAILURE, str(exc))
     except (e.TaskError, e.LocalBackendError) as exc:
         fail(ExitCode.FAILURE, str(exc))
 
@@ -206,7 +210,7 @@ def converge(opts: GlobalOptions, desired: DesiredState, *, ask: bool, yes: bool
     audit = AuditLog(audit_log_path())
     try:
         with open_pool(opts) as conn:
-            backend = XapiBackend(conn, audit=audit)
+            backend = XapiBackend(conn, audit=audit, lock_timeout=opts.lock_timeout)
             result = run(desired, backend,
                          confirm=lambda plan: confirmed(plan, ask=ask, yes=yes),
                          on_plan=lambda plan: show_plan(opts, plan))
@@ -229,9 +233,12 @@ def converge(opts: GlobalOptions, desired: DesiredState, *, ask: bool, yes: bool
             say(opts, "Verified on the live hosts, and a new plan is empty.")
         else:
             say(opts, "Verified: the pool matches, and a new plan is empty.")
+    elif result.settled:
+        say(opts, "Nothing to do: read again under the pool's write lease, the pool already "
+                  "matches (another run made these changes meanwhile).")
     elif not result.plan.is_empty:
         say(opts, "Not applied.")
-    if not result.applied and not result.plan.is_empty:
+    if not result.applied and not result.settled and not result.plan.is_empty:
         typer.echo(f"xapictl: declined: nothing was sent; {len(result.plan.steps)} step(s) "
                    "still pending (exit 3)", err=True)
         raise typer.Exit(int(ExitCode.CHANGES_PENDING))

@@ -20,7 +20,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from xapictl.client.base import ClassClient
 from xapictl.client.bonds import BondsClient
@@ -44,6 +44,9 @@ from xapictl.xapi.session import Protocol, XapiSession
 from xapictl.xapi.tasks import TaskHandle, start_task
 from xapictl.xapi.tls import PinSpec, TLSSettings, parse_pins
 from xapictl.xapi.transport import HttpSettings, HttpTransport
+
+if TYPE_CHECKING:
+    from xapictl.client.lease import PoolLease
 
 log = logging.getLogger("xapictl.client")
 
@@ -265,6 +268,19 @@ class Connection:
             raise UsageError("snapshots are built by xapictl.state: use xapictl.connect(), or "
                              "import xapictl.state.collect first")
         return builder(self)
+
+    def lease(self, *, timeout: float | None = None, command: str | None = None,
+              **options: Any) -> PoolLease:
+        """The pool's write lease for this run (``xapictl.client.lease``), not taken yet: use
+        it as a context manager. ``timeout``: seconds to wait for another run's lease
+        (default ``DEFAULT_LOCK_TIMEOUT``); ``command`` names this run in the holder record
+        (default: this process's command line)."""
+        from xapictl.client.lease import DEFAULT_LOCK_TIMEOUT, PoolLease
+
+        self.session.login()
+        return PoolLease(self, self.session.pool_ref,
+                         timeout=DEFAULT_LOCK_TIMEOUT if timeout is None else timeout,
+                         command=command, **options)
 
     def permissions(self) -> frozenset[str]:
         """The session's RBAC permissions, lower-cased (``vlan.create``…). The local superuser

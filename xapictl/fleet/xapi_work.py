@@ -2,7 +2,9 @@
 
 Planning is the plan engine's (``diff`` then ``preflight``, nothing written). Applying is
 ``xapictl.plan.apply`` itself — every precondition against a fresh read before the first write,
-each later step re-checked as it comes, a lost answer resolved by re-reading — with hooks
+each later step re-checked as it comes, all under the pool's write lease (taken before that
+fresh read, kept until the re-plan; a pool another run already brought to the desired state is
+left alone), a lost answer resolved by re-reading — with hooks
 around each step, so the rollout can stop between two steps and journal each one. Every write
 goes through the journal's audit table. After the last step the pool is read again and
 re-planned: a pool is done only when nothing is left to do.
@@ -40,8 +42,9 @@ class XapiPoolWork:
     """``PoolWork`` for XAPI pools: one session per pool from plan to close."""
 
     def __init__(self, desired: DesiredState, connector: PoolConnector,
-                 journal: Journal | None = None) -> None:
+                 journal: Journal | None = None, lock_timeout: float | None = None) -> None:
         self.desired = desired
+        self.lock_timeout = lock_timeout
         self.connector = connector
         self.journal = journal
         self._open: dict[str, Any] = {}
@@ -66,14 +69,20 @@ class XapiPoolWork:
                                    host_of=functools.partial(host_of, planned.handle.snapshot))
         if not planned.plan.steps:
             return ApplyReport()
-        report = apply(planned.plan, XapiBackend(caller), hooks)
-        if report.ok:
-            left = diff(self.desired, conn.snapshot())
-            if not left.is_empty:
-                report.results.append(StepResult(
-                    left.steps[0], StepStatus.FAILED,
-                    "after apply the pool still needs: " + "; ".join(
-                        s.describe() for s in left.steps)))
+        backend = XapiBackend(caller, lock_timeout=self.lock_timeout,
+                              lease=getattr(conn, "lease", None))
+        with backend.writing():
+            fresh = backend.collect()
+            if diff(self.desired, fresh).is_empty:
+                return ApplyReport()  # another run did it meanwhile: nothing left here
+            report = apply(planned.plan, backend, hooks, fresh=fresh)
+            if report.ok:
+                left = diff(self.desired, conn.snapshot())
+                if not left.is_empty:
+                    report.results.append(StepResult(
+                        left.steps[0], StepStatus.FAILED,
+                        "after apply the pool still needs: " + "; ".join(
+                            s.describe() for s in left.steps)))
         return report
 
     def close(self, planned: PoolPlan | None, pool: FleetPool) -> None:

@@ -3,6 +3,10 @@ write (a drifted plan writes nothing); then each step is checked again as it com
 is recorded; the first failure stops the run with a report (done / failed / drift / not run).
 Then verify, then re-plan, which must be empty.
 
+A run that writes holds the pool's write lease from before that fresh read until verify ends
+(``XapiBackend.writing``: one writer per pool); each write checks first that the lease is still
+ours, and a lost lease stops the run like a failed step.
+
 A write whose answer was lost (``OutcomeUnknown``, or a connection that failed) is resolved by
 re-reading the pool: if the step's effect is there it is done; if not, it is sent once more
 (now knowing it did not happen). Never a blind repeat.
@@ -14,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from xapictl.errors import ApplyError, TaskError, TransportError, XapiFailure
+from xapictl.errors import ApplyError, LeaseLost, TaskError, TransportError, XapiFailure
 from xapictl.plan.backend import XapiBackend
 from xapictl.plan.core import ApplyReport, Plan, Step, StepResult, StepStatus
 from xapictl.plan.desired import DesiredState
@@ -39,16 +43,25 @@ class StepHooks(Protocol):
     def should_stop(self) -> Callable[[], bool]: ...
 
 
-def apply(plan: Plan, backend: XapiBackend, hooks: StepHooks | None = None) -> ApplyReport:
+def apply(plan: Plan, backend: XapiBackend, hooks: StepHooks | None = None, *,
+          fresh: PoolSnapshot | None = None) -> ApplyReport:
     """Run the plan's steps in order; stop at the first failure or drift.
 
-    The pool is read afresh first (never the snapshot the plan was made from) and every
-    step's precondition is checked against that read: a plan the pool has drifted from writes
-    nothing. Each later step is checked again just before it runs, against a re-read of the
-    classes it looks at, so it sees what the earlier steps (and anyone else) did.
+    The pool's write lease is taken first (unless the caller holds it already), then the pool
+    is read afresh (never the snapshot the plan was made from; ``fresh`` is such a read made
+    under the lease by the caller) and every step's precondition is checked against that read:
+    a plan the pool has drifted from writes nothing. Each later step is checked again just
+    before it runs, against a re-read of the classes it looks at, so it sees what the earlier
+    steps (and anyone else) did.
     """
+    with backend.writing():
+        return _apply(plan, backend, hooks, fresh)
+
+
+def _apply(plan: Plan, backend: XapiBackend, hooks: StepHooks | None,
+           fresh: PoolSnapshot | None) -> ApplyReport:
     ctx = RunContext(backend.caller)
-    checked = _check_all(plan.steps, backend.collect(), ctx)
+    checked = _check_all(plan.steps, fresh if fresh is not None else backend.collect(), ctx)
     if any(r.status is not StepStatus.NOT_RUN for r in checked):
         if hooks is not None:
             for index, result in enumerate(checked):
@@ -84,7 +97,7 @@ def _checked_run(index: int, step: XapiStep, ctx: RunContext,
         if drift is not None:
             return StepResult(step, StepStatus.DRIFT, drift), None
         produced, detail = _run(step, ctx, backend)
-    except (XapiFailure, TaskError, TransportError) as exc:
+    except (XapiFailure, TaskError, TransportError, LeaseLost) as exc:
         return StepResult(step, StepStatus.FAILED, str(exc)), None
     return StepResult(step, StepStatus.DONE, detail), produced
 
@@ -133,14 +146,21 @@ class RunResult:
     report: ApplyReport = field(default_factory=ApplyReport)
     replan: Plan | None = None
     applied: bool = False
+    settled: bool = False
+    """Nothing was applied because, read again under the write lease, the pool already
+    matched: another run made the planned changes meanwhile."""
 
 
 def converge(desired: DesiredState, backend: XapiBackend, *,
              confirm: Callable[[Plan], bool] | None = None,
              on_plan: Callable[[Plan], None] | None = None) -> RunResult:
-    """Plan, pre-flight, (confirm,) apply, verify, re-plan. Raises ``PreflightError`` before
-    any write, ``ApplyError`` (with ``.report``) when a step failed, ``VerificationError``
-    when the pool does not match afterwards, ``PlanDriftError`` if the re-plan is not empty.
+    """Plan, pre-flight, (confirm,) apply, verify, re-plan. The plan is made without a
+    lock; apply and verify run under the pool's write lease (``backend.lock_timeout`` says
+    how long to wait for another run's; ``PoolLocked`` when it does not come), after a fresh
+    read under it: a pool that another run brought to the desired state meanwhile is left
+    alone (``settled``). Raises ``PreflightError`` before any write, ``ApplyError`` (with
+    ``.report``) when a step failed, ``VerificationError`` when the pool does not match
+    afterwards, ``PlanDriftError`` if the re-plan is not empty.
 
     ``confirm`` is asked before any write (the CLI asks whenever ``plan.is_disruptive``); a
     library caller that passes none applies disruptive plans as they come. Work deferred for
@@ -154,11 +174,18 @@ def converge(desired: DesiredState, backend: XapiBackend, *,
     result = RunResult(plan)
     if plan.is_empty or (confirm is not None and not confirm(plan)):
         return result
-    result.report = apply(plan, backend)
-    result.applied = True
-    if not result.report.ok:
-        raise ApplyError(_stopped(result.report), result.report)
-    after = verify(desired, backend.collect)
+    with backend.writing():
+        fresh = backend.collect()
+        now = diff(desired, fresh)
+        if now.is_empty:
+            result.replan = now
+            result.settled = True
+            return result
+        result.report = apply(plan, backend, fresh=fresh)
+        result.applied = True
+        if not result.report.ok:
+            raise ApplyError(_stopped(result.report), result.report)
+        after = verify(desired, backend.collect)
     result.replan = diff(desired, after)
     if not result.replan.is_empty:
         from xapictl.errors import PlanDriftError

@@ -3,10 +3,16 @@
 It adapts a connection (``xapictl.connect(...)``, contract 4) to the plan engine without
 importing the client: anything with ``call``, ``snapshot`` and (optionally) ``permissions``
 fits, which is also how tests drive it. Every write goes through the audit log.
+
+A run that writes holds the pool's write lease (``writing()``): the connection's ``lease``
+(``xapictl.client.lease``, one writer per pool) is taken before the fresh pre-write read and
+kept until verify ends, and every write asks it first whether it is still ours.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
 from xapictl.errors import XapictlError, XapiFailure
@@ -20,18 +26,36 @@ class Connection(Protocol):
     def snapshot(self) -> PoolSnapshot: ...
 
 
+class Lease(Protocol):
+    """What the plan engine needs of a pool's write lease (``xapictl.client.lease.PoolLease``
+    fits): a context manager that takes and releases it, and ``check`` before each write."""
+
+    def __enter__(self) -> Any: ...
+
+    def __exit__(self, *exc: Any) -> Any: ...
+
+    def check(self) -> None: ...
+
+
+LeaseTaker = Callable[..., Lease]
+
+
 class AuditedCaller:
-    """``call`` that records every write (and its outcome) in the audit log."""
+    """``call`` that records every write (and its outcome) in the audit log, and checks
+    first that the run still holds the pool's write lease (``LeaseLost`` otherwise)."""
 
     def __init__(self, conn: Connection, audit: AuditLog) -> None:
         self.conn = conn
         self.audit = audit
         self.step = ""
         self.writes = 0
+        self.lease: Lease | None = None
 
     def call(self, method: str, *args: Any) -> Any:
         if not is_write(method):
             return self.conn.call(method, *args)
+        if self.lease is not None:
+            self.lease.check()
         self.writes += 1
         try:
             result = self.conn.call(method, *args)
@@ -50,10 +74,34 @@ class XapiBackend:
 
     name = "xapi"
 
-    def __init__(self, conn: Connection, *, audit: AuditLog | None = None) -> None:
+    def __init__(self, conn: Connection, *, audit: AuditLog | None = None,
+                 lock_timeout: float | None = None, command: str | None = None,
+                 lease: LeaseTaker | None = None) -> None:
+        """``lock_timeout``: seconds to wait for another run's write lease (``None``: the
+        default, a few seconds); ``command`` names this run to the others; ``lease`` takes
+        the lease (default: the connection's ``lease``; a connection without one, a test's
+        fake, writes without a lease)."""
         self.conn = conn
         self.audit = audit if audit is not None else AuditLog()
         self.caller = AuditedCaller(conn, self.audit)
+        self.lock_timeout = lock_timeout
+        self.command = command
+        self.take_lease: LeaseTaker | None = lease if lease is not None else getattr(
+            conn, "lease", None)
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the pool's write lease for the block (re-entrant: an inner block under an
+        outer one shares its lease). Released however the block ends, Ctrl-C included."""
+        if self.caller.lease is not None or self.take_lease is None:
+            yield
+            return
+        with self.take_lease(timeout=self.lock_timeout, command=self.command) as lease:
+            self.caller.lease = lease
+            try:
+                yield
+            finally:
+                self.caller.lease = None
 
     def collect(self) -> PoolSnapshot:
         """One round of ``get_all_records`` per class (the client sends them at once)."""
@@ -76,4 +124,4 @@ class XapiBackend:
         return perms
 
 
-__all__ = ["AuditedCaller", "Connection", "XapiBackend"]
+__all__ = ["AuditedCaller", "Connection", "Lease", "LeaseTaker", "XapiBackend"]

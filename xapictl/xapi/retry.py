@@ -207,5 +207,38 @@ class Backoff:
         self._next = 0.0
 
 
-__all__ = ["FAST_KINDS", "TRANSIENT_CODES", "Backoff", "Deadline", "RetryPolicy", "is_read",
-           "retryable"]
+def _wait_on(stop: threading.Event, seconds: float) -> bool:
+    return stop.wait(seconds)
+
+
+@dataclass(frozen=True)
+class Pacer:
+    """The waits of something that keeps a rhythm against a pool: the pool lease's renewals
+    (a background thread) and a second run's polls while it waits for the lease. ``clock``
+    measures (monotonic seconds); ``wait(stop, seconds)`` waits, returning True as soon as
+    ``stop`` is set. Both are injectable, so tests drive a lease on a fake clock at no cost
+    (``Pacer.manual()``)."""
+
+    clock: Callable[[], float] = field(default=time.monotonic, compare=False)
+    wait: Callable[[threading.Event, float], bool] = field(default=_wait_on, compare=False)
+
+    @classmethod
+    def manual(cls, start: float = 1000.0) -> tuple[Pacer, Callable[[float], None]]:
+        """A pacer on a fake clock, and the function that moves that clock on. A wait
+        advances the clock by its length at once, unless ``stop`` is set (then True)."""
+        now = [start]
+
+        def advance(seconds: float) -> None:
+            now[0] += seconds
+
+        def wait(stop: threading.Event, seconds: float) -> bool:
+            if stop.is_set():
+                return True
+            now[0] += seconds
+            return stop.is_set()
+
+        return cls(clock=lambda: now[0], wait=wait), advance
+
+
+__all__ = ["FAST_KINDS", "TRANSIENT_CODES", "Backoff", "Deadline", "Pacer", "RetryPolicy",
+           "is_read", "retryable"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as _dt
+
 from xapictl.sim.classes import _pif_kinds as kinds
 from xapictl.sim.errors import SimFailure
 from xapictl.sim.registry import CallContext, handles
@@ -83,3 +85,11 @@ def local_management_reconfigure(ctx: CallContext, interface: str) -> None:
 __all__ = ["assert_usable_for_management", "get_management_interface",
            "local_management_reconfigure", "management_disable", "management_pif",
            "management_reconfigure", "move_management", "reconfigure_management"]
+
+
+@handles("host.get_servertime")
+def get_servertime(ctx: CallContext, host: str) -> _dt.datetime:
+    """The host's clock, in UTC with whole seconds (XAPI: ``Date.now ()``; a ``datetime`` on
+    the wire, ``20261207T05:45:24Z``). Every host answers for itself, any host ref works."""
+    ctx.state.get("host", host)
+    return _dt.datetime.now(_dt.UTC).replace(microsecond=0)

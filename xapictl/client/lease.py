@@ -1,0 +1,391 @@
+"""One writer per pool: a lease kept in ``pool.other_config``, so it works across machines.
+
+The lease is a key ``xapictl.lease.<generation>`` of the pool's ``other_config``; the value
+names the holder (a JSON record: id, user, host, pid, command, started, renewed, ttl). Every
+key is taken with ``pool.add_to_other_config``, which XAPI refuses with ``MAP_DUPLICATE_KEY``
+when the key exists, even with the same value (REFERENCE §2 "generated mutators"; the master's
+database does the test and the set under one lock): an atomic test-and-set, the only one
+XAPI offers. No key is ever rewritten in place, so there is no moment when the lease is gone
+while it is held:
+
+* **take** a free pool (no lease key at all): add generation 1; then read back: the lease is
+  ours if ``xapictl.lease.1`` holds our record and no other lease key exists;
+* **renew** (a background thread, every ``renew_every`` seconds): add generation G+1 with a
+  fresh ``renewed`` time, read back (G+1 must be the highest key and ours), then remove G;
+* **take over** an expired lease seen at generation G with record R: add G+1, read back: ours
+  only if G still holds exactly R and G+1 is the highest key; then remove G (and older keys
+  left by dead runs). Two waiters that both saw R expire both try G+1: one add succeeds, the
+  other gets ``MAP_DUPLICATE_KEY`` and waits on;
+* **release**: remove our key (only while the lease is still surely ours).
+
+The current lease is the highest generation. Expiry is judged on the *pool master's* clock,
+never by comparing two machines' clocks: a run reads ``host.get_servertime`` once and keeps the
+offset to its own monotonic clock; ``renewed`` and every expiry judgement are in that server
+time. A holder counts itself lost ``margin`` seconds *before* anyone may take its lease over
+(measured from when it sent its last confirmed renewal), and every write asks ``check()``
+first, so a holder paused longer than the lease lives stops with ``LeaseLost`` before its
+next write.
+
+Waiting (the polls of a second run and the renewals) goes through ``xapictl.xapi.retry.Pacer``;
+nothing here sleeps.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import getpass
+import json
+import logging
+import os
+import socket
+import sys
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+from xapictl.errors import LeaseLost, PoolLocked, XapiFailure
+from xapictl.model._types import parse_datetime
+from xapictl.xapi.retry import Pacer
+
+log = logging.getLogger("xapictl.lease")
+
+LEASE_PREFIX = "xapictl.lease."
+"""Every ``pool.other_config`` key of the lease starts with this; the rest is the generation."""
+DEFAULT_LOCK_TIMEOUT = 10.0
+"""Seconds a run waits for another run's lease before giving up (``--lock-timeout``)."""
+TTL = 60.0
+"""Seconds a lease lives after its last renewal, on the master's clock."""
+RENEW_EVERY = 10.0
+MARGIN = 15.0
+"""A holder stops writing this long before its lease could be taken over (clock resolution,
+round trips, the offset's error)."""
+POLL_EVERY = 1.0
+"""Seconds between two reads of a waiting run."""
+
+
+class Caller(Protocol):
+    def call(self, method: str, *args: Any) -> Any: ...
+
+
+def is_lease_key(key: str) -> bool:
+    """Whether a ``pool.other_config`` key belongs to the write lease (views hide them)."""
+    return key.startswith(LEASE_PREFIX)
+
+
+@dataclass(frozen=True)
+class LeaseHolder:
+    """The record a lease key holds. ``started``/``renewed`` are seconds since the epoch on the
+    pool master's clock; ``ttl`` is how long the lease lives after ``renewed``."""
+
+    id: str
+    user: str
+    host: str
+    pid: int
+    command: str
+    started: float
+    renewed: float
+    ttl: float = TTL
+
+    def to_value(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
+
+    @classmethod
+    def from_value(cls, text: str) -> LeaseHolder:
+        """The record in a lease key; a value that is not one (hand-edited, another tool)
+        counts as a holder whose lease expired long ago."""
+        try:
+            data = json.loads(text)
+            return cls(id=str(data["id"]), user=str(data["user"]), host=str(data["host"]),
+                       pid=int(data["pid"]), command=str(data["command"]),
+                       started=float(data["started"]), renewed=float(data["renewed"]),
+                       ttl=float(data.get("ttl", TTL)))
+        except (ValueError, TypeError, KeyError):
+            return cls(id=f"unreadable:{text[:40]}", user="?", host="?", pid=0,
+                       command="(an unreadable lease record)", started=0.0, renewed=0.0,
+                       ttl=0.0)
+
+    def expired(self, server_now: float) -> bool:
+        return server_now > self.renewed + self.ttl
+
+    def describe(self, server_now: float | None = None) -> str:
+        """``user alice on host ci-3 (pid 4242), running `xapictl apply …`, since …``."""
+        since = _dt.datetime.fromtimestamp(self.started, _dt.UTC).strftime(
+            "%Y-%m-%d %H:%M:%S UTC")
+        text = (f"user {self.user} on host {self.host} (pid {self.pid}), running "
+                f"`{self.command}`, since {since}")
+        if server_now is not None:
+            text += f" (last renewed {max(0, round(server_now - self.renewed))} s ago)"
+        return text
+
+
+def this_command() -> str:
+    """How this process was started, for the holder record (argv never holds a password)."""
+    words = [os.path.basename(sys.argv[0]) if sys.argv else "python", *sys.argv[1:]]
+    if words[0] in ("__main__.py", "-m"):
+        words[0] = "xapictl"
+    text = " ".join(words)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return str(os.getuid()) if hasattr(os, "getuid") else "?"
+
+
+class PoolLease:
+    """The write lease of one pool, held by this run. Use it as a context manager:
+
+        with PoolLease(conn, conn.pool_ref, command="nightly sync") as lease:
+            lease.check()          # before every write (the plan engine does it)
+            ...
+
+    ``acquire()`` waits up to ``timeout`` seconds for another run's lease (polling every
+    ``poll_every``), then raises ``PoolLocked`` naming the holder. While held, a background
+    thread renews it every ``renew_every`` seconds (``background=False``: call ``renew()``
+    yourself). Release happens however the block ends.
+    """
+
+    def __init__(self, conn: Caller, pool: str, *, timeout: float = DEFAULT_LOCK_TIMEOUT,
+                 command: str | None = None, pacer: Pacer | None = None, ttl: float = TTL,
+                 renew_every: float = RENEW_EVERY, margin: float = MARGIN,
+                 poll_every: float = POLL_EVERY, background: bool = True,
+                 user: str | None = None, host: str | None = None,
+                 pid: int | None = None) -> None:
+        self.conn = conn
+        self.pool = pool
+        self.timeout = timeout
+        self.pacer = pacer or Pacer()
+        self.ttl = ttl
+        self.renew_every = renew_every
+        self.margin = margin
+        self.poll_every = poll_every
+        self.background = background
+        self.me = LeaseHolder(id=str(uuid.uuid4()), user=user or _user(),
+                              host=host or socket.gethostname(),
+                              pid=os.getpid() if pid is None else pid,
+                              command=command or this_command(), started=0.0, renewed=0.0,
+                              ttl=ttl)
+        self.generation = 0
+        self.waited_polls = 0
+        self.renewals = 0
+        self._offset: float | None = None
+        self._confirmed_at = 0.0
+        self._lost = ""
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    # --- the pool master's clock ------------------------------------------------------------
+
+    def server_now(self) -> float:
+        """Now on the master's clock (seconds since the epoch), from our monotonic clock."""
+        if self._offset is None:
+            raise RuntimeError("server_now() before the first read of the lease")
+        return self.pacer.clock() + self._offset
+
+    def _measure_offset(self, master: str) -> None:
+        before = self.pacer.clock()
+        try:
+            stamp = parse_datetime(self.conn.call("host.get_servertime", master)).timestamp()
+            stamp += 0.5  # XAPI's datetimes have whole seconds: the middle of that second
+        except XapiFailure as exc:
+            # A host without get_servertime: our own wall clock, and skew between machines
+            # then counts against the margin (docs/unattended.md says so).
+            log.warning("host.get_servertime refused (%s): judging the lease on this "
+                        "machine's clock", exc.code)
+            stamp = _dt.datetime.now(_dt.UTC).timestamp()
+        after = self.pacer.clock()
+        self._offset = stamp - (before + after) / 2
+
+    # --- reading the lease keys ---------------------------------------------------------------
+
+    def _read(self) -> dict[int, str]:
+        config = self.conn.call("pool.get_other_config", self.pool)
+        return _lease_keys(config)
+
+    def _add(self, generation: int, record: LeaseHolder) -> bool:
+        try:
+            self.conn.call("pool.add_to_other_config", self.pool,
+                           f"{LEASE_PREFIX}{generation}", record.to_value())
+        except XapiFailure as exc:
+            if exc.code == "MAP_DUPLICATE_KEY":
+                return False
+            raise
+        return True
+
+    def _remove(self, generation: int) -> None:
+        self.conn.call("pool.remove_from_other_config", self.pool, f"{LEASE_PREFIX}{generation}")
+
+    # --- acquire ------------------------------------------------------------------------------
+
+    def acquire(self) -> None:
+        """Take the lease, waiting up to ``timeout`` for a live holder to let go."""
+        record = self.conn.call("pool.get_record", self.pool)
+        self._measure_offset(str(record["master"]))
+        keys = _lease_keys(record.get("other_config", {}))
+        deadline = self.pacer.clock() + self.timeout
+        holder: LeaseHolder | None = None
+        while True:
+            if not keys:
+                if self._take(1, None, None):
+                    return
+            else:
+                top = max(keys)
+                holder = LeaseHolder.from_value(keys[top])
+                if holder.expired(self.server_now()):
+                    log.warning("taking over an expired pool lease: %s",
+                                holder.describe(self.server_now()))
+                    if self._take(top + 1, top, keys[top]):
+                        return
+                elif holder.id == self.me.id:
+                    raise RuntimeError("acquire() of a lease this run already holds")
+            remaining = deadline - self.pacer.clock()
+            if remaining <= 0 and holder is not None:
+                raise PoolLocked(_locked_message(holder, self.server_now(), self.timeout),
+                                 holder=holder)
+            self.waited_polls += 1
+            self.pacer.wait(self._stop, max(0.0, min(self.poll_every, remaining)))
+            keys = self._read()
+            if not keys:
+                holder = None
+
+    def _take(self, generation: int, before: int | None, seen: str | None) -> bool:
+        """Add our key at ``generation`` and read back; True if the lease is now ours."""
+        sent = self.pacer.clock()
+        now = sent + self._offset_value()
+        mine = replace(self.me, started=now, renewed=now)
+        if not self._add(generation, mine):
+            return False
+        keys = self._read()
+        ours = (keys.get(generation) == mine.to_value() and max(keys) == generation
+                and (before is None or keys.get(before) == seen))
+        if not ours:
+            if keys.get(generation) == mine.to_value():
+                self._remove(generation)
+            return False
+        for old in sorted(k for k in keys if k < generation):
+            self._remove(old)
+        self.me = mine
+        self.generation = generation
+        self._confirmed_at = sent
+        self._lost = ""
+        if self.background:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._renew_loop, daemon=True,
+                                            name=f"xapictl-lease-{self.pool}")
+            self._thread.start()
+        return True
+
+    def _offset_value(self) -> float:
+        if self._offset is None:
+            raise RuntimeError("the lease was not read yet")
+        return self._offset
+
+    # --- while held ---------------------------------------------------------------------------
+
+    @property
+    def held(self) -> bool:
+        return self.generation > 0 and not self._lost and self._fresh()
+
+    def _fresh(self) -> bool:
+        return self.pacer.clock() < self._confirmed_at + self.ttl - self.margin
+
+    def check(self) -> None:
+        """Raise ``LeaseLost`` unless the lease is surely still ours (no request sent)."""
+        if self.generation == 0:
+            raise LeaseLost("this run does not hold the pool's write lease")
+        if self._lost:
+            raise LeaseLost(self._lost)
+        if not self._fresh():
+            ago = self.pacer.clock() - self._confirmed_at
+            self._lost = (f"the pool's write lease was last confirmed {ago:.0f} s ago (it lives "
+                          f"{self.ttl:.0f} s): this run was paused or cut off from the pool, "
+                          "and another run may hold the lease now")
+            raise LeaseLost(self._lost)
+
+    def renew(self) -> None:
+        """One renewal: the next generation with a fresh time, read back, the old key
+        removed. A renewal that finds the lease gone marks it lost; one that fails to reach
+        the pool is tried again at the next tick (the lease is lost once it is too old)."""
+        with self._lock:
+            self.check()
+            sent = self.pacer.clock()
+            record = replace(self.me, renewed=sent + self._offset_value())
+            nxt = self.generation + 1
+            if not self._add(nxt, record):
+                self._lost = "another run took over the pool's write lease"
+                raise LeaseLost(self._lost)
+            keys = self._read()
+            if keys.get(nxt) != record.to_value() or max(keys) != nxt:
+                self._lost = "another run took over the pool's write lease"
+                raise LeaseLost(self._lost)
+            self._remove(self.generation)
+            self.generation = nxt
+            self.me = record
+            self._confirmed_at = sent
+            self.renewals += 1
+
+    def _renew_loop(self) -> None:
+        while not self.pacer.wait(self._stop, self.renew_every):
+            try:
+                self.renew()
+            except LeaseLost as exc:
+                log.error("%s", exc)
+                return
+            except Exception as exc:  # the pool did not answer: try at the next tick
+                log.warning("renewing the pool's write lease failed: %s", exc)
+
+    # --- release ------------------------------------------------------------------------------
+
+    def release(self) -> None:
+        """Stop renewing and remove our key, if the lease is surely still ours (a lost lease
+        is left alone: its key may already be another run's, and it expires by itself)."""
+        self._stop.set()
+        thread, self._thread = self._thread, None
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+        with self._lock:
+            if self.generation and not self._lost and self._fresh():
+                self._remove(self.generation)
+            self.generation = 0
+
+    def __enter__(self) -> Self:
+        self.acquire()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if exc is None:
+            self.release()
+            return
+        # Already failing (Ctrl-C included): release best-effort, keep the first error.
+        with contextlib.suppress(Exception):
+            self.release()
+
+
+def _lease_keys(config: Any) -> dict[int, str]:
+    found: dict[int, str] = {}
+    for key, value in dict(config or {}).items():
+        if is_lease_key(str(key)):
+            tail = str(key)[len(LEASE_PREFIX):]
+            if tail.isascii() and tail.isdigit():
+                found[int(tail)] = str(value)
+    return found
+
+
+def _locked_message(holder: LeaseHolder, server_now: float, waited: float) -> str:
+    return (f"the pool is locked by another run: {holder.describe(server_now)}. Waited "
+            f"{waited:g} s (--lock-timeout sets how long). If that run is dead, its lease "
+            f"expires {holder.ttl:g} s after its last renewal; nothing was sent")
+
+
+LeaseTaker = Callable[..., PoolLease]
+
+__all__ = ["DEFAULT_LOCK_TIMEOUT", "LEASE_PREFIX", "LeaseHolder", "LeaseTaker", "PoolLease",
+           "is_lease_key", "this_command"]
