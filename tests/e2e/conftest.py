@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from xapictl.client.lease import is_lease_call
 from xapictl.plan.audit import is_write
 
 
@@ -64,5 +65,6 @@ def xapictl_exe(sim_server: Any, tmp_path: Path) -> Callable[..., Ran]:
 def writes(sim_server: Any) -> Callable[[], list[str]]:
     def get() -> list[str]:
         return [e["method"] for e in sim_server.control.request_log()
-                if is_write(e["method"]) and e["outcome"] == "success"]
+                if is_write(e["method"]) and e["outcome"] == "success"
+                and not is_lease_call(e["method"], e["params"])]
     return get

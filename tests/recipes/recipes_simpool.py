@@ -10,6 +10,7 @@ from typing import Any
 
 import xapictl
 from xapictl.plan.apply import RunResult, converge
+from xapictl.client.lease import is_lease_call
 from xapictl.plan.audit import is_write
 from xapictl.plan.backend import XapiBackend
 from xapictl.plan.desired import DesiredState, load_file
@@ -63,7 +64,8 @@ class SimPool:
     def writes(self) -> list[str]:
         """Write calls that reached the pool and succeeded, in order."""
         return [e["method"] for e in self.control.request_log()
-                if is_write(e["method"]) and e["outcome"] == "success"]
+                if is_write(e["method"]) and e["outcome"] == "success"
+                and not is_lease_call(e["method"], e["params"])]
 
     def clear(self) -> None:
         self.control.clear_log()

@@ -42,7 +42,7 @@ import socket
 import sys
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from types import TracebackType
 from typing import Any, Protocol, Self
@@ -74,6 +74,16 @@ class Caller(Protocol):
 def is_lease_key(key: str) -> bool:
     """Whether a ``pool.other_config`` key belongs to the write lease (views hide them)."""
     return key.startswith(LEASE_PREFIX)
+
+
+def is_lease_call(method: str, args: Sequence[Any]) -> bool:
+    """Whether a call is the lease's own bookkeeping (``pool.add_to_other_config`` /
+    ``remove_from_other_config`` of a lease key): ``args`` as sent, with or without the
+    session first. Write counts that mean "changes to the pool's networking" skip these."""
+    if method.removeprefix("Async.") not in ("pool.add_to_other_config",
+                                             "pool.remove_from_other_config"):
+        return False
+    return any(isinstance(a, str) and is_lease_key(a) for a in args[:3])
 
 
 @dataclass(frozen=True)
@@ -388,4 +398,4 @@ def _locked_message(holder: LeaseHolder, server_now: float, waited: float) -> st
 LeaseTaker = Callable[..., PoolLease]
 
 __all__ = ["DEFAULT_LOCK_TIMEOUT", "LEASE_PREFIX", "LeaseHolder", "LeaseTaker", "PoolLease",
-           "is_lease_key", "this_command"]
+           "is_lease_call", "is_lease_key", "this_command"]

@@ -24,7 +24,7 @@ from xapictl.fleet.connect import PoolConnector
 from xapictl.fleet.fleetfile import FleetPool
 from xapictl.fleet.journal import Journal
 from xapictl.fleet.work import ApplyHooks, PoolPlan
-from xapictl.plan.apply import apply
+from xapictl.plan.apply import apply, settled
 from xapictl.plan.backend import XapiBackend
 from xapictl.plan.core import ApplyReport, StepResult, StepStatus
 from xapictl.plan.desired import DesiredState
@@ -73,7 +73,7 @@ class XapiPoolWork:
                               lease=getattr(conn, "lease", None))
         with backend.writing():
             fresh = backend.collect()
-            if diff(self.desired, fresh).is_empty:
+            if settled(self.desired, fresh):
                 return ApplyReport()  # another run did it meanwhile: nothing left here
             report = apply(planned.plan, backend, hooks, fresh=fresh)
             if report.ok:

@@ -18,7 +18,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from xapictl.errors import ApplyError, LeaseLost, TaskError, TransportError, XapiFailure
+from xapictl.errors import (
+    ApplyError,
+    LeaseLost,
+    PlanError,
+    TaskError,
+    TransportError,
+    XapiFailure,
+)
 from xapictl.plan.backend import XapiBackend
 from xapictl.plan.core import ApplyReport, Plan, Step, StepResult, StepStatus
 from xapictl.plan.desired import DesiredState
@@ -138,6 +145,21 @@ def _stopped(report: ApplyReport) -> str:
         f"  {r.step.action} {r.step.subject}: {r.detail}" for r in failed))
 
 
+def _settled(desired: DesiredState, fresh: PoolSnapshot) -> Plan | None:
+    """The empty plan when ``fresh`` (read under the lease) already matches ``desired``; else
+    ``None`` (the steps confirmed are then checked against it: changed ones are drift)."""
+    try:
+        now = diff(desired, fresh)
+    except PlanError:
+        return None
+    return now if now.is_empty else None
+
+
+def settled(desired: DesiredState, fresh: PoolSnapshot) -> bool:
+    """Whether another run already brought the pool, read afresh, to ``desired``."""
+    return _settled(desired, fresh) is not None
+
+
 @dataclass
 class RunResult:
     """What ``converge`` did: the plan, the apply report, and the re-plan after verify."""
@@ -176,8 +198,8 @@ def converge(desired: DesiredState, backend: XapiBackend, *,
         return result
     with backend.writing():
         fresh = backend.collect()
-        now = diff(desired, fresh)
-        if now.is_empty:
+        now = _settled(desired, fresh)
+        if now is not None:
             result.replan = now
             result.settled = True
             return result
@@ -195,4 +217,4 @@ def converge(desired: DesiredState, backend: XapiBackend, *,
     return result
 
 
-__all__ = ["RunResult", "StepHooks", "apply", "converge"]
+__all__ = ["RunResult", "StepHooks", "apply", "converge", "settled"]
