@@ -32,7 +32,6 @@ nothing here sleeps.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import getpass
 import json
@@ -65,6 +64,15 @@ MARGIN = 15.0
 round trips, the offset's error)."""
 POLL_EVERY = 1.0
 """Seconds between two reads of a waiting run."""
+
+
+_PROCESS = uuid.uuid4().hex[:12]
+"""This process's mark in the ids of the leases it takes."""
+_LIVE: set[str] = set()
+"""Ids of the leases this process holds now. A lease key whose id carries our mark but is not
+here was left by a run of this process that could not release it (the pool died under it):
+it is taken over at once, without waiting for it to expire."""
+_LIVE_LOCK = threading.Lock()
 
 
 class Caller(Protocol):
@@ -176,7 +184,7 @@ class PoolLease:
         self.margin = margin
         self.poll_every = poll_every
         self.background = background
-        self.me = LeaseHolder(id=str(uuid.uuid4()), user=user or _user(),
+        self.me = LeaseHolder(id=f"{_PROCESS}-{uuid.uuid4().hex}", user=user or _user(),
                               host=host or socket.gethostname(),
                               pid=os.getpid() if pid is None else pid,
                               command=command or this_command(), started=0.0, renewed=0.0,
@@ -237,7 +245,8 @@ class PoolLease:
     def acquire(self) -> None:
         """Take the lease, waiting up to ``timeout`` for a live holder to let go."""
         record = self.conn.call("pool.get_record", self.pool)
-        self._measure_offset(str(record["master"]))
+        if self._offset is None:
+            self._measure_offset(str(record["master"]))
         keys = _lease_keys(record.get("other_config", {}))
         deadline = self.pacer.clock() + self.timeout
         holder: LeaseHolder | None = None
@@ -248,8 +257,8 @@ class PoolLease:
             else:
                 top = max(keys)
                 holder = LeaseHolder.from_value(keys[top])
-                if holder.expired(self.server_now()):
-                    log.warning("taking over an expired pool lease: %s",
+                if holder.expired(self.server_now()) or _orphan(holder):
+                    log.warning("taking over a pool lease whose run is gone: %s",
                                 holder.describe(self.server_now()))
                     if self._take(top + 1, top, keys[top]):
                         return
@@ -284,6 +293,8 @@ class PoolLease:
         self.me = mine
         self.generation = generation
         self._confirmed_at = sent
+        with _LIVE_LOCK:
+            _LIVE.add(mine.id)
         self._lost = ""
         if self.background:
             self._stop.clear()
@@ -361,9 +372,13 @@ class PoolLease:
         if thread is not None and thread is not threading.current_thread():
             thread.join()
         with self._lock:
-            if self.generation and not self._lost and self._fresh():
-                self._remove(self.generation)
-            self.generation = 0
+            try:
+                if self.generation and not self._lost and self._fresh():
+                    self._remove(self.generation)
+            finally:
+                self.generation = 0
+                with _LIVE_LOCK:
+                    _LIVE.discard(self.me.id)
 
     def __enter__(self) -> Self:
         self.acquire()
@@ -371,12 +386,22 @@ class PoolLease:
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        if exc is None:
+        # The run's own outcome stands (Ctrl-C included): a pool that cannot be reached to
+        # remove the key leaves a lease that expires by itself (or that this process takes
+        # over at once, see ``_LIVE``).
+        try:
             self.release()
-            return
-        # Already failing (Ctrl-C included): release best-effort, keep the first error.
-        with contextlib.suppress(Exception):
-            self.release()
+        except Exception as failed:
+            log.warning("could not release the pool's write lease (it expires %g s after its "
+                        "last renewal): %s", self.ttl, failed)
+
+
+def _orphan(holder: LeaseHolder) -> bool:
+    """A lease taken by this process that no run of it holds any more."""
+    if not holder.id.startswith(f"{_PROCESS}-"):
+        return False
+    with _LIVE_LOCK:
+        return holder.id not in _LIVE
 
 
 def _lease_keys(config: Any) -> dict[int, str]:
