@@ -118,6 +118,27 @@ def pin_mismatch(cli: Any, env: dict[str, Any]) -> Any:
 
 NO_POOL = {"XAPICTL_URL": None, "XAPICTL_PASSWORD": None}
 
+
+def plant_lease(jsonrpc: Any, **holder: Any) -> None:
+    """A lease record as another run on another machine holds it (renewed just now)."""
+    import time
+
+    from xapictl.client.lease import LeaseHolder
+
+    session = jsonrpc("session.login_with_password", "root", "xapictl", "2.21", "t")
+    pool = next(iter(jsonrpc("pool.get_all", session)))
+    now = time.time()
+    record = LeaseHolder(**{"id": "other-run", "user": "alice", "host": "ci-3", "pid": 4242,
+                            "command": "xapictl apply recipes/trunk-vlans.yaml --yes",
+                            "started": now, "renewed": now, **holder})
+    jsonrpc("pool.add_to_other_config", session, pool, "xapictl.lease.1", record.to_value())
+
+
+def locked(cli: Any, env: dict[str, Any]) -> Any:
+    plant_lease(env["jsonrpc"])
+    return cli("--lock-timeout", "0", *CREATE_105)
+
+
 PROVOKE: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
     "a malformed recipe": malformed,
     "`--vlan 4095` (or any bad option value)": lambda cli, env: cli(
@@ -152,6 +173,7 @@ PROVOKE: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
     "`network create` with a VLAN tag already carried on that trunk by another network":
         tag_carried,
     "work deferred for an offline host (`apply`, or `plan` with nothing else to do)": deferred,
+    "another run holds the pool's write lease past `--lock-timeout`": locked,
 }
 ROWS = _rows()
 
