@@ -15,7 +15,7 @@ import pytest
 
 import xapictl
 from xapictl.client.lease import is_lease_call, is_lease_key
-from xapictl.errors import ApplyError, PoolLocked
+from xapictl.errors import ApplyError, PoolLocked, PreflightError
 from xapictl.plan.apply import RunResult, apply, converge
 from xapictl.plan.audit import is_write
 from xapictl.plan.backend import XapiBackend
@@ -185,3 +185,16 @@ def test_plans_and_reads_take_no_lease(server: SimServer) -> None:
         assert converge(TRUNK, backend, confirm=lambda plan: False).applied is False
     sent = [e["method"] for e in server.control.request_log()]
     assert not [m for m in sent if "other_config" in m or m == "host.get_servertime"]
+
+
+def test_a_role_that_cannot_take_the_lease_is_refused_before_any_change() -> None:
+    sim = Simulator(password=PW, users={"vera": "vm-admin"})
+    sim.reset(scenario="seed")
+    with SimServer(sim) as srv:
+        with xapictl.connect(srv.url, username="vera", password=PW) as conn, \
+                pytest.raises(PreflightError) as refused:
+            converge(TRUNK, XapiBackend(conn))
+        assert pool_writes(srv) == []
+    sim.close()
+    assert ("your role may not call pool.add_to_other_config (needs pool-operator or above), "
+            "needed to take the pool's write lease") in str(refused.value)

@@ -106,9 +106,18 @@ def check_roles(plan: Plan, permissions: frozenset[str] | None) -> list[str]:
         for method in getattr(step, "calls", ()):
             if method.lower() not in permissions:
                 missing.setdefault(method, []).append(step.subject)
+    if plan.steps:
+        for method in LEASE_CALLS:
+            if method.lower() not in permissions:
+                missing.setdefault(method, []).append("take the pool's write lease")
     return [f"your role may not call {m} (needs {minimum_role(m)} or above), needed to "
             f"{', '.join(sorted(set(subjects)))}; log in with a stronger role"
             for m, subjects in sorted(missing.items())]
+
+
+LEASE_CALLS = ("pool.add_to_other_config", "pool.remove_from_other_config")
+"""What a run that writes sends besides its steps: the pool's write lease (one writer per
+pool, ``xapictl.client.lease``)."""
 
 
 def preflight(plan: Plan, permissions: frozenset[str] | None) -> None:
@@ -119,6 +128,7 @@ def preflight(plan: Plan, permissions: frozenset[str] | None) -> None:
 
 
 __all__ = [
+    "LEASE_CALLS",
     "bond_member_problems",
     "check_roles",
     "hotplug_problem",
