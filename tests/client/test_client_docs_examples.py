@@ -25,7 +25,7 @@ def _load(name: str) -> ModuleType:
 
 
 MINE = {f"library_{name}.py" for name in
-        ("connect", "profiles", "tls", "errors", "tasks", "snapshots")}
+        ("connect", "profiles", "tls", "errors", "tasks", "snapshots", "lease")}
 
 
 def test_the_guide_includes_every_example_run_here_and_only_real_files() -> None:
@@ -78,3 +78,9 @@ def test_snapshots_example(transport: Any, protocol: str) -> None:
                                           protocol=protocol)
     assert any("eth1 carries VLANs" in line for line in out)
     assert out[-1] == "live sees it: seen-by-live"
+
+
+def test_lease_example(transport: Any, protocol: str) -> None:
+    out = _load("library_lease").main("http://127.0.0.1", PASSWORD, transport=transport,
+                                      protocol=protocol)
+    assert out == ["locked: nightly CMDB sync", "applied True"]

@@ -99,12 +99,12 @@ def test_the_simulator_serves_host_get_servertime_as_a_datetime(conn: Any) -> No
 def test_taking_the_lease_needs_pool_operator_and_a_vm_admin_is_refused(
         server: SimServer) -> None:
     pacer, _ = Pacer.manual()
-    with xapictl.connect(server.url, username="opal", password=PW) as opal:
-        with manual_lease(opal, pacer, timeout=0) as lease:
-            assert lease.generation == 1
-    with xapictl.connect(server.url, username="vera", password=PW) as vera:
-        with pytest.raises(XapiFailure) as refused:
-            manual_lease(vera, pacer, timeout=0).acquire()
+    with xapictl.connect(server.url, username="opal", password=PW) as opal, \
+            manual_lease(opal, pacer, timeout=0) as lease:
+        assert lease.generation == 1
+    with xapictl.connect(server.url, username="vera", password=PW) as vera, \
+            pytest.raises(XapiFailure) as refused:
+        manual_lease(vera, pacer, timeout=0).acquire()
     assert refused.value.code == "RBAC_PERMISSION_DENIED"
     assert refused.value.params[0] == "pool.add_to_other_config"
     assert "pool-operator" in refused.value.params[1]

@@ -198,3 +198,20 @@ def test_a_role_that_cannot_take_the_lease_is_refused_before_any_change() -> Non
     sim.close()
     assert ("your role may not call pool.add_to_other_config (needs pool-operator or above), "
             "needed to take the pool's write lease") in str(refused.value)
+
+
+def test_a_held_lease_is_no_change_to_plans_inventory_or_drift(server: SimServer) -> None:
+    from xapictl.inventory.drift import drift
+    from xapictl.inventory.export import export_snapshot
+
+    pacer, _ = Pacer.manual()
+    with xapictl.connect(server.url, password=PW) as conn:
+        before = conn.snapshot()
+        with conn.lease(pacer=pacer, background=False):
+            during = conn.snapshot()
+            assert any(is_lease_key(k) for k in during.pool.other_config)
+    with_lease, without = export_snapshot(during), export_snapshot(before)
+    assert with_lease.objects == without.objects  # (the event tokens move on, as they must)
+    assert drift(with_lease) == drift(without)
+    assert [s.describe() for s in diff(TRUNK, during).steps] == \
+        [s.describe() for s in diff(TRUNK, before).steps]

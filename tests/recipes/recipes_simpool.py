@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import xapictl
-from xapictl.plan.apply import RunResult, converge
 from xapictl.client.lease import is_lease_call
+from xapictl.plan.apply import RunResult, converge
 from xapictl.plan.audit import is_write
 from xapictl.plan.backend import XapiBackend
 from xapictl.plan.desired import DesiredState, load_file
