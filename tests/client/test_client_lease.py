@@ -290,3 +290,13 @@ def test_an_unreadable_record_counts_as_expired_and_lease_calls_are_recognised()
     assert is_lease_call("pool.remove_from_other_config", ["OpaqueRef:p", "xapictl.lease.3"])
     assert not is_lease_call("pool.add_to_other_config", ["OpaqueRef:p", "folder", "x"])
     assert not is_lease_call("network.add_to_other_config", ["r", "xapictl.lease.1", "x"])
+
+
+def test_a_renewal_after_the_key_was_removed_by_hand_marks_the_lease_lost(conn: Any) -> None:
+    pacer, _ = Pacer.manual()
+    holder = manual_lease(conn, pacer)
+    holder.acquire()
+    conn.call("pool.remove_from_other_config", conn.pool_ref, f"{LEASE_PREFIX}1")
+    with pytest.raises(LeaseLost, match="removed from the pool by someone else"):
+        holder.renew()
+    assert lease_keys(conn) == {}  # its renewal key is taken back too

@@ -343,6 +343,11 @@ class PoolLease:
                 self._lost = "another run took over the pool's write lease"
                 raise LeaseLost(self._lost)
             keys = self._read()
+            if keys.get(self.generation) != self.me.to_value():
+                # Our key was removed under us (`xapictl pool unlock`, by hand): not ours now.
+                self._remove(nxt)
+                self._lost = "the pool's write lease was removed from the pool by someone else"
+                raise LeaseLost(self._lost)
             if keys.get(nxt) != record.to_value() or max(keys) != nxt:
                 self._lost = "another run took over the pool's write lease"
                 raise LeaseLost(self._lost)
