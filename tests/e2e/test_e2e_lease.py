@@ -96,3 +96,31 @@ def test_lock_timeout_must_be_a_number_of_seconds(cli: Any, writes: Any) -> None
         assert ran.code == ExitCode.BAD_INPUT, (bad, ran.stderr)
         assert "--lock-timeout" in ran.stderr
     assert writes() == []
+
+
+def test_pool_unlock_names_the_holder_and_needs_yes_off_a_terminal(cli: Any,
+                                                                   jsonrpc: Any) -> None:
+    assert cli("pool", "unlock").stdout == "The pool's write lease is free: nothing to remove.\n"
+    plant_lease(jsonrpc)
+    refused = cli("pool", "unlock")
+    assert refused.code == ExitCode.BAD_INPUT
+    assert "held by user alice on host ci-3 (pid 4242)" in refused.stderr
+    assert "pass --yes" in refused.stderr
+    assert _lease_keys(jsonrpc) == ["xapictl.lease.1"]
+    done = cli("pool", "unlock", "--yes")
+    assert done.code == ExitCode.OK, done.stderr
+    assert done.stdout.startswith("Removed the write lease of user alice on host ci-3")
+    assert _lease_keys(jsonrpc) == []
+
+
+def test_pool_unlock_asks_at_a_terminal_and_no_keeps_it(cli: Any, jsonrpc: Any,
+                                                        monkeypatch: Any) -> None:
+    import xapictl.cli.run as run
+
+    monkeypatch.setattr(run, "interactive", lambda: True)
+    plant_lease(jsonrpc)
+    kept = cli("pool", "unlock", input="n\n")
+    assert kept.code == ExitCode.CHANGES_PENDING and "not removed" in kept.stderr
+    assert _lease_keys(jsonrpc) == ["xapictl.lease.1"]
+    assert cli("pool", "unlock", input="y\n").code == ExitCode.OK
+    assert _lease_keys(jsonrpc) == []

@@ -64,4 +64,37 @@ def pool_show(ctx: typer.Context, fleet: Path | None = FLEET, select: str | None
         show_pairs(ctx, pool_pairs, fleet, select)
 
 
+@pool_app.command("unlock")
+def pool_unlock(ctx: typer.Context, yes: bool = typer.Option(
+        False, "--yes", "-y", help="Remove it without asking (needed off a terminal).")
+                ) -> None:
+    """Remove the pool's write lease left by a run that is gone (names it; asks first)."""
+    from xapictl.cli import run
+    from xapictl.cli.connection import open_pool
+    from xapictl.cli.exit_codes import ExitCode
+    from xapictl.cli.options import current
+    from xapictl.cli.render import say
+    from xapictl.client.lease import break_lease, lease_holders
+    from xapictl.errors import UsageError
+
+    opts = current(ctx)
+    with exit_codes(), open_pool(opts) as conn:
+        holders = lease_holders(conn, conn.pool_ref)
+        if not holders:
+            say(opts, "The pool's write lease is free: nothing to remove.")
+            return
+        holder = list(holders.values())[-1]
+        typer.echo(f"The pool's write lease is held by {holder.describe()}.", err=True)
+        if not yes:
+            if not run.interactive():
+                raise UsageError("pool unlock removes another run's write lease: pass --yes "
+                                 "(only when that run is surely gone; a dead run's lease also "
+                                 "expires by itself 60 s after its last renewal)")
+            if not typer.confirm("Remove it? A run that still holds it stops at its next "
+                                 "renewal, but may write until then", default=False):
+                run.fail(ExitCode.CHANGES_PENDING, "not removed")
+        break_lease(conn, conn.pool_ref, list(holders))
+        say(opts, f"Removed the write lease of {holder.describe()}.")
+
+
 __all__ = ["host_app", "pif_app", "pool_app", "vlan_app"]

@@ -401,6 +401,22 @@ class PoolLease:
                         "last renewal): %s", self.ttl, failed)
 
 
+def lease_holders(conn: Caller, pool: str) -> dict[str, LeaseHolder]:
+    """The lease keys in the pool now, oldest first, with the records they hold (empty: the
+    lease is free). The last one is the lease; older ones are left by runs that died."""
+    keys = _lease_keys(conn.call("pool.get_other_config", pool))
+    return {f"{LEASE_PREFIX}{g}": LeaseHolder.from_value(keys[g]) for g in sorted(keys)}
+
+
+def break_lease(conn: Caller, pool: str, keys: Sequence[str]) -> None:
+    """Remove these lease keys (``xapictl pool unlock``): for a lease whose run is surely gone.
+    A live holder notices at its next renewal and stops before its next write after that."""
+    for key in keys:
+        if not is_lease_key(key):
+            raise ValueError(f"{key!r} is not a key of the write lease")
+        conn.call("pool.remove_from_other_config", pool, key)
+
+
 def _orphan(holder: LeaseHolder) -> bool:
     """A lease taken by this process that no run of it holds any more."""
     if not holder.id.startswith(f"{_PROCESS}-"):
@@ -428,4 +444,4 @@ def _locked_message(holder: LeaseHolder, server_now: float, waited: float) -> st
 LeaseTaker = Callable[..., PoolLease]
 
 __all__ = ["DEFAULT_LOCK_TIMEOUT", "LEASE_PREFIX", "LeaseHolder", "LeaseTaker", "PoolLease",
-           "is_lease_call", "is_lease_key", "this_command"]
+           "break_lease", "is_lease_call", "is_lease_key", "lease_holders", "this_command"]
