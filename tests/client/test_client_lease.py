@@ -300,3 +300,11 @@ def test_a_renewal_after_the_key_was_removed_by_hand_marks_the_lease_lost(conn: 
     with pytest.raises(LeaseLost, match="removed from the pool by someone else"):
         holder.renew()
     assert lease_keys(conn) == {}  # its renewal key is taken back too
+
+
+def test_the_holder_record_names_the_command_without_url_credentials(monkeypatch: Any) -> None:
+    from xapictl.client.lease import this_command
+
+    monkeypatch.setattr("sys.argv", ["/usr/bin/xapictl", "--url", "https://root:pw@pool",
+                                     "apply", "x.yaml", "--yes"])
+    assert this_command() == "xapictl --url https://***@pool apply x.yaml --yes"

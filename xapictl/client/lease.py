@@ -37,6 +37,7 @@ import getpass
 import json
 import logging
 import os
+import re
 import socket
 import sys
 import threading
@@ -145,7 +146,7 @@ def this_command() -> str:
     words = [os.path.basename(sys.argv[0]) if sys.argv else "python", *sys.argv[1:]]
     if words[0] in ("__main__.py", "-m"):
         words[0] = "xapictl"
-    text = " ".join(words)
+    text = re.sub(r"://[^/@\s]+@", "://***@", " ".join(words))  # no userinfo of a URL
     return text if len(text) <= 200 else text[:197] + "..."
 
 
@@ -244,6 +245,7 @@ class PoolLease:
 
     def acquire(self) -> None:
         """Take the lease, waiting up to ``timeout`` for a live holder to let go."""
+        self._stop.clear()
         record = self.conn.call("pool.get_record", self.pool)
         if self._offset is None:
             self._measure_offset(str(record["master"]))
