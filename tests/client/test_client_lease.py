@@ -308,3 +308,38 @@ def test_the_holder_record_names_the_command_without_url_credentials(monkeypatch
     monkeypatch.setattr("sys.argv", ["/usr/bin/xapictl", "--url", "https://root:pw@pool",
                                      "apply", "x.yaml", "--yes"])
     assert this_command() == "xapictl --url https://***@pool apply x.yaml --yes"
+
+
+HOLDER = """
+import sys, xapictl
+conn = xapictl.connect(sys.argv[1], password=sys.argv[2])
+lease = conn.lease(timeout=0, command="the run that gets killed")
+lease.acquire()
+print(lease.generation, flush=True)
+sys.stdin.read()  # held until killed
+"""
+
+
+def test_a_holder_killed_with_sigkill_is_taken_over_once_its_lease_expires(
+        conn: Any, server: SimServer) -> None:
+    """A real process takes the lease and is killed with SIGKILL (no release, no renewal).
+    The next run waits on a fake clock: about 60 polls (the ttl) and it takes over."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    with subprocess.Popen([sys.executable, "-c", HOLDER, server.url, PW],
+                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                          env={**os.environ}) as holder:
+        try:
+            assert holder.stdout is not None and holder.stdout.readline().strip() == "1"
+        finally:
+            holder.send_signal(signal.SIGKILL)
+            holder.wait(timeout=60)
+    pacer, _ = Pacer.manual()
+    lease = manual_lease(conn, pacer, timeout=300, poll_every=1)
+    with lease:
+        assert 55 <= lease.waited_polls <= 62
+        assert list(lease_keys(conn)) == [f"{LEASE_PREFIX}2"]
+    assert lease_keys(conn) == {}
