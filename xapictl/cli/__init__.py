@@ -4,24 +4,112 @@ Each group module builds its own ``typer.Typer`` and imports the library inside 
 ``xapictl --help`` never pays for rich, httpx, pyroute2 or the simulator.
 
 Global options come before the command (``xapictl --url https://pool -o json network list``);
-exit codes are in ``xapictl.cli.exit_codes`` (and docs/exit-codes.md).
+the output options (``-o/--output``, ``--no-headers``) may also come after it
+(``xapictl network list -o json``). Exit codes are in ``xapictl.cli.exit_codes`` (and
+docs/exit-codes.md).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from typing import Any
+
 import typer
+from typer.core import TyperGroup
+
+from xapictl.cli.options import ClickException
 
 from xapictl._version import __version__
 from xapictl.cli import listing, network, plan, sim, vif
 from xapictl.cli.options import GlobalOptions, Output
 
+# Root options that take a value (their value is never a command name).
+_VALUED = {"--pool", "--url", "--user", "--password-file", "--ca", "--fingerprint", "--output",
+           "-o", "--timeout"}
+
+
+def hoist_output_options(args: list[str]) -> list[str]:
+    """``-o/--output X`` and ``--no-headers`` given after the command move before it, where
+    the root parses them: ``network list -o json`` is ``-o json network list``. Nothing after
+    ``--`` moves."""
+    front: list[str] = []
+    moved: list[str] = []
+    i = 0
+    while i < len(args) and args[i].startswith("-") and args[i] != "--":
+        take = 2 if args[i] in _VALUED else 1
+        front += args[i:i + take]
+        i += take
+    rest: list[str] = []
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest += args[i:]
+            break
+        if arg in ("-o", "--output") and i + 1 < len(args):
+            moved += args[i:i + 2]
+            i += 2
+            continue
+        if arg == "--no-headers" or arg.startswith("--output=") or (
+                arg.startswith("-o") and not arg.startswith("--")):
+            moved.append(arg)
+        else:
+            rest.append(arg)
+        i += 1
+    return front + moved + rest
+
+
+class _Root(TyperGroup):
+    """The root command: output options anywhere on the line, and with ``-o json|yaml`` a
+    command line click refuses is an error document too (docs/output.md)."""
+
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: Any = None, **extra: Any) -> Any:
+        args = hoist_output_options(list(args))
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except ClickException as exc:
+            _usage_document(exc, args)
+            raise
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ClickException as exc:
+            _usage_document(exc, None, ctx)
+            raise
+
+
+def _usage_document(exc: ClickException, args: list[str] | None,
+                    ctx: Any = None) -> None:
+    """Under ``-o json|yaml``: click's refusal of the command line as an error document on
+    stderr, after click's own message."""
+    output = None
+    if ctx is not None:
+        output = ctx.obj.output if isinstance(ctx.obj, GlobalOptions) else \
+            ctx.params.get("output")
+    elif args is not None:
+        for i, arg in enumerate(args):
+            value = (args[i + 1] if arg in ("-o", "--output") and i + 1 < len(args) else
+                     arg.split("=", 1)[1] if arg.startswith("--output=") else
+                     arg[2:] if arg.startswith("-o") and len(arg) > 2 else None)
+            if value is not None:
+                output = value
+    if output not in (Output.json, Output.yaml):
+        return
+    exc.show()
+    from xapictl.cli.errors_out import write_error
+
+    write_error(Output(output), exit_code=exc.exit_code, kind="usage",
+                message=exc.format_message())
+    raise typer.Exit(exc.exit_code)
+
+
 app = typer.Typer(
     name="xapictl",
     help="Plan and apply networking on XenServer / XCP-ng pools and plain Xen hosts.",
     no_args_is_help=True, rich_markup_mode=None,
-    pretty_exceptions_enable=False,
+    pretty_exceptions_enable=False, cls=_Root,
 )
 app.add_typer(network.app, name="network")
 app.add_typer(listing.vlan_app, name="vlan")
@@ -32,6 +120,7 @@ app.add_typer(vif.app, name="vif")
 app.command("plan")(plan.plan)
 app.command("apply")(plan.apply)
 app.add_typer(sim.app, name="sim")
+app.command("schema")(listing.schema)
 
 
 def _optional_group(module: str, what: str) -> typer.Typer:
@@ -95,7 +184,11 @@ CA = typer.Option(None, "--ca", help="CA bundle to verify the pool's TLS certifi
 FINGERPRINT = typer.Option(None, "--fingerprint", help="Pin the named host's SHA-256 "
                            "fingerprint; repeat as HOST=SHA256 for other pool members (each "
                            "host has its own certificate).")
-OUTPUT = typer.Option(Output.table, "--output", "-o", help="table, json or yaml.")
+OUTPUT = typer.Option(Output.table, "--output", "-o", help="table, wide (every column), json, "
+                      "yaml (documents with a schema: xapictl schema), or name (one "
+                      "identifier per line, list commands); before or after the command.")
+NO_HEADERS = typer.Option(False, "--no-headers", help="Tables without their header line; "
+                          "before or after the command.")
 
 
 @app.callback()
@@ -114,6 +207,7 @@ def root(
     insecure: bool = typer.Option(False, "--insecure", help="Do not verify TLS (loud, "
                                   "explicit opt-out)."),
     output: Output = OUTPUT,
+    no_headers: bool = NO_HEADERS,
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Say more."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only changes and errors."),
     timeout: float | None = typer.Option(None, "--timeout", callback=_seconds,
@@ -141,7 +235,7 @@ def root(
     ctx.obj = GlobalOptions(pool=pool, url=url, user=user, password_file=password_file, ca=ca,
                             fingerprint=fingerprint, insecure=insecure, output=output,
                             verbose=verbose, quiet=quiet, timeout=timeout, sources=sources,
-                            lock_timeout=lock_timeout)
+                            lock_timeout=lock_timeout, no_headers=no_headers)
     if verbose:
         from xapictl.cli.connection import attempts_on_stderr
 

@@ -1,7 +1,7 @@
 """The fleet options every pool command takes, and how a read renders across pools.
 
 ``--fleet FILE [--select EXPR]`` runs the command on every selected pool: a read shows one
-table with a leading ``Pool`` column (JSON/YAML keyed by pool) and exits 4 when a pool could
+table with a leading ``Pool`` column (JSON/YAML: each item names its ``pool``) and exits 4 when a pool could
 not be read (the others are still shown); a write is a rollout (``xapictl.cli.rollout``).
 """
 
@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
 import typer
 
 from xapictl.cli.exit_codes import ExitCode
-from xapictl.cli.options import Output, current
+from xapictl.cli.options import current
+from xapictl.cli.render import escape
 
 if TYPE_CHECKING:
     from xapictl.fleet.each import FleetResults
@@ -28,31 +29,74 @@ YES = typer.Option(False, "--yes", "-y", help="Do not ask before a disruptive ch
                    "off a terminal); with --fleet, before the rollout.")
 
 
-def show_rows(ctx: typer.Context, columns: Sequence[str],
-              rows_of: Callable[[PoolSnapshot], list[list[Any]]], fleet: Path | None,
-              select: str | None) -> None:
-    """The rows of the one pool, or of every selected pool of the fleet."""
+def show_list(ctx: typer.Context, kind: str, items_of: Callable[[PoolSnapshot], list[Any]],
+              fleet: Path | None, select: str | None) -> None:
+    """The list document ``kind`` of the one pool, or of every selected pool of the fleet
+    (each item naming its pool)."""
+    from xapictl.cli.documents import DOCUMENTS
+    from xapictl.cli.options import pool_label
+    from xapictl.cli.render import emit_list
+
     if fleet is not None:
-        emit_fleet_rows(ctx, columns, read_fleet(ctx, fleet, select, rows_of))
+        emit_fleet_list(ctx, kind, read_fleet(ctx, fleet, select, items_of))
         return
-    from xapictl.cli.render import emit_rows
     from xapictl.cli.views import read_pool
 
     opts = current(ctx)
-    emit_rows(opts, columns, rows_of(read_pool(opts)))
+    doc_type = DOCUMENTS[kind]
+    items = items_of(read_pool(opts))
+    emit_list(opts, doc_type(pool=pool_label(opts), items=items), _item_type(kind))
 
 
-def show_pairs(ctx: typer.Context, pairs_of: Callable[[PoolSnapshot], list[tuple[str, Any]]],
-               fleet: Path | None, select: str | None) -> None:
-    """The fields of the one pool's object, or of every selected pool's."""
-    if fleet is not None:
-        emit_fleet_pairs(ctx, read_fleet(ctx, fleet, select, pairs_of))
-        return
-    from xapictl.cli.render import emit_pairs
-    from xapictl.cli.views import read_pool
+def _item_type(kind: str) -> Any:
+    from xapictl.cli.documents import DOCUMENTS
+
+    return get_args(DOCUMENTS[kind].model_fields["items"].annotation)[0]
+
+
+def emit_fleet_list(ctx: typer.Context, kind: str, found: FleetResults[list[Any]]) -> None:
+    """Every pool's items in one list document (each naming its pool; a ``Pool`` column
+    first in tables); exit 4 when a pool could not be read."""
+    from xapictl.cli.documents import DOCUMENTS
+    from xapictl.cli.render import emit_list
+
+    items = [i.model_copy(update={"pool": pool}) for pool, some in found.results.items()
+             for i in some]
+    emit_list(current(ctx), DOCUMENTS[kind](pool=None, items=items), _item_type(kind),
+              pool_column=True)
+    report_unread(found)
+
+
+def show_one(ctx: typer.Context, kind: str, fleet_kind: str,
+             item_of: Callable[[PoolSnapshot], Any], fleet: Path | None,
+             select: str | None) -> None:
+    """The show document ``kind`` of the one pool's object, or with a fleet the list
+    document ``fleet_kind`` of every selected pool's."""
+    from xapictl.cli.documents import DOCUMENTS
+    from xapictl.cli.options import pool_label
+    from xapictl.cli.render import emit_document, emit_fields, refuse_name
 
     opts = current(ctx)
-    emit_pairs(opts, pairs_of(read_pool(opts)))
+    refuse_name(opts, ctx.command_path.removeprefix(ctx.find_root().info_name or "")
+                .strip())
+    if fleet is None:
+        from xapictl.cli.views import read_pool
+
+        item = item_of(read_pool(opts))
+        doc = DOCUMENTS[kind](**{**dict(item), "pool": pool_label(opts)})
+        if opts.output.is_data:
+            emit_document(opts, doc)
+        else:
+            emit_fields(opts, doc)
+        return
+    found = read_fleet(ctx, fleet, select, item_of)
+    items = [i.model_copy(update={"pool": pool}) for pool, i in found.results.items()]
+    if opts.output.is_data:
+        emit_document(opts, DOCUMENTS[fleet_kind](pool=None, items=items))
+    else:
+        for item in items:
+            emit_fields(opts, item, title=f"pool {item.pool}", skip=("pool",))
+    report_unread(found)
 
 
 def converge_on(ctx: typer.Context, desired: Any, fleet: Path | None, select: str | None, *,
@@ -68,7 +112,7 @@ def converge_on(ctx: typer.Context, desired: Any, fleet: Path | None, select: st
     from xapictl.cli.rollout import rollout_desired
 
     rollout_desired(ctx, desired, fleet, select, yes=yes, quiet=opts.quiet,
-                    as_json=opts.output is not Output.table, recipe=recipe, only=only)
+                    as_json=opts.output.is_data, recipe=recipe, only=only)
 
 
 def read_fleet(ctx: typer.Context, fleet: Path, select: str | None,
@@ -84,41 +128,15 @@ def read_fleet(ctx: typer.Context, fleet: Path, select: str | None,
     return read_each(pools, connector, fn)
 
 
-def emit_fleet_rows(ctx: typer.Context, columns: Sequence[str],
-                    found: FleetResults[list[list[Any]]]) -> None:
-    """One table, a ``Pool`` column first; JSON/YAML as ``{pool: [rows]}``."""
-    from xapictl.cli.render import emit_data, emit_rows
-
-    opts = current(ctx)
-    if opts.output is Output.table:
-        emit_rows(opts, ["Pool", *columns],
-                  [[pool, *row] for pool, rows in found.results.items() for row in rows])
-    else:
-        keys = [c.lower().replace(" ", "_") for c in columns]
-        emit_data(opts, {pool: [dict(zip(keys, row, strict=True)) for row in rows]
-                         for pool, rows in found.results.items()})
-    _report(found)
-
-
-def emit_fleet_pairs(ctx: typer.Context, found: FleetResults[list[tuple[str, Any]]]) -> None:
-    """Each pool's fields under its name; JSON/YAML as ``{pool: {field: value}}``."""
-    from xapictl.cli.render import emit_data, emit_pairs
-
-    opts = current(ctx)
-    if opts.output is Output.table:
-        for pool, pairs in found.results.items():
-            emit_pairs(opts, pairs, title=f"pool {pool}")
-    else:
-        emit_data(opts, {pool: dict(pairs) for pool, pairs in found.results.items()})
-    _report(found)
-
-
-def _report(found: FleetResults[Any]) -> None:
+def report_unread(found: FleetResults[Any]) -> None:
     for pool, err in found.errors.items():
-        typer.echo(f"xapictl: pool {pool} not read: {err}", err=True)
+        typer.echo(f"xapictl: pool {pool} not read: {escape(str(err))}", err=True)
     if found.errors:
-        raise typer.Exit(int(ExitCode.FAILURE))
+        from xapictl.cli.run import fail
+
+        fail(ExitCode.FAILURE, f"{len(found.errors)} pool(s) not read: "
+                               + ", ".join(sorted(found.errors)))
 
 
-__all__ = ["FLEET", "SELECT", "YES", "converge_on", "emit_fleet_pairs", "emit_fleet_rows",
-           "read_fleet", "show_pairs", "show_rows"]
+__all__ = ["FLEET", "SELECT", "YES", "converge_on", "emit_fleet_list", "read_fleet", "report_unread",
+           "show_list", "show_one"]

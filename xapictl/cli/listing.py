@@ -21,47 +21,44 @@ pool_app = typer.Typer(help="The pool itself.", no_args_is_help=True, rich_marku
 def vlan_list(ctx: typer.Context, fleet: Path | None = FLEET, select: str | None = SELECT
               ) -> None:
     """Every VLAN: host, trunk device, tag, network, plugged."""
-    from xapictl.cli.fleet_forms import show_rows
-    from xapictl.cli.views import vlan_rows
+    from xapictl.cli.fleet_forms import show_list
+    from xapictl.cli.views import vlan_items
 
     with exit_codes():
-        show_rows(ctx, ["Host", "Device", "Tag", "Network", "Plugged"], vlan_rows, fleet,
-                  select)
+        show_list(ctx, "VlanList", vlan_items, fleet, select)
 
 
 @pif_app.command("list")
 def pif_list(ctx: typer.Context, fleet: Path | None = FLEET, select: str | None = SELECT
              ) -> None:
     """Every PIF: host, device, VLAN, kind, network, MTU, plugged, management, IP."""
-    from xapictl.cli.fleet_forms import show_rows
-    from xapictl.cli.views import pif_rows
+    from xapictl.cli.fleet_forms import show_list
+    from xapictl.cli.views import pif_items
 
     with exit_codes():
-        show_rows(ctx, ["Host", "Device", "VLAN", "Kind", "Network", "MTU", "Plugged",
-                        "Management", "IP"], pif_rows, fleet, select)
+        show_list(ctx, "PifList", pif_items, fleet, select)
 
 
 @host_app.command("list")
 def host_list(ctx: typer.Context, fleet: Path | None = FLEET, select: str | None = SELECT
               ) -> None:
     """Every host: name, uuid, address, live, role, PIF count."""
-    from xapictl.cli.fleet_forms import show_rows
-    from xapictl.cli.views import host_rows
+    from xapictl.cli.fleet_forms import show_list
+    from xapictl.cli.views import host_items
 
     with exit_codes():
-        show_rows(ctx, ["Name", "UUID", "Address", "Live", "Role", "PIFs"], host_rows, fleet,
-                  select)
+        show_list(ctx, "HostList", host_items, fleet, select)
 
 
 @pool_app.command("show")
 def pool_show(ctx: typer.Context, fleet: Path | None = FLEET, select: str | None = SELECT
               ) -> None:
     """The pool: name, master, and how many of everything."""
-    from xapictl.cli.fleet_forms import show_pairs
-    from xapictl.cli.views import pool_pairs
+    from xapictl.cli.fleet_forms import show_one
+    from xapictl.cli.views import pool_item
 
     with exit_codes():
-        show_pairs(ctx, pool_pairs, fleet, select)
+        show_one(ctx, "Pool", "PoolDetailList", pool_item, fleet, select)
 
 
 @pool_app.command("unlock")
@@ -97,4 +94,35 @@ def pool_unlock(ctx: typer.Context, yes: bool = typer.Option(
         say(opts, f"Removed the write lease of {holder.describe()}.")
 
 
-__all__ = ["host_app", "pif_app", "pool_app", "vlan_app"]
+
+def schema(ctx: typer.Context,
+           name: str | None = typer.Argument(None, help="A document kind (e.g. NetworkList); "
+                                             "without it, the list of kinds.")) -> None:
+    """Print the JSON Schema (Draft 2020-12) of a document kind that -o json|yaml prints;
+    without NAME, list the kinds (docs/output.md)."""
+    from xapictl.cli.options import Output, current
+
+    with exit_codes():
+        from xapictl.cli.documents import DOCUMENTS, schema_of
+        from xapictl.cli.render import emit_data
+        from xapictl.errors import UsageError
+
+        opts = current(ctx)
+        if name is None:
+            kinds = sorted(DOCUMENTS)
+            if opts.output.is_data:
+                emit_data(opts, kinds)
+            else:
+                typer.echo("\n".join(kinds))
+            return
+        if name not in DOCUMENTS:
+            import difflib
+
+            near = difflib.get_close_matches(name, DOCUMENTS, n=1)
+            hint = f" (did you mean {near[0]}?)" if near else " (xapictl schema lists them)"
+            raise UsageError(f"no document kind {name!r}{hint}")
+        shown = opts if opts.output is Output.yaml else type(opts)(output=Output.json)
+        emit_data(shown, schema_of(name))
+
+
+__all__ = ["host_app", "pif_app", "pool_app", "schema", "vlan_app"]

@@ -52,24 +52,23 @@ def create(
 @app.command("list")
 def list_(ctx: typer.Context, fleet: Path | None = FLEET, select: str | None = SELECT) -> None:
     """Every network: name, bridge, MTU, VLAN tags, hosts, VIFs, made by xapictl or not."""
-    from xapictl.cli.fleet_forms import show_rows
-    from xapictl.cli.views import network_rows
+    from xapictl.cli.fleet_forms import show_list
+    from xapictl.cli.views import network_items
 
     with exit_codes():
-        show_rows(ctx, ["Name", "UUID", "Bridge", "MTU", "VLAN", "Hosts", "VIFs", "Owner"],
-                  network_rows, fleet, select)
+        show_list(ctx, "NetworkList", network_items, fleet, select)
 
 
 @app.command()
 def show(ctx: typer.Context, name: str = typer.Argument(..., help="Name or uuid."),
          fleet: Path | None = FLEET, select: str | None = SELECT) -> None:
     """One network in detail (an ambiguous name lists every candidate)."""
-    from xapictl.cli.fleet_forms import show_pairs
-    from xapictl.cli.views import network_details, one_network
+    from xapictl.cli.fleet_forms import show_one
+    from xapictl.cli.views import network_detail, one_network
 
     with exit_codes():
-        show_pairs(ctx, lambda snap: network_details(snap, one_network(snap, name)), fleet,
-                   select)
+        show_one(ctx, "Network", "NetworkDetailList",
+                 lambda snap: network_detail(snap, one_network(snap, name)), fleet, select)
 
 
 def _spec_args(ctx: typer.Context, name: str, fleet: Path | None, select: str | None
@@ -139,7 +138,7 @@ def set_mtu(
                                "make."),
     fleet: Path | None = FLEET, select: str | None = SELECT, yes: bool = YES,
 ) -> None:
-    """``network.set_MTU`` in place; lists (or with --replug re-plugs) what carries the old
+    """network.set_MTU in place; lists (or with --replug re-plugs) what carries the old
     MTU. Never re-plugs the management interface without --replug-management."""
     with exit_codes():
         from xapictl.recipes import ensure_mtu_of

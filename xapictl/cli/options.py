@@ -9,11 +9,27 @@ from typing import Literal
 
 import typer
 
+try:  # typer vendors click as typer._click: its contexts and exceptions are those
+    from typer._click.exceptions import ClickException
+    from typer._click.globals import get_current_context
+except ImportError:  # pragma: no cover - a typer that runs on click itself
+    from click import ClickException, get_current_context  # type: ignore[assignment]
+
 
 class Output(enum.StrEnum):
+    """``-o``: ``table`` for people (``wide``: every column), ``json``/``yaml`` documents for
+    programs (docs/output.md), ``name``: one identifier per line (list commands)."""
+
     table = "table"
+    wide = "wide"
     json = "json"
     yaml = "yaml"
+    name = "name"
+
+    @property
+    def is_data(self) -> bool:
+        """A JSON or YAML document."""
+        return self in (Output.json, Output.yaml)
 
 
 EMBEDDED = "embedded"
@@ -49,6 +65,7 @@ class GlobalOptions:
     quiet: bool = False
     timeout: float | None = None
     lock_timeout: float | None = None
+    no_headers: bool = False
     sources: dict[str, str] = field(default_factory=dict)
     """Options that came from an environment variable: field name -> the variable."""
     chosen: PoolChoice | None = None
@@ -59,6 +76,22 @@ class GlobalOptions:
         """The pool this run opened, for outputs: URL, profile's URL, or ``embedded``
         (None before a pool was opened)."""
         return self.chosen.label if self.chosen is not None else None
+
+
+def pool_label(opts: GlobalOptions) -> str | None:
+    """How documents name the pool of a single-pool command: the pool opened (its URL, a
+    profile's URL, or ``embedded``), else the one the options choose; None when they choose
+    none (an error document about that very choice)."""
+    if opts.pool_label is not None:
+        return opts.pool_label
+    from xapictl.errors import UsageError
+
+    try:
+        from xapictl.cli.connection import choose_pool
+
+        return choose_pool(opts).label
+    except UsageError:
+        return None
 
 
 def current(ctx: typer.Context) -> GlobalOptions:
@@ -72,4 +105,5 @@ def current(ctx: typer.Context) -> GlobalOptions:
     return opts
 
 
-__all__ = ["EMBEDDED", "GlobalOptions", "Output", "PoolChoice", "current"]
+__all__ = ["EMBEDDED", "ClickException", "GlobalOptions", "Output", "PoolChoice", "current",
+           "get_current_context", "pool_label"]

@@ -26,8 +26,16 @@ if TYPE_CHECKING:
     from xapictl.plan.desired import DesiredState
 
 
-def fail(code: ExitCode, message: str) -> NoReturn:
+def fail(code: ExitCode, message: str, exc: BaseException | None = None) -> NoReturn:
+    """``xapictl: message`` on stderr (with ``-o json|yaml`` also an error document, see
+    ``errors_out``) and exit ``code``."""
+    from xapictl.cli.errors_out import current_options, write_error
+
     typer.echo(f"xapictl: {message}", err=True)
+    opts = current_options()
+    if opts is not None:
+        write_error(opts.output, exit_code=int(code), exc=exc,
+                    message=message.replace("\nxapictl: ", "\n"))
     raise typer.Exit(int(code))
 
 
@@ -39,28 +47,28 @@ def exit_codes() -> Iterator[None]:
     try:
         yield
     except e.UsageError as exc:
-        fail(ExitCode.BAD_INPUT, _bad_input(exc))
+        fail(ExitCode.BAD_INPUT, _bad_input(exc), exc)
     except (e.PreflightError, e.AmbiguousObjectError) as exc:
-        fail(ExitCode.BAD_INPUT, f"refused before any change:\n{_indent(str(exc))}")
+        fail(ExitCode.BAD_INPUT, f"refused before any change:\n{_indent(str(exc))}", exc)
     except e.ApplyError as exc:
         report = exc.report
         _print_report(report)  # type: ignore[arg-type]
         done = getattr(report, "done", [])
-        fail(ExitCode.PARTIAL if done else ExitCode.FAILURE, f"{exc}\n{RERUN}")
+        fail(ExitCode.PARTIAL if done else ExitCode.FAILURE, f"{exc}\n{RERUN}", exc)
     except e.VerificationError as exc:
-        fail(ExitCode.PARTIAL, f"applied, but the pool does not match the recipe: {exc}")
+        fail(ExitCode.PARTIAL, f"applied, but the pool does not match the recipe: {exc}", exc)
     except e.PlanDriftError as exc:
-        fail(ExitCode.PARTIAL, str(exc))
+        fail(ExitCode.PARTIAL, str(exc), exc)
     except e.XapiFailure as exc:
-        fail(ExitCode.FAILURE, f"{exc}{_failure_hint(exc)}")
+        fail(ExitCode.FAILURE, f"{exc}{_failure_hint(exc)}", exc)
     except e.TransportError as exc:
-        fail(ExitCode.FAILURE, f"{exc}\n{_transport_hint(exc)}")
+        fail(ExitCode.FAILURE, f"{exc}\n{_transport_hint(exc)}", exc)
     except e.PoolLocked as exc:
-        fail(ExitCode.FAILURE, str(exc))
+        fail(ExitCode.FAILURE, str(exc), exc)
     except e.LeaseLost as exc:
-        fail(ExitCode.FAILURE, str(exc))
+        fail(ExitCode.FAILURE, str(exc), exc)
     except (e.TaskError, e.LocalBackendError) as exc:
-        fail(ExitCode.FAILURE, str(exc))
+        fail(ExitCode.FAILURE, str(exc), exc)
 
 
 RERUN = ("Nothing was undone. Run the same command again once the cause is fixed: it reads the "
@@ -125,8 +133,18 @@ def _as_option(problem: Problem, flags: Mapping[str, str]) -> str:
 
 
 def _bad_input(exc: Exception) -> str:
-    text = str(exc)
-    return f"invalid input:\n{_indent(text)}" if "\n" in text else f"invalid input: {text}"
+    """One line per problem, each ``FILE:LINE: FIELD: message (hint)`` for a recipe (the
+    style of every validation error: see ``validation_lines``)."""
+    return "\nxapictl: ".join(validation_lines(exc))
+
+
+def validation_lines(exc: Exception) -> list[str]:
+    """The lines of a validation error: a recipe's problems one per line (``FILE:LINE: FIELD:
+    message``), another bad value's message as it is."""
+    problems = getattr(exc, "problems", None)
+    if problems:
+        return [str(p) for p in problems]
+    return str(exc).splitlines() or [type(exc).__name__]
 
 
 def _indent(text: str) -> str:

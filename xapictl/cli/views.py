@@ -1,4 +1,6 @@
-"""Rows for the listing commands, built from a ``PoolSnapshot`` (display only, no logic)."""
+"""The typed items of the listing commands, built from a ``PoolSnapshot`` (display only, no
+logic): ``xapictl.cli.documents`` models, whose JSON is the documents' and whose columns are
+the tables'."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 from xapictl.cli.options import GlobalOptions
 
 if TYPE_CHECKING:
+    from xapictl.cli.documents import (HostItem, NetworkDetail, NetworkItem, PifItem, PoolItem,
+                                       VifItem, VlanItem)
     from xapictl.state.snapshot import PoolSnapshot
 
 
@@ -23,17 +27,23 @@ def _host(snap: PoolSnapshot, ref: str) -> str:
     return host.name_label if host is not None else ref
 
 
-def network_rows(snap: PoolSnapshot) -> list[list[Any]]:
+def network_items(snap: PoolSnapshot) -> list[NetworkItem]:
+    from xapictl.cli.documents import NetworkItem
+
+    return [NetworkItem(**_network_fields(snap, ref))
+            for ref, _ in sorted(snap.networks.items(),
+                                 key=lambda i: (i[1].name_label, i[1].uuid))]
+
+
+def _network_fields(snap: PoolSnapshot, ref: Any) -> dict[str, Any]:
     from xapictl.plan.identity import is_owned
 
-    rows = []
-    for ref, n in sorted(snap.networks.items(), key=lambda i: (i[1].name_label, i[1].uuid)):
-        pifs = [snap.pifs[p] for p in n.pifs if p in snap.pifs]
-        tags = sorted({p.vlan for p in pifs if p.vlan >= 0})
-        rows.append([n.name_label, n.uuid, n.bridge, n.mtu,
-                     ",".join(map(str, tags)) or "-", len({p.host for p in pifs}),
-                     len(n.vifs), "xapictl" if is_owned(snap, ref) else "-"])
-    return rows
+    n = snap.networks[ref]
+    pifs = [snap.pifs[p] for p in n.pifs if p in snap.pifs]
+    return {"name": n.name_label, "uuid": n.uuid, "bridge": n.bridge, "mtu": n.mtu,
+            "vlans": sorted({p.vlan for p in pifs if p.vlan >= 0}),
+            "host_count": len({p.host for p in pifs}), "vif_count": len(n.vifs),
+            "owner": "xapictl" if is_owned(snap, ref) else None}
 
 
 def one_network(snap: PoolSnapshot, name: str) -> Any:
@@ -42,69 +52,84 @@ def one_network(snap: PoolSnapshot, name: str) -> Any:
     return network_by_name_or_uuid(snap, name)
 
 
-def network_details(snap: PoolSnapshot, ref: Any) -> list[tuple[str, Any]]:
+def network_detail(snap: PoolSnapshot, ref: Any) -> NetworkDetail:
+    from xapictl.cli.documents import NetworkDetail, NetworkPif, NetworkVif
+
     n = snap.networks[ref]
-    pifs = sorted((_host(snap, p.host), p.device, p.vlan, p.mtu, p.currently_attached)
-                  for p in (snap.pifs[r] for r in n.pifs if r in snap.pifs))
-    vifs = sorted(f"{snap.vms[v.vm].name_label}/{v.device}"
-                  for v in (snap.vifs[r] for r in n.vifs if r in snap.vifs) if v.vm in snap.vms)
-    return [("name", n.name_label), ("uuid", n.uuid), ("description", n.name_description),
-            ("bridge", n.bridge), ("MTU", n.mtu), ("managed", n.managed),
-            ("default_locking_mode", n.default_locking_mode.value),
-            ("purpose", [p.value for p in n.purpose]), ("tags", list(n.tags)),
-            ("other_config", dict(n.other_config)),
-            ("PIFs", [f"{h} {d}" + (f" VLAN {v}" if v >= 0 else "") + f" MTU {m}"
-                      + ("" if a else " (unplugged)") for h, d, v, m, a in pifs]),
-            ("VIFs", vifs)]
+    pifs = sorted((NetworkPif(host=_host(snap, p.host), device=p.device,
+                              vlan=p.vlan if p.vlan >= 0 else None, mtu=p.mtu,
+                              plugged=p.currently_attached)
+                   for p in (snap.pifs[r] for r in n.pifs if r in snap.pifs)),
+                  key=lambda p: (p.host, p.device, p.vlan or -1))
+    vifs = sorted((NetworkVif(vm=snap.vms[v.vm].name_label, device=v.device)
+                   for v in (snap.vifs[r] for r in n.vifs if r in snap.vifs)
+                   if v.vm in snap.vms), key=lambda v: (v.vm, v.device))
+    return NetworkDetail(**_network_fields(snap, ref), description=n.name_description,
+                         managed=n.managed, default_locking_mode=n.default_locking_mode.value,
+                         purpose=[p.value for p in n.purpose], tags=list(n.tags),
+                         other_config=dict(n.other_config), pifs=pifs, vifs=vifs)
 
 
-def vlan_rows(snap: PoolSnapshot) -> list[list[Any]]:
-    rows = []
+def vlan_items(snap: PoolSnapshot) -> list[VlanItem]:
+    from xapictl.cli.documents import VlanItem
+
+    items = []
     for v in snap.vlans.values():
         tagged = snap.pifs.get(v.tagged_pif)
         untagged = snap.pifs.get(v.untagged_pif)
         net = snap.networks.get(untagged.network) if untagged is not None else None
-        rows.append([_host(snap, tagged.host) if tagged else "?",
-                     tagged.device if tagged else "?", v.tag,
-                     net.name_label if net else "-",
-                     "yes" if untagged is not None and untagged.currently_attached else "no"])
-    return sorted(rows, key=lambda r: (str(r[0]), str(r[1]), int(r[2])))
+        items.append(VlanItem(uuid=v.uuid, host=_host(snap, tagged.host) if tagged else None,
+                              device=tagged.device if tagged else None, tag=v.tag,
+                              network=net.name_label if net else None,
+                              plugged=untagged is not None and untagged.currently_attached))
+    return sorted(items, key=lambda i: (i.host or "", i.device or "", i.tag))
 
 
-def pif_rows(snap: PoolSnapshot) -> list[list[Any]]:
-    rows = []
+def pif_items(snap: PoolSnapshot) -> list[PifItem]:
+    from xapictl.cli.documents import PifItem
+
+    items = []
     for p in snap.pifs.values():
         net = snap.networks.get(p.network)
         kind = ("VLAN" if p.vlan >= 0 else "bond" if p.bond_master_of else
                 "bond member" if p.bond_slave_of in snap.bonds else
                 "physical" if p.physical else "other")
-        rows.append([_host(snap, p.host), p.device, p.vlan if p.vlan >= 0 else "-", kind,
-                     net.name_label if net else "-", p.mtu,
-                     "yes" if p.currently_attached else "no",
-                     "yes" if p.management else "", p.ip or "-"])
-    return sorted(rows, key=lambda r: (str(r[0]), str(r[1]), str(r[2])))
+        items.append(PifItem(uuid=p.uuid, host=_host(snap, p.host), device=p.device,
+                             vlan=p.vlan if p.vlan >= 0 else None, kind=kind,
+                             network=net.name_label if net else None, mtu=p.mtu,
+                             plugged=p.currently_attached, management=p.management,
+                             ip=p.ip or None))
+    return sorted(items, key=lambda i: (i.host, i.device, i.vlan if i.vlan is not None else -1))
 
 
-def host_rows(snap: PoolSnapshot) -> list[list[Any]]:
+def host_items(snap: PoolSnapshot) -> list[HostItem]:
+    from xapictl.cli.documents import HostItem
+
     master = snap.master if snap.pools else None
-    return sorted([[h.name_label, h.uuid, h.address, "yes" if snap.host_is_live(ref) else "no",
-                    "master" if ref == master else "member",
-                    len([p for p in h.pifs if p in snap.pifs])]
-                   for ref, h in snap.hosts.items()])
+    return sorted((HostItem(name=h.name_label, uuid=h.uuid, address=h.address,
+                            live=snap.host_is_live(ref),
+                            role="master" if ref == master else "member",
+                            pif_count=len([p for p in h.pifs if p in snap.pifs]))
+                   for ref, h in snap.hosts.items()), key=lambda i: (i.name, i.uuid))
 
 
-def pool_pairs(snap: PoolSnapshot) -> list[tuple[str, Any]]:
+def pool_item(snap: PoolSnapshot) -> PoolItem:
+    from xapictl.cli.documents import PoolItem
+
     pool = snap.pool
-    return [("name", pool.name_label), ("uuid", pool.uuid),
-            ("master", _host(snap, pool.master)), ("hosts", len(snap.hosts)),
-            ("hosts live", sum(1 for h in snap.hosts if snap.host_is_live(h))),
-            ("networks", len(snap.networks)), ("VLANs", len(snap.vlans)),
-            ("bonds", len(snap.bonds)), ("VMs", len(snap.guest_vms())),
-            ("VIFs", len(snap.vifs)), ("HA enabled", pool.ha_enabled)]
+    return PoolItem(name=pool.name_label, uuid=pool.uuid,
+                    master=_host(snap, pool.master) if pool.master in snap.hosts else None,
+                    host_count=len(snap.hosts),
+                    live_host_count=sum(1 for h in snap.hosts if snap.host_is_live(h)),
+                    network_count=len(snap.networks), vlan_count=len(snap.vlans),
+                    bond_count=len(snap.bonds), vm_count=len(snap.guest_vms()),
+                    vif_count=len(snap.vifs), ha_enabled=bool(pool.ha_enabled))
 
 
-def vif_rows(snap: PoolSnapshot, vm: Any = None) -> list[list[Any]]:
-    rows = []
+def vif_items(snap: PoolSnapshot, vm: Any = None) -> list[VifItem]:
+    from xapictl.cli.documents import VifItem
+
+    items = []
     for v in snap.vifs.values():
         if vm is not None and v.vm != vm:
             continue
@@ -112,11 +137,12 @@ def vif_rows(snap: PoolSnapshot, vm: Any = None) -> list[list[Any]]:
         if owner is None or owner.is_control_domain:
             continue
         net = snap.networks.get(v.network)
-        rows.append([owner.name_label, v.device, net.name_label if net else "-", v.mac, v.mtu,
-                     "yes" if v.currently_attached else "no", v.locking_mode.value,
-                     owner.power_state.value])
-    return sorted(rows, key=lambda r: (str(r[0]), int(r[1]) if str(r[1]).isdigit() else 99))
+        items.append(VifItem(uuid=v.uuid, vm=owner.name_label, device=v.device,
+                             network=net.name_label if net else None, mac=v.mac, mtu=v.mtu,
+                             plugged=v.currently_attached, locking_mode=v.locking_mode.value,
+                             power_state=owner.power_state.value))
+    return sorted(items, key=lambda i: (i.vm, int(i.device) if i.device.isdigit() else 99))
 
 
-__all__ = ["host_rows", "network_details", "network_rows", "one_network",
-           "pif_rows", "pool_pairs", "read_pool", "vif_rows", "vlan_rows"]
+__all__ = ["host_items", "network_detail", "network_items", "one_network", "pif_items",
+           "pool_item", "read_pool", "vif_items", "vlan_items"]

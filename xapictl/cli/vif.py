@@ -84,14 +84,14 @@ def list_(ctx: typer.Context,
           vm: str | None = typer.Option(None, "--vm", help="Only this VM (name or uuid)."),
           fleet: Path | None = FLEET, select: str | None = SELECT) -> None:
     """VIFs of guest VMs: VM, device, network, MAC, MTU, plugged, locking, power state."""
-    from xapictl.cli.fleet_forms import show_rows
-    from xapictl.cli.views import vif_rows
+    from xapictl.cli.fleet_forms import show_list
+    from xapictl.cli.views import vif_items
 
     seen: list[bool] = []  # with a fleet, the VM needs to be on one pool, not on every one
 
-    def rows(snap: Any) -> list[list[Any]]:
+    def items(snap: Any) -> list[Any]:
         if vm is None:
-            return vif_rows(snap)
+            return vif_items(snap)
         from xapictl.errors import UsageError
         from xapictl.plan.identity import find_vm
 
@@ -99,22 +99,19 @@ def list_(ctx: typer.Context,
         if ref is None and fleet is None:
             raise UsageError(f"no VM named {vm!r}")
         seen.append(ref is not None)
-        return vif_rows(snap, ref) if ref is not None else []
+        return vif_items(snap, ref) if ref is not None else []
 
     with exit_codes():
         if fleet is not None and vm is not None:
-            from xapictl.cli.fleet_forms import emit_fleet_rows, read_fleet
+            from xapictl.cli.fleet_forms import emit_fleet_list, read_fleet
             from xapictl.errors import UsageError
 
-            found = read_fleet(ctx, fleet, select, rows)
+            found = read_fleet(ctx, fleet, select, items)
             if not any(seen) and not found.errors:
                 raise UsageError(f"no VM named {vm!r} on any selected pool")
-            emit_fleet_rows(ctx, VIF_COLUMNS, found)
+            emit_fleet_list(ctx, "VifList", found)
             return
-        show_rows(ctx, VIF_COLUMNS, rows, fleet, select)
-
-
-VIF_COLUMNS = ["VM", "Device", "Network", "MAC", "MTU", "Plugged", "Locking", "Power"]
+        show_list(ctx, "VifList", items, fleet, select)
 
 
 __all__ = ["app"]

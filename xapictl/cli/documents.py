@@ -1,0 +1,481 @@
+"""The documents the CLI prints with ``-o json|yaml``: one pydantic model per output shape.
+
+The models are the single definition of every shape: the commands build them, the JSON/YAML
+is their dump, and the JSON Schemas (Draft 2020-12) that ``xapictl schema NAME`` prints and
+docs/output.md lists are generated from them — nothing is written by hand.
+
+Every document carries ``kind``, ``schema_version`` and ``pool`` (the pool's URL,
+``embedded`` for the embedded simulated pool, ``null`` when the document is about several
+pools or none). Values are typed: integers, booleans, ``null`` for absent, lists for many
+values, snake_case keys; a ``list`` and a ``show`` of one kind share their keys.
+
+Imported inside commands only (pydantic is not on ``xapictl --help``'s path).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+SCHEMA_ID = "https://xapictl.example/schemas/{name}.schema.json"
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+
+
+class Item(BaseModel):
+    """One object of a document; ``pool`` names the fleet pool it comes from (``--fleet``
+    runs only; ``null`` on one pool)."""
+
+    model_config = ConfigDict(extra="forbid")
+    # Table layout: (header, field, wide-only). Wide-only columns are dropped first when the
+    # terminal is too narrow, and shown by ``-o wide`` and when piped.
+    columns: ClassVar[tuple[tuple[str, str, bool], ...]] = ()
+    name_field: ClassVar[str] = "uuid"
+
+
+class Document(BaseModel):
+    """The envelope every document shares."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: str
+    schema_version: Literal[1] = Field(default=1, description="Bumped on any incompatible "
+                                                              "change of this kind's shape.")
+    pool: str | None = Field(description="The pool: its URL, or `embedded`; null for "
+                                         "documents about several pools (--fleet) or none.")
+
+
+# --- pool objects ------------------------------------------------------------------------
+
+
+class NetworkPif(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    host: str
+    device: str
+    vlan: int | None
+    mtu: int
+    plugged: bool
+
+    def __str__(self) -> str:
+        vlan = f" VLAN {self.vlan}" if self.vlan is not None else ""
+        return (f"{self.host} {self.device}{vlan} MTU {self.mtu}"
+                + ("" if self.plugged else " (unplugged)"))
+
+
+class NetworkVif(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    vm: str
+    device: str
+
+    def __str__(self) -> str:
+        return f"{self.vm}/{self.device}"
+
+
+class NetworkItem(Item):
+    columns = (("Name", "name", False), ("UUID", "uuid", True), ("Bridge", "bridge", False),
+               ("MTU", "mtu", False), ("VLAN", "vlans", False), ("Hosts", "host_count", False),
+               ("VIFs", "vif_count", False), ("Owner", "owner", False))
+    pool: str | None = None
+    name: str
+    uuid: str
+    bridge: str
+    mtu: int
+    vlans: list[int] = Field(description="VLAN tags carried by the network's PIFs.")
+    host_count: int
+    vif_count: int
+    owner: Literal["xapictl"] | None = Field(description="`xapictl` when xapictl made it.")
+
+
+class NetworkDetail(NetworkItem):
+    description: str
+    managed: bool
+    default_locking_mode: str
+    purpose: list[str]
+    tags: list[str]
+    other_config: dict[str, str]
+    pifs: list[NetworkPif]
+    vifs: list[NetworkVif]
+
+
+class VlanItem(Item):
+    columns = (("Host", "host", False), ("Device", "device", False), ("Tag", "tag", False),
+               ("Network", "network", False), ("Plugged", "plugged", False),
+               ("UUID", "uuid", True))
+    pool: str | None = None
+    uuid: str
+    host: str | None
+    device: str | None
+    tag: int
+    network: str | None
+    plugged: bool
+
+
+class PifItem(Item):
+    columns = (("Host", "host", False), ("Device", "device", False), ("VLAN", "vlan", False),
+               ("Kind", "kind", False), ("Network", "network", False), ("MTU", "mtu", False),
+               ("Plugged", "plugged", False), ("Management", "management", False),
+               ("IP", "ip", False), ("UUID", "uuid", True))
+    pool: str | None = None
+    uuid: str
+    host: str
+    device: str
+    vlan: int | None
+    kind: Literal["VLAN", "bond", "bond member", "physical", "other"]
+    network: str | None
+    mtu: int
+    plugged: bool
+    management: bool
+    ip: str | None
+
+
+class HostItem(Item):
+    columns = (("Name", "name", False), ("UUID", "uuid", True),
+               ("Address", "address", False), ("Live", "live", False), ("Role", "role", False),
+               ("PIFs", "pif_count", False))
+    pool: str | None = None
+    name: str
+    uuid: str
+    address: str
+    live: bool
+    role: Literal["master", "member"]
+    pif_count: int
+
+
+class PoolItem(Item):
+    pool: str | None = None
+    name: str
+    uuid: str
+    master: str | None
+    host_count: int
+    live_host_count: int
+    network_count: int
+    vlan_count: int
+    bond_count: int
+    vm_count: int
+    vif_count: int
+    ha_enabled: bool
+
+
+class VifItem(Item):
+    columns = (("VM", "vm", False), ("Device", "device", False), ("Network", "network", False),
+               ("MAC", "mac", False), ("MTU", "mtu", False), ("Plugged", "plugged", False),
+               ("Locking", "locking_mode", False), ("Power", "power_state", False),
+               ("UUID", "uuid", True))
+    pool: str | None = None
+    uuid: str
+    vm: str
+    device: str
+    network: str | None
+    mac: str
+    mtu: int
+    plugged: bool
+    locking_mode: str
+    power_state: str
+
+
+class NetworkList(Document):
+    kind: Literal["NetworkList"] = "NetworkList"
+    items: list[NetworkItem]
+
+
+class Network(NetworkDetail, Document):  # type: ignore[misc]
+    kind: Literal["Network"] = "Network"
+
+
+class NetworkDetailList(Document):
+    kind: Literal["NetworkDetailList"] = "NetworkDetailList"
+    items: list[NetworkDetail]
+
+
+class VlanList(Document):
+    kind: Literal["VlanList"] = "VlanList"
+    items: list[VlanItem]
+
+
+class PifList(Document):
+    kind: Literal["PifList"] = "PifList"
+    items: list[PifItem]
+
+
+class HostList(Document):
+    kind: Literal["HostList"] = "HostList"
+    items: list[HostItem]
+
+
+class VifList(Document):
+    kind: Literal["VifList"] = "VifList"
+    items: list[VifItem]
+
+
+class Pool(PoolItem, Document):  # type: ignore[misc]
+    kind: Literal["Pool"] = "Pool"
+    pool: str | None = Field(description="The pool: its URL, or `embedded`.")
+
+
+class PoolDetailList(Document):
+    kind: Literal["PoolDetailList"] = "PoolDetailList"
+    items: list[PoolItem]
+
+
+# --- plans and applies (issue 11 item 3 fills the steps in) -------------------------------
+
+
+class PlanStep(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    action: str
+    subject: str
+    reason: str
+    args: str
+    calls: list[str]
+
+
+class PlanNoop(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    subject: str
+    reason: str
+
+
+class PlanBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    steps: list[PlanStep]
+    noops: list[PlanNoop]
+    warnings: list[str]
+    changes_pending: bool
+
+
+class Plan(PlanBody, Document):  # type: ignore[misc]
+    kind: Literal["Plan"] = "Plan"
+
+
+class StepResult(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    step: str
+    status: str
+    detail: str | None
+
+
+class Apply(Document):
+    kind: Literal["Apply"] = "Apply"
+    plan: PlanBody
+    applied: bool
+    results: list[StepResult]
+    verified: bool
+
+
+class FleetPoolPlan(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    pool: str
+    changes: int
+    actions: dict[str, int]
+    steps: list[str]
+    warnings: list[str]
+
+
+class FleetPlan(Document):
+    kind: Literal["FleetPlan"] = "FleetPlan"
+    pools: list[FleetPoolPlan]
+    errors: dict[str, str] = Field(description="Pools that could not be planned: the error.")
+
+
+# --- rollouts -----------------------------------------------------------------------------
+
+
+class PoolRun(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    pool: str
+    position: int
+    wave: int
+    state: str
+    planned: int
+    done: int
+    error: str | None
+    started: str | None
+    finished: str | None
+
+
+class RolloutResult(Document):
+    kind: Literal["RolloutResult"] = "RolloutResult"
+    rollout: int
+    state: str
+    reason: str | None
+    elapsed_s: float
+    counts: dict[str, int]
+    pools: list[PoolRun]
+
+
+class RolloutItem(Item):
+    columns = (("ID", "id", False), ("Created", "created", False), ("State", "state", False),
+               ("Recipe", "recipe", False), ("Pools", "pools", False),
+               ("Reason", "reason", False))
+    name_field = "id"
+    id: int
+    created: str
+    state: str
+    recipe: str
+    pools: dict[str, int] = Field(description="How many pools are in each state.")
+    reason: str | None
+
+
+class RolloutList(Document):
+    kind: Literal["RolloutList"] = "RolloutList"
+    items: list[RolloutItem]
+
+
+class RolloutStep(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    pool: str
+    attempt: int
+    idx: int
+    description: str
+    status: str
+    detail: str | None
+    at: str | None
+
+
+class Rollout(Document):
+    kind: Literal["Rollout"] = "Rollout"
+    id: int
+    state: str
+    reason: str | None
+    recipe: str
+    fleet: str
+    selection: str | None
+    options: dict[str, Any]
+    created: str
+    updated: str
+    pools: list[PoolRun]
+    steps: list[RolloutStep]
+
+
+# --- inventory, drift ---------------------------------------------------------------------
+
+
+class DriftFinding(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    pool: str
+    kind: str
+    subject: str
+    detail: str
+    hosts: list[str]
+
+
+class Drift(Document):
+    kind: Literal["Drift"] = "Drift"
+    findings: list[DriftFinding]
+    errors: dict[str, str] = Field(description="Pools that could not be read: the error.")
+
+
+class InventoryChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    op: Literal["add", "mod", "del"]
+    object: str
+    uuid: str
+    record: dict[str, Any]
+    fields: dict[str, list[Any]] | None = Field(
+        default=None, description="For `mod`: each changed field as [old, new].")
+
+
+class InventoryDiff(Document):
+    kind: Literal["InventoryDiff"] = "InventoryDiff"
+    changes: list[InventoryChange]
+
+
+# --- plain Xen hosts ----------------------------------------------------------------------
+
+
+class LocalStep(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    action: str
+    subject: str
+    reason: str
+
+
+class LocalPlan(Document):
+    kind: Literal["LocalPlan"] = "LocalPlan"
+    steps: list[LocalStep]
+    noops: list[PlanNoop]
+    warnings: list[str]
+    refusals: list[str]
+
+
+class LocalProbe(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    target: str
+    sent: int
+    received: int
+
+
+class LocalApply(LocalPlan):  # type: ignore[misc]
+    kind: Literal["LocalApply"] = "LocalApply"  # type: ignore[assignment]
+    applied: int
+    seconds: float | None
+    probes: list[LocalProbe]
+    pending_confirmation: bool
+
+
+class LocalHost(Document):
+    kind: Literal["LocalHost"] = "LocalHost"
+    links: list[dict[str, Any]]
+    addresses: list[dict[str, Any]]
+    routes: list[dict[str, Any]]
+    bridge_vlans: dict[str, list[dict[str, Any]]]
+    undo_files: list[str]
+
+
+class LocalFinding(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    ok: bool
+    detail: str
+    advice: str | None
+
+
+class LocalCheck(Document):
+    kind: Literal["LocalCheck"] = "LocalCheck"
+    findings: list[LocalFinding]
+
+
+# --- errors -------------------------------------------------------------------------------
+
+
+class ErrorBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    exit_code: int
+    kind: str = Field(description="The error's class (UsageError, ConnectError, a XAPI "
+                                  "failure's class …), or `usage` for a command line click "
+                                  "refused.")
+    message: str
+    file: str | None
+    line: int | None
+    field: str | None
+    xapi_code: str | None
+    xapi_params: list[str] | None
+
+
+class Error(Document):
+    kind: Literal["Error"] = "Error"
+    error: ErrorBody
+
+
+DOCUMENTS: dict[str, type[Document]] = {
+    m.model_fields["kind"].default: m for m in (
+        NetworkList, Network, NetworkDetailList, VlanList, PifList, HostList, VifList, Pool,
+        PoolDetailList, Plan, Apply, FleetPlan, RolloutResult, RolloutList, Rollout, Drift,
+        InventoryDiff, LocalPlan, LocalApply, LocalHost, LocalCheck, Error)
+}
+"""Every document kind -> its model (``xapictl schema`` lists these names)."""
+
+
+def schema_of(kind: str) -> dict[str, Any]:
+    """The JSON Schema (Draft 2020-12) of one document kind, generated from its model."""
+    model = DOCUMENTS[kind]
+    body = model.model_json_schema(by_alias=True, mode="serialization")
+    return {"$schema": DRAFT, "$id": SCHEMA_ID.format(name=kind), **body}
+
+
+def dump(doc: Document) -> dict[str, Any]:
+    """The document as JSON-able data, keys in model order."""
+    return doc.model_dump(mode="json", by_alias=True)
+
+
+__all__ = ["DOCUMENTS", "SCHEMA_VERSION", "Document", "Item", "dump", "schema_of"]
