@@ -93,7 +93,7 @@ def test_the_app_walk_finds_the_commands() -> None:
 
 def test_global_options_table_names_every_root_option_and_nothing_else() -> None:
     named = set().union(*(_options(cells[0]) for cells in _section_rows(
-        "Global options (before the command)")))
+        "Global options (before the command; `-o` and `--no-headers` anywhere)")))
     assert _long(ROOT_OPTIONS) - named == set(), "root options missing from the table"
     assert named - ROOT_OPTIONS == set(), "options in the table that the root does not have"
 

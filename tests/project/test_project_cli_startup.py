@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 HEAVY = {"rich", "httpx", "pyroute2", "XenAPI", "yaml", "tenacity", "cryptography", "sqlite3",
-         "keyring", "jsonschema"}
+         "keyring", "jsonschema", "pydantic"}
 
 
 def test_importing_the_cli_loads_no_heavy_module() -> None:

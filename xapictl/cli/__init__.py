@@ -12,17 +12,14 @@ docs/exit-codes.md).
 from __future__ import annotations
 
 from pathlib import Path
-
 from typing import Any
 
 import typer
 from typer.core import TyperGroup
 
-from xapictl.cli.options import ClickException
-
 from xapictl._version import __version__
 from xapictl.cli import listing, network, plan, sim, vif
-from xapictl.cli.options import GlobalOptions, Output
+from xapictl.cli.options import GlobalOptions, Output, set_running
 
 # Root options that take a value (their value is never a command name).
 _VALUED = {"--pool", "--url", "--user", "--password-file", "--ca", "--fingerprint", "--output",
@@ -68,19 +65,30 @@ class _Root(TyperGroup):
         args = hoist_output_options(list(args))
         try:
             return super().make_context(info_name, args, parent=parent, **extra)
-        except ClickException as exc:
+        except Exception as exc:  # click's refusals (typer vendors click: duck-typed)
+            if not _is_click_refusal(exc):
+                raise
             _usage_document(exc, args)
             raise
 
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
-        except ClickException as exc:
+        except Exception as exc:  # click's refusals (typer vendors click: duck-typed)
+            if not _is_click_refusal(exc):
+                raise
             _usage_document(exc, None, ctx)
             raise
+        finally:
+            set_running(None)  # the next command (in one process: tests) starts afresh
 
 
-def _usage_document(exc: ClickException, args: list[str] | None,
+def _is_click_refusal(exc: Exception) -> bool:
+    return hasattr(exc, "exit_code") and hasattr(exc, "show") and hasattr(
+        exc, "format_message")
+
+
+def _usage_document(exc: Any, args: list[str] | None,
                     ctx: Any = None) -> None:
     """Under ``-o json|yaml``: click's refusal of the command line as an error document on
     stderr, after click's own message."""
@@ -240,6 +248,7 @@ def root(
         from xapictl.cli.connection import attempts_on_stderr
 
         ctx.call_on_close(attempts_on_stderr())
+    set_running(ctx.obj)
 
 
 def main() -> None:

@@ -110,6 +110,9 @@ class VlanItem(Item):
     plugged: bool
 
 
+PifKind = Literal["VLAN", "bond", "bond member", "physical", "other"]
+
+
 class PifItem(Item):
     columns = (("Host", "host", False), ("Device", "device", False), ("VLAN", "vlan", False),
                ("Kind", "kind", False), ("Network", "network", False), ("MTU", "mtu", False),
@@ -120,7 +123,7 @@ class PifItem(Item):
     host: str
     device: str
     vlan: int | None
-    kind: Literal["VLAN", "bond", "bond member", "physical", "other"]
+    kind: PifKind
     network: str | None
     mtu: int
     plugged: bool
@@ -178,7 +181,7 @@ class NetworkList(Document):
     items: list[NetworkItem]
 
 
-class Network(NetworkDetail, Document):  # type: ignore[misc]
+class Network(NetworkDetail, Document):
     kind: Literal["Network"] = "Network"
 
 
@@ -207,7 +210,7 @@ class VifList(Document):
     items: list[VifItem]
 
 
-class Pool(PoolItem, Document):  # type: ignore[misc]
+class Pool(PoolItem, Document):
     kind: Literal["Pool"] = "Pool"
     pool: str | None = Field(description="The pool: its URL, or `embedded`.")
 
@@ -240,10 +243,12 @@ class PlanBody(BaseModel):
     steps: list[PlanStep]
     noops: list[PlanNoop]
     warnings: list[str]
+    deferred: list[PlanNoop] = Field(description="Work deferred for an offline host, with "
+                                                 "its reason (keeps the plan pending).")
     changes_pending: bool
 
 
-class Plan(PlanBody, Document):  # type: ignore[misc]
+class Plan(PlanBody, Document):
     kind: Literal["Plan"] = "Plan"
 
 
@@ -269,6 +274,8 @@ class FleetPoolPlan(BaseModel):
     actions: dict[str, int]
     steps: list[str]
     warnings: list[str]
+    deferred: list[str] = Field(description="Work deferred for an offline host (keeps the "
+                                            "plan pending).")
 
 
 class FleetPlan(Document):
@@ -405,7 +412,7 @@ class LocalProbe(BaseModel):
     received: int
 
 
-class LocalApply(LocalPlan):  # type: ignore[misc]
+class LocalApply(LocalPlan):
     kind: Literal["LocalApply"] = "LocalApply"  # type: ignore[assignment]
     applied: int
     seconds: float | None

@@ -7,8 +7,6 @@ where their siblings are plugged. Exit 0 when clean, ``DRIFT_FOUND`` (6) when an
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -32,7 +30,6 @@ def drift(
     select: Annotated[str | None, typer.Option("--select", help="Pools of the fleet.")] = None,
     from_export: Annotated[Path | None, typer.Option(
         "--from", help="Check an inventory export instead of live pools.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Findings as JSON.")] = False,
     concurrency: Annotated[int, typer.Option(min=1, help="Pools read in parallel.")] = 32,
 ) -> None:
     """Check pools for drift between their hosts; exit 6 when any is found."""
@@ -41,7 +38,11 @@ def drift(
     from xapictl.inventory.drift import drift as find_drift
 
     errors: dict[str, str] = {}
+    opts = current(ctx)
     with exit_codes():
+        from xapictl.cli.render import refuse_name
+
+        refuse_name(opts, "drift")
         if from_export is not None:
             from xapictl.inventory import formats
 
@@ -55,23 +56,35 @@ def drift(
             from xapictl.inventory.export import export_snapshot
             from xapictl.state.collect import collect_once
 
-            opts = current(ctx)
             with open_pool(opts) as conn:
                 inv = export_snapshot(collect_once(conn), source=opts.pool or opts.url or "")
         findings = find_drift(inv)
     names = {p["uuid"]: p["source"] or p["name_label"] for p in inv.of("pools")}
-    if as_json:
-        sys.stdout.write(json.dumps({"findings": [f.to_json() for f in findings],
-                                     "errors": errors}, indent=2) + "\n")
+    if opts.output.is_data:
+        from xapictl.cli.documents import Drift, DriftFinding
+        from xapictl.cli.options import pool_label
+        from xapictl.cli.render import emit_document
+
+        one_pool = fleet is None and from_export is None
+        emit_document(opts, Drift(
+            pool=pool_label(opts) if one_pool else None,
+            findings=[DriftFinding(pool=f.pool, kind=str(f.kind), subject=f.subject,
+                                   detail=f.detail, hosts=list(f.hosts)) for f in findings],
+            errors={k: str(v) for k, v in errors.items()}))
     else:
+        from xapictl.cli.render import escape
+
         for f in findings:
-            typer.echo(f"{names.get(f.pool, f.pool)}: {f.describe()}")
+            typer.echo(escape(f"{names.get(f.pool, f.pool)}: {f.describe()}"))
         if not findings:
             typer.echo(f"no drift in {len(names)} pool(s)", err=True)
     for name, err in errors.items():
         typer.echo(f"xapictl: pool {name} not checked: {err}", err=True)
     if errors:  # a pool not looked at is not hidden behind the others' findings
-        raise typer.Exit(int(ExitCode.FAILURE))
+        from xapictl.cli.run import fail
+
+        fail(ExitCode.FAILURE, f"{len(errors)} pool(s) not checked: "
+                               + ", ".join(sorted(errors)))
     if findings:
         raise typer.Exit(int(DRIFT_FOUND))
 

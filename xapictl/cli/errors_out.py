@@ -19,11 +19,9 @@ _WHERE = re.compile(r"^(?P<file>.+?):(?P<line>\d+)$")
 
 def current_options() -> GlobalOptions | None:
     """The global options of the running command, if a command is running."""
-    from xapictl.cli.options import get_current_context
+    from xapictl.cli.options import running
 
-    ctx = get_current_context(silent=True)
-    obj = ctx.find_root().obj if ctx is not None else None
-    return obj if isinstance(obj, GlobalOptions) else None
+    return running()
 
 
 def details(exc: BaseException | None) -> dict[str, Any]:
@@ -60,9 +58,9 @@ def write_error(output: Output, *, exit_code: int, message: str, kind: str = "er
     found = details(exc) if exc is not None else {"kind": kind}
     found.update(fields)
     opts = current_options()
-    body = ErrorBody(exit_code=exit_code, kind=found["kind"], message=message,
-                     file=found.get("file"), line=found.get("line"), field=found.get("field"),
-                     xapi_code=found.get("xapi_code"), xapi_params=found.get("xapi_params"))
+    body = ErrorBody.model_validate({
+        "exit_code": exit_code, "kind": found["kind"], "message": message,
+        **{k: found.get(k) for k in ("file", "line", "field", "xapi_code", "xapi_params")}})
     data = dump(Error(pool=pool_label(opts) if opts is not None else None, error=body))
     if output is Output.yaml:
         import yaml

@@ -1,8 +1,9 @@
 """The fleet options every pool command takes, and how a read renders across pools.
 
 ``--fleet FILE [--select EXPR]`` runs the command on every selected pool: a read shows one
-table with a leading ``Pool`` column (JSON/YAML: each item names its ``pool``) and exits 4 when a pool could
-not be read (the others are still shown); a write is a rollout (``xapictl.cli.rollout``).
+table with a leading ``Pool`` column (JSON/YAML: each item names its ``pool``) and exits 4
+when a pool could not be read (the others are still shown); a write is a rollout
+(``xapictl.cli.rollout``).
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ def show_list(ctx: typer.Context, kind: str, items_of: Callable[[PoolSnapshot], 
     opts = current(ctx)
     doc_type = DOCUMENTS[kind]
     items = items_of(read_pool(opts))
-    emit_list(opts, doc_type(pool=pool_label(opts), items=items), _item_type(kind))
+    emit_list(opts, doc_type.model_validate({"pool": pool_label(opts), "items": items}),
+              _item_type(kind))
 
 
 def _item_type(kind: str) -> Any:
@@ -62,8 +64,8 @@ def emit_fleet_list(ctx: typer.Context, kind: str, found: FleetResults[list[Any]
 
     items = [i.model_copy(update={"pool": pool}) for pool, some in found.results.items()
              for i in some]
-    emit_list(current(ctx), DOCUMENTS[kind](pool=None, items=items), _item_type(kind),
-              pool_column=True)
+    emit_list(current(ctx), DOCUMENTS[kind].model_validate({"pool": None, "items": items}),
+              _item_type(kind), pool_column=True)
     report_unread(found)
 
 
@@ -92,7 +94,8 @@ def show_one(ctx: typer.Context, kind: str, fleet_kind: str,
     found = read_fleet(ctx, fleet, select, item_of)
     items = [i.model_copy(update={"pool": pool}) for pool, i in found.results.items()]
     if opts.output.is_data:
-        emit_document(opts, DOCUMENTS[fleet_kind](pool=None, items=items))
+        emit_document(opts, DOCUMENTS[fleet_kind].model_validate({"pool": None,
+                                                                  "items": items}))
     else:
         for item in items:
             emit_fields(opts, item, title=f"pool {item.pool}", skip=("pool",))
@@ -103,7 +106,10 @@ def converge_on(ctx: typer.Context, desired: Any, fleet: Path | None, select: st
                 yes: bool, ask: bool = False, recipe: Path | None = None,
                 only: Sequence[str] | None = None) -> None:
     """Converge the one pool, or with a fleet roll ``desired`` out to the selected pools."""
+    from xapictl.cli.render import refuse_name
+
     opts = current(ctx)
+    refuse_name(opts, ctx.command_path.split(" ", 1)[-1])
     if fleet is None:
         from xapictl.cli.run import converge
 
@@ -138,5 +144,5 @@ def report_unread(found: FleetResults[Any]) -> None:
                                + ", ".join(sorted(found.errors)))
 
 
-__all__ = ["FLEET", "SELECT", "YES", "converge_on", "emit_fleet_list", "read_fleet", "report_unread",
-           "show_list", "show_one"]
+__all__ = ["FLEET", "SELECT", "YES", "converge_on", "emit_fleet_list", "read_fleet",
+           "report_unread", "show_list", "show_one"]

@@ -1,6 +1,6 @@
 """``xapictl inventory``: export the network inventory, compare two exports, stream changes.
 
-    xapictl inventory export [--fleet FILE [--select EXPR]] --format json|ndjson|csv [--output PATH]
+    xapictl inventory export [--fleet FILE [--select EXPR]] --format json|ndjson|csv [--out PATH]
     xapictl inventory diff OLD NEW
     xapictl inventory watch [--fleet FILE] [--base EXPORT] [--state FILE] [--since TOKEN]
 
@@ -89,8 +89,9 @@ def export(
     ctx: typer.Context,
     fleet: FleetOpt = None, select: SelectOpt = None,
     fmt: Annotated[str, typer.Option("--format", help="json, ndjson or csv.")] = "json",
-    output: Annotated[Path | None, typer.Option(
-        "--output", "-O", help="File (json/ndjson) or directory (csv); default stdout.")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-O", help="File (json/ndjson; default stdout) or, for csv, the directory "
+                            "that gets one file per object type.")] = None,
     concurrency: Annotated[int, typer.Option(min=1, help="Pools read in parallel.")] = 32,
 ) -> None:
     """Export pools, hosts, PIFs, networks, VLANs, bonds, tunnels, VIFs and VMs, keyed by
@@ -99,10 +100,20 @@ def export(
 
     errors: dict[str, str] = {}
     with exit_codes():
+        from xapictl.cli.render import out_file, refuse_data
+
+        refuse_data(current(ctx), "inventory export",
+                    "its format is --format json|ndjson|csv (docs/inventory.schema.json)")
         if fmt not in formats.FORMATS:
             fail(ExitCode.BAD_INPUT, f"unknown format {fmt!r}: use json, ndjson or csv")
-        if fmt == "csv" and output is None:
-            fail(ExitCode.BAD_INPUT, "CSV is one file per object type: give --output DIR")
+        if fmt == "csv" and out is None:
+            fail(ExitCode.BAD_INPUT, "CSV is one file per object type: give --out DIR")
+        if fmt == "csv" and out is not None and not out.is_dir() and (
+                out.exists() or out.suffix.lower() == ".csv"):
+            fail(ExitCode.BAD_INPUT, f"--out: {out} is a file name and CSV is one file per "
+                                     "object type: give a directory (--out DIR)")
+        if fmt != "csv":
+            out_file(out)
         if fleet is not None:
             inv, errors = export_fleet(ctx, fleet, select, concurrency)
         else:
@@ -112,7 +123,7 @@ def export(
 
             with open_pool(current(ctx)) as conn:
                 inv = export_snapshot(collect_once(conn), source=_single_source(ctx))
-        text = formats.write(inv, fmt, output)
+        text = formats.write(inv, fmt, out)
     if text is not None:
         sys.stdout.write(text)
     for name, err in errors.items():
@@ -123,18 +134,28 @@ def export(
 
 @app.command("diff")
 def diff_cmd(
+    ctx: typer.Context,
     old: Annotated[Path, typer.Argument(help="The older export (JSON or NDJSON).")],
     new: Annotated[Path, typer.Argument(help="The newer export.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Changes as NDJSON.")] = False,
 ) -> None:
     """What changed between two exports; exit 3 when something did, 0 when nothing."""
     from xapictl.inventory import formats
     from xapictl.inventory.diff import diff
 
+    opts = current(ctx)
     with exit_codes():
+        from xapictl.cli.render import emit_document, escape, refuse_name
+
+        refuse_name(opts, "inventory diff")
         changes = diff(formats.read(old), formats.read(new))
-    for change in changes:
-        typer.echo(json.dumps(change.to_json()) if as_json else change.describe())
+        if opts.output.is_data:
+            from xapictl.cli.documents import InventoryChange, InventoryDiff
+
+            emit_document(opts, InventoryDiff(pool=None, changes=[
+                InventoryChange(**c.to_json()) for c in changes]))
+    if not opts.output.is_data:
+        for change in changes:
+            typer.echo(escape(change.describe()))
     if changes:
         raise typer.Exit(int(ExitCode.CHANGES_PENDING))
 
@@ -203,6 +224,10 @@ def watch(
     refusals: list[str] = []
 
     with exit_codes():
+        from xapictl.cli.render import refuse_data
+
+        refuse_data(current(ctx), "inventory watch", "it writes NDJSON change events, one "
+                                                    "JSON object per line")
         base_inv, token = _load_base(base, state)
         if since is not None:
             base_inv = _at_token(base_inv, token, since)

@@ -7,12 +7,13 @@ incomplete (look at the host).
 
 from __future__ import annotations
 
-import json
-from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
+
+from xapictl.cli.exit_codes import ExitCode
+from xapictl.cli.options import GlobalOptions, current
 
 app = typer.Typer(
     help="Plain Xen hosts (no XAPI): bridges, VLAN trunks and guest vifs through netlink.",
@@ -22,31 +23,53 @@ app = typer.Typer(
 EXIT_OK, EXIT_BAD_INPUT, EXIT_PENDING, EXIT_FAILED, EXIT_PARTIAL = 0, 2, 3, 4, 5
 
 
-class Output(StrEnum):
-    text = "text"
-    json = "json"
-
-
 NETNS = typer.Option(None, "--netns", help="Work inside this network namespace.")
-OUTPUT = typer.Option(Output.text, "--output", "-o", help="text or json.")
 RECIPE = typer.Argument(..., exists=False, help="A recipe file with a top-level 'local:'.")
 
 
-def _emit(data: Any, output: Output, text: str) -> None:
-    typer.echo(json.dumps(data, indent=2, default=str) if output is Output.json else text)
+def _options(ctx: typer.Context, what: str) -> GlobalOptions:
+    """The global options; ``-o name`` is refused (no local command lists identifiers)."""
+    from xapictl.cli.render import refuse_name
+    from xapictl.errors import UsageError
+
+    opts = current(ctx)
+    try:
+        refuse_name(opts, f"local {what}")
+    except UsageError as exc:
+        _fail(EXIT_BAD_INPUT, str(exc), exc)
+    return opts
+
+
+def _fail(code: int, message: str, exc: BaseException | None = None) -> NoReturn:
+    from xapictl.cli.run import fail
+
+    fail(ExitCode(code), message, exc)
+
+
+def _emit(opts: GlobalOptions, doc: Any, text: str) -> None:
+    from xapictl.cli.render import emit_document, escape
+
+    if opts.output.is_data:
+        emit_document(opts, doc)
+    else:
+        typer.echo(escape(text, keep_newlines=True))
 
 
 def _load(path: Path) -> Any:
+    from xapictl.cli.run import validation_lines
     from xapictl.errors import DesiredStateError
     from xapictl.local.desired import load_recipe
 
     try:
         return load_recipe(path)
-    except DesiredStateError as exc:
-        typer.echo(f"error: {path} does not validate:", err=True)
-        for p in exc.problems:
-            typer.echo(f"  {p}", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from exc
+    except DesiredStateError as exc:  # one line per problem, as for pool recipes
+        _fail(EXIT_BAD_INPUT, "\nxapictl: ".join(validation_lines(exc)), exc)
+
+
+def _document(kind: str, plan: Any, **extra: Any) -> Any:
+    from xapictl.cli.documents import DOCUMENTS
+
+    return DOCUMENTS[kind](pool=None, **_plan_json(plan), **extra)
 
 
 def _plan_json(plan: Any) -> dict[str, Any]:
@@ -68,46 +91,39 @@ def _plan_text(plan: Any) -> str:
     return "\n".join(lines)
 
 
-def _refused(problems: list[str], output: Output = Output.text,
-             data: dict[str, Any] | None = None) -> typer.Exit:
-    """Exit 4 with every refusal: a list on stderr, or under "refusals" in the JSON."""
-    if output is Output.json:
-        typer.echo(json.dumps({**(data or {}), "refusals": problems}, indent=2, default=str))
-    else:
-        typer.echo("refused before any change:", err=True)
-        for p in problems:
-            typer.echo(f"  - {p}", err=True)
-    return typer.Exit(EXIT_FAILED)
+def _refused(problems: list[str], exc: BaseException | None = None) -> NoReturn:
+    """Exit 4 with every refusal, listed on stderr (with -o json|yaml also an error
+    document; the refusals are in the stdout document as well)."""
+    _fail(EXIT_FAILED, "refused before any change:\n"
+          + "\n".join(f"  - {p}" for p in problems), exc)
 
 
 @app.command()
-def plan(path: Path = RECIPE, netns: str | None = NETNS, output: Output = OUTPUT) -> None:
-    """Show what ``apply`` would change, with reasons. Exit 3 when changes are pending."""
+def plan(ctx: typer.Context, path: Path = RECIPE, netns: str | None = NETNS) -> None:
+    """Show what apply would change, with reasons. Exit 3 when changes are pending."""
     from xapictl.errors import HostReadError, LocalBackendError
     from xapictl.local.apply import current_plan
     from xapictl.local.preflight import problems
 
+    opts = _options(ctx, "plan")
     desired = _load(path)
     try:
         the_plan, snap = current_plan(desired, netns)
     except HostReadError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(EXIT_FAILED) from exc
+        _fail(EXIT_FAILED, str(exc), exc)
     except LocalBackendError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from exc
+        _fail(EXIT_BAD_INPUT, str(exc), exc)
     # an empty plan is refused too: a vif that does not exist plans nothing
     found = problems(desired, snap)
-    _emit({**_plan_json(the_plan), "refusals": found}, output, _plan_text(the_plan))
+    _emit(opts, _document("LocalPlan", the_plan, refusals=found), _plan_text(the_plan))
     if found:
-        if output is Output.json:
-            raise typer.Exit(EXIT_FAILED)  # the refusals are in the JSON already
-        raise _refused(found)
+        _refused(found)
     raise typer.Exit(EXIT_OK if the_plan.is_empty else EXIT_PENDING)
 
 
 @app.command("apply")
 def apply_cmd(
+    ctx: typer.Context,
     path: Path = RECIPE,
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before changing."),
     confirm_within: float | None = typer.Option(
@@ -116,13 +132,13 @@ def apply_cmd(
     ),
     no_probe: bool = typer.Option(False, "--no-probe", help="Skip the connectivity probe."),
     netns: str | None = NETNS,
-    output: Output = OUTPUT,
 ) -> None:
     """Apply a recipe safely: verify, probe connectivity, roll back on any failure."""
     from xapictl.errors import LocalBackendError, PreflightError
     from xapictl.local.apply import LocalApplyFailed, apply, current_plan
     from xapictl.local.preflight import problems
 
+    opts = _options(ctx, "apply")
     desired = _load(path)
     pending = None
     try:
@@ -131,23 +147,25 @@ def apply_cmd(
         if found:  # before "No changes": a missing vif plans nothing yet is refused
             raise PreflightError(found)
         if pending.is_empty:
-            _emit({**_plan_json(pending), "applied": 0}, output, _plan_text(pending))
+            _emit(opts, _applied(pending, 0), _plan_text(pending))
             raise typer.Exit(EXIT_OK)
         if not yes:
-            typer.echo(_plan_text(pending))
+            from xapictl.cli.render import escape
+
+            typer.echo(escape(_plan_text(pending), keep_newlines=True),
+                       err=opts.output.is_data)
             if not typer.confirm("Apply these changes?"):
                 raise typer.Exit(EXIT_PENDING)
         outcome = apply(desired, netns=netns, run_probe=not no_probe,
                         confirm_within=confirm_within)
     except PreflightError as exc:
-        data = {**_plan_json(pending), "applied": 0} if pending is not None else {}
-        raise _refused(exc.problems, output, data) from exc
+        if pending is not None and opts.output.is_data:
+            _emit(opts, _applied(pending, 0, refusals=list(exc.problems)), "")
+        _refused(exc.problems, exc)
     except LocalApplyFailed as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(EXIT_PARTIAL if exc.rollback_errors else EXIT_FAILED) from exc
+        _fail(EXIT_PARTIAL if exc.rollback_errors else EXIT_FAILED, str(exc), exc)
     except LocalBackendError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(EXIT_FAILED) from exc
+        _fail(EXIT_FAILED, str(exc), exc)
     done = len(outcome.report.done)
     probes = [{"target": p.target, "sent": p.sent, "received": p.received}
               for p in outcome.probes]
@@ -155,50 +173,65 @@ def apply_cmd(
     if outcome.pending_confirmation:
         text += (f"\nrolls back in {confirm_within:g} s unless you run"
                  f" 'xapictl local confirm{' --netns ' + netns if netns else ''}'")
-    _emit({**_plan_json(outcome.plan), "applied": done, "seconds": outcome.seconds,
-           "probes": probes, "pending_confirmation": outcome.pending_confirmation},
-          output, text)
+    _emit(opts, _applied(outcome.plan, done, seconds=outcome.seconds, probes=probes,
+                         pending_confirmation=outcome.pending_confirmation), text)
+
+
+def _applied(plan: Any, done: int, **extra: Any) -> Any:
+    """The LocalApply document."""
+    fields = {"refusals": [], "seconds": None, "probes": [], "pending_confirmation": False,
+              **extra}
+    return _document("LocalApply", plan, applied=done, **fields)
 
 
 @app.command()
-def confirm(netns: str | None = NETNS) -> None:
+def confirm(ctx: typer.Context, netns: str | None = NETNS) -> None:
     """Keep a change applied with --confirm-within (disarms the rollback timer)."""
     from xapictl.errors import LocalBackendError
     from xapictl.local.apply import confirm as do_confirm
 
+    _no_document(ctx, "confirm")
     try:
         confirmed = do_confirm(netns)
     except LocalBackendError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from exc
+        _fail(EXIT_BAD_INPUT, str(exc), exc)
     if not confirmed:
-        typer.echo("nothing awaits confirmation", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT)
+        _fail(EXIT_BAD_INPUT, "nothing awaits confirmation")
     typer.echo("confirmed: the change stays")
 
 
+def _no_document(ctx: typer.Context, what: str) -> None:
+    """Commands that print one line of text refuse -o json|yaml|name (exit 2)."""
+    from xapictl.cli.render import refuse_data
+    from xapictl.errors import UsageError
+
+    try:
+        refuse_data(current(ctx), f"local {what}", "its answer is its exit code and one line")
+    except UsageError as exc:
+        _fail(EXIT_BAD_INPUT, str(exc), exc)
+
+
 @app.command()
-def rollback(netns: str | None = NETNS) -> None:
+def rollback(ctx: typer.Context, netns: str | None = NETNS) -> None:
     """Undo the last unconfirmed or interrupted apply, and any vif hotplug change whose own
     rollback was incomplete, from their undo files (newest first)."""
     from xapictl.errors import LocalBackendError
     from xapictl.local.apply import rollback_undo_files, undo_path
 
+    _no_document(ctx, "rollback")
     try:
         replayed, errors = rollback_undo_files(netns)
     except LocalBackendError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from exc
+        _fail(EXIT_BAD_INPUT, str(exc), exc)
     if errors:
-        for e in errors:
-            typer.echo(f"  rollback step failed: {e}", err=True)
-        raise typer.Exit(EXIT_PARTIAL)
+        _fail(EXIT_PARTIAL, "rollback incomplete:\n"
+              + "\n".join(f"  rollback step failed: {e}" for e in errors))
     hotplug = [p.name for p in replayed if p != undo_path(netns)]
     typer.echo("rolled back" + (f" (vif hotplug: {', '.join(hotplug)})" if hotplug else ""))
 
 
 @app.command()
-def show(netns: str | None = NETNS, output: Output = OUTPUT) -> None:
+def show(ctx: typer.Context, netns: str | None = NETNS) -> None:
     """The host's links, addresses and routes as xapictl sees them, and any undo file a
     change left to settle."""
     from xapictl.errors import HostReadError, LocalBackendError
@@ -206,6 +239,7 @@ def show(netns: str | None = NETNS, output: Output = OUTPUT) -> None:
     from xapictl.local.apply import undo_files
     from xapictl.local.observe import observe
 
+    opts = _options(ctx, "show")
     try:
         ipr = netlink.open_ipr(netns)
         try:
@@ -214,11 +248,9 @@ def show(netns: str | None = NETNS, output: Output = OUTPUT) -> None:
         finally:
             ipr.close()
     except HostReadError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(EXIT_FAILED) from exc
+        _fail(EXIT_FAILED, str(exc), exc)
     except LocalBackendError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from exc
+        _fail(EXIT_BAD_INPUT, str(exc), exc)
     lines = ["links:"]
     for lk in sorted(snap.links.values(), key=lambda x: x.index):
         extra = f" master={lk.master}" if lk.master else ""
@@ -235,26 +267,32 @@ def show(netns: str | None = NETNS, output: Output = OUTPUT) -> None:
     if pending:
         lines.append("not settled (run 'xapictl local confirm' or 'xapictl local rollback'):")
         lines += [f"  {p}" for p in pending]
-    _emit({**snap.to_dict(), "undo_files": pending}, output, "\n".join(lines))
+    from xapictl.cli.documents import LocalHost
+
+    _emit(opts, LocalHost(pool=None, **snap.to_dict(), undo_files=pending), "\n".join(lines))
 
 
 @app.command()
-def check(netns: str | None = NETNS, output: Output = OUTPUT) -> None:
+def check(ctx: typer.Context, netns: str | None = NETNS) -> None:
     """What this host can do: kernel features (tried), Xen dom0, CPU, bridge netfilter."""
     from xapictl.errors import LocalBackendError
     from xapictl.local.check import check_host
 
+    opts = _options(ctx, "check")
     try:
         findings = check_host(netns=netns)
     except LocalBackendError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from exc
+        _fail(EXIT_BAD_INPUT, str(exc), exc)
     text = "\n".join(
         f"{'ok ' if f.ok else 'NO '} {f.name}: {f.detail}" + (f"\n     -> {f.advice}"
                                                                if f.advice else "")
         for f in findings
     )
-    _emit([f.to_dict() for f in findings], output, text)
+    from xapictl.cli.documents import LocalCheck, LocalFinding
+
+    _emit(opts, LocalCheck(pool=None, findings=[
+        LocalFinding(name=f.name, ok=f.ok, detail=f.detail, advice=f.advice or None)
+        for f in findings]), text)
 
 
 @app.command("vif-hotplug", context_settings={"allow_extra_args": True,

@@ -9,12 +9,6 @@ from typing import Literal
 
 import typer
 
-try:  # typer vendors click as typer._click: its contexts and exceptions are those
-    from typer._click.exceptions import ClickException
-    from typer._click.globals import get_current_context
-except ImportError:  # pragma: no cover - a typer that runs on click itself
-    from click import ClickException, get_current_context  # type: ignore[assignment]
-
 
 class Output(enum.StrEnum):
     """``-o``: ``table`` for people (``wide``: every column), ``json``/``yaml`` documents for
@@ -78,6 +72,18 @@ class GlobalOptions:
         return self.chosen.label if self.chosen is not None else None
 
 
+_RUNNING: list[GlobalOptions] = []
+
+
+def running() -> GlobalOptions | None:
+    """The global options of the command running now (set by the root callback), if any."""
+    return _RUNNING[-1] if _RUNNING else None
+
+
+def set_running(opts: GlobalOptions | None) -> None:
+    _RUNNING[:] = [] if opts is None else [opts]
+
+
 def pool_label(opts: GlobalOptions) -> str | None:
     """How documents name the pool of a single-pool command: the pool opened (its URL, a
     profile's URL, or ``embedded``), else the one the options choose; None when they choose
@@ -102,8 +108,9 @@ def current(ctx: typer.Context) -> GlobalOptions:
         return obj
     opts = GlobalOptions()
     root.obj = opts
+    set_running(opts)
     return opts
 
 
-__all__ = ["EMBEDDED", "ClickException", "GlobalOptions", "Output", "PoolChoice", "current",
-           "get_current_context", "pool_label"]
+__all__ = ["EMBEDDED", "GlobalOptions", "Output", "PoolChoice", "current", "pool_label",
+           "running", "set_running"]

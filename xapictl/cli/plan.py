@@ -8,7 +8,7 @@ import typer
 
 from xapictl.cli.exit_codes import ExitCode
 from xapictl.cli.fleet_forms import FLEET, SELECT, converge_on
-from xapictl.cli.options import Output, current
+from xapictl.cli.options import current
 from xapictl.cli.run import exit_codes, plan_only
 
 RECIPE = typer.Argument(..., help="A recipe file (YAML): see docs/recipes.md.")
@@ -28,7 +28,7 @@ def plan(ctx: typer.Context, recipe: Path = RECIPE, fleet: Path | None = FLEET,
         if fleet is not None:
             from xapictl.cli.rollout import fleet_plan
 
-            fleet_plan(ctx, desired, fleet, select, 4, opts.output is not Output.table)
+            fleet_plan(ctx, desired, fleet, select, 4)
         result = plan_only(opts, desired)
     if result.pending:  # a step to run, or work deferred for an offline host
         raise typer.Exit(int(ExitCode.CHANGES_PENDING))

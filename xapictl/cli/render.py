@@ -78,6 +78,26 @@ def refuse_name(opts: GlobalOptions, what: str) -> None:
                          "use -o table, wide, json or yaml")
 
 
+def refuse_data(opts: GlobalOptions, what: str, instead: str) -> None:
+    """A command whose output is not a document (a file format, a stream, a server) refuses
+    ``-o json|yaml|name``: exit 2, nothing sent, and what to use instead."""
+    if opts.output.is_data or opts.output is Output.name:
+        from xapictl.errors import UsageError
+
+        raise UsageError(f"-o {opts.output.value} does not apply to `{what}`: {instead}")
+
+
+def out_file(path: Any, option: str = "--out") -> Any:
+    """A file a command writes (``--out FILE``): a directory is refused (exit 2), nothing
+    written."""
+    if path is not None and path.is_dir():
+        from xapictl.errors import UsageError
+
+        raise UsageError(f"{option}: {path} is a directory; give a file path (e.g. "
+                         f"{option} {path}/out.json)")
+    return path
+
+
 def cell(value: Any) -> str:
     """How a value shows in a table cell or a ``field  value`` line (escaped)."""
     if value is None:
@@ -192,4 +212,4 @@ def say(opts: GlobalOptions, text: str) -> None:
 
 
 __all__ = ["cell", "emit_data", "emit_document", "emit_fields", "emit_list", "escape",
-           "format_table", "refuse_name", "say"]
+           "format_table", "out_file", "refuse_data", "refuse_name", "say"]

@@ -11,7 +11,6 @@ commands so ``xapictl --help`` stays fast.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -46,7 +45,6 @@ app = typer.Typer(cls=_RecipeFirst, no_args_is_help=True,
 JournalOpt = Annotated[Path | None, typer.Option(
     "--journal", envvar="XAPICTL_JOURNAL",
     help="Journal file (default: ~/.local/state/xapictl/journal.sqlite).")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No live progress.")]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before applying.")]
 
@@ -84,8 +82,45 @@ def _exit_for(result: RolloutResult) -> ExitCode:
     return ExitCode.PARTIAL if PoolState.DONE in states else ExitCode.FAILURE
 
 
-def _execute(runner: RolloutRunner, pools: list[str], quiet: bool, as_json: bool,
-             journal: Journal, start: Any) -> None:
+def _as_data(ctx: typer.Context) -> bool:
+    """Whether the global ``-o`` asks for a JSON/YAML document (``-o name`` is refused:
+    these are not list commands)."""
+    from xapictl.cli.options import current
+    from xapictl.cli.render import refuse_name
+
+    opts = current(ctx)
+    refuse_name(opts, ctx.command_path.split(" ", 1)[-1])
+    return opts.output.is_data
+
+
+def _emit(ctx: typer.Context, doc: Any) -> None:
+    from xapictl.cli.options import current
+    from xapictl.cli.render import emit_document
+
+    emit_document(current(ctx), doc)
+
+
+def _result_document(result: RolloutResult, journal: Journal) -> Any:
+    from xapictl.cli.documents import RolloutResult as Document
+
+    data = result.to_json(journal)
+    return Document(pool=None, rollout=data["rollout"], state=data["state"],
+                    reason=data["reason"] or None, elapsed_s=data["elapsed_s"],
+                    counts=data["counts"], pools=[_pool_run(r) for r in data["pools"]])
+
+
+def _pool_run(r: Any) -> Any:
+    from xapictl.cli.documents import PoolRun
+
+    data = r if isinstance(r, dict) else {k: getattr(r, k) for k in PoolRun.model_fields}
+    state = data["state"]
+    return PoolRun.model_validate({**{k: data.get(k) for k in PoolRun.model_fields},
+                                   "state": getattr(state, "value", state),
+                                   "error": data.get("error") or None})
+
+
+def _execute(ctx: typer.Context, runner: RolloutRunner, pools: list[str], quiet: bool,
+             as_json: bool, journal: Journal, start: Any) -> None:
     """Run with live progress (unless quiet), print the outcome, exit with its code."""
     from xapictl.fleet.progress import LiveProgress
 
@@ -97,7 +132,7 @@ def _execute(runner: RolloutRunner, pools: list[str], quiet: bool, as_json: bool
             runner.confirm = live.asking(runner.confirm)
             result = start()
     if as_json:
-        sys.stdout.write(json.dumps(result.to_json(journal), indent=2) + "\n")
+        _emit(ctx, _result_document(result, journal))
     elif not quiet:
         typer.echo(f"rollout {result.id}: {result.state.value}"
                    + (f" ({result.reason})" if result.reason else "")
@@ -122,26 +157,26 @@ def run(
     plan_only: Annotated[bool, typer.Option(
         "--plan-only", help="Plan every selected pool, print what would change, write "
                             "nothing (exit 3 when changes are pending, 0 when none).")] = False,
-    yes: YesOpt = False, quiet: QuietOpt = False, as_json: JsonOpt = False,
-    journal_path: JournalOpt = None,
+    yes: YesOpt = False, quiet: QuietOpt = False, journal_path: JournalOpt = None,
 ) -> None:
     """Plan every selected pool, show the summary, then canary and waves."""
     from xapictl.fleet.rollout import RolloutOptions
     from xapictl.plan.desired import load_file
 
     with exit_codes():
+        as_json = _as_data(ctx)
         desired = load_file(recipe)
         options = RolloutOptions(canary=canary, batch_size=batch_size, concurrency=concurrency,
                                  max_failures=max_failures,
                                  pause_after_canary=pause_after_canary)
         if plan_only:
-            fleet_plan(ctx, desired, fleet, select, concurrency, as_json)
+            fleet_plan(ctx, desired, fleet, select, concurrency)
         fleet_rollout(ctx, desired, recipe, fleet, select, options, yes=yes, quiet=quiet,
                       as_json=as_json, journal_path=journal_path)
 
 
 def fleet_plan(ctx: typer.Context, desired: Any, fleet: Path, select: str | None,
-               concurrency: int, as_json: bool) -> None:
+               concurrency: int) -> None:
     """Every selected pool's plan of ``desired``; exits (see ``_plan_only``)."""
     from xapictl.cli.inventory import fleet_connector
     from xapictl.fleet.fleetfile import load_fleet
@@ -150,7 +185,8 @@ def fleet_plan(ctx: typer.Context, desired: Any, fleet: Path, select: str | None
     pools = load_fleet(fleet).select(select)
     connector = fleet_connector(ctx)
     connector.prime(pools)
-    _plan_only(XapiPoolWork(desired, connector), list(pools), concurrency, as_json)
+    _plan_only(ctx, XapiPoolWork(desired, connector), list(pools), concurrency,
+               _as_data(ctx))
 
 
 def fleet_rollout(ctx: typer.Context, desired: Any, recipe: Path, fleet: Path,
@@ -169,7 +205,7 @@ def fleet_rollout(ctx: typer.Context, desired: Any, recipe: Path, fleet: Path,
     journal = _journal(journal_path)
     work = XapiPoolWork(desired, connector, journal, lock_timeout=current(ctx).lock_timeout)
     runner = RolloutRunner(journal, work, options, confirm=_confirmer(yes, quiet))
-    _execute(runner, [p.name for p in pools], quiet, as_json, journal,
+    _execute(ctx, runner, [p.name for p in pools], quiet, as_json, journal,
              lambda: runner.start(pools, recipe=str(recipe.resolve()),
                                   fleet=str(fleet.resolve()), selection=select))
 
@@ -190,7 +226,8 @@ def rollout_desired(ctx: typer.Context, desired: Any, fleet: Path, select: str |
                   as_json=as_json, journal_path=None, only=only)
 
 
-def _plan_only(work: Any, pools: list[Any], concurrency: int, as_json: bool) -> None:
+def _plan_only(ctx: typer.Context, work: Any, pools: list[Any], concurrency: int,
+               as_json: bool) -> None:
     """Print every pool's plan (steps, warnings, pools that cannot be planned); exit 4 when a
     pool could not be planned, 3 when changes are pending (or work is deferred for an offline
     host), 0 when there is nothing to do."""
@@ -198,27 +235,29 @@ def _plan_only(work: Any, pools: list[Any], concurrency: int, as_json: bool) -> 
 
     summary = plan_fleet(work, pools, concurrency)
     if as_json:
-        sys.stdout.write(json.dumps({
-            "pools": [{"pool": name, "changes": p.changes, "actions": p.summary,
-                       "steps": [s.describe() for s in p.plan.steps],
-                       "warnings": list(p.plan.warnings),
-                       "deferred": [d.describe() for d in p.plan.deferred]}
-                      for name, p in summary.plans.items()],
-            "errors": summary.errors}, indent=2) + "\n")
+        from xapictl.cli.documents import FleetPlan, FleetPoolPlan
+
+        _emit(ctx, FleetPlan(pool=None, pools=[
+            FleetPoolPlan(pool=name, changes=p.changes, actions=dict(p.summary),
+                          steps=[s.describe() for s in p.plan.steps],
+                          warnings=list(p.plan.warnings),
+                          deferred=[d.describe() for d in p.plan.deferred])
+            for name, p in summary.plans.items()],
+            errors={k: str(v) for k, v in summary.errors.items()}))
     else:
-        typer.echo(summary.lines()[0])
+        from xapictl.cli.render import escape
+
+        lines = [summary.lines()[0]]
         for name, p in summary.plans.items():
-            typer.echo(f"  {name}: {p.changes} change(s)")
-            for step in p.plan.steps:
-                typer.echo(f"    + {step.describe()}")
-            for deferred in p.plan.deferred:
-                typer.echo(f"    ~ deferred {deferred.describe()}")
-            for warning in p.plan.warnings:
-                typer.echo(f"    warning: {warning}")
-        for name, err in summary.errors.items():
-            typer.echo(f"  {name}: CANNOT PLAN: {err}")
+            lines.append(f"  {name}: {p.changes} change(s)")
+            lines += [f"    + {step.describe()}" for step in p.plan.steps]
+            lines += [f"    ~ deferred {deferred.describe()}" for deferred in p.plan.deferred]
+            lines += [f"    warning: {warning}" for warning in p.plan.warnings]
+        lines += [f"  {name}: CANNOT PLAN: {err}" for name, err in summary.errors.items()]
+        typer.echo("\n".join(escape(line) for line in lines))
     if summary.errors:
-        raise typer.Exit(int(ExitCode.FAILURE))
+        fail(ExitCode.FAILURE, f"{len(summary.errors)} pool(s) could not be planned: "
+                               + ", ".join(sorted(summary.errors)))
     raise typer.Exit(int(ExitCode.CHANGES_PENDING if any(
         p.changes or p.plan.deferred for p in summary.plans.values()) else ExitCode.OK))
 
@@ -229,8 +268,7 @@ def resume(
     rollout_id: Annotated[int, typer.Argument(metavar="ID")],
     fleet: Annotated[Path | None, typer.Option(
         "--fleet", help="Fleet file (default: the one the rollout used).")] = None,
-    yes: YesOpt = False, quiet: QuietOpt = False, as_json: JsonOpt = False,
-    journal_path: JournalOpt = None,
+    yes: YesOpt = False, quiet: QuietOpt = False, journal_path: JournalOpt = None,
 ) -> None:
     """Re-plan the pools of a rollout that are not done (idempotent) and continue."""
     from xapictl.cli.inventory import fleet_connector
@@ -240,6 +278,7 @@ def resume(
     from xapictl.plan.desired import load_file
 
     with exit_codes():
+        as_json = _as_data(ctx)
         journal = _journal(journal_path)
         row = journal.rollout(rollout_id)
         desired = load_file(row.recipe)
@@ -252,77 +291,89 @@ def resume(
         runner = RolloutRunner(journal, work,
                                RolloutOptions(**row.options), confirm=_confirmer(yes, quiet))
         names = [r.pool for r in journal.pool_runs(rollout_id)]
-        _execute(runner, names, quiet, as_json, journal,
+        _execute(ctx, runner, names, quiet, as_json, journal,
                  lambda: runner.resume(rollout_id, pools))
 
 
 @app.command("list")
-def list_rollouts(as_json: JsonOpt = False, journal_path: JournalOpt = None) -> None:
+def list_rollouts(ctx: typer.Context, journal_path: JournalOpt = None) -> None:
     """The latest rollouts of the journal."""
+    from xapictl.cli.options import current
+
     with exit_codes():
+        from xapictl.cli.documents import RolloutItem, RolloutList
+        from xapictl.cli.render import emit_list
+
         journal = _journal(journal_path)
-        rows: list[dict[str, Any]] = []
+        items: list[RolloutItem] = []
         for r in journal.rollouts():
             counts: dict[str, int] = {}
             for run in journal.pool_runs(r.id):
                 counts[run.state.value] = counts.get(run.state.value, 0) + 1
-            rows.append({"id": r.id, "created": r.created, "state": r.state.value,
-                         "recipe": r.recipe, "pools": counts, "reason": r.reason})
-    if as_json:
-        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
-        return
-    for row in rows:
-        pools = ", ".join(f"{n} {s}" for s, n in sorted(row["pools"].items()))
-        typer.echo(f"{row['id']:>4}  {row['created'][:19]}  {row['state']:<8}  "
-                   f"{Path(row['recipe']).name}  [{pools}]"
-                   + (f"  {row['reason']}" if row["reason"] else ""))
+            items.append(RolloutItem(id=r.id, created=r.created[:19], state=r.state.value,
+                                     recipe=r.recipe, pools=counts, reason=r.reason or None))
+        opts = current(ctx)
+        if not opts.output.is_data and opts.output.value != "name":
+            items = [i.model_copy(update={"recipe": Path(i.recipe).name}) for i in items]
+        emit_list(opts, RolloutList(pool=None, items=items), RolloutItem)
 
 
 @app.command("status")
-def status(rollout_id: Annotated[int, typer.Argument(metavar="ID")],
-           as_json: JsonOpt = False, journal_path: JournalOpt = None) -> None:
+def status(ctx: typer.Context, rollout_id: Annotated[int, typer.Argument(metavar="ID")],
+           journal_path: JournalOpt = None) -> None:
     """One rollout: its state, each pool's state, steps done and error."""
-    from dataclasses import asdict
-
     with exit_codes():
+        as_json = _as_data(ctx)
         journal = _journal(journal_path)
         row = journal.rollout(rollout_id)
         runs = journal.pool_runs(rollout_id)
-    if as_json:
-        data = {"id": row.id, "state": row.state.value, "reason": row.reason,
-                "recipe": row.recipe, "fleet": row.fleet, "selection": row.selection,
-                "options": dict(row.options), "created": row.created, "updated": row.updated,
-                "pools": [{**asdict(r), "state": r.state.value} for r in runs],
-                "steps": journal.steps(rollout_id)}
-        sys.stdout.write(json.dumps(data, indent=2) + "\n")
-        return
-    typer.echo(f"rollout {row.id}: {row.state.value}" + (f" ({row.reason})" if row.reason else ""))
-    typer.echo(f"  recipe {row.recipe}\n  fleet  {row.fleet}  select {row.selection or 'all'}")
+        if as_json:
+            from xapictl.cli.documents import Rollout, RolloutStep
+
+            _emit(ctx, Rollout(
+                pool=None, id=row.id, state=row.state.value, reason=row.reason or None,
+                recipe=row.recipe, fleet=row.fleet, selection=row.selection,
+                options=dict(row.options), created=row.created, updated=row.updated,
+                pools=[_pool_run(r) for r in runs],
+                steps=[RolloutStep.model_validate({k: s.get(k) for k in RolloutStep.model_fields})
+                       for s in journal.steps(rollout_id)]))
+            return
+    from xapictl.cli.render import escape
+
+    lines = [f"rollout {row.id}: {row.state.value}" + (f" ({row.reason})" if row.reason else ""),
+             f"  recipe {row.recipe}\n  fleet  {row.fleet}  select {row.selection or 'all'}"]
     for r in runs:
         wave = "canary" if r.wave == 0 and row.options.get("canary") else (
             f"wave {r.wave}" if r.wave >= 0 else "-")
-        typer.echo(f"  {r.pool:<20} {r.state.value:<8} {wave:<8} {r.done}/{r.planned} steps"
-                   + (f"  {r.error}" if r.error else ""))
+        lines.append(f"  {r.pool:<20} {r.state.value:<8} {wave:<8} {r.done}/{r.planned} steps"
+                     + (f"  {r.error}" if r.error else ""))
+    typer.echo("\n".join(escape(line, keep_newlines=True) for line in lines))
 
 
 @app.command("audit")
-def audit(rollout_id: Annotated[int, typer.Argument(metavar="ID")],
+def audit(ctx: typer.Context, rollout_id: Annotated[int, typer.Argument(metavar="ID")],
           fmt: Annotated[str, typer.Option("--format", help="json, ndjson or csv.")] = "json",
-          output: Annotated[Path | None, typer.Option("--output", "-O")] = None,
+          out: Annotated[Path | None, typer.Option(
+              "--out", "-O", help="Write to this file (default: stdout).")] = None,
           journal_path: JournalOpt = None) -> None:
     """Every write the rollout sent: pool, host, call, arguments (no secrets), result, time."""
     from xapictl.fleet.audit import export_audit
 
     with exit_codes():
+        from xapictl.cli.options import current
+        from xapictl.cli.render import out_file, refuse_data
+
+        refuse_data(current(ctx), "rollout audit", "its format is --format json|ndjson|csv")
+        out_file(out)
         if fmt not in ("json", "ndjson", "csv"):
             fail(ExitCode.BAD_INPUT, f"unknown format {fmt!r}: use json, ndjson or csv")
         journal = _journal(journal_path)
         journal.rollout(rollout_id)
         text = export_audit(journal, rollout_id, fmt)
-    if output is None:
+    if out is None:
         sys.stdout.write(text)
     else:
-        output.write_text(text)
+        out.write_text(text)
 
 
 __all__ = ["app", "fleet_plan", "fleet_rollout", "rollout_desired"]

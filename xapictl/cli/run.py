@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import typer
 
 from xapictl.cli.exit_codes import ExitCode
-from xapictl.cli.options import GlobalOptions, Output
-from xapictl.cli.render import emit_data, say
+from xapictl.cli.options import GlobalOptions
+from xapictl.cli.render import emit_document, say
 
 if TYPE_CHECKING:
     from xapictl.errors import FieldRef, Problem
@@ -152,10 +152,12 @@ def _indent(text: str) -> str:
 
 
 def _print_report(report: ApplyReport) -> None:
+    from xapictl.cli.render import escape
+
     lines = ["apply stopped. What happened:"]
     for r in report.results:
         detail = f" ({r.detail})" if r.detail else ""
-        lines.append(f"  {r.status.value:>7}  {r.step.describe()}{detail}")
+        lines.append(escape(f"  {r.status.value:>7}  {r.step.describe()}{detail}"))
     typer.echo("\n".join(lines), err=True)
 
 
@@ -165,33 +167,35 @@ def interactive() -> bool:
 
 
 def show_plan(opts: GlobalOptions, plan: Plan) -> None:
+    from xapictl.cli.render import escape
     from xapictl.plan.text import render_text
 
-    if opts.output is not Output.table:
+    if opts.output.is_data:
         return
     if opts.quiet:
         text = "".join(line + "\n" for line in render_text(plan).splitlines()
                        if line.startswith(("+", "~", "!")))
     else:
         text = render_text(plan)
-    sys.stdout.write(text)
+    sys.stdout.write(escape(text, keep_newlines=True))
 
 
 def plan_only(opts: GlobalOptions, desired: DesiredState) -> Plan:
     """Read the pool, diff, run the role pre-flight; print. Sends no write."""
     from xapictl.cli.connection import open_pool
+    from xapictl.cli.render import refuse_name
     from xapictl.plan.backend import XapiBackend
     from xapictl.plan.diff import diff
     from xapictl.plan.preflight import preflight
-    from xapictl.plan.text import plan_json
 
+    refuse_name(opts, "plan")
     with open_pool(opts) as conn:
         backend = XapiBackend(conn)
         plan = diff(desired, backend.collect())
         preflight(plan, backend.permissions())
     show_plan(opts, plan)
-    if opts.output is not Output.table:
-        emit_data(opts, plan_json(plan))
+    if opts.output.is_data:
+        emit_document(opts, plan_document(opts, plan))
     return plan
 
 
@@ -216,14 +220,25 @@ def confirmed(plan: Plan, *, ask: bool, yes: bool) -> bool:
     return typer.confirm(f"Apply these {len(plan.steps)} step(s){of_them}?", default=False)
 
 
+def plan_document(opts: GlobalOptions, plan: Plan) -> Any:
+    """The ``Plan`` document (issue 11 item 3 will give its steps their typed shape)."""
+    from xapictl.cli.documents import Plan as PlanDocument
+    from xapictl.cli.options import pool_label
+    from xapictl.plan.text import plan_json
+
+    return PlanDocument(pool=pool_label(opts), **plan_json(plan))
+
+
 def converge(opts: GlobalOptions, desired: DesiredState, *, ask: bool, yes: bool) -> Any:
     """Plan, (confirm,) apply, verify and re-plan; print what happened. Exit 3 when the
     question was declined or work is deferred (the pool does not match yet)."""
     from xapictl.cli.connection import audit_log_path, open_pool
+    from xapictl.cli.render import refuse_name
     from xapictl.plan.apply import converge as run
     from xapictl.plan.audit import AuditLog
     from xapictl.plan.backend import XapiBackend
-    from xapictl.plan.text import plan_json
+
+    refuse_name(opts, "apply")
 
     audit = AuditLog(audit_log_path())
     try:
@@ -235,11 +250,17 @@ def converge(opts: GlobalOptions, desired: DesiredState, *, ask: bool, yes: bool
     finally:
         audit.close()
     final = result.replan if result.replan is not None else result.plan
-    if opts.output is not Output.table:
-        emit_data(opts, {"plan": plan_json(result.plan), "applied": result.applied,
-                         "results": [{"step": r.step.describe(), "status": r.status.value,
-                                      "detail": r.detail} for r in result.report.results],
-                         "verified": result.replan is not None and result.replan.is_empty})
+    if opts.output.is_data:
+        from xapictl.cli.documents import Apply, PlanBody, StepResult
+        from xapictl.cli.options import pool_label
+        from xapictl.plan.text import plan_json
+
+        emit_document(opts, Apply(
+            pool=pool_label(opts), plan=PlanBody(**plan_json(result.plan)),
+            applied=result.applied,
+            results=[StepResult(step=r.step.describe(), status=r.status.value,
+                                detail=r.detail or None) for r in result.report.results],
+            verified=result.replan is not None and result.replan.is_empty))
     elif result.applied:
         if opts.verbose:
             for record in audit.records:
@@ -268,5 +289,5 @@ def converge(opts: GlobalOptions, desired: DesiredState, *, ask: bool, yes: bool
     return result
 
 
-__all__ = ["cli_values", "confirmed", "converge", "exit_codes", "fail", "plan_only",
-           "show_plan"]
+__all__ = ["cli_values", "confirmed", "converge", "exit_codes", "fail", "plan_document",
+           "plan_only", "show_plan", "validation_lines"]

@@ -38,8 +38,25 @@ def _parse_users(specs: list[str]) -> dict[str, str]:
     return users
 
 
+def _no_document(ctx: typer.Context, what: str) -> None:
+    """The simulator's commands print a URL or the simulator's own JSON answer: -o json,
+    yaml or name is refused (exit 2), not ignored."""
+    from xapictl.cli.options import current
+
+    opts = current(ctx)
+    if opts.output.is_data or opts.output.value == "name":
+        from xapictl.cli.run import exit_codes
+        from xapictl.errors import UsageError
+
+        with exit_codes():
+            raise UsageError(f"-o {opts.output.value} does not apply to `sim {what}`: "
+                             + ("it prints the simulator's URLs" if what == "serve" else
+                                "it prints the simulator's JSON answer as it is"))
+
+
 @app.command()
 def serve(
+    ctx: typer.Context,
     scenario: Annotated[str, typer.Option(help="Scenario to build: seed, single, big.")] = "seed",
     hosts: Annotated[int | None, typer.Option(
         min=1, help="Number of hosts (scenarios that take it, e.g. big).")] = None,
@@ -76,6 +93,7 @@ def serve(
     from xapictl.sim.engine import Simulator
     from xapictl.sim.server import SimServer
 
+    _no_document(ctx, "serve")
     params = {"hosts": hosts} if hosts is not None else {}
     sim = Simulator(password=password, users=_parse_users(user or []), state_file=state)
     if state is None or not sim.host_addresses():
@@ -115,6 +133,7 @@ def serve(
 
 @app.command()
 def control(
+    ctx: typer.Context,
     action: Annotated[str, typer.Argument(
         help="reset, load_scenario, latency, fault, clear_faults, faults, host_live, "
         "designate_master, expire_sessions, session_timeout, task_delay, log, clear_log, "
@@ -141,6 +160,7 @@ def control(
 
     from xapictl.cli.exit_codes import ExitCode
 
+    _no_document(ctx, "control")
     request = {"action": action, **dict(_control_argument(a) for a in arguments or [])}
     post = urllib.request.Request(  # noqa: S310 - the simulator's own http(s) URL
         url.rstrip("/") + "/_sim/control", data=json.dumps(request).encode(),

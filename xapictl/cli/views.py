@@ -9,8 +9,16 @@ from typing import TYPE_CHECKING, Any
 from xapictl.cli.options import GlobalOptions
 
 if TYPE_CHECKING:
-    from xapictl.cli.documents import (HostItem, NetworkDetail, NetworkItem, PifItem, PoolItem,
-                                       VifItem, VlanItem)
+    from xapictl.cli.documents import (
+        HostItem,
+        NetworkDetail,
+        NetworkItem,
+        PifItem,
+        PifKind,
+        PoolItem,
+        VifItem,
+        VlanItem,
+    )
     from xapictl.state.snapshot import PoolSnapshot
 
 
@@ -91,7 +99,7 @@ def pif_items(snap: PoolSnapshot) -> list[PifItem]:
     items = []
     for p in snap.pifs.values():
         net = snap.networks.get(p.network)
-        kind = ("VLAN" if p.vlan >= 0 else "bond" if p.bond_master_of else
+        kind: PifKind = ("VLAN" if p.vlan >= 0 else "bond" if p.bond_master_of else
                 "bond member" if p.bond_slave_of in snap.bonds else
                 "physical" if p.physical else "other")
         items.append(PifItem(uuid=p.uuid, host=_host(snap, p.host), device=p.device,
