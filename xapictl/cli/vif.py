@@ -70,7 +70,7 @@ def move(
     network: str = typer.Argument(..., help="The network to move it to."),
     fleet: Path | None = FLEET, select: str | None = SELECT, yes: bool = YES,
 ) -> None:
-    """Move VIF DEVICE to another network in place (``VIF.move``: same VIF, MAC, device)."""
+    """Move VIF DEVICE to another network in place (VIF.move: same VIF, MAC, device)."""
     with exit_codes():
         from xapictl.recipes import ensure_vm_attached
 
