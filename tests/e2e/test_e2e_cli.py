@@ -112,7 +112,7 @@ def test_bad_cli_values_name_the_option_and_its_fix(cli, writes) -> None:
     assert "--locking-mode: 'lockd' is not one of" in ran.stderr
     assert "did you mean `locked`" in ran.stderr
     assert cli("network", "set-mtu", "VLAN 105", "50").stderr.startswith(
-        "xapictl: invalid input: MTU: 50 is out of range 68-65535")
+        "xapictl: MTU: 50 is out of range 68-65535")
     assert writes() == []
 
 
@@ -251,7 +251,7 @@ def test_vif_attach_move_detach(cli, writes) -> None:
     assert cli("vif", "move", "web-01", "4", "Pool-wide network 1", "--yes").code == 0
     assert writes()[-1] == "VIF.move"
     listed = cli("-o", "json", "vif", "list", "--vm", "web-01")
-    rows = json.loads(listed.stdout)
+    rows = json.loads(listed.stdout)["items"]
     assert {r["device"]: r["network"] for r in rows}["4"] == "Pool-wide network 1"
     assert cli("vif", "detach", "web-01", "4", "--yes").code == 0
     assert writes()[-2:] == ["VIF.unplug", "VIF.destroy"]

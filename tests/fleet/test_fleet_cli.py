@@ -13,7 +13,7 @@ import typer
 from typer.testing import CliRunner
 
 import xapictl
-from xapictl.cli import drift, inventory, rollout
+from xapictl.cli import drift
 from xapictl.sim.engine import Simulator
 from xapictl.sim.inprocess import InProcessTransport
 from xapictl.sim.server import SimServer
@@ -24,17 +24,11 @@ SCHEMA = Path(__file__).resolve().parents[2] / "docs" / "inventory.schema.json"
 
 
 def _app() -> typer.Typer:
-    """The three groups as the root app mounts them (the real root may not have them yet)."""
-    root = typer.Typer()
+    """The real root app, which mounts the three groups (and parses -o before or after)."""
+    from xapictl.cli import app
 
-    @root.callback()
-    def _root() -> None:
-        """xapictl"""
-
-    root.add_typer(rollout.app, name="rollout")
-    root.add_typer(inventory.app, name="inventory")
-    root.add_typer(drift.app, name="drift")
-    return root
+    assert {"rollout", "inventory", "drift"} <= {g.name for g in app.registered_groups}
+    return app
 
 
 @pytest.fixture
@@ -66,16 +60,16 @@ def test_rollout_recipe_first_form_runs_and_journals(
         served: tuple[dict[str, Simulator], Path]) -> None:
     sims, d = served
     code, out, err = _invoke("rollout", str(d / "vlan.yaml"), "--fleet", str(d / "fleet.yaml"),
-                             "--select", "tag:eu", "--yes", "--json", "--batch-size", "1")
+                             "--select", "tag:eu", "--yes", "-o", "json", "--batch-size", "1")
     assert code == 0, err
     summary = json.loads(out)
     assert summary["state"] == "done" and summary["counts"] == {"done": 2}
     assert [p["pool"] for p in summary["pools"]] == ["par1", "par2"]
     assert all(s.open_session_count() == 0 for s in sims.values())
 
-    code, out, _ = _invoke("rollout", "list", "--json")
-    assert code == 0 and json.loads(out)[0]["id"] == summary["rollout"]
-    code, out, _ = _invoke("rollout", "status", str(summary["rollout"]), "--json")
+    code, out, _ = _invoke("rollout", "list", "-o", "json")
+    assert code == 0 and json.loads(out)["items"][0]["id"] == summary["rollout"]
+    code, out, _ = _invoke("rollout", "status", str(summary["rollout"]), "-o", "json")
     status = json.loads(out)
     assert status["state"] == "done" and len(status["steps"]) == 4
     code, out, _ = _invoke("rollout", "audit", str(summary["rollout"]), "--format", "csv")
@@ -107,7 +101,7 @@ def test_inventory_export_of_a_fleet_validates_and_diffs_clean(
     def export(name: str) -> Path:
         out = d / name
         code, _, err = _invoke("inventory", "export", "--fleet", str(d / "fleet.yaml"),
-                               "--format", "json", "--output", str(out))
+                               "--format", "json", "--out", str(out))
         assert code == 0, err
         return out
 
@@ -126,7 +120,7 @@ def test_inventory_export_of_a_fleet_validates_and_diffs_clean(
     assert code == 3 and stdout.count("\n") == 1 and stdout.startswith("+ network"), stdout
     assert "between" in stdout
     code, _, _ = _invoke("inventory", "export", "--fleet", str(d / "fleet.yaml"),
-                         "--format", "csv", "--output", str(d / "csv"))
+                         "--format", "csv", "--out", str(d / "csv"))
     assert code == 0 and (d / "csv" / "vifs.csv").read_text().startswith("uuid,pool,vm")
 
 
@@ -157,7 +151,7 @@ def test_drift_exits_with_its_own_code_when_hosts_disagree(
     code, out, _ = _invoke("drift", "--fleet", fleet)
     assert code == drift.DRIFT_FOUND
     assert out.startswith("nyc1: [mtu-mismatch]")
-    code, out, _ = _invoke("drift", "--fleet", fleet, "--json")
+    code, out, _ = _invoke("drift", "--fleet", fleet, "-o", "json")
     assert json.loads(out)["findings"][0]["kind"] == "mtu-mismatch"
 
 
@@ -237,8 +231,8 @@ def test_the_real_root_app_mounts_the_groups_with_global_options(
             "--url", server.url, "--password-file", str(tmp_path / "pw"), "drift"],
             catch_exceptions=False)
         assert result.exit_code == 0, result.stderr
-    result = CliRunner().invoke(root_app, ["rollout", "list", "--json"])
-    assert result.exit_code == 0 and json.loads(result.stdout) == []
+    result = CliRunner().invoke(root_app, ["rollout", "list", "-o", "json"])
+    assert result.exit_code == 0 and json.loads(result.stdout)["items"] == []
 
 
 def test_drift_with_an_unreadable_pool_exits_4_and_still_prints_the_findings(
@@ -351,14 +345,14 @@ def test_plan_only_prints_every_pools_plan_and_writes_nothing(
     assert code == 3, err
     assert out.splitlines()[0].startswith("3 pool(s) planned: 3 with changes")
     assert out.count("    + ") == 6, out  # two steps in each of the three pools
-    code, out, _ = _invoke(*args, "--json")
+    code, out, _ = _invoke(*args, "-o", "json")
     assert code == 3 and [p["changes"] for p in json.loads(out)["pools"]] == [2, 2, 2]
     for sim in sims.values():
         with sim.state.lock:
             assert not sim.state.find("network", name_label="VLAN 105")
         assert sim.open_session_count() == 0
-    code, out, _ = _invoke("rollout", "list", "--json")
-    assert json.loads(out) == []  # a plan is not a rollout: nothing journaled
+    code, out, _ = _invoke("rollout", "list", "-o", "json")
+    assert json.loads(out)["items"] == []  # a plan is not a rollout: nothing journaled
     _invoke("rollout", str(d / "vlan.yaml"), "--fleet", str(d / "fleet.yaml"), "--yes", "-q")
     code, out, _ = _invoke(*args)
     assert code == 0 and "0 with changes, 3 already as desired" in out

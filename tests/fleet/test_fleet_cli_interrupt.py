@@ -20,8 +20,8 @@ from xapictl.sim.engine import Simulator
 from xapictl.sim.server import SimServer
 
 RECIPE = "version: 1\nnetworks:\n  - name: VLAN 105\n    vlan: 105\n    device: eth1\n"
-# The rollout group on its own, as the root app mounts it.
-PROGRAM = "import sys; from xapictl.cli.rollout import app; app(sys.argv[1:])"
+# The real root app, running `xapictl rollout ...` (the root parses -o wherever it is).
+PROGRAM = "import sys; from xapictl.cli import app; app(['rollout', *sys.argv[1:]])"
 
 
 @pytest.fixture
@@ -76,7 +76,7 @@ def test_sigint_mid_rollout_stops_cleanly_and_resume_finishes(
         slow_fleet: tuple[dict[str, Simulator], Path]) -> None:
     sims, d = slow_fleet
     proc = _rollout(d, "run", str(d / "vlan.yaml"), "--fleet", str(d / "fleet.yaml"), "--yes",
-                    "--json", "--canary", "1", "--batch-size", "1", "--concurrency", "1")
+                    "-o", "json", "--canary", "1", "--batch-size", "1", "--concurrency", "1")
     tick = threading.Event()
     # Until p1's first step of two has started: each step takes several 150 ms calls, so the
     # Ctrl-C lands before the second one starts, and p1 must stop half-way.
@@ -98,7 +98,7 @@ def test_sigint_mid_rollout_stops_cleanly_and_resume_finishes(
     with sims["p2"].state.lock:
         assert not sims["p2"].state.find("network", name_label="VLAN 105")
 
-    again = _rollout(d, "resume", str(summary["rollout"]), "--yes", "--json")
+    again = _rollout(d, "resume", str(summary["rollout"]), "--yes", "-o", "json")
     out, err = again.communicate(timeout=120)
     assert again.returncode == 0, err
     assert json.loads(out)["counts"] == {"done": 3}
