@@ -1,4 +1,4 @@
-"""``local plan/apply/show`` when the kernel or the OS refuses: one ``error:`` line and a
+"""``local plan/apply/show`` when the kernel or the OS refuses: one ``xapictl:`` line and a
 documented exit code, never a traceback. A fake IPRoute stands in where a real kernel
 will not refuse on demand (no namespace needed)."""
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from xapictl.cli.local import app
+from xapictl.cli import app
 from xapictl.local import apply as apply_mod
 from xapictl.local import netlink
 from xapictl.local import observe as observe_mod
@@ -47,7 +47,7 @@ def kernel_refuses(monkeypatch):
 def _one_error_line(result) -> str:
     assert isinstance(result.exception, SystemExit), result.exception
     lines = [ln for ln in result.output.splitlines() if ln.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.output
+    assert len(lines) == 1 and lines[0].startswith("xapictl: "), result.output
     return lines[0]
 
 
@@ -63,9 +63,9 @@ def _one_error_line(result) -> str:
 ])
 def test_a_refused_read_is_one_line_and_exit_4(kernel_refuses, command, exc, shown):
     kernel_refuses(exc)
-    result = runner.invoke(app, command)
+    result = runner.invoke(app, ["local", *command])
     assert result.exit_code == 4, result.output
-    assert _one_error_line(result) == f"error: reading the host's network state {shown}"
+    assert _one_error_line(result) == f"xapictl: reading the host's network state {shown}"
     assert FakeIPRoute.closed
 
 
@@ -75,9 +75,9 @@ def test_a_netlink_socket_that_cannot_open_is_one_line_and_exit_4(monkeypatch):
 
     monkeypatch.setattr(netlink, "IPRoute", no_socket)
     for command in (["plan", XENBR0], ["apply", XENBR0, "--yes"], ["show"]):
-        result = runner.invoke(app, command)
+        result = runner.invoke(app, ["local", *command])
         assert result.exit_code == 4, (command, result.output)
-        assert _one_error_line(result) == ("error: opening a netlink socket failed: ENOBUFS"
+        assert _one_error_line(result) == ("xapictl: opening a netlink socket failed: ENOBUFS"
                                            " [Errno 105] No buffer space available")
 
 
@@ -88,10 +88,10 @@ def test_an_unusable_lock_directory_is_one_line_and_exit_4(tmp_path, monkeypatch
     monkeypatch.setattr(netlink, "open_ipr", lambda netns: FakeIPRoute())
     monkeypatch.setattr(apply_mod, "current_plan", lambda desired, netns: (
         apply_mod.plan(desired, _host()), _host()))
-    result = runner.invoke(app, ["apply", XENBR0, "--yes"])
+    result = runner.invoke(app, ["local", "apply", XENBR0, "--yes"])
     assert result.exit_code == 4, result.output
     assert _one_error_line(result) == (
-        f"error: cannot open the lock file {blocker}/lock/xapictl-local-host.lock: Not a"
+        f"xapictl: cannot open the lock file {blocker}/lock/xapictl-local-host.lock: Not a"
         " directory (run xapictl as root, or set XAPICTL_LOCAL_LOCK_DIR)")
 
 

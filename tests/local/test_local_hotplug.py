@@ -7,7 +7,7 @@ from fake_xenstore import FakeXenStore, vif_backend
 from local_netns_helpers import snapshot_of, veth
 from typer.testing import CliRunner
 
-from xapictl.cli.local import app
+from xapictl.cli import app
 from xapictl.local.apply import apply
 from xapictl.local.desired import parse_recipe
 
@@ -27,7 +27,7 @@ def dom0_with_bridge(xen_host, namespaces):
 def hotplug(store: FakeXenStore, ns: str, action: str):
     env = store.env(XENBUS_PATH=XB, vif="vif7.0", script="/etc/xen/scripts/vif-xapictl",
                     XENBUS_TYPE="vif", XAPICTL_HOTPLUG_LOG=str(store.path.parent / "vif.log"))
-    return CliRunner().invoke(app, ["vif-hotplug", action, "type_if=vif", "--netns", ns],
+    return CliRunner().invoke(app, ["local", "vif-hotplug", action, "type_if=vif", "--netns", ns],
                               env=env)
 
 
@@ -80,7 +80,7 @@ def test_vlan_on_a_bridge_without_filtering_is_an_error_not_a_silent_untagged_po
 
 def test_hotplug_without_xenbus_path_is_bad_input(tmp_path):
     store = FakeXenStore(tmp_path, {})
-    result = CliRunner().invoke(app, ["vif-hotplug", "online"], env=store.env(
+    result = CliRunner().invoke(app, ["local", "vif-hotplug", "online"], env=store.env(
         XENBUS_PATH="", vif="", XAPICTL_HOTPLUG_LOG=str(tmp_path / "vif.log")))
     assert result.exit_code == 2
 
@@ -108,7 +108,7 @@ def test_online_for_a_vif_that_does_not_exist_fails_with_hotplug_error(tmp_path,
                                                                        dom0_with_bridge):
     store = FakeXenStore(tmp_path, vif_backend(7, 0, bridge="xenbr0"))
     env = store.env(XENBUS_PATH=XB, vif="vif7.9", XAPICTL_HOTPLUG_LOG=str(tmp_path / "v.log"))
-    result = CliRunner().invoke(app, ["vif-hotplug", "online", "type_if=vif", "--netns",
+    result = CliRunner().invoke(app, ["local", "vif-hotplug", "online", "type_if=vif", "--netns",
                                       dom0_with_bridge], env=env)
     assert result.exit_code == 4
     assert store.data[f"{XB}/hotplug-status"] == "error"
@@ -145,15 +145,15 @@ def test_a_hotplug_undo_file_left_by_an_incomplete_rollback_is_replayed_by_local
     left = apply_mod.undo_path(dom0_with_bridge, "vif-vif7.0")
     assert left.exists() and snapshot_of(dom0_with_bridge).fingerprint() != before
 
-    shown = CliRunner().invoke(app, ["show", "--netns", dom0_with_bridge])
+    shown = CliRunner().invoke(app, ["local", "show", "--netns", dom0_with_bridge])
     assert shown.exit_code == 0 and f"  {left}" in shown.output
-    assert CliRunner().invoke(app, ["show", "--netns", dom0_with_bridge, "-o", "json"]
+    assert CliRunner().invoke(app, ["local", "show", "--netns", dom0_with_bridge, "-o", "json"]
                               ).output.count(str(left)) == 1
 
     results = []
     with locked(dom0_with_bridge):  # a hotplug run in progress: rollback must wait for it
         worker = threading.Thread(target=lambda: results.append(CliRunner().invoke(
-            app, ["rollback", "--netns", dom0_with_bridge])))
+            app, ["local", "rollback", "--netns", dom0_with_bridge])))
         worker.start()
         time.sleep(0.3)
         assert left.exists() and not results
@@ -162,4 +162,5 @@ def test_a_hotplug_undo_file_left_by_an_incomplete_rollback_is_replayed_by_local
     assert results[0].output == f"rolled back (vif hotplug: {left.name})\n"
     assert not left.exists()
     assert snapshot_of(dom0_with_bridge).fingerprint() == before
-    assert CliRunner().invoke(app, ["rollback", "--netns", dom0_with_bridge]).exit_code == 2
+    again = CliRunner().invoke(app, ["local", "rollback", "--netns", dom0_with_bridge])
+    assert again.exit_code == 2

@@ -49,7 +49,7 @@ def test_entering_a_namespace_without_cap_sys_admin_is_one_clear_line(host, comm
     before = _settled(host)
     done = _unprivileged(*command.split(), str(RECIPE), "--netns", host)
     assert done.returncode == code, done.stderr
-    assert done.stderr.strip() == (f"error: entering network namespace {host!r} needs root"
+    assert done.stderr.strip() == (f"xapictl: entering network namespace {host!r} needs root"
                                    " (CAP_SYS_ADMIN): run xapictl with sudo")
     assert _settled(host) == before
 
