@@ -252,7 +252,7 @@ def test_vif_attach_move_detach(cli, writes) -> None:
     assert writes()[-1] == "VIF.move"
     listed = cli("-o", "json", "vif", "list", "--vm", "web-01")
     rows = json.loads(listed.stdout)["items"]
-    assert {r["device"]: r["network"] for r in rows}["4"] == "Pool-wide network 1"
+    assert {r["device"]: r["network"] for r in rows}[4] == "Pool-wide network 1"
     assert cli("vif", "detach", "web-01", "4", "--yes").code == 0
     assert writes()[-2:] == ["VIF.unplug", "VIF.destroy"]
 

@@ -174,6 +174,13 @@ PROVOKE: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
         tag_carried,
     "work deferred for an offline host (`apply`, or `plan` with nothing else to do)": deferred,
     "another run holds the pool's write lease past `--lock-timeout`": locked,
+    "`-o name` on a command that is not a list": lambda cli, env: cli(
+        "pool", "show", "-o", "name"),
+    "`-o json` (or yaml) on a command whose output is not a document": lambda cli, env: cli(
+        "inventory", "export", "-o", "json"),
+    "`--out` names a directory": lambda cli, env: cli(
+        "inventory", "export", "--out", str(env["tmp_path"])),
+    "an unknown document kind for `xapictl schema`": lambda cli, env: cli("schema", "Pol"),
 }
 ROWS = _rows()
 

@@ -219,7 +219,7 @@ def test_apply_and_vif_attach_across_a_fleet(served: Served) -> None:
     code, out, _ = _cli("-o", "json", "vif", "list", "--vm", "web-01", "--fleet",
                         served.fleet, "--select", "nyc1")
     assert {v["network"] for v in _by_pool(json.loads(out))["nyc1"]
-            if v["device"] == "3"} == {"VLAN 105"}
+            if v["device"] == 3} == {"VLAN 105"}
 
 
 @pytest.mark.parametrize(("problem", "said"), [

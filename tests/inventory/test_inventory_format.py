@@ -110,7 +110,7 @@ def test_csv_writes_one_file_per_object_type(tmp_path: Path, pool_builder: PoolB
 
 
 def test_csv_without_output_directory_is_a_usage_error(pool_builder: PoolBuilder) -> None:
-    with pytest.raises(UsageError, match="--output"):
+    with pytest.raises(UsageError, match="--out DIR"):
         formats.write(export_snapshot(pool_builder.snapshot()), "csv", None)
 
 

@@ -65,7 +65,8 @@ class NetworkPif(BaseModel):
 class NetworkVif(BaseModel):
     model_config = ConfigDict(extra="forbid")
     vm: str
-    device: str
+    device: int | str = Field(description="The VIF's device number (text only if XAPI holds "
+                                          "a non-number).")
 
     def __str__(self) -> str:
         return f"{self.vm}/{self.device}"
@@ -167,7 +168,8 @@ class VifItem(Item):
     pool: str | None = None
     uuid: str
     vm: str
-    device: str
+    device: int | str = Field(description="The VIF's device number (text only if XAPI holds "
+                                          "a non-number).")
     network: str | None
     mac: str
     mtu: int

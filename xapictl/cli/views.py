@@ -69,9 +69,9 @@ def network_detail(snap: PoolSnapshot, ref: Any) -> NetworkDetail:
                               plugged=p.currently_attached)
                    for p in (snap.pifs[r] for r in n.pifs if r in snap.pifs)),
                   key=lambda p: (p.host, p.device, p.vlan or -1))
-    vifs = sorted((NetworkVif(vm=snap.vms[v.vm].name_label, device=v.device)
+    vifs = sorted((NetworkVif(vm=snap.vms[v.vm].name_label, device=_number(v.device))
                    for v in (snap.vifs[r] for r in n.vifs if r in snap.vifs)
-                   if v.vm in snap.vms), key=lambda v: (v.vm, v.device))
+                   if v.vm in snap.vms), key=lambda v: (v.vm, str(v.device).zfill(4)))
     return NetworkDetail(**_network_fields(snap, ref), description=n.name_description,
                          managed=n.managed, default_locking_mode=n.default_locking_mode.value,
                          purpose=[p.value for p in n.purpose], tags=list(n.tags),
@@ -145,11 +145,16 @@ def vif_items(snap: PoolSnapshot, vm: Any = None) -> list[VifItem]:
         if owner is None or owner.is_control_domain:
             continue
         net = snap.networks.get(v.network)
-        items.append(VifItem(uuid=v.uuid, vm=owner.name_label, device=v.device,
+        items.append(VifItem(uuid=v.uuid, vm=owner.name_label, device=_number(v.device),
                              network=net.name_label if net else None, mac=v.mac, mtu=v.mtu,
                              plugged=v.currently_attached, locking_mode=v.locking_mode.value,
                              power_state=owner.power_state.value))
-    return sorted(items, key=lambda i: (i.vm, int(i.device) if i.device.isdigit() else 99))
+    return sorted(items, key=lambda i: (i.vm, i.device if isinstance(i.device, int) else 99))
+
+
+def _number(device: str) -> int | str:
+    """A VIF device as the number it is (XAPI keeps it as text)."""
+    return int(device) if device.isdigit() else device
 
 
 __all__ = ["host_items", "network_detail", "network_items", "one_network", "pif_items",

@@ -65,7 +65,7 @@ def write(inv: Inventory, fmt: str, output: Path | None) -> str | None:
 
     if fmt == "csv":
         if output is None:
-            raise UsageError("CSV export writes one file per object type: give --output DIR")
+            raise UsageError("CSV export writes one file per object type: give --out DIR")
         output.mkdir(parents=True, exist_ok=True)
         for name, text in csv_tables(inv).items():
             (output / name).write_text(text)
