@@ -131,13 +131,21 @@ def _execute(ctx: typer.Context, runner: RolloutRunner, pools: list[str], quiet:
             runner.on_event = live.event
             runner.confirm = live.asking(runner.confirm)
             result = start()
+    code = _exit_for(result)
     if as_json:
         _emit(ctx, _result_document(result, journal))
+        if code != ExitCode.OK:  # the failure as an error document on stderr, too
+            from xapictl.cli.errors_out import write_error
+            from xapictl.cli.options import current
+
+            write_error(current(ctx).output, exit_code=int(code), kind="RolloutFailed",
+                        message=f"rollout {result.id}: {result.state.value}"
+                        + (f" ({result.reason})" if result.reason else ""))
     elif not quiet:
         typer.echo(f"rollout {result.id}: {result.state.value}"
                    + (f" ({result.reason})" if result.reason else "")
                    + f" in {result.elapsed:.1f}s", err=True)
-    raise typer.Exit(int(_exit_for(result)))
+    raise typer.Exit(int(code))
 
 
 @app.command("run")

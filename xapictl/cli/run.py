@@ -30,8 +30,9 @@ def fail(code: ExitCode, message: str, exc: BaseException | None = None) -> NoRe
     """``xapictl: message`` on stderr (with ``-o json|yaml`` also an error document, see
     ``errors_out``) and exit ``code``."""
     from xapictl.cli.errors_out import current_options, write_error
+    from xapictl.cli.render import escape
 
-    typer.echo(f"xapictl: {message}", err=True)
+    typer.echo(escape(f"xapictl: {message}", keep_newlines=True), err=True)
     opts = current_options()
     if opts is not None:
         write_error(opts.output, exit_code=int(code), exc=exc,
