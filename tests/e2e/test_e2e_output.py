@@ -281,6 +281,27 @@ def test_rollout_commands_honour_o_json(pool: Pool, tmp_path: Path) -> None:
     assert {i["pool"] for i in items} == {"one"}
     shown = pool.run("pool", "show", "--fleet", str(fleet), "-o", "json")
     assert valid(shown.stdout, "PoolDetailList")["items"][0]["pool"] == "one"
+    network = pool.run("network", "show", "OUT 3001", "--fleet", str(fleet), "-o", "yaml")
+    assert valid(network.stdout, "NetworkDetailList", fmt="yaml")["items"][0]["vlans"] == [3001]
+
+
+def test_output_options_move_before_the_command_and_nothing_else_does() -> None:
+    from xapictl.cli import hoist_output_options as hoist
+
+    assert hoist(["network", "list", "-o", "json"]) == ["-o", "json", "network", "list"]
+    assert hoist(["--url", "u", "host", "list", "-ojson", "--no-headers"]) == [
+        "--url", "u", "-ojson", "--no-headers", "host", "list"]
+    assert hoist(["network", "create", "--name", "-orange"]) == [
+        "network", "create", "--name", "-orange"], "a value that merely starts with -o stays"
+    assert hoist(["vif", "list", "--", "-o", "json"]) == ["vif", "list", "--", "-o", "json"]
+
+
+def test_escape_shows_every_control_character_and_keeps_text() -> None:
+    from xapictl.cli.render import escape
+
+    assert escape("plain ünïcode / back\\slash") == "plain ünïcode / back\\slash"
+    assert escape("\x1b[2J\x9b\x7f\n\t") == "\\x1b[2J\\x9b\\x7f\\n\\t"
+    assert escape("a\nb", keep_newlines=True) == "a\nb"
 
 
 def test_schema_prints_every_kind_and_refuses_an_unknown_one() -> None:

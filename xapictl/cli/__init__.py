@@ -48,7 +48,7 @@ def hoist_output_options(args: list[str]) -> list[str]:
             i += 2
             continue
         if arg == "--no-headers" or arg.startswith("--output=") or (
-                arg.startswith("-o") and not arg.startswith("--")):
+                arg[:2] == "-o" and arg[2:] in set(Output)):  # -ojson; never a value "-orange"
             moved.append(arg)
         else:
             rest.append(arg)
