@@ -304,6 +304,14 @@ def test_escape_shows_every_control_character_and_keeps_text() -> None:
     assert escape("a\nb", keep_newlines=True) == "a\nb"
 
 
+def test_the_schemas_shipped_in_the_package_are_the_models(tmp_path: Path) -> None:
+    from xapictl.cli.documents import SHIPPED, write_schemas
+
+    fresh = {p.name: p.read_text() for p in write_schemas(tmp_path)}
+    shipped = {p.name: p.read_text() for p in SHIPPED.glob("*.schema.json")}
+    assert shipped == fresh, "run `python -m xapictl.cli.documents` and commit the result"
+
+
 def test_schema_prints_every_kind_and_refuses_an_unknown_one() -> None:
     runner = CliRunner()
     kinds = runner.invoke(app, ["schema"]).stdout.split()

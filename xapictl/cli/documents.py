@@ -14,6 +14,7 @@ Imported inside commands only (pydantic is not on ``xapictl --help``'s path).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -482,9 +483,33 @@ def schema_of(kind: str) -> dict[str, Any]:
     return {"$schema": DRAFT, "$id": SCHEMA_ID.format(name=kind), **body}
 
 
+SHIPPED = Path(__file__).with_name("schemas")
+"""The schemas as files in the package (``<Kind>.schema.json``), for tools that want a path;
+``python -m xapictl.cli.documents`` rewrites them and a test keeps them equal to the models."""
+
+
+def write_schemas(directory: Path = SHIPPED) -> list[Path]:
+    """Write every kind's schema into ``directory``; the paths written."""
+    import json
+
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for kind in sorted(DOCUMENTS):
+        path = directory / f"{kind}.schema.json"
+        path.write_text(json.dumps(schema_of(kind), indent=2) + "\n", encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
 def dump(doc: Document) -> dict[str, Any]:
     """The document as JSON-able data, keys in model order."""
     return doc.model_dump(mode="json", by_alias=True)
 
 
-__all__ = ["DOCUMENTS", "SCHEMA_VERSION", "Document", "Item", "dump", "schema_of"]
+__all__ = ["DOCUMENTS", "SCHEMA_VERSION", "SHIPPED", "Document", "Item", "dump", "schema_of",
+           "write_schemas"]
+
+
+if __name__ == "__main__":
+    for written in write_schemas():
+        print(written)
