@@ -154,7 +154,7 @@ def apply_cmd(
 
             typer.echo(escape(_plan_text(pending), keep_newlines=True),
                        err=opts.output.is_data)
-            if not typer.confirm("Apply these changes?"):
+            if not typer.confirm("Apply these changes?", err=opts.output.is_data):
                 raise typer.Exit(EXIT_PENDING)
         outcome = apply(desired, netns=netns, run_probe=not no_probe,
                         confirm_within=confirm_within)
