@@ -267,7 +267,9 @@ class Apply(Document):
     plan: PlanBody
     applied: bool
     results: list[StepResult]
-    verified: bool
+    verified: bool | None = Field(description="Whether the pool matched the recipe when read "
+                                              "again after the writes; null when nothing was "
+                                              "applied.")
 
 
 class FleetPoolPlan(BaseModel):

@@ -261,7 +261,7 @@ def converge(opts: GlobalOptions, desired: DesiredState, *, ask: bool, yes: bool
             applied=result.applied,
             results=[StepResult(step=r.step.describe(), status=r.status.value,
                                 detail=r.detail or None) for r in result.report.results],
-            verified=result.replan is not None and result.replan.is_empty))
+            verified=None if result.replan is None else result.replan.is_empty))
     elif result.applied:
         if opts.verbose:
             for record in audit.records:
