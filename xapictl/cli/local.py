@@ -308,12 +308,12 @@ def vif_hotplug(
     from xapictl.errors import UsageError
     from xapictl.local.hotplug import run_hotplug, setup_logging
 
+    _no_document(ctx, "vif-hotplug")
     setup_logging()
     try:
         result = run_hotplug(action, os.environ, netns=netns, args=list(ctx.args))
     except UsageError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from exc
+        _fail(EXIT_BAD_INPUT, str(exc), exc)
     if result.error:
         raise typer.Exit(EXIT_FAILED)
 
