@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from local_netns_helpers import snapshot_of
 from typer.testing import CliRunner
 
@@ -275,3 +276,32 @@ def test_a_dead_man_timer_that_cannot_start_rolls_the_change_back_at_once(
             " unavailable), so the change was not kept; rolled back") in result.output
     assert snapshot_of(xen_host.dom0).fingerprint() == before
     assert not undo_path(xen_host.dom0).exists()
+
+
+def test_local_documents_validate_against_their_schemas(xen_host, namespaces):
+    """-o json of local plan, apply, show and check: documents of their kind (issue 11)."""
+    import jsonschema
+
+    from xapictl.cli.documents import schema_of
+
+    def valid(result, kind):
+        doc = json.loads(result.stdout)
+        assert doc["kind"] == kind and doc["pool"] is None
+        jsonschema.Draft202012Validator(schema_of(kind)).validate(doc)
+        return doc
+
+    ns = ["--netns", xen_host.dom0]
+    planned = runner.invoke(app, ["-o", "json", "local", "plan", XENBR0, *ns])
+    assert planned.exit_code == 3 and valid(planned, "LocalPlan")["steps"]
+    applied = runner.invoke(app, ["local", "apply", XENBR0, "--yes", *ns, "-o", "json"])
+    assert applied.exit_code == 0, applied.output
+    assert valid(applied, "LocalApply")["applied"] > 0
+    shown = runner.invoke(app, ["local", "show", *ns, "-o", "yaml"])
+    assert shown.exit_code == 0
+    doc = yaml.safe_load(shown.stdout)
+    jsonschema.Draft202012Validator(schema_of("LocalHost")).validate(doc)
+    assert "xenbr0" in {link["name"] for link in doc["links"]}
+    checked = runner.invoke(app, ["local", "check", "--netns", namespaces("chk"), "-o", "json"])
+    assert valid(checked, "LocalCheck")["findings"]
+    refused = runner.invoke(app, ["local", "confirm", *ns, "-o", "json"])
+    assert refused.exit_code == 2 and "does not apply" in refused.stderr
