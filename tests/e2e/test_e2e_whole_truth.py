@@ -138,7 +138,7 @@ def test_drift_and_plan_name_the_same_objects(cli, pool, sim_server, tmp_path) -
     pool("PIF.unplug", _pif(snap, "xcp-host-02", "eth1", 105))
     pool("PIF.unplug", _pif(snap, "xcp-host-01", "eth2"))
 
-    drift = cli("drift", "--json")
+    drift = cli("drift", "-o", "json")
     assert drift.code == ExitCode.DRIFT_FOUND
     hosts = {h.uuid: h.name_label for h in pool().hosts.values()}
     found = {(re.match(r"network '(.+)' \(", f["subject"]).group(1), hosts[h])  # type: ignore[union-attr]
