@@ -59,6 +59,8 @@ def drift(
             with open_pool(opts) as conn:
                 inv = export_snapshot(collect_once(conn), source=opts.pool or opts.url or "")
         findings = find_drift(inv)
+    from xapictl.cli.render import escape
+
     names = {p["uuid"]: p["source"] or p["name_label"] for p in inv.of("pools")}
     if opts.output.is_data:
         from xapictl.cli.documents import Drift, DriftFinding
@@ -72,14 +74,12 @@ def drift(
                                    detail=f.detail, hosts=list(f.hosts)) for f in findings],
             errors={k: str(v) for k, v in errors.items()}))
     else:
-        from xapictl.cli.render import escape
-
         for f in findings:
             typer.echo(escape(f"{names.get(f.pool, f.pool)}: {f.describe()}"))
         if not findings:
             typer.echo(f"no drift in {len(names)} pool(s)", err=True)
     for name, err in errors.items():
-        typer.echo(f"xapictl: pool {name} not checked: {err}", err=True)
+        typer.echo(f"xapictl: pool {name} not checked: {escape(str(err))}", err=True)
     if errors:  # a pool not looked at is not hidden behind the others' findings
         from xapictl.cli.run import fail
 

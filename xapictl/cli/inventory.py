@@ -124,10 +124,12 @@ def export(
             with open_pool(current(ctx)) as conn:
                 inv = export_snapshot(collect_once(conn), source=_single_source(ctx))
         text = formats.write(inv, fmt, out)
+    from xapictl.cli.render import escape
+
     if text is not None:
         sys.stdout.write(text)
     for name, err in errors.items():
-        typer.echo(f"xapictl: pool {name} not exported: {err}", err=True)
+        typer.echo(f"xapictl: pool {name} not exported: {escape(str(err))}", err=True)
     if errors:
         raise typer.Exit(int(ExitCode.FAILURE))
 

@@ -63,7 +63,9 @@ def _interactive() -> bool:
 def _confirmer(yes: bool, quiet: bool) -> Any:
     def confirm(question: str, summary: Summary) -> bool:
         if not quiet or not yes:
-            typer.echo("\n".join(summary.lines()), err=True)
+            from xapictl.cli.render import escape
+
+            typer.echo(escape("\n".join(summary.lines()), keep_newlines=True), err=True)
         if yes:
             return True
         if not _interactive():

@@ -234,7 +234,7 @@ def converge(opts: GlobalOptions, desired: DesiredState, *, ask: bool, yes: bool
     """Plan, (confirm,) apply, verify and re-plan; print what happened. Exit 3 when the
     question was declined or work is deferred (the pool does not match yet)."""
     from xapictl.cli.connection import audit_log_path, open_pool
-    from xapictl.cli.render import refuse_name
+    from xapictl.cli.render import escape, refuse_name
     from xapictl.plan.apply import converge as run
     from xapictl.plan.audit import AuditLog
     from xapictl.plan.backend import XapiBackend
@@ -285,7 +285,8 @@ def converge(opts: GlobalOptions, desired: DesiredState, *, ask: bool, yes: bool
     if final.deferred:
         typer.echo(f"xapictl: the pool does not match yet: {len(final.deferred)} item(s) "
                    "deferred until their host is back (exit 3); re-run then:\n"
-                   + _indent("\n".join(d.describe() for d in final.deferred)), err=True)
+                   + escape(_indent("\n".join(d.describe() for d in final.deferred)),
+                            keep_newlines=True), err=True)
         raise typer.Exit(int(ExitCode.CHANGES_PENDING))
     return result
 
