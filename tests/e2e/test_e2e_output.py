@@ -247,7 +247,9 @@ def test_out_refuses_a_directory_and_a_csv_file_name_and_writes_nothing(pool: Po
 
 
 @pytest.mark.parametrize("args", [("inventory", "export"), ("inventory", "watch"),
-                                  ("rollout", "audit", "1"), ("sim", "control", "counters")])
+                                  ("rollout", "audit", "1"), ("sim", "control", "counters"),
+                                  ("sim", "serve"), ("local", "rollback"),
+                                  ("local", "vif-hotplug", "online")])
 def test_commands_without_a_document_refuse_json_instead_of_ignoring_it(
         pool: Pool, args: tuple[str, ...]) -> None:
     ran = pool.run(*args, "-o", "json")
@@ -357,3 +359,36 @@ def test_local_commands_print_valid_documents(tmp_path: Path) -> None:
                                   str(ROOT / "recipes" / "local-xenbr0.yaml")])
     assert planned.exit_code in (0, 3, 4), planned.stderr
     valid(planned.stdout, "LocalPlan")
+
+
+# Every command of the app, classified: the document kind(s) -o json|yaml prints, or refused.
+DOCUMENT_OF = {
+    "network create": "Apply", "network list": "NetworkList", "network show": "Network",
+    "network delete": "Apply", "network set-mtu": "Apply", "vlan list": "VlanList",
+    "pif list": "PifList", "host list": "HostList", "pool show": "Pool", "vif attach": "Apply",
+    "vif detach": "Apply", "vif move": "Apply", "vif list": "VifList", "plan": "Plan",
+    "apply": "Apply", "drift": "Drift", "inventory diff": "InventoryDiff",
+    "rollout run": "RolloutResult", "rollout resume": "RolloutResult",
+    "rollout list": "RolloutList", "rollout status": "Rollout", "local plan": "LocalPlan",
+    "local apply": "LocalApply", "local show": "LocalHost", "local check": "LocalCheck",
+    "schema": None,  # prints a JSON Schema (as YAML with -o yaml), not a document
+}
+REFUSED = {"inventory export", "inventory watch", "rollout audit", "local confirm",
+           "local rollback", "local vif-hotplug", "sim serve", "sim control"}
+
+
+def test_every_command_is_classified_as_printing_a_document_or_refusing_json() -> None:
+    import typer
+
+    found: set[str] = set()
+
+    def walk(cmd: Any, path: tuple[str, ...]) -> None:
+        subs = getattr(cmd, "commands", None) or {}
+        if (path and not subs) or path == ("drift",):
+            found.add(" ".join(path))
+        for name, sub in subs.items():
+            walk(sub, (*path, name))
+
+    walk(typer.main.get_command(app), ())
+    assert found == set(DOCUMENT_OF) | REFUSED
+    assert {k for k in DOCUMENT_OF.values() if k} <= set(DOCUMENTS)
