@@ -392,3 +392,9 @@ def test_every_command_is_classified_as_printing_a_document_or_refusing_json() -
     walk(typer.main.get_command(app), ())
     assert found == set(DOCUMENT_OF) | REFUSED
     assert {k for k in DOCUMENT_OF.values() if k} <= set(DOCUMENTS)
+
+
+def test_a_command_help_says_the_output_options_may_follow_it() -> None:
+    shown = CliRunner().invoke(app, ["network", "list", "--help"], terminal_width=200)
+    assert "-o table|wide|json|yaml|name and --no-headers may follow the command" in \
+        shown.stdout

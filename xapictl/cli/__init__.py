@@ -155,6 +155,23 @@ for _name, _what in (("local", "Plain Xen hosts"), ("rollout", "Fleet rollouts")
                      ("inventory", "Network inventory"), ("drift", "Drift between hosts")):
     app.add_typer(_optional_group(_name, _what), name=_name)
 
+OUTPUT_EPILOG = ("Output: -o table|wide|json|yaml|name and --no-headers may follow the "
+                 "command too (xapictl schema lists the JSON/YAML documents).")
+
+
+def _with_output_epilog(group: typer.Typer) -> None:
+    """Every command's --help says that the root's output options may follow it."""
+    for info in group.registered_commands:
+        info.epilog = info.epilog or OUTPUT_EPILOG
+    if group.registered_callback is not None and group is not app:
+        group.registered_callback.epilog = group.registered_callback.epilog or OUTPUT_EPILOG
+    for sub in group.registered_groups:
+        if sub.typer_instance is not None and sub.typer_instance is not sim.app:
+            _with_output_epilog(sub.typer_instance)  # sim prints URLs and its own JSON
+
+
+_with_output_epilog(app)
+
 
 
 def _version(value: bool) -> None:
