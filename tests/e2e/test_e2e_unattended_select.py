@@ -104,7 +104,7 @@ def test_a_credential_or_tls_option_without_a_pool_is_refused(
     done = _run([*options, *COMMANDS[command]], {**home, **variables})
     assert done.exit_code == ExitCode.BAD_INPUT, done.stderr
     line = _one_line(done.stderr)
-    assert line == (f"xapictl: invalid input: {given} given but no pool: give --url URL (or "
+    assert line == (f"xapictl: {given} given but no pool: give --url URL (or "
                     "XAPICTL_URL) or --pool PROFILE (or XAPICTL_POOL). Credentials and TLS "
                     "options never go to the embedded simulated pool")
     assert not (tmp_path / "embedded").exists()
@@ -135,7 +135,7 @@ def test_the_embedded_pool_can_be_turned_off(where: str, home: dict[str, str],
     done = _run(list(LIST), env)
     assert done.exit_code == ExitCode.BAD_INPUT
     assert _one_line(done.stderr) == (
-        f"xapictl: invalid input: no pool chosen and the embedded simulated pool is turned off "
+        f"xapictl: no pool chosen and the embedded simulated pool is turned off "
         f"{said}: give --url URL (or XAPICTL_URL) or --pool PROFILE (or XAPICTL_POOL)")
     named = _run(["--pool", "embedded", *LIST], env)
     assert named.exit_code == ExitCode.BAD_INPUT and "turned off" in named.stderr
@@ -192,7 +192,7 @@ def test_a_profile_and_a_url_at_the_same_level_are_refused_else_the_command_line
     env = {**home, "XAPICTL_CONFIG": str(config), "XAPICTL_PASSWORD": "xapictl"}
     both = _run(["--pool", "lab", "--url", sim_server.url, *LIST], env)
     assert both.exit_code == ExitCode.BAD_INPUT
-    assert _one_line(both.stderr) == ("xapictl: invalid input: --pool and --url both name a "
+    assert _one_line(both.stderr) == ("xapictl: --pool and --url both name a "
                                       "pool: give one of them")
     url_wins = _run(["--url", sim_server.url, *LIST], {**env, "XAPICTL_POOL": "lab"})
     assert url_wins.exit_code == ExitCode.OK, url_wins.stderr
@@ -436,6 +436,6 @@ def test_single_pool_options_are_refused_by_fleet_commands(
     done = _run(args, {**home, "FLEET_PW": "xapictl"})
     assert done.exit_code == ExitCode.BAD_INPUT, done.stderr
     assert _one_line(done.stderr) == (
-        f"xapictl: invalid input: {option[0]} cannot apply to a fleet: the fleet file names "
+        f"xapictl: {option[0]} cannot apply to a fleet: the fleet file names "
         "each pool's URL or profile, user, credentials and TLS trust; drop the option")
     assert sim_server.control.request_log() == []

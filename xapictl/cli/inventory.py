@@ -51,10 +51,9 @@ def fleet_connector(ctx: typer.Context) -> PoolConnector:
 
     given = single_pool_options(current(ctx))
     if given:
-        typer.echo(f"xapictl: invalid input: {', '.join(given)} cannot apply to a fleet: the "
-                   "fleet file names each pool's URL or profile, user, credentials and TLS "
-                   "trust; drop the option", err=True)
-        raise typer.Exit(int(ExitCode.BAD_INPUT))
+        fail(ExitCode.BAD_INPUT, f"{', '.join(given)} cannot apply to a fleet: the fleet file "
+             "names each pool's URL or profile, user, credentials and TLS trust; drop the "
+             "option")
     timeout = current(ctx).timeout
     if timeout is None:
         return PoolConnector(on_plain_http=plain_http_warner())
