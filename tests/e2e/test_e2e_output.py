@@ -398,3 +398,17 @@ def test_a_command_help_says_the_output_options_may_follow_it() -> None:
     shown = CliRunner().invoke(app, ["network", "list", "--help"], terminal_width=200)
     assert "-o table|wide|json|yaml|name and --no-headers may follow the command" in \
         shown.stdout
+
+
+def test_the_question_goes_to_stderr_under_json_and_stdout_stays_one_document(
+        pool: Pool, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("xapictl.cli.run.interactive", lambda: True)
+    result = CliRunner().invoke(app, ["-o", "json", "apply", _recipe(pool)], env=pool.env,
+                                input="y\n")
+    assert result.exit_code == 0, result.stderr
+    assert "Apply these" in result.stderr
+    # CliRunner echoes the answer ("y") where a terminal would; click's input() writes the
+    # prompt's last space to stdout: whitespace before the document, which JSON allows.
+    echoed = " y\n"
+    assert result.stdout.startswith(echoed)
+    assert valid(result.stdout[len(echoed):], "Apply")["applied"] is True

@@ -218,7 +218,11 @@ def confirmed(plan: Plan, *, ask: bool, yes: bool) -> bool:
              f"{len(disrupted)} disruptive step(s):\n{_indent(steps)}\n"
              "Nothing was sent. Review the plan, then pass --yes to apply it.")
     of_them = f", {len(disrupted)} of them disruptive" if disrupted else ""
-    return typer.confirm(f"Apply these {len(plan.steps)} step(s){of_them}?", default=False)
+    from xapictl.cli.options import running
+
+    opts = running()  # under -o json|yaml the question goes to stderr: stdout is the document
+    return typer.confirm(f"Apply these {len(plan.steps)} step(s){of_them}?", default=False,
+                         err=opts is not None and opts.output.is_data)
 
 
 def plan_document(opts: GlobalOptions, plan: Plan) -> Any:
