@@ -248,7 +248,7 @@ def test_out_refuses_a_directory_and_a_csv_file_name_and_writes_nothing(pool: Po
 
 @pytest.mark.parametrize("args", [("inventory", "export"), ("inventory", "watch"),
                                   ("rollout", "audit", "1"), ("sim", "control", "counters"),
-                                  ("sim", "serve"), ("local", "rollback"),
+                                  ("sim", "serve"), ("local", "rollback"), ("pool", "unlock"),
                                   ("local", "vif-hotplug", "online")])
 def test_commands_without_a_document_refuse_json_instead_of_ignoring_it(
         pool: Pool, args: tuple[str, ...]) -> None:
@@ -296,6 +296,8 @@ def test_output_options_move_before_the_command_and_nothing_else_does() -> None:
     assert hoist(["network", "create", "--name", "-orange"]) == [
         "network", "create", "--name", "-orange"], "a value that merely starts with -o stays"
     assert hoist(["vif", "list", "--", "-o", "json"]) == ["vif", "list", "--", "-o", "json"]
+    assert hoist(["--lock-timeout", "5", "apply", "r.yaml", "-o", "json"]) == [
+        "--lock-timeout", "5", "-o", "json", "apply", "r.yaml"]
 
 
 def test_escape_shows_every_control_character_and_keeps_text() -> None:
@@ -373,7 +375,7 @@ DOCUMENT_OF = {
     "local apply": "LocalApply", "local show": "LocalHost", "local check": "LocalCheck",
     "schema": None,  # prints a JSON Schema (as YAML with -o yaml), not a document
 }
-REFUSED = {"inventory export", "inventory watch", "rollout audit", "local confirm",
+REFUSED = {"pool unlock", "inventory export", "inventory watch", "rollout audit", "local confirm",
            "local rollback", "local vif-hotplug", "sim serve", "sim control"}
 
 

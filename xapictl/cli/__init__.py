@@ -23,7 +23,7 @@ from xapictl.cli.options import GlobalOptions, Output, set_running
 
 # Root options that take a value (their value is never a command name).
 _VALUED = {"--pool", "--url", "--user", "--password-file", "--ca", "--fingerprint", "--output",
-           "-o", "--timeout"}
+           "-o", "--timeout", "--lock-timeout"}
 
 
 def hoist_output_options(args: list[str]) -> list[str]:

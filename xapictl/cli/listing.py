@@ -75,6 +75,10 @@ def pool_unlock(ctx: typer.Context, yes: bool = typer.Option(
     from xapictl.errors import UsageError
 
     opts = current(ctx)
+    with exit_codes():
+        from xapictl.cli.render import refuse_data
+
+        refuse_data(opts, "pool unlock", "its answer is its exit code and one line")
     with exit_codes(), open_pool(opts) as conn:
         holders = lease_holders(conn, conn.pool_ref)
         if not holders:
