@@ -5,7 +5,8 @@ Classes follow the phase that failed and what the user should do about it::
     XapictlError
     ├── UsageError (ValueError)               bad input: a value, a file, an option  → exit 2
     │   ├── ConfigError                       a profile, fleet file or credential source is wrong
-    │   └── DesiredStateError                 a recipe does not validate (file, line, field, fix)
+    │   ├── DesiredStateError                 a recipe does not validate (file, line, field, fix)
+    │   └── SavedPlanError                    a saved plan is garbled, altered or for another pool
     ├── TransportError                        could not talk to the host at all
     │   ├── ConnectError                      nothing was sent (refused, host down): safe to retry
     │   ├── RequestTimeout                    no answer in time
@@ -24,6 +25,7 @@ Classes follow the phase that failed and what the user should do about it::
     │   ├── AmbiguousObjectError              several objects match an identity: all are named
     │   ├── PreflightError                    a check refused the plan before any write
     │   ├── PlanDriftError                    a step's precondition no longer holds at apply time
+    │   ├── StalePlanError                    a saved plan is expired, or the pool changed since
     │   └── ApplyError                        apply stopped part way: ``.report`` says what ran
     ├── LeaseError                            the pool's write lease (one writer per pool)
     │   ├── PoolLocked                        another run holds it: ``.holder`` names it
@@ -62,6 +64,8 @@ __all__ = [
     "Problem",
     "ProtocolError",
     "RequestTimeout",
+    "SavedPlanError",
+    "StalePlanError",
     "TLSError",
     "TaskCancelled",
     "TaskError",
@@ -132,6 +136,11 @@ class DesiredStateError(UsageError):
         self.details = [p if isinstance(p, Problem) else Problem(parts=(p,)) for p in problems]
         self.problems = [str(p) for p in self.details]
         super().__init__("\n".join(self.problems))
+
+
+class SavedPlanError(UsageError):
+    """A saved plan file cannot be used: not a saved plan, garbled, altered since it was
+    written, or made for another pool. Nothing was sent."""
 
 
 # --- the wire ------------------------------------------------------------------------------
@@ -283,6 +292,16 @@ class PreflightError(PlanError):
 
 class PlanDriftError(PlanError):
     """At apply time a step's precondition no longer holds: the pool changed since planning."""
+
+
+class StalePlanError(PlanError):
+    """A saved plan no longer describes the pool (an object it relies on changed, the plan
+    made now differs) or is older than allowed. ``changes`` names each object and how it
+    changed. Nothing was sent: make a new plan."""
+
+    def __init__(self, message: str, changes: Sequence[str] = ()) -> None:
+        self.changes = list(changes)
+        super().__init__(message + "".join(f"\n  {c}" for c in self.changes))
 
 
 class ApplyError(PlanError):

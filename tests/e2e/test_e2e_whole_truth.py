@@ -67,7 +67,7 @@ def test_plan_command_exits_3_for_deferred_work_alone(cli, sim_server, tmp_path)
     assert ran.code == ExitCode.CHANGES_PENDING
     assert "Nothing to do now, but the pool does not match: 2 deferred." in ran.stdout
     data = json.loads(cli("-o", "json", "plan", str(recipe)).stdout)
-    assert data["changes_pending"] is True and data["steps"] == []
+    assert data["summary"]["changes_pending"] is True and data["changes"] == []
     assert [d["subject"] for d in data["deferred"]] == [
         "network 'VLAN 105' on xcp-host-02", "network 'VLAN 106' on xcp-host-02"]
 
@@ -147,18 +147,13 @@ def test_drift_and_plan_name_the_same_objects(cli, pool, sim_server, tmp_path) -
     planned = cli("-o", "json", "plan", str(recipe))
     assert planned.code == ExitCode.CHANGES_PENDING
     data = json.loads(planned.stdout)
-    snap = pool()
-    by_words = {}
-    for p in snap.pifs.values():
-        vlan = f" VLAN {p.vlan}" if p.vlan >= 0 else ""
-        by_words[f"PIF {p.device}{vlan} on {snap.hosts[p.host].name_label}"] = (
-            snap.networks[p.network].name_label, snap.hosts[p.host].name_label)
-    named = {by_words[s["subject"]] for s in data["steps"]}
+    named = {(c["identity"]["network"], c["identity"]["host"]) for c in data["changes"]}
     named |= {re.match(r"network '(.+)' on (.+)$", d["subject"]).groups()  # type: ignore[union-attr]
               for d in data["deferred"]}
     assert found == named == {("VLAN 105", "xcp-host-03"), ("VLAN 105", "xcp-host-02"),
                               ("Pool-wide network 2", "xcp-host-01")}
-    assert [s["action"] for s in data["steps"]] == ["plug", "plug"]
+    assert [c["action"] for c in data["changes"]] == ["plug", "plug"]
+    assert {c["class"] for c in data["changes"]} == {"PIF"}
 
 
 def test_an_unplugged_vlan_pif_and_an_mtu_change_converge_in_one_run(cli, writes, pool) -> None:

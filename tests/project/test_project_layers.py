@@ -39,7 +39,7 @@ THIRD_PARTY: dict[str, set[str]] = {
     "model": set(),
     "client": set(),  # the wire's types come through xapictl.xapi (HttpTransport)
     "state": set(),
-    "plan": {"yaml"},  # desired-state files
+    "plan": {"yaml", "pydantic"},  # desired-state files; the plan document's typed models
     "recipes": {"yaml"},  # recipe files
     "local": {"pyroute2", "yaml"},  # the plain-Xen backend; its desired-state files
     "fleet": {"httpx", "rich", "yaml"},  # plain-HTTP pool transports; progress; fleet files

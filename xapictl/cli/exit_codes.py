@@ -7,6 +7,8 @@
     4  XAPI or transport failure (nothing or nothing more was changed)
     5  partial apply: some steps were done, then one failed, or the result does not verify
     6  ``drift``: the hosts of a pool disagree (for scheduled jobs)
+    7  a saved plan is stale: it expired (``--max-age``) or the pool changed since it was
+       made — nothing was sent; make a new plan
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ class ExitCode(enum.IntEnum):
     FAILURE = 4
     PARTIAL = 5
     DRIFT_FOUND = 6
+    STALE_PLAN = 7
 
 
 MEANINGS: dict[ExitCode, str] = {
@@ -34,6 +37,9 @@ MEANINGS: dict[ExitCode, str] = {
                       "not verify afterwards",
     ExitCode.DRIFT_FOUND: "`xapictl drift`: the hosts of a pool disagree (a VLAN on some hosts "
                           "only, MTU or bond mode differing, PIFs unplugged)",
+    ExitCode.STALE_PLAN: "`xapictl apply PLANFILE`: the saved plan is stale (older than "
+                         "--max-age, or the pool changed since it was made); nothing was "
+                         "sent: make a new plan",
 }
 
 __all__ = ["MEANINGS", "ExitCode"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
@@ -21,9 +22,13 @@ from xapictl.cli.options import GlobalOptions
 from xapictl.cli.render import emit_document, say
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     from xapictl.errors import FieldRef, Problem
     from xapictl.plan.core import ApplyReport, Plan
     from xapictl.plan.desired import DesiredState
+    from xapictl.plan.document import PlanDocument, PoolInfo
+    from xapictl.state.snapshot import PoolSnapshot
 
 
 def fail(code: ExitCode, message: str, exc: BaseException | None = None) -> NoReturn:
@@ -49,6 +54,8 @@ def exit_codes() -> Iterator[None]:
         yield
     except e.UsageError as exc:
         fail(ExitCode.BAD_INPUT, _bad_input(exc), exc)
+    except e.StalePlanError as exc:
+        fail(ExitCode.STALE_PLAN, str(exc), exc)
     except (e.PreflightError, e.AmbiguousObjectError) as exc:
         fail(ExitCode.BAD_INPUT, f"refused before any change:\n{_indent(str(exc))}", exc)
     except e.ApplyError as exc:
@@ -181,22 +188,65 @@ def show_plan(opts: GlobalOptions, plan: Plan) -> None:
     sys.stdout.write(escape(text, keep_newlines=True))
 
 
-def plan_only(opts: GlobalOptions, desired: DesiredState) -> Plan:
-    """Read the pool, diff, run the role pre-flight; print. Sends no write."""
+def pool_info(opts: GlobalOptions, snap: PoolSnapshot | None) -> PoolInfo:
+    """The pool as documents name it: its URL (``embedded`` for the embedded simulated
+    pool), and its uuid."""
+    from xapictl.cli.options import pool_label
+    from xapictl.plan.document import PoolInfo
+
+    return PoolInfo(url=pool_label(opts),
+                    uuid=snap.pool.uuid if snap is not None and snap.pools else None)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path``, readable by its owner only (0600, also when it existed)."""
+    from xapictl._files import open_private
+
+    with open_private(path, "w") as f:
+        f.write(text)
+
+
+def plan_only(opts: GlobalOptions, desired: DesiredState,
+              save: tuple[Path, str, str] | None = None) -> Plan:
+    """Read the pool, diff, run the role pre-flight; print. Sends no write. ``save``:
+    (file, recipe text, recipe name) to write the saved plan to."""
+    import datetime as dt
+
     from xapictl.cli.connection import open_pool
     from xapictl.cli.render import refuse_name
     from xapictl.plan.backend import XapiBackend
     from xapictl.plan.diff import diff
+    from xapictl.plan.document import plan_document
     from xapictl.plan.preflight import preflight
 
     refuse_name(opts, "plan")
     with open_pool(opts) as conn:
         backend = XapiBackend(conn)
-        plan = diff(desired, backend.collect())
+        snap = backend.collect()
+        plan = diff(desired, snap)
         preflight(plan, backend.permissions())
+        pool = pool_info(opts, snap)
+    doc = plan_document(plan, snap, pool=pool)
+    if save is not None:
+        from xapictl.plan.saved import dumps, save_plan
+
+        out, text, source = save
+        doc = save_plan(plan, snap, pool_url=pool.url, recipe_text=text, recipe_source=source,
+                        now=dt.datetime.now(dt.UTC))
+        try:
+            write_private(out, dumps(doc))
+        except OSError as exc:
+            from xapictl.errors import UsageError
+
+            raise UsageError(f"--out: cannot write {out} ({exc.strerror or exc}); "
+                             "give a writable file") from None
     show_plan(opts, plan)
     if opts.output.is_data:
-        emit_document(opts, plan_document(opts, plan))
+        emit_document(opts, doc)
+    elif save is not None:
+        say(opts, f"Saved the plan to {save[0]}: apply exactly it with `xapictl apply "
+                  f"{save[0]}` (refused once the pool changes, or after --max-age, 1h by "
+                  "default).")
     return plan
 
 
@@ -225,18 +275,15 @@ def confirmed(plan: Plan, *, ask: bool, yes: bool) -> bool:
                          err=opts is not None and opts.output.is_data)
 
 
-def plan_document(opts: GlobalOptions, plan: Plan) -> Any:
-    """The ``Plan`` document (issue 11 item 3 will give its steps their typed shape)."""
-    from xapictl.cli.documents import Plan as PlanDocument
-    from xapictl.cli.options import pool_label
-    from xapictl.plan.text import plan_json
-
-    return PlanDocument(pool=pool_label(opts), **plan_json(plan))
-
-
-def converge(opts: GlobalOptions, desired: DesiredState, *, ask: bool, yes: bool) -> Any:
+def converge(opts: GlobalOptions, desired: DesiredState, *, ask: bool, yes: bool,
+             saved: PlanDocument | None = None, max_age: dt.timedelta | None = None,
+             source: str = "") -> Any:
     """Plan, (confirm,) apply, verify and re-plan; print what happened. Exit 3 when the
-    question was declined or work is deferred (the pool does not match yet)."""
+    question was declined or work is deferred (the pool does not match yet). ``saved``: the
+    saved plan (read from ``source``) that the plan made now must match, no older than
+    ``max_age``; checked on the pre-write read, before any write."""
+    import datetime as dt
+
     from xapictl.cli.connection import audit_log_path, open_pool
     from xapictl.cli.render import escape, refuse_name
     from xapictl.plan.apply import converge as run
@@ -244,6 +291,13 @@ def converge(opts: GlobalOptions, desired: DesiredState, *, ask: bool, yes: bool
     from xapictl.plan.backend import XapiBackend
 
     refuse_name(opts, "apply")
+    check = None
+    if saved is not None:
+        from xapictl.plan.saved import DEFAULT_MAX_AGE, check_saved
+
+        def check(snap: PoolSnapshot, plan: Plan | None) -> None:
+            check_saved(saved, snap, plan, now=dt.datetime.now(dt.UTC),
+                        max_age=max_age or DEFAULT_MAX_AGE, source=source)
 
     audit = AuditLog(audit_log_path())
     try:
@@ -251,21 +305,13 @@ def converge(opts: GlobalOptions, desired: DesiredState, *, ask: bool, yes: bool
             backend = XapiBackend(conn, audit=audit, lock_timeout=opts.lock_timeout)
             result = run(desired, backend,
                          confirm=lambda plan: confirmed(plan, ask=ask, yes=yes),
-                         on_plan=lambda plan: show_plan(opts, plan))
+                         on_plan=lambda plan: show_plan(opts, plan), check=check)
+            pool = pool_info(opts, result.snapshot)
     finally:
         audit.close()
     final = result.replan if result.replan is not None else result.plan
     if opts.output.is_data:
-        from xapictl.cli.documents import Apply, PlanBody, StepResult
-        from xapictl.cli.options import pool_label
-        from xapictl.plan.text import plan_json
-
-        emit_document(opts, Apply(
-            pool=pool_label(opts), plan=PlanBody(**plan_json(result.plan)),
-            applied=result.applied,
-            results=[StepResult(step=r.step.describe(), status=r.status.value,
-                                detail=r.detail or None) for r in result.report.results],
-            verified=None if result.replan is None else result.replan.is_empty))
+        emit_document(opts, apply_document(result, pool))
     elif result.applied:
         if opts.verbose:
             for record in audit.records:
@@ -295,5 +341,18 @@ def converge(opts: GlobalOptions, desired: DesiredState, *, ask: bool, yes: bool
     return result
 
 
-__all__ = ["cli_values", "confirmed", "converge", "exit_codes", "fail", "plan_document",
-           "plan_only", "show_plan", "validation_lines"]
+def apply_document(result: Any, pool: PoolInfo) -> Any:
+    """The ``Apply`` document: the plan document, what ran, whether the pool verified."""
+    from xapictl.plan.document import ApplyDocument, StepOutcome, plan_document
+
+    doc = plan_document(result.plan, result.snapshot, pool=pool)
+    outcomes = [StepOutcome(change=i, status=r.status.value, detail=r.detail,
+                            subject=r.step.subject, title=r.step.action)
+                for i, r in enumerate(result.report.results)]
+    return ApplyDocument(pool=pool.url, pool_uuid=pool.uuid, plan=doc, applied=result.applied,
+                         settled=result.settled, results=outcomes,
+                         verified=None if result.replan is None else result.replan.is_empty)
+
+
+__all__ = ["apply_document", "cli_values", "confirmed", "converge", "exit_codes", "fail",
+           "plan_only", "pool_info", "show_plan", "validation_lines", "write_private"]

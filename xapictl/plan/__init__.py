@@ -10,7 +10,9 @@ and the XAPI backend).
   ``converge`` = plan + pre-flight + apply + verify + re-plan;
 * ``verify``: compare what the recipe states with the pool;
 * ``backend``, ``audit``: the XAPI backend over a connection, the JSON-lines audit log;
-* ``text``: plans as text and JSON; ``core``: Step, Noop, Plan, ApplyReport (shared).
+* ``document``: the plan as a typed document (``plan -o json``; its JSON Schema) and the
+  human text rendered from it; ``saved``: saved plans (``plan --out``, ``apply FILE``);
+* ``text``: plans as text; ``core``: Step, Noop, Plan, ApplyReport (shared).
 
 Submodules are imported explicitly (``from xapictl.plan.diff import diff``) so that importing
 one stage never pulls in the others.

@@ -171,11 +171,15 @@ class RunResult:
     settled: bool = False
     """Nothing was applied because, read again under the write lease, the pool already
     matched: another run made the planned changes meanwhile."""
+    snapshot: PoolSnapshot | None = None
+    """The read the plan was made from."""
 
 
 def converge(desired: DesiredState, backend: XapiBackend, *,
              confirm: Callable[[Plan], bool] | None = None,
-             on_plan: Callable[[Plan], None] | None = None) -> RunResult:
+             on_plan: Callable[[Plan], None] | None = None,
+             check: Callable[[PoolSnapshot, Plan | None], None] | None = None
+             ) -> RunResult:
     """Plan, pre-flight, (confirm,) apply, verify, re-plan. The plan is made without a
     lock; apply and verify run under the pool's write lease (``backend.lock_timeout`` says
     how long to wait for another run's; ``PoolLocked`` when it does not come), after a fresh
@@ -187,17 +191,32 @@ def converge(desired: DesiredState, backend: XapiBackend, *,
     ``confirm`` is asked before any write (the CLI asks whenever ``plan.is_disruptive``); a
     library caller that passes none applies disruptive plans as they come. Work deferred for
     an offline host is in ``plan.deferred`` and stays in ``replan.deferred``: the pool does
-    not match until a later run does it (``replan.pending``)."""
+    not match until a later run does it (``replan.pending``).
+
+    ``check(snapshot, plan)`` is called on the read the plan is made from, before anything
+    else (with ``None`` for the plan when none can be made), and again on the fresh read under
+    the lease, before the first write (the question may have taken a while): a saved plan's
+    check (``xapictl.plan.saved.check_saved``) raises there, so a stale saved plan is refused
+    with nothing sent."""
     snap = backend.collect()
-    plan = diff(desired, snap)
+    try:
+        plan = diff(desired, snap)
+    except PlanError:
+        if check is not None:
+            check(snap, None)  # what changed since the saved plan explains the refusal
+        raise
+    if check is not None:
+        check(snap, plan)
     preflight(plan, backend.permissions())
     if on_plan is not None:
         on_plan(plan)
-    result = RunResult(plan)
+    result = RunResult(plan, snapshot=snap)
     if plan.is_empty or (confirm is not None and not confirm(plan)):
         return result
     with backend.writing():
         fresh = backend.collect()
+        if check is not None:
+            check(fresh, plan)  # a saved plan: checked again on the pre-write read
         now = _settled(desired, fresh)
         if now is not None:
             result.replan = now

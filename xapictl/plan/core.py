@@ -75,6 +75,26 @@ class Deferred:
         return f"{self.subject}: {self.reason}"
 
 
+class PlanWarning(str):
+    """A warning's text (it is a ``str``, as plans always had) with a stable ``code`` for
+    programs (``device_missing``, ``pif_mtu_until_replug`` …)."""
+
+    code: str
+
+    def __new__(cls, code: str, text: str) -> PlanWarning:
+        self = super().__new__(cls, text)
+        self.code = code
+        return self
+
+    def __reduce__(self) -> tuple[type[PlanWarning], tuple[str, str]]:
+        return (PlanWarning, (self.code, str(self)))
+
+
+def warning_code(warning: str) -> str:
+    """The warning's code (``warning`` for a plain string from an older backend)."""
+    return warning.code if isinstance(warning, PlanWarning) else "warning"
+
+
 @dataclass(frozen=True)
 class Plan:
     """Ordered steps and the no-ops, as ``diff`` produced them."""
@@ -145,4 +165,5 @@ class ApplyReport:
         return all(r.status is StepStatus.DONE for r in self.results)
 
 
-__all__ = ["ApplyReport", "Deferred", "Noop", "Plan", "Step", "StepResult", "StepStatus"]
+__all__ = ["ApplyReport", "Deferred", "Noop", "Plan", "PlanWarning", "Step", "StepResult",
+           "StepStatus", "warning_code"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from xapictl.model.refs import HostRef, NetworkRef, PIFRef
 from xapictl.plan import identity as ident
 from xapictl.plan import preflight as pf
+from xapictl.plan.core import PlanWarning
 from xapictl.plan.desired import NetworkSpec
 from xapictl.plan.diff.bond import bond_trunks
 from xapictl.plan.diff.planner import NetTarget, Planner
@@ -113,7 +114,8 @@ def nic_network(d: Planner, spec: NetworkSpec, subject: str) -> None:
     missing = [h for h in d.snap.hosts if h not in trunks]
     if missing:
         names = ", ".join(sorted(ident.host_name(d.snap, h) for h in missing))
-        d.warnings.append(f"{subject}: device {device} is missing on {names}")
+        d.warnings.append(PlanWarning("device_missing",
+                                      f"{subject}: device {device} is missing on {names}"))
     ref = d.single(
         f"{subject} (NIC {device})", sorted({d.snap.pifs[p].network for p in trunks.values()})
     )
@@ -382,15 +384,17 @@ def replugs(d: Planner, spec: NetworkSpec, ref: NetworkRef, subject: str) -> Non
         words = ident.pif_words(d.snap, p)
         old = f"still carries MTU {pif.mtu}"
         if not spec.replug:
-            d.warnings.append(
+            d.warnings.append(PlanWarning(
+                "pif_mtu_until_replug",
                 f"{subject}: {words} {old} until re-plugged (replug: true / --replug)"
-            )
+            ))
         elif pif.management and not spec.replug_management:
-            d.warnings.append(
+            d.warnings.append(PlanWarning(
+                "management_not_replugged",
                 f"{subject}: {words} {old} but is the management "
                 "interface: not re-plugged without replug_management: "
                 "true / --replug-management"
-            )
+            ))
         else:
             d.add(
                 ReplugPIF(
@@ -398,17 +402,19 @@ def replugs(d: Planner, spec: NetworkSpec, ref: NetworkRef, subject: str) -> Non
                     f"{old}; re-plugging applies MTU {mtu}",
                     pif=p,
                     allow_management=spec.replug_management,
+                    mtu=mtu,
                 )
             )
     for v in sorted(stale_vifs, key=lambda r: (d.snap.vifs[r].vm, r)):
         vif = d.snap.vifs[v]
         words = f"VIF {vif.device} of {ident.vm_words(d.snap, vif.vm)}"
         if spec.replug and pf.hotplug_problem(d.snap, vif.vm):
-            d.warnings.append(
+            d.warnings.append(PlanWarning(
+                "vif_not_replugged_no_pv_drivers",
                 f"{subject}: {words} still carries MTU {vif.mtu} and "
                 "cannot be re-plugged (no PV drivers): the new MTU "
                 "applies when the VM next starts"
-            )
+            ))
         elif spec.replug:
             d.add(
                 ReplugVIF(
@@ -417,10 +423,11 @@ def replugs(d: Planner, spec: NetworkSpec, ref: NetworkRef, subject: str) -> Non
                 )
             )
         else:
-            d.warnings.append(
+            d.warnings.append(PlanWarning(
+                "vif_mtu_until_replug",
                 f"{subject}: {words} still carries MTU {vif.mtu} until "
                 "re-plugged (replug: true / --replug)"
-            )
+            ))
 
 
 def plan_network_absent(d: Planner, spec: NetworkSpec) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from xapictl.plan.core import Step
+from xapictl.plan.steps.facts import Call, Facts, call, field_of, identity, records, relying
 from xapictl.state.snapshot import PoolSnapshot
 
 
@@ -71,6 +72,12 @@ class XapiStep(Step):
     def args_text(self) -> str:
         """The call's arguments in words, for the plan (no refs when a name will do)."""
         return ""
+
+    def facts(self, snap: PoolSnapshot | None = None) -> Facts:
+        """The step as data (``facts.Facts``): action, class, identity, before/after, the
+        calls with their parameters, the objects it relies on. ``snap`` (the pool the plan
+        was made from) adds uuids, names and the ``before`` values; pure, no I/O."""
+        return Facts("update", "", calls=tuple(Call(m) for m in self.calls))
 
     def precondition(self, snap: PoolSnapshot, ctx: RunContext) -> str | None:
         """``None`` when the step still applies, else what changed."""
@@ -128,6 +135,15 @@ class SetField(XapiStep):
     def args_text(self) -> str:
         return f"{self.field_name} = {self.value!r}"
 
+    def facts(self, snap: PoolSnapshot | None = None) -> Facts:
+        key = self.method.removeprefix("set_")
+        before = field_of(snap, self.xapi_class, self.ref, self.field_name)
+        return Facts("update", self.xapi_class, identity(snap, self.xapi_class, self.ref),
+                     before={key: before} if before is not None else None,
+                     after={key: self.value},
+                     calls=(call(self.calls[0], self.ref, self.value),),
+                     relies_on=relying((self.xapi_class, self.ref)))
+
     @property
     def reads(self) -> tuple[str, ...]:
         return (self.xapi_class,)
@@ -179,6 +195,19 @@ class SetOtherConfig(XapiStep):
     def args_text(self) -> str:
         return ", ".join(f"{k}={v}" for k, v in sorted(self.values.items()))
 
+    def facts(self, snap: PoolSnapshot | None = None) -> Facts:
+        current = field_of(snap, self.xapi_class, self.ref, "other_config")
+        before = ({k: current.get(k) for k in sorted(self.values)}
+                  if isinstance(current, dict) else None)
+        calls = [call(f"{self.xapi_class}.remove_from_other_config", self.ref, k)
+                 for k in self.replace]
+        calls += [call(f"{self.xapi_class}.add_to_other_config", self.ref, k, v)
+                  for k, v in sorted(self.values.items())]
+        return Facts("update", self.xapi_class, identity(snap, self.xapi_class, self.ref),
+                     before={"other_config": before} if before is not None else None,
+                     after={"other_config": dict(self.values)}, calls=tuple(calls),
+                     relies_on=relying((self.xapi_class, self.ref)))
+
     def execute(self, ctx: RunContext) -> str | None:
         ref = ctx.ref(self.ref)
         for key in self.replace:
@@ -194,10 +223,7 @@ class SetOtherConfig(XapiStep):
 
 
 def table(snap: PoolSnapshot, xapi_class: str) -> Mapping[Any, Any]:
-    tables: dict[str, Mapping[Any, Any]] = {
-        "network": snap.networks, "VIF": snap.vifs, "PIF": snap.pifs, "VLAN": snap.vlans,
-        "Bond": snap.bonds, "VM": snap.vms, "host": snap.hosts}
-    return tables[xapi_class]
+    return records(snap, xapi_class)
 
 
 __all__ = ["Caller", "Later", "RunContext", "SetField", "SetOtherConfig", "XapiStep", "gone",

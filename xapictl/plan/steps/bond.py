@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from xapictl.model.refs import BondRef, HostRef, PIFRef
 from xapictl.plan.steps.base import Later, RunContext, XapiStep, gone
+from xapictl.plan.steps.facts import Facts, call, field_of, identity, relying
 from xapictl.state.snapshot import PoolSnapshot
 
 
@@ -29,6 +30,20 @@ class CreateBond(XapiStep):
     def args_text(self) -> str:
         props = "".join(f", {k}={v}" for k, v in sorted(self.properties.items()))
         return f"{'+'.join(self.member_devices)} on {self.host_label}, {self.mode}{props}"
+
+    def facts(self, snap: PoolSnapshot | None = None) -> Facts:
+        host = snap.hosts.get(self.host) if snap is not None else None
+        network = field_of(snap, "network", self.network, "name_label")
+        return Facts("create", "Bond",
+                     identity(snap, "Bond", Later(self.key) if self.key else None,
+                              host=self.host_label, host_uuid=host.uuid if host else None,
+                              network=network),
+                     after={"members": list(self.member_devices), "mode": self.mode,
+                            "properties": dict(self.properties)},
+                     calls=(call("Bond.create", self.network, list(self.members), "",
+                                 self.mode, dict(self.properties)),),
+                     relies_on=relying(("network", self.network), ("host", self.host),
+                                       *(("PIF", m) for m in self.members)))
 
     def precondition(self, snap: PoolSnapshot, ctx: RunContext) -> str | None:
         for m in self.members:
@@ -69,6 +84,13 @@ class DestroyBond(XapiStep):
     def args_text(self) -> str:
         return f"on {self.host_label}"
 
+    def facts(self, snap: PoolSnapshot | None = None) -> Facts:
+        mode = field_of(snap, "Bond", self.bond, "mode")
+        return Facts("delete", "Bond", identity(snap, "Bond", self.bond),
+                     before={"mode": mode} if mode is not None else None,
+                     calls=(call("Bond.destroy", self.bond),),
+                     relies_on=relying(("Bond", self.bond)))
+
     def precondition(self, snap: PoolSnapshot, ctx: RunContext) -> str | None:
         return None if self.bond in snap.bonds else gone("Bond", self.bond)
 
@@ -96,6 +118,15 @@ class SetBondProperty(XapiStep):
 
     def args_text(self) -> str:
         return f"{self.name} = {self.value}"
+
+    def facts(self, snap: PoolSnapshot | None = None) -> Facts:
+        props = field_of(snap, "Bond", self.bond, "properties")
+        before = {self.name: props.get(self.name)} if isinstance(props, dict) else None
+        return Facts("update", "Bond", identity(snap, "Bond", self.bond),
+                     before={"properties": before} if before is not None else None,
+                     after={"properties": {self.name: self.value}},
+                     calls=(call("Bond.set_property", self.bond, self.name, self.value),),
+                     relies_on=relying(("Bond", self.bond)))
 
     def precondition(self, snap: PoolSnapshot, ctx: RunContext) -> str | None:
         return None if self.bond in snap.bonds else gone("Bond", self.bond)

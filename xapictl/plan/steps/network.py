@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from xapictl.model.refs import NetworkRef
 from xapictl.plan.identity import IDENTITY_KEY, owned_with_identity
 from xapictl.plan.steps.base import Later, RunContext, XapiStep, gone
+from xapictl.plan.steps.facts import Facts, call, field_of, identity, relying
 from xapictl.state.snapshot import PoolSnapshot
 
 
@@ -34,6 +35,17 @@ class CreateNetwork(XapiStep):
             parts.append("unmanaged")
         return ", ".join(parts)
 
+    def _record(self) -> dict[str, object]:
+        return {"name_label": self.name_label, "name_description": self.name_description,
+                "MTU": self.mtu, "other_config": dict(self.other_config),
+                "tags": list(self.tags), "managed": self.managed}
+
+    def facts(self, snap: PoolSnapshot | None = None) -> Facts:
+        return Facts("create", "network",
+                     identity(snap, "network", Later(self.key) if self.key else None,
+                              name=self.name_label),
+                     after=self._record(), calls=(call("network.create", self._record()),))
+
     def precondition(self, snap: PoolSnapshot, ctx: RunContext) -> str | None:
         identity = self.other_config.get(IDENTITY_KEY, "")
         if identity and owned_with_identity(snap, identity):
@@ -41,10 +53,7 @@ class CreateNetwork(XapiStep):
         return None
 
     def execute(self, ctx: RunContext) -> str | None:
-        record = {"name_label": self.name_label, "name_description": self.name_description,
-                  "MTU": self.mtu, "other_config": dict(self.other_config),
-                  "tags": list(self.tags), "managed": self.managed}
-        return str(ctx.conn.call("network.create", record))
+        return str(ctx.conn.call("network.create", self._record()))
 
     def effect_in(self, snap: PoolSnapshot, ctx: RunContext) -> str | bool:
         found = owned_with_identity(snap, self.other_config.get(IDENTITY_KEY, ""))
@@ -59,6 +68,14 @@ class DestroyNetwork(XapiStep):
     disruption = "destroys the network (its bridge goes on every host)"
     calls = ("network.destroy",)
     reads = ("network",)
+
+    def facts(self, snap: PoolSnapshot | None = None) -> Facts:
+        before = {k: field_of(snap, "network", self.network, f)
+                  for k, f in (("name_label", "name_label"), ("MTU", "mtu"))}
+        return Facts("delete", "network", identity(snap, "network", self.network),
+                     before=before if snap is not None else None,
+                     calls=(call("network.destroy", self.network),),
+                     relies_on=relying(("network", self.network)))
 
     def precondition(self, snap: PoolSnapshot, ctx: RunContext) -> str | None:
         return None if self.network in snap.networks else gone("network", self.network)
@@ -93,6 +110,21 @@ class AddPurpose(XapiStep):
 
     def args_text(self) -> str:
         return self.purpose
+
+    def facts(self, snap: PoolSnapshot | None = None) -> Facts:
+        current = field_of(snap, "network", self.network, "purpose")
+        before = sorted(current) if isinstance(current, list) else (
+            [] if isinstance(self.network, Later) else None)
+        after = None
+        if before is not None:
+            after = sorted(p for p in {*before, self.purpose}
+                           if not (self.remove and p == self.purpose))
+        return Facts("update", "network", identity(snap, "network", self.network),
+                     before={"purpose": before} if before is not None else None,
+                     after={"purpose": after} if after is not None else
+                     {("purpose_removed" if self.remove else "purpose_added"): self.purpose},
+                     calls=(call(self.calls[0], self.network, self.purpose),),
+                     relies_on=relying(("network", self.network)))
 
     def execute(self, ctx: RunContext) -> str | None:
         ctx.conn.call(self.calls[0], ctx.ref(self.network), self.purpose)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from xapictl.model.refs import PIFRef
 from xapictl.plan.steps.base import RunContext, XapiStep, gone
+from xapictl.plan.steps.facts import Facts, call, field_of, identity, relying
 from xapictl.state.snapshot import PoolSnapshot
 
 
@@ -17,11 +18,22 @@ class ReplugPIF(XapiStep):
 
     pif: PIFRef
     allow_management: bool = False
+    mtu: int = 0
+    """The MTU the plug applies (the network's new MTU; 0: the network's MTU now)."""
 
     action = "re-plug"
     disruption = "re-plugs the PIF (its bridge is reconfigured)"
     calls = ("PIF.plug",)
     reads = ("PIF",)
+
+    def facts(self, snap: PoolSnapshot | None = None) -> Facts:
+        pif = snap.pifs.get(self.pif) if snap is not None else None
+        net = snap.networks.get(pif.network) if snap is not None and pif is not None else None
+        return Facts("replug", "PIF", identity(snap, "PIF", self.pif),
+                     before={"MTU": pif.mtu} if pif is not None else None,
+                     after={"MTU": self.mtu} if self.mtu else
+                     {"MTU": net.mtu} if net is not None else None,
+                     calls=(call("PIF.plug", self.pif),), relies_on=relying(("PIF", self.pif)))
 
     def precondition(self, snap: PoolSnapshot, ctx: RunContext) -> str | None:
         pif = snap.pifs.get(self.pif)
@@ -52,6 +64,13 @@ class PlugPIF(XapiStep):
     action = "plug"
     calls = ("PIF.plug",)
     reads = ("PIF",)
+
+    def facts(self, snap: PoolSnapshot | None = None) -> Facts:
+        attached = field_of(snap, "PIF", self.pif, "currently_attached")
+        return Facts("plug", "PIF", identity(snap, "PIF", self.pif),
+                     before={"currently_attached": attached} if attached is not None else None,
+                     after={"currently_attached": True},
+                     calls=(call("PIF.plug", self.pif),), relies_on=relying(("PIF", self.pif)))
 
     def precondition(self, snap: PoolSnapshot, ctx: RunContext) -> str | None:
         return None if self.pif in snap.pifs else gone("PIF", self.pif)

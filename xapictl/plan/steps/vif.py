@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from xapictl.model.refs import VIFRef, VMRef
 from xapictl.plan.steps.base import Later, RunContext, XapiStep, gone
+from xapictl.plan.steps.facts import Facts, call, field_of, identity, relying
 from xapictl.state.snapshot import PoolSnapshot
 
 
@@ -33,6 +34,28 @@ class CreateVIF(XapiStep):
         extra = f", locking {self.locking_mode}" if self.locking_mode != "network_default" else ""
         return f"device {self.device}, MAC {mac}, MTU {self.mtu}{extra}"
 
+    def _record(self, network: str) -> dict[str, object]:
+        return {"VM": self.vm, "network": network, "device": self.device,
+                "MAC": self.mac, "MTU": self.mtu, "other_config": dict(self.other_config),
+                "qos_algorithm_type": self.qos_algorithm_type,
+                "qos_algorithm_params": dict(self.qos_algorithm_params),
+                "locking_mode": self.locking_mode,
+                "ipv4_allowed": list(self.ipv4_allowed),
+                "ipv6_allowed": list(self.ipv6_allowed)}
+
+    def facts(self, snap: PoolSnapshot | None = None) -> Facts:
+        vm = snap.vms.get(self.vm) if snap is not None else None
+        network = str(self.network)
+        name = field_of(snap, "network", self.network, "name_label")
+        after = {k: v for k, v in self._record(network).items() if k != "VM"}
+        after["network"] = name if name is not None else network
+        return Facts("create", "VIF",
+                     identity(snap, "VIF", Later(self.key) if self.key else None,
+                              vm=vm.name_label if vm else None, vm_uuid=vm.uuid if vm else None,
+                              device=self.device, network=name),
+                     after=after, calls=(call("VIF.create", self._record(network)),),
+                     relies_on=relying(("VM", self.vm), ("network", self.network)))
+
     def precondition(self, snap: PoolSnapshot, ctx: RunContext) -> str | None:
         if self.vm not in snap.vms:
             return gone("VM", self.vm)
@@ -41,14 +64,7 @@ class CreateVIF(XapiStep):
         return None
 
     def execute(self, ctx: RunContext) -> str | None:
-        record = {"VM": self.vm, "network": ctx.ref(self.network), "device": self.device,
-                  "MAC": self.mac, "MTU": self.mtu, "other_config": dict(self.other_config),
-                  "qos_algorithm_type": self.qos_algorithm_type,
-                  "qos_algorithm_params": dict(self.qos_algorithm_params),
-                  "locking_mode": self.locking_mode,
-                  "ipv4_allowed": list(self.ipv4_allowed),
-                  "ipv6_allowed": list(self.ipv6_allowed)}
-        return str(ctx.conn.call("VIF.create", record))
+        return str(ctx.conn.call("VIF.create", self._record(ctx.ref(self.network))))
 
     def effect_in(self, snap: PoolSnapshot, ctx: RunContext) -> str | bool:
         vif = snap.vif_on(self.vm, self.device)
@@ -62,6 +78,21 @@ class _OnVIF(XapiStep):
     vif: str | Later
 
     reads = ("VIF",)
+    facts_action = "update"
+
+    def _attached(self, snap: PoolSnapshot | None) -> dict[str, object] | None:
+        value = field_of(snap, "VIF", self.vif, "currently_attached")
+        return {"currently_attached": value} if value is not None else None
+
+    def facts(self, snap: PoolSnapshot | None = None) -> Facts:
+        return Facts(self.facts_action, "VIF", identity(snap, "VIF", self.vif),
+                     before=self._attached(snap),
+                     after=self._after(snap),
+                     calls=tuple(call(m, self.vif) for m in self.calls),
+                     relies_on=relying(("VIF", self.vif)))
+
+    def _after(self, snap: PoolSnapshot | None) -> dict[str, object] | None:
+        return None
 
     def precondition(self, snap: PoolSnapshot, ctx: RunContext) -> str | None:
         ref = ctx.known(self.vif)
@@ -73,7 +104,11 @@ class _OnVIF(XapiStep):
 @dataclass(frozen=True, kw_only=True)
 class PlugVIF(_OnVIF):
     action = "plug"
+    facts_action = "plug"
     calls = ("VIF.plug",)
+
+    def _after(self, snap: PoolSnapshot | None) -> dict[str, object] | None:
+        return {"currently_attached": True}
 
     def execute(self, ctx: RunContext) -> str | None:
         ctx.conn.call("VIF.plug", ctx.ref(self.vif))
@@ -87,8 +122,12 @@ class PlugVIF(_OnVIF):
 @dataclass(frozen=True, kw_only=True)
 class UnplugVIF(_OnVIF):
     action = "unplug"
+    facts_action = "unplug"
     disruption = "unplugs the VIF from its running VM"
     calls = ("VIF.unplug",)
+
+    def _after(self, snap: PoolSnapshot | None) -> dict[str, object] | None:
+        return {"currently_attached": False}
 
     def execute(self, ctx: RunContext) -> str | None:
         ctx.conn.call("VIF.unplug", ctx.ref(self.vif))
@@ -106,8 +145,16 @@ class ReplugVIF(_OnVIF):
     mtu: int
 
     action = "re-plug"
+    facts_action = "replug"
     disruption = "unplugs and plugs the VIF again (the VM loses the link meanwhile)"
     calls = ("VIF.unplug", "VIF.plug")
+
+    def _attached(self, snap: PoolSnapshot | None) -> dict[str, object] | None:
+        value = field_of(snap, "VIF", self.vif, "mtu")
+        return {"MTU": value} if value is not None else None
+
+    def _after(self, snap: PoolSnapshot | None) -> dict[str, object] | None:
+        return {"MTU": self.mtu}
 
     def execute(self, ctx: RunContext) -> str | None:
         ctx.conn.call("VIF.unplug", ctx.ref(self.vif))
@@ -139,6 +186,15 @@ class MoveVIF(_OnVIF):
     def args_text(self) -> str:
         return f"to network {self.network_label!r}"
 
+    def facts(self, snap: PoolSnapshot | None = None) -> Facts:
+        current = field_of(snap, "VIF", self.vif, "network")
+        before = field_of(snap, "network", current, "name_label") if current else None
+        return Facts("move", "VIF", identity(snap, "VIF", self.vif),
+                     before={"network": before} if before is not None else None,
+                     after={"network": self.network_label or str(self.network)},
+                     calls=(call("VIF.move", self.vif, self.network),),
+                     relies_on=relying(("VIF", self.vif), ("network", self.network)))
+
     def execute(self, ctx: RunContext) -> str | None:
         ctx.conn.call("VIF.move", ctx.ref(self.vif), ctx.ref(self.network))
         return None
@@ -151,6 +207,7 @@ class MoveVIF(_OnVIF):
 @dataclass(frozen=True, kw_only=True)
 class DestroyVIF(_OnVIF):
     action = "destroy"
+    facts_action = "delete"
     disruption = "destroys the VIF (the VM loses that NIC)"
     calls = ("VIF.destroy",)
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from xapictl.model.refs import HostRef, PIFRef, VLANRef
+from xapictl.model.refs import HostRef, NetworkRef, PIFRef, VLANRef
 from xapictl.plan.steps.base import Later, RunContext, XapiStep, gone
+from xapictl.plan.steps.facts import Facts, call, identity, relying
 from xapictl.state.snapshot import PoolSnapshot
 
 
@@ -25,6 +26,17 @@ class CreatePoolVLAN(XapiStep):
 
     def args_text(self) -> str:
         return f"tag {self.tag} on {', '.join(self.hosts)}"
+
+    def facts(self, snap: PoolSnapshot | None = None) -> Facts:
+        device = snap.pifs[PIFRef(self.trunk)].device if (
+            snap is not None and isinstance(self.trunk, str) and self.trunk in snap.pifs) else None
+        return Facts("create", "VLAN",
+                     identity(snap, "VLAN", None, tag=self.tag, device=device,
+                              hosts=list(self.hosts), network=_network_name(snap, self.network)),
+                     after={"tag": self.tag, "hosts": list(self.hosts)},
+                     calls=(call("pool.create_VLAN_from_PIF", self.trunk, self.network,
+                                 self.tag),),
+                     relies_on=relying(("PIF", self.trunk), ("network", self.network)))
 
     def precondition(self, snap: PoolSnapshot, ctx: RunContext) -> str | None:
         trunk = ctx.known(self.trunk)
@@ -62,6 +74,19 @@ class CreateVLAN(XapiStep):
     def args_text(self) -> str:
         return f"tag {self.tag} on {self.host_label}"
 
+    def facts(self, snap: PoolSnapshot | None = None) -> Facts:
+        host = snap.hosts.get(self.host) if snap is not None else None
+        device = snap.pifs[PIFRef(self.trunk)].device if (
+            snap is not None and isinstance(self.trunk, str) and self.trunk in snap.pifs) else None
+        return Facts("create", "VLAN",
+                     identity(snap, "VLAN", None, tag=self.tag, device=device,
+                              host=self.host_label, host_uuid=host.uuid if host else None,
+                              network=_network_name(snap, self.network)),
+                     after={"tag": self.tag, "host": self.host_label},
+                     calls=(call("VLAN.create", self.trunk, self.tag, self.network),),
+                     relies_on=relying(("PIF", self.trunk), ("network", self.network),
+                                       ("host", self.host)))
+
     def precondition(self, snap: PoolSnapshot, ctx: RunContext) -> str | None:
         trunk = ctx.known(self.trunk)
         if trunk is None:
@@ -93,6 +118,13 @@ class DestroyVLAN(XapiStep):
     def args_text(self) -> str:
         return f"on {self.host_label}" if self.host_label else ""
 
+    def facts(self, snap: PoolSnapshot | None = None) -> Facts:
+        vlan = snap.vlans.get(self.vlan) if snap is not None else None
+        return Facts("delete", "VLAN", identity(snap, "VLAN", self.vlan),
+                     before={"tag": vlan.tag} if vlan is not None else None,
+                     calls=(call("VLAN.destroy", self.vlan),),
+                     relies_on=relying(("VLAN", self.vlan)))
+
     def precondition(self, snap: PoolSnapshot, ctx: RunContext) -> str | None:
         return None if self.vlan in snap.vlans else gone("VLAN", self.vlan)
 
@@ -102,6 +134,16 @@ class DestroyVLAN(XapiStep):
 
     def effect_in(self, snap: PoolSnapshot, ctx: RunContext) -> str | bool:
         return self.vlan not in snap.vlans
+
+
+def _network_name(snap: PoolSnapshot | None, network: str | Later) -> str | None:
+    """The network's name (a network the plan creates is named in the create step)."""
+    if isinstance(network, Later):
+        return str(network)
+    if snap is None:
+        return None
+    record = snap.networks.get(NetworkRef(network))
+    return record.name_label if record is not None else None
 
 
 def _vlan_in(snap: PoolSnapshot, trunk: str, tag: int, network: str) -> bool:
