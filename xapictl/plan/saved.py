@@ -232,13 +232,15 @@ def _key(change: Any) -> str:
                                                  else "")
 
 
-def check_saved(doc: PlanDocument, snap: PoolSnapshot, plan: Plan, *, now: dt.datetime,
-                max_age: dt.timedelta, source: str) -> None:
+def check_saved(doc: PlanDocument, snap: PoolSnapshot, plan: Plan | None, *,
+                now: dt.datetime, max_age: dt.timedelta, source: str) -> None:
     """Refuse (before any write) a saved plan that does not describe this pool as it is
-    now. ``plan`` is the plan made now from the saved recipe and ``snap``."""
+    now. ``plan`` is the plan made now from the saved recipe and ``snap`` (``None`` when
+    none can be made: then only the objects are compared)."""
     check_pool(doc, snap, source)
     check_age(doc, now, max_age)
-    changed: Sequence[str] = fingerprint_changes(doc, snap) or plan_changes(doc, plan, snap)
+    changed: Sequence[str] = fingerprint_changes(doc, snap) or (
+        plan_changes(doc, plan, snap) if plan is not None else [])
     if changed:
         raise StalePlanError("the saved plan is stale: the pool changed since it was made; "
                              f"nothing was sent: {REMAKE}. What changed:", changed)
