@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 from test_e2e_cli import CREATE_105, _after_write, _vlan105_by_hand
+from test_e2e_saved_plans import _reseal
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "exit-codes.md"
+ROOT = Path(__file__).resolve().parents[2]
+DOC = ROOT / "docs" / "exit-codes.md"
 
 
 def _rows() -> dict[str, tuple[int, list[str]]]:
@@ -139,6 +141,42 @@ def locked(cli: Any, env: dict[str, Any]) -> Any:
     return cli("--lock-timeout", "0", *CREATE_105)
 
 
+def _saved_plan(cli: Any, env: dict[str, Any], recipe: str) -> Path:
+    out = env["tmp_path"] / "plan.json"
+    assert cli("plan", str(ROOT / "recipes" / recipe), "--out", str(out)).code == 3
+    return out
+
+
+def saved_stale(cli: Any, env: dict[str, Any]) -> Any:
+    plan = _saved_plan(cli, env, "storage-network.yaml")
+    session = env["jsonrpc"]("session.login_with_password", "root", "xapictl", "2.21", "t")
+    pifs = env["jsonrpc"]("PIF.get_all_records", session)
+    eth2 = next(p["network"] for p in pifs.values() if p["device"] == "eth2" and p["VLAN"] == -1)
+    env["jsonrpc"]("network.set_MTU", session, eth2, 1600)
+    return cli("apply", str(plan), "--yes")
+
+
+def saved_expired(cli: Any, env: dict[str, Any]) -> Any:
+    import datetime as dt
+
+    plan = _saved_plan(cli, env, "trunk-vlans.yaml")
+    made = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)).isoformat(timespec="seconds")
+    _reseal(plan, lambda d: d["saved"].update(created=made))
+    return cli("apply", str(plan), "--yes")
+
+
+def saved_other_pool(cli: Any, env: dict[str, Any]) -> Any:
+    plan = _saved_plan(cli, env, "trunk-vlans.yaml")
+    _reseal(plan, lambda d: d.update(pool_uuid="another-pool"))
+    return cli("apply", str(plan), "--yes")
+
+
+def saved_altered(cli: Any, env: dict[str, Any]) -> Any:
+    plan = _saved_plan(cli, env, "trunk-vlans.yaml")
+    plan.write_text(plan.read_text().replace('"VLAN 101"', '"VLAN 111"'))
+    return cli("apply", str(plan), "--yes")
+
+
 PROVOKE: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
     "a malformed recipe": malformed,
     "`--vlan 4095` (or any bad option value)": lambda cli, env: cli(
@@ -174,6 +212,11 @@ PROVOKE: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
         tag_carried,
     "work deferred for an offline host (`apply`, or `plan` with nothing else to do)": deferred,
     "another run holds the pool's write lease past `--lock-timeout`": locked,
+    "`apply PLANFILE`: an object the saved plan relies on changed since `plan --out` (stale)":
+        saved_stale,
+    "`apply PLANFILE`: the saved plan is older than `--max-age` (default 1h)": saved_expired,
+    "`apply PLANFILE`: the saved plan was made for another pool": saved_other_pool,
+    "`apply PLANFILE`: the file was edited, truncated or is not a saved plan": saved_altered,
     "`-o name` on a command that is not a list": lambda cli, env: cli(
         "pool", "show", "-o", "name"),
     "`-o json` (or yaml) on a command whose output is not a document": lambda cli, env: cli(

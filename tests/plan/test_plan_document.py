@@ -186,3 +186,13 @@ def test_the_documents_of_every_recipe_on_the_scenarios_validate(scenario: str,
     for plan in plans:
         check_document(plan, snap)
     assert len(plans[0].steps) >= 6
+
+
+def test_the_change_shown_in_the_concepts_page_is_what_the_code_prints() -> None:
+    page = (ROOT / "docs" / "concepts.md").read_text()
+    section = page.split("\n## The plan as data\n", 1)[1].split("\n## ", 1)[0]
+    shown = json.loads(section.split("```json\n", 1)[1].split("```", 1)[0])
+    folder = CASES / "mtu_change_replug"
+    snap = snapshot_from_json((folder / "current.json").read_text())
+    data = check_document(diff(load_file(folder / "desired.yaml"), snap), snap)
+    assert shown in data["changes"]
