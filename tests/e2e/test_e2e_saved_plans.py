@@ -85,14 +85,15 @@ def test_apply_planfile_sends_exactly_the_saved_calls(recipe: Path, cli, writes,
     assert cli("plan", str(recipe)).code == ExitCode.OK
 
 
-def test_apply_planfile_json_is_the_plan_with_results(cli, saved) -> None:
+def test_apply_planfile_json_is_the_plan_with_results(cli, saved, sim_server) -> None:
     plan = saved(TRUNK)
     ran = cli("-o", "json", "apply", str(plan), "--yes")
     assert ran.code == ExitCode.OK, ran.stderr
     data = json.loads(ran.stdout)
     jsonschema.Draft202012Validator(apply_document_schema()).validate(data)
     assert data["kind"] == "apply" and data["applied"] is True and data["verified"] is True
-    assert data["pool"]["uuid"] == json.loads(plan.read_text())["pool"]["uuid"]
+    assert data["pool"] == json.loads(plan.read_text())["pool"]
+    assert data["pool"]["url"] == sim_server.url and data["pool"]["uuid"]
     assert [r["status"] for r in data["results"]] == ["done"] * len(data["plan"]["changes"])
     assert [r["change"] for r in data["results"]] == list(range(len(data["results"])))
 
