@@ -196,3 +196,15 @@ def test_the_change_shown_in_the_concepts_page_is_what_the_code_prints() -> None
     snap = snapshot_from_json((folder / "current.json").read_text())
     data = check_document(diff(load_file(folder / "desired.yaml"), snap), snap)
     assert shown in data["changes"]
+
+
+def test_every_xapi_step_class_describes_itself() -> None:
+    """No step falls back to the base class's facts (an empty class, a plain update)."""
+    import xapictl.plan.steps as steps
+
+    classes = [getattr(steps, n) for n in steps.__all__]
+    step_classes = [c for c in classes if isinstance(c, type) and issubclass(c, XapiStep)
+                    and c is not XapiStep]
+    assert len(step_classes) >= 18
+    for cls in step_classes:
+        assert cls.facts is not XapiStep.facts, cls

@@ -20,7 +20,7 @@ A saved plan (``plan --out FILE``) is the same document with ``saved`` filled in
 
 from __future__ import annotations
 
-from typing import Any, Final, Literal, get_args
+from typing import Any, Final, Literal
 
 from pydantic import (
     BaseModel,
@@ -32,13 +32,11 @@ from pydantic import (
 )
 
 from xapictl.plan.core import Plan, Step, warning_code
-from xapictl.plan.steps.facts import ACTIONS, Facts, plain
+from xapictl.plan.steps.facts import Action, Facts, plain
 
 SCHEMA_VERSION: Final = 1
 FORMAT_VERSION = "1.0"
 
-Action = Literal["create", "update", "delete", "plug", "unplug", "move", "replug"]
-assert set(ACTIONS) == set(get_args(Action))  # noqa: S101 - one list of actions, checked at import
 
 
 class _Model(BaseModel):

@@ -14,12 +14,13 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
 
 from xapictl.state.snapshot import PoolSnapshot
 
-ACTIONS = ("create", "update", "delete", "plug", "unplug", "move", "replug")
+Action = Literal["create", "update", "delete", "plug", "unplug", "move", "replug"]
 """Every ``Facts.action``: what happens to the object, in one word."""
+ACTIONS: tuple[str, ...] = get_args(Action)
 
 SECRET_WORDS = ("password", "secret", "token", "key_material")
 MASK = "********"
@@ -38,7 +39,7 @@ class Facts:
     """A step as data (see the module docstring). ``relies_on`` names the existing objects
     (XAPI class, ref) the step touches or whose state it was planned from."""
 
-    action: str
+    action: Action
     xapi_class: str
     identity: Mapping[str, Any] = field(default_factory=dict)
     before: Mapping[str, Any] | None = None
@@ -238,5 +239,21 @@ def digest(data: Any) -> str:
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-__all__ = ["ACTIONS", "FINGERPRINTED", "MASK", "Call", "Facts", "call", "digest", "field_of",
-           "fingerprint_fields", "identity", "is_ref", "masked", "plain", "records", "relying"]
+__all__ = [
+    "ACTIONS",
+    "FINGERPRINTED",
+    "MASK",
+    "Action",
+    "Call",
+    "Facts",
+    "call",
+    "digest",
+    "field_of",
+    "fingerprint_fields",
+    "identity",
+    "is_ref",
+    "masked",
+    "plain",
+    "records",
+    "relying",
+]

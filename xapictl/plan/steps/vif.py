@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from xapictl.model.refs import VIFRef, VMRef
 from xapictl.plan.steps.base import Later, RunContext, XapiStep, gone
-from xapictl.plan.steps.facts import Facts, call, field_of, identity, relying
+from xapictl.plan.steps.facts import Action, Facts, call, field_of, identity, relying
 from xapictl.state.snapshot import PoolSnapshot
 
 
@@ -78,7 +79,7 @@ class _OnVIF(XapiStep):
     vif: str | Later
 
     reads = ("VIF",)
-    facts_action = "update"
+    facts_action: ClassVar[Action] = "update"
 
     def _attached(self, snap: PoolSnapshot | None) -> dict[str, object] | None:
         value = field_of(snap, "VIF", self.vif, "currently_attached")
@@ -104,7 +105,7 @@ class _OnVIF(XapiStep):
 @dataclass(frozen=True, kw_only=True)
 class PlugVIF(_OnVIF):
     action = "plug"
-    facts_action = "plug"
+    facts_action: ClassVar[Action] = "plug"
     calls = ("VIF.plug",)
 
     def _after(self, snap: PoolSnapshot | None) -> dict[str, object] | None:
@@ -122,7 +123,7 @@ class PlugVIF(_OnVIF):
 @dataclass(frozen=True, kw_only=True)
 class UnplugVIF(_OnVIF):
     action = "unplug"
-    facts_action = "unplug"
+    facts_action: ClassVar[Action] = "unplug"
     disruption = "unplugs the VIF from its running VM"
     calls = ("VIF.unplug",)
 
@@ -145,7 +146,7 @@ class ReplugVIF(_OnVIF):
     mtu: int
 
     action = "re-plug"
-    facts_action = "replug"
+    facts_action: ClassVar[Action] = "replug"
     disruption = "unplugs and plugs the VIF again (the VM loses the link meanwhile)"
     calls = ("VIF.unplug", "VIF.plug")
 
@@ -207,7 +208,7 @@ class MoveVIF(_OnVIF):
 @dataclass(frozen=True, kw_only=True)
 class DestroyVIF(_OnVIF):
     action = "destroy"
-    facts_action = "delete"
+    facts_action: ClassVar[Action] = "delete"
     disruption = "destroys the VIF (the VM loses that NIC)"
     calls = ("VIF.destroy",)
 
