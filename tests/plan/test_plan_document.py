@@ -149,6 +149,54 @@ def test_any_plan_document_validates_and_renders_the_same_text(nets: list[dict[s
     check_document(plan, SNAP)
 
 
+def _pool_with_vms() -> Any:
+    b = PoolBuilder()
+    b.vm("web01", running=True, host=1)
+    b.vm("db01")
+    net = b.network("VLAN 105", owned_as="vlan/eth1/105")
+    b.vlan(net, "eth1", 105, hosts=[1, 2])
+    b.vif("web01", "VLAN 105", "0", attached=True)
+    b.vif("db01", "VLAN 105", "1")
+    return b.snapshot()
+
+
+VM_SNAP = _pool_with_vms()
+vif_entries = st.fixed_dictionaries(
+    {"vm": st.sampled_from(["web01", "db01"]),
+     "network": st.sampled_from(["VLAN 105", "B", "VLAN 7"])},
+    optional={"device": st.sampled_from(["0", "1", "2", "auto"]), "present": st.booleans(),
+              "mtu": st.integers(68, 9000), "locking_mode": st.sampled_from(
+                  ["locked", "unlocked", "network_default", "disabled"]),
+              "ipv4_allowed": st.lists(st.sampled_from(["10.0.0.1", "10.0.0.2"]),
+                                       max_size=2, unique=True)})
+bond_entries = st.fixed_dictionaries(
+    {"network": st.sampled_from(["Bond A", "VLAN 105"]),
+     "members": st.sampled_from([["eth2", "eth3"], ["eth1", "eth2"]])},
+    optional={"mode": st.sampled_from(["balance-slb", "active-backup", "lacp"]),
+              "present": st.booleans()})
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.fixed_dictionaries({}, optional={
+           "mtu": st.integers(68, 9000), "replug": st.booleans(),
+           "description": st.text(max_size=5)}), max_size=1),
+       st.lists(vif_entries, max_size=3, unique_by=lambda v: (v["vm"], v.get("device"))),
+       st.lists(bond_entries, max_size=1, unique_by=lambda b: b["network"]))
+def test_any_plan_with_vifs_and_bonds_renders_from_its_document(
+        nets: list[dict[str, Any]], vifs: list[dict[str, Any]],
+        bonds: list[dict[str, Any]]) -> None:
+    recipe = {"networks": [{"name": "B", "device": "eth2", "rename": True, **net}
+                           for net in nets[:1]] + [
+                  {"name": "VLAN 105", "vlan": 105, "device": "eth1"},
+                  {"name": "VLAN 7", "vlan": 7, "device": "eth1"}],
+              "vifs": vifs, "bonds": bonds}
+    try:
+        plan = diff(load_text(yaml.safe_dump(recipe)), VM_SNAP)
+    except (DesiredStateError, PlanError):
+        return
+    check_document(plan, VM_SNAP)
+
+
 def _scenario_snapshot(scenario: str, **params: Any) -> Any:
     import xapictl
     import xapictl.state.collect  # teaches connections to snapshot
