@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from typer.testing import CliRunner
 
+from xapictl.plan.document import plan_document_schema
 from xapictl.sim.engine import Simulator
 from xapictl.sim.server import SimServer
 
@@ -156,6 +158,10 @@ def test_plan_across_pools_exits_3_and_writes_nothing(served: Served) -> None:
     code, out, _ = _cli("-o", "json", "plan", str(served.dir / "vlan.yaml"),
                         "--fleet", served.fleet, "--select", "nyc1")
     assert code == 3 and [p["pool"] for p in json.loads(out)["pools"]] == ["nyc1"]
+    document = json.loads(out)["pools"][0]["plan"]
+    jsonschema.Draft202012Validator(plan_document_schema()).validate(document)
+    assert [c["action"] for c in document["changes"]] == ["create", "create"]
+    assert document["pool"]["uuid"], "the structured plan of each pool names its pool"
     assert all(not served.networks(n) for n in served.sims)
     assert _rollouts() == []
 

@@ -236,6 +236,13 @@ def rollout_desired(ctx: typer.Context, desired: Any, fleet: Path, select: str |
                   as_json=as_json, journal_path=None, only=only)
 
 
+def _plan_document(planned: Any) -> Any:
+    """One pool's plan as the structured document ``xapictl plan -o json`` prints."""
+    from xapictl.plan.document import plan_document
+
+    return plan_document(planned.plan, getattr(planned.handle, "snapshot", None))
+
+
 def _plan_only(ctx: typer.Context, work: Any, pools: list[Any], concurrency: int,
                as_json: bool) -> None:
     """Print every pool's plan (steps, warnings, pools that cannot be planned); exit 4 when a
@@ -251,7 +258,8 @@ def _plan_only(ctx: typer.Context, work: Any, pools: list[Any], concurrency: int
             FleetPoolPlan(pool=name, changes=p.changes, actions=dict(p.summary),
                           steps=[s.describe() for s in p.plan.steps],
                           warnings=list(p.plan.warnings),
-                          deferred=[d.describe() for d in p.plan.deferred])
+                          deferred=[d.describe() for d in p.plan.deferred],
+                          plan=_plan_document(p))
             for name, p in summary.plans.items()],
             errors={k: str(v) for k, v in summary.errors.items()}))
     else:
