@@ -2,7 +2,9 @@
 ``bond``, ``vif``) plus the generic ones in ``base`` (``SetField``, ``SetOtherConfig``).
 
 Each step is one call (or a short fixed sequence) with its reason; see ``base`` for what a
-step offers (calls, precondition, execute, effect_in) and how ``Later`` refs work.
+step offers (calls, precondition, execute, effect_in) and how ``Later`` refs work, and
+``facts`` for how a step describes itself as data (``step.facts(snapshot)``: action, class,
+identity, before/after, calls with parameters, the objects it relies on).
 """
 
 from xapictl.plan.steps.base import (

@@ -1,8 +1,9 @@
 """What every XAPI step is: plain data with ``calls`` (the XAPI methods it sends, for the role
 pre-flight and the audit log), ``precondition`` (re-checked against the pool read at apply
 time: a step that no longer makes sense is drift, not forced), ``execute``, ``effect_in``
-(whether its effect is already in a snapshot: how a write whose answer was lost is resolved)
-and ``resume`` (what to send after a lost answer when the effect is absent).
+(whether its effect is already in a snapshot: how a write whose answer was lost is resolved),
+``resume`` (what to send after a lost answer when the effect is absent) and ``facts`` (the
+step as data, for the structured plan and saved plans: see ``xapictl.plan.steps.facts``).
 
 Objects created earlier in the same plan are referred to by ``Later(key)``; ``RunContext``
 resolves them from what earlier steps produced. ``SetField`` and ``SetOtherConfig`` work on
