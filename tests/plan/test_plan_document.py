@@ -65,6 +65,8 @@ def check_document(plan: Plan, snap: Any) -> dict[str, Any]:
             # An object that exists has its uuid; one this plan creates, its placeholder.
             assert change["identity"].get("uuid") or change["identity"]["ref"].startswith(
                 "<"), step
+            if change["class"] == "VIF":
+                assert {"vm", "vm_uuid", "device"} <= set(change["identity"]), step
     summary = data["summary"]
     assert summary["steps"] == len(plan.steps)
     assert summary["calls"] == sum(len(s.calls) for s in plan.steps if isinstance(s, XapiStep))

@@ -152,7 +152,8 @@ def create_vif(
     )
     if running:
         d.problems += pf.hotplug_problem(d.snap, vm)
-        d.add(PlugVIF(subject, "the VM is running: hot-plug the new VIF", vif=Later(key)))
+        d.add(PlugVIF(subject, "the VM is running: hot-plug the new VIF", vif=Later(key),
+                      vm=vm, device=device))
 
 
 def planned_mtu(d: Planner, name: str) -> int:

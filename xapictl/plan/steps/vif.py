@@ -77,6 +77,10 @@ class CreateVIF(XapiStep):
 @dataclass(frozen=True, kw_only=True)
 class _OnVIF(XapiStep):
     vif: str | Later
+    vm: VMRef | None = None
+    """For a VIF this plan creates (``vif`` a ``Later``): its VM and device, which name it
+    in the structured plan before it exists."""
+    device: str = ""
 
     reads = ("VIF",)
     facts_action: ClassVar[Action] = "update"
@@ -85,8 +89,13 @@ class _OnVIF(XapiStep):
         value = field_of(snap, "VIF", self.vif, "currently_attached")
         return {"currently_attached": value} if value is not None else None
 
+    def _identity(self, snap: PoolSnapshot | None) -> dict[str, object]:
+        vm = snap.vms.get(self.vm) if snap is not None and self.vm is not None else None
+        return identity(snap, "VIF", self.vif, vm=vm.name_label if vm else None,
+                        vm_uuid=vm.uuid if vm else None, device=self.device)
+
     def facts(self, snap: PoolSnapshot | None = None) -> Facts:
-        return Facts(self.facts_action, "VIF", identity(snap, "VIF", self.vif),
+        return Facts(self.facts_action, "VIF", self._identity(snap),
                      before=self._attached(snap),
                      after=self._after(snap),
                      calls=tuple(call(m, self.vif) for m in self.calls),
@@ -190,7 +199,7 @@ class MoveVIF(_OnVIF):
     def facts(self, snap: PoolSnapshot | None = None) -> Facts:
         current = field_of(snap, "VIF", self.vif, "network")
         before = field_of(snap, "network", current, "name_label") if current else None
-        return Facts("move", "VIF", identity(snap, "VIF", self.vif),
+        return Facts("move", "VIF", self._identity(snap),
                      before={"network": before} if before is not None else None,
                      after={"network": self.network_label or str(self.network)},
                      calls=(call("VIF.move", self.vif, self.network),),
