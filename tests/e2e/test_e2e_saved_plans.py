@@ -265,3 +265,22 @@ def test_bad_options_exit_2_and_send_nothing(args: tuple[str, ...], message: str
     assert ran.code == ExitCode.BAD_INPUT, ran.stderr
     assert message in ran.stderr
     assert writes() == []
+
+
+def test_a_change_made_while_the_question_is_asked_is_caught_on_the_pre_write_read(
+        cli, writes, saved, by_hand, monkeypatch) -> None:
+    """The saved plan is checked again on apply's fresh read, after the question: a pool
+    changed while someone read the plan is refused with nothing sent."""
+    import xapictl.cli.run as run
+
+    plan = saved(STORAGE)
+
+    def answer_late(*args: Any, **kwargs: Any) -> bool:
+        by_hand("network.set_MTU", _eth2_network(by_hand), 1600)
+        return True
+
+    monkeypatch.setattr(run, "confirmed", answer_late)
+    ran = cli("apply", str(plan))
+    assert ran.code == ExitCode.STALE_PLAN, ran.stderr
+    assert "MTU 1500 -> 1600" in ran.stderr
+    assert writes() == ["network.set_MTU"], "only the change made by hand"
