@@ -177,6 +177,8 @@ class ApplyDocument(_Model):
     pool: PoolInfo | None = None
     plan: PlanDocument
     applied: bool
+    settled: bool = False
+    """Nothing applied: read again under the write lease, the pool already matched."""
     results: list[StepOutcome]
     verified: bool
 
