@@ -83,6 +83,9 @@ def test_apply_planfile_sends_exactly_the_saved_calls(recipe: Path, cli, writes,
     assert [json.loads(line)["method"] for line in audit if '"outcome"' in line][
         -len(expected):] == expected, "the audit log keeps every write of a saved plan"
     assert cli("plan", str(recipe)).code == ExitCode.OK
+    again = cli("apply", str(plan), "--yes")
+    assert again.code == ExitCode.STALE_PLAN, "a saved plan is applied once"
+    assert writes() == expected
 
 
 def test_apply_planfile_json_is_the_plan_with_results(cli, saved, sim_server) -> None:
