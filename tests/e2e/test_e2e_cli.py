@@ -82,7 +82,7 @@ def test_embedded_pool_is_used_without_a_pool_and_keeps_its_state(tmp_path) -> N
 def test_plan_json_output_lists_steps_and_calls(cli) -> None:
     ran = cli("-o", "json", "plan", str(ROOT / "recipes" / "storage-network.yaml"))
     data = json.loads(ran.stdout)
-    assert data["kind"] == "plan" and data["summary"]["changes_pending"] is True
+    assert data["kind"] == "Plan" and data["changes_pending"] is True
     first = data["changes"][0]
     assert [c["method"] for c in first["calls"]] == ["network.set_name_label"]
     assert first["action"] == "update" and first["class"] == "network"

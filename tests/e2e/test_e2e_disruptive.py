@@ -224,7 +224,7 @@ def test_json_output_exits_3_when_declined(cli, writes, situation, monkeypatch) 
     ran = cli("-o", "json", *CASES["vif move"].command, input="n\n")
     assert ran.code == ExitCode.CHANGES_PENDING
     data: dict[str, Any] = json.loads(ran.stdout[ran.stdout.index("{"):])
-    assert data["applied"] is False and data["plan"]["summary"]["changes_pending"] is True
+    assert data["applied"] is False and data["plan"]["changes_pending"] is True
     assert writes() == before
 
 

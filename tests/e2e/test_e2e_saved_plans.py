@@ -94,9 +94,10 @@ def test_apply_planfile_json_is_the_plan_with_results(cli, saved, sim_server) ->
     assert ran.code == ExitCode.OK, ran.stderr
     data = json.loads(ran.stdout)
     jsonschema.Draft202012Validator(apply_document_schema()).validate(data)
-    assert data["kind"] == "apply" and data["applied"] is True and data["verified"] is True
-    assert data["pool"] == json.loads(plan.read_text())["pool"]
-    assert data["pool"]["url"] == sim_server.url and data["pool"]["uuid"]
+    assert data["kind"] == "Apply" and data["applied"] is True and data["verified"] is True
+    saved_doc = json.loads(plan.read_text())
+    assert (data["pool"], data["pool_uuid"]) == (saved_doc["pool"], saved_doc["pool_uuid"])
+    assert data["pool"] == sim_server.url and data["pool_uuid"]
     assert [r["status"] for r in data["results"]] == ["done"] * len(data["plan"]["changes"])
     assert [r["change"] for r in data["results"]] == list(range(len(data["results"])))
 
@@ -183,7 +184,7 @@ def test_an_expired_saved_plan_is_refused_and_max_age_sets_the_limit(cli, writes
 
 def test_a_saved_plan_for_another_pool_is_refused(cli, writes, saved) -> None:
     plan = saved(TRUNK)
-    _reseal(plan, lambda d: d["pool"].update(uuid="00000000-0000-0000-0000-000000000000"))
+    _reseal(plan, lambda d: d.update(pool_uuid="00000000-0000-0000-0000-000000000000"))
     ran = cli("apply", str(plan), "--yes")
     assert ran.code == ExitCode.BAD_INPUT
     assert "the saved plan was made for another pool (uuid 00000000-0000-0000-0000-" \

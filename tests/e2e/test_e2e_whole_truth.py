@@ -67,7 +67,7 @@ def test_plan_command_exits_3_for_deferred_work_alone(cli, sim_server, tmp_path)
     assert ran.code == ExitCode.CHANGES_PENDING
     assert "Nothing to do now, but the pool does not match: 2 deferred." in ran.stdout
     data = json.loads(cli("-o", "json", "plan", str(recipe)).stdout)
-    assert data["summary"]["changes_pending"] is True and data["changes"] == []
+    assert data["changes_pending"] is True and data["changes"] == []
     assert [d["subject"] for d in data["deferred"]] == [
         "network 'VLAN 105' on xcp-host-02", "network 'VLAN 106' on xcp-host-02"]
 

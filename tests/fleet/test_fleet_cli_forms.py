@@ -161,7 +161,7 @@ def test_plan_across_pools_exits_3_and_writes_nothing(served: Served) -> None:
     document = json.loads(out)["pools"][0]["plan"]
     jsonschema.Draft202012Validator(plan_document_schema()).validate(document)
     assert [c["action"] for c in document["changes"]] == ["create", "create"]
-    assert document["pool"]["uuid"], "the structured plan of each pool names its pool"
+    assert document["pool_uuid"], "the structured plan of each pool names its pool"
     assert all(not served.networks(n) for n in served.sims)
     assert _rollouts() == []
 

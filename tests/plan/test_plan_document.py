@@ -70,7 +70,7 @@ def check_document(plan: Plan, snap: Any) -> dict[str, Any]:
     summary = data["summary"]
     assert summary["steps"] == len(plan.steps)
     assert summary["calls"] == sum(len(s.calls) for s in plan.steps if isinstance(s, XapiStep))
-    assert summary["changes_pending"] is plan.pending
+    assert data["changes_pending"] is plan.pending
     assert [w["message"] for w in data["warnings"]] == list(plan.warnings)
     assert all(w["code"] and w["code"] != "warning" for w in data["warnings"])
     return data

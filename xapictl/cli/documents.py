@@ -19,6 +19,8 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from xapictl.plan.document import ApplyDocument, PlanDocument
+
 SCHEMA_VERSION = 1
 SCHEMA_ID = "https://xapictl.example/schemas/{name}.schema.json"
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -223,17 +225,7 @@ class PoolDetailList(Document):
     items: list[PoolItem]
 
 
-# --- plans and applies (issue 11 item 3 fills the steps in) -------------------------------
-
-
-class PlanStep(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    action: str
-    subject: str
-    reason: str
-    args: str
-    calls: list[str]
-
+# --- plans and applies: the structured plan (xapictl.plan.document) -----------------------
 
 class PlanNoop(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -241,35 +233,11 @@ class PlanNoop(BaseModel):
     reason: str
 
 
-class PlanBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    steps: list[PlanStep]
-    noops: list[PlanNoop]
-    warnings: list[str]
-    deferred: list[PlanNoop] = Field(description="Work deferred for an offline host, with "
-                                                 "its reason (keeps the plan pending).")
-    changes_pending: bool
-
-
-class Plan(PlanBody, Document):
-    kind: Literal["Plan"] = "Plan"
-
-
-class StepResult(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    step: str
-    status: str
-    detail: str | None
-
-
-class Apply(Document):
-    kind: Literal["Apply"] = "Apply"
-    plan: PlanBody
-    applied: bool
-    results: list[StepResult]
-    verified: bool | None = Field(description="Whether the pool matched the recipe when read "
-                                              "again after the writes; null when nothing was "
-                                              "applied.")
+Plan = PlanDocument
+"""``plan``: the structured plan (defined in ``xapictl.plan.document``, where the plan text is
+rendered from it and saved plans are made of it)."""
+Apply = ApplyDocument
+"""``apply`` and every write command: the plan, what ran, whether the pool verified."""
 
 
 class FleetPoolPlan(BaseModel):
@@ -281,6 +249,8 @@ class FleetPoolPlan(BaseModel):
     warnings: list[str]
     deferred: list[str] = Field(description="Work deferred for an offline host (keeps the "
                                             "plan pending).")
+    plan: PlanDocument | None = Field(default=None, description="This pool's structured plan "
+                                                                "(as `xapictl plan` prints it).")
 
 
 class FleetPlan(Document):
@@ -469,7 +439,7 @@ class Error(Document):
     error: ErrorBody
 
 
-DOCUMENTS: dict[str, type[Document]] = {
+DOCUMENTS: dict[str, type[BaseModel]] = {
     m.model_fields["kind"].default: m for m in (
         NetworkList, Network, NetworkDetailList, VlanList, PifList, HostList, VifList, Pool,
         PoolDetailList, Plan, Apply, FleetPlan, RolloutResult, RolloutList, Rollout, Drift,
@@ -503,7 +473,7 @@ def write_schemas(directory: Path = SHIPPED) -> list[Path]:
     return paths
 
 
-def dump(doc: Document) -> dict[str, Any]:
+def dump(doc: BaseModel) -> dict[str, Any]:
     """The document as JSON-able data, keys in model order."""
     return doc.model_dump(mode="json", by_alias=True)
 

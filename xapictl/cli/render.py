@@ -25,7 +25,7 @@ from xapictl.cli.options import GlobalOptions, Output
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-    from xapictl.cli.documents import Document, Item
+    from xapictl.cli.documents import Item
 
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\"}
 
@@ -62,7 +62,7 @@ def emit_data(opts: GlobalOptions, data: Any) -> None:
                          + "\n")
 
 
-def emit_document(opts: GlobalOptions, doc: Document) -> None:
+def emit_document(opts: GlobalOptions, doc: BaseModel) -> None:
     """A document as JSON/YAML (the caller renders the table form of non-list documents)."""
     from xapictl.cli.documents import dump
 
@@ -111,7 +111,7 @@ def cell(value: Any) -> str:
     return escape(str(value))
 
 
-def emit_list(opts: GlobalOptions, doc: Document, item_type: type[Item], *,
+def emit_list(opts: GlobalOptions, doc: BaseModel, item_type: type[Item], *,
               pool_column: bool = False) -> None:
     """A list document (``items``) in the form ``-o`` asks for."""
     items: Sequence[Item] = doc.items  # type: ignore[attr-defined]

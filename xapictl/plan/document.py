@@ -1,21 +1,21 @@
 """The plan as a typed document (``xapictl plan -o json``, like ``terraform show -json``), and
 the human plan text rendered from it, so the two cannot disagree.
 
-A ``PlanDocument`` has ``kind: "plan"``, ``schema_version`` (the shape: bumped when a key
-changes meaning or goes away), ``format_version`` (``MAJOR.MINOR``: MINOR grows when keys are
-added), the ``pool`` (URL or ``embedded``, and its uuid) and:
+A ``PlanDocument`` has the envelope every CLI document has (``kind: "Plan"``,
+``schema_version``, ``pool``: the pool's URL or ``embedded``), plus ``format_version``
+(``MAJOR.MINOR``: MINOR grows when keys are added), ``pool_uuid``, and:
 
 * ``changes``: one per step, with ``action`` (create, update, delete, plug, unplug, move,
   replug), ``class`` (the XAPI class), ``identity`` (uuid when it exists, name, host name and
   uuid, device, tag, VM), ``before`` / ``after`` per field with typed values, the XAPI
   ``calls`` with their parameters (secrets masked; refs of objects the plan creates are
-  placeholders such as ``<net:VLAN 105>``), ``reason``, ``disruptive`` and ``disruption``;
+  placeholders such as ``<network:VLAN 105>``), ``reason``, ``disruptive`` and ``disruption``;
 * ``noops`` and ``deferred`` with their reasons; ``warnings`` as objects with a ``code``;
-* ``summary``: counts, and ``changes_pending`` (the reason ``plan`` exits 3).
+* ``changes_pending`` (the reason ``plan`` exits 3) and ``summary`` (counts).
 
 A saved plan (``plan --out FILE``) is the same document with ``saved`` filled in (see
-``xapictl.plan.saved``). The JSON Schema is generated from these models
-(``plan_document_schema()``).
+``xapictl.plan.saved``). The JSON Schemas are generated from these models
+(``plan_document_schema()``; ``xapictl schema Plan``).
 """
 
 from __future__ import annotations
@@ -46,9 +46,8 @@ class _Model(BaseModel):
 class PoolInfo(_Model):
     """Which pool: its URL (``embedded`` for the embedded simulated pool) and its uuid."""
 
-    url: str
-    uuid: str = ""
-    name: str = ""
+    url: str | None
+    uuid: str | None = None
 
 
 class Identity(_Model):
@@ -116,7 +115,6 @@ class Summary(_Model):
     disruptive: int
     noops: int
     deferred: int
-    changes_pending: bool
 
 
 class Fingerprint(_Model):
@@ -146,16 +144,23 @@ class SavedFrom(_Model):
 
 
 class PlanDocument(_Model):
-    kind: Literal["plan"] = "plan"
+    kind: Literal["Plan"] = "Plan"
     schema_version: Literal[1] = SCHEMA_VERSION
+    pool: str | None = Field(default=None, description="The pool: its URL, or `embedded`.")
+    pool_uuid: str | None = Field(default=None, description="The pool's uuid.")
     format_version: str = FORMAT_VERSION
-    pool: PoolInfo | None = None
     changes: list[Change]
     noops: list[Noted]
-    deferred: list[Noted]
+    deferred: list[Noted] = Field(description="Work deferred for an offline host, with its "
+                                              "reason (keeps the plan pending).")
     warnings: list[WarningDoc]
+    changes_pending: bool = Field(description="A step to run, or work deferred: `plan` exits 3.")
     summary: Summary
     saved: SavedFrom | None = None
+
+    @property
+    def pool_info(self) -> PoolInfo:
+        return PoolInfo(url=self.pool, uuid=self.pool_uuid)
 
 
 class StepOutcome(_Model):
@@ -169,18 +174,22 @@ class StepOutcome(_Model):
 
 
 class ApplyDocument(_Model):
-    """``xapictl apply -o json``: the plan, what ran, and whether the pool verified."""
+    """``xapictl apply -o json`` (and every write command): the plan, what ran, whether the
+    pool verified."""
 
-    kind: Literal["apply"] = "apply"
+    kind: Literal["Apply"] = "Apply"
     schema_version: Literal[1] = SCHEMA_VERSION
+    pool: str | None = Field(default=None, description="The pool: its URL, or `embedded`.")
+    pool_uuid: str | None = None
     format_version: str = FORMAT_VERSION
-    pool: PoolInfo | None = None
     plan: PlanDocument
     applied: bool
-    settled: bool = False
-    """Nothing applied: read again under the write lease, the pool already matched."""
+    settled: bool = Field(default=False, description="Nothing applied: read again under the "
+                                                      "write lease, the pool already matched.")
     results: list[StepOutcome]
-    verified: bool
+    verified: bool | None = Field(description="Whether the pool matched the recipe when read "
+                                              "again after the writes; null when nothing was "
+                                              "applied.")
 
 
 def step_facts(step: Step, snap: Any = None) -> Facts:
@@ -204,18 +213,19 @@ def plan_document(plan: Plan, snap: Any = None, *, pool: PoolInfo | None = None
                   ) -> PlanDocument:
     """The plan as a document. ``snap`` (the snapshot the plan was made from) adds uuids,
     names and ``before`` values; without it those are left out."""
-    if pool is None and snap is not None and snap.pools:
-        pool = PoolInfo(url="", uuid=snap.pool.uuid, name=snap.pool.name_label)
+    uuid = pool.uuid if pool is not None else None
+    if uuid is None and snap is not None and snap.pools:
+        uuid = snap.pool.uuid
     changes = [change_of(s, snap) for s in plan.steps]
     return PlanDocument(
-        pool=pool, changes=changes,
+        pool=pool.url if pool is not None else None, pool_uuid=uuid, changes=changes,
         noops=[Noted(subject=n.subject, reason=n.reason) for n in plan.noops],
         deferred=[Noted(subject=d.subject, reason=d.reason) for d in plan.deferred],
         warnings=[WarningDoc(code=warning_code(w), message=str(w)) for w in plan.warnings],
+        changes_pending=plan.pending,
         summary=Summary(steps=len(changes), calls=sum(len(c.calls) for c in changes),
                         disruptive=sum(c.disruptive for c in changes),
-                        noops=len(plan.noops), deferred=len(plan.deferred),
-                        changes_pending=plan.pending))
+                        noops=len(plan.noops), deferred=len(plan.deferred)))
 
 
 def change_line(change: Change) -> str:
@@ -250,25 +260,21 @@ def to_json(doc: BaseModel) -> dict[str, Any]:
 
 
 def plan_document_schema() -> dict[str, Any]:
-    """The JSON Schema (Draft 2020-12) of ``xapictl plan -o json`` and of saved plans."""
-    return _schema(PlanDocument, "plan")
+    """The JSON Schema (Draft 2020-12) of ``xapictl plan -o json`` and of saved plans
+    (``xapictl schema Plan`` prints the same)."""
+    return _schema(PlanDocument)
 
 
 def apply_document_schema() -> dict[str, Any]:
-    """The JSON Schema of ``xapictl apply -o json``."""
-    return _schema(ApplyDocument, "apply")
+    """The JSON Schema of ``xapictl apply -o json`` (``xapictl schema Apply``)."""
+    return _schema(ApplyDocument)
 
 
-def _schema(model: type[BaseModel], name: str) -> dict[str, Any]:
+def _schema(model: type[BaseModel]) -> dict[str, Any]:
     schema = model.model_json_schema(by_alias=True, mode="serialization")
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
-            "$id": f"https://xapictl.dev/schemas/{name}.schema.json", **schema}
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
 
 
-SCHEMAS = {"plan": plan_document_schema, "apply": apply_document_schema}
-"""The schemas this module publishes, by name (for ``xapictl schema NAME``)."""
-
-
-__all__ = ["SCHEMAS", "ApplyDocument", "Change", "Fingerprint", "Identity", "PlanDocument",
+__all__ = ["ApplyDocument", "Change", "Fingerprint", "Identity", "PlanDocument",
            "PoolInfo", "RecipeDoc", "SavedFrom", "StepOutcome", "Summary", "apply_document_schema",
            "change_line", "plan_document", "plan_document_schema", "render_document", "to_json"]

@@ -75,11 +75,10 @@ def seal(doc: PlanDocument) -> str:
     return digest(to_json(unsealed))
 
 
-def save_plan(plan: Plan, snap: PoolSnapshot, *, pool_url: str, recipe_text: str,
+def save_plan(plan: Plan, snap: PoolSnapshot, *, pool_url: str | None, recipe_text: str,
               recipe_source: str, now: dt.datetime) -> PlanDocument:
     """The saved-plan document of ``plan``, made from ``snap`` at ``now``."""
-    pool = PoolInfo(url=pool_url, uuid=snap.pool.uuid if snap.pools else "",
-                    name=snap.pool.name_label if snap.pools else "")
+    pool = PoolInfo(url=pool_url, uuid=snap.pool.uuid if snap.pools else None)
     doc = plan_document(plan, snap, pool=pool)
     saved = SavedFrom(
         created=now.astimezone(dt.UTC).isoformat(timespec="seconds"),
@@ -109,9 +108,9 @@ def load_saved(text: str, source: str) -> PlanDocument:
     except (ValueError, RecursionError) as exc:
         raise SavedPlanError(f"{source}: not a saved plan: not valid JSON "
                              f"({type(exc).__name__}); {REMAKE}") from None
-    if not isinstance(data, dict) or data.get("kind") != "plan":
+    if not isinstance(data, dict) or data.get("kind") != "Plan":
         kind = data.get("kind") if isinstance(data, dict) else None
-        raise SavedPlanError(f"{source}: not a saved plan (kind {kind!r}, expected 'plan'); "
+        raise SavedPlanError(f"{source}: not a saved plan (kind {kind!r}, expected 'Plan'); "
                              f"{REMAKE}")
     if data.get("schema_version") != 1:
         raise SavedPlanError(f"{source}: saved plan schema_version "
@@ -160,10 +159,10 @@ def _age_words(delta: dt.timedelta) -> str:
 
 def check_pool(doc: PlanDocument, snap: PoolSnapshot, source: str) -> None:
     """The saved plan was made for this pool (same pool uuid)."""
-    here = snap.pool.uuid if snap.pools else ""
-    made = doc.pool.uuid if doc.pool is not None else ""
+    here = snap.pool.uuid if snap.pools else None
+    made = doc.pool_uuid
     if made != here:
-        url = doc.pool.url if doc.pool is not None else "?"
+        url = doc.pool or "?"
         raise SavedPlanError(f"{source}: the saved plan was made for another pool (uuid "
                              f"{made}, {url}), not this one (uuid {here}); nothing was sent: "
                              "apply it to its own pool, or make a plan for this one")
@@ -216,7 +215,7 @@ def fingerprint_changes(doc: PlanDocument, snap: PoolSnapshot) -> list[str]:
 
 def plan_changes(doc: PlanDocument, plan: Plan, snap: PoolSnapshot) -> list[str]:
     """How the plan made now differs from the saved one (steps, and deferred work)."""
-    fresh = plan_document(plan, snap, pool=doc.pool)
+    fresh = plan_document(plan, snap, pool=doc.pool_info)
     before = [_key(c) for c in doc.changes] + [f"~ {d.subject}" for d in doc.deferred]
     after = [_key(c) for c in fresh.changes] + [f"~ {d.subject}" for d in fresh.deferred]
     if before == after and [to_json(c) for c in doc.changes] == [
