@@ -144,6 +144,7 @@ class SavedFrom(_Model):
 
 
 class PlanDocument(_Model):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True, title="Plan")
     kind: Literal["Plan"] = "Plan"
     schema_version: Literal[1] = SCHEMA_VERSION
     pool: str | None = Field(default=None, description="The pool: its URL, or `embedded`.")
@@ -177,6 +178,8 @@ class ApplyDocument(_Model):
     """``xapictl apply -o json`` (and every write command): the plan, what ran, whether the
     pool verified."""
 
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True,
+                              title="Apply")
     kind: Literal["Apply"] = "Apply"
     schema_version: Literal[1] = SCHEMA_VERSION
     pool: str | None = Field(default=None, description="The pool: its URL, or `embedded`.")
