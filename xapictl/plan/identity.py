@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from xapictl.errors import AmbiguousObjectError
-from xapictl.model.refs import NULL_REF, BondRef, HostRef, NetworkRef, PIFRef, VMRef
+from xapictl.model.refs import BondRef, HostRef, NetworkRef, PIFRef, VMRef
 from xapictl.state.snapshot import PoolSnapshot
 
 OWNER_KEY = "xapictl.owner"
@@ -52,9 +52,8 @@ def is_owned(snap: PoolSnapshot, ref: NetworkRef) -> bool:
 
 
 def owned_with_identity(snap: PoolSnapshot, identity: str) -> list[NetworkRef]:
-    return sorted(r for r, n in snap.networks.items()
-                  if n.other_config.get(OWNER_KEY) == OWNER_VALUE
-                  and n.other_config.get(IDENTITY_KEY) == identity)
+    marked = snap.networks_by_other_config(IDENTITY_KEY).get(identity, ())
+    return sorted(r for r in marked if is_owned(snap, r))
 
 
 # --- how objects are named in messages ----------------------------------------------------
@@ -83,8 +82,7 @@ def vm_words(snap: PoolSnapshot, ref: VMRef) -> str:
 
 def ordered_hosts(snap: PoolSnapshot) -> list[HostRef]:
     """Hosts by name, the pool master last (bonds and repairs touch the master last)."""
-    master = snap.master if snap.pools else HostRef(NULL_REF)
-    return sorted(snap.hosts, key=lambda h: (h == master, snap.hosts[h].name_label, h))
+    return snap.ordered_hosts()
 
 
 # --- finders ---------------------------------------------------------------------------------
@@ -92,57 +90,31 @@ def ordered_hosts(snap: PoolSnapshot) -> list[HostRef]:
 
 def trunk_pifs_by_device(snap: PoolSnapshot, device: str) -> dict[HostRef, PIFRef]:
     """The untagged PIF with that device on each host that has one."""
-    out = {}
-    for host in snap.hosts:
-        pif = snap.pif_on(host, device)
-        if pif is not None:
-            out[host] = pif
-    return out
+    return snap.pifs_with_device(device)
 
 
 def bond_masters_on(snap: PoolSnapshot, network: NetworkRef) -> dict[HostRef, PIFRef]:
     """The bond master PIF on each host whose bond is on that network."""
-    out = {}
-    for bond in snap.bonds.values():
-        master = snap.pifs.get(bond.master)
-        if master is not None and master.network == network:
-            out[master.host] = bond.master
-    return out
+    return snap.bond_masters_on(network)
 
 
 def bonds_with_members(snap: PoolSnapshot, members: Iterable[str]
                        ) -> dict[HostRef, BondRef]:
     """On each host, the bond whose member devices are exactly ``members``."""
-    wanted = set(members)
-    out = {}
-    for ref, bond in snap.bonds.items():
-        devices = {snap.pifs[s].device for s in bond.slaves if s in snap.pifs}
-        master = snap.pifs.get(bond.master)
-        if master is not None and devices == wanted:
-            out[master.host] = ref
-    return out
+    return snap.bonds_of_devices(frozenset(members))
 
 
 def vlan_networks_on(snap: PoolSnapshot, trunks: dict[HostRef, PIFRef], tag: int
                      ) -> dict[HostRef, NetworkRef]:
     """For each host, the network of the VLAN with ``tag`` on its trunk PIF (if any)."""
-    out = {}
-    for host, trunk in trunks.items():
-        vlan = snap.vlan_on(trunk, tag)
-        if vlan is None:
-            continue
-        untagged = snap.pifs.get(snap.vlans[vlan].untagged_pif)
-        if untagged is not None:
-            out[host] = untagged.network
-    return out
+    return snap.vlan_networks_on(trunks, tag)
 
 
 def find_vm(snap: PoolSnapshot, name_or_uuid: str) -> VMRef | None:
     ref = snap.vm_by_uuid(name_or_uuid)
     if ref is not None:
         return ref
-    guests = snap.guest_vms()
-    named = [r for r in snap.vms_named(name_or_uuid) if r in guests]
+    named = snap.guests_named(name_or_uuid)
     if len(named) > 1:
         raise AmbiguousObjectError(
             f"VM name {name_or_uuid!r} is used by {len(named)} VMs; give the uuid instead",
@@ -154,7 +126,7 @@ def network_by_name_or_uuid(snap: PoolSnapshot, name: str) -> NetworkRef:
     """The one network with that uuid or name; ``UsageError`` for none, ambiguity names all."""
     from xapictl.errors import UsageError
 
-    by_uuid = [r for r, n in snap.networks.items() if n.uuid == name]
+    by_uuid = snap.networks_with_uuid(name)
     refs = by_uuid or snap.networks_named(name)
     if not refs:
         raise UsageError(f"no network named {name!r}; see `xapictl network list`")

@@ -69,8 +69,7 @@ def hotplug_problem(snap: PoolSnapshot, vm: VMRef) -> list[str]:
 
 def mac_in_use(snap: PoolSnapshot, network: NetworkRef, mac: str, this: VIFRef | None
                ) -> list[str]:
-    users = [r for r in snap.networks[network].vifs
-             if r != this and r in snap.vifs and snap.vifs[r].mac.lower() == mac.lower()]
+    users = [r for r in snap.vifs_with_mac(network, mac) if r != this]
     return [f"MAC {mac} is already used on {network_words(snap, network)} by VIF "
             f"{snap.vifs[r].device} of {vm_words(snap, snap.vifs[r].vm)}; choose another MAC"
             for r in users]

@@ -180,8 +180,8 @@ def _vif(path: str, spec: VIFSpec, snap: PoolSnapshot) -> list[Mismatch]:
         ref = snap.vif_on(vm, spec.device)
         return [] if ref is None else [Mismatch(path, "absent", f"VIF {spec.device}")]
     nets = list(snap.networks_named(spec.network))
-    vifs = [r for r, v in snap.vifs.items() if v.vm == vm and v.network in nets
-            and (spec.device == "auto" or v.device == spec.device)]
+    vifs = [r for r in snap.vifs_of(vm) if snap.vifs[r].network in nets
+            and (spec.device == "auto" or snap.vifs[r].device == spec.device)]
     if not vifs:
         return [Mismatch(path, f"VIF {spec.device} on {spec.network!r}", "none")]
     vif = snap.vifs[vifs[0]]

@@ -4,12 +4,19 @@ A ``PoolSnapshot`` holds typed records by ref for the classes networking touches
 ``xapictl.state.collect`` (one ``get_all_records`` per class, sent at once) or from a JSON
 fixture in tests (``PoolSnapshot.from_records``). It never talks to the network: every index is
 computed from the records it holds.
+
+Indexes are built at most once per snapshot, on first use (``functools.cached_property``: a
+frozen dataclass without slots keeps them in the instance's ``__dict__``, which its frozen
+``__setattr__`` does not guard). A snapshot is never changed, so an index cannot go stale; a
+changed copy (``dataclasses.replace``, as live mode makes) is a new instance that builds its
+own. Every lookup the planner makes per stated object is a dictionary lookup: the diff is
+linear in what the recipe states plus what the pool holds, never their product.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -189,15 +196,194 @@ class PoolSnapshot:
         """Every VLAN carried by a trunk PIF, by tag."""
         return list(self._vlans_by_trunk.get(tagged_pif, ()))
 
+    @functools.cached_property
+    def _unplugged_pifs(self) -> frozenset[PIFRef]:
+        return frozenset(ref for ref, p in self.pifs.items() if not p.currently_attached)
+
+    def unplugged(self, pifs: Sequence[PIFRef]) -> list[PIFRef]:
+        """Those of ``pifs`` that are in the snapshot and not plugged, in the given order."""
+        down = self._unplugged_pifs
+        return [p for p in pifs if p in down]
+
+    @functools.cached_property
+    def _management_pif_by_host(self) -> dict[HostRef, PIFRef]:
+        out: dict[HostRef, PIFRef] = {}
+        for ref, p in self.pifs.items():
+            if p.management:
+                out.setdefault(p.host, ref)  # the first one, as a scan would find
+        return out
+
     def management_pif(self, host: HostRef) -> PIFRef | None:
         """The host's management interface (``PIF.management``)."""
-        return next((ref for ref, p in self.pifs.items() if p.host == host and p.management),
-                    None)
+        return self._management_pif_by_host.get(host)
 
-    def guest_vms(self) -> dict[VMRef, VM]:
-        """VMs that are neither control domains, templates nor snapshots."""
+    @functools.cached_property
+    def _guest_vms(self) -> dict[VMRef, VM]:
         return {ref: vm for ref, vm in self.vms.items()
                 if not (vm.is_control_domain or vm.is_a_template or vm.is_a_snapshot)}
+
+    def guest_vms(self) -> dict[VMRef, VM]:
+        """VMs that are neither control domains, templates nor snapshots (a new dict each
+        call; ``guests_named`` and ``is_guest`` look one up without copying)."""
+        return dict(self._guest_vms)
+
+    def is_guest(self, vm: VMRef) -> bool:
+        return vm in self._guest_vms
+
+    @functools.cached_property
+    def _guests_by_name(self) -> dict[str, list[VMRef]]:
+        out: dict[str, list[VMRef]] = {}
+        for ref, vm in self._guest_vms.items():
+            out.setdefault(vm.name_label, []).append(ref)
+        return out
+
+    def guests_named(self, name: str) -> list[VMRef]:
+        """The guest VMs (see ``guest_vms``) with that name label, in snapshot order."""
+        return list(self._guests_by_name.get(name, ()))
+
+    @functools.cached_property
+    def _vifs_by_vm(self) -> dict[VMRef, list[VIFRef]]:
+        out: dict[VMRef, list[VIFRef]] = {}
+        for ref, v in self.vifs.items():
+            out.setdefault(v.vm, []).append(ref)
+        return out
+
+    def vifs_of(self, vm: VMRef) -> list[VIFRef]:
+        """Every VIF of the VM, in snapshot order."""
+        return list(self._vifs_by_vm.get(vm, ()))
+
+    @functools.cached_property
+    def _vifs_by_network_mac(self) -> dict[tuple[NetworkRef, str], list[VIFRef]]:
+        # From each network's own VIF list (as the pre-flight reads it), MACs lower-cased.
+        out: dict[tuple[NetworkRef, str], list[VIFRef]] = {}
+        for net_ref, n in self.networks.items():
+            for ref in n.vifs:
+                vif = self.vifs.get(ref)
+                if vif is not None:
+                    out.setdefault((net_ref, vif.mac.lower()), []).append(ref)
+        return out
+
+    def vifs_with_mac(self, network: NetworkRef, mac: str) -> list[VIFRef]:
+        """The VIFs on ``network`` (by its VIF list) whose MAC is ``mac``, any case."""
+        return list(self._vifs_by_network_mac.get((network, mac.lower()), ()))
+
+    @functools.cached_property
+    def _networks_by_uuid(self) -> dict[str, list[NetworkRef]]:
+        out: dict[str, list[NetworkRef]] = {}
+        for ref, n in self.networks.items():
+            out.setdefault(n.uuid, []).append(ref)
+        return out
+
+    def networks_with_uuid(self, uuid: str) -> list[NetworkRef]:
+        return list(self._networks_by_uuid.get(uuid, ()))
+
+    @functools.cached_property
+    def _other_config_indexes(self) -> dict[str, dict[str, list[NetworkRef]]]:
+        return {}
+
+    def networks_by_other_config(self, key: str) -> Mapping[str, Sequence[NetworkRef]]:
+        """Networks by their ``other_config[key]`` value (those without the key left out),
+        in snapshot order; built once per snapshot and key."""
+        indexes = self._other_config_indexes
+        found = indexes.get(key)
+        if found is None:
+            found = {}
+            for ref, n in self.networks.items():
+                value = n.other_config.get(key)
+                if value is not None:
+                    found.setdefault(value, []).append(ref)
+            indexes[key] = found
+        return found
+
+    @functools.cached_property
+    def _bond_masters_by_network(self) -> dict[NetworkRef, dict[HostRef, PIFRef]]:
+        out: dict[NetworkRef, dict[HostRef, PIFRef]] = {}
+        for bond in self.bonds.values():
+            master = self.pifs.get(bond.master)
+            if master is not None:
+                out.setdefault(master.network, {})[master.host] = bond.master
+        return out
+
+    def bond_masters_on(self, network: NetworkRef) -> dict[HostRef, PIFRef]:
+        """The bond master PIF on each host whose bond is on ``network``."""
+        return dict(self._bond_masters_by_network.get(network, {}))
+
+    @functools.cached_property
+    def _bonds_by_member_devices(self) -> dict[frozenset[str], dict[HostRef, BondRef]]:
+        out: dict[frozenset[str], dict[HostRef, BondRef]] = {}
+        for ref, bond in self.bonds.items():
+            master = self.pifs.get(bond.master)
+            if master is not None:
+                devices = frozenset(self.pifs[s].device for s in bond.slaves if s in self.pifs)
+                out.setdefault(devices, {})[master.host] = ref
+        return out
+
+    def bonds_of_devices(self, devices: frozenset[str]) -> dict[HostRef, BondRef]:
+        """On each host, the bond whose member devices are exactly ``devices``."""
+        return dict(self._bonds_by_member_devices.get(devices, {}))
+
+    @functools.cached_property
+    def _untagged_pifs_by_device(self) -> dict[str, dict[HostRef, PIFRef]]:
+        by_device: dict[str, dict[HostRef, PIFRef]] = {}
+        for (host, device), ref in self._pif_by_host_device.items():
+            by_device.setdefault(device, {})[host] = ref
+        # in host order, as a loop over the hosts asking ``pif_on`` would give them
+        return {device: {h: found[h] for h in self.hosts if h in found}
+                for device, found in by_device.items()}
+
+    def pifs_with_device(self, device: str) -> dict[HostRef, PIFRef]:
+        """The untagged PIF with that device on each host that has one, in host order."""
+        return dict(self._untagged_pifs_by_device.get(device, {}))
+
+    @functools.cached_property
+    def _vlans_by_tag(self) -> dict[int, dict[PIFRef, tuple[PIFRef, NetworkRef | None]]]:
+        # One pass over the VLANs: per tag, each trunk's untagged PIF and that PIF's network
+        # (None when the untagged PIF is not in the snapshot).
+        out: dict[int, dict[PIFRef, tuple[PIFRef, NetworkRef | None]]] = {}
+        pifs, vlans = self.pifs, self.vlans
+        for (trunk, tag), ref in self._vlan_by_pif_tag.items():
+            untagged_ref = vlans[ref].untagged_pif
+            untagged = pifs.get(untagged_ref)
+            out.setdefault(tag, {})[trunk] = (
+                untagged_ref, untagged.network if untagged is not None else None)
+        return out
+
+    def vlan_networks_on(self, trunks: Mapping[HostRef, PIFRef], tag: int
+                         ) -> dict[HostRef, NetworkRef]:
+        """For each host, the network of the VLAN with ``tag`` on its trunk PIF (hosts whose
+        trunk carries no such VLAN, or whose VLAN's untagged PIF is missing, left out)."""
+        on_trunk = self._vlans_by_tag.get(tag, {})
+        out: dict[HostRef, NetworkRef] = {}
+        for host, trunk in trunks.items():
+            found = on_trunk.get(trunk)
+            if found is not None and found[1] is not None:
+                out[host] = found[1]
+        return out
+
+    def vlan_untagged_pifs(self, trunks: Sequence[PIFRef], tag: int) -> list[PIFRef]:
+        """The untagged PIF of the VLAN with ``tag`` on each of ``trunks`` that carries one
+        (``vlan_on``, then the VLAN's ``untagged_PIF``), in order."""
+        on_trunk = self._vlans_by_tag.get(tag, {})
+        return [found[0] for t in trunks if (found := on_trunk.get(t)) is not None]
+
+    @functools.cached_property
+    def _live_and_offline(self) -> tuple[tuple[HostRef, ...], tuple[HostRef, ...]]:
+        live = tuple(h for h in self._ordered_hosts if self.host_is_live(h))
+        return live, tuple(h for h in self._ordered_hosts if not self.host_is_live(h))
+
+    def live_and_offline(self) -> tuple[list[HostRef], list[HostRef]]:
+        """(live, offline) hosts, each by name with the pool master last."""
+        live, offline = self._live_and_offline
+        return list(live), list(offline)
+
+    @functools.cached_property
+    def _ordered_hosts(self) -> tuple[HostRef, ...]:
+        master = self.master if self.pools else HostRef(NULL_REF)
+        return tuple(sorted(self.hosts, key=lambda h: (h == master, self.hosts[h].name_label, h)))
+
+    def ordered_hosts(self) -> list[HostRef]:
+        """Hosts by name, the pool master last."""
+        return list(self._ordered_hosts)
 
 
 __all__ = ["SNAPSHOT_CLASSES", "PoolSnapshot"]

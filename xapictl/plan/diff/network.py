@@ -235,17 +235,15 @@ def vlan_network(d: Planner, spec: NetworkSpec, subject: str) -> None:
 
 def vlan_pifs(d: Planner, trunks: list[PIFRef], tag: int) -> list[PIFRef]:
     """The VLAN (untagged) PIFs of ``tag`` on those of ``trunks`` that carry it."""
-    vlans = [d.snap.vlan_on(t, tag) for t in trunks]
-    return [d.snap.vlans[v].untagged_pif for v in vlans if v is not None]
+    return d.snap.vlan_untagged_pifs(trunks, tag)
 
 
 def plug_unplugged(d: Planner, pifs: list[PIFRef], why: str) -> None:
     """A ``PIF.plug`` for each of ``pifs`` that is unplugged: the recipe needs it attached
     (plugging is additive: nothing that runs is interrupted)."""
-    for p in sorted(pifs, key=lambda r: ident.pif_words(d.snap, r)):
-        pif = d.snap.pifs.get(p)
-        if pif is not None and not pif.currently_attached:
-            d.add(PlugPIF(ident.pif_words(d.snap, p), f"unplugged, and {why}: plug it", pif=p))
+    # only the unplugged ones are named (and sorted by name)
+    for p in sorted(d.snap.unplugged(pifs), key=lambda r: ident.pif_words(d.snap, r)):
+        d.add(PlugPIF(ident.pif_words(d.snap, p), f"unplugged, and {why}: plug it", pif=p))
 
 
 def keeps_its_name(

@@ -10,7 +10,7 @@ from xapictl.errors import AmbiguousObjectError
 from xapictl.model.refs import HostRef, NetworkRef, PIFRef, VIFRef, VMRef
 from xapictl.plan import identity as ident
 from xapictl.plan.core import Deferred, Noop, Step
-from xapictl.plan.desired import DesiredState
+from xapictl.plan.desired import DesiredState, NetworkSpec
 from xapictl.plan.steps import Later, SetOtherConfig
 from xapictl.state.snapshot import PoolSnapshot
 
@@ -32,6 +32,18 @@ class Planner:
     claimed: dict[VMRef, set[str]] = field(default_factory=dict)
     leaving_vifs: set[VIFRef] = field(default_factory=set)
     leaving_networks: set[NetworkRef] = field(default_factory=set)
+    _desired_networks: dict[str, NetworkSpec] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # The recipe's networks by name (the first of a name, as ``network_named`` finds),
+        # looked up once per stated VIF: a dict, not a scan of the recipe each time.
+        self._desired_networks = {}
+        for spec in self.desired.networks:
+            self._desired_networks.setdefault(spec.name, spec)
+
+    def desired_network(self, name: str) -> NetworkSpec | None:
+        """The recipe's network named ``name`` (``DesiredState.network_named``)."""
+        return self._desired_networks.get(name)
 
     def add(self, step: Step) -> None:
         self.steps.append(step)
@@ -41,10 +53,12 @@ class Planner:
 
     def hosts(self, hosts: list[HostRef] | None = None) -> tuple[list[HostRef], list[HostRef]]:
         """(live, offline) hosts in apply order (master last)."""
+        if hosts is None:
+            return self.snap.live_and_offline()
         live: list[HostRef] = []
         offline: list[HostRef] = []
         for h in ident.ordered_hosts(self.snap):
-            if hosts is not None and h not in hosts:
+            if h not in hosts:
                 continue
             (live if self.snap.host_is_live(h) else offline).append(h)
         return live, offline

@@ -26,7 +26,7 @@ from xapictl.plan.steps import (
 def network_for(d: Planner, name: str, subject: str) -> NetTarget | None:
     if name in d.networks:
         return d.networks[name]
-    spec = d.desired.network_named(name) or None
+    spec = d.desired_network(name)
     if spec is not None:
         if not spec.present:
             d.problems.append(f"{subject}: network {name!r} is removed by this recipe")
@@ -56,7 +56,8 @@ def find_vm(d: Planner, name: str, subject: str, *, required: bool) -> VMRef | N
 
 
 def next_device(d: Planner, vm: VMRef) -> str | None:
-    used = {int(v.device) for v in d.snap.vifs.values() if v.vm == vm and v.device.isdigit()}
+    vifs = d.snap.vifs
+    used = {int(vifs[r].device) for r in d.snap.vifs_of(vm) if vifs[r].device.isdigit()}
     used |= {int(dev) for dev in d.claimed.get(vm, set())}
     free = [n for n in range(16) if n not in used]
     return str(free[0]) if free else None
@@ -72,10 +73,11 @@ def plan_vif(d: Planner, spec: VIFSpec) -> None:
         return
     device = spec.device
     if device == "auto":
+        vifs = d.snap.vifs
         on_net = sorted(
-            (int(v.device), r)
-            for r, v in d.snap.vifs.items()
-            if v.vm == vm and v.network == net and v.device.isdigit()
+            (int(vifs[r].device), r)
+            for r in d.snap.vifs_of(vm)
+            if vifs[r].network == net and vifs[r].device.isdigit()
         )
         if on_net:
             device = str(on_net[0][0])
@@ -157,7 +159,7 @@ def create_vif(
 
 
 def planned_mtu(d: Planner, name: str) -> int:
-    spec = d.desired.network_named(name)
+    spec = d.desired_network(name)
     if spec is not None and spec.mtu is not None:
         return spec.mtu
     bond = d.desired.bond_named(name)
