@@ -13,7 +13,9 @@ networking messages with their parameter names and types.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from xapictl.client.values import typed_decoder
@@ -27,6 +29,13 @@ if TYPE_CHECKING:
 
 RefT = TypeVar("RefT", bound=str)
 RecT = TypeVar("RecT", bound=Record)
+
+
+@functools.cache  # once per class, not once per client: a connection makes ten clients
+def _messages_by_lower(xapi_class: str) -> Mapping[str, MessageInfo]:
+    info = datamodel().find_class(xapi_class)
+    messages = info.messages if info is not None else {}
+    return MappingProxyType({m.lower(): msg for m, msg in messages.items()})
 
 
 class ClassClient(Generic[RefT, RecT]):
@@ -43,7 +52,7 @@ class ClassClient(Generic[RefT, RecT]):
         self.info: ClassInfo = info
         self.xapi_class = info.name
         self.record: type[Record] = record_type(info.name)
-        self._by_lower = {m.lower(): msg for m, msg in info.messages.items()}
+        self._by_lower = _messages_by_lower(info.name)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} for {self.xapi_class}>"

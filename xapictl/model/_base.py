@@ -162,18 +162,39 @@ def _fast_reader(cls: type[R], compiled: tuple[tuple[str, str, Decoder], ...]
 
     A snapshot decodes thousands of fields, mostly strings, empty sets and empty maps; a
     generic loop calling one decoder per field was most of a pool export's client CPU. The
-    generated function does what that loop does field by field (same decoders, same missing
-    keys left to the defaults) but skips the decoder where the value already has its type.
+    generated function does what that loop does field by field (same decoders, same
+    defaults for missing keys) but skips the decoder where the value already has its type.
+
+    It also skips the dataclass ``__init__``: the generated records have no
+    ``__post_init__`` and nothing to check beyond the decoders, and a frozen ``__init__``
+    taking a hundred keyword arguments (a VM) cost as much again as the decoding. The reader
+    makes the instance with ``object.__new__`` and fills every slot through its descriptor,
+    each missing key with the field's default (or a fresh value of its ``default_factory``),
+    exactly as ``__init__`` would.
+
     It raises the decoders' own errors; ``from_xapi`` then re-reads with the loop that names
     the field.
     """
+    import dataclasses
+
     names: dict[str, Any] = {"cls": cls, "MISSING": _MISSING, "str": str, "int": int,
                              "float": float, "bool": bool, "list": list, "dict": dict,
-                             "type": type}
+                             "type": type, "new": object.__new__}
     types = {wire: t for _, wire, t in cls.wire_fields}
-    lines = ["def from_xapi(raw):", "    get = raw.get", "    kw = {}"]
+    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    if set(fields) != {py for py, _, _ in compiled} or hasattr(cls, "__post_init__"):
+        raise AssertionError(f"{cls.__name__}: wire_fields and dataclass fields differ")
+    lines = ["def from_xapi(raw):", "    get = raw.get", "    o = new(cls)"]
     for i, (py, wire, decode) in enumerate(compiled):
         names[f"d{i}"] = decode
+        names[f"s{i}"] = getattr(cls, py).__set__  # the slot's member descriptor
+        f = fields[py]
+        if f.default is not dataclasses.MISSING:
+            names[f"z{i}"] = f.default
+            default = f"z{i}"
+        else:
+            names[f"z{i}"] = f.default_factory
+            default = f"z{i}()"
         kind = parse_type(types[wire]).kind
         same = _SAME_TYPE.get(kind)
         if same is not None:
@@ -184,9 +205,9 @@ def _fast_reader(cls: type[R], compiled: tuple[tuple[str, str, Decoder], ...]
             value = f"{{}} if type(v) is dict and not v else d{i}(v)"
         else:
             value = f"d{i}(v)"
-        lines += [f"    v = get({wire!r}, MISSING)", "    if v is not MISSING:",
-                  f"        kw[{py!r}] = {value}"]
-    lines.append("    return cls(**kw)")
+        lines += [f"    v = get({wire!r}, MISSING)",
+                  f"    s{i}(o, {default} if v is MISSING else {value})"]
+    lines.append("    return o")
     exec("\n".join(lines), names)  # noqa: S102 - source built above from the datamodel names
     reader: Callable[[Mapping[str, Any]], R] = names["from_xapi"]
     return reader

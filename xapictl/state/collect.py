@@ -30,9 +30,29 @@ def collect(conn: Connection) -> PoolSnapshot:
     return PoolSnapshot.from_records(raw, token=token)
 
 
+ONE_REQUEST_MAX_HOSTS = 16
+"""``collect_once`` reads pools of up to this many hosts in one ``event.from`` request, and
+larger ones with the parallel reads of ``collect``. One request saves a dependent round trip
+(the token), but the one answer is built and sent by one server thread and decoded in one
+piece, which loses to parallel reads once a pool is large: ``tests/bench/bench_collect.py``
+measures both by size (docs/library.md quotes it)."""
+
+
+def reads_in_one_request(conn: Connection) -> bool:
+    """Whether ``collect_once`` takes one ``event.from`` request for this pool (its size is
+    known from the login, which read every host's address: no request is spent on it)."""
+    return len(conn.session.members) <= ONE_REQUEST_MAX_HOSTS
+
+
 def collect_once(conn: Connection) -> PoolSnapshot:
     """``collect`` for a connection that takes no further snapshot (an export, a one-shot
-    view): every class in one ``event.from`` request with the empty token, which also makes the
+    view), in whichever way reads a pool of its size faster (``reads_in_one_request``):
+    ``collect_at_once`` for small and mid-sized pools, ``collect`` for large ones."""
+    return collect_at_once(conn) if reads_in_one_request(conn) else collect(conn)
+
+
+def collect_at_once(conn: Connection) -> PoolSnapshot:
+    """Every class in one ``event.from`` request with the empty token, which also makes the
     records consistent with each other (``Connection.read_all_at_once``). One request per pool
     instead of a token and one read per class: on both ends, that is what a fleet read costs."""
     token, raw = conn.read_all_at_once(list(SNAPSHOT_CLASSES))
@@ -61,4 +81,5 @@ connect_profile = PoolConnection.open_profile
 
 Connection.snapshot_builder = collect
 
-__all__ = ["PoolConnection", "collect", "collect_once", "connect", "connect_profile"]
+__all__ = ["ONE_REQUEST_MAX_HOSTS", "PoolConnection", "collect", "collect_at_once", "collect_once",
+           "connect", "connect_profile", "reads_in_one_request"]

@@ -17,6 +17,7 @@ over is one queue put per call and every call leaves at once.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +26,8 @@ from typing import TypeVar
 T = TypeVar("T")
 
 DEFAULT_LIMIT = 16
+SHARED_LIMIT = 64
+"""Threads of the process-wide pool ``run_beside`` uses (started on demand, then kept)."""
 
 
 class WorkerPool:
@@ -94,6 +97,38 @@ def run_each(calls: Sequence[Callable[[], T]], *, limit: int = DEFAULT_LIMIT
         return list(pool.map(_capture, calls))
 
 
+_shared: tuple[int, ThreadPoolExecutor] | None = None
+_shared_lock = threading.Lock()
+
+
+def _shared_executor() -> ThreadPoolExecutor:
+    """The process's shared threads; a forked child (which inherits the object but none of
+    its threads) gets its own."""
+    global _shared
+    with _shared_lock:
+        if _shared is None or _shared[0] != os.getpid():
+            _shared = (os.getpid(), ThreadPoolExecutor(max_workers=SHARED_LIMIT,
+                                                       thread_name_prefix="xapictl-shared"))
+        return _shared[1]
+
+
+def run_beside(calls: Sequence[Callable[[], T]]) -> list[T]:
+    """Results in order, or the first exception (after every call has finished): the first
+    call runs on this thread, the others at the same time on the process's shared threads.
+
+    For the few calls a login sends together: a fleet logs in to hundreds of pools, and
+    starting threads for each login cost more CPU than the login's own requests. The shared
+    threads are started on demand, at most ``SHARED_LIMIT``, and idle ones are reused. The
+    calls must not themselves wait on ``run_beside`` (they are single requests)."""
+    if len(calls) <= 1:
+        return [call() for call in calls]
+    executor = _shared_executor()
+    futures = [executor.submit(_capture, call) for call in calls[1:]]
+    results: list[T | BaseException] = [_capture(calls[0])]
+    results += [future.result() for future in futures]
+    return _raise_first(results)
+
+
 def run_all(calls: Sequence[Callable[[], T]], *, limit: int = DEFAULT_LIMIT) -> list[T]:
     """Run every call; the results in order, or the first exception (after all finished)."""
     return _raise_first(run_each(calls, limit=limit))
@@ -113,4 +148,4 @@ def _capture(call: Callable[[], T]) -> T | BaseException:
         return exc
 
 
-__all__ = ["DEFAULT_LIMIT", "WorkerPool", "run_all", "run_each"]
+__all__ = ["DEFAULT_LIMIT", "SHARED_LIMIT", "WorkerPool", "run_all", "run_beside", "run_each"]

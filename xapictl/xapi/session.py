@@ -40,7 +40,7 @@ from xapictl.errors import (
 )
 from xapictl.xapi.credentials import Secret
 from xapictl.xapi.jsonrpc import JsonRpcUnavailable, JsonRpcWire
-from xapictl.xapi.parallel import run_all
+from xapictl.xapi.parallel import run_beside
 from xapictl.xapi.retry import RetryPolicy, is_read
 from xapictl.xapi.transport import ConnectionLost, Endpoint, HttpChannel, HttpSettings
 from xapictl.xapi.xmlrpc import XmlRpcWire
@@ -188,9 +188,9 @@ class XapiSession:
 
         Both reads go at once, so a login is two dependent round trips, not three."""
         endpoint = self._endpoint
-        pools, hosts = run_all([
+        pools, hosts = run_beside([
             functools.partial(self._send, endpoint, f"{name}.get_all_records", [ref])
-            for name in ("pool", "host")], limit=2)
+            for name in ("pool", "host")])
         if isinstance(pools, dict) and pools:
             self.pool_ref, pool = next(iter(pools.items()))
             self.master_ref = str(pool.get("master", ""))

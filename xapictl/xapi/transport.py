@@ -127,7 +127,15 @@ class HttpSettings:
 
 
 class HttpChannel:
-    """The pooled httpx client of one pool (thread safe; connections are reused)."""
+    """The pooled httpx client of one pool (thread safe; connections are reused).
+
+    Requests go straight to the client's transport when no proxy is configured in the
+    environment: ``httpx.Client.send`` adds cookie handling, redirect and auth machinery and
+    URL merging that an XAPI call never uses, and that cost a third of a request's client
+    CPU (a fleet export makes five requests per pool). The request is the same: the client's
+    default headers, the same timeouts, the same transport and connection pool. With a proxy
+    in the environment (``HTTPS_PROXY``…), requests take the client's path, which routes them
+    through it."""
 
     def __init__(self, endpoint: Endpoint, settings: HttpSettings) -> None:
         self.settings = settings
@@ -139,9 +147,16 @@ class HttpChannel:
         verify: ssl.SSLContext | bool = True
         if transport is None and endpoint.scheme == "https":
             verify = settings.tls.ssl_context(named=endpoint.host)
+        if transport is None and not _environment_proxies():
+            # What the client would build for itself (env proxies aside, see above).
+            transport = httpx.HTTPTransport(verify=verify, limits=limits)
         self._client = httpx.Client(
             transport=transport, verify=verify, limits=limits, follow_redirects=False,
             timeout=self._timeout(None), headers={"User-Agent": _user_agent()})
+        self._direct = transport
+        self._urls: dict[str, httpx.URL] = {}
+        self._headers: dict[str, list[tuple[str, str]]] = {}
+        self._default_timeout = self._timeout(None).as_dict()
 
     def _timeout(self, read: float | None) -> httpx.Timeout:
         s = self.settings
@@ -152,9 +167,11 @@ class HttpChannel:
              read_timeout: float | None = None) -> httpx.Response:
         """POST and return the response (any status); failures mapped as the module says."""
         try:
-            return self._client.post(
-                url, content=body, timeout=self._timeout(read_timeout),
-                headers={"Content-Type": content_type, "Accept": content_type})
+            if self._direct is None:
+                return self._client.post(
+                    url, content=body, timeout=self._timeout(read_timeout),
+                    headers={"Content-Type": content_type, "Accept": content_type})
+            return self._send_direct(self._direct, url, body, content_type, read_timeout)
         except httpx.TransportError as exc:
             failure = _mapped(exc, url)
         # Raised outside the except block: the httpx exception (whose .request.content is the
@@ -163,8 +180,37 @@ class HttpChannel:
         del body
         raise failure
 
+    def _send_direct(self, transport: httpx.BaseTransport, url: str, body: bytes,
+                     content_type: str, read_timeout: float | None) -> httpx.Response:
+        parsed = self._urls.get(url)
+        if parsed is None:
+            parsed = self._urls[url] = httpx.URL(url)
+        headers = self._headers.get(content_type)
+        if headers is None:
+            merged = httpx.Headers(self._client.headers)
+            merged["Content-Type"] = content_type
+            merged["Accept"] = content_type
+            headers = self._headers[content_type] = list(merged.items())
+        timeout = (self._default_timeout if read_timeout is None
+                   else self._timeout(read_timeout).as_dict())
+        request = httpx.Request("POST", parsed, content=body, headers=headers,
+                                extensions={"timeout": timeout})
+        response = transport.handle_request(request)
+        try:
+            response.read()
+        finally:
+            response.close()
+        return response
+
     def close(self) -> None:
         self._client.close()
+
+
+def _environment_proxies() -> bool:
+    """Whether the environment names any proxy (what ``httpx.Client`` would route through)."""
+    import urllib.request
+
+    return bool(urllib.request.getproxies())
 
 
 def _mapped(exc: httpx.TransportError, url: str) -> TransportError:
