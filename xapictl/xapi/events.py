@@ -66,9 +66,10 @@ def parse_batch(raw: Any) -> EventBatch:
     events = []
     for item in raw.get("events", []):
         snapshot = item.get("snapshot")
+        if type(snapshot) is not dict and not isinstance(snapshot, Mapping):  # dict: no ABC
+            snapshot = None
         events.append(Event(cls=str(item.get("class", "")), ref=str(item.get("ref", "")),
-                            operation=str(item.get("operation", "")),
-                            snapshot=snapshot if isinstance(snapshot, Mapping) else None,
+                            operation=str(item.get("operation", "")), snapshot=snapshot,
                             id=str(item.get("id", ""))))
     counts = {str(k): int(v) for k, v in dict(raw.get("valid_ref_counts", {})).items()}
     return EventBatch(tuple(events), str(raw["token"]), counts)

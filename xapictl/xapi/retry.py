@@ -138,6 +138,22 @@ class RetryPolicy:
         """Call ``attempt`` until it succeeds, fails for good, or the deadline passes.
         ``first_contact``: the login to a pool, where ``FAST_KINDS`` failures give up early."""
         end = self.deadline_in(self.deadline)
+        # Most calls succeed at once: the first attempt runs before any retry machinery is
+        # built (a tenacity loop per call was a tenth of a request's client CPU). A failure
+        # worth retrying becomes the loop's first attempt, replayed without being sent again,
+        # so attempts, waits and messages are exactly the loop's own.
+        try:
+            return attempt()
+        except BaseException as exc:
+            if not retryable(exc, read=read):
+                raise
+            replay: list[BaseException] = [exc]
+
+        def again() -> T:
+            if replay:
+                raise replay.pop()
+            return attempt()
+
         backoff = (tenacity.wait_exponential(multiplier=self.initial, max=self.maximum)
                    + tenacity.wait_random(0, self.initial))
 
@@ -173,7 +189,7 @@ class RetryPolicy:
             before_sleep=before_sleep,
             reraise=True,
         )
-        return retrying(attempt)
+        return retrying(again)
 
     def pause(self, seconds: float) -> None:
         """The one sanctioned pause outside ``run`` (the master search between rounds)."""
