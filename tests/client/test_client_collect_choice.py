@@ -1,6 +1,6 @@
 """``collect_once`` picks one ``event.from`` request or parallel reads by pool size, in one
 place (``ONE_REQUEST_MAX_HOSTS``), without spending a request to learn the size; and the
-login's two reads go out together on the process's shared threads, which are reused."""
+login's two reads go out together on the process's kept threads, which are reused."""
 
 from __future__ import annotations
 
@@ -46,10 +46,28 @@ def test_the_default_threshold_reads_the_seed_pool_in_one_request() -> None:
     assert collect_mod.ONE_REQUEST_MAX_HOSTS >= 4  # bench_collect: one request wins there
 
 
-def test_sequential_logins_reuse_the_shared_threads(transport: Any, control: Any) -> None:
+def test_sequential_logins_reuse_the_kept_threads(transport: Any, control: Any) -> None:
+    def kept() -> int:
+        return sum(1 for t in threading.enumerate() if t.name.startswith("xapictl-shared"))
+
+    with xapictl.connect("http://127.0.0.1", password=PASSWORD, transport=transport):
+        pass
+    before = kept()
+    assert before >= 1
+    control.clear_log()
     for _ in range(20):
         with xapictl.connect("http://127.0.0.1", password=PASSWORD, transport=transport):
             pass
-    shared = [t for t in threading.enumerate() if t.name.startswith("xapictl-shared")]
-    assert 1 <= len(shared) <= 2
+    assert kept() == before  # each login found its thread idle again: none started
     assert control.methods_called().count("host.get_all_records") == 20
+
+
+def test_a_failing_side_call_reaches_the_caller_and_the_thread_stays() -> None:
+    from xapictl.xapi.parallel import run_beside
+
+    def boom() -> int:
+        raise SystemExit("side")
+
+    with pytest.raises(SystemExit, match="side"):
+        run_beside([lambda: 1, boom])
+    assert run_beside([lambda: 1, lambda: 2]) == [1, 2]

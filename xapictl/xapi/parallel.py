@@ -18,10 +18,11 @@ over is one queue put per call and every call leaves at once.
 from __future__ import annotations
 
 import os
+import queue
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -97,35 +98,81 @@ def run_each(calls: Sequence[Callable[[], T]], *, limit: int = DEFAULT_LIMIT
         return list(pool.map(_capture, calls))
 
 
-_shared: tuple[int, ThreadPoolExecutor] | None = None
-_shared_lock = threading.Lock()
+class _SideThread(threading.Thread):
+    """One kept thread of ``run_beside``: runs a call, goes back to the idle list, and only
+    then hands the result over, so a caller that waits for its result always finds the thread
+    idle again (one login at a time needs exactly one thread, however loaded the machine)."""
+
+    def __init__(self, threads: _SideThreads, number: int) -> None:
+        super().__init__(name=f"xapictl-shared-{number}", daemon=True)
+        self._threads = threads
+        self.inbox: queue.SimpleQueue[tuple[Callable[[], Any], queue.SimpleQueue[Any]]] = (
+            queue.SimpleQueue())
+
+    def run(self) -> None:
+        while True:
+            call, answer = self.inbox.get()
+            result = _capture_all(call)
+            del call
+            self._threads.idle(self)
+            answer.put(result)
+            del result, answer
 
 
-def _shared_executor() -> ThreadPoolExecutor:
-    """The process's shared threads; a forked child (which inherits the object but none of
-    its threads) gets its own."""
-    global _shared
-    with _shared_lock:
-        if _shared is None or _shared[0] != os.getpid():
-            _shared = (os.getpid(), ThreadPoolExecutor(max_workers=SHARED_LIMIT,
-                                                       thread_name_prefix="xapictl-shared"))
-        return _shared[1]
+class _SideThreads:
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.started = 0
+        self._idle: list[_SideThread] = []
+        self._lock = threading.Lock()
+
+    def idle(self, thread: _SideThread) -> None:
+        with self._lock:
+            self._idle.append(thread)
+
+    def submit(self, call: Callable[[], Any]) -> queue.SimpleQueue[Any]:
+        answer: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        with self._lock:
+            thread = self._idle.pop() if self._idle else None
+            if thread is None and self.started < SHARED_LIMIT:
+                self.started += 1
+                thread = _SideThread(self, self.started)
+                thread.start()
+        if thread is not None:
+            thread.inbox.put((call, answer))
+        else:  # every kept thread is busy: a thread of its own, not kept
+            threading.Thread(target=lambda: answer.put(_capture_all(call)), daemon=True,
+                             name="xapictl-side").start()
+        return answer
+
+
+_side: _SideThreads | None = None
+_side_lock = threading.Lock()
+
+
+def _side_threads() -> _SideThreads:
+    """The process's kept threads; a forked child (which inherits the object but none of its
+    threads) gets its own."""
+    global _side
+    with _side_lock:
+        if _side is None or _side.pid != os.getpid():
+            _side = _SideThreads()
+        return _side
 
 
 def run_beside(calls: Sequence[Callable[[], T]]) -> list[T]:
     """Results in order, or the first exception (after every call has finished): the first
-    call runs on this thread, the others at the same time on the process's shared threads.
+    call runs on this thread, the others at the same time on the process's kept threads.
 
     For the few calls a login sends together: a fleet logs in to hundreds of pools, and
-    starting threads for each login cost more CPU than the login's own requests. The shared
-    threads are started on demand, at most ``SHARED_LIMIT``, and idle ones are reused. The
-    calls must not themselves wait on ``run_beside`` (they are single requests)."""
+    starting threads for each login cost more CPU than the login's own requests. Kept threads
+    are started on demand, at most ``SHARED_LIMIT``, and an idle one is always reused."""
     if len(calls) <= 1:
         return [call() for call in calls]
-    executor = _shared_executor()
-    futures = [executor.submit(_capture, call) for call in calls[1:]]
+    threads = _side_threads()
+    answers = [threads.submit(call) for call in calls[1:]]
     results: list[T | BaseException] = [_capture(calls[0])]
-    results += [future.result() for future in futures]
+    results += [answer.get() for answer in answers]
     return _raise_first(results)
 
 
@@ -139,6 +186,15 @@ def _raise_first(results: list[T | BaseException]) -> list[T]:
         if isinstance(result, BaseException):
             raise result
     return results  # type: ignore[return-value]  # no exceptions left in it
+
+
+def _capture_all(call: Callable[[], T]) -> T | BaseException:
+    """``_capture`` on a thread whose caller waits for an answer: even ``SystemExit`` and the
+    like are handed over rather than ending the thread with the caller left waiting."""
+    try:
+        return call()
+    except BaseException as exc:  # handed back to the waiting caller
+        return exc
 
 
 def _capture(call: Callable[[], T]) -> T | BaseException:
