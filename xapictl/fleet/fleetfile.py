@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from xapictl.errors import ConfigError, UsageError
+from xapictl.errors import ConfigError, DesiredStateError, UsageError
 from xapictl.fleet.select import parse_selection
+from xapictl.plan import yaml_input
+from xapictl.plan.desired import text_problem
 from xapictl.xapi.credentials import PasswordSource
 
 FLEET_VERSION = 1
@@ -105,6 +105,8 @@ def parse_fleet(data: Any, source: str = "<fleet>") -> Fleet:
         raise ConfigError(f"{source}: fleet file version {data.get('version')!r} is not "
                           f"supported (this xapictl reads version {FLEET_VERSION})")
     defaults = data.get("defaults") or {}
+    if not isinstance(defaults, Mapping):
+        raise ConfigError(f"{source}: 'defaults' must be a mapping of pool keys")
     raw_pools = data.get("pools")
     if not isinstance(raw_pools, Sequence) or not raw_pools:
         raise ConfigError(f"{source}: 'pools' must be a non-empty list")
@@ -122,13 +124,21 @@ def parse_fleet(data: Any, source: str = "<fleet>") -> Fleet:
 def _pool(raw: Any, where: str) -> FleetPool:
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{where}: each pool is a mapping")
-    unknown = sorted(set(raw) - _POOL_KEYS)
+    unknown = sorted({str(k) for k in raw} - _POOL_KEYS)
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)} "
                           f"(known: {', '.join(sorted(_POOL_KEYS))})")
     name = raw.get("name")
     if not isinstance(name, str) or not name:
         raise ConfigError(f"{where}: 'name' is required")
+    wrong = text_problem(name)
+    if wrong:
+        raise ConfigError(f"{where}: 'name' {wrong}")
+    for key in ("url", "profile", "username", "fingerprint", "ca", "protocol", "credentials"):
+        if key in raw and not isinstance(raw[key], str):
+            raise ConfigError(f"{where} ({name}): '{key}' must be a string (quote it)")
+    if not isinstance(raw.get("insecure", False), bool):
+        raise ConfigError(f"{where} ({name}): 'insecure' must be true or false")
     if ("url" in raw) == ("profile" in raw):
         raise ConfigError(f"{where} ({name}): give exactly one of 'url' or 'profile'")
     tags = raw.get("tags") or []
@@ -147,11 +157,16 @@ def load_fleet(path: str | Path) -> Fleet:
     """Read and check a fleet file; every problem is a ``ConfigError`` naming the file."""
     p = Path(path)
     try:
-        data = yaml.safe_load(p.read_text())
+        text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read fleet file {p}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{p}: not valid YAML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"cannot read fleet file {p}: not UTF-8 text") from None
+    try:
+        # aliases, deep nesting, big files, odd tags and duplicate keys are refused
+        data = yaml_input.load(text, str(p))
+    except DesiredStateError as exc:
+        raise ConfigError(str(exc)) from None
     return parse_fleet(data, str(p))
 
 

@@ -19,6 +19,7 @@ import yaml
 from xapictl.errors import DesiredStateError, UsageError
 from xapictl.local.observe import BOND_MODES
 from xapictl.local.xl_vif import VifVlans, parse_vlan_spec
+from xapictl.plan import yaml_input
 
 __all__ = [
     "FROM_UPLINK",
@@ -117,20 +118,33 @@ def _mapping(ctx: _Ctx, node: yaml.Node, path: str, allowed: tuple[str, ...]) ->
     return out
 
 
-_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+_PLAIN_INT = re.compile(r"(0|[1-9][0-9]*)")
+"""Decimal ASCII digits only: no "٣", "0x10", "010" (YAML 1.1 octal) or "1_000"."""
 
 
 def _scalar(node: yaml.Node) -> Any:
-    """The Python value of a scalar node (None for mappings and lists)."""
-    if not isinstance(node, yaml.ScalarNode):
+    """The Python value of a scalar node (None for mappings, lists and unreadable scalars
+    such as a 5000-digit number: every caller then reports the value as wrong)."""
+    try:
+        return yaml_input.scalar_value(node)
+    except ValueError:
         return None
-    return _CONSTRUCTOR.construct_object(node, deep=True)
+
+
+def _short(name: str) -> str:
+    return name if len(name) <= 20 else f"{name[:16]}..."
+
+
+def _shown(node: yaml.Node) -> str:
+    text = repr(node.value) if isinstance(node, yaml.ScalarNode) else "a list or mapping"
+    return text if len(text) <= 40 else f"{text[:32]}...{text[-3:]} ({len(text)} characters)"
 
 
 def _int(ctx: _Ctx, node: yaml.Node, path: str, lo: int, hi: int) -> int | None:
     value = _scalar(node)
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        ctx.bad(node, path, f"must be an integer {lo}-{hi}, got {node.value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi \
+            or not _PLAIN_INT.fullmatch(str(node.value)):
+        ctx.bad(node, path, f"must be an integer {lo}-{hi}, got {_shown(node)}")
         return None
     return value
 
@@ -145,10 +159,20 @@ def _bool(ctx: _Ctx, node: yaml.Node, path: str) -> bool:
 
 def _ifname(ctx: _Ctx, node: yaml.Node, path: str) -> str | None:
     value = _scalar(node)
-    if not isinstance(value, str) or not value or len(value) > IFNAMSIZ or "/" in value:
+    if not isinstance(value, str) or not _ifname_ok(value):
         ctx.bad(node, path, f"must be an interface name of 1-{IFNAMSIZ} characters")
         return None
     return value
+
+
+def _ifname_ok(name: str) -> bool:
+    """Linux's rules for an interface name (dev_valid_name): 1-15 bytes, not . or .., no
+    slash, colon or whitespace; we also keep it printable ASCII, as every tool expects."""
+    return (0 < len(name.encode("utf-8", "surrogatepass")) <= IFNAMSIZ and name not in (".", "..")
+            and _IFNAME.fullmatch(name) is not None)
+
+
+_IFNAME = re.compile(r"[!-.0-9;-~]+")  # printable ASCII but '/' and ':'; no space
 
 
 def _present(ctx: _Ctx, fields: dict[str, Any], path: str) -> bool:
@@ -167,7 +191,7 @@ def _vid_list(ctx: _Ctx, node: yaml.Node, path: str) -> tuple[int, ...]:
     vids: list[int] = []
     for item in node.value:
         value = _scalar(item)
-        if isinstance(value, str) and re.fullmatch(r"\d+-\d+", value):
+        if isinstance(value, str) and re.fullmatch(r"[0-9]{1,4}-[0-9]{1,4}", value):
             a, b = (int(x) for x in value.split("-"))
             if 1 <= a <= b <= 4094:
                 vids += range(a, b + 1)
@@ -305,10 +329,7 @@ def _vif(ctx: _Ctx, name: str, node: yaml.Node, path: str) -> VifSpec:
 def parse_recipe(text: str, file: str = "<recipe>") -> HostNetwork:
     """Validate a ``local:`` recipe; raise DesiredStateError listing every problem."""
     ctx = _Ctx(file)
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        raise DesiredStateError([f"{file}: not valid YAML: {exc}"]) from exc
+    root = yaml_input.compose(text, file)
     if root is None or not isinstance(root, yaml.MappingNode):
         raise DesiredStateError([f"{file}:1: top level must be a mapping with a 'local:' key"])
     top = {str(k.value): v for k, v in root.value}
@@ -330,10 +351,21 @@ def parse_recipe(text: str, file: str = "<recipe>") -> HostNetwork:
         _vif(ctx, str(k.value), v, f"local.vifs.{k.value}")
         for k, v in _items(ctx, local.get("vifs"), "local.vifs")
     )
-    for key, node in (("bridges", local.get("bridges")), ("vifs", local.get("vifs"))):
-        for k, _ in _items(_Ctx(file), node, ""):
-            if len(str(k.value)) > IFNAMSIZ:
-                ctx.bad(k, f"local.{key}.{k.value}", f"names are at most {IFNAMSIZ} characters")
+    owners: dict[str, tuple[str, int]] = {}
+    for key in ("bridges", "bonds", "vifs"):
+        for k, _ in _items(_Ctx(file), local.get(key), ""):
+            name, line = str(k.value), k.start_mark.line + 1
+            if len(name.encode("utf-8", "surrogatepass")) > IFNAMSIZ:
+                ctx.bad(k, f"local.{key}.{_short(name)}",
+                        f"names are at most {IFNAMSIZ} characters")
+            elif not _ifname_ok(name):
+                ctx.bad(k, f"local.{key}.{_short(name)}", "names are interface names: "
+                        "printable ASCII, no '/', ':' or spaces")
+            elif name in owners:
+                other, at = owners[name]
+                ctx.bad(k, f"local.{key}.{name}", f"{name} is also stated as "
+                        f"local.{other}.{name} at {file}:{at}; one interface, one entry")
+            owners.setdefault(name, (key, line))
     probes: tuple[str, ...] | None = None
     if "probes" in local:
         node = local["probes"]
@@ -399,7 +431,10 @@ def _cross_check(
 def load_recipe(path: Path) -> HostNetwork:
     """Read and validate a recipe file."""
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise DesiredStateError([f"{path}: cannot read: {exc.strerror}"]) from exc
+        raise DesiredStateError([f"{path}: cannot read: {exc.strerror}"]) from None
+    except UnicodeDecodeError:
+        raise DesiredStateError([f"{path}: cannot read: not UTF-8 text; a recipe is a UTF-8 "
+                                 "YAML file"]) from None
     return parse_recipe(text, str(path))

@@ -21,7 +21,9 @@ from xapictl.errors import UsageError
 __all__ = ["VifVlans", "parse_vlan_spec"]
 
 _TERM = re.compile(
-    r"^(?P<vid>\d+)(?:-(?P<end>\d+)|\+(?P<step>\d+)x(?P<count>\d+))?(?P<flag>[pu])?$"
+    # ASCII digits only (\d would take "٣"), and short enough that int() cannot fail
+    r"^(?P<vid>[0-9]{1,5})(?:-(?P<end>[0-9]{1,5})|\+(?P<step>[0-9]{1,5})x(?P<count>[0-9]{1,5}))?"
+    r"(?P<flag>[pu])?$"
 )
 
 

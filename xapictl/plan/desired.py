@@ -27,11 +27,46 @@ from typing import Any
 import yaml
 
 from xapictl.errors import DesiredStateError, FieldRef, Problem
+from xapictl.plan import yaml_input
 
 RECIPE_VERSION = 1
 
 DEVICE_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,14}$")
 MAC_PATTERN = re.compile(r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$")
+ASCII_DIGITS = re.compile(r"[0-9]+")
+"""Device numbers: ASCII digits only (``str.isdigit`` also accepts "²" and "٣")."""
+_PLAIN_INT = re.compile(r"[+-]?(0|[1-9][0-9]*)")
+"""Integers as written: decimal ASCII digits, no YAML 1.1 ``0x10``, ``010`` (octal),
+``1_000`` or ``1:30`` (sexagesimal) forms that would quietly mean another number."""
+NAME_MAX_BYTES = 255
+"""XAPI puts no limit on ``name_label``; recipes bound names (and tags, other_config keys)
+to 255 bytes of UTF-8, like a file name, so a runaway value is an input error."""
+TEXT_MAX_BYTES = 4096
+"""Descriptions and other_config values: 4 KiB of UTF-8."""
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def text_problem(value: str, max_bytes: int = NAME_MAX_BYTES, *, multiline: bool = False
+                 ) -> str:
+    """What is wrong with a name or text for the pool ("" if nothing): its length in UTF-8
+    bytes and control characters (NUL, escape, ...; newline and tab only where ``multiline``)."""
+    size = len(value.encode("utf-8", "surrogatepass"))
+    if size > max_bytes:
+        return f"is {size} bytes long; at most {max_bytes} bytes (UTF-8)"
+    bad = (_CONTROL_BUT_LINES if multiline else _CONTROL).search(value)
+    if bad:
+        return (f"holds the control character U+{ord(bad.group()):04X} at position "
+                f"{bad.start() + 1}; remove it")
+    return ""
+
+
+def _shown(value: object, limit: int = 40) -> str:
+    """A value quoted for a message, cut short: a 5000-digit number is not a message."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit - 8]}...{text[-3:]} ({len(text)} characters)"
 
 
 @dataclass(frozen=True)
@@ -61,6 +96,10 @@ class FieldRule:
     maximum: int | None = None
     required: bool = False
     example: str = ""
+    max_bytes: int = 255
+    """``str`` fields: the longest value in UTF-8 bytes (``NAME_MAX_BYTES`` for names)."""
+    multiline: bool = False
+    """``str`` fields: newlines and tabs allowed (descriptions); never other controls."""
 
 
 _PRESENT = FieldRule("present", "bool", "false removes the object; true (default) ensures it",
@@ -69,7 +108,8 @@ _PRESENT = FieldRule("present", "bool", "false removes the object; true (default
 NETWORK_FIELDS: tuple[FieldRule, ...] = (
     FieldRule("name", "str", "the network's name label", required=True, example='"VLAN 105"'),
     _PRESENT,
-    FieldRule("description", "str", "the network's description", example='"web tier"'),
+    FieldRule("description", "str", "the network's description", example='"web tier"',
+              max_bytes=4096, multiline=True),
     FieldRule("vlan", "int", "VLAN tag: makes this a trunked VLAN network on every host",
               minimum=0, maximum=4094, example="105"),
     FieldRule("device", "device", "trunk NIC of the VLAN, or the NIC of an external network",
@@ -262,16 +302,7 @@ def load_file(path: str | Path) -> DesiredState:
 def load_text(text: str, *, source: str = "<recipe>") -> DesiredState:
     """Validate recipe text. Raises ``DesiredStateError`` listing every problem found."""
     problems = _Problems(source)
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = f":{mark.line + 1}" if mark is not None else ""
-        raise DesiredStateError([f"{source}{line}: not valid YAML: {exc.problem or exc}; "
-                                 "check indentation and quoting"]) from None
-    except (yaml.YAMLError, RecursionError, ValueError) as exc:
-        raise DesiredStateError([f"{source}: not valid YAML ({exc.__class__.__name__}); "
-                                 "check the file is a YAML mapping"]) from None
+    root = yaml_input.compose(text, source)
     if root is None:
         return DesiredState(source=source)
     if not isinstance(root, yaml.MappingNode):
@@ -358,8 +389,7 @@ def _suggest(word: str, choices: Sequence[str]) -> str:
 
 def _scalar(node: yaml.Node) -> Any:
     """The plain Python value of a scalar node, by YAML 1.1 core-schema resolution."""
-    constructor = yaml.constructor.SafeConstructor()
-    return constructor.construct_object(node, deep=True)
+    return yaml_input.scalar_value(node)
 
 
 def _convert(rule: FieldRule, node: yaml.Node, path: str, problems: _Problems
@@ -378,7 +408,10 @@ def _convert(rule: FieldRule, node: yaml.Node, path: str, problems: _Problems
             if not ok:
                 return bad("must be a list of plain strings")
             if rule.choices and value not in rule.choices:
-                return bad(f"{value!r} is not one of {', '.join(rule.choices)}")
+                return bad(f"{_shown(value)} is not one of {', '.join(rule.choices)}")
+            wrong = text_problem(value, NAME_MAX_BYTES)
+            if wrong:
+                return bad(wrong)
             if value not in items:
                 items.append(value)
         return True, items
@@ -391,34 +424,44 @@ def _convert(rule: FieldRule, node: yaml.Node, path: str, problems: _Problems
             ok_v, value = _plain_str(v, numbers_ok=True)
             if not (ok_k and ok_v) or not key:
                 return bad("keys and values must be plain strings (quote numbers)")
+            wrong = (text_problem(key, NAME_MAX_BYTES)
+                     or text_problem(value, TEXT_MAX_BYTES, multiline=True))
+            if wrong:
+                return bad(wrong)
             mapping[key] = value
         return True, mapping
     if not isinstance(node, yaml.ScalarNode):
         return bad("must be a single value")
     try:
         value = _scalar(node)
-    except (yaml.YAMLError, ValueError, TypeError, OverflowError):
-        return bad("cannot be read as a value")
+    except ValueError:
+        return bad(f"cannot be read as a value: {_shown(node.value)}")
     if kind == "bool":
         if not isinstance(value, bool):
             return bad(f"must be true or false, not {node.value!r}")
         return True, value
     if kind == "int":
-        if isinstance(value, bool) or not isinstance(value, int):
-            return bad(f"must be a whole number, not {node.value!r}")
+        if isinstance(value, bool) or not isinstance(value, int) or not _PLAIN_INT.fullmatch(
+                node.value):
+            return bad(f"must be a whole number in decimal digits, not {_shown(node.value)}")
         if (rule.minimum is not None and value < rule.minimum) or (
                 rule.maximum is not None and value > rule.maximum):
-            return bad(f"{value} is out of range {rule.minimum}-{rule.maximum}")
+            number = node.value if len(node.value) <= 20 else _shown(node.value)
+            return bad(f"{number} is out of range {rule.minimum}-{rule.maximum}")
         return True, value
     if kind == "vifdevice":
         if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 15:
             return True, str(value)
-        if isinstance(value, str) and (value == "auto" or (value.isdigit() and
-                                                           int(value) <= 15)):
+        if isinstance(value, str) and (value == "auto" or (
+                ASCII_DIGITS.fullmatch(value) is not None and int(value) <= 15)):
             return True, value if value == "auto" else str(int(value))
-        return bad(f'must be a device number 0-15 or "auto", not {node.value!r}')
+        return bad(f'must be a device number 0-15 or "auto", not {_shown(node.value)}')
     if not isinstance(value, str) or value == "":
-        return bad(f"must be a non-empty string, not {node.value!r}")
+        return bad(f"must be a non-empty string, not {_shown(node.value)}")
+    if kind == "str":
+        wrong = text_problem(value, rule.max_bytes, multiline=rule.multiline)
+        if wrong:
+            return bad(wrong)
     if kind == "enum" and value not in rule.choices:
         return bad(f"{value!r} is not one of {', '.join(rule.choices)}" +
                    _suggest(value, rule.choices))
@@ -449,6 +492,10 @@ def check(state: DesiredState) -> None:
     def say(where: Where, path: str, *message: str | FieldRef) -> None:
         problems.append(Problem(str(where), path, message))
 
+    for path, where, value in _names(state):
+        wrong = text_problem(value)
+        if wrong:
+            say(where, path, wrong)
     seen: dict[str, Where] = {}
     identities: dict[tuple[object, ...], Where] = {}
     for i, n in enumerate(state.networks):
@@ -478,8 +525,21 @@ def check(state: DesiredState) -> None:
                 say(n.where, path, f"VLAN {n.vlan} on {n.device or n.bond} is already stated "
                     f"at {identities[key]}")
             identities[key] = n.where
+    bonds_seen: dict[str, Where] = {}
+    members_seen: dict[str, tuple[str, Where]] = {}
     for i, b in enumerate(state.bonds):
         path = f"bonds[{i}]"
+        if b.network in bonds_seen:
+            say(b.where, f"{path}.network", f"the bond of network {b.network!r} is already "
+                f"stated at {bonds_seen[b.network]}; keep one entry per bond")
+        bonds_seen.setdefault(b.network, b.where)
+        if b.present:
+            for m in b.members:
+                if m in members_seen and members_seen[m][0] != b.network:
+                    other, at = members_seen[m]
+                    say(b.where, f"{path}.members", f"{m} is already a member of the bond "
+                        f"of {other!r} at {at}; a NIC is in one bond only")
+                members_seen.setdefault(m, (b.network, b.where))
         if not b.members:
             say(b.where, f"{path}.members", "a bond needs at least one member device")
         for m in b.members:
@@ -491,9 +551,44 @@ def check(state: DesiredState) -> None:
         if net is not None and net.kind != "named":
             say(b.where, f"{path}.network", f"{b.network!r} is stated as a "
                 f"{net.kind.upper()} network under networks:; a bond needs its own network")
+        elif net is not None and net.present != b.present:
+            say(b.where, f"{path}.present", _both_ways(f"network {b.network!r}", b.present,
+                                                       b.where, net.where))
+    for i, n in enumerate(state.networks):
+        trunk = state.bond_named(n.bond) if n.bond is not None else None
+        if n.present and trunk is not None and not trunk.present:
+            say(n.where, f"networks[{i}].bond", f"VLAN {n.vlan} rides on the bond of "
+                f"{n.bond!r}, which {trunk.where} removes; keep the bond or drop the VLAN")
     pairs: dict[tuple[str, str], Where] = {}
+    automatic: dict[tuple[str, str], Where] = {}
+    on_network: dict[tuple[str, str], tuple[VIFSpec, Where]] = {}
+    for v in state.vifs:
+        if v.device != "auto":
+            on_network.setdefault((v.vm, v.network), (v, v.where))
     for i, v in enumerate(state.vifs):
         path = f"vifs[{i}]"
+        net = state.network_named(v.network)
+        if v.present and net is not None and not net.present:
+            say(v.where, f"{path}.network", f"network {v.network!r} is removed at "
+                f"{net.where}; a VIF cannot be attached to it")
+        if v.device == "auto" and v.present:
+            key2 = (v.vm, v.network)
+            if key2 in automatic:
+                say(v.where, path, f"an automatic VIF of VM {v.vm!r} on {v.network!r} is "
+                    f"already stated at {automatic[key2]}; keep one entry per VIF")
+            automatic.setdefault(key2, v.where)
+            if key2 in on_network:
+                stated, at = on_network[key2]
+                if stated.present:
+                    say(v.where, f"{path}.device", f"VIF {stated.device} of VM {v.vm!r} on "
+                        f"{v.network!r} is stated at {at}; an automatic VIF on the same "
+                        "network is that VIF or a second one: drop this entry or give its "
+                        "device number")
+                else:
+                    say(v.where, f"{path}.present", f"VIF {stated.device} of VM {v.vm!r} on "
+                        f"{v.network!r} is removed at {at}, and this entry wants a VIF on "
+                        "that network (the VIF would be destroyed and re-created on every "
+                        "apply); keep one of the two")
         if v.device != "auto":
             pair = (v.vm, v.device)
             if pair in pairs:
@@ -515,6 +610,23 @@ def check(state: DesiredState) -> None:
         raise DesiredStateError(problems)
 
 
+def _names(state: DesiredState) -> list[tuple[str, Where, str]]:
+    """Every name the state gives (network, bond network, VM, network of a VIF)."""
+    out = [(f"networks[{i}].name", n.where, n.name) for i, n in enumerate(state.networks)]
+    out += [(f"networks[{i}].bond", n.where, n.bond) for i, n in enumerate(state.networks)
+            if n.bond is not None]
+    out += [(f"bonds[{i}].network", b.where, b.network) for i, b in enumerate(state.bonds)]
+    for i, v in enumerate(state.vifs):
+        out += [(f"vifs[{i}].vm", v.where, v.vm), (f"vifs[{i}].network", v.where, v.network)]
+    return out
+
+
+def _both_ways(thing: str, present_here: bool, here: Where, there: Where) -> str:
+    if present_here:
+        return f"{thing} is removed at {there} and wanted here ({here}); keep one of the two"
+    return f"{thing} is wanted at {there} and removed here ({here}); keep one of the two"
+
+
 def _is_ip(text: str, version: int) -> bool:
     import ipaddress
 
@@ -528,6 +640,7 @@ __all__ = [
     "BOND_FIELDS",
     "DEVICE_PATTERN",
     "MAC_PATTERN",
+    "NAME_MAX_BYTES",
     "NETWORK_FIELDS",
     "RECIPE_VERSION",
     "SECTIONS",
@@ -541,5 +654,6 @@ __all__ = [
     "check",
     "load_file",
     "load_text",
+    "text_problem",
 ]
 
