@@ -450,7 +450,8 @@ def _convert(rule: FieldRule, node: yaml.Node, path: str, problems: _Problems
             return bad(f"{number} is out of range {rule.minimum}-{rule.maximum}")
         return True, value
     if kind == "vifdevice":
-        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 15:
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 15 \
+                and _PLAIN_INT.fullmatch(node.value):
             return True, str(value)
         if isinstance(value, str) and (value == "auto" or (
                 ASCII_DIGITS.fullmatch(value) is not None and int(value) <= 15)):
