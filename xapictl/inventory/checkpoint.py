@@ -59,8 +59,16 @@ class CheckpointFile:
 
 def read_checkpoint(path: Path) -> tuple[Inventory, str]:
     """The inventory and the (first) token of a checkpoint file."""
-    data = json.loads(path.read_text())
-    return Inventory.from_document(data["inventory"]), str(data.get("token", ""))
+    from xapictl.errors import UsageError
+    from xapictl.inventory.formats import read_text
+
+    text = read_text(path, "checkpoint file")
+    try:
+        data = json.loads(text)
+        return Inventory.from_document(data["inventory"]), str(data.get("token", ""))
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        raise UsageError(f"{path}: not an xapictl checkpoint file (written by `inventory "
+                         "watch --state`); give another path or remove it") from None
 
 
 __all__ = ["CheckpointFile", "read_checkpoint"]

@@ -110,18 +110,42 @@ def write(inv: Inventory, fmt: str, output: Path | None) -> str | None:
     return None
 
 
+def read_text(path: Path, what: str) -> str:
+    """The text of a file the user named, or a one-line ``UsageError`` saying why not."""
+    from xapictl.errors import UsageError
+
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such {what}; check the path") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path}: is a directory; give the {what} itself") from None
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read the {what} ({exc.strerror or exc}); check its "
+                         "permissions") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: not UTF-8 text, so not an {what}") from None
+
+
 def read(path: Path) -> Inventory:
     """Read a JSON or NDJSON export (told apart by content, not by name)."""
     from xapictl.errors import UsageError
 
-    text = path.read_text()
+    text = read_text(path, "inventory export")
     try:
         first = text.lstrip()[:1]
         if first == "{" and not text.lstrip().startswith('{"object"'):
             return Inventory.from_document(json.loads(text))
         return _from_ndjson(text.splitlines())
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise UsageError(f"{path}: not an xapictl inventory export ({exc})") from exc
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+        # ValueError covers JSONDecodeError and numbers too long to convert
+        raise UsageError(f"{path}: not an xapictl inventory export ({_reason(exc)}); give a "
+                         "JSON or NDJSON file written by `xapictl inventory export`") from None
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+    return text if len(text) <= 80 else f"{text[:77]}..."
 
 
 def _from_ndjson(lines: list[str]) -> Inventory:
@@ -139,4 +163,5 @@ def _from_ndjson(lines: list[str]) -> Inventory:
     return Inventory.from_document({**header, **objs})
 
 
-__all__ = ["FORMATS", "csv_tables", "ndjson_lines", "read", "to_json", "to_ndjson", "write"]
+__all__ = ["FORMATS", "csv_tables", "ndjson_lines", "read", "read_text", "to_json", "to_ndjson",
+           "write"]

@@ -33,7 +33,7 @@ RECIPE_VERSION = 1
 
 DEVICE_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,14}$")
 MAC_PATTERN = re.compile(r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$")
-ASCII_DIGITS = re.compile(r"[0-9]+")
+ASCII_DIGITS = re.compile(r"[0-9]{1,2}")
 """Device numbers: ASCII digits only (``str.isdigit`` also accepts "²" and "٣")."""
 _PLAIN_INT = re.compile(r"[+-]?(0|[1-9][0-9]*)")
 """Integers as written: decimal ASCII digits, no YAML 1.1 ``0x10``, ``010`` (octal),

@@ -17,7 +17,7 @@ def build(section: str, source: str, **values: Any) -> DesiredState:
     entry = {k: _plain(v) for k, v in values.items() if v is not None}
     try:
         text = yaml.safe_dump({"version": 1, section: [entry]}, sort_keys=False)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError):  # a 5000-digit int too
         raise DesiredStateError([f"{source}: arguments must be plain strings, numbers, "
                                  "booleans, lists and mappings"]) from None
     try:
