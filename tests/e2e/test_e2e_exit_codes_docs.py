@@ -177,7 +177,47 @@ def saved_altered(cli: Any, env: dict[str, Any]) -> Any:
     return cli("apply", str(plan), "--yes")
 
 
+def in_tmp(env: dict[str, Any], name: str, text: str) -> str:
+    env["monkeypatch"].chdir(env["tmp_path"])
+    Path(name).write_text(text, encoding="utf-8")
+    return name
+
+
+def key_twice(cli: Any, env: dict[str, Any]) -> Any:
+    return cli("apply", in_tmp(env, "dup.yaml", "networks:\n  - name: a\nvifs: []\n"
+                               "networks:\n  - name: b\n"), "--yes")
+
+
+def present_and_absent(cli: Any, env: dict[str, Any]) -> Any:
+    net = "Pool-wide network 1"
+    return cli("apply", in_tmp(env, "churn.yaml", "version: 1\n# the issue's case\nvifs:\n"
+                               f"  - {{vm: web-01, network: {net}, device: 0, present: false}}\n"
+                               f"  - {{vm: web-01, network: {net}}}\n"), "--yes")
+
+
+def alias_bomb(cli: Any, env: dict[str, Any]) -> Any:
+    text = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+        f"{x}: &{x} [{', '.join([f'*{p}'] * 9)}]\n" for p, x in zip("abcdefgh", "bcdefghi",
+                                                                     strict=True))
+    return cli("inventory", "export", "--fleet", in_tmp(env, "bomb.yaml", text))
+
+
 PROVOKE: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
+    "a key given twice in a recipe or fleet file (a section, a field, an `other_config` key)":
+        key_twice,
+    "a recipe that states one object both present and absent, or twice (network, VLAN "
+    "trunk+tag, bond, bond member, VIF)": present_and_absent,
+    "a name over 255 bytes or with a control character (recipe or option)": lambda cli, env: cli(
+        "network", "create", "--name", "red\x1b[31m"),
+    "a number that is not plain ASCII decimal (`²`, `٣`, `0x10`, `010`, `1e3`, a 5000-digit "
+    "number)": lambda cli, env: cli("vif", "detach", "web-01", "²"),
+    "a YAML alias (`*name`: an alias bomb) in a recipe, plain-Xen recipe or fleet file":
+        alias_bomb,
+    "YAML nested more than 32 levels, bigger than 2 MiB, or with a tag (`!!binary`, "
+    "`!!python/…`)": lambda cli, env: cli(
+        "plan", in_tmp(env, "deep.yaml", "[" * 40 + "]" * 40 + "\n")),
+    "`inventory diff` of a missing file, a directory, an unreadable or non-export file":
+        lambda cli, env: cli("inventory", "diff", "/nonexistent", "x"),
     "a malformed recipe": malformed,
     "`--vlan 4095` (or any bad option value)": lambda cli, env: cli(
         "network", "create", "--name", "x", "--vlan", "4095", "--device", "eth1"),
