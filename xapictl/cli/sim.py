@@ -144,7 +144,7 @@ def control(
     url: Annotated[str, typer.Option(
         envvar="XAPICTL_SIM_URL", help="A host URL of the running simulator "
         "(the first line `xapictl sim serve` printed).")] = "http://127.0.0.1",
-    timeout: Annotated[float, typer.Option(min=0.1, help="Seconds to wait.")] = 30.0,
+    timeout: Annotated[float, typer.Option(min=0.1, max=3600, help="Seconds to wait.")] = 30.0,
     insecure: Annotated[bool, typer.Option(
         "--insecure", help="Do not verify the certificate of a `--tls` simulator.")] = False,
 ) -> None:
@@ -162,6 +162,11 @@ def control(
 
     _no_document(ctx, "control")
     request = {"action": action, **dict(_control_argument(a) for a in arguments or [])}
+    if not _simulator_url(url) or timeout != timeout:  # a NaN timeout passes click's range
+        typer.echo(f"--url {url!r} is not the http(s)://HOST[:PORT] of a simulator"
+                   if not _simulator_url(url) else "--timeout: give seconds, e.g. 30",
+                   err=True)
+        raise typer.Exit(ExitCode.BAD_INPUT)
     post = urllib.request.Request(  # noqa: S310 - the simulator's own http(s) URL
         url.rstrip("/") + "/_sim/control", data=json.dumps(request).encode(),
         headers={"Content-Type": "application/json"}, method="POST")
@@ -176,6 +181,20 @@ def control(
             message = str(refused)
         typer.echo(message, err=True)
         raise typer.Exit(ExitCode.BAD_INPUT) from None
-    except (urllib.error.URLError, OSError) as exc:
+    except (urllib.error.URLError, OSError, ValueError) as exc:  # ValueError: the URL's form
         typer.echo(f"cannot reach the simulator at {url}: {exc}", err=True)
         raise typer.Exit(ExitCode.FAILURE) from None
+
+
+def _simulator_url(url: str) -> bool:
+    """Whether ``url`` is ``http(s)://HOST[:PORT]`` in ASCII, a port 1-65535 if given."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # ValueError when out of range or not digits
+    except ValueError:
+        return False
+    return (parts.scheme in ("http", "https") and bool(parts.hostname) and url.isascii()
+            and url.isprintable() and (port is None or port > 0))
+

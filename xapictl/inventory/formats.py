@@ -97,16 +97,24 @@ def write(inv: Inventory, fmt: str, output: Path | None) -> str | None:
     if fmt == "csv":
         if output is None:
             raise UsageError("CSV export writes one file per object type: give --out DIR")
-        output.mkdir(parents=True, exist_ok=True)
-        for name, text in csv_tables(inv).items():
-            (output / name).write_text(text)
+        try:
+            output.mkdir(parents=True, exist_ok=True)
+            for name, text in csv_tables(inv).items():
+                (output / name).write_text(text)
+        except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+            raise UsageError(f"--out {output}: cannot write there ({_reason(exc)}); give "
+                             "a directory you can write to") from None
         return None
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     text = to_json(inv) if fmt == "json" else to_ndjson(inv)
     if output is None:
         return text
-    output.write_text(text)
+    try:
+        output.write_text(text)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"--out {output}: cannot write there ({_reason(exc)}); give a file "
+                         "path you can write to") from None
     return None
 
 
@@ -144,6 +152,8 @@ def read(path: Path) -> Inventory:
 
 
 def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
     text = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
     return text if len(text) <= 80 else f"{text[:77]}..."
 

@@ -1,0 +1,303 @@
+"""No tracebacks, ever (issue 10, clause 8): every command and option of the real typer app,
+walked the way tests/project/test_project_cli_docs.py walks it, is given hypothesis-generated
+hostile values (unicode digits, inf/nan, huge and negative numbers, malformed URLs, paths to
+missing/unreadable files and directories, empty strings, control characters, YAML bombs).
+
+Each run must end with exit 2 or 4 (0 or 3 where the value is in fact valid), at most a short
+message on stderr, no Python traceback (CliRunner keeps any uncaught exception), and, when it
+exits 2 or 4, no change in the embedded, isolated simulated pool.
+
+Bounded and deterministic: ``derandomize=True`` (the same examples on every run),
+``max_examples`` below, ``deadline=None`` (a loaded machine is slow, not wrong). Values that
+could name a host (``--url``) are drawn from a fixed loopback-or-malformed list only: nothing
+leaves the machine. Commands left out, and why, are in ``SKIPPED``.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from typer.core import TyperArgument, TyperOption
+from typer.testing import CliRunner
+
+from xapictl.cli import app
+
+SKIPPED = {
+    "sim serve": "serves until killed (its options are parsed by click/typer before it binds)",
+    "inventory watch": "streams until killed",
+    "local apply": "changes the host's networking (its recipe loader is tested in tests/local)",
+    "local confirm": "acts on the host's networking",
+    "local rollback": "acts on the host's networking",
+    "local vif-hotplug": "acts on the host's networking (called by Xen's hotplug scripts)",
+}
+# Failures found in other engineers' areas, left out of the generated space and kept as
+# strict xfails below (test_known_failures_in_other_areas) until their fix lands.
+def _big_int(value: str) -> bool:
+    text = value.strip().lstrip("+-")
+    return text.isdigit() and len(text) > 18 and len(text) <= 4300
+
+
+OTHERS: dict[str, tuple[Callable[[str], bool], str]] = {
+    "--journal": (lambda value: True,
+                  "fixed by the rollout journal work: a --journal path sqlite cannot open "
+                  "(a directory, '', a missing directory) is an sqlite3.OperationalError "
+                  "traceback"),
+    "rollout_id": (_big_int,
+                   "fixed by the rollout journal work: a rollout ID beyond SQLite's 64-bit "
+                   "INTEGER is an OverflowError traceback"),
+}
+
+
+# Flags take no value; these two write to the shell's rc files.
+NO_VALUE = {"--install-completion", "--show-completion", "--help", "--version"}
+
+# Required values that are harmless when the hostile value goes elsewhere.
+BENIGN = {"vm": "web-01", "network": "Pool-wide network 1", "name": "Pool-wide network 1",
+          "device": "0", "mtu": "1500", "recipe": "MISSING.yaml", "path": "MISSING.yaml",
+          "old": "MISSING.json", "new": "MISSING.json", "rollout_id": "1", "action": "status",
+          "--name": "Pool-wide network 1", "--fleet": "MISSING-fleet.yaml"}
+
+NUMBERS = ["²", "٣", "１２", "¹⁰", "inf", "-inf", "nan", "1e400", "1e3", "9" * 40, "9" * 5000,
+           "-1", "-0", "0", "0x10", "010", " 5", "5 ", "1_000", "+5", "5.5", "true"]
+TEXTS = ["", " ", "\x1b[31mred", "a\x00b", "\n", "\t", "é" * 300, "-", "--", "*", "[", "{",
+         "'", '"', "\\", "%s", "{0}", "..", "/", "\ud800"]
+URLS = ["http://[::1", "http://127.0.0.1:99999", "https://127.0.0.1:0", "ftp://127.0.0.1",
+        "http://", "://", "http://127.0.0.1:-1", "http://127.0.0.1:٣", "http://127.0.0.1:1",
+        "https://[::1]:1", "unix:///nonexistent/socket", "http://127.0.0.1:1/\x00", ""]
+
+
+@dataclass(frozen=True)
+class Param:
+    command: tuple[str, ...]
+    name: str  # "--opt" or the argument's name
+    is_option: bool
+    is_flag: bool
+    required: bool
+
+
+def _walk() -> tuple[list[Param], dict[tuple[str, ...], list[Param]]]:
+    found: dict[tuple[str, ...], list[Param]] = {}
+
+    def walk(cmd: Any, path: tuple[str, ...]) -> None:
+        subs = getattr(cmd, "commands", None) or {}
+        if not subs or path == ():
+            params = []
+            for p in cmd.params:
+                if isinstance(p, TyperOption):
+                    params.append(Param(path, p.opts[0], True, bool(p.is_flag), p.required))
+                elif isinstance(p, TyperArgument):
+                    params.append(Param(path, str(p.name), False, False, p.required))
+            found[path] = params
+        for name, sub in subs.items():
+            if not getattr(sub, "hidden", False):
+                walk(sub, (*path, name))
+
+    walk(typer.main.get_command(app), ())
+    commands = {c: ps for c, ps in found.items() if " ".join(c) not in SKIPPED}
+    targets = [p for ps in commands.values() for p in ps
+               if not p.is_flag and p.name not in NO_VALUE]
+    return targets, commands
+
+
+TARGETS, COMMANDS = _walk()
+ROOT_PARAMS = COMMANDS[()]
+LEAVES = [c for c in COMMANDS if c]
+
+
+def test_the_walk_sees_every_command_and_many_options() -> None:
+    assert {"network create", "vif detach", "inventory diff", "rollout run", "drift",
+            "apply"} <= {" ".join(c) for c in LEAVES}
+    assert len(TARGETS) > 60
+
+
+POOL_CLASSES = ("network", "PIF", "VLAN", "VIF", "Bond", "tunnel")
+
+
+def _pool_state(path: Path) -> list[tuple[str, str, str]]:
+    with sqlite3.connect(path) as db:
+        marks = ",".join("?" * len(POOL_CLASSES))
+        rows = db.execute(f"SELECT cls, ref, data FROM objects WHERE cls IN ({marks}) "
+                          "ORDER BY cls, ref", POOL_CLASSES).fetchall()
+    return [(str(a), str(b), str(c)) for a, b, c in rows]
+
+
+@dataclass
+class World:
+    home: Path
+    env: dict[str, str]
+    files: dict[str, str]
+    state: Path
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    home = tmp_path_factory.mktemp("hostile")
+    (home / "a-directory").mkdir()
+    (home / "cwd").mkdir()
+    (home / "binary").write_bytes(b"\xff\xfe\x00\x81")
+    (home / "bomb.yaml").write_text(
+        "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+            f"{x}: &{x} [{', '.join([f'*{p}'] * 9)}]\n"
+            for p, x in zip("abcdefgh", "bcdefghi", strict=True)))
+    (home / "deep.yaml").write_text("[" * 5000 + "]" * 5000 + "\n")
+    (home / "dupes.yaml").write_text("networks: []\nnetworks: []\n")
+    (home / "text.txt").write_text("just some text\n")
+    (home / "empty").write_text("")
+    files = {
+        "missing": str(home / "no" / "such" / "file.yaml"),
+        "directory": str(home / "a-directory"),
+        "not-a-directory": str(home / "text.txt" / "below-a-file"),
+        "binary": str(home / "binary"),
+        "bomb": str(home / "bomb.yaml"),
+        "deep": str(home / "deep.yaml"),
+        "dupes": str(home / "dupes.yaml"),
+        "text": str(home / "text.txt"),
+        "empty": str(home / "empty"),
+        "dev-null": "/dev/null",
+        "proc-mem": "/proc/self/mem",  # exists, cannot be read from the start
+    }
+    # tests/conftest.py clears XAPICTL_* and HOME for each test; these runs name theirs
+    env = {"HOME": str(home), "XDG_CONFIG_HOME": str(home / "config"),
+           "XDG_DATA_HOME": str(home / "data"), "XDG_STATE_HOME": str(home / "state"),
+           "XAPICTL_EMBEDDED_STATE": str(home / "pool.sqlite"),
+           "XAPICTL_AUDIT_LOG": str(home / "audit.jsonl")}
+    # nothing configured: every run goes to the embedded pool, made once here
+    first = CliRunner().invoke(app, ["network", "list"], env=env)
+    assert first.exit_code == 0, first.output
+    assert (home / "pool.sqlite").exists()
+    yield World(home, env, files, home / "pool.sqlite")
+
+
+def _values(param: Param, files: dict[str, str]) -> st.SearchStrategy[str]:
+    if param.name in ("--url",):
+        return st.sampled_from(URLS)  # never a host name: nothing may leave the machine
+    hostile = [*NUMBERS, *TEXTS, *files.values()]
+    generated = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=6)
+    if param.name == "--pool":
+        return st.one_of(st.sampled_from(hostile), generated)
+    return st.one_of(st.sampled_from(hostile), generated, st.sampled_from(URLS))
+
+
+def _argv(param: Param, value: str) -> list[str]:
+    """The command line: options first, then ``--`` and the positionals (so that a hostile
+    positional such as ``-1`` is a value, not an option), the other required ones benign."""
+    if not param.command:  # a global option: put it before a read-only command
+        return [param.name, value, "network", "list"]
+    options: list[str] = []
+    positionals: list[str] = []
+    for p in COMMANDS[param.command]:
+        if p == param:
+            given = value
+        elif p.required:
+            given = BENIGN.get(p.name, BENIGN.get(p.name.lstrip("-"), "x"))
+        else:
+            continue
+        if p.is_option:
+            options += [p.name, given]
+        else:
+            positionals.append(given)
+    return [*param.command, *options, *(["--", *positionals] if positionals else [])]
+
+
+@st.composite
+def cases(draw: st.DrawFn, files: dict[str, str]) -> list[str]:
+    param = draw(st.sampled_from(TARGETS))
+    value = draw(_values(param, files))
+    if param.name in OTHERS:
+        assume(not OTHERS[param.name][0](value))
+    return _argv(param, value)
+
+
+@dataclass
+class Outcome:
+    code: int
+    stderr: str
+    exception: BaseException | None
+
+
+def run(argv: list[str], env: dict[str, str], cwd: Path) -> Outcome:
+    """One CLI run, in ``cwd``: a hostile --output or recipe name lands there, not in the
+    checkout."""
+    before = Path.cwd()
+    os.chdir(cwd)
+    try:
+        result = CliRunner().invoke(app, argv, env=env)
+    finally:
+        os.chdir(before)
+    exception = result.exception
+    if isinstance(exception, SystemExit):
+        exception = None
+    return Outcome(result.exit_code, result.stderr, exception)
+
+
+def check(world: World, argv: list[str]) -> Outcome:
+    before = _pool_state(world.state)
+    out = run(argv, world.env, world.home / "cwd")
+    assert out.exception is None, (argv, repr(out.exception))
+    assert "Traceback" not in out.stderr, (argv, out.stderr)
+    assert out.code in (0, 2, 3, 4), (argv, out.code, out.stderr)
+    lines = [line for line in out.stderr.splitlines() if line.strip()
+             and not line.startswith("xapictl: no pool configured")]
+    # short: a few lines (click's usage errors take 4), each short but for the value it quotes
+    quoted = max((len(repr(a)) for a in argv), default=0)
+    assert len(lines) <= 6 and all(len(line) <= 300 + 2 * quoted for line in lines), (
+        argv, out.stderr)
+    if out.code in (2, 4):
+        assert _pool_state(world.state) == before, (argv, "a refused run changed the pool")
+    return out
+
+
+@settings(max_examples=200, derandomize=True, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_hostile_values_never_give_a_traceback(world: World, data: st.DataObject) -> None:
+    check(world, data.draw(cases(world.files)))
+
+
+@pytest.mark.parametrize(("command", "name"), [
+    (("rollout", "list"), "directory"), (("rollout", "list"), "missing"),
+    (("rollout", "list"), "not-a-directory"), (("rollout", "status", "--", "1"), "directory"),
+    (("rollout", "status", "--", "1"), "not-a-directory")])
+@pytest.mark.xfail(strict=True, reason=OTHERS["--journal"][1])
+def test_known_failure_journal_path(world: World, command: tuple[str, ...], name: str) -> None:
+    argv = [*command[:2], "--journal", world.files[name], *command[2:]]
+    assert check(world, argv).code == 2
+
+
+@pytest.mark.parametrize("command", ["resume", "status", "audit"])
+@pytest.mark.xfail(strict=True, reason=OTHERS["rollout_id"][1])
+def test_known_failure_huge_rollout_id(world: World, command: str) -> None:
+    assert check(world, ["rollout", command, "--", "9" * 40]).code == 2
+
+
+@pytest.mark.parametrize("name", ["missing", "directory", "not-a-directory", "binary", "bomb",
+                                  "deep", "dupes", "text", "empty", "proc-mem"])
+@pytest.mark.parametrize("command", [("plan",), ("apply", "--yes"), ("local", "plan"),
+                                     ("inventory", "diff", "@", "@")])
+def test_every_kind_of_bad_file_in_every_file_argument(world: World, name: str,
+                                                       command: tuple[str, ...]) -> None:
+    path = world.files[name]
+    argv = [path if a == "@" else a for a in command]
+    if "@" not in command:
+        argv.insert(len(command) - (1 if command[-1] == "--yes" else 0), path)
+    out = check(world, argv)
+    assert out.code == (0 if name == "empty" and command[0] in ("plan", "apply") else 2), (
+        argv, out.stderr)  # an empty recipe states nothing: valid
+
+
+@pytest.mark.parametrize("name", ["missing", "directory", "binary", "bomb", "deep", "dupes",
+                                  "text", "empty"])
+@pytest.mark.parametrize("command", [("drift", "--fleet"), ("inventory", "export", "--fleet"),
+                                     ("rollout", "run", "MISSING.yaml", "--fleet")])
+def test_every_kind_of_bad_fleet_file(world: World, name: str, command: tuple[str, ...]) -> None:
+    out = check(world, [*command, world.files[name]])
+    assert out.code == 2, out.stderr
