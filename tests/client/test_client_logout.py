@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from client_helpers import PASSWORD, host_at
@@ -61,12 +60,11 @@ def test_logout_gives_up_at_the_logout_deadline_not_the_call_deadline(
         now[0] += seconds
 
     retry = RetryPolicy(deadline=300, logout_deadline=2.0, sleep=sleep, clock=lambda: now[0])
-    started = time.perf_counter()
     with _connect(transport, protocol, retry):
         for ref in sim.host_addresses():
             sim.set_host_live(ref, False)
-    assert sum(slept) <= 2.0 + retry.maximum
-    assert time.perf_counter() - started < 5
+    # on the policy's clock, not the machine's: the logout stopped at its own deadline
+    assert 0 < sum(slept) <= 2.0 + retry.maximum
 
 
 def test_a_lost_login_answer_logs_in_again_and_only_the_unknowable_session_is_left(

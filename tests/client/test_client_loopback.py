@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import socket
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -50,19 +49,46 @@ def test_official_xenapi_and_xapictl_see_the_same_networks(sim_server: Any,
         assert int(record["MTU"]) == ours[ref]["MTU"]
 
 
-def test_read_timeout_retries_a_read_and_makes_a_write_outcome_unknown(sim_server: Any,
-                                                                        protocol: str) -> None:
+class Counted:
+    """A RetryPolicy on a fake clock that counts what it is asked to do: each retry is one
+    sleep; each connect attempt (``socket.create_connection``, which httpx and http.client
+    both use) is recorded with its timeout and moves the fake clock on by that timeout."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, **policy: Any) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+        self.connects: list[float | None] = []
+        self.policy = RetryPolicy(sleep=self._sleep, clock=lambda: self.now, **policy)
+        real = socket.create_connection
+
+        def create_connection(address: Any, timeout: Any = None, *args: Any, **kw: Any) -> Any:
+            self.connects.append(timeout)
+            try:
+                return real(address, timeout, *args, **kw)
+            finally:
+                self.now += timeout if isinstance(timeout, int | float) else 0.0
+
+        monkeypatch.setattr(socket, "create_connection", create_connection)
+
+    def _sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_read_timeout_retries_a_read_and_makes_a_write_outcome_unknown(
+        sim_server: Any, protocol: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    counted = Counted(monkeypatch)
     with xapictl.connect(sim_server.url, password=PASSWORD, protocol=protocol,
-                         retry=RetryPolicy.immediate(), timeout=0.3) as conn:
+                         retry=counted.policy, timeout=0.3) as conn:
         control = sim_server.control
         control.inject_fault("network.get_all", "delay", delay_ms=1000, times=1)
-        started = time.perf_counter()
         assert conn.networks.get_all()  # the second try answered before the first would
-        assert 0.3 <= time.perf_counter() - started < 1.0
+        assert len(counted.sleeps) == 1  # exactly one retry: the read timed out once
         control.inject_fault("network.create", "delay", delay_ms=1000, times=1)
         with pytest.raises(OutcomeUnknown) as caught:
             conn.networks.create(name_label="slow-write")
         assert "RequestTimeout" in str(caught.value)
+        assert len(counted.sleeps) == 1  # and the write was never re-sent
 
 
 def test_sequential_calls_reuse_one_kept_alive_connection(sim_server: Any, protocol: str,
@@ -126,23 +152,31 @@ def silent_server() -> Iterator[str]:
 
 @pytest.mark.parametrize("deadline", [0.0, 1.0])
 def test_a_host_that_accepts_nothing_is_a_connect_error_within_the_timeouts(
-        full_backlog: str, protocol: str, deadline: float) -> None:
+        full_backlog: str, protocol: str, deadline: float,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     connect_timeout = 0.3
-    started = time.perf_counter()
+    counted = Counted(monkeypatch, deadline=deadline, initial=0.05)
     with pytest.raises(ConnectError) as caught:
         xapictl.connect(full_backlog, password=PASSWORD, protocol=protocol, timeout=30,
-                        connect_timeout=connect_timeout,
-                        retry=RetryPolicy(deadline=deadline, initial=0.05))
-    elapsed = time.perf_counter() - started
+                        connect_timeout=connect_timeout, retry=counted.policy)
     assert "cannot connect to http://127.0.0.1:" in str(caught.value)
-    # Retried (nothing was sent) until the deadline; the last try ends its connect timeout.
-    assert connect_timeout <= elapsed < deadline + connect_timeout + 0.7, elapsed
+    # Each try waits the connect timeout, not the 30 s one; retried (nothing was sent) while
+    # the deadline allows, on the policy's clock: no new try starts after it.
+    assert counted.connects and set(counted.connects) == {connect_timeout}
+    if deadline == 0.0:
+        assert len(counted.connects) == 1 and counted.sleeps == []
+    else:
+        assert len(counted.connects) >= 2
+        assert len(counted.connects) * connect_timeout + sum(counted.sleeps) <= (
+            deadline + connect_timeout)
 
 
 def test_a_host_that_never_answers_is_a_request_timeout_within_the_read_timeout(
-        silent_server: str, protocol: str) -> None:
-    started = time.perf_counter()
-    with pytest.raises(RequestTimeout):
+        silent_server: str, protocol: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    counted = Counted(monkeypatch, deadline=0.0)
+    with pytest.raises(RequestTimeout) as caught:
         xapictl.connect(silent_server, password=PASSWORD, protocol=protocol, timeout=0.3,
-                        connect_timeout=5, retry=RetryPolicy(deadline=0.0))
-    assert 0.3 <= time.perf_counter() - started < 1.0
+                        connect_timeout=5, retry=counted.policy)
+    # one connection (made at once), one request, no retry: the read timeout ended it
+    assert len(counted.connects) == 1 and counted.sleeps == []
+    assert str(caught.value) == f"no answer from {silent_server} in time"

@@ -4,7 +4,6 @@ the masked request log, counters, and the same controls over HTTP."""
 from __future__ import annotations
 
 import json
-import time
 import xmlrpc.client
 
 import httpx
@@ -108,33 +107,39 @@ def test_faults_can_target_one_host(sim, control, session):
     assert failure.value.code == "HOST_OFFLINE"
 
 
-def test_delay_fault_and_latency_slow_calls_down(client, control, session):
+def _recorded_waits(control: Control, monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The control plane's one sleep, replaced by a recorder: what each call was made to
+    wait, asserted exactly instead of timed (a loaded machine is slow, not wrong)."""
+    waits: list[float] = []
+    monkeypatch.setattr(control, "_sleep", waits.append)
+    return waits
+
+
+def test_delay_fault_and_latency_slow_calls_down(client, control, session, monkeypatch):
+    waits = _recorded_waits(control, monkeypatch)
     control.inject_fault("pool.get_all", "delay", delay_ms=150, times=1)
-    started = time.perf_counter()
     call(client, "pool.get_all", session)
-    assert time.perf_counter() - started >= 0.15
+    assert waits == [pytest.approx(0.15)]
     control.set_latency(400, jitter_ms=20)
-    started = time.perf_counter()
     call(client, "pool.get_all", session)
-    assert time.perf_counter() - started >= 0.4
+    assert len(waits) == 2 and 0.38 <= waits[1] <= 0.42
     control.set_latency(0)
-    started = time.perf_counter()
     call(client, "pool.get_all", session)
-    assert time.perf_counter() - started < 0.4
+    call(client, "pool.get_all", session)  # the delay fault was spent (times=1)
+    assert len(waits) == 2
 
 
-def test_latency_can_be_per_host(sim, control, session):
+def test_latency_can_be_per_host(sim, control, session, monkeypatch):
+    waits = _recorded_waits(control, monkeypatch)
     control.set_latency(600, host="127.0.0.2")
     with httpx.Client(base_url="http://127.0.0.1",
                       transport=InProcessTransport(sim, control)) as master:
-        started = time.perf_counter()
         call(master, "pool.get_all", session)
-        assert time.perf_counter() - started < 0.6
+        assert waits == []
     with httpx.Client(base_url="http://127.0.0.2",
                       transport=InProcessTransport(sim, control)) as member:
-        started = time.perf_counter()
         call(member, "system.listMethods")
-        assert time.perf_counter() - started >= 0.6
+        assert waits == [pytest.approx(0.6)]
 
 
 def test_request_log_masks_passwords_and_records_outcomes(client, control, tmp_path, sim):
@@ -205,9 +210,11 @@ def test_control_over_http_sets_latency_and_reads_the_log(sim_server):
     url = sim_server.url + "/_sim/control"
     assert httpx.post(url, json={"action": "latency", "ms": 50}).status_code == 200
     body = xmlrpc.client.dumps(("root", PASSWORD), "session.login_with_password")
-    started = time.perf_counter()
-    httpx.post(sim_server.url, content=body)
-    assert time.perf_counter() - started >= 0.05
+    waits: list[float] = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sim_server.control, "_sleep", waits.append)
+        httpx.post(sim_server.url, content=body)
+    assert waits == [pytest.approx(0.05)]
     log = httpx.post(url, json={"action": "log"}).json()["result"]
     assert log[-1]["params"] == ["root", "******"]
 

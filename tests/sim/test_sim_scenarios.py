@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from xapictl.sim import scenarios
@@ -123,14 +121,9 @@ def test_seed_hosts_parameter(seed):
     assert len(_built("seed", hosts=5).refs("host")) == 5
 
 
-def test_big_builds_the_requested_sizes_in_seconds(capsys):
-    started = time.perf_counter()
+def test_big_builds_the_requested_sizes():
+    # how long it takes is a figure of tests/bench/bench_sim_engine.py, not a check here
     state = _built("big", hosts=64, nics=8, vms=500, vlans=500, vifs=2000)
-    elapsed = time.perf_counter() - started
-    with capsys.disabled():
-        print(f"\nbig scenario (64 hosts, 8 NICs, 500 VMs, 500 VLANs, 2000 VIFs): "
-              f"{elapsed:.2f} s")
-    assert elapsed < 30, "a benchmark pool must stay quick to build"
     assert state.count("host") == 64
     assert sum(1 for p in state.all("PIF").values() if p["physical"]) == 64 * 8
     assert state.count("VLAN") == 500 and state.count("VIF") == 2000

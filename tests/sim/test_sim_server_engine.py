@@ -12,7 +12,9 @@ import xmlrpc.client
 import httpx
 import pytest
 import XenAPI
+from sim_event_clock import fake_event_clock
 
+from xapictl.sim.classes import event
 from xapictl.sim.errors import SimFailure
 
 PASSWORD = "xapictl"
@@ -124,27 +126,39 @@ def test_a_request_to_a_dead_host_on_an_open_connection_is_dropped(sim_server, s
             client.post("/", content=body)
 
 
-def test_event_from_waiting_does_not_block_other_calls(sim_server, xenapi_session):
+def test_event_from_waiting_does_not_block_other_calls(sim_server, xenapi_session,
+                                                      monkeypatch):
     token = xenapi_session.xenapi.event.inject("pool", xenapi_session.xenapi.pool.get_all()[0])
     first = getattr(xenapi_session.xenapi.event, "from")(["network"], token, 0.1)
     result: dict = {}
+    waiting, release = threading.Event(), threading.Event()
+    waits = fake_event_clock(monkeypatch)
+    fake_wait = event._wait
+
+    def held_wait(state, seconds):
+        """The waiter is inside event.from, the state lock released, until we let it go."""
+        waiting.set()
+        while not release.is_set():
+            state.changed.wait(0.05)
+        fake_wait(state, seconds)
+
+    monkeypatch.setattr(event, "_wait", held_wait)
 
     def wait_for_events() -> None:
         with XenAPI.Session(sim_server.url) as other:
             other.login_with_password("root", PASSWORD, "1.0", "t")
-            started = time.monotonic()
             result["events"] = getattr(other.xenapi.event, "from")(["VLAN"], first["token"],
                                                                    5.0)
-            result["waited"] = time.monotonic() - started
 
     waiter = threading.Thread(target=wait_for_events)
     waiter.start()
-    time.sleep(0.3)
+    assert waiting.wait(15)  # a safety net: the waiter is blocked in event.from
     for _ in range(20):
         xenapi_session.xenapi.network.get_all()
     assert "events" not in result  # all 20 served while event.from still waits
+    release.set()
     waiter.join(15)
-    assert result["events"]["events"] == [] and result["waited"] >= 4.5
+    assert result["events"]["events"] == [] and waits == [5.0]  # then its whole timeout
 
 
 def test_unmarshalling_and_count_errors_come_back_as_api_failures(sim_server, jsonrpc):
