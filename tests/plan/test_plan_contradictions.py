@@ -164,3 +164,26 @@ def test_integer_fields_take_decimal_ascii_digits_only(value: str) -> None:
 def test_plain_integers_still_read() -> None:
     net = load_text("networks:\n  - {name: a, vlan: 0, device: eth1, mtu: +9000}\n").networks[0]
     assert (net.vlan, net.mtu) == (0, 9000)
+
+
+def test_the_recipes_page_example_gives_the_message_it_shows() -> None:
+    import re
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "recipes.md").read_text()
+    after = page.split("<!-- contradiction-example -->", 1)[1]
+    example = after.split("```yaml\n", 1)[1].split("```", 1)[0]
+    shown = re.findall(r"`` (.+?) ``", after.split("**Names are bounded.**", 1)[0], re.S)
+    with pytest.raises(DesiredStateError) as caught:
+        load_text(example, source="churn.yaml")
+    assert [" ".join(s.split()) for s in shown] == [
+        p.split(": ", 1)[1] for p in caught.value.problems]
+
+
+def test_the_recipes_page_duplicate_key_message_is_real() -> None:
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "recipes.md").read_text()
+    text = "networks:\n  - name: a\nbonds: []\nvifs: []\nnetworks:\n  - name: b\n"
+    [problem] = problems(text)
+    assert problem.replace("r.yaml", "lab.yaml") in " ".join(page.split())
