@@ -72,3 +72,21 @@ def test_inventory_diff_of_files_that_are_not_exports(cli: Callable[..., Any],
         assert line.startswith(f"xapictl: invalid input: {tmp_path}/{message}"
                                if not name.startswith("/") else
                                f"xapictl: invalid input: {message}"), line
+
+
+def test_an_automatic_vif_never_takes_a_device_the_recipe_removes(
+        cli: Callable[..., Any], writes: Callable[[], list[str]], tmp_path: Path) -> None:
+    # Not a static contradiction (the removed entry names another network), but VIF 0 of
+    # web-01 is on 'Pool-wide network 0' in the pool: "auto" must not count it as the VIF the
+    # VM already has there, or every apply destroys and re-creates it (exit 5 each time).
+    recipe = tmp_path / "two-ways.yaml"
+    recipe.write_text("vifs:\n"
+                      "  - {vm: web-01, network: Pool-wide network 2, device: 0, "
+                      "present: false}\n"
+                      "  - {vm: web-01, network: Pool-wide network 0}\n")
+    assert cli("apply", str(recipe), "--yes").code == 0
+    first = writes()
+    assert sorted(first) == ["VIF.create", "VIF.destroy", "VIF.plug", "VIF.unplug"]
+    assert cli("apply", str(recipe), "--yes").code == 0
+    assert cli("plan", str(recipe)).code == 0
+    assert writes() == first  # converged: the second run wrote nothing

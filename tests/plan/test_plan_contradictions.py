@@ -187,3 +187,11 @@ def test_the_recipes_page_duplicate_key_message_is_real() -> None:
     text = "networks:\n  - name: a\nbonds: []\nvifs: []\nnetworks:\n  - name: b\n"
     [problem] = problems(text)
     assert problem.replace("r.yaml", "lab.yaml") in " ".join(page.split())
+
+
+@pytest.mark.parametrize(("text", "number"), [("0", 0), ("15", 15), ("²", None), ("٣", None),
+                                              ("", None), ("-1", None), ("9" * 5000, None)])
+def test_pool_vif_devices_are_read_as_ascii_numbers_only(text: str, number: int | None) -> None:
+    from xapictl.plan.diff.vif import device_number
+
+    assert device_number(text) == number

@@ -154,7 +154,8 @@ def vif_items(snap: PoolSnapshot, vm: Any = None) -> list[VifItem]:
 
 def _number(device: str) -> int | str:
     """A VIF device as the number it is (XAPI keeps it as text)."""
-    return int(device) if device.isdigit() else device
+    # ASCII digits only: "²" passes isdigit() and int() then raises (issue 10, clause 8)
+    return int(device) if device.isascii() and device.isdigit() and len(device) <= 4 else device
 
 
 __all__ = ["host_items", "network_detail", "network_items", "one_network", "pif_items",

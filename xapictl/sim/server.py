@@ -115,7 +115,7 @@ class _Handler(FastHeadHandler):
                 chunks.append(self.rfile.read(size))
                 self.rfile.readline()
         text = self.headers.get("Content-Length") or "0"
-        if not text.strip().isdigit():  # also refuses "-5": no body length to trust
+        if not (text.strip().isascii() and text.strip().isdigit()):  # "-5", "²": no length
             raise ValueError(f"Content-Length {text!r} is not a length")
         return self.rfile.read(int(text))
 

@@ -55,9 +55,15 @@ def find_vm(d: Planner, name: str, subject: str, *, required: bool) -> VMRef | N
     return vm
 
 
+def device_number(text: str) -> int | None:
+    """A VIF device as XAPI stores it ("0".."15"); None for anything else (not "²": it passes
+    ``str.isdigit`` but not ``int``)."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 4 else None
+
+
 def next_device(d: Planner, vm: VMRef) -> str | None:
     vifs = d.snap.vifs
-    used = {int(vifs[r].device) for r in d.snap.vifs_of(vm) if vifs[r].device.isdigit()}
+    used = {n for r in d.snap.vifs_of(vm) if (n := device_number(vifs[r].device)) is not None}
     used |= {int(dev) for dev in d.claimed.get(vm, set())}
     free = [n for n in range(16) if n not in used]
     return str(free[0]) if free else None
@@ -73,11 +79,15 @@ def plan_vif(d: Planner, spec: VIFSpec) -> None:
         return
     device = spec.device
     if device == "auto":
+        # a device this recipe removes from the VM is not "the VIF it already has there":
+        # taking it would destroy and re-create that VIF on every apply
+        removed = {w.device for w in d.desired.vifs if w.vm == spec.vm and not w.present}
         vifs = d.snap.vifs
         on_net = sorted(
-            (int(vifs[r].device), r)
+            (n, r)
             for r in d.snap.vifs_of(vm)
-            if vifs[r].network == net and vifs[r].device.isdigit()
+            if vifs[r].network == net and vifs[r].device not in removed
+            and (n := device_number(vifs[r].device)) is not None
         )
         if on_net:
             device = str(on_net[0][0])

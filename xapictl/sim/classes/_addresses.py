@@ -39,7 +39,7 @@ def _is_cidr(value: str, check: type[ipaddress.IPv4Network] | type[ipaddress.IPv
     if not slash:
         return address_ok
     limit = 32 if check is ipaddress.IPv4Network else 128
-    return prefix.isdigit() and 0 <= int(prefix) <= limit
+    return prefix.isascii() and prefix.isdigit() and 0 <= int(prefix) <= limit
 
 
 def is_ipv4_cidr(value: str) -> bool:

@@ -105,7 +105,7 @@ def attach_network(state: SimState, network: str, host: str) -> None:
 
 def vif_mtu(state: SimState, vif: dict[str, Any]) -> int:
     override = vif["other_config"].get("mtu")
-    if override is not None and str(override).isdigit():
+    if override is not None and str(override).isascii() and str(override).isdigit():
         return int(override)
     network = vif["network"]
     return int(state.get("network", network)["MTU"]) if state.exists("network", network) else 1500
