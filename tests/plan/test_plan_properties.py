@@ -127,7 +127,8 @@ def _exits_2_naming(argv: list[str], *names: str) -> None:
 
 
 def _not_a_vif_device(text: str) -> bool:
-    return text != "auto" and not (text.isdigit() and int(text) <= 15)
+    # ASCII digits only: "¹" passes isdigit() and then int() raises (issue 10, clause 8)
+    return text != "auto" and not (re.fullmatch(r"[0-9]{1,2}", text) and int(text) <= 15)
 
 
 def _not_an_ipv4(text: str) -> bool:
