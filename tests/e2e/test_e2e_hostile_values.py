@@ -30,6 +30,7 @@ from typer.core import TyperArgument, TyperOption
 from typer.testing import CliRunner
 
 from xapictl.cli import app
+from xapictl.plan.audit import is_write
 
 SKIPPED = {
     "sim serve": "serves until killed (its options are parsed by click/typer before it binds)",
@@ -261,6 +262,26 @@ def check(world: World, argv: list[str]) -> Outcome:
 @given(data=st.data())
 def test_hostile_values_never_give_a_traceback(world: World, data: st.DataObject) -> None:
     check(world, data.draw(cases(world.files)))
+
+
+@settings(max_examples=40, derandomize=True, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_hostile_global_options_with_a_pool_configured(world: World, sim_server: Any,
+                                                       data: st.DataObject) -> None:
+    """The connection options (--timeout, --url, --password-file, --ca, --fingerprint …)
+    with a real pool configured (a simulator on loopback), so that they are used: exit 2 or 4
+    (0 where valid), a short message, no traceback, and no write reached that pool."""
+    param = data.draw(st.sampled_from(ROOT_PARAMS).filter(
+        lambda p: not p.is_flag and p.name not in NO_VALUE))
+    argv = _argv(param, data.draw(_values(param, world.files)))
+    env = {**world.env, "XAPICTL_URL": sim_server.url, "XAPICTL_PASSWORD": "xapictl"}
+    out = run(argv, env, world.home / "cwd")
+    assert out.exception is None, (argv, repr(out.exception))
+    assert "Traceback" not in out.stderr, (argv, out.stderr)
+    assert out.code in (0, 2, 4), (argv, out.code, out.stderr)
+    assert len(out.stderr.strip().splitlines()) <= 6, (argv, out.stderr)
+    assert not [e for e in sim_server.control.request_log() if is_write(e["method"])]
 
 
 @pytest.mark.parametrize(("command", "name"), [
