@@ -41,6 +41,12 @@ def test_a_merge_key_alias_is_refused(tmp_path: Path) -> None:
     ("{name: a, url: 'https://x', insecure: 'no'}", "'insecure' must be true or false"),
     ("{name: a, url: 'https://x', 1: x}", "unknown key(s) 1"),
     ("{name: \"a\\x1b\", url: 'https://x'}", "'name' holds the control character U+001B"),
+    ("{name: a, url: 'https://x', tags: 5}", "'tags' is a list of strings"),
+    ("{name: a, url: 'https://x', tags: {a: 1}}", "'tags' is a list of strings"),
+    ("{name: a, url: 'https://x', protocol: soap}", "'protocol' is one of auto, jsonrpc, "
+                                                     "xmlrpc"),
+    ("{name: a, url: 'https://x', credentials: 'bogus:x'}",
+     "pools[0] (a): 'credentials': not a password source"),
 ])
 def test_wrongly_typed_pool_values_are_refused(tmp_path: Path, pool: str, message: str) -> None:
     assert message in refused(tmp_path, f"pools:\n  - {pool}\n")
@@ -54,3 +60,8 @@ def test_defaults_must_be_a_mapping(tmp_path: Path) -> None:
 def test_not_utf8_is_refused(tmp_path: Path) -> None:
     assert refused(tmp_path, b"pools: [\xff]\n") == (
         "cannot read fleet file DIR/fleet.yaml: not UTF-8 text")
+
+
+def test_version_true_is_not_version_1(tmp_path: Path) -> None:
+    assert "fleet file version True is not supported" in refused(
+        tmp_path, "version: true\npools:\n  - {name: a, url: 'https://x'}\n")

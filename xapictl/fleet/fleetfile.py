@@ -34,6 +34,7 @@ FLEET_VERSION = 1
 _POOL_KEYS = {"name", "url", "profile", "username", "credentials", "tags", "fingerprint", "ca",
               "insecure", "protocol"}
 _SECRET_KEYS = {"password", "passwd", "secret"}
+_PROTOCOLS = ("auto", "jsonrpc", "xmlrpc")
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,8 @@ def parse_fleet(data: Any, source: str = "<fleet>") -> Fleet:
         raise ConfigError(f"{source}: {', '.join(secrets)}: a fleet file never holds a "
                           "password; use 'credentials: env:NAME', 'file:PATH', "
                           "'keyring[:SERVICE]', 'command:CMD' or 'prompt'")
-    if data.get("version", FLEET_VERSION) != FLEET_VERSION:
+    version = data.get("version", FLEET_VERSION)
+    if isinstance(version, bool) or version != FLEET_VERSION:
         raise ConfigError(f"{source}: fleet file version {data.get('version')!r} is not "
                           f"supported (this xapictl reads version {FLEET_VERSION})")
     defaults = data.get("defaults") or {}
@@ -142,13 +144,19 @@ def _pool(raw: Any, where: str) -> FleetPool:
     if ("url" in raw) == ("profile" in raw):
         raise ConfigError(f"{where} ({name}): give exactly one of 'url' or 'profile'")
     tags = raw.get("tags") or []
-    if isinstance(tags, str) or not all(isinstance(t, str) for t in tags):
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         raise ConfigError(f"{where} ({name}): 'tags' is a list of strings")
+    if raw.get("protocol", "auto") not in _PROTOCOLS:
+        raise ConfigError(f"{where} ({name}): 'protocol' is one of {', '.join(_PROTOCOLS)}")
     cred = raw.get("credentials")
+    try:
+        credentials = PasswordSource.parse(str(cred)) if cred is not None else None
+    except UsageError as exc:
+        raise ConfigError(f"{where} ({name}): 'credentials': {exc}") from None
     return FleetPool(
         name=name, url=raw.get("url"), profile=raw.get("profile"),
         username=str(raw.get("username", "root")),
-        credentials=PasswordSource.parse(str(cred)) if cred is not None else None,
+        credentials=credentials,
         tags=tuple(tags), fingerprint=raw.get("fingerprint"), ca=raw.get("ca"),
         insecure=bool(raw.get("insecure", False)), protocol=str(raw.get("protocol", "auto")))
 
