@@ -71,3 +71,18 @@ def test_a_file_that_is_not_utf8_is_bad_input(tmp_path: Path) -> None:
     path.write_bytes(b"local:\n  bridges: {br\xe9: {}}\n")
     with pytest.raises(DesiredStateError, match="not UTF-8 text"):
         load_recipe(path)
+
+
+def test_a_vif_on_a_bridge_the_recipe_tears_down() -> None:
+    text = ("local:\n  bridges:\n    br1: {state: absent}\n"
+            "  vifs:\n    vif1.0: {bridge: br1}\n")
+    assert problems(text) == ["h.yaml:5: local.vifs.vif1.0.bridge: bridge br1 is torn down at "
+                              "h.yaml:3 (state: absent); attach the vif elsewhere or keep the "
+                              "bridge"]
+
+
+def test_a_bridge_on_a_bond_the_recipe_tears_down() -> None:
+    text = ("local:\n  bonds:\n    bond0: {state: absent}\n"
+            "  bridges:\n    br1: {uplink: bond0}\n")
+    assert problems(text) == ["h.yaml:5: local.bridges.br1.uplink: bond bond0 is torn down at "
+                              "h.yaml:3 (state: absent); keep the bond or choose another uplink"]

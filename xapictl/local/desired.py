@@ -366,6 +366,7 @@ def parse_recipe(text: str, file: str = "<recipe>") -> HostNetwork:
                 ctx.bad(k, f"local.{key}.{name}", f"{name} is also stated as "
                         f"local.{other}.{name} at {file}:{at}; one interface, one entry")
             owners.setdefault(name, (key, line))
+    _present_on_absent(ctx, local, bridges, bonds, vifs)
     probes: tuple[str, ...] | None = None
     if "probes" in local:
         node = local["probes"]
@@ -383,6 +384,31 @@ def parse_recipe(text: str, file: str = "<recipe>") -> HostNetwork:
     if ctx.problems:
         raise DesiredStateError(sorted(ctx.problems, key=_line_of))
     return HostNetwork(bridges, bonds, vifs, probes, allow_dhcp)
+
+
+def _present_on_absent(ctx: _Ctx, local: dict[str, Any], bridges: tuple[BridgeSpec, ...],
+                       bonds: tuple[BondSpec, ...], vifs: tuple[VifSpec, ...]) -> None:
+    """A vif on a bridge, or a bridge on a bond, that the same recipe tears down: both
+    places named (applying it would build on what it removes)."""
+    keys = {(section, str(k.value)): k for section in ("bridges", "bonds", "vifs")
+            for k, _ in _items(_Ctx(ctx.file), local.get(section), "")}
+
+    def line(section: str, name: str) -> str:
+        key = keys.get((section, name))
+        return f"{ctx.file}:{key.start_mark.line + 1}" if key is not None else ctx.file
+
+    absent_bridges = {b.name for b in bridges if not b.present}
+    absent_bonds = {b.name for b in bonds if not b.present}
+    for v in vifs:
+        if v.present and v.bridge in absent_bridges and ("vifs", v.name) in keys:
+            ctx.bad(keys[("vifs", v.name)], f"local.vifs.{v.name}.bridge",
+                    f"bridge {v.bridge} is torn down at {line('bridges', v.bridge)} "
+                    "(state: absent); attach the vif elsewhere or keep the bridge")
+    for b in bridges:
+        if b.present and b.uplink in absent_bonds and ("bridges", b.name) in keys:
+            ctx.bad(keys[("bridges", b.name)], f"local.bridges.{b.name}.uplink",
+                    f"bond {b.uplink} is torn down at {line('bonds', b.uplink)} "
+                    "(state: absent); keep the bond or choose another uplink")
 
 
 def _line_of(problem: str) -> int:
