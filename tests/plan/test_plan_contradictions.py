@@ -195,3 +195,9 @@ def test_pool_vif_devices_are_read_as_ascii_numbers_only(text: str, number: int 
     from xapictl.plan.diff.vif import device_number
 
     assert device_number(text) == number
+
+
+def test_two_networks_for_one_nic() -> None:
+    assert problems("networks:\n  - {name: a, device: eth1}\n  - {name: b, device: eth1}\n") == [
+        "r.yaml:3: networks[1].device: the network of NIC eth1 is already stated at r.yaml:2; "
+        "a NIC has one network: keep one entry"]

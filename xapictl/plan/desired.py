@@ -526,6 +526,12 @@ def check(state: DesiredState) -> None:
                 say(n.where, path, f"VLAN {n.vlan} on {n.device or n.bond} is already stated "
                     f"at {identities[key]}")
             identities[key] = n.where
+        elif n.kind == "nic":
+            key = ("nic", n.device)
+            if key in identities:
+                say(n.where, f"{path}.device", f"the network of NIC {n.device} is already "
+                    f"stated at {identities[key]}; a NIC has one network: keep one entry")
+            identities.setdefault(key, n.where)
     bonds_seen: dict[str, Where] = {}
     members_seen: dict[str, tuple[str, Where]] = {}
     for i, b in enumerate(state.bonds):
