@@ -73,7 +73,8 @@ TEXTS = ["", " ", "\x1b[31mred", "a\x00b", "\n", "\t", "é" * 300, "-", "--", "*
          "'", '"', "\\", "%s", "{0}", "..", "/", "\ud800"]
 URLS = ["http://[::1", "http://127.0.0.1:99999", "https://127.0.0.1:0", "ftp://127.0.0.1",
         "http://", "://", "http://127.0.0.1:-1", "http://127.0.0.1:٣", "http://127.0.0.1:1",
-        "https://[::1]:1", "unix:///nonexistent/socket", "http://127.0.0.1:1/\x00", ""]
+        "https://[::1]:1", "http://127.0.0.1:1/\x00", ""]
+# "unix:///nonexistent/socket" is left out: see test_known_failure_unix_socket_leak
 
 
 @dataclass(frozen=True)
@@ -139,11 +140,12 @@ class World:
     state: Path
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    home = tmp_path_factory.mktemp("hostile")
-    (home / "a-directory").mkdir()
-    (home / "cwd").mkdir()
+def _make_files(home: Path) -> None:
+    """The hostile files (again: a generated ``--out`` may have written over one, or made
+    the missing path exist)."""
+    import shutil
+
+    shutil.rmtree(home / "no", ignore_errors=True)
     (home / "binary").write_bytes(b"\xff\xfe\x00\x81")
     (home / "bomb.yaml").write_text(
         "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
@@ -153,6 +155,14 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     (home / "dupes.yaml").write_text("networks: []\nnetworks: []\n")
     (home / "text.txt").write_text("just some text\n")
     (home / "empty").write_text("")
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    home = tmp_path_factory.mktemp("hostile")
+    (home / "a-directory").mkdir()
+    (home / "cwd").mkdir()
+    _make_files(home)
     files = {
         "missing": str(home / "no" / "such" / "file.yaml"),
         "directory": str(home / "a-directory"),
@@ -285,13 +295,32 @@ def test_hostile_global_options_with_a_pool_configured(world: World, sim_server:
 
 
 @pytest.mark.parametrize(("command", "name"), [
-    (("rollout", "list"), "directory"), (("rollout", "list"), "missing"),
-    (("rollout", "list"), "not-a-directory"), (("rollout", "status", "--", "1"), "directory"),
+    (("rollout", "list"), "directory"), (("rollout", "list"), "not-a-directory"),
+    (("rollout", "status", "--", "1"), "directory"),
     (("rollout", "status", "--", "1"), "not-a-directory")])
 @pytest.mark.xfail(strict=True, reason=OTHERS["--journal"][1])
 def test_known_failure_journal_path(world: World, command: tuple[str, ...], name: str) -> None:
     argv = [*command[:2], "--journal", world.files[name], *command[2:]]
     assert check(world, argv).code == 2
+
+
+@pytest.mark.xfail(strict=True, reason="fixed by the pool-selection/transport work: a "
+                   "unix:// URL whose socket file is missing leaks the socket httpx opened "
+                   "(ResourceWarning, an error under pytest -W error) on every retry")
+def test_known_failure_unix_socket_leak(world: World) -> None:
+    import gc
+    import warnings
+
+    env = {**world.env, "XAPICTL_PASSWORD": "x"}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        # --timeout 1: the missing socket is also retried until the deadline (30 s by
+        # default), where a refused TCP connect is given one retry
+        out = run(["--timeout", "1", "--url", "unix:///nonexistent/socket", "network", "list"],
+                  env, world.home / "cwd")
+        gc.collect()
+    assert out.code == 4 and out.exception is None
+    assert [w for w in caught if issubclass(w.category, ResourceWarning)] == []
 
 
 @pytest.mark.parametrize("command", ["resume", "status", "audit"])
@@ -306,6 +335,7 @@ def test_known_failure_huge_rollout_id(world: World, command: str) -> None:
                                      ("inventory", "diff", "@", "@")])
 def test_every_kind_of_bad_file_in_every_file_argument(world: World, name: str,
                                                        command: tuple[str, ...]) -> None:
+    _make_files(world.home)  # a generated --out may have written over one
     path = world.files[name]
     argv = [path if a == "@" else a for a in command]
     if "@" not in command:
@@ -320,5 +350,6 @@ def test_every_kind_of_bad_file_in_every_file_argument(world: World, name: str,
 @pytest.mark.parametrize("command", [("drift", "--fleet"), ("inventory", "export", "--fleet"),
                                      ("rollout", "run", "MISSING.yaml", "--fleet")])
 def test_every_kind_of_bad_fleet_file(world: World, name: str, command: tuple[str, ...]) -> None:
+    _make_files(world.home)
     out = check(world, [*command, world.files[name]])
     assert out.code == 2, out.stderr
