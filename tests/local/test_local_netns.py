@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import threading
@@ -105,9 +106,13 @@ def test_interrupted_apply_is_undone_from_the_undo_file(xen_host):
     assert snapshot_of(xen_host.dom0).fingerprint() == before.fingerprint()
 
 
-def test_pinger_loses_at_most_5_of_600_during_the_address_move(xen_host):
+def test_pinger_loses_at_most_5_echoes_during_the_address_move(xen_host):
+    # The pinger sends an echo every millisecond until told to stop (SIGTERM) after the move
+    # ended: the move is inside the echoes whatever the machine's load (a fixed 600-echo window
+    # was shorter than the move on a busy machine, and the test then proved nothing).
     cmd = [sys.executable, "-m", "xapictl.local.probe", "--netns", xen_host.lan, "--announce",
-           "--count", "600", "--interval", "0.001", "--timeout", "2", "192.0.2.10"]
+           "--until-sigterm", "--count", "1000000", "--interval", "0.001", "--timeout", "2",
+           "192.0.2.10"]
     pinger = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     try:
         assert pinger.stdout is not None and pinger.stdout.readline() == "ready\n"
@@ -115,6 +120,7 @@ def test_pinger_loses_at_most_5_of_600_during_the_address_move(xen_host):
         apply(load_recipe(XENBR0), netns=xen_host.dom0, run_probe=False,
               on_step=lambda i, op: steps.append(time.monotonic()))
         ended = time.monotonic()  # after the last step and the verification re-read
+        pinger.send_signal(signal.SIGTERM)
         out, _ = pinger.communicate(timeout=30)
     finally:
         if pinger.poll() is None:
@@ -123,10 +129,10 @@ def test_pinger_loses_at_most_5_of_600_during_the_address_move(xen_host):
     result = json.loads(out)
     print(f"pinger: sent {result['sent']}, received {result['received']},"
           f" the 13 steps took {1000 * (steps[-1] - steps[0]):.1f} ms")
-    # the whole move happened while the echoes were flying, or the count proves nothing
+    # the whole move happened while the echoes were flying (an order of events, not a time)
     assert len(steps) == 13
     assert result["started"] <= steps[0] and ended <= result["finished"]
-    assert result["sent"] == 600
+    assert result["sent"] >= 1
     assert result["sent"] - result["received"] <= 5
 
 

@@ -9,9 +9,11 @@ import contextlib
 import json
 import os
 import select
+import signal
 import socket
 import struct
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from xapictl.local.netlink import socket_in_netns
@@ -66,10 +68,13 @@ class PingResult:
 
 
 def ping(target: str, *, netns: str | None = None, count: int = 3, interval: float = 0.2,
-         timeout: float = 1.0, enough: int | None = None) -> PingResult:
+         timeout: float = 1.0, enough: int | None = None,
+         stop: Callable[[], bool] | None = None) -> PingResult:
     """Send ``count`` echoes ``interval`` s apart; wait ``timeout`` s after the last.
 
-    With ``enough``, stop as soon as that many replies are in (a probe needs just one)."""
+    With ``enough``, stop as soon as that many replies are in (a probe needs just one). With
+    ``stop``, send no more echoes once it returns True (then wait for the replies as usual):
+    a test's pinger runs until the change it watches is over, however long that takes."""
     v6 = ":" in target
     sock = socket_in_netns(
         netns, socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_RAW,
@@ -82,6 +87,8 @@ def ping(target: str, *, netns: str | None = None, count: int = 3, interval: flo
         start = time.monotonic()
         while True:
             now = time.monotonic()
+            if stop is not None and sent < count and sent > 0 and stop():
+                count = sent  # the last echo is the one already sent
             if sent < count and now >= start + sent * interval:
                 with contextlib.suppress(OSError):  # no route yet: counts as lost
                     sock.sendto(_echo(ident, sent & 0xFFFF, v6), (target, 0))
@@ -93,7 +100,10 @@ def ping(target: str, *, netns: str | None = None, count: int = 3, interval: flo
                 break
             if sent >= count and (now >= deadline or len(replies) >= count):
                 break
-            ready, _, _ = select.select([sock], [], [], max(0.0, deadline - now))
+            wait = max(0.0, deadline - now)
+            if stop is not None and sent < count:
+                wait = min(wait, interval)  # look at ``stop`` between echoes
+            ready, _, _ = select.select([sock], [], [], wait)
             if ready:
                 seq = _reply(sock.recv(2048), ident, v6)
                 if seq is not None:
@@ -121,11 +131,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=1.0)
     parser.add_argument("--announce", action="store_true",
                         help="print 'ready' just before the first echo (for tests)")
+    parser.add_argument("--until-sigterm", action="store_true",
+                        help="send echoes (up to --count) until SIGTERM, then wait for the "
+                             "replies and print the result (for tests)")
     args = parser.parse_args(argv)
+    stopped: list[bool] = []
+    if args.until_sigterm:
+        signal.signal(signal.SIGTERM, lambda _signum, _frame: stopped.append(True))
     if args.announce:
         print("ready", flush=True)
     result = ping(args.target, netns=args.netns, count=args.count, interval=args.interval,
-                  timeout=args.timeout)
+                  timeout=args.timeout, stop=(lambda: bool(stopped)) if args.until_sigterm
+                  else None)
     print(json.dumps({"target": result.target, "sent": result.sent,
                       "received": result.received, "started": result.started,
                       "finished": result.finished}))
