@@ -27,6 +27,7 @@ Classes follow the phase that failed and what the user should do about it::
     │   ├── PlanDriftError                    a step's precondition no longer holds at apply time
     │   ├── StalePlanError                    a saved plan is expired, or the pool changed since
     │   └── ApplyError                        apply stopped part way: ``.report`` says what ran
+    │       └── ApplyInterrupted              Ctrl-C after a write (a KeyboardInterrupt)
     ├── LeaseError                            the pool's write lease (one writer per pool)
     │   ├── PoolLocked                        another run holds it: ``.holder`` names it
     │   └── LeaseLost                         this run lost it: it stopped before a write
@@ -47,6 +48,7 @@ from typing import Any
 __all__ = [
     "AmbiguousObjectError",
     "ApplyError",
+    "ApplyInterrupted",
     "ConfigError",
     "ConnectError",
     "ConnectionLost",
@@ -331,6 +333,12 @@ class PoolLocked(LeaseError):
 class LeaseLost(LeaseError):
     """This run no longer holds the pool's write lease (it was paused or cut off longer than
     the lease lives, and another run may have taken it): it stopped before its next write."""
+
+
+class ApplyInterrupted(ApplyError, KeyboardInterrupt):
+    """Ctrl-C (or SIGINT) during apply or verify, after a write may have been sent. Still a
+    ``KeyboardInterrupt``; ``report`` says what was done, what was interrupted and what did
+    not run."""
 
 
 class VerificationError(XapictlError):

@@ -152,6 +152,10 @@ def test_audit_log_has_a_json_line_per_write_and_no_secret(tmp_path: Path) -> No
         converge(VLAN105, XapiBackend(conn, audit=audit))
     audit.close()
     lines = [json.loads(line) for line in log.read_text().splitlines()]
-    assert [r["method"] for r in lines] == ["network.create", "pool.create_VLAN_from_PIF"]
-    assert all(r["outcome"] == "ok" and r["step"] for r in lines)
+    # Written ahead: each write's intent, then its outcome, with the same run and number.
+    assert [(r["method"], r["outcome"], r["write"]) for r in lines] == [
+        ("network.create", "intent", 1), ("network.create", "ok", 1),
+        ("pool.create_VLAN_from_PIF", "intent", 2), ("pool.create_VLAN_from_PIF", "ok", 2)]
+    assert all(r["step"] and r["run"] == lines[0]["run"] for r in lines)
+    assert all(r["client"] and r["host"] for r in lines)
     assert secret not in log.read_text()

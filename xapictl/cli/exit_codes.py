@@ -9,6 +9,7 @@
     6  ``drift``: the hosts of a pool disagree (for scheduled jobs)
     7  a saved plan is stale: it expired (``--max-age``) or the pool changed since it was
        made — nothing was sent; make a new plan
+  130  interrupted (Ctrl-C) before any write took effect: nothing changed (after one: 5)
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class ExitCode(enum.IntEnum):
     PARTIAL = 5
     DRIFT_FOUND = 6
     STALE_PLAN = 7
+    INTERRUPTED = 130
 
 
 MEANINGS: dict[ExitCode, str] = {
@@ -33,13 +35,16 @@ MEANINGS: dict[ExitCode, str] = {
     ExitCode.CHANGES_PENDING: "changes are pending: `xapictl plan` found some, a question was "
                               "declined, or work is deferred for an offline host",
     ExitCode.FAILURE: "XAPI or transport failure; nothing (more) was changed",
-    ExitCode.PARTIAL: "partial apply: some steps were done, then one failed, or the pool does "
-                      "not verify afterwards",
+    ExitCode.PARTIAL: "partial apply: some steps were done (a write may have taken effect), "
+                      "then one failed or was interrupted (Ctrl-C), or the pool does not verify "
+                      "afterwards",
     ExitCode.DRIFT_FOUND: "`xapictl drift`: the hosts of a pool disagree (a VLAN on some hosts "
                           "only, MTU or bond mode differing, PIFs unplugged)",
     ExitCode.STALE_PLAN: "`xapictl apply PLANFILE`: the saved plan is stale (older than "
                          "--max-age, or the pool changed since it was made); nothing was "
                          "sent: make a new plan",
+    ExitCode.INTERRUPTED: "interrupted (Ctrl-C) before any write took effect: nothing "
+                          "changed (the shell's code for an interrupt)",
 }
 
 __all__ = ["MEANINGS", "ExitCode"]

@@ -10,6 +10,7 @@ sent) unless ``--yes`` was given. Work deferred for an offline host exits 3 as w
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -25,10 +26,35 @@ if TYPE_CHECKING:
     import datetime as dt
 
     from xapictl.errors import FieldRef, Problem
+    from xapictl.plan.audit import AuditLog
     from xapictl.plan.core import ApplyReport, Plan
     from xapictl.plan.desired import DesiredState
     from xapictl.plan.document import PlanDocument, PoolInfo
     from xapictl.state.snapshot import PoolSnapshot
+
+_AUDITS: contextvars.ContextVar[list[AuditLog] | None] = contextvars.ContextVar(
+    "xapictl_cli_audits", default=None)
+"""The audit logs of the command running now: what every message that says "Nothing was
+sent" checks first."""
+
+
+def _writes_sent() -> int:
+    """Writes this command handed to a pool so far (0: truly nothing was sent)."""
+    return sum(audit.sent for audit in _AUDITS.get() or [])
+
+
+def _writes_changed() -> int:
+    """Writes of this command that may have taken effect (answered ok, or answer lost)."""
+    return sum(audit.effective for audit in _AUDITS.get() or [])
+
+
+def _nothing_sent() -> str:
+    """The sentence "Nothing was sent." when that is true; else how many writes were."""
+    sent = _writes_sent()
+    if not sent:
+        return " Nothing was sent."
+    return (f" {sent} write(s) had been sent before this: `xapictl plan` shows what is "
+            "left.")
 
 
 def fail(code: ExitCode, message: str, exc: BaseException | None = None) -> NoReturn:
@@ -50,6 +76,7 @@ def exit_codes() -> Iterator[None]:
     """Known errors become a message on stderr and the documented exit code."""
     from xapictl import errors as e
 
+    token = _AUDITS.set([]) if _AUDITS.get() is None else None
     try:
         yield
     except e.UsageError as exc:
@@ -58,25 +85,47 @@ def exit_codes() -> Iterator[None]:
         fail(ExitCode.STALE_PLAN, str(exc), exc)
     except (e.PreflightError, e.AmbiguousObjectError) as exc:
         fail(ExitCode.BAD_INPUT, f"refused before any change:\n{_indent(str(exc))}", exc)
+    except e.ApplyInterrupted as exc:
+        _print_report(exc.report, "apply interrupted")  # type: ignore[arg-type]
+        fail(ExitCode.PARTIAL, f"{exc}\n{RERUN}", exc)
     except e.ApplyError as exc:
         report = exc.report
-        _print_report(report)  # type: ignore[arg-type]
-        done = getattr(report, "done", [])
-        fail(ExitCode.PARTIAL if done else ExitCode.FAILURE, f"{exc}\n{RERUN}", exc)
+        _print_report(report, "apply stopped")  # type: ignore[arg-type]
+        changed = getattr(report, "done", []) or getattr(report, "writes", 0)
+        fail(ExitCode.PARTIAL if changed else ExitCode.FAILURE, f"{exc}\n{RERUN}", exc)
     except e.VerificationError as exc:
         fail(ExitCode.PARTIAL, f"applied, but the pool does not match the recipe: {exc}", exc)
     except e.PlanDriftError as exc:
         fail(ExitCode.PARTIAL, str(exc), exc)
     except e.XapiFailure as exc:
-        fail(ExitCode.FAILURE, f"{exc}{_failure_hint(exc)}", exc)
+        fail(_after_writes(), f"{exc}{_failure_hint(exc)}", exc)
     except e.TransportError as exc:
-        fail(ExitCode.FAILURE, f"{exc}\n{_transport_hint(exc)}", exc)
+        fail(_after_writes(), f"{exc}\n{_transport_hint(exc)}", exc)
     except e.PoolLocked as exc:
         fail(ExitCode.FAILURE, str(exc), exc)
     except e.LeaseLost as exc:
-        fail(ExitCode.FAILURE, str(exc), exc)
+        fail(_after_writes(), str(exc), exc)
     except (e.TaskError, e.LocalBackendError) as exc:
-        fail(ExitCode.FAILURE, str(exc), exc)
+        fail(_after_writes(), str(exc), exc)
+    except KeyboardInterrupt as exc:
+        fail(_after_writes(ExitCode.INTERRUPTED), _interrupt_message(), exc)
+    finally:
+        if token is not None:
+            _AUDITS.reset(token)
+
+
+def _after_writes(otherwise: ExitCode = ExitCode.FAILURE) -> ExitCode:
+    """5 once a write of this command may have taken effect, else ``otherwise``."""
+    return ExitCode.PARTIAL if _writes_changed() else otherwise
+
+
+def _interrupt_message() -> str:
+    if not _writes_sent():
+        return "interrupted (Ctrl-C) before any write: nothing was sent, nothing changed."
+    if not _writes_changed():
+        return ("interrupted (Ctrl-C): the writes sent were all refused, so nothing changed. "
+                "`xapictl plan` shows what is left.")
+    return f"interrupted (Ctrl-C) after a write.\n{RERUN}"
 
 
 RERUN = ("Nothing was undone. Run the same command again once the cause is fixed: it reads the "
@@ -87,7 +136,7 @@ def _failure_hint(exc: Exception) -> str:
     if getattr(exc, "code", "") == "SESSION_AUTHENTICATION_FAILED":
         return ("\nThe pool refused the login: check the user (--user, XAPICTL_USER; default "
                 "root) and the password (--password-file, XAPICTL_PASSWORD, or the profile's "
-                "password source). Nothing was sent.")
+                f"password source).{_nothing_sent()}")
     return ""
 
 
@@ -103,7 +152,7 @@ def _transport_hint(exc: Exception) -> str:
                 "knowingly, --insecure), or check that the URL's scheme is right.")
     if isinstance(exc, e.ConnectError):
         return ("Check the URL (--url, XAPICTL_URL or the --pool profile) and that the pool "
-                "master is up. Nothing was sent.")
+                f"master is up.{_nothing_sent()}")
     return ("The pool stopped answering (--timeout sets how long to wait). Run the same "
             "command again when it answers: it reads the pool again and does only what is "
             "left.")
@@ -159,10 +208,10 @@ def _indent(text: str) -> str:
     return "\n".join(f"  {line}" for line in text.splitlines())
 
 
-def _print_report(report: ApplyReport) -> None:
+def _print_report(report: ApplyReport, how: str) -> None:
     from xapictl.cli.render import escape
 
-    lines = ["apply stopped. What happened:"]
+    lines = [f"{how}. What happened:"]
     for r in report.results:
         detail = f" ({r.detail})" if r.detail else ""
         lines.append(escape(f"  {r.status.value:>7}  {r.step.describe()}{detail}"))
@@ -300,8 +349,13 @@ def converge(opts: GlobalOptions, desired: DesiredState, *, ask: bool, yes: bool
                         max_age=max_age or DEFAULT_MAX_AGE, source=source)
 
     audit = AuditLog(audit_log_path())
+    audits = _AUDITS.get()
+    if audits is not None:
+        audits.append(audit)
     try:
         with open_pool(opts) as conn:
+            audit.pool = opts.pool_label or str(conn.url)
+            audit.user = str(getattr(getattr(conn, "session", None), "username", "") or "")
             backend = XapiBackend(conn, audit=audit, lock_timeout=opts.lock_timeout)
             result = run(desired, backend,
                          confirm=lambda plan: confirmed(plan, ask=ask, yes=yes),
@@ -314,7 +368,7 @@ def converge(opts: GlobalOptions, desired: DesiredState, *, ask: bool, yes: bool
         emit_document(opts, apply_document(result, pool))
     elif result.applied:
         if opts.verbose:
-            for record in audit.records:
+            for record in audit.outcomes:
                 say(opts, f"  XAPI {record['method']} -> {record['outcome']}")
         for r in result.report.results:
             detail = f" ({r.detail})" if r.detail else ""

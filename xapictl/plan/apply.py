@@ -10,6 +10,13 @@ ours, and a lost lease stops the run like a failed step.
 A write whose answer was lost (``OutcomeUnknown``, or a connection that failed) is resolved by
 re-reading the pool: if the step's effect is there it is done; if not, it is sent once more
 (now knowing it did not happen). Never a blind repeat.
+
+Ctrl-C is honest about what it cut: before any write it stays a plain ``KeyboardInterrupt``
+(nothing changed); after one it becomes ``ApplyInterrupted`` (still a ``KeyboardInterrupt``)
+whose report lists the steps done, the one interrupted (its write sent, its effect unknown until
+the next read) and those not run. A pool that cannot be read to verify after writes raises
+``ApplyError`` with the full report, never a bare transport error that would read as "nothing
+changed".
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from typing import Protocol
 
 from xapictl.errors import (
     ApplyError,
+    ApplyInterrupted,
     LeaseLost,
     PlanError,
     TaskError,
@@ -77,12 +85,23 @@ def _apply(plan: Plan, backend: XapiBackend, hooks: StepHooks | None,
         return ApplyReport(checked)
     steps = [r.step for r in checked if isinstance(r.step, XapiStep)]
     report = ApplyReport()
+    changed_before = backend.caller.changed
     for index, step in enumerate(steps):
         if hooks is not None:
             if hooks.should_stop():
                 break
             hooks.step_started(index, step)
-        result, produced = _checked_run(index, step, ctx, backend)
+        sent_before = backend.caller.writes
+        try:
+            result, produced = _checked_run(index, step, ctx, backend)
+        except KeyboardInterrupt:
+            report.writes = backend.caller.changed - changed_before
+            _interrupted(report, steps, index, sent=backend.caller.writes > sent_before)
+            if hooks is not None:
+                hooks.step_finished(index, report.results[index])
+            if report.writes:
+                raise ApplyInterrupted(_stopped(report), report) from None
+            raise
         report.results.append(result)
         if hooks is not None:
             hooks.step_finished(index, result)
@@ -92,7 +111,22 @@ def _apply(plan: Plan, backend: XapiBackend, hooks: StepHooks | None,
             ctx.produced[step.key] = produced
     ran = len(report.results)
     report.results += [StepResult(s, StepStatus.NOT_RUN) for s in steps[ran:]]
+    report.writes = backend.caller.changed - changed_before
     return report
+
+
+def _interrupted(report: ApplyReport, steps: Sequence[XapiStep], index: int, *,
+                 sent: bool) -> None:
+    """Ctrl-C during step ``index``: that step as interrupted (its write sent, its effect
+    unknown) or not run (nothing of it sent), the rest not run."""
+    if sent:
+        report.results.append(StepResult(
+            steps[index], StepStatus.INTERRUPTED, "interrupted (Ctrl-C) after its write was "
+            "sent: whether it took effect is unknown until the pool is read again"))
+    else:
+        report.results.append(StepResult(steps[index], StepStatus.NOT_RUN,
+                                         "interrupted (Ctrl-C) before its write was sent"))
+    report.results += [StepResult(s, StepStatus.NOT_RUN) for s in steps[index + 1:]]
 
 
 def _checked_run(index: int, step: XapiStep, ctx: RunContext,
@@ -139,7 +173,11 @@ def _run(step: XapiStep, ctx: RunContext, backend: XapiBackend) -> tuple[str | N
 
 def _stopped(report: ApplyReport) -> str:
     failed = report.failed
-    if report.done or failed[0].status is not StepStatus.DRIFT:
+    if not failed:
+        return "apply interrupted (Ctrl-C) between two steps"
+    if failed[0].status is StepStatus.INTERRUPTED:
+        return f"apply interrupted (Ctrl-C) at: {failed[0].step.describe()}"
+    if report.done or report.writes or failed[0].status is not StepStatus.DRIFT:
         return f"apply stopped at: {failed[0].step.describe()}: {failed[0].detail}"
     return ("the pool changed since the plan was made; nothing was written:\n" + "\n".join(
         f"  {r.step.action} {r.step.subject}: {r.detail}" for r in failed))
@@ -224,10 +262,17 @@ def converge(desired: DesiredState, backend: XapiBackend, *,
             return result
         result.report = apply(plan, backend, fresh=fresh)
         result.applied = True
-        if not result.report.ok:
-            raise ApplyError(_stopped(result.report), result.report)
-        after = verify(desired, backend.collect)
-    result.replan = diff(desired, after)
+        try:
+            if not result.report.ok:
+                raise ApplyError(_stopped(result.report), result.report)
+            after = verify(desired, backend.collect)
+            result.replan = diff(desired, after)
+        except KeyboardInterrupt:
+            raise ApplyInterrupted("apply interrupted (Ctrl-C) while verifying, after every "
+                                   "step was done", result.report) from None
+        except (XapiFailure, TaskError, TransportError) as exc:
+            raise ApplyError(f"every step was done, then the pool could not be read to "
+                             f"verify: {exc}", result.report) from exc
     if not result.replan.is_empty:
         from xapictl.errors import PlanDriftError
 

@@ -15,8 +15,8 @@ import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
-from xapictl.errors import XapictlError, XapiFailure
-from xapictl.plan.audit import AuditLog, is_write
+from xapictl.errors import XapiFailure
+from xapictl.plan.audit import AuditLog, host_of, is_write
 from xapictl.state.snapshot import PoolSnapshot
 
 
@@ -41,8 +41,10 @@ LeaseTaker = Callable[..., Lease]
 
 
 class AuditedCaller:
-    """``call`` that records every write (and its outcome) in the audit log, and checks
-    first that the run still holds the pool's write lease (``LeaseLost`` otherwise)."""
+    """``call`` that records every write in the audit log, written ahead: its intent before it
+    is sent, its outcome (``ok``, ``failed``, ``unknown``) after; and checks first that the run
+    still holds the pool's write lease (``LeaseLost`` otherwise). ``writes`` counts the writes
+    sent; ``snapshot`` (the latest read) names the host each call acts on."""
 
     def __init__(self, conn: Connection, audit: AuditLog) -> None:
         self.conn = conn
@@ -50,6 +52,12 @@ class AuditedCaller:
         self.step = ""
         self.writes = 0
         self.lease: Lease | None = None
+        self.changed = 0
+        """Writes that may have taken effect: answered ok, or whose answer was lost."""
+        self.snapshot: PoolSnapshot | None = None
+
+    def _host(self, method: str, args: tuple[Any, ...]) -> str:
+        return host_of(self.snapshot, method, args) or str(getattr(self.conn, "url", ""))
 
     def call(self, method: str, *args: Any) -> Any:
         if not is_write(method):
@@ -57,15 +65,22 @@ class AuditedCaller:
         if self.lease is not None:
             self.lease.check()
         self.writes += 1
+        host = self._host(method, args)
+        number = self.audit.intent(method, args, step=self.step, host=host)
         try:
             result = self.conn.call(method, *args)
         except XapiFailure as exc:
-            self.audit.write(method, args, "failed", error=exc, step=self.step)
+            self.audit.write(method, args, "failed", error=exc, step=self.step, host=host,
+                             write=number)
             raise
-        except XapictlError as exc:
-            self.audit.write(method, args, "unknown", error=exc, step=self.step)
+        except BaseException as exc:  # lost answer, Ctrl-C mid-call: it may have happened
+            self.changed += 1
+            self.audit.write(method, args, "unknown", error=exc, step=self.step, host=host,
+                             write=number)
             raise
-        self.audit.write(method, args, "ok", result=result, step=self.step)
+        self.changed += 1
+        self.audit.write(method, args, "ok", result=result, step=self.step, host=host,
+                         write=number)
         return result
 
 
@@ -105,7 +120,9 @@ class XapiBackend:
 
     def collect(self) -> PoolSnapshot:
         """One round of ``get_all_records`` per class (the client sends them at once)."""
-        return self.conn.snapshot()
+        snap = self.conn.snapshot()
+        self.caller.snapshot = snap
+        return snap
 
     def read(self, classes: tuple[str, ...]) -> PoolSnapshot:
         """Just these classes' records (one round trip, sent at once); the other tables are

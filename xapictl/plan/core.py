@@ -130,6 +130,9 @@ class StepStatus(enum.StrEnum):
     NOT_RUN = "not run"
     DRIFT = "drift"
     """The step's precondition no longer held at apply time; it was not forced."""
+    INTERRUPTED = "interrupted"
+    """Ctrl-C while the step was running: its write may or may not have taken effect (the
+    next run's fresh read says which)."""
 
 
 @dataclass
@@ -144,6 +147,9 @@ class ApplyReport:
     """What an apply did, step by step; ``ok`` only when every step is done."""
 
     results: list[StepResult] = field(default_factory=list)
+    writes: int = 0
+    """Writes that may have taken effect (answered ok, or whose answer was lost); a report
+    with none changed nothing, whatever its steps say."""
 
     def _with(self, status: StepStatus) -> Sequence[StepResult]:
         return [r for r in self.results if r.status is status]
@@ -154,7 +160,8 @@ class ApplyReport:
 
     @property
     def failed(self) -> Sequence[StepResult]:
-        return [r for r in self.results if r.status in (StepStatus.FAILED, StepStatus.DRIFT)]
+        return [r for r in self.results
+                if r.status in (StepStatus.FAILED, StepStatus.DRIFT, StepStatus.INTERRUPTED)]
 
     @property
     def not_run(self) -> Sequence[StepResult]:
