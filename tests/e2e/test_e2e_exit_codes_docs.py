@@ -202,6 +202,36 @@ def alias_bomb(cli: Any, env: dict[str, Any]) -> Any:
     return cli("inventory", "export", "--fleet", in_tmp(env, "bomb.yaml", text))
 
 
+def ctrl_c_after_a_write(cli: Any, env: dict[str, Any]) -> Any:
+    from test_e2e_truth_after_writes import TRUNK, _interrupt_at_write
+
+    _interrupt_at_write(env["monkeypatch"], 3)
+    return cli("apply", TRUNK, "--yes")
+
+
+def ctrl_c_before_any_write(cli: Any, env: dict[str, Any]) -> Any:
+    from xapictl.state.collect import PoolConnection
+
+    def interrupted(self: Any) -> Any:
+        raise KeyboardInterrupt
+
+    env["monkeypatch"].setattr(PoolConnection, "snapshot", interrupted)
+    return cli(*CREATE_105)
+
+
+def dies_while_verifying(cli: Any, env: dict[str, Any]) -> Any:
+    control = env["sim_server"].control
+    record = control.record
+
+    def record_then_die(**entry: Any) -> None:
+        record(**entry)
+        if entry["method"] == "pool.create_VLAN_from_PIF" and entry["outcome"] == "success":
+            control.inject_fault("*", "drop_before")
+
+    env["monkeypatch"].setattr(control, "record", record_then_die)
+    return cli("--timeout", "0.5", *CREATE_105)
+
+
 PROVOKE: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
     "a key given twice in a recipe or fleet file (a section, a field, an `other_config` key)":
         key_twice,
@@ -264,6 +294,9 @@ PROVOKE: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
     "`--out` names a directory": lambda cli, env: cli(
         "inventory", "export", "--out", str(env["tmp_path"])),
     "an unknown document kind for `xapictl schema`": lambda cli, env: cli("schema", "Pol"),
+    "Ctrl-C during an apply, after a write": ctrl_c_after_a_write,
+    "Ctrl-C before any write": ctrl_c_before_any_write,
+    "the pool stops answering while verifying, after every step was done": dies_while_verifying,
 }
 ROWS = _rows()
 
