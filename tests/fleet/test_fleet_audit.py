@@ -69,7 +69,8 @@ def _parsed(text: str, fmt: str) -> list[dict[str, Any]]:
     if fmt == "ndjson":
         return [json.loads(line) for line in text.splitlines()]
     reader = csv.DictReader(io.StringIO(text))
-    assert reader.fieldnames == ["at", "rollout", "pool", "host", "call", "args", "result", "ok"]
+    assert reader.fieldnames == ["at", "rollout", "pool", "host", "call", "args", "result", "ok",
+                                 "outcome", "user", "step", "sent"]
     return [{**r, "rollout": int(r["rollout"]), "args": json.loads(r["args"]),
              "result": json.loads(r["result"]), "ok": {"True": True, "False": False}[r["ok"]]}
             for r in reader]

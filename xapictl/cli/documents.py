@@ -314,6 +314,21 @@ class RolloutStep(BaseModel):
     at: str | None
 
 
+class AuditWrite(BaseModel):
+    """A write of a rollout, as its audit row has it (``rollout audit`` has every column)."""
+
+    model_config = ConfigDict(extra="forbid")
+    pool: str
+    host: str
+    user: str
+    call: str
+    step: str
+    sent: str
+    outcome: str = Field(description="intent (no outcome recorded), in doubt (recorded so by "
+                                     "a resume, or read while its process is gone), ok, "
+                                     "failed or unknown.")
+
+
 class Rollout(Document):
     kind: Literal["Rollout"] = "Rollout"
     id: int
@@ -325,8 +340,17 @@ class Rollout(Document):
     options: dict[str, Any]
     created: str
     updated: str
+    runner: str | None = Field(
+        default=None, description="host:pid of the process that ran the rollout last.")
+    runner_gone: bool = Field(
+        default=False, description="That process is gone while the rollout is planned or "
+                                   "running (killed): running pools and steps read 'in doubt'.")
     pools: list[PoolRun]
     steps: list[RolloutStep]
+    writes_in_doubt: list[AuditWrite] = Field(
+        default_factory=list, description="Writes sent by a process that is gone, with no "
+                                          "outcome recorded: they may or may not have taken "
+                                          "effect; `rollout resume` reads the pool.")
 
 
 # --- inventory, drift ---------------------------------------------------------------------

@@ -69,19 +69,31 @@ def _confirmer(yes: bool, quiet: bool) -> Any:
         if yes:
             return True
         if not _interactive():
-            fail(ExitCode.BAD_INPUT, "not a terminal: give --yes to apply without asking")
+            from xapictl.errors import UsageError
+
+            # The runner records the rollout and its pools as refused, then we exit 2.
+            raise UsageError("not a terminal: give --yes to apply without asking")
         return typer.confirm(question, err=True)
     return confirm
 
 
 def _exit_for(result: RolloutResult) -> ExitCode:
+    """0 all done (or declined); 2 refused before any write (no --yes, or every pool that is
+    not done was refused by a pre-flight check); 5 a pool was changed by this run and the
+    rollout did not end done (a failure, Ctrl-C); 4 otherwise (nothing was changed)."""
     from xapictl.fleet.journal import PoolState, RolloutState
 
     states = set(result.pools.values())
-    if result.state in (RolloutState.DONE, RolloutState.DECLINED) and \
-            PoolState.FAILED not in states:
+    bad = states - {PoolState.DONE, PoolState.SKIPPED}
+    if result.state is RolloutState.REFUSED:
+        return ExitCode.BAD_INPUT
+    if result.state in (RolloutState.DONE, RolloutState.DECLINED) and not bad:
         return ExitCode.OK
-    return ExitCode.PARTIAL if PoolState.DONE in states else ExitCode.FAILURE
+    if result.changed:
+        return ExitCode.PARTIAL
+    if bad == {PoolState.REFUSED}:
+        return ExitCode.BAD_INPUT
+    return ExitCode.FAILURE
 
 
 def _as_data(ctx: typer.Context) -> bool:
@@ -122,14 +134,14 @@ def _pool_run(r: Any) -> Any:
 
 
 def _execute(ctx: typer.Context, runner: RolloutRunner, pools: list[str], quiet: bool,
-             as_json: bool, journal: Journal, start: Any) -> None:
+             as_json: bool, journal: Journal, start: Any, rollout: int | None = None) -> None:
     """Run with live progress (unless quiet), print the outcome, exit with its code."""
     from xapictl.fleet.progress import LiveProgress
 
     if quiet or as_json:
         result = start()
     else:
-        with LiveProgress(pools) as live:
+        with LiveProgress(pools, rows=_rows_now(journal, rollout)) as live:
             runner.on_event = live.event
             runner.confirm = live.asking(runner.confirm)
             result = start()
@@ -147,7 +159,19 @@ def _execute(ctx: typer.Context, runner: RolloutRunner, pools: list[str], quiet:
         typer.echo(f"rollout {result.id}: {result.state.value}"
                    + (f" ({result.reason})" if result.reason else "")
                    + f" in {result.elapsed:.1f}s", err=True)
+    if code is ExitCode.BAD_INPUT and result.reason and not as_json:
+        from xapictl.cli.render import escape
+
+        typer.echo(escape(f"xapictl: {result.reason}"), err=True)
     raise typer.Exit(int(code))
+
+
+def _rows_now(journal: Journal, rollout: int | None) -> dict[str, tuple[str, int, int]]:
+    """Each pool's state, steps done and planned as the journal has them (for ``resume``:
+    finished pools are shown finished, not pending)."""
+    if rollout is None:
+        return {}
+    return {r.pool: (r.state.value, r.done, r.planned) for r in journal.pool_runs_now(rollout)}
 
 
 @app.command("run")
@@ -310,7 +334,7 @@ def resume(
                                RolloutOptions(**row.options), confirm=_confirmer(yes, quiet))
         names = [r.pool for r in journal.pool_runs(rollout_id)]
         _execute(ctx, runner, names, quiet, as_json, journal,
-                 lambda: runner.resume(rollout_id, pools))
+                 lambda: runner.resume(rollout_id, pools), rollout_id)
 
 
 @app.command("list")
@@ -326,7 +350,7 @@ def list_rollouts(ctx: typer.Context, journal_path: JournalOpt = None) -> None:
         items: list[RolloutItem] = []
         for r in journal.rollouts():
             counts: dict[str, int] = {}
-            for run in journal.pool_runs(r.id):
+            for run in journal.pool_runs_now(r.id):
                 counts[run.state.value] = counts.get(run.state.value, 0) + 1
             items.append(RolloutItem(id=r.id, created=r.created[:19], state=r.state.value,
                                      recipe=r.recipe, pools=counts, reason=r.reason or None))
@@ -339,32 +363,52 @@ def list_rollouts(ctx: typer.Context, journal_path: JournalOpt = None) -> None:
 @app.command("status")
 def status(ctx: typer.Context, rollout_id: Annotated[int, typer.Argument(metavar="ID")],
            journal_path: JournalOpt = None) -> None:
-    """One rollout: its state, each pool's state, steps done and error."""
+    """One rollout: its state, each pool's state, steps done and error; what is in doubt."""
+    from xapictl.fleet.journal import IN_DOUBT, PoolState
+
     with exit_codes():
         as_json = _as_data(ctx)
         journal = _journal(journal_path)
         row = journal.rollout(rollout_id)
-        runs = journal.pool_runs(rollout_id)
+        runs = journal.pool_runs_now(rollout_id)
+        gone = journal.gone(rollout_id)
+        steps = journal.steps(rollout_id)
+        doubtful = [a for a in journal.audit(rollout_id) if a.outcome == IN_DOUBT]
         if as_json:
-            from xapictl.cli.documents import Rollout, RolloutStep
+            from xapictl.cli.documents import AuditWrite, Rollout, RolloutStep
 
             _emit(ctx, Rollout(
                 pool=None, id=row.id, state=row.state.value, reason=row.reason or None,
                 recipe=row.recipe, fleet=row.fleet, selection=row.selection,
                 options=dict(row.options), created=row.created, updated=row.updated,
+                runner=row.runner or None, runner_gone=gone,
                 pools=[_pool_run(r) for r in runs],
                 steps=[RolloutStep.model_validate({k: s.get(k) for k in RolloutStep.model_fields})
-                       for s in journal.steps(rollout_id)]))
+                       for s in steps],
+                writes_in_doubt=[AuditWrite.model_validate(
+                    {k: a.to_json().get(k) for k in AuditWrite.model_fields})
+                    for a in doubtful]))
             return
     from xapictl.cli.render import escape
 
-    lines = [f"rollout {row.id}: {row.state.value}" + (f" ({row.reason})" if row.reason else ""),
-             f"  recipe {row.recipe}\n  fleet  {row.fleet}  select {row.selection or 'all'}"]
+    lines = [f"rollout {row.id}: {row.state.value}" + (f" ({row.reason})" if row.reason else "")]
+    if gone:
+        lines.append(f"  its process ({row.runner or 'unknown'}) is gone: killed before it "
+                     f"could record an end. `xapictl rollout resume {row.id}` reads each pool "
+                     "that is not done and does only what is left.")
+    lines.append(f"  recipe {row.recipe}\n  fleet  {row.fleet}  select {row.selection or 'all'}")
     for r in runs:
         wave = "canary" if r.wave == 0 and row.options.get("canary") else (
             f"wave {r.wave}" if r.wave >= 0 else "-")
         lines.append(f"  {r.pool:<20} {r.state.value:<8} {wave:<8} {r.done}/{r.planned} steps"
                      + (f"  {r.error}" if r.error else ""))
+        latest = max((s["attempt"] for s in steps if s["pool"] == r.pool), default=0)
+        lines += [f"    step {s['idx'] + 1} {s['status']}: {s['description']}" for s in steps
+                  if s["pool"] == r.pool and s["attempt"] == latest
+                  and s["status"] == IN_DOUBT]
+        if r.state is PoolState.IN_DOUBT:
+            lines += [f"    write in doubt: {a.call} (sent {a.sent}; it may or may not have "
+                      "taken effect)" for a in doubtful if a.pool == r.pool]
     typer.echo("\n".join(escape(line, keep_newlines=True) for line in lines))
 
 

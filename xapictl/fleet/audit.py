@@ -1,7 +1,10 @@
 """The audit log: every write a rollout sends, with pool, host, call, arguments and result.
 
 ``AuditedCaller`` wraps a connection (anything with ``call(method, *args)``, which is what plan
-steps send through) and records each write in the journal after it returns or fails. Its
+steps send through) and records each write in the journal ahead of sending it: a row with its
+intent (``outcome`` ``intent``) committed before the call, completed with the outcome (``ok``,
+``failed``, ``unknown``) after it returns or fails. A process killed in between leaves the row
+``intent``, which readers show as ``in doubt``. Rows name the XAPI ``user`` too. Its
 ``host`` is the host the call acted on when the call's object is bound to one (``host_of``:
 a host, PIF, VLAN, Bond, VM or VIF known from the plan's snapshot), else the connection URL. Reads
 (getters, records, events, sessions) are not writes and are not recorded. Arguments that the
@@ -13,13 +16,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from xapictl.fleet.journal import AuditRow, Journal, now
-
-if TYPE_CHECKING:
-    from xapictl.model.refs import HostRef
-    from xapictl.state.snapshot import PoolSnapshot
+from xapictl.plan.audit import host_of
 
 REDACTED = "<redacted>"
 _SECRET_WORDS = ("password", "secret", "token", "credential")
@@ -72,49 +72,18 @@ def redact_args(method: str, args: tuple[Any, ...]) -> list[Any]:
     return out
 
 
-def _host_ref(snap: PoolSnapshot, cls: str, ref: str) -> HostRef | None:
-    """The host an object of ``cls`` lives on, from the snapshot; None when not bound to one
-    host or not in the snapshot (made after it was read)."""
-    from xapictl.model.refs import NULL_REF, BondRef, HostRef, PIFRef, VIFRef, VLANRef, VMRef
-
-    pif: PIFRef | None = None
-    if cls == "host":
-        return HostRef(ref) if HostRef(ref) in snap.hosts else None
-    if cls == "PIF":
-        pif = PIFRef(ref)
-    elif cls == "VLAN" and (vlan := snap.vlans.get(VLANRef(ref))) is not None:
-        pif = vlan.tagged_pif
-    elif cls == "Bond" and (bond := snap.bonds.get(BondRef(ref))) is not None:
-        pif = bond.master
-    elif cls in ("VM", "VIF"):
-        vif = snap.vifs.get(VIFRef(ref)) if cls == "VIF" else None
-        vm_ref = VMRef(ref) if cls == "VM" else (vif.vm if vif is not None else None)
-        vm = snap.vms.get(vm_ref) if vm_ref is not None else None
-        return vm.resident_on if vm is not None and vm.resident_on != NULL_REF else None
-    record = snap.pifs.get(pif) if pif is not None else None
-    return record.host if record is not None else None
-
-
-def host_of(snap: PoolSnapshot, method: str, args: tuple[Any, ...]) -> str | None:
-    """The name (else address) of the host a call acts on, when its first argument is a ref of
-    an object bound to one host that the snapshot knows; None otherwise (pool-wide calls such
-    as ``network.create`` or ``pool.create_VLAN_from_PIF``, objects made since the read)."""
-    cls = method.removeprefix("Async.").partition(".")[0]
-    if not args or not isinstance(args[0], str):
-        return None
-    ref = _host_ref(snap, cls, args[0])
-    host = snap.hosts.get(ref) if ref is not None else None
-    return (host.name_label or host.address or None) if host is not None else None
-
-
 class AuditedCaller:
     """A connection whose writes land in the journal's audit table, tagged with the rollout and
     pool. Everything else is passed through untouched."""
 
     def __init__(self, conn: Any, journal: Journal, *, pool: str, rollout: int | None,
                  host: str | Callable[[], str],
-                 host_of: Callable[[str, tuple[Any, ...]], str | None] | None = None) -> None:
+                 host_of: Callable[[str, tuple[Any, ...]], str | None] | None = None,
+                 user: str = "") -> None:
         self._conn = conn
+        self._user = user
+        self.step_of: Callable[[], str] = lambda: ""
+        """The step being run (set by whoever runs steps through this caller)."""
         self._journal = journal
         self._pool = pool
         self._rollout = rollout
@@ -134,16 +103,20 @@ class AuditedCaller:
         if not is_write(method):
             return self._conn.call(method, *args)
         stored = redact_args(method, args)
+        stamp = now()
+        row = self._journal.record_write(AuditRow(
+            self._rollout, self._pool, self._host_now(method, args), method, stored, None,
+            False, stamp, "intent", self._user, self.step_of(), stamp))
         try:
             result = self._conn.call(method, *args)
-        except Exception as exc:
-            self._journal.record_write(AuditRow(
-                self._rollout, self._pool, self._host_now(method, args), method, stored,
-                {"error": type(exc).__name__, "detail": str(exc)}, False, now()))
+        except BaseException as exc:  # Ctrl-C mid-call too: the row must not stay "intent"
+            from xapictl.errors import XapiFailure
+
+            self._journal.record_outcome(
+                row, outcome="failed" if isinstance(exc, XapiFailure) else "unknown",
+                result={"error": type(exc).__name__, "detail": str(exc)}, ok=False)
             raise
-        self._journal.record_write(AuditRow(self._rollout, self._pool,
-                                            self._host_now(method, args), method, stored,
-                                            _plain(result), True, now()))
+        self._journal.record_outcome(row, outcome="ok", result=_plain(result), ok=True)
         return result
 
 
@@ -160,7 +133,8 @@ def export_audit(journal: Journal, rollout: int, fmt: str = "json") -> str:
         return "".join(json.dumps(r) + "\n" for r in rows)
     buf = io.StringIO()
     writer = csv.DictWriter(buf, ["at", "rollout", "pool", "host", "call", "args", "result",
-                                  "ok"], lineterminator="\n")
+                                  "ok", "outcome", "user", "step", "sent"],
+                            lineterminator="\n")
     writer.writeheader()
     for r in rows:
         writer.writerow({**r, "args": json.dumps(r["args"]), "result": json.dumps(r["result"])})

@@ -4,10 +4,17 @@ SQLite (stdlib), one file (default ``~/.local/state/xapictl/journal.sqlite``, or
 ``$XAPICTL_JOURNAL``). Each change is committed at once, so a rollout killed at any point leaves
 a journal that ``rollout status`` reads and ``rollout resume`` continues. Worker threads share
 one connection behind a lock: writes are tiny and rare next to network round trips.
+
+The journal is written ahead: a step is recorded ``running`` before it starts and each write's
+intent is in the audit table (committed, fsynced) before the write is sent; the outcome is
+filled in after. The rollout names the process running it (``runner``: host and pid), so a
+reader can tell a running rollout from one whose process died: there a ``running`` pool or step
+is shown ``in doubt`` (a write may or may not have taken effect) until ``resume`` reads the pool.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import enum
 import json
@@ -27,7 +34,8 @@ CREATE TABLE IF NOT EXISTS rollouts (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   created TEXT NOT NULL, updated TEXT NOT NULL,
   recipe TEXT NOT NULL, fleet TEXT NOT NULL, selection TEXT,
-  options TEXT NOT NULL, state TEXT NOT NULL, reason TEXT NOT NULL DEFAULT ''
+  options TEXT NOT NULL, state TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '',
+  runner TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS pool_runs (
   rollout INTEGER NOT NULL REFERENCES rollouts(id), pool TEXT NOT NULL,
@@ -45,9 +53,19 @@ CREATE TABLE IF NOT EXISTS steps (
 CREATE TABLE IF NOT EXISTS audit (
   id INTEGER PRIMARY KEY AUTOINCREMENT, rollout INTEGER, pool TEXT NOT NULL,
   host TEXT NOT NULL, call TEXT NOT NULL, args TEXT NOT NULL, result TEXT NOT NULL,
-  ok INTEGER NOT NULL, at TEXT NOT NULL
+  ok INTEGER NOT NULL, at TEXT NOT NULL, outcome TEXT NOT NULL DEFAULT '',
+  user TEXT NOT NULL DEFAULT '', step TEXT NOT NULL DEFAULT '', sent TEXT NOT NULL DEFAULT ''
 );
 """
+# Columns added since the first journals: (table, column, declaration) for ALTER TABLE.
+_ADDED = (("rollouts", "runner", "TEXT NOT NULL DEFAULT ''"),
+          ("audit", "outcome", "TEXT NOT NULL DEFAULT ''"),
+          ("audit", "user", "TEXT NOT NULL DEFAULT ''"),
+          ("audit", "step", "TEXT NOT NULL DEFAULT ''"),
+          ("audit", "sent", "TEXT NOT NULL DEFAULT ''"))
+
+IN_DOUBT = "in doubt"
+"""How a step recorded ``running`` reads once the process running it is gone."""
 
 
 class RolloutState(enum.StrEnum):
@@ -60,6 +78,8 @@ class RolloutState(enum.StrEnum):
     """Interrupted (Ctrl-C) at a step boundary; resumable."""
     DECLINED = "declined"
     """The plan summary was shown and the operator said no: nothing was applied."""
+    REFUSED = "refused"
+    """Refused before any write (no ``--yes`` off a terminal): nothing was applied."""
 
 
 class PoolState(enum.StrEnum):
@@ -72,6 +92,12 @@ class PoolState(enum.StrEnum):
     """Not started because the rollout stopped (budget, canary, Ctrl-C); untouched."""
     STOPPED = "stopped"
     """Interrupted between two steps; some steps may be done."""
+    REFUSED = "refused"
+    """Not started: a pre-flight check refused its plan, or the run was refused (no
+    ``--yes``). Untouched."""
+    IN_DOUBT = "in doubt"
+    """Never stored: how a ``running`` pool reads once the process running it is gone (killed).
+    A write may or may not have taken effect; ``resume`` reads the pool and finishes."""
 
     @property
     def finished_ok(self) -> bool:
@@ -101,6 +127,8 @@ class RolloutRow:
     options: Mapping[str, Any]
     state: RolloutState
     reason: str
+    runner: str = ""
+    """``host:pid`` of the process that ran it last."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +146,10 @@ class PoolRunRow:
 
 @dataclass(frozen=True)
 class AuditRow:
+    """One write. Recorded with ``outcome`` ``intent`` before it is sent (``sent`` is then),
+    completed after with ``ok``, ``failed`` (XAPI refused it) or ``unknown`` (answer lost).
+    A row still ``intent`` after its rollout's process is gone is a write in doubt."""
+
     rollout: int | None
     pool: str
     host: str
@@ -126,11 +158,16 @@ class AuditRow:
     result: Any
     ok: bool
     at: str
+    outcome: str = ""
+    user: str = ""
+    step: str = ""
+    sent: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {"rollout": self.rollout, "pool": self.pool, "host": self.host,
                 "call": self.call, "args": self.args, "result": self.result, "ok": self.ok,
-                "at": self.at}
+                "at": self.at, "outcome": self.outcome, "user": self.user, "step": self.step,
+                "sent": self.sent}
 
 
 class Journal:
@@ -146,6 +183,17 @@ class Journal:
         with self._lock:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.executescript(_SCHEMA)
+            self._migrate()
+
+    def _migrate(self) -> None:
+        """Every commit durable (synced) before the call after it is sent, and the columns a
+        journal made by an older xapictl lacks added (the caller holds the lock)."""
+        self._db.execute("PRAGMA synchronous=FULL")
+        for table, column, decl in _ADDED:
+            have = {r[1] for r in self._db.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                # Names come from the literals of _ADDED, never from input.
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
 
     def __enter__(self) -> Journal:
         return self
@@ -180,9 +228,9 @@ class Journal:
         with self._tx() as db:
             cur = db.execute(
                 "INSERT INTO rollouts (created, updated, recipe, fleet, selection, options, "
-                "state) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "state, runner) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (stamp, stamp, recipe, fleet, selection, json.dumps(dict(options)),
-                 RolloutState.PLANNED.value))
+                 RolloutState.PLANNED.value, runner_id()))
             rid = int(cur.lastrowid or 0)
             db.executemany("INSERT INTO pool_runs (rollout, pool, position, state) "
                            "VALUES (?, ?, ?, ?)",
@@ -198,12 +246,26 @@ class Journal:
         from xapictl.errors import UsageError
 
         rows = self._query("SELECT id, created, updated, recipe, fleet, selection, options, "
-                           "state, reason FROM rollouts WHERE id = ?", (rid,))
+                           "state, reason, runner FROM rollouts WHERE id = ?", (rid,))
         if not rows:
             raise UsageError(f"no rollout {rid} in the journal {self.path}")
         r = rows[0]
         return RolloutRow(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]),
-                          RolloutState(r[7]), r[8])
+                          RolloutState(r[7]), r[8], r[9])
+
+    def set_runner(self, rid: int) -> None:
+        """Name this process (``host:pid``) as the one running the rollout now."""
+        with self._tx() as db:
+            db.execute("UPDATE rollouts SET runner = ? WHERE id = ?", (runner_id(), rid))
+
+    def gone(self, rid: int) -> bool:
+        """Whether the rollout was left ``planned`` or ``running`` by a process that no longer
+        exists (killed): then its running pools and steps are in doubt. Only a process on
+        this machine can be checked; one on another machine is taken as alive."""
+        rows = self._query("SELECT state, runner FROM rollouts WHERE id = ?", (rid,))
+        if not rows or rows[0][0] not in (RolloutState.PLANNED, RolloutState.RUNNING):
+            return False
+        return not _alive(rows[0][1])
 
     def rollouts(self, limit: int = 50) -> list[RolloutRow]:
         ids = self._query("SELECT id FROM rollouts ORDER BY id DESC LIMIT ?", (limit,))
@@ -216,6 +278,21 @@ class Journal:
                            "finished FROM pool_runs WHERE rollout = ? ORDER BY position", (rid,))
         return [PoolRunRow(r[0], r[1], r[2], PoolState(r[3]), r[4], r[5], r[6], r[7], r[8])
                 for r in rows]
+
+    def pool_runs_now(self, rid: int) -> list[PoolRunRow]:
+        """``pool_runs`` as a reader should see them: a ``running`` pool of a rollout whose
+        process is gone is ``in doubt``."""
+        runs = self.pool_runs(rid)
+        if not self.gone(rid):
+            return runs
+        return [dataclasses.replace(r, state=PoolState.IN_DOUBT)
+                if r.state is PoolState.RUNNING else r for r in runs]
+
+    def set_done(self, rid: int, pool: str, done: int) -> None:
+        """The number of steps of ``pool`` done so far (kept current step by step)."""
+        with self._tx() as db:
+            db.execute("UPDATE pool_runs SET done = ? WHERE rollout = ? AND pool = ?",
+                       (done, rid, pool))
 
     def set_pool(self, rid: int, pool: str, state: PoolState, *, wave: int | None = None,
                  planned: int | None = None, done: int | None = None,
@@ -230,7 +307,7 @@ class Journal:
         if state is PoolState.RUNNING:
             sets.append("started = COALESCE(started, ?)")
             args.append(now())
-        if state in (PoolState.DONE, PoolState.FAILED, PoolState.STOPPED):
+        if state in (PoolState.DONE, PoolState.FAILED, PoolState.STOPPED, PoolState.REFUSED):
             sets.append("finished = ?")
             args.append(now())
         # The column names come from the literals above, never from input.
@@ -256,7 +333,12 @@ class Journal:
             args.append(pool)
         rows = self._query(sql + " ORDER BY pool, attempt, idx", args)
         keys = ("pool", "attempt", "idx", "description", "status", "detail", "at")
-        return [dict(zip(keys, r, strict=True)) for r in rows]
+        steps = [dict(zip(keys, r, strict=True)) for r in rows]
+        if self.gone(rid):
+            for step in steps:
+                if step["status"] == "running":
+                    step["status"] = IN_DOUBT
+        return steps
 
     def next_attempt(self, rid: int, pool: str) -> int:
         rows = self._query("SELECT COALESCE(MAX(attempt), 0) FROM steps WHERE rollout = ? "
@@ -265,22 +347,73 @@ class Journal:
 
     # --- audit --------------------------------------------------------------------------
 
-    def record_write(self, row: AuditRow) -> None:
+    def record_write(self, row: AuditRow) -> int:
+        """Insert a write's row (its intent, or intent and outcome at once); returns its id."""
         with self._tx() as db:
-            db.execute("INSERT INTO audit (rollout, pool, host, call, args, result, ok, at) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                       (row.rollout, row.pool, row.host, row.call, json.dumps(row.args),
-                        json.dumps(row.result), int(row.ok), row.at))
+            cur = db.execute(
+                "INSERT INTO audit (rollout, pool, host, call, args, result, ok, at, outcome, "
+                "user, step, sent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (row.rollout, row.pool, row.host, row.call, json.dumps(row.args),
+                 json.dumps(row.result), int(row.ok), row.at, row.outcome, row.user, row.step,
+                 row.sent or row.at))
+            rowid = int(cur.lastrowid or 0)
+        return rowid
+
+    def record_outcome(self, write: int, *, outcome: str, result: Any, ok: bool) -> None:
+        """Complete the row ``record_write`` made for a write's intent."""
+        with self._tx() as db:
+            db.execute("UPDATE audit SET outcome = ?, result = ?, ok = ?, at = ? WHERE id = ?",
+                       (outcome, json.dumps(result), int(ok), now(), write))
 
     def audit(self, rid: int | None = None) -> list[AuditRow]:
-        sql = "SELECT rollout, pool, host, call, args, result, ok, at FROM audit"
+        sql = ("SELECT rollout, pool, host, call, args, result, ok, at, outcome, user, step, "
+               "sent FROM audit")
         args: tuple[Any, ...] = ()
         if rid is not None:
             sql += " WHERE rollout = ?"
             args = (rid,)
-        return [AuditRow(r[0], r[1], r[2], r[3], json.loads(r[4]), json.loads(r[5]),
-                         bool(r[6]), r[7]) for r in self._query(sql + " ORDER BY id", args)]
+        rows = [AuditRow(r[0], r[1], r[2], r[3], json.loads(r[4]), json.loads(r[5]),
+                         bool(r[6]), r[7], r[8], r[9], r[10], r[11])
+                for r in self._query(sql + " ORDER BY id", args)]
+        if rid is not None and self.gone(rid):
+            rows = [dataclasses.replace(r, outcome=IN_DOUBT) if r.outcome == "intent" else r
+                    for r in rows]
+        return rows
 
 
-__all__ = ["AuditRow", "Journal", "PoolRunRow", "PoolState", "RolloutRow", "RolloutState",
-           "default_path", "now"]
+def runner_id() -> str:
+    """``host:pid`` of this process."""
+    import socket
+
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _alive(runner: str) -> bool:
+    """Whether the process ``runner`` names still exists (True when it cannot be told)."""
+    import socket
+
+    host, _, pid = runner.rpartition(":")
+    if not pid.isdigit():
+        return False  # a journal from before runners were named: nobody runs it now
+    if host != socket.gethostname():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return _not_a_zombie(int(pid))
+
+
+def _not_a_zombie(pid: int) -> bool:
+    """A killed child not yet reaped by its parent still has a pid: it runs nothing."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+__all__ = ["IN_DOUBT", "AuditRow", "Journal", "PoolRunRow", "PoolState", "RolloutRow",
+           "RolloutState", "default_path", "now", "runner_id"]

@@ -13,18 +13,25 @@ from xapictl.fleet.rollout import RolloutEvent
 T = TypeVar("T")
 
 _STYLE = {"pending": "dim", "planned": "cyan", "running": "yellow", "done": "green",
-          "failed": "bold red", "skipped": "dim", "stopped": "magenta"}
+          "failed": "bold red", "skipped": "dim", "stopped": "magenta", "refused": "red",
+          "in doubt": "bold magenta"}
 
 
 class LiveProgress:
     """``with LiveProgress(pools) as p: runner = RolloutRunner(..., on_event=p.event)``."""
 
-    def __init__(self, pools: list[str], *, console: Any = None) -> None:
+    def __init__(self, pools: list[str], *, console: Any = None,
+                 rows: dict[str, tuple[str, int, int]] | None = None) -> None:
+        """``rows``: each pool's state, steps done and planned so far (a resumed rollout's
+        finished pools show as finished); the others start ``pending``."""
         from rich.console import Console
 
         self.console = console or Console(stderr=True)
+        known = rows or {}
         self.rows: dict[str, dict[str, Any]] = {
-            p: {"state": "pending", "done": 0, "steps": 0, "started": None, "ended": None,
+            p: {"state": known.get(p, ("pending", 0, 0))[0],
+                "done": known.get(p, ("pending", 0, 0))[1],
+                "steps": known.get(p, ("pending", 0, 0))[2], "started": None, "ended": None,
                 "detail": ""} for p in pools}
         self.wave = ""
         self.began = time.monotonic()
@@ -83,7 +90,8 @@ class LiveProgress:
                 if e.state == "running":
                     row["started"] = time.monotonic()
                     row["done"] = 0
-                elif e.state in ("done", "failed", "stopped") and row["started"] is not None:
+                elif e.state in ("done", "failed", "stopped", "refused") and \
+                        row["started"] is not None:
                     row["ended"] = time.monotonic()
             elif e.kind == "step" and e.state == "done":
                 row["done"] += 1

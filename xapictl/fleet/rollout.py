@@ -13,8 +13,15 @@ The order of events, and the promises each one keeps:
 4. **Stop** (Ctrl-C, or ``stop`` set): each running pool stops at its next step boundary; no
    new pool starts; every session is logged out; the journal says where each pool stopped.
 
-Every pool's state and every step's outcome are written to the journal as they happen, so
-``resume`` (re-plan the pools that are not done, then the same waves) finishes the job.
+Every pool's state and every step's outcome are written to the journal as they happen (a step
+is recorded ``running`` before it starts, each write's intent before it is sent, the count of
+steps done after each one), so ``resume`` (re-plan the pools that are not done — a fresh read,
+never a re-sent write — then the same waves) finishes the job, also after ``kill -9``.
+
+States are exact: a pool a pre-flight check refused, and every pool of a run refused before
+any write (``confirm`` raising ``UsageError``: no ``--yes`` off a terminal), is ``refused``,
+never ``done``; ``RolloutResult.changed`` names the pools this run may have changed (so a
+stopped or failed rollout that changed one is a partial apply).
 """
 
 from __future__ import annotations
@@ -91,6 +98,8 @@ class RolloutResult:
     pools: dict[str, PoolState]
     elapsed: float
     summary: Summary
+    changed: frozenset[str] = frozenset()
+    """The pools this run sent a write to that may have taken effect."""
 
     def to_json(self, journal: Journal) -> dict[str, Any]:
         runs = journal.pool_runs(self.id)
@@ -160,6 +169,7 @@ class RolloutRunner:
         self._canary_failed = False
         self._states: dict[str, PoolState] = {}
         self._wave_of: dict[str, int] = {}
+        self._changed: set[str] = set()
 
     # --- entry points -------------------------------------------------------------------
 
@@ -203,14 +213,18 @@ class RolloutRunner:
 
     def _run(self, rid: int, pools: list[FleetPool], *, canary: int,
              wave_of: dict[str, int] | None = None) -> RolloutResult:
+        from xapictl.errors import UsageError
+
         self._wave_of = wave_of or {}
         began = time.monotonic()
+        self.journal.set_runner(rid)
         if not pools:
             self.journal.set_rollout_state(rid, RolloutState.DONE, "nothing left to do")
             return RolloutResult(rid, RolloutState.DONE, "nothing left to do", {}, 0.0,
                                  Summary())
         summary = Summary()
-        state, reason = RolloutState.DONE, ""
+        # Until a path below says otherwise: an exception nobody expected ends it failed.
+        state, reason = RolloutState.FAILED, "stopped by an unexpected error"
         try:
             try:
                 summary = self._plan_all(rid, pools)
@@ -232,12 +246,16 @@ class RolloutRunner:
             except KeyboardInterrupt:
                 self.stop.set()
                 state, reason = RolloutState.STOPPED, "interrupted"
+            except UsageError as refused:  # confirm refused to ask (no --yes off a terminal)
+                state, reason = RolloutState.REFUSED, str(refused)
         finally:
             self._finish_shielded(rid, pools, summary, state, reason)
         return RolloutResult(rid, state, reason, dict(self._states),
-                             time.monotonic() - began, summary)
+                             time.monotonic() - began, summary, frozenset(self._changed))
 
     def _plan_all(self, rid: int, pools: list[FleetPool]) -> Summary:
+        from xapictl.errors import PreflightError
+
         summary = Summary()
 
         def one(pool: FleetPool) -> None:
@@ -245,6 +263,12 @@ class RolloutRunner:
                 return
             try:
                 planned = self.work.plan(pool)
+            except PreflightError as exc:  # refused before any write: untouched
+                with self._lock:
+                    summary.errors[pool.name] = f"{type(exc).__name__}: {exc}"
+                self._set(rid, pool.name, PoolState.REFUSED, str(exc),
+                          error=f"refused before any change: {exc}")
+                return
             except Exception as exc:  # any failure to plan fails the pool, nothing written
                 with self._lock:
                     summary.errors[pool.name] = f"{type(exc).__name__}: {exc}"
@@ -351,8 +375,12 @@ class RolloutRunner:
             nonlocal done
             if result.status is StepStatus.DONE:
                 done += 1
+                with self._lock:
+                    self._changed.add(name)
             self.journal.record_step(rid, name, attempt, i, _describe(result.step),
                                      result.status.value, result.detail)
+            if result.status is StepStatus.DONE:
+                self.journal.set_done(rid, name, done)
             self.on_event(RolloutEvent("step", name, result.status.value, result.detail, i,
                                        steps))
 
@@ -362,6 +390,9 @@ class RolloutRunner:
         except Exception as exc:  # the pool stopped answering, or worse: fail it, go on
             self._fail(rid, name, f"{type(exc).__name__}: {exc}", done, is_canary)
             return
+        if report.writes:
+            with self._lock:
+                self._changed.add(name)
         if report.failed:
             first = report.failed[0]
             self._fail(rid, name, f"{first.step.describe()}: {first.status.value}: "
@@ -393,9 +424,10 @@ class RolloutRunner:
                 state: RolloutState, reason: str) -> None:
         """Log out everywhere, mark the pools never started, record the rollout's end."""
         self._pool_map(lambda pool: self._logout(pool, summary), pools)
+        untouched = PoolState.REFUSED if state is RolloutState.REFUSED else PoolState.SKIPPED
         for pool in pools:
             if self._states.get(pool.name) in (None, PoolState.PENDING, PoolState.PLANNED):
-                self._set(rid, pool.name, PoolState.SKIPPED)
+                self._set(rid, pool.name, untouched)
         self.journal.set_rollout_state(rid, state, reason)
         self.on_event(RolloutEvent("rollout", state=state.value, detail=reason))
 

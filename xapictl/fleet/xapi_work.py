@@ -63,14 +63,20 @@ class XapiPoolWork:
     def apply(self, planned: PoolPlan, hooks: ApplyHooks) -> ApplyReport:
         conn = planned.handle.conn
         caller: Any = conn
+        audited: AuditedCaller | None = None
         if self.journal is not None:
-            caller = AuditedCaller(conn, self.journal, pool=planned.pool,
-                                   rollout=hooks.rollout, host=lambda: str(conn.url),
-                                   host_of=functools.partial(host_of, planned.handle.snapshot))
+            session = getattr(conn, "session", None)
+            caller = audited = AuditedCaller(
+                conn, self.journal, pool=planned.pool, rollout=hooks.rollout,
+                host=lambda: str(conn.url),
+                host_of=functools.partial(host_of, planned.handle.snapshot),
+                user=str(getattr(session, "username", "") or ""))
         if not planned.plan.steps:
             return ApplyReport()
         backend = XapiBackend(caller, lock_timeout=self.lock_timeout,
                               lease=getattr(conn, "lease", None))
+        if audited is not None:
+            audited.step_of = lambda: backend.caller.step
         with backend.writing():
             fresh = backend.collect()
             if settled(self.desired, fresh):
