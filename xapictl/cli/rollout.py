@@ -364,7 +364,7 @@ def list_rollouts(ctx: typer.Context, journal_path: JournalOpt = None) -> None:
 def status(ctx: typer.Context, rollout_id: Annotated[int, typer.Argument(metavar="ID")],
            journal_path: JournalOpt = None) -> None:
     """One rollout: its state, each pool's state, steps done and error; what is in doubt."""
-    from xapictl.fleet.journal import IN_DOUBT, PoolState
+    from xapictl.fleet.journal import CUT, IN_DOUBT, PoolState
 
     with exit_codes():
         as_json = _as_data(ctx)
@@ -405,7 +405,7 @@ def status(ctx: typer.Context, rollout_id: Annotated[int, typer.Argument(metavar
         latest = max((s["attempt"] for s in steps if s["pool"] == r.pool), default=0)
         lines += [f"    step {s['idx'] + 1} {s['status']}: {s['description']}" for s in steps
                   if s["pool"] == r.pool and s["attempt"] == latest
-                  and s["status"] == IN_DOUBT]
+                  and s["status"] in (IN_DOUBT, CUT)]
         if r.state is PoolState.IN_DOUBT:
             lines += [f"    write in doubt: {a.call} (sent {a.sent}; it may or may not have "
                       "taken effect)" for a in doubtful if a.pool == r.pool]

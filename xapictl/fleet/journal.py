@@ -65,7 +65,10 @@ _ADDED = (("rollouts", "runner", "TEXT NOT NULL DEFAULT ''"),
           ("audit", "sent", "TEXT NOT NULL DEFAULT ''"))
 
 IN_DOUBT = "in doubt"
-"""How a step recorded ``running`` reads once the process running it is gone."""
+"""A write whose intent was recorded by a process now gone, with no outcome; and a step that
+was running then with such a write of its pool."""
+CUT = "interrupted"
+"""A step that was running when its process went, with no write of its pool in flight."""
 
 
 class RolloutState(enum.StrEnum):
@@ -335,10 +338,30 @@ class Journal:
         keys = ("pool", "attempt", "idx", "description", "status", "detail", "at")
         steps = [dict(zip(keys, r, strict=True)) for r in rows]
         if self.gone(rid):
+            doubt = self._pools_in_doubt(rid)
             for step in steps:
                 if step["status"] == "running":
-                    step["status"] = IN_DOUBT
+                    step["status"] = IN_DOUBT if step["pool"] in doubt else CUT
         return steps
+
+    def _pools_in_doubt(self, rid: int) -> set[str]:
+        """Pools with a write whose intent is recorded and its outcome not."""
+        return {r[0] for r in self._query("SELECT DISTINCT pool FROM audit WHERE rollout = ? "
+                                          "AND outcome = 'intent'", (rid,))}
+
+    def settle(self, rid: int) -> None:
+        """Before a resume: what the gone process left ``running`` (steps) or sent without an
+        outcome (writes) is recorded for good as ``in doubt`` (or ``interrupted``: a step with
+        no write in flight). The resume's fresh read then decides what is left to do."""
+        doubt = self._pools_in_doubt(rid)
+        with self._tx() as db:
+            for pool in doubt:
+                db.execute("UPDATE steps SET status = ? WHERE rollout = ? AND pool = ? AND "
+                           "status = 'running'", (IN_DOUBT, rid, pool))
+            db.execute("UPDATE steps SET status = ? WHERE rollout = ? AND status = 'running'",
+                       (CUT, rid))
+            db.execute("UPDATE audit SET outcome = ? WHERE rollout = ? AND outcome = 'intent'",
+                       (IN_DOUBT, rid))
 
     def next_attempt(self, rid: int, pool: str) -> int:
         rows = self._query("SELECT COALESCE(MAX(attempt), 0) FROM steps WHERE rollout = ? "
@@ -415,5 +438,5 @@ def _not_a_zombie(pid: int) -> bool:
     return stat.rpartition(")")[2].split()[0] != "Z"
 
 
-__all__ = ["IN_DOUBT", "AuditRow", "Journal", "PoolRunRow", "PoolState", "RolloutRow",
+__all__ = ["CUT", "IN_DOUBT", "AuditRow", "Journal", "PoolRunRow", "PoolState", "RolloutRow",
            "RolloutState", "default_path", "now", "runner_id"]

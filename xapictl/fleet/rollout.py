@@ -185,6 +185,8 @@ class RolloutRunner:
         them. A canary that had not succeeded is the canary again."""
         from xapictl.errors import UsageError
 
+        if self.journal.gone(rid):  # killed: settle what it left in flight, then re-read
+            self.journal.settle(rid)
         ordered = self.journal.pool_runs(rid)
         runs = {r.pool: r for r in ordered}
         known = {p.name for p in pools}

@@ -1,0 +1,306 @@
+"""Issue 10, clause 5, for rollouts: the journal and the audit are written ahead, so after
+``kill -9`` at any moment ``rollout status`` shows the truth (what is in doubt, as such) and
+``rollout resume`` settles it by reading the pools, never by re-sending a write that took
+effect; states are exact (refused is not done, finished pools are not pending); a Ctrl-C of a
+rollout that changed a pool exits 5.
+
+Each kill is deterministic: the simulator holds one request (before or after committing it)
+on an event; the test kills the real ``xapictl rollout`` process while it waits for the answer,
+then lets the request go."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from xapictl.plan.audit import is_write
+from xapictl.sim.control import Control, DropConnection
+from xapictl.sim.engine import Simulator
+from xapictl.sim.server import SimServer
+
+RECIPE = "version: 1\nnetworks:\n  - name: VLAN 105\n    vlan: 105\n    device: eth1\n"
+EXE = Path(sys.executable).with_name("xapictl")
+
+
+@dataclass
+class Fleet:
+    sims: dict[str, Simulator]
+    controls: dict[str, Control]
+    dir: Path
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "FLEET_PW": "xapictl",
+                "XAPICTL_JOURNAL": str(self.dir / "journal.sqlite")}
+
+    def run(self, *args: str) -> subprocess.Popen[str]:
+        return subprocess.Popen([str(EXE), "rollout", *args], env=self.env(), text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def cli(self, *args: str) -> tuple[int, str, str]:
+        from xapictl.cli import app
+
+        result = CliRunner().invoke(app, ["rollout", *args], env=self.env(),
+                                    catch_exceptions=False)
+        return result.exit_code, result.stdout, result.stderr
+
+    def successes(self, pool: str, method: str) -> int:
+        return sum(1 for e in self.controls[pool].request_log()
+                   if e["method"] == method and e["outcome"] == "success")
+
+    def networks(self, pool: str) -> int:
+        sim = self.sims[pool]
+        with sim.state.lock:
+            return len(sim.state.find("network", name_label="VLAN 105"))
+
+    def vlans(self, pool: str) -> int:
+        sim = self.sims[pool]
+        with sim.state.lock:
+            return sum(1 for v in sim.state.all("VLAN").values() if int(v["tag"]) == 105)
+
+
+@pytest.fixture
+def fleet(tmp_path: Path) -> Iterator[Fleet]:
+    sims = {f"p{i}": Simulator(scenario="seed", password="xapictl") for i in range(2)}
+    controls = {name: Control(sim) for name, sim in sims.items()}
+    servers = {name: SimServer(sims[name], control=controls[name]).start() for name in sims}
+    try:
+        (tmp_path / "fleet.yaml").write_text(
+            "version: 1\ndefaults:\n  credentials: env:FLEET_PW\npools:\n" + "".join(
+                f"  - {{name: {n}, url: '{s.url}'}}\n" for n, s in servers.items()))
+        (tmp_path / "vlan.yaml").write_text(RECIPE)
+        yield Fleet(sims, controls, tmp_path)
+    finally:
+        for s in servers.values():
+            s.stop()
+
+
+class Hold:
+    """Holds one request of pool ``p0`` in the simulator until ``release``."""
+
+    def __init__(self) -> None:
+        self.held = threading.Event()
+        self.release = threading.Event()
+
+    def wait(self) -> None:
+        self.held.set()
+        self.release.wait(60)  # safety net only: the test releases it right after the kill
+
+
+def _after_commit(control: Control, method: str, hold: Hold) -> None:
+    """``method`` is committed (it took effect); its answer is held."""
+    record = control.record
+
+    def record_and_hold(**entry: Any) -> None:
+        record(**entry)
+        if entry["method"] == method and not hold.held.is_set():
+            hold.wait()
+
+    control.record = record_and_hold  # type: ignore[method-assign]
+
+
+def _before_commit(control: Control, method: str, hold: Hold) -> None:
+    """``method`` is held before the pool sees it, then dropped: it never takes effect."""
+    before = control.before_call
+
+    def hold_then_drop(host_address: str, name: str) -> Any:
+        if name == method and not hold.held.is_set():
+            hold.wait()
+            raise DropConnection("held, then dropped: it never reached the pool")
+        return before(host_address, name)
+
+    control.before_call = hold_then_drop  # type: ignore[method-assign]
+
+
+def _at_step_boundary(control: Control, hold: Hold) -> None:
+    """The first read after network.create (step 1) is held: step 2 started, nothing of it
+    was sent."""
+    record, before = control.record, control.before_call
+    created = threading.Event()
+
+    def record_mark(**entry: Any) -> None:
+        record(**entry)
+        if entry["method"] == "network.create" and entry["outcome"] == "success":
+            created.set()
+
+    def hold_read(host_address: str, name: str) -> Any:
+        if created.is_set() and not is_write(name) and not hold.held.is_set():
+            hold.wait()
+        return before(host_address, name)
+
+    control.record = record_mark  # type: ignore[method-assign]
+    control.before_call = hold_read  # type: ignore[method-assign]
+
+
+def _kill_while_held(fleet: Fleet, hold: Hold) -> None:
+    proc = fleet.run("run", str(fleet.dir / "vlan.yaml"), "--fleet",
+                     str(fleet.dir / "fleet.yaml"), "--yes", "--quiet", "--canary", "1",
+                     "--batch-size", "1", "--concurrency", "1")
+    try:
+        assert hold.held.wait(60), proc.communicate(timeout=60)
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=60)
+    finally:
+        hold.release.set()
+    assert proc.returncode == -signal.SIGKILL
+
+
+POINTS: dict[str, tuple[Callable[[Control, Hold], None], str, str]] = {
+    # name: (how p0 is held, status of its step 2, outcome of its write in doubt)
+    "after the write took effect": (
+        lambda c, h: _after_commit(c, "pool.create_VLAN_from_PIF", h), "in doubt", "in doubt"),
+    "before the write reached the pool": (
+        lambda c, h: _before_commit(c, "pool.create_VLAN_from_PIF", h), "in doubt", "in doubt"),
+    "between two steps": (_at_step_boundary, "interrupted", ""),
+}
+
+
+@pytest.mark.parametrize("point", list(POINTS))
+def test_kill_9_leaves_a_journal_that_tells_the_truth_and_resume_converges(
+        fleet: Fleet, point: str) -> None:
+    arrange, step_status, write_outcome = POINTS[point]
+    hold = Hold()
+    arrange(fleet.controls["p0"], hold)
+    _kill_while_held(fleet, hold)
+    create_vlan_before = fleet.successes("p0", "pool.create_VLAN_from_PIF")
+
+    code, out, err = fleet.cli("status", "1", "--json")
+    assert code == 0, err
+    status = json.loads(out)
+    assert status["state"] == "running" and status["runner_gone"] is True
+    pools = {p["pool"]: p for p in status["pools"]}
+    assert (pools["p0"]["state"], pools["p0"]["done"], pools["p0"]["planned"]) == (
+        "in doubt", 1, 2)
+    assert pools["p1"]["state"] == "planned"  # never started: not skipped, not done
+    p0_steps = {s["idx"]: s["status"] for s in status["steps"] if s["pool"] == "p0"}
+    assert p0_steps == {0: "done", 1: step_status}
+    doubt = [(w["pool"], w["call"], w["outcome"]) for w in status["writes_in_doubt"]]
+    assert doubt == ([("p0", "pool.create_VLAN_from_PIF", write_outcome)]
+                     if write_outcome else [])
+
+    code, text, _ = fleet.cli("status", "1")
+    assert "its process" in text and "is gone" in text
+    assert "p0                   in doubt" in text
+    assert f"step 2 {step_status}: create VLAN pool-wide network 'VLAN 105'" in text
+
+    # The audit has every write sent, the one in flight with no outcome, and who sent it.
+    code, out, _ = fleet.cli("audit", "1")
+    rows = json.loads(out)
+    assert [(r["pool"], r["call"], r["outcome"]) for r in rows] == [
+        ("p0", "network.create", "ok")] + [(p, c, o) for p, c, o in doubt]
+    assert all(r["user"] == "root" and r["host"] and r["sent"] for r in rows)
+
+    code, out, err = fleet.cli("resume", "1", "--yes", "--json")
+    assert code == 0, err
+    assert json.loads(out)["counts"] == {"done": 2}
+    for pool in ("p0", "p1"):
+        assert (fleet.networks(pool), fleet.vlans(pool)) == (1, 3), pool
+        assert fleet.successes(pool, "network.create") == 1, pool
+        assert fleet.successes(pool, "pool.create_VLAN_from_PIF") == 1, pool
+    # A write that took effect was not sent again; one that never reached the pool was.
+    resent = fleet.successes("p0", "pool.create_VLAN_from_PIF") - create_vlan_before
+    assert resent == (0 if point == "after the write took effect" else 1)
+
+    code, out, _ = fleet.cli("status", "1", "--json")
+    after = json.loads(out)
+    assert after["state"] == "done" and after["runner_gone"] is False
+    assert {p["pool"]: p["state"] for p in after["pools"]} == {"p0": "done", "p1": "done"}
+    # What the killed run left in flight stays recorded as such.
+    assert [(w["call"], w["outcome"]) for w in json.loads(fleet.cli("audit", "1")[1])
+            if w["outcome"] not in ("ok",)] == [(c, o) for _, c, o in doubt]
+
+
+def test_a_rollout_refused_for_a_missing_yes_is_refused_not_done(fleet: Fleet) -> None:
+    code, _, err = fleet.cli("run", str(fleet.dir / "vlan.yaml"), "--fleet",
+                             str(fleet.dir / "fleet.yaml"), "--quiet")
+    assert code == 2 and "give --yes" in err
+    code, out, _ = fleet.cli("status", "1", "--json")
+    status = json.loads(out)
+    assert status["state"] == "refused"
+    assert {p["pool"]: p["state"] for p in status["pools"]} == {"p0": "refused", "p1": "refused"}
+    code, out, _ = fleet.cli("list")
+    assert "refused" in out and "[2 refused]" in out and "done" not in out
+    assert fleet.successes("p0", "network.create") == fleet.successes("p1", "network.create") == 0
+
+
+def test_a_pool_refused_by_a_preflight_check_is_refused(fleet: Fleet) -> None:
+    (fleet.dir / "eth9.yaml").write_text(RECIPE.replace("eth1", "eth9"))
+    code, out, err = fleet.cli("run", str(fleet.dir / "eth9.yaml"), "--fleet",
+                               str(fleet.dir / "fleet.yaml"), "--yes", "--json",
+                               "--max-failures", "5")
+    assert code == 2, err  # every pool refused before any write: bad input
+    pools = {p["pool"]: p for p in json.loads(out)["pools"]}
+    assert {n: p["state"] for n, p in pools.items()} == {"p0": "refused", "p1": "refused"}
+    assert "refused before any change" in pools["p0"]["error"]
+    assert "eth9" in pools["p0"]["error"]
+
+
+def test_resume_and_status_show_finished_pools_as_finished(fleet: Fleet) -> None:
+    from xapictl.cli.rollout import _rows_now
+    from xapictl.fleet.journal import Journal, PoolState
+
+    hold = Hold()
+    _after_commit(fleet.controls["p1"], "network.create", hold)
+    proc = fleet.run("run", str(fleet.dir / "vlan.yaml"), "--fleet",
+                     str(fleet.dir / "fleet.yaml"), "--yes", "--quiet", "--canary", "1",
+                     "--batch-size", "1", "--concurrency", "1")
+    try:
+        assert hold.held.wait(60), proc.communicate(timeout=60)
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=60)
+    finally:
+        hold.release.set()
+    with Journal(fleet.dir / "journal.sqlite") as journal:
+        rows = _rows_now(journal, 1)
+        assert rows == {"p0": ("done", 2, 2), "p1": ("in doubt", 0, 2)}
+        assert journal.pool_runs_now(1)[0].state is PoolState.DONE
+    code, text, _ = fleet.cli("status", "1")
+    assert "p0                   done     canary   2/2 steps" in text
+
+    # The live table resume draws starts from the journal: p0 done 2/2, not pending 0/0.
+    from rich.console import Console
+
+    from xapictl.fleet.progress import LiveProgress
+
+    console = Console(file=open(os.devnull, "w"), force_terminal=False)  # noqa: SIM115
+    progress = LiveProgress(["p0", "p1"], console=console, rows=rows)
+    assert (progress.rows["p0"]["state"], progress.rows["p0"]["done"],
+            progress.rows["p0"]["steps"]) == ("done", 2, 2)
+    console.file.close()
+
+    code, out, err = fleet.cli("resume", "1", "--yes", "--json")
+    assert code == 0, err
+    assert json.loads(out)["counts"] == {"done": 2}
+    assert fleet.successes("p1", "network.create") == 1
+    assert fleet.successes("p0", "network.create") == 1  # the finished pool was left alone
+
+
+def test_ctrl_c_of_a_rollout_that_changed_a_pool_exits_5(fleet: Fleet) -> None:
+    """SIGINT while the canary's first step is in flight: the canary stops after that step,
+    no pool is done, and yet a pool was changed: exit 5, not 4."""
+    hold = Hold()
+    _after_commit(fleet.controls["p0"], "network.create", hold)
+    proc = fleet.run("run", str(fleet.dir / "vlan.yaml"), "--fleet",
+                     str(fleet.dir / "fleet.yaml"), "--yes", "--json", "--canary", "1",
+                     "--batch-size", "1", "--concurrency", "1")
+    try:
+        assert hold.held.wait(60), proc.communicate(timeout=60)
+        proc.send_signal(signal.SIGINT)
+    finally:
+        hold.release.set()  # the step finishes; the rollout stops at the boundary after it
+    out, err = proc.communicate(timeout=60)
+    summary = json.loads(out)
+    assert summary["state"] == "stopped", err
+    assert [(p["pool"], p["state"], p["done"]) for p in summary["pools"]] == [
+        ("p0", "stopped", 1), ("p1", "skipped", 0)]
+    assert proc.returncode == 5, err
