@@ -228,3 +228,52 @@ def test_a_transport_error_after_a_write_exits_5_and_counts_the_writes(capsys) -
     err = capsys.readouterr().err
     assert "Nothing was sent" not in err
     assert "1 write(s) had been sent before this: `xapictl plan` shows what is left." in err
+
+
+def _section_example(page: str, heading: str) -> list[tuple[list[str], list[str]]]:
+    """The console block of one section of a docs page: each ``$ xapictl`` command (argv
+    without ``xapictl``) with the lines shown after it."""
+    import re
+    import shlex
+
+    text = (ROOT / "docs" / page).read_text().split(f"## {heading}\n", 1)[1].split("\n## ")[0]
+    (body,) = re.findall(r"^```console\n(.*?)^```$", text, flags=re.S | re.M)
+    out: list[tuple[list[str], list[str]]] = []
+    for line in body.splitlines():
+        if line.startswith("$ "):
+            argv = shlex.split(line[2:], comments=True)
+            assert argv[0] == "xapictl"
+            out.append((argv[1:], []))
+        else:
+            out[-1][1].append(line)
+    return out
+
+
+def _assert_shown(shown: list[str], actual: str) -> None:
+    """Every shown line (``…`` is any text; a lone ``…`` any lines) matches an actual line, in
+    order."""
+    import re
+
+    lines, at = actual.splitlines(), 0
+    for want in shown:
+        if want.strip() == "…":
+            continue
+        pattern = re.compile(".*?".join(re.escape(p) for p in want.split("…")))
+        while at < len(lines) and not pattern.fullmatch(lines[at]):
+            at += 1
+        assert at < len(lines), f"the page shows {want!r}; the command printed:\n{actual}"
+        at += 1
+
+
+def test_the_running_unattended_example_is_what_the_cli_prints(cli, monkeypatch) -> None:
+    (interrupted, shown), (rerun, shown_again) = _section_example(
+        "unattended.md", "Exit codes and messages after writes")
+    monkeypatch.chdir(ROOT)
+    with monkeypatch.context() as patched:
+        _interrupt_at_write(patched, 3)
+        ran = cli(*interrupted)
+    assert ran.code == ExitCode.PARTIAL
+    _assert_shown(shown, ran.stderr)
+    again = cli(*rerun)
+    assert again.code == ExitCode.OK
+    _assert_shown(shown_again, again.stdout)

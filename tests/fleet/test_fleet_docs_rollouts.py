@@ -26,9 +26,11 @@ FORMS = block(PAGE, "console", "$ xapictl -q network create")
 RUN = block(PAGE, "console", "$ xapictl rollout vlan105.yaml")
 SUMMARY = block(PAGE, "json", "{")
 JOURNAL = block(PAGE, "console", "$ xapictl rollout list")
+DOUBT = block(PAGE, "console", "$ xapictl rollout status 1   # after kill -9")
+"""Checked by tests/fleet/test_fleet_truth_after_writes.py (it needs a killed process)."""
 AUDIT = block(PAGE, "console", "$ xapictl rollout audit")
 PYTHON = block(PAGE, "python", "from xapictl.fleet")
-CHECKED = [FLEET, FORMS, RECIPE, RUN, SUMMARY, JOURNAL, AUDIT, PYTHON]
+CHECKED = [FLEET, FORMS, RECIPE, RUN, SUMMARY, DOUBT, JOURNAL, AUDIT, PYTHON]
 PASSWORD = "pw-docs-7781"
 
 

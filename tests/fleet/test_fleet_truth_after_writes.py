@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fleet_docs_harness import assert_shown_in, commands
+from test_fleet_docs_rollouts import DOUBT
 from typer.testing import CliRunner
 
 from xapictl.plan.audit import is_write
@@ -71,7 +73,7 @@ class Fleet:
 
 @pytest.fixture
 def fleet(tmp_path: Path) -> Iterator[Fleet]:
-    sims = {f"p{i}": Simulator(scenario="seed", password="xapictl") for i in range(2)}
+    sims = {name: Simulator(scenario="seed", password="xapictl") for name in ("par1", "par2")}
     controls = {name: Control(sim) for name, sim in sims.items()}
     servers = {name: SimServer(sims[name], control=controls[name]).start() for name in sims}
     try:
@@ -86,7 +88,7 @@ def fleet(tmp_path: Path) -> Iterator[Fleet]:
 
 
 class Hold:
-    """Holds one request of pool ``p0`` in the simulator until ``release``."""
+    """Holds one request of pool ``par1`` in the simulator until ``release``."""
 
     def __init__(self) -> None:
         self.held = threading.Event()
@@ -170,51 +172,55 @@ def test_kill_9_leaves_a_journal_that_tells_the_truth_and_resume_converges(
         fleet: Fleet, point: str) -> None:
     arrange, step_status, write_outcome = POINTS[point]
     hold = Hold()
-    arrange(fleet.controls["p0"], hold)
+    arrange(fleet.controls["par1"], hold)
     _kill_while_held(fleet, hold)
-    create_vlan_before = fleet.successes("p0", "pool.create_VLAN_from_PIF")
+    create_vlan_before = fleet.successes("par1", "pool.create_VLAN_from_PIF")
 
     code, out, err = fleet.cli("status", "1", "--json")
     assert code == 0, err
     status = json.loads(out)
     assert status["state"] == "running" and status["runner_gone"] is True
     pools = {p["pool"]: p for p in status["pools"]}
-    assert (pools["p0"]["state"], pools["p0"]["done"], pools["p0"]["planned"]) == (
+    assert (pools["par1"]["state"], pools["par1"]["done"], pools["par1"]["planned"]) == (
         "in doubt", 1, 2)
-    assert pools["p1"]["state"] == "planned"  # never started: not skipped, not done
-    p0_steps = {s["idx"]: s["status"] for s in status["steps"] if s["pool"] == "p0"}
+    assert pools["par2"]["state"] == "planned"  # never started: not skipped, not done
+    p0_steps = {s["idx"]: s["status"] for s in status["steps"] if s["pool"] == "par1"}
     assert p0_steps == {0: "done", 1: step_status}
     doubt = [(w["pool"], w["call"], w["outcome"]) for w in status["writes_in_doubt"]]
-    assert doubt == ([("p0", "pool.create_VLAN_from_PIF", write_outcome)]
+    assert doubt == ([("par1", "pool.create_VLAN_from_PIF", write_outcome)]
                      if write_outcome else [])
 
     code, text, _ = fleet.cli("status", "1")
+    if point == "after the write took effect":  # the page's example is this very case
+        (cmd,) = commands(DOUBT.text)
+        assert cmd.argv == ["xapictl", "rollout", "status", "1"]
+        assert_shown_in(cmd.shown, text)
     assert "its process" in text and "is gone" in text
-    assert "p0                   in doubt" in text
+    assert "par1                 in doubt" in text
     assert f"step 2 {step_status}: create VLAN pool-wide network 'VLAN 105'" in text
 
     # The audit has every write sent, the one in flight with no outcome, and who sent it.
     code, out, _ = fleet.cli("audit", "1")
     rows = json.loads(out)
     assert [(r["pool"], r["call"], r["outcome"]) for r in rows] == [
-        ("p0", "network.create", "ok")] + [(p, c, o) for p, c, o in doubt]
+        ("par1", "network.create", "ok")] + [(p, c, o) for p, c, o in doubt]
     assert all(r["user"] == "root" and r["host"] and r["sent"] for r in rows)
 
     code, out, err = fleet.cli("resume", "1", "--yes", "--json")
     assert code == 0, err
     assert json.loads(out)["counts"] == {"done": 2}
-    for pool in ("p0", "p1"):
+    for pool in ("par1", "par2"):
         assert (fleet.networks(pool), fleet.vlans(pool)) == (1, 3), pool
         assert fleet.successes(pool, "network.create") == 1, pool
         assert fleet.successes(pool, "pool.create_VLAN_from_PIF") == 1, pool
     # A write that took effect was not sent again; one that never reached the pool was.
-    resent = fleet.successes("p0", "pool.create_VLAN_from_PIF") - create_vlan_before
+    resent = fleet.successes("par1", "pool.create_VLAN_from_PIF") - create_vlan_before
     assert resent == (0 if point == "after the write took effect" else 1)
 
     code, out, _ = fleet.cli("status", "1", "--json")
     after = json.loads(out)
     assert after["state"] == "done" and after["runner_gone"] is False
-    assert {p["pool"]: p["state"] for p in after["pools"]} == {"p0": "done", "p1": "done"}
+    assert {p["pool"]: p["state"] for p in after["pools"]} == {"par1": "done", "par2": "done"}
     # What the killed run left in flight stays recorded as such.
     assert [(w["call"], w["outcome"]) for w in json.loads(fleet.cli("audit", "1")[1])
             if w["outcome"] not in ("ok",)] == [(c, o) for _, c, o in doubt]
@@ -227,10 +233,11 @@ def test_a_rollout_refused_for_a_missing_yes_is_refused_not_done(fleet: Fleet) -
     code, out, _ = fleet.cli("status", "1", "--json")
     status = json.loads(out)
     assert status["state"] == "refused"
-    assert {p["pool"]: p["state"] for p in status["pools"]} == {"p0": "refused", "p1": "refused"}
+    assert {p["pool"]: p["state"] for p in status["pools"]} == {"par1": "refused",
+                                                                 "par2": "refused"}
     code, out, _ = fleet.cli("list")
     assert "refused" in out and "[2 refused]" in out and "done" not in out
-    assert fleet.successes("p0", "network.create") == fleet.successes("p1", "network.create") == 0
+    assert [fleet.successes(p, "network.create") for p in ("par1", "par2")] == [0, 0]
 
 
 def test_a_pool_refused_by_a_preflight_check_is_refused(fleet: Fleet) -> None:
@@ -240,9 +247,9 @@ def test_a_pool_refused_by_a_preflight_check_is_refused(fleet: Fleet) -> None:
                                "--max-failures", "5")
     assert code == 2, err  # every pool refused before any write: bad input
     pools = {p["pool"]: p for p in json.loads(out)["pools"]}
-    assert {n: p["state"] for n, p in pools.items()} == {"p0": "refused", "p1": "refused"}
-    assert "refused before any change" in pools["p0"]["error"]
-    assert "eth9" in pools["p0"]["error"]
+    assert {n: p["state"] for n, p in pools.items()} == {"par1": "refused", "par2": "refused"}
+    assert "refused before any change" in pools["par1"]["error"]
+    assert "eth9" in pools["par1"]["error"]
 
 
 def test_resume_and_status_show_finished_pools_as_finished(fleet: Fleet) -> None:
@@ -250,7 +257,7 @@ def test_resume_and_status_show_finished_pools_as_finished(fleet: Fleet) -> None
     from xapictl.fleet.journal import Journal, PoolState
 
     hold = Hold()
-    _after_commit(fleet.controls["p1"], "network.create", hold)
+    _after_commit(fleet.controls["par2"], "network.create", hold)
     proc = fleet.run("run", str(fleet.dir / "vlan.yaml"), "--fleet",
                      str(fleet.dir / "fleet.yaml"), "--yes", "--quiet", "--canary", "1",
                      "--batch-size", "1", "--concurrency", "1")
@@ -262,10 +269,10 @@ def test_resume_and_status_show_finished_pools_as_finished(fleet: Fleet) -> None
         hold.release.set()
     with Journal(fleet.dir / "journal.sqlite") as journal:
         rows = _rows_now(journal, 1)
-        assert rows == {"p0": ("done", 2, 2), "p1": ("in doubt", 0, 2)}
+        assert rows == {"par1": ("done", 2, 2), "par2": ("in doubt", 0, 2)}
         assert journal.pool_runs_now(1)[0].state is PoolState.DONE
     code, text, _ = fleet.cli("status", "1")
-    assert "p0                   done     canary   2/2 steps" in text
+    assert "par1                 done     canary   2/2 steps" in text
 
     # The live table resume draws starts from the journal: p0 done 2/2, not pending 0/0.
     from rich.console import Console
@@ -273,23 +280,23 @@ def test_resume_and_status_show_finished_pools_as_finished(fleet: Fleet) -> None
     from xapictl.fleet.progress import LiveProgress
 
     console = Console(file=open(os.devnull, "w"), force_terminal=False)  # noqa: SIM115
-    progress = LiveProgress(["p0", "p1"], console=console, rows=rows)
-    assert (progress.rows["p0"]["state"], progress.rows["p0"]["done"],
-            progress.rows["p0"]["steps"]) == ("done", 2, 2)
+    progress = LiveProgress(["par1", "par2"], console=console, rows=rows)
+    assert (progress.rows["par1"]["state"], progress.rows["par1"]["done"],
+            progress.rows["par1"]["steps"]) == ("done", 2, 2)
     console.file.close()
 
     code, out, err = fleet.cli("resume", "1", "--yes", "--json")
     assert code == 0, err
     assert json.loads(out)["counts"] == {"done": 2}
-    assert fleet.successes("p1", "network.create") == 1
-    assert fleet.successes("p0", "network.create") == 1  # the finished pool was left alone
+    assert fleet.successes("par2", "network.create") == 1
+    assert fleet.successes("par1", "network.create") == 1  # the finished pool was left alone
 
 
 def test_ctrl_c_of_a_rollout_that_changed_a_pool_exits_5(fleet: Fleet) -> None:
     """SIGINT while the canary's first step is in flight: the canary stops after that step,
     no pool is done, and yet a pool was changed: exit 5, not 4."""
     hold = Hold()
-    _after_commit(fleet.controls["p0"], "network.create", hold)
+    _after_commit(fleet.controls["par1"], "network.create", hold)
     proc = fleet.run("run", str(fleet.dir / "vlan.yaml"), "--fleet",
                      str(fleet.dir / "fleet.yaml"), "--yes", "--json", "--canary", "1",
                      "--batch-size", "1", "--concurrency", "1")
@@ -302,5 +309,5 @@ def test_ctrl_c_of_a_rollout_that_changed_a_pool_exits_5(fleet: Fleet) -> None:
     summary = json.loads(out)
     assert summary["state"] == "stopped", err
     assert [(p["pool"], p["state"], p["done"]) for p in summary["pools"]] == [
-        ("p0", "stopped", 1), ("p1", "skipped", 0)]
+        ("par1", "stopped", 1), ("par2", "skipped", 0)]
     assert proc.returncode == 5, err

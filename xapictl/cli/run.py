@@ -214,7 +214,7 @@ def _print_report(report: ApplyReport, how: str) -> None:
     lines = [f"{how}. What happened:"]
     for r in report.results:
         detail = f" ({r.detail})" if r.detail else ""
-        lines.append(escape(f"  {r.status.value:>7}  {r.step.describe()}{detail}"))
+        lines.append(escape(f"  {r.status.value:>11}  {r.step.describe()}{detail}"))
     typer.echo("\n".join(lines), err=True)
 
 
