@@ -190,6 +190,7 @@ def test_kill_9_leaves_a_journal_that_tells_the_truth_and_resume_converges(
     assert doubt == ([("par1", "pool.create_VLAN_from_PIF", write_outcome)]
                      if write_outcome else [])
 
+    assert "its process is gone: `xapictl rollout resume 1`" in fleet.cli("list")[1]
     code, text, _ = fleet.cli("status", "1")
     if point == "after the write took effect":  # the page's example is this very case
         (cmd,) = commands(DOUBT.text)
@@ -311,3 +312,28 @@ def test_ctrl_c_of_a_rollout_that_changed_a_pool_exits_5(fleet: Fleet) -> None:
     assert [(p["pool"], p["state"], p["done"]) for p in summary["pools"]] == [
         ("par1", "stopped", 1), ("par2", "skipped", 0)]
     assert proc.returncode == 5, err
+
+
+def test_ctrl_c_of_a_rollout_before_any_write_exits_130(fleet: Fleet) -> None:
+    """SIGINT while the pools are being planned (par1's login held): nothing was changed, so
+    the shell's code for an interrupt, as a single-pool command gives."""
+    hold = Hold()
+    before = fleet.controls["par1"].before_call
+
+    def hold_first(host_address: str, name: str) -> Any:
+        if not hold.held.is_set():
+            hold.wait()
+        return before(host_address, name)
+
+    fleet.controls["par1"].before_call = hold_first  # type: ignore[method-assign]
+    proc = fleet.run("run", str(fleet.dir / "vlan.yaml"), "--fleet",
+                     str(fleet.dir / "fleet.yaml"), "--yes", "--json", "--concurrency", "1")
+    try:
+        assert hold.held.wait(60), proc.communicate(timeout=60)
+        proc.send_signal(signal.SIGINT)
+    finally:
+        hold.release.set()
+    out, err = proc.communicate(timeout=60)
+    assert json.loads(out)["state"] == "stopped", err
+    assert proc.returncode == 130, err
+    assert [fleet.successes(p, "network.create") for p in ("par1", "par2")] == [0, 0]

@@ -21,7 +21,7 @@ from typer.core import TyperGroup
 
 from xapictl.cli.exit_codes import ExitCode
 from xapictl.cli.options import current
-from xapictl.cli.run import exit_codes, fail
+from xapictl.cli.run import count_writes, exit_codes, fail
 
 if TYPE_CHECKING:
     from xapictl.fleet.journal import Journal
@@ -80,7 +80,8 @@ def _confirmer(yes: bool, quiet: bool) -> Any:
 def _exit_for(result: RolloutResult) -> ExitCode:
     """0 all done (or declined); 2 refused before any write (no --yes, or every pool that is
     not done was refused by a pre-flight check); 5 a pool was changed by this run and the
-    rollout did not end done (a failure, Ctrl-C); 4 otherwise (nothing was changed)."""
+    rollout did not end done (a failure, Ctrl-C); 130 Ctrl-C before any change; 4 otherwise
+    (nothing was changed)."""
     from xapictl.fleet.journal import PoolState, RolloutState
 
     states = set(result.pools.values())
@@ -93,6 +94,8 @@ def _exit_for(result: RolloutResult) -> ExitCode:
         return ExitCode.PARTIAL
     if bad == {PoolState.REFUSED}:
         return ExitCode.BAD_INPUT
+    if result.state is RolloutState.STOPPED and result.reason.startswith("interrupted"):
+        return ExitCode.INTERRUPTED  # Ctrl-C, and nothing was changed
     return ExitCode.FAILURE
 
 
@@ -238,6 +241,7 @@ def fleet_rollout(ctx: typer.Context, desired: Any, recipe: Path, fleet: Path,
     connector.prime(pools)
     journal = _journal(journal_path)
     work = XapiPoolWork(desired, connector, journal, lock_timeout=current(ctx).lock_timeout)
+    count_writes(work)
     runner = RolloutRunner(journal, work, options, confirm=_confirmer(yes, quiet))
     _execute(ctx, runner, [p.name for p in pools], quiet, as_json, journal,
              lambda: runner.start(pools, recipe=str(recipe.resolve()),
@@ -330,8 +334,9 @@ def resume(
                                                          journal.pool_runs(rollout_id)}])
         work = XapiPoolWork(desired, connector, journal,
                             lock_timeout=current(ctx).lock_timeout)
-        runner = RolloutRunner(journal, work,
-                               RolloutOptions(**row.options), confirm=_confirmer(yes, quiet))
+        count_writes(work)
+        runner = RolloutRunner(journal, work, RolloutOptions(**row.options),
+                               confirm=_confirmer(yes, quiet))
         names = [r.pool for r in journal.pool_runs(rollout_id)]
         _execute(ctx, runner, names, quiet, as_json, journal,
                  lambda: runner.resume(rollout_id, pools), rollout_id)
@@ -352,8 +357,11 @@ def list_rollouts(ctx: typer.Context, journal_path: JournalOpt = None) -> None:
             counts: dict[str, int] = {}
             for run in journal.pool_runs_now(r.id):
                 counts[run.state.value] = counts.get(run.state.value, 0) + 1
+            reason = r.reason
+            if journal.gone(r.id):
+                reason = f"its process is gone: `xapictl rollout resume {r.id}`"
             items.append(RolloutItem(id=r.id, created=r.created[:19], state=r.state.value,
-                                     recipe=r.recipe, pools=counts, reason=r.reason or None))
+                                     recipe=r.recipe, pools=counts, reason=reason or None))
         opts = current(ctx)
         if not opts.output.is_data and opts.output.value != "name":
             items = [i.model_copy(update={"recipe": Path(i.recipe).name}) for i in items]

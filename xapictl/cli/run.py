@@ -14,7 +14,7 @@ import contextvars
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 import typer
 
@@ -26,16 +26,33 @@ if TYPE_CHECKING:
     import datetime as dt
 
     from xapictl.errors import FieldRef, Problem
-    from xapictl.plan.audit import AuditLog
     from xapictl.plan.core import ApplyReport, Plan
     from xapictl.plan.desired import DesiredState
     from xapictl.plan.document import PlanDocument, PoolInfo
     from xapictl.state.snapshot import PoolSnapshot
 
-_AUDITS: contextvars.ContextVar[list[AuditLog] | None] = contextvars.ContextVar(
+
+class WriteCounts(Protocol):
+    """Whatever counts a command's writes: an ``AuditLog``, a rollout's pool work."""
+
+    @property
+    def sent(self) -> int: ...
+
+    @property
+    def effective(self) -> int: ...
+
+
+_AUDITS: contextvars.ContextVar[list[WriteCounts] | None] = contextvars.ContextVar(
     "xapictl_cli_audits", default=None)
-"""The audit logs of the command running now: what every message that says "Nothing was
-sent" checks first."""
+"""The write counters of the command running now: what every message that says "Nothing was
+sent" (and every choice between exit 4 and 5) checks first."""
+
+
+def count_writes(counts: WriteCounts) -> None:
+    """Count ``counts``' writes as this command's (inside ``exit_codes``)."""
+    audits = _AUDITS.get()
+    if audits is not None:
+        audits.append(counts)
 
 
 def _writes_sent() -> int:
@@ -349,9 +366,7 @@ def converge(opts: GlobalOptions, desired: DesiredState, *, ask: bool, yes: bool
                         max_age=max_age or DEFAULT_MAX_AGE, source=source)
 
     audit = AuditLog(audit_log_path())
-    audits = _AUDITS.get()
-    if audits is not None:
-        audits.append(audit)
+    count_writes(audit)
     try:
         with open_pool(opts) as conn:
             audit.pool = opts.pool_label or str(conn.url)
@@ -408,5 +423,6 @@ def apply_document(result: Any, pool: PoolInfo) -> Any:
                          verified=None if result.replan is None else result.replan.is_empty)
 
 
-__all__ = ["apply_document", "cli_values", "confirmed", "converge", "exit_codes", "fail",
-           "plan_only", "pool_info", "show_plan", "validation_lines", "write_private"]
+__all__ = ["WriteCounts", "apply_document", "cli_values", "confirmed", "converge",
+           "count_writes", "exit_codes", "fail", "plan_only", "pool_info", "show_plan",
+           "validation_lines", "write_private"]

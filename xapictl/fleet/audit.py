@@ -84,6 +84,10 @@ class AuditedCaller:
         self._user = user
         self.step_of: Callable[[], str] = lambda: ""
         """The step being run (set by whoever runs steps through this caller)."""
+        self.sent = 0
+        """Writes handed to the connection."""
+        self.effective = 0
+        """Writes that may have taken effect (answered ok, or the answer lost)."""
         self._journal = journal
         self._pool = pool
         self._rollout = rollout
@@ -107,15 +111,19 @@ class AuditedCaller:
         row = self._journal.record_write(AuditRow(
             self._rollout, self._pool, self._host_now(method, args), method, stored, None,
             False, stamp, "intent", self._user, self.step_of(), stamp))
+        self.sent += 1
         try:
             result = self._conn.call(method, *args)
         except BaseException as exc:  # Ctrl-C mid-call too: the row must not stay "intent"
             from xapictl.errors import XapiFailure
 
+            if not isinstance(exc, XapiFailure):
+                self.effective += 1
             self._journal.record_outcome(
                 row, outcome="failed" if isinstance(exc, XapiFailure) else "unknown",
                 result={"error": type(exc).__name__, "detail": str(exc)}, ok=False)
             raise
+        self.effective += 1
         self._journal.record_outcome(row, outcome="ok", result=_plain(result), ok=True)
         return result
 

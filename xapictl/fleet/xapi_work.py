@@ -49,6 +49,17 @@ class XapiPoolWork:
         self.journal = journal
         self._open: dict[str, Any] = {}
         self._lock = threading.Lock()
+        self._callers: list[AuditedCaller] = []
+
+    @property
+    def sent(self) -> int:
+        """Writes sent to any pool so far (audited ones: with a journal)."""
+        return sum(c.sent for c in self._callers)
+
+    @property
+    def effective(self) -> int:
+        """Writes so far that may have taken effect."""
+        return sum(c.effective for c in self._callers)
 
     def plan(self, pool: FleetPool) -> PoolPlan:
         conn = self.connector.connect(pool)
@@ -71,6 +82,8 @@ class XapiPoolWork:
                 host=lambda: str(conn.url),
                 host_of=functools.partial(host_of, planned.handle.snapshot),
                 user=str(getattr(session, "username", "") or ""))
+            with self._lock:
+                self._callers.append(audited)
         if not planned.plan.steps:
             return ApplyReport()
         backend = XapiBackend(caller, lock_timeout=self.lock_timeout,
