@@ -337,3 +337,33 @@ def test_ctrl_c_of_a_rollout_before_any_write_exits_130(fleet: Fleet) -> None:
     assert json.loads(out)["state"] == "stopped", err
     assert proc.returncode == 130, err
     assert [fleet.successes(p, "network.create") for p in ("par1", "par2")] == [0, 0]
+
+
+def test_a_journal_from_an_older_xapictl_gains_the_new_columns(tmp_path: Path) -> None:
+    import sqlite3
+
+    from xapictl.fleet.journal import AuditRow, Journal, now
+
+    path = tmp_path / "old.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(
+        "CREATE TABLE rollouts (id INTEGER PRIMARY KEY AUTOINCREMENT, created TEXT NOT NULL, "
+        "updated TEXT NOT NULL, recipe TEXT NOT NULL, fleet TEXT NOT NULL, selection TEXT, "
+        "options TEXT NOT NULL, state TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '');"
+        "CREATE TABLE audit (id INTEGER PRIMARY KEY AUTOINCREMENT, rollout INTEGER, "
+        "pool TEXT NOT NULL, host TEXT NOT NULL, call TEXT NOT NULL, args TEXT NOT NULL, "
+        "result TEXT NOT NULL, ok INTEGER NOT NULL, at TEXT NOT NULL);"
+        "INSERT INTO rollouts (created, updated, recipe, fleet, options, state) VALUES "
+        "('t', 't', 'r.yaml', 'f.yaml', '{}', 'running');"
+        "INSERT INTO audit (rollout, pool, host, call, args, result, ok, at) VALUES "
+        "(1, 'p', 'h', 'network.create', '[]', '\"OpaqueRef:x\"', 1, 't');")
+    db.commit()
+    db.close()
+    with Journal(path) as journal:
+        assert journal.rollout(1).runner == ""
+        assert journal.gone(1)  # running, and no process named: nobody runs it now
+        assert [(r.call, r.outcome, r.user) for r in journal.audit(1)] == [
+            ("network.create", "", "")]
+        journal.record_write(AuditRow(1, "p", "h", "VLAN.create", [], None, False, now(),
+                                      "intent", "root", "step", now()))
+        assert [r.outcome for r in journal.audit(1)] == ["", "in doubt"]

@@ -159,3 +159,73 @@ def test_audit_log_has_a_json_line_per_write_and_no_secret(tmp_path: Path) -> No
     assert all(r["step"] and r["run"] == lines[0]["run"] for r in lines)
     assert all(r["client"] and r["host"] for r in lines)
     assert secret not in log.read_text()
+
+
+class _InterruptAfter:
+    """A connection whose ``n``-th write takes effect, then Ctrl-C lands before its answer is
+    used."""
+
+    def __init__(self, conn: object, n: int) -> None:
+        self.conn, self.n, self.writes = conn, n, 0
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.conn, name)
+
+    def call(self, method: str, *args: object) -> object:
+        result = self.conn.call(method, *args)  # type: ignore[attr-defined]
+        from xapictl.plan.audit import is_write
+
+        if is_write(method):
+            self.writes += 1
+            if self.writes == self.n:
+                raise KeyboardInterrupt
+        return result
+
+
+def test_ctrl_c_after_a_write_is_apply_interrupted_with_the_report() -> None:
+    """The library's contract: still a KeyboardInterrupt (``except KeyboardInterrupt`` keeps
+    working), and an ApplyError whose report says done / interrupted / not run."""
+    from xapictl.errors import ApplyInterrupted
+    from xapictl.plan.apply import converge
+
+    pool = SimPool()
+    with pool.connect() as conn:
+        backend = XapiBackend(_InterruptAfter(conn, 1))  # type: ignore[arg-type]
+        with pytest.raises(ApplyInterrupted) as info:
+            converge(VLAN105, backend)
+    assert isinstance(info.value, KeyboardInterrupt) and isinstance(info.value, ApplyError)
+    report = info.value.report
+    assert [r.status for r in report.results] == [StepStatus.INTERRUPTED, StepStatus.NOT_RUN]
+    assert report.writes == 1 and not report.done
+    assert [(r["method"], r["outcome"]) for r in backend.audit.records] == [
+        ("network.create", "intent"), ("network.create", "unknown")]
+    assert pool.writes() == ["network.create"]
+
+
+def test_ctrl_c_before_any_write_stays_a_plain_keyboard_interrupt() -> None:
+    from xapictl.errors import ApplyInterrupted
+    from xapictl.plan.apply import converge
+
+    class Interrupting:
+        """Ctrl-C during apply's fresh read, before the first write (a Ctrl-C during a write
+        call is not "before": the request may have left)."""
+
+        def __init__(self, conn: object) -> None:
+            self.conn, self.reads = conn, 0
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.conn, name)
+
+        def snapshot(self) -> object:
+            self.reads += 1
+            if self.reads == 2:
+                raise KeyboardInterrupt
+            return self.conn.snapshot()  # type: ignore[attr-defined]
+
+    pool = SimPool()
+    with pool.connect() as conn:
+        backend = XapiBackend(Interrupting(conn))  # type: ignore[arg-type]
+        with pytest.raises(KeyboardInterrupt) as info:
+            converge(VLAN105, backend)
+    assert not isinstance(info.value, ApplyInterrupted)
+    assert pool.writes() == []
