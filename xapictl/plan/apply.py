@@ -223,8 +223,10 @@ def converge(desired: DesiredState, backend: XapiBackend, *,
     how long to wait for another run's; ``PoolLocked`` when it does not come), after a fresh
     read under it: a pool that another run brought to the desired state meanwhile is left
     alone (``settled``). Raises ``PreflightError`` before any write, ``ApplyError`` (with
-    ``.report``) when a step failed, ``VerificationError`` when the pool does not match
-    afterwards, ``PlanDriftError`` if the re-plan is not empty.
+    ``.report``) when a step failed or the pool could not be read to verify after the
+    writes, ``ApplyInterrupted`` (an ``ApplyError`` and a ``KeyboardInterrupt``) for Ctrl-C
+    after a write, ``VerificationError`` when the pool does not match afterwards,
+    ``PlanDriftError`` if the re-plan is not empty.
 
     ``confirm`` is asked before any write (the CLI asks whenever ``plan.is_disruptive``); a
     library caller that passes none applies disruptive plans as they come. Work deferred for
