@@ -277,3 +277,43 @@ def test_the_running_unattended_example_is_what_the_cli_prints(cli, monkeypatch)
     again = cli(*rerun)
     assert again.code == ExitCode.OK
     _assert_shown(shown_again, again.stdout)
+
+
+def test_kill_9_mid_write_leaves_its_intent_in_the_audit_log(sim_server, tmp_path) -> None:
+    """The audit log is written ahead: killed while the pool holds its answer to
+    pool.create_VLAN_from_PIF (committed), the log still has that write, as an intent with no
+    outcome; the re-run reads the pool and sends nothing twice."""
+    control = sim_server.control
+    record = control.record
+    held, release = threading.Event(), threading.Event()
+
+    def record_and_hold(**entry: Any) -> None:
+        record(**entry)
+        if entry["method"] == "pool.create_VLAN_from_PIF" and not held.is_set():
+            held.set()
+            release.wait(60)  # safety net only: released right after the kill
+
+    control.record = record_and_hold  # type: ignore[method-assign]
+    exe = Path(sys.executable).with_name("xapictl")
+    log = tmp_path / "audit.jsonl"
+    env = {**os.environ, "XAPICTL_URL": sim_server.url, "XAPICTL_PASSWORD": "xapictl",
+           "XAPICTL_AUDIT_LOG": str(log)}
+    try:
+        proc = subprocess.Popen([str(exe), *CREATE_105], env=env, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert held.wait(60), "pool.create_VLAN_from_PIF never arrived"
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=60)
+    finally:
+        release.set()
+        control.record = record  # type: ignore[method-assign]
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [(r["method"], r["outcome"], r["write"]) for r in records] == [
+        ("network.create", "intent", 1), ("network.create", "ok", 1),
+        ("pool.create_VLAN_from_PIF", "intent", 2)]
+    assert records[-1]["pool"] == sim_server.url and records[-1]["user"] == "root"
+    again = subprocess.run([str(exe), *CREATE_105], env=env, text=True, capture_output=True,
+                           timeout=120, check=False)
+    assert again.returncode == ExitCode.OK, again.stderr
+    assert _successes(sim_server, "network.create") == 1
+    assert _successes(sim_server, "pool.create_VLAN_from_PIF") == 1
