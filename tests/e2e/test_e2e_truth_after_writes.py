@@ -196,9 +196,18 @@ def test_real_sigint_while_a_write_is_in_flight_exits_5_and_a_rerun_sends_it_nev
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         assert held.wait(60), "network.create never arrived"
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=60)
+        # The answer goes only once the Ctrl-C is taken (the CLI then logs out, or exits):
+        # however loaded the machine, it lands while the write is in flight.
+        tick = threading.Event()
+        for _ in range(3000):  # a safety net only
+            if proc.poll() is not None or "session.logout" in control.methods_called():
+                break
+            tick.wait(0.02)
     finally:
         release.set()
+    try:
+        _, err = proc.communicate(timeout=60)
+    finally:
         control.record = record  # type: ignore[method-assign]
     assert proc.returncode == ExitCode.PARTIAL, err
     assert "interrupted  create network 'VLAN 105'" in err

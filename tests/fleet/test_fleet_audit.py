@@ -70,7 +70,7 @@ def _parsed(text: str, fmt: str) -> list[dict[str, Any]]:
         return [json.loads(line) for line in text.splitlines()]
     reader = csv.DictReader(io.StringIO(text))
     assert reader.fieldnames == ["at", "rollout", "pool", "host", "call", "args", "result", "ok",
-                                 "outcome", "user", "step", "sent"]
+                                 "outcome", "user", "step", "sent", "url"]
     return [{**r, "rollout": int(r["rollout"]), "args": json.loads(r["args"]),
              "result": json.loads(r["result"]), "ok": {"True": True, "False": False}[r["ok"]]}
             for r in reader]

@@ -206,6 +206,7 @@ def test_kill_9_leaves_a_journal_that_tells_the_truth_and_resume_converges(
     assert [(r["pool"], r["call"], r["outcome"]) for r in rows] == [
         ("par1", "network.create", "ok")] + [(p, c, o) for p, c, o in doubt]
     assert all(r["user"] == "root" and r["host"] and r["sent"] for r in rows)
+    assert all(r["url"].startswith("http://127.0.0.1:") for r in rows)
 
     code, out, err = fleet.cli("resume", "1", "--yes", "--json")
     assert code == 0, err
@@ -289,6 +290,32 @@ def test_resume_and_status_show_finished_pools_as_finished(fleet: Fleet) -> None
     assert fleet.successes("par1", "network.create") == 1  # the finished pool was left alone
 
 
+def _reason(fleet: Fleet) -> str:
+    """The rollout's reason as the journal has it now (read by another process)."""
+    import sqlite3
+
+    db = sqlite3.connect(fleet.dir / "journal.sqlite")
+    try:
+        rows = db.execute("SELECT reason FROM rollouts WHERE id = 1").fetchall()
+    except sqlite3.OperationalError:  # busy, or not made yet
+        return ""
+    finally:
+        db.close()
+    return str(rows[0][0]) if rows else ""
+
+
+def _until_stopping(fleet: Fleet, proc: subprocess.Popen[str]) -> None:
+    """Wait until the rollout has journaled that it took the Ctrl-C."""
+    from xapictl.fleet.rollout import STOPPING
+
+    tick = threading.Event()
+    for _ in range(3000):  # a safety net only: it comes as soon as the process runs
+        if _reason(fleet) == STOPPING or proc.poll() is not None:
+            break
+        tick.wait(0.02)
+    assert _reason(fleet) == STOPPING
+
+
 def test_ctrl_c_of_a_rollout_that_changed_a_pool_exits_5(fleet: Fleet) -> None:
     """SIGINT while the canary's first step is in flight: the canary stops after that step,
     no pool is done, and yet a pool was changed: exit 5, not 4."""
@@ -300,6 +327,9 @@ def test_ctrl_c_of_a_rollout_that_changed_a_pool_exits_5(fleet: Fleet) -> None:
     try:
         assert hold.held.wait(60), proc.communicate(timeout=60)
         proc.send_signal(signal.SIGINT)
+        # The step goes on only once the rollout has taken the Ctrl-C (it journals that at
+        # once), so the stop is seen at the boundary after it, however loaded the machine.
+        _until_stopping(fleet, proc)
     finally:
         hold.release.set()  # the step finishes; the rollout stops at the boundary after it
     out, err = proc.communicate(timeout=60)
@@ -327,6 +357,7 @@ def test_ctrl_c_of_a_rollout_before_any_write_exits_130(fleet: Fleet) -> None:
     try:
         assert hold.held.wait(60), proc.communicate(timeout=60)
         proc.send_signal(signal.SIGINT)
+        _until_stopping(fleet, proc)  # planning goes on only once the Ctrl-C is taken
     finally:
         hold.release.set()
     out, err = proc.communicate(timeout=60)

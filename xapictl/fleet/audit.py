@@ -4,7 +4,8 @@
 steps send through) and records each write in the journal ahead of sending it: a row with its
 intent (``outcome`` ``intent``) committed before the call, completed with the outcome (``ok``,
 ``failed``, ``unknown``) after it returns or fails. A process killed in between leaves the row
-``intent``, which readers show as ``in doubt``. Rows name the XAPI ``user`` too. Its
+``intent``, which readers show as ``in doubt``. Rows name the XAPI ``user`` and the pool's
+``url`` (its master's, at the time of the write) too. Its
 ``host`` is the host the call acted on when the call's object is bound to one (``host_of``:
 a host, PIF, VLAN, Bond, VM or VIF known from the plan's snapshot), else the connection URL. Reads
 (getters, records, events, sessions) are not writes and are not recorded. Arguments that the
@@ -97,6 +98,9 @@ class AuditedCaller:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._conn, name)
 
+    def _url(self) -> str:
+        return str(getattr(self._conn, "url", "") or "")
+
     def _host_now(self, method: str, args: tuple[Any, ...]) -> str:
         acted_on = self._host_of(method, args)
         if acted_on:
@@ -110,20 +114,20 @@ class AuditedCaller:
         stamp = now()
         row = self._journal.record_write(AuditRow(
             self._rollout, self._pool, self._host_now(method, args), method, stored, None,
-            False, stamp, "intent", self._user, self.step_of(), stamp))
+            False, stamp, "intent", self._user, self.step_of(), stamp, self._url()))
         self.sent += 1
+        self.effective += 1  # it may take effect from now on, unless XAPI refuses it
         try:
             result = self._conn.call(method, *args)
         except BaseException as exc:  # Ctrl-C mid-call too: the row must not stay "intent"
             from xapictl.errors import XapiFailure
 
-            if not isinstance(exc, XapiFailure):
-                self.effective += 1
+            if isinstance(exc, XapiFailure):
+                self.effective -= 1
             self._journal.record_outcome(
                 row, outcome="failed" if isinstance(exc, XapiFailure) else "unknown",
                 result={"error": type(exc).__name__, "detail": str(exc)}, ok=False)
             raise
-        self.effective += 1
         self._journal.record_outcome(row, outcome="ok", result=_plain(result), ok=True)
         return result
 
@@ -141,7 +145,7 @@ def export_audit(journal: Journal, rollout: int, fmt: str = "json") -> str:
         return "".join(json.dumps(r) + "\n" for r in rows)
     buf = io.StringIO()
     writer = csv.DictWriter(buf, ["at", "rollout", "pool", "host", "call", "args", "result",
-                                  "ok", "outcome", "user", "step", "sent"],
+                                  "ok", "outcome", "user", "step", "sent", "url"],
                             lineterminator="\n")
     writer.writeheader()
     for r in rows:

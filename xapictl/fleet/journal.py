@@ -54,7 +54,8 @@ CREATE TABLE IF NOT EXISTS audit (
   id INTEGER PRIMARY KEY AUTOINCREMENT, rollout INTEGER, pool TEXT NOT NULL,
   host TEXT NOT NULL, call TEXT NOT NULL, args TEXT NOT NULL, result TEXT NOT NULL,
   ok INTEGER NOT NULL, at TEXT NOT NULL, outcome TEXT NOT NULL DEFAULT '',
-  user TEXT NOT NULL DEFAULT '', step TEXT NOT NULL DEFAULT '', sent TEXT NOT NULL DEFAULT ''
+  user TEXT NOT NULL DEFAULT '', step TEXT NOT NULL DEFAULT '', sent TEXT NOT NULL DEFAULT '',
+  url TEXT NOT NULL DEFAULT ''
 );
 """
 # Columns added since the first journals: (table, column, declaration) for ALTER TABLE.
@@ -62,7 +63,8 @@ _ADDED = (("rollouts", "runner", "TEXT NOT NULL DEFAULT ''"),
           ("audit", "outcome", "TEXT NOT NULL DEFAULT ''"),
           ("audit", "user", "TEXT NOT NULL DEFAULT ''"),
           ("audit", "step", "TEXT NOT NULL DEFAULT ''"),
-          ("audit", "sent", "TEXT NOT NULL DEFAULT ''"))
+          ("audit", "sent", "TEXT NOT NULL DEFAULT ''"),
+          ("audit", "url", "TEXT NOT NULL DEFAULT ''"))
 
 IN_DOUBT = "in doubt"
 """A write whose intent was recorded by a process now gone, with no outcome; and a step that
@@ -165,12 +167,14 @@ class AuditRow:
     user: str = ""
     step: str = ""
     sent: str = ""
+    url: str = ""
+    """The URL of the pool (its master) the write went to."""
 
     def to_json(self) -> dict[str, Any]:
         return {"rollout": self.rollout, "pool": self.pool, "host": self.host,
                 "call": self.call, "args": self.args, "result": self.result, "ok": self.ok,
                 "at": self.at, "outcome": self.outcome, "user": self.user, "step": self.step,
-                "sent": self.sent}
+                "sent": self.sent, "url": self.url}
 
 
 class Journal:
@@ -244,6 +248,12 @@ class Journal:
         with self._tx() as db:
             db.execute("UPDATE rollouts SET state = ?, reason = ?, updated = ? WHERE id = ?",
                        (state.value, reason, now(), rid))
+
+    def set_reason(self, rid: int, reason: str) -> None:
+        """The rollout's reason, its state unchanged."""
+        with self._tx() as db:
+            db.execute("UPDATE rollouts SET reason = ?, updated = ? WHERE id = ?",
+                       (reason, now(), rid))
 
     def rollout(self, rid: int) -> RolloutRow:
         from xapictl.errors import UsageError
@@ -375,10 +385,10 @@ class Journal:
         with self._tx() as db:
             cur = db.execute(
                 "INSERT INTO audit (rollout, pool, host, call, args, result, ok, at, outcome, "
-                "user, step, sent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "user, step, sent, url) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (row.rollout, row.pool, row.host, row.call, json.dumps(row.args),
                  json.dumps(row.result), int(row.ok), row.at, row.outcome, row.user, row.step,
-                 row.sent or row.at))
+                 row.sent or row.at, row.url))
             rowid = int(cur.lastrowid or 0)
         return rowid
 
@@ -390,13 +400,13 @@ class Journal:
 
     def audit(self, rid: int | None = None) -> list[AuditRow]:
         sql = ("SELECT rollout, pool, host, call, args, result, ok, at, outcome, user, step, "
-               "sent FROM audit")
+               "sent, url FROM audit")
         args: tuple[Any, ...] = ()
         if rid is not None:
             sql += " WHERE rollout = ?"
             args = (rid,)
         rows = [AuditRow(r[0], r[1], r[2], r[3], json.loads(r[4]), json.loads(r[5]),
-                         bool(r[6]), r[7], r[8], r[9], r[10], r[11])
+                         bool(r[6]), r[7], r[8], r[9], r[10], r[11], r[12])
                 for r in self._query(sql + " ORDER BY id", args)]
         if rid is not None and self.gone(rid):
             rows = [dataclasses.replace(r, outcome=IN_DOUBT) if r.outcome == "intent" else r

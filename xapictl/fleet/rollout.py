@@ -39,6 +39,9 @@ from xapictl.fleet.journal import Journal, PoolState, RolloutState
 from xapictl.fleet.work import ApplyHooks, PoolPlan, PoolWork
 from xapictl.plan.core import Step, StepResult, StepStatus
 
+STOPPING = "stopping: interrupted (Ctrl-C)"
+"""The rollout's reason from the moment a Ctrl-C is taken until it has stopped."""
+
 
 @dataclass(frozen=True)
 class RolloutOptions:
@@ -281,27 +284,31 @@ class RolloutRunner:
                 summary.plans[pool.name] = planned
             self._set(rid, pool.name, PoolState.PLANNED, planned=planned.changes)
 
-        self._pool_map(one, pools)
+        self._pool_map(one, pools, rid)
         order = {p.name: i for i, p in enumerate(pools)}
         summary.plans = dict(sorted(summary.plans.items(), key=lambda kv: order[kv[0]]))
         summary.errors = dict(sorted(summary.errors.items(), key=lambda kv: order[kv[0]]))
         return summary
 
-    def _pool_map(self, fn: Callable[[FleetPool], None], pools: Sequence[FleetPool]) -> None:
+    def _pool_map(self, fn: Callable[[FleetPool], None], pools: Sequence[FleetPool],
+                  rid: int | None = None) -> None:
         with ThreadPoolExecutor(max_workers=max(1, min(self.options.concurrency,
                                                        len(pools)))) as ex:
             futures = [ex.submit(fn, p) for p in pools]
-            self._wait_all(futures)
+            self._wait_all(futures, rid)
 
-    def _wait_all(self, futures: Sequence[Future[Any]]) -> None:
+    def _wait_all(self, futures: Sequence[Future[Any]], rid: int | None = None) -> None:
         """Wait for every future; a Ctrl-C meanwhile asks the workers to stop, and we go on
-        waiting for them to reach a step boundary (that is the promise)."""
+        waiting for them to reach a step boundary (that is the promise). With ``rid`` the
+        journal says at once that the rollout is stopping."""
         pending = set(futures)
         interrupted = False
         while pending:
             try:
                 _, pending = wait(pending, timeout=0.5)
             except KeyboardInterrupt:
+                if not interrupted and rid is not None:
+                    self._stopping(rid)
                 interrupted = True
                 self.stop.set()
         for f in futures:
@@ -358,8 +365,14 @@ class RolloutRunner:
                         f.result()
             except KeyboardInterrupt:
                 self.stop.set()
+                self._stopping(rid)
                 self._wait_all(list(running))
                 raise
+
+    def _stopping(self, rid: int) -> None:
+        """Journal at once that a Ctrl-C was taken: ``status`` says so while the running steps
+        finish (and a watcher knows no new step will start)."""
+        self.journal.set_reason(rid, STOPPING)
 
     def _apply_pool(self, rid: int, planned: PoolPlan, wave: int, is_canary: bool) -> None:
         name = planned.pool
@@ -438,5 +451,5 @@ class RolloutRunner:
         with contextlib.suppress(BaseException):
             self.work.close(summary.plans.get(pool.name), pool)
 
-__all__ = ["RolloutEvent", "RolloutOptions", "RolloutResult", "RolloutRunner", "Summary",
-           "plan_fleet", "waves"]
+__all__ = ["STOPPING", "RolloutEvent", "RolloutOptions", "RolloutResult", "RolloutRunner",
+           "Summary", "plan_fleet", "waves"]

@@ -87,28 +87,34 @@ def _apply(plan: Plan, backend: XapiBackend, hooks: StepHooks | None,
     report = ApplyReport()
     changed_before = backend.caller.changed
     for index, step in enumerate(steps):
-        if hooks is not None:
-            if hooks.should_stop():
-                break
-            hooks.step_started(index, step)
         sent_before = backend.caller.writes
+        recorded = False
         try:
-            result, produced = _checked_run(index, step, ctx, backend)
-        except KeyboardInterrupt:
-            report.writes = backend.caller.changed - changed_before
-            _interrupted(report, steps, index, sent=backend.caller.writes > sent_before)
             if hooks is not None:
-                hooks.step_finished(index, report.results[index])
+                if hooks.should_stop():
+                    break
+                hooks.step_started(index, step)
+            result, produced = _checked_run(index, step, ctx, backend)
+            report.results.append(result)
+            recorded = True
+            if hooks is not None:
+                hooks.step_finished(index, result)
+            if result.status is not StepStatus.DONE:
+                break
+            if step.key and produced:
+                ctx.produced[step.key] = produced
+        except KeyboardInterrupt:
+            # Wherever in the step it lands: the report says what is done and what is not.
+            report.writes = backend.caller.changed - changed_before
+            if recorded:
+                report.results += [StepResult(s, StepStatus.NOT_RUN) for s in steps[index + 1:]]
+            else:
+                _interrupted(report, steps, index, sent=backend.caller.writes > sent_before)
+                if hooks is not None:
+                    hooks.step_finished(index, report.results[index])
             if report.writes:
                 raise ApplyInterrupted(_stopped(report), report) from None
             raise
-        report.results.append(result)
-        if hooks is not None:
-            hooks.step_finished(index, result)
-        if result.status is not StepStatus.DONE:
-            break
-        if step.key and produced:
-            ctx.produced[step.key] = produced
     ran = len(report.results)
     report.results += [StepResult(s, StepStatus.NOT_RUN) for s in steps[ran:]]
     report.writes = backend.caller.changed - changed_before

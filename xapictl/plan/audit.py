@@ -56,8 +56,8 @@ class AuditLog:
 
     ``pool`` (URL or ``embedded``) and ``user`` (the XAPI user) go into every record; the
     connection sets them once known. ``sent`` counts the writes handed to the connection,
-    ``effective`` those that may have taken effect (answered ok, or whose answer was lost):
-    messages say "Nothing was sent" only while ``sent`` is 0.
+    ``effective`` those that may have taken effect (every write from its intent on, unless
+    XAPI refused it): messages say "Nothing was sent" only while ``sent`` is 0.
     """
 
     def __init__(self, path: Path | None = None, *, pool: str = "", user: str = "") -> None:
@@ -80,6 +80,7 @@ class AuditLog:
         write's number, which its outcome record repeats."""
         with self._lock:
             self.sent += 1
+            self.effective += 1  # until an outcome says XAPI refused it
             number = self.sent
         self._append({"method": method, "args": [_plain(a) for a in args], "outcome": INTENT,
                       "step": step, "host": host, "write": number}, sync=True)
@@ -99,9 +100,9 @@ class AuditLog:
             record["error"] = [error.code, *error.params]
         elif error is not None:
             record["error"] = [type(error).__name__]
-        if outcome != "failed":
+        if outcome == "failed":
             with self._lock:
-                self.effective += 1
+                self.effective -= 1
         self._append(record, sync=False)
 
     def _append(self, fields: dict[str, Any], *, sync: bool) -> None:

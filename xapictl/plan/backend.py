@@ -65,20 +65,21 @@ class AuditedCaller:
         if self.lease is not None:
             self.lease.check()
         self.writes += 1
+        # From the moment it may leave, a write may take effect: only XAPI's refusal says not.
+        self.changed += 1
         host = self._host(method, args)
         number = self.audit.intent(method, args, step=self.step, host=host)
         try:
             result = self.conn.call(method, *args)
         except XapiFailure as exc:
+            self.changed -= 1
             self.audit.write(method, args, "failed", error=exc, step=self.step, host=host,
                              write=number)
             raise
         except BaseException as exc:  # lost answer, Ctrl-C mid-call: it may have happened
-            self.changed += 1
             self.audit.write(method, args, "unknown", error=exc, step=self.step, host=host,
                              write=number)
             raise
-        self.changed += 1
         self.audit.write(method, args, "ok", result=result, step=self.step, host=host,
                          write=number)
         return result
