@@ -40,6 +40,7 @@ class Fleet:
     sims: dict[str, Simulator]
     controls: dict[str, Control]
     dir: Path
+    urls: dict[str, str]
 
     def env(self) -> dict[str, str]:
         return {**os.environ, "FLEET_PW": "xapictl",
@@ -55,6 +56,17 @@ class Fleet:
         result = CliRunner().invoke(app, ["rollout", *args], env=self.env(),
                                     catch_exceptions=False)
         return result.exit_code, result.stdout, result.stderr
+
+    def unlock(self) -> None:
+        """What an operator does after a kill (or waits the lease's ttl): remove the pool
+        write lease the killed run left, with ``xapictl pool unlock``."""
+        from xapictl.cli import app
+
+        for url in self.urls.values():
+            result = CliRunner().invoke(app, ["--url", url, "pool", "unlock", "--yes"],
+                                        env={**self.env(), "XAPICTL_PASSWORD": "xapictl"},
+                                        catch_exceptions=False)
+            assert result.exit_code == 0, result.stderr
 
     def successes(self, pool: str, method: str) -> int:
         return sum(1 for e in self.controls[pool].request_log()
@@ -81,7 +93,7 @@ def fleet(tmp_path: Path) -> Iterator[Fleet]:
             "version: 1\ndefaults:\n  credentials: env:FLEET_PW\npools:\n" + "".join(
                 f"  - {{name: {n}, url: '{s.url}'}}\n" for n, s in servers.items()))
         (tmp_path / "vlan.yaml").write_text(RECIPE)
-        yield Fleet(sims, controls, tmp_path)
+        yield Fleet(sims, controls, tmp_path, {n: s.url for n, s in servers.items()})
     finally:
         for s in servers.values():
             s.stop()
@@ -208,6 +220,7 @@ def test_kill_9_leaves_a_journal_that_tells_the_truth_and_resume_converges(
     assert all(r["user"] == "root" and r["host"] and r["sent"] for r in rows)
     assert all(r["url"].startswith("http://127.0.0.1:") for r in rows)
 
+    fleet.unlock()
     code, out, err = fleet.cli("resume", "1", "--yes", "--json")
     assert code == 0, err
     assert json.loads(out)["counts"] == {"done": 2}
@@ -280,6 +293,7 @@ def test_resume_and_status_show_finished_pools_as_finished(fleet: Fleet) -> None
     # par1, finished before the kill, is done 2/2, not pending 0/0.
     import re
 
+    fleet.unlock()
     code, _, err = fleet.cli("resume", "1", "--yes")
     assert code == 0, err
     assert re.search(r"par1\s*│\s*done\s*│\s*2/2", err), err
