@@ -188,7 +188,7 @@ def test_kill_9_leaves_a_journal_that_tells_the_truth_and_resume_converges(
     _kill_while_held(fleet, hold)
     create_vlan_before = fleet.successes("par1", "pool.create_VLAN_from_PIF")
 
-    code, out, err = fleet.cli("status", "1", "--json")
+    code, out, err = fleet.cli("status", "1", "-o", "json")
     assert code == 0, err
     status = json.loads(out)
     assert status["state"] == "running" and status["runner_gone"] is True
@@ -221,7 +221,7 @@ def test_kill_9_leaves_a_journal_that_tells_the_truth_and_resume_converges(
     assert all(r["url"].startswith("http://127.0.0.1:") for r in rows)
 
     fleet.unlock()
-    code, out, err = fleet.cli("resume", "1", "--yes", "--json")
+    code, out, err = fleet.cli("resume", "1", "--yes", "-o", "json")
     assert code == 0, err
     assert json.loads(out)["counts"] == {"done": 2}
     for pool in ("par1", "par2"):
@@ -232,7 +232,7 @@ def test_kill_9_leaves_a_journal_that_tells_the_truth_and_resume_converges(
     resent = fleet.successes("par1", "pool.create_VLAN_from_PIF") - create_vlan_before
     assert resent == (0 if point == "after the write took effect" else 1)
 
-    code, out, _ = fleet.cli("status", "1", "--json")
+    code, out, _ = fleet.cli("status", "1", "-o", "json")
     after = json.loads(out)
     assert after["state"] == "done" and after["runner_gone"] is False
     assert {p["pool"]: p["state"] for p in after["pools"]} == {"par1": "done", "par2": "done"}
@@ -245,20 +245,20 @@ def test_a_rollout_refused_for_a_missing_yes_is_refused_not_done(fleet: Fleet) -
     code, _, err = fleet.cli("run", str(fleet.dir / "vlan.yaml"), "--fleet",
                              str(fleet.dir / "fleet.yaml"), "--quiet")
     assert code == 2 and "give --yes" in err
-    code, out, _ = fleet.cli("status", "1", "--json")
+    code, out, _ = fleet.cli("status", "1", "-o", "json")
     status = json.loads(out)
     assert status["state"] == "refused"
     assert {p["pool"]: p["state"] for p in status["pools"]} == {"par1": "refused",
                                                                  "par2": "refused"}
     code, out, _ = fleet.cli("list")
-    assert "refused" in out and "[2 refused]" in out and "done" not in out
+    assert "refused=2" in out and "done" not in out
     assert [fleet.successes(p, "network.create") for p in ("par1", "par2")] == [0, 0]
 
 
 def test_a_pool_refused_by_a_preflight_check_is_refused(fleet: Fleet) -> None:
     (fleet.dir / "eth9.yaml").write_text(RECIPE.replace("eth1", "eth9"))
     code, out, err = fleet.cli("run", str(fleet.dir / "eth9.yaml"), "--fleet",
-                               str(fleet.dir / "fleet.yaml"), "--yes", "--json",
+                               str(fleet.dir / "fleet.yaml"), "--yes", "-o", "json",
                                "--max-failures", "5")
     assert code == 2, err  # every pool refused before any write: bad input
     pools = {p["pool"]: p for p in json.loads(out)["pools"]}
@@ -336,7 +336,7 @@ def test_ctrl_c_of_a_rollout_that_changed_a_pool_exits_5(fleet: Fleet) -> None:
     hold = Hold()
     _after_commit(fleet.controls["par1"], "network.create", hold)
     proc = fleet.run("run", str(fleet.dir / "vlan.yaml"), "--fleet",
-                     str(fleet.dir / "fleet.yaml"), "--yes", "--json", "--canary", "1",
+                     str(fleet.dir / "fleet.yaml"), "--yes", "-o", "json", "--canary", "1",
                      "--batch-size", "1", "--concurrency", "1")
     try:
         assert hold.held.wait(60), proc.communicate(timeout=60)
@@ -367,7 +367,7 @@ def test_ctrl_c_of_a_rollout_before_any_write_exits_130(fleet: Fleet) -> None:
 
     fleet.controls["par1"].before_call = hold_first  # type: ignore[method-assign]
     proc = fleet.run("run", str(fleet.dir / "vlan.yaml"), "--fleet",
-                     str(fleet.dir / "fleet.yaml"), "--yes", "--json", "--concurrency", "1")
+                     str(fleet.dir / "fleet.yaml"), "--yes", "-o", "json", "--concurrency", "1")
     try:
         assert hold.held.wait(60), proc.communicate(timeout=60)
         proc.send_signal(signal.SIGINT)
