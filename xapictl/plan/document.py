@@ -168,7 +168,7 @@ class StepOutcome(_Model):
     """What apply did with one change (``change`` indexes ``plan.changes``)."""
 
     change: int
-    status: Literal["done", "failed", "not run", "drift"]
+    status: Literal["done", "failed", "not run", "drift", "interrupted"]
     detail: str = ""
     subject: str
     title: str
