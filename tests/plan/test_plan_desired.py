@@ -4,6 +4,10 @@ fix it; nothing is guessed; the published JSON Schema is current and agrees with
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import jsonschema
@@ -12,7 +16,7 @@ import yaml
 
 from xapictl.errors import DesiredStateError
 from xapictl.plan.desired import load_file, load_text
-from xapictl.plan.recipe_schema import json_schema
+from xapictl.plan.recipe_model import json_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -88,10 +92,20 @@ def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
         load_file(tmp_path / "nope.yaml")
 
 
+def test_the_documented_regeneration_command_writes_the_published_schema() -> None:
+    """docs/recipes.md's command, run as written (its output, not the file, is compared)."""
+    page = (ROOT / "docs" / "recipes.md").read_text()
+    [command] = re.findall(r"```sh\n(python -m xapictl\.plan\.recipe_model) > "
+                           r"docs/recipe\.schema\.json\n```", page)
+    out = subprocess.run([sys.executable, *command.split()[1:]], capture_output=True, text=True,
+                         check=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert out.stdout == (ROOT / "docs" / "recipe.schema.json").read_text()
+
+
 def test_published_schema_is_current() -> None:
     published = json.loads((ROOT / "docs" / "recipe.schema.json").read_text())
     assert published == json_schema(), \
-        "run: python -m xapictl.plan.recipe_schema > docs/recipe.schema.json"
+        "run: python -m xapictl.plan.recipe_model > docs/recipe.schema.json"
 
 
 @pytest.mark.parametrize("path", sorted(p for p in (ROOT / "recipes").glob("*.yaml")

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from xapictl.cli.exit_codes import MEANINGS
 from xapictl.plan.desired import load_file
-from xapictl.plan.recipe_schema import markdown_fields
+from xapictl.plan.recipe_model import markdown_fields
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"

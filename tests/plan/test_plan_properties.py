@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -13,10 +15,11 @@ from plan_pool_builder import PoolBuilder
 from typer.testing import CliRunner
 
 from xapictl.errors import DesiredStateError, PlanError
-from xapictl.plan.desired import NETWORK_FIELDS, SECTIONS, load_text
+from xapictl.plan.desired import BondSpec, NetworkSpec, VIFSpec, load_text
 from xapictl.plan.diff import diff
+from xapictl.plan.recipe_model import SECTIONS
 
-FIELDS = sorted({r.name for rules in SECTIONS.values() for r in rules})
+FIELDS = sorted({name for model in SECTIONS.values() for name in model.model_fields})
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6),
                     st.floats(allow_nan=False), st.text(max_size=12),
                     st.sampled_from(["eth1", "bond0", "auto", "lacp", "105", "9000"]))
@@ -207,6 +210,9 @@ def test_any_invalid_recipe_file_exits_2_naming_the_file_and_never_reaches_the_p
             assert str(recipe) in result.stderr
 
 
-def test_network_field_table_has_unique_names() -> None:
-    names = [r.name for r in NETWORK_FIELDS]
-    assert len(names) == len(set(names))
+@pytest.mark.parametrize(("section", "spec"), [("networks", NetworkSpec), ("bonds", BondSpec),
+                                                ("vifs", VIFSpec)])
+def test_every_model_field_is_a_field_of_the_spec_it_makes(section: str, spec: type) -> None:
+    """A field added to a recipe model reaches the diff: the record it makes has it too."""
+    made = {f.name for f in dataclasses.fields(spec)} - {"where"}
+    assert set(SECTIONS[section].model_fields) == made

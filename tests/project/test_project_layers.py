@@ -40,7 +40,7 @@ THIRD_PARTY: dict[str, set[str]] = {
     "client": set(),  # the wire's types come through xapictl.xapi (HttpTransport)
     "state": set(),
     "plan": {"yaml", "pydantic"},  # desired-state files; the plan document's typed models
-    "recipes": {"yaml"},  # recipe files
+    "recipes": set(),  # the ensure_* builders construct the recipe models (plan) directly
     "local": {"pyroute2", "yaml"},  # the plain-Xen backend; its desired-state files
     "fleet": {"httpx", "rich", "yaml"},  # plain-HTTP pool transports; progress; fleet files
     "inventory": {"orjson"},  # the JSON export's encoder (issue 12)

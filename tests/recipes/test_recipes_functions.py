@@ -209,6 +209,33 @@ def test_problems_of_arguments_name_the_argument_and_the_call() -> None:
     assert p.message() == "5000 is out of range 0-4094; e.g. `vlan: 105`"
 
 
+def test_one_list_passed_twice_is_two_plain_values() -> None:
+    """The builders construct the recipe model directly: the same list object given for two
+    arguments was a YAML alias in the old text round trip, refused as one."""
+    addresses = ["172.21.0.10"]
+    state = ensure_vm_attached("v", "n", device=1, locking_mode="locked",
+                               ipv4_allowed=addresses, ipv6_allowed=[])
+    assert state.vifs[0].ipv4_allowed == ("172.21.0.10",)
+    shared: list[str] = []
+    state = ensure_vm_attached("v", "n", device=1, ipv4_allowed=shared, ipv6_allowed=shared)
+    assert (state.vifs[0].ipv4_allowed, state.vifs[0].ipv6_allowed) == ((), ())
+
+
+def test_undecodable_bytes_in_a_name_are_refused_naming_the_argument() -> None:
+    """A command-line argument with bytes that are not UTF-8 reaches Python as lone
+    surrogates: refused before any call, not sent to the pool."""
+    with pytest.raises(DesiredStateError) as info:
+        ensure_network("lab\udcff")
+    [p] = info.value.details
+    assert (p.where, p.field) == ("ensure_network('lab\\udcff')", "name")
+    assert p.message().startswith("holds U+DCFF at position 4, which is not text")
+
+
+def test_arguments_that_are_not_plain_values_are_refused() -> None:
+    with pytest.raises(DesiredStateError, match="arguments must be plain strings, numbers"):
+        ensure_network("N", other_config={"k": object()})  # type: ignore[dict-item]
+
+
 def test_diff_of_ensure_results_is_pure() -> None:
     snap = SimPool().snapshot()
     desired = ensure_vlan_network("VLAN 9", 9, device="eth1")

@@ -8,18 +8,18 @@ A recipe is YAML with three lists, each optional::
     vifs:       [...]   # VM attachments: (VM, device) -> network
 
 Every field is optional except the identity ones; a field left out means "leave it alone"
-(partial editing), ``present: false`` means "must not exist". Validation happens here, before
-any call: every problem names the file, the line, the field, and says how to fix it.
+(partial editing), ``present: false`` means "must not exist". Validation happens before any
+call: every problem names the file, the line, the field, and says how to fix it.
 
-The field tables below are the single source of both the validator and the published JSON
-Schema (``xapictl.plan.recipe_schema``, written to ``docs/recipe.schema.json``).
+The fields are defined once, by the typed models of ``xapictl.plan.recipe_model`` (which
+validate each entry and generate ``docs/recipe.schema.json``); they produce the ``*Spec``
+records below, which the diff consumes. ``check`` holds the rules across fields and entries.
 """
 
 from __future__ import annotations
 
-import difflib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,9 +35,6 @@ DEVICE_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,14}$")
 MAC_PATTERN = re.compile(r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$")
 ASCII_DIGITS = re.compile(r"[0-9]{1,2}")
 """Device numbers: ASCII digits only (``str.isdigit`` also accepts "²" and "٣")."""
-_PLAIN_INT = re.compile(r"[+-]?(0|[1-9][0-9]*)")
-"""Integers as written: decimal ASCII digits, no YAML 1.1 ``0x10``, ``010`` (octal),
-``1_000`` or ``1:30`` (sexagesimal) forms that would quietly mean another number."""
 NAME_MAX_BYTES = 255
 """XAPI puts no limit on ``name_label``; recipes bound names (and tags, other_config keys)
 to 255 bytes of UTF-8, like a file name, so a runaway value is an input error."""
@@ -45,6 +42,7 @@ TEXT_MAX_BYTES = 4096
 """Descriptions and other_config values: 4 KiB of UTF-8."""
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def text_problem(value: str, max_bytes: int = NAME_MAX_BYTES, *, multiline: bool = False
@@ -54,6 +52,10 @@ def text_problem(value: str, max_bytes: int = NAME_MAX_BYTES, *, multiline: bool
     size = len(value.encode("utf-8", "surrogatepass"))
     if size > max_bytes:
         return f"is {size} bytes long; at most {max_bytes} bytes (UTF-8)"
+    broken = _SURROGATE.search(value)
+    if broken:  # undecodable bytes of a command-line argument (surrogateescape)
+        return (f"holds U+{ord(broken.group()):04X} at position {broken.start() + 1}, which "
+                "is not text (bytes that are not UTF-8?); write it in UTF-8")
     bad = (_CONTROL_BUT_LINES if multiline else _CONTROL).search(value)
     if bad:
         return (f"holds the control character U+{ord(bad.group()):04X} at position "
@@ -61,7 +63,7 @@ def text_problem(value: str, max_bytes: int = NAME_MAX_BYTES, *, multiline: bool
     return ""
 
 
-def _shown(value: object, limit: int = 40) -> str:
+def shown(value: object, limit: int = 40) -> str:
     """A value quoted for a message, cut short: a 5000-digit number is not a message."""
     text = repr(value)
     if len(text) <= limit:
@@ -79,105 +81,6 @@ class Where:
     def __str__(self) -> str:
         return f"{self.file}:{self.line}" if self.line else self.file
 
-
-# --- the field tables ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FieldRule:
-    """One recipe field: its kind, limits and the help text the schema and errors show."""
-
-    name: str
-    kind: str
-    """``str`` ``int`` ``bool`` ``enum`` ``strlist`` ``strmap`` ``device`` ``mac`` ``vifdevice``"""
-    help: str
-    choices: tuple[str, ...] = ()
-    minimum: int | None = None
-    maximum: int | None = None
-    required: bool = False
-    example: str = ""
-    max_bytes: int = 255
-    """``str`` fields: the longest value in UTF-8 bytes (``NAME_MAX_BYTES`` for names)."""
-    multiline: bool = False
-    """``str`` fields: newlines and tabs allowed (descriptions); never other controls."""
-
-
-_PRESENT = FieldRule("present", "bool", "false removes the object; true (default) ensures it",
-                     example="true")
-
-NETWORK_FIELDS: tuple[FieldRule, ...] = (
-    FieldRule("name", "str", "the network's name label", required=True, example='"VLAN 105"'),
-    _PRESENT,
-    FieldRule("description", "str", "the network's description", example='"web tier"',
-              max_bytes=4096, multiline=True),
-    FieldRule("vlan", "int", "VLAN tag: makes this a trunked VLAN network on every host",
-              minimum=0, maximum=4094, example="105"),
-    FieldRule("device", "device", "trunk NIC of the VLAN, or the NIC of an external network",
-              example="eth1"),
-    FieldRule("bond", "str", "trunk bond of the VLAN: the network name of a bond",
-              example='"Bond eth2+eth3"'),
-    FieldRule("mtu", "int", "MTU in octets", minimum=68, maximum=65535, example="9000"),
-    FieldRule("managed", "bool", "false: xapi does not create the bridge (new networks only)",
-              example="true"),
-    FieldRule("automatic", "bool", "add this network to new VMs automatically", example="false"),
-    FieldRule("default_locking_mode", "enum", "locking mode of VIFs left at network_default",
-              choices=("unlocked", "disabled"), example="unlocked"),
-    FieldRule("purpose", "strlist", "network purposes", choices=("nbd", "insecure_nbd"),
-              example="[nbd]"),
-    FieldRule("other_config", "strmap", "keys to set in other_config (others are left alone)",
-              example="{folder: /lab}"),
-    FieldRule("tags", "strlist", "the network's tags (the whole set)", example="[prod]"),
-    FieldRule("adopt", "bool", "take over a matching network not made by xapictl",
-              example="true"),
-    FieldRule("replug", "bool", "after an MTU change, re-plug PIFs and VIFs with the old MTU",
-              example="true"),
-    FieldRule("replug_management", "bool",
-              "also re-plug the management interface (a separate, explicit confirmation)",
-              example="false"),
-    FieldRule("rename", "bool", "rename the network that carries this VLAN tag or NIC to "
-              "`name` (otherwise another name there is refused)", example="true"),
-)
-
-BOND_FIELDS: tuple[FieldRule, ...] = (
-    FieldRule("network", "str", "name of the bond's network", required=True,
-              example='"Bond eth2+eth3"'),
-    _PRESENT,
-    FieldRule("members", "strlist", "member NICs by device, the same on every host",
-              required=True, example="[eth2, eth3]"),
-    FieldRule("mode", "enum", "bond mode", choices=("balance-slb", "active-backup", "lacp"),
-              example="lacp"),
-    FieldRule("hashing_algorithm", "enum", "LACP hashing (lacp mode only)",
-              choices=("src_mac", "tcpudp_ports"), example="tcpudp_ports"),
-    FieldRule("mtu", "int", "MTU of the bond network", minimum=68, maximum=65535,
-              example="9000"),
-    FieldRule("adopt", "bool", "take over a matching network not made by xapictl",
-              example="true"),
-)
-
-VIF_FIELDS: tuple[FieldRule, ...] = (
-    FieldRule("vm", "str", "the VM, by name label or uuid", required=True, example="web01"),
-    FieldRule("network", "str", "the network, by name (in this recipe or on the pool)",
-              required=True, example='"VLAN 101"'),
-    _PRESENT,
-    FieldRule("device", "vifdevice", 'VIF device number 0-15, or "auto" for the next free one',
-              example="1"),
-    FieldRule("mac", "mac", "fixed MAC address (default: generated by XAPI)",
-              example='"02:00:00:00:01:01"'),
-    FieldRule("mtu", "int", "MTU of the VIF", minimum=68, maximum=65535, example="1500"),
-    FieldRule("locking_mode", "enum", "VIF locking mode",
-              choices=("network_default", "locked", "unlocked", "disabled"), example="locked"),
-    FieldRule("ipv4_allowed", "strlist", "IPv4 addresses allowed when locked",
-              example="[172.21.0.10]"),
-    FieldRule("ipv6_allowed", "strlist", "IPv6 addresses allowed when locked", example="[]"),
-    FieldRule("qos_kbps", "int", "rate limit in kB/s (0 removes the limit)", minimum=0,
-              maximum=100_000_000, example="10240"),
-)
-
-SECTIONS: dict[str, tuple[FieldRule, ...]] = {
-    "networks": NETWORK_FIELDS,
-    "bonds": BOND_FIELDS,
-    "vifs": VIF_FIELDS,
-}
 
 # --- the typed desired state ---------------------------------------------------------------
 
@@ -275,17 +178,6 @@ class DesiredState:
 # --- loading -------------------------------------------------------------------------------
 
 
-class _Problems:
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.lines: list[Problem] = []
-
-    def add(self, node: yaml.Node | None, path: str, *message: str | FieldRef) -> None:
-        line = node.start_mark.line + 1 if node is not None else 0
-        where = f"{self.source}:{line}" if line else self.source
-        self.lines.append(Problem(where, path, message))
-
-
 def load_file(path: str | Path) -> DesiredState:
     """Read and validate a recipe file. Raises ``DesiredStateError`` listing every problem."""
     p = Path(path)
@@ -300,187 +192,57 @@ def load_file(path: str | Path) -> DesiredState:
 
 
 def load_text(text: str, *, source: str = "<recipe>") -> DesiredState:
-    """Validate recipe text. Raises ``DesiredStateError`` listing every problem found."""
-    problems = _Problems(source)
+    """Validate recipe text with the recipe models (``xapictl.plan.recipe_model``), then the
+    cross-field rules (``check``). Raises ``DesiredStateError`` listing every problem found."""
+    from xapictl.plan import recipe_model
+
+    problems: list[Problem] = []
+
+    def add(node: yaml.Node, path: str, *message: str | FieldRef) -> None:
+        problems.append(Problem(f"{source}:{node.start_mark.line + 1}", path, message))
+
     root = yaml_input.compose(text, source)
     if root is None:
         return DesiredState(source=source)
     if not isinstance(root, yaml.MappingNode):
-        problems.add(root, "", "a recipe is a mapping with keys version, networks, bonds, vifs")
-        raise DesiredStateError(problems.lines)
-    sections: dict[str, list[tuple[dict[str, Any], Where]]] = {s: [] for s in SECTIONS}
+        add(root, "", "a recipe is a mapping with keys version, networks, bonds, vifs")
+        raise DesiredStateError(problems)
+    sections: dict[str, list[Any]] = {s: [] for s in recipe_model.SECTIONS}
     for key_node, value_node in root.value:
         key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
         if key == "version":
-            _check_version(value_node, problems)
-        elif key in SECTIONS:
-            sections[key] = _load_section(key, value_node, problems)
+            if not (isinstance(value_node, yaml.ScalarNode)
+                    and value_node.value == str(RECIPE_VERSION)):
+                add(value_node, "version", "unsupported recipe version; write ",
+                    FieldRef("version", str(RECIPE_VERSION)))
+        elif key in recipe_model.SECTIONS:
+            model = recipe_model.SECTIONS[key]
+            if isinstance(value_node, yaml.ScalarNode) and value_node.tag.endswith(":null"):
+                continue
+            if not isinstance(value_node, yaml.SequenceNode):
+                add(value_node, key, "must be a list of entries, each starting with `- `")
+                continue
+            for index, item in enumerate(value_node.value):
+                path = f"{key}[{index}]"
+                if not isinstance(item, yaml.MappingNode):
+                    add(item, path, "each entry must be a mapping of field: value")
+                    continue
+                entry = recipe_model.entry_from_nodes(model, item, path, source, problems)
+                if entry is not None:
+                    sections[key].append(entry.spec(Where(source, item.start_mark.line + 1)))
         elif key == "local":
-            problems.add(key_node, "local", "this is a plain-Xen recipe: run it with "
-                         "`xapictl local apply`, not against a pool")
+            add(key_node, "local", "this is a plain-Xen recipe: run it with "
+                "`xapictl local apply`, not against a pool")
         else:
-            problems.add(key_node, str(key), "unknown top-level key" +
-                         _suggest(str(key), ["version", *SECTIONS]) +
-                         "; allowed: version, networks, bonds, vifs")
-    if problems.lines:
-        raise DesiredStateError(problems.lines)
-    state = DesiredState(
-        networks=tuple(NetworkSpec(where=w, **_tuples(v)) for v, w in sections["networks"]),
-        bonds=tuple(BondSpec(where=w, **_tuples(v)) for v, w in sections["bonds"]),
-        vifs=tuple(VIFSpec(where=w, **_tuples(v)) for v, w in sections["vifs"]),
-        source=source,
-    )
+            add(key_node, str(key), "unknown top-level key" +
+                recipe_model.suggest(str(key), ["version", *recipe_model.SECTIONS]) +
+                "; allowed: version, networks, bonds, vifs")
+    if problems:
+        raise DesiredStateError(problems)
+    state = DesiredState(networks=tuple(sections["networks"]), bonds=tuple(sections["bonds"]),
+                         vifs=tuple(sections["vifs"]), source=source)
     check(state)
     return state
-
-
-def _tuples(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
-
-
-def _check_version(node: yaml.Node, problems: _Problems) -> None:
-    if not (isinstance(node, yaml.ScalarNode) and node.value == str(RECIPE_VERSION)):
-        problems.add(node, "version", "unsupported recipe version; write ",
-                     FieldRef("version", str(RECIPE_VERSION)))
-
-
-def _load_section(section: str, node: yaml.Node, problems: _Problems
-                  ) -> list[tuple[dict[str, Any], Where]]:
-    if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null"):
-        return []
-    if not isinstance(node, yaml.SequenceNode):
-        problems.add(node, section, "must be a list of entries, each starting with `- `")
-        return []
-    rules = {r.name: r for r in SECTIONS[section]}
-    out = []
-    for index, item in enumerate(node.value):
-        path = f"{section}[{index}]"
-        if not isinstance(item, yaml.MappingNode):
-            problems.add(item, path, "each entry must be a mapping of field: value")
-            continue
-        values: dict[str, Any] = {}
-        given: set[str] = set()
-        for key_node, value_node in item.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
-            rule = rules.get(key)
-            if rule is None:
-                problems.add(key_node, f"{path}.{key}", "unknown field" +
-                             _suggest(key, list(rules)) + "; allowed: " + ", ".join(rules))
-                continue
-            if key in given:
-                problems.add(key_node, f"{path}.{key}", "given twice; keep one")
-                continue
-            given.add(key)
-            ok, value = _convert(rule, value_node, f"{path}.{key}", problems)
-            if ok:
-                values[key] = value
-        missing = [r.name for r in SECTIONS[section] if r.required and r.name not in given]
-        for name in missing:
-            problems.add(item, f"{path}.{name}", "required field missing; add ",
-                         FieldRef(name, rules[name].example))
-        out.append((values, Where(problems.source, item.start_mark.line + 1)))
-    return out
-
-
-def _suggest(word: str, choices: Sequence[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1)
-    return f" (did you mean `{close[0]}`?)" if close else ""
-
-
-def _scalar(node: yaml.Node) -> Any:
-    """The plain Python value of a scalar node, by YAML 1.1 core-schema resolution."""
-    return yaml_input.scalar_value(node)
-
-
-def _convert(rule: FieldRule, node: yaml.Node, path: str, problems: _Problems
-             ) -> tuple[bool, Any]:
-    def bad(message: str) -> tuple[bool, Any]:
-        problems.add(node, path, message, "; e.g. ", FieldRef(rule.name, rule.example))
-        return False, None
-
-    kind = rule.kind
-    if kind in ("strlist",):
-        if not isinstance(node, yaml.SequenceNode):
-            return bad("must be a list")
-        items = []
-        for child in node.value:
-            ok, value = _plain_str(child)
-            if not ok:
-                return bad("must be a list of plain strings")
-            if rule.choices and value not in rule.choices:
-                return bad(f"{_shown(value)} is not one of {', '.join(rule.choices)}")
-            wrong = text_problem(value, NAME_MAX_BYTES)
-            if wrong:
-                return bad(wrong)
-            if value not in items:
-                items.append(value)
-        return True, items
-    if kind == "strmap":
-        if not isinstance(node, yaml.MappingNode):
-            return bad("must be a mapping of string keys to string values")
-        mapping: dict[str, str] = {}
-        for k, v in node.value:
-            ok_k, key = _plain_str(k)
-            ok_v, value = _plain_str(v, numbers_ok=True)
-            if not (ok_k and ok_v) or not key:
-                return bad("keys and values must be plain strings (quote numbers)")
-            wrong = (text_problem(key, NAME_MAX_BYTES)
-                     or text_problem(value, TEXT_MAX_BYTES, multiline=True))
-            if wrong:
-                return bad(wrong)
-            mapping[key] = value
-        return True, mapping
-    if not isinstance(node, yaml.ScalarNode):
-        return bad("must be a single value")
-    try:
-        value = _scalar(node)
-    except ValueError:
-        return bad(f"cannot be read as a value: {_shown(node.value)}")
-    if kind == "bool":
-        if not isinstance(value, bool):
-            return bad(f"must be true or false, not {node.value!r}")
-        return True, value
-    if kind == "int":
-        if isinstance(value, bool) or not isinstance(value, int) or not _PLAIN_INT.fullmatch(
-                node.value):
-            return bad(f"must be a whole number in decimal digits, not {_shown(node.value)}")
-        if (rule.minimum is not None and value < rule.minimum) or (
-                rule.maximum is not None and value > rule.maximum):
-            number = node.value if len(node.value) <= 20 else _shown(node.value)
-            return bad(f"{number} is out of range {rule.minimum}-{rule.maximum}")
-        return True, value
-    if kind == "vifdevice":
-        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 15 \
-                and _PLAIN_INT.fullmatch(node.value):
-            return True, str(value)
-        if isinstance(value, str) and (value == "auto" or (
-                ASCII_DIGITS.fullmatch(value) is not None and int(value) <= 15)):
-            return True, value if value == "auto" else str(int(value))
-        return bad(f'must be a device number 0-15 or "auto", not {_shown(node.value)}')
-    if not isinstance(value, str) or value == "":
-        return bad(f"must be a non-empty string, not {_shown(node.value)}")
-    if kind == "str":
-        wrong = text_problem(value, rule.max_bytes, multiline=rule.multiline)
-        if wrong:
-            return bad(wrong)
-    if kind == "enum" and value not in rule.choices:
-        return bad(f"{value!r} is not one of {', '.join(rule.choices)}" +
-                   _suggest(value, rule.choices))
-    if kind == "device" and not DEVICE_PATTERN.match(value):
-        return bad(f"{value!r} is not a device name like eth1 or bond0")
-    if kind == "mac" and not MAC_PATTERN.match(value):
-        return bad(f"{value!r} is not a MAC address like 02:00:00:00:01:01")
-    return True, value
-
-
-def _plain_str(node: yaml.Node, *, numbers_ok: bool = False) -> tuple[bool, str]:
-    if not isinstance(node, yaml.ScalarNode):
-        return False, ""
-    if node.tag.endswith(":str"):
-        return True, node.value
-    if numbers_ok and (node.tag.endswith(":int") or node.tag.endswith(":float")):
-        return True, node.value
-    return False, ""
 
 
 # --- cross-field rules (also applied to ensure_* results) -----------------------------------
@@ -644,23 +406,21 @@ def _is_ip(text: str, version: int) -> bool:
 
 
 __all__ = [
-    "BOND_FIELDS",
+    "ASCII_DIGITS",
     "DEVICE_PATTERN",
     "MAC_PATTERN",
     "NAME_MAX_BYTES",
-    "NETWORK_FIELDS",
     "RECIPE_VERSION",
-    "SECTIONS",
-    "VIF_FIELDS",
+    "TEXT_MAX_BYTES",
     "BondSpec",
     "DesiredState",
-    "FieldRule",
     "NetworkSpec",
     "VIFSpec",
     "Where",
     "check",
     "load_file",
     "load_text",
+    "shown",
     "text_problem",
 ]
 

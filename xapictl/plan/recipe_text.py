@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from xapictl.plan.desired import RECIPE_VERSION, SECTIONS, DesiredState
+from xapictl.plan.desired import RECIPE_VERSION, DesiredState
 
 
 def recipe_text(desired: DesiredState) -> str:
@@ -26,17 +26,19 @@ def recipe_text(desired: DesiredState) -> str:
 
 
 def _entry(spec: Any, section: str) -> dict[str, Any]:
+    from xapictl.plan.recipe_model import SECTIONS
+
     defaults = {f.name: f.default for f in dataclasses.fields(spec)}
     out: dict[str, Any] = {}
-    for rule in SECTIONS[section]:
-        value = getattr(spec, rule.name)
-        if value is None or (not rule.required and value == defaults[rule.name]):
+    for name, info in SECTIONS[section].model_fields.items():
+        value = getattr(spec, name)
+        if value is None or (not info.is_required() and value == defaults[name]):
             continue
         if isinstance(value, tuple):
             value = list(value)
         elif isinstance(value, Mapping):
             value = dict(value)
-        out[rule.name] = value
+        out[name] = value
     return out
 
 

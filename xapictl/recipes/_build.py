@@ -1,40 +1,33 @@
-"""Turn ``ensure_*`` arguments into a validated ``DesiredState``: the arguments go through the
-recipe file validator, so the rules and the messages are the same as for a YAML file."""
+"""Turn ``ensure_*`` arguments into a validated ``DesiredState``: the arguments construct the
+recipe entry model directly (``xapictl.plan.recipe_model``), so the rules and the messages are
+the same as for a YAML file, each naming the argument instead of a file line."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import replace
-from typing import Any
-
-import yaml
 
 from xapictl.errors import DesiredStateError, Problem
-from xapictl.plan.desired import DesiredState, load_text
+from xapictl.plan.desired import BondSpec, DesiredState, NetworkSpec, VIFSpec, Where, check
 
 
-def build(section: str, source: str, **values: Any) -> DesiredState:
-    entry = {k: _plain(v) for k, v in values.items() if v is not None}
+def build(section: str, source: str, **values: object) -> DesiredState:
+    from xapictl.plan.recipe_model import SECTIONS, entry_from_arguments
+
+    spec = entry_from_arguments(SECTIONS[section], source, values).spec(Where(source))
+    state = DesiredState(
+        networks=(spec,) if isinstance(spec, NetworkSpec) else (),
+        bonds=(spec,) if isinstance(spec, BondSpec) else (),
+        vifs=(spec,) if isinstance(spec, VIFSpec) else (), source=source)
     try:
-        text = yaml.safe_dump({"version": 1, section: [entry]}, sort_keys=False)
-    except (yaml.YAMLError, ValueError, TypeError, OverflowError):  # a 5000-digit int too
-        raise DesiredStateError([f"{source}: arguments must be plain strings, numbers, "
-                                 "booleans, lists and mappings"]) from None
-    try:
-        return load_text(text, source=source)
+        check(state)
     except DesiredStateError as exc:
-        # Line numbers of the generated text mean nothing to a caller: keep field and fix.
         raise DesiredStateError([_argument(p, source) for p in exc.details]) from None
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, tuple | set | frozenset):
-        return list(value)
-    return value
+    return state
 
 
 def _argument(problem: Problem, source: str) -> Problem:
-    """``src:3`` / ``networks[0].vlan`` -> ``src`` / ``vlan``: the argument's name."""
+    """``networks[0].vlan`` -> ``vlan``: the argument's name."""
     return replace(problem, where=source, field=re.sub(r"^(networks|bonds|vifs)\[0\]\.?", "",
                                                        problem.field))
 
