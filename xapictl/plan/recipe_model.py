@@ -300,7 +300,8 @@ def _parts(annotation: Any) -> tuple[Any, list[Any]]:
     """``Annotated[T, m1, m2] | None`` -> (T, [m1, m2, and constraints of Field()s])."""
     args = typing.get_args(annotation)
     if typing.get_origin(annotation) in (typing.Union, type(int | None)):
-        annotation = next(a for a in args if a is not type(None))
+        annotation = next(a for a in args if a is not type(None) and not (
+            typing.get_origin(a) is Annotated and typing.get_args(a)[0] is type(None)))
         args = typing.get_args(annotation)
     meta: list[Any] = []
     if typing.get_origin(annotation) is Annotated:
