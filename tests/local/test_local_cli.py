@@ -196,7 +196,7 @@ def test_rollback_disarms_the_timer_and_an_old_timer_never_undoes_a_later_change
     # leave the next change alone
     assert runner.invoke(app, ["local", "apply", XENBR0, "--yes", "--confirm-within", "600", *ns]
                          ).exit_code == 0
-    stale = subprocess.run([sys.executable, "-m", "xapictl.local.deadman", "--after", "0",
+    stale = subprocess.run([sys.executable, "-m", "xapictl.local.deadman",
                             "--token", "not-this-change", "--netns", xen_host.dom0,
                             str(undo_path(xen_host.dom0))], timeout=60)
     assert stale.returncode == 0
@@ -256,9 +256,8 @@ def test_apply_json_puts_refusals_in_the_json(tmp_path, xen_host):
     assert "xenbr0" not in snapshot_of(xen_host.dom0).links
 
 
-def test_a_dead_man_timer_that_cannot_start_rolls_the_change_back_at_once(
-        monkeypatch, xen_host):
-    """Unconfirmed means undone: with no timer to undo it later, the change is undone now."""
+def test_a_dead_man_timer_that_cannot_start_means_no_change_at_all(monkeypatch, xen_host):
+    """The guard is armed before the first step: without it, nothing is changed."""
     import errno
 
     from xapictl.local import deadman
@@ -273,7 +272,7 @@ def test_a_dead_man_timer_that_cannot_start_rolls_the_change_back_at_once(
     assert result.exit_code == 4, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert ("xapictl: could not start the dead-man timer ([Errno 11] Resource temporarily"
-            " unavailable), so the change was not kept; rolled back") in result.output
+            " unavailable), so nothing was changed: the host is as it was") in result.output
     assert snapshot_of(xen_host.dom0).fingerprint() == before
     assert not undo_path(xen_host.dom0).exists()
 
