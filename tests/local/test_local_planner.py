@@ -17,6 +17,7 @@ from xapictl.local.ops import (
     BridgeVlanAdd,
     BridgeVlanDel,
     CreateLink,
+    DelAddress,
     DeleteLink,
     ReplaceRoute,
     SetLink,
@@ -171,18 +172,43 @@ def test_teardown_from_converged_moves_everything_back_and_restores_link_local()
         "add address NIC eth0: host address 192.0.2.10/24 goes back",
         "add address NIC eth0: host address 192.0.2.11/24 goes back",
         "add address NIC eth0: host address 2001:db8::10/64 goes back",
-        "detach port eth0: bridge is going",
+        "delete bridge xenbr0: state: absent (releases eth0; its addresses and routes now"
+        " on eth0)",
         "move route default: back to eth0",
         "move route 198.51.100.0/24: back to eth0",
-        "remove address bridge xenbr0: 2001:db8::10/64: the bridge is going",
-        "remove address bridge xenbr0: 192.0.2.11/24: the bridge is going",
-        "remove address bridge xenbr0: 192.0.2.10/24: the bridge is going",
-        "delete bridge xenbr0: state: absent",
         "restore IPv6 autoconf on NIC eth0: a host NIC again",
         "add address NIC eth0: its link-local address back",
     ]
     assert p.steps[-1].addr.address == "fe80::216:3eff:fe00:10"
+    assert p.steps[-1].addr.flags == 0x80  # as the kernel makes it: no nodad
     assert problems(desired, snap("xenbr0-converged")) == []
+
+
+def test_teardown_is_nic_first_the_port_leaves_only_with_the_bridge():
+    """Issue 16 item 3, the ordering that makes teardown lossless: every host address is on
+    the NIC before the port leaves the bridge, and the port leaves only as the bridge is
+    deleted (one kernel call that also drops the bridge's addresses and routes), so no
+    step leaves a port-less bridge whose routes come before the NIC's."""
+    conv = snap("xenbr0-converged")
+    desired = parse_recipe("local:\n  bridges:\n    xenbr0: {uplink: eth0, state: absent}\n")
+    steps = list(plan(desired, conv).steps)
+    gone = next(i for i, s in enumerate(steps)
+                if isinstance(s, DeleteLink) and s.ifname == "xenbr0")
+    carried = {a.cidr for a in conv.addresses_on("xenbr0") if not a.link_local}
+    before_gone = {s.addr.cidr for s in steps[:gone]
+                   if isinstance(s, AddAddress) and s.addr.ifname == "eth0"}
+    assert carried and before_gone == carried
+    assert not [s for s in steps if isinstance(s, SetLink) and s.attr == "master"]
+    assert not [s for s in steps if isinstance(s, DelAddress)]
+    assert all(isinstance(s, (ReplaceRoute, SetLink, AddAddress)) for s in steps[gone + 1:])
+    # moved addresses keep nodad (usable at once); restoring the bridge on undo is exact
+    undo = inverse_plan(steps, conv)
+    restored = [op for op in undo if isinstance(op, AddAddress) and op.addr.ifname == "xenbr0"]
+    assert {a.addr.cidr for a in restored} == carried
+    assert {(a.addr.cidr, a.addr.flags) for a in restored} == {
+        (a.cidr, a.flags) for a in conv.addresses_on("xenbr0") if not a.link_local}
+    assert SetLink("bridge xenbr0", "undo: recreate as it was", "eth0", "master",
+                   "xenbr0") in undo
 
 
 def test_teardown_of_a_bridge_xapictl_did_not_make_is_refused():

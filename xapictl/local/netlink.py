@@ -161,10 +161,15 @@ def execute(ipr: Any, op: Any) -> None:
         akw: dict[str, Any] = {}
         if a.family == 4 and a.label:
             akw["label"] = a.label
-        if a.family == 6:
+        if a.family == 6:  # usable at once: DAD would leave it tentative (unusable) ~1 s
             akw["flags"] = IFA_F_NODAD
-        _tolerate("add", ipr.addr, "add", index=_index(ipr, a.ifname), address=a.address,
+        index = _index(ipr, a.ifname)
+        _tolerate("add", ipr.addr, "add", index=index, address=a.address,
                   prefixlen=a.prefixlen, **akw)
+        if a.family == 6 and not a.flags & IFA_F_NODAD:
+            # exact flags: drop the nodad it never had (a replace runs no DAD, so the address
+            # stays usable; the kernel keeps DAD's state)
+            ipr.addr("replace", index=index, address=a.address, prefixlen=a.prefixlen, flags=0)
     elif isinstance(op, ops.DelAddress):
         a = op.addr
         found = ipr.link_lookup(ifname=a.ifname)

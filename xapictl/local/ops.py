@@ -78,6 +78,8 @@ class DeleteLink(LocalOp):
     label: ClassVar[str] = "delete"
 
     def inverse(self, before: HostSnapshot) -> list[LocalOp]:
+        """Recreate the link as it was, with what deleting it took along at once: a
+        bridge's ports, the link's addresses and the routes through it."""
         old = before.link(self.ifname)
         if old is None:
             return []
@@ -92,8 +94,15 @@ class DeleteLink(LocalOp):
         ]
         if old.master:
             ops.append(SetLink(self.subject, why, old.name, "master", old.master))
+        if old.kind == "bridge":
+            ops += [SetLink(self.subject, why, p, "master", old.name)
+                    for p in before.ports_of(old.name)]
         if old.up:
             ops.append(SetLink(self.subject, why, old.name, "up", True))
+        ops += [AddAddress(self.subject, why, a) for a in before.addresses_on(old.name)
+                if not a.link_local]  # the kernel makes the link-local one
+        ops += [ReplaceRoute(self.subject, why, r) for r in before.routes_via(old.name)
+                if not r.kernel_made]
         return ops
 
 

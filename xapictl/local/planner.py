@@ -199,28 +199,30 @@ class _Planner:
         if port is not None:
             plink = snap.link(port)
             target = port if spec.vlan is None and (plink is None or plink.kind != "vlan") else None
-            carried = list(_carried(snap, spec.name))
+            # NIC-first, the mirror of apply's bridge-first move (0 echoes lost): the NIC
+            # gets the addresses while still a port, then deleting the bridge releases the
+            # port and takes the bridge's addresses and routes along in one kernel call, so
+            # no instant has a port-less bridge's route in front of the NIC's
             if target:
-                for a in carried:
+                for a in _carried(snap, spec.name):
                     self.add(AddAddress(f"NIC {target}", f"host address {a.cidr} goes back",
                                         _moved(a, target, spec.name)))
-            self.add(SetLink(f"port {port}", "bridge is going", port, "master", None))
+            why = f"state: absent (releases {port}"
+            self.add(DeleteLink(subject, why + (f"; its addresses and routes now on {target})"
+                                                if target else ")"), spec.name))
             if target:
                 for r in snap.routes_via(spec.name):
                     if not r.kernel_made:
                         self.add(ReplaceRoute(f"route {r.dst}", f"back to {target}",
-                                              replace(r, oif=target), r))
-            for a in reversed(carried):
-                self.add(DelAddress(subject, f"{a.cidr}: the bridge is going", a))
-            self.add(DeleteLink(subject, "state: absent", spec.name))
+                                              replace(r, oif=target)))
             if target and plink is not None and plink.addrgenmode != ADDRGEN_EUI64:
                 self.add(SetLink(f"NIC {target}", "a host NIC again", target, "addrgenmode",
                                  ADDRGEN_EUI64))
                 ll = link_local_of(plink.mac)
                 if not any(a.address == ll for a in snap.addresses_on(target)):
+                    # flags as the kernel makes it: permanent, no nodad
                     self.add(AddAddress(f"NIC {target}", "its link-local address back",
-                                        Address(target, ll, 64, 6, None, 0x80 | IFA_F_NODAD,
-                                                253)))
+                                        Address(target, ll, 64, 6, None, 0x80, 253)))
             if plink is not None and plink.kind == "vlan" and plink.owned:
                 self.add(DeleteLink(f"VLAN device {port}", "its bridge is going", port))
         else:
