@@ -50,9 +50,10 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def _kill_apply_at(step: int, sig: str, netns: str, confirm: float) -> int:
+def _kill_apply_at(step: int, sig: str, netns: str, confirm: float,
+                   recipe: Path = XENBR0) -> int:
     """Run the apply in its own process, have it die at ``step``; returns the timer's pid."""
-    died = subprocess.run([sys.executable, "-c", _DIE_AT, str(step), sig, netns, str(XENBR0),
+    died = subprocess.run([sys.executable, "-c", _DIE_AT, str(step), sig, netns, str(recipe),
                            str(confirm)], timeout=120)
     assert died.returncode == -getattr(signal, sig), died
     raw = json.loads(undo_path(netns).read_text())
