@@ -211,7 +211,7 @@ def test_concurrent_applies_are_serialised_by_the_lock(xen_host):
     assert sorted(results) == [0, 13]  # type: ignore[type-var]
 
 
-TEARDOWN_STEPS = 8
+TEARDOWN_STEPS = 12
 
 
 @pytest.mark.parametrize("index", range(TEARDOWN_STEPS))
@@ -246,35 +246,32 @@ def test_rollback_of_an_apply_restores_the_link_local_address_without_nodad(xen_
     assert flags_of_link_local(snapshot_of(xen_host.dom0)) == [0]
 
 
-def test_teardown_pingers_v4_and_v6_lose_at_most_5_of_600(xen_host):
-    """NIC-first teardown under two 1-ms pingers. The old order (detach the port, then move
-    routes, then remove the bridge's addresses) lost 13-22 IPv4 echoes here; what is left
-    (0 in most runs) is the kernel's own window inside the bridge deletion (the port's
-    receive hook goes an RCU grace period before the bridge's routes): see the benchmark."""
+@pytest.mark.parametrize("target", ["192.0.2.10", "2001:db8::10"])
+def test_teardown_pinger_loses_at_most_5_of_600(xen_host, target):
+    """NIC-first teardown under a 1-ms pinger (IPv4, then IPv6). The old order (detach the
+    port, then move routes, then remove the bridge's addresses) lost 13-22 IPv4 echoes here.
+    The new order loses none in most runs (the benchmark in docs/local-backend.md has the
+    figures); the ordering itself is asserted exactly in test_local_planner, this bound only
+    keeps a loaded machine from failing the test."""
     desired = load_recipe(XENBR0)
     apply(desired, netns=xen_host.dom0, run_probe=False)
-    pingers = []
+    cmd = [sys.executable, "-m", "xapictl.local.probe", "--netns", xen_host.lan, "--announce",
+           "--count", "600", "--interval", "0.001", "--timeout", "2", target]
+    pinger = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     try:
-        for target in ("192.0.2.10", "2001:db8::10"):
-            cmd = [sys.executable, "-m", "xapictl.local.probe", "--netns", xen_host.lan,
-                   "--announce", "--count", "600", "--interval", "0.001", "--timeout", "2",
-                   target]
-            pingers.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True))
-            assert pingers[-1].stdout is not None
-            assert pingers[-1].stdout.readline() == "ready\n"
+        assert pinger.stdout is not None and pinger.stdout.readline() == "ready\n"
         steps: list[float] = []
         apply(teardown_recipe(desired), netns=xen_host.dom0, run_probe=False,
               on_step=lambda i, op: steps.append(time.monotonic()))
         ended = time.monotonic()
-        results = [json.loads(p.communicate(timeout=30)[0]) for p in pingers]
+        out, _ = pinger.communicate(timeout=30)
     finally:
-        for p in pingers:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
+        if pinger.poll() is None:
+            pinger.kill()
+            pinger.wait()
+    r = json.loads(out)
+    print(f"teardown pinger {target}: sent {r['sent']}, received {r['received']}")
     assert len(steps) == TEARDOWN_STEPS
-    for r in results:
-        print(f"teardown pinger: sent {r['sent']}, received {r['received']}")
-        assert r["started"] <= steps[0] and ended <= r["started"] + 0.6
-        assert r["sent"] == 600
-        assert r["sent"] - r["received"] <= 5
+    assert r["started"] <= steps[0] and ended <= r["started"] + 0.6
+    assert r["sent"] == 600
+    assert r["sent"] - r["received"] <= 5

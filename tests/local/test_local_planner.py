@@ -172,10 +172,14 @@ def test_teardown_from_converged_moves_everything_back_and_restores_link_local()
         "add address NIC eth0: host address 192.0.2.10/24 goes back",
         "add address NIC eth0: host address 192.0.2.11/24 goes back",
         "add address NIC eth0: host address 2001:db8::10/64 goes back",
-        "delete bridge xenbr0: state: absent (releases eth0; its addresses and routes now"
-        " on eth0)",
+        "copy neighbours to NIC eth0: it sends for the host from the next step on, while"
+        " still a port of xenbr0",
         "move route default: back to eth0",
         "move route 198.51.100.0/24: back to eth0",
+        "remove address bridge xenbr0: 2001:db8::10/64: the bridge is going",
+        "remove address bridge xenbr0: 192.0.2.11/24: the bridge is going",
+        "remove address bridge xenbr0: 192.0.2.10/24: the bridge is going",
+        "delete bridge xenbr0: state: absent (releases eth0)",
         "restore IPv6 autoconf on NIC eth0: a host NIC again",
         "add address NIC eth0: its link-local address back",
     ]
@@ -185,30 +189,39 @@ def test_teardown_from_converged_moves_everything_back_and_restores_link_local()
 
 
 def test_teardown_is_nic_first_the_port_leaves_only_with_the_bridge():
-    """Issue 16 item 3, the ordering that makes teardown lossless: every host address is on
-    the NIC before the port leaves the bridge, and the port leaves only as the bridge is
-    deleted (one kernel call that also drops the bridge's addresses and routes), so no
-    step leaves a port-less bridge whose routes come before the NIC's."""
+    """Issue 16 item 3, the ordering that makes teardown lossless: while the NIC is still a
+    port, it gets every host address, then the bridge's neighbours (it cannot resolve them
+    itself while its replies reach the bridge), then the routes, and the bridge loses its
+    addresses; the port leaves last, as the bridge is deleted. The old order detached the
+    port first and lost echoes until the bridge's addresses were gone."""
     conv = snap("xenbr0-converged")
     desired = parse_recipe("local:\n  bridges:\n    xenbr0: {uplink: eth0, state: absent}\n")
     steps = list(plan(desired, conv).steps)
+    kinds = [type(s).__name__ for s in steps]
     gone = next(i for i, s in enumerate(steps)
                 if isinstance(s, DeleteLink) and s.ifname == "xenbr0")
     carried = {a.cidr for a in conv.addresses_on("xenbr0") if not a.link_local}
-    before_gone = {s.addr.cidr for s in steps[:gone]
-                   if isinstance(s, AddAddress) and s.addr.ifname == "eth0"}
-    assert carried and before_gone == carried
+    first_route = kinds.index("ReplaceRoute")
+    on_nic = {s.addr.cidr for s in steps[:first_route]
+              if isinstance(s, AddAddress) and s.addr.ifname == "eth0"}
+    assert carried and on_nic == carried
+    assert kinds.index("CopyNeighbours") < first_route
+    assert all(isinstance(s, ReplaceRoute) and s.route.oif == "eth0"
+               for s in steps if isinstance(s, ReplaceRoute))
+    off_bridge = [i for i, s in enumerate(steps) if isinstance(s, DelAddress)]
+    assert {steps[i].addr.cidr for i in off_bridge} == carried
+    assert max(kinds.index(k) for k in ("ReplaceRoute",)) < min(off_bridge)
+    assert max(off_bridge) < gone
     assert not [s for s in steps if isinstance(s, SetLink) and s.attr == "master"]
-    assert not [s for s in steps if isinstance(s, DelAddress)]
-    assert all(isinstance(s, (ReplaceRoute, SetLink, AddAddress)) for s in steps[gone + 1:])
-    # moved addresses keep nodad (usable at once); restoring the bridge on undo is exact
+    assert all(isinstance(s, (SetLink, AddAddress)) for s in steps[gone + 1:])
+    # undo is exact: the bridge comes back with its port, addresses (flags too), routes
     undo = inverse_plan(steps, conv)
     restored = [op for op in undo if isinstance(op, AddAddress) and op.addr.ifname == "xenbr0"]
-    assert {a.addr.cidr for a in restored} == carried
     assert {(a.addr.cidr, a.addr.flags) for a in restored} == {
         (a.cidr, a.flags) for a in conv.addresses_on("xenbr0") if not a.link_local}
     assert SetLink("bridge xenbr0", "undo: recreate as it was", "eth0", "master",
                    "xenbr0") in undo
+    assert [op_from_dict(json.loads(json.dumps(s.to_dict()))) for s in steps] == steps
 
 
 def test_teardown_of_a_bridge_xapictl_did_not_make_is_refused():

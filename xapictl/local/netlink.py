@@ -199,6 +199,8 @@ def execute(ipr: Any, op: Any) -> None:
             ipr.route("replace", **rkw)
         else:
             _tolerate("del", ipr.route, "del", **rkw)
+    elif isinstance(op, ops.CopyNeighbours):
+        _copy_neighbours(ipr, _index(ipr, op.source), _index(ipr, op.ifname))
     elif isinstance(op, ops.BridgeVlanAdd):
         flags = [f for f, on in (("pvid", op.pvid), ("untagged", op.untagged)) if on]
         ipr.vlan_filter("add", index=_index(ipr, op.ifname),
@@ -208,6 +210,20 @@ def execute(ipr: Any, op: Any) -> None:
                   vlan_info={"vid": op.vid})
     else:
         raise LocalBackendError(f"cannot execute {type(op).__name__}")
+
+
+NUD_STALE = 0x04
+NUD_USABLE = 0x02 | 0x04 | 0x08 | 0x10 | 0x80  # reachable, stale, delay, probe, permanent
+
+
+def _copy_neighbours(ipr: Any, source: int, target: int) -> None:
+    for n in ipr.neigh("dump", ifindex=source):
+        if n.get("ifindex") != source or not n["state"] & NUD_USABLE:
+            continue
+        dst, lladdr = n.get_attr("NDA_DST"), n.get_attr("NDA_LLADDR")
+        if dst and lladdr:
+            ipr.neigh("replace", ifindex=target, dst=dst, lladdr=lladdr, state=NUD_STALE,
+                      family=n["family"])
 
 
 def _bond_mode_number(mode: str | None) -> int:

@@ -16,6 +16,7 @@ __all__ = [
     "AddAddress",
     "BridgeVlanAdd",
     "BridgeVlanDel",
+    "CopyNeighbours",
     "CreateLink",
     "DelAddress",
     "DeleteLink",
@@ -254,11 +255,27 @@ class BridgeVlanDel(LocalOp):
         return []
 
 
+@dataclass(frozen=True)
+class CopyNeighbours(LocalOp):
+    """Give ``ifname`` the resolved neighbours (ARP and NDP entries) of ``source``, as stale
+    entries the kernel re-checks on use. Teardown moves the routes to a NIC that is still a
+    port of the bridge: the replies to its own ARP and NDP requests would reach the bridge,
+    so it could not resolve the gateway and the peers by itself until the port leaves. A
+    cache: undo leaves the entries to age out."""
+
+    ifname: str
+    source: str
+    label: ClassVar[str] = "copy neighbours to"
+
+    def inverse(self, before: HostSnapshot) -> list[LocalOp]:
+        return []
+
+
 _OPS: dict[str, type[LocalOp]] = {
     cls.__name__: cls
     for cls in (
         CreateLink, DeleteLink, SetLink, SetBondMode, SetBridgeOptions, AddAddress, DelAddress,
-        ReplaceRoute, DeleteRoute, BridgeVlanAdd, BridgeVlanDel,
+        ReplaceRoute, DeleteRoute, BridgeVlanAdd, BridgeVlanDel, CopyNeighbours,
     )
 }
 

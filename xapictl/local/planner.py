@@ -16,6 +16,7 @@ from xapictl.local.ops import (
     AddAddress,
     BridgeVlanAdd,
     BridgeVlanDel,
+    CopyNeighbours,
     CreateLink,
     DelAddress,
     DeleteLink,
@@ -199,22 +200,26 @@ class _Planner:
         if port is not None:
             plink = snap.link(port)
             target = port if spec.vlan is None and (plink is None or plink.kind != "vlan") else None
-            # NIC-first, the mirror of apply's bridge-first move (0 echoes lost): the NIC
-            # gets the addresses while still a port, then deleting the bridge releases the
-            # port and takes the bridge's addresses and routes along in one kernel call, so
-            # no instant has a port-less bridge's route in front of the NIC's
+            # NIC-first, the mirror of apply's bridge-first move (0 of 600 echoes lost):
+            # while the NIC is still a port (frames still arrive through the bridge), it
+            # gets the addresses, the bridge's neighbours and the routes, and the bridge
+            # loses its addresses; only then does deleting the bridge release the port
+            carried = list(_carried(snap, spec.name))
             if target:
-                for a in _carried(snap, spec.name):
+                for a in carried:
                     self.add(AddAddress(f"NIC {target}", f"host address {a.cidr} goes back",
                                         _moved(a, target, spec.name)))
-            why = f"state: absent (releases {port}"
-            self.add(DeleteLink(subject, why + (f"; its addresses and routes now on {target})"
-                                                if target else ")"), spec.name))
-            if target:
+                self.add(CopyNeighbours(
+                    f"NIC {target}", f"it sends for the host from the next step on, while"
+                    f" still a port of {spec.name}", target, spec.name))
                 for r in snap.routes_via(spec.name):
                     if not r.kernel_made:
                         self.add(ReplaceRoute(f"route {r.dst}", f"back to {target}",
-                                              replace(r, oif=target)))
+                                              replace(r, oif=target), r))
+            # secondaries first: deleting a primary IPv4 address takes its secondaries along
+            for a in reversed(carried):
+                self.add(DelAddress(subject, f"{a.cidr}: the bridge is going", a))
+            self.add(DeleteLink(subject, f"state: absent (releases {port})", spec.name))
             if target and plink is not None and plink.addrgenmode != ADDRGEN_EUI64:
                 self.add(SetLink(f"NIC {target}", "a host NIC again", target, "addrgenmode",
                                  ADDRGEN_EUI64))
