@@ -304,3 +304,27 @@ def test_local_documents_validate_against_their_schemas(xen_host, namespaces):
     assert valid(checked, "LocalCheck")["findings"]
     refused = runner.invoke(app, ["local", "confirm", *ns, "-o", "json"])
     assert refused.exit_code == 2 and "does not apply" in refused.stderr
+
+
+def test_plan_prints_the_warning_of_a_guest_mtu_kept_at_the_host_bridge(tmp_path, xen_host,
+                                                                         namespaces):
+    """Issue 16 item 4 through the CLI: the plan says why the vif keeps 1500."""
+    from local_netns_helpers import veth
+
+    from xapictl.local.apply import apply
+    from xapictl.local.desired import load_recipe
+
+    apply(load_recipe(Path(XENBR0)), netns=xen_host.dom0, run_probe=False)
+    veth(xen_host.dom0, "vif3.0", namespaces("g3"), "eth0")
+    recipe = tmp_path / "vif.yaml"
+    recipe.write_text(Path(XENBR0).read_text() + "  vifs:\n    vif3.0: {bridge: xenbr0,"
+                      " mtu: 1400}\n")
+    result = runner.invoke(app, ["local", "apply", str(recipe), "--yes", "--netns",
+                                 xen_host.dom0])
+    assert result.exit_code == 0, result.output
+    assert ("  warning: vif vif3.0: mtu 1400 would lower the MTU of xenbr0, which carries the"
+            " host's addresses, from 1500: the vif stays at 1500 (set MTU 1400 inside the"
+            " guest)") in result.output
+    snap = snapshot_of(xen_host.dom0)
+    assert (snap.links["vif3.0"].mtu, snap.links["xenbr0"].mtu) == (1500, 1500)
+    assert snap.links["vif3.0"].master == "xenbr0"

@@ -35,13 +35,19 @@ def test_online_attaches_as_vif_bridge_does_and_reports_connected(tmp_path, dom0
     store = FakeXenStore(tmp_path, vif_backend(7, 0, bridge="xenbr0", mtu="1400"))
     result = hotplug(store, dom0_with_bridge, "online")
     assert result.exit_code == 0, result.output
-    vif = snapshot_of(dom0_with_bridge).links["vif7.0"]
+    snap = snapshot_of(dom0_with_bridge)
+    vif = snap.links["vif7.0"]
+    # xenbr0 carries the host's addresses: mtu=1400 must not pull it (and the host) down,
+    # so the vif stays at the bridge's 1500 and the guest is told 1400 (issue 16 item 4)
     assert (vif.master, vif.mac, vif.mtu, vif.addrgenmode, vif.up) == (
-        "xenbr0", "fe:ff:ff:ff:ff:ff", 1400, 1, True)
+        "xenbr0", "fe:ff:ff:ff:ff:ff", 1500, 1, True)
+    assert snap.links["xenbr0"].mtu == 1500
     assert store.data[f"{XB}/hotplug-status"] == "connected"
     assert store.data["local/domain/7/device/vif/0/mtu"] == "1400"
     log = (tmp_path / "vif.log").read_text()
-    assert "online vif7.0 bridge=xenbr0 (guest MAC 00:16:3e:00:01:01): 7 steps" in log
+    assert "online vif7.0 bridge=xenbr0 (guest MAC 00:16:3e:00:01:01): 6 steps" in log
+    assert ("vif vif7.0: mtu 1400 would lower the MTU of xenbr0, which carries the host's"
+            " addresses, from 1500: the vif stays at 1500") in log
 
 
 def test_online_twice_changes_nothing_the_second_time(tmp_path, dom0_with_bridge):

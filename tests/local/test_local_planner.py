@@ -242,24 +242,46 @@ def with_vif(base: HostSnapshot, **kw) -> HostSnapshot:
 
 
 def test_vif_attach_mirrors_vif_bridge_and_then_converges():
-    desired = parse_recipe(XENBR0 + "  vifs:\n    vif3.0: {bridge: xenbr0, mtu: 1400}\n")
+    desired = parse_recipe(XENBR0 + "  vifs:\n    vif3.0: {bridge: xenbr0, mtu: 9000}\n")
     host = with_vif(snap("xenbr0-converged"))
     assert described(plan(desired, host)) == [
         "bring down vif vif3.0: configure while down, as vif-bridge does",
         "set MAC fe:ff:ff:ff:ff:ff on vif vif3.0: vif-bridge's dummy MAC keeps the bridge MAC",
         "stop IPv6 autoconf on vif vif3.0: a bridge port needs no IPv6 address",
         "remove address vif vif3.0: a bridge port carries no address",
-        "set MTU 1400 on vif vif3.0: MTU 1500 -> 1400",
+        "set MTU 9000 on vif vif3.0: MTU 1500 -> 9000",
         "enslave vif vif3.0: attach to xenbr0",
         "bring up vif vif3.0: guest traffic flows",
     ]
     links = dict(host.links)
     links["vif3.0"] = replace(links["vif3.0"], mac="fe:ff:ff:ff:ff:ff", addrgenmode=1,
-                              mtu=1400, master="xenbr0")
+                              mtu=9000, master="xenbr0")
     done = replace(host, links=links,
                    addresses=tuple(a for a in host.addresses if a.ifname != "vif3.0"))
     p = plan(desired, done)
     assert p.is_empty and "vif vif3.0: already on xenbr0" in [n.describe() for n in p.noops]
+
+
+def test_a_guest_mtu_never_lowers_a_bridge_that_carries_host_addresses():
+    """Issue 16 item 4: mtu=1400 on a vif of xenbr0 (the host's addresses) would pull the
+    bridge, and the host's own traffic, down to 1400: the vif stays at 1500, with a
+    warning. On a guests-only bridge the vif gets its 1400."""
+    desired = parse_recipe(XENBR0 + "  vifs:\n    vif3.0: {bridge: xenbr0, mtu: 1400}\n")
+    p = plan(desired, with_vif(snap("xenbr0-converged")))
+    assert not [s for s in p.steps if isinstance(s, SetLink) and s.attr == "mtu"]
+    assert p.warnings == (
+        "vif vif3.0: mtu 1400 would lower the MTU of xenbr0, which carries the host's"
+        " addresses, from 1500: the vif stays at 1500 (set MTU 1400 inside the guest)",)
+    # the same before the bridge exists: the recipe moves eth0's addresses onto it
+    fresh = plan(desired, with_vif(snap("fresh-host")))
+    assert fresh.warnings == p.warnings
+    assert not [s for s in fresh.steps if isinstance(s, SetLink) and s.attr == "mtu"
+                and s.ifname == "vif3.0"]
+    guests_only = parse_recipe("local:\n  bridges:\n    xenbr9: {}\n"
+                               "  vifs:\n    vif3.0: {bridge: xenbr9, mtu: 1400}\n")
+    p9 = plan(guests_only, with_vif(snap("xenbr0-converged")))
+    assert SetLink("vif vif3.0", "MTU 1500 -> 1400", "vif3.0", "mtu", 1400) in p9.steps
+    assert p9.warnings == ()
 
 
 def test_vif_without_mtu_takes_the_bridge_mtu():

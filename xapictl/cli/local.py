@@ -90,6 +90,7 @@ def _plan_text(plan: Any) -> str:
         lines = [f"{len(plan.steps)} change(s):"]
         lines += [f"  {i + 1:>2}. {s.describe()}" for i, s in enumerate(plan.steps)]
     lines += [f"  ok  {n.describe()}" for n in plan.noops]
+    lines += [f"  warning: {w}" for w in plan.warnings]
     return "\n".join(lines)
 
 

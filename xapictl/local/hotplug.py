@@ -100,9 +100,11 @@ def run_hotplug(action: str, env: Mapping[str, str], *, netns: str | None = None
             spec = VifSpec(vif, present=False)
         outcome = apply(HostNetwork(vifs=(spec,), probes=()), netns=netns, run_probe=False,
                         undo_tag=f"vif-{vif}")
+        for warning in outcome.plan.warnings:
+            log.warning("%s", warning)
         if action in ONLINE:
             front = _frontend_mtu_path(xb)
-            if front and spec.mtu:
+            if front and spec.mtu:  # the guest may use a smaller MTU than its vif
                 store.write(front, str(spec.mtu))
             if type_if == "vif":
                 store.write(f"{xb}/hotplug-status", "connected")

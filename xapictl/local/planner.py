@@ -302,12 +302,31 @@ class _Planner:
         up = self.snap.link(spec.uplink) if spec.uplink else None
         return spec.mtu or (up.mtu if up else None)
 
+    def _host_bridge(self, name: str) -> bool:
+        """The bridge carries (or, per the recipe, will carry) a host address."""
+        if any(not a.link_local for a in self.snap.addresses_on(name)):
+            return True
+        spec = next((b for b in self.desired.bridges if b.name == name and b.present), None)
+        if spec is None:
+            return False
+        if spec.addresses == FROM_UPLINK:
+            return bool(spec.uplink and _carried(self.snap, spec.uplink))
+        return bool(spec.addresses) and isinstance(spec.addresses, tuple)
+
     def vif(self, spec: VifSpec) -> None:
         subject = f"vif {spec.name}"
         cur = self.snap.link(spec.name)
         if cur is None:
             return  # preflight refuses: netback makes vifs, we never do
-        mtu = spec.mtu or self._bridge_mtu(spec.bridge) or cur.mtu
+        bridge_mtu = self._bridge_mtu(spec.bridge)
+        mtu = spec.mtu or bridge_mtu or cur.mtu
+        if spec.mtu and bridge_mtu and spec.mtu < bridge_mtu and self._host_bridge(spec.bridge):
+            # a bridge takes its smallest port's MTU: the host's own traffic would shrink
+            self.warnings.append(
+                f"vif {spec.name}: mtu {spec.mtu} would lower the MTU of {spec.bridge}, which"
+                f" carries the host's addresses, from {bridge_mtu}: the vif stays at"
+                f" {bridge_mtu} (set MTU {spec.mtu} inside the guest)")
+            mtu = bridge_mtu
         addrs = self.snap.addresses_on(spec.name)
         prepare: list[LocalOp] = []
         if cur.mac != DUMMY_MAC:
