@@ -26,6 +26,7 @@ __all__ = [
     "kernel_errors",
     "list_netns",
     "open_ipr",
+    "rename_link",
     "socket_in_netns",
 ]
 
@@ -99,6 +100,28 @@ def errno_of(exc: BaseException) -> int | None:
 def is_unsupported(exc: BaseException) -> bool:
     """The kernel lacks the feature (no 8021q, bonding, VLAN filtering...)."""
     return errno_of(exc) in (errno.EOPNOTSUPP, errno.ENOTSUP, errno.EPROTONOSUPPORT)
+
+
+def rename_link(name: str | None, old: str, new: str) -> None:
+    """Rename ``old`` to ``new`` in namespace ``name`` (taken down first: the kernel renames
+    only a link that is down). Nothing to do when ``old`` is gone and ``new`` is there (done
+    before); refused when both exist or when the name is not a valid interface name."""
+    if not new or len(new) > 15 or any(c in new for c in "/: \t\n") or new in (".", ".."):
+        raise LocalBackendError(f"vifname {new!r} is not a valid interface name (1-15"
+                                " characters, no '/', ':' or blanks)")
+    ipr = open_ipr(name)
+    try:
+        have_old, have_new = ipr.link_lookup(ifname=old), ipr.link_lookup(ifname=new)
+        if have_new and not have_old:
+            return
+        if have_new:
+            raise LocalBackendError(f"cannot rename {old} to {new}: an interface named {new}"
+                                    " already exists (another guest's vifname?)")
+        index = _index(ipr, old)
+        ipr.link("set", index=index, state="down")
+        ipr.link("set", index=index, ifname=new)
+    finally:
+        ipr.close()
 
 
 # --- executing one op ---------------------------------------------------------------------
