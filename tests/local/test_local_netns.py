@@ -247,7 +247,7 @@ def test_rollback_of_an_apply_restores_the_link_local_address_without_nodad(xen_
 
 
 @pytest.mark.parametrize("target", ["192.0.2.10", "2001:db8::10"])
-def test_teardown_pinger_loses_at_most_5_of_600(xen_host, target):
+def test_teardown_pinger_loses_at_most_5_echoes(xen_host, target):
     """NIC-first teardown under a 1-ms pinger (IPv4, then IPv6). The old order (detach the
     port, then move routes, then remove the bridge's addresses) lost 13-22 IPv4 echoes here.
     The new order loses none in most runs (the benchmark in docs/local-backend.md has the
@@ -256,7 +256,8 @@ def test_teardown_pinger_loses_at_most_5_of_600(xen_host, target):
     desired = load_recipe(XENBR0)
     apply(desired, netns=xen_host.dom0, run_probe=False)
     cmd = [sys.executable, "-m", "xapictl.local.probe", "--netns", xen_host.lan, "--announce",
-           "--count", "600", "--interval", "0.001", "--timeout", "2", target]
+           "--until-sigterm", "--count", "1000000", "--interval", "0.001", "--timeout", "2",
+           target]
     pinger = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     try:
         assert pinger.stdout is not None and pinger.stdout.readline() == "ready\n"
@@ -264,6 +265,7 @@ def test_teardown_pinger_loses_at_most_5_of_600(xen_host, target):
         apply(teardown_recipe(desired), netns=xen_host.dom0, run_probe=False,
               on_step=lambda i, op: steps.append(time.monotonic()))
         ended = time.monotonic()
+        pinger.send_signal(signal.SIGTERM)
         out, _ = pinger.communicate(timeout=30)
     finally:
         if pinger.poll() is None:
@@ -272,6 +274,7 @@ def test_teardown_pinger_loses_at_most_5_of_600(xen_host, target):
     r = json.loads(out)
     print(f"teardown pinger {target}: sent {r['sent']}, received {r['received']}")
     assert len(steps) == TEARDOWN_STEPS
-    assert r["started"] <= steps[0] and ended <= r["started"] + 0.6
-    assert r["sent"] == 600
+    # the whole teardown happened while the echoes were flying (an order of events)
+    assert r["started"] <= steps[0] and ended <= r["finished"]
+    assert r["sent"] >= 1
     assert r["sent"] - r["received"] <= 5
