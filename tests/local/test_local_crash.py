@@ -142,3 +142,25 @@ def test_the_guard_waits_for_a_live_apply_and_then_for_confirmation(xen_host):
     assert confirm(xen_host.dom0)
     _await_timer(seen[0])
     assert "xenbr0" in snapshot_of(xen_host.dom0).links
+
+
+TEARDOWN_STEPS = 12
+
+
+@pytest.mark.parametrize("step", range(TEARDOWN_STEPS))
+def test_teardown_killed_at_any_step_is_rolled_back_by_the_timer(namespaces, tmp_path, step):
+    """The teardown's guard too: the bridge comes back with its port, addresses (nodad
+    flags compared) and routes, from the undo record alone."""
+    from xapictl.local.apply import apply
+
+    host = build_xen_host(namespaces)
+    apply(load_recipe(XENBR0), netns=host.dom0, run_probe=False)
+    before = snapshot_of(host.dom0)
+    down = tmp_path / "teardown.yaml"
+    down.write_text("local:\n  bridges:\n    xenbr0: {uplink: eth0, state: absent}\n")
+    assert len(plan(load_recipe(down), before).steps) == TEARDOWN_STEPS
+    pid = _kill_apply_at(step, "SIGKILL", host.dom0, confirm=0.5, recipe=down)
+    _await_timer(pid)
+    assert snapshot_of(host.dom0).fingerprint() == before.fingerprint()
+    assert not undo_path(host.dom0).exists()
+    assert probe.reachable("192.0.2.1", netns=host.dom0)
