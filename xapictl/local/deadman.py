@@ -40,7 +40,10 @@ def arm(undo_file: Path, netns: str | None, token: str) -> int:
                 devnull = os.open(os.devnull, os.O_RDWR)
                 for fd in (0, 1, 2):
                     os.dup2(devnull, fd)
-                os.closerange(3, 65536)
+                # keep the pipe (close-on-exec) open until the exec: the caller reads to
+                # EOF, so it returns only once /proc shows the timer (disarm checks that)
+                os.closerange(3, write_end)
+                os.closerange(write_end + 1, 65536)
                 os.execv(sys.executable, cmd)  # noqa: S606 - our own interpreter and module
             os.write(write_end, str(grandchild).encode())
         finally:
