@@ -232,6 +232,15 @@ def dies_while_verifying(cli: Any, env: dict[str, Any]) -> Any:
     return cli("--timeout", "0.5", *CREATE_105)
 
 
+def local_check_lacks(cli: Any, env: dict[str, Any]) -> Any:
+    """A kernel without 802.1Q (faked: the machine's own may have it) and a trunk recipe."""
+    from xapictl.local import check
+
+    env["monkeypatch"].setattr(check, "capabilities", lambda: {
+        "bridge": (True, "works"), "vlan": (False, "refused: Operation not supported")})
+    return cli("local", "check", str(ROOT / "recipes" / "local-trunk-vlans.yaml"))
+
+
 PROVOKE: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
     "a key given twice in a recipe or fleet file (a section, a field, an `other_config` key)":
         key_twice,
@@ -297,6 +306,8 @@ PROVOKE: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
     "Ctrl-C during an apply, after a write": ctrl_c_after_a_write,
     "Ctrl-C before any write": ctrl_c_before_any_write,
     "the pool stops answering while verifying, after every step was done": dies_while_verifying,
+    "`xapictl local check [RECIPE]`: the kernel lacks a feature the local backend or the"
+    " recipe needs": local_check_lacks,
 }
 ROWS = _rows()
 

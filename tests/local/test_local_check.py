@@ -159,3 +159,72 @@ def test_requires_root_tests_skip_with_a_reason_when_not_root():
         capture_output=True, text=True, cwd=tests.parents[1])
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2 skipped" in done.stdout and "needs root" in done.stdout
+
+
+# --- issue 16 item 6: advice that fits the kernel, and checks that gate ---------------------
+
+from pathlib import Path  # noqa: E402
+
+from xapictl.local.check import KernelFiles, kernel_advice, missing_needs, recipe_needs  # noqa: E402
+from xapictl.local.desired import parse_recipe  # noqa: E402
+
+
+def kernel_files(tmp_path: Path, *, modules: str | None, builtin: str = "", dep: str = "",
+                 sys_modules: tuple[str, ...] = ()) -> KernelFiles:
+    proc, sysm, root = tmp_path / "p", tmp_path / "sysmod", tmp_path / "lib"
+    proc.mkdir(parents=True)
+    sysm.mkdir()
+    if modules is not None:
+        (proc / "modules").write_text(modules)
+    for m in sys_modules:
+        (sysm / m).mkdir()
+    (root / "6.1.0-test").mkdir(parents=True)
+    (root / "6.1.0-test" / "modules.builtin").write_text(builtin)
+    (root / "6.1.0-test" / "modules.dep").write_text(dep)
+    return KernelFiles(proc, sysm, root, "6.1.0-test")
+
+
+def test_a_kernel_without_module_support_is_never_told_to_modprobe(tmp_path):
+    advice = kernel_advice("vlan", kernel_files(tmp_path, modules=None))
+    assert "no /proc/modules" in advice and "CONFIG_MODULES" in advice
+    assert "cannot help" in advice and "CONFIG_VLAN_8021Q=y" in advice
+    assert not advice.startswith("Load it")
+
+
+def test_a_module_on_disk_but_not_loaded_is_told_to_modprobe(tmp_path):
+    files = kernel_files(tmp_path, modules="bridge 1 0 - Live 0x0\n",
+                         dep="kernel/net/8021q/8021q.ko.xz: kernel/net/802/garp.ko.xz\n")
+    assert kernel_advice("vlan", files).startswith("Load it: 'modprobe 8021q'")
+
+
+def test_a_module_neither_on_disk_nor_built_in_says_which_kernel_lacks_it(tmp_path):
+    files = kernel_files(tmp_path, modules="", dep="kernel/net/bridge/bridge.ko: \n")
+    advice = kernel_advice("bond", files)
+    assert "No bonding module for this kernel" in advice and "6.1.0-test" in advice
+    assert "modprobe" not in advice
+
+
+def test_a_built_in_or_loaded_module_that_refuses_points_to_dmesg(tmp_path):
+    builtin = kernel_files(tmp_path, modules="", builtin="kernel/net/8021q/8021q.ko\n")
+    assert "loaded or built in" in kernel_advice("vlan", builtin)
+    loaded = kernel_files(tmp_path / "b", modules="bonding 200 0 - Live 0x0\n")
+    assert "loaded or built in" in kernel_advice("bond", loaded)
+
+
+def test_vlan_filtering_is_a_bridge_option_not_a_module(tmp_path):
+    advice = kernel_advice("vlan_filtering", kernel_files(tmp_path, modules=""))
+    assert "no module to load" in advice and "modprobe" not in advice
+
+
+def test_a_recipe_needs_what_its_objects_use_and_check_marks_them():
+    trunk = parse_recipe("local:\n  bridges:\n    xenbr105: {uplink: eth1, vlan: 105}\n")
+    aware = parse_recipe("local:\n  bonds:\n    bond0: {slaves: [eth1, eth2]}\n"
+                         "  bridges:\n    xenbr1: {uplink: bond0, vlan_filtering: true,"
+                         " addresses: none}\n")
+    assert recipe_needs(trunk) == {"bridge", "vlan"}
+    assert recipe_needs(aware) == {"bridge", "bond", "vlan_filtering"}
+    kernel = {"bridge": (True, "works"), "vlan": (False, "refused"),
+              "bond": (False, "refused")}
+    found = check_host(Path("/nonexistent"), kernel, needs=recipe_needs(trunk))
+    assert [f.name for f in missing_needs(found)] == ["kernel: vlan"]
+    assert not missing_needs(check_host(Path("/nonexistent"), kernel))  # backend: bridge only

@@ -196,7 +196,7 @@ def test_rollback_disarms_the_timer_and_an_old_timer_never_undoes_a_later_change
     # leave the next change alone
     assert runner.invoke(app, ["local", "apply", XENBR0, "--yes", "--confirm-within", "600", *ns]
                          ).exit_code == 0
-    stale = subprocess.run([sys.executable, "-m", "xapictl.local.deadman", "--after", "0",
+    stale = subprocess.run([sys.executable, "-m", "xapictl.local.deadman",
                             "--token", "not-this-change", "--netns", xen_host.dom0,
                             str(undo_path(xen_host.dom0))], timeout=60)
     assert stale.returncode == 0
@@ -256,9 +256,8 @@ def test_apply_json_puts_refusals_in_the_json(tmp_path, xen_host):
     assert "xenbr0" not in snapshot_of(xen_host.dom0).links
 
 
-def test_a_dead_man_timer_that_cannot_start_rolls_the_change_back_at_once(
-        monkeypatch, xen_host):
-    """Unconfirmed means undone: with no timer to undo it later, the change is undone now."""
+def test_a_dead_man_timer_that_cannot_start_means_no_change_at_all(monkeypatch, xen_host):
+    """The guard is armed before the first step: without it, nothing is changed."""
     import errno
 
     from xapictl.local import deadman
@@ -273,7 +272,7 @@ def test_a_dead_man_timer_that_cannot_start_rolls_the_change_back_at_once(
     assert result.exit_code == 4, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert ("xapictl: could not start the dead-man timer ([Errno 11] Resource temporarily"
-            " unavailable), so the change was not kept; rolled back") in result.output
+            " unavailable), so nothing was changed: the host is as it was") in result.output
     assert snapshot_of(xen_host.dom0).fingerprint() == before
     assert not undo_path(xen_host.dom0).exists()
 
@@ -305,3 +304,27 @@ def test_local_documents_validate_against_their_schemas(xen_host, namespaces):
     assert valid(checked, "LocalCheck")["findings"]
     refused = runner.invoke(app, ["local", "confirm", *ns, "-o", "json"])
     assert refused.exit_code == 2 and "does not apply" in refused.stderr
+
+
+def test_plan_prints_the_warning_of_a_guest_mtu_kept_at_the_host_bridge(tmp_path, xen_host,
+                                                                         namespaces):
+    """Issue 16 item 4 through the CLI: the plan says why the vif keeps 1500."""
+    from local_netns_helpers import veth
+
+    from xapictl.local.apply import apply
+    from xapictl.local.desired import load_recipe
+
+    apply(load_recipe(Path(XENBR0)), netns=xen_host.dom0, run_probe=False)
+    veth(xen_host.dom0, "vif3.0", namespaces("g3"), "eth0")
+    recipe = tmp_path / "vif.yaml"
+    recipe.write_text(Path(XENBR0).read_text() + "  vifs:\n    vif3.0: {bridge: xenbr0,"
+                      " mtu: 1400}\n")
+    result = runner.invoke(app, ["local", "apply", str(recipe), "--yes", "--netns",
+                                 xen_host.dom0])
+    assert result.exit_code == 0, result.output
+    assert ("  warning: vif vif3.0: mtu 1400 would lower the MTU of xenbr0, which carries the"
+            " host's addresses, from 1500: the vif stays at 1500 (set MTU 1400 inside the"
+            " guest)") in result.output
+    snap = snapshot_of(xen_host.dom0)
+    assert (snap.links["vif3.0"].mtu, snap.links["xenbr0"].mtu) == (1500, 1500)
+    assert snap.links["vif3.0"].master == "xenbr0"

@@ -101,3 +101,39 @@ def _host():
     return HostSnapshot({"eth0": Link("eth0", 2, "veth", mac="00:16:3e:00:00:10", up=True,
                                       carrier=True)},
                         (Address("eth0", "192.0.2.10", 24, 4),))
+
+
+def test_check_exits_4_when_the_recipe_needs_what_the_kernel_lacks(monkeypatch):
+    """Issue 16 item 6: a NO on a needed line fails the check (it used to exit 0)."""
+    from pathlib import Path
+
+    from xapictl.local import check
+
+    repo = Path(__file__).resolve().parents[2]
+    monkeypatch.setattr(check, "capabilities", lambda: {
+        "bridge": (True, "works"), "vlan": (False, "refused: Operation not supported (errno 95)"),
+        "bond": (False, "refused: Operation not supported (errno 95)")})
+    trunk = str(repo / "recipes" / "local-trunk-vlans.yaml")
+    result = runner.invoke(app, ["local", "check", trunk])
+    assert result.exit_code == 4, result.output
+    assert "NO  kernel: vlan: refused: Operation not supported (errno 95) (needed)" in result.stdout
+    assert ("xapictl: this host lacks what local-trunk-vlans.yaml needs: kernel: vlan; the"
+            " advice is under each NO line (exit 4 until then)") in result.stderr
+    # the same kernel is enough for the xenbr0 recipe and for the backend alone
+    for args in ([str(repo / "recipes" / "local-xenbr0.yaml")], []):
+        assert runner.invoke(app, ["local", "check", *args]).exit_code == 0
+    data = runner.invoke(app, ["local", "check", trunk, "-o", "json"])
+    assert data.exit_code == 4
+    import json
+
+    needed = {f["name"]: f["needed"] for f in json.loads(data.stdout)["findings"]}
+    assert needed["kernel: vlan"] and not needed["kernel: bond"]
+
+
+def test_check_exits_4_when_the_backend_itself_lacks_the_bridge(monkeypatch):
+    from xapictl.local import check
+
+    monkeypatch.setattr(check, "capabilities", lambda: {"bridge": (False, "refused")})
+    result = runner.invoke(app, ["local", "check"])
+    assert result.exit_code == 4
+    assert "this host lacks what the local backend needs: kernel: bridge" in result.stderr

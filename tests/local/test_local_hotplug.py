@@ -35,13 +35,19 @@ def test_online_attaches_as_vif_bridge_does_and_reports_connected(tmp_path, dom0
     store = FakeXenStore(tmp_path, vif_backend(7, 0, bridge="xenbr0", mtu="1400"))
     result = hotplug(store, dom0_with_bridge, "online")
     assert result.exit_code == 0, result.output
-    vif = snapshot_of(dom0_with_bridge).links["vif7.0"]
+    snap = snapshot_of(dom0_with_bridge)
+    vif = snap.links["vif7.0"]
+    # xenbr0 carries the host's addresses: mtu=1400 must not pull it (and the host) down,
+    # so the vif stays at the bridge's 1500 and the guest is told 1400 (issue 16 item 4)
     assert (vif.master, vif.mac, vif.mtu, vif.addrgenmode, vif.up) == (
-        "xenbr0", "fe:ff:ff:ff:ff:ff", 1400, 1, True)
+        "xenbr0", "fe:ff:ff:ff:ff:ff", 1500, 1, True)
+    assert snap.links["xenbr0"].mtu == 1500
     assert store.data[f"{XB}/hotplug-status"] == "connected"
     assert store.data["local/domain/7/device/vif/0/mtu"] == "1400"
     log = (tmp_path / "vif.log").read_text()
-    assert "online vif7.0 bridge=xenbr0 (guest MAC 00:16:3e:00:01:01): 7 steps" in log
+    assert "online vif7.0 bridge=xenbr0 (guest MAC 00:16:3e:00:01:01): 6 steps" in log
+    assert ("vif vif7.0: mtu 1400 would lower the MTU of xenbr0, which carries the host's"
+            " addresses, from 1500: the vif stays at 1500") in log
 
 
 def test_online_twice_changes_nothing_the_second_time(tmp_path, dom0_with_bridge):
@@ -164,3 +170,32 @@ def test_a_hotplug_undo_file_left_by_an_incomplete_rollback_is_replayed_by_local
     assert snapshot_of(dom0_with_bridge).fingerprint() == before
     again = CliRunner().invoke(app, ["local", "rollback", "--netns", dom0_with_bridge])
     assert again.exit_code == 2
+
+
+def test_vifname_renames_the_vif_as_vif_common_does(tmp_path, dom0_with_bridge):
+    """Issue 16 item 4: ``vifname=web0`` in the guest's config: the device is renamed on
+    online, attached under its new name, found by it on offline; a second online is a
+    no-op."""
+    store = FakeXenStore(tmp_path, vif_backend(7, 0, bridge="xenbr0", vifname="web0"))
+    result = hotplug(store, dom0_with_bridge, "online")
+    assert result.exit_code == 0, result.output
+    links = snapshot_of(dom0_with_bridge).links
+    assert "vif7.0" not in links
+    assert (links["web0"].master, links["web0"].mac, links["web0"].up) == (
+        "xenbr0", "fe:ff:ff:ff:ff:ff", True)
+    assert store.data[f"{XB}/hotplug-status"] == "connected"
+    before = snapshot_of(dom0_with_bridge).fingerprint()
+    assert hotplug(store, dom0_with_bridge, "online").exit_code == 0
+    assert snapshot_of(dom0_with_bridge).fingerprint() == before
+    assert hotplug(store, dom0_with_bridge, "offline").exit_code == 0
+    assert snapshot_of(dom0_with_bridge).links["web0"].master is None
+
+
+def test_a_vifname_another_device_has_is_refused(tmp_path, dom0_with_bridge):
+    store = FakeXenStore(tmp_path, vif_backend(7, 0, bridge="xenbr0", vifname="eth0"))
+    assert hotplug(store, dom0_with_bridge, "online").exit_code == 4
+    assert store.data[f"{XB}/hotplug-status"] == "error"
+    assert ("cannot rename vif7.0 to eth0: an interface named eth0 already exists"
+            in store.data[f"{XB}/hotplug-error"])
+    links = snapshot_of(dom0_with_bridge).links
+    assert "vif7.0" in links and links["vif7.0"].master is None

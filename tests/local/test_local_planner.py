@@ -17,6 +17,7 @@ from xapictl.local.ops import (
     BridgeVlanAdd,
     BridgeVlanDel,
     CreateLink,
+    DelAddress,
     DeleteLink,
     ReplaceRoute,
     SetLink,
@@ -171,18 +172,56 @@ def test_teardown_from_converged_moves_everything_back_and_restores_link_local()
         "add address NIC eth0: host address 192.0.2.10/24 goes back",
         "add address NIC eth0: host address 192.0.2.11/24 goes back",
         "add address NIC eth0: host address 2001:db8::10/64 goes back",
-        "detach port eth0: bridge is going",
+        "copy neighbours to NIC eth0: it sends for the host from the next step on, while"
+        " still a port of xenbr0",
         "move route default: back to eth0",
         "move route 198.51.100.0/24: back to eth0",
         "remove address bridge xenbr0: 2001:db8::10/64: the bridge is going",
         "remove address bridge xenbr0: 192.0.2.11/24: the bridge is going",
         "remove address bridge xenbr0: 192.0.2.10/24: the bridge is going",
-        "delete bridge xenbr0: state: absent",
+        "delete bridge xenbr0: state: absent (releases eth0)",
         "restore IPv6 autoconf on NIC eth0: a host NIC again",
         "add address NIC eth0: its link-local address back",
     ]
     assert p.steps[-1].addr.address == "fe80::216:3eff:fe00:10"
+    assert p.steps[-1].addr.flags == 0x80  # as the kernel makes it: no nodad
     assert problems(desired, snap("xenbr0-converged")) == []
+
+
+def test_teardown_is_nic_first_the_port_leaves_only_with_the_bridge():
+    """Issue 16 item 3, the ordering that makes teardown lossless: while the NIC is still a
+    port, it gets every host address, then the bridge's neighbours (it cannot resolve them
+    itself while its replies reach the bridge), then the routes, and the bridge loses its
+    addresses; the port leaves last, as the bridge is deleted. The old order detached the
+    port first and lost echoes until the bridge's addresses were gone."""
+    conv = snap("xenbr0-converged")
+    desired = parse_recipe("local:\n  bridges:\n    xenbr0: {uplink: eth0, state: absent}\n")
+    steps = list(plan(desired, conv).steps)
+    kinds = [type(s).__name__ for s in steps]
+    gone = next(i for i, s in enumerate(steps)
+                if isinstance(s, DeleteLink) and s.ifname == "xenbr0")
+    carried = {a.cidr for a in conv.addresses_on("xenbr0") if not a.link_local}
+    first_route = kinds.index("ReplaceRoute")
+    on_nic = {s.addr.cidr for s in steps[:first_route]
+              if isinstance(s, AddAddress) and s.addr.ifname == "eth0"}
+    assert carried and on_nic == carried
+    assert kinds.index("CopyNeighbours") < first_route
+    assert all(isinstance(s, ReplaceRoute) and s.route.oif == "eth0"
+               for s in steps if isinstance(s, ReplaceRoute))
+    off_bridge = [i for i, s in enumerate(steps) if isinstance(s, DelAddress)]
+    assert {steps[i].addr.cidr for i in off_bridge} == carried
+    assert max(kinds.index(k) for k in ("ReplaceRoute",)) < min(off_bridge)
+    assert max(off_bridge) < gone
+    assert not [s for s in steps if isinstance(s, SetLink) and s.attr == "master"]
+    assert all(isinstance(s, (SetLink, AddAddress)) for s in steps[gone + 1:])
+    # undo is exact: the bridge comes back with its port, addresses (flags too), routes
+    undo = inverse_plan(steps, conv)
+    restored = [op for op in undo if isinstance(op, AddAddress) and op.addr.ifname == "xenbr0"]
+    assert {(a.addr.cidr, a.addr.flags) for a in restored} == {
+        (a.cidr, a.flags) for a in conv.addresses_on("xenbr0") if not a.link_local}
+    assert SetLink("bridge xenbr0", "undo: recreate as it was", "eth0", "master",
+                   "xenbr0") in undo
+    assert [op_from_dict(json.loads(json.dumps(s.to_dict()))) for s in steps] == steps
 
 
 def test_teardown_of_a_bridge_xapictl_did_not_make_is_refused():
@@ -203,24 +242,46 @@ def with_vif(base: HostSnapshot, **kw) -> HostSnapshot:
 
 
 def test_vif_attach_mirrors_vif_bridge_and_then_converges():
-    desired = parse_recipe(XENBR0 + "  vifs:\n    vif3.0: {bridge: xenbr0, mtu: 1400}\n")
+    desired = parse_recipe(XENBR0 + "  vifs:\n    vif3.0: {bridge: xenbr0, mtu: 9000}\n")
     host = with_vif(snap("xenbr0-converged"))
     assert described(plan(desired, host)) == [
         "bring down vif vif3.0: configure while down, as vif-bridge does",
         "set MAC fe:ff:ff:ff:ff:ff on vif vif3.0: vif-bridge's dummy MAC keeps the bridge MAC",
         "stop IPv6 autoconf on vif vif3.0: a bridge port needs no IPv6 address",
         "remove address vif vif3.0: a bridge port carries no address",
-        "set MTU 1400 on vif vif3.0: MTU 1500 -> 1400",
+        "set MTU 9000 on vif vif3.0: MTU 1500 -> 9000",
         "enslave vif vif3.0: attach to xenbr0",
         "bring up vif vif3.0: guest traffic flows",
     ]
     links = dict(host.links)
     links["vif3.0"] = replace(links["vif3.0"], mac="fe:ff:ff:ff:ff:ff", addrgenmode=1,
-                              mtu=1400, master="xenbr0")
+                              mtu=9000, master="xenbr0")
     done = replace(host, links=links,
                    addresses=tuple(a for a in host.addresses if a.ifname != "vif3.0"))
     p = plan(desired, done)
     assert p.is_empty and "vif vif3.0: already on xenbr0" in [n.describe() for n in p.noops]
+
+
+def test_a_guest_mtu_never_lowers_a_bridge_that_carries_host_addresses():
+    """Issue 16 item 4: mtu=1400 on a vif of xenbr0 (the host's addresses) would pull the
+    bridge, and the host's own traffic, down to 1400: the vif stays at 1500, with a
+    warning. On a guests-only bridge the vif gets its 1400."""
+    desired = parse_recipe(XENBR0 + "  vifs:\n    vif3.0: {bridge: xenbr0, mtu: 1400}\n")
+    p = plan(desired, with_vif(snap("xenbr0-converged")))
+    assert not [s for s in p.steps if isinstance(s, SetLink) and s.attr == "mtu"]
+    assert p.warnings == (
+        "vif vif3.0: mtu 1400 would lower the MTU of xenbr0, which carries the host's"
+        " addresses, from 1500: the vif stays at 1500 (set MTU 1400 inside the guest)",)
+    # the same before the bridge exists: the recipe moves eth0's addresses onto it
+    fresh = plan(desired, with_vif(snap("fresh-host")))
+    assert fresh.warnings == p.warnings
+    assert not [s for s in fresh.steps if isinstance(s, SetLink) and s.attr == "mtu"
+                and s.ifname == "vif3.0"]
+    guests_only = parse_recipe("local:\n  bridges:\n    xenbr9: {}\n"
+                               "  vifs:\n    vif3.0: {bridge: xenbr9, mtu: 1400}\n")
+    p9 = plan(guests_only, with_vif(snap("xenbr0-converged")))
+    assert SetLink("vif vif3.0", "MTU 1500 -> 1400", "vif3.0", "mtu", 1400) in p9.steps
+    assert p9.warnings == ()
 
 
 def test_vif_without_mtu_takes_the_bridge_mtu():

@@ -434,6 +434,8 @@ class LocalFinding(BaseModel):
     ok: bool
     detail: str
     advice: str | None
+    needed: bool = False
+    """The backend (or the recipe given to ``local check``) needs it: NO makes check exit 4."""
 
 
 class LocalCheck(Document):

@@ -25,6 +25,8 @@ EXIT_OK, EXIT_BAD_INPUT, EXIT_PENDING, EXIT_FAILED, EXIT_PARTIAL = 0, 2, 3, 4, 5
 
 NETNS = typer.Option(None, "--netns", help="Work inside this network namespace.")
 RECIPE = typer.Argument(..., exists=False, help="A recipe file with a top-level 'local:'.")
+CHECK_RECIPE = typer.Argument(
+    None, help="A recipe: also check what it needs (802.1Q, bonding, VLAN filtering).")
 
 
 def _options(ctx: typer.Context, what: str) -> GlobalOptions:
@@ -88,6 +90,7 @@ def _plan_text(plan: Any) -> str:
         lines = [f"{len(plan.steps)} change(s):"]
         lines += [f"  {i + 1:>2}. {s.describe()}" for i, s in enumerate(plan.steps)]
     lines += [f"  ok  {n.describe()}" for n in plan.noops]
+    lines += [f"  warning: {w}" for w in plan.warnings]
     return "\n".join(lines)
 
 
@@ -273,26 +276,39 @@ def show(ctx: typer.Context, netns: str | None = NETNS) -> None:
 
 
 @app.command()
-def check(ctx: typer.Context, netns: str | None = NETNS) -> None:
-    """What this host can do: kernel features (tried), Xen dom0, CPU, bridge netfilter."""
+def check(
+    ctx: typer.Context,
+    path: Path | None = CHECK_RECIPE,
+    netns: str | None = NETNS,
+) -> None:
+    """What this host can do: kernel features (tried), Xen dom0, CPU, bridge netfilter.
+    Exit 4 when something the backend (or the recipe) needs is missing."""
     from xapictl.errors import LocalBackendError
-    from xapictl.local.check import check_host
+    from xapictl.local.check import BACKEND_NEEDS, check_host, missing_needs, recipe_needs
 
     opts = _options(ctx, "check")
+    needs = recipe_needs(_load(path)) if path is not None else BACKEND_NEEDS
     try:
-        findings = check_host(netns=netns)
+        findings = check_host(netns=netns, needs=needs)
     except LocalBackendError as exc:
         _fail(EXIT_BAD_INPUT, str(exc), exc)
     text = "\n".join(
-        f"{'ok ' if f.ok else 'NO '} {f.name}: {f.detail}" + (f"\n     -> {f.advice}"
-                                                               if f.advice else "")
+        f"{'ok ' if f.ok else 'NO '} {f.name}: {f.detail}"
+        + (" (needed)" if f.needed and not f.ok else "")
+        + (f"\n     -> {f.advice}" if f.advice else "")
         for f in findings
     )
     from xapictl.cli.documents import LocalCheck, LocalFinding
 
     _emit(opts, LocalCheck(pool=None, findings=[
-        LocalFinding(name=f.name, ok=f.ok, detail=f.detail, advice=f.advice or None)
+        LocalFinding(name=f.name, ok=f.ok, detail=f.detail, advice=f.advice or None,
+                     needed=f.needed)
         for f in findings]), text)
+    lacking = missing_needs(findings)
+    if lacking:
+        _fail(EXIT_FAILED, f"this host lacks what {path.name if path else 'the local backend'}"
+              f" needs: {', '.join(f.name for f in lacking)}; the advice is under each NO"
+              " line (exit 4 until then)")
 
 
 @app.command("vif-hotplug", context_settings={"allow_extra_args": True,

@@ -1,7 +1,10 @@
-"""observe -> plan -> preflight -> undo file -> apply -> verify -> probe -> commit or roll back.
+"""observe -> plan -> preflight -> undo file + guard -> apply -> verify -> probe -> commit or
+roll back.
 
-The undo file is written before the first change and records how far the apply got, so a
-crashed run (or the dead-man timer, or ``xapictl local rollback``) can put the host back.
+The undo file is written, and the dead-man timer that reads it armed, before the first
+change (nmstate's checkpoint): the file records how far the apply got, so an apply killed
+at any step (kill -9, SIGTERM, OOM) is rolled back by the timer when its deadline passes,
+and ``xapictl local rollback`` can do the same at once.
 """
 
 from __future__ import annotations
@@ -25,10 +28,12 @@ from xapictl.local.preflight import preflight
 from xapictl.plan.core import ApplyReport, Plan, StepResult, StepStatus
 
 __all__ = [
+    "CRASH_WINDOW",
     "LocalApplyFailed",
     "Outcome",
     "apply",
     "current_plan",
+    "expire_guard",
     "rollback_pending",
     "rollback_undo_files",
     "state_dir",
@@ -58,6 +63,13 @@ class Outcome:
     pending_confirmation: bool = False
 
 
+CRASH_WINDOW = 30.0
+"""Seconds after which the dead man rolls back an apply that died without
+``--confirm-within`` (while the apply lives it holds the lock, so the timer waits for it)."""
+
+LOCK_WAIT_DEADMAN = 3600.0
+"""How long the dead man waits for the lock: longer than any apply (STP waits included)."""
+
 BR_STATE_FORWARDING = 3
 BR_STATES_SETTLING = (1, 2)  # listening, learning
 
@@ -72,9 +84,19 @@ def undo_path(netns: str | None, tag: str = "") -> Path:
     return state_dir() / f"undo-{netns or 'host'}{'-' + tag if tag else ''}.json"
 
 
+@dataclass
+class _Guard:
+    """The dead-man timer guarding one apply: ``token`` ties it to this change, ``deadline``
+    is on CLOCK_MONOTONIC (one clock for every process of this boot; /run goes at reboot)."""
+
+    token: str | None = None
+    pid: int | None = None
+    deadline: float | None = None
+
+
 def _write_undo(path: Path, netns: str | None, before: HostSnapshot, steps: tuple[LocalOp, ...],
-                done: int, pending: bool = False, deadman_pid: int | None = None,
-                token: str | None = None) -> None:
+                done: int, pending: bool = False, guard: _Guard | None = None) -> None:
+    g = guard or _Guard()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps({
@@ -83,8 +105,9 @@ def _write_undo(path: Path, netns: str | None, before: HostSnapshot, steps: tupl
         "steps": [s.to_dict() for s in steps],
         "done": done,
         "pending": pending,
-        "deadman_pid": deadman_pid,
-        "token": token,
+        "deadman_pid": g.pid,
+        "token": g.token,
+        "deadline": g.deadline,
     }))
     tmp.replace(path)
 
@@ -101,12 +124,39 @@ def _rollback(ipr: Any, done: list[LocalOp], before: HostSnapshot) -> list[str]:
 
 
 def _undone(ipr: Any, done: list[LocalOp], before: HostSnapshot, path: Path, message: str,
-            report: ApplyReport) -> LocalApplyFailed:
-    """Roll back what ran; the undo file goes only when the rollback was complete."""
+            report: ApplyReport, guard: _Guard) -> LocalApplyFailed:
+    """Roll back what ran; the undo file goes only when the rollback was complete (and
+    with it the timer; an incomplete rollback leaves both for ``local rollback``)."""
     errors = _rollback(ipr, done, before)
     if not errors:
         path.unlink(missing_ok=True)
+        _disarm(guard)
     return LocalApplyFailed(message, report, errors)
+
+
+def _disarm(guard: _Guard) -> None:
+    if guard.pid:
+        from xapictl.local import deadman
+
+        deadman.disarm(guard.pid)
+
+
+def _arm(path: Path, netns: str | None, before: HostSnapshot, steps: tuple[LocalOp, ...],
+         window: float) -> _Guard:
+    """Write the undo record and start its timer before the first change; a timer that
+    cannot start means no change at all."""
+    from xapictl.local import deadman
+
+    guard = _Guard(os.urandom(8).hex(), None, time.monotonic() + window)
+    _write_undo(path, netns, before, steps, 0, False, guard)
+    try:
+        guard.pid = deadman.arm(path, netns, guard.token or "")
+    except OSError as exc:
+        path.unlink(missing_ok=True)
+        raise LocalBackendError(f"could not start the dead-man timer ({exc}), so nothing was"
+                                " changed: the host is as it was") from exc
+    _write_undo(path, netns, before, steps, 0, False, guard)
+    return guard
 
 
 def current_plan(desired: HostNetwork, netns: str | None) -> tuple[Plan, HostSnapshot]:
@@ -133,11 +183,18 @@ def apply(
     run_probe: bool = True,
     fail_at: int | None = None,
     confirm_within: float | None = None,
+    crash_window: float = CRASH_WINDOW,
     capability: Callable[[str], bool] = _capability,
     on_step: Callable[[int, LocalOp], None] | None = None,
     undo_tag: str = "",
 ) -> Outcome:
     """Bring the host to ``desired`` or leave it as it was.
+
+    The undo file and the dead-man timer exist before the first step (not for vif
+    hotplug runs, ``undo_tag``, which are quick and redone by the next event): if this
+    process dies at any step, the timer rolls the host back once its deadline passes,
+    ``confirm_within`` (else ``crash_window``) seconds after the start. A change that
+    succeeds with ``confirm_within`` gets a new deadline, that many seconds from its end.
 
     ``fail_at`` injects a failure before step N (tests); ``on_step`` is called before each
     step (tests and progress output); ``undo_tag`` names a separate undo file (hotplug).
@@ -161,11 +218,14 @@ def apply(
                 raise LocalBackendError(
                     f"an earlier change is not settled ({path}): run 'xapictl local confirm'"
                     " to keep it or 'xapictl local rollback' to undo it first")
+            guard = _Guard()
+            if not undo_tag:
+                guard = _arm(path, netns, before, steps, float(confirm_within or crash_window))
             done: list[LocalOp] = []
             try:
                 for i, op in enumerate(steps):
                     # recorded before the step runs: undoing a step that never ran is harmless
-                    _write_undo(path, netns, before, steps, i + 1)
+                    _write_undo(path, netns, before, steps, i + 1, False, guard)
                     if on_step is not None:
                         on_step(i, op)
                     if fail_at == i:
@@ -185,26 +245,16 @@ def apply(
                     if r.status is StepStatus.NOT_RUN and r.step in done:
                         r.status = StepStatus.FAILED
                         r.detail = str(exc)
-                raise _undone(ipr, done, before, path, f"apply failed: {exc}", report) from exc
+                raise _undone(ipr, done, before, path, f"apply failed: {exc}", report,
+                              guard) from exc
             pending = bool(confirm_within)
             if pending:
-                from xapictl.local import deadman
-
-                # the token ties the timer to this change: a timer left from an earlier
-                # change (rolled back by hand) must never undo a later one
-                token = os.urandom(8).hex()
-                pid: int | None = None
-                try:
-                    _write_undo(path, netns, before, steps, len(steps), True, None, token)
-                    pid = deadman.arm(path, netns, float(confirm_within or 0), token)
-                    _write_undo(path, netns, before, steps, len(steps), True, pid, token)
-                except Exception as exc:
-                    # unconfirmed means undone: without a timer nothing would undo it later
-                    deadman.disarm(pid)
-                    raise _undone(ipr, done, before, path, "could not start the dead-man"
-                                  f" timer ({exc}), so the change was not kept", report) from exc
+                # the same timer, token and record: only the deadline moves, to N s from now
+                guard.deadline = time.monotonic() + float(confirm_within or 0)
+                _write_undo(path, netns, before, steps, len(steps), True, guard)
             else:
-                path.unlink(missing_ok=True)
+                path.unlink(missing_ok=True)  # first: a timer that wakes now finds nothing
+                _disarm(guard)
             return Outcome(the_plan, report, probes, time.monotonic() - start, pending)
         finally:
             ipr.close()
@@ -333,6 +383,27 @@ def rollback_undo_files(netns: str | None, *,
     return replayed, errors
 
 
+def expire_guard(netns: str | None, token: str) -> tuple[float | None, list[str]]:
+    """The dead man's deadline has passed: under the lock (waited for as long as an apply
+    can run: a live apply holds it), roll back the change its ``token`` guards.
+
+    Returns (None, rollback errors) when done or when nothing is left to do (confirmed,
+    rolled back by hand, or finished without confirmation), or (seconds left, []) when the
+    deadline moved on (the apply finished with ``--confirm-within``)."""
+    path = undo_path(netns)
+    with locked(netns, timeout=LOCK_WAIT_DEADMAN):
+        raw = _read_undo(path)
+        if raw is None or raw.get("token") != token:
+            return None, []
+        left = float(raw.get("deadline") or 0) - time.monotonic()
+        if left > 0:
+            return left, []
+        errors = _replay(netns, path, raw)
+        if not errors:
+            path.unlink(missing_ok=True)
+        return None, errors
+
+
 def _read_undo(path: Path) -> dict[str, Any] | None:
     try:
         raw = json.loads(path.read_text())
@@ -377,7 +448,8 @@ def confirm(netns: str | None) -> bool:
         if not raw.get("pending"):
             raise LocalBackendError(
                 f"the apply recorded in {path} was interrupted at step {raw.get('done')}:"
-                " the host is half way; run 'xapictl local rollback'")
+                " the host is half way; run 'xapictl local rollback' (its dead-man timer"
+                " also rolls it back when its deadline passes)")
         deadman.disarm(raw.get("deadman_pid"))
         path.unlink(missing_ok=True)
     return True

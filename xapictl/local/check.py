@@ -1,7 +1,10 @@
 """``xapictl local check``: what this host can really do, found by trying.
 
 Kernel features are tried in a throw-away namespace (created and removed here), never
-guessed from config files; Xen and CPU facts come from /proc and PATH.
+guessed from config files; Xen and CPU facts come from /proc and PATH. The advice for a
+missing feature fits the kernel: whether it loads modules at all (/proc/modules exists only
+with CONFIG_MODULES), and whether the module is loaded, built in (modules.builtin,
+/sys/module) or only on disk (modules.dep).
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import errno
 import functools
 import os
+import re
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -17,9 +21,14 @@ from typing import Any
 from pyroute2 import netns as pr_netns
 
 from xapictl.errors import LocalBackendError
+from xapictl.local.desired import HostNetwork
 from xapictl.local.netlink import NetlinkError, errno_of, in_netns, open_ipr
 
-__all__ = ["Finding", "capabilities", "check_host"]
+__all__ = ["BACKEND_NEEDS", "Finding", "KernelFiles", "capabilities", "check_host",
+           "kernel_advice", "missing_needs", "recipe_needs"]
+
+BACKEND_NEEDS = frozenset({"bridge"})
+"""What every use of the local backend needs, recipe or not."""
 
 
 @dataclass(frozen=True)
@@ -28,6 +37,8 @@ class Finding:
     ok: bool
     detail: str
     advice: str = ""
+    needed: bool = False
+    """The backend or the recipe checked needs this: ``local check`` fails while it is NO."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -106,14 +117,96 @@ def capabilities() -> dict[str, tuple[bool, str]]:
     return _probe_kernel()
 
 
-_KERNEL_ADVICE = {
-    "bridge": "Enable CONFIG_BRIDGE (modprobe bridge); xapictl cannot build xenbr0 without it.",
-    "veth": "Enable CONFIG_VETH; only tests need it.",
-    "vlan": "Enable CONFIG_VLAN_8021Q (modprobe 8021q) for bridge-per-VLAN trunks.",
-    "bond": "Enable CONFIG_BONDING (modprobe bonding) to use bonds as uplinks.",
-    "vlan_filtering": "Enable CONFIG_BRIDGE_VLAN_FILTERING for VLAN-aware bridges and xl"
-    " vlan=; or use a bridge per VLAN.",
+_PURPOSE = {
+    "bridge": "xapictl cannot build xenbr0 without it.",
+    "veth": "Only tests need it.",
+    "vlan": "Bridge-per-VLAN trunks need it.",
+    "bond": "Bonds as uplinks need it.",
+    "vlan_filtering": "VLAN-aware bridges and xl vlan= need it; or use a bridge per VLAN.",
 }
+_MODULES = {  # capability: (module, kernel option)
+    "bridge": ("bridge", "CONFIG_BRIDGE"),
+    "veth": ("veth", "CONFIG_VETH"),
+    "vlan": ("8021q", "CONFIG_VLAN_8021Q"),
+    "bond": ("bonding", "CONFIG_BONDING"),
+}
+
+
+@dataclass(frozen=True)
+class KernelFiles:
+    """Where the running kernel tells about its modules (other roots for tests)."""
+
+    proc: Path = Path("/proc")
+    sys_module: Path = Path("/sys/module")
+    modules_root: Path = Path("/lib/modules")
+    release: str = ""
+
+    @property
+    def modules_dir(self) -> Path:
+        return self.modules_root / (self.release or os.uname().release)
+
+
+def _listed(path: Path, module: str) -> bool:
+    """``module`` is in modules.builtin / modules.dep (``kernel/net/8021q/8021q.ko[.xz]``)."""
+    try:
+        text = path.read_text()
+    except OSError:
+        return False
+    pattern = re.compile(rf"(^|/){re.escape(module)}\.ko(\.[a-z]+)?(:|$)", re.MULTILINE)
+    return pattern.search(text) is not None
+
+
+def _loaded(proc: Path, module: str) -> bool:
+    try:
+        return any(line.split(" ", 1)[0] == module
+                   for line in (proc / "modules").read_text().splitlines())
+    except OSError:
+        return False
+
+
+def kernel_advice(cap: str, files: KernelFiles | None = None) -> str:
+    """What to do about a missing kernel feature, for this kernel: modprobe only where a
+    module exists to load."""
+    f = files or KernelFiles()
+    purpose = _PURPOSE[cap]
+    if cap == "vlan_filtering":
+        return ("This kernel's bridge was built without CONFIG_BRIDGE_VLAN_FILTERING (a"
+                " bridge option: no module to load); boot a kernel with it. " + purpose)
+    module, option = _MODULES[cap]
+    release = f.release or os.uname().release
+    if not (f.proc / "modules").exists():
+        return (f"This kernel ({release}) loads no modules (no /proc/modules: built without"
+                f" CONFIG_MODULES), so 'modprobe {module}' cannot help: boot a kernel built"
+                f" with {option}=y. " + purpose)
+    if _loaded(f.proc, module) or _listed(f.modules_dir / "modules.builtin", module) or (
+            (f.sys_module / module).exists()):
+        return (f"{module} is loaded or built in, yet the kernel refused: see 'dmesg' (a"
+                " container without CAP_NET_ADMIN refuses too). " + purpose)
+    if _listed(f.modules_dir / "modules.dep", module):
+        return (f"Load it: 'modprobe {module}' (and list it in /etc/modules-load.d/ to load"
+                " it at boot). " + purpose)
+    return (f"No {module} module for this kernel under {f.modules_dir} ({option} is off, or"
+            " the kernel's modules package is not installed): install that package or boot"
+            f" a kernel with {option}. " + purpose)
+
+
+def recipe_needs(desired: HostNetwork) -> frozenset[str]:
+    """The kernel features a recipe needs whatever the host's state: the backend's, 802.1Q
+    for a bridge per VLAN, bonding for bonds, VLAN filtering for VLAN-aware bridges."""
+    need = set(BACKEND_NEEDS)
+    for b in desired.bridges:
+        if b.present and b.vlan is not None:
+            need.add("vlan")
+        if b.present and b.vlan_filtering:
+            need.add("vlan_filtering")
+    if any(b.present for b in desired.bonds):
+        need.add("bond")
+    return frozenset(need)
+
+
+def missing_needs(findings: list[Finding]) -> list[Finding]:
+    """The findings that make ``local check`` fail: needed and not there."""
+    return [f for f in findings if f.needed and not f.ok]
 
 
 def _cpu_flags(proc: Path) -> set[str]:
@@ -154,14 +247,19 @@ def _dom0(proc: Path) -> Finding:
 
 def check_host(
     proc: Path = Path("/proc"), kernel: dict[str, tuple[bool, str]] | None = None,
-    netns: str | None = None,
+    netns: str | None = None, needs: frozenset[str] | set[str] = BACKEND_NEEDS,
+    files: KernelFiles | None = None,
 ) -> list[Finding]:
-    """Every finding, each with what to do about it (``proc`` and ``kernel`` for tests).
+    """Every finding, each with what to do about it (``proc``, ``kernel`` and ``files`` for
+    tests); the kernel features in ``needs`` (the backend's, plus a recipe's) are marked
+    ``needed``.
 
     ``netns`` matters only for bridge netfilter, the one per-namespace setting here: kernel
     features and Xen facts belong to the whole machine."""
+    kf = files or KernelFiles(proc=proc)
     out = [
-        Finding(f"kernel: {cap}", ok, detail, "" if ok else _KERNEL_ADVICE[cap])
+        Finding(f"kernel: {cap}", ok, detail, "" if ok else kernel_advice(cap, kf),
+                cap in needs)
         for cap, (ok, detail) in (capabilities() if kernel is None else kernel).items()
     ]
     out.append(_dom0(proc))

@@ -1,6 +1,8 @@
-"""``--confirm-within N``: a detached process that rolls the change back after N seconds
-unless ``xapictl local confirm`` disarms it first (nmstate's checkpoint timeout, for changes
-made over an SSH session the change might cut)."""
+"""The rollback guard: a detached process, started before an apply's first step, that rolls
+the change back when the deadline in its undo file passes, unless the apply finishes
+without ``--confirm-within`` or ``xapictl local confirm`` disarms it first (nmstate's
+checkpoint timeout: for an apply killed half way, and for changes made over an SSH session
+the change might cut). The deadline lives in the undo file so the apply can move it on."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import json
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 
 from xapictl.local import wait
@@ -19,12 +22,11 @@ __all__ = ["arm", "disarm"]
 _MODULE = "xapictl.local.deadman"
 
 
-def arm(undo_file: Path, netns: str | None, seconds: float, token: str) -> int:
+def arm(undo_file: Path, netns: str | None, token: str) -> int:
     """Start the timer; returns its pid. Double-forked into its own session, so it outlives
     the caller (and an SSH session the change cut) and is nobody's zombie. It rolls back
-    only while the undo file still carries ``token``."""
-    cmd = [sys.executable, "-m", _MODULE, "--after", str(seconds), "--token", token,
-           str(undo_file)]
+    only while the undo file still carries ``token``, once the file's deadline passed."""
+    cmd = [sys.executable, "-m", _MODULE, "--token", token, str(undo_file)]
     if netns:
         cmd += ["--netns", netns]
     read_end, write_end = os.pipe()
@@ -38,7 +40,10 @@ def arm(undo_file: Path, netns: str | None, seconds: float, token: str) -> int:
                 devnull = os.open(os.devnull, os.O_RDWR)
                 for fd in (0, 1, 2):
                     os.dup2(devnull, fd)
-                os.closerange(3, 65536)
+                # keep the pipe (close-on-exec) open until the exec: the caller reads to
+                # EOF, so it returns only once /proc shows the timer (disarm checks that)
+                os.closerange(3, write_end)
+                os.closerange(write_end + 1, 65536)
                 os.execv(sys.executable, cmd)  # noqa: S606 - our own interpreter and module
             os.write(write_end, str(grandchild).encode())
         finally:
@@ -66,28 +71,40 @@ def disarm(pid: int | None) -> None:
             os.kill(pid, signal.SIGTERM)
 
 
+def _seconds_left(undo_file: Path, token: str) -> float | None:
+    """Until the deadline of the change ``token`` guards; None when there is none (the
+    file is gone, unreadable or another change's)."""
+    try:
+        raw = json.loads(undo_file.read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(raw, dict) or raw.get("token") != token:
+        return None
+    return float(raw.get("deadline") or 0) - time.monotonic()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="xapictl-deadman")
     parser.add_argument("undo_file", type=Path)
-    parser.add_argument("--after", type=float, required=True)
     parser.add_argument("--netns")
     parser.add_argument("--token", required=True)
     args = parser.parse_args(argv)
-    wait.sleep(args.after)
-    try:
-        raw = json.loads(args.undo_file.read_text())
-    except (OSError, ValueError):
-        return 0  # confirmed (file removed) in the meantime
-    if not raw.get("pending") or raw.get("token") != args.token:
-        return 0  # not (or no longer) the change this timer guards
     from xapictl.errors import LocalBackendError
-    from xapictl.local.apply import rollback_pending
+    from xapictl.local.apply import expire_guard
 
-    try:
-        errors = rollback_pending(args.netns, token=args.token)
-    except LocalBackendError:
-        return 0  # confirmed or rolled back by hand while we waited for the lock
-    return 1 if errors else 0
+    left = _seconds_left(args.undo_file, args.token)
+    while left is not None:
+        if left > 0:
+            wait.sleep(left)  # the deadline only moves later: sleep, then read it again
+            left = _seconds_left(args.undo_file, args.token)
+            continue
+        try:
+            left, errors = expire_guard(args.netns, args.token)
+        except LocalBackendError:
+            return 1  # damaged undo file or a lock held for an hour: 'local rollback' says
+        if left is None:
+            return 1 if errors else 0
+    return 0  # confirmed, rolled back by hand, or finished without confirmation
 
 
 if __name__ == "__main__":

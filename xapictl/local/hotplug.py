@@ -85,6 +85,7 @@ def run_hotplug(action: str, env: Mapping[str, str], *, netns: str | None = None
     bridge: str | None = None
     guest_mac: str | None = None
     try:
+        vif = _vifname(store, xb, vif, type_if, action, netns)
         if action in ONLINE:
             bridge = store.read(f"{xb}/bridge") or "xenbr0"
             guest_mac = store.read(f"{xb}/mac")
@@ -100,9 +101,11 @@ def run_hotplug(action: str, env: Mapping[str, str], *, netns: str | None = None
             spec = VifSpec(vif, present=False)
         outcome = apply(HostNetwork(vifs=(spec,), probes=()), netns=netns, run_probe=False,
                         undo_tag=f"vif-{vif}")
+        for warning in outcome.plan.warnings:
+            log.warning("%s", warning)
         if action in ONLINE:
             front = _frontend_mtu_path(xb)
-            if front and spec.mtu:
+            if front and spec.mtu:  # the guest may use a smaller MTU than its vif
                 store.write(front, str(spec.mtu))
             if type_if == "vif":
                 store.write(f"{xb}/hotplug-status", "connected")
@@ -119,6 +122,28 @@ def run_hotplug(action: str, env: Mapping[str, str], *, netns: str | None = None
             store.write(f"{xb}/hotplug-error", f"xapictl: {exc}")
             store.write(f"{xb}/hotplug-status", "error")
         return HotplugResult(action, vif, bridge, 0, time.monotonic() - start, str(exc))
+
+
+def _vifname(store: XenStore, xb: str, dev: str, type_if: str, action: str,
+             netns: str | None) -> str:
+    """vif-common.sh's ``vifname``: the device gets the name the guest's config chose
+    (``vifname=web0``; ``web0-emu`` for an HVM's emulated nic), renamed on online/add, and
+    is known by it afterwards. A name another device already has is refused (upstream: "it's
+    likely a configuration error"); a device already renamed (a second online) is fine."""
+    wanted: str | None = None
+    with contextlib.suppress(XapictlError, OSError):  # offline: the directory may be gone
+        wanted = store.read(f"{xb}/vifname")
+    if not wanted:
+        return dev
+    if type_if == "tap":
+        wanted += "-emu"
+    if action in ONLINE and wanted != dev:
+        from xapictl.local import netlink
+        from xapictl.local.lock import locked
+
+        with locked(netns):
+            netlink.rename_link(netns, dev, wanted)
+    return wanted
 
 
 def setup_logging() -> None:

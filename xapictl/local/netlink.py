@@ -26,6 +26,7 @@ __all__ = [
     "kernel_errors",
     "list_netns",
     "open_ipr",
+    "rename_link",
     "socket_in_netns",
 ]
 
@@ -101,6 +102,28 @@ def is_unsupported(exc: BaseException) -> bool:
     return errno_of(exc) in (errno.EOPNOTSUPP, errno.ENOTSUP, errno.EPROTONOSUPPORT)
 
 
+def rename_link(name: str | None, old: str, new: str) -> None:
+    """Rename ``old`` to ``new`` in namespace ``name`` (taken down first: the kernel renames
+    only a link that is down). Nothing to do when ``old`` is gone and ``new`` is there (done
+    before); refused when both exist or when the name is not a valid interface name."""
+    if not new or len(new) > 15 or any(c in new for c in "/: \t\n") or new in (".", ".."):
+        raise LocalBackendError(f"vifname {new!r} is not a valid interface name (1-15"
+                                " characters, no '/', ':' or blanks)")
+    ipr = open_ipr(name)
+    try:
+        have_old, have_new = ipr.link_lookup(ifname=old), ipr.link_lookup(ifname=new)
+        if have_new and not have_old:
+            return
+        if have_new:
+            raise LocalBackendError(f"cannot rename {old} to {new}: an interface named {new}"
+                                    " already exists (another guest's vifname?)")
+        index = _index(ipr, old)
+        ipr.link("set", index=index, state="down")
+        ipr.link("set", index=index, ifname=new)
+    finally:
+        ipr.close()
+
+
 # --- executing one op ---------------------------------------------------------------------
 
 _TOLERATED = {
@@ -161,10 +184,15 @@ def execute(ipr: Any, op: Any) -> None:
         akw: dict[str, Any] = {}
         if a.family == 4 and a.label:
             akw["label"] = a.label
-        if a.family == 6:
+        if a.family == 6:  # usable at once: DAD would leave it tentative (unusable) ~1 s
             akw["flags"] = IFA_F_NODAD
-        _tolerate("add", ipr.addr, "add", index=_index(ipr, a.ifname), address=a.address,
+        index = _index(ipr, a.ifname)
+        _tolerate("add", ipr.addr, "add", index=index, address=a.address,
                   prefixlen=a.prefixlen, **akw)
+        if a.family == 6 and not a.flags & IFA_F_NODAD:
+            # exact flags: drop the nodad it never had (a replace runs no DAD, so the address
+            # stays usable; the kernel keeps DAD's state)
+            ipr.addr("replace", index=index, address=a.address, prefixlen=a.prefixlen, flags=0)
     elif isinstance(op, ops.DelAddress):
         a = op.addr
         found = ipr.link_lookup(ifname=a.ifname)
@@ -194,6 +222,8 @@ def execute(ipr: Any, op: Any) -> None:
             ipr.route("replace", **rkw)
         else:
             _tolerate("del", ipr.route, "del", **rkw)
+    elif isinstance(op, ops.CopyNeighbours):
+        _copy_neighbours(ipr, _index(ipr, op.source), _index(ipr, op.ifname))
     elif isinstance(op, ops.BridgeVlanAdd):
         flags = [f for f, on in (("pvid", op.pvid), ("untagged", op.untagged)) if on]
         ipr.vlan_filter("add", index=_index(ipr, op.ifname),
@@ -203,6 +233,20 @@ def execute(ipr: Any, op: Any) -> None:
                   vlan_info={"vid": op.vid})
     else:
         raise LocalBackendError(f"cannot execute {type(op).__name__}")
+
+
+NUD_STALE = 0x04
+NUD_USABLE = 0x02 | 0x04 | 0x08 | 0x10 | 0x80  # reachable, stale, delay, probe, permanent
+
+
+def _copy_neighbours(ipr: Any, source: int, target: int) -> None:
+    for n in ipr.neigh("dump", ifindex=source):
+        if n.get("ifindex") != source or not n["state"] & NUD_USABLE:
+            continue
+        dst, lladdr = n.get_attr("NDA_DST"), n.get_attr("NDA_LLADDR")
+        if dst and lladdr:
+            ipr.neigh("replace", ifindex=target, dst=dst, lladdr=lladdr, state=NUD_STALE,
+                      family=n["family"])
 
 
 def _bond_mode_number(mode: str | None) -> int:

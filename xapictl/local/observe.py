@@ -22,6 +22,7 @@ __all__ = [
 ]
 
 IFA_F_SECONDARY = 0x01
+IFA_F_NODAD = 0x02
 IFA_F_PERMANENT = 0x80
 RTPROT_KERNEL = 2
 RT_TABLE_MAIN = 254
@@ -158,15 +159,16 @@ class HostSnapshot:
 
     def fingerprint(self) -> dict[str, Any]:
         """What rollback must restore exactly: links (kind, master, MAC, MTU, up), addresses
-        with labels, and every main-table route. Indexes are left out (recreated devices get
-        new ones)."""
+        with labels and their nodad flag, and every main-table route. Indexes are left out
+        (recreated devices get new ones)."""
         return {
             "links": {
                 n: (lk.kind, lk.master, lk.mac, lk.mtu, lk.up, lk.alias)
                 for n, lk in sorted(self.links.items())
             },
             "addresses": sorted(
-                (a.ifname, a.address, a.prefixlen, a.label or "") for a in self.addresses
+                (a.ifname, a.address, a.prefixlen, a.label or "", a.flags & IFA_F_NODAD)
+                for a in self.addresses
             ),
             "routes": sorted(
                 (r.dst, r.oif or "", r.gateway or "", r.priority or 0, r.proto, r.table)

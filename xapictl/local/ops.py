@@ -16,6 +16,7 @@ __all__ = [
     "AddAddress",
     "BridgeVlanAdd",
     "BridgeVlanDel",
+    "CopyNeighbours",
     "CreateLink",
     "DelAddress",
     "DeleteLink",
@@ -78,6 +79,8 @@ class DeleteLink(LocalOp):
     label: ClassVar[str] = "delete"
 
     def inverse(self, before: HostSnapshot) -> list[LocalOp]:
+        """Recreate the link as it was, with what deleting it took along at once: a
+        bridge's ports, the link's addresses and the routes through it."""
         old = before.link(self.ifname)
         if old is None:
             return []
@@ -92,8 +95,15 @@ class DeleteLink(LocalOp):
         ]
         if old.master:
             ops.append(SetLink(self.subject, why, old.name, "master", old.master))
+        if old.kind == "bridge":
+            ops += [SetLink(self.subject, why, p, "master", old.name)
+                    for p in before.ports_of(old.name)]
         if old.up:
             ops.append(SetLink(self.subject, why, old.name, "up", True))
+        ops += [AddAddress(self.subject, why, a) for a in before.addresses_on(old.name)
+                if not a.link_local]  # the kernel makes the link-local one
+        ops += [ReplaceRoute(self.subject, why, r) for r in before.routes_via(old.name)
+                if not r.kernel_made]
         return ops
 
 
@@ -245,11 +255,27 @@ class BridgeVlanDel(LocalOp):
         return []
 
 
+@dataclass(frozen=True)
+class CopyNeighbours(LocalOp):
+    """Give ``ifname`` the resolved neighbours (ARP and NDP entries) of ``source``, as stale
+    entries the kernel re-checks on use. Teardown moves the routes to a NIC that is still a
+    port of the bridge: the replies to its own ARP and NDP requests would reach the bridge,
+    so it could not resolve the gateway and the peers by itself until the port leaves. A
+    cache: undo leaves the entries to age out."""
+
+    ifname: str
+    source: str
+    label: ClassVar[str] = "copy neighbours to"
+
+    def inverse(self, before: HostSnapshot) -> list[LocalOp]:
+        return []
+
+
 _OPS: dict[str, type[LocalOp]] = {
     cls.__name__: cls
     for cls in (
         CreateLink, DeleteLink, SetLink, SetBondMode, SetBridgeOptions, AddAddress, DelAddress,
-        ReplaceRoute, DeleteRoute, BridgeVlanAdd, BridgeVlanDel,
+        ReplaceRoute, DeleteRoute, BridgeVlanAdd, BridgeVlanDel, CopyNeighbours,
     )
 }
 

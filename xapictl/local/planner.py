@@ -16,6 +16,7 @@ from xapictl.local.ops import (
     AddAddress,
     BridgeVlanAdd,
     BridgeVlanDel,
+    CopyNeighbours,
     CreateLink,
     DelAddress,
     DeleteLink,
@@ -199,28 +200,34 @@ class _Planner:
         if port is not None:
             plink = snap.link(port)
             target = port if spec.vlan is None and (plink is None or plink.kind != "vlan") else None
+            # NIC-first, the mirror of apply's bridge-first move (0 of 600 echoes lost):
+            # while the NIC is still a port (frames still arrive through the bridge), it
+            # gets the addresses, the bridge's neighbours and the routes, and the bridge
+            # loses its addresses; only then does deleting the bridge release the port
             carried = list(_carried(snap, spec.name))
             if target:
                 for a in carried:
                     self.add(AddAddress(f"NIC {target}", f"host address {a.cidr} goes back",
                                         _moved(a, target, spec.name)))
-            self.add(SetLink(f"port {port}", "bridge is going", port, "master", None))
-            if target:
+                self.add(CopyNeighbours(
+                    f"NIC {target}", f"it sends for the host from the next step on, while"
+                    f" still a port of {spec.name}", target, spec.name))
                 for r in snap.routes_via(spec.name):
                     if not r.kernel_made:
                         self.add(ReplaceRoute(f"route {r.dst}", f"back to {target}",
                                               replace(r, oif=target), r))
+            # secondaries first: deleting a primary IPv4 address takes its secondaries along
             for a in reversed(carried):
                 self.add(DelAddress(subject, f"{a.cidr}: the bridge is going", a))
-            self.add(DeleteLink(subject, "state: absent", spec.name))
+            self.add(DeleteLink(subject, f"state: absent (releases {port})", spec.name))
             if target and plink is not None and plink.addrgenmode != ADDRGEN_EUI64:
                 self.add(SetLink(f"NIC {target}", "a host NIC again", target, "addrgenmode",
                                  ADDRGEN_EUI64))
                 ll = link_local_of(plink.mac)
                 if not any(a.address == ll for a in snap.addresses_on(target)):
+                    # flags as the kernel makes it: permanent, no nodad
                     self.add(AddAddress(f"NIC {target}", "its link-local address back",
-                                        Address(target, ll, 64, 6, None, 0x80 | IFA_F_NODAD,
-                                                253)))
+                                        Address(target, ll, 64, 6, None, 0x80, 253)))
             if plink is not None and plink.kind == "vlan" and plink.owned:
                 self.add(DeleteLink(f"VLAN device {port}", "its bridge is going", port))
         else:
@@ -295,12 +302,31 @@ class _Planner:
         up = self.snap.link(spec.uplink) if spec.uplink else None
         return spec.mtu or (up.mtu if up else None)
 
+    def _host_bridge(self, name: str) -> bool:
+        """The bridge carries (or, per the recipe, will carry) a host address."""
+        if any(not a.link_local for a in self.snap.addresses_on(name)):
+            return True
+        spec = next((b for b in self.desired.bridges if b.name == name and b.present), None)
+        if spec is None:
+            return False
+        if spec.addresses == FROM_UPLINK:
+            return bool(spec.uplink and _carried(self.snap, spec.uplink))
+        return bool(spec.addresses) and isinstance(spec.addresses, tuple)
+
     def vif(self, spec: VifSpec) -> None:
         subject = f"vif {spec.name}"
         cur = self.snap.link(spec.name)
         if cur is None:
             return  # preflight refuses: netback makes vifs, we never do
-        mtu = spec.mtu or self._bridge_mtu(spec.bridge) or cur.mtu
+        bridge_mtu = self._bridge_mtu(spec.bridge)
+        mtu = spec.mtu or bridge_mtu or cur.mtu
+        if spec.mtu and bridge_mtu and spec.mtu < bridge_mtu and self._host_bridge(spec.bridge):
+            # a bridge takes its smallest port's MTU: the host's own traffic would shrink
+            self.warnings.append(
+                f"vif {spec.name}: mtu {spec.mtu} would lower the MTU of {spec.bridge}, which"
+                f" carries the host's addresses, from {bridge_mtu}: the vif stays at"
+                f" {bridge_mtu} (set MTU {spec.mtu} inside the guest)")
+            mtu = bridge_mtu
         addrs = self.snap.addresses_on(spec.name)
         prepare: list[LocalOp] = []
         if cur.mac != DUMMY_MAC:
