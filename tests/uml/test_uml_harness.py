@@ -69,3 +69,38 @@ def test_a_skip_inside_uml_is_reported_as_a_failure(tmp_path):
     assert "1 failed" in inside.stdout
     outside = run("0")
     assert outside.returncode == 0 and "1 skipped" in outside.stdout, outside.stdout
+
+
+def _fake_kernel(tmp_path, monkeypatch, console: str):
+    cache = tmp_path / "cache"
+    (cache / "usr" / "bin").mkdir(parents=True)
+    (cache / "usr" / "lib" / "uml" / "modules" / "6.1.0").mkdir(parents=True)
+    kernel = cache / "usr" / "bin" / "linux.uml"
+    kernel.write_text(f"#!/bin/sh\necho '{console}'\nexit 0\n")
+    kernel.chmod(0o755)
+    monkeypatch.setenv("XAPICTL_UML_CACHE", str(cache))
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+
+
+def test_a_host_where_init_segfaults_is_a_loud_skip_not_a_pass(tmp_path, monkeypatch, capsys):
+    import harness
+
+    _fake_kernel(tmp_path, monkeypatch,
+                 "Kernel panic - not syncing: Attempted to kill init! exitcode=0x0000000b")
+    monkeypatch.delenv("XAPICTL_UML_REQUIRED", raising=False)
+    assert harness.main([]) == 0
+    err = capsys.readouterr().err
+    assert "UML tier SKIPPED, NOT PASSED" in err and "SIGSEGV" in err
+    monkeypatch.setenv("XAPICTL_UML_REQUIRED", "1")
+    assert harness.main([]) == 2
+    assert "UML tier FAILED TO RUN" in capsys.readouterr().err
+
+
+def test_any_other_failure_to_boot_still_fails_the_tier(tmp_path, monkeypatch, capsys):
+    import harness
+
+    _fake_kernel(tmp_path, monkeypatch, "Kernel panic - not syncing: VFS: Unable to mount root")
+    monkeypatch.delenv("XAPICTL_UML_REQUIRED", raising=False)
+    assert harness.main([]) == 2
+    out = capsys.readouterr()
+    assert "UML tier FAILED TO RUN" in out.err and "Unable to mount root" in out.out
