@@ -24,7 +24,6 @@ on a shared machine one run can be several times slower than the next.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import multiprocessing
 import re
 import statistics
@@ -35,6 +34,7 @@ from typing import Any
 import httpx
 
 import xapictl
+from xapictl.sim.roundtrips import round_trips
 from xapictl.state.snapshot import SNAPSHOT_CLASSES, PoolSnapshot
 
 PASSWORD = "xapictl"
@@ -83,14 +83,6 @@ def describe(calls: list[tuple[float, float, str]]) -> str:
                      for sent, done, method in sorted(calls))
 
 
-def server_spans(log: list[dict[str, Any]]) -> list[tuple[float, float]]:
-    spans = []
-    for entry in log:
-        end = dt.datetime.fromisoformat(entry["time"]).timestamp()
-        spans.append((end - entry["duration_ms"] / 1000.0, end))
-    return spans
-
-
 def dependent_round_trips(spans: list[tuple[float, float]]) -> int:
     """Longest chain of calls each starting after the previous ended (interval scheduling)."""
     chain, last_end = 0, float("-inf")
@@ -130,7 +122,7 @@ def timed_snapshot(conn: Any, url: str, timing: TimingTransport
     t0 = time.perf_counter()
     snap = conn.snapshot()
     wall = time.perf_counter() - t0
-    served = dependent_round_trips(server_spans(control(url, "log")))
+    served = round_trips(control(url, "log"))
     return snap, wall, dependent_round_trips(timing.spans), served, describe(timing.calls)
 
 

@@ -1,8 +1,9 @@
 """What the benchmarks share to write the tables the docs include (``docs/bench/<name>.md``).
 
-A benchmark builds a :class:`Table` (rows of figures, each with its goal and whether it is
-met), prints it and, with ``--write`` (what ``nox -s bench`` passes), writes it as Markdown
-under ``docs/bench/``; the docs include it with ``--8<-- "docs/bench/<name>.md"``. Every table
+A benchmark builds a :class:`Page` of :class:`Table` s (rows of figures, each with its goal
+and whether it is met), prints it and, with ``--write`` or ``XAPICTL_BENCH_WRITE=1`` (what
+``nox -s bench`` sets), writes it as Markdown under ``docs/bench/``; the docs include it
+with ``--8<-- "docs/bench/<name>.md"``. Every table
 says where it was measured: CPU model and cores, load average before and after, date, Python.
 ``tests/project/test_project_doc_figures.py`` refuses figures in the docs' prose that no
 table produced.
@@ -31,6 +32,7 @@ from xapictl.sim.roundtrips import groups
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS_BENCH = ROOT / "docs" / "bench"
+WRITE_SWITCH = "XAPICTL_BENCH_WRITE"
 RUNS = 5  # every timed figure: min/median/max of at least this many runs
 
 LEASE_READS = ("pool.get_other_config", "host.get_servertime")
@@ -177,10 +179,11 @@ class Page:
         return "\n".join(lines) + "\n"
 
     def emit(self, argv: Sequence[str]) -> None:
-        """Print the page; with ``--write`` in ``argv`` (``nox -s bench``), write it too."""
+        """Print the page; with ``--write`` in ``argv`` or ``XAPICTL_BENCH_WRITE=1`` (what
+        ``nox -s bench`` sets), write it to ``docs/bench/<name>.md`` too."""
         text = self.markdown()
         print(text)
-        if "--write" in argv:
+        if "--write" in argv or os.environ.get(WRITE_SWITCH) == "1":
             DOCS_BENCH.mkdir(parents=True, exist_ok=True)
             (DOCS_BENCH / f"{self.name}.md").write_text(text, encoding="utf-8")
             print(f"wrote docs/bench/{self.name}.md")
