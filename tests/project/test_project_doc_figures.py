@@ -33,7 +33,7 @@ _NUMBER = r"~?\d[\d,]*(?:\.\d+)?"
 _UNIT = r"(?:µs|us|ms|s|seconds?|minutes?|calls/s|requests/s|KB|MB|GB|×|x)"
 FIGURE = re.compile(
     rf"(?<![\w.\-/]){_NUMBER}(?:\s*(?:/|–|-|to)\s*{_NUMBER})*\s?{_UNIT}(?![\w/])")
-INCLUDE = re.compile(r'--8<--\s+"(docs/bench/[^"]+)"')
+INCLUDE = re.compile(r'^\s*--8<--\s+"(docs/bench/[^"]+)"\s*$', re.M)  # a snippet line
 
 # page -> figure -> why it is not a measurement
 CONSTANTS: dict[str, dict[str, str]] = {
@@ -47,9 +47,9 @@ CONSTANTS: dict[str, dict[str, str]] = {
     "inventory.md": {
         "30 s": "a documented interval", "5 seconds": "a documented interval",
         "20 ms": "the fleet benchmark's injected latency (a setting)",
-        "40 MB": "the size of the export the JSON benchmark encodes (its input)",
         "200 KB": "the size of one pool's export (an input)",
         "5 ms": "issue 12's goal per pool (a goal, not a result)",
+        "3×": "the fleet export's aim (a goal)",
     },
     "library.md": {
         "5 s": "a documented default", "10 s": "a documented default",
@@ -81,27 +81,12 @@ CONSTANTS: dict[str, dict[str, str]] = {
 # page -> hand-typed measurements from benchmarks that do not write a table yet (issue 12
 # item 5: each benchmark should move to docs/bench/ and its page include it instead)
 NOT_YET_GENERATED: dict[str, set[str]] = {
-    "inventory.md": {  # bench_fleet, bench_collect, bench_export_json
-        "3×", "151 / 153 ms", "4.38 / 4.57 s", "28.9×", "29.8×", "42 / 44 ms", "14 / 15 ms",
-        "18.8×", "19.3×", "104 / 114 ms", "2.04 / 2.47 s", "19.6×", "21.7×", "18 / 22 ms",
-        "10 / 13 ms", "13.5×", "15.2×", "95 / 110 ms", "1.10 / 1.49 s", "11.1×", "15.1×",
-        "8 / 8 ms", "30 ms", "1.4 s", "13–15×", "18–22 ms", "2.0–2.5 s", "104–114 ms",
+    "inventory.md": {  # a one-off profile of the fleet client's CPU per pool, before/after
         "3.0 ms", "2.2 ms", "0.3 ms", "0.7 ms", "9.5 ms", "1.4 ms", "0.8 ms", "0.24 ms",
-        "1.8 ms", "2.0 ms", "0.6 ms", "6.2 ms", "0.79 / 0.82 / 0.85 s", "8 ms", "13 ms",
-        "2 ms", "0.39×", "1.00×", "1.08×", "1.95×", "0.27 s", "0.97 s",
+        "1.8 ms", "2.0 ms", "0.6 ms", "6.2 ms",
     },
-    "library.md": {  # bench_collect, bench_client
-        "0.39×", "1.00×", "1.08×", "1.95×", "5,140 ms", "4,424 ms", "5,170 ms", "3,467 ms",
-        "1,350 ms", "~3,749 s", "~847×",
-    },
-    "local-backend.md": {  # bench_local (needs root)
-        "97.3 ms", "84.1 ms", "185.5 ms", "15.7 ms", "13.9 ms", "17.1 ms", "59.0 ms",
-        "54.3 ms", "67.1 ms",
-    },
-    "simulator.md": {  # bench_sim, bench_sim_engine
-        "2,065 / 1,962 calls/s", "1,516 / 1,606 calls/s", "57.0 / 31.1 ms", "609 ms",
-        "101.4 ms", "85,651 calls/s", "10.6 ms", "250-270 µs", "330-360 µs", "4.4 MB",
-        "800 ms", "215 ms",
+    "simulator.md": {  # one-off profiles of bench_sim's XML-RPC client
+        "250-270 µs", "330-360 µs", "4.4 MB", "800 ms", "215 ms",
     },
     "simulator-networking.md": {"2.13 s", "3.10 s"},  # the UML tier's carrier delays
     "unattended.md": {"0.79 s", "30.04 s"},  # bench_dead_pool
