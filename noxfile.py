@@ -61,9 +61,10 @@ def docs(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Benchmarks print figures (round trips, wall time, ratios) and assert nothing; those the
-    docs show are written to docs/bench/<name>.md (XAPICTL_BENCH_WRITE=1), which the docs
-    include. `nox -s bench -- bench_main_job` runs one."""
+    """Benchmarks: print figures and write the tables the docs include (docs/bench/).
+
+    They assert nothing. XAPICTL_BENCH_WRITE=1 makes each write docs/bench/<name>.md;
+    `nox -s bench -- bench_main_job` runs one."""
     _install(session, "test")
     names = session.posargs or sorted(p.stem for p in (ROOT / "tests" / "bench").glob("bench_*.py"))
     for name in names:

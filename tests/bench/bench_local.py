@@ -65,8 +65,10 @@ def main() -> int:
     parser.add_argument("--write", action="store_true", help="write docs/bench/local.md")
     args = parser.parse_args()
     if os.geteuid() != 0:
-        print("bench_local: needs root (network namespaces)", file=sys.stderr)
-        return 2
+        # skipped, not failed, so that `nox -s bench` runs on any machine
+        print("bench_local: skipped, needs root (network namespaces); docs/bench/local.md "
+              "left as it is", file=sys.stderr)
+        return 0
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["XAPICTL_LOCAL_STATE_DIR"] = tmp
         os.environ["XAPICTL_LOCAL_LOCK_DIR"] = tmp
