@@ -9,7 +9,7 @@ says where it was measured: CPU model and cores, load average before and after, 
 table produced.
 
 Requests, writes and round trips come from the simulator's request log, through
-:func:`tally` (round trips: ``xapictl.sim.roundtrips``, the one definition).
+:meth:`Tally.of` (round trips: ``xapictl.sim.roundtrips``, the one definition).
 """
 
 from __future__ import annotations
@@ -68,10 +68,6 @@ class Tally:
         )
 
 
-def tally(log: Iterable[Mapping[str, Any]]) -> Tally:
-    return Tally.of(log)
-
-
 # --- timing --------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -85,15 +81,14 @@ class Timed:
 def spawn(argv: Sequence[str], env: Mapping[str, str] | None = None) -> Timed:
     """Run a program to completion: its wall time and its own CPU time (``os.wait4``)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(list(argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    proc = subprocess.Popen(list(argv), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             env=dict(env) if env is not None else None)
-    out = proc.stdout.read() if proc.stdout is not None else b""
-    err = proc.stderr.read() if proc.stderr is not None else b""
+    out = proc.stdout.read() if proc.stdout is not None else b""  # one pipe: no deadlock
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv)} exited {proc.returncode}: {err.decode()[-2000:]}")
+        raise RuntimeError(f"{' '.join(argv)} exited {proc.returncode}: {out.decode()[-2000:]}")
     return Timed(wall, usage.ru_utime + usage.ru_stime, out.decode(), proc.returncode)
 
 
