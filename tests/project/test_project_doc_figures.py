@@ -63,6 +63,7 @@ CONSTANTS: dict[str, dict[str, str]] = {
         "15 s": "a documented interval", "2 s": "a documented interval",
     },
     "recipes.md": {"5 ×": "a retry count in an example", "2 ×": "a backoff factor"},
+    "rollouts.md": {"60 s": "the write lease's lifetime (a default)"},
     "simulator-networking.md": {
         "2-3 s": "a documented carrier delay", "30 s": "a documented timeout",
     },
