@@ -4,7 +4,7 @@
     nox -s lint         ruff
     nox -s typecheck    mypy --strict on xapictl/
     nox -s docs         mkdocs build --strict
-    nox -s bench        benchmarks: print figures, assert nothing
+    nox -s bench        benchmarks: print figures and write the docs' tables (docs/bench/)
     nox -s uml          the real-kernel tier in User-Mode Linux (802.1Q, VLAN filtering, bonds)
     nox -s ansible      opt-in: Ansible's XenServer modules against the simulator (~500 MB)
     nox -s xen          opt-in: a real Xen dom0 under QEMU runs the vif hotplug script
@@ -61,11 +61,15 @@ def docs(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Benchmarks print figures (round trips, wall time, ratios); they assert nothing."""
+    """Benchmarks: print figures and write the tables the docs include (docs/bench/).
+
+    They assert nothing. XAPICTL_BENCH_WRITE=1 makes each write docs/bench/<name>.md;
+    `nox -s bench -- bench_main_job` runs one."""
     _install(session, "test")
     names = session.posargs or sorted(p.stem for p in (ROOT / "tests" / "bench").glob("bench_*.py"))
     for name in names:
-        session.run("python", str(ROOT / "tests" / "bench" / f"{name}.py"))
+        session.run("python", str(ROOT / "tests" / "bench" / f"{name}.py"),
+                    env={"XAPICTL_BENCH_WRITE": "1"})
 
 
 @nox.session

@@ -1,6 +1,7 @@
 """One-request read (``event.from``) against parallel ``get_all_records`` by pool size.
 
-    python tests/bench/bench_collect.py [--hosts 4 16 64] [--latency-ms 20] [--runs 5]
+    python tests/bench/bench_collect.py [--write] [--hosts 4 16 32 64] [--latency-ms 20]
+                                        [--runs 5]
 
 Each pool (the ``big`` scenario: ``hosts`` hosts, 4 NICs, 8 VMs and 8 VLAN networks per host,
 2 VIFs per VM) is served by a ``SimServer`` in another process, so the server's CPU is not
@@ -11,17 +12,22 @@ the client's. For each size, a fresh connection per run reads the pool both ways
 
 Wall time and this process's CPU, min/median/max of ``runs``; the ratio is what
 ``xapictl.state.collect.ONE_REQUEST_MAX_HOSTS`` is chosen from (prints figures, asserts
-nothing).
+nothing). With ``--write`` the table goes to ``docs/bench/collect.md``.
 """
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing
-import os
 import statistics
+import sys
 import time
+from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchdoc import Page, seconds
 
 from xapictl.client.connection import connect
 from xapictl.state import collect as collect_mod
@@ -45,20 +51,21 @@ def _serve(hosts: int, latency_ms: float, conn: Any) -> None:
     server.stop()
 
 
-def _figures(values: list[float]) -> str:
-    return f"{min(values):.3f}/{statistics.median(values):.3f}/{max(values):.3f}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--hosts", type=int, nargs="+", default=[4, 16, 64])
+    parser.add_argument("--write", action="store_true", help="write docs/bench/collect.md")
+    parser.add_argument("--hosts", type=int, nargs="+", default=[4, 16, 32, 64])
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     ctx = multiprocessing.get_context("fork")
-    print(f"one request vs parallel reads ({args.latency_ms:g} ms per call, "
-          f"min/median/max of {args.runs} runs, load {os.getloadavg()[0]:.1f}; "
-          f"threshold now: one request up to {collect_mod.ONE_REQUEST_MAX_HOSTS} hosts)")
+    page = Page("collect", args.runs)
+    table = page.table(
+        f"One request (`event.from`) against parallel `get_all_records`, {args.latency_ms:g} ms "
+        f"per call (`collect_once` reads in one request up to ONE_REQUEST_MAX_HOSTS = "
+        f"{collect_mod.ONE_REQUEST_MAX_HOSTS} hosts)",
+        ["hosts", "records", "one request: wall", "CPU", "parallel: wall", "CPU",
+         "one request / parallel (median wall)", "faster"])
     for hosts in args.hosts:
         parent, child = ctx.Pipe()
         proc = ctx.Process(target=_serve, args=(hosts, args.latency_ms, child), daemon=True)
@@ -80,12 +87,19 @@ def main() -> None:
         parent.send("stop")
         proc.join(60)
         ratio = statistics.median(walls["one request"]) / statistics.median(walls["parallel"])
-        print(f"  {hosts:3d} hosts ({objects} records): one request "
-              f"{_figures(walls['one request'])} s wall, {_figures(cpus['one request'])} s CPU; "
-              "parallel "
-              f"{_figures(walls['parallel'])} s wall, {_figures(cpus['parallel'])} s CPU; "
-              f"one request takes {ratio:.2f}x the parallel wall time -> "
-              f"{'one request' if ratio <= 1 else 'parallel'} wins")
+        chosen = ("one request" if hosts <= collect_mod.ONE_REQUEST_MAX_HOSTS
+                  else "parallel")
+        table.add(hosts, f"{objects:,}", seconds(walls["one request"], 3),
+                  seconds(cpus["one request"], 3), seconds(walls["parallel"], 3),
+                  seconds(cpus["parallel"], 3), f"{ratio:.2f}×",
+                  "one request" if ratio <= 1 else "parallel",
+                  goal=f"`collect_once` picks the faster ({chosen})",
+                  met=(ratio <= 1) == (chosen == "one request") or abs(ratio - 1) < 0.05)
+    table.notes.append(
+        "Pools: the `big` scenario with 4 NICs, 8 VMs and 8 VLAN networks per host and 2 VIFs "
+        "per VM; a fresh connection per run; CPU is this process's (the simulator runs in "
+        "another). Within 5% of each other the two ways count as a tie.")
+    page.emit(sys.argv)
 
 
 if __name__ == "__main__":

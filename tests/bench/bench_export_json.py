@@ -1,20 +1,25 @@
 """``inventory export --format json`` encoding: the old ``json.dumps(indent=2)`` (the standard
 library's pure-Python indenting encoder) against ``formats.to_json`` (orjson, byte-identical).
 
-    python tests/bench/bench_export_json.py [--megabytes 40] [--runs 5]
+    python tests/bench/bench_export_json.py [--write] [--megabytes 40] [--runs 5]
 
 The export of a simulated ``big`` pool (8 hosts) is repeated under new UUIDs until the document
 is about ``megabytes`` MB; process CPU time, min/median/max of ``runs`` (prints figures,
-asserts nothing).
+asserts nothing). With ``--write`` the table goes to ``docs/bench/export-json.md``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
+import sys
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchdoc import Page, seconds
 
 from xapictl.inventory import Inventory, export_snapshot, formats
 from xapictl.sim.engine import Simulator
@@ -45,6 +50,7 @@ def _cpu(fn: object, runs: int) -> list[float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--write", action="store_true", help="write docs/bench/export-json.md")
     parser.add_argument("--megabytes", type=float, default=40.0)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
@@ -55,15 +61,21 @@ def main() -> None:
     new = _cpu(lambda: formats.to_json(inv), args.runs)
     flat = _cpu(lambda: json.dumps(inv.to_document()), args.runs)
 
-    def fig(v: list[float]) -> str:
-        return f"{min(v):.3f}/{statistics.median(v):.3f}/{max(v):.3f} s"
-
-    print(f"--format json of a {len(text) / 1e6:.1f} MB document (process CPU, min/median/max "
-          f"of {args.runs} runs, load {os.getloadavg()[0]:.1f}):")
-    print(f"  json.dumps(indent=2) (the old to_json), before: {fig(old)}")
-    print(f"  formats.to_json (orjson, same bytes), now: {fig(new)} "
-          f"({statistics.median(old) / statistics.median(new):.1f}x faster)")
-    print(f"  for scale, json.dumps without indent (C encoder): {fig(flat)}")
+    page = Page("export-json", args.runs)
+    table = page.table(
+        f"`inventory export --format json` of a {len(text) / 1e6:.0f} MB document: process CPU",
+        ["encoder", "CPU"])
+    table.add("`json.dumps(indent=2)` (the pure-Python indenting encoder; before)",
+              seconds(old, 3))
+    table.add("`formats.to_json` (orjson, the same bytes; now)", seconds(new, 3),
+              goal="not the pure-Python encoder: faster than it (median)",
+              met=statistics.median(new) < statistics.median(old))
+    table.add("for scale: `json.dumps` without indent (the C encoder)", seconds(flat, 3))
+    table.notes.append(
+        f"orjson takes {statistics.median(new) / statistics.median(old):.2f}× the old "
+        "encoder's CPU (medians). The document: a simulated 8-host pool's export repeated "
+        "under new UUIDs.")
+    page.emit(sys.argv)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Fleet benchmark: prints figures, asserts nothing.
 
-    python tests/bench/bench_fleet.py [--pools 100] [--hosts 8] [--latency-ms 20]
-                                      [--concurrency 32] [--parallel 8] [--no-rollout]
+    python tests/bench/bench_fleet.py [--write] [--runs 5] [--pools 100] [--hosts 8]
+                                      [--latency-ms 20] [--concurrency 32] [--parallel 8]
+                                      [--no-rollout]
 
 ``pools`` simulated pools (the ``big`` scenario with ``hosts`` hosts, 4 NICs, 16 VMs, 16 VLAN
 objects, 32 VIFs), each behind its own ``SimServer`` on loopback, served by ``--server-procs``
@@ -22,7 +23,9 @@ import argparse
 import multiprocessing
 import os
 import statistics
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from xapictl.fleet.connect import PoolConnector
@@ -38,6 +41,10 @@ from xapictl.sim.engine import Simulator
 from xapictl.sim.inprocess import InProcessTransport
 from xapictl.state.collect import collect_once
 from xapictl.xapi.credentials import PasswordSource
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchdoc import RUNS, Page, millis, seconds
 
 CLIENT_CPU_GOAL_MS = 5  # issue 12: client CPU per pool of a fleet export
 RECIPE = "version: 1\nnetworks:\n  - name: VLAN 3000\n    vlan: 3000\n    device: eth1\n"
@@ -83,6 +90,8 @@ def main() -> None:
     parser.add_argument("--parallel", type=int, default=8,
                         help="Reads in parallel within one pool's snapshot.")
     parser.add_argument("--no-rollout", action="store_true", help="Only the export figures.")
+    parser.add_argument("--runs", type=int, default=RUNS)
+    parser.add_argument("--write", action="store_true", help="write docs/bench/fleet.md")
     args = parser.parse_args()
     os.environ["BENCH_FLEET_PW"] = "xapictl"
 
@@ -134,53 +143,76 @@ def _run(args: argparse.Namespace, pools: list[FleetPool], connector: PoolConnec
          servers: list[Any]) -> None:
     export_pool(pools[0], connector)  # warm up imports and caches
     one = []
-    for pool in pools[1:4]:
+    for pool in pools[1:1 + args.runs]:
         t0 = time.perf_counter()
         inv = export_pool(pool, connector)
         one.append(time.perf_counter() - t0)
     single = statistics.median(one)
     counts = {t: len(v) for t, v in inv.objects.items()}
-    print(f"one pool's export: {single * 1000:.0f} ms (median of 3) — objects {counts}")
+    print(f"one pool's export: {single * 1000:.0f} ms (median of {args.runs}) — objects "
+          f"{counts}")
 
-    t0, cpu0, server0 = time.perf_counter(), time.process_time(), _server_cpu(servers)
-    fleet = for_each_pool(pools, connector,
-                          lambda p, conn: export_snapshot(collect_once(conn), source=p.name),
-                          concurrency=args.concurrency)
-    merged = Inventory.merge(fleet.results.values())
-    whole = time.perf_counter() - t0
-    cpu = time.process_time() - cpu0
-    server_cpu = _server_cpu(servers) - server0
-    objects = sum(len(v) for v in merged.objects.values())
+    walls, ratios, cpus, server_cpus, errors, objects = [], [], [], [], 0, 0
+    for _ in range(args.runs):
+        t0, cpu0, server0 = time.perf_counter(), time.process_time(), _server_cpu(servers)
+        fleet = for_each_pool(pools, connector,
+                              lambda p, conn: export_snapshot(collect_once(conn), source=p.name),
+                              concurrency=args.concurrency)
+        merged = Inventory.merge(fleet.results.values())
+        whole = time.perf_counter() - t0
+        walls.append(whole)
+        ratios.append(whole / single)
+        cpus.append((time.process_time() - cpu0) / args.pools)
+        server_cpus.append((_server_cpu(servers) - server0) / args.pools)
+        errors += len(fleet.errors)
+        objects = sum(len(v) for v in merged.objects.values())
     floor = args.pools / args.concurrency
+    cores = os.cpu_count() or 1
     print(f"fleet export, {args.pools} pools at concurrency {args.concurrency}: "
-          f"{whole:.2f}s, {objects} objects, {len(fleet.errors)} errors — "
-          f"{whole / single:.2f}x one pool (aim 3x; latency floor {floor:.2f}x); this process "
-          f"used {cpu:.2f}s CPU ({cpu / args.pools * 1000:.1f} ms per pool; goal <= "
-          f"{CLIENT_CPU_GOAL_MS} ms for 8-host pools) on {os.cpu_count()} core(s), load "
-          f"{os.getloadavg()[0]:.1f}")
-    if servers:
-        cores = os.cpu_count() or 1
-        bound = (cpu + server_cpu) / cores
-        print(f"  simulator processes used {server_cpu:.2f}s CPU "
-              f"({server_cpu / args.pools * 1000:.0f} ms per pool): with client and servers "
-              f"sharing {cores} core(s), CPU alone needs >= {bound:.2f}s = "
-              f"{bound / single:.2f}x one pool, before any other load on the machine")
+          f"{statistics.median(walls):.2f}s median, {objects} objects, {errors} errors")
 
-    if args.no_rollout:
-        return
-    desired = load_text(RECIPE)
-    for label in ("VLAN rollout", "second rollout (nothing to do)"):
-        with Journal(":memory:") as journal:
-            runner = RolloutRunner(journal, XapiPoolWork(desired, connector, journal),
-                                   RolloutOptions(canary=1, batch_size=args.concurrency,
-                                                  concurrency=args.concurrency))
-            t0 = time.perf_counter()
-            res = runner.start(pools, recipe="vlan3000", fleet="bench", selection=None)
-            took = time.perf_counter() - t0
-            writes = len(journal.audit(res.id))
-            states = {s.value: list(res.pools.values()).count(s) for s in set(res.pools.values())}
-            print(f"{label} to {args.pools} pools (canary 1, waves of {args.concurrency}): "
-                  f"{took:.2f}s, {res.state.value}, {states}, {writes} audited writes")
+    page = Page("fleet", args.runs)
+    table = page.table(
+        f"Inventory export of {args.pools} simulated pools of {args.hosts} hosts "
+        f"({objects // args.pools:,} objects each), {args.latency_ms:g} ms per call, "
+        f"{args.concurrency} pools at a time",
+        ["what", "min/median/max"])
+    table.add("one pool's export (login, one `event.from`, logout)", millis(one))
+    table.add("the fleet's export", seconds(walls))
+    table.add("fleet / one pool (each run against the median one pool)",
+              f"{min(ratios):.1f}/{statistics.median(ratios):.1f}/{max(ratios):.1f}×",
+              goal=f"≤ 3× (latency floor {floor:.1f}×)",
+              met=statistics.median(ratios) <= 3)
+    table.add("client CPU per pool", millis(cpus),
+              goal=f"≤ {CLIENT_CPU_GOAL_MS} ms (median)",
+              met=statistics.median(cpus) * 1000 <= CLIENT_CPU_GOAL_MS)
+    if servers:
+        bound = (statistics.median(cpus) + statistics.median(server_cpus)) * args.pools / cores
+        table.add("simulator CPU per pool", millis(server_cpus))
+        table.add(f"CPU floor: client and simulators on {cores} cores, before any other load",
+                  f"{bound:.2f} s = {bound / single:.1f}× one pool (medians)")
+    table.notes.append(
+        f"Pools: the `big` scenario with {args.hosts} hosts, 4 NICs, 16 VMs, 16 VLANs and 32 "
+        f"VIFs, served from {args.server_procs} other process(es); {errors} errors in all "
+        "runs.")
+
+    if not args.no_rollout:
+        desired = load_text(RECIPE)
+        for label in ("VLAN rollout", "second rollout (nothing to do)"):
+            with Journal(":memory:") as journal:
+                runner = RolloutRunner(journal, XapiPoolWork(desired, connector, journal),
+                                       RolloutOptions(canary=1, batch_size=args.concurrency,
+                                                      concurrency=args.concurrency))
+                t0 = time.perf_counter()
+                res = runner.start(pools, recipe="vlan3000", fleet="bench", selection=None)
+                took = time.perf_counter() - t0
+                writes = len(journal.audit(res.id))
+                states = {s.value: list(res.pools.values()).count(s)
+                          for s in set(res.pools.values())}
+                print(f"{label} to {args.pools} pools (canary 1, waves of "
+                      f"{args.concurrency}): {took:.2f}s, {res.state.value}, {states}, "
+                      f"{writes} audited writes")
+    page.emit(sys.argv)
 
 
 if __name__ == "__main__":

@@ -1,12 +1,12 @@
 """Simulator throughput over real sockets: prints a table, asserts nothing.
 
-    python tests/bench/bench_sim.py [--seconds 2] [--hosts 64]
+    python tests/bench/bench_sim.py [--write] [--seconds 2] [--hosts 64]
 
-Figures: calls/s of a simple getter (``network.get_MTU``) and of ``VIF.get_all_records`` on a
-``big`` pool (64 hosts, 2,000 VIFs by default), over XML-RPC (the official XenAPI client) and
-JSON-RPC (httpx, keep-alive; and a bare ``http.client`` connection, to show the server's
-own capacity), with 1 and 16 concurrent clients, plus the latency of one
-``VIF.get_all_records``. The server runs in its own process (``xapictl sim serve``), as
+Figures: calls/s of a simple getter (``network.get_MTU``) over XML-RPC (the official XenAPI
+client) and JSON-RPC (httpx, keep-alive; and a bare ``http.client`` connection, to show the
+server's own capacity), with 1 and 16 concurrent clients, and the time of one
+``VIF.get_all_records`` on a ``big`` pool (64 hosts, 2,000 VIFs by default), whole call and
+server side only. The server runs in its own process (``xapictl sim serve``), as
 users run it, so clients and server do not share a GIL. Aims on the 2-core build machine:
 >= 1,000 getter calls/s, and ``VIF.get_all_records`` of 2,000 VIFs under 100 ms.
 """
@@ -23,12 +23,19 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 import XenAPI
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchdoc import RUNS, Page
+
 PASSWORD = "xapictl"
+GETTER_GOAL = 1000  # calls/s on the 2-core build machine
+RECORDS_GOAL_MS = 100.0  # VIF.get_all_records of 2,000 VIFs
 
 Client = Callable[[str, list[Any]], Any]
 
@@ -93,8 +100,10 @@ def bare_jsonrpc_client(url: str) -> tuple[Client, Callable[[], None]]:
 
 
 def throughput(make: Callable[[str], tuple[Client, Callable[[], None]]], url: str,
-               method: str, args: list[Any], clients: int, seconds: float) -> float:
-    """Calls per second with ``clients`` threads, each on its own keep-alive connection."""
+               method: str, args: list[Any], clients: int, seconds: float,
+               windows: int = RUNS) -> list[float]:
+    """Calls per second with ``clients`` threads, each on its own keep-alive connection: one
+    figure per window of ``seconds / windows`` (consecutive windows of one run)."""
     counts = [0] * clients
     ready = threading.Barrier(clients + 1)
     stop = threading.Event()
@@ -112,17 +121,21 @@ def throughput(make: Callable[[str], tuple[Client, Callable[[], None]]], url: st
     for thread in threads:
         thread.start()
     ready.wait()
-    started = time.perf_counter()
-    stop.wait(seconds)
+    rates = []
+    started, done = time.perf_counter(), 0
+    for _ in range(windows):
+        stop.wait(seconds / windows)
+        now, total = time.perf_counter(), sum(counts)
+        rates.append((total - done) / (now - started))
+        started, done = now, total
     stop.set()
-    elapsed = time.perf_counter() - started
     for thread in threads:
         thread.join()
-    return sum(counts) / elapsed
+    return rates
 
 
 def latency_ms(make: Callable[[str], tuple[Client, Callable[[], None]]], url: str,
-               method: str, args: list[Any], rounds: int = 7) -> float:
+               method: str, args: list[Any], rounds: int = 7) -> list[float]:
     call, close = make(url)
     times = []
     for _ in range(rounds):
@@ -130,11 +143,11 @@ def latency_ms(make: Callable[[str], tuple[Client, Callable[[], None]]], url: st
         call(method, args)
         times.append((time.perf_counter() - started) * 1000)
     close()
-    return statistics.median(times)
+    return times
 
 
-def server_side_ms(hosts: int) -> dict[str, float]:
-    """Median ms for ``handle_http`` alone (decode, engine, encode) of VIF.get_all_records."""
+def server_side_ms(hosts: int) -> dict[str, list[float]]:
+    """ms of ``handle_http`` alone (decode, engine, encode) of VIF.get_all_records, 7 runs."""
     from xapictl.sim import wire
     from xapictl.sim.app import handle_http
     from xapictl.sim.engine import Simulator
@@ -154,7 +167,7 @@ def server_side_ms(hosts: int) -> dict[str, float]:
             started = time.perf_counter()
             handle_http(sim, "POST", path, {}, body, host_address="127.0.0.1")
             times.append((time.perf_counter() - started) * 1000)
-        figures[name] = statistics.median(times)
+        figures[name] = times
     sim.close()
     return figures
 
@@ -169,12 +182,19 @@ def start_server(hosts: int) -> tuple[subprocess.Popen[str], str]:
     return process, process.stdout.readline().strip()
 
 
+def spread(values: list[float], unit: str, digits: int = 0) -> str:
+    lo, mid, hi = min(values), statistics.median(values), max(values)
+    return f"{lo:,.{digits}f}/{mid:,.{digits}f}/{hi:,.{digits}f} {unit}"
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--write", action="store_true", help="write docs/bench/sim.md")
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--hosts", type=int, default=64)
     options = parser.parse_args(argv)
 
+    page = Page("sim")
     built = time.perf_counter()
     process, url = start_server(options.hosts)
     try:
@@ -185,27 +205,36 @@ def main(argv: list[str] | None = None) -> None:
         close()
         print(f"big pool: {hosts} hosts, {vif_count} VIFs at {url} "
               f"(up in {time.perf_counter() - built:.1f} s)")
-        protocols = {"XML-RPC (XenAPI)": xmlrpc_client, "JSON-RPC (httpx)": jsonrpc_client,
-                     "JSON-RPC (http.client)": bare_jsonrpc_client}
-        rows: list[tuple[str, str, str, str]] = []
+        table = page.table(
+            f"Simulator throughput over real sockets (`xapictl sim serve --scenario big`: "
+            f"{hosts} hosts, {vif_count:,} VIFs; its own process)",
+            ["protocol (client)", "clients", "`network.get_MTU`",
+             "one `VIF.get_all_records`, whole call (7 runs)"])
+        protocols = {"XML-RPC (official `XenAPI`)": xmlrpc_client,
+                     "JSON-RPC (httpx)": jsonrpc_client,
+                     "JSON-RPC (`http.client`)": bare_jsonrpc_client}
         for name, make in protocols.items():
+            one = latency_ms(make, url, "VIF.get_all_records", [])
             for clients in (1, 16):
                 getter = throughput(make, url, "network.get_MTU", [network], clients,
                                     options.seconds)
-                records = throughput(make, url, "VIF.get_all_records", [], clients,
-                                     options.seconds)
-                rows.append((name, str(clients), f"{getter:.0f}", f"{records:.1f} /s"))
-            one = latency_ms(make, url, "VIF.get_all_records", [])
-            rows.append((name, "1", "", f"{one:.1f} ms/call"))
+                table.add(name, clients, spread(getter, "calls/s"),
+                          spread(one, "ms", 1) if clients == 1 else "",
+                          goal="getter ≥ 1,000 calls/s (median)",
+                          met=statistics.median(getter) >= GETTER_GOAL)
     finally:
         process.terminate()
         process.wait(30)
-    print(f"\n{'protocol':24} {'clients':>8} {'get_MTU/s':>10} {'VIF.get_all_records':>22}")
-    for name, clients, getter, records in rows:
-        print(f"{name:24} {clients:>8} {getter:>10} {records:>22}")
-    print("\nserver side only (decode + engine + encode, no client parsing):")
-    for name, ms in server_side_ms(options.hosts).items():
-        print(f"  VIF.get_all_records over {name}: {ms:.1f} ms")
+    served = page.table(
+        "Server side only: decode, engine and encode of `VIF.get_all_records` (7 runs, "
+        "no client parsing)", ["protocol", "time"])
+    for name, times in server_side_ms(options.hosts).items():
+        served.add(name, spread(times, "ms", 1), goal="< 100 ms (median)",
+                   met=statistics.median(times) < RECORDS_GOAL_MS)
+    table.notes.append(
+        f"Throughput: {RUNS} consecutive windows of {options.seconds / RUNS:.1f} s each, "
+        "min/median/max; 16 clients are 16 threads, each on its own keep-alive connection.")
+    page.emit(sys.argv)
 
 
 if __name__ == "__main__":
