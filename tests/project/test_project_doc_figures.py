@@ -61,6 +61,7 @@ CONSTANTS: dict[str, dict[str, str]] = {
         "30 s": "a documented timeout", "40 s": "a documented timeout",
         "1 s": "a documented interval", "31 s": "a documented bound",
         "15 s": "a documented interval", "2 s": "a documented interval",
+        "1 ms": "the teardown pingers' echo interval (a setting)",
     },
     "recipes.md": {"5 ×": "a retry count in an example", "2 ×": "a backoff factor"},
     "rollouts.md": {"60 s": "the write lease's lifetime (a default)"},
