@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from xapictl.model._flags import DEFAULT_ROLES
 from xapictl.model._types import TypeSpec, parse_datetime, zero_value
 from xapictl.model.schema import NO_ASYNC_CLASSES, ClassInfo, Datamodel, ParamInfo, datamodel
 from xapictl.sim import generic, rbac
@@ -30,7 +31,7 @@ from xapictl.sim.errors import SimFailure
 from xapictl.sim.registry import HANDLERS, CallContext, Handler, SessionInfo
 from xapictl.sim.state import NULL_REF, SimState
 from xapictl.sim.tasks import TaskRunner, Transact
-from xapictl.sim.values import Bare
+from xapictl.sim.values import Bare, int64_of_string
 
 ASYNC_PREFIXES = ("Async.", "InternalAsync.")
 
@@ -45,9 +46,14 @@ MEMBER_LOCAL = frozenset({
     "pool.emergency_reset_master", "host.emergency_ha_disable",
 })
 
-# Roles of hidden messages that are not in the datamodel JSON (datamodel.ml ~allowed_roles).
+# Roles of hidden messages that are not in the datamodel JSON (datamodel.ml ~allowed_roles of
+# each: _R_POOL_OP, _R_VM_POWER_ADMIN); any other falls back to its class's default roles.
 _POOL_OPERATOR_UP = frozenset(rbac.ROLES[:2])
 HIDDEN_ROLES: dict[str, frozenset[str]] = {
+    "network.attach": _POOL_OPERATOR_UP,
+    "network.pool_introduce": _POOL_OPERATOR_UP,
+    "PIF.pool_introduce": _POOL_OPERATOR_UP,
+    "VLAN.pool_introduce": _POOL_OPERATOR_UP,
     "network.attach_for_vm": frozenset(rbac.ROLES[:3]),
     "network.detach_for_vm": frozenset(rbac.ROLES[:3]),
 }
@@ -98,6 +104,14 @@ def _handler_params(handler: Handler) -> tuple[ParamInfo, ...]:
     return tuple(out)
 
 
+def _class_default_roles(cls_name: str) -> frozenset[str]:
+    """The roles a class's messages default to: datamodel.ml ``create_obj
+    ~messages_default_allowed_roles`` (derived into ``model/_flags.py``); ``""`` is
+    ``_R_LOCAL_ROOT_ONLY`` (no role: only the local superuser passes)."""
+    weakest = DEFAULT_ROLES.get(cls_name, rbac.DEFAULT_ROLE)
+    return frozenset(rbac.ROLES[: rbac.ROLES.index(weakest) + 1]) if weakest else frozenset()
+
+
 def build_methods(dm: Datamodel, handlers: Mapping[str, Handler]) -> dict[str, MethodInfo]:
     """Every method name a client may send (``Class.msg`` and ``Class_msg``) → its info."""
     table: dict[str, MethodInfo] = {}
@@ -124,7 +138,8 @@ def build_methods(dm: Datamodel, handlers: Mapping[str, Handler]) -> dict[str, M
             raise RuntimeError(f"handler for {wire}: no class {cls_name} in the datamodel")
         table[wire] = MethodInfo(
             wire, cls_info, msg_name, _handler_params(handler), True,
-            HIDDEN_ROLES.get(wire, _POOL_OPERATOR_UP), cls_name not in NO_ASYNC_CLASSES,
+            HIDDEN_ROLES.get(wire, _class_default_roles(cls_name)),
+            cls_name not in NO_ASYNC_CLASSES,
             False, handler, False)
     for info in list(table.values()):
         table.setdefault(f"{info.cls.name}_{info.message}", info)
@@ -205,8 +220,10 @@ def unmarshal(dm: Datamodel, spec: TypeSpec, value: Any) -> Any:
     if kind == "int":
         if isinstance(value, bool) or not isinstance(value, int | str):
             raise _Unmarshal(f"Expected int, got {value!r}")
-        try:
-            return int(value)
+        if isinstance(value, int):
+            return value
+        try:  # rpc.ml int64_of_rpc: Int64.of_string on a string
+            return int64_of_string(value)
         except ValueError:
             raise _Unmarshal(f"Expected int, got {value!r}") from None
     if kind == "float":
