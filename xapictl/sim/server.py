@@ -64,6 +64,26 @@ TOO_MANY_CONNECTIONS = ("<html><body><h1>HTTP 503 service unavailable</h1>The si
                         "or start it with a higher --max-connections.</body></html>")
 
 
+DEFAULT_PASSWORD = "xapictl"  # noqa: S105 - the documented sandbox password, public by design
+
+
+def bind_refusal(bind: str, password: str) -> str | None:
+    """Why ``sim serve --bind`` must not serve with this password (None: it may). Serving
+    beyond loopback with the well-known default password hands the pool to anyone who can
+    reach it; decided from the text alone, before any socket is opened."""
+    if password != DEFAULT_PASSWORD:
+        return None
+    try:
+        loopback = ipaddress.ip_address(bind.strip("[]")).is_loopback
+    except ValueError:
+        loopback = bind.lower() == "localhost"
+    if loopback:
+        return None
+    return (f"--bind {bind or '(all addresses)'} is not a loopback address and the password is "
+            f"the public default {DEFAULT_PASSWORD!r}: give --password (or set "
+            "XAPICTL_SIM_PASSWORD) to serve beyond this machine. Nothing was opened.")
+
+
 def default_max_connections() -> int:
     """XAPI's 800, or fewer when the descriptor limit (``ulimit -n``) would not allow it."""
     soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -527,4 +547,5 @@ def _cut(conn: socket.socket) -> None:
         conn.shutdown(socket.SHUT_RDWR)
 
 
-__all__ = ["SimServer"]
+__all__ = ["CONN_LIMIT", "DEFAULT_PASSWORD", "HEADER_READ_TIMEOUT_S", "HEADER_TOTAL_TIMEOUT_S",
+           "IDLE_TIMEOUT_S", "SimServer", "bind_refusal", "default_max_connections"]
