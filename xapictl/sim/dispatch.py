@@ -403,8 +403,9 @@ class Dispatcher:
         received = len(call.params) - n_session
         expected = len(method.params)
         if (received < method.required_count if method.has_optional else received != expected):
-            # Both counts exclude the session, so a call without even a session says -1.
-            raise SimFailure("MESSAGE_PARAMETER_COUNT_MISMATCH", method.name,
+            # Both counts exclude the session, so a call without even a session says -1; the
+            # method is named as sent (gen_server.ml: __call, ``Async.`` removed).
+            raise SimFailure("MESSAGE_PARAMETER_COUNT_MISMATCH", name,
                              method.required_count if method.has_optional else expected,
                              received)
         args = unmarshal_args(self.dm, method, call.params[n_session:])
@@ -417,23 +418,24 @@ class Dispatcher:
             session, host = self.transact(
                 lambda: self._check_session(session_ref, call, method.name))
             ctx = CallContext(self.state, session, method.name, host)
-            return self._operate(ctx, method, args)
+            return self._operate(ctx, method, args, name)
         return self.transact(lambda: self._locked(method, args, call, session_ref, as_called,
-                                                  is_async))
+                                                  is_async, name))
 
     def _locked(self, method: MethodInfo, args: list[Any], call: Call, session_ref: str,
-                as_called: str, is_async: bool) -> Any:
+                as_called: str, is_async: bool, called: str) -> Any:
         session, host = self._check_session(session_ref, call, method.name)
         if method.removed:
             raise SimFailure("MESSAGE_REMOVED")
         ctx = CallContext(self.state, session, method.name, host)
         if not is_async:
-            return self._operate(ctx, method, args)
+            return self._operate(ctx, method, args, called)
         if not method.has_async:
-            raise SimFailure("Fault", f"No async mode for this operation (rpc: {as_called})")
+            # server_helpers.ml do_dispatch: called_fn_name is __call, the prefix removed
+            raise SimFailure("Fault", f"No async mode for this operation (rpc: {called})")
         task = self.runner.create(as_called, host)
         ctx.task = task
-        self.runner.start(task, lambda: self._operate(ctx, method, args))
+        self.runner.start(task, lambda: self._operate(ctx, method, args, called))
         return task
 
     def _check_session(self, ref: str, call: Call, method: str = "") -> tuple[SessionInfo, str]:
@@ -464,26 +466,35 @@ class Dispatcher:
             return sessions.login(self.state, self.accounts, host, args[0], args[1])
         raise SimFailure("NOT_IMPLEMENTED", method.name)
 
-    def _operate(self, ctx: CallContext, method: MethodInfo, args: list[Any]) -> Any:
+    def _operate(self, ctx: CallContext, method: MethodInfo, args: list[Any],
+                 called: str | None = None) -> Any:
         """Inside the operation: RBAC first, then the implementation."""
-        self._authorise(ctx.session, method, args)
+        self._authorise(ctx.session, method, args, method.name if called is None else called)
         if method.handler is not None:
             return method.handler(ctx, *args)
         if method.generic:
             return generic.run(ctx, method.cls, method.message, args)
         raise SimFailure("NOT_IMPLEMENTED", method.name)
 
-    def _authorise(self, session: SessionInfo, method: MethodInfo, args: list[Any]) -> None:
+    def _authorise(self, session: SessionInfo, method: MethodInfo, args: list[Any],
+                   called: str) -> None:
+        """rbac.ml ``check session_id __call``: the permission is the name as sent,
+        lower-cased. Roles hold ``vlan.create``, never ``vlan_create``, so a call by its
+        alternative wire name (``VLAN_create``) passes only for the local superuser and is
+        otherwise denied with no role listed."""
         if session.is_local_superuser:
             return
-        permission = rbac.permission_name(method.name)
+        permission = rbac.permission_name(called)
+        opened = (rbac.open_key_permission(method.name, args[1])
+                  if len(args) >= 2 and isinstance(args[1], str) else None)
+        if called != method.name:
+            keyed = opened[0].partition("/")[2] if opened is not None else ""
+            raise rbac.denied(f"{permission}/{keyed}" if keyed else permission, ())
         if session.roles & method.roles:
             return
-        if len(args) >= 2 and isinstance(args[1], str):
-            opened = rbac.open_key_permission(method.name, args[1])
-            if opened is not None:
-                rbac.check(session, *opened)
-                return
+        if opened is not None:
+            rbac.check(session, *opened)
+            return
         raise rbac.denied(permission, method.roles)
 
 
