@@ -99,6 +99,29 @@ class _Listener:
     """The host address calls are attributed to; ``None`` for the unix socket (the master)."""
 
 
+MAX_RPC_SIZE = 300 * 1024
+"""constants.ml / db_globs.ml ``http_limit_max_rpc_size``: the largest RPC body xapi reads."""
+
+# OCaml's Printexc.to_string of the Failure http_svr.ml read_body raises, HTML-escaped.
+_FAILURE_NO_LENGTH = "Failure(&quot;We require a content-length: HTTP header&quot;)"
+
+
+class _Refused(Exception):
+    """A request xapi refuses before reading its body; the text is the exception shown."""
+
+
+def internal_error_page(extra: str) -> bytes:
+    """http_svr.ml ``response_internal_error`` with its "Additional information", as xapi
+    answers an exception in a handler (``handle_one``)."""
+    body = ("<html><body><h1>HTTP 500 internal server error</h1>An unexpected error occurred; "
+            "please wait a while and try again. If the problem persists, please contact your "
+            "support representative.<h1> Additional information </h1>"
+            f"{extra}</body></html>").encode()
+    head = ("HTTP/1.1 500 Internal Error\r\nContent-Type: text/html\r\nConnection: close\r\n"
+            f"Cache-Control: no-cache, no-store\r\nContent-Length: {len(body)}\r\n\r\n")
+    return head.encode() + body
+
+
 @dataclass(eq=False)
 class _Origin:
     """What a connection's request handler needs (passed where http.server passes a server)."""
@@ -146,6 +169,11 @@ class _Handler(FastHeadHandler):
         address = origin.address if origin.address is not None else origin.sim.master_address()
         try:
             body = self._read_body()
+        except _Refused as refused:
+            self.close_connection = True
+            self.wfile.write(internal_error_page(str(refused)))
+            self.log_request(500)
+            return
         except ValueError as exc:
             # Where the body ends is unknown, so nothing more can be read on this connection.
             self.close_connection = True
@@ -176,19 +204,18 @@ class _Handler(FastHeadHandler):
         self.log_request(status, len(payload))
 
     def _read_body(self) -> bytes:
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            chunks: list[bytes] = []
-            while True:
-                size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass  # trailers
-                    return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-        text = self.headers.get("Content-Length") or "0"
+        """http_svr.ml ``read_body``: a POST needs a Content-Length (chunked bodies and
+        bodies without one are refused) of at most ``MAX_RPC_SIZE``; either refusal is
+        XAPI's 500 page, sent without reading the body, and the connection is closed."""
+        text = self.headers.get("Content-Length")
+        if text is None:
+            if self.command == "POST":
+                raise _Refused(_FAILURE_NO_LENGTH)
+            return b""
         if not (text.strip().isascii() and text.strip().isdigit()):  # "-5", "²": no length
             raise ValueError(f"Content-Length {text!r} is not a length")
+        if int(text) > MAX_RPC_SIZE and self.command == "POST":
+            raise _Refused("Http_svr.Client_requested_size_over_limit")
         return self.rfile.read(int(text))
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -547,5 +574,15 @@ def _cut(conn: socket.socket) -> None:
         conn.shutdown(socket.SHUT_RDWR)
 
 
-__all__ = ["CONN_LIMIT", "DEFAULT_PASSWORD", "HEADER_READ_TIMEOUT_S", "HEADER_TOTAL_TIMEOUT_S",
-           "IDLE_TIMEOUT_S", "SimServer", "bind_refusal", "default_max_connections"]
+__all__ = [
+    "CONN_LIMIT",
+    "DEFAULT_PASSWORD",
+    "HEADER_READ_TIMEOUT_S",
+    "HEADER_TOTAL_TIMEOUT_S",
+    "IDLE_TIMEOUT_S",
+    "MAX_RPC_SIZE",
+    "SimServer",
+    "bind_refusal",
+    "default_max_connections",
+    "internal_error_page",
+]
