@@ -71,9 +71,8 @@ def test_a_read_only_user_gets_no_session_refs_from_event_from(
         assert later not in str(again)
 
 
-def test_a_session_subscription_waits_out_its_timeout_empty(pool: SimPool) -> None:
-    """Logins and logouts are no events: a ``session`` subscription stays empty (counted
-    in events, not time)."""
+def test_logins_and_logouts_are_no_events(pool: SimPool) -> None:
+    """A ``session`` subscription stays empty across a login and a logout."""
     sim, _ = pool
     with session_of(sim, "rita") as rita:
         token = sim.call("event.from", [rita, ["session"], "", 0.0])["token"]
