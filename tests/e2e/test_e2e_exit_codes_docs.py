@@ -308,6 +308,11 @@ PROVOKE: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
     "the pool stops answering while verifying, after every step was done": dies_while_verifying,
     "`xapictl local check [RECIPE]`: the kernel lacks a feature the local backend or the"
     " recipe needs": local_check_lacks,
+    # 192.0.2.7 (TEST-NET-1) is no address of this machine: even a broken check could not
+    # listen beyond loopback (the refusal comes before any socket; tests/sim checks that).
+    "`sim serve --bind` on an address that is not loopback with the default password":
+        lambda cli, env: cli("sim", "serve", "--bind", "192.0.2.7",
+                             extra_env={"XAPICTL_SIM_PASSWORD": None}),
 }
 ROWS = _rows()
 

@@ -280,3 +280,18 @@ def test_master_mac_follows_primary_slave_only_with_auto_update_mac(api, master)
     api.sim.state.set_field("PIF", eth2, "MAC", "02:00:00:00:00:78")
     api("PIF.plug", fixed.master)
     assert api.record("PIF", fixed.master).mac == "02:00:00:00:00:99"
+
+
+def test_create_gives_the_members_networks_the_bond_networks_mtu(api, master):
+    """nm.ml bring_pif_up on the bond master: every slave is unplugged, and each slave's
+    network whose MTU differs from the bond network's is set to it (pool-wide)."""
+    eth1, eth2 = api.pif(master, "eth1"), api.pif(master, "eth2")
+    net1 = api.record("PIF", eth1).network
+    net2 = api.record("PIF", eth2).network
+    api("network.set_MTU", net1, 1500)
+    api("network.set_MTU", net2, 1600)
+    bond_net = api.new_network("bond", MTU=9000)
+    _bond(api, [eth1, eth2], network=bond_net)
+    assert api.record("network", net1).mtu == 9000 and api.record("network", net2).mtu == 9000
+    assert not api.record("PIF", eth1).currently_attached
+    assert not api.record("PIF", eth2).currently_attached

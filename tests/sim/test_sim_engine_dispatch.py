@@ -152,6 +152,27 @@ def test_alternative_underscore_names_reach_the_same_message(pool: SimPool) -> N
         assert sim.call("VM_guest_metrics_get_all", [s]) == []
 
 
+def test_errors_and_rbac_see_the_alternative_name_as_sent(pool: SimPool) -> None:
+    """gen_server.ml matches ``"VLAN.create" | "VLAN_create"`` and goes on with ``__call``,
+    the name as sent: parameter-count errors, the Async fault and rbac.ml's permission
+    (``vlan_create``, which no role holds) all carry it."""
+    sim, p = pool
+    assert failure(sim.call, "SR_get_name_label", ["OpaqueRef:x"]) == [
+        "MESSAGE_PARAMETER_COUNT_MISMATCH", "SR_get_name_label", "1", "0"]
+    with session_of(sim) as s, session_of(sim, "alice") as alice:
+        assert failure(sim.call, "Async.SR_get_record", [s, p.sr]) == [
+            "Fault", "No async mode for this operation (rpc: SR_get_record)"]
+        assert sim.call("SR_get_name_label", [s, p.sr]) == "Local storage"  # root: no check
+        assert sim.call("SR.get_name_label", [alice, p.sr]) == "Local storage"
+        assert failure(sim.call, "SR_get_name_label", [alice, p.sr]) == [
+            "RBAC_PERMISSION_DENIED", "sr_get_name_label",
+            "No permission in user session. (Roles with this permission: )"]
+        assert failure(sim.call, "network_add_to_other_config",
+                       [alice, p.network, "folder", "x"]) == [
+            "RBAC_PERMISSION_DENIED", "network_add_to_other_config/key:folder",
+            "No permission in user session. (Roles with this permission: )"]
+
+
 def test_removed_messages_answer_message_removed_after_the_session_check(pool: SimPool) -> None:
     sim, _ = pool
     assert failure(sim.call, "VMPP.get_all", ["OpaqueRef:nope"]) == [
@@ -164,7 +185,7 @@ def test_async_of_a_message_without_async_form_is_a_fault(pool: SimPool) -> None
     sim, p = pool
     with session_of(sim) as s:
         assert failure(sim.call, "Async.SR.get_record", [s, p.sr]) == [
-            "Fault", "No async mode for this operation (rpc: Async.SR.get_record)"]
+            "Fault", "No async mode for this operation (rpc: SR.get_record)"]
 
 
 def test_invalid_utf8_is_invalid_value_before_anything_else(pool: SimPool) -> None:

@@ -125,8 +125,10 @@ def test_timeout_returns_no_events_after_waiting_the_timeout(
         assert sum(waits) == pytest.approx(0.3)  # waited the whole timeout, then answered
 
 
-@pytest.mark.parametrize("token", ["123", "00000000000000000001", "x,y",
-                                   "1,0", "00000000000000000001,0000000000000000000"])
+# xapi_event.ml Token.of_string: two comma-separated parts, each Int64.of_string.
+@pytest.mark.parametrize("token", ["123", "00000000000000000001", "x,y", "1,2,3", " 1,0",
+                                   "1 ,0", "_1,0", "0x,0", "1,", ",0", "9223372036854775808,0",
+                                   "0x10000000000000000,0"])
 def test_malformed_tokens_are_token_parse_failures(pool: SimPool, token: str) -> None:
     sim, _ = pool
     with session_of(sim) as s:
@@ -134,16 +136,44 @@ def test_malformed_tokens_are_token_parse_failures(pool: SimPool, token: str) ->
             "EVENT_FROM_TOKEN_PARSE_FAILURE", token]
 
 
+@pytest.mark.parametrize("token", ["1,0", "00000000000000000001,0000000000000000000",
+                                   "0x1,0", "0o1,0b0", "+1,-0", "0_1,0_0", "1_,0"])
+def test_tokens_are_read_as_ocaml_reads_int64(pool: SimPool, token: str) -> None:
+    """Short, prefixed, signed and ``_``-separated numbers are all generation 1."""
+    sim, _ = pool
+    with session_of(sim) as s:
+        batch = events_from(sim, s, ["sr"], token, 0.0)
+        canonical = events_from(sim, s, ["sr"], "00000000000000000001,00000000000000000000",
+                                0.0)
+        assert batch["events"] == canonical["events"]
+
+
 def test_inject_touches_the_object_and_returns_a_token(pool: SimPool) -> None:
     sim, p = pool
     with session_of(sim) as s:
         token = events_from(sim, s, ["pool"], "")["token"]
+        generation = sim.call("event.get_current_id", [s])
         injected = sim.call("event.inject", [s, "pool", p.pool])
-        assert TOKEN.match(injected) and injected > token
+        # xapi_event.ml inject: (the generation before the touch - 1, 0)
+        assert injected == f"{generation - 1:020d},{0:020d}"
         assert summary(events_from(sim, s, ["pool"], token)) == [("pool", "mod", p.pool)]
+        assert ("pool", "mod", p.pool) in summary(events_from(sim, s, ["pool"], injected))
         assert failure(sim.call, "event.inject", [s, "pool", "OpaqueRef:nope"]) == [
             "HANDLE_INVALID", "pool", "OpaqueRef:nope"]
         assert isinstance(sim.call("event.get_current_id", [s]), int)
+
+
+@pytest.mark.parametrize("spelling", ["sr", "Sr", "POOL"])
+def test_inject_wants_the_class_as_the_datamodel_spells_it(pool: SimPool, spelling: str) -> None:
+    """xapi_event.ml inject compares the ref's table name with ``_class`` as sent."""
+    sim, p = pool
+    ref = p.sr if spelling.lower() == "sr" else p.pool
+    with session_of(sim) as s:
+        assert failure(sim.call, "event.inject", [s, spelling, ref]) == [
+            "HANDLE_INVALID", spelling, ref]
+        assert TOKEN.match(sim.call("event.inject", [s, "SR", p.sr]))
+        assert failure(sim.call, "event.inject", [s, "SR", p.pool]) == [
+            "HANDLE_INVALID", "SR", p.pool]
 
 
 def test_valid_ref_counts_cover_every_table_as_i4(pool: SimPool) -> None:

@@ -132,3 +132,21 @@ def test_serve_hosts_sizes_the_pool_and_members_listen(tmp_path):
         assert failure.value.details == ["HOST_IS_SLAVE", "127.0.0.1"]
     finally:
         assert stop(process)[0] == 0
+
+
+def test_serve_with_control_token_prints_it_and_the_endpoint_wants_it(tmp_path):
+    process, lines = start_serve("--control", "token", "--scenario", "single",
+                                 tmp_path=tmp_path)
+    try:
+        url = lines[0]
+        assert process.stdout is not None
+        word, _, token = process.stdout.readline().strip().rpartition(" ")
+        assert word == "control token" and len(token) >= 32
+        body = {"action": "counters"}
+        assert httpx.post(url + "/_sim/control", json=body, timeout=30).status_code == 403
+        answer = httpx.post(url + "/_sim/control", json=body, timeout=30,
+                            headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 200 and "calls" in answer.json()["result"]
+    finally:
+        code, err = stop(process)
+    assert code == 0, err

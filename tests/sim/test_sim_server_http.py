@@ -93,15 +93,19 @@ def test_an_internal_bug_is_a_generic_500_without_traceback_and_serving_goes_on(
     assert xml_call(server.url, "/", "test.echo", SESSION, "ok").status_code == 200
 
 
-@pytest.mark.parametrize(("path", "content_type"), [("/", "text/xml"),
-                                                    ("/jsonrpc", "application/json"),
-                                                    ("/json", "text/xml")])
-def test_options_is_a_cors_preflight(server, path, content_type):
+@pytest.mark.parametrize("path", ["/", "/jsonrpc", "/json"])
+def test_options_is_a_cors_preflight(server, path):
+    """http_svr.ml respond_to_options: no Content-Type, Allow-Methods PUT, the asked headers
+    echoed before X-Requested-With."""
     reply = httpx.options(server.url + path)
-    assert reply.status_code == 200
+    assert reply.status_code == 200 and reply.content == b""
     assert reply.headers["access-control-allow-origin"] == "*"
     assert reply.headers["access-control-allow-headers"] == "X-Requested-With"
-    assert reply.headers["content-type"] == content_type
+    assert reply.headers["access-control-allow-methods"] == "PUT"
+    assert "content-type" not in reply.headers
+    asked = httpx.options(server.url + path,
+                          headers={"Access-Control-Request-Headers": "content-type, x-a"})
+    assert asked.headers["access-control-allow-headers"] == "content-type, x-a, X-Requested-With"
 
 
 def test_system_list_methods_is_a_bare_array(server):
@@ -246,16 +250,49 @@ def test_concurrent_keep_alive_connections_are_independent(server):
     assert sorted(results) == sorted(f"{n}-{i}" for n in range(8) for i in range(10))
 
 
-def test_chunked_request_bodies_are_read(server):
+XAPI_500 = (b"<html><body><h1>HTTP 500 internal server error</h1>An unexpected error "
+            b"occurred; please wait a while and try again. If the problem persists, please "
+            b"contact your support representative.<h1> Additional information </h1>")
+
+
+def test_chunked_request_bodies_are_refused_as_xapi_does(server):
+    """http_svr.ml read_body: no Content-Length, no body (a chunked one included)."""
     body = xmlrpc.client.dumps((SESSION, "chunky"), "test.echo").encode()
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
     try:
         conn.request("POST", "/", body=iter([body[:10], body[10:]]),
                      headers={"Content-Type": "text/xml"}, encode_chunked=True)
         reply = conn.getresponse()
-        assert xmlrpc.client.loads(reply.read().decode())[0][0]["Value"] == "chunky"
+        assert (reply.status, reply.reason) == (500, "Internal Error")
+        assert reply.getheader("Connection") == "close"
+        assert reply.read() == XAPI_500 + (b"Failure(&quot;We require a content-length: HTTP "
+                                           b"header&quot;)</body></html>")
     finally:
         conn.close()
+
+
+def test_a_post_without_content_length_is_refused(server):
+    received = raw_exchange(server.port, b"POST /jsonrpc HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert received.startswith(b"HTTP/1.1 500 Internal Error\r\n")
+    assert received.endswith(b"Failure(&quot;We require a content-length: HTTP "
+                             b"header&quot;)</body></html>")
+
+
+def test_the_rpc_body_limit_is_xapis_300k(server):
+    """constants.ml http_limit_max_rpc_size: 300 KiB; one byte more is refused unread."""
+    def call_of(size: int) -> bytes:
+        echo = "x" * (size - len(xmlrpc.client.dumps((SESSION, ""), "test.echo").encode()))
+        body = xmlrpc.client.dumps((SESSION, echo), "test.echo").encode()
+        assert len(body) == size
+        return body
+
+    at_limit = httpx.post(server.url + "/", content=call_of(300 * 1024), timeout=30,
+                          headers={"Content-Type": "text/xml"})
+    assert at_limit.status_code == 200
+    over = raw_exchange(server.port, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: "
+                        + str(300 * 1024 + 1).encode() + b"\r\n\r\n")  # no body sent
+    assert over.startswith(b"HTTP/1.1 500 Internal Error\r\n")
+    assert over.endswith(XAPI_500 + b"Http_svr.Client_requested_size_over_limit</body></html>")
 
 
 def test_connection_close_is_honoured(server):

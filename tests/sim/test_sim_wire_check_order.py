@@ -59,7 +59,7 @@ def test_removed_messages_and_async_without_async_form(wire: Wire) -> None:
     session = wire.login()
     assert wire.fails("VMPP.get_all", session) == ["MESSAGE_REMOVED"]
     assert wire.fails("Async.SR.get_record", session, wire.pool.sr) == [
-        "Fault", "No async mode for this operation (rpc: Async.SR.get_record)"]
+        "Fault", "No async mode for this operation (rpc: SR.get_record)"]
 
 
 def test_optional_parameters_may_be_omitted_and_extras_are_ignored(wire: Wire) -> None:

@@ -147,6 +147,8 @@ def test_jsonrpc_ints_are_numbers_and_datetimes_xapi_text():
 def test_jsonrpc_v2_params_may_be_omitted_or_an_object():
     assert wire.decode_jsonrpc_request(b'{"jsonrpc":"2.0","method":"m","id":1}').params == []
     assert wire.decode_jsonrpc_request(
+        b'{"jsonrpc":"2.0","method":"m","params":null,"id":1}').params == []
+    assert wire.decode_jsonrpc_request(
         b'{"jsonrpc":"2.0","method":"m","params":{"a":1},"id":1}').params == [{"a": 1}]
 
 
@@ -158,10 +160,26 @@ def test_jsonrpc_v2_params_may_be_omitted_or_an_object():
     b'{"jsonrpc":"1.0","method":"m","params":[],"id":1}',
     b'{"params":[],"id":1}',
     b'{"method":"m","params":{"a":1},"id":1}',  # v1 params must be an array
+    b'{"method":"m","params":null,"id":1}',  # v1: null is no array either
+    # ocaml-rpc jsonrpc.ml: an id is an Int (int64) or a String, nothing else
+    b'{"method":"m","params":[],"id":1.5}',
+    b'{"method":"m","params":[],"id":1.0}',
+    b'{"method":"m","params":[],"id":true}',
+    b'{"method":"m","params":[],"id":[1]}',
+    b'{"method":"m","params":[],"id":{"a":1}}',
+    b'{"method":"m","params":[],"id":9223372036854775808}',
 ])
 def test_malformed_jsonrpc_requests_are_rejected(body):
     with pytest.raises(wire.MalformedRequest):
         wire.decode_jsonrpc_request(body)
+
+
+@pytest.mark.parametrize("request_id", [0, -1, 9223372036854775807, -9223372036854775808, "",
+                                        "abc"])
+def test_jsonrpc_ids_are_int64s_or_strings_and_come_back_as_sent(request_id):
+    body = json.dumps({"jsonrpc": "2.0", "method": "m", "params": [], "id": request_id})
+    request = wire.decode_jsonrpc_request(body.encode())
+    assert json.loads(wire.jsonrpc_success(request, "ok"))["id"] == request_id
 
 
 # XML 1.0 cannot carry control characters; xapi's strings are UTF-8 text

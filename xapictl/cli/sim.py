@@ -83,26 +83,49 @@ def serve(
         help="Extra user NAME:ROLE (pool-admin, pool-operator, vm-power-admin, vm-admin, "
         "vm-operator, read-only); repeatable.")] = None,
     request_log: Annotated[Path | None, typer.Option(
-        help="Append every request to this file as JSON lines (passwords masked).")] = None,
+        help="Append every request to this file as JSON lines (passwords masked; mode "
+        "0600).")] = None,
+    control_auth: Annotated[str, typer.Option(
+        "--control", help="Control endpoint access: 'none' (loopback, same-origin JSON "
+        "only) or 'token' (also a token, printed at start, that `sim control --token` "
+        "sends).")] = "none",
+    max_connections: Annotated[int | None, typer.Option(
+        min=1, help="Connections served at once; more are answered 503 (default: 800, "
+        "or fewer under a low `ulimit -n`).")] = None,
+    idle_timeout: Annotated[float, typer.Option(
+        min=1.0, help="Seconds a connection may stay idle between requests.")] = 120.0,
 ) -> None:
-    """Serve a simulated pool until interrupted (Ctrl-C stops cleanly)."""
+    """Serve a simulated pool until interrupted (Ctrl-C stops cleanly).
+
+    Refuses (exit 2, nothing opened) a non-loopback --bind with the default password."""
+    import secrets
     import signal
     import threading
 
     from xapictl.sim.control import Control
     from xapictl.sim.engine import Simulator
-    from xapictl.sim.server import SimServer
+    from xapictl.sim.server import SimServer, bind_refusal
 
     _no_document(ctx, "serve")
+    if control_auth not in ("none", "token"):
+        typer.echo(f"--control {control_auth!r}: expected 'none' or 'token'", err=True)
+        raise typer.Exit(2)
+    refused = bind_refusal(bind, password)
+    if refused is not None:
+        typer.echo(refused, err=True)
+        raise typer.Exit(2)
     params = {"hosts": hosts} if hosts is not None else {}
     sim = Simulator(password=password, users=_parse_users(user or []), state_file=state)
     if state is None or not sim.host_addresses():
         sim.reset(scenario=scenario, **params)
     control = Control(sim, log_file=request_log)
+    if control_auth == "token":
+        control.token = secrets.token_urlsafe(24)
     if latency_ms or jitter_ms:
         control.set_latency(latency_ms, jitter_ms)
     server = SimServer(sim, bind=bind, port=port, tls=tls, unix_socket=unix_socket,
-                       control=control)
+                       control=control, max_connections=max_connections,
+                       idle_timeout=idle_timeout)
     try:
         server.start()
     except OSError as exc:
@@ -113,6 +136,8 @@ def serve(
     typer.echo(server.url)
     if server.fingerprint:
         typer.echo(f"fingerprint sha256 {server.fingerprint}")
+    if control.token is not None:
+        typer.echo(f"control token {control.token}")
     for ref, url in sorted(server.urls.items(), key=lambda item: item[1]):
         role = "master" if url == server.url else "member"
         typer.echo(f"  {role:6} {url}  {ref}", err=True)
@@ -147,6 +172,9 @@ def control(
     timeout: Annotated[float, typer.Option(min=0.1, max=3600, help="Seconds to wait.")] = 30.0,
     insecure: Annotated[bool, typer.Option(
         "--insecure", help="Do not verify the certificate of a `--tls` simulator.")] = False,
+    token: Annotated[str | None, typer.Option(
+        envvar="XAPICTL_SIM_CONTROL_TOKEN", help="The control token a `sim serve --control "
+        "token` printed.", show_default=False)] = None,
 ) -> None:
     """Steer a running simulator: faults, latency, host liveness, master, sessions, log.
 
@@ -167,9 +195,12 @@ def control(
                    if not _simulator_url(url) else "--timeout: give seconds, e.g. 30",
                    err=True)
         raise typer.Exit(ExitCode.BAD_INPUT)
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
     post = urllib.request.Request(  # noqa: S310 - the simulator's own http(s) URL
         url.rstrip("/") + "/_sim/control", data=json.dumps(request).encode(),
-        headers={"Content-Type": "application/json"}, method="POST")
+        headers=headers, method="POST")
     try:
         context = ssl._create_unverified_context() if insecure else None  # noqa: S323
         with urllib.request.urlopen(post, timeout=timeout, context=context) as reply:  # noqa: S310

@@ -15,6 +15,14 @@ The target release cuts the model: classes, fields, messages and enum values pub
 are left out (``VIF.trunks``, the VIF ``DHCP``/``Autoconf`` modes, …), so the simulator and the
 typed client look like the pools operators run today (XCP-ng 8.3 / XenServer 8 run XAPI 25.x).
 Fields whose lifecycle is *removed* stay in records, because XAPI still sends them.
+
+Two class flags are not in the JSON: whether a class generates events (``gen_events``) and the
+roles its messages default to (``messages_default_allowed_roles``). They are derived from the
+xen-api source itself (``ocaml/idl/datamodel*.ml``, every ``create_obj`` call)::
+
+    python -m xapictl.model._codegen --derive-flags PATH/xen-api [--source-commit SHA]
+
+which writes ``_flags.py`` (a small table, committed; the source is never committed).
 """
 
 from __future__ import annotations
@@ -421,14 +429,100 @@ def generate(datamodel: Path, release_info: Path, releases_yml: Path, target: st
     return written
 
 
+# --- class flags from the OCaml datamodel ---------------------------------------------------
+
+# datamodel_roles.ml: each constant is "this role and every stronger one"; _R_LOCAL_ROOT_ONLY
+# is nobody but the local superuser.
+_ROLE_CONSTANTS = {
+    "_R_POOL_ADMIN": "pool-admin", "_R_POOL_OP": "pool-operator",
+    "_R_VM_POWER_ADMIN": "vm-power-admin", "_R_VM_ADMIN": "vm-admin", "_R_VM_OP": "vm-operator",
+    "_R_READ_ONLY": "read-only", "_R_ALL": "read-only", "_R_LOCAL_ROOT_ONLY": "",
+}
+
+
+def derive_class_flags(idl: Path) -> dict[str, tuple[bool, str | None]]:
+    """Class wire name → (``gen_events``, weakest role of ``messages_default_allowed_roles``;
+    ``""`` for root only, ``None`` when the datamodel gives none), read from every
+    ``create_obj ~name:_x … ~gen_events:b … ~messages_default_allowed_roles:_R_y`` call of
+    ``ocaml/idl/datamodel*.ml`` (names resolved through their ``let _x = "X"`` constants)."""
+    texts = {path.name: path.read_text() for path in sorted(idl.glob("datamodel*.ml"))}
+    constants: dict[str, str] = {}
+    for text in texts.values():
+        for m in re.finditer(r'^let (_\w+)\s*=\s*"([^"]+)"', text, re.M):
+            constants[m.group(1)] = m.group(2)
+    flags: dict[str, tuple[bool, str | None]] = {}
+    for file_name, text in texts.items():
+        if file_name == "datamodel_common.ml":  # where create_obj itself is defined
+            continue
+        for m in re.finditer(r"\bcreate_obj\b", text):
+            call = text[m.start(): m.start() + 4000]
+            following = call.find("create_obj", len("create_obj"))
+            call = call[:following] if following > 0 else call
+            name = re.search(r"~name:\s*(_\w+)", call)
+            events = re.search(r"~gen_events:\s*(true|false)", call)
+            roles = re.search(r"~messages_default_allowed_roles:\s*(_R_\w+|None)", call)
+            if name is None or events is None or name.group(1) not in constants:
+                continue
+            role = _ROLE_CONSTANTS.get(roles.group(1)) if roles else None
+            flags[constants[name.group(1)]] = (events.group(1) == "true", role)
+        # the one class written as a record literal instead (event: "This should call
+        # create_obj … like everything else")
+        for m in re.finditer(r"name\s*=\s*(_\w+)\s*;\s*gen_events\s*=\s*(true|false)", text):
+            if m.group(1) in constants:
+                flags.setdefault(constants[m.group(1)], (m.group(2) == "true", None))
+    if "session" not in flags:
+        raise SystemExit(f"no create_obj for session under {idl}: not the xen-api source?")
+    return flags
+
+
+def gen_flags(flags: dict[str, tuple[bool, str | None]], commit: str) -> str:
+    lines = [
+        '"""Class flags the datamodel JSON lacks, derived from the xen-api source. Generated.',
+        "",
+        "    python -m xapictl.model._codegen --derive-flags PATH/xen-api \\",
+        f"        --source-commit {commit or 'UNKNOWN'}",
+        "",
+        "From every ``create_obj`` in ``ocaml/idl/datamodel*.ml``: ``GEN_EVENTS`` lists the",
+        "classes with ``~gen_events:true`` (the others, ``session`` among them, never appear in",
+        "``event.from``); ``DEFAULT_ROLES`` maps a class to the weakest role of its",
+        "``~messages_default_allowed_roles`` (``\"\"``: the local superuser only).",
+        '"""',
+        "",
+        "from __future__ import annotations",
+        "",
+        f"SOURCE_COMMIT = {commit!r}",
+        "",
+        "GEN_EVENTS: frozenset[str] = frozenset({",
+    ]
+    lines += [f"    {name!r}," for name in sorted(n for n, (ev, _) in flags.items() if ev)]
+    lines += ["})", "", "NO_EVENTS: frozenset[str] = frozenset({"]
+    lines += [f"    {name!r}," for name in sorted(n for n, (ev, _) in flags.items() if not ev)]
+    lines += ["})", "", "DEFAULT_ROLES: dict[str, str] = {"]
+    lines += [f"    {name!r}: {role!r}," for name, (_, role) in sorted(flags.items())
+              if role is not None]
+    lines += ["}", "", '__all__ = ["DEFAULT_ROLES", "GEN_EVENTS", "NO_EVENTS", "SOURCE_COMMIT"]',
+              ""]
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=textwrap.dedent(__doc__ or "").split("\n")[0])
-    parser.add_argument("--datamodel", type=Path, required=True, help="xenapi.json")
+    parser.add_argument("--datamodel", type=Path, help="xenapi.json")
+    parser.add_argument("--derive-flags", type=Path, metavar="XEN_API_SOURCE",
+                        help="write _flags.py from a xen-api checkout (ocaml/idl) instead")
+    parser.add_argument("--source-commit", default="", help="the checkout's commit, recorded")
     parser.add_argument("--release-info", type=Path, help="release_info.json (default: beside it)")
     parser.add_argument("--releases", type=Path, help="releases.yml (default: beside it)")
     parser.add_argument("--target-release", default=DEFAULT_TARGET_RELEASE)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent)
     args = parser.parse_args(argv)
+    if args.derive_flags is not None:
+        flags = derive_class_flags(args.derive_flags / "ocaml" / "idl")
+        (args.out / "_flags.py").write_text(gen_flags(flags, args.source_commit))
+        print(f"wrote {args.out / '_flags.py'} ({len(flags)} classes)")
+        return 0
+    if args.datamodel is None:
+        parser.error("--datamodel is required (or --derive-flags)")
     here = args.datamodel.parent
     written = generate(args.datamodel, args.release_info or here / "release_info.json",
                        args.releases or here / "releases.yml", args.target_release, args.out)

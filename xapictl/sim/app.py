@@ -5,6 +5,12 @@ sockets still exercise the real routing, encoding and decoding. Routing is xapi'
 (REFERENCE §1.1, CLIENTS §2): ``POST /jsonrpc`` is JSON-RPC, every other POST path is
 XML-RPC, ``OPTIONS`` is a CORS pre-flight; unparsable requests get HTTP 500 with an HTML body.
 
+CORS headers are XAPI's exactly (``api_server.ml`` ``callback``/``jsoncallback`` on answers,
+``http_svr.ml`` ``respond_to_options`` on pre-flights). ``/_sim/control`` is the simulator's
+own and sends none: it takes only ``application/json``, refuses any request that carries a
+foreign ``Origin`` or a ``Host`` that is not an address (DNS rebinding), and, when
+``control.token`` is set, wants ``Authorization: Bearer <token>``.
+
 An internal bug never leaks a traceback: it is logged and answered with a generic 500, and the
 server keeps serving. ``DropConnection`` (dead host, injected drop) propagates to the caller,
 which closes the connection without a reply.
@@ -12,6 +18,8 @@ which closes the connection without a reply.
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import json
 import logging
 import time
@@ -29,8 +37,26 @@ CONTROL_PATH = "/_sim/control"
 Headers = list[tuple[str, str]]
 Response = tuple[int, Headers, bytes]
 
+# api_server.ml callback / jsoncallback: on every RPC answer XAPI serialises.
 _CORS: Headers = [("Access-Control-Allow-Origin", "*"),
                   ("Access-Control-Allow-Headers", "X-Requested-With")]
+
+
+def _preflight(headers: Mapping[str, str]) -> Response:
+    """http_svr.ml ``respond_to_options``: the asked headers echoed before X-Requested-With,
+    ``Access-Control-Allow-Methods: PUT``, an empty body and no Content-Type."""
+    asked = _header(headers, "Access-Control-Request-Headers")
+    allow = f"{asked}, X-Requested-With" if asked is not None else "X-Requested-With"
+    return 200, [("Access-Control-Allow-Origin", "*"), ("Access-Control-Allow-Headers", allow),
+                 ("Access-Control-Allow-Methods", "PUT")], b""
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    value = headers.get(name)
+    if value is not None:
+        return value
+    low = name.lower()
+    return next((v for k, v in headers.items() if k.lower() == low), None)
 
 
 def _html(status: int, title: str) -> Response:
@@ -70,13 +96,12 @@ def handle_http(sim: SimulatorLike, method: str, path: str, headers: Mapping[str
     if host_is_dead(sim, host_address):
         raise DropConnection(f"host {host_address} is dead")
     jsonrpc = is_jsonrpc_path(path) and (control is None or control.jsonrpc)
-    content_type = wire.JSON_CONTENT_TYPE if jsonrpc else wire.XML_CONTENT_TYPE
+    if control is not None and path.split("?", 1)[0] == CONTROL_PATH:
+        return _control(control, method, headers, body)
     if method == "OPTIONS":
-        return 200, [("Content-Type", content_type), *_CORS], b""
+        return _preflight(headers)
     if method != "POST":
         return _html(404, "Not Found")
-    if control is not None and path.split("?", 1)[0] == CONTROL_PATH:
-        return _control(control, body)
     try:
         if jsonrpc:
             return _jsonrpc(sim, body, host_address, control, preauth)
@@ -129,8 +154,7 @@ def _xmlrpc(sim: SimulatorLike, body: bytes, host_address: str,
         return malformed(control, host_address, "xmlrpc", str(exc))
     ok, value = _call(sim, name, params, host_address, "xmlrpc", control, preauth)
     payload = wire.xmlrpc_success(value) if ok else wire.xmlrpc_failure(value)
-    return 200, [("Content-Type", wire.XML_CONTENT_TYPE), ("Access-Control-Allow-Origin", "*")], \
-        payload
+    return 200, [("Content-Type", wire.XML_CONTENT_TYPE), *_CORS], payload
 
 
 def _jsonrpc(sim: SimulatorLike, body: bytes, host_address: str,
@@ -143,8 +167,7 @@ def _jsonrpc(sim: SimulatorLike, body: bytes, host_address: str,
                       preauth)
     payload = (wire.jsonrpc_success(request, value) if ok
                else wire.jsonrpc_failure(request, value))
-    return 200, [("Content-Type", wire.JSON_CONTENT_TYPE),
-                 ("Access-Control-Allow-Origin", "*")], payload
+    return 200, [("Content-Type", wire.JSON_CONTENT_TYPE), *_CORS], payload
 
 
 def malformed(control: Control | None, host_address: str, protocol: str, why: str) -> Response:
@@ -156,9 +179,64 @@ def malformed(control: Control | None, host_address: str, protocol: str, why: st
     return _html(500, "Internal Server Error")
 
 
-def _control(control: Control, body: bytes) -> Response:
+def _json_reply(status: int, payload: Mapping[str, Any]) -> Response:
+    return status, [("Content-Type", wire.JSON_CONTENT_TYPE)], \
+        json.dumps(payload, default=str).encode()
+
+
+def _is_address(host: str) -> bool:
+    """Whether a Host/Origin host is an IP literal or ``localhost`` — never a DNS name a
+    web page could point at this machine (DNS rebinding)."""
+    host = host.strip("[]")
+    if host.lower() == "localhost":
+        return True
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _split_host(authority: str) -> str:
+    if authority.startswith("["):
+        return authority[1:].split("]", 1)[0]
+    return authority.rsplit(":", 1)[0] if authority.count(":") == 1 else authority
+
+
+def control_refusal(control: Control, method: str, headers: Mapping[str, str]) -> str | None:
+    """Why a request to ``/_sim/control`` is refused (None: it may go on)."""
+    if method != "POST":
+        return f"{method} is not served here: POST a JSON object"
+    content_type = (_header(headers, "Content-Type") or "").split(";", 1)[0].strip().lower()
+    if content_type != "application/json":
+        return (f"Content-Type {content_type or '(none)'!r} refused: send "
+                "'Content-Type: application/json'")
+    host = _header(headers, "Host")
+    if host is not None and not _is_address(_split_host(host.strip())):
+        return f"Host {host!r} refused: address the simulator by IP (e.g. 127.0.0.1)"
+    origin = _header(headers, "Origin")
+    if origin is not None:
+        _scheme, _, authority = origin.partition("://")
+        if not authority or host is None or authority.lower() != host.strip().lower():
+            return f"cross-origin request from {origin!r} refused"
+    if control.token is not None:
+        given = _header(headers, "Authorization") or ""
+        expected = f"Bearer {control.token}"
+        if not hmac.compare_digest(given.encode(), expected.encode()):
+            return ("this simulator's control endpoint wants its token: pass --token "
+                    "(or set XAPICTL_SIM_CONTROL_TOKEN) as printed by `sim serve`")
+    return None
+
+
+def _control(control: Control, method: str, headers: Mapping[str, str],
+             body: bytes) -> Response:
     """``POST /_sim/control`` with ``{"action": …}``: 200 ``{"result": …}`` or 400
-    ``{"error": …}``."""
+    ``{"error": …}``; 403 (405 for other methods, 415 for other content types) when the
+    request is refused, with no CORS header, so a web page can neither send nor read."""
+    refused = control_refusal(control, method, headers)
+    if refused is not None:
+        status = 405 if method != "POST" else 415 if refused.startswith("Content-Type") else 403
+        return _json_reply(status, {"error": refused})
     try:
         request = json.loads(body or b"{}")
         if not isinstance(request, dict):
@@ -167,9 +245,8 @@ def _control(control: Control, body: bytes) -> Response:
         status, payload = 200, {"result": result}
     except (ValueError, TypeError, KeyError, NotImplementedError) as exc:
         status, payload = 400, {"error": f"{type(exc).__name__}: {exc}"}
-    return status, [("Content-Type", wire.JSON_CONTENT_TYPE)], \
-        json.dumps(payload, default=str).encode()
+    return _json_reply(status, payload)
 
 
-__all__ = ["CONTROL_PATH", "Response", "handle_http", "host_is_dead", "is_jsonrpc_path",
-           "live_by_address", "malformed"]
+__all__ = ["CONTROL_PATH", "Response", "control_refusal", "handle_http", "host_is_dead",
+           "is_jsonrpc_path", "live_by_address", "malformed"]

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Literal, Protocol
 
+from xapictl._files import open_private
 from xapictl.sim.errors import SimFailure
 
 FaultAction = Literal["error", "drop_before", "drop_after", "delay"]
@@ -151,9 +152,12 @@ class Control:
         self._sleep = sleep
         self.jsonrpc = True
         """Whether ``/jsonrpc`` speaks JSON-RPC (``set_jsonrpc``)."""
+        self.token: str | None = None
+        """When set, ``POST /_sim/control`` needs ``Authorization: Bearer <token>``
+        (``sim serve --control token``)."""
         self._log_stream: IO[str] | None = None
         if log_file is not None:
-            self._log_stream = log_file.open("a", encoding="utf-8", buffering=1)
+            self._log_stream = open_private(Path(log_file))  # session refs are credentials
 
     def close(self) -> None:
         if self._log_stream is not None:
@@ -254,6 +258,7 @@ class Control:
             self._outcomes[outcome] += 1
             if self._log_stream is not None:
                 self._log_stream.write(json.dumps(_entry_dict(entry), default=str) + "\n")
+                self._log_stream.flush()
 
     def request_log(self) -> list[dict[str, Any]]:
         """Every logged request, oldest first, as the JSON-lines file has them."""

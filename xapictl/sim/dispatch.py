@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from xapictl.model._flags import DEFAULT_ROLES
 from xapictl.model._types import TypeSpec, parse_datetime, zero_value
 from xapictl.model.schema import NO_ASYNC_CLASSES, ClassInfo, Datamodel, ParamInfo, datamodel
 from xapictl.sim import generic, rbac
@@ -30,7 +31,7 @@ from xapictl.sim.errors import SimFailure
 from xapictl.sim.registry import HANDLERS, CallContext, Handler, SessionInfo
 from xapictl.sim.state import NULL_REF, SimState
 from xapictl.sim.tasks import TaskRunner, Transact
-from xapictl.sim.values import Bare
+from xapictl.sim.values import Bare, int64_of_string
 
 ASYNC_PREFIXES = ("Async.", "InternalAsync.")
 
@@ -45,9 +46,14 @@ MEMBER_LOCAL = frozenset({
     "pool.emergency_reset_master", "host.emergency_ha_disable",
 })
 
-# Roles of hidden messages that are not in the datamodel JSON (datamodel.ml ~allowed_roles).
+# Roles of hidden messages that are not in the datamodel JSON (datamodel.ml ~allowed_roles of
+# each: _R_POOL_OP, _R_VM_POWER_ADMIN); any other falls back to its class's default roles.
 _POOL_OPERATOR_UP = frozenset(rbac.ROLES[:2])
 HIDDEN_ROLES: dict[str, frozenset[str]] = {
+    "network.attach": _POOL_OPERATOR_UP,
+    "network.pool_introduce": _POOL_OPERATOR_UP,
+    "PIF.pool_introduce": _POOL_OPERATOR_UP,
+    "VLAN.pool_introduce": _POOL_OPERATOR_UP,
     "network.attach_for_vm": frozenset(rbac.ROLES[:3]),
     "network.detach_for_vm": frozenset(rbac.ROLES[:3]),
 }
@@ -98,6 +104,14 @@ def _handler_params(handler: Handler) -> tuple[ParamInfo, ...]:
     return tuple(out)
 
 
+def _class_default_roles(cls_name: str) -> frozenset[str]:
+    """The roles a class's messages default to: datamodel.ml ``create_obj
+    ~messages_default_allowed_roles`` (derived into ``model/_flags.py``); ``""`` is
+    ``_R_LOCAL_ROOT_ONLY`` (no role: only the local superuser passes)."""
+    weakest = DEFAULT_ROLES.get(cls_name, rbac.DEFAULT_ROLE)
+    return frozenset(rbac.ROLES[: rbac.ROLES.index(weakest) + 1]) if weakest else frozenset()
+
+
 def build_methods(dm: Datamodel, handlers: Mapping[str, Handler]) -> dict[str, MethodInfo]:
     """Every method name a client may send (``Class.msg`` and ``Class_msg``) → its info."""
     table: dict[str, MethodInfo] = {}
@@ -124,7 +138,8 @@ def build_methods(dm: Datamodel, handlers: Mapping[str, Handler]) -> dict[str, M
             raise RuntimeError(f"handler for {wire}: no class {cls_name} in the datamodel")
         table[wire] = MethodInfo(
             wire, cls_info, msg_name, _handler_params(handler), True,
-            HIDDEN_ROLES.get(wire, _POOL_OPERATOR_UP), cls_name not in NO_ASYNC_CLASSES,
+            HIDDEN_ROLES.get(wire, _class_default_roles(cls_name)),
+            cls_name not in NO_ASYNC_CLASSES,
             False, handler, False)
     for info in list(table.values()):
         table.setdefault(f"{info.cls.name}_{info.message}", info)
@@ -205,8 +220,10 @@ def unmarshal(dm: Datamodel, spec: TypeSpec, value: Any) -> Any:
     if kind == "int":
         if isinstance(value, bool) or not isinstance(value, int | str):
             raise _Unmarshal(f"Expected int, got {value!r}")
-        try:
-            return int(value)
+        if isinstance(value, int):
+            return value
+        try:  # rpc.ml int64_of_rpc: Int64.of_string on a string
+            return int64_of_string(value)
         except ValueError:
             raise _Unmarshal(f"Expected int, got {value!r}") from None
     if kind == "float":
@@ -386,8 +403,9 @@ class Dispatcher:
         received = len(call.params) - n_session
         expected = len(method.params)
         if (received < method.required_count if method.has_optional else received != expected):
-            # Both counts exclude the session, so a call without even a session says -1.
-            raise SimFailure("MESSAGE_PARAMETER_COUNT_MISMATCH", method.name,
+            # Both counts exclude the session, so a call without even a session says -1; the
+            # method is named as sent (gen_server.ml: __call, ``Async.`` removed).
+            raise SimFailure("MESSAGE_PARAMETER_COUNT_MISMATCH", name,
                              method.required_count if method.has_optional else expected,
                              received)
         args = unmarshal_args(self.dm, method, call.params[n_session:])
@@ -400,23 +418,24 @@ class Dispatcher:
             session, host = self.transact(
                 lambda: self._check_session(session_ref, call, method.name))
             ctx = CallContext(self.state, session, method.name, host)
-            return self._operate(ctx, method, args)
+            return self._operate(ctx, method, args, name)
         return self.transact(lambda: self._locked(method, args, call, session_ref, as_called,
-                                                  is_async))
+                                                  is_async, name))
 
     def _locked(self, method: MethodInfo, args: list[Any], call: Call, session_ref: str,
-                as_called: str, is_async: bool) -> Any:
+                as_called: str, is_async: bool, called: str) -> Any:
         session, host = self._check_session(session_ref, call, method.name)
         if method.removed:
             raise SimFailure("MESSAGE_REMOVED")
         ctx = CallContext(self.state, session, method.name, host)
         if not is_async:
-            return self._operate(ctx, method, args)
+            return self._operate(ctx, method, args, called)
         if not method.has_async:
-            raise SimFailure("Fault", f"No async mode for this operation (rpc: {as_called})")
+            # server_helpers.ml do_dispatch: called_fn_name is __call, the prefix removed
+            raise SimFailure("Fault", f"No async mode for this operation (rpc: {called})")
         task = self.runner.create(as_called, host)
         ctx.task = task
-        self.runner.start(task, lambda: self._operate(ctx, method, args))
+        self.runner.start(task, lambda: self._operate(ctx, method, args, called))
         return task
 
     def _check_session(self, ref: str, call: Call, method: str = "") -> tuple[SessionInfo, str]:
@@ -447,26 +466,35 @@ class Dispatcher:
             return sessions.login(self.state, self.accounts, host, args[0], args[1])
         raise SimFailure("NOT_IMPLEMENTED", method.name)
 
-    def _operate(self, ctx: CallContext, method: MethodInfo, args: list[Any]) -> Any:
+    def _operate(self, ctx: CallContext, method: MethodInfo, args: list[Any],
+                 called: str | None = None) -> Any:
         """Inside the operation: RBAC first, then the implementation."""
-        self._authorise(ctx.session, method, args)
+        self._authorise(ctx.session, method, args, method.name if called is None else called)
         if method.handler is not None:
             return method.handler(ctx, *args)
         if method.generic:
             return generic.run(ctx, method.cls, method.message, args)
         raise SimFailure("NOT_IMPLEMENTED", method.name)
 
-    def _authorise(self, session: SessionInfo, method: MethodInfo, args: list[Any]) -> None:
+    def _authorise(self, session: SessionInfo, method: MethodInfo, args: list[Any],
+                   called: str) -> None:
+        """rbac.ml ``check session_id __call``: the permission is the name as sent,
+        lower-cased. Roles hold ``vlan.create``, never ``vlan_create``, so a call by its
+        alternative wire name (``VLAN_create``) passes only for the local superuser and is
+        otherwise denied with no role listed."""
         if session.is_local_superuser:
             return
-        permission = rbac.permission_name(method.name)
+        permission = rbac.permission_name(called)
+        opened = (rbac.open_key_permission(method.name, args[1])
+                  if len(args) >= 2 and isinstance(args[1], str) else None)
+        if called != method.name:
+            keyed = opened[0].partition("/")[2] if opened is not None else ""
+            raise rbac.denied(f"{permission}/{keyed}" if keyed else permission, ())
         if session.roles & method.roles:
             return
-        if len(args) >= 2 and isinstance(args[1], str):
-            opened = rbac.open_key_permission(method.name, args[1])
-            if opened is not None:
-                rbac.check(session, *opened)
-                return
+        if opened is not None:
+            rbac.check(session, *opened)
+            return
         raise rbac.denied(permission, method.roles)
 
 

@@ -10,14 +10,24 @@ One acceptor thread watches every listener and, a few times a second, reconciles
 pool: a host marked dead stops listening (clients get ``ECONNREFUSED``) and its open
 connections are cut; hosts added by a scenario start listening. Each connection gets its own
 thread (HTTP/1.1 keep-alive), so an ``event.from`` that waits never blocks other clients.
+
+Safe to leave running (issue 14): a request's head must arrive within XAPI's header timeouts
+(``xapi_globs.ml`` ``header_read_timeout_tcp`` 10 s per read, ``header_total_timeout_tcp``
+60 s in all; ``http_svr.ml`` answers 408); a connection idle between requests is closed after
+``idle_timeout`` (XAPI keeps it, see docs/simulator.md); at most ``max_connections`` are
+served at once (XAPI's ``conn_limit_tcp`` is 800; the simulator also stays under its descriptor
+limit) and the next one is answered ``503`` and closed; when ``accept`` fails for want of
+descriptors the listeners are set aside until a connection ends, instead of spinning.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import ipaddress
 import logging
+import resource
 import selectors
 import socket
 import ssl
@@ -37,12 +47,79 @@ log = logging.getLogger("xapictl.sim.server")
 _RECONCILE_EVERY_S = 0.2
 _PORT_ATTEMPTS = 20
 
+HEADER_READ_TIMEOUT_S = 10.0
+"""xapi_globs.ml ``header_read_timeout_tcp``: each read of a request head."""
+HEADER_TOTAL_TIMEOUT_S = 60.0
+"""xapi_globs.ml ``header_total_timeout_tcp``: the whole head."""
+IDLE_TIMEOUT_S = 120.0
+"""Seconds a keep-alive connection may wait for its next request (XAPI: no limit)."""
+CONN_LIMIT = 800
+"""xapi_globs.ml ``conn_limit_tcp``."""
+_SPARE_DESCRIPTORS = 48
+"""Descriptors kept for listeners, state files, logs and the refusal itself."""
+_OUT_OF_DESCRIPTORS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+
+TOO_MANY_CONNECTIONS = ("<html><body><h1>HTTP 503 service unavailable</h1>The simulator "
+                        "serves at most {limit} connections at once: close idle connections "
+                        "or start it with a higher --max-connections.</body></html>")
+
+
+DEFAULT_PASSWORD = "xapictl"  # noqa: S105 - the documented sandbox password, public by design
+
+
+def bind_refusal(bind: str, password: str) -> str | None:
+    """Why ``sim serve --bind`` must not serve with this password (None: it may). Serving
+    beyond loopback with the well-known default password hands the pool to anyone who can
+    reach it; decided from the text alone, before any socket is opened."""
+    if password != DEFAULT_PASSWORD:
+        return None
+    try:
+        loopback = ipaddress.ip_address(bind.strip("[]")).is_loopback
+    except ValueError:
+        loopback = bind.lower() == "localhost"
+    if loopback:
+        return None
+    return (f"--bind {bind or '(all addresses)'} is not a loopback address and the password is "
+            f"the public default {DEFAULT_PASSWORD!r}: give --password (or set "
+            "XAPICTL_SIM_PASSWORD) to serve beyond this machine. Nothing was opened.")
+
+
+def default_max_connections() -> int:
+    """XAPI's 800, or fewer when the descriptor limit (``ulimit -n``) would not allow it."""
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return CONN_LIMIT
+    return max(1, min(CONN_LIMIT, soft - _SPARE_DESCRIPTORS))
+
 
 @dataclass(eq=False)
 class _Listener:
     sock: socket.socket
     address: str | None
     """The host address calls are attributed to; ``None`` for the unix socket (the master)."""
+
+
+MAX_RPC_SIZE = 300 * 1024
+"""constants.ml / db_globs.ml ``http_limit_max_rpc_size``: the largest RPC body xapi reads."""
+
+# OCaml's Printexc.to_string of the Failure http_svr.ml read_body raises, HTML-escaped.
+_FAILURE_NO_LENGTH = "Failure(&quot;We require a content-length: HTTP header&quot;)"
+
+
+class _Refused(Exception):
+    """A request xapi refuses before reading its body; the text is the exception shown."""
+
+
+def internal_error_page(extra: str) -> bytes:
+    """http_svr.ml ``response_internal_error`` with its "Additional information", as xapi
+    answers an exception in a handler (``handle_one``)."""
+    body = ("<html><body><h1>HTTP 500 internal server error</h1>An unexpected error occurred; "
+            "please wait a while and try again. If the problem persists, please contact your "
+            "support representative.<h1> Additional information </h1>"
+            f"{extra}</body></html>").encode()
+    head = ("HTTP/1.1 500 Internal Error\r\nContent-Type: text/html\r\nConnection: close\r\n"
+            f"Cache-Control: no-cache, no-store\r\nContent-Length: {len(body)}\r\n\r\n")
+    return head.encode() + body
 
 
 @dataclass(eq=False)
@@ -52,6 +129,9 @@ class _Origin:
     sim: SimulatorLike
     control: Control
     address: str | None
+    idle_timeout: float | None = IDLE_TIMEOUT_S
+    header_read_timeout: float | None = HEADER_READ_TIMEOUT_S
+    header_total_timeout: float | None = HEADER_TOTAL_TIMEOUT_S
 
 
 class _Handler(FastHeadHandler):
@@ -59,6 +139,21 @@ class _Handler(FastHeadHandler):
     server_version = "xapi"
     sys_version = ""
     server: _Origin  # type: ignore[assignment]
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.settimeout(self.server.idle_timeout)
+
+    def handle_one_request(self) -> None:
+        try:
+            super().handle_one_request()
+        except TimeoutError:  # the request line or the head did not come in time
+            self.close_connection = True
+        self.connection.settimeout(self.server.idle_timeout)
+
+    def header_timeouts(self) -> tuple[float | None, float | None]:
+        origin = self.server
+        return origin.header_read_timeout, origin.header_total_timeout
 
     def do_POST(self) -> None:
         self._serve()
@@ -74,6 +169,11 @@ class _Handler(FastHeadHandler):
         address = origin.address if origin.address is not None else origin.sim.master_address()
         try:
             body = self._read_body()
+        except _Refused as refused:
+            self.close_connection = True
+            self.wfile.write(internal_error_page(str(refused)))
+            self.log_request(500)
+            return
         except ValueError as exc:
             # Where the body ends is unknown, so nothing more can be read on this connection.
             self.close_connection = True
@@ -104,19 +204,18 @@ class _Handler(FastHeadHandler):
         self.log_request(status, len(payload))
 
     def _read_body(self) -> bytes:
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            chunks: list[bytes] = []
-            while True:
-                size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass  # trailers
-                    return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-        text = self.headers.get("Content-Length") or "0"
+        """http_svr.ml ``read_body``: a POST needs a Content-Length (chunked bodies and
+        bodies without one are refused) of at most ``MAX_RPC_SIZE``; either refusal is
+        XAPI's 500 page, sent without reading the body, and the connection is closed."""
+        text = self.headers.get("Content-Length")
+        if text is None:
+            if self.command == "POST":
+                raise _Refused(_FAILURE_NO_LENGTH)
+            return b""
         if not (text.strip().isascii() and text.strip().isdigit()):  # "-5", "²": no length
             raise ValueError(f"Content-Length {text!r} is not a length")
+        if int(text) > MAX_RPC_SIZE and self.command == "POST":
+            raise _Refused("Http_svr.Client_requested_size_over_limit")
         return self.rfile.read(int(text))
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -158,7 +257,11 @@ class SimServer:
 
     def __init__(self, sim: SimulatorLike, *, bind: str = "127.0.0.1", port: int = 0,
                  tls: bool | Literal["per-host"] = False, unix_socket: Path | str | None = None,
-                 control: Control | None = None) -> None:
+                 control: Control | None = None, max_connections: int | None = None,
+                 idle_timeout: float | None = IDLE_TIMEOUT_S,
+                 header_read_timeout: float | None = HEADER_READ_TIMEOUT_S,
+                 header_total_timeout: float | None = HEADER_TOTAL_TIMEOUT_S,
+                 poll_interval: float = _RECONCILE_EVERY_S) -> None:
         self.sim = sim
         self.control = control if control is not None else Control(sim)
         self.bind = bind
@@ -177,6 +280,15 @@ class SimServer:
         self._selector = selectors.DefaultSelector()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self.max_connections = (max_connections if max_connections is not None
+                                else default_max_connections())
+        self._timeouts = (idle_timeout, header_read_timeout, header_total_timeout)
+        self._poll_interval = poll_interval
+        self._slot_freed = threading.Event()
+        self._paused = False
+        self.stats = {"turns": 0, "accepted": 0, "refused": 0, "descriptor_stalls": 0}
+        """Accept-loop counters: loop turns, connections accepted, refused over the limit,
+        and times ``accept`` ran out of descriptors (the listeners were then set aside)."""
 
     # --- life cycle -------------------------------------------------------------------------
 
@@ -349,25 +461,69 @@ class SimServer:
 
     def _accept_loop(self) -> None:
         while not self._stopping.is_set():
+            self.stats["turns"] += 1
+            if self._paused:
+                # Out of descriptors: nothing to accept with until a connection ends (or the
+                # next reconcile), so wait for that instead of selecting ready listeners.
+                self._slot_freed.wait(self._poll_interval)
+                self._resume_accepting()
+                continue
             try:
-                ready = self._selector.select(timeout=_RECONCILE_EVERY_S)
+                ready = self._selector.select(timeout=self._poll_interval)
             except (OSError, ValueError):
                 if self._stopping.is_set():
                     return
                 raise
             for key, _events in ready:
-                listener: _Listener = key.data
-                try:
-                    conn, peer = listener.sock.accept()
-                except (BlockingIOError, OSError):
-                    continue
-                threading.Thread(target=self._serve_connection,
-                                 args=(conn, peer, listener.address),
-                                 name="xapictl-sim-conn", daemon=True).start()
+                if not self._accept(key.data):
+                    break
             try:
                 self._reconcile()
             except Exception:  # a reconcile bug must not stop the server
                 log.exception("listener reconcile failed")
+
+    def _accept(self, listener: _Listener) -> bool:
+        """Accept one connection; False when descriptors ran out (accepting is paused)."""
+        try:
+            conn, peer = listener.sock.accept()
+        except BlockingIOError:
+            return True
+        except OSError as exc:
+            if exc.errno in _OUT_OF_DESCRIPTORS:
+                self._pause_accepting(exc)
+                return False
+            return True
+        with self._lock:
+            busy = len(self._connections)
+        if busy >= self.max_connections:
+            self.stats["refused"] += 1
+            _refuse(conn, self.max_connections)
+            return True
+        self.stats["accepted"] += 1
+        with self._lock:  # counted now, so a burst of accepts sees the bound
+            self._connections[conn] = listener.address
+        threading.Thread(target=self._serve_connection, args=(conn, peer, listener.address),
+                         name="xapictl-sim-conn", daemon=True).start()
+        return True
+
+    def _pause_accepting(self, exc: OSError) -> None:
+        self.stats["descriptor_stalls"] += 1
+        if self.stats["descriptor_stalls"] == 1:
+            log.warning("out of file descriptors (%s): not accepting until a connection "
+                        "ends; raise `ulimit -n` or lower --max-connections", exc)
+        self._slot_freed.clear()
+        with self._lock:
+            for listener in self._listeners.values():
+                with contextlib.suppress(KeyError, ValueError):
+                    self._selector.unregister(listener.sock)
+        self._paused = True
+
+    def _resume_accepting(self) -> None:
+        with self._lock:
+            for listener in self._listeners.values():
+                with contextlib.suppress(KeyError, ValueError):
+                    self._selector.register(listener.sock, selectors.EVENT_READ, listener)
+        self._paused = False
 
     def _serve_connection(self, conn: socket.socket, peer: Any, address: str | None) -> None:
         raw = conn
@@ -377,13 +533,14 @@ class SimServer:
             peer_text = peer
         else:
             peer_text = ("unix", 0)
-        with self._lock:
-            self._connections[conn] = address
+        idle, header_read, header_total = self._timeouts
         try:
             context = self._host_contexts.get(address or "", self._context)
             if context is not None and conn.family != socket.AF_UNIX:
+                conn.settimeout(header_read)  # a TLS handshake is part of the head
                 conn = context.wrap_socket(conn, server_side=True)
-            _Handler(conn, peer_text, _Origin(self.sim, self.control, address))  # type: ignore[arg-type]
+            origin = _Origin(self.sim, self.control, address, idle, header_read, header_total)
+            _Handler(conn, peer_text, origin)  # type: ignore[arg-type]
         except (OSError, ssl.SSLError) as exc:
             log.debug("connection from %s ended: %s", peer, exc)
         except Exception:
@@ -393,6 +550,23 @@ class SimServer:
                 self._connections.pop(raw, None)
             with contextlib.suppress(OSError):
                 conn.close()
+            self._slot_freed.set()
+
+
+def _refuse(conn: socket.socket, limit: int) -> None:
+    """Answer a connection over the bound with 503 and close it (never blocks the loop)."""
+    body = TOO_MANY_CONNECTIONS.format(limit=limit).encode()
+    head = ("HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/html\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n"
+            "Cache-Control: no-cache, no-store\r\n\r\n").encode()
+    try:
+        conn.setblocking(False)
+        conn.send(head + body)  # small: fits the socket's send buffer
+        conn.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+    finally:
+        conn.close()
 
 
 def _cut(conn: socket.socket) -> None:
@@ -400,4 +574,15 @@ def _cut(conn: socket.socket) -> None:
         conn.shutdown(socket.SHUT_RDWR)
 
 
-__all__ = ["SimServer"]
+__all__ = [
+    "CONN_LIMIT",
+    "DEFAULT_PASSWORD",
+    "HEADER_READ_TIMEOUT_S",
+    "HEADER_TOTAL_TIMEOUT_S",
+    "IDLE_TIMEOUT_S",
+    "MAX_RPC_SIZE",
+    "SimServer",
+    "bind_refusal",
+    "default_max_connections",
+    "internal_error_page",
+]

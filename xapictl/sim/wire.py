@@ -6,8 +6,10 @@ Xen Orchestra's parser crashes on it), strings and ints are untyped ``<value>`` 
 ``Status``/``Value``/``ErrorDescription`` struct except ``system.listMethods`` (``Bare``).
 Requests may use typed or untyped scalars, pretty-printed or compact.
 
-JSON-RPC (REFERENCE §1.4): v1 and v2, auto-detected from ``"jsonrpc": "2.0"``; ids of any
-JSON scalar except null (``0`` is a real id); ints are numbers; a void result is ``""``.
+JSON-RPC (REFERENCE §1.4): v1 and v2, auto-detected from ``"jsonrpc": "2.0"``; ids are JSON
+integers (int64) or strings, as ocaml-rpc's ``jsonrpc.ml`` reads them (``0`` is a real id;
+floats, booleans, null, arrays and objects are refused); ints are numbers; a void result is
+``""``.
 
 Anything that is not a well-formed request raises ``MalformedRequest``; the HTTP layer answers
 it as xapi does, with a 500 and an HTML body rather than an API error.
@@ -300,10 +302,15 @@ def decode_jsonrpc_request(body: bytes) -> JsonRpcRequest:
     method = payload.get("method")
     if not isinstance(method, str):
         raise MalformedRequest("no method")
+    # ocaml-rpc jsonrpc.ml version_id_and_call_of_string: the id is an Int (an int64) or
+    # a String; absent or null is a notification, which xapi refuses; any other is invalid.
     request_id = payload.get("id")
-    if request_id is None or isinstance(request_id, dict | list):
+    if request_id is None:
         raise MalformedRequest("no id: notifications are not supported")
-    if "params" not in payload:
+    if (isinstance(request_id, bool) or not isinstance(request_id, int | str)
+            or (isinstance(request_id, int) and not -(2**63) <= request_id < 2**63)):
+        raise MalformedRequest(f"Invalid field 'id' in request body: {request_id!r}")
+    if "params" not in payload or (v2 and payload["params"] is None):
         if not v2:
             raise MalformedRequest("no params")
         params: list[Any] = []

@@ -189,10 +189,17 @@ def bring_up(state: SimState, pif_ref: str) -> None:
             fields["MAC"] = state.get("PIF", primary)["MAC"]
         slaves.extend(bond["slaves"])
     state.update("PIF", pif_ref, fields)
-    # A bond master up means its slaves' own bridges are gone: they read as unplugged.
+    # nm.ml bring_pif_up, for a bond master: each slave is set unplugged (its own bridge is
+    # gone) and the slave's network takes the bond network's MTU when it differs — on every
+    # host, since the network is pool-wide.
+    bond_mtu = state.get("network", pif["network"])["MTU"] if slaves else None
     for slave in slaves:
-        if state.get("PIF", slave)["currently_attached"]:
+        member = state.get("PIF", slave)
+        if member["currently_attached"]:
             state.set_field("PIF", slave, "currently_attached", False)
+        if state.exists("network", member["network"]) and \
+                state.get("network", member["network"])["MTU"] != bond_mtu:
+            state.set_field("network", member["network"], "MTU", bond_mtu)
 
 
 def vifs_in_use(state: SimState, network: str, host: str) -> list[str]:

@@ -17,7 +17,6 @@ is subscribed.
 from __future__ import annotations
 
 import hashlib
-import re
 import threading
 import time
 import weakref
@@ -25,11 +24,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from xapictl.model._flags import GEN_EVENTS
 from xapictl.sim.errors import SimFailure
 from xapictl.sim.generic import record_copy
 from xapictl.sim.registry import CallContext, handles
 from xapictl.sim.state import SimState
-from xapictl.sim.values import I4
+from xapictl.sim.values import I4, int64_of_string
 
 BATCH_DELAY = 0.05
 """Seconds XAPI waits after the first matching event to batch more (0 for task-only)."""
@@ -37,7 +37,6 @@ BATCH_DELAY = 0.05
 POLL_INTERVAL = 0.25
 """Seconds between checks for other processes' writes while waiting on a shared state file."""
 
-_TOKEN = re.compile(r"^(\d{20}),(\d{20})$")
 
 # State -> a function that takes in other processes' commits (set by a persisted simulator).
 _refreshers: weakref.WeakKeyDictionary[SimState, Callable[[], None]] = \
@@ -75,13 +74,20 @@ def format_token(generation: int, message_generation: int = 0) -> str:
 
 
 def parse_token(token: str) -> Token | None:
-    """The generations a token stands for; None for ``""`` (from the beginning)."""
+    """The generations a token stands for; None for ``""`` (from the beginning).
+
+    xapi_event.ml ``Token.of_string``: split on ``,``; exactly two parts, each read by
+    ``Int64.of_string`` (so ``5,0``, ``0x10,0`` and ``-1,0`` are tokens too); ``""`` alone
+    is (0, 0). Anything else is ``EVENT_FROM_TOKEN_PARSE_FAILURE [token]``."""
     if token == "":
         return None
-    m = _TOKEN.match(token)
-    if m is None:
-        raise SimFailure("EVENT_FROM_TOKEN_PARSE_FAILURE", token)
-    return int(m.group(1)), int(m.group(2))
+    parts = token.split(",")
+    try:
+        if len(parts) != 2:
+            raise ValueError(token)
+        return int64_of_string(parts[0]), int64_of_string(parts[1])
+    except ValueError:
+        raise SimFailure("EVENT_FROM_TOKEN_PARSE_FAILURE", token) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,12 +138,17 @@ def _event(gen: int, cls: str, ref: str, operation: str, snapshot: Any) -> dict[
 def collect(state: SimState, subs: Subscription, since: Token | None
             ) -> tuple[list[Any], Token]:
     """The coalesced events after the token ``since`` (None: every object as ``add``) and the
-    token to continue from. Call with the state lock held."""
+    token to continue from. Call with the state lock held.
+
+    Only classes whose datamodel says ``gen_events:true`` ever have events (xapi_event.ml
+    ``from_inner`` and ``generate_events_for``): ``session``, ``user``, ``secret``,
+    ``data_source`` … never appear, whatever the subscription — so no caller, however weak
+    its role, learns another session's ref through events."""
     events: list[Any] = []
     messages = subs.wants_class(MESSAGE_CLASS)
     if since is None:
         for cls in state.dm.classes:
-            if not subs.wants_class(cls):
+            if cls not in GEN_EVENTS or not subs.wants_class(cls):
                 continue
             for ref, record in state.all(cls).items():
                 if subs.matches(cls, ref):
@@ -149,7 +160,7 @@ def collect(state: SimState, subs: Subscription, since: Token | None
         top_msg = 0
     oldest = min(since) if messages else since[0]
     for change, created_at in state.changes_since(oldest):
-        if not subs.matches(change.cls, change.ref):
+        if change.cls not in GEN_EVENTS or not subs.matches(change.cls, change.ref):
             continue
         is_message = change.cls == MESSAGE_CLASS
         after = since[1] if is_message else since[0]
@@ -223,10 +234,14 @@ def _batch(state: SimState, events: list[Any], top: Token) -> dict[str, Any]:
 
 @handles("event.inject")
 def inject(ctx: CallContext, class_: str, ref: str) -> str:
-    info = ctx.state.dm.find_class(class_)
-    if info is None or not ctx.state.exists(info.name, ref):
+    """xapi_event.ml ``inject``: the ref's table must be ``class_`` exactly (the table name
+    is the class's datamodel spelling: ``VM``, not ``vm``), else ``HANDLE_INVALID [class,
+    ref]``; the row is touched and the token is (the generation before the touch - 1, 0)."""
+    if class_ not in ctx.state.dm.classes or not ctx.state.exists(class_, ref):
         raise SimFailure("HANDLE_INVALID", class_, ref)
-    return format_token(ctx.state.touch(info.name, ref))
+    before = ctx.state.generation
+    ctx.state.touch(class_, ref)
+    return format_token(before - 1)
 
 
 @handles("event.get_current_id")
