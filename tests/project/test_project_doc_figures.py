@@ -73,6 +73,9 @@ CONSTANTS: dict[str, dict[str, str]] = {
         "50 ms": "an example latency setting", "0.25 s": "a documented default",
         "3 s": "a documented duration of the bench",
         "2 ms": "the round-trip counter's slack for the log's clock (a constant)",
+        "10 s": "the server's per-read header timeout (a setting)",
+        "60 s": "the server's whole-header timeout (a setting)",
+        "120 s": "the default --idle-timeout (a setting)",
     },
     "unattended.md": {
         "10 s": "default --lock-timeout", "60 s": "lease lifetime",
