@@ -23,9 +23,14 @@ FIELDS = sorted({name for model in SECTIONS.values() for name in model.model_fie
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6),
                     st.floats(allow_nan=False), st.text(max_size=12),
                     st.sampled_from(["eth1", "bond0", "auto", "lacp", "105", "9000"]))
-values = st.recursive(scalars, lambda inner: st.one_of(
-    st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=6), inner, max_size=3)),
-    max_leaves=8)
+def _nest(inner):
+    # a named function, not a lambda: hypothesis inspects extend's source to check it uses its
+    # argument, and a lambda's source lookup can fail (a deprecation warning, an error here)
+    return st.one_of(st.lists(inner, max_size=3),
+                     st.dictionaries(st.text(max_size=6), inner, max_size=3))
+
+
+values = st.recursive(scalars, _nest, max_leaves=8)
 entries = st.dictionaries(st.one_of(st.sampled_from(FIELDS), st.text(max_size=8)), values,
                           max_size=6)
 recipes = st.dictionaries(

@@ -189,9 +189,12 @@ texts = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")))
 def values_with(ints):
     scalars = st.one_of(texts, ints, st.booleans(),
                         st.floats(allow_nan=False, allow_infinity=False))
-    return st.recursive(scalars, lambda inner: st.one_of(
-        st.lists(inner, max_size=4), st.dictionaries(texts, inner, max_size=4)),
-        max_leaves=20)
+    def nest(inner):
+        # named, not a lambda: hypothesis checks extend uses its argument by reading its
+        # source, which can fail for a lambda (a deprecation warning, an error under -W error)
+        return st.one_of(st.lists(inner, max_size=4), st.dictionaries(texts, inner, max_size=4))
+
+    return st.recursive(scalars, nest, max_leaves=20)
 
 
 values = values_with(st.integers(min_value=-(2**63), max_value=2**63 - 1))
