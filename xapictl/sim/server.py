@@ -474,13 +474,18 @@ class SimServer:
                 if self._stopping.is_set():
                     return
                 raise
-            for key, _events in ready:
-                if not self._accept(key.data):
-                    break
+            # Reconcile before accepting: a host marked dead since the last turn loses its
+            # listener first (connections waiting in its backlog are reset, as a dead host's
+            # would be), instead of being accepted and then cut in the middle of a handshake.
             try:
                 self._reconcile()
             except Exception:  # a reconcile bug must not stop the server
                 log.exception("listener reconcile failed")
+            for key, _events in ready:
+                if key.data.sock.fileno() < 0:
+                    continue  # closed by the reconcile just above
+                if not self._accept(key.data):
+                    break
 
     def _accept(self, listener: _Listener) -> bool:
         """Accept one connection; False when descriptors ran out (accepting is paused)."""

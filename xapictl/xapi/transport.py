@@ -252,6 +252,12 @@ def _refused(exc: httpx.TransportError, url: str) -> TransportError:
         if isinstance(cause, ssl.SSLCertVerificationError):
             return TLSError(f"certificate of {host} is not trusted ({cause.verify_message}). "
                             "Give the pool's CA bundle or pin its fingerprint.", url=host)
+        if _closed_in_handshake(cause):
+            # The host hung up before a certificate was seen (a master going down, stunnel
+            # with no xapi behind it): a connection failure, retried and failed over as one,
+            # not a question of trust.
+            return ConnectError(f"cannot connect to {host} (it closed the connection during "
+                                "the TLS handshake)", url=host)
         if isinstance(cause, ssl.SSLError):
             return TLSError(f"TLS handshake with {host} failed ({cause.reason})", url=host)
     kind = _kind(exc)
@@ -261,6 +267,12 @@ def _refused(exc: httpx.TransportError, url: str) -> TransportError:
 
 _NO_ROUTE = frozenset({errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN,
                        errno.EHOSTDOWN, errno.EADDRNOTAVAIL})
+
+
+def _closed_in_handshake(cause: BaseException) -> bool:
+    if isinstance(cause, ssl.SSLEOFError | ssl.SSLZeroReturnError):
+        return True
+    return isinstance(cause, ssl.SSLError) and cause.reason == "UNEXPECTED_EOF_WHILE_READING"
 
 
 def _kind(exc: httpx.TransportError) -> str:
