@@ -377,3 +377,16 @@ def test_rollout_audit_out_that_cannot_be_written(world: World, name: str) -> No
     assert out.code == 2, out.stderr
     assert out.stderr.startswith("xapictl: --out: cannot write"), out.stderr
     assert len(out.stderr.strip().splitlines()) == 1, out.stderr
+
+
+@pytest.mark.parametrize("command", [("plan",), ("apply", "--yes")])
+def test_an_inventory_export_given_as_a_recipe_is_one_line(world: World,
+                                                           command: tuple[str, ...]) -> None:
+    """Found by a long run of the property test: an export written by a generated ``--out``
+    and then read as a recipe gave one problem per top-level key (61 lines)."""
+    export = world.home / "cwd" / "export.json"
+    made = run(["inventory", "export", "--out", str(export)], world.env, world.home / "cwd")
+    assert made.code == 0, made.stderr
+    out = check(world, [command[0], str(export), *command[1:]])
+    assert out.code == 2, out.stderr
+    assert out.stderr.count("\n") == 1 and "not a recipe" in out.stderr, out.stderr
