@@ -19,6 +19,8 @@ from xapictl.client.lease import (
     PoolLease,
     is_lease_call,
     is_lease_key,
+    process_start,
+    this_machine,
 )
 from xapictl.errors import LeaseLost, PoolLocked, XapiFailure
 from xapictl.sim.engine import Simulator
@@ -313,33 +315,137 @@ def test_the_holder_record_names_the_command_without_url_credentials(monkeypatch
 HOLDER = """
 import sys, xapictl
 conn = xapictl.connect(sys.argv[1], password=sys.argv[2])
-lease = conn.lease(timeout=0, command="the run that gets killed")
+machine = {"here": None, "elsewhere": "another-machine"}[sys.argv[3]]
+lease = conn.lease(timeout=0, command="the run that gets killed", machine=machine)
 lease.acquire()
 print(lease.generation, flush=True)
-sys.stdin.read()  # held until killed
+sys.stdin.read()  # held until killed (or until stdin closes)
 """
 
 
-def test_a_holder_killed_with_sigkill_is_taken_over_once_its_lease_expires(
-        conn: Any, server: SimServer) -> None:
-    """A real process takes the lease and is killed with SIGKILL (no release, no renewal).
-    The next run waits on a fake clock: about 60 polls (the ttl) and it takes over."""
+def _real_holder(server: SimServer, machine: str) -> Any:
+    """A real process that takes the lease (as a run on this machine, or as one on another
+    machine) and holds it; returned once it holds it."""
     import os
-    import signal
     import subprocess
     import sys
 
-    with subprocess.Popen([sys.executable, "-c", HOLDER, server.url, PW],
-                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                          env={**os.environ}) as holder:
-        try:
-            assert holder.stdout is not None and holder.stdout.readline().strip() == "1"
-        finally:
-            holder.send_signal(signal.SIGKILL)
-            holder.wait(timeout=60)
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, server.url, PW, machine],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                              env={**os.environ})
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "1"
+    except BaseException:
+        holder.kill()
+        holder.wait(timeout=60)
+        raise
+    return holder
+
+
+def _kill9(holder: Any) -> None:
+    import signal
+
+    holder.send_signal(signal.SIGKILL)
+    holder.wait(timeout=60)  # reaped, as a shell reaps a killed command
+    for stream in (holder.stdin, holder.stdout):
+        stream.close()
+
+
+def test_a_holder_on_this_machine_killed_with_sigkill_is_taken_over_at_once(
+        conn: Any, server: SimServer) -> None:
+    """A real process takes the lease and is killed with SIGKILL (no release, no renewal).
+    Its record names this machine and its pid, which is no process now: the next run takes
+    the lease over without a single poll (before: the 60 s ttl)."""
+    holder = _real_holder(server, "here")
+    record = LeaseHolder.from_value(lease_keys(conn)[f"{LEASE_PREFIX}1"])
+    assert record.pid == holder.pid and record.machine == this_machine() != ""
+    assert record.pid_start == process_start(holder.pid) and not record.gone()
+    _kill9(holder)
+    assert record.gone()
+    pacer, _ = Pacer.manual()
+    lease = manual_lease(conn, pacer, timeout=300, poll_every=1)
+    with lease:
+        assert lease.waited_polls == 0
+        assert list(lease_keys(conn)) == [f"{LEASE_PREFIX}2"]
+    assert lease_keys(conn) == {}
+
+
+def test_a_live_holder_on_this_machine_is_never_taken_over(conn: Any,
+                                                           server: SimServer) -> None:
+    holder = _real_holder(server, "here")
+    try:
+        pacer, _ = Pacer.manual()
+        lease = manual_lease(conn, pacer, timeout=20, poll_every=1)
+        with pytest.raises(PoolLocked, match="the run that gets killed"):
+            lease.acquire()
+        assert 19 <= lease.waited_polls <= 21  # waited its whole --lock-timeout
+        assert list(lease_keys(conn)) == [f"{LEASE_PREFIX}1"]
+    finally:
+        _kill9(holder)
+
+
+def test_a_holder_on_another_machine_killed_with_sigkill_is_taken_over_once_it_expires(
+        conn: Any, server: SimServer) -> None:
+    """Its pid means nothing here: the next run waits on a fake clock, about 60 polls (the
+    ttl), then takes over."""
+    _kill9(_real_holder(server, "elsewhere"))
     pacer, _ = Pacer.manual()
     lease = manual_lease(conn, pacer, timeout=300, poll_every=1)
     with lease:
         assert 55 <= lease.waited_polls <= 62
         assert list(lease_keys(conn)) == [f"{LEASE_PREFIX}2"]
     assert lease_keys(conn) == {}
+
+
+@pytest.mark.parametrize(("case", "taken_at_once"), [
+    ("the pid is another process now", True),   # same pid, another start time: reused
+    ("the pid is the holder, alive", False),
+    ("no machine recorded (an older xapictl)", False),
+    ("no start time recorded", False),
+])
+def test_which_records_on_this_machine_count_as_gone(conn: Any, case: str,
+                                                     taken_at_once: bool) -> None:
+    """The pid of a live process (this test's) in a record planted as a killed run's: only a
+    different start time (pid reuse) makes it gone; without machine or start time the lease
+    is left to expire."""
+    import os
+
+    pid = os.getpid()
+    start = process_start(pid)
+    assert start is not None
+    fields = {"the pid is another process now": (this_machine(), start + 1),
+              "the pid is the holder, alive": (this_machine(), start),
+              "no machine recorded (an older xapictl)": ("", start + 1),
+              "no start time recorded": (this_machine(), 0)}[case]
+    pacer, _ = Pacer.manual()
+    lease = manual_lease(conn, pacer, timeout=5, poll_every=1)
+    lease._measure_offset(conn.call("pool.get_master", conn.pool_ref))
+    at = lease.server_now() - 1
+    conn.call("pool.add_to_other_config", conn.pool_ref, f"{LEASE_PREFIX}4", LeaseHolder(
+        id="dead-run", user="bob", host="this-box", pid=pid, command="xapictl apply x",
+        started=at, renewed=at, machine=fields[0], pid_start=fields[1]).to_value())
+    if taken_at_once:
+        with lease:
+            assert lease.waited_polls == 0 and lease.generation == 5
+    else:
+        with pytest.raises(PoolLocked):
+            lease.acquire()
+        assert lease.waited_polls >= 4
+
+
+def test_this_machine_tells_pid_namespaces_apart() -> None:
+    """Same boot, another PID namespace (a container on this host): another identity. Read
+    from a child in a new PID namespace where the kernel lets us make one."""
+    import subprocess
+    import sys
+
+    here = this_machine()
+    assert here and len(here) == 16 and this_machine() == here
+    code = "from xapictl.client.lease import this_machine; print(this_machine())"
+    try:
+        other = subprocess.run(["unshare", "--user", "--map-root-user", "--pid", "--fork",
+                                "--mount-proc", sys.executable, "-c", code],
+                               capture_output=True, text=True, timeout=60, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        pytest.skip("this kernel or sandbox lets us make no PID namespace")
+    assert other.stdout.strip() not in ("", here)

@@ -257,6 +257,13 @@ PROVOKE: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
         "plan", in_tmp(env, "deep.yaml", "[" * 40 + "]" * 40 + "\n")),
     "`inventory diff` of a missing file, a directory, an unreadable or non-export file":
         lambda cli, env: cli("inventory", "diff", "/nonexistent", "x"),
+    "a `rollout` `--journal` (or `XAPICTL_JOURNAL`) that cannot hold a journal: a directory, "
+    "`''`, a path under a regular file, a file that is not a journal": lambda cli, env: cli(
+        "rollout", "list", "--journal", "/tmp"),
+    "`rollout status`, `resume` or `audit` of a rollout ID the journal does not have (any "
+    "number, beyond 64 bits too)": lambda cli, env: cli(
+        "rollout", "status", "--journal", str(env["tmp_path"] / "journal.sqlite"), "--",
+        "99999999999999999999"),
     "a malformed recipe": malformed,
     "`--vlan 4095` (or any bad option value)": lambda cli, env: cli(
         "network", "create", "--name", "x", "--vlan", "4095", "--device", "eth1"),

@@ -327,3 +327,40 @@ def test_kill_9_mid_write_leaves_its_intent_in_the_audit_log(sim_server, tmp_pat
     assert again.returncode == ExitCode.OK, again.stderr
     assert _successes(sim_server, "network.create") == 1
     assert _successes(sim_server, "pool.create_VLAN_from_PIF") == 1
+
+
+def test_a_rerun_after_kill_9_takes_the_dead_runs_lease_over_at_once(sim_server,
+                                                                     tmp_path) -> None:
+    """Killed once network.create took effect (the VLANs still to make), the write lease it
+    held stays in the pool. The re-run on this machine sees that the holder's process is gone
+    and takes the lease over at once: with --lock-timeout 0 (no wait at all) it finishes the
+    work, exit 0, and sends network.create only once in all."""
+    control = sim_server.control
+    record = control.record
+    held, release = threading.Event(), threading.Event()
+
+    def record_and_hold(**entry: Any) -> None:
+        record(**entry)
+        if entry["method"] == "network.create" and not held.is_set():
+            held.set()
+            release.wait(60)  # safety net only: released right after the kill
+
+    control.record = record_and_hold  # type: ignore[method-assign]
+    exe = Path(sys.executable).with_name("xapictl")
+    env = {**os.environ, "XAPICTL_URL": sim_server.url, "XAPICTL_PASSWORD": "xapictl",
+           "XAPICTL_AUDIT_LOG": str(tmp_path / "audit.jsonl")}
+    try:
+        proc = subprocess.Popen([str(exe), *CREATE_105], env=env, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert held.wait(60), "network.create never arrived"
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=60)
+    finally:
+        release.set()
+        control.record = record  # type: ignore[method-assign]
+    assert _successes(sim_server, "pool.create_VLAN_from_PIF") == 0
+    again = subprocess.run([str(exe), "--lock-timeout", "0", *CREATE_105], env=env, text=True,
+                           capture_output=True, timeout=120, check=False)
+    assert again.returncode == ExitCode.OK, again.stderr
+    assert _successes(sim_server, "network.create") == 1
+    assert _successes(sim_server, "pool.create_VLAN_from_PIF") == 1

@@ -57,17 +57,6 @@ class Fleet:
                                     catch_exceptions=False)
         return result.exit_code, result.stdout, result.stderr
 
-    def unlock(self) -> None:
-        """What an operator does after a kill (or waits the lease's ttl): remove the pool
-        write lease the killed run left, with ``xapictl pool unlock``."""
-        from xapictl.cli import app
-
-        for url in self.urls.values():
-            result = CliRunner().invoke(app, ["--url", url, "pool", "unlock", "--yes"],
-                                        env={**self.env(), "XAPICTL_PASSWORD": "xapictl"},
-                                        catch_exceptions=False)
-            assert result.exit_code == 0, result.stderr
-
     def successes(self, pool: str, method: str) -> int:
         return sum(1 for e in self.controls[pool].request_log()
                    if e["method"] == method and e["outcome"] == "success")
@@ -220,8 +209,11 @@ def test_kill_9_leaves_a_journal_that_tells_the_truth_and_resume_converges(
     assert all(r["user"] == "root" and r["host"] and r["sent"] for r in rows)
     assert all(r["url"].startswith("http://127.0.0.1:") for r in rows)
 
-    fleet.unlock()
-    code, out, err = fleet.cli("resume", "1", "--yes", "-o", "json")
+    # The killed run's pool lease is taken over at once (its process, on this machine, is
+    # gone): no `pool unlock`, no wait (--lock-timeout 0 would refuse a live holder).
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("XAPICTL_LOCK_TIMEOUT", "0")
+        code, out, err = fleet.cli("resume", "1", "--yes", "-o", "json")
     assert code == 0, err
     assert json.loads(out)["counts"] == {"done": 2}
     for pool in ("par1", "par2"):
@@ -293,8 +285,9 @@ def test_resume_and_status_show_finished_pools_as_finished(fleet: Fleet) -> None
     # par1, finished before the kill, is done 2/2, not pending 0/0.
     import re
 
-    fleet.unlock()
-    code, _, err = fleet.cli("resume", "1", "--yes")
+    with pytest.MonkeyPatch.context() as env:  # the killed run's lease: taken over at once
+        env.setenv("XAPICTL_LOCK_TIMEOUT", "0")
+        code, _, err = fleet.cli("resume", "1", "--yes")
     assert code == 0, err
     assert re.search(r"par1\s*│\s*done\s*│\s*2/2", err), err
     # par2's network.create took effect before the kill: the resume had one step left.

@@ -50,9 +50,21 @@ YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before app
 
 
 def _journal(path: Path | None) -> Journal:
-    from xapictl.fleet.journal import Journal
+    """The journal at ``path`` (``--journal``, ``XAPICTL_JOURNAL`` or the default); a path
+    that cannot hold one (a directory, '', under a regular file, not a journal) is bad input."""
+    import sqlite3
 
-    return Journal(path)
+    from xapictl.errors import UsageError
+    from xapictl.fleet.journal import Journal, default_path
+
+    try:
+        return Journal(path)
+    except (OSError, sqlite3.Error) as exc:
+        where = path if path is not None else default_path()
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise UsageError(f"--journal: cannot open the journal {str(where)!r} ({why}); give "
+                         "--journal (or XAPICTL_JOURNAL) a journal file in a directory you "
+                         "can write") from None
 
 
 def _interactive() -> bool:
@@ -237,9 +249,9 @@ def fleet_rollout(ctx: typer.Context, desired: Any, recipe: Path, fleet: Path,
     from xapictl.fleet.xapi_work import XapiPoolWork
 
     pools = [p for p in load_fleet(fleet).select(select) if only is None or p.name in only]
+    journal = _journal(journal_path)  # a bad --journal is bad input: before any connection
     connector = fleet_connector(ctx)
     connector.prime(pools)
-    journal = _journal(journal_path)
     work = XapiPoolWork(desired, connector, journal, lock_timeout=current(ctx).lock_timeout)
     count_writes(work)
     runner = RolloutRunner(journal, work, options, confirm=_confirmer(yes, quiet))
@@ -440,10 +452,22 @@ def audit(ctx: typer.Context, rollout_id: Annotated[int, typer.Argument(metavar=
         journal = _journal(journal_path)
         journal.rollout(rollout_id)
         text = export_audit(journal, rollout_id, fmt)
+        if out is not None:
+            _write_out(out, text)
     if out is None:
         sys.stdout.write(text)
-    else:
-        out.write_text(text)
+
+
+def _write_out(out: Path, text: str) -> None:
+    """``--out``: a path that cannot be written (under a regular file, a missing folder, no
+    permission) is bad input, in one line."""
+    from xapictl.errors import UsageError
+
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"--out: cannot write {str(out)!r} ({exc.strerror or exc}); give a "
+                         "file path in a folder that exists and you can write") from None
 
 
 __all__ = ["app", "fleet_plan", "fleet_rollout", "rollout_desired"]

@@ -18,6 +18,16 @@ while it is held:
   other gets ``MAP_DUPLICATE_KEY`` and waits on;
 * **release**: remove our key (only while the lease is still surely ours).
 
+A holder killed with ``kill -9`` cannot release: its lease would live ``TTL`` seconds. When
+the waiter runs on the *same machine* as the holder — the same kernel boot and the same PID
+namespace (``this_machine``: ``/proc/sys/kernel/random/boot_id`` and ``/proc/self/ns/pid``,
+which tell containers and hosts apart where a copied ``/etc/machine-id`` or hostname would
+not) — and the holder's pid is no process now, a zombie, or another process (its start time,
+recorded with the pid, differs: a reused pid), the holder is surely gone and the waiter takes
+the lease over at once, by the same race-safe takeover as for expiry. A holder on another
+machine, or recorded by an older xapictl (no machine, no start time), is never judged gone
+early: its lease expires.
+
 The current lease is the highest generation. Expiry is judged on the *pool master's* clock,
 never by comparing two machines' clocks: a run reads ``host.get_servertime`` once and keeps the
 offset to its own monotonic clock; ``renewed`` and every expiry judgement are in that server
@@ -34,6 +44,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import getpass
+import hashlib
 import json
 import logging
 import os
@@ -44,6 +55,7 @@ import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, Self
 
@@ -108,6 +120,11 @@ class LeaseHolder:
     started: float
     renewed: float
     ttl: float = TTL
+    machine: str = ""
+    """``this_machine()`` of the holder: where its ``pid`` means its process ("" unknown)."""
+    pid_start: int = 0
+    """The holder process's start time (clock ticks after boot; 0 unknown): a reused pid
+    has another."""
 
     def to_value(self) -> str:
         return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
@@ -121,7 +138,9 @@ class LeaseHolder:
             return cls(id=str(data["id"]), user=str(data["user"]), host=str(data["host"]),
                        pid=int(data["pid"]), command=str(data["command"]),
                        started=float(data["started"]), renewed=float(data["renewed"]),
-                       ttl=float(data.get("ttl", TTL)))
+                       ttl=float(data.get("ttl", TTL)),
+                       machine=str(data.get("machine", "")),
+                       pid_start=int(data.get("pid_start", 0)))
         except (ValueError, TypeError, KeyError):
             return cls(id=f"unreadable:{text[:40]}", user="?", host="?", pid=0,
                        command="(an unreadable lease record)", started=0.0, renewed=0.0,
@@ -129,6 +148,16 @@ class LeaseHolder:
 
     def expired(self, server_now: float) -> bool:
         return server_now > self.renewed + self.ttl
+
+    def gone(self) -> bool:
+        """Whether the holder's process is surely gone: it ran on this machine (see
+        ``this_machine``) and its pid is no process now, a zombie, or another process (a
+        different start time: the pid was reused). False when that cannot be told: a holder
+        on another machine, or recorded without machine and start time (an older xapictl)."""
+        here = this_machine()
+        if not here or self.machine != here or self.pid <= 0 or self.pid_start <= 0:
+            return False
+        return process_start(self.pid) != self.pid_start
 
     def describe(self, server_now: float | None = None) -> str:
         """``user alice on host ci-3 (pid 4242), running `xapictl apply …`, since …``."""
@@ -148,6 +177,34 @@ def this_command() -> str:
         words[0] = "xapictl"
     text = re.sub(r"://[^/@\s]+@", "://***@", " ".join(words))  # no userinfo of a URL
     return text if len(text) <= 200 else text[:197] + "..."
+
+
+def this_machine() -> str:
+    """Where a pid names one process: this kernel boot (``boot_id``, new at every boot, its
+    own on every host) and this PID namespace (every container has its own; containers on
+    one host share the boot id). A short hash; "" where it cannot be read (not Linux)."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return ""
+    if not boot or not namespace:
+        return ""
+    return hashlib.sha256(f"{boot} {namespace}".encode()).hexdigest()[:16]
+
+
+def process_start(pid: int) -> int | None:
+    """When process ``pid`` of this PID namespace started (clock ticks after boot, field 22
+    of ``/proc/PID/stat``); None if there is no such process or it is a zombie (killed, not
+    yet reaped: it runs nothing)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rpartition(")")[2].split()
+    if len(fields) < 20 or fields[0] in ("Z", "X"):
+        return None
+    return int(fields[19])
 
 
 def _user() -> str:
@@ -175,7 +232,7 @@ class PoolLease:
                  renew_every: float = RENEW_EVERY, margin: float = MARGIN,
                  poll_every: float = POLL_EVERY, background: bool = True,
                  user: str | None = None, host: str | None = None,
-                 pid: int | None = None) -> None:
+                 pid: int | None = None, machine: str | None = None) -> None:
         self.conn = conn
         self.pool = pool
         self.timeout = timeout
@@ -189,7 +246,9 @@ class PoolLease:
                               host=host or socket.gethostname(),
                               pid=os.getpid() if pid is None else pid,
                               command=command or this_command(), started=0.0, renewed=0.0,
-                              ttl=ttl)
+                              ttl=ttl,
+                              machine=this_machine() if machine is None else machine,
+                              pid_start=(process_start(os.getpid()) or 0) if pid is None else 0)
         self.generation = 0
         self.waited_polls = 0
         self.renewals = 0
@@ -259,7 +318,7 @@ class PoolLease:
             else:
                 top = max(keys)
                 holder = LeaseHolder.from_value(keys[top])
-                if holder.expired(self.server_now()) or _orphan(holder):
+                if holder.expired(self.server_now()) or _orphan(holder) or holder.gone():
                     log.warning("taking over a pool lease whose run is gone: %s",
                                 holder.describe(self.server_now()))
                     if self._take(top + 1, top, keys[top]):
@@ -446,4 +505,5 @@ def _locked_message(holder: LeaseHolder, server_now: float, waited: float) -> st
 LeaseTaker = Callable[..., PoolLease]
 
 __all__ = ["DEFAULT_LOCK_TIMEOUT", "LEASE_PREFIX", "LeaseHolder", "LeaseTaker", "PoolLease",
-           "break_lease", "is_lease_call", "is_lease_key", "lease_holders", "this_command"]
+           "break_lease", "is_lease_call", "is_lease_key", "lease_holders", "process_start",
+           "this_command", "this_machine"]

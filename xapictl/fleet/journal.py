@@ -109,6 +109,10 @@ class PoolState(enum.StrEnum):
         return self is PoolState.DONE
 
 
+_SQLITE_INT_MIN, _SQLITE_INT_MAX = -(2**63), 2**63 - 1
+"""The range of SQLite's INTEGER (a rollout ID outside it cannot be bound)."""
+
+
 def now() -> str:
     return datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds")
 
@@ -187,10 +191,14 @@ class Journal:
         self._db = sqlite3.connect(str(self.path), check_same_thread=False,
                                    isolation_level=None)
         self._lock = threading.Lock()
-        with self._lock:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.executescript(_SCHEMA)
-            self._migrate()
+        try:
+            with self._lock:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.executescript(_SCHEMA)
+                self._migrate()
+        except BaseException:  # not a journal (a text file, say): nothing left open
+            self._db.close()
+            raise
 
     def _migrate(self) -> None:
         """Every commit durable (synced) before the call after it is sent, and the columns a
@@ -258,6 +266,9 @@ class Journal:
     def rollout(self, rid: int) -> RolloutRow:
         from xapictl.errors import UsageError
 
+        if not _SQLITE_INT_MIN <= rid <= _SQLITE_INT_MAX:  # SQLite cannot even look it up
+            raise UsageError(f"no rollout {rid} in the journal {self.path}: rollout IDs "
+                             "are the numbers 'xapictl rollout list' shows")
         rows = self._query("SELECT id, created, updated, recipe, fleet, selection, options, "
                            "state, reason, runner FROM rollouts WHERE id = ?", (rid,))
         if not rows:

@@ -207,6 +207,13 @@ def load_text(text: str, *, source: str = "<recipe>") -> DesiredState:
     if not isinstance(root, yaml.MappingNode):
         add(root, "", "a recipe is a mapping with keys version, networks, bonds, vifs")
         raise DesiredStateError(problems)
+    keys = {k.value: k for k, _ in root.value if isinstance(k, yaml.ScalarNode)}
+    if "schema_version" in keys and "version" not in keys:
+        # An inventory export or an output document (-o json): one line, not one per key.
+        add(keys["schema_version"], "schema_version",
+            "this is an xapictl inventory export or output document, not a recipe; "
+            "a recipe has the keys version, networks, bonds, vifs (docs/recipes.md)")
+        raise DesiredStateError(problems)
     sections: dict[str, list[Any]] = {s: [] for s in recipe_model.SECTIONS}
     for key_node, value_node in root.value:
         key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None

@@ -19,11 +19,14 @@ from __future__ import annotations
 import errno
 import socket
 import ssl
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from typing import Any
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
+from httpcore._backends.sync import SyncStream
 
 from xapictl.errors import (
     ConnectError,
@@ -143,7 +146,7 @@ class HttpChannel:
         limits = httpx.Limits(max_connections=settings.max_connections,
                               max_keepalive_connections=settings.max_connections)
         if transport is None and endpoint.socket is not None:
-            transport = httpx.HTTPTransport(uds=endpoint.socket, limits=limits)
+            transport = _unix_transport(endpoint.socket, limits)
         verify: ssl.SSLContext | bool = True
         if transport is None and endpoint.scheme == "https":
             verify = settings.tls.ssl_context(named=endpoint.host)
@@ -154,6 +157,8 @@ class HttpChannel:
             transport=transport, verify=verify, limits=limits, follow_redirects=False,
             timeout=self._timeout(None), headers={"User-Agent": _user_agent()})
         self._direct = transport
+        self._socket_url = str(endpoint) if endpoint.socket is not None else None
+        """``unix:///path``: how failures name a unix-socket endpoint (not its _path_ URL)."""
         self._urls: dict[str, httpx.URL] = {}
         self._headers: dict[str, list[tuple[str, str]]] = {}
         self._default_timeout = self._timeout(None).as_dict()
@@ -173,7 +178,7 @@ class HttpChannel:
                     headers={"Content-Type": content_type, "Accept": content_type})
             return self._send_direct(self._direct, url, body, content_type, read_timeout)
         except httpx.TransportError as exc:
-            failure = _mapped(exc, url)
+            failure = _mapped(exc, url if self._socket_url is None else self._socket_url)
         # Raised outside the except block: the httpx exception (whose .request.content is the
         # body, a login's password included) must not stay reachable as __context__; nor
         # may the body itself, as a local of this frame in the traceback.
@@ -204,6 +209,38 @@ class HttpChannel:
 
     def close(self) -> None:
         self._client.close()
+
+
+class _ClosingUnixBackend(httpcore.SyncBackend):
+    """httpcore's backend, but a unix-socket connect that fails closes its socket: httpcore
+    1.0 leaves it open (a ``ResourceWarning`` per attempt for a missing socket file)."""
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None,
+                            socket_options: Iterable[Any] | None = None
+                            ) -> httpcore.NetworkStream:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            for option in socket_options or ():
+                sock.setsockopt(*option)
+            sock.settimeout(timeout)
+            sock.connect(path)
+        except TimeoutError as exc:
+            sock.close()
+            raise httpcore.ConnectTimeout(exc) from exc
+        except OSError as exc:
+            sock.close()
+            raise httpcore.ConnectError(exc) from exc
+        return SyncStream(sock)
+
+
+def _unix_transport(path: str, limits: httpx.Limits) -> httpx.HTTPTransport:
+    """httpx's transport to a unix socket, with the backend above (httpx takes no backend
+    argument: it is set on the connection pool it made)."""
+    transport = httpx.HTTPTransport(uds=path, limits=limits)
+    pool = transport._pool
+    if isinstance(getattr(pool, "_network_backend", None), httpcore.SyncBackend):
+        pool._network_backend = _ClosingUnixBackend()
+    return transport
 
 
 def _environment_proxies() -> bool:
@@ -284,6 +321,8 @@ def _kind(exc: httpx.TransportError) -> str:
             return "unknown host"
         if isinstance(cause, ConnectionRefusedError):
             return "refused"
+        if isinstance(cause, FileNotFoundError):  # a unix socket file that is not there:
+            return "refused"                      # nothing listens, as for a refused port
         if isinstance(cause, OSError) and cause.errno in _NO_ROUTE:
             return "no route"
         if isinstance(cause, TimeoutError | socket.timeout):
@@ -298,6 +337,8 @@ def _reason(exc: BaseException) -> str:
 
 def _host(url: str) -> str:
     parts = urlsplit(url)
+    if parts.scheme == "unix":
+        return url
     return f"{parts.scheme}://{parts.netloc}"
 
 
