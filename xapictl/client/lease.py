@@ -211,16 +211,47 @@ class PoolLease:
     def _measure_offset(self, master: str) -> None:
         before = self.pacer.clock()
         try:
-            stamp = parse_datetime(self.conn.call("host.get_servertime", master)).timestamp()
-            stamp += 0.5  # XAPI's datetimes have whole seconds: the middle of that second
+            answer: Any = self.conn.call("host.get_servertime", master)
         except XapiFailure as exc:
             # A host without get_servertime: our own wall clock, and skew between machines
             # then counts against the margin (docs/unattended.md says so).
             log.warning("host.get_servertime refused (%s): judging the lease on this "
                         "machine's clock", exc.code)
+            answer = None
+        self._set_offset(answer, before, self.pacer.clock())
+
+    def _set_offset(self, answer: Any, before: float, after: float) -> None:
+        """The offset from our monotonic clock to the master's, from its ``get_servertime``
+        answer (``None``: this machine's wall clock) received between ``before`` and
+        ``after``."""
+        if answer is None:
             stamp = _dt.datetime.now(_dt.UTC).timestamp()
-        after = self.pacer.clock()
+        else:
+            stamp = parse_datetime(answer).timestamp()
+            stamp += 0.5  # XAPI's datetimes have whole seconds: the middle of that second
         self._offset = stamp - (before + after) / 2
+
+    def _first_read(self) -> Any:
+        """The pool's record; the first time also the master's clock, in the same round trip
+        when the connection sends calls at once (``call_many``): the pool's master is known
+        from the login, and ``host.get_servertime`` of any live member answers alike."""
+        many = getattr(self.conn, "call_many", None)
+        master = getattr(getattr(self.conn, "session", None), "master_ref", None)
+        if self._offset is not None or many is None or not isinstance(master, str) or not master:
+            record = self.conn.call("pool.get_record", self.pool)
+            if self._offset is None:
+                self._measure_offset(str(record["master"]))
+            return record
+        before = self.pacer.clock()
+        try:
+            record, stamp = many([("pool.get_record", (self.pool,)),
+                                  ("host.get_servertime", (master,))])
+        except XapiFailure:  # either refused: one at a time, as without call_many
+            record = self.conn.call("pool.get_record", self.pool)
+            self._measure_offset(str(record["master"]))
+            return record
+        self._set_offset(stamp, before, self.pacer.clock())
+        return record
 
     # --- reading the lease keys ---------------------------------------------------------------
 
@@ -246,9 +277,7 @@ class PoolLease:
     def acquire(self) -> None:
         """Take the lease, waiting up to ``timeout`` for a live holder to let go."""
         self._stop.clear()
-        record = self.conn.call("pool.get_record", self.pool)
-        if self._offset is None:
-            self._measure_offset(str(record["master"]))
+        record = self._first_read()
         keys = _lease_keys(record.get("other_config", {}))
         deadline = self.pacer.clock() + self.timeout
         holder: LeaseHolder | None = None
