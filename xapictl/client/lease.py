@@ -42,13 +42,14 @@ import socket
 import sys
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from types import TracebackType
 from typing import Any, Protocol, Self
 
 from xapictl.errors import LeaseLost, PoolLocked, XapiFailure
 from xapictl.model._types import parse_datetime
+from xapictl.xapi.parallel import run_beside
 from xapictl.xapi.retry import Pacer
 
 log = logging.getLogger("xapictl.lease")
@@ -63,6 +64,9 @@ RENEW_EVERY = 10.0
 MARGIN = 15.0
 """A holder stops writing this long before its lease could be taken over (clock resolution,
 round trips, the offset's error)."""
+CLOCK_SLACK = 1.0
+"""Seconds a first record's time (this machine's clock, when the master's is read alongside
+the take) may be off the master's clock before the lease is renewed at once to correct it."""
 POLL_EVERY = 1.0
 """Seconds between two reads of a waiting run."""
 
@@ -175,8 +179,16 @@ class PoolLease:
                  renew_every: float = RENEW_EVERY, margin: float = MARGIN,
                  poll_every: float = POLL_EVERY, background: bool = True,
                  user: str | None = None, host: str | None = None,
-                 pid: int | None = None) -> None:
+                 pid: int | None = None, seen: Mapping[str, Any] | None = None,
+                 read_keys: Callable[[], Mapping[str, Any]] | None = None) -> None:
+        """``seen``: the pool's record (``master``, ``other_config``) from a read this run just
+        made: a free pool is then taken in one round trip (no ``pool.get_record`` first; the
+        master's clock is read alongside the add). ``read_keys``: how a take reads the lease
+        keys back (``pool.other_config``), e.g. as part of the run's pre-write read."""
         self.conn = conn
+        self._seen = seen
+        self._read_keys = read_keys
+        self._clock_pending = False
         self.pool = pool
         self.timeout = timeout
         self.pacer = pacer or Pacer()
@@ -235,8 +247,14 @@ class PoolLease:
         """The pool's record; the first time also the master's clock, in the same round trip
         when the connection sends calls at once (``call_many``): the pool's master is known
         from the login, and ``host.get_servertime`` of any live member answers alike."""
-        many = getattr(self.conn, "call_many", None)
         master = getattr(getattr(self.conn, "session", None), "master_ref", None)
+        seen, self._seen = self._seen, None
+        if seen is not None and self._offset is None and isinstance(master, str) and master:
+            # The master's clock is read alongside the take (``_take``); until then, ours.
+            self._clock_pending = True
+            self._set_offset(None, self.pacer.clock(), self.pacer.clock())
+            return seen
+        many = getattr(self.conn, "call_many", None)
         if self._offset is not None or many is None or not isinstance(master, str) or not master:
             record = self.conn.call("pool.get_record", self.pool)
             if self._offset is None:
@@ -252,6 +270,26 @@ class PoolLease:
             return record
         self._set_offset(stamp, before, self.pacer.clock())
         return record
+
+    def _master(self) -> str:
+        master = getattr(getattr(self.conn, "session", None), "master_ref", "")
+        if not master:
+            master = self.conn.call("pool.get_record", self.pool)["master"]
+        return str(master)
+
+    def _servertime(self) -> Any:
+        """The master's ``host.get_servertime`` (``None`` if refused: this machine's clock)."""
+        try:
+            return self.conn.call("host.get_servertime", self._master())
+        except XapiFailure as exc:
+            log.warning("host.get_servertime refused (%s): judging the lease on this "
+                        "machine's clock", exc.code)
+            return None
+
+    def _read_back(self) -> dict[int, str]:
+        if self._read_keys is None:
+            return self._read()
+        return _lease_keys(self._read_keys())
 
     # --- reading the lease keys ---------------------------------------------------------------
 
@@ -286,6 +324,9 @@ class PoolLease:
                 if self._take(1, None, None):
                     return
             else:
+                if self._clock_pending:  # judging another run's lease: the master's clock
+                    self._clock_pending = False
+                    self._measure_offset(self._master())
                 top = max(keys)
                 holder = LeaseHolder.from_value(keys[top])
                 if holder.expired(self.server_now()) or _orphan(holder):
@@ -310,9 +351,17 @@ class PoolLease:
         sent = self.pacer.clock()
         now = sent + self._offset_value()
         mine = replace(self.me, started=now, renewed=now)
-        if not self._add(generation, mine):
+        if self._clock_pending:
+            self._clock_pending = False
+            added, answer = run_beside([lambda: self._add(generation, mine),
+                                        self._servertime])
+            self._set_offset(answer, sent, self.pacer.clock())
+            skewed = abs(sent + self._offset_value() - now) > CLOCK_SLACK
+        else:
+            added, skewed = self._add(generation, mine), False
+        if not added:
             return False
-        keys = self._read()
+        keys = self._read_back()
         ours = (keys.get(generation) == mine.to_value() and max(keys) == generation
                 and (before is None or keys.get(before) == seen))
         if not ours:
@@ -327,6 +376,10 @@ class PoolLease:
         with _LIVE_LOCK:
             _LIVE.add(mine.id)
         self._lost = ""
+        if skewed:
+            # Our record's time was this machine's clock, which is off the master's: renew at
+            # once, so the record says the master's time as the others judge it.
+            self.renew()
         if self.background:
             self._stop.clear()
             self._thread = threading.Thread(target=self._renew_loop, daemon=True,

@@ -262,8 +262,8 @@ def converge(desired: DesiredState, backend: XapiBackend, *,
     result = RunResult(plan, snapshot=snap)
     if plan.is_empty or (confirm is not None and not confirm(plan)):
         return result
-    with backend.writing():
-        fresh = backend.collect(classes)
+    with backend.writing(classes):
+        fresh = backend.fresh(classes)  # the lease's read-back: one round trip for both
         if check is not None:
             check(fresh, plan)  # a saved plan: checked again on the pre-write read
         now = _settled(desired, fresh)

@@ -104,22 +104,46 @@ class XapiBackend:
         self.lock_timeout = lock_timeout
         self.command = command
         self._permissions: frozenset[str] | None = None
+        self._fresh: PoolSnapshot | None = None
         self.take_lease: LeaseTaker | None = lease if lease is not None else getattr(
             conn, "lease", None)
 
     @contextlib.contextmanager
-    def writing(self) -> Iterator[None]:
+    def writing(self, classes: Sequence[str] | None = None) -> Iterator[None]:
         """Hold the pool's write lease for the block (re-entrant: an inner block under an
-        outer one shares its lease). Released however the block ends, Ctrl-C included."""
+        outer one shares its lease). Released however the block ends, Ctrl-C included.
+
+        With ``classes`` (the block's pre-write read), the lease is taken from the pool's
+        record in the latest read (a free pool: one round trip), and read back by reading
+        those classes, which is the pre-write read: ``fresh()`` hands it over."""
         if self.caller.lease is not None or self.take_lease is None:
             yield
             return
-        with self.take_lease(timeout=self.lock_timeout, command=self.command) as lease:
+        options: dict[str, Any] = {}
+        last = self.caller.snapshot
+        if classes is not None and last is not None and last.pools:
+            pool = last.pool
+            options = {"seen": {"master": str(pool.master),
+                                "other_config": dict(pool.other_config)},
+                       "read_keys": lambda: self._read_back(classes)}
+        with self.take_lease(timeout=self.lock_timeout, command=self.command,
+                             **options) as lease:
             self.caller.lease = lease
             try:
                 yield
             finally:
                 self.caller.lease = None
+                self._fresh = None
+
+    def _read_back(self, classes: Sequence[str]) -> Any:
+        snap = self._fresh = self.collect(classes)
+        return dict(snap.pool.other_config) if snap.pools else {}
+
+    def fresh(self, classes: Sequence[str]) -> PoolSnapshot:
+        """The read that confirmed the lease just taken (once), else a new read of
+        ``classes``: either way made under the lease."""
+        snap, self._fresh = self._fresh, None
+        return snap if snap is not None else self.collect(classes)
 
     def collect(self, classes: Sequence[str] | None = None) -> PoolSnapshot:
         """One round of ``get_all_records`` per class (the client sends them at once): every
