@@ -9,7 +9,10 @@ XAPI offers. No key is ever rewritten in place, so there is no moment when the l
 while it is held:
 
 * **take** a free pool (no lease key at all): add generation 1; then read back: the lease is
-  ours if ``xapictl.lease.1`` holds our record and no other lease key exists;
+  ours if ``xapictl.lease.1`` holds our record and no other lease key exists. Given the pool's
+  record from a read the run just made (``seen``), the add goes out with
+  ``host.get_servertime`` beside it and the read-back can be the caller's own read
+  (``read_keys``): one round trip to take, the read-back shared with the pre-write read;
 * **renew** (a background thread, every ``renew_every`` seconds): add generation G+1 with a
   fresh ``renewed`` time, read back (G+1 must be the highest key and ours), then remove G;
 * **take over** an expired lease seen at generation G with record R: add G+1, read back: ours
