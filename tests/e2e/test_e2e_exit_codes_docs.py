@@ -212,10 +212,12 @@ def ctrl_c_after_a_write(cli: Any, env: dict[str, Any]) -> Any:
 def ctrl_c_before_any_write(cli: Any, env: dict[str, Any]) -> Any:
     from xapictl.state.collect import PoolConnection
 
-    def interrupted(self: Any) -> Any:
+    def interrupted(self: Any, *classes: Any) -> Any:
         raise KeyboardInterrupt
 
     env["monkeypatch"].setattr(PoolConnection, "snapshot", interrupted)
+    # a plan reads just the classes its recipe touches, the permissions alongside
+    env["monkeypatch"].setattr(PoolConnection, "read_all_with_permissions", interrupted)
     return cli(*CREATE_105)
 
 

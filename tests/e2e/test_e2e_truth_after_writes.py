@@ -89,10 +89,12 @@ def test_ctrl_c_before_any_write_exits_130_and_says_nothing_was_sent(
         cli, sim_server, monkeypatch) -> None:
     from xapictl.state.collect import PoolConnection
 
-    def interrupted(self: PoolConnection) -> Any:
+    def interrupted(self: PoolConnection, *classes: Any) -> Any:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(PoolConnection, "snapshot", interrupted)
+    # a plan reads just the classes its recipe touches, the permissions alongside
+    monkeypatch.setattr(PoolConnection, "read_all_with_permissions", interrupted)
     ran = cli("apply", TRUNK, "--yes")
     assert ran.code == ExitCode.INTERRUPTED == 130
     assert ran.stderr.strip() == ("xapictl: interrupted (Ctrl-C) before any write: nothing was "
@@ -126,16 +128,18 @@ def test_connect_error_after_writes_names_the_writes_instead_of_nothing_sent(
     from xapictl.errors import ConnectError
     from xapictl.state.collect import PoolConnection
 
-    snapshot = PoolConnection.snapshot
+    read_all = PoolConnection.read_all
     reads = []
 
-    def refuse_after_writes(self: PoolConnection) -> Any:
+    def refuse_after_writes(self: PoolConnection, classes: Any) -> Any:
         reads.append(1)
-        if len(reads) > 2:  # the plan's read and apply's fresh one pass; verify's does not
+        # apply's fresh read (the lease's read-back) and the second step's re-check pass;
+        # verify's does not (the plan's read carries the permissions: another method)
+        if len(reads) > 2:
             raise ConnectError(f"{self.url}: connection refused")
-        return snapshot(self)
+        return read_all(self, classes)
 
-    monkeypatch.setattr(PoolConnection, "snapshot", refuse_after_writes)
+    monkeypatch.setattr(PoolConnection, "read_all", refuse_after_writes)
     ran = cli(*CREATE_105)
     assert ran.code == ExitCode.PARTIAL, ran.stderr
     assert "connection refused" in ran.stderr and "Nothing was sent" not in ran.stderr

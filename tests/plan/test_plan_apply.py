@@ -71,8 +71,8 @@ def test_converge_never_checks_against_the_planning_snapshot() -> None:
         backend = XapiBackend(conn)
         collect = backend.collect
 
-        def collect_then_change() -> object:
-            snap = collect()
+        def collect_then_change(classes: object = None) -> object:
+            snap = collect(classes)  # type: ignore[arg-type]
             if backend.collect is collect_then_change:  # only the planning read
                 backend.collect = collect  # type: ignore[method-assign]
                 _vlan105_by_hand(conn)
@@ -216,11 +216,22 @@ def test_ctrl_c_before_any_write_stays_a_plain_keyboard_interrupt() -> None:
         def __getattr__(self, name: str) -> object:
             return getattr(self.conn, name)
 
-        def snapshot(self) -> object:
+        def _count(self) -> None:
             self.reads += 1
             if self.reads == 2:
                 raise KeyboardInterrupt
+
+        def snapshot(self) -> object:
+            self._count()
             return self.conn.snapshot()  # type: ignore[attr-defined]
+
+        def read_all(self, classes: list[str]) -> object:  # converge reads its classes
+            self._count()
+            return self.conn.read_all(classes)  # type: ignore[attr-defined]
+
+        def read_all_with_permissions(self, classes: list[str]) -> object:
+            self._count()
+            return self.conn.read_all_with_permissions(classes)  # type: ignore[attr-defined]
 
     pool = SimPool()
     with pool.connect() as conn:

@@ -81,6 +81,7 @@ CONSTANTS: dict[str, dict[str, str]] = {
         "10 s": "default --lock-timeout", "60 s": "lease lifetime",
         "15 s": "lease renewal interval", "45 s": "lease margin",
         "0.5 s": "shortest retry pause", "30 s": "default connect timeout",
+        "1 s": "the clock skew a first lease record may have (CLOCK_SLACK, a constant)",
     },
 }
 

@@ -280,7 +280,7 @@ def plan_only(opts: GlobalOptions, desired: DesiredState,
 
     from xapictl.cli.connection import open_pool
     from xapictl.cli.render import refuse_name
-    from xapictl.plan.backend import XapiBackend
+    from xapictl.plan.backend import XapiBackend, classes_needed
     from xapictl.plan.diff import diff
     from xapictl.plan.document import plan_document
     from xapictl.plan.preflight import preflight
@@ -288,7 +288,7 @@ def plan_only(opts: GlobalOptions, desired: DesiredState,
     refuse_name(opts, "plan")
     with open_pool(opts) as conn:
         backend = XapiBackend(conn)
-        snap = backend.collect()
+        snap = backend.collect(classes_needed(desired))  # as converge reads it
         plan = diff(desired, snap)
         preflight(plan, backend.permissions())
         pool = pool_info(opts, snap)

@@ -75,6 +75,7 @@ class Connection:
         self.tasks = TasksClient(self)
         self._generic: dict[str, ClassClient[str, Any]] = {}
         self._token_ahead: str | None = None
+        self._permissions: frozenset[str] | None = None
 
     def __repr__(self) -> str:
         return f"<Connection {self.session!r}>"
@@ -259,6 +260,17 @@ class Connection:
         results = self.call_many([(f"{c}.get_all_records", ()) for c in classes], raw=True)
         return dict(zip(classes, results, strict=True))
 
+    def read_all_with_permissions(self, classes: Sequence[str]
+                                  ) -> tuple[dict[str, Mapping[str, Mapping[str, Any]]],
+                                             frozenset[str]]:
+        """``read_all`` with the session's record sent alongside (no round trip of its own):
+        the records, and the permissions (``permissions`` answers from them from then on)."""
+        ref = self.session.login()
+        calls: list[tuple[str, Sequence[Any]]] = [(f"{c}.get_all_records", ()) for c in classes]
+        *results, session = self.call_many([*calls, ("session.get_record", (ref,))], raw=True)
+        self._permissions = self._permissions_of(plain_result("session.get_record", session))
+        return dict(zip(classes, results, strict=True)), self._permissions
+
     def snapshot(self) -> Any:
         """The pool's networking state (``xapictl.state.snapshot.PoolSnapshot``): every
         class's records at once, with an event token taken before them (two dependent round
@@ -285,8 +297,13 @@ class Connection:
     def permissions(self) -> frozenset[str]:
         """The session's RBAC permissions, lower-cased (``vlan.create``…). The local superuser
         (root) may do everything: every message of the datamodel is listed."""
+        if self._permissions is not None:
+            return self._permissions
         ref = self.session.login()
-        record = self.call("session.get_record", ref)
+        self._permissions = self._permissions_of(self.call("session.get_record", ref))
+        return self._permissions
+
+    def _permissions_of(self, record: Mapping[str, Any]) -> frozenset[str]:
         perms = frozenset(str(p).lower() for p in record.get("rbac_permissions", []))
         if record.get("is_local_superuser") or (not perms and self.session.username == "root"):
             return perms | _every_permission()

@@ -9,7 +9,10 @@ XAPI offers. No key is ever rewritten in place, so there is no moment when the l
 while it is held:
 
 * **take** a free pool (no lease key at all): add generation 1; then read back: the lease is
-  ours if ``xapictl.lease.1`` holds our record and no other lease key exists;
+  ours if ``xapictl.lease.1`` holds our record and no other lease key exists. Given the pool's
+  record from a read the run just made (``seen``), the add goes out with
+  ``host.get_servertime`` beside it and the read-back can be the caller's own read
+  (``read_keys``): one round trip to take, the read-back shared with the pre-write read;
 * **renew** (a background thread, every ``renew_every`` seconds): add generation G+1 with a
   fresh ``renewed`` time, read back (G+1 must be the highest key and ours), then remove G;
 * **take over** an expired lease seen at generation G with record R: add G+1, read back: ours
@@ -53,7 +56,7 @@ import socket
 import sys
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from types import TracebackType
@@ -61,6 +64,7 @@ from typing import Any, Protocol, Self
 
 from xapictl.errors import LeaseLost, PoolLocked, XapiFailure
 from xapictl.model._types import parse_datetime
+from xapictl.xapi.parallel import run_beside
 from xapictl.xapi.retry import Pacer
 
 log = logging.getLogger("xapictl.lease")
@@ -75,6 +79,9 @@ RENEW_EVERY = 10.0
 MARGIN = 15.0
 """A holder stops writing this long before its lease could be taken over (clock resolution,
 round trips, the offset's error)."""
+CLOCK_SLACK = 1.0
+"""Seconds a first record's time (this machine's clock, when the master's is read alongside
+the take) may be off the master's clock before the lease is renewed at once to correct it."""
 POLL_EVERY = 1.0
 """Seconds between two reads of a waiting run."""
 
@@ -232,8 +239,17 @@ class PoolLease:
                  renew_every: float = RENEW_EVERY, margin: float = MARGIN,
                  poll_every: float = POLL_EVERY, background: bool = True,
                  user: str | None = None, host: str | None = None,
-                 pid: int | None = None, machine: str | None = None) -> None:
+                 pid: int | None = None, machine: str | None = None,
+                 seen: Mapping[str, Any] | None = None,
+                 read_keys: Callable[[], Mapping[str, Any]] | None = None) -> None:
+        """``seen``: the pool's record (``master``, ``other_config``) from a read this run just
+        made: a free pool is then taken in one round trip (no ``pool.get_record`` first; the
+        master's clock is read alongside the add). ``read_keys``: how a take reads the lease
+        keys back (``pool.other_config``), e.g. as part of the run's pre-write read."""
         self.conn = conn
+        self._seen = seen
+        self._read_keys = read_keys
+        self._clock_pending = False
         self.pool = pool
         self.timeout = timeout
         self.pacer = pacer or Pacer()
@@ -270,16 +286,73 @@ class PoolLease:
     def _measure_offset(self, master: str) -> None:
         before = self.pacer.clock()
         try:
-            stamp = parse_datetime(self.conn.call("host.get_servertime", master)).timestamp()
-            stamp += 0.5  # XAPI's datetimes have whole seconds: the middle of that second
+            answer: Any = self.conn.call("host.get_servertime", master)
         except XapiFailure as exc:
             # A host without get_servertime: our own wall clock, and skew between machines
             # then counts against the margin (docs/unattended.md says so).
             log.warning("host.get_servertime refused (%s): judging the lease on this "
                         "machine's clock", exc.code)
+            answer = None
+        self._set_offset(answer, before, self.pacer.clock())
+
+    def _set_offset(self, answer: Any, before: float, after: float) -> None:
+        """The offset from our monotonic clock to the master's, from its ``get_servertime``
+        answer (``None``: this machine's wall clock) received between ``before`` and
+        ``after``."""
+        if answer is None:
             stamp = _dt.datetime.now(_dt.UTC).timestamp()
-        after = self.pacer.clock()
+        else:
+            stamp = parse_datetime(answer).timestamp()
+            stamp += 0.5  # XAPI's datetimes have whole seconds: the middle of that second
         self._offset = stamp - (before + after) / 2
+
+    def _first_read(self) -> Any:
+        """The pool's record; the first time also the master's clock, in the same round trip
+        when the connection sends calls at once (``call_many``): the pool's master is known
+        from the login, and ``host.get_servertime`` of any live member answers alike."""
+        master = getattr(getattr(self.conn, "session", None), "master_ref", None)
+        seen, self._seen = self._seen, None
+        if seen is not None and self._offset is None and isinstance(master, str) and master:
+            # The master's clock is read alongside the take (``_take``); until then, ours.
+            self._clock_pending = True
+            self._set_offset(None, self.pacer.clock(), self.pacer.clock())
+            return seen
+        many = getattr(self.conn, "call_many", None)
+        if self._offset is not None or many is None or not isinstance(master, str) or not master:
+            record = self.conn.call("pool.get_record", self.pool)
+            if self._offset is None:
+                self._measure_offset(str(record["master"]))
+            return record
+        before = self.pacer.clock()
+        try:
+            record, stamp = many([("pool.get_record", (self.pool,)),
+                                  ("host.get_servertime", (master,))])
+        except XapiFailure:  # either refused: one at a time, as without call_many
+            record = self.conn.call("pool.get_record", self.pool)
+            self._measure_offset(str(record["master"]))
+            return record
+        self._set_offset(stamp, before, self.pacer.clock())
+        return record
+
+    def _master(self) -> str:
+        master = getattr(getattr(self.conn, "session", None), "master_ref", "")
+        if not master:
+            master = self.conn.call("pool.get_record", self.pool)["master"]
+        return str(master)
+
+    def _servertime(self) -> Any:
+        """The master's ``host.get_servertime`` (``None`` if refused: this machine's clock)."""
+        try:
+            return self.conn.call("host.get_servertime", self._master())
+        except XapiFailure as exc:
+            log.warning("host.get_servertime refused (%s): judging the lease on this "
+                        "machine's clock", exc.code)
+            return None
+
+    def _read_back(self) -> dict[int, str]:
+        if self._read_keys is None:
+            return self._read()
+        return _lease_keys(self._read_keys())
 
     # --- reading the lease keys ---------------------------------------------------------------
 
@@ -305,9 +378,7 @@ class PoolLease:
     def acquire(self) -> None:
         """Take the lease, waiting up to ``timeout`` for a live holder to let go."""
         self._stop.clear()
-        record = self.conn.call("pool.get_record", self.pool)
-        if self._offset is None:
-            self._measure_offset(str(record["master"]))
+        record = self._first_read()
         keys = _lease_keys(record.get("other_config", {}))
         deadline = self.pacer.clock() + self.timeout
         holder: LeaseHolder | None = None
@@ -316,6 +387,9 @@ class PoolLease:
                 if self._take(1, None, None):
                     return
             else:
+                if self._clock_pending:  # judging another run's lease: the master's clock
+                    self._clock_pending = False
+                    self._measure_offset(self._master())
                 top = max(keys)
                 holder = LeaseHolder.from_value(keys[top])
                 if holder.expired(self.server_now()) or _orphan(holder) or holder.gone():
@@ -340,9 +414,17 @@ class PoolLease:
         sent = self.pacer.clock()
         now = sent + self._offset_value()
         mine = replace(self.me, started=now, renewed=now)
-        if not self._add(generation, mine):
+        if self._clock_pending:
+            self._clock_pending = False
+            added, answer = run_beside([lambda: self._add(generation, mine),
+                                        self._servertime])
+            self._set_offset(answer, sent, self.pacer.clock())
+            skewed = abs(sent + self._offset_value() - now) > CLOCK_SLACK
+        else:
+            added, skewed = self._add(generation, mine), False
+        if not added:
             return False
-        keys = self._read()
+        keys = self._read_back()
         ours = (keys.get(generation) == mine.to_value() and max(keys) == generation
                 and (before is None or keys.get(before) == seen))
         if not ours:
@@ -357,6 +439,10 @@ class PoolLease:
         with _LIVE_LOCK:
             _LIVE.add(mine.id)
         self._lost = ""
+        if skewed:
+            # Our record's time was this machine's clock, which is off the master's: renew at
+            # once, so the record says the master's time as the others judge it.
+            self.renew()
         if self.background:
             self._stop.clear()
             self._thread = threading.Thread(target=self._renew_loop, daemon=True,

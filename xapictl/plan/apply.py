@@ -34,7 +34,7 @@ from xapictl.errors import (
     TransportError,
     XapiFailure,
 )
-from xapictl.plan.backend import XapiBackend
+from xapictl.plan.backend import XapiBackend, classes_needed
 from xapictl.plan.core import ApplyReport, Plan, Step, StepResult, StepStatus
 from xapictl.plan.desired import DesiredState
 from xapictl.plan.diff import diff
@@ -224,7 +224,9 @@ def converge(desired: DesiredState, backend: XapiBackend, *,
              on_plan: Callable[[Plan], None] | None = None,
              check: Callable[[PoolSnapshot, Plan | None], None] | None = None
              ) -> RunResult:
-    """Plan, pre-flight, (confirm,) apply, verify, re-plan. The plan is made without a
+    """Plan, pre-flight, (confirm,) apply, verify, re-plan. Every read is of the classes the
+    recipe can touch (``classes_needed``: no VMs and VIFs unless it concerns them), and the
+    first carries the session's permissions for the pre-flight. The plan is made without a
     lock; apply and verify run under the pool's write lease (``backend.lock_timeout`` says
     how long to wait for another run's; ``PoolLocked`` when it does not come), after a fresh
     read under it: a pool that another run brought to the desired state meanwhile is left
@@ -244,7 +246,8 @@ def converge(desired: DesiredState, backend: XapiBackend, *,
     the lease, before the first write (the question may have taken a while): a saved plan's
     check (``xapictl.plan.saved.check_saved``) raises there, so a stale saved plan is refused
     with nothing sent."""
-    snap = backend.collect()
+    classes = classes_needed(desired)
+    snap = backend.collect(classes)
     try:
         plan = diff(desired, snap)
     except PlanError:
@@ -259,8 +262,8 @@ def converge(desired: DesiredState, backend: XapiBackend, *,
     result = RunResult(plan, snapshot=snap)
     if plan.is_empty or (confirm is not None and not confirm(plan)):
         return result
-    with backend.writing():
-        fresh = backend.collect()
+    with backend.writing(classes):
+        fresh = backend.fresh(classes)  # the lease's read-back: one round trip for both
         if check is not None:
             check(fresh, plan)  # a saved plan: checked again on the pre-write read
         now = _settled(desired, fresh)
@@ -273,7 +276,7 @@ def converge(desired: DesiredState, backend: XapiBackend, *,
         try:
             if not result.report.ok:
                 raise ApplyError(_stopped(result.report), result.report)
-            after = verify(desired, backend.collect)
+            after = verify(desired, lambda: backend.collect(classes))
             result.replan = diff(desired, after)
         except KeyboardInterrupt:
             raise ApplyInterrupted("apply interrupted (Ctrl-C) while verifying, after every "

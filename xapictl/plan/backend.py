@@ -12,12 +12,13 @@ kept until verify ends, and every write asks it first whether it is still ours.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
 from xapictl.errors import XapiFailure
 from xapictl.plan.audit import AuditLog, host_of, is_write
-from xapictl.state.snapshot import PoolSnapshot
+from xapictl.plan.desired import DesiredState
+from xapictl.state.snapshot import SNAPSHOT_CLASSES, PoolSnapshot
 
 
 class Connection(Protocol):
@@ -102,26 +103,65 @@ class XapiBackend:
         self.caller = AuditedCaller(conn, self.audit)
         self.lock_timeout = lock_timeout
         self.command = command
+        self._permissions: frozenset[str] | None = None
+        self._fresh: PoolSnapshot | None = None
         self.take_lease: LeaseTaker | None = lease if lease is not None else getattr(
             conn, "lease", None)
 
     @contextlib.contextmanager
-    def writing(self) -> Iterator[None]:
+    def writing(self, classes: Sequence[str] | None = None) -> Iterator[None]:
         """Hold the pool's write lease for the block (re-entrant: an inner block under an
-        outer one shares its lease). Released however the block ends, Ctrl-C included."""
+        outer one shares its lease). Released however the block ends, Ctrl-C included.
+
+        With ``classes`` (the block's pre-write read), the lease is taken from the pool's
+        record in the latest read (a free pool: one round trip), and read back by reading
+        those classes, which is the pre-write read: ``fresh()`` hands it over."""
         if self.caller.lease is not None or self.take_lease is None:
             yield
             return
-        with self.take_lease(timeout=self.lock_timeout, command=self.command) as lease:
+        options: dict[str, Any] = {}
+        last = self.caller.snapshot
+        if classes is not None and last is not None and last.pools:
+            pool = last.pool
+            options = {"seen": {"master": str(pool.master),
+                                "other_config": dict(pool.other_config)},
+                       "read_keys": lambda: self._read_back(classes)}
+        with self.take_lease(timeout=self.lock_timeout, command=self.command,
+                             **options) as lease:
             self.caller.lease = lease
             try:
                 yield
             finally:
                 self.caller.lease = None
+                self._fresh = None
 
-    def collect(self) -> PoolSnapshot:
-        """One round of ``get_all_records`` per class (the client sends them at once)."""
-        snap = self.conn.snapshot()
+    def _read_back(self, classes: Sequence[str]) -> Any:
+        snap = self._fresh = self.collect(classes)
+        return dict(snap.pool.other_config) if snap.pools else {}
+
+    def fresh(self, classes: Sequence[str]) -> PoolSnapshot:
+        """The read that confirmed the lease just taken (once), else a new read of
+        ``classes``: either way made under the lease."""
+        snap, self._fresh = self._fresh, None
+        return snap if snap is not None else self.collect(classes)
+
+    def collect(self, classes: Sequence[str] | None = None) -> PoolSnapshot:
+        """One round of ``get_all_records`` per class (the client sends them at once): every
+        class of the snapshot (with an event token), or just ``classes`` (the others' tables
+        empty, no token: one round trip; the first such read carries the session's record
+        too, so ``permissions`` costs no request of its own). A connection without
+        ``read_all`` is read whole."""
+        read_all = getattr(self.conn, "read_all", None)
+        if classes is None or read_all is None:
+            snap = self.conn.snapshot()
+        else:
+            with_perms = getattr(self.conn, "read_all_with_permissions", None)
+            if self._permissions is None and with_perms is not None:
+                raw, perms = with_perms(list(classes))
+                self._permissions = frozenset(p.lower() for p in perms)
+            else:
+                raw = read_all(list(classes))
+            snap = PoolSnapshot.from_records(raw)
         self.caller.snapshot = snap
         return snap
 
@@ -135,11 +175,28 @@ class XapiBackend:
 
     def permissions(self) -> frozenset[str] | None:
         """The session's RBAC permissions, or ``None`` when the connection cannot say."""
+        if self._permissions is not None:
+            return self._permissions
         get = getattr(self.conn, "permissions", None)
         if get is None:
             return None
-        perms: frozenset[str] = frozenset(p.lower() for p in get())
-        return perms
+        self._permissions = frozenset(p.lower() for p in get())
+        return self._permissions
 
 
-__all__ = ["AuditedCaller", "Connection", "Lease", "LeaseTaker", "XapiBackend"]
+GUEST_CLASSES = ("VIF", "VM", "VM_guest_metrics")
+"""What only VIFs need: the largest tables of a pool (every VM and every VIF)."""
+
+
+def classes_needed(desired: DesiredState) -> tuple[str, ...]:
+    """The snapshot classes a recipe's plan, pre-write check and verify look at: all but the
+    guests' (``GUEST_CLASSES``) unless the recipe states VIFs, or a network whose MTU or
+    removal concerns the VIFs on it (the MTU step re-plugs them; a removal refuses while
+    VMs use the network)."""
+    guests = bool(desired.vifs) or any(
+        not n.present or n.mtu is not None for n in desired.networks)
+    return tuple(c for c in SNAPSHOT_CLASSES if guests or c not in GUEST_CLASSES)
+
+
+__all__ = ["GUEST_CLASSES", "AuditedCaller", "Connection", "Lease", "LeaseTaker", "XapiBackend",
+           "classes_needed"]
