@@ -33,7 +33,7 @@ def test_published_schema_is_current() -> None:
 def test_the_documented_regeneration_command_writes_the_published_schema() -> None:
     """docs/local-backend.md's command, run as written (its output is compared)."""
     page = (ROOT / "docs" / "local-backend.md").read_text()
-    [command] = re.findall(r"```sh\n(python -m xapictl\.local\.recipe_model) > "
+    [command] = re.findall(r"```shell\n(python -m xapictl\.local\.recipe_model) > "
                            r"docs/local-recipe\.schema\.json\n```", page)
     out = subprocess.run([sys.executable, *command.split()[1:]], capture_output=True, text=True,
                          check=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
