@@ -42,7 +42,7 @@ THIRD_PARTY: dict[str, set[str]] = {
     "state": set(),
     "plan": {"yaml", "pydantic"},  # desired-state files; the plan document's typed models
     "recipes": set(),  # the ensure_* builders construct the recipe models (plan) directly
-    "local": {"pyroute2", "yaml"},  # the plain-Xen backend; its desired-state files
+    "local": {"pyroute2", "yaml", "pydantic"},  # plain-Xen backend; its recipes' typed models
     "fleet": {"httpx", "rich", "yaml"},  # plain-HTTP pool transports; progress; fleet files
     "inventory": {"orjson"},  # the JSON export's encoder (issue 12)
     "sim": {"httpx", "cryptography"},  # the in-process httpx transport; --tls certificates

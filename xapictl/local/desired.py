@@ -8,17 +8,14 @@ is found before any netlink call.
 
 from __future__ import annotations
 
-import ipaddress
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from xapictl.errors import DesiredStateError, UsageError
-from xapictl.local.observe import BOND_MODES
-from xapictl.local.xl_vif import VifVlans, parse_vlan_spec
+from xapictl.errors import DesiredStateError
+from xapictl.local.xl_vif import VifVlans
 from xapictl.plan import yaml_input
 
 __all__ = [
@@ -35,7 +32,6 @@ FROM_UPLINK = "from-uplink"
 IFNAMSIZ = 15
 STP_FORWARD_DELAY = 15
 """Seconds, when a recipe turns STP on and states no forward delay (the kernel's default)."""
-_MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
 
 
 @dataclass(frozen=True)
@@ -103,165 +99,112 @@ class _Ctx:
         self.problems.append(f"{self.file}:{node.start_mark.line + 1}: {path}: {what}")
 
 
-def _mapping(ctx: _Ctx, node: yaml.Node, path: str, allowed: tuple[str, ...]) -> dict[str, Any]:
-    """Key -> value node; unknown keys are problems that list the allowed ones."""
-    if not isinstance(node, yaml.MappingNode):
-        ctx.bad(node, path, "must be a mapping")
-        return {}
-    out: dict[str, Any] = {}
-    for k, v in node.value:
-        key = str(k.value)
-        if allowed and key not in allowed:
-            ctx.bad(k, f"{path}.{key}", f"unknown field; allowed: {', '.join(allowed)}")
-            continue
-        out[key] = v
-    return out
-
-
-_PLAIN_INT = re.compile(r"(0|[1-9][0-9]*)")
-"""Decimal ASCII digits only: no "٣", "0x10", "010" (YAML 1.1 octal) or "1_000"."""
-
-
-def _scalar(node: yaml.Node) -> Any:
-    """The Python value of a scalar node (None for mappings, lists and unreadable scalars
-    such as a 5000-digit number: every caller then reports the value as wrong)."""
-    try:
-        return yaml_input.scalar_value(node)
-    except ValueError:
-        return None
-
-
 def _short(name: str) -> str:
     return name if len(name) <= 20 else f"{name[:16]}..."
 
 
-def _shown(node: yaml.Node) -> str:
-    text = repr(node.value) if isinstance(node, yaml.ScalarNode) else "a list or mapping"
-    return text if len(text) <= 40 else f"{text[:32]}...{text[-3:]} ({len(text)} characters)"
+@dataclass
+class _Given:
+    """One entry as validated by its model: the values (None for a field whose value was
+    refused), which fields were written, and their nodes (for lines)."""
+
+    node: yaml.Node
+    path: str
+    values: dict[str, Any]
+    nodes: dict[str, yaml.Node]
+    entry: Any = None
+    """The model instance (None if a field was refused)."""
 
 
-def _int(ctx: _Ctx, node: yaml.Node, path: str, lo: int, hi: int) -> int | None:
-    value = _scalar(node)
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi \
-            or not _PLAIN_INT.fullmatch(str(node.value)):
-        ctx.bad(node, path, f"must be an integer {lo}-{hi}, got {_shown(node)}")
-        return None
-    return value
+def _validate(ctx: _Ctx, model: Any, node: yaml.Node | None, path: str, *,
+              empty_ok: bool = False, apart: tuple[str, ...] = ()) -> _Given:
+    """Validate one mapping of the recipe with its model; every problem goes to ``ctx``
+    at the line of the value (an item's line for a list), or of the key if unknown."""
+    from pydantic import ValidationError
+
+    from xapictl.local.recipe_model import Bad, suggest
+
+    nodes: dict[str, yaml.Node] = {}
+    keys: dict[str, yaml.Node] = {}
+    if node is not None and not (empty_ok and isinstance(node, yaml.ScalarNode)
+                                 and _null(node)):  # "xenbr0:" alone
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                nodes[str(k.value)], keys[str(k.value)] = v, k
+        else:
+            ctx.bad(node, path, "must be a mapping")
+    allowed = list(model.model_fields)
+    unknown = [k for k in nodes if k not in allowed]
+    for key in unknown:
+        ctx.bad(keys[key], f"{path}.{key}",
+                f"unknown field{suggest(key, allowed)}; allowed: {', '.join(allowed)}")
+    given = {k: v for k, v in nodes.items() if k in allowed and k not in apart}
+    refused: set[str] = set()
+    try:
+        entry = model.model_validate(given)
+    except ValidationError as exc:
+        entry = None
+        for error in sorted(exc.errors(), key=lambda e: allowed.index(str(e["loc"][0]))):
+            name = str(error["loc"][0])
+            refused.add(name)
+            bad = error.get("ctx", {}).get("error")
+            for at, message in bad.problems if isinstance(bad, Bad) else \
+                    [(given[name], error["msg"])]:
+                ctx.bad(at, f"{path}.{name}", message)
+    kept = entry or model.model_validate({k: v for k, v in given.items() if k not in refused})
+    values = {k: None if k in refused else getattr(kept, k) for k in given}
+    return _Given(node if node is not None else yaml.ScalarNode("", ""), path, values,
+                  nodes, entry)
 
 
-def _bool(ctx: _Ctx, node: yaml.Node, path: str) -> bool:
-    value = _scalar(node)
-    if not isinstance(value, bool):
-        ctx.bad(node, path, f"must be true or false, got {node.value!r}")
+def _null(node: yaml.Node) -> bool:
+    try:
+        return yaml_input.scalar_value(node) is None
+    except ValueError:
         return False
-    return value
 
 
-def _ifname(ctx: _Ctx, node: yaml.Node, path: str) -> str | None:
-    value = _scalar(node)
-    if not isinstance(value, str) or not _ifname_ok(value):
-        ctx.bad(node, path, f"must be an interface name of 1-{IFNAMSIZ} characters")
-        return None
-    return value
-
-
-def _ifname_ok(name: str) -> bool:
-    """Linux's rules for an interface name (dev_valid_name): 1-15 bytes, not . or .., no
-    slash, colon or whitespace; we also keep it printable ASCII, as every tool expects."""
-    return (0 < len(name.encode("utf-8", "surrogatepass")) <= IFNAMSIZ and name not in (".", "..")
-            and _IFNAME.fullmatch(name) is not None)
-
-
-_IFNAME = re.compile(r"[!-.0-9;-~]+")  # printable ASCII but '/' and ':'; no space
-
-
-def _present(ctx: _Ctx, fields: dict[str, Any], path: str) -> bool:
-    if "state" not in fields:
-        return True
-    value = _scalar(fields["state"])
-    if value not in ("present", "absent"):
-        ctx.bad(fields["state"], f"{path}.state", "must be 'present' or 'absent'")
-    return bool(value != "absent")
-
-
-def _vid_list(ctx: _Ctx, node: yaml.Node, path: str) -> tuple[int, ...]:
-    if not isinstance(node, yaml.SequenceNode):
-        ctx.bad(node, path, "must be a list of VLAN IDs or 'A-B' ranges, e.g. [101, '103-105']")
-        return ()
-    vids: list[int] = []
-    for item in node.value:
-        value = _scalar(item)
-        if isinstance(value, str) and re.fullmatch(r"[0-9]{1,4}-[0-9]{1,4}", value):
-            a, b = (int(x) for x in value.split("-"))
-            if 1 <= a <= b <= 4094:
-                vids += range(a, b + 1)
-                continue
-        elif isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 4094:
-            vids.append(value)
-            continue
-        ctx.bad(item, path, f"{item.value!r} is not a VLAN ID 1-4094 or a range 'A-B'")
-    return tuple(sorted(set(vids)))
-
-
-_BRIDGE_FIELDS = (
-    "uplink",
-    "vlan",
-    "vlan_filtering",
-    "trunk_vids",
-    "addresses",
-    "mtu",
-    "mac",
-    "stp",
-    "forward_delay",
-    "state",
-)
-
-
-def _bridge(ctx: _Ctx, name: str, node: yaml.Node, path: str) -> BridgeSpec:
-    empty = isinstance(node, yaml.ScalarNode) and _scalar(node) is None  # "xenbr0:" alone
-    f = {} if empty else _mapping(ctx, node, path, _BRIDGE_FIELDS)
-    kw: dict[str, Any] = {"name": name, "present": _present(ctx, f, path)}
+def _bridge(ctx: _Ctx, name: str, g: _Given) -> BridgeSpec:
+    """Defaults that depend on other fields, and contradictions within one bridge."""
+    f, node, path = g.values, g.node, g.path
+    kw: dict[str, Any] = {"name": name, "present": f.get("state") != "absent"}
     if "uplink" in f:
-        kw["uplink"] = _ifname(ctx, f["uplink"], f"{path}.uplink")
+        kw["uplink"] = f["uplink"]
     if "vlan" in f:
-        kw["vlan"] = _int(ctx, f["vlan"], f"{path}.vlan", 1, 4094)
+        kw["vlan"] = f["vlan"]
         if kw.get("uplink") is None:
-            ctx.bad(f["vlan"], f"{path}.vlan", "a bridge per VLAN needs 'uplink:' (the trunk NIC)")
+            ctx.bad(g.nodes["vlan"], f"{path}.vlan",
+                    "a bridge per VLAN needs 'uplink:' (the trunk NIC)")
         elif len(f"{kw['uplink']}.{kw['vlan']}") > IFNAMSIZ:
-            ctx.bad(f["vlan"], f"{path}.vlan", "UPLINK.VID is longer than 15 characters")
+            ctx.bad(g.nodes["vlan"], f"{path}.vlan", "UPLINK.VID is longer than 15 characters")
     if "vlan_filtering" in f:
-        kw["vlan_filtering"] = _bool(ctx, f["vlan_filtering"], f"{path}.vlan_filtering")
+        kw["vlan_filtering"] = bool(f["vlan_filtering"])
     if "trunk_vids" in f:
-        kw["trunk_vids"] = _vid_list(ctx, f["trunk_vids"], f"{path}.trunk_vids")
+        kw["trunk_vids"] = f["trunk_vids"] or ()
         if not kw.get("vlan_filtering"):
-            ctx.bad(f["trunk_vids"], f"{path}.trunk_vids", "needs 'vlan_filtering: true'")
+            ctx.bad(g.nodes["trunk_vids"], f"{path}.trunk_vids", "needs 'vlan_filtering: true'")
     if kw.get("vlan") and kw.get("vlan_filtering"):
         ctx.bad(node, path, "choose either 'vlan:' (bridge per VLAN) or 'vlan_filtering: true'")
     if "addresses" in f:
-        kw["addresses"] = _addresses(ctx, f["addresses"], f"{path}.addresses")
+        kw["addresses"] = f["addresses"] if f["addresses"] is not None else ()
     elif kw.get("uplink") is None or kw.get("vlan") is not None:
         kw["addresses"] = ()
     if "mtu" in f:
-        kw["mtu"] = _int(ctx, f["mtu"], f"{path}.mtu", 68, 65535)
+        kw["mtu"] = f["mtu"]
     if "mac" in f:
-        mac = _scalar(f["mac"])
-        mac = mac.lower() if isinstance(mac, str) else mac
-        if mac != FROM_UPLINK and not (isinstance(mac, str) and _MAC.match(mac)):
-            ctx.bad(f["mac"], f"{path}.mac",
-                    "must be 'from-uplink' or a MAC like 00:16:3e:00:00:01")
-        kw["mac"] = mac
+        kw["mac"] = f["mac"]
     elif kw.get("uplink") is None:
         kw["mac"] = None
     if "stp" in f:
-        kw["stp"] = _bool(ctx, f["stp"], f"{path}.stp")
+        kw["stp"] = bool(f["stp"])
     if "forward_delay" in f:
-        kw["forward_delay"] = _int(ctx, f["forward_delay"], f"{path}.forward_delay", 0, 30)
+        kw["forward_delay"] = f["forward_delay"]
     if kw.get("stp"):
         # the kernel's STP needs 2-30 s and raises anything lower to 2, which would never
         # match the recipe; unstated, it is the kernel's (and 802.1D's) 15 s
         kw.setdefault("forward_delay", STP_FORWARD_DELAY)
         if kw["forward_delay"] is not None and kw["forward_delay"] < 2:
-            ctx.bad(f.get("forward_delay", node), f"{path}.forward_delay",
+            ctx.bad(g.nodes.get("forward_delay", node), f"{path}.forward_delay",
                     f"with stp: true it must be 2-30 (the kernel raises {kw['forward_delay']}"
                     f" to 2); leave it out for {STP_FORWARD_DELAY}")
     if kw.get("mac") == FROM_UPLINK and kw.get("uplink") is None:
@@ -271,63 +214,43 @@ def _bridge(ctx: _Ctx, name: str, node: yaml.Node, path: str) -> BridgeSpec:
     return BridgeSpec(**kw)
 
 
-def _addresses(ctx: _Ctx, node: yaml.Node, path: str) -> str | tuple[str, ...]:
-    value = _scalar(node) if isinstance(node, yaml.ScalarNode) else None
-    if value == FROM_UPLINK:
-        return FROM_UPLINK
-    if value in ("none", None) and isinstance(node, yaml.ScalarNode):
-        return ()
-    if not isinstance(node, yaml.SequenceNode):
-        ctx.bad(node, path, "must be 'from-uplink', 'none' or a list of CIDRs like 192.0.2.10/24")
-        return ()
-    out = []
-    for item in node.value:
-        try:
-            out.append(str(ipaddress.ip_interface(str(item.value))))
-            if "/" not in str(item.value):
-                raise ValueError
-        except ValueError:
-            ctx.bad(item, path, f"{item.value!r} is not an address with prefix, e.g. 192.0.2.10/24")
-    return tuple(out)
-
-
-def _bond(ctx: _Ctx, name: str, node: yaml.Node, path: str) -> BondSpec:
-    f = _mapping(ctx, node, path, ("slaves", "mode", "state"))
-    kw: dict[str, Any] = {"name": name, "present": _present(ctx, f, path)}
+def _bond(ctx: _Ctx, name: str, g: _Given) -> BondSpec:
+    f = g.values
+    kw: dict[str, Any] = {"name": name, "present": f.get("state") != "absent"}
     if "slaves" in f:
-        if isinstance(f["slaves"], yaml.SequenceNode) and f["slaves"].value:
-            kw["slaves"] = tuple(
-                s for s in (_ifname(ctx, n, f"{path}.slaves") for n in f["slaves"].value) if s
-            )
-        else:
-            ctx.bad(f["slaves"], f"{path}.slaves", "must be a non-empty list of NIC names")
+        kw["slaves"] = f["slaves"] or ()
     elif kw["present"]:
-        ctx.bad(node, path, "a bond needs 'slaves: [eth1, eth2]'")
-    if "mode" in f:
-        mode = _scalar(f["mode"])
-        if mode not in BOND_MODES:
-            ctx.bad(f["mode"], f"{path}.mode", f"must be one of {', '.join(BOND_MODES)}")
-        kw["mode"] = str(mode)
+        ctx.bad(g.node, g.path, "a bond needs 'slaves: [eth1, eth2]'")
+    if f.get("mode") is not None:
+        kw["mode"] = f["mode"]
     return BondSpec(**kw)
 
 
-def _vif(ctx: _Ctx, name: str, node: yaml.Node, path: str) -> VifSpec:
-    f = _mapping(ctx, node, path, ("bridge", "vlan", "mtu", "state"))
-    kw: dict[str, Any] = {"name": name, "present": _present(ctx, f, path)}
+def _vif(name: str, g: _Given) -> VifSpec:
+    f = g.values
+    kw: dict[str, Any] = {"name": name, "present": f.get("state") != "absent"}
     if "bridge" in f:
-        kw["bridge"] = _ifname(ctx, f["bridge"], f"{path}.bridge")
-    if "vlan" in f:
-        try:
-            kw["vlans"] = parse_vlan_spec(str(f["vlan"].value))
-        except UsageError as exc:
-            ctx.bad(f["vlan"], f"{path}.vlan", str(exc))
+        kw["bridge"] = f["bridge"]
+    if f.get("vlan") is not None:
+        kw["vlans"] = f["vlan"]
     if "mtu" in f:
-        kw["mtu"] = _int(ctx, f["mtu"], f"{path}.mtu", 68, 65535)
+        kw["mtu"] = f["mtu"]
     return VifSpec(**kw)
 
 
 def parse_recipe(text: str, file: str = "<recipe>") -> HostNetwork:
-    """Validate a ``local:`` recipe; raise DesiredStateError listing every problem."""
+    """Validate a ``local:`` recipe; raise DesiredStateError listing every problem.
+
+    Each entry and the ``local:`` settings are validated by their typed model
+    (``xapictl.local.recipe_model``); then one pass checks what spans fields and entries."""
+    from xapictl.local.recipe_model import (  # pydantic: loaded only when a recipe is read
+        BondEntry,
+        BridgeEntry,
+        LocalSettings,
+        VifEntry,
+        ifname_ok,
+    )
+
     ctx = _Ctx(file)
     root = yaml_input.compose(text, file)
     if root is None or not isinstance(root, yaml.MappingNode):
@@ -337,28 +260,27 @@ def parse_recipe(text: str, file: str = "<recipe>") -> HostNetwork:
         raise DesiredStateError(
             [f"{file}:1: no 'local:' key; plain-Xen recipes put bridges/bonds/vifs under local:"]
         )
-    allowed = ("bridges", "bonds", "vifs", "probes", "allow_dhcp")
-    local = _mapping(ctx, top["local"], "local", allowed)
-    bridges = tuple(
-        _bridge(ctx, str(k.value), v, f"local.bridges.{k.value}")
-        for k, v in _items(ctx, local.get("bridges"), "local.bridges")
-    )
-    bonds = tuple(
-        _bond(ctx, str(k.value), v, f"local.bonds.{k.value}")
-        for k, v in _items(ctx, local.get("bonds"), "local.bonds")
-    )
-    vifs = tuple(
-        _vif(ctx, str(k.value), v, f"local.vifs.{k.value}")
-        for k, v in _items(ctx, local.get("vifs"), "local.vifs")
-    )
+    sections = ("bridges", "bonds", "vifs")
+    settings = _validate(ctx, LocalSettings, top["local"], "local", apart=sections)
+    local: dict[str, Any] = {k: v for k, v in settings.nodes.items() if k in sections}
+    entries: dict[str, dict[str, _Given]] = {}
+    for section, model in (("bridges", BridgeEntry), ("bonds", BondEntry), ("vifs", VifEntry)):
+        entries[section] = {
+            str(k.value): _validate(ctx, model, v, f"local.{section}.{k.value}",
+                                    empty_ok=section == "bridges")
+            for k, v in _items(ctx, local.get(section), f"local.{section}")
+        }
+    bridges = tuple(_bridge(ctx, name, g) for name, g in entries["bridges"].items())
+    bonds = tuple(_bond(ctx, name, g) for name, g in entries["bonds"].items())
+    vifs = tuple(_vif(name, g) for name, g in entries["vifs"].items())
     owners: dict[str, tuple[str, int]] = {}
-    for key in ("bridges", "bonds", "vifs"):
+    for key in sections:
         for k, _ in _items(_Ctx(file), local.get(key), ""):
             name, line = str(k.value), k.start_mark.line + 1
             if len(name.encode("utf-8", "surrogatepass")) > IFNAMSIZ:
                 ctx.bad(k, f"local.{key}.{_short(name)}",
                         f"names are at most {IFNAMSIZ} characters")
-            elif not _ifname_ok(name):
+            elif not ifname_ok(name):
                 ctx.bad(k, f"local.{key}.{_short(name)}", "names are interface names: "
                         "printable ASCII, no '/', ':' or spaces")
             elif name in owners:
@@ -367,23 +289,15 @@ def parse_recipe(text: str, file: str = "<recipe>") -> HostNetwork:
                         f"local.{other}.{name} at {file}:{at}; one interface, one entry")
             owners.setdefault(name, (key, line))
     _present_on_absent(ctx, local, bridges, bonds, vifs)
-    probes: tuple[str, ...] | None = None
-    if "probes" in local:
-        node = local["probes"]
-        if isinstance(node, yaml.SequenceNode):
-            probes = tuple(str(n.value) for n in node.value)
-            for n in node.value:
-                try:
-                    ipaddress.ip_address(str(n.value))
-                except ValueError:
-                    ctx.bad(n, "local.probes", f"{n.value!r} is not an IP address")
-        else:
-            ctx.bad(node, "local.probes", "must be a list of IP addresses ([] for no probe)")
-    allow_dhcp = "allow_dhcp" in local and _bool(ctx, local["allow_dhcp"], "local.allow_dhcp")
     _cross_check(ctx, local, bridges, bonds, vifs)
     if ctx.problems:
         raise DesiredStateError(sorted(ctx.problems, key=_line_of))
-    return HostNetwork(bridges, bonds, vifs, probes, allow_dhcp)
+    LocalSettings.model_validate({  # the whole section, typed (every part is valid by now)
+        **{k: v for k, v in settings.nodes.items() if k not in sections},
+        **{s: {n: g.entry for n, g in entries[s].items()} for s in sections if s in local},
+    })
+    probes = settings.values.get("probes")
+    return HostNetwork(bridges, bonds, vifs, probes, bool(settings.values.get("allow_dhcp")))
 
 
 def _present_on_absent(ctx: _Ctx, local: dict[str, Any], bridges: tuple[BridgeSpec, ...],
