@@ -69,12 +69,15 @@ class PingResult:
 
 def ping(target: str, *, netns: str | None = None, count: int = 3, interval: float = 0.2,
          timeout: float = 1.0, enough: int | None = None,
-         stop: Callable[[], bool] | None = None) -> PingResult:
+         stop: Callable[[], bool] | None = None,
+         on_first_echo: Callable[[], None] | None = None) -> PingResult:
     """Send ``count`` echoes ``interval`` s apart; wait ``timeout`` s after the last.
 
     With ``enough``, stop as soon as that many replies are in (a probe needs just one). With
     ``stop``, send no more echoes once it returns True (then wait for the replies as usual):
-    a test's pinger runs until the change it watches is over, however long that takes."""
+    a test's pinger runs until the change it watches is over, however long that takes.
+    ``on_first_echo`` is called once the first echo is on its way (``started`` is already
+    read), so whoever waits for it knows the pinger's window has begun."""
     v6 = ":" in target
     sock = socket_in_netns(
         netns, socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_RAW,
@@ -93,6 +96,8 @@ def ping(target: str, *, netns: str | None = None, count: int = 3, interval: flo
                 with contextlib.suppress(OSError):  # no route yet: counts as lost
                     sock.sendto(_echo(ident, sent & 0xFFFF, v6), (target, 0))
                 sent += 1
+                if sent == 1 and on_first_echo is not None:
+                    on_first_echo()
                 continue
             deadline = (start + sent * interval) if sent < count else (
                 start + (count - 1) * interval + timeout)
@@ -130,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interval", type=float, default=0.2)
     parser.add_argument("--timeout", type=float, default=1.0)
     parser.add_argument("--announce", action="store_true",
-                        help="print 'ready' just before the first echo (for tests)")
+                        help="print 'ready' once the first echo is sent (for tests)")
     parser.add_argument("--until-sigterm", action="store_true",
                         help="send echoes (up to --count) until SIGTERM, then wait for the "
                              "replies and print the result (for tests)")
@@ -138,11 +143,12 @@ def main(argv: list[str] | None = None) -> int:
     stopped: list[bool] = []
     if args.until_sigterm:
         signal.signal(signal.SIGTERM, lambda _signum, _frame: stopped.append(True))
-    if args.announce:
+    def announce() -> None:
         print("ready", flush=True)
+
     result = ping(args.target, netns=args.netns, count=args.count, interval=args.interval,
                   timeout=args.timeout, stop=(lambda: bool(stopped)) if args.until_sigterm
-                  else None)
+                  else None, on_first_echo=announce if args.announce else None)
     print(json.dumps({"target": result.target, "sent": result.sent,
                       "received": result.received, "started": result.started,
                       "finished": result.finished}))
