@@ -316,11 +316,26 @@ def test_the_schemas_shipped_in_the_package_are_the_models(tmp_path: Path) -> No
     assert shipped == fresh, "run `python -m xapictl.cli.documents` and commit the result"
 
 
+FILE_FORMATS = {"InventoryExport": "inventory.schema.json",
+                "LocalRecipe": "local-recipe.schema.json", "Recipe": "recipe.schema.json"}
+
+
+@pytest.mark.parametrize(("kind", "published"), sorted(FILE_FORMATS.items()))
+def test_schema_prints_the_file_formats_as_published_in_the_docs(kind: str,
+                                                                 published: str) -> None:
+    out = CliRunner().invoke(app, ["schema", kind])
+    assert out.exit_code == 0, out.stderr
+    schema = json.loads(out.stdout)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    docs = Path(__file__).resolve().parents[2] / "docs" / published
+    assert schema == json.loads(docs.read_text())
+
+
 def test_schema_prints_every_kind_and_refuses_an_unknown_one() -> None:
     runner = CliRunner()
     kinds = runner.invoke(app, ["schema"]).stdout.split()
-    assert kinds == sorted(DOCUMENTS)
-    for kind in kinds:
+    assert kinds == [*sorted(DOCUMENTS), *FILE_FORMATS]
+    for kind in sorted(DOCUMENTS):
         schema = json.loads(runner.invoke(app, ["schema", kind]).stdout)
         assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
         jsonschema.Draft202012Validator.check_schema(schema)

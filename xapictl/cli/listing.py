@@ -3,7 +3,9 @@ one pool, or with ``--fleet`` on every selected pool."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -102,8 +104,9 @@ def pool_unlock(ctx: typer.Context, yes: bool = typer.Option(
 def schema(ctx: typer.Context,
            name: str | None = typer.Argument(None, help="A document kind (e.g. NetworkList); "
                                              "without it, the list of kinds.")) -> None:
-    """Print the JSON Schema (Draft 2020-12) of a document kind that -o json|yaml prints;
-    without NAME, list the kinds (docs/output.md)."""
+    """Print the JSON Schema (Draft 2020-12) of a document kind that -o json|yaml prints, or
+    of a file format (Recipe, LocalRecipe, InventoryExport); without NAME, list them all
+    (docs/output.md)."""
     from xapictl.cli.options import Output, current
 
     with exit_codes():
@@ -112,21 +115,48 @@ def schema(ctx: typer.Context,
         from xapictl.errors import UsageError
 
         opts = current(ctx)
+        formats = _file_formats()
         if name is None:
-            kinds = sorted(DOCUMENTS)
+            kinds = sorted(DOCUMENTS) + sorted(formats)
             if opts.output.is_data:
                 emit_data(opts, kinds)
             else:
                 typer.echo("\n".join(kinds))
             return
+        shown = opts if opts.output is Output.yaml else type(opts)(output=Output.json)
+        if name in formats:
+            emit_data(shown, formats[name]())
+            return
         if name not in DOCUMENTS:
             import difflib
 
-            near = difflib.get_close_matches(name, DOCUMENTS, n=1)
+            near = difflib.get_close_matches(name, [*DOCUMENTS, *formats], n=1)
             hint = f" (did you mean {near[0]}?)" if near else " (xapictl schema lists them)"
             raise UsageError(f"no document kind {name!r}{hint}")
-        shown = opts if opts.output is Output.yaml else type(opts)(output=Output.json)
         emit_data(shown, schema_of(name))
+
+
+def _file_formats() -> dict[str, Callable[[], dict[str, Any]]]:
+    """The files xapictl reads or writes beside its output documents, each schema generated
+    from the definition the code validates with (docs/recipe.schema.json,
+    docs/local-recipe.schema.json, docs/inventory.schema.json are these, committed)."""
+
+    def recipe() -> dict[str, Any]:
+        from xapictl.plan.recipe_model import json_schema
+
+        return json_schema()
+
+    def local_recipe() -> dict[str, Any]:
+        from xapictl.local.recipe_model import json_schema
+
+        return json_schema()
+
+    def inventory() -> dict[str, Any]:
+        from xapictl.inventory.schema import json_schema
+
+        return json_schema()
+
+    return {"Recipe": recipe, "LocalRecipe": local_recipe, "InventoryExport": inventory}
 
 
 __all__ = ["host_app", "pif_app", "pool_app", "schema", "vlan_app"]
