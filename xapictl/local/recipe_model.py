@@ -34,6 +34,7 @@ from xapictl.local.desired import FROM_UPLINK, IFNAMSIZ
 from xapictl.local.observe import BOND_MODES
 from xapictl.local.xl_vif import VifVlans, parse_vlan_spec
 from xapictl.plan import yaml_input
+from xapictl.plan.recipe_model import published_schema
 
 __all__ = [
     "SCHEMA_ID",
@@ -393,29 +394,12 @@ class LocalRecipe(BaseModel):
 SCHEMA_ID = "https://xapictl.example/local-recipe.schema.json"
 
 
-def _tidy(node: Any) -> Any:
-    """Pydantic's schema without its generated titles and ``null`` defaults."""
-    if isinstance(node, dict):
-        return {k: _tidy(v) for k, v in node.items()
-                if not (k == "title" and isinstance(v, str)) and not (
-                    k == "default" and v is None)}
-    if isinstance(node, list):
-        return [_tidy(v) for v in node]
-    return node
-
-
 def json_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of the local recipe format, generated from the models."""
-    schema = _tidy(LocalRecipe.model_json_schema(ref_template="#/$defs/{model}"))
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": SCHEMA_ID,
-        "title": "xapictl local recipe",
-        "description": "Desired networking of a plain Xen host (xapictl local). Objects left "
-                       "out are left alone; `state: absent` tears an object down.",
-        **{k: v for k, v in schema.items() if k != "description"},
-    }
-
+    return published_schema(
+        LocalRecipe, schema_id=SCHEMA_ID, title="xapictl local recipe",
+        description="Desired networking of a plain Xen host (xapictl local). Objects left out "
+                    "are left alone; `state: absent` tears an object down.")
 
 if __name__ == "__main__":
     import json

@@ -490,17 +490,26 @@ def _tidy(node: Any) -> Any:
     return node
 
 
-def json_schema() -> dict[str, Any]:
-    """The JSON Schema (draft 2020-12) of the recipe format, generated from the models."""
-    schema = _tidy(Recipe.model_json_schema(ref_template="#/$defs/{model}"))
+def published_schema(root: type[BaseModel], *, schema_id: str, title: str,
+                     description: str) -> dict[str, Any]:
+    """A recipe format's JSON Schema (draft 2020-12) as published: generated from its root
+    model, tidied, under its own id, title and description (pool and local recipes alike)."""
+    schema = _tidy(root.model_json_schema(ref_template="#/$defs/{model}"))
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": SCHEMA_ID,
-        "title": "xapictl recipe",
-        "description": "Desired networking state of a XenServer / XCP-ng pool. Fields left "
-                       "out are left alone; `present: false` removes the object.",
+        "$id": schema_id,
+        "title": title,
+        "description": description,
         **{k: v for k, v in schema.items() if k != "description"},
     }
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of the recipe format, generated from the models."""
+    return published_schema(
+        Recipe, schema_id=SCHEMA_ID, title="xapictl recipe",
+        description="Desired networking state of a XenServer / XCP-ng pool. Fields left out "
+                    "are left alone; `present: false` removes the object.")
 
 
 def _kind(prop: dict[str, Any]) -> str:
