@@ -24,7 +24,7 @@ from xapictl.plan.audit import is_write
 from xapictl.plan.backend import GUEST_CLASSES, classes_needed
 from xapictl.recipes import ensure_vlan_network, ensure_vm_attached
 
-LATENCY_MS = 100.0
+LATENCY_MS = 400.0  # wide enough that a loaded machine still sends parallel requests inside it
 VLAN105 = ensure_vlan_network("VLAN 105", 105, device="eth1")
 CREATE_TRIPS = 11
 """login, the login's pool/host read, the plan's read (permissions alongside), the lease's add
