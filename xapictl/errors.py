@@ -6,7 +6,8 @@ Classes follow the phase that failed and what the user should do about it::
     ├── UsageError (ValueError)               bad input: a value, a file, an option  → exit 2
     │   ├── ConfigError                       a profile, fleet file or credential source is wrong
     │   ├── DesiredStateError                 a recipe does not validate (file, line, field, fix)
-    │   └── SavedPlanError                    a saved plan is garbled, altered or for another pool
+    │   ├── SavedPlanError                    a saved plan is garbled, altered or for another pool
+    │   └── RendererMissing                   a diagram format needs Graphviz, not installed here
     ├── TransportError                        could not talk to the host at all
     │   ├── ConnectError                      nothing was sent (refused, host down): safe to retry
     │   ├── RequestTimeout                    no answer in time
@@ -65,6 +66,7 @@ __all__ = [
     "PreflightError",
     "Problem",
     "ProtocolError",
+    "RendererMissing",
     "RequestTimeout",
     "SavedPlanError",
     "StalePlanError",
@@ -143,6 +145,12 @@ class DesiredStateError(UsageError):
 class SavedPlanError(UsageError):
     """A saved plan file cannot be used: not a saved plan, garbled, altered since it was
     written, or made for another pool. Nothing was sent."""
+
+
+class RendererMissing(UsageError):
+    """A diagram format (SVG, PNG) needs Graphviz's ``dot`` program (or the ``graphviz``
+    Python package) and this machine lacks it; the message says how to install it and which
+    formats need nothing. Checked before anything is read from a pool."""
 
 
 # --- the wire ------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ ALLOWED: dict[str, set[str]] = {
     "fleet": {"plan", "client", "state", "model", "xapi"},
     "inventory": {"state", "model"},
     "sim": {"model"},
+    "diagram": {"state", "plan", "inventory", "model"},  # snapshot, plan, drift -> graph
 }
 
 # package -> the third-party modules it may import (anything else that is not the standard
@@ -46,6 +47,7 @@ THIRD_PARTY: dict[str, set[str]] = {
     "fleet": {"httpx", "rich", "yaml"},  # plain-HTTP pool transports; progress; fleet files
     "inventory": {"orjson"},  # the JSON export's encoder (issue 12)
     "sim": {"httpx", "cryptography"},  # the in-process httpx transport; --tls certificates
+    "diagram": {"graphviz"},  # runs Graphviz's dot for SVG/PNG (issue 18)
     "cli": {"typer", "rich", "yaml", "platformdirs", "pydantic"},  # pydantic: output documents
 }
 

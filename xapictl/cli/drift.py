@@ -31,6 +31,10 @@ def drift(
     from_export: Annotated[Path | None, typer.Option(
         "--from", help="Check an inventory export instead of live pools.")] = None,
     concurrency: Annotated[int, typer.Option(min=1, help="Pools read in parallel.")] = 32,
+    diagram: Annotated[Path | None, typer.Option(
+        "--diagram", help="Also draw the pool to this file, the hosts and objects that "
+        "disagree marked; the format comes from the extension: .svg, .png (Graphviz), "
+        ".dot/.gv, .mmd/.md (Mermaid). One live pool only.")] = None,
 ) -> None:
     """Check pools for drift between their hosts; exit 6 when any is found."""
     if ctx.invoked_subcommand is not None:
@@ -43,6 +47,15 @@ def drift(
         from xapictl.cli.render import refuse_name
 
         refuse_name(opts, "drift")
+        if diagram is not None and (fleet is not None or from_export is not None):
+            from xapictl.errors import UsageError
+
+            raise UsageError("--diagram draws one live pool; it cannot be combined with "
+                             "--fleet or --from")
+        from xapictl.cli.diagram import prepare
+
+        fmt = prepare(diagram)
+        snap = None
         if from_export is not None:
             from xapictl.inventory import formats
 
@@ -57,8 +70,14 @@ def drift(
             from xapictl.state.collect import collect_once
 
             with open_pool(opts) as conn:
-                inv = export_snapshot(collect_once(conn), source=opts.pool or opts.url or "")
+                snap = collect_once(conn)
+                inv = export_snapshot(snap, source=opts.pool or opts.url or "")
         findings = find_drift(inv)
+        if diagram is not None and fmt is not None and snap is not None:
+            from xapictl.cli.diagram import write
+            from xapictl.diagram.build import drift_diagram
+
+            write(opts, diagram, drift_diagram(snap, findings), fmt, "--diagram")
     from xapictl.cli.render import escape
 
     names = {p["uuid"]: p["source"] or p["name_label"] for p in inv.of("pools")}

@@ -7,18 +7,22 @@ by its ``kind``; see ``xapictl.plan.saved``.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
+from xapictl.cli.diagram import DIAGRAM
 from xapictl.cli.exit_codes import ExitCode
 from xapictl.cli.fleet_forms import FLEET, SELECT, converge_on
 from xapictl.cli.options import current
 from xapictl.cli.run import exit_codes, plan_only
 
 if TYPE_CHECKING:
+    from xapictl.plan.core import Plan
     from xapictl.plan.desired import DesiredState
+    from xapictl.state.snapshot import PoolSnapshot
 
 RECIPE = typer.Argument(..., help="A recipe file (YAML; see docs/recipes.md), or - to read "
                         "it from stdin.")
@@ -61,10 +65,12 @@ def _check_out(out: Path) -> None:
 
 
 def plan(ctx: typer.Context, recipe: Path = RECIPE, out: Path | None = OUT,
-         fleet: Path | None = FLEET, select: str | None = SELECT) -> None:
+         fleet: Path | None = FLEET, select: str | None = SELECT,
+         diagram: Path | None = DIAGRAM) -> None:
     """Print every step and no-op with its reason. Writes nothing to the pool. Exit 3 when
     changes are pending (work deferred for an offline host included), 0 when the pool
     already matches. With --out FILE: also save the plan for `xapictl apply FILE`. With
+    --diagram FILE: also draw the pool as it will be, each step's objects marked. With
     --fleet: every selected pool's plan (as `xapictl rollout RECIPE --plan-only`; exit 4
     when a pool cannot be planned)."""
     opts = current(ctx)
@@ -78,14 +84,36 @@ def plan(ctx: typer.Context, recipe: Path = RECIPE, out: Path | None = OUT,
                 raise UsageError("--out saves the plan of one pool; it cannot be combined "
                                  "with --fleet")
             _check_out(out)
+        if diagram is not None and fleet is not None:
+            raise UsageError("--diagram draws the plan of one pool; it cannot be combined "
+                             "with --fleet")
+        drawing = _diagram_writer(ctx, diagram)
         if fleet is not None:
             from xapictl.cli.rollout import fleet_plan
 
             fleet_plan(ctx, desired, fleet, select, 4)
         saving = (out, text or "", source) if out is not None else None
-        result = plan_only(opts, desired, save=saving)
+        result = plan_only(opts, desired, save=saving, draw=drawing)
     if result.pending:  # a step to run, or work deferred for an offline host
         raise typer.Exit(int(ExitCode.CHANGES_PENDING))
+
+
+def _diagram_writer(ctx: typer.Context, path: Path | None
+                    ) -> Callable[[PoolSnapshot, Plan], None] | None:
+    """For ``--diagram FILE``: checked now (format, folder, Graphviz), drawn once planned."""
+    from xapictl.cli.diagram import prepare
+
+    fmt = prepare(path)
+    if path is None or fmt is None:
+        return None
+
+    def draw(snap: PoolSnapshot, plan: Plan) -> None:
+        from xapictl.cli.diagram import write
+        from xapictl.diagram.build import plan_diagram
+
+        write(current(ctx), path, plan_diagram(snap, plan), fmt, "--diagram")
+
+    return draw
 
 
 def apply(

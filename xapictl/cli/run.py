@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
@@ -273,9 +273,12 @@ def write_private(path: Path, text: str) -> None:
 
 
 def plan_only(opts: GlobalOptions, desired: DesiredState,
-              save: tuple[Path, str, str] | None = None) -> Plan:
+              save: tuple[Path, str, str] | None = None,
+              draw: Callable[[PoolSnapshot, Plan], None] | None = None) -> Plan:
     """Read the pool, diff, run the role pre-flight; print. Sends no write. ``save``:
-    (file, recipe text, recipe name) to write the saved plan to."""
+    (file, recipe text, recipe name) to write the saved plan to. ``draw``: called with the
+    snapshot and the plan (``plan --diagram``), which then reads every class, not just the
+    recipe's."""
     import datetime as dt
 
     from xapictl.cli.connection import open_pool
@@ -288,7 +291,8 @@ def plan_only(opts: GlobalOptions, desired: DesiredState,
     refuse_name(opts, "plan")
     with open_pool(opts) as conn:
         backend = XapiBackend(conn)
-        snap = backend.collect(classes_needed(desired))  # as converge reads it
+        # as converge reads it; a diagram draws the whole pool
+        snap = backend.collect(None if draw is not None else classes_needed(desired))
         plan = diff(desired, snap)
         preflight(plan, backend.permissions())
         pool = pool_info(opts, snap)
@@ -306,6 +310,8 @@ def plan_only(opts: GlobalOptions, desired: DesiredState,
 
             raise UsageError(f"--out: cannot write {out} ({exc.strerror or exc}); "
                              "give a writable file") from None
+    if draw is not None:
+        draw(snap, plan)
     show_plan(opts, plan)
     if opts.output.is_data:
         emit_document(opts, doc)
