@@ -171,12 +171,12 @@ def _interface(scene: _Scene, ref: PIFRef) -> _Local:
         local = _Local(Kind.NIC, [p.device, f"{_speed(speed)} · {mtu}" if speed > 0 else mtu])
     if p.management:
         local.marks.add(Mark.MANAGEMENT)
-    if not p.currently_attached:
-        local.marks.add(Mark.UNPLUGGED)
     if p.ip:
         local.private.append(p.ip)
-    if p.bond_slave_of not in snap.bonds:  # a bond member's traffic is the bond's
-        local.network = scene.net_id(p.network)
+    if p.bond_slave_of not in snap.bonds:  # a bond member's traffic is the bond's, and
+        local.network = scene.net_id(p.network)  # XAPI shows it unplugged: it is not down
+        if not p.currently_attached:
+            local.marks.add(Mark.UNPLUGGED)
     return local
 
 
@@ -194,10 +194,10 @@ def _network_lines(snap: PoolSnapshot, ref: NetworkRef) -> list[str]:
 
 def _scene(snap: PoolSnapshot, title: str, *, vms: bool) -> _Scene:
     scene = _Scene(snap, title)
-    for ref in snap.networks:
-        net_id = scene.net_id(ref)
+    for net_ref in snap.networks:
+        net_id = scene.net_id(net_ref)
         assert net_id is not None  # noqa: S101 - the network is in the snapshot
-        scene.networks[net_id] = (_network_lines(snap, ref), set())
+        scene.networks[net_id] = (_network_lines(snap, net_ref), set())
     for host in snap.hosts:
         scene.hosts[host] = {}
         scene.host_marks[host] = {Mark.MASTER} if snap.pools and host == snap.master else set()
@@ -213,9 +213,9 @@ def _scene(snap: PoolSnapshot, title: str, *, vms: bool) -> _Scene:
     if vms:
         for vm in snap.guest_vms():
             _add_vm(scene, vm)
-        for ref, vif in snap.vifs.items():
+        for vif_ref, vif in snap.vifs.items():
             if snap.is_guest(vif.vm):
-                _add_vif(scene, ref)
+                _add_vif(scene, vif_ref)
     return scene
 
 
@@ -305,17 +305,17 @@ def _draw(scene: _Scene, *, fold: bool | None, expand: Iterable[str]) -> Diagram
         nodes.append(Node(ids.take(net_id), Kind.NETWORK, tuple(lines), None, frozenset(marks)))
     for column in _host_columns(scene, fold, expand):
         names = tuple(snap.hosts[h].name_label for h in column)
-        marks = frozenset(m for h in column for m in scene.host_marks[h])
+        group_marks = frozenset(m for h in column for m in scene.host_marks[h])
         if len(column) == 1:
             gid = ids.take("host_" + _slug(names[0]))
-            label: tuple[str, ...] = (names[0] + (" (pool master)" if Mark.MASTER in marks
-                                                  else ""),)
+            label: tuple[str, ...] = (names[0] + (" (pool master)" if Mark.MASTER in
+                                                  group_marks else ""),)
         else:
             gid = ids.take(f"hosts_{len(groups) + 1}")
             label = (f"{len(column)} hosts with this layout", _names(names))
-            if Mark.MASTER in marks:
+            if Mark.MASTER in group_marks:
                 label += (f"pool master: {names[0]}",)
-        groups.append(Group(gid, names, label, marks))
+        groups.append(Group(gid, names, label, group_marks))
         layout = scene.hosts[column[0]]
         node_ids = {key: ids.take(f"{gid}__{_slug(key)}") for key in layout}
         for key, local in sorted(layout.items(), key=lambda item: _order(item[1].kind, item[0])):
@@ -355,9 +355,9 @@ def _draw_vms(scene: _Scene, nodes: list[Node], edges: list[Edge], ids: _Ids) ->
     for net_id, (vms, modes) in sorted(rest.items()):
         many = ids.take("vms_on_" + net_id.removeprefix("net_"))
         count = sum(modes.values())
-        lines = (f"{len(vms)} VMs", f"{count} VIFs", *(f"{mode}: {n}" for mode, n in
+        label = (f"{len(vms)} VMs", f"{count} VIFs", *(f"{mode}: {n}" for mode, n in
                                                        sorted(modes.items())))
-        nodes.append(Node(many, Kind.VMS, lines))
+        nodes.append(Node(many, Kind.VMS, label))
         edges.append(Edge(net_id, many, EdgeKind.VIF, f"{count} VIFs"))
     if folded:
         scene.notes.append(f"{len(scene.vms)} VMs: more than {VM_LIMIT}, so drawn as one node "
@@ -453,7 +453,7 @@ def _add_vlan(scene: _Scene, host: HostRef, trunk_key: str, tag: int,
         links=[(trunk_key, EdgeKind.TAGGED)], marks={Mark.ADDED})
 
 
-def _overlay(scene: _Scene, step: Step) -> bool:  # noqa: PLR0911, PLR0912 - one case per step
+def _overlay(scene: _Scene, step: Step) -> bool:
     """Draw ``step`` into the scene; False when the picture has no place for it."""
     snap = scene.snap
     if isinstance(step, CreateNetwork):

@@ -119,7 +119,9 @@ class Diagram:
     @property
     def marks(self) -> list[Mark]:
         """Every mark used, in legend order."""
-        used = {m for thing in (*self.groups, *self.nodes, *self.edges) for m in thing.marks}
+        used = {m for group in self.groups for m in group.marks}
+        used |= {m for node in self.nodes for m in node.marks}
+        used |= {m for edge in self.edges for m in edge.marks}
         return [m for m in Mark if m in used]
 
 

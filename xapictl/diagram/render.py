@@ -189,8 +189,8 @@ def to_dot(diagram: Diagram) -> str:
     out += [_edge_dot(e) for e in diagram.edges]
     legend = _legend_lines(diagram)
     if legend:
-        out += ['  subgraph "cluster_legend" {', '    label="Legend"; id="legend"; '
-                'style="rounded"; color="#9e9e9e";']
+        out += ['  subgraph "cluster_legend" {', '    label="Legend";', '    id="legend";',
+                '    style="rounded";', '    color="#9e9e9e";']
         for i, (mark, text) in enumerate(legend):
             node = Node(f"legend_{i}", Kind.NIC, (text,), marks=frozenset(
                 [mark] if mark is not None else []))
@@ -205,11 +205,15 @@ def to_dot(diagram: Diagram) -> str:
 # --- Mermaid -------------------------------------------------------------------------------------
 
 
-def _m(text: str) -> str:
-    """A Mermaid label: entity codes for what its syntax would take (``#`` first)."""
-    for raw, code in (("#", "#35;"), ('"', "#quot;"), ("<", "#lt;"), (">", "#gt;")):
-        text = text.replace(raw, code)
-    return '"' + text + '"'
+def _m(*lines: str) -> str:
+    """A Mermaid label of these lines: entity codes for what its syntax would take (``#``
+    first), ``<br/>`` between lines (and for a newline inside a name)."""
+    out = []
+    for line in lines:
+        for raw, code in (("#", "#35;"), ('"', "#quot;"), ("<", "#lt;"), (">", "#gt;")):
+            line = line.replace(raw, code)
+        out.append(line.replace("\n", "<br/>"))
+    return '"' + "<br/>".join(out) + '"'
 
 
 MERMAID_SHAPES: dict[Kind, tuple[str, str]] = {
@@ -219,8 +223,7 @@ MERMAID_SHAPES: dict[Kind, tuple[str, str]] = {
 
 def _node_mermaid(node: Node, indent: str) -> str:
     left, right = MERMAID_SHAPES.get(node.kind, ("(", ")"))
-    return f"{indent}{node.id}{left}{_m('<br/>'.join(node.label))}{right}".replace(
-        "#lt;br/#gt;", "<br/>")
+    return f"{indent}{node.id}{left}{_m(*node.label)}{right}"
 
 
 def _class_defs() -> list[str]:
