@@ -15,6 +15,7 @@ Sessions use the interpreter nox runs with, so a fresh machine needs only Python
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import nox
@@ -53,8 +54,23 @@ def typecheck(session: nox.Session) -> None:
     session.run("mypy", "xapictl")
 
 
+def _graphviz(session: nox.Session) -> None:
+    """Graphviz's dot, which the docs build runs to draw its diagrams (docs/hooks/diagrams.py):
+    installed quietly on Debian when missing and running as root, else a clear stop."""
+    if shutil.which("dot"):
+        return
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        session.run("sh", "-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive "
+                    "apt-get install -y -qq graphviz >/dev/null", external=True)
+        return
+    session.error("the docs draw their diagrams with Graphviz's dot, which is not installed: "
+                  "apt-get install graphviz (Debian, Ubuntu)")
+
+
 @nox.session
 def docs(session: nox.Session) -> None:
+    """mkdocs build --strict; its hook draws the diagrams from the simulator (needs dot)."""
+    _graphviz(session)
     _install(session, "docs", editable=True)
     session.run("mkdocs", "build", "--strict", "--site-dir", str(ROOT / "build" / "site"))
 

@@ -96,7 +96,7 @@ def _numbers(element: Any) -> list[tuple[float, float]]:
 
 
 def parse_svg(data: bytes) -> Graph:
-    root = ET.fromstring(data)  # noqa: S314 - our own renderer's output
+    root = ET.fromstring(data)
     graph = Graph()
     boxes: dict[str, tuple[float, float, float, float]] = {}
     texts: dict[str, list[tuple[str, float, float]]] = {}

@@ -11,7 +11,6 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from diagram_pools import ROOT, connect, docs_hook, needs_dot, records
 from diagram_parse import (
     Graph,
     expected,
@@ -22,6 +21,7 @@ from diagram_parse import (
     parse_svg,
     semantic,
 )
+from diagram_pools import ROOT, connect, docs_hook, needs_dot, records
 
 from xapictl.diagram.build import drift_diagram, plan_diagram, pool_diagram
 from xapictl.diagram.model import Diagram
@@ -96,7 +96,7 @@ def test_a_vms_vifs_are_edges_from_their_network_with_the_locking_mode(fmt: str,
     assert sorted(vms.values()) == sorted(guests)
     management = network_of(graph, "Pool-wide network 0")
     assert Counter(vms[t] for s, t, _ in graph.edges if t in vms and s == management) == \
-        Counter({name: 1 for name in guests})
+        Counter(dict.fromkeys(guests, 1))
     dot = to_dot(pool_diagram(snap, vms=True))
     assert 'label="VIF 0 · network_default"' in dot
 
@@ -135,8 +135,8 @@ def test_a_plan_marks_what_it_changes_removes_and_replugs(sim: Any) -> None:
     with connect(sim) as conn:
         snap = conn.snapshot()
     recipe = ("version: 1\nnetworks:\n  - name: Pool-wide network 2\n    mtu: 9000\n"
-              "    replug: true\n    adopt: true\nvifs:\n  - {vm: web-01, network: Pool-wide network 0, "
-              "device: 0, present: false}\n")
+              "    replug: true\n    adopt: true\nvifs:\n"
+              "  - {vm: web-01, network: Pool-wide network 0, device: 0, present: false}\n")
     plan = diff(load_text(recipe, source="t.yaml"), snap)
     actions = sorted(s.action for s in plan.steps)
     assert actions == ["destroy", "re-plug", "re-plug", "re-plug", "set MTU",
@@ -200,7 +200,7 @@ def test_an_unknown_host_to_expand_is_named_with_a_near_match(sim: Any) -> None:
 
     with connect(sim) as conn:
         snap = conn.snapshot()
-    with pytest.raises(UsageError, match="no host named 'xcp-host-1' .*did you mean"):
+    with pytest.raises(UsageError, match=r"no host named 'xcp-host-1' .*did you mean"):
         pool_diagram(snap, expand=["xcp-host-1"])
 
 

@@ -243,6 +243,16 @@ def local_check_lacks(cli: Any, env: dict[str, Any]) -> Any:
     return cli("local", "check", str(ROOT / "recipes" / "local-trunk-vlans.yaml"))
 
 
+def no_graphviz(cli: Any, env: dict[str, Any]) -> Any:
+    import graphviz
+
+    def missing() -> Any:
+        raise graphviz.ExecutableNotFound(("dot", "-V"))
+
+    env["monkeypatch"].setattr(graphviz, "version", missing)
+    return cli("pool", "diagram", "--format", "svg")
+
+
 PROVOKE: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
     "a key given twice in a recipe or fleet file (a section, a field, an `other_config` key)":
         key_twice,
@@ -322,6 +332,11 @@ PROVOKE: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
     "`sim serve --bind` on an address that is not loopback with the default password":
         lambda cli, env: cli("sim", "serve", "--bind", "192.0.2.7",
                              extra_env={"XAPICTL_SIM_PASSWORD": None}),
+    "`pool diagram --format svg\\|png` (or an `--out`/`--diagram` file ending in `.svg` or "
+    "`.png`) where Graphviz's `dot` is not installed": no_graphviz,
+    "a `--diagram` (or `pool diagram --out`) file whose extension names no diagram format":
+        lambda cli, env: cli("plan", str(ROOT / "recipes" / "trunk-vlans.yaml"), "--diagram",
+                             str(env["tmp_path"] / "plan.txt")),
 }
 ROWS = _rows()
 

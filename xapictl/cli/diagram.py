@@ -75,7 +75,8 @@ def pool_diagram(ctx: typer.Context, fmt: Format | None = FORMAT, out: Path | No
                                  "--out FOLDER")
         else:
             check_file(out, "--out")
-        require_graphviz(chosen)
+        require_graphviz(chosen, f"--format {chosen}" if fmt is not None or out is None
+                         else f"--out {out.name}")
         if out is None and not chosen.is_text and _terminal():
             raise UsageError("--format png is binary and stdout is a terminal: give --out "
                              "FILE (or redirect stdout)")
@@ -145,7 +146,7 @@ def prepare(path: Path | None, option: str = "--diagram") -> DiagramFormat | Non
 
     fmt = format_for(path, option)
     check_file(path, option)
-    require_graphviz(fmt)
+    require_graphviz(fmt, f"{option} {path.name}")
     return fmt
 
 

@@ -50,20 +50,22 @@ def format_for(path: Path, option: str = "--diagram") -> DiagramFormat:
 INSTALL = "apt-get install graphviz"
 
 
-def require_graphviz(fmt: DiagramFormat) -> None:
-    """Check, before anything is read from a pool, that ``fmt`` can be drawn here."""
+def require_graphviz(fmt: DiagramFormat, asked: str = "") -> None:
+    """Check, before anything is read from a pool, that ``fmt`` can be drawn here. ``asked``
+    names what asked for it in the message (default ``--format FMT``)."""
     if not fmt.needs_graphviz:
         return
+    asked = asked or f"--format {fmt}"
     try:
         import graphviz
     except ImportError:
-        raise RendererMissing(f"--format {fmt} needs the graphviz Python package, which is "
-                              "not installed: pip install graphviz (and the dot program: "
+        raise RendererMissing(f"{asked} needs the graphviz Python package, which is not "
+                              f"installed: pip install graphviz (and the dot program: "
                               f"{INSTALL}), or use --format dot or mermaid") from None
     try:
         graphviz.version()
     except graphviz.ExecutableNotFound:
-        raise RendererMissing(f"--format {fmt} needs Graphviz's dot program, which is not "
+        raise RendererMissing(f"{asked} needs Graphviz's dot program, which is not "
                               f"installed: {INSTALL} (Debian, Ubuntu), or use --format dot "
                               "or mermaid") from None
 
