@@ -137,9 +137,10 @@ _ARROW = r"(-->|==>|-\.->|---)"
 
 
 def _mermaid_text(text: str) -> list[str]:
-    for code, raw in (("#quot;", '"'), ("#lt;", "<"), ("#gt;", ">"), ("#35;", "#")):
-        text = text.replace(code, raw)
-    return text.split("<br/>")
+    lines = text.split("<br/>")
+    for code, raw in (("&quot;", '"'), ("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&")):
+        lines = [line.replace(code, raw) for line in lines]
+    return lines
 
 
 def parse_mermaid(text: str) -> Graph:

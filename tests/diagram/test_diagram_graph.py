@@ -216,7 +216,8 @@ def test_the_big_scenario_folds_into_two_columns(sim: Any) -> None:
         [n for n in graph.nodes if n.startswith("legend_")])
 
 
-@pytest.mark.parametrize("text", ['a "quoted" name', "<b>#1</b>", "back\\slash", "x\ny"])
+@pytest.mark.parametrize("text", ['a "quoted" name', "<b>#1</b> &amp;", "back\\slash", "x\ny",
+                                  "end", "a --> b"])
 def test_names_with_markup_characters_survive_every_format(text: str, sim: Any) -> None:
     session = sim.call("session.login_with_password", ["root", "xapictl"])
     sim.call("network.create", [session, {"name_label": text, "other_config": {}}])

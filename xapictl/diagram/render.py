@@ -208,11 +208,12 @@ def to_dot(diagram: Diagram) -> str:
 
 
 def _m(*lines: str) -> str:
-    """A Mermaid label of these lines: entity codes for what its syntax would take (``#``
-    first), ``<br/>`` between lines (and for a newline inside a name)."""
+    """A Mermaid label of these lines: HTML entities for what its syntax or its HTML labels
+    would take (``&`` first; Mermaid's own ``#quot;`` codes are not decoded by its ``render``
+    API), ``<br/>`` between lines (and for a newline inside a name)."""
     out = []
     for line in lines:
-        for raw, code in (("#", "#35;"), ('"', "#quot;"), ("<", "#lt;"), (">", "#gt;")):
+        for raw, code in (("&", "&amp;"), ('"', "&quot;"), ("<", "&lt;"), (">", "&gt;")):
             line = line.replace(raw, code)
         out.append(line.replace("\n", "<br/>"))
     return '"' + "<br/>".join(out) + '"'
