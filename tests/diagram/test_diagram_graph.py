@@ -227,3 +227,25 @@ def test_names_with_markup_characters_survive_every_format(text: str, sim: Any) 
     for graph in (parse_dot(to_dot(drawing)), parse_mermaid(to_mermaid(drawing))):
         names = [lines[0] for n, lines in graph.nodes.items() if n.startswith("net_")]
         assert text.split("\n")[0] in names
+
+
+@pytest.mark.parametrize("recipe", sorted(p.name for p in (ROOT / "recipes").glob("*.yaml")
+                                          if not p.name.startswith("local-")))
+def test_every_recipes_plan_is_drawn_whole(recipe: str, sim: Any) -> None:
+    """Each step of each XAPI recipe's plan has its place (no "not drawn" note), and a VLAN
+    made pool-wide is on every host it is planned for — over a bond the plan makes too."""
+    from xapictl.plan.steps.vlan import CreatePoolVLAN
+
+    with connect(sim) as conn:
+        snap = conn.snapshot()
+    plan = diff(load_file(ROOT / "recipes" / recipe), snap)
+    drawing = plan_diagram(snap, plan)
+    assert plan.steps and drawing.notes == ()
+    graph = parse_dot(to_dot(drawing))
+    for step in plan.steps:
+        if isinstance(step, CreatePoolVLAN):
+            for host in step.hosts:
+                vlan = node_of(graph, host, f"VLAN {step.tag}")
+                assert "added" in _marks(graph, vlan)
+                trunk = [s for s, t, _ in graph.edges if t == vlan]
+                assert len(trunk) == 1 and graph.members[trunk[0]] == graph.members[vlan]

@@ -432,13 +432,13 @@ def _mark_pif(scene: _Scene, ref: str | Later, mark: Mark) -> bool:
 def _trunks(scene: _Scene, trunk: str | Later, hosts: Iterable[HostRef]
             ) -> dict[HostRef, str]:
     """The trunk's key on each of ``hosts``: a PIF's device, or a bond the plan creates."""
-    if isinstance(trunk, Later):
+    if isinstance(trunk, Later):  # one host's new bond; the pool call fans out by layout
         made = scene.new_bonds.get(trunk.key.removesuffix(":master"), {})
-        return {h: made[h] for h in hosts if h in made}
-    if PIFRef(trunk) not in scene.pif_keys:
-        return {}
-    key = scene.pif_keys[PIFRef(trunk)][1]
-    return {h: key for h in hosts if key in scene.hosts[h]}
+        key = next(iter(made.values()), None)
+    else:
+        found = scene.pif_keys.get(PIFRef(trunk))
+        key = found[1] if found is not None else None
+    return {h: key for h in hosts if key is not None and key in scene.hosts[h]}
 
 
 def _add_vlan(scene: _Scene, host: HostRef, trunk_key: str, tag: int,
