@@ -182,3 +182,16 @@ def test_fleet_draws_one_diagram_per_pool(cli: Any, sim_server: Any, tmp_path: P
     ran = cli("pool", "diagram", "--fleet", str(fleet), "--host", "xcp-host-01",
               extra_env={"XAPICTL_URL": None})
     assert ran.code == 2 and "--host names a host of one pool" in ran.stderr
+
+
+def test_plan_json_and_a_saved_plan_with_a_diagram(cli: Any, tmp_path: Path) -> None:
+    """--diagram beside -o json and --out: stdout stays one document, the saved plan still
+    applies (the diagram's whole-pool read does not change what the plan relies on)."""
+    import json
+
+    picture, saved = tmp_path / "p.dot", tmp_path / "plan.json"
+    ran = cli("-o", "json", "plan", TRUNK, "--diagram", str(picture), "--out", str(saved))
+    assert ran.code == 3, ran.stderr
+    assert json.loads(ran.stdout)["kind"] == "Plan" and picture.is_file()
+    applied = cli("apply", str(saved), "--yes")
+    assert applied.code == 0, applied.stderr

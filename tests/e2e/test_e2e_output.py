@@ -391,7 +391,8 @@ DOCUMENT_OF = {
     "schema": None,  # prints a JSON Schema (as YAML with -o yaml), not a document
 }
 REFUSED = {"pool unlock", "inventory export", "inventory watch", "rollout audit", "local confirm",
-           "local rollback", "local vif-hotplug", "sim serve", "sim control"}
+           "local rollback", "local vif-hotplug", "sim serve", "sim control",
+           "pool diagram"}  # the diagram (a file format) is its output
 
 
 def test_every_command_is_classified_as_printing_a_document_or_refusing_json() -> None:
