@@ -168,6 +168,8 @@ def parse_mermaid(text: str) -> Graph:
         elif m := re.fullmatch(r"class ([\w,]+) (\w+)", line):
             for ident in m.group(1).split(","):
                 marks_of[ident] = m.group(2)
+        elif m := re.fullmatch(r"style (\w+) stroke:(#\w+),stroke-width:3px", line):
+            graph.classes.setdefault(m.group(1), set()).add("outline" + m.group(2))
         elif line.startswith(("classDef ", "linkStyle ")):
             continue
         else:

@@ -81,8 +81,7 @@ def test_management_interfaces_and_the_master_are_marked(fmt: str, sim: Any) -> 
         assert "management" not in _marks(graph, node_of(graph, host, "eth1"))
     master = [c for c, lines in graph.clusters.items() if "(pool master)" in lines[0]]
     assert [graph.clusters[c][0] for c in master] == ["xcp-host-01 (pool master)"]
-    if fmt != "mermaid":
-        assert "master" in graph.classes[master[0]]
+    assert ("outline#000000" if fmt == "mermaid" else "master") in graph.classes[master[0]]
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -168,10 +167,10 @@ def test_drift_marks_the_odd_hosts_and_what_they_lack(fmt: str, sim: Any) -> Non
     for host in ("xcp-host-01", "xcp-host-02"):
         assert "missing" not in _marks(graph, node_of(graph, host, "VLAN 105"))
     assert "drift" not in _marks(graph, node_of(graph, "xcp-host-01", "eth2"))
+    drift_mark = "outline#c62828" if fmt == "mermaid" else "drift"  # Mermaid: a red outline
     odd = {graph.clusters[c][0] for c in graph.clusters
-           if "drift" in graph.classes.get(c, set())}
-    if fmt != "mermaid":
-        assert odd == {"xcp-host-02", "xcp-host-03"}
+           if drift_mark in graph.classes.get(c, set())}
+    assert odd == {"xcp-host-02", "xcp-host-03"}
     notes = [lines[0] for n, lines in graph.nodes.items() if n.startswith("legend_")]
     assert any(n.startswith("[vlan-missing]") for n in notes)
 

@@ -37,8 +37,8 @@ OUT = typer.Option(None, "--out", help="Write the diagram to this file instead o
                    "(with --fleet: an existing folder, one <pool>.<ext> per pool).")
 VMS = typer.Option(False, "--vms", help="Also draw the guest VMs and their VIFs (device and "
                    "locking mode); over 40 VMs fold into one node per network.")
-HOST = typer.Option(None, "--host", help="Draw this host in a column of its own even when "
-                    "hosts fold (repeat for several).")
+HOST = typer.Option(None, "--host", metavar="NAME", help="Draw this host in a column of "
+                    "its own even when hosts fold (repeat for several).")
 FOLD = typer.Option(None, "--fold/--no-fold", help="Fold hosts with the same layout into one "
                     "column with a count (default: when the pool has more than 4 hosts).")
 DIAGRAM = typer.Option(None, "--diagram", help="Also draw it to this file; the format comes "

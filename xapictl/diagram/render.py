@@ -126,10 +126,11 @@ def _attrs(**values: object) -> str:
     return "[" + ", ".join(f"{k}={_q(str(v))}" for k, v in values.items() if v != "") + "]"
 
 
-def _node_dot(node: Node, indent: str) -> str:
+def _node_dot(node: Node, indent: str, kind: str = "") -> str:
     colour = _colour(node.marks)
     style = ["filled"] + (["rounded"] if node.kind not in SHAPE else [])
-    attrs: dict[str, object] = {"id": node.id, "class": _classes(node.kind, node.marks),
+    attrs: dict[str, object] = {"id": node.id,
+                                "class": _classes(kind or node.kind, node.marks),
                                 "label": "\n".join(node.label),
                                 "shape": SHAPE.get(node.kind, "box"),
                                 "fillcolor": FILL[node.kind]}
@@ -196,7 +197,7 @@ def to_dot(diagram: Diagram) -> str:
         for i, (mark, text) in enumerate(legend):
             node = Node(f"legend_{i}", Kind.NIC, (text,), marks=frozenset(
                 [mark] if mark is not None else []))
-            line = _node_dot(node, "    ")
+            line = _node_dot(node, "    ", "legend")
             if mark is None:
                 line = f"    {_q(node.id)} {_attrs(id=node.id, label=text, shape='note')};"
             out.append(line)
@@ -245,12 +246,13 @@ def to_mermaid(diagram: Diagram) -> str:
     for node in diagram.nodes:
         by_group.setdefault(node.group, []).append(node)
     marked: dict[str, list[str]] = {}
+    group_styles: list[str] = []
     for group in diagram.groups:
         out.append(f"  subgraph {group.id}[{_m(' · '.join(group.label))}]")
         out += [_node_mermaid(n, "    ") for n in by_group.get(group.id, [])]
         out.append("  end")
-        if mark := next((m for m in COLOURS if m in group.marks), None):
-            marked.setdefault(mark.value.replace("-", ""), []).append(group.id)
+        if colour := _colour(group.marks):  # an outline only: a fill would hide the rest
+            group_styles.append(f"  style {group.id} stroke:{colour[0]},stroke-width:3px")
     out += [_node_mermaid(n, "  ") for n in by_group.get(None, [])]
     for node in diagram.nodes:
         if mark := next((m for m in COLOURS if m in node.marks), None):
@@ -274,7 +276,7 @@ def to_mermaid(diagram: Diagram) -> str:
         out.append("  end")
     out += _class_defs()
     out += [f"  class {','.join(ids)} {cls}" for cls, ids in sorted(marked.items())]
-    return "\n".join([*out, *styles, ""])
+    return "\n".join([*out, *group_styles, *styles, ""])
 
 
 def to_markdown(diagram: Diagram) -> str:
