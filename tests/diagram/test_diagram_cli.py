@@ -195,3 +195,25 @@ def test_plan_json_and_a_saved_plan_with_a_diagram(cli: Any, tmp_path: Path) -> 
     assert json.loads(ran.stdout)["kind"] == "Plan" and picture.is_file()
     applied = cli("apply", str(saved), "--yes")
     assert applied.code == 0, applied.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", ["mermaid", "dot", pytest.param("svg", marks=needs_dot),
+                                 pytest.param("png", marks=needs_dot)])
+def test_the_big_scenario_in_every_format(cli: Any, sim: Any, tmp_path: Path,
+                                          fmt: str) -> None:
+    """64 hosts, 500 VLANs, 500 VMs: two folded columns whose counts add up to every host."""
+    sim.reset(scenario="big")
+    out = tmp_path / f"big.{'mmd' if fmt == 'mermaid' else fmt}"
+    ran = cli("pool", "diagram", "--vms", "--out", str(out))
+    assert ran.code == 0, ran.stderr
+    assert "pool big-pool; 64 host(s) in 2 column(s)" in ran.stderr
+    if fmt == "png":
+        assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        return
+    graph = (parse_mermaid(out.read_text()) if fmt == "mermaid" else
+             parse_dot(out.read_text()) if fmt == "dot" else parse_svg(out.read_bytes()))
+    columns = sorted((lines[0] for c, lines in graph.clusters.items() if c != "legend"),
+                     key=lambda label: label.split(" · ")[0])
+    heads = [label.split(" · ")[0] for label in columns]
+    assert heads == ["12 hosts with this layout", "52 hosts with this layout"]
