@@ -196,7 +196,7 @@ def test_rollback_disarms_the_timer_and_an_old_timer_never_undoes_a_later_change
     # leave the next change alone
     assert runner.invoke(app, ["local", "apply", XENBR0, "--yes", "--confirm-within", "600", *ns]
                          ).exit_code == 0
-    stale = subprocess.run([sys.executable, "-m", "xapictl.local.deadman",
+    stale = subprocess.run([sys.executable, "-m", "xapictl.local.deadman_process",
                             "--token", "not-this-change", "--netns", xen_host.dom0,
                             str(undo_path(xen_host.dom0))], timeout=60)
     assert stale.returncode == 0

@@ -323,5 +323,21 @@ def _embedded(opts: GlobalOptions) -> Iterator[Any]:
         sim.close()
 
 
+
+def pool_label(opts: GlobalOptions) -> str | None:
+    """How documents name the pool of a single-pool command: the pool opened (its URL, a
+    profile's URL, or ``embedded``), else the one the options choose; None when they choose
+    none (an error document about that very choice)."""
+    if opts.pool_label is not None:
+        return opts.pool_label
+    from xapictl.errors import UsageError
+
+    try:
+        return choose_pool(opts).label
+    except UsageError:
+        return None
+
+
 __all__ = ["attempts_on_stderr", "audit_log_path", "choose_pool", "credentials_given",
-           "embedded_state_file", "open_pool", "plain_http_warner", "single_pool_options"]
+           "embedded_state_file", "open_pool", "plain_http_warner", "pool_label",
+           "single_pool_options"]

@@ -82,8 +82,8 @@ def drift(
 
     names = {p["uuid"]: p["source"] or p["name_label"] for p in inv.of("pools")}
     if opts.output.is_data:
+        from xapictl.cli.connection import pool_label
         from xapictl.cli.documents import Drift, DriftFinding
-        from xapictl.cli.options import pool_label
         from xapictl.cli.render import emit_document
 
         one_pool = fleet is None and from_export is None

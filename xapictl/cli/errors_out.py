@@ -12,7 +12,8 @@ import re
 import sys
 from typing import Any
 
-from xapictl.cli.options import GlobalOptions, Output, pool_label
+from xapictl.cli.connection import pool_label
+from xapictl.cli.options import GlobalOptions, Output
 
 _WHERE = re.compile(r"^(?P<file>.+?):(?P<line>\d+)$")
 

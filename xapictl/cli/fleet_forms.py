@@ -34,8 +34,8 @@ def show_list(ctx: typer.Context, kind: str, items_of: Callable[[PoolSnapshot], 
               fleet: Path | None, select: str | None) -> None:
     """The list document ``kind`` of the one pool, or of every selected pool of the fleet
     (each item naming its pool)."""
+    from xapictl.cli.connection import pool_label
     from xapictl.cli.documents import DOCUMENTS
-    from xapictl.cli.options import pool_label
     from xapictl.cli.render import emit_list
 
     if fleet is not None:
@@ -74,8 +74,8 @@ def show_one(ctx: typer.Context, kind: str, fleet_kind: str,
              select: str | None) -> None:
     """The show document ``kind`` of the one pool's object, or with a fleet the list
     document ``fleet_kind`` of every selected pool's."""
+    from xapictl.cli.connection import pool_label
     from xapictl.cli.documents import DOCUMENTS
-    from xapictl.cli.options import pool_label
     from xapictl.cli.render import emit_document, emit_fields, refuse_name
 
     opts = current(ctx)

@@ -84,22 +84,6 @@ def set_running(opts: GlobalOptions | None) -> None:
     _RUNNING[:] = [] if opts is None else [opts]
 
 
-def pool_label(opts: GlobalOptions) -> str | None:
-    """How documents name the pool of a single-pool command: the pool opened (its URL, a
-    profile's URL, or ``embedded``), else the one the options choose; None when they choose
-    none (an error document about that very choice)."""
-    if opts.pool_label is not None:
-        return opts.pool_label
-    from xapictl.errors import UsageError
-
-    try:
-        from xapictl.cli.connection import choose_pool
-
-        return choose_pool(opts).label
-    except UsageError:
-        return None
-
-
 def current(ctx: typer.Context) -> GlobalOptions:
     """The options given before the command (defaults when called bare, e.g. in tests)."""
     root = ctx.find_root()
@@ -112,5 +96,5 @@ def current(ctx: typer.Context) -> GlobalOptions:
     return opts
 
 
-__all__ = ["EMBEDDED", "GlobalOptions", "Output", "PoolChoice", "current", "pool_label",
-           "running", "set_running"]
+__all__ = ["EMBEDDED", "GlobalOptions", "Output", "PoolChoice", "current", "running",
+           "set_running"]

@@ -257,7 +257,7 @@ def show_plan(opts: GlobalOptions, plan: Plan) -> None:
 def pool_info(opts: GlobalOptions, snap: PoolSnapshot | None) -> PoolInfo:
     """The pool as documents name it: its URL (``embedded`` for the embedded simulated
     pool), and its uuid."""
-    from xapictl.cli.options import pool_label
+    from xapictl.cli.connection import pool_label
     from xapictl.plan.document import PoolInfo
 
     return PoolInfo(url=pool_label(opts),

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from xapictl.client.values import typed_decoder
 from xapictl.errors import UsageError
@@ -24,11 +24,18 @@ from xapictl.model._base import Record, record_type
 from xapictl.model.schema import ClassInfo, MessageInfo, datamodel
 from xapictl.xapi.tasks import TaskHandle
 
-if TYPE_CHECKING:
-    from xapictl.client.connection import Connection
-
 RefT = TypeVar("RefT", bound=str)
 RecT = TypeVar("RecT", bound=Record)
+
+
+class Caller(Protocol):
+    """What a class client needs of its connection (``Connection`` is one): declared here,
+    below ``connection``, so the two modules do not import each other."""
+
+    def raw_call(self, method: str, *args: Any, read_timeout: float | None = None) -> Any: ...
+
+    def start_task(self, method: str, args: list[Any], *,
+                   decode: Callable[[Any], Any]) -> TaskHandle: ...
 
 
 @functools.cache  # once per class, not once per client: a connection makes ten clients
@@ -43,7 +50,7 @@ class ClassClient(Generic[RefT, RecT]):
 
     xapi_class: str = ""
 
-    def __init__(self, conn: Connection, xapi_class: str | None = None) -> None:
+    def __init__(self, conn: Caller, xapi_class: str | None = None) -> None:
         name = xapi_class or type(self).xapi_class
         info = datamodel().find_class(name)
         if info is None:
@@ -157,4 +164,4 @@ class ClassClient(Generic[RefT, RecT]):
         return list(self.get_all_records().values())
 
 
-__all__ = ["ClassClient"]
+__all__ = ["Caller", "ClassClient"]

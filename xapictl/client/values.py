@@ -13,9 +13,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from xapictl.model import enums as _enums
-from xapictl.model._base import XapiEnum, record_type
+from xapictl.model._base import record_type
 from xapictl.model._names import camel
 from xapictl.model._types import TypeSpec, decoder, parse_type
+from xapictl.model._xapienum import XapiEnum
 from xapictl.model.schema import MessageInfo, datamodel
 
 Decoder = Callable[[Any], Any]

@@ -10,7 +10,8 @@ through netlink (pyroute2; the only package that imports it).
     apply.py      lock, undo file, apply, verify, probe, commit or roll back
     netlink.py    namespace entry and the netlink call behind each step
     probe.py      ICMP echo from a raw socket (no ping binary)
-    lock.py, deadman.py, wait.py, check.py, hotplug.py
+    lock.py, deadman.py (+ deadman_process.py), wait.py, check.py, hotplug.py,
+    recipe_words.py
 
 Importing this package imports nothing from pyroute2; the modules that need it do.
 """

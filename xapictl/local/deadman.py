@@ -6,7 +6,6 @@ the change might cut). The deadline lives in the undo file so the apply can move
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import os
@@ -15,16 +14,15 @@ import sys
 import time
 from pathlib import Path
 
-from xapictl.local import wait
+__all__ = ["arm", "disarm", "seconds_left"]
 
-__all__ = ["arm", "disarm"]
-
-_MODULE = "xapictl.local.deadman"
+_MODULE = "xapictl.local.deadman_process"  # the timer's own command line
 
 
 def arm(undo_file: Path, netns: str | None, token: str) -> int:
     """Start the timer; returns its pid. Double-forked into its own session, so it outlives
-    the caller (and an SSH session the change cut) and is nobody's zombie. It rolls back
+    the caller (and an SSH session the change cut) and is nobody's zombie; it runs
+    ``xapictl.local.deadman_process``. It rolls back
     only while the undo file still carries ``token``, once the file's deadline passed."""
     cmd = [sys.executable, "-m", _MODULE, "--token", token, str(undo_file)]
     if netns:
@@ -71,7 +69,7 @@ def disarm(pid: int | None) -> None:
             os.kill(pid, signal.SIGTERM)
 
 
-def _seconds_left(undo_file: Path, token: str) -> float | None:
+def seconds_left(undo_file: Path, token: str) -> float | None:
     """Until the deadline of the change ``token`` guards; None when there is none (the
     file is gone, unreadable or another change's)."""
     try:
@@ -81,31 +79,3 @@ def _seconds_left(undo_file: Path, token: str) -> float | None:
     if not isinstance(raw, dict) or raw.get("token") != token:
         return None
     return float(raw.get("deadline") or 0) - time.monotonic()
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="xapictl-deadman")
-    parser.add_argument("undo_file", type=Path)
-    parser.add_argument("--netns")
-    parser.add_argument("--token", required=True)
-    args = parser.parse_args(argv)
-    from xapictl.errors import LocalBackendError
-    from xapictl.local.apply import expire_guard
-
-    left = _seconds_left(args.undo_file, args.token)
-    while left is not None:
-        if left > 0:
-            wait.sleep(left)  # the deadline only moves later: sleep, then read it again
-            left = _seconds_left(args.undo_file, args.token)
-            continue
-        try:
-            left, errors = expire_guard(args.netns, args.token)
-        except LocalBackendError:
-            return 1  # damaged undo file or a lock held for an hour: 'local rollback' says
-        if left is None:
-            return 1 if errors else 0
-    return 0  # confirmed, rolled back by hand, or finished without confirmation
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

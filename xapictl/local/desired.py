@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from xapictl.errors import DesiredStateError
+from xapictl.local.recipe_words import FROM_UPLINK, IFNAMSIZ
 from xapictl.local.xl_vif import VifVlans
 from xapictl.plan import yaml_input
 
@@ -28,8 +29,6 @@ __all__ = [
     "parse_recipe",
 ]
 
-FROM_UPLINK = "from-uplink"
-IFNAMSIZ = 15
 STP_FORWARD_DELAY = 15
 """Seconds, when a recipe turns STP on and states no forward delay (the kernel's default)."""
 

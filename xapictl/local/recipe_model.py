@@ -30,8 +30,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, WithJsonSchem
 from pydantic.json_schema import SkipJsonSchema
 
 from xapictl.errors import UsageError
-from xapictl.local.desired import FROM_UPLINK, IFNAMSIZ
 from xapictl.local.observe import BOND_MODES
+from xapictl.local.recipe_words import FROM_UPLINK, IFNAMSIZ
 from xapictl.local.xl_vif import VifVlans, parse_vlan_spec
 from xapictl.plan import yaml_input
 from xapictl.plan.recipe_model import published_schema

@@ -1,4 +1,4 @@
-"""The base of every generated record and enum.
+"""The base of every generated record (enums have theirs in ``_xapienum``).
 
 A record is plain typed data: a frozen dataclass whose ``wire_fields`` say, once, which wire
 name and datamodel type each Python field has. ``from_xapi`` reads a record as either protocol
@@ -17,35 +17,9 @@ from typing import Any, ClassVar, Self, TypeVar
 
 from xapictl.model._names import camel
 from xapictl.model._types import Decoder, decoder, format_datetime, parse_type
+from xapictl.model._xapienum import XapiEnum
 
 R = TypeVar("R", bound="Record")
-
-
-class XapiEnum(enum.StrEnum):
-    """An enum that keeps XAPI's spelling and tolerates what a newer pool may send.
-
-    Lookup is case-insensitive, as XAPI's own decoder is; an unknown value becomes a member
-    created on the fly, so one new enum value on a newer pool does not fail a whole snapshot.
-    """
-
-    @classmethod
-    def _missing_(cls, value: object) -> Self | None:
-        if not isinstance(value, str):
-            return None
-        lowered = value.lower()
-        for member in cls:
-            if member.value.lower() == lowered:
-                return member
-        extra = str.__new__(cls, value)
-        extra._name_ = value.upper()
-        extra._value_ = value
-        return extra
-
-    @classmethod
-    def known(cls, value: str) -> bool:
-        """Whether ``value`` names a real member (case-insensitive), not an on-the-fly one."""
-        lowered = value.lower()
-        return any(m.value.lower() == lowered for m in cls)
 
 
 class Record:

@@ -238,7 +238,7 @@ def gen_enums(model: Model) -> str:
                          "release has.\n\nValues keep XAPI's spelling. An unknown value from a "
                          "newer pool becomes a member on the fly\n(``_missing_``) instead of "
                          "failing the whole read.", target=model.target),
-           "from __future__ import annotations\n", "from xapictl.model._base import XapiEnum\n"]
+           "from __future__ import annotations\n", "from xapictl.model._xapienum import XapiEnum\n"]
     names = []
     for ename in sorted(model.enums, key=str.lower):
         py = model.enum_name(ename)
@@ -396,7 +396,8 @@ def gen_init(model: Model) -> str:
                            "`` finds the record class of a XAPI class name.",
                            target=model.target),
              "from __future__ import annotations\n",
-             "from xapictl.model._base import Record, XapiEnum, record_type",
+             "from xapictl.model._base import Record, record_type",
+             "from xapictl.model._xapienum import XapiEnum",
              "from xapictl.model.refs import NULL_REF\n"]
     exported = ["NULL_REF", "Record", "XapiEnum", "record_type"]
     lines.append(all_list(exported))
