@@ -71,3 +71,41 @@ def test_camel_keeps_xapi_acronyms() -> None:
     assert camel("VM_guest_metrics") == "VMGuestMetrics"
     assert camel("vif_ipv4_configuration_mode") == "VIFIPv4ConfigurationMode"
     assert camel("network") == "Network"
+
+
+def test_generated_clients_are_current(tmp_path: Path) -> None:
+    # No JSON needed: the clients are generated from the committed compact datamodel.
+    from xapictl.model import _codegen_clients
+    from xapictl.model.schema import datamodel
+
+    assert _codegen.main(["--clients", "--out", str(tmp_path)]) == 0
+    generated = sorted(p.name for p in tmp_path.glob("*.py"))
+    assert len(generated) == len(datamodel().classes) + 1  # and the index
+    committed = _codegen_clients.OUT
+    stale = [name for name in generated
+             if not filecmp.cmp(tmp_path / name, committed / name, shallow=False)]
+    assert stale == [], f"run python -m xapictl.model._codegen --clients: {stale} differ"
+    assert sorted(p.name for p in committed.glob("*.py")) == generated
+
+
+def test_every_class_client_has_every_message_typed() -> None:
+    import importlib
+    import inspect
+
+    from xapictl.client.generated import client_type
+    from xapictl.model._codegen_clients import GENERIC, method_name
+    from xapictl.model.schema import datamodel
+
+    for info in datamodel().classes.values():
+        module = importlib.import_module(f"xapictl.client.generated.{info.module}")
+        client = client_type(info.name)
+        assert client.__module__ == module.__name__ and client.xapi_class == info.name
+        for msg in info.messages.values():
+            if msg.state == "removed" or msg.name in GENERIC:
+                continue
+            method = getattr(client, method_name(msg.name))
+            hints = inspect.signature(method).parameters
+            kinds = {p.kind for name, p in hints.items() if name not in ("self", "ref")}
+            assert kinds <= {inspect.Parameter.KEYWORD_ONLY}, (info.name, msg.name)
+            assert all(p.annotation is not inspect.Parameter.empty
+                       for p in hints.values() if p.name != "self"), (info.name, msg.name)

@@ -2,13 +2,16 @@
 
 ``ClassClient`` gives the generated messages of any class with typed refs in and the
 generated records out (``get_record``, ``get_all_records``, ``get_all``, ``get_by_uuid``,
-``get_by_name_label``, generated ``create``/``destroy``), and every other message of the
-datamodel by its lower-cased name: ``conn.client("SR").get_physical_size(ref)``,
-``conn.pifs.set_disallow_unplug(ref, True)``. Arguments go positionally in XAPI's order;
-results are decoded by the message's declared type (records, enums, ints as ints).
+``get_by_name_label``, ``destroy``) and the plumbing the typed methods use: ``invoke`` sends a
+message with its arguments in XAPI's order and decodes the result by the message's declared
+type (records, enums, ints as ints).
 
-The per-class modules (``networks``, ``pifs``, ``vlans``…) subclass it to spell out the
-networking messages with their parameter names and types.
+Every other message is a typed method of the class's generated client
+(``xapictl.client.generated``, written by ``python -m xapictl.client._codegen``):
+``conn.client("SR").get_physical_size(ref)``, ``conn.pifs.set_disallow_unplug(ref, value=True)``.
+There is no ``__getattr__`` fallback: a misspelt message is an error mypy reports. The
+networking modules (``networks``, ``pifs``, ``vlans``…) subclass the generated clients to keep
+their positional forms (``conn.networks.set_mtu(ref, 9000)``) and their conveniences.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from xapictl.client.values import typed_decoder
 from xapictl.errors import UsageError
-from xapictl.model._base import Record, record_type
+from xapictl.model._base import Record, record_type, to_wire
 from xapictl.model.schema import ClassInfo, MessageInfo, datamodel
 from xapictl.xapi.tasks import TaskHandle
 
@@ -74,11 +77,25 @@ class ClassClient(Generic[RefT, RecT]):
         return found
 
     def invoke(self, name: str, *args: Any) -> Any:
-        """Call a message and decode its result into typed values."""
+        """Call a message and decode its result into typed values. Arguments go in XAPI's
+        order, in their Python form (enums, records, tuples: sent as the wire wants them);
+        trailing ``None``s are optional parameters not given."""
         msg = self.message(name)
-        raw = self._conn.raw_call(msg.wire_name, *args)
+        raw = self._conn.raw_call(msg.wire_name, *self._wire_args(msg, args))
         spec = msg.result_spec
         return typed_decoder(spec)(raw) if spec is not None else None
+
+    @staticmethod
+    def _wire_args(msg: MessageInfo, args: tuple[Any, ...]) -> list[Any]:
+        given = list(args)
+        while given and given[-1] is None:
+            given.pop()
+        for param, value in zip(msg.params, given, strict=False):
+            if value is None:  # XAPI has no null: only trailing parameters may be left out
+                later = msg.params[len(given) - 1].name
+                raise UsageError(f"{msg.wire_name}: give {param.name} too when you give "
+                                 f"{later} (XAPI takes its optional parameters in order)")
+        return [to_wire(value) for value in given]
 
     def invoke_async(self, name: str, *args: Any) -> TaskHandle:
         """``Async.<Class>.<message>``: a task handle whose ``wait()`` gives the typed result."""
@@ -88,13 +105,7 @@ class ClassClient(Generic[RefT, RecT]):
         spec = msg.result_spec
         decode: Callable[[Any], Any] = (typed_decoder(spec) if spec is not None
                                         else (lambda value: None))
-        return self._conn.start_task(msg.wire_name, list(args), decode=decode)
-
-    def __getattr__(self, name: str) -> Callable[..., Any]:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        msg = self.message(name)
-        return lambda *args: self.invoke(msg.name, *args)
+        return self._conn.start_task(msg.wire_name, self._wire_args(msg, args), decode=decode)
 
     # --- generated messages every stored class has ------------------------------------------
 
@@ -134,6 +145,16 @@ class ClassClient(Generic[RefT, RecT]):
         ref: RefT = self._conn.raw_call(msg.wire_name, self.constructor_args(fields))
         return ref
 
+    def create_given(self, fields: Mapping[str, Any]) -> RefT:
+        """``create_record`` with the fields that are not None (the generated ``create``s:
+        None is "not given", XAPI's default), after ``prepare_create``."""
+        return self.create_record(**self.prepare_create(
+            {name: value for name, value in fields.items() if value is not None}))
+
+    def prepare_create(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """A class's own checks and defaults for ``create`` (the fields given); none here."""
+        return fields
+
     def constructor_args(self, fields: Mapping[str, Any]) -> dict[str, Any]:
         """The wire struct for a generated constructor, checked against the datamodel."""
         wire_of = {py: wire for py, wire, _ in self.record.wire_fields}
@@ -145,7 +166,7 @@ class ClassClient(Generic[RefT, RecT]):
             info = self.info.fields[wire_of[py]]
             if info.qualifier == "RO/runtime":
                 raise UsageError(f"{self.xapi_class}.{py} is set by XAPI, not by create")
-            args[info.name] = value
+            args[info.name] = to_wire(value)
         for info in self.info.fields.values():
             if info.qualifier == "RO/runtime" or info.name in args:
                 continue

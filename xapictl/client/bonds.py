@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from xapictl.client.base import ClassClient
-from xapictl.model.bond import Bond
+from xapictl.client.generated.bond import BondClient
 from xapictl.model.enums import BondMode
 from xapictl.model.refs import BondRef, NetworkRef, PIFRef
 
 
-class BondsClient(ClassClient[BondRef, Bond]):
+class BondsClient(BondClient):
     xapi_class = "Bond"
 
     def create(self, network: NetworkRef, members: Sequence[PIFRef], mac: str = "",
-               mode: BondMode | str = BondMode.BALANCE_SLB,
+               mode: BondMode | str | None = BondMode.BALANCE_SLB,
                properties: Mapping[str, str] | None = None) -> BondRef:
-        ref: BondRef = self.invoke("create", network, list(members), mac, mode,
-                                   dict(properties or {}))
+        ref: BondRef = self.invoke("create", network, list(members), mac,
+                                   mode or BondMode.BALANCE_SLB, dict(properties or {}))
         return ref
 
     def destroy(self, ref: BondRef) -> None:

@@ -8,8 +8,8 @@
 ``conn.call`` is the raw door (results decoded by the datamodel, so ints are ints);
 ``conn.networks``, ``.pifs``, ``.vlans``, ``.vifs``, ``.bonds``, ``.tunnels``, ``.vms``,
 ``.hosts``, ``.pools``, ``.tasks`` are the typed clients, and ``conn.client("SR")`` is typed
-access to any other class. The session is logged out when the ``with`` block ends, however
-it ends (error, Ctrl-C included).
+access to any other class (``SRClient``: the overloads of ``client`` name each class). The
+session is logged out when the ``with`` block ends, however it ends (error, Ctrl-C included).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from xapictl.client.base import ClassClient
 from xapictl.client.bonds import BondsClient
+from xapictl.client.generated import ClientsByName, client_type
 from xapictl.client.hosts import HostsClient
 from xapictl.client.networks import NetworksClient
 from xapictl.client.pifs import PIFsClient
@@ -53,7 +54,7 @@ log = logging.getLogger("xapictl.client")
 SnapshotBuilder = Callable[["Connection"], Any]
 
 
-class Connection:
+class Connection(ClientsByName):
     """An open session to one pool. Use it as a context manager, or call ``close()``."""
 
     snapshot_builder: ClassVar[SnapshotBuilder | None] = None
@@ -73,7 +74,7 @@ class Connection:
         self.hosts = HostsClient(self)
         self.pools = PoolsClient(self)
         self.tasks = TasksClient(self)
-        self._generic: dict[str, ClassClient[str, Any]] = {}
+        self._generic: dict[str, ClassClient[Any, Any]] = {}
         self._token_ahead: str | None = None
         self._permissions: frozenset[str] | None = None
 
@@ -195,14 +196,15 @@ class Connection:
 
     # --- typed access to any class -----------------------------------------------------------
 
-    def client(self, xapi_class: str) -> ClassClient[str, Any]:
-        """Typed generic access to any datamodel class: ``conn.client("SR").get_all_records()``."""
+    def class_client(self, xapi_class: str) -> ClassClient[Any, Any]:
+        """``client(name)``: the generated client of any datamodel class, one per connection
+        (``conn.client("SR").get_all_records()``; typed by the overloads of ``client``)."""
         info = datamodel().find_class(xapi_class)
         if info is None:
             raise UsageError(f"the datamodel has no class named {xapi_class!r}")
         found = self._generic.get(info.name)
         if found is None:
-            found = self._generic[info.name] = ClassClient(self, info.name)
+            found = self._generic[info.name] = client_type(info.name)(self)
         return found
 
     # --- events, snapshots, permissions ------------------------------------------------------

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from xapictl.client.base import ClassClient
-from xapictl.model.host import Host
+from xapictl.client.generated.host import HostClient
 from xapictl.model.refs import HostRef, PIFRef
 
 
-class HostsClient(ClassClient[HostRef, Host]):
+class HostsClient(HostClient):
     xapi_class = "host"
 
     def get_management_interface(self, host: HostRef) -> PIFRef:

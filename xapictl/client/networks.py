@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
-from xapictl.client.base import ClassClient
+from xapictl.client.generated.network import NetworkClient
 from xapictl.model.enums import NetworkPurpose
-from xapictl.model.network import Network
 from xapictl.model.refs import NetworkRef
 
 
-class NetworksClient(ClassClient[NetworkRef, Network]):
-    xapi_class = "network"
+class NetworksClient(NetworkClient):
+    """``create`` (typed record fields) and every other message come generated; these keep
+    their positional forms (``set_mtu(ref, 9000)``)."""
 
-    def create(self, **fields: Any) -> NetworkRef:
-        """``network.create`` from record fields: ``name_label=``, ``mtu=``,
-        ``other_config=`` (defaults to ``{}``), ``name_description=``, ``tags=``…"""
-        return self.create_record(**fields)
+    xapi_class = "network"
 
     def set_mtu(self, ref: NetworkRef, value: int) -> None:
         """Sets the MTU; PIFs and VIFs keep the old one until re-plugged."""

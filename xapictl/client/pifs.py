@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from xapictl.client.base import ClassClient
+from xapictl.client.generated.pif import PIFClient
 from xapictl.model.enums import IPConfigurationMode, IPv6ConfigurationMode, PrimaryAddressType
-from xapictl.model.pif import PIF
 from xapictl.model.refs import HostRef, PIFRef
 
 
-class PIFsClient(ClassClient[PIFRef, PIF]):
+class PIFsClient(PIFClient):
     xapi_class = "PIF"
 
     def plug(self, ref: PIFRef) -> None:
@@ -25,8 +24,9 @@ class PIFsClient(ClassClient[PIFRef, PIF]):
                          gateway: str = "", dns: str = "") -> None:
         self.invoke("reconfigure_ipv6", ref, mode, ipv6, gateway, dns)
 
-    def set_primary_address_type(self, ref: PIFRef, value: PrimaryAddressType | str) -> None:
-        self.invoke("set_primary_address_type", ref, value)
+    def set_primary_address_type(self, ref: PIFRef,
+                                 primary_address_type: PrimaryAddressType | str) -> None:
+        self.invoke("set_primary_address_type", ref, primary_address_type)
 
     def set_property(self, ref: PIFRef, name: str, value: str) -> None:
         self.invoke("set_property", ref, name, value)
@@ -37,8 +37,10 @@ class PIFsClient(ClassClient[PIFRef, PIF]):
     def scan(self, host: HostRef) -> None:
         self.invoke("scan", host)
 
-    def introduce(self, host: HostRef, mac: str, device: str, managed: bool = True) -> PIFRef:
-        ref: PIFRef = self.invoke("introduce", host, mac, device, managed)
+    def introduce(self, host: HostRef, mac: str, device: str,
+                  managed: bool | None = True) -> PIFRef:
+        ref: PIFRef = self.invoke("introduce", host, mac, device, True if managed is None
+                                  else managed)
         return ref
 
     def forget(self, ref: PIFRef) -> None:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from xapictl.client.base import ClassClient
-from xapictl.model.pool import Pool
+from xapictl.client.generated.pool import PoolClient
 from xapictl.model.refs import HostRef, NetworkRef, PIFRef, PoolRef
 
 
-class PoolsClient(ClassClient[PoolRef, Pool]):
+class PoolsClient(PoolClient):
     xapi_class = "pool"
 
     def get_master(self, ref: PoolRef) -> HostRef:

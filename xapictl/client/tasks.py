@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from xapictl.client.base import ClassClient
+from xapictl.client.generated.task import TaskClient
 from xapictl.model.enums import TaskStatusType
 from xapictl.model.refs import TaskRef
-from xapictl.model.task import Task
 
 
-class TasksClient(ClassClient[TaskRef, Task]):
+class TasksClient(TaskClient):
     xapi_class = "task"
 
-    def cancel(self, ref: TaskRef) -> None:
-        self.invoke("cancel", ref)
+    def cancel(self, task: TaskRef) -> None:
+        self.invoke("cancel", task)
 
     def destroy(self, ref: TaskRef) -> None:
         self.invoke("destroy", ref)

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from xapictl.client.base import ClassClient
+from xapictl.client.generated.tunnel import TunnelClient
 from xapictl.model.enums import TunnelProtocol
 from xapictl.model.refs import NetworkRef, PIFRef, TunnelRef
-from xapictl.model.tunnel import Tunnel
 
 
-class TunnelsClient(ClassClient[TunnelRef, Tunnel]):
+class TunnelsClient(TunnelClient):
     xapi_class = "tunnel"
 
     def create(self, transport_pif: PIFRef, network: NetworkRef,
-               protocol: TunnelProtocol | str = TunnelProtocol.GRE) -> TunnelRef:
-        ref: TunnelRef = self.invoke("create", transport_pif, network, protocol)
+               protocol: TunnelProtocol | str | None = TunnelProtocol.GRE) -> TunnelRef:
+        ref: TunnelRef = self.invoke("create", transport_pif, network,
+                                     protocol or TunnelProtocol.GRE)
         return ref
 
     def destroy(self, ref: TunnelRef) -> None:

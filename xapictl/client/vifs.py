@@ -5,26 +5,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from xapictl.client.base import ClassClient
+from xapictl.client.generated.vif import VIFClient
 from xapictl.errors import UsageError
 from xapictl.model.enums import VIFIPv4ConfigurationMode, VIFIPv6ConfigurationMode, VIFLockingMode
 from xapictl.model.refs import NetworkRef, VIFRef
-from xapictl.model.vif import VIF
 
 
-class VIFsClient(ClassClient[VIFRef, VIF]):
+class VIFsClient(VIFClient):
     xapi_class = "VIF"
 
-    def create(self, **fields: Any) -> VIFRef:
-        """``VIF.create``: ``vm=``, ``network=``, ``device=`` are required; ``mac=""`` lets
-        XAPI choose; ``mtu`` defaults to the network's MTU (one extra read)."""
-        for needed in ("vm", "network", "device"):
-            if needed not in fields:
-                raise UsageError(f"VIF.create needs {needed}=")
+    def prepare_create(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """``VIF.create`` (generated, typed): ``vm=`` and ``network=`` are required by its
+        signature, ``device=`` here; ``mac=""`` (the default) lets XAPI choose; ``mtu``
+        defaults to the network's MTU (one extra read)."""
+        if "device" not in fields:
+            raise UsageError("VIF.create needs device= (a free one: "
+                             "conn.vms.get_allowed_vif_devices(vm))")
         if "mtu" not in fields:
             fields["mtu"] = self._conn.raw_call("network.get_MTU", fields["network"])
         fields.setdefault("mac", "")
-        return self.create_record(**fields)
+        return fields
 
     def plug(self, ref: VIFRef) -> None:
         self.invoke("plug", ref)
@@ -49,12 +49,12 @@ class VIFsClient(ClassClient[VIFRef, VIF]):
         self.invoke("set_ipv6_allowed", ref, list(value))
 
     def configure_ipv4(self, ref: VIFRef, mode: VIFIPv4ConfigurationMode | str,
-                       address: str = "", gateway: str = "") -> None:
-        self.invoke("configure_ipv4", ref, mode, address, gateway)
+                       address: str | None = "", gateway: str | None = "") -> None:
+        self.invoke("configure_ipv4", ref, mode, address or "", gateway or "")
 
     def configure_ipv6(self, ref: VIFRef, mode: VIFIPv6ConfigurationMode | str,
-                       address: str = "", gateway: str = "") -> None:
-        self.invoke("configure_ipv6", ref, mode, address, gateway)
+                       address: str | None = "", gateway: str | None = "") -> None:
+        self.invoke("configure_ipv6", ref, mode, address or "", gateway or "")
 
 
 __all__ = ["VIFsClient"]

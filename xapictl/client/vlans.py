@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from xapictl.client.base import ClassClient
+from xapictl.client.generated.vlan import VLANClient
 from xapictl.model.refs import NetworkRef, PIFRef, VLANRef
-from xapictl.model.vlan import VLAN
 
 
-class VLANsClient(ClassClient[VLANRef, VLAN]):
+class VLANsClient(VLANClient):
     xapi_class = "VLAN"
 
     def create(self, tagged_pif: PIFRef, tag: int, network: NetworkRef) -> VLANRef:
