@@ -42,6 +42,46 @@ def test_profiles_round_trip_and_never_hold_the_password(tmp_path: Path) -> None
     assert 'password = "env:PW"' in path.read_text()
 
 
+USER_FILE = """\
+# my pools, by hand
+embedded = "never"   # never the simulated pool
+
+[pools.zeta]   # listed first on purpose
+url = "https://10.9.0.1"
+password = "env:ZETA_PW"   # from the CI secret
+timeout = 30
+
+# the lab, rebuilt every week
+[pools.lab]
+url = "https://10.0.0.1"
+password = "prompt"
+"""
+
+
+def test_saving_a_profile_keeps_the_users_comments_order_and_settings(tmp_path: Path) -> None:
+    path = tmp_path / "pools.toml"
+    path.write_text(USER_FILE)
+    lab = load_profiles(path)["lab"]
+    save_profile(Profile("lab", lab.url, password=lab.password, protocol="xmlrpc"), path)
+    save_profile(Profile("new", "https://10.2.0.1", fingerprint={"h1": "AB", "h2": "CD"}), path)
+    text = path.read_text()
+    assert text.startswith(USER_FILE.split("[pools.lab]")[0])  # untouched up to lab's table
+    assert "# the lab, rebuilt every week\n[pools.lab]" in text
+    assert text.index("[pools.zeta]") < text.index("[pools.lab]") < text.index("[pools.new]")
+    profiles = load_profiles(path)
+    assert profiles["lab"].protocol == "xmlrpc" and profiles["zeta"].timeout == 30
+    assert profiles["new"].fingerprint == {"h1": "AB", "h2": "CD"}
+    from xapictl.xapi.profiles import config_setting, remove_profile
+
+    assert config_setting("embedded", "auto", path)[0] == "never"
+    remove_profile("new", path)
+    save_profile(Profile("lab", lab.url, password=lab.password), path)
+    # back to the user's own bytes, with the one key the profile adds
+    assert path.read_text() == USER_FILE + 'username = "root"\n'
+    with pytest.raises(ConfigError, match="no pool profile named 'gone'"):
+        remove_profile("gone", path)
+
+
 def test_a_literal_password_in_a_profile_is_refused_without_echoing_it(tmp_path: Path) -> None:
     path = tmp_path / "pools.toml"
     path.write_text('[pools.lab]\nurl = "https://h"\npassword = "hunter2"\n')

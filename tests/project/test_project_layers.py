@@ -36,15 +36,20 @@ ALLOWED: dict[str, set[str]] = {
 # library fails). The first four rows are ARCHITECTURE.md's; the others are what the rest of
 # the table's rows need for their job.
 THIRD_PARTY: dict[str, set[str]] = {
-    "xapi": {"httpx", "httpcore", "XenAPI", "tenacity", "orjson"},  # orjson: the JSON-RPC codec
-    # (issue 12); httpcore: httpx's own transport, for a unix connect that closes its socket
+    "xapi": {"httpx", "httpcore", "XenAPI", "tenacity", "orjson", "platformdirs", "tomlkit"},
+    # orjson: the JSON-RPC codec (issue 12); httpcore: httpx's own transport, for a unix
+    # connect that closes its socket; platformdirs and tomlkit: pools.toml, where the user's
+    # config lives and written back with the user's comments (issue 17; this revises
+    # ARCHITECTURE.md's xapi row, see docs/contributing.md "Dependencies and why")
     "model": set(),
     "client": set(),  # the wire's types come through xapictl.xapi (HttpTransport)
     "state": set(),
     "plan": {"yaml", "pydantic"},  # desired-state files; the plan document's typed models
     "recipes": set(),  # the ensure_* builders construct the recipe models (plan) directly
-    "local": {"pyroute2", "yaml", "pydantic"},  # plain-Xen backend; its recipes' typed models
-    "fleet": {"httpx", "rich", "yaml"},  # plain-HTTP pool transports; progress; fleet files
+    "local": {"pyroute2", "yaml", "pydantic", "tenacity"},  # plain-Xen backend; its recipes'
+    # typed models; tenacity: its one retry loop (wait.retry_until, issue 17)
+    "fleet": {"httpx", "rich", "yaml", "platformdirs"},  # plain-HTTP pool transports; progress;
+    # fleet files; platformdirs: the journal's default place (issue 17)
     "inventory": {"orjson"},  # the JSON export's encoder (issue 12)
     "sim": {"httpx", "cryptography"},  # the in-process httpx transport; --tls certificates
     "diagram": {"graphviz"},  # runs Graphviz's dot for SVG/PNG (issue 18)
@@ -164,3 +169,22 @@ def test_the_config_directory_is_where_platformdirs_puts_it(
         else:
             monkeypatch.setenv("XDG_CONFIG_HOME", xdg)
         assert config_dir() == platformdirs.user_config_path("xapictl")
+
+
+def test_every_user_path_comes_from_platformdirs(monkeypatch: pytest.MonkeyPatch,
+                                                 tmp_path: Path) -> None:
+    # issue 17: no hand-made copy of platformdirs (XDG variables, ~/.config, ~/.local...)
+    import re
+
+    by_hand = re.compile(r"XDG_\w+_HOME|Path\.home\(\)|[\"']\.(config|local)[\"']")
+    offenders = [f"{p.relative_to(PACKAGE)}:{n}" for p in PACKAGE.rglob("*.py")
+                 for n, line in enumerate(p.read_text().splitlines(), start=1)
+                 if by_hand.search(line)]
+    assert offenders == []
+    platformdirs = pytest.importorskip("platformdirs")
+    from xapictl.fleet.journal import default_path
+
+    monkeypatch.delenv("XAPICTL_JOURNAL", raising=False)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    assert default_path() == platformdirs.user_state_path("xapictl") / "journal.sqlite"
+    assert default_path().is_relative_to(tmp_path)

@@ -121,8 +121,9 @@ def default_path() -> Path:
     env = os.environ.get("XAPICTL_JOURNAL")
     if env:
         return Path(env)
-    base = Path(os.environ.get("XDG_STATE_HOME", Path.home() / ".local" / "state"))
-    return base / "xapictl" / "journal.sqlite"
+    import platformdirs
+
+    return platformdirs.user_state_path("xapictl") / "journal.sqlite"
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+import tenacity
+
 __all__ = ["retry_until", "set_speed", "sleep"]
 
 T = TypeVar("T")
@@ -32,12 +34,17 @@ def retry_until(check: Callable[[], T], ok: Callable[[T], bool], *, first: float
 
     The kernel acknowledges before every change is visible (nmstate retries the same way).
     Waits double from ``first`` up to ``cap``: a new bridge port usually forwards within tens
-    of milliseconds, so a fixed 200 ms step would make every vif attach pay for it."""
-    result = check()
-    delay, spent = first, 0.0
-    while not ok(result) and spent < budget:
-        sleep(delay)
-        spent += delay
-        delay = min(delay * 2, cap)
-        result = check()
-    return result
+    of milliseconds, so a fixed 200 ms step would make every vif attach pay for it. The loop
+    is tenacity's, as every retry of xapictl is."""
+    def last(state: tenacity.RetryCallState) -> T:
+        if state.outcome is None:  # pragma: no cover - tenacity calls this after an attempt
+            raise RuntimeError("retry_until: no attempt was made")
+        result: T = state.outcome.result()
+        return result
+
+    retrying = tenacity.Retrying(
+        retry=tenacity.retry_if_result(lambda result: not ok(result)),
+        wait=tenacity.wait_exponential(multiplier=first, max=cap),
+        stop=lambda state: state.idle_for >= budget,  # waits spent, not the clock's time
+        sleep=sleep, retry_error_callback=last)
+    return retrying(check)

@@ -16,17 +16,22 @@ The file is ``<user config dir>/xapictl/pools.toml`` (``XAPICTL_CONFIG`` overrid
 
 ``load_profiles()`` reads it, ``save_profile()`` writes one profile back (the file is created
 with mode 0600), ``Profile.connect_options()`` gives the keyword arguments of ``connect`` with
-the password resolved from its source.
+the password resolved from its source. Saving and removing edit the file with tomlkit: the
+user's comments, layout, order and other settings stay as they were; only that profile's
+table changes (a new one goes at the end).
 """
 
 from __future__ import annotations
 
 import os
-import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import platformdirs
+import tomlkit
+from tomlkit.items import Table
 
 from xapictl._files import open_private
 from xapictl.errors import ConfigError
@@ -38,17 +43,8 @@ _KEYS = frozenset({"url", "username", "password", "ca", "fingerprint", "tofu", "
 
 
 def config_dir() -> Path:
-    """The user's config directory for xapictl, where ``platformdirs.user_config_path`` puts
-    it (the layer may not import platformdirs): XDG on Linux and the BSDs."""
-    home = Path.home()
-    if sys.platform == "darwin":
-        return home / "Library" / "Application Support" / "xapictl"
-    if sys.platform == "win32":
-        local = os.environ.get("LOCALAPPDATA") or str(home / "AppData" / "Local")
-        return Path(local) / "xapictl" / "xapictl"
-    xdg = os.environ.get("XDG_CONFIG_HOME", "")
-    base = Path(xdg) if xdg.strip() else home / ".config"
-    return base / "xapictl"
+    """The user's config directory for xapictl (platformdirs: XDG on Linux and the BSDs)."""
+    return platformdirs.user_config_path("xapictl")
 
 
 def config_path() -> Path:
@@ -221,44 +217,54 @@ def get_profile(name: str, path: Path | None = None) -> Profile:
 
 
 def save_profile(profile: Profile, path: Path | None = None) -> Path:
-    """Add or replace one profile; the file is written with mode 0600."""
+    """Add or replace one profile, leaving the rest of the file as the user wrote it; the
+    file is written with mode 0600."""
     path = path or config_path()
-    profiles = load_profiles(path)
-    profiles[profile.name] = profile
-    text = "".join(_table(p) for _, p in sorted(profiles.items()))
-    with open_private(path, "w") as out:
-        out.write(text)
+    load_profiles(path)  # a file that does not read as profiles is refused, not rewritten
+    doc = _document(path)
+    pools = doc.get("pools")
+    if pools is None:
+        pools = doc["pools"] = tomlkit.table(is_super_table=True)
+    values = profile.to_table()
+    table = pools.get(profile.name)
+    if isinstance(table, Table):
+        for key in [k for k in table if k not in values]:
+            del table[key]
+    else:
+        table = pools[profile.name] = tomlkit.table()
+    for key, value in values.items():
+        if table.get(key) != value:
+            table[key] = _toml_value(value)
+    _write(path, doc)
     return path
 
 
 def remove_profile(name: str, path: Path | None = None) -> None:
     path = path or config_path()
-    profiles = load_profiles(path)
-    if profiles.pop(name, None) is None:
+    if name not in load_profiles(path):
         raise ConfigError(f"no pool profile named {name!r}")
+    doc = _document(path)
+    del doc["pools"][name]
+    _write(path, doc)
+
+
+def _document(path: Path) -> tomlkit.TOMLDocument:
+    """The config file as an editable TOML document (checked by ``load_profiles`` first)."""
+    return tomlkit.parse(path.read_text(encoding="utf-8")) if path.exists() else tomlkit.document()
+
+
+def _write(path: Path, doc: tomlkit.TOMLDocument) -> None:
     with open_private(path, "w") as out:
-        out.write("".join(_table(p) for _, p in sorted(profiles.items())))
+        out.write(tomlkit.dumps(doc).rstrip("\n") + "\n")  # no blank lines left at the end
 
 
-def _table(profile: Profile) -> str:
-    lines = [f"[pools.{_key(profile.name)}]"]
-    for key, value in profile.to_table().items():
-        lines.append(f"{key} = {_toml_value(value)}")
-    return "\n".join(lines) + "\n\n"
-
-
-def _key(name: str) -> str:
-    bare = name.replace("-", "").replace("_", "").isalnum()
-    return name if bare else _toml_value(name)
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{text}"'
+def _toml_value(value: Any) -> Any:
+    """A pin table as an inline table (``fingerprint = {host = "…"}``), the rest as is."""
+    if isinstance(value, dict):
+        inline = tomlkit.inline_table()
+        inline.update(value)
+        return inline
+    return value
 
 
 __all__ = ["Profile", "config_path", "config_setting", "get_profile", "load_profiles",

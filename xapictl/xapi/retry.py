@@ -205,22 +205,35 @@ def _say(state: tenacity.RetryCallState, then: str) -> None:
 @dataclass
 class Backoff:
     """The wait between reconnects of something that follows a pool for hours (the change
-    stream): doubling from ``initial`` up to ``maximum``, back to ``initial`` after ``reset``,
-    and cut short by ``stop``. A follower never gives up, so there is no deadline here."""
+    stream): doubling from ``initial`` up to ``maximum`` (tenacity's ``wait_exponential``, as
+    ``RetryPolicy`` uses), back to ``initial`` after ``reset``, and cut short by ``stop``. A
+    follower never gives up, so there is no deadline here."""
 
     initial: float = 0.5
     maximum: float = 30.0
-    _next: float = field(default=0.0, init=False, repr=False)
+    _failures: int = field(default=0, init=False, repr=False)
+
+    def delay(self) -> float:
+        """The wait before the next reconnect."""
+        state = tenacity.RetryCallState(_FOLLOWER, None, (), {})
+        state.attempt_number = self._failures + 1
+        return float(tenacity.wait_exponential(multiplier=self.initial,
+                                               max=self.maximum)(state))
 
     def wait(self, stop: threading.Event) -> bool:
         """Wait the current delay (less if ``stop`` is set meanwhile); True: stop."""
-        delay = self._next or self.initial
-        self._next = min(delay * 2, self.maximum)
+        delay = self.delay()
+        self._failures += 1
         return stop.wait(delay)
 
     def reset(self) -> None:
         """After a success: the next failure waits ``initial`` again."""
-        self._next = 0.0
+        self._failures = 0
+
+
+_FOLLOWER = tenacity.Retrying()
+"""The retry object a ``Backoff``'s call states name (tenacity's strategies read only the
+attempt number from them)."""
 
 
 def _wait_on(stop: threading.Event, seconds: float) -> bool:
