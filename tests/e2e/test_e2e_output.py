@@ -191,6 +191,34 @@ def test_a_narrow_terminal_drops_uuid_columns_and_never_splits_one() -> None:
     assert uuid in wide and len(wide.splitlines()) == 2
 
 
+def test_every_column_layout_is_richs_plain_text() -> None:
+    from xapictl.cli.render import columns
+
+    assert columns([["a", "bb", "c"], ["dddd", "e"]]) == ["a     bb  c", "dddd  e"]
+    # one space apart, a minimum width, the first column right-aligned, indented
+    assert columns([["1.", "x"], ["10.", "y"]], gap=1, indent=2, min_widths=[4],
+                   right=[0]) == ["    1. x", "   10. y"]
+    # a cell longer than the minimum widens its column for every row (no ragged lines)
+    assert columns([["a-very-long-pool-name", "done"], ["p2", "planned"]], gap=1,
+                   min_widths=[8]) == ["a-very-long-pool-name done",
+                                       "p2                    planned"]
+    # never markup, emoji codes, colour or a wrapped line; control characters escaped
+    shown = columns([["[bold]x[/]", ":smile:", "a\x1b[31mb", "z" * 300]])
+    assert shown == ["[bold]x[/]  :smile:  a\\x1b[31mb  " + "z" * 300]
+    assert columns([]) == []
+
+
+def test_no_column_is_padded_by_hand_in_the_cli() -> None:
+    import re
+    from pathlib import Path
+
+    cli = Path(__file__).resolve().parents[2] / "xapictl" / "cli"
+    by_hand = re.compile(r"\{[^{}]*:[<>^]\d+\}|\.ljust\(|\.rjust\(")
+    found = [f"{p.name}:{n}" for p in sorted(cli.glob("*.py"))
+             for n, line in enumerate(p.read_text().splitlines(), start=1) if by_hand.search(line)]
+    assert found == [], "lay columns out with xapictl.cli.render.columns (rich)"
+
+
 def test_pool_supplied_control_characters_are_escaped_in_tables(pool: Pool) -> None:
     evil = "\x1b[31mred\x07"
     with pool.sim.state.lock:

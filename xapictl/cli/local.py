@@ -87,8 +87,11 @@ def _plan_text(plan: Any) -> str:
     if plan.is_empty:
         lines = ["No changes: the host already matches."]
     else:
+        from xapictl.cli.render import columns
+
         lines = [f"{len(plan.steps)} change(s):"]
-        lines += [f"  {i + 1:>2}. {s.describe()}" for i, s in enumerate(plan.steps)]
+        lines += columns([[f"{i + 1}.", s.describe()] for i, s in enumerate(plan.steps)],
+                         gap=1, indent=2, min_widths=[3], right=[0])
     lines += [f"  ok  {n.describe()}" for n in plan.noops]
     lines += [f"  warning: {w}" for w in plan.warnings]
     return "\n".join(lines)
@@ -254,15 +257,18 @@ def show(ctx: typer.Context, netns: str | None = NETNS) -> None:
         _fail(EXIT_FAILED, str(exc), exc)
     except LocalBackendError as exc:
         _fail(EXIT_BAD_INPUT, str(exc), exc)
+    from xapictl.cli.render import columns
+
     lines = ["links:"]
-    for lk in sorted(snap.links.values(), key=lambda x: x.index):
-        extra = f" master={lk.master}" if lk.master else ""
-        own = " (xapictl)" if lk.owned else ""
-        lines.append(f"  {lk.name:<15} {lk.kind or '-':<7} {'UP' if lk.up else 'down':<4}"
-                     f" mtu={lk.mtu} mac={lk.mac}{extra}{own}")
+    lines += columns([[lk.name, lk.kind or "-", "UP" if lk.up else "down",
+                       f"mtu={lk.mtu} mac={lk.mac}" + (f" master={lk.master}" if lk.master
+                                                       else "")
+                       + (" (xapictl)" if lk.owned else "")]
+                      for lk in sorted(snap.links.values(), key=lambda x: x.index)],
+                     gap=1, indent=2, min_widths=[15, 7, 4])
     lines.append("addresses:")
-    lines += [f"  {a.ifname:<15} {a.cidr}" + (f" label={a.label}" if a.label else "")
-              for a in snap.addresses]
+    lines += columns([[a.ifname, a.cidr + (f" label={a.label}" if a.label else "")]
+                      for a in snap.addresses], gap=1, indent=2, min_widths=[15])
     lines.append("routes:")
     lines += [f"  {r.dst} dev {r.oif}" + (f" via {r.gateway}" if r.gateway else "")
               + (f" metric {r.priority}" if r.priority else "") for r in snap.routes]

@@ -10,14 +10,16 @@ Commands build a typed document (``xapictl.cli.documents``) and hand it here:
 - ``-o name``: list documents as one identifier per line (for ``xargs``).
 
 Every pool-supplied string reaches the terminal with its control characters escaped
-(``escape``): a network named ``\\x1b[31m…`` cannot colour or rewrite the screen.
+(``escape``): a network named ``\\x1b[31m…`` cannot colour or rewrite the screen. Every column
+layout (tables, ``field  value`` lines, the aligned lines of ``local show``, ``rollout
+status``…) is rich's (``columns``), rendered as plain text: no markup, no colour, no box.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
 from xapictl.cli.options import GlobalOptions, Output
@@ -179,12 +181,40 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]],
             for r in cells:
                 if len(r[col]) > limit:
                     r[col] = r[col][:limit - 1] + "…"
-    shown = [[r[c] for c in keep] for r in cells]
-    w = widths(keep, shown)
     lines = [[headers[c] for c in keep]] if headers_shown else []
-    lines += shown
-    return "".join("  ".join(v.ljust(w[i]) for i, v in enumerate(line)).rstrip() + "\n"
-                   for line in lines)
+    lines += [[r[c] for c in keep] for r in cells]
+    return "".join(f"{line}\n" for line in columns(lines))
+
+
+def columns(rows: Sequence[Sequence[str]], *, gap: int = 2, indent: int = 0,
+            min_widths: Sequence[int] = (), right: Collection[int] = ()) -> list[str]:
+    """Rows of cells as aligned lines, laid out by rich: columns ``gap`` spaces apart (at
+    least ``min_widths`` wide; the ones in ``right`` right-aligned), each line indented by
+    ``indent`` spaces, trailing spaces dropped. Plain text: cells are escaped and never read
+    as markup, no colour, no box, never wrapped."""
+    if not rows:
+        return []
+    import io
+
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    count = max(len(row) for row in rows)
+    table = Table(box=None, show_header=False, show_edge=False, pad_edge=False,
+                  padding=(0, gap, 0, 0))
+    for i in range(count):
+        table.add_column(justify="right" if i in right else "left", no_wrap=True,
+                         min_width=min_widths[i] if i < len(min_widths) else None)
+    cells = [[escape(c) for c in row] for row in rows]
+    for row in cells:
+        table.add_row(*(Text(c) for c in row))
+    widest = sum(max(len(row[i]) if i < len(row) else 0 for row in cells) for i in range(count))
+    out = io.StringIO()
+    Console(file=out, width=widest + sum(min_widths) + (gap + 1) * count + 1,
+            color_system=None, highlight=False, markup=False, emoji=False, no_color=True,
+            force_terminal=False, legacy_windows=False).print(table)
+    return [" " * indent + line.rstrip() for line in out.getvalue().splitlines()]
 
 
 def _holds_uuid(cells: list[list[str]], col: int) -> bool:
@@ -197,9 +227,8 @@ def emit_fields(opts: GlobalOptions, doc: BaseModel, *, title: str = "",
                 skip: Sequence[str] = ("kind", "schema_version", "pool")) -> None:
     """One object as ``field  value`` lines (table form of a show document)."""
     data = {k: getattr(doc, k) for k in type(doc).model_fields if k not in skip}
-    width = max((len(k) for k in data), default=0)
     lines = [escape(title)] if title else []
-    lines += [f"{k.ljust(width)}  {cell(v)}" for k, v in data.items()]
+    lines += columns([[k, cell(v)] for k, v in data.items()])
     sys.stdout.write("\n".join(lines) + "\n")
 
 
@@ -211,5 +240,5 @@ def say(opts: GlobalOptions, text: str) -> None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
-__all__ = ["cell", "emit_data", "emit_document", "emit_fields", "emit_list", "escape",
-           "format_table", "out_file", "refuse_data", "refuse_name", "say"]
+__all__ = ["cell", "columns", "emit_data", "emit_document", "emit_fields", "emit_list",
+           "escape", "format_table", "out_file", "refuse_data", "refuse_name", "say"]

@@ -409,7 +409,7 @@ def status(ctx: typer.Context, rollout_id: Annotated[int, typer.Argument(metavar
                     {k: a.to_json().get(k) for k in AuditWrite.model_fields})
                     for a in doubtful]))
             return
-    from xapictl.cli.render import escape
+    from xapictl.cli.render import columns, escape
 
     lines = [f"rollout {row.id}: {row.state.value}" + (f" ({row.reason})" if row.reason else "")]
     if gone:
@@ -417,11 +417,11 @@ def status(ctx: typer.Context, rollout_id: Annotated[int, typer.Argument(metavar
                      f"could record an end. `xapictl rollout resume {row.id}` reads each pool "
                      "that is not done and does only what is left.")
     lines.append(f"  recipe {row.recipe}\n  fleet  {row.fleet}  select {row.selection or 'all'}")
-    for r in runs:
-        wave = "canary" if r.wave == 0 and row.options.get("canary") else (
-            f"wave {r.wave}" if r.wave >= 0 else "-")
-        lines.append(f"  {r.pool:<20} {r.state.value:<8} {wave:<8} {r.done}/{r.planned} steps"
-                     + (f"  {r.error}" if r.error else ""))
+    table = columns([[r.pool, r.state.value, _wave(r.wave, bool(row.options.get("canary"))),
+                      f"{r.done}/{r.planned} steps" + (f"  {r.error}" if r.error else "")]
+                     for r in runs], gap=1, indent=2, min_widths=[20, 8, 8])
+    for r, pool_line in zip(runs, table, strict=True):
+        lines.append(pool_line)
         latest = max((s["attempt"] for s in steps if s["pool"] == r.pool), default=0)
         lines += [f"    step {s['idx'] + 1} {s['status']}: {s['description']}" for s in steps
                   if s["pool"] == r.pool and s["attempt"] == latest
@@ -457,6 +457,10 @@ def audit(ctx: typer.Context, rollout_id: Annotated[int, typer.Argument(metavar=
     if out is None:
         sys.stdout.write(text)
 
+
+
+def _wave(wave: int, canary: bool) -> str:
+    return "canary" if wave == 0 and canary else (f"wave {wave}" if wave >= 0 else "-")
 
 def _write_out(out: Path, text: str) -> None:
     """``--out``: a path that cannot be written (under a regular file, a missing folder, no

@@ -226,12 +226,12 @@ def _indent(text: str) -> str:
 
 
 def _print_report(report: ApplyReport, how: str) -> None:
-    from xapictl.cli.render import escape
+    from xapictl.cli.render import columns
 
     lines = [f"{how}. What happened:"]
-    for r in report.results:
-        detail = f" ({r.detail})" if r.detail else ""
-        lines.append(escape(f"  {r.status.value:>11}  {r.step.describe()}{detail}"))
+    lines += columns([[r.status.value, r.step.describe() + (f" ({r.detail})" if r.detail
+                                                            else "")]
+                      for r in report.results], indent=2, min_widths=[11], right=[0])
     typer.echo("\n".join(lines), err=True)
 
 
