@@ -19,7 +19,9 @@ def main(url: str, password: str, **options: Any) -> list[str]:
                                        other_config={"owner": "example"})
         conn.networks.set_name_description(storage, "jumbo frames for NFS")
         lines.append(f"created {conn.networks.get_record(storage).name_label}")
-        # Any other class of the datamodel, typed the same way:
+        # Any other class of the datamodel, typed the same way: the object acted on comes
+        # first, every other parameter by its XAPI name (mypy checks names and types).
+        conn.client("network").add_to_other_config(storage, key="tier", value="gold")
         lines.append(f"{len(conn.client('SR').get_all())} SRs")
         # The raw door: any XAPI method, the session added for you.
         lines.append(f"MTU {conn.call('network.get_MTU', storage)}")
