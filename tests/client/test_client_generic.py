@@ -9,7 +9,7 @@ import pytest
 import xapictl
 from xapictl.errors import UsageError
 from xapictl.model._base import Record
-from xapictl.model.enums import VMPowerState
+from xapictl.model.enums import VIFIPv4ConfigurationMode, VMPowerState
 from xapictl.model.schema import datamodel
 from xapictl.xapi.failures import RbacPermissionDenied
 
@@ -49,6 +49,13 @@ def test_optional_parameters_are_left_out_from_the_end_only(conn: Any) -> None:
     pif = next(ref for ref, p in pifs.items() if p.physical)
     vlan = conn.pools.create_vlan_from_pif(pif, net, 77)
     assert vlan and conn.client("PIF").get_vlan(vlan[0]) == 77
+    # a trailing optional parameter left as None is not sent: XAPI takes its default
+    vm = next(ref for ref, v in conn.vms.get_all_records().items() if not v.is_control_domain)
+    vif = conn.vifs.create(vm=vm, network=net, device=conn.vms.get_allowed_vif_devices(vm)[0])
+    conn.client("VIF").configure_ipv4(vif, mode=VIFIPv4ConfigurationMode.STATIC,
+                                      address="10.0.0.2/24")
+    record = conn.vifs.get_record(vif)
+    assert record.ipv4_addresses == ("10.0.0.2/24",) and record.ipv4_gateway == ""
 
 
 def test_raw_calls_decode_ints_by_the_datamodel_on_both_protocols(conn: Any) -> None:

@@ -7,7 +7,7 @@ message with its arguments in XAPI's order and decodes the result by the message
 type (records, enums, ints as ints).
 
 Every other message is a typed method of the class's generated client
-(``xapictl.client.generated``, written by ``python -m xapictl.client._codegen``):
+(``xapictl.client.generated``, written by ``python -m xapictl.model._codegen --clients``):
 ``conn.client("SR").get_physical_size(ref)``, ``conn.pifs.set_disallow_unplug(ref, value=True)``.
 There is no ``__getattr__`` fallback: a misspelt message is an error mypy reports. The
 networking modules (``networks``, ``pifs``, ``vlans``…) subclass the generated clients to keep
@@ -92,7 +92,7 @@ class ClassClient(Generic[RefT, RecT]):
             given.pop()
         for param, value in zip(msg.params, given, strict=False):
             if value is None:  # XAPI has no null: only trailing parameters may be left out
-                later = msg.params[len(given) - 1].name
+                later = msg.params[min(len(given), len(msg.params)) - 1].name
                 raise UsageError(f"{msg.wire_name}: give {param.name} too when you give "
                                  f"{later} (XAPI takes its optional parameters in order)")
         return [to_wire(value) for value in given]
