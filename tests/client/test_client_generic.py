@@ -58,6 +58,11 @@ def test_optional_parameters_are_left_out_from_the_end_only(conn: Any) -> None:
     assert record.ipv4_addresses == ("10.0.0.2/24",) and record.ipv4_gateway == ""
 
 
+def test_an_event_batch_comes_back_as_the_wire_sends_it(conn: Any) -> None:
+    batch = conn.client("event").from_(classes=["network"], token="", timeout=0.0)
+    assert batch["token"] and {e["class"] for e in batch["events"]} == {"network"}
+
+
 def test_raw_calls_decode_ints_by_the_datamodel_on_both_protocols(conn: Any) -> None:
     net = conn.networks.create(name_label="ints", mtu=9000)
     assert conn.call("network.get_MTU", net) == 9000

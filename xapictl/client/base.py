@@ -83,7 +83,9 @@ class ClassClient(Generic[RefT, RecT]):
         msg = self.message(name)
         raw = self._conn.raw_call(msg.wire_name, *self._wire_args(msg, args))
         spec = msg.result_spec
-        return typed_decoder(spec)(raw) if spec is not None else None
+        if spec is None:  # void, or an event batch: the wire's own structure
+            return None if msg.result == "void" else raw
+        return typed_decoder(spec)(raw)
 
     @staticmethod
     def _wire_args(msg: MessageInfo, args: tuple[Any, ...]) -> list[Any]:
