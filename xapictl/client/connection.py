@@ -14,7 +14,6 @@ session is logged out when the ``with`` block ends, however it ends (error, Ctrl
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 from collections.abc import Callable, Mapping, Sequence
@@ -188,10 +187,14 @@ class Connection(ClientsByName):
 
     async def acall(self, method: str, *args: Any) -> Any:
         """``call`` for asyncio code: runs on a worker thread, the event loop stays free."""
+        import asyncio  # only asyncio code pays for it (a CLI start-up does not)
+
         return await asyncio.to_thread(self.call, method, *args)
 
     async def asnapshot(self) -> Any:
         """``snapshot`` for asyncio code."""
+        import asyncio  # as in acall
+
         return await asyncio.to_thread(self.snapshot)
 
     # --- typed access to any class -----------------------------------------------------------

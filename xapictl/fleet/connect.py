@@ -7,21 +7,17 @@ simulator put an in-process transport under a pool; otherwise the pool's real UR
 
 from __future__ import annotations
 
-import functools
-import ssl
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
-
-import httpx
 
 from xapictl.errors import ConfigError
 from xapictl.fleet.fleetfile import FleetPool
 from xapictl.xapi.credentials import Secret
 from xapictl.xapi.retry import RetryPolicy
-from xapictl.xapi.transport import crosses_network_in_clear
+from xapictl.xapi.transport import HttpTransport, crosses_network_in_clear
 
-TransportFor = Callable[[FleetPool], httpx.BaseTransport | None]
+TransportFor = Callable[[FleetPool], HttpTransport | None]
 
 
 class PoolConnector:
@@ -77,8 +73,6 @@ class PoolConnector:
         if (transport is None and self.on_plain_http is not None
                 and crosses_network_in_clear(url)):
             self.on_plain_http(url)
-        if transport is None and url.startswith("http://"):
-            transport = _plain_http_transport(self.parallel)
         if transport is not None:
             opts["transport"] = transport
         if self.retry is not None:
@@ -94,20 +88,6 @@ class PoolConnector:
 
         url, opts = self.options(pool)
         return connect(url, **opts)
-
-
-@functools.cache
-def _unused_tls_context() -> ssl.SSLContext:
-    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-
-
-def _plain_http_transport(parallel: int) -> httpx.HTTPTransport:
-    """A transport for a plain-HTTP pool. httpx otherwise builds a certificate-verifying TLS
-    context (loading the whole CA bundle, tens of ms of CPU) for every client, even one that
-    never speaks TLS; across a fleet that CPU, not the network, bounds the wall time."""
-    size = max(parallel, 4) * 2  # what the client sizes its own pool to
-    return httpx.HTTPTransport(verify=_unused_tls_context(), limits=httpx.Limits(
-        max_connections=size, max_keepalive_connections=size))
 
 
 __all__ = ["PoolConnector", "TransportFor"]

@@ -40,7 +40,8 @@ FORMAT_VERSION = "1.0"
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True,
+                              defer_build=True)
 
 
 class PoolInfo(_Model):
@@ -144,7 +145,8 @@ class SavedFrom(_Model):
 
 
 class PlanDocument(_Model):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True, title="Plan")
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True, title="Plan",
+                              defer_build=True)
     kind: Literal["Plan"] = "Plan"
     schema_version: Literal[1] = SCHEMA_VERSION
     pool: str | None = Field(default=None, description="The pool: its URL, or `embedded`.")
@@ -179,7 +181,7 @@ class ApplyDocument(_Model):
     pool verified."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True,
-                              title="Apply")
+                              title="Apply", defer_build=True)
     kind: Literal["Apply"] = "Apply"
     schema_version: Literal[1] = SCHEMA_VERSION
     pool: str | None = Field(default=None, description="The pool: its URL, or `embedded`.")

@@ -172,7 +172,8 @@ _PRESENT = ("false removes the object; true (default) ensures it", "true")
 class Entry(BaseModel):
     """What every recipe entry shares: unknown fields refused, each field checked by type."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True,
+                              defer_build=True)
     section: ClassVar[str] = ""
 
     @field_validator("*", mode="before")
@@ -282,7 +283,7 @@ SECTIONS: dict[str, type[NetworkEntry] | type[BondEntry] | type[VIFEntry]] = {
 class Recipe(BaseModel):
     """A pool recipe: three lists, each optional. Published as the schema's root."""
 
-    model_config = ConfigDict(extra="forbid", title="xapictl recipe")
+    model_config = ConfigDict(extra="forbid", title="xapictl recipe", defer_build=True)
     version: Literal[1] = Field(description="the recipe format version")
     networks: list[NetworkEntry] | None = Field(None, description="networks to ensure")
     bonds: list[BondEntry] | None = Field(None, description="bonds to ensure")

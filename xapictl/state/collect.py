@@ -18,8 +18,6 @@ made by ``xapictl.client.connect``.
 
 from __future__ import annotations
 
-import asyncio
-
 from xapictl.client.connection import Connection
 from xapictl.state.snapshot import SNAPSHOT_CLASSES, PoolSnapshot
 
@@ -69,6 +67,8 @@ class PoolConnection(Connection):
 
     async def asnapshot(self) -> PoolSnapshot:
         """``snapshot`` for asyncio code (on a worker thread)."""
+        import asyncio  # only asyncio code pays for it (a CLI start-up does not)
+
         return await asyncio.to_thread(self.snapshot)
 
 

@@ -26,7 +26,7 @@ import functools
 import logging
 import threading
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from xapictl.errors import (
     ConnectError,
@@ -43,7 +43,9 @@ from xapictl.xapi.jsonrpc import JsonRpcUnavailable, JsonRpcWire
 from xapictl.xapi.parallel import run_beside
 from xapictl.xapi.retry import RetryPolicy, is_read
 from xapictl.xapi.transport import ConnectionLost, Endpoint, HttpChannel, HttpSettings
-from xapictl.xapi.xmlrpc import XmlRpcWire
+
+if TYPE_CHECKING:
+    from xapictl.xapi.xmlrpc import XmlRpcWire
 
 log = logging.getLogger("xapictl.session")
 
@@ -84,7 +86,6 @@ class XapiSession:
             protocol = "xmlrpc"
         self.protocol: Protocol = protocol
         self._json = JsonRpcWire(self._channel)
-        self._xml = XmlRpcWire(self._channel)
         self._lock = threading.RLock()
         self._ref: str | None = None
         self.members: list[str] = []
@@ -116,6 +117,14 @@ class XapiSession:
                 f"protocol={self.wire_protocol!r}, open={self._ref is not None})")
 
     # --- one request on the wire ------------------------------------------------------------
+
+    @functools.cached_property
+    def _xml(self) -> XmlRpcWire:
+        # Made on first use: XML-RPC (the XenAPI package, xmlrpc.client, expat) is loaded only
+        # by a pool that speaks it, not by every start-up.
+        from xapictl.xapi.xmlrpc import XmlRpcWire
+
+        return XmlRpcWire(self._channel)
 
     def _send(self, endpoint: Endpoint, method: str, params: Sequence[Any],
               read_timeout: float | None = None) -> Any:

@@ -26,7 +26,6 @@ from xapictl.xapi.events import EventFeed
 from xapictl.xapi.failures import failure_from
 from xapictl.xapi.retry import Deadline
 from xapictl.xapi.session import XapiSession
-from xapictl.xapi.xmlrpc import parse_fragment
 
 log = logging.getLogger("xapictl.tasks")
 
@@ -93,6 +92,8 @@ class TaskHandle:
     def _outcome(self) -> Any:
         status = self.status
         if status == "success":
+            from xapictl.xapi.xmlrpc import parse_fragment  # XML-RPC loaded for a result only
+
             return self._decode(parse_fragment(str(self.record.get("result", ""))))
         info = [str(x) for x in self.record.get("error_info", [])] or ["INTERNAL_ERROR"]
         failure: XapiFailure = failure_from(info, method=self.method)

@@ -17,15 +17,17 @@ keeping scheme and port, as ``HOST_IS_SLAVE`` asks.
 from __future__ import annotations
 
 import errno
+import functools
 import socket
 import ssl
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpcore
-import httpx
 from httpcore._backends.sync import SyncStream
 
 from xapictl.errors import (
@@ -38,6 +40,31 @@ from xapictl.errors import (
     UsageError,
 )
 from xapictl.xapi.tls import PinMismatchError, TLSSettings, UnpinnedHostError
+
+
+def _httpx_without_its_cli() -> ModuleType:
+    """``import httpx``, minus the package's command-line tool.
+
+    httpx's ``__init__`` imports ``httpx._main`` (click, rich and pygments: about 40 ms, a
+    fifth of a CLI run's client CPU) and falls back to a stub ``main`` when that import fails.
+    The import is made to fail, once, while httpx loads; the entry is removed afterwards, so a
+    later ``import httpx._main`` (or ``python -m httpx``) works as usual. When httpx is
+    already loaded this is plain ``import httpx``."""
+    blocked = "httpx" not in sys.modules and "httpx._main" not in sys.modules
+    if blocked:
+        sys.modules["httpx._main"] = None  # type: ignore[assignment]  # "not importable"
+    try:
+        import httpx
+    finally:
+        if blocked and "httpx._main" in sys.modules and sys.modules.get("httpx._main") is None:
+            del sys.modules["httpx._main"]
+    return httpx
+
+
+if TYPE_CHECKING:
+    import httpx
+else:
+    httpx = _httpx_without_its_cli()
 
 HttpTransport = httpx.BaseTransport
 """What ``transport=`` takes (tests, the embedded simulator): layers above the wire name it
@@ -147,10 +174,16 @@ class HttpChannel:
                               max_keepalive_connections=settings.max_connections)
         if transport is None and endpoint.socket is not None:
             transport = _unix_transport(endpoint.socket, limits)
+        proxied = transport is None and _environment_proxies()
         verify: ssl.SSLContext | bool = True
         if transport is None and endpoint.scheme == "https":
             verify = settings.tls.ssl_context(named=endpoint.host)
-        if transport is None and not _environment_proxies():
+        elif transport is None and not proxied:
+            # Plain http (or a unix socket) never speaks TLS: re-targets keep the scheme, and
+            # no proxy is in the way. httpx would still build a verifying context, loading
+            # the whole CA bundle (~20 ms of CPU, per pool of a fleet) for nothing.
+            verify = _no_tls_context()
+        if transport is None and not proxied:
             # What the client would build for itself (env proxies aside, see above).
             transport = httpx.HTTPTransport(verify=verify, limits=limits)
         self._client = httpx.Client(
@@ -241,6 +274,12 @@ def _unix_transport(path: str, limits: httpx.Limits) -> httpx.HTTPTransport:
     if isinstance(getattr(pool, "_network_backend", None), httpcore.SyncBackend):
         pool._network_backend = _ClosingUnixBackend()
     return transport
+
+
+@functools.cache  # one for every channel: it is never used to connect
+def _no_tls_context() -> ssl.SSLContext:
+    """The context handed to httpx for a channel that never speaks TLS (nothing loaded)."""
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
 def _environment_proxies() -> bool:
