@@ -94,16 +94,16 @@ def test_read_timeout_retries_a_read_and_makes_a_write_outcome_unknown(
 def test_sequential_calls_reuse_one_kept_alive_connection(sim_server: Any, protocol: str,
                                                           monkeypatch: pytest.MonkeyPatch
                                                           ) -> None:
-    from httpcore._backends.sync import SyncBackend
+    from xapictl.xapi.http11 import Http11Pool, Origin
 
     opened: list[str] = []
-    connect_tcp = SyncBackend.connect_tcp
+    connect = Http11Pool._connect
 
-    def counting(self: Any, host: str, *args: Any, **kwargs: Any) -> Any:
-        opened.append(host)
-        return connect_tcp(self, host, *args, **kwargs)
+    def counting(self: Http11Pool, origin: Origin) -> Any:
+        opened.append(origin.host)
+        return connect(self, origin)
 
-    monkeypatch.setattr(SyncBackend, "connect_tcp", counting)
+    monkeypatch.setattr(Http11Pool, "_connect", counting)
     with _connect(sim_server.url, protocol) as conn:
         # The login's two pool reads go together, so they may need a second connection.
         assert opened in (["127.0.0.1"], ["127.0.0.1", "127.0.0.1"])

@@ -16,7 +16,13 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Self, TypeVar
 
 from xapictl.model._names import camel
-from xapictl.model._types import Decoder, decoder, format_datetime, parse_type
+from xapictl.model._types import (
+    Decoder,
+    decoder,
+    format_datetime,
+    parse_datetime_text,
+    parse_type,
+)
 from xapictl.model._xapienum import XapiEnum
 
 R = TypeVar("R", bound="Record")
@@ -109,17 +115,25 @@ def record_type(xapi_class: str) -> type[Record]:
 def _enum_ctor(name: str) -> Callable[[Any], Any]:
     from xapictl.model import enums
     cls: type[XapiEnum] = getattr(enums, camel(name))
-    members = cls._value2member_map_
+    members: dict[Any, Any] = dict(cls._value2member_map_)
 
     def lookup(value: Any) -> Any:
         # What ``cls(value)`` does first, without its two Python-level calls; anything not an
-        # exact member value (other case, unknown, unhashable) still goes through ``cls``.
+        # exact member value (other case, unknown, unhashable) still goes through ``cls``, once
+        # per distinct text: its answer is kept (a pool sends ``""`` for every VM's
+        # ``actions_after_*``), up to a bound.
         try:
             return members[value]
         except (KeyError, TypeError):
-            return cls(value)
+            found = cls(value)
+            if type(value) is str and len(members) < _ENUM_CACHE_BOUND:
+                members[value] = found
+            return found
 
     return lookup
+
+
+_ENUM_CACHE_BOUND = 1024
 
 
 _MISSING = object()
@@ -153,7 +167,8 @@ def _fast_reader(cls: type[R], compiled: tuple[tuple[str, str, Decoder], ...]
 
     names: dict[str, Any] = {"cls": cls, "MISSING": _MISSING, "str": str, "int": int,
                              "float": float, "bool": bool, "list": list, "dict": dict,
-                             "type": type, "new": object.__new__}
+                             "type": type, "new": object.__new__, "tuple": tuple,
+                             "map": map, "dt": parse_datetime_text}
     types = {wire: t for _, wire, t in cls.wire_fields}
     fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     if set(fields) != {py for py, _, _ in compiled} or hasattr(cls, "__post_init__"):
@@ -169,12 +184,17 @@ def _fast_reader(cls: type[R], compiled: tuple[tuple[str, str, Decoder], ...]
         else:
             names[f"z{i}"] = f.default_factory
             default = f"z{i}()"
-        kind = parse_type(types[wire]).kind
+        spec = parse_type(types[wire])
+        kind = spec.kind
         same = _SAME_TYPE.get(kind)
         if same is not None:
             value = f"v if type(v) is {same.__name__} else d{i}(v)"
-        elif kind == "set":
-            value = f"() if type(v) is list and not v else d{i}(v)"
+        elif kind == "datetime":
+            value = f"dt(v) if type(v) is str else d{i}(v)"
+        elif kind == "set" and spec.item is not None:
+            # d{i} is tuple(map(item, v)): the same call, inline
+            names[f"i{i}"] = decoder(spec.item, enum=_enum_ctor, record=_decode_record)
+            value = f"() if type(v) is list and not v else tuple(map(i{i}, v))"
         elif kind == "map":
             value = f"{{}} if type(v) is dict and not v else d{i}(v)"
         else:

@@ -1,6 +1,6 @@
-"""One HTTP channel per pool: the httpx client, its timeouts, TLS, and the error mapping.
+"""One HTTP channel per pool: its connections, timeouts, TLS, and the error mapping.
 
-Both wire protocols post through ``HttpChannel.post``. It maps every httpx failure onto the
+Both wire protocols post through ``HttpChannel.post``. It maps every failure onto the
 xapictl tree according to one question, *was the request sent?*:
 
 * nothing sent (refused, unreachable, TLS refused) → ``ConnectError`` / ``TLSError``:
@@ -8,6 +8,11 @@ xapictl tree according to one question, *was the request sent?*:
 * sent, then no answer in time → ``RequestTimeout``; sent, then the connection broke →
   ``ConnectionLost``. A read can be sent again; a write cannot (the session turns these into
   ``OutcomeUnknown``).
+
+Requests go through ``xapictl.xapi.http11`` (a lean HTTP/1.1 client, standard library only)
+to an ``http(s)://`` pool, and through httpx when something needs more: an injected transport
+(tests, the embedded simulator), a proxy named in the environment, a unix socket. httpx is
+imported only then.
 
 URLs: ``https://host[:port]``, ``http://…``, or ``unix:///path/to/socket`` for a dom0's local
 socket (``/var/lib/xcp/xapi``). ``Endpoint.with_host`` re-targets to another pool member
@@ -17,18 +22,14 @@ keeping scheme and port, as ``HOST_IS_SLAVE`` asks.
 from __future__ import annotations
 
 import errno
-import functools
+import os
 import socket
 import ssl
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
-
-import httpcore
-from httpcore._backends.sync import SyncStream
 
 from xapictl.errors import (
     ConnectError,
@@ -39,36 +40,36 @@ from xapictl.errors import (
     TransportError,
     UsageError,
 )
+from xapictl.xapi.http11 import AnswerTimeout, Http11Pool, Lost, NotSent, Origin, SendError
 from xapictl.xapi.tls import PinMismatchError, TLSSettings, UnpinnedHostError
-
-
-def _httpx_without_its_cli() -> ModuleType:
-    """``import httpx``, minus the package's command-line tool.
-
-    httpx's ``__init__`` imports ``httpx._main`` (click, rich and pygments: about 40 ms, a
-    fifth of a CLI run's client CPU) and falls back to a stub ``main`` when that import fails.
-    The import is made to fail, once, while httpx loads; the entry is removed afterwards, so a
-    later ``import httpx._main`` (or ``python -m httpx``) works as usual. When httpx is
-    already loaded this is plain ``import httpx``."""
-    blocked = "httpx" not in sys.modules and "httpx._main" not in sys.modules
-    if blocked:
-        sys.modules["httpx._main"] = None  # type: ignore[assignment]  # "not importable"
-    try:
-        import httpx
-    finally:
-        if blocked and "httpx._main" in sys.modules and sys.modules.get("httpx._main") is None:
-            del sys.modules["httpx._main"]
-    return httpx
-
 
 if TYPE_CHECKING:
     import httpx
-else:
-    httpx = _httpx_without_its_cli()
 
-HttpTransport = httpx.BaseTransport
-"""What ``transport=`` takes (tests, the embedded simulator): layers above the wire name it
-through here, not through httpx."""
+    from xapictl.xapi.transport_httpx import HttpxSender
+
+    HttpTransport = httpx.BaseTransport
+    """What ``transport=`` takes (tests, the embedded simulator): layers above the wire name it
+    through here, not through httpx."""
+
+
+def __getattr__(name: str) -> Any:
+    # ``HttpTransport`` at run time: httpx.BaseTransport, loaded when first named.
+    if name == "HttpTransport":
+        from xapictl.xapi.transport_httpx import httpx_without_its_cli
+
+        return httpx_without_its_cli().BaseTransport
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class _Answer(Protocol):
+    """What the wire modules read of an answer (an httpx response or an http11 one)."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def content(self) -> bytes: ...
 
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 60.0
@@ -157,149 +158,91 @@ class HttpSettings:
 
 
 class HttpChannel:
-    """The pooled httpx client of one pool (thread safe; connections are reused).
+    """The connections of one pool (thread safe; connections are reused).
 
-    Requests go straight to the client's transport when no proxy is configured in the
-    environment: ``httpx.Client.send`` adds cookie handling, redirect and auth machinery and
-    URL merging that an XAPI call never uses, and that cost a third of a request's client
-    CPU (a fleet export makes five requests per pool). The request is the same: the client's
-    default headers, the same timeouts, the same transport and connection pool. With a proxy
-    in the environment (``HTTPS_PROXY``…), requests take the client's path, which routes them
-    through it."""
+    An ``http(s)://`` pool is reached through ``xapictl.xapi.http11``: one kept-alive
+    connection per request in flight, each request sent in one write, a quarter of the client
+    CPU of httpx's path (``tests/bench/bench_client.py``). An injected transport, a proxy in
+    the environment (``HTTPS_PROXY``…) or a unix socket take httpx's path
+    (``xapictl.xapi.transport_httpx``), which supports them."""
 
     def __init__(self, endpoint: Endpoint, settings: HttpSettings) -> None:
         self.settings = settings
-        transport = settings.transport
-        limits = httpx.Limits(max_connections=settings.max_connections,
-                              max_keepalive_connections=settings.max_connections)
-        if transport is None and endpoint.socket is not None:
-            transport = _unix_transport(endpoint.socket, limits)
-        proxied = transport is None and _environment_proxies()
-        verify: ssl.SSLContext | bool = True
-        if transport is None and endpoint.scheme == "https":
-            verify = settings.tls.ssl_context(named=endpoint.host)
-        elif transport is None and not proxied:
-            # Plain http (or a unix socket) never speaks TLS: re-targets keep the scheme, and
-            # no proxy is in the way. httpx would still build a verifying context, loading
-            # the whole CA bundle (~20 ms of CPU, per pool of a fleet) for nothing.
-            verify = _no_tls_context()
-        if transport is None and not proxied:
-            # What the client would build for itself (env proxies aside, see above).
-            transport = httpx.HTTPTransport(verify=verify, limits=limits)
-        self._client = httpx.Client(
-            transport=transport, verify=verify, limits=limits, follow_redirects=False,
-            timeout=self._timeout(None), headers={"User-Agent": _user_agent()})
-        self._direct = transport
         self._socket_url = str(endpoint) if endpoint.socket is not None else None
         """``unix:///path``: how failures name a unix-socket endpoint (not its _path_ URL)."""
-        self._urls: dict[str, httpx.URL] = {}
-        self._headers: dict[str, list[tuple[str, str]]] = {}
-        self._default_timeout = self._timeout(None).as_dict()
+        self._lean: Http11Pool | None = None
+        self._httpx: HttpxSender | None = None
+        self._origins: dict[str, tuple[Origin, str]] = {}
+        if (settings.transport is None and endpoint.socket is None
+                and not _environment_proxies()):
+            self._lean = Http11Pool(
+                ssl_context=(settings.tls.ssl_context(named=endpoint.host)
+                             if endpoint.scheme == "https" else None),
+                connect_timeout=settings.connect_timeout,
+                max_connections=settings.max_connections, user_agent=_user_agent())
+        else:
+            from xapictl.xapi.transport_httpx import HttpxSender
 
-    def _timeout(self, read: float | None) -> httpx.Timeout:
-        s = self.settings
-        r = s.read_timeout if read is None else read
-        return httpx.Timeout(connect=s.connect_timeout, read=r, write=r, pool=s.connect_timeout)
+            self._httpx = HttpxSender(endpoint, settings, _user_agent())
 
     def post(self, url: str, body: bytes, content_type: str, *,
-             read_timeout: float | None = None) -> httpx.Response:
+             read_timeout: float | None = None) -> _Answer:
         """POST and return the response (any status); failures mapped as the module says."""
+        failure: TransportError
         try:
-            if self._direct is None:
-                return self._client.post(
-                    url, content=body, timeout=self._timeout(read_timeout),
-                    headers={"Content-Type": content_type, "Accept": content_type})
-            return self._send_direct(self._direct, url, body, content_type, read_timeout)
-        except httpx.TransportError as exc:
-            failure = _mapped(exc, url if self._socket_url is None else self._socket_url)
-        # Raised outside the except block: the httpx exception (whose .request.content is the
-        # body, a login's password included) must not stay reachable as __context__; nor
-        # may the body itself, as a local of this frame in the traceback.
+            if self._lean is None:
+                assert self._httpx is not None  # noqa: S101 - one of the two is set in __init__
+                return self._httpx.post(
+                    url, body, content_type, read_timeout=read_timeout,
+                    name=url if self._socket_url is None else self._socket_url)
+            origin, path = self._origin(url)
+            timeout = self.settings.read_timeout if read_timeout is None else read_timeout
+            return self._lean.post(origin, path, body, content_type, timeout)
+        except SendError as exc:
+            failure = _lean_mapped(exc, url)
+        except TransportError as exc:  # httpx's path, mapped already
+            failure = exc
+        # Raised outside the except block, the body dropped: the failed send's frames (which
+        # hold the body, a login's password included) must not stay reachable from it.
         del body
         raise failure
 
-    def _send_direct(self, transport: httpx.BaseTransport, url: str, body: bytes,
-                     content_type: str, read_timeout: float | None) -> httpx.Response:
-        parsed = self._urls.get(url)
-        if parsed is None:
-            parsed = self._urls[url] = httpx.URL(url)
-        headers = self._headers.get(content_type)
-        if headers is None:
-            merged = httpx.Headers(self._client.headers)
-            merged["Content-Type"] = content_type
-            merged["Accept"] = content_type
-            headers = self._headers[content_type] = list(merged.items())
-        timeout = (self._default_timeout if read_timeout is None
-                   else self._timeout(read_timeout).as_dict())
-        request = httpx.Request("POST", parsed, content=body, headers=headers,
-                                extensions={"timeout": timeout})
-        response = transport.handle_request(request)
-        try:
-            response.read()
-        finally:
-            response.close()
-        return response
+    def _origin(self, url: str) -> tuple[Origin, str]:
+        found = self._origins.get(url)
+        if found is None:
+            parts = urlsplit(url)
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            found = self._origins[url] = (Origin(parts.scheme, parts.hostname or "", port),
+                                          parts.path or "/")
+        return found
 
     def close(self) -> None:
-        self._client.close()
-
-
-class _ClosingUnixBackend(httpcore.SyncBackend):
-    """httpcore's backend, but a unix-socket connect that fails closes its socket: httpcore
-    1.0 leaves it open (a ``ResourceWarning`` per attempt for a missing socket file)."""
-
-    def connect_unix_socket(self, path: str, timeout: float | None = None,
-                            socket_options: Iterable[Any] | None = None
-                            ) -> httpcore.NetworkStream:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            for option in socket_options or ():
-                sock.setsockopt(*option)
-            sock.settimeout(timeout)
-            sock.connect(path)
-        except TimeoutError as exc:
-            sock.close()
-            raise httpcore.ConnectTimeout(exc) from exc
-        except OSError as exc:
-            sock.close()
-            raise httpcore.ConnectError(exc) from exc
-        return SyncStream(sock)
-
-
-def _unix_transport(path: str, limits: httpx.Limits) -> httpx.HTTPTransport:
-    """httpx's transport to a unix socket, with the backend above (httpx takes no backend
-    argument: it is set on the connection pool it made)."""
-    transport = httpx.HTTPTransport(uds=path, limits=limits)
-    pool = transport._pool
-    if isinstance(getattr(pool, "_network_backend", None), httpcore.SyncBackend):
-        pool._network_backend = _ClosingUnixBackend()
-    return transport
-
-
-@functools.cache  # one for every channel: it is never used to connect
-def _no_tls_context() -> ssl.SSLContext:
-    """The context handed to httpx for a channel that never speaks TLS (nothing loaded)."""
-    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        if self._lean is not None:
+            self._lean.close()
+        if self._httpx is not None:
+            self._httpx.close()
 
 
 def _environment_proxies() -> bool:
-    """Whether the environment names any proxy (what ``httpx.Client`` would route through)."""
-    import urllib.request
+    """Whether the environment names a proxy httpx would route through (``HTTP_PROXY``,
+    ``HTTPS_PROXY``, ``ALL_PROXY``, any case); elsewhere than Linux, what urllib finds (the
+    system's settings too)."""
+    if sys.platform != "linux":
+        import urllib.request
 
-    return bool(urllib.request.getproxies())
+        return bool(set(urllib.request.getproxies()) - {"no"})
+    return any(value and key.lower() in ("http_proxy", "https_proxy", "all_proxy")
+               for key, value in os.environ.items())
 
 
-def _mapped(exc: httpx.TransportError, url: str) -> TransportError:
+def _lean_mapped(exc: SendError, url: str) -> TransportError:
     host = _host(url)
-    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
-        return _refused(exc, url)
-    if isinstance(exc, httpx.TimeoutException):
+    if isinstance(exc, NotSent):
+        return _refused(exc, url, timeout=exc.timeout)
+    if isinstance(exc, AnswerTimeout):
         return RequestTimeout(f"no answer from {host} in time", url=host)
-    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError
-                  | httpx.CloseError):
-        return ConnectionLost(f"connection to {host} lost after sending "
-                              f"({type(exc).__name__})", url=host)
-    return ConnectError(f"cannot reach {host}: {type(exc).__name__}", url=host)
+    kind = exc.kind if isinstance(exc, Lost) else type(exc).__name__
+    return ConnectionLost(f"connection to {host} lost after sending ({kind})", url=host)
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:
@@ -309,7 +252,9 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
         seen = seen.__cause__ or seen.__context__
 
 
-def _refused(exc: httpx.TransportError, url: str) -> TransportError:
+def _refused(exc: Exception, url: str, *, timeout: bool) -> TransportError:
+    """What a connection that was never made means (``timeout``: connecting timed out, or no
+    connection of the pool came free in time)."""
     host = _host(url)
     for cause in _causes(exc):
         if isinstance(cause, PinMismatchError):
@@ -336,7 +281,7 @@ def _refused(exc: httpx.TransportError, url: str) -> TransportError:
                                 "the TLS handshake)", url=host)
         if isinstance(cause, ssl.SSLError):
             return TLSError(f"TLS handshake with {host} failed ({cause.reason})", url=host)
-    kind = _kind(exc)
+    kind = "timeout" if timeout else _kind(exc)
     return ConnectError(f"cannot connect to {host} ({_reason(exc)})", url=host,
                         kind=kind)
 
@@ -351,10 +296,9 @@ def _closed_in_handshake(cause: BaseException) -> bool:
     return isinstance(cause, ssl.SSLError) and cause.reason == "UNEXPECTED_EOF_WHILE_READING"
 
 
-def _kind(exc: httpx.TransportError) -> str:
-    """Why a connection failed, from the OS error under httpx's (see ``ConnectError.kind``)."""
-    if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
-        return "timeout"
+def _kind(exc: Exception) -> str:
+    """Why a connection failed, from the OS error under the client's (see
+    ``ConnectError.kind``)."""
     for cause in _causes(exc):
         if isinstance(cause, socket.gaierror):
             return "unknown host"
