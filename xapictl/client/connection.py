@@ -43,10 +43,11 @@ from xapictl.xapi.retry import RetryPolicy
 from xapictl.xapi.session import Protocol, XapiSession
 from xapictl.xapi.tasks import TaskHandle, start_task
 from xapictl.xapi.tls import PinSpec, TLSSettings, parse_pins
-from xapictl.xapi.transport import HttpSettings, HttpTransport
+from xapictl.xapi.transport import HttpSettings
 
 if TYPE_CHECKING:
     from xapictl.client.lease import PoolLease
+    from xapictl.xapi.transport import HttpTransport  # httpx's, loaded only when one is given
 
 log = logging.getLogger("xapictl.client")
 

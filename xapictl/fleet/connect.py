@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from xapictl.errors import ConfigError
 from xapictl.fleet.fleetfile import FleetPool
 from xapictl.xapi.credentials import Secret
 from xapictl.xapi.retry import RetryPolicy
-from xapictl.xapi.transport import HttpTransport, crosses_network_in_clear
+from xapictl.xapi.transport import crosses_network_in_clear
 
-TransportFor = Callable[[FleetPool], HttpTransport | None]
+if TYPE_CHECKING:
+    from xapictl.xapi.transport import HttpTransport  # httpx's, loaded only when one is given
+
+TransportFor = Callable[[FleetPool], "HttpTransport | None"]
 
 
 class PoolConnector:

@@ -22,12 +22,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from xapictl.errors import DesiredStateError, FieldRef, Problem
-from xapictl.plan import yaml_input
+
+if TYPE_CHECKING:
+    import yaml
 
 RECIPE_VERSION = 1
 
@@ -194,7 +194,9 @@ def load_file(path: str | Path) -> DesiredState:
 def load_text(text: str, *, source: str = "<recipe>") -> DesiredState:
     """Validate recipe text with the recipe models (``xapictl.plan.recipe_model``), then the
     cross-field rules (``check``). Raises ``DesiredStateError`` listing every problem found."""
-    from xapictl.plan import recipe_model
+    import yaml  # read here only: a recipe built from arguments never loads the YAML parser
+
+    from xapictl.plan import recipe_model, yaml_input
 
     problems: list[Problem] = []
 

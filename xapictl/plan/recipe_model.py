@@ -24,9 +24,8 @@ import re
 import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -39,7 +38,6 @@ from pydantic import (
 from pydantic.json_schema import SkipJsonSchema
 
 from xapictl.errors import DesiredStateError, FieldRef, Problem
-from xapictl.plan import yaml_input
 from xapictl.plan.desired import (
     ASCII_DIGITS,
     DEVICE_PATTERN,
@@ -54,6 +52,9 @@ from xapictl.plan.desired import (
     shown,
     text_problem,
 )
+
+if TYPE_CHECKING:
+    import yaml
 
 _PLAIN_INT = re.compile(r"[+-]?(0|[1-9][0-9]*)")
 """Integers as written: decimal ASCII digits, no YAML 1.1 ``0x10``, ``010`` (octal),
@@ -82,6 +83,10 @@ class NotPlain(ValueError):
 
 
 def from_node(node: yaml.Node) -> Raw:
+    import yaml  # a YAML recipe is being read: the parser is loaded already
+
+    from xapictl.plan import yaml_input
+
     if isinstance(node, yaml.SequenceNode):
         return Raw("seq", [from_node(n) for n in node.value])
     if isinstance(node, yaml.MappingNode):
@@ -438,6 +443,7 @@ def entry_from_nodes(model: type[Entry], item: yaml.MappingNode, path: str, sour
                      problems: list[Problem]) -> Entry | None:
     """One recipe entry of a file: the model, or None with its problems added (FILE:LINE of
     the value, or of the key for an unknown field, or of the entry for a missing one)."""
+    import yaml
     values: dict[str, Raw] = {}
     lines: dict[str, int] = {}
     for key_node, value_node in item.value:

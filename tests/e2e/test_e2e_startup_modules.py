@@ -1,0 +1,85 @@
+"""What a CLI run loads (issue 12): the main job, ``network create --vlan`` against a pool on
+loopback, and its ``--help``, each in a fresh interpreter, counted from ``sys.modules`` when
+the program ends. Counts of modules, never times: a module a path does not need is start-up
+CPU paid on every run (``docs/bench/main-job.md`` measures it)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# Loaded by no run below: the wire is xapi/http11.py (stdlib), XML-RPC only for a pool that
+# speaks it, YAML only when a recipe file is read, asyncio only for asyncio callers.
+NEVER = {"httpx", "httpcore", "h11", "anyio", "certifi", "click", "rich", "pygments",
+         "XenAPI", "xmlrpc", "yaml", "asyncio", "sqlite3", "pyroute2", "cryptography",
+         "keyring", "jsonschema", "http", "urllib3"}
+# `--help` loads nothing of the library either. (typer itself loads pydantic for any command
+# line, `--help` included: it builds its parameters' validators with it; and pydantic's plugin
+# lookup loads importlib.metadata and email. Neither is xapictl's to avoid.)
+NEVER_FOR_HELP = NEVER | {"orjson", "tenacity", "ssl"}
+
+MOST_MODULES = 420
+"""The run's module count was 510 before issue 12 and is ~410 after (typer and pydantic are
+~190 of them); a bound with a little room, so that a new heavy import shows up here."""
+
+DUMP = ("import atexit, json, runpy, sys\n"
+        "out = sys.argv.pop(1)\n"
+        "atexit.register(lambda: open(out, 'w').write(json.dumps(sorted(sys.modules))))\n"
+        "sys.argv[0] = 'xapictl'\n"
+        "runpy.run_module('xapictl', run_name='__main__', alter_sys=True)\n")
+
+
+def _modules(tmp_path: Path, env: dict[str, str], *args: str) -> tuple[int, set[str]]:
+    out = tmp_path / "modules.json"
+    done = subprocess.run([sys.executable, "-c", DUMP, str(out), *args], env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    return done.returncode, set(json.loads(out.read_text()))
+
+
+def _tops(modules: set[str]) -> set[str]:
+    return {m.split(".")[0] for m in modules}
+
+
+@pytest.fixture
+def env(sim_server: Any, tmp_path: Path) -> dict[str, str]:
+    return {**os.environ, "XAPICTL_URL": sim_server.url, "XAPICTL_PASSWORD": "xapictl",
+            "XAPICTL_EMBEDDED": "never", "HOME": str(tmp_path),
+            "XAPICTL_AUDIT_LOG": str(tmp_path / "audit.jsonl")}
+
+
+def test_network_create_and_its_rerun_load_no_module_they_do_not_need(
+        env: dict[str, str], tmp_path: Path) -> None:
+    command = ("network", "create", "--name", "startup", "--vlan", "905", "--device", "eth1")
+    for expected in (0, 0):  # the change, then the same command with nothing to do
+        code, modules = _modules(tmp_path, env, *command)
+        assert code == expected
+        assert _tops(modules) & NEVER == set()
+        assert len(modules) <= MOST_MODULES, len(modules)
+    assert "xapictl.xapi.http11" in modules  # the check sees the run it describes
+    assert not any(m.startswith(("xapictl.sim", "xapictl.xapi.xmlrpc")) for m in modules)
+
+
+def test_help_loads_neither_the_library_nor_pydantic(env: dict[str, str],
+                                                     tmp_path: Path) -> None:
+    code, modules = _modules(tmp_path, env, "network", "create", "--help")
+    assert code == 0
+    assert _tops(modules) & NEVER_FOR_HELP == set()
+    layers = {m.split(".")[1] for m in modules if m.startswith("xapictl.")}
+    assert layers <= {"cli", "_version", "errors"}, layers
+
+
+def test_the_check_sees_a_heavy_module_when_one_is_loaded(env: dict[str, str],
+                                                          tmp_path: Path) -> None:
+    code, modules = _modules(tmp_path, env, "--version")
+    assert code == 0 and "yaml" not in modules
+    import_yaml = tmp_path / "sitecustomize.py"
+    import_yaml.write_text("import yaml\n")
+    code, modules = _modules(tmp_path, {**env, "PYTHONPATH": os.pathsep.join(
+        [str(tmp_path), env.get("PYTHONPATH", "")])}, "--version")
+    assert code == 0 and "yaml" in _tops(modules) & NEVER
