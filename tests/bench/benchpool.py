@@ -5,12 +5,18 @@ loopback, with latency injected per call; its request log is read over ``/_sim/c
 Every run is a separate program, as users run them: ``xapictl`` (``python -m xapictl``), the
 5-call XenAPI script and the naive per-host loop (``scripts/``); each one's wall time and its
 own CPU time are measured, and what it sent is counted from the request log.
+
+Programs run with their bytecode compiled beforehand, as an installed package has it (pip
+compiles on install): a source tree run with ``PYTHONDONTWRITEBYTECODE`` set compiles every
+module it imports on every run, ~0.2 s of CPU that no user pays. The bytecode goes to the
+pool's temporary directory (``PYTHONPYCACHEPREFIX``), never into the tree.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -65,6 +71,10 @@ class ServedPool:
         self.url, self.counts, self.built = self._parent.recv()
         self.http = httpx.Client(timeout=120)
         self.latency(self.latency_ms)
+        import xapictl
+
+        subprocess.run([sys.executable, "-m", "compileall", "-q",
+                        str(Path(xapictl.__file__).parent)], env=self.env(), check=True)
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
@@ -91,7 +101,9 @@ class ServedPool:
 
     def env(self) -> dict[str, str]:
         home = self._home.name
-        return {**os.environ, "HOME": home, "XAPICTL_URL": self.url,
+        inherited = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        return {**inherited, "HOME": home, "PYTHONPYCACHEPREFIX": str(Path(home) / "pycache"),
+                "XAPICTL_URL": self.url,
                 "XAPICTL_PASSWORD": PASSWORD, "XAPICTL_EMBEDDED": "never",
                 "XAPICTL_AUDIT_LOG": str(Path(home) / "audit.jsonl"),
                 "XAPICTL_EMBEDDED_STATE": str(Path(home) / "pool.sqlite"),

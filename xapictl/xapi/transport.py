@@ -161,10 +161,10 @@ class HttpChannel:
     """The connections of one pool (thread safe; connections are reused).
 
     An ``http(s)://`` pool is reached through ``xapictl.xapi.http11``: one kept-alive
-    connection per request in flight, each request sent in one write, a quarter of the client
-    CPU of httpx's path (``tests/bench/bench_client.py``). An injected transport, a proxy in
-    the environment (``HTTPS_PROXY``…) or a unix socket take httpx's path
-    (``xapictl.xapi.transport_httpx``), which supports them."""
+    connection per request in flight, each request sent in one write (on loopback, about a
+    sixth of the client CPU per call of httpx's path; CHANGELOG, issue 12). An injected
+    transport, a proxy in the environment (``HTTPS_PROXY``…) or a unix socket take httpx's
+    path (``xapictl.xapi.transport_httpx``), which supports them."""
 
     def __init__(self, endpoint: Endpoint, settings: HttpSettings) -> None:
         self.settings = settings
