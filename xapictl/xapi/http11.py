@@ -285,16 +285,25 @@ def _receive(conn: _Conn, timeout: float) -> tuple[Response, bool]:
     return Response(status, body, headers), keep and not conn.buffer
 
 
-def _read_head(conn: _Conn) -> tuple[int, str, dict[str, str]]:
-    while b"\r\n\r\n" not in conn.buffer:
+def _read_until(conn: _Conn, end: bytes, what: str, eof: str) -> bytes:
+    """The buffered bytes up to ``end`` (consumed with it), reading more as needed."""
+    while end not in conn.buffer:
         if len(conn.buffer) > MAX_HEAD:
-            raise Lost("answer headers too large", "RemoteProtocolError")
+            raise Lost(f"{what} too large", "RemoteProtocolError")
         data = _recv(conn)
         if not data:
-            raise Lost("Server disconnected without sending a response.",
-                       "RemoteProtocolError")
+            raise Lost(eof, "RemoteProtocolError")
         conn.buffer += data
-    head, conn.buffer = conn.buffer.split(b"\r\n\r\n", 1)
+    found, conn.buffer = conn.buffer.split(end, 1)
+    return found
+
+
+_BODY_CUT = "peer closed connection without sending complete message body"
+
+
+def _read_head(conn: _Conn) -> tuple[int, str, dict[str, str]]:
+    head = _read_until(conn, b"\r\n\r\n", "answer headers",
+                       "Server disconnected without sending a response.")
     lines = head.decode("latin-1").split("\r\n")
     parts = lines[0].split(" ", 2)
     if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
@@ -316,8 +325,7 @@ def _read_exactly(conn: _Conn, size: int) -> bytes:
     while have < size:
         data = _recv(conn)
         if not data:
-            raise Lost("peer closed connection without sending complete message body",
-                       "RemoteProtocolError")
+            raise Lost(_BODY_CUT, "RemoteProtocolError")
         if have + len(data) > size:
             data, conn.buffer = data[:size - have], data[size - have:]
         parts.append(data)
@@ -326,16 +334,7 @@ def _read_exactly(conn: _Conn, size: int) -> bytes:
 
 
 def _read_line(conn: _Conn) -> bytes:
-    while b"\r\n" not in conn.buffer:
-        if len(conn.buffer) > MAX_HEAD:
-            raise Lost("chunk header too large", "RemoteProtocolError")
-        data = _recv(conn)
-        if not data:
-            raise Lost("peer closed connection without sending complete message body",
-                       "RemoteProtocolError")
-        conn.buffer += data
-    line, conn.buffer = conn.buffer.split(b"\r\n", 1)
-    return line
+    return _read_until(conn, b"\r\n", "chunk header", _BODY_CUT)
 
 
 def _read_chunked(conn: _Conn) -> bytes:
