@@ -272,3 +272,34 @@ def test_requests_beyond_the_limit_wait_for_a_free_connection(
     pool.close()
     assert results == [(200, b"ok"), (200, b"ok")]
     assert server.accepted == 1  # the second waited for the first's connection
+
+
+@pytest.mark.parametrize(("env", "lean"), [
+    ({}, True), ({"no_proxy": "*"}, True), ({"HTTPS_PROXY": ""}, True),
+    ({"HTTPS_PROXY": "http://proxy:3128"}, False), ({"all_proxy": "http://proxy:3128"}, False),
+    ({"http_proxy": "http://proxy:3128"}, False),
+])
+def test_a_proxy_in_the_environment_takes_httpx_s_path(monkeypatch: pytest.MonkeyPatch,
+                                                       env: dict[str, str], lean: bool) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    channel = HttpChannel(Endpoint.parse("http://127.0.0.1:1"), HttpSettings())
+    try:
+        assert (channel._lean is not None) is lean and (channel._httpx is None) is lean
+    finally:
+        channel.close()
+
+
+def test_a_unix_socket_or_an_injected_transport_takes_httpx_s_path() -> None:
+    import httpx
+
+    for endpoint, settings in (
+            (Endpoint.parse("unix:///nonexistent/xapi"), HttpSettings()),
+            (Endpoint.parse("http://127.0.0.1:1"),
+             HttpSettings(transport=httpx.MockTransport(lambda request: httpx.Response(200))))):
+        channel = HttpChannel(endpoint, settings)
+        assert channel._lean is None and channel._httpx is not None
+        channel.close()
