@@ -35,7 +35,7 @@ from xapictl.client.vifs import VIFsClient
 from xapictl.client.vlans import VLANsClient
 from xapictl.client.vms import VMsClient
 from xapictl.errors import ProtocolError, UsageError
-from xapictl.model.schema import datamodel
+from xapictl.model.schema import datamodel, message_wire_names
 from xapictl.xapi.credentials import PasswordSource, Secret
 from xapictl.xapi.events import EventBatch, EventFeed
 from xapictl.xapi.parallel import DEFAULT_LIMIT, WorkerPool
@@ -316,10 +316,8 @@ class Connection(ClientsByName):
         return perms
 
 
-@functools.cache
 def _every_permission() -> frozenset[str]:
-    return frozenset(m.wire_name.lower() for c in datamodel().classes.values()
-                     for m in c.messages.values())
+    return message_wire_names()
 
 
 def connect(

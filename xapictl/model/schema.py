@@ -12,7 +12,7 @@ results. Built once from the generated ``_schema`` module and cached.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -134,22 +134,50 @@ class Datamodel:
         return self.classes[real] if real else None
 
 
+class _Classes(Mapping[str, ClassInfo]):
+    """The classes by name, each built from the generated tables when first looked up: a
+    client run reads about ten of the seventy (thousands of messages it would otherwise
+    build at every start-up)."""
+
+    def __init__(self, raw: Mapping[str, tuple[Any, ...]],
+                 role_sets: list[frozenset[str]]) -> None:
+        self._raw = raw
+        self._role_sets = role_sets
+        self._built: dict[str, ClassInfo] = {}
+
+    def __getitem__(self, name: str) -> ClassInfo:
+        found = self._built.get(name)
+        if found is None:
+            found = self._built[name] = _class_info(self._raw[name], self._role_sets)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._raw
+
+
+def _class_info(raw: tuple[Any, ...], role_sets: list[frozenset[str]]) -> ClassInfo:
+    name, module, record, ref, state, raw_fields, raw_messages = raw
+    fields = {f[0]: FieldInfo(f[0], f[1], f[2], f[3], f[4], f[5]) for f in raw_fields}
+    messages = {
+        m[0]: MessageInfo(name, m[0], tuple(ParamInfo(*p) for p in m[1]), m[2],
+                          role_sets[m[3]], m[4], m[5], m[6])
+        for m in raw_messages
+    }
+    return ClassInfo(name, module, record, ref, state, fields, messages)
+
+
 @functools.cache
 def datamodel() -> Datamodel:
     from xapictl.model import _schema
 
-    role_sets = [frozenset(r) for r in _schema.ROLE_SETS]
-    classes: dict[str, ClassInfo] = {}
-    for name, module, record, ref, state, raw_fields, raw_messages in _schema.CLASSES:
-        fields = {
-            f[0]: FieldInfo(f[0], f[1], f[2], f[3], f[4], f[5]) for f in raw_fields
-        }
-        messages = {
-            m[0]: MessageInfo(name, m[0], tuple(ParamInfo(*p) for p in m[1]), m[2],
-                              role_sets[m[3]], m[4], m[5], m[6])
-            for m in raw_messages
-        }
-        classes[name] = ClassInfo(name, module, record, ref, state, fields, messages)
+    classes = _Classes({c[0]: c for c in _schema.CLASSES},
+                       [frozenset(r) for r in _schema.ROLE_SETS])
     return Datamodel(
         target_release=_schema.TARGET_RELEASE,
         classes=classes,
@@ -159,4 +187,14 @@ def datamodel() -> Datamodel:
     )
 
 
-__all__ = ["ClassInfo", "Datamodel", "FieldInfo", "MessageInfo", "ParamInfo", "datamodel"]
+@functools.cache
+def message_wire_names() -> frozenset[str]:
+    """Every message's wire name (``VLAN.create``), lower-cased, read from the generated
+    tables without building the classes (the local superuser's permissions: all of them)."""
+    from xapictl.model import _schema
+
+    return frozenset(f"{c[0]}.{m[0]}".lower() for c in _schema.CLASSES for m in c[6])
+
+
+__all__ = ["ClassInfo", "Datamodel", "FieldInfo", "MessageInfo", "ParamInfo", "datamodel",
+           "message_wire_names"]
