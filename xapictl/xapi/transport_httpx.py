@@ -19,11 +19,12 @@ import httpcore
 from httpcore._backends.sync import SyncStream
 
 from xapictl.errors import ConnectError, ConnectionLost, RequestTimeout, TransportError
+from xapictl.xapi.endpoint import _environment_proxies, _host, _refused
 
 if TYPE_CHECKING:
     import httpx
 
-    from xapictl.xapi.transport import Endpoint, HttpSettings
+    from xapictl.xapi.endpoint import Endpoint, HttpSettings
 
 
 def httpx_without_its_cli() -> ModuleType:
@@ -60,8 +61,6 @@ class HttpxSender:
     through it."""
 
     def __init__(self, endpoint: Endpoint, settings: HttpSettings, user_agent: str) -> None:
-        from xapictl.xapi.transport import _environment_proxies
-
         self.settings = settings
         transport = settings.transport
         limits = httpx.Limits(max_connections=settings.max_connections,
@@ -176,8 +175,6 @@ def _no_tls_context() -> ssl.SSLContext:
 
 
 def _mapped(exc: httpx.TransportError, url: str) -> TransportError:
-    from xapictl.xapi.transport import _host, _refused
-
     host = _host(url)
     if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
         return _refused(exc, url,
