@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     import datetime as dt
 
     from xapictl.errors import FieldRef, Problem
-    from xapictl.plan.core import ApplyReport, Plan
+    from xapictl.plan.core import ApplyReport, Plan, StepResult
     from xapictl.plan.desired import DesiredState
     from xapictl.plan.document import PlanDocument, PoolInfo
     from xapictl.state.snapshot import PoolSnapshot
@@ -108,6 +108,8 @@ def exit_codes() -> Iterator[None]:
     except e.ApplyError as exc:
         report = exc.report
         _print_report(report, "apply stopped")  # type: ignore[arg-type]
+        if getattr(report, "rolled_back", False):
+            fail(ExitCode.FAILURE, f"{exc}\n{ROLLED_BACK}", exc)
         changed = getattr(report, "done", []) or getattr(report, "writes", 0)
         fail(ExitCode.PARTIAL if changed else ExitCode.FAILURE, f"{exc}\n{RERUN}", exc)
     except e.VerificationError as exc:
@@ -145,6 +147,8 @@ def _interrupt_message() -> str:
     return f"interrupted (Ctrl-C) after a write.\n{RERUN}"
 
 
+ROLLED_BACK = ("The steps done were undone (on_failure: rollback). Run the same command "
+               "again once the cause is fixed.")
 RERUN = ("Nothing was undone. Run the same command again once the cause is fixed: it reads the "
          "pool again and does only what is left.")
 
@@ -229,9 +233,15 @@ def _print_report(report: ApplyReport, how: str) -> None:
     from xapictl.cli.render import columns
 
     lines = [f"{how}. What happened:"]
-    lines += columns([[r.status.value, r.step.describe() + (f" ({r.detail})" if r.detail
-                                                            else "")]
-                      for r in report.results], indent=2, min_widths=[11], right=[0])
+    def rows(results: list[StepResult]) -> list[str]:
+        return columns([[r.status.value, r.step.describe() + (f" ({r.detail})" if r.detail
+                                                              else "")]
+                        for r in results], indent=2, min_widths=[11], right=[0])
+
+    lines += rows(list(report.results))
+    if report.undone:
+        lines.append("Then, to roll back:")
+        lines += rows(list(report.undone))
     typer.echo("\n".join(lines), err=True)
 
 

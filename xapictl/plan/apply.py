@@ -117,8 +117,33 @@ def _apply(plan: Plan, backend: XapiBackend, hooks: StepHooks | None,
             raise
     ran = len(report.results)
     report.results += [StepResult(s, StepStatus.NOT_RUN) for s in steps[ran:]]
+    if ran and report.results[ran - 1].status in (StepStatus.FAILED, StepStatus.DRIFT):
+        report.undone = _undo(plan, report.results[ran - 1].step, report, ctx, backend)
     report.writes = backend.caller.changed - changed_before
     return report
+
+
+def _undo(plan: Plan, failed: Step, report: ApplyReport, ctx: RunContext,
+          backend: XapiBackend) -> list[StepResult]:
+    """The planned undo steps (``Plan.undo``) of the failed step's group whose step is
+    done, newest first; each is checked and run like a step. An undo that fails stops the
+    rest (the report says which are left)."""
+    group = getattr(failed, "group", "")
+    if not group:
+        return []
+    undo = {getattr(u, "undoes", ""): u for u in plan.undo
+            if isinstance(u, XapiStep) and u.group == group}
+    todo = [undo[r.step.key] for r in reversed(report.results)
+            if r.status is StepStatus.DONE and isinstance(r.step, XapiStep)
+            and r.step.group == group and r.step.key in undo]
+    results: list[StepResult] = []
+    for index, step in enumerate(todo):
+        result, _ = _checked_run(index + 1, step, ctx, backend)
+        results.append(result)
+        if result.status is not StepStatus.DONE:
+            results += [StepResult(s, StepStatus.NOT_RUN) for s in todo[index + 1:]]
+            break
+    return results
 
 
 def _interrupted(report: ApplyReport, steps: Sequence[XapiStep], index: int, *,
@@ -183,6 +208,9 @@ def _stopped(report: ApplyReport) -> str:
         return "apply interrupted (Ctrl-C) between two steps"
     if failed[0].status is StepStatus.INTERRUPTED:
         return f"apply interrupted (Ctrl-C) at: {failed[0].step.describe()}"
+    if report.rolled_back:
+        return (f"apply stopped at: {failed[0].step.describe()}: {failed[0].detail}; rolled "
+                f"back: {len(report.undone)} undo step(s) done, the pool is as before")
     if report.done or report.writes or failed[0].status is not StepStatus.DRIFT:
         return f"apply stopped at: {failed[0].step.describe()}: {failed[0].detail}"
     return ("the pool changed since the plan was made; nothing was written:\n" + "\n".join(

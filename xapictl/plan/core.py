@@ -103,6 +103,11 @@ class Plan:
     noops: tuple[Noop, ...] = ()
     warnings: tuple[str, ...] = ()
     deferred: tuple[Deferred, ...] = ()
+    undo: tuple[Step, ...] = ()
+    """Planned undo steps: when a step of a group fails (a pool-wide bond that cannot be
+    made on one host), the undo steps of that group's steps already done run, newest first
+    (each names its group and the step it undoes). Not steps of the plan: they run only
+    then."""
 
     @property
     def is_empty(self) -> bool:
@@ -150,6 +155,14 @@ class ApplyReport:
     writes: int = 0
     """Writes that may have taken effect (answered ok, or whose answer was lost); a report
     with none changed nothing, whatever its steps say."""
+    undone: list[StepResult] = field(default_factory=list)
+    """The planned undo steps run after a failure (``Plan.undo``), in the order they ran."""
+
+    @property
+    def rolled_back(self) -> bool:
+        """Undo steps ran after the failure and every one is done: the group's done steps
+        are undone."""
+        return bool(self.undone) and all(r.status is StepStatus.DONE for r in self.undone)
 
     def _with(self, status: StepStatus) -> Sequence[StepResult]:
         return [r for r in self.results if r.status is status]

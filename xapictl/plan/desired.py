@@ -121,6 +121,11 @@ class NetworkSpec:
         return "named"
 
 
+LACP_FIELDS = ("hashing_algorithm", "lacp_time", "lacp_aggregation_key", "lacp_fallback_ab")
+"""The recipe's LACP fields (``Bond.properties`` keys with ``-`` for ``_``, and
+``hashing_algorithm`` as it is): only for ``mode: lacp``."""
+
+
 @dataclass(frozen=True)
 class BondSpec:
     network: str
@@ -130,14 +135,26 @@ class BondSpec:
     hashing_algorithm: str | None = None
     mtu: int | None = None
     adopt: bool = False
+    lacp_time: str | None = None
+    lacp_aggregation_key: int | None = None
+    lacp_fallback_ab: bool | None = None
+    on_failure: str = "rollback"
+    """When creating the bond fails on one host: ``rollback`` destroys the bonds this run
+    made on the other hosts (each a planned undo step); ``stop`` leaves them for a re-run
+    to complete (``resume``)."""
     where: Where = field(default_factory=Where, compare=False)
 
     @property
     def properties(self) -> dict[str, str]:
-        """Bond.create properties the recipe states (only LACP takes any)."""
-        if self.mode == "lacp" and self.hashing_algorithm:
-            return {"hashing_algorithm": self.hashing_algorithm}
-        return {}
+        """Bond.create properties the recipe states (only LACP takes any), as XAPI keys."""
+        if self.mode != "lacp":
+            return {}
+        out = {"hashing_algorithm": self.hashing_algorithm, "lacp-time": self.lacp_time,
+               "lacp-aggregation-key": None if self.lacp_aggregation_key is None
+               else str(self.lacp_aggregation_key),
+               "lacp-fallback-ab": None if self.lacp_fallback_ab is None
+               else str(self.lacp_fallback_ab).lower()}
+        return {k: v for k, v in out.items() if v is not None}
 
 
 @dataclass(frozen=True)
@@ -323,8 +340,9 @@ def check(state: DesiredState) -> None:
         for m in b.members:
             if not DEVICE_PATTERN.match(m):
                 say(b.where, f"{path}.members", f"{m!r} is not a device name like eth2")
-        if b.hashing_algorithm is not None and b.mode != "lacp":
-            say(b.where, f"{path}.hashing_algorithm", "only for ", FieldRef("mode", "lacp"))
+        for name in LACP_FIELDS:
+            if getattr(b, name) is not None and b.mode != "lacp":
+                say(b.where, f"{path}.{name}", "only for ", FieldRef("mode", "lacp"))
         net = state.network_named(b.network)
         if net is not None and net.kind != "named":
             say(b.where, f"{path}.network", f"{b.network!r} is stated as a "
@@ -417,6 +435,7 @@ def _is_ip(text: str, version: int) -> bool:
 __all__ = [
     "ASCII_DIGITS",
     "DEVICE_PATTERN",
+    "LACP_FIELDS",
     "MAC_PATTERN",
     "NAME_MAX_BYTES",
     "RECIPE_VERSION",

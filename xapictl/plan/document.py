@@ -159,6 +159,10 @@ class PlanDocument(_Model):
     warnings: list[WarningDoc]
     changes_pending: bool = Field(description="A step to run, or work deferred: `plan` exits 3.")
     summary: Summary
+    undo: list[Change] = Field(default_factory=list, description=(
+        "Planned undo steps: when a step of a group fails (a pool-wide bond that cannot be "
+        "made on one host, with on_failure: rollback), the undo of each done step of that "
+        "group runs, newest first. Not counted in the summary: they run only then."))
     saved: SavedFrom | None = None
 
     @property
@@ -227,7 +231,7 @@ def plan_document(plan: Plan, snap: Any = None, *, pool: PoolInfo | None = None
         noops=[Noted(subject=n.subject, reason=n.reason) for n in plan.noops],
         deferred=[Noted(subject=d.subject, reason=d.reason) for d in plan.deferred],
         warnings=[WarningDoc(code=warning_code(w), message=str(w)) for w in plan.warnings],
-        changes_pending=plan.pending,
+        changes_pending=plan.pending, undo=[change_of(u, snap) for u in plan.undo],
         summary=Summary(steps=len(changes), calls=sum(len(c.calls) for c in changes),
                         disruptive=sum(c.disruptive for c in changes),
                         noops=len(plan.noops), deferred=len(plan.deferred)))
@@ -246,6 +250,7 @@ def render_document(doc: PlanDocument) -> str:
     lines += [f"= {n.subject}: {n.reason}" for n in doc.noops]
     lines += [f"~ deferred {d.subject}: {d.reason}" for d in doc.deferred]
     lines += [f"! {w.message}" for w in doc.warnings]
+    lines += [f"< if a later host fails, undo: {change_line(u)[2:]}" for u in doc.undo]
     s = doc.summary
     if not s.steps and not s.deferred:
         lines.append("Nothing to do: the pool already matches.")

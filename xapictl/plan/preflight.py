@@ -7,7 +7,7 @@ once the session's permissions are known. ``PreflightError`` carries them all.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from xapictl.errors import PreflightError
 from xapictl.model.enums import VMPowerState
@@ -39,18 +39,45 @@ def tag_used_elsewhere(snap: PoolSnapshot, device: str, tag: int,
     return ["\n".join(lines)]
 
 
-def bond_member_problems(snap: PoolSnapshot, member: PIFRef) -> list[str]:
-    pif = snap.pifs[member]
+def bond_member_problems(snap: PoolSnapshot, members: Sequence[PIFRef]) -> list[str]:
+    """What XAPI's ``Bond.create`` would refuse for these members of one host
+    (``xapi_bond.ml``), each with its error code; VLANs, IP configuration and the
+    management interface on a member are no problem: XAPI moves them onto the bond."""
     out = []
-    if pif.management:
-        out.append(f"{pif_words(snap, member)} carries the management interface: bonding it "
-                   "moves management; bond other NICs, or move management first")
-    if pif.vlan_slave_of:
-        out.append(f"{pif_words(snap, member)} carries VLANs {sorted(snap.vlans[v].tag for v in pif.vlan_slave_of if v in snap.vlans)}: "  # noqa: E501
-                   "remove them before bonding it")
-    if pif.bond_slave_of in snap.bonds:
-        out.append(f"{pif_words(snap, member)} is already a member of another bond")
+    for member in members:
+        pif = snap.pifs[member]
+        words = pif_words(snap, member)
+        if not pif.managed:
+            out.append(f"{words} is not managed by XAPI (PIF_UNMANAGED): bond managed NICs")
+        elif pif.bond_slave_of in snap.bonds:
+            out.append(f"{words} is already a member of another bond (PIF_ALREADY_BONDED)")
+        elif pif.management and any(p.ha_enabled for p in snap.pools.values()):
+            out.append(f"{words} carries the management interface and HA is enabled: XAPI "
+                       "refuses to change the bond status of the management interface "
+                       "(HA_CANNOT_CHANGE_BOND_STATUS_OF_MGMT_IFACE); disable HA first, or "
+                       "bond other NICs")
+    with_ip = [m for m in members if has_ip(snap, m)]
+    if len(with_ip) > 1:
+        out.append("more than one member has an IP configuration ("
+                   + ", ".join(pif_words(snap, m) for m in with_ip)
+                   + "): XAPI keeps one (PIF_BOND_MORE_THAN_ONE_IP); clear the others' "
+                   "first (`PIF.reconfigure_ip` mode None)")
+    if len({str(snap.pifs[m].properties) for m in members}) > 1:
+        out.append("the members' PIF properties differ (INCOMPATIBLE_PIF_PROPERTIES): "
+                   "make them equal (e.g. gro) first")
+    if len({snap.pifs[m].primary_address_type for m in members}) > 1:
+        out.append("the members' primary address types differ "
+                   "(PIF_INCOMPATIBLE_PRIMARY_ADDRESS_TYPE)")
     return out
+
+
+def has_ip(snap: PoolSnapshot, pif_ref: PIFRef) -> bool:
+    """Whether the PIF has an IP configuration on its primary address type (as
+    ``xapi_bond.ml`` judges it when it picks the primary member)."""
+    pif = snap.pifs[pif_ref]
+    if pif.primary_address_type.value == "IPv6":
+        return pif.ipv6_configuration_mode.value != "None"
+    return pif.ip_configuration_mode.value != "None"
 
 
 def hotplug_problem(snap: PoolSnapshot, vm: VMRef) -> list[str]:
@@ -130,6 +157,7 @@ __all__ = [
     "LEASE_CALLS",
     "bond_member_problems",
     "check_roles",
+    "has_ip",
     "hotplug_problem",
     "mac_in_use",
     "minimum_role",

@@ -249,8 +249,18 @@ class BondEntry(Entry):
     mode: Literal["balance-slb", "active-backup", "lacp"] | Unset = _f("bond mode", "lacp")
     hashing_algorithm: Literal["src_mac", "tcpudp_ports"] | Unset = _f(
         "LACP hashing (lacp mode only)", "tcpudp_ports")
+    lacp_time: Literal["fast", "slow"] | Unset = _f(
+        "LACP rate (lacp mode only; XAPI's default slow)", "fast")
+    lacp_aggregation_key: Annotated[int, Field(ge=0, le=65535)] | Unset = _f(
+        "LACP aggregation key (lacp mode only)", "42")
+    lacp_fallback_ab: bool | Unset = _f(
+        "fall back to active-backup without a LACP partner (lacp mode only; XAPI's default "
+        "true)", "false")
     mtu: Mtu | Unset = _f("MTU of the bond network", "9000")
     adopt: bool = _f("take over a matching network not made by xapictl", "true", False)
+    on_failure: Literal["rollback", "stop"] = _f(
+        "when the bond cannot be made on one host: rollback destroys the bonds this run "
+        "made on the others; stop leaves them for a re-run (resume)", "stop", "rollback")
 
     def spec(self, where: Where) -> BondSpec:
         return BondSpec(where=where, **dict(self))

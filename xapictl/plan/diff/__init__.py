@@ -45,7 +45,8 @@ def diff(desired: DesiredState, snap: PoolSnapshot) -> Plan:
             plan_bond_absent(d, bond)
     if d.problems:
         raise PreflightError(d.problems)
-    return Plan(tuple(d.steps), tuple(d.noops), tuple(d.warnings), tuple(d.deferred))
+    return Plan(tuple(d.steps), tuple(d.noops), tuple(d.warnings), tuple(d.deferred),
+                tuple(d.undo))
 
 
 __all__ = ["diff"]

@@ -19,6 +19,7 @@ from xapictl.plan.steps import (
     SetBondProperty,
     SetField,
 )
+from xapictl.state.snapshot import PoolSnapshot
 
 
 def bond_network_candidates(d: Planner, name: str, members: tuple[str, ...]) -> list[NetworkRef]:
@@ -40,6 +41,7 @@ def plan_bond(d: Planner, spec: BondSpec) -> None:
                 f"network {spec.network!r}",
                 "the bond's network does not exist yet",
                 key=key,
+                group=f"bond {spec.network}",
                 name_label=spec.network,
                 mtu=spec.mtu or 1500,
                 other_config=ident.mark(identity),
@@ -74,6 +76,8 @@ def plan_bond(d: Planner, spec: BondSpec) -> None:
     trunks: dict[HostRef, PIFRef | Later] = {}
     before = len(d.steps)
     mode = spec.mode or "balance-slb"
+    group = f"bond {spec.network}"
+    made: list[CreateBond] = []
     for h in live:
         label = ident.host_name(d.snap, h)
         if h in existing:
@@ -87,28 +91,95 @@ def plan_bond(d: Planner, spec: BondSpec) -> None:
             d.problems += pf.missing_device(d.snap, "+".join(lost), [h])
             continue
         members = tuple(PIFRef(p) for p in pifs if p is not None)
-        for m in members:
-            d.problems += [f"{subject}: {p}" for p in pf.bond_member_problems(d.snap, m)]
+        problems = pf.bond_member_problems(d.snap, members)
+        if problems:
+            d.problems += [f"{subject} on {label}: {p}" for p in problems]
+            continue
+        moves, moved = bond_moves(d.snap, members)
         key = f"bond:{spec.network}:{h}"
-        d.add(
-            CreateBond(
-                f"{subject} on {label}",
-                "the host has no bond of these NICs"
-                + (" (the pool master goes last)" if h == d.snap.master else ""),
-                key=key,
-                host=h,
-                host_label=label,
-                network=ref,
-                members=members,
-                member_devices=spec.members,
-                mode=mode,
-                properties=spec.properties,
-            )
+        d.moved_vlans[f"{key}:master"] = moved
+        step = CreateBond(
+            f"{subject} on {label}",
+            "the host has no bond of these NICs"
+            + (" (the pool master goes last)" if h == d.snap.master else "")
+            + ("; XAPI moves onto the bond: " + "; ".join(moves) if moves else ""),
+            key=key,
+            group=group,
+            host=h,
+            host_label=label,
+            network=ref,
+            members=members,
+            member_devices=spec.members,
+            mode=mode,
+            properties=spec.properties,
+            moves=moves,
         )
+        d.add(step)
+        made.append(step)
         trunks[h] = Later(f"{key}:master")
     d.bond_trunks[spec.network] = trunks
+    if spec.on_failure == "rollback":
+        plan_undo(d, spec, made, ref)
     if len(d.steps) == before:
         d.noop(subject, f"already in place on {len(live)} host(s)")
+
+
+def bond_moves(snap: PoolSnapshot, members: tuple[PIFRef, ...]
+               ) -> tuple[tuple[str, ...], dict[int, NetworkRef]]:
+    """What ``Bond.create`` moves onto the new bond (``xapi_bond.ml``): the management
+    interface and the primary member's IP configuration (the primary member is the one
+    with management, else the first with an IP configuration, else the first), every
+    member's VLANs (re-created on the bond on the same networks) and tunnels. Returns the
+    moves in words, and the VLANs moved (tag -> network)."""
+    pifs = [(m, snap.pifs[m]) for m in members]
+    primary = next((m for m, p in pifs if p.management), None) or next(
+        (m for m, _ in pifs if pf.has_ip(snap, m)), members[0])
+    moves: list[str] = []
+    moved: dict[int, NetworkRef] = {}
+    for _, p in pifs:
+        if p.management:
+            moves.append(f"the management interface (from {p.device})")
+    if pf.has_ip(snap, primary):
+        moves.append(f"the IP configuration {ip_words(snap, primary)} "
+                     f"(from {snap.pifs[primary].device})")
+    for _, p in pifs:
+        vlans = [snap.vlans[v] for v in p.vlan_slave_of if v in snap.vlans]
+        untagged = [(v.tag, snap.pifs[v.untagged_pif]) for v in vlans
+                    if v.untagged_pif in snap.pifs]
+        for tag, vlan_pif in untagged:
+            moved.setdefault(tag, vlan_pif.network)
+        if untagged:
+            tags = ", ".join(str(t) for t, _ in sorted(untagged, key=lambda i: i[0]))
+            moves.append(f"VLAN(s) {tags} (from {p.device}: re-created on the bond, "
+                         "same networks, IP configuration kept)")
+        if p.tunnel_transport_pif_of:
+            moves.append(f"{len(p.tunnel_transport_pif_of)} tunnel(s) (from {p.device})")
+    return tuple(moves), moved
+
+
+def ip_words(snap: PoolSnapshot, ref: PIFRef) -> str:
+    p = snap.pifs[ref]
+    if p.primary_address_type.value == "IPv6":
+        return f"IPv6 {p.ipv6_configuration_mode.value}" + (
+            f" {', '.join(a for a in p.ipv6 if a)}" if any(p.ipv6) else "")
+    mode = p.ip_configuration_mode.value
+    return f"{mode} {p.ip}/{p.netmask}" if mode == "Static" else mode
+
+
+def plan_undo(d: Planner, spec: BondSpec, made: list[CreateBond], network: NetTarget) -> None:
+    """The undo of each host's bond but the last (and of the bond's network, when this plan
+    creates it): run, newest first, when a later host's bond fails."""
+    if len(made) < 2:
+        return
+    group = made[0].group
+    for step in made[:-1]:
+        d.undo.append(DestroyBond(
+            step.subject, "made by this run (on_failure: rollback)", bond=Later(step.key),
+            host_label=step.host_label, group=group, undoes=step.key))
+    if isinstance(network, Later):
+        d.undo.append(DestroyNetwork(
+            f"network {spec.network!r}", "made by this run for the bond (on_failure: rollback)",
+            network=network, group=group, undoes=network.key))
 
 
 def bond_settings(d: Planner, spec: BondSpec, ref: BondRef, subject: str) -> None:
@@ -199,4 +270,5 @@ def plan_bond_absent(d: Planner, spec: BondSpec) -> None:
             )
 
 
-__all__ = ["bond_settings", "bond_trunks", "plan_bond", "plan_bond_absent"]
+__all__ = ["bond_moves", "bond_settings", "bond_trunks", "ip_words", "plan_bond",
+           "plan_bond_absent", "plan_undo"]

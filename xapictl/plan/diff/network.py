@@ -159,6 +159,10 @@ def vlan_network(d: Planner, spec: NetworkSpec, subject: str) -> None:
     identity = ident.vlan_identity(trunk_id, tag)
     known = {h: PIFRef(p) for h, p in trunks.items() if not isinstance(p, Later)}
     by_host = ident.vlan_networks_on(d.snap, known, tag)
+    for h, p in trunks.items():  # a bond this plan makes: XAPI moves the members' VLANs
+        moved = d.moved_vlans.get(p.key, {}) if isinstance(p, Later) else {}
+        if tag in moved:
+            by_host[h] = moved[tag]
     tag_problems = pf.tag_used_elsewhere(d.snap, trunk_words, tag, by_host)
     if tag_problems:
         d.problems += [f"{subject}: {p}" for p in tag_problems]
@@ -225,7 +229,7 @@ def vlan_network(d: Planner, spec: NetworkSpec, subject: str) -> None:
     if not isinstance(ref, Later):
         update_network(d, spec, ref, subject, rename=True)
     plug_unplugged(  # after set_MTU, so the plug applies the new MTU
-        d, vlan_pifs(d, [known[h] for h in wanted if h in by_host], tag),
+        d, vlan_pifs(d, [known[h] for h in wanted if h in by_host and h in known], tag),
         f"it carries VLAN {tag} on {trunk_words}",
     )
     d.defer(subject, [h for h in offline if h not in by_host], f"VLAN {tag} on {trunk_words}")

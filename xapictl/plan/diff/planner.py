@@ -29,6 +29,11 @@ class Planner:
     networks: dict[str, NetTarget] = field(default_factory=dict)
     """Recipe network name -> its network (existing ref or created by this plan)."""
     bond_trunks: dict[str, dict[HostRef, PIFRef | Later]] = field(default_factory=dict)
+    moved_vlans: dict[str, dict[int, NetworkRef]] = field(default_factory=dict)
+    """A planned bond's master (its ``Later`` key) -> the VLANs (tag -> network) that
+    ``Bond.create`` moves onto it from the members."""
+    undo: list[Step] = field(default_factory=list)
+    """Steps that undo done steps of a group whose later step fails (``Plan.undo``)."""
     claimed: dict[VMRef, set[str]] = field(default_factory=dict)
     leaving_vifs: set[VIFRef] = field(default_factory=set)
     leaving_networks: set[NetworkRef] = field(default_factory=set)

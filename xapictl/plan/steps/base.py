@@ -57,9 +57,13 @@ class RunContext:
 
 @dataclass(frozen=True, kw_only=True)
 class XapiStep(Step):
-    """A step against a XAPI pool. ``key`` names what it creates, for ``Later`` refs."""
+    """A step against a XAPI pool. ``key`` names what it creates, for ``Later`` refs.
+    ``group``: steps that are made together or undone together (a pool-wide bond, one step
+    per host); ``undoes``: on an undo step (``Plan.undo``), the key of the step it undoes."""
 
     key: str = ""
+    group: str = ""
+    undoes: str = ""
 
     @property
     def reads(self) -> tuple[str, ...]:

@@ -21,9 +21,19 @@ class CreateBond(XapiStep):
     member_devices: tuple[str, ...]
     mode: str = "balance-slb"
     properties: Mapping[str, str] = field(default_factory=dict)
+    moves: tuple[str, ...] = ()
+    """What ``Bond.create`` moves onto the bond besides the members' traffic, in words
+    (the management interface, the primary member's IP configuration, VLANs, tunnels)."""
 
     action = "create"
-    disruption = "moves the member NICs' traffic (and IP configuration) onto the bond"
+
+    @property
+    def disruption(self) -> str:
+        base = "moves the member NICs' traffic (and IP configuration) onto the bond"
+        if any(m.startswith("the management interface") for m in self.moves):
+            return base + "; the management interface moves with it (the host is out of " \
+                "reach for a moment)"
+        return base
     calls = ("Bond.create",)
     reads = ("PIF", "Bond")
 
@@ -39,7 +49,7 @@ class CreateBond(XapiStep):
                               host=self.host_label, host_uuid=host.uuid if host else None,
                               network=network),
                      after={"members": list(self.member_devices), "mode": self.mode,
-                            "properties": dict(self.properties)},
+                            "properties": dict(self.properties), "moves": list(self.moves)},
                      calls=(call("Bond.create", self.network, list(self.members), "",
                                  self.mode, dict(self.properties)),),
                      relies_on=relying(("network", self.network), ("host", self.host),
@@ -73,7 +83,9 @@ class CreateBond(XapiStep):
 
 @dataclass(frozen=True, kw_only=True)
 class DestroyBond(XapiStep):
-    bond: BondRef
+    """``Bond.destroy``; as an undo step (``undoes``), the bond an earlier step made."""
+
+    bond: BondRef | Later
     host_label: str = ""
 
     action = "destroy"
@@ -92,14 +104,15 @@ class DestroyBond(XapiStep):
                      relies_on=relying(("Bond", self.bond)))
 
     def precondition(self, snap: PoolSnapshot, ctx: RunContext) -> str | None:
-        return None if self.bond in snap.bonds else gone("Bond", self.bond)
+        ref = ctx.known(self.bond)
+        return None if ref in snap.bonds else gone("Bond", str(ref or self.bond))
 
     def execute(self, ctx: RunContext) -> str | None:
-        ctx.conn.call("Bond.destroy", self.bond)
+        ctx.conn.call("Bond.destroy", ctx.ref(self.bond))
         return None
 
     def effect_in(self, snap: PoolSnapshot, ctx: RunContext) -> str | bool:
-        return self.bond not in snap.bonds
+        return ctx.ref(self.bond) not in snap.bonds
 
 
 @dataclass(frozen=True, kw_only=True)

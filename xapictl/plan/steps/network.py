@@ -62,7 +62,7 @@ class CreateNetwork(XapiStep):
 
 @dataclass(frozen=True, kw_only=True)
 class DestroyNetwork(XapiStep):
-    network: NetworkRef
+    network: NetworkRef | Later
 
     action = "destroy"
     disruption = "destroys the network (its bridge goes on every host)"
@@ -78,14 +78,15 @@ class DestroyNetwork(XapiStep):
                      relies_on=relying(("network", self.network)))
 
     def precondition(self, snap: PoolSnapshot, ctx: RunContext) -> str | None:
-        return None if self.network in snap.networks else gone("network", self.network)
+        ref = ctx.known(self.network)
+        return None if ref in snap.networks else gone("network", str(ref or self.network))
 
     def execute(self, ctx: RunContext) -> str | None:
-        ctx.conn.call("network.destroy", self.network)
+        ctx.conn.call("network.destroy", ctx.ref(self.network))
         return None
 
     def effect_in(self, snap: PoolSnapshot, ctx: RunContext) -> str | bool:
-        return self.network not in snap.networks
+        return ctx.ref(self.network) not in snap.networks
 
 
 @dataclass(frozen=True, kw_only=True)
