@@ -32,6 +32,8 @@ EXPECTED_WRITES = {
                              "network.set_MTU", "PIF.plug", "PIF.plug", "PIF.plug"],
     "bonded-trunk.yaml": (["network.create"] + ["Bond.create"] * 3
                           + ["network.create", "pool.create_VLAN_from_PIF"] * 2),
+    "bonded-management.yaml": (["network.create"] + ["Bond.create"] * 3
+                               + ["network.create", "pool.create_VLAN_from_PIF"]),
     "vm-attachments.yaml": ["network.create"] + ["VIF.create", "VIF.plug"] * 3
                            + ["VIF.create"],
 }

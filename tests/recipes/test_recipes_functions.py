@@ -185,11 +185,12 @@ def test_verify_names_a_bond_hashing_algorithm_that_differs() -> None:
     assert len(found) == 3
 
 
-def test_bond_with_a_member_carrying_vlans_is_refused() -> None:
+def test_bond_with_a_member_already_in_another_bond_is_refused() -> None:
     pool = SimPool()
-    pool.converge(ensure_vlan_network("VLAN 105", 105, device="eth1"))
+    pool.converge(ensure_bond("A", ["eth1"]))
     pool.clear()
-    with pytest.raises(PreflightError, match="carries VLANs"):
+    with pytest.raises(PreflightError, match=r"PIF eth1 on xcp-host-02 is already a member "
+                                             r"of another bond \(PIF_ALREADY_BONDED\)"):
         pool.converge(ensure_bond("B", ["eth1", "eth2"]))
     assert pool.writes() == []
 
