@@ -18,7 +18,7 @@ import typer
 from typer.core import TyperGroup
 
 from xapictl._version import __version__
-from xapictl.cli import diagram, listing, network, plan, sim, vif
+from xapictl.cli import bond, diagram, listing, network, plan, sim, vif
 from xapictl.cli.options import GlobalOptions, Output, set_running
 
 # Root options that take a value (their value is never a command name).
@@ -121,6 +121,7 @@ app = typer.Typer(
 )
 app.add_typer(network.app, name="network")
 app.add_typer(listing.vlan_app, name="vlan")
+app.add_typer(bond.app, name="bond")
 app.add_typer(listing.pif_app, name="pif")
 app.add_typer(listing.host_app, name="host")
 listing.pool_app.command("diagram")(diagram.pool_diagram)

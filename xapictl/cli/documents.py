@@ -163,6 +163,52 @@ class PoolItem(Item):
     ha_enabled: bool
 
 
+class BondItem(Item):
+    """One host's bond."""
+
+    columns = (("Host", "host", False), ("Network", "network", False),
+               ("Members", "members", False), ("Mode", "mode", False),
+               ("Properties", "properties", True), ("Primary", "primary", True),
+               ("Links up", "links_up", False), ("Plugged", "plugged", False),
+               ("Management", "management", False), ("IP", "ip", True), ("UUID", "uuid", True))
+    pool: str | None = None
+    uuid: str
+    host: str | None
+    network: str | None
+    members: list[str] = Field(description="The member NICs' devices, sorted.")
+    mode: str
+    properties: dict[str, str] = Field(description="Bond.properties (LACP: hashing_algorithm, "
+                                                   "lacp-time, lacp-aggregation-key, "
+                                                   "lacp-fallback-ab).")
+    primary: str | None = Field(description="The primary member's device.")
+    master: str | None = Field(description="The bond PIF's device (bond0 …).")
+    links_up: int
+    plugged: bool
+    management: bool = Field(description="The bond carries the host's management interface.")
+    ip: str | None = Field(description="The bond PIF's address and netmask (Static), DHCP, "
+                                       "or null.")
+
+    def __str__(self) -> str:
+        props = "".join(f" {k}={v}" for k, v in sorted(self.properties.items()))
+        extra = (" management" if self.management else "") + (
+            f" IP {self.ip}" if self.ip else "")
+        return f"{self.host} {'+'.join(self.members)} {self.mode}{props}{extra}"
+
+
+class BondDetail(Item):
+    """A pool-wide bond: its network and each host's bond; the hosts without one."""
+
+    name_field: ClassVar[str] = "network"
+    pool: str | None = None
+    network: str
+    network_uuid: str
+    mtu: int
+    hosts: list[BondItem]
+    missing_on: list[str] = Field(description="Hosts with no bond on this network.")
+    consistent: bool = Field(description="Every host has the bond, with the same members, "
+                                         "mode and properties.")
+
+
 class VifItem(Item):
     columns = (("VM", "vm", False), ("Device", "device", False), ("Network", "network", False),
                ("MAC", "mac", False), ("MTU", "mtu", False), ("Plugged", "plugged", False),
@@ -198,6 +244,20 @@ class NetworkDetailList(Document):
 class VlanList(Document):
     kind: Literal["VlanList"] = "VlanList"
     items: list[VlanItem]
+
+
+class BondList(Document):
+    kind: Literal["BondList"] = "BondList"
+    items: list[BondItem]
+
+
+class Bond(BondDetail, Document):
+    kind: Literal["Bond"] = "Bond"
+
+
+class BondDetailList(Document):
+    kind: Literal["BondDetailList"] = "BondDetailList"
+    items: list[BondDetail]
 
 
 class PifList(Document):
@@ -467,7 +527,8 @@ class Error(Document):
 
 DOCUMENTS: dict[str, type[BaseModel]] = {
     m.model_fields["kind"].default: m for m in (
-        NetworkList, Network, NetworkDetailList, VlanList, PifList, HostList, VifList, Pool,
+        NetworkList, Network, NetworkDetailList, VlanList, BondList, Bond, BondDetailList,
+        PifList, HostList, VifList, Pool,
         PoolDetailList, Plan, Apply, FleetPlan, RolloutResult, RolloutList, Rollout, Drift,
         InventoryDiff, LocalPlan, LocalApply, LocalHost, LocalCheck, Error)
 }

@@ -10,6 +10,8 @@ from xapictl.cli.options import GlobalOptions
 
 if TYPE_CHECKING:
     from xapictl.cli.documents import (
+        BondDetail,
+        BondItem,
         HostItem,
         NetworkDetail,
         NetworkItem,
@@ -91,6 +93,54 @@ def vlan_items(snap: PoolSnapshot) -> list[VlanItem]:
                               network=net.name_label if net else None,
                               plugged=untagged is not None and untagged.currently_attached))
     return sorted(items, key=lambda i: (i.host or "", i.device or "", i.tag))
+
+
+def bond_items(snap: PoolSnapshot) -> list[BondItem]:
+    """Every host's bond: network, members, mode, properties, links, management, IP."""
+    from xapictl.cli.documents import BondItem
+
+    items = []
+    for b in snap.bonds.values():
+        master = snap.pifs.get(b.master)
+        primary = snap.pifs.get(b.primary_slave)
+        net = snap.networks.get(master.network) if master is not None else None
+        ip = None
+        if master is not None and master.ip_configuration_mode.value == "Static":
+            ip = f"{master.ip}/{master.netmask}"
+        elif master is not None and master.ip_configuration_mode.value == "DHCP":
+            ip = "DHCP"
+        items.append(BondItem(
+            uuid=b.uuid, host=_host(snap, master.host) if master else None,
+            network=net.name_label if net else None,
+            members=sorted(snap.pifs[m].device for m in b.slaves if m in snap.pifs),
+            mode=b.mode.value, properties=dict(b.properties),
+            primary=primary.device if primary else None,
+            master=master.device if master else None, links_up=b.links_up,
+            plugged=master is not None and master.currently_attached,
+            management=master is not None and master.management, ip=ip))
+    return sorted(items, key=lambda i: (i.network or "", i.host or ""))
+
+
+def bond_detail(snap: PoolSnapshot, name: str) -> BondDetail:
+    """The bond network ``name`` (name or uuid) and each host's bond on it."""
+    from xapictl.cli.documents import BondDetail
+    from xapictl.plan.identity import network_by_name_or_uuid
+
+    ref = network_by_name_or_uuid(snap, name)
+    net = snap.networks[ref]
+    on_it = {b.uuid for b in snap.bonds.values()
+             if b.master in snap.pifs and snap.pifs[b.master].network == ref}
+    hosts = [i for i in bond_items(snap) if i.uuid in on_it]
+    if not hosts:
+        from xapictl.errors import UsageError
+
+        raise UsageError(f"network {name!r} carries no bond; see `xapictl bond list`")
+    have = {i.host for i in hosts}
+    missing = sorted(h.name_label for h in snap.hosts.values() if h.name_label not in have)
+    shapes = {(tuple(i.members), i.mode, tuple(sorted(i.properties.items()))) for i in hosts}
+    return BondDetail(network=net.name_label, network_uuid=net.uuid, mtu=net.mtu,
+                      hosts=hosts, missing_on=missing,
+                      consistent=not missing and len(shapes) == 1)
 
 
 def pif_items(snap: PoolSnapshot) -> list[PifItem]:

@@ -136,6 +136,28 @@ def network_by_name_or_uuid(snap: PoolSnapshot, name: str) -> NetworkRef:
     return refs[0]
 
 
+def bond_members(snap: PoolSnapshot, name: str) -> tuple[str, ...]:
+    """The member devices of the bonds on the network ``name`` (name or uuid), the same on
+    every host that has one; ``UsageError`` when there is no such bond or the hosts differ
+    (each host's members named: give them with ``--members``)."""
+    from xapictl.errors import UsageError
+
+    ref = network_by_name_or_uuid(snap, name)
+    by_host: dict[str, tuple[str, ...]] = {}
+    for host, master in sorted(snap.bond_masters_on(ref).items()):
+        bond = snap.bonds.get(snap.pifs[master].bond_master_of[0])
+        if bond is not None:
+            by_host[host_name(snap, host)] = tuple(sorted(
+                snap.pifs[m].device for m in bond.slaves if m in snap.pifs))
+    if not by_host:
+        raise UsageError(f"network {name!r} carries no bond; see `xapictl bond list`")
+    if len(set(by_host.values())) > 1:
+        raise UsageError(f"the bonds of {name!r} differ between hosts ("
+                         + "; ".join(f"{h}: {'+'.join(m)}" for h, m in sorted(by_host.items()))
+                         + "): give the members with --members")
+    return next(iter(by_host.values()))
+
+
 def identity_of(snap: PoolSnapshot, ref: NetworkRef) -> dict[str, object]:
     """How a recipe names this existing network: ``vlan`` + ``device``/``bond``, ``device``
     (a NIC's network), or nothing (by name)."""
@@ -167,6 +189,7 @@ __all__ = [
     "OWNER_VALUE",
     "bond_identity",
     "bond_masters_on",
+    "bond_members",
     "bonds_with_members",
     "find_vm",
     "host_name",
