@@ -118,6 +118,44 @@ def pin_mismatch(cli: Any, env: dict[str, Any]) -> Any:
         sim.close()
 
 
+def _third_bond_fails(env: dict[str, Any]) -> None:
+    """The pool refuses the third Bond.create (the master's): armed after the second."""
+    control = env["sim_server"].control
+    record = control.record
+    seen = []
+
+    def record_then_arm(**entry: Any) -> None:
+        record(**entry)
+        if entry["method"] == "Bond.create" and entry["outcome"] == "success":
+            seen.append(entry)
+            if len(seen) == 2:
+                env["monkeypatch"].setattr(control, "record", record)
+                control.inject_fault("Bond.create", "error",
+                                     error=("INTERNAL_ERROR", "injected"), times=1)
+
+    env["monkeypatch"].setattr(control, "record", record_then_arm)
+
+
+BOND_12 = ("bond", "create", "--members", "eth1,eth2", "--yes")
+
+
+def bond_rolled_back(cli: Any, env: dict[str, Any]) -> Any:
+    _third_bond_fails(env)
+    return cli(*BOND_12)
+
+
+def bond_stopped(cli: Any, env: dict[str, Any]) -> Any:
+    _third_bond_fails(env)
+    return cli(*BOND_12, "--on-failure", "stop")
+
+
+def bond_under_ha(cli: Any, env: dict[str, Any]) -> Any:
+    state = env["sim_server"].sim.state
+    with state.lock:
+        state.set_field("pool", state.refs("pool")[0], "ha_enabled", True)
+    return cli("bond", "create", "--members", "eth0,eth1", "--yes")
+
+
 NO_POOL = {"XAPICTL_URL": None, "XAPICTL_PASSWORD": None}
 
 
@@ -322,6 +360,14 @@ PROVOKE: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
     "`--out` names a directory": lambda cli, env: cli(
         "inventory", "export", "--out", str(env["tmp_path"])),
     "an unknown document kind for `xapictl schema`": lambda cli, env: cli("schema", "Pol"),
+    "one host's bond fails during `bond create` (default `--on-failure rollback`)":
+        bond_rolled_back,
+    "one host's bond fails during `bond create --on-failure stop`": bond_stopped,
+    "`bond create` over the management NIC while HA is enabled": bond_under_ha,
+    "`bond create` of NICs of which more than one has an IP configuration":
+        lambda cli, env: cli("bond", "create", "--members", "eth0,eth2", "--yes"),
+    "`bond delete` or `bond set-mode` of a network that carries no bond": lambda cli, env: cli(
+        "bond", "delete", "Pool-wide network 1", "--yes"),
     "Ctrl-C during an apply, after a write": ctrl_c_after_a_write,
     "Ctrl-C before any write": ctrl_c_before_any_write,
     "the pool stops answering while verifying, after every step was done": dies_while_verifying,

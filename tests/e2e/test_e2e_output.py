@@ -410,6 +410,8 @@ def test_local_commands_print_valid_documents(tmp_path: Path) -> None:
 DOCUMENT_OF = {
     "network create": "Apply", "network list": "NetworkList", "network show": "Network",
     "network delete": "Apply", "network set-mtu": "Apply", "vlan list": "VlanList",
+    "bond create": "Apply", "bond list": "BondList", "bond show": "Bond", "bond delete": "Apply",
+    "bond set-mode": "Apply",
     "pif list": "PifList", "host list": "HostList", "pool show": "Pool", "vif attach": "Apply",
     "vif detach": "Apply", "vif move": "Apply", "vif list": "VifList", "plan": "Plan",
     "apply": "Apply", "drift": "Drift", "inventory diff": "InventoryDiff",

@@ -171,3 +171,118 @@ def test_fault_during_vif_replug_leaves_every_vif_plugged_with_the_new_mtu(
     unplugs = [e["outcome"] for e in pool.control.request_log() if e["method"] == "VIF.unplug"]
     assert unplugs.count("success") + unplugs.count("dropped after success") == 3, (
         f"each VIF unplugged once: {unplugs}")
+
+
+# --- the bond lifecycle's writes ----------------------------------------------------------
+
+BOND = "Bond eth1+eth2"
+
+
+def _half_bonded(pool: SimPool) -> None:
+    """bonded-trunk.yaml applied, then Bond.destroy on xcp-host-02 (XAPI moves VLANs 201/202
+    and the storage address onto eth2)."""
+    pool.converge(recipe("bonded-trunk.yaml"))
+    snap = pool.snapshot()
+    host = next(h for h, r in snap.hosts.items() if r.name_label == "xcp-host-02")
+    bond = next(b for b, r in snap.bonds.items() if snap.pifs[r.master].host == host)
+    with pool.connect() as conn:
+        conn.call("Bond.destroy", bond)
+
+
+def _bonded(pool: SimPool) -> None:
+    from xapictl.recipes import ensure_bond
+
+    pool.converge(ensure_bond(BOND, ["eth1", "eth2"], mode="lacp"))
+
+
+def _bond_desired(kind: str) -> Any:
+    from xapictl.recipes import ensure_bond
+
+    if kind == "repair":
+        return recipe("bonded-trunk.yaml")
+    if kind == "set-mode":
+        return ensure_bond(BOND, ["eth1", "eth2"], mode="active-backup")
+    if kind == "set-property":
+        return ensure_bond(BOND, ["eth1", "eth2"], mode="lacp", lacp_time="fast")
+    return ensure_bond(BOND, ["eth1", "eth2"], present=False)
+
+
+BOND_WRITES = {"repair": ["Bond.create"], "set-mode": ["Bond.set_mode"] * 3,
+               "set-property": ["Bond.set_property"] * 3,
+               "delete": ["Bond.destroy"] * 3 + ["network.destroy"]}
+BOND_CASES = [(kind, nth, fault) for kind, writes in BOND_WRITES.items()
+              for nth in range(len(writes)) for fault in FAULTS]
+
+
+@pytest.mark.parametrize(("kind", "nth", "fault"), BOND_CASES,
+                         ids=[f"bond-{k}-w{i}-{f}" for k, i, f in BOND_CASES])
+def test_fault_at_each_bond_write_converges_once_each(kind: str, nth: int, fault: str
+                                                      ) -> None:
+    """Repair of a half-bonded pool, set-mode, set-property, delete: converged after the
+    fault (and one re-run), each write's effect made once (no bond twice, no destroy of a
+    bond that was already gone), the VLANs and the storage address on the bond."""
+    pool = SimPool()
+    (_half_bonded if kind == "repair" else _bonded)(pool)
+    desired = _bond_desired(kind)
+    pool.clear()
+    assert pool.writes() == []
+    assert len(diff(desired, pool.snapshot()).steps) == len(BOND_WRITES[kind])
+    converge_despite(pool, desired, nth, fault)
+    after = pool.snapshot()
+    assert diff(desired, after).is_empty
+    assert {k: n for k, n in _identity_counts(after).items() if n > 1} == {}
+    outcomes = [e["outcome"] for e in pool.control.request_log()
+                if e["method"] == BOND_WRITES[kind][0]]
+    assert outcomes.count("success") + outcomes.count("dropped after success") == \
+        BOND_WRITES[kind].count(BOND_WRITES[kind][0]), outcomes
+    if kind == "repair":
+        masters = {b.master for b in after.bonds.values()}
+        assert {v.tagged_pif for v in after.vlans.values() if v.tag in (201, 202)} == masters
+        assert sorted(after.pifs[m].ip for m in masters) == [
+            "198.51.100.11", "198.51.100.12", "198.51.100.13"]
+
+
+ROLLBACK_FAULTS = ("drop_before", "drop_after", "transient", "session_expires")
+
+
+@pytest.mark.parametrize("fault", ROLLBACK_FAULTS)
+@pytest.mark.parametrize("nth", [0, 1])
+def test_fault_during_a_rollback_leaves_no_bond_behind_or_twice(nth: int, fault: str) -> None:
+    """The master's Bond.create is refused, so the two bonds made are undone; the fault
+    strikes the ``nth`` undo (Bond.destroy). The undo is resolved by reading like any step:
+    afterwards no bond is left (or the re-run made all three), never one twice."""
+    from xapictl.recipes import ensure_bond
+
+    pool = SimPool()
+    desired = ensure_bond(BOND, ["eth1", "eth2"])
+
+    class Refuse(FaultAt):
+        creates = 0
+
+        def call(self, method: str, *args: Any) -> Any:
+            if method == "Bond.create":
+                self.creates += 1
+                if self.creates == 3:
+                    self.pool.control.inject_fault(method, "error",
+                                                   error=("INTERNAL_ERROR", "x"), times=1)
+            if method == "Bond.destroy":
+                if self.count == self.nth and not self.fired:
+                    self.fired = True
+                    self._arm(method)
+                self.count += 1
+                return self.conn.call(method, *args)
+            return self.conn.call(method, *args)
+
+    with pool.connect() as conn:
+        proxy = Refuse(conn, pool, nth, fault)
+        with pytest.raises(XapictlError):
+            converge(desired, XapiBackend(proxy))  # type: ignore[arg-type]
+        assert proxy.fired
+    snap = pool.snapshot()
+    assert {k: n for k, n in _identity_counts(snap).items() if n > 1} == {}
+    destroys = [e["outcome"] for e in pool.control.request_log()
+                if e["method"] == "Bond.destroy"]
+    assert destroys.count("success") + destroys.count("dropped after success") <= 2, destroys
+    pool.converge(desired)
+    after = pool.snapshot()
+    assert diff(desired, after).is_empty and len(after.bonds) == 3

@@ -235,3 +235,47 @@ def test_lacp_properties_are_created_and_then_set_in_place() -> None:
     result = pool.converge(ensure_bond(BOND, ["eth1", "eth2"], mode="lacp", lacp_time="slow"))
     assert pool.writes() == ["Bond.set_property"] * 3
     assert result.replan is not None and result.replan.is_empty
+
+
+def _drift(pool: SimPool) -> list[Any]:
+    from xapictl.inventory import drift, export_snapshot
+
+    return drift(export_snapshot(pool.snapshot(), source="sim"))
+
+
+def test_drift_reports_a_half_bonded_pool_and_the_repair_clears_it() -> None:
+    pool = SimPool()
+    desired = recipe("bonded-trunk.yaml")
+    pool.converge(desired)
+    assert _drift(pool) == []
+    with pool.connect() as conn:
+        conn.call("Bond.destroy", _bond_on(pool, "xcp-host-02"))
+    found = [f for f in _drift(pool) if f.kind == "bond-missing"]
+    assert [f.describe() for f in found] == [
+        f"[bond-missing] network {BOND!r} (xapi1): bonded on xcp-host-01, xcp-host-03 but not "
+        "on xcp-host-02"]
+    pool.converge(desired)
+    assert _drift(pool) == []
+
+
+def test_drift_reports_members_mode_and_properties_that_differ() -> None:
+    pool = SimPool()
+    pool.add_nics(1)
+    pool.converge(ensure_bond(BOND, ["eth1", "eth2"], mode="lacp"))
+    with pool.connect() as conn:
+        bond = _bond_on(pool, "xcp-host-03")
+        conn.call("Bond.set_property", bond, "hashing_algorithm", "src_mac")
+        assert [f.kind for f in _drift(pool)] == ["bond-properties-mismatch"]
+        conn.call("Bond.set_mode", bond, "active-backup")
+        kinds = sorted(str(f.kind) for f in _drift(pool))
+        assert kinds == ["bond-mode-mismatch", "bond-properties-mismatch"]
+        net = pool.snapshot().bonds[bond]
+        snap = pool.snapshot()
+        conn.call("Bond.destroy", bond)
+        host = snap.pifs[net.master].host
+        members = [r for r, p in snap.pifs.items() if p.host == host
+                   and p.device in ("eth1", "eth3")]
+        conn.call("Bond.create", snap.pifs[net.master].network, members, "", "lacp", {})
+    found = {str(f.kind): f for f in _drift(pool)}
+    assert found["bond-members-mismatch"].detail == (
+        "members eth1+eth2 on most hosts, eth1+eth3 on xcp-host-03")

@@ -5,7 +5,10 @@ host was changed by hand or missed a rollout. Each rule compares a host with its
 
 * ``vlan-missing``: a VLAN network has a VLAN PIF on some hosts only (or different tags);
 * ``mtu-mismatch``: the PIFs of one network run with different MTUs on different hosts;
+* ``bond-missing``: a bond network has a bond on some hosts only (a half-bonded pool);
+* ``bond-members-mismatch``: the bonds of one network bond different NICs on different hosts;
 * ``bond-mode-mismatch``: the bonds of one network use different modes on different hosts;
+* ``bond-properties-mismatch``: the bonds of one network differ in their LACP properties;
 * ``pif-unplugged``: a PIF is unplugged while its siblings on the same network are plugged.
 """
 
@@ -22,7 +25,10 @@ class DriftKind(enum.StrEnum):
     VLAN_MISSING = "vlan-missing"
     VLAN_TAG_MISMATCH = "vlan-tag-mismatch"
     MTU_MISMATCH = "mtu-mismatch"
+    BOND_MISSING = "bond-missing"
+    BOND_MEMBERS_MISMATCH = "bond-members-mismatch"
     BOND_MODE_MISMATCH = "bond-mode-mismatch"
+    BOND_PROPERTIES_MISMATCH = "bond-properties-mismatch"
     PIF_UNPLUGGED = "pif-unplugged"
 
 
@@ -98,20 +104,42 @@ def pool_drift(inv: Inventory, pool_uuid: str) -> list[Finding]:
                                          f"{_names(hosts, [p['host']])} while plugged on "
                                          f"{_names(hosts, {a['host'] for a in attached})}",
                                          (p["host"],)))
-    modes_by_net: dict[str, dict[str, str]] = defaultdict(dict)
+    found += _bond_drift(part, pool_uuid, hosts)
+    return found
+
+
+def _bond_drift(part: Inventory, pool_uuid: str, hosts: dict[str, Obj]) -> list[Finding]:
+    """Per bond network: hosts without a bond on it, and members, mode or properties that
+    differ from the most common ones."""
+    devices = {p["uuid"]: p["device"] for p in part.of("pifs")}
+    by_net: dict[str, dict[str, Obj]] = defaultdict(dict)
     for b in part.of("bonds"):
         if b["network"] is not None:
-            modes_by_net[b["network"]][b["host"]] = b["mode"]
+            by_net[b["network"]][b["host"]] = b
     nets = {n["uuid"]: n for n in part.of("networks")}
-    for net_uuid, modes in sorted(modes_by_net.items()):
-        if len(set(modes.values())) > 1:
-            common, odd = _odd_ones(dict(modes))
-            n = nets.get(net_uuid, {"name_label": net_uuid, "bridge": "?"})
-            found.append(Finding(pool_uuid, DriftKind.BOND_MODE_MISMATCH,
-                                 f"network {n['name_label']!r} ({n['bridge']})",
-                                 f"bond mode {common} on most hosts, " + ", ".join(
-                                     f"{modes[h]} on {_names(hosts, [h])}" for h in odd),
-                                 tuple(odd)))
+    found: list[Finding] = []
+    for net_uuid, bonds in sorted(by_net.items()):
+        n = nets.get(net_uuid, {"name_label": net_uuid, "bridge": "?"})
+        subject = f"network {n['name_label']!r} ({n['bridge']})"
+        missing = sorted(set(hosts) - set(bonds))
+        if missing:
+            found.append(Finding(pool_uuid, DriftKind.BOND_MISSING, subject,
+                                 f"bonded on {_names(hosts, bonds)} but not on "
+                                 f"{_names(hosts, missing)}", tuple(missing)))
+        shapes: tuple[tuple[DriftKind, str, dict[str, object]], ...] = (
+            (DriftKind.BOND_MEMBERS_MISMATCH, "members",
+             {h: "+".join(sorted(str(devices.get(s, s)) for s in b["slaves"]))
+              for h, b in bonds.items()}),
+            (DriftKind.BOND_MODE_MISMATCH, "bond mode", {h: b["mode"] for h, b in bonds.items()}),
+            (DriftKind.BOND_PROPERTIES_MISMATCH, "properties",
+             {h: ", ".join(b.get("properties") or []) or "none" for h, b in bonds.items()}))
+        for kind, what, values in shapes:
+            if len(set(values.values())) > 1:
+                common, odd = _odd_ones(values)
+                found.append(Finding(pool_uuid, kind, subject,
+                                     f"{what} {common} on most hosts, " + ", ".join(
+                                         f"{values[h]} on {_names(hosts, [h])}" for h in odd),
+                                     tuple(odd)))
     return found
 
 

@@ -108,6 +108,7 @@ def export_snapshot(snap: PoolSnapshot, *, source: str = "",
               "master": uuid_pif(b.master),
               "slaves": sorted(u for u in map(uuid_pif, b.slaves) if u is not None),
               "primary_slave": uuid_pif(b.primary_slave), "mode": str(b.mode),
+              "properties": sorted(f"{k}={v}" for k, v in b.properties.items()),
               "links_up": b.links_up, "network": network_of_pif(b.master)}
              for b in snap.bonds.values()]
     tunnels = [{"uuid": t.uuid, "pool": pool_uuid, "host": host_of_pif(t.access_pif),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 
 class Kind(enum.StrEnum):
@@ -117,6 +117,8 @@ OBJECT_FIELDS: dict[str, tuple[Field, ...]] = {
         _f("slaves", K.UUIDS, "UUIDs of the member PIFs, sorted."),
         _f("primary_slave", K.UUID_OR_NULL, "UUID of the primary member (active-backup)."),
         _f("mode", K.STRING, "balance-slb, active-backup or lacp."),
+        _f("properties", K.STRINGS, "The bond's properties as key=value, sorted (LACP: "
+           "hashing_algorithm, lacp-time, lacp-aggregation-key, lacp-fallback-ab). Since 1.1."),
         _f("links_up", K.INT, "Members with carrier."),
         _f("network", K.UUID_OR_NULL, "UUID of the bond's network."),
     ),
