@@ -152,6 +152,9 @@ def bond_moves(snap: PoolSnapshot, members: tuple[PIFRef, ...]
             tags = ", ".join(str(t) for t, _ in sorted(untagged, key=lambda i: i[0]))
             moves.append(f"VLAN(s) {tags} (from {p.device}: re-created on the bond, "
                          "same networks, IP configuration kept)")
+        for tag, vlan_pif in sorted(untagged, key=lambda i: i[0]):
+            if vlan_pif.management and vlan_pif.currently_attached:
+                moves.append(f"the management interface (on VLAN {tag} of {p.device})")
         if p.tunnel_transport_pif_of:
             moves.append(f"{len(p.tunnel_transport_pif_of)} tunnel(s) (from {p.device})")
     return tuple(moves), moved

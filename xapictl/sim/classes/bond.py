@@ -132,7 +132,13 @@ def _copy_ip(state: SimState, source: dict[str, Any]) -> dict[str, Any]:
 
 
 def move_vlans(state: SimState, old_base: str, new_base: str) -> None:
-    """Re-create every VLAN on ``old_base`` over ``new_base``: new VLAN and VLAN PIF refs."""
+    """``move_vlan`` of ``xapi_bond.ml`` for every VLAN on ``old_base``: a tag the new base
+    already carries keeps that VLAN (the local VIFs move to its network), else the VLAN is
+    re-created over ``new_base`` (new VLAN and PIF refs, empty other_config, as
+    ``Xapi_vlan.create_internal`` makes it); either way the old VLAN PIF's IP
+    configuration is copied onto the new one (``move_configuration``), the old VLAN and
+    its PIF are destroyed, and if it was plugged the new one is plugged, taking the
+    management interface along when the old one carried it."""
     host = state.get("PIF", new_base)["host"]
     existing_tags = {state.get("VLAN", v)["tag"]: v
                      for v in state.get("PIF", new_base)["VLAN_slave_of"]}
@@ -141,21 +147,23 @@ def move_vlans(state: SimState, old_base: str, new_base: str) -> None:
         old_pif_ref = vlan["untagged_PIF"]
         old_pif = dict(state.get("PIF", old_pif_ref)) if state.exists("PIF", old_pif_ref) else None
         tag = vlan["tag"]
-        if old_pif is not None:
-            state.destroy("PIF", old_pif_ref)
-        state.destroy("VLAN", vlan_ref)
         if old_pif is None:
+            state.destroy("VLAN", vlan_ref)
             continue
         if tag in existing_tags:
-            target = state.get("PIF", state.get("VLAN", existing_tags[tag])["untagged_PIF"])
-            move_local_vifs(state, old_pif["network"], target["network"], host)
-            continue
-        device = state.get("PIF", new_base)["device"]
-        _, new_pif = vlans.create_records(state, new_base, tag, old_pif["network"], device)
-        state.update("PIF", new_pif, {**_copy_ip(state, old_pif),
-                                      "other_config": dict(old_pif["other_config"])})
+            new_pif = state.get("VLAN", existing_tags[tag])["untagged_PIF"]
+            move_local_vifs(state, old_pif["network"], state.get("PIF", new_pif)["network"],
+                            host)
+        else:
+            device = state.get("PIF", new_base)["device"]
+            _, new_pif = vlans.create_records(state, new_base, tag, old_pif["network"], device)
+        state.update("PIF", new_pif, _copy_ip(state, old_pif))
+        state.destroy("VLAN", vlan_ref)
+        state.destroy("PIF", old_pif_ref)
         if old_pif["currently_attached"]:
             kinds.bring_up(state, new_pif)
+            if old_pif["management"]:
+                state.set_field("PIF", new_pif, "management", True)
 
 
 def _move_tunnels(state: SimState, old_base: str, new_base: str) -> None:
