@@ -208,12 +208,38 @@ def test_preflight_tag_used_by_another_network(cli, jsonrpc, writes) -> None:
     assert writes() == sim_before
 
 
-def test_preflight_bond_member_carrying_management(cli, writes) -> None:
+def test_bonding_the_management_nic_moves_management_and_the_plan_says_so(cli, writes,
+                                                                         sim_server) -> None:
     recipe = ROOT / "docs" / "examples" / "bond-management.yaml"
     ran = cli("apply", str(recipe), "--yes")
-    assert ran.code == ExitCode.BAD_INPUT
-    assert "carries the management interface" in ran.stderr
-    assert writes() == []
+    assert ran.code == ExitCode.OK, ran.stderr
+    assert ran.stdout.count("XAPI moves onto the bond: the management interface (from eth0)"
+                            "; the IP configuration Static 192.0.2.1") == 3
+    assert writes() == ["network.create"] + ["Bond.create"] * 3
+    state = sim_server.sim.state
+    masters = {state.get("Bond", b)["master"] for b in state.refs("Bond")}
+    assert {p for p in state.refs("PIF") if state.get("PIF", p)["management"]} == masters
+    again = cli("apply", str(recipe), "--yes")
+    assert again.code == ExitCode.OK and "Nothing to do" in again.stdout
+
+
+def test_drift_finds_a_half_bonded_pool_exit_6(cli, sim_server, jsonrpc) -> None:
+    recipe = ROOT / "docs" / "examples" / "bond-management.yaml"
+    assert cli("apply", str(recipe), "--yes").code == ExitCode.OK
+    assert cli("drift").code == ExitCode.OK
+    state = sim_server.sim.state
+    host = next(h for h in state.refs("host")
+                if state.get("host", h)["name_label"] == "xcp-host-03")
+    bond = next(b for b in state.refs("Bond")
+                if state.get("PIF", state.get("Bond", b)["master"])["host"] == host)
+    session = jsonrpc("session.login_with_password", "root", "xapictl", "2.21", "t")
+    jsonrpc("Bond.destroy", session, bond)  # by hand, as `xe bond-destroy` would
+    ran = cli("drift")
+    assert ran.code == ExitCode.DRIFT_FOUND
+    assert "[bond-missing] network 'Bond eth0+eth1'" in ran.stdout
+    assert "but not on xcp-host-03" in ran.stdout
+    fixed = cli("apply", str(recipe), "--yes")
+    assert fixed.code == ExitCode.OK and cli("drift").code == ExitCode.OK
 
 
 def test_preflight_role_too_weak(cli) -> None:
@@ -330,13 +356,26 @@ def test_password_file_and_tls_fingerprint(cli, tmp_path) -> None:
     assert unverified.code == ExitCode.FAILURE, "an unknown self-signed certificate is refused"
 
 
-def test_preflight_bond_member_carrying_vlans(cli, writes) -> None:
+def test_bonding_a_member_carrying_vlans_moves_them_then_the_nic_is_refused(cli, writes
+                                                                            ) -> None:
+    """VLAN 105 on eth1, then eth1+eth2 bonded: XAPI moves VLAN 105 onto the bond (named in
+    the plan); a VLAN stated on eth1 afterwards is refused before any write, naming the
+    bond to use instead (it used to fail half-way with CANNOT_PLUG_BOND_SLAVE)."""
     assert cli(*CREATE_105).code == 0
-    before = writes()
     ran = cli("apply", str(ROOT / "recipes" / "bonded-trunk.yaml"), "--yes")
-    assert ran.code == ExitCode.BAD_INPUT
-    assert "PIF eth1 on xcp-host-01 carries VLANs [105]" in ran.stderr
+    assert ran.code == ExitCode.OK, ran.stderr
+    assert ran.stdout.count("VLAN(s) 105 (from eth1: re-created on the bond") == 3
+    before = writes()
+    again = cli("network", "create", "--name", "VLAN 106", "--vlan", "106", "--device", "eth1")
+    assert again.code == ExitCode.BAD_INPUT
+    assert ("eth1 is a member of the bond on network 'Bond eth1+eth2' on xcp-host-01, "
+            "xcp-host-02, xcp-host-03: XAPI refuses VLANs on a bond member "
+            "(CANNOT_ADD_VLAN_TO_BOND_SLAVE); put the VLAN on the bond (`bond: Bond "
+            "eth1+eth2`, or --bond 'Bond eth1+eth2')") in again.stderr
     assert writes() == before
+    on_bond = cli("network", "create", "--name", "VLAN 106", "--vlan", "106", "--bond",
+                  "Bond eth1+eth2")
+    assert on_bond.code == ExitCode.OK, on_bond.stderr
 
 
 def test_network_delete_never_removes_the_network_of_a_nic(cli, writes) -> None:

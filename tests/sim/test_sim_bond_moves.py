@@ -59,7 +59,7 @@ def test_a_tag_already_on_the_new_base_takes_the_old_vlans_ip_configuration(api)
     host = api.hosts()[0]
     eth1, eth2 = api.pif(host, "eth1"), api.pif(host, "eth2")
     api("PIF.reconfigure_ip", eth2, "None", "", "", "", "")
-    _, on_eth1 = _member_vlan(api, host, eth1, 100, api.new_network("kept"))
+    _member_vlan(api, host, eth1, 100, api.new_network("kept"))
     _, on_eth2 = _member_vlan(api, host, eth2, 100, api.new_network("dropped"))
     api("PIF.reconfigure_ip", on_eth2, "Static", "203.0.113.9", "255.255.255.0", "", "")
     bond = api("Bond.create", api.new_network("bond"), [eth1, eth2], "", "active-backup", {})

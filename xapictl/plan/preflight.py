@@ -7,7 +7,7 @@ once the session's permissions are known. ``PreflightError`` carries them all.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from xapictl.errors import PreflightError
 from xapictl.model.enums import VMPowerState
@@ -69,6 +69,24 @@ def bond_member_problems(snap: PoolSnapshot, members: Sequence[PIFRef]) -> list[
         out.append("the members' primary address types differ "
                    "(PIF_INCOMPATIBLE_PRIMARY_ADDRESS_TYPE)")
     return out
+
+
+def bonded_trunks(snap: PoolSnapshot, device: str, trunks: Mapping[HostRef, object]
+                  ) -> list[str]:
+    """A VLAN trunked on a NIC that is a bond member: XAPI refuses it
+    (CANNOT_ADD_VLAN_TO_BOND_SLAVE), and its VLANs were moved onto the bond."""
+    bonds: dict[str, list[str]] = {}
+    for host, ref in trunks.items():
+        pif = snap.pifs.get(PIFRef(ref)) if isinstance(ref, str) else None
+        bond = snap.bonds.get(pif.bond_slave_of) if pif is not None else None
+        if bond is not None and bond.master in snap.pifs:
+            name = snap.networks[snap.pifs[bond.master].network].name_label \
+                if snap.pifs[bond.master].network in snap.networks else "?"
+            bonds.setdefault(name, []).append(host_name(snap, host))
+    return [f"{device} is a member of the bond on network {name!r} on {', '.join(sorted(hosts))}"
+            f": XAPI refuses VLANs on a bond member (CANNOT_ADD_VLAN_TO_BOND_SLAVE); put the "
+            f"VLAN on the bond (`bond: {name}`, or --bond {name!r})"
+            for name, hosts in sorted(bonds.items())]
 
 
 def has_ip(snap: PoolSnapshot, pif_ref: PIFRef) -> bool:
@@ -156,6 +174,7 @@ def preflight(plan: Plan, permissions: frozenset[str] | None) -> None:
 __all__ = [
     "LEASE_CALLS",
     "bond_member_problems",
+    "bonded_trunks",
     "check_roles",
     "has_ip",
     "hotplug_problem",

@@ -140,6 +140,10 @@ def vlan_network(d: Planner, spec: NetworkSpec, subject: str) -> None:
         )
         live, offline = d.hosts()
         d.problems += pf.missing_device(d.snap, spec.device, [h for h in live if h not in trunks])
+        bonded = pf.bonded_trunks(d.snap, spec.device, trunks)
+        if bonded:
+            d.problems += [f"{subject}: {p}" for p in bonded]
+            return
     else:
         bond_name = spec.bond or ""
         trunk_words = f"bond {bond_name!r}"
