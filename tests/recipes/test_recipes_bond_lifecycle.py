@@ -279,3 +279,28 @@ def test_drift_reports_members_mode_and_properties_that_differ() -> None:
     found = {str(f.kind): f for f in _drift(pool)}
     assert found["bond-members-mismatch"].detail == (
         "members eth1+eth2 on most hosts, eth1+eth3 on xcp-host-03")
+
+
+def test_deleting_a_management_bond_names_the_moves_back_and_is_refused_under_ha() -> None:
+    pool = SimPool()
+    pool.converge(ensure_bond("Management bond", ["eth0", "eth1"], mode="active-backup"))
+    gone = ensure_bond("Management bond", ["eth0", "eth1"], present=False)
+    plan = diff(gone, pool.snapshot())
+    reasons = _reasons(plan, "DestroyBond")
+    assert reasons[0] == ("the recipe says absent; XAPI moves back onto eth0: the management "
+                          "interface; the IP configuration Static 192.0.2.12/255.255.255.0")
+    state = pool.sim.state
+    with state.lock:
+        state.set_field("pool", state.refs("pool")[0], "ha_enabled", True)
+    pool.clear()
+    with pytest.raises(PreflightError, match="HA_CANNOT_CHANGE_BOND_STATUS_OF_MGMT_IFACE"):
+        pool.converge(gone)
+    assert pool.writes() == []
+    with state.lock:
+        state.set_field("pool", state.refs("pool")[0], "ha_enabled", False)
+    pool.converge(gone)
+    snap = pool.snapshot()
+    assert not snap.bonds
+    assert sorted((snap.hosts[p.host].name_label, p.device) for p in snap.pifs.values()
+                  if p.management) == [("xcp-host-01", "eth0"), ("xcp-host-02", "eth0"),
+                                       ("xcp-host-03", "eth0")]

@@ -160,6 +160,22 @@ def bond_moves(snap: PoolSnapshot, members: tuple[PIFRef, ...]
     return tuple(moves), moved
 
 
+def unbond_moves(snap: PoolSnapshot, ref: BondRef) -> list[str]:
+    """What ``Bond.destroy`` moves back onto the primary member (``xapi_bond.ml``): its
+    device first, then the management interface and the IP configuration, in words."""
+    bond = snap.bonds[ref]
+    master = snap.pifs[bond.master]
+    primary = snap.pifs.get(bond.primary_slave)
+    out = [primary.device if primary is not None else "the first member"]
+    if master.management:
+        out.append("the management interface")
+    if pf.has_ip(snap, bond.master):
+        out.append(f"the IP configuration {ip_words(snap, bond.master)}")
+    if master.tunnel_transport_pif_of:
+        out.append(f"{len(master.tunnel_transport_pif_of)} tunnel(s)")
+    return out
+
+
 def ip_words(snap: PoolSnapshot, ref: PIFRef) -> str:
     p = snap.pifs[ref]
     if p.primary_address_type.value == "IPv6":
@@ -257,9 +273,20 @@ def plan_bond_absent(d: Planner, spec: BondSpec) -> None:
             )
             continue
         label = ident.host_name(d.snap, host)
+        if master.management and any(p.ha_enabled for p in d.snap.pools.values()):
+            d.problems.append(
+                f"{subject}: the bond on {label} carries the management interface and HA is "
+                "enabled: XAPI refuses to change the bond status of the management interface "
+                "(HA_CANNOT_CHANGE_BOND_STATUS_OF_MGMT_IFACE); disable HA first")
+            continue
+        back = unbond_moves(d.snap, bond_ref)
         d.add(
             DestroyBond(
-                f"{subject} on {label}", "the recipe says absent", bond=bond_ref, host_label=label
+                f"{subject} on {label}",
+                "the recipe says absent"
+                + (f"; XAPI moves back onto {back[0]}: " + "; ".join(back[1:])
+                   if len(back) > 1 else ""),
+                bond=bond_ref, host_label=label,
             )
         )
     for ref in candidates:
@@ -274,4 +301,4 @@ def plan_bond_absent(d: Planner, spec: BondSpec) -> None:
 
 
 __all__ = ["bond_moves", "bond_settings", "bond_trunks", "ip_words", "plan_bond",
-           "plan_bond_absent", "plan_undo"]
+           "plan_bond_absent", "plan_undo", "unbond_moves"]

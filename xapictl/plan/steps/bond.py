@@ -89,7 +89,8 @@ class DestroyBond(XapiStep):
     host_label: str = ""
 
     action = "destroy"
-    disruption = "destroys the bond (its traffic moves back to the first member NIC)"
+    disruption = ("destroys the bond (its traffic, IP configuration and management, if any, "
+                  "move back to the primary member)")
     calls = ("Bond.destroy",)
     reads = ("Bond",)
 
