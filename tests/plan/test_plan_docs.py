@@ -18,7 +18,7 @@ from xapictl.plan.recipe_model import markdown_fields
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 PAGES = ["quickstart.md", "concepts.md", "recipes.md", "cli.md", "exit-codes.md",
-         "identity.md"]
+         "identity.md", "bonds.md"]
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -39,7 +39,7 @@ def _commands(script: Path) -> list[tuple[list[str], int]]:
     return out
 
 
-@pytest.mark.parametrize("script", ["quickstart.sh", "cli-tour.sh"])
+@pytest.mark.parametrize("script", ["quickstart.sh", "cli-tour.sh", "bond-tour.sh"])
 def test_shell_examples_run_on_the_embedded_pool(script: str, tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     from xapictl.cli import app

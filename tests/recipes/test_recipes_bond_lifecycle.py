@@ -304,3 +304,24 @@ def test_deleting_a_management_bond_names_the_moves_back_and_is_refused_under_ha
     assert sorted((snap.hosts[p.host].name_label, p.device) for p in snap.pifs.values()
                   if p.management) == [("xcp-host-01", "eth0"), ("xcp-host-02", "eth0"),
                                        ("xcp-host-03", "eth0")]
+
+
+def test_the_bonds_page_shows_real_plan_lines() -> None:
+    """docs/bonds.md's ``text`` blocks: the repair step of a half-bonded pool, and an undo
+    line of `bond create --members eth1,eth2`, as the plan prints them."""
+    import re
+    from pathlib import Path
+
+    from xapictl.plan.text import render_text
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "bonds.md").read_text()
+    repair_line, undo_line = re.findall(r"```text\n(.*?)\n```", page, re.S)
+    pool = SimPool()
+    _half = recipe("bonded-trunk.yaml")
+    pool.converge(_half)
+    with pool.connect() as conn:
+        conn.call("Bond.destroy", _bond_on(pool, "xcp-host-02"))
+    assert repair_line in render_text(diff(_half, pool.snapshot())).splitlines()
+    fresh = SimPool()
+    assert undo_line in render_text(diff(ensure_bond(BOND, ["eth1", "eth2"]),
+                                         fresh.snapshot())).splitlines()
