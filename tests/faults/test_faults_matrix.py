@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "recipes"))
-from recipes_simpool import EXPECTED_WRITES, SimPool, recipe
+from recipes_simpool import EXPECTED_WRITES, ConnProxy, SimPool, recipe
 
 from xapictl.errors import XapictlError
 from xapictl.plan.apply import converge
@@ -25,20 +25,14 @@ RECIPES = {name: len(writes) for name, writes in EXPECTED_WRITES.items()}
 FAULTS = ("drop_before", "drop_after", "transient", "master_moves", "session_expires")
 
 
-class FaultAt:
+class FaultAt(ConnProxy):
     """A connection proxy that arms the fault just before the ``nth`` write goes out."""
 
     def __init__(self, conn: Any, pool: SimPool, nth: int, fault: str) -> None:
-        self.conn, self.pool, self.nth, self.fault = conn, pool, nth, fault
+        super().__init__(conn)
+        self.pool, self.nth, self.fault = pool, nth, fault
         self.count = 0
         self.fired = False
-
-    def snapshot(self) -> Any:
-        return self.conn.snapshot()
-
-    def permissions(self) -> frozenset[str]:
-        result: frozenset[str] = self.conn.permissions()
-        return result
 
     def call(self, method: str, *args: Any) -> Any:
         if is_write(method):

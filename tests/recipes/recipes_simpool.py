@@ -39,6 +39,24 @@ EXPECTED_WRITES = {
 }
 
 
+class ConnProxy:
+    """A connection stand-in for ``XapiBackend`` that passes everything to ``conn``;
+    subclasses intercept ``call`` (to arm a fault before a given write)."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    def snapshot(self) -> Any:
+        return self.conn.snapshot()
+
+    def permissions(self) -> frozenset[str]:
+        result: frozenset[str] = self.conn.permissions()
+        return result
+
+    def call(self, method: str, *args: Any) -> Any:
+        return self.conn.call(method, *args)
+
+
 @dataclass
 class SimPool:
     scenario: str = "seed"

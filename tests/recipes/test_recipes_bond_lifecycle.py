@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from recipes_simpool import SimPool, recipe
+from recipes_simpool import ConnProxy, SimPool, recipe
 
 from xapictl.errors import ApplyError, PreflightError
 from xapictl.plan.apply import converge
@@ -125,20 +125,14 @@ def test_two_members_with_an_ip_configuration_are_refused_before_any_write() -> 
     assert pool.writes() == []
 
 
-class FailNth:
+class FailNth(ConnProxy):
     """A connection whose ``nth`` call of ``method`` is refused by the pool (an injected
     XAPI error armed just before that call goes out)."""
 
     def __init__(self, conn: Any, pool: SimPool, method: str, nth: int) -> None:
-        self.conn, self.pool, self.method, self.nth = conn, pool, method, nth
+        super().__init__(conn)
+        self.pool, self.method, self.nth = pool, method, nth
         self.seen = 0
-
-    def snapshot(self) -> Any:
-        return self.conn.snapshot()
-
-    def permissions(self) -> frozenset[str]:
-        result: frozenset[str] = self.conn.permissions()
-        return result
 
     def call(self, method: str, *args: Any) -> Any:
         if method == self.method:
