@@ -319,3 +319,30 @@ def test_the_bonds_page_shows_real_plan_lines() -> None:
     fresh = SimPool()
     assert undo_line in render_text(diff(ensure_bond(BOND, ["eth1", "eth2"]),
                                          fresh.snapshot())).splitlines()
+
+
+def test_a_partial_bond_on_one_host_is_refused_with_how_to_rebuild_it() -> None:
+    """xcp-host-03's bond holds eth1 only (made by hand): XAPI cannot add a member, so the
+    plan names that bond and the way out; drift reports it too."""
+    pool = SimPool()
+    desired = ensure_bond(BOND, ["eth1", "eth2"])
+    pool.converge(desired)
+    bond = _bond_on(pool, "xcp-host-03")
+    snap = pool.snapshot()
+    network = snap.pifs[snap.bonds[bond].master].network
+    eth1 = next(r for r, p in snap.pifs.items() if p.device == "eth1"
+                and p.host == snap.pifs[snap.bonds[bond].master].host)
+    with pool.connect() as conn:
+        conn.call("Bond.destroy", bond)
+        conn.call("Bond.create", network, [eth1], "", "balance-slb", {})
+    assert [str(f.kind) for f in _drift(pool)] == ["bond-members-mismatch"]
+    pool.clear()
+    with pytest.raises(PreflightError) as caught:
+        pool.converge(desired)
+    uuid = next(b.uuid for b in pool.snapshot().bonds.values() if b.slaves == (eth1,))
+    assert str(caught.value).endswith(
+        f"bond {BOND!r} (eth1+eth2) on xcp-host-03: the bond on this network there bonds "
+        f"eth1, not eth1+eth2: XAPI cannot change a bond's members; destroy that host's bond "
+        f"(`xe bond-destroy uuid={uuid}`), then re-run: the plan makes it with the recipe's "
+        "NICs")
+    assert pool.writes() == []

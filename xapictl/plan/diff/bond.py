@@ -91,6 +91,10 @@ def plan_bond(d: Planner, spec: BondSpec) -> None:
             d.problems += pf.missing_device(d.snap, "+".join(lost), [h])
             continue
         members = tuple(PIFRef(p) for p in pifs if p is not None)
+        other = other_bond_here(d, ref, members)
+        if other is not None:
+            d.problems.append(f"{subject} on {label}: {other}")
+            continue
         problems = pf.bond_member_problems(d.snap, members)
         if problems:
             d.problems += [f"{subject} on {label}: {p}" for p in problems]
@@ -122,6 +126,25 @@ def plan_bond(d: Planner, spec: BondSpec) -> None:
         plan_undo(d, spec, made, ref)
     if len(d.steps) == before:
         d.noop(subject, f"already in place on {len(live)} host(s)")
+
+
+def other_bond_here(d: Planner, network: NetTarget, members: tuple[PIFRef, ...]
+                    ) -> str | None:
+    """A bond of other NICs on the bond's own network on this host (a partial bond, or one
+    with an extra NIC): XAPI cannot change a bond's members, so say how to rebuild it."""
+    if isinstance(network, Later):
+        return None
+    host = d.snap.pifs[members[0]].host
+    master = d.snap.pif_on_network(host, network)
+    bond = d.snap.bonds.get(d.snap.pifs[master].bond_master_of[0]) if (
+        master is not None and d.snap.pifs[master].bond_master_of) else None
+    if bond is None:
+        return None
+    have = "+".join(sorted(d.snap.pifs[m].device for m in bond.slaves if m in d.snap.pifs))
+    return (f"the bond on this network there bonds {have}, not "
+            f"{'+'.join(d.snap.pifs[m].device for m in members)}: XAPI cannot change a "
+            f"bond's members; destroy that host's bond (`xe bond-destroy uuid={bond.uuid}`), "
+            "then re-run: the plan makes it with the recipe's NICs")
 
 
 def bond_moves(snap: PoolSnapshot, members: tuple[PIFRef, ...]
@@ -300,5 +323,5 @@ def plan_bond_absent(d: Planner, spec: BondSpec) -> None:
             )
 
 
-__all__ = ["bond_moves", "bond_settings", "bond_trunks", "ip_words", "plan_bond",
-           "plan_bond_absent", "plan_undo", "unbond_moves"]
+__all__ = ["bond_moves", "bond_settings", "bond_trunks", "ip_words", "other_bond_here",
+           "plan_bond", "plan_bond_absent", "plan_undo", "unbond_moves"]
