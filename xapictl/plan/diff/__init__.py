@@ -16,7 +16,7 @@ from xapictl.errors import PreflightError
 from xapictl.plan.core import Plan
 from xapictl.plan.desired import DesiredState
 from xapictl.plan.diff.bond import plan_bond, plan_bond_absent
-from xapictl.plan.diff.network import plan_network, plan_network_absent
+from xapictl.plan.diff.network import check_purposes, plan_network, plan_network_absent
 from xapictl.plan.diff.planner import Planner
 from xapictl.plan.diff.vif import plan_vif, plan_vif_absent
 from xapictl.state.snapshot import PoolSnapshot
@@ -43,6 +43,7 @@ def diff(desired: DesiredState, snap: PoolSnapshot) -> Plan:
     for bond in desired.bonds:
         if not bond.present:
             plan_bond_absent(d, bond)
+    check_purposes(d)
     if d.problems:
         raise PreflightError(d.problems)
     return Plan(tuple(d.steps), tuple(d.noops), tuple(d.warnings), tuple(d.deferred),

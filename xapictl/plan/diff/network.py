@@ -7,7 +7,7 @@ from __future__ import annotations
 from xapictl.model.refs import HostRef, NetworkRef, PIFRef
 from xapictl.plan import identity as ident
 from xapictl.plan import preflight as pf
-from xapictl.plan.core import PlanWarning
+from xapictl.plan.core import PlanWarning, Step
 from xapictl.plan.desired import NetworkSpec
 from xapictl.plan.diff.bond import bond_trunks
 from xapictl.plan.diff.planner import NetTarget, Planner
@@ -515,4 +515,58 @@ def plan_network_absent(d: Planner, spec: NetworkSpec) -> None:
     d.add(DestroyNetwork(subject, "the recipe says absent", network=ref))
 
 
-__all__ = ["create_network", "plan_network", "plan_network_absent", "update_network"]
+NBD_CONFLICT = {"nbd": "insecure_nbd", "insecure_nbd": "nbd"}
+"""``network.add_purpose`` refuses one of these while any network of the pool has the other
+(``xapi_network.ml`` assert_can_add_purpose: NETWORK_INCOMPATIBLE_PURPOSES [new, other])."""
+
+
+def check_purposes(d: Planner) -> None:
+    """The plan's purpose changes against XAPI's rule, as they would run: a removal that a
+    later addition needs is moved before the additions (a removal cannot fail); an addition
+    that would still meet the other NBD purpose on some network is a problem naming both."""
+    steps = [s for s in d.steps if isinstance(s, AddPurpose)]
+    if not any(not s.remove for s in steps):
+        return
+    removals = [s for s in steps if s.remove]
+    if removals and _purpose_problems(d, d.steps) and not _purpose_problems(
+            d, removals + [s for s in d.steps if s not in removals]):
+        first = next(i for i, s in enumerate(d.steps) if isinstance(s, AddPurpose))
+        rest = [s for s in d.steps if s not in removals]
+        d.steps[:] = rest[:first] + removals + rest[first:]
+    d.problems += _purpose_problems(d, d.steps)
+
+
+def _purpose_problems(d: Planner, steps: list[Step]) -> list[str]:
+    def name(key: str | Later) -> str:
+        if isinstance(key, Later):
+            return key.key.removeprefix("network:")
+        n = d.snap.networks.get(NetworkRef(key))
+        return n.name_label if n is not None else key
+
+    have: dict[str | Later, set[str]] = {
+        ref: {p.value for p in n.purpose} for ref, n in d.snap.networks.items()}
+    out = []
+    for step in steps:
+        if isinstance(step, DestroyNetwork):
+            have.pop(step.network, None)
+        if not isinstance(step, AddPurpose):
+            continue
+        mine = have.setdefault(step.network, set())
+        if step.remove:
+            mine.discard(step.purpose)
+            continue
+        other = NBD_CONFLICT.get(step.purpose)
+        holders = sorted(name(k) for k, v in have.items() if other in v)
+        if holders:
+            out.append(
+                f"network {name(step.network)!r} would get purpose {step.purpose} while "
+                f"{', '.join(repr(h) for h in holders)} has {other}: XAPI refuses both in one "
+                f"pool (NETWORK_INCOMPATIBLE_PURPOSES [{step.purpose}, {other}]); use one of "
+                f"them, or state {other} away from {holders[0]!r} first (purpose: [...])")
+            continue
+        mine.add(step.purpose)
+    return out
+
+
+__all__ = ["NBD_CONFLICT", "check_purposes", "create_network", "plan_network",
+           "plan_network_absent", "update_network"]
