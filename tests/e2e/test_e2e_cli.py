@@ -483,3 +483,30 @@ def test_recipe_plan_apply_plan_through_the_cli(cli, writes, name: str) -> None:
     clean = cli("plan", recipe)
     assert clean.code == ExitCode.OK and "Nothing to do" in clean.stdout
     assert writes() == EXPECTED_WRITES[name], "plan writes nothing"
+
+
+def test_vif_attach_allow_ipv6_locks_the_vif_to_that_address(cli, sim_server) -> None:
+    ran = cli("vif", "attach", "web-01", "Pool-wide network 1", "--locking-mode", "locked",
+              "--allow-ipv6", "2001:db8::5", "--allow-ipv6", "2001:db8::6")
+    assert ran.code == ExitCode.OK, ran.stderr
+    state = sim_server.sim.state
+    [vif] = [v for v in state.all("VIF").values() if v["ipv6_allowed"]]
+    assert sorted(vif["ipv6_allowed"]) == ["2001:db8::5", "2001:db8::6"]
+    again = cli("vif", "attach", "web-01", "Pool-wide network 1", "--locking-mode", "locked",
+                "--allow-ipv6", "2001:db8::6", "--allow-ipv6", "2001:db8::5")
+    assert again.code == ExitCode.OK and "Nothing to do" in again.stdout
+    bad = cli("vif", "attach", "web-01", "Pool-wide network 1", "--locking-mode", "locked",
+              "--allow-ipv6", "10.0.0.5")
+    assert bad.code == ExitCode.BAD_INPUT and "--allow-ipv6" in bad.stderr
+
+
+def test_vif_attach_qos_on_a_plugged_vif_warns_or_replugs(cli, writes) -> None:
+    ran = cli("vif", "attach", "web-01", "Pool-wide network 0", "--device", "0",
+              "--qos-kbps", "10240", "--yes")
+    assert ran.code == ExitCode.OK, ran.stderr
+    assert "the new rate limit applies at its next plug" in ran.stdout
+    assert "VIF.unplug" not in writes()
+    now = cli("vif", "attach", "web-01", "Pool-wide network 0", "--device", "0",
+              "--qos-kbps", "2048", "--replug", "--yes")
+    assert now.code == ExitCode.OK, now.stderr
+    assert writes()[-3:] == ["VIF.set_qos_algorithm_params", "VIF.unplug", "VIF.plug"]

@@ -280,3 +280,26 @@ def test_fault_during_a_rollback_leaves_no_bond_behind_or_twice(nth: int, fault:
     pool.converge(desired)
     after = pool.snapshot()
     assert diff(desired, after).is_empty and len(after.bonds) == 3
+
+
+QOS_WRITES = ["VIF.set_qos_algorithm_type", "VIF.set_qos_algorithm_params", "VIF.unplug",
+              "VIF.plug"]
+QOS_CASES = [(nth, fault) for nth in range(len(QOS_WRITES)) for fault in FAULTS]
+
+
+@pytest.mark.parametrize(("nth", "fault"), QOS_CASES,
+                         ids=[f"qos-replug-w{i}-{f}" for i, f in QOS_CASES])
+def test_fault_during_a_qos_replug_leaves_the_vif_plugged_with_the_new_rate(
+        nth: int, fault: str) -> None:
+    from xapictl.recipes import ensure_vm_attached
+
+    pool = SimPool()
+    desired = ensure_vm_attached("web-01", "Pool-wide network 0", device=0, qos_kbps=10240,
+                                 replug=True)
+    converge_despite(pool, desired, nth, fault)
+    after = pool.snapshot()
+    [vif] = [v for v in after.vifs.values()
+             if after.vms[v.vm].name_label == "web-01" and v.device == "0"]
+    assert (vif.currently_attached, vif.qos_algorithm_type, dict(vif.qos_algorithm_params)) == (
+        True, "ratelimit", {"kbps": "10240"})
+    assert {k: n for k, n in _identity_counts(after).items() if n > 1} == {}

@@ -41,6 +41,7 @@ EXAMPLES: list[tuple[Step, bool]] = [
     (s.PlugVIF("x", "why", vif=VIF), False),
     (s.UnplugVIF("x", "why", vif=VIF), True),
     (s.ReplugVIF("x", "why", vif=VIF, mtu=9000), True),
+    (s.ReplugVIFQoS("x", "why", vif=VIF, mtu=1500), True),
     (s.MoveVIF("x", "why", vif=VIF, network=NET), True),
     (s.DestroyVIF("x", "why", vif=VIF), True),
     (_set("network", "set_name_label", "name_label"), True),

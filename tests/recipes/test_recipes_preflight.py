@@ -9,7 +9,7 @@ from recipes_simpool import SimPool
 from xapictl.errors import PreflightError
 from xapictl.plan.desired import load_text
 from xapictl.plan.diff import diff
-from xapictl.recipes import ensure_network
+from xapictl.recipes import ensure_network, ensure_vm_attached
 
 CONFLICT = """
 version: 1
@@ -55,3 +55,47 @@ def test_a_removal_the_addition_needs_runs_first_whatever_the_recipe_order() -> 
     result = pool.converge(desired)
     assert result.replan is not None and result.replan.is_empty
     assert pool.writes() == ["network.create", "network.remove_purpose", "network.add_purpose"]
+
+
+NET0 = "Pool-wide network 0"
+
+
+def test_a_qos_change_on_a_plugged_vif_warns_that_it_applies_at_the_next_plug() -> None:
+    pool = SimPool()
+    desired = ensure_vm_attached("web-01", NET0, device=0, qos_kbps=10240)
+    result = pool.converge(desired)
+    warnings = [w for w in result.plan.warnings if w.code == "vif_qos_until_replug"]
+    assert [str(w) for w in warnings] == [
+        "VIF 0 of VM 'web-01' is plugged in the running VM: the new rate limit applies at its "
+        "next plug (replug: true / --replug re-plugs it now)"]
+    assert pool.writes() == ["VIF.set_qos_algorithm_type", "VIF.set_qos_algorithm_params"]
+
+
+def test_replug_applies_a_qos_change_now_with_a_planned_reason() -> None:
+    pool = SimPool()
+    desired = ensure_vm_attached("web-01", NET0, device=0, qos_kbps=10240, replug=True)
+    result = pool.converge(desired)
+    [replug] = [s for s in result.plan.steps if type(s).__name__ == "ReplugVIFQoS"]
+    assert replug.reason == ("plugged in the running VM: the new rate limit applies when it "
+                             "is plugged again, so re-plug it")
+    assert replug.disruptive
+    assert pool.writes() == ["VIF.set_qos_algorithm_type", "VIF.set_qos_algorithm_params",
+                             "VIF.unplug", "VIF.plug"]
+    assert result.replan is not None and result.replan.is_empty
+    pool.clear()
+    assert pool.converge(desired).plan.is_empty and pool.writes() == []
+
+
+def test_replug_of_a_vm_without_pv_drivers_is_a_warning_not_a_step() -> None:
+    pool = SimPool()
+    result = pool.converge(ensure_vm_attached("win-app-01", NET0, device=0, qos_kbps=512,
+                                              replug=True))
+    assert [w.code for w in result.plan.warnings] == ["vif_qos_until_replug"]
+    assert "cannot be re-plugged (no PV drivers)" in str(result.plan.warnings[0])
+    assert "VIF.unplug" not in pool.writes()
+
+
+def test_a_halted_vms_vif_takes_qos_without_a_word() -> None:
+    pool = SimPool()
+    result = pool.converge(ensure_vm_attached("build-01", NET0, device=0, qos_kbps=512))
+    assert result.plan.warnings == ()

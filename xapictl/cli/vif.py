@@ -15,9 +15,11 @@ app = typer.Typer(help="VM network attachments (VIFs).", no_args_is_help=True,
                   rich_markup_mode=None)
 ATTACH_FLAGS = {"vm": "VM", "network": "NETWORK", "device": "--device", "mac": "--mac",
                 "mtu": "--mtu", "locking_mode": "--locking-mode", "ipv4_allowed": "--allow-ip",
-                "qos_kbps": "--qos-kbps"}
+                "qos_kbps": "--qos-kbps", "ipv6_allowed": "--allow-ipv6", "replug": "--replug"}
 ALLOW_IP = typer.Option(None, "--allow-ip", help="An allowed IPv4 address (repeat; with "
                         "--locking-mode locked).")
+ALLOW_IPV6 = typer.Option(None, "--allow-ipv6", help="An allowed IPv6 address (repeat; with "
+                          "--locking-mode locked).")
 
 
 @app.command()
@@ -31,7 +33,10 @@ def attach(
     locking_mode: str | None = typer.Option(None, "--locking-mode",
                                             help="network_default, locked, unlocked, disabled"),
     allow_ip: list[str] | None = ALLOW_IP,
+    allow_ipv6: list[str] | None = ALLOW_IPV6,
     qos_kbps: int | None = typer.Option(None, "--qos-kbps", help="Rate limit in kB/s."),
+    replug: bool = typer.Option(False, "--replug", help="Re-plug a plugged VIF so a QoS "
+                                "change applies now (otherwise at its next plug)."),
     fleet: Path | None = FLEET, select: str | None = SELECT, yes: bool = YES,
 ) -> None:
     """Attach the VM to the network (create the VIF, plug it if the VM runs); nothing to do
@@ -42,7 +47,9 @@ def attach(
         with cli_values(ATTACH_FLAGS):
             desired = ensure_vm_attached(vm, network, device=device, mac=mac, mtu=mtu,
                                          locking_mode=locking_mode,
-                                         ipv4_allowed=allow_ip or None, qos_kbps=qos_kbps)
+                                         ipv4_allowed=allow_ip or None,
+                                         ipv6_allowed=allow_ipv6 or None, qos_kbps=qos_kbps,
+                                         replug=replug)
         converge_on(ctx, desired, fleet, select, yes=yes)
 
 

@@ -169,6 +169,9 @@ class VIFSpec:
     ipv4_allowed: tuple[str, ...] | None = None
     ipv6_allowed: tuple[str, ...] | None = None
     qos_kbps: int | None = None
+    replug: bool = False
+    """Re-plug the VIF when a QoS change meets it plugged in a running VM, so the new rate
+    limit applies now (XAPI applies it at plug); otherwise a warning says it waits."""
     where: Where = field(default_factory=Where, compare=False)
 
 

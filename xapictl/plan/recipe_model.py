@@ -283,6 +283,9 @@ class VIFEntry(Entry):
     ipv4_allowed: Strings | Unset = _f("IPv4 addresses allowed when locked", "[172.21.0.10]")
     ipv6_allowed: Strings | Unset = _f("IPv6 addresses allowed when locked", "[]")
     qos_kbps: Kbps | Unset = _f("rate limit in kB/s (0 removes the limit)", "10240")
+    replug: bool = _f("re-plug the VIF when it is plugged in a running VM, so a QoS change "
+                      "applies now (disruptive); otherwise a warning says it applies at the "
+                      "next plug", "true", False)
 
     def spec(self, where: Where) -> VIFSpec:
         return VIFSpec(where=where, **dict(self))

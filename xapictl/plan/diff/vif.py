@@ -9,6 +9,7 @@ from xapictl.model.enums import VMPowerState
 from xapictl.model.refs import NetworkRef, VIFRef, VMRef
 from xapictl.plan import identity as ident
 from xapictl.plan import preflight as pf
+from xapictl.plan.core import PlanWarning
 from xapictl.plan.desired import VIFSpec
 from xapictl.plan.diff.planner import NetTarget, Planner
 from xapictl.plan.steps import (
@@ -17,6 +18,7 @@ from xapictl.plan.steps import (
     Later,
     MoveVIF,
     PlugVIF,
+    ReplugVIFQoS,
     SetField,
     SetOtherConfig,
     UnplugVIF,
@@ -217,6 +219,7 @@ def vif_settings(d: Planner, spec: VIFSpec, ref: VIFRef, subject: str) -> None:
                    f"{attr} is {sorted(getattr(vif, attr))}, the recipe says {sorted(want)}")
     if spec.qos_kbps is not None:
         qos_type, qos_params = _qos(spec.qos_kbps)
+        before = len(d.steps)
         if vif.qos_algorithm_type != qos_type:
             setter(
                 "set_qos_algorithm_type",
@@ -231,6 +234,26 @@ def vif_settings(d: Planner, spec: VIFSpec, ref: VIFRef, subject: str) -> None:
                 qos_params,
                 "the rate limit differs",
             )
+        if len(d.steps) > before:
+            qos_replug(d, spec, ref, subject)
+
+
+def qos_replug(d: Planner, spec: VIFSpec, ref: VIFRef, subject: str) -> None:
+    """A QoS change on a VIF plugged in a running VM applies at its next plug (XAPI hands
+    the rate limit to the VIF when it is plugged): re-plug it with ``replug``, else warn."""
+    vif = d.snap.vifs[ref]
+    vm = d.snap.vms.get(vif.vm)
+    if not vif.currently_attached or vm is None or vm.power_state != VMPowerState.RUNNING:
+        return
+    if spec.replug and not pf.hotplug_problem(d.snap, vif.vm):
+        d.add(ReplugVIFQoS(subject, "plugged in the running VM: the new rate limit applies "
+                           "when it is plugged again, so re-plug it", vif=ref, mtu=vif.mtu))
+        return
+    why = ("cannot be re-plugged (no PV drivers): the new rate limit applies when the VM "
+           "next starts") if spec.replug else (
+        "is plugged in the running VM: the new rate limit applies at its next plug "
+        "(replug: true / --replug re-plugs it now)")
+    d.warnings.append(PlanWarning("vif_qos_until_replug", f"{subject} {why}"))
 
 
 def plan_vif_absent(d: Planner, spec: VIFSpec) -> None:
@@ -253,4 +276,4 @@ def _qos(kbps: int | None) -> tuple[str, dict[str, str]]:
     return "ratelimit", {"kbps": str(kbps)}
 
 
-__all__ = ["plan_vif", "plan_vif_absent"]
+__all__ = ["plan_vif", "plan_vif_absent", "qos_replug"]

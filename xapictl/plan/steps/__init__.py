@@ -24,6 +24,7 @@ from xapictl.plan.steps.vif import (
     MoveVIF,
     PlugVIF,
     ReplugVIF,
+    ReplugVIFQoS,
     UnplugVIF,
 )
 from xapictl.plan.steps.vlan import CreatePoolVLAN, CreateVLAN, DestroyVLAN
@@ -46,6 +47,7 @@ __all__ = [
     "PlugVIF",
     "ReplugPIF",
     "ReplugVIF",
+    "ReplugVIFQoS",
     "RunContext",
     "SetBondProperty",
     "SetField",

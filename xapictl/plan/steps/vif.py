@@ -185,6 +185,20 @@ class ReplugVIF(_OnVIF):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ReplugVIFQoS(ReplugVIF):
+    """Unplug and plug again so a plugged VIF takes its new rate limit: XAPI hands
+    ``qos_algorithm_type``/``_params`` to the VIF when it is plugged. Whether a re-plug
+    already happened cannot be read back, so a lost answer with the VIF plugged re-plugs
+    once more (the same settings; never a second VIF)."""
+
+    def _after(self, snap: PoolSnapshot | None) -> dict[str, object] | None:
+        return {"currently_attached": True}
+
+    def effect_in(self, snap: PoolSnapshot, ctx: RunContext) -> str | bool:
+        return False
+
+
+@dataclass(frozen=True, kw_only=True)
 class MoveVIF(_OnVIF):
     network: str | Later
     network_label: str = ""
@@ -229,4 +243,5 @@ class DestroyVIF(_OnVIF):
         return VIFRef(ctx.ref(self.vif)) not in snap.vifs
 
 
-__all__ = ["CreateVIF", "DestroyVIF", "MoveVIF", "PlugVIF", "ReplugVIF", "UnplugVIF"]
+__all__ = ["CreateVIF", "DestroyVIF", "MoveVIF", "PlugVIF", "ReplugVIF", "ReplugVIFQoS",
+           "UnplugVIF"]
