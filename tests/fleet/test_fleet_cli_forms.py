@@ -262,3 +262,25 @@ def test_a_delete_does_not_pass_over_a_pool_it_could_not_read(served: Served) ->
     assert [len(served.networks(n)) for n in served.sims] == [1, 1, 1]
     code, out, _ = _cli("rollout", "status", str(_rollouts()[0]["id"]), "-o", "json")
     assert {p["pool"]: p["state"] for p in json.loads(out)["pools"]}["gone"] == "failed"
+
+
+def test_bond_create_set_mode_and_delete_across_a_fleet(served: Served) -> None:
+    """Bonds made on the EU pools only; set-mode and delete read the members from each pool
+    and touch only the pools that have the bond."""
+    def bonds(pool: str) -> list[str]:
+        state = served.sims[pool].state
+        return sorted(state.get("Bond", b)["mode"] for b in state.refs("Bond"))
+
+    bond = ("bond", "create", "--members", "eth1,eth2", "--mode", "lacp")
+    code, _, err = _cli("-q", *bond, "--fleet", served.fleet, "--select", "tag:eu", "--yes")
+    assert code == 0, err
+    assert [bonds(p) for p in ("par1", "par2", "nyc1")] == [["lacp"] * 3, ["lacp"] * 3, []]
+    code, _, err = _cli("-q", "bond", "set-mode", "Bond eth1+eth2", "active-backup",
+                        "--fleet", served.fleet, "--yes")
+    assert code == 0, err
+    assert [bonds(p) for p in ("par1", "par2", "nyc1")] == [
+        ["active-backup"] * 3, ["active-backup"] * 3, []]
+    code, _, err = _cli("-q", "bond", "delete", "Bond eth1+eth2", "--fleet", served.fleet,
+                        "--yes")
+    assert code == 0, err
+    assert all(bonds(p) == [] for p in served.sims)

@@ -92,15 +92,32 @@ def show(ctx: typer.Context, name: str = typer.Argument(..., help="The bond's ne
                  select)
 
 
-def _existing(ctx: typer.Context, name: str, members: str | None) -> list[str]:
-    """The members as given, or read from the pool's bonds on ``name``."""
-    if members is not None:
-        return _members(members)
-    from xapictl.cli.options import current
-    from xapictl.cli.views import read_pool
+def _existing(ctx: typer.Context, name: str, members: str | None, fleet: Path | None,
+              select: str | None) -> tuple[list[str], list[str] | None]:
+    """The members as given, or read from the pool's bonds on ``name`` (with a fleet: the
+    same on every selected pool that has the bond, and those pools)."""
     from xapictl.plan.identity import bond_members
 
-    return list(bond_members(read_pool(current(ctx)), name))
+    if members is not None and fleet is None:
+        return _members(members), None
+    if fleet is None:
+        from xapictl.cli.options import current
+        from xapictl.cli.views import read_pool
+
+        return list(bond_members(read_pool(current(ctx)), name)), None
+    from xapictl.cli.fleet_forms import read_fleet
+    from xapictl.errors import UsageError
+    from xapictl.fleet.forms import common_identity
+
+    def identity(snap: Any) -> dict[str, Any] | None:
+        try:
+            return {"members": "+".join(bond_members(snap, name))}
+        except UsageError:  # no such bond there: nothing to do on that pool
+            return None
+
+    found, pools = common_identity(name, read_fleet(ctx, fleet, select, identity))
+    return (_members(members) if members is not None
+            else str(found["members"]).split("+")), pools
 
 
 EXISTING_MEMBERS = typer.Option(None, "--members", help="The members (eth1,eth2), when the "
@@ -112,7 +129,7 @@ def delete(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="The bond's network name."),
     members: str | None = EXISTING_MEMBERS,
-    yes: bool = YES,
+    fleet: Path | None = FLEET, select: str | None = SELECT, yes: bool = YES,
 ) -> None:
     """Destroy the bond on every host (XAPI moves its VLANs, IP configuration and the
     management interface back onto the primary member), then its network if xapictl made
@@ -120,10 +137,10 @@ def delete(
     with exit_codes():
         from xapictl.recipes import ensure_bond
 
-        devices = _existing(ctx, name, members)
+        devices, pools = _existing(ctx, name, members, fleet, select)
         with cli_values(FLAGS):
             desired = ensure_bond(name, devices, present=False)
-        converge_on(ctx, desired, None, None, yes=yes)
+        converge_on(ctx, desired, fleet, select, yes=yes, only=pools)
 
 
 @app.command("set-mode")
@@ -133,20 +150,21 @@ def set_mode(
     mode: str = typer.Argument(..., help=MODE_HELP),
     hashing_algorithm: str | None = HASHING, lacp_time: str | None = LACP_TIME,
     lacp_aggregation_key: int | None = LACP_KEY, lacp_fallback_ab: bool | None = LACP_FALLBACK,
-    members: str | None = EXISTING_MEMBERS, adopt: bool = ADOPT, yes: bool = YES,
+    members: str | None = EXISTING_MEMBERS, adopt: bool = ADOPT,
+    fleet: Path | None = FLEET, select: str | None = SELECT, yes: bool = YES,
 ) -> None:
     """Change the bond's mode (and LACP properties) in place on every host: Bond.set_mode,
     then Bond.set_property (XAPI re-plugs the bond); never rebuilt."""
     with exit_codes():
         from xapictl.recipes import ensure_bond
 
-        devices = _existing(ctx, name, members)
+        devices, pools = _existing(ctx, name, members, fleet, select)
         with cli_values(FLAGS):
             desired: Any = ensure_bond(
                 name, devices, mode=mode, hashing_algorithm=hashing_algorithm,
                 lacp_time=lacp_time, lacp_aggregation_key=lacp_aggregation_key,
                 lacp_fallback_ab=lacp_fallback_ab, adopt=adopt)
-        converge_on(ctx, desired, None, None, yes=yes)
+        converge_on(ctx, desired, fleet, select, yes=yes, only=pools)
 
 
 __all__ = ["app"]
