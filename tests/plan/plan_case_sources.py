@@ -122,7 +122,32 @@ def vlan105_two_hosts_host3_offline() -> PoolBuilder:
     return b
 
 
+def half_bonded_vlan_moved() -> PoolBuilder:
+    """Bond eth2+eth3 with VLAN 201 on every host, then Bond.destroy on host3 as XAPI does it:
+    the bond gone, VLAN 201 re-created on the primary member eth2 (same network)."""
+    b = _vms(PoolBuilder())
+    b.bond("Bond eth2+eth3", ("eth2", "eth3"))
+    b.s.destroy("Bond", "OpaqueRef:bond-h3")
+    b.s.destroy("PIF", "OpaqueRef:pif-h3-bond0")
+    for dev in ("eth2", "eth3"):
+        b.s.set_field("PIF", f"OpaqueRef:pif-h3-{dev}", "bond_slave_of", "OpaqueRef:NULL")
+    net = b.network("VLAN 201", owned_as="vlan/bond:Bond eth2+eth3/201")
+    for n, trunk in ((1, "OpaqueRef:pif-h1-bond0"), (2, "OpaqueRef:pif-h2-bond0"),
+                     (3, "OpaqueRef:pif-h3-eth2")):
+        h = b.hosts[n - 1]
+        device = b.s.get("PIF", trunk)["device"]
+        untagged = b.s.create("PIF", {
+            "device": device, "host": h, "network": net, "MTU": 1500, "VLAN": 201,
+            "currently_attached": True, "MAC": "fe:ff:ff:ff:ff:ff",
+            "uuid": f"uuid-pif-h{n}-201"}, ref=f"OpaqueRef:pif-h{n}-201")
+        v = b.s.create("VLAN", {"tagged_PIF": trunk, "untagged_PIF": untagged, "tag": 201,
+                                "uuid": f"uuid-vlan-h{n}-201"}, ref=f"OpaqueRef:vlan-h{n}-201")
+        b.s.set_field("PIF", untagged, "VLAN_master_of", v)
+    return b
+
+
 BUILDERS: dict[str, Callable[[], PoolBuilder]] = {
+    "bond_repair_half_bonded": half_bonded_vlan_moved,
     "vlan_pifs_unplugged": vlan105_pifs_unplugged,
     "vlan_other_name_refused": vlan105_owned,
     "vlan_renamed_on_request": vlan105_owned,

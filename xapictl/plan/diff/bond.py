@@ -215,8 +215,11 @@ def plan_undo(d: Planner, spec: BondSpec, made: list[CreateBond], network: NetTa
         return
     group = made[0].group
     for step in made[:-1]:
+        back = ("; XAPI moves back what it moved: " + "; ".join(
+            m.replace(" (from ", " (onto ", 1) for m in step.moves)) if step.moves else ""
         d.undo.append(DestroyBond(
-            step.subject, "made by this run (on_failure: rollback)", bond=Later(step.key),
+            step.subject, f"made by this run (on_failure: rollback){back}",
+            bond=Later(step.key),
             host_label=step.host_label, group=group, undoes=step.key))
     if isinstance(network, Later):
         d.undo.append(DestroyNetwork(
