@@ -236,7 +236,7 @@ def test_fault_at_each_bond_write_converges_once_each(kind: str, nth: int, fault
             "198.51.100.11", "198.51.100.12", "198.51.100.13"]
 
 
-ROLLBACK_FAULTS = ("drop_before", "drop_after", "transient", "session_expires")
+ROLLBACK_FAULTS = FAULTS
 
 
 @pytest.mark.parametrize("fault", ROLLBACK_FAULTS)

@@ -38,8 +38,9 @@ MEANINGS: dict[ExitCode, str] = {
     ExitCode.PARTIAL: "partial apply: some steps were done (a write may have taken effect), "
                       "then one failed or was interrupted (Ctrl-C), or the pool does not verify "
                       "afterwards",
-    ExitCode.DRIFT_FOUND: "`xapictl drift`: the hosts of a pool disagree (a VLAN on some hosts "
-                          "only, MTU or bond mode differing, PIFs unplugged)",
+    ExitCode.DRIFT_FOUND: "`xapictl drift`: the hosts of a pool disagree (a VLAN or a bond on "
+                          "some hosts only, MTU or bond members, mode or properties differing, "
+                          "PIFs unplugged)",
     ExitCode.STALE_PLAN: "`xapictl apply PLANFILE`: the saved plan is stale (older than "
                          "--max-age, or the pool changed since it was made); nothing was "
                          "sent: make a new plan",
