@@ -1,8 +1,9 @@
 """``xapictl drift``: inconsistencies between the hosts of each pool.
 
 A VLAN or a bond present on some hosts only, MTU or bond members, mode or properties differing
-between hosts, PIFs unplugged where their siblings are plugged. Exit 0 when clean, ``DRIFT_FOUND`` (6) when anything is found,
-4 when a pool could not be read — 4 wins over 6, the findings of the pools read still printed.
+between hosts, PIFs unplugged where their siblings are plugged. Exit 0 when clean,
+``DRIFT_FOUND`` (6) when anything is found, 4 when a pool could not be read — 4 wins over 6,
+the findings of the pools read still printed.
 """
 
 from __future__ import annotations
