@@ -481,7 +481,7 @@ def _overlay(scene: _Scene, step: Step) -> bool:
     if isinstance(step, CreateBond):
         return _add_bond(scene, step)
     if isinstance(step, DestroyBond | SetBondProperty):
-        bond = snap.bonds.get(step.bond)
+        bond = snap.bonds.get(step.bond) if not isinstance(step.bond, Later) else None
         mark = Mark.REMOVED if isinstance(step, DestroyBond) else Mark.CHANGED
         return bond is not None and _mark_pif(scene, bond.master, mark)
     if isinstance(step, SetField | SetOtherConfig):
