@@ -295,3 +295,17 @@ def test_create_gives_the_members_networks_the_bond_networks_mtu(api, master):
     assert api.record("network", net1).mtu == 9000 and api.record("network", net2).mtu == 9000
     assert not api.record("PIF", eth1).currently_attached
     assert not api.record("PIF", eth2).currently_attached
+
+
+@pytest.mark.parametrize(("method", "args"), [("Bond.set_mode", ("lacp",)),
+                                              ("Bond.set_property", ("lacp-time", "fast"))])
+def test_set_mode_and_set_property_bring_an_unplugged_master_up(api, master, method, args):
+    """Both end in Nm.bring_pif_up on the master (xapi_bond.ml), which plugs it even when it
+    was unplugged."""
+    eth1, eth2 = api.pif(master, "eth1"), api.pif(master, "eth2")
+    bond = api("Bond.create", api.new_network("bond"), [eth1, eth2], "", "lacp", {})
+    pif = api.record("Bond", bond).master
+    api("PIF.unplug", pif)
+    assert api.record("PIF", pif).currently_attached is False
+    api(method, bond, *args)
+    assert api.record("PIF", pif).currently_attached is True

@@ -289,9 +289,9 @@ def destroy(ctx: CallContext, self: str) -> None:
 
 
 def _replug_master(ctx: CallContext, bond: dict[str, Any]) -> None:
-    master = ctx.state.get("PIF", bond["master"])
-    if master["currently_attached"]:
-        kinds.bring_up(ctx.state, bond["master"])
+    """``Nm.bring_pif_up`` on the master, as ``set_mode``/``set_property`` end in
+    ``xapi_bond.ml``: it brings the bond up whether or not it was plugged."""
+    kinds.bring_up(ctx.state, bond["master"])
 
 
 @handles("Bond.set_mode")
