@@ -346,3 +346,35 @@ def test_a_partial_bond_on_one_host_is_refused_with_how_to_rebuild_it() -> None:
         f"(`xe bond-destroy uuid={uuid}`), then re-run: the plan makes it with the recipe's "
         "NICs")
     assert pool.writes() == []
+
+
+def test_management_on_a_members_vlan_is_named_as_moving_with_the_vlan() -> None:
+    """Management on VLAN 50 of eth1 (host 2): bonding eth1+eth2 re-creates the VLAN on the
+    bond and the management interface goes with it; the step says so and is disruptive as
+    such; afterwards management is on the bond's VLAN 50 PIF with its address."""
+    pool = SimPool()
+    pool.converge(ensure_vlan_network("Mgmt 50", 50, device="eth1"))
+    snap = pool.snapshot()
+    host = next(h for h, r in snap.hosts.items() if r.name_label == "xcp-host-02")
+    vlan_pif = next(r for r, p in snap.pifs.items() if p.host == host and p.vlan == 50)
+    eth0 = next(r for r, p in snap.pifs.items() if p.host == host and p.device == "eth0")
+    eth2 = next(r for r, p in snap.pifs.items() if p.host == host and p.device == "eth2")
+    state = pool.sim.state
+    with pool.connect() as conn:
+        conn.call("PIF.reconfigure_ip", eth2, "None", "", "", "", "")
+        conn.call("PIF.reconfigure_ip", vlan_pif, "Static", "203.0.113.50", "255.255.255.0",
+                  "", "")
+    with state.lock:
+        state.set_field("PIF", eth0, "management", False)
+        state.set_field("PIF", vlan_pif, "management", True)
+    desired = ensure_bond(BOND, ["eth1", "eth2"]).merged(
+        ensure_vlan_network("Mgmt 50", 50, bond=BOND))
+    plan = diff(desired, pool.snapshot())
+    [step] = [s for s in plan.steps if s.subject.endswith("on xcp-host-02")]
+    assert "the management interface (on VLAN 50 of eth1)" in step.reason
+    assert "management interface moves with it" in step.disruption
+    pool.converge(ensure_bond(BOND, ["eth1", "eth2"]))
+    after = pool.snapshot()
+    [mgmt] = [p for p in after.pifs.values() if p.host == host and p.management]
+    assert (mgmt.vlan, mgmt.ip, after.pifs[after.vlans[mgmt.vlan_master_of].tagged_pif].device
+            ) == (50, "203.0.113.50", "bond0")
