@@ -8,6 +8,7 @@
     nox -s uml          the real-kernel tier in User-Mode Linux (802.1Q, VLAN filtering, bonds)
     nox -s ansible      opt-in: Ansible's XenServer modules against the simulator (~500 MB)
     nox -s xen          opt-in: a real Xen dom0 under QEMU runs the vif hotplug script
+    nox -s netbox       tests/netbox against a real NetBox (PostgreSQL, Redis, NetBox from PyPI)
 
 Sessions use the interpreter nox runs with, so a fresh machine needs only Python.
 """
@@ -111,3 +112,13 @@ def xen(session: nox.Session) -> None:
         session.skip("set XAPICTL_XEN_TIER=1 to boot Xen under QEMU (slow, ~10 minutes)")
     _install(session, "test")
     session.run("python", str(ROOT / "tests" / "xen" / "run_xen_tier.py"), *session.posargs)
+
+
+@nox.session
+def netbox(session: nox.Session) -> None:
+    """tests/netbox against a real NetBox on loopback: PostgreSQL and Redis (Debian packages,
+    installed when missing), NetBox from PyPI in a venv of its own with a Python >= 3.12 found
+    on the machine (skipped with the reason when none), a migrated database cached as a dump
+    under $XAPICTL_NETBOX_CACHE (default ~/.cache/xapictl/netbox). tests/netbox/harness.py."""
+    _install(session, "test")
+    session.run("python", str(ROOT / "tests" / "netbox" / "harness.py"), *session.posargs)
