@@ -33,6 +33,7 @@ Classes follow the phase that failed and what the user should do about it::
     │   ├── PoolLocked                        another run holds it: ``.holder`` names it
     │   └── LeaseLost                         this run lost it: it stopped before a write
     ├── VerificationError                     apply ran but the pool does not match the recipe
+    ├── NetBoxError                           NetBox refused a request or did not answer
     └── LocalBackendError                     the plain-Xen netlink backend failed (rolled back)
         └── HostReadError                     the kernel refused to show the host (nothing changed)
 
@@ -59,6 +60,7 @@ __all__ = [
     "LeaseError",
     "LeaseLost",
     "LocalBackendError",
+    "NetBoxError",
     "OutcomeUnknown",
     "PlanDriftError",
     "PlanError",
@@ -357,6 +359,19 @@ class VerificationError(XapictlError):
         self.desired = desired
         self.current = current
         super().__init__(f"{path}: wanted {desired!r}, found {current!r}")
+
+
+class NetBoxError(XapictlError):
+    """NetBox (the CMDB ``xapictl netbox`` syncs into) refused a request or could not be
+    reached. The message names the object; ``status`` is the HTTP status (0: no answer),
+    ``index`` the failing object of a bulk request, ``detail`` NetBox's own words."""
+
+    def __init__(self, message: str, *, status: int = 0, index: int | None = None,
+                 detail: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.index = index
+        self.detail = detail
 
 
 class LocalBackendError(XapictlError):

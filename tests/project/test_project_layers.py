@@ -30,6 +30,7 @@ ALLOWED: dict[str, set[str]] = {
     "inventory": {"state", "model"},
     "sim": {"model"},
     "diagram": {"state", "plan", "inventory", "model"},  # snapshot, plan, drift -> graph
+    "netbox": {"state", "inventory", "model", "xapi"},  # snapshot -> NetBox; xapi: the Secret
 }
 
 # package -> the third-party modules it may import (anything else that is not the standard
@@ -53,6 +54,7 @@ THIRD_PARTY: dict[str, set[str]] = {
     "inventory": {"orjson"},  # the JSON export's encoder (issue 12)
     "sim": {"httpx", "cryptography"},  # the in-process httpx transport; --tls certificates
     "diagram": {"graphviz"},  # runs Graphviz's dot for SVG/PNG (issue 18)
+    "netbox": {"httpx"},  # NetBox's REST API (issue 15)
     "cli": {"typer", "rich", "yaml", "platformdirs", "pydantic"},  # pydantic: output documents
 }
 

@@ -54,6 +54,21 @@ SOFTWARE_VERSION = {
     "network_backend": "openvswitch",
     "db_schema": "5.786",
 }
+# What dmidecode gives a host's bios_strings on a rack server (xenapi.json: host.bios_strings, RO);
+# the serial number is per host (bios_strings_of).
+BIOS_STRINGS = {
+    "bios-vendor": "Dell Inc.",
+    "bios-version": "1.14.1",
+    "system-manufacturer": "Dell Inc.",
+    "system-product-name": "PowerEdge R650",
+    "system-version": "",
+    "baseboard-manufacturer": "Dell Inc.",
+    "baseboard-product-name": "0PJ5X4",
+    "baseboard-version": "A01",
+    "hp-rombios": "",
+    "oem-1": "Xen",
+    "oem-2": "MS_VM_CERT/SHA1/bdbeb6e0a816d43fa6d3fe8aaef04c2bad9d3e3d",
+}
 API_VERSION = (2, 21)
 POOL_RESTRICTIONS = {
     "restrict_vswitch_controller": "false",
@@ -99,6 +114,13 @@ def _mac(host_index: int, nic_index: int) -> str:
     return f"00:1b:21:{(host_index >> 8) & 0xFF:02x}:{host_index & 0xFF:02x}:{nic_index:02x}"
 
 
+def bios_strings_of(index: int) -> dict[str, str]:
+    """Host ``index``'s BIOS strings: the shared model, its own serial (service tag)."""
+    serial = f"SIM{index + 1:04d}X"
+    return {**BIOS_STRINGS, "system-serial-number": serial,
+            "baseboard-serial-number": f".{serial}."}
+
+
 # --- building blocks ---------------------------------------------------------------------------
 
 
@@ -128,6 +150,7 @@ def create_host(state: SimState, index: int, name: str) -> str:
         "name_label": name, "name_description": "Default install", "hostname": name,
         "address": host_address(index), "enabled": True, "metrics": metrics,
         "software_version": {**SOFTWARE_VERSION, "hostname": name},
+        "bios_strings": bios_strings_of(index),
         "API_version_major": API_VERSION[0], "API_version_minor": API_VERSION[1],
         "API_version_vendor": "XenSource", "memory_overhead": 2 * _GIB,
         "sched_policy": "credit", "capabilities": ["xen-3.0-x86_64", "hvm-3.0-x86_64"],

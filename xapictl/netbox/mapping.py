@@ -1,0 +1,371 @@
+"""From a pool snapshot to the NetBox objects that describe it. Pure: no NetBox call.
+
+``FIELDS`` is the mapping table, field by field (docs/cmdb.md shows it; a test compares them),
+and ``wanted_objects`` builds exactly those fields.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from xapictl.inventory.export import reported_ips
+from xapictl.model.refs import NULL_REF
+from xapictl.netbox.model import Kind, NoOp, ObjectKey, Ref, Wanted
+from xapictl.state.snapshot import PoolSnapshot
+
+# Creation order: an object comes after every kind it refers to (deletions run backwards).
+KINDS: tuple[Kind, ...] = (
+    Kind("site", "dcim/sites", "dcim.site", owned=False),
+    Kind("cluster-group", "virtualization/cluster-groups", "virtualization.clustergroup",
+         owned=False),
+    Kind("cluster-type", "virtualization/cluster-types", "virtualization.clustertype",
+         owned=False),
+    Kind("manufacturer", "dcim/manufacturers", "dcim.manufacturer", owned=False),
+    Kind("device-type", "dcim/device-types", "dcim.devicetype", owned=False),
+    Kind("device-role", "dcim/device-roles", "dcim.devicerole", owned=False),
+    Kind("platform", "dcim/platforms", "dcim.platform", owned=False),
+    Kind("cluster", "virtualization/clusters", "virtualization.cluster",
+         offline={"status": "offline"}),
+    Kind("vlan-group", "ipam/vlan-groups", "ipam.vlangroup"),
+    Kind("vlan", "ipam/vlans", "ipam.vlan", offline={"status": "deprecated"}),
+    Kind("device", "dcim/devices", "dcim.device", offline={"status": "offline"}),
+    Kind("interface", "dcim/interfaces", "dcim.interface", offline={"enabled": False}),
+    Kind("virtual-machine", "virtualization/virtual-machines", "virtualization.virtualmachine",
+         offline={"status": "offline"}),
+    Kind("vm-interface", "virtualization/interfaces", "virtualization.vminterface",
+         offline={"enabled": False}),
+    Kind("ip-address", "ipam/ip-addresses", "ipam.ipaddress", offline={"status": "deprecated"}),
+)
+KIND: dict[str, Kind] = {k.name: k for k in KINDS}
+OWNED_KINDS: tuple[Kind, ...] = tuple(k for k in KINDS if k.owned)
+
+# The mapping table: owned kind -> (NetBox field, where its value comes from). The fields the
+# mapping sets are exactly these (tested); they are the only fields a sync ever writes.
+FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "cluster": (
+        ("name", "pool `name_label` (its UUID when empty)"),
+        ("type", "cluster type from the master's `software_version.product_brand` "
+                 "(XCP-ng, XenServer)"),
+        ("group", "the `--cluster-group` option (none by default)"),
+        ("status", "`active`"),
+        ("scope_type", "`dcim.site`"),
+        ("scope_id", "the site: `--site`, else one named after the pool"),
+    ),
+    "vlan-group": (
+        ("name", "pool name"),
+        ("slug", "pool name, slugified, and the first 8 characters of the pool UUID"),
+        ("scope_type", "`virtualization.cluster`"),
+        ("scope_id", "the pool's cluster"),
+    ),
+    "vlan": (
+        ("group", "the pool's VLAN group"),
+        ("vid", "network's VLAN tag (the tag most of its PIFs carry)"),
+        ("name", "network `name_label`"),
+        ("status", "`active`"),
+    ),
+    "device": (
+        ("name", "host `name_label`"),
+        ("device_type", "host `bios_strings` `system-manufacturer` + `system-product-name`"),
+        ("role", "`Hypervisor`"),
+        ("site", "the cluster's site"),
+        ("cluster", "the pool's cluster"),
+        ("platform", "host `software_version` `product_brand` + `product_version`"),
+        ("serial", "host `bios_strings` `system-serial-number`"),
+        ("status", "`active` when the host is live (`host_metrics.live`), else `offline`"),
+        ("primary_ip4", "the IPv4 address of the management PIF"),
+    ),
+    "interface": (
+        ("device", "the PIF's host"),
+        ("name", "PIF `device`; VLAN PIFs `<trunk device>.<tag>`"),
+        ("type", "physical: from PIF_metrics `speed` (1000 → 1000base-t, 10000 → "
+                 "10gbase-x-sfpp, 25000 → 25gbase-x-sfp28 …, else other); bond: lag; "
+                 "VLAN: virtual"),
+        ("enabled", "PIF `currently_attached`"),
+        ("mtu", "PIF `MTU`"),
+        ("mac_address", "PIF `MAC` (not for VLAN PIFs)"),
+        ("speed", "PIF_metrics `speed` in kbit/s (null when unknown)"),
+        ("lag", "the bond's interface, for a bond member"),
+        ("parent", "the trunk's interface, for a VLAN PIF"),
+        ("mode", "`tagged` for a VLAN PIF, else null"),
+        ("tagged_vlans", "the VLAN of a VLAN PIF's network"),
+    ),
+    "virtual-machine": (
+        ("name", "VM `name_label`"),
+        ("cluster", "the pool's cluster"),
+        ("status", "power state: Running → active, Halted → offline, Paused and Suspended "
+                   "→ paused"),
+        ("vcpus", "VM `VCPUs_at_startup`"),
+        ("memory", "VM `memory_static_max` in MB"),
+        ("platform", "guest metrics `os_version` `name` (null without a guest agent)"),
+        ("primary_ip4", "first IPv4 address of the lowest-numbered VIF that has one"),
+        ("primary_ip6", "the same rule for IPv6"),
+    ),
+    "vm-interface": (
+        ("virtual_machine", "the VIF's VM"),
+        ("name", "`eth<VIF device>`"),
+        ("enabled", "VIF `currently_attached`"),
+        ("mtu", "VIF `MTU`"),
+        ("mac_address", "VIF `MAC`"),
+        ("mode", "`access` when the VIF's network is a VLAN, else null"),
+        ("untagged_vlan", "the VLAN of the VIF's network"),
+    ),
+    "ip-address": (
+        ("address", "host: PIF `IP` + `netmask`, PIF `IPv6`; VM: guest metrics address with "
+                    "the prefix length of the longest matching NetBox prefix, else /32 "
+                    "(/128)"),
+        ("assigned_object_type", "`dcim.interface` (hosts), `virtualization.vminterface` "
+                                 "(VMs)"),
+        ("assigned_object_id", "the PIF's or VIF's interface"),
+        ("status", "`active`"),
+    ),
+}
+
+SPEED_TYPES: dict[int, str] = {
+    100: "100base-tx", 1000: "1000base-t", 2500: "2.5gbase-t", 5000: "5gbase-t",
+    10000: "10gbase-x-sfpp", 25000: "25gbase-x-sfp28", 40000: "40gbase-x-qsfpp",
+    50000: "50gbase-x-sfp56", 100000: "100gbase-x-qsfp28",
+}
+VM_STATUS: dict[str, str] = {"Running": "active", "Halted": "offline", "Paused": "paused",
+                             "Suspended": "paused"}
+BRANDS: dict[str, str] = {"xcp-ng": "XCP-ng", "xenserver": "XenServer",
+                          "citrix hypervisor": "XenServer"}
+
+
+@dataclass(frozen=True)
+class MappingOptions:
+    """``site``: the NetBox site of the cluster and its devices (default: named after the
+    pool); ``cluster_group``: an optional cluster group; ``prefixes``: NetBox's prefixes
+    (CIDR text), which give guest addresses their prefix length."""
+
+    site: str | None = None
+    cluster_group: str | None = None
+    prefixes: Sequence[str] = ()
+
+
+def slugify(text: str) -> str:
+    """NetBox's slug alphabet: lower-case letters, digits, ``-`` and ``_``; at most 100."""
+    slug = re.sub(r"[^a-z0-9_]+", "-", text.lower()).strip("-")
+    return (slug or "unnamed")[:100]
+
+
+def interface_type(speed: int | None) -> str:
+    return SPEED_TYPES.get(speed or 0, "other")
+
+
+def prefix_length(address: str, prefixes: Sequence[str]) -> str:
+    """``address`` with the prefix length of the longest NetBox prefix holding it, else a
+    host route (/32, /128)."""
+    ip = ipaddress.ip_address(address)
+    best: int = ip.max_prefixlen
+    found = False
+    for text in prefixes:
+        net = ipaddress.ip_network(text, strict=False)
+        if net.version == ip.version and ip in net and (not found or net.prefixlen > best):
+            best, found = net.prefixlen, True
+    return f"{ip}/{best}"
+
+
+class _Builder:
+    """Collects the wanted objects of one pool, then gives them in kind order."""
+
+    def __init__(self, snap: PoolSnapshot, options: MappingOptions) -> None:
+        self.snap = snap
+        self.options = options
+        self.out: list[Wanted] = []
+        self.noops: list[NoOp] = []
+        self.pool_uuid = snap.pool.uuid
+        self.pool_name = snap.pool.name_label or snap.pool.uuid
+
+    def add(self, kind: str, key: str, label: str, **fields: Any) -> Ref:
+        self.out.append(Wanted(kind, ObjectKey(key), label, fields))
+        return Ref(kind, ObjectKey(key))
+
+    def shared(self, kind: str, name: str, **fields: Any) -> Ref:
+        """A shared object, by slug; ``fields`` may replace ``name`` (device types have a
+        ``model``)."""
+        slug = slugify(name)
+        if not any(w.kind == kind and w.key == slug for w in self.out):
+            named = {"model": fields.pop("model")} if "model" in fields else {"name": name[:100]}
+            self.add(kind, slug, f"{kind} {name}", **named, **fields, slug=slug)
+        return Ref(kind, ObjectKey(slug))
+
+    def build(self) -> tuple[list[Wanted], list[NoOp]]:
+        snap = self.snap
+        master = snap.hosts.get(snap.master)
+        brand = (master.software_version.get("product_brand", "") if master else "") or "XCP-ng"
+        ctype = self.shared("cluster-type", BRANDS.get(brand.lower(), brand))
+        site = self.shared("site", self.options.site or self.pool_name, status="active")
+        group = (self.shared("cluster-group", self.options.cluster_group)
+                 if self.options.cluster_group else None)
+        cluster = self.add("cluster", self.pool_uuid, f"cluster {self.pool_name}",
+                           name=self.pool_name, type=ctype, group=group, status="active",
+                           scope_type="dcim.site", scope_id=site)
+        vlans = self.vlans(cluster)
+        role = self.shared("device-role", "Hypervisor", color="2196f3", vm_role=False)
+        for host_ref in snap.hosts:
+            self.host(host_ref, cluster, site, role, vlans)
+        for vm_ref in snap.guest_vms():
+            self.vm(vm_ref, cluster, vlans)
+        order = {k.name: i for i, k in enumerate(KINDS)}
+        return sorted(self.out, key=lambda w: order[w.kind]), self.noops
+
+    def vlans(self, cluster: Ref) -> dict[str, Ref]:
+        """One VLAN per tagged network, in a VLAN group scoped to the cluster; by network
+        UUID."""
+        tagged: list[tuple[str, str, int]] = []
+        for net in self.snap.networks.values():
+            tags = Counter(p.vlan for p in map(self.snap.pifs.get, net.pifs)
+                           if p is not None and p.vlan >= 0)
+            if tags:
+                tag = sorted(tags.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+                tagged.append((net.uuid, net.name_label, tag))
+        if not tagged:
+            return {}
+        group = self.add("vlan-group", f"{self.pool_uuid}#vlans", f"VLAN group {self.pool_name}",
+                         name=self.pool_name,
+                         slug=slugify(f"{self.pool_name}-{self.pool_uuid[:8]}"),
+                         scope_type="virtualization.cluster", scope_id=cluster)
+        refs: dict[str, Ref] = {}
+        seen: dict[int, str] = {}
+        for uuid, name, tag in sorted(tagged, key=lambda t: (t[2], t[0])):
+            if tag in seen:
+                self.noops.append(NoOp("vlan", ObjectKey(uuid), f"VLAN {tag} {name}",
+                                       f"network {name} ({uuid}) carries tag {tag} like "
+                                       f"network {seen[tag]}: a VLAN group holds a tag once"))
+                continue
+            seen[tag] = uuid
+            refs[uuid] = self.add("vlan", uuid, f"VLAN {tag} {name}", group=group, vid=tag,
+                                  name=(name or f"VLAN {tag}")[:64], status="active")
+        return refs
+
+    def host(self, host_ref: Any, cluster: Ref, site: Ref, role: Ref,
+             vlans: Mapping[str, Ref]) -> None:
+        snap = self.snap
+        host = snap.hosts[host_ref]
+        bios = host.bios_strings
+        maker = bios.get("system-manufacturer", "").strip() or "Unknown"
+        model = bios.get("system-product-name", "").strip() or "Unknown"
+        manufacturer = self.shared("manufacturer", maker)
+        dtype = self.shared("device-type", f"{maker} {model}", manufacturer=manufacturer,
+                            model=model)
+        sv = host.software_version
+        platform = (self.shared("platform", f"{sv['product_brand']} {sv['product_version']}")
+                    if sv.get("product_brand") and sv.get("product_version") else None)
+        live = snap.host_is_live(host_ref)
+        mgmt_ip: Ref | None = None
+        device = Ref("device", ObjectKey(host.uuid))
+        ifaces: dict[str, Ref] = {}
+        pifs = sorted(((r, p) for r, p in snap.pifs.items() if p.host == host_ref),
+                      key=lambda rp: (rp[1].vlan >= 0, rp[1].device, rp[1].vlan))
+        for pif_ref, pif in pifs:
+            metrics = snap.pif_metrics.get(pif.metrics)
+            speed = metrics.speed if metrics is not None and metrics.speed > 0 else None
+            fields: dict[str, Any] = {
+                "device": device, "enabled": pif.currently_attached, "mtu": pif.mtu,
+                "lag": None, "parent": None, "mode": None, "tagged_vlans": []}
+            if pif.vlan >= 0:
+                trunk = snap.pif_on(host_ref, pif.device)
+                net = snap.networks.get(pif.network)
+                vlan = vlans.get(net.uuid) if net is not None else None
+                fields |= {"name": f"{pif.device}.{pif.vlan}", "type": "virtual",
+                           "speed": None, "mode": "tagged",
+                           "parent": ifaces.get(str(trunk)) if trunk else None,
+                           "tagged_vlans": [vlan] if vlan is not None else []}
+            else:
+                bond = bool(pif.bond_master_of)
+                fields |= {"name": pif.device, "type": "lag" if bond else interface_type(speed),
+                           "mac_address": pif.mac.upper() or None,
+                           "speed": speed * 1000 if speed else None}
+            ref = self.add("interface", pif.uuid, f"interface {host.name_label} "
+                           f"{fields['name']}", **fields)
+            ifaces[str(pif_ref)] = ref
+            for ip in self.host_addresses(pif):
+                ip_ref = self.add("ip-address", f"{pif.uuid}/{ip.split('/')[0]}",
+                                  f"IP address {ip} of {host.name_label} {fields['name']}",
+                                  address=ip, assigned_object_type="dcim.interface",
+                                  assigned_object_id=ref, status="active")
+                if pif.management and ":" not in ip and mgmt_ip is None:
+                    mgmt_ip = ip_ref
+        # Bond members point at their bond's interface.
+        for i, w in enumerate(self.out):
+            if w.kind != "interface" or w.fields.get("device") != device:
+                continue
+            pif = next(p for p in snap.pifs.values() if p.uuid == w.key)
+            member_of = (snap.bonds.get(pif.bond_slave_of)
+                         if pif.bond_slave_of != NULL_REF else None)
+            if member_of is not None and str(member_of.master) in ifaces:
+                self.out[i] = Wanted(w.kind, w.key, w.label,
+                                     {**w.fields, "lag": ifaces[str(member_of.master)]})
+        self.add("device", host.uuid, f"device {host.name_label}",
+                 name=host.name_label or host.uuid, device_type=dtype, role=role, site=site,
+                 cluster=cluster, platform=platform,
+                 serial=bios.get("system-serial-number", "").strip()[:50],
+                 status="active" if live else "offline", primary_ip4=mgmt_ip)
+
+    @staticmethod
+    def host_addresses(pif: Any) -> list[str]:
+        out = []
+        if pif.ip and pif.netmask:
+            with_len = ipaddress.ip_interface(f"{pif.ip}/{pif.netmask}")
+            out.append(f"{with_len.ip}/{with_len.network.prefixlen}")
+        for v6 in pif.ipv6:
+            if v6:
+                out.append(str(ipaddress.ip_interface(v6 if "/" in v6 else f"{v6}/128")))
+        return out
+
+    def vm(self, vm_ref: Any, cluster: Ref, vlans: Mapping[str, Ref]) -> None:
+        snap = self.snap
+        vm = snap.vms[vm_ref]
+        guest = snap.vm_guest_metrics.get(vm.guest_metrics)
+        os_name = guest.os_version.get("name", "").strip() if guest is not None else ""
+        machine = Ref("virtual-machine", ObjectKey(vm.uuid))
+        primary: dict[int, Ref] = {}
+        vifs = sorted(((r, v) for r, v in snap.vifs.items() if v.vm == vm_ref),
+                      key=lambda rv: int(rv[1].device) if rv[1].device.isdigit() else 1 << 30)
+        for _, vif in vifs:
+            net = snap.networks.get(vif.network)
+            vlan = vlans.get(net.uuid) if net is not None else None
+            name = f"eth{vif.device}"
+            iface = self.add("vm-interface", vif.uuid, f"VM interface {vm.name_label} {name}",
+                             virtual_machine=machine, name=name, enabled=vif.currently_attached,
+                             mtu=vif.mtu, mac_address=vif.mac.upper() or None,
+                             mode="access" if vlan is not None else None, untagged_vlan=vlan)
+            for address in self.guest_addresses(reported_ips(vif, guest)):
+                ref = self.add("ip-address", f"{vif.uuid}/{address.split('/')[0]}",
+                               f"IP address {address} of {vm.name_label} {name}",
+                               address=address, assigned_object_type="virtualization.vminterface",
+                               assigned_object_id=iface, status="active")
+                primary.setdefault(ipaddress.ip_interface(address).version, ref)
+        self.add("virtual-machine", vm.uuid, f"virtual machine {vm.name_label}",
+                 name=vm.name_label or vm.uuid, cluster=cluster,
+                 status=VM_STATUS.get(str(vm.power_state), "offline"),
+                 vcpus=vm.vcpus_at_startup, memory=vm.memory_static_max // (1024 * 1024),
+                 platform=self.shared("platform", os_name) if os_name else None,
+                 primary_ip4=primary.get(4), primary_ip6=primary.get(6))
+
+    def guest_addresses(self, ips: Iterable[str]) -> list[str]:
+        out = []
+        for text in ips:
+            try:
+                out.append(prefix_length(text, self.options.prefixes))
+            except ValueError:
+                continue  # the guest agent reported something that is not an address
+        v4 = sorted((a for a in out if ":" not in a), key=lambda a: ipaddress.ip_interface(a))
+        v6 = sorted((a for a in out if ":" in a), key=lambda a: ipaddress.ip_interface(a))
+        return v4 + v6
+
+
+def wanted_objects(snap: PoolSnapshot,
+                   options: MappingOptions | None = None) -> tuple[list[Wanted], list[NoOp]]:
+    """Every NetBox object that describes the pool of ``snap``, in creation order, and what
+    the mapping left out (with the reason)."""
+    return _Builder(snap, options or MappingOptions()).build()
+
+
+__all__ = ["FIELDS", "KIND", "KINDS", "OWNED_KINDS", "MappingOptions", "interface_type",
+           "prefix_length", "slugify", "wanted_objects"]

@@ -1,0 +1,296 @@
+"""Plan and sync a pool into NetBox.
+
+* ``read_netbox`` — what NetBox holds for the pool: the owned objects (owner tag and
+  ``xapi_pool`` custom field) by ``xapi_uuid``, the shared objects the mapping names by slug.
+* ``plan_sync`` — pure: wanted objects + NetBox's objects + orphan policy → ``NetBoxPlan``.
+  Only owned fields are compared and written, so what users edit elsewhere stays.
+* ``sync`` — ensure the tag and custom fields, read, plan, apply with bulk requests, then read
+  again and plan again: the verification, which must come back empty.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from xapictl.netbox.api import NetBoxApi
+from xapictl.netbox.mapping import FIELDS, KIND, KINDS, OWNED_KINDS, MappingOptions, wanted_objects
+from xapictl.netbox.model import (
+    OWNER_TAG,
+    POOL_FIELD,
+    UUID_FIELD,
+    Action,
+    NetBoxId,
+    NetBoxPlan,
+    NoOp,
+    ObjectKey,
+    OrphanPolicy,
+    Ref,
+    Step,
+    SyncReport,
+    Wanted,
+)
+from xapictl.state.snapshot import PoolSnapshot
+
+CUSTOM_FIELDS = {
+    UUID_FIELD: "XAPI UUID of the object xapictl keeps this NetBox object in step with",
+    POOL_FIELD: "UUID of the XAPI pool the object belongs to (xapictl)",
+}
+
+
+@dataclass
+class NetBoxState:
+    """NetBox's side for one pool: JSON objects by kind and key."""
+
+    objects: dict[str, dict[ObjectKey, dict[str, Any]]] = field(default_factory=dict)
+
+    def id_of(self, ref: Ref) -> NetBoxId | None:
+        obj = self.objects.get(ref.kind, {}).get(ref.key)
+        return NetBoxId(int(obj["id"])) if obj is not None else None
+
+
+_UNRESOLVED = object()
+
+
+def normalise(value: Any) -> Any:
+    """NetBox's JSON for a field, as the mapping writes it: nested objects → id, choices →
+    value, integral floats → int, MACs upper-case, lists sorted."""
+    if isinstance(value, Mapping):
+        if "value" in value and "label" in value:
+            return value["value"]
+        return value.get("id")
+    if isinstance(value, list):
+        return sorted(normalise(v) for v in value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and len(value) == 17 and value.count(":") == 5:
+        return value.upper()
+    return value
+
+
+def resolve(value: Any, state: NetBoxState) -> Any:
+    """Refs → NetBox ids (``_UNRESOLVED`` while the target does not exist)."""
+    if isinstance(value, Ref):
+        found = state.id_of(value)
+        return _UNRESOLVED if found is None else found
+    if isinstance(value, list):
+        items = [resolve(v, state) for v in value]
+        return _UNRESOLVED if _UNRESOLVED in items else sorted(items)
+    return value
+
+
+def show(value: Any) -> str:
+    """A field value for people: references as ``<kind key>``."""
+    if isinstance(value, Ref):
+        return f"<{value.kind} {value.key}>"
+    if isinstance(value, list):
+        return "[" + ", ".join(map(show, value)) + "]"
+    return "null" if value is None else str(value)
+
+
+def plan_sync(pool: str, wanted: Sequence[Wanted], state: NetBoxState,
+              policy: OrphanPolicy = OrphanPolicy.DELETE,
+              noops: Sequence[NoOp] = ()) -> NetBoxPlan:
+    """The writes that make NetBox show ``wanted``. Pure."""
+    steps: list[Step] = []
+    skipped: list[NoOp] = list(noops)
+    wanted_keys: dict[str, set[ObjectKey]] = defaultdict(set)
+    for w in wanted:
+        wanted_keys[w.kind].add(w.key)
+        current = state.objects.get(w.kind, {}).get(w.key)
+        if current is None:
+            steps.append(Step(Action.CREATE, w.kind, w.key, w.label,
+                              f"{w.label} is not in NetBox yet", dict(w.fields)))
+            continue
+        if not KIND[w.kind].owned:
+            skipped.append(NoOp(w.kind, w.key, w.label,
+                                "exists in NetBox (shared objects are used, never changed)"))
+            continue
+        changes, before = {}, {}
+        for name, value in w.fields.items():
+            have = normalise(current.get(name))
+            if resolve(value, state) != have:
+                changes[name], before[name] = value, have
+        if changes:
+            what = ", ".join(f"{k} {show(before[k])} → {show(v)}" for k, v in changes.items())
+            steps.append(Step(Action.UPDATE, w.kind, w.key, w.label,
+                              f"differs from the pool: {what}", changes, before,
+                              NetBoxId(int(current["id"]))))
+        else:
+            skipped.append(NoOp(w.kind, w.key, w.label, "NetBox matches the pool"))
+    for kind in reversed(OWNED_KINDS):
+        for key, obj in sorted(state.objects.get(kind.name, {}).items()):
+            if key in wanted_keys[kind.name]:
+                continue
+            label = f"{kind.name} {obj.get('display') or obj.get('name') or key}"
+            gone = f"{label} has no XAPI object any more ({UUID_FIELD} {key})"
+            offline = {k: v for k, v in kind.offline.items() if normalise(obj.get(k)) != v}
+            if policy is OrphanPolicy.DELETE:
+                steps.append(Step(Action.DELETE, kind.name, key, label, gone + ": deleted",
+                                  netbox_id=NetBoxId(int(obj["id"]))))
+            elif policy is OrphanPolicy.MARK_OFFLINE and offline:
+                steps.append(Step(Action.MARK_OFFLINE, kind.name, key, label,
+                                  gone + ": marked " + ", ".join(f"{k}={show(v)}"
+                                                                 for k, v in offline.items()),
+                                  offline, {k: normalise(obj.get(k)) for k in offline},
+                                  NetBoxId(int(obj["id"]))))
+            else:
+                why = ("already marked" if policy is OrphanPolicy.MARK_OFFLINE
+                       else "orphan policy ignore")
+                skipped.append(NoOp(kind.name, key, label, f"{gone}: left as it is ({why})"))
+    return NetBoxPlan(pool, tuple(steps), tuple(skipped))
+
+
+# --- NetBox I/O ---------------------------------------------------------------------------------
+
+
+def ensure_ownership_markers(api: NetBoxApi) -> int:
+    """The owner tag and the two custom fields, created when missing. Returns the tag's id."""
+    tags = api.all("extras/tags", f"tag {OWNER_TAG}", slug=OWNER_TAG)
+    tag = tags[0] if tags else api.post("extras/tags", {
+        "name": OWNER_TAG, "slug": OWNER_TAG, "color": "2196f3",
+        "description": "Created and kept in step with XAPI by xapictl netbox sync"},
+        f"create tag {OWNER_TAG}")
+    existing = {cf["name"] for cf in api.all("extras/custom-fields", "custom fields",
+                                               name=list(CUSTOM_FIELDS))}
+    for name, description in CUSTOM_FIELDS.items():
+        if name not in existing:
+            api.post("extras/custom-fields", {
+                "name": name, "label": name, "type": "text", "description": description,
+                "object_types": [k.content_type for k in OWNED_KINDS],
+                "filter_logic": "exact", "ui_editable": "no", "required": False},
+                f"create custom field {name}")
+    return int(tag["id"])
+
+
+def read_netbox(api: NetBoxApi, pool_uuid: str, wanted: Sequence[Wanted]) -> NetBoxState:
+    """The pool's owned objects, and the shared objects ``wanted`` names."""
+    state = NetBoxState()
+    for kind in OWNED_KINDS:
+        found = api.all(kind.endpoint, f"{kind.name} objects of pool {pool_uuid}",
+                         tag=OWNER_TAG, **{f"cf_{POOL_FIELD}": pool_uuid})
+        state.objects[kind.name] = {
+            ObjectKey(str(o["custom_fields"].get(UUID_FIELD))): o for o in found
+            if (o.get("custom_fields") or {}).get(UUID_FIELD)}
+    for kind in KINDS:
+        if kind.owned:
+            continue
+        slugs = sorted({w.key for w in wanted if w.kind == kind.name})
+        if slugs:
+            found = api.all(kind.endpoint, f"{kind.name} objects", slug=slugs)
+            state.objects[kind.name] = {ObjectKey(o["slug"]): o for o in found}
+    return state
+
+
+def read_prefixes(api: NetBoxApi) -> list[str]:
+    return [p["prefix"] for p in api.all("ipam/prefixes", "prefixes", brief=1)]
+
+
+def _payload(fields: Mapping[str, Any], state: NetBoxState, *, create: bool
+             ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The JSON to send, and the fields held back until their target exists."""
+    out: dict[str, Any] = {}
+    later: dict[str, Any] = {}
+    for name, value in fields.items():
+        resolved = resolve(value, state)
+        if resolved is _UNRESOLVED:
+            later[name] = value
+        elif not (create and resolved is None):
+            out[name] = resolved
+    return out, later
+
+
+def apply_plan(api: NetBoxApi, plan: NetBoxPlan, state: NetBoxState, *, pool_uuid: str,
+               tag_id: int) -> None:
+    """Send the plan: creates and updates kind by kind (bulk), then the fields that waited
+    for an object created later, then orphans (children first)."""
+    steps_by_kind: dict[str, list[Step]] = defaultdict(list)
+    for step in plan.steps:
+        steps_by_kind[step.kind].append(step)
+    deferred: dict[str, list[tuple[Step, dict[str, Any]]]] = defaultdict(list)
+    for kind in KINDS:
+        steps = steps_by_kind.get(kind.name, [])
+        creates = [s for s in steps if s.action is Action.CREATE]
+        if creates:
+            bodies = []
+            for s in creates:
+                body, later = _payload(s.changes, state, create=True)
+                if kind.owned:
+                    body |= {"tags": [tag_id],
+                             "custom_fields": {UUID_FIELD: s.key, POOL_FIELD: pool_uuid}}
+                bodies.append(body)
+                if later:
+                    deferred[kind.name].append((s, later))
+            made = api.create(kind.endpoint, bodies, [s.label for s in creates])
+            for s, obj in zip(creates, made, strict=True):
+                state.objects.setdefault(kind.name, {})[s.key] = obj
+        updates = [s for s in steps if s.action is Action.UPDATE]
+        if updates:
+            bodies = []
+            for s in updates:
+                body, later = _payload(s.changes, state, create=False)
+                if later:
+                    deferred[kind.name].append((s, later))
+                if body:
+                    bodies.append({"id": s.netbox_id, **body})
+            if bodies:
+                api.update(kind.endpoint, bodies, [s.label for s in updates])
+    for kind in KINDS:
+        pending = deferred.get(kind.name, [])
+        bodies, labels = [], []
+        for s, later in pending:
+            body, still = _payload(later, state, create=False)
+            if still:
+                continue  # its target was not made: the verification will show it
+            bodies.append({"id": state.objects[kind.name][s.key]["id"], **body})
+            labels.append(s.label)
+        if bodies:
+            api.update(KIND[kind.name].endpoint, bodies, labels)
+    for kind in reversed(OWNED_KINDS):
+        steps = steps_by_kind.get(kind.name, [])
+        offline = [s for s in steps if s.action is Action.MARK_OFFLINE]
+        if offline:
+            api.update(kind.endpoint, [{"id": s.netbox_id, **s.changes} for s in offline],
+                       [s.label for s in offline])
+        deletes = [s for s in steps if s.action is Action.DELETE]
+        if deletes:
+            api.delete(kind.endpoint, [int(s.netbox_id or 0) for s in deletes],
+                       [s.label for s in deletes])
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    mapping: MappingOptions = field(default_factory=MappingOptions)
+    orphans: OrphanPolicy = OrphanPolicy.DELETE
+
+
+def plan_pool(api: NetBoxApi, snap: PoolSnapshot, options: SyncOptions | None = None
+              ) -> tuple[NetBoxPlan, NetBoxState, list[Wanted]]:
+    """Read NetBox and plan the pool of ``snap`` (reads only)."""
+    options = options or SyncOptions()
+    mapping = MappingOptions(options.mapping.site, options.mapping.cluster_group,
+                             tuple(options.mapping.prefixes) or tuple(read_prefixes(api)))
+    wanted, noops = wanted_objects(snap, mapping)
+    state = read_netbox(api, snap.pool.uuid, wanted)
+    label = snap.pool.name_label or snap.pool.uuid
+    return plan_sync(label, wanted, state, options.orphans, noops), state, wanted
+
+
+def sync(api: NetBoxApi, snap: PoolSnapshot, options: SyncOptions | None = None) -> SyncReport:
+    """Make NetBox show the pool of ``snap``; verify by planning again (``remaining``)."""
+    options = options or SyncOptions()
+    writes_before = api.writes
+    tag_id = ensure_ownership_markers(api)
+    plan, state, _ = plan_pool(api, snap, options)
+    if not plan.empty:
+        apply_plan(api, plan, state, pool_uuid=snap.pool.uuid, tag_id=tag_id)
+    writes = api.writes - writes_before
+    remaining = plan_pool(api, snap, options)[0] if writes else plan
+    return SyncReport(plan, writes, api.requests, remaining)
+
+
+__all__ = ["CUSTOM_FIELDS", "FIELDS", "NetBoxState", "SyncOptions", "apply_plan",
+           "ensure_ownership_markers", "normalise", "plan_pool", "plan_sync", "read_netbox",
+           "show", "sync"]
