@@ -154,7 +154,8 @@ def _optional_group(module: str, what: str) -> typer.Typer:
 
 
 for _name, _what in (("local", "Plain Xen hosts"), ("rollout", "Fleet rollouts"),
-                     ("inventory", "Network inventory"), ("drift", "Drift between hosts")):
+                     ("inventory", "Network inventory"), ("drift", "Drift between hosts"),
+                     ("netbox", "NetBox (CMDB) sync")):
     app.add_typer(_optional_group(_name, _what), name=_name)
 
 OUTPUT_EPILOG = ("Output: -o table|wide|json|yaml|name and --no-headers may follow the "

@@ -503,6 +503,43 @@ class LocalCheck(Document):
     findings: list[LocalFinding]
 
 
+# --- NetBox (issue 15) --------------------------------------------------------------------
+
+
+class NetBoxStep(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    action: Literal["create", "update", "delete", "mark-offline", "none"] = Field(
+        description="The write (`none`: a no-op, with its reason).")
+    object_type: str = Field(description="cluster, device, interface, vlan, virtual-machine, "
+                                         "vm-interface, ip-address, or a shared kind (site, "
+                                         "platform …).")
+    key: str = Field(description="The XAPI UUID kept in the custom field xapi_uuid (a slug "
+                                 "for shared objects).")
+    object: str = Field(description="The object, named for people.")
+    reason: str
+    netbox_id: int | None
+    changes: dict[str, Any] = Field(description="Fields sent; references to other NetBox "
+                                                "objects as `<kind key>`.")
+    before: dict[str, Any] = Field(description="Their values in NetBox before (updates).")
+
+
+class NetBoxPlan(Document):
+    kind: Literal["NetBoxPlan"] = "NetBoxPlan"
+    netbox: str = Field(description="The NetBox URL.")
+    cluster: str
+    counts: dict[str, int] = Field(description="Steps by action.")
+    steps: list[NetBoxStep]
+    noops: list[NetBoxStep]
+
+
+class NetBoxSync(NetBoxPlan):
+    kind: Literal["NetBoxSync"] = "NetBoxSync"  # type: ignore[assignment]
+    writes: int = Field(description="Write requests sent (bulk requests count once).")
+    requests: int = Field(description="Every NetBox request, reads included.")
+    verified: bool = Field(description="A second plan after the writes came back empty.")
+    remaining: list[NetBoxStep] = Field(description="What that second plan still found.")
+
+
 # --- errors -------------------------------------------------------------------------------
 
 
@@ -530,7 +567,8 @@ DOCUMENTS: dict[str, type[BaseModel]] = {
         NetworkList, Network, NetworkDetailList, VlanList, BondList, Bond, BondDetailList,
         PifList, HostList, VifList, Pool,
         PoolDetailList, Plan, Apply, FleetPlan, RolloutResult, RolloutList, Rollout, Drift,
-        InventoryDiff, LocalPlan, LocalApply, LocalHost, LocalCheck, Error)
+        InventoryDiff, LocalPlan, LocalApply, LocalHost, LocalCheck, NetBoxPlan, NetBoxSync,
+        Error)
 }
 """Every document kind -> its model (``xapictl schema`` lists these names)."""
 

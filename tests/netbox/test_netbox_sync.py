@@ -1,0 +1,215 @@
+"""Simulated pools synced into a real NetBox (tests/netbox/harness.py starts one).
+
+Each test has a pool of its own (a unique name, so a cluster and a site of its own); the NetBox
+is shared, so nothing here depends on what other tests left in it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from netbox_fixtures import NetBoxServer
+
+import xapictl
+from xapictl.errors import NetBoxError
+from xapictl.netbox import NetBoxApi, OrphanPolicy, SyncOptions, sync
+from xapictl.netbox.mapping import MappingOptions
+from xapictl.sim.engine import Simulator
+from xapictl.sim.server import SimServer
+from xapictl.xapi.credentials import Secret
+
+
+class Pool:
+    """A seed pool on loopback with a unique name, and short-hands to change it."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.name = f"nb-{uuid.uuid4().hex[:10]}"
+        self.call("pool.set_name_label", self.ref("pool"), self.name)
+
+    def call(self, method: str, *args: Any) -> Any:
+        with xapictl.connect(self.url, password="xapictl") as conn:
+            return conn.call(method, *args)
+
+    def ref(self, xapi_class: str, name: str | None = None) -> str:
+        records = self.call(f"{xapi_class}.get_all_records")
+        return str(next(r for r, rec in records.items()
+                        if name is None or rec.get("name_label") == name))
+
+    def snapshot(self) -> Any:
+        with xapictl.connect(self.url, password="xapictl") as conn:
+            return conn.snapshot()
+
+    def add_vlan(self, tag: int) -> None:
+        eth1 = next(r for r, p in self.call("PIF.get_all_records").items()
+                    if p["device"] == "eth1" and p["VLAN"] == -1)
+        net = self.call("network.create", {"name_label": f"VLAN {tag}", "name_description": "",
+                                           "MTU": 1500, "other_config": {}})
+        self.call("pool.create_VLAN_from_PIF", eth1, net, tag)
+
+
+@pytest.fixture
+def pool() -> Iterator[Pool]:
+    sim = Simulator(password="xapictl")
+    sim.reset(scenario="seed")
+    with SimServer(sim) as server:
+        yield Pool(server.url)
+    sim.close()
+
+
+@pytest.fixture
+def api(netbox_server: NetBoxServer) -> Iterator[NetBoxApi]:
+    with NetBoxApi(netbox_server.url, Secret(netbox_server.token)) as client:
+        yield client
+
+
+def options(pool: Pool, orphans: OrphanPolicy = OrphanPolicy.DELETE) -> SyncOptions:
+    return SyncOptions(MappingOptions(site=f"site-{pool.name}"), orphans)
+
+
+def one(api: NetBoxApi, endpoint: str, **filters: Any) -> dict[str, Any]:
+    found = api.all(endpoint, endpoint, **filters)
+    assert len(found) == 1, (endpoint, filters, found)
+    return found[0]
+
+
+def test_first_sync_fills_netbox_and_the_second_writes_nothing(pool: Pool,
+                                                                api: NetBoxApi) -> None:
+    report = sync(api, pool.snapshot(), options(pool))
+    assert report.writes > 0 and report.remaining is not None and report.remaining.empty
+
+    cluster = one(api, "virtualization/clusters", name=pool.name)
+    assert cluster["type"]["name"] == "XCP-ng" and cluster["status"]["value"] == "active"
+    assert [t["slug"] for t in cluster["tags"]] == ["xapictl"]
+    devices = api.all("dcim/devices", "devices", cluster_id=cluster["id"])
+    assert sorted(d["name"] for d in devices) == ["xcp-host-01", "xcp-host-02", "xcp-host-03"]
+    host1 = next(d for d in devices if d["name"] == "xcp-host-01")
+    assert host1["serial"] == "SIM0001X" and host1["role"]["name"] == "Hypervisor"
+    assert host1["device_type"]["model"] == "PowerEdge R650"
+    assert host1["platform"]["name"] == "XCP-ng 8.3.0"
+    assert host1["primary_ip4"]["address"] == "192.0.2.11/24"
+    eth1 = one(api, "dcim/interfaces", device_id=host1["id"], name="eth1")
+    assert (eth1["type"]["value"], eth1["mtu"], eth1["speed"]) == ("25gbase-x-sfp28", 1500,
+                                                                     25_000_000)
+    assert eth1["mac_address"] == "00:1B:21:00:00:01"
+
+    web = one(api, "virtualization/virtual-machines", cluster_id=cluster["id"], name="web-01")
+    assert (web["status"]["value"], web["vcpus"], web["memory"]) == ("active", 2, 4096)
+    assert web["platform"]["name"] == "Debian GNU/Linux 12"
+    assert web["primary_ip4"]["address"] == "192.0.2.101/32"
+    vif = one(api, "virtualization/interfaces", virtual_machine_id=web["id"])
+    assert vif["name"] == "eth0" and vif["mtu"] == 1500 and vif["mac_address"]
+    halted = one(api, "virtualization/virtual-machines", cluster_id=cluster["id"],
+                 name="build-01")
+    assert halted["status"]["value"] == "offline"
+
+    again = sync(api, pool.snapshot(), options(pool))
+    assert again.writes == 0 and again.plan.empty
+    assert len(again.plan.noops) > 30  # every object, each with its reason
+    assert all(n.reason for n in again.plan.noops)
+
+
+def test_changes_in_the_pool_reach_netbox(pool: Pool, api: NetBoxApi) -> None:
+    sync(api, pool.snapshot(), options(pool))
+    pool.add_vlan(105)
+    pool.call("VM.set_name_label", pool.ref("VM", "web-02"), "web-02-renamed")
+    pool.call("VM.destroy", pool.ref("VM", "build-01"))
+
+    report = sync(api, pool.snapshot(), options(pool))
+    actions = {(s.action.value, s.kind) for s in report.plan.steps}
+    assert ("create", "vlan") in actions and ("update", "virtual-machine") in actions
+    assert ("delete", "virtual-machine") in actions
+    assert report.remaining is not None and report.remaining.empty
+
+    cluster = one(api, "virtualization/clusters", name=pool.name)
+    group = one(api, "ipam/vlan-groups", name=pool.name)
+    vlan = one(api, "ipam/vlans", group_id=group["id"], vid=105)
+    assert vlan["name"] == "VLAN 105"
+    host1 = one(api, "dcim/devices", cluster_id=cluster["id"], name="xcp-host-01")
+    sub = one(api, "dcim/interfaces", device_id=host1["id"], name="eth1.105")
+    assert sub["mode"]["value"] == "tagged" and [v["vid"] for v in sub["tagged_vlans"]] == [105]
+    assert sub["parent"]["name"] == "eth1"
+    names = {v["name"] for v in api.all("virtualization/virtual-machines", "vms",
+                                        cluster_id=cluster["id"])}
+    assert "web-02-renamed" in names and "web-02" not in names and "build-01" not in names
+    assert sync(api, pool.snapshot(), options(pool)).writes == 0
+
+
+def test_user_edits_of_fields_xapictl_does_not_own_survive(pool: Pool, api: NetBoxApi) -> None:
+    sync(api, pool.snapshot(), options(pool))
+    cluster = one(api, "virtualization/clusters", name=pool.name)
+    web = one(api, "virtualization/virtual-machines", cluster_id=cluster["id"], name="web-01")
+    host = one(api, "dcim/devices", cluster_id=cluster["id"], name="xcp-host-02")
+    api.update("virtualization/virtual-machines",
+               [{"id": web["id"], "comments": "owned by team A", "description": "front end"}],
+               ["web-01"])
+    api.update("dcim/devices", [{"id": host["id"], "asset_tag": f"AT-{pool.name}",
+                                 "description": "rack 4, U12"}], ["xcp-host-02"])
+    pool.call("VM.set_VCPUs_at_startup", pool.ref("VM", "web-01"), 1)  # an owned field moves
+
+    report = sync(api, pool.snapshot(), options(pool))
+    assert [(s.kind, list(s.changes)) for s in report.plan.steps] == [
+        ("virtual-machine", ["vcpus"])]
+    web = one(api, "virtualization/virtual-machines", id=web["id"])
+    assert (web["comments"], web["description"], web["vcpus"]) == ("owned by team A",
+                                                                   "front end", 1)
+    host = one(api, "dcim/devices", id=host["id"])
+    assert (host["asset_tag"], host["description"]) == (f"AT-{pool.name}", "rack 4, U12")
+
+
+def test_orphans_follow_the_policy(pool: Pool, api: NetBoxApi) -> None:
+    sync(api, pool.snapshot(), options(pool))
+    cluster = one(api, "virtualization/clusters", name=pool.name)
+    pool.call("VM.destroy", pool.ref("VM", "backup-01"))
+
+    ignored = sync(api, pool.snapshot(), options(pool, OrphanPolicy.IGNORE))
+    assert ignored.writes == 0
+    assert any("orphan policy ignore" in n.reason for n in ignored.plan.noops)
+    kept = one(api, "virtualization/virtual-machines", cluster_id=cluster["id"],
+               name="backup-01")
+
+    marked = sync(api, pool.snapshot(), options(pool, OrphanPolicy.MARK_OFFLINE))
+    assert {(s.action.value, s.kind) for s in marked.plan.steps} == {
+        ("mark-offline", "vm-interface")}  # the halted VM is offline already
+    assert one(api, "virtualization/interfaces",
+               virtual_machine_id=kept["id"])["enabled"] is False
+    assert sync(api, pool.snapshot(), options(pool, OrphanPolicy.MARK_OFFLINE)).writes == 0
+
+    deleted = sync(api, pool.snapshot(), options(pool))
+    assert {s.kind for s in deleted.plan.steps} == {"virtual-machine", "vm-interface"}
+    assert not api.all("virtualization/virtual-machines", "vms", id=kept["id"])
+
+
+def test_netbox_refusals_name_the_object(pool: Pool, api: NetBoxApi,
+                                         netbox_server: NetBoxServer) -> None:
+    pool.call("VM.set_name_label", pool.ref("VM", "web-02"), "web-01")  # NetBox: unique
+    with pytest.raises(NetBoxError) as refused:
+        sync(api, pool.snapshot(), options(pool))
+    message = str(refused.value)
+    assert "\n" not in message and "virtual machine web-01" in message, message
+    assert refused.value.status == 400
+
+    with NetBoxApi(netbox_server.url, Secret("nbt_nothing.wrong")) as wrong, \
+            pytest.raises(NetBoxError) as denied:
+        sync(wrong, pool.snapshot(), options(pool))
+    assert denied.value.status == 403 and "token" in str(denied.value)
+    assert "nbt_nothing" not in str(denied.value)
+
+
+def test_the_token_goes_only_into_the_authorization_header(netbox_server: NetBoxServer) -> None:
+    seen: list[httpx.Request] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"results": [], "next": None})
+
+    with NetBoxApi("http://127.0.0.1:9", Secret(netbox_server.token),
+                   transport=httpx.MockTransport(record)) as client:
+        client.all("dcim/sites", "sites")
+    assert seen[0].headers["Authorization"] == f"Bearer {netbox_server.token}"
+    assert netbox_server.token not in str(seen[0].url)
+    assert netbox_server.token not in repr(Secret(netbox_server.token))
