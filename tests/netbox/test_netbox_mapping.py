@@ -1,0 +1,175 @@
+"""The mapping and the plan without a NetBox: pure functions (these run in `nox -s tests`)."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+import xapictl
+from xapictl.netbox import FIELDS, NetBoxApi, OrphanPolicy, plan_sync, wanted_objects
+from xapictl.netbox.mapping import KIND, MappingOptions, interface_type, prefix_length
+from xapictl.netbox.model import Action, ObjectKey, Ref, Wanted
+from xapictl.netbox.sync import NetBoxState
+from xapictl.sim.engine import Simulator
+from xapictl.sim.server import SimServer
+from xapictl.xapi.credentials import Secret
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "cmdb.md"
+
+
+@pytest.fixture(scope="module")
+def seed() -> Iterator[Any]:
+    sim = Simulator(password="xapictl")
+    sim.reset(scenario="seed")
+    with SimServer(sim) as server, xapictl.connect(server.url, password="xapictl") as conn:
+        yield conn.snapshot()
+    sim.close()
+
+
+def test_the_docs_mapping_table_is_the_codes() -> None:
+    rows = re.findall(r"^\| `([a-z-]+)` \| `([a-z_0-9]+)` \| (.+) \|$", DOC.read_text(),
+                      flags=re.M)
+    documented = [(kind, name, source.replace("\\|", "|")) for kind, name, source in rows]
+    assert documented == [(k, f, s) for k, fields in FIELDS.items() for f, s in fields]
+
+
+def test_every_owned_object_sets_exactly_the_tables_fields(seed: Any) -> None:
+    wanted, _ = wanted_objects(seed)
+    seen: dict[str, set[str]] = defaultdict(set)
+    for w in wanted:
+        if KIND[w.kind].owned:
+            assert set(w.fields) <= {f for f, _ in FIELDS[w.kind]}, w
+            seen[w.kind] |= set(w.fields)
+    assert {k: {f for f, _ in FIELDS[k]} for k in seen} == dict(seen)
+    assert set(seen) == set(FIELDS) - {"vlan-group", "vlan"}  # the seed pool has no VLAN
+
+
+def test_the_seed_pool_maps_hosts_vms_and_addresses(seed: Any) -> None:
+    wanted, noops = wanted_objects(seed, MappingOptions(prefixes=["192.0.2.0/25"]))
+    by_kind: dict[str, list[Wanted]] = defaultdict(list)
+    for w in wanted:
+        by_kind[w.kind].append(w)
+    assert len(by_kind["device"]) == 3 and len(by_kind["virtual-machine"]) == 6
+    assert len(by_kind["interface"]) == 9 and len(by_kind["vm-interface"]) == 6
+    web = next(w for w in by_kind["virtual-machine"] if w.fields["name"] == "web-01")
+    assert (web.fields["vcpus"], web.fields["memory"], web.fields["status"]) == (2, 4096,
+                                                                               "active")
+    primary = web.fields["primary_ip4"]
+    assert isinstance(primary, Ref) and primary.key.endswith("/192.0.2.101")
+    address = next(w for w in by_kind["ip-address"] if w.key == primary.key)
+    assert address.fields["address"] == "192.0.2.101/25"  # the NetBox prefix's length
+    assert not noops
+
+
+@pytest.mark.parametrize(("speed", "kind"), [(1000, "1000base-t"), (10000, "10gbase-x-sfpp"),
+                                              (25000, "25gbase-x-sfp28"), (None, "other"),
+                                              (1234, "other")])
+def test_interface_types_come_from_the_speed(speed: int | None, kind: str) -> None:
+    assert interface_type(speed) == kind
+
+
+def test_prefix_length_takes_the_longest_matching_prefix() -> None:
+    prefixes = ["10.0.0.0/8", "10.1.0.0/16", "2001:db8::/32"]
+    assert prefix_length("10.1.2.3", prefixes) == "10.1.2.3/16"
+    assert prefix_length("10.9.2.3", prefixes) == "10.9.2.3/8"
+    assert prefix_length("192.0.2.1", prefixes) == "192.0.2.1/32"
+    assert prefix_length("2001:db8::5", prefixes) == "2001:db8::5/32"
+    assert prefix_length("fe80::1", prefixes) == "fe80::1/128"
+
+
+def _as_netbox(wanted: list[Wanted]) -> NetBoxState:
+    """What NetBox would hold after a perfect sync, in its JSON shapes."""
+    state = NetBoxState()
+    ids = {(w.kind, w.key): i for i, w in enumerate(wanted, start=1)}
+
+    def shape(value: Any) -> Any:
+        if isinstance(value, Ref):
+            return {"id": ids[(value.kind, value.key)], "display": value.key}
+        if isinstance(value, list):
+            return [shape(v) for v in value]
+        if isinstance(value, str) and value in {"active", "offline", "tagged", "access"}:
+            return {"value": value, "label": value.title()}
+        return value
+
+    for w in wanted:
+        obj = {"id": ids[(w.kind, w.key)], **{k: shape(v) for k, v in w.fields.items()}}
+        state.objects.setdefault(w.kind, {})[w.key] = obj
+    return state
+
+
+def test_the_plan_creates_everything_then_nothing(seed: Any) -> None:
+    wanted, _ = wanted_objects(seed)
+    first = plan_sync("seed", wanted, NetBoxState())
+    assert {s.action for s in first.steps} == {Action.CREATE}
+    assert len(first.steps) == len(wanted) and all(s.reason for s in first.steps)
+    again = plan_sync("seed", wanted, _as_netbox(wanted))
+    assert again.empty and len(again.noops) == len(wanted)
+
+
+def test_orphans_follow_the_policy_in_the_plan(seed: Any) -> None:
+    wanted, _ = wanted_objects(seed)
+    state = _as_netbox(wanted)
+    gone = next(w for w in wanted if w.kind == "virtual-machine"
+                and w.fields["status"] == "active")
+    rest = [w for w in wanted if w.key != gone.key]
+    deleted = plan_sync("seed", rest, state, OrphanPolicy.DELETE)
+    assert [(s.action, s.key) for s in deleted.steps] == [(Action.DELETE, gone.key)]
+    marked = plan_sync("seed", rest, state, OrphanPolicy.MARK_OFFLINE)
+    assert [(s.action, dict(s.changes)) for s in marked.steps] == [
+        (Action.MARK_OFFLINE, {"status": "offline"})]
+    ignored = plan_sync("seed", rest, state, OrphanPolicy.IGNORE)
+    assert ignored.empty
+    assert any(n.key == gone.key and "ignore" in n.reason for n in ignored.noops)
+
+
+def test_an_update_sends_only_the_fields_that_differ(seed: Any) -> None:
+    wanted, _ = wanted_objects(seed)
+    state = _as_netbox(wanted)
+    web = next(w for w in wanted if w.kind == "virtual-machine")
+    state.objects["virtual-machine"][web.key] |= {"memory": 1, "comments": "users' own"}
+    plan = plan_sync("seed", wanted, state)
+    assert [(s.action, dict(s.changes), dict(s.before)) for s in plan.steps] == [
+        (Action.UPDATE, {"memory": 4096}, {"memory": 1})]
+    assert "memory 1 → 4096" in plan.steps[0].reason
+    assert ObjectKey(web.key) == plan.steps[0].key
+
+
+def test_the_token_goes_only_into_the_authorization_header() -> None:
+    seen: list[httpx.Request] = []
+    token = "nbt_abc123.s3cr3t-value"
+
+    def record(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"results": [], "next": None})
+
+    with NetBoxApi("http://127.0.0.1:9", Secret(token),
+                   transport=httpx.MockTransport(record)) as client:
+        assert client.all("dcim/sites", "sites") == []
+    assert seen[0].headers["Authorization"] == f"Bearer {token}"
+    assert token not in str(seen[0].url)
+    with NetBoxApi("http://127.0.0.1:9", Secret("0123456789abcdef"),
+                   transport=httpx.MockTransport(record)) as v1:
+        v1.all("dcim/sites", "sites")
+    assert seen[1].headers["Authorization"] == "Token 0123456789abcdef"
+
+
+def test_a_bulk_refusal_names_the_failing_object() -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(400, json=[{}, {"name": ["Virtual machine with this name "
+                                                       "already exists."]}])
+
+    from xapictl.errors import NetBoxError
+
+    with NetBoxApi("http://127.0.0.1:9", Secret("t"),
+                   transport=httpx.MockTransport(refuse)) as client, \
+            pytest.raises(NetBoxError) as refused:
+        client.create("virtualization/virtual-machines", [{"name": "a"}, {"name": "b"}],
+                      ["virtual machine a", "virtual machine b"])
+    assert str(refused.value) == ("NetBox refused to create virtual machine b: 400 name: "
+                                  "Virtual machine with this name already exists.")
