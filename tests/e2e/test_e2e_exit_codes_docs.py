@@ -383,6 +383,12 @@ PROVOKE: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
     "a `--diagram` (or `pool diagram --out`) file whose extension names no diagram format":
         lambda cli, env: cli("plan", str(ROOT / "recipes" / "trunk-vlans.yaml"), "--diagram",
                              str(env["tmp_path"] / "plan.txt")),
+    "`netbox plan` or `netbox sync` without a NetBox URL, or with an `--orphans` policy it "
+    "does not know": lambda cli, env: cli("netbox", "sync", extra_env={
+        "XAPICTL_NETBOX_URL": None, "XAPICTL_NETBOX_TOKEN": "nbt_x.y"}),
+    "`netbox sync` when NetBox cannot be reached (or refuses the token: 403)":
+        lambda cli, env: cli("netbox", "sync", "--netbox-url", "http://127.0.0.1:9",
+                             extra_env={"XAPICTL_NETBOX_TOKEN": "nbt_x.y"}),
 }
 ROWS = _rows()
 

@@ -6,8 +6,11 @@ is shared, so nothing here depends on what other tests left in it.
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +23,8 @@ from xapictl.netbox.mapping import MappingOptions
 from xapictl.sim.engine import Simulator
 from xapictl.sim.server import SimServer
 from xapictl.xapi.credentials import Secret
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "netbox_sync.py"
 
 
 class Pool:
@@ -198,3 +203,49 @@ def test_netbox_refusals_name_the_object(pool: Pool, api: NetBoxApi,
     assert denied.value.status == 403 and "token" in str(denied.value)
     assert "nbt_nothing" not in str(denied.value)
 
+
+
+def test_the_cli_plans_syncs_and_plans_nothing(pool: Pool, netbox_server: NetBoxServer,
+                                               tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from xapictl.cli import app
+
+    token_file = tmp_path / "token"
+    token_file.write_text(netbox_server.token + "\n")
+    env = {"XAPICTL_URL": pool.url, "XAPICTL_PASSWORD": "xapictl",
+           "XAPICTL_AUDIT_LOG": str(tmp_path / "audit.jsonl"),
+           "XAPICTL_NETBOX_URL": netbox_server.url}
+    common = ["--token", f"file:{token_file}", "--site", f"site-{pool.name}"]
+
+    def run(*args: str) -> Any:
+        return CliRunner().invoke(app, list(args), env=env)
+
+    planned = run("-o", "json", "netbox", "plan", *common)
+    assert planned.exit_code == 3, planned.stderr
+    doc = json.loads(planned.stdout)
+    assert doc["kind"] == "NetBoxPlan" and doc["cluster"] == pool.name
+    assert doc["counts"]["create"] == len(doc["steps"]) > 30
+    synced = run("netbox", "sync", *common)
+    assert synced.exit_code == 0, synced.stdout + synced.stderr
+    assert "verified: NetBox matches the pool" in synced.stdout
+    again = run("-o", "json", "netbox", "sync", *common)
+    assert again.exit_code == 0 and json.loads(again.stdout)["writes"] == 0
+    assert run("netbox", "plan", *common).exit_code == 0
+    assert netbox_server.token not in planned.stdout + synced.stdout + again.stdout
+
+    bad = run("netbox", "sync", "--token", f"file:{token_file}", "--orphans", "shred")
+    assert bad.exit_code == 2 and "--orphans 'shred'" in bad.stderr
+
+
+def test_the_library_example_runs(pool: Pool, netbox_server: NetBoxServer,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = importlib.util.spec_from_file_location("netbox_sync_example", EXAMPLE)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setenv("NETBOX_TOKEN", netbox_server.token)
+    out = module.main(pool.url, netbox_server.url, "xapictl", site=f"site-{pool.name}")
+    assert out[0].startswith("create ") and out[-1].endswith("verified: True")
+    assert module.main(pool.url, netbox_server.url, "xapictl",
+                       site=f"site-{pool.name}")[-1] == "0 writes; verified: True"
