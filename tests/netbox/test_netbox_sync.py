@@ -81,8 +81,8 @@ def one(api: NetBoxApi, endpoint: str, **filters: Any) -> dict[str, Any]:
     return found[0]
 
 
-def test_first_sync_fills_netbox_and_the_second_writes_nothing(pool: Pool,
-                                                                api: NetBoxApi) -> None:
+def test_first_sync_fills_netbox_and_the_second_writes_nothing(api: NetBoxApi,
+                                                                pool: Pool) -> None:
     report = sync(api, pool.snapshot(), options(pool))
     assert report.writes > 0 and report.remaining is not None and report.remaining.empty
 
@@ -117,7 +117,7 @@ def test_first_sync_fills_netbox_and_the_second_writes_nothing(pool: Pool,
     assert all(n.reason for n in again.plan.noops)
 
 
-def test_changes_in_the_pool_reach_netbox(pool: Pool, api: NetBoxApi) -> None:
+def test_changes_in_the_pool_reach_netbox(api: NetBoxApi, pool: Pool) -> None:
     sync(api, pool.snapshot(), options(pool))
     pool.add_vlan(105)
     pool.call("VM.set_name_label", pool.ref("VM", "web-02"), "web-02-renamed")
@@ -143,7 +143,7 @@ def test_changes_in_the_pool_reach_netbox(pool: Pool, api: NetBoxApi) -> None:
     assert sync(api, pool.snapshot(), options(pool)).writes == 0
 
 
-def test_user_edits_of_fields_xapictl_does_not_own_survive(pool: Pool, api: NetBoxApi) -> None:
+def test_user_edits_of_fields_xapictl_does_not_own_survive(api: NetBoxApi, pool: Pool) -> None:
     sync(api, pool.snapshot(), options(pool))
     cluster = one(api, "virtualization/clusters", name=pool.name)
     web = one(api, "virtualization/virtual-machines", cluster_id=cluster["id"], name="web-01")
@@ -153,42 +153,53 @@ def test_user_edits_of_fields_xapictl_does_not_own_survive(pool: Pool, api: NetB
                ["web-01"])
     api.update("dcim/devices", [{"id": host["id"], "asset_tag": f"AT-{pool.name}",
                                  "description": "rack 4, U12"}], ["xcp-host-02"])
-    pool.call("VM.set_VCPUs_at_startup", pool.ref("VM", "web-01"), 1)  # an owned field moves
+    halted = pool.ref("VM", "build-01")
+    pool.call("VM.set_VCPUs_at_startup", halted, 1)  # an owned field moves
 
     report = sync(api, pool.snapshot(), options(pool))
-    assert [(s.kind, list(s.changes)) for s in report.plan.steps] == [
-        ("virtual-machine", ["vcpus"])]
+    assert [(s.label, list(s.changes)) for s in report.plan.steps] == [
+        ("virtual machine build-01", ["vcpus"])]
+    assert one(api, "virtualization/virtual-machines", cluster_id=cluster["id"],
+               name="build-01")["vcpus"] == 1
     web = one(api, "virtualization/virtual-machines", id=web["id"])
-    assert (web["comments"], web["description"], web["vcpus"]) == ("owned by team A",
-                                                                   "front end", 1)
+    assert (web["comments"], web["description"]) == ("owned by team A", "front end")
     host = one(api, "dcim/devices", id=host["id"])
     assert (host["asset_tag"], host["description"]) == (f"AT-{pool.name}", "rack 4, U12")
 
 
-def test_orphans_follow_the_policy(pool: Pool, api: NetBoxApi) -> None:
+def test_orphans_follow_the_policy(api: NetBoxApi, pool: Pool) -> None:
     sync(api, pool.snapshot(), options(pool))
     cluster = one(api, "virtualization/clusters", name=pool.name)
-    pool.call("VM.destroy", pool.ref("VM", "backup-01"))
+    web = pool.ref("VM", "web-01")
+    pool.call("VM.hard_shutdown", web)
+    pool.call("VM.destroy", web)
 
     ignored = sync(api, pool.snapshot(), options(pool, OrphanPolicy.IGNORE))
     assert ignored.writes == 0
     assert any("orphan policy ignore" in n.reason for n in ignored.plan.noops)
-    kept = one(api, "virtualization/virtual-machines", cluster_id=cluster["id"],
-               name="backup-01")
+    kept = one(api, "virtualization/virtual-machines", cluster_id=cluster["id"], name="web-01")
+    assert kept["status"]["value"] == "active"
 
     marked = sync(api, pool.snapshot(), options(pool, OrphanPolicy.MARK_OFFLINE))
-    assert {(s.action.value, s.kind) for s in marked.plan.steps} == {
-        ("mark-offline", "vm-interface")}  # the halted VM is offline already
+    assert sorted((s.action.value, s.kind) for s in marked.plan.steps) == [
+        ("mark-offline", "ip-address"), ("mark-offline", "virtual-machine"),
+        ("mark-offline", "vm-interface")]
+    assert one(api, "virtualization/virtual-machines", id=kept["id"])["status"]["value"] == \
+        "offline"
     assert one(api, "virtualization/interfaces",
                virtual_machine_id=kept["id"])["enabled"] is False
+    assert one(api, "ipam/ip-addresses", virtual_machine_id=kept["id"])["status"]["value"] == \
+        "deprecated"
     assert sync(api, pool.snapshot(), options(pool, OrphanPolicy.MARK_OFFLINE)).writes == 0
 
     deleted = sync(api, pool.snapshot(), options(pool))
-    assert {s.kind for s in deleted.plan.steps} == {"virtual-machine", "vm-interface"}
+    assert {(s.action.value, s.kind) for s in deleted.plan.steps} == {
+        ("delete", "virtual-machine"), ("delete", "vm-interface"), ("delete", "ip-address")}
     assert not api.all("virtualization/virtual-machines", "vms", id=kept["id"])
+    assert sync(api, pool.snapshot(), options(pool)).writes == 0
 
 
-def test_netbox_refusals_name_the_object(pool: Pool, api: NetBoxApi,
+def test_netbox_refusals_name_the_object(api: NetBoxApi, pool: Pool,
                                          netbox_server: NetBoxServer) -> None:
     pool.call("VM.set_name_label", pool.ref("VM", "web-02"), "web-01")  # NetBox: unique
     with pytest.raises(NetBoxError) as refused:
@@ -205,7 +216,7 @@ def test_netbox_refusals_name_the_object(pool: Pool, api: NetBoxApi,
 
 
 
-def test_the_cli_plans_syncs_and_plans_nothing(pool: Pool, netbox_server: NetBoxServer,
+def test_the_cli_plans_syncs_and_plans_nothing(netbox_server: NetBoxServer, pool: Pool,
                                                tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
@@ -238,7 +249,7 @@ def test_the_cli_plans_syncs_and_plans_nothing(pool: Pool, netbox_server: NetBox
     assert bad.exit_code == 2 and "--orphans 'shred'" in bad.stderr
 
 
-def test_the_library_example_runs(pool: Pool, netbox_server: NetBoxServer,
+def test_the_library_example_runs(netbox_server: NetBoxServer, pool: Pool,
                                   monkeypatch: pytest.MonkeyPatch) -> None:
     spec = importlib.util.spec_from_file_location("netbox_sync_example", EXAMPLE)
     assert spec is not None and spec.loader is not None

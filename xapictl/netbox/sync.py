@@ -168,7 +168,9 @@ def ensure_ownership_markers(api: NetBoxApi) -> int:
 def read_netbox(api: NetBoxApi, pool_uuid: str, wanted: Sequence[Wanted]) -> NetBoxState:
     """The pool's owned objects, and the shared objects ``wanted`` names."""
     state = NetBoxState()
-    for kind in OWNED_KINDS:
+    # Before the first sync the tag does not exist (nor do the custom fields to filter on).
+    owned = OWNED_KINDS if api.all("extras/tags", f"tag {OWNER_TAG}", slug=OWNER_TAG) else ()
+    for kind in owned:
         found = api.all(kind.endpoint, f"{kind.name} objects of pool {pool_uuid}",
                          tag=OWNER_TAG, **{f"cf_{POOL_FIELD}": pool_uuid})
         state.objects[kind.name] = {
