@@ -1,6 +1,7 @@
 """A real NetBox on loopback for tests/netbox, started and torn down around one pytest run.
 
     python tests/netbox/harness.py [pytest arguments...]     (what `nox -s netbox` runs)
+    python tests/netbox/harness.py --serve    (prints the URL and token, serves until Ctrl-C)
 
 It starts PostgreSQL and Redis (Debian packages, installed when missing and running as root)
 on data directories of its own and free loopback ports, installs NetBox from PyPI (pinned:
@@ -81,7 +82,8 @@ def free_port() -> int:
 
 
 def run(*argv: str | Path, **kwargs: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(a) for a in argv], check=True, text=True, **kwargs)  # type: ignore[call-overload,no-any-return]
+    kwargs.setdefault("check", True)
+    return subprocess.run([str(a) for a in argv], text=True, **kwargs)  # type: ignore[call-overload,no-any-return]
 
 
 def as_postgres(*argv: str | Path, **kwargs: object) -> subprocess.CompletedProcess[str]:
@@ -287,6 +289,11 @@ def main(argv: list[str]) -> int:
             "(PATH, pyenv)")
         return 0
     with netbox_running(python) as (url, token):
+        if argv == ["--serve"]:
+            print(f"XAPICTL_NETBOX_URL={url}\nXAPICTL_NETBOX_TOKEN={token}", flush=True)
+            with contextlib.suppress(KeyboardInterrupt):
+                signal.pause()
+            return 0
         env = dict(os.environ, XAPICTL_NETBOX_URL=url, XAPICTL_NETBOX_TOKEN=token)
         args = argv or ["-q", "tests/netbox"]
         return subprocess.run([sys.executable, "-m", "pytest", *args], env=env, cwd=ROOT,

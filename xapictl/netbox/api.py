@@ -24,11 +24,18 @@ def auth_header(token: Secret) -> str:
     return f"Bearer {text}" if text.startswith("nbt_") else f"Token {text}"
 
 
-def _failing_index(body: Any) -> int | None:
-    """A bulk request's error body lists one entry per object ({} for those that were fine)."""
+def _bulk_errors(body: Any) -> Any:
+    """NetBox 4.7 answers a refused bulk request with ``{"detail": "N of M objects could not
+    be created.", "errors": [{"index": i, "errors": {field: [message]}}]}``; older versions
+    (DRF) with a list holding one entry per object, ``{}`` for those that were fine."""
+    if isinstance(body, Mapping) and isinstance(body.get("errors"), list) and body["errors"]:
+        first = body["errors"][0]
+        if isinstance(first, Mapping) and "index" in first:
+            return int(first["index"]), first.get("errors", {})
     if isinstance(body, list) and body and all(isinstance(i, Mapping) for i in body):
-        return next((i for i, item in enumerate(body) if item), None)
-    return None
+        index = next((i for i, item in enumerate(body) if item), None)
+        return index, body[index] if index is not None else {}
+    return None, body
 
 
 def _first_error(body: Any) -> str:
@@ -86,8 +93,8 @@ class NetBoxApi:
             return reply.json() if reply.content else None
         index = None
         try:
-            body = reply.json()
-            detail, index = _first_error(body), _failing_index(body)
+            index, errors = _bulk_errors(reply.json())
+            detail = _first_error(errors)
         except ValueError:
             detail = reply.reason_phrase
         hint = {401: "check the token", 403: "the token needs read and write permission on "
