@@ -173,3 +173,20 @@ def test_a_bulk_refusal_names_the_failing_object() -> None:
                       ["virtual machine a", "virtual machine b"])
     assert str(refused.value) == ("NetBox refused to create virtual machine b: 400 name: "
                                   "Virtual machine with this name already exists.")
+
+
+def test_a_netbox_47_bulk_refusal_names_the_failing_object() -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(400, json={
+            "detail": "1 of 2 objects could not be created.",
+            "errors": [{"index": 1, "errors": {"address": [
+                "Duplicate IP address found in global table: 192.0.2.11/24"]}}]})
+
+    from xapictl.errors import NetBoxError
+
+    with NetBoxApi("http://127.0.0.1:9", Secret("t"),
+                   transport=httpx.MockTransport(refuse)) as client, \
+            pytest.raises(NetBoxError) as refused:
+        client.create("ipam/ip-addresses", [{}, {}], ["IP address a", "IP address b"])
+    assert str(refused.value) == ("NetBox refused to create IP address b: 400 address: "
+                                  "Duplicate IP address found in global table: 192.0.2.11/24")
