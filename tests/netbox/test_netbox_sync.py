@@ -260,3 +260,44 @@ def test_the_library_example_runs(netbox_server: NetBoxServer, pool: Pool,
     assert out[0].startswith("create ") and out[-1].endswith("verified: True")
     assert module.main(pool.url, netbox_server.url, "xapictl",
                        site=f"site-{pool.name}")[-1] == "0 writes; verified: True"
+
+
+def test_the_recipe_round_trip_makes_the_pool_carry_netboxs_vlans(
+        netbox_server: NetBoxServer, api: NetBoxApi, pool: Pool, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from xapictl.cli import app
+
+    sync(api, pool.snapshot(), options(pool))
+    cluster = one(api, "virtualization/clusters", name=pool.name)
+    # The network team's own VLAN group for the cluster: two VLANs, one on a named trunk.
+    group = api.post("ipam/vlan-groups", {
+        "name": f"cmdb-{pool.name}", "slug": f"cmdb-{pool.name}",
+        "scope_type": "virtualization.cluster", "scope_id": cluster["id"]}, "group")
+    api.create("ipam/vlans", [
+        {"group": group["id"], "vid": 210, "name": "VLAN 210", "status": "active"},
+        {"group": group["id"], "vid": 211, "name": "VLAN 211", "status": "active",
+         "description": "backups"}], ["VLAN 210", "VLAN 211"])
+    env = {"XAPICTL_URL": pool.url, "XAPICTL_PASSWORD": "xapictl",
+           "XAPICTL_AUDIT_LOG": str(tmp_path / "audit.jsonl"),
+           "XAPICTL_NETBOX_URL": netbox_server.url, "XAPICTL_NETBOX_TOKEN": netbox_server.token}
+
+    def run(*args: str, stdin: str | None = None) -> Any:
+        return CliRunner().invoke(app, list(args), env=env, input=stdin)
+
+    made = run("netbox", "recipe", "--cluster", pool.name)
+    assert made.exit_code == 0, made.stderr
+    assert made.stdout == ("version: 1\nnetworks:\n"
+                           "- name: VLAN 210\n  vlan: 210\n  device: eth1\n"
+                           "- name: VLAN 211\n  vlan: 211\n  device: eth1\n"
+                           "  description: backups\n")
+    planned = run("plan", "-", stdin=made.stdout)
+    assert planned.exit_code == 3, planned.stdout + planned.stderr
+    applied = run("apply", "-", "--yes", stdin=made.stdout)
+    assert applied.exit_code == 0, applied.stdout + applied.stderr
+    assert run("plan", "-", stdin=made.stdout).exit_code == 0
+    names = {n.name_label for n in pool.snapshot().networks.values()}
+    assert {"VLAN 210", "VLAN 211"} <= names
+
+    missing = run("netbox", "recipe", "--cluster", "no-such-cluster")
+    assert missing.exit_code == 2 and "no cluster named 'no-such-cluster'" in missing.stderr

@@ -182,3 +182,29 @@ def sync_cmd(ctx: typer.Context, netbox_url: UrlOpt = None, token: TokenOpt = DE
                       f"NOT verified: {len(remaining.steps) if remaining else '?'} steps left"))
     if not verified:
         raise typer.Exit(int(ExitCode.PARTIAL))
+
+
+@app.command("recipe")
+def recipe_cmd(ctx: typer.Context,
+               cluster: Annotated[str, typer.Option("--cluster", help="The NetBox cluster "
+                                                    "whose VLAN groups hold the VLANs.")],
+               device: Annotated[str, typer.Option(
+                   "--device", help="Trunk NIC of VLANs without the custom field "
+                                    "xapi_trunk.")] = "eth1",
+               netbox_url: UrlOpt = None, token: TokenOpt = DEFAULT_TOKEN,
+               netbox_insecure: InsecureOpt = False) -> None:
+    """Write (YAML, stdout) the recipe that makes the pool carry the VLANs NetBox assigns to
+    the cluster: `xapictl netbox recipe --cluster C | xapictl plan -`."""
+    opts = current(ctx)
+    with exit_codes():
+        from xapictl.cli.render import refuse_data, refuse_name
+        from xapictl.netbox.recipe import cluster_recipe
+
+        refuse_name(opts, "netbox recipe")
+        refuse_data(opts, "netbox recipe", "it writes a recipe (YAML): pipe it to `xapictl "
+                                           "plan -`")
+        with _api(netbox_url, token, netbox_insecure) as api:
+            recipe = cluster_recipe(api, cluster, device=device)
+    import yaml
+
+    typer.echo(yaml.safe_dump(recipe, sort_keys=False, allow_unicode=True), nl=False)
