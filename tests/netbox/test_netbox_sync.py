@@ -301,3 +301,36 @@ def test_the_recipe_round_trip_makes_the_pool_carry_netboxs_vlans(
 
     missing = run("netbox", "recipe", "--cluster", "no-such-cluster")
     assert missing.exit_code == 2 and "no cluster named 'no-such-cluster'" in missing.stderr
+
+
+def test_watch_follows_the_pools_changes(api: NetBoxApi, pool: Pool) -> None:
+    import threading
+
+    from xapictl.netbox.watch import watch
+
+    synced: list[tuple[int, int]] = []
+    first, changed, stop = threading.Event(), threading.Event(), threading.Event()
+
+    def on_sync(report: Any, events: int) -> None:
+        synced.append((events, report.writes))
+        (changed if events and report.writes else first).set()
+
+    def run() -> None:
+        with xapictl.connect(pool.url, password="xapictl") as conn:
+            watch(api, conn, options(pool), stop=stop, on_sync=on_sync, poll_timeout=2)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    try:
+        assert first.wait(600), "no first sync"  # safety nets only: events decide
+        pool.add_vlan(107)
+        assert changed.wait(600), f"the change did not reach NetBox: {synced}"
+    finally:
+        stop.set()
+        worker.join(120)
+    assert not worker.is_alive()
+    assert synced[0][0] == 0 and synced[0][1] > 0  # the full sync first
+    group = one(api, "ipam/vlan-groups", name=pool.name)
+    assert one(api, "ipam/vlans", group_id=group["id"], vid=107)["name"] == "VLAN 107"
+    # A restart begins with a full sync: nothing missed, nothing written twice.
+    assert sync(api, pool.snapshot(), options(pool)).writes == 0

@@ -208,3 +208,43 @@ def recipe_cmd(ctx: typer.Context,
     import yaml
 
     typer.echo(yaml.safe_dump(recipe, sort_keys=False, allow_unicode=True), nl=False)
+
+
+@app.command("watch")
+def watch_cmd(ctx: typer.Context, netbox_url: UrlOpt = None, token: TokenOpt = DEFAULT_TOKEN,
+              site: SiteOpt = None, cluster_group: GroupOpt = None,
+              orphans: OrphansOpt = "delete", netbox_insecure: InsecureOpt = False,
+              max_seconds: Annotated[float | None, typer.Option(
+                  "--max-seconds", min=0, help="Stop after this long (default: until "
+                                               "Ctrl-C).")] = None) -> None:
+    """Sync once, then follow the pool's changes and sync each batch as it comes (one line
+    per sync); a restart begins with a full sync, so nothing is missed or written twice."""
+    import threading
+
+    opts = current(ctx)
+    with exit_codes():
+        from xapictl.cli.connection import open_pool
+        from xapictl.cli.render import refuse_data, refuse_name
+        from xapictl.netbox.watch import watch
+
+        refuse_name(opts, "netbox watch")
+        refuse_data(opts, "netbox watch", "it is a stream of lines, one per sync")
+        options = _options(site, cluster_group, orphans)
+        stop = threading.Event()
+        timer = threading.Timer(max_seconds, stop.set) if max_seconds is not None else None
+
+        def said(report: Any, events: int) -> None:
+            counts = ", ".join(f"{n} {a}" for a, n in report.plan.counts().items() if n)
+            typer.echo(f"{events} pool events: {counts or 'nothing to do'} "
+                       f"({report.writes} NetBox writes)")
+
+        with _api(netbox_url, token, netbox_insecure) as api, open_pool(opts) as conn:
+            if timer is not None:
+                timer.daemon = True
+                timer.start()
+            try:
+                watch(api, conn, options, stop=stop, on_sync=said,
+                      poll_timeout=min(30.0, max_seconds or 30.0))
+            finally:
+                if timer is not None:
+                    timer.cancel()
