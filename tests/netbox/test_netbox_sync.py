@@ -243,6 +243,9 @@ def test_the_cli_plans_syncs_and_plans_nothing(netbox_server: NetBoxServer, pool
     again = run("-o", "json", "netbox", "sync", *common)
     assert again.exit_code == 0 and json.loads(again.stdout)["writes"] == 0
     assert run("netbox", "plan", *common).exit_code == 0
+    watched = run("netbox", "watch", *common, "--max-seconds", "1")
+    assert watched.exit_code == 0, watched.stderr
+    assert watched.stdout.splitlines()[0] == "0 pool events: nothing to do (0 NetBox writes)"
     assert netbox_server.token not in planned.stdout + synced.stdout + again.stdout
 
     bad = run("netbox", "sync", "--token", f"file:{token_file}", "--orphans", "shred")
