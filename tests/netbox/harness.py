@@ -241,21 +241,30 @@ class NetBox:
         raise RuntimeError("NetBox did not answer within 5 minutes")
 
     def stop(self) -> None:
-        if self.server is not None and self.server.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.server.pid, signal.SIGTERM)
+        """Stop what was started; each part is tried even when another one failed."""
+        try:
+            self._stop_server()
+        finally:
             try:
-                self.server.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.server.pid, signal.SIGKILL)
-                self.server.wait()
-        if "redis" in self.started:
-            with contextlib.suppress(OSError, ValueError):
-                os.kill(int((self.work / "redis.pid").read_text()), signal.SIGTERM)
-        if "postgres" in self.started:
-            as_postgres(pg_bin() / "pg_ctl", "-D", self.pgdata, "-m", "fast", "-w", "stop",
-                        stdout=subprocess.DEVNULL, check=False)
-        self.started.clear()
+                if "redis" in self.started:
+                    with contextlib.suppress(OSError, ValueError):
+                        os.kill(int((self.work / "redis.pid").read_text()), signal.SIGTERM)
+            finally:
+                if "postgres" in self.started:
+                    as_postgres(pg_bin() / "pg_ctl", "-D", self.pgdata, "-m", "fast", "-w",
+                                "stop", stdout=subprocess.DEVNULL, check=False)
+                self.started.clear()
+
+    def _stop_server(self) -> None:
+        if self.server is None or self.server.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.server.pid, signal.SIGTERM)
+        try:
+            self.server.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.server.pid, signal.SIGKILL)
+            self.server.wait()
 
 
 @contextlib.contextmanager
