@@ -256,19 +256,16 @@ XAPI_500 = (b"<html><body><h1>HTTP 500 internal server error</h1>An unexpected e
 
 
 def test_chunked_request_bodies_are_refused_as_xapi_does(server):
-    """http_svr.ml read_body: no Content-Length, no body (a chunked one included)."""
-    body = xmlrpc.client.dumps((SESSION, "chunky"), "test.echo").encode()
-    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
-    try:
-        conn.request("POST", "/", body=iter([body[:10], body[10:]]),
-                     headers={"Content-Type": "text/xml"}, encode_chunked=True)
-        reply = conn.getresponse()
-        assert (reply.status, reply.reason) == (500, "Internal Error")
-        assert reply.getheader("Connection") == "close"
-        assert reply.read() == XAPI_500 + (b"Failure(&quot;We require a content-length: HTTP "
-                                           b"header&quot;)</body></html>")
-    finally:
-        conn.close()
+    """http_svr.ml read_body: no Content-Length, no body (a chunked one included). The answer
+    comes after the head alone, so the test sends only the head: a body sent after it would
+    race the server's close (a broken pipe on a loaded machine)."""
+    received = raw_exchange(server.port, b"POST / HTTP/1.1\r\nHost: x\r\n"
+                            b"Content-Type: text/xml\r\nTransfer-Encoding: chunked\r\n\r\n")
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 500 Internal Error\r\n")
+    assert b"\r\nConnection: close" in head
+    assert body == XAPI_500 + (b"Failure(&quot;We require a content-length: HTTP "
+                               b"header&quot;)</body></html>")
 
 
 def test_a_post_without_content_length_is_refused(server):
