@@ -93,13 +93,13 @@ def _plan_fields(opts: GlobalOptions, api: NetBoxApi, plan: NetBoxPlan) -> dict[
 
 
 def _print_steps(plan: NetBoxPlan, verbose: bool) -> None:
-    from xapictl.cli.render import escape
+    from xapictl.cli.render import columns, escape
 
-    for step in plan.steps:
-        typer.echo(escape(f"{step.action.value:<12} {step.label}: {step.reason}"))
+    rows = [[step.action.value, f"{step.label}: {step.reason}"] for step in plan.steps]
     if verbose:
-        for noop in plan.noops:
-            typer.echo(escape(f"{'no-op':<12} {noop.label}: {noop.reason}"))
+        rows += [["no-op", f"{noop.label}: {noop.reason}"] for noop in plan.noops]
+    for line in columns(rows, gap=1, min_widths=(12,)):
+        typer.echo(line)
     counts = ", ".join(f"{n} {a}" for a, n in plan.counts().items() if n)
     typer.echo(f"NetBox cluster {escape(plan.pool)}: {counts or 'nothing to do'} "
                f"({len(plan.noops)} objects unchanged)")
