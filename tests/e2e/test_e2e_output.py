@@ -418,11 +418,13 @@ DOCUMENT_OF = {
     "rollout run": "RolloutResult", "rollout resume": "RolloutResult",
     "rollout list": "RolloutList", "rollout status": "Rollout", "local plan": "LocalPlan",
     "local apply": "LocalApply", "local show": "LocalHost", "local check": "LocalCheck",
+    "netbox plan": "NetBoxPlan", "netbox sync": "NetBoxSync",
     "schema": None,  # prints a JSON Schema (as YAML with -o yaml), not a document
 }
 REFUSED = {"pool unlock", "inventory export", "inventory watch", "rollout audit", "local confirm",
            "local rollback", "local vif-hotplug", "sim serve", "sim control",
-           "pool diagram"}  # the diagram (a file format) is its output
+           "pool diagram",  # the diagram (a file format) is its output
+           "netbox recipe", "netbox watch"}  # a recipe file; a stream of lines
 
 
 def test_every_command_is_classified_as_printing_a_document_or_refusing_json() -> None:
