@@ -486,6 +486,8 @@ class LocalHost(Document):
     routes: list[dict[str, Any]]
     bridge_vlans: dict[str, list[dict[str, Any]]]
     undo_files: list[str]
+    persisted: str | None = None
+    """The boot recipe ``xapictl local boot`` re-applies (None: nothing is persisted)."""
 
 
 class LocalFinding(BaseModel):

@@ -25,6 +25,10 @@ EXIT_OK, EXIT_BAD_INPUT, EXIT_PENDING, EXIT_FAILED, EXIT_PARTIAL = 0, 2, 3, 4, 5
 
 NETNS = typer.Option(None, "--netns", help="Work inside this network namespace.")
 RECIPE = typer.Argument(..., exists=False, help="A recipe file with a top-level 'local:'.")
+ROOT = typer.Option(
+    None, "--root", metavar="DIR",
+    help="Where the boot recipe lives (DIR/var/lib/xapictl/local); default / for the host."
+    " With --netns nothing is persisted unless --root is given.")
 CHECK_RECIPE = typer.Argument(
     None, help="A recipe: also check what it needs (802.1Q, bonding, VLAN filtering).")
 
@@ -138,9 +142,12 @@ def apply_cmd(
     ),
     no_probe: bool = typer.Option(False, "--no-probe", help="Skip the connectivity probe."),
     netns: str | None = NETNS,
+    root: Path | None = ROOT,
 ) -> None:
-    """Apply a recipe safely: verify, probe connectivity, roll back on any failure."""
+    """Apply a recipe safely: verify, probe connectivity, roll back on any failure. A
+    settled change (no --confirm-within, or confirmed) is re-applied at boot."""
     from xapictl.errors import LocalBackendError, PreflightError
+    from xapictl.local import persist
     from xapictl.local.apply import LocalApplyFailed, apply, current_plan
     from xapictl.local.preflight import problems
 
@@ -162,8 +169,18 @@ def apply_cmd(
                        err=opts.output.is_data)
             if not typer.confirm("Apply these changes?", err=opts.output.is_data):
                 raise typer.Exit(EXIT_PENDING)
-        outcome = apply(desired, netns=netns, run_probe=not no_probe,
-                        confirm_within=confirm_within)
+        boot_root = _boot_root(netns, root)
+        if boot_root is not None:
+            persist.stage(netns, path)  # before the change: a confirm must find it
+        try:
+            outcome = apply(desired, netns=netns, run_probe=not no_probe,
+                            confirm_within=confirm_within)
+        except LocalBackendError:
+            persist.discard(netns)
+            raise
+        persisted = None
+        if boot_root is not None and not outcome.pending_confirmation:
+            persisted = persist.commit(netns, boot_root)
     except PreflightError as exc:
         if pending is not None and opts.output.is_data:
             _emit(opts, _applied(pending, 0, refusals=list(exc.problems)), "")
@@ -178,7 +195,10 @@ def apply_cmd(
     text = f"{_plan_text(outcome.plan)}\napplied {done} change(s) in {outcome.seconds:.3f} s"
     if outcome.pending_confirmation:
         text += (f"\nrolls back in {confirm_within:g} s unless you run"
-                 f" 'xapictl local confirm{' --netns ' + netns if netns else ''}'")
+                 f" 'xapictl local confirm{' --netns ' + netns if netns else ''}'"
+                 f"{' --root ' + str(root) if root else ''}; only then is it re-applied at boot")
+    elif persisted is not None:
+        text += f"\npersisted: re-applied at boot from {persisted}"
     _emit(opts, _applied(outcome.plan, done, seconds=outcome.seconds, probes=probes,
                          pending_confirmation=outcome.pending_confirmation), text)
 
@@ -190,10 +210,20 @@ def _applied(plan: Any, done: int, **extra: Any) -> Any:
     return _document("LocalApply", plan, applied=done, **fields)
 
 
+def _boot_root(netns: str | None, root: Path | None) -> Path | None:
+    """Where a settled change is persisted: the host's /, or --root; a namespace without
+    --root persists nothing (it does not survive a reboot anyway)."""
+    if root is not None:
+        return root
+    return None if netns else Path("/")
+
+
 @app.command()
-def confirm(ctx: typer.Context, netns: str | None = NETNS) -> None:
-    """Keep a change applied with --confirm-within (disarms the rollback timer)."""
+def confirm(ctx: typer.Context, netns: str | None = NETNS, root: Path | None = ROOT) -> None:
+    """Keep a change applied with --confirm-within (disarms the rollback timer) and
+    persist its recipe for boot."""
     from xapictl.errors import LocalBackendError
+    from xapictl.local import persist
     from xapictl.local.apply import confirm as do_confirm
 
     _no_document(ctx, "confirm")
@@ -203,7 +233,10 @@ def confirm(ctx: typer.Context, netns: str | None = NETNS) -> None:
         _fail(EXIT_BAD_INPUT, str(exc), exc)
     if not confirmed:
         _fail(EXIT_BAD_INPUT, "nothing awaits confirmation")
-    typer.echo("confirmed: the change stays")
+    boot_root = _boot_root(netns, root)
+    persisted = persist.commit(netns, boot_root) if boot_root is not None else None
+    typer.echo("confirmed: the change stays"
+               + (f"; re-applied at boot from {persisted}" if persisted else ""))
 
 
 def _no_document(ctx: typer.Context, what: str) -> None:
@@ -222,11 +255,13 @@ def rollback(ctx: typer.Context, netns: str | None = NETNS) -> None:
     """Undo the last unconfirmed or interrupted apply, and any vif hotplug change whose own
     rollback was incomplete, from their undo files (newest first)."""
     from xapictl.errors import LocalBackendError
+    from xapictl.local import persist
     from xapictl.local.apply import rollback_undo_files, undo_path
 
     _no_document(ctx, "rollback")
     try:
         replayed, errors = rollback_undo_files(netns)
+        persist.discard(netns)
     except LocalBackendError as exc:
         _fail(EXIT_BAD_INPUT, str(exc), exc)
     if errors:
@@ -237,11 +272,11 @@ def rollback(ctx: typer.Context, netns: str | None = NETNS) -> None:
 
 
 @app.command()
-def show(ctx: typer.Context, netns: str | None = NETNS) -> None:
-    """The host's links, addresses and routes as xapictl sees them, and any undo file a
-    change left to settle."""
+def show(ctx: typer.Context, netns: str | None = NETNS, root: Path | None = ROOT) -> None:
+    """The host's links, addresses and routes as xapictl sees them, any undo file a
+    change left to settle, and what is persisted for boot."""
     from xapictl.errors import HostReadError, LocalBackendError
-    from xapictl.local import netlink
+    from xapictl.local import netlink, persist
     from xapictl.local.apply import undo_files
     from xapictl.local.observe import observe
 
@@ -276,9 +311,41 @@ def show(ctx: typer.Context, netns: str | None = NETNS) -> None:
     if pending:
         lines.append("not settled (run 'xapictl local confirm' or 'xapictl local rollback'):")
         lines += [f"  {p}" for p in pending]
+    boot_root = _boot_root(netns, root)
+    kept = persist.persisted(boot_root) if boot_root is not None else None
+    lines.append(f"persisted: {kept}, re-applied at boot by 'xapictl local boot'" if kept
+                 else "persisted: nothing; at boot the host's own network configuration"
+                      " applies")
     from xapictl.cli.documents import LocalHost
 
-    _emit(opts, LocalHost(pool=None, **snap.to_dict(), undo_files=pending), "\n".join(lines))
+    _emit(opts, LocalHost(pool=None, **snap.to_dict(), undo_files=pending,
+                          persisted=str(kept) if kept else None), "\n".join(lines))
+
+
+@app.command()
+def boot(ctx: typer.Context, netns: str | None = NETNS, root: Path | None = ROOT) -> None:
+    """Re-apply the last confirmed recipe (the boot unit runs this before the Xen services).
+    Exit 0 when done or nothing is persisted, 2 when the boot recipe is unreadable, 4 when
+    it failed and was rolled back, 5 when the rollback was incomplete."""
+    from xapictl.errors import LocalBackendError
+    from xapictl.local import persist
+    from xapictl.local.apply import LocalApplyFailed, apply
+
+    _no_document(ctx, "boot")
+    boot_root = root if root is not None else Path("/")
+    kept = persist.persisted(boot_root)
+    if kept is None:
+        typer.echo(f"nothing persisted ({persist.persisted_path(boot_root)} does not exist):"
+                   " the host's own network configuration stays")
+        raise typer.Exit(EXIT_OK)
+    desired = _load(kept)
+    try:  # no probe: at boot the gateway may not answer yet, and that is no reason to undo
+        outcome = apply(desired, netns=netns, run_probe=False)
+    except LocalApplyFailed as exc:
+        _fail(EXIT_PARTIAL if exc.rollback_errors else EXIT_FAILED, str(exc), exc)
+    except LocalBackendError as exc:
+        _fail(EXIT_FAILED, str(exc), exc)
+    typer.echo(f"boot: {len(outcome.report.done)} change(s) from {kept}")
 
 
 @app.command()
