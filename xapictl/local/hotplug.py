@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from xapictl.errors import UsageError, XapictlError
+from xapictl.local import antispoof
 from xapictl.local.desired import HostNetwork, VifSpec
 from xapictl.local.xl_vif import parse_vlan_spec
 
@@ -99,6 +100,12 @@ def run_hotplug(action: str, env: Mapping[str, str], *, netns: str | None = None
             with contextlib.suppress(XapictlError, OSError):
                 bridge = store.read(f"{xb}/bridge")
             spec = VifSpec(vif, present=False)
+        sources = _ip_key(store, xb, action)
+        if action in ONLINE and sources:  # guarded before it is attached: no unguarded gap
+            tool = antispoof.install(vif, sources, netns=netns)
+            log.info("%s: antispoofing (%s) allows %s", vif, tool, " ".join(sources))
+        else:  # offline; or a stale guard (ip= gone from the config) must not block the guest
+            antispoof.remove(vif, sources, netns=netns)
         outcome = apply(HostNetwork(vifs=(spec,), probes=()), netns=netns, run_probe=False,
                         undo_tag=f"vif-{vif}")
         for warning in outcome.plan.warnings:
@@ -122,6 +129,25 @@ def run_hotplug(action: str, env: Mapping[str, str], *, netns: str | None = None
             store.write(f"{xb}/hotplug-error", f"xapictl: {exc}")
             store.write(f"{xb}/hotplug-status", "error")
         return HotplugResult(action, vif, bridge, 0, time.monotonic() - start, str(exc))
+
+
+def _ip_key(store: XenStore, xb: str, action: str) -> tuple[str, ...]:
+    """The ``ip`` key (vif-common.sh reads it for online and offline); on offline the
+    backend directory may already be gone, which must not stop the detach."""
+    if action in ONLINE:
+        text = store.read(f"{xb}/ip")
+    else:
+        text = None
+        with contextlib.suppress(XapictlError, OSError):
+            text = store.read(f"{xb}/ip")
+    if not text:
+        return ()
+    try:
+        return antispoof.parse_ip_key(text)
+    except UsageError:
+        if action in ONLINE:
+            raise
+        return ()
 
 
 def _vifname(store: XenStore, xb: str, dev: str, type_if: str, action: str,

@@ -1,0 +1,125 @@
+"""Antispoofing for the vif ``ip=`` key (vif-common.sh's handle_iptable, with nftables): a
+guest sending from its own address passes, from a spoofed one is dropped at the vif; the
+guard goes on offline. In namespaces, with a fake xenstore."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pytest
+from fake_xenstore import FakeXenStore, vif_backend
+from local_netns_helpers import add_addr, ipr_in, snapshot_of, veth
+from typer.testing import CliRunner
+
+from xapictl.cli import app
+from xapictl.local.antispoof import parse_ip_key, ruleset, table_name
+from xapictl.local.apply import apply
+from xapictl.local.desired import parse_recipe
+from xapictl.local.probe import reachable
+
+XB = "backend/vif/7/0"
+needs_nft = pytest.mark.skipif(shutil.which("nft") is None,
+                               reason="needs nft (apt-get install nftables)")
+
+
+@pytest.fixture
+def guarded_guest(xen_host, namespaces):
+    """xenbr0 over dom0's eth0 (the LAN holds 192.0.2.1), and guest 7 on vif7.0."""
+    apply(parse_recipe("local:\n  bridges:\n    xenbr0: {uplink: eth0, addresses: from-uplink}\n"),
+          netns=xen_host.dom0, run_probe=False)
+    guest = namespaces("g7")
+    veth(xen_host.dom0, "vif7.0", guest, "eth0")
+    return xen_host.dom0, guest
+
+
+def _hotplug(store: FakeXenStore, ns: str, action: str):
+    env = store.env(XENBUS_PATH=XB, vif="vif7.0", XENBUS_TYPE="vif",
+                    XAPICTL_HOTPLUG_LOG=str(store.path.parent / "vif.log"))
+    return CliRunner().invoke(app, ["local", "vif-hotplug", action, "type_if=vif", "--netns", ns],
+                              env=env)
+
+
+def _readdress(ns: str, old: str, new: str) -> None:
+    ipr = ipr_in(ns)
+    try:
+        ipr.addr("del", index=ipr.link_lookup(ifname="eth0")[0], address=old, prefixlen=24)
+    finally:
+        ipr.close()
+    add_addr(ns, "eth0", f"{new}/24")
+
+
+def _nft_tables(ns: str) -> list[str]:
+    out = subprocess.run(["ip", "netns", "exec", ns, "nft", "-j", "list", "tables"],
+                         capture_output=True, text=True, check=True)
+    return [i["table"]["name"] for i in json.loads(out.stdout)["nftables"] if "table" in i]
+
+
+def _dropped(ns: str) -> int:
+    out = subprocess.run(["ip", "netns", "exec", ns, "nft", "-j", "list", "table", "bridge",
+                          table_name("vif7.0")], capture_output=True, text=True, check=True)
+    return sum(i["rule"]["expr"][0]["counter"]["packets"]
+               for i in json.loads(out.stdout)["nftables"]
+               if "rule" in i and "counter" in i["rule"]["expr"][0])
+
+
+@pytest.mark.requires_root
+@needs_nft
+def test_spoofed_source_is_dropped_own_passes_and_offline_removes_the_guard(
+        tmp_path, guarded_guest):
+    dom0, guest = guarded_guest
+    add_addr(guest, "eth0", "192.0.2.20/24")
+    store = FakeXenStore(tmp_path, vif_backend(7, 0, bridge="xenbr0", ip="192.0.2.20"))
+    result = _hotplug(store, dom0, "online")
+    assert result.exit_code == 0, result.output
+    assert "vif7.0: antispoofing (nft) allows 192.0.2.20/32" in (tmp_path / "vif.log").read_text()
+    assert snapshot_of(dom0).links["vif7.0"].master == "xenbr0"
+    assert reachable("192.0.2.1", netns=guest, attempts=5, timeout=3.0)
+    assert _dropped(dom0) == 0
+
+    _readdress(guest, "192.0.2.20", "192.0.2.66")  # the guest claims another address
+    assert not reachable("192.0.2.1", netns=guest, attempts=3, timeout=1.0)
+    assert _dropped(dom0) > 0  # dropped by the guard, not lost elsewhere
+
+    # control: without ip= the same spoofed address passes (online removes the stale guard)
+    del_ip = {k: v for k, v in store.data.items() if k != f"{XB}/ip"}
+    store.path.write_text(json.dumps(del_ip))
+    assert _hotplug(store, dom0, "online").exit_code == 0
+    assert table_name("vif7.0") not in _nft_tables(dom0)
+    assert reachable("192.0.2.1", netns=guest, attempts=5, timeout=3.0)
+
+    store.path.write_text(json.dumps({**del_ip, f"{XB}/ip": "192.0.2.20"}))
+    assert _hotplug(store, dom0, "online").exit_code == 0
+    assert table_name("vif7.0") in _nft_tables(dom0)
+    assert _hotplug(store, dom0, "offline").exit_code == 0
+    assert table_name("vif7.0") not in _nft_tables(dom0)
+
+
+@pytest.mark.requires_root
+@needs_nft
+def test_a_bad_ip_key_fails_the_vif_with_a_hotplug_error(tmp_path, guarded_guest):
+    dom0, _ = guarded_guest
+    store = FakeXenStore(tmp_path, vif_backend(7, 0, bridge="xenbr0", ip="192.0.2.300"))
+    result = _hotplug(store, dom0, "online")
+    assert result.exit_code == 4
+    assert store.data[f"{XB}/hotplug-status"] == "error"
+    assert ("'192.0.2.300' is not an IP address or network"
+            in store.data[f"{XB}/hotplug-error"])
+    assert snapshot_of(dom0).links["vif7.0"].master is None  # nothing attached unguarded
+
+
+def test_ip_key_words_are_checked_and_made_canonical():
+    assert parse_ip_key(" 192.0.2.20  192.0.2.0/28 2001:db8::20 ") == (
+        "192.0.2.20/32", "192.0.2.0/28", "2001:db8::20/128")
+
+
+def test_the_ruleset_accepts_own_sources_arp_dhcp_and_drops_the_rest():
+    text = ruleset("vif7.0", ("192.0.2.20/32", "2001:db8::20/128"))
+    assert 'iifname != "vif7.0" accept' in text
+    assert "ip saddr { 192.0.2.20/32 } accept" in text
+    assert "arp saddr ip { 0.0.0.0, 192.0.2.20/32 } accept" in text
+    assert "udp sport 68 udp dport 67 accept" in text
+    assert "ip6 saddr { fe80::/10, ::, 2001:db8::20/128 } accept" in text
+    assert text.rstrip().splitlines()[-3].strip() == "counter drop"
+    assert "ether type ip6 accept" in ruleset("vif7.0", ("192.0.2.20/32",))
