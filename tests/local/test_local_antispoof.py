@@ -123,3 +123,19 @@ def test_the_ruleset_accepts_own_sources_arp_dhcp_and_drops_the_rest():
     assert "ip6 saddr { fe80::/10, ::, 2001:db8::20/128 } accept" in text
     assert text.rstrip().splitlines()[-3].strip() == "counter drop"
     assert "ether type ip6 accept" in ruleset("vif7.0", ("192.0.2.20/32",))
+
+
+@pytest.mark.requires_root
+def test_ip_key_without_nft_or_iptables_fails_the_vif_instead_of_running_unguarded(
+        tmp_path, guarded_guest):
+    dom0, _ = guarded_guest
+    store = FakeXenStore(tmp_path, vif_backend(7, 0, bridge="xenbr0", ip="192.0.2.20"))
+    env = {**store.env(XENBUS_PATH=XB, vif="vif7.0",
+                       XAPICTL_HOTPLUG_LOG=str(tmp_path / "vif.log")), "PATH": str(store.bin)}
+    result = CliRunner().invoke(app, ["local", "vif-hotplug", "online", "type_if=vif",
+                                      "--netns", dom0], env=env)
+    assert result.exit_code == 4
+    assert store.data[f"{XB}/hotplug-error"] == (
+        "xapictl: ip= asks for antispoofing on vif7.0 but neither nft nor iptables is"
+        " installed: install nftables (apt-get install nftables)")
+    assert snapshot_of(dom0).links["vif7.0"].master is None

@@ -125,3 +125,18 @@ def test_boot_with_a_damaged_recipe_exits_2_and_changes_nothing(namespaces, loca
     assert r.exit_code == 2
     assert "boot-recipe.yaml:3: local.bridges.xenbr0.mtu" in r.output
     assert snapshot_of(host.dom0).fingerprint() == before
+
+
+def test_the_boot_unit_on_the_page_runs_local_boot_after_the_network_before_the_guests():
+    import configparser
+    import re
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "local-backend.md").read_text()
+    (unit,) = re.findall(r"^```ini\n(.*?)^```", page, re.M | re.S)
+    parsed = configparser.ConfigParser(strict=True)
+    parsed.read_string(unit)
+    assert parsed["Service"]["ExecStart"] == "/usr/bin/xapictl local boot"
+    assert parsed["Service"]["Type"] == "oneshot"
+    assert parsed["Unit"]["After"] == "network.target"
+    assert parsed["Unit"]["Before"] == "xendomains.service"
+    assert parsed["Unit"]["ConditionPathExists"] == "/" + str(BOOT_RECIPE)

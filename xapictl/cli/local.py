@@ -178,7 +178,7 @@ def apply_cmd(
         except LocalBackendError:
             persist.discard(netns)
             raise
-        persisted = None
+        persisted: Path | None = None
         if boot_root is not None and not outcome.pending_confirmation:
             persisted = persist.commit(netns, boot_root)
     except PreflightError as exc:
@@ -195,8 +195,9 @@ def apply_cmd(
     text = f"{_plan_text(outcome.plan)}\napplied {done} change(s) in {outcome.seconds:.3f} s"
     if outcome.pending_confirmation:
         text += (f"\nrolls back in {confirm_within:g} s unless you run"
-                 f" 'xapictl local confirm{' --netns ' + netns if netns else ''}'"
-                 f"{' --root ' + str(root) if root else ''}; only then is it re-applied at boot")
+                 f" 'xapictl local confirm{' --netns ' + netns if netns else ''}"
+                 f"{' --root ' + str(root) if root else ''}'"
+                 + ("; only then is it re-applied at boot" if boot_root else ""))
     elif persisted is not None:
         text += f"\npersisted: re-applied at boot from {persisted}"
     _emit(opts, _applied(outcome.plan, done, seconds=outcome.seconds, probes=probes,
@@ -311,11 +312,12 @@ def show(ctx: typer.Context, netns: str | None = NETNS, root: Path | None = ROOT
     if pending:
         lines.append("not settled (run 'xapictl local confirm' or 'xapictl local rollback'):")
         lines += [f"  {p}" for p in pending]
-    boot_root = _boot_root(netns, root)
+    boot_root = _boot_root(netns, root)  # a namespace without --root: nothing to say
     kept = persist.persisted(boot_root) if boot_root is not None else None
-    lines.append(f"persisted: {kept}, re-applied at boot by 'xapictl local boot'" if kept
-                 else "persisted: nothing; at boot the host's own network configuration"
-                      " applies")
+    if boot_root is not None:
+        lines.append(f"persisted: {kept}, re-applied at boot by 'xapictl local boot'" if kept
+                     else "persisted: nothing; at boot the host's own network configuration"
+                          " applies")
     from xapictl.cli.documents import LocalHost
 
     _emit(opts, LocalHost(pool=None, **snap.to_dict(), undo_files=pending,
