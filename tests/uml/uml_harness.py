@@ -78,6 +78,7 @@ mount -n -t tmpfs -o size=2g tmpfs /mnt; mkdir -p /mnt/u /mnt/w /mnt/r
 mount -n -t overlay -o lowerdir=/,upperdir=/mnt/u,workdir=/mnt/w overlay /mnt/r \
   || {{ echo "uml-init: overlay mount failed"; echo o > /proc/sysrq-trigger; }}
 mount -n -t hostfs -o "$OUT" none /mnt/r$OUT
+for d in {shared}; do mount -n -t hostfs -o "$d" none "/mnt/r$d"; done
 mount -n --move /proc /mnt/r/proc; mount -n --move /sys /mnt/r/sys; mount -n --move /dev /mnt/r/dev
 exec chroot /mnt/r /bin/sh "$OUT/stage2.sh"
 """
@@ -111,17 +112,21 @@ def _cpu_hint() -> str:
 
 
 def run(command: list[str], *, modules: tuple[str, ...] = (), timeout: float = 900,
-        mem: str = "1024M", env: dict[str, str] | None = None, probe: bool = False) -> int:
+        mem: str = "1024M", env: dict[str, str] | None = None, probe: bool = False,
+        shared: tuple[Path, ...] = ()) -> int:
     """Boot UML, load ``modules``, run ``command`` in the current directory with the current
     environment (plus ``env``); stream its output; return its exit status. With ``probe``
-    the console is captured, and an init killed by SIGSEGV raises ``UmlUnsupported``."""
+    the console is captured, and an init killed by SIGSEGV raises ``UmlUnsupported``.
+    ``shared`` host directories are mounted writable at the same paths (everything else
+    the job writes is on a tmpfs overlay, gone when UML powers off): what a reboot keeps."""
     kernel, mods = fetch()
     out = Path(tempfile.mkdtemp(prefix="xapictl-uml-", dir="/tmp"))
     try:
         python = sys.executable
         modprobe = HERE / "uml_modprobe.py"
-        (out / "init.sh").write_text(INIT.format(out=out, mods=mods, python=python,
-                                                 modprobe=modprobe))
+        (out / "init.sh").write_text(INIT.format(
+            out=out, mods=mods, python=python, modprobe=modprobe,
+            shared=" ".join(shlex.quote(str(d)) for d in shared)))
         (out / "stage2.sh").write_text(STAGE2)
         job_env = {**os.environ, **(env or {})}
         lines = ["#!/bin/sh"]
