@@ -281,6 +281,16 @@ def local_check_lacks(cli: Any, env: dict[str, Any]) -> Any:
     return cli("local", "check", str(ROOT / "recipes" / "local-trunk-vlans.yaml"))
 
 
+def local_boot_damaged(cli: Any, env: dict[str, Any]) -> Any:
+    """A boot recipe edited into an invalid one (refused before netlink is opened)."""
+    from xapictl.local.persist import BOOT_RECIPE
+
+    root = env["tmp_path"] / "root"
+    (root / BOOT_RECIPE).parent.mkdir(parents=True)
+    (root / BOOT_RECIPE).write_text("local:\n  bridges:\n    xenbr0: {mtu: big}\n")
+    return cli("local", "boot", "--root", str(root))
+
+
 def no_graphviz(cli: Any, env: dict[str, Any]) -> Any:
     import graphviz
 
@@ -373,6 +383,8 @@ PROVOKE: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
     "the pool stops answering while verifying, after every step was done": dies_while_verifying,
     "`xapictl local check [RECIPE]`: the kernel lacks a feature the local backend or the"
     " recipe needs": local_check_lacks,
+    "`xapictl local boot`: the boot recipe it would re-apply is not a valid recipe (edited by"
+    " hand, damaged)": local_boot_damaged,
     # 192.0.2.7 (TEST-NET-1) is no address of this machine: even a broken check could not
     # listen beyond loopback (the refusal comes before any socket; tests/sim checks that).
     "`sim serve --bind` on an address that is not loopback with the default password":
