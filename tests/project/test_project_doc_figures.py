@@ -62,6 +62,7 @@ CONSTANTS: dict[str, dict[str, str]] = {
         "1 s": "a documented interval", "31 s": "a documented bound",
         "15 s": "a documented interval", "2 s": "a documented interval",
         "1 ms": "the teardown pingers' echo interval (a setting)",
+        "90 s": "a documented timeout (a DHCP client's start)",
     },
     "recipes.md": {"5 ×": "a retry count in an example", "2 ×": "a backoff factor"},
     "rollouts.md": {"60 s": "the write lease's lifetime (a default)"},

@@ -124,7 +124,7 @@ def plan(ctx: typer.Context, path: Path = RECIPE, netns: str | None = NETNS) -> 
     except LocalBackendError as exc:
         _fail(EXIT_BAD_INPUT, str(exc), exc)
     # an empty plan is refused too: a vif that does not exist plans nothing
-    found = problems(desired, snap)
+    found = problems(desired, snap, the_plan.steps)
     _emit(opts, _document("LocalPlan", the_plan, refusals=found), _plan_text(the_plan))
     if found:
         _refused(found)
@@ -156,7 +156,7 @@ def apply_cmd(
     pending = None
     try:
         pending, snap = current_plan(desired, netns)
-        found = problems(desired, snap)
+        found = problems(desired, snap, pending.steps)
         if found:  # before "No changes": a missing vif plans nothing yet is refused
             raise PreflightError(found)
         if pending.is_empty:

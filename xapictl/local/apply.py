@@ -167,7 +167,39 @@ def current_plan(desired: HostNetwork, netns: str | None) -> tuple[Plan, HostSna
             snap = observe(ipr)
     finally:
         ipr.close()
-    return plan(desired, snap), snap
+    return with_dhcp_handover(plan(desired, snap), desired, snap, netns), snap
+
+
+def with_dhcp_handover(the_plan: Plan, desired: HostNetwork, snap: HostSnapshot,
+                       netns: str | None) -> Plan:
+    """The plan, plus moving the DHCP client of each uplink whose leased address goes to
+    its bridge: stopped before the first change (lease and address stay), started on the
+    bridge after the last (``xapictl.local.dhcp``). Planning reads /proc, nothing more."""
+    from xapictl.local.desired import FROM_UPLINK
+    from xapictl.local.ops import AddAddress, StartDhcpClient, StopDhcpClient
+
+    first: list[LocalOp] = []
+    last: list[LocalOp] = []
+    for b in desired.bridges:
+        if not (b.present and b.uplink and b.addresses == FROM_UPLINK):
+            continue
+        moving = [s for s in the_plan.steps if isinstance(s, AddAddress)
+                  and s.addr.ifname == b.name and s.addr.valid_lft is not None]
+        if not moving:
+            continue
+        from xapictl.local import dhcp
+
+        for c in dhcp.find_clients(b.uplink, netns):
+            first.append(StopDhcpClient(f"{c.kind} (pid {c.pid}) of {b.uplink}",
+                                        f"its lease moves to {b.name}", b.uplink, c.argv,
+                                        netns))
+            last.append(StartDhcpClient(f"{c.kind} on {b.name}",
+                                        f"renews the lease {b.uplink} had",
+                                        b.name, dhcp.renamed(c.argv, b.uplink, b.name), netns))
+    if not first:
+        return the_plan
+    return Plan((*first, *the_plan.steps, *last), the_plan.noops, the_plan.warnings,
+                the_plan.deferred)
 
 
 def _capability(cap: str) -> bool:
@@ -205,7 +237,7 @@ def apply(
         try:
             with netlink.kernel_errors("reading the host's network state"):
                 before = observe(ipr)
-            the_plan = plan(desired, before)
+            the_plan = with_dhcp_handover(plan(desired, before), desired, before, netns)
             report = ApplyReport([StepResult(s, StepStatus.NOT_RUN) for s in the_plan.steps])
             steps: tuple[LocalOp, ...] = tuple(s for s in the_plan.steps
                                                if isinstance(s, LocalOp))

@@ -186,6 +186,9 @@ def execute(ipr: Any, op: Any) -> None:
             akw["label"] = a.label
         if a.family == 6:  # usable at once: DAD would leave it tentative (unusable) ~1 s
             akw["flags"] = IFA_F_NODAD
+        if a.valid_lft is not None:  # a DHCP lease moves with what is left of it
+            akw["valid_lft"] = a.valid_lft
+            akw["preferred_lft"] = min(a.preferred_lft or 0, a.valid_lft)
         index = _index(ipr, a.ifname)
         _tolerate("add", ipr.addr, "add", index=index, address=a.address,
                   prefixlen=a.prefixlen, **akw)
@@ -231,6 +234,14 @@ def execute(ipr: Any, op: Any) -> None:
     elif isinstance(op, ops.BridgeVlanDel):
         _tolerate("del", ipr.vlan_filter, "del", index=_index(ipr, op.ifname),
                   vlan_info={"vid": op.vid})
+    elif isinstance(op, ops.StopDhcpClient):
+        from xapictl.local import dhcp
+
+        dhcp.stop(op.ifname, op.netns)
+    elif isinstance(op, ops.StartDhcpClient):
+        from xapictl.local import dhcp
+
+        dhcp.start(op.ifname, op.argv, op.netns)
     else:
         raise LocalBackendError(f"cannot execute {type(op).__name__}")
 

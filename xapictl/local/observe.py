@@ -90,6 +90,9 @@ class Address:
     label: str | None = None
     flags: int = IFA_F_PERMANENT
     scope: int = 0
+    valid_lft: int | None = None
+    """Seconds left of a dynamic (DHCP) address's lease; None for a permanent one."""
+    preferred_lft: int | None = None
 
     @property
     def dynamic(self) -> bool:
@@ -275,6 +278,16 @@ def _bridge_vlans(ipr: Any, names: dict[int, str]) -> dict[str, tuple[BridgeVlan
     return out
 
 
+def _lifetimes(msg: Any) -> dict[str, int]:
+    """valid_lft/preferred_lft of a dynamic IPv4 address (a DHCP lease; IPv6 SLAAC
+    addresses are the kernel's to renew on the bridge)."""
+    flags = int(msg.get("flags") or msg["flags"])
+    info = msg.get("cacheinfo") if hasattr(msg, "get") else None
+    if flags & IFA_F_PERMANENT or msg["family"] != socket.AF_INET or not info:
+        return {}
+    return {"valid_lft": int(info["ifa_valid"]), "preferred_lft": int(info["ifa_preferred"])}
+
+
 def observe(ipr: Any) -> HostSnapshot:
     """Dump links, addresses, main-table routes and bridge VLANs through one socket."""
     msgs = list(ipr.get_links())
@@ -289,6 +302,7 @@ def observe(ipr: Any) -> HostSnapshot:
             label=a.get("label"),
             flags=int(a.get("flags") or a["flags"]),
             scope=int(a["scope"]),
+            **_lifetimes(a),
         )
         for a in ipr.get_addr()
         if int(a["index"]) in names

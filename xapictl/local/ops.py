@@ -25,6 +25,8 @@ __all__ = [
     "SetBondMode",
     "SetBridgeOptions",
     "SetLink",
+    "StartDhcpClient",
+    "StopDhcpClient",
     "link_local_of",
     "op_from_dict",
 ]
@@ -202,6 +204,35 @@ class DelAddress(LocalOp):
 
 
 @dataclass(frozen=True)
+class StopDhcpClient(LocalOp):
+    """Stop the DHCP client serving ``ifname`` (SIGTERM: its lease and address stay);
+    ``argv`` is its command line, to start it again on undo. ``netns``: where it runs."""
+
+    ifname: str
+    argv: tuple[str, ...]
+    netns: str | None = None
+    label: ClassVar[str] = "stop DHCP client"
+
+    def inverse(self, before: HostSnapshot) -> list[LocalOp]:
+        return [StartDhcpClient(self.subject, "undo: it ran there before", self.ifname,
+                                self.argv, self.netns)]
+
+
+@dataclass(frozen=True)
+class StartDhcpClient(LocalOp):
+    """Run ``argv``, a DHCP client for ``ifname``, until it holds its lease."""
+
+    ifname: str
+    argv: tuple[str, ...]
+    netns: str | None = None
+    label: ClassVar[str] = "start DHCP client"
+
+    def inverse(self, before: HostSnapshot) -> list[LocalOp]:
+        return [StopDhcpClient(self.subject, "undo: it did not run there before", self.ifname,
+                               self.argv, self.netns)]
+
+
+@dataclass(frozen=True)
 class ReplaceRoute(LocalOp):
     """``route replace``: atomically points a route at ``route.oif``; ``old`` is what it
     replaces (None when it is new)."""
@@ -276,6 +307,7 @@ _OPS: dict[str, type[LocalOp]] = {
     for cls in (
         CreateLink, DeleteLink, SetLink, SetBondMode, SetBridgeOptions, AddAddress, DelAddress,
         ReplaceRoute, DeleteRoute, BridgeVlanAdd, BridgeVlanDel, CopyNeighbours,
+        StopDhcpClient, StartDhcpClient,
     )
 }
 
@@ -290,6 +322,8 @@ def op_from_dict(raw: dict[str, Any]) -> LocalOp:
     for key in ("route", "old"):
         if isinstance(data.get(key), dict):
             data[key] = Route(**data[key])
+    if isinstance(data.get("argv"), list):
+        data["argv"] = tuple(data["argv"])
     return cls(**data)
 
 

@@ -49,8 +49,10 @@ def _relabel(label: str | None, old: str, new: str) -> str | None:
 
 
 def _moved(a: Address, to: str, from_: str) -> Address:
-    flags = IFA_F_NODAD if a.family == 6 else 0
-    return replace(a, ifname=to, label=_relabel(a.label, from_, to), flags=flags | 0x80)
+    """The address as the bridge gets it: permanent, or for a DHCP lease dynamic with the
+    lifetimes it has left (the client moved to the bridge renews it)."""
+    flags = (IFA_F_NODAD if a.family == 6 else 0) | (0 if a.valid_lft is not None else 0x80)
+    return replace(a, ifname=to, label=_relabel(a.label, from_, to), flags=flags)
 
 
 def _same_addr(a: Address, b: Address) -> bool:

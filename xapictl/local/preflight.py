@@ -7,7 +7,8 @@ from collections.abc import Callable, Iterable
 from xapictl.errors import PreflightError
 from xapictl.local.desired import FROM_UPLINK, BridgeSpec, HostNetwork
 from xapictl.local.observe import HostSnapshot
-from xapictl.local.ops import CreateLink, LocalOp, SetBridgeOptions
+from xapictl.local.ops import CreateLink, LocalOp, SetBridgeOptions, StopDhcpClient
+from xapictl.plan.core import Step
 
 __all__ = ["needed_capabilities", "preflight", "problems"]
 
@@ -38,8 +39,11 @@ _CAP_FIX = {
 }
 
 
-def problems(desired: HostNetwork, snap: HostSnapshot) -> list[str]:
-    """Every reason to refuse this desired state on this host (empty: go ahead)."""
+def problems(desired: HostNetwork, snap: HostSnapshot,
+             steps: Iterable[Step] = ()) -> list[str]:
+    """Every reason to refuse this desired state on this host (empty: go ahead). ``steps``:
+    the plan's, whose DHCP client moves make a leased uplink address movable."""
+    dhcp_moved = {s.ifname for s in steps if isinstance(s, StopDhcpClient)}
     out: list[str] = []
     bonds = {b.name for b in desired.bonds if b.present}
     bridges = {b.name for b in desired.bridges if b.present}
@@ -81,14 +85,16 @@ def problems(desired: HostNetwork, snap: HostSnapshot) -> list[str]:
                 out.append(f"bridge {b.name}: uplink {b.uplink} carries {', '.join(stranded)},"
                            " which would be stranded on a bridge port; use 'addresses:"
                            " from-uplink' to move them to the bridge")
-            if up is not None and b.addresses == FROM_UPLINK and not desired.allow_dhcp:
+            if (up is not None and b.addresses == FROM_UPLINK and not desired.allow_dhcp
+                    and b.uplink not in dhcp_moved):
                 dyn = [a.cidr for a in snap.addresses_on(b.uplink)
                        if a.dynamic and not a.link_local]
                 if dyn:
                     out.append(f"bridge {b.name}: {b.uplink} has DHCP/SLAAC addresses"
-                               f" {', '.join(dyn)}; the DHCP client will not follow them to the"
-                               " bridge. Set 'allow_dhcp: true' to move them anyway, or make"
-                               " them static")
+                               f" {', '.join(dyn)} and no DHCP client xapictl can move to the"
+                               " bridge serves it (it looks for dhclient, dhcpcd and udhcpc"
+                               " processes; systemd-networkd's leases stay with it). Set"
+                               " 'allow_dhcp: true' to move them anyway, or make them static")
         out += _vlan_aware_host_addresses(b, snap, bonds)
     for bond in desired.bonds:
         cur = snap.link(bond.name)
@@ -149,7 +155,7 @@ def _vlan_aware_host_addresses(b: BridgeSpec, snap: HostSnapshot, bonds: set[str
 def preflight(desired: HostNetwork, snap: HostSnapshot, steps: Iterable[LocalOp],
               capability: Callable[[str], bool]) -> None:
     """Raise PreflightError with every problem, including missing kernel features."""
-    found = problems(desired, snap)
+    found = problems(desired, snap, steps)
     for cap in sorted(needed_capabilities(steps)):
         if not capability(cap):
             found.append(f"missing kernel capability: {_CAP_FIX[cap]}"
