@@ -291,6 +291,24 @@ def local_boot_damaged(cli: Any, env: dict[str, Any]) -> Any:
     return cli("local", "boot", "--root", str(root))
 
 
+def vif_ip_without_firewall(cli: Any, env: dict[str, Any]) -> Any:
+    """libxl's online for a vif with ip=, on a host without nft and iptables (faked), with
+    xenstore faked in-process: refused before any netlink call."""
+    from xapictl.local import antispoof, hotplug
+
+    keys = {"backend/vif/7/0/bridge": "xenbr0", "backend/vif/7/0/ip": "192.0.2.20"}
+    written: dict[str, str] = {}
+    mp = env["monkeypatch"]
+    mp.setattr(hotplug.XenStore, "read", lambda self, path: keys.get(path))
+    mp.setattr(hotplug.XenStore, "write", lambda self, path, value: written.update({path: value}))
+    mp.setattr(antispoof.shutil, "which", lambda name: None)
+    ran = cli("local", "vif-hotplug", "online", "type_if=vif", extra_env={
+        "XENBUS_PATH": "backend/vif/7/0", "vif": "vif7.0",
+        "XAPICTL_HOTPLUG_LOG": str(env["tmp_path"] / "vif.log")})
+    assert written["backend/vif/7/0/hotplug-status"] == "error"
+    return ran
+
+
 def no_graphviz(cli: Any, env: dict[str, Any]) -> Any:
     import graphviz
 
@@ -385,6 +403,8 @@ PROVOKE: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
     " recipe needs": local_check_lacks,
     "`xapictl local boot`: the boot recipe it would re-apply is not a valid recipe (edited by"
     " hand, damaged)": local_boot_damaged,
+    "`xapictl local vif-hotplug online` for a vif with `ip=` where neither `nft` nor `iptables`"
+    " is installed": vif_ip_without_firewall,
     # 192.0.2.7 (TEST-NET-1) is no address of this machine: even a broken check could not
     # listen beyond loopback (the refusal comes before any socket; tests/sim checks that).
     "`sim serve --bind` on an address that is not loopback with the default password":
