@@ -422,7 +422,7 @@ DOCUMENT_OF = {
     "schema": None,  # prints a JSON Schema (as YAML with -o yaml), not a document
 }
 REFUSED = {"pool unlock", "inventory export", "inventory watch", "rollout audit", "local confirm",
-           "local rollback", "local vif-hotplug", "sim serve", "sim control",
+           "local rollback", "local boot", "local vif-hotplug", "sim serve", "sim control",
            "pool diagram",  # the diagram (a file format) is its output
            "netbox recipe", "netbox watch"}  # a recipe file; a stream of lines
 
