@@ -38,6 +38,7 @@ SKIPPED = {
     "local apply": "changes the host's networking (its recipe loader is tested in tests/local)",
     "local confirm": "acts on the host's networking",
     "local rollback": "acts on the host's networking",
+    "local boot": "changes the host's networking (re-applies the boot recipe)",
     "local vif-hotplug": "acts on the host's networking (called by Xen's hotplug scripts)",
 }
 # Flags take no value; these two write to the shell's rc files.
