@@ -124,3 +124,15 @@ def test_a_lease_no_movable_client_holds_is_refused_before_any_change(dhcp_host)
     assert r.exit_code == 4
     assert "no DHCP client xapictl can move to the bridge serves it" in r.output
     assert snapshot_of(dom0).fingerprint() == before
+
+
+def test_allow_dhcp_without_a_client_makes_the_address_static(dhcp_host, tmp_path):
+    dom0, _ = dhcp_host
+    dhcp.stop("eth0", dom0)
+    recipe = tmp_path / "static.yaml"
+    recipe.write_text(Path(XENBR0).read_text() + "  allow_dhcp: true\n")
+    r = runner.invoke(app, ["local", "apply", str(recipe), "--yes", "--netns", dom0])
+    assert r.exit_code == 0, r.output
+    assert "DHCP client" not in r.output
+    (on_bridge,) = _v4(snapshot_of(dom0), "xenbr0")
+    assert not on_bridge.dynamic and on_bridge.valid_lft is None  # nothing would renew it

@@ -22,7 +22,7 @@ from xapictl.local import netlink, probe, wait
 from xapictl.local.desired import HostNetwork
 from xapictl.local.lock import locked
 from xapictl.local.observe import HostSnapshot, observe
-from xapictl.local.ops import LocalOp, op_from_dict
+from xapictl.local.ops import AddAddress, LocalOp, op_from_dict
 from xapictl.local.planner import inverse_plan, plan
 from xapictl.local.preflight import preflight
 from xapictl.plan.core import ApplyReport, Plan, StepResult, StepStatus
@@ -176,10 +176,11 @@ def with_dhcp_handover(the_plan: Plan, desired: HostNetwork, snap: HostSnapshot,
     its bridge: stopped before the first change (lease and address stay), started on the
     bridge after the last (``xapictl.local.dhcp``). Planning reads /proc, nothing more."""
     from xapictl.local.desired import FROM_UPLINK
-    from xapictl.local.ops import AddAddress, StartDhcpClient, StopDhcpClient
+    from xapictl.local.ops import StartDhcpClient, StopDhcpClient
 
     first: list[LocalOp] = []
     last: list[LocalOp] = []
+    static: set[str] = set()
     for b in desired.bridges:
         if not (b.present and b.uplink and b.addresses == FROM_UPLINK):
             continue
@@ -189,17 +190,30 @@ def with_dhcp_handover(the_plan: Plan, desired: HostNetwork, snap: HostSnapshot,
             continue
         from xapictl.local import dhcp
 
-        for c in dhcp.find_clients(b.uplink, netns):
+        clients = dhcp.find_clients(b.uplink, netns)
+        if not clients:  # nothing would renew the lease (allow_dhcp): the address is static
+            static.add(b.name)
+        for c in clients:
             first.append(StopDhcpClient(f"{c.kind} (pid {c.pid}) of {b.uplink}",
                                         f"its lease moves to {b.name}", b.uplink, c.argv,
                                         netns))
             last.append(StartDhcpClient(f"{c.kind} on {b.name}",
                                         f"renews the lease {b.uplink} had",
                                         b.name, dhcp.renamed(c.argv, b.uplink, b.name), netns))
-    if not first:
+    steps = tuple(_made_static(s) if isinstance(s, AddAddress) and s.addr.ifname in static
+                  else s for s in the_plan.steps)
+    if not first and not static:
         return the_plan
-    return Plan((*first, *the_plan.steps, *last), the_plan.noops, the_plan.warnings,
-                the_plan.deferred)
+    return Plan((*first, *steps, *last), the_plan.noops, the_plan.warnings, the_plan.deferred)
+
+
+def _made_static(step: AddAddress) -> AddAddress:
+    """An address moved without its DHCP client: permanent, as ``allow_dhcp`` promises."""
+    import dataclasses
+
+    addr = dataclasses.replace(step.addr, valid_lft=None, preferred_lft=None,
+                               flags=step.addr.flags | 0x80)
+    return dataclasses.replace(step, addr=addr)
 
 
 def _capability(cap: str) -> bool:
