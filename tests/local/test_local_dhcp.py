@@ -136,3 +136,24 @@ def test_allow_dhcp_without_a_client_makes_the_address_static(dhcp_host, tmp_pat
     assert "DHCP client" not in r.output
     (on_bridge,) = _v4(snapshot_of(dom0), "xenbr0")
     assert not on_bridge.dynamic and on_bridge.valid_lft is None  # nothing would renew it
+
+
+def test_apply_killed_at_any_step_gives_the_lease_and_client_back_to_eth0(dhcp_host):
+    """Issue 16 item 2 for a DHCP host: the dead-man timer's rollback also restarts the
+    client on eth0 (and stops one on the bridge) wherever the apply died."""
+    from test_local_crash import _await_timer, _kill_apply_at
+
+    from xapictl.local.apply import current_plan, undo_path
+    from xapictl.local.desired import load_recipe
+
+    dom0, _ = dhcp_host
+    before = snapshot_of(dom0)
+    steps = len(current_plan(load_recipe(Path(XENBR0)), dom0)[0].steps)
+    assert steps >= 8  # stop client, bridge, port, address, routes ..., start client
+    for step in range(steps):
+        _await_timer(_kill_apply_at(step, "SIGKILL", dom0, confirm=0.5, recipe=Path(XENBR0)))
+        assert not undo_path(dom0).exists(), f"killed at {step}"
+        snap = snapshot_of(dom0)
+        assert snap.fingerprint() == before.fingerprint(), f"killed at {step}"
+        assert [c.argv[-1] for c in dhcp.find_clients("eth0", dom0)] == ["eth0"], step
+        assert not dhcp.find_clients("xenbr0", dom0), f"killed at {step}"
