@@ -424,7 +424,8 @@ DOCUMENT_OF = {
 REFUSED = {"pool unlock", "inventory export", "inventory watch", "rollout audit", "local confirm",
            "local rollback", "local boot", "local vif-hotplug", "sim serve", "sim control",
            "pool diagram",  # the diagram (a file format) is its output
-           "netbox recipe", "netbox watch"}  # a recipe file; a stream of lines
+           "netbox recipe", "netbox watch",  # a recipe file; a stream of lines
+           "ansible install", "ansible path"}  # one line: where the collection is
 
 
 def test_every_command_is_classified_as_printing_a_document_or_refusing_json() -> None:

@@ -31,6 +31,9 @@ ALLOWED: dict[str, set[str]] = {
     "sim": {"model"},
     "diagram": {"state", "plan", "inventory", "model"},  # snapshot, plan, drift -> graph
     "netbox": {"state", "inventory", "model", "xapi"},  # snapshot -> NetBox; xapi: the Secret
+    # the Ansible collection (issue 19): the public library, and from cli only the documents
+    # of `-o json` (views, documents) that the info modules return (see the test below)
+    "ansible_collection": {"recipes", "plan", "state", "model", "xapi", "cli"},
 }
 
 # package -> the third-party modules it may import (anything else that is not the standard
@@ -56,6 +59,8 @@ THIRD_PARTY: dict[str, set[str]] = {
     "diagram": {"graphviz"},  # runs Graphviz's dot for SVG/PNG (issue 18)
     "netbox": {"httpx"},  # NetBox's REST API (issue 15)
     "cli": {"typer", "rich", "yaml", "platformdirs", "pydantic"},  # pydantic: output documents
+    # the collection's plugins run inside Ansible; yaml: inline recipes and diff texts
+    "ansible_collection": {"ansible", "ansible_collections", "yaml"},
 }
 
 # (file, module): the documented exceptions, each imported inside a function only.
@@ -190,3 +195,16 @@ def test_every_user_path_comes_from_platformdirs(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     assert default_path() == platformdirs.user_state_path("xapictl") / "journal.sqlite"
     assert default_path().is_relative_to(tmp_path)
+
+
+CLI_FOR_THE_COLLECTION = {"xapictl.cli.views", "xapictl.cli.documents"}
+
+
+def test_the_ansible_collection_uses_only_the_documents_of_the_cli() -> None:
+    """The collection is a front end beside the CLI, not on top of it: of ``xapictl.cli`` it
+    may only use the typed facts of ``-o json`` (the info modules return the same shapes)."""
+    wrong = [f"{p.relative_to(PACKAGE)}:{line}: {module}"
+             for p in sorted((PACKAGE / "ansible_collection").rglob("*.py"))
+             for line, module in _imports(p)
+             if module.startswith("xapictl.cli") and module not in CLI_FOR_THE_COLLECTION]
+    assert wrong == []

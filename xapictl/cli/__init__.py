@@ -155,7 +155,8 @@ def _optional_group(module: str, what: str) -> typer.Typer:
 
 for _name, _what in (("local", "Plain Xen hosts"), ("rollout", "Fleet rollouts"),
                      ("inventory", "Network inventory"), ("drift", "Drift between hosts"),
-                     ("netbox", "NetBox (CMDB) sync")):
+                     ("netbox", "NetBox (CMDB) sync"),
+                     ("ansible", "The Ansible collection")):
     app.add_typer(_optional_group(_name, _what), name=_name)
 
 OUTPUT_EPILOG = ("Output: -o table|wide|json|yaml|name and --no-headers may follow the "

@@ -1,0 +1,118 @@
+#!/usr/bin/python
+# Copyright: The xapictl developers
+# BSD 2-Clause License (see LICENSE of the xapictl package)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: network
+short_description: A network of a XenServer / XCP-ng pool, VLAN trunks included
+description:
+  - Ensures a network is present (or absent) on every host of the pool with xapictl's engine
+    (plan, pre-flight, apply, verify).
+  - A VLAN network (O(vlan) with O(device) or O(bond)) carries the tag on the trunk of every
+    host; without O(vlan), a private network or the network of NIC O(device).
+  - Check mode returns the plan and writes nothing; diff mode shows each planned change's
+    before and after.
+version_added: 0.1.0
+author:
+  - The xapictl developers (@xapictl)
+extends_documentation_fragment:
+  - xapictl.xen.connection
+options:
+  name:
+    description: The network's name label.
+    type: str
+    required: true
+  vlan:
+    description: VLAN tag 0-4094 (needs O(device) or O(bond)).
+    type: int
+  device:
+    description: Trunk NIC of the VLAN (C(eth1)), or the NIC of a NIC network.
+    type: str
+  bond:
+    description: Trunk bond of the VLAN, by its network name.
+    type: str
+  mtu:
+    description: MTU in octets.
+    type: int
+  description:
+    description: The network's description.
+    type: str
+  adopt:
+    description: Take over (or remove) a matching network that xapictl did not make.
+    type: bool
+    default: false
+  state:
+    description: Whether the network should exist.
+    type: str
+    choices: [present, absent]
+    default: present
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+"""
+
+EXAMPLES = r"""
+- name: VLAN 105 on eth1 of every host
+  xapictl.xen.network:
+    url: https://pool-a.example.com
+    password: "{{ xapi_password }}"
+    name: VLAN 105
+    vlan: 105
+    device: eth1
+"""
+
+RETURN = r"""
+plan:
+  description: The plan (the document of C(xapictl plan -o json)).
+  returned: success
+  type: dict
+writes:
+  description: The XAPI writes made (method, outcome, host, error); empty in check mode.
+  returned: always
+  type: list
+  elements: dict
+verified:
+  description: Whether the pool matched when read again after the writes (null if none).
+  returned: success
+  type: bool
+exit_code:
+  description: The CLI's exit code of the failure (2 bad input, 4 failure, 5 partial).
+  returned: failure
+  type: int
+exit_class:
+  description: The name of O(exit_code) (bad_input, failure, partial).
+  returned: failure
+  type: str
+xapi_code:
+  description: The XAPI error code, when XAPI refused something.
+  returned: failure
+  type: str
+xapi_params:
+  description: The XAPI error's parameters, exactly as XAPI sent them.
+  returned: failure
+  type: list
+  elements: str
+"""
+
+from ansible_collections.xapictl.xen.plugins.module_utils.xapictl_common import run
+
+
+def main():
+    run("network", {
+        "name": {"type": "str", "required": True},
+        "vlan": {"type": "int"},
+        "device": {"type": "str"},
+        "bond": {"type": "str"},
+        "mtu": {"type": "int"},
+        "description": {"type": "str"},
+        "adopt": {"type": "bool", "default": False},
+        "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+    }, supports_check_mode=True, mutually_exclusive=[("device", "bond")])
+
+
+if __name__ == "__main__":
+    main()
