@@ -230,13 +230,13 @@ def plan_diff(plan: Mapping[str, Any]) -> list[dict[str, str]]:
     after)."""
     out = []
     for change in plan.get("changes", []):
-        header = f"{change['title']} {change['subject']}"
         before, after = change.get("before"), change.get("after")
         if change["action"] == "create" and after is None:
             after = {"exists": True}
         if change["action"] == "destroy" and before is None:
             before = {"exists": True}
-        out.append({"before_header": f"{header} (before)", "after_header": f"{header} (after)",
+        subject = change["subject"]
+        out.append({"before_header": subject, "after_header": f"{subject} ({change['title']})",
                     "before": _yaml(before), "after": _yaml(after)})
     return out
 
