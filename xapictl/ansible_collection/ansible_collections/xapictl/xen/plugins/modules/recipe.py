@@ -6,7 +6,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: recipe
-short_description: A whole xapictl recipe: plan, apply, verify
+short_description: A whole xapictl recipe (plan, apply, verify)
 description:
   - Converges the pool to a recipe (networks, bonds, VIFs), given as a file (O(src)) or
     inline (O(recipe)), exactly as C(xapictl apply) does.
