@@ -7,6 +7,7 @@
     nox -s bench        benchmarks: print figures and write the docs' tables (docs/bench/)
     nox -s uml          the real-kernel tier in User-Mode Linux (802.1Q, VLAN filtering, bonds)
     nox -s ansible      opt-in: Ansible's XenServer modules against the simulator (~500 MB)
+    nox -s ansible_collection   the Galaxy tarball of the collection xapictl.xen (build/ansible/)
     nox -s xen          opt-in: a real Xen dom0 under QEMU runs the vif hotplug script
     nox -s netbox       tests/netbox against a real NetBox (PostgreSQL, Redis, NetBox from PyPI)
 
@@ -103,6 +104,19 @@ def ansible(session: nox.Session) -> None:
     session.install("ansible", "XenAPI")
     session.run("pytest", "-q", "tests/interop/test_interop_ansible.py",
                 env={"XAPICTL_ANSIBLE": "1"})
+
+
+COLLECTION = ROOT / "xapictl" / "ansible_collection" / "ansible_collections" / "xapictl" / "xen"
+
+
+@nox.session
+def ansible_collection(session: nox.Session) -> None:
+    """Build the Galaxy tarball of the collection xapictl.xen with ansible-galaxy (offline):
+    build/ansible/xapictl-xen-VERSION.tar.gz, for Galaxy, Automation Hub or an execution
+    environment (docs/ansible.md)."""
+    session.install("ansible-core")
+    session.run("ansible-galaxy", "collection", "build", str(COLLECTION), "--output-path",
+                str(ROOT / "build" / "ansible"), "--force")
 
 
 @nox.session

@@ -319,6 +319,15 @@ def no_graphviz(cli: Any, env: dict[str, Any]) -> Any:
     return cli("pool", "diagram", "--format", "svg")
 
 
+def ansible_install_on_a_file(cli: Any, env: dict[str, Any]) -> Any:
+    """A regular file as --path: refused, and left as it was."""
+    notes = env["tmp_path"] / "notes.txt"
+    notes.write_text("notes\n")
+    ran = cli("ansible", "install", "--path", str(notes))
+    assert notes.read_text() == "notes\n"
+    return ran
+
+
 PROVOKE: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
     "a key given twice in a recipe or fleet file (a section, a field, an `other_config` key)":
         key_twice,
@@ -421,6 +430,8 @@ PROVOKE: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
     "`netbox sync` when NetBox cannot be reached (or refuses the token: 403)":
         lambda cli, env: cli("netbox", "sync", "--netbox-url", "http://127.0.0.1:9",
                              extra_env={"XAPICTL_NETBOX_TOKEN": "nbt_x.y"}),
+    "`ansible install --path` names a file, not a directory":
+        ansible_install_on_a_file,
 }
 ROWS = _rows()
 

@@ -1,0 +1,141 @@
+"""What the collection's modules do, without Ansible: ``xapictl.ansible_collection.bridge``
+against an in-process simulated pool (the modules only declare options and call it)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import xapictl
+from xapictl import errors as e
+from xapictl.ansible_collection import bridge
+from xapictl.sim.engine import Simulator
+from xapictl.sim.inprocess import InProcessTransport
+
+PASSWORD = "xapictl"
+
+
+@pytest.fixture
+def params(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """Module parameters whose pool is an in-process simulated seed pool (the library's
+    ``connect`` given the simulator's transport)."""
+    sim = Simulator(password=PASSWORD)
+    sim.reset(scenario="seed")
+    connect = xapictl.connect
+
+    def in_process(url: str, **options: Any) -> Any:
+        return connect(url, transport=InProcessTransport(sim), **options)
+
+    monkeypatch.setattr(xapictl, "connect", in_process)
+    yield {"url": "http://127.0.0.1", "password": PASSWORD, "validate_certs": True}
+    sim.close()
+
+
+VLAN_105 = {"name": "VLAN 105", "vlan": 105, "device": "eth1", "state": "present"}
+
+
+def test_check_mode_is_the_plan_and_apply_then_nothing_to_do(params: dict[str, Any]) -> None:
+    checked = bridge.run_module("network", {**params, **VLAN_105}, check_mode=True)
+    assert not checked.failed and checked.result["changed"] is True
+    assert checked.result["writes"] == [] and checked.result["plan"]["summary"]["steps"] == 2
+    applied = bridge.run_module("network", {**params, **VLAN_105}, check_mode=False)
+    assert applied.result["changed"] is True and applied.result["verified"] is True
+    assert [w["method"] for w in applied.result["writes"]] == [
+        "network.create", "pool.create_VLAN_from_PIF"]
+    again = bridge.run_module("network", {**params, **VLAN_105}, check_mode=False)
+    assert again.result["changed"] is False and again.result["writes"] == []
+    assert again.result["diff"] == [] and again.result["verified"] is None
+    assert bridge.run_module("network", {**params, **VLAN_105}, check_mode=True
+                             ).result["changed"] is False
+
+
+def test_the_diff_is_the_plans_before_and_after() -> None:
+    plan = {"changes": [
+        {"action": "create", "title": "create", "subject": "network 'A'", "before": None,
+         "after": {"name_label": "A", "MTU": 1500}},
+        {"action": "update", "title": "set MTU", "subject": "network 'B'",
+         "before": {"MTU": 1500}, "after": {"MTU": 9000}},
+        {"action": "destroy", "title": "destroy", "subject": "network 'C'", "before": None,
+         "after": None}]}
+    assert bridge.plan_diff(plan) == [
+        {"before_header": "network 'A'", "after_header": "network 'A' (create)",
+         "before": "", "after": "MTU: 1500\nname_label: A\n"},
+        {"before_header": "network 'B'", "after_header": "network 'B' (set MTU)",
+         "before": "MTU: 1500\n", "after": "MTU: 9000\n"},
+        {"before_header": "network 'C'", "after_header": "network 'C' (destroy)",
+         "before": "exists: true\n", "after": ""}]
+
+
+@pytest.mark.parametrize(("exc", "changed", "code"), [
+    (e.UsageError("x"), False, 2), (e.DesiredStateError(["x"]), False, 2),
+    (e.XapiFailure("SESSION_AUTHENTICATION_FAILED", ["root"]), False, 4),
+    (e.XapiFailure("INTERNAL_ERROR"), True, 5),
+    (e.ConnectError("refused"), False, 4),
+    (e.VerificationError("MTU", 9000, 1500), True, 5)])
+def test_each_error_has_the_clis_exit_code(exc: e.XapictlError, changed: bool,
+                                           code: int) -> None:
+    assert bridge.exit_code(exc, changed=changed) == code
+
+
+def test_bad_input_is_refused_before_any_connection(params: dict[str, Any],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_connection(*_: Any, **__: Any) -> Any:
+        raise AssertionError("connected")
+
+    monkeypatch.setattr(xapictl, "connect", no_connection)
+    out = bridge.run_module("network", {**params, **VLAN_105, "vlan": 5000}, check_mode=False)
+    assert out.failed and out.result["exit_class"] == "bad_input"
+    assert out.msg.startswith("ensure_vlan_network('VLAN 105'): vlan: 5000 is out of range")
+    bond = bridge.run_module("network", {**params, "name": "x", "bond": "bond0"},
+                             check_mode=False)
+    assert bond.msg == "bond is the trunk of a VLAN: add vlan (a tag 0-4094)"
+
+
+@pytest.mark.parametrize(("given", "message"), [
+    ({}, "no pool: give url (or XAPICTL_URL) or profile (or XAPICTL_POOL)"),
+    ({"url": "http://127.0.0.1"}, "no password: give password (no_log) or set "
+                                  "XAPICTL_PASSWORD, or use a profile"),
+    ({"url": "http://127.0.0.1", "profile": "a"}, "url and profile both name a pool: give "
+                                                  "one of them")])
+def test_a_module_without_a_pool_is_refused(given: dict[str, Any], message: str) -> None:
+    out = bridge.run_module("pool_info", given, check_mode=False)
+    assert out.failed and out.msg == message and out.result["exit_code"] == 2
+
+
+def test_the_recipe_module_takes_a_file_or_a_mapping(params: dict[str, Any]) -> None:
+    inline = {"version": 1, "networks": [{"name": "VLAN 7", "vlan": 7, "device": "eth1"}]}
+    out = bridge.run_module("recipe", {**params, "recipe": inline}, check_mode=True)
+    assert out.result["changed"] is True
+    both = bridge.run_module("recipe", {**params, "recipe": inline, "src": "x.yaml"},
+                             check_mode=True)
+    assert both.msg == "give one of src (a recipe file) or recipe (an inline mapping)"
+    missing = bridge.run_module("recipe", {**params, "src": "/nonexistent.yaml"},
+                                check_mode=True)
+    assert missing.result["exit_class"] == "bad_input" and "no such recipe file" in missing.msg
+
+
+def test_vif_and_bond_modules_plan_through_the_library(params: dict[str, Any]) -> None:
+    vif = bridge.run_module("vif", {**params, "vm": "web-01", "network": "Pool-wide network 1",
+                                    "state": "present"}, check_mode=True)
+    assert vif.result["changed"] is True, vif.msg
+    assert vif.result["plan"]["changes"][0]["class"] == "VIF"
+    bond = bridge.run_module("bond", {**params, "network": "bond0", "members": ["eth1", "eth2"],
+                                      "mode": "active-backup", "state": "present"},
+                             check_mode=True)
+    assert bond.result["changed"] is True, bond.msg
+    assert {c["class"] for c in bond.result["plan"]["changes"]} >= {"Bond"}
+
+
+def test_inventory_members_carry_uuid_address_power_networks_and_vlans(
+        params: dict[str, Any]) -> None:
+    bridge.run_module("network", {**params, **VLAN_105}, check_mode=False)
+    found = bridge.pool_inventory(params)
+    assert found["pool"]["name"] == "seed-pool"
+    by_name = {m["name"]: m for m in found["members"]}
+    master = by_name["xcp-host-01"]
+    assert master["type"] == "host" and master["master"] is True and 105 in master["vlans"]
+    web = by_name["web-01"]
+    assert (web["type"], web["power_state"]) == ("vm", "running") and web["address"]
+    assert by_name["backup-01"]["power_state"] == "halted"
