@@ -5,6 +5,8 @@ documentation read by ansible-doc, and the docs' execution environment."""
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import subprocess
 import tarfile
 from pathlib import Path
@@ -19,7 +21,8 @@ from xapictl import __version__
 from xapictl.ansible_collection import collection_source
 from xapictl.cli import app
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples" / "ansible"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+EXAMPLES = DOCS / "examples" / "ansible"
 MODULES = ["bond", "network", "network_info", "pool_info", "recipe", "vif"]
 
 
@@ -104,12 +107,15 @@ def test_the_inventory_names_a_pool_it_cannot_read(pool, tmp_path):
     assert "SESSION_AUTHENTICATION_FAILED" in ran.stderr and pool.url in ran.stderr
 
 
-def test_the_inventory_reads_several_pools(three_pools, tmp_path):
-    spec = {"plugin": "xapictl.xen.xapi", "hostnames": "pool_name", "password": PASSWORD,
-            "pools": [{"name": f"pool-{n}", "url": s.url} for n, s in zip("abc", three_pools,
-                                                                            strict=True)]}
-    (tmp_path / "fleet.xapi.yml").write_text(yaml.safe_dump(spec))
-    ran = _run(tmp_path, "ansible-inventory", "-i", "fleet.xapi.yml", "--list")
+def test_the_inventory_of_several_pools_in_the_docs(three_pools, tmp_path):
+    page = (DOCS / "ansible.md").read_text()
+    block = next(b for b in re.findall(r"```yaml\n(.*?)```", page, flags=re.DOTALL)
+                 if "hostnames: pool_name" in b)
+    for name, server in zip("abc", three_pools, strict=True):
+        block = block.replace(f"https://pool-{name}.example.com", server.url)
+    (tmp_path / "fleet.xapi.yml").write_text(block)
+    ran = _run(tmp_path, "ansible-inventory", "-i", "fleet.xapi.yml", "--list",
+               env={"XAPICTL_PASSWORD": PASSWORD})
     assert ran.returncode == 0, ran.stderr
     found = _plain(json.loads(ran.stdout))
     for name in ("pool-a", "pool-b", "pool-c"):
@@ -195,6 +201,15 @@ def test_the_galaxy_tarball_builds_and_installs_offline(tmp_path):
     assert ee["version"] == 3
     assert ee["dependencies"]["galaxy"]["collections"][0]["name"] == tarball.name
     assert "xapictl" in ee["dependencies"]["python"]
+    # ansible-builder renders the build context of the docs' file (no container runtime)
+    if ansible_bin("ansible-builder") is not None:
+        shutil.copy(EXAMPLES / "execution-environment.yml", tmp_path / "dist")
+        made = _run(tmp_path / "dist", "ansible-builder", "create", "-f",
+                    "execution-environment.yml", "-c", "context")
+        assert made.returncode == 0, made.stdout + made.stderr
+        build = tmp_path / "dist" / "context" / "_build"
+        assert (build / tarball.name).is_file()
+        assert "xapictl" in (build / "requirements.txt").read_text().split()
     installed = _run(tmp_path, "ansible-galaxy", "collection", "install", str(tarball),
                      "-p", str(tmp_path / "installed"), "--force")
     assert installed.returncode == 0, installed.stderr

@@ -63,6 +63,9 @@ def test_diff_mode_shows_each_change_before_and_after(playbook, pool, pool_env):
     assert "+++ after: network 'VLAN 101' (create)" in out
     assert "+name_label: VLAN 101" in out and "+name_description: 172.21.0.0/24 - web front" in out
     assert "+++ after: network 'VLAN 105' (create VLAN pool-wide)" in out and "+tag: 105" in out
+    shown = (EXAMPLES.parents[1] / "ansible.md").read_text().split("```text\n", 1)[1]
+    shown = shown.split("```", 1)[0].split("\n", 1)[1]  # the docs' diff, after the task line
+    assert shown in out
     assert writes(pool) == []
     # applied: a re-run in diff mode has nothing to show
     assert playbook(EXAMPLES / "vlan-trunk.yml", env=pool_env).code == 0
