@@ -21,6 +21,8 @@ from xapictl import __version__
 from xapictl.ansible_collection import collection_source
 from xapictl.cli import app
 
+pytestmark = pytest.mark.slow  # each ansible run starts Ansible: seconds apiece
+
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 EXAMPLES = DOCS / "examples" / "ansible"
 MODULES = ["bond", "network", "network_info", "pool_info", "recipe", "vif"]

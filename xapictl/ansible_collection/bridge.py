@@ -263,6 +263,9 @@ def failure(exc: e.XapictlError, audit: AuditLog | None = None) -> Outcome:
         result["xapi_code"], result["xapi_params"] = xapi
     problems = getattr(exc, "problems", None)
     msg = "; ".join(str(p) for p in problems) if problems else str(exc)
+    if xapi is not None and xapi[0] == "SESSION_AUTHENTICATION_FAILED":
+        msg += ("; check username (or XAPICTL_USER; default root) and password (or "
+                "XAPICTL_PASSWORD). Nothing was sent.")
     return Outcome(result, failed=True, msg=msg)
 
 
