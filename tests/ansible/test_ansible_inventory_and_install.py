@@ -127,6 +127,25 @@ def test_the_inventory_of_several_pools_in_the_docs(three_pools, tmp_path):
     assert found["_meta"]["hostvars"]["pool-b_web-01"]["xapi_pool_url"] == three_pools[1].url
 
 
+def test_the_inventory_of_a_fleet_file_reads_the_selected_pools(three_pools, tmp_path):
+    fleet = (EXAMPLES / "fleet.yaml").read_text()
+    for name, server in zip(("par1", "par2", "lab"), three_pools, strict=True):
+        fleet = fleet.replace(f"https://{name}.example.com", server.url)
+    folder = tmp_path / "inventory"
+    folder.mkdir()
+    (folder / "fleet.yaml").write_text(fleet)
+    shutil.copy(EXAMPLES / "fleet.xapi.yml", folder)
+    ran = _run(tmp_path, "ansible-inventory", "-i", str(folder / "fleet.xapi.yml"), "--list",
+               env={"XAPICTL_PASSWORD": PASSWORD})
+    assert ran.returncode == 0, ran.stderr
+    found = _plain(json.loads(ran.stdout))
+    assert len(found["xapi_pool_par1"]["hosts"]) == len(found["xapi_pool_par2"]["hosts"]) == 9
+    assert "xapi_pool_lab" not in found  # not selected: tag:prod
+    assert "par2_web-01" in found["xapi_vms"]["hosts"]
+    assert found["_meta"]["hostvars"]["par2_web-01"]["xapi_pool_url"] == three_pools[1].url
+    assert three_pools[2].control.request_log() == []  # lab was never contacted
+
+
 def test_xapictl_ansible_install_copies_the_collection_where_ansible_finds_it(tmp_path):
     target = tmp_path / "collections"
     ran = CliRunner().invoke(app, ["ansible", "install", "--path", str(target)])

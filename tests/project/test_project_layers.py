@@ -33,7 +33,7 @@ ALLOWED: dict[str, set[str]] = {
     "netbox": {"state", "inventory", "model", "xapi"},  # snapshot -> NetBox; xapi: the Secret
     # the Ansible collection (issue 19): the public library, and from cli only the documents
     # of `-o json` (views, documents) that the info modules return (see the test below)
-    "ansible_collection": {"recipes", "plan", "state", "model", "xapi", "cli"},
+    "ansible_collection": {"recipes", "plan", "state", "model", "xapi", "fleet", "cli"},
 }
 
 # package -> the third-party modules it may import (anything else that is not the standard

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from xapictl.plan.audit import AuditLog
     from xapictl.plan.desired import DesiredState
     from xapictl.state.collect import PoolConnection
+    from xapictl.state.snapshot import PoolSnapshot
 
 # exit code -> the name a playbook tests (``when: result.exit_class == 'bad_input'``)
 EXIT_CLASSES = {2: "bad_input", 4: "failure", 5: "partial"}
@@ -337,8 +338,34 @@ def pool_inventory(params: Mapping[str, Any]) -> dict[str, Any]:
     from xapictl.state.collect import collect_once
 
     with open_pool(params) as conn:
-        snap = collect_once(conn)
-        url = str(getattr(conn, "url", ""))
+        return inventory_of(collect_once(conn), str(getattr(conn, "url", "")))
+
+
+def fleet_inventory(path: str, select: str | None = None) -> dict[str, dict[str, Any]]:
+    """``pool_inventory`` of every selected pool of a fleet file (``xapictl rollout``'s; the
+    pools named as there, credentials from their sources), pool by pool: pool name -> its
+    inventory, or ``{"error": message}`` for a pool that could not be read."""
+    from xapictl.fleet.connect import PoolConnector
+    from xapictl.fleet.fleetfile import load_fleet
+    from xapictl.state.collect import collect_once
+
+    pools = load_fleet(path).select(select)
+    connector = PoolConnector()
+    out: dict[str, dict[str, Any]] = {}
+    for pool in pools:
+        try:
+            with connector.connect(pool) as conn:
+                found = inventory_of(collect_once(conn), str(getattr(conn, "url", "")))
+        except e.XapictlError as exc:
+            out[pool.name] = {"error": f"{pool.where}: {exc}"}
+            continue
+        found["pool"]["name"] = pool.name
+        out[pool.name] = found
+    return out
+
+
+def inventory_of(snap: PoolSnapshot, url: str) -> dict[str, Any]:
+    """The pool and its members (see ``pool_inventory``) from one snapshot."""
     pool = snap.pool
     tags = {ref: sorted({snap.pifs[p].vlan for p in n.pifs
                          if p in snap.pifs and snap.pifs[p].vlan >= 0})
@@ -377,5 +404,5 @@ def run_module(kind: str, params: Mapping[str, Any], *, check_mode: bool) -> Out
 
 
 __all__ = ["CONNECTION_OPTIONS", "EXIT_CLASSES", "RECIPES", "Outcome", "converge_module",
-           "exit_code", "failure", "info_module", "open_pool", "plan_diff", "pool_inventory",
-           "run_module", "writes_of", "xapi_failure_of"]
+           "exit_code", "failure", "fleet_inventory", "info_module", "inventory_of", "open_pool",
+           "plan_diff", "pool_inventory", "run_module", "writes_of", "xapi_failure_of"]

@@ -60,6 +60,16 @@ options:
     type: list
     elements: dict
     default: []
+  fleet:
+    description:
+      - A fleet file of xapictl (the one C(xapictl rollout) reads) - its pools, named as
+        there, each with its URL or profile and password source. Instead of O(url) and
+        O(pools).
+      - A relative path is relative to the inventory file's folder.
+    type: str
+  select:
+    description: With O(fleet), the pools to read (names, globs, C(tag:T), and/or/not).
+    type: str
   hostnames:
     description:
       - How hosts are named; C(pool_name) prefixes the pool (names repeat across pools).
@@ -80,6 +90,7 @@ compose:
 """
 
 import json
+import os
 
 from ansible.errors import AnsibleError
 from ansible.inventory.group import to_safe_group_name
@@ -87,7 +98,11 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
 try:
-    from xapictl.ansible_collection.bridge import CONNECTION_OPTIONS, pool_inventory
+    from xapictl.ansible_collection.bridge import (
+        CONNECTION_OPTIONS,
+        fleet_inventory,
+        pool_inventory,
+    )
     from xapictl.errors import XapictlError
 except ImportError as exc:
     pool_inventory = None
@@ -117,7 +132,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             except KeyError:
                 found = None
         if found is None:
-            found = [self._read(options) for options in self._pools()]
+            if self.get_option("fleet"):
+                found = self._read_fleet(os.path.dirname(path))
+            else:
+                found = [self._read(options) for options in self._pools()]
             if self.get_option("cache"):
                 self._cache[key] = found
         for pool in found:
@@ -142,6 +160,19 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if options.get("name"):
             found["pool"]["name"] = options["name"]
         return json.loads(json.dumps(found))  # plain data, as the cache keeps it
+
+    def _read_fleet(self, folder):
+        fleet = os.path.join(folder, os.path.expanduser(self.get_option("fleet")))
+        try:
+            pools = fleet_inventory(fleet, self.get_option("select"))
+        except XapictlError as exc:
+            raise AnsibleError(f"xapictl.xen.xapi: fleet {self.get_option('fleet')}: "
+                               f"{to_native(exc)}") from exc
+        failed = {name: pool["error"] for name, pool in pools.items() if "error" in pool}
+        if failed:
+            raise AnsibleError("xapictl.xen.xapi: " + "; ".join(
+                f"pool {name}: {error}" for name, error in sorted(failed.items())))
+        return json.loads(json.dumps(list(pools.values())))
 
     def _add_pool(self, found):
         pool = found["pool"]
