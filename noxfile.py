@@ -8,6 +8,7 @@
     nox -s uml          the real-kernel tier in User-Mode Linux (802.1Q, VLAN filtering, bonds)
     nox -s ansible      opt-in: Ansible's XenServer modules against the simulator (~500 MB)
     nox -s ansible_collection   the Galaxy tarball of the collection xapictl.xen (build/ansible/)
+    nox -s ansible_sanity       ansible-test sanity on the collection (its venvs need PyPI)
     nox -s xen          opt-in: a real Xen dom0 under QEMU runs the vif hotplug script
     nox -s netbox       tests/netbox against a real NetBox (PostgreSQL, Redis, NetBox from PyPI)
 
@@ -117,6 +118,15 @@ def ansible_collection(session: nox.Session) -> None:
     session.install("ansible-core")
     session.run("ansible-galaxy", "collection", "build", str(COLLECTION), "--output-path",
                 str(ROOT / "build" / "ansible"), "--force")
+
+
+@nox.session
+def ansible_sanity(session: nox.Session) -> None:
+    """ansible-test sanity on the collection, the tests that run without containers (it
+    builds a venv per test from PyPI: about a minute cold); see tests/ansible/run_sanity.py."""
+    _install(session)
+    session.install("ansible-core")
+    session.run("python", str(ROOT / "tests" / "ansible" / "run_sanity.py"), *session.posargs)
 
 
 @nox.session

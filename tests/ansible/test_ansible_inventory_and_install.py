@@ -153,6 +153,10 @@ def test_xapictl_ansible_install_copies_the_collection_where_ansible_finds_it(tm
     installed = target / "ansible_collections" / "xapictl" / "xen"
     assert ran.stdout == f"Installed the collection xapictl.xen in {installed}\n"
     assert sorted(p.stem for p in (installed / "plugins" / "modules").glob("*.py")) == MODULES
+    shipped = {p.relative_to(collection_source()) for p in collection_source().rglob("*")
+               if "__pycache__" not in p.parts}
+    assert {p.relative_to(installed) for p in installed.rglob("*")} == shipped
+    assert (installed / "plugins" / "inventory" / "xapi.py").is_file()
     assert not list(installed.rglob("__pycache__"))
     listed = _run(tmp_path, "ansible-galaxy", "collection", "list", "xapictl.xen",
                   env={"ANSIBLE_COLLECTIONS_PATH": str(target)})

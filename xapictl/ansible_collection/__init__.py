@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 
 NAMESPACE, NAME = "xapictl", "xen"
-IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "tests/output", "inventory")
+IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc")
 
 
 def collection_root() -> Path:

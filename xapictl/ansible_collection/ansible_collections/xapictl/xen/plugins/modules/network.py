@@ -50,8 +50,10 @@ options:
     default: present
 attributes:
   check_mode:
+    description: Check mode returns the plan (changed when it has steps) and writes nothing.
     support: full
   diff_mode:
+    description: Diff mode shows each planned change's fields before and after.
     support: full
 """
 
@@ -84,7 +86,7 @@ exit_code:
   returned: failure
   type: int
 exit_class:
-  description: The name of O(exit_code) (bad_input, failure, partial).
+  description: The name of RV(exit_code) (bad_input, failure, partial).
   returned: failure
   type: str
 xapi_code:

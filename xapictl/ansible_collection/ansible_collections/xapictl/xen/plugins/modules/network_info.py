@@ -21,8 +21,10 @@ options:
     type: str
 attributes:
   check_mode:
+    description: A read only; it runs in check mode as it does otherwise.
     support: full
   diff_mode:
+    description: Nothing changes, so there is nothing to show.
     support: none
 """
 

@@ -24,8 +24,10 @@ options:
     type: dict
 attributes:
   check_mode:
+    description: Check mode returns the plan (changed when it has steps) and writes nothing.
     support: full
   diff_mode:
+    description: Diff mode shows each planned change's fields before and after.
     support: full
 """
 
