@@ -79,7 +79,7 @@ def ansible_env(tmp: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def serve_seed_pools(count: int) -> Iterator[list[Any]]:
+def serve_seed_pools(count: int, **options: Any) -> Iterator[list[Any]]:
     """``count`` simulated seed pools (3 hosts each), each served on loopback, port 0."""
     from xapictl.sim.engine import Simulator
     from xapictl.sim.server import SimServer
@@ -90,7 +90,7 @@ def serve_seed_pools(count: int) -> Iterator[list[Any]]:
             sim = Simulator(password=PASSWORD)
             sim.reset(scenario="seed")
             sims.append(sim)
-            servers.append(SimServer(sim).start())
+            servers.append(SimServer(sim, **options).start())
         yield servers
     finally:
         for server in servers:

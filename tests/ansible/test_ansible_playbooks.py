@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from ansible_harness import PASSWORD, vlans_on_eth1, writes
+from ansible_harness import PASSWORD, serve_seed_pools, vlans_on_eth1, writes
 
 pytestmark = pytest.mark.slow  # each ansible run starts Ansible: seconds apiece
 
@@ -221,3 +221,24 @@ def test_the_rollout_runs_in_batches_of_one_then_a_quarter_then_the_rest(playboo
                                                                ["pool-c"]]
     for server in three_pools:
         assert vlans_on_eth1(server) == {"VLAN 101": [101] * 3, "VLAN 102": [102] * 3}
+
+
+def test_tls_is_verified_and_a_pinned_fingerprint_or_validate_certs_false_trusts_it(playbook):
+    book = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Read
+      xapictl.xen.pool_info: OPTIONS
+"""
+    for servers in serve_seed_pools(1, tls=True):
+        server = servers[0]
+        env = {"XAPICTL_URL": server.url, "XAPICTL_PASSWORD": PASSWORD}
+        refused = playbook(book.replace("OPTIONS", "{}"), env=env).task("Read")
+        assert refused["failed"] is True and refused["error_type"] == "TLSError", refused
+        assert (refused["exit_code"], refused["exit_class"]) == (4, "failure")
+        pin = server.fingerprint
+        pinned = playbook(book.replace("OPTIONS", f"{{fingerprint: '{pin}'}}"), env=env)
+        assert pinned.task("Read")["pool"]["name"] == "seed-pool", pinned.stdout
+        loose = playbook(book.replace("OPTIONS", "{validate_certs: false}"), env=env)
+        assert loose.task("Read")["pool"]["name"] == "seed-pool", loose.stdout
