@@ -170,6 +170,14 @@ def test_xapictl_ansible_install_copies_the_collection_where_ansible_finds_it(tm
     assert not second.exists()
 
 
+def test_ansible_path_prints_the_folder_the_playbook_tests_use_in_place():
+    from xapictl.ansible_collection import collection_root
+
+    ran = CliRunner().invoke(app, ["ansible", "path"])
+    assert ran.exit_code == 0 and ran.stdout == f"{collection_root()}\n"
+    assert (collection_root() / "ansible_collections/xapictl/xen/galaxy.yml").is_file()
+
+
 def test_install_defaults_to_ansibles_user_collections(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.delenv("ANSIBLE_COLLECTIONS_PATH", raising=False)
