@@ -14,15 +14,16 @@ from typing import Any
 
 import pytest
 
-# Loaded by no run below: the wire is xapi/http11.py (stdlib), XML-RPC only for a pool that
-# speaks it, YAML only when a recipe file is read, asyncio only for asyncio callers.
+# Loaded by no run below: the wire is xapi/http11.py (the standard library's http.client),
+# XML-RPC only for a pool that speaks it, YAML only when a recipe file is read, asyncio only
+# for asyncio callers.
 NEVER = {"httpx", "httpcore", "h11", "anyio", "certifi", "click", "rich", "pygments",
          "XenAPI", "xmlrpc", "yaml", "asyncio", "sqlite3", "pyroute2", "cryptography",
-         "keyring", "jsonschema", "http", "urllib3"}
+         "keyring", "jsonschema", "urllib3"}
 # `--help` loads nothing of the library either. (typer itself loads pydantic for any command
 # line, `--help` included: it builds its parameters' validators with it; and pydantic's plugin
 # lookup loads importlib.metadata and email. Neither is xapictl's to avoid.)
-NEVER_FOR_HELP = NEVER | {"orjson", "tenacity", "ssl"}
+NEVER_FOR_HELP = NEVER | {"orjson", "tenacity", "ssl", "http"}
 
 MOST_MODULES = 420
 """The run's module count, measured so, was 628 before issue 12's start-up work and 398 after

@@ -1,13 +1,13 @@
-"""A lean HTTP/1.1 client for XAPI's one request shape: ``POST`` a body, read the answer.
+"""XAPI's one request shape over the standard library's ``http.client``: ``POST``, read.
 
 ``HttpChannel`` sends through this when nothing asks for more (no injected transport, no proxy
-in the environment, no unix socket), and through httpx otherwise. An XAPI call needs a small
-part of a general HTTP client: one ``POST`` with a ``Content-Length``, an answer with a
-``Content-Length`` (or chunked, or ended by the close), kept-alive connections reused, TLS with
-the pool's context. Doing just that costs a third of httpx's client CPU per request (the
-request goes out in one ``send``, not a header write and a body write, and no event machinery
-runs per header), and the package loads with the standard library alone (httpx, httpcore, h11,
-anyio and certifi were a fifth of a CLI run's start-up).
+in the environment, no unix socket), and through httpx otherwise. ``http.client`` reads what an
+answer can be (``Content-Length``, chunked, ended by the close, 1xx interim answers); this
+module adds what an XAPI pool needs around it: kept-alive connections shared by threads up to a
+limit, TLS with the pool's context, each request sent in one write (head and body together:
+no Nagle/delayed-ACK stall), gzip answers, and failures named by whether the request was sent.
+It loads with the standard library alone (httpx, httpcore, h11, anyio and certifi were a fifth
+of a CLI run's start-up).
 
 What a failure means follows httpx's classes, which ``transport`` maps onto the xapictl tree:
 
@@ -15,7 +15,7 @@ What a failure means follows httpx's classes, which ``transport`` maps onto the 
   ``timeout`` tells a timeout from a refusal;
 * ``AnswerTimeout``: sent, and no answer (or no rest of it) in time;
 * ``Lost``: sent, then the connection broke, or the answer was not HTTP; ``kind`` names it as
-  httpx would (``WriteError``, ``ReadError``, ``RemoteProtocolError``).
+  httpx would (``WriteError``, ``ReadError``, ``RemoteProtocolError``, ``DecodingError``).
 
 A connection that sat idle is checked before it is reused (a host that closed it makes it
 readable): it is dropped, not written to, so a host's idle timeout never turns a write into an
@@ -24,17 +24,14 @@ unknown outcome.
 
 from __future__ import annotations
 
+import http.client
 import select
 import socket
 import ssl
 import threading
 import zlib
 from dataclasses import dataclass, field
-
-MAX_HEAD = 256 * 1024
-"""The most bytes of status line and headers read before an answer is refused."""
-
-_CHUNK = 256 * 1024
+from typing import Any
 
 
 class SendError(Exception):
@@ -83,15 +80,40 @@ class Origin:
         return name if self.port == default else f"{name}:{self.port}"
 
 
-class _Conn:
-    __slots__ = ("buffer", "sock")
+class _OneWrite(http.client.HTTPConnection):
+    """A connection that sends a request's head and body in one write.
 
-    def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock
-        self.buffer = b""
+    ``endheaders(body)`` hands ``send`` the head, then the body; sent apart they cost a second
+    system call and segment per request (and, without ``TCP_NODELAY``, a delayed-ACK stall).
+    ``post`` calls ``hold`` before ``endheaders`` and ``flush`` after it."""
 
-    def close(self) -> None:
-        self.sock.close()
+    _held: bytes | None = None
+
+    def hold(self) -> None:
+        self._held = b""
+
+    def send(self, data: Any) -> None:
+        if self._held is None:
+            super().send(data)
+        elif not self._held:
+            self._held = bytes(data)  # the head: wait for the body
+        else:
+            held, self._held = self._held, None
+            super().send(held + bytes(data))
+
+    def flush(self) -> None:
+        """Send what is still held (a request with an empty body)."""
+        held, self._held = self._held, None
+        if held:
+            super().send(held)
+
+
+class _OneWriteTLS(_OneWrite, http.client.HTTPSConnection):
+    """``_OneWrite`` over TLS (``HTTPSConnection``'s handshake with the pool's context)."""
+
+
+_Conn = _OneWrite
+"""One kept-alive connection (``_OneWriteTLS`` for an https origin)."""
 
 
 class Http11Pool:
@@ -178,49 +200,89 @@ class Http11Pool:
         conn = self._checkout(origin)
         if conn is None:
             try:
-                conn = _Conn(self._connect(origin))
+                conn = self._connect(origin)
             except BaseException:
                 self._release_slot()
                 raise
         reusable = False
         try:
-            head = (f"POST {path} HTTP/1.1\r\nHost: {origin.host_header}\r\n"
-                    f"Accept: {content_type}\r\nContent-Type: {content_type}\r\n"
-                    f"Content-Length: {len(body)}\r\nUser-Agent: {self._user_agent}\r\n"
-                    "\r\n").encode("latin-1")
-            _send(conn.sock, head + body, read_timeout)
-            response, reusable = _receive(conn, read_timeout)
+            response, reusable = self._exchange(conn, path, body, content_type, read_timeout)
             return response
         finally:
             self._checkin(origin, conn, reusable)
 
-    def _connect(self, origin: Origin) -> socket.socket:
+    def _exchange(self, conn: _Conn, path: str, body: bytes, content_type: str,
+                  read_timeout: float) -> tuple[Response, bool]:
+        """Send on a connected ``conn`` and read the answer; whether ``conn`` can be reused."""
+        assert conn.sock is not None  # noqa: S101 - connected by _connect, kept only while open
+        conn.sock.settimeout(read_timeout)
         try:
-            sock = socket.create_connection((origin.host, origin.port),
-                                            timeout=self._connect_timeout)
+            conn.putrequest("POST", path, skip_accept_encoding=True)
+            conn.putheader("Accept", content_type)
+            conn.putheader("Content-Type", content_type)
+            conn.putheader("Content-Length", str(len(body)))
+            conn.putheader("User-Agent", self._user_agent)
+            conn.hold()
+            conn.endheaders(body)
+            conn.flush()
         except TimeoutError as exc:
-            raise NotSent(str(exc) or "timed out", timeout=True) from exc
+            raise AnswerTimeout("timed out writing the request") from exc
         except OSError as exc:
-            raise NotSent(str(exc)) from exc
+            raise Lost(str(exc), "WriteError") from exc
         try:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            if origin.scheme == "https":
-                if self._ssl is None:  # pragma: no cover - the channel always gives one
-                    raise NotSent("no TLS context for an https origin")
-                return self._ssl.wrap_socket(sock, server_hostname=origin.host)
-            return sock
-        except BaseException as exc:
-            sock.close()
-            if isinstance(exc, TimeoutError):
-                raise NotSent(str(exc) or "timed out", timeout=True) from exc
-            if isinstance(exc, OSError):  # ssl.SSLError (a pin refusal too) is an OSError
-                raise NotSent(str(exc)) from exc
+            answer = conn.getresponse()
+            content = answer.read()
+        except TimeoutError as exc:
+            raise AnswerTimeout("timed out") from exc
+        except http.client.RemoteDisconnected as exc:  # also a ConnectionResetError
+            raise Lost(str(exc), "RemoteProtocolError") from exc
+        except http.client.IncompleteRead as exc:
+            raise Lost(_BODY_CUT, "RemoteProtocolError") from exc
+        except http.client.HTTPException as exc:  # not HTTP: bad status line, header, chunk
+            raise Lost(f"not a valid HTTP answer: {exc!s:.80}", "RemoteProtocolError") from exc
+        except OSError as exc:
+            raise Lost(str(exc), "ReadError") from exc
+        headers = {name.lower(): value for name, value in answer.getheaders()}
+        encoding = headers.get("content-encoding", "").lower()
+        if encoding in ("gzip", "deflate"):
+            try:
+                content = zlib.decompress(content, 16 + zlib.MAX_WBITS if encoding == "gzip" else 0)
+            except zlib.error:
+                raise Lost(f"answer is not valid {encoding}", "DecodingError") from None
+        # http.client closes the connection when the answer said so (or was ended by the close)
+        return Response(answer.status, content, headers), conn.sock is not None
+
+    def _connect(self, origin: Origin) -> _Conn:
+        conn: _Conn
+        if origin.scheme == "https":
+            if self._ssl is None:  # pragma: no cover - the channel always gives one
+                raise NotSent("no TLS context for an https origin")
+            conn = _OneWriteTLS(origin.host, origin.port, timeout=self._connect_timeout,
+                                context=self._ssl)
+        else:
+            conn = _OneWrite(origin.host, origin.port, timeout=self._connect_timeout)
+        try:
+            conn.connect()  # TCP_NODELAY set by http.client; the TLS handshake and pin check
+        except TimeoutError as exc:
+            conn.close()
+            raise NotSent(str(exc) or "timed out", timeout=True) from exc
+        except OSError as exc:  # ssl.SSLError (a pin refusal too) is an OSError
+            conn.close()
+            raise NotSent(str(exc)) from exc
+        except BaseException:
+            conn.close()
             raise
+        return conn
 
 
-def _readable(sock: socket.socket) -> bool:
+_BODY_CUT = "peer closed connection without sending complete message body"
+
+
+def _readable(sock: socket.socket | None) -> bool:
     """Whether an idle connection has something to read: the host closed it (EOF) or sent
     what nobody asked for; either way it must not carry a request."""
+    if sock is None:
+        return True
     if isinstance(sock, ssl.SSLSocket) and sock.pending():
         return True
     try:
@@ -229,129 +291,6 @@ def _readable(sock: socket.socket) -> bool:
         return bool(poller.poll(0))
     except (OSError, ValueError):
         return True
-
-
-def _send(sock: socket.socket, data: bytes, timeout: float) -> None:
-    sock.settimeout(timeout)
-    try:
-        sock.sendall(data)
-    except TimeoutError as exc:
-        raise AnswerTimeout("timed out writing the request") from exc
-    except OSError as exc:
-        raise Lost(str(exc), "WriteError") from exc
-
-
-def _recv(conn: _Conn) -> bytes:
-    try:
-        return conn.sock.recv(_CHUNK)
-    except TimeoutError as exc:
-        raise AnswerTimeout("timed out") from exc
-    except OSError as exc:
-        raise Lost(str(exc), "ReadError") from exc
-
-
-def _receive(conn: _Conn, timeout: float) -> tuple[Response, bool]:
-    """Read one answer (1xx interim answers skipped); whether the connection can be reused."""
-    conn.sock.settimeout(timeout)
-    while True:
-        status, version, headers = _read_head(conn)
-        if not 100 <= status < 200:
-            break
-    length = headers.get("content-length")
-    chunked = "chunked" in headers.get("transfer-encoding", "").lower()
-    keep = version == "HTTP/1.1" and "close" not in headers.get("connection", "").lower()
-    if status in (204, 304):
-        body = b""
-    elif chunked:
-        body = _read_chunked(conn)
-    elif length is not None:
-        try:
-            size = int(length)
-        except ValueError:
-            raise Lost(f"bad Content-Length {length!r}", "RemoteProtocolError") from None
-        body = _read_exactly(conn, size)
-    else:  # ended by the close
-        parts = [conn.buffer]
-        conn.buffer = b""
-        while data := _recv(conn):
-            parts.append(data)
-        body, keep = b"".join(parts), False
-    encoding = headers.get("content-encoding", "").lower()
-    if encoding in ("gzip", "deflate"):
-        try:
-            body = zlib.decompress(body, 16 + zlib.MAX_WBITS if encoding == "gzip" else 0)
-        except zlib.error:
-            raise Lost(f"answer is not valid {encoding}", "DecodingError") from None
-    return Response(status, body, headers), keep and not conn.buffer
-
-
-def _read_until(conn: _Conn, end: bytes, what: str, eof: str) -> bytes:
-    """The buffered bytes up to ``end`` (consumed with it), reading more as needed."""
-    while end not in conn.buffer:
-        if len(conn.buffer) > MAX_HEAD:
-            raise Lost(f"{what} too large", "RemoteProtocolError")
-        data = _recv(conn)
-        if not data:
-            raise Lost(eof, "RemoteProtocolError")
-        conn.buffer += data
-    found, conn.buffer = conn.buffer.split(end, 1)
-    return found
-
-
-_BODY_CUT = "peer closed connection without sending complete message body"
-
-
-def _read_head(conn: _Conn) -> tuple[int, str, dict[str, str]]:
-    head = _read_until(conn, b"\r\n\r\n", "answer headers",
-                       "Server disconnected without sending a response.")
-    lines = head.decode("latin-1").split("\r\n")
-    parts = lines[0].split(" ", 2)
-    if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
-        raise Lost(f"not an HTTP answer: {lines[0][:80]!r}", "RemoteProtocolError")
-    headers: dict[str, str] = {}
-    for line in lines[1:]:
-        name, sep, value = line.partition(":")
-        if not sep:
-            raise Lost(f"bad header line {line[:80]!r}", "RemoteProtocolError")
-        key = name.strip().lower()
-        headers[key] = f"{headers[key]}, {value.strip()}" if key in headers else value.strip()
-    return int(parts[1]), parts[0], headers
-
-
-def _read_exactly(conn: _Conn, size: int) -> bytes:
-    parts = [conn.buffer[:size]]
-    have = len(parts[0])
-    conn.buffer = conn.buffer[size:]
-    while have < size:
-        data = _recv(conn)
-        if not data:
-            raise Lost(_BODY_CUT, "RemoteProtocolError")
-        if have + len(data) > size:
-            data, conn.buffer = data[:size - have], data[size - have:]
-        parts.append(data)
-        have += len(data)
-    return b"".join(parts)
-
-
-def _read_line(conn: _Conn) -> bytes:
-    return _read_until(conn, b"\r\n", "chunk header", _BODY_CUT)
-
-
-def _read_chunked(conn: _Conn) -> bytes:
-    parts: list[bytes] = []
-    while True:
-        size_text = _read_line(conn).split(b";", 1)[0].strip()
-        try:
-            size = int(size_text, 16)
-        except ValueError:
-            raise Lost(f"bad chunk size {size_text[:20]!r}", "RemoteProtocolError") from None
-        if size == 0:
-            while _read_line(conn):  # trailers, up to the empty line
-                pass
-            return b"".join(parts)
-        parts.append(_read_exactly(conn, size))
-        if _read_line(conn):
-            raise Lost("chunk not followed by CRLF", "RemoteProtocolError")
 
 
 __all__ = ["AnswerTimeout", "Http11Pool", "Lost", "NotSent", "Origin", "Response", "SendError"]
