@@ -5,6 +5,7 @@ while idle is dropped, never written to."""
 from __future__ import annotations
 
 import gzip
+import http.client
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -121,6 +122,26 @@ def test_one_request_is_one_write_with_the_headers_xapi_needs(serve: Callable[[S
     assert f"Host: 127.0.0.1:{server.port}".encode() in lines
     assert b"Content-Type: application/json" in lines and b"Content-Length: 8" in lines
     assert b"User-Agent: xapictl/test" in lines and body == b'{"a": 1}'
+
+
+@pytest.mark.parametrize("body", [b'{"method": "VM.get_all_records"}', b""])
+def test_the_head_and_the_body_go_out_in_one_write(serve: Callable[[Script], Server],
+                                                   monkeypatch: pytest.MonkeyPatch,
+                                                   body: bytes) -> None:
+    seen: list[bytes] = []
+    real = http.client.HTTPConnection.send
+
+    def counting(self: http.client.HTTPConnection, data: bytes) -> None:
+        seen.append(bytes(data))
+        real(self, data)
+
+    monkeypatch.setattr(http.client.HTTPConnection, "send", counting)
+    server = serve(answering(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+    pool = _pool()
+    assert _post(pool, server, body) == (200, b"ok")
+    pool.close()
+    assert len(seen) == 1 and seen[0].startswith(b"POST /jsonrpc HTTP/1.1\r\n")
+    assert seen[0].endswith(b"\r\n\r\n" + body)
 
 
 def test_kept_alive_connections_are_reused(serve: Callable[[Script], Server]) -> None:

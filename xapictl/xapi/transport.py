@@ -9,10 +9,10 @@ xapictl tree according to one question, *was the request sent?*:
   ``ConnectionLost``. A read can be sent again; a write cannot (the session turns these into
   ``OutcomeUnknown``).
 
-Requests go through ``xapictl.xapi.http11`` (a lean HTTP/1.1 client, standard library only)
-to an ``http(s)://`` pool, and through httpx when something needs more: an injected transport
-(tests, the embedded simulator), a proxy named in the environment, a unix socket. httpx is
-imported only then.
+Requests go through ``xapictl.xapi.http11`` (the standard library's ``http.client``, kept-alive
+and thread-safe) to an ``http(s)://`` pool, and through httpx when something needs more: an
+injected transport (tests, the embedded simulator), a proxy named in the environment, a unix
+socket. httpx is imported only then.
 
 URLs: ``https://host[:port]``, ``http://…``, or ``unix:///path/to/socket`` for a dom0's local
 socket (``/var/lib/xcp/xapi``). ``Endpoint.with_host`` re-targets to another pool member
@@ -64,9 +64,9 @@ class _Answer(Protocol):
 class HttpChannel:
     """The connections of one pool (thread safe; connections are reused).
 
-    An ``http(s)://`` pool is reached through ``xapictl.xapi.http11``: one kept-alive
-    connection per request in flight, each request sent in one write (on loopback, about a
-    sixth of the client CPU per call of httpx's path; CHANGELOG, issue 12). An injected
+    An ``http(s)://`` pool is reached through ``xapictl.xapi.http11`` (``http.client``): one
+    kept-alive connection per request in flight, each request sent in one write (on loopback,
+    about a quarter of the client CPU per call of httpx's path; CHANGELOG, issue 12). An injected
     transport, a proxy in the environment (``HTTPS_PROXY``…) or a unix socket take httpx's
     path (``xapictl.xapi.transport_httpx``), which supports them."""
 
