@@ -25,6 +25,12 @@ NEVER = {"httpx", "httpcore", "h11", "anyio", "certifi", "click", "rich", "pygme
 # lookup loads importlib.metadata and email. Neither is xapictl's to avoid.)
 NEVER_FOR_HELP = NEVER | {"orjson", "tenacity", "ssl", "http"}
 
+OTHER_GROUPS = {f"xapictl.cli.{name}" for name in (
+    "vif", "sim", "local", "rollout", "inventory", "drift", "diagram", "plan", "listing", "bond",
+    "netbox", "ansible")}
+"""The modules of the root's other entries: a run of one command imports (and builds) only its
+own group (``xapictl.cli.build_app``)."""
+
 MOST_MODULES = 420
 """The run's module count, measured so, was 628 before issue 12's start-up work and 398 after
 (typer and pydantic are about 190 of them); a bound with a little room, so that a new heavy
@@ -64,6 +70,7 @@ def test_network_create_and_its_rerun_load_no_module_they_do_not_need(
         assert _tops(modules) & NEVER == set()
         assert len(modules) <= MOST_MODULES, len(modules)
     assert "xapictl.xapi.http11" in modules  # the check sees the run it describes
+    assert "xapictl.cli.network" in modules and modules & OTHER_GROUPS == set()
     assert not any(m.startswith(("xapictl.sim", "xapictl.xapi.xmlrpc")) for m in modules)
 
 
@@ -74,6 +81,10 @@ def test_help_loads_neither_the_library_nor_pydantic(env: dict[str, str],
     assert _tops(modules) & NEVER_FOR_HELP == set()
     layers = {m.split(".")[1] for m in modules if m.startswith("xapictl.")}
     assert layers <= {"cli", "_version", "errors"}, layers
+    assert modules & OTHER_GROUPS == set()
+    code, modules = _modules(tmp_path, env, "--help")  # the root's help builds every entry
+    assert code == 0 and modules >= OTHER_GROUPS
+    assert _tops(modules) & NEVER_FOR_HELP == set()
 
 
 def test_the_check_sees_a_heavy_module_when_one_is_loaded(env: dict[str, str],

@@ -1,7 +1,9 @@
 """The ``xapictl`` command line: a thin typer app, one module per command group.
 
 Each group module builds its own ``typer.Typer`` and imports the library inside its commands, so
-``xapictl --help`` never pays for rich, httpx, pyroute2 or the simulator.
+``xapictl --help`` never pays for rich, httpx, pyroute2 or the simulator. A run imports and
+builds only the group (or command) its command line names (``build_app``, ``_invoked``);
+``--help`` of the root, shell completion and a name that is no command build every one.
 
 Global options come before the command (``xapictl --url https://pool -o json network list``);
 the output options (``-o/--output``, ``--no-headers``) may also come after it
@@ -18,7 +20,6 @@ import typer
 from typer.core import TyperGroup
 
 from xapictl._version import __version__
-from xapictl.cli import bond, diagram, listing, network, plan, sim, vif
 from xapictl.cli.options import GlobalOptions, Output, set_running
 
 # Root options that take a value (their value is never a command name).
@@ -113,24 +114,21 @@ def _usage_document(exc: Any, args: list[str] | None,
     raise typer.Exit(exc.exit_code)
 
 
-app = typer.Typer(
-    name="xapictl",
-    help="Plan and apply networking on XenServer / XCP-ng pools and plain Xen hosts.",
-    no_args_is_help=True, rich_markup_mode=None,
-    pretty_exceptions_enable=False, cls=_Root,
-)
-app.add_typer(network.app, name="network")
-app.add_typer(listing.vlan_app, name="vlan")
-app.add_typer(bond.app, name="bond")
-app.add_typer(listing.pif_app, name="pif")
-app.add_typer(listing.host_app, name="host")
-listing.pool_app.command("diagram")(diagram.pool_diagram)
-app.add_typer(listing.pool_app, name="pool")
-app.add_typer(vif.app, name="vif")
-app.command("plan")(plan.plan)
-app.command("apply")(plan.apply)
-app.add_typer(sim.app, name="sim")
-app.command("schema")(listing.schema)
+_ENTRIES: tuple[tuple[str, str, str], ...] = (
+    ("network", "network", "app"), ("vlan", "listing", "vlan_app"), ("bond", "bond", "app"),
+    ("pif", "listing", "pif_app"), ("host", "listing", "host_app"),
+    ("pool", "listing", "pool_app"), ("vif", "vif", "app"), ("plan", "plan", "plan"),
+    ("apply", "plan", "apply"), ("sim", "sim", "app"), ("schema", "listing", "schema"),
+    ("local", "local", "app"), ("rollout", "rollout", "app"),
+    ("inventory", "inventory", "app"), ("drift", "drift", "app"), ("netbox", "netbox", "app"),
+    ("ansible", "ansible", "app"))
+"""The root's command groups and commands (name, module of ``xapictl.cli``, attribute), in the
+order they are added (``--help`` lists them so). A module is imported when its entry is built."""
+
+_OPTIONAL = {"local": "Plain Xen hosts", "rollout": "Fleet rollouts",
+             "inventory": "Network inventory", "drift": "Drift between hosts",
+             "netbox": "NetBox (CMDB) sync", "ansible": "The Ansible collection"}
+"""Groups written in their own modules that an installation may lack."""
 
 
 def _optional_group(module: str, what: str) -> typer.Typer:
@@ -153,29 +151,76 @@ def _optional_group(module: str, what: str) -> typer.Typer:
     return group
 
 
-for _name, _what in (("local", "Plain Xen hosts"), ("rollout", "Fleet rollouts"),
-                     ("inventory", "Network inventory"), ("drift", "Drift between hosts"),
-                     ("netbox", "NetBox (CMDB) sync"),
-                     ("ansible", "The Ansible collection")):
-    app.add_typer(_optional_group(_name, _what), name=_name)
+def _entry(name: str, module: str, attribute: str) -> Any:
+    """The typer group (or command function) of one root entry, its module imported now."""
+    import importlib
+
+    if name in _OPTIONAL:
+        return _optional_group(module, _OPTIONAL[name])
+    found = getattr(importlib.import_module(f"xapictl.cli.{module}"), attribute)
+    if name == "pool" and not any(info.name == "diagram" for info in found.registered_commands):
+        from xapictl.cli import diagram
+
+        found.command("diagram")(diagram.pool_diagram)
+    return found
+
+
+def build_app(only: str | None = None) -> typer.Typer:
+    """The root typer app with every entry, or with the entry named ``only`` alone.
+
+    typer builds each command of an app (its parameters and their validators) on every run;
+    ``main`` builds the invoked entry alone when that shows exactly what the whole app would
+    (``_invoked``), the way click's lazy loading of subcommands does."""
+    built = typer.Typer(
+        name="xapictl",
+        help="Plan and apply networking on XenServer / XCP-ng pools and plain Xen hosts.",
+        no_args_is_help=True, rich_markup_mode=None,
+        pretty_exceptions_enable=False, cls=_Root,
+    )
+    built.callback()(root)
+    for name, module, attribute in _ENTRIES:
+        if only is not None and name != only:
+            continue
+        found = _entry(name, module, attribute)
+        if isinstance(found, typer.Typer):
+            built.add_typer(found, name=name)
+        else:
+            built.command(name)(found)
+    _with_output_epilog(built)
+    return built
+
+
+def _invoked(args: list[str]) -> str | None:
+    """The root entry that ``args`` run, when building it alone shows exactly what the whole
+    app would; ``None`` (build everything) for the root's own help, shell completion, no
+    command, or a name that is no entry (click lists or suggests the commands)."""
+    import os
+
+    if "_XAPICTL_COMPLETE" in os.environ:
+        return None
+    args = hoist_output_options(args)
+    i = 0
+    while i < len(args) and args[i].startswith("-") and args[i] != "--":
+        if args[i] in ("--help", "--install-completion", "--show-completion"):
+            return None
+        i += 2 if args[i] in _VALUED else 1
+    names = {name for name, _, _ in _ENTRIES}
+    return args[i] if i < len(args) and args[i] in names else None
+
 
 OUTPUT_EPILOG = ("Output: -o table|wide|json|yaml|name and --no-headers may follow the "
                  "command too (xapictl schema lists the JSON/YAML documents).")
 
 
-def _with_output_epilog(group: typer.Typer) -> None:
+def _with_output_epilog(group: typer.Typer, top: bool = True) -> None:
     """Every command's --help says that the root's output options may follow it."""
     for info in group.registered_commands:
         info.epilog = info.epilog or OUTPUT_EPILOG
-    if group.registered_callback is not None and group is not app:
+    if group.registered_callback is not None and not top:
         group.registered_callback.epilog = group.registered_callback.epilog or OUTPUT_EPILOG
     for sub in group.registered_groups:
-        if sub.typer_instance is not None and sub.typer_instance is not sim.app:
-            _with_output_epilog(sub.typer_instance)  # sim prints URLs and its own JSON
-
-
-_with_output_epilog(app)
-
+        if sub.typer_instance is not None and sub.name != "sim":
+            _with_output_epilog(sub.typer_instance, top=False)  # sim prints URLs and its JSON
 
 
 def _version(value: bool) -> None:
@@ -220,7 +265,6 @@ NO_HEADERS = typer.Option(False, "--no-headers", help="Tables without their head
                           "before or after the command.")
 
 
-@app.callback()
 def root(
     ctx: typer.Context,
     pool: str | None = typer.Option(None, "--pool", envvar="XAPICTL_POOL",
@@ -273,7 +317,17 @@ def root(
 
 
 def main() -> None:
-    app()
+    import sys
+
+    build_app(_invoked(sys.argv[1:]))()
+
+
+def __getattr__(name: str) -> Any:
+    # ``app``: the whole CLI (tests and tools that walk every command), built when first named.
+    if name == "app":
+        globals()["app"] = found = build_app()
+        return found
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["app", "main"]
