@@ -66,7 +66,7 @@ class HttpChannel:
 
     An ``http(s)://`` pool is reached through ``xapictl.xapi.http11`` (``http.client``): one
     kept-alive connection per request in flight, each request sent in one write (on loopback,
-    about a quarter of the client CPU per call of httpx's path; CHANGELOG, issue 12). An injected
+    about a fifth of the client CPU per call of httpx's path; CHANGELOG, issue 12). An injected
     transport, a proxy in the environment (``HTTPS_PROXY``…) or a unix socket take httpx's
     path (``xapictl.xapi.transport_httpx``), which supports them."""
 
