@@ -8,7 +8,18 @@ import inspect
 
 import pytest
 
-from xapictl.model.refs import BondRef, HostRef, NetworkRef, PIFRef, VIFRef, VLANRef, VMRef
+from xapictl.model.refs import (
+    BondRef,
+    HostRef,
+    NetworkRef,
+    NetworkSriovRef,
+    PIFRef,
+    PoolRef,
+    TunnelRef,
+    VIFRef,
+    VLANRef,
+    VMRef,
+)
 from xapictl.plan import steps as s
 from xapictl.plan.core import Deferred, Plan, Step
 
@@ -54,6 +65,14 @@ EXAMPLES: list[tuple[Step, bool]] = [
     (_set("VIF", "set_locking_mode", "locking_mode", VIF), True),
     (s.SetOtherConfig("x", "why", xapi_class="network", ref=NET, values={"k": "v"}), False),
     (s.SetOtherConfig("x", "why", xapi_class="VIF", ref=VIF, values={"mtu": "9000"}), True),
+    (s.CreateTunnel("x", "why", host=HostRef("h"), host_label="h", transport=PIF, network=NEW,
+                    protocol="vxlan"), False),
+    (s.DestroyTunnel("x", "why", tunnel=TunnelRef("OpaqueRef:t")), True),
+    (s.CreateSriov("x", "why", host=HostRef("h"), host_label="h", pif=PIF, network=NEW), True),
+    (s.DestroySriov("x", "why", sriov=NetworkSriovRef("OpaqueRef:s")), True),
+    (s.ScanPIFs("x", "why", host=HostRef("h"), host_label="h", device="eth3"), False),
+    (_set("pool", "set_igmp_snooping_enabled", "igmp_snooping_enabled",
+          PoolRef("OpaqueRef:pool")), True),
 ]
 
 

@@ -115,3 +115,47 @@ def test_destroy_keeps_the_network_and_the_physical_pif(api, master):
     api("network_sriov.destroy", sriov)
     assert api.sim.state.exists("network", network)
     assert list(api.record("PIF", pif).sriov_physical_pif_of) == []
+
+
+def test_the_plug_records_what_networkd_answers_sysfs_by_default(api, master):
+    """``sriov_bring_up``: created with mode ``unknown``, the plug sets the answer's mode."""
+    sriov = api("network_sriov.create", _capable(api, master), api.new_network("sriov"))
+    record = api.record("network_sriov", sriov)
+    assert (record.configuration_mode.value, record.requires_reboot) == ("sysfs", False)
+    assert api.record("PIF", record.logical_pif).currently_attached is True
+
+
+@pytest.mark.parametrize(("answer", "mode", "reboot"), [
+    ("modprobe", "modprobe", False), ("manual", "manual", False),
+    ("modprobe_requires_reboot", "modprobe", True)])
+def test_a_modprobe_or_manual_nic_sets_its_mode_and_a_reboot_leaves_the_pif_down(
+        api, master, answer, mode, reboot):
+    from xapictl.sim.classes import _nics
+
+    pif = _capable(api, master)
+    _nics.set_sriov_enable_result(api.sim.state, master, "eth1", answer)
+    record = api.record("network_sriov", api("network_sriov.create", pif, api.new_network()))
+    assert (record.configuration_mode.value, record.requires_reboot) == (mode, reboot)
+    assert api.record("PIF", record.logical_pif).currently_attached is (not reboot)
+
+
+def test_the_sriov_scenario_has_capable_eth1_of_one_nic_model_on_every_host():
+    from xapictl.sim.engine import Simulator
+
+    sim = Simulator(password="x")
+    sim.reset(scenario="sriov")
+    state = sim.state
+    capable = [p for p in state.all("PIF").values() if "sriov" in p["capabilities"]]
+    assert sorted(p["device"] for p in capable) == ["eth1"] * 3
+    models = {(state.get("PCI", p["PCI"])["vendor_id"], state.get("PCI", p["PCI"])["device_id"])
+              for p in capable}
+    assert models == {("8086", "10fb")}
+    assert len(state.refs("VM")) == len(_seed_vms())
+
+
+def _seed_vms():
+    from xapictl.sim.engine import Simulator
+
+    sim = Simulator(password="x")
+    sim.reset(scenario="seed")
+    return sim.state.refs("VM")

@@ -70,3 +70,28 @@ def test_an_active_controller_then_blocks_vif_locking(api):
     vif = api("VM.get_VIFs", api.vm("web-01"))[0]
     assert api.fails("VIF.set_locking_mode", vif, "locked") == [
         "OPERATION_NOT_ALLOWED", "A vswitch controller is active"]
+
+
+def test_igmp_snooping_needs_the_feature_to_enable_but_not_to_disable(api):
+    """``Pool_features.assert_enabled IGMP_snooping`` guards ``value = true`` only."""
+    pool = api("pool.get_all")[0]
+    restrictions = dict(api.sim.state.get("pool", pool)["restrictions"])
+    api.sim.state.set_field("pool", pool, "restrictions",
+                            {**restrictions, "restrict_igmp_snooping": "true"})
+    assert api.fails("pool.set_igmp_snooping_enabled", pool, True) == [
+        "LICENCE_RESTRICTION", "IGMP_snooping"]
+    api("pool.set_igmp_snooping_enabled", pool, False)
+    assert api("pool.get_igmp_snooping_enabled", pool) is False
+
+
+def test_igmp_snooping_needs_openvswitch_on_the_master(api):
+    """``Helpers.assert_using_vswitch``: the master's backend, checked after the feature."""
+    pool = api("pool.get_all")[0]
+    master = api.hosts()[0]
+    version = dict(api.sim.state.get("host", master)["software_version"])
+    api.sim.state.set_field("host", master, "software_version",
+                            {**version, "network_backend": "bridge"})
+    assert api.fails("pool.set_igmp_snooping_enabled", pool, True) == ["OPENVSWITCH_NOT_ACTIVE"]
+    assert api.fails("pool.set_igmp_snooping_enabled", pool, False) == [
+        "OPENVSWITCH_NOT_ACTIVE"]
+    assert api("pool.get_igmp_snooping_enabled", pool) is False

@@ -19,7 +19,7 @@ records below, which the diff consumes. ``check`` holds the rules across fields 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -86,6 +86,14 @@ class Where:
 
 
 @dataclass(frozen=True)
+class TunnelSpec:
+    """A private network's tunnels: ``protocol`` over the PIFs of the ``transport`` network."""
+
+    transport: str
+    protocol: str = "gre"
+
+
+@dataclass(frozen=True)
 class NetworkSpec:
     """A network as the recipe wants it. ``None`` means "not stated: leave alone"."""
 
@@ -109,13 +117,24 @@ class NetworkSpec:
     """A network found by what it carries (VLAN tag on a trunk, NIC) but named otherwise is
     refused, naming it; ``True`` renames it to ``name`` instead (a disruptive step). Never
     set by ``network create``: it does not rename or re-purpose a network."""
+    tunnel: TunnelSpec | None = None
+    """A private network: a tunnel on every host whose transport PIF has an IP."""
+    sriov: bool | None = None
+    """With ``device``: an SR-IOV network on that NIC of every host that can do it."""
+    rediscover: bool = False
+    """A live host that lacks ``device`` gets a ``PIF.scan`` first (the NIC is looked for)."""
     where: Where = field(default_factory=Where, compare=False)
 
     @property
     def kind(self) -> str:
-        """``vlan`` (trunked), ``nic`` (the network of a NIC), or ``internal``/named."""
+        """``vlan`` (trunked), ``tunnel`` (private), ``sriov``, ``nic`` (the network of a
+        NIC), or ``named`` (internal)."""
         if self.vlan is not None:
             return "vlan"
+        if self.tunnel is not None:
+            return "tunnel"
+        if self.sriov:
+            return "sriov"
         if self.device is not None:
             return "nic"
         return "named"
@@ -176,6 +195,14 @@ class VIFSpec:
 
 
 @dataclass(frozen=True)
+class PoolSpec:
+    """The pool-wide network settings a recipe states (``None``: leave alone)."""
+
+    igmp_snooping: bool | None = None
+    where: Where = field(default_factory=Where, compare=False)
+
+
+@dataclass(frozen=True)
 class DesiredState:
     """Everything a recipe states. Order is kept: it is the order steps are planned in."""
 
@@ -183,10 +210,11 @@ class DesiredState:
     bonds: tuple[BondSpec, ...] = ()
     vifs: tuple[VIFSpec, ...] = ()
     source: str = "<recipe>"
+    pool: PoolSpec | None = None
 
     def merged(self, other: DesiredState) -> DesiredState:
         return DesiredState(self.networks + other.networks, self.bonds + other.bonds,
-                            self.vifs + other.vifs, self.source)
+                            self.vifs + other.vifs, self.source, other.pool or self.pool)
 
     def network_named(self, name: str) -> NetworkSpec | None:
         return next((n for n in self.networks if n.name == name), None)
@@ -237,6 +265,7 @@ def load_text(text: str, *, source: str = "<recipe>") -> DesiredState:
             "a recipe has the keys version, networks, bonds, vifs (docs/recipes.md)")
         raise DesiredStateError(problems)
     sections: dict[str, list[Any]] = {s: [] for s in recipe_model.SECTIONS}
+    pool: PoolSpec | None = None
     for key_node, value_node in root.value:
         key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
         if key == "version":
@@ -259,17 +288,26 @@ def load_text(text: str, *, source: str = "<recipe>") -> DesiredState:
                 entry = recipe_model.entry_from_nodes(model, item, path, source, problems)
                 if entry is not None:
                     sections[key].append(entry.spec(Where(source, item.start_mark.line + 1)))
+        elif key == "pool":
+            if not isinstance(value_node, yaml.MappingNode):
+                add(value_node, key, "must be a mapping of pool settings, e.g. ",
+                    FieldRef("igmp_snooping", "true"))
+                continue
+            entry = recipe_model.entry_from_nodes(recipe_model.PoolEntry, value_node, key,
+                                                  source, problems)
+            if isinstance(entry, recipe_model.PoolEntry):
+                pool = entry.spec(Where(source, value_node.start_mark.line + 1))
         elif key == "local":
             add(key_node, "local", "this is a plain-Xen recipe: run it with "
                 "`xapictl local apply`, not against a pool")
         else:
             add(key_node, str(key), "unknown top-level key" +
-                recipe_model.suggest(str(key), ["version", *recipe_model.SECTIONS]) +
-                "; allowed: version, networks, bonds, vifs")
+                recipe_model.suggest(str(key), ["version", *recipe_model.SECTIONS, "pool"]) +
+                "; allowed: version, networks, bonds, vifs, pool")
     if problems:
         raise DesiredStateError(problems)
     state = DesiredState(networks=tuple(sections["networks"]), bonds=tuple(sections["bonds"]),
-                         vifs=tuple(sections["vifs"]), source=source)
+                         vifs=tuple(sections["vifs"]), source=source, pool=pool)
     check(state)
     return state
 
@@ -311,12 +349,19 @@ def check(state: DesiredState) -> None:
         if n.replug_management and not n.replug:
             say(n.where, f"{path}.replug_management", "only meaningful with ",
                 FieldRef("replug", "true"))
+        _check_private_and_sriov(n, path, say)
         if n.kind == "vlan":
             key: tuple[object, ...] = ("vlan", n.device or f"bond:{n.bond}", n.vlan)
             if key in identities:
                 say(n.where, path, f"VLAN {n.vlan} on {n.device or n.bond} is already stated "
                     f"at {identities[key]}")
             identities[key] = n.where
+        elif n.kind == "sriov":
+            key = ("sriov", n.device)
+            if key in identities:
+                say(n.where, f"{path}.device", f"the SR-IOV network of NIC {n.device} is "
+                    f"already stated at {identities[key]}; a NIC has one: keep one entry")
+            identities.setdefault(key, n.where)
         elif n.kind == "nic":
             key = ("nic", n.device)
             if key in identities:
@@ -409,11 +454,46 @@ def check(state: DesiredState) -> None:
         raise DesiredStateError(problems)
 
 
+def _check_private_and_sriov(n: NetworkSpec, path: str,
+                             say: Callable[..., None]) -> None:
+    """A private network has no trunk; an SR-IOV network is one NIC's; rediscovery needs a
+    NIC to look for."""
+    if n.tunnel is not None:
+        for name in ("vlan", "device", "bond"):
+            if getattr(n, name) is not None:
+                say(n.where, f"{path}.{name}", "a private network (", FieldRef("tunnel"),
+                    ") rides on its transport network, not on a trunk: drop ",
+                    FieldRef(name))
+        if n.sriov:
+            say(n.where, f"{path}.sriov", "a network is either private (", FieldRef("tunnel"),
+                ") or SR-IOV, not both")
+        if n.tunnel.transport == n.name:
+            say(n.where, f"{path}.tunnel.transport", "a private network cannot carry its own "
+                "tunnels: name another network (one whose PIFs have an IP)")
+    if n.sriov is not None and n.tunnel is None:
+        if n.device is None:
+            say(n.where, f"{path}.sriov", "SR-IOV needs its NIC: add ",
+                FieldRef("device", "eth1"))
+        if n.vlan is not None:
+            say(n.where, f"{path}.vlan", "a VLAN on SR-IOV is not supported by xapictl yet: "
+                "drop ", FieldRef("vlan"), " or ", FieldRef("sriov"))
+        if n.sriov is False:
+            say(n.where, f"{path}.sriov", FieldRef("sriov", "true"), " is the only value: "
+                "leave it out for the plain network of the NIC")
+    if n.rediscover and n.device is None:
+        say(n.where, f"{path}.rediscover", "only meaningful with ", FieldRef("device", "eth3"),
+            " (the NIC to look for)")
+    if n.rediscover and not n.present:
+        say(n.where, f"{path}.rediscover", "only meaningful for a network wanted present")
+
+
 def _names(state: DesiredState) -> list[tuple[str, Where, str]]:
     """Every name the state gives (network, bond network, VM, network of a VIF)."""
     out = [(f"networks[{i}].name", n.where, n.name) for i, n in enumerate(state.networks)]
     out += [(f"networks[{i}].bond", n.where, n.bond) for i, n in enumerate(state.networks)
             if n.bond is not None]
+    out += [(f"networks[{i}].tunnel.transport", n.where, n.tunnel.transport)
+            for i, n in enumerate(state.networks) if n.tunnel is not None]
     out += [(f"bonds[{i}].network", b.where, b.network) for i, b in enumerate(state.bonds)]
     for i, v in enumerate(state.vifs):
         out += [(f"vifs[{i}].vm", v.where, v.vm), (f"vifs[{i}].network", v.where, v.network)]
@@ -446,6 +526,8 @@ __all__ = [
     "BondSpec",
     "DesiredState",
     "NetworkSpec",
+    "PoolSpec",
+    "TunnelSpec",
     "VIFSpec",
     "Where",
     "check",

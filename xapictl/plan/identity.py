@@ -4,6 +4,9 @@ XAPI does not keep names unique, so names alone never identify anything:
 
 * a VLAN network is (pool, trunk, tag): the networks of the VLANs with that tag on the trunk
   PIFs (a NIC by device, or a bond by its network) across the hosts;
+* an SR-IOV network is the network of the SR-IOV logical PIFs of a NIC (by device);
+* a private network (tunnels) is its name plus the ownership mark, as a plain network: many
+  share one transport network and protocol;
 * a NIC's network is the network of the PIFs with that device;
 * a bond is, on each host, the Bond whose members are exactly the named devices;
 * any other network is its name plus xapictl's ownership mark in ``other_config``;
@@ -36,6 +39,18 @@ def vlan_identity(trunk: str, tag: int) -> str:
 
 def named_identity(name: str) -> str:
     return f"network/{name}"
+
+
+def tunnel_identity(name: str) -> str:
+    """``tunnel/<name>``: many private networks share one transport network and protocol,
+    so a private network is its name (and the mark), never what it rides on."""
+    return f"tunnel/{name}"
+
+
+def sriov_identity(device: str) -> str:
+    """``sriov/eth1``: a NIC has at most one SR-IOV network (XAPI:
+    NETWORK_SRIOV_ALREADY_ENABLED)."""
+    return f"sriov/{device}"
 
 
 def bond_identity(name: str) -> str:
@@ -170,6 +185,15 @@ def identity_of(snap: PoolSnapshot, ref: NetworkRef) -> dict[str, object]:
         if tagged.bond_master_of:
             return {"vlan": vlan.tag, "bond": snap.networks[tagged.network].name_label}
         return {"vlan": vlan.tag, "device": tagged.device}
+    for pif in pifs:
+        tunnel = snap.tunnels.get(pif.tunnel_access_pif_of[0]) if pif.tunnel_access_pif_of \
+            else None
+        carrier = snap.pifs.get(tunnel.transport_pif) if tunnel is not None else None
+        if tunnel is not None and carrier is not None and carrier.network in snap.networks:
+            return {"tunnel": {"protocol": tunnel.protocol.value,
+                               "transport": snap.networks[carrier.network].name_label}}
+        if pif.sriov_logical_pif_of:
+            return {"device": pif.device, "sriov": True}
     physical = [p for p in pifs if p.physical]
     if physical:
         return {"device": physical[0].device}
@@ -203,7 +227,9 @@ __all__ = [
     "ordered_hosts",
     "owned_with_identity",
     "pif_words",
+    "sriov_identity",
     "trunk_pifs_by_device",
+    "tunnel_identity",
     "vlan_identity",
     "vlan_networks_on",
     "vm_words",

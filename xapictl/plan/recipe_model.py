@@ -47,6 +47,8 @@ from xapictl.plan.desired import (
     TEXT_MAX_BYTES,
     BondSpec,
     NetworkSpec,
+    PoolSpec,
+    TunnelSpec,
     VIFSpec,
     Where,
     shown,
@@ -193,7 +195,7 @@ class Entry(BaseModel):
         field = cls.model_fields[info.field_name]  # Annotated metadata is kept aside here
         return _check(field.annotation, raw, list(field.metadata))
 
-    def spec(self, where: Where) -> NetworkSpec | BondSpec | VIFSpec:
+    def spec(self, where: Where) -> NetworkSpec | BondSpec | VIFSpec | TunnelSpec | PoolSpec:
         """The record the diff consumes, made from this entry."""
         raise NotImplementedError
 
@@ -201,6 +203,18 @@ class Entry(BaseModel):
     def example(cls, name: str) -> str:
         extra = cls.model_fields[name].json_schema_extra
         return str(extra.get("x-example", "")) if isinstance(extra, dict) else ""
+
+
+class TunnelEntry(Entry):
+    """A private network's tunnels: one per host, over that host's PIF on ``transport``."""
+
+    protocol: Literal["gre", "vxlan"] = _f("tunnel protocol (XAPI's default: gre)", "vxlan",
+                                           "gre")
+    transport: Name = _r("the network whose PIFs carry the tunnels (they need an IP)",
+                         '"Pool-wide network 2"')
+
+    def spec(self, where: Where) -> TunnelSpec:
+        return TunnelSpec(transport=self.transport, protocol=self.protocol)
 
 
 class NetworkEntry(Entry):
@@ -234,9 +248,19 @@ class NetworkEntry(Entry):
         False)
     rename: bool = _f("rename the network that carries this VLAN tag or NIC to `name` "
                       "(otherwise another name there is refused)", "true", False)
+    tunnel: TunnelEntry | Unset = _f(
+        "makes this a private network: a GRE or VXLAN tunnel on every host whose PIF on "
+        "`transport` has an IP (openvswitch backend)", "{protocol: vxlan, transport: storage}")
+    sriov: bool | Unset = _f("with `device`: an SR-IOV network on that NIC of every host "
+                             "(NICs with capability sriov)", "true")
+    rediscover: bool = _f("a live host that lacks `device` gets a PIF.scan first (the NIC "
+                          "is looked for)", "true", False)
 
     def spec(self, where: Where) -> NetworkSpec:
-        return NetworkSpec(where=where, **dict(self))
+        values = dict(self)
+        tunnel = values.pop("tunnel")
+        return NetworkSpec(where=where, tunnel=tunnel.spec(where) if isinstance(
+            tunnel, TunnelEntry) else None, **values)
 
 
 class BondEntry(Entry):
@@ -291,6 +315,17 @@ class VIFEntry(Entry):
         return VIFSpec(where=where, **dict(self))
 
 
+class PoolEntry(Entry):
+    """The pool-wide network settings (a mapping, not a list)."""
+
+    section: ClassVar[str] = "pool"
+    igmp_snooping: bool | Unset = _f("IGMP snooping on every bridge of the pool "
+                                     "(pool.set_igmp_snooping_enabled; openvswitch)", "true")
+
+    def spec(self, where: Where) -> PoolSpec:
+        return PoolSpec(igmp_snooping=self.igmp_snooping, where=where)
+
+
 SECTIONS: dict[str, type[NetworkEntry] | type[BondEntry] | type[VIFEntry]] = {
     "networks": NetworkEntry,
     "bonds": BondEntry,
@@ -306,6 +341,7 @@ class Recipe(BaseModel):
     networks: list[NetworkEntry] | None = Field(None, description="networks to ensure")
     bonds: list[BondEntry] | None = Field(None, description="bonds to ensure")
     vifs: list[VIFEntry] | None = Field(None, description="VM attachments to ensure")
+    pool: PoolEntry | None = Field(None, description="pool-wide network settings to ensure")
 
 
 # --- checking one value --------------------------------------------------------------------
@@ -376,6 +412,15 @@ def _check(annotation: Any, raw: Raw, field_meta: list[Any]) -> object:
                 raise _Bad(wrong)
             mapping[k.value] = value
         return mapping
+    if isinstance(base, type) and issubclass(base, Entry):
+        if raw.shape != "map":
+            raise _Bad("must be a mapping of field: value")
+        nested: dict[str, Raw] = {}
+        for k, v in raw.value:
+            if k.shape != "str":
+                raise _Bad("keys must be plain strings")
+            nested[k.value] = v
+        return nested
     if raw.shape in ("seq", "map"):
         raise _Bad("must be a single value")
     if raw.shape == "bad":
@@ -436,20 +481,43 @@ def problems_of(model: type[Entry], error: ValidationError, given: Sequence[str]
     out: list[tuple[int, str, tuple[str | FieldRef, ...]]] = []
     allowed = list(model.model_fields)
     for e in error.errors():
-        name = str(e["loc"][0]) if e["loc"] else ""
-        order = given.index(name) if name in given else len(given) + allowed.index(name) \
-            if name in allowed else len(given)
+        loc = [str(part) for part in e["loc"]]
+        if len(loc) > 1 and loc[1] == "none":
+            continue  # a nested entry's "not stated" branch: the entry's own errors say it
+        loc = [part for part in loc if part not in _NESTED_NAMES]
+        top = loc[0] if loc else ""
+        order = given.index(top) if top in given else len(given) + allowed.index(top) \
+            if top in allowed else len(given)
+        owner, field, name = _nested(model, loc)
+        choices = list(owner.model_fields)
         if e["type"] == "extra_forbidden":
             parts: tuple[str | FieldRef, ...] = (
-                "unknown field" + suggest(name, allowed) + "; allowed: " + ", ".join(allowed),)
+                "unknown field" + suggest(field, choices) + "; allowed: " + ", ".join(choices),)
         elif e["type"] == "missing":
-            parts = ("required field missing; add ", FieldRef(name, model.example(name)))
+            parts = ("required field missing; add ", FieldRef(field, owner.example(field)))
         elif isinstance(e.get("ctx", {}).get("error"), _Bad):
-            parts = (str(e["ctx"]["error"]), "; e.g. ", FieldRef(name, model.example(name)))
+            parts = (str(e["ctx"]["error"]), "; e.g. ", FieldRef(field, owner.example(field)))
         else:
             parts = (e["msg"],)
         out.append((order, name, parts))
     return [(name, parts) for _, name, parts in sorted(out, key=lambda o: o[0])]
+
+
+_NESTED_NAMES = frozenset({"TunnelEntry"})
+"""The union branch names pydantic puts in the location of a nested entry's errors."""
+
+
+def _nested(model: type[Entry], loc: list[str]) -> tuple[type[Entry], str, str]:
+    """The model that owns the field at ``loc`` (``tunnel.protocol`` is ``TunnelEntry``'s),
+    the field's own name and its dotted path."""
+    owner = model
+    for part in loc[:-1]:
+        field = owner.model_fields.get(part)
+        inner = _parts(field.annotation)[0] if field is not None else None
+        if not (isinstance(inner, type) and issubclass(inner, Entry)):
+            break
+        owner = inner
+    return owner, loc[-1] if loc else "", ".".join(loc)
 
 
 def entry_from_nodes(model: type[Entry], item: yaml.MappingNode, path: str, source: str,
@@ -473,7 +541,7 @@ def entry_from_nodes(model: type[Entry], item: yaml.MappingNode, path: str, sour
     except ValidationError as exc:
         line = item.start_mark.line + 1
         for name, parts in problems_of(model, exc, list(values)):
-            problems.append(Problem(f"{source}:{lines.get(name, line)}",
+            problems.append(Problem(f"{source}:{lines.get(name.split('.')[0], line)}",
                                     f"{path}.{name}" if name else path, parts))
         return None
 
@@ -534,6 +602,8 @@ def json_schema() -> dict[str, Any]:
 
 def _kind(prop: dict[str, Any]) -> str:
     bar = " \\| "  # a literal | inside a table cell
+    if "$ref" in prop:
+        return "mapping (table below)"
     if "oneOf" in prop:
         return "0-15 or auto"
     if "enum" in prop:
@@ -558,7 +628,9 @@ def _kind(prop: dict[str, Any]) -> str:
 def markdown_fields() -> str:
     """The field tables of docs/recipes.md (a test keeps the page equal to this)."""
     out = []
-    for section, model in SECTIONS.items():
+    tables: list[tuple[str, type[Entry]]] = [*SECTIONS.items(), ("networks[].tunnel", TunnelEntry),
+                                             ("pool", PoolEntry)]
+    for section, model in tables:
         schema = model.model_json_schema()
         required = set(schema.get("required", ()))
         out += [f"### `{section}:`", "", "| field | type | required | meaning | example |",
@@ -577,8 +649,10 @@ __all__ = [
     "BondEntry",
     "Entry",
     "NetworkEntry",
+    "PoolEntry",
     "Raw",
     "Recipe",
+    "TunnelEntry",
     "VIFEntry",
     "entry_from_arguments",
     "entry_from_nodes",

@@ -12,8 +12,12 @@ from xapictl.recipes.bond import ensure_bond
 from xapictl.recipes.existing import ensure_deleted, ensure_mtu_of
 from xapictl.recipes.mtu import ensure_mtu
 from xapictl.recipes.network import ensure_network
+from xapictl.recipes.pool import ensure_pool_settings
+from xapictl.recipes.private import ensure_private_network
+from xapictl.recipes.sriov import ensure_sriov_network
 from xapictl.recipes.vlan import ensure_vlan_network
 from xapictl.recipes.vm import ensure_vm_attached
 
 __all__ = ["ensure_bond", "ensure_deleted", "ensure_mtu", "ensure_mtu_of", "ensure_network",
+           "ensure_pool_settings", "ensure_private_network", "ensure_sriov_network",
            "ensure_vlan_network", "ensure_vm_attached"]

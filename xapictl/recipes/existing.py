@@ -10,6 +10,8 @@ from xapictl.errors import UsageError
 from xapictl.plan.desired import DesiredState
 from xapictl.recipes.mtu import ensure_mtu
 from xapictl.recipes.network import ensure_network
+from xapictl.recipes.private import ensure_private_network
+from xapictl.recipes.sriov import ensure_sriov_network
 from xapictl.recipes.vlan import ensure_vlan_network
 
 Identity = Mapping[str, Any]
@@ -18,12 +20,19 @@ network), or nothing more (by name and ownership mark)."""
 
 
 def ensure_deleted(identity: Identity, *, adopt: bool = False) -> DesiredState:
-    """Remove the network ``identity`` names: a VLAN network from every host, then the
-    network. The network of a NIC is never removed (refused here, before any read)."""
+    """Remove the network ``identity`` names: a VLAN network from every host (a private
+    network's tunnels, an SR-IOV network's logical PIFs), then the network. The network of
+    a NIC is never removed (refused here, before any read)."""
     name = identity["name"]
     if "vlan" in identity:
         return ensure_vlan_network(name, identity["vlan"], device=identity.get("device"),
                                    bond=identity.get("bond"), present=False, adopt=adopt)
+    if "tunnel" in identity:
+        return ensure_private_network(name, identity["tunnel"]["transport"],
+                                      protocol=identity["tunnel"]["protocol"], present=False,
+                                      adopt=adopt)
+    if identity.get("sriov"):
+        return ensure_sriov_network(name, identity["device"], present=False, adopt=adopt)
     if "device" in identity:
         raise UsageError(f"{name!r} is the network of NIC {identity['device']}: xapictl never "
                          "removes a NIC's network (rename it or change its MTU instead)")

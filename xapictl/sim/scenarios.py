@@ -7,6 +7,8 @@
   (REFERENCE §7A); control domains; a handful of VMs, some running with PV drivers, some
   halted, one HVM guest without drivers, all with a VIF on the management network.
 * ``single`` — the same with one host.
+* ``sriov`` — ``seed`` whose ``eth1`` NICs can do SR-IOV (capability ``sriov`` and the PCI
+  record of an Intel 82599, as ``xapi_pci_helpers`` reports them); ``hosts`` as for seed.
 * ``big`` — parametric, for benchmarks (``hosts``, ``nics``, ``vms``, ``vlans``, ``vifs``).
 
 Hosts answer on loopback: the master at ``127.0.0.1``, members at ``127.0.0.2`` …, since
@@ -339,6 +341,26 @@ def _seed(state: SimState, **params: Any) -> None:
     build_documented_pool(state, int(params.get("hosts", 3)))
 
 
+SRIOV_PCI = {"vendor_id": "8086", "device_id": "10fb", "class_name": "Ethernet controller",
+             "vendor_name": "Intel Corporation",
+             "device_name": "82599ES 10-Gigabit SFI/SFP+ Network Connection"}
+
+
+def make_sriov_capable(state: SimState, host: str, device: str) -> str:
+    """Give ``device`` of ``host`` what an SR-IOV capable NIC has in XAPI: the capability
+    ``sriov`` and its PCI record (``PIF.PCI``), which ``network_sriov.create`` compares."""
+    pif = pifs_on(state, host, device)
+    pci = state.create("PCI", {**SRIOV_PCI, "host": host, "pci_id": "0000:03:00.1"})
+    state.update("PIF", pif, {"capabilities": ["sriov"], "PCI": pci})
+    return pif
+
+
+def _sriov(state: SimState, **params: Any) -> None:
+    _seed(state, **params)
+    for host in state.refs("host"):
+        make_sriov_capable(state, host, "eth1")
+
+
 def _single(state: SimState, **params: Any) -> None:
     build_documented_pool(state, 1)
 
@@ -347,7 +369,8 @@ def _big(state: SimState, **params: Any) -> None:
     build_big(state, **{k: int(v) for k, v in params.items()})
 
 
-SCENARIOS: dict[str, Callable[..., None]] = {"seed": _seed, "single": _single, "big": _big}
+SCENARIOS: dict[str, Callable[..., None]] = {"seed": _seed, "single": _single, "big": _big,
+                                             "sriov": _sriov}
 
 
 def build(state: SimState, name: str, **params: Any) -> None:
@@ -364,4 +387,4 @@ def build(state: SimState, name: str, **params: Any) -> None:
 
 
 __all__ = ["SCENARIOS", "GuestSpec", "build", "build_big", "build_documented_pool",
-           "host_address"]
+           "host_address", "make_sriov_capable"]

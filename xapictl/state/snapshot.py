@@ -25,6 +25,7 @@ from xapictl.model.bond import Bond
 from xapictl.model.host import Host
 from xapictl.model.host_metrics import HostMetrics
 from xapictl.model.network import Network
+from xapictl.model.network_sriov import NetworkSriov
 from xapictl.model.pif import PIF
 from xapictl.model.pif_metrics import PIFMetrics
 from xapictl.model.pool import Pool
@@ -34,6 +35,7 @@ from xapictl.model.refs import (
     HostMetricsRef,
     HostRef,
     NetworkRef,
+    NetworkSriovRef,
     PIFMetricsRef,
     PIFRef,
     PoolRef,
@@ -60,6 +62,7 @@ SNAPSHOT_CLASSES: dict[str, str] = {
     "VLAN": "vlans",
     "Bond": "bonds",
     "tunnel": "tunnels",
+    "network_sriov": "sriovs",
     "VIF": "vifs",
     "VM": "vms",
     "VM_guest_metrics": "vm_guest_metrics",
@@ -80,6 +83,7 @@ class PoolSnapshot:
     vlans: Mapping[VLANRef, VLAN] = field(default_factory=dict)
     bonds: Mapping[BondRef, Bond] = field(default_factory=dict)
     tunnels: Mapping[TunnelRef, Tunnel] = field(default_factory=dict)
+    sriovs: Mapping[NetworkSriovRef, NetworkSriov] = field(default_factory=dict)
     vifs: Mapping[VIFRef, VIF] = field(default_factory=dict)
     vms: Mapping[VMRef, VM] = field(default_factory=dict)
     vm_guest_metrics: Mapping[VMGuestMetricsRef, VMGuestMetrics] = field(default_factory=dict)
@@ -120,8 +124,10 @@ class PoolSnapshot:
 
     @functools.cached_property
     def _pif_by_host_device(self) -> dict[tuple[HostRef, str], PIFRef]:
-        # VLAN PIFs share their trunk's device name: only untagged PIFs are indexed here.
-        return {(p.host, p.device): ref for ref, p in self.pifs.items() if p.vlan == -1}
+        # VLAN PIFs and SR-IOV logical PIFs share their NIC's device name: only untagged,
+        # non-logical PIFs are indexed here.
+        return {(p.host, p.device): ref for ref, p in self.pifs.items()
+                if p.vlan == -1 and not p.sriov_logical_pif_of}
 
     def pif_on(self, host: HostRef, device: str) -> PIFRef | None:
         """The untagged (physical or bond) PIF with that device on that host."""
@@ -375,6 +381,45 @@ class PoolSnapshot:
         """(live, offline) hosts, each by name with the pool master last."""
         live, offline = self._live_and_offline
         return list(live), list(offline)
+
+    @functools.cached_property
+    def _tunnels_by_network(self) -> dict[NetworkRef, dict[HostRef, TunnelRef]]:
+        out: dict[NetworkRef, dict[HostRef, TunnelRef]] = {}
+        for ref in sorted(self.tunnels):
+            access = self.pifs.get(self.tunnels[ref].access_pif)
+            if access is not None:
+                out.setdefault(access.network, {}).setdefault(access.host, ref)
+        return out
+
+    def tunnels_on(self, network: NetworkRef) -> dict[HostRef, TunnelRef]:
+        """The tunnel whose access PIF is on ``network``, on each host that has one."""
+        return dict(self._tunnels_by_network.get(network, {}))
+
+    @functools.cached_property
+    def _sriovs_by_network(self) -> dict[NetworkRef, dict[HostRef, NetworkSriovRef]]:
+        out: dict[NetworkRef, dict[HostRef, NetworkSriovRef]] = {}
+        for ref in sorted(self.sriovs):
+            logical = self.pifs.get(self.sriovs[ref].logical_pif)
+            if logical is not None:
+                out.setdefault(logical.network, {}).setdefault(logical.host, ref)
+        return out
+
+    def sriovs_on(self, network: NetworkRef) -> dict[HostRef, NetworkSriovRef]:
+        """The network_sriov whose logical PIF is on ``network``, on each host."""
+        return dict(self._sriovs_by_network.get(network, {}))
+
+    @functools.cached_property
+    def _sriovs_by_device(self) -> dict[str, dict[HostRef, NetworkSriovRef]]:
+        out: dict[str, dict[HostRef, NetworkSriovRef]] = {}
+        for ref in sorted(self.sriovs):
+            physical = self.pifs.get(self.sriovs[ref].physical_pif)
+            if physical is not None:
+                out.setdefault(physical.device, {}).setdefault(physical.host, ref)
+        return out
+
+    def sriovs_of_device(self, device: str) -> dict[HostRef, NetworkSriovRef]:
+        """The network_sriov of NIC ``device`` (its physical PIF), on each host."""
+        return dict(self._sriovs_by_device.get(device, {}))
 
     @functools.cached_property
     def _ordered_hosts(self) -> tuple[HostRef, ...]:

@@ -1,12 +1,14 @@
 """``diff(desired, snapshot) -> Plan``: the pure heart of xapictl. No I/O, no clock.
 
 Every recipe entry ends as steps (each with its reason) or a no-op saying why nothing is
-needed; fields the recipe does not state are left alone. Order: bonds, then networks (a VLAN
+needed; fields the recipe does not state are left alone. Order: pool settings, bonds, then
+networks (a VLAN
 may sit on a bond of the same recipe), then VM attachments, then removals in reverse
 (attachments, VLAN networks, bonds). Anything that would make the plan fail half-way is
 collected and raised as one ``PreflightError`` before a single step is returned.
 
-One module per XAPI class plans its entries (``network``, ``bond``, ``vif``); ``planner``
+One module per XAPI class plans its entries (``network``, ``private`` for tunnels and SR-IOV,
+``bond``, ``vif``, ``pool``); ``planner``
 holds the shared working state.
 """
 
@@ -18,6 +20,7 @@ from xapictl.plan.desired import DesiredState
 from xapictl.plan.diff.bond import plan_bond, plan_bond_absent
 from xapictl.plan.diff.network import check_purposes, plan_network, plan_network_absent
 from xapictl.plan.diff.planner import Planner
+from xapictl.plan.diff.pool import plan_pool
 from xapictl.plan.diff.vif import plan_vif, plan_vif_absent
 from xapictl.state.snapshot import PoolSnapshot
 
@@ -25,6 +28,8 @@ from xapictl.state.snapshot import PoolSnapshot
 def diff(desired: DesiredState, snap: PoolSnapshot) -> Plan:
     """The steps that take ``snap`` to ``desired``, and the no-ops, each with its reason."""
     d = Planner(desired, snap)
+    if desired.pool is not None:
+        plan_pool(d, desired.pool)
     for bond in desired.bonds:
         if bond.present:
             plan_bond(d, bond)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from xapictl.model.refs import HostRef, NetworkRef, PIFRef
 from xapictl.plan import identity as ident
 from xapictl.plan import preflight as pf
-from xapictl.plan.core import PlanWarning, Step
+from xapictl.plan.core import Deferred, PlanWarning, Step
 from xapictl.plan.desired import NetworkSpec
 from xapictl.plan.diff.bond import bond_trunks
 from xapictl.plan.diff.planner import NetTarget, Planner
@@ -17,21 +17,32 @@ from xapictl.plan.steps import (
     CreatePoolVLAN,
     CreateVLAN,
     DestroyNetwork,
+    DestroySriov,
+    DestroyTunnel,
     DestroyVIF,
     DestroyVLAN,
     Later,
     PlugPIF,
     ReplugPIF,
     ReplugVIF,
+    ScanPIFs,
     SetField,
     SetOtherConfig,
 )
 
 
 def plan_network(d: Planner, spec: NetworkSpec) -> None:
+    from xapictl.plan.diff.private import private_network, sriov_network
+
     subject = f"network {spec.name!r}"
+    if spec.rediscover and not rediscover(d, spec, subject):
+        return
     if spec.kind == "vlan":
         vlan_network(d, spec, subject)
+    elif spec.kind == "tunnel":
+        private_network(d, spec, subject)
+    elif spec.kind == "sriov":
+        sriov_network(d, spec, subject)
     elif spec.kind == "nic":
         nic_network(d, spec, subject)
     else:
@@ -103,6 +114,29 @@ def named_network(d: Planner, spec: NetworkSpec, subject: str) -> None:
     update_network(d, spec, ref, subject)
 
 
+def rediscover(d: Planner, spec: NetworkSpec, subject: str) -> bool:
+    """``rediscover: true``: a ``PIF.scan`` of each live host that lacks ``device``. What the
+    NIC then carries is planned by the next run (the scan's new PIF is not known before it
+    runs): the entry is deferred on those hosts. False when every live host lacks it (the
+    entry waits for the next run everywhere)."""
+    device = spec.device or ""
+    have = ident.trunk_pifs_by_device(d.snap, device)
+    live, _ = d.hosts()
+    lacking = [h for h in live if h not in have]
+    scanned = {h for h, _ in d.rescanning}
+    for h in lacking:
+        label = ident.host_name(d.snap, h)
+        d.rescanning.add((h, device))
+        if h in scanned:
+            continue  # one scan of a host finds every NIC
+        d.add(ScanPIFs(f"NICs of {label}", f"{label} has no PIF for {device} and the recipe "
+                       "says rediscover: true", host=h, host_label=label, device=device))
+        d.deferred.append(Deferred(
+            f"{subject} on {label}", f"{device} is looked for by PIF.scan first: what it "
+            "carries there is planned by the next run (re-run after this apply)"))
+    return not lacking or len(lacking) < len(live)
+
+
 def nic_network(d: Planner, spec: NetworkSpec, subject: str) -> None:
     device = spec.device or ""
     trunks = ident.trunk_pifs_by_device(d.snap, device)
@@ -111,7 +145,7 @@ def nic_network(d: Planner, spec: NetworkSpec, subject: str) -> None:
             f"{subject}: no host has a NIC {device}; check the device name (`xapictl pif list`)"
         )
         return
-    missing = [h for h in d.snap.hosts if h not in trunks]
+    missing = [h for h in d.snap.hosts if h not in trunks and (h, device) not in d.rescanning]
     if missing:
         names = ", ".join(sorted(ident.host_name(d.snap, h) for h in missing))
         d.warnings.append(PlanWarning("device_missing",
@@ -139,7 +173,9 @@ def vlan_network(d: Planner, spec: NetworkSpec, subject: str) -> None:
             ident.trunk_pifs_by_device(d.snap, spec.device)
         )
         live, offline = d.hosts()
-        d.problems += pf.missing_device(d.snap, spec.device, [h for h in live if h not in trunks])
+        d.problems += pf.missing_device(d.snap, spec.device, [
+            h for h in live if h not in trunks and (h, spec.device) not in d.rescanning])
+        live = [h for h in live if (h, spec.device) not in d.rescanning]
         bonded = pf.bonded_trunks(d.snap, spec.device, trunks)
         if bonded:
             d.problems += [f"{subject}: {p}" for p in bonded]
@@ -451,8 +487,15 @@ def plan_network_absent(d: Planner, spec: NetworkSpec) -> None:
             set(ident.vlan_networks_on(d.snap, known, tag).values())
             | set(ident.owned_with_identity(d.snap, ident.vlan_identity(trunk_id, tag)))
         )
+    elif spec.kind == "sriov":
+        enabled = d.snap.sriovs_of_device(spec.device or "")
+        candidates = sorted(
+            {d.snap.pifs[d.snap.sriovs[s].logical_pif].network for s in enabled.values()
+             if d.snap.sriovs[s].logical_pif in d.snap.pifs}
+            | set(ident.owned_with_identity(d.snap, ident.sriov_identity(spec.device or ""))))
     else:
-        identity = ident.named_identity(spec.name)
+        identity = (ident.tunnel_identity(spec.name) if spec.kind == "tunnel"
+                    else ident.named_identity(spec.name))
         named = d.snap.networks_named(spec.name)
         candidates = sorted(
             {r for r in named if ident.is_owned(d.snap, r) or spec.adopt}
@@ -486,13 +529,23 @@ def plan_network_absent(d: Planner, spec: NetworkSpec) -> None:
         pif = d.snap.pifs.get(pif_ref)
         if pif is None:
             continue
+        label = ident.host_name(d.snap, pif.host)
+        if pif.tunnel_access_pif_of and pif.tunnel_access_pif_of[0] in d.snap.tunnels:
+            d.add(DestroyTunnel(f"{subject} on {label}", "the recipe says absent: its "
+                                "tunnels go first", tunnel=pif.tunnel_access_pif_of[0],
+                                host_label=label))
+            continue
+        if pif.sriov_logical_pif_of and pif.sriov_logical_pif_of[0] in d.snap.sriovs:
+            d.add(DestroySriov(f"{subject} on {label}", "the recipe says absent: SR-IOV is "
+                               "disabled on its NICs first", sriov=pif.sriov_logical_pif_of[0],
+                               host_label=label))
+            continue
         if pif.vlan_master_of not in d.snap.vlans:
             d.problems.append(
                 f"{subject}: {ident.pif_words(d.snap, pif_ref)} is on "
-                "it and is not a VLAN: xapictl does not remove it"
+                "it and is not a VLAN, tunnel or SR-IOV: xapictl does not remove it"
             )
             continue
-        label = ident.host_name(d.snap, pif.host)
         d.add(
             DestroyVLAN(
                 f"{subject} on {label}",

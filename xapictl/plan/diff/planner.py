@@ -37,6 +37,9 @@ class Planner:
     claimed: dict[VMRef, set[str]] = field(default_factory=dict)
     leaving_vifs: set[VIFRef] = field(default_factory=set)
     leaving_networks: set[NetworkRef] = field(default_factory=set)
+    rescanning: set[tuple[HostRef, str]] = field(default_factory=set)
+    """(host, device) a ``PIF.scan`` of this plan looks for (the entry waits there for the
+    next run)."""
     _desired_networks: dict[str, NetworkSpec] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -1,5 +1,6 @@
 """The XAPI steps a plan is made of, one module per XAPI class (``network``, ``vlan``, ``pif``,
-``bond``, ``vif``) plus the generic ones in ``base`` (``SetField``, ``SetOtherConfig``).
+``bond``, ``vif``, ``tunnel``, ``sriov``) plus the generic ones in ``base`` (``SetField``,
+``SetOtherConfig``).
 
 Each step is one call (or a short fixed sequence) with its reason; see ``base`` for what a
 step offers (calls, precondition, execute, effect_in) and how ``Later`` refs work, and
@@ -17,7 +18,9 @@ from xapictl.plan.steps.base import (
 )
 from xapictl.plan.steps.bond import CreateBond, DestroyBond, SetBondProperty
 from xapictl.plan.steps.network import AddPurpose, CreateNetwork, DestroyNetwork
-from xapictl.plan.steps.pif import PlugPIF, ReplugPIF
+from xapictl.plan.steps.pif import PlugPIF, ReplugPIF, ScanPIFs
+from xapictl.plan.steps.sriov import CreateSriov, DestroySriov
+from xapictl.plan.steps.tunnel import CreateTunnel, DestroyTunnel
 from xapictl.plan.steps.vif import (
     CreateVIF,
     DestroyVIF,
@@ -35,10 +38,14 @@ __all__ = [
     "CreateBond",
     "CreateNetwork",
     "CreatePoolVLAN",
+    "CreateSriov",
+    "CreateTunnel",
     "CreateVIF",
     "CreateVLAN",
     "DestroyBond",
     "DestroyNetwork",
+    "DestroySriov",
+    "DestroyTunnel",
     "DestroyVIF",
     "DestroyVLAN",
     "Later",
@@ -49,6 +56,7 @@ __all__ = [
     "ReplugVIF",
     "ReplugVIFQoS",
     "RunContext",
+    "ScanPIFs",
     "SetBondProperty",
     "SetField",
     "SetOtherConfig",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from xapictl.model.refs import PIFRef
+from xapictl.model.refs import HostRef, PIFRef
 from xapictl.plan.steps.base import RunContext, XapiStep, gone
 from xapictl.plan.steps.facts import Facts, call, field_of, identity, relying
 from xapictl.state.snapshot import PoolSnapshot
@@ -84,4 +84,37 @@ class PlugPIF(XapiStep):
         return pif is not None and pif.currently_attached
 
 
-__all__ = ["PlugPIF", "ReplugPIF"]
+@dataclass(frozen=True, kw_only=True)
+class ScanPIFs(XapiStep):
+    """``PIF.scan`` of one host: XAPI introduces every NIC the host has without a PIF (it
+    never removes one). Asked for by ``rediscover: true`` when the host lacks ``device``."""
+
+    host: HostRef
+    host_label: str
+    device: str
+
+    action = "scan NICs"
+    calls = ("PIF.scan",)
+    reads = ("PIF",)
+
+    def args_text(self) -> str:
+        return f"on {self.host_label} (looking for {self.device})"
+
+    def facts(self, snap: PoolSnapshot | None = None) -> Facts:
+        return Facts("create", "PIF", identity(snap, "PIF", None, device=self.device,
+                                               host=self.host_label),
+                     after={"device": self.device, "host": self.host_label},
+                     calls=(call("PIF.scan", self.host),), relies_on=relying(("host", self.host)))
+
+    def precondition(self, snap: PoolSnapshot, ctx: RunContext) -> str | None:
+        return None if self.host in snap.hosts else gone("host", self.host)
+
+    def execute(self, ctx: RunContext) -> str | None:
+        ctx.conn.call("PIF.scan", self.host)
+        return None
+
+    def effect_in(self, snap: PoolSnapshot, ctx: RunContext) -> str | bool:
+        return snap.pif_on(self.host, self.device) is not None
+
+
+__all__ = ["PlugPIF", "ReplugPIF", "ScanPIFs"]

@@ -32,7 +32,7 @@ class CreatePoolVLAN(XapiStep):
             snap is not None and isinstance(self.trunk, str) and self.trunk in snap.pifs) else None
         return Facts("create", "VLAN",
                      identity(snap, "VLAN", None, tag=self.tag, device=device,
-                              hosts=list(self.hosts), network=_network_name(snap, self.network)),
+                              hosts=list(self.hosts), network=network_name(snap, self.network)),
                      after={"tag": self.tag, "hosts": list(self.hosts)},
                      calls=(call("pool.create_VLAN_from_PIF", self.trunk, self.network,
                                  self.tag),),
@@ -81,7 +81,7 @@ class CreateVLAN(XapiStep):
         return Facts("create", "VLAN",
                      identity(snap, "VLAN", None, tag=self.tag, device=device,
                               host=self.host_label, host_uuid=host.uuid if host else None,
-                              network=_network_name(snap, self.network)),
+                              network=network_name(snap, self.network)),
                      after={"tag": self.tag, "host": self.host_label},
                      calls=(call("VLAN.create", self.trunk, self.tag, self.network),),
                      relies_on=relying(("PIF", self.trunk), ("network", self.network),
@@ -136,7 +136,7 @@ class DestroyVLAN(XapiStep):
         return self.vlan not in snap.vlans
 
 
-def _network_name(snap: PoolSnapshot | None, network: str | Later) -> str | None:
+def network_name(snap: PoolSnapshot | None, network: str | Later) -> str | None:
     """The network's name (a network the plan creates is named in the create step)."""
     if isinstance(network, Later):
         return str(network)
@@ -155,4 +155,4 @@ def _vlan_in(snap: PoolSnapshot, trunk: str, tag: int, network: str) -> bool:
     return untagged is not None and untagged.network == network
 
 
-__all__ = ["CreatePoolVLAN", "CreateVLAN", "DestroyVLAN"]
+__all__ = ["CreatePoolVLAN", "CreateVLAN", "DestroyVLAN", "network_name"]

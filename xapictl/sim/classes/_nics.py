@@ -6,6 +6,7 @@ state is reloaded from a file the inventory is rebuilt from the physical PIFs th
 
 from __future__ import annotations
 
+import dataclasses
 import weakref
 from dataclasses import dataclass
 
@@ -24,6 +25,9 @@ class Nic:
     carrier: bool = True
     vendor_name: str = "Intel Corporation"
     device_name: str = "82599ES 10-Gigabit SFI/SFP+ Network Connection"
+    sriov_enable: str = "sysfs"
+    """What networkd's ``Sriov.enable`` answers for this NIC: ``sysfs``, ``modprobe``,
+    ``modprobe_requires_reboot`` or ``manual`` (``xapi_network_sriov_helpers.ml``)."""
 
 
 _inventory: weakref.WeakKeyDictionary[SimState, dict[str, list[Nic]]] = (
@@ -82,6 +86,22 @@ def of_host(state: SimState, host: str) -> list[Nic]:
     return nics
 
 
+def sriov_enable_result(state: SimState, host: str, device: str) -> str:
+    """``Net.Sriov.enable``'s answer for ``device`` of ``host`` (``sysfs`` if unknown)."""
+    return next((n.sriov_enable for n in _inventory.get(state, {}).get(host, [])
+                 if n.device == device), "sysfs")
+
+
+def set_sriov_enable_result(state: SimState, host: str, device: str, result: str) -> None:
+    """Make ``device`` of ``host`` answer ``result`` when SR-IOV is enabled on it."""
+    nics = _inventory.setdefault(state, {}).setdefault(host, [])
+    for index, nic in enumerate(nics):
+        if nic.device == device:
+            nics[index] = dataclasses.replace(nic, sriov_enable=result)
+            return
+    raise KeyError(f"no NIC {device} on {host}")
+
+
 def _position_from_bridge(state: SimState, network: str, fallback: int) -> int:
     if state.exists("network", network):
         bridge = str(state.get("network", network)["bridge"])
@@ -91,4 +111,4 @@ def _position_from_bridge(state: SimState, network: str, fallback: int) -> int:
 
 
 __all__ = ["Nic", "add", "add_kernel_vlan", "fcoe_luns", "forget_all", "has_kernel_vlan",
-           "of_host", "set_fcoe_luns"]
+           "of_host", "set_fcoe_luns", "set_sriov_enable_result", "sriov_enable_result"]

@@ -188,6 +188,8 @@ def bring_up(state: SimState, pif_ref: str) -> None:
         if bond["auto_update_mac"] and state.exists("PIF", primary):
             fields["MAC"] = state.get("PIF", primary)["MAC"]
         slaves.extend(bond["slaves"])
+    if kind(pif) is PifKind.SRIOV_LOGICAL:
+        fields["currently_attached"] = not sriov_bring_up(state, pif)
     state.update("PIF", pif_ref, fields)
     # nm.ml bring_pif_up, for a bond master: each slave is set unplugged (its own bridge is
     # gone) and the slave's network takes the bond network's MTU when it differs — on every
@@ -200,6 +202,23 @@ def bring_up(state: SimState, pif_ref: str) -> None:
         if state.exists("network", member["network"]) and \
                 state.get("network", member["network"])["MTU"] != bond_mtu:
             state.set_field("network", member["network"], "MTU", bond_mtu)
+
+
+SRIOV_RESULTS = {"sysfs": ("sysfs", False), "modprobe": ("modprobe", False),
+                 "modprobe_requires_reboot": ("modprobe", True), "manual": ("manual", False)}
+"""``Net.Sriov.enable``'s answers -> (configuration_mode, requires_reboot)."""
+
+
+def sriov_bring_up(state: SimState, logical: Record) -> bool:
+    """``Xapi_network_sriov_helpers.sriov_bring_up``: the NIC's answer sets the object's
+    ``configuration_mode`` and ``requires_reboot``; True when a reboot is required (the
+    logical PIF then stays unattached)."""
+    sriov = logical["sriov_logical_PIF_of"][0]
+    mode, reboot = SRIOV_RESULTS[_nics.sriov_enable_result(state, logical["host"],
+                                                            logical["device"])]
+    state.update("network_sriov", sriov, {"configuration_mode": mode,
+                                          "requires_reboot": reboot})
+    return reboot
 
 
 def vifs_in_use(state: SimState, network: str, host: str) -> list[str]:

@@ -3,8 +3,11 @@
 ``xapi_network_helpers.ml``).
 
 The logical PIF carries the physical PIF's device, the MAC ``fe:ff:ff:ff:ff:ff`` and shares its
-metrics, like a VLAN PIF. The simulator has no VF driver: enabling SR-IOV needs no reboot
-(``requires_reboot`` false) and the mode stays ``unknown`` as XAPI writes it at creation.
+metrics, like a VLAN PIF. XAPI writes the object with mode ``unknown``; the plug of the logical
+PIF then asks networkd to enable the VFs and records its answer (``sriov_bring_up``): mode
+``sysfs``/``modprobe``/``manual``, ``requires_reboot`` (the logical PIF stays unattached until
+the reboot). Each simulated NIC answers ``sysfs`` unless a test sets another answer
+(``_nics.set_sriov_enable_result``).
 """
 
 from __future__ import annotations

@@ -91,10 +91,18 @@ def management_reconfigure(ctx: CallContext, network: str) -> None:
 
 @handles("pool.set_igmp_snooping_enabled")
 def set_igmp_snooping_enabled(ctx: CallContext, self: str, value: bool) -> None:
-    """The flag, then every bridge that is up re-reads it: plugged PIFs that snoop (not VLAN
-    PIFs) get ``igmp_snooping_status`` enabled/disabled as ``PIF.plug`` would set it."""
+    """``xapi_pool.ml``: enabling needs the IGMP_snooping feature (``restrict_igmp_snooping``),
+    then the master must run openvswitch (``Helpers.assert_using_vswitch``); the flag, then
+    every bridge that is up re-reads it: plugged PIFs that snoop (not VLAN PIFs) get
+    ``igmp_snooping_status`` enabled/disabled as ``PIF.plug`` would set it."""
     state = ctx.state
     state.get("pool", self)
+    if value and str(state.get("pool", self)["restrictions"].get(
+            "restrict_igmp_snooping", "false")).lower() == "true":
+        raise SimFailure("LICENCE_RESTRICTION", "IGMP_snooping")
+    if state.get("host", ctx.master())["software_version"].get(
+            "network_backend") != "openvswitch":
+        raise SimFailure("OPENVSWITCH_NOT_ACTIVE")
     state.set_field("pool", self, "igmp_snooping_enabled", value)
     status = kinds.igmp_status(state)
     for ref, pif in state.all("PIF").items():
