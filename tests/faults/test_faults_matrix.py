@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "recipes"))
-from recipes_simpool import EXPECTED_WRITES, ConnProxy, SimPool, recipe
+from recipes_simpool import EXPECTED_WRITES, ConnProxy, SimPool, pool_for, recipe
 
 from xapictl.errors import XapictlError
 from xapictl.plan.apply import converge
@@ -74,8 +74,12 @@ def _identity_counts(snap: Any) -> dict[str, int]:
     vifs = [(v.vm, v.device) for v in snap.vifs.values()]
     vlans = [(v.tagged_pif, v.tag) for v in snap.vlans.values()]
     bonds = [tuple(sorted(b.slaves)) for b in snap.bonds.values()]
+    tunnels = [(snap.pifs[t.access_pif].host, snap.pifs[t.access_pif].network)
+               for t in snap.tunnels.values() if t.access_pif in snap.pifs]
+    sriovs = [s.physical_pif for s in snap.sriovs.values()]
     out: dict[str, int] = {}
-    for kind, items in (("network", names), ("vif", vifs), ("vlan", vlans), ("bond", bonds)):
+    for kind, items in (("network", names), ("vif", vifs), ("vlan", vlans), ("bond", bonds),
+                        ("tunnel", tunnels), ("sriov", sriovs)):
         for item in set(items):
             out[f"{kind}:{item}"] = items.count(item)
     return out
@@ -89,7 +93,7 @@ CASES = [(name, nth, fault) for name, count in RECIPES.items() for nth in range(
                          ids=[f"{n.split('.')[0]}-w{i}-{f}" for n, i, f in CASES])
 def test_fault_at_each_write_still_converges_without_duplicates_or_losses(
         name: str, nth: int, fault: str) -> None:
-    pool = SimPool()
+    pool = pool_for(name)
     desired = recipe(name)
     before = pool.snapshot()
     converge_despite(pool, desired, nth, fault)

@@ -36,7 +36,18 @@ EXPECTED_WRITES = {
                                + ["network.create", "pool.create_VLAN_from_PIF"]),
     "vm-attachments.yaml": ["network.create"] + ["VIF.create", "VIF.plug"] * 3
                            + ["VIF.create"],
+    "private-network.yaml": (["pool.set_igmp_snooping_enabled"]
+                             + (["network.create"] + ["tunnel.create"] * 3) * 2
+                             + ["VIF.create"]),
+    "sriov-network.yaml": ["network.create"] + ["network_sriov.create"] * 3 + ["VIF.create"],
 }
+SCENARIO_OF = {"sriov-network.yaml": "sriov"}
+"""The scenario a recipe needs when the seed pool cannot take it (SR-IOV capable NICs)."""
+
+
+def pool_for(name: str) -> SimPool:
+    """A fresh simulated pool for recipe ``name`` (its scenario, else the seed pool)."""
+    return SimPool(scenario=SCENARIO_OF.get(name, "seed"))
 
 
 class ConnProxy:

@@ -4,7 +4,7 @@ log shows exactly the expected writes, and a second run writes nothing."""
 from __future__ import annotations
 
 import pytest
-from recipes_simpool import EXPECTED_WRITES, RECIPES, SimPool, recipe
+from recipes_simpool import EXPECTED_WRITES, RECIPES, SimPool, pool_for, recipe
 
 from xapictl.plan.diff import diff
 
@@ -16,7 +16,7 @@ def test_every_xapi_recipe_file_has_an_expectation() -> None:
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_WRITES))
 def test_recipe_converges_with_exactly_the_expected_writes(name: str) -> None:
-    pool = SimPool()
+    pool = pool_for(name)
     desired = recipe(name)
     result = pool.converge(desired)
     assert result.applied and result.report.ok
@@ -27,7 +27,7 @@ def test_recipe_converges_with_exactly_the_expected_writes(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_WRITES))
 def test_recipe_second_run_writes_nothing(name: str) -> None:
-    pool = SimPool()
+    pool = pool_for(name)
     pool.converge(recipe(name))
     pool.clear()
     again = pool.converge(recipe(name))

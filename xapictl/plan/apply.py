@@ -29,6 +29,7 @@ from xapictl.errors import (
     ApplyError,
     ApplyInterrupted,
     LeaseLost,
+    PlanDriftError,
     PlanError,
     TaskError,
     TransportError,
@@ -169,7 +170,9 @@ def _checked_run(index: int, step: XapiStep, ctx: RunContext,
         if drift is not None:
             return StepResult(step, StepStatus.DRIFT, drift), None
         produced, detail = _run(step, ctx, backend)
-    except (XapiFailure, TaskError, TransportError, LeaseLost) as exc:
+    except (XapiFailure, TaskError, TransportError, LeaseLost, PlanDriftError) as exc:
+        # PlanDriftError: what a step builds on is not there once it ran (a NIC a scan
+        # did not find): the step failed, apply stops with what is done reported
         return StepResult(step, StepStatus.FAILED, str(exc)), None
     return StepResult(step, StepStatus.DONE, detail), produced
 
@@ -313,8 +316,6 @@ def converge(desired: DesiredState, backend: XapiBackend, *,
             raise ApplyError(f"every step was done, then the pool could not be read to "
                              f"verify: {exc}", result.report) from exc
     if not result.replan.is_empty:
-        from xapictl.errors import PlanDriftError
-
         raise PlanDriftError("after apply the plan is not empty: " + "; ".join(
             s.describe() for s in result.replan.steps))
     return result

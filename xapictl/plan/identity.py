@@ -173,6 +173,20 @@ def bond_members(snap: PoolSnapshot, name: str) -> tuple[str, ...]:
     return next(iter(by_host.values()))
 
 
+def is_sriov_network(snap: PoolSnapshot, ref: NetworkRef) -> bool:
+    """XAPI's ``is_sriov_network``: a PIF on it is an SR-IOV logical PIF, or a VLAN on one."""
+    record = snap.networks.get(ref)
+    for p in record.pifs if record is not None else ():
+        pif = snap.pifs.get(p)
+        if pif is None:
+            continue
+        vlan = snap.vlans.get(pif.vlan_master_of)
+        tagged = snap.pifs.get(vlan.tagged_pif) if vlan is not None else None
+        if pif.sriov_logical_pif_of or (tagged is not None and tagged.sriov_logical_pif_of):
+            return True
+    return False
+
+
 def identity_of(snap: PoolSnapshot, ref: NetworkRef) -> dict[str, object]:
     """How a recipe names this existing network: ``vlan`` + ``device``/``bond``, ``device``
     (a NIC's network), or nothing (by name)."""
@@ -219,6 +233,7 @@ __all__ = [
     "host_name",
     "identity_of",
     "is_owned",
+    "is_sriov_network",
     "mark",
     "named_identity",
     "network_by_name_or_uuid",

@@ -75,9 +75,17 @@ def _resolve_network(net: NetworkSpec, snap: PoolSnapshot, desired: DesiredState
     if net.kind == "nic":
         pifs = ident.trunk_pifs_by_device(snap, net.device or "")
         return sorted({snap.pifs[p].network for p in pifs.values()}), {}
+    if net.kind == "sriov":
+        enabled = snap.sriovs_of_device(net.device or "").values()
+        return sorted({snap.pifs[snap.sriovs[s].logical_pif].network for s in enabled
+                       if snap.sriovs[s].logical_pif in snap.pifs}
+                      | set(ident.owned_with_identity(
+                          snap, ident.sriov_identity(net.device or "")))), {}
+    identity = (ident.tunnel_identity(net.name) if net.kind == "tunnel"
+                else ident.named_identity(net.name))
     named = snap.networks_named(net.name)
     return sorted({r for r in named if ident.is_owned(snap, r)}
-                  | set(ident.owned_with_identity(snap, ident.named_identity(net.name)))), {}
+                  | set(ident.owned_with_identity(snap, identity))), {}
 
 
 def _trunks(net: NetworkSpec, snap: PoolSnapshot, desired: DesiredState
@@ -193,7 +201,8 @@ def _vif(path: str, spec: VIFSpec, snap: PoolSnapshot) -> list[Mismatch]:
     if spec.mtu is not None and vif.other_config.get("mtu") != str(spec.mtu):
         out.append(Mismatch(f"{path}.mtu", spec.mtu, vif.other_config.get("mtu")))
     running = snap.vms[vm].power_state == VMPowerState.RUNNING
-    if running and not vif.currently_attached:
+    if running and not vif.currently_attached and not ident.is_sriov_network(snap, vif.network):
+        # an SR-IOV VIF is not hot-plugged: it attaches when the VM next starts
         out.append(Mismatch(f"{path}.currently_attached", True, False))
     return out
 

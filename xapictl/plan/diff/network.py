@@ -7,7 +7,7 @@ from __future__ import annotations
 from xapictl.model.refs import HostRef, NetworkRef, PIFRef
 from xapictl.plan import identity as ident
 from xapictl.plan import preflight as pf
-from xapictl.plan.core import Deferred, PlanWarning, Step
+from xapictl.plan.core import PlanWarning, Step
 from xapictl.plan.desired import NetworkSpec
 from xapictl.plan.diff.bond import bond_trunks
 from xapictl.plan.diff.planner import NetTarget, Planner
@@ -115,26 +115,35 @@ def named_network(d: Planner, spec: NetworkSpec, subject: str) -> None:
 
 
 def rediscover(d: Planner, spec: NetworkSpec, subject: str) -> bool:
-    """``rediscover: true``: a ``PIF.scan`` of each live host that lacks ``device``. What the
-    NIC then carries is planned by the next run (the scan's new PIF is not known before it
-    runs): the entry is deferred on those hosts. False when every live host lacks it (the
-    entry waits for the next run everywhere)."""
+    """``rediscover: true``: a ``PIF.scan`` of each live host that lacks ``device``; the PIF
+    it finds is what the entry builds on there (``Planner.rescanning``). At least one host
+    must have the NIC already, so the plan knows which network it is on: False (a problem)
+    otherwise."""
     device = spec.device or ""
     have = ident.trunk_pifs_by_device(d.snap, device)
     live, _ = d.hosts()
-    lacking = [h for h in live if h not in have]
-    scanned = {h for h, _ in d.rescanning}
-    for h in lacking:
+    if not any(h in have for h in live):
+        d.problems.append(
+            f"{subject}: no live host has a NIC {device} yet, so the plan cannot tell which "
+            f"network it joins: run `xapictl pif scan` on the hosts first, then re-run")
+        return False
+    for h in live:
+        if h in have:
+            continue
+        if (h, device) in d.rescanning:
+            continue  # another entry of the recipe has it scanned for already
         label = ident.host_name(d.snap, h)
-        d.rescanning.add((h, device))
-        if h in scanned:
-            continue  # one scan of a host finds every NIC
+        key = f"pif:{h}:{device}"
+        d.rescanning[(h, device)] = Later(key)
         d.add(ScanPIFs(f"NICs of {label}", f"{label} has no PIF for {device} and the recipe "
-                       "says rediscover: true", host=h, host_label=label, device=device))
-        d.deferred.append(Deferred(
-            f"{subject} on {label}", f"{device} is looked for by PIF.scan first: what it "
-            "carries there is planned by the next run (re-run after this apply)"))
-    return not lacking or len(lacking) < len(live)
+                       "says rediscover: true", key=key, host=h, host_label=label,
+                       device=device))
+    return True
+
+
+def scanned(d: Planner, device: str) -> dict[HostRef, Later]:
+    """The hosts whose ``device`` PIF a scan of this plan finds."""
+    return {h: later for (h, dev), later in d.rescanning.items() if dev == device}
 
 
 def nic_network(d: Planner, spec: NetworkSpec, subject: str) -> None:
@@ -145,7 +154,8 @@ def nic_network(d: Planner, spec: NetworkSpec, subject: str) -> None:
             f"{subject}: no host has a NIC {device}; check the device name (`xapictl pif list`)"
         )
         return
-    missing = [h for h in d.snap.hosts if h not in trunks and (h, device) not in d.rescanning]
+    found = scanned(d, device)
+    missing = [h for h in d.snap.hosts if h not in trunks and h not in found]
     if missing:
         names = ", ".join(sorted(ident.host_name(d.snap, h) for h in missing))
         d.warnings.append(PlanWarning("device_missing",
@@ -160,6 +170,9 @@ def nic_network(d: Planner, spec: NetworkSpec, subject: str) -> None:
     update_network(d, spec, ref, subject, rename=True, noop=False)
     live, _ = d.hosts()  # plugged after set_MTU, so the plug applies the new MTU
     plug_unplugged(d, [trunks[h] for h in live if h in trunks], f"it is NIC {device}")
+    for h, later in found.items():
+        d.add(PlugPIF(f"PIF {device} on {ident.host_name(d.snap, h)}", "found by the scan "
+                      f"and it is NIC {device}: plug it", pif=later))
     if len(d.steps) == before:
         d.noop(subject, "already in place")
 
@@ -173,9 +186,8 @@ def vlan_network(d: Planner, spec: NetworkSpec, subject: str) -> None:
             ident.trunk_pifs_by_device(d.snap, spec.device)
         )
         live, offline = d.hosts()
-        d.problems += pf.missing_device(d.snap, spec.device, [
-            h for h in live if h not in trunks and (h, spec.device) not in d.rescanning])
-        live = [h for h in live if (h, spec.device) not in d.rescanning]
+        trunks.update(scanned(d, spec.device))
+        d.problems += pf.missing_device(d.snap, spec.device, [h for h in live if h not in trunks])
         bonded = pf.bonded_trunks(d.snap, spec.device, trunks)
         if bonded:
             d.problems += [f"{subject}: {p}" for p in bonded]
@@ -238,7 +250,10 @@ def vlan_network(d: Planner, spec: NetworkSpec, subject: str) -> None:
         d, [p for h in wanted if not isinstance(p := trunks[h], Later)],
         f"VLAN {tag} on {trunk_words} rides on it",
     )
-    if lacking and len(lacking) == len(wanted) and one_trunk_network(d, trunks):
+    # a trunk found by a scan of this plan: VLAN.create per host (the pool call would be sent
+    # with a trunk not known when the plan was made)
+    if lacking and len(lacking) == len(wanted) and one_trunk_network(d, trunks) \
+            and not scanned(d, trunk_id):
         first = trunks[wanted[-1]]
         d.add(
             CreatePoolVLAN(

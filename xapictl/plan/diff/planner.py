@@ -37,9 +37,8 @@ class Planner:
     claimed: dict[VMRef, set[str]] = field(default_factory=dict)
     leaving_vifs: set[VIFRef] = field(default_factory=set)
     leaving_networks: set[NetworkRef] = field(default_factory=set)
-    rescanning: set[tuple[HostRef, str]] = field(default_factory=set)
-    """(host, device) a ``PIF.scan`` of this plan looks for (the entry waits there for the
-    next run)."""
+    rescanning: dict[tuple[HostRef, str], Later] = field(default_factory=dict)
+    """(host, device) -> the PIF a ``PIF.scan`` step of this plan finds there."""
     _desired_networks: dict[str, NetworkSpec] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -52,6 +51,14 @@ class Planner:
     def desired_network(self, name: str) -> NetworkSpec | None:
         """The recipe's network named ``name`` (``DesiredState.network_named``)."""
         return self._desired_networks.get(name)
+
+    def is_sriov(self, net: NetTarget, name: str = "") -> bool:
+        """Whether ``net`` is an SR-IOV network (XAPI's ``is_sriov_network``: a PIF on it is
+        an SR-IOV logical PIF, or a VLAN on one), or one this plan makes as SR-IOV."""
+        if not isinstance(net, str):
+            spec = self.desired_network(name)
+            return spec is not None and spec.kind == "sriov"
+        return ident.is_sriov_network(self.snap, NetworkRef(net))
 
     def add(self, step: Step) -> None:
         self.steps.append(step)

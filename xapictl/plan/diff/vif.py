@@ -111,6 +111,13 @@ def plan_vif(d: Planner, spec: VIFSpec) -> None:
         return
     vif = d.snap.vifs[ref]
     before = len(d.steps)
+    sriov = d.is_sriov(net, spec.network)
+    if vif.network != net and vif.currently_attached and (
+            sriov or d.is_sriov(vif.network)):
+        d.problems.append(
+            f"{subject}: it is plugged in and SR-IOV VIFs are not hot-plugged (XAPI: "
+            "OPERATION_NOT_ALLOWED); stop the VM first, then re-run")
+        return
     if vif.network != net:
         old = d.snap.networks.get(vif.network)
         d.add(
@@ -129,7 +136,9 @@ def plan_vif(d: Planner, spec: VIFSpec) -> None:
             "in place: remove the VIF (present: false) and add it again"
         )
     vif_settings(d, spec, ref, subject)
-    if running and not vif.currently_attached:
+    if running and not vif.currently_attached and sriov:
+        sriov_next_start(d, subject)
+    elif running and not vif.currently_attached:
         d.problems += pf.hotplug_problem(d.snap, vm)
         d.add(PlugVIF(subject, "the VM runs and the VIF is not plugged", vif=ref))
     if len(d.steps) == before:
@@ -164,10 +173,20 @@ def create_vif(
             qos_algorithm_params=qos_params or {},
         )
     )
-    if running:
+    if running and d.is_sriov(net, spec.network):
+        sriov_next_start(d, subject)
+    elif running:
         d.problems += pf.hotplug_problem(d.snap, vm)
         d.add(PlugVIF(subject, "the VM is running: hot-plug the new VIF", vif=Later(key),
                       vm=vm, device=device))
+
+
+def sriov_next_start(d: Planner, subject: str) -> None:
+    """A VIF on an SR-IOV network is a VF passed through to the guest: XAPI refuses its
+    hot-plug (OPERATION_NOT_ALLOWED); it attaches when the VM next starts."""
+    d.warnings.append(PlanWarning(
+        "vif_sriov_next_start", f"{subject}: on an SR-IOV network, which XAPI does not "
+        "hot-plug: the VIF attaches when the VM next starts"))
 
 
 def planned_mtu(d: Planner, name: str) -> int:
@@ -265,6 +284,10 @@ def plan_vif_absent(d: Planner, spec: VIFSpec) -> None:
         return
     vif = d.snap.vifs[ref]
     d.leaving_vifs.add(ref)
+    if vif.currently_attached and d.snap.vms[vm].domid != -1 and d.is_sriov(vif.network):
+        d.problems.append(f"{subject}: it is plugged in and on an SR-IOV network, which XAPI "
+                          "does not hot-unplug (OPERATION_NOT_ALLOWED); stop the VM first")
+        return
     if vif.currently_attached and d.snap.vms[vm].domid != -1:
         d.add(UnplugVIF(subject, "the recipe says absent; it is plugged in", vif=ref))
     d.add(DestroyVIF(subject, "the recipe says absent", vif=ref))

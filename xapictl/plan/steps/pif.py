@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from xapictl.errors import PlanDriftError
 from xapictl.model.refs import HostRef, PIFRef
-from xapictl.plan.steps.base import RunContext, XapiStep, gone
+from xapictl.plan.steps.base import Later, RunContext, XapiStep, gone
 from xapictl.plan.steps.facts import Facts, call, field_of, identity, relying
 from xapictl.state.snapshot import PoolSnapshot
 
@@ -59,7 +60,8 @@ class PlugPIF(XapiStep):
     """``PIF.plug`` of an unplugged PIF the recipe needs (a VLAN PIF, or the trunk under
     it): additive, it brings back what the recipe expects and interrupts nothing."""
 
-    pif: PIFRef
+    pif: PIFRef | Later
+    """An existing PIF, or the one a ``ScanPIFs`` step of the plan finds."""
 
     action = "plug"
     calls = ("PIF.plug",)
@@ -73,21 +75,23 @@ class PlugPIF(XapiStep):
                      calls=(call("PIF.plug", self.pif),), relies_on=relying(("PIF", self.pif)))
 
     def precondition(self, snap: PoolSnapshot, ctx: RunContext) -> str | None:
-        return None if self.pif in snap.pifs else gone("PIF", self.pif)
+        pif = ctx.known(self.pif)
+        return None if pif is None or pif in snap.pifs else gone("PIF", pif)
 
     def execute(self, ctx: RunContext) -> str | None:
-        ctx.conn.call("PIF.plug", self.pif)
+        ctx.conn.call("PIF.plug", ctx.ref(self.pif))
         return None
 
     def effect_in(self, snap: PoolSnapshot, ctx: RunContext) -> str | bool:
-        pif = snap.pifs.get(self.pif)
+        pif = snap.pifs.get(PIFRef(ctx.ref(self.pif)))
         return pif is not None and pif.currently_attached
 
 
 @dataclass(frozen=True, kw_only=True)
 class ScanPIFs(XapiStep):
     """``PIF.scan`` of one host: XAPI introduces every NIC the host has without a PIF (it
-    never removes one). Asked for by ``rediscover: true`` when the host lacks ``device``."""
+    never removes one). Asked for by ``rediscover: true`` when the host lacks ``device``;
+    produces the new PIF (``key``), which later steps of the plan build on."""
 
     host: HostRef
     host_label: str
@@ -111,10 +115,25 @@ class ScanPIFs(XapiStep):
 
     def execute(self, ctx: RunContext) -> str | None:
         ctx.conn.call("PIF.scan", self.host)
-        return None
+        return self.found(ctx)
+
+    def found(self, ctx: RunContext) -> str:
+        """The PIF the scan made for ``device`` (what later steps of the plan build on).
+        Raises ``PlanDriftError`` when the host has no such NIC: apply stops there."""
+        expr = (f'field "host"="{self.host}" and field "device"="{self.device}" '
+                'and field "physical"="true"')
+        pifs = ctx.conn.call("PIF.get_all_records_where", expr)
+        if not pifs:
+            raise PlanDriftError(f"PIF.scan of {self.host_label} found no NIC {self.device}: "
+                                 "check the device name and the host's hardware")
+        return str(sorted(pifs)[0])
+
+    def resume(self, snap: PoolSnapshot, ctx: RunContext) -> str | None:
+        return self.execute(ctx)
 
     def effect_in(self, snap: PoolSnapshot, ctx: RunContext) -> str | bool:
-        return snap.pif_on(self.host, self.device) is not None
+        found = snap.pif_on(self.host, self.device)
+        return str(found) if found is not None else False
 
 
 __all__ = ["PlugPIF", "ReplugPIF", "ScanPIFs"]

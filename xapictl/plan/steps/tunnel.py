@@ -36,10 +36,11 @@ class CreateTunnel(XapiStep):
         device = snap.pifs[self.transport].device if (
             snap is not None and self.transport in snap.pifs) else None
         return Facts("create", "tunnel",
-                     identity(snap, "tunnel", None, protocol=self.protocol, transport=device,
-                              host=self.host_label, host_uuid=host.uuid if host else None,
+                     identity(snap, "tunnel", None, device=device, host=self.host_label,
+                              host_uuid=host.uuid if host else None,
                               network=network_name(snap, self.network)),
-                     after={"protocol": self.protocol, "host": self.host_label},
+                     after={"protocol": self.protocol, "host": self.host_label,
+                            "transport_device": device},
                      calls=(call("tunnel.create", self.transport, self.network,
                                  self.protocol),),
                      relies_on=relying(("PIF", self.transport), ("network", self.network),

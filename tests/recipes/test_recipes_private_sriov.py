@@ -1,0 +1,334 @@
+"""Private networks (tunnels), SR-IOV networks, IGMP snooping and NIC rediscovery on the
+simulated pool: XAPI's refusals are found before the first write (nothing is sent), each host
+is repaired alone, hosts that cannot take part are named, removal undoes what was made."""
+
+from __future__ import annotations
+
+import pytest
+from recipes_simpool import SimPool
+
+from xapictl.errors import PreflightError
+from xapictl.plan.desired import load_text
+from xapictl.plan.diff import diff
+from xapictl.plan.identity import network_identity
+from xapictl.recipes import (
+    ensure_deleted,
+    ensure_pool_settings,
+    ensure_private_network,
+    ensure_sriov_network,
+    ensure_vm_attached,
+)
+
+STORAGE = "Pool-wide network 2"  # eth2: static addresses on every host of the seed pool
+TRUNK = "Pool-wide network 1"  # eth1: no address anywhere
+
+
+def refused(pool: SimPool, desired: object) -> str:
+    """The pre-flight refusal text; asserts that nothing was written."""
+    with pytest.raises(PreflightError) as caught:
+        pool.converge(desired)  # type: ignore[arg-type]
+    assert pool.writes() == []
+    return str(caught.value)
+
+
+def host_record(pool: SimPool, index: int) -> str:
+    state = pool.sim.state
+    return sorted(state.refs("host"), key=lambda h: state.get("host", h)["address"])[index]
+
+
+# --- private networks --------------------------------------------------------------------------
+
+
+def test_a_private_network_gets_a_tunnel_on_every_host_and_a_second_run_nothing() -> None:
+    pool = SimPool()
+    desired = ensure_private_network("Lab", STORAGE, protocol="vxlan")
+    result = pool.converge(desired)
+    assert result.report.ok and pool.writes() == ["network.create"] + ["tunnel.create"] * 3
+    snap = pool.snapshot()
+    [net] = snap.networks_named("Lab")
+    tunnels = snap.tunnels_on(net)
+    assert set(tunnels) == set(snap.hosts)
+    assert {snap.tunnels[t].protocol.value for t in tunnels.values()} == {"vxlan"}
+    assert all(snap.pifs[snap.tunnels[t].access_pif].currently_attached
+               for t in tunnels.values())
+    assert network_identity(snap, "Lab") == {
+        "name": "Lab", "tunnel": {"protocol": "vxlan", "transport": STORAGE}}
+    assert diff(desired, snap).is_empty
+
+
+def test_the_bridge_backend_is_refused_before_any_write() -> None:
+    pool = SimPool()
+    state = pool.sim.state
+    member = host_record(pool, 2)
+    state.set_field("host", member, "software_version", {
+        **state.get("host", member)["software_version"], "network_backend": "bridge"})
+    text = refused(pool, ensure_private_network("Lab", STORAGE))
+    assert "OPENVSWITCH_NOT_ACTIVE" in text and "xcp-host-03" in text
+
+
+def test_a_transport_without_any_ip_is_refused_and_leaves_no_records_behind() -> None:
+    """tunnel.create writes the access PIF and the tunnel before its plug answers
+    TRANSPORT_PIF_NOT_CONFIGURED: the planner must not send it at all."""
+    pool = SimPool()
+    before = pool.snapshot()
+    text = refused(pool, ensure_private_network("Lab", TRUNK))
+    assert "TRANSPORT_PIF_NOT_CONFIGURED" in text
+    after = pool.snapshot()
+    assert (len(after.pifs), len(after.tunnels)) == (len(before.pifs), len(before.tunnels))
+
+
+def test_a_host_whose_transport_pif_has_no_ip_is_named_and_skipped() -> None:
+    pool = SimPool()
+    state = pool.sim.state
+    member = host_record(pool, 1)
+    eth2 = next(p for p in state.get("host", member)["PIFs"]
+                if state.get("PIF", p)["device"] == "eth2")
+    state.update("PIF", eth2, {"ip_configuration_mode": "None", "IP": "", "netmask": ""})
+    desired = ensure_private_network("Lab", STORAGE)
+    plan = diff(desired, pool.snapshot())
+    assert [w.code for w in plan.warnings] == ["transport_without_ip"]
+    assert "xcp-host-02" in plan.warnings[0]
+    result = pool.converge(desired)
+    assert result.report.ok and pool.writes().count("tunnel.create") == 2
+
+
+def test_a_host_that_lost_its_tunnel_is_repaired_alone() -> None:
+    pool = SimPool()
+    desired = ensure_private_network("Lab", STORAGE)
+    pool.converge(desired)
+    snap = pool.snapshot()
+    [net] = snap.networks_named("Lab")
+    member = host_record(pool, 1)
+    with pool.connect() as conn:
+        conn.call("tunnel.destroy", snap.tunnels_on(net)[member])
+    pool.clear()
+    plan = diff(desired, pool.snapshot())
+    assert [type(s).__name__ for s in plan.steps] == ["CreateTunnel"]
+    assert plan.steps[0].subject == "network 'Lab' on xcp-host-02"
+    pool.converge(desired)
+    assert pool.writes() == ["tunnel.create"]
+
+
+def test_an_offline_host_is_deferred_and_made_when_back() -> None:
+    pool = SimPool()
+    down = host_record(pool, 2)
+    pool.sim.set_host_live(down, False)
+    desired = ensure_private_network("Lab", STORAGE)
+    plan = diff(desired, pool.snapshot())
+    assert [d.subject for d in plan.deferred] == ["network 'Lab' on xcp-host-03"]
+    pool.converge(desired)
+    pool.sim.set_host_live(down, True)
+    pool.clear()
+    pool.converge(desired)
+    assert pool.writes() == ["tunnel.create"]
+
+
+@pytest.mark.parametrize(("yaml_text", "words"), [
+    ("networks: [{name: Lab, tunnel: {transport: Lab}}]", "cannot carry its own tunnels"),
+    ("networks: [{name: Lab, vlan: 5, device: eth1, tunnel: {transport: x}}]",
+     "not on a trunk"),
+    ("networks: [{name: Lab, tunnel: {protocol: ipip, transport: x}}]",
+     "'ipip' is not one of gre, vxlan"),
+])
+def test_recipe_mistakes_about_tunnels_are_input_errors(yaml_text: str, words: str) -> None:
+    from xapictl.errors import DesiredStateError
+
+    with pytest.raises(DesiredStateError, match=words):
+        load_text("version: 1\n" + yaml_text)
+
+
+def test_a_transport_the_recipe_creates_or_a_private_one_is_refused() -> None:
+    pool = SimPool()
+    made_here = load_text("""
+version: 1
+networks:
+  - {name: New transport, vlan: 300, device: eth1}
+  - {name: Lab, tunnel: {transport: New transport}}
+""")
+    assert "created by this plan" in refused(pool, made_here)
+    pool.converge(ensure_private_network("Lab", STORAGE))
+    pool.clear()
+    text = refused(pool, ensure_private_network("Inner", "Lab"))
+    assert "IS_TUNNEL_ACCESS_PIF" in text
+
+
+def test_another_protocol_on_an_existing_private_network_is_refused() -> None:
+    pool = SimPool()
+    pool.converge(ensure_private_network("Lab", STORAGE, protocol="gre"))
+    pool.clear()
+    assert "xapictl does not rebuild tunnels" in refused(
+        pool, ensure_private_network("Lab", STORAGE, protocol="vxlan"))
+
+
+def test_a_private_network_made_by_hand_is_adopted_only_when_asked() -> None:
+    pool = SimPool()
+    snap = pool.snapshot()
+    with pool.connect() as conn:
+        net = conn.call("network.create", {"name_label": "Hand", "name_description": "",
+                                           "MTU": 1500, "other_config": {}})
+        for host in snap.hosts:
+            pif = snap.pif_on(host, "eth2")
+            conn.call("tunnel.create", pif, net, "gre")
+    pool.clear()
+    assert "xapictl did not make" in refused(pool, ensure_private_network("Hand", STORAGE))
+    pool.converge(ensure_private_network("Hand", STORAGE, adopt=True))
+    assert pool.writes() == ["network.add_to_other_config"] * 2
+
+
+def test_removing_a_private_network_destroys_its_tunnels_then_the_network() -> None:
+    pool = SimPool()
+    pool.converge(ensure_private_network("Lab", STORAGE))
+    pool.clear()
+    identity = network_identity(pool.snapshot(), "Lab")
+    result = pool.converge(ensure_deleted(identity))
+    assert result.report.ok
+    assert pool.writes() == ["tunnel.destroy"] * 3 + ["network.destroy"]
+    snap = pool.snapshot()
+    assert snap.networks_named("Lab") == [] and snap.tunnels == {}
+
+
+# --- SR-IOV ------------------------------------------------------------------------------------
+
+
+def test_sriov_on_a_pool_without_capable_nics_is_refused() -> None:
+    pool = SimPool()
+    assert "capability sriov" in refused(pool, ensure_sriov_network("VF", "eth1"))
+
+
+def test_sriov_skips_and_names_a_host_whose_nic_cannot() -> None:
+    pool = SimPool(scenario="sriov")
+    state = pool.sim.state
+    member = host_record(pool, 1)
+    eth1 = next(p for p in state.get("host", member)["PIFs"]
+                if state.get("PIF", p)["device"] == "eth1")
+    state.set_field("PIF", eth1, "capabilities", [])
+    plan = diff(ensure_sriov_network("VF", "eth1"), pool.snapshot())
+    assert [w.code for w in plan.warnings] == ["sriov_not_capable"]
+    assert [type(s).__name__ for s in plan.steps].count("CreateSriov") == 2
+
+
+def test_sriov_with_the_licence_restriction_is_refused() -> None:
+    pool = SimPool(scenario="sriov")
+    state = pool.sim.state
+    ref = state.refs("pool")[0]
+    state.set_field("pool", ref, "restrictions", {**state.get("pool", ref)["restrictions"],
+                                                  "restrict_network_sriov": "true"})
+    assert "LICENCE_RESTRICTION" in refused(pool, ensure_sriov_network("VF", "eth1"))
+
+
+def test_a_host_that_must_reboot_is_reported_by_the_next_plan() -> None:
+    from xapictl.sim.classes import _nics
+
+    pool = SimPool(scenario="sriov")
+    member = host_record(pool, 2)
+    _nics.set_sriov_enable_result(pool.sim.state, member, "eth1", "modprobe_requires_reboot")
+    desired = ensure_sriov_network("VF", "eth1")
+    pool.converge(desired)
+    plan = diff(desired, pool.snapshot())
+    assert plan.is_empty
+    assert [w.code for w in plan.warnings] == ["sriov_requires_reboot"]
+    assert "xcp-host-03 must reboot" in plan.warnings[0] and "modprobe" in plan.warnings[0]
+
+
+def test_a_vif_of_a_running_vm_on_an_sriov_network_is_not_hot_plugged() -> None:
+    """XAPI refuses VIF.plug on an SR-IOV network (OPERATION_NOT_ALLOWED): the VIF is made
+    and attaches at the VM's next start; the plan says so."""
+    pool = SimPool(scenario="sriov")
+    desired = ensure_sriov_network("VF", "eth1").merged(ensure_vm_attached("web-01", "VF"))
+    plan = diff(desired, pool.snapshot())
+    assert "PlugVIF" not in [type(s).__name__ for s in plan.steps]
+    assert [w.code for w in plan.warnings] == ["vif_sriov_next_start"]
+    result = pool.converge(desired)
+    assert result.report.ok and "VIF.plug" not in pool.writes()
+    again = diff(desired, pool.snapshot())
+    assert again.is_empty and [w.code for w in again.warnings] == ["vif_sriov_next_start"]
+    pool.clear()
+    vif_removal = load_text("""
+version: 1
+vifs: [{vm: web-01, network: Pool-wide network 0, device: 0, present: false}]
+""")
+    assert pool.converge(vif_removal).report.ok  # an ordinary VIF is still unplugged
+
+
+def test_removing_an_sriov_network_disables_sriov_then_removes_the_network() -> None:
+    pool = SimPool(scenario="sriov")
+    pool.converge(ensure_sriov_network("VF", "eth1"))
+    pool.clear()
+    identity = network_identity(pool.snapshot(), "VF")
+    assert identity == {"name": "VF", "device": "eth1", "sriov": True}
+    assert pool.converge(ensure_deleted(identity)).report.ok
+    assert pool.writes() == ["network_sriov.destroy"] * 3 + ["network.destroy"]
+
+
+# --- pool settings and rediscovery -------------------------------------------------------------
+
+
+def test_igmp_snooping_is_set_once_then_a_noop() -> None:
+    pool = SimPool()
+    desired = ensure_pool_settings(igmp_snooping=True)
+    pool.converge(desired)
+    assert pool.writes() == ["pool.set_igmp_snooping_enabled"]
+    plan = diff(desired, pool.snapshot())
+    assert plan.is_empty and [n.reason for n in plan.noops] == ["already on"]
+
+
+def test_igmp_snooping_on_a_bridge_pool_is_refused() -> None:
+    pool = SimPool()
+    state = pool.sim.state
+    master = pool.sim.master()
+    state.set_field("host", master, "software_version", {
+        **state.get("host", master)["software_version"], "network_backend": "bridge"})
+    assert "OPENVSWITCH_NOT_ACTIVE" in refused(pool, ensure_pool_settings(igmp_snooping=True))
+
+
+def test_rediscover_scans_a_host_that_lacks_the_nic_and_builds_on_what_it_finds() -> None:
+    pool = SimPool()
+    pool.add_nics(1)  # eth3 everywhere
+    member = host_record(pool, 1)
+    snap = pool.snapshot()
+    with pool.connect() as conn:
+        conn.call("PIF.forget", snap.pif_on(member, "eth3"))
+    desired = load_text("""
+version: 1
+networks:
+  - {name: VLAN 330, vlan: 330, device: eth3, rediscover: true}
+  - {name: Fourth NIC, device: eth3, rename: true, rediscover: true}
+""")
+    without = load_text("version: 1\nnetworks: [{name: VLAN 330, vlan: 330, device: eth3}]")
+    with pytest.raises(PreflightError, match="missing on host"):
+        diff(without, pool.snapshot())
+    plan = diff(desired, pool.snapshot())
+    kinds = [type(s).__name__ for s in plan.steps]
+    assert kinds.count("ScanPIFs") == 1 and kinds[0] == "ScanPIFs"
+    assert "CreatePoolVLAN" not in kinds and kinds.count("CreateVLAN") == 3
+    pool.clear()
+    result = pool.converge(desired)
+    assert result.report.ok and result.replan is not None and result.replan.is_empty
+    assert pool.writes()[0] == "PIF.scan"
+    assert pool.snapshot().pif_on(member, "eth3") is not None
+    pool.clear()
+    pool.converge(desired)
+    assert pool.writes() == []
+
+
+def test_rediscover_of_a_nic_no_host_has_is_refused() -> None:
+    pool = SimPool()
+    text = refused(pool, load_text(
+        "version: 1\nnetworks: [{name: X, vlan: 5, device: eth9, rediscover: true}]"))
+    assert "no live host has a NIC eth9 yet" in text
+
+
+def test_a_scan_that_finds_no_nic_stops_the_apply_as_a_failed_step() -> None:
+    from xapictl.plan.apply import apply
+    from xapictl.plan.backend import XapiBackend
+    from xapictl.plan.core import Plan, StepStatus
+    from xapictl.plan.steps import ScanPIFs
+
+    pool = SimPool()
+    member = host_record(pool, 1)
+    step = ScanPIFs("NICs", "why", key="pif:x", host=member, host_label="xcp-host-02",
+                    device="eth9")
+    with pool.connect() as conn:
+        report = apply(Plan((step,)), XapiBackend(conn))
+    assert [r.status for r in report.results] == [StepStatus.FAILED]
+    assert "found no NIC eth9" in report.results[0].detail
