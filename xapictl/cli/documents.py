@@ -58,10 +58,20 @@ class NetworkPif(BaseModel):
     vlan: int | None
     mtu: int
     plugged: bool
+    tunnel: str | None = None
+    """A tunnel access PIF: ``<protocol> over <transport device>`` (``vxlan over eth2``)."""
+    sriov_mode: str | None = None
+    """An SR-IOV logical PIF: the configuration mode (sysfs, modprobe, manual, unknown)."""
+    requires_reboot: bool | None = None
+    """An SR-IOV logical PIF: the host must reboot before the VFs exist."""
 
     def __str__(self) -> str:
         vlan = f" VLAN {self.vlan}" if self.vlan is not None else ""
-        return (f"{self.host} {self.device}{vlan} MTU {self.mtu}"
+        extra = f" tunnel {self.tunnel}" if self.tunnel else ""
+        if self.sriov_mode is not None:
+            extra += f" SR-IOV {self.sriov_mode}" + (
+                ", reboot required" if self.requires_reboot else "")
+        return (f"{self.host} {self.device}{vlan} MTU {self.mtu}{extra}"
                 + ("" if self.plugged else " (unplugged)"))
 
 
@@ -114,7 +124,8 @@ class VlanItem(Item):
     plugged: bool
 
 
-PifKind = Literal["VLAN", "bond", "bond member", "physical", "other"]
+PifKind = Literal["VLAN", "bond", "bond member", "physical", "tunnel access", "SR-IOV logical",
+                  "other"]
 
 
 class PifItem(Item):
@@ -161,6 +172,10 @@ class PoolItem(Item):
     vm_count: int
     vif_count: int
     ha_enabled: bool
+    igmp_snooping: bool
+    """``pool.igmp_snooping_enabled``: IGMP snooping on every bridge (openvswitch)."""
+    tunnel_count: int
+    sriov_count: int
 
 
 class BondItem(Item):

@@ -1,5 +1,6 @@
 """The read-only groups: ``vlan list``, ``pif list``, ``host list``, ``pool show``; each on
-one pool, or with ``--fleet`` on every selected pool."""
+one pool, or with ``--fleet`` on every selected pool. And ``pif scan`` (``PIF.scan``: NIC
+rediscovery, additive) on one pool."""
 
 from __future__ import annotations
 
@@ -39,6 +40,35 @@ def pif_list(ctx: typer.Context, fleet: Path | None = FLEET, select: str | None 
 
     with exit_codes():
         show_list(ctx, "PifList", pif_items, fleet, select)
+
+
+@pif_app.command("scan")
+def pif_scan(ctx: typer.Context, host: str | None = typer.Argument(
+        None, help="The host (name or uuid); default: every live host.")) -> None:
+    """PIF.scan: introduce the NICs a host has without a PIF (never removes one); lists the
+    PIFs it found."""
+    from xapictl.cli.connection import open_pool
+    from xapictl.cli.documents import PifItem, PifList
+    from xapictl.cli.options import current, pool_label
+    from xapictl.cli.render import emit_list
+    from xapictl.cli.views import pif_items
+    from xapictl.plan.identity import host_by_name_or_uuid, host_name
+    from xapictl.state.collect import collect_once
+
+    opts = current(ctx)
+    with exit_codes(), open_pool(opts) as conn:
+        before = collect_once(conn)
+        live, offline = before.live_and_offline()
+        targets = [host_by_name_or_uuid(before, host)] if host is not None else live
+        if host is None and offline:
+            typer.echo(f"offline, not scanned: {', '.join(host_name(before, h) for h in offline)}",
+                       err=True)
+        for target in targets:
+            conn.call("PIF.scan", target)
+        after = collect_once(conn)
+        found = {after.pifs[r].uuid for r in set(after.pifs) - set(before.pifs)}
+        items = [i for i in pif_items(after) if i.uuid in found]
+        emit_list(opts, PifList(pool=pool_label(opts), items=items), PifItem)
 
 
 @host_app.command("list")

@@ -1,5 +1,6 @@
-"""``xapictl network``: create (idempotent), list, show, delete, set-mtu; each on one pool,
-or with ``--fleet`` on every selected pool (writes as a rollout)."""
+"""``xapictl network``: create (idempotent; plain, VLAN, NIC, private, SR-IOV), list, show,
+delete, set-mtu; each on one pool, or with ``--fleet`` on every selected pool (writes as a
+rollout)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,14 @@ import typer
 from xapictl.cli.fleet_forms import FLEET, SELECT, YES, converge_on
 from xapictl.cli.run import cli_values, exit_codes
 
-app = typer.Typer(help="Networks: plain, VLAN (trunked across the pool) and NIC networks.",
+app = typer.Typer(help="Networks: plain, VLAN (trunked across the pool), NIC, private "
+                  "(tunnels) and SR-IOV networks.",
                   no_args_is_help=True, rich_markup_mode=None)
 CREATE_FLAGS = {"name": "--name", "vlan": "--vlan", "device": "--device", "bond": "--bond",
-                "mtu": "--mtu", "description": "--description"}
+                "mtu": "--mtu", "description": "--description", "tunnel": "--tunnel",
+                "tunnel.protocol": "--tunnel", "protocol": "--tunnel",
+                "tunnel.transport": "--transport", "transport": "--transport",
+                "sriov": "--sriov"}
 
 
 @app.command()
@@ -27,20 +32,47 @@ def create(
     bond: str | None = typer.Option(None, "--bond", help="Trunk bond, by its network name."),
     mtu: int | None = typer.Option(None, "--mtu", help="MTU in octets."),
     description: str | None = typer.Option(None, "--description", help="Description."),
+    tunnel: str | None = typer.Option(None, "--tunnel", help="A private network: gre or vxlan "
+                                      "tunnels on every host (needs --transport)."),
+    transport: str | None = typer.Option(None, "--transport", help="The network whose PIFs "
+                                         "carry the tunnels (they need an IP)."),
+    sriov: bool = typer.Option(False, "--sriov", help="An SR-IOV network on NIC --device of "
+                               "every host that can do it."),
     adopt: bool = typer.Option(False, "--adopt", help="Take over a matching network that "
                                "xapictl did not make."),
     fleet: Path | None = FLEET, select: str | None = SELECT, yes: bool = YES,
 ) -> None:
     """Create the network if it is not there; a second run says it is already in place."""
     with exit_codes():
-        from xapictl.recipes import ensure_network, ensure_vlan_network
+        from xapictl.errors import UsageError
+        from xapictl.recipes import (
+            ensure_network,
+            ensure_private_network,
+            ensure_sriov_network,
+            ensure_vlan_network,
+        )
 
         if vlan is None and bond is not None:
-            from xapictl.errors import UsageError
-
             raise UsageError("--bond is the trunk of a VLAN: add --vlan TAG")
+        if (tunnel is None) != (transport is None):
+            raise UsageError("a private network needs both --tunnel gre|vxlan and --transport "
+                             "NETWORK (the network whose PIFs carry the tunnels)")
+        if sriov and device is None:
+            raise UsageError("--sriov needs its NIC: add --device eth1")
+        if sriov and (tunnel is not None or vlan is not None):
+            raise UsageError("--sriov makes the SR-IOV network of one NIC: drop --tunnel, "
+                             "--vlan and --bond")
         with cli_values(CREATE_FLAGS):
-            if vlan is not None:
+            if tunnel is not None and transport is not None:
+                if vlan is not None or device is not None:
+                    raise UsageError("a private network (--tunnel) rides on its transport "
+                                     "network, not on a trunk: drop --vlan, --device, --bond")
+                desired = ensure_private_network(name, transport, protocol=tunnel, mtu=mtu,
+                                                 description=description, adopt=adopt)
+            elif sriov and device is not None:
+                desired = ensure_sriov_network(name, device, description=description,
+                                               adopt=adopt)
+            elif vlan is not None:
                 desired = ensure_vlan_network(name, vlan, device=device, bond=bond, mtu=mtu,
                                               description=description, adopt=adopt)
             else:

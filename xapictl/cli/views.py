@@ -68,7 +68,7 @@ def network_detail(snap: PoolSnapshot, ref: Any) -> NetworkDetail:
     n = snap.networks[ref]
     pifs = sorted((NetworkPif(host=_host(snap, p.host), device=p.device,
                               vlan=p.vlan if p.vlan >= 0 else None, mtu=p.mtu,
-                              plugged=p.currently_attached)
+                              plugged=p.currently_attached, **_pif_role(snap, p))
                    for p in (snap.pifs[r] for r in n.pifs if r in snap.pifs)),
                   key=lambda p: (p.host, p.device, p.vlan or -1))
     vifs = sorted((NetworkVif(vm=snap.vms[v.vm].name_label, device=_number(v.device))
@@ -78,6 +78,22 @@ def network_detail(snap: PoolSnapshot, ref: Any) -> NetworkDetail:
                          managed=n.managed, default_locking_mode=n.default_locking_mode.value,
                          purpose=[p.value for p in n.purpose], tags=list(n.tags),
                          other_config=dict(n.other_config), pifs=pifs, vifs=vifs)
+
+
+def _pif_role(snap: PoolSnapshot, pif: Any) -> dict[str, Any]:
+    """What a tunnel access PIF rides on, or an SR-IOV logical PIF's mode and reboot need."""
+    tunnel = snap.tunnels.get(pif.tunnel_access_pif_of[0]) if pif.tunnel_access_pif_of \
+        else None
+    if tunnel is not None:
+        carrier = snap.pifs.get(tunnel.transport_pif)
+        return {"tunnel": f"{tunnel.protocol.value} over "
+                          f"{carrier.device if carrier is not None else '?'}"}
+    sriov = snap.sriovs.get(pif.sriov_logical_pif_of[0]) if pif.sriov_logical_pif_of \
+        else None
+    if sriov is not None:
+        return {"sriov_mode": sriov.configuration_mode.value,
+                "requires_reboot": sriov.requires_reboot}
+    return {}
 
 
 def vlan_items(snap: PoolSnapshot) -> list[VlanItem]:
@@ -151,7 +167,9 @@ def pif_items(snap: PoolSnapshot) -> list[PifItem]:
         net = snap.networks.get(p.network)
         kind: PifKind = ("VLAN" if p.vlan >= 0 else "bond" if p.bond_master_of else
                 "bond member" if p.bond_slave_of in snap.bonds else
-                "physical" if p.physical else "other")
+                "physical" if p.physical else
+                "tunnel access" if p.tunnel_access_pif_of else
+                "SR-IOV logical" if p.sriov_logical_pif_of else "other")
         items.append(PifItem(uuid=p.uuid, host=_host(snap, p.host), device=p.device,
                              vlan=p.vlan if p.vlan >= 0 else None, kind=kind,
                              network=net.name_label if net else None, mtu=p.mtu,
@@ -181,7 +199,9 @@ def pool_item(snap: PoolSnapshot) -> PoolItem:
                     live_host_count=sum(1 for h in snap.hosts if snap.host_is_live(h)),
                     network_count=len(snap.networks), vlan_count=len(snap.vlans),
                     bond_count=len(snap.bonds), vm_count=len(snap.guest_vms()),
-                    vif_count=len(snap.vifs), ha_enabled=bool(pool.ha_enabled))
+                    vif_count=len(snap.vifs), ha_enabled=bool(pool.ha_enabled),
+                    igmp_snooping=bool(pool.igmp_snooping_enabled),
+                    tunnel_count=len(snap.tunnels), sriov_count=len(snap.sriovs))
 
 
 def vif_items(snap: PoolSnapshot, vm: Any = None) -> list[VifItem]:

@@ -187,6 +187,21 @@ def is_sriov_network(snap: PoolSnapshot, ref: NetworkRef) -> bool:
     return False
 
 
+def host_by_name_or_uuid(snap: PoolSnapshot, name: str) -> HostRef:
+    """The one host with that uuid or name; ``UsageError`` for none, ambiguity names all."""
+    from xapictl.errors import UsageError
+
+    refs = sorted(r for r, h in snap.hosts.items() if h.uuid == name) or sorted(
+        r for r, h in snap.hosts.items() if h.name_label == name)
+    if not refs:
+        raise UsageError(f"no host named {name!r} (nor with that uuid); see `xapictl host list`")
+    if len(refs) > 1:
+        raise AmbiguousObjectError(f"host name {name!r} is used by {len(refs)} hosts; give the "
+                                   "uuid", [f"host {name!r} (uuid {snap.hosts[r].uuid})"
+                                            for r in refs])
+    return refs[0]
+
+
 def identity_of(snap: PoolSnapshot, ref: NetworkRef) -> dict[str, object]:
     """How a recipe names this existing network: ``vlan`` + ``device``/``bond``, ``device``
     (a NIC's network), or nothing (by name)."""
@@ -230,6 +245,7 @@ __all__ = [
     "bond_members",
     "bonds_with_members",
     "find_vm",
+    "host_by_name_or_uuid",
     "host_name",
     "identity_of",
     "is_owned",
