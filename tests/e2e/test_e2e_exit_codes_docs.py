@@ -390,6 +390,12 @@ PROVOKE: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
     "`apply PLANFILE`: the saved plan is older than `--max-age` (default 1h)": saved_expired,
     "`apply PLANFILE`: the saved plan was made for another pool": saved_other_pool,
     "`apply PLANFILE`: the file was edited, truncated or is not a saved plan": saved_altered,
+    "a private network (`--tunnel`, `tunnel:`) whose transport network has no IP on any live "
+    "host: XAPI would write each tunnel, then refuse it": lambda cli, env: cli(
+        "network", "create", "--name", "Lab", "--tunnel", "gre", "--transport",
+        "Pool-wide network 1"),
+    "`pif scan HOST` of a host the pool does not have": lambda cli, env: cli(
+        "pif", "scan", "nohost"),
     "`-o name` on a command that is not a list": lambda cli, env: cli(
         "pool", "show", "-o", "name"),
     "`-o json` (or yaml) on a command whose output is not a document": lambda cli, env: cli(

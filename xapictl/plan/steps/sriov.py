@@ -24,7 +24,7 @@ class CreateSriov(XapiStep):
 
     action = "enable SR-IOV"
     disruption = ("enables SR-IOV on a NIC in use: its driver may be reloaded (the link "
-                  "bounces) or the host need a reboot before the VFs exist")
+                  "bounces) or the host may need a reboot before the VFs exist")
     calls = ("network_sriov.create",)
     reads = ("PIF", "network_sriov")
 

@@ -1,0 +1,81 @@
+"""``network create --tunnel/--sriov``, ``pif scan``, ``pool show`` and ``network show`` for
+private and SR-IOV networks, through the CLI against a simulator on loopback."""
+
+from __future__ import annotations
+
+import json
+
+from xapictl.cli.exit_codes import ExitCode
+
+STORAGE = "Pool-wide network 2"
+PRIVATE = ("network", "create", "--name", "Lab", "--tunnel", "vxlan", "--transport", STORAGE)
+
+
+def test_a_private_network_from_the_command_line_and_a_second_run_writes_nothing(
+        cli, writes) -> None:
+    assert cli(*PRIVATE).code == ExitCode.OK
+    assert writes() == ["network.create"] + ["tunnel.create"] * 3
+    again = cli(*PRIVATE)
+    assert again.code == ExitCode.OK and "already in place" in again.stdout
+    assert len(writes()) == 4
+    shown = json.loads(cli("-o", "json", "network", "show", "Lab").stdout)
+    assert {p["tunnel"] for p in shown["pifs"]} == {"vxlan over eth2"}
+    kinds = {p["kind"] for p in json.loads(cli("-o", "json", "pif", "list").stdout)["items"]}
+    assert "tunnel access" in kinds
+    pool = json.loads(cli("-o", "json", "pool", "show").stdout)
+    assert (pool["tunnel_count"], pool["igmp_snooping"]) == (3, False)
+    assert cli("network", "delete", "Lab", "--yes").code == ExitCode.OK
+    assert writes()[-4:] == ["tunnel.destroy"] * 3 + ["network.destroy"]
+
+
+def test_private_network_mistakes_exit_2_and_send_nothing(cli, writes) -> None:
+    half = cli("network", "create", "--name", "Lab", "--tunnel", "gre")
+    assert half.code == ExitCode.BAD_INPUT and "needs both --tunnel" in half.stderr
+    bad = cli("network", "create", "--name", "Lab", "--tunnel", "ipip", "--transport", STORAGE)
+    assert bad.code == ExitCode.BAD_INPUT
+    assert "--tunnel: 'ipip' is not one of gre, vxlan" in bad.stderr
+    no_ip = cli("network", "create", "--name", "Lab", "--tunnel", "gre", "--transport",
+                "Pool-wide network 1")
+    assert no_ip.code == ExitCode.BAD_INPUT and "TRANSPORT_PIF_NOT_CONFIGURED" in no_ip.stderr
+    assert writes() == []
+
+
+def test_an_sriov_network_reports_its_mode_and_is_refused_where_no_nic_can(
+        cli, writes, sim_server) -> None:
+    refused = cli("network", "create", "--name", "VF", "--sriov", "--device", "eth1")
+    assert refused.code == ExitCode.BAD_INPUT and "capability sriov" in refused.stderr
+    assert writes() == []
+    sim_server.control.reset("sriov")
+    asked = cli("network", "create", "--name", "VF", "--sriov", "--device", "eth1")
+    assert asked.code == ExitCode.BAD_INPUT and "enables SR-IOV on a NIC in use" in asked.stderr
+    assert writes() == [], "enabling SR-IOV is disruptive: --yes off a terminal"
+    made = cli("network", "create", "--name", "VF", "--sriov", "--device", "eth1", "--yes")
+    assert made.code == ExitCode.OK, made.stderr
+    assert writes() == ["network.create"] + ["network_sriov.create"] * 3
+    shown = json.loads(cli("-o", "json", "network", "show", "VF").stdout)
+    assert {(p["sriov_mode"], p["requires_reboot"]) for p in shown["pifs"]} == {
+        ("sysfs", False)}
+    assert "SR-IOV sysfs" in cli("network", "show", "VF").stdout
+
+
+def test_pif_scan_introduces_a_forgotten_nic_and_lists_it(cli, writes, sim_server) -> None:
+    state = sim_server.sim.state
+    host = next(h for h in state.refs("host")
+                if state.get("host", h)["name_label"] == "xcp-host-02")
+    eth1 = next(p for p in state.get("host", host)["PIFs"]
+                if state.get("PIF", p)["device"] == "eth1")
+    import xmlrpc.client
+
+    with xmlrpc.client.ServerProxy(sim_server.url) as proxy:
+        session = proxy.session.login_with_password("root", "xapictl")["Value"]
+        assert proxy.PIF.forget(session, eth1)["Status"] == "Success"
+        proxy.session.logout(session)
+    found = cli("-o", "json", "pif", "scan", "xcp-host-02")
+    assert found.code == ExitCode.OK, found.stderr
+    items = json.loads(found.stdout)["items"]
+    assert [(i["host"], i["device"], i["kind"]) for i in items] == [
+        ("xcp-host-02", "eth1", "physical")]
+    assert "PIF.scan" in writes()
+    assert json.loads(cli("-o", "json", "pif", "scan").stdout)["items"] == []
+    unknown = cli("pif", "scan", "nohost")
+    assert unknown.code == ExitCode.BAD_INPUT and "no host named 'nohost'" in unknown.stderr
