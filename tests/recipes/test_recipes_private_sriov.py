@@ -332,3 +332,20 @@ def test_a_scan_that_finds_no_nic_stops_the_apply_as_a_failed_step() -> None:
         report = apply(Plan((step,)), XapiBackend(conn))
     assert [r.status for r in report.results] == [StepStatus.FAILED]
     assert "found no NIC eth9" in report.results[0].detail
+
+
+def test_drift_names_a_host_that_lost_its_tunnel_while_its_transport_has_an_ip() -> None:
+    from xapictl.inventory import DriftKind, drift, export_snapshot
+
+    pool = SimPool()
+    pool.converge(ensure_private_network("Lab", STORAGE))
+    assert drift(export_snapshot(pool.snapshot(), generated_at="t")) == []
+    snap = pool.snapshot()
+    [net] = snap.networks_named("Lab")
+    member = host_record(pool, 1)
+    with pool.connect() as conn:
+        conn.call("tunnel.destroy", snap.tunnels_on(net)[member])
+    found = drift(export_snapshot(pool.snapshot(), generated_at="t"))
+    assert [(f.kind, f.hosts) for f in found] == [
+        (DriftKind.TUNNEL_MISSING, (snap.hosts[member].uuid,))]
+    assert "but not on xcp-host-02" in found[0].detail

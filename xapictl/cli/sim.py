@@ -57,7 +57,8 @@ def _no_document(ctx: typer.Context, what: str) -> None:
 @app.command()
 def serve(
     ctx: typer.Context,
-    scenario: Annotated[str, typer.Option(help="Scenario to build: seed, single, big, sriov.")] = "seed",
+    scenario: Annotated[str, typer.Option(
+        help="Scenario to build: seed, single, big, sriov.")] = "seed",
     hosts: Annotated[int | None, typer.Option(
         min=1, help="Number of hosts (scenarios that take it, e.g. big).")] = None,
     bind: Annotated[str, typer.Option(

@@ -9,7 +9,9 @@ host was changed by hand or missed a rollout. Each rule compares a host with its
 * ``bond-members-mismatch``: the bonds of one network bond different NICs on different hosts;
 * ``bond-mode-mismatch``: the bonds of one network use different modes on different hosts;
 * ``bond-properties-mismatch``: the bonds of one network differ in their LACP properties;
-* ``pif-unplugged``: a PIF is unplugged while its siblings on the same network are plugged.
+* ``pif-unplugged``: a PIF is unplugged while its siblings on the same network are plugged;
+* ``tunnel-missing``: a private network has a tunnel on some hosts only, though the others
+  have an IP on the transport network too (where ``tunnel.create`` would work).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class DriftKind(enum.StrEnum):
     BOND_MODE_MISMATCH = "bond-mode-mismatch"
     BOND_PROPERTIES_MISMATCH = "bond-properties-mismatch"
     PIF_UNPLUGGED = "pif-unplugged"
+    TUNNEL_MISSING = "tunnel-missing"
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,8 @@ def pool_drift(inv: Inventory, pool_uuid: str) -> list[Finding]:
                                          f"{_names(hosts, [p['host']])} while plugged on "
                                          f"{_names(hosts, {a['host'] for a in attached})}",
                                          (p["host"],)))
+    found += _tunnel_drift(part.of("tunnels"), part.of("pifs"), part.of("networks"), hosts,
+                           pool_uuid)
     found += _bond_drift(part, pool_uuid, hosts)
     return found
 
@@ -140,6 +145,34 @@ def _bond_drift(part: Inventory, pool_uuid: str, hosts: dict[str, Obj]) -> list[
                                      f"{what} {common} on most hosts, " + ", ".join(
                                          f"{values[h]} on {_names(hosts, [h])}" for h in odd),
                                      tuple(odd)))
+    return found
+
+
+def _tunnel_drift(tunnels: list[Obj], pifs: list[Obj], networks: list[Obj],
+                  hosts: dict[str, Obj], pool_uuid: str) -> list[Finding]:
+    """Private networks whose tunnels miss a host that has an IP on their transport network."""
+    by_uuid = {p["uuid"]: p for p in pifs}
+    with_ip = {(p["network"], p["host"]) for p in pifs
+               if p["network"] is not None and p["ip_configuration_mode"] != "None"}
+    per_net: dict[str, set[str]] = defaultdict(set)
+    transports: dict[str, set[str]] = defaultdict(set)
+    for t in tunnels:
+        carrier = by_uuid.get(t["transport_pif"])
+        if t["network"] is None or carrier is None or carrier["network"] is None:
+            continue
+        per_net[t["network"]].add(t["host"])
+        transports[t["network"]].add(carrier["network"])
+    nets = {n["uuid"]: n for n in networks}
+    found = []
+    for net_uuid, have in sorted(per_net.items()):
+        missing = sorted(h for h in hosts if h not in have and any(
+            (transport, h) in with_ip for transport in transports[net_uuid]))
+        if missing:
+            n = nets.get(net_uuid, {"name_label": net_uuid, "bridge": "?"})
+            found.append(Finding(pool_uuid, DriftKind.TUNNEL_MISSING,
+                                 f"network {n['name_label']!r} ({n['bridge']})",
+                                 f"tunnel present on {_names(hosts, have)} but not on "
+                                 f"{_names(hosts, missing)}", tuple(missing)))
     return found
 
 
