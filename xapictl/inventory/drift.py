@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import enum
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from xapictl.inventory.document import Inventory, Obj
@@ -148,7 +149,7 @@ def _bond_drift(part: Inventory, pool_uuid: str, hosts: dict[str, Obj]) -> list[
     return found
 
 
-def _tunnel_drift(tunnels: list[Obj], pifs: list[Obj], networks: list[Obj],
+def _tunnel_drift(tunnels: Sequence[Obj], pifs: Sequence[Obj], networks: Sequence[Obj],
                   hosts: dict[str, Obj], pool_uuid: str) -> list[Finding]:
     """Private networks whose tunnels miss a host that has an IP on their transport network."""
     by_uuid = {p["uuid"]: p for p in pifs}

@@ -356,17 +356,13 @@ def check(state: DesiredState) -> None:
                 say(n.where, path, f"VLAN {n.vlan} on {n.device or n.bond} is already stated "
                     f"at {identities[key]}")
             identities[key] = n.where
-        elif n.kind == "sriov":
-            key = ("sriov", n.device)
+        elif n.kind in ("nic", "sriov"):
+            key = (n.kind, n.device)
+            what = "the SR-IOV network" if n.kind == "sriov" else "the network"
             if key in identities:
-                say(n.where, f"{path}.device", f"the SR-IOV network of NIC {n.device} is "
-                    f"already stated at {identities[key]}; a NIC has one: keep one entry")
-            identities.setdefault(key, n.where)
-        elif n.kind == "nic":
-            key = ("nic", n.device)
-            if key in identities:
-                say(n.where, f"{path}.device", f"the network of NIC {n.device} is already "
-                    f"stated at {identities[key]}; a NIC has one network: keep one entry")
+                say(n.where, f"{path}.device", f"{what} of NIC {n.device} is already "
+                    f"stated at {identities[key]}; a NIC has one {what.split()[-1]}: keep "
+                    "one entry")
             identities.setdefault(key, n.where)
     bonds_seen: dict[str, Where] = {}
     members_seen: dict[str, tuple[str, Where]] = {}

@@ -382,14 +382,20 @@ class PoolSnapshot:
         live, offline = self._live_and_offline
         return list(live), list(offline)
 
+    def _per_host(self, records: Mapping[Any, Any], pif_of: str, key: str
+                  ) -> dict[Any, dict[HostRef, Any]]:
+        """``records`` (tunnels, network_sriovs) by ``key`` of their PIF ``pif_of`` (its
+        network, its device), then by that PIF's host (the first by ref when several)."""
+        out: dict[Any, dict[HostRef, Any]] = {}
+        for ref in sorted(records):
+            pif = self.pifs.get(getattr(records[ref], pif_of))
+            if pif is not None:
+                out.setdefault(getattr(pif, key), {}).setdefault(pif.host, ref)
+        return out
+
     @functools.cached_property
     def _tunnels_by_network(self) -> dict[NetworkRef, dict[HostRef, TunnelRef]]:
-        out: dict[NetworkRef, dict[HostRef, TunnelRef]] = {}
-        for ref in sorted(self.tunnels):
-            access = self.pifs.get(self.tunnels[ref].access_pif)
-            if access is not None:
-                out.setdefault(access.network, {}).setdefault(access.host, ref)
-        return out
+        return self._per_host(self.tunnels, "access_pif", "network")
 
     def tunnels_on(self, network: NetworkRef) -> dict[HostRef, TunnelRef]:
         """The tunnel whose access PIF is on ``network``, on each host that has one."""
@@ -397,12 +403,7 @@ class PoolSnapshot:
 
     @functools.cached_property
     def _sriovs_by_network(self) -> dict[NetworkRef, dict[HostRef, NetworkSriovRef]]:
-        out: dict[NetworkRef, dict[HostRef, NetworkSriovRef]] = {}
-        for ref in sorted(self.sriovs):
-            logical = self.pifs.get(self.sriovs[ref].logical_pif)
-            if logical is not None:
-                out.setdefault(logical.network, {}).setdefault(logical.host, ref)
-        return out
+        return self._per_host(self.sriovs, "logical_pif", "network")
 
     def sriovs_on(self, network: NetworkRef) -> dict[HostRef, NetworkSriovRef]:
         """The network_sriov whose logical PIF is on ``network``, on each host."""
@@ -410,12 +411,7 @@ class PoolSnapshot:
 
     @functools.cached_property
     def _sriovs_by_device(self) -> dict[str, dict[HostRef, NetworkSriovRef]]:
-        out: dict[str, dict[HostRef, NetworkSriovRef]] = {}
-        for ref in sorted(self.sriovs):
-            physical = self.pifs.get(self.sriovs[ref].physical_pif)
-            if physical is not None:
-                out.setdefault(physical.device, {}).setdefault(physical.host, ref)
-        return out
+        return self._per_host(self.sriovs, "physical_pif", "device")
 
     def sriovs_of_device(self, device: str) -> dict[HostRef, NetworkSriovRef]:
         """The network_sriov of NIC ``device`` (its physical PIF), on each host."""
