@@ -133,3 +133,12 @@ def test_unplug_transport_unplugs_access_pifs_first(api, master):
     access = api.record("tunnel", ref).access_pif
     assert api.record("PIF", access).currently_attached is False
     assert api.record("PIF", eth2).currently_attached is False
+
+
+def test_a_second_tunnel_of_one_network_on_a_host_is_network_already_connected(api, master):
+    """``assert_no_other_local_pifs``: one PIF per host and network, the access PIF too."""
+    network = api.new_network()
+    ref = api("tunnel.create", api.pif(master, "eth2"), network, "gre")
+    access = api.record("tunnel", ref).access_pif
+    assert api.fails("tunnel.create", api.pif(master, "eth0"), network, "vxlan") \
+        == ["NETWORK_ALREADY_CONNECTED", master, access]
