@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sim_network_helpers import api_fixture  # noqa: F401 - the "api" fixture
 
 
@@ -95,3 +96,45 @@ def test_igmp_snooping_needs_openvswitch_on_the_master(api):
     assert api.fails("pool.set_igmp_snooping_enabled", pool, False) == [
         "OPENVSWITCH_NOT_ACTIVE"]
     assert api("pool.get_igmp_snooping_enabled", pool) is False
+
+
+def test_sdn_controller_introduce_stores_ssl_on_6632_and_forget_removes_it(api):
+    ref = api("SDN_controller.introduce", "ssl", "192.0.2.200", 0)
+    record = api("SDN_controller.get_record", ref)
+    assert (record["protocol"], record["address"], int(record["port"])) == (
+        "ssl", "192.0.2.200", 6632)
+    assert api.fails("SDN_controller.introduce", "pssl", "", 0) == [
+        "OPERATION_NOT_ALLOWED", "SDN controller has been configured. Please forget it first."]
+    api("SDN_controller.forget", ref)
+    assert api("SDN_controller.get_all") == []
+    passive = api("SDN_controller.introduce", "pssl", "", 0)
+    assert int(api("SDN_controller.get_record", passive)["port"]) == 0
+
+
+@pytest.mark.parametrize(("args", "error"), [
+    (("pssl", "192.0.2.9", 0), ["INVALID_VALUE", "address", "192.0.2.9"]),
+    (("pssl", "", 6640), ["INVALID_VALUE", "port", "6640"]),
+    (("ssl", "", 0), ["INVALID_VALUE", "address", ""]),
+    (("ssl", "not-an-ip", 0), ["INVALID_IP_ADDRESS_SPECIFIED", "address"]),
+    (("ssl", "192.0.2.9", 70000), ["VALUE_NOT_SUPPORTED", "port", "70000", "Port out of range"]),
+])
+def test_sdn_controller_introduce_checks_in_db_introduce_order(api, args, error):
+    assert api.fails("SDN_controller.introduce", *args) == error
+    assert api("SDN_controller.get_all") == []
+
+
+def test_sdn_controller_introduce_needs_openvswitch_before_anything_else(api):
+    master = api.hosts()[0]
+    version = dict(api.sim.state.get("host", master)["software_version"],
+                   network_backend="bridge")
+    api.sim.state.set_field("host", master, "software_version", version)
+    assert api.fails("SDN_controller.introduce", "pssl", "192.0.2.9", 0) == [
+        "OPERATION_NOT_ALLOWED", "host not configured for vswitch operation"]
+
+
+def test_an_introduced_controller_blocks_vif_locking_as_the_deprecated_setter_does(api):
+    """``assert_vswitch_controller_not_active`` looks at the SDN_controller records."""
+    api("SDN_controller.introduce", "pssl", "", 0)
+    vif = api("VM.get_VIFs", api.vm("web-01"))[0]
+    assert api.fails("VIF.set_locking_mode", vif, "locked") == [
+        "OPERATION_NOT_ALLOWED", "A vswitch controller is active"]

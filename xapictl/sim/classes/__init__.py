@@ -14,6 +14,7 @@ from xapictl.sim.classes import (
     network_sriov,
     pif,
     pool,
+    sdn_controller,
     session,
     task,
     tunnel,
@@ -22,5 +23,5 @@ from xapictl.sim.classes import (
     vm,
 )
 
-__all__ = ["bond", "event", "host", "network", "network_sriov", "pif", "pool", "session", "task",
-           "tunnel", "vif", "vlan", "vm"]
+__all__ = ["bond", "event", "host", "network", "network_sriov", "pif", "pool", "sdn_controller",
+           "session", "task", "tunnel", "vif", "vlan", "vm"]

@@ -9,6 +9,7 @@ import contextlib
 from xapictl.sim.classes import _pif_kinds as kinds
 from xapictl.sim.classes import host as hosts
 from xapictl.sim.classes import pif as pifs
+from xapictl.sim.classes import sdn_controller as sdn
 from xapictl.sim.classes import vlan as vlans
 from xapictl.sim.classes._addresses import is_ipv4
 from xapictl.sim.errors import SimFailure
@@ -116,9 +117,7 @@ def set_vswitch_controller(ctx: CallContext, address: str) -> None:
     """Deprecated front of ``SDN_controller`` (xapi_pool.ml): openvswitch only; a new address
     replaces the pool's SDN controller by an ``ssl`` one on port 6632, ``""`` removes it."""
     state = ctx.state
-    master = state.get("host", ctx.master())
-    if master["software_version"].get("network_backend") != "openvswitch":
-        raise SimFailure("OPERATION_NOT_ALLOWED", "host not configured for vswitch operation")
+    sdn.assert_vswitch(ctx)
     pool = ctx.pool_ref()
     if state.get("pool", pool)["vswitch_controller"] == address:
         return
@@ -129,7 +128,7 @@ def set_vswitch_controller(ctx: CallContext, address: str) -> None:
     if controllers:
         state.destroy("SDN_controller", controllers[0])
     if address:
-        state.create("SDN_controller", {"protocol": "ssl", "address": address, "port": 6632})
+        sdn.db_introduce(state, "ssl", address, sdn.SSL_DEFAULT_PORT)
 
 
 __all__ = ["create_vlan", "create_vlan_from_pif", "management_reconfigure",

@@ -217,7 +217,8 @@ def set_locking_mode(ctx: CallContext, self: str, value: str) -> None:
     vif = state.get("VIF", self)
     _, vm = _forward_to_vm_host(ctx, vif)
     if _effective_locking(state, vif, str(value)) == "locked":
-        controller = any(p["vswitch_controller"] for p in state.all("pool").values())
+        # Helpers.assert_vswitch_controller_not_active: an SDN_controller record exists
+        controller = bool(state.refs("SDN_controller"))
         host = vm["resident_on"]
         backend = (state.get("host", host)["software_version"].get("network_backend", "")
                    if state.exists("host", host) else "")
