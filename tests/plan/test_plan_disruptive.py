@@ -15,6 +15,7 @@ from xapictl.model.refs import (
     NetworkSriovRef,
     PIFRef,
     PoolRef,
+    SDNControllerRef,
     TunnelRef,
     VIFRef,
     VLANRef,
@@ -73,6 +74,8 @@ EXAMPLES: list[tuple[Step, bool]] = [
     (s.ScanPIFs("x", "why", host=HostRef("h"), host_label="h", device="eth3"), False),
     (_set("pool", "set_igmp_snooping_enabled", "igmp_snooping_enabled",
           PoolRef("OpaqueRef:pool")), True),
+    (s.IntroduceSdnController("x", "why", protocol="pssl", address="", port=0), True),
+    (s.ForgetSdnController("x", "why", controller=SDNControllerRef("OpaqueRef:c")), True),
 ]
 
 

@@ -36,7 +36,7 @@ EXPECTED_WRITES = {
                                + ["network.create", "pool.create_VLAN_from_PIF"]),
     "vm-attachments.yaml": ["network.create"] + ["VIF.create", "VIF.plug"] * 3
                            + ["VIF.create"],
-    "private-network.yaml": (["pool.set_igmp_snooping_enabled"]
+    "private-network.yaml": (["SDN_controller.introduce", "pool.set_igmp_snooping_enabled"]
                              + (["network.create"] + ["tunnel.create"] * 3) * 2
                              + ["VIF.create"]),
     "sriov-network.yaml": ["network.create"] + ["network_sriov.create"] * 3 + ["VIF.create"],

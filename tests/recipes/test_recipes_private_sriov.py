@@ -4,6 +4,8 @@ is repaired alone, hosts that cannot take part are named, removal undoes what wa
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from recipes_simpool import SimPool
 
@@ -349,3 +351,46 @@ def test_drift_names_a_host_that_lost_its_tunnel_while_its_transport_has_an_ip()
     assert [(f.kind, f.hosts) for f in found] == [
         (DriftKind.TUNNEL_MISSING, (snap.hosts[member].uuid,))]
     assert "but not on xcp-host-02" in found[0].detail
+
+
+def test_the_sdn_controller_is_introduced_replaced_and_forgotten() -> None:
+    pool = SimPool()
+    ssl = ensure_pool_settings(sdn_controller={"protocol": "ssl", "address": "192.0.2.200"})
+    assert pool.converge(ssl).report.ok
+    assert pool.writes() == ["SDN_controller.introduce"]
+    [controller] = pool.snapshot().sdn_controllers.values()
+    assert (controller.protocol.value, controller.address, controller.port) == (
+        "ssl", "192.0.2.200", 6632)
+    plan = diff(ssl, pool.snapshot())
+    assert plan.is_empty and [n.reason for n in plan.noops] == ["already ssl to 192.0.2.200:6632"]
+    pool.clear()
+    assert pool.converge(ensure_pool_settings(sdn_controller={"protocol": "pssl"})).report.ok
+    assert pool.writes() == ["SDN_controller.forget", "SDN_controller.introduce"]
+    pool.clear()
+    assert pool.converge(ensure_pool_settings(sdn_controller={"present": False})).report.ok
+    assert pool.writes() == ["SDN_controller.forget"]
+    assert pool.snapshot().sdn_controllers == {}
+
+
+@pytest.mark.parametrize(("controller", "words"), [
+    ({"protocol": "ssl"}, "sdn_controller.address: an ssl controller needs its address"),
+    ({"protocol": "pssl", "port": 6640}, "a passive (pssl) controller connects to the hosts"),
+    ({"address": "controller.example"}, "is not an IPv4 address"),
+    ({"address": "192.0.2.1", "port": 0}, "0 is out of range 1-65535"),
+])
+def test_sdn_controller_mistakes_are_input_errors(controller: dict[str, object],
+                                                  words: str) -> None:
+    from xapictl.errors import DesiredStateError
+
+    with pytest.raises(DesiredStateError, match=re.escape(words)):
+        ensure_pool_settings(sdn_controller=controller)
+
+
+def test_the_sdn_controller_on_a_bridge_pool_is_refused() -> None:
+    pool = SimPool()
+    state = pool.sim.state
+    master = pool.sim.master()
+    state.set_field("host", master, "software_version", {
+        **state.get("host", master)["software_version"], "network_backend": "bridge"})
+    text = refused(pool, ensure_pool_settings(sdn_controller={"protocol": "pssl"}))
+    assert "host not configured for vswitch operation" in text

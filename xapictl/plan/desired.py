@@ -195,10 +195,29 @@ class VIFSpec:
 
 
 @dataclass(frozen=True)
+class SdnControllerSpec:
+    """The pool's SDN controller (OVS manager): ``ssl`` to ``address``:``port`` (6632 when
+    not stated), or ``pssl`` (the controller connects to the hosts); ``present=False``: none."""
+
+    protocol: str = "ssl"
+    address: str | None = None
+    port: int | None = None
+    present: bool = True
+
+    @property
+    def effective_port(self) -> int:
+        """The port XAPI stores: 6632 for ``ssl`` without one, 0 for ``pssl``."""
+        if self.port is not None:
+            return self.port
+        return 6632 if self.protocol == "ssl" else 0
+
+
+@dataclass(frozen=True)
 class PoolSpec:
     """The pool-wide network settings a recipe states (``None``: leave alone)."""
 
     igmp_snooping: bool | None = None
+    sdn_controller: SdnControllerSpec | None = None
     where: Where = field(default_factory=Where, compare=False)
 
 
@@ -364,6 +383,8 @@ def check(state: DesiredState) -> None:
                     f"stated at {identities[key]}; a NIC has one {what.split()[-1]}: keep "
                     "one entry")
             identities.setdefault(key, n.where)
+    if state.pool is not None and state.pool.sdn_controller is not None:
+        _check_sdn(state.pool.sdn_controller, state.pool.where, say)
     bonds_seen: dict[str, Where] = {}
     members_seen: dict[str, tuple[str, Where]] = {}
     for i, b in enumerate(state.bonds):
@@ -483,6 +504,24 @@ def _check_private_and_sriov(n: NetworkSpec, path: str,
         say(n.where, f"{path}.rediscover", "only meaningful for a network wanted present")
 
 
+def _check_sdn(sdn: SdnControllerSpec, where: Where, say: Callable[..., None]) -> None:
+    """``xapi_sdn_controller.ml`` ``db_introduce``'s rules, as input errors."""
+    path = "pool.sdn_controller"
+    if not sdn.present:
+        return
+    if sdn.protocol == "pssl":
+        for name in ("address", "port"):
+            if getattr(sdn, name) is not None:
+                say(where, f"{path}.{name}", "a passive (pssl) controller connects to the "
+                    "hosts: drop ", FieldRef(name))
+    elif sdn.address is None:
+        say(where, f"{path}.address", "an ssl controller needs its address: add ",
+            FieldRef("address", "192.0.2.200"))
+    elif not _is_ip(sdn.address, 4):
+        say(where, f"{path}.address", f"{sdn.address!r} is not an IPv4 address like "
+            "192.0.2.200")
+
+
 def _names(state: DesiredState) -> list[tuple[str, Where, str]]:
     """Every name the state gives (network, bond network, VM, network of a VIF)."""
     out = [(f"networks[{i}].name", n.where, n.name) for i, n in enumerate(state.networks)]
@@ -523,6 +562,7 @@ __all__ = [
     "DesiredState",
     "NetworkSpec",
     "PoolSpec",
+    "SdnControllerSpec",
     "TunnelSpec",
     "VIFSpec",
     "Where",

@@ -48,6 +48,7 @@ from xapictl.plan.desired import (
     BondSpec,
     NetworkSpec,
     PoolSpec,
+    SdnControllerSpec,
     TunnelSpec,
     VIFSpec,
     Where,
@@ -152,6 +153,7 @@ Mac = Annotated[str, Field(pattern=MAC_PATTERN.pattern)]
 VlanTag = Annotated[int, Field(ge=0, le=4094)]
 Mtu = Annotated[int, Field(ge=68, le=65535)]
 Kbps = Annotated[int, Field(ge=0, le=100_000_000)]
+Port = Annotated[int, Field(ge=1, le=65535)]
 Devices = tuple[Annotated[str, Text()], ...]
 Strings = tuple[Annotated[str, Text()], ...]
 Purposes = tuple[Literal["nbd", "insecure_nbd"], ...]
@@ -195,7 +197,8 @@ class Entry(BaseModel):
         field = cls.model_fields[info.field_name]  # Annotated metadata is kept aside here
         return _check(field.annotation, raw, list(field.metadata))
 
-    def spec(self, where: Where) -> NetworkSpec | BondSpec | VIFSpec | TunnelSpec | PoolSpec:
+    def spec(self, where: Where
+             ) -> NetworkSpec | BondSpec | VIFSpec | TunnelSpec | PoolSpec | SdnControllerSpec:
         """The record the diff consumes, made from this entry."""
         raise NotImplementedError
 
@@ -315,15 +318,36 @@ class VIFEntry(Entry):
         return VIFSpec(where=where, **dict(self))
 
 
+class SdnControllerEntry(Entry):
+    """The pool's SDN controller (OVS manager), as ``SDN_controller.introduce`` takes it."""
+
+    protocol: Literal["ssl", "pssl"] = _f(
+        "ssl: the hosts connect to the controller; pssl: it connects to them", "ssl", "ssl")
+    address: Name | Unset = _f("the controller's IPv4 address (ssl only)", "192.0.2.200")
+    port: Port | Unset = _f("the controller's TCP port (ssl; default 6632)", "6632")
+    present: bool = _f("false removes the pool's controller (SDN_controller.forget)", "true",
+                       True)
+
+    def spec(self, where: Where) -> SdnControllerSpec:
+        return SdnControllerSpec(protocol=self.protocol, address=self.address, port=self.port,
+                                 present=self.present)
+
+
 class PoolEntry(Entry):
     """The pool-wide network settings (a mapping, not a list)."""
 
     section: ClassVar[str] = "pool"
     igmp_snooping: bool | Unset = _f("IGMP snooping on every bridge of the pool "
                                      "(pool.set_igmp_snooping_enabled; openvswitch)", "true")
+    sdn_controller: SdnControllerEntry | Unset = _f(
+        "the SDN controller the pool's vswitches use (openvswitch)",
+        "{protocol: ssl, address: 192.0.2.200}")
 
     def spec(self, where: Where) -> PoolSpec:
-        return PoolSpec(igmp_snooping=self.igmp_snooping, where=where)
+        sdn = self.sdn_controller
+        return PoolSpec(igmp_snooping=self.igmp_snooping, where=where,
+                        sdn_controller=sdn.spec(where) if isinstance(
+                            sdn, SdnControllerEntry) else None)
 
 
 SECTIONS: dict[str, type[NetworkEntry] | type[BondEntry] | type[VIFEntry]] = {
@@ -503,7 +527,7 @@ def problems_of(model: type[Entry], error: ValidationError, given: Sequence[str]
     return [(name, parts) for _, name, parts in sorted(out, key=lambda o: o[0])]
 
 
-_NESTED_NAMES = frozenset({"TunnelEntry"})
+_NESTED_NAMES = frozenset({"TunnelEntry", "SdnControllerEntry"})
 """The union branch names pydantic puts in the location of a nested entry's errors."""
 
 
@@ -628,8 +652,9 @@ def _kind(prop: dict[str, Any]) -> str:
 def markdown_fields() -> str:
     """The field tables of docs/recipes.md (a test keeps the page equal to this)."""
     out = []
-    tables: list[tuple[str, type[Entry]]] = [*SECTIONS.items(), ("networks[].tunnel", TunnelEntry),
-                                             ("pool", PoolEntry)]
+    tables: list[tuple[str, type[Entry]]] = [
+        *SECTIONS.items(), ("networks[].tunnel", TunnelEntry), ("pool", PoolEntry),
+        ("pool.sdn_controller", SdnControllerEntry)]
     for section, model in tables:
         schema = model.model_json_schema()
         required = set(schema.get("required", ()))
@@ -652,6 +677,7 @@ __all__ = [
     "PoolEntry",
     "Raw",
     "Recipe",
+    "SdnControllerEntry",
     "TunnelEntry",
     "VIFEntry",
     "entry_from_arguments",

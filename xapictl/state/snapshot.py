@@ -39,12 +39,14 @@ from xapictl.model.refs import (
     PIFMetricsRef,
     PIFRef,
     PoolRef,
+    SDNControllerRef,
     TunnelRef,
     VIFRef,
     VLANRef,
     VMGuestMetricsRef,
     VMRef,
 )
+from xapictl.model.sdn_controller import SDNController
 from xapictl.model.tunnel import Tunnel
 from xapictl.model.vif import VIF
 from xapictl.model.vlan import VLAN
@@ -63,6 +65,7 @@ SNAPSHOT_CLASSES: dict[str, str] = {
     "Bond": "bonds",
     "tunnel": "tunnels",
     "network_sriov": "sriovs",
+    "SDN_controller": "sdn_controllers",
     "VIF": "vifs",
     "VM": "vms",
     "VM_guest_metrics": "vm_guest_metrics",
@@ -84,6 +87,7 @@ class PoolSnapshot:
     bonds: Mapping[BondRef, Bond] = field(default_factory=dict)
     tunnels: Mapping[TunnelRef, Tunnel] = field(default_factory=dict)
     sriovs: Mapping[NetworkSriovRef, NetworkSriov] = field(default_factory=dict)
+    sdn_controllers: Mapping[SDNControllerRef, SDNController] = field(default_factory=dict)
     vifs: Mapping[VIFRef, VIF] = field(default_factory=dict)
     vms: Mapping[VMRef, VM] = field(default_factory=dict)
     vm_guest_metrics: Mapping[VMGuestMetricsRef, VMGuestMetrics] = field(default_factory=dict)

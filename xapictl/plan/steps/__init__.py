@@ -1,5 +1,5 @@
 """The XAPI steps a plan is made of, one module per XAPI class (``network``, ``vlan``, ``pif``,
-``bond``, ``vif``, ``tunnel``, ``sriov``) plus the generic ones in ``base`` (``SetField``,
+``bond``, ``vif``, ``tunnel``, ``sriov``, ``pool``) plus the generic ones in ``base`` (``SetField``,
 ``SetOtherConfig``).
 
 Each step is one call (or a short fixed sequence) with its reason; see ``base`` for what a
@@ -19,6 +19,7 @@ from xapictl.plan.steps.base import (
 from xapictl.plan.steps.bond import CreateBond, DestroyBond, SetBondProperty
 from xapictl.plan.steps.network import AddPurpose, CreateNetwork, DestroyNetwork
 from xapictl.plan.steps.pif import PlugPIF, ReplugPIF, ScanPIFs
+from xapictl.plan.steps.pool import ForgetSdnController, IntroduceSdnController
 from xapictl.plan.steps.sriov import CreateSriov, DestroySriov
 from xapictl.plan.steps.tunnel import CreateTunnel, DestroyTunnel
 from xapictl.plan.steps.vif import (
@@ -48,6 +49,8 @@ __all__ = [
     "DestroyTunnel",
     "DestroyVIF",
     "DestroyVLAN",
+    "ForgetSdnController",
+    "IntroduceSdnController",
     "Later",
     "MoveVIF",
     "PlugPIF",

@@ -82,7 +82,8 @@ def records(snap: PoolSnapshot, xapi_class: str) -> Mapping[Any, Any]:
     tables: dict[str, Mapping[Any, Any]] = {
         "network": snap.networks, "VIF": snap.vifs, "PIF": snap.pifs, "VLAN": snap.vlans,
         "Bond": snap.bonds, "VM": snap.vms, "host": snap.hosts, "tunnel": snap.tunnels,
-        "network_sriov": snap.sriovs, "pool": snap.pools}
+        "network_sriov": snap.sriovs, "pool": snap.pools,
+        "SDN_controller": snap.sdn_controllers}
     return tables.get(xapi_class, {})
 
 
