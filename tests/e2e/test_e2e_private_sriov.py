@@ -23,7 +23,8 @@ def test_a_private_network_from_the_command_line_and_a_second_run_writes_nothing
     kinds = {p["kind"] for p in json.loads(cli("-o", "json", "pif", "list").stdout)["items"]}
     assert "tunnel access" in kinds
     pool = json.loads(cli("-o", "json", "pool", "show").stdout)
-    assert (pool["tunnel_count"], pool["igmp_snooping"]) == (3, False)
+    assert (pool["tunnel_count"], pool["igmp_snooping"], pool["sdn_controller"]) == (
+        3, False, None)
     assert cli("network", "delete", "Lab", "--yes").code == ExitCode.OK
     assert writes()[-4:] == ["tunnel.destroy"] * 3 + ["network.destroy"]
 
@@ -79,3 +80,13 @@ def test_pif_scan_introduces_a_forgotten_nic_and_lists_it(cli, writes, sim_serve
     assert json.loads(cli("-o", "json", "pif", "scan").stdout)["items"] == []
     unknown = cli("pif", "scan", "nohost")
     assert unknown.code == ExitCode.BAD_INPUT and "no host named 'nohost'" in unknown.stderr
+
+
+def test_pool_show_reports_the_recipe_s_pool_settings(cli, tmp_path) -> None:
+    recipe = tmp_path / "pool.yaml"
+    recipe.write_text("version: 1\npool:\n  igmp_snooping: true\n"
+                      "  sdn_controller: {address: 192.0.2.200}\n")
+    assert cli("apply", str(recipe), "--yes").code == ExitCode.OK
+    pool = json.loads(cli("-o", "json", "pool", "show").stdout)
+    assert (pool["igmp_snooping"], pool["sdn_controller"]) == (True, "ssl:192.0.2.200:6632")
+    assert cli("plan", str(recipe)).code == ExitCode.OK

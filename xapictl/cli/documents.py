@@ -174,6 +174,8 @@ class PoolItem(Item):
     ha_enabled: bool
     igmp_snooping: bool
     """``pool.igmp_snooping_enabled``: IGMP snooping on every bridge (openvswitch)."""
+    sdn_controller: str | None
+    """``ssl:ADDRESS:PORT`` or ``pssl`` (the controller connects to the hosts); null: none."""
     tunnel_count: int
     sriov_count: int
 

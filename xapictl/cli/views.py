@@ -201,6 +201,9 @@ def pool_item(snap: PoolSnapshot) -> PoolItem:
                     bond_count=len(snap.bonds), vm_count=len(snap.guest_vms()),
                     vif_count=len(snap.vifs), ha_enabled=bool(pool.ha_enabled),
                     igmp_snooping=bool(pool.igmp_snooping_enabled),
+                    sdn_controller=next((f"ssl:{c.address}:{c.port}" if c.protocol.value == "ssl"
+                                         else c.protocol.value
+                                         for c in snap.sdn_controllers.values()), None),
                     tunnel_count=len(snap.tunnels), sriov_count=len(snap.sriovs))
 
 
