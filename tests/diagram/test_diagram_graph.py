@@ -235,6 +235,8 @@ def test_every_recipes_plan_is_drawn_whole(recipe: str, sim: Any) -> None:
     made pool-wide is on every host it is planned for — over a bond the plan makes too."""
     from xapictl.plan.steps.vlan import CreatePoolVLAN
 
+    if recipe == "sriov-network.yaml":  # its NICs must be able to do SR-IOV
+        sim.reset(scenario="sriov")
     with connect(sim) as conn:
         snap = conn.snapshot()
     plan = diff(load_file(ROOT / "recipes" / recipe), snap)
@@ -248,3 +250,30 @@ def test_every_recipes_plan_is_drawn_whole(recipe: str, sim: Any) -> None:
                 assert "added" in _marks(graph, vlan)
                 trunk = [s for s, t, _ in graph.edges if t == vlan]
                 assert len(trunk) == 1 and graph.members[trunk[0]] == graph.members[vlan]
+
+
+def test_a_private_network_plan_draws_a_new_tunnel_over_eth2_on_every_host(sim: Any) -> None:
+    from xapictl.plan.apply import converge
+    from xapictl.plan.backend import XapiBackend
+    from xapictl.recipes import ensure_deleted, ensure_private_network
+
+    desired = ensure_private_network("Lab", "Pool-wide network 2", protocol="vxlan")
+    with connect(sim) as conn:
+        snap = conn.snapshot()
+    drawing = plan_diagram(snap, diff(desired, snap))
+    assert drawing.notes == ()
+    graph = parse_dot(to_dot(drawing))
+    hosts = sorted(h.name_label for h in snap.hosts.values())
+    for host in hosts:
+        tunnel = node_of(graph, host, "new tunnel")
+        assert "added" in _marks(graph, tunnel) and "vxlan" in graph.nodes[tunnel]
+        assert (node_of(graph, host, "eth2"), tunnel) in {(s, t) for s, t, _ in graph.edges}
+    with connect(sim) as conn:
+        converge(desired, XapiBackend(conn))
+        snap = conn.snapshot()
+    removal = diff(ensure_deleted({"name": "Lab", "tunnel": {"protocol": "vxlan",
+                                                             "transport": "Pool-wide network 2"}}),
+                   snap)
+    graph = parse_dot(to_dot(plan_diagram(snap, removal)))
+    for host in hosts:
+        assert "removed" in _marks(graph, node_of(graph, host, "tunnel tunnel0"))

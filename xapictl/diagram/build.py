@@ -27,7 +27,10 @@ from xapictl.plan.core import Plan, Step
 from xapictl.plan.steps.base import Later, SetField, SetOtherConfig
 from xapictl.plan.steps.bond import CreateBond, DestroyBond, SetBondProperty
 from xapictl.plan.steps.network import AddPurpose, CreateNetwork, DestroyNetwork
-from xapictl.plan.steps.pif import PlugPIF, ReplugPIF
+from xapictl.plan.steps.pif import PlugPIF, ReplugPIF, ScanPIFs
+from xapictl.plan.steps.pool import ForgetSdnController, IntroduceSdnController
+from xapictl.plan.steps.sriov import CreateSriov, DestroySriov
+from xapictl.plan.steps.tunnel import CreateTunnel, DestroyTunnel
 from xapictl.plan.steps.vif import (
     CreateVIF,
     DestroyVIF,
@@ -432,7 +435,10 @@ def _mark_pif(scene: _Scene, ref: str | Later, mark: Mark) -> bool:
 def _trunks(scene: _Scene, trunk: str | Later, hosts: Iterable[HostRef]
             ) -> dict[HostRef, str]:
     """The trunk's key on each of ``hosts``: a PIF's device, or a bond the plan creates."""
-    if isinstance(trunk, Later):  # one host's new bond; the pool call fans out by layout
+    key: str | None
+    if isinstance(trunk, Later) and trunk.key in scene.new:  # a NIC a scan of the plan finds
+        key = scene.new[trunk.key]
+    elif isinstance(trunk, Later):  # one host's new bond; the pool call fans out by layout
         made = scene.new_bonds.get(trunk.key.removesuffix(":master"), {})
         key = next(iter(made.values()), None)
     else:
@@ -486,7 +492,46 @@ def _overlay(scene: _Scene, step: Step) -> bool:
         return bond is not None and _mark_pif(scene, bond.master, mark)
     if isinstance(step, SetField | SetOtherConfig):
         return _overlay_setter(scene, step)
+    if isinstance(step, CreateTunnel | DestroyTunnel | CreateSriov | DestroySriov | ScanPIFs
+                  | IntroduceSdnController | ForgetSdnController):
+        return _overlay_private(scene, step)
     return _overlay_vif(scene, step)
+
+
+def _overlay_private(scene: _Scene, step: Step) -> bool:
+    """Tunnels and SR-IOV per host, a NIC a scan looks for, the pool's SDN controller."""
+    snap = scene.snap
+    if isinstance(step, CreateTunnel | CreateSriov):
+        pif = step.transport if isinstance(step, CreateTunnel) else step.pif
+        found = scene.pif_keys.get(pif)
+        if found is None or step.host not in scene.hosts:
+            return False
+        key = found[1]
+        local = (_Local(Kind.TUNNEL, ["new tunnel", step.protocol],
+                        links=[(key, EdgeKind.TRANSPORT)])
+                 if isinstance(step, CreateTunnel) else
+                 _Local(Kind.SRIOV, [f"SR-IOV {snap.pifs[pif].device}"],
+                        links=[(key, EdgeKind.VIRTUAL_FUNCTION)]))
+        local.network, local.marks = scene.net_id(step.network), {Mark.ADDED}
+        suffix = "~tunnel" if isinstance(step, CreateTunnel) else "~sr-iov"
+        scene.hosts[step.host][f"{key}{suffix}:{local.network}"] = local
+        return True
+    if isinstance(step, DestroyTunnel):
+        tunnel = snap.tunnels.get(step.tunnel)
+        return tunnel is not None and _mark_pif(scene, tunnel.access_pif, Mark.REMOVED)
+    if isinstance(step, DestroySriov):
+        sriov = snap.sriovs.get(step.sriov)
+        return sriov is not None and _mark_pif(scene, sriov.logical_pif, Mark.REMOVED)
+    if isinstance(step, ScanPIFs):
+        if step.host not in scene.hosts:
+            return False
+        scene.hosts[step.host][step.device] = _Local(Kind.NIC, [step.device, "found by scan"],
+                                                     marks={Mark.ADDED})
+        if step.key:
+            scene.new[step.key] = step.device
+        return True
+    scene.title += f" · {step.action}"  # the pool's SDN controller: no node of its own
+    return True
 
 
 def _add_bond(scene: _Scene, step: CreateBond) -> bool:
@@ -523,6 +568,11 @@ def _overlay_setter(scene: _Scene, step: SetField | SetOtherConfig) -> bool:
         if vif is not None:
             vif.marks.add(Mark.CHANGED)
         return vif is not None
+    if cls == "pool":  # a pool-wide switch (IGMP snooping): no node of its own
+        if isinstance(step, SetField):
+            scene.title += f" · {step.method.removeprefix('set_').replace('_', ' ')} " \
+                           f"{step.value}"
+        return True
     if cls == "VM" and VMRef(ref) in scene.snap.vms:
         vm = _add_vm(scene, VMRef(ref))
         scene.vms[vm][1].add(Mark.CHANGED)
