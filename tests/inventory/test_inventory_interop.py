@@ -23,7 +23,7 @@ SCHEMA = Path(__file__).resolve().parents[2] / "docs" / "inventory.schema.json"
 
 @pytest.fixture
 def served() -> Iterator[tuple[Simulator, SimServer]]:
-    sim = Simulator(scenario="seed")
+    sim = Simulator(scenario="sriov")  # the seed pool whose eth1 NICs can do SR-IOV
     with SimServer(sim) as server:
         with xapictl.connect(server.url, password="xapictl") as conn:
             _enrich(conn)
@@ -31,7 +31,7 @@ def served() -> Iterator[tuple[Simulator, SimServer]]:
 
 
 def _enrich(conn: Any) -> None:
-    """A VLAN on every host, a bond and a tunnel, so every object type has rows."""
+    """A VLAN on every host, a bond, a tunnel and SR-IOV, so every object type has rows."""
     pifs = conn.call("PIF.get_all_records")
     eth1 = next(r for r, p in pifs.items() if p["device"] == "eth1" and p["VLAN"] == -1)
     net = conn.call("network.create", {"name_label": "VLAN 105", "name_description": "",
@@ -51,6 +51,12 @@ def _enrich(conn: Any) -> None:
     tunnel_net = conn.call("network.create", {"name_label": "overlay", "name_description": "",
                                               "MTU": 1450, "other_config": {}})
     conn.call("tunnel.create", transport, tunnel_net, "gre")
+    # SR-IOV on the eth1 of the tunnel's host (its VLAN 105 rides on eth1 too)
+    capable = next(r for r, p in pifs.items() if p["host"] == pifs[transport]["host"]
+                   and p["device"] == "eth1" and p["VLAN"] == -1)
+    sriov_net = conn.call("network.create", {"name_label": "VF", "name_description": "",
+                                             "MTU": 1500, "other_config": {}})
+    conn.call("network_sriov.create", capable, sriov_net)
 
 
 def _xenapi_snapshot(url: str) -> PoolSnapshot:
@@ -80,6 +86,10 @@ def test_export_matches_what_the_official_xenapi_client_reads(
         "eth2", "Static", "192.0.2.21")
     assert tunnel["network"] == access["network"] == overlay["uuid"]
     assert tunnel["host"] == transport["host"] and tunnel["active"] is False
+    (sriov,) = ours.of("sriovs")
+    physical = next(p for p in ours.of("pifs") if p["uuid"] == sriov["physical_pif"])
+    assert (physical["device"], sriov["host"]) == ("eth1", transport["host"])
+    assert (sriov["configuration_mode"], sriov["requires_reboot"]) == ("sysfs", False)
     assert sim.open_session_count() == 0
 
 
@@ -89,7 +99,7 @@ def test_a_live_export_validates_and_round_trips_through_diff(
     with xapictl.connect(server.url, password="xapictl") as conn:
         inv = export_snapshot(conn.snapshot(), source="seed")
     jsonschema.validate(inv.to_document(), json.loads(SCHEMA.read_text()))
-    assert len(inv.of("tunnels")) == 1  # every object type has a row to validate
+    assert len(inv.of("tunnels")) == len(inv.of("sriovs")) == 1  # a row of every type
     for fmt in ("json", "ndjson"):
         path = tmp_path / f"inv.{fmt}"
         formats.write(inv, fmt, path)

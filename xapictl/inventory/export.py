@@ -115,6 +115,11 @@ def export_snapshot(snap: PoolSnapshot, *, source: str = "",
                 "access_pif": uuid_pif(t.access_pif), "transport_pif": uuid_pif(t.transport_pif),
                 "protocol": str(t.protocol), "active": t.status.get("active") == "true",
                 "network": network_of_pif(t.access_pif)} for t in snap.tunnels.values()]
+    sriovs = [{"uuid": r.uuid, "pool": pool_uuid, "host": host_of_pif(r.physical_pif),
+               "physical_pif": uuid_pif(r.physical_pif), "logical_pif": uuid_pif(r.logical_pif),
+               "network": network_of_pif(r.logical_pif),
+               "configuration_mode": str(r.configuration_mode),
+               "requires_reboot": r.requires_reboot} for r in snap.sriovs.values()]
     guests = snap.guest_vms()
     vms = [{"uuid": vm.uuid, "pool": pool_uuid, "name_label": vm.name_label,
             "power_state": str(vm.power_state), "host": uuid_host(vm.resident_on),
@@ -133,7 +138,8 @@ def export_snapshot(snap: PoolSnapshot, *, source: str = "",
     objects: dict[str, tuple[Obj, ...]] = {
         "pools": tuple(pools), "hosts": tuple(hosts), "pifs": tuple(pifs),
         "networks": tuple(networks), "vlans": tuple(vlans), "bonds": tuple(bonds),
-        "tunnels": tuple(tunnels), "vifs": tuple(vifs), "vms": tuple(vms)}
+        "tunnels": tuple(tunnels), "sriovs": tuple(sriovs), "vifs": tuple(vifs),
+        "vms": tuple(vms)}
     stamp = generated_at if generated_at is not None else now_stamp()
     tokens = {pool_uuid: snap.token} if pool_uuid else {}
     return Inventory(objects, tokens, stamp)

@@ -132,6 +132,16 @@ OBJECT_FIELDS: dict[str, tuple[Field, ...]] = {
         _f("active", K.BOOL, "Whether the tunnel is up (status:active)."),
         _f("network", K.UUID_OR_NULL, "UUID of the tunnel's network."),
     ),
+    "sriovs": (
+        _f("uuid", K.UUID, "network_sriov UUID."),
+        _POOL,
+        _HOST,
+        _f("physical_pif", K.UUID_OR_NULL, "UUID of the NIC's PIF SR-IOV is enabled on."),
+        _f("logical_pif", K.UUID_OR_NULL, "UUID of the SR-IOV logical PIF."),
+        _f("network", K.UUID_OR_NULL, "UUID of the SR-IOV network."),
+        _f("configuration_mode", K.STRING, "sysfs, modprobe, manual or unknown."),
+        _f("requires_reboot", K.BOOL, "Whether the host must reboot before the VFs exist."),
+    ),
     "vifs": (
         _f("uuid", K.UUID, "VIF UUID."),
         _POOL,
@@ -161,7 +171,7 @@ OBJECT_TYPES: tuple[str, ...] = tuple(OBJECT_FIELDS)
 # The singular each object type is called by in NDJSON lines and change events.
 SINGULAR: dict[str, str] = {
     "pools": "pool", "hosts": "host", "pifs": "pif", "networks": "network", "vlans": "vlan",
-    "bonds": "bond", "tunnels": "tunnel", "vifs": "vif", "vms": "vm",
+    "bonds": "bond", "tunnels": "tunnel", "sriovs": "sriov", "vifs": "vif", "vms": "vm",
 }
 PLURAL: dict[str, str] = {v: k for k, v in SINGULAR.items()}
 
