@@ -77,7 +77,15 @@ def test_pif_scan_introduces_a_forgotten_nic_and_lists_it(cli, writes, sim_serve
     assert [(i["host"], i["device"], i["kind"]) for i in items] == [
         ("xcp-host-02", "eth1", "physical")]
     assert "PIF.scan" in writes()
-    assert json.loads(cli("-o", "json", "pif", "scan").stdout)["items"] == []
+    from pathlib import Path
+
+    log = Path(cli.env["XAPICTL_AUDIT_LOG"]).read_text(encoding="utf-8")
+    audited = [json.loads(line) for line in log.splitlines()]
+    assert [r["outcome"] for r in audited if r.get("method") == "PIF.scan"] == [
+        "intent", "ok"], "the scan is a write: audited ahead, under the lease"
+    again = cli("-o", "json", "pif", "scan")
+    assert again.code == ExitCode.OK, again.stderr
+    assert json.loads(again.stdout)["items"] == []
     unknown = cli("pif", "scan", "nohost")
     assert unknown.code == ExitCode.BAD_INPUT and "no host named 'nohost'" in unknown.stderr
 

@@ -47,28 +47,38 @@ def pif_scan(ctx: typer.Context, host: str | None = typer.Argument(
         None, help="The host (name or uuid); default: every live host.")) -> None:
     """PIF.scan: introduce the NICs a host has without a PIF (never removes one); lists the
     PIFs it found."""
-    from xapictl.cli.connection import open_pool
+    from xapictl.cli.connection import audit_log_path, open_pool
     from xapictl.cli.documents import PifItem, PifList
     from xapictl.cli.options import current, pool_label
     from xapictl.cli.render import emit_list
+    from xapictl.cli.run import count_writes
     from xapictl.cli.views import pif_items
+    from xapictl.plan.audit import AuditLog
+    from xapictl.plan.backend import XapiBackend
     from xapictl.plan.identity import host_by_name_or_uuid, host_name
+    from xapictl.plan.scan import scan_nics
     from xapictl.state.collect import collect_once
 
     opts = current(ctx)
-    with exit_codes(), open_pool(opts) as conn:
-        before = collect_once(conn)
-        live, offline = before.live_and_offline()
-        targets = [host_by_name_or_uuid(before, host)] if host is not None else live
-        if host is None and offline:
-            typer.echo(f"offline, not scanned: {', '.join(host_name(before, h) for h in offline)}",
-                       err=True)
-        for target in targets:
-            conn.call("PIF.scan", target)
-        after = collect_once(conn)
-        found = {after.pifs[r].uuid for r in set(after.pifs) - set(before.pifs)}
-        items = [i for i in pif_items(after) if i.uuid in found]
-        emit_list(opts, PifList(pool=pool_label(opts), items=items), PifItem)
+    with exit_codes():
+        audit = AuditLog(audit_log_path())
+        count_writes(audit)
+        try:
+            with open_pool(opts) as conn:
+                audit.pool = opts.pool_label or str(conn.url)
+                before = collect_once(conn)
+                live, offline = before.live_and_offline()
+                targets = [host_by_name_or_uuid(before, host)] if host is not None else live
+                if host is None and offline:
+                    typer.echo("offline, not scanned: "
+                               f"{', '.join(host_name(before, h) for h in offline)}", err=True)
+                backend = XapiBackend(conn, audit=audit, lock_timeout=opts.lock_timeout)
+                after, found = scan_nics(backend, before, targets)
+        finally:
+            audit.close()
+        uuids = {after.pifs[r].uuid for r in found}
+        emit_list(opts, PifList(pool=pool_label(opts), items=[
+            i for i in pif_items(after) if i.uuid in uuids]), PifItem)
 
 
 @host_app.command("list")

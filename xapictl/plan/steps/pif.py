@@ -95,14 +95,15 @@ class ScanPIFs(XapiStep):
 
     host: HostRef
     host_label: str
-    device: str
+    device: str = ""
+    """The NIC the plan builds on (``rediscover``); "" for a scan alone (``pif scan``)."""
 
     action = "scan NICs"
     calls = ("PIF.scan",)
-    reads = ("PIF",)
+    reads = ("host",)
 
     def args_text(self) -> str:
-        return f"on {self.host_label} (looking for {self.device})"
+        return f"on {self.host_label}" + (f" (looking for {self.device})" if self.device else "")
 
     def facts(self, snap: PoolSnapshot | None = None) -> Facts:
         return Facts("create", "PIF", identity(snap, "PIF", None, device=self.device,
@@ -115,7 +116,7 @@ class ScanPIFs(XapiStep):
 
     def execute(self, ctx: RunContext) -> str | None:
         ctx.conn.call("PIF.scan", self.host)
-        return self.found(ctx)
+        return self.found(ctx) if self.device else None
 
     def found(self, ctx: RunContext) -> str:
         """The PIF the scan made for ``device`` (what later steps of the plan build on).
@@ -132,7 +133,8 @@ class ScanPIFs(XapiStep):
         return self.execute(ctx)
 
     def effect_in(self, snap: PoolSnapshot, ctx: RunContext) -> str | bool:
-        found = snap.pif_on(self.host, self.device)
+        """The NIC's PIF; a scan alone shows no effect of its own: sent again (additive)."""
+        found = snap.pif_on(self.host, self.device) if self.device else None
         return str(found) if found is not None else False
 
 
