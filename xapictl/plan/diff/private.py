@@ -72,8 +72,7 @@ def private_network(d: Planner, spec: NetworkSpec, subject: str) -> None:
             "network out")
         return
     identity = ident.tunnel_identity(spec.name)
-    owners = sorted({n for n, tunnels in _tunnel_networks(d).items() if tunnels})
-    carried = [r for r in owners if d.snap.networks[r].name_label == spec.name]
+    carried = [r for r in d.snap.networks_named(spec.name) if d.snap.tunnels_on(r)]
     found = find_owned(d, spec, subject, identity, carried, "a private network")
     if found is False:
         return
@@ -124,10 +123,6 @@ def transport_network(d: Planner, tunnel: TunnelSpec, subject: str) -> NetworkRe
                           "`xapictl network list`")
         return None
     return d.single(f"{subject}: transport network {tunnel.transport!r}", named)
-
-
-def _tunnel_networks(d: Planner) -> dict[NetworkRef, dict[HostRef, str]]:
-    return {n: {h: str(t) for h, t in d.snap.tunnels_on(n).items()} for n in d.snap.networks}
 
 
 def _only_tunnels(d: Planner, ref: NetworkRef, subject: str) -> bool:
