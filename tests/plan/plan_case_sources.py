@@ -116,6 +116,25 @@ def vlan105_pifs_unplugged() -> PoolBuilder:
     return b
 
 
+def eth2_addressed_on_two_hosts() -> PoolBuilder:
+    """eth2 has an IP on host1 and host2 only: host3 cannot carry a tunnel (openvswitch)."""
+    b = _vms(PoolBuilder())
+    b.openvswitch()
+    b.address("eth2", [1, 2])
+    return b
+
+
+def private_on_two_hosts() -> PoolBuilder:
+    """Private network "Lab" (xapictl's) with vxlan tunnels over eth2 on host1 and host2;
+    eth2 has an IP everywhere (openvswitch)."""
+    b = _vms(PoolBuilder())
+    b.openvswitch()
+    b.address("eth2", [1, 2, 3])
+    net = b.network("Lab", owned_as="tunnel/Lab")
+    b.tunnel(net, "eth2", [1, 2], protocol="vxlan")
+    return b
+
+
 def vlan105_two_hosts_host3_offline() -> PoolBuilder:
     b = vlan105_two_hosts()
     b.offline(3)
@@ -177,6 +196,10 @@ BUILDERS: dict[str, Callable[[], PoolBuilder]] = {
     "bond_hashing_change": lacp_bond_src_mac,
     "bond_hashing_in_place": lacp_bond_src_mac,
     "bond_mode_to_lacp": active_backup_bond,
+    "private_network_new": eth2_addressed_on_two_hosts,
+    "private_network_repair": private_on_two_hosts,
+    "private_network_other_protocol": private_on_two_hosts,
+    "private_network_bridge_backend": empty,
 }
 
 

@@ -112,6 +112,33 @@ class PoolBuilder:
                 self.s.set_field("PIF", self.pif[(h, dev)], "bond_slave_of", bond)
         return net
 
+    def openvswitch(self) -> None:
+        """Every host on the openvswitch network backend (tunnels need it)."""
+        for h in self.hosts:
+            self.s.set_field("host", h, "software_version", {"network_backend": "openvswitch"})
+
+    def address(self, device: str, hosts: list[int], net: str = "198.51.100") -> None:
+        """A static IP on ``device`` of ``hosts`` (what a tunnel's transport PIF needs)."""
+        for n in hosts:
+            self.s.update("PIF", self.pif[(self.hosts[n - 1], device)], {
+                "ip_configuration_mode": "Static", "IP": f"{net}.{10 + n}",
+                "netmask": "255.255.255.0"})
+
+    def tunnel(self, network: str, transport: str, hosts: list[int],
+               protocol: str = "gre") -> None:
+        """The private network's tunnel over ``transport`` on ``hosts`` (access PIF tunnel0)."""
+        for n in hosts:
+            h = self.hosts[n - 1]
+            access = self.s.create("PIF", {
+                "device": "tunnel0", "host": h, "network": network, "MTU": 1500, "VLAN": -1,
+                "currently_attached": True, "MAC": f"02:00:00:00:7e:{n:02x}",
+                "uuid": f"uuid-pif-h{n}-tunnel0"}, ref=f"OpaqueRef:pif-h{n}-tunnel0")
+            t = self.s.create("tunnel", {
+                "access_PIF": access, "transport_PIF": self.pif[(h, transport)],
+                "protocol": protocol, "status": {"active": "true"},
+                "uuid": f"uuid-tunnel-h{n}"}, ref=f"OpaqueRef:tunnel-h{n}")
+            self.s.set_field("PIF", access, "tunnel_access_PIF_of", [t])
+
     def vif(self, vm: str, network: str, device: str, *, attached: bool = False,
             mac: str = "", mtu: int = 1500) -> str:
         return self.s.create("VIF", {
