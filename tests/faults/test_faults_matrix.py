@@ -307,3 +307,40 @@ def test_fault_during_a_qos_replug_leaves_the_vif_plugged_with_the_new_rate(
     assert (vif.currently_attached, vif.qos_algorithm_type, dict(vif.qos_algorithm_params)) == (
         True, "ratelimit", {"kbps": "10240"})
     assert {k: n for k, n in _identity_counts(after).items() if n > 1} == {}
+
+
+PRIVATE_REMOVALS = {"tunnel": ("private-network.yaml", "Lab private", 4),
+                    "sriov": ("sriov-network.yaml", "SR-IOV eth1", 4)}
+PRIVATE_REMOVAL_CASES = [(kind, nth, fault) for kind, (_, _, writes) in PRIVATE_REMOVALS.items()
+                         for nth in range(writes) for fault in FAULTS]
+
+
+@pytest.mark.parametrize(("kind", "nth", "fault"), PRIVATE_REMOVAL_CASES,
+                         ids=[f"remove-{k}-w{i}-{f}" for k, i, f in PRIVATE_REMOVAL_CASES])
+def test_fault_while_removing_a_private_or_sriov_network_leaves_nothing_half_made(
+        kind: str, nth: int, fault: str) -> None:
+    """tunnel.destroy / network_sriov.destroy on each host, then network.destroy: whatever
+    the fault, the run and its re-run leave no tunnel, SR-IOV object or network behind."""
+    from dataclasses import replace
+
+    from xapictl.plan.desired import DesiredState
+    from xapictl.plan.identity import network_identity
+    from xapictl.recipes import ensure_deleted
+
+    name, network, _ = PRIVATE_REMOVALS[kind]
+    pool = pool_for(name)
+    whole = recipe(name)
+    pool.converge(whole)
+    detach = DesiredState(vifs=tuple(replace(v, present=False) for v in whole.vifs
+                                     if v.network == network))
+    pool.converge(detach)  # the network's VIFs go first (a removal refuses plugged ones)
+    desired = ensure_deleted(network_identity(pool.snapshot(), network))
+    converge_despite(pool, desired, nth, fault)
+    after = pool.snapshot()
+    assert diff(desired, after).is_empty
+    assert after.networks_named(network) == []
+    pifs = ([t.access_pif for t in after.tunnels.values()] if kind == "tunnel"
+            else [r.logical_pif for r in after.sriovs.values()])
+    orphans = [p for p in pifs if p not in after.pifs or after.pifs[p].network not in
+               after.networks]
+    assert orphans == [], "no tunnel or SR-IOV object is left without its network"
