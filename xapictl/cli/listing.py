@@ -47,9 +47,9 @@ def pif_scan(ctx: typer.Context, host: str | None = typer.Argument(
         None, help="The host (name or uuid); default: every live host.")) -> None:
     """PIF.scan: introduce the NICs a host has without a PIF (never removes one); lists the
     PIFs it found."""
-    from xapictl.cli.connection import audit_log_path, open_pool
+    from xapictl.cli.connection import audit_log_path, open_pool, pool_label
     from xapictl.cli.documents import PifItem, PifList
-    from xapictl.cli.options import current, pool_label
+    from xapictl.cli.options import current
     from xapictl.cli.render import emit_list
     from xapictl.cli.run import count_writes
     from xapictl.cli.views import pif_items

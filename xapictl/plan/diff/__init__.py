@@ -21,6 +21,7 @@ from xapictl.plan.diff.bond import plan_bond, plan_bond_absent
 from xapictl.plan.diff.network import check_purposes, plan_network, plan_network_absent
 from xapictl.plan.diff.planner import Planner
 from xapictl.plan.diff.pool import plan_pool
+from xapictl.plan.diff.private import plan_private_or_sriov
 from xapictl.plan.diff.vif import plan_vif, plan_vif_absent
 from xapictl.state.snapshot import PoolSnapshot
 
@@ -34,7 +35,9 @@ def diff(desired: DesiredState, snap: PoolSnapshot) -> Plan:
         if bond.present:
             plan_bond(d, bond)
     for net in desired.networks:
-        if net.present:
+        if net.present and net.kind in ("tunnel", "sriov"):
+            plan_private_or_sriov(d, net)
+        elif net.present:
             plan_network(d, net)
     for vif in desired.vifs:
         if vif.present:

@@ -32,17 +32,12 @@ from xapictl.plan.steps import (
 
 
 def plan_network(d: Planner, spec: NetworkSpec) -> None:
-    from xapictl.plan.diff.private import private_network, sriov_network
-
+    """A VLAN, NIC or named network (private and SR-IOV ones: ``diff.private``)."""
     subject = f"network {spec.name!r}"
     if spec.rediscover and not rediscover(d, spec, subject):
         return
     if spec.kind == "vlan":
         vlan_network(d, spec, subject)
-    elif spec.kind == "tunnel":
-        private_network(d, spec, subject)
-    elif spec.kind == "sriov":
-        sriov_network(d, spec, subject)
     elif spec.kind == "nic":
         nic_network(d, spec, subject)
     else:
@@ -637,4 +632,4 @@ def _purpose_problems(d: Planner, steps: list[Step]) -> list[str]:
 
 
 __all__ = ["NBD_CONFLICT", "check_purposes", "create_network", "plan_network",
-           "plan_network_absent", "update_network"]
+           "plan_network_absent", "rediscover", "update_network"]

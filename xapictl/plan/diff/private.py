@@ -10,7 +10,13 @@ from xapictl.model.refs import HostRef, NetworkRef, NetworkSriovRef, PIFRef, Tun
 from xapictl.plan import identity as ident
 from xapictl.plan.core import PlanWarning
 from xapictl.plan.desired import NetworkSpec, TunnelSpec
-from xapictl.plan.diff.network import create_network, keeps_its_name, plug_unplugged, update_network
+from xapictl.plan.diff.network import (
+    create_network,
+    keeps_its_name,
+    plug_unplugged,
+    rediscover,
+    update_network,
+)
 from xapictl.plan.diff.planner import NetTarget, Planner
 from xapictl.plan.steps import CreateSriov, CreateTunnel
 
@@ -53,12 +59,23 @@ def find_owned(d: Planner, spec: NetworkSpec, subject: str, identity: str,
     return None
 
 
+def plan_private_or_sriov(d: Planner, spec: NetworkSpec) -> None:
+    """A private (``tunnel``) or SR-IOV network entry wanted present."""
+    subject = f"network {spec.name!r}"
+    if spec.rediscover and not rediscover(d, spec, subject):
+        return
+    if spec.kind == "tunnel":
+        private_network(d, spec, subject)
+    else:
+        sriov_network(d, spec, subject)
+
+
 # --- private networks ------------------------------------------------------------------------
 
 
 def private_network(d: Planner, spec: NetworkSpec, subject: str) -> None:
     tunnel = spec.tunnel
-    if tunnel is None:  # pragma: no cover - plan_network routes only tunnel specs here
+    if tunnel is None:  # pragma: no cover - only tunnel specs are routed here
         return
     transport = transport_network(d, tunnel, subject)
     if transport is None:
@@ -288,4 +305,5 @@ def _sriov_state_warning(d: Planner, subject: str, sriov: NetworkSriovRef, label
             f"(requires_reboot; configuration mode {record.configuration_mode.value})"))
 
 
-__all__ = ["bridge_backend_hosts", "private_network", "sriov_network", "transport_refusal"]
+__all__ = ["bridge_backend_hosts", "plan_private_or_sriov", "private_network", "sriov_network",
+           "transport_refusal"]
