@@ -70,7 +70,7 @@ def create(
                 desired = ensure_private_network(name, transport, protocol=tunnel, mtu=mtu,
                                                  description=description, adopt=adopt)
             elif sriov and device is not None:
-                desired = ensure_sriov_network(name, device, description=description,
+                desired = ensure_sriov_network(name, device, mtu=mtu, description=description,
                                                adopt=adopt)
             elif vlan is not None:
                 desired = ensure_vlan_network(name, vlan, device=device, bond=bond, mtu=mtu,
