@@ -131,6 +131,9 @@ def test_an_offline_host_is_deferred_and_made_when_back() -> None:
      "not on a trunk"),
     ("networks: [{name: Lab, tunnel: {protocol: ipip, transport: x}}]",
      "'ipip' is not one of gre, vxlan"),
+    ("networks: [{name: VF, device: eth1, sriov: true, rediscover: true}]",
+     "not for SR-IOV networks yet"),
+    ("networks: [{name: VF, sriov: true}]", "SR-IOV needs its NIC"),
 ])
 def test_recipe_mistakes_about_tunnels_are_input_errors(yaml_text: str, words: str) -> None:
     from xapictl.errors import DesiredStateError

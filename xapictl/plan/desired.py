@@ -502,6 +502,9 @@ def _check_private_and_sriov(n: NetworkSpec, path: str,
             " (the NIC to look for)")
     if n.rediscover and not n.present:
         say(n.where, f"{path}.rediscover", "only meaningful for a network wanted present")
+    if n.rediscover and n.sriov:
+        say(n.where, f"{path}.rediscover", "not for SR-IOV networks yet: scan first with "
+            "`xapictl pif scan`, then apply")
 
 
 def _check_sdn(sdn: SdnControllerSpec, where: Where, say: Callable[..., None]) -> None:

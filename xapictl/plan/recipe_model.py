@@ -256,8 +256,8 @@ class NetworkEntry(Entry):
         "`transport` has an IP (openvswitch backend)", "{protocol: vxlan, transport: storage}")
     sriov: bool | Unset = _f("with `device`: an SR-IOV network on that NIC of every host "
                              "(NICs with capability sriov)", "true")
-    rediscover: bool = _f("a live host that lacks `device` gets a PIF.scan first (the NIC "
-                          "is looked for)", "true", False)
+    rediscover: bool = _f("VLAN and NIC networks: a live host that lacks `device` gets a "
+                          "PIF.scan first (the NIC is looked for)", "true", False)
 
     def spec(self, where: Where) -> NetworkSpec:
         values = dict(self)

@@ -14,7 +14,6 @@ from xapictl.plan.diff.network import (
     create_network,
     keeps_its_name,
     plug_unplugged,
-    rediscover,
     update_network,
 )
 from xapictl.plan.diff.planner import NetTarget, Planner
@@ -62,8 +61,6 @@ def find_owned(d: Planner, spec: NetworkSpec, subject: str, identity: str,
 def plan_private_or_sriov(d: Planner, spec: NetworkSpec) -> None:
     """A private (``tunnel``) or SR-IOV network entry wanted present."""
     subject = f"network {spec.name!r}"
-    if spec.rediscover and not rediscover(d, spec, subject):
-        return
     if spec.kind == "tunnel":
         private_network(d, spec, subject)
     else:
