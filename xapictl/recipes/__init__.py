@@ -8,15 +8,34 @@ the same rules as recipe files, so a bad value is a ``DesiredStateError`` before
         ensure_vm_attached("web-01", "VLAN 105"))
 """
 
+from typing import TYPE_CHECKING, Any
+
 from xapictl.recipes.bond import ensure_bond
 from xapictl.recipes.existing import ensure_deleted, ensure_mtu_of
 from xapictl.recipes.mtu import ensure_mtu
 from xapictl.recipes.network import ensure_network
-from xapictl.recipes.pool import ensure_pool_settings
-from xapictl.recipes.private import ensure_private_network
-from xapictl.recipes.sriov import ensure_sriov_network
 from xapictl.recipes.vlan import ensure_vlan_network
 from xapictl.recipes.vm import ensure_vm_attached
+
+if TYPE_CHECKING:
+    from xapictl.recipes.pool import ensure_pool_settings
+    from xapictl.recipes.private import ensure_private_network
+    from xapictl.recipes.sriov import ensure_sriov_network
+
+_ON_FIRST_USE = {"ensure_pool_settings": "pool", "ensure_private_network": "private",
+                 "ensure_sriov_network": "sriov"}
+"""Loaded when first asked for: a run that does not use them (``network create --vlan``)
+does not import them (tests/e2e/test_e2e_startup_modules.py counts the modules)."""
+
+
+def __getattr__(name: str) -> Any:
+    module = _ON_FIRST_USE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
 
 __all__ = ["ensure_bond", "ensure_deleted", "ensure_mtu", "ensure_mtu_of", "ensure_network",
            "ensure_pool_settings", "ensure_private_network", "ensure_sriov_network",

@@ -10,8 +10,6 @@ from xapictl.errors import UsageError
 from xapictl.plan.desired import DesiredState
 from xapictl.recipes.mtu import ensure_mtu
 from xapictl.recipes.network import ensure_network
-from xapictl.recipes.private import ensure_private_network
-from xapictl.recipes.sriov import ensure_sriov_network
 from xapictl.recipes.vlan import ensure_vlan_network
 
 Identity = Mapping[str, Any]
@@ -28,10 +26,14 @@ def ensure_deleted(identity: Identity, *, adopt: bool = False) -> DesiredState:
         return ensure_vlan_network(name, identity["vlan"], device=identity.get("device"),
                                    bond=identity.get("bond"), present=False, adopt=adopt)
     if "tunnel" in identity:
+        from xapictl.recipes.private import ensure_private_network
+
         return ensure_private_network(name, identity["tunnel"]["transport"],
                                       protocol=identity["tunnel"]["protocol"], present=False,
                                       adopt=adopt)
     if identity.get("sriov"):
+        from xapictl.recipes.sriov import ensure_sriov_network
+
         return ensure_sriov_network(name, identity["device"], present=False, adopt=adopt)
     if "device" in identity:
         raise UsageError(f"{name!r} is the network of NIC {identity['device']}: xapictl never "

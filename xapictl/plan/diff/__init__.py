@@ -20,8 +20,6 @@ from xapictl.plan.desired import DesiredState
 from xapictl.plan.diff.bond import plan_bond, plan_bond_absent
 from xapictl.plan.diff.network import check_purposes, plan_network, plan_network_absent
 from xapictl.plan.diff.planner import Planner
-from xapictl.plan.diff.pool import plan_pool
-from xapictl.plan.diff.private import plan_private_or_sriov
 from xapictl.plan.diff.vif import plan_vif, plan_vif_absent
 from xapictl.state.snapshot import PoolSnapshot
 
@@ -30,12 +28,16 @@ def diff(desired: DesiredState, snap: PoolSnapshot) -> Plan:
     """The steps that take ``snap`` to ``desired``, and the no-ops, each with its reason."""
     d = Planner(desired, snap)
     if desired.pool is not None:
+        from xapictl.plan.diff.pool import plan_pool  # only for recipes that state it
+
         plan_pool(d, desired.pool)
     for bond in desired.bonds:
         if bond.present:
             plan_bond(d, bond)
     for net in desired.networks:
         if net.present and net.kind in ("tunnel", "sriov"):
+            from xapictl.plan.diff.private import plan_private_or_sriov
+
             plan_private_or_sriov(d, net)
         elif net.present:
             plan_network(d, net)

@@ -17,8 +17,6 @@ from xapictl.plan.steps import (
     CreatePoolVLAN,
     CreateVLAN,
     DestroyNetwork,
-    DestroySriov,
-    DestroyTunnel,
     DestroyVIF,
     DestroyVLAN,
     Later,
@@ -541,11 +539,15 @@ def plan_network_absent(d: Planner, spec: NetworkSpec) -> None:
             continue
         label = ident.host_name(d.snap, pif.host)
         if pif.tunnel_access_pif_of and pif.tunnel_access_pif_of[0] in d.snap.tunnels:
+            from xapictl.plan.steps.tunnel import DestroyTunnel
+
             d.add(DestroyTunnel(f"{subject} on {label}", "the recipe says absent: its "
                                 "tunnels go first", tunnel=pif.tunnel_access_pif_of[0],
                                 host_label=label))
             continue
         if pif.sriov_logical_pif_of and pif.sriov_logical_pif_of[0] in d.snap.sriovs:
+            from xapictl.plan.steps.sriov import DestroySriov
+
             d.add(DestroySriov(f"{subject} on {label}", "the recipe says absent: SR-IOV is "
                                "disabled on its NICs first", sriov=pif.sriov_logical_pif_of[0],
                                host_label=label))

@@ -8,6 +8,8 @@ step offers (calls, precondition, execute, effect_in) and how ``Later`` refs wor
 identity, before/after, calls with parameters, the objects it relies on).
 """
 
+from typing import TYPE_CHECKING, Any
+
 from xapictl.plan.steps.base import (
     Caller,
     Later,
@@ -19,9 +21,6 @@ from xapictl.plan.steps.base import (
 from xapictl.plan.steps.bond import CreateBond, DestroyBond, SetBondProperty
 from xapictl.plan.steps.network import AddPurpose, CreateNetwork, DestroyNetwork
 from xapictl.plan.steps.pif import PlugPIF, ReplugPIF, ScanPIFs
-from xapictl.plan.steps.pool import ForgetSdnController, IntroduceSdnController
-from xapictl.plan.steps.sriov import CreateSriov, DestroySriov
-from xapictl.plan.steps.tunnel import CreateTunnel, DestroyTunnel
 from xapictl.plan.steps.vif import (
     CreateVIF,
     DestroyVIF,
@@ -32,6 +31,30 @@ from xapictl.plan.steps.vif import (
     UnplugVIF,
 )
 from xapictl.plan.steps.vlan import CreatePoolVLAN, CreateVLAN, DestroyVLAN
+
+if TYPE_CHECKING:
+    from xapictl.plan.steps.pool import ForgetSdnController, IntroduceSdnController
+    from xapictl.plan.steps.sriov import CreateSriov, DestroySriov
+    from xapictl.plan.steps.tunnel import CreateTunnel, DestroyTunnel
+
+_ON_FIRST_USE = {"ForgetSdnController": "pool", "IntroduceSdnController": "pool",
+                 "CreateSriov": "sriov", "DestroySriov": "sriov",
+                 "CreateTunnel": "tunnel", "DestroyTunnel": "tunnel"}
+"""Step modules loaded when first asked for: plans without tunnels, SR-IOV or an SDN
+controller do not import them (tests/e2e/test_e2e_startup_modules.py counts the modules)."""
+
+
+def __getattr__(name: str) -> Any:
+    module = _ON_FIRST_USE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_ON_FIRST_USE})
 
 __all__ = [
     "AddPurpose",
