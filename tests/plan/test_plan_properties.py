@@ -112,8 +112,10 @@ def test_bad_cli_values_exit_2_with_a_message_and_never_reach_the_pool(args: tup
 
     # A pool nobody listens on: reaching it at all would exit 4, not 2.
     env = {"XAPICTL_URL": "http://127.0.0.1:9", "XAPICTL_PASSWORD": "x"}
+    # OPTION=VALUE, so that no generated value (e.g. "--output=") is read as an option itself
+    pairs = [f"{args[0]}={args[1]}", f"{args[2]}={args[3]}"]
     result = CliRunner().invoke(app, ["--timeout", "0.2", "network", "create", "--name", "n",
-                                      *args], env=env)
+                                      *pairs], env=env)
     assert result.exit_code == 2, (args, result.output)
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "Traceback" not in result.output
