@@ -224,7 +224,9 @@ def _tls(opts: GlobalOptions) -> dict[str, Any]:
 @contextlib.contextmanager
 def open_pool(opts: GlobalOptions) -> Iterator[Any]:
     """The open ``Connection``, logged out and closed at the end (also on errors). The choice
-    is kept on ``opts.chosen`` (``opts.pool_label`` names the pool in outputs)."""
+    is kept on ``opts.chosen`` (``opts.pool_label`` names the pool in outputs). Every command
+    calls at once, so the pool's members are read beside its first call
+    (``learn_pool_at_login=False``): a login is one round trip."""
     import xapictl
     import xapictl.state.collect  # teaches Connection.snapshot() to build snapshots
     from xapictl.client.connection import connect_profile
@@ -237,7 +239,7 @@ def open_pool(opts: GlobalOptions) -> Iterator[Any]:
         return
     _warn_plain_http(choice.url)
     if choice.profile is not None:
-        overrides = _tls(opts)
+        overrides = {**_tls(opts), "learn_pool_at_login": False}
         if opts.user:
             overrides["username"] = opts.user
         if opts.password_file is not None:  # given on the command line: it wins
@@ -249,7 +251,8 @@ def open_pool(opts: GlobalOptions) -> Iterator[Any]:
         return
     with _warnings_as_lines():
         conn = xapictl.connect(choice.url, username=opts.user or "root",
-                               password=_password(opts), **_tls(opts))
+                               password=_password(opts), learn_pool_at_login=False,
+                               **_tls(opts))
     with conn:
         yield conn
 
@@ -317,7 +320,8 @@ def _embedded(opts: GlobalOptions) -> Iterator[Any]:
     sim = Simulator(state_file=path, scenario="seed", password=EMBEDDED_PASSWORD)
     try:
         with xapictl.connect("http://127.0.0.1", username="root", password=EMBEDDED_PASSWORD,
-                             transport=InProcessTransport(sim)) as conn:
+                             transport=InProcessTransport(sim),
+                             learn_pool_at_login=False) as conn:
             yield conn
     finally:
         sim.close()

@@ -90,6 +90,7 @@ class Connection(ClientsByName):
         known_hosts: str | Path | None = None, insecure: bool = False,
         timeout: float = 60.0, connect_timeout: float = 10.0,
         retry: RetryPolicy | None = None, parallel: int = DEFAULT_LIMIT,
+        learn_pool_at_login: bool = True,
     ) -> Self:
         """Log in and return an open connection of this class (the options: see
         ``connect``). The state layer's ``PoolConnection`` uses it to type ``snapshot()``."""
@@ -104,7 +105,7 @@ class Connection(ClientsByName):
         http = HttpSettings(connect_timeout=connect_timeout, read_timeout=timeout, tls=tls,
                             transport=transport, max_connections=max(parallel, 4) * 2)
         session = XapiSession(url, username=username, password=secret, protocol=protocol,
-                              http=http, retry=retry)
+                              http=http, retry=retry, learn_pool_at_login=learn_pool_at_login)
         try:
             session.login()
         except BaseException:
@@ -146,7 +147,7 @@ class Connection(ClientsByName):
 
     @property
     def api_version(self) -> tuple[int, int] | None:
-        """The master's API version, read once at login."""
+        """The master's API version, read once (at login, or beside the first call)."""
         return self.session.api_version
 
     @property
@@ -326,7 +327,7 @@ def connect(
     ca: str | Path | None = None, fingerprint: PinSpec | None = None,
     known_hosts: str | Path | None = None, insecure: bool = False,
     timeout: float = 60.0, connect_timeout: float = 10.0, retry: RetryPolicy | None = None,
-    parallel: int = DEFAULT_LIMIT,
+    parallel: int = DEFAULT_LIMIT, learn_pool_at_login: bool = True,
 ) -> Connection:
     """Log in to the pool at ``url`` and return the open ``Connection``.
 
@@ -341,6 +342,9 @@ def connect(
     ``protocol`` is ``auto`` (JSON-RPC, XML-RPC when ``/jsonrpc`` is unusable), ``jsonrpc`` or
     ``xmlrpc``.
     ``timeout`` is the read timeout of one call.
+    ``learn_pool_at_login=False`` reads the pool's members beside the first call instead of
+    right after the login: one dependent round trip less, for a run that calls at once (the
+    CLI); a master lost before that first call is answered is then not failed over from.
 
     ``xapictl.connect`` is the same with a ``PoolConnection`` (``xapictl.state.collect``)
     whose ``snapshot()`` is typed ``PoolSnapshot``.
@@ -350,7 +354,8 @@ def connect(
     return Connection.open(url, username=username, password=password, transport=transport,
                            protocol=protocol, ca=ca, fingerprint=fingerprint,
                            known_hosts=known_hosts, insecure=insecure, timeout=timeout,
-                           connect_timeout=connect_timeout, retry=retry, parallel=parallel)
+                           connect_timeout=connect_timeout, retry=retry, parallel=parallel,
+                           learn_pool_at_login=learn_pool_at_login)
 
 
 def connect_profile(name: str, *, config: Path | None = None, **overrides: Any) -> Connection:

@@ -2,15 +2,20 @@
 
 ``XapiSession.call(method, params)`` is the only way calls reach the wire. Around every call:
 
-* the session is opened on first use (``originator`` = ``xapictl/<version>``; the pool and
-  host records are then read together, so a login is two dependent round trips), and closed
-  by ``close()`` (the ``Connection`` context manager calls it on exit, on error and on Ctrl-C);
+* the session is opened on first use (``originator`` = ``xapictl/<version>``), and closed by
+  ``close()`` (the ``Connection`` context manager calls it on exit, on error and on Ctrl-C).
+  The pool's facts (its ref, the master's ref and API version, every member's address) are
+  read with ``pool``/``host.get_all_records`` right after the login (two dependent round
+  trips), or, with ``learn_pool_at_login=False``, *beside the first call* after it (one:
+  the facts cost no round trip of their own, but a master lost before that first call is
+  answered cannot be failed over from, as no member is known yet; asking for a fact before
+  any call — ``pool_ref``, ``members`` … — reads them there and then);
 * ``HOST_IS_SLAVE [address]`` re-targets the pool to that address, keeping scheme and port,
   and the call goes again (it was not executed);
 * ``SESSION_INVALID`` logs in again once and the call goes again (it was not executed);
 * a master that does not answer (nothing sent) makes the session ask the other members it
-  learnt at login: a member answers ``HOST_IS_SLAVE`` naming the new master once one is
-  designated, or answers itself if it became the master;
+  learnt: a member answers ``HOST_IS_SLAVE`` naming the new master once one is designated, or
+  answers itself if it became the master;
 * a lost answer is retried for reads and raised as ``OutcomeUnknown`` for writes; backoff and
   deadline come from ``xapictl.xapi.retry``.
 
@@ -73,6 +78,7 @@ class XapiSession:
     def __init__(
         self, url: str, *, username: str, password: Secret, protocol: Protocol = "auto",
         http: HttpSettings | None = None, retry: RetryPolicy | None = None,
+        learn_pool_at_login: bool = True,
     ) -> None:
         if protocol not in ("auto", "jsonrpc", "xmlrpc"):
             raise UsageError(f"protocol must be auto, jsonrpc or xmlrpc, not {protocol!r}")
@@ -88,11 +94,15 @@ class XapiSession:
         self._json = JsonRpcWire(self._channel)
         self._lock = threading.RLock()
         self._ref: str | None = None
-        self.members: list[str] = []
-        """Addresses of every host of the pool, learnt after login (for failover)."""
-        self.pool_ref: str = ""
-        self.master_ref: str = ""
-        self.api_version: tuple[int, int] | None = None
+        self._members: list[str] = []
+        self._pool_ref = ""
+        self._master_ref = ""
+        self._api_version: tuple[int, int] | None = None
+        self._learnt = False
+        self._learning = False
+        self._learn_done = threading.Condition()
+        self._learn_at_login = learn_pool_at_login
+        self._contacted = False
         self.closed = False
 
     # --- state ------------------------------------------------------------------------------
@@ -106,6 +116,32 @@ class XapiSession:
     def ref(self) -> str | None:
         """The session ref (an opaque handle; not a secret on its own)."""
         return self._ref
+
+    @property
+    def members(self) -> list[str]:
+        """Addresses of every host of the pool (for failover), learnt beside the first call."""
+        self._know_pool()
+        return self._members
+
+    @members.setter
+    def members(self, addresses: list[str]) -> None:
+        self._members = addresses
+
+    @property
+    def pool_ref(self) -> str:
+        self._know_pool()
+        return self._pool_ref
+
+    @property
+    def master_ref(self) -> str:
+        self._know_pool()
+        return self._master_ref
+
+    @property
+    def api_version(self) -> tuple[int, int] | None:
+        """The master's API version (``None`` until a login)."""
+        self._know_pool()
+        return self._api_version
 
     @property
     def wire_protocol(self) -> str:
@@ -160,7 +196,8 @@ class XapiSession:
                     raise UsageError("this connection is closed")
                 log.info("logging in to %s as %s", self._endpoint, self.username)
                 self.retry.run(self._login_once, read=True,
-                               first_contact=self.api_version is None)
+                               first_contact=not self._contacted)
+                self._contacted = True
             if self._ref is None:  # pragma: no cover - run() returns only after a login
                 raise ConnectError("login did not complete", url=str(self._endpoint))
             return self._ref
@@ -171,8 +208,9 @@ class XapiSession:
         if self._ref is None:
             self._ref = self._login_following_redirects()
             log.debug("logged in to %s as %s", self._endpoint, self.username)
-        if self.api_version is None:
+        if self._learn_at_login and not self._learnt:
             self._learn_pool(self._ref)
+            self._learnt = True
 
     def _login_following_redirects(self) -> str:
         params = [self.username, self._password, LOGIN_VERSION, originator()]
@@ -181,7 +219,7 @@ class XapiSession:
             try:
                 return str(self._send(endpoint, "session.login_with_password", params))
             except ConnectError:
-                if self.members and self._failover(endpoint):
+                if self._members and self._failover(endpoint):
                     continue
                 raise
             except XapiFailure as failure:
@@ -192,26 +230,74 @@ class XapiSession:
         raise ProtocolError(f"too many HOST_IS_SLAVE redirects from {self._endpoint}",
                             url=str(self._endpoint))
 
+    # --- the pool's facts, learnt beside the first call --------------------------------------
+
+    def _claim_learning(self, *, wait: bool) -> bool:
+        """Whether this thread is to read the pool's facts now. ``wait``: if another thread
+        is reading them, wait for it (then it is done, or failed and this one tries)."""
+        with self._learn_done:
+            while wait and self._learning:
+                self._learn_done.wait()
+            if self._learnt or self._learning:
+                return False
+            self._learning = True
+            return True
+
+    def _learnt_or_not(self, learnt: bool) -> None:
+        with self._learn_done:
+            self._learning = False
+            self._learnt = self._learnt or learnt
+            self._learn_done.notify_all()
+
+    def _know_pool(self) -> None:
+        """Read the pool's facts now unless they are known (asked before any call)."""
+        if self._learnt or (self._ref is None and self.closed):
+            return
+        ref = self.login()
+        if not self._claim_learning(wait=True):
+            return
+        learnt = False
+        try:
+            self.retry.run(lambda: self._learn_pool(ref), read=True)
+            learnt = True
+        finally:
+            self._learnt_or_not(learnt)
+
+    def _learn_beside(self, ref: str) -> None:
+        """Read the pool's facts beside a call (claimed by the caller); never raises: a
+        failed read is left for the next call, or for whoever asks for a fact."""
+        learnt = False
+        try:
+            self._learn_pool(ref)
+            learnt = True
+        except Exception as exc:
+            log.debug("reading the pool's members beside a call failed: %s", exc)
+        finally:
+            self._learnt_or_not(learnt)
+
     def _learn_pool(self, ref: str) -> None:
         """Read once: the pool, its master's API version, and every member's address.
 
-        Both reads go at once, so a login is two dependent round trips, not three."""
+        Both reads go at once: right after the login, or beside the first call after it
+        (``_call_once``)."""
         endpoint = self._endpoint
         pools, hosts = run_beside([
             functools.partial(self._send, endpoint, f"{name}.get_all_records", [ref])
             for name in ("pool", "host")])
         if isinstance(pools, dict) and pools:
-            self.pool_ref, pool = next(iter(pools.items()))
-            self.master_ref = str(pool.get("master", ""))
+            self._pool_ref, pool = next(iter(pools.items()))
+            self._master_ref = str(pool.get("master", ""))
+        version = (0, 0)
         if isinstance(hosts, dict):
-            self.members = [str(h.get("address", "")) for h in hosts.values()
-                            if h.get("address")]
-            master = hosts.get(self.master_ref, {})
+            self._members = [str(h.get("address", "")) for h in hosts.values()
+                             if h.get("address")]
+            master = hosts.get(self._master_ref, {})
             try:
-                self.api_version = (int(master.get("API_version_major", 0)),
-                                    int(master.get("API_version_minor", 0)))
+                version = (int(master.get("API_version_major", 0)),
+                           int(master.get("API_version_minor", 0)))
             except (TypeError, ValueError):
-                self.api_version = (0, 0)
+                version = (0, 0)
+        self._api_version = version
 
     def _relogin(self, stale: str) -> str:
         with self._lock:
@@ -257,8 +343,15 @@ class XapiSession:
                    read_timeout: float | None) -> Any:
         if method in SESSIONLESS:
             return self._send(self._endpoint, method, params, read_timeout)
-        return self._on_master(method, params, self.login(), read=read,
-                               read_timeout=read_timeout, relogin=True)
+        ref = self.login()
+        if not self._learnt and self._claim_learning(wait=False):
+            answer, _ = run_beside([
+                functools.partial(self._on_master, method, params, ref, read=read,
+                                  read_timeout=read_timeout, relogin=True),
+                functools.partial(self._learn_beside, ref)])
+            return answer
+        return self._on_master(method, params, ref, read=read, read_timeout=read_timeout,
+                               relogin=True)
 
     def _on_master(self, method: str, params: Sequence[Any], ref: str, *, read: bool,
                    read_timeout: float | None, relogin: bool = False) -> Any:
@@ -309,7 +402,7 @@ class XapiSession:
             if self._endpoint != failed:
                 return True  # another thread already moved on
             dead = {failed.host}
-            queue = [m for m in self.members if m not in dead]
+            queue = [m for m in self._members if m not in dead]
             probe = [ref or self._ref or "OpaqueRef:NULL"]
             refused: TLSError | None = None
             while queue:
