@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -88,23 +91,49 @@ def test_converge_never_checks_against_the_planning_snapshot() -> None:
         for n in networks_named(pool, "VLAN 105"))
 
 
+def _vlan105_behind_the_client(pool: SimPool, name: str) -> None:
+    """``_vlan105_by_hand`` straight into the simulator (no request, so no request hook)."""
+    def call(method: str, *params: object) -> Any:
+        return pool.sim.call(method, list(params), protocol="jsonrpc")
+
+    session = call("session.login_with_password", "root", pool.password, "2.21", "test")
+    master = next(iter(call("pool.get_all_records", session).values()))["master"]
+    trunk = next(ref for ref, pif in call("PIF.get_all_records", session).items()
+                 if pif["host"] == master and pif["device"] == "eth1"
+                 and int(pif["VLAN"]) == -1)
+    net = call("network.create", session, {"name_label": name, "other_config": {}})
+    call("VLAN.create", session, trunk, 105, net)
+    call("session.logout", session)
+
+
 def test_a_later_step_is_checked_against_what_the_pool_is_when_it_runs() -> None:
-    """Drift that happens during apply, after the first write, stops the next step."""
+    """Drift that happens during apply, after the first write was sent, stops the next step.
+    Step 2's re-check read (PIFs and VLANs) goes beside network.create, which cannot change
+    either: the VLAN is made by hand as the first of those two reads arrives, and neither is
+    answered before it is made."""
     pool = SimPool()
-    record = pool.control.record
+    before_call = pool.control.before_call
+    reads: Counter[str] = Counter()
+    lock = threading.Lock()
+    done = threading.Event()
 
-    def record_then_meddle(**entry: object) -> None:
-        record(**entry)
-        if entry["method"] == "network.create":
-            pool.control.record = record  # type: ignore[method-assign]
-            with pool.connect() as other:
-                _vlan105_by_hand(other, "by hand")
+    def meddle_at_the_recheck(host_address: str, method: str) -> object:
+        if method in ("PIF.get_all_records", "VLAN.get_all_records"):
+            with lock:  # the other read of the pair waits here until the VLAN is made
+                reads[method] += 1
+                # the plan's read, the pre-write read, then step 2's re-check
+                if reads[method] == 3 and not done.is_set():
+                    _vlan105_behind_the_client(pool, "by hand")
+                    done.set()
+        return before_call(host_address, method)
 
-    pool.control.record = record_then_meddle  # type: ignore[method-assign]
+    pool.control.before_call = meddle_at_the_recheck  # type: ignore[method-assign]
     with pytest.raises(ApplyError, match="apply stopped at") as info:
         pool.converge(VLAN105)
+    assert done.is_set()
     report = info.value.report
     assert [r.status for r in report.results] == [StepStatus.DONE, StepStatus.DRIFT]
+    assert "VLAN 105 appeared on the trunk since planning" in report.results[1].detail
     assert "pool.create_VLAN_from_PIF" not in pool.control.methods_called()
 
 

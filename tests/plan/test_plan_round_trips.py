@@ -4,14 +4,15 @@ touch, in a number of dependent round trips that does not grow with the pool, wh
 per-host loop grows with it.
 
 A dependent round trip is a link of the longest chain of requests each sent after the
-previous one was answered; requests in flight together count once. The simulator holds every
-request ``LATENCY_MS`` before answering, so requests sent together overlap by that much: only
-a thread kept off the CPU for longer than that could make two of them look sequential."""
+previous one was answered; requests in flight together count once
+(``xapictl.sim.roundtrips``, the one definition). The simulator holds every request
+``LATENCY_MS`` before answering, so requests sent together overlap by that much: only a thread
+kept off the CPU for longer than that could make two of them look sequential. Which requests
+share a round trip is also checked (``groups``), so a budget met by luck would show."""
 
 from __future__ import annotations
 
 import sys
-from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -20,30 +21,34 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "recipes"))
 from recipes_simpool import SimPool
 
 from xapictl.client.lease import is_lease_call
+from xapictl.plan.apply import read_ahead
 from xapictl.plan.audit import is_write
 from xapictl.plan.backend import GUEST_CLASSES, classes_needed
+from xapictl.plan.diff import diff
+from xapictl.plan.steps import XapiStep
 from xapictl.recipes import ensure_vlan_network, ensure_vm_attached
+from xapictl.sim.roundtrips import groups, round_trips
 
 LATENCY_MS = 400.0  # wide enough that a loaded machine still sends parallel requests inside it
 VLAN105 = ensure_vlan_network("VLAN 105", 105, device="eth1")
-CREATE_TRIPS = 11
-"""login, the login's pool/host read, the plan's read (permissions alongside), the lease's add
-(the master's clock alongside), its read-back which is the pre-write read, network.create,
-step 2's re-check, pool.create_VLAN_from_PIF, verify, the lease's release, logout."""
-RERUN_TRIPS = 4
-"""login, the login's pool/host read, the plan's read (permissions alongside), logout."""
+CREATE_TRIPS = 8
+"""login; the plan's read (the session's permissions and the login's pool/host read beside
+it); the lease's add (the master's clock beside it); its read-back, which is the pre-write
+read; network.create (step 2's re-check read beside it: network.create touches no PIF or
+VLAN); pool.create_VLAN_from_PIF; verify's read (the lease's release beside it); logout.
+The issue's budget: login, read, two writes, verify, logout, plus the lease's take and
+release (its read-back being the pre-write read, its release riding with verify)."""
+RERUN_TRIPS = 3
+"""login; the plan's read (permissions and the login's pool/host read beside it); logout."""
 
 
 def trips(pool: SimPool) -> int:
-    spans = []
-    for entry in pool.control.request_log():
-        end = datetime.fromisoformat(entry["time"]).timestamp()
-        spans.append((end - entry["duration_ms"] / 1000.0, end))
-    count, last_end = 0, float("-inf")
-    for start, end in sorted(spans, key=lambda s: s[1]):
-        if start >= last_end - 0.002:  # the log's clock has millisecond resolution
-            count, last_end = count + 1, end
-    return count
+    return round_trips(pool.control.request_log())
+
+
+def trip_methods(pool: SimPool) -> list[set[str]]:
+    """The methods of each round trip, in order."""
+    return [{str(e["method"]) for e in trip} for trip in groups(pool.control.request_log())]
 
 
 def methods(pool: SimPool) -> list[str]:
@@ -53,6 +58,10 @@ def methods(pool: SimPool) -> list[str]:
 def lease_calls(pool: SimPool) -> list[str]:
     return [e["method"] for e in pool.control.request_log()
             if is_lease_call(e["method"], e["params"])]
+
+
+CREATE_GROUPS: list[set[str]] = []
+RERUN_GROUPS: list[set[str]] = []
 
 
 def big(hosts: int) -> SimPool:
@@ -69,13 +78,17 @@ def runs() -> dict[int, tuple[tuple[int, list[str], list[str]], tuple[int, list[
     for hosts in (4, 24):
         pool = big(hosts)
         pool.clear()
-        result = pool.converge(VLAN105)
+        result = pool.converge(VLAN105, learn_pool_at_login=False)  # as the CLI connects
         assert result.replan is not None and result.replan.is_empty
         created = (trips(pool), methods(pool), lease_calls(pool))
+        if hosts == 24:
+            CREATE_GROUPS.extend(trip_methods(pool))
         assert pool.writes() == ["network.create", "pool.create_VLAN_from_PIF"]
         pool.clear()
-        again = pool.converge(VLAN105)
+        again = pool.converge(VLAN105, learn_pool_at_login=False)
         assert again.plan.is_empty and not again.applied
+        if hosts == 24:
+            RERUN_GROUPS.extend(trip_methods(pool))
         out[hosts] = (created, (trips(pool), methods(pool)))
     return out
 
@@ -132,3 +145,37 @@ def test_a_naive_per_host_loop_grows_with_the_pool_where_the_plan_does_not(runs:
                 conn.call("VLAN.create", ref, 105, net)
     assert trips(naive) >= hosts + 4  # login, its read, PIFs, network, one per host, logout
     assert trips(naive) > 2 * runs[hosts][0][0]
+
+
+def test_each_round_trip_carries_what_the_budget_says(runs: dict[
+        int, tuple[tuple[int, list[str], list[str]], tuple[int, list[str]]]]) -> None:
+    """Not only how many: which requests travel together (a count met by luck would not)."""
+    assert len(CREATE_GROUPS) == CREATE_TRIPS
+    login, read, take, readback, create, vlan, verify, logout = CREATE_GROUPS
+    assert login == {"session.login_with_password"}
+    assert {"pool.get_all_records", "host.get_all_records", "PIF.get_all_records",
+            "session.get_record"} <= read
+    assert take == {"pool.add_to_other_config", "host.get_servertime"}
+    assert "pool.get_all_records" in readback and not readback & {"network.create"}
+    assert create == {"network.create", "PIF.get_all_records", "VLAN.get_all_records"}
+    assert vlan == {"pool.create_VLAN_from_PIF"}
+    assert {"network.get_all_records", "pool.remove_from_other_config"} <= verify
+    assert logout == {"session.logout"}
+    assert [g for g in RERUN_GROUPS if g != {"session.login_with_password"}
+            and g != {"session.logout"}] == [RERUN_GROUPS[1]]
+    assert {"pool.get_all_records", "host.get_all_records", "session.get_record"} <= (
+        RERUN_GROUPS[1])
+
+
+def test_a_re_check_read_goes_beside_a_write_only_when_that_write_cannot_change_it() -> None:
+    pool = SimPool()
+    plan = diff(VLAN105, pool.snapshot())
+    steps = list(plan.steps)
+    assert [s.action for s in steps] == ["create", "create VLAN pool-wide"]
+    assert read_ahead(steps, 0) == ("PIF", "VLAN")  # network.create touches neither
+    assert read_ahead(steps, 1) == ()  # no step after the last
+    vlan = steps[1]
+    assert read_ahead([vlan, vlan], 0) == ()  # a VLAN step changes PIFs and VLANs
+    unknown = XapiStep(subject="something", reason="a step whose effects are not listed")
+    assert read_ahead([unknown, vlan], 0) == ()
+    assert read_ahead([steps[0], unknown, vlan], 1) == ()  # every step before counts

@@ -3,9 +3,10 @@ write (a drifted plan writes nothing); then each step is checked again as it com
 is recorded; the first failure stops the run with a report (done / failed / drift / not run).
 Then verify, then re-plan, which must be empty.
 
-A run that writes holds the pool's write lease from before that fresh read until verify ends
-(``XapiBackend.writing``: one writer per pool); each write checks first that the lease is still
-ours, and a lost lease stops the run like a failed step.
+A run that writes holds the pool's write lease from before that fresh read until verify reads
+the pool (``XapiBackend.writing``: one writer per pool; the release is sent beside verify's
+read); each write checks first that the lease is still ours, and a lost lease stops the run
+like a failed step.
 
 A write whose answer was lost (``OutcomeUnknown``, or a connection that failed) is resolved by
 re-reading the pool: if the step's effect is there it is done; if not, it is sent once more
@@ -35,12 +36,13 @@ from xapictl.errors import (
     TransportError,
     XapiFailure,
 )
-from xapictl.plan.backend import XapiBackend, classes_needed
+from xapictl.plan.backend import Beside, XapiBackend, classes_needed
 from xapictl.plan.core import ApplyReport, Plan, Step, StepResult, StepStatus
 from xapictl.plan.desired import DesiredState
 from xapictl.plan.diff import diff
 from xapictl.plan.preflight import preflight
 from xapictl.plan.steps import RunContext, XapiStep
+from xapictl.plan.steps.base import ANY_CLASS
 from xapictl.plan.verify import verify
 from xapictl.state.snapshot import PoolSnapshot
 
@@ -68,7 +70,8 @@ def apply(plan: Plan, backend: XapiBackend, hooks: StepHooks | None = None, *,
     under the lease by the caller) and every step's precondition is checked against that read:
     a plan the pool has drifted from writes nothing. Each later step is checked again just
     before it runs, against a re-read of the classes it looks at, so it sees what the earlier
-    steps (and anyone else) did.
+    steps (and anyone else) did; that read is sent beside the previous step's write when no
+    step before touches those classes (``read_ahead``: as fresh, one round trip less).
     """
     with backend.writing():
         return _apply(plan, backend, hooks, fresh)
@@ -87,6 +90,7 @@ def _apply(plan: Plan, backend: XapiBackend, hooks: StepHooks | None,
     steps = [r.step for r in checked if isinstance(r.step, XapiStep)]
     report = ApplyReport()
     changed_before = backend.caller.changed
+    ahead: PoolSnapshot | None = None
     for index, step in enumerate(steps):
         sent_before = backend.caller.writes
         recorded = False
@@ -95,7 +99,8 @@ def _apply(plan: Plan, backend: XapiBackend, hooks: StepHooks | None,
                 if hooks.should_stop():
                     break
                 hooks.step_started(index, step)
-            result, produced = _checked_run(index, step, ctx, backend)
+            result, produced, ahead = _checked_run(index, step, ctx, backend, ahead,
+                                                   read_ahead(steps, index))
             report.results.append(result)
             recorded = True
             if hooks is not None:
@@ -161,20 +166,47 @@ def _interrupted(report: ApplyReport, steps: Sequence[XapiStep], index: int, *,
     report.results += [StepResult(s, StepStatus.NOT_RUN) for s in steps[index + 1:]]
 
 
-def _checked_run(index: int, step: XapiStep, ctx: RunContext,
-                 backend: XapiBackend) -> tuple[StepResult, str | None]:
+def read_ahead(steps: Sequence[XapiStep], index: int) -> tuple[str, ...]:
+    """The classes to read beside step ``index``'s write, for the re-check of the step after
+    it: that step's ``reads`` when no step up to ``index`` touches any of them (``touches``),
+    so a read sent beside the write shows what the next step will find as well as a read sent
+    after it would; ``()`` (read after the write) otherwise.
+
+    Either way the read is one round trip older than the next step's write: sent beside the
+    previous write it is served while that write is, sent after it a round trip later but
+    also a round trip before the next write. What it cannot show is the write it is sent
+    beside, which is why only steps that cannot change what the next one reads qualify."""
+    if index + 1 >= len(steps) or not steps[index + 1].reads:
+        return ()
+    wanted = set(steps[index + 1].reads)
+    for step in steps[:index + 1]:
+        touched = set(step.touches)
+        if ANY_CLASS in touched or touched & wanted:
+            return ()
+    return steps[index + 1].reads
+
+
+def _checked_run(index: int, step: XapiStep, ctx: RunContext, backend: XapiBackend,
+                 ahead: PoolSnapshot | None, next_reads: tuple[str, ...]
+                 ) -> tuple[StepResult, str | None, PoolSnapshot | None]:
+    """Re-check the step (against ``ahead``, the read sent beside the previous write, if
+    any; else a read now), run it, and return what was read beside it for the next step
+    (``next_reads``)."""
     backend.caller.step = step.describe()
     try:
-        drift = step.precondition(backend.read(step.reads), ctx) if (
-            index and step.reads) else None
-        if drift is not None:
-            return StepResult(step, StepStatus.DRIFT, drift), None
+        if index and step.reads:
+            drift = step.precondition(ahead if ahead is not None else backend.read(step.reads),
+                                      ctx)
+            if drift is not None:
+                return StepResult(step, StepStatus.DRIFT, drift), None, None
+        reading = Beside(lambda: backend.read(next_reads)) if next_reads else None
         produced, detail = _run(step, ctx, backend)
     except (XapiFailure, TaskError, TransportError, LeaseLost, PlanDriftError) as exc:
         # PlanDriftError: what a step builds on is not there once it ran (a NIC a scan
         # did not find): the step failed, apply stops with what is done reported
-        return StepResult(step, StepStatus.FAILED, str(exc)), None
-    return StepResult(step, StepStatus.DONE, detail), produced
+        return StepResult(step, StepStatus.FAILED, str(exc)), None, None
+    return (StepResult(step, StepStatus.DONE, detail), produced,
+            reading.result() if reading is not None else None)
 
 
 def _check_all(steps: Sequence[Step], snap: PoolSnapshot, ctx: RunContext) -> list[StepResult]:
@@ -307,7 +339,11 @@ def converge(desired: DesiredState, backend: XapiBackend, *,
         try:
             if not result.report.ok:
                 raise ApplyError(_stopped(result.report), result.report)
-            after = verify(desired, lambda: backend.collect(classes))
+            # The lease is released beside verify's read: verify writes nothing, and compares
+            # only what the recipe states (a run that takes the lease at that instant changes
+            # the pool only after its own read-back, a round trip after this read).
+            after = backend.release_beside(
+                lambda: verify(desired, lambda: backend.collect(classes)))
             result.replan = diff(desired, after)
         except KeyboardInterrupt:
             raise ApplyInterrupted("apply interrupted (Ctrl-C) while verifying, after every "
@@ -321,4 +357,4 @@ def converge(desired: DesiredState, backend: XapiBackend, *,
     return result
 
 
-__all__ = ["RunResult", "StepHooks", "apply", "converge", "settled"]
+__all__ = ["RunResult", "StepHooks", "apply", "converge", "read_ahead", "settled"]

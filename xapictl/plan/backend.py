@@ -6,19 +6,49 @@ fits, which is also how tests drive it. Every write goes through the audit log.
 
 A run that writes holds the pool's write lease (``writing()``): the connection's ``lease``
 (``xapictl.client.lease``, one writer per pool) is taken before the fresh pre-write read and
-kept until verify ends, and every write asks it first whether it is still ours.
+kept until verify reads the pool (``release_beside``), and every write asks it first whether
+it is still ours.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
+import threading
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from xapictl.errors import XapiFailure
 from xapictl.plan.audit import AuditLog, host_of, is_write
 from xapictl.plan.desired import DesiredState
 from xapictl.state.snapshot import SNAPSHOT_CLASSES, PoolSnapshot
+
+log = logging.getLogger("xapictl.plan")
+
+T = TypeVar("T")
+
+
+class Beside(Generic[T]):
+    """``work()`` running on a thread of its own while the caller sends something else, so
+    both are one round trip. ``result()`` waits for it: its value, or ``None`` when it
+    raised (logged; the caller then does without, e.g. reads again itself). A caller that
+    stops early (an error, Ctrl-C) just leaves it to finish."""
+
+    def __init__(self, work: Callable[[], T], *, name: str = "xapictl-beside") -> None:
+        self._work = work
+        self._value: T | None = None
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._work()
+        except Exception as exc:
+            log.debug("work sent beside another call failed: %s", exc)
+
+    def result(self) -> T | None:
+        self._thread.join()
+        return self._value
 
 
 class Connection(Protocol):
@@ -135,6 +165,19 @@ class XapiBackend:
                 self.caller.lease = None
                 self._fresh = None
 
+    def release_beside(self, read: Callable[[], T]) -> T:
+        """``read()`` with the write lease's release sent beside it (one round trip for
+        both): for the read after the last write (verify). The lease is released however the
+        read ends; writes after this raise ``LeaseLost`` (the lease is not ours any more)."""
+        lease = self.caller.lease
+        if lease is None:
+            return read()
+        releasing = Beside(lambda: _released(lease), name="xapictl-release")
+        try:
+            return read()
+        finally:
+            releasing.result()
+
     def _read_back(self, classes: Sequence[str]) -> Any:
         snap = self._fresh = self.collect(classes)
         return dict(snap.pool.other_config) if snap.pools else {}
@@ -184,6 +227,12 @@ class XapiBackend:
         return self._permissions
 
 
+def _released(lease: Any) -> None:
+    """Release ``lease`` the way leaving its block does (a failure is logged: the lease then
+    expires by itself)."""
+    lease.__exit__(None, None, None)
+
+
 GUEST_CLASSES = ("VIF", "VM", "VM_guest_metrics")
 """What only VIFs need: the largest tables of a pool (every VM and every VIF)."""
 
@@ -198,5 +247,6 @@ def classes_needed(desired: DesiredState) -> tuple[str, ...]:
     return tuple(c for c in SNAPSHOT_CLASSES if guests or c not in GUEST_CLASSES)
 
 
-__all__ = ["GUEST_CLASSES", "AuditedCaller", "Connection", "Lease", "LeaseTaker", "XapiBackend",
+__all__ = ["GUEST_CLASSES", "AuditedCaller", "Beside", "Connection", "Lease", "LeaseTaker",
+           "XapiBackend",
            "classes_needed"]

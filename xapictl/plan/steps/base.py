@@ -55,6 +55,10 @@ class RunContext:
         return value
 
 
+ANY_CLASS = "*"
+"""``XapiStep.touches`` of a step whose effects are not listed: any class."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class XapiStep(Step):
     """A step against a XAPI pool. ``key`` names what it creates, for ``Later`` refs.
@@ -73,6 +77,13 @@ class XapiStep(Step):
     @property
     def calls(self) -> tuple[str, ...]:
         return ()
+
+    @property
+    def touches(self) -> tuple[str, ...]:
+        """The XAPI classes whose records the step's calls can create, change or remove
+        (``ANY_CLASS``, the default: it may change anything). A later step that reads none of
+        them has its re-check read sent beside this step's write (``apply``)."""
+        return (ANY_CLASS,)
 
     def args_text(self) -> str:
         """The call's arguments in words, for the plan (no refs when a name will do)."""
@@ -153,6 +164,10 @@ class SetField(XapiStep):
     def reads(self) -> tuple[str, ...]:
         return (self.xapi_class,)
 
+    @property
+    def touches(self) -> tuple[str, ...]:
+        return (self.xapi_class,)  # a plain setter changes its own record only
+
     def precondition(self, snap: PoolSnapshot, ctx: RunContext) -> str | None:
         ref = ctx.known(self.ref)
         if ref is None or table(snap, self.xapi_class).get(ref) is not None:
@@ -185,6 +200,10 @@ class SetOtherConfig(XapiStep):
     replace: tuple[str, ...] = ()
 
     action = "set other_config"
+
+    @property
+    def touches(self) -> tuple[str, ...]:
+        return (self.xapi_class,)
 
     @property
     def disruption(self) -> str:
@@ -231,5 +250,6 @@ def table(snap: PoolSnapshot, xapi_class: str) -> Mapping[Any, Any]:
     return records(snap, xapi_class)
 
 
-__all__ = ["Caller", "Later", "RunContext", "SetField", "SetOtherConfig", "XapiStep", "gone",
+__all__ = ["ANY_CLASS", "Caller", "Later", "RunContext", "SetField", "SetOtherConfig", "XapiStep",
+           "gone",
            "table"]

@@ -24,6 +24,7 @@ class CreateNetwork(XapiStep):
     action = "create"
     calls = ("network.create",)
     reads = ("network",)
+    touches = ("network",)
 
     def args_text(self) -> str:
         parts = [f"name {self.name_label!r}", f"MTU {self.mtu}"]
@@ -68,6 +69,7 @@ class DestroyNetwork(XapiStep):
     disruption = "destroys the network (its bridge goes on every host)"
     calls = ("network.destroy",)
     reads = ("network",)
+    touches = ("network",)
 
     def facts(self, snap: PoolSnapshot | None = None) -> Facts:
         before = {k: field_of(snap, "network", self.network, f)
@@ -94,6 +96,8 @@ class AddPurpose(XapiStep):
     network: str | Later
     purpose: str
     remove: bool = False
+
+    touches = ("network",)
 
     @property
     def action(self) -> str:

@@ -23,6 +23,7 @@ class CreatePoolVLAN(XapiStep):
     action = "create VLAN pool-wide"
     calls = ("pool.create_VLAN_from_PIF",)
     reads = ("PIF", "VLAN")
+    touches = ("VLAN", "PIF", "network")  # a VLAN and its PIF on each host; network.PIFs
 
     def args_text(self) -> str:
         return f"tag {self.tag} on {', '.join(self.hosts)}"
@@ -70,6 +71,7 @@ class CreateVLAN(XapiStep):
     action = "create VLAN"
     calls = ("VLAN.create",)
     reads = ("PIF", "VLAN")
+    touches = ("VLAN", "PIF", "network")
 
     def args_text(self) -> str:
         return f"tag {self.tag} on {self.host_label}"
