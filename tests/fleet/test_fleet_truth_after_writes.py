@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,7 @@ from fleet_docs_harness import assert_shown_in, commands
 from test_fleet_docs_rollouts import DOUBT
 from typer.testing import CliRunner
 
-from xapictl.plan.audit import is_write
+from xapictl.fleet.journal import Journal
 from xapictl.sim.control import Control, DropConnection
 from xapictl.sim.engine import Simulator
 from xapictl.sim.server import SimServer
@@ -126,31 +127,47 @@ def _before_commit(control: Control, method: str, hold: Hold) -> None:
 
 
 def _at_step_boundary(control: Control, hold: Hold) -> None:
-    """The first read after network.create (step 1) is held: step 2 started, nothing of it
-    was sent."""
-    record, before = control.record, control.before_call
-    created = threading.Event()
-
-    def record_mark(**entry: Any) -> None:
-        record(**entry)
-        if entry["method"] == "network.create" and entry["outcome"] == "success":
-            created.set()
+    """Step 2's re-check read is held: step 1 is done, step 2 started (the test waits for the
+    journal to say so), nothing of it was sent. That read (PIFs and VLANs) goes beside
+    network.create (``read_ahead``), so it is the third read of PIFs or VLANs (the plan's
+    read, the fresh read under the lease, then it), whichever arrives first."""
+    before = control.before_call
+    reads: Counter[str] = Counter()
+    lock = threading.Lock()
 
     def hold_read(host_address: str, name: str) -> Any:
-        if created.is_set() and not is_write(name) and not hold.held.is_set():
-            hold.wait()
+        if name in ("PIF.get_all_records", "VLAN.get_all_records"):
+            with lock:
+                reads[name] += 1
+                third = reads[name] == 3 and not hold.held.is_set()
+            if third:
+                hold.wait()
         return before(host_address, name)
 
-    control.record = record_mark  # type: ignore[method-assign]
     control.before_call = hold_read  # type: ignore[method-assign]
 
 
-def _kill_while_held(fleet: Fleet, hold: Hold) -> None:
+def _step_running(fleet: Fleet, idx: int) -> bool:
+    """Whether the runner journaled step ``idx`` of ``par1`` as started."""
+    with Journal(fleet.dir / "journal.sqlite") as journal:
+        return any(s["idx"] == idx and s["status"] == "running"
+                   for s in journal.steps(1, "par1"))
+
+
+def _kill_while_held(fleet: Fleet, hold: Hold, ready: Callable[[], bool] | None = None
+                     ) -> None:
+    """Run the rollout and kill it once a request is held (and ``ready()``: what the runner
+    journals meanwhile, waited for)."""
     proc = fleet.run("run", str(fleet.dir / "vlan.yaml"), "--fleet",
                      str(fleet.dir / "fleet.yaml"), "--yes", "--quiet", "--canary", "1",
                      "--batch-size", "1", "--concurrency", "1")
     try:
         assert hold.held.wait(60), proc.communicate(timeout=60)
+        pause = threading.Event()
+        for _ in range(1200):  # a safety net only: the runner gets there at once
+            if ready is None or ready():
+                break
+            pause.wait(0.05)
         proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=60)
     finally:
@@ -174,7 +191,10 @@ def test_kill_9_leaves_a_journal_that_tells_the_truth_and_resume_converges(
     arrange, step_status, write_outcome = POINTS[point]
     hold = Hold()
     arrange(fleet.controls["par1"], hold)
-    _kill_while_held(fleet, hold)
+    # Between two steps: step 2's re-check read, sent beside step 1's write, is held; step 1
+    # is recorded done, and step 2 started, when step 1's answer is in.
+    _kill_while_held(fleet, hold, (lambda: _step_running(fleet, 1)) if point == (
+        "between two steps") else None)
     create_vlan_before = fleet.successes("par1", "pool.create_VLAN_from_PIF")
 
     code, out, err = fleet.cli("status", "1", "-o", "json")

@@ -108,9 +108,9 @@ def _vlan105_behind_the_client(pool: SimPool, name: str) -> None:
 
 def test_a_later_step_is_checked_against_what_the_pool_is_when_it_runs() -> None:
     """Drift that happens during apply, after the first write was sent, stops the next step.
-    Step 2's re-check read (PIFs and VLANs) goes beside network.create, which cannot change
-    either: the VLAN is made by hand as the first of those two reads arrives, and neither is
-    answered before it is made."""
+    Step 2's re-check read goes beside network.create, which cannot change the PIFs and VLANs
+    it looks at: the VLAN is made by hand as the first request of that round trip arrives,
+    and none of them is answered before it is made."""
     pool = SimPool()
     before_call = pool.control.before_call
     reads: Counter[str] = Counter()
@@ -118,11 +118,14 @@ def test_a_later_step_is_checked_against_what_the_pool_is_when_it_runs() -> None
     done = threading.Event()
 
     def meddle_at_the_recheck(host_address: str, method: str) -> object:
-        if method in ("PIF.get_all_records", "VLAN.get_all_records"):
-            with lock:  # the other read of the pair waits here until the VLAN is made
+        if method in ("PIF.get_all_records", "VLAN.get_all_records", "event.from",
+                      "network.create"):
+            with lock:  # the other requests of that round trip wait until the VLAN is made
                 reads[method] += 1
-                # the plan's read, the pre-write read, then step 2's re-check
-                if reads[method] == 3 and not done.is_set():
+                # After the plan's read and the pre-write read: network.create and step 2's
+                # re-check (the changes since the pre-write read, or PIFs and VLANs again).
+                if not done.is_set() and (reads[method] == 3 or method in (
+                        "event.from", "network.create")):
                     _vlan105_behind_the_client(pool, "by hand")
                     done.set()
         return before_call(host_address, method)

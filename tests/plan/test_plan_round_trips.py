@@ -33,11 +33,13 @@ LATENCY_MS = 400.0  # wide enough that a loaded machine still sends parallel req
 VLAN105 = ensure_vlan_network("VLAN 105", 105, device="eth1")
 CREATE_TRIPS = 8
 """login; the plan's read (the session's permissions and the login's pool/host read beside
-it); the lease's add (the master's clock beside it); its read-back, which is the pre-write
-read; network.create (step 2's re-check read beside it: network.create touches no PIF or
-VLAN); pool.create_VLAN_from_PIF; verify's read (the lease's release beside it); logout.
-The issue's budget: login, read, two writes, verify, logout, plus the lease's take and
-release (its read-back being the pre-write read, its release riding with verify)."""
+it); the lease's add (the master's clock and an event token beside it); its read-back, which
+is the pre-write read; network.create (step 2's re-check beside it: network.create touches no
+PIF or VLAN); pool.create_VLAN_from_PIF; verify's read (the lease's release beside it);
+logout. The re-check and verify read only what changed since the pre-write read (one
+``event.from`` from the token). The issue's budget: login, read, two writes, verify, logout,
+plus the lease's take and release (its read-back being the pre-write read, its release
+riding with verify)."""
 RERUN_TRIPS = 3
 """login; the plan's read (permissions and the login's pool/host read beside it); logout."""
 
@@ -120,8 +122,11 @@ def test_a_vlan_recipe_reads_no_vm_or_vif_and_reads_each_class_once_per_read(run
     (_, calls, _), (_, rerun) = runs[24]
     for guest in GUEST_CLASSES:
         assert f"{guest}.get_all_records" not in calls + rerun
-    # plan, pre-write (the lease's read-back), verify; the pre-flight asks nothing more
-    assert calls.count("network.get_all_records") == 3
+    # the plan's read and the pre-write read (the lease's read-back); the re-check and verify
+    # read the changes since the latter, the pre-flight asks nothing more
+    assert calls.count("network.get_all_records") == 2
+    assert calls.count("PIF.get_all_records") == 2
+    assert calls.count("event.from") == 2
     assert rerun.count("network.get_all_records") == 1
 
 
@@ -155,11 +160,11 @@ def test_each_round_trip_carries_what_the_budget_says(runs: dict[
     assert login == {"session.login_with_password"}
     assert {"pool.get_all_records", "host.get_all_records", "PIF.get_all_records",
             "session.get_record"} <= read
-    assert take == {"pool.add_to_other_config", "host.get_servertime"}
+    assert take == {"pool.add_to_other_config", "host.get_servertime", "event.inject"}
     assert "pool.get_all_records" in readback and not readback & {"network.create"}
-    assert create == {"network.create", "PIF.get_all_records", "VLAN.get_all_records"}
+    assert create == {"network.create", "event.from"}
     assert vlan == {"pool.create_VLAN_from_PIF"}
-    assert {"network.get_all_records", "pool.remove_from_other_config"} <= verify
+    assert verify == {"event.from", "pool.remove_from_other_config"}
     assert logout == {"session.logout"}
     assert [g for g in RERUN_GROUPS if g != {"session.login_with_password"}
             and g != {"session.logout"}] == [RERUN_GROUPS[1]]

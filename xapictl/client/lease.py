@@ -241,14 +241,18 @@ class PoolLease:
                  user: str | None = None, host: str | None = None,
                  pid: int | None = None, machine: str | None = None,
                  seen: Mapping[str, Any] | None = None,
-                 read_keys: Callable[[], Mapping[str, Any]] | None = None) -> None:
+                 read_keys: Callable[[], Mapping[str, Any]] | None = None,
+                 beside_add: Callable[[], Any] | None = None) -> None:
         """``seen``: the pool's record (``master``, ``other_config``) from a read this run just
         made: a free pool is then taken in one round trip (no ``pool.get_record`` first; the
         master's clock is read alongside the add). ``read_keys``: how a take reads the lease
-        keys back (``pool.other_config``), e.g. as part of the run's pre-write read."""
+        keys back (``pool.other_config``), e.g. as part of the run's pre-write read.
+        ``beside_add``: a call of the caller's own sent beside the first add (once; it must
+        not raise), e.g. an event token older than the read-back."""
         self.conn = conn
         self._seen = seen
         self._read_keys = read_keys
+        self._beside_add = beside_add
         self._clock_pending = False
         self.pool = pool
         self.timeout = timeout
@@ -414,14 +418,18 @@ class PoolLease:
         sent = self.pacer.clock()
         now = sent + self._offset_value()
         mine = replace(self.me, started=now, renewed=now)
-        if self._clock_pending:
-            self._clock_pending = False
-            added, answer = run_beside([lambda: self._add(generation, mine),
-                                        self._servertime])
-            self._set_offset(answer, sent, self.pacer.clock())
+        calls: list[Callable[[], Any]] = [lambda: self._add(generation, mine)]
+        clock, self._clock_pending = self._clock_pending, False
+        if clock:
+            calls.append(self._servertime)
+        if self._beside_add is not None:
+            calls.append(self._beside_add)
+            self._beside_add = None
+        answers = run_beside(calls)
+        added, skewed = bool(answers[0]), False
+        if clock:
+            self._set_offset(answers[1], sent, self.pacer.clock())
             skewed = abs(sent + self._offset_value() - now) > CLOCK_SLACK
-        else:
-            added, skewed = self._add(generation, mine), False
         if not added:
             return False
         keys = self._read_back()

@@ -90,7 +90,7 @@ def _apply(plan: Plan, backend: XapiBackend, hooks: StepHooks | None,
     steps = [r.step for r in checked if isinstance(r.step, XapiStep)]
     report = ApplyReport()
     changed_before = backend.caller.changed
-    ahead: PoolSnapshot | None = None
+    ahead: Beside[PoolSnapshot] | None = None
     for index, step in enumerate(steps):
         sent_before = backend.caller.writes
         recorded = False
@@ -187,15 +187,17 @@ def read_ahead(steps: Sequence[XapiStep], index: int) -> tuple[str, ...]:
 
 
 def _checked_run(index: int, step: XapiStep, ctx: RunContext, backend: XapiBackend,
-                 ahead: PoolSnapshot | None, next_reads: tuple[str, ...]
-                 ) -> tuple[StepResult, str | None, PoolSnapshot | None]:
-    """Re-check the step (against ``ahead``, the read sent beside the previous write, if
-    any; else a read now), run it, and return what was read beside it for the next step
-    (``next_reads``)."""
+                 ahead: Beside[PoolSnapshot] | None, next_reads: tuple[str, ...]
+                 ) -> tuple[StepResult, str | None, Beside[PoolSnapshot] | None]:
+    """Re-check the step (against ``ahead``, the read sent beside the previous write, waited
+    for here; a read now if there is none or it failed), run it, and return the read sent
+    beside it for the next step (``next_reads``), still on its way: the step is recorded done
+    as soon as its own answer is in."""
     backend.caller.step = step.describe()
     try:
         if index and step.reads:
-            drift = step.precondition(ahead if ahead is not None else backend.read(step.reads),
+            snap = ahead.result() if ahead is not None else None
+            drift = step.precondition(snap if snap is not None else backend.read(step.reads),
                                       ctx)
             if drift is not None:
                 return StepResult(step, StepStatus.DRIFT, drift), None, None
@@ -205,8 +207,7 @@ def _checked_run(index: int, step: XapiStep, ctx: RunContext, backend: XapiBacke
         # PlanDriftError: what a step builds on is not there once it ran (a NIC a scan
         # did not find): the step failed, apply stops with what is done reported
         return StepResult(step, StepStatus.FAILED, str(exc)), None, None
-    return (StepResult(step, StepStatus.DONE, detail), produced,
-            reading.result() if reading is not None else None)
+    return StepResult(step, StepStatus.DONE, detail), produced, reading
 
 
 def _check_all(steps: Sequence[Step], snap: PoolSnapshot, ctx: RunContext) -> list[StepResult]:
@@ -343,7 +344,7 @@ def converge(desired: DesiredState, backend: XapiBackend, *,
             # only what the recipe states (a run that takes the lease at that instant changes
             # the pool only after its own read-back, a round trip after this read).
             after = backend.release_beside(
-                lambda: verify(desired, lambda: backend.collect(classes)))
+                lambda: verify(desired, backend.after_writes(classes)))
             result.replan = diff(desired, after)
         except KeyboardInterrupt:
             raise ApplyInterrupted("apply interrupted (Ctrl-C) while verifying, after every "

@@ -21,6 +21,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from xapictl.errors import XapiFailure
 from xapictl.plan.audit import AuditLog, host_of, is_write
 from xapictl.plan.desired import DesiredState
+from xapictl.state.events import apply_events
 from xapictl.state.snapshot import SNAPSHOT_CLASSES, PoolSnapshot
 
 log = logging.getLogger("xapictl.plan")
@@ -135,6 +136,9 @@ class XapiBackend:
         self.command = command
         self._permissions: frozenset[str] | None = None
         self._fresh: PoolSnapshot | None = None
+        self._token: str | None = None
+        self._since: tuple[PoolSnapshot, str, tuple[str, ...]] | None = None
+        """The pre-write read, a token older than it, and its classes (``current``)."""
         self.take_lease: LeaseTaker | None = lease if lease is not None else getattr(
             conn, "lease", None)
 
@@ -156,6 +160,9 @@ class XapiBackend:
             options = {"seen": {"master": str(pool.master),
                                 "other_config": dict(pool.other_config)},
                        "read_keys": lambda: self._read_back(classes)}
+            if callable(getattr(self.conn, "event_token", None)) and callable(
+                    getattr(self.conn, "events", None)):
+                options["beside_add"] = self._take_token
         with self.take_lease(timeout=self.lock_timeout, command=self.command,
                              **options) as lease:
             self.caller.lease = lease
@@ -164,6 +171,16 @@ class XapiBackend:
             finally:
                 self.caller.lease = None
                 self._fresh = None
+                self._since = None
+
+    def _take_token(self) -> None:
+        """An event token, sent beside the lease's add: older than the read-back (the
+        pre-write read), so the changes since it, applied to that read, are the pool now."""
+        try:
+            self._token = str(self.conn.event_token())  # type: ignore[attr-defined]
+        except Exception as exc:  # no token: the reads after the writes are whole
+            log.debug("no event token beside the lease's add: %s", exc)
+            self._token = None
 
     def release_beside(self, read: Callable[[], T]) -> T:
         """``read()`` with the write lease's release sent beside it (one round trip for
@@ -180,7 +197,44 @@ class XapiBackend:
 
     def _read_back(self, classes: Sequence[str]) -> Any:
         snap = self._fresh = self.collect(classes)
+        token, self._token = self._token, None
+        self._since = (snap, token, tuple(classes)) if token is not None else None
         return dict(snap.pool.other_config) if snap.pools else {}
+
+    def current(self, wanted: Sequence[str] = ()) -> PoolSnapshot | None:
+        """The pool now, from the changes since the pre-write read: one small ``event.from``
+        (from a token taken before that read) applied to it, instead of reading every record
+        of its classes again. ``None`` when there is no such read and token (not under a
+        lease taken from a plan's read, a connection without events), when it lacks one of
+        the ``wanted`` classes, or when XAPI refuses the token (``EVENTS_LOST`` …): read
+        whole then."""
+        since = self._since
+        if since is None or not set(wanted) <= set(since[2]):
+            return None
+        base, token, classes = since
+        try:
+            batch = self.conn.events(  # type: ignore[attr-defined]
+                [c.lower() for c in classes], token, 0.0)
+        except XapiFailure as exc:
+            log.debug("event.from refused the token (%s): reading whole", exc.code)
+            return None
+        return apply_events(base, batch.events, batch.token)
+
+    def after_writes(self, classes: Sequence[str]) -> Callable[[], PoolSnapshot]:
+        """Verify's reads: the first is ``current()`` when it can be, the others (verify
+        reads again when the pool does not match yet) whole reads of ``classes``."""
+        first = [True]
+
+        def read() -> PoolSnapshot:
+            if first[0]:
+                first[0] = False
+                snap = self.current(classes)
+                if snap is not None:
+                    self.caller.snapshot = snap
+                    return snap
+            return self.collect(classes)
+
+        return read
 
     def fresh(self, classes: Sequence[str]) -> PoolSnapshot:
         """The read that confirmed the lease just taken (once), else a new read of
@@ -210,7 +264,11 @@ class XapiBackend:
 
     def read(self, classes: tuple[str, ...]) -> PoolSnapshot:
         """Just these classes' records (one round trip, sent at once); the other tables are
-        empty. A connection without ``read_all`` is read whole."""
+        empty (or, after a pre-write read with a token, ``current()``: every class of that
+        read, as it is now). A connection without ``read_all`` is read whole."""
+        now = self.current(classes)
+        if now is not None:
+            return now
         read_all = getattr(self.conn, "read_all", None)
         if read_all is None:
             return self.collect()

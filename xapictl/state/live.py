@@ -14,17 +14,15 @@ import dataclasses
 import logging
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any
 
 from xapictl.client.connection import Connection
 from xapictl.errors import XapiFailure
-from xapictl.model._base import record_type
 from xapictl.state.collect import collect
+from xapictl.state.events import apply_events
 from xapictl.state.snapshot import SNAPSHOT_CLASSES, PoolSnapshot
 
 log = logging.getLogger("xapictl.live")
 
-_ATTR_BY_LOWER = {name.lower(): (name, attr) for name, attr in SNAPSHOT_CLASSES.items()}
 _RESYNC_CODES = frozenset({"EVENTS_LOST", "EVENT_FROM_TOKEN_PARSE_FAILURE"})
 
 
@@ -54,20 +52,7 @@ class LiveSnapshot:
             if batch.token != self.current.token:
                 self._publish(dataclasses.replace(self.current, token=batch.token))
             return 0
-        parts: dict[str, Any] = {}
-        for event in batch.events:
-            found = _ATTR_BY_LOWER.get(event.cls.lower())
-            if found is None:
-                continue
-            xapi_class, attr = found
-            records = parts.get(attr)
-            if records is None:
-                records = parts[attr] = dict(getattr(self.current, attr))
-            if event.operation == "del" or event.snapshot is None:
-                records.pop(event.ref, None)
-            else:
-                records[event.ref] = record_type(xapi_class).from_xapi(event.snapshot)
-        self._publish(dataclasses.replace(self.current, token=batch.token, **parts))
+        self._publish(apply_events(self.current, batch.events, batch.token))
         return len(batch.events)
 
     def _publish(self, snapshot: PoolSnapshot) -> None:
