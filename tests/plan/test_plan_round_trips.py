@@ -23,7 +23,7 @@ from recipes_simpool import SimPool
 from xapictl.client.lease import is_lease_call
 from xapictl.plan.apply import read_ahead
 from xapictl.plan.audit import is_write
-from xapictl.plan.backend import GUEST_CLASSES, classes_needed
+from xapictl.plan.backend import GUEST_CLASSES, UNPLANNED_CLASSES, classes_needed
 from xapictl.plan.diff import diff
 from xapictl.plan.steps import XapiStep
 from xapictl.recipes import ensure_vlan_network, ensure_vm_attached
@@ -120,8 +120,8 @@ def test_the_rerun_reads_once_and_writes_nothing(runs: dict[
 def test_a_vlan_recipe_reads_no_vm_or_vif_and_reads_each_class_once_per_read(runs: dict[
         int, tuple[tuple[int, list[str], list[str]], tuple[int, list[str]]]]) -> None:
     (_, calls, _), (_, rerun) = runs[24]
-    for guest in GUEST_CLASSES:
-        assert f"{guest}.get_all_records" not in calls + rerun
+    for unused in (*GUEST_CLASSES, *UNPLANNED_CLASSES):
+        assert f"{unused}.get_all_records" not in calls + rerun
     # the plan's read and the pre-write read (the lease's read-back); the re-check and verify
     # read the changes since the latter, the pre-flight asks nothing more
     assert calls.count("network.get_all_records") == 2
@@ -135,6 +135,7 @@ def test_recipes_that_concern_vifs_read_the_guests() -> None:
     mtu = ensure_vlan_network("VLAN 9", 9, device="eth1", mtu=9000)
     assert set(GUEST_CLASSES) <= set(classes_needed(mtu))
     assert not set(GUEST_CLASSES) & set(classes_needed(VLAN105))
+    assert not set(UNPLANNED_CLASSES) & set(classes_needed(ensure_vm_attached("vm-1", "net")))
 
 
 def test_a_naive_per_host_loop_grows_with_the_pool_where_the_plan_does_not(runs: dict[

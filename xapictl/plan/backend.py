@@ -293,18 +293,21 @@ def _released(lease: Any) -> None:
 
 GUEST_CLASSES = ("VIF", "VM", "VM_guest_metrics")
 """What only VIFs need: the largest tables of a pool (every VM and every VIF)."""
+UNPLANNED_CLASSES = ("PIF_metrics",)
+"""Snapshot classes no plan, step or verify looks at (a NIC's carrier and speed are for
+inventories): one record per PIF, never read for a plan."""
 
 
 def classes_needed(desired: DesiredState) -> tuple[str, ...]:
-    """The snapshot classes a recipe's plan, pre-write check and verify look at: all but the
-    guests' (``GUEST_CLASSES``) unless the recipe states VIFs, or a network whose MTU or
-    removal concerns the VIFs on it (the MTU step re-plugs them; a removal refuses while
-    VMs use the network)."""
+    """The snapshot classes a recipe's plan, pre-write check and verify look at: all but
+    ``UNPLANNED_CLASSES``, and but the guests' (``GUEST_CLASSES``) unless the recipe states
+    VIFs, or a network whose MTU or removal concerns the VIFs on it (the MTU step re-plugs
+    them; a removal refuses while VMs use the network)."""
     guests = bool(desired.vifs) or any(
         not n.present or n.mtu is not None for n in desired.networks)
-    return tuple(c for c in SNAPSHOT_CLASSES if guests or c not in GUEST_CLASSES)
+    return tuple(c for c in SNAPSHOT_CLASSES if c not in UNPLANNED_CLASSES
+                 and (guests or c not in GUEST_CLASSES))
 
 
-__all__ = ["GUEST_CLASSES", "AuditedCaller", "Beside", "Connection", "Lease", "LeaseTaker",
-           "XapiBackend",
-           "classes_needed"]
+__all__ = ["GUEST_CLASSES", "UNPLANNED_CLASSES", "AuditedCaller", "Beside", "Connection", "Lease",
+           "LeaseTaker", "XapiBackend", "classes_needed"]
