@@ -128,18 +128,27 @@ def test_connect_error_after_writes_names_the_writes_instead_of_nothing_sent(
     from xapictl.errors import ConnectError
     from xapictl.state.collect import PoolConnection
 
-    read_all = PoolConnection.read_all
+    read_all, events = PoolConnection.read_all, PoolConnection.events
     reads = []
 
-    def refuse_after_writes(self: PoolConnection, classes: Any) -> Any:
+    def refused(self: PoolConnection) -> None:
         reads.append(1)
         # apply's fresh read (the lease's read-back) and the second step's re-check pass;
-        # verify's does not (the plan's read carries the permissions: another method)
+        # verify's does not (the plan's read carries the permissions: another method; the
+        # re-check and verify read the changes since the fresh read: event.from)
         if len(reads) > 2:
             raise ConnectError(f"{self.url}: connection refused")
+
+    def refuse_after_writes(self: PoolConnection, classes: Any) -> Any:
+        refused(self)
         return read_all(self, classes)
 
+    def refuse_events_after_writes(self: PoolConnection, *args: Any) -> Any:
+        refused(self)
+        return events(self, *args)
+
     monkeypatch.setattr(PoolConnection, "read_all", refuse_after_writes)
+    monkeypatch.setattr(PoolConnection, "events", refuse_events_after_writes)
     ran = cli(*CREATE_105)
     assert ran.code == ExitCode.PARTIAL, ran.stderr
     assert "connection refused" in ran.stderr and "Nothing was sent" not in ran.stderr
