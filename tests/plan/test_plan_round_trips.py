@@ -13,6 +13,7 @@ share a round trip is also checked (``groups``), so a budget met by luck would s
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -48,22 +49,26 @@ def trips(pool: SimPool) -> int:
     return round_trips(pool.control.request_log())
 
 
-def trip_methods(pool: SimPool) -> list[set[str]]:
+@dataclass(frozen=True)
+class Run:
+    """What one converge sent, from the request log."""
+
+    trips: int
+    methods: list[str]
+    lease: list[str]
+    """The lease's own requests (``is_lease_call``)."""
+    groups: list[set[str]]
     """The methods of each round trip, in order."""
-    return [{str(e["method"]) for e in trip} for trip in groups(pool.control.request_log())]
+
+    @classmethod
+    def of(cls, pool: SimPool) -> Run:
+        log = pool.control.request_log()
+        return cls(round_trips(log), [str(e["method"]) for e in log],
+                   [str(e["method"]) for e in log if is_lease_call(e["method"], e["params"])],
+                   [{str(e["method"]) for e in trip} for trip in groups(log)])
 
 
-def methods(pool: SimPool) -> list[str]:
-    return [e["method"] for e in pool.control.request_log()]
-
-
-def lease_calls(pool: SimPool) -> list[str]:
-    return [e["method"] for e in pool.control.request_log()
-            if is_lease_call(e["method"], e["params"])]
-
-
-CREATE_GROUPS: list[set[str]] = []
-RERUN_GROUPS: list[set[str]] = []
+Runs = dict[int, tuple[Run, Run]]
 
 
 def big(hosts: int) -> SimPool:
@@ -73,61 +78,53 @@ def big(hosts: int) -> SimPool:
 
 
 @pytest.fixture(scope="module")
-def runs() -> dict[int, tuple[tuple[int, list[str], list[str]], tuple[int, list[str]]]]:
-    """For 4 and 24 hosts: (trips, methods, lease calls) of the create, (trips, methods) of
-    the re-run."""
+def runs() -> Runs:
+    """For 4 and 24 hosts: the create and its re-run."""
     out = {}
     for hosts in (4, 24):
         pool = big(hosts)
         pool.clear()
         result = pool.converge(VLAN105, learn_pool_at_login=False)  # as the CLI connects
         assert result.replan is not None and result.replan.is_empty
-        created = (trips(pool), methods(pool), lease_calls(pool))
-        if hosts == 24:
-            CREATE_GROUPS.extend(trip_methods(pool))
+        created = Run.of(pool)
         assert pool.writes() == ["network.create", "pool.create_VLAN_from_PIF"]
         pool.clear()
         again = pool.converge(VLAN105, learn_pool_at_login=False)
         assert again.plan.is_empty and not again.applied
-        if hosts == 24:
-            RERUN_GROUPS.extend(trip_methods(pool))
-        out[hosts] = (created, (trips(pool), methods(pool)))
+        out[hosts] = (created, Run.of(pool))
     return out
 
 
-def test_network_create_vlan_takes_the_same_few_round_trips_at_any_pool_size(runs: dict[
-        int, tuple[tuple[int, list[str], list[str]], tuple[int, list[str]]]]) -> None:
-    (small, small_calls, small_lease), _ = runs[4]
-    (large, large_calls, large_lease), _ = runs[24]
-    assert small == large == CREATE_TRIPS
-    assert sorted(small_calls) == sorted(large_calls)  # the same requests, whatever the size
-    assert small_lease == large_lease == ["pool.add_to_other_config",
+def test_network_create_vlan_takes_the_same_few_round_trips_at_any_pool_size(runs: Runs
+                                                                            ) -> None:
+    (small, _), (large, _) = runs[4], runs[24]
+    assert small.trips == large.trips == CREATE_TRIPS
+    assert sorted(small.methods) == sorted(large.methods)  # the same requests, whatever size
+    assert small.lease == large.lease == ["pool.add_to_other_config",
                                           "pool.remove_from_other_config"]
-    assert sum(is_write(m) for m in small_calls) == 4  # 2 for the network, 2 for the lease
+    assert sum(is_write(m) for m in small.methods) == 4  # 2 for the network, 2 for the lease
 
 
-def test_the_rerun_reads_once_and_writes_nothing(runs: dict[
-        int, tuple[tuple[int, list[str], list[str]], tuple[int, list[str]]]]) -> None:
-    _, (small, small_calls) = runs[4]
-    _, (large, large_calls) = runs[24]
-    assert small == large == RERUN_TRIPS
-    assert sorted(small_calls) == sorted(large_calls)
-    assert not any(is_write(m) for m in small_calls)  # no lease either: nothing to write
-    assert small_calls.count("session.get_record") == 1  # the permissions, with the read
-    assert "event.inject" not in small_calls  # a plan needs no event token
+def test_the_rerun_reads_once_and_writes_nothing(runs: Runs) -> None:
+    (_, small), (_, large) = runs[4], runs[24]
+    assert small.trips == large.trips == RERUN_TRIPS
+    assert sorted(small.methods) == sorted(large.methods)
+    assert not any(is_write(m) for m in small.methods)  # no lease either: nothing to write
+    assert small.methods.count("session.get_record") == 1  # the permissions, with the read
+    assert "event.inject" not in small.methods  # a plan needs no event token
 
 
-def test_a_vlan_recipe_reads_no_vm_or_vif_and_reads_each_class_once_per_read(runs: dict[
-        int, tuple[tuple[int, list[str], list[str]], tuple[int, list[str]]]]) -> None:
-    (_, calls, _), (_, rerun) = runs[24]
+def test_a_vlan_recipe_reads_no_vm_or_vif_and_reads_each_class_once_per_read(runs: Runs
+                                                                            ) -> None:
+    create, rerun = runs[24]
     for unused in (*GUEST_CLASSES, *UNPLANNED_CLASSES):
-        assert f"{unused}.get_all_records" not in calls + rerun
+        assert f"{unused}.get_all_records" not in create.methods + rerun.methods
     # the plan's read and the pre-write read (the lease's read-back); the re-check and verify
     # read the changes since the latter, the pre-flight asks nothing more
-    assert calls.count("network.get_all_records") == 2
-    assert calls.count("PIF.get_all_records") == 2
-    assert calls.count("event.from") == 2
-    assert rerun.count("network.get_all_records") == 1
+    assert create.methods.count("network.get_all_records") == 2
+    assert create.methods.count("PIF.get_all_records") == 2
+    assert create.methods.count("event.from") == 2
+    assert rerun.methods.count("network.get_all_records") == 1
 
 
 def test_recipes_that_concern_vifs_read_the_guests() -> None:
@@ -138,8 +135,8 @@ def test_recipes_that_concern_vifs_read_the_guests() -> None:
     assert not set(UNPLANNED_CLASSES) & set(classes_needed(ensure_vm_attached("vm-1", "net")))
 
 
-def test_a_naive_per_host_loop_grows_with_the_pool_where_the_plan_does_not(runs: dict[
-        int, tuple[tuple[int, list[str], list[str]], tuple[int, list[str]]]]) -> None:
+def test_a_naive_per_host_loop_grows_with_the_pool_where_the_plan_does_not(runs: Runs
+                                                                          ) -> None:
     hosts = 24
     naive = big(hosts)
     naive.clear()
@@ -150,27 +147,24 @@ def test_a_naive_per_host_loop_grows_with_the_pool_where_the_plan_does_not(runs:
             if pif["device"] == "eth1" and pif["VLAN"] == -1:
                 conn.call("VLAN.create", ref, 105, net)
     assert trips(naive) >= hosts + 4  # login, its read, PIFs, network, one per host, logout
-    assert trips(naive) > 2 * runs[hosts][0][0]
+    assert trips(naive) > 2 * runs[hosts][0].trips
 
 
-def test_each_round_trip_carries_what_the_budget_says(runs: dict[
-        int, tuple[tuple[int, list[str], list[str]], tuple[int, list[str]]]]) -> None:
+def test_each_round_trip_carries_what_the_budget_says(runs: Runs) -> None:
     """Not only how many: which requests travel together (a count met by luck would not)."""
-    assert len(CREATE_GROUPS) == CREATE_TRIPS
-    login, read, take, readback, create, vlan, verify, logout = CREATE_GROUPS
+    create, rerun = runs[24]
+    login, read, take, readback, made, vlan, verify, logout = create.groups
     assert login == {"session.login_with_password"}
     assert {"pool.get_all_records", "host.get_all_records", "PIF.get_all_records",
             "session.get_record"} <= read
     assert take == {"pool.add_to_other_config", "host.get_servertime", "event.inject"}
-    assert "pool.get_all_records" in readback and not readback & {"network.create"}
-    assert create == {"network.create", "event.from"}
+    assert "pool.get_all_records" in readback and "network.create" not in readback
+    assert made == {"network.create", "event.from"}
     assert vlan == {"pool.create_VLAN_from_PIF"}
     assert verify == {"event.from", "pool.remove_from_other_config"}
     assert logout == {"session.logout"}
-    assert [g for g in RERUN_GROUPS if g != {"session.login_with_password"}
-            and g != {"session.logout"}] == [RERUN_GROUPS[1]]
-    assert {"pool.get_all_records", "host.get_all_records", "session.get_record"} <= (
-        RERUN_GROUPS[1])
+    login, read, logout = rerun.groups
+    assert {"pool.get_all_records", "host.get_all_records", "session.get_record"} <= read
 
 
 def test_a_re_check_read_goes_beside_a_write_only_when_that_write_cannot_change_it() -> None:
