@@ -144,7 +144,7 @@ def _undo(plan: Plan, failed: Step, report: ApplyReport, ctx: RunContext,
             and r.step.group == group and r.step.key in undo]
     results: list[StepResult] = []
     for index, step in enumerate(todo):
-        result, _ = _checked_run(index + 1, step, ctx, backend)
+        result, _, _ = _checked_run(index + 1, step, ctx, backend, None, ())  # read, then run
         results.append(result)
         if result.status is not StepStatus.DONE:
             results += [StepResult(s, StepStatus.NOT_RUN) for s in todo[index + 1:]]
