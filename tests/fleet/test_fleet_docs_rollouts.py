@@ -237,10 +237,14 @@ def _pool_commands() -> list[str]:
         if getattr(cmd, "commands", None):  # a group with subcommands (drift has none)
             for name, sub in cmd.commands.items():
                 walk(sub, [*path, name])
-        elif path[0] not in ("sim", "local", "rollout", "schema") and path not in (
+        elif path[0] not in ("sim", "local", "rollout", "schema", "ansible",
+                             # no fleet form yet (issue 15 says so): one pool per run
+                             "netbox") and path not in (
                 ["inventory", "diff"],
                 # one pool's write lease, removed by hand: never fleet-wide on purpose
-                ["pool", "unlock"]):
+                ["pool", "unlock"],
+                # no fleet form yet (docs/rollouts.md says so): one pool per run
+                ["pif", "scan"]):
             out.append(" ".join(path))
     walk(typer.main.get_command(app), [])
     return out
