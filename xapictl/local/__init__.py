@@ -2,6 +2,7 @@
 through netlink (pyroute2; the only package that imports it).
 
     desired.py    the ``local:`` recipe -> HostNetwork (validated, file/line/field errors)
+    recipe_model.py  its entries as typed models (the published JSON Schema)
     xl_vif.py     xl's ``vlan=`` syntax -> PVID + untagged + tagged sets
     observe.py    one netlink dump -> HostSnapshot (JSON round-trip for canned tests)
     ops.py        the steps (xapictl.plan.core.Step), each with its inverse
