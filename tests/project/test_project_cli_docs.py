@@ -118,5 +118,6 @@ def test_every_command_row_names_only_real_commands_and_their_options() -> None:
 
 def test_the_page_names_no_option_the_app_does_not_have() -> None:
     text = re.sub(r"```.*?```", "", DOC.read_text(encoding="utf-8"), flags=re.S)
-    every = ROOT_OPTIONS.union(*COMMANDS.values())
+    help_options = typer.main.get_command(app).context_settings["help_option_names"]
+    every = ROOT_OPTIONS.union(*COMMANDS.values(), help_options)  # -h/--help: every command
     assert _options(text) - every == set()

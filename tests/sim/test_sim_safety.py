@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from xapictl.sim.control import Control
 from xapictl.sim.engine import Simulator
-from xapictl.sim.server import SimServer, bind_refusal
+from xapictl.sim.server import SimServer, bind_refusal, is_loopback
 
 PASSWORD = "pw"
 FAULT = {"action": "fault", "method": "VLAN.create", "kind": "drop_after", "times": 1}
@@ -188,11 +188,13 @@ def test_a_head_dribbled_past_the_total_timeout_gets_408(sim: Simulator) -> None
 def test_a_public_bind_with_the_default_password_is_refused(bind: str) -> None:
     assert "--password" in (bind_refusal(bind, "xapictl") or "")
     assert bind_refusal(bind, "a-password-of-its-own") is None
+    assert not is_loopback(bind)  # so the banner of `sim serve` does not print the password
 
 
 @pytest.mark.parametrize("bind", ["127.0.0.1", "127.0.0.9", "::1", "localhost"])
 def test_loopback_binds_keep_the_default_password(bind: str) -> None:
     assert bind_refusal(bind, "xapictl") is None
+    assert is_loopback(bind)  # a sandbox: the banner of `sim serve` prints the password
 
 
 def test_sim_serve_refuses_before_opening_any_socket(monkeypatch: pytest.MonkeyPatch,

@@ -61,6 +61,8 @@ def test_serve_prints_the_master_url_serves_users_and_stops_cleanly_on_ctrl_c(tm
         code, err = stop(process)
     assert code == 0, err
     assert "Traceback" not in err and "stopped" in err
+    assert ("scenario seed; users: root (pool-admin), rita:read-only; password pw; "
+            "Ctrl-C to stop") in err.splitlines()  # a sandbox: the banner says how to log in
     assert '"pw"' not in log.read_text() and "******" in log.read_text()
 
 

@@ -176,6 +176,7 @@ def build_app(only: str | None = None) -> typer.Typer:
         help="Plan and apply networking on XenServer / XCP-ng pools and plain Xen hosts.",
         no_args_is_help=True, rich_markup_mode=None,
         pretty_exceptions_enable=False, cls=_Root,
+        context_settings={"help_option_names": ["-h", "--help"]},  # every command inherits it
     )
     built.callback()(root)
     for name, module, attribute in _ENTRIES:
@@ -201,7 +202,7 @@ def _invoked(args: list[str]) -> str | None:
     args = hoist_output_options(args)
     i = 0
     while i < len(args) and args[i].startswith("-") and args[i] != "--":
-        if args[i] in ("--help", "--install-completion", "--show-completion"):
+        if args[i] in ("--help", "-h", "--install-completion", "--show-completion"):
             return None
         i += 2 if args[i] in _VALUED else 1
     names = {name for name, _, _ in _ENTRIES}

@@ -105,7 +105,7 @@ def serve(
 
     from xapictl.sim.control import Control
     from xapictl.sim.engine import Simulator
-    from xapictl.sim.server import SimServer, bind_refusal
+    from xapictl.sim.server import SimServer, bind_refusal, is_loopback
 
     _no_document(ctx, "serve")
     if control_auth not in ("none", "token"):
@@ -144,8 +144,10 @@ def serve(
         typer.echo(f"  {role:6} {url}  {ref}", err=True)
     if unix_socket is not None:
         typer.echo(f"  unix   {unix_socket}", err=True)
+    # A sandbox on loopback shows its password; beyond loopback it is one the operator chose.
+    shown = f"password {password}" if is_loopback(bind) else "password as given (--password)"
     typer.echo(f"scenario {scenario}; users: root (pool-admin)"
-               + "".join(f", {u}" for u in user or []) + "; Ctrl-C to stop", err=True)
+               + "".join(f", {u}" for u in user or []) + f"; {shown}; Ctrl-C to stop", err=True)
     try:
         while not stop.wait(0.5):
             pass

@@ -67,17 +67,20 @@ TOO_MANY_CONNECTIONS = ("<html><body><h1>HTTP 503 service unavailable</h1>The si
 DEFAULT_PASSWORD = "xapictl"  # noqa: S105 - the documented sandbox password, public by design
 
 
+def is_loopback(bind: str) -> bool:
+    """Whether ``--bind`` keeps the pool on this machine (``127.0.0.1``, ``::1``,
+    ``localhost``); the empty address (all of them) is not loopback."""
+    try:
+        return ipaddress.ip_address(bind.strip("[]")).is_loopback
+    except ValueError:
+        return bind.lower() == "localhost"
+
+
 def bind_refusal(bind: str, password: str) -> str | None:
     """Why ``sim serve --bind`` must not serve with this password (None: it may). Serving
     beyond loopback with the well-known default password hands the pool to anyone who can
     reach it; decided from the text alone, before any socket is opened."""
-    if password != DEFAULT_PASSWORD:
-        return None
-    try:
-        loopback = ipaddress.ip_address(bind.strip("[]")).is_loopback
-    except ValueError:
-        loopback = bind.lower() == "localhost"
-    if loopback:
+    if password != DEFAULT_PASSWORD or is_loopback(bind):
         return None
     return (f"--bind {bind or '(all addresses)'} is not a loopback address and the password is "
             f"the public default {DEFAULT_PASSWORD!r}: give --password (or set "
