@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -100,8 +102,29 @@ def jsonrpc(sim_server: Any) -> Iterator[Callable[..., Any]]:
 
 @pytest.fixture(scope="session")
 def interop_cache() -> Path:
-    """Where heavy third-party test tools are cached between runs (outside the fake HOME)."""
+    """Where heavy third-party test tools are cached between runs (outside the fake HOME).
+    Shared by parallel workers and other checkouts: fill it under ``cache_lock``."""
     return _REAL_CACHE / "xapictl-interop"
+
+
+@pytest.fixture(scope="session")
+def interop_cache_lock(
+        interop_cache: Path) -> Callable[[str], contextlib.AbstractContextManager[None]]:
+    """``with interop_cache_lock("xen-api"):`` holds an exclusive lock on that entry of the
+    cache (one filler at a time, whichever worker, whichever checkout); the others wait, then
+    find it filled."""
+
+    @contextlib.contextmanager
+    def hold(name: str) -> Iterator[None]:
+        interop_cache.mkdir(parents=True, exist_ok=True)
+        with open(interop_cache / f"{name}.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    return hold
 
 
 _REAL_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")

@@ -57,15 +57,7 @@ def _python312() -> str | None:
     return None
 
 
-@pytest.fixture(scope="module")
-def async_xenapi(interop_cache: Path) -> tuple[Path, Path]:
-    """(python of a venv with aiohttp, a dir holding the patched package)."""
-    python = _python312()
-    if python is None:
-        pytest.skip("async-xenapi needs Python >= 3.12, and none is installed")
-    venv = interop_cache / f"async-xenapi-{VERSION}"
-    venv_python = venv / "bin" / "python"
-    patched = interop_cache / f"async-xenapi-{VERSION}-patched"
+def _install(python: str, venv: Path, venv_python: Path) -> None:
     try:
         if not venv_python.exists():
             subprocess.run([python, "-m", "venv", str(venv)], check=True, capture_output=True,
@@ -78,12 +70,26 @@ def async_xenapi(interop_cache: Path) -> tuple[Path, Path]:
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
         output = getattr(exc, "stderr", b"") or b""
         pytest.skip(f"pip install async-xenapi failed (offline?): {output.decode()[-300:]}")
+
+
+@pytest.fixture(scope="module")
+def async_xenapi(interop_cache: Path, interop_cache_lock,
+                 tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(python of a venv with aiohttp, a dir holding the patched package). The venv is filled
+    once, under the cache's lock; the patched copy is this run's own."""
+    python = _python312()
+    if python is None:
+        pytest.skip("async-xenapi needs Python >= 3.12, and none is installed")
+    venv = interop_cache / f"async-xenapi-{VERSION}"
+    venv_python = venv / "bin" / "python"
+    patched = tmp_path_factory.mktemp(f"async-xenapi-{VERSION}-patched")
+    with interop_cache_lock(venv.name):
+        _install(python, venv, venv_python)
     installed = subprocess.run(
         [str(venv_python), "-c", "import importlib.util as u; "
          "print(u.find_spec('async_xenapi').submodule_search_locations[0])"],
         capture_output=True, text=True, check=True).stdout.strip()
     target = patched / "async_xenapi"
-    shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(installed, target)
     session_py = target / "session.py"
     source = session_py.read_text()

@@ -8,6 +8,7 @@ test is skipped, with the reason, when node/npm are missing or the install fails
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -21,12 +22,22 @@ PROBE = Path(__file__).with_name("interop_xen_api_probe.mjs")
 
 
 @pytest.fixture(scope="module")
-def xen_api_dir(interop_cache: Path) -> Path:
+def xen_api_dir(interop_cache: Path, interop_cache_lock) -> Path:
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
         pytest.skip("node and npm are needed for the xen-api interop test")
     scratch = interop_cache / f"xen-api-{XEN_API_VERSION}"
     marker = scratch / "node_modules" / "xen-api" / "package.json"
+    with interop_cache_lock(scratch.name):
+        _install_xen_api(npm, scratch, marker)
+        # atomically: a probe running from another worker or checkout reads a whole file
+        partial = scratch / f".{PROBE.name}.{os.getpid()}"
+        shutil.copy(PROBE, partial)
+        os.replace(partial, scratch / PROBE.name)
+    return scratch
+
+
+def _install_xen_api(npm: str, scratch: Path, marker: Path) -> None:
     if not marker.exists():
         scratch.mkdir(parents=True, exist_ok=True)
         (scratch / "package.json").write_text('{"name": "xapictl-interop", "private": true}')
@@ -37,8 +48,6 @@ def xen_api_dir(interop_cache: Path) -> Path:
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
             output = getattr(exc, "stderr", b"") or b""
             pytest.skip(f"npm install xen-api failed (offline?): {output.decode()[-300:]}")
-    shutil.copy(PROBE, scratch / PROBE.name)
-    return scratch
 
 
 def run_probe(directory: Path, url: str, transport: str, mode: str) -> dict:
