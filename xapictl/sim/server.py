@@ -282,6 +282,11 @@ class SimServer:
         self._lock = threading.Lock()
         self._selector = selectors.DefaultSelector()
         self._stopping = threading.Event()
+        # ``stop`` writes a byte here so the accept loop's select returns at once, instead of
+        # at the end of its poll interval.
+        self._wake, self._waker = socket.socketpair()
+        self._wake.setblocking(False)
+        self._selector.register(self._wake, selectors.EVENT_READ, None)
         self._thread: threading.Thread | None = None
         self.max_connections = (max_connections if max_connections is not None
                                 else default_max_connections())
@@ -326,6 +331,9 @@ class SimServer:
     def stop(self) -> None:
         """Close every listener and connection; idempotent."""
         self._stopping.set()
+        self._slot_freed.set()  # a loop paused for descriptors stops waiting, too
+        with contextlib.suppress(OSError):  # closed: an earlier stop
+            self._waker.send(b"\0")
         if self._thread is not None:
             self._thread.join(timeout=5)
         with self._lock:
@@ -335,6 +343,8 @@ class SimServer:
                 _cut(conn)
             self._connections.clear()
         self._selector.close()
+        self._wake.close()
+        self._waker.close()
         if self.unix_socket is not None:
             self.unix_socket.unlink(missing_ok=True)
         self.control.close()
@@ -485,6 +495,8 @@ class SimServer:
             except Exception:  # a reconcile bug must not stop the server
                 log.exception("listener reconcile failed")
             for key, _events in ready:
+                if key.data is None:  # the wake-up: stopping
+                    continue
                 if key.data.sock.fileno() < 0:
                     continue  # closed by the reconcile just above
                 if not self._accept(key.data):
