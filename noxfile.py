@@ -38,11 +38,16 @@ def _install(session: nox.Session, *groups: str, editable: bool = False) -> None
         session.install(*nox.project.dependency_groups(PYPROJECT, group))
 
 
+# The suite in parallel (pytest-xdist): a worker per core, each test file on one worker so a
+# module's fixtures are built once. `nox -s tests -- -n 0` runs in one process.
+PARALLEL = ["-n", "auto", "--dist", "loadfile"]
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
     """The whole suite: unit, simulator conformance, client, recipes, e2e, faults, local."""
     _install(session, "test")
-    session.run("pytest", *(session.posargs or ["-q"]))
+    session.run("pytest", *PARALLEL, *(session.posargs or ["-q"]))
 
 
 @nox.session
