@@ -128,9 +128,10 @@ def test_a_hotplug_undo_file_left_by_an_incomplete_rollback_is_replayed_by_local
     the lock) puts the vif back as it was and removes the file."""
     import errno
     import threading
-    import time
+    import types
 
     from xapictl.local import apply as apply_mod
+    from xapictl.local import lock as lock_mod
     from xapictl.local.lock import locked
     from xapictl.local.netlink import NetlinkError
 
@@ -157,11 +158,19 @@ def test_a_hotplug_undo_file_left_by_an_incomplete_rollback_is_replayed_by_local
                               ).output.count(str(left)) == 1
 
     results = []
+    waiting = threading.Event()  # set once the rollback has found the lock taken and waits
+
+    def lock_wait(seconds: float) -> None:
+        waiting.set()
+        real_wait(seconds)
+
+    real_wait = lock_mod.wait.sleep
+    monkeypatch.setattr(lock_mod, "wait", types.SimpleNamespace(sleep=lock_wait))
     with locked(dom0_with_bridge):  # a hotplug run in progress: rollback must wait for it
         worker = threading.Thread(target=lambda: results.append(CliRunner().invoke(
             app, ["local", "rollback", "--netns", dom0_with_bridge])))
         worker.start()
-        time.sleep(0.3)
+        assert waiting.wait(30), "local rollback did not wait for the lock"
         assert left.exists() and not results
     worker.join(30)
     assert results[0].exit_code == 0, results[0].output
