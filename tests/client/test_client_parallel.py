@@ -94,28 +94,13 @@ def test_closing_a_connection_stops_its_worker_threads(conn: Any) -> None:
 
 def test_a_connection_never_has_more_calls_in_flight_than_its_parallel_limit(
         transport: Any, protocol: str, control: Any) -> None:
-    import time
-
-    from client_helpers import PASSWORD
+    from client_helpers import PASSWORD, InFlight
 
     import xapictl
 
-    in_flight, peak, lock = [0], [0], threading.Lock()
-    original = control.before_call
-
-    def counting(host: str, method: str) -> Any:
-        with lock:
-            in_flight[0] += 1
-            peak[0] = max(peak[0], in_flight[0])
-        try:
-            time.sleep(0.02)
-            return original(host, method)
-        finally:
-            with lock:
-                in_flight[0] -= 1
-
     with xapictl.connect("http://127.0.0.1", password=PASSWORD, transport=transport,
                          protocol=protocol, parallel=3) as conn:
-        control.before_call = counting
+        # held until 3 are in flight: a 4th would show in the peak
+        control.before_call = counting = InFlight(control.before_call, 3, "network.get_all")
         conn.call_many([("network.get_all", ())] * 12)
-    assert peak[0] == 3
+    assert counting.peak == 3

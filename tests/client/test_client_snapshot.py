@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 import pytest
@@ -42,23 +41,12 @@ def test_snapshot_matches_the_pool_typed_whatever_the_protocol(conn: Any, sim: A
 
 
 def test_the_class_reads_are_sent_in_parallel(conn: Any, control: Any) -> None:
-    in_flight, peak, lock = [0], [0], threading.Lock()
-    original = control.before_call
+    from client_helpers import InFlight
 
-    def counting(host: str, method: str) -> Any:
-        with lock:
-            in_flight[0] += 1
-            peak[0] = max(peak[0], in_flight[0])
-        try:
-            time.sleep(0.05)
-            return original(host, method)
-        finally:
-            with lock:
-                in_flight[0] -= 1
-
-    control.before_call = counting
+    control.before_call = counting = InFlight(control.before_call, len(SNAPSHOT_CLASSES) // 2,
+                                                 ".get_all_records")
     conn.snapshot()
-    assert peak[0] >= len(SNAPSHOT_CLASSES) // 2
+    assert counting.peak >= len(SNAPSHOT_CLASSES) // 2
 
 
 def test_live_snapshot_follows_changes_from_the_token(conn: Any) -> None:
