@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-import pytest
 from client_helpers import PASSWORD
 
 import xapictl
@@ -18,7 +17,6 @@ class _Planned(Exception):
     pass
 
 
-@pytest.mark.slow
 def test_a_thousand_cycles_some_failing_leave_zero_open_sessions(sim: Any, transport: Any,
                                                                  control: Any) -> None:
     failures = 0

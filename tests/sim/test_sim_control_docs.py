@@ -99,7 +99,6 @@ def served_as_documented(tmp_path: Path) -> Iterator[tuple[str, list[str], list[
         assert "Traceback" not in rest
 
 
-@pytest.mark.slow
 def test_the_console_examples_print_what_the_page_shows(served_as_documented):
     url, printed, shown = served_as_documented
     port = url.rsplit(":", 1)[1]

@@ -20,8 +20,6 @@ from collections.abc import Iterator
 
 import pytest
 
-pytestmark = pytest.mark.slow
-
 CHILD = textwrap.dedent("""
     import json, resource, sys
     resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))

@@ -13,8 +13,6 @@ import httpx
 import pytest
 import XenAPI
 
-pytestmark = pytest.mark.slow
-
 XAPICTL = [sys.executable, "-c", "from xapictl.cli import main; main()"]
 
 

@@ -41,7 +41,6 @@ def test_served_state_survives_a_restart(tmp_path: Path, protocol: str) -> None:
         second.close()
 
 
-@pytest.mark.slow
 def test_two_serving_processes_on_one_state_file_lose_no_write(tmp_path: Path) -> None:
     state = tmp_path / "pool.sqlite"
     one, lines = start_serve("--state", str(state), "--scenario", "single", tmp_path=tmp_path)
