@@ -38,8 +38,9 @@ def _install(session: nox.Session, *groups: str, editable: bool = False) -> None
         session.install(*nox.project.dependency_groups(PYPROJECT, group))
 
 
-# The suite in parallel (pytest-xdist): a worker per core, each test file on one worker so a
-# module's fixtures are built once. `nox -s tests -- -n 0` runs in one process.
+# The suite in parallel (pytest-xdist): `auto` is two workers per core (tests/conftest.py
+# says why), each test file on one worker so a module's fixtures are built once.
+# `nox -s tests -- -n 0` runs in one process.
 PARALLEL = ["-n", "auto", "--dist", "loadfile"]
 
 

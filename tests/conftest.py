@@ -21,6 +21,13 @@ import pytest
 SIM_PASSWORD = "xapictl"
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto`` (what ``nox -s tests`` passes): two workers per core this process may use.
+    The suite mostly waits (injected latency, subprocesses, timers; about a third of its wall
+    time in one process is CPU), so one worker per core leaves the cores half idle."""
+    return 2 * len(os.sched_getaffinity(0))
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """``requires_root`` skips, with the reason, when not root (not just a label)."""
     if os.geteuid() == 0:
