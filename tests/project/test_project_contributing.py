@@ -128,17 +128,31 @@ def _inner_loop_commands() -> list[list[str]]:
     return [line.split("#", 1)[0].split() for line in block.splitlines() if line.strip()]
 
 
-@pytest.mark.parametrize("argv", _inner_loop_commands(), ids=" ".join)
-def test_each_inner_loop_command_collects_tests(argv: list[str], tmp_path: Path) -> None:
-    """Each command is a pytest command line whose options and paths pytest accepts."""
+# Every command in one interpreter: the imports and the collection of tests/plan are paid once.
+_COLLECT_EACH = """
+import pytest
+for argv in {commands!r}:
+    print("::command", " ".join(argv), flush=True)
+    code = pytest.main([*argv[1:], "--collect-only", "-q", "-o", "cache_dir={cache}"])
+    print("::exit", int(code), flush=True)
+"""
+
+
+def test_each_inner_loop_command_collects_tests(tmp_path: Path) -> None:
+    """Each command is a pytest command line whose options and paths pytest accepts, and
+    that collects tests."""
     import subprocess
 
-    assert argv[0] == "pytest"
-    done = subprocess.run([sys.executable, "-m", "pytest", *argv[1:], "--collect-only", "-q",
-                           "-o", f"cache_dir={tmp_path}"], cwd=DOC.parents[1],
-                          capture_output=True, text=True, timeout=600, check=False)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    assert re.search(r"^tests/\S+: [1-9]\d*$", done.stdout, flags=re.M), done.stdout[-2000:]
+    commands = _inner_loop_commands()
+    assert commands and all(argv[0] == "pytest" for argv in commands)
+    done = subprocess.run([sys.executable, "-c", _COLLECT_EACH.format(
+        commands=commands, cache=tmp_path)], cwd=DOC.parents[1], capture_output=True,
+        text=True, timeout=600, check=False)
+    runs = done.stdout.split("::command ")[1:]
+    assert len(runs) == len(commands), done.stdout[-2000:] + done.stderr[-2000:]
+    for argv, out in zip(commands, runs, strict=True):
+        assert out.rstrip().endswith("::exit 0"), out[-2000:]
+        assert re.search(r"^tests/\S+: [1-9]\d*$", out, flags=re.M), (argv, out[-2000:])
 
 
 def test_the_inner_loop_table_names_test_paths_that_exist() -> None:
