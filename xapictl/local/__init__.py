@@ -11,6 +11,9 @@ through netlink (pyroute2; the only package that imports it).
     apply.py      lock, undo file, apply, verify, probe, commit or roll back
     netlink.py    namespace entry and the netlink call behind each step
     probe.py      ICMP echo from a raw socket (no ping binary)
+    antispoof.py  a guest vif's ``ip=`` antispoofing, as Xen's vif-common.sh
+    dhcp.py       DHCP-addressed uplinks: the DHCP client moves with the address
+    persist.py    the last confirmed recipe, re-applied at boot (``local boot``)
     lock.py, deadman.py (+ deadman_process.py), wait.py, check.py, hotplug.py,
     recipe_words.py
 
