@@ -7,6 +7,8 @@
                  host and device, VLAN by PIF and tag, VIF by VM and device …); never talks
                  to the network
     live.py      ``LiveSnapshot``: a snapshot kept current from ``event.from``
+    events.py    applying ``event.from`` answers to a snapshot (what ``LiveSnapshot`` and a
+                 run's re-checks and verify after its fresh read share)
 
 It imports the typed clients (``xapictl.client``) and records (``xapictl.model``), nothing
 above them. Nothing is imported here, so importing one module never pulls in the others.
