@@ -18,12 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "xapictl"
 
 # Circles known and owned elsewhere, each with why it is still there. The test fails when one
 # of them is gone too, so the list only shrinks.
-KNOWN: dict[frozenset[str], str] = {
-    frozenset({"xapictl.plan.desired", "xapictl.plan.recipe_model"}):
-        "desired.load_text imports the pydantic recipe models lazily, and they are built from "
-        "desired's specs and patterns: splitting the specs out is a plan/ change (issue 17, "
-        "left to the plan owners)",
-}
+KNOWN: dict[frozenset[str], str] = {}
 
 
 def module_name(path: Path, package: Path = PACKAGE) -> str:

@@ -2,6 +2,8 @@
 and the XAPI backend).
 
 * ``desired``: the recipe schema, loader (file/line/field errors) and JSON Schema;
+* ``specs``: the records a recipe is made of (``*Spec``, ``DesiredState``; ``desired``
+  re-exports them), below both the loader and the recipe models;
 * ``identity``: which existing object a recipe entry means, ownership mark, adoption;
 * ``diff``: the pure ``diff(desired, snapshot) -> Plan``;
 * ``steps``: the XAPI steps (each with its reason, precondition, execution, effect check);

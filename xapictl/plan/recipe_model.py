@@ -38,7 +38,7 @@ from pydantic import (
 from pydantic.json_schema import SkipJsonSchema
 
 from xapictl.errors import DesiredStateError, FieldRef, Problem
-from xapictl.plan.desired import (
+from xapictl.plan.specs import (
     ASCII_DIGITS,
     DEVICE_PATTERN,
     MAC_PATTERN,
