@@ -18,11 +18,18 @@ PASSWORD = "xapictl"
 
 
 @pytest.fixture
-def params(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    """Module parameters whose pool is an in-process simulated seed pool (the library's
-    ``connect`` given the simulator's transport)."""
+def scenario() -> str:
+    """The simulated pool's scenario (a test overrides it with ``parametrize``)."""
+    return "seed"
+
+
+@pytest.fixture
+def params(monkeypatch: pytest.MonkeyPatch, scenario: str) -> Iterator[dict[str, Any]]:
+    """Module parameters whose pool is an in-process simulated pool, the seed pool unless the
+    test names another ``scenario`` (the library's ``connect`` given the simulator's
+    transport)."""
     sim = Simulator(password=PASSWORD)
-    sim.reset(scenario="seed")
+    sim.reset(scenario=scenario)
     connect = xapictl.connect
 
     def in_process(url: str, **options: Any) -> Any:
@@ -139,3 +146,82 @@ def test_inventory_members_carry_uuid_address_power_networks_and_vlans(
     web = by_name["web-01"]
     assert (web["type"], web["power_state"]) == ("vm", "running") and web["address"]
     assert by_name["backup-01"]["power_state"] == "halted"
+
+
+# --- private (tunnel) and SR-IOV networks -------------------------------------------------
+
+STORAGE = "Pool-wide network 2"  # eth2: an IP on every host of the seed pool (openvswitch)
+PRIVATE = {"name": "Lab private", "tunnel": {"protocol": "vxlan", "transport": STORAGE},
+           "state": "present"}
+
+
+def methods(out: bridge.Outcome) -> list[str]:
+    return [w["method"] for w in out.result["writes"]]
+
+
+def test_a_private_network_is_planned_made_then_nothing_to_do(params: dict[str, Any]) -> None:
+    checked = bridge.run_module("network", {**params, **PRIVATE}, check_mode=True)
+    assert not checked.failed, checked.msg
+    assert checked.result["changed"] is True and checked.result["writes"] == []
+    assert [c["calls"][0]["method"] for c in checked.result["plan"]["changes"]] == [
+        "network.create"] + ["tunnel.create"] * 3
+    assert checked.result["diff"][0]["before_header"] == "network 'Lab private'"
+    applied = bridge.run_module("network", {**params, **PRIVATE}, check_mode=False)
+    assert methods(applied) == ["network.create"] + ["tunnel.create"] * 3
+    assert applied.result["changed"] is True and applied.result["verified"] is True
+    again = bridge.run_module("network", {**params, **PRIVATE}, check_mode=False)
+    assert again.result["changed"] is False and again.result["writes"] == []
+    gone = bridge.run_module("network", {**params, **PRIVATE, "state": "absent"},
+                             check_mode=False)
+    assert methods(gone) == ["tunnel.destroy"] * 3 + ["network.destroy"]
+
+
+def test_a_tunnel_without_protocol_is_gre(params: dict[str, Any]) -> None:
+    out = bridge.run_module("network", {**params, **PRIVATE, "tunnel": {"transport": STORAGE}},
+                            check_mode=False)
+    assert methods(out) == ["network.create"] + ["tunnel.create"] * 3
+    doc = bridge.run_module("network_info", {**params, "name": "Lab private"},
+                            check_mode=False).result["networks"]
+    assert len(doc) == 1 and "gre" in str(doc[0]) and "vxlan" not in str(doc[0])
+
+
+def test_a_transport_without_ip_fails_with_the_xapi_code_before_any_write(
+        params: dict[str, Any]) -> None:
+    out = bridge.run_module("network", {**params, **PRIVATE, "tunnel": {
+        "protocol": "gre", "transport": "Pool-wide network 1"}}, check_mode=False)
+    assert out.failed and out.result["exit_class"] == "bad_input"
+    assert "TRANSPORT_PIF_NOT_CONFIGURED" in out.msg and out.result["writes"] == []
+
+
+@pytest.mark.parametrize("scenario", ["sriov"])
+def test_an_sriov_network_is_planned_made_then_nothing_to_do(params: dict[str, Any]) -> None:
+    sriov = {"name": "VF", "sriov": True, "device": "eth1", "state": "present"}
+    checked = bridge.run_module("network", {**params, **sriov}, check_mode=True)
+    assert checked.result["changed"] is True and checked.result["writes"] == [], checked.msg
+    applied = bridge.run_module("network", {**params, **sriov}, check_mode=False)
+    assert methods(applied) == ["network.create"] + ["network_sriov.create"] * 3
+    again = bridge.run_module("network", {**params, **sriov}, check_mode=False)
+    assert again.result["changed"] is False and again.result["writes"] == []
+
+
+@pytest.mark.parametrize(("given", "message"), [
+    ({"tunnel": {"transport": STORAGE}, "vlan": 5, "device": "eth1"},
+     "tunnel excludes vlan, device: a private network rides on its transport network; "
+     "drop vlan and device"),
+    ({"tunnel": {"transport": STORAGE}, "sriov": True},
+     "tunnel excludes sriov: a private network rides on its transport network; drop sriov"),
+    ({"tunnel": {"protocol": "gre"}},
+     "tunnel needs transport: the network whose PIFs have an IP "
+     "(tunnel: {protocol: gre|vxlan, transport: NETWORK})"),
+    ({"sriov": True, "device": "eth1", "vlan": 5},
+     "sriov excludes vlan: an SR-IOV network is one NIC's; drop vlan"),
+    ({"sriov": True}, "sriov needs its NIC: add device (eth1)")])
+def test_tunnel_and_sriov_refuse_what_they_exclude_before_any_connection(
+        params: dict[str, Any], monkeypatch: pytest.MonkeyPatch, given: dict[str, Any],
+        message: str) -> None:
+    def no_connection(*_: Any, **__: Any) -> Any:
+        raise AssertionError("connected")
+
+    monkeypatch.setattr(xapictl, "connect", no_connection)
+    out = bridge.run_module("network", {**params, "name": "x", **given}, check_mode=False)
+    assert out.failed and out.msg == message and out.result["exit_code"] == 2

@@ -99,14 +99,37 @@ def open_pool(params: Mapping[str, Any]) -> Iterator[PoolConnection]:
 
 
 def network_recipe(params: Mapping[str, Any]) -> DesiredState:
-    """``xapictl.xen.network``: a VLAN network (``vlan`` with ``device`` or ``bond``) or a
-    plain / NIC network; ``state: absent`` removes it."""
-    from xapictl.recipes import ensure_network, ensure_vlan_network
+    """``xapictl.xen.network``: a VLAN network (``vlan`` with ``device`` or ``bond``), a
+    private network (``tunnel``: ``protocol`` over the ``transport`` network), an SR-IOV
+    network (``sriov`` with ``device``) or a plain / NIC network; ``state: absent`` removes
+    it. The kinds exclude each other as the library's recipes do."""
+    from xapictl.recipes import (
+        ensure_network,
+        ensure_private_network,
+        ensure_sriov_network,
+        ensure_vlan_network,
+    )
 
     present = params.get("state", "present") == "present"
     common: dict[str, Any] = {"mtu": params.get("mtu"),
                               "description": params.get("description"),
                               "adopt": bool(params.get("adopt"))}
+    tunnel = params.get("tunnel")
+    if tunnel is not None:
+        _refuse_with("tunnel", "a private network rides on its transport network", params,
+                     ("vlan", "device", "bond", "sriov"))
+        if not isinstance(tunnel, Mapping) or not tunnel.get("transport"):
+            raise e.UsageError("tunnel needs transport: the network whose PIFs have an IP "
+                               "(tunnel: {protocol: gre|vxlan, transport: NETWORK})")
+        return ensure_private_network(params["name"], tunnel["transport"],
+                                      protocol=tunnel.get("protocol") or "gre",
+                                      present=present, **common)
+    if params.get("sriov"):
+        _refuse_with("sriov", "an SR-IOV network is one NIC's", params, ("vlan", "bond"))
+        if not params.get("device"):
+            raise e.UsageError("sriov needs its NIC: add device (eth1)")
+        return ensure_sriov_network(params["name"], params["device"], present=present,
+                                    **common)
     if params.get("vlan") is not None:
         return ensure_vlan_network(params["name"], params["vlan"], device=params.get("device"),
                                    bond=params.get("bond"), present=present, **common)
@@ -114,6 +137,15 @@ def network_recipe(params: Mapping[str, Any]) -> DesiredState:
         raise e.UsageError("bond is the trunk of a VLAN: add vlan (a tag 0-4094)")
     return ensure_network(params["name"], device=params.get("device"), present=present,
                           **common)
+
+
+def _refuse_with(option: str, why: str, params: Mapping[str, Any],
+                 others: tuple[str, ...]) -> None:
+    """A ``UsageError`` naming the options of ``others`` given with ``option``."""
+    given = [name for name in others if params.get(name) not in (None, False)]
+    if given:
+        raise e.UsageError(f"{option} excludes {', '.join(given)}: {why}; drop "
+                           f"{' and '.join(given)}")
 
 
 def vif_recipe(params: Mapping[str, Any]) -> DesiredState:

@@ -11,7 +11,11 @@ description:
   - Ensures a network is present (or absent) on every host of the pool with xapictl's engine
     (plan, pre-flight, apply, verify).
   - A VLAN network (O(vlan) with O(device) or O(bond)) carries the tag on the trunk of every
-    host; without O(vlan), a private network or the network of NIC O(device).
+    host; without O(vlan), a plain network or the network of NIC O(device).
+  - A private network (O(tunnel)) has a GRE or VXLAN tunnel on every host whose PIF on the
+    transport network has an IP (openvswitch network backend only).
+  - An SR-IOV network (O(sriov) with O(device)) enables SR-IOV on that NIC of every host that
+    can; the plan names the hosts whose NIC cannot, and those that need a reboot.
   - Check mode returns the plan and writes nothing; diff mode shows each planned change's
     before and after.
 version_added: 0.1.0
@@ -28,11 +32,32 @@ options:
     description: VLAN tag 0-4094 (needs O(device) or O(bond)).
     type: int
   device:
-    description: Trunk NIC of the VLAN (C(eth1)), or the NIC of a NIC network.
+    description: Trunk NIC of the VLAN (C(eth1)), the NIC of a NIC network, or the NIC of an
+      SR-IOV network.
     type: str
   bond:
     description: Trunk bond of the VLAN, by its network name.
     type: str
+  tunnel:
+    description:
+      - Makes a private network, carried by a tunnel on every host.
+      - Excludes O(vlan), O(device), O(bond) and O(sriov).
+    type: dict
+    suboptions:
+      protocol:
+        description: The tunnel's protocol.
+        type: str
+        choices: [gre, vxlan]
+        default: gre
+      transport:
+        description: The network whose PIFs carry the tunnels (they need an IP).
+        type: str
+        required: true
+  sriov:
+    description:
+      - Enables SR-IOV on NIC O(device) of every capable host for this network.
+      - Needs O(device); excludes O(vlan), O(bond) and O(tunnel).
+    type: bool
   mtu:
     description: MTU in octets.
     type: int
@@ -64,6 +89,19 @@ EXAMPLES = r"""
     password: "{{ xapi_password }}"
     name: VLAN 105
     vlan: 105
+    device: eth1
+
+- name: A private network over the storage network, VXLAN tunnels
+  xapictl.xen.network:
+    name: Lab private
+    tunnel:
+      protocol: vxlan
+      transport: Pool-wide network 2
+
+- name: An SR-IOV network on eth1
+  xapictl.xen.network:
+    name: VF eth1
+    sriov: true
     device: eth1
 """
 
@@ -109,11 +147,19 @@ def main():
         "vlan": {"type": "int"},
         "device": {"type": "str"},
         "bond": {"type": "str"},
+        "tunnel": {"type": "dict", "options": {
+            "protocol": {"type": "str", "choices": ["gre", "vxlan"], "default": "gre"},
+            "transport": {"type": "str", "required": True}}},
+        "sriov": {"type": "bool"},
         "mtu": {"type": "int"},
         "description": {"type": "str"},
         "adopt": {"type": "bool", "default": False},
         "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-    }, supports_check_mode=True, mutually_exclusive=[("device", "bond")])
+    }, supports_check_mode=True,
+        mutually_exclusive=[("device", "bond"), ("tunnel", "vlan"), ("tunnel", "device"),
+                            ("tunnel", "bond"), ("tunnel", "sriov"), ("sriov", "vlan"),
+                            ("sriov", "bond")],
+        required_if=[("sriov", True, ["device"])])
 
 
 if __name__ == "__main__":
