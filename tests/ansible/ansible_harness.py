@@ -79,8 +79,10 @@ def ansible_env(tmp: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def serve_seed_pools(count: int, **options: Any) -> Iterator[list[Any]]:
-    """``count`` simulated seed pools (3 hosts each), each served on loopback, port 0."""
+def serve_seed_pools(count: int, scenario: str = "seed", **options: Any
+                     ) -> Iterator[list[Any]]:
+    """``count`` simulated pools of ``scenario`` (the seed: 3 hosts each), each served on
+    loopback, port 0."""
     from xapictl.sim.engine import Simulator
     from xapictl.sim.server import SimServer
 
@@ -88,7 +90,7 @@ def serve_seed_pools(count: int, **options: Any) -> Iterator[list[Any]]:
     try:
         for _ in range(count):
             sim = Simulator(password=PASSWORD)
-            sim.reset(scenario="seed")
+            sim.reset(scenario=scenario)
             sims.append(sim)
             servers.append(SimServer(sim, **options).start())
         yield servers
