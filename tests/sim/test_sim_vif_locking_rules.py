@@ -22,8 +22,9 @@ def _restrict(api, feature):
 
 
 def _vswitch_controller(api, address="192.0.2.250"):
-    state = api.sim.state
-    state.set_field("pool", state.refs("pool")[0], "vswitch_controller", address)
+    """An SDN_controller record, as pool.set_vswitch_controller makes one: what
+    Helpers.assert_vswitch_controller_not_active looks for (not pool.vswitch_controller)."""
+    api("pool.set_vswitch_controller", address)
 
 
 def test_set_locking_mode_locked_with_a_vswitch_controller_is_operation_not_allowed(api, vif):
