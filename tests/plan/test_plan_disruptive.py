@@ -45,6 +45,7 @@ EXAMPLES: list[tuple[Step, bool]] = [
     (s.DestroyVLAN("x", "why", vlan=VLANRef("OpaqueRef:vl")), True),
     (s.PlugPIF("x", "why", pif=PIF), False),
     (s.ReplugPIF("x", "why", pif=PIF), True),
+    (s.ReconfigureIP("x", "why", pif=PIF, mode="DHCP"), True),
     (s.CreateBond("x", "why", host=HostRef("h"), host_label="h", network=NET, members=(PIF,),
                   member_devices=("eth1",)), True),
     (s.DestroyBond("x", "why", bond=BondRef("OpaqueRef:b")), True),

@@ -27,13 +27,16 @@ from xapictl.errors import DesiredStateError, FieldRef, Problem
 from xapictl.plan.specs import (
     ASCII_DIGITS,
     DEVICE_PATTERN,
+    IPV4_MODES,
     LACP_FIELDS,
     MAC_PATTERN,
     NAME_MAX_BYTES,
     RECIPE_VERSION,
+    STORAGE_PURPOSE,
     TEXT_MAX_BYTES,
     BondSpec,
     DesiredState,
+    InterfaceSpec,
     NetworkSpec,
     PoolSpec,
     SdnControllerSpec,
@@ -45,6 +48,8 @@ from xapictl.plan.specs import (
 )
 
 if TYPE_CHECKING:
+    import ipaddress
+
     import yaml
 
 
@@ -80,14 +85,14 @@ def load_text(text: str, *, source: str = "<recipe>") -> DesiredState:
     if root is None:
         return DesiredState(source=source)
     if not isinstance(root, yaml.MappingNode):
-        add(root, "", "a recipe is a mapping with keys version, networks, bonds, vifs")
+        add(root, "", "a recipe is a mapping with keys version, networks, bonds, vifs, interfaces")
         raise DesiredStateError(problems)
     keys = {k.value: k for k, _ in root.value if isinstance(k, yaml.ScalarNode)}
     if "schema_version" in keys and "version" not in keys:
         # An inventory export or an output document (-o json): one line, not one per key.
         add(keys["schema_version"], "schema_version",
             "this is an xapictl inventory export or output document, not a recipe; "
-            "a recipe has the keys version, networks, bonds, vifs (docs/recipes.md)")
+            "a recipe has the keys version, networks, bonds, vifs, interfaces (docs/recipes.md)")
         raise DesiredStateError(problems)
     sections: dict[str, list[Any]] = {s: [] for s in recipe_model.SECTIONS}
     pool: PoolSpec | None = None
@@ -128,11 +133,12 @@ def load_text(text: str, *, source: str = "<recipe>") -> DesiredState:
         else:
             add(key_node, str(key), "unknown top-level key" +
                 recipe_model.suggest(str(key), ["version", *recipe_model.SECTIONS, "pool"]) +
-                "; allowed: version, networks, bonds, vifs, pool")
+                "; allowed: version, networks, bonds, vifs, interfaces, pool")
     if problems:
         raise DesiredStateError(problems)
     state = DesiredState(networks=tuple(sections["networks"]), bonds=tuple(sections["bonds"]),
-                         vifs=tuple(sections["vifs"]), source=source, pool=pool)
+                         vifs=tuple(sections["vifs"]), source=source, pool=pool,
+                         interfaces=tuple(sections["interfaces"]))
     check(state)
     return state
 
@@ -273,6 +279,16 @@ def check(state: DesiredState) -> None:
         if (v.ipv4_allowed or v.ipv6_allowed) and v.locking_mode not in (None, "locked"):
             say(v.where, f"{path}.locking_mode", "allowed addresses only apply with ",
                 FieldRef("locking_mode", "locked"))
+    for i, spec in enumerate(state.interfaces):
+        for path, message in interface_problems(spec):
+            say(spec.where, f"interfaces[{i}]{path}", *message)
+    entries: dict[str, Where] = {}
+    for i, spec in enumerate(state.interfaces):
+        on = spec.network if spec.network is not None else f"device {spec.device}"
+        if on in entries and spec.hosts is None:
+            say(spec.where, f"interfaces[{i}]", f"the interface on {on!r} is already stated "
+                f"at {entries[on]}; keep one entry per network")
+        entries.setdefault(on, spec.where)
     if problems:
         raise DesiredStateError(problems)
 
@@ -331,6 +347,96 @@ def _check_sdn(sdn: SdnControllerSpec, where: Where, say: Callable[..., None]) -
             "192.0.2.200")
 
 
+def interface_problems(spec: InterfaceSpec) -> list[tuple[str, tuple[str | FieldRef, ...]]]:
+    """What is wrong inside one ``interfaces`` entry: (field path, message) pairs."""
+    import ipaddress
+
+    out: list[tuple[str, tuple[str | FieldRef, ...]]] = []
+    if (spec.network is None) == (spec.device is None):
+        out.append(("", ("give either ", FieldRef("network", "Storage"), " or ",
+                         FieldRef("device", "eth1"), ", not both")))
+    static = spec.ipv4 == "static"
+    if static and (spec.addresses is None) == (spec.address_range is None):
+        out.append((".addresses", (FieldRef("ipv4", "static"), " needs ", FieldRef("addresses",
+                    "{xcp-host-01: 198.51.100.11/24}"), " or ",
+                    FieldRef("address_range", "198.51.100.11-198.51.100.13/24"),
+                    " (one of them)")))
+    if not static:
+        for name in ("addresses", "address_range", "gateway", "dns"):
+            if getattr(spec, name) is not None:
+                out.append((f".{name}", ("only with ", FieldRef("ipv4", "static"))))
+    if spec.purpose is not None and spec.ipv4 in (None, "none"):
+        out.append((".purpose", ("a storage interface needs an address: add ",
+                                 FieldRef("ipv4", "static"), " or ", FieldRef("ipv4", "dhcp"))))
+    interfaces: list[tuple[str, ipaddress.IPv4Interface]] = []
+    for host, text in (spec.addresses or {}).items():
+        try:
+            interfaces.append((host, _v4_interface(text)))
+        except ValueError:
+            out.append((f".addresses.{host}", (f"{text!r} is not an IPv4 address with its "
+                                               "prefix like 198.51.100.11/24",)))
+    if spec.address_range is not None:
+        try:
+            interfaces += [(f"#{n}", a) for n, a in enumerate(allot(spec.address_range, 256))]
+        except ValueError as exc:
+            out.append((".address_range", (str(exc),)))
+    seen: dict[str, str] = {}
+    for host, iface in interfaces:
+        address = str(iface.ip)
+        if address in seen and not host.startswith("#"):
+            out.append((f".addresses.{host}", (f"{address} is also given to {seen[address]}; "
+                                               "every host needs its own address",)))
+        seen.setdefault(address, host)
+    if spec.gateway is not None:
+        try:
+            gateway = ipaddress.IPv4Address(spec.gateway)
+        except ValueError:
+            out.append((".gateway", (f"{spec.gateway!r} is not an IPv4 address like "
+                                     "198.51.100.1",)))
+        else:
+            outside = sorted({str(i.network) for _, i in interfaces if gateway not in i.network})
+            if outside:
+                out.append((".gateway", (f"{gateway} is outside the subnet "
+                                         f"{', '.join(outside)} of the addresses; give a "
+                                         "gateway in that subnet, or none",)))
+    for address in spec.dns or ():
+        if not _is_ip(address, 4):
+            out.append((".dns", (f"{address!r} is not an IPv4 address like 198.51.100.2",)))
+    return out
+
+
+def _v4_interface(text: str) -> ipaddress.IPv4Interface:
+    import ipaddress
+
+    if "/" not in text:
+        raise ValueError(text)
+    iface = ipaddress.IPv4Interface(text)
+    if iface.ip in (iface.network.network_address, iface.network.broadcast_address) \
+            and iface.network.prefixlen < 31:
+        raise ValueError(text)
+    return iface
+
+
+def allot(text: str, count: int) -> list[ipaddress.IPv4Interface]:
+    """``198.51.100.11-198.51.100.13/24`` -> up to ``count`` addresses from the first on,
+    with the prefix; ``ValueError`` (in the house words) when the text is not such a range."""
+    import ipaddress
+
+    like = "like 198.51.100.11-198.51.100.13/24"
+    first_text, _, rest = text.partition("-")
+    last_text, slash, prefix = rest.partition("/")
+    try:
+        first = ipaddress.IPv4Interface(f"{first_text}/{prefix}")
+        last = ipaddress.IPv4Interface(f"{last_text}/{prefix}")
+    except ValueError:
+        raise ValueError(f"{text!r} is not an address range {like}") from None
+    if not slash or last.network != first.network or int(last.ip) < int(first.ip):
+        raise ValueError(f"{text!r} is not an address range {like} (first to last, in "
+                         "one subnet)")
+    span = int(last.ip) - int(first.ip) + 1
+    return [ipaddress.IPv4Interface(f"{first.ip + n}/{prefix}") for n in range(min(span, count))]
+
+
 def _names(state: DesiredState) -> list[tuple[str, Where, str]]:
     """Every name the state gives (network, bond network, VM, network of a VIF)."""
     out = [(f"networks[{i}].name", n.where, n.name) for i, n in enumerate(state.networks)]
@@ -362,20 +468,25 @@ def _is_ip(text: str, version: int) -> bool:
 __all__ = [
     "ASCII_DIGITS",
     "DEVICE_PATTERN",
+    "IPV4_MODES",
     "LACP_FIELDS",
     "MAC_PATTERN",
     "NAME_MAX_BYTES",
     "RECIPE_VERSION",
+    "STORAGE_PURPOSE",
     "TEXT_MAX_BYTES",
     "BondSpec",
     "DesiredState",
+    "InterfaceSpec",
     "NetworkSpec",
     "PoolSpec",
     "SdnControllerSpec",
     "TunnelSpec",
     "VIFSpec",
     "Where",
+    "allot",
     "check",
+    "interface_problems",
     "load_file",
     "load_text",
     "shown",

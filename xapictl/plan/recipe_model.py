@@ -46,6 +46,7 @@ from xapictl.plan.specs import (
     RECIPE_VERSION,
     TEXT_MAX_BYTES,
     BondSpec,
+    InterfaceSpec,
     NetworkSpec,
     PoolSpec,
     SdnControllerSpec,
@@ -197,8 +198,8 @@ class Entry(BaseModel):
         field = cls.model_fields[info.field_name]  # Annotated metadata is kept aside here
         return _check(field.annotation, raw, list(field.metadata))
 
-    def spec(self, where: Where
-             ) -> NetworkSpec | BondSpec | VIFSpec | TunnelSpec | PoolSpec | SdnControllerSpec:
+    def spec(self, where: Where) -> (NetworkSpec | BondSpec | VIFSpec | TunnelSpec | PoolSpec
+                                     | SdnControllerSpec | InterfaceSpec):
         """The record the diff consumes, made from this entry."""
         raise NotImplementedError
 
@@ -350,10 +351,39 @@ class PoolEntry(Entry):
                             sdn, SdnControllerEntry) else None)
 
 
-SECTIONS: dict[str, type[NetworkEntry] | type[BondEntry] | type[VIFEntry]] = {
+class InterfaceEntry(Entry):
+    """The IPv4 configuration of the PIF of each host on a network (``PIF.reconfigure_ip``),
+    optionally a dedicated storage interface."""
+
+    section: ClassVar[str] = "interfaces"
+    network: Name | Unset = _f("the network whose PIF on each host is configured", "Storage")
+    device: Device | Unset = _f("or: the NIC (its untagged PIF on each host)", "eth1")
+    hosts: Strings | Unset = _f("only these hosts (names or uuids; default every host)",
+                                "[xcp-host-01]")
+    ipv4: Literal["none", "dhcp", "static"] | Unset = _f(
+        "IPv4 configuration mode (XAPI's None, DHCP, Static)", "static")
+    addresses: StrMap | Unset = _f("static: host name -> address/prefix",
+                                   "{xcp-host-01: 198.51.100.11/24}")
+    address_range: Annotated[str, Text()] | Unset = _f(
+        "static: first-last/prefix, one address per host in host-name order",
+        "198.51.100.11-198.51.100.13/24")
+    gateway: Annotated[str, Text()] | Unset = _f("static: the IPv4 gateway (in the subnet)",
+                                                 "198.51.100.1")
+    dns: Strings | Unset = _f("static: DNS servers", "[198.51.100.2]")
+    purpose: Literal["storage"] | Unset = _f(
+        "storage: a dedicated storage interface (disallow_unplug, and the management_purpose "
+        "XenCenter records)", "storage")
+
+    def spec(self, where: Where) -> InterfaceSpec:
+        return InterfaceSpec(where=where, **dict(self))
+
+
+SECTIONS: dict[str, type[NetworkEntry] | type[BondEntry] | type[VIFEntry]
+               | type[InterfaceEntry]] = {
     "networks": NetworkEntry,
     "bonds": BondEntry,
     "vifs": VIFEntry,
+    "interfaces": InterfaceEntry,
 }
 
 
@@ -366,6 +396,8 @@ class Recipe(BaseModel):
     bonds: list[BondEntry] | None = Field(None, description="bonds to ensure")
     vifs: list[VIFEntry] | None = Field(None, description="VM attachments to ensure")
     pool: PoolEntry | None = Field(None, description="pool-wide network settings to ensure")
+    interfaces: list[InterfaceEntry] | None = Field(
+        None, description="IPv4 configuration of PIFs to ensure")
 
 
 # --- checking one value --------------------------------------------------------------------

@@ -206,6 +206,39 @@ class PoolSpec:
     where: Where = field(default_factory=Where, compare=False)
 
 
+IPV4_MODES = {"none": "None", "dhcp": "DHCP", "static": "Static"}
+"""The recipe's ``ipv4`` words -> XAPI's ``ip_configuration_mode``."""
+
+STORAGE_PURPOSE = ("management_purpose", "Storage")
+"""The ``other_config`` key and value XenCenter records on a dedicated storage interface
+(a secondary interface: ``PIF.other_config:management_purpose``)."""
+
+
+@dataclass(frozen=True)
+class InterfaceSpec:
+    """The IPv4 configuration of the PIF of each host on one network (or NIC ``device``).
+    ``None`` means "not stated: leave alone"."""
+
+    network: str | None = None
+    device: str | None = None
+    hosts: tuple[str, ...] | None = None
+    """Only these hosts (names or uuids); ``None``: every host of the pool."""
+    ipv4: str | None = None
+    addresses: Mapping[str, str] | None = None
+    """Host name (or uuid) -> ``address/prefix`` for ``ipv4: static``."""
+    address_range: str | None = None
+    """``first-last/prefix``: one address per host, allotted in host-name order."""
+    gateway: str | None = None
+    dns: tuple[str, ...] | None = None
+    purpose: str | None = None
+    where: Where = field(default_factory=Where, compare=False)
+
+    @property
+    def subject(self) -> str:
+        return f"interface on {self.network!r}" if self.network is not None else \
+            f"interface {self.device}"
+
+
 @dataclass(frozen=True)
 class DesiredState:
     """Everything a recipe states. Order is kept: it is the order steps are planned in."""
@@ -215,10 +248,12 @@ class DesiredState:
     vifs: tuple[VIFSpec, ...] = ()
     source: str = "<recipe>"
     pool: PoolSpec | None = None
+    interfaces: tuple[InterfaceSpec, ...] = ()
 
     def merged(self, other: DesiredState) -> DesiredState:
         return DesiredState(self.networks + other.networks, self.bonds + other.bonds,
-                            self.vifs + other.vifs, self.source, other.pool or self.pool)
+                            self.vifs + other.vifs, self.source, other.pool or self.pool,
+                            self.interfaces + other.interfaces)
 
     def network_named(self, name: str) -> NetworkSpec | None:
         return next((n for n in self.networks if n.name == name), None)
@@ -230,13 +265,16 @@ class DesiredState:
 __all__ = [
     "ASCII_DIGITS",
     "DEVICE_PATTERN",
+    "IPV4_MODES",
     "LACP_FIELDS",
     "MAC_PATTERN",
     "NAME_MAX_BYTES",
     "RECIPE_VERSION",
+    "STORAGE_PURPOSE",
     "TEXT_MAX_BYTES",
     "BondSpec",
     "DesiredState",
+    "InterfaceSpec",
     "NetworkSpec",
     "PoolSpec",
     "SdnControllerSpec",

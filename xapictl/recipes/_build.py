@@ -8,7 +8,15 @@ import re
 from dataclasses import replace
 
 from xapictl.errors import DesiredStateError, Problem
-from xapictl.plan.desired import BondSpec, DesiredState, NetworkSpec, VIFSpec, Where, check
+from xapictl.plan.desired import (
+    BondSpec,
+    DesiredState,
+    InterfaceSpec,
+    NetworkSpec,
+    VIFSpec,
+    Where,
+    check,
+)
 
 
 def build(section: str, source: str, **values: object) -> DesiredState:
@@ -18,7 +26,8 @@ def build(section: str, source: str, **values: object) -> DesiredState:
     state = DesiredState(
         networks=(spec,) if isinstance(spec, NetworkSpec) else (),
         bonds=(spec,) if isinstance(spec, BondSpec) else (),
-        vifs=(spec,) if isinstance(spec, VIFSpec) else (), source=source)
+        vifs=(spec,) if isinstance(spec, VIFSpec) else (), source=source,
+        interfaces=(spec,) if isinstance(spec, InterfaceSpec) else ())
     try:
         check(state)
     except DesiredStateError as exc:
@@ -28,8 +37,8 @@ def build(section: str, source: str, **values: object) -> DesiredState:
 
 def _argument(problem: Problem, source: str) -> Problem:
     """``networks[0].vlan`` -> ``vlan``: the argument's name."""
-    return replace(problem, where=source, field=re.sub(r"^(networks|bonds|vifs)\[0\]\.?", "",
-                                                       problem.field))
+    return replace(problem, where=source, field=re.sub(
+        r"^(networks|bonds|vifs|interfaces)\[0\]\.?", "", problem.field))
 
 
 __all__ = ["build"]

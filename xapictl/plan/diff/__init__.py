@@ -2,8 +2,8 @@
 
 Every recipe entry ends as steps (each with its reason) or a no-op saying why nothing is
 needed; fields the recipe does not state are left alone. Order: pool settings, bonds, then
-networks (a VLAN
-may sit on a bond of the same recipe), then VM attachments, then removals in reverse
+networks (a VLAN may sit on a bond of the same recipe), then interfaces (IP configuration),
+then VM attachments, then removals in reverse
 (attachments, VLAN networks, bonds). Anything that would make the plan fail half-way is
 collected and raised as one ``PreflightError`` before a single step is returned.
 
@@ -41,6 +41,11 @@ def diff(desired: DesiredState, snap: PoolSnapshot) -> Plan:
             plan_private_or_sriov(d, net)
         elif net.present:
             plan_network(d, net)
+    if desired.interfaces:
+        from xapictl.plan.diff.interface import plan_interface  # only for recipes with them
+
+        for interface in desired.interfaces:
+            plan_interface(d, interface)
     for vif in desired.vifs:
         if vif.present:
             plan_vif(d, vif)

@@ -20,7 +20,7 @@ from xapictl.plan.steps.base import (
 )
 from xapictl.plan.steps.bond import CreateBond, DestroyBond, SetBondProperty
 from xapictl.plan.steps.network import AddPurpose, CreateNetwork, DestroyNetwork
-from xapictl.plan.steps.pif import PlugPIF, ReplugPIF, ScanPIFs
+from xapictl.plan.steps.pif import PlugPIF, ReconfigureIP, ReplugPIF, ScanPIFs
 from xapictl.plan.steps.vif import (
     CreateVIF,
     DestroyVIF,
@@ -78,6 +78,7 @@ __all__ = [
     "MoveVIF",
     "PlugPIF",
     "PlugVIF",
+    "ReconfigureIP",
     "ReplugPIF",
     "ReplugVIF",
     "ReplugVIFQoS",

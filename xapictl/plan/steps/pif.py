@@ -1,5 +1,5 @@
 """Steps on PIFs: plug one the recipe expects attached; plug again so the bridge takes the
-network's MTU."""
+network's MTU; give one its IPv4 configuration."""
 
 from __future__ import annotations
 
@@ -138,4 +138,66 @@ class ScanPIFs(XapiStep):
         return str(found) if found is not None else False
 
 
-__all__ = ["PlugPIF", "ReplugPIF", "ScanPIFs"]
+@dataclass(frozen=True, kw_only=True)
+class ReconfigureIP(XapiStep):
+    """``PIF.reconfigure_ip``: XAPI writes the mode, address, netmask, gateway and DNS and
+    brings an attached PIF down and up again (its bridge is reconfigured). The same call
+    again writes the same values, so a lost answer is resolved by reading them back."""
+
+    pif: PIFRef
+    mode: str
+    """XAPI's ``None``, ``DHCP`` or ``Static``."""
+    ip: str = ""
+    netmask: str = ""
+    gateway: str = ""
+    dns: str = ""
+
+    action = "reconfigure IP"
+    disruption = "reconfigures the PIF's IPv4 address (an attached PIF goes down and up)"
+    calls = ("PIF.reconfigure_ip",)
+    reads = ("PIF",)
+
+    def args_text(self) -> str:
+        if self.mode != "Static":
+            return f"mode {self.mode}"
+        extra = "".join(f", {k} {v}" for k, v in (("gateway", self.gateway),
+                                                  ("DNS", self.dns)) if v)
+        return f"mode Static, {self.ip} netmask {self.netmask}{extra}"
+
+    def _values(self) -> dict[str, object]:
+        return {"ip_configuration_mode": self.mode, "IP": self.ip, "netmask": self.netmask,
+                "gateway": self.gateway, "DNS": self.dns}
+
+    def facts(self, snap: PoolSnapshot | None = None) -> Facts:
+        pif = snap.pifs.get(self.pif) if snap is not None else None
+        before = None if pif is None else {
+            "ip_configuration_mode": pif.ip_configuration_mode.value, "IP": pif.ip,
+            "netmask": pif.netmask, "gateway": pif.gateway, "DNS": pif.dns}
+        return Facts("update", "PIF", identity(snap, "PIF", self.pif), before=before,
+                     after=self._values(),
+                     calls=(call("PIF.reconfigure_ip", self.pif, self.mode, self.ip,
+                                 self.netmask, self.gateway, self.dns),),
+                     relies_on=relying(("PIF", self.pif)))
+
+    def precondition(self, snap: PoolSnapshot, ctx: RunContext) -> str | None:
+        pif = snap.pifs.get(self.pif)
+        if pif is None:
+            return gone("PIF", self.pif)
+        if pif.management:
+            return "the PIF became the management interface; its address is not changed"
+        return None
+
+    def execute(self, ctx: RunContext) -> str | None:
+        ctx.conn.call("PIF.reconfigure_ip", self.pif, self.mode, self.ip, self.netmask,
+                      self.gateway, self.dns)
+        return None
+
+    def effect_in(self, snap: PoolSnapshot, ctx: RunContext) -> str | bool:
+        pif = snap.pifs.get(self.pif)
+        return pif is not None and (pif.ip_configuration_mode.value, pif.ip, pif.netmask,
+                                    pif.gateway, pif.dns) == (self.mode, self.ip,
+                                                              self.netmask, self.gateway,
+                                                              self.dns)
+
+
+__all__ = ["PlugPIF", "ReconfigureIP", "ReplugPIF", "ScanPIFs"]
