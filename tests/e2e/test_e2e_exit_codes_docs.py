@@ -156,6 +156,7 @@ def bond_under_ha(cli: Any, env: dict[str, Any]) -> Any:
     return cli("bond", "create", "--members", "eth0,eth1", "--yes")
 
 
+SET_IP = ("pif", "set-ip", "xcp-host-01", "eth1", "--mode", "static")
 NO_POOL = {"XAPICTL_URL": None, "XAPICTL_PASSWORD": None}
 
 
@@ -411,6 +412,13 @@ PROVOKE: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
         lambda cli, env: cli("bond", "create", "--members", "eth0,eth2", "--yes"),
     "`bond delete` or `bond set-mode` of a network that carries no bond": lambda cli, env: cli(
         "bond", "delete", "Pool-wide network 1", "--yes"),
+    "`pif set-ip` (or an `interfaces:` entry) with an address another PIF of the pool has":
+        lambda cli, env: cli(*SET_IP, "--address", "198.51.100.12/24", "--yes"),
+    "`pif set-ip` (or an `interfaces:` entry) with a gateway outside the address's subnet":
+        lambda cli, env: cli(*SET_IP, "--address", "203.0.113.11/24", "--gateway",
+                             "198.51.100.1", "--yes"),
+    "`pif set-ip` (or an `interfaces:` entry) on the management interface": lambda cli, env: cli(
+        "pif", "set-ip", "xcp-host-01", "eth0", "--mode", "dhcp", "--yes"),
     "Ctrl-C during an apply, after a write": ctrl_c_after_a_write,
     "Ctrl-C before any write": ctrl_c_before_any_write,
     "the pool stops answering while verifying, after every step was done": dies_while_verifying,

@@ -264,6 +264,22 @@ def test_a_delete_does_not_pass_over_a_pool_it_could_not_read(served: Served) ->
     assert {p["pool"]: p["state"] for p in json.loads(out)["pools"]}["gone"] == "failed"
 
 
+def test_pif_set_ip_across_a_fleet(served: Served) -> None:
+    """The same host name and NIC on each selected pool: addressed there, the others left."""
+    def eth1(pool: str) -> list[str]:
+        state = served.sims[pool].state
+        return [p["IP"] for p in state.all("PIF").values()
+                if p["device"] == "eth1" and p["VLAN"] == -1
+                and state.get("host", p["host"])["name_label"] == "xcp-host-02"]
+
+    code, _, err = _cli("-q", "pif", "set-ip", "xcp-host-02", "eth1", "--mode", "static",
+                        "--address", "203.0.113.12/24", "--fleet", served.fleet, "--select",
+                        "tag:eu", "--yes")
+    assert code == 0, err
+    assert [eth1(p) for p in ("par1", "par2", "nyc1")] == [
+        ["203.0.113.12"], ["203.0.113.12"], [""]]
+
+
 def test_bond_create_set_mode_and_delete_across_a_fleet(served: Served) -> None:
     """Bonds made on the EU pools only; set-mode and delete read the members from each pool
     and touch only the pools that have the bond."""

@@ -40,6 +40,8 @@ EXPECTED_WRITES = {
                              + (["network.create"] + ["tunnel.create"] * 3) * 2
                              + ["VIF.create"]),
     "sriov-network.yaml": ["network.create"] + ["network_sriov.create"] * 3 + ["VIF.create"],
+    "storage-interface.yaml": ["PIF.reconfigure_ip", "PIF.add_to_other_config",
+                               "PIF.set_disallow_unplug"] * 3,
 }
 SCENARIO_OF = {"sriov-network.yaml": "sriov"}
 """The scenario a recipe needs when the seed pool cannot take it (SR-IOV capable NICs)."""

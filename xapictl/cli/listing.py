@@ -1,6 +1,6 @@
-"""The read-only groups: ``vlan list``, ``pif list``, ``host list``, ``pool show``; each on
+"""The per-host groups: ``vlan list``, ``pif list``, ``host list``, ``pool show``; each on
 one pool, or with ``--fleet`` on every selected pool. And ``pif scan`` (``PIF.scan``: NIC
-rediscovery, additive) on one pool."""
+rediscovery, additive) on one pool, and ``pif set-ip`` (``PIF.reconfigure_ip``)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any
 
 import typer
 
-from xapictl.cli.fleet_forms import FLEET, SELECT
-from xapictl.cli.run import exit_codes
+from xapictl.cli.fleet_forms import FLEET, SELECT, YES
+from xapictl.cli.run import cli_values, exit_codes
 
 vlan_app = typer.Typer(help="VLANs, per host.", no_args_is_help=True, rich_markup_mode=None)
 pif_app = typer.Typer(help="PIFs (physical, bond, VLAN interfaces), per host.",
@@ -79,6 +79,41 @@ def pif_scan(ctx: typer.Context, host: str | None = typer.Argument(
         uuids = {after.pifs[r].uuid for r in found}
         emit_list(opts, PifList(pool=pool_label(opts), items=[
             i for i in pif_items(after) if i.uuid in uuids]), PifItem)
+
+
+SET_IP_FLAGS = {"hosts": "HOST", "device": "DEVICE", "ipv4": "--mode", "addresses": "--address",
+                "gateway": "--gateway", "dns": "--dns"}
+
+
+DNS = typer.Option(None, "--dns", help="static: a DNS server (repeat).")
+
+
+@pif_app.command("set-ip")
+def pif_set_ip(
+    ctx: typer.Context,
+    host: str = typer.Argument(..., help="The host, by name or uuid."),
+    device: str = typer.Argument(..., help="The NIC (its untagged PIF), e.g. eth1."),
+    mode: str = typer.Option(..., "--mode", help="none, dhcp or static."),
+    address: str | None = typer.Option(None, "--address", help="static: address/prefix, "
+                                       "e.g. 198.51.100.11/24."),
+    gateway: str | None = typer.Option(None, "--gateway", help="static: the gateway (in "
+                                       "the subnet)."),
+    dns: list[str] | None = DNS,
+    fleet: Path | None = FLEET, select: str | None = SELECT, yes: bool = YES,
+) -> None:
+    """Configure the IPv4 address of DEVICE on HOST (PIF.reconfigure_ip); nothing to do when
+    it already is. Refused before any write: an address another PIF has, a gateway outside
+    the subnet, the management interface's address (move management instead)."""
+    from xapictl.cli.fleet_forms import converge_on
+
+    with exit_codes():
+        from xapictl.recipes import ensure_interface
+
+        with cli_values(SET_IP_FLAGS):
+            desired = ensure_interface(device=device, hosts=[host], ipv4=mode,
+                                       addresses={host: address} if address else None,
+                                       gateway=gateway, dns=dns or None)
+        converge_on(ctx, desired, fleet, select, yes=yes)
 
 
 @host_app.command("list")
