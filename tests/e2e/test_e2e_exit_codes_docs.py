@@ -419,6 +419,10 @@ PROVOKE: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
                              "198.51.100.1", "--yes"),
     "`pif set-ip` (or an `interfaces:` entry) on the management interface": lambda cli, env: cli(
         "pif", "set-ip", "xcp-host-01", "eth0", "--mode", "dhcp", "--yes"),
+    "`network set-mtu NAME N --replug` (or `mtu` with `replug: true`) raising the MTU of the "
+    "network that carries the management interface, without `--replug-management`":
+        lambda cli, env: cli("network", "set-mtu", "Pool-wide network 0", "9000", "--replug",
+                             "--yes"),
     "Ctrl-C during an apply, after a write": ctrl_c_after_a_write,
     "Ctrl-C before any write": ctrl_c_before_any_write,
     "the pool stops answering while verifying, after every step was done": dies_while_verifying,

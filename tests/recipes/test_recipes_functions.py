@@ -128,12 +128,15 @@ def test_ensure_mtu_replugs_but_never_the_management_interface_without_asking() 
     snap = pool.snapshot()
     mgmt = snap.pifs[next(p for p, r in snap.pifs.items() if r.management)].network
     name = snap.networks[mgmt].name_label
-    result = pool.converge(ensure_mtu(name, 9000, device="eth0", replug=True))
-    assert "PIF.plug" not in pool.writes()
-    assert any("management interface" in w for w in result.plan.warnings)
-    pool.clear()
+    # replug without replug_management used to re-plug the guests' VIFs at 9000 while the
+    # management PIFs stayed at 1500 (issue 13): now refused before any write.
+    with pytest.raises(PreflightError, match="would leave VIFs above their PIF's MTU"):
+        pool.converge(ensure_mtu(name, 9000, device="eth0", replug=True))
+    assert pool.writes() == []
     pool.converge(ensure_mtu(name, 9000, device="eth0", replug=True, replug_management=True))
-    assert pool.writes() == ["PIF.plug"] * 3
+    writes = pool.writes()
+    assert writes[:4] == ["network.set_MTU"] + ["PIF.plug"] * 3
+    assert set(writes[4:]) == {"VIF.unplug", "VIF.plug"}
 
 
 @pytest.mark.parametrize("mode", ["balance-slb", "active-backup", "lacp"])

@@ -2,10 +2,11 @@
 
 Every recipe entry ends as steps (each with its reason) or a no-op saying why nothing is
 needed; fields the recipe does not state are left alone. Order: pool settings, bonds, then
-networks (a VLAN may sit on a bond of the same recipe), then interfaces (IP configuration),
-then VM attachments, then removals in reverse
-(attachments, VLAN networks, bonds). Anything that would make the plan fail half-way is
-collected and raised as one ``PreflightError`` before a single step is returned.
+networks (a VLAN may sit on a bond of the same recipe; NIC networks first, so a trunk's MTU
+is raised before the VLANs on it), then interfaces (IP configuration), then VM attachments,
+then removals in reverse (attachments, VLAN networks, bonds). Anything that would make the
+plan fail half-way is collected and raised as one ``PreflightError`` before a single step is
+returned.
 
 One module per XAPI class plans its entries (``network``, ``private`` for tunnels and SR-IOV,
 ``bond``, ``vif``, ``pool``); ``planner``
@@ -34,7 +35,8 @@ def diff(desired: DesiredState, snap: PoolSnapshot) -> Plan:
     for bond in desired.bonds:
         if bond.present:
             plan_bond(d, bond)
-    for net in desired.networks:
+    for net in sorted(desired.networks, key=lambda n: n.kind != "nic"):
+        # NIC networks first: a VLAN's trunk MTU is raised before it
         if net.present and net.kind in ("tunnel", "sriov"):
             from xapictl.plan.diff.private import plan_private_or_sriov
 

@@ -429,6 +429,17 @@ def replugs(d: Planner, spec: NetworkSpec, ref: NetworkRef, subject: str) -> Non
         and d.snap.vifs[v].mtu != mtu
         and "mtu" not in d.snap.vifs[v].other_config
     ]
+    kept_low = [p for p in stale_pifs if d.snap.pifs[p].management
+                and spec.replug and not spec.replug_management and d.snap.pifs[p].mtu < mtu]
+    if kept_low and stale_vifs:
+        words = ", ".join(sorted(ident.pif_words(d.snap, p) for p in kept_low))
+        d.problems.append(
+            f"{subject}: re-plugging the VIFs at MTU {mtu} while the management interface "
+            f"({words}) stays at {d.snap.pifs[kept_low[0]].mtu} would leave VIFs above their "
+            "PIF's MTU; add replug_management: true / --replug-management (it is re-plugged "
+            "first), or leave the MTU")
+        return
+    lowering = len(d.steps)
     for p in sorted(stale_pifs, key=lambda r: ident.pif_words(d.snap, r)):
         pif = d.snap.pifs[p]
         words = ident.pif_words(d.snap, p)
@@ -478,6 +489,11 @@ def replugs(d: Planner, spec: NetworkSpec, ref: NetworkRef, subject: str) -> Non
                 f"{subject}: {words} still carries MTU {vif.mtu} until "
                 "re-plugged (replug: true / --replug)"
             ))
+    pif_steps: list[Step] = [st for st in d.steps[lowering:] if isinstance(st, ReplugPIF)]
+    if any(isinstance(st, ReplugPIF) and d.snap.pifs[st.pif].mtu > mtu for st in pif_steps):
+        # Lowering: the VIFs come down first, so none is ever above its PIF's MTU.
+        rest = [st for st in d.steps[lowering:] if not isinstance(st, ReplugPIF)]
+        d.steps[lowering:] = rest + pif_steps
 
 
 def plan_network_absent(d: Planner, spec: NetworkSpec) -> None:
