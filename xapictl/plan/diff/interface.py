@@ -3,8 +3,8 @@ network (or NIC), and the dedicated storage interface marks.
 
 Everything XAPI would refuse, or that would leave two hosts with one address, is a problem
 named by its field before any write: a host without a PIF there, an address another PIF of
-the pool already has, the management interface's address (moved with ``host
-set-management``, never re-addressed in place), a range too short for the hosts.
+the pool already has, the management interface's address (the management interface is
+moved to another PIF, never re-addressed in place), a range too short for the hosts.
 """
 
 from __future__ import annotations
@@ -136,7 +136,8 @@ def _plan_ip(d: Planner, spec: InterfaceSpec, subject: str, ref: PIFRef,
     if pif.management:
         d.problems.append(f"{spec.where}: {field}: {ident.pif_words(d.snap, ref)} is the "
                           f"management interface ({_words(have)}); its address is not "
-                          "changed in place: move management first (host set-management)")
+                          "changed in place: move the management interface to another PIF "
+                          "first")
         return
     if ip:
         users = [r for r, p in d.snap.pifs.items() if r != ref and p.ip == ip]
