@@ -143,7 +143,9 @@ def test_fault_during_removal_deletes_exactly_what_the_plan_names(nth: int, faul
 
 
 ETH0 = "Pool-wide network 0"
-REPLUG_WRITES = ["network.set_MTU"] + ["VIF.unplug", "VIF.plug"] * 3
+# replug_management: without it, re-plugging the VIFs above the management PIFs' MTU is
+# refused (issue 13); the management PIFs are re-plugged first (PIF.plug, never unplugged).
+REPLUG_WRITES = ["network.set_MTU"] + ["PIF.plug"] * 3 + ["VIF.unplug", "VIF.plug"] * 3
 REPLUG_CASES = [(nth, fault) for nth in range(len(REPLUG_WRITES)) for fault in FAULTS]
 
 
@@ -156,7 +158,7 @@ def test_fault_during_vif_replug_leaves_every_vif_plugged_with_the_new_mtu(
     from xapictl.recipes import ensure_mtu
 
     pool = SimPool()
-    desired = ensure_mtu(ETH0, 9000, device="eth0", replug=True)
+    desired = ensure_mtu(ETH0, 9000, device="eth0", replug=True, replug_management=True)
     before = pool.snapshot()
     replugged = [v for v in before.networks[before.networks_named(ETH0)[0]].vifs
                  if before.vifs[v].currently_attached
