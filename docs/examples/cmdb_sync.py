@@ -75,6 +75,8 @@ def apply_event(db: sqlite3.Connection, event: StreamEvent) -> None:
 
 def cmdb_inventory(db: sqlite3.Connection) -> Inventory | None:
     """What the CMDB holds, as an inventory (None before the first load)."""
+    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'sync'").fetchone() is None:
+        return None  # the sync job has not created its tables yet
     tokens = dict(db.execute("SELECT pool, token FROM sync").fetchall())
     if not tokens:
         return None

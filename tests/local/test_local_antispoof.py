@@ -41,6 +41,13 @@ def _hotplug(store: FakeXenStore, ns: str, action: str):
                               env=env)
 
 
+def _forget_neighbours(*namespaces: str) -> None:
+    """Flush the neighbour caches: ARP for a spoofed address failed while the guard dropped it,
+    and a FAILED entry can keep answering "unreachable" for a while after the guard is gone."""
+    for ns in namespaces:
+        subprocess.run(["ip", "-n", ns, "neigh", "flush", "all"], check=True)
+
+
 def _readdress(ns: str, old: str, new: str) -> None:
     ipr = ipr_in(ns)
     try:
@@ -87,6 +94,7 @@ def test_spoofed_source_is_dropped_own_passes_and_offline_removes_the_guard(
     store.path.write_text(json.dumps(del_ip))
     assert _hotplug(store, dom0, "online").exit_code == 0
     assert table_name("vif7.0") not in _nft_tables(dom0)
+    _forget_neighbours(guest, dom0)
     assert reachable("192.0.2.1", netns=guest, attempts=5, timeout=3.0)
 
     store.path.write_text(json.dumps({**del_ip, f"{XB}/ip": "192.0.2.20"}))
