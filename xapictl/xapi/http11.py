@@ -229,9 +229,17 @@ class Http11Pool:
             raise AnswerTimeout("timed out writing the request") from exc
         except OSError as exc:
             raise Lost(str(exc), "WriteError") from exc
+        answer: http.client.HTTPResponse | None = None
         try:
-            answer = conn.getresponse()
-            content = answer.read()
+            try:
+                answer = conn.getresponse()
+                content = answer.read()
+            except BaseException:
+                # An answer cut short still holds the socket (http.client hands a closing
+                # connection's socket to the answer): close it here, not at garbage collection.
+                if answer is not None:
+                    answer.close()
+                raise
         except TimeoutError as exc:
             raise AnswerTimeout("timed out") from exc
         except http.client.RemoteDisconnected as exc:  # also a ConnectionResetError
