@@ -235,6 +235,15 @@ class _PinningContext(ssl.SSLContext):
 
     def wrap_socket(self, sock: Any, *args: Any, **kwargs: Any) -> ssl.SSLSocket:
         wrapped = super().wrap_socket(sock, *args, **kwargs)
+        try:
+            return self._checked(wrapped, kwargs)
+        except BaseException:
+            # a refusal, or a peer gone right after the handshake (getpeername fails): the
+            # socket is closed here, never left to the garbage collector
+            wrapped.close()
+            raise
+
+    def _checked(self, wrapped: ssl.SSLSocket, kwargs: dict[str, Any]) -> ssl.SSLSocket:
         if not kwargs.get("do_handshake_on_connect", True):
             wrapped.do_handshake()
         der = wrapped.getpeercert(binary_form=True) or b""
@@ -250,10 +259,8 @@ class _PinningContext(ssl.SSLContext):
                 self.known.remember(hostport, actual)
                 return wrapped
         if expected is None and not self.ca_checked:
-            wrapped.close()
             raise UnpinnedHostError(hostport, actual)
         if expected is not None and expected != actual:
-            wrapped.close()
             raise PinMismatchError(hostport, expected, actual)
         return wrapped
 
