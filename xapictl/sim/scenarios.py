@@ -341,9 +341,14 @@ def _seed(state: SimState, **params: Any) -> None:
     build_documented_pool(state, int(params.get("hosts", 3)))
 
 
-SRIOV_PCI = {"vendor_id": "8086", "device_id": "10fb", "class_name": "Ethernet controller",
-             "vendor_name": "Intel Corporation",
-             "device_name": "82599ES 10-Gigabit SFI/SFP+ Network Connection"}
+SRIOV_PCI = {"vendor_id": "8086", "device_id": "10fb", "class_id": "0200",
+             "class_name": "Ethernet controller", "vendor_name": "Intel Corporation",
+             "device_name": "82599ES 10-Gigabit SFI/SFP+ Network Connection",
+             "subsystem_vendor_id": "8086", "subsystem_vendor_name": "Intel Corporation",
+             "subsystem_device_id": "000c",
+             "subsystem_device_name": "Ethernet Server Adapter X520-2", "driver_name": "ixgbe"}
+"""The PCI record of the scenarios' SR-IOV NICs (``update_pcis``); enabling SR-IOV adds the
+NIC's VFs (``_nics.Nic.vfs``, 8) as records of their own (``_pci``)."""
 
 
 def make_sriov_capable(state: SimState, host: str, device: str) -> str:

@@ -28,6 +28,8 @@ class Nic:
     sriov_enable: str = "sysfs"
     """What networkd's ``Sriov.enable`` answers for this NIC: ``sysfs``, ``modprobe``,
     ``modprobe_requires_reboot`` or ``manual`` (``xapi_network_sriov_helpers.ml``)."""
+    vfs: int = 8  # DEFAULT_VFS
+    """The virtual functions networkd enables on this NIC (sysfs ``sriov_numvfs``)."""
 
 
 _inventory: weakref.WeakKeyDictionary[SimState, dict[str, list[Nic]]] = (
@@ -92,12 +94,34 @@ def sriov_enable_result(state: SimState, host: str, device: str) -> str:
                  if n.device == device), "sysfs")
 
 
+DEFAULT_VFS = 8
+MAX_VFS = 64
+"""At most this many VFs per NIC (the 82599's ``sriov_totalvfs`` is 63)."""
+
+
+def vf_count(state: SimState, host: str, device: str) -> int:
+    """How many VFs enabling SR-IOV on ``device`` of ``host`` makes (8 if unknown)."""
+    return next((min(n.vfs, MAX_VFS) for n in _inventory.get(state, {}).get(host, [])
+                 if n.device == device), DEFAULT_VFS)
+
+
+def set_vf_count(state: SimState, host: str, device: str, count: int) -> None:
+    """Make ``device`` of ``host`` enable ``count`` VFs (from the next enable on)."""
+    _replace(state, host, device, vfs=count)
+
+
 def set_sriov_enable_result(state: SimState, host: str, device: str, result: str) -> None:
     """Make ``device`` of ``host`` answer ``result`` when SR-IOV is enabled on it."""
+    _replace(state, host, device, sriov_enable=result)
+
+
+def _replace(state: SimState, host: str, device: str, **fields: str | int) -> None:
     nics = _inventory.setdefault(state, {}).setdefault(host, [])
+    if all(n.device != device for n in nics):
+        nics.extend(n for n in of_host(state, host) if n.device == device)
     for index, nic in enumerate(nics):
         if nic.device == device:
-            nics[index] = dataclasses.replace(nic, sriov_enable=result)
+            nics[index] = dataclasses.replace(nic, **fields)  # type: ignore[arg-type]
             return
     raise KeyError(f"no NIC {device} on {host}")
 
@@ -110,5 +134,6 @@ def _position_from_bridge(state: SimState, network: str, fallback: int) -> int:
     return fallback
 
 
-__all__ = ["Nic", "add", "add_kernel_vlan", "fcoe_luns", "forget_all", "has_kernel_vlan",
-           "of_host", "set_fcoe_luns", "set_sriov_enable_result", "sriov_enable_result"]
+__all__ = ["DEFAULT_VFS", "MAX_VFS", "Nic", "add", "add_kernel_vlan", "fcoe_luns", "forget_all",
+           "has_kernel_vlan", "of_host", "set_fcoe_luns", "set_sriov_enable_result",
+           "set_vf_count", "sriov_enable_result", "vf_count"]

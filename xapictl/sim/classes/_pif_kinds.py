@@ -218,7 +218,55 @@ def sriov_bring_up(state: SimState, logical: Record) -> bool:
                                                             logical["device"])]
     state.update("network_sriov", sriov, {"configuration_mode": mode,
                                           "requires_reboot": reboot})
+    if not reboot:  # update_pcis: the VFs are there now (after a reboot otherwise)
+        from xapictl.sim.classes import _pci
+
+        _pci.enable_vfs(state, state.get("network_sriov", sriov)["physical_PIF"])
     return reboot
+
+
+def sriov_bring_down(state: SimState, logical_ref: str) -> None:
+    """``Xapi_network_sriov_helpers.sriov_bring_down``: networkd disables the VFs when
+    ``require_operation_on_pci_device`` says so (sysfs mode; modprobe mode when no other
+    enabled SR-IOV PIF of the host uses the same driver; never in manual mode), then the PIF
+    is down, ``requires_reboot`` false and ``update_pcis`` drops VFs that are gone."""
+    from xapictl.sim.classes import _pci
+
+    logical = state.get("PIF", logical_ref)
+    sriov = logical["sriov_logical_PIF_of"][0]
+    if _requires_pci_operation(state, sriov, logical_ref):
+        _pci.disable_vfs(state, state.get("network_sriov", sriov)["physical_PIF"])
+    state.update("PIF", logical_ref, {"currently_attached": False})
+    state.update("network_sriov", sriov, {"requires_reboot": False})
+
+
+def _sriov_enabled(state: SimState, logical: Record) -> bool:
+    sriovs = logical.get("sriov_logical_PIF_of", [])
+    return bool(sriovs) and (bool(logical["currently_attached"]) or bool(
+        state.get("network_sriov", sriovs[0])["requires_reboot"]))
+
+
+def _driver_of(state: SimState, sriov: str) -> str:
+    physical = state.get("PIF", state.get("network_sriov", sriov)["physical_PIF"])
+    pci = physical["PCI"]
+    return str(state.get("PCI", pci)["driver_name"]) if state.exists("PCI", pci) else ""
+
+
+def _requires_pci_operation(state: SimState, sriov: str, logical_ref: str) -> bool:
+    """``require_operation_on_pci_device``."""
+    logical = state.get("PIF", logical_ref)
+    if not _sriov_enabled(state, logical):
+        return False
+    mode = state.get("network_sriov", sriov)["configuration_mode"]
+    if mode != "modprobe":
+        return bool(mode == "sysfs")
+    driver = _driver_of(state, sriov)
+    same = [ref for ref, pif in state.all("PIF").items()
+            if pif["host"] == logical["host"] and pif.get("sriov_logical_PIF_of")
+            and state.exists("network_sriov", pif["sriov_logical_PIF_of"][0])
+            and _driver_of(state, pif["sriov_logical_PIF_of"][0]) == driver
+            and _sriov_enabled(state, pif)]
+    return same == [logical_ref]
 
 
 def vifs_in_use(state: SimState, network: str, host: str) -> list[str]:
@@ -293,6 +341,9 @@ def unplug(state: SimState, pif_ref: str) -> None:
             unplug(state, dependent)
     if is_bond_slave(state, pif):
         return  # bond slaves are never brought down on their own: a silent success
+    if kind(pif) is PifKind.SRIOV_LOGICAL:
+        sriov_bring_down(state, pif_ref)
+        return
     state.update("PIF", pif_ref, {"currently_attached": False})
 
 
@@ -316,6 +367,7 @@ __all__ = [
     "plug",
     "pool_record",
     "snoops",
+    "sriov_bring_down",
     "tagged_pif_of",
     "unplug",
     "vifs_in_use",

@@ -12,6 +12,7 @@ the reboot). Each simulated NIC answers ``sysfs`` unless a test sets another ans
 
 from __future__ import annotations
 
+from xapictl.sim.classes import _pci
 from xapictl.sim.classes import _pif_kinds as kinds
 from xapictl.sim.classes._pif_kinds import PifKind
 from xapictl.sim.errors import SimFailure
@@ -114,5 +115,12 @@ def destroy(ctx: CallContext, self: str) -> None:
     state.destroy("network_sriov", self)
 
 
+@handles("network_sriov.get_remaining_capacity")
+def get_remaining_capacity(ctx: CallContext, self: str) -> int:
+    """``get_remaining_capacity_on_sriov``: the idle VFs of the physical PIF's PCI device
+    (0 before they exist: a NIC that must reboot first, or a physical PIF without PCI)."""
+    return _pci.idle_vfs(ctx.state, ctx.state.get("network_sriov", self)["physical_PIF"])
+
+
 __all__ = ["SRIOV_LOGICAL_MAC", "check_create", "create", "create_records", "destroy",
-           "restricted", "same_nic_model"]
+           "get_remaining_capacity", "restricted", "same_nic_model"]

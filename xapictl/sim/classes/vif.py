@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from xapictl.sim.classes import _guests as guests
+from xapictl.sim.classes import _pci
 from xapictl.sim.classes import _pif_kinds as kinds
 from xapictl.sim.classes._addresses import (
     generate_mac,
@@ -88,12 +89,21 @@ def _check_ha_agility(state: SimState, vm: dict[str, Any], network: str) -> None
         return
     if vm["ha_restart_priority"] != "restart":
         return
-    hosts_with_pif = {p["host"] for p in (state.get("PIF", r)
-                                          for r in state.get("network", network)["PIFs"])
-                      if not kinds.is_bond_slave(state, p)}
+    hosts_with_pif = {state.get("PIF", r)["host"] for r in state.get("network", network)["PIFs"]
+                      if _properly_shared_pif(state, r)}
     enabled = {ref for ref, host in state.all("host").items() if host["enabled"]}
     if not enabled <= hosts_with_pif:
         raise SimFailure("HA_CONSTRAINT_VIOLATION_NETWORK_NOT_SHARED", network)
+
+
+def _properly_shared_pif(state: SimState, pif_ref: str) -> bool:
+    """``Agility.is_network_properly_shared`` counts a PIF that is no bond slave and, for (a
+    VLAN on) SR-IOV, whose SR-IOV can come up without a reboot."""
+    pif = state.get("PIF", pif_ref)
+    if kinds.is_bond_slave(state, pif):
+        return False
+    sriov = _pci.sriov_of(state, pif_ref)
+    return sriov == NULL_REF or _pci.can_be_up_without_reboot(state, sriov)
 
 
 def _check_pvs_proxy(state: SimState, vm: dict[str, Any], device: int) -> None:

@@ -11,6 +11,8 @@ import uuid
 from typing import Any
 
 from xapictl.sim.classes import _guests as guests
+from xapictl.sim.classes import _pci
+from xapictl.sim.classes import _pif_kinds as kinds
 from xapictl.sim.errors import SimFailure
 from xapictl.sim.registry import CallContext, handles
 from xapictl.sim.state import NULL_REF, SimState
@@ -77,13 +79,67 @@ def assert_can_boot_on(state: SimState, vm_ref: str, host: str) -> None:
         network = state.get("VIF", vif_ref)["network"]
         if state.exists("network", network):
             guests.assert_network_attachable(state, network, host)
+    assert_netsriov_available(state, vm_ref, host)
+
+
+def sriov_networks(state: SimState, vm_ref: str) -> list[str]:
+    """``get_sriov_networks_from_vm``: the networks of the VM's VIFs that are SR-IOV ones."""
+    networks = (state.get("VIF", v)["network"] for v in state.get("VM", vm_ref)["VIFs"])
+    return [str(n) for n in networks
+            if state.exists("network", n) and kinds.is_sriov_network(state, n)]
+
+
+def assert_netsriov_available(state: SimState, vm_ref: str, host: str) -> None:
+    """``Xapi_vm_helpers.assert_netsriov_available``: per SR-IOV network, the VIFs on it need
+    as many idle VFs of the NIC under the network's PIF on ``host``."""
+    required: dict[str, tuple[int, str]] = {}
+    for vif_ref in state.get("VM", vm_ref)["VIFs"]:
+        network = str(state.get("VIF", vif_ref)["network"])
+        if network in required:
+            count, pif = required[network]
+            required[network] = (count + 1, pif)
+            continue
+        pif_ref = _pci.local_underlying_pif(state, network, host) \
+            if state.exists("network", network) else None
+        if pif_ref is not None:
+            required[network] = (1, pif_ref)
+    for network, (count, pif_ref) in required.items():
+        if _pci.idle_vfs(state, pif_ref) < count:
+            raise SimFailure("NETWORK_SRIOV_INSUFFICIENT_CAPACITY", network)
+
+
+def sriov_host_groups(state: SimState, network: str) -> list[list[str]]:
+    """``group_hosts_by_best_sriov``: hosts whose PIF on the network is attached and has idle
+    VFs, grouped by that number (most first), then those whose SR-IOV can come up without a
+    reboot."""
+    attached: dict[int, list[str]] = {}
+    unattached: list[str] = []
+    for pif_ref in state.get("network", network)["PIFs"]:
+        pif = state.get("PIF", pif_ref)
+        if pif["currently_attached"]:
+            physical = _pci.underlying_pif(state, pif_ref)
+            idle = _pci.idle_vfs(state, physical) if physical is not None else 0
+            if idle:
+                attached.setdefault(idle, []).append(str(pif["host"]))
+        elif _pci.can_be_up_without_reboot(state, _pci.sriov_of(state, pif_ref)):
+            unattached.append(str(pif["host"]))
+    groups = [attached[n] for n in sorted(attached, reverse=True)]
+    return [*groups, unattached] if unattached else groups
 
 
 def choose_host(ctx: CallContext, vm_ref: str) -> str:
-    """Affinity first, then the master, then the other live hosts; the first one's error wins."""
+    """Affinity first, then the master, then the other live hosts; the first one's error wins.
+    A VM with SR-IOV VIFs tries the hosts of its first SR-IOV network by most idle VFs
+    (``choose_host_for_vm_no_wlb``), and none is NETWORK_SRIOV_INSUFFICIENT_CAPACITY."""
     state = ctx.state
     vm = state.get("VM", vm_ref)
     order = [vm["affinity"], ctx.master(), *state.refs("host")]
+    networks = sriov_networks(state, vm_ref)
+    if networks:
+        groups = sriov_host_groups(state, networks[0])
+        if not groups:
+            raise SimFailure("NETWORK_SRIOV_INSUFFICIENT_CAPACITY", networks[0])
+        order = [h for group in groups for h in order if h in group]
     candidates = [h for h in dict.fromkeys(order)
                   if state.exists("host", h) and ctx.host_is_live(h)
                   and state.get("host", h)["enabled"]]
@@ -134,15 +190,26 @@ def _refresh_vifs(state: SimState, vm_ref: str) -> None:
         guests.refresh_vif(state, vif_ref)
 
 
+def _assert_sriov_licensed(state: SimState, vm_ref: str) -> None:
+    """``Xapi_vm.start``: a VM with SR-IOV VIFs needs the Network_sriov feature."""
+    pool = kinds.pool_record(state)
+    restricted = pool is not None and str(pool["restrictions"].get(
+        "restrict_network_sriov", "false")).lower() == "true"
+    if restricted and sriov_networks(state, vm_ref):
+        raise SimFailure("LICENCE_RESTRICTION", "Network_sriov")
+
+
 @handles("VM.start")
 def start(ctx: CallContext, vm: str, start_paused: bool, force: bool) -> None:
     assert_power_state(vm, ctx.state.get("VM", vm), "start")
+    _assert_sriov_licensed(ctx.state, vm)
     _run_on(ctx.state, vm, choose_host(ctx, vm), bool(start_paused))
 
 
 @handles("VM.start_on")
 def start_on(ctx: CallContext, vm: str, host: str, start_paused: bool, force: bool) -> None:
     assert_power_state(vm, ctx.state.get("VM", vm), "start")
+    _assert_sriov_licensed(ctx.state, vm)
     ctx.state.get("host", host)
     ctx.require_live(host)
     assert_can_boot_on(ctx.state, vm, host)
@@ -261,7 +328,7 @@ def assert_can_boot_here(ctx: CallContext, self: str, host: str) -> None:
 
 
 __all__ = ["ALLOWED_FROM", "NEEDS_PV_DRIVERS", "assert_can_boot_here", "assert_can_boot_on",
-           "assert_power_state", "choose_host", "clean_reboot", "clean_shutdown", "create",
-           "destroy", "get_allowed_vif_devices", "hard_reboot", "hard_shutdown", "pause",
-           "resume", "resume_on", "shutdown", "start", "start_on", "suspend", "unpause",
-           "unusable_network"]
+           "assert_netsriov_available", "assert_power_state", "choose_host", "clean_reboot",
+           "clean_shutdown", "create", "destroy", "get_allowed_vif_devices", "hard_reboot",
+           "hard_shutdown", "pause", "resume", "resume_on", "shutdown", "sriov_host_groups",
+           "sriov_networks", "start", "start_on", "suspend", "unpause", "unusable_network"]
