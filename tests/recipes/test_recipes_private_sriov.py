@@ -397,3 +397,125 @@ def test_the_sdn_controller_on_a_bridge_pool_is_refused() -> None:
         **state.get("host", master)["software_version"], "network_backend": "bridge"})
     text = refused(pool, ensure_pool_settings(sdn_controller={"protocol": "pssl"}))
     assert "host not configured for vswitch operation" in text
+
+
+# --- SR-IOV: NIC models and virtual functions ----------------------------------------------
+
+
+def plan_read(pool: SimPool, desired: object) -> object:
+    """The snapshot a run plans from: the recipe's classes, with the VFs left per NIC."""
+    from xapictl.plan.backend import XapiBackend, classes_needed
+
+    with pool.connect() as conn:
+        return XapiBackend(conn).collect(classes_needed(desired))  # type: ignore[arg-type]
+
+
+def other_model(pool: SimPool, index: int) -> None:
+    """Host ``index``'s eth1 becomes an Intel X710 port (another PCI device id)."""
+    state = pool.sim.state
+    host = host_record(pool, index)
+    eth1 = next(p for p in state.get("host", host)["PIFs"]
+                if state.get("PIF", p)["device"] == "eth1" and state.get("PIF", p)["physical"])
+    state.update("PCI", state.get("PIF", eth1)["PCI"], {
+        "device_id": "1572", "device_name": "Ethernet Controller X710 for 10GbE SFP+"})
+
+
+def test_nics_of_another_model_are_refused_before_any_write() -> None:
+    """Mixed models failed at the first host of the other model, after the network and the
+    other hosts' SR-IOV were written (exit 5); now nothing is sent."""
+    pool = SimPool(scenario="sriov")
+    other_model(pool, 1)
+    text = refused(pool, ensure_sriov_network("VF", "eth1"))
+    assert "NETWORK_HAS_INCOMPATIBLE_SRIOV_PIFS" in text
+    # hosts in plan order (the master last): xcp-host-02's NIC is the first added
+    for host in ("xcp-host-03", "xcp-host-01"):
+        assert (f"PIF eth1 on {host} is Intel Corporation 82599ES 10-Gigabit SFI/SFP+ Network "
+                "Connection (8086:10fb), PIF eth1 on xcp-host-02 is Intel Corporation Ethernet "
+                "Controller X710 for 10GbE SFP+ (8086:1572)") in text
+
+
+def test_a_host_added_to_an_existing_network_must_have_its_model() -> None:
+    """XAPI compares with the NIC under the network's first PIF: a repair of a host whose NIC
+    is of another model is refused before any write too."""
+    pool = SimPool(scenario="sriov")
+    desired = ensure_sriov_network("VF", "eth1")
+    pool.converge(desired)
+    snap = pool.snapshot()
+    [net] = snap.networks_named("VF")
+    third = host_record(pool, 2)
+    with pool.connect() as conn:
+        conn.call("network_sriov.destroy", snap.sriovs_on(net)[third])
+    other_model(pool, 2)
+    pool.clear()
+    assert "NETWORK_HAS_INCOMPATIBLE_SRIOV_PIFS" in refused(pool, desired)
+
+
+def test_the_plan_reports_each_hosts_vfs_and_mode() -> None:
+    from xapictl.sim.classes import _nics
+
+    pool = SimPool(scenario="sriov")
+    _nics.set_sriov_enable_result(pool.sim.state, host_record(pool, 1), "eth1", "manual")
+    desired = ensure_sriov_network("VF", "eth1")
+    pool.converge(desired)
+    plan = diff(desired, plan_read(pool, desired))  # type: ignore[arg-type]
+    [noop] = plan.noops
+    assert noop.reason == (
+        "already in place (SR-IOV on eth1 of 3 host(s): xcp-host-02: 8 of 8 VFs free (manual); "
+        "xcp-host-03: 8 of 8 VFs free (sysfs); xcp-host-01: 8 of 8 VFs free (sysfs))")
+
+
+def test_vfs_held_by_running_vms_count_in_the_total() -> None:
+    pool = SimPool(scenario="sriov")
+    desired = ensure_sriov_network("VF", "eth1").merged(ensure_vm_attached("build-01", "VF"))
+    pool.converge(desired)
+    state = pool.sim.state
+    with pool.connect() as conn:
+        conn.call("VM.start_on", state.find_one("VM", name_label="build-01"),
+                  host_record(pool, 0), False, False)
+    snap = plan_read(pool, desired)
+    [net] = snap.networks_named("VF")  # type: ignore[attr-defined]
+    vfs = snap.sriov_vfs(snap.sriovs_on(net)[host_record(pool, 0)])  # type: ignore[attr-defined]
+    assert (vfs.free, vfs.in_use, vfs.total) == (7, 1, 8)
+
+
+def test_vifs_needing_more_vfs_than_any_host_has_are_refused_before_any_write() -> None:
+    from xapictl.sim.classes import _nics
+
+    pool = SimPool(scenario="sriov")
+    for index in range(3):
+        _nics.set_vf_count(pool.sim.state, host_record(pool, index), "eth1", 1)
+    pool.converge(ensure_sriov_network("VF", "eth1"))
+    pool.clear()
+    two = load_text("""
+version: 1
+vifs:
+  - {vm: build-01, network: VF, device: 1}
+  - {vm: build-01, network: VF, device: 2}
+""")
+    text = refused(pool, two)
+    assert text.endswith(
+        "<recipe>:5: vifs: VIF 2 of VM 'build-01': VM 'build-01' would have 2 VIF(s) on SR-IOV "
+        "network 'VF', a VF each, and no host has that many free (xcp-host-02: 1 of 1 VFs free "
+        "(sysfs); xcp-host-03: 1 of 1 VFs free (sysfs); xcp-host-01: 1 of 1 VFs free (sysfs)); "
+        "XAPI would refuse to start it (NETWORK_SRIOV_INSUFFICIENT_CAPACITY): free VFs (stop "
+        "VMs using them) or state fewer VIFs on that network")
+    one = load_text("version: 1\nvifs: [{vm: build-01, network: VF, device: 1}]\n")
+    assert pool.converge(one).report.ok
+    with pool.connect() as conn:  # and XAPI starts it: the VF is there
+        conn.call("VM.start", pool.sim.state.find_one("VM", name_label="build-01"), False, False)
+
+
+def test_pci_records_are_read_only_for_sriov_recipes() -> None:
+    from xapictl.plan.backend import classes_needed
+    from xapictl.recipes import ensure_vlan_network
+
+    assert "PCI" not in classes_needed(ensure_vlan_network("V", 105, device="eth1"))
+    assert "PCI" not in classes_needed(ensure_vm_attached("web-01", "Pool-wide network 0"))
+    assert "PCI" in classes_needed(ensure_sriov_network("VF", "eth1"))
+
+
+def test_no_capacity_call_in_a_pool_without_sriov() -> None:
+    pool = SimPool()
+    plan_read(pool, ensure_vm_attached("build-01", "Pool-wide network 0"))
+    assert not [e for e in pool.control.request_log()
+                if e["method"] == "network_sriov.get_remaining_capacity"]

@@ -13,6 +13,7 @@ it is still ours.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -22,7 +23,7 @@ from xapictl.errors import XapiFailure
 from xapictl.plan.audit import AuditLog, host_of, is_write
 from xapictl.plan.desired import DesiredState
 from xapictl.state.events import apply_events
-from xapictl.state.snapshot import SNAPSHOT_CLASSES, PoolSnapshot
+from xapictl.state.snapshot import ON_DEMAND_CLASSES, SNAPSHOT_CLASSES, PoolSnapshot
 
 log = logging.getLogger("xapictl.plan")
 
@@ -259,8 +260,27 @@ class XapiBackend:
             else:
                 raw = read_all(list(classes))
             snap = PoolSnapshot.from_records(raw)
+            if self.caller.lease is None and (CAPACITY_TRIGGERS & set(classes)):
+                snap = self._with_sriov_capacity(snap)
         self.caller.snapshot = snap
         return snap
+
+    def _with_sriov_capacity(self, snap: PoolSnapshot) -> PoolSnapshot:
+        """``snap`` with each network_sriov's remaining VFs (one call each, sent at once; none
+        in a pool without SR-IOV). Read for the plan only, not under the write lease: the
+        VF checks are made on the plan's read. A refusal leaves the capacity unknown."""
+        refs = sorted(snap.sriovs)
+        if not refs:
+            return snap
+        calls = [("network_sriov.get_remaining_capacity", (ref,)) for ref in refs]
+        many = getattr(self.conn, "call_many", None)
+        try:
+            answers = many(calls) if callable(many) else [self.conn.call(m, *a) for m, a in calls]
+        except XapiFailure as exc:
+            log.debug("network_sriov.get_remaining_capacity refused (%s): VFs unknown", exc.code)
+            return snap
+        return dataclasses.replace(snap, sriov_capacity={
+            ref: int(free) for ref, free in zip(refs, answers, strict=True)})
 
     def read(self, classes: tuple[str, ...]) -> PoolSnapshot:
         """Just these classes' records (one round trip, sent at once); the other tables are
@@ -298,16 +318,25 @@ UNPLANNED_CLASSES = ("PIF_metrics",)
 inventories): one record per PIF, never read for a plan."""
 
 
+CAPACITY_TRIGGERS = frozenset({"PCI", "VIF"})
+"""A plan's read of these classes (an SR-IOV network or VIFs stated) also reads each
+network_sriov's remaining VFs (``XapiBackend.collect``)."""
+
+
 def classes_needed(desired: DesiredState) -> tuple[str, ...]:
     """The snapshot classes a recipe's plan, pre-write check and verify look at: all but
     ``UNPLANNED_CLASSES``, and but the guests' (``GUEST_CLASSES``) unless the recipe states
     VIFs, or a network whose MTU or removal concerns the VIFs on it (the MTU step re-plugs
-    them; a removal refuses while VMs use the network)."""
-    guests = bool(desired.vifs) or any(
+    them; a removal refuses while VMs use the network), or an SR-IOV network (the VFs its
+    VMs hold). ``PCI`` (``ON_DEMAND_CLASSES``) only for an SR-IOV network: the NIC models it
+    compares."""
+    sriov = any(n.present and n.kind == "sriov" for n in desired.networks)
+    guests = sriov or bool(desired.vifs) or any(
         not n.present or n.mtu is not None for n in desired.networks)
-    return tuple(c for c in SNAPSHOT_CLASSES if c not in UNPLANNED_CLASSES
+    wanted = (*SNAPSHOT_CLASSES, *ON_DEMAND_CLASSES) if sriov else tuple(SNAPSHOT_CLASSES)
+    return tuple(c for c in wanted if c not in UNPLANNED_CLASSES
                  and (guests or c not in GUEST_CLASSES))
 
 
-__all__ = ["GUEST_CLASSES", "UNPLANNED_CLASSES", "AuditedCaller", "Beside", "Connection", "Lease",
-           "LeaseTaker", "XapiBackend", "classes_needed"]
+__all__ = ["CAPACITY_TRIGGERS", "GUEST_CLASSES", "UNPLANNED_CLASSES", "AuditedCaller", "Beside",
+           "Connection", "Lease", "LeaseTaker", "XapiBackend", "classes_needed"]

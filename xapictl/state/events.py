@@ -15,9 +15,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 from xapictl.model._base import record_type
-from xapictl.state.snapshot import SNAPSHOT_CLASSES, PoolSnapshot
+from xapictl.state.snapshot import READABLE_CLASSES, PoolSnapshot
 
-_ATTR_BY_LOWER = {name.lower(): (name, attr) for name, attr in SNAPSHOT_CLASSES.items()}
+_ATTR_BY_LOWER = {name.lower(): (name, attr) for name, attr in READABLE_CLASSES.items()}
 
 
 class Change(Protocol):

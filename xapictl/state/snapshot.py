@@ -22,10 +22,12 @@ from typing import Any
 
 from xapictl.model._base import Record
 from xapictl.model.bond import Bond
+from xapictl.model.enums import VMPowerState
 from xapictl.model.host import Host
 from xapictl.model.host_metrics import HostMetrics
 from xapictl.model.network import Network
 from xapictl.model.network_sriov import NetworkSriov
+from xapictl.model.pci import PCI
 from xapictl.model.pif import PIF
 from xapictl.model.pif_metrics import PIFMetrics
 from xapictl.model.pool import Pool
@@ -36,6 +38,7 @@ from xapictl.model.refs import (
     HostRef,
     NetworkRef,
     NetworkSriovRef,
+    PCIRef,
     PIFMetricsRef,
     PIFRef,
     PoolRef,
@@ -70,6 +73,25 @@ SNAPSHOT_CLASSES: dict[str, str] = {
     "VM": "vms",
     "VM_guest_metrics": "vm_guest_metrics",
 }
+ON_DEMAND_CLASSES: dict[str, str] = {"PCI": "pcis"}
+"""Classes a snapshot holds only when a read asks for them (``classes_needed``: the PCI
+devices, for SR-IOV recipes: every host has dozens, and each enabled VF is one more)."""
+READABLE_CLASSES: dict[str, str] = {**SNAPSHOT_CLASSES, **ON_DEMAND_CLASSES}
+
+
+@dataclass(frozen=True, slots=True)
+class SriovVfs:
+    """The virtual functions of one host's SR-IOV NIC: ``free`` is XAPI's
+    ``network_sriov.get_remaining_capacity``; ``in_use`` the VIFs of the VMs running there on
+    a network over that NIC (each holds one VF); ``total`` both (XAPI keeps the NIC's VF list
+    in internal fields only)."""
+
+    free: int
+    in_use: int
+
+    @property
+    def total(self) -> int:
+        return self.free + self.in_use
 
 
 @dataclass(frozen=True)
@@ -91,6 +113,10 @@ class PoolSnapshot:
     vifs: Mapping[VIFRef, VIF] = field(default_factory=dict)
     vms: Mapping[VMRef, VM] = field(default_factory=dict)
     vm_guest_metrics: Mapping[VMGuestMetricsRef, VMGuestMetrics] = field(default_factory=dict)
+    pcis: Mapping[PCIRef, PCI] = field(default_factory=dict)
+    sriov_capacity: Mapping[NetworkSriovRef, int] = field(default_factory=dict)
+    """``network_sriov.get_remaining_capacity`` of each network_sriov, when it was read
+    (``XapiBackend.collect`` for recipes with SR-IOV networks or VIFs); empty otherwise."""
     token: str = ""
 
     @classmethod
@@ -100,7 +126,7 @@ class PoolSnapshot:
         from xapictl.model import record_type
 
         parts: dict[str, Any] = {}
-        for xapi_class, attr in SNAPSHOT_CLASSES.items():
+        for xapi_class, attr in READABLE_CLASSES.items():
             record_cls: type[Record] = record_type(xapi_class)
             parts[attr] = {ref: record_cls.from_xapi(rec)
                            for ref, rec in raw.get(xapi_class, {}).items()}
@@ -421,6 +447,42 @@ class PoolSnapshot:
         """The network_sriov of NIC ``device`` (its physical PIF), on each host."""
         return dict(self._sriovs_by_device.get(device, {}))
 
+    def sriov_vfs(self, sriov: NetworkSriovRef) -> SriovVfs | None:
+        """The VFs of a network_sriov's NIC, or ``None`` when its capacity was not read."""
+        free = self.sriov_capacity.get(sriov)
+        if free is None or sriov not in self.sriovs:
+            return None
+        return SriovVfs(free, self._vfs_in_use.get(self.sriovs[sriov].physical_pif, 0))
+
+    def sriov_under(self, pif: PIFRef) -> NetworkSriovRef | None:
+        """XAPI's ``get_underlying_pif``, one step short: the network_sriov under an SR-IOV
+        logical PIF or a VLAN on one (``None`` for any other PIF)."""
+        record = self.pifs.get(pif)
+        vlan = self.vlans.get(record.vlan_master_of) if record is not None else None
+        if vlan is not None:
+            record = self.pifs.get(vlan.tagged_pif)
+        if record is None or not record.sriov_logical_pif_of:
+            return None
+        return record.sriov_logical_pif_of[0]
+
+    @functools.cached_property
+    def _vfs_in_use(self) -> dict[PIFRef, int]:
+        """VFs held per physical PIF: a VIF of a VM running or paused on its host, on a network
+        whose PIF there sits on that NIC (XAPI's ``reserve_sriov_vfs`` at start)."""
+        out: dict[PIFRef, int] = {}
+        if not self.sriovs:
+            return out
+        for vif in self.vifs.values():
+            vm = self.vms.get(vif.vm)
+            if vm is None or vm.power_state not in (VMPowerState.RUNNING, VMPowerState.PAUSED):
+                continue
+            local = self.pif_on_network(vm.resident_on, vif.network)
+            sriov = self.sriov_under(local) if local is not None else None
+            if sriov is not None and sriov in self.sriovs:
+                physical = self.sriovs[sriov].physical_pif
+                out[physical] = out.get(physical, 0) + 1
+        return out
+
     @functools.cached_property
     def _ordered_hosts(self) -> tuple[HostRef, ...]:
         master = self.master if self.pools else HostRef(NULL_REF)
@@ -431,4 +493,5 @@ class PoolSnapshot:
         return list(self._ordered_hosts)
 
 
-__all__ = ["SNAPSHOT_CLASSES", "PoolSnapshot"]
+__all__ = ["ON_DEMAND_CLASSES", "READABLE_CLASSES", "SNAPSHOT_CLASSES", "PoolSnapshot",
+           "SriovVfs"]

@@ -9,8 +9,8 @@ plan fail half-way is collected and raised as one ``PreflightError`` before a si
 returned.
 
 One module per XAPI class plans its entries (``network``, ``private`` for tunnels and SR-IOV,
-``bond``, ``vif``, ``pool``); ``planner``
-holds the shared working state.
+``bond``, ``vif``, ``pool``); ``sriov`` checks what SR-IOV networks need (one NIC model, VFs
+for their VIFs); ``planner`` holds the shared working state.
 """
 
 from __future__ import annotations

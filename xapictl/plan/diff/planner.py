@@ -39,6 +39,9 @@ class Planner:
     leaving_networks: set[NetworkRef] = field(default_factory=set)
     rescanning: dict[tuple[HostRef, str], Later] = field(default_factory=dict)
     """(host, device) -> the PIF a ``PIF.scan`` step of this plan finds there."""
+    vf_demand: dict[tuple[VMRef, NetworkRef], int] = field(default_factory=dict)
+    """(VM, SR-IOV network) -> the VIFs it will have there, each needing a VF at start."""
+    vf_refused: set[tuple[VMRef, NetworkRef]] = field(default_factory=set)
     _desired_networks: dict[str, NetworkSpec] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:

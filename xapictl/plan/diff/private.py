@@ -10,6 +10,7 @@ from xapictl.model.refs import HostRef, NetworkRef, NetworkSriovRef, PIFRef, Tun
 from xapictl.plan import identity as ident
 from xapictl.plan.core import PlanWarning
 from xapictl.plan.desired import NetworkSpec, TunnelSpec
+from xapictl.plan.diff import sriov as sriov_checks
 from xapictl.plan.diff.network import (
     create_network,
     keeps_its_name,
@@ -255,6 +256,7 @@ def sriov_network(d: Planner, spec: NetworkSpec, subject: str) -> None:
     live, offline = d.hosts()
     before = len(d.steps)
     capable = 0
+    adding: list[PIFRef] = []
     for h in live:
         label = ident.host_name(d.snap, h)
         if h in enabled:
@@ -277,6 +279,7 @@ def sriov_network(d: Planner, spec: NetworkSpec, subject: str) -> None:
                               "by xapi (XAPI: PIF_UNMANAGED)")
             continue
         capable += 1
+        adding.append(pif_ref)
         d.add(CreateSriov(
             f"{subject} on {label}",
             f"{label}'s {device} can do SR-IOV and it is not enabled; XAPI says in the answer "
@@ -286,11 +289,16 @@ def sriov_network(d: Planner, spec: NetworkSpec, subject: str) -> None:
         d.problems.append(f"{subject}: no live host's {device} can do SR-IOV (capability "
                           "sriov); see `xapictl pif list`")
         return
+    if not sriov_checks.check_models(
+            d, subject, sriov_checks.first_physical(d.snap, ref) if isinstance(ref, str)
+            else None, adding):
+        return
     if isinstance(ref, str):
         update_network(d, spec, ref, subject, noop=False)
     d.defer(subject, [h for h in offline if h not in enabled], f"SR-IOV on {device}")
     if len(d.steps) == before and found is not None:
-        d.noop(subject, f"already in place (SR-IOV on {device} of {len(enabled)} host(s))")
+        d.noop(subject, f"already in place (SR-IOV on {device} of {len(enabled)} host(s): "
+                        f"{sriov_checks.vf_report(d.snap, enabled)})")
 
 
 def _sriov_state_warning(d: Planner, subject: str, sriov: NetworkSriovRef, label: str

@@ -173,6 +173,10 @@ def create_vif(
             qos_algorithm_params=qos_params or {},
         )
     )
+    if isinstance(net, str) and d.is_sriov(net, spec.network):
+        from xapictl.plan.diff.sriov import check_vfs
+
+        check_vfs(d, spec, vm, NetworkRef(net), subject)
     if running and d.is_sriov(net, spec.network):
         sriov_next_start(d, subject)
     elif running:
