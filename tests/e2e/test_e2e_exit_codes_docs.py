@@ -79,6 +79,37 @@ def replan_not_empty(cli: Any, env: dict[str, Any]) -> Any:
                "--allow-ip", "10.0.0.5")
 
 
+def _sriov_pool(env: dict[str, Any]) -> Any:
+    env["sim_server"].control.reset("sriov")
+    return env["sim_server"].sim.state
+
+
+def _eth1_of(state: Any, name: str) -> str:
+    host = next(h for h in state.refs("host") if state.get("host", h)["name_label"] == name)
+    return str(next(p for p in state.get("host", host)["PIFs"]
+                    if state.get("PIF", p)["device"] == "eth1"))
+
+
+def sriov_two_models(cli: Any, env: dict[str, Any]) -> Any:
+    state = _sriov_pool(env)
+    with state.lock:
+        state.update("PCI", state.get("PIF", _eth1_of(state, "xcp-host-03"))["PCI"], {
+            "device_id": "1572", "device_name": "Ethernet Controller X710 for 10GbE SFP+"})
+    return cli("network", "create", "--name", "VF", "--sriov", "--device", "eth1", "--yes")
+
+
+def sriov_short_of_vfs(cli: Any, env: dict[str, Any]) -> Any:
+    from xapictl.sim.classes import _nics
+
+    state = _sriov_pool(env)
+    for host in state.refs("host"):
+        _nics.set_vf_count(state, host, "eth1", 1)
+    made = cli("network", "create", "--name", "VF", "--sriov", "--device", "eth1", "--yes")
+    assert made.code == 0, made.stderr
+    assert cli("vif", "attach", "build-01", "VF", "--device", "1").code == 0
+    return cli("vif", "attach", "build-01", "VF", "--device", "2")
+
+
 ATTACH_4 = ("vif", "attach", "web-01", "Pool-wide network 1", "--device", "4")
 MOVE_4 = ("vif", "move", "web-01", "4", "Pool-wide network 2")
 
@@ -397,6 +428,10 @@ PROVOKE: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
         "Pool-wide network 1"),
     "`pif scan HOST` of a host the pool does not have": lambda cli, env: cli(
         "pif", "scan", "nohost"),
+    "an SR-IOV network (`--sriov`, `sriov: true`) over NICs of two models (PCI vendor and "
+    "device ids): XAPI would write the first hosts', then refuse the others": sriov_two_models,
+    "VIFs on an SR-IOV network needing more virtual functions (one per VIF) than any host "
+    "has free": sriov_short_of_vfs,
     "`-o name` on a command that is not a list": lambda cli, env: cli(
         "pool", "show", "-o", "name"),
     "`-o json` (or yaml) on a command whose output is not a document": lambda cli, env: cli(

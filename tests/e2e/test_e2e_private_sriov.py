@@ -54,9 +54,31 @@ def test_an_sriov_network_reports_its_mode_and_is_refused_where_no_nic_can(
     assert made.code == ExitCode.OK, made.stderr
     assert writes() == ["network.create"] + ["network_sriov.create"] * 3
     shown = json.loads(cli("-o", "json", "network", "show", "VF").stdout)
-    assert {(p["sriov_mode"], p["requires_reboot"]) for p in shown["pifs"]} == {
-        ("sysfs", False)}
-    assert "SR-IOV sysfs" in cli("network", "show", "VF").stdout
+    assert {(p["sriov_mode"], p["requires_reboot"], p["vfs_free"], p["vfs_total"])
+            for p in shown["pifs"]} == {("sysfs", False, 8, 8)}
+    assert "SR-IOV sysfs, 8 of 8 VFs free" in cli("network", "show", "VF").stdout
+    again = cli("network", "create", "--name", "VF", "--sriov", "--device", "eth1")
+    assert again.code == ExitCode.OK
+    assert "xcp-host-01: 8 of 8 VFs free (sysfs)" in again.stdout
+
+
+def test_sriov_over_nics_of_two_models_exits_2_and_sends_nothing(cli, writes, sim_server
+                                                                  ) -> None:
+    """It failed on the first host of the other model (NETWORK_HAS_INCOMPATIBLE_SRIOV_PIFS)
+    after the network and the other hosts' SR-IOV were made: exit 5."""
+    sim_server.control.reset("sriov")
+    state = sim_server.sim.state
+    with state.lock:
+        host = next(h for h in state.refs("host")
+                    if state.get("host", h)["name_label"] == "xcp-host-03")
+        eth1 = next(p for p in state.get("host", host)["PIFs"]
+                    if state.get("PIF", p)["device"] == "eth1")
+        state.update("PCI", state.get("PIF", eth1)["PCI"], {
+            "device_id": "1572", "device_name": "Ethernet Controller X710 for 10GbE SFP+"})
+    mixed = cli("network", "create", "--name", "VF", "--sriov", "--device", "eth1", "--yes")
+    assert mixed.code == ExitCode.BAD_INPUT
+    assert "NETWORK_HAS_INCOMPATIBLE_SRIOV_PIFS" in mixed.stderr
+    assert writes() == []
 
 
 def test_pif_scan_introduces_a_forgotten_nic_and_lists_it(cli, writes, sim_server) -> None:

@@ -64,6 +64,12 @@ class NetworkPif(BaseModel):
     """An SR-IOV logical PIF: the configuration mode (sysfs, modprobe, manual, unknown)."""
     requires_reboot: bool | None = None
     """An SR-IOV logical PIF: the host must reboot before the VFs exist."""
+    vfs_free: int | None = None
+    """An SR-IOV logical PIF: the NIC's virtual functions no VM holds
+    (``network_sriov.get_remaining_capacity``); ``null`` when it could not be read."""
+    vfs_total: int | None = None
+    """An SR-IOV logical PIF: ``vfs_free`` plus the VFs held by the VIFs of VMs running on
+    that host (XAPI keeps the NIC's VF list internal)."""
 
     def __str__(self) -> str:
         vlan = f" VLAN {self.vlan}" if self.vlan is not None else ""
@@ -71,6 +77,8 @@ class NetworkPif(BaseModel):
         if self.sriov_mode is not None:
             extra += f" SR-IOV {self.sriov_mode}" + (
                 ", reboot required" if self.requires_reboot else "")
+            if self.vfs_free is not None:
+                extra += f", {self.vfs_free} of {self.vfs_total} VFs free"
         return (f"{self.host} {self.device}{vlan} MTU {self.mtu}{extra}"
                 + ("" if self.plugged else " (unplugged)"))
 

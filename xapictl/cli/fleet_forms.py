@@ -71,9 +71,10 @@ def emit_fleet_list(ctx: typer.Context, kind: str, found: FleetResults[list[Any]
 
 def show_one(ctx: typer.Context, kind: str, fleet_kind: str,
              item_of: Callable[[PoolSnapshot], Any], fleet: Path | None,
-             select: str | None) -> None:
+             select: str | None, *, sriov_vfs: bool = False) -> None:
     """The show document ``kind`` of the one pool's object, or with a fleet the list
-    document ``fleet_kind`` of every selected pool's."""
+    document ``fleet_kind`` of every selected pool's. ``sriov_vfs``: the one pool's read
+    includes each SR-IOV NIC's remaining VFs (``read_pool``)."""
     from xapictl.cli.connection import pool_label
     from xapictl.cli.documents import DOCUMENTS
     from xapictl.cli.render import emit_document, emit_fields, refuse_name
@@ -84,7 +85,7 @@ def show_one(ctx: typer.Context, kind: str, fleet_kind: str,
     if fleet is None:
         from xapictl.cli.views import read_pool
 
-        item = item_of(read_pool(opts))
+        item = item_of(read_pool(opts, sriov_vfs=sriov_vfs))
         doc = DOCUMENTS[kind](**{**dict(item), "pool": pool_label(opts)})
         if opts.output.is_data:
             emit_document(opts, doc)

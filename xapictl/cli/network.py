@@ -100,7 +100,8 @@ def show(ctx: typer.Context, name: str = typer.Argument(..., help="Name or uuid.
 
     with exit_codes():
         show_one(ctx, "Network", "NetworkDetailList",
-                 lambda snap: network_detail(snap, one_network(snap, name)), fleet, select)
+                 lambda snap: network_detail(snap, one_network(snap, name)), fleet, select,
+                 sriov_vfs=True)
 
 
 def _spec_args(ctx: typer.Context, name: str, fleet: Path | None, select: str | None

@@ -24,12 +24,19 @@ if TYPE_CHECKING:
     from xapictl.state.snapshot import PoolSnapshot
 
 
-def read_pool(opts: GlobalOptions) -> PoolSnapshot:
+def read_pool(opts: GlobalOptions, *, sriov_vfs: bool = False) -> PoolSnapshot:
+    """The pool in one read; with ``sriov_vfs`` each SR-IOV NIC's remaining VFs too (one more
+    round trip, in a pool with SR-IOV only)."""
     from xapictl.cli.connection import open_pool
     from xapictl.state.collect import collect_once
 
     with open_pool(opts) as conn:  # one read, then logout: no token kept for a next snapshot
-        return collect_once(conn)
+        snap = collect_once(conn)
+        if sriov_vfs:
+            from xapictl.state.capacity import with_sriov_capacity
+
+            snap = with_sriov_capacity(conn, snap)
+        return snap
 
 
 def _host(snap: PoolSnapshot, ref: str) -> str:
@@ -91,8 +98,11 @@ def _pif_role(snap: PoolSnapshot, pif: Any) -> dict[str, Any]:
     sriov = snap.sriovs.get(pif.sriov_logical_pif_of[0]) if pif.sriov_logical_pif_of \
         else None
     if sriov is not None:
+        vfs = snap.sriov_vfs(pif.sriov_logical_pif_of[0])
         return {"sriov_mode": sriov.configuration_mode.value,
-                "requires_reboot": sriov.requires_reboot}
+                "requires_reboot": sriov.requires_reboot,
+                "vfs_free": vfs.free if vfs is not None else None,
+                "vfs_total": vfs.total if vfs is not None else None}
     return {}
 
 

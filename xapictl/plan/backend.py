@@ -13,7 +13,6 @@ it is still ours.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -261,26 +260,12 @@ class XapiBackend:
                 raw = read_all(list(classes))
             snap = PoolSnapshot.from_records(raw)
             if self.caller.lease is None and (CAPACITY_TRIGGERS & set(classes)):
-                snap = self._with_sriov_capacity(snap)
+                # for the plan's VF checks only, not under the write lease
+                from xapictl.state.capacity import with_sriov_capacity
+
+                snap = with_sriov_capacity(self.conn, snap)
         self.caller.snapshot = snap
         return snap
-
-    def _with_sriov_capacity(self, snap: PoolSnapshot) -> PoolSnapshot:
-        """``snap`` with each network_sriov's remaining VFs (one call each, sent at once; none
-        in a pool without SR-IOV). Read for the plan only, not under the write lease: the
-        VF checks are made on the plan's read. A refusal leaves the capacity unknown."""
-        refs = sorted(snap.sriovs)
-        if not refs:
-            return snap
-        calls = [("network_sriov.get_remaining_capacity", (ref,)) for ref in refs]
-        many = getattr(self.conn, "call_many", None)
-        try:
-            answers = many(calls) if callable(many) else [self.conn.call(m, *a) for m, a in calls]
-        except XapiFailure as exc:
-            log.debug("network_sriov.get_remaining_capacity refused (%s): VFs unknown", exc.code)
-            return snap
-        return dataclasses.replace(snap, sriov_capacity={
-            ref: int(free) for ref, free in zip(refs, answers, strict=True)})
 
     def read(self, classes: tuple[str, ...]) -> PoolSnapshot:
         """Just these classes' records (one round trip, sent at once); the other tables are

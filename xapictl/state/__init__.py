@@ -9,6 +9,7 @@
     live.py      ``LiveSnapshot``: a snapshot kept current from ``event.from``
     events.py    applying ``event.from`` answers to a snapshot (what ``LiveSnapshot`` and a
                  run's re-checks and verify after its fresh read share)
+    capacity.py  ``with_sriov_capacity``: each SR-IOV NIC's remaining VFs, read on demand
 
 It imports the typed clients (``xapictl.client``) and records (``xapictl.model``), nothing
 above them. Nothing is imported here, so importing one module never pulls in the others.
