@@ -300,3 +300,52 @@ def test_bond_create_set_mode_and_delete_across_a_fleet(served: Served) -> None:
                         "--yes")
     assert code == 0, err
     assert all(bonds(p) == [] for p in served.sims)
+
+
+def _forget_eth1(sim: Simulator, host_name: str) -> None:
+    """NIC eth1 of ``host_name`` loses its PIF (as after PIF.forget): a scan finds it again."""
+    with sim.state.lock:
+        host = next(h for h in sim.state.refs("host")
+                    if sim.state.get("host", h)["name_label"] == host_name)
+        eth1 = next(p for p in sim.state.get("host", host)["PIFs"]
+                    if sim.state.get("PIF", p)["device"] == "eth1")
+    from xapictl.sim.classes import _nics
+
+    nic = next(n for n in _nics.of_host(sim.state, host) if n.device == "eth1")
+    with sim.state.lock:
+        _nics.add(sim.state, host, nic)  # the NIC stays in the host's inventory
+        sim.state.destroy("PIF", eth1)
+
+
+def test_pif_scan_on_a_fleet_scans_each_selected_pool_and_names_the_pools(served) -> None:
+    _forget_eth1(served.sims["par1"], "xcp-host-02")
+    _forget_eth1(served.sims["par2"], "xcp-host-03")
+    _forget_eth1(served.sims["nyc1"], "xcp-host-01")
+    code, out, err = _cli("-o", "json", "pif", "scan", "--fleet", served.fleet,
+                          "--select", "tag:eu")
+    assert code == 0, err
+    found = [(i["pool"], i["host"], i["device"]) for i in json.loads(out)["items"]]
+    assert sorted(found) == [("par1", "xcp-host-02", "eth1"), ("par2", "xcp-host-03", "eth1")]
+    audit = [json.loads(line) for line in
+             (served.dir / "audit.jsonl").read_text(encoding="utf-8").splitlines()]
+    scans = sorted((r["pool"], r["outcome"]) for r in audit if r.get("method") == "PIF.scan")
+    assert scans == sorted([("par1", "intent"), ("par1", "ok")] * 3  # a scan per live host
+                           + [("par2", "intent"), ("par2", "ok")] * 3)
+    assert "xcp-host-01" not in {h for _, h, _ in found}, "nyc1 was not selected"
+    code, out, _ = _cli("-o", "json", "pif", "scan", "--fleet", served.fleet)
+    assert code == 0 and [(i["pool"], i["host"]) for i in json.loads(out)["items"]] == [
+        ("nyc1", "xcp-host-01")]
+
+
+def test_pif_scan_on_a_fleet_reports_a_pool_without_the_host_and_scans_the_others(served
+                                                                                   ) -> None:
+    served.sims["par2"].state.set_field(
+        "host", next(h for h in served.sims["par2"].state.refs("host")
+                     if served.sims["par2"].state.get("host", h)["name_label"] == "xcp-host-02"),
+        "name_label", "renamed")
+    _forget_eth1(served.sims["par1"], "xcp-host-02")
+    code, out, err = _cli("-o", "json", "pif", "scan", "xcp-host-02", "--fleet", served.fleet,
+                          "--select", "par1,par2")
+    assert code == 4
+    assert [(i["pool"], i["host"]) for i in json.loads(out)["items"]] == [("par1", "xcp-host-02")]
+    assert "pool par2 not read" in err and "no host named 'xcp-host-02'" in err

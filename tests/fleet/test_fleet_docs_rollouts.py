@@ -211,7 +211,7 @@ def test_the_fleet_forms_table_names_commands_and_options_that_exist() -> None:
     page = (DOCS / PAGE).read_text()
     table = page[page.index("### Fleet forms"):page.index("## Running a rollout")]
     rows = re.findall(r"^\| (.+) \| `(xapictl [^`]+)` \|$", table, re.M)
-    assert len(rows) == 25
+    assert len(rows) == 26
     for singles, fleet_form in rows:
         for command in [*re.findall(r"`(xapictl [^`]+)`", singles), fleet_form]:
             words = command.split()[1:]
@@ -242,9 +242,7 @@ def _pool_commands() -> list[str]:
                              "netbox") and path not in (
                 ["inventory", "diff"],
                 # one pool's write lease, removed by hand: never fleet-wide on purpose
-                ["pool", "unlock"],
-                # no fleet form yet (docs/rollouts.md says so): one pool per run
-                ["pif", "scan"]):
+                ["pool", "unlock"]):
             out.append(" ".join(path))
     walk(typer.main.get_command(app), [])
     return out

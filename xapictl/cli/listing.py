@@ -1,6 +1,6 @@
 """The per-host groups: ``vlan list``, ``pif list``, ``host list``, ``pool show``; each on
 one pool, or with ``--fleet`` on every selected pool. And ``pif scan`` (``PIF.scan``: NIC
-rediscovery, additive) on one pool, and ``pif set-ip`` (``PIF.reconfigure_ip``)."""
+rediscovery, additive) and ``pif set-ip`` (``PIF.reconfigure_ip``), on one pool or a fleet's."""
 
 from __future__ import annotations
 
@@ -44,41 +44,84 @@ def pif_list(ctx: typer.Context, fleet: Path | None = FLEET, select: str | None 
 
 @pif_app.command("scan")
 def pif_scan(ctx: typer.Context, host: str | None = typer.Argument(
-        None, help="The host (name or uuid); default: every live host.")) -> None:
+        None, help="The host (name or uuid); default: every live host."),
+        fleet: Path | None = FLEET, select: str | None = SELECT) -> None:
     """PIF.scan: introduce the NICs a host has without a PIF (never removes one); lists the
-    PIFs it found."""
+    PIFs it found. With --fleet, on every selected pool (HOST, if given, on each)."""
     from xapictl.cli.connection import audit_log_path, open_pool, pool_label
     from xapictl.cli.documents import PifItem, PifList
     from xapictl.cli.options import current
     from xapictl.cli.render import emit_list
     from xapictl.cli.run import count_writes
-    from xapictl.cli.views import pif_items
     from xapictl.plan.audit import AuditLog
-    from xapictl.plan.backend import XapiBackend
-    from xapictl.plan.identity import host_by_name_or_uuid, host_name
-    from xapictl.plan.scan import scan_nics
-    from xapictl.state.collect import collect_once
 
     opts = current(ctx)
     with exit_codes():
+        if fleet is not None:
+            _scan_fleet(ctx, host, fleet, select)
+            return
         audit = AuditLog(audit_log_path())
         count_writes(audit)
         try:
             with open_pool(opts) as conn:
                 audit.pool = opts.pool_label or str(conn.url)
-                before = collect_once(conn)
-                live, offline = before.live_and_offline()
-                targets = [host_by_name_or_uuid(before, host)] if host is not None else live
-                if host is None and offline:
-                    typer.echo("offline, not scanned: "
-                               f"{', '.join(host_name(before, h) for h in offline)}", err=True)
-                backend = XapiBackend(conn, audit=audit, lock_timeout=opts.lock_timeout)
-                after, found = scan_nics(backend, before, targets)
+                items = _scan_pool(conn, audit, host, opts.lock_timeout)
         finally:
             audit.close()
-        uuids = {after.pifs[r].uuid for r in found}
-        emit_list(opts, PifList(pool=pool_label(opts), items=[
-            i for i in pif_items(after) if i.uuid in uuids]), PifItem)
+        emit_list(opts, PifList(pool=pool_label(opts), items=items), PifItem)
+
+
+def _scan_pool(conn: Any, audit: Any, host: str | None, lock_timeout: float | None, *,
+               label: str = "") -> list[Any]:
+    """``PIF.scan`` of ``host`` (default: every live host, the offline ones named on stderr)
+    under the pool's write lease; the PIFs found, as ``pif list`` items."""
+    from xapictl.cli.views import pif_items
+    from xapictl.plan.backend import XapiBackend
+    from xapictl.plan.identity import host_by_name_or_uuid, host_name
+    from xapictl.plan.scan import scan_nics
+    from xapictl.state.collect import collect_once
+
+    before = collect_once(conn)
+    live, offline = before.live_and_offline()
+    targets = [host_by_name_or_uuid(before, host)] if host is not None else live
+    if host is None and offline:
+        typer.echo(f"{label}offline, not scanned: "
+                   f"{', '.join(host_name(before, h) for h in offline)}", err=True)
+    backend = XapiBackend(conn, audit=audit, lock_timeout=lock_timeout)
+    after, found = scan_nics(backend, before, targets)
+    uuids = {after.pifs[r].uuid for r in found}
+    return [i for i in pif_items(after) if i.uuid in uuids]
+
+
+def _scan_fleet(ctx: typer.Context, host: str | None, fleet: Path, select: str | None
+                ) -> None:
+    """``pif scan`` on every selected pool, in parallel, each under its own write lease and
+    in the audit log (a record per pool); one ``PifList`` naming each item's pool. A pool
+    that could not be read or scanned is reported (exit 4); the others are scanned."""
+    from xapictl.cli.connection import audit_log_path
+    from xapictl.cli.fleet_forms import emit_fleet_list
+    from xapictl.cli.inventory import fleet_connector
+    from xapictl.cli.options import current
+    from xapictl.cli.run import count_writes
+    from xapictl.fleet.each import for_each_pool
+    from xapictl.fleet.fleetfile import load_fleet
+    from xapictl.plan.audit import AuditLog
+
+    opts = current(ctx)
+    pools = load_fleet(fleet).select(select)
+    connector = fleet_connector(ctx)
+    connector.prime(pools)
+    path = audit_log_path()
+    audits = {pool.name: AuditLog(path, pool=pool.name) for pool in pools}
+    for audit in audits.values():  # counted here: the pools' threads do not see this context
+        count_writes(audit)
+    try:
+        found = for_each_pool(pools, connector, lambda pool, conn: _scan_pool(
+            conn, audits[pool.name], host, opts.lock_timeout, label=f"pool {pool.name}: "))
+    finally:
+        for audit in audits.values():
+            audit.close()
+    emit_fleet_list(ctx, "PifList", found)
 
 
 SET_IP_FLAGS = {"hosts": "HOST", "device": "DEVICE", "ipv4": "--mode", "addresses": "--address",
