@@ -120,3 +120,29 @@ def test_pool_show_reports_the_recipe_s_pool_settings(cli, tmp_path) -> None:
     pool = json.loads(cli("-o", "json", "pool", "show").stdout)
     assert (pool["igmp_snooping"], pool["sdn_controller"]) == (True, "ssl:192.0.2.200:6632")
     assert cli("plan", str(recipe)).code == ExitCode.OK
+
+
+def test_inventory_export_names_each_sriov_nic_model_and_its_vfs(cli, sim_server) -> None:
+    sim_server.control.reset("sriov")
+    assert cli("network", "create", "--name", "VF", "--sriov", "--device", "eth1",
+               "--yes").code == ExitCode.OK
+    assert cli("vif", "attach", "build-01", "VF", "--device", "1").code == ExitCode.OK
+    state = sim_server.sim.state
+    with state.lock:
+        vm = state.find_one("VM", name_label="build-01")
+        master = state.get("pool", state.refs("pool")[0])["master"]
+    import xmlrpc.client
+
+    with xmlrpc.client.ServerProxy(sim_server.url) as proxy:
+        session = proxy.session.login_with_password("root", "xapictl")["Value"]
+        assert proxy.VM.start_on(session, vm, master, False, False)["Status"] == "Success"
+        proxy.session.logout(session)
+    exported = cli("inventory", "export", "--format", "json")
+    assert exported.code == ExitCode.OK, exported.stderr
+    inventory = json.loads(exported.stdout)
+    assert inventory["schema_version"] == "1.2"
+    hosts = {h["uuid"]: h["name_label"] for h in inventory["hosts"]}
+    rows = sorted((hosts[s["host"]], s["nic"], s["vfs_free"], s["vfs_total"])
+                  for s in inventory["sriovs"])
+    assert rows == [("xcp-host-01", "8086:10fb", 7, 8), ("xcp-host-02", "8086:10fb", 8, 8),
+                    ("xcp-host-03", "8086:10fb", 8, 8)]

@@ -69,11 +69,12 @@ def export_fleet(ctx: typer.Context, fleet: Path, select: str | None, concurrenc
     from xapictl.fleet.each import for_each_pool
     from xapictl.inventory.document import Inventory
     from xapictl.inventory.export import export_snapshot, now_stamp
+    from xapictl.state.capacity import with_sriov_details
     from xapictl.state.collect import collect_once
 
     found = for_each_pool(_fleet_pools(fleet, select), fleet_connector(ctx),
-                          lambda pool, conn: export_snapshot(collect_once(conn),
-                                                             source=pool.name),
+                          lambda pool, conn: export_snapshot(
+                              with_sriov_details(conn, collect_once(conn)), source=pool.name),
                           concurrency=concurrency)
     return Inventory.merge(found.results.values(), generated_at=now_stamp()), found.errors
 
@@ -118,10 +119,12 @@ def export(
         else:
             from xapictl.cli.connection import open_pool
             from xapictl.inventory.export import export_snapshot
+            from xapictl.state.capacity import with_sriov_details
             from xapictl.state.collect import collect_once
 
-            with open_pool(current(ctx)) as conn:
-                inv = export_snapshot(collect_once(conn), source=_single_source(ctx))
+            with open_pool(current(ctx)) as conn:  # SR-IOV NICs: one more round trip
+                inv = export_snapshot(with_sriov_details(conn, collect_once(conn)),
+                                      source=_single_source(ctx))
         text = formats.write(inv, fmt, out)
     from xapictl.cli.render import escape
 

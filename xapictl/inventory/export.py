@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from xapictl.inventory.document import Inventory, Obj
-from xapictl.model.refs import NULL_REF
+from xapictl.model.refs import NULL_REF, NetworkSriovRef
 from xapictl.model.vif import VIF
 from xapictl.model.vm_guest_metrics import VMGuestMetrics
 from xapictl.state.snapshot import PoolSnapshot
@@ -33,6 +33,17 @@ def reported_ips(vif: VIF, guest: VMGuestMetrics | None) -> list[str]:
         return []
     prefix = f"{vif.device}/"
     return sorted({v for k, v in guest.networks.items() if k.startswith(prefix) and v})
+
+
+def _sriov_nic(snap: PoolSnapshot, ref: NetworkSriovRef) -> dict[str, Any]:
+    """The NIC model and VFs of a network_sriov, when the read had them (``with_sriov_details``):
+    ``""`` and nulls otherwise."""
+    pif = snap.pifs.get(snap.sriovs[ref].physical_pif)
+    pci = snap.pcis.get(pif.pci) if pif is not None else None
+    vfs = snap.sriov_vfs(ref)
+    return {"nic": f"{pci.vendor_id}:{pci.device_id}" if pci is not None else "",
+            "vfs_free": vfs.free if vfs is not None else None,
+            "vfs_total": vfs.total if vfs is not None else None}
 
 
 def export_snapshot(snap: PoolSnapshot, *, source: str = "",
@@ -119,7 +130,8 @@ def export_snapshot(snap: PoolSnapshot, *, source: str = "",
                "physical_pif": uuid_pif(r.physical_pif), "logical_pif": uuid_pif(r.logical_pif),
                "network": network_of_pif(r.logical_pif),
                "configuration_mode": str(r.configuration_mode),
-               "requires_reboot": r.requires_reboot} for r in snap.sriovs.values()]
+               "requires_reboot": r.requires_reboot, **_sriov_nic(snap, ref)}
+              for ref, r in snap.sriovs.items()]
     guests = snap.guest_vms()
     vms = [{"uuid": vm.uuid, "pool": pool_uuid, "name_label": vm.name_label,
             "power_state": str(vm.power_state), "host": uuid_host(vm.resident_on),

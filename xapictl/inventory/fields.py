@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 
 class Kind(enum.StrEnum):
@@ -141,6 +141,12 @@ OBJECT_FIELDS: dict[str, tuple[Field, ...]] = {
         _f("network", K.UUID_OR_NULL, "UUID of the SR-IOV network."),
         _f("configuration_mode", K.STRING, "sysfs, modprobe, manual or unknown."),
         _f("requires_reboot", K.BOOL, "Whether the host must reboot before the VFs exist."),
+        _f("nic", K.STRING, "The NIC's PCI vendor and device ids (8086:10fb), which XAPI "
+                            "compares across an SR-IOV network; \"\" when not read (since 1.2)."),
+        _f("vfs_free", K.INT_OR_NULL, "Virtual functions no VM holds "
+                                      "(network_sriov.get_remaining_capacity; since 1.2)."),
+        _f("vfs_total", K.INT_OR_NULL, "vfs_free plus the VFs held by VIFs of VMs running on "
+                                       "the host (since 1.2)."),
     ),
     "vifs": (
         _f("uuid", K.UUID, "VIF UUID."),
