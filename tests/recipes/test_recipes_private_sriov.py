@@ -33,6 +33,19 @@ def refused(pool: SimPool, desired: object) -> str:
     return str(caught.value)
 
 
+def undone_on_one_host(pool: SimPool, desired: object, name: str, index: int,
+                       destroy: str) -> None:
+    """Converge ``desired``, then undo by hand on host ``index`` what it made there
+    (``tunnel.destroy`` / ``network_sriov.destroy`` of network ``name``'s object)."""
+    pool.converge(desired)  # type: ignore[arg-type]
+    snap = pool.snapshot()
+    [net] = snap.networks_named(name)
+    on_hosts = snap.tunnels_on(net) if destroy.startswith("tunnel") else snap.sriovs_on(net)
+    with pool.connect() as conn:
+        conn.call(destroy, on_hosts[host_record(pool, index)])
+    pool.clear()
+
+
 def host_record(pool: SimPool, index: int) -> str:
     state = pool.sim.state
     return sorted(state.refs("host"), key=lambda h: state.get("host", h)["address"])[index]
@@ -97,13 +110,7 @@ def test_a_host_whose_transport_pif_has_no_ip_is_named_and_skipped() -> None:
 def test_a_host_that_lost_its_tunnel_is_repaired_alone() -> None:
     pool = SimPool()
     desired = ensure_private_network("Lab", STORAGE)
-    pool.converge(desired)
-    snap = pool.snapshot()
-    [net] = snap.networks_named("Lab")
-    member = host_record(pool, 1)
-    with pool.connect() as conn:
-        conn.call("tunnel.destroy", snap.tunnels_on(net)[member])
-    pool.clear()
+    undone_on_one_host(pool, desired, "Lab", 1, "tunnel.destroy")
     plan = diff(desired, pool.snapshot())
     assert [type(s).__name__ for s in plan.steps] == ["CreateTunnel"]
     assert plan.steps[0].subject == "network 'Lab' on xcp-host-02"
@@ -439,14 +446,8 @@ def test_a_host_added_to_an_existing_network_must_have_its_model() -> None:
     is of another model is refused before any write too."""
     pool = SimPool(scenario="sriov")
     desired = ensure_sriov_network("VF", "eth1")
-    pool.converge(desired)
-    snap = pool.snapshot()
-    [net] = snap.networks_named("VF")
-    third = host_record(pool, 2)
-    with pool.connect() as conn:
-        conn.call("network_sriov.destroy", snap.sriovs_on(net)[third])
+    undone_on_one_host(pool, desired, "VF", 2, "network_sriov.destroy")
     other_model(pool, 2)
-    pool.clear()
     assert "NETWORK_HAS_INCOMPATIBLE_SRIOV_PIFS" in refused(pool, desired)
 
 
