@@ -1,4 +1,5 @@
-"""The physical NICs each simulated host has, which ``PIF.introduce`` and ``PIF.scan`` look up.
+"""The physical NICs each simulated host has, which ``PIF.introduce`` and ``PIF.scan`` look up,
+and the virtual functions an SR-IOV NIC shows once enabled (a ``PCI`` record each).
 
 XAPI asks networkd; the simulator keeps an inventory per state, filled by the scenarios. After a
 state is reloaded from a file the inventory is rebuilt from the physical PIFs that exist.
@@ -110,6 +111,64 @@ def set_vf_count(state: SimState, host: str, device: str, count: int) -> None:
     _replace(state, host, device, vfs=count)
 
 
+# --- virtual functions: what sysfs shows once the driver enabled them ------------------------
+
+VF_OFFSET = 0x80
+"""First VF's routing ID minus the PF's (``sriov_offset`` in sysfs)."""
+VF_STRIDE = 2
+"""Routing-ID step between VFs (``sriov_stride``): the two ports of a NIC interleave."""
+VF_DEVICE = {"device_id": "10ed", "device_name": "82599 Ethernet Controller Virtual Function",
+             "driver_name": "ixgbevf"}
+"""What the VFs of the scenarios' Intel 82599 NICs report (``PCI`` fields)."""
+
+
+def vf_addresses(pf_pci_id: str, count: int) -> list[str]:
+    """The ``count`` VF addresses of the PF at ``pf_pci_id`` (``dddd:bb:dd.f``); an
+    unreadable PF address counts as ``0000:00:00.0``."""
+    try:
+        domain, bus, slot_fn = pf_pci_id.split(":")
+        slot, fn = slot_fn.split(".")
+        base = (int(bus, 16) << 8) | (int(slot, 16) << 3) | int(fn)
+    except ValueError:
+        domain, base = "0000", 0
+    found = []
+    for index in range(count):
+        rid = base + VF_OFFSET + index * VF_STRIDE
+        found.append(f"{domain}:{(rid >> 8) & 0xff:02x}:{(rid >> 3) & 0x1f:02x}.{rid & 7}")
+    return found
+
+
+def virtual_functions(state: SimState, pf: str) -> list[str]:
+    """The VF ``PCI`` records of the PF ``pf`` (XAPI's internal ``virtual_functions``)."""
+    if not state.exists("PCI", pf):
+        return []
+    record = state.get("PCI", pf)
+    addresses = set(vf_addresses(record["pci_id"], MAX_VFS))
+    return [ref for ref, pci in state.all("PCI").items()
+            if ref != pf and pci["host"] == record["host"] and pci["pci_id"] in addresses]
+
+
+def enable_vfs(state: SimState, physical_pif: str) -> None:
+    """``update_pcis`` after networkd enabled the NIC's VFs: one ``PCI`` record per VF."""
+    pif = state.get("PIF", physical_pif)
+    pf = pif["PCI"]
+    if not state.exists("PCI", pf) or virtual_functions(state, pf):
+        return
+    record = state.get("PCI", pf)
+    count = vf_count(state, pif["host"], pif["device"])
+    for address in vf_addresses(record["pci_id"], count):
+        state.create("PCI", {
+            "class_id": record["class_id"], "class_name": record["class_name"],
+            "vendor_id": record["vendor_id"], "vendor_name": record["vendor_name"],
+            **VF_DEVICE, "host": record["host"], "pci_id": address})
+
+
+def disable_vfs(state: SimState, physical_pif: str) -> None:
+    """``update_pcis`` after networkd disabled the NIC's VFs: their records go."""
+    for vf in virtual_functions(state, state.get("PIF", physical_pif)["PCI"]):
+        state.destroy("PCI", vf)
+
+
 def set_sriov_enable_result(state: SimState, host: str, device: str, result: str) -> None:
     """Make ``device`` of ``host`` answer ``result`` when SR-IOV is enabled on it."""
     _replace(state, host, device, sriov_enable=result)
@@ -134,6 +193,8 @@ def _position_from_bridge(state: SimState, network: str, fallback: int) -> int:
     return fallback
 
 
-__all__ = ["DEFAULT_VFS", "MAX_VFS", "Nic", "add", "add_kernel_vlan", "fcoe_luns", "forget_all",
+__all__ = ["DEFAULT_VFS", "MAX_VFS", "VF_DEVICE", "VF_OFFSET", "VF_STRIDE", "Nic", "add",
+           "add_kernel_vlan", "disable_vfs", "enable_vfs", "fcoe_luns", "forget_all",
            "has_kernel_vlan", "of_host", "set_fcoe_luns", "set_sriov_enable_result",
-           "set_vf_count", "sriov_enable_result", "vf_count"]
+           "set_vf_count", "sriov_enable_result", "vf_addresses", "vf_count",
+           "virtual_functions"]

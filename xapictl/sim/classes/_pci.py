@@ -7,9 +7,9 @@ its physical function (PF) through ``PCI.physical_function`` / ``virtual_functio
 the VF a VM uses in ``attached_VMs`` / ``scheduled_to_be_attached_to``: all four are
 ``internal_only`` in the datamodel, never on the wire. The simulator keeps none of them:
 
-* a VF belongs to the PF whose routing-ID rule gives its address (``vf_addresses``: first VF
-  at the PF's devfn + 0x80, stride 2, as an Intel 82599 reports it), which is what the
-  ``physfn`` link in sysfs says;
+* a VF belongs to the PF whose routing-ID rule gives its address (``_nics.vf_addresses``:
+  first VF at the PF's devfn + 0x80, stride 2, as an Intel 82599 reports it), which is what
+  the ``physfn`` link in sysfs says;
 * a VF is in use by each VIF of a VM running (or paused) on the host whose network's PIF there
   sits on the PF's NIC (``reserve_sriov_vfs`` at start, released when the VM halts).
 
@@ -19,65 +19,10 @@ VIFs using them, which is all a client can observe of the internal fields.
 
 from __future__ import annotations
 
-from xapictl.sim.classes import _nics
 from xapictl.sim.classes import _pif_kinds as kinds
+from xapictl.sim.classes._nics import disable_vfs, enable_vfs, vf_addresses, virtual_functions
 from xapictl.sim.classes._pif_kinds import PifKind
 from xapictl.sim.state import NULL_REF, SimState
-
-VF_OFFSET = 0x80
-"""First VF's routing ID minus the PF's (``sriov_offset`` in sysfs)."""
-VF_STRIDE = 2
-"""Routing-ID step between VFs (``sriov_stride``): the two ports of a NIC interleave."""
-VF_DEVICE = {"device_id": "10ed", "device_name": "82599 Ethernet Controller Virtual Function",
-             "driver_name": "ixgbevf"}
-"""What the VFs of the scenarios' Intel 82599 NICs report (``PCI`` fields)."""
-
-
-def vf_addresses(pf_pci_id: str, count: int) -> list[str]:
-    """The ``count`` VF addresses of the PF at ``pf_pci_id`` (``dddd:bb:dd.f``); an
-    unreadable PF address counts as ``0000:00:00.0``."""
-    try:
-        domain, bus, slot_fn = pf_pci_id.split(":")
-        slot, fn = slot_fn.split(".")
-        base = (int(bus, 16) << 8) | (int(slot, 16) << 3) | int(fn)
-    except ValueError:
-        domain, base = "0000", 0
-    found = []
-    for index in range(count):
-        rid = base + VF_OFFSET + index * VF_STRIDE
-        found.append(f"{domain}:{(rid >> 8) & 0xff:02x}:{(rid >> 3) & 0x1f:02x}.{rid & 7}")
-    return found
-
-
-def virtual_functions(state: SimState, pf: str) -> list[str]:
-    """The VF ``PCI`` records of the PF ``pf`` (XAPI's internal ``virtual_functions``)."""
-    if not state.exists("PCI", pf):
-        return []
-    record = state.get("PCI", pf)
-    addresses = set(vf_addresses(record["pci_id"], _nics.MAX_VFS))
-    return [ref for ref, pci in state.all("PCI").items()
-            if ref != pf and pci["host"] == record["host"] and pci["pci_id"] in addresses]
-
-
-def enable_vfs(state: SimState, physical_pif: str) -> None:
-    """``update_pcis`` after networkd enabled the NIC's VFs: one ``PCI`` record per VF."""
-    pif = state.get("PIF", physical_pif)
-    pf = pif["PCI"]
-    if not state.exists("PCI", pf) or virtual_functions(state, pf):
-        return
-    record = state.get("PCI", pf)
-    count = _nics.vf_count(state, pif["host"], pif["device"])
-    for address in vf_addresses(record["pci_id"], count):
-        state.create("PCI", {
-            "class_id": record["class_id"], "class_name": record["class_name"],
-            "vendor_id": record["vendor_id"], "vendor_name": record["vendor_name"],
-            **VF_DEVICE, "host": record["host"], "pci_id": address})
-
-
-def disable_vfs(state: SimState, physical_pif: str) -> None:
-    """``update_pcis`` after networkd disabled the NIC's VFs: their records go."""
-    for vf in virtual_functions(state, state.get("PIF", physical_pif)["PCI"]):
-        state.destroy("PCI", vf)
 
 
 def underlying_pif(state: SimState, pif_ref: str) -> str | None:
@@ -145,6 +90,6 @@ def sriov_of(state: SimState, pif_ref: str) -> str:
     return str(found[0]) if found else NULL_REF
 
 
-__all__ = ["VF_DEVICE", "VF_OFFSET", "VF_STRIDE", "can_be_up_without_reboot", "disable_vfs",
-           "enable_vfs", "idle_vfs", "local_underlying_pif", "sriov_of", "underlying_pif",
-           "vf_addresses", "vfs_in_use", "virtual_functions"]
+__all__ = ["can_be_up_without_reboot", "disable_vfs", "enable_vfs", "idle_vfs",
+           "local_underlying_pif", "sriov_of", "underlying_pif", "vf_addresses", "vfs_in_use",
+           "virtual_functions"]

@@ -219,9 +219,7 @@ def sriov_bring_up(state: SimState, logical: Record) -> bool:
     state.update("network_sriov", sriov, {"configuration_mode": mode,
                                           "requires_reboot": reboot})
     if not reboot:  # update_pcis: the VFs are there now (after a reboot otherwise)
-        from xapictl.sim.classes import _pci
-
-        _pci.enable_vfs(state, state.get("network_sriov", sriov)["physical_PIF"])
+        _nics.enable_vfs(state, state.get("network_sriov", sriov)["physical_PIF"])
     return reboot
 
 
@@ -230,12 +228,10 @@ def sriov_bring_down(state: SimState, logical_ref: str) -> None:
     ``require_operation_on_pci_device`` says so (sysfs mode; modprobe mode when no other
     enabled SR-IOV PIF of the host uses the same driver; never in manual mode), then the PIF
     is down, ``requires_reboot`` false and ``update_pcis`` drops VFs that are gone."""
-    from xapictl.sim.classes import _pci
-
     logical = state.get("PIF", logical_ref)
     sriov = logical["sriov_logical_PIF_of"][0]
     if _requires_pci_operation(state, sriov, logical_ref):
-        _pci.disable_vfs(state, state.get("network_sriov", sriov)["physical_PIF"])
+        _nics.disable_vfs(state, state.get("network_sriov", sriov)["physical_PIF"])
     state.update("PIF", logical_ref, {"currently_attached": False})
     state.update("network_sriov", sriov, {"requires_reboot": False})
 
