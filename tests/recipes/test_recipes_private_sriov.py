@@ -520,3 +520,23 @@ def test_no_capacity_call_in_a_pool_without_sriov() -> None:
     plan_read(pool, ensure_vm_attached("build-01", "Pool-wide network 0"))
     assert not [e for e in pool.control.request_log()
                 if e["method"] == "network_sriov.get_remaining_capacity"]
+
+
+def test_locking_and_qos_on_an_sriov_vif_are_named_as_not_enforced() -> None:
+    """XAPI stores them, but the VIF is a VF passed through (``xapi_xenops.ml`` backend
+    ``Network.Sriov``): the vswitch that enforces them is not on its path."""
+    pool = SimPool(scenario="sriov")
+    pool.converge(ensure_sriov_network("VF", "eth1"))
+    desired = load_text("""
+version: 1
+vifs:
+  - {vm: build-01, network: VF, device: 1, locking_mode: locked, ipv4_allowed: [10.0.0.5],
+     qos_kbps: 10000}
+  - {vm: build-01, network: Pool-wide network 1, device: 2, locking_mode: locked,
+     ipv4_allowed: [10.0.0.6]}
+""")
+    plan = diff(desired, pool.snapshot())
+    assert [w.code for w in plan.warnings] == ["vif_sriov_bypasses_vswitch"]
+    assert plan.warnings[0].startswith(
+        "VIF 1 of VM 'build-01': locking_mode, ipv4_allowed, qos_kbps stated on SR-IOV network "
+        "'VF'")

@@ -14,6 +14,7 @@ from __future__ import annotations
 from xapictl.model.enums import VMPowerState
 from xapictl.model.refs import HostRef, NetworkRef, NetworkSriovRef, PIFRef, VMRef
 from xapictl.plan import identity as ident
+from xapictl.plan.core import PlanWarning
 from xapictl.plan.desired import VIFSpec
 from xapictl.plan.diff.planner import Planner
 from xapictl.state.snapshot import PoolSnapshot
@@ -86,6 +87,21 @@ def vf_report(snap: PoolSnapshot, enabled: dict[HostRef, NetworkSriovRef]) -> st
                      for h in sorted(enabled, key=lambda h: order.get(h, len(order))))
 
 
+def warn_bypassed_settings(d: Planner, spec: VIFSpec, subject: str) -> None:
+    """Locking and QoS stated for a VIF on an SR-IOV network: XAPI stores them, but the VIF
+    is a VF passed through to the guest (``xapi_xenops.ml``: backend ``Network.Sriov``), past
+    the vswitch that enforces them."""
+    stated = [name for name, value in (
+        ("locking_mode", spec.locking_mode not in (None, "network_default")),
+        ("ipv4_allowed", bool(spec.ipv4_allowed)), ("ipv6_allowed", bool(spec.ipv6_allowed)),
+        ("qos_kbps", spec.qos_kbps is not None)) if value]
+    if stated:
+        d.warnings.append(PlanWarning(
+            "vif_sriov_bypasses_vswitch", f"{subject}: {', '.join(stated)} stated on SR-IOV "
+            f"network {spec.network!r}: XAPI records them, but the VIF is a virtual function "
+            "passed through to the guest, past the vswitch that would enforce them"))
+
+
 def check_vfs(d: Planner, spec: VIFSpec, vm: VMRef, network: NetworkRef, subject: str) -> None:
     """A new VIF on an existing SR-IOV network: the VM will start only on a host with a free
     VF for each of its VIFs there. Refused (once per VM and network) when no host has
@@ -121,4 +137,4 @@ def check_vfs(d: Planner, spec: VIFSpec, vm: VMRef, network: NetworkRef, subject
 
 
 __all__ = ["check_models", "check_vfs", "first_physical", "model_words", "nic_model",
-           "vf_report", "vf_words"]
+           "vf_report", "vf_words", "warn_bypassed_settings"]

@@ -101,6 +101,10 @@ def plan_vif(d: Planner, spec: VIFSpec) -> None:
             device = free
     d.claimed.setdefault(vm, set()).add(device)
     subject = f"VIF {device} of VM {spec.vm!r}"
+    if d.is_sriov(net, spec.network):
+        from xapictl.plan.diff.sriov import warn_bypassed_settings
+
+        warn_bypassed_settings(d, spec, subject)
     record = d.snap.vms[vm]
     running = record.power_state == VMPowerState.RUNNING
     ref = d.snap.vif_on(vm, device)
