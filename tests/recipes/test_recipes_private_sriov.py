@@ -451,6 +451,17 @@ def test_a_host_added_to_an_existing_network_must_have_its_model() -> None:
     assert "NETWORK_HAS_INCOMPATIBLE_SRIOV_PIFS" in refused(pool, desired)
 
 
+def test_a_repair_names_the_vfs_of_the_hosts_already_enabled() -> None:
+    pool = SimPool(scenario="sriov")
+    desired = ensure_sriov_network("VF", "eth1")
+    undone_on_one_host(pool, desired, "VF", 2, "network_sriov.destroy")
+    plan = diff(desired, plan_read(pool, desired))  # type: ignore[arg-type]
+    assert [type(s).__name__ for s in plan.steps] == ["CreateSriov"]
+    assert [(n.subject, n.reason) for n in plan.noops] == [(
+        "network 'VF' on the other hosts", "SR-IOV on eth1 already enabled: xcp-host-02: 8 of "
+        "8 VFs free (sysfs); xcp-host-01: 8 of 8 VFs free (sysfs)")]
+
+
 def test_the_plan_reports_each_hosts_vfs_and_mode() -> None:
     from xapictl.sim.classes import _nics
 

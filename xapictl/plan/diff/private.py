@@ -299,6 +299,9 @@ def sriov_network(d: Planner, spec: NetworkSpec, subject: str) -> None:
     if len(d.steps) == before and found is not None:
         d.noop(subject, f"already in place (SR-IOV on {device} of {len(enabled)} host(s): "
                         f"{sriov_checks.vf_report(d.snap, enabled)})")
+    elif enabled:
+        d.noop(f"{subject} on the other hosts", f"SR-IOV on {device} already enabled: "
+                                                f"{sriov_checks.vf_report(d.snap, enabled)}")
 
 
 def _sriov_state_warning(d: Planner, subject: str, sriov: NetworkSriovRef, label: str
