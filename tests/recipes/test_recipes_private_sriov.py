@@ -517,6 +517,20 @@ vifs:
         conn.call("VM.start", pool.sim.state.find_one("VM", name_label="build-01"), False, False)
 
 
+def test_a_vif_moved_onto_an_sriov_network_needs_a_free_vf_too() -> None:
+    from xapictl.sim.classes import _nics
+
+    pool = SimPool(scenario="sriov")
+    for index in range(3):
+        _nics.set_vf_count(pool.sim.state, host_record(pool, index), "eth1", 1)
+    pool.converge(ensure_sriov_network("VF", "eth1"))
+    pool.converge(load_text("version: 1\nvifs: [{vm: build-01, network: VF, device: 1},\n"
+                            "  {vm: build-01, network: Pool-wide network 1, device: 2}]\n"))
+    pool.clear()
+    moved = load_text("version: 1\nvifs: [{vm: build-01, network: VF, device: 2}]\n")
+    assert "NETWORK_SRIOV_INSUFFICIENT_CAPACITY" in refused(pool, moved)
+
+
 def test_pci_records_are_read_only_for_sriov_recipes() -> None:
     from xapictl.plan.backend import classes_needed
     from xapictl.recipes import ensure_vlan_network

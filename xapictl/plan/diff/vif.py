@@ -123,6 +123,10 @@ def plan_vif(d: Planner, spec: VIFSpec) -> None:
             "OPERATION_NOT_ALLOWED); stop the VM first, then re-run")
         return
     if vif.network != net:
+        if sriov and isinstance(net, str):
+            from xapictl.plan.diff.sriov import check_vfs
+
+            check_vfs(d, spec, vm, NetworkRef(net), subject)
         old = d.snap.networks.get(vif.network)
         d.add(
             MoveVIF(
