@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from xapictl.model._base import Record
 from xapictl.model.bond import Bond
@@ -27,7 +27,6 @@ from xapictl.model.host import Host
 from xapictl.model.host_metrics import HostMetrics
 from xapictl.model.network import Network
 from xapictl.model.network_sriov import NetworkSriov
-from xapictl.model.pci import PCI
 from xapictl.model.pif import PIF
 from xapictl.model.pif_metrics import PIFMetrics
 from xapictl.model.pool import Pool
@@ -55,6 +54,9 @@ from xapictl.model.vif import VIF
 from xapictl.model.vlan import VLAN
 from xapictl.model.vm import VM
 from xapictl.model.vm_guest_metrics import VMGuestMetrics
+
+if TYPE_CHECKING:  # PCI records are read on demand only: no import for every snapshot
+    from xapictl.model.pci import PCI
 
 # The classes a snapshot reads, by XAPI class name → snapshot attribute.
 SNAPSHOT_CLASSES: dict[str, str] = {
