@@ -175,3 +175,32 @@ def test_with_ha_a_host_that_must_reboot_leaves_the_network_not_properly_shared(
         "device": "1", "network": network, "VM": vm, "MAC": "", "MTU": 1500,
         "other_config": {}, "qos_algorithm_type": "", "qos_algorithm_params": {}}) \
         == ["HA_CONSTRAINT_VIOLATION_NETWORK_NOT_SHARED", network]
+
+
+def test_the_vfs_and_the_ones_in_use_survive_a_restart_from_the_state_file(tmp_path):
+    """Nothing of the VF accounting lives outside the records (the VF ``PCI`` records, the
+    VMs and VIFs): a simulator reloaded from its file answers the same capacity."""
+    from xapictl.sim.engine import Simulator
+
+    path = tmp_path / "pool.sqlite"
+    first = Simulator(password="x", state_file=path)
+    first.reset(scenario="sriov")
+    s = first.call("session.login_with_password", ["root", "x"])
+    network = first.call("network.create", [s, {"name_label": "VF", "name_description": "",
+                                                "other_config": {}}])
+    hosts = first.call("host.get_all", [s])
+    state = first.state
+    eth1 = [p for p, r in state.all("PIF").items() if r["device"] == "eth1" and r["physical"]]
+    sriovs = [first.call("network_sriov.create", [s, pif, network]) for pif in eth1]
+    vm = state.find_one("VM", name_label="build-01")
+    first.call("VIF.create", [s, {
+        "device": "1", "network": network, "VM": vm, "MAC": "", "MTU": 1500,
+        "other_config": {}, "qos_algorithm_type": "", "qos_algorithm_params": {}}])
+    first.call("VM.start_on", [s, vm, hosts[0], False, False])
+    before = [first.call("network_sriov.get_remaining_capacity", [s, r]) for r in sriovs]
+    first.close()
+    second = Simulator(password="x", state_file=path)
+    assert [second.call("network_sriov.get_remaining_capacity", [s, r])
+            for r in sriovs] == before
+    assert sorted(before) == [7, 8, 8]
+    second.close()
