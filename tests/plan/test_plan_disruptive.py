@@ -46,6 +46,8 @@ EXAMPLES: list[tuple[Step, bool]] = [
     (s.PlugPIF("x", "why", pif=PIF), False),
     (s.ReplugPIF("x", "why", pif=PIF), True),
     (s.ReconfigureIP("x", "why", pif=PIF, mode="DHCP"), True),
+    (s.ReconfigureIPv6("x", "why", pif=PIF, mode="Autoconf"), True),
+    (s.SetPrimaryAddressType("x", "why", pif=PIF, value="IPv6"), False),
     (s.CreateBond("x", "why", host=HostRef("h"), host_label="h", network=NET, members=(PIF,),
                   member_devices=("eth1",)), True),
     (s.DestroyBond("x", "why", bond=BondRef("OpaqueRef:b")), True),

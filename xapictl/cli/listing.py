@@ -1,6 +1,7 @@
 """The per-host groups: ``vlan list``, ``pif list``, ``host list``, ``pool show``; each on
 one pool, or with ``--fleet`` on every selected pool. And ``pif scan`` (``PIF.scan``: NIC
-rediscovery, additive) and ``pif set-ip`` (``PIF.reconfigure_ip``), on one pool or a fleet's."""
+rediscovery, additive) and ``pif set-ip`` (``PIF.reconfigure_ip``, ``PIF.reconfigure_ipv6``,
+``PIF.set_primary_address_type``), on one pool or a fleet's."""
 
 from __future__ import annotations
 
@@ -125,10 +126,13 @@ def _scan_fleet(ctx: typer.Context, host: str | None, fleet: Path, select: str |
 
 
 SET_IP_FLAGS = {"hosts": "HOST", "device": "DEVICE", "ipv4": "--mode", "addresses": "--address",
-                "gateway": "--gateway", "dns": "--dns"}
+                "gateway": "--gateway", "dns": "--dns", "ipv6": "--mode6",
+                "addresses6": "--address6", "gateway6": "--gateway6", "dns6": "--dns6",
+                "primary_address_type": "--primary-address-type"}
 
 
 DNS = typer.Option(None, "--dns", help="static: a DNS server (repeat).")
+DNS6 = typer.Option(None, "--dns6", help="--mode6 static: an IPv6 DNS server (repeat).")
 
 
 @pif_app.command("set-ip")
@@ -136,26 +140,42 @@ def pif_set_ip(
     ctx: typer.Context,
     host: str = typer.Argument(..., help="The host, by name or uuid."),
     device: str = typer.Argument(..., help="The NIC (its untagged PIF), e.g. eth1."),
-    mode: str = typer.Option(..., "--mode", help="none, dhcp or static."),
+    mode: str | None = typer.Option(None, "--mode", help="IPv4: none, dhcp or static."),
     address: str | None = typer.Option(None, "--address", help="static: address/prefix, "
                                        "e.g. 198.51.100.11/24."),
     gateway: str | None = typer.Option(None, "--gateway", help="static: the gateway (in "
                                        "the subnet)."),
     dns: list[str] | None = DNS,
+    mode6: str | None = typer.Option(None, "--mode6", help="IPv6: none, dhcp, autoconf or "
+                                     "static."),
+    address6: str | None = typer.Option(None, "--address6", help="--mode6 static: IPv6 "
+                                        "address/prefix, e.g. 2001:db8:5::11/64."),
+    gateway6: str | None = typer.Option(None, "--gateway6", help="--mode6 static: the IPv6 "
+                                        "gateway (in the prefix)."),
+    dns6: list[str] | None = DNS6,
+    primary: str | None = typer.Option(None, "--primary-address-type", help="ipv4 or ipv6: "
+                                       "the family XAPI uses on it as management."),
     fleet: Path | None = FLEET, select: str | None = SELECT, yes: bool = YES,
 ) -> None:
-    """Configure the IPv4 address of DEVICE on HOST (PIF.reconfigure_ip); nothing to do when
-    it already is. Refused before any write: an address another PIF has, a gateway outside
-    the subnet, the management interface's address (move management instead)."""
+    """Configure the IPv4 (--mode) and/or IPv6 (--mode6) address of DEVICE on HOST
+    (PIF.reconfigure_ip, PIF.reconfigure_ipv6) and its primary address type; nothing to do
+    when it already is. Refused before any write: an address another PIF has, a gateway
+    outside the subnet, the management interface's address (move management instead)."""
     from xapictl.cli.fleet_forms import converge_on
 
     with exit_codes():
+        from xapictl.errors import UsageError
         from xapictl.recipes import ensure_interface
 
+        if mode is None and mode6 is None and primary is None:
+            raise UsageError("pif set-ip: give --mode (IPv4), --mode6 (IPv6) or "
+                             "--primary-address-type, e.g. --mode dhcp")
         with cli_values(SET_IP_FLAGS):
-            desired = ensure_interface(device=device, hosts=[host], ipv4=mode,
-                                       addresses={host: address} if address else None,
-                                       gateway=gateway, dns=dns or None)
+            desired = ensure_interface(
+                device=device, hosts=[host], ipv4=mode,
+                addresses={host: address} if address else None, gateway=gateway,
+                dns=dns or None, ipv6=mode6, addresses6={host: address6} if address6 else None,
+                gateway6=gateway6, dns6=dns6 or None, primary_address_type=primary)
         converge_on(ctx, desired, fleet, select, yes=yes)
 
 

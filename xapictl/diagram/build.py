@@ -27,7 +27,14 @@ from xapictl.plan.core import Plan, Step
 from xapictl.plan.steps.base import Later, SetField, SetOtherConfig
 from xapictl.plan.steps.bond import CreateBond, DestroyBond, SetBondProperty
 from xapictl.plan.steps.network import AddPurpose, CreateNetwork, DestroyNetwork
-from xapictl.plan.steps.pif import PlugPIF, ReconfigureIP, ReplugPIF, ScanPIFs
+from xapictl.plan.steps.pif import (
+    PlugPIF,
+    ReconfigureIP,
+    ReconfigureIPv6,
+    ReplugPIF,
+    ScanPIFs,
+    SetPrimaryAddressType,
+)
 from xapictl.plan.steps.pool import ForgetSdnController, IntroduceSdnController
 from xapictl.plan.steps.sriov import CreateSriov, DestroySriov
 from xapictl.plan.steps.tunnel import CreateTunnel, DestroyTunnel
@@ -484,7 +491,7 @@ def _overlay(scene: _Scene, step: Step) -> bool:
         return vlan is not None and _mark_pif(scene, vlan.untagged_pif, Mark.REMOVED)
     if isinstance(step, ReplugPIF | PlugPIF):
         return _mark_pif(scene, step.pif, Mark.REPLUGGED)
-    if isinstance(step, ReconfigureIP):
+    if isinstance(step, ReconfigureIP | ReconfigureIPv6 | SetPrimaryAddressType):
         return _mark_pif(scene, step.pif, Mark.CHANGED)
     if isinstance(step, CreateBond):
         return _add_bond(scene, step)

@@ -28,9 +28,11 @@ from xapictl.plan.specs import (
     ASCII_DIGITS,
     DEVICE_PATTERN,
     IPV4_MODES,
+    IPV6_MODES,
     LACP_FIELDS,
     MAC_PATTERN,
     NAME_MAX_BYTES,
+    PRIMARY_ADDRESS_TYPES,
     RECIPE_VERSION,
     STORAGE_PURPOSE,
     TEXT_MAX_BYTES,
@@ -347,94 +349,127 @@ def _check_sdn(sdn: SdnControllerSpec, where: Where, say: Callable[..., None]) -
             "192.0.2.200")
 
 
+_FAMILY = {4: ("ipv4", "addresses", "address_range", "gateway", "dns", "198.51.100.11/24",
+               "198.51.100.11-198.51.100.13/24", "198.51.100.1", "198.51.100.2"),
+           6: ("ipv6", "addresses6", "address6_range", "gateway6", "dns6", "2001:db8:5::11/64",
+               "2001:db8:5::11-2001:db8:5::13/64", "2001:db8:5::1", "2001:db8:5::2")}
+"""Per address family: the mode field, its static fields and their examples."""
+
+
 def interface_problems(spec: InterfaceSpec) -> list[tuple[str, tuple[str | FieldRef, ...]]]:
     """What is wrong inside one ``interfaces`` entry: (field path, message) pairs."""
-    import ipaddress
-
     out: list[tuple[str, tuple[str | FieldRef, ...]]] = []
     if (spec.network is None) == (spec.device is None):
         out.append(("", ("give either ", FieldRef("network", "Storage"), " or ",
                          FieldRef("device", "eth1"), ", not both")))
-    static = spec.ipv4 == "static"
-    if static and (spec.addresses is None) == (spec.address_range is None):
-        out.append((".addresses", (FieldRef("ipv4", "static"), " needs ", FieldRef("addresses",
-                    "{xcp-host-01: 198.51.100.11/24}"), " or ",
-                    FieldRef("address_range", "198.51.100.11-198.51.100.13/24"),
-                    " (one of them)")))
-    if not static:
-        for name in ("addresses", "address_range", "gateway", "dns"):
-            if getattr(spec, name) is not None:
-                out.append((f".{name}", ("only with ", FieldRef("ipv4", "static"))))
-    if spec.purpose is not None and spec.ipv4 in (None, "none"):
+    for version in (4, 6):
+        out += _family_problems(spec, version)
+    if spec.purpose is not None and spec.ipv4 in (None, "none") and spec.ipv6 in (None, "none"):
         out.append((".purpose", ("a storage interface needs an address: add ",
-                                 FieldRef("ipv4", "static"), " or ", FieldRef("ipv4", "dhcp"))))
-    interfaces: list[tuple[str, ipaddress.IPv4Interface]] = []
-    for host, text in (spec.addresses or {}).items():
+                                 FieldRef("ipv4", "static"), " or ", FieldRef("ipv4", "dhcp"),
+                                 " (or an ", FieldRef("ipv6", "static"), ")")))
+    if spec.primary_address_type is not None:
+        mode_field = "ipv4" if spec.primary_address_type == "ipv4" else "ipv6"
+        if getattr(spec, mode_field) == "none":
+            out.append((".primary_address_type", (
+                f"{spec.primary_address_type} is the primary address type but {mode_field} is "
+                "none; give it an address (", FieldRef(mode_field, "static"), " or ",
+                FieldRef(mode_field, "dhcp"), ") or keep the other type")))
+    return out
+
+
+def _family_problems(spec: InterfaceSpec, version: int
+                     ) -> list[tuple[str, tuple[str | FieldRef, ...]]]:
+    """The static fields of one address family (4 or 6): needed, allowed, well formed."""
+    import ipaddress
+
+    mode, addresses, ranged, gateway_f, dns_f, ex_address, ex_range, ex_gateway, ex_dns = \
+        _FAMILY[version]
+    out: list[tuple[str, tuple[str | FieldRef, ...]]] = []
+    static = getattr(spec, mode) == "static"
+    given, given_range = getattr(spec, addresses), getattr(spec, ranged)
+    if static and (given is None) == (given_range is None):
+        out.append((f".{addresses}", (FieldRef(mode, "static"), " needs ", FieldRef(
+            addresses, f"{{xcp-host-01: {ex_address}}}"), " or ", FieldRef(ranged, ex_range),
+            " (one of them)")))
+    if not static:
+        for name in (addresses, ranged, gateway_f, dns_f):
+            if getattr(spec, name) is not None:
+                out.append((f".{name}", ("only with ", FieldRef(mode, "static"))))
+    interfaces: list[tuple[str, ipaddress.IPv4Interface | ipaddress.IPv6Interface]] = []
+    for host, text in (given or {}).items():
         try:
-            interfaces.append((host, _v4_interface(text)))
+            interfaces.append((host, ip_interface(text, version)))
         except ValueError:
-            out.append((f".addresses.{host}", (f"{text!r} is not an IPv4 address with its "
-                                               "prefix like 198.51.100.11/24",)))
-    if spec.address_range is not None:
+            out.append((f".{addresses}.{host}", (f"{text!r} is not an IPv{version} address "
+                                                 f"with its prefix like {ex_address}",)))
+    if given_range is not None:
         try:
-            interfaces += [(f"#{n}", a) for n, a in enumerate(allot(spec.address_range, 256))]
+            interfaces += [(f"#{n}", a) for n, a in enumerate(allot(given_range, 256, version))]
         except ValueError as exc:
-            out.append((".address_range", (str(exc),)))
+            out.append((f".{ranged}", (str(exc),)))
     seen: dict[str, str] = {}
     for host, iface in interfaces:
         address = str(iface.ip)
         if address in seen and not host.startswith("#"):
-            out.append((f".addresses.{host}", (f"{address} is also given to {seen[address]}; "
-                                               "every host needs its own address",)))
+            out.append((f".{addresses}.{host}", (f"{address} is also given to {seen[address]}; "
+                                                 "every host needs its own address",)))
         seen.setdefault(address, host)
-    if spec.gateway is not None:
-        try:
-            gateway = ipaddress.IPv4Address(spec.gateway)
-        except ValueError:
-            out.append((".gateway", (f"{spec.gateway!r} is not an IPv4 address like "
-                                     "198.51.100.1",)))
+    gateway_text = getattr(spec, gateway_f)
+    if gateway_text is not None:
+        if not _is_ip(gateway_text, version):
+            out.append((f".{gateway_f}", (f"{gateway_text!r} is not an IPv{version} address "
+                                          f"like {ex_gateway}",)))
         else:
+            gateway = ipaddress.ip_address(gateway_text)
             outside = sorted({str(i.network) for _, i in interfaces if gateway not in i.network})
             if outside:
-                out.append((".gateway", (f"{gateway} is outside the subnet "
-                                         f"{', '.join(outside)} of the addresses; give a "
-                                         "gateway in that subnet, or none",)))
-    for address in spec.dns or ():
-        if not _is_ip(address, 4):
-            out.append((".dns", (f"{address!r} is not an IPv4 address like 198.51.100.2",)))
+                out.append((f".{gateway_f}", (f"{gateway} is outside the subnet "
+                                              f"{', '.join(outside)} of the addresses; give a "
+                                              "gateway in that subnet, or none",)))
+    for address in getattr(spec, dns_f) or ():
+        if not _is_ip(address, version):
+            out.append((f".{dns_f}", (f"{address!r} is not an IPv{version} address like "
+                                      f"{ex_dns}",)))
     return out
 
 
-def _v4_interface(text: str) -> ipaddress.IPv4Interface:
+def ip_interface(text: str, version: int = 4
+                 ) -> ipaddress.IPv4Interface | ipaddress.IPv6Interface:
+    """``address/prefix`` of the family (``ValueError`` otherwise): an IPv4 address may not be
+    its subnet's network or broadcast address; an IPv6 one takes no zone (``%eth0``), as
+    XAPI's parser takes none."""
     import ipaddress
 
-    if "/" not in text:
+    if "/" not in text or "%" in text:
         raise ValueError(text)
-    iface = ipaddress.IPv4Interface(text)
-    if iface.ip in (iface.network.network_address, iface.network.broadcast_address) \
-            and iface.network.prefixlen < 31:
+    iface = ipaddress.IPv4Interface(text) if version == 4 else ipaddress.IPv6Interface(text)
+    if isinstance(iface, ipaddress.IPv4Interface) and iface.network.prefixlen < 31 and \
+            iface.ip in (iface.network.network_address, iface.network.broadcast_address):
         raise ValueError(text)
     return iface
 
 
-def allot(text: str, count: int) -> list[ipaddress.IPv4Interface]:
-    """``198.51.100.11-198.51.100.13/24`` -> up to ``count`` addresses from the first on,
-    with the prefix; ``ValueError`` (in the house words) when the text is not such a range."""
+def allot(text: str, count: int, version: int = 4
+          ) -> list[ipaddress.IPv4Interface | ipaddress.IPv6Interface]:
+    """``198.51.100.11-198.51.100.13/24`` (or IPv6 ``2001:db8::11-2001:db8::13/64``) -> up to
+    ``count`` addresses from the first on, with the prefix; ``ValueError`` (in the house
+    words) when the text is not such a range."""
     import ipaddress
 
-    like = "like 198.51.100.11-198.51.100.13/24"
+    like = f"like {_FAMILY[version][6]}"
     first_text, _, rest = text.partition("-")
     last_text, slash, prefix = rest.partition("/")
     try:
-        first = ipaddress.IPv4Interface(f"{first_text}/{prefix}")
-        last = ipaddress.IPv4Interface(f"{last_text}/{prefix}")
+        first = ip_interface(f"{first_text}/{prefix}", version)
+        last = ip_interface(f"{last_text}/{prefix}", version)
     except ValueError:
         raise ValueError(f"{text!r} is not an address range {like}") from None
     if not slash or last.network != first.network or int(last.ip) < int(first.ip):
         raise ValueError(f"{text!r} is not an address range {like} (first to last, in "
                          "one subnet)")
     span = int(last.ip) - int(first.ip) + 1
-    return [ipaddress.IPv4Interface(f"{first.ip + n}/{prefix}") for n in range(min(span, count))]
+    return [ipaddress.ip_interface(f"{first.ip + n}/{prefix}") for n in range(min(span, count))]
 
 
 def _names(state: DesiredState) -> list[tuple[str, Where, str]]:
@@ -457,8 +492,11 @@ def _both_ways(thing: str, present_here: bool, here: Where, there: Where) -> str
 
 
 def _is_ip(text: str, version: int) -> bool:
+    """An address of the family as XAPI parses one (``inet_pton``: no zone like ``%eth0``)."""
     import ipaddress
 
+    if "%" in text:
+        return False
     try:
         return ipaddress.ip_address(text).version == version
     except ValueError:
@@ -469,9 +507,11 @@ __all__ = [
     "ASCII_DIGITS",
     "DEVICE_PATTERN",
     "IPV4_MODES",
+    "IPV6_MODES",
     "LACP_FIELDS",
     "MAC_PATTERN",
     "NAME_MAX_BYTES",
+    "PRIMARY_ADDRESS_TYPES",
     "RECIPE_VERSION",
     "STORAGE_PURPOSE",
     "TEXT_MAX_BYTES",
@@ -485,6 +525,7 @@ __all__ = [
     "VIFSpec",
     "Where",
     "allot",
+    "ip_interface",
     "check",
     "interface_problems",
     "load_file",

@@ -352,8 +352,9 @@ class PoolEntry(Entry):
 
 
 class InterfaceEntry(Entry):
-    """The IPv4 configuration of the PIF of each host on a network (``PIF.reconfigure_ip``),
-    optionally a dedicated storage interface."""
+    """The IP configuration of the PIF of each host on a network (``PIF.reconfigure_ip``,
+    ``PIF.reconfigure_ipv6``, ``PIF.set_primary_address_type``), optionally a dedicated
+    storage interface."""
 
     section: ClassVar[str] = "interfaces"
     network: Name | Unset = _f("the network whose PIF on each host is configured", "Storage")
@@ -370,6 +371,19 @@ class InterfaceEntry(Entry):
     gateway: Annotated[str, Text()] | Unset = _f("static: the IPv4 gateway (in the subnet)",
                                                  "198.51.100.1")
     dns: Strings | Unset = _f("static: DNS servers", "[198.51.100.2]")
+    ipv6: Literal["none", "dhcp", "autoconf", "static"] | Unset = _f(
+        "IPv6 configuration mode (XAPI's None, DHCP, Autoconf, Static)", "static")
+    addresses6: StrMap | Unset = _f("ipv6 static: host name -> IPv6 address/prefix",
+                                    "{xcp-host-01: 2001:db8:5::11/64}")
+    address6_range: Annotated[str, Text()] | Unset = _f(
+        "ipv6 static: first-last/prefix, one address per host in host-name order",
+        "2001:db8:5::11-2001:db8:5::13/64")
+    gateway6: Annotated[str, Text()] | Unset = _f(
+        "ipv6 static: the IPv6 gateway (in the prefix)", "2001:db8:5::1")
+    dns6: Strings | Unset = _f("ipv6 static: IPv6 DNS servers", "[2001:db8:5::2]")
+    primary_address_type: Literal["ipv4", "ipv6"] | Unset = _f(
+        "the address family XAPI uses on the PIF when it is the management interface",
+        "ipv6")
     purpose: Literal["storage"] | Unset = _f(
         "storage: a dedicated storage interface (disallow_unplug, and the management_purpose "
         "XenCenter records)", "storage")
@@ -397,7 +411,7 @@ class Recipe(BaseModel):
     vifs: list[VIFEntry] | None = Field(None, description="VM attachments to ensure")
     pool: PoolEntry | None = Field(None, description="pool-wide network settings to ensure")
     interfaces: list[InterfaceEntry] | None = Field(
-        None, description="IPv4 configuration of PIFs to ensure")
+        None, description="IP configuration of PIFs to ensure")
 
 
 # --- checking one value --------------------------------------------------------------------

@@ -209,6 +209,12 @@ class PoolSpec:
 IPV4_MODES = {"none": "None", "dhcp": "DHCP", "static": "Static"}
 """The recipe's ``ipv4`` words -> XAPI's ``ip_configuration_mode``."""
 
+IPV6_MODES = {"none": "None", "dhcp": "DHCP", "autoconf": "Autoconf", "static": "Static"}
+"""The recipe's ``ipv6`` words -> XAPI's ``ipv6_configuration_mode``."""
+
+PRIMARY_ADDRESS_TYPES = {"ipv4": "IPv4", "ipv6": "IPv6"}
+"""The recipe's ``primary_address_type`` words -> XAPI's ``primary_address_type``."""
+
 STORAGE_PURPOSE = ("management_purpose", "Storage")
 """The ``other_config`` key and value XenCenter records on a dedicated storage interface
 (a secondary interface: ``PIF.other_config:management_purpose``)."""
@@ -216,7 +222,7 @@ STORAGE_PURPOSE = ("management_purpose", "Storage")
 
 @dataclass(frozen=True)
 class InterfaceSpec:
-    """The IPv4 configuration of the PIF of each host on one network (or NIC ``device``).
+    """The IP configuration of the PIF of each host on one network (or NIC ``device``).
     ``None`` means "not stated: leave alone"."""
 
     network: str | None = None
@@ -230,6 +236,15 @@ class InterfaceSpec:
     """``first-last/prefix``: one address per host, allotted in host-name order."""
     gateway: str | None = None
     dns: tuple[str, ...] | None = None
+    ipv6: str | None = None
+    addresses6: Mapping[str, str] | None = None
+    """Host name (or uuid) -> ``address/prefix`` for ``ipv6: static``."""
+    address6_range: str | None = None
+    """``first-last/prefix`` (IPv6): one address per host, allotted in host-name order."""
+    gateway6: str | None = None
+    dns6: tuple[str, ...] | None = None
+    primary_address_type: str | None = None
+    """``ipv4`` or ``ipv6``: the address family the host uses on it as management."""
     purpose: str | None = None
     where: Where = field(default_factory=Where, compare=False)
 
@@ -266,9 +281,11 @@ __all__ = [
     "ASCII_DIGITS",
     "DEVICE_PATTERN",
     "IPV4_MODES",
+    "IPV6_MODES",
     "LACP_FIELDS",
     "MAC_PATTERN",
     "NAME_MAX_BYTES",
+    "PRIMARY_ADDRESS_TYPES",
     "RECIPE_VERSION",
     "STORAGE_PURPOSE",
     "TEXT_MAX_BYTES",

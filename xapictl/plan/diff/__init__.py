@@ -44,10 +44,9 @@ def diff(desired: DesiredState, snap: PoolSnapshot) -> Plan:
         elif net.present:
             plan_network(d, net)
     if desired.interfaces:
-        from xapictl.plan.diff.interface import plan_interface  # only for recipes with them
+        from xapictl.plan.diff.interface import plan_interfaces  # only for recipes with them
 
-        for interface in desired.interfaces:
-            plan_interface(d, interface)
+        plan_interfaces(d, desired.interfaces)
     for vif in desired.vifs:
         if vif.present:
             plan_vif(d, vif)

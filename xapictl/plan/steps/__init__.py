@@ -20,7 +20,14 @@ from xapictl.plan.steps.base import (
 )
 from xapictl.plan.steps.bond import CreateBond, DestroyBond, SetBondProperty
 from xapictl.plan.steps.network import AddPurpose, CreateNetwork, DestroyNetwork
-from xapictl.plan.steps.pif import PlugPIF, ReconfigureIP, ReplugPIF, ScanPIFs
+from xapictl.plan.steps.pif import (
+    PlugPIF,
+    ReconfigureIP,
+    ReconfigureIPv6,
+    ReplugPIF,
+    ScanPIFs,
+    SetPrimaryAddressType,
+)
 from xapictl.plan.steps.vif import (
     CreateVIF,
     DestroyVIF,
@@ -79,6 +86,7 @@ __all__ = [
     "PlugPIF",
     "PlugVIF",
     "ReconfigureIP",
+    "ReconfigureIPv6",
     "ReplugPIF",
     "ReplugVIF",
     "ReplugVIFQoS",
@@ -87,6 +95,7 @@ __all__ = [
     "SetBondProperty",
     "SetField",
     "SetOtherConfig",
+    "SetPrimaryAddressType",
     "UnplugVIF",
     "XapiStep",
 ]

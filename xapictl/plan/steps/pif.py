@@ -1,8 +1,9 @@
 """Steps on PIFs: plug one the recipe expects attached; plug again so the bridge takes the
-network's MTU; give one its IPv4 configuration."""
+network's MTU; give one its IPv4 or IPv6 configuration or its primary address type."""
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 
 from xapictl.errors import PlanDriftError
@@ -195,9 +196,140 @@ class ReconfigureIP(XapiStep):
     def effect_in(self, snap: PoolSnapshot, ctx: RunContext) -> str | bool:
         pif = snap.pifs.get(self.pif)
         return pif is not None and (pif.ip_configuration_mode.value, pif.ip, pif.netmask,
-                                    pif.gateway, pif.dns) == (self.mode, self.ip,
-                                                              self.netmask, self.gateway,
-                                                              self.dns)
+                                    pif.gateway, dns_of(pif.dns, 4)) == (
+            self.mode, self.ip, self.netmask, self.gateway, dns_of(self.dns, 4))
 
 
-__all__ = ["PlugPIF", "ReconfigureIP", "ReplugPIF", "ScanPIFs"]
+def dns_of(text: str, version: int) -> tuple[str, ...]:
+    """The entries of a PIF's comma-separated ``DNS`` of one family, in order. XAPI keeps
+    both families in that one field: ``reconfigure_ip`` replaces the IPv4 entries and keeps
+    the IPv6 ones, ``reconfigure_ipv6`` the other way round (``restrict_to``: an entry that
+    is not an address of the family, spaces included, is dropped)."""
+    out = []
+    for entry in text.split(","):
+        try:
+            if "%" not in entry and ipaddress.ip_address(entry).version == version:
+                out.append(entry)
+        except ValueError:
+            continue
+    return tuple(out)
+
+
+def same_ipv6(have: tuple[str, ...], want: str) -> bool:
+    """The PIF's ``IPv6`` set is exactly ``want`` (``address/prefix``), however written."""
+    try:
+        return len(have) == 1 and (ipaddress.IPv6Interface(have[0])
+                                   == ipaddress.IPv6Interface(want))
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReconfigureIPv6(XapiStep):
+    """``PIF.reconfigure_ipv6``: XAPI writes the mode, the address (``IPv6`` becomes the set
+    of just it), the gateway and the IPv6 DNS entries (keeping the IPv4 ones), and brings an
+    attached PIF down and up again. Sent again it writes the same: a lost answer is
+    resolved by reading them back."""
+
+    pif: PIFRef
+    mode: str
+    """XAPI's ``None``, ``DHCP``, ``Autoconf`` or ``Static``."""
+    ipv6: str = ""
+    """``address/prefix`` for Static; "" otherwise."""
+    gateway: str = ""
+    dns: str = ""
+    """The IPv6 DNS servers, comma separated."""
+
+    action = "reconfigure IPv6"
+    disruption = "reconfigures the PIF's IPv6 address (an attached PIF goes down and up)"
+    calls = ("PIF.reconfigure_ipv6",)
+    reads = ("PIF",)
+
+    def args_text(self) -> str:
+        if self.mode != "Static":
+            return f"mode {self.mode}"
+        extra = "".join(f", {k} {v}" for k, v in (("gateway", self.gateway),
+                                                  ("DNS", self.dns)) if v)
+        return f"mode Static, {self.ipv6}{extra}"
+
+    def facts(self, snap: PoolSnapshot | None = None) -> Facts:
+        pif = snap.pifs.get(self.pif) if snap is not None else None
+        before = None if pif is None else {
+            "ipv6_configuration_mode": pif.ipv6_configuration_mode.value,
+            "IPv6": list(pif.ipv6), "ipv6_gateway": pif.ipv6_gateway,
+            "DNS": ",".join(dns_of(pif.dns, 6))}
+        return Facts("update", "PIF", identity(snap, "PIF", self.pif), before=before,
+                     after={"ipv6_configuration_mode": self.mode, "IPv6": [self.ipv6],
+                            "ipv6_gateway": self.gateway, "DNS": self.dns},
+                     calls=(call("PIF.reconfigure_ipv6", self.pif, self.mode, self.ipv6,
+                                 self.gateway, self.dns),),
+                     relies_on=relying(("PIF", self.pif)))
+
+    def precondition(self, snap: PoolSnapshot, ctx: RunContext) -> str | None:
+        pif = snap.pifs.get(self.pif)
+        if pif is None:
+            return gone("PIF", self.pif)
+        if pif.management and pif.primary_address_type.value == "IPv6":
+            return "the PIF became the management interface on IPv6; its address is not changed"
+        return None
+
+    def execute(self, ctx: RunContext) -> str | None:
+        ctx.conn.call("PIF.reconfigure_ipv6", self.pif, self.mode, self.ipv6, self.gateway,
+                      self.dns)
+        return None
+
+    def effect_in(self, snap: PoolSnapshot, ctx: RunContext) -> str | bool:
+        pif = snap.pifs.get(self.pif)
+        if pif is None or pif.ipv6_configuration_mode.value != self.mode:
+            return False
+        address = same_ipv6(pif.ipv6, self.ipv6) if self.ipv6 else True
+        return address and (pif.ipv6_gateway, dns_of(pif.dns, 6)) == (
+            self.gateway, dns_of(self.dns, 6))
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetPrimaryAddressType(XapiStep):
+    """``PIF.set_primary_address_type``: which family XAPI uses on the PIF when it is (or
+    becomes) the management interface. XAPI only writes the field (no re-plug), and refuses
+    it on the management interface itself."""
+
+    pif: PIFRef
+    value: str
+    """XAPI's ``IPv4`` or ``IPv6``."""
+
+    action = "set primary address type"
+    calls = ("PIF.set_primary_address_type",)
+    reads = ("PIF",)
+    touches = ("PIF",)
+
+    def args_text(self) -> str:
+        return self.value
+
+    def facts(self, snap: PoolSnapshot | None = None) -> Facts:
+        before = field_of(snap, "PIF", self.pif, "primary_address_type")
+        return Facts("update", "PIF", identity(snap, "PIF", self.pif),
+                     before={"primary_address_type": str(before)}
+                     if before is not None else None,
+                     after={"primary_address_type": self.value},
+                     calls=(call("PIF.set_primary_address_type", self.pif, self.value),),
+                     relies_on=relying(("PIF", self.pif)))
+
+    def precondition(self, snap: PoolSnapshot, ctx: RunContext) -> str | None:
+        pif = snap.pifs.get(self.pif)
+        if pif is None:
+            return gone("PIF", self.pif)
+        if pif.management:
+            return "the PIF became the management interface; XAPI keeps its address type"
+        return None
+
+    def execute(self, ctx: RunContext) -> str | None:
+        ctx.conn.call("PIF.set_primary_address_type", self.pif, self.value)
+        return None
+
+    def effect_in(self, snap: PoolSnapshot, ctx: RunContext) -> str | bool:
+        pif = snap.pifs.get(self.pif)
+        return pif is not None and pif.primary_address_type.value == self.value
+
+
+__all__ = ["PlugPIF", "ReconfigureIP", "ReconfigureIPv6", "ReplugPIF", "ScanPIFs",
+           "SetPrimaryAddressType", "dns_of", "same_ipv6"]
