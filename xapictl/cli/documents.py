@@ -441,6 +441,12 @@ class Rollout(Document):
 # --- inventory, drift ---------------------------------------------------------------------
 
 
+class DriftField(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    pool: str = Field(description="The value in the pool.")
+    recipe: str = Field(description="The value the recipe states.")
+
+
 class DriftFinding(BaseModel):
     model_config = ConfigDict(extra="forbid")
     pool: str
@@ -448,6 +454,10 @@ class DriftFinding(BaseModel):
     subject: str
     detail: str
     hosts: list[str]
+    fields: dict[str, DriftField] | None = Field(
+        default=None, description="`interface-mismatch` (drift --recipe): each field that "
+        "differs (ipv4, gateway, dns, ipv6, gateway6, dns6, primary_address_type, purpose, "
+        "disallow_unplug, plugged), its value in the pool and in the recipe.")
 
 
 class Drift(Document):

@@ -12,6 +12,11 @@ host was changed by hand or missed a rollout. Each rule compares a host with its
 * ``pif-unplugged``: a PIF is unplugged while its siblings on the same network are plugged;
 * ``tunnel-missing``: a private network has a tunnel on some hosts only, though the others
   have an IP on the transport network too (where ``tunnel.create`` would work).
+
+``interface-mismatch`` is the one kind that compares a pool with a recipe rather than its
+hosts with each other: a PIF whose IP configuration differs from the recipe's
+``interfaces:`` (``xapictl drift --recipe``; found by ``xapictl.plan.interface_drift``, which
+this package may not import: the CLI makes its findings).
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ class DriftKind(enum.StrEnum):
     BOND_PROPERTIES_MISMATCH = "bond-properties-mismatch"
     PIF_UNPLUGGED = "pif-unplugged"
     TUNNEL_MISSING = "tunnel-missing"
+    INTERFACE_MISMATCH = "interface-mismatch"
 
 
 @dataclass(frozen=True)
@@ -44,13 +50,21 @@ class Finding:
     detail: str
     hosts: tuple[str, ...] = ()
     """UUIDs of the hosts that differ from the rest."""
+    fields: tuple[tuple[str, str, str], ...] | None = None
+    """``interface-mismatch``: each field that differs as (field, the pool's value, the
+    recipe's value); ``None`` for the other kinds."""
 
     def describe(self) -> str:
         return f"[{self.kind}] {self.subject}: {self.detail}"
 
     def to_json(self) -> dict[str, object]:
-        return {"pool": self.pool, "kind": str(self.kind), "subject": self.subject,
-                "detail": self.detail, "hosts": list(self.hosts)}
+        out: dict[str, object] = {"pool": self.pool, "kind": str(self.kind),
+                                  "subject": self.subject, "detail": self.detail,
+                                  "hosts": list(self.hosts)}
+        if self.fields is not None:
+            out["fields"] = {name: {"pool": have, "recipe": want}
+                             for name, have, want in self.fields}
+        return out
 
 
 def _names(hosts: dict[str, Obj], uuids: object) -> str:

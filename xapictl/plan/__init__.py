@@ -11,6 +11,8 @@ and the XAPI backend).
 * ``apply``: run a plan, stop at the first failure, resolve lost answers by re-reading;
   ``converge`` = plan + pre-flight + apply + verify + re-plan;
 * ``verify``: compare what the recipe states with the pool;
+* ``interface_drift``: where PIFs differ from the recipe's ``interfaces:`` entries, field by
+  field (``drift --recipe``; verify uses it too);
 * ``backend``, ``audit``: the XAPI backend over a connection, the JSON-lines audit log;
 * ``document``: the plan as a typed document (``plan -o json``; its JSON Schema) and the
   human text rendered from it; ``saved``: saved plans (``plan --out``, ``apply FILE``);

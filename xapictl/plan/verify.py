@@ -38,7 +38,23 @@ def mismatches(desired: DesiredState, snap: PoolSnapshot) -> list[Mismatch]:
         out += _bond(f"bonds[{i}] ({bond.network})", bond, snap)
     for i, vif in enumerate(desired.vifs):
         out += _vif(f"vifs[{i}] ({vif.vm} -> {vif.network})", vif, snap)
+    if desired.interfaces:
+        out += _interfaces(desired, snap)
     return out
+
+
+def _interfaces(desired: DesiredState, snap: PoolSnapshot) -> list[Mismatch]:
+    """Each field of a PIF that differs from its ``interfaces:`` entry (a problem planning
+    them, which pre-flight refused before apply, is not the verify's to report again)."""
+    from xapictl.errors import PreflightError
+    from xapictl.plan.interface_drift import interface_drift
+
+    try:
+        found = interface_drift(desired, snap)
+    except PreflightError:
+        return []
+    return [Mismatch(f"interfaces ({d.subject}).{name}", want, have)
+            for d in found for name, have, want in d.fields]
 
 
 def verify(desired: DesiredState, collect: Callable[[], PoolSnapshot], *,
