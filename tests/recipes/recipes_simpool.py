@@ -42,6 +42,12 @@ EXPECTED_WRITES = {
     "sriov-network.yaml": ["network.create"] + ["network_sriov.create"] * 3 + ["VIF.create"],
     "storage-interface.yaml": ["PIF.reconfigure_ip", "PIF.add_to_other_config",
                                "PIF.set_disallow_unplug"] * 3,
+    "host-networking.yaml": (["network.create"] + ["Bond.create"] * 3
+                             + ["network.set_name_label", "network.set_name_description",
+                                "network.set_MTU"] + ["PIF.plug"] * 3
+                             + ["network.create", "pool.create_VLAN_from_PIF"] * 2
+                             + ["PIF.reconfigure_ip", "PIF.reconfigure_ipv6",
+                                "PIF.add_to_other_config", "PIF.set_disallow_unplug"] * 3),
 }
 SCENARIO_OF = {"sriov-network.yaml": "sriov"}
 """The scenario a recipe needs when the seed pool cannot take it (SR-IOV capable NICs)."""
