@@ -191,6 +191,21 @@ SET_IP = ("pif", "set-ip", "xcp-host-01", "eth1", "--mode", "static")
 NO_POOL = {"XAPICTL_URL": None, "XAPICTL_PASSWORD": None}
 
 
+def ipv6_address_taken(cli: Any, env: dict[str, Any]) -> Any:
+    v6 = ("pif", "set-ip", "{}", "eth2", "--mode6", "static", "--address6")
+    first = cli(*(w.format("xcp-host-01") for w in v6), "2001:db8:5::11/64", "--yes")
+    assert first.code == 0, first.stderr
+    return cli(*(w.format("xcp-host-02") for w in v6), "2001:db8:5::11/64", "--yes")
+
+
+def one_address_twice(cli: Any, env: dict[str, Any]) -> Any:
+    recipe = env["tmp_path"] / "twice.yaml"
+    recipe.write_text("version: 1\ninterfaces:\n" + "".join(
+        f"  - {{device: {d}, hosts: [xcp-host-01], ipv4: static, "
+        "addresses: {xcp-host-01: 203.0.113.50/24}}\n" for d in ("eth1", "eth2")))
+    return cli("apply", str(recipe), "--yes")
+
+
 def plant_lease(jsonrpc: Any, **holder: Any) -> None:
     """A lease record as another run on another machine holds it (renewed just now)."""
     import time
@@ -454,6 +469,17 @@ PROVOKE: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
                              "198.51.100.1", "--yes"),
     "`pif set-ip` (or an `interfaces:` entry) on the management interface": lambda cli, env: cli(
         "pif", "set-ip", "xcp-host-01", "eth0", "--mode", "dhcp", "--yes"),
+    "`pif set-ip --mode6 static` (or an `interfaces:` entry) with an IPv6 address another PIF "
+    "of the pool has": ipv6_address_taken,
+    "two `interfaces:` entries giving one address (IPv4 or IPv6) to two PIFs": one_address_twice,
+    "`pif set-ip --primary-address-type` (or `primary_address_type` in an `interfaces:` entry) "
+    "on the management interface": lambda cli, env: cli(
+        "pif", "set-ip", "xcp-host-01", "eth0", "--primary-address-type", "ipv6", "--yes"),
+    "`pif set-ip` with none of `--mode`, `--mode6`, `--primary-address-type`":
+        lambda cli, env: cli("pif", "set-ip", "xcp-host-01", "eth1", "--yes"),
+    "`drift --recipe` with `--fleet` or `--from`": lambda cli, env: cli(
+        "drift", "--recipe", str(ROOT / "recipes" / "host-networking.yaml"), "--from",
+        str(env["tmp_path"] / "export.json")),
     "`network set-mtu NAME N --replug` (or `mtu` with `replug: true`) raising the MTU of the "
     "network that carries the management interface, without `--replug-management`":
         lambda cli, env: cli("network", "set-mtu", "Pool-wide network 0", "9000", "--replug",

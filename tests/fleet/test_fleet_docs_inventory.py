@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import shutil
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -31,9 +32,10 @@ DOCUMENT = block(PAGE, "json", "{")
 DIFF = block(PAGE, "console", "$ xapictl inventory diff")
 WATCH = block(PAGE, "console", "$ xapictl inventory watch")
 DRIFT = block(PAGE, "console", "$ xapictl drift")
+DRIFT_RECIPE = block(PAGE, "console", "$ xapictl --url https://pool.example drift --recipe")
 SYNC = block(PAGE, "python", "def sync(")
 RUN_SYNC = block(PAGE, "console", "$ xapictl sim serve")
-CHECKED = [EXPORT, DOCUMENT, DIFF, WATCH, DRIFT, SYNC, RUN_SYNC]
+CHECKED = [EXPORT, DOCUMENT, DIFF, WATCH, DRIFT, DRIFT_RECIPE, SYNC, RUN_SYNC]
 SCHEMA = json.loads((DOCS / "inventory.schema.json").read_text())
 PASSWORD = "pw-inv-docs-5517"
 
@@ -220,6 +222,31 @@ def test_drift_prints_what_the_page_shows(pools: DocPools) -> None:
     result = _run(drift_cmd)
     assert [str(result.exit_code)] == echo.shown
     assert sorted(result.stdout.splitlines()) == sorted(drift_cmd.shown)
+
+
+def test_drift_against_a_recipe_prints_what_the_page_shows(pools: DocPools) -> None:
+    """par1 gets recipes/host-networking.yaml, then xcp-host-02's storage PIF is switched to
+    IPv6 DHCP by hand (as ``xe pif-reconfigure-ipv6`` would): one interface-mismatch."""
+    (pools.dir / "recipes").mkdir()
+    shutil.copy(ROOT / "recipes" / "host-networking.yaml", pools.dir / "recipes")
+    url = pools.urls["par1"]
+    applied = _run(Command(["xapictl", "--url", url, "apply",
+                            "recipes/host-networking.yaml", "--yes"], []))
+    assert applied.exit_code == 0, applied.output
+    clean = _run(Command(["xapictl", "--url", url, "drift", "--recipe",
+                          "recipes/host-networking.yaml"], []))
+    assert clean.exit_code == 0, clean.output
+    with pools.connect("par1") as conn:
+        conn.call("PIF.reconfigure_ipv6", _eth_pif(pools.sims["par1"], "eth2", 1), "DHCP", "",
+                  "", "")
+    code = None
+    for cmd in commands(DRIFT_RECIPE.text, pools.replace):
+        if cmd.argv == ["echo", "$?"]:
+            assert [str(code)] == cmd.shown
+            continue
+        result = _run(cmd)
+        code = result.exit_code
+        assert_shown_in(cmd.shown, result.output)
 
 
 def _example() -> Any:
