@@ -23,6 +23,10 @@ def is_ipv4(value: str) -> bool:
 
 
 def is_ipv6(value: str) -> bool:
+    """As ``inet_pton(AF_INET6)`` (``Unixext.domain_of_addr``) and ``Ipaddr.V6`` take one: no
+    zone (``fe80::1%eth0``), which Python's parser would accept."""
+    if "%" in value:
+        return False
     try:
         ipaddress.IPv6Address(value)
     except ValueError:
@@ -72,8 +76,10 @@ def generate_mac(seed: str, device: int) -> str:
 
 
 def split_dns(value: str) -> tuple[list[str], list[str]]:
-    """A PIF's comma-separated DNS list, split into (IPv4 entries, IPv6 entries); others dropped."""
-    entries = [e.strip() for e in value.split(",") if e.strip()]
+    """A PIF's comma-separated DNS list, split into (IPv4 entries, IPv6 entries); others dropped.
+    As ``Xapi_pif.restrict_to``: cut at commas (empty pieces dropped), nothing stripped, so an
+    entry with a space around it is not an address and is dropped too."""
+    entries = [e for e in value.split(",") if e]
     return [e for e in entries if is_ipv4(e)], [e for e in entries if is_ipv6(e)]
 
 
