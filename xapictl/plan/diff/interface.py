@@ -176,10 +176,7 @@ def _plan_ip(d: Planner, spec: InterfaceSpec, subject: str, ref: PIFRef,
     field = ("interfaces.address_range" if spec.address_range is not None
              else f"interfaces.addresses.{ident.host_name(d.snap, pif.host)}")
     if pif.management:
-        d.problems.append(f"{spec.where}: {field}: {ident.pif_words(d.snap, ref)} is the "
-                          f"management interface ({_words(have)}); its address is not "
-                          "changed in place: move the management interface to another PIF "
-                          "first")
+        _not_in_place(d, spec, field, ref, f"({_words(have)})")
         return
     if ip and _collides(d, spec, field, ref, ip, 4, claimed):
         return
@@ -207,16 +204,19 @@ def _plan_ip6(d: Planner, spec: InterfaceSpec, subject: str, ref: PIFRef,
     field = ("interfaces.address6_range" if spec.address6_range is not None
              else f"interfaces.addresses6.{ident.host_name(d.snap, pif.host)}")
     if pif.management and pif.primary_address_type.value == "IPv6":
-        d.problems.append(f"{spec.where}: {field}: {ident.pif_words(d.snap, ref)} is the "
-                          f"management interface on IPv6 ({_words6(have)}); its address is "
-                          "not changed in place: move the management interface to another "
-                          "PIF first")
+        _not_in_place(d, spec, field, ref, f"on IPv6 ({_words6(have)})")
         return
     if address is not None and _collides(d, spec, field, ref, str(address.ip), 6, claimed):
         return
     d.add(ReconfigureIPv6(subject, f"IPv6 is {_words6(have)}, the recipe says "
                           f"{_words6(want)}", pif=ref, mode=mode, ipv6=ipv6, gateway=gateway,
                           dns=dns))
+
+
+def _not_in_place(d: Planner, spec: InterfaceSpec, field: str, ref: PIFRef, how: str) -> None:
+    d.problems.append(f"{spec.where}: {field}: {ident.pif_words(d.snap, ref)} is the "
+                      f"management interface {how}; its address is not changed in place: "
+                      "move the management interface to another PIF first")
 
 
 def _collides(d: Planner, spec: InterfaceSpec, field: str, ref: PIFRef, ip: str,

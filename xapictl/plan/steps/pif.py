@@ -159,11 +159,7 @@ class ReconfigureIP(XapiStep):
     reads = ("PIF",)
 
     def args_text(self) -> str:
-        if self.mode != "Static":
-            return f"mode {self.mode}"
-        extra = "".join(f", {k} {v}" for k, v in (("gateway", self.gateway),
-                                                  ("DNS", self.dns)) if v)
-        return f"mode Static, {self.ip} netmask {self.netmask}{extra}"
+        return _ip_args(self.mode, f"{self.ip} netmask {self.netmask}", self.gateway, self.dns)
 
     def _values(self) -> dict[str, object]:
         return {"ip_configuration_mode": self.mode, "IP": self.ip, "netmask": self.netmask,
@@ -198,6 +194,14 @@ class ReconfigureIP(XapiStep):
         return pif is not None and (pif.ip_configuration_mode.value, pif.ip, pif.netmask,
                                     pif.gateway, dns_of(pif.dns, 4)) == (
             self.mode, self.ip, self.netmask, self.gateway, dns_of(self.dns, 4))
+
+
+def _ip_args(mode: str, address: str, gateway: str, dns: str) -> str:
+    """A reconfigure step's arguments in words: the mode, and for Static what it sends."""
+    if mode != "Static":
+        return f"mode {mode}"
+    extra = "".join(f", {k} {v}" for k, v in (("gateway", gateway), ("DNS", dns)) if v)
+    return f"mode Static, {address}{extra}"
 
 
 def dns_of(text: str, version: int) -> tuple[str, ...]:
@@ -246,11 +250,7 @@ class ReconfigureIPv6(XapiStep):
     reads = ("PIF",)
 
     def args_text(self) -> str:
-        if self.mode != "Static":
-            return f"mode {self.mode}"
-        extra = "".join(f", {k} {v}" for k, v in (("gateway", self.gateway),
-                                                  ("DNS", self.dns)) if v)
-        return f"mode Static, {self.ipv6}{extra}"
+        return _ip_args(self.mode, self.ipv6, self.gateway, self.dns)
 
     def facts(self, snap: PoolSnapshot | None = None) -> Facts:
         pif = snap.pifs.get(self.pif) if snap is not None else None
