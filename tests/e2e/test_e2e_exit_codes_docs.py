@@ -480,6 +480,9 @@ PROVOKE: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
     "`drift --recipe` with `--fleet` or `--from`": lambda cli, env: cli(
         "drift", "--recipe", str(ROOT / "recipes" / "host-networking.yaml"), "--from",
         str(env["tmp_path"] / "export.json")),
+    "`drift --recipe` whose `interfaces:` cannot apply to the pool (a network it names is "
+    "missing, an address another PIF has)": lambda cli, env: cli(
+        "drift", "--recipe", str(ROOT / "recipes" / "host-networking.yaml")),
     "`network set-mtu NAME N --replug` (or `mtu` with `replug: true`) raising the MTU of the "
     "network that carries the management interface, without `--replug-management`":
         lambda cli, env: cli("network", "set-mtu", "Pool-wide network 0", "9000", "--replug",

@@ -137,12 +137,18 @@ def drift(
 def _interface_findings(desired: DesiredState, snap: PoolSnapshot) -> list[Finding]:
     """``interface-mismatch`` findings: the PIFs whose IP configuration differs from the
     recipe's ``interfaces:`` (a recipe that cannot apply to the pool: exit 2, named)."""
+    from xapictl.errors import PreflightError, UsageError
     from xapictl.inventory.drift import DriftKind, Finding
     from xapictl.plan.interface_drift import interface_drift
 
     pool = snap.pool.uuid if snap.pools else ""
+    try:
+        found = interface_drift(desired, snap)
+    except PreflightError as exc:
+        raise UsageError("--recipe: its interfaces: cannot be compared with this pool (has "
+                         "the recipe been applied?):\n  " + "\n  ".join(exc.problems)) from None
     return [Finding(pool, DriftKind.INTERFACE_MISMATCH, d.subject, d.detail, (d.host_uuid,),
-                    d.fields) for d in interface_drift(desired, snap)]
+                    d.fields) for d in found]
 
 
 __all__ = ["DRIFT_FOUND", "app"]
