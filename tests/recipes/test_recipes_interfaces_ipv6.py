@@ -215,3 +215,17 @@ def test_a_storage_interface_may_have_ipv6_only() -> None:
     assert result.replan is not None and result.replan.is_empty
     assert pool.writes() == ["PIF.reconfigure_ipv6", "PIF.add_to_other_config",
                              "PIF.set_disallow_unplug"] * 3  # eth1 is plugged already
+
+
+def test_a_hosts_own_address_is_refused() -> None:
+    """Item 5: where XAPI and its clients reach a host (``host.address``; on the simulator a
+    loopback address) is no address for a PIF."""
+    pool = SimPool()
+    snap = pool.snapshot()
+    address = next(h.address for h in snap.hosts.values() if h.name_label == "xcp-host-02")
+    with pytest.raises(PreflightError, match=rf"interfaces\.addresses\.xcp-host-01: "
+                       rf"{address.replace('.', '[.]')} is already the address of host "
+                       "xcp-host-02; give a free address"):
+        pool.converge(ensure_interface(device="eth1", hosts=["xcp-host-01"], ipv4="static",
+                                       addresses={"xcp-host-01": f"{address}/8"}))
+    assert pool.writes() == []

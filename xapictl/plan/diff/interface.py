@@ -221,12 +221,15 @@ def _not_in_place(d: Planner, spec: InterfaceSpec, field: str, ref: PIFRef, how:
 
 def _collides(d: Planner, spec: InterfaceSpec, field: str, ref: PIFRef, ip: str,
               version: int, claimed: Claimed) -> bool:
-    """``ip`` is another PIF's (any PIF of the pool, the management interfaces included) or
-    another entry gives it: a problem naming both; else it is claimed for this PIF."""
+    """``ip`` is another PIF's (any PIF of the pool, the management interfaces included), a
+    host's ``address`` (where XAPI and its clients reach the host), or another entry gives it:
+    a problem naming both; else it is claimed for this PIF."""
     users = [r for r, p in d.snap.pifs.items() if r != ref and ip in _addresses_of(p, version)]
-    if users:
-        d.problems.append(f"{spec.where}: {field}: {ip} is already the address of "
-                          f"{ident.pif_words(d.snap, users[0])}; give a free address")
+    hosts = [h for h in d.snap.hosts.values() if _same_ip(h.address, ip)]
+    if users or hosts:
+        whose = ident.pif_words(d.snap, users[0]) if users else f"host {hosts[0].name_label}"
+        d.problems.append(f"{spec.where}: {field}: {ip} is already the address of {whose}; "
+                          "give a free address")
         return True
     mine = f"{field} ({ident.pif_words(d.snap, ref)})"
     if claimed.setdefault(ip, mine) != mine:
@@ -234,6 +237,14 @@ def _collides(d: Planner, spec: InterfaceSpec, field: str, ref: PIFRef, ip: str,
                           "every PIF needs its own address")
         return True
     return False
+
+
+def _same_ip(text: str, ip: str) -> bool:
+    """``text`` (a host's address: an IP, or a name) is the address ``ip``."""
+    try:
+        return ipaddress.ip_address(text) == ipaddress.ip_address(ip)
+    except ValueError:
+        return False
 
 
 def _addresses_of(pif: PIFRecord, version: int) -> set[str]:
