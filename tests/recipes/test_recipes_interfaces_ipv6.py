@@ -229,3 +229,19 @@ def test_a_hosts_own_address_is_refused() -> None:
         pool.converge(ensure_interface(device="eth1", hosts=["xcp-host-01"], ipv4="static",
                                        addresses={"xcp-host-01": f"{address}/8"}))
     assert pool.writes() == []
+
+
+def test_a_static_address_beside_the_link_local_one_is_already_so() -> None:
+    """XAPI writes every address of the bridge into ``PIF.IPv6`` when the PIF's IPv4 is DHCP
+    (``Helpers.update_pif_address``): the static address beside a link-local one is a no-op,
+    not a re-plan forever."""
+    pool = SimPool()
+    desired = ensure_interface(device="eth1", hosts=["xcp-host-02"], ipv6="static",
+                               addresses6={"xcp-host-02": "2001:db8:6::12/64"})
+    pool.converge(desired)
+    snap = pool.snapshot()
+    host = next(r for r, h in snap.hosts.items() if h.name_label == "xcp-host-02")
+    eth1 = snap.pif_on(host, "eth1")
+    pool.sim.state.set_field("PIF", eth1, "IPv6", ["fe80::1:2ff:fe03:405/64",
+                                                   "2001:db8:6::12/64"])
+    assert diff(desired, pool.snapshot()).is_empty

@@ -220,12 +220,20 @@ def dns_of(text: str, version: int) -> tuple[str, ...]:
 
 
 def same_ipv6(have: tuple[str, ...], want: str) -> bool:
-    """The PIF's ``IPv6`` set is exactly ``want`` (``address/prefix``), however written."""
+    """The PIF's ``IPv6`` set holds ``want`` (``address/prefix``), however written. Not "is
+    exactly": XAPI's ``update_pif_address`` writes every address of the bridge into it (the
+    link-local ``fe80::…/64`` beside the static one) when the PIF's IPv4 is DHCP."""
     try:
-        return len(have) == 1 and (ipaddress.IPv6Interface(have[0])
-                                   == ipaddress.IPv6Interface(want))
+        wanted = ipaddress.IPv6Interface(want)
     except ValueError:
         return False
+    for text in have:
+        try:
+            if ipaddress.IPv6Interface(text) == wanted:
+                return True
+        except ValueError:
+            continue
+    return False
 
 
 @dataclass(frozen=True, kw_only=True)
