@@ -221,6 +221,8 @@ def test_the_documents_of_every_recipe_on_the_scenarios_validate(scenario: str,
                  and not v.is_control_domain)[:3]
     mine = load_text(yaml.safe_dump({
         "networks": [{"name": "VLAN 3999", "vlan": 3999, "device": "eth1", "mtu": 9000},
+                     {"name": "Trunk", "device": "eth1", "rename": True, "mtu": 9000,
+                      "replug": True},  # a VLAN's MTU is never above its trunk's
                      {"name": "Storage", "device": "eth2", "rename": True, "mtu": 9000,
                       "replug": True}],
         "vifs": [{"vm": vm, "network": "VLAN 3999", "locking_mode": "locked",

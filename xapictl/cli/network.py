@@ -40,9 +40,16 @@ def create(
                                "every host that can do it."),
     adopt: bool = typer.Option(False, "--adopt", help="Take over a matching network that "
                                "xapictl did not make."),
+    raise_trunk_mtu: bool = typer.Option(False, "--raise-trunk-mtu", help="A VLAN whose "
+                                         "--mtu is above its trunk's: raise the trunk's "
+                                         "network first (re-plugs its PIFs and VIFs)."),
+    replug_management: bool = typer.Option(False, "--replug-management", help="With "
+                                           "--raise-trunk-mtu: also re-plug the management "
+                                           "interface (explicit confirmation)."),
     fleet: Path | None = FLEET, select: str | None = SELECT, yes: bool = YES,
 ) -> None:
-    """Create the network if it is not there; a second run says it is already in place."""
+    """Create the network if it is not there; a second run says it is already in place.
+    A VLAN's --mtu above its trunk's is refused unless --raise-trunk-mtu."""
     with exit_codes():
         from xapictl.errors import UsageError
         from xapictl.recipes import (
@@ -59,6 +66,13 @@ def create(
                              "NETWORK (the network whose PIFs carry the tunnels)")
         if sriov and device is None:
             raise UsageError("--sriov needs its NIC: add --device eth1")
+        if raise_trunk_mtu and (vlan is None or mtu is None):
+            raise UsageError("--raise-trunk-mtu raises the trunk of a VLAN to its MTU: add "
+                             "--vlan TAG and --mtu N, or drop it")
+        if replug_management and not raise_trunk_mtu:
+            raise UsageError("--replug-management on network create confirms re-plugging "
+                             "the management interface when --raise-trunk-mtu raises its "
+                             "trunk: add --raise-trunk-mtu, or drop it")
         if sriov and (tunnel is not None or vlan is not None):
             raise UsageError("--sriov makes the SR-IOV network of one NIC: drop --tunnel, "
                              "--vlan and --bond")
@@ -74,7 +88,9 @@ def create(
                                                adopt=adopt)
             elif vlan is not None:
                 desired = ensure_vlan_network(name, vlan, device=device, bond=bond, mtu=mtu,
-                                              description=description, adopt=adopt)
+                                              description=description, adopt=adopt,
+                                              raise_trunk_mtu=raise_trunk_mtu,
+                                              replug_management=replug_management)
             else:
                 desired = ensure_network(name, device=device, mtu=mtu,
                                          description=description, adopt=adopt)
@@ -169,17 +185,22 @@ def set_mtu(
                                            "confirmation)."),
     adopt: bool = typer.Option(False, "--adopt", help="Also change a network xapictl did not "
                                "make."),
+    raise_trunk_mtu: bool = typer.Option(False, "--raise-trunk-mtu", help="A VLAN network "
+                                         "raised above its trunk's MTU: raise the trunk's "
+                                         "network first (re-plugs its PIFs and VIFs)."),
     fleet: Path | None = FLEET, select: str | None = SELECT, yes: bool = YES,
 ) -> None:
     """network.set_MTU in place; lists (or with --replug re-plugs) what carries the old
-    MTU. Never re-plugs the management interface without --replug-management."""
+    MTU. Never re-plugs the management interface without --replug-management, never raises
+    a VLAN above its trunk without --raise-trunk-mtu, never lowers a trunk below its VLANs."""
     with exit_codes():
         from xapictl.recipes import ensure_mtu_of
 
         lookup = _Lookup(ctx, fleet, select)
         with cli_values({"mtu": "MTU"}):
             desired = ensure_mtu_of(name, mtu, lookup, replug=replug,
-                                    replug_management=replug_management, adopt=adopt)
+                                    replug_management=replug_management, adopt=adopt,
+                                    raise_trunk_mtu=raise_trunk_mtu)
         converge_on(ctx, desired, fleet, select, yes=yes, only=lookup.pools)
 
 

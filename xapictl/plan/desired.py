@@ -179,9 +179,24 @@ def check(state: DesiredState) -> None:
         if n.kind == "nic" and not n.present:
             say(n.where, f"{path}.present", "the network of a NIC cannot be removed; drop ",
                 FieldRef("present", "false"), " or remove the entry")
-        if n.replug_management and not n.replug:
+        if n.replug_management and not (n.replug or n.raise_trunk_mtu):
             say(n.where, f"{path}.replug_management", "only meaningful with ",
-                FieldRef("replug", "true"))
+                FieldRef("replug", "true"), " or ", FieldRef("raise_trunk_mtu", "true"))
+        if n.raise_trunk_mtu and (n.vlan is None or n.mtu is None):
+            say(n.where, f"{path}.raise_trunk_mtu", "only meaningful on a VLAN network "
+                "with an MTU: add ", FieldRef("vlan", "<tag>"), " and ",
+                FieldRef("mtu", "9000"), ", or drop it")
+        elif n.raise_trunk_mtu:
+            trunk_net = next((t for t in state.networks if t.mtu is not None and (
+                (n.device is not None and t.kind == "nic" and t.device == n.device)
+                or (n.bond is not None and t.name == n.bond))), None)
+            trunk_bond = state.bond_named(n.bond) if n.bond is not None else None
+            stated_at = (trunk_net.where if trunk_net is not None else trunk_bond.where
+                         if trunk_bond is not None and trunk_bond.mtu is not None else None)
+            if stated_at is not None:
+                say(n.where, f"{path}.raise_trunk_mtu", f"the recipe states the trunk's MTU "
+                    f"at {stated_at}: drop ", FieldRef("raise_trunk_mtu"), " and give the trunk "
+                    "the MTU it needs there")
         _check_private_and_sriov(n, path, say)
         if n.kind == "vlan":
             key: tuple[object, ...] = ("vlan", n.device or f"bond:{n.bond}", n.vlan)

@@ -250,6 +250,9 @@ class NetworkEntry(Entry):
     replug_management: bool = _f(
         "also re-plug the management interface (a separate, explicit confirmation)", "false",
         False)
+    raise_trunk_mtu: bool = _f(
+        "VLAN networks: when `mtu` is above the trunk's, raise the trunk's network to it "
+        "first (its PIFs, then its VIFs re-plugged); otherwise that is refused", "true", False)
     rename: bool = _f("rename the network that carries this VLAN tag or NIC to `name` "
                       "(otherwise another name there is refused)", "true", False)
     tunnel: TunnelEntry | Unset = _f(

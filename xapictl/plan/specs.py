@@ -98,6 +98,10 @@ class NetworkSpec:
     adopt: bool = False
     replug: bool = False
     replug_management: bool = False
+    raise_trunk_mtu: bool = False
+    """A VLAN network whose ``mtu`` is above its trunk's: raise the trunk's network to it
+    first, re-plugging its PIFs, then its VIFs (the management interface only with
+    ``replug_management``); without it such a VLAN is refused, naming the fix."""
     rename: bool = False
     """A network found by what it carries (VLAN tag on a trunk, NIC) but named otherwise is
     refused, naming it; ``True`` renames it to ``name`` instead (a disruptive step). Never

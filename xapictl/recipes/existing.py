@@ -43,14 +43,15 @@ def ensure_deleted(identity: Identity, *, adopt: bool = False) -> DesiredState:
 
 def ensure_mtu_of(name: str, mtu: int, identify: Callable[[str], Identity], *,
                   replug: bool = False, replug_management: bool = False,
-                  adopt: bool = False) -> DesiredState:
+                  adopt: bool = False, raise_trunk_mtu: bool = False) -> DesiredState:
     """``ensure_mtu`` on the existing network ``name``: the MTU is checked first, then
     ``identify`` (which reads the pool) says how the network is named."""
     ensure_mtu(name, mtu)  # a bad value is refused before any pool is read
     identity = identify(name)
     return ensure_mtu(identity["name"], mtu, vlan=identity.get("vlan"),
                       device=identity.get("device"), bond=identity.get("bond"), replug=replug,
-                      replug_management=replug_management, adopt=adopt)
+                      replug_management=replug_management, adopt=adopt,
+                      raise_trunk_mtu=raise_trunk_mtu)
 
 
 __all__ = ["Identity", "ensure_deleted", "ensure_mtu_of"]

@@ -12,7 +12,9 @@ def ensure_vlan_network(name: str, tag: int, *, device: str | None = None,
                         bond: str | None = None, present: bool = True, mtu: int | None = None,
                         description: str | None = None,
                         other_config: Mapping[str, str] | None = None,
-                        adopt: bool = False, rename: bool = False) -> DesiredState:
+                        adopt: bool = False, rename: bool = False,
+                        raise_trunk_mtu: bool = False,
+                        replug_management: bool = False) -> DesiredState:
     """VLAN ``tag`` on the trunk ``device`` (or on the bond whose network is ``bond``) of every
     host, in one network named ``name``.
 
@@ -22,11 +24,18 @@ def ensure_vlan_network(name: str, tag: int, *, device: str | None = None,
 
     A network that already carries the tag on that trunk under another name is refused,
     naming it (never renamed or re-purposed), unless ``rename=True`` asks for the rename.
+
+    An ``mtu`` above the trunk's network MTU is refused (a VLAN carries no frame larger than
+    its trunk), unless ``raise_trunk_mtu=True`` raises the trunk's network first, re-plugging
+    its PIFs and then its VIFs; a trunk that carries the management interface needs
+    ``replug_management=True`` as well.
     """
     return build("networks", f"ensure_vlan_network({name!r})", name=name, vlan=tag,
                  device=device, bond=bond, present=present, mtu=mtu, description=description,
                  other_config=dict(other_config) if other_config else None,
-                 adopt=adopt or None, rename=rename or None)
+                 adopt=adopt or None, rename=rename or None,
+                 raise_trunk_mtu=raise_trunk_mtu or None,
+                 replug_management=replug_management or None)
 
 
 __all__ = ["ensure_vlan_network"]

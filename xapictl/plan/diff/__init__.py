@@ -3,7 +3,8 @@
 Every recipe entry ends as steps (each with its reason) or a no-op saying why nothing is
 needed; fields the recipe does not state are left alone. Order: pool settings, bonds, then
 networks (a VLAN may sit on a bond of the same recipe; NIC networks first, so a trunk's MTU
-is raised before the VLANs on it), then interfaces (IP configuration), then VM attachments,
+is raised before the VLANs on it, but last when their MTU goes down, so the VLANs come down
+first), then interfaces (IP configuration), then VM attachments,
 then removals in reverse (attachments, VLAN networks, bonds). Anything that would make the
 plan fail half-way is collected and raised as one ``PreflightError`` before a single step is
 returned.
@@ -19,7 +20,12 @@ from xapictl.errors import PreflightError
 from xapictl.plan.core import Plan
 from xapictl.plan.desired import DesiredState
 from xapictl.plan.diff.bond import plan_bond, plan_bond_absent
-from xapictl.plan.diff.network import check_purposes, plan_network, plan_network_absent
+from xapictl.plan.diff.network import (
+    check_purposes,
+    plan_network,
+    plan_network_absent,
+    planning_order,
+)
 from xapictl.plan.diff.planner import Planner
 from xapictl.plan.diff.vif import plan_vif, plan_vif_absent
 from xapictl.state.snapshot import PoolSnapshot
@@ -35,8 +41,8 @@ def diff(desired: DesiredState, snap: PoolSnapshot) -> Plan:
     for bond in desired.bonds:
         if bond.present:
             plan_bond(d, bond)
-    for net in sorted(desired.networks, key=lambda n: n.kind != "nic"):
-        # NIC networks first: a VLAN's trunk MTU is raised before it
+    for net in planning_order(d, desired.networks):
+        # a trunk's MTU is raised before its VLANs', lowered after theirs
         if net.present and net.kind in ("tunnel", "sriov"):
             from xapictl.plan.diff.private import plan_private_or_sriov
 

@@ -201,6 +201,8 @@ def vlan_network(d: Planner, spec: NetworkSpec, subject: str) -> None:
                 f"{', '.join(ident.host_name(d.snap, h) for h in missing)}"
                 "; state it under `bonds:` so it is made on every host"
             )
+    if not trunk_mtu_fits(d, spec, subject, trunk_words, trunks):
+        return
     identity = ident.vlan_identity(trunk_id, tag)
     known = {h: PIFRef(p) for h, p in trunks.items() if not isinstance(p, Later)}
     by_host = ident.vlan_networks_on(d.snap, known, tag)
@@ -285,6 +287,131 @@ def vlan_network(d: Planner, spec: NetworkSpec, subject: str) -> None:
         d.noop(subject, f"already in place (VLAN {tag} on {trunk_words} on {len(wanted)} host(s))")
 
 
+def trunk_mtu_fits(d: Planner, spec: NetworkSpec, subject: str, trunk_words: str,
+                   trunks: dict[HostRef, PIFRef | Later]) -> bool:
+    """A VLAN's MTU is never above its trunk's network MTU as the plan leaves it: the trunk's
+    own recipe entry, a raise planned here (``raise_trunk_mtu``), or what the pool has.
+
+    XAPI checks nothing (xen-api ``nm.ml`` ``create_bridges``: the VLAN device and bridge get
+    the VLAN network's MTU, the trunk NIC its own network's; networkd's ``link_set_mtu`` only
+    logs "MTU size is not supported" when the kernel refuses a VLAN device above its parent)
+    and ``PIF.MTU`` is then synced from the VLAN bridge: the records say 9000 while frames
+    above the trunk's MTU are dropped. So the plan refuses it, naming the fix, or with
+    ``raise_trunk_mtu`` raises the trunk's network first with its own re-plugs. False (a
+    problem recorded) when it does not fit."""
+    if spec.mtu is None:
+        return True
+    nets = sorted({d.snap.pifs[p].network for p in trunks.values()
+                   if not isinstance(p, Later) and p in d.snap.pifs})
+    bond = d.desired.bond_named(spec.bond) if spec.bond is not None else None
+    if spec.device is not None:
+        stated = next((n for n in d.desired.networks
+                       if n.kind == "nic" and n.device == spec.device and n.present), None)
+        current = max((d.raised_trunks.get(n, d.snap.networks[n].mtu) for n in nets),
+                      default=None)
+        name = (stated.name if stated is not None else
+                d.snap.networks[nets[0]].name_label if nets else spec.device)
+        entry = f"{{name: {name!r}, device: {spec.device}, mtu: {spec.mtu}, replug: true}}"
+        fix = f"state networks: - {entry}"
+    else:
+        stated = d.desired.network_named(spec.bond or "")
+        current = max((d.raised_trunks.get(n, d.snap.networks[n].mtu) for n in nets),
+                      default=None)
+        if bond is not None and bond.mtu is not None:
+            current = bond.mtu
+        elif current is None:
+            current = 1500  # a bond this plan makes without an MTU: a new network's default
+        name = spec.bond or ""
+        fix = f"state `mtu: {spec.mtu}` on the bond {name!r} under bonds:"
+    trunk_mtu = stated.mtu if stated is not None and stated.mtu is not None else current
+    if trunk_mtu is None or spec.mtu <= trunk_mtu:
+        return True
+    if spec.raise_trunk_mtu and nets and (stated is None or stated.mtu is None) and (
+            bond is None or bond.mtu is None):
+        raised = [raise_trunk(d, spec, n, subject) for n in nets]  # each problem recorded
+        return all(raised)
+    management = sorted(ident.host_name(d.snap, d.snap.pifs[p].host) for p in trunks.values()
+                        if not isinstance(p, Later) and p in d.snap.pifs
+                        and d.snap.pifs[p].management)
+    fix = f"raise the trunk first: {fix}"
+    if nets and (stated is None or stated.mtu is None):
+        fix += ", or add raise_trunk_mtu: true (--raise-trunk-mtu)"
+    if management:
+        fix += (f"; the trunk carries the management interface on {', '.join(management)}: "
+                "re-plugging it needs replug_management: true (a separate confirmation)")
+    d.problems.append(f"{subject}: MTU {spec.mtu} is above its trunk's ({trunk_words}, "
+                      f"network {name!r}, MTU {trunk_mtu}): a VLAN carries no frame larger "
+                      f"than its trunk; {fix}")
+    return False
+
+
+def raise_trunk(d: Planner, spec: NetworkSpec, ref: NetworkRef, subject: str) -> bool:
+    """``raise_trunk_mtu``: the trunk's network ``ref`` goes to the VLAN's MTU first, its
+    attached PIFs re-plugged, then its VIFs (PIFs first: never a VIF above its PIF). Refused
+    (False) when that re-plugs the management interface without ``replug_management``, as
+    ``set-mtu --replug`` is."""
+    mtu = spec.mtu or 0
+    n = d.snap.networks[ref]
+    trunk = f"network {n.name_label!r}"
+    management = sorted(ident.pif_words(d.snap, p) for p in n.pifs if p in d.snap.pifs
+                        and d.snap.pifs[p].management and d.snap.pifs[p].currently_attached)
+    if management and not spec.replug_management:
+        d.problems.append(
+            f"{subject}: raising its trunk {trunk} to MTU {mtu} (raise_trunk_mtu) re-plugs "
+            f"the management interface ({', '.join(management)}): add replug_management: "
+            "true / --replug-management to allow it (it is re-plugged first), or keep the "
+            f"VLAN at MTU {n.mtu} or below")
+        return False
+    d.raised_trunks[ref] = max(mtu, d.raised_trunks.get(ref, 0))
+    if n.mtu >= mtu:
+        return True  # another VLAN entry of this recipe raised it already
+    d.add(SetField(trunk, f"MTU is {n.mtu} and {subject} on it says {mtu} (raise_trunk_mtu): "
+                   "a VLAN carries no frame larger than its trunk", xapi_class="network",
+                   ref=ref, method="set_MTU", field_name="mtu", value=mtu))
+    replugs(d, NetworkSpec(name=n.name_label, mtu=mtu, replug=True,
+                           replug_management=spec.replug_management), ref, trunk)
+    return True
+
+
+def vlans_above(d: Planner, ref: NetworkRef, mtu: int) -> list[str]:
+    """The VLAN networks on the PIFs of ``ref`` whose MTU, as the recipe leaves it, is above
+    ``mtu`` (a trunk lowered under its VLANs), as "'VLAN 105' (MTU 9000, VLAN 105 on eth1)"."""
+    found: dict[NetworkRef, str] = {}
+    for p in d.snap.networks[ref].pifs:
+        pif = d.snap.pifs.get(p)
+        if pif is None:
+            continue
+        for v in d.snap.vlans_on(p):
+            vlan = d.snap.vlans[v]
+            untagged = d.snap.pifs.get(vlan.untagged_pif)
+            if untagged is None or untagged.network not in d.snap.networks:
+                continue
+            net = d.snap.networks[untagged.network]
+            stated = d.desired_network(net.name_label)
+            wanted = stated.mtu if stated is not None and stated.mtu is not None else net.mtu
+            if wanted > mtu:
+                found[untagged.network] = (f"{net.name_label!r} (MTU {wanted}, VLAN "
+                                           f"{vlan.tag} on {pif.device})")
+    return [found[r] for r in sorted(found, key=lambda r: found[r])]
+
+
+def planning_order(d: Planner, networks: tuple[NetworkSpec, ...] | list[NetworkSpec]
+                   ) -> list[NetworkSpec]:
+    """The order networks are planned in: NIC networks whose MTU goes up or stays first (a
+    trunk is raised before the VLANs on it), then the others in recipe order, then NIC
+    networks whose MTU goes down (the VLANs on a trunk come down before it)."""
+    def rank(spec: NetworkSpec) -> int:
+        if spec.kind != "nic":
+            return 1
+        if spec.mtu is not None and any(
+                d.snap.networks[d.snap.pifs[p].network].mtu > spec.mtu
+                for p in ident.trunk_pifs_by_device(d.snap, spec.device or "").values()
+                if d.snap.pifs[p].network in d.snap.networks):
+            return 2
+        return 0
+    return sorted(networks, key=rank)
+
+
 def vlan_pifs(d: Planner, trunks: list[PIFRef], tag: int) -> list[PIFRef]:
     """The VLAN (untagged) PIFs of ``tag`` on those of ``trunks`` that carry it."""
     return d.snap.vlan_untagged_pifs(trunks, tag)
@@ -350,6 +477,16 @@ def update_network(
         setter(
             "set_name_description", "name_description", spec.description, "the description differs"
         )
+    if spec.mtu is not None and n.mtu > spec.mtu:
+        above = vlans_above(d, ref, spec.mtu)
+        if above:
+            d.problems.append(
+                f"{subject}: MTU {spec.mtu} is below that of the VLAN networks on it "
+                f"({', '.join(above)}): a VLAN carries no frame larger than its trunk; lower "
+                f"them first: state each with `mtu: {spec.mtu}` (and `replug: true`) in the "
+                "same recipe (the plan lowers them before the trunk), or `xapictl network "
+                "set-mtu` each of them first")
+            return
     if spec.mtu is not None and n.mtu != spec.mtu:
         setter(
             "set_MTU",
@@ -650,4 +787,4 @@ def _purpose_problems(d: Planner, steps: list[Step]) -> list[str]:
 
 
 __all__ = ["NBD_CONFLICT", "check_purposes", "create_network", "plan_network",
-           "plan_network_absent", "rediscover", "update_network"]
+           "plan_network_absent", "planning_order", "rediscover", "update_network"]

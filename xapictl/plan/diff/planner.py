@@ -37,6 +37,9 @@ class Planner:
     claimed: dict[VMRef, set[str]] = field(default_factory=dict)
     leaving_vifs: set[VIFRef] = field(default_factory=set)
     leaving_networks: set[NetworkRef] = field(default_factory=set)
+    raised_trunks: dict[NetworkRef, int] = field(default_factory=dict)
+    """A trunk's network -> the MTU a ``raise_trunk_mtu`` VLAN entry of this plan raises it
+    to (later VLAN entries on it see that MTU)."""
     rescanning: dict[tuple[HostRef, str], Later] = field(default_factory=dict)
     """(host, device) -> the PIF a ``PIF.scan`` step of this plan finds there."""
     vf_demand: dict[tuple[VMRef, NetworkRef], int] = field(default_factory=dict)
