@@ -10,14 +10,16 @@ is needed, so the management PIF is never unplugged."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from recipes_simpool import SimPool
 
-from xapictl.errors import PreflightError
+from xapictl.errors import DesiredStateError, PreflightError
 from xapictl.plan.desired import load_text
 from xapictl.plan.diff import diff
 from xapictl.plan.steps import ReplugPIF, ReplugVIF
-from xapictl.recipes import ensure_mtu, ensure_vm_attached
+from xapictl.recipes import ensure_mtu, ensure_vlan_network, ensure_vm_attached
 
 VLAN_9000 = "version: 1\nnetworks:\n  - {name: VLAN 105, vlan: 105, device: eth1, mtu: 9000}\n"
 
@@ -30,7 +32,7 @@ def test_a_vlan_above_its_trunk_is_refused_naming_the_fix() -> None:
         "network 'VLAN 105': MTU 9000 is above its trunk's (eth1, network 'Pool-wide network "
         "1', MTU 1500): a VLAN carries no frame larger than its trunk; raise the trunk first: "
         "state networks: - {name: 'Pool-wide network 1', device: eth1, mtu: 9000, replug: "
-        "true}")
+        "true}, or add raise_trunk_mtu: true (--raise-trunk-mtu)")
     assert pool.writes() == []
 
 
@@ -90,3 +92,113 @@ def test_a_lowered_mtu_replugs_the_vifs_before_the_pifs() -> None:
     pool.clear()
     result = pool.converge(ensure_mtu("Pool-wide network 2", 1500, device="eth2", replug=True))
     assert result.replan is not None and result.replan.is_empty
+
+
+def _network(pool: SimPool, name: str) -> Any:
+    snap = pool.snapshot()
+    return snap, next(r for r, n in snap.networks.items() if n.name_label == name)
+
+
+def test_raise_trunk_mtu_raises_the_trunk_first_pifs_before_vifs_then_makes_the_vlan() -> None:
+    pool = SimPool()
+    pool.converge(ensure_vm_attached("web-01", "Pool-wide network 1"))
+    pool.clear()
+    desired = ensure_vlan_network("VLAN 105", 105, device="eth1", mtu=9000,
+                                  raise_trunk_mtu=True)
+    plan = diff(desired, pool.snapshot())
+    assert plan.steps[0].reason == (
+        "MTU is 1500 and network 'VLAN 105' on it says 9000 (raise_trunk_mtu): a VLAN "
+        "carries no frame larger than its trunk")
+    result = pool.converge(desired)
+    assert result.replan is not None and result.replan.is_empty
+    assert pool.writes() == (["network.set_MTU"] + ["PIF.plug"] * 3
+                             + ["VIF.unplug", "VIF.plug"]
+                             + ["network.create", "pool.create_VLAN_from_PIF"])
+    snap, trunk = _network(pool, "Pool-wide network 1")
+    _, vlan = _network(pool, "VLAN 105")
+    assert snap.networks[trunk].mtu == 9000 and snap.networks[vlan].mtu == 9000
+    assert sorted(snap.pifs[p].mtu for p in snap.networks[trunk].pifs) == [9000] * 3
+    assert sorted(snap.pifs[p].mtu for p in snap.networks[vlan].pifs) == [9000] * 3
+    assert [snap.vifs[v].mtu for v in snap.networks[trunk].vifs] == [9000]
+
+
+def test_raise_trunk_mtu_on_a_set_mtu_of_an_existing_vlan() -> None:
+    pool = SimPool()
+    pool.converge(ensure_vlan_network("VLAN 105", 105, device="eth1"))
+    pool.clear()
+    without = ensure_mtu("VLAN 105", 9000, vlan=105, device="eth1", replug=True)
+    with pytest.raises(PreflightError, match="MTU 9000 is above its trunk's"):
+        pool.converge(without)
+    result = pool.converge(ensure_mtu("VLAN 105", 9000, vlan=105, device="eth1", replug=True,
+                                      raise_trunk_mtu=True))
+    assert result.replan is not None and result.replan.is_empty
+    writes = pool.writes()
+    assert writes[:4] == ["network.set_MTU"] + ["PIF.plug"] * 3  # the trunk, first
+    assert writes[4:] == ["network.set_MTU"] + ["PIF.plug"] * 3  # then the VLAN
+
+
+def test_raise_trunk_mtu_refuses_to_replug_the_management_interface_unasked() -> None:
+    pool = SimPool()
+    with pytest.raises(PreflightError) as caught:
+        pool.converge(ensure_vlan_network("VLAN 7", 7, device="eth0", mtu=9000,
+                                          raise_trunk_mtu=True))
+    assert str(caught.value).splitlines()[-1] == (
+        "network 'VLAN 7': raising its trunk network 'Pool-wide network 0' to MTU 9000 "
+        "(raise_trunk_mtu) re-plugs the management interface (PIF eth0 on xcp-host-01, PIF "
+        "eth0 on xcp-host-02, PIF eth0 on xcp-host-03): add replug_management: true / "
+        "--replug-management to allow it (it is re-plugged first), or keep the VLAN at MTU "
+        "1500 or below")
+    assert pool.writes() == []
+    allowed = ensure_vlan_network("VLAN 7", 7, device="eth0", mtu=9000, raise_trunk_mtu=True,
+                                  replug_management=True)
+    plan = diff(allowed, pool.snapshot())
+    kinds = [type(s) for s in plan.steps if isinstance(s, ReplugPIF | ReplugVIF)]
+    assert kinds[:3] == [ReplugPIF] * 3 and set(kinds[3:]) == {ReplugVIF}
+    result = pool.converge(allowed)
+    assert result.replan is not None and result.replan.is_empty
+
+
+def test_a_trunk_lowered_below_its_vlans_is_refused_naming_them() -> None:
+    pool = SimPool()
+    pool.converge(ensure_vlan_network("VLAN 105", 105, device="eth1", mtu=9000,
+                                      raise_trunk_mtu=True))
+    pool.clear()
+    with pytest.raises(PreflightError) as caught:
+        pool.converge(ensure_mtu("Pool-wide network 1", 1500, device="eth1", replug=True))
+    assert str(caught.value).splitlines()[-1] == (
+        "network 'Pool-wide network 1': MTU 1500 is below that of the VLAN networks on it "
+        "('VLAN 105' (MTU 9000, VLAN 105 on eth1)): a VLAN carries no frame larger than its "
+        "trunk; lower them first: state each with `mtu: 1500` (and `replug: true`) in the "
+        "same recipe (the plan lowers them before the trunk), or `xapictl network set-mtu` "
+        "each of them first")
+    assert pool.writes() == []
+
+
+def test_a_trunk_lowered_with_its_vlans_lowers_the_vlans_first() -> None:
+    pool = SimPool()
+    pool.converge(ensure_vlan_network("VLAN 105", 105, device="eth1", mtu=9000,
+                                      raise_trunk_mtu=True))
+    pool.clear()
+    both = load_text(
+        "version: 1\nnetworks:\n"
+        "  - {name: Pool-wide network 1, device: eth1, mtu: 1500, replug: true}\n"
+        "  - {name: VLAN 105, vlan: 105, device: eth1, mtu: 1500, replug: true}\n")
+    result = pool.converge(both)
+    assert result.replan is not None and result.replan.is_empty
+    assert pool.writes() == (["network.set_MTU"] + ["PIF.plug"] * 3) * 2
+    log = [e["params"] for e in pool.control.request_log()
+           if e["method"] == "network.set_MTU" and e["outcome"] == "success"]
+    snap = pool.snapshot()
+    assert [snap.networks[p[1]].name_label for p in log] == [
+        "VLAN 105", "Pool-wide network 1"]
+
+
+def test_raise_trunk_mtu_is_refused_where_it_means_nothing_or_the_trunk_is_stated() -> None:
+    with pytest.raises(DesiredStateError, match="only meaningful on a VLAN network with an "
+                       "MTU"):
+        load_text("version: 1\nnetworks:\n  - {name: VLAN 9, vlan: 9, device: eth1, "
+                  "raise_trunk_mtu: true}\n")
+    with pytest.raises(DesiredStateError, match="the recipe states the trunk's MTU at "):
+        load_text("version: 1\nnetworks:\n"
+                  "  - {name: VLAN 9, vlan: 9, device: eth1, mtu: 9000, raise_trunk_mtu: true}\n"
+                  "  - {name: Trunk, device: eth1, mtu: 9000}\n")

@@ -42,6 +42,24 @@ def test_create_plugs_the_vlan_pif_with_the_network_mtu(api, trunk):
     assert pif.currently_attached is True and pif.mtu == 9000
 
 
+def test_a_vlan_above_its_trunks_mtu_is_neither_refused_nor_clamped(api, trunk):
+    """XAPI checks no MTU (xen-api ``xapi_vlan.ml`` create, ``nm.ml`` create_bridges): the
+    VLAN device and bridge are given the VLAN network's MTU, the trunk NIC its own network's,
+    networkd only logs a VLAN device the kernel refuses above its parent, and ``PIF.MTU`` is
+    synced from the VLAN bridge. So the VLAN PIF says 9000 on a trunk left at 1500: no error
+    code, no clamp (the plan is what refuses it)."""
+    network = api.new_network("jumbo", MTU=9000)
+    trunk_net = api.record("PIF", trunk).network
+    pif = api.record("VLAN", api("VLAN.create", trunk, 300, network)).untagged_pif
+    assert api.record("PIF", pif).mtu == 9000
+    assert (api.record("PIF", trunk).mtu, api.record("network", trunk_net).mtu) == (1500, 1500)
+    api("network.set_MTU", network, 16000)  # set_MTU is unchecked; the re-plug applies it
+    api("PIF.plug", pif)
+    assert api.record("PIF", pif).mtu == 16000 and api.record("PIF", trunk).mtu == 1500
+    pifs = api("pool.create_VLAN_from_PIF", trunk, api.new_network("big", MTU=9000), 301)
+    assert [api.record("PIF", p).mtu for p in pifs] == [9000] * len(pifs)
+
+
 def test_create_tag_zero_is_valid(api, trunk):
     vlan = api("VLAN.create", trunk, 0, api.new_network())
     assert api.record("VLAN", vlan).tag == 0
