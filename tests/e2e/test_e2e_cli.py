@@ -13,6 +13,8 @@ from xapictl.cli.exit_codes import ExitCode
 
 ROOT = Path(__file__).resolve().parents[2]
 CREATE_105 = ("network", "create", "--name", "VLAN 105", "--vlan", "105", "--device", "eth1")
+JUMBO_TRUNK = ("network", "set-mtu", "Pool-wide network 1", "9000", "--replug")
+"""eth1's network at MTU 9000 (its PIFs re-plugged), so VLAN 105 on it may go to 9000."""
 
 
 def test_network_create_is_idempotent_and_the_second_run_writes_nothing(cli, writes) -> None:
@@ -296,6 +298,7 @@ def test_network_delete_refuses_while_vifs_are_plugged_naming_the_vms(cli, write
 
 
 def test_set_mtu_lists_then_replugs(cli, writes) -> None:
+    cli(*JUMBO_TRUNK, "--yes")
     cli(*CREATE_105)
     listed = cli("network", "set-mtu", "VLAN 105", "9000", "--yes")
     assert "still carries MTU 1500 until re-plugged" in listed.stdout

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_e2e_cli import CREATE_105
+from test_e2e_cli import CREATE_105, JUMBO_TRUNK
 
 from xapictl.cli.exit_codes import ExitCode
 
@@ -54,7 +54,7 @@ CASES: dict[str, Case] = {
         (ATTACH_4,), ("vif", "attach", "web-01", "Pool-wide network 2", "--device", "4"),
         ("move VIF 4 of VM 'web-01'",), ("VIF.move",)),
     "network set-mtu": Case(
-        (CREATE_105,), ("network", "set-mtu", "VLAN 105", "9000", "--replug"),
+        (JUMBO_TRUNK, CREATE_105), ("network", "set-mtu", "VLAN 105", "9000", "--replug"),
         ("set MTU network 'VLAN 105': changes mtu of a network that exists",
          "re-plug PIF eth1 VLAN 105 on xcp-host-01: re-plugs the PIF"),
         ("network.set_MTU", "PIF.plug", "PIF.plug", "PIF.plug")),

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_e2e_cli import CREATE_105
+from test_e2e_cli import CREATE_105, JUMBO_TRUNK
 
 import xapictl
 from xapictl.cli.exit_codes import ExitCode
@@ -159,6 +159,7 @@ def test_drift_and_plan_name_the_same_objects(cli, pool, sim_server, tmp_path) -
 def test_an_unplugged_vlan_pif_and_an_mtu_change_converge_in_one_run(cli, writes, pool) -> None:
     """The plug comes after set_MTU, so it brings the PIF up with the new MTU: the re-plan
     after the apply is empty (no second re-plug left over)."""
+    assert cli(*JUMBO_TRUNK, "--yes").code == ExitCode.OK
     assert cli(*CREATE_105).code == ExitCode.OK
     pif = _pif(pool(), "xcp-host-02", "eth1", 105)
     pool("PIF.unplug", pif)

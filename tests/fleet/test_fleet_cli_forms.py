@@ -202,10 +202,12 @@ def test_a_fleet_rollout_from_options_is_finished_by_rollout_resume(served: Serv
 def test_network_set_mtu_and_delete_across_a_fleet_touch_only_pools_that_have_it(
         served: Served) -> None:
     assert _cli("-q", *CREATE, "--fleet", served.fleet, "--select", "tag:eu", "--yes")[0] == 0
-    code, _, err = _cli("-q", "network", "set-mtu", "VLAN 105", "9000", "--fleet",
-                        served.fleet, "--yes")
+    code, _, err = _cli("-q", "network", "set-mtu", "VLAN 105", "9000", "--raise-trunk-mtu",
+                        "--fleet", served.fleet, "--yes")
     assert code == 0, err
     assert [n["MTU"] for p in ("par1", "par2") for n in served.networks(p)] == [9000, 9000]
+    assert [n["MTU"] for p in ("par1", "par2", "nyc1")  # the trunk raised where the VLAN is
+            for n in served.networks(p, "Pool-wide network 1")] == [9000, 9000, 1500]
     assert not served.networks("nyc1")  # not created where it was not
     code, _, err = _cli("-q", "network", "delete", "VLAN 105", "--fleet", served.fleet,
                         "--yes")
