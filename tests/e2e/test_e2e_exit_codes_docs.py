@@ -375,6 +375,16 @@ def ansible_install_on_a_file(cli: Any, env: dict[str, Any]) -> Any:
     return ran
 
 
+VLAN_9000 = ("network", "create", "--name", "VLAN 105", "--vlan", "105", "--device", "eth1",
+             "--mtu", "9000")
+
+
+def trunk_below_its_vlan(cli: Any, env: dict[str, Any]) -> Any:
+    """VLAN 105 at 9000 on eth1 (the trunk raised with it), then eth1's network to 1500."""
+    assert cli(*VLAN_9000, "--raise-trunk-mtu", "--yes").code == 0
+    return cli("network", "set-mtu", "Pool-wide network 1", "1500", "--replug", "--yes")
+
+
 PROVOKE: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
     "a key given twice in a recipe or fleet file (a section, a field, an `other_config` key)":
         key_twice,
@@ -487,6 +497,15 @@ PROVOKE: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
     "network that carries the management interface, without `--replug-management`":
         lambda cli, env: cli("network", "set-mtu", "Pool-wide network 0", "9000", "--replug",
                              "--yes"),
+    "`network create --vlan N --mtu M` (or `set-mtu` of a VLAN network, a VLAN entry's "
+    "`mtu`) above the MTU of its trunk's network, without `--raise-trunk-mtu`":
+        lambda cli, env: cli(*VLAN_9000, "--yes"),
+    "`--raise-trunk-mtu` (or `raise_trunk_mtu: true`) on a VLAN whose trunk carries the "
+    "management interface, without `--replug-management`": lambda cli, env: cli(
+        "network", "create", "--name", "VLAN 7", "--vlan", "7", "--device", "eth0", "--mtu",
+        "9000", "--raise-trunk-mtu", "--yes"),
+    "`network set-mtu` (or a NIC entry's `mtu`) lowering a trunk's network below the MTU of "
+    "a VLAN network on it": trunk_below_its_vlan,
     "Ctrl-C during an apply, after a write": ctrl_c_after_a_write,
     "Ctrl-C before any write": ctrl_c_before_any_write,
     "the pool stops answering while verifying, after every step was done": dies_while_verifying,
