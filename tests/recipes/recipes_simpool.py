@@ -40,6 +40,8 @@ EXPECTED_WRITES = {
                              + (["network.create"] + ["tunnel.create"] * 3) * 2
                              + ["VIF.create"]),
     "sriov-network.yaml": ["network.create"] + ["network_sriov.create"] * 3 + ["VIF.create"],
+    "jumbo-vlan.yaml": ["network.set_MTU"] + ["PIF.plug"] * 3
+                       + ["network.create", "pool.create_VLAN_from_PIF"],
     "storage-interface.yaml": ["PIF.reconfigure_ip", "PIF.add_to_other_config",
                                "PIF.set_disallow_unplug"] * 3,
     "host-networking.yaml": (["network.create"] + ["Bond.create"] * 3

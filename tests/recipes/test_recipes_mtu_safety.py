@@ -202,3 +202,25 @@ def test_raise_trunk_mtu_is_refused_where_it_means_nothing_or_the_trunk_is_state
         load_text("version: 1\nnetworks:\n"
                   "  - {name: VLAN 9, vlan: 9, device: eth1, mtu: 9000, raise_trunk_mtu: true}\n"
                   "  - {name: Trunk, device: eth1, mtu: 9000}\n")
+
+
+def test_the_concepts_page_shows_the_jumbo_recipes_real_plan_lines() -> None:
+    """docs/concepts.md's MTU section quotes the plan of recipes/jumbo-vlan.yaml; without
+    raise_trunk_mtu that recipe is refused, naming the fix."""
+    import re
+    from pathlib import Path
+
+    from recipes_simpool import RECIPES, recipe
+
+    from xapictl.plan.text import render_text
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "concepts.md").read_text()
+    section = page.split("\n## MTU\n", 1)[1].split("\n## ", 1)[0]
+    (block,) = re.findall(r"```text\n(.*?)\n```", section, re.S)
+    pool = SimPool()
+    shown = render_text(diff(recipe("jumbo-vlan.yaml"), pool.snapshot())).splitlines()
+    assert block.splitlines() and all(line in shown for line in block.splitlines())
+    text = (RECIPES / "jumbo-vlan.yaml").read_text()
+    assert "    raise_trunk_mtu: true\n" in text
+    with pytest.raises(PreflightError, match="or add raise_trunk_mtu: true"):
+        diff(load_text(text.replace("    raise_trunk_mtu: true\n", "")), pool.snapshot())
