@@ -374,3 +374,103 @@ def test_fault_at_each_ipv6_write_converges_once_each(nth: int, fault: str) -> N
             if e["method"] in IPV6_WRITES[:2] and e["outcome"] in ("success",
                                                                     "dropped after success")]
     assert sorted(done) == sorted(IPV6_WRITES)
+
+
+# The MTU ordering of a trunk and its VLAN (issue 13 item 4). "raise": web-01 has a VIF on
+# eth1's network and recipes/jumbo-vlan.yaml raises that trunk (its PIFs, then the VIF) before
+# it makes the VLAN at 9000. "lower": VLAN 110 at 9000 with web-01 on it, then one recipe
+# lowers trunk and VLAN to 1500: the VLAN first (its VIF, then its PIFs), then the trunk.
+LOWER_BOTH = """
+version: 1
+networks:
+  - {name: Pool-wide network 1, device: eth1, mtu: 1500, replug: true}
+  - {name: VLAN 110 jumbo, vlan: 110, device: eth1, mtu: 1500, replug: true}
+"""
+MTU_ORDER_WRITES = {
+    "raise": ["network.set_MTU"] + ["PIF.plug"] * 3 + ["VIF.unplug", "VIF.plug"]
+             + ["network.create", "pool.create_VLAN_from_PIF"],
+    "lower": ["network.set_MTU", "VIF.unplug", "VIF.plug"] + ["PIF.plug"] * 3
+             + ["network.set_MTU"] + ["PIF.plug"] * 3,
+}
+MTU_ORDER_CASES = [(kind, nth, fault) for kind, writes in MTU_ORDER_WRITES.items()
+                   for nth in range(len(writes)) for fault in FAULTS]
+
+
+def _mtu_order_breaches(pool: SimPool) -> list[str]:
+    """What is above what it rides on, from the simulator's records: a plugged VLAN PIF above
+    its trunk PIF, a plugged VIF above its network's PIF on the VM's host."""
+    state = pool.sim.state
+    with state.lock:
+        pifs, vlans = state.all("PIF"), state.all("VLAN")
+        vifs, vms = state.all("VIF"), state.all("VM")
+        found = [f"VLAN {v['tag']}: {pifs[v['untagged_PIF']]['MTU']} over "
+                 f"{pifs[v['tagged_PIF']]['MTU']}" for v in vlans.values()
+                 if v["untagged_PIF"] in pifs and v["tagged_PIF"] in pifs
+                 and pifs[v["untagged_PIF"]]["currently_attached"]
+                 and pifs[v["untagged_PIF"]]["MTU"] > pifs[v["tagged_PIF"]]["MTU"]]
+        for vif in vifs.values():
+            host = vms[vif["VM"]]["resident_on"] if vif["VM"] in vms else None
+            under = [p for p in pifs.values() if p["network"] == vif["network"]
+                     and p["host"] == host]
+            if vif["currently_attached"] and under and vif["MTU"] > under[0]["MTU"]:
+                found.append(f"VIF {vif['device']}: {vif['MTU']} over {under[0]['MTU']}")
+    return found
+
+
+class WatchedFaultAt(FaultAt):
+    """``FaultAt`` that also records any MTU ordering breach after each write."""
+
+    breaches: list[str]
+
+    def call(self, method: str, *args: Any) -> Any:
+        try:
+            return super().call(method, *args)
+        finally:
+            if is_write(method):
+                self.breaches = [*getattr(self, "breaches", []), *_mtu_order_breaches(self.pool)]
+
+
+def _mtu_order_situation(kind: str) -> tuple[SimPool, Any]:
+    from xapictl.plan.desired import load_text
+    from xapictl.recipes import ensure_vm_attached
+
+    pool = SimPool()
+    if kind == "raise":
+        pool.converge(ensure_vm_attached("web-01", "Pool-wide network 1"))
+        desired = recipe("jumbo-vlan.yaml")
+    else:
+        pool.converge(recipe("jumbo-vlan.yaml"))
+        pool.converge(ensure_vm_attached("web-01", "VLAN 110 jumbo"))
+        desired = load_text(LOWER_BOTH)
+    pool.clear()
+    return pool, desired
+
+
+@pytest.mark.parametrize("kind", list(MTU_ORDER_WRITES))
+def test_the_mtu_order_cases_strike_at_every_write(kind: str) -> None:
+    pool, desired = _mtu_order_situation(kind)
+    pool.converge(desired)
+    assert pool.writes() == MTU_ORDER_WRITES[kind]
+
+
+@pytest.mark.parametrize(("kind", "nth", "fault"), MTU_ORDER_CASES,
+                         ids=[f"mtu-{k}-w{i}-{f}" for k, i, f in MTU_ORDER_CASES])
+def test_fault_during_a_trunk_and_vlan_mtu_change_never_puts_anything_above_what_carries_it(
+        kind: str, nth: int, fault: str) -> None:
+    pool, desired = _mtu_order_situation(kind)
+    with pool.connect() as conn:
+        proxy = WatchedFaultAt(conn, pool, nth, fault)
+        try:
+            converge(desired, XapiBackend(proxy))  # type: ignore[arg-type]
+        except XapictlError:
+            pool.converge(desired)
+        assert proxy.fired, "the fault was armed"
+    assert getattr(proxy, "breaches", []) == []
+    after = pool.snapshot()
+    assert diff(desired, after).is_empty
+    assert _mtu_order_breaches(pool) == []
+    assert {k: n for k, n in _identity_counts(after).items() if n > 1} == {}
+    wanted = 9000 if kind == "raise" else 1500
+    assert sorted({after.networks[r].mtu for r in after.networks
+                   if after.networks[r].name_label in ("Pool-wide network 1",
+                                                       "VLAN 110 jumbo")}) == [wanted]
