@@ -224,3 +224,19 @@ def test_the_concepts_page_shows_the_jumbo_recipes_real_plan_lines() -> None:
     assert "    raise_trunk_mtu: true\n" in text
     with pytest.raises(PreflightError, match="or add raise_trunk_mtu: true"):
         diff(load_text(text.replace("    raise_trunk_mtu: true\n", "")), pool.snapshot())
+
+
+def test_a_vlan_on_a_trunk_whose_pifs_still_carry_less_is_warned_about() -> None:
+    """eth1's network is at 9000 but its PIFs were never re-plugged: the VLAN may go to 9000,
+    and the plan says its frames above 1500 are dropped on each PIF until the re-plug."""
+    pool = SimPool()
+    pool.converge(ensure_mtu("Pool-wide network 1", 9000, device="eth1"))
+    plan = diff(ensure_vlan_network("VLAN 105", 105, device="eth1", mtu=9000), pool.snapshot())
+    code = "trunk_mtu_until_replug"
+    assert [str(w) for w in plan.warnings if getattr(w, "code", "") == code] == [
+        f"network 'VLAN 105': its trunk PIF eth1 on xcp-host-0{i} still carries MTU 1500 until "
+        "re-plugged: the VLAN's frames above that are dropped there until then (`xapictl "
+        "network set-mtu 'Pool-wide network 1' 9000 --replug`)" for i in (1, 2, 3)]
+    pool.converge(ensure_mtu("Pool-wide network 1", 9000, device="eth1", replug=True))
+    plan = diff(ensure_vlan_network("VLAN 105", 105, device="eth1", mtu=9000), pool.snapshot())
+    assert [w for w in plan.warnings if getattr(w, "code", "") == code] == []

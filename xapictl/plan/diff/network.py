@@ -325,6 +325,8 @@ def trunk_mtu_fits(d: Planner, spec: NetworkSpec, subject: str, trunk_words: str
         fix = f"state `mtu: {spec.mtu}` on the bond {name!r} under bonds:"
     trunk_mtu = stated.mtu if stated is not None and stated.mtu is not None else current
     if trunk_mtu is None or spec.mtu <= trunk_mtu:
+        if stated is None:
+            trunk_not_replugged(d, spec, subject, trunks)
         return True
     if spec.raise_trunk_mtu and nets and (stated is None or stated.mtu is None) and (
             bond is None or bond.mtu is None):
@@ -343,6 +345,26 @@ def trunk_mtu_fits(d: Planner, spec: NetworkSpec, subject: str, trunk_words: str
                       f"network {name!r}, MTU {trunk_mtu}): a VLAN carries no frame larger "
                       f"than its trunk; {fix}")
     return False
+
+
+def trunk_not_replugged(d: Planner, spec: NetworkSpec, subject: str,
+                        trunks: dict[HostRef, PIFRef | Later]) -> None:
+    """A trunk whose network MTU fits the VLAN but whose plugged PIFs still carry less (its
+    MTU was set without a re-plug) and that this plan does not re-plug: a warning per PIF,
+    since the VLAN's larger frames are dropped there until then."""
+    mtu = spec.mtu or 0
+    replugged = {st.pif for st in d.steps if isinstance(st, ReplugPIF)}
+    low = [p for p in trunks.values() if not isinstance(p, Later) and p in d.snap.pifs
+           and p not in replugged and d.snap.pifs[p].currently_attached
+           and d.snap.pifs[p].mtu < mtu and "mtu" not in d.snap.pifs[p].other_config]
+    for p in sorted(low, key=lambda r: ident.pif_words(d.snap, r)):
+        net = d.snap.networks[d.snap.pifs[p].network].name_label
+        d.warnings.append(PlanWarning(
+            "trunk_mtu_until_replug",
+            f"{subject}: its trunk {ident.pif_words(d.snap, p)} still carries MTU "
+            f"{d.snap.pifs[p].mtu} until re-plugged: the VLAN's frames above that are "
+            f"dropped there until then (`xapictl network set-mtu {net!r} "
+            f"{d.snap.networks[d.snap.pifs[p].network].mtu} --replug`)"))
 
 
 def raise_trunk(d: Planner, spec: NetworkSpec, ref: NetworkRef, subject: str) -> bool:
