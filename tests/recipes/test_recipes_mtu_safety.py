@@ -240,3 +240,28 @@ def test_a_vlan_on_a_trunk_whose_pifs_still_carry_less_is_warned_about() -> None
     pool.converge(ensure_mtu("Pool-wide network 1", 9000, device="eth1", replug=True))
     plan = diff(ensure_vlan_network("VLAN 105", 105, device="eth1", mtu=9000), pool.snapshot())
     assert [w for w in plan.warnings if getattr(w, "code", "") == code] == []
+
+
+def test_a_vlan_on_a_bond_raises_the_bonds_network_or_is_refused() -> None:
+    from recipes_simpool import recipe
+
+    pool = SimPool()
+    pool.converge(recipe("bonded-trunk.yaml"))
+    pool.clear()
+    jumbo = ensure_vlan_network("VLAN 203", 203, bond="Bond eth1+eth2", mtu=9000)
+    with pytest.raises(PreflightError) as caught:
+        pool.converge(jumbo)
+    assert str(caught.value).splitlines()[-1] == (
+        "network 'VLAN 203': MTU 9000 is above its trunk's (bond 'Bond eth1+eth2', network "
+        "'Bond eth1+eth2', MTU 1500): a VLAN carries no frame larger than its trunk; raise the "
+        "trunk first: state `mtu: 9000` on the bond 'Bond eth1+eth2' under bonds:, or add "
+        "raise_trunk_mtu: true (--raise-trunk-mtu)")
+    assert pool.writes() == []
+    raised = ensure_vlan_network("VLAN 203", 203, bond="Bond eth1+eth2", mtu=9000,
+                                 raise_trunk_mtu=True)
+    result = pool.converge(raised)
+    assert result.replan is not None and result.replan.is_empty
+    assert pool.writes() == (["network.set_MTU"] + ["PIF.plug"] * 3
+                             + ["network.create", "pool.create_VLAN_from_PIF"])
+    snap, bond_net = _network(pool, "Bond eth1+eth2")
+    assert sorted(snap.pifs[p].mtu for p in snap.networks[bond_net].pifs) == [9000] * 3
