@@ -314,7 +314,10 @@ def classes_needed(desired: DesiredState) -> tuple[str, ...]:
     VIFs, or a network whose MTU or removal concerns the VIFs on it (the MTU step re-plugs
     them; a removal refuses while VMs use the network), or an SR-IOV network (the VFs its
     VMs hold). ``PCI`` (``ON_DEMAND_CLASSES``) only for an SR-IOV network: the NIC models it
-    compares."""
+    compares. ``raise_trunk_mtu`` re-plugs the VIFs of the trunk's network: it is only valid
+    with ``mtu``, so they are read; the VLAN and PIF records the MTU checks of
+    ``diff.network`` need (a VLAN above its trunk, a trunk below its VLANs) must stay read
+    for every network recipe."""
     sriov = any(n.present and n.kind == "sriov" for n in desired.networks)
     guests = sriov or bool(desired.vifs) or any(
         not n.present or n.mtu is not None for n in desired.networks)

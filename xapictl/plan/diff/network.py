@@ -298,7 +298,11 @@ def trunk_mtu_fits(d: Planner, spec: NetworkSpec, subject: str, trunk_words: str
     and ``PIF.MTU`` is then synced from the VLAN bridge: the records say 9000 while frames
     above the trunk's MTU are dropped. So the plan refuses it, naming the fix, or with
     ``raise_trunk_mtu`` raises the trunk's network first with its own re-plugs. False (a
-    problem recorded) when it does not fit."""
+    problem recorded) when it does not fit.
+
+    Reads the trunk's PIFs and network, and for a raise the trunk network's VIFs and VMs:
+    keep them in the plan's read (``backend.classes_needed``: VIFs are read because ``mtu``
+    is stated)."""
     if spec.mtu is None:
         return True
     nets = sorted({d.snap.pifs[p].network for p in trunks.values()
@@ -397,7 +401,8 @@ def raise_trunk(d: Planner, spec: NetworkSpec, ref: NetworkRef, subject: str) ->
 
 def vlans_above(d: Planner, ref: NetworkRef, mtu: int) -> list[str]:
     """The VLAN networks on the PIFs of ``ref`` whose MTU, as the recipe leaves it, is above
-    ``mtu`` (a trunk lowered under its VLANs), as "'VLAN 105' (MTU 9000, VLAN 105 on eth1)"."""
+    ``mtu`` (a trunk lowered under its VLANs), as "'VLAN 105' (MTU 9000, VLAN 105 on eth1)".
+    Needs the VLAN records in the plan's read (``backend.classes_needed``)."""
     found: dict[NetworkRef, str] = {}
     for p in d.snap.networks[ref].pifs:
         pif = d.snap.pifs.get(p)
