@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from ansible_harness import PASSWORD, serve_seed_pools, vlans_on_eth1, writes
@@ -77,6 +78,18 @@ def test_diff_mode_shows_each_change_before_and_after(playbook, pool, pool_env):
     assert "--- before" not in again.stdout and "changed=0" in again.stdout
 
 
+def _jumbo_trunk(server: Any) -> None:
+    """eth1's network at MTU 9000, its PIFs re-plugged (so VLAN 101 on it may go to 9000)."""
+    import xapictl
+    from xapictl.plan.apply import converge
+    from xapictl.plan.backend import XapiBackend
+    from xapictl.recipes import ensure_mtu
+
+    with xapictl.connect(server.url, username="root", password=PASSWORD) as conn:
+        converge(ensure_mtu("Pool-wide network 1", 9000, device="eth1", replug=True),
+                 XapiBackend(conn))
+
+
 def test_diff_of_an_mtu_change_has_the_old_and_the_new_value(playbook, pool, pool_env):
     book = """
 - hosts: localhost
@@ -86,6 +99,7 @@ def test_diff_of_an_mtu_change_has_the_old_and_the_new_value(playbook, pool, poo
       xapictl.xen.network: {name: VLAN 101, vlan: 101, device: eth1, mtu: MTU}
 """
     assert playbook(book.replace("MTU", "1500"), env=pool_env).code == 0
+    _jumbo_trunk(pool)  # a VLAN's MTU is never above its trunk's
     ran = playbook(book.replace("MTU", "9000"), "--diff", callback="default", env=pool_env)
     assert ran.code == 0, ran.stdout + ran.stderr
     assert "-MTU: 1500" in ran.stdout and "+MTU: 9000" in ran.stdout
