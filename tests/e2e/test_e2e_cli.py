@@ -513,3 +513,25 @@ def test_vif_attach_qos_on_a_plugged_vif_warns_or_replugs(cli, writes) -> None:
               "--qos-kbps", "2048", "--replug", "--yes")
     assert now.code == ExitCode.OK, now.stderr
     assert writes()[-3:] == ["VIF.set_qos_algorithm_params", "VIF.unplug", "VIF.plug"]
+
+
+def test_network_create_vlan_above_its_trunk_needs_raise_trunk_mtu(cli, writes) -> None:
+    """Refused (exit 2, nothing sent) naming --raise-trunk-mtu; with it the trunk goes first;
+    the flag and --replug-management are refused where they mean nothing."""
+    jumbo = (*CREATE_105, "--mtu", "9000")
+    refused = cli(*jumbo, "--yes")
+    assert refused.code == ExitCode.BAD_INPUT and "or add raise_trunk_mtu: true " \
+        "(--raise-trunk-mtu)" in refused.stderr
+    assert writes() == []
+    ran = cli(*jumbo, "--raise-trunk-mtu", "--yes")
+    assert ran.code == ExitCode.OK, ran.stderr
+    assert writes() == (["network.set_MTU"] + ["PIF.plug"] * 3
+                        + ["network.create", "pool.create_VLAN_from_PIF"])
+    assert cli(*jumbo, "--raise-trunk-mtu", "--yes").code == ExitCode.OK
+    assert len(writes()) == 6, "the re-run sends nothing"
+    bare = cli("network", "create", "--name", "X", "--raise-trunk-mtu")
+    assert bare.code == ExitCode.BAD_INPUT and "add --vlan TAG and --mtu N" in bare.stderr
+    unasked = cli("network", "create", "--name", "X", "--vlan", "9", "--device", "eth1",
+                  "--mtu", "1500", "--replug-management")
+    assert unasked.code == ExitCode.BAD_INPUT and "add --raise-trunk-mtu" in unasked.stderr
+    assert len(writes()) == 6

@@ -55,3 +55,17 @@ def test_mtu_of_an_existing_network_is_checked_before_the_pool_is_read() -> None
     assert ensure_mtu_of("V", 9000, identify, replug=True) == ensure_mtu(
         "VLAN 9", 9000, vlan=9, device="eth1", replug=True)
     assert asked == ["V"]
+
+
+def test_raise_trunk_mtu_of_an_existing_network_is_for_vlan_networks_only() -> None:
+    assert ensure_mtu_of("V", 9000, lambda n: {"name": "VLAN 9", "vlan": 9, "device": "eth1"},
+                         raise_trunk_mtu=True) == ensure_mtu(
+        "VLAN 9", 9000, vlan=9, device="eth1", raise_trunk_mtu=True)
+    with pytest.raises(UsageError) as caught:
+        ensure_mtu_of("Pool-wide network 1", 9000,
+                      lambda n: {"name": n, "device": "eth1"}, raise_trunk_mtu=True)
+    assert str(caught.value) == (
+        "raise_trunk_mtu (--raise-trunk-mtu) raises the trunk of a VLAN network, and "
+        "'Pool-wide network 1' is the network of NIC eth1: drop it")
+    with pytest.raises(UsageError, match="'Lab' is not a VLAN network: drop it"):
+        ensure_mtu_of("Lab", 9000, lambda n: {"name": n}, raise_trunk_mtu=True)

@@ -48,6 +48,11 @@ def ensure_mtu_of(name: str, mtu: int, identify: Callable[[str], Identity], *,
     ``identify`` (which reads the pool) says how the network is named."""
     ensure_mtu(name, mtu)  # a bad value is refused before any pool is read
     identity = identify(name)
+    if raise_trunk_mtu and "vlan" not in identity:
+        what = (f"the network of NIC {identity['device']}" if "device" in identity
+                else "not a VLAN network")
+        raise UsageError(f"raise_trunk_mtu (--raise-trunk-mtu) raises the trunk of a VLAN "
+                         f"network, and {name!r} is {what}: drop it")
     return ensure_mtu(identity["name"], mtu, vlan=identity.get("vlan"),
                       device=identity.get("device"), bond=identity.get("bond"), replug=replug,
                       replug_management=replug_management, adopt=adopt,
