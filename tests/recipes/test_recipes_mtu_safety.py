@@ -193,6 +193,19 @@ def test_a_trunk_lowered_with_its_vlans_lowers_the_vlans_first() -> None:
         "VLAN 105", "Pool-wide network 1"]
 
 
+def test_a_trunk_lowered_while_the_recipe_removes_its_vlan_is_planned() -> None:
+    pool = SimPool()
+    pool.converge(ensure_vlan_network("VLAN 105", 105, device="eth1", mtu=9000,
+                                      raise_trunk_mtu=True))
+    pool.clear()
+    result = pool.converge(load_text(
+        "version: 1\nnetworks:\n"
+        "  - {name: Pool-wide network 1, device: eth1, mtu: 1500, replug: true}\n"
+        "  - {name: VLAN 105, vlan: 105, device: eth1, present: false}\n"))
+    assert result.replan is not None and result.replan.is_empty
+    assert "network.destroy" in pool.writes()
+
+
 def test_raise_trunk_mtu_is_refused_where_it_means_nothing_or_the_trunk_is_stated() -> None:
     with pytest.raises(DesiredStateError, match="only meaningful on a VLAN network with an "
                        "MTU"):

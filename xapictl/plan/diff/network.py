@@ -415,6 +415,8 @@ def vlans_above(d: Planner, ref: NetworkRef, mtu: int) -> list[str]:
                 continue
             net = d.snap.networks[untagged.network]
             stated = d.desired_network(net.name_label)
+            if stated is not None and not stated.present:
+                continue  # the recipe removes it
             wanted = stated.mtu if stated is not None and stated.mtu is not None else net.mtu
             if wanted > mtu:
                 found[untagged.network] = (f"{net.name_label!r} (MTU {wanted}, VLAN "
