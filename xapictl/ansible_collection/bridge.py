@@ -227,7 +227,7 @@ def _plan_or_converge(desired: DesiredState, conn: PoolConnection, audit: AuditL
     if check_mode:
         snap = backend.collect(classes_needed(desired))
         plan = diff(desired, snap)
-        preflight(plan, backend.permissions())
+        preflight(plan, backend.permissions(), reach=backend.reach)
         doc = plan_document(plan, snap, pool=PoolInfo(url=url))
         return Outcome(_result(to_json(doc), changed=bool(plan.steps), writes=[],
                                verified=None))

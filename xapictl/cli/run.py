@@ -304,7 +304,7 @@ def plan_only(opts: GlobalOptions, desired: DesiredState,
         # as converge reads it; a diagram draws the whole pool
         snap = backend.collect(None if draw is not None else classes_needed(desired))
         plan = diff(desired, snap)
-        preflight(plan, backend.permissions())
+        preflight(plan, backend.permissions(), reach=backend.reach)
         pool = pool_info(opts, snap)
     doc = plan_document(plan, snap, pool=pool)
     if save is not None:

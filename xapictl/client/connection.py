@@ -154,6 +154,21 @@ class Connection(ClientsByName):
     def pool_ref(self) -> str:
         return self.session.pool_ref
 
+    # --- the management interface moves -----------------------------------------------------
+
+    def reaches(self, address: str) -> str | None:
+        """``None`` when this client can get to ``address`` (a new management address), else
+        why not (``XapiSession.reaches``)."""
+        return self.session.reaches(address)
+
+    def answers_at(self, address: str) -> str | None:
+        """``None`` once XAPI answers at ``address``, within the retry policy's deadline."""
+        return self.session.answers_at(address)
+
+    def follow_master(self, address: str) -> None:
+        """The master's management interface moved to ``address``: calls go there now."""
+        self.session.follow_master(address)
+
     # --- calls ------------------------------------------------------------------------------
 
     def raw_call(self, method: str, *args: Any, read_timeout: float | None = None) -> Any:

@@ -67,7 +67,7 @@ class XapiPoolWork:
             self._open[pool.name] = conn
         snap = conn.snapshot()
         plan = diff(self.desired, snap)
-        preflight(plan, conn.permissions())
+        preflight(plan, conn.permissions(), reach=getattr(conn, "reaches", None))
         counts = Counter(step.action for step in plan.steps)
         return PoolPlan(pool.name, plan, _Handle(conn, snap), dict(counts))
 

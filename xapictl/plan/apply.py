@@ -320,7 +320,7 @@ def converge(desired: DesiredState, backend: XapiBackend, *,
         raise
     if check is not None:
         check(snap, plan)
-    preflight(plan, backend.permissions())
+    preflight(plan, backend.permissions(), reach=backend.reach)
     if on_plan is not None:
         on_plan(plan)
     result = RunResult(plan, snapshot=snap)

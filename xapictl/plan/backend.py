@@ -279,6 +279,13 @@ class XapiBackend:
             return self.collect()
         return PoolSnapshot.from_records(read_all(list(classes)))
 
+    @property
+    def reach(self) -> Callable[[str], str | None] | None:
+        """The connection's ``reaches(address)`` (whether this client gets to an address a
+        step will need: a new management address), ``None`` when it cannot say."""
+        found = getattr(self.conn, "reaches", None)
+        return found if callable(found) else None
+
     def permissions(self) -> frozenset[str] | None:
         """The session's RBAC permissions, or ``None`` when the connection cannot say."""
         if self._permissions is not None:

@@ -39,6 +39,7 @@ from xapictl.plan.specs import (
     BondSpec,
     DesiredState,
     InterfaceSpec,
+    ManagementSpec,
     NetworkSpec,
     PoolSpec,
     SdnControllerSpec,
@@ -98,6 +99,7 @@ def load_text(text: str, *, source: str = "<recipe>") -> DesiredState:
         raise DesiredStateError(problems)
     sections: dict[str, list[Any]] = {s: [] for s in recipe_model.SECTIONS}
     pool: PoolSpec | None = None
+    management: ManagementSpec | None = None
     for key_node, value_node in root.value:
         key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
         if key == "version":
@@ -129,17 +131,27 @@ def load_text(text: str, *, source: str = "<recipe>") -> DesiredState:
                                                   source, problems)
             if isinstance(entry, recipe_model.PoolEntry):
                 pool = entry.spec(Where(source, value_node.start_mark.line + 1))
+        elif key == "management":
+            if not isinstance(value_node, yaml.MappingNode):
+                add(value_node, key, "must be a mapping, e.g. ", FieldRef("network", "Storage"))
+                continue
+            entry = recipe_model.entry_from_nodes(recipe_model.ManagementEntry, value_node,
+                                                  key, source, problems)
+            if isinstance(entry, recipe_model.ManagementEntry):
+                management = entry.spec(Where(source, value_node.start_mark.line + 1))
         elif key == "local":
             add(key_node, "local", "this is a plain-Xen recipe: run it with "
                 "`xapictl local apply`, not against a pool")
         else:
             add(key_node, str(key), "unknown top-level key" +
-                recipe_model.suggest(str(key), ["version", *recipe_model.SECTIONS, "pool"]) +
-                "; allowed: version, networks, bonds, vifs, interfaces, pool")
+                recipe_model.suggest(str(key), ["version", *recipe_model.SECTIONS, "pool",
+                                                "management"]) +
+                "; allowed: version, networks, bonds, vifs, interfaces, pool, management")
     if problems:
         raise DesiredStateError(problems)
     state = DesiredState(networks=tuple(sections["networks"]), bonds=tuple(sections["bonds"]),
                          vifs=tuple(sections["vifs"]), source=source, pool=pool,
+                         management=management,
                          interfaces=tuple(sections["interfaces"]))
     check(state)
     return state
@@ -533,6 +545,7 @@ __all__ = [
     "BondSpec",
     "DesiredState",
     "InterfaceSpec",
+    "ManagementSpec",
     "NetworkSpec",
     "PoolSpec",
     "SdnControllerSpec",

@@ -7,7 +7,7 @@ once the session's permissions are known. ``PreflightError`` carries them all.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from xapictl.errors import PreflightError
 from xapictl.model.enums import VMPowerState
@@ -164,9 +164,29 @@ LEASE_CALLS = ("pool.add_to_other_config", "pool.remove_from_other_config")
 pool, ``xapictl.client.lease``)."""
 
 
-def preflight(plan: Plan, permissions: frozenset[str] | None) -> None:
-    """Raise ``PreflightError`` when the session cannot run the plan."""
+def check_reach(plan: Plan, reach: Callable[[str], str | None]) -> list[str]:
+    """Each address a step will need this client to reach (a new management address,
+    ``needs_reach``) that ``reach`` says it cannot: the client would lose the pool."""
+    out = []
+    for step in plan.steps:
+        address = getattr(step, "needs_reach", None)
+        if not isinstance(address, str):
+            continue
+        why = reach(address)
+        if why is not None:
+            out.append(f"{step.subject}: this client cannot reach {address} ({why}); after "
+                       "the move the pool would answer only there: give that network "
+                       "addresses this client reaches, or run xapictl from that network")
+    return out
+
+
+def preflight(plan: Plan, permissions: frozenset[str] | None, *,
+              reach: Callable[[str], str | None] | None = None) -> None:
+    """Raise ``PreflightError`` when the session cannot run the plan (its role), or when a
+    step needs an address this client cannot reach (``reach``, the connection's)."""
     problems = check_roles(plan, permissions)
+    if reach is not None:
+        problems += check_reach(plan, reach)
     if problems:
         raise PreflightError(problems)
 
@@ -175,6 +195,7 @@ __all__ = [
     "LEASE_CALLS",
     "bond_member_problems",
     "bonded_trunks",
+    "check_reach",
     "check_roles",
     "has_ip",
     "hotplug_problem",

@@ -47,6 +47,7 @@ from xapictl.plan.specs import (
     TEXT_MAX_BYTES,
     BondSpec,
     InterfaceSpec,
+    ManagementSpec,
     NetworkSpec,
     PoolSpec,
     SdnControllerSpec,
@@ -199,7 +200,7 @@ class Entry(BaseModel):
         return _check(field.annotation, raw, list(field.metadata))
 
     def spec(self, where: Where) -> (NetworkSpec | BondSpec | VIFSpec | TunnelSpec | PoolSpec
-                                     | SdnControllerSpec | InterfaceSpec):
+                                     | SdnControllerSpec | InterfaceSpec | ManagementSpec):
         """The record the diff consumes, made from this entry."""
         raise NotImplementedError
 
@@ -404,6 +405,18 @@ SECTIONS: dict[str, type[NetworkEntry] | type[BondEntry] | type[VIFEntry]
 }
 
 
+class ManagementEntry(Entry):
+    """Where the management interface of every host is (a mapping, not a list)."""
+
+    section: ClassVar[str] = "management"
+    network: Name = _r("the network whose PIF on each host carries the management interface "
+                       "(each needs an address this client reaches; always disruptive)",
+                       "Storage")
+
+    def spec(self, where: Where) -> ManagementSpec:
+        return ManagementSpec(network=self.network, where=where)
+
+
 class Recipe(BaseModel):
     """A pool recipe: three lists, each optional. Published as the schema's root."""
 
@@ -415,6 +428,8 @@ class Recipe(BaseModel):
     pool: PoolEntry | None = Field(None, description="pool-wide network settings to ensure")
     interfaces: list[InterfaceEntry] | None = Field(
         None, description="IP configuration of PIFs to ensure")
+    management: ManagementEntry | None = Field(
+        None, description="the network the management interface is on")
 
 
 # --- checking one value --------------------------------------------------------------------
@@ -703,7 +718,7 @@ def markdown_fields() -> str:
     out = []
     tables: list[tuple[str, type[Entry]]] = [
         *SECTIONS.items(), ("networks[].tunnel", TunnelEntry), ("pool", PoolEntry),
-        ("pool.sdn_controller", SdnControllerEntry)]
+        ("pool.sdn_controller", SdnControllerEntry), ("management", ManagementEntry)]
     for section, model in tables:
         schema = model.model_json_schema()
         required = set(schema.get("required", ()))

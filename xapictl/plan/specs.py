@@ -259,6 +259,19 @@ class InterfaceSpec:
 
 
 @dataclass(frozen=True)
+class ManagementSpec:
+    """Where the management interface of every host is: the PIF of each host on ``network``
+    (``host.management_reconfigure``, members first, the master last)."""
+
+    network: str
+    where: Where = field(default_factory=Where, compare=False)
+
+    @property
+    def subject(self) -> str:
+        return f"management interface on {self.network!r}"
+
+
+@dataclass(frozen=True)
 class DesiredState:
     """Everything a recipe states. Order is kept: it is the order steps are planned in."""
 
@@ -268,11 +281,13 @@ class DesiredState:
     source: str = "<recipe>"
     pool: PoolSpec | None = None
     interfaces: tuple[InterfaceSpec, ...] = ()
+    management: ManagementSpec | None = None
 
     def merged(self, other: DesiredState) -> DesiredState:
         return DesiredState(self.networks + other.networks, self.bonds + other.bonds,
                             self.vifs + other.vifs, self.source, other.pool or self.pool,
-                            self.interfaces + other.interfaces)
+                            self.interfaces + other.interfaces,
+                            other.management or self.management)
 
     def network_named(self, name: str) -> NetworkSpec | None:
         return next((n for n in self.networks if n.name == name), None)
@@ -296,6 +311,7 @@ __all__ = [
     "BondSpec",
     "DesiredState",
     "InterfaceSpec",
+    "ManagementSpec",
     "NetworkSpec",
     "PoolSpec",
     "SdnControllerSpec",

@@ -372,6 +372,11 @@ class Dispatcher:
         record = self.state.all("host").get(self.master())
         return str(record.get("address", "")) if record else ""
 
+    def master_address_seen_by(self, member: str) -> str:
+        """The master address a member names in ``HOST_IS_SLAVE``: its ``pool.conf``'s, which
+        lags behind a master whose management interface moved until ``recover_slaves``."""
+        return self.state.master_seen_by.get(member) or self.master_address()
+
     def receiving_host(self, address: str) -> tuple[str, bool]:
         """(host ref, is a member) for a call that arrived at ``address``. Addresses that are
         no host's (a server bound elsewhere, an empty pool) count as the master's."""
@@ -444,7 +449,7 @@ class Dispatcher:
             raise SimFailure("SESSION_INVALID", ref)
         host, is_member = self.receiving_host(call.host_address)
         if is_member and method not in MEMBER_LOCAL:
-            raise SimFailure("HOST_IS_SLAVE", self.master_address())
+            raise SimFailure("HOST_IS_SLAVE", self.master_address_seen_by(host))
         return session, host
 
     def _unknown(self, name: str, call: Call) -> Any:
@@ -459,7 +464,7 @@ class Dispatcher:
         host, is_member = self.receiving_host(call.host_address)
         if method.name in ("session.login_with_password",):
             if is_member:  # before the password is even looked at (§1.8)
-                raise SimFailure("HOST_IS_SLAVE", self.master_address())
+                raise SimFailure("HOST_IS_SLAVE", self.master_address_seen_by(host))
             return sessions.login(self.state, self.accounts, host, args[0], args[1],
                                   args[3] if len(args) > 3 else "", preauth=call.preauth)
         if method.name == "session.slave_local_login_with_password":

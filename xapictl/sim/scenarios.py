@@ -9,6 +9,11 @@
 * ``single`` — the same with one host.
 * ``sriov`` — ``seed`` whose ``eth1`` NICs can do SR-IOV (capability ``sriov`` and the PCI
   record of an Intel 82599, as ``xapi_pci_helpers`` reports them); ``hosts`` as for seed.
+* ``loopback`` — ``seed`` whose addresses a client on this machine can reach: each host's
+  management interface (``eth0``) has the loopback address the host answers on
+  (``127.0.0.1/8``, ``127.0.0.2/8`` …, so ``host.address`` is its management IP as in XAPI)
+  and its storage NIC ``eth2`` ``127.0.2.11/8``, ``127.0.2.12/8`` …: moving management onto
+  the storage network (``host.management_reconfigure``) and back is served end to end.
 * ``big`` — parametric, for benchmarks (``hosts``, ``nics``, ``vms``, ``vlans``, ``vifs``).
 
 Hosts answer on loopback: the master at ``127.0.0.1``, members at ``127.0.0.2`` …, since
@@ -366,6 +371,19 @@ def _sriov(state: SimState, **params: Any) -> None:
         make_sriov_capable(state, host, "eth1")
 
 
+LOOPBACK_STORAGE = "127.0.2.{}"
+"""The ``loopback`` scenario's storage addresses (host index + 11)."""
+
+
+def _loopback(state: SimState, **params: Any) -> None:
+    _seed(state, **params)
+    for index, host in enumerate(state.refs("host")):
+        configure_static(state, pifs_on(state, host, "eth0"), host_address(index),
+                         netmask="255.0.0.0", management=True)
+        configure_static(state, pifs_on(state, host, "eth2"),
+                         LOOPBACK_STORAGE.format(11 + index), netmask="255.0.0.0")
+
+
 def _single(state: SimState, **params: Any) -> None:
     build_documented_pool(state, 1)
 
@@ -375,7 +393,7 @@ def _big(state: SimState, **params: Any) -> None:
 
 
 SCENARIOS: dict[str, Callable[..., None]] = {"seed": _seed, "single": _single, "big": _big,
-                                             "sriov": _sriov}
+                                             "sriov": _sriov, "loopback": _loopback}
 
 
 def build(state: SimState, name: str, **params: Any) -> None:
@@ -391,5 +409,5 @@ def build(state: SimState, name: str, **params: Any) -> None:
         builder(state, **params)
 
 
-__all__ = ["SCENARIOS", "GuestSpec", "build", "build_big", "build_documented_pool",
-           "host_address", "make_sriov_capable"]
+__all__ = ["LOOPBACK_STORAGE", "SCENARIOS", "GuestSpec", "build", "build_big",
+           "build_documented_pool", "host_address", "make_sriov_capable"]

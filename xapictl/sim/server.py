@@ -8,7 +8,11 @@ and port as xen-api does. Each request carries the address of the host that rece
 
 One acceptor thread watches every listener and, a few times a second, reconciles them with the
 pool: a host marked dead stops listening (clients get ``ECONNREFUSED``) and its open
-connections are cut; hosts added by a scenario start listening. Each connection gets its own
+connections are cut; hosts added by a scenario start listening. A call that changes a host's
+address (``host.management_reconfigure``) reconciles before its answer is sent: the host
+listens on its new address by the time the client reads the answer, and no longer on the old
+one; that call's connection is closed after the answer, others on the old address at once
+(XAPI's management server stops serving the old address). Each connection gets its own
 thread (HTTP/1.1 keep-alive), so an ``event.from`` that waits never blocks other clients.
 
 Safe to leave running (issue 14): a request's head must arrive within XAPI's header timeouts
@@ -135,6 +139,9 @@ class _Origin:
     idle_timeout: float | None = IDLE_TIMEOUT_S
     header_read_timeout: float | None = HEADER_READ_TIMEOUT_S
     header_total_timeout: float | None = HEADER_TOTAL_TIMEOUT_S
+    server: SimServer | None = None
+    raw: socket.socket | None = None
+    """The accepted socket (before TLS), as the server's connection table knows it."""
 
 
 class _Handler(FastHeadHandler):
@@ -183,17 +190,25 @@ class _Handler(FastHeadHandler):
             protocol = "jsonrpc" if is_jsonrpc_path(self.path) else "xmlrpc"
             self._reply(*malformed(origin.control, address, protocol, str(exc)))
             return
+        server = origin.server
+        if server is not None:
+            server.busy(origin.raw, True)
         try:
             status, headers, payload = handle_http(
                 origin.sim, self.command, self.path, dict(self.headers.items()), body,
                 host_address=address, control=origin.control,
                 preauth=origin.address is None)  # the unix socket: local root is trusted
+            if server is not None and server.after_call(origin.address):
+                self.close_connection = True  # this host no longer serves that address
         except DropConnection as drop:
             log.debug("dropping connection: %s", drop)
             self.close_connection = True
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
+        finally:
+            if server is not None:
+                server.busy(origin.raw, False)
         self._reply(status, headers, payload)
 
     def _reply(self, status: int, headers: list[tuple[str, str]], payload: bytes) -> None:
@@ -294,6 +309,11 @@ class SimServer:
         self._poll_interval = poll_interval
         self._slot_freed = threading.Event()
         self._paused = False
+        self._busy: set[socket.socket] = set()
+        self._retired: set[str] = set()
+        """Addresses a host no longer has (its management interface moved)."""
+        self._generation = -1
+        self._reconciling = threading.Lock()
         self.stats = {"turns": 0, "accepted": 0, "refused": 0, "descriptor_stalls": 0}
         """Accept-loop counters: loop turns, connections accepted, refused over the limit,
         and times ``accept`` ran out of descriptors (the listeners were then set aside)."""
@@ -449,18 +469,46 @@ class SimServer:
             self._selector.unregister(listener.sock)
         listener.sock.close()
 
+    def busy(self, conn: socket.socket | None, serving: bool) -> None:
+        """A connection starts (or ends) serving a request: a reconcile leaves it alone."""
+        if conn is None:
+            return
+        with self._lock:
+            (self._busy.add if serving else self._busy.discard)(conn)
+
+    def after_call(self, address: str | None) -> bool:
+        """After a call, before its answer: reconcile when the pool changed (a host's address
+        may have moved). True when the call's own address is no longer served."""
+        state = getattr(self.sim, "state", None)
+        generation = getattr(state, "generation", None)
+        if generation is not None and generation != self._generation:
+            self._generation = generation
+            self._reconcile()
+        with self._lock:
+            return address is not None and address in self._retired
+
     def _reconcile(self) -> None:
-        """Listen for exactly the live hosts; cut the connections of dead ones."""
+        """Listen for exactly the live hosts; cut the connections of dead ones and of
+        addresses no host has any more (those busy with a request close after its answer)."""
         if not self._members_on_loopback():
             return
+        with self._reconciling:  # the accept loop and a call's thread may both get here
+            self._reconcile_now()
+
+    def _reconcile_now(self) -> None:
         wanted = self._wanted()
+        known = live_by_address(self.sim)
         with self._lock:
             for key in [k for k in self._listeners if k != "unix" and k not in wanted]:
                 self._remove_listener(key)
+                moved = key not in known
+                if moved:
+                    self._retired.add(key)
                 for conn, address in list(self._connections.items()):
-                    if address == key:
+                    if address == key and not (moved and conn in self._busy):
                         _cut(conn)
             for address in wanted:
+                self._retired.discard(address)
                 if address not in self._listeners:
                     try:
                         self._add_listener(_Listener(_open_listener(address, self.port),
@@ -559,7 +607,8 @@ class SimServer:
             if context is not None and conn.family != socket.AF_UNIX:
                 conn.settimeout(header_read)  # a TLS handshake is part of the head
                 conn = context.wrap_socket(conn, server_side=True)
-            origin = _Origin(self.sim, self.control, address, idle, header_read, header_total)
+            origin = _Origin(self.sim, self.control, address, idle, header_read, header_total,
+                             server=self, raw=raw)
             _Handler(conn, peer_text, origin)  # type: ignore[arg-type]
         except (OSError, ssl.SSLError) as exc:
             log.debug("connection from %s ended: %s", peer, exc)

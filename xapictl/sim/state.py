@@ -107,6 +107,10 @@ class SimState:
         self._last_change: dict[tuple[str, str], Change] = {}
         self._created_at: dict[tuple[str, str], int] = {}
         self._deleted: dict[tuple[str, str], int] = {}
+        self.master_seen_by: dict[str, str] = {}
+        """Member host ref -> the master address it still has (its ``pool.conf``) when that
+        is not the master's ``host.address``: after the master's management interface moved
+        and before ``pool.recover_slaves``. Not persisted (a restart re-reads the pool)."""
 
     # --- identity -------------------------------------------------------------------------
 
@@ -329,6 +333,7 @@ class SimState:
             self._last_change.clear()
             self._created_at.clear()
             self._deleted.clear()
+            self.master_seen_by.clear()
             self.changed.notify_all()
 
 

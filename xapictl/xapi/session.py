@@ -17,7 +17,11 @@
   learnt: a member answers ``HOST_IS_SLAVE`` naming the new master once one is designated, or
   answers itself if it became the master;
 * a lost answer is retried for reads and raised as ``OutcomeUnknown`` for writes; backoff and
-  deadline come from ``xapictl.xapi.retry``.
+  deadline come from ``xapictl.xapi.retry``;
+* when the pool's management interface moves, ``reaches(address)`` says whether this client
+  can get to an address (before the move), ``answers_at(address)`` waits, within the retry
+  policy's deadline, until XAPI answers there, and ``follow_master(address)`` sends the calls
+  to the master's new address (its old one kept among the members for failover).
 
 Protocol ``auto`` speaks JSON-RPC and falls back to XML-RPC for good when the first answer
 shows ``/jsonrpc`` unusable; a first JSON answer settles on JSON-RPC. The password lives in a
@@ -27,6 +31,7 @@ encoder, so no frame of a failed login's traceback holds the text.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import threading
@@ -383,6 +388,52 @@ class XapiSession:
                     method=method) from None
         raise ProtocolError(f"too many redirects calling {method}", url=str(self._endpoint))
 
+    # --- the management interface moves -----------------------------------------------------
+
+    def reaches(self, address: str) -> str | None:
+        """``None`` when this client can get to XAPI's port at ``address`` (scheme and port
+        kept): XAPI answers there, or the host refuses the connection (it is there, XAPI does
+        not listen on that address yet); else why not, in words. A pool reached on loopback
+        (a tunnel, a local simulator) never probes beyond it: such an address is unreachable
+        from here by definition."""
+        if not address:
+            return "it has no address"
+        if _is_loopback(self._endpoint.host) and not _is_loopback(address):
+            return (f"this client reaches the pool on loopback ({self._endpoint.host}) and "
+                    f"{address} is not a loopback address")
+        try:
+            self._probe(address)
+        except ConnectError as exc:
+            if exc.kind == "refused":
+                return None
+            return f"connecting to {address} failed ({exc})"
+        except TransportError as exc:
+            return f"connecting to {address} failed ({type(exc).__name__}: {exc})"
+        return None
+
+    def answers_at(self, address: str) -> str | None:
+        """Wait until XAPI answers at ``address`` (any answer, ``HOST_IS_SLAVE`` included),
+        retrying within the retry policy's deadline: ``None`` once it does, else why not."""
+        try:
+            self.retry.run(lambda: self._probe(address), read=True)
+        except TransportError as exc:
+            return f"XAPI did not answer at {address} ({type(exc).__name__}: {exc})"
+        return None
+
+    def _probe(self, address: str) -> None:
+        with contextlib.suppress(XapiFailure):  # an answer: XAPI is there (HOST_IS_SLAVE …)
+            self._send(self._endpoint.with_host(address), "pool.get_all",
+                       [self._ref or "OpaqueRef:NULL"], read_timeout=PROBE_TIMEOUT)
+
+    def follow_master(self, address: str) -> None:
+        """The master's management interface moved to ``address``: calls go there from now
+        on; the old address stays a member, so a move that did not happen is found by
+        failover."""
+        with self._lock:
+            old = self._endpoint.host
+            self._members = [*dict.fromkeys([address, old, *self._members])]
+            self._retarget(address)
+
     # --- the master moves -------------------------------------------------------------------
 
     def _retarget(self, address: str) -> None:
@@ -437,6 +488,15 @@ class XapiSession:
             if refused is not None:
                 raise refused
             return False
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return host.lower() == "localhost"
 
 
 __all__ = ["SESSIONLESS", "Protocol", "XapiSession", "originator"]

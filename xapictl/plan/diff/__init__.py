@@ -4,10 +4,10 @@ Every recipe entry ends as steps (each with its reason) or a no-op saying why no
 needed; fields the recipe does not state are left alone. Order: pool settings, bonds, then
 networks (a VLAN may sit on a bond of the same recipe; NIC networks first, so a trunk's MTU
 is raised before the VLANs on it, but last when their MTU goes down, so the VLANs come down
-first), then interfaces (IP configuration), then VM attachments,
-then removals in reverse (attachments, VLAN networks, bonds). Anything that would make the
-plan fail half-way is collected and raised as one ``PreflightError`` before a single step is
-returned.
+first), then interfaces (IP configuration), then VM attachments, then removals in reverse
+(attachments, VLAN networks, bonds), then the management interface (last: every other step
+runs while the pool is where the client reaches it). Anything that would make the plan fail
+half-way is collected and raised as one ``PreflightError`` before a single step is returned.
 
 One module per XAPI class plans its entries (``network``, ``private`` for tunnels and SR-IOV,
 ``bond``, ``vif``, ``pool``); ``sriov`` checks what SR-IOV networks need (one NIC model, VFs
@@ -65,6 +65,10 @@ def diff(desired: DesiredState, snap: PoolSnapshot) -> Plan:
     for bond in desired.bonds:
         if not bond.present:
             plan_bond_absent(d, bond)
+    if desired.management is not None:
+        from xapictl.plan.diff.management import plan_management  # only when stated
+
+        plan_management(d, desired.management)  # last: every other step runs first
     check_purposes(d)
     if d.problems:
         raise PreflightError(d.problems)

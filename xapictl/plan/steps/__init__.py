@@ -1,6 +1,6 @@
 """The XAPI steps a plan is made of, one module per XAPI class (``network``, ``vlan``, ``pif``,
-``bond``, ``vif``, ``tunnel``, ``sriov``, ``pool``) plus the generic ones in ``base`` (``SetField``,
-``SetOtherConfig``).
+``bond``, ``vif``, ``tunnel``, ``sriov``, ``pool``, ``management``) plus the generic ones in
+``base`` (``SetField``, ``SetOtherConfig``).
 
 Each step is one call (or a short fixed sequence) with its reason; see ``base`` for what a
 step offers (calls, precondition, execute, effect_in) and how ``Later`` refs work, and
@@ -40,13 +40,15 @@ from xapictl.plan.steps.vif import (
 from xapictl.plan.steps.vlan import CreatePoolVLAN, CreateVLAN, DestroyVLAN
 
 if TYPE_CHECKING:
+    from xapictl.plan.steps.management import MoveManagement, RecoverSlaves
     from xapictl.plan.steps.pool import ForgetSdnController, IntroduceSdnController
     from xapictl.plan.steps.sriov import CreateSriov, DestroySriov
     from xapictl.plan.steps.tunnel import CreateTunnel, DestroyTunnel
 
 _ON_FIRST_USE = {"ForgetSdnController": "pool", "IntroduceSdnController": "pool",
                  "CreateSriov": "sriov", "DestroySriov": "sriov",
-                 "CreateTunnel": "tunnel", "DestroyTunnel": "tunnel"}
+                 "CreateTunnel": "tunnel", "DestroyTunnel": "tunnel",
+                 "MoveManagement": "management", "RecoverSlaves": "management"}
 """Step modules loaded when first asked for: plans without tunnels, SR-IOV or an SDN
 controller do not import them (tests/e2e/test_e2e_startup_modules.py counts the modules)."""
 
@@ -82,11 +84,13 @@ __all__ = [
     "ForgetSdnController",
     "IntroduceSdnController",
     "Later",
+    "MoveManagement",
     "MoveVIF",
     "PlugPIF",
     "PlugVIF",
     "ReconfigureIP",
     "ReconfigureIPv6",
+    "RecoverSlaves",
     "ReplugPIF",
     "ReplugVIF",
     "ReplugVIFQoS",

@@ -1,8 +1,21 @@
-"""``host``: the management interface calls (REFERENCE §3.5 "Management interface")."""
+"""``host``: the management interface calls (REFERENCE §3.5 "Management interface").
+
+``host.management_reconfigure`` is ``xapi_host.ml``'s: the checks, the network attached, the
+management flags moved, then ``Xapi_mgmt_iface.on_dom0_networking_change``: ``host.address``
+becomes the new interface's address (its IPv4 ``IP``, or its first IPv6 address when IPv6 is
+the primary type; ``""`` when it has none yet). The server (``server.py``) then listens on the
+new address (loopback ones only) and no longer on the old one. When the master moves, the
+members keep the old master address (their ``pool.conf``) until ``pool.recover_slaves`` (or
+``pool.emergency_reset_master`` on each) tells them the new one: until then a member names the
+old address in ``HOST_IS_SLAVE``.
+"""
 
 from __future__ import annotations
 
 import datetime as _dt
+import ipaddress
+from collections.abc import Mapping
+from typing import Any
 
 from xapictl.sim.classes import _pif_kinds as kinds
 from xapictl.sim.errors import SimFailure
@@ -40,6 +53,40 @@ def move_management(state: SimState, pif_ref: str) -> None:
     state.set_field("PIF", pif_ref, "management", True)
 
 
+def is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+def management_address(pif: Mapping[str, Any]) -> str:
+    """``Helpers.get_management_ip_addr``: the interface's address of the primary type."""
+    if pif["primary_address_type"] == "IPv6":
+        found = [a for a in pif.get("IPv6", []) if a]
+        return str(found[0]).split("/", 1)[0] if found else ""
+    return str(pif.get("IP", ""))
+
+
+def readdress(state: SimState, host: str, address: str) -> None:
+    """``on_dom0_networking_change``: ``host.address`` follows the management interface. When
+    the master's changes, each member keeps the address it knew (``pool.conf``).
+
+    A difference: a host served on loopback whose new address is not a loopback one (the
+    ``seed`` pool's ``198.51.100.x``, or none: DHCP or autoconf, which get no lease here)
+    keeps its address, as the simulator serves nothing else (use the ``loopback`` scenario,
+    or loopback addresses, to move it end to end)."""
+    old = str(state.get("host", host)["address"])
+    if old == address or (is_loopback(old) and not is_loopback(address)):
+        return  # the simulator serves loopback only: such a host stays where it is served
+    pool = kinds.pool_record(state)
+    if pool is not None and pool.get("master") == host:
+        for member in state.refs("host"):
+            if member != host:
+                state.master_seen_by.setdefault(member, old)
+    state.set_field("host", host, "address", address)
+
+
 def reconfigure_management(state: SimState, pif_ref: str) -> None:
     if kinds.ha_enabled(state):
         raise SimFailure("HA_IS_ENABLED")
@@ -47,6 +94,8 @@ def reconfigure_management(state: SimState, pif_ref: str) -> None:
     if state.get("PIF", pif_ref)["management"]:
         return
     move_management(state, pif_ref)
+    pif = state.get("PIF", pif_ref)
+    readdress(state, str(pif["host"]), management_address(pif))
 
 
 @handles("host.management_reconfigure")
@@ -79,12 +128,16 @@ def management_disable(ctx: CallContext) -> None:
 
 @handles("host.local_management_reconfigure")
 def local_management_reconfigure(ctx: CallContext, interface: str) -> None:
+    """Only in emergency mode (a member that lost its master), which the simulator does not
+    enter: always ``NOT_IN_EMERGENCY_MODE`` (``pool_not_in_emergency_mode``)."""
     raise SimFailure("NOT_IN_EMERGENCY_MODE")
 
 
 __all__ = ["assert_usable_for_management", "get_management_interface",
-           "local_management_reconfigure", "management_disable", "management_pif",
-           "management_reconfigure", "move_management", "reconfigure_management"]
+           "is_loopback", "local_management_reconfigure", "management_address",
+           "management_disable",
+           "management_pif", "management_reconfigure", "move_management", "readdress",
+           "reconfigure_management"]
 
 
 @handles("host.get_servertime")

@@ -14,6 +14,7 @@ from xapictl.sim.classes import vlan as vlans
 from xapictl.sim.classes._addresses import is_ipv4
 from xapictl.sim.errors import SimFailure
 from xapictl.sim.registry import CallContext, handles
+from xapictl.sim.state import SimState
 
 
 @handles("pool.create_VLAN_from_PIF")
@@ -68,6 +69,11 @@ def create_vlan(ctx: CallContext, device: str, network: str, vlan: int) -> list[
 
 @handles("pool.management_reconfigure")
 def management_reconfigure(ctx: CallContext, network: str) -> None:
+    """``xapi_pool.ml``: HA, a PIF on the network on every host, every PIF of the network
+    usable (one primary address type), then ``host.management_reconfigure`` on each member
+    and on the master last (``call_fn_on_slaves_then_master``: every host is tried, a failure
+    does not stop the others, and the first one is raised at the end), then
+    ``pool.recover_slaves`` (only when every host moved)."""
     state = ctx.state
     state.get("network", network)
     if kinds.ha_enabled(state):
@@ -85,9 +91,56 @@ def management_reconfigure(ctx: CallContext, network: str) -> None:
             raise SimFailure("PIF_INCOMPATIBLE_PRIMARY_ADDRESS_TYPE", pif_ref)
         hosts.assert_usable_for_management(state, pif_ref)
     master = ctx.master()
+    failures: list[SimFailure] = []
     for host in [h for h in per_host if h != master] + [h for h in per_host if h == master]:
-        ctx.require_live(host)
-        hosts.reconfigure_management(state, per_host[host])
+        try:
+            ctx.require_live(host)
+            hosts.reconfigure_management(state, per_host[host])
+        except SimFailure as failure:
+            failures.append(failure)
+    if failures:
+        raise failures[0]
+    recover_slaves(ctx)
+
+
+@handles("pool.recover_slaves")
+def recover_slaves(ctx: CallContext) -> list[str]:
+    """``xapi_pool.ml``: every member is told the master's address
+    (``pool.emergency_reset_master``); one that cannot be reached is skipped silently.
+    Returns the members told, the last one first (the list is built by prepending)."""
+    state = ctx.state
+    master = ctx.master()
+    address = str(state.get("host", master)["address"])
+    told: list[str] = []
+    for host in state.refs("host"):
+        if host == master or not ctx.host_is_live(host):
+            continue
+        reset_master(state, host, address)
+        told.insert(0, host)
+    return told
+
+
+def reset_master(state: SimState, member: str, address: str) -> None:
+    """A member now looks for its master at ``address``."""
+    master = kinds.pool_record(state)
+    current = "" if master is None else str(state.get("host", master["master"])["address"])
+    if address == current:
+        state.master_seen_by.pop(member, None)
+    else:
+        state.master_seen_by[member] = address
+
+
+@handles("pool.emergency_reset_master")
+def emergency_reset_master(ctx: CallContext, master_address: str) -> None:
+    """Served by the member that receives it (an emergency call): it becomes a member of the
+    master at ``master_address``. HA armed -> ``HA_IS_ENABLED``. On the master itself XAPI
+    would turn it into another master's member (a pool transition the simulator does not
+    model): ``NOT_IMPLEMENTED`` there."""
+    if kinds.ha_enabled(ctx.state):
+        raise SimFailure("HA_IS_ENABLED")
+    if ctx.host == ctx.master():
+        raise SimFailure("NOT_IMPLEMENTED", "pool.emergency_reset_master on the master")
+    reset_master(ctx.state, ctx.host, master_address)
 
 
 @handles("pool.set_igmp_snooping_enabled")
@@ -131,5 +184,6 @@ def set_vswitch_controller(ctx: CallContext, address: str) -> None:
         sdn.db_introduce(state, "ssl", address, sdn.SSL_DEFAULT_PORT)
 
 
-__all__ = ["create_vlan", "create_vlan_from_pif", "management_reconfigure",
+__all__ = ["create_vlan", "create_vlan_from_pif", "emergency_reset_master",
+           "management_reconfigure", "recover_slaves", "reset_master",
            "set_igmp_snooping_enabled", "set_vswitch_controller"]
