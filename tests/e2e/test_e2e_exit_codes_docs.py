@@ -188,6 +188,14 @@ def bond_under_ha(cli: Any, env: dict[str, Any]) -> Any:
 
 
 SET_IP = ("pif", "set-ip", "xcp-host-01", "eth1", "--mode", "static")
+SET_MANAGEMENT = ("host", "set-management", "--network")
+
+
+def management_under_ha(cli: Any, env: dict[str, Any]) -> Any:
+    state = env["sim_server"].sim.state
+    with state.lock:
+        state.set_field("pool", state.refs("pool")[0], "ha_enabled", True)
+    return cli(*SET_MANAGEMENT, "Pool-wide network 2", "--yes")
 NO_POOL = {"XAPICTL_URL": None, "XAPICTL_PASSWORD": None}
 
 
@@ -477,6 +485,11 @@ PROVOKE: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
     "`pif set-ip` (or an `interfaces:` entry) with a gateway outside the address's subnet":
         lambda cli, env: cli(*SET_IP, "--address", "203.0.113.11/24", "--gateway",
                              "198.51.100.1", "--yes"),
+    "`host set-management` (or `management:`) onto a network whose PIFs have no address":
+        lambda cli, env: cli(*SET_MANAGEMENT, "Pool-wide network 1", "--yes"),
+    "`host set-management` (or `management:`) onto addresses this client cannot reach":
+        lambda cli, env: cli(*SET_MANAGEMENT, "Pool-wide network 2", "--yes"),
+    "`host set-management` (or `management:`) while HA is enabled": management_under_ha,
     "`pif set-ip` (or an `interfaces:` entry) on the management interface": lambda cli, env: cli(
         "pif", "set-ip", "xcp-host-01", "eth0", "--mode", "dhcp", "--yes"),
     "`pif set-ip --mode6 static` (or an `interfaces:` entry) with an IPv6 address another PIF "

@@ -50,8 +50,10 @@ EXPECTED_WRITES = {
                              + ["network.create", "pool.create_VLAN_from_PIF"] * 2
                              + ["PIF.reconfigure_ip", "PIF.reconfigure_ipv6",
                                 "PIF.add_to_other_config", "PIF.set_disallow_unplug"] * 3),
+    "management-on-storage.yaml": ["host.management_reconfigure"] * 3
+                                  + ["pool.recover_slaves"],
 }
-SCENARIO_OF = {"sriov-network.yaml": "sriov"}
+SCENARIO_OF = {"sriov-network.yaml": "sriov", "management-on-storage.yaml": "loopback"}
 """The scenario a recipe needs when the seed pool cannot take it (SR-IOV capable NICs)."""
 
 

@@ -248,6 +248,7 @@ def open_pool(opts: GlobalOptions) -> Iterator[Any]:
             conn = connect_profile(choice.profile, **overrides)
         with conn:
             yield conn
+            _say_if_moved(choice, conn)
         return
     with _warnings_as_lines():
         conn = xapictl.connect(choice.url, username=opts.user or "root",
@@ -255,6 +256,23 @@ def open_pool(opts: GlobalOptions) -> Iterator[Any]:
                                **_tls(opts))
     with conn:
         yield conn
+        _say_if_moved(choice, conn)
+
+
+def _say_if_moved(choice: PoolChoice, conn: Any) -> None:
+    """The run moved the master's management interface: say where it answers now, and what
+    to update, so the next run finds the pool."""
+    from xapictl.xapi.endpoint import Endpoint
+
+    if getattr(getattr(conn, "session", None), "moved_to", None) is None:
+        return
+    given, now = Endpoint.parse(choice.url), Endpoint.parse(str(conn.url))
+    if given.socket is not None or given.host == now.host:
+        return
+    where = (f"update url of [pools.{choice.profile}] in pools.toml to {now}"
+             if choice.profile is not None else f"use --url {now} from now on")
+    print(f"xapictl: the pool master now answers at {now.host}, not {given.host}: {where}",
+          file=sys.stderr)
 
 
 def _warn_plain_http(url: str) -> None:

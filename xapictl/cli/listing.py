@@ -1,7 +1,8 @@
 """The per-host groups: ``vlan list``, ``pif list``, ``host list``, ``pool show``; each on
 one pool, or with ``--fleet`` on every selected pool. And ``pif scan`` (``PIF.scan``: NIC
-rediscovery, additive) and ``pif set-ip`` (``PIF.reconfigure_ip``, ``PIF.reconfigure_ipv6``,
-``PIF.set_primary_address_type``), on one pool or a fleet's."""
+rediscovery, additive), ``pif set-ip`` (``PIF.reconfigure_ip``, ``PIF.reconfigure_ipv6``,
+``PIF.set_primary_address_type``) and ``host set-management`` (``host.management_reconfigure``),
+on one pool or a fleet's."""
 
 from __future__ import annotations
 
@@ -176,6 +177,34 @@ def pif_set_ip(
                 addresses={host: address} if address else None, gateway=gateway,
                 dns=dns or None, ipv6=mode6, addresses6={host: address6} if address6 else None,
                 gateway6=gateway6, dns6=dns6 or None, primary_address_type=primary)
+        converge_on(ctx, desired, fleet, select, yes=yes)
+
+
+SET_MANAGEMENT_FLAGS = {"network": "--network", "hosts": "--host"}
+HOSTS = typer.Option(None, "--host", help="Only this host (name or uuid; repeat); default "
+                     "every host.")
+
+
+@host_app.command("set-management")
+def host_set_management(
+    ctx: typer.Context,
+    network: str = typer.Option(..., "--network", help="The network whose PIF on each host "
+                                "carries the management interface."),
+    host: list[str] | None = HOSTS,
+    fleet: Path | None = FLEET, select: str | None = SELECT, yes: bool = YES,
+) -> None:
+    """Move the management interface onto NETWORK (host.management_reconfigure: members
+    first, the master last, then pool.recover_slaves); nothing to do when it is there.
+    Always disruptive: asks on a terminal, needs --yes off one. Refused before any write: HA
+    enabled, a host without a PIF on NETWORK, a PIF without an address, an address this
+    client cannot reach. A member that does not answer on its new address is moved back."""
+    from xapictl.cli.fleet_forms import converge_on
+
+    with exit_codes():
+        from xapictl.recipes import ensure_management
+
+        with cli_values(SET_MANAGEMENT_FLAGS):
+            desired = ensure_management(network, hosts=host or None)
         converge_on(ctx, desired, fleet, select, yes=yes)
 
 

@@ -58,7 +58,7 @@ def _no_document(ctx: typer.Context, what: str) -> None:
 def serve(
     ctx: typer.Context,
     scenario: Annotated[str, typer.Option(
-        help="Scenario to build: seed, single, big, sriov.")] = "seed",
+        help="Scenario to build: seed, single, big, sriov, loopback.")] = "seed",
     hosts: Annotated[int | None, typer.Option(
         min=1, help="Number of hosts (scenarios that take it, e.g. big).")] = None,
     bind: Annotated[str, typer.Option(

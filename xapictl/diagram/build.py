@@ -26,6 +26,7 @@ from xapictl.model.refs import HostRef, NetworkRef, PIFRef, VIFRef, VMRef
 from xapictl.plan.core import Plan, Step
 from xapictl.plan.steps.base import Later, SetField, SetOtherConfig
 from xapictl.plan.steps.bond import CreateBond, DestroyBond, SetBondProperty
+from xapictl.plan.steps.management import MoveManagement, RecoverSlaves
 from xapictl.plan.steps.network import AddPurpose, CreateNetwork, DestroyNetwork
 from xapictl.plan.steps.pif import (
     PlugPIF,
@@ -493,6 +494,11 @@ def _overlay(scene: _Scene, step: Step) -> bool:
         return _mark_pif(scene, step.pif, Mark.REPLUGGED)
     if isinstance(step, ReconfigureIP | ReconfigureIPv6 | SetPrimaryAddressType):
         return _mark_pif(scene, step.pif, Mark.CHANGED)
+    if isinstance(step, MoveManagement):  # the PIF that takes the management interface
+        return _mark_pif(scene, step.pif, Mark.CHANGED)
+    if isinstance(step, RecoverSlaves):
+        scene.title += f" · {step.action}"  # no node of its own: every member is told
+        return True
     if isinstance(step, CreateBond):
         return _add_bond(scene, step)
     if isinstance(step, DestroyBond | SetBondProperty):

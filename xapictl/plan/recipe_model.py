@@ -412,9 +412,11 @@ class ManagementEntry(Entry):
     network: Name = _r("the network whose PIF on each host carries the management interface "
                        "(each needs an address this client reaches; always disruptive)",
                        "Storage")
+    hosts: Strings | Unset = _f("only these hosts (names or uuids; default every host)",
+                                "[xcp-host-02]")
 
     def spec(self, where: Where) -> ManagementSpec:
-        return ManagementSpec(network=self.network, where=where)
+        return ManagementSpec(network=self.network, hosts=self.hosts, where=where)
 
 
 class Recipe(BaseModel):

@@ -264,6 +264,8 @@ class ManagementSpec:
     (``host.management_reconfigure``, members first, the master last)."""
 
     network: str
+    hosts: tuple[str, ...] | None = None
+    """Only these hosts (names or uuids); ``None``: every host of the pool."""
     where: Where = field(default_factory=Where, compare=False)
 
     @property

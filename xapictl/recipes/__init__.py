@@ -19,11 +19,13 @@ from xapictl.recipes.vm import ensure_vm_attached
 
 if TYPE_CHECKING:
     from xapictl.recipes.interface import ensure_interface
+    from xapictl.recipes.management import ensure_management
     from xapictl.recipes.pool import ensure_pool_settings
     from xapictl.recipes.private import ensure_private_network
     from xapictl.recipes.sriov import ensure_sriov_network
 
-_ON_FIRST_USE = {"ensure_interface": "interface", "ensure_pool_settings": "pool",
+_ON_FIRST_USE = {"ensure_interface": "interface", "ensure_management": "management",
+                 "ensure_pool_settings": "pool",
                  "ensure_private_network": "private", "ensure_sriov_network": "sriov"}
 """Loaded when first asked for: a run that does not use them (``network create --vlan``)
 does not import them (tests/e2e/test_e2e_startup_modules.py counts the modules)."""
@@ -38,6 +40,7 @@ def __getattr__(name: str) -> Any:
     return getattr(importlib.import_module(f"{__name__}.{module}"), name)
 
 
-__all__ = ["ensure_bond", "ensure_deleted", "ensure_interface", "ensure_mtu", "ensure_mtu_of",
+__all__ = ["ensure_bond", "ensure_deleted", "ensure_interface", "ensure_management",
+           "ensure_mtu", "ensure_mtu_of",
            "ensure_network", "ensure_pool_settings", "ensure_private_network",
            "ensure_sriov_network", "ensure_vlan_network", "ensure_vm_attached"]

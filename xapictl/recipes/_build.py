@@ -12,6 +12,7 @@ from xapictl.plan.desired import (
     BondSpec,
     DesiredState,
     InterfaceSpec,
+    ManagementSpec,
     NetworkSpec,
     VIFSpec,
     Where,
@@ -20,14 +21,16 @@ from xapictl.plan.desired import (
 
 
 def build(section: str, source: str, **values: object) -> DesiredState:
-    from xapictl.plan.recipe_model import SECTIONS, entry_from_arguments
+    from xapictl.plan.recipe_model import SECTIONS, ManagementEntry, entry_from_arguments
 
-    spec = entry_from_arguments(SECTIONS[section], source, values).spec(Where(source))
+    model = ManagementEntry if section == "management" else SECTIONS[section]
+    spec = entry_from_arguments(model, source, values).spec(Where(source))
     state = DesiredState(
         networks=(spec,) if isinstance(spec, NetworkSpec) else (),
         bonds=(spec,) if isinstance(spec, BondSpec) else (),
         vifs=(spec,) if isinstance(spec, VIFSpec) else (), source=source,
-        interfaces=(spec,) if isinstance(spec, InterfaceSpec) else ())
+        interfaces=(spec,) if isinstance(spec, InterfaceSpec) else (),
+        management=spec if isinstance(spec, ManagementSpec) else None)
     try:
         check(state)
     except DesiredStateError as exc:
@@ -38,7 +41,7 @@ def build(section: str, source: str, **values: object) -> DesiredState:
 def _argument(problem: Problem, source: str) -> Problem:
     """``networks[0].vlan`` -> ``vlan``: the argument's name."""
     return replace(problem, where=source, field=re.sub(
-        r"^(networks|bonds|vifs|interfaces)\[0\]\.?", "", problem.field))
+        r"^(networks|bonds|vifs|interfaces)\[0\]\.?|^management\.", "", problem.field))
 
 
 __all__ = ["build"]

@@ -100,6 +100,8 @@ class XapiSession:
         self._lock = threading.RLock()
         self._ref: str | None = None
         self._members: list[str] = []
+        self.moved_to: str | None = None
+        """The address ``follow_master`` last sent the calls to (a management move)."""
         self._pool_ref = ""
         self._master_ref = ""
         self._api_version: tuple[int, int] | None = None
@@ -433,6 +435,7 @@ class XapiSession:
             old = self._endpoint.host
             self._members = [*dict.fromkeys([address, old, *self._members])]
             self._retarget(address)
+            self.moved_to = address
 
     # --- the master moves -------------------------------------------------------------------
 

@@ -40,7 +40,10 @@ def plan_management(d: Planner, spec: ManagementSpec) -> None:
                           "management interface then (HA_IS_ENABLED): disable HA first")
         return
     on_hosts = {p.host: r for r, p in snap.pifs.items() if p.network == network}
-    live, offline = d.hosts()
+    chosen = _chosen(d, spec, where)
+    if chosen is None:
+        return
+    live, offline = d.hosts(chosen)
     problems = []
     for host in offline:
         problems.append(f"{ident.host_name(snap, host)} is offline: its management interface "
@@ -111,12 +114,26 @@ def _plan_moves(d: Planner, spec: ManagementSpec, moves: list[tuple[HostRef, PIF
                 f"undo: back to {old_address} (a later host of the move failed)",
                 host=host, pif=old_pif, old_pif=pif_ref, address=old_address,
                 old_address=address, host_label=name,
-                network_label=ident.network_words(snap, snap.pifs[old_pif].network),
+                network_label=snap.networks[snap.pifs[old_pif].network].name_label,
                 group=group, undoes=step.key))
     if any(host == master for host, _, _ in moves) and len(snap.hosts) > 1:
         d.add(RecoverSlaves(
             "pool members", "the master's address changed: each member is told the new one "
             "(pool.recover_slaves), as pool.management_reconfigure does", group=group))
+
+
+def _chosen(d: Planner, spec: ManagementSpec, where: str) -> list[HostRef] | None:
+    """The stated hosts (every host when none are); ``None`` after naming unknown ones."""
+    if spec.hosts is None:
+        return list(d.snap.hosts)
+    known = {word: ref for ref, h in d.snap.hosts.items() for word in (h.name_label, h.uuid)}
+    unknown = sorted(set(spec.hosts) - set(known))
+    if unknown:
+        names = sorted(h.name_label for h in d.snap.hosts.values())
+        d.problems.append(f"{where.removesuffix('.network')}.hosts: no host "
+                          f"{', '.join(unknown)} in the pool ({', '.join(names)})")
+        return None
+    return [known[word] for word in spec.hosts]
 
 
 def _network(d: Planner, spec: ManagementSpec, where: str) -> NetworkRef | None:
