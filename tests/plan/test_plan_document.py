@@ -54,7 +54,8 @@ def check_document(plan: Plan, snap: Any) -> dict[str, Any]:
         assert isinstance(step, XapiStep)
         # The calls are the step's, in order, each with its parameters.
         assert [c["method"] for c in change["calls"]] == list(step.calls)
-        assert all(c["params"] for c in change["calls"])
+        # every call but pool.recover_slaves, which takes only the session
+        assert all(c["params"] for c in change["calls"] if c["method"] != "pool.recover_slaves")
         assert change["class"], step
         if change["action"] == "create":
             assert change["before"] is None and change["after"]

@@ -116,10 +116,12 @@ def _plan_moves(d: Planner, spec: ManagementSpec, moves: list[tuple[HostRef, PIF
                 old_address=address, host_label=name,
                 network_label=snap.networks[snap.pifs[old_pif].network].name_label,
                 group=group, undoes=step.key))
-    if any(host == master for host, _, _ in moves) and len(snap.hosts) > 1:
+    new_master = next((address for host, _, address in moves if host == master), None)
+    if new_master is not None and len(snap.hosts) > 1:
         d.add(RecoverSlaves(
-            "pool members", "the master's address changed: each member is told the new one "
-            "(pool.recover_slaves), as pool.management_reconfigure does", group=group))
+            "pool members", f"the master's address changed to {new_master}: each member is "
+            "told (pool.recover_slaves), as pool.management_reconfigure does", group=group,
+            pool=next(iter(snap.pools)), master_address=new_master))
 
 
 def _chosen(d: Planner, spec: ManagementSpec, where: str) -> list[HostRef] | None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from xapictl.errors import PlanDriftError
-from xapictl.model.refs import HostRef, PIFRef
+from xapictl.model.refs import HostRef, PIFRef, PoolRef
 from xapictl.plan.steps.base import RunContext, XapiStep, gone
 from xapictl.plan.steps.facts import Facts, call, identity, relying
 from xapictl.state.snapshot import PoolSnapshot
@@ -121,13 +121,18 @@ class MoveManagement(XapiStep):
 class RecoverSlaves(XapiStep):
     """``pool.recover_slaves``: every member is told the master's address (its new one)."""
 
+    pool: PoolRef
+    master_address: str
+
     action = "recover members"
     disruption = ""
     calls = ("pool.recover_slaves",)
     reads = ()
 
     def facts(self, snap: PoolSnapshot | None = None) -> Facts:
-        return Facts("update", "pool", {}, calls=(call("pool.recover_slaves"),))
+        return Facts("update", "pool", identity(snap, "pool", self.pool),
+                     after={"members_master_address": self.master_address},
+                     calls=(call("pool.recover_slaves"),), relies_on=relying(("pool", self.pool)))
 
     def execute(self, ctx: RunContext) -> str | None:
         ctx.conn.call("pool.recover_slaves")
