@@ -185,3 +185,48 @@ def test_an_address_this_client_cannot_reach_is_refused_before_any_write() -> No
         assert "this client cannot reach 198.51.100.12" in str(refused.value)
         assert not [e for e in server.control.request_log() if is_write(e["method"])
                     and not e["method"].startswith("session.")]
+
+
+class FailMaster:
+    """A connection whose master move XAPI refuses (an error answered, nothing moved)."""
+
+    def __init__(self, conn: Any, server: SimServer) -> None:
+        self.conn, self.server, self.moves = conn, server, 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.conn, name)
+
+    def call(self, method: str, *args: Any) -> Any:
+        if method == "host.management_reconfigure":
+            self.moves += 1
+            if self.moves == 3:
+                self.server.control.inject_fault(method, "error",
+                                                 error=("INTERNAL_ERROR", "refused"), times=1)
+        return self.conn.call(method, *args)
+
+
+def test_the_master_refusing_its_move_undoes_the_members(served) -> None:
+    sim, server = served
+    first = server.url
+    with connect(server) as conn, pytest.raises(ApplyError) as stopped:
+        converge(ensure_management(STORAGE), XapiBackend(FailMaster(conn, server)))  # type: ignore[arg-type]
+    report = stopped.value.report
+    assert [r.status.value for r in report.results] == ["done", "done", "failed", "not run"]
+    assert [r.status.value for r in report.undone] == ["done", "done"]  # newest first
+    assert addresses(sim) == OLD and server.url == first
+    assert conn.session.moved_to is None  # the connection never left the master
+
+
+def test_a_master_that_does_not_answer_at_its_new_address_stops_the_run(served) -> None:
+    """Once the master has moved nothing can undo it from the client: the run stops, saying
+    the pool could not be read, and the master's console is the way back (docs/recipes.md)."""
+    sim, server = served
+    for method in ("event.from", "pool.get_all", "host.get_all_records", "PIF.get_all_records",
+                   "pool.get_all_records", "network.get_all_records"):
+        server.control.inject_fault(method, "drop_before", host=NEW[0])
+    with connect(server) as conn, pytest.raises(ApplyError) as stopped:
+        converge(ensure_management(STORAGE), XapiBackend(conn))
+    assert "every step was done, then the pool could not be read to verify" \
+        in str(stopped.value)
+    assert conn.url.startswith("http://127.0.2.11:")
+    assert addresses(sim) == NEW  # the master moved; the members too

@@ -120,8 +120,8 @@ def _plan_moves(d: Planner, spec: ManagementSpec, moves: list[tuple[HostRef, PIF
     if new_master is not None and len(snap.hosts) > 1:
         d.add(RecoverSlaves(
             "pool members", f"the master's address changed to {new_master}: each member is "
-            "told (pool.recover_slaves), as pool.management_reconfigure does", group=group,
-            pool=next(iter(snap.pools)), master_address=new_master))
+            "told (pool.recover_slaves), as pool.management_reconfigure does",
+            pool=next(iter(snap.pools)), master_address=new_master))  # no group: never undone
 
 
 def _chosen(d: Planner, spec: ManagementSpec, where: str) -> list[HostRef] | None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from xapictl.errors import PlanDriftError
+from xapictl.errors import PlanDriftError, XapiFailure
 from xapictl.model.refs import HostRef, PIFRef, PoolRef
 from xapictl.plan.steps.base import RunContext, XapiStep, gone
 from xapictl.plan.steps.facts import Facts, call, identity, relying
@@ -96,9 +96,14 @@ class MoveManagement(XapiStep):
         conn = mover(ctx)
         try:
             ctx.conn.call("host.management_reconfigure", self.pif)
-        finally:
+        except XapiFailure:
+            raise  # XAPI refused: nothing moved
+        except BaseException:
             if self.is_master and conn is not None:
-                conn.follow_master(self.address)  # also when the answer was lost
+                conn.follow_master(self.address)  # the answer was lost: it may have moved
+            raise
+        if self.is_master and conn is not None:
+            conn.follow_master(self.address)
         if not self.is_master and conn is not None:
             why = conn.answers_at(self.address)
             if why is not None:
