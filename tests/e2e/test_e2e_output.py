@@ -413,7 +413,7 @@ DOCUMENT_OF = {
     "bond create": "Apply", "bond list": "BondList", "bond show": "Bond", "bond delete": "Apply",
     "bond set-mode": "Apply",
     "pif list": "PifList", "pif scan": "PifList", "pif set-ip": "Apply",
-    "host list": "HostList", "pool show": "Pool",
+    "host list": "HostList", "host set-management": "Apply", "pool show": "Pool",
     "vif attach": "Apply",
     "vif detach": "Apply", "vif move": "Apply", "vif list": "VifList", "plan": "Plan",
     "apply": "Apply", "drift": "Drift", "inventory diff": "InventoryDiff",
