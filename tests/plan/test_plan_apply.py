@@ -118,7 +118,7 @@ def test_a_later_step_is_checked_against_what_the_pool_is_when_it_runs() -> None
     done = threading.Event()
 
     def meddle_at_the_recheck(host_address: str, method: str) -> object:
-        if method in ("PIF.get_all_records", "VLAN.get_all_records", "event.from",
+        if method in ("PIF.get_all_records_where", "VLAN.get_all_records_where", "event.from",
                       "network.create"):
             with lock:  # the other requests of that round trip wait until the VLAN is made
                 reads[method] += 1
@@ -257,13 +257,14 @@ def test_ctrl_c_before_any_write_stays_a_plain_keyboard_interrupt() -> None:
             self._count()
             return self.conn.snapshot()  # type: ignore[attr-defined]
 
-        def read_all(self, classes: list[str]) -> object:  # converge reads its classes
+        def read_all(self, classes: list[str], **scope: object) -> object:  # converge's reads
             self._count()
-            return self.conn.read_all(classes)  # type: ignore[attr-defined]
+            return self.conn.read_all(classes, **scope)  # type: ignore[attr-defined]
 
-        def read_all_with_permissions(self, classes: list[str]) -> object:
+        def read_all_with_permissions(self, classes: list[str], **scope: object) -> object:
             self._count()
-            return self.conn.read_all_with_permissions(classes)  # type: ignore[attr-defined]
+            return self.conn.read_all_with_permissions(  # type: ignore[attr-defined]
+                classes, **scope)
 
     pool = SimPool()
     with pool.connect() as conn:

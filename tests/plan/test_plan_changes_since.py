@@ -93,7 +93,7 @@ def test_a_refused_token_falls_back_to_whole_reads() -> None:
     calls = pool.control.methods_called()
     assert calls.count("event.from") == 2  # the re-check's and verify's, both refused
     # the plan's read, the pre-write read, the re-check and verify read whole
-    assert calls.count("PIF.get_all_records") == 4
+    assert calls.count("PIF.get_all_records_where") == 4  # the recipe's PIFs (plan.scope)
 
 
 def test_a_connection_without_events_reads_whole() -> None:
@@ -110,8 +110,8 @@ def test_a_connection_without_events_reads_whole() -> None:
             def snapshot(self) -> Any:
                 return conn.snapshot()
 
-            def read_all(self, classes: Any) -> Any:
-                return conn.read_all(classes)
+            def read_all(self, classes: Any, **scope: Any) -> Any:
+                return conn.read_all(classes, **scope)
 
             def lease(self, **options: Any) -> Any:
                 return conn.lease(**options)

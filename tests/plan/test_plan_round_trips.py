@@ -122,9 +122,14 @@ def test_a_vlan_recipe_reads_no_vm_or_vif_and_reads_each_class_once_per_read(run
     # the plan's read and the pre-write read (the lease's read-back); the re-check and verify
     # read the changes since the latter, the pre-flight asks nothing more
     assert create.methods.count("network.get_all_records") == 2
-    assert create.methods.count("PIF.get_all_records") == 2
     assert create.methods.count("event.from") == 2
     assert rerun.methods.count("network.get_all_records") == 1
+    # PIFs and VLANs: only the recipe's (its trunks, the tag's VLANs and their PIFs, the
+    # bond masters: xapictl.plan.scope), never the whole class
+    for cls in ("PIF", "VLAN"):
+        assert create.methods.count(f"{cls}.get_all_records_where") == 2
+        assert rerun.methods.count(f"{cls}.get_all_records_where") == 1
+        assert f"{cls}.get_all_records" not in create.methods + rerun.methods
 
 
 def test_recipes_that_concern_vifs_read_the_guests() -> None:
@@ -155,8 +160,8 @@ def test_each_round_trip_carries_what_the_budget_says(runs: Runs) -> None:
     create, rerun = runs[24]
     login, read, take, readback, made, vlan, verify, logout = create.groups
     assert login == {"session.login_with_password"}
-    assert {"pool.get_all_records", "host.get_all_records", "PIF.get_all_records",
-            "session.get_record"} <= read
+    assert {"pool.get_all_records", "host.get_all_records", "PIF.get_all_records_where",
+            "VLAN.get_all_records_where", "session.get_record"} <= read
     assert take == {"pool.add_to_other_config", "host.get_servertime", "event.inject"}
     assert "pool.get_all_records" in readback and "network.create" not in readback
     assert made == {"network.create", "event.from"}

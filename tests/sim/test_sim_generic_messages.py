@@ -176,3 +176,18 @@ def test_map_duplicate_key_names_the_database_field() -> None:
                                    "kbps"]
     else:
         raise AssertionError("a duplicate key must be refused")
+
+
+def test_where_is_lexed_as_xapi_lexes_it(wire: Any) -> None:
+    """db_filter_lex.mll: keywords are their letters wherever they stand, blanks are space,
+    tab and newline only (a carriage return is no blank), a literal is anything but ``"``."""
+    _, p, xen, rpc, s = wire
+    assert list(xen.SR.get_all_records_where(
+        'not(field "name__label" = "x")andfield "name__label" = "Local storage"')) == [p.sr]
+    assert list(xen.SR.get_all_records_where(
+        '\tfield "name__label"\n=\n"Local storage" ')) == [p.sr]
+    assert xen.SR.get_all_records_where('trueandfalse') == {}
+    for bad in ('field "name__label" = "Local storage"\r', 'fields "a" = "b"',
+                'field "name__label" = "Local storage" and', '\u00a0true', 'TRUE', ''):
+        # JSON-RPC: XML turns a carriage return into a newline before XAPI sees it
+        assert xfail(rpc, "SR.get_all_records_where", s, bad)[:2] == ["INVALID_VALUE", bad]

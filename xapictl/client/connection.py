@@ -277,18 +277,22 @@ class Connection(ClientsByName):
             records[name][event.ref] = event.snapshot
         return batch.token, dict(records)
 
-    def read_all(self, classes: Sequence[str]) -> dict[str, Mapping[str, Mapping[str, Any]]]:
-        """``get_all_records`` of every class, all sent at once: ``{class: {ref: wire}}``."""
-        results = self.call_many([(f"{c}.get_all_records", ()) for c in classes], raw=True)
+    def read_all(self, classes: Sequence[str], where: Mapping[str, str] | None = None
+                 ) -> dict[str, Mapping[str, Mapping[str, Any]]]:
+        """``get_all_records`` of every class, all sent at once: ``{class: {ref: wire}}``.
+        ``where``: for the classes it names, only the records its expression selects
+        (``get_all_records_where``, XAPI's filter language: REFERENCE §1.12)."""
+        results = self.call_many(_reads(classes, where), raw=True)
         return dict(zip(classes, results, strict=True))
 
-    def read_all_with_permissions(self, classes: Sequence[str]
+    def read_all_with_permissions(self, classes: Sequence[str],
+                                  where: Mapping[str, str] | None = None
                                   ) -> tuple[dict[str, Mapping[str, Mapping[str, Any]]],
                                              frozenset[str]]:
         """``read_all`` with the session's record sent alongside (no round trip of its own):
         the records, and the permissions (``permissions`` answers from them from then on)."""
         ref = self.session.login()
-        calls: list[tuple[str, Sequence[Any]]] = [(f"{c}.get_all_records", ()) for c in classes]
+        calls = _reads(classes, where)
         *results, session = self.call_many([*calls, ("session.get_record", (ref,))], raw=True)
         self._permissions = self._permissions_of(plain_result("session.get_record", session))
         return dict(zip(classes, results, strict=True)), self._permissions
@@ -330,6 +334,15 @@ class Connection(ClientsByName):
         if record.get("is_local_superuser") or (not perms and self.session.username == "root"):
             return perms | _every_permission()
         return perms
+
+
+def _reads(classes: Sequence[str], where: Mapping[str, str] | None
+           ) -> list[tuple[str, Sequence[Any]]]:
+    """The read of each class: ``get_all_records``, or ``get_all_records_where`` with the
+    class's expression in ``where``."""
+    where = where or {}
+    return [(f"{c}.get_all_records_where", (where[c],)) if c in where
+            else (f"{c}.get_all_records", ()) for c in classes]
 
 
 def _every_permission() -> frozenset[str]:

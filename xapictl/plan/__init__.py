@@ -14,6 +14,7 @@ and the XAPI backend).
 * ``interface_drift``: where PIFs differ from the recipe's ``interfaces:`` entries, field by
   field (``drift --recipe``; verify uses it too);
 * ``backend``, ``audit``: the XAPI backend over a connection, the JSON-lines audit log;
+* ``scope``: which records of its classes a recipe's reads select (``get_all_records_where``);
 * ``document``: the plan as a typed document (``plan -o json``; its JSON Schema) and the
   human text rendered from it; ``saved``: saved plans (``plan --out``, ``apply FILE``);
 * ``text``: plans as text; ``core``: Step, Noop, Plan, ApplyReport (shared).

@@ -41,6 +41,7 @@ from xapictl.plan.core import ApplyReport, Plan, Step, StepResult, StepStatus
 from xapictl.plan.desired import DesiredState
 from xapictl.plan.diff import diff
 from xapictl.plan.preflight import preflight
+from xapictl.plan.scope import read_scope
 from xapictl.plan.steps import RunContext, XapiStep
 from xapictl.plan.steps.base import ANY_CLASS
 from xapictl.plan.verify import verify
@@ -311,6 +312,8 @@ def converge(desired: DesiredState, backend: XapiBackend, *,
     check (``xapictl.plan.saved.check_saved``) raises there, so a stale saved plan is refused
     with nothing sent."""
     classes = classes_needed(desired)
+    if check is None:  # a saved plan's fingerprint is of whole classes
+        backend.scope = read_scope(desired)
     snap = backend.collect(classes)
     try:
         plan = diff(desired, snap)

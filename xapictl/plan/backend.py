@@ -21,6 +21,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from xapictl.errors import XapiFailure
 from xapictl.plan.audit import AuditLog, host_of, is_write
 from xapictl.plan.desired import DesiredState
+from xapictl.plan.scope import Scope, closed
 from xapictl.state.events import apply_events
 from xapictl.state.snapshot import ON_DEMAND_CLASSES, SNAPSHOT_CLASSES, PoolSnapshot
 
@@ -141,6 +142,9 @@ class XapiBackend:
         """The pre-write read, a token older than it, and its classes (``current``)."""
         self.take_lease: LeaseTaker | None = lease if lease is not None else getattr(
             conn, "lease", None)
+        self.scope: Scope = {}
+        """Per class, the records the reads of ``classes`` select (``plan.scope``; a class it
+        does not name is read whole): set by ``converge`` for its recipe."""
 
     @contextlib.contextmanager
     def writing(self, classes: Sequence[str] | None = None) -> Iterator[None]:
@@ -246,19 +250,14 @@ class XapiBackend:
         """One round of ``get_all_records`` per class (the client sends them at once): every
         class of the snapshot (with an event token), or just ``classes`` (the others' tables
         empty, no token: one round trip; the first such read carries the session's record
-        too, so ``permissions`` costs no request of its own). A connection without
+        too, so ``permissions`` costs no request of its own), each class the ``scope`` names
+        only as far as it selects (``get_all_records_where``). A connection without
         ``read_all`` is read whole."""
         read_all = getattr(self.conn, "read_all", None)
         if classes is None or read_all is None:
             snap = self.conn.snapshot()
         else:
-            with_perms = getattr(self.conn, "read_all_with_permissions", None)
-            if self._permissions is None and with_perms is not None:
-                raw, perms = with_perms(list(classes))
-                self._permissions = frozenset(p.lower() for p in perms)
-            else:
-                raw = read_all(list(classes))
-            snap = PoolSnapshot.from_records(raw)
+            snap = self._scoped(read_all, classes)
             if self.caller.lease is None and (CAPACITY_TRIGGERS & set(classes)):
                 # for the plan's VF checks only, not under the write lease
                 from xapictl.state.capacity import with_sriov_capacity
@@ -267,17 +266,35 @@ class XapiBackend:
         self.caller.snapshot = snap
         return snap
 
+    def _scoped(self, read_all: Callable[..., Any], classes: Sequence[str]) -> PoolSnapshot:
+        """``classes`` read as ``scope`` says (the first read with the session's record);
+        read again whole when the answer is not ``closed`` (not what the scope promises)."""
+        where = {c: e for c, e in self.scope.items() if c in classes}
+        options = {"where": where} if where else {}
+        with_perms = getattr(self.conn, "read_all_with_permissions", None)
+        if self._permissions is None and with_perms is not None:
+            raw, perms = with_perms(list(classes), **options)
+            self._permissions = frozenset(p.lower() for p in perms)
+        else:
+            raw = read_all(list(classes), **options)
+        snap = PoolSnapshot.from_records(raw)
+        if where and not closed(snap):
+            log.debug("a scoped read misses what its scope promises: reading whole")
+            snap = PoolSnapshot.from_records(read_all(list(classes)))
+        return snap
+
     def read(self, classes: tuple[str, ...]) -> PoolSnapshot:
-        """Just these classes' records (one round trip, sent at once); the other tables are
-        empty (or, after a pre-write read with a token, ``current()``: every class of that
-        read, as it is now). A connection without ``read_all`` is read whole."""
+        """Just these classes' records (one round trip, sent at once; as far as ``scope``
+        selects them); the other tables are empty (or, after a pre-write read with a token,
+        ``current()``: every class of that read, as it is now). A connection without
+        ``read_all`` is read whole."""
         now = self.current(classes)
         if now is not None:
             return now
         read_all = getattr(self.conn, "read_all", None)
         if read_all is None:
             return self.collect()
-        return PoolSnapshot.from_records(read_all(list(classes)))
+        return self._scoped(read_all, classes)
 
     @property
     def reach(self) -> Callable[[str], str | None] | None:

@@ -24,8 +24,12 @@ from xapictl.sim.errors import SimFailure
 Record = Mapping[str, Any]
 Predicate = Callable[[Record], bool]
 
-_TOKEN = re.compile(r'\s*(?:(?P<str>"[^"]*")|(?P<word>[A-Za-z]+)|(?P<sym>[()=]))')
-_KEYWORDS = frozenset({"field", "and", "or", "not", "true", "false"})
+# XAPI's lexer (db_filter_lex.mll): blanks are space, tab and newline only; each keyword is
+# its letters wherever they stand (``andnot`` is ``and`` then ``not``; ``fields`` fails at
+# its ``s``); a literal is any run of characters but ``"`` between two ``"``.
+_BLANKS = " \t\n"
+_TOKEN = re.compile(r'[ \t\n]*(?:(?P<str>"[^"]*")|(?P<word>field|and|or|not|true|false)'
+                    r'|(?P<sym>[()=]))')
 PARSE_ERROR_TEXT = "Parsing.Parse_error"
 
 # Namespaces XAPI flattens with "__" in the database and "_" on the wire, per class. The name
@@ -90,16 +94,13 @@ class _Parser:
         self.tokens: list[tuple[str, str]] = []
         pos = 0
         while pos < len(text):
-            if text[pos:].strip() == "":
+            if text[pos:].strip(_BLANKS) == "":
                 break
             m = _TOKEN.match(text, pos)
             if m is None:
                 raise ValueError(PARSE_ERROR_TEXT)
             kind = m.lastgroup or ""
-            value = m.group(kind)
-            if kind == "word" and value not in _KEYWORDS:
-                raise ValueError(PARSE_ERROR_TEXT)
-            self.tokens.append((kind, value))
+            self.tokens.append((kind, m.group(kind)))
             pos = m.end()
         self.i = 0
 
