@@ -391,12 +391,11 @@ def converge(opts: GlobalOptions, desired: DesiredState, *, ask: bool, yes: bool
             result = run(desired, backend,
                          confirm=lambda plan: confirmed(plan, ask=ask, yes=yes),
                          on_plan=lambda plan: show_plan(opts, plan), check=check)
-            pool = pool_info(opts, result.snapshot)
     finally:
         audit.close()
     final = result.replan if result.replan is not None else result.plan
-    if opts.output.is_data:
-        emit_document(opts, apply_document(result, pool))
+    if opts.output.is_data:  # the document's models are built only for documents
+        emit_document(opts, apply_document(result, pool_info(opts, result.snapshot)))
     elif result.applied:
         if opts.verbose:
             for record in audit.outcomes:

@@ -19,21 +19,11 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, overload
 
 from xapictl.client.base import ClassClient
-from xapictl.client.bonds import BondsClient
 from xapictl.client.generated import ClientsByName, client_type
-from xapictl.client.hosts import HostsClient
-from xapictl.client.networks import NetworksClient
-from xapictl.client.pifs import PIFsClient
-from xapictl.client.pools import PoolsClient
-from xapictl.client.tasks import TasksClient
-from xapictl.client.tunnels import TunnelsClient
 from xapictl.client.values import plain_decoder, plain_result
-from xapictl.client.vifs import VIFsClient
-from xapictl.client.vlans import VLANsClient
-from xapictl.client.vms import VMsClient
 from xapictl.errors import ProtocolError, UsageError
 from xapictl.model.schema import datamodel, message_wire_names
 from xapictl.xapi.credentials import PasswordSource, Secret
@@ -46,12 +36,52 @@ from xapictl.xapi.tls import PinSpec, TLSSettings, parse_pins
 from xapictl.xapi.transport import HttpSettings
 
 if TYPE_CHECKING:
+    from xapictl.client.bonds import BondsClient
+    from xapictl.client.hosts import HostsClient
     from xapictl.client.lease import PoolLease
+    from xapictl.client.networks import NetworksClient
+    from xapictl.client.pifs import PIFsClient
+    from xapictl.client.pools import PoolsClient
+    from xapictl.client.tasks import TasksClient
+    from xapictl.client.tunnels import TunnelsClient
+    from xapictl.client.vifs import VIFsClient
+    from xapictl.client.vlans import VLANsClient
+    from xapictl.client.vms import VMsClient
     from xapictl.xapi.transport import HttpTransport  # httpx's, loaded only when one is given
 
 log = logging.getLogger("xapictl.client")
 
 SnapshotBuilder = Callable[["Connection"], Any]
+
+
+C = TypeVar("C")
+
+
+class _TypedClient(Generic[C]):
+    """A typed client of a connection (``conn.networks``), made when first asked for and kept
+    on the connection: a run loads the modules of the clients it uses, not all ten."""
+
+    def __init__(self, module: str, name: str) -> None:
+        self.module = f"xapictl.client.{module}"
+        self.name = name
+        self.attr = module
+
+    def __set_name__(self, owner: type, attr: str) -> None:
+        self.attr = attr
+
+    @overload
+    def __get__(self, conn: None, owner: type) -> _TypedClient[C]: ...
+    @overload
+    def __get__(self, conn: Connection, owner: type) -> C: ...
+
+    def __get__(self, conn: Connection | None, owner: type) -> _TypedClient[C] | C:
+        if conn is None:
+            return self
+        import importlib
+
+        made: C = getattr(importlib.import_module(self.module), self.name)(conn)
+        conn.__dict__[self.attr] = made  # the instance's attribute answers from now on
+        return made
 
 
 class Connection(ClientsByName):
@@ -64,22 +94,25 @@ class Connection(ClientsByName):
         self.session = session
         self.parallel = parallel
         self._workers = WorkerPool(parallel)
-        self.networks = NetworksClient(self)
-        self.pifs = PIFsClient(self)
-        self.vlans = VLANsClient(self)
-        self.vifs = VIFsClient(self)
-        self.bonds = BondsClient(self)
-        self.tunnels = TunnelsClient(self)
-        self.vms = VMsClient(self)
-        self.hosts = HostsClient(self)
-        self.pools = PoolsClient(self)
-        self.tasks = TasksClient(self)
         self._generic: dict[str, ClassClient[Any, Any]] = {}
         self._token_ahead: str | None = None
         self._permissions: frozenset[str] | None = None
 
     def __repr__(self) -> str:
         return f"<Connection {self.session!r}>"
+
+    # --- the typed clients, each made (and its module loaded) when first used ----------------
+
+    networks: _TypedClient[NetworksClient] = _TypedClient("networks", "NetworksClient")
+    pifs: _TypedClient[PIFsClient] = _TypedClient("pifs", "PIFsClient")
+    vlans: _TypedClient[VLANsClient] = _TypedClient("vlans", "VLANsClient")
+    vifs: _TypedClient[VIFsClient] = _TypedClient("vifs", "VIFsClient")
+    bonds: _TypedClient[BondsClient] = _TypedClient("bonds", "BondsClient")
+    tunnels: _TypedClient[TunnelsClient] = _TypedClient("tunnels", "TunnelsClient")
+    vms: _TypedClient[VMsClient] = _TypedClient("vms", "VMsClient")
+    hosts: _TypedClient[HostsClient] = _TypedClient("hosts", "HostsClient")
+    pools: _TypedClient[PoolsClient] = _TypedClient("pools", "PoolsClient")
+    tasks: _TypedClient[TasksClient] = _TypedClient("tasks", "TasksClient")
 
     @classmethod
     def open(

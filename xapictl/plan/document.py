@@ -33,6 +33,7 @@ from pydantic import (
 
 from xapictl.plan.core import Plan, Step, warning_code
 from xapictl.plan.steps.facts import Action, Facts, plain
+from xapictl.plan.text import change_text, summary_text
 
 SCHEMA_VERSION: Final = 1
 FORMAT_VERSION = "1.0"
@@ -238,9 +239,8 @@ def plan_document(plan: Plan, snap: Any = None, *, pool: PoolInfo | None = None
 
 
 def change_line(change: Change) -> str:
-    tail = f" [{change.details}]" if change.details else ""
-    hurt = f" (disruptive: {change.disruption})" if change.disruptive else ""
-    return f"+ {change.title} {change.subject}{tail}: {change.reason}{hurt}"
+    return change_text(change.title, change.subject, change.details, change.reason,
+                       change.disruption if change.disruptive else "")
 
 
 def render_document(doc: PlanDocument) -> str:
@@ -252,14 +252,7 @@ def render_document(doc: PlanDocument) -> str:
     lines += [f"! {w.message}" for w in doc.warnings]
     lines += [f"< if a later host fails, undo: {change_line(u)[2:]}" for u in doc.undo]
     s = doc.summary
-    if not s.steps and not s.deferred:
-        lines.append("Nothing to do: the pool already matches.")
-    elif not s.steps:
-        lines.append(f"Nothing to do now, but the pool does not match: {s.deferred} deferred.")
-    else:
-        lines.append(f"{s.steps} step(s), {s.calls} write call(s) to XAPI"
-                     + (f", {s.disruptive} disruptive" if s.disruptive else "")
-                     + (f"; {s.deferred} deferred" if s.deferred else "") + ".")
+    lines.append(summary_text(s.steps, s.calls, s.disruptive, s.deferred))
     return "\n".join(lines) + "\n"
 
 
@@ -267,6 +260,11 @@ def to_json(doc: BaseModel) -> dict[str, Any]:
     """The document as JSON data (``class`` as its key, not ``class_``)."""
     data: dict[str, Any] = doc.model_dump(mode="json", by_alias=True)
     return data
+
+
+def plan_json(plan: Plan, snap: Any = None) -> dict[str, Any]:
+    """The plan as JSON-able data: the document (``--output json``)."""
+    return to_json(plan_document(plan, snap))
 
 
 def plan_document_schema() -> dict[str, Any]:
@@ -287,4 +285,5 @@ def _schema(model: type[BaseModel]) -> dict[str, Any]:
 
 __all__ = ["ApplyDocument", "Change", "Fingerprint", "Identity", "PlanDocument",
            "PoolInfo", "RecipeDoc", "SavedFrom", "StepOutcome", "Summary", "apply_document_schema",
-           "change_line", "plan_document", "plan_document_schema", "render_document", "to_json"]
+           "change_line", "plan_document", "plan_document_schema", "plan_json", "render_document",
+           "to_json"]

@@ -20,16 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from xapictl.model._base import Record
-from xapictl.model.bond import Bond
 from xapictl.model.enums import VMPowerState
-from xapictl.model.host import Host
-from xapictl.model.host_metrics import HostMetrics
-from xapictl.model.network import Network
-from xapictl.model.network_sriov import NetworkSriov
-from xapictl.model.pif import PIF
-from xapictl.model.pif_metrics import PIFMetrics
-from xapictl.model.pool import Pool
 from xapictl.model.refs import (
     NULL_REF,
     BondRef,
@@ -48,15 +39,24 @@ from xapictl.model.refs import (
     VMGuestMetricsRef,
     VMRef,
 )
-from xapictl.model.sdn_controller import SDNController
-from xapictl.model.tunnel import Tunnel
-from xapictl.model.vif import VIF
-from xapictl.model.vlan import VLAN
-from xapictl.model.vm import VM
-from xapictl.model.vm_guest_metrics import VMGuestMetrics
 
-if TYPE_CHECKING:  # PCI records are read on demand only: no import for every snapshot
-    from xapictl.model.pci import PCI
+if TYPE_CHECKING:  # the record classes are loaded as records of them are read
+    from xapictl.model._base import Record
+    from xapictl.model.bond import Bond
+    from xapictl.model.host import Host
+    from xapictl.model.host_metrics import HostMetrics
+    from xapictl.model.network import Network
+    from xapictl.model.network_sriov import NetworkSriov
+    from xapictl.model.pci import PCI  # read on demand only (ON_DEMAND_CLASSES)
+    from xapictl.model.pif import PIF
+    from xapictl.model.pif_metrics import PIFMetrics
+    from xapictl.model.pool import Pool
+    from xapictl.model.sdn_controller import SDNController
+    from xapictl.model.tunnel import Tunnel
+    from xapictl.model.vif import VIF
+    from xapictl.model.vlan import VLAN
+    from xapictl.model.vm import VM
+    from xapictl.model.vm_guest_metrics import VMGuestMetrics
 
 # The classes a snapshot reads, by XAPI class name → snapshot attribute.
 SNAPSHOT_CLASSES: dict[str, str] = {
@@ -129,9 +129,12 @@ class PoolSnapshot:
 
         parts: dict[str, Any] = {}
         for xapi_class, attr in READABLE_CLASSES.items():
+            records = raw.get(xapi_class)
+            if not records:  # no record: the class's module is not even loaded
+                parts[attr] = {}
+                continue
             record_cls: type[Record] = record_type(xapi_class)
-            parts[attr] = {ref: record_cls.from_xapi(rec)
-                           for ref, rec in raw.get(xapi_class, {}).items()}
+            parts[attr] = {ref: record_cls.from_xapi(rec) for ref, rec in records.items()}
         return cls(token=token, **parts)
 
     # --- the pool ----------------------------------------------------------------------------
