@@ -290,8 +290,9 @@ def converge(desired: DesiredState, backend: XapiBackend, *,
              check: Callable[[PoolSnapshot, Plan | None], None] | None = None
              ) -> RunResult:
     """Plan, pre-flight, (confirm,) apply, verify, re-plan. Every read is of the classes the
-    recipe can touch (``classes_needed``: no VMs and VIFs unless it concerns them), and the
-    first carries the session's permissions for the pre-flight. The plan is made without a
+    recipe can touch (``classes_needed``: no VMs and VIFs unless it concerns them), of their
+    records it can look at (``plan.scope``: a VLAN recipe's trunks, tag and bond masters), and
+    the first carries the session's permissions for the pre-flight. The plan is made without a
     lock; apply and verify run under the pool's write lease (``backend.lock_timeout`` says
     how long to wait for another run's; ``PoolLocked`` when it does not come), after a fresh
     read under it: a pool that another run brought to the desired state meanwhile is left
@@ -312,8 +313,8 @@ def converge(desired: DesiredState, backend: XapiBackend, *,
     check (``xapictl.plan.saved.check_saved``) raises there, so a stale saved plan is refused
     with nothing sent."""
     classes = classes_needed(desired)
-    if check is None:  # a saved plan's fingerprint is of whole classes
-        backend.scope = read_scope(desired)
+    # this recipe's scope (none for a saved plan: its fingerprint is of whole classes)
+    backend.scope = read_scope(desired) if check is None else {}
     snap = backend.collect(classes)
     try:
         plan = diff(desired, snap)
