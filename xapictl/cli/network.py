@@ -51,13 +51,8 @@ def create(
     """Create the network if it is not there; a second run says it is already in place.
     A VLAN's --mtu above its trunk's is refused unless --raise-trunk-mtu."""
     with exit_codes():
+        import xapictl.recipes as recipes  # each kind's module loaded only when used
         from xapictl.errors import UsageError
-        from xapictl.recipes import (
-            ensure_network,
-            ensure_private_network,
-            ensure_sriov_network,
-            ensure_vlan_network,
-        )
 
         if vlan is None and bond is not None:
             raise UsageError("--bond is the trunk of a VLAN: add --vlan TAG")
@@ -81,19 +76,20 @@ def create(
                 if vlan is not None or device is not None:
                     raise UsageError("a private network (--tunnel) rides on its transport "
                                      "network, not on a trunk: drop --vlan, --device, --bond")
-                desired = ensure_private_network(name, transport, protocol=tunnel, mtu=mtu,
-                                                 description=description, adopt=adopt)
+                desired = recipes.ensure_private_network(
+                    name, transport, protocol=tunnel, mtu=mtu, description=description,
+                    adopt=adopt)
             elif sriov and device is not None:
-                desired = ensure_sriov_network(name, device, mtu=mtu, description=description,
-                                               adopt=adopt)
+                desired = recipes.ensure_sriov_network(name, device, mtu=mtu,
+                                                       description=description, adopt=adopt)
             elif vlan is not None:
-                desired = ensure_vlan_network(name, vlan, device=device, bond=bond, mtu=mtu,
-                                              description=description, adopt=adopt,
-                                              raise_trunk_mtu=raise_trunk_mtu,
-                                              replug_management=replug_management)
+                desired = recipes.ensure_vlan_network(
+                    name, vlan, device=device, bond=bond, mtu=mtu, description=description,
+                    adopt=adopt, raise_trunk_mtu=raise_trunk_mtu,
+                    replug_management=replug_management)
             else:
-                desired = ensure_network(name, device=device, mtu=mtu,
-                                         description=description, adopt=adopt)
+                desired = recipes.ensure_network(name, device=device, mtu=mtu,
+                                                 description=description, adopt=adopt)
         converge_on(ctx, desired, fleet, select, yes=yes)
 
 

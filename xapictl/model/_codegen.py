@@ -222,21 +222,39 @@ def gen_enums(model: Model) -> str:
     out = [HEADER.format(doc="Every enum of the XAPI datamodel, with the values the target "
                          "release has.\n\nValues keep XAPI's spelling. An unknown value from a "
                          "newer pool becomes a member on the fly\n(``_missing_``) instead of "
-                         "failing the whole read.", target=model.target),
-           "from __future__ import annotations\n", "from xapictl.model._xapienum import XapiEnum\n"]
+                         "failing the whole read.\n\nEach enum class is made when first named "
+                         "(``MEMBERS``, ``__getattr__``): a run\nbuilds the few its records "
+                         "use, not all of them. Type checkers read the classes\nbelow.",
+                         target=model.target),
+           "from __future__ import annotations\n",
+           "from typing import TYPE_CHECKING\n",
+           "from xapictl.model._xapienum import XapiEnum, make_enum\n",
+           "if TYPE_CHECKING:"]
     names = []
+    table = ["", "", "MEMBERS: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {"]
     for ename in sorted(model.enums, key=str.lower):
         py = model.enum_name(ename)
         names.append(py)
-        out.append(f"\nclass {py}(XapiEnum):")
-        out.append(f'    """``{ename}`` (class {model.enum_owner[ename]})."""\n')
+        doc = f"``{ename}`` (class {model.enum_owner[ename]})."
+        out.append(f"\n    class {py}(XapiEnum):")
+        out.append(f'        """{doc}"""\n')
         seen: set[str] = set()
+        members = []
         for value in model.enums[ename]:
             member = member_name(value)
             while member in seen:
                 member += "_"
             seen.add(member)
-            out.append(f"    {member} = {value!r}")
+            out.append(f"        {member} = {value!r}")
+            members.append(f"({member!r}, {value!r})")
+        table.append(f"    {py!r}: ({doc!r}, ({', '.join(members)},)),")
+    table.append("}")
+    table.append('"""Each enum\'s docstring and (member, value) pairs, in the datamodel\'s order."""')
+    table.append("")
+    table.append("")
+    table.append("def __getattr__(name: str) -> type[XapiEnum]:")
+    table.append("    return make_enum(globals(), MEMBERS, name)")
+    out.extend(table)
     out.append("\n\n" + all_list(names))
     return "\n".join(out) + "\n"
 

@@ -7,7 +7,8 @@ class here is what keeps the two from importing each other.
 from __future__ import annotations
 
 import enum
-from typing import Self
+from collections.abc import Mapping
+from typing import Any, Self
 
 
 class XapiEnum(enum.StrEnum):
@@ -37,4 +38,22 @@ class XapiEnum(enum.StrEnum):
         return any(m.value.lower() == lowered for m in cls)
 
 
-__all__ = ["XapiEnum"]
+def make_enum(namespace: dict[str, object],
+              table: Mapping[str, tuple[str, tuple[tuple[str, str], ...]]],
+              name: str) -> type[XapiEnum]:
+    """The enum ``name`` of a generated module (``namespace``, its globals), made from its
+    ``table`` entry (docstring, members) the first time it is named and kept in the module
+    from then on; ``AttributeError`` for a name the table does not hold."""
+    found = table.get(name)
+    if found is None:
+        raise AttributeError(f"module {namespace['__name__']!r} has no attribute {name!r}")
+    doc, members = found
+    functional: Any = XapiEnum  # Enum's functional API: XapiEnum(name, members, …) is a class
+    made: type[XapiEnum] = functional(name, members, module=namespace["__name__"],
+                                      qualname=name)
+    made.__doc__ = doc
+    namespace[name] = made
+    return made
+
+
+__all__ = ["XapiEnum", "make_enum"]
