@@ -305,7 +305,7 @@ def ctrl_c_after_a_write(cli: Any, env: dict[str, Any]) -> Any:
 def ctrl_c_before_any_write(cli: Any, env: dict[str, Any]) -> Any:
     from xapictl.state.collect import PoolConnection
 
-    def interrupted(self: Any, *classes: Any) -> Any:
+    def interrupted(self: Any, *classes: Any, **scope: Any) -> Any:
         raise KeyboardInterrupt
 
     env["monkeypatch"].setattr(PoolConnection, "snapshot", interrupted)

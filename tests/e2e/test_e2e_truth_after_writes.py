@@ -139,9 +139,9 @@ def test_connect_error_after_writes_names_the_writes_instead_of_nothing_sent(
         if len(reads) > 2:
             raise ConnectError(f"{self.url}: connection refused")
 
-    def refuse_after_writes(self: PoolConnection, classes: Any) -> Any:
+    def refuse_after_writes(self: PoolConnection, classes: Any, **scope: Any) -> Any:
         refused(self)
-        return read_all(self, classes)
+        return read_all(self, classes, **scope)
 
     def refuse_events_after_writes(self: PoolConnection, *args: Any) -> Any:
         refused(self)
