@@ -161,15 +161,41 @@ class _Classes(Mapping[str, ClassInfo]):
         return name in self._raw
 
 
+class _Messages(Mapping[str, MessageInfo]):
+    """A class's messages by name, each built from the generated table when first looked up:
+    a call decodes its result by its one message (``host`` has hundreds)."""
+
+    def __init__(self, class_name: str, raw: tuple[Any, ...],
+                 role_sets: list[frozenset[str]]) -> None:
+        self._class = class_name
+        self._raw = {m[0]: m for m in raw}
+        self._role_sets = role_sets
+        self._built: dict[str, MessageInfo] = {}
+
+    def __getitem__(self, name: str) -> MessageInfo:
+        found = self._built.get(name)
+        if found is None:
+            m = self._raw[name]
+            found = self._built[name] = MessageInfo(
+                self._class, m[0], tuple(ParamInfo(*p) for p in m[1]), m[2],
+                self._role_sets[m[3]], m[4], m[5], m[6])
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._raw
+
+
 def _class_info(raw: tuple[Any, ...], role_sets: list[frozenset[str]]) -> ClassInfo:
     name, module, record, ref, state, raw_fields, raw_messages = raw
     fields = {f[0]: FieldInfo(f[0], f[1], f[2], f[3], f[4], f[5]) for f in raw_fields}
-    messages = {
-        m[0]: MessageInfo(name, m[0], tuple(ParamInfo(*p) for p in m[1]), m[2],
-                          role_sets[m[3]], m[4], m[5], m[6])
-        for m in raw_messages
-    }
-    return ClassInfo(name, module, record, ref, state, fields, messages)
+    return ClassInfo(name, module, record, ref, state, fields,
+                     _Messages(name, raw_messages, role_sets))
 
 
 @functools.cache

@@ -19,7 +19,6 @@ from __future__ import annotations
 from xapictl.errors import PreflightError
 from xapictl.plan.core import Plan
 from xapictl.plan.desired import DesiredState
-from xapictl.plan.diff.bond import plan_bond, plan_bond_absent
 from xapictl.plan.diff.network import (
     check_purposes,
     plan_network,
@@ -27,7 +26,6 @@ from xapictl.plan.diff.network import (
     planning_order,
 )
 from xapictl.plan.diff.planner import Planner
-from xapictl.plan.diff.vif import plan_vif, plan_vif_absent
 from xapictl.state.snapshot import PoolSnapshot
 
 
@@ -38,9 +36,12 @@ def diff(desired: DesiredState, snap: PoolSnapshot) -> Plan:
         from xapictl.plan.diff.pool import plan_pool  # only for recipes that state it
 
         plan_pool(d, desired.pool)
-    for bond in desired.bonds:
-        if bond.present:
-            plan_bond(d, bond)
+    if desired.bonds:
+        from xapictl.plan.diff.bond import plan_bond  # only for recipes that state bonds
+
+        for bond in desired.bonds:
+            if bond.present:
+                plan_bond(d, bond)
     for net in planning_order(d, desired.networks):
         # a trunk's MTU is raised before its VLANs', lowered after theirs
         if net.present and net.kind in ("tunnel", "sriov"):
@@ -53,18 +54,24 @@ def diff(desired: DesiredState, snap: PoolSnapshot) -> Plan:
         from xapictl.plan.diff.interface import plan_interfaces  # only for recipes with them
 
         plan_interfaces(d, desired.interfaces)
-    for vif in desired.vifs:
-        if vif.present:
-            plan_vif(d, vif)
-    for vif in desired.vifs:
-        if not vif.present:
-            plan_vif_absent(d, vif)
+    if desired.vifs:
+        from xapictl.plan.diff.vif import plan_vif, plan_vif_absent  # only for stated VIFs
+
+        for vif in desired.vifs:
+            if vif.present:
+                plan_vif(d, vif)
+        for vif in desired.vifs:
+            if not vif.present:
+                plan_vif_absent(d, vif)
     for net in desired.networks:
         if not net.present:
             plan_network_absent(d, net)
-    for bond in desired.bonds:
-        if not bond.present:
-            plan_bond_absent(d, bond)
+    if desired.bonds:
+        from xapictl.plan.diff.bond import plan_bond_absent
+
+        for bond in desired.bonds:
+            if not bond.present:
+                plan_bond_absent(d, bond)
     if desired.management is not None:
         from xapictl.plan.diff.management import plan_management  # only when stated
 

@@ -9,7 +9,6 @@ from xapictl.plan import identity as ident
 from xapictl.plan import preflight as pf
 from xapictl.plan.core import PlanWarning, Step
 from xapictl.plan.desired import NetworkSpec
-from xapictl.plan.diff.bond import bond_trunks
 from xapictl.plan.diff.planner import NetTarget, Planner
 from xapictl.plan.steps import (
     AddPurpose,
@@ -17,12 +16,10 @@ from xapictl.plan.steps import (
     CreatePoolVLAN,
     CreateVLAN,
     DestroyNetwork,
-    DestroyVIF,
     DestroyVLAN,
     Later,
     PlugPIF,
     ReplugPIF,
-    ReplugVIF,
     ScanPIFs,
     SetField,
     SetOtherConfig,
@@ -186,6 +183,8 @@ def vlan_network(d: Planner, spec: NetworkSpec, subject: str) -> None:
             d.problems += [f"{subject}: {p}" for p in bonded]
             return
     else:
+        from xapictl.plan.diff.bond import bond_trunks  # a VLAN on a bond
+
         bond_name = spec.bond or ""
         trunk_words = f"bond {bond_name!r}"
         trunk_id = f"bond:{bond_name}"
@@ -575,6 +574,8 @@ def update_network(
 
 
 def replugs(d: Planner, spec: NetworkSpec, ref: NetworkRef, subject: str) -> None:
+    from xapictl.plan.steps.vif import ReplugVIF  # an MTU change (re-plugs VIFs)
+
     mtu = spec.mtu
     if mtu is None:
         return
@@ -665,6 +666,8 @@ def replugs(d: Planner, spec: NetworkSpec, ref: NetworkRef, subject: str) -> Non
 def plan_network_absent(d: Planner, spec: NetworkSpec) -> None:
     subject = f"network {spec.name!r}"
     if spec.kind == "vlan":
+        from xapictl.plan.diff.bond import bond_trunks  # a VLAN on a bond
+
         tag = spec.vlan if spec.vlan is not None else -1
         trunk_id = spec.device or f"bond:{spec.bond}"
         trunks = (
@@ -748,6 +751,8 @@ def plan_network_absent(d: Planner, spec: NetworkSpec) -> None:
                 host_label=label,
             )
         )
+    from xapictl.plan.steps.vif import DestroyVIF  # a removal (its unplugged VIFs)
+
     # network.destroy would delete the unplugged VIFs on it silently: each is its own
     # (disruptive) step, so the plan and the question name every VM that loses a NIC.
     detached = [r for r in n.vifs if r in d.snap.vifs and r not in d.leaving_vifs]

@@ -18,7 +18,6 @@ from xapictl.plan.steps.base import (
     SetOtherConfig,
     XapiStep,
 )
-from xapictl.plan.steps.bond import CreateBond, DestroyBond, SetBondProperty
 from xapictl.plan.steps.network import AddPurpose, CreateNetwork, DestroyNetwork
 from xapictl.plan.steps.pif import (
     PlugPIF,
@@ -28,29 +27,34 @@ from xapictl.plan.steps.pif import (
     ScanPIFs,
     SetPrimaryAddressType,
 )
-from xapictl.plan.steps.vif import (
-    CreateVIF,
-    DestroyVIF,
-    MoveVIF,
-    PlugVIF,
-    ReplugVIF,
-    ReplugVIFQoS,
-    UnplugVIF,
-)
 from xapictl.plan.steps.vlan import CreatePoolVLAN, CreateVLAN, DestroyVLAN
 
 if TYPE_CHECKING:
+    from xapictl.plan.steps.bond import CreateBond, DestroyBond, SetBondProperty
     from xapictl.plan.steps.management import MoveManagement, RecoverSlaves
     from xapictl.plan.steps.pool import ForgetSdnController, IntroduceSdnController
     from xapictl.plan.steps.sriov import CreateSriov, DestroySriov
     from xapictl.plan.steps.tunnel import CreateTunnel, DestroyTunnel
+    from xapictl.plan.steps.vif import (
+        CreateVIF,
+        DestroyVIF,
+        MoveVIF,
+        PlugVIF,
+        ReplugVIF,
+        ReplugVIFQoS,
+        UnplugVIF,
+    )
 
 _ON_FIRST_USE = {"ForgetSdnController": "pool", "IntroduceSdnController": "pool",
                  "CreateSriov": "sriov", "DestroySriov": "sriov",
                  "CreateTunnel": "tunnel", "DestroyTunnel": "tunnel",
-                 "MoveManagement": "management", "RecoverSlaves": "management"}
-"""Step modules loaded when first asked for: plans without tunnels, SR-IOV or an SDN
-controller do not import them (tests/e2e/test_e2e_startup_modules.py counts the modules)."""
+                 "MoveManagement": "management", "RecoverSlaves": "management",
+                 "CreateBond": "bond", "DestroyBond": "bond", "SetBondProperty": "bond",
+                 **dict.fromkeys(("CreateVIF", "DestroyVIF", "MoveVIF", "PlugVIF", "ReplugVIF",
+                                  "ReplugVIFQoS", "UnplugVIF"), "vif")}
+"""Step modules loaded when first asked for: plans without bonds, VIFs, tunnels, SR-IOV, an
+SDN controller or a management move do not import them (tests/e2e/test_e2e_startup_modules.py
+counts the modules)."""
 
 
 def __getattr__(name: str) -> Any:
