@@ -12,9 +12,9 @@ results. Built once from the generated ``_schema`` module and cached.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from xapictl.model._types import TypeSpec, parse_default, parse_type, zero_value
 
@@ -134,51 +134,24 @@ class Datamodel:
         return self.classes[real] if real else None
 
 
-class _Classes(Mapping[str, ClassInfo]):
-    """The classes by name, each built from the generated tables when first looked up: a
-    client run reads about ten of the seventy (thousands of messages it would otherwise
-    build at every start-up)."""
+V = TypeVar("V")
+
+
+class _Built(Mapping[str, V]):
+    """Entries by name, each built from its generated table row when first looked up: the
+    classes (a client run reads about ten of the seventy) and each class's messages (a call
+    decodes its answer by its one message; ``host`` has hundreds)."""
 
     def __init__(self, raw: Mapping[str, tuple[Any, ...]],
-                 role_sets: list[frozenset[str]]) -> None:
+                 build: Callable[[tuple[Any, ...]], V]) -> None:
         self._raw = raw
-        self._role_sets = role_sets
-        self._built: dict[str, ClassInfo] = {}
+        self._build = build
+        self._built: dict[str, V] = {}
 
-    def __getitem__(self, name: str) -> ClassInfo:
+    def __getitem__(self, name: str) -> V:
         found = self._built.get(name)
         if found is None:
-            found = self._built[name] = _class_info(self._raw[name], self._role_sets)
-        return found
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._raw)
-
-    def __len__(self) -> int:
-        return len(self._raw)
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._raw
-
-
-class _Messages(Mapping[str, MessageInfo]):
-    """A class's messages by name, each built from the generated table when first looked up:
-    a call decodes its result by its one message (``host`` has hundreds)."""
-
-    def __init__(self, class_name: str, raw: tuple[Any, ...],
-                 role_sets: list[frozenset[str]]) -> None:
-        self._class = class_name
-        self._raw = {m[0]: m for m in raw}
-        self._role_sets = role_sets
-        self._built: dict[str, MessageInfo] = {}
-
-    def __getitem__(self, name: str) -> MessageInfo:
-        found = self._built.get(name)
-        if found is None:
-            m = self._raw[name]
-            found = self._built[name] = MessageInfo(
-                self._class, m[0], tuple(ParamInfo(*p) for p in m[1]), m[2],
-                self._role_sets[m[3]], m[4], m[5], m[6])
+            found = self._built[name] = self._build(self._raw[name])
         return found
 
     def __iter__(self) -> Iterator[str]:
@@ -194,16 +167,22 @@ class _Messages(Mapping[str, MessageInfo]):
 def _class_info(raw: tuple[Any, ...], role_sets: list[frozenset[str]]) -> ClassInfo:
     name, module, record, ref, state, raw_fields, raw_messages = raw
     fields = {f[0]: FieldInfo(f[0], f[1], f[2], f[3], f[4], f[5]) for f in raw_fields}
+
+    def message(m: tuple[Any, ...]) -> MessageInfo:
+        return MessageInfo(name, m[0], tuple(ParamInfo(*p) for p in m[1]), m[2],
+                           role_sets[m[3]], m[4], m[5], m[6])
+
     return ClassInfo(name, module, record, ref, state, fields,
-                     _Messages(name, raw_messages, role_sets))
+                     _Built({m[0]: m for m in raw_messages}, message))
 
 
 @functools.cache
 def datamodel() -> Datamodel:
     from xapictl.model import _schema
 
-    classes = _Classes({c[0]: c for c in _schema.CLASSES},
-                       [frozenset(r) for r in _schema.ROLE_SETS])
+    role_sets = [frozenset(r) for r in _schema.ROLE_SETS]
+    classes = _Built({c[0]: c for c in _schema.CLASSES},
+                     functools.partial(_class_info, role_sets=role_sets))
     return Datamodel(
         target_release=_schema.TARGET_RELEASE,
         classes=classes,
