@@ -11,6 +11,7 @@ against XAPI's grammar in tests/sim), as ``get_all_records_where`` selects them.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -105,6 +106,14 @@ def test_recipes_a_scope_cannot_hold_are_read_whole() -> None:
     quoted = NetworkSpec("V", vlan=5, device='et"h1')  # no literal spells it (not a device)
     assert read_scope(DesiredState(networks=(quoted,))) == {}
     assert read_scope(DesiredState()) == {}
+    vlan = ensure_vlan_network("V", 5, device="eth1")
+    assert read_scope(vlan) != {}
+    for other in ("bonds", "vifs", "interfaces"):  # any other section: read whole
+        attached = ensure_vm_attached("vm-1", "V")
+        mixed = replace(vlan, **{other: getattr(attached, "vifs") if other == "vifs" else (
+            object(),)})
+        assert read_scope(mixed) == {}, other
+    assert read_scope(replace(vlan, management=object())) == {}  # type: ignore[arg-type]
 
 
 def test_a_read_that_misses_what_its_scope_promises_is_not_closed() -> None:

@@ -31,6 +31,7 @@ bond's master are in it); a read that is not closed is read again whole (``XapiB
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from xapictl.plan.desired import DesiredState
 from xapictl.state.snapshot import PoolSnapshot
@@ -47,8 +48,8 @@ def _literal(text: str) -> str | None:
 
 def read_scope(desired: DesiredState) -> Scope:
     """The records ``desired``'s plan can look at, per class (``{}``: every class whole)."""
-    if desired.bonds or desired.vifs or desired.interfaces or desired.pool is not None \
-            or not desired.networks:
+    if not desired.networks or replace(desired, networks=(), source="") != DesiredState(
+            source=""):  # anything but networks (bonds, VIFs, interfaces, the pool …)
         return {}
     pifs: list[str] = []
     tags: list[str] = []
