@@ -11,8 +11,8 @@ against XAPI's grammar in tests/sim), as ``get_all_records_where`` selects them.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -110,7 +110,7 @@ def test_recipes_a_scope_cannot_hold_are_read_whole() -> None:
     assert read_scope(vlan) != {}
     for other in ("bonds", "vifs", "interfaces"):  # any other section: read whole
         attached = ensure_vm_attached("vm-1", "V")
-        mixed = replace(vlan, **{other: getattr(attached, "vifs") if other == "vifs" else (
+        mixed = replace(vlan, **{other: attached.vifs if other == "vifs" else (
             object(),)})
         assert read_scope(mixed) == {}, other
     assert read_scope(replace(vlan, management=object())) == {}  # type: ignore[arg-type]
