@@ -14,8 +14,9 @@ import pytest
 import xapictl
 from xapictl.netbox import FIELDS, NetBoxApi, OrphanPolicy, plan_sync, wanted_objects
 from xapictl.netbox.mapping import KIND, MappingOptions, interface_type, prefix_length
-from xapictl.netbox.model import Action, ObjectKey, Ref, Wanted
-from xapictl.netbox.sync import NetBoxState
+from xapictl.netbox.disks import read_disks
+from xapictl.netbox.model import Action, GuestDisk, ObjectKey, Ref, Wanted
+from xapictl.netbox.sync import NetBoxState, _payload
 from xapictl.sim.engine import Simulator
 from xapictl.sim.server import SimServer
 from xapictl.xapi.credentials import Secret
@@ -24,12 +25,30 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "cmdb.md"
 
 
 @pytest.fixture(scope="module")
-def seed() -> Iterator[Any]:
+def seed_pool() -> Iterator[tuple[Any, tuple[GuestDisk, ...]]]:
+    """The seed pool's snapshot and its VMs' disks; web-01's VIF rate-limited and locked,
+    db-01's system disk renamed like its data disk."""
     sim = Simulator(password="xapictl")
     sim.reset(scenario="seed")
     with SimServer(sim) as server, xapictl.connect(server.url, password="xapictl") as conn:
-        yield conn.snapshot()
+        vms = conn.call("VM.get_all_records")
+        web = next(r for r, v in vms.items() if v["name_label"] == "web-01")
+        vif = vms[web]["VIFs"][0]
+        conn.call("VIF.set_qos_algorithm_type", vif, "ratelimit")
+        conn.call("VIF.set_qos_algorithm_params", vif, {"kbps": "10240"})
+        conn.call("VIF.set_locking_mode", vif, "locked")
+        conn.call("VIF.set_ipv4_allowed", vif, ["192.0.2.101"])
+        db = next(r for r, v in vms.items() if v["name_label"] == "db-01")
+        for vbd in vms[db]["VBDs"]:
+            conn.call("VDI.set_name_label", conn.call("VBD.get_VDI", vbd), "db-01 disk")
+        snap = conn.snapshot()
+        yield snap, read_disks(conn, snap)
     sim.close()
+
+
+@pytest.fixture(scope="module")
+def seed(seed_pool: tuple[Any, tuple[GuestDisk, ...]]) -> Any:
+    return seed_pool[0]
 
 
 def test_the_docs_mapping_table_is_the_codes() -> None:
@@ -39,8 +58,9 @@ def test_the_docs_mapping_table_is_the_codes() -> None:
     assert documented == [(k, f, s) for k, fields in FIELDS.items() for f, s in fields]
 
 
-def test_every_owned_object_sets_exactly_the_tables_fields(seed: Any) -> None:
-    wanted, _ = wanted_objects(seed)
+def test_every_owned_object_sets_exactly_the_tables_fields(
+        seed_pool: tuple[Any, tuple[GuestDisk, ...]]) -> None:
+    wanted, _ = wanted_objects(*seed_pool[:1], disks=seed_pool[1])
     seen: dict[str, set[str]] = defaultdict(set)
     for w in wanted:
         if KIND[w.kind].owned:
@@ -98,7 +118,10 @@ def _as_netbox(wanted: list[Wanted]) -> NetBoxState:
         return value
 
     for w in wanted:
-        obj = {"id": ids[(w.kind, w.key)], **{k: shape(v) for k, v in w.fields.items()}}
+        custom = KIND[w.kind].custom
+        obj = {"id": ids[(w.kind, w.key)],
+               **{k: shape(v) for k, v in w.fields.items() if k not in custom},
+               "custom_fields": {k: v for k, v in w.fields.items() if k in custom}}
         state.objects.setdefault(w.kind, {})[w.key] = obj
     return state
 
@@ -190,3 +213,55 @@ def test_a_netbox_47_bulk_refusal_names_the_failing_object() -> None:
         client.create("ipam/ip-addresses", [{}, {}], ["IP address a", "IP address b"])
     assert str(refused.value) == ("NetBox refused to create IP address b: 400 address: "
                                   "Duplicate IP address found in global table: 192.0.2.11/24")
+
+
+def test_disks_prefixes_qos_and_locking_are_mapped(
+        seed_pool: tuple[Any, tuple[GuestDisk, ...]]) -> None:
+    snap, disks = seed_pool
+    wanted, noops = wanted_objects(snap, disks=disks)
+    by_kind: dict[str, list[Wanted]] = defaultdict(list)
+    for w in wanted:
+        by_kind[w.kind].append(w)
+    vms = {w.fields["name"]: w for w in by_kind["virtual-machine"]}
+    vdisks = sorted((w.fields["virtual_machine"].key, w.fields["name"], w.fields["size"])
+                    for w in by_kind["virtual-disk"])
+    # One system disk per VM (20 GiB), db-01 a data disk of 100 GiB; the HVM guests' CD
+    # drives are not disks; two disks of one VM with one name get their userdevice.
+    assert len(vdisks) == 7
+    assert [(n, size) for key, n, size in vdisks if key == vms["db-01"].key] == [
+        ("db-01 disk (0)", 20480), ("db-01 disk (1)", 102400)]
+    assert (vms["web-01"].fields["disk"], vms["db-01"].fields["disk"]) == (20480, 122880)
+    # A prefix per subnet the pool's networks carry (management and storage), with the site.
+    assert sorted(w.fields["prefix"] for w in by_kind["prefix"]) == ["192.0.2.0/24",
+                                                                     "198.51.100.0/24"]
+    # Guest addresses take their length from those prefixes, with no NetBox prefix at all.
+    assert "192.0.2.101/24" in {w.fields["address"] for w in by_kind["ip-address"]}
+    web_vif = next(w for w in by_kind["vm-interface"]
+                   if w.fields["virtual_machine"].key == vms["web-01"].key)
+    assert (web_vif.fields["xapi_qos_kbps"], web_vif.fields["xapi_locking"]) == (
+        10240, "locked: 192.0.2.101")
+    other = next(w for w in by_kind["vm-interface"] if w is not web_vif)
+    assert (other.fields["xapi_qos_kbps"], other.fields["xapi_locking"]) == (
+        None, "network_default")
+    assert not noops
+
+
+def test_custom_and_derived_fields_are_compared_but_sent_as_netbox_wants(
+        seed_pool: tuple[Any, tuple[GuestDisk, ...]]) -> None:
+    snap, disks = seed_pool
+    wanted, _ = wanted_objects(snap, disks=disks)
+    state = _as_netbox(wanted)
+    vif = next(w for w in wanted if w.kind == "vm-interface"
+               and w.fields["xapi_locking"] != "network_default")
+    vm = next(w for w in wanted if w.kind == "virtual-machine" and w.fields["disk"])
+    state.objects["vm-interface"][vif.key]["custom_fields"]["xapi_locking"] = "unlocked"
+    state.objects["virtual-machine"][vm.key]["disk"] = 1
+    plan = plan_sync("seed", wanted, state)
+    assert sorted((s.kind, tuple(s.changes)) for s in plan.steps) == [
+        ("virtual-machine", ("disk",)), ("vm-interface", ("xapi_locking",))]
+    step = next(s for s in plan.steps if s.kind == "vm-interface")
+    assert _payload("vm-interface", step.changes, state, create=False)[0] == {
+        "custom_fields": {"xapi_locking": "locked: 192.0.2.101"}}
+    # NetBox sums a VM's virtual disks itself: the VM's disk is never sent.
+    step = next(s for s in plan.steps if s.kind == "virtual-machine")
+    assert _payload("virtual-machine", step.changes, state, create=False)[0] == {}

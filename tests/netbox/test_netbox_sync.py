@@ -19,7 +19,9 @@ from netbox_fixtures import NetBoxServer
 import xapictl
 from xapictl.errors import NetBoxError
 from xapictl.netbox import NetBoxApi, OrphanPolicy, SyncOptions, sync
+from xapictl.netbox.disks import read_disks
 from xapictl.netbox.mapping import MappingOptions
+from xapictl.netbox.model import GuestDisk
 from xapictl.sim.engine import Simulator
 from xapictl.sim.server import SimServer
 from xapictl.xapi.credentials import Secret
@@ -47,6 +49,12 @@ class Pool:
     def snapshot(self) -> Any:
         with xapictl.connect(self.url, password="xapictl") as conn:
             return conn.snapshot()
+
+    def state(self) -> tuple[Any, tuple[GuestDisk, ...]]:
+        """The snapshot and the VMs' disks, as `xapictl netbox sync` reads them."""
+        with xapictl.connect(self.url, password="xapictl") as conn:
+            snap = conn.snapshot()
+            return snap, read_disks(conn, snap)
 
     def add_vlan(self, tag: int) -> None:
         eth1 = next(r for r, p in self.call("PIF.get_all_records").items()
@@ -104,7 +112,8 @@ def test_first_sync_fills_netbox_and_the_second_writes_nothing(api: NetBoxApi,
     web = one(api, "virtualization/virtual-machines", cluster_id=cluster["id"], name="web-01")
     assert (web["status"]["value"], web["vcpus"], web["memory"]) == ("active", 2, 4096)
     assert web["platform"]["name"] == "Debian GNU/Linux 12"
-    assert web["primary_ip4"]["address"] == "192.0.2.101/32"
+    # The length of the pool's own prefix (the management network's subnet).
+    assert web["primary_ip4"]["address"] == "192.0.2.101/24"
     vif = one(api, "virtualization/interfaces", virtual_machine_id=web["id"])
     assert vif["name"] == "eth0" and vif["mtu"] == 1500 and vif["mac_address"]
     halted = one(api, "virtualization/virtual-machines", cluster_id=cluster["id"],
@@ -115,6 +124,65 @@ def test_first_sync_fills_netbox_and_the_second_writes_nothing(api: NetBoxApi,
     assert again.writes == 0 and again.plan.empty
     assert len(again.plan.noops) > 30  # every object, each with its reason
     assert all(n.reason for n in again.plan.noops)
+
+
+def test_disks_prefixes_qos_locking_and_other_config_reach_netbox(api: NetBoxApi,
+                                                                 pool: Pool) -> None:
+    pool.add_vlan(120)
+    vlan_net = pool.ref("network", "VLAN 120")
+    pool.call("network.add_to_other_config", vlan_net, "owner", "team-a")
+    web = pool.ref("VM", "web-01")
+    vif = pool.call("VM.get_VIFs", web)[0]
+    pool.call("VIF.set_qos_algorithm_type", vif, "ratelimit")
+    pool.call("VIF.set_qos_algorithm_params", vif, {"kbps": "20480"})
+    pool.call("VIF.set_locking_mode", vif, "locked")
+    pool.call("VIF.set_ipv4_allowed", vif, ["192.0.2.101"])
+    snap, disks = pool.state()
+    report = sync(api, snap, options(pool), disks)
+    assert report.remaining is not None and report.remaining.empty, report.remaining
+
+    cluster = one(api, "virtualization/clusters", name=pool.name)
+    db = one(api, "virtualization/virtual-machines", cluster_id=cluster["id"], name="db-01")
+    assert db["disk"] == 20480 + 102400  # NetBox's sum of the virtual disks, in MB
+    db_disks = api.all("virtualization/virtual-disks", "disks", virtual_machine_id=db["id"])
+    assert sorted((d["name"], d["size"]) for d in db_disks) == [
+        ("db-01 data 1", 102400), ("db-01 system", 20480)]
+    web_nb = one(api, "virtualization/virtual-machines", cluster_id=cluster["id"],
+                 name="web-01")
+    iface = one(api, "virtualization/interfaces", virtual_machine_id=web_nb["id"])
+    assert (iface["custom_fields"]["xapi_qos_kbps"], iface["custom_fields"]["xapi_locking"]) \
+        == (20480, "locked: 192.0.2.101")
+    group = one(api, "ipam/vlan-groups", name=pool.name)
+    vlan = one(api, "ipam/vlans", group_id=group["id"], vid=120)
+    assert vlan["custom_fields"]["xapi_other_config"] == {"owner": "team-a"}
+    prefixes = api.all("ipam/prefixes", "prefixes", tag="xapictl",
+                       cf_xapi_pool=snap.pool.uuid)
+    assert sorted(p["prefix"] for p in prefixes) == ["192.0.2.0/24", "198.51.100.0/24"]
+    assert {p["scope"]["name"] for p in prefixes} == {f"site-{pool.name}"}
+    assert sync(api, snap, options(pool), disks).writes == 0
+
+    # A renamed disk, a lifted rate limit, an unlocked VIF: updates, then nothing again.
+    vdi = pool.call("VBD.get_VDI", pool.call("VM.get_VBDs", pool.ref("VM", "db-01"))[0])
+    pool.call("VDI.set_name_label", vdi, "db-01 root")
+    pool.call("VIF.set_qos_algorithm_type", vif, "")
+    pool.call("VIF.set_locking_mode", vif, "unlocked")
+    snap, disks = pool.state()
+    changed = sync(api, snap, options(pool), disks)
+    assert sorted((s.kind, *s.changes) for s in changed.plan.steps) == [
+        ("virtual-disk", "name"), ("vm-interface", "xapi_qos_kbps", "xapi_locking")]
+    assert changed.remaining is not None and changed.remaining.empty
+    iface = one(api, "virtualization/interfaces", id=iface["id"])
+    assert (iface["custom_fields"]["xapi_qos_kbps"], iface["custom_fields"]["xapi_locking"]) \
+        == (None, "unlocked")
+    pool.call("VM.hard_shutdown", pool.ref("VM", "db-01"))
+    pool.call("VM.destroy", pool.ref("VM", "db-01"))
+    snap, disks = pool.state()
+    gone = sync(api, snap, options(pool), disks)
+    assert ("delete", "virtual-disk") in {(s.action.value, s.kind) for s in gone.plan.steps}
+    assert not api.all("virtualization/virtual-disks", "disks",
+                       id=[d["id"] for d in db_disks])
+    snap, disks = pool.state()
+    assert sync(api, snap, options(pool), disks).writes == 0
 
 
 def test_changes_in_the_pool_reach_netbox(api: NetBoxApi, pool: Pool) -> None:

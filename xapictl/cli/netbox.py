@@ -118,6 +118,7 @@ def plan_cmd(ctx: typer.Context, netbox_url: UrlOpt = None, token: TokenOpt = DE
     with exit_codes():
         from xapictl.cli.connection import open_pool
         from xapictl.cli.render import refuse_name
+        from xapictl.netbox.disks import read_disks
         from xapictl.netbox.sync import plan_pool
         from xapictl.state.collect import collect_once
 
@@ -126,7 +127,8 @@ def plan_cmd(ctx: typer.Context, netbox_url: UrlOpt = None, token: TokenOpt = DE
         with _api(netbox_url, token, netbox_insecure) as api:
             with open_pool(opts) as conn:
                 snap = collect_once(conn)
-            plan = plan_pool(api, snap, options)[0]
+                disks = read_disks(conn, snap)
+            plan = plan_pool(api, snap, options, disks)[0]
             fields = _plan_fields(opts, api, plan)
     if opts.output.is_data:
         from xapictl.cli.documents import NetBoxPlan
@@ -149,6 +151,7 @@ def sync_cmd(ctx: typer.Context, netbox_url: UrlOpt = None, token: TokenOpt = DE
         from xapictl.cli.connection import open_pool
         from xapictl.cli.render import refuse_name
         from xapictl.errors import NetBoxError
+        from xapictl.netbox.disks import read_disks
         from xapictl.netbox.sync import sync
         from xapictl.state.collect import collect_once
 
@@ -157,8 +160,9 @@ def sync_cmd(ctx: typer.Context, netbox_url: UrlOpt = None, token: TokenOpt = DE
         with _api(netbox_url, token, netbox_insecure) as api:
             with open_pool(opts) as conn:
                 snap = collect_once(conn)
+                disks = read_disks(conn, snap)
             try:
-                report = sync(api, snap, options)
+                report = sync(api, snap, options, disks)
             except NetBoxError as exc:
                 fail(ExitCode.PARTIAL if api.writes else ExitCode.FAILURE,
                      str(exc) + ("\nNothing was undone: run sync again once the cause is "

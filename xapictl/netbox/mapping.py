@@ -15,7 +15,7 @@ from typing import Any
 
 from xapictl.inventory.export import reported_ips
 from xapictl.model.refs import NULL_REF
-from xapictl.netbox.model import Kind, NoOp, ObjectKey, Ref, Wanted
+from xapictl.netbox.model import GuestDisk, Kind, NoOp, ObjectKey, Ref, Wanted
 from xapictl.state.snapshot import PoolSnapshot
 
 # Creation order: an object comes after every kind it refers to (deletions run backwards).
@@ -32,13 +32,16 @@ KINDS: tuple[Kind, ...] = (
     Kind("cluster", "virtualization/clusters", "virtualization.cluster",
          offline={"status": "offline"}),
     Kind("vlan-group", "ipam/vlan-groups", "ipam.vlangroup"),
-    Kind("vlan", "ipam/vlans", "ipam.vlan", offline={"status": "deprecated"}),
+    Kind("vlan", "ipam/vlans", "ipam.vlan", offline={"status": "deprecated"},
+         custom=frozenset({"xapi_other_config"})),
+    Kind("prefix", "ipam/prefixes", "ipam.prefix", offline={"status": "deprecated"}),
     Kind("device", "dcim/devices", "dcim.device", offline={"status": "offline"}),
     Kind("interface", "dcim/interfaces", "dcim.interface", offline={"enabled": False}),
     Kind("virtual-machine", "virtualization/virtual-machines", "virtualization.virtualmachine",
-         offline={"status": "offline"}),
+         offline={"status": "offline"}, derived=frozenset({"disk"})),
+    Kind("virtual-disk", "virtualization/virtual-disks", "virtualization.virtualdisk"),
     Kind("vm-interface", "virtualization/interfaces", "virtualization.vminterface",
-         offline={"enabled": False}),
+         offline={"enabled": False}, custom=frozenset({"xapi_qos_kbps", "xapi_locking"})),
     Kind("ip-address", "ipam/ip-addresses", "ipam.ipaddress", offline={"status": "deprecated"}),
 )
 KIND: dict[str, Kind] = {k.name: k for k in KINDS}
@@ -67,6 +70,15 @@ FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
         ("vid", "network's VLAN tag (the tag most of its PIFs carry)"),
         ("name", "network `name_label`"),
         ("status", "`active`"),
+        ("xapi_other_config", "network `other_config` (custom field, JSON; null when empty)"),
+    ),
+    "prefix": (
+        ("prefix", "a subnet of the network: from its PIFs' `IP` + `netmask` and `IPv6`, and "
+                   "its VIFs' `ipv4_addresses` / `ipv6_addresses` (each subnet once per pool)"),
+        ("vlan", "the network's VLAN (null for an untagged network)"),
+        ("status", "`active`"),
+        ("scope_type", "`dcim.site`"),
+        ("scope_id", "the cluster's site"),
     ),
     "device": (
         ("name", "host `name_label`"),
@@ -101,9 +113,17 @@ FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
                    "→ paused"),
         ("vcpus", "VM `VCPUs_at_startup`"),
         ("memory", "VM `memory_static_max` in MB"),
+        ("disk", "the sum of its virtual disks' sizes in MB (null without disks; NetBox "
+                 "computes it from the virtual disks: compared, never sent)"),
         ("platform", "guest metrics `os_version` `name` (null without a guest agent)"),
         ("primary_ip4", "first IPv4 address of the lowest-numbered VIF that has one"),
         ("primary_ip6", "the same rule for IPv6"),
+    ),
+    "virtual-disk": (
+        ("virtual_machine", "the VBD's VM"),
+        ("name", "VDI `name_label` (`disk <userdevice>` when empty; `<name> (<userdevice>)` "
+                 "when two disks of the VM share it); VBDs of `type` Disk only"),
+        ("size", "VDI `virtual_size` in MB"),
     ),
     "vm-interface": (
         ("virtual_machine", "the VIF's VM"),
@@ -113,11 +133,16 @@ FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
         ("mac_address", "VIF `MAC`"),
         ("mode", "`access` when the VIF's network is a VLAN, else null"),
         ("untagged_vlan", "the VLAN of the VIF's network"),
+        ("xapi_qos_kbps", "VIF `qos_algorithm_params` `kbps` when `qos_algorithm_type` is "
+                          "`ratelimit`, else null (custom field, integer)"),
+        ("xapi_locking", "VIF `locking_mode`; `locked` with its `ipv4_allowed` and "
+                         "`ipv6_allowed` addresses (`locked: 192.0.2.5, 2001:db8::5`) "
+                         "(custom field, text)"),
     ),
     "ip-address": (
         ("address", "host: PIF `IP` + `netmask`, PIF `IPv6`; VM: guest metrics address with "
-                    "the prefix length of the longest matching NetBox prefix, else /32 "
-                    "(/128)"),
+                    "the prefix length of the longest matching prefix (NetBox's, and the "
+                    "pool's own `prefix` objects), else /32 (/128)"),
         ("assigned_object_type", "`dcim.interface` (hosts), `virtualization.vminterface` "
                                  "(VMs)"),
         ("assigned_object_id", "the PIF's or VIF's interface"),
@@ -132,6 +157,7 @@ SPEED_TYPES: dict[int, str] = {
 }
 VM_STATUS: dict[str, str] = {"Running": "active", "Halted": "offline", "Paused": "paused",
                              "Suspended": "paused"}
+MB = 1024 * 1024
 BRANDS: dict[str, str] = {"xcp-ng": "XCP-ng", "xenserver": "XenServer",
                           "citrix hypervisor": "XenServer"}
 
@@ -173,9 +199,14 @@ def prefix_length(address: str, prefixes: Sequence[str]) -> str:
 class _Builder:
     """Collects the wanted objects of one pool, then gives them in kind order."""
 
-    def __init__(self, snap: PoolSnapshot, options: MappingOptions) -> None:
+    def __init__(self, snap: PoolSnapshot, options: MappingOptions,
+                 disks: Sequence[GuestDisk]) -> None:
         self.snap = snap
         self.options = options
+        self.disks: dict[str, list[GuestDisk]] = {}
+        for disk in disks:
+            self.disks.setdefault(disk.vm_uuid, []).append(disk)
+        self.prefixes: list[str] = list(options.prefixes)
         self.out: list[Wanted] = []
         self.noops: list[NoOp] = []
         self.pool_uuid = snap.pool.uuid
@@ -206,6 +237,7 @@ class _Builder:
                            name=self.pool_name, type=ctype, group=group, status="active",
                            scope_type="dcim.site", scope_id=site)
         vlans = self.vlans(cluster)
+        self.subnets(site, vlans)
         role = self.shared("device-role", "Hypervisor", color="2196f3", vm_role=False)
         for host_ref in snap.hosts:
             self.host(host_ref, cluster, site, role, vlans)
@@ -218,7 +250,9 @@ class _Builder:
         """One VLAN per tagged network, in a VLAN group scoped to the cluster; by network
         UUID."""
         tagged: list[tuple[str, str, int]] = []
+        other_config: dict[str, dict[str, str]] = {}
         for net in self.snap.networks.values():
+            other_config[net.uuid] = dict(net.other_config)
             tags = Counter(p.vlan for p in map(self.snap.pifs.get, net.pifs)
                            if p is not None and p.vlan >= 0)
             if tags:
@@ -239,9 +273,46 @@ class _Builder:
                                        f"network {seen[tag]}: a VLAN group holds a tag once"))
                 continue
             seen[tag] = uuid
+            other = other_config[uuid]
             refs[uuid] = self.add("vlan", uuid, f"VLAN {tag} {name}", group=group, vid=tag,
-                                  name=(name or f"VLAN {tag}")[:64], status="active")
+                                  name=(name or f"VLAN {tag}")[:64], status="active",
+                                  xapi_other_config=other or None)
         return refs
+
+    def subnets(self, site: Ref, vlans: Mapping[str, Ref]) -> None:
+        """A prefix per subnet a network carries (PIF and VIF IP configurations), keyed by
+        network UUID and subnet; a subnet two networks carry is kept once. The guest
+        addresses take their prefix length from these too, so the first sync already gives
+        them the length a later one would."""
+        snap = self.snap
+        found: dict[str, tuple[str, str]] = {}  # subnet -> (network uuid, network name)
+        for net in sorted(snap.networks.values(), key=lambda n: n.uuid):
+            subnets: set[ipaddress.IPv4Network | ipaddress.IPv6Network] = set()
+            for pif in map(snap.pifs.get, net.pifs):
+                if pif is not None:
+                    subnets |= {ipaddress.ip_interface(a).network
+                                for a in self.host_addresses(pif) if not a.endswith(("/32",
+                                                                                     "/128"))}
+            for vif in map(snap.vifs.get, net.vifs):
+                for text in (*vif.ipv4_addresses, *vif.ipv6_addresses) if vif else ():
+                    try:
+                        subnets.add(ipaddress.ip_interface(text).network)
+                    except ValueError:
+                        continue  # not an address: XAPI stores what it was given
+            for subnet in sorted(subnets, key=lambda n: (n.version, n)):
+                cidr = str(subnet)
+                if cidr in found:
+                    other_uuid, other_name = found[cidr]
+                    self.noops.append(NoOp("prefix", ObjectKey(f"{net.uuid}/{cidr}"),
+                                           f"prefix {cidr} of {net.name_label}",
+                                           f"network {other_name} ({other_uuid}) carries "
+                                           f"{cidr} too: a pool's subnet is one prefix"))
+                    continue
+                found[cidr] = (net.uuid, net.name_label)
+                self.add("prefix", f"{net.uuid}/{cidr}", f"prefix {cidr} of {net.name_label}",
+                         prefix=cidr, vlan=vlans.get(net.uuid), status="active",
+                         scope_type="dcim.site", scope_id=site)
+        self.prefixes += list(found)
 
     def host(self, host_ref: Any, cluster: Ref, site: Ref, role: Ref,
              vlans: Mapping[str, Ref]) -> None:
@@ -334,25 +405,31 @@ class _Builder:
             iface = self.add("vm-interface", vif.uuid, f"VM interface {vm.name_label} {name}",
                              virtual_machine=machine, name=name, enabled=vif.currently_attached,
                              mtu=vif.mtu, mac_address=vif.mac.upper() or None,
-                             mode="access" if vlan is not None else None, untagged_vlan=vlan)
+                             mode="access" if vlan is not None else None, untagged_vlan=vlan,
+                             xapi_qos_kbps=qos_kbps(vif), xapi_locking=locking(vif))
             for address in self.guest_addresses(reported_ips(vif, guest)):
                 ref = self.add("ip-address", f"{vif.uuid}/{address.split('/')[0]}",
                                f"IP address {address} of {vm.name_label} {name}",
                                address=address, assigned_object_type="virtualization.vminterface",
                                assigned_object_id=iface, status="active")
                 primary.setdefault(ipaddress.ip_interface(address).version, ref)
+        disks = self.disks.get(vm.uuid, [])
         self.add("virtual-machine", vm.uuid, f"virtual machine {vm.name_label}",
                  name=vm.name_label or vm.uuid, cluster=cluster,
                  status=VM_STATUS.get(str(vm.power_state), "offline"),
-                 vcpus=vm.vcpus_at_startup, memory=vm.memory_static_max // (1024 * 1024),
+                 vcpus=vm.vcpus_at_startup, memory=vm.memory_static_max // MB,
+                 disk=sum(d.size // MB for d in disks) if disks else None,
                  platform=self.shared("platform", os_name) if os_name else None,
                  primary_ip4=primary.get(4), primary_ip6=primary.get(6))
+        for disk in disks:
+            self.add("virtual-disk", disk.key, f"virtual disk {vm.name_label} {disk.name}",
+                     virtual_machine=machine, name=disk.name, size=disk.size // MB)
 
     def guest_addresses(self, ips: Iterable[str]) -> list[str]:
         out = []
         for text in ips:
             try:
-                out.append(prefix_length(text, self.options.prefixes))
+                out.append(prefix_length(text, self.prefixes))
             except ValueError:
                 continue  # the guest agent reported something that is not an address
         v4 = sorted((a for a in out if ":" not in a), key=lambda a: ipaddress.ip_interface(a))
@@ -360,12 +437,26 @@ class _Builder:
         return v4 + v6
 
 
-def wanted_objects(snap: PoolSnapshot,
-                   options: MappingOptions | None = None) -> tuple[list[Wanted], list[NoOp]]:
-    """Every NetBox object that describes the pool of ``snap``, in creation order, and what
-    the mapping left out (with the reason)."""
-    return _Builder(snap, options or MappingOptions()).build()
+def qos_kbps(vif: Any) -> int | None:
+    """The VIF's rate limit in kbit/s (``ratelimit`` with a numeric ``kbps``), else None."""
+    kbps = vif.qos_algorithm_params.get("kbps", "")
+    return int(kbps) if vif.qos_algorithm_type == "ratelimit" and kbps.isdigit() else None
 
 
-__all__ = ["FIELDS", "KIND", "KINDS", "OWNED_KINDS", "MappingOptions", "interface_type",
-           "prefix_length", "slugify", "wanted_objects"]
+def locking(vif: Any) -> str:
+    """``locking_mode``, with the allowed addresses when ``locked``."""
+    mode = str(vif.locking_mode)
+    allowed = [*vif.ipv4_allowed, *vif.ipv6_allowed]
+    return f"{mode}: {', '.join(allowed)}" if mode == "locked" and allowed else mode
+
+
+def wanted_objects(snap: PoolSnapshot, options: MappingOptions | None = None,
+                   disks: Sequence[GuestDisk] = ()) -> tuple[list[Wanted], list[NoOp]]:
+    """Every NetBox object that describes the pool of ``snap`` (and its VMs' ``disks``:
+    ``xapictl.netbox.disks.read_disks``), in creation order, and what the mapping left out
+    (with the reason)."""
+    return _Builder(snap, options or MappingOptions(), disks).build()
+
+
+__all__ = ["FIELDS", "KIND", "KINDS", "MB", "OWNED_KINDS", "MappingOptions", "interface_type",
+           "locking", "prefix_length", "qos_kbps", "slugify", "wanted_objects"]

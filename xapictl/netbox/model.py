@@ -44,6 +44,23 @@ class Kind:
     content_type: str
     owned: bool = True
     offline: Mapping[str, Any] = field(default_factory=dict)
+    custom: frozenset[str] = frozenset()
+    """Fields that are NetBox custom fields (sent and read under ``custom_fields``)."""
+    derived: frozenset[str] = frozenset()
+    """Fields NetBox computes itself (a VM's ``disk`` from its virtual disks): compared, so
+    the plan and the verification see them, never sent."""
+
+
+@dataclass(frozen=True)
+class GuestDisk:
+    """One disk of a VM as NetBox shows it: a VBD of type Disk and its VDI. ``key`` is the
+    VBD's UUID, ``size`` the VDI's ``virtual_size`` in bytes."""
+
+    vm_uuid: str
+    key: ObjectKey
+    userdevice: str
+    name: str
+    size: int
 
 
 @dataclass(frozen=True)
@@ -124,5 +141,5 @@ class SyncReport:
     remaining: NetBoxPlan | None = None
 
 
-__all__ = ["OWNER_TAG", "POOL_FIELD", "UUID_FIELD", "Action", "Kind", "NetBoxId", "NetBoxPlan",
+__all__ = ["OWNER_TAG", "POOL_FIELD", "UUID_FIELD", "Action", "GuestDisk", "Kind", "NetBoxId", "NetBoxPlan",
            "NoOp", "ObjectKey", "OrphanPolicy", "Ref", "Step", "SyncReport", "Wanted"]

@@ -22,6 +22,7 @@ from xapictl.netbox.model import (
     POOL_FIELD,
     UUID_FIELD,
     Action,
+    GuestDisk,
     NetBoxId,
     NetBoxPlan,
     NoOp,
@@ -34,9 +35,26 @@ from xapictl.netbox.model import (
 )
 from xapictl.state.snapshot import PoolSnapshot
 
-CUSTOM_FIELDS = {
-    UUID_FIELD: "XAPI UUID of the object xapictl keeps this NetBox object in step with",
-    POOL_FIELD: "UUID of the XAPI pool the object belongs to (xapictl)",
+@dataclass(frozen=True)
+class CustomField:
+    """A custom field xapictl creates when missing (and extends to the object types it is
+    missing on: a NetBox synced by an older xapictl lacks the newer kinds)."""
+
+    type: str
+    description: str
+    kinds: tuple[str, ...] = ()  # empty: every owned kind
+
+
+CUSTOM_FIELDS: dict[str, CustomField] = {
+    UUID_FIELD: CustomField("text", "XAPI UUID of the object xapictl keeps this NetBox object "
+                                    "in step with"),
+    POOL_FIELD: CustomField("text", "UUID of the XAPI pool the object belongs to (xapictl)"),
+    "xapi_other_config": CustomField("json", "The network's other_config in XAPI (xapictl)",
+                                     ("vlan",)),
+    "xapi_qos_kbps": CustomField("integer", "The VIF's rate limit in kbit/s in XAPI (xapictl)",
+                                 ("vm-interface",)),
+    "xapi_locking": CustomField("text", "The VIF's locking mode and allowed addresses in "
+                                        "XAPI (xapictl)", ("vm-interface",)),
 }
 
 
@@ -90,6 +108,13 @@ def show(value: Any) -> str:
     return "null" if value is None else str(value)
 
 
+def current_value(kind: str, name: str, obj: Mapping[str, Any]) -> Any:
+    """The value NetBox holds for a mapped field, as the mapping writes it."""
+    if name in KIND[kind].custom:
+        return (obj.get("custom_fields") or {}).get(name)
+    return normalise(obj.get(name))
+
+
 def plan_sync(pool: str, wanted: Sequence[Wanted], state: NetBoxState,
               policy: OrphanPolicy = OrphanPolicy.DELETE,
               noops: Sequence[NoOp] = ()) -> NetBoxPlan:
@@ -110,7 +135,7 @@ def plan_sync(pool: str, wanted: Sequence[Wanted], state: NetBoxState,
             continue
         changes, before = {}, {}
         for name, value in w.fields.items():
-            have = normalise(current.get(name))
+            have = current_value(w.kind, name, current)
             if resolve(value, state) != have:
                 changes[name], before[name] = value, have
         if changes:
@@ -137,8 +162,9 @@ def plan_sync(pool: str, wanted: Sequence[Wanted], state: NetBoxState,
                                   offline, {k: normalise(obj.get(k)) for k in offline},
                                   NetBoxId(int(obj["id"]))))
             else:
-                why = ("already marked" if policy is OrphanPolicy.MARK_OFFLINE
-                       else "orphan policy ignore")
+                why = ("orphan policy ignore" if policy is OrphanPolicy.IGNORE
+                       else "already marked" if kind.offline
+                       else f"a NetBox {kind.name} has no status to mark")
                 skipped.append(NoOp(kind.name, key, label, f"{gone}: left as it is ({why})"))
     return NetBoxPlan(pool, tuple(steps), tuple(skipped))
 
@@ -153,15 +179,22 @@ def ensure_ownership_markers(api: NetBoxApi) -> int:
         "name": OWNER_TAG, "slug": OWNER_TAG, "color": "2196f3",
         "description": "Created and kept in step with XAPI by xapictl netbox sync"},
         f"create tag {OWNER_TAG}")
-    existing = {cf["name"] for cf in api.all("extras/custom-fields", "custom fields",
-                                               name=list(CUSTOM_FIELDS))}
-    for name, description in CUSTOM_FIELDS.items():
-        if name not in existing:
+    existing = {cf["name"]: cf for cf in api.all("extras/custom-fields", "custom fields",
+                                                  name=list(CUSTOM_FIELDS))}
+    for name, spec in CUSTOM_FIELDS.items():
+        types = [KIND[k].content_type for k in spec.kinds] or [k.content_type
+                                                               for k in OWNED_KINDS]
+        found = existing.get(name)
+        if found is None:
             api.post("extras/custom-fields", {
-                "name": name, "label": name, "type": "text", "description": description,
-                "object_types": [k.content_type for k in OWNED_KINDS],
+                "name": name, "label": name, "type": spec.type,
+                "description": spec.description, "object_types": types,
                 "filter_logic": "exact", "ui_editable": "no", "required": False},
                 f"create custom field {name}")
+        elif missing := sorted(set(types) - set(found.get("object_types") or ())):
+            api.update("extras/custom-fields", [{
+                "id": found["id"], "object_types": sorted({*found["object_types"], *missing})}],
+                [f"custom field {name} (add {', '.join(missing)})"])
     return int(tag["id"])
 
 
@@ -173,9 +206,12 @@ def read_netbox(api: NetBoxApi, pool_uuid: str, wanted: Sequence[Wanted]) -> Net
     for kind in owned:
         found = api.all(kind.endpoint, f"{kind.name} objects of pool {pool_uuid}",
                          tag=OWNER_TAG, **{f"cf_{POOL_FIELD}": pool_uuid})
+        # The pool is checked here too: a NetBox whose custom field does not cover this kind
+        # yet (plan before the first sync of a newer xapictl) ignores the filter.
         state.objects[kind.name] = {
             ObjectKey(str(o["custom_fields"].get(UUID_FIELD))): o for o in found
-            if (o.get("custom_fields") or {}).get(UUID_FIELD)}
+            if (o.get("custom_fields") or {}).get(UUID_FIELD)
+            and o["custom_fields"].get(POOL_FIELD) == pool_uuid}
     for kind in KINDS:
         if kind.owned:
             continue
@@ -190,15 +226,22 @@ def read_prefixes(api: NetBoxApi) -> list[str]:
     return [p["prefix"] for p in api.all("ipam/prefixes", "prefixes", brief=1)]
 
 
-def _payload(fields: Mapping[str, Any], state: NetBoxState, *, create: bool
+def _payload(kind: str, fields: Mapping[str, Any], state: NetBoxState, *, create: bool
              ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The JSON to send, and the fields held back until their target exists."""
+    """The JSON to send (custom fields under ``custom_fields``, which NetBox merges into what
+    the object holds; derived fields left out), and the fields held back until their target
+    exists."""
     out: dict[str, Any] = {}
     later: dict[str, Any] = {}
+    spec = KIND[kind]
     for name, value in fields.items():
         resolved = resolve(value, state)
+        if name in spec.derived:
+            continue
         if resolved is _UNRESOLVED:
             later[name] = value
+        elif name in spec.custom:
+            out.setdefault("custom_fields", {})[name] = resolved
         elif not (create and resolved is None):
             out[name] = resolved
     return out, later
@@ -218,10 +261,11 @@ def apply_plan(api: NetBoxApi, plan: NetBoxPlan, state: NetBoxState, *, pool_uui
         if creates:
             bodies = []
             for s in creates:
-                body, later = _payload(s.changes, state, create=True)
+                body, later = _payload(kind.name, s.changes, state, create=True)
                 if kind.owned:
-                    body |= {"tags": [tag_id],
-                             "custom_fields": {UUID_FIELD: s.key, POOL_FIELD: pool_uuid}}
+                    body |= {"tags": [tag_id], "custom_fields": {
+                        **body.get("custom_fields", {}), UUID_FIELD: s.key,
+                        POOL_FIELD: pool_uuid}}
                 bodies.append(body)
                 if later:
                     deferred[kind.name].append((s, later))
@@ -232,7 +276,7 @@ def apply_plan(api: NetBoxApi, plan: NetBoxPlan, state: NetBoxState, *, pool_uui
         if updates:
             bodies = []
             for s in updates:
-                body, later = _payload(s.changes, state, create=False)
+                body, later = _payload(kind.name, s.changes, state, create=False)
                 if later:
                     deferred[kind.name].append((s, later))
                 if body:
@@ -243,7 +287,7 @@ def apply_plan(api: NetBoxApi, plan: NetBoxPlan, state: NetBoxState, *, pool_uui
         pending = deferred.get(kind.name, [])
         bodies, labels = [], []
         for s, later in pending:
-            body, still = _payload(later, state, create=False)
+            body, still = _payload(kind.name, later, state, create=False)
             if still:
                 continue  # its target was not made: the verification will show it
             bodies.append({"id": state.objects[kind.name][s.key]["id"], **body})
@@ -268,31 +312,33 @@ class SyncOptions:
     orphans: OrphanPolicy = OrphanPolicy.DELETE
 
 
-def plan_pool(api: NetBoxApi, snap: PoolSnapshot, options: SyncOptions | None = None
-              ) -> tuple[NetBoxPlan, NetBoxState, list[Wanted]]:
-    """Read NetBox and plan the pool of ``snap`` (reads only)."""
+def plan_pool(api: NetBoxApi, snap: PoolSnapshot, options: SyncOptions | None = None,
+              disks: Sequence[GuestDisk] = ()) -> tuple[NetBoxPlan, NetBoxState, list[Wanted]]:
+    """Read NetBox and plan the pool of ``snap`` and its VMs' ``disks`` (reads only)."""
     options = options or SyncOptions()
     mapping = MappingOptions(options.mapping.site, options.mapping.cluster_group,
                              tuple(options.mapping.prefixes) or tuple(read_prefixes(api)))
-    wanted, noops = wanted_objects(snap, mapping)
+    wanted, noops = wanted_objects(snap, mapping, disks)
     state = read_netbox(api, snap.pool.uuid, wanted)
     label = snap.pool.name_label or snap.pool.uuid
     return plan_sync(label, wanted, state, options.orphans, noops), state, wanted
 
 
-def sync(api: NetBoxApi, snap: PoolSnapshot, options: SyncOptions | None = None) -> SyncReport:
-    """Make NetBox show the pool of ``snap``; verify by planning again (``remaining``)."""
+def sync(api: NetBoxApi, snap: PoolSnapshot, options: SyncOptions | None = None,
+         disks: Sequence[GuestDisk] = ()) -> SyncReport:
+    """Make NetBox show the pool of ``snap`` and its VMs' ``disks``; verify by planning again
+    (``remaining``)."""
     options = options or SyncOptions()
     writes_before = api.writes
     tag_id = ensure_ownership_markers(api)
-    plan, state, _ = plan_pool(api, snap, options)
+    plan, state, _ = plan_pool(api, snap, options, disks)
     if not plan.empty:
         apply_plan(api, plan, state, pool_uuid=snap.pool.uuid, tag_id=tag_id)
     writes = api.writes - writes_before
-    remaining = plan_pool(api, snap, options)[0] if writes else plan
+    remaining = plan_pool(api, snap, options, disks)[0] if writes else plan
     return SyncReport(plan, writes, api.requests, remaining)
 
 
-__all__ = ["CUSTOM_FIELDS", "FIELDS", "NetBoxState", "SyncOptions", "apply_plan",
+__all__ = ["CUSTOM_FIELDS", "FIELDS", "CustomField", "current_value", "NetBoxState", "SyncOptions", "apply_plan",
            "ensure_ownership_markers", "normalise", "plan_pool", "plan_sync", "read_netbox",
            "show", "sync"]

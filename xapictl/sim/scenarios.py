@@ -5,7 +5,9 @@
   yet, ``eth2`` for storage; the Host internal management network and one pool-wide network
   per NIC position (``xenbr0``..``xenbr2``) as a freshly installed pool has them
   (REFERENCE §7A); control domains; a handful of VMs, some running with PV drivers, some
-  halted, one HVM guest without drivers, all with a VIF on the management network.
+  halted, one HVM guest without drivers, all with a VIF on the management network; each VM
+  has a system disk (a VBD of type Disk on a VDI of a shared SR), ``db-01`` a data disk too,
+  the HVM guests an empty CD drive.
 * ``single`` — the same with one host.
 * ``sriov`` — ``seed`` whose ``eth1`` NICs can do SR-IOV (capability ``sriov`` and the PCI
   record of an Intel 82599, as ``xapi_pci_helpers`` reports them); ``hosts`` as for seed.
@@ -99,12 +101,13 @@ class GuestSpec:
     hvm: bool = False
     pv_drivers: bool = True
     ip_suffix: int = 0
+    disks_gib: tuple[int, ...] = (20,)
 
 
 SEED_GUESTS = (
     GuestSpec("web-01", "Running", host_index=0, ip_suffix=101),
     GuestSpec("web-02", "Running", host_index=1, ip_suffix=102),
-    GuestSpec("db-01", "Running", host_index=2, ip_suffix=103),
+    GuestSpec("db-01", "Running", host_index=2, ip_suffix=103, disks_gib=(20, 100)),
     GuestSpec("win-app-01", "Running", host_index=2, hvm=True, pv_drivers=False),
     GuestSpec("build-01", "Halted"),
     GuestSpec("backup-01", "Halted", hvm=True),
@@ -252,7 +255,36 @@ def create_guest(state: SimState, spec: GuestSpec, host: str, network: str,
         vif["allowed_operations"] = guests.vif_allowed_operations(
             state, {**vif, "currently_attached": running})
         state.create("VIF", vif)
+    add_disks(state, vm, spec)
     return vm
+
+
+def create_sr(state: SimState, name: str = "Shared storage") -> str:
+    """The pool's shared SR (an NFS SR as ``SR.create`` leaves it: its records only)."""
+    return state.create("SR", {"name_label": name, "type": "nfs", "content_type": "user",
+                               "shared": True, "physical_size": 4096 * _GIB})
+
+
+def add_disks(state: SimState, vm: str, spec: GuestSpec) -> None:
+    """A VDI and a Disk VBD per ``spec.disks_gib`` (``xvda``, ``xvdb`` …, userdevice 0, 1 …),
+    on the pool's first SR; HVM guests also get an empty CD drive (userdevice 3), as
+    templates give them."""
+    srs = state.refs("SR")
+    sr = srs[0] if srs else create_sr(state)
+    running = spec.power_state == "Running"
+    for position, size in enumerate(spec.disks_gib):
+        vdi = state.create("VDI", {
+            "name_label": f"{spec.name} {'system' if position == 0 else f'data {position}'}",
+            "SR": sr, "virtual_size": size * _GIB, "physical_utilisation": size * _GIB // 4,
+            "type": "system" if position == 0 else "user", "managed": True})
+        state.create("VBD", {"VM": vm, "VDI": vdi, "userdevice": str(position),
+                             "device": f"xvd{'abcdefgh'[position]}" if running else "",
+                             "bootable": position == 0, "mode": "RW", "type": "Disk",
+                             "currently_attached": running})
+    if spec.hvm:
+        state.create("VBD", {"VM": vm, "userdevice": "3", "device": "hdd" if running else "",
+                             "mode": "RO", "type": "CD", "empty": True,
+                             "currently_attached": running})
 
 
 def _next_domid(state: SimState, host: str) -> int:
@@ -409,5 +441,5 @@ def build(state: SimState, name: str, **params: Any) -> None:
         builder(state, **params)
 
 
-__all__ = ["LOOPBACK_STORAGE", "SCENARIOS", "GuestSpec", "build", "build_big",
-           "build_documented_pool", "host_address", "make_sriov_capable"]
+__all__ = ["LOOPBACK_STORAGE", "SCENARIOS", "GuestSpec", "add_disks", "build", "build_big",
+           "build_documented_pool", "create_sr", "host_address", "make_sriov_capable"]

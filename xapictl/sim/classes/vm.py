@@ -296,7 +296,8 @@ def unpause(ctx: CallContext, vm: str) -> None:
 
 @handles("VM.destroy")
 def destroy(ctx: CallContext, self: str) -> None:
-    """The VM goes with its VIFs (and their metrics) and its metrics objects."""
+    """The VM goes with its VIFs (and their metrics), its VBDs (not their VDIs: the disks
+    stay, as in XAPI) and its metrics objects."""
     state = ctx.state
     record = state.get("VM", self)
     if record["is_control_domain"]:
@@ -307,6 +308,8 @@ def destroy(ctx: CallContext, self: str) -> None:
         state.destroy("VIF", vif_ref)
         if state.exists("VIF_metrics", metrics):
             state.destroy("VIF_metrics", metrics)
+    for vbd_ref in list(record["VBDs"]):
+        state.destroy("VBD", vbd_ref)
     for cls, ref in (("VM_guest_metrics", record["guest_metrics"]),
                      ("VM_metrics", record["metrics"])):
         if state.exists(cls, ref):
