@@ -13,8 +13,8 @@ import pytest
 
 import xapictl
 from xapictl.netbox import FIELDS, NetBoxApi, OrphanPolicy, plan_sync, wanted_objects
-from xapictl.netbox.mapping import KIND, MappingOptions, interface_type, prefix_length
 from xapictl.netbox.disks import read_disks
+from xapictl.netbox.mapping import KIND, MappingOptions, interface_type, prefix_length
 from xapictl.netbox.model import Action, GuestDisk, ObjectKey, Ref, Wanted
 from xapictl.netbox.sync import NetBoxState, _payload
 from xapictl.sim.engine import Simulator

@@ -141,5 +141,5 @@ class SyncReport:
     remaining: NetBoxPlan | None = None
 
 
-__all__ = ["OWNER_TAG", "POOL_FIELD", "UUID_FIELD", "Action", "GuestDisk", "Kind", "NetBoxId", "NetBoxPlan",
-           "NoOp", "ObjectKey", "OrphanPolicy", "Ref", "Step", "SyncReport", "Wanted"]
+__all__ = ["OWNER_TAG", "POOL_FIELD", "UUID_FIELD", "Action", "GuestDisk", "Kind", "NetBoxId",
+           "NetBoxPlan", "NoOp", "ObjectKey", "OrphanPolicy", "Ref", "Step", "SyncReport", "Wanted"]

@@ -35,6 +35,7 @@ from xapictl.netbox.model import (
 )
 from xapictl.state.snapshot import PoolSnapshot
 
+
 @dataclass(frozen=True)
 class CustomField:
     """A custom field xapictl creates when missing (and extends to the object types it is
@@ -339,6 +340,6 @@ def sync(api: NetBoxApi, snap: PoolSnapshot, options: SyncOptions | None = None,
     return SyncReport(plan, writes, api.requests, remaining)
 
 
-__all__ = ["CUSTOM_FIELDS", "FIELDS", "CustomField", "current_value", "NetBoxState", "SyncOptions", "apply_plan",
-           "ensure_ownership_markers", "normalise", "plan_pool", "plan_sync", "read_netbox",
-           "show", "sync"]
+__all__ = ["CUSTOM_FIELDS", "FIELDS", "CustomField", "NetBoxState", "SyncOptions", "apply_plan",
+           "current_value", "ensure_ownership_markers", "normalise", "plan_pool", "plan_sync",
+           "read_netbox", "show", "sync"]
