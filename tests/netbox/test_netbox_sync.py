@@ -403,5 +403,129 @@ def test_watch_follows_the_pools_changes(api: NetBoxApi, pool: Pool) -> None:
     assert synced[0][0] == 0 and synced[0][1] > 0  # the full sync first
     group = one(api, "ipam/vlan-groups", name=pool.name)
     assert one(api, "ipam/vlans", group_id=group["id"], vid=107)["name"] == "VLAN 107"
-    # A restart begins with a full sync: nothing missed, nothing written twice.
-    assert sync(api, pool.snapshot(), options(pool)).writes == 0
+    # What the watch wrote is what a sync would: nothing left to write.
+    snap, disks = pool.state()
+    assert sync(api, snap, options(pool), disks).writes == 0
+
+
+class Watcher:
+    """`xapictl netbox watch --state FILE` in a process of its own, read line by line."""
+
+    def __init__(self, pool: Pool, server: NetBoxServer, state: Path, home: Path) -> None:
+        import os
+        import subprocess
+        import sys
+
+        env = {**os.environ, "XAPICTL_URL": pool.url, "XAPICTL_PASSWORD": "xapictl",
+               "XAPICTL_NETBOX_URL": server.url, "XAPICTL_NETBOX_TOKEN": server.token,
+               "XAPICTL_AUDIT_LOG": str(home / "audit.jsonl"), "HOME": str(home),
+               "PYTHONPATH": str(EXAMPLE.parents[2])}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "xapictl", "netbox", "watch", "--site", f"site-{pool.name}",
+             "--state", str(state)], env=env, stdout=subprocess.PIPE, text=True,
+            stdin=subprocess.DEVNULL)
+
+    def line(self) -> str:
+        assert self.process.stdout is not None
+        text = self.process.stdout.readline()  # the watcher prints one line per sync
+        assert text, f"the watcher ended: {self.process.wait(60)}"
+        return text.strip()
+
+    def kill(self) -> None:
+        """SIGKILL: no clean-up, no last checkpoint, as a crash or an OOM kill."""
+        self.process.kill()
+        self.process.wait(60)
+        assert self.process.stdout is not None
+        self.process.stdout.close()
+
+
+def test_a_killed_watch_resumes_from_its_checkpoint(netbox_server: NetBoxServer, api: NetBoxApi,
+                                                     pool: Pool, tmp_path: Path) -> None:
+    state = tmp_path / "watch.json"
+    first = Watcher(pool, netbox_server, state, tmp_path)
+    try:
+        assert first.line().startswith("0 pool events: ")  # the first full sync
+        pool.add_vlan(130)
+        applied = first.line()
+        assert "create" in applied and "(0 NetBox writes)" not in applied, applied
+    finally:
+        first.kill()  # between changes: after its checkpoint for VLAN 130
+    assert json.loads(state.read_text())["token"]
+
+    # Nothing changed while it was down: it does not sync (the library test below counts
+    # its NetBox requests: none).
+    idle = Watcher(pool, netbox_server, state, tmp_path)
+    try:
+        assert idle.line() == "0 pool events: nothing to do (0 NetBox writes)"
+    finally:
+        idle.kill()
+
+    # A change while it was down: the restart writes it, and only it (one VLAN and its
+    # three VLAN interfaces; VLAN 130 is not written again).
+    pool.add_vlan(131)
+    resumed = Watcher(pool, netbox_server, state, tmp_path)
+    try:
+        line = resumed.line()
+    finally:
+        resumed.kill()
+    events, rest = line.split(" pool events: ")
+    assert int(events) > 0 and rest == "4 create (2 NetBox writes)", line
+    group = one(api, "ipam/vlan-groups", name=pool.name)
+    assert {v["vid"] for v in api.all("ipam/vlans", "vlans", group_id=group["id"])} == {130,
+                                                                                       131}
+    snap, disks = pool.state()
+    assert sync(api, snap, options(pool), disks).writes == 0
+
+
+def test_a_watch_killed_before_its_checkpoint_writes_nothing_twice(api: NetBoxApi,
+                                                                  pool: Pool,
+                                                                  tmp_path: Path) -> None:
+    """The kill between NetBox's writes and the checkpoint: the restart replays the batch,
+    finds NetBox showing it and writes nothing."""
+    import threading
+
+    from xapictl.netbox.watch import WatchCheckpoint, watch
+
+    class Crash(Exception):
+        pass
+
+    class CrashOnSecondSave(WatchCheckpoint):
+        saves = 0
+
+        def save(self, pool_uuid: str, netbox: str, token: str) -> None:
+            self.saves += 1
+            if self.saves == 2:
+                raise Crash  # after the sync of the first change, before its checkpoint
+            super().save(pool_uuid, netbox, token)
+
+    stop = threading.Event()
+    reports: list[tuple[int, int]] = []
+    checkpoint = CrashOnSecondSave(tmp_path / "watch.json")
+
+    def on_sync(report: Any, events: int) -> None:
+        reports.append((events, report.writes))
+        if len(reports) == 1:
+            pool.add_vlan(140)  # the change the watch is about to see
+
+    with xapictl.connect(pool.url, password="xapictl") as conn, pytest.raises(Crash):
+        watch(api, conn, options(pool), stop=stop, on_sync=on_sync, poll_timeout=30,
+              checkpoint=checkpoint)
+    assert len(reports) == 1 and reports[0][1] > 0  # VLAN 140 was written, not checkpointed
+    writes_before = api.writes
+    after: list[tuple[int, int]] = []
+
+    def once(report: Any, events: int) -> None:
+        after.append((events, report.writes))
+        stop.set()
+
+    with xapictl.connect(pool.url, password="xapictl") as conn:
+        watch(api, conn, options(pool), stop=stop, on_sync=once,
+              checkpoint=WatchCheckpoint(tmp_path / "watch.json"))
+    assert after[0][0] > 0 and after[0][1] == 0  # the batch replayed, nothing written
+    assert api.writes == writes_before
+    # Restarted again with nothing changed since: not one NetBox request.
+    requests_before = api.requests
+    with xapictl.connect(pool.url, password="xapictl") as conn:
+        watch(api, conn, options(pool), stop=stop, on_sync=once,
+              checkpoint=WatchCheckpoint(tmp_path / "watch.json"))
+    assert after[1] == (0, 0) and api.requests == requests_before

@@ -12,6 +12,7 @@ something left.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -220,16 +221,22 @@ def watch_cmd(ctx: typer.Context, netbox_url: UrlOpt = None, token: TokenOpt = D
               orphans: OrphansOpt = "delete", netbox_insecure: InsecureOpt = False,
               max_seconds: Annotated[float | None, typer.Option(
                   "--max-seconds", min=0, help="Stop after this long (default: until "
-                                               "Ctrl-C).")] = None) -> None:
+                                               "Ctrl-C).")] = None,
+              state: Annotated[Path | None, typer.Option(
+                  "--state", help="Checkpoint file: the event token of the state last "
+                                  "synced, written after each sync; a restart syncs only "
+                                  "if the pool changed since.")] = None) -> None:
     """Sync once, then follow the pool's changes and sync each batch as it comes (one line
-    per sync); a restart begins with a full sync, so nothing is missed or written twice."""
+    per sync). With --state a restart resumes from its checkpoint: nothing is missed or
+    written twice, and an unchanged pool costs NetBox no request."""
+    import sys
     import threading
 
     opts = current(ctx)
     with exit_codes():
         from xapictl.cli.connection import open_pool
         from xapictl.cli.render import refuse_data, refuse_name
-        from xapictl.netbox.watch import watch
+        from xapictl.netbox.watch import WatchCheckpoint, watch
 
         refuse_name(opts, "netbox watch")
         refuse_data(opts, "netbox watch", "it is a stream of lines, one per sync")
@@ -241,6 +248,7 @@ def watch_cmd(ctx: typer.Context, netbox_url: UrlOpt = None, token: TokenOpt = D
             counts = ", ".join(f"{n} {a}" for a, n in report.plan.counts().items() if n)
             typer.echo(f"{events} pool events: {counts or 'nothing to do'} "
                        f"({report.writes} NetBox writes)")
+            sys.stdout.flush()  # one line per sync, as it happens (a pipe buffers)
 
         with _api(netbox_url, token, netbox_insecure) as api, open_pool(opts) as conn:
             if timer is not None:
@@ -248,7 +256,8 @@ def watch_cmd(ctx: typer.Context, netbox_url: UrlOpt = None, token: TokenOpt = D
                 timer.start()
             try:
                 watch(api, conn, options, stop=stop, on_sync=said,
-                      poll_timeout=min(30.0, max_seconds or 30.0))
+                      poll_timeout=min(30.0, max_seconds or 30.0),
+                      checkpoint=WatchCheckpoint(state) if state is not None else None)
             finally:
                 if timer is not None:
                     timer.cancel()

@@ -200,11 +200,12 @@ class _Builder:
     """Collects the wanted objects of one pool, then gives them in kind order."""
 
     def __init__(self, snap: PoolSnapshot, options: MappingOptions,
-                 disks: Sequence[GuestDisk]) -> None:
+                 disks: Sequence[GuestDisk] | None) -> None:
         self.snap = snap
         self.options = options
+        self.with_disks = disks is not None
         self.disks: dict[str, list[GuestDisk]] = {}
-        for disk in disks:
+        for disk in disks or ():
             self.disks.setdefault(disk.vm_uuid, []).append(disk)
         self.prefixes: list[str] = list(options.prefixes)
         self.out: list[Wanted] = []
@@ -414,11 +415,11 @@ class _Builder:
                                assigned_object_id=iface, status="active")
                 primary.setdefault(ipaddress.ip_interface(address).version, ref)
         disks = self.disks.get(vm.uuid, [])
+        total = {"disk": sum(d.size // MB for d in disks) or None} if self.with_disks else {}
         self.add("virtual-machine", vm.uuid, f"virtual machine {vm.name_label}",
                  name=vm.name_label or vm.uuid, cluster=cluster,
                  status=VM_STATUS.get(str(vm.power_state), "offline"),
-                 vcpus=vm.vcpus_at_startup, memory=vm.memory_static_max // MB,
-                 disk=sum(d.size // MB for d in disks) if disks else None,
+                 vcpus=vm.vcpus_at_startup, memory=vm.memory_static_max // MB, **total,
                  platform=self.shared("platform", os_name) if os_name else None,
                  primary_ip4=primary.get(4), primary_ip6=primary.get(6))
         for disk in disks:
@@ -451,10 +452,11 @@ def locking(vif: Any) -> str:
 
 
 def wanted_objects(snap: PoolSnapshot, options: MappingOptions | None = None,
-                   disks: Sequence[GuestDisk] = ()) -> tuple[list[Wanted], list[NoOp]]:
-    """Every NetBox object that describes the pool of ``snap`` (and its VMs' ``disks``:
-    ``xapictl.netbox.disks.read_disks``), in creation order, and what the mapping left out
-    (with the reason)."""
+                   disks: Sequence[GuestDisk] | None = None) -> tuple[list[Wanted], list[NoOp]]:
+    """Every NetBox object that describes the pool of ``snap`` and its VMs' ``disks``
+    (``xapictl.netbox.disks.read_disks``), in creation order, and what the mapping left out
+    (with the reason). Without ``disks`` (None) virtual disks and the VMs' disk totals are
+    left out: not read, so neither compared nor touched."""
     return _Builder(snap, options or MappingOptions(), disks).build()
 
 

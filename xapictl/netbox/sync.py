@@ -199,12 +199,14 @@ def ensure_ownership_markers(api: NetBoxApi) -> int:
     return int(tag["id"])
 
 
-def read_netbox(api: NetBoxApi, pool_uuid: str, wanted: Sequence[Wanted]) -> NetBoxState:
-    """The pool's owned objects, and the shared objects ``wanted`` names."""
+def read_netbox(api: NetBoxApi, pool_uuid: str, wanted: Sequence[Wanted],
+                skip: Sequence[str] = ()) -> NetBoxState:
+    """The pool's owned objects (but the kinds in ``skip``), and the shared objects
+    ``wanted`` names."""
     state = NetBoxState()
     # Before the first sync the tag does not exist (nor do the custom fields to filter on).
     owned = OWNED_KINDS if api.all("extras/tags", f"tag {OWNER_TAG}", slug=OWNER_TAG) else ()
-    for kind in owned:
+    for kind in (k for k in owned if k.name not in skip):
         found = api.all(kind.endpoint, f"{kind.name} objects of pool {pool_uuid}",
                          tag=OWNER_TAG, **{f"cf_{POOL_FIELD}": pool_uuid})
         # The pool is checked here too: a NetBox whose custom field does not cover this kind
@@ -314,21 +316,24 @@ class SyncOptions:
 
 
 def plan_pool(api: NetBoxApi, snap: PoolSnapshot, options: SyncOptions | None = None,
-              disks: Sequence[GuestDisk] = ()) -> tuple[NetBoxPlan, NetBoxState, list[Wanted]]:
-    """Read NetBox and plan the pool of ``snap`` and its VMs' ``disks`` (reads only)."""
+              disks: Sequence[GuestDisk] | None = None
+              ) -> tuple[NetBoxPlan, NetBoxState, list[Wanted]]:
+    """Read NetBox and plan the pool of ``snap`` and its VMs' ``disks`` (reads only; without
+    ``disks`` NetBox's virtual disks are neither read nor planned)."""
     options = options or SyncOptions()
     mapping = MappingOptions(options.mapping.site, options.mapping.cluster_group,
                              tuple(options.mapping.prefixes) or tuple(read_prefixes(api)))
     wanted, noops = wanted_objects(snap, mapping, disks)
-    state = read_netbox(api, snap.pool.uuid, wanted)
+    state = read_netbox(api, snap.pool.uuid, wanted,
+                        skip=() if disks is not None else ("virtual-disk",))
     label = snap.pool.name_label or snap.pool.uuid
     return plan_sync(label, wanted, state, options.orphans, noops), state, wanted
 
 
 def sync(api: NetBoxApi, snap: PoolSnapshot, options: SyncOptions | None = None,
-         disks: Sequence[GuestDisk] = ()) -> SyncReport:
-    """Make NetBox show the pool of ``snap`` and its VMs' ``disks``; verify by planning again
-    (``remaining``)."""
+         disks: Sequence[GuestDisk] | None = None) -> SyncReport:
+    """Make NetBox show the pool of ``snap`` and its VMs' ``disks`` (``read_disks``; without
+    them virtual disks are left alone); verify by planning again (``remaining``)."""
     options = options or SyncOptions()
     writes_before = api.writes
     tag_id = ensure_ownership_markers(api)
