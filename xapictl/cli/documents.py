@@ -577,6 +577,18 @@ class NetBoxSync(NetBoxPlan):
     remaining: list[NetBoxStep] = Field(description="What that second plan still found.")
 
 
+class NetBoxPlanList(Document):
+    kind: Literal["NetBoxPlanList"] = "NetBoxPlanList"
+    items: list[NetBoxPlan] = Field(description="Each selected pool's plan (`netbox plan "
+                                                "--fleet`), each naming its pool.")
+
+
+class NetBoxSyncList(Document):
+    kind: Literal["NetBoxSyncList"] = "NetBoxSyncList"
+    items: list[NetBoxSync] = Field(description="Each synced pool's sync (`netbox sync "
+                                                "--fleet`), each naming its pool.")
+
+
 # --- errors -------------------------------------------------------------------------------
 
 
@@ -605,7 +617,7 @@ DOCUMENTS: dict[str, type[BaseModel]] = {
         PifList, HostList, VifList, Pool,
         PoolDetailList, Plan, Apply, FleetPlan, RolloutResult, RolloutList, Rollout, Drift,
         InventoryDiff, LocalPlan, LocalApply, LocalHost, LocalCheck, NetBoxPlan, NetBoxSync,
-        Error)
+        NetBoxPlanList, NetBoxSyncList, Error)
 }
 """Every document kind -> its model (``xapictl schema`` lists these names)."""
 

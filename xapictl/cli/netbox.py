@@ -1,6 +1,7 @@
 """``xapictl netbox``: keep NetBox in step with a pool (docs/cmdb.md).
 
     xapictl netbox plan --netbox-url URL [--token SOURCE] [--site S] [--orphans POLICY]
+                        [--fleet FILE [--select EXPR]]
     xapictl netbox sync  (the same options)
 
 The pool is the one the global options name (``--pool``, ``--url``, or the embedded simulated
@@ -12,6 +13,7 @@ something left.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -22,10 +24,10 @@ from xapictl.cli.options import current
 from xapictl.cli.run import exit_codes, fail
 
 if TYPE_CHECKING:
-    from xapictl.cli.options import GlobalOptions
     from xapictl.netbox.api import NetBoxApi
-    from xapictl.netbox.model import NetBoxPlan, NoOp, Step
+    from xapictl.netbox.model import GuestDisk, NetBoxPlan, NoOp, Step, SyncReport
     from xapictl.netbox.sync import SyncOptions
+    from xapictl.state.snapshot import PoolSnapshot
 
 app = typer.Typer(no_args_is_help=True, help="Sync the pool into NetBox (CMDB).")
 
@@ -87,8 +89,8 @@ def _step_item(step: Step | NoOp) -> dict[str, Any]:
             "reason": step.reason, "netbox_id": None, "changes": {}, "before": {}}
 
 
-def _plan_fields(opts: GlobalOptions, api: NetBoxApi, plan: NetBoxPlan) -> dict[str, Any]:
-    return {"pool": opts.pool_label, "netbox": api.url, "cluster": plan.pool,
+def _plan_fields(pool: str | None, api: NetBoxApi, plan: NetBoxPlan) -> dict[str, Any]:
+    return {"pool": pool, "netbox": api.url, "cluster": plan.pool,
             "counts": plan.counts(), "steps": [_step_item(s) for s in plan.steps],
             "noops": [_step_item(n) for n in plan.noops]}
 
@@ -106,87 +108,175 @@ def _print_steps(plan: NetBoxPlan, verbose: bool) -> None:
                f"({len(plan.noops)} objects unchanged)")
 
 
+FleetOpt = Annotated[Path | None, typer.Option(
+    "--fleet", help="A fleet file: every selected pool into the one NetBox, each pool its own "
+                    "cluster named after its fleet entry.")]
+SelectOpt = Annotated[str | None, typer.Option(
+    "--select", help="With --fleet: the pools, by names, globs, tag:T, and/or/not (default: "
+                     "all).")]
+
+
+@dataclass(frozen=True)
+class _Source:
+    """One pool to plan or sync: its label (the pool option or fleet entry), what was read
+    and the options (with --fleet, the cluster is named after the entry)."""
+
+    label: str | None
+    snap: PoolSnapshot
+    disks: tuple[GuestDisk, ...]
+    options: SyncOptions
+
+
+def _sources(ctx: typer.Context, options: SyncOptions, fleet: Path | None,
+             select: str | None) -> tuple[list[_Source], dict[str, str]]:
+    """The pools to work on (read in parallel with a fleet) and those that could not be
+    read (pool -> error)."""
+    import dataclasses
+
+    from xapictl.netbox.disks import read_disks
+    from xapictl.state.collect import collect_once
+
+    def read(conn: Any) -> tuple[PoolSnapshot, tuple[GuestDisk, ...]]:
+        snap = collect_once(conn)
+        return snap, read_disks(conn, snap)
+
+    opts = current(ctx)
+    if fleet is None:
+        from xapictl.cli.connection import open_pool
+        from xapictl.errors import UsageError
+
+        if select is not None:
+            raise UsageError("--select picks pools of a fleet: give --fleet FILE too")
+        with open_pool(opts) as conn:
+            snap, disks = read(conn)
+        return [_Source(opts.pool_label, snap, disks, options)], {}
+    from xapictl.cli.inventory import fleet_connector
+    from xapictl.fleet.each import for_each_pool
+    from xapictl.fleet.fleetfile import load_fleet
+
+    pools = load_fleet(fleet).select(select)
+    connector = fleet_connector(ctx)
+    connector.prime(pools)
+    found = for_each_pool(pools, connector, lambda pool, conn: read(conn))
+    out = [_Source(name, snap, disks, dataclasses.replace(options, mapping=dataclasses.replace(
+        options.mapping, pool_name=name))) for name, (snap, disks) in found.results.items()]
+    return out, found.errors
+
+
+def _report_unread(errors: dict[str, str], wrote: bool) -> None:
+    """Pools not read (or refused by NetBox) on stderr; exit 4, or 5 once NetBox was
+    written."""
+    from xapictl.cli.render import escape
+
+    for pool, err in errors.items():
+        typer.echo(f"xapictl: pool {pool}: {escape(str(err))}", err=True)
+    if errors:
+        fail(ExitCode.PARTIAL if wrote else ExitCode.FAILURE,
+             f"{len(errors)} pool(s) not synced: " + ", ".join(sorted(errors))
+             + ("; nothing was undone: run sync again once the cause is fixed" if wrote
+                else ""))
+
+
 @app.command("plan")
 def plan_cmd(ctx: typer.Context, netbox_url: UrlOpt = None, token: TokenOpt = DEFAULT_TOKEN,
              site: SiteOpt = None, cluster_group: GroupOpt = None,
              orphans: OrphansOpt = "delete", netbox_insecure: InsecureOpt = False,
              verbose: Annotated[bool, typer.Option("--verbose", "-v",
                                                    help="Also list the no-ops.")] = False,
-             ) -> None:
-    """Show the NetBox writes that would make NetBox show the pool, each with its reason;
-    exit 3 when there are some."""
+             fleet: FleetOpt = None, select: SelectOpt = None) -> None:
+    """Show the NetBox writes that would make NetBox show the pool (or every selected pool
+    of a fleet), each with its reason; exit 3 when there are some."""
     opts = current(ctx)
     with exit_codes():
-        from xapictl.cli.connection import open_pool
         from xapictl.cli.render import refuse_name
-        from xapictl.netbox.disks import read_disks
         from xapictl.netbox.sync import plan_pool
-        from xapictl.state.collect import collect_once
 
         refuse_name(opts, "netbox plan")
         options = _options(site, cluster_group, orphans)
         with _api(netbox_url, token, netbox_insecure) as api:
-            with open_pool(opts) as conn:
-                snap = collect_once(conn)
-                disks = read_disks(conn, snap)
-            plan = plan_pool(api, snap, options, disks)[0]
-            fields = _plan_fields(opts, api, plan)
+            sources, errors = _sources(ctx, options, fleet, select)
+            plans = [(src, plan_pool(api, src.snap, src.options, src.disks)[0])
+                     for src in sources]
+            docs = [_plan_fields(src.label, api, plan) for src, plan in plans]
     if opts.output.is_data:
-        from xapictl.cli.documents import NetBoxPlan
+        from xapictl.cli.documents import NetBoxPlan, NetBoxPlanList
         from xapictl.cli.render import emit_document
 
-        emit_document(opts, NetBoxPlan(**fields))
+        emit_document(opts, NetBoxPlan(**docs[0]) if fleet is None else NetBoxPlanList(
+            pool=None, items=[NetBoxPlan(**d) for d in docs]))
     else:
-        _print_steps(plan, verbose)
-    if not plan.empty:
+        for _, plan in plans:
+            _print_steps(plan, verbose)
+    with exit_codes():
+        _report_unread(errors, wrote=False)
+    if any(not plan.empty for _, plan in plans):
         raise typer.Exit(int(ExitCode.CHANGES_PENDING))
 
 
 @app.command("sync")
 def sync_cmd(ctx: typer.Context, netbox_url: UrlOpt = None, token: TokenOpt = DEFAULT_TOKEN,
              site: SiteOpt = None, cluster_group: GroupOpt = None,
-             orphans: OrphansOpt = "delete", netbox_insecure: InsecureOpt = False) -> None:
-    """Make NetBox show the pool (bulk writes), then plan again to verify."""
+             orphans: OrphansOpt = "delete", netbox_insecure: InsecureOpt = False,
+             fleet: FleetOpt = None, select: SelectOpt = None) -> None:
+    """Make NetBox show the pool (or every selected pool of a fleet, one after the other:
+    orphans are looked for in each pool's own cluster only), with bulk writes, then plan
+    again to verify."""
     opts = current(ctx)
     with exit_codes():
-        from xapictl.cli.connection import open_pool
         from xapictl.cli.render import refuse_name
         from xapictl.errors import NetBoxError
-        from xapictl.netbox.disks import read_disks
         from xapictl.netbox.sync import sync
-        from xapictl.state.collect import collect_once
 
         refuse_name(opts, "netbox sync")
         options = _options(site, cluster_group, orphans)
         with _api(netbox_url, token, netbox_insecure) as api:
-            with open_pool(opts) as conn:
-                snap = collect_once(conn)
-                disks = read_disks(conn, snap)
-            try:
-                report = sync(api, snap, options, disks)
-            except NetBoxError as exc:
-                fail(ExitCode.PARTIAL if api.writes else ExitCode.FAILURE,
-                     str(exc) + ("\nNothing was undone: run sync again once the cause is "
-                                 "fixed." if api.writes else ""), exc)
-            fields = _plan_fields(opts, api, report.plan)
-    remaining = report.remaining
-    verified = remaining is not None and remaining.empty
+            sources, errors = _sources(ctx, options, fleet, select)
+            done: list[tuple[dict[str, Any], SyncReport]] = []
+            for src in sources:
+                try:
+                    report = sync(api, src.snap, src.options, src.disks)
+                except NetBoxError as exc:
+                    if fleet is None:
+                        fail(ExitCode.PARTIAL if api.writes else ExitCode.FAILURE,
+                             str(exc) + ("\nNothing was undone: run sync again once the "
+                                         "cause is fixed." if api.writes else ""), exc)
+                    errors[str(src.label)] = str(exc)  # the other pools go on
+                    continue
+                done.append((_plan_fields(src.label, api, report.plan), report))
+            wrote = api.writes > 0
     if opts.output.is_data:
-        from xapictl.cli.documents import NetBoxStep, NetBoxSync
+        from xapictl.cli.documents import NetBoxSyncList
         from xapictl.cli.render import emit_document
 
-        emit_document(opts, NetBoxSync(
-            **fields, kind="NetBoxSync", writes=report.writes, requests=report.requests,
-            verified=verified,
-            remaining=[NetBoxStep(**_step_item(s))
-                       for s in (remaining.steps if remaining else ())]))
+        items = [_sync_doc(fields, report) for fields, report in done]
+        emit_document(opts, items[0] if fleet is None else NetBoxSyncList(pool=None,
+                                                                          items=items))
     else:
-        _print_steps(report.plan, False)
-        typer.echo(f"{report.writes} NetBox writes, {report.requests} requests; "
-                   + ("verified: NetBox matches the pool" if verified else
-                      f"NOT verified: {len(remaining.steps) if remaining else '?'} steps left"))
-    if not verified:
+        for _, report in done:
+            _print_steps(report.plan, False)
+            remaining = report.remaining
+            typer.echo(f"{report.writes} NetBox writes, {report.requests} requests; "
+                       + ("verified: NetBox matches the pool" if _verified(report) else
+                          f"NOT verified: {len(remaining.steps) if remaining else '?'} "
+                          "steps left"))
+    with exit_codes():
+        _report_unread(errors, wrote)
+    if not all(_verified(report) for _, report in done):
         raise typer.Exit(int(ExitCode.PARTIAL))
+
+
+def _verified(report: SyncReport) -> bool:
+    return report.remaining is not None and report.remaining.empty
+
+
+def _sync_doc(fields: dict[str, Any], report: SyncReport) -> Any:
+    from xapictl.cli.documents import NetBoxStep, NetBoxSync
+
+    remaining = report.remaining
+    return NetBoxSync(**fields, kind="NetBoxSync", writes=report.writes,
+                      requests=report.requests, verified=_verified(report),
+                      remaining=[NetBoxStep(**_step_item(s))
+                                 for s in (remaining.steps if remaining else ())])
 
 
 @app.command("recipe")

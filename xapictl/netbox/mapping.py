@@ -51,7 +51,8 @@ OWNED_KINDS: tuple[Kind, ...] = tuple(k for k in KINDS if k.owned)
 # mapping sets are exactly these (tested); they are the only fields a sync ever writes.
 FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
     "cluster": (
-        ("name", "pool `name_label` (its UUID when empty)"),
+        ("name", "pool `name_label` (its UUID when empty); with `--fleet`, the pool's name "
+                 "in the fleet file"),
         ("type", "cluster type from the master's `software_version.product_brand` "
                  "(XCP-ng, XenServer)"),
         ("group", "the `--cluster-group` option (none by default)"),
@@ -166,11 +167,14 @@ BRANDS: dict[str, str] = {"xcp-ng": "XCP-ng", "xenserver": "XenServer",
 class MappingOptions:
     """``site``: the NetBox site of the cluster and its devices (default: named after the
     pool); ``cluster_group``: an optional cluster group; ``prefixes``: NetBox's prefixes
-    (CIDR text), which give guest addresses their prefix length."""
+    (CIDR text), which give guest addresses their prefix length; ``pool_name``: the name of the
+    cluster, VLAN group and default site (default: the pool's ``name_label``; ``--fleet``
+    gives the fleet entry's, unique in the file where pools' names need not be)."""
 
     site: str | None = None
     cluster_group: str | None = None
     prefixes: Sequence[str] = ()
+    pool_name: str | None = None
 
 
 def slugify(text: str) -> str:
@@ -211,7 +215,7 @@ class _Builder:
         self.out: list[Wanted] = []
         self.noops: list[NoOp] = []
         self.pool_uuid = snap.pool.uuid
-        self.pool_name = snap.pool.name_label or snap.pool.uuid
+        self.pool_name = options.pool_name or snap.pool.name_label or snap.pool.uuid
 
     def add(self, kind: str, key: str, label: str, **fields: Any) -> Ref:
         self.out.append(Wanted(kind, ObjectKey(key), label, fields))

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -321,12 +322,12 @@ def plan_pool(api: NetBoxApi, snap: PoolSnapshot, options: SyncOptions | None = 
     """Read NetBox and plan the pool of ``snap`` and its VMs' ``disks`` (reads only; without
     ``disks`` NetBox's virtual disks are neither read nor planned)."""
     options = options or SyncOptions()
-    mapping = MappingOptions(options.mapping.site, options.mapping.cluster_group,
-                             tuple(options.mapping.prefixes) or tuple(read_prefixes(api)))
+    mapping = dataclasses.replace(options.mapping, prefixes=tuple(options.mapping.prefixes)
+                                  or tuple(read_prefixes(api)))
     wanted, noops = wanted_objects(snap, mapping, disks)
     state = read_netbox(api, snap.pool.uuid, wanted,
                         skip=() if disks is not None else ("virtual-disk",))
-    label = snap.pool.name_label or snap.pool.uuid
+    label = options.mapping.pool_name or snap.pool.name_label or snap.pool.uuid
     return plan_sync(label, wanted, state, options.orphans, noops), state, wanted
 
 
@@ -335,14 +336,14 @@ def sync(api: NetBoxApi, snap: PoolSnapshot, options: SyncOptions | None = None,
     """Make NetBox show the pool of ``snap`` and its VMs' ``disks`` (``read_disks``; without
     them virtual disks are left alone); verify by planning again (``remaining``)."""
     options = options or SyncOptions()
-    writes_before = api.writes
+    writes_before, requests_before = api.writes, api.requests
     tag_id = ensure_ownership_markers(api)
     plan, state, _ = plan_pool(api, snap, options, disks)
     if not plan.empty:
         apply_plan(api, plan, state, pool_uuid=snap.pool.uuid, tag_id=tag_id)
     writes = api.writes - writes_before
     remaining = plan_pool(api, snap, options, disks)[0] if writes else plan
-    return SyncReport(plan, writes, api.requests, remaining)
+    return SyncReport(plan, writes, api.requests - requests_before, remaining)
 
 
 __all__ = ["CUSTOM_FIELDS", "FIELDS", "CustomField", "NetBoxState", "SyncOptions", "apply_plan",
