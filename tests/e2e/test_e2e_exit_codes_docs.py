@@ -541,6 +541,13 @@ PROVOKE: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
     "`netbox plan` or `netbox sync` without a NetBox URL, or with an `--orphans` policy it "
     "does not know": lambda cli, env: cli("netbox", "sync", extra_env={
         "XAPICTL_NETBOX_URL": None, "XAPICTL_NETBOX_TOKEN": "nbt_x.y"}),
+    "`netbox plan` or `netbox sync` with `--select` but no `--fleet`":
+        lambda cli, env: cli("netbox", "plan", "--netbox-url", "http://127.0.0.1:9",
+                             "--select", "tag:prod", extra_env={"XAPICTL_NETBOX_TOKEN": "nbt_x.y"}),
+    "`netbox watch --state` naming something that is not a watch checkpoint (a directory, "
+    "another file)": lambda cli, env: cli("netbox", "watch", "--netbox-url",
+                                          "http://127.0.0.1:9", "--state", "/",
+                                          extra_env={"XAPICTL_NETBOX_TOKEN": "nbt_x.y"}),
     "`netbox sync` when NetBox cannot be reached (or refuses the token: 403)":
         lambda cli, env: cli("netbox", "sync", "--netbox-url", "http://127.0.0.1:9",
                              extra_env={"XAPICTL_NETBOX_TOKEN": "nbt_x.y"}),

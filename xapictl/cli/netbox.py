@@ -331,6 +331,9 @@ def watch_cmd(ctx: typer.Context, netbox_url: UrlOpt = None, token: TokenOpt = D
         refuse_name(opts, "netbox watch")
         refuse_data(opts, "netbox watch", "it is a stream of lines, one per sync")
         options = _options(site, cluster_group, orphans)
+        checkpoint = WatchCheckpoint(state) if state is not None else None
+        if checkpoint is not None:
+            checkpoint.load()  # a file that is not a checkpoint: refused before anything
         stop = threading.Event()
         timer = threading.Timer(max_seconds, stop.set) if max_seconds is not None else None
 
@@ -347,7 +350,7 @@ def watch_cmd(ctx: typer.Context, netbox_url: UrlOpt = None, token: TokenOpt = D
             try:
                 watch(api, conn, options, stop=stop, on_sync=said,
                       poll_timeout=min(30.0, max_seconds or 30.0),
-                      checkpoint=WatchCheckpoint(state) if state is not None else None)
+                      checkpoint=checkpoint)
             finally:
                 if timer is not None:
                     timer.cancel()

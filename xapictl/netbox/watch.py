@@ -46,20 +46,26 @@ class WatchCheckpoint:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def token_for(self, pool_uuid: str, netbox: str) -> str:
-        """The token saved for this pool and NetBox ("" when there is none: another pool or
-        NetBox, or no file yet)."""
+    def load(self) -> dict[str, str] | None:
+        """The saved pool, NetBox and token (None before the first save); a file that is not
+        a checkpoint is bad input (``UsageError``), found before anything is sent."""
         if not self.path.exists():
-            return ""
+            return None
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
             if data["kind"] != KIND:
                 raise ValueError(data["kind"])
-            same = data["pool"] == pool_uuid and data["netbox"] == netbox
-            return str(data["token"]) if same else ""
-        except (OSError, ValueError, KeyError, TypeError):
+            return {k: str(data[k]) for k in ("pool", "netbox", "token")}
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):
             raise UsageError(f"--state {self.path}: not a netbox watch checkpoint file; give "
                              "another path or remove it") from None
+
+    def token_for(self, pool_uuid: str, netbox: str) -> str:
+        """The token saved for this pool and NetBox ("" when there is none: another pool or
+        NetBox, or no file yet)."""
+        data = self.load()
+        same = data is not None and data["pool"] == pool_uuid and data["netbox"] == netbox
+        return data["token"] if data is not None and same else ""
 
     def save(self, pool_uuid: str, netbox: str, token: str) -> None:
         text = json.dumps({"kind": KIND, "pool": pool_uuid, "netbox": netbox,
