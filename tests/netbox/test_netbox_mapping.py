@@ -265,3 +265,29 @@ def test_custom_and_derived_fields_are_compared_but_sent_as_netbox_wants(
     # NetBox sums a VM's virtual disks itself: the VM's disk is never sent.
     step = next(s for s in plan.steps if s.kind == "virtual-machine")
     assert _payload("virtual-machine", step.changes, state, create=False)[0] == {}
+
+
+def test_without_disks_virtual_disks_are_neither_mapped_nor_compared(
+        seed_pool: tuple[Any, tuple[GuestDisk, ...]]) -> None:
+    """`sync(api, snap)` without the disks leaves NetBox's virtual disks alone: no object,
+    no VM disk total to compare (so no orphan and no update either)."""
+    snap, disks = seed_pool
+    without, _ = wanted_objects(snap)
+    assert not [w for w in without if w.kind == "virtual-disk"]
+    assert all("disk" not in w.fields for w in without if w.kind == "virtual-machine")
+    with_disks, _ = wanted_objects(snap, disks=disks)
+    assert len(with_disks) == len(without) + len(disks)
+
+
+def test_a_fleet_entry_names_the_cluster_group_and_site() -> None:
+    from xapictl.netbox.mapping import MappingOptions as Options
+
+    sim = Simulator(password="xapictl")
+    sim.reset(scenario="single")
+    with SimServer(sim) as server, xapictl.connect(server.url, password="xapictl") as conn:
+        snap = conn.snapshot()
+    sim.close()
+    wanted, _ = wanted_objects(snap, Options(pool_name="par1"))
+    names = {w.kind: w.fields.get("name") for w in wanted
+             if w.kind in ("cluster", "site", "vlan-group")}
+    assert names == {"cluster": "par1", "site": "par1"}  # the single pool has no VLAN
