@@ -149,6 +149,9 @@ def netbox(session: nox.Session) -> None:
     """tests/netbox against a real NetBox on loopback: PostgreSQL and Redis (Debian packages,
     installed when missing), NetBox from PyPI in a venv of its own with a Python >= 3.12 found
     on the machine (skipped with the reason when none), a migrated database cached as a dump
-    under $XAPICTL_NETBOX_CACHE (default ~/.cache/xapictl/netbox). tests/netbox/harness.py."""
+    under $XAPICTL_NETBOX_CACHE (default ~/.cache/xapictl/netbox). tests/netbox/harness.py.
+    After the tests, tests/bench/bench_netbox.py (the big pool's first and no-op sync)."""
     _install(session, "test")
-    session.run("python", str(ROOT / "tests" / "netbox" / "harness.py"), *session.posargs)
+    # The tests, then (when they pass) the big pool's benchmark against the same NetBox.
+    session.run("python", str(ROOT / "tests" / "netbox" / "harness.py"), *session.posargs,
+                env={"XAPICTL_NETBOX_BENCH": "1"})

@@ -2,6 +2,11 @@
 
     python tests/netbox/harness.py [pytest arguments...]     (what `nox -s netbox` runs)
     python tests/netbox/harness.py --serve    (prints the URL and token, serves until Ctrl-C)
+    python tests/netbox/harness.py --bench [--write]   (tests/bench/bench_netbox.py alone)
+
+With XAPICTL_NETBOX_BENCH=1 (what `nox -s netbox` sets) the benchmark runs after the tests
+pass, against the same NetBox (it prints its table; --write or XAPICTL_BENCH_WRITE=1 writes
+docs/bench/netbox.md).
 
 It starts PostgreSQL and Redis (Debian packages, installed when missing and running as root)
 on data directories of its own and free loopback ports, installs NetBox from PyPI (pinned:
@@ -304,9 +309,16 @@ def main(argv: list[str]) -> int:
                 signal.pause()
             return 0
         env = dict(os.environ, XAPICTL_NETBOX_URL=url, XAPICTL_NETBOX_TOKEN=token)
+        bench = [sys.executable, str(ROOT / "tests" / "bench" / "bench_netbox.py")]
+        if argv[:1] == ["--bench"]:
+            return subprocess.run([*bench, *argv[1:]], env=env, cwd=ROOT,
+                                  check=False).returncode
         args = argv or ["-q", "tests/netbox"]
-        return subprocess.run([sys.executable, "-m", "pytest", *args], env=env, cwd=ROOT,
+        code = subprocess.run([sys.executable, "-m", "pytest", *args], env=env, cwd=ROOT,
                               check=False).returncode
+        if code == 0 and os.environ.get("XAPICTL_NETBOX_BENCH") == "1":
+            code = subprocess.run(bench, env=env, cwd=ROOT, check=False).returncode
+        return code
 
 
 if __name__ == "__main__":
