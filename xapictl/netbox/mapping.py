@@ -75,7 +75,8 @@ FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "prefix": (
         ("prefix", "a subnet of the network: from its PIFs' `IP` + `netmask` and `IPv6`, and "
-                   "its VIFs' `ipv4_addresses` / `ipv6_addresses` (each subnet once per pool)"),
+                   "its VIFs' `ipv4_addresses` / `ipv6_addresses` (each subnet once per pool; not "
+                   "link-local ones)"),
         ("vlan", "the network's VLAN (null for an untagged network)"),
         ("status", "`active`"),
         ("scope_type", "`dcim.site`"),
@@ -295,16 +296,18 @@ class _Builder:
             subnets: set[ipaddress.IPv4Network | ipaddress.IPv6Network] = set()
             for pif in map(snap.pifs.get, net.pifs):
                 if pif is not None:
-                    subnets |= {ipaddress.ip_interface(a).network
-                                for a in self.host_addresses(pif) if not a.endswith(("/32",
-                                                                                     "/128"))}
+                    hosts = [a for a in self.host_addresses(pif)
+                             if not a.endswith(("/32", "/128"))]
+                    subnets |= {ipaddress.ip_interface(a).network for a in hosts}
             for vif in map(snap.vifs.get, net.vifs):
                 for text in (*vif.ipv4_addresses, *vif.ipv6_addresses) if vif else ():
                     try:
                         subnets.add(ipaddress.ip_interface(text).network)
                     except ValueError:
                         continue  # not an address: XAPI stores what it was given
-            for subnet in sorted(subnets, key=lambda n: (n.version, n)):
+            # Link-local subnets (fe80::/64 …) are on every link of every pool: not a prefix.
+            for subnet in sorted((n for n in subnets if not n.is_link_local),
+                                 key=lambda n: (n.version, n)):
                 cidr = str(subnet)
                 if cidr in found:
                     other_uuid, other_name = found[cidr]
