@@ -13,7 +13,15 @@ import os
 import sys
 
 import xapictl
-from xapictl.netbox import MappingOptions, NetBoxApi, OrphanPolicy, SyncOptions, plan_pool, sync
+from xapictl.netbox import (
+    MappingOptions,
+    NetBoxApi,
+    OrphanPolicy,
+    SyncOptions,
+    plan_pool,
+    read_disks,
+    sync,
+)
 from xapictl.xapi.credentials import PasswordSource
 
 
@@ -24,9 +32,10 @@ def main(pool_url: str, netbox_url: str, password: str, site: str | None = None)
     with xapictl.connect(pool_url, password=password) as conn, \
             NetBoxApi(netbox_url, token) as netbox:
         snap = conn.snapshot()
-        plan, _, _ = plan_pool(netbox, snap, options)  # reads only
+        disks = read_disks(conn, snap)  # VBDs and VDIs: the snapshot does not read them
+        plan, _, _ = plan_pool(netbox, snap, options, disks)  # reads only
         out += [f"{s.action.value} {s.label}: {s.reason}" for s in plan.steps[:3]]
-        report = sync(netbox, snap, options)  # bulk writes, then a second plan
+        report = sync(netbox, snap, options, disks)  # bulk writes, then a second plan
         out.append(f"{report.writes} writes; verified: "
                    f"{report.remaining is not None and report.remaining.empty}")
     return out
