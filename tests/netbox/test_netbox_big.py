@@ -44,7 +44,7 @@ def big() -> Iterator[Any]:
     sim.close()
 
 
-@pytest.mark.timeout(1800)
+@pytest.mark.timeout(3600)  # the whole big pool: 20-40 min on a busy 2-core machine
 def test_big_pool_first_and_noop_sync(netbox_server: NetBoxServer, big: Any) -> None:
     big, disks = big
     options = SyncOptions(MappingOptions(site=f"site-{big.pool.name_label}"))
