@@ -291,3 +291,34 @@ def test_a_fleet_entry_names_the_cluster_group_and_site() -> None:
     names = {w.kind: w.fields.get("name") for w in wanted
              if w.kind in ("cluster", "site", "vlan-group")}
     assert names == {"cluster": "par1", "site": "par1"}  # the single pool has no VLAN
+
+
+def test_prefixes_carry_the_networks_vlan_and_leave_link_local_out() -> None:
+    sim = Simulator(password="xapictl")
+    sim.reset(scenario="seed")
+    with SimServer(sim) as server, xapictl.connect(server.url, password="xapictl") as conn:
+        pifs = conn.call("PIF.get_all_records")
+        eth1 = next(r for r, p in sorted(pifs.items()) if p["device"] == "eth1")
+        net = conn.call("network.create", {"name_label": "storage 30", "name_description": "",
+                                           "MTU": 1500, "other_config": {}})
+        vlan_pif = conn.call("VLAN.get_untagged_PIF", conn.call("VLAN.create", eth1, 30, net))
+        conn.call("PIF.reconfigure_ip", vlan_pif, "Static", "203.0.113.11", "255.255.255.0",
+                  "", "")
+        vm = next(r for r, v in conn.call("VM.get_all_records").items()
+                  if v["name_label"] == "build-01")
+        vif = conn.call("VIF.create", {
+            "device": "1", "network": net, "VM": vm, "MAC": "", "MTU": 1500,
+            "other_config": {}, "qos_algorithm_type": "", "qos_algorithm_params": {}})
+        conn.call("VIF.configure_ipv6", vif, "Static", "2001:db8:30::5/64", "")
+        snap = conn.snapshot()
+        conn.call("VIF.configure_ipv6", vif, "Static", "fe80::5/64", "")
+        link_local = conn.snapshot()
+    sim.close()
+    wanted, _ = wanted_objects(snap)
+    vlan = next(w for w in wanted if w.kind == "vlan" and w.fields["vid"] == 30)
+    prefixes = {w.fields["prefix"]: w.fields["vlan"] for w in wanted if w.kind == "prefix"}
+    assert prefixes == {"192.0.2.0/24": None, "198.51.100.0/24": None,
+                        "203.0.113.0/24": Ref("vlan", vlan.key),
+                        "2001:db8:30::/64": Ref("vlan", vlan.key)}
+    wanted, _ = wanted_objects(link_local)
+    assert "fe80::/64" not in {w.fields["prefix"] for w in wanted if w.kind == "prefix"}
