@@ -61,7 +61,7 @@ def main() -> int:
     wanted = wanted_objects(snap, options.mapping, disks)[0]
     page = Page("netbox", args.runs)
     table = page.table(
-        f"The big pool into NetBox {'(a slice)' if args.slice else ''}: "
+        f"The big pool into NetBox{' (a slice)' if args.slice else ''}: "
         f"{len(snap.hosts)} hosts, {len(snap.guest_vms())} VMs, {len(snap.vifs)} VIFs, "
         f"{len(disks)} disks → {len(wanted):,} NetBox objects",
         ["sync", "NetBox requests", "writes (bulk requests)", "objects written", "wall"])
