@@ -15,6 +15,10 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).resolve().parent
+# the kernel harness.py chose (suite, cache), read at import: the suite's autouse fixture
+# hides XAPICTL_* and HOME from each test
+KERNEL_ENV = {k: v for k, v in os.environ.items()
+              if k in ("XAPICTL_UML_SUITE", "XAPICTL_UML_CACHE")}
 pytestmark = [
     pytest.mark.requires_root,
     pytest.mark.skipif(os.environ.get("XAPICTL_UML_REBOOT") != "1",
@@ -32,8 +36,11 @@ def _boot(phase: str, root: Path) -> dict:
 
 
 @pytest.fixture
-def shared_root():
+def shared_root(monkeypatch):
     import tempfile
+
+    for name, value in KERNEL_ENV.items():
+        monkeypatch.setenv(name, value)
 
     root = Path(tempfile.mkdtemp(prefix="xapictl-uml-root-", dir="/tmp"))
     yield root

@@ -14,10 +14,17 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 PACKAGE = "user-mode-linux"
+# Debian 12's UML 6.1 dies at init on CPUs with AMX; the fix is in newer kernels (7.2 in sid
+# works here, trixie's 6.12 does not). harness.py falls back to this suite when 6.1 fails.
+FALLBACK_SUITE = os.environ.get("XAPICTL_UML_FALLBACK_SUITE", "sid")
+MIRROR = os.environ.get("XAPICTL_UML_MIRROR", "http://deb.debian.org/debian")
+HOST_INTERP = b"/lib64/ld-linux-x86-64.so.2\0"
+LOADER = "ld-uml.so"
 
 
 class UmlUnsupported(RuntimeError):
@@ -27,6 +34,21 @@ class UmlUnsupported(RuntimeError):
 
 class UmlError(RuntimeError):
     """The UML kernel could not be fetched, unpacked or booted."""
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """An unpacked UML kernel: the binary, its module tree, the directory it starts in, and
+    the C library it needs when that is not the host's (None: the host's)."""
+
+    binary: Path
+    modules: Path
+    home: Path
+    libs: Path | None
+
+    @property
+    def version(self) -> str:
+        return self.modules.name
 
 
 def cache_dir() -> Path:
@@ -39,32 +61,87 @@ def _run(cmd: list[str], cwd: Path) -> None:
         raise UmlError(f"{' '.join(cmd)} failed ({done.returncode}): {done.stderr.strip()}")
 
 
-def fetch() -> tuple[Path, Path]:
-    """(linux.uml, module dir), downloading and unpacking the Debian package if needed."""
+def fetch(suite: str | None = None) -> Kernel:
+    """The kernel of ``suite`` (None: ``$XAPICTL_UML_SUITE``, empty for the host's own apt
+    sources), downloading and unpacking it if needed."""
+    suite = os.environ.get("XAPICTL_UML_SUITE", "") if suite is None else suite
+    if suite:
+        return _fetch_suite(suite)
     cache = cache_dir()
     kernel = cache / "usr" / "bin" / "linux.uml"
     if not kernel.exists():
-        for tool in ("apt-get", "dpkg-deb"):
-            if shutil.which(tool) is None:
-                raise UmlError(f"{tool} not found: the UML tier needs a Debian-family host")
+        _need_apt()
         cache.mkdir(parents=True, exist_ok=True)
         try:
             _run(["apt-get", "download", PACKAGE], cache)
         except UmlError:
             _run(["apt-get", "update"], cache)  # stale package lists: refresh once
             _run(["apt-get", "download", PACKAGE], cache)
-        debs = sorted(cache.glob(f"{PACKAGE}_*.deb"))
+        _unpack(cache, PACKAGE)
+        if not kernel.exists():
+            raise UmlError(f"{PACKAGE} has no usr/bin/linux.uml")
+    return Kernel(kernel, _modules(cache), cache, None)
+
+
+def _need_apt() -> None:
+    for tool in ("apt-get", "dpkg-deb"):
+        if shutil.which(tool) is None:
+            raise UmlError(f"{tool} not found: the UML tier needs a Debian-family host")
+
+
+def _unpack(cache: Path, *packages: str) -> None:
+    """dpkg-deb -x each downloaded package into ``cache``, then delete the .deb files."""
+    for package in packages:
+        debs = sorted(cache.glob(f"{package}_*.deb"))
         if not debs:
-            raise UmlError(f"apt-get download {PACKAGE} left no .deb in {cache}")
+            raise UmlError(f"apt-get download {package} left no .deb in {cache}")
         _run(["dpkg-deb", "-x", str(debs[-1]), "."], cache)
         for deb in debs:
             deb.unlink()
-        if not kernel.exists():
-            raise UmlError(f"{debs[-1].name} has no usr/bin/linux.uml")
+
+
+def _modules(cache: Path) -> Path:
     mods = sorted((cache / "usr" / "lib" / "uml" / "modules").glob("*"))
     if not mods:
         raise UmlError(f"no module tree under {cache}/usr/lib/uml/modules")
-    return kernel, mods[-1]
+    return mods[-1]
+
+
+def _fetch_suite(suite: str) -> Kernel:
+    """``user-mode-linux`` and the C library it was built against from another Debian suite
+    (``$XAPICTL_UML_MIRROR``), through a private apt configuration in the cache: the host's
+    apt sources and package state are not touched. The kernel binary's ELF interpreter is
+    pointed at that suite's loader (``LOADER``, relative: UML starts in the cache directory)
+    and ``LD_LIBRARY_PATH`` at its libraries, so it runs on an older host C library."""
+    cache = cache_dir() / f"suite-{suite}"
+    kernel = cache / "usr" / "bin" / "linux.uml"
+    libs = cache / "usr" / "lib" / "x86_64-linux-gnu"
+    if not kernel.exists():
+        _need_apt()
+        apt = cache / "apt"
+        (apt / "lists" / "partial").mkdir(parents=True, exist_ok=True)
+        (apt / "cache" / "archives" / "partial").mkdir(parents=True, exist_ok=True)
+        (apt / "sources.list").write_text(f"deb {MIRROR} {suite} main\n")
+        opts = [f"-oDir::Etc::SourceList={apt / 'sources.list'}",
+                "-oDir::Etc::SourceParts=/dev/null", f"-oDir::State::Lists={apt / 'lists'}",
+                f"-oDir::Cache={apt / 'cache'}", "-oAPT::Sandbox::User=root"]
+        _run(["apt-get", *opts, "update"], cache)
+        _run(["apt-get", *opts, "download", PACKAGE, "libc6"], cache)
+        shutil.rmtree(apt)
+        _unpack(cache, PACKAGE, "libc6")
+        (cache / LOADER).symlink_to(libs.relative_to(cache) / "ld-linux-x86-64.so.2")
+        _set_interpreter(cache / "usr" / "bin" / "linux.uml")
+    return Kernel(kernel, _modules(cache), cache, libs)
+
+
+def _set_interpreter(binary: Path) -> None:
+    """Rewrite PT_INTERP in place (the new path is shorter, so it fits)."""
+    data = bytearray(binary.read_bytes())
+    at = data.find(HOST_INTERP)
+    if at < 0:
+        raise UmlError(f"{binary} does not name {HOST_INTERP[:-1].decode()} as its loader")
+    data[at:at + len(HOST_INTERP)] = LOADER.encode().ljust(len(HOST_INTERP), b"\0")
+    binary.write_bytes(bytes(data))
 
 
 INIT = """#!/bin/sh
@@ -119,7 +196,8 @@ def run(command: list[str], *, modules: tuple[str, ...] = (), timeout: float = 9
     the console is captured, and an init killed by SIGSEGV raises ``UmlUnsupported``.
     ``shared`` host directories are mounted writable at the same paths (everything else
     the job writes is on a tmpfs overlay, gone when UML powers off): what a reboot keeps."""
-    kernel, mods = fetch()
+    kernel = fetch()
+    mods = kernel.modules
     out = Path(tempfile.mkdtemp(prefix="xapictl-uml-", dir="/tmp"))
     try:
         python = sys.executable
@@ -139,13 +217,16 @@ def run(command: list[str], *, modules: tuple[str, ...] = (), timeout: float = 9
         (out / "job.sh").write_text("\n".join(lines) + "\n")
         for f in ("init.sh", "stage2.sh", "job.sh"):
             (out / f).chmod(0o755)
-        cmd = [str(kernel), f"mem={mem}", "root=/dev/root", "rootfstype=hostfs", "rootflags=/",
-               "ro", "con=null", "con0=null,fd:1", "ssl=null", "quiet", "loglevel=1",
+        cmd = [str(kernel.binary), f"mem={mem}", "root=/dev/root", "rootfstype=hostfs",
+               "rootflags=/", "ro", "con=null", "con0=null,fd:1", "ssl=null", "quiet", "loglevel=1",
                f"init={out / 'init.sh'}"]
+        uml_env = {**os.environ, "TMPDIR": "/dev/shm"}
+        if kernel.libs is not None:
+            uml_env["LD_LIBRARY_PATH"] = str(kernel.libs)
         try:
             booted = subprocess.run(cmd, stdin=subprocess.DEVNULL, timeout=timeout,
                                     check=False, capture_output=probe, text=True,
-                                    env={**os.environ, "TMPDIR": "/dev/shm"})
+                                    env=uml_env, cwd=kernel.home)
         except subprocess.TimeoutExpired as exc:
             raise UmlError(f"UML did not finish within {timeout:.0f} s") from exc
         rc_file = out / "rc"

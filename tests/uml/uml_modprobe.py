@@ -23,6 +23,19 @@ def _deps(moddir: Path) -> dict[str, list[str]]:
     return table
 
 
+def _builtin(moddir: Path) -> set[str]:
+    """Modules built into the kernel: nothing to load. modules.builtin lists tristate
+    options built in; ipv6, a bool option in newer kernels, is only in modules.builtin.modinfo
+    (NUL-separated ``module.key=value``)."""
+    names = set()
+    listing, modinfo = moddir / "modules.builtin", moddir / "modules.builtin.modinfo"
+    if listing.exists():
+        names |= {Path(line).name.removesuffix(".ko") for line in listing.read_text().split()}
+    if modinfo.exists():
+        names |= {entry.partition(b".")[0].decode() for entry in modinfo.read_bytes().split(b"\0")}
+    return {name.replace("-", "_") for name in names}
+
+
 def _load(path: Path) -> None:
     libc = ctypes.CDLL(None, use_errno=True)
     fd = os.open(path, os.O_RDONLY)
@@ -38,6 +51,8 @@ def _load(path: Path) -> None:
 def modprobe(moddir: Path, name: str) -> None:
     table = _deps(moddir)
     key = name.replace("-", "_")
+    if key in _builtin(moddir):
+        return
     if key not in table:
         raise SystemExit(f"uml_modprobe: no module {name} in {moddir}")
     mod, *deps = table[key]
