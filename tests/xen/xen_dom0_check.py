@@ -1,6 +1,19 @@
-"""Runs inside the Xen dom0 (after xen_dom0_job.sh started the daemons): a PV guest whose vif
-uses ``xapictl local vif-hotplug`` as its script= lands on the right bridge and VLAN, and
-leaves cleanly on ``xl destroy``. Exits non-zero with the reason on any failure."""
+"""Runs inside the Xen dom0 (after xen_dom0_job.sh started the daemons), through the CLI as
+an operator would:
+
+1. dom0's uplink eth0 (QEMU's restricted user networking) is addressed as a distribution
+   would leave it: 10.0.2.15/24, default route via QEMU's gateway 10.0.2.2;
+2. ``xapictl local plan`` (exit 3), ``local apply --confirm-within`` and ``local confirm``
+   build xenbr0 over eth0, moving the address and the default route to it under Xen (the
+   gateway still answers), and a VLAN-aware xenbr1 for guests; ``local plan`` then exits 0;
+3. three PV guests whose vif ``script=`` is the hotplug script (as ``xl`` calls it) land on
+   xenbr1: two on VLAN 105 ping each other, one on VLAN 101 (same subnet) reaches neither;
+   moved to VLAN 105 it reaches them (its network works: the VLAN was what kept it out);
+4. ``xl destroy`` removes every vif; the offline runs are logged; no undo file is left.
+
+Prints PASS:/INFO: lines; exits non-zero with FAIL: and the reason on any failure. Every wait
+is a bounded number of polls (a safety net, never a measured duration).
+"""
 
 from __future__ import annotations
 
@@ -8,23 +21,50 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from xapictl.local import netlink
-from xapictl.local.apply import apply
-from xapictl.local.desired import parse_recipe
+from xapictl.local import netlink, probe
 from xapictl.local.observe import BridgeVlan, observe
 
-VLAN = "105"
+HERE = Path(__file__).resolve().parent
+RECIPE = HERE / "xen-dom0.yaml"
 LOG = Path("/var/log/xen/xapictl-vif.log")
+CONSOLES = Path("/var/log/xen/console")
 WRAPPER = Path("/etc/xen/scripts/vif-xapictl")
-PYC = "/var/cache/xapictl-pyc"
+GATEWAY = "10.0.2.2"
+# name -> (MAC, VLAN, address, peers it pings)
+GUESTS = {
+    "xt-a": ("00:16:3e:00:01:01", 105, "10.105.0.11/24", ["10.105.0.12"]),
+    "xt-b": ("00:16:3e:00:01:02", 105, "10.105.0.12/24", ["10.105.0.11"]),
+    "xt-c": ("00:16:3e:00:01:03", 101, "10.105.0.13/24", ["10.105.0.11", "10.105.0.12"]),
+}
+# the environment of every xapictl process: the bytecode the harness compiled on the host is
+# used, and what is missing is written (into the throw-away overlay) for the next start
+FAST = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def fail(why: str) -> SystemExit:
+    return SystemExit(f"FAIL: {why}")
 
 
 def sh(*cmd: str, timeout: float = 600) -> str:
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     if done.returncode != 0:
-        raise SystemExit(f"FAIL: {' '.join(cmd)}: {done.stderr.strip() or done.stdout.strip()}")
+        raise fail(f"{' '.join(cmd)}: {done.stderr.strip() or done.stdout.strip()}")
+    return done.stdout
+
+
+def xapictl(*args: str, want: int) -> str:
+    """Run ``python -m xapictl ARGS`` (the CLI) and check its exit code."""
+    start = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "xapictl", *args], capture_output=True,
+                          text=True, env=FAST, timeout=1200)
+    print(f"INFO: xapictl {' '.join(args)} -> exit {done.returncode}"
+          f" ({time.monotonic() - start:.0f} s in this dom0)")
+    if done.returncode != want:
+        raise fail(f"xapictl {' '.join(args)} exited {done.returncode}, wanted {want}:\n"
+                   f"{done.stdout}{done.stderr}")
     return done.stdout
 
 
@@ -36,6 +76,20 @@ def snapshot():
         ipr.close()
 
 
+def wait_for(what: str, ready: Callable[[], bool], polls: int = 900) -> None:
+    """Poll ``ready`` once a second, at most ``polls`` times (a safety net)."""
+    for _ in range(polls):
+        if ready():
+            return
+        time.sleep(1)
+    raise fail(f"{what}: not seen after {polls} polls")
+
+
+def console(name: str) -> list[str]:
+    path = CONSOLES / f"guest-{name}.log"
+    return path.read_text(errors="replace").splitlines() if path.exists() else []
+
+
 def xl_supports_vlan() -> bool:
     """xl learned vlan= in Xen 4.19; Debian 12 ships 4.17."""
     version = sh("xl", "info").split("xen_version", 1)[1].split(":", 1)[1].split()[0]
@@ -43,76 +97,146 @@ def xl_supports_vlan() -> bool:
     return (major, minor) >= (4, 19)
 
 
-def main() -> int:
-    apply(parse_recipe("local:\n  bridges:\n    xenbr0: {vlan_filtering: true}\n"),
-          run_probe=False)
-    print("PASS: VLAN-aware xenbr0 built by xapictl local apply")
-    native_vlan = xl_supports_vlan()
+def uplink_as_the_distribution_leaves_it() -> None:
+    sh("ip", "link", "set", "eth0", "up")
+    sh("ip", "addr", "add", "10.0.2.15/24", "dev", "eth0")
+    sh("ip", "route", "add", "default", "via", GATEWAY, "dev", "eth0")
+    if not probe.reachable(GATEWAY):
+        raise fail(f"the gateway {GATEWAY} does not answer on eth0 before any change")
+    print(f"PASS: eth0 holds 10.0.2.15/24, default via {GATEWAY}, gateway answers")
+
+
+def bridges_through_the_cli() -> None:
+    out = xapictl("local", "plan", str(RECIPE), want=3)
+    if "create bridge xenbr0" not in out or "10.0.2.15/24 now lives on xenbr0" not in out:
+        raise fail(f"local plan does not move eth0's address to xenbr0:\n{out}")
+    out = xapictl("local", "apply", str(RECIPE), "--yes", "--confirm-within", "1800", want=0)
+    if "rolls back in 1800 s unless you run 'xapictl local confirm" not in out:
+        raise fail(f"local apply did not arm its confirmation:\n{out}")
+    snap = snapshot()
+    xenbr0 = [a.cidr for a in snap.addresses if a.ifname == "xenbr0" and a.family == 4]
+    eth0 = [a.cidr for a in snap.addresses if a.ifname == "eth0" and a.family == 4]
+    default = [r for r in snap.routes if r.dst == "default" and r.family == 4]
+    if xenbr0 != ["10.0.2.15/24"] or eth0 or [r.oif for r in default] != ["xenbr0"]:
+        raise fail(f"after apply: xenbr0 {xenbr0}, eth0 {eth0}, default {default}")
+    if snap.links["eth0"].master != "xenbr0" or not snap.links["xenbr1"].vlan_filtering:
+        raise fail("after apply: eth0 not in xenbr0 or xenbr1 not VLAN-aware")
+    if not probe.reachable(GATEWAY):
+        raise fail(f"the gateway {GATEWAY} does not answer through xenbr0")
+    print("PASS: local apply moved 10.0.2.15/24 and the default route to xenbr0 under Xen;"
+          f" {GATEWAY} answers through it")
+    out = xapictl("local", "confirm", want=0)
+    if not out.startswith("confirmed: the change stays"):
+        raise fail(f"local confirm: {out}")
+    xapictl("local", "plan", str(RECIPE), want=0)
+    print("PASS: local confirm kept it; local plan finds nothing to do")
+
+
+def install_hotplug_wrapper(native_vlan: bool) -> None:
+    """The vif script= xl runs: the hotplug script's lean entry point (libxl allows 40 s, and
+    under QEMU's emulation every second of Python start-up counts); one import first, so
+    the guests' hotplug runs find every module compiled."""
     lines = ["#!/bin/sh"]
     if not native_vlan:
         # test-only stand-in for xl >= 4.19, which writes vlan= verbatim into the backend dir
-        lines.append(f'[ "$1" = online ] && xenstore-write "$XENBUS_PATH/vlan" {VLAN}')
-    # the lean entry point: under QEMU's software emulation every second of start-up counts
-    # against libxl's 40 s hotplug timeout. Bytecode goes to a cache the warm-up below fills
-    # (the host's environment may carry PYTHONDONTWRITEBYTECODE, and the repository has no
-    # __pycache__ then: every start would compile xapictl from source)
+        lines.append('[ "$1" = online ] && case "$(xenstore-read "$XENBUS_PATH/mac")" in')
+        lines += [f'  {mac}) xenstore-write "$XENBUS_PATH/vlan" {vlan};;'
+                  for mac, vlan, _, _ in GUESTS.values()]
+        lines.append("esac")
     lines.append("unset PYTHONDONTWRITEBYTECODE")
-    lines.append(f"export PYTHONPYCACHEPREFIX={PYC}")
     lines.append(f'exec {sys.executable} -m xapictl.local.hotplug "$@"')
     WRAPPER.write_text("\n".join(lines) + "\n")
     WRAPPER.chmod(0o755)
-    vif_spec = "bridge=xenbr0,mac=00:16:3e:00:00:01,script=vif-xapictl"
+    start = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", "import xapictl.local.hotplug,"
+                           " xapictl.local.apply, xapictl.local.netlink, xapictl.local.lock"],
+                          env=FAST,
+                          capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        raise fail(f"importing the hotplug script: {done.stderr}")
+    print(f"INFO: hotplug imports take {time.monotonic() - start:.1f} s in this dom0 (warm)")
+
+
+def create_guest(name: str, native_vlan: bool) -> str:
+    mac, vlan, cidr, peers = GUESTS[name]
+    vif_spec = f"bridge=xenbr1,mac={mac},script=vif-xapictl"
     if native_vlan:
-        vif_spec += f",vlan={VLAN}"
-    cfg = Path("/tmp/domu.cfg")
+        vif_spec += f",vlan={vlan}"
+    extra = " ".join(["console=hvc0 quiet", f"xt.ip={cidr}", *(f"xt.ping={p}" for p in peers)])
+    cfg = Path(f"/tmp/{name}.cfg")
     cfg.write_text(
-        'name = "xapictl-domu"\ntype = "pv"\nmemory = 128\n'
+        f'name = "{name}"\ntype = "pv"\nmemory = 96\n'
         f'kernel = "{os.environ["XEN_TIER_KERNEL"]}"\n'
         f'ramdisk = "{os.environ["XEN_TIER_DOMU_RAMDISK"]}"\n'
-        'extra = "console=hvc0 quiet"\n'
+        f'extra = "{extra}"\n'
         f'vif = ["{vif_spec}"]\n'
     )
-    warm = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    for attempt in ("cold", "warm"):
-        start = time.monotonic()
-        done = subprocess.run([sys.executable, "-c", "import xapictl.local.hotplug,"
-                               " xapictl.local.apply"], env={**warm, "PYTHONPYCACHEPREFIX": PYC},
-                              capture_output=True, text=True, timeout=600)
-        if done.returncode != 0:
-            raise SystemExit(f"FAIL: importing the hotplug script: {done.stderr}")
-        print(f"INFO: hotplug imports take {time.monotonic() - start:.1f} s in this dom0"
-              f" ({attempt})")
     start = time.monotonic()
     sh("xl", "create", str(cfg), timeout=900)
-    print(f"PASS: xl create with script=vif-xapictl ({time.monotonic() - start:.0f} s)")
-    domid = sh("xl", "domid", "xapictl-domu").strip()
+    domid = sh("xl", "domid", name).strip()
     vif = f"vif{domid}.0"
     status = sh("xenstore-read", f"backend/vif/{domid}/0/hotplug-status").strip()
     if status != "connected":
-        raise SystemExit(f"FAIL: hotplug-status is {status!r}")
-    snap = snapshot()
-    link = snap.links.get(vif)
-    if link is None or link.master != "xenbr0" or link.mac != "fe:ff:ff:ff:ff:ff":
-        raise SystemExit(f"FAIL: {vif} not attached as vif-bridge would: {link}")
-    vlans = list(snap.bridge_vlans.get(vif, ()))
-    if vlans != [BridgeVlan(int(VLAN), pvid=True, untagged=True)]:
-        raise SystemExit(f"FAIL: {vif} VLANs are {vlans}, wanted PVID {VLAN} untagged")
-    print(f"PASS: {vif} on xenbr0, dummy MAC, PVID {VLAN} untagged, hotplug-status connected")
-    sh("xl", "destroy", "xapictl-domu", timeout=300)
-    for _ in range(100):
-        if vif not in snapshot().links:
-            break
-        time.sleep(0.2)
-    else:
-        raise SystemExit(f"FAIL: {vif} still there after xl destroy")
+        raise fail(f"{name}: hotplug-status is {status!r}")
+    link = snapshot().links.get(vif)
+    if link is None or link.master != "xenbr1" or link.mac != "fe:ff:ff:ff:ff:ff":
+        raise fail(f"{vif} not attached as vif-bridge would: {link}")
+    vlans = list(snapshot().bridge_vlans.get(vif, ()))
+    if vlans != [BridgeVlan(vlan, pvid=True, untagged=True)]:
+        raise fail(f"{vif} VLANs are {vlans}, wanted PVID {vlan} untagged")
+    print(f"PASS: xl create {name} ({time.monotonic() - start:.0f} s): {vif} on xenbr1,"
+          f" dummy MAC, PVID {vlan} untagged, hotplug-status connected")
+    return vif
+
+
+def guests_talk_only_within_their_vlan(vifs: dict[str, str]) -> None:
+    def ok(name: str, peer: str) -> bool:
+        return f"PING-OK {peer}" in console(name)
+
+    wait_for("xt-a pings xt-b", lambda: ok("xt-a", "10.105.0.12"))
+    wait_for("xt-b pings xt-a", lambda: ok("xt-b", "10.105.0.11"))
+    print("PASS: the two guests on VLAN 105 ping each other through xenbr1")
+    # xt-c has been pinging both all along; once it has failed ten more times, none got through
+    seen = len([line for line in console("xt-c") if line.startswith("PING-FAIL")])
+    wait_for("xt-c's pings", lambda: len(
+        [line for line in console("xt-c") if line.startswith("PING-FAIL")]) >= seen + 10)
+    if "NET-UP 10.105.0.13/24" not in console("xt-c"):
+        raise fail(f"xt-c never brought its network up: {console('xt-c')[-20:]}")
+    if any(line.startswith("PING-OK") for line in console("xt-c")):
+        raise fail("the guest on VLAN 101 reached a guest on VLAN 105")
+    print("PASS: the guest on VLAN 101 (same subnet) reaches neither guest on VLAN 105")
+    # the control: the same guest, its vif moved to VLAN 105, gets through
+    vif = vifs["xt-c"]
+    sh("bridge", "vlan", "add", "dev", vif, "vid", "105", "pvid", "untagged")
+    sh("bridge", "vlan", "del", "dev", vif, "vid", "101")
+    wait_for("xt-c pings xt-a once on VLAN 105", lambda: ok("xt-c", "10.105.0.11"))
+    print("PASS: control: moved to VLAN 105, the same guest reaches them")
+
+
+def destroy(vifs: dict[str, str]) -> None:
+    for name in GUESTS:
+        sh("xl", "destroy", name, timeout=300)
+    wait_for("every vif gone after xl destroy",
+             lambda: not set(vifs.values()) & set(snapshot().links), polls=300)
     log = LOG.read_text() if LOG.exists() else ""
-    for entry in (f"online {vif} bridge=xenbr0", f"offline {vif} bridge="):
-        if entry not in log:
-            raise SystemExit(f"FAIL: no {entry!r} entry in {LOG}: {log!r}")
+    for vif in vifs.values():
+        for entry in (f"online {vif} bridge=xenbr1", f"offline {vif} bridge="):
+            if entry not in log:
+                raise fail(f"no {entry!r} entry in {LOG}: {log!r}")
     left = sorted(str(p) for p in Path("/run/xapictl").glob("undo-*"))
     if left:
-        raise SystemExit(f"FAIL: undo files left behind: {left}")
-    print(f"PASS: xl destroy removed {vif}; hotplug log:\n{log}")
+        raise fail(f"undo files left behind: {left}")
+    print(f"PASS: xl destroy removed {', '.join(vifs.values())}; hotplug log:\n{log}")
+
+
+def main() -> int:
+    uplink_as_the_distribution_leaves_it()
+    bridges_through_the_cli()
+    native_vlan = xl_supports_vlan()
+    install_hotplug_wrapper(native_vlan)
+    vifs = {name: create_guest(name, native_vlan) for name in GUESTS}
+    guests_talk_only_within_their_vlan(vifs)
+    destroy(vifs)
     return 0
 
 

@@ -5,11 +5,13 @@ set -e
 XR="$XEN_TIER_XENROOT"
 cp -a "$XR/usr" "$XR/etc" / && ldconfig
 export PATH="/usr/lib/xen-4.17/bin:$PATH"
-modprobe -a xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs xen-netback bridge 8021q
+modprobe -a xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs xen-netback bridge 8021q \
+  virtio_net
 mkdir -p /proc/xen && mount -t xenfs xenfs /proc/xen
 mkdir -p /var/run/xenstored /var/lib/xenstored /var/log/xen /var/lib/xen /run/xen
 xenstored --pid-file /var/run/xenstored.pid
 xen-init-dom0
-xenconsoled --pid-file=/var/run/xenconsoled.pid --log=none
+mkdir -p /var/log/xen/console  # guests' consoles logged: the test guests print ping results
+xenconsoled --pid-file=/var/run/xenconsoled.pid --log=guest --log-dir=/var/log/xen/console
 xl list
 exec "$@"
