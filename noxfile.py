@@ -137,9 +137,10 @@ def ansible_sanity(session: nox.Session) -> None:
 
 @nox.session
 def xen(session: nox.Session) -> None:
-    """Opt-in: boot Xen + a PV dom0 under QEMU and attach a guest vif with vif-hotplug."""
+    """Opt-in: boot Xen + a PV dom0 under QEMU; the CLI moves dom0's address to xenbr0 and
+    guests on VLANs ping through the hotplug script's vifs (tests/xen/README.md)."""
     if not os.environ.get("XAPICTL_XEN_TIER"):
-        session.skip("set XAPICTL_XEN_TIER=1 to boot Xen under QEMU (slow, ~10 minutes)")
+        session.skip("set XAPICTL_XEN_TIER=1 to boot Xen under QEMU (slow: tens of minutes)")
     _install(session, "test")
     session.run("python", str(ROOT / "tests" / "xen" / "run_xen_tier.py"), *session.posargs)
 
