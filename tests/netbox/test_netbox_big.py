@@ -5,7 +5,7 @@ busy); it asserts what must hold whatever the load: the no-op sync sends no writ
 number of pages that does not depend on the number of objects written.
 
 The pool is ``big`` at the scenario's defaults (64 hosts, 500 VMs, 500 VLANs, 2000 VIFs, 500
-disks: 13–20 minutes on a 2-core machine, NetBox writing 3–5 objects a second); ``XAPICTL_NETBOX_BIG=slice`` takes a slice of it
+disks: tens of minutes on a 2-core machine); ``XAPICTL_NETBOX_BIG=slice`` takes a slice of it
 (8 hosts, 120 VMs) for a quicker run.
 """
 
