@@ -15,7 +15,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "xapictl"
 
 # Every layer may use these shared leaves.
-SHARED = {"xapictl.errors", "xapictl._version", "xapictl._files"}
+SHARED = {"xapictl.errors", "xapictl._version", "xapictl._files", "xapictl._batch"}
 
 # package -> xapictl packages it may import (besides itself and SHARED)
 ALLOWED: dict[str, set[str]] = {

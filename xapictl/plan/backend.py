@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
+from xapictl._batch import announce_beside, member
 from xapictl.errors import XapiFailure
 from xapictl.plan.audit import AuditLog, host_of, is_write
 from xapictl.plan.desired import DesiredState
@@ -39,16 +40,20 @@ class Beside(Generic[T]):
     def __init__(self, work: Callable[[], T], *, name: str = "xapictl-beside") -> None:
         self._work = work
         self._value: T | None = None
+        # announced as a batch of two: its first request and the caller's next one
+        self._slot, self._unannounce = announce_beside()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         try:
-            self._value = self._work()
+            with member([self._slot]):
+                self._value = self._work()
         except Exception as exc:
             log.debug("work sent beside another call failed: %s", exc)
 
     def result(self) -> T | None:
+        self._unannounce()
         self._thread.join()
         return self._value
 

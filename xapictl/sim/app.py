@@ -26,6 +26,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from xapictl._batch import HEADER as BATCH_HEADER
 from xapictl.sim import wire
 from xapictl.sim.control import CallPlan, Control, DropConnection, SimulatorLike
 from xapictl.sim.errors import SimFailure
@@ -103,9 +104,10 @@ def handle_http(sim: SimulatorLike, method: str, path: str, headers: Mapping[str
     if method != "POST":
         return _html(404, "Not Found")
     try:
+        batch = _header(headers, BATCH_HEADER)
         if jsonrpc:
-            return _jsonrpc(sim, body, host_address, control, preauth)
-        return _xmlrpc(sim, body, host_address, control, preauth)
+            return _jsonrpc(sim, body, host_address, control, preauth, batch)
+        return _xmlrpc(sim, body, host_address, control, preauth, batch)
     except DropConnection:
         raise
     except Exception:
@@ -114,8 +116,10 @@ def handle_http(sim: SimulatorLike, method: str, path: str, headers: Mapping[str
 
 
 def _call(sim: SimulatorLike, name: str, params: list[Any], host_address: str, protocol: str,
-          control: Control | None, preauth: bool = False) -> tuple[bool, Any]:
-    """``(ok, result or error description)``, with latency, faults and the request log."""
+          control: Control | None, preauth: bool = False, batch: str | None = None
+          ) -> tuple[bool, Any]:
+    """``(ok, result or error description)``, with latency, faults, the batch gate (``batch``:
+    the request's ``X-Xapictl-Batch`` header) and the request log."""
     started = time.perf_counter()
     outcome = "internal"
     try:
@@ -142,29 +146,36 @@ def _call(sim: SimulatorLike, name: str, params: list[Any], host_address: str, p
         raise
     finally:
         if control is not None:
+            extra: dict[str, Any] = {}
+            if batch is not None:
+                extra["batch"] = batch
+                if not control.gate.wait(batch):
+                    extra["batch_incomplete"] = True
             control.record(host=host_address, protocol=protocol, method=name, params=params,
-                           outcome=outcome, started=started)
+                           outcome=outcome, started=started, **extra)
 
 
 def _xmlrpc(sim: SimulatorLike, body: bytes, host_address: str,
-            control: Control | None, preauth: bool = False) -> Response:
+            control: Control | None, preauth: bool = False, batch: str | None = None
+            ) -> Response:
     try:
         name, params = wire.decode_xmlrpc_request(body)
     except wire.MalformedRequest as exc:
         return malformed(control, host_address, "xmlrpc", str(exc))
-    ok, value = _call(sim, name, params, host_address, "xmlrpc", control, preauth)
+    ok, value = _call(sim, name, params, host_address, "xmlrpc", control, preauth, batch)
     payload = wire.xmlrpc_success(value) if ok else wire.xmlrpc_failure(value)
     return 200, [("Content-Type", wire.XML_CONTENT_TYPE), *_CORS], payload
 
 
 def _jsonrpc(sim: SimulatorLike, body: bytes, host_address: str,
-             control: Control | None, preauth: bool = False) -> Response:
+             control: Control | None, preauth: bool = False, batch: str | None = None
+             ) -> Response:
     try:
         request = wire.decode_jsonrpc_request(body)
     except wire.MalformedRequest as exc:
         return malformed(control, host_address, "jsonrpc", str(exc))
     ok, value = _call(sim, request.method, request.params, host_address, "jsonrpc", control,
-                      preauth)
+                      preauth, batch)
     payload = (wire.jsonrpc_success(request, value) if ok
                else wire.jsonrpc_failure(request, value))
     return 200, [("Content-Type", wire.JSON_CONTENT_TYPE), *_CORS], payload

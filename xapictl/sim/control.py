@@ -8,7 +8,13 @@ forwards the pool-level controls (reset, scenario, host dead/alive, master chang
 expiry) to the simulator, and serves all of it as JSON on ``POST /_sim/control`` so that a
 process driving the CLI can steer a server running in another process.
 
-This module is the one place in the simulator allowed to sleep (latency and delay faults).
+The batch gate (``set_batch_gate``) holds the answer of every request of an announced batch
+(``xapictl._batch``) until all of its requests have been served, so requests a client sent
+together always overlap in the request log: round trips counted from it
+(``xapictl.sim.roundtrips``) are exact under any load.
+
+This module is the one place in the simulator allowed to sleep (latency and delay faults) or
+wait (the batch gate).
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Literal, Protocol
 
+from xapictl._batch import parse as parse_batches
 from xapictl._files import open_private
 from xapictl.sim.errors import SimFailure
 
@@ -84,6 +91,66 @@ class Latency:
         """Seconds to wait for one call; jitter is uniform in [0, jitter)."""
         jitter = random.uniform(0.0, self.jitter_ms) if self.jitter_ms else 0.0  # noqa: S311
         return (self.fixed_ms + jitter) / 1000.0
+
+
+DEFAULT_GATE_TIMEOUT = 60.0
+"""Seconds the batch gate waits for a batch's last request before it answers anyway."""
+
+
+@dataclass
+class _Batch:
+    size: int
+    arrived: int = 0
+    left: int = 0
+    linked: set[str] = field(default_factory=set)
+    """The batches joined to this one through requests of both (a batch sent by a member of
+    another, before that member's own first request: ``xapictl._batch``), itself included;
+    one set object shared by all of them."""
+
+
+class BatchGate:
+    """A barrier per announced batch, joined with the batches it is linked to: ``wait``
+    returns once every request of the request's batches, and of every batch linked to them,
+    has reached it, or after ``timeout`` (then ``False``: incomplete). Linked batches are
+    released together, so a batch sent from inside another overlaps all of it too."""
+
+    def __init__(self) -> None:
+        self.enabled = False
+        self.timeout = DEFAULT_GATE_TIMEOUT
+        self._batches: dict[str, _Batch] = {}
+        self._changed = threading.Condition()
+
+    def _arrive(self, announced: list[tuple[str, int]]) -> _Batch:
+        batches = []
+        for ident, size in announced:
+            batch = self._batches.get(ident)
+            if batch is None:
+                batch = self._batches[ident] = _Batch(size, linked={ident})
+            batch.arrived += 1
+            batches.append(batch)
+        linked = set().union(*(b.linked for b in batches))
+        for ident in linked:
+            self._batches[ident].linked = linked
+        return batches[0]
+
+    def _complete(self, batch: _Batch) -> bool:
+        return all(self._batches[i].arrived >= self._batches[i].size for i in batch.linked)
+
+    def wait(self, header: str | None) -> bool:
+        announced = parse_batches(header)
+        if not self.enabled or not announced:
+            return True
+        with self._changed:
+            first = self._arrive(announced)
+            self._changed.notify_all()
+            complete = self._changed.wait_for(lambda: self._complete(first),
+                                              timeout=self.timeout)
+            for ident, _ in announced:
+                self._batches[ident].left += 1
+            if all(self._batches[i].left >= self._batches[i].size for i in first.linked):
+                for ident in first.linked:
+                    del self._batches[ident]
+            return complete
 
 
 @dataclass
@@ -150,6 +217,7 @@ class Control:
         self._calls: Counter[str] = Counter()
         self._outcomes: Counter[str] = Counter()
         self._sleep = sleep
+        self.gate = BatchGate()
         self.jsonrpc = True
         """Whether ``/jsonrpc`` speaks JSON-RPC (``set_jsonrpc``)."""
         self.token: str | None = None
@@ -174,6 +242,13 @@ class Control:
                 self._latency = latency
             else:
                 self._host_latency[host] = latency
+
+    def set_batch_gate(self, enabled: bool, *, timeout_s: float = DEFAULT_GATE_TIMEOUT) -> None:
+        """On: the answer of each request of an announced batch waits until every request of
+        that batch has been served (at most ``timeout_s``; then it is answered and logged
+        ``batch_incomplete``). Off (the default): batches are answered as they come."""
+        self.gate.timeout = float(timeout_s)
+        self.gate.enabled = bool(enabled)
 
     def inject_fault(self, method: str, action: FaultAction = "error", *,
                      error: Iterable[str] = ("INTERNAL_ERROR", "injected fault"),
@@ -373,6 +448,7 @@ _ACTIONS: dict[str, Callable[..., Any]] = {
     "reset": lambda c, **a: c.reset(**a),
     "load_scenario": lambda c, name, **a: c.load_scenario(name, **a),
     "latency": lambda c, **a: c.set_latency(**a),
+    "batch_gate": lambda c, enabled, **a: c.set_batch_gate(bool(enabled), **a),
     "fault": _fault_action,
     "clear_faults": lambda c: c.clear_faults(),
     "faults": lambda c: [asdict(f) for f in c.faults],

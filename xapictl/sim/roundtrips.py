@@ -26,6 +26,17 @@ joined, however loaded the machine. Count round trips with injected latency well
 slack (the benchmarks use 50 ms); without latency, calls of a few microseconds may not
 overlap at all even when they were sent together.
 
+**Exact under any load: the batch gate.** With latency alone, a request a busy machine
+schedules later than its sibling's answer (a pause longer than the latency) is counted as a
+round trip of its own. The client announces the requests it sends together
+(``xapictl._batch``: a header naming the batch and its size); with the simulator's batch gate on
+(``Control.set_batch_gate(True)``, ``sim serve --batch-gate``) the answer of each waits until
+every request of its batch has been served, so siblings always overlap in the log and the count
+is exact whatever the scheduling, latency or none. The announcement is checked, not trusted: a
+batch whose requests were not really in flight together never completes, its requests are
+answered after the gate's timeout and logged ``batch_incomplete``, and :func:`round_trips` and
+:func:`groups` then raise ``IncompleteBatch``.
+
 It reads only the fields the log has always had (``time``, ``duration_ms``): a log written with
 ``xapictl sim serve --request-log`` counts the same as ``Control.request_log()``.
 """
@@ -39,6 +50,21 @@ from typing import Any
 
 DEFAULT_SLACK_MS = 2.0
 
+
+class IncompleteBatch(AssertionError):
+    """The log has a request of an announced batch whose siblings did not all arrive while it
+    was held: the client announced a batch it did not send in parallel."""
+
+
+def _checked(entries: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    log = list(entries)
+    broken = [e for e in log if e.get("batch_incomplete")]
+    if broken:
+        raise IncompleteBatch(
+            f"{len(broken)} request(s) of an announced batch answered before the batch was "
+            f"complete (the batch gate's timeout): {[str(e['method']) for e in broken]} "
+            f"of batch {broken[0].get('batch')}")
+    return log
 
 
 def interval(entry: Mapping[str, Any]) -> tuple[float, float]:
@@ -62,7 +88,7 @@ def groups(entries: Iterable[Mapping[str, Any]], *,
     """The log's requests by round trip, in order; each round trip's requests in the order
     they arrived. There are :func:`round_trips` of them."""
     slack = slack_ms / 1000.0
-    log = sorted(((interval(e), e) for e in entries), key=lambda item: item[0][0])
+    log = sorted(((interval(e), e) for e in _checked(entries)), key=lambda item: item[0][0])
     spans = [span for span, _ in log]
     chain = _chain(spans, slack)
     ends = [spans[i][1] for i in chain]
@@ -78,4 +104,4 @@ def groups(entries: Iterable[Mapping[str, Any]], *,
 def round_trips(entries: Iterable[Mapping[str, Any]], *,
                 slack_ms: float = DEFAULT_SLACK_MS) -> int:
     """The number of dependent round trips in a request log (see the module's definition)."""
-    return len(_chain([interval(e) for e in entries], slack_ms / 1000.0))
+    return len(_chain([interval(e) for e in _checked(entries)], slack_ms / 1000.0))

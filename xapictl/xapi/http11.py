@@ -33,6 +33,8 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from xapictl._batch import HEADER as BATCH_HEADER
+
 
 class SendError(Exception):
     """Base of the failures below (``transport`` maps them)."""
@@ -195,7 +197,7 @@ class Http11Pool:
     # --- one request ------------------------------------------------------------------------
 
     def post(self, origin: Origin, path: str, body: bytes, content_type: str,
-             read_timeout: float) -> Response:
+             read_timeout: float, *, batch: str | None = None) -> Response:
         """Send one ``POST`` and read its answer; failures raise the classes above."""
         conn = self._checkout(origin)
         if conn is None:
@@ -206,13 +208,14 @@ class Http11Pool:
                 raise
         reusable = False
         try:
-            response, reusable = self._exchange(conn, path, body, content_type, read_timeout)
+            response, reusable = self._exchange(conn, path, body, content_type, read_timeout,
+                                                batch)
             return response
         finally:
             self._checkin(origin, conn, reusable)
 
     def _exchange(self, conn: _Conn, path: str, body: bytes, content_type: str,
-                  read_timeout: float) -> tuple[Response, bool]:
+                  read_timeout: float, batch: str | None = None) -> tuple[Response, bool]:
         """Send on a connected ``conn`` and read the answer; whether ``conn`` can be reused."""
         assert conn.sock is not None  # noqa: S101 - connected by _connect, kept only while open
         conn.sock.settimeout(read_timeout)
@@ -222,6 +225,8 @@ class Http11Pool:
             conn.putheader("Content-Type", content_type)
             conn.putheader("Content-Length", str(len(body)))
             conn.putheader("User-Agent", self._user_agent)
+            if batch is not None:
+                conn.putheader(BATCH_HEADER, batch)
             conn.hold()
             conn.endheaders(body)
             conn.flush()

@@ -13,6 +13,9 @@ answers hold (XML-RPC parsing is Python code), so under load the last calls of a
 only after the first answers had come back. That was measured as a third dependent round trip
 in a connection's first XML-RPC snapshot; with the threads started up front, handing a batch
 over is one queue put per call and every call leaves at once.
+
+Every batch is announced (``xapictl._batch``): each call's first request says it is sent with
+the others, so the simulator's batch gate can hold their answers until all have arrived.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
+
+from xapictl._batch import announced
 
 T = TypeVar("T")
 
@@ -71,7 +76,7 @@ class WorkerPool:
             # Closed, or called from one of our own workers: waiting on the pool from inside
             # it could deadlock, so this batch gets threads of its own.
             return run_each(calls, limit=self.limit)
-        return list(executor.map(_capture, calls))
+        return list(executor.map(_capture, announced(calls, self.limit)))
 
     def run_all(self, calls: Sequence[Callable[[], T]]) -> list[T]:
         """Results in order, or the first exception (after every call has finished)."""
@@ -95,7 +100,7 @@ def run_each(calls: Sequence[Callable[[], T]], *, limit: int = DEFAULT_LIMIT
         return [_capture(call) for call in calls]
     with ThreadPoolExecutor(max_workers=min(limit, len(calls)),
                             thread_name_prefix="xapictl-call") as pool:
-        return list(pool.map(_capture, calls))
+        return list(pool.map(_capture, announced(calls, limit)))
 
 
 class _SideThread(threading.Thread):
@@ -169,6 +174,7 @@ def run_beside(calls: Sequence[Callable[[], T]]) -> list[T]:
     are started on demand, at most ``SHARED_LIMIT``, and an idle one is always reused."""
     if len(calls) <= 1:
         return [call() for call in calls]
+    calls = announced(calls, len(calls))
     threads = _side_threads()
     answers = [threads.submit(call) for call in calls[1:]]
     results: list[T | BaseException] = [_capture(calls[0])]

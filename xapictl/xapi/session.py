@@ -38,6 +38,7 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+from xapictl._batch import unannounced
 from xapictl.errors import (
     ConnectError,
     OutcomeUnknown,
@@ -202,8 +203,9 @@ class XapiSession:
                 if self.closed:
                     raise UsageError("this connection is closed")
                 log.info("logging in to %s as %s", self._endpoint, self.username)
-                self.retry.run(self._login_once, read=True,
-                               first_contact=not self._contacted)
+                with unannounced():  # siblings wait on it: not the request that joins them
+                    self.retry.run(self._login_once, read=True,
+                                   first_contact=not self._contacted)
                 self._contacted = True
             if self._ref is None:  # pragma: no cover - run() returns only after a login
                 raise ConnectError("login did not complete", url=str(self._endpoint))

@@ -24,6 +24,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
+from xapictl._batch import take_header
 from xapictl.errors import ConnectionLost, RequestTimeout, TransportError
 from xapictl.xapi.endpoint import (
     DEFAULT_CONNECT_TIMEOUT,
@@ -93,15 +94,16 @@ class HttpChannel:
              read_timeout: float | None = None) -> _Answer:
         """POST and return the response (any status); failures mapped as the module says."""
         failure: TransportError
+        batch = take_header()  # sent beside others: the simulator's batch gate (xapictl._batch)
         try:
             if self._lean is None:
                 assert self._httpx is not None  # noqa: S101 - one of the two is set in __init__
                 return self._httpx.post(
                     url, body, content_type, read_timeout=read_timeout,
-                    name=url if self._socket_url is None else self._socket_url)
+                    name=url if self._socket_url is None else self._socket_url, batch=batch)
             origin, path = self._origin(url)
             timeout = self.settings.read_timeout if read_timeout is None else read_timeout
-            return self._lean.post(origin, path, body, content_type, timeout)
+            return self._lean.post(origin, path, body, content_type, timeout, batch=batch)
         except SendError as exc:
             failure = _lean_mapped(exc, url)
         except TransportError as exc:  # httpx's path, mapped already

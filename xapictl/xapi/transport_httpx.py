@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import httpcore
 from httpcore._backends.sync import SyncStream
 
+from xapictl._batch import HEADER as BATCH_HEADER
 from xapictl.errors import ConnectError, ConnectionLost, RequestTimeout, TransportError
 from xapictl.xapi.endpoint import _environment_proxies, _host, _refused
 
@@ -93,15 +94,17 @@ class HttpxSender:
         return httpx.Timeout(connect=s.connect_timeout, read=r, write=r, pool=s.connect_timeout)
 
     def post(self, url: str, body: bytes, content_type: str, *, read_timeout: float | None,
-             name: str) -> httpx.Response:
+             name: str, batch: str | None = None) -> httpx.Response:
         """POST and return the response (any status); failures mapped onto the xapictl tree
         (``name``: how they name the endpoint)."""
         try:
             if self._direct is None:
+                headers = {"Content-Type": content_type, "Accept": content_type}
+                if batch is not None:
+                    headers[BATCH_HEADER] = batch
                 return self._client.post(
-                    url, content=body, timeout=self._timeout(read_timeout),
-                    headers={"Content-Type": content_type, "Accept": content_type})
-            return self._send_direct(self._direct, url, body, content_type, read_timeout)
+                    url, content=body, timeout=self._timeout(read_timeout), headers=headers)
+            return self._send_direct(self._direct, url, body, content_type, read_timeout, batch)
         except httpx.TransportError as exc:
             failure = _mapped(exc, name)
         # Raised outside the except block: the httpx exception (whose .request.content is the
@@ -111,7 +114,8 @@ class HttpxSender:
         raise failure
 
     def _send_direct(self, transport: httpx.BaseTransport, url: str, body: bytes,
-                     content_type: str, read_timeout: float | None) -> httpx.Response:
+                     content_type: str, read_timeout: float | None,
+                     batch: str | None = None) -> httpx.Response:
         parsed = self._urls.get(url)
         if parsed is None:
             parsed = self._urls[url] = httpx.URL(url)
@@ -123,6 +127,8 @@ class HttpxSender:
             headers = self._headers[content_type] = list(merged.items())
         timeout = (self._default_timeout if read_timeout is None
                    else self._timeout(read_timeout).as_dict())
+        if batch is not None:
+            headers = [*headers, (BATCH_HEADER, batch)]
         request = httpx.Request("POST", parsed, content=body, headers=headers,
                                 extensions={"timeout": timeout})
         response = transport.handle_request(request)
