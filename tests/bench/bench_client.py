@@ -139,6 +139,7 @@ def run(args: argparse.Namespace, url: str, counts: dict[str, int]) -> None:
                          transport=timing) as conn:
         latency = args.latency_ms / 1000.0
         control(url, "latency", ms=args.latency_ms)
+        control(url, "batch_gate", enabled=True)  # the served chain is exact under load
         conn.networks.get_all()  # connections warm, as a long-lived client has them
 
         first = timed_snapshot(conn, url, timing)

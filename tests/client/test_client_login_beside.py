@@ -22,7 +22,8 @@ def _open(transport: Any, protocol: str, **options: Any) -> Any:
 
 def test_the_facts_go_beside_the_first_call(transport: Any, control: Any, protocol: str
                                             ) -> None:
-    control.set_latency(100.0)  # requests sent together overlap by that much
+    control.set_latency(20.0)
+    control.set_batch_gate(True)  # requests sent together overlap in the log, under any load
     with _open(transport, protocol, learn_pool_at_login=False) as conn:
         assert control.methods_called() == ["session.login_with_password"]
         conn.call("network.get_all")

@@ -8,11 +8,13 @@ import datetime as dt
 import random
 from typing import Any
 
+import pytest
+
 import xapictl
-from xapictl.sim.control import Control
+from xapictl.sim.control import DEFAULT_GATE_TIMEOUT, Control
 from xapictl.sim.engine import Simulator
 from xapictl.sim.inprocess import InProcessTransport
-from xapictl.sim.roundtrips import groups, interval, round_trips
+from xapictl.sim.roundtrips import IncompleteBatch, groups, interval, round_trips
 
 T0 = dt.datetime(2026, 12, 7, 12, 0, 0, tzinfo=dt.UTC)
 
@@ -95,3 +97,20 @@ def test_a_real_log_of_sequential_calls_counts_each_call() -> None:
         log = control.request_log()
     assert [e["method"] for e in log] == ["pool.get_all"] * 4
     assert round_trips(log) == len(groups(log)) == 4
+
+
+def test_a_request_of_an_incomplete_batch_fails_the_count_and_the_grouping() -> None:
+    log = [entry("a", 0, 50), {**entry("b", 60, 110), "batch": "1.2;n=2",
+                               "batch_incomplete": True}]
+    with pytest.raises(IncompleteBatch, match=r"batch 1\.2;n=2"):
+        round_trips(log)
+    with pytest.raises(IncompleteBatch):
+        groups(log)
+
+
+def test_the_batch_gate_is_switched_over_the_control_endpoint_too() -> None:
+    control = Control(Simulator())
+    assert control.handle({"action": "batch_gate", "enabled": True, "timeout_s": 5}) is None
+    assert control.gate.enabled and control.gate.timeout == 5.0
+    control.handle({"action": "batch_gate", "enabled": False})
+    assert not control.gate.enabled and control.gate.timeout == DEFAULT_GATE_TIMEOUT

@@ -77,6 +77,9 @@ def serve(
         min=0.0, help="Latency added to every call, in ms.")] = 0.0,
     jitter_ms: Annotated[float, typer.Option(
         min=0.0, help="Random extra latency per call, up to this many ms.")] = 0.0,
+    batch_gate: Annotated[bool, typer.Option(
+        "--batch-gate", help="Hold the answers of requests a client announced as sent "
+        "together until all of them have been served (exact round-trip counts).")] = False,
     password: Annotated[str, typer.Option(
         envvar="XAPICTL_SIM_PASSWORD", help="Password of root and of every --user.")
     ] = "xapictl",  # noqa: S107 - the documented sandbox default
@@ -124,6 +127,8 @@ def serve(
         control.token = secrets.token_urlsafe(24)
     if latency_ms or jitter_ms:
         control.set_latency(latency_ms, jitter_ms)
+    if batch_gate:
+        control.set_batch_gate(True)
     server = SimServer(sim, bind=bind, port=port, tls=tls, unix_socket=unix_socket,
                        control=control, max_connections=max_connections,
                        idle_timeout=idle_timeout)
@@ -163,9 +168,9 @@ def serve(
 def control(
     ctx: typer.Context,
     action: Annotated[str, typer.Argument(
-        help="reset, load_scenario, latency, fault, clear_faults, faults, host_live, "
-        "designate_master, expire_sessions, session_timeout, task_delay, log, clear_log, "
-        "counters.")],
+        help="reset, load_scenario, latency, batch_gate, fault, clear_faults, faults, "
+        "host_live, designate_master, expire_sessions, session_timeout, task_delay, log, "
+        "clear_log, counters.")],
     arguments: Annotated[list[str] | None, typer.Argument(
         help="KEY=VALUE arguments of the action (values are JSON when they parse), e.g. "
         "method=VLAN.create kind=drop_after times=1.", show_default=False)] = None,
