@@ -56,6 +56,12 @@ def take_header() -> str | None:
     return ", ".join(slots)
 
 
+def give_back(header: str | None) -> None:
+    """A request that never left (its connection failed): its slots go with the next one."""
+    if header:
+        _slots()[:0] = header.split(", ")
+
+
 @contextlib.contextmanager
 def unannounced() -> Iterator[None]:
     """Requests sent inside carry no slot (a login: siblings wait on it, so it cannot be the
@@ -128,5 +134,5 @@ def parse(value: str | None) -> list[tuple[str, int]]:
     return found
 
 
-__all__ = ["HEADER", "announce_beside", "announced", "member", "new_batch", "parse",
+__all__ = ["HEADER", "announce_beside", "announced", "give_back", "member", "new_batch", "parse",
            "take_header", "unannounced"]

@@ -103,6 +103,39 @@ def test_a_batch_announced_but_sent_one_after_the_other_fails_the_count(
         round_trips(log)
 
 
+class RefusedOnce(httpx.BaseTransport):
+    """The first ``LATE`` request finds the connection refused: it never reaches the server."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+        self.refused = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if LATE.encode() in request.read() and not self.refused:
+            self.refused += 1
+            raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+        return self.inner.handle_request(request)
+
+
+def test_a_request_that_never_left_hands_its_place_in_the_batch_to_the_next_one_sent(
+        transport: Any, protocol: str, control: Any, fast_retry: Any) -> None:
+    control.set_batch_gate(True, timeout_s=30)  # safety net: a lost place would wait this long
+    refusing = RefusedOnce(transport)
+    with xapictl.connect("http://127.0.0.1", password=PASSWORD, transport=refusing,
+                         protocol=protocol, retry=fast_retry) as conn:
+        control.clear_log()
+        conn.call_many([("network.get_all", []), (LATE, [])])
+        log = control.request_log()
+    assert refusing.refused == 1
+    # the refused member's next request (here the failover's probe of the master) joins the
+    # batch in its place, so the batch completes at once; later requests are one-offs
+    first, second = (e for e in log if "batch" in e)
+    assert first["batch"] == second["batch"] and "network.get_all" in (
+        first["method"], second["method"])
+    assert not any(e.get("batch_incomplete") for e in log)
+    assert round_trips(log) >= 2  # the retry came after the batch: a round trip of its own
+
+
 def test_linked_batches_are_released_together() -> None:
     """A member's own batch (its first request carries both slots) holds the outer batch's
     answers too, until its last request has come."""

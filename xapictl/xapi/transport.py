@@ -24,8 +24,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
-from xapictl._batch import take_header
-from xapictl.errors import ConnectionLost, RequestTimeout, TransportError
+from xapictl._batch import give_back, take_header
+from xapictl.errors import ConnectError, ConnectionLost, RequestTimeout, TransportError
 from xapictl.xapi.endpoint import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_READ_TIMEOUT,
@@ -108,6 +108,8 @@ class HttpChannel:
             failure = _lean_mapped(exc, url)
         except TransportError as exc:  # httpx's path, mapped already
             failure = exc
+        if isinstance(failure, ConnectError):  # nothing reached the server
+            give_back(batch)
         # Raised outside the except block, the body dropped: the failed send's frames (which
         # hold the body, a login's password included) must not stay reachable from it.
         del body
