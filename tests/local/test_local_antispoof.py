@@ -5,6 +5,8 @@ guard goes on offline. In namespaces, with a fake xenstore."""
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
 import subprocess
 
@@ -14,7 +16,16 @@ from local_netns_helpers import add_addr, ipr_in, snapshot_of, veth
 from typer.testing import CliRunner
 
 from xapictl.cli import app
-from xapictl.local.antispoof import parse_ip_key, ruleset, table_name
+from xapictl.errors import LocalBackendError
+from xapictl.local.antispoof import (
+    arp_commands,
+    available_tools,
+    backend,
+    parse_ip_key,
+    ruleset,
+    table_name,
+    xt_commands,
+)
 from xapictl.local.apply import apply
 from xapictl.local.desired import parse_recipe
 from xapictl.local.probe import reachable
@@ -147,3 +158,148 @@ def test_ip_key_without_nft_or_iptables_fails_the_vif_instead_of_running_unguard
         "xapictl: ip= asks for antispoofing on vif7.0 but neither nft nor iptables is"
         " installed: install nftables (apt-get install nftables)")
     assert snapshot_of(dom0).links["vif7.0"].master is None
+
+
+# --- the iptables fallback: nft absent from PATH, iptables (nft-based or legacy) + ebtables
+
+_XT_VARIANTS = {"iptables-nft": "nft", "iptables-legacy": "legacy"}
+
+
+def _xt_path(tmp_path, variant: str) -> str:
+    """A PATH without nft: the variant's iptables/ip6tables, ebtables (nft-based: this kernel
+    family has no legacy ebtables), ip and the basic commands, nothing from /usr/sbin."""
+    bin_dir = tmp_path / "xt-bin"
+    bin_dir.mkdir()
+    suffix = _XT_VARIANTS[variant]
+    links = {"iptables": f"iptables-{suffix}", "ip6tables": f"ip6tables-{suffix}",
+             "ebtables": "ebtables-nft", "ip": "ip"}
+    for name, target in links.items():
+        found = shutil.which(target)
+        if found is None:
+            pytest.skip(f"needs {target} (apt-get install iptables ebtables)")
+        (bin_dir / name).symlink_to(found)
+    return f"{bin_dir}:/usr/bin:/bin"
+
+
+def _xt(ns: str, path: str, *args: str) -> str:
+    out = subprocess.run(["ip", "netns", "exec", ns, *args], capture_output=True, text=True,
+                         check=True, env={**os.environ, "PATH": path})
+    return out.stdout
+
+
+def _xt_drops(ns: str, path: str, tool: str) -> int:
+    """Packets the vif's chain dropped (its last rule) according to ``tool``."""
+    chain = table_name("vif7.0")
+    if tool == "ebtables":
+        text = _xt(ns, path, "ebtables", "-L", chain, "--Lc")
+        return int(re.findall(r"-j DROP , pcnt = (\d+)", text)[-1])
+    text = _xt(ns, path, tool, "-L", chain, "-n", "-v", "-x")
+    return int(text.strip().splitlines()[-1].split()[0])
+
+
+def _mac(ns: str, ifname: str) -> str:
+    out = subprocess.run(["ip", "-j", "-n", ns, "link", "show", ifname], capture_output=True,
+                         text=True, check=True)
+    return str(json.loads(out.stdout)[0]["address"])
+
+
+def _pin_neighbour(ns: str, ifname: str, address: str, mac: str) -> None:
+    subprocess.run(["ip", "-n", ns, "neigh", "replace", address, "lladdr", mac, "dev", ifname,
+                    "nud", "permanent"], check=True)
+
+
+@pytest.fixture(params=sorted(_XT_VARIANTS))
+def xt_path(request, tmp_path, namespaces):
+    path = _xt_path(tmp_path, request.param)
+    probe = namespaces("xt")
+    out = subprocess.run(["ip", "netns", "exec", probe, "iptables", "-L", "-n"],
+                         capture_output=True, text=True, env={**os.environ, "PATH": path},
+                         check=False)
+    if out.returncode:  # the kernel lacks what this variant needs
+        pytest.skip(f"{request.param}: {out.stderr.strip()}")
+    return path
+
+
+def _hotplug_with(store: FakeXenStore, ns: str, action: str, path: str):
+    env = {**store.env(XENBUS_PATH=XB, vif="vif7.0",
+                       XAPICTL_HOTPLUG_LOG=str(store.path.parent / "vif.log")),
+           "PATH": f"{store.bin}:{path}"}
+    return CliRunner().invoke(app, ["local", "vif-hotplug", action, "type_if=vif", "--netns", ns],
+                              env=env)
+
+
+@pytest.mark.requires_root
+def test_without_nft_iptables_and_ebtables_drop_spoofed_ipv4_and_arp_and_offline_removes_them(
+        tmp_path, xen_host, guarded_guest, xt_path):
+    dom0, guest = guarded_guest
+    add_addr(guest, "eth0", "192.0.2.20/24")
+    store = FakeXenStore(tmp_path, vif_backend(7, 0, bridge="xenbr0", ip="192.0.2.20"))
+    result = _hotplug_with(store, dom0, "online", xt_path)
+    assert result.exit_code == 0, result.output
+    assert ("vif7.0: antispoofing (iptables+ebtables) allows 192.0.2.20/32"
+            in (tmp_path / "vif.log").read_text())
+    assert snapshot_of(dom0).links["vif7.0"].master == "xenbr0"
+    rules = _xt(dom0, xt_path, "iptables", "-S")
+    assert "-A FORWARD -m physdev --physdev-in vif7.0 -j xapictl_vif_vif7.0" in rules
+    assert "-A INPUT -m physdev --physdev-in vif7.0 -j xapictl_vif_vif7.0" in rules
+    assert "-A xapictl_vif_vif7.0 -s 192.0.2.20/32 -j RETURN" in rules
+    assert reachable("192.0.2.1", netns=guest, attempts=5, timeout=3.0)
+    assert _xt_drops(dom0, xt_path, "iptables") == 0
+    assert _xt_drops(dom0, xt_path, "ebtables") == 0
+
+    _readdress(guest, "192.0.2.20", "192.0.2.66")
+    # spoofed IPv4 with the gateway's MAC known (no ARP needed): iptables drops it
+    # (and the LAN's for the spoofed address), so only the guard can stop the echo
+    _pin_neighbour(guest, "eth0", "192.0.2.1", _mac(xen_host.lan, "lan0"))
+    _pin_neighbour(xen_host.lan, "lan0", "192.0.2.66", _mac(guest, "eth0"))
+    assert not reachable("192.0.2.1", netns=guest, attempts=3, timeout=1.0)
+    assert _xt_drops(dom0, xt_path, "iptables") > 0
+    # ARP claiming the spoofed address: ebtables drops it
+    subprocess.run(["ip", "-n", guest, "neigh", "del", "192.0.2.1", "dev", "eth0"], check=True)
+    assert not reachable("192.0.2.1", netns=guest, attempts=3, timeout=1.0)
+    assert _xt_drops(dom0, xt_path, "ebtables") > 0
+
+    assert _hotplug_with(store, dom0, "offline", xt_path).exit_code == 0
+    assert "xapictl_vif" not in _xt(dom0, xt_path, "iptables", "-S")
+    assert "xapictl_vif" not in _xt(dom0, xt_path, "ebtables", "-L")
+
+
+@pytest.mark.requires_root
+def test_iptables_guard_refuses_when_bridged_frames_bypass_iptables(
+        tmp_path, guarded_guest, xt_path):
+    dom0, _ = guarded_guest
+    subprocess.run(["ip", "netns", "exec", dom0, "sysctl", "-qw",
+                    "net.bridge.bridge-nf-call-iptables=0"], check=True)
+    store = FakeXenStore(tmp_path, vif_backend(7, 0, bridge="xenbr0", ip="192.0.2.20"))
+    result = _hotplug_with(store, dom0, "online", xt_path)
+    assert result.exit_code == 4
+    assert store.data[f"{XB}/hotplug-error"] == (
+        "xapictl: the iptables guard of vif7.0 needs net.bridge.bridge-nf-call-iptables=1 (it"
+        " is 0: bridged frames bypass iptables): sysctl -w"
+        " net.bridge.bridge-nf-call-iptables=1, or install nftables")
+    assert snapshot_of(dom0).links["vif7.0"].master is None
+    assert "xapictl_vif" not in _xt(dom0, xt_path, "iptables", "-S")
+
+
+def test_the_backend_is_nft_when_there_else_iptables_else_a_refusal():
+    assert backend({"nft", "iptables"}, "vif1.0") == "nft"
+    assert backend({"iptables", "ebtables"}, "vif1.0") == "iptables"
+    with pytest.raises(LocalBackendError, match="neither nft nor iptables"):
+        backend({"ebtables"}, "vif1.0")
+    assert available_tools(path="/nonexistent") == frozenset()
+
+
+def test_iptables_commands_as_vif_common_sh_plus_the_drop():
+    cmds = [" ".join(c) for c in xt_commands("vif7.0", ("192.0.2.20/32",), "iptables")]
+    chain = "xapictl_vif_vif7.0"
+    assert cmds[:4] == [f"iptables -N {chain}", f"iptables -A {chain} -s 192.0.2.20/32 -j RETURN",
+                        f"iptables -A {chain} -p udp --sport 68 --dport 67 -j RETURN",
+                        f"iptables -A {chain} -j DROP"]
+    assert ("iptables -I FORWARD 1 -m state --state RELATED,ESTABLISHED -m physdev"
+            " --physdev-is-bridged --physdev-out vif7.0 -j ACCEPT") in cmds
+    v6 = [" ".join(c) for c in xt_commands("vif7.0", ("2001:db8::20/128",), "ip6tables")]
+    assert f"ip6tables -A {chain} -s 2001:db8::20/128 -j RETURN" in v6
+    assert f"ip6tables -A {chain} -s fe80::/10 -j RETURN" in v6
+    arp = [" ".join(c) for c in arp_commands("vif7.0", ("192.0.2.20/32",))]
+    assert f"ebtables -A {chain} -p ARP --arp-ip-src 0.0.0.0 -j RETURN" in arp
+    assert f"ebtables -A {chain} -p ARP --arp-ip-src 192.0.2.20/32 -j RETURN" in arp

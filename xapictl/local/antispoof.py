@@ -1,5 +1,5 @@
 """Antispoofing for a guest vif's ``ip=`` key, as Xen's vif-common.sh (``handle_iptable``)
-does it, with nftables (iptables where nft is absent).
+does it, with nftables (iptables and ebtables where nft is absent).
 
 vif-common.sh inserts FORWARD rules accepting what comes in through the vif from each
 ``ip`` source, plus DHCP requests (udp 68 -> 67); they guard only when the admin's FORWARD
@@ -10,6 +10,13 @@ listed sources, ARP claiming only those addresses (or 0.0.0.0, the DHCP/DAD prob
 requests, and IPv6 (only from the listed IPv6 sources and link-local, when ``ip`` lists
 IPv6; else all, as upstream, whose ``ip`` is IPv4 only); everything else the guest sends
 is dropped. ``online`` installs it (replacing a stale one), ``offline`` removes it.
+
+Where ``nft`` is absent (the tools are found on ``$PATH``: :func:`available_tools`), the
+same guard is built from upstream's pieces: an iptables chain per vif (ip6tables when ``ip``
+lists IPv6) reached through the physdev match from INPUT and FORWARD, which lets the listed
+sources and DHCP requests through and drops the rest, upstream's FORWARD ACCEPT rules after
+it, and an ebtables chain for ARP (which iptables never sees). It needs br_netfilter with
+``bridge-nf-call-iptables`` on in the vif's namespace, and refuses without it.
 """
 
 from __future__ import annotations
@@ -17,14 +24,19 @@ from __future__ import annotations
 import ipaddress
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from pathlib import Path
 
 from xapictl.errors import LocalBackendError, UsageError
 
-__all__ = ["install", "parse_ip_key", "remove", "ruleset", "table_name"]
+__all__ = ["TOOLS", "arp_commands", "available_tools", "backend", "install", "parse_ip_key",
+           "remove", "ruleset", "table_name", "xt_commands"]
 
 _IPV4_PROBE = "0.0.0.0"  # noqa: S104 - ARP probes (DHCP, DAD) claim no address yet
 _IPV6_OWN = ("fe80::/10", "::")  # link-local and DAD: neighbour discovery must work
+_IPV6_OWN_XT = ("fe80::/10", "::/128")
+TOOLS = ("nft", "iptables", "ip6tables", "ebtables")
+"""The firewall tools the guard can use, found on ``$PATH`` (:func:`available_tools`)."""
 
 
 def parse_ip_key(text: str) -> tuple[str, ...]:
@@ -77,42 +89,138 @@ def _run(argv: list[str], netns: str | None, stdin: str | None = None
                           check=False)
 
 
-def install(vif: str, sources: Sequence[str], *, netns: str | None = None) -> str:
-    """Install the guard of ``vif``; returns which tool did. Raises when neither nft nor
-    iptables is there, or the tool refuses (the caller reports it as a hotplug error)."""
-    if shutil.which("nft"):
-        out = _run(["nft", "-f", "-"], netns, ruleset(vif, sources))
-        if out.returncode:
-            raise LocalBackendError(f"nft refused the antispoofing rules of {vif}:"
-                                    f" {out.stderr.strip()}")
+def available_tools(path: str | None = None) -> frozenset[str]:
+    """The firewall tools found on ``path`` (None: ``$PATH``): what the guard can use."""
+    return frozenset(t for t in TOOLS if shutil.which(t, path=path))
+
+
+def backend(tools: Collection[str], vif: str) -> str:
+    """nftables when ``nft`` is there, else vif-common.sh's iptables; neither is an error
+    (a guest that asked for a guard on ``vif`` must not run without one)."""
+    if "nft" in tools:
         return "nft"
-    if shutil.which("iptables"):
-        _iptables(vif, sources, "-I", netns)
+    if "iptables" in tools:
         return "iptables"
     raise LocalBackendError(
         f"ip= asks for antispoofing on {vif} but neither nft nor iptables is installed:"
         " install nftables (apt-get install nftables)")
 
 
-def remove(vif: str, sources: Sequence[str] = (), *, netns: str | None = None) -> None:
-    """Remove the guard of ``vif`` (none there is fine: offline must always finish);
-    ``sources`` (the ``ip`` key, when still readable) name the iptables rules to delete."""
-    if shutil.which("nft"):
+def install(vif: str, sources: Sequence[str], *, netns: str | None = None,
+            tools: Collection[str] | None = None) -> str:
+    """Install the guard of ``vif`` with the best of ``tools`` (None: those on ``$PATH``);
+    returns what did it. Raises, leaving no rule behind, when neither nft nor iptables is
+    there, bridged frames bypass iptables, or a tool refuses (a hotplug error for the
+    caller)."""
+    tools = available_tools() if tools is None else frozenset(tools)
+    if backend(tools, vif) == "nft":
+        out = _run(["nft", "-f", "-"], netns, ruleset(vif, sources))
+        if out.returncode:
+            raise LocalBackendError(f"nft refused the antispoofing rules of {vif}:"
+                                    f" {out.stderr.strip()}")
+        return "nft"
+    families = ["iptables", *(["ip6tables"] if any(":" in s for s in sources) else [])]
+    for family in families:
+        _check_bridge_nf(vif, family, netns)
+    remove(vif, netns=netns, tools=tools)  # a stale guard of an earlier online
+    commands = [c for f in families for c in xt_commands(vif, sources, family)]
+    if "ebtables" in tools:
+        commands += arp_commands(vif, sources)
+    for argv in commands:
+        out = _run(argv, netns)
+        if out.returncode:
+            remove(vif, netns=netns, tools=tools)
+            raise LocalBackendError(f"{argv[0]} refused the antispoofing rules of {vif}:"
+                                    f" {out.stderr.strip()}")
+    return ("iptables+ebtables" if "ebtables" in tools
+            else "iptables (ARP unguarded: install ebtables)")
+
+
+def remove(vif: str, sources: Sequence[str] = (), *, netns: str | None = None,
+           tools: Collection[str] | None = None) -> None:
+    """Remove the guard of ``vif``, whichever tool installed it (none there is fine: offline
+    must always finish). ``sources`` is accepted for the callers' symmetry; the iptables
+    rules are found by the vif's name alone."""
+    del sources
+    tools = available_tools() if tools is None else frozenset(tools)
+    if "nft" in tools:
         name = table_name(vif)
         _run(["nft", "-f", "-"], netns, f"table bridge {name}\ndelete table bridge {name}\n")
-    if shutil.which("iptables"):
-        _iptables(vif, sources, "-D", netns)
+    for family in ("iptables", "ip6tables", "ebtables"):
+        if family in tools:
+            for argv in _removal(vif, family):
+                _run(argv, netns)
 
 
-def _iptables(vif: str, sources: Sequence[str], op: str, netns: str | None) -> None:
-    """vif-common.sh's ``frob_iptable``, rule for rule (``-I`` online, ``-D`` offline)."""
-    matches = [["-s", s] for s in sources if ":" not in s] + [
-        ["-p", "udp", "--sport", "68", "--dport", "67"]] if sources else [[]]
-    for match in matches:
-        for rule in (["-m", "physdev", "--physdev-in", vif, *match, "-j", "ACCEPT"],
-                     ["-m", "state", "--state", "RELATED,ESTABLISHED", "-m", "physdev",
-                      "--physdev-out", vif, "-j", "ACCEPT"]):
-            out = _run(["iptables", op, "FORWARD", *rule], netns)
-            if op == "-I" and out.returncode:
-                raise LocalBackendError(f"iptables refused the antispoofing rules of {vif}:"
-                                        f" {out.stderr.strip()}")
+def _jumps(vif: str, family: str) -> list[tuple[str, list[str]]]:
+    """(chain, rule) pairs hooking the vif's chain in, in their final order."""
+    chain = table_name(vif)
+    if family == "ebtables":
+        return [("INPUT", ["-i", vif, "-j", chain]), ("FORWARD", ["-i", vif, "-j", chain])]
+    return [("INPUT", ["-m", "physdev", "--physdev-in", vif, "-j", chain]),
+            ("FORWARD", ["-m", "physdev", "--physdev-in", vif, "-j", chain]),
+            # vif-common.sh's own two ACCEPT rules, for hosts whose FORWARD policy is DROP
+            ("FORWARD", ["-m", "physdev", "--physdev-is-bridged", "--physdev-in", vif,
+                         "-j", "ACCEPT"]),
+            ("FORWARD", ["-m", "state", "--state", "RELATED,ESTABLISHED", "-m", "physdev",
+                         "--physdev-is-bridged", "--physdev-out", vif, "-j", "ACCEPT"])]
+
+
+def xt_commands(vif: str, sources: Sequence[str], family: str) -> list[list[str]]:
+    """iptables (or ip6tables) commands installing the guard: a chain ``xapictl_vif_VIF``
+    that returns for the allowed sources (and DHCP requests) and drops the rest, jumped to
+    from INPUT and FORWARD for what comes in through the vif (the physdev match, as
+    vif-common.sh), then upstream's ACCEPT rules for a FORWARD policy of DROP."""
+    chain = table_name(vif)
+    if family == "ip6tables":
+        allowed = [["-s", s] for s in (*_IPV6_OWN_XT, *(s for s in sources if ":" in s))]
+    else:
+        allowed = [["-s", s] for s in sources if ":" not in s]
+        allowed.append(["-p", "udp", "--sport", "68", "--dport", "67"])
+    cmds = [[family, "-N", chain]]
+    cmds += [[family, "-A", chain, *m, "-j", "RETURN"] for m in allowed]
+    cmds.append([family, "-A", chain, "-j", "DROP"])
+    cmds += [[family, "-I", hook, "1", *rule] for hook, rule in reversed(_jumps(vif, family))]
+    return cmds
+
+
+def arp_commands(vif: str, sources: Sequence[str]) -> list[list[str]]:
+    """ebtables commands guarding ARP (which iptables never sees): the guest may claim only
+    its own IPv4 addresses (or none: 0.0.0.0, the DHCP/DAD probe)."""
+    chain = table_name(vif)
+    cmds = [["ebtables", "-N", chain, "-P", "RETURN"]]
+    cmds += [["ebtables", "-A", chain, "-p", "ARP", "--arp-ip-src", s, "-j", "RETURN"]
+             for s in (_IPV4_PROBE, *(s for s in sources if ":" not in s))]
+    cmds.append(["ebtables", "-A", chain, "-p", "ARP", "-j", "DROP"])
+    cmds += [["ebtables", "-I", hook, "1", *rule]
+             for hook, rule in reversed(_jumps(vif, "ebtables"))]
+    return cmds
+
+
+def _removal(vif: str, family: str) -> list[list[str]]:
+    chain = table_name(vif)
+    return [*([family, "-D", hook, *rule] for hook, rule in _jumps(vif, family)),
+            [family, "-F", chain], [family, "-X", chain]]
+
+
+def _check_bridge_nf(vif: str, family: str, netns: str | None) -> None:
+    """iptables sees bridged frames only through br_netfilter with its sysctl on (per
+    network namespace): otherwise the rules would install and guard nothing."""
+    key = f"bridge-nf-call-{family}"
+    path = f"/proc/sys/net/bridge/{key}"
+    if netns:
+        out = _run(["cat", path], netns)
+        value = out.stdout.strip() if out.returncode == 0 else None
+    else:
+        try:
+            value = Path(path).read_text().strip()
+        except OSError:
+            value = None
+    if value is None:
+        raise LocalBackendError(
+            f"the {family} guard of {vif} needs br_netfilter, which is not loaded (bridged"
+            f" frames would bypass {family}): modprobe br_netfilter, or install nftables")
+    if value != "1":
+        raise LocalBackendError(
+            f"the {family} guard of {vif} needs net.bridge.{key}=1 (it is {value}: bridged"
+            f" frames bypass {family}): sysctl -w net.bridge.{key}=1, or install nftables")
