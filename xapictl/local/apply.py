@@ -185,14 +185,16 @@ def with_dhcp_handover(the_plan: Plan, desired: HostNetwork, snap: HostSnapshot,
         if not (b.present and b.uplink and b.addresses == FROM_UPLINK):
             continue
         moving = [s for s in the_plan.steps if isinstance(s, AddAddress)
-                  and s.addr.ifname == b.name and s.addr.valid_lft is not None]
+                  and s.addr.ifname == b.name and s.addr.family == 4]
         if not moving:
             continue
         from xapictl.local import dhcp
 
+        # a client serving the uplink moves even when its address is permanent (udhcpc's
+        # script sets it so): left on the port it would put the address back there
         clients = dhcp.find_clients(b.uplink, netns)
-        if not clients:  # nothing would renew the lease (allow_dhcp): the address is static
-            static.add(b.name)
+        if not clients and any(s.addr.valid_lft is not None for s in moving):
+            static.add(b.name)  # nothing would renew the lease (allow_dhcp): made static
         for c in clients:
             first.append(StopDhcpClient(f"{c.kind} (pid {c.pid}) of {b.uplink}",
                                         f"its lease moves to {b.name}", b.uplink, c.argv,

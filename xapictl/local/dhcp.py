@@ -56,6 +56,22 @@ def _serves(kind: str, argv: Sequence[str], ifname: str) -> bool:
     return ifname in args
 
 
+_DHCPCD_TITLE = re.compile(r"dhcpcd: (?P<ifname>[^\s\[]\S*) (?P<family>\[ip4\]|\[ip6\]|"
+                           r"\[ip4\] \[ip6\])")
+_DHCPCD_FAMILY = {"[ip4]": ("-4",), "[ip6]": ("-6",), "[ip4] [ip6]": ()}
+
+
+def _command_line(argv: tuple[str, ...]) -> tuple[str, ...]:
+    """The command line that started a client. dhcpcd 9 replaces its own with a title
+    (``dhcpcd: eth0 [ip4]`` for the instance serving one interface; its privilege-separated
+    helpers have ``[...]`` where the name stands): that instance is started again as
+    ``dhcpcd -4 eth0``, its options coming from /etc/dhcpcd.conf as the distribution's."""
+    title = _DHCPCD_TITLE.fullmatch(argv[0]) if len(argv) == 1 else None
+    if title is None:
+        return argv
+    return ("dhcpcd", *_DHCPCD_FAMILY[title["family"]], title["ifname"])
+
+
 def find_clients(ifname: str, netns: str | None) -> list[DhcpClient]:
     """The DHCP client processes serving ``ifname`` in ``netns`` (None: the host's)."""
     target = _netns_inode(netns)
@@ -68,6 +84,7 @@ def find_clients(ifname: str, netns: str | None) -> list[DhcpClient]:
                 errors="replace").split("\0") if a)
             if not argv:
                 continue
+            argv = _command_line(argv)
             kind = os.path.basename(argv[0])
             if kind not in CLIENTS or not _serves(kind, argv, ifname):
                 continue

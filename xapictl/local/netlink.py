@@ -240,10 +240,33 @@ def execute(ipr: Any, op: Any) -> None:
         dhcp.stop(op.ifname, op.netns)
     elif isinstance(op, ops.StartDhcpClient):
         from xapictl.local import dhcp
+        from xapictl.local.observe import observe
 
+        before = observe(ipr)
         dhcp.start(op.ifname, op.argv, op.netns)
+        _put_back(ipr, before, observe(ipr), op.ifname)
     else:
         raise LocalBackendError(f"cannot execute {type(op).__name__}")
+
+
+def _put_back(ipr: Any, before: Any, now: Any, ifname: str) -> None:
+    """What a DHCP client took from ``ifname`` when it started, beyond its own lease: udhcpc's
+    script flushes the interface's IPv4 addresses and routes first (``deconfig``), dhcpcd
+    re-adds the leased address, which drops the routes through its subnet. The addresses,
+    then the routes (by destination) that were there before and are gone are added again."""
+    from xapictl.local import ops
+
+    def key(a: Any) -> tuple[str, int]:
+        return a.address, a.prefixlen
+
+    have = {key(a) for a in now.addresses_on(ifname)}
+    for a in before.addresses_on(ifname):
+        if a.family == 4 and key(a) not in have:
+            execute(ipr, ops.AddAddress(ifname, "put back after the DHCP client's start", a))
+    routed = {(r.family, r.dst, r.table) for r in now.routes_via(ifname)}
+    for r in before.routes_via(ifname):
+        if r.family == 4 and (r.family, r.dst, r.table) not in routed:
+            execute(ipr, ops.ReplaceRoute(ifname, "put back after the DHCP client's start", r))
 
 
 NUD_STALE = 0x04
