@@ -356,11 +356,33 @@ def vif_ip_without_firewall(cli: Any, env: dict[str, Any]) -> Any:
     mp = env["monkeypatch"]
     mp.setattr(hotplug.XenStore, "read", lambda self, path: keys.get(path))
     mp.setattr(hotplug.XenStore, "write", lambda self, path, value: written.update({path: value}))
-    mp.setattr(antispoof.shutil, "which", lambda name: None)
+    mp.setattr(antispoof, "available_tools", lambda path=None: frozenset())
     ran = cli("local", "vif-hotplug", "online", "type_if=vif", extra_env={
         "XENBUS_PATH": "backend/vif/7/0", "vif": "vif7.0",
         "XAPICTL_HOTPLUG_LOG": str(env["tmp_path"] / "vif.log")})
     assert written["backend/vif/7/0/hotplug-status"] == "error"
+    return ran
+
+
+def vif_ip_iptables_bypassed(cli: Any, env: dict[str, Any]) -> Any:
+    """The same where only iptables is there and br_netfilter's sysctl is 0 (faked): the
+    rules would guard nothing, so none is installed and the vif is not attached."""
+    from xapictl.local import antispoof, hotplug
+
+    keys = {"backend/vif/7/0/bridge": "xenbr0", "backend/vif/7/0/ip": "192.0.2.20"}
+    written: dict[str, str] = {}
+    ran_tools: list[list[str]] = []
+    mp = env["monkeypatch"]
+    mp.setattr(hotplug.XenStore, "read", lambda self, path: keys.get(path))
+    mp.setattr(hotplug.XenStore, "write", lambda self, path, value: written.update({path: value}))
+    mp.setattr(antispoof, "available_tools", lambda path=None: frozenset({"iptables"}))
+    mp.setattr(antispoof, "bridge_nf", lambda key, netns: "0")
+    mp.setattr(antispoof, "_run", lambda argv, netns, stdin=None: ran_tools.append(argv))
+    ran = cli("local", "vif-hotplug", "online", "type_if=vif", extra_env={
+        "XENBUS_PATH": "backend/vif/7/0", "vif": "vif7.0",
+        "XAPICTL_HOTPLUG_LOG": str(env["tmp_path"] / "vif.log")})
+    assert written["backend/vif/7/0/hotplug-status"] == "error"
+    assert ran_tools == []  # no rule written
     return ran
 
 
@@ -528,6 +550,9 @@ PROVOKE: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
     " hand, damaged)": local_boot_damaged,
     "`xapictl local vif-hotplug online` for a vif with `ip=` where neither `nft` nor `iptables`"
     " is installed": vif_ip_without_firewall,
+    "`xapictl local vif-hotplug online` for a vif with `ip=` where `nft` is absent and bridged"
+    " frames bypass iptables (`br_netfilter` off in the vif's namespace)":
+        vif_ip_iptables_bypassed,
     # 192.0.2.7 (TEST-NET-1) is no address of this machine: even a broken check could not
     # listen beyond loopback (the refusal comes before any socket; tests/sim checks that).
     "`sim serve --bind` on an address that is not loopback with the default password":

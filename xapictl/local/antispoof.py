@@ -29,8 +29,8 @@ from pathlib import Path
 
 from xapictl.errors import LocalBackendError, UsageError
 
-__all__ = ["TOOLS", "arp_commands", "available_tools", "backend", "install", "parse_ip_key",
-           "remove", "ruleset", "table_name", "xt_commands"]
+__all__ = ["TOOLS", "arp_commands", "available_tools", "backend", "bridge_nf", "install",
+           "parse_ip_key", "remove", "ruleset", "table_name", "xt_commands"]
 
 _IPV4_PROBE = "0.0.0.0"  # noqa: S104 - ARP probes (DHCP, DAD) claim no address yet
 _IPV6_OWN = ("fe80::/10", "::")  # link-local and DAD: neighbour discovery must work
@@ -147,7 +147,8 @@ def remove(vif: str, sources: Sequence[str] = (), *, netns: str | None = None,
         name = table_name(vif)
         _run(["nft", "-f", "-"], netns, f"table bridge {name}\ndelete table bridge {name}\n")
     for family in ("iptables", "ip6tables", "ebtables"):
-        if family in tools:
+        listing = [family, "-L", table_name(vif)] + (["-n"] if family != "ebtables" else [])
+        if family in tools and _run(listing, netns).returncode == 0:  # one probe, no guard
             for argv in _removal(vif, family):
                 _run(argv, netns)
 
@@ -203,19 +204,23 @@ def _removal(vif: str, family: str) -> list[list[str]]:
             [family, "-F", chain], [family, "-X", chain]]
 
 
+def bridge_nf(key: str, netns: str | None) -> str | None:
+    """``net.bridge.KEY`` in ``netns`` (None: br_netfilter is not loaded there)."""
+    path = f"/proc/sys/net/bridge/{key}"
+    if netns:  # /proc/sys/net shows the namespace of the process that reads it
+        out = _run(["cat", path], netns)
+        return out.stdout.strip() if out.returncode == 0 else None
+    try:
+        return Path(path).read_text().strip()
+    except OSError:
+        return None
+
+
 def _check_bridge_nf(vif: str, family: str, netns: str | None) -> None:
     """iptables sees bridged frames only through br_netfilter with its sysctl on (per
     network namespace): otherwise the rules would install and guard nothing."""
     key = f"bridge-nf-call-{family}"
-    path = f"/proc/sys/net/bridge/{key}"
-    if netns:
-        out = _run(["cat", path], netns)
-        value = out.stdout.strip() if out.returncode == 0 else None
-    else:
-        try:
-            value = Path(path).read_text().strip()
-        except OSError:
-            value = None
+    value = bridge_nf(key, netns)
     if value is None:
         raise LocalBackendError(
             f"the {family} guard of {vif} needs br_netfilter, which is not loaded (bridged"
