@@ -49,6 +49,7 @@ def _dhcp_host(namespaces, tmp_path: Path, client: str) -> Iterator[tuple[str, P
         pytest.skip(f"needs {client} (apt-get install {_PACKAGES[client]})")
     lan, dom0 = namespaces("lan"), namespaces("dom0")
     private_etc = Path("/etc/netns") / dom0
+    made_parent = not private_etc.parent.exists()
     private_etc.mkdir(parents=True)
     (private_etc / "resolv.conf").write_text("# dom0's own, for the test\n")
     host_resolv = Path("/etc/resolv.conf").read_bytes()
@@ -83,6 +84,8 @@ def _dhcp_host(namespaces, tmp_path: Path, client: str) -> Iterator[tuple[str, P
             if not existed:
                 path.unlink(missing_ok=True)
         shutil.rmtree(private_etc)
+        if made_parent:
+            private_etc.parent.rmdir()
         assert Path("/etc/resolv.conf").read_bytes() == host_resolv
 
 
@@ -190,16 +193,24 @@ def test_allow_dhcp_without_a_client_makes_the_address_static(dhcp_host, tmp_pat
     assert not on_bridge.dynamic and on_bridge.valid_lft is None  # nothing would renew it
 
 
-def test_apply_killed_at_any_step_gives_the_lease_and_client_back_to_eth0(dhcp_host):
+@pytest.mark.parametrize("any_client_host", [
+    "dhclient", "udhcpc",
+    pytest.param("dhcpcd", marks=pytest.mark.xfail(strict=True, reason=(
+        "known bug: killed after its last step (dhcpcd started on xenbr0), the dhcpcd on the"
+        " bridge dies with the apply and the timer's rollback fails at 'move route"
+        " 198.51.100.0/24: undo: Network is unreachable' (the undo file stays)"))),
+], indirect=True)
+def test_apply_killed_at_any_step_gives_the_lease_and_client_back_to_eth0(any_client_host):
     """Issue 16 item 2 for a DHCP host: the dead-man timer's rollback also restarts the
-    client on eth0 (and stops one on the bridge) wherever the apply died."""
+    client on eth0 (and stops one on the bridge) wherever the apply died, for each client."""
     from test_local_crash import _await_timer, _kill_apply_at
 
     from xapictl.local.apply import current_plan, undo_path
     from xapictl.local.desired import load_recipe
 
-    dom0, _ = dhcp_host
+    dom0, _, _ = any_client_host
     before = snapshot_of(dom0)
+    (original,) = dhcp.find_clients("eth0", dom0)
     steps = len(current_plan(load_recipe(Path(XENBR0)), dom0)[0].steps)
     assert steps >= 8  # stop client, bridge, port, address, routes ..., start client
     for step in range(steps):
@@ -207,7 +218,7 @@ def test_apply_killed_at_any_step_gives_the_lease_and_client_back_to_eth0(dhcp_h
         assert not undo_path(dom0).exists(), f"killed at {step}"
         snap = snapshot_of(dom0)
         assert snap.fingerprint() == before.fingerprint(), f"killed at {step}"
-        assert [c.argv[-1] for c in dhcp.find_clients("eth0", dom0)] == ["eth0"], step
+        assert [c.argv for c in dhcp.find_clients("eth0", dom0)] == [original.argv], step
         assert not dhcp.find_clients("xenbr0", dom0), f"killed at {step}"
 
 
