@@ -173,9 +173,18 @@ def test_the_one_shot_token_follows_on_from_exactly_what_was_read(conn: Any) -> 
 def test_a_one_shot_answer_that_is_not_all_adds_is_refused_by_name(
         conn: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from xapictl.errors import ProtocolError
-    from xapictl.xapi.events import Event, EventBatch
+    from xapictl.xapi.events import EventFeed
 
-    gone = Event(cls="vif", ref="OpaqueRef:gone", operation="del", snapshot=None, id="7")
-    monkeypatch.setattr(conn, "events", lambda *a, **k: EventBatch((gone,), "t"))
+    gone = {"class": "vif", "ref": "OpaqueRef:gone", "operation": "del", "id": "7"}
+    monkeypatch.setattr(EventFeed, "next_wire",
+                        lambda *a, **k: {"events": [gone], "token": "t"})
     with pytest.raises(ProtocolError, match="del vif OpaqueRef:gone"):
+        conn.read_all_at_once(["VIF"])
+    other = {**gone, "class": "network", "operation": "add", "snapshot": {}}
+    monkeypatch.setattr(EventFeed, "next_wire",
+                        lambda *a, **k: {"events": [other], "token": "t"})
+    with pytest.raises(ProtocolError, match="add network OpaqueRef:gone: expected an add"):
+        conn.read_all_at_once(["VIF"])
+    monkeypatch.setattr(EventFeed, "next_wire", lambda *a, **k: ["not", "a", "batch"])
+    with pytest.raises(ProtocolError, match="not an event batch"):
         conn.read_all_at_once(["VIF"])

@@ -81,3 +81,41 @@ def test_a_plain_http_pool_costs_no_ca_bundle_load(sim_fleet: SimFleet,
     assert served[0].url is not None and served[0].url.startswith("http://")
     found = for_each_pool(served, PoolConnector(), lambda pool, conn: len(conn.snapshot().hosts))
     assert found.results == {"p0": 3} and loads == []
+
+
+def test_full_collections_wait_while_pools_are_read_and_resume_after(
+        sim_fleet: SimFleet) -> None:
+    """A fleet read keeps every pool's result: full collections walking them all again were a
+    third of its client CPU per pool (tests/bench/bench_fleet.py). Young generations are
+    still collected; the process's thresholds are back once the read ends, even if it fails."""
+    import gc
+
+    from xapictl.fleet.each import POSTPONED_THRESHOLD
+
+    before = gc.get_threshold()
+    seen = for_each_pool(sim_fleet.pools, sim_fleet.connector(),
+                         lambda pool, conn: gc.get_threshold(), concurrency=3)
+    assert set(seen.results.values()) == {(*before[:2], POSTPONED_THRESHOLD)}
+    assert gc.get_threshold() == before
+
+    def fails(pool: object, conn: object) -> None:
+        raise RuntimeError("boom")
+
+    assert len(for_each_pool(sim_fleet.pools, sim_fleet.connector(), fails).errors) == 6
+    assert gc.get_threshold() == before
+
+
+def test_overlapping_postponements_restore_the_thresholds_once_the_last_ends() -> None:
+    import gc
+
+    from xapictl.fleet.each import POSTPONED_THRESHOLD, full_collections_postponed
+
+    before = gc.get_threshold()
+    outer = full_collections_postponed()
+    inner = full_collections_postponed()
+    outer.__enter__()
+    inner.__enter__()
+    outer.__exit__(None, None, None)  # the first one out is not the last: still postponed
+    assert gc.get_threshold() == (*before[:2], POSTPONED_THRESHOLD)
+    inner.__exit__(None, None, None)
+    assert gc.get_threshold() == before

@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, overloa
 from xapictl.client.base import ClassClient
 from xapictl.client.generated import ClientsByName, client_type
 from xapictl.client.values import plain_decoder, plain_result
-from xapictl.errors import ProtocolError, UsageError
+from xapictl.errors import UsageError
 from xapictl.model.schema import datamodel, message_wire_names
 from xapictl.xapi.credentials import PasswordSource, Secret
-from xapictl.xapi.events import EventBatch, EventFeed
+from xapictl.xapi.events import EventBatch, EventFeed, adds_by_class
 from xapictl.xapi.parallel import DEFAULT_LIMIT, WorkerPool
 from xapictl.xapi.retry import RetryPolicy
 from xapictl.xapi.session import Protocol, XapiSession
@@ -298,17 +298,9 @@ class Connection(ClientsByName):
         returns at once when there is any. One request instead of one per class, and the
         records are consistent with each other (separate ``get_all_records`` calls are not);
         the token follows on from exactly that state."""
-        batch = self.events(classes, "", timeout=0.0)
-        by_lower = {c.lower(): c for c in classes}
-        records: dict[str, dict[str, Mapping[str, Any]]] = {c: {} for c in classes}
-        for event in batch.events:
-            name = by_lower.get(event.cls.lower())
-            if name is None or event.snapshot is None:
-                raise ProtocolError(f"event.from with the empty token answered "
-                                    f"{event.operation} {event.cls} {event.ref}: expected an add "
-                                    f"with its record for one of {', '.join(classes)}")
-            records[name][event.ref] = event.snapshot
-        return batch.token, dict(records)
+        token, records = adds_by_class(
+            EventFeed(self.session).next_wire(classes, "", timeout=0.0), classes)
+        return token, dict(records)
 
     def read_all(self, classes: Sequence[str], where: Mapping[str, str] | None = None
                  ) -> dict[str, Mapping[str, Mapping[str, Any]]]:

@@ -49,9 +49,13 @@ class EventFeed:
 
     def next(self, classes: Sequence[str], token: str = "", timeout: float = 30.0) -> EventBatch:
         """Block until something in ``classes`` changed after ``token`` (or ``timeout``)."""
-        raw = self._session.call("event.from", [list(classes), token, float(timeout)],
-                                 read_timeout=float(timeout) + READ_GRACE)
-        return parse_batch(raw)
+        return parse_batch(self.next_wire(classes, token, timeout))
+
+    def next_wire(self, classes: Sequence[str], token: str = "", timeout: float = 30.0
+                  ) -> Any:
+        """``next``'s answer as it came (``parse_batch`` or ``adds_by_class`` read it)."""
+        return self._session.call("event.from", [list(classes), token, float(timeout)],
+                                  read_timeout=float(timeout) + READ_GRACE)
 
     def token_now(self, pool_ref: str) -> str:
         """A token at the current database generation (``event.inject`` on the pool, as
@@ -75,4 +79,27 @@ def parse_batch(raw: Any) -> EventBatch:
     return EventBatch(tuple(events), str(raw["token"]), counts)
 
 
-__all__ = ["Event", "EventBatch", "EventFeed", "parse_batch"]
+def adds_by_class(raw: Any, classes: Sequence[str]
+                  ) -> tuple[str, dict[str, dict[str, Mapping[str, Any]]]]:
+    """``(token, {class: {ref: wire record}})`` of an ``event.from`` answer with the empty
+    token, which reports every object of ``classes`` as an ``add`` with its record. What
+    ``parse_batch`` then a loop over its events gives, without an ``Event`` per record (a
+    pool's read is hundreds of them, and a fleet reads hundreds of pools). Anything else in
+    the answer is refused by name."""
+    if not isinstance(raw, Mapping) or "token" not in raw:
+        raise ProtocolError("event.from answer is not an event batch")
+    by_lower = {c.lower(): c for c in classes}
+    records: dict[str, dict[str, Mapping[str, Any]]] = {c: {} for c in classes}
+    for item in raw.get("events", []):
+        name = by_lower.get(str(item.get("class", "")).lower())
+        snapshot = item.get("snapshot")
+        if name is None or (type(snapshot) is not dict and not isinstance(snapshot, Mapping)):
+            raise ProtocolError(f"event.from with the empty token answered "
+                                f"{item.get('operation', '')} {item.get('class', '')} "
+                                f"{item.get('ref', '')}: expected an add with its record for "
+                                f"one of {', '.join(classes)}")
+        records[name][str(item.get("ref", ""))] = snapshot
+    return str(raw["token"]), records
+
+
+__all__ = ["Event", "EventBatch", "EventFeed", "adds_by_class", "parse_batch"]
