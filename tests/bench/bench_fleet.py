@@ -183,12 +183,12 @@ def _run(args: argparse.Namespace, pools: list[FleetPool], connector: PoolConnec
               f"{min(ratios):.1f}/{statistics.median(ratios):.1f}/{max(ratios):.1f}×",
               goal=f"≤ 3× (latency floor {floor:.1f}×)",
               met=statistics.median(ratios) <= 3)
-    table.add("client CPU per pool", millis(cpus),
+    table.add("client CPU per pool", millis(cpus, 1),
               goal=f"≤ {CLIENT_CPU_GOAL_MS} ms (median)",
               met=statistics.median(cpus) * 1000 <= CLIENT_CPU_GOAL_MS)
     if servers:
         bound = (statistics.median(cpus) + statistics.median(server_cpus)) * args.pools / cores
-        table.add("simulator CPU per pool", millis(server_cpus))
+        table.add("simulator CPU per pool", millis(server_cpus, 1))
         table.add(f"CPU floor: client and simulators on {cores} cores, before any other load",
                   f"{bound:.2f} s = {bound / single:.1f}× one pool (medians)")
     table.notes.append(

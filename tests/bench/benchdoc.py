@@ -102,9 +102,10 @@ def seconds(values: Sequence[float], digits: int = 2) -> str:
     return f"{lo:.{digits}f}/{mid:.{digits}f}/{hi:.{digits}f} s"
 
 
-def millis(values: Sequence[float]) -> str:
+def millis(values: Sequence[float], digits: int = 0) -> str:
+    """``min/median/max ms`` of several runs (values in seconds)."""
     lo, mid, hi = spread(values)
-    return f"{lo * 1000:,.0f}/{mid * 1000:,.0f}/{hi * 1000:,.0f} ms"
+    return f"{lo * 1000:,.{digits}f}/{mid * 1000:,.{digits}f}/{hi * 1000:,.{digits}f} ms"
 
 
 def median(values: Sequence[float]) -> float:

@@ -161,6 +161,23 @@ def test_a_one_shot_read_is_one_request_with_the_records_the_class_reads_give(
     assert collect_once(conn).pifs == conn.snapshot().pifs and token
 
 
+def test_a_one_shot_read_decodes_its_wide_records_as_they_are_read(conn: Any) -> None:
+    """``collect_once`` is for views, which read few of a VM's 91 fields: pool, host and VM
+    records decode each field when it is first read, and the snapshot is equal to an eager
+    one of the same pool."""
+    import dataclasses
+
+    from xapictl.model.pif import PIF
+    from xapictl.model.vm import VM
+    from xapictl.state.collect import collect_once
+
+    once, eager = collect_once(conn), conn.snapshot()
+    assert dataclasses.replace(once, token="") == dataclasses.replace(eager, token="")
+    assert eager.vms and all(type(vm) is not VM and isinstance(vm, VM)
+                             for vm in once.vms.values())
+    assert once.pifs and all(type(pif) is PIF for pif in once.pifs.values())
+
+
 def test_the_one_shot_token_follows_on_from_exactly_what_was_read(conn: Any) -> None:
     classes = list(SNAPSHOT_CLASSES)
     token, _ = conn.read_all_at_once(classes)

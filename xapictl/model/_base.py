@@ -61,6 +61,24 @@ class Record:
             return cls._from_xapi_checked(raw)  # raises the error naming the field
 
     @classmethod
+    def from_xapi_lazy(cls, raw: Mapping[str, Any]) -> Self:
+        """``from_xapi`` for readers that look at a few of a wide record's fields: the record
+        keeps ``raw`` (which must not change afterwards) and decodes each field the first
+        time it is read, as ``from_xapi`` would. A value that cannot be read raises the same
+        ``ValueError`` naming the field, when that field is read. It is an instance of
+        ``cls`` and equal to the record ``from_xapi`` makes of ``raw``."""
+        made: tuple[type[Self], Callable[[Any, Any], None]] | None = cls.__dict__.get(
+            "_lazy_type_")
+        if made is None:
+            lazy = _lazy_type(cls)
+            made = (lazy, lazy.__dict__["_wire_"].__set__)
+            type.__setattr__(cls, "_lazy_type_", made)
+        lazy, keep = made
+        o = object.__new__(lazy)
+        keep(o, raw)
+        return o
+
+    @classmethod
     def _from_xapi_checked(cls, raw: Mapping[str, Any]) -> Self:
         kwargs: dict[str, Any] = {}
         for py, wire, decode in cls._compiled():
@@ -144,25 +162,11 @@ _SAME_TYPE: dict[str, type] = {"string": str, "ref": str, "int": int, "float": f
                                "bool": bool}
 
 
-def _fast_reader(cls: type[R], compiled: tuple[tuple[str, str, Decoder], ...]
-                 ) -> Callable[[Mapping[str, Any]], R]:
-    """``from_xapi`` for one class as straight-line code, built once per class.
-
-    A snapshot decodes thousands of fields, mostly strings, empty sets and empty maps; a
-    generic loop calling one decoder per field was most of a pool export's client CPU. The
-    generated function does what that loop does field by field (same decoders, same
-    defaults for missing keys) but skips the decoder where the value already has its type.
-
-    It also skips the dataclass ``__init__``: the generated records have no
-    ``__post_init__`` and nothing to check beyond the decoders, and a frozen ``__init__``
-    taking a hundred keyword arguments (a VM) cost as much again as the decoding. The reader
-    makes the instance with ``object.__new__`` and fills every slot through its descriptor,
-    each missing key with the field's default (or a fresh value of its ``default_factory``),
-    exactly as ``__init__`` would.
-
-    It raises the decoders' own errors; ``from_xapi`` then re-reads with the loop that names
-    the field.
-    """
+def _field_code(cls: type[R], compiled: tuple[tuple[str, str, Decoder], ...]
+                ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """What the generated readers share: the names their code refers to and, per field, the
+    expression of its default (for a missing key) and the one that turns the wire value ``v``
+    into the field's value (its decoder, skipped where the value already has its type)."""
     import dataclasses
 
     names: dict[str, Any] = {"cls": cls, "MISSING": _MISSING, "str": str, "int": int,
@@ -173,7 +177,7 @@ def _fast_reader(cls: type[R], compiled: tuple[tuple[str, str, Decoder], ...]
     fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     if set(fields) != {py for py, _, _ in compiled} or hasattr(cls, "__post_init__"):
         raise AssertionError(f"{cls.__name__}: wire_fields and dataclass fields differ")
-    lines = ["def from_xapi(raw):", "    get = raw.get", "    o = new(cls)"]
+    code = []
     for i, (py, wire, decode) in enumerate(compiled):
         names[f"d{i}"] = decode
         names[f"s{i}"] = getattr(cls, py).__set__  # the slot's member descriptor
@@ -199,12 +203,101 @@ def _fast_reader(cls: type[R], compiled: tuple[tuple[str, str, Decoder], ...]
             value = f"{{}} if type(v) is dict and not v else d{i}(v)"
         else:
             value = f"d{i}(v)"
+        code.append((default, value))
+    return names, code
+
+
+def _fast_reader(cls: type[R], compiled: tuple[tuple[str, str, Decoder], ...]
+                 ) -> Callable[[Mapping[str, Any]], R]:
+    """``from_xapi`` for one class as straight-line code, built once per class.
+
+    A snapshot decodes thousands of fields, mostly strings, empty sets and empty maps; a
+    generic loop calling one decoder per field was most of a pool export's client CPU. The
+    generated function does what that loop does field by field (same decoders, same
+    defaults for missing keys) but skips the decoder where the value already has its type.
+
+    It also skips the dataclass ``__init__``: the generated records have no
+    ``__post_init__`` and nothing to check beyond the decoders, and a frozen ``__init__``
+    taking a hundred keyword arguments (a VM) cost as much again as the decoding. The reader
+    makes the instance with ``object.__new__`` and fills every slot through its descriptor,
+    each missing key with the field's default (or a fresh value of its ``default_factory``),
+    exactly as ``__init__`` would.
+
+    It raises the decoders' own errors; ``from_xapi`` then re-reads with the loop that names
+    the field.
+    """
+    names, code = _field_code(cls, compiled)
+    lines = ["def from_xapi(raw):", "    get = raw.get", "    o = new(cls)"]
+    for i, ((_, wire, _), (default, value)) in enumerate(zip(compiled, code, strict=True)):
         lines += [f"    v = get({wire!r}, MISSING)",
                   f"    s{i}(o, {default} if v is MISSING else {value})"]
     lines.append("    return o")
     exec("\n".join(lines), names)  # noqa: S102 - source built above from the datamodel names
     reader: Callable[[Mapping[str, Any]], R] = names["from_xapi"]
     return reader
+
+
+# --- records decoded field by field as they are read ---------------------------------------
+
+def _lazy_type(cls: type[R]) -> type[R]:
+    """The class of ``cls.from_xapi_lazy``'s records, built once per record class: a subclass
+    of ``cls`` with one more slot, the wire struct, whose fields are decoded as read.
+
+    Reading a slot that was never set raises ``AttributeError``, on which Python calls
+    ``__getattr__``: it decodes that one field exactly as the fast reader does (the same
+    generated expression, the same default for a missing key), stores it in its slot and
+    returns it, so later reads are plain slot reads. Everything else is ``cls``'s own, read
+    through attributes (``repr``, ``hash``, ``dataclasses.replace``, ``to_xapi``); ``__eq__``
+    compares field values with any record of ``cls``, lazy or not, and a copy or a pickle is
+    a plain ``cls`` record. The name, module and qualified name are ``cls``'s."""
+    compiled = cls._compiled()
+    names, code = _field_code(cls, compiled)
+    lines = []
+    for i, ((py, wire, _), (default, value)) in enumerate(zip(compiled, code, strict=True)):
+        lines += [f"def read_{py}(o, raw):", f"    v = raw.get({wire!r}, MISSING)",
+                  f"    v = {default} if v is MISSING else {value}", f"    s{i}(o, v)",
+                  "    return v"]
+    exec("\n".join(lines), names)  # noqa: S102 - source built above from the datamodel names
+    readers = {py: (names[f"read_{py}"], wire) for py, wire, _ in compiled}
+    field_names = tuple(py for py, _, _ in compiled)
+    wire_of: Callable[[Any], Mapping[str, Any]]
+
+    def __getattr__(self: Any, name: str) -> Any:
+        found = readers.get(name)
+        if found is None:
+            raise AttributeError(f"{cls.__name__!r} object has no attribute {name!r}")
+        read, wire = found
+        raw = wire_of(self)
+        try:
+            return read(self, raw)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{cls.xapi_class}.{wire}: cannot read {raw[wire]!r} "
+                             f"({exc})") from exc
+
+    def __eq__(self: Any, other: object) -> Any:
+        if not isinstance(other, cls):
+            return NotImplemented
+        return all(getattr(self, n) == getattr(other, n) for n in field_names)
+
+    def __reduce__(self: Any) -> tuple[Any, ...]:
+        return (_filled, (cls, tuple(getattr(self, n) for n in field_names)))
+
+    lazy = type(cls.__name__, (cls,), {
+        "__slots__": ("_wire_",), "__module__": cls.__module__,
+        "__qualname__": cls.__qualname__, "__doc__": cls.__doc__,
+        "__getattr__": __getattr__, "__eq__": __eq__, "__hash__": cls.__hash__,
+        "__reduce__": __reduce__})
+    wire_of = lazy.__dict__["_wire_"].__get__
+    return lazy
+
+
+def _filled(cls: type[R], values: tuple[Any, ...]) -> R:
+    """A record of ``cls`` holding these field values (how a lazy record is copied and
+    pickled)."""
+    o = object.__new__(cls)
+    for (py, _, _), value in zip(cls.wire_fields, values, strict=True):
+        getattr(cls, py).__set__(o, value)
+    return o
 
 
 def _decode_record(xapi_class: str, raw: Mapping[str, Any]) -> Any:

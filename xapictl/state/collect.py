@@ -22,10 +22,11 @@ from xapictl.client.connection import Connection
 from xapictl.state.snapshot import SNAPSHOT_CLASSES, PoolSnapshot
 
 
-def collect(conn: Connection) -> PoolSnapshot:
-    """The pool's networking state now, with the token it is current at."""
+def collect(conn: Connection, *, lazy: bool = False) -> PoolSnapshot:
+    """The pool's networking state now, with the token it is current at (``lazy``: see
+    ``PoolSnapshot.from_records``)."""
     token, raw = conn.read_all_since(list(SNAPSHOT_CLASSES))
-    return PoolSnapshot.from_records(raw, token=token)
+    return PoolSnapshot.from_records(raw, token=token, lazy=lazy)
 
 
 ONE_REQUEST_MAX_HOSTS = 16
@@ -45,16 +46,20 @@ def reads_in_one_request(conn: Connection) -> bool:
 def collect_once(conn: Connection) -> PoolSnapshot:
     """``collect`` for a connection that takes no further snapshot (an export, a one-shot
     view), in whichever way reads a pool of its size faster (``reads_in_one_request``):
-    ``collect_at_once`` for small and mid-sized pools, ``collect`` for large ones."""
-    return collect_at_once(conn) if reads_in_one_request(conn) else collect(conn)
+    ``collect_at_once`` for small and mid-sized pools, ``collect`` for large ones. Its wide
+    records (pool, host, VM) decode each field as it is read (``from_records(lazy=True)``):
+    a view reads few of their fields."""
+    if reads_in_one_request(conn):
+        return collect_at_once(conn, lazy=True)
+    return collect(conn, lazy=True)
 
 
-def collect_at_once(conn: Connection) -> PoolSnapshot:
+def collect_at_once(conn: Connection, *, lazy: bool = False) -> PoolSnapshot:
     """Every class in one ``event.from`` request with the empty token, which also makes the
     records consistent with each other (``Connection.read_all_at_once``). One request per pool
     instead of a token and one read per class: on both ends, that is what a fleet read costs."""
     token, raw = conn.read_all_at_once(list(SNAPSHOT_CLASSES))
-    return PoolSnapshot.from_records(raw, token=token)
+    return PoolSnapshot.from_records(raw, token=token, lazy=lazy)
 
 
 class PoolConnection(Connection):

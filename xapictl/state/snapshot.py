@@ -95,6 +95,10 @@ class SriovVfs:
     def total(self) -> int:
         return self.free + self.in_use
 
+LAZY_MIN_FIELDS = 50
+"""``PoolSnapshot.from_records(lazy=True)`` decodes records of classes wider than this field
+by field as they are read (pool: 63 fields, host: 76, VM: 91; a PIF has 35)."""
+
 
 @dataclass(frozen=True)
 class PoolSnapshot:
@@ -123,8 +127,13 @@ class PoolSnapshot:
 
     @classmethod
     def from_records(cls, raw: Mapping[str, Mapping[str, Mapping[str, Any]]],
-                     token: str = "") -> PoolSnapshot:
-        """Build from ``{xapi class: {ref: wire record}}`` (a ``get_all_records`` per class)."""
+                     token: str = "", *, lazy: bool = False) -> PoolSnapshot:
+        """Build from ``{xapi class: {ref: wire record}}`` (a ``get_all_records`` per class).
+
+        ``lazy``: records of the wide classes (more than ``LAZY_MIN_FIELDS`` fields: pool,
+        host, VM) decode each field when it is first read (``Record.from_xapi_lazy``), for
+        readers that look at a few of them (an export reads 9 of a VM's 91); ``raw`` must not
+        change afterwards."""
         from xapictl.model import record_type
 
         parts: dict[str, Any] = {}
@@ -134,7 +143,10 @@ class PoolSnapshot:
                 parts[attr] = {}
                 continue
             record_cls: type[Record] = record_type(xapi_class)
-            parts[attr] = {ref: record_cls.from_xapi(rec) for ref, rec in records.items()}
+            read = (record_cls.from_xapi_lazy
+                    if lazy and len(record_cls.wire_fields) > LAZY_MIN_FIELDS
+                    else record_cls.from_xapi)
+            parts[attr] = {ref: read(rec) for ref, rec in records.items()}
         return cls(token=token, **parts)
 
     # --- the pool ----------------------------------------------------------------------------
