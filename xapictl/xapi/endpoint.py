@@ -126,8 +126,11 @@ def _environment_proxies() -> bool:
         import urllib.request
 
         return bool(set(urllib.request.getproxies()) - {"no"})
-    return any(value and key.lower() in ("http_proxy", "https_proxy", "all_proxy")
-               for key, value in os.environ.items())
+    # keys first: reading every value decoded the whole environment, for each connection
+    return any(key.lower() in _PROXY_NAMES and os.environ[key] for key in os.environ)
+
+
+_PROXY_NAMES = frozenset({"http_proxy", "https_proxy", "all_proxy"})
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:
