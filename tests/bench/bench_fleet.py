@@ -13,6 +13,11 @@ Figures:
 * one pool's inventory export (login, one `event.from` reading every class, logout), warm;
 * the whole fleet's export at ``concurrency`` pools in parallel, and its ratio to one pool's
   (aim: within 3x; the floor is ceil(pools / concurrency) pool reads);
+* the client's CPU per pool of the fleet's export by phase (each thread's own CPU around the
+  login, the read, the typed records, the export and the logout; the rest is the threads'
+  hand-offs, the login's second read on a kept thread, and garbage collection), as shipped
+  and with each cut of issue 12 undone: CPython's collection thresholds during the read
+  (``full_collections_postponed``), wide records decoded eagerly;
 * a VLAN rollout to every pool: canary 1, then waves of ``concurrency`` pools, ``concurrency``
   in parallel; and a second rollout of the same recipe (all pools already as desired).
 """
@@ -20,14 +25,20 @@ Figures:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing
 import os
 import statistics
 import sys
+import threading
 import time
+from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import xapictl.fleet.each
+from xapictl.client.connection import Connection
 from xapictl.fleet.connect import PoolConnector
 from xapictl.fleet.each import for_each_pool
 from xapictl.fleet.fleetfile import FleetPool
@@ -39,12 +50,13 @@ from xapictl.plan.desired import load_text
 from xapictl.sim.control import Control
 from xapictl.sim.engine import Simulator
 from xapictl.sim.inprocess import InProcessTransport
-from xapictl.state.collect import collect_once
+from xapictl.state.collect import collect_at_once, collect_once
+from xapictl.state.snapshot import PoolSnapshot
 from xapictl.xapi.credentials import PasswordSource
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchdoc import RUNS, Page, millis, seconds
+from benchdoc import RUNS, Page, Table, millis, seconds
 
 CLIENT_CPU_GOAL_MS = 5  # issue 12: client CPU per pool of a fleet export
 RECIPE = "version: 1\nnetworks:\n  - name: VLAN 3000\n    vlan: 3000\n    device: eth1\n"
@@ -196,6 +208,8 @@ def _run(args: argparse.Namespace, pools: list[FleetPool], connector: PoolConnec
         f"VIFs, served from {args.server_procs} other process(es); {errors} errors in all "
         "runs.")
 
+    _phases(page, args, pools, connector)
+
     if not args.no_rollout:
         desired = load_text(RECIPE)
         for label in ("VLAN rollout", "second rollout (nothing to do)"):
@@ -213,6 +227,98 @@ def _run(args: argparse.Namespace, pools: list[FleetPool], connector: PoolConnec
                       f"{args.concurrency}): {took:.2f}s, {res.state.value}, {states}, "
                       f"{writes} audited writes")
     page.emit(sys.argv)
+
+
+PHASES = ("login and the pool's facts", "`event.from` read", "typed records", "export",
+          "logout", "merge (once per fleet)")
+
+
+class _PhaseClock:
+    """Each thread's own CPU (``time.thread_time``) spent inside the phases of a pool's export,
+    summed over the pools (the wrapped functions run on the pool's own thread)."""
+
+    def __init__(self) -> None:
+        self.spent: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def timed(self, phase: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            start = time.thread_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                with self._lock:
+                    self.spent[phase] += time.thread_time() - start
+        return run
+
+
+@contextlib.contextmanager
+def _undone(cut: str) -> Iterator[None]:
+    """The export as it was before one of issue 12's cuts (for the by-phase table)."""
+    if cut == "gc":
+        saved = xapictl.fleet.each.full_collections_postponed
+        xapictl.fleet.each.full_collections_postponed = contextlib.nullcontext  # type: ignore[assignment]
+        try:
+            yield
+        finally:
+            xapictl.fleet.each.full_collections_postponed = saved
+    else:
+        yield
+
+
+def _phases(page: Page, args: argparse.Namespace, pools: list[FleetPool],
+            connector: PoolConnector) -> None:
+    """The fleet's export again, its client CPU per pool by phase, as shipped and with each
+    cut undone (runs of the variants alternate, so load changes hit them alike)."""
+    variants = {"as shipped": ("", True),
+                "CPython's collection thresholds during the read": ("gc", True),
+                "wide records (pool, host, VM) decoded eagerly": ("", False)}
+    totals: dict[str, list[float]] = {v: [] for v in variants}
+    parts: dict[str, dict[str, list[float]]] = {v: {p: [] for p in PHASES} for v in variants}
+    saved = (PoolConnector.connect, Connection.read_all_at_once, Connection.close,
+             PoolSnapshot.from_records)
+    try:
+        for _ in range(args.runs):
+            for variant, (cut, lazy) in variants.items():
+                clock = _PhaseClock()
+                PoolConnector.connect = clock.timed(PHASES[0], saved[0])  # type: ignore[method-assign]
+                Connection.read_all_at_once = clock.timed(PHASES[1], saved[1])  # type: ignore[method-assign]
+                Connection.close = clock.timed(PHASES[4], saved[2])  # type: ignore[method-assign]
+                PoolSnapshot.from_records = classmethod(  # type: ignore[method-assign,assignment]
+                    clock.timed(PHASES[2], saved[3].__func__))
+                export = clock.timed(PHASES[3], export_snapshot)
+                read = collect_once if lazy else collect_at_once
+
+                def one(pool: FleetPool, conn: Any, read: Any = read, export: Any = export
+                        ) -> Inventory:
+                    return export(read(conn), source=pool.name)
+
+                with _undone(cut):
+                    cpu0 = time.process_time()
+                    fleet = for_each_pool(pools, connector, one, concurrency=args.concurrency)
+                    clock.timed(PHASES[5], Inventory.merge)(fleet.results.values())
+                    totals[variant].append((time.process_time() - cpu0) / args.pools)
+                for phase in PHASES:
+                    parts[variant][phase].append(clock.spent[phase] / args.pools)
+    finally:
+        (PoolConnector.connect, Connection.read_all_at_once, Connection.close,  # type: ignore[method-assign]
+         PoolSnapshot.from_records) = saved  # type: ignore[method-assign]
+    table: Table = page.table(
+        "Client CPU per pool of the fleet's export, by phase (the same fleet, concurrency "
+        "and latency; medians, ms)",
+        ["", *PHASES, "the rest (threads, the login's second read, garbage collection)",
+         "total per pool (min/median/max)"])
+    for variant in variants:
+        medians = [statistics.median(parts[variant][p]) * 1000 for p in PHASES]
+        rest = statistics.median(totals[variant]) * 1000 - sum(medians)
+        table.add(variant, *(f"{m:.1f}" for m in medians), f"{rest:.1f}",
+                  millis(totals[variant], 1))
+    table.notes.append(
+        "Each phase is the CPU of the thread that ran it (`time.thread_time`), summed over the "
+        "pools, garbage collections included (a collection falls due in whichever phase "
+        "allocates); the total is the process's. `collect_once` reads these pools in one "
+        "`event.from` (8 hosts); eagerly decoded records are `collect_at_once(conn)` without "
+        "`lazy`. Runs of the three variants alternate.")
 
 
 if __name__ == "__main__":
