@@ -174,17 +174,9 @@ def bond_members(snap: PoolSnapshot, name: str) -> tuple[str, ...]:
 
 
 def is_sriov_network(snap: PoolSnapshot, ref: NetworkRef) -> bool:
-    """XAPI's ``is_sriov_network``: a PIF on it is an SR-IOV logical PIF, or a VLAN on one."""
-    record = snap.networks.get(ref)
-    for p in record.pifs if record is not None else ():
-        pif = snap.pifs.get(p)
-        if pif is None:
-            continue
-        vlan = snap.vlans.get(pif.vlan_master_of)
-        tagged = snap.pifs.get(vlan.tagged_pif) if vlan is not None else None
-        if pif.sriov_logical_pif_of or (tagged is not None and tagged.sriov_logical_pif_of):
-            return True
-    return False
+    """XAPI's ``is_sriov_network``: a PIF on it is an SR-IOV logical PIF, or a VLAN on one
+    (``PoolSnapshot.is_sriov_network``: an index built once per snapshot)."""
+    return snap.is_sriov_network(ref)
 
 
 def host_by_name_or_uuid(snap: PoolSnapshot, name: str) -> HostRef:

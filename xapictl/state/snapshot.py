@@ -181,6 +181,28 @@ class PoolSnapshot:
         return self._pif_by_host_device.get((host, device))
 
     @functools.cached_property
+    def _sriov_networks(self) -> frozenset[NetworkRef]:
+        found = set()
+        for ref, network in self.networks.items():
+            for p in network.pifs:
+                pif = self.pifs.get(p)
+                if pif is None:
+                    continue
+                vlan = self.vlans.get(pif.vlan_master_of)
+                tagged = self.pifs.get(vlan.tagged_pif) if vlan is not None else None
+                if pif.sriov_logical_pif_of or (tagged is not None
+                                                and tagged.sriov_logical_pif_of):
+                    found.add(ref)
+                    break
+        return frozenset(found)
+
+    def is_sriov_network(self, ref: NetworkRef) -> bool:
+        """XAPI's ``is_sriov_network``: a PIF on the network is an SR-IOV logical PIF, or a
+        VLAN on one (every network's answer found once per snapshot: the diff asks per
+        stated VIF)."""
+        return ref in self._sriov_networks
+
+    @functools.cached_property
     def _vlan_by_pif_tag(self) -> dict[tuple[PIFRef, int], VLANRef]:
         return {(v.tagged_pif, v.tag): ref for ref, v in self.vlans.items()}
 
