@@ -51,3 +51,40 @@ def test_the_json_export_does_not_use_the_pure_python_encoder(
 
     monkeypatch.setattr(formats.json, "dumps", refused)
     assert formats.to_json(export_snapshot(pool_builder.snapshot())).startswith("{\n  ")
+
+
+def test_the_cli_writes_json_exports_without_the_pure_python_encoder(
+        tmp_path: Any, monkeypatch: Any) -> None:
+    """``xapictl inventory export --format json`` end to end: the standard library's
+    pure-Python encoder (``json.encoder._make_iterencode``, what ``indent`` selects) is never
+    entered, orjson writes the document once, and the bytes are what ``json.dumps(indent=2)``
+    wrote."""
+    import json.encoder
+
+    from typer.testing import CliRunner
+
+    from xapictl.cli import app
+    from xapictl.sim.engine import Simulator
+    from xapictl.sim.server import SimServer
+
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the pure-Python JSON encoder was used")
+
+    writes: list[int] = []
+    real = formats.orjson.dumps
+
+    def counted(value: Any, *args: Any, **kwargs: Any) -> bytes:
+        writes.append(kwargs.get("option", 0))
+        return real(value, *args, **kwargs)
+
+    with SimServer(Simulator(scenario="seed")) as server:
+        env = {"XAPICTL_URL": server.url, "XAPICTL_PASSWORD": "xapictl",
+               "XAPICTL_AUDIT_LOG": str(tmp_path / "audit.jsonl")}
+        monkeypatch.setattr(json.encoder, "_make_iterencode", refused)
+        monkeypatch.setattr(formats.orjson, "dumps", counted)
+        done = CliRunner().invoke(app, ["inventory", "export", "--format", "json"], env=env)
+        monkeypatch.undo()
+    assert done.exit_code == 0, done.output
+    assert writes.count(formats.orjson.OPT_INDENT_2) == 1
+    document = json.loads(done.stdout)
+    assert document["hosts"] and done.stdout == json.dumps(document, indent=2) + "\n"

@@ -89,10 +89,6 @@ CONSTANTS: dict[str, dict[str, str]] = {
 # page -> hand-typed measurements from benchmarks that do not write a table yet (issue 12
 # item 5: each benchmark should move to docs/bench/ and its page include it instead)
 NOT_YET_GENERATED: dict[str, set[str]] = {
-    "inventory.md": {  # a one-off profile of the fleet client's CPU per pool, before/after
-        "3.0 ms", "2.2 ms", "0.3 ms", "0.7 ms", "9.5 ms", "1.4 ms", "0.8 ms", "0.24 ms",
-        "1.8 ms", "2.0 ms", "0.6 ms", "6.2 ms",
-    },
     "simulator.md": {  # one-off profiles of bench_sim's XML-RPC client
         "250-270 µs", "330-360 µs", "4.4 MB", "800 ms", "215 ms",
     },
