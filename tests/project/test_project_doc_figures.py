@@ -93,7 +93,6 @@ NOT_YET_GENERATED: dict[str, set[str]] = {
         "250-270 µs", "330-360 µs", "4.4 MB", "800 ms", "215 ms",
     },
     "simulator-networking.md": {"2.13 s", "3.10 s"},  # the UML tier's carrier delays
-    "unattended.md": {"0.79 s", "30.04 s"},  # bench_dead_pool
 }
 
 
