@@ -8,7 +8,9 @@ server's own capacity), with 1 and 16 concurrent clients, and the time of one
 ``VIF.get_all_records`` on a ``big`` pool (64 hosts, 2,000 VIFs by default), whole call and
 server side only. The server runs in its own process (``xapictl sim serve``), as
 users run it, so clients and server do not share a GIL. Aims on the 2-core build machine:
->= 1,000 getter calls/s, and ``VIF.get_all_records`` of 2,000 VIFs under 100 ms.
+>= 1,000 getter calls/s, and ``VIF.get_all_records`` of 2,000 VIFs under 100 ms. And where
+one XML-RPC client's time goes: the CPU per getter call of the server and of the ``XenAPI``
+client, and ``VIF.get_all_records``'s answer: its size, its round trip, its parse.
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import statistics
 import subprocess
 import sys
 import threading
 import time
 import urllib.parse
+import xmlrpc.client
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -172,6 +176,54 @@ def server_side_ms(hosts: int) -> dict[str, list[float]]:
     return figures
 
 
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) another process has used so far (``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def xmlrpc_costs(url: str, pid: int, seconds: float, network: str) -> dict[str, list[float]]:
+    """One XML-RPC client (``XenAPI``) on this thread: per ``network.get_MTU`` call, the
+    server's CPU and this process's (µs, one figure per window); and ``VIF.get_all_records``
+    sent raw: the answer's size (MB), the HTTP round trip to its last byte and
+    ``xmlrpc.client``'s parse of it (ms, 7 runs)."""
+    call, close = xmlrpc_client(url)
+    call("network.get_MTU", [network])
+    server, client = [], []
+    for _ in range(RUNS):
+        count, cpu0, server0 = 0, time.process_time(), process_cpu(pid)
+        until = time.perf_counter() + seconds / RUNS
+        while time.perf_counter() < until:
+            call("network.get_MTU", [network])
+            count += 1
+        client.append((time.process_time() - cpu0) / count * 1e6)
+        server.append((process_cpu(pid) - server0) / count * 1e6)
+    close()
+    parts = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port)
+
+    def post(method: str, params: tuple[Any, ...]) -> bytes:
+        conn.request("POST", "/", xmlrpc.client.dumps(params, method).encode(),
+                     {"Content-Type": "text/xml"})
+        return conn.getresponse().read()
+
+    session = xmlrpc.client.loads(post("session.login_with_password",
+                                       ("root", PASSWORD)))[0][0]["Value"]
+    trips, parses, size = [], [], 0.0
+    for _ in range(7):
+        started = time.perf_counter()
+        body = post("VIF.get_all_records", (session,))
+        trips.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        xmlrpc.client.loads(body)
+        parses.append((time.perf_counter() - started) * 1000)
+        size = len(body) / 1e6
+    post("session.logout", (session,))
+    conn.close()
+    return {"server": server, "client": client, "trip": trips, "parse": parses,
+            "size": [size]}
+
+
 def start_server(hosts: int) -> tuple[subprocess.Popen[str], str]:
     """``xapictl sim serve --scenario big`` in its own process; returns it and its URL."""
     process = subprocess.Popen(
@@ -222,6 +274,7 @@ def main(argv: list[str] | None = None) -> None:
                           spread(one, "ms", 1) if clients == 1 else "",
                           goal="getter ≥ 1,000 calls/s (median)",
                           met=statistics.median(getter) >= GETTER_GOAL)
+        costs = xmlrpc_costs(url, process.pid, options.seconds, network)
     finally:
         process.terminate()
         process.wait(30)
@@ -231,6 +284,20 @@ def main(argv: list[str] | None = None) -> None:
     for name, times in server_side_ms(options.hosts).items():
         served.add(name, spread(times, "ms", 1), goal="< 100 ms (median)",
                    met=statistics.median(times) < RECORDS_GOAL_MS)
+    where = page.table(
+        "Where one XML-RPC client's time goes (the official `XenAPI` client)",
+        ["what", "min/median/max"])
+    where.add("`network.get_MTU`: the server's CPU per call", spread(costs["server"], "µs"))
+    where.add("`network.get_MTU`: the client's CPU per call", spread(costs["client"], "µs"))
+    where.add("`VIF.get_all_records`: the answer", f"{costs['size'][0]:.1f} MB of XML")
+    where.add("`VIF.get_all_records`: the HTTP round trip, to the answer's last byte (7 runs)",
+              spread(costs["trip"], "ms"))
+    where.add("`VIF.get_all_records`: `xmlrpc.client` parsing the answer (7 runs)",
+              spread(costs["parse"], "ms"))
+    where.notes.append(
+        f"CPU per call: {RUNS} consecutive windows of {options.seconds / RUNS:.1f} s of calls "
+        "one after another on one connection; the server's from `/proc` (clock ticks), the "
+        "client's is this process's.")
     table.notes.append(
         f"Throughput: {RUNS} consecutive windows of {options.seconds / RUNS:.1f} s each, "
         "min/median/max; 16 clients are 16 threads, each on its own keep-alive connection.")

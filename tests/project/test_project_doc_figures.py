@@ -72,7 +72,6 @@ CONSTANTS: dict[str, dict[str, str]] = {
     "simulator.md": {
         "500 MB": "download size of an opt-in tier", "5 s": "a documented default",
         "50 ms": "an example latency setting", "0.25 s": "a documented default",
-        "3 s": "a documented duration of the bench",
         "2 ms": "the round-trip counter's slack for the log's clock (a constant)",
         "10 s": "the server's per-read header timeout (a setting)",
         "60 s": "the server's whole-header timeout (a setting)",
@@ -89,9 +88,6 @@ CONSTANTS: dict[str, dict[str, str]] = {
 # page -> hand-typed measurements from benchmarks that do not write a table yet (issue 12
 # item 5: each benchmark should move to docs/bench/ and its page include it instead)
 NOT_YET_GENERATED: dict[str, set[str]] = {
-    "simulator.md": {  # one-off profiles of bench_sim's XML-RPC client
-        "250-270 µs", "330-360 µs", "4.4 MB", "800 ms", "215 ms",
-    },
     "simulator-networking.md": {"2.13 s", "3.10 s"},  # the UML tier's carrier delays
 }
 
