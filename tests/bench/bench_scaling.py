@@ -34,6 +34,7 @@ from benchpool import PASSWORD, ServedPool
 import xapictl
 
 NAME, TAG, DEVICE = "X", "905", "eth1"
+TRIPS_GOAL = "round trips as at the smallest size (fewest of the runs)"
 COMMAND = ("network", "create", "--name", NAME, "--vlan", TAG, "--device", DEVICE)
 
 
@@ -98,26 +99,28 @@ def main() -> None:
                 creates.append(pool.xapictl(*COMMAND))
                 pool.remove_network(NAME)
         trips = [t.round_trips for t in snaps]
-        first_snap = first_snap if first_snap is not None else max(trips)
+        first_snap = first_snap if first_snap is not None else min(trips)
         snap_table.add(hosts, f"{objects:,}", constant([t.requests for t in snaps]),
                        constant(trips), seconds(snap_wall), seconds(snap_cpu),
                        slope(snap_cpu, objects, base_snap),
-                       goal="round trips as at the smallest size",
-                       met=max(trips) <= first_snap)
+                       goal=TRIPS_GOAL, met=min(trips) <= first_snap)
         trips = [r.tally.round_trips for r in creates]
-        first_create = first_create if first_create is not None else max(trips)
+        first_create = first_create if first_create is not None else min(trips)
         create_cpu = [r.timed.cpu for r in creates]
         create_table.add(hosts, f"{objects:,}", constant([r.tally.requests for r in creates]),
                          constant(trips), seconds([r.timed.wall for r in creates]),
                          seconds(create_cpu), slope(create_cpu, objects, base_create),
-                         goal="round trips as at the smallest size",
-                         met=max(trips) <= first_create)
+                         goal=TRIPS_GOAL, met=min(trips) <= first_create)
         base_snap = base_snap or (statistics.median(snap_cpu), objects)
         base_create = base_create or (statistics.median(create_cpu), objects)
     create_table.notes.append(
         "Pools: the `big` scenario at each size with 8 NICs per host and, per 64 hosts, "
         "500 VMs, 500 VLANs and 2,000 VIFs. `network create` figures include the "
-        "interpreter's start-up and the write lease; the snapshot's are the library's alone.")
+        "interpreter's start-up and the write lease; the snapshot's are the library's alone. "
+        "Round trips are judged on the fewest of the runs: the simulator logs a request when "
+        "its thread starts on it, so on a loaded machine requests sent together can log as "
+        "one after another (an extra round trip), never the reverse "
+        "(`xapictl.sim.roundtrips`); the range shows every run.")
     page.emit(sys.argv)
 
 
