@@ -50,6 +50,7 @@ from xapictl.plan.desired import load_text
 from xapictl.sim.control import Control
 from xapictl.sim.engine import Simulator
 from xapictl.sim.inprocess import InProcessTransport
+from xapictl.state.capacity import with_sriov_details
 from xapictl.state.collect import collect_at_once, collect_once
 from xapictl.state.snapshot import PoolSnapshot
 from xapictl.xapi.credentials import PasswordSource
@@ -88,7 +89,12 @@ def _serve(names: list[str], hosts: int, latency_ms: float, conn: Any) -> None:
 
 def export_pool(pool: FleetPool, connector: PoolConnector) -> Inventory:
     with connector.connect(pool) as conn:
-        return export_snapshot(collect_once(conn), source=pool.name)
+        return read_and_export(pool, conn)
+
+
+def read_and_export(pool: FleetPool, conn: Any) -> Inventory:
+    """What ``xapictl inventory export`` does per pool (no SR-IOV here: no PCI reads)."""
+    return export_snapshot(with_sriov_details(conn, collect_once(conn)), source=pool.name)
 
 
 def main() -> None:
@@ -167,9 +173,7 @@ def _run(args: argparse.Namespace, pools: list[FleetPool], connector: PoolConnec
     walls, ratios, cpus, server_cpus, errors, objects = [], [], [], [], 0, 0
     for _ in range(args.runs):
         t0, cpu0, server0 = time.perf_counter(), time.process_time(), _server_cpu(servers)
-        fleet = for_each_pool(pools, connector,
-                              lambda p, conn: export_snapshot(collect_once(conn), source=p.name),
-                              concurrency=args.concurrency)
+        fleet = for_each_pool(pools, connector, read_and_export, concurrency=args.concurrency)
         merged = Inventory.merge(fleet.results.values())
         whole = time.perf_counter() - t0
         walls.append(whole)
@@ -291,7 +295,7 @@ def _phases(page: Page, args: argparse.Namespace, pools: list[FleetPool],
 
                 def one(pool: FleetPool, conn: Any, read: Any = read, export: Any = export
                         ) -> Inventory:
-                    return export(read(conn), source=pool.name)
+                    return export(with_sriov_details(conn, read(conn)), source=pool.name)
 
                 with _undone(cut):
                     cpu0 = time.process_time()
