@@ -1,6 +1,6 @@
 """One-request read (``event.from``) against parallel ``get_all_records`` by pool size.
 
-    python tests/bench/bench_collect.py [--write] [--hosts 4 16 32 64] [--latency-ms 20]
+    python tests/bench/bench_collect.py [--write] [--hosts 4 8 16 32 64] [--latency-ms 20]
                                         [--runs 5]
 
 Each pool (the ``big`` scenario: ``hosts`` hosts, 4 NICs, 8 VMs and 8 VLAN networks per host,
@@ -56,7 +56,7 @@ def _serve(hosts: int, latency_ms: float, conn: Any) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--write", action="store_true", help="write docs/bench/collect.md")
-    parser.add_argument("--hosts", type=int, nargs="+", default=[4, 16, 32, 64])
+    parser.add_argument("--hosts", type=int, nargs="+", default=[4, 8, 16, 32, 64])
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
