@@ -44,7 +44,9 @@ class DhcpClient:
 
 
 def _netns_inode(netns: str | None) -> int:
-    path = f"/run/netns/{netns}" if netns else "/proc/1/ns/net"
+    # None is the namespace xapictl runs in (the host's): our own, not PID 1's, which a
+    # sandboxed init may not let even root read.
+    path = f"/run/netns/{netns}" if netns else "/proc/self/ns/net"
     return os.stat(path).st_ino
 
 
