@@ -13,6 +13,8 @@ docs/exit-codes.md).
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +67,8 @@ class _Root(TyperGroup):
                      parent: Any = None, **extra: Any) -> Any:
         args = hoist_output_options(list(args))
         try:
+            for arg in args:  # what no command line can carry (only a caller in-process):
+                _refuse_unencodable(arg)  # click's Path checks would raise, not refuse
             return super().make_context(info_name, args, parent=parent, **extra)
         except Exception as exc:  # click's refusals (typer vendors click: duck-typed)
             if not _is_click_refusal(exc):
@@ -82,6 +86,17 @@ class _Root(TyperGroup):
             raise
         finally:
             set_running(None)  # the next command (in one process: tests) starts afresh
+
+
+def _refuse_unencodable(arg: str) -> None:
+    if "\x00" in arg:
+        raise typer.BadParameter(f"{arg!r} contains a NUL byte; no option or argument can hold one")
+    try:
+        os.fsencode(arg)
+    except UnicodeEncodeError:
+        raise typer.BadParameter(
+            f"{arg!r} cannot be encoded as a file name or argument "
+            f"({sys.getfilesystemencoding()}); no option or argument can hold it") from None
 
 
 def _is_click_refusal(exc: Exception) -> bool:
