@@ -21,13 +21,44 @@ def _pool_threads() -> int:
     return sum(1 for t in threading.enumerate() if t.name.startswith(NAME))
 
 
-def test_every_worker_thread_is_started_before_the_first_call_runs() -> None:
+def test_the_threads_a_batch_needs_are_started_before_its_first_call_runs() -> None:
     pool = WorkerPool(6, name=NAME)
     try:
-        seen = pool.run_all([_pool_threads, _pool_threads])
+        # a batch of three: three threads, all running before any call (not the limit's six)
+        assert pool.run_all([_pool_threads] * 3) == [3, 3, 3]
+        # a larger batch starts the threads it lacks first; a smaller one reuses them
+        assert pool.run_all([_pool_threads] * 5) == [5] * 5
+        assert pool.run_all([_pool_threads] * 2) == [5, 5]
+        # never more than the limit, however large the batch
+        assert pool.run_all([_pool_threads] * 9) == [6] * 9
     finally:
         pool.close()
-    assert seen == [6, 6]
+    assert _pool_threads() == 0
+
+
+def test_a_batch_of_one_runs_on_the_callers_thread_and_starts_none() -> None:
+    pool = WorkerPool(6, name=NAME)
+    try:
+        assert pool.run_all([lambda: threading.current_thread().name]) == [
+            threading.current_thread().name]
+        assert _pool_threads() == 0
+    finally:
+        pool.close()
+
+
+def test_an_interrupt_inside_a_call_reaches_the_caller_and_the_workers_survive() -> None:
+    pool = WorkerPool(2, name=NAME)
+
+    def interrupted() -> int:
+        raise KeyboardInterrupt
+
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            pool.run_all([interrupted, lambda: 1])
+        assert pool.run_all([lambda: 1, lambda: 2]) == [1, 2]
+        assert _pool_threads() == 2
+    finally:
+        pool.close()
 
 
 def test_a_batch_is_in_flight_all_at_once_and_reuses_the_same_threads() -> None:

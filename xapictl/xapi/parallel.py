@@ -6,13 +6,15 @@ order (the first exception is raised once every call has finished, so no call is
 behind the caller's back); ``run_each`` returns each result or exception instead, for work
 across several pools where one pool failing must not hide the others.
 
-A ``WorkerPool`` keeps its threads for the life of a connection and starts all of them before
-the first batch. Starting threads *while* a batch is being sent staggers it: every
-``Thread.start`` waits until the new thread gets the GIL, which the threads already parsing
-answers hold (XML-RPC parsing is Python code), so under load the last calls of a batch left
-only after the first answers had come back. That was measured as a third dependent round trip
-in a connection's first XML-RPC snapshot; with the threads started up front, handing a batch
-over is one queue put per call and every call leaves at once.
+A ``WorkerPool`` keeps its threads for the life of a connection and starts the ones a batch
+needs (as many as it has calls, up to the limit) before handing any call over: a CLI run
+whose only batch is its one read starts that many threads, no more (thread start-up was a
+visible part of ``network create``'s client CPU). Starting threads *while* a batch is being
+sent staggers it: every ``Thread.start`` waits until the new thread gets the GIL, which the
+threads already parsing answers hold (XML-RPC parsing is Python code), so under load the
+last calls of a batch left only after the first answers had come back. That was measured as a
+third dependent round trip in a connection's first XML-RPC snapshot; with the threads started
+up front, handing a batch over is one queue put per call and every call leaves at once.
 
 Every batch is announced (``xapictl._batch``): each call's first request says it is sent with
 the others, so the simulator's batch gate can hold their answers until all have arrived.
@@ -37,46 +39,64 @@ SHARED_LIMIT = 64
 
 
 class WorkerPool:
-    """``limit`` threads, all started on first use and kept until ``close()``."""
+    """At most ``limit`` kept threads, started before the batch that needs them and kept
+    until ``close()``.
+
+    A batch of ``n`` calls finds ``min(n, limit)`` threads running before any of its calls is
+    handed over (the threads it lacks are started first, and waited for), so every call
+    leaves at once; a connection whose reads are one batch of eleven starts eleven threads,
+    not ``limit``. A batch of one runs on the caller's thread."""
 
     def __init__(self, limit: int = DEFAULT_LIMIT, *, name: str = "xapictl-call") -> None:
         self.limit = max(1, limit)
         self._name = name
-        self._executor: ThreadPoolExecutor | None = None
+        self._threads: list[threading.Thread] = []
         self._workers: set[int] = set()
+        self._inbox: queue.SimpleQueue[_Work | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._closed = False
 
-    def _started(self) -> ThreadPoolExecutor | None:
+    def _started(self, wanted: int) -> bool:
+        """At least ``wanted`` threads (at most ``limit``) running; ``False`` once closed."""
         with self._lock:
             if self._closed:
-                return None
-            if self._executor is None:
-                executor = ThreadPoolExecutor(max_workers=self.limit,
-                                              thread_name_prefix=self._name)
-                # Every thread is created now: each warm-up task holds its thread until all
-                # have arrived, so the executor cannot reuse one and must start them all.
-                gate = threading.Barrier(self.limit)
+                return False
+            missing = min(wanted, self.limit) - len(self._threads)
+            if missing > 0:
+                arrived = threading.Semaphore(0)
+                for _ in range(missing):
+                    number = len(self._threads)
+                    thread = threading.Thread(target=self._work, args=(arrived,), daemon=True,
+                                              name=f"{self._name}_{number}")
+                    self._threads.append(thread)
+                    thread.start()
+                for _ in range(missing):  # each has registered itself and waits for work
+                    arrived.acquire()
+            return True
 
-                def arrive() -> None:
-                    self._workers.add(threading.get_ident())
-                    gate.wait()
-
-                for future in [executor.submit(arrive) for _ in range(self.limit)]:
-                    future.result()
-                self._executor = executor
-            return self._executor
+    def _work(self, arrived: threading.Semaphore) -> None:
+        self._workers.add(threading.get_ident())
+        arrived.release()
+        while (work := self._inbox.get()) is not None:
+            work.run()
+            del work
 
     def run_each(self, calls: Sequence[Callable[[], T]]) -> list[T | BaseException]:
         """Every call at once (at most ``limit`` running); each result or its exception."""
         if len(calls) <= 1 or self.limit == 1:
             return [_capture(call) for call in calls]
-        executor = self._started()
-        if executor is None or threading.get_ident() in self._workers:
+        if threading.get_ident() in self._workers or not self._started(len(calls)):
             # Closed, or called from one of our own workers: waiting on the pool from inside
             # it could deadlock, so this batch gets threads of its own.
             return run_each(calls, limit=self.limit)
-        return list(executor.map(_capture, announced(calls, self.limit)))
+        answers: queue.SimpleQueue[tuple[int, T | BaseException]] = queue.SimpleQueue()
+        for index, call in enumerate(announced(calls, self.limit)):
+            self._inbox.put(_Work(index, call, answers))
+        results: list[T | BaseException] = [None] * len(calls)  # type: ignore[list-item]
+        for _ in calls:
+            index, result = answers.get()
+            results[index] = result
+        return results
 
     def run_all(self, calls: Sequence[Callable[[], T]]) -> list[T]:
         """Results in order, or the first exception (after every call has finished)."""
@@ -85,10 +105,27 @@ class WorkerPool:
     def close(self) -> None:
         """Stop the threads (waits for running calls). Idempotent."""
         with self._lock:
-            executor, self._executor = self._executor, None
+            threads, self._threads = self._threads, []
             self._closed = True
-        if executor is not None:
-            executor.shutdown(wait=True)
+        for _ in threads:
+            self._inbox.put(None)
+        for thread in threads:
+            thread.join()
+
+
+class _Work:
+    """One call of a batch handed to a worker: its place in the batch and where to answer."""
+
+    __slots__ = ("answers", "call", "index")
+
+    def __init__(self, index: int, call: Callable[[], Any],
+                 answers: queue.SimpleQueue[tuple[int, Any]]) -> None:
+        self.index = index
+        self.call = call
+        self.answers = answers
+
+    def run(self) -> None:
+        self.answers.put((self.index, _capture_all(self.call)))
 
 
 def run_each(calls: Sequence[Callable[[], T]], *, limit: int = DEFAULT_LIMIT
