@@ -16,10 +16,10 @@ import pytest
 
 # Loaded by no run below: the wire is xapi/http11.py (the standard library's http.client),
 # XML-RPC only for a pool that speaks it, YAML only when a recipe file is read, asyncio only
-# for asyncio callers.
+# for asyncio callers, tenacity only once a call fails in a way worth retrying.
 NEVER = {"httpx", "httpcore", "h11", "anyio", "certifi", "click", "rich", "pygments",
          "XenAPI", "xmlrpc", "yaml", "asyncio", "sqlite3", "pyroute2", "cryptography",
-         "keyring", "jsonschema", "urllib3"}
+         "keyring", "jsonschema", "urllib3", "tenacity"}
 # `--help` loads nothing of the library either. (typer itself loads pydantic for any command
 # line, `--help` included: it builds its parameters' validators with it; and pydantic's plugin
 # lookup loads importlib.metadata and email. Neither is xapictl's to avoid.)

@@ -25,12 +25,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import TypeVar
-
-import tenacity
+from typing import TYPE_CHECKING, TypeVar
 
 from xapictl.errors import ConnectError, RequestTimeout, TLSError, XapiFailure
 from xapictl.xapi.transport import ConnectionLost
+
+if TYPE_CHECKING:
+    import tenacity
 
 T = TypeVar("T")
 
@@ -154,6 +155,8 @@ class RetryPolicy:
                 raise replay.pop()
             return attempt()
 
+        import tenacity  # only a failure worth retrying loads the retry loop
+
         backoff = (tenacity.wait_exponential(multiplier=self.initial, max=self.maximum)
                    + tenacity.wait_random(0, self.initial))
 
@@ -215,7 +218,9 @@ class Backoff:
 
     def delay(self) -> float:
         """The wait before the next reconnect."""
-        state = tenacity.RetryCallState(_FOLLOWER, None, (), {})
+        import tenacity  # loaded by the first reconnect, as in RetryPolicy.run
+
+        state = tenacity.RetryCallState(tenacity.Retrying(), None, (), {})
         state.attempt_number = self._failures + 1
         return float(tenacity.wait_exponential(multiplier=self.initial,
                                                max=self.maximum)(state))
@@ -229,11 +234,6 @@ class Backoff:
     def reset(self) -> None:
         """After a success: the next failure waits ``initial`` again."""
         self._failures = 0
-
-
-_FOLLOWER = tenacity.Retrying()
-"""The retry object a ``Backoff``'s call states name (tenacity's strategies read only the
-attempt number from them)."""
 
 
 def _wait_on(stop: threading.Event, seconds: float) -> bool:
