@@ -4,6 +4,14 @@ A record is plain typed data: a frozen dataclass whose ``wire_fields`` say, once
 name and datamodel type each Python field has. ``from_xapi`` reads a record as either protocol
 sends it (XML-RPC ints arrive as strings) and ignores keys it does not know; ``to_xapi`` gives
 the wire form back. Nothing here talks to the network.
+
+Why the generated classes write ``__init__`` out and take ``__eq__``, ``__hash__`` and
+``__repr__`` from ``Record``: the dataclass decorator makes each of those by building its
+source and ``exec``-ing it, per class, at import; for the few records a ``network create``
+loads (``host`` has 79 fields, ``pool`` 66) that was a visible part of its client CPU. The
+methods here do exactly what the decorator's would (the field tuple compared and hashed, the
+same text), and ``tests/model/test_model_records.py`` holds every record to a dataclass made
+the ordinary way from the same fields.
 """
 
 from __future__ import annotations
@@ -12,6 +20,8 @@ import datetime
 import enum
 import functools
 import importlib
+import operator
+import reprlib
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Self, TypeVar
 
@@ -26,6 +36,21 @@ from xapictl.model._types import (
 from xapictl.model._xapienum import XapiEnum
 
 R = TypeVar("R", bound="Record")
+
+
+class _Factory:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<factory>"
+
+
+FACTORY: Any = _Factory()
+"""The default of a generated ``__init__``'s parameter whose field has a default factory (a
+map): the parameter left out, the field gets a fresh value, as a dataclass's does."""
+
+set_field: Callable[[object, str, Any], None] = object.__setattr__
+"""How a generated ``__init__`` fills a frozen record's slot (what a frozen dataclass's does)."""
 
 
 class Record:
@@ -90,6 +115,33 @@ class Record:
                         f"{cls.xapi_class}.{wire}: cannot read {raw[wire]!r} ({exc})"
                     ) from exc
         return cls(**kwargs)
+
+    @classmethod
+    def _values(cls) -> Callable[[Any], tuple[Any, ...]]:
+        values: Callable[[Any], tuple[Any, ...]] | None = cls.__dict__.get("_values_")
+        if values is None:
+            names = [py for py, _, _ in cls.wire_fields]
+            if len(names) >= 2:
+                values = operator.attrgetter(*names)
+            else:
+                getters = [operator.attrgetter(name) for name in names]
+                values = lambda record: tuple(get(record) for get in getters)  # noqa: E731
+            type.__setattr__(cls, "_values_", values)
+        return values
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        values = self._values()
+        return values(self) == values(other)
+
+    def __hash__(self) -> int:
+        return hash(self._values()(self))
+
+    @reprlib.recursive_repr()
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{py}={getattr(self, py)!r}" for py, _, _ in self.wire_fields)
+        return f"{self.__class__.__qualname__}({fields})"
 
     def to_xapi(self) -> dict[str, Any]:
         """The record as XAPI sends it, keyed by wire names (ints as ints, enums as text)."""

@@ -269,6 +269,8 @@ def gen_record(model: Model, cls: dict[str, Any]) -> str:
     records: set[str] = set()
     body = []
     wire = []
+    params = []
+    sets = []
     for f in fields:
         spec = parse_type(f["type"])
         refs.update(model.ref_name(c) for c in _names_in(spec, "ref"))
@@ -278,7 +280,12 @@ def gen_record(model: Model, cls: dict[str, Any]) -> str:
         pyname = py_field(f["name"])
         default = default_source(model, spec, f.get("default"))
         if spec.kind in ("map", "record"):
+            params.append(f"{pyname}: {ann} = FACTORY")
+            sets.append(f"{pyname}, {default} if {pyname} is FACTORY else {pyname}")
             default = f"dataclasses.field(default_factory=lambda: {default})"
+        else:
+            params.append(f"{pyname}: {ann} = {default}")
+            sets.append(f"{pyname}, {pyname}")
         doc = " ".join(f["description"].split())
         body.append(f"    {pyname}: {ann} = {default}")
         body.append(f'    """{_docquote(doc)}  [{f["qualifier"]}]"""')
@@ -294,7 +301,9 @@ def gen_record(model: Model, cls: dict[str, Any]) -> str:
         typing_names.append("Any")
     imports.append(f"from typing import {', '.join(sorted(typing_names))}")
     imports.append("")
-    first_party = ["from xapictl.model._base import Record"]
+    base_names = ["Record"] + (["set_field"] if params else [])
+    base_names += ["FACTORY"] if "FACTORY" in "".join(params) else []
+    first_party = [from_import("xapictl.model._base", set(base_names))]
     if any("EPOCH" in line for line in body):
         first_party.append("from xapictl.model._types import EPOCH")
     if enums:
@@ -306,7 +315,10 @@ def gen_record(model: Model, cls: dict[str, Any]) -> str:
     imports += sorted(first_party)
     text = HEADER.format(doc=f"``{name}``: {_docquote(doc_line)}", target=model.target)
     text += "\n".join(imports) + "\n\n\n"
-    text += "@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)\n"
+    # __init__ is written out below, __eq__/__hash__/__repr__ come from Record: the decorator
+    # generates (execs) only the two frozen methods, not four per class (_base: "Why").
+    text += ("@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, "
+             "repr=False, eq=False)\n")
     text += f"class {record}(Record):\n"
     text += f'    """{_docquote(doc_line)}"""\n\n'
     text += f'    xapi_class: ClassVar[str] = {name!r}\n'
@@ -315,8 +327,22 @@ def gen_record(model: Model, cls: dict[str, Any]) -> str:
     text += "".join(f"        {w!r},\n" for w in wire) + "    )\n"
     text += "\n"
     text += "\n".join(body) + "\n"
+    text += _init_source(params, sets)
     text += f"\n\n__all__ = [{record!r}, {model.ref_name(name)!r}]\n"
     return text
+
+
+def _init_source(params: list[str], sets: list[str]) -> str:
+    """The record's ``__init__``, as the dataclass decorator would make it (keyword-only, the
+    same defaults, a fresh value of a factory's default per call), written out in source."""
+    if not params:
+        return ""  # object's own __init__ takes no arguments, as the dataclass's would
+    lines = ["", "    def __init__(", "        self, *,"]
+    lines += [f"        {p}," for p in params]
+    lines.append("    ) -> None:")
+    lines += [f"        set_field(self, {s.split(', ', 1)[0]!r}, {s.split(', ', 1)[1]})"
+              for s in sets]
+    return "\n".join(lines) + "\n"
 
 
 def default_source(model: Model, spec: TypeSpec, text: str | None) -> str:

@@ -12,7 +12,7 @@ from xapictl.model._base import Record
 from xapictl.model.refs import AuthRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class Auth(Record):
     """Management of remote authentication services"""
 

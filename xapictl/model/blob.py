@@ -9,12 +9,12 @@ import dataclasses
 import datetime
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import Record, set_field
 from xapictl.model._types import EPOCH
 from xapictl.model.refs import BlobRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class Blob(Record):
     """A placeholder for a binary blob"""
 
@@ -44,6 +44,24 @@ class Blob(Record):
     """Time at which the data in the blob was last updated  [RO/constructor]"""
     mime_type: str = ''
     """The mime type associated with this object. Defaults to 'application/octet-stream' if the empty string is supplied  [RO/constructor]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        name_label: str = '',
+        name_description: str = '',
+        size: int = 0,
+        public: bool = False,
+        last_updated: datetime.datetime = EPOCH,
+        mime_type: str = '',
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'name_label', name_label)
+        set_field(self, 'name_description', name_description)
+        set_field(self, 'size', size)
+        set_field(self, 'public', public)
+        set_field(self, 'last_updated', last_updated)
+        set_field(self, 'mime_type', mime_type)
 
 
 __all__ = ['Blob', 'BlobRef']

@@ -9,12 +9,12 @@ import dataclasses
 from collections.abc import Mapping
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model.enums import BondMode
 from xapictl.model.refs import BondRef, PIFRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class Bond(Record):
     """A Network bond that combines physical network interfaces, also known as link aggregation"""
 
@@ -50,6 +50,28 @@ class Bond(Record):
     """Number of links up in this bond  [RO/runtime]"""
     auto_update_mac: bool = True
     """true if the MAC was taken from the primary slave when the bond was created, and false if the client specified the MAC  [RO/runtime]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        master: PIFRef = PIFRef('OpaqueRef:NULL'),
+        slaves: tuple[PIFRef, ...] = (),
+        other_config: Mapping[str, str] = FACTORY,
+        primary_slave: PIFRef = PIFRef('OpaqueRef:NULL'),
+        mode: BondMode = BondMode.BALANCE_SLB,
+        properties: Mapping[str, str] = FACTORY,
+        links_up: int = 0,
+        auto_update_mac: bool = True,
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'master', master)
+        set_field(self, 'slaves', slaves)
+        set_field(self, 'other_config', {} if other_config is FACTORY else other_config)
+        set_field(self, 'primary_slave', primary_slave)
+        set_field(self, 'mode', mode)
+        set_field(self, 'properties', {} if properties is FACTORY else properties)
+        set_field(self, 'links_up', links_up)
+        set_field(self, 'auto_update_mac', auto_update_mac)
 
 
 __all__ = ['Bond', 'BondRef']

@@ -9,12 +9,12 @@ import dataclasses
 import datetime
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import Record, set_field
 from xapictl.model._types import EPOCH
 from xapictl.model.refs import CallerRef, RateLimitRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class Caller(Record):
     """XAPI caller description and rate limiting"""
 
@@ -50,6 +50,28 @@ class Caller(Record):
     """Rate limiter attached to this caller, if any. Populated via Rate_limit.add_caller rather than set directly.  [RO/runtime]"""
     auto_registered: bool = False
     """True if this caller was created automatically by the rate limiter rather than by an administrator. Auto-registered callers are subject to the max-auto-registered-callers cap.  [RO/runtime]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        name_label: str = '',
+        name_description: str = '',
+        user_agent: str = '',
+        client_ip: str = '',
+        last_access: datetime.datetime = EPOCH,
+        groups: tuple[str, ...] = (),
+        rate_limit: RateLimitRef = RateLimitRef('OpaqueRef:NULL'),
+        auto_registered: bool = False,
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'name_label', name_label)
+        set_field(self, 'name_description', name_description)
+        set_field(self, 'user_agent', user_agent)
+        set_field(self, 'client_ip', client_ip)
+        set_field(self, 'last_access', last_access)
+        set_field(self, 'groups', groups)
+        set_field(self, 'rate_limit', rate_limit)
+        set_field(self, 'auto_registered', auto_registered)
 
 
 __all__ = ['Caller', 'CallerRef']

@@ -9,13 +9,13 @@ import dataclasses
 import datetime
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import Record, set_field
 from xapictl.model._types import EPOCH
 from xapictl.model.enums import CertificateType
 from xapictl.model.refs import CertificateRef, HostRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class Certificate(Record):
     """An X509 certificate used for TLS connections"""
 
@@ -51,6 +51,28 @@ class Certificate(Record):
     """The certificate's SHA256 fingerprint / hash  [RO/constructor]"""
     fingerprint_sha1: str = ''
     """The certificate's SHA1 fingerprint / hash  [RO/constructor]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        name: str = '',
+        type: CertificateType = CertificateType.HOST,
+        host: HostRef = HostRef('OpaqueRef:NULL'),
+        not_before: datetime.datetime = EPOCH,
+        not_after: datetime.datetime = EPOCH,
+        fingerprint: str = '',
+        fingerprint_sha256: str = '',
+        fingerprint_sha1: str = '',
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'name', name)
+        set_field(self, 'type', type)
+        set_field(self, 'host', host)
+        set_field(self, 'not_before', not_before)
+        set_field(self, 'not_after', not_after)
+        set_field(self, 'fingerprint', fingerprint)
+        set_field(self, 'fingerprint_sha256', fingerprint_sha256)
+        set_field(self, 'fingerprint_sha1', fingerprint_sha1)
 
 
 __all__ = ['Certificate', 'CertificateRef']

@@ -9,12 +9,12 @@ import dataclasses
 from collections.abc import Mapping
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model.enums import ClusterOperation
 from xapictl.model.refs import ClusterHostRef, ClusterRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class Cluster(Record):
     """Cluster-wide Cluster metadata"""
 
@@ -74,6 +74,44 @@ class Cluster(Record):
     """Contains read-only settings for the cluster, such as timeouts and other options. It can only be set at cluster create time  [RO/constructor]"""
     other_config: Mapping[str, str] = dataclasses.field(default_factory=lambda: {})
     """Additional configuration  [RW]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        cluster_hosts: tuple[ClusterHostRef, ...] = (),
+        pending_forget: tuple[str, ...] = (),
+        cluster_token: str = '',
+        cluster_stack: str = 'corosync',
+        cluster_stack_version: int = 2,
+        is_quorate: bool = False,
+        quorum: int = 0,
+        live_hosts: int = 0,
+        expected_hosts: int = 0,
+        allowed_operations: tuple[ClusterOperation, ...] = (),
+        current_operations: Mapping[str, ClusterOperation] = FACTORY,
+        pool_auto_join: bool = True,
+        token_timeout: float = 20.0,
+        token_timeout_coefficient: float = 1.0,
+        cluster_config: Mapping[str, str] = FACTORY,
+        other_config: Mapping[str, str] = FACTORY,
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'cluster_hosts', cluster_hosts)
+        set_field(self, 'pending_forget', pending_forget)
+        set_field(self, 'cluster_token', cluster_token)
+        set_field(self, 'cluster_stack', cluster_stack)
+        set_field(self, 'cluster_stack_version', cluster_stack_version)
+        set_field(self, 'is_quorate', is_quorate)
+        set_field(self, 'quorum', quorum)
+        set_field(self, 'live_hosts', live_hosts)
+        set_field(self, 'expected_hosts', expected_hosts)
+        set_field(self, 'allowed_operations', allowed_operations)
+        set_field(self, 'current_operations', {} if current_operations is FACTORY else current_operations)
+        set_field(self, 'pool_auto_join', pool_auto_join)
+        set_field(self, 'token_timeout', token_timeout)
+        set_field(self, 'token_timeout_coefficient', token_timeout_coefficient)
+        set_field(self, 'cluster_config', {} if cluster_config is FACTORY else cluster_config)
+        set_field(self, 'other_config', {} if other_config is FACTORY else other_config)
 
 
 __all__ = ['Cluster', 'ClusterRef']

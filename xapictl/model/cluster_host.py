@@ -10,13 +10,13 @@ import datetime
 from collections.abc import Mapping
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model._types import EPOCH
 from xapictl.model.enums import ClusterHostOperation
 from xapictl.model.refs import ClusterHostRef, ClusterRef, HostRef, PIFRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class ClusterHost(Record):
     """Cluster member metadata"""
 
@@ -58,6 +58,32 @@ class ClusterHost(Record):
     """links each of the running tasks using this object (by reference) to a current_operation enum which describes the nature of the task.  [RO/runtime]"""
     other_config: Mapping[str, str] = dataclasses.field(default_factory=lambda: {})
     """Additional configuration  [RO/constructor]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        cluster: ClusterRef = ClusterRef('OpaqueRef:NULL'),
+        host: HostRef = HostRef('OpaqueRef:NULL'),
+        enabled: bool = False,
+        pif: PIFRef = PIFRef('OpaqueRef:NULL'),
+        joined: bool = True,
+        live: bool = False,
+        last_update_live: datetime.datetime = EPOCH,
+        allowed_operations: tuple[ClusterHostOperation, ...] = (),
+        current_operations: Mapping[str, ClusterHostOperation] = FACTORY,
+        other_config: Mapping[str, str] = FACTORY,
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'cluster', cluster)
+        set_field(self, 'host', host)
+        set_field(self, 'enabled', enabled)
+        set_field(self, 'pif', pif)
+        set_field(self, 'joined', joined)
+        set_field(self, 'live', live)
+        set_field(self, 'last_update_live', last_update_live)
+        set_field(self, 'allowed_operations', allowed_operations)
+        set_field(self, 'current_operations', {} if current_operations is FACTORY else current_operations)
+        set_field(self, 'other_config', {} if other_config is FACTORY else other_config)
 
 
 __all__ = ['ClusterHost', 'ClusterHostRef']

@@ -9,12 +9,12 @@ import dataclasses
 from collections.abc import Mapping
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model.enums import ConsoleProtocol
 from xapictl.model.refs import ConsoleRef, VMRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class Console(Record):
     """A console"""
 
@@ -38,6 +38,20 @@ class Console(Record):
     """VM to which this console is attached  [RO/runtime]"""
     other_config: Mapping[str, str] = dataclasses.field(default_factory=lambda: {})
     """additional configuration  [RW]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        protocol: ConsoleProtocol = ConsoleProtocol.VT100,
+        location: str = '',
+        vm: VMRef = VMRef('OpaqueRef:NULL'),
+        other_config: Mapping[str, str] = FACTORY,
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'protocol', protocol)
+        set_field(self, 'location', location)
+        set_field(self, 'vm', vm)
+        set_field(self, 'other_config', {} if other_config is FACTORY else other_config)
 
 
 __all__ = ['Console', 'ConsoleRef']

@@ -9,11 +9,11 @@ import dataclasses
 from collections.abc import Mapping
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model.refs import CrashdumpRef, VDIRef, VMRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class Crashdump(Record):
     """A VM crashdump"""
 
@@ -34,6 +34,18 @@ class Crashdump(Record):
     """the virtual disk  [RO/constructor]"""
     other_config: Mapping[str, str] = dataclasses.field(default_factory=lambda: {})
     """additional configuration  [RW]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        vm: VMRef = VMRef('OpaqueRef:NULL'),
+        vdi: VDIRef = VDIRef('OpaqueRef:NULL'),
+        other_config: Mapping[str, str] = FACTORY,
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'vm', vm)
+        set_field(self, 'vdi', vdi)
+        set_field(self, 'other_config', {} if other_config is FACTORY else other_config)
 
 
 __all__ = ['Crashdump', 'CrashdumpRef']

@@ -8,11 +8,11 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import Record, set_field
 from xapictl.model.refs import DataSourceRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class DataSource(Record):
     """Data sources for logging in RRDs"""
 
@@ -45,6 +45,26 @@ class DataSource(Record):
     """the maximum value of the data source  [RO/runtime]"""
     value: float = 0.0
     """current value of the data source  [RO/runtime]"""
+
+    def __init__(
+        self, *,
+        name_label: str = '',
+        name_description: str = '',
+        enabled: bool = False,
+        standard: bool = False,
+        units: str = '',
+        min: float = 0.0,
+        max: float = 0.0,
+        value: float = 0.0,
+    ) -> None:
+        set_field(self, 'name_label', name_label)
+        set_field(self, 'name_description', name_description)
+        set_field(self, 'enabled', enabled)
+        set_field(self, 'standard', standard)
+        set_field(self, 'units', units)
+        set_field(self, 'min', min)
+        set_field(self, 'max', max)
+        set_field(self, 'value', value)
 
 
 __all__ = ['DataSource', 'DataSourceRef']

@@ -8,11 +8,11 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import Record, set_field
 from xapictl.model.refs import DRTaskRef, SRRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class DRTask(Record):
     """DR task"""
 
@@ -27,6 +27,14 @@ class DRTask(Record):
     """Unique identifier/object reference  [RO/runtime]"""
     introduced_srs: tuple[SRRef, ...] = ()
     """All SRs introduced by this appliance  [RO/runtime]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        introduced_srs: tuple[SRRef, ...] = (),
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'introduced_srs', introduced_srs)
 
 
 __all__ = ['DRTask', 'DRTaskRef']

@@ -8,11 +8,11 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import Record, set_field
 from xapictl.model.refs import DriverVariantRef, HostDriverRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class DriverVariant(Record):
     """UNSUPPORTED. Variant of a host driver"""
 
@@ -42,6 +42,24 @@ class DriverVariant(Record):
     """Priority; this needs an explanation how this is ordered  [RO/runtime]"""
     status: str = ''
     """Development and release status of this variant, like 'alpha'  [RO/runtime]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        name: str = '',
+        driver: HostDriverRef = HostDriverRef('OpaqueRef:NULL'),
+        version: str = '',
+        hardware_present: bool = False,
+        priority: float = 0.0,
+        status: str = '',
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'name', name)
+        set_field(self, 'driver', driver)
+        set_field(self, 'version', version)
+        set_field(self, 'hardware_present', hardware_present)
+        set_field(self, 'priority', priority)
+        set_field(self, 'status', status)
 
 
 __all__ = ['DriverVariant', 'DriverVariantRef']

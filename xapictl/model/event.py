@@ -10,13 +10,13 @@ import datetime
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model._types import EPOCH
 from xapictl.model.enums import EventOperation
 from xapictl.model.refs import EventRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class Event(Record):
     """Asynchronous event registration and handling"""
 
@@ -46,6 +46,24 @@ class Event(Record):
     """A reference to the object that changed  [RO/constructor]"""
     obj_uuid: str = ''
     """The uuid of the object that changed  [RO/constructor]"""
+
+    def __init__(
+        self, *,
+        snapshot: Mapping[str, Any] = FACTORY,
+        id: int = 0,
+        timestamp: datetime.datetime = EPOCH,
+        class_: str = '',
+        operation: EventOperation = EventOperation.ADD,
+        ref: str = '',
+        obj_uuid: str = '',
+    ) -> None:
+        set_field(self, 'snapshot', {} if snapshot is FACTORY else snapshot)
+        set_field(self, 'id', id)
+        set_field(self, 'timestamp', timestamp)
+        set_field(self, 'class_', class_)
+        set_field(self, 'operation', operation)
+        set_field(self, 'ref', ref)
+        set_field(self, 'obj_uuid', obj_uuid)
 
 
 __all__ = ['Event', 'EventRef']

@@ -8,11 +8,11 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import Record, set_field
 from xapictl.model.refs import FeatureRef, HostRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class Feature(Record):
     """A new piece of functionality"""
 
@@ -42,6 +42,24 @@ class Feature(Record):
     """The version of this feature  [RO/constructor]"""
     host: HostRef = HostRef('OpaqueRef:NULL')
     """The host where this feature is available  [RO/runtime]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        name_label: str = '',
+        name_description: str = '',
+        enabled: bool = False,
+        experimental: bool = False,
+        version: str = '1.0',
+        host: HostRef = HostRef('OpaqueRef:NULL'),
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'name_label', name_label)
+        set_field(self, 'name_description', name_description)
+        set_field(self, 'enabled', enabled)
+        set_field(self, 'experimental', experimental)
+        set_field(self, 'version', version)
+        set_field(self, 'host', host)
 
 
 __all__ = ['Feature', 'FeatureRef']

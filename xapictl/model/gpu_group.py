@@ -9,12 +9,12 @@ import dataclasses
 from collections.abc import Mapping
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model.enums import AllocationAlgorithm
 from xapictl.model.refs import GPUGroupRef, PGPURef, VGPURef, VGPUTypeRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class GPUGroup(Record):
     """A group of compatible GPUs across the resource pool"""
 
@@ -53,6 +53,30 @@ class GPUGroup(Record):
     """vGPU types supported on at least one of the pGPUs in this group  [RO/runtime]"""
     enabled_vgpu_types: tuple[VGPUTypeRef, ...] = ()
     """vGPU types supported on at least one of the pGPUs in this group  [RO/runtime]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        name_label: str = '',
+        name_description: str = '',
+        pgpus: tuple[PGPURef, ...] = (),
+        vgpus: tuple[VGPURef, ...] = (),
+        gpu_types: tuple[str, ...] = (),
+        other_config: Mapping[str, str] = FACTORY,
+        allocation_algorithm: AllocationAlgorithm = AllocationAlgorithm.DEPTH_FIRST,
+        supported_vgpu_types: tuple[VGPUTypeRef, ...] = (),
+        enabled_vgpu_types: tuple[VGPUTypeRef, ...] = (),
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'name_label', name_label)
+        set_field(self, 'name_description', name_description)
+        set_field(self, 'pgpus', pgpus)
+        set_field(self, 'vgpus', vgpus)
+        set_field(self, 'gpu_types', gpu_types)
+        set_field(self, 'other_config', {} if other_config is FACTORY else other_config)
+        set_field(self, 'allocation_algorithm', allocation_algorithm)
+        set_field(self, 'supported_vgpu_types', supported_vgpu_types)
+        set_field(self, 'enabled_vgpu_types', enabled_vgpu_types)
 
 
 __all__ = ['GPUGroup', 'GPUGroupRef']

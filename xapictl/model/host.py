@@ -10,7 +10,7 @@ import datetime
 from collections.abc import Mapping
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model._types import EPOCH
 from xapictl.model.enums import (
     HostAllowedOperations,
@@ -39,7 +39,7 @@ from xapictl.model.refs import (
 )
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class Host(Record):
     """A physical host"""
 
@@ -276,6 +276,162 @@ class Host(Record):
     """Reflects whether SSH auto mode is enabled for the host  [RO/runtime]"""
     secure_boot: bool = False
     """Whether the host has booted in secure boot mode  [RO/runtime]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        name_label: str = '',
+        name_description: str = '',
+        memory_overhead: int = 0,
+        allowed_operations: tuple[HostAllowedOperations, ...] = (),
+        current_operations: Mapping[str, HostAllowedOperations] = FACTORY,
+        api_version_major: int = 0,
+        api_version_minor: int = 0,
+        api_version_vendor: str = '',
+        api_version_vendor_implementation: Mapping[str, str] = FACTORY,
+        enabled: bool = False,
+        software_version: Mapping[str, str] = FACTORY,
+        other_config: Mapping[str, str] = FACTORY,
+        capabilities: tuple[str, ...] = (),
+        cpu_configuration: Mapping[str, str] = FACTORY,
+        sched_policy: str = '',
+        supported_bootloaders: tuple[str, ...] = (),
+        resident_vms: tuple[VMRef, ...] = (),
+        logging: Mapping[str, str] = FACTORY,
+        pifs: tuple[PIFRef, ...] = (),
+        suspend_image_sr: SRRef = SRRef('OpaqueRef:NULL'),
+        crash_dump_sr: SRRef = SRRef('OpaqueRef:NULL'),
+        crashdumps: tuple[HostCrashdumpRef, ...] = (),
+        patches: tuple[HostPatchRef, ...] = (),
+        updates: tuple[PoolUpdateRef, ...] = (),
+        pbds: tuple[PBDRef, ...] = (),
+        host_cpus: tuple[HostCPURef, ...] = (),
+        cpu_info: Mapping[str, str] = FACTORY,
+        hostname: str = '',
+        address: str = '',
+        metrics: HostMetricsRef = HostMetricsRef('OpaqueRef:NULL'),
+        license_params: Mapping[str, str] = FACTORY,
+        ha_statefiles: tuple[str, ...] = (),
+        ha_network_peers: tuple[str, ...] = (),
+        blobs: Mapping[str, BlobRef] = FACTORY,
+        tags: tuple[str, ...] = (),
+        external_auth_type: str = '',
+        external_auth_service_name: str = '',
+        external_auth_configuration: Mapping[str, str] = FACTORY,
+        edition: str = '',
+        license_server: Mapping[str, str] = FACTORY,
+        bios_strings: Mapping[str, str] = FACTORY,
+        power_on_mode: str = '',
+        power_on_config: Mapping[str, str] = FACTORY,
+        local_cache_sr: SRRef = SRRef('OpaqueRef:NULL'),
+        chipset_info: Mapping[str, str] = FACTORY,
+        pcis: tuple[PCIRef, ...] = (),
+        pgpus: tuple[PGPURef, ...] = (),
+        pusbs: tuple[PUSBRef, ...] = (),
+        ssl_legacy: bool = True,
+        guest_vcpus_params: Mapping[str, str] = FACTORY,
+        display: HostDisplay = HostDisplay.ENABLED,
+        virtual_hardware_platform_versions: tuple[int, ...] = (0,),
+        control_domain: VMRef = VMRef('OpaqueRef:NULL'),
+        updates_requiring_reboot: tuple[PoolUpdateRef, ...] = (),
+        features: tuple[FeatureRef, ...] = (),
+        iscsi_iqn: str = '',
+        multipathing: bool = False,
+        uefi_certificates: str = '',
+        certificates: tuple[CertificateRef, ...] = (),
+        editions: tuple[str, ...] = (),
+        pending_guidances: tuple[UpdateGuidances, ...] = (),
+        tls_verification_enabled: bool = False,
+        last_software_update: datetime.datetime = EPOCH,
+        https_only: bool = False,
+        latest_synced_updates_applied: LatestSyncedUpdatesAppliedState = LatestSyncedUpdatesAppliedState.UNKNOWN,
+        numa_affinity_policy: HostNUMAAffinityPolicy = HostNUMAAffinityPolicy.DEFAULT_POLICY,
+        pending_guidances_recommended: tuple[UpdateGuidances, ...] = (),
+        pending_guidances_full: tuple[UpdateGuidances, ...] = (),
+        last_update_hash: str = '',
+        ssh_enabled: bool = True,
+        ssh_enabled_timeout: int = 0,
+        ssh_expiry: datetime.datetime = EPOCH,
+        console_idle_timeout: int = 0,
+        ssh_auto_mode: bool = False,
+        secure_boot: bool = False,
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'name_label', name_label)
+        set_field(self, 'name_description', name_description)
+        set_field(self, 'memory_overhead', memory_overhead)
+        set_field(self, 'allowed_operations', allowed_operations)
+        set_field(self, 'current_operations', {} if current_operations is FACTORY else current_operations)
+        set_field(self, 'api_version_major', api_version_major)
+        set_field(self, 'api_version_minor', api_version_minor)
+        set_field(self, 'api_version_vendor', api_version_vendor)
+        set_field(self, 'api_version_vendor_implementation', {} if api_version_vendor_implementation is FACTORY else api_version_vendor_implementation)
+        set_field(self, 'enabled', enabled)
+        set_field(self, 'software_version', {} if software_version is FACTORY else software_version)
+        set_field(self, 'other_config', {} if other_config is FACTORY else other_config)
+        set_field(self, 'capabilities', capabilities)
+        set_field(self, 'cpu_configuration', {} if cpu_configuration is FACTORY else cpu_configuration)
+        set_field(self, 'sched_policy', sched_policy)
+        set_field(self, 'supported_bootloaders', supported_bootloaders)
+        set_field(self, 'resident_vms', resident_vms)
+        set_field(self, 'logging', {} if logging is FACTORY else logging)
+        set_field(self, 'pifs', pifs)
+        set_field(self, 'suspend_image_sr', suspend_image_sr)
+        set_field(self, 'crash_dump_sr', crash_dump_sr)
+        set_field(self, 'crashdumps', crashdumps)
+        set_field(self, 'patches', patches)
+        set_field(self, 'updates', updates)
+        set_field(self, 'pbds', pbds)
+        set_field(self, 'host_cpus', host_cpus)
+        set_field(self, 'cpu_info', {} if cpu_info is FACTORY else cpu_info)
+        set_field(self, 'hostname', hostname)
+        set_field(self, 'address', address)
+        set_field(self, 'metrics', metrics)
+        set_field(self, 'license_params', {} if license_params is FACTORY else license_params)
+        set_field(self, 'ha_statefiles', ha_statefiles)
+        set_field(self, 'ha_network_peers', ha_network_peers)
+        set_field(self, 'blobs', {} if blobs is FACTORY else blobs)
+        set_field(self, 'tags', tags)
+        set_field(self, 'external_auth_type', external_auth_type)
+        set_field(self, 'external_auth_service_name', external_auth_service_name)
+        set_field(self, 'external_auth_configuration', {} if external_auth_configuration is FACTORY else external_auth_configuration)
+        set_field(self, 'edition', edition)
+        set_field(self, 'license_server', {'address': 'localhost', 'port': '27000'} if license_server is FACTORY else license_server)
+        set_field(self, 'bios_strings', {} if bios_strings is FACTORY else bios_strings)
+        set_field(self, 'power_on_mode', power_on_mode)
+        set_field(self, 'power_on_config', {} if power_on_config is FACTORY else power_on_config)
+        set_field(self, 'local_cache_sr', local_cache_sr)
+        set_field(self, 'chipset_info', {} if chipset_info is FACTORY else chipset_info)
+        set_field(self, 'pcis', pcis)
+        set_field(self, 'pgpus', pgpus)
+        set_field(self, 'pusbs', pusbs)
+        set_field(self, 'ssl_legacy', ssl_legacy)
+        set_field(self, 'guest_vcpus_params', {} if guest_vcpus_params is FACTORY else guest_vcpus_params)
+        set_field(self, 'display', display)
+        set_field(self, 'virtual_hardware_platform_versions', virtual_hardware_platform_versions)
+        set_field(self, 'control_domain', control_domain)
+        set_field(self, 'updates_requiring_reboot', updates_requiring_reboot)
+        set_field(self, 'features', features)
+        set_field(self, 'iscsi_iqn', iscsi_iqn)
+        set_field(self, 'multipathing', multipathing)
+        set_field(self, 'uefi_certificates', uefi_certificates)
+        set_field(self, 'certificates', certificates)
+        set_field(self, 'editions', editions)
+        set_field(self, 'pending_guidances', pending_guidances)
+        set_field(self, 'tls_verification_enabled', tls_verification_enabled)
+        set_field(self, 'last_software_update', last_software_update)
+        set_field(self, 'https_only', https_only)
+        set_field(self, 'latest_synced_updates_applied', latest_synced_updates_applied)
+        set_field(self, 'numa_affinity_policy', numa_affinity_policy)
+        set_field(self, 'pending_guidances_recommended', pending_guidances_recommended)
+        set_field(self, 'pending_guidances_full', pending_guidances_full)
+        set_field(self, 'last_update_hash', last_update_hash)
+        set_field(self, 'ssh_enabled', ssh_enabled)
+        set_field(self, 'ssh_enabled_timeout', ssh_enabled_timeout)
+        set_field(self, 'ssh_expiry', ssh_expiry)
+        set_field(self, 'console_idle_timeout', console_idle_timeout)
+        set_field(self, 'ssh_auto_mode', ssh_auto_mode)
+        set_field(self, 'secure_boot', secure_boot)
 
 
 __all__ = ['Host', 'HostRef']

@@ -9,11 +9,11 @@ import dataclasses
 from collections.abc import Mapping
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model.refs import HostCPURef, HostRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class HostCPU(Record):
     """A physical CPU"""
 
@@ -61,6 +61,36 @@ class HostCPU(Record):
     """the current CPU utilisation  [RO/runtime]"""
     other_config: Mapping[str, str] = dataclasses.field(default_factory=lambda: {})
     """additional configuration  [RW]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        host: HostRef = HostRef('OpaqueRef:NULL'),
+        number: int = 0,
+        vendor: str = '',
+        speed: int = 0,
+        modelname: str = '',
+        family: int = 0,
+        model: int = 0,
+        stepping: str = '',
+        flags: str = '',
+        features: str = '',
+        utilisation: float = 0.0,
+        other_config: Mapping[str, str] = FACTORY,
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'host', host)
+        set_field(self, 'number', number)
+        set_field(self, 'vendor', vendor)
+        set_field(self, 'speed', speed)
+        set_field(self, 'modelname', modelname)
+        set_field(self, 'family', family)
+        set_field(self, 'model', model)
+        set_field(self, 'stepping', stepping)
+        set_field(self, 'flags', flags)
+        set_field(self, 'features', features)
+        set_field(self, 'utilisation', utilisation)
+        set_field(self, 'other_config', {} if other_config is FACTORY else other_config)
 
 
 __all__ = ['HostCPU', 'HostCPURef']

@@ -10,12 +10,12 @@ import datetime
 from collections.abc import Mapping
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model._types import EPOCH
 from xapictl.model.refs import HostCrashdumpRef, HostRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class HostCrashdump(Record):
     """Represents a host crash dump"""
 
@@ -39,6 +39,20 @@ class HostCrashdump(Record):
     """Size of the crashdump  [RO/runtime]"""
     other_config: Mapping[str, str] = dataclasses.field(default_factory=lambda: {})
     """additional configuration  [RW]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        host: HostRef = HostRef('OpaqueRef:NULL'),
+        timestamp: datetime.datetime = EPOCH,
+        size: int = 0,
+        other_config: Mapping[str, str] = FACTORY,
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'host', host)
+        set_field(self, 'timestamp', timestamp)
+        set_field(self, 'size', size)
+        set_field(self, 'other_config', {} if other_config is FACTORY else other_config)
 
 
 __all__ = ['HostCrashdump', 'HostCrashdumpRef']

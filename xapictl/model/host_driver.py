@@ -8,11 +8,11 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import Record, set_field
 from xapictl.model.refs import DriverVariantRef, HostDriverRef, HostRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class HostDriver(Record):
     """UNSUPPORTED. A multi-version driver on a host"""
 
@@ -51,6 +51,30 @@ class HostDriver(Record):
     """Description of the driver  [RO/runtime]"""
     info: str = ''
     """Information about the driver  [RO/runtime]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        host: HostRef = HostRef('OpaqueRef:NULL'),
+        name: str = '',
+        friendly_name: str = '',
+        variants: tuple[DriverVariantRef, ...] = (),
+        active_variant: DriverVariantRef = DriverVariantRef('OpaqueRef:NULL'),
+        selected_variant: DriverVariantRef = DriverVariantRef('OpaqueRef:NULL'),
+        type: str = '',
+        description: str = '',
+        info: str = '',
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'host', host)
+        set_field(self, 'name', name)
+        set_field(self, 'friendly_name', friendly_name)
+        set_field(self, 'variants', variants)
+        set_field(self, 'active_variant', active_variant)
+        set_field(self, 'selected_variant', selected_variant)
+        set_field(self, 'type', type)
+        set_field(self, 'description', description)
+        set_field(self, 'info', info)
 
 
 __all__ = ['HostDriver', 'HostDriverRef']

@@ -10,12 +10,12 @@ import datetime
 from collections.abc import Mapping
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model._types import EPOCH
 from xapictl.model.refs import HostMetricsRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class HostMetrics(Record):
     """The metrics associated with a host"""
 
@@ -42,6 +42,22 @@ class HostMetrics(Record):
     """Time at which this information was last updated  [RO/runtime]"""
     other_config: Mapping[str, str] = dataclasses.field(default_factory=lambda: {})
     """additional configuration  [RW]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        memory_total: int = 0,
+        memory_free: int = 0,
+        live: bool = False,
+        last_updated: datetime.datetime = EPOCH,
+        other_config: Mapping[str, str] = FACTORY,
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'memory_total', memory_total)
+        set_field(self, 'memory_free', memory_free)
+        set_field(self, 'live', live)
+        set_field(self, 'last_updated', last_updated)
+        set_field(self, 'other_config', {} if other_config is FACTORY else other_config)
 
 
 __all__ = ['HostMetrics', 'HostMetricsRef']

@@ -10,12 +10,12 @@ import datetime
 from collections.abc import Mapping
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model._types import EPOCH
 from xapictl.model.refs import HostPatchRef, HostRef, PoolPatchRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class HostPatch(Record):
     """Represents a patch stored on a server"""
 
@@ -54,6 +54,30 @@ class HostPatch(Record):
     """The patch applied  [RO/constructor]"""
     other_config: Mapping[str, str] = dataclasses.field(default_factory=lambda: {})
     """additional configuration  [RW]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        name_label: str = '',
+        name_description: str = '',
+        version: str = '',
+        host: HostRef = HostRef('OpaqueRef:NULL'),
+        applied: bool = False,
+        timestamp_applied: datetime.datetime = EPOCH,
+        size: int = 0,
+        pool_patch: PoolPatchRef = PoolPatchRef('OpaqueRef:NULL'),
+        other_config: Mapping[str, str] = FACTORY,
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'name_label', name_label)
+        set_field(self, 'name_description', name_description)
+        set_field(self, 'version', version)
+        set_field(self, 'host', host)
+        set_field(self, 'applied', applied)
+        set_field(self, 'timestamp_applied', timestamp_applied)
+        set_field(self, 'size', size)
+        set_field(self, 'pool_patch', pool_patch)
+        set_field(self, 'other_config', {} if other_config is FACTORY else other_config)
 
 
 __all__ = ['HostPatch', 'HostPatchRef']

@@ -8,11 +8,11 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import Record, set_field
 from xapictl.model.refs import LVHDRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class LVHD(Record):
     """LVHD SR specific operations"""
 
@@ -24,6 +24,12 @@ class LVHD(Record):
 
     uuid: str = ''
     """Unique identifier/object reference  [RO/runtime]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+    ) -> None:
+        set_field(self, 'uuid', uuid)
 
 
 __all__ = ['LVHD', 'LVHDRef']

@@ -9,13 +9,13 @@ import dataclasses
 import datetime
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import Record, set_field
 from xapictl.model._types import EPOCH
 from xapictl.model.enums import Cls
 from xapictl.model.refs import MessageRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class Message(Record):
     """An message for the attention of the administrator"""
 
@@ -45,6 +45,24 @@ class Message(Record):
     """The time at which the message was created  [RO/runtime]"""
     body: str = ''
     """The body of the message  [RO/runtime]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        name: str = '',
+        priority: int = 0,
+        cls: Cls = Cls.VM,
+        obj_uuid: str = '',
+        timestamp: datetime.datetime = EPOCH,
+        body: str = '',
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'name', name)
+        set_field(self, 'priority', priority)
+        set_field(self, 'cls', cls)
+        set_field(self, 'obj_uuid', obj_uuid)
+        set_field(self, 'timestamp', timestamp)
+        set_field(self, 'body', body)
 
 
 __all__ = ['Message', 'MessageRef']

@@ -9,12 +9,12 @@ import dataclasses
 from collections.abc import Mapping
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model.enums import NetworkDefaultLockingMode, NetworkOperations, NetworkPurpose
 from xapictl.model.refs import BlobRef, NetworkRef, PIFRef, VIFRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class Network(Record):
     """A virtual network"""
 
@@ -71,6 +71,42 @@ class Network(Record):
     """The IP addresses assigned to VIFs on networks that have active xapi-managed DHCP  [RO/runtime]"""
     purpose: tuple[NetworkPurpose, ...] = ()
     """Set of purposes for which the server will use this network  [RO/runtime]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        name_label: str = '',
+        name_description: str = '',
+        allowed_operations: tuple[NetworkOperations, ...] = (),
+        current_operations: Mapping[str, NetworkOperations] = FACTORY,
+        vifs: tuple[VIFRef, ...] = (),
+        pifs: tuple[PIFRef, ...] = (),
+        mtu: int = 1500,
+        other_config: Mapping[str, str] = FACTORY,
+        bridge: str = '',
+        managed: bool = True,
+        blobs: Mapping[str, BlobRef] = FACTORY,
+        tags: tuple[str, ...] = (),
+        default_locking_mode: NetworkDefaultLockingMode = NetworkDefaultLockingMode.UNLOCKED,
+        assigned_ips: Mapping[VIFRef, str] = FACTORY,
+        purpose: tuple[NetworkPurpose, ...] = (),
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'name_label', name_label)
+        set_field(self, 'name_description', name_description)
+        set_field(self, 'allowed_operations', allowed_operations)
+        set_field(self, 'current_operations', {} if current_operations is FACTORY else current_operations)
+        set_field(self, 'vifs', vifs)
+        set_field(self, 'pifs', pifs)
+        set_field(self, 'mtu', mtu)
+        set_field(self, 'other_config', {} if other_config is FACTORY else other_config)
+        set_field(self, 'bridge', bridge)
+        set_field(self, 'managed', managed)
+        set_field(self, 'blobs', {} if blobs is FACTORY else blobs)
+        set_field(self, 'tags', tags)
+        set_field(self, 'default_locking_mode', default_locking_mode)
+        set_field(self, 'assigned_ips', {} if assigned_ips is FACTORY else assigned_ips)
+        set_field(self, 'purpose', purpose)
 
 
 __all__ = ['Network', 'NetworkRef']

@@ -8,12 +8,12 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import Record, set_field
 from xapictl.model.enums import SriovConfigurationMode
 from xapictl.model.refs import NetworkSriovRef, PIFRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class NetworkSriov(Record):
     """network-sriov which connects logical pif and physical pif"""
 
@@ -37,6 +37,20 @@ class NetworkSriov(Record):
     """Indicates whether the host need to be rebooted before SR-IOV is enabled on the physical PIF  [RO/runtime]"""
     configuration_mode: SriovConfigurationMode = SriovConfigurationMode.UNKNOWN
     """The mode for configure network sriov  [RO/runtime]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        physical_pif: PIFRef = PIFRef('OpaqueRef:NULL'),
+        logical_pif: PIFRef = PIFRef('OpaqueRef:NULL'),
+        requires_reboot: bool = False,
+        configuration_mode: SriovConfigurationMode = SriovConfigurationMode.UNKNOWN,
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'physical_pif', physical_pif)
+        set_field(self, 'logical_pif', logical_pif)
+        set_field(self, 'requires_reboot', requires_reboot)
+        set_field(self, 'configuration_mode', configuration_mode)
 
 
 __all__ = ['NetworkSriov', 'NetworkSriovRef']

@@ -9,11 +9,11 @@ import dataclasses
 from collections.abc import Mapping
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model.refs import HostRef, ObserverRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class Observer(Record):
     """Describes an observer which will control observability activity in the Toolstack"""
 
@@ -46,6 +46,26 @@ class Observer(Record):
     """The list of xenserver components the observer will broadcast. An empty list means all components  [RO/constructor]"""
     enabled: bool = False
     """This denotes if the observer is enabled. true if it is enabled and false if it is disabled  [RO/constructor]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        name_label: str = '',
+        name_description: str = '',
+        hosts: tuple[HostRef, ...] = (),
+        attributes: Mapping[str, str] = FACTORY,
+        endpoints: tuple[str, ...] = (),
+        components: tuple[str, ...] = (),
+        enabled: bool = False,
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'name_label', name_label)
+        set_field(self, 'name_description', name_description)
+        set_field(self, 'hosts', hosts)
+        set_field(self, 'attributes', {} if attributes is FACTORY else attributes)
+        set_field(self, 'endpoints', endpoints)
+        set_field(self, 'components', components)
+        set_field(self, 'enabled', enabled)
 
 
 __all__ = ['Observer', 'ObserverRef']

@@ -9,11 +9,11 @@ import dataclasses
 from collections.abc import Mapping
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model.refs import HostRef, PBDRef, SRRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class PBD(Record):
     """The physical block devices through which hosts access SRs"""
 
@@ -40,6 +40,22 @@ class PBD(Record):
     """is the SR currently attached on this host?  [RO/runtime]"""
     other_config: Mapping[str, str] = dataclasses.field(default_factory=lambda: {})
     """additional configuration  [RW]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        host: HostRef = HostRef('OpaqueRef:NULL'),
+        sr: SRRef = SRRef('OpaqueRef:NULL'),
+        device_config: Mapping[str, str] = FACTORY,
+        currently_attached: bool = False,
+        other_config: Mapping[str, str] = FACTORY,
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'host', host)
+        set_field(self, 'sr', sr)
+        set_field(self, 'device_config', {} if device_config is FACTORY else device_config)
+        set_field(self, 'currently_attached', currently_attached)
+        set_field(self, 'other_config', {} if other_config is FACTORY else other_config)
 
 
 __all__ = ['PBD', 'PBDRef']

@@ -9,11 +9,11 @@ import dataclasses
 from collections.abc import Mapping
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model.refs import HostRef, PCIRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class PCI(Record):
     """A PCI device"""
 
@@ -70,6 +70,42 @@ class PCI(Record):
     """Subsystem device name  [RO/constructor]"""
     driver_name: str = ''
     """Driver name  [RO/constructor]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        class_id: str = '',
+        class_name: str = '',
+        vendor_id: str = '',
+        vendor_name: str = '',
+        device_id: str = '',
+        device_name: str = '',
+        host: HostRef = HostRef('OpaqueRef:NULL'),
+        pci_id: str = '',
+        dependencies: tuple[PCIRef, ...] = (),
+        other_config: Mapping[str, str] = FACTORY,
+        subsystem_vendor_id: str = '',
+        subsystem_vendor_name: str = '',
+        subsystem_device_id: str = '',
+        subsystem_device_name: str = '',
+        driver_name: str = '',
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'class_id', class_id)
+        set_field(self, 'class_name', class_name)
+        set_field(self, 'vendor_id', vendor_id)
+        set_field(self, 'vendor_name', vendor_name)
+        set_field(self, 'device_id', device_id)
+        set_field(self, 'device_name', device_name)
+        set_field(self, 'host', host)
+        set_field(self, 'pci_id', pci_id)
+        set_field(self, 'dependencies', dependencies)
+        set_field(self, 'other_config', {} if other_config is FACTORY else other_config)
+        set_field(self, 'subsystem_vendor_id', subsystem_vendor_id)
+        set_field(self, 'subsystem_vendor_name', subsystem_vendor_name)
+        set_field(self, 'subsystem_device_id', subsystem_device_id)
+        set_field(self, 'subsystem_device_name', subsystem_device_name)
+        set_field(self, 'driver_name', driver_name)
 
 
 __all__ = ['PCI', 'PCIRef']

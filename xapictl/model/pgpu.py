@@ -9,12 +9,12 @@ import dataclasses
 from collections.abc import Mapping
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model.enums import PCIDom0Access
 from xapictl.model.refs import GPUGroupRef, HostRef, PCIRef, PGPURef, VGPURef, VGPUTypeRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class PGPU(Record):
     """A physical GPU (pGPU)"""
 
@@ -59,6 +59,34 @@ class PGPU(Record):
     """Is this device the system display device  [RO/runtime]"""
     compatibility_metadata: Mapping[str, str] = dataclasses.field(default_factory=lambda: {})
     """PGPU metadata to determine whether a VGPU can migrate between two PGPUs  [RO/runtime]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        pci: PCIRef = PCIRef('OpaqueRef:NULL'),
+        gpu_group: GPUGroupRef = GPUGroupRef('OpaqueRef:NULL'),
+        host: HostRef = HostRef('OpaqueRef:NULL'),
+        other_config: Mapping[str, str] = FACTORY,
+        supported_vgpu_types: tuple[VGPUTypeRef, ...] = (),
+        enabled_vgpu_types: tuple[VGPUTypeRef, ...] = (),
+        resident_vgpus: tuple[VGPURef, ...] = (),
+        supported_vgpu_max_capacities: Mapping[VGPUTypeRef, int] = FACTORY,
+        dom0_access: PCIDom0Access = PCIDom0Access.ENABLED,
+        is_system_display_device: bool = False,
+        compatibility_metadata: Mapping[str, str] = FACTORY,
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'pci', pci)
+        set_field(self, 'gpu_group', gpu_group)
+        set_field(self, 'host', host)
+        set_field(self, 'other_config', {} if other_config is FACTORY else other_config)
+        set_field(self, 'supported_vgpu_types', supported_vgpu_types)
+        set_field(self, 'enabled_vgpu_types', enabled_vgpu_types)
+        set_field(self, 'resident_vgpus', resident_vgpus)
+        set_field(self, 'supported_vgpu_max_capacities', {} if supported_vgpu_max_capacities is FACTORY else supported_vgpu_max_capacities)
+        set_field(self, 'dom0_access', dom0_access)
+        set_field(self, 'is_system_display_device', is_system_display_device)
+        set_field(self, 'compatibility_metadata', {} if compatibility_metadata is FACTORY else compatibility_metadata)
 
 
 __all__ = ['PGPU', 'PGPURef']

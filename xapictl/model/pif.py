@@ -9,7 +9,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model.enums import (
     IPConfigurationMode,
     IPv6ConfigurationMode,
@@ -29,7 +29,7 @@ from xapictl.model.refs import (
 )
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class PIF(Record):
     """A physical network interface (note separate VLANs are represented as several PIFs)"""
 
@@ -143,6 +143,80 @@ class PIF(Record):
     """Indicates which network_sriov this interface is logical of  [RO/runtime]"""
     pci: PCIRef = PCIRef('OpaqueRef:NULL')
     """Link to underlying PCI device  [RO/runtime]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        device: str = '',
+        network: NetworkRef = NetworkRef('OpaqueRef:NULL'),
+        host: HostRef = HostRef('OpaqueRef:NULL'),
+        mac: str = '',
+        mtu: int = 0,
+        vlan: int = 0,
+        metrics: PIFMetricsRef = PIFMetricsRef('OpaqueRef:NULL'),
+        physical: bool = False,
+        currently_attached: bool = True,
+        ip_configuration_mode: IPConfigurationMode = IPConfigurationMode.NONE,
+        ip: str = '',
+        netmask: str = '',
+        gateway: str = '',
+        dns: str = '',
+        bond_slave_of: BondRef = BondRef('OpaqueRef:NULL'),
+        bond_master_of: tuple[BondRef, ...] = (),
+        vlan_master_of: VLANRef = VLANRef('OpaqueRef:NULL'),
+        vlan_slave_of: tuple[VLANRef, ...] = (),
+        management: bool = False,
+        other_config: Mapping[str, str] = FACTORY,
+        disallow_unplug: bool = False,
+        tunnel_access_pif_of: tuple[TunnelRef, ...] = (),
+        tunnel_transport_pif_of: tuple[TunnelRef, ...] = (),
+        ipv6_configuration_mode: IPv6ConfigurationMode = IPv6ConfigurationMode.NONE,
+        ipv6: tuple[str, ...] = (),
+        ipv6_gateway: str = '',
+        primary_address_type: PrimaryAddressType = PrimaryAddressType.IPV4,
+        managed: bool = True,
+        properties: Mapping[str, str] = FACTORY,
+        capabilities: tuple[str, ...] = (),
+        igmp_snooping_status: PIFIgmpStatus = PIFIgmpStatus.UNKNOWN,
+        sriov_physical_pif_of: tuple[NetworkSriovRef, ...] = (),
+        sriov_logical_pif_of: tuple[NetworkSriovRef, ...] = (),
+        pci: PCIRef = PCIRef('OpaqueRef:NULL'),
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'device', device)
+        set_field(self, 'network', network)
+        set_field(self, 'host', host)
+        set_field(self, 'mac', mac)
+        set_field(self, 'mtu', mtu)
+        set_field(self, 'vlan', vlan)
+        set_field(self, 'metrics', metrics)
+        set_field(self, 'physical', physical)
+        set_field(self, 'currently_attached', currently_attached)
+        set_field(self, 'ip_configuration_mode', ip_configuration_mode)
+        set_field(self, 'ip', ip)
+        set_field(self, 'netmask', netmask)
+        set_field(self, 'gateway', gateway)
+        set_field(self, 'dns', dns)
+        set_field(self, 'bond_slave_of', bond_slave_of)
+        set_field(self, 'bond_master_of', bond_master_of)
+        set_field(self, 'vlan_master_of', vlan_master_of)
+        set_field(self, 'vlan_slave_of', vlan_slave_of)
+        set_field(self, 'management', management)
+        set_field(self, 'other_config', {} if other_config is FACTORY else other_config)
+        set_field(self, 'disallow_unplug', disallow_unplug)
+        set_field(self, 'tunnel_access_pif_of', tunnel_access_pif_of)
+        set_field(self, 'tunnel_transport_pif_of', tunnel_transport_pif_of)
+        set_field(self, 'ipv6_configuration_mode', ipv6_configuration_mode)
+        set_field(self, 'ipv6', ipv6)
+        set_field(self, 'ipv6_gateway', ipv6_gateway)
+        set_field(self, 'primary_address_type', primary_address_type)
+        set_field(self, 'managed', managed)
+        set_field(self, 'properties', {} if properties is FACTORY else properties)
+        set_field(self, 'capabilities', capabilities)
+        set_field(self, 'igmp_snooping_status', igmp_snooping_status)
+        set_field(self, 'sriov_physical_pif_of', sriov_physical_pif_of)
+        set_field(self, 'sriov_logical_pif_of', sriov_logical_pif_of)
+        set_field(self, 'pci', pci)
 
 
 __all__ = ['PIF', 'PIFRef']

@@ -10,12 +10,12 @@ import datetime
 from collections.abc import Mapping
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model._types import EPOCH
 from xapictl.model.refs import PIFMetricsRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class PIFMetrics(Record):
     """The metrics associated with a physical network interface"""
 
@@ -63,6 +63,36 @@ class PIFMetrics(Record):
     """Time at which this information was last updated  [RO/runtime]"""
     other_config: Mapping[str, str] = dataclasses.field(default_factory=lambda: {})
     """additional configuration  [RW]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        io_read_kbs: float = 0.0,
+        io_write_kbs: float = 0.0,
+        carrier: bool = False,
+        vendor_id: str = '',
+        vendor_name: str = '',
+        device_id: str = '',
+        device_name: str = '',
+        speed: int = 0,
+        duplex: bool = False,
+        pci_bus_path: str = '',
+        last_updated: datetime.datetime = EPOCH,
+        other_config: Mapping[str, str] = FACTORY,
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'io_read_kbs', io_read_kbs)
+        set_field(self, 'io_write_kbs', io_write_kbs)
+        set_field(self, 'carrier', carrier)
+        set_field(self, 'vendor_id', vendor_id)
+        set_field(self, 'vendor_name', vendor_name)
+        set_field(self, 'device_id', device_id)
+        set_field(self, 'device_name', device_name)
+        set_field(self, 'speed', speed)
+        set_field(self, 'duplex', duplex)
+        set_field(self, 'pci_bus_path', pci_bus_path)
+        set_field(self, 'last_updated', last_updated)
+        set_field(self, 'other_config', {} if other_config is FACTORY else other_config)
 
 
 __all__ = ['PIFMetrics', 'PIFMetricsRef']

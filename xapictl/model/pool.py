@@ -10,13 +10,13 @@ import datetime
 from collections.abc import Mapping
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model._types import EPOCH
 from xapictl.model.enums import PoolAllowedOperations, TelemetryFrequency, UpdateSyncFrequency
 from xapictl.model.refs import BlobRef, HostRef, PoolRef, RepositoryRef, SecretRef, SRRef, VDIRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class Pool(Record):
     """Pool-wide information"""
 
@@ -214,6 +214,136 @@ class Pool(Record):
     """Licensing data shared within the whole pool  [RW]"""
     ha_reboot_vm_on_internal_shutdown: bool = True
     """Indicates whether an HA-protected VM that is shut down from inside (not through the API) should be automatically rebooted when HA is enabled  [RW]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        name_label: str = '',
+        name_description: str = '',
+        master: HostRef = HostRef('OpaqueRef:NULL'),
+        default_sr: SRRef = SRRef('OpaqueRef:NULL'),
+        suspend_image_sr: SRRef = SRRef('OpaqueRef:NULL'),
+        crash_dump_sr: SRRef = SRRef('OpaqueRef:NULL'),
+        other_config: Mapping[str, str] = FACTORY,
+        ha_enabled: bool = False,
+        ha_configuration: Mapping[str, str] = FACTORY,
+        ha_statefiles: tuple[str, ...] = (),
+        ha_host_failures_to_tolerate: int = 0,
+        ha_plan_exists_for: int = 0,
+        ha_allow_overcommit: bool = False,
+        ha_overcommitted: bool = False,
+        blobs: Mapping[str, BlobRef] = FACTORY,
+        tags: tuple[str, ...] = (),
+        gui_config: Mapping[str, str] = FACTORY,
+        health_check_config: Mapping[str, str] = FACTORY,
+        wlb_url: str = '',
+        wlb_username: str = '',
+        wlb_enabled: bool = False,
+        wlb_verify_cert: bool = False,
+        redo_log_enabled: bool = False,
+        redo_log_vdi: VDIRef = VDIRef('OpaqueRef:NULL'),
+        vswitch_controller: str = '',
+        restrictions: Mapping[str, str] = FACTORY,
+        metadata_vdis: tuple[VDIRef, ...] = (),
+        ha_cluster_stack: str = '',
+        allowed_operations: tuple[PoolAllowedOperations, ...] = (),
+        current_operations: Mapping[str, PoolAllowedOperations] = FACTORY,
+        guest_agent_config: Mapping[str, str] = FACTORY,
+        cpu_info: Mapping[str, str] = FACTORY,
+        policy_no_vendor_device: bool = False,
+        live_patching_disabled: bool = False,
+        igmp_snooping_enabled: bool = False,
+        uefi_certificates: str = '',
+        custom_uefi_certificates: str = '',
+        is_psr_pending: bool = False,
+        tls_verification_enabled: bool = False,
+        repositories: tuple[RepositoryRef, ...] = (),
+        client_certificate_auth_enabled: bool = False,
+        client_certificate_auth_name: str = '',
+        repository_proxy_url: str = '',
+        repository_proxy_username: str = '',
+        repository_proxy_password: SecretRef = SecretRef('OpaqueRef:NULL'),
+        migration_compression: bool = False,
+        coordinator_bias: bool = True,
+        local_auth_max_threads: int = 8,
+        ext_auth_max_threads: int = 1,
+        ext_auth_cache_enabled: bool = True,
+        ext_auth_cache_size: int = 50,
+        ext_auth_cache_expiry: int = 300,
+        telemetry_uuid: SecretRef = SecretRef('OpaqueRef:NULL'),
+        telemetry_frequency: TelemetryFrequency = TelemetryFrequency.WEEKLY,
+        telemetry_next_collection: datetime.datetime = EPOCH,
+        last_update_sync: datetime.datetime = EPOCH,
+        update_sync_frequency: UpdateSyncFrequency = UpdateSyncFrequency.WEEKLY,
+        update_sync_day: int = 0,
+        update_sync_enabled: bool = False,
+        recommendations: Mapping[str, str] = FACTORY,
+        license_server: Mapping[str, str] = FACTORY,
+        ha_reboot_vm_on_internal_shutdown: bool = True,
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'name_label', name_label)
+        set_field(self, 'name_description', name_description)
+        set_field(self, 'master', master)
+        set_field(self, 'default_sr', default_sr)
+        set_field(self, 'suspend_image_sr', suspend_image_sr)
+        set_field(self, 'crash_dump_sr', crash_dump_sr)
+        set_field(self, 'other_config', {} if other_config is FACTORY else other_config)
+        set_field(self, 'ha_enabled', ha_enabled)
+        set_field(self, 'ha_configuration', {} if ha_configuration is FACTORY else ha_configuration)
+        set_field(self, 'ha_statefiles', ha_statefiles)
+        set_field(self, 'ha_host_failures_to_tolerate', ha_host_failures_to_tolerate)
+        set_field(self, 'ha_plan_exists_for', ha_plan_exists_for)
+        set_field(self, 'ha_allow_overcommit', ha_allow_overcommit)
+        set_field(self, 'ha_overcommitted', ha_overcommitted)
+        set_field(self, 'blobs', {} if blobs is FACTORY else blobs)
+        set_field(self, 'tags', tags)
+        set_field(self, 'gui_config', {} if gui_config is FACTORY else gui_config)
+        set_field(self, 'health_check_config', {} if health_check_config is FACTORY else health_check_config)
+        set_field(self, 'wlb_url', wlb_url)
+        set_field(self, 'wlb_username', wlb_username)
+        set_field(self, 'wlb_enabled', wlb_enabled)
+        set_field(self, 'wlb_verify_cert', wlb_verify_cert)
+        set_field(self, 'redo_log_enabled', redo_log_enabled)
+        set_field(self, 'redo_log_vdi', redo_log_vdi)
+        set_field(self, 'vswitch_controller', vswitch_controller)
+        set_field(self, 'restrictions', {} if restrictions is FACTORY else restrictions)
+        set_field(self, 'metadata_vdis', metadata_vdis)
+        set_field(self, 'ha_cluster_stack', ha_cluster_stack)
+        set_field(self, 'allowed_operations', allowed_operations)
+        set_field(self, 'current_operations', {} if current_operations is FACTORY else current_operations)
+        set_field(self, 'guest_agent_config', {} if guest_agent_config is FACTORY else guest_agent_config)
+        set_field(self, 'cpu_info', {} if cpu_info is FACTORY else cpu_info)
+        set_field(self, 'policy_no_vendor_device', policy_no_vendor_device)
+        set_field(self, 'live_patching_disabled', live_patching_disabled)
+        set_field(self, 'igmp_snooping_enabled', igmp_snooping_enabled)
+        set_field(self, 'uefi_certificates', uefi_certificates)
+        set_field(self, 'custom_uefi_certificates', custom_uefi_certificates)
+        set_field(self, 'is_psr_pending', is_psr_pending)
+        set_field(self, 'tls_verification_enabled', tls_verification_enabled)
+        set_field(self, 'repositories', repositories)
+        set_field(self, 'client_certificate_auth_enabled', client_certificate_auth_enabled)
+        set_field(self, 'client_certificate_auth_name', client_certificate_auth_name)
+        set_field(self, 'repository_proxy_url', repository_proxy_url)
+        set_field(self, 'repository_proxy_username', repository_proxy_username)
+        set_field(self, 'repository_proxy_password', repository_proxy_password)
+        set_field(self, 'migration_compression', migration_compression)
+        set_field(self, 'coordinator_bias', coordinator_bias)
+        set_field(self, 'local_auth_max_threads', local_auth_max_threads)
+        set_field(self, 'ext_auth_max_threads', ext_auth_max_threads)
+        set_field(self, 'ext_auth_cache_enabled', ext_auth_cache_enabled)
+        set_field(self, 'ext_auth_cache_size', ext_auth_cache_size)
+        set_field(self, 'ext_auth_cache_expiry', ext_auth_cache_expiry)
+        set_field(self, 'telemetry_uuid', telemetry_uuid)
+        set_field(self, 'telemetry_frequency', telemetry_frequency)
+        set_field(self, 'telemetry_next_collection', telemetry_next_collection)
+        set_field(self, 'last_update_sync', last_update_sync)
+        set_field(self, 'update_sync_frequency', update_sync_frequency)
+        set_field(self, 'update_sync_day', update_sync_day)
+        set_field(self, 'update_sync_enabled', update_sync_enabled)
+        set_field(self, 'recommendations', {} if recommendations is FACTORY else recommendations)
+        set_field(self, 'license_server', {} if license_server is FACTORY else license_server)
+        set_field(self, 'ha_reboot_vm_on_internal_shutdown', ha_reboot_vm_on_internal_shutdown)
 
 
 __all__ = ['Pool', 'PoolRef']

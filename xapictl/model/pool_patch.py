@@ -9,12 +9,12 @@ import dataclasses
 from collections.abc import Mapping
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model.enums import AfterApplyGuidance
 from xapictl.model.refs import HostPatchRef, PoolPatchRef, PoolUpdateRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class PoolPatch(Record):
     """Pool-wide patches"""
 
@@ -53,6 +53,30 @@ class PoolPatch(Record):
     """A reference to the associated pool_update object  [RO/constructor]"""
     other_config: Mapping[str, str] = dataclasses.field(default_factory=lambda: {})
     """additional configuration  [RW]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        name_label: str = '',
+        name_description: str = '',
+        version: str = '',
+        size: int = 0,
+        pool_applied: bool = False,
+        host_patches: tuple[HostPatchRef, ...] = (),
+        after_apply_guidance: tuple[AfterApplyGuidance, ...] = (),
+        pool_update: PoolUpdateRef = PoolUpdateRef('OpaqueRef:NULL'),
+        other_config: Mapping[str, str] = FACTORY,
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'name_label', name_label)
+        set_field(self, 'name_description', name_description)
+        set_field(self, 'version', version)
+        set_field(self, 'size', size)
+        set_field(self, 'pool_applied', pool_applied)
+        set_field(self, 'host_patches', host_patches)
+        set_field(self, 'after_apply_guidance', after_apply_guidance)
+        set_field(self, 'pool_update', pool_update)
+        set_field(self, 'other_config', {} if other_config is FACTORY else other_config)
 
 
 __all__ = ['PoolPatch', 'PoolPatchRef']

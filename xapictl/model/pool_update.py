@@ -9,12 +9,12 @@ import dataclasses
 from collections.abc import Mapping
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model.enums import UpdateAfterApplyGuidance
 from xapictl.model.refs import HostRef, PoolUpdateRef, VDIRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class PoolUpdate(Record):
     """Pool-wide updates to the host software"""
 
@@ -56,6 +56,32 @@ class PoolUpdate(Record):
     """additional configuration  [RW]"""
     enforce_homogeneity: bool = False
     """Flag - if true, all hosts in a pool must apply this update  [RO/constructor]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        name_label: str = '',
+        name_description: str = '',
+        version: str = '',
+        installation_size: int = 0,
+        key: str = '',
+        after_apply_guidance: tuple[UpdateAfterApplyGuidance, ...] = (),
+        vdi: VDIRef = VDIRef('OpaqueRef:NULL'),
+        hosts: tuple[HostRef, ...] = (),
+        other_config: Mapping[str, str] = FACTORY,
+        enforce_homogeneity: bool = False,
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'name_label', name_label)
+        set_field(self, 'name_description', name_description)
+        set_field(self, 'version', version)
+        set_field(self, 'installation_size', installation_size)
+        set_field(self, 'key', key)
+        set_field(self, 'after_apply_guidance', after_apply_guidance)
+        set_field(self, 'vdi', vdi)
+        set_field(self, 'hosts', hosts)
+        set_field(self, 'other_config', {} if other_config is FACTORY else other_config)
+        set_field(self, 'enforce_homogeneity', enforce_homogeneity)
 
 
 __all__ = ['PoolUpdate', 'PoolUpdateRef']

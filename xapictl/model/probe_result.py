@@ -9,12 +9,12 @@ import dataclasses
 from collections.abc import Mapping
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model.refs import ProbeResultRef
 from xapictl.model.sr_stat import SRStat
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class ProbeResult(Record):
     """A set of properties that describe one result element of SR.probe. Result elements and properties can change dynamically based on changes to the the SR.probe input-parameters or the target."""
 
@@ -35,6 +35,18 @@ class ProbeResult(Record):
     """Existing SR found for this configuration  [RO/runtime]"""
     extra_info: Mapping[str, str] = dataclasses.field(default_factory=lambda: {})
     """Additional plugin-specific information about this configuration, that might be of use for an API user. This can, for example, include the LUN or the WWPN.  [RO/runtime]"""
+
+    def __init__(
+        self, *,
+        configuration: Mapping[str, str] = FACTORY,
+        complete: bool = False,
+        sr: SRStat | None = None,
+        extra_info: Mapping[str, str] = FACTORY,
+    ) -> None:
+        set_field(self, 'configuration', {} if configuration is FACTORY else configuration)
+        set_field(self, 'complete', complete)
+        set_field(self, 'sr', sr)
+        set_field(self, 'extra_info', {} if extra_info is FACTORY else extra_info)
 
 
 __all__ = ['ProbeResult', 'ProbeResultRef']

@@ -9,11 +9,11 @@ import dataclasses
 from collections.abc import Mapping
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model.refs import HostRef, PUSBRef, USBGroupRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class PUSB(Record):
     """A physical USB device"""
 
@@ -64,6 +64,38 @@ class PUSB(Record):
     """additional configuration  [RW]"""
     speed: float = -1.0
     """USB device speed  [RO/constructor]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        usb_group: USBGroupRef = USBGroupRef('OpaqueRef:NULL'),
+        host: HostRef = HostRef('OpaqueRef:NULL'),
+        path: str = '',
+        vendor_id: str = '',
+        vendor_desc: str = '',
+        product_id: str = '',
+        product_desc: str = '',
+        serial: str = '',
+        version: str = '',
+        description: str = '',
+        passthrough_enabled: bool = False,
+        other_config: Mapping[str, str] = FACTORY,
+        speed: float = -1.0,
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'usb_group', usb_group)
+        set_field(self, 'host', host)
+        set_field(self, 'path', path)
+        set_field(self, 'vendor_id', vendor_id)
+        set_field(self, 'vendor_desc', vendor_desc)
+        set_field(self, 'product_id', product_id)
+        set_field(self, 'product_desc', product_desc)
+        set_field(self, 'serial', serial)
+        set_field(self, 'version', version)
+        set_field(self, 'description', description)
+        set_field(self, 'passthrough_enabled', passthrough_enabled)
+        set_field(self, 'other_config', {} if other_config is FACTORY else other_config)
+        set_field(self, 'speed', speed)
 
 
 __all__ = ['PUSB', 'PUSBRef']

@@ -8,11 +8,11 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import Record, set_field
 from xapictl.model.refs import HostRef, PVSCacheStorageRef, PVSSiteRef, SRRef, VDIRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class PVSCacheStorage(Record):
     """Describes the storage that is available to a PVS site for caching purposes"""
 
@@ -39,6 +39,22 @@ class PVSCacheStorage(Record):
     """The size of the cache VDI (in bytes)  [RO/constructor]"""
     vdi: VDIRef = VDIRef('OpaqueRef:NULL')
     """The VDI used for caching  [RO/runtime]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        host: HostRef = HostRef('OpaqueRef:NULL'),
+        sr: SRRef = SRRef('OpaqueRef:NULL'),
+        site: PVSSiteRef = PVSSiteRef('OpaqueRef:NULL'),
+        size: int = 21474836480,
+        vdi: VDIRef = VDIRef('OpaqueRef:NULL'),
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'host', host)
+        set_field(self, 'sr', sr)
+        set_field(self, 'site', site)
+        set_field(self, 'size', size)
+        set_field(self, 'vdi', vdi)
 
 
 __all__ = ['PVSCacheStorage', 'PVSCacheStorageRef']

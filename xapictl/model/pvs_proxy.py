@@ -8,12 +8,12 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import Record, set_field
 from xapictl.model.enums import PVSProxyStatus
 from xapictl.model.refs import PVSProxyRef, PVSSiteRef, VIFRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class PVSProxy(Record):
     """a proxy connects a VM/VIF with a PVS site"""
 
@@ -37,6 +37,20 @@ class PVSProxy(Record):
     """true = VM is currently proxied  [RO/runtime]"""
     status: PVSProxyStatus = PVSProxyStatus.STOPPED
     """The run-time status of the proxy  [RO/runtime]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        site: PVSSiteRef = PVSSiteRef('OpaqueRef:NULL'),
+        vif: VIFRef = VIFRef('OpaqueRef:NULL'),
+        currently_attached: bool = False,
+        status: PVSProxyStatus = PVSProxyStatus.STOPPED,
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'site', site)
+        set_field(self, 'vif', vif)
+        set_field(self, 'currently_attached', currently_attached)
+        set_field(self, 'status', status)
 
 
 __all__ = ['PVSProxy', 'PVSProxyRef']

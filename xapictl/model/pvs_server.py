@@ -8,11 +8,11 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import Record, set_field
 from xapictl.model.refs import PVSServerRef, PVSSiteRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class PVSServer(Record):
     """individual machine serving provisioning (block) data"""
 
@@ -36,6 +36,20 @@ class PVSServer(Record):
     """Last UDP port accepted by this server  [RO/constructor]"""
     site: PVSSiteRef = PVSSiteRef('OpaqueRef:NULL')
     """PVS site this server is part of  [RO/constructor]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        addresses: tuple[str, ...] = (),
+        first_port: int = 0,
+        last_port: int = 0,
+        site: PVSSiteRef = PVSSiteRef('OpaqueRef:NULL'),
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'addresses', addresses)
+        set_field(self, 'first_port', first_port)
+        set_field(self, 'last_port', last_port)
+        set_field(self, 'site', site)
 
 
 __all__ = ['PVSServer', 'PVSServerRef']

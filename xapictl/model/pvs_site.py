@@ -8,11 +8,11 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import Record, set_field
 from xapictl.model.refs import PVSCacheStorageRef, PVSProxyRef, PVSServerRef, PVSSiteRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class PVSSite(Record):
     """machines serving blocks of data for provisioning VMs"""
 
@@ -42,6 +42,24 @@ class PVSSite(Record):
     """The set of PVS servers in the site  [RO/runtime]"""
     proxies: tuple[PVSProxyRef, ...] = ()
     """The set of proxies associated with the site  [RO/runtime]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        name_label: str = '',
+        name_description: str = '',
+        pvs_uuid: str = '',
+        cache_storage: tuple[PVSCacheStorageRef, ...] = (),
+        servers: tuple[PVSServerRef, ...] = (),
+        proxies: tuple[PVSProxyRef, ...] = (),
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'name_label', name_label)
+        set_field(self, 'name_description', name_description)
+        set_field(self, 'pvs_uuid', pvs_uuid)
+        set_field(self, 'cache_storage', cache_storage)
+        set_field(self, 'servers', servers)
+        set_field(self, 'proxies', proxies)
 
 
 __all__ = ['PVSSite', 'PVSSiteRef']

@@ -8,11 +8,11 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import Record, set_field
 from xapictl.model.refs import CallerRef, RateLimitRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class RateLimit(Record):
     """A rate limiter associated with one or more callers"""
 
@@ -39,6 +39,22 @@ class RateLimit(Record):
     """Maximum tokens that the bucket can hold  [RO/constructor]"""
     fill_rate: float = 0.0
     """Tokens added to the bucket per second  [RO/constructor]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        name_label: str = '',
+        name_description: str = '',
+        callers: tuple[CallerRef, ...] = (),
+        burst_size: float = 0.0,
+        fill_rate: float = 0.0,
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'name_label', name_label)
+        set_field(self, 'name_description', name_description)
+        set_field(self, 'callers', callers)
+        set_field(self, 'burst_size', burst_size)
+        set_field(self, 'fill_rate', fill_rate)
 
 
 __all__ = ['RateLimit', 'RateLimitRef']

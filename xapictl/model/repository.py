@@ -8,12 +8,12 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import Record, set_field
 from xapictl.model.enums import Origin
 from xapictl.model.refs import RepositoryRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class Repository(Record):
     """Repository for updates"""
 
@@ -55,6 +55,32 @@ class Repository(Record):
     """The origin of this repository. 'remote' if the origin of the repository is a remote one, 'bundle' if the origin of the repository is a local bundle file, 'remote_pool' if the origin of the repository is a remote pool  [RO/constructor]"""
     certificate: str = ''
     """The certificate of the host which hosts this repository  [RO/constructor]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        name_label: str = '',
+        name_description: str = '',
+        binary_url: str = '',
+        source_url: str = '',
+        update: bool = False,
+        hash: str = '',
+        up_to_date: bool = False,
+        gpgkey_path: str = '',
+        origin: Origin = Origin.REMOTE,
+        certificate: str = '',
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'name_label', name_label)
+        set_field(self, 'name_description', name_description)
+        set_field(self, 'binary_url', binary_url)
+        set_field(self, 'source_url', source_url)
+        set_field(self, 'update', update)
+        set_field(self, 'hash', hash)
+        set_field(self, 'up_to_date', up_to_date)
+        set_field(self, 'gpgkey_path', gpgkey_path)
+        set_field(self, 'origin', origin)
+        set_field(self, 'certificate', certificate)
 
 
 __all__ = ['Repository', 'RepositoryRef']

@@ -8,11 +8,11 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import Record, set_field
 from xapictl.model.refs import RoleRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class Role(Record):
     """A set of permissions associated with a subject"""
 
@@ -36,6 +36,20 @@ class Role(Record):
     """a list of pointers to other roles or permissions  [RO/constructor]"""
     is_internal: bool = False
     """Indicates whether the role is only to be assigned internally by xapi, or can be used by clients  [RO/runtime]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        name_label: str = '',
+        name_description: str = '',
+        subroles: tuple[RoleRef, ...] = (),
+        is_internal: bool = False,
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'name_label', name_label)
+        set_field(self, 'name_description', name_description)
+        set_field(self, 'subroles', subroles)
+        set_field(self, 'is_internal', is_internal)
 
 
 __all__ = ['Role', 'RoleRef']

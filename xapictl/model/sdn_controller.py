@@ -8,12 +8,12 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import Record, set_field
 from xapictl.model.enums import SDNControllerProtocol
 from xapictl.model.refs import SDNControllerRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class SDNController(Record):
     """Describes the SDN controller that is to connect with the pool"""
 
@@ -34,6 +34,18 @@ class SDNController(Record):
     """IP address of the controller  [RO/constructor]"""
     port: int = 0
     """TCP port of the controller  [RO/constructor]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        protocol: SDNControllerProtocol = SDNControllerProtocol.SSL,
+        address: str = '',
+        port: int = 0,
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'protocol', protocol)
+        set_field(self, 'address', address)
+        set_field(self, 'port', port)
 
 
 __all__ = ['SDNController', 'SDNControllerRef']

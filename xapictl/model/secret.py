@@ -9,11 +9,11 @@ import dataclasses
 from collections.abc import Mapping
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model.refs import SecretRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class Secret(Record):
     """A secret"""
 
@@ -31,6 +31,16 @@ class Secret(Record):
     """the secret  [RW]"""
     other_config: Mapping[str, str] = dataclasses.field(default_factory=lambda: {})
     """other_config  [RW]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        value: str = '',
+        other_config: Mapping[str, str] = FACTORY,
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'value', value)
+        set_field(self, 'other_config', {} if other_config is FACTORY else other_config)
 
 
 __all__ = ['Secret', 'SecretRef']

@@ -10,12 +10,12 @@ import datetime
 from collections.abc import Mapping
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model._types import EPOCH
 from xapictl.model.refs import HostRef, SessionRef, SubjectRef, TaskRef, UserRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class Session(Record):
     """A session"""
 
@@ -72,6 +72,42 @@ class Session(Record):
     """a key string provided by a API user to distinguish itself from other users sharing the same login name  [RO/runtime]"""
     client_certificate: bool = False
     """indicates whether this session was authenticated using a client certificate  [RO/runtime]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        this_host: HostRef = HostRef('OpaqueRef:NULL'),
+        this_user: UserRef = UserRef('OpaqueRef:NULL'),
+        last_active: datetime.datetime = EPOCH,
+        pool: bool = False,
+        other_config: Mapping[str, str] = FACTORY,
+        is_local_superuser: bool = False,
+        subject: SubjectRef = SubjectRef('OpaqueRef:NULL'),
+        validation_time: datetime.datetime = EPOCH,
+        auth_user_sid: str = '',
+        auth_user_name: str = '',
+        rbac_permissions: tuple[str, ...] = (),
+        tasks: tuple[TaskRef, ...] = (),
+        parent: SessionRef = SessionRef('OpaqueRef:NULL'),
+        originator: str = '',
+        client_certificate: bool = False,
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'this_host', this_host)
+        set_field(self, 'this_user', this_user)
+        set_field(self, 'last_active', last_active)
+        set_field(self, 'pool', pool)
+        set_field(self, 'other_config', {} if other_config is FACTORY else other_config)
+        set_field(self, 'is_local_superuser', is_local_superuser)
+        set_field(self, 'subject', subject)
+        set_field(self, 'validation_time', validation_time)
+        set_field(self, 'auth_user_sid', auth_user_sid)
+        set_field(self, 'auth_user_name', auth_user_name)
+        set_field(self, 'rbac_permissions', rbac_permissions)
+        set_field(self, 'tasks', tasks)
+        set_field(self, 'parent', parent)
+        set_field(self, 'originator', originator)
+        set_field(self, 'client_certificate', client_certificate)
 
 
 __all__ = ['Session', 'SessionRef']

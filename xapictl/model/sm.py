@@ -9,11 +9,11 @@ import dataclasses
 from collections.abc import Mapping
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model.refs import SMRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class SM(Record):
     """A storage manager plugin"""
 
@@ -64,6 +64,38 @@ class SM(Record):
     """filename of the storage driver  [RO/runtime]"""
     required_cluster_stack: tuple[str, ...] = ()
     """The storage plugin requires that one of these cluster stacks is configured and running.  [RO/runtime]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        name_label: str = '',
+        name_description: str = '',
+        type: str = '',
+        vendor: str = '',
+        copyright: str = '',
+        version: str = '',
+        required_api_version: str = '',
+        configuration: Mapping[str, str] = FACTORY,
+        capabilities: tuple[str, ...] = (),
+        features: Mapping[str, int] = FACTORY,
+        other_config: Mapping[str, str] = FACTORY,
+        driver_filename: str = '',
+        required_cluster_stack: tuple[str, ...] = (),
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'name_label', name_label)
+        set_field(self, 'name_description', name_description)
+        set_field(self, 'type', type)
+        set_field(self, 'vendor', vendor)
+        set_field(self, 'copyright', copyright)
+        set_field(self, 'version', version)
+        set_field(self, 'required_api_version', required_api_version)
+        set_field(self, 'configuration', {} if configuration is FACTORY else configuration)
+        set_field(self, 'capabilities', capabilities)
+        set_field(self, 'features', {} if features is FACTORY else features)
+        set_field(self, 'other_config', {} if other_config is FACTORY else other_config)
+        set_field(self, 'driver_filename', driver_filename)
+        set_field(self, 'required_cluster_stack', required_cluster_stack)
 
 
 __all__ = ['SM', 'SMRef']

@@ -9,12 +9,12 @@ import dataclasses
 from collections.abc import Mapping
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model.enums import StorageOperations
 from xapictl.model.refs import BlobRef, DRTaskRef, PBDRef, SRRef, VDIRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class SR(Record):
     """A storage repository"""
 
@@ -86,6 +86,52 @@ class SR(Record):
     """True if the SR is using aggregated local storage  [RO/runtime]"""
     is_tools_sr: bool = False
     """True if this is the SR that contains the Tools ISO VDIs  [RO/runtime]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        name_label: str = '',
+        name_description: str = '',
+        allowed_operations: tuple[StorageOperations, ...] = (),
+        current_operations: Mapping[str, StorageOperations] = FACTORY,
+        vdis: tuple[VDIRef, ...] = (),
+        pbds: tuple[PBDRef, ...] = (),
+        virtual_allocation: int = 0,
+        physical_utilisation: int = 0,
+        physical_size: int = 0,
+        type: str = '',
+        content_type: str = '',
+        shared: bool = False,
+        other_config: Mapping[str, str] = FACTORY,
+        tags: tuple[str, ...] = (),
+        sm_config: Mapping[str, str] = FACTORY,
+        blobs: Mapping[str, BlobRef] = FACTORY,
+        local_cache_enabled: bool = False,
+        introduced_by: DRTaskRef = DRTaskRef('OpaqueRef:NULL'),
+        clustered: bool = False,
+        is_tools_sr: bool = False,
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'name_label', name_label)
+        set_field(self, 'name_description', name_description)
+        set_field(self, 'allowed_operations', allowed_operations)
+        set_field(self, 'current_operations', {} if current_operations is FACTORY else current_operations)
+        set_field(self, 'vdis', vdis)
+        set_field(self, 'pbds', pbds)
+        set_field(self, 'virtual_allocation', virtual_allocation)
+        set_field(self, 'physical_utilisation', physical_utilisation)
+        set_field(self, 'physical_size', physical_size)
+        set_field(self, 'type', type)
+        set_field(self, 'content_type', content_type)
+        set_field(self, 'shared', shared)
+        set_field(self, 'other_config', {} if other_config is FACTORY else other_config)
+        set_field(self, 'tags', tags)
+        set_field(self, 'sm_config', {} if sm_config is FACTORY else sm_config)
+        set_field(self, 'blobs', {} if blobs is FACTORY else blobs)
+        set_field(self, 'local_cache_enabled', local_cache_enabled)
+        set_field(self, 'introduced_by', introduced_by)
+        set_field(self, 'clustered', clustered)
+        set_field(self, 'is_tools_sr', is_tools_sr)
 
 
 __all__ = ['SR', 'SRRef']

@@ -8,12 +8,12 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import Record, set_field
 from xapictl.model.enums import SRHealth
 from xapictl.model.refs import SRStatRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class SRStat(Record):
     """A set of high-level properties associated with an SR."""
 
@@ -43,6 +43,24 @@ class SRStat(Record):
     """Indicates whether the SR uses clustered local storage.  [RO/runtime]"""
     health: SRHealth = SRHealth.HEALTHY
     """The health status of the SR.  [RO/runtime]"""
+
+    def __init__(
+        self, *,
+        uuid: str | None = None,
+        name_label: str = '',
+        name_description: str = '',
+        free_space: int = 0,
+        total_space: int = 0,
+        clustered: bool = False,
+        health: SRHealth = SRHealth.HEALTHY,
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'name_label', name_label)
+        set_field(self, 'name_description', name_description)
+        set_field(self, 'free_space', free_space)
+        set_field(self, 'total_space', total_space)
+        set_field(self, 'clustered', clustered)
+        set_field(self, 'health', health)
 
 
 __all__ = ['SRStat', 'SRStatRef']

@@ -9,11 +9,11 @@ import dataclasses
 from collections.abc import Mapping
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model.refs import RoleRef, SubjectRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class Subject(Record):
     """A user or group that can log in xapi"""
 
@@ -34,6 +34,18 @@ class Subject(Record):
     """additional configuration  [RO/constructor]"""
     roles: tuple[RoleRef, ...] = (RoleRef('OpaqueRef:0165f154-ba3e-034e-6b27-5d271af109ba'),)
     """the roles associated with this subject  [RO/runtime]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        subject_identifier: str = '',
+        other_config: Mapping[str, str] = FACTORY,
+        roles: tuple[RoleRef, ...] = (RoleRef('OpaqueRef:0165f154-ba3e-034e-6b27-5d271af109ba'),),
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'subject_identifier', subject_identifier)
+        set_field(self, 'other_config', {} if other_config is FACTORY else other_config)
+        set_field(self, 'roles', roles)
 
 
 __all__ = ['Subject', 'SubjectRef']

@@ -10,13 +10,13 @@ import datetime
 from collections.abc import Mapping
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model._types import EPOCH
 from xapictl.model.enums import TaskAllowedOperations, TaskStatusType
 from xapictl.model.refs import HostRef, TaskRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class Task(Record):
     """A long-running asynchronous task"""
 
@@ -76,6 +76,44 @@ class Task(Record):
     """List pointing to all the substasks.  [RO/runtime]"""
     backtrace: str = '()'
     """Function call trace for debugging.  [RO/runtime]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        name_label: str = '',
+        name_description: str = '',
+        allowed_operations: tuple[TaskAllowedOperations, ...] = (),
+        current_operations: Mapping[str, TaskAllowedOperations] = FACTORY,
+        created: datetime.datetime = EPOCH,
+        finished: datetime.datetime = EPOCH,
+        status: TaskStatusType = TaskStatusType.PENDING,
+        resident_on: HostRef = HostRef('OpaqueRef:NULL'),
+        progress: float = 0.0,
+        type: str = '',
+        result: str = '',
+        error_info: tuple[str, ...] = (),
+        other_config: Mapping[str, str] = FACTORY,
+        subtask_of: TaskRef = TaskRef('OpaqueRef:NULL'),
+        subtasks: tuple[TaskRef, ...] = (),
+        backtrace: str = '()',
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'name_label', name_label)
+        set_field(self, 'name_description', name_description)
+        set_field(self, 'allowed_operations', allowed_operations)
+        set_field(self, 'current_operations', {} if current_operations is FACTORY else current_operations)
+        set_field(self, 'created', created)
+        set_field(self, 'finished', finished)
+        set_field(self, 'status', status)
+        set_field(self, 'resident_on', resident_on)
+        set_field(self, 'progress', progress)
+        set_field(self, 'type', type)
+        set_field(self, 'result', result)
+        set_field(self, 'error_info', error_info)
+        set_field(self, 'other_config', {} if other_config is FACTORY else other_config)
+        set_field(self, 'subtask_of', subtask_of)
+        set_field(self, 'subtasks', subtasks)
+        set_field(self, 'backtrace', backtrace)
 
 
 __all__ = ['Task', 'TaskRef']

@@ -9,12 +9,12 @@ import dataclasses
 from collections.abc import Mapping
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model.enums import TunnelProtocol
 from xapictl.model.refs import PIFRef, TunnelRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class Tunnel(Record):
     """A tunnel for network traffic"""
 
@@ -41,6 +41,22 @@ class Tunnel(Record):
     """Additional configuration  [RW]"""
     protocol: TunnelProtocol = TunnelProtocol.GRE
     """The protocol used for tunneling (either GRE or VxLAN)  [RW]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        access_pif: PIFRef = PIFRef('OpaqueRef:NULL'),
+        transport_pif: PIFRef = PIFRef('OpaqueRef:NULL'),
+        status: Mapping[str, str] = FACTORY,
+        other_config: Mapping[str, str] = FACTORY,
+        protocol: TunnelProtocol = TunnelProtocol.GRE,
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'access_pif', access_pif)
+        set_field(self, 'transport_pif', transport_pif)
+        set_field(self, 'status', {'active': 'false'} if status is FACTORY else status)
+        set_field(self, 'other_config', {} if other_config is FACTORY else other_config)
+        set_field(self, 'protocol', protocol)
 
 
 __all__ = ['Tunnel', 'TunnelRef']

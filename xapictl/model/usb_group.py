@@ -9,11 +9,11 @@ import dataclasses
 from collections.abc import Mapping
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model.refs import PUSBRef, USBGroupRef, VUSBRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class USBGroup(Record):
     """A group of compatible USBs across the resource pool"""
 
@@ -40,6 +40,22 @@ class USBGroup(Record):
     """List of VUSBs using the group  [RO/runtime]"""
     other_config: Mapping[str, str] = dataclasses.field(default_factory=lambda: {})
     """Additional configuration  [RW]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        name_label: str = '',
+        name_description: str = '',
+        pusbs: tuple[PUSBRef, ...] = (),
+        vusbs: tuple[VUSBRef, ...] = (),
+        other_config: Mapping[str, str] = FACTORY,
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'name_label', name_label)
+        set_field(self, 'name_description', name_description)
+        set_field(self, 'pusbs', pusbs)
+        set_field(self, 'vusbs', vusbs)
+        set_field(self, 'other_config', {} if other_config is FACTORY else other_config)
 
 
 __all__ = ['USBGroup', 'USBGroupRef']

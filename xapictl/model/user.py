@@ -9,11 +9,11 @@ import dataclasses
 from collections.abc import Mapping
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model.refs import UserRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class User(Record):
     """A user of the system"""
 
@@ -34,6 +34,18 @@ class User(Record):
     """full name  [RW]"""
     other_config: Mapping[str, str] = dataclasses.field(default_factory=lambda: {})
     """additional configuration  [RW]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        short_name: str = '',
+        fullname: str = '',
+        other_config: Mapping[str, str] = FACTORY,
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'short_name', short_name)
+        set_field(self, 'fullname', fullname)
+        set_field(self, 'other_config', {} if other_config is FACTORY else other_config)
 
 
 __all__ = ['User', 'UserRef']

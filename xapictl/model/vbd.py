@@ -9,12 +9,12 @@ import dataclasses
 from collections.abc import Mapping
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model.enums import VBDMode, VBDOperations, VBDType
 from xapictl.model.refs import VBDMetricsRef, VBDRef, VDIRef, VMRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class VBD(Record):
     """A virtual block device"""
 
@@ -89,6 +89,54 @@ class VBD(Record):
     """supported QoS algorithms for this VBD  [RO/runtime]"""
     metrics: VBDMetricsRef = VBDMetricsRef('OpaqueRef:NULL')
     """metrics associated with this VBD  [RO/runtime]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        allowed_operations: tuple[VBDOperations, ...] = (),
+        current_operations: Mapping[str, VBDOperations] = FACTORY,
+        vm: VMRef = VMRef('OpaqueRef:NULL'),
+        vdi: VDIRef = VDIRef('OpaqueRef:NULL'),
+        device: str = '',
+        userdevice: str = '',
+        bootable: bool = False,
+        mode: VBDMode = VBDMode.RO,
+        type: VBDType = VBDType.CD,
+        unpluggable: bool = True,
+        storage_lock: bool = False,
+        empty: bool = False,
+        other_config: Mapping[str, str] = FACTORY,
+        currently_attached: bool = False,
+        status_code: int = 0,
+        status_detail: str = '',
+        runtime_properties: Mapping[str, str] = FACTORY,
+        qos_algorithm_type: str = '',
+        qos_algorithm_params: Mapping[str, str] = FACTORY,
+        qos_supported_algorithms: tuple[str, ...] = (),
+        metrics: VBDMetricsRef = VBDMetricsRef('OpaqueRef:NULL'),
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'allowed_operations', allowed_operations)
+        set_field(self, 'current_operations', {} if current_operations is FACTORY else current_operations)
+        set_field(self, 'vm', vm)
+        set_field(self, 'vdi', vdi)
+        set_field(self, 'device', device)
+        set_field(self, 'userdevice', userdevice)
+        set_field(self, 'bootable', bootable)
+        set_field(self, 'mode', mode)
+        set_field(self, 'type', type)
+        set_field(self, 'unpluggable', unpluggable)
+        set_field(self, 'storage_lock', storage_lock)
+        set_field(self, 'empty', empty)
+        set_field(self, 'other_config', {} if other_config is FACTORY else other_config)
+        set_field(self, 'currently_attached', currently_attached)
+        set_field(self, 'status_code', status_code)
+        set_field(self, 'status_detail', status_detail)
+        set_field(self, 'runtime_properties', {} if runtime_properties is FACTORY else runtime_properties)
+        set_field(self, 'qos_algorithm_type', qos_algorithm_type)
+        set_field(self, 'qos_algorithm_params', {} if qos_algorithm_params is FACTORY else qos_algorithm_params)
+        set_field(self, 'qos_supported_algorithms', qos_supported_algorithms)
+        set_field(self, 'metrics', metrics)
 
 
 __all__ = ['VBD', 'VBDRef']

@@ -10,13 +10,13 @@ import datetime
 from collections.abc import Mapping
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model._types import EPOCH
 from xapictl.model.enums import OnBoot, VDIOperations, VDIType
 from xapictl.model.refs import CrashdumpRef, PoolRef, SRRef, VBDRef, VDIRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class VDI(Record):
     """A virtual disk image"""
 
@@ -121,6 +121,74 @@ class VDI(Record):
     """Whether this VDI is a Tools ISO  [RO/runtime]"""
     cbt_enabled: bool = False
     """True if changed blocks are tracked for this VDI  [RO/runtime]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        name_label: str = '',
+        name_description: str = '',
+        allowed_operations: tuple[VDIOperations, ...] = (),
+        current_operations: Mapping[str, VDIOperations] = FACTORY,
+        sr: SRRef = SRRef('OpaqueRef:NULL'),
+        vbds: tuple[VBDRef, ...] = (),
+        crash_dumps: tuple[CrashdumpRef, ...] = (),
+        virtual_size: int = 0,
+        physical_utilisation: int = 0,
+        type: VDIType = VDIType.SYSTEM,
+        sharable: bool = False,
+        read_only: bool = False,
+        other_config: Mapping[str, str] = FACTORY,
+        storage_lock: bool = False,
+        location: str = '',
+        managed: bool = False,
+        missing: bool = False,
+        parent: VDIRef = VDIRef('OpaqueRef:NULL'),
+        xenstore_data: Mapping[str, str] = FACTORY,
+        sm_config: Mapping[str, str] = FACTORY,
+        is_a_snapshot: bool = False,
+        snapshot_of: VDIRef = VDIRef('OpaqueRef:NULL'),
+        snapshots: tuple[VDIRef, ...] = (),
+        snapshot_time: datetime.datetime = EPOCH,
+        tags: tuple[str, ...] = (),
+        allow_caching: bool = False,
+        on_boot: OnBoot = OnBoot.PERSIST,
+        metadata_of_pool: PoolRef = PoolRef('OpaqueRef:NULL'),
+        metadata_latest: bool = False,
+        is_tools_iso: bool = False,
+        cbt_enabled: bool = False,
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'name_label', name_label)
+        set_field(self, 'name_description', name_description)
+        set_field(self, 'allowed_operations', allowed_operations)
+        set_field(self, 'current_operations', {} if current_operations is FACTORY else current_operations)
+        set_field(self, 'sr', sr)
+        set_field(self, 'vbds', vbds)
+        set_field(self, 'crash_dumps', crash_dumps)
+        set_field(self, 'virtual_size', virtual_size)
+        set_field(self, 'physical_utilisation', physical_utilisation)
+        set_field(self, 'type', type)
+        set_field(self, 'sharable', sharable)
+        set_field(self, 'read_only', read_only)
+        set_field(self, 'other_config', {} if other_config is FACTORY else other_config)
+        set_field(self, 'storage_lock', storage_lock)
+        set_field(self, 'location', location)
+        set_field(self, 'managed', managed)
+        set_field(self, 'missing', missing)
+        set_field(self, 'parent', parent)
+        set_field(self, 'xenstore_data', {} if xenstore_data is FACTORY else xenstore_data)
+        set_field(self, 'sm_config', {} if sm_config is FACTORY else sm_config)
+        set_field(self, 'is_a_snapshot', is_a_snapshot)
+        set_field(self, 'snapshot_of', snapshot_of)
+        set_field(self, 'snapshots', snapshots)
+        set_field(self, 'snapshot_time', snapshot_time)
+        set_field(self, 'tags', tags)
+        set_field(self, 'allow_caching', allow_caching)
+        set_field(self, 'on_boot', on_boot)
+        set_field(self, 'metadata_of_pool', metadata_of_pool)
+        set_field(self, 'metadata_latest', metadata_latest)
+        set_field(self, 'is_tools_iso', is_tools_iso)
+        set_field(self, 'cbt_enabled', cbt_enabled)
 
 
 __all__ = ['VDI', 'VDIRef']

@@ -8,11 +8,11 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import Record, set_field
 from xapictl.model.refs import VDINBDServerInfoRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class VDINBDServerInfo(Record):
     """Details for connecting to a VDI using the Network Block Device protocol"""
 
@@ -36,6 +36,20 @@ class VDINBDServerInfo(Record):
     """The TLS certificate of the server  [RO/runtime]"""
     subject: str = ''
     """For convenience, this redundant field holds a DNS (hostname) subject of the certificate. This can be a wildcard, but only for a certificate that has a wildcard subject and no concrete hostname subjects.  [RO/runtime]"""
+
+    def __init__(
+        self, *,
+        exportname: str = '',
+        address: str = '',
+        port: int = 0,
+        cert: str = '',
+        subject: str = '',
+    ) -> None:
+        set_field(self, 'exportname', exportname)
+        set_field(self, 'address', address)
+        set_field(self, 'port', port)
+        set_field(self, 'cert', cert)
+        set_field(self, 'subject', subject)
 
 
 __all__ = ['VDINBDServerInfo', 'VDINBDServerInfoRef']

@@ -9,11 +9,11 @@ import dataclasses
 from collections.abc import Mapping
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model.refs import GPUGroupRef, PCIRef, PGPURef, VGPURef, VGPUTypeRef, VMRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class VGPU(Record):
     """A virtual GPU (vGPU)"""
 
@@ -58,6 +58,34 @@ class VGPU(Record):
     """Extra arguments for vGPU and passed to demu  [RW]"""
     pci: PCIRef = PCIRef('OpaqueRef:NULL')
     """Device passed trough to VM, either as full device or SR-IOV virtual function  [RO/runtime]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        vm: VMRef = VMRef('OpaqueRef:NULL'),
+        gpu_group: GPUGroupRef = GPUGroupRef('OpaqueRef:NULL'),
+        device: str = '0',
+        currently_attached: bool = False,
+        other_config: Mapping[str, str] = FACTORY,
+        type: VGPUTypeRef = VGPUTypeRef('OpaqueRef:NULL'),
+        resident_on: PGPURef = PGPURef('OpaqueRef:NULL'),
+        scheduled_to_be_resident_on: PGPURef = PGPURef('OpaqueRef:NULL'),
+        compatibility_metadata: Mapping[str, str] = FACTORY,
+        extra_args: str = '',
+        pci: PCIRef = PCIRef('OpaqueRef:NULL'),
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'vm', vm)
+        set_field(self, 'gpu_group', gpu_group)
+        set_field(self, 'device', device)
+        set_field(self, 'currently_attached', currently_attached)
+        set_field(self, 'other_config', {} if other_config is FACTORY else other_config)
+        set_field(self, 'type', type)
+        set_field(self, 'resident_on', resident_on)
+        set_field(self, 'scheduled_to_be_resident_on', scheduled_to_be_resident_on)
+        set_field(self, 'compatibility_metadata', {} if compatibility_metadata is FACTORY else compatibility_metadata)
+        set_field(self, 'extra_args', extra_args)
+        set_field(self, 'pci', pci)
 
 
 __all__ = ['VGPU', 'VGPURef']

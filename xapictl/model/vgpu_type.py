@@ -8,12 +8,12 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import Record, set_field
 from xapictl.model.enums import VGPUTypeImplementation
 from xapictl.model.refs import GPUGroupRef, PGPURef, VGPURef, VGPUTypeRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class VGPUType(Record):
     """A type of virtual GPU"""
 
@@ -70,6 +70,42 @@ class VGPUType(Record):
     """Indicates whether VGPUs of this type should be considered experimental  [RO/constructor]"""
     compatible_types_in_vm: tuple[VGPUTypeRef, ...] = ()
     """List of VGPU types which are compatible in one VM  [RO/runtime]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        vendor_name: str = '',
+        model_name: str = '',
+        framebuffer_size: int = 0,
+        max_heads: int = 0,
+        max_resolution_x: int = 0,
+        max_resolution_y: int = 0,
+        supported_on_pgpus: tuple[PGPURef, ...] = (),
+        enabled_on_pgpus: tuple[PGPURef, ...] = (),
+        vgpus: tuple[VGPURef, ...] = (),
+        supported_on_gpu_groups: tuple[GPUGroupRef, ...] = (),
+        enabled_on_gpu_groups: tuple[GPUGroupRef, ...] = (),
+        implementation: VGPUTypeImplementation = VGPUTypeImplementation.PASSTHROUGH,
+        identifier: str = '',
+        experimental: bool = False,
+        compatible_types_in_vm: tuple[VGPUTypeRef, ...] = (),
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'vendor_name', vendor_name)
+        set_field(self, 'model_name', model_name)
+        set_field(self, 'framebuffer_size', framebuffer_size)
+        set_field(self, 'max_heads', max_heads)
+        set_field(self, 'max_resolution_x', max_resolution_x)
+        set_field(self, 'max_resolution_y', max_resolution_y)
+        set_field(self, 'supported_on_pgpus', supported_on_pgpus)
+        set_field(self, 'enabled_on_pgpus', enabled_on_pgpus)
+        set_field(self, 'vgpus', vgpus)
+        set_field(self, 'supported_on_gpu_groups', supported_on_gpu_groups)
+        set_field(self, 'enabled_on_gpu_groups', enabled_on_gpu_groups)
+        set_field(self, 'implementation', implementation)
+        set_field(self, 'identifier', identifier)
+        set_field(self, 'experimental', experimental)
+        set_field(self, 'compatible_types_in_vm', compatible_types_in_vm)
 
 
 __all__ = ['VGPUType', 'VGPUTypeRef']

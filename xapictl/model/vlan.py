@@ -9,11 +9,11 @@ import dataclasses
 from collections.abc import Mapping
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model.refs import PIFRef, VLANRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class VLAN(Record):
     """A VLAN mux/demux"""
 
@@ -37,6 +37,20 @@ class VLAN(Record):
     """VLAN tag in use  [RO/constructor]"""
     other_config: Mapping[str, str] = dataclasses.field(default_factory=lambda: {})
     """additional configuration  [RW]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        tagged_pif: PIFRef = PIFRef('OpaqueRef:NULL'),
+        untagged_pif: PIFRef = PIFRef('OpaqueRef:NULL'),
+        tag: int = -1,
+        other_config: Mapping[str, str] = FACTORY,
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'tagged_pif', tagged_pif)
+        set_field(self, 'untagged_pif', untagged_pif)
+        set_field(self, 'tag', tag)
+        set_field(self, 'other_config', {} if other_config is FACTORY else other_config)
 
 
 __all__ = ['VLAN', 'VLANRef']

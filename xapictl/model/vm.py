@@ -10,7 +10,7 @@ import datetime
 from collections.abc import Mapping
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model._types import EPOCH
 from xapictl.model.enums import (
     DomainType,
@@ -44,7 +44,7 @@ from xapictl.model.refs import (
 )
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class VM(Record):
     """A virtual machine (or 'guest')."""
 
@@ -326,6 +326,192 @@ class VM(Record):
     """The set of pending full guidances after applying updates, which a user should follow to make some updates, for example, specific hardware drivers or CPU features, fully effective, but the 'average user' doesn't need to  [RO/runtime]"""
     groups: tuple[VMGroupRef, ...] = ()
     """VM groups associated with the VM  [RO/runtime]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        allowed_operations: tuple[VMOperations, ...] = (),
+        current_operations: Mapping[str, VMOperations] = FACTORY,
+        name_label: str = '',
+        name_description: str = '',
+        power_state: VMPowerState = VMPowerState.HALTED,
+        user_version: int = 0,
+        is_a_template: bool = False,
+        is_default_template: bool = False,
+        suspend_vdi: VDIRef = VDIRef('OpaqueRef:NULL'),
+        resident_on: HostRef = HostRef('OpaqueRef:NULL'),
+        scheduled_to_be_resident_on: HostRef = HostRef('OpaqueRef:NULL'),
+        affinity: HostRef = HostRef('OpaqueRef:NULL'),
+        memory_overhead: int = 0,
+        memory_target: int = 0,
+        memory_static_max: int = 0,
+        memory_dynamic_max: int = 0,
+        memory_dynamic_min: int = 0,
+        memory_static_min: int = 0,
+        vcpus_params: Mapping[str, str] = FACTORY,
+        vcpus_max: int = 0,
+        vcpus_at_startup: int = 0,
+        actions_after_softreboot: OnSoftrebootBehavior = OnSoftrebootBehavior.SOFT_REBOOT,
+        actions_after_shutdown: OnNormalExit = OnNormalExit.DESTROY,
+        actions_after_reboot: OnNormalExit = OnNormalExit.DESTROY,
+        actions_after_crash: OnCrashBehaviour = OnCrashBehaviour.DESTROY,
+        consoles: tuple[ConsoleRef, ...] = (),
+        vifs: tuple[VIFRef, ...] = (),
+        vbds: tuple[VBDRef, ...] = (),
+        vusbs: tuple[VUSBRef, ...] = (),
+        crash_dumps: tuple[CrashdumpRef, ...] = (),
+        vtpms: tuple[VTPMRef, ...] = (),
+        pv_bootloader: str = '',
+        pv_kernel: str = '',
+        pv_ramdisk: str = '',
+        pv_args: str = '',
+        pv_bootloader_args: str = '',
+        pv_legacy_args: str = '',
+        hvm_boot_policy: str = '',
+        hvm_boot_params: Mapping[str, str] = FACTORY,
+        hvm_shadow_multiplier: float = 1.0,
+        platform: Mapping[str, str] = FACTORY,
+        pci_bus: str = '',
+        other_config: Mapping[str, str] = FACTORY,
+        domid: int = 0,
+        domarch: str = '',
+        last_boot_cpu_flags: Mapping[str, str] = FACTORY,
+        is_control_domain: bool = False,
+        metrics: VMMetricsRef = VMMetricsRef('OpaqueRef:NULL'),
+        guest_metrics: VMGuestMetricsRef = VMGuestMetricsRef('OpaqueRef:NULL'),
+        last_booted_record: str = '',
+        recommendations: str = '',
+        xenstore_data: Mapping[str, str] = FACTORY,
+        ha_always_run: bool = False,
+        ha_restart_priority: str = '',
+        is_a_snapshot: bool = False,
+        snapshot_of: VMRef = VMRef('OpaqueRef:NULL'),
+        snapshots: tuple[VMRef, ...] = (),
+        snapshot_time: datetime.datetime = EPOCH,
+        transportable_snapshot_id: str = '',
+        blobs: Mapping[str, BlobRef] = FACTORY,
+        tags: tuple[str, ...] = (),
+        blocked_operations: Mapping[VMOperations, str] = FACTORY,
+        snapshot_info: Mapping[str, str] = FACTORY,
+        snapshot_metadata: str = '',
+        parent: VMRef = VMRef('OpaqueRef:NULL'),
+        children: tuple[VMRef, ...] = (),
+        bios_strings: Mapping[str, str] = FACTORY,
+        protection_policy: VMPPRef = VMPPRef('OpaqueRef:NULL'),
+        is_snapshot_from_vmpp: bool = False,
+        snapshot_schedule: VMSSRef = VMSSRef('OpaqueRef:NULL'),
+        is_vmss_snapshot: bool = False,
+        appliance: VMApplianceRef = VMApplianceRef('OpaqueRef:NULL'),
+        start_delay: int = 0,
+        shutdown_delay: int = 0,
+        order: int = 0,
+        vgpus: tuple[VGPURef, ...] = (),
+        attached_pcis: tuple[PCIRef, ...] = (),
+        suspend_sr: SRRef = SRRef('OpaqueRef:NULL'),
+        version: int = 0,
+        generation_id: str = '0:0',
+        hardware_platform_version: int = 0,
+        has_vendor_device: bool = True,
+        requires_reboot: bool = False,
+        reference_label: str = '',
+        domain_type: DomainType = DomainType.UNSPECIFIED,
+        nvram: Mapping[str, str] = FACTORY,
+        pending_guidances: tuple[UpdateGuidances, ...] = (),
+        pending_guidances_recommended: tuple[UpdateGuidances, ...] = (),
+        pending_guidances_full: tuple[UpdateGuidances, ...] = (),
+        groups: tuple[VMGroupRef, ...] = (),
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'allowed_operations', allowed_operations)
+        set_field(self, 'current_operations', {} if current_operations is FACTORY else current_operations)
+        set_field(self, 'name_label', name_label)
+        set_field(self, 'name_description', name_description)
+        set_field(self, 'power_state', power_state)
+        set_field(self, 'user_version', user_version)
+        set_field(self, 'is_a_template', is_a_template)
+        set_field(self, 'is_default_template', is_default_template)
+        set_field(self, 'suspend_vdi', suspend_vdi)
+        set_field(self, 'resident_on', resident_on)
+        set_field(self, 'scheduled_to_be_resident_on', scheduled_to_be_resident_on)
+        set_field(self, 'affinity', affinity)
+        set_field(self, 'memory_overhead', memory_overhead)
+        set_field(self, 'memory_target', memory_target)
+        set_field(self, 'memory_static_max', memory_static_max)
+        set_field(self, 'memory_dynamic_max', memory_dynamic_max)
+        set_field(self, 'memory_dynamic_min', memory_dynamic_min)
+        set_field(self, 'memory_static_min', memory_static_min)
+        set_field(self, 'vcpus_params', {} if vcpus_params is FACTORY else vcpus_params)
+        set_field(self, 'vcpus_max', vcpus_max)
+        set_field(self, 'vcpus_at_startup', vcpus_at_startup)
+        set_field(self, 'actions_after_softreboot', actions_after_softreboot)
+        set_field(self, 'actions_after_shutdown', actions_after_shutdown)
+        set_field(self, 'actions_after_reboot', actions_after_reboot)
+        set_field(self, 'actions_after_crash', actions_after_crash)
+        set_field(self, 'consoles', consoles)
+        set_field(self, 'vifs', vifs)
+        set_field(self, 'vbds', vbds)
+        set_field(self, 'vusbs', vusbs)
+        set_field(self, 'crash_dumps', crash_dumps)
+        set_field(self, 'vtpms', vtpms)
+        set_field(self, 'pv_bootloader', pv_bootloader)
+        set_field(self, 'pv_kernel', pv_kernel)
+        set_field(self, 'pv_ramdisk', pv_ramdisk)
+        set_field(self, 'pv_args', pv_args)
+        set_field(self, 'pv_bootloader_args', pv_bootloader_args)
+        set_field(self, 'pv_legacy_args', pv_legacy_args)
+        set_field(self, 'hvm_boot_policy', hvm_boot_policy)
+        set_field(self, 'hvm_boot_params', {} if hvm_boot_params is FACTORY else hvm_boot_params)
+        set_field(self, 'hvm_shadow_multiplier', hvm_shadow_multiplier)
+        set_field(self, 'platform', {} if platform is FACTORY else platform)
+        set_field(self, 'pci_bus', pci_bus)
+        set_field(self, 'other_config', {} if other_config is FACTORY else other_config)
+        set_field(self, 'domid', domid)
+        set_field(self, 'domarch', domarch)
+        set_field(self, 'last_boot_cpu_flags', {} if last_boot_cpu_flags is FACTORY else last_boot_cpu_flags)
+        set_field(self, 'is_control_domain', is_control_domain)
+        set_field(self, 'metrics', metrics)
+        set_field(self, 'guest_metrics', guest_metrics)
+        set_field(self, 'last_booted_record', last_booted_record)
+        set_field(self, 'recommendations', recommendations)
+        set_field(self, 'xenstore_data', {} if xenstore_data is FACTORY else xenstore_data)
+        set_field(self, 'ha_always_run', ha_always_run)
+        set_field(self, 'ha_restart_priority', ha_restart_priority)
+        set_field(self, 'is_a_snapshot', is_a_snapshot)
+        set_field(self, 'snapshot_of', snapshot_of)
+        set_field(self, 'snapshots', snapshots)
+        set_field(self, 'snapshot_time', snapshot_time)
+        set_field(self, 'transportable_snapshot_id', transportable_snapshot_id)
+        set_field(self, 'blobs', {} if blobs is FACTORY else blobs)
+        set_field(self, 'tags', tags)
+        set_field(self, 'blocked_operations', {} if blocked_operations is FACTORY else blocked_operations)
+        set_field(self, 'snapshot_info', {} if snapshot_info is FACTORY else snapshot_info)
+        set_field(self, 'snapshot_metadata', snapshot_metadata)
+        set_field(self, 'parent', parent)
+        set_field(self, 'children', children)
+        set_field(self, 'bios_strings', {} if bios_strings is FACTORY else bios_strings)
+        set_field(self, 'protection_policy', protection_policy)
+        set_field(self, 'is_snapshot_from_vmpp', is_snapshot_from_vmpp)
+        set_field(self, 'snapshot_schedule', snapshot_schedule)
+        set_field(self, 'is_vmss_snapshot', is_vmss_snapshot)
+        set_field(self, 'appliance', appliance)
+        set_field(self, 'start_delay', start_delay)
+        set_field(self, 'shutdown_delay', shutdown_delay)
+        set_field(self, 'order', order)
+        set_field(self, 'vgpus', vgpus)
+        set_field(self, 'attached_pcis', attached_pcis)
+        set_field(self, 'suspend_sr', suspend_sr)
+        set_field(self, 'version', version)
+        set_field(self, 'generation_id', generation_id)
+        set_field(self, 'hardware_platform_version', hardware_platform_version)
+        set_field(self, 'has_vendor_device', has_vendor_device)
+        set_field(self, 'requires_reboot', requires_reboot)
+        set_field(self, 'reference_label', reference_label)
+        set_field(self, 'domain_type', domain_type)
+        set_field(self, 'nvram', {} if nvram is FACTORY else nvram)
+        set_field(self, 'pending_guidances', pending_guidances)
+        set_field(self, 'pending_guidances_recommended', pending_guidances_recommended)
+        set_field(self, 'pending_guidances_full', pending_guidances_full)
+        set_field(self, 'groups', groups)
 
 
 __all__ = ['VM', 'VMRef']

@@ -9,12 +9,12 @@ import dataclasses
 from collections.abc import Mapping
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model.enums import VMApplianceOperation
 from xapictl.model.refs import VMApplianceRef, VMRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class VMAppliance(Record):
     """VM appliance"""
 
@@ -41,6 +41,22 @@ class VMAppliance(Record):
     """links each of the running tasks using this object (by reference) to a current_operation enum which describes the nature of the task.  [RO/runtime]"""
     vms: tuple[VMRef, ...] = ()
     """all VMs in this appliance  [RO/runtime]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        name_label: str = '',
+        name_description: str = '',
+        allowed_operations: tuple[VMApplianceOperation, ...] = (),
+        current_operations: Mapping[str, VMApplianceOperation] = FACTORY,
+        vms: tuple[VMRef, ...] = (),
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'name_label', name_label)
+        set_field(self, 'name_description', name_description)
+        set_field(self, 'allowed_operations', allowed_operations)
+        set_field(self, 'current_operations', {} if current_operations is FACTORY else current_operations)
+        set_field(self, 'vms', vms)
 
 
 __all__ = ['VMAppliance', 'VMApplianceRef']

@@ -8,12 +8,12 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import Record, set_field
 from xapictl.model.enums import PlacementPolicy
 from xapictl.model.refs import VMGroupRef, VMRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class VMGroup(Record):
     """A VM group"""
 
@@ -37,6 +37,20 @@ class VMGroup(Record):
     """The placement policy of the VM group  [RO/constructor]"""
     vms: tuple[VMRef, ...] = ()
     """The list of VMs associated with the group  [RO/runtime]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        name_label: str = '',
+        name_description: str = '',
+        placement: PlacementPolicy = PlacementPolicy.NORMAL,
+        vms: tuple[VMRef, ...] = (),
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'name_label', name_label)
+        set_field(self, 'name_description', name_description)
+        set_field(self, 'placement', placement)
+        set_field(self, 'vms', vms)
 
 
 __all__ = ['VMGroup', 'VMGroupRef']

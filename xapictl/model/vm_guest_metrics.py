@@ -10,13 +10,13 @@ import datetime
 from collections.abc import Mapping
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model._types import EPOCH
 from xapictl.model.enums import TristateType
 from xapictl.model.refs import VMGuestMetricsRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class VMGuestMetrics(Record):
     """The metrics reported by the guest (as opposed to inferred from outside)"""
 
@@ -73,6 +73,42 @@ class VMGuestMetrics(Record):
     """At least one of the guest's devices has successfully connected to the backend.  [RO/runtime]"""
     services: Mapping[str, str] = dataclasses.field(default_factory=lambda: {})
     """The guest's services data.  [RO/runtime]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        os_version: Mapping[str, str] = FACTORY,
+        netbios_name: Mapping[str, str] = FACTORY,
+        pv_drivers_version: Mapping[str, str] = FACTORY,
+        pv_drivers_up_to_date: bool = False,
+        memory: Mapping[str, str] = FACTORY,
+        disks: Mapping[str, str] = FACTORY,
+        networks: Mapping[str, str] = FACTORY,
+        other: Mapping[str, str] = FACTORY,
+        last_updated: datetime.datetime = EPOCH,
+        other_config: Mapping[str, str] = FACTORY,
+        live: bool = False,
+        can_use_hotplug_vbd: TristateType = TristateType.UNSPECIFIED,
+        can_use_hotplug_vif: TristateType = TristateType.UNSPECIFIED,
+        pv_drivers_detected: bool = False,
+        services: Mapping[str, str] = FACTORY,
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'os_version', {} if os_version is FACTORY else os_version)
+        set_field(self, 'netbios_name', {} if netbios_name is FACTORY else netbios_name)
+        set_field(self, 'pv_drivers_version', {} if pv_drivers_version is FACTORY else pv_drivers_version)
+        set_field(self, 'pv_drivers_up_to_date', pv_drivers_up_to_date)
+        set_field(self, 'memory', {} if memory is FACTORY else memory)
+        set_field(self, 'disks', {} if disks is FACTORY else disks)
+        set_field(self, 'networks', {} if networks is FACTORY else networks)
+        set_field(self, 'other', {} if other is FACTORY else other)
+        set_field(self, 'last_updated', last_updated)
+        set_field(self, 'other_config', {} if other_config is FACTORY else other_config)
+        set_field(self, 'live', live)
+        set_field(self, 'can_use_hotplug_vbd', can_use_hotplug_vbd)
+        set_field(self, 'can_use_hotplug_vif', can_use_hotplug_vif)
+        set_field(self, 'pv_drivers_detected', pv_drivers_detected)
+        set_field(self, 'services', {} if services is FACTORY else services)
 
 
 __all__ = ['VMGuestMetrics', 'VMGuestMetricsRef']

@@ -10,13 +10,13 @@ import datetime
 from collections.abc import Mapping
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model._types import EPOCH
 from xapictl.model.enums import DomainType
 from xapictl.model.refs import VMMetricsRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class VMMetrics(Record):
     """The metrics associated with a VM"""
 
@@ -73,6 +73,42 @@ class VMMetrics(Record):
     """VM is immobile and can't migrate between hosts  [RO/runtime]"""
     current_domain_type: DomainType = DomainType.UNSPECIFIED
     """The current domain type of the VM (for running,suspended, or paused VMs). The last-known domain type for halted VMs.  [RO/runtime]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        memory_actual: int = 0,
+        vcpus_number: int = 0,
+        vcpus_utilisation: Mapping[int, float] = FACTORY,
+        vcpus_cpu: Mapping[int, int] = FACTORY,
+        vcpus_params: Mapping[str, str] = FACTORY,
+        vcpus_flags: Mapping[int, tuple[str, ...]] = FACTORY,
+        state: tuple[str, ...] = (),
+        start_time: datetime.datetime = EPOCH,
+        install_time: datetime.datetime = EPOCH,
+        last_updated: datetime.datetime = EPOCH,
+        other_config: Mapping[str, str] = FACTORY,
+        hvm: bool = False,
+        nested_virt: bool = False,
+        nomigrate: bool = False,
+        current_domain_type: DomainType = DomainType.UNSPECIFIED,
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'memory_actual', memory_actual)
+        set_field(self, 'vcpus_number', vcpus_number)
+        set_field(self, 'vcpus_utilisation', {} if vcpus_utilisation is FACTORY else vcpus_utilisation)
+        set_field(self, 'vcpus_cpu', {} if vcpus_cpu is FACTORY else vcpus_cpu)
+        set_field(self, 'vcpus_params', {} if vcpus_params is FACTORY else vcpus_params)
+        set_field(self, 'vcpus_flags', {} if vcpus_flags is FACTORY else vcpus_flags)
+        set_field(self, 'state', state)
+        set_field(self, 'start_time', start_time)
+        set_field(self, 'install_time', install_time)
+        set_field(self, 'last_updated', last_updated)
+        set_field(self, 'other_config', {} if other_config is FACTORY else other_config)
+        set_field(self, 'hvm', hvm)
+        set_field(self, 'nested_virt', nested_virt)
+        set_field(self, 'nomigrate', nomigrate)
+        set_field(self, 'current_domain_type', current_domain_type)
 
 
 __all__ = ['VMMetrics', 'VMMetricsRef']

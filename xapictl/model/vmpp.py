@@ -10,7 +10,7 @@ import datetime
 from collections.abc import Mapping
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model._types import EPOCH
 from xapictl.model.enums import (
     VMPPArchiveFrequency,
@@ -21,7 +21,7 @@ from xapictl.model.enums import (
 from xapictl.model.refs import VMPPRef, VMRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class VMPP(Record):
     """VM Protection Policy"""
 
@@ -90,6 +90,50 @@ class VMPP(Record):
     """configuration for the alarm  [RO/constructor]"""
     recent_alerts: tuple[str, ...] = ()
     """recent alerts  [RO/runtime]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        name_label: str = '',
+        name_description: str = '',
+        is_policy_enabled: bool = True,
+        backup_type: VMPPBackupType = VMPPBackupType.SNAPSHOT,
+        backup_retention_value: int = 7,
+        backup_frequency: VMPPBackupFrequency = VMPPBackupFrequency.DAILY,
+        backup_schedule: Mapping[str, str] = FACTORY,
+        is_backup_running: bool = False,
+        backup_last_run_time: datetime.datetime = EPOCH,
+        archive_target_type: VMPPArchiveTargetType = VMPPArchiveTargetType.NONE,
+        archive_target_config: Mapping[str, str] = FACTORY,
+        archive_frequency: VMPPArchiveFrequency = VMPPArchiveFrequency.NEVER,
+        archive_schedule: Mapping[str, str] = FACTORY,
+        is_archive_running: bool = False,
+        archive_last_run_time: datetime.datetime = EPOCH,
+        vms: tuple[VMRef, ...] = (),
+        is_alarm_enabled: bool = False,
+        alarm_config: Mapping[str, str] = FACTORY,
+        recent_alerts: tuple[str, ...] = (),
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'name_label', name_label)
+        set_field(self, 'name_description', name_description)
+        set_field(self, 'is_policy_enabled', is_policy_enabled)
+        set_field(self, 'backup_type', backup_type)
+        set_field(self, 'backup_retention_value', backup_retention_value)
+        set_field(self, 'backup_frequency', backup_frequency)
+        set_field(self, 'backup_schedule', {} if backup_schedule is FACTORY else backup_schedule)
+        set_field(self, 'is_backup_running', is_backup_running)
+        set_field(self, 'backup_last_run_time', backup_last_run_time)
+        set_field(self, 'archive_target_type', archive_target_type)
+        set_field(self, 'archive_target_config', {} if archive_target_config is FACTORY else archive_target_config)
+        set_field(self, 'archive_frequency', archive_frequency)
+        set_field(self, 'archive_schedule', {} if archive_schedule is FACTORY else archive_schedule)
+        set_field(self, 'is_archive_running', is_archive_running)
+        set_field(self, 'archive_last_run_time', archive_last_run_time)
+        set_field(self, 'vms', vms)
+        set_field(self, 'is_alarm_enabled', is_alarm_enabled)
+        set_field(self, 'alarm_config', {} if alarm_config is FACTORY else alarm_config)
+        set_field(self, 'recent_alerts', recent_alerts)
 
 
 __all__ = ['VMPP', 'VMPPRef']

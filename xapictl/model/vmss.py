@@ -10,13 +10,13 @@ import datetime
 from collections.abc import Mapping
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model._types import EPOCH
 from xapictl.model.enums import VMSSFrequency, VMSSType
 from xapictl.model.refs import VMRef, VMSSRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class VMSS(Record):
     """VM Snapshot Schedule"""
 
@@ -55,6 +55,30 @@ class VMSS(Record):
     """time of the last snapshot  [RO/runtime]"""
     vms: tuple[VMRef, ...] = ()
     """all VMs attached to this snapshot schedule  [RO/runtime]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        name_label: str = '',
+        name_description: str = '',
+        enabled: bool = True,
+        type: VMSSType = VMSSType.SNAPSHOT,
+        retained_snapshots: int = 7,
+        frequency: VMSSFrequency = VMSSFrequency.HOURLY,
+        schedule: Mapping[str, str] = FACTORY,
+        last_run_time: datetime.datetime = EPOCH,
+        vms: tuple[VMRef, ...] = (),
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'name_label', name_label)
+        set_field(self, 'name_description', name_description)
+        set_field(self, 'enabled', enabled)
+        set_field(self, 'type', type)
+        set_field(self, 'retained_snapshots', retained_snapshots)
+        set_field(self, 'frequency', frequency)
+        set_field(self, 'schedule', {} if schedule is FACTORY else schedule)
+        set_field(self, 'last_run_time', last_run_time)
+        set_field(self, 'vms', vms)
 
 
 __all__ = ['VMSS', 'VMSSRef']

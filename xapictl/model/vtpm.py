@@ -9,12 +9,12 @@ import dataclasses
 from collections.abc import Mapping
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model.enums import PersistenceBackend, VTPMOperations
 from xapictl.model.refs import VMRef, VTPMRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class VTPM(Record):
     """A virtual TPM device"""
 
@@ -47,6 +47,26 @@ class VTPM(Record):
     """Whether the contents are never copied, satisfying the TPM spec  [RO/constructor]"""
     is_protected: bool = False
     """Whether the contents of the VTPM are secured according to the TPM spec  [RO/runtime]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        allowed_operations: tuple[VTPMOperations, ...] = (),
+        current_operations: Mapping[str, VTPMOperations] = FACTORY,
+        vm: VMRef = VMRef('OpaqueRef:NULL'),
+        backend: VMRef = VMRef('OpaqueRef:NULL'),
+        persistence_backend: PersistenceBackend = PersistenceBackend.XAPI,
+        is_unique: bool = False,
+        is_protected: bool = False,
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'allowed_operations', allowed_operations)
+        set_field(self, 'current_operations', {} if current_operations is FACTORY else current_operations)
+        set_field(self, 'vm', vm)
+        set_field(self, 'backend', backend)
+        set_field(self, 'persistence_backend', persistence_backend)
+        set_field(self, 'is_unique', is_unique)
+        set_field(self, 'is_protected', is_protected)
 
 
 __all__ = ['VTPM', 'VTPMRef']

@@ -9,12 +9,12 @@ import dataclasses
 from collections.abc import Mapping
 from typing import ClassVar
 
-from xapictl.model._base import Record
+from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model.enums import VUSBOperations
 from xapictl.model.refs import USBGroupRef, VMRef, VUSBRef
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)
 class VUSB(Record):
     """Describes the vusb device"""
 
@@ -44,6 +44,24 @@ class VUSB(Record):
     """Additional configuration  [RW]"""
     currently_attached: bool = False
     """is the device currently attached  [RO/runtime]"""
+
+    def __init__(
+        self, *,
+        uuid: str = '',
+        allowed_operations: tuple[VUSBOperations, ...] = (),
+        current_operations: Mapping[str, VUSBOperations] = FACTORY,
+        vm: VMRef = VMRef('OpaqueRef:NULL'),
+        usb_group: USBGroupRef = USBGroupRef('OpaqueRef:NULL'),
+        other_config: Mapping[str, str] = FACTORY,
+        currently_attached: bool = False,
+    ) -> None:
+        set_field(self, 'uuid', uuid)
+        set_field(self, 'allowed_operations', allowed_operations)
+        set_field(self, 'current_operations', {} if current_operations is FACTORY else current_operations)
+        set_field(self, 'vm', vm)
+        set_field(self, 'usb_group', usb_group)
+        set_field(self, 'other_config', {} if other_config is FACTORY else other_config)
+        set_field(self, 'currently_attached', currently_attached)
 
 
 __all__ = ['VUSB', 'VUSBRef']
