@@ -535,3 +535,24 @@ def test_network_create_vlan_above_its_trunk_needs_raise_trunk_mtu(cli, writes) 
                   "--mtu", "1500", "--replug-management")
     assert unasked.code == ExitCode.BAD_INPUT and "add --raise-trunk-mtu" in unasked.stderr
     assert len(writes()) == 6
+
+
+def test_drift_finds_a_vlan_above_its_trunks_mtu_and_raise_trunk_mtu_clears_it(
+        cli, sim_server, jsonrpc) -> None:
+    assert cli(*CREATE_105).code == ExitCode.OK
+    state = sim_server.sim.state
+    vlan_net = next(n for n in state.refs("network")
+                    if state.get("network", n)["name_label"] == "VLAN 105")
+    session = jsonrpc("session.login_with_password", "root", "xapictl", "2.21", "t")
+    jsonrpc("network.set_MTU", session, vlan_net, "9000")  # by hand: XAPI checks nothing
+    ran = cli("drift")
+    assert ran.code == ExitCode.DRIFT_FOUND, ran.stderr
+    assert ("[vlan-mtu-above-trunk] network 'VLAN 105' (" in ran.stdout
+            and "MTU 9000 above its trunk's (eth1, network 'Pool-wide network 1' (xenbr1), "
+                "MTU 1500) on xcp-host-01, xcp-host-02, xcp-host-03" in ran.stdout), ran.stdout
+    doc = json.loads(cli("drift", "-o", "json").stdout)
+    kinds = [f["kind"] for f in doc["findings"]]
+    assert kinds == ["vlan-mtu-above-trunk"] and len(doc["findings"][0]["hosts"]) == 3
+    fixed = cli("network", "set-mtu", "VLAN 105", "9000", "--raise-trunk-mtu", "--yes")
+    assert fixed.code == ExitCode.OK, fixed.stderr
+    assert cli("drift").code == ExitCode.OK

@@ -93,3 +93,34 @@ def test_drift_is_per_pool_in_a_merged_fleet_inventory() -> None:
     merged = Inventory.merge([a, _export(b)])
     assert {f.pool for f in drift(merged)} == {a.pool_uuids[0]}
     assert dataclasses.replace(merged).pool_part(a.pool_uuids[0]).of("hosts") == a.of("hosts")
+
+
+def test_a_vlan_network_above_its_trunks_mtu_is_drift_naming_both_mtus() -> None:
+    b = PoolBuilder()
+    hosts = [b.host("host1", master=True), b.host("host2")]
+    data = b.network("data", "xenbr1", mtu=1500)
+    jumbo = b.network("data jumbo", "xenbr2", mtu=9000)
+    v = b.network("VLAN 5", "xapi1", mtu=9000)
+    # host1's trunk is on the 1500 network, host2's on a network raised to 9000
+    b.vlan(hosts[0], b.pif(hosts[0], "eth1", data), 5, v)
+    b.vlan(hosts[1], b.pif(hosts[1], "eth1", jumbo, mtu=9000), 5, v)
+    inv = _export(b)
+    found = drift(inv)
+    assert [f.kind for f in found] == [DriftKind.VLAN_MTU_ABOVE_TRUNK]
+    host1 = next(h["uuid"] for h in inv.of("hosts") if h["name_label"] == "host1")
+    assert found[0].hosts == (host1,)
+    assert found[0].subject == "network 'VLAN 5' (xapi1)"
+    assert found[0].detail == (
+        "MTU 9000 above its trunk's (eth1, network 'data' (xenbr1), MTU 1500) on host1: frames "
+        "above 1500 are dropped; raise the trunk (xapictl network set-mtu 'VLAN 5' 9000 "
+        "--raise-trunk-mtu) or lower the VLAN's MTU")
+    assert found[0].to_json()["kind"] == "vlan-mtu-above-trunk"
+
+
+def test_a_vlan_network_at_its_trunks_mtu_is_not_drift() -> None:
+    b = PoolBuilder()
+    host = b.host("host1", master=True)
+    data = b.network("data", "xenbr1", mtu=9000)
+    v = b.network("VLAN 5", "xapi1", mtu=9000)
+    b.vlan(host, b.pif(host, "eth1", data, mtu=9000), 5, v)
+    assert drift(_export(b)) == []

@@ -9,6 +9,8 @@ host was changed by hand or missed a rollout. Each rule compares a host with its
 * ``bond-members-mismatch``: the bonds of one network bond different NICs on different hosts;
 * ``bond-mode-mismatch``: the bonds of one network use different modes on different hosts;
 * ``bond-properties-mismatch``: the bonds of one network differ in their LACP properties;
+* ``vlan-mtu-above-trunk``: a VLAN network's MTU is above its trunk's network MTU on some
+  hosts (XAPI accepts it; the frames above the trunk's MTU are dropped);
 * ``pif-unplugged``: a PIF is unplugged while its siblings on the same network are plugged;
 * ``tunnel-missing``: a private network has a tunnel on some hosts only, though the others
   have an IP on the transport network too (where ``tunnel.create`` would work).
@@ -37,6 +39,7 @@ class DriftKind(enum.StrEnum):
     BOND_MEMBERS_MISMATCH = "bond-members-mismatch"
     BOND_MODE_MISMATCH = "bond-mode-mismatch"
     BOND_PROPERTIES_MISMATCH = "bond-properties-mismatch"
+    VLAN_MTU_ABOVE_TRUNK = "vlan-mtu-above-trunk"
     PIF_UNPLUGGED = "pif-unplugged"
     TUNNEL_MISSING = "tunnel-missing"
     INTERFACE_MISMATCH = "interface-mismatch"
@@ -122,6 +125,7 @@ def pool_drift(inv: Inventory, pool_uuid: str) -> list[Finding]:
                                          f"{_names(hosts, [p['host']])} while plugged on "
                                          f"{_names(hosts, {a['host'] for a in attached})}",
                                          (p["host"],)))
+    found += _vlan_mtu_drift(part, pool_uuid, hosts)
     found += _tunnel_drift(part.of("tunnels"), part.of("pifs"), part.of("networks"), hosts,
                            pool_uuid)
     found += _bond_drift(part, pool_uuid, hosts)
@@ -160,6 +164,37 @@ def _bond_drift(part: Inventory, pool_uuid: str, hosts: dict[str, Obj]) -> list[
                                      f"{what} {common} on most hosts, " + ", ".join(
                                          f"{values[h]} on {_names(hosts, [h])}" for h in odd),
                                      tuple(odd)))
+    return found
+
+
+def _vlan_mtu_drift(part: Inventory, pool_uuid: str, hosts: dict[str, Obj]) -> list[Finding]:
+    """VLAN networks whose MTU is above their trunk's network MTU, with the hosts where it is:
+    the rule the planner keeps (``trunk_mtu_fits``), found in a pool changed by hand or by an
+    older xapictl. One finding per VLAN network and trunk network."""
+    pifs = {p["uuid"]: p for p in part.of("pifs")}
+    nets = {n["uuid"]: n for n in part.of("networks")}
+    above: dict[tuple[str, str], list[Obj]] = defaultdict(list)
+    for v in part.of("vlans"):
+        trunk = pifs.get(v["tagged_pif"])
+        vlan_net = nets.get(v["network"])
+        trunk_net = nets.get(trunk["network"]) if trunk is not None else None
+        if trunk is None or vlan_net is None or trunk_net is None:
+            continue
+        if vlan_net["mtu"] > trunk_net["mtu"]:
+            above[(vlan_net["uuid"], trunk_net["uuid"])].append(trunk)
+    found: list[Finding] = []
+    for (vlan_uuid, trunk_uuid), trunks in sorted(above.items()):
+        n, t = nets[vlan_uuid], nets[trunk_uuid]
+        on = sorted({str(p["host"]) for p in trunks})
+        devices = ", ".join(sorted({str(p["device"]) for p in trunks}))
+        found.append(Finding(
+            pool_uuid, DriftKind.VLAN_MTU_ABOVE_TRUNK,
+            f"network {n['name_label']!r} ({n['bridge']})",
+            f"MTU {n['mtu']} above its trunk's ({devices}, network {t['name_label']!r} "
+            f"({t['bridge']}), MTU {t['mtu']}) on {_names(hosts, on)}: frames above "
+            f"{t['mtu']} are dropped; raise the trunk (xapictl network set-mtu "
+            f"{n['name_label']!r} {n['mtu']} --raise-trunk-mtu) or lower the VLAN's MTU",
+            tuple(on)))
     return found
 
 
