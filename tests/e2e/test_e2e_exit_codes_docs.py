@@ -415,6 +415,14 @@ def trunk_below_its_vlan(cli: Any, env: dict[str, Any]) -> Any:
     return cli("network", "set-mtu", "Pool-wide network 1", "1500", "--replug", "--yes")
 
 
+def bond_below_its_vlan(cli: Any, env: dict[str, Any]) -> Any:
+    """The bond of eth1+eth2 at 9000 with VLAN 203 at 9000 on it, then the bond to 1500."""
+    assert cli(*BOND_12, "--mtu", "9000").code == 0
+    assert cli("network", "create", "--name", "VLAN 203", "--vlan", "203", "--bond",
+               "Bond eth1+eth2", "--mtu", "9000", "--yes").code == 0
+    return cli(*BOND_12, "--mtu", "1500")
+
+
 PROVOKE: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
     "a key given twice in a recipe or fleet file (a section, a field, an `other_config` key)":
         key_twice,
@@ -541,6 +549,8 @@ PROVOKE: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
         "9000", "--raise-trunk-mtu", "--yes"),
     "`network set-mtu` (or a NIC entry's `mtu`) lowering a trunk's network below the MTU of "
     "a VLAN network on it": trunk_below_its_vlan,
+    "`bond create --mtu M` (or a bond entry's `mtu`) lowering a bond's network below the MTU "
+    "of a VLAN network on it": bond_below_its_vlan,
     "Ctrl-C during an apply, after a write": ctrl_c_after_a_write,
     "Ctrl-C before any write": ctrl_c_before_any_write,
     "the pool stops answering while verifying, after every step was done": dies_while_verifying,

@@ -386,12 +386,25 @@ networks:
   - {name: Pool-wide network 1, device: eth1, mtu: 1500, replug: true}
   - {name: VLAN 110 jumbo, vlan: 110, device: eth1, mtu: 1500, replug: true}
 """
+LOWER_BOND = """
+version: 1
+networks:
+  - {name: Bond eth1+eth2, mtu: 1500, replug: true}
+  - {name: VLAN 203, vlan: 203, bond: Bond eth1+eth2, mtu: 1500, replug: true}
+"""
 MTU_ORDER_WRITES = {
     "raise": ["network.set_MTU"] + ["PIF.plug"] * 3 + ["VIF.unplug", "VIF.plug"]
              + ["network.create", "pool.create_VLAN_from_PIF"],
     "lower": ["network.set_MTU", "VIF.unplug", "VIF.plug"] + ["PIF.plug"] * 3
              + ["network.set_MTU"] + ["PIF.plug"] * 3,
+    # the same with a bond for trunk: VLAN 203 at 9000 on the bond (raised with it), web-01
+    # on it; the bond's network is a named entry listed first, lowered after its VLAN
+    "lower-bond": ["network.set_MTU", "VIF.unplug", "VIF.plug"] + ["PIF.plug"] * 3
+                  + ["network.set_MTU"] + ["PIF.plug"] * 3,
 }
+MTU_ORDER_NETWORKS = {"raise": ("Pool-wide network 1", "VLAN 110 jumbo"),
+                      "lower": ("Pool-wide network 1", "VLAN 110 jumbo"),
+                      "lower-bond": ("Bond eth1+eth2", "VLAN 203")}
 MTU_ORDER_CASES = [(kind, nth, fault) for kind, writes in MTU_ORDER_WRITES.items()
                    for nth in range(len(writes)) for fault in FAULTS]
 
@@ -438,10 +451,18 @@ def _mtu_order_situation(kind: str) -> tuple[SimPool, Any]:
     if kind == "raise":
         pool.converge(ensure_vm_attached("web-01", "Pool-wide network 1"))
         desired = recipe("jumbo-vlan.yaml")
-    else:
+    elif kind == "lower":
         pool.converge(recipe("jumbo-vlan.yaml"))
         pool.converge(ensure_vm_attached("web-01", "VLAN 110 jumbo"))
         desired = load_text(LOWER_BOTH)
+    else:
+        from xapictl.recipes import ensure_vlan_network
+
+        pool.converge(recipe("bonded-trunk.yaml"))
+        pool.converge(ensure_vlan_network("VLAN 203", 203, bond=BOND, mtu=9000,
+                                          raise_trunk_mtu=True))
+        pool.converge(ensure_vm_attached("web-01", "VLAN 203"))
+        desired = load_text(LOWER_BOND)
     pool.clear()
     return pool, desired
 
@@ -472,5 +493,4 @@ def test_fault_during_a_trunk_and_vlan_mtu_change_never_puts_anything_above_what
     assert {k: n for k, n in _identity_counts(after).items() if n > 1} == {}
     wanted = 9000 if kind == "raise" else 1500
     assert sorted({after.networks[r].mtu for r in after.networks
-                   if after.networks[r].name_label in ("Pool-wide network 1",
-                                                       "VLAN 110 jumbo")}) == [wanted]
+                   if after.networks[r].name_label in MTU_ORDER_NETWORKS[kind]}) == [wanted]

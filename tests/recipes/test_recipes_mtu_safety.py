@@ -278,3 +278,54 @@ def test_a_vlan_on_a_bond_raises_the_bonds_network_or_is_refused() -> None:
                              + ["network.create", "pool.create_VLAN_from_PIF"])
     snap, bond_net = _network(pool, "Bond eth1+eth2")
     assert sorted(snap.pifs[p].mtu for p in snap.networks[bond_net].pifs) == [9000] * 3
+
+
+BOND_AT = ("version: 1\nbonds:\n  - {{network: Bond eth1+eth2, members: [eth1, eth2], "
+           "mode: lacp, hashing_algorithm: tcpudp_ports{bond}}}\nnetworks:\n"
+           "{named}  - {{name: VLAN 203, vlan: 203, bond: Bond eth1+eth2{vlan}}}\n")
+
+
+def _bond_at_9000_under_vlan_203() -> SimPool:
+    from recipes_simpool import recipe
+
+    pool = SimPool()
+    pool.converge(recipe("bonded-trunk.yaml"))
+    pool.converge(ensure_vlan_network("VLAN 203", 203, bond="Bond eth1+eth2", mtu=9000,
+                                      raise_trunk_mtu=True))
+    pool.clear()
+    return pool
+
+
+@pytest.mark.parametrize("form", ["bonds", "named"])
+def test_a_bond_lowered_with_its_vlans_lowers_the_vlans_first(form: str) -> None:
+    """A bond's network lowered (``mtu`` under ``bonds:``, or a named ``networks:`` entry
+    listed before the VLAN) is set after the VLAN on it comes down, as a NIC trunk is."""
+    pool = _bond_at_9000_under_vlan_203()
+    text = BOND_AT.format(
+        bond=", mtu: 1500" if form == "bonds" else "",
+        named="  - {name: Bond eth1+eth2, mtu: 1500}\n" if form == "named" else "",
+        vlan=", mtu: 1500, replug: true")
+    plan = diff(load_text(text), pool.snapshot())
+    lowered = [s for s in plan.steps if getattr(s, "method", None) == "set_MTU"]
+    assert [s.subject for s in lowered][-1].startswith(
+        "bond 'Bond eth1+eth2'" if form == "bonds" else "network 'Bond eth1+eth2'")
+    result = pool.converge(load_text(text))
+    assert result.replan is not None and result.replan.is_empty
+    log = [e["params"] for e in pool.control.request_log()
+           if e["method"] == "network.set_MTU" and e["outcome"] == "success"]
+    snap = pool.snapshot()
+    assert [snap.networks[p[1]].name_label for p in log] == ["VLAN 203", "Bond eth1+eth2"]
+    assert snap.networks[_network(pool, "Bond eth1+eth2")[1]].mtu == 1500
+
+
+def test_a_bond_lowered_below_its_vlans_is_refused_naming_them() -> None:
+    pool = _bond_at_9000_under_vlan_203()
+    with pytest.raises(PreflightError) as caught:
+        pool.converge(load_text(BOND_AT.format(bond=", mtu: 1500", named="", vlan="")))
+    assert str(caught.value).splitlines()[-1] == (
+        "bond 'Bond eth1+eth2' (eth1+eth2): MTU 1500 is below that of the VLAN networks on it "
+        "('VLAN 203' (MTU 9000, VLAN 203 on bond0)): a VLAN carries no frame larger than its "
+        "trunk; lower them first: state each with `mtu: 1500` (and `replug: true`) in the same "
+        "recipe (the plan lowers them before the bond), or `xapictl network set-mtu` each of "
+        "them first")
+    assert pool.writes() == []

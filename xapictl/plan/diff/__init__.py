@@ -4,10 +4,11 @@ Every recipe entry ends as steps (each with its reason) or a no-op saying why no
 needed; fields the recipe does not state are left alone. Order: pool settings, bonds, then
 networks (a VLAN may sit on a bond of the same recipe; NIC networks first, so a trunk's MTU
 is raised before the VLANs on it, but last when their MTU goes down, so the VLANs come down
-first), then interfaces (IP configuration), then VM attachments, then removals in reverse
-(attachments, VLAN networks, bonds), then the management interface (last: every other step
-runs while the pool is where the client reaches it). Anything that would make the plan fail
-half-way is collected and raised as one ``PreflightError`` before a single step is returned.
+first; a bond's network lowered, under ``bonds:`` or as a named entry, likewise), then
+interfaces (IP configuration), then VM attachments, then removals in reverse (attachments,
+VLAN networks, bonds), then the management interface (last: every other step runs while the
+pool is where the client reaches it). Anything that would make the plan fail half-way is
+collected and raised as one ``PreflightError`` before a single step is returned.
 
 One module per XAPI class plans its entries (``network``, ``private`` for tunnels and SR-IOV,
 ``bond``, ``vif``, ``pool``); ``sriov`` checks what SR-IOV networks need (one NIC model, VFs
@@ -50,6 +51,7 @@ def diff(desired: DesiredState, snap: PoolSnapshot) -> Plan:
             plan_private_or_sriov(d, net)
         elif net.present:
             plan_network(d, net)
+    d.steps += d.lowered_bonds  # a bond lowered after the VLANs on it, as a NIC trunk
     if desired.interfaces:
         from xapictl.plan.diff.interface import plan_interfaces  # only for recipes with them
 

@@ -9,6 +9,7 @@ from xapictl.model.refs import BondRef, HostRef, NetworkRef, PIFRef
 from xapictl.plan import identity as ident
 from xapictl.plan import preflight as pf
 from xapictl.plan.desired import BondSpec
+from xapictl.plan.diff.network import below_its_vlans
 from xapictl.plan.diff.planner import NetTarget, Planner
 from xapictl.plan.steps import (
     CreateBond,
@@ -57,17 +58,20 @@ def plan_bond(d: Planner, spec: BondSpec) -> None:
         ref = found
         n = d.snap.networks[found]
         if spec.mtu is not None and n.mtu != spec.mtu:
-            d.add(
-                SetField(
-                    subject,
-                    f"MTU is {n.mtu}, the recipe says {spec.mtu}",
-                    xapi_class="network",
-                    ref=found,
-                    method="set_MTU",
-                    field_name="mtu",
-                    value=spec.mtu,
-                )
+            lowering = n.mtu > spec.mtu
+            set_mtu = SetField(
+                subject,
+                f"MTU is {n.mtu}, the recipe says {spec.mtu}"
+                + (" (after the VLANs on the bond come down)" if lowering else ""),
+                xapi_class="network",
+                ref=found,
+                method="set_MTU",
+                field_name="mtu",
+                value=spec.mtu,
             )
+            if not below_its_vlans(d, found, spec.mtu, subject, "bond"):
+                # lowered after the networks (the VLANs on it come down first)
+                (d.lowered_bonds.append if lowering else d.add)(set_mtu)
     d.networks[spec.network] = ref
     existing = ident.bonds_with_members(d.snap, spec.members)
     live, offline = d.hosts()

@@ -423,20 +423,42 @@ def vlans_above(d: Planner, ref: NetworkRef, mtu: int) -> list[str]:
     return [found[r] for r in sorted(found, key=lambda r: found[r])]
 
 
+def below_its_vlans(d: Planner, ref: NetworkRef, mtu: int, subject: str, trunk: str) -> bool:
+    """True (a problem naming them) when lowering ``ref`` to ``mtu`` leaves VLAN networks on
+    it above it, as the recipe leaves them (``trunk``: "trunk" or "bond", for the fix)."""
+    above = vlans_above(d, ref, mtu) if d.snap.networks[ref].mtu > mtu else []
+    if above:
+        d.problems.append(
+            f"{subject}: MTU {mtu} is below that of the VLAN networks on it "
+            f"({', '.join(above)}): a VLAN carries no frame larger than its trunk; lower "
+            f"them first: state each with `mtu: {mtu}` (and `replug: true`) in the "
+            f"same recipe (the plan lowers them before the {trunk}), or `xapictl network "
+            "set-mtu` each of them first")
+    return bool(above)
+
+
 def planning_order(d: Planner, networks: tuple[NetworkSpec, ...] | list[NetworkSpec]
                    ) -> list[NetworkSpec]:
     """The order networks are planned in: NIC networks whose MTU goes up or stays first (a
-    trunk is raised before the VLANs on it), then the others in recipe order, then NIC
-    networks whose MTU goes down (the VLANs on a trunk come down before it)."""
+    trunk is raised before the VLANs on it), then the others in recipe order, then trunks
+    whose MTU goes down (the VLANs on a trunk come down before it): NIC networks, and named
+    networks that carry VLANs (a bond's network, found by its name)."""
+    def lowered(spec: NetworkSpec, nets: list[NetworkRef]) -> bool:
+        return spec.mtu is not None and any(
+            d.snap.networks[n].mtu > spec.mtu for n in nets if n in d.snap.networks)
+
+    def carries_vlans(ref: NetworkRef) -> bool:
+        return any(d.snap.vlans_on(p) for p in d.snap.networks[ref].pifs if p in d.snap.pifs)
+
     def rank(spec: NetworkSpec) -> int:
+        if spec.kind == "named":
+            trunks = [r for r in d.snap.networks_named(spec.name) if carries_vlans(r)]
+            return 2 if lowered(spec, trunks) else 1
         if spec.kind != "nic":
             return 1
-        if spec.mtu is not None and any(
-                d.snap.networks[d.snap.pifs[p].network].mtu > spec.mtu
-                for p in ident.trunk_pifs_by_device(d.snap, spec.device or "").values()
-                if d.snap.pifs[p].network in d.snap.networks):
-            return 2
-        return 0
+        return 2 if lowered(spec, [
+            d.snap.pifs[p].network
+            for p in ident.trunk_pifs_by_device(d.snap, spec.device or "").values()]) else 0
     return sorted(networks, key=rank)
 
 
@@ -505,16 +527,8 @@ def update_network(
         setter(
             "set_name_description", "name_description", spec.description, "the description differs"
         )
-    if spec.mtu is not None and n.mtu > spec.mtu:
-        above = vlans_above(d, ref, spec.mtu)
-        if above:
-            d.problems.append(
-                f"{subject}: MTU {spec.mtu} is below that of the VLAN networks on it "
-                f"({', '.join(above)}): a VLAN carries no frame larger than its trunk; lower "
-                f"them first: state each with `mtu: {spec.mtu}` (and `replug: true`) in the "
-                "same recipe (the plan lowers them before the trunk), or `xapictl network "
-                "set-mtu` each of them first")
-            return
+    if spec.mtu is not None and below_its_vlans(d, ref, spec.mtu, subject, "trunk"):
+        return
     if spec.mtu is not None and n.mtu != spec.mtu:
         setter(
             "set_MTU",

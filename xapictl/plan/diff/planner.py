@@ -40,6 +40,9 @@ class Planner:
     raised_trunks: dict[NetworkRef, int] = field(default_factory=dict)
     """A trunk's network -> the MTU a ``raise_trunk_mtu`` VLAN entry of this plan raises it
     to (later VLAN entries on it see that MTU)."""
+    lowered_bonds: list[Step] = field(default_factory=list)
+    """A bond's network ``set_MTU`` that lowers it: planned after the networks (the VLANs on
+    the bond come down first), as a NIC trunk's is."""
     rescanning: dict[tuple[HostRef, str], Later] = field(default_factory=dict)
     """(host, device) -> the PIF a ``PIF.scan`` step of this plan finds there."""
     vf_demand: dict[tuple[VMRef, NetworkRef], int] = field(default_factory=dict)
