@@ -607,3 +607,29 @@ def test_the_message_is_what_the_cli_prints(situation: str, cli, sim_server, jso
     assert quoted, "the row quotes at least one message"
     for text in quoted:
         assert text in ran.stderr, (text, ran.stderr)
+
+
+def test_the_resume_line_after_a_stopped_bond_create_is_the_command_that_resumes(
+        cli, sim_server, monkeypatch) -> None:
+    """``--on-failure stop`` leaves two hosts bonded (exit 5) and prints the exact command;
+    running those words makes only the master's bond, and a further run sends nothing."""
+    import shlex
+
+    _third_bond_fails({"sim_server": sim_server, "monkeypatch": monkeypatch})
+    stopped = cli(*BOND_12, "--on-failure", "stop", "--mode", "active-backup")
+    assert stopped.code == 5, stopped.stderr
+    line = stopped.stderr.splitlines()[-1]
+    assert line == ("Resume with: xapictl bond create --members eth1,eth2 --mode active-backup "
+                    "--on-failure stop --yes")
+    words = shlex.split(line.removeprefix("Resume with: "))
+    assert words[0] == "xapictl"
+    control = sim_server.control
+    before = len(control.request_log())
+    resumed = cli(*words[1:])
+    assert resumed.code == 0, resumed.stderr
+    sent = [e["method"] for e in control.request_log()[before:] if e["outcome"] == "success"]
+    assert sent.count("Bond.create") == 1
+    state = sim_server.sim.state
+    assert {state.get("Bond", b)["mode"] for b in state.refs("Bond")} == {"active-backup"}
+    assert len(state.refs("Bond")) == 3
+    assert "already in place" in cli(*words[1:]).stdout

@@ -64,6 +64,9 @@ class GlobalOptions:
     """Options that came from an environment variable: field name -> the variable."""
     chosen: PoolChoice | None = None
     """The pool opened (set by ``open_pool``)."""
+    command: typer.Context | None = field(default=None, repr=False, compare=False)
+    """The context of the command that asked for these options (set by ``current``): what
+    ``run.invoked_command`` rebuilds the command line from."""
 
     @property
     def pool_label(self) -> str | None:
@@ -88,12 +91,11 @@ def current(ctx: typer.Context) -> GlobalOptions:
     """The options given before the command (defaults when called bare, e.g. in tests)."""
     root = ctx.find_root()
     obj = root.obj
-    if isinstance(obj, GlobalOptions):
-        return obj
-    opts = GlobalOptions()
-    root.obj = opts
-    set_running(opts)
-    return opts
+    if not isinstance(obj, GlobalOptions):
+        obj = root.obj = GlobalOptions()
+        set_running(obj)
+    obj.command = ctx
+    return obj
 
 
 __all__ = ["EMBEDDED", "GlobalOptions", "Output", "PoolChoice", "current", "running",

@@ -104,14 +104,14 @@ def exit_codes() -> Iterator[None]:
         fail(ExitCode.BAD_INPUT, f"refused before any change:\n{_indent(str(exc))}", exc)
     except e.ApplyInterrupted as exc:
         _print_report(exc.report, "apply interrupted")  # type: ignore[arg-type]
-        fail(ExitCode.PARTIAL, f"{exc}\n{RERUN}", exc)
+        fail(ExitCode.PARTIAL, f"{exc}\n{rerun()}", exc)
     except e.ApplyError as exc:
         report = exc.report
         _print_report(report, "apply stopped")  # type: ignore[arg-type]
         if getattr(report, "rolled_back", False):
             fail(ExitCode.FAILURE, f"{exc}\n{ROLLED_BACK}", exc)
         changed = getattr(report, "done", []) or getattr(report, "writes", 0)
-        fail(ExitCode.PARTIAL if changed else ExitCode.FAILURE, f"{exc}\n{RERUN}", exc)
+        fail(ExitCode.PARTIAL if changed else ExitCode.FAILURE, f"{exc}\n{rerun()}", exc)
     except e.VerificationError as exc:
         fail(ExitCode.PARTIAL, f"applied, but the pool does not match the recipe: {exc}", exc)
     except e.PlanDriftError as exc:
@@ -144,13 +144,58 @@ def _interrupt_message() -> str:
     if not _writes_changed():
         return ("interrupted (Ctrl-C): the writes sent were all refused, so nothing changed. "
                 "`xapictl plan` shows what is left.")
-    return f"interrupted (Ctrl-C) after a write.\n{RERUN}"
+    return f"interrupted (Ctrl-C) after a write.\n{rerun()}"
 
 
 ROLLED_BACK = ("The steps done were undone (on_failure: rollback). Run the same command "
                "again once the cause is fixed.")
 RERUN = ("Nothing was undone. Run the same command again once the cause is fixed: it reads the "
          "pool again and does only what is left.")
+
+
+def rerun() -> str:
+    """``RERUN`` and the exact command that resumes (``Resume with: xapictl ...``)."""
+    command = invoked_command()
+    return f"{RERUN}\nResume with: {command}" if command else RERUN
+
+
+def invoked_command() -> str | None:
+    """The command running now as the user typed it, rebuilt from its click contexts (the one
+    ``options.current`` saw; None before it): the words of each command level and every
+    parameter given on the command line (those from the environment or defaults are left out, as
+    the re-run gets them the same way)."""
+    import enum
+    import shlex
+
+    from xapictl.cli.options import running
+
+    opts = running()
+    ctx: Any = opts.command if opts is not None else None
+    chain: list[Any] = []  # typer's contexts (typer vendors click: no isinstance on click's)
+    while ctx is not None:
+        chain.append(ctx)
+        ctx = ctx.parent
+    if not chain:
+        return None
+    words = ["xapictl"]
+    for level in reversed(chain):
+        if level.parent is not None:
+            words.append(level.info_name or "")
+        for param in level.command.params:
+            name = param.name or ""
+            if getattr(level.get_parameter_source(name), "name", "") != "COMMANDLINE":
+                continue
+            value = level.params.get(name)
+            values = list(value) if isinstance(value, (list, tuple)) else [value]
+            texts = [str(v.value if isinstance(v, enum.Enum) else v) for v in values]
+            if param.param_type_name == "argument":
+                words += texts
+            elif getattr(param, "is_flag", False):
+                off = getattr(param, "secondary_opts", [])
+                words.append(param.opts[0] if value or not off else off[0])
+            else:
+                words += [w for t in texts for w in (param.opts[0], t)]
+    return shlex.join(words)
 
 
 def _failure_hint(exc: Exception) -> str:
