@@ -399,11 +399,16 @@ MTU_ORDER_WRITES = {
              + ["network.set_MTU"] + ["PIF.plug"] * 3,
     # the same with a bond for trunk: VLAN 203 at 9000 on the bond (raised with it), web-01
     # on it; the bond's network is a named entry listed first, lowered after its VLAN
+    # a VLAN on the bond at 9000 with raise_trunk_mtu: the bond's network (web-01 on it)
+    # raised first, its masters then the VIF re-plugged, then the VLAN made
+    "raise-bond": ["network.set_MTU"] + ["PIF.plug"] * 3 + ["VIF.unplug", "VIF.plug"]
+                  + ["network.create", "pool.create_VLAN_from_PIF"],
     "lower-bond": ["network.set_MTU", "VIF.unplug", "VIF.plug"] + ["PIF.plug"] * 3
                   + ["network.set_MTU"] + ["PIF.plug"] * 3,
 }
 MTU_ORDER_NETWORKS = {"raise": ("Pool-wide network 1", "VLAN 110 jumbo"),
                       "lower": ("Pool-wide network 1", "VLAN 110 jumbo"),
+                      "raise-bond": ("Bond eth1+eth2", "VLAN 203"),
                       "lower-bond": ("Bond eth1+eth2", "VLAN 203")}
 MTU_ORDER_CASES = [(kind, nth, fault) for kind, writes in MTU_ORDER_WRITES.items()
                    for nth in range(len(writes)) for fault in FAULTS]
@@ -455,6 +460,13 @@ def _mtu_order_situation(kind: str) -> tuple[SimPool, Any]:
         pool.converge(recipe("jumbo-vlan.yaml"))
         pool.converge(ensure_vm_attached("web-01", "VLAN 110 jumbo"))
         desired = load_text(LOWER_BOTH)
+    elif kind == "raise-bond":
+        from xapictl.recipes import ensure_vlan_network
+
+        pool.converge(recipe("bonded-trunk.yaml"))
+        pool.converge(ensure_vm_attached("web-01", BOND))
+        desired = ensure_vlan_network("VLAN 203", 203, bond=BOND, mtu=9000,
+                                      raise_trunk_mtu=True)
     else:
         from xapictl.recipes import ensure_vlan_network
 
@@ -491,6 +503,6 @@ def test_fault_during_a_trunk_and_vlan_mtu_change_never_puts_anything_above_what
     assert diff(desired, after).is_empty
     assert _mtu_order_breaches(pool) == []
     assert {k: n for k, n in _identity_counts(after).items() if n > 1} == {}
-    wanted = 9000 if kind == "raise" else 1500
+    wanted = 9000 if kind.startswith("raise") else 1500
     assert sorted({after.networks[r].mtu for r in after.networks
                    if after.networks[r].name_label in MTU_ORDER_NETWORKS[kind]}) == [wanted]
