@@ -230,3 +230,25 @@ def test_a_master_that_does_not_answer_at_its_new_address_stops_the_run(served) 
         in str(stopped.value)
     assert conn.url.startswith("http://127.0.2.11:")
     assert addresses(sim) == NEW  # the master moved; the members too
+
+
+def test_set_management_onto_a_static_ipv6_address_answers_there(served, cli) -> None:
+    """A member's management moved onto a PIF whose primary address is a static IPv6 one:
+    ``::1``, the only IPv6 loopback address, so one host only (the others keep IPv4). The
+    simulator listens on ``[::1]`` after the move; the client's check reaches it there."""
+    from xapictl.recipes import ensure_interface
+
+    sim, server = served
+    with connect(server) as conn:
+        converge(ensure_interface(network=STORAGE, hosts=["xcp-host-03"], ipv4="none",
+                                  ipv6="static", addresses6={"xcp-host-03": "::1/128"},
+                                  primary_address_type="ipv6"), XapiBackend(conn))
+    ran = cli("host", "set-management", "--network", STORAGE, "--host", "xcp-host-03",
+              "--yes")
+    assert ran.exit_code == 0, ran.output
+    assert addresses(sim) == [OLD[0], OLD[1], "::1"]
+    assert [m for _, m in moves(server)] == ["host.management_reconfigure"]
+    # the client's check after the move was answered by the member at [::1]
+    assert [e["method"] for e in server.control.request_log() if e["host"] == "::1"]
+    again = cli("host", "set-management", "--network", STORAGE, "--host", "xcp-host-03")
+    assert again.exit_code == 0 and "Nothing to do" in again.stdout

@@ -186,3 +186,22 @@ def test_on_the_seed_pool_a_move_beyond_loopback_keeps_the_served_address():
         assert sim.state.get("PIF", eth2)["management"] is True
         assert sim.state.get("host", master)["address"] == "127.0.0.1"  # 198.51.100.11
         assert rpc(server, "127.0.0.1", "pool.get_all", session)["result"]
+
+
+def test_a_member_moved_onto_a_static_ipv6_interface_answers_at_the_ipv6_loopback(pool):
+    """``on_dom0_networking_change`` takes the PIF's primary address: IPv6 when
+    ``primary_address_type`` is IPv6. ``::1`` is the one IPv6 loopback address, so one host
+    at most is served on IPv6; it answers at ``[::1]`` and no longer at its IPv4 address."""
+    sim, server = pool
+    session = login(server, "127.0.0.1")
+    _master, (member, old, eth2), _ = hosts_and_storage(sim)
+    assert rpc(server, "127.0.0.1", "PIF.reconfigure_ipv6", session, eth2, "Static",
+               "::1/128", "", "")["result"] == ""
+    assert rpc(server, "127.0.0.1", "PIF.set_primary_address_type", session, eth2,
+               "IPv6")["result"] == ""
+    assert rpc(server, "127.0.0.1", "host.management_reconfigure", session, eth2) == {
+        "jsonrpc": "2.0", "result": "", "id": 1}
+    assert sim.state.get("host", member)["address"] == "::1"
+    assert refused(server, old)
+    on_new = rpc(server, "[::1]", "session.login_with_password", "root", PASSWORD)
+    assert failure(on_new) == ["HOST_IS_SLAVE", "127.0.0.1"]

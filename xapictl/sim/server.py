@@ -430,8 +430,10 @@ class SimServer:
         """Listener address → host address attributed to its calls, for live hosts."""
         if not self._members_on_loopback():
             return {self.bind: self.sim.master_address()}
+        # ::1 too: a host whose management moved onto a PIF whose primary address is the
+        # IPv6 loopback answers there (one host at most: IPv6 has one loopback address)
         return {address: address for address, live in live_by_address(self.sim).items()
-                if live and _is_ipv4_loopback(address)}
+                if live and (_is_ipv4_loopback(address) or address == "::1")}
 
     def _bind_all(self) -> None:
         wanted = self._wanted() or {self.bind: self.bind}
