@@ -225,3 +225,97 @@ def test_tunnel_and_sriov_refuse_what_they_exclude_before_any_connection(
     monkeypatch.setattr(xapictl, "connect", no_connection)
     out = bridge.run_module("network", {**params, "name": "x", **given}, check_mode=False)
     assert out.failed and out.msg == message and out.result["exit_code"] == 2
+
+
+JUMBO_110 = {"name": "VLAN 110 jumbo", "vlan": 110, "device": "eth1", "mtu": 9000,
+             "state": "present"}
+
+
+def test_raise_trunk_mtu_raises_the_trunk_first_and_without_it_the_vlan_is_refused(
+        params: dict[str, Any]) -> None:
+    refused = bridge.run_module("network", {**params, **JUMBO_110}, check_mode=False)
+    assert refused.failed and refused.result["exit_code"] == 2 and refused.result["writes"] == []
+    assert "MTU 9000 is above its trunk's (eth1, network 'Pool-wide network 1', MTU 1500)" \
+        in refused.msg
+    raised = bridge.run_module("network", {**params, **JUMBO_110, "raise_trunk_mtu": True},
+                               check_mode=False)
+    assert not raised.failed and raised.result["verified"] is True, raised.msg
+    methods = [w["method"] for w in raised.result["writes"]]
+    assert methods[0] == "network.set_MTU" and methods[-1] == "pool.create_VLAN_from_PIF"
+    assert methods.count("PIF.plug") == 3
+
+
+def test_replug_and_replug_management_reach_the_plan(params: dict[str, Any]) -> None:
+    mgmt = {"name": "Pool-wide network 0", "device": "eth0", "mtu": 9000, "replug": True,
+            "state": "present"}
+    refused = bridge.run_module("network", {**params, **mgmt}, check_mode=True)
+    assert refused.failed and refused.result["exit_code"] == 2
+    assert "replug_management" in refused.msg
+    allowed = bridge.run_module("network", {**params, **mgmt, "replug_management": True},
+                                check_mode=True)
+    assert not allowed.failed, allowed.msg
+    assert allowed.result["plan"]["summary"]["steps"] > 1  # set_MTU and the re-plugs
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ({"vlan": 7, "replug": True}, "a VLAN's trunk is raised with raise_trunk_mtu: drop replug"),
+    ({"raise_trunk_mtu": True}, "raise_trunk_mtu raises the trunk of a VLAN network: add vlan")])
+def test_mtu_options_where_they_mean_nothing_are_refused(params: dict[str, Any],
+                                                         extra: dict[str, Any],
+                                                         message: str) -> None:
+    out = bridge.run_module("network", {**params, "name": "N", "device": "eth1", "mtu": 9000,
+                                        "state": "present", **extra}, check_mode=True)
+    assert out.failed and out.result["exit_code"] == 2 and message in out.msg
+
+
+def test_the_recipe_module_moves_management_with_a_management_section(
+        params: dict[str, Any]) -> None:
+    """No management option on the network module: an inline recipe's ``management:``
+    (the library's section) plans the move, member hosts first and the master last."""
+    inline = {"version": 1, "management": {"network": "Pool-wide network 0"}}
+    same = bridge.run_module("recipe", {**params, "recipe": inline}, check_mode=True)
+    assert not same.failed and same.result["changed"] is False, same.msg
+    elsewhere = {"version": 1, "management": {"network": "Pool-wide network 2"}}
+    planned = bridge.run_module("recipe", {**params, "recipe": elsewhere}, check_mode=True)
+    # eth2 of the seed pool has 198.51.100.x, which this client cannot reach: refused
+    # before any write, naming it (a pool the client reaches on its new addresses moves)
+    assert planned.failed and planned.result["exit_code"] == 2, planned.result
+    assert "this client cannot reach 198.51.100." in planned.msg
+
+
+def _example_task(name: str) -> tuple[str, dict[str, Any]]:
+    """The module and arguments of the one task of ``docs/examples/ansible/NAME``."""
+    from pathlib import Path
+
+    import yaml
+
+    path = Path(__file__).resolve().parents[2] / "docs" / "examples" / "ansible" / name
+    (task,) = yaml.safe_load(path.read_text())[0]["tasks"]
+    (module,) = [k for k in task if k.startswith("xapictl.xen.")]
+    return module.removeprefix("xapictl.xen."), task[module]
+
+
+def test_the_jumbo_vlan_example_raises_the_trunk_then_makes_the_vlan(
+        params: dict[str, Any]) -> None:
+    module, args = _example_task("jumbo-vlan.yml")
+    done = bridge.run_module(module, {**params, "state": "present", **args}, check_mode=False)
+    assert not done.failed and done.result["verified"] is True, done.msg
+    assert [w["method"] for w in done.result["writes"]] == (
+        ["network.set_MTU"] + ["PIF.plug"] * 3 + ["network.create", "pool.create_VLAN_from_PIF"])
+    again = bridge.run_module(module, {**params, "state": "present", **args}, check_mode=False)
+    assert again.result["changed"] is False and again.result["writes"] == []
+
+
+@pytest.mark.parametrize("scenario", ["loopback"])
+def test_the_management_example_moves_every_host_master_last(params: dict[str, Any]) -> None:
+    """The ``loopback`` pool: each host's storage PIF has a loopback address (in process,
+    the moved hosts answer there)."""
+    module, args = _example_task("management.yml")
+    checked = bridge.run_module(module, {**params, **args}, check_mode=True)
+    assert checked.result["changed"] is True and checked.result["writes"] == []
+    done = bridge.run_module(module, {**params, **args}, check_mode=False)
+    assert not done.failed, done.msg
+    assert [w["method"] for w in done.result["writes"]] == (
+        ["host.management_reconfigure"] * 3 + ["pool.recover_slaves"])
+    again = bridge.run_module(module, {**params, **args}, check_mode=False)
+    assert again.result["changed"] is False and again.result["writes"] == []

@@ -102,7 +102,9 @@ def network_recipe(params: Mapping[str, Any]) -> DesiredState:
     """``xapictl.xen.network``: a VLAN network (``vlan`` with ``device`` or ``bond``), a
     private network (``tunnel``: ``protocol`` over the ``transport`` network), an SR-IOV
     network (``sriov`` with ``device``) or a plain / NIC network; ``state: absent`` removes
-    it. The kinds exclude each other as the library's recipes do."""
+    it. The kinds exclude each other as the library's recipes do. ``replug`` (a NIC or plain
+    network's new ``mtu`` re-plugged), ``raise_trunk_mtu`` (a VLAN's trunk raised first) and
+    ``replug_management`` (either may re-plug the management interface) as in recipes."""
     from xapictl.recipes import (
         ensure_network,
         ensure_private_network,
@@ -131,12 +133,23 @@ def network_recipe(params: Mapping[str, Any]) -> DesiredState:
         return ensure_sriov_network(params["name"], params["device"], present=present,
                                     **common)
     if params.get("vlan") is not None:
+        if params.get("replug"):
+            raise e.UsageError("replug re-plugs a NIC or plain network's PIFs and VIFs at its "
+                               "new mtu; a VLAN's trunk is raised with raise_trunk_mtu: drop "
+                               "replug")
         return ensure_vlan_network(params["name"], params["vlan"], device=params.get("device"),
-                                   bond=params.get("bond"), present=present, **common)
+                                   bond=params.get("bond"), present=present,
+                                   raise_trunk_mtu=bool(params.get("raise_trunk_mtu")),
+                                   replug_management=bool(params.get("replug_management")),
+                                   **common)
     if params.get("bond"):
         raise e.UsageError("bond is the trunk of a VLAN: add vlan (a tag 0-4094)")
+    if params.get("raise_trunk_mtu"):
+        raise e.UsageError("raise_trunk_mtu raises the trunk of a VLAN network: add vlan, or "
+                           "drop raise_trunk_mtu")
     return ensure_network(params["name"], device=params.get("device"), present=present,
-                          **common)
+                          replug=bool(params.get("replug")),
+                          replug_management=bool(params.get("replug_management")), **common)
 
 
 def _refuse_with(option: str, why: str, params: Mapping[str, Any],

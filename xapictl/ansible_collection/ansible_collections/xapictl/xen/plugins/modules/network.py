@@ -61,6 +61,28 @@ options:
   mtu:
     description: MTU in octets.
     type: int
+  replug:
+    description:
+      - A NIC or plain network whose O(mtu) changes re-plugs its PIFs and VIFs that still carry
+        the old MTU (C(PIF.plug) applies it without unplugging; VIFs are unplugged and
+        plugged). Without it they keep the old MTU until re-plugged (a warning).
+      - Not on a VLAN network (use O(raise_trunk_mtu)).
+    type: bool
+    default: false
+  raise_trunk_mtu:
+    description:
+      - A VLAN network whose O(mtu) is above its trunk's network MTU raises the trunk's network
+        first, with its own re-plugs (its PIFs, then its VIFs). Without it such a VLAN is
+        refused before any write (a VLAN carries no frame larger than its trunk).
+      - Needs O(vlan) and O(mtu).
+    type: bool
+    default: false
+  replug_management:
+    description:
+      - Allows O(replug) or O(raise_trunk_mtu) to re-plug the management interface (re-plugged
+        first). Without it a change that would re-plug it is refused before any write.
+    type: bool
+    default: false
   description:
     description: The network's description.
     type: str
@@ -90,6 +112,14 @@ EXAMPLES = r"""
     name: VLAN 105
     vlan: 105
     device: eth1
+
+- name: VLAN 110 at MTU 9000, its trunk (eth1's network) raised first
+  xapictl.xen.network:
+    name: VLAN 110 jumbo
+    vlan: 110
+    device: eth1
+    mtu: 9000
+    raise_trunk_mtu: true
 
 - name: A private network over the storage network, VXLAN tunnels
   xapictl.xen.network:
@@ -153,6 +183,9 @@ def main():
         "sriov": {"type": "bool"},
         "mtu": {"type": "int"},
         "description": {"type": "str"},
+        "replug": {"type": "bool", "default": False},
+        "raise_trunk_mtu": {"type": "bool", "default": False},
+        "replug_management": {"type": "bool", "default": False},
         "adopt": {"type": "bool", "default": False},
         "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
     }, supports_check_mode=True,
