@@ -9,7 +9,7 @@ from xapictl.model.refs import BondRef, HostRef, NetworkRef, PIFRef
 from xapictl.plan import identity as ident
 from xapictl.plan import preflight as pf
 from xapictl.plan.desired import BondSpec
-from xapictl.plan.diff.network import below_its_vlans
+from xapictl.plan.diff.mtu import below_its_vlans
 from xapictl.plan.diff.planner import NetTarget, Planner
 from xapictl.plan.steps import (
     CreateBond,
