@@ -621,6 +621,11 @@ def test_the_resume_line_after_a_stopped_bond_create_is_the_command_that_resumes
     line = stopped.stderr.splitlines()[-1]
     assert line == ("Resume with: xapictl bond create --members eth1,eth2 --mode active-backup "
                     "--on-failure stop --yes")
+    # docs/bonds.md shows the last two lines of such a run (without --mode)
+    block = re.findall(r"```text\n(.*?)\n```", (ROOT / "docs" / "bonds.md").read_text(),
+                       re.S)[2].splitlines()
+    assert block[-2:] == [stopped.stderr.splitlines()[-2],
+                          line.replace(" --mode active-backup", "")]
     words = shlex.split(line.removeprefix("Resume with: "))
     assert words[0] == "xapictl"
     control = sim_server.control
