@@ -28,6 +28,7 @@ XENBR0_STEPS = 13
 _DIE_AT = """
 import os, signal, sys
 from pathlib import Path
+from xapictl.local import apply as apply_module
 from xapictl.local.apply import apply
 from xapictl.local.desired import load_recipe
 
@@ -37,6 +38,13 @@ def die(i, op):
     if i == int(step):
         os.kill(os.getpid(), getattr(signal, sig))
 
+verify = apply_module._verify
+
+def die_after_the_last(ipr, desired):  # step == the number of steps: all done, then die
+    verify(ipr, desired)
+    os.kill(os.getpid(), getattr(signal, sig))
+
+apply_module._verify = die_after_the_last
 apply(load_recipe(Path(recipe)), netns=netns, run_probe=False, on_step=die,
       confirm_within=float(confirm) or None, crash_window=0.5)
 sys.exit(3)  # never reached: the process dies at the step
@@ -52,12 +60,13 @@ def _alive(pid: int) -> bool:
 
 def _kill_apply_at(step: int, sig: str, netns: str, confirm: float,
                    recipe: Path = XENBR0) -> int:
-    """Run the apply in its own process, have it die at ``step``; returns the timer's pid."""
+    """Run the apply in its own process, have it die at ``step`` (before it runs; the number
+    of steps: after the last, once verified); returns the timer's pid."""
     died = subprocess.run([sys.executable, "-c", _DIE_AT, str(step), sig, netns, str(recipe),
                            str(confirm)], timeout=120)
     assert died.returncode == -getattr(signal, sig), died
     raw = json.loads(undo_path(netns).read_text())
-    assert raw["done"] == step + 1 and not raw["pending"]
+    assert raw["done"] == min(step + 1, len(raw["steps"])) and not raw["pending"]
     assert _alive(raw["deadman_pid"]), "no dead-man timer guards the half-done apply"
     return int(raw["deadman_pid"])
 

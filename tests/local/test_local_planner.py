@@ -164,6 +164,41 @@ def test_inverse_plan_is_nmstates_move_ip_to_linux_bridge_revert():
     assert [op_from_dict(json.loads(json.dumps(s.to_dict()))) for s in undo] == undo
 
 
+def _dhcpcd_host() -> HostSnapshot:
+    """fresh-host as dhcpcd leaves it: the address with ``noprefixroute`` (no kernel route),
+    its subnet route dhcpcd's own (proto dhcp, metric 1002), listed after the default."""
+    before = snap("fresh-host")
+    addresses = tuple(replace(a, flags=0x200, valid_lft=120, preferred_lft=105)
+                      if a.address == "192.0.2.10" else a
+                      for a in before.addresses if a.address != "192.0.2.11")
+    routes = tuple(replace(r, proto=16, priority=1002) if r.dst == "192.0.2.0/24" else r
+                   for r in before.routes)
+    return replace(before, addresses=addresses, routes=routes)
+
+
+def test_a_noprefixroute_address_moves_with_its_flag_and_its_subnet_route_first():
+    """dhcpcd (issue 16): the bridge gets the address as eth0 had it, noprefixroute (no kernel
+    route beside dhcpcd's), so the subnet route moves before the routes via the gateway,
+    and the undo puts it back on eth0 before them too ('Network is unreachable' else)."""
+    before = _dhcpcd_host()
+    steps = plan(parse_recipe(XENBR0), before).steps
+    (add,) = [s for s in steps if isinstance(s, AddAddress) and s.addr.family == 4]
+    assert (add.addr.ifname, add.addr.flags) == ("xenbr0", 0x200)  # dynamic, noprefixroute
+    assert [s.route.dst for s in steps if isinstance(s, ReplaceRoute)] == [
+        "192.0.2.0/24", "default", "198.51.100.0/24"]
+    undo = inverse_plan(steps, before)
+    assert [(s.route.dst, s.route.oif) for s in undo if isinstance(s, ReplaceRoute)] == [
+        ("192.0.2.0/24", "eth0"), ("198.51.100.0/24", "eth0"), ("default", "eth0")]
+    # killed before the subnet route moved: the gateway routes' undo comes first, harmless
+    # as eth0 still has it; killed after, the subnet route is back before them
+    for done in range(1, len(steps) + 1):
+        routes = [s.route for s in inverse_plan(steps[:done], before)
+                  if isinstance(s, ReplaceRoute)]
+        assert routes == sorted(routes, key=lambda r: r.gateway is not None), done
+    readd = [s.addr for s in undo if isinstance(s, AddAddress) and s.addr.family == 4]
+    assert [(a.ifname, a.flags) for a in readd] == [("eth0", 0x200)]
+
+
 def test_teardown_from_converged_moves_everything_back_and_restores_link_local():
     desired = parse_recipe(XENBR0.replace("      stp: false", "      state: absent\n"
                                           "      stp: false"))

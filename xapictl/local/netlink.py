@@ -17,6 +17,7 @@ from pyroute2 import IPRoute, netns
 from pyroute2.netlink.exceptions import NetlinkError
 
 from xapictl.errors import HostReadError, LocalBackendError
+from xapictl.local.observe import IFA_F_SETTABLE
 
 __all__ = [
     "IFA_F_NODAD",
@@ -184,8 +185,12 @@ def execute(ipr: Any, op: Any) -> None:
         akw: dict[str, Any] = {}
         if a.family == 4 and a.label:
             akw["label"] = a.label
+        # its own flags (dhcpcd's noprefixroute: no kernel route beside dhcpcd's own)
+        aflags = a.flags & IFA_F_SETTABLE
         if a.family == 6:  # usable at once: DAD would leave it tentative (unusable) ~1 s
-            akw["flags"] = IFA_F_NODAD
+            aflags |= IFA_F_NODAD
+        if aflags:
+            akw["flags"] = aflags
         if a.valid_lft is not None:  # a DHCP lease moves with what is left of it
             akw["valid_lft"] = a.valid_lft
             akw["preferred_lft"] = min(a.preferred_lft or 0, a.valid_lft)
@@ -195,7 +200,8 @@ def execute(ipr: Any, op: Any) -> None:
         if a.family == 6 and not a.flags & IFA_F_NODAD:
             # exact flags: drop the nodad it never had (a replace runs no DAD, so the address
             # stays usable; the kernel keeps DAD's state)
-            ipr.addr("replace", index=index, address=a.address, prefixlen=a.prefixlen, flags=0)
+            ipr.addr("replace", index=index, address=a.address, prefixlen=a.prefixlen,
+                     **(akw | {"flags": a.flags & IFA_F_SETTABLE}))
     elif isinstance(op, ops.DelAddress):
         a = op.addr
         found = ipr.link_lookup(ifname=a.ifname)

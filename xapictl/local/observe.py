@@ -24,6 +24,11 @@ __all__ = [
 IFA_F_SECONDARY = 0x01
 IFA_F_NODAD = 0x02
 IFA_F_PERMANENT = 0x80
+IFA_F_NOPREFIXROUTE = 0x200
+"""No prefix route for the address's subnet (dhcpcd adds its own, with its metric)."""
+IFA_F_SETTABLE = IFA_F_NODAD | 0x10 | 0x100 | IFA_F_NOPREFIXROUTE | 0x400
+"""The address flags userspace sets (nodad, homeaddress, mngtmpaddr, noprefixroute,
+autojoin); the others are the kernel's state (permanent, tentative, deprecated...)."""
 RTPROT_KERNEL = 2
 RT_TABLE_MAIN = 254
 OWNER_PREFIX = "xapictl:"
@@ -162,15 +167,15 @@ class HostSnapshot:
 
     def fingerprint(self) -> dict[str, Any]:
         """What rollback must restore exactly: links (kind, master, MAC, MTU, up), addresses
-        with labels and their nodad flag, and every main-table route. Indexes are left out
-        (recreated devices get new ones)."""
+        with labels and the flags userspace sets (nodad, noprefixroute...), and every
+        main-table route. Indexes are left out (recreated devices get new ones)."""
         return {
             "links": {
                 n: (lk.kind, lk.master, lk.mac, lk.mtu, lk.up, lk.alias)
                 for n, lk in sorted(self.links.items())
             },
             "addresses": sorted(
-                (a.ifname, a.address, a.prefixlen, a.label or "", a.flags & IFA_F_NODAD)
+                (a.ifname, a.address, a.prefixlen, a.label or "", a.flags & IFA_F_SETTABLE)
                 for a in self.addresses
             ),
             "routes": sorted(

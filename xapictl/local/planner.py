@@ -10,7 +10,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 from xapictl.local.desired import FROM_UPLINK, BondSpec, BridgeSpec, HostNetwork, VifSpec
-from xapictl.local.observe import Address, BridgeVlan, HostSnapshot, Link
+from xapictl.local.observe import (
+    IFA_F_NOPREFIXROUTE,
+    Address,
+    BridgeVlan,
+    HostSnapshot,
+    Link,
+    Route,
+)
 from xapictl.local.ops import (
     DUMMY_MAC,
     AddAddress,
@@ -52,7 +59,15 @@ def _moved(a: Address, to: str, from_: str) -> Address:
     """The address as the bridge gets it: permanent, or for a DHCP lease dynamic with the
     lifetimes it has left (the client moved to the bridge renews it)."""
     flags = (IFA_F_NODAD if a.family == 6 else 0) | (0 if a.valid_lft is not None else 0x80)
+    flags |= a.flags & IFA_F_NOPREFIXROUTE  # dhcpcd's subnet route moves as a route of its own
     return replace(a, ifname=to, label=_relabel(a.label, from_, to), flags=flags)
+
+
+def _on_link_first(routes: tuple[Route, ...]) -> list[Route]:
+    """Routes in an order each can be put on a link: those with no gateway (the subnet's,
+    which make the gateways reachable) before those via a gateway. A noprefixroute address
+    (dhcpcd's) gets no kernel route, so its subnet route must be there first."""
+    return sorted(routes, key=lambda r: r.gateway is not None)
 
 
 def _same_addr(a: Address, b: Address) -> bool:
@@ -167,7 +182,7 @@ class _Planner:
             if a.link_local:
                 self.add(DelAddress(subject, "the bridge has the same link-local", a))
         if carry_from:
-            for r in snap.routes_via(carry_from):
+            for r in _on_link_first(snap.routes_via(carry_from)):
                 if not r.kernel_made:
                     self.add(ReplaceRoute(f"route {r.dst}", f"follow the address to {spec.name}",
                                           replace(r, oif=spec.name), r))
@@ -214,7 +229,7 @@ class _Planner:
                 self.add(CopyNeighbours(
                     f"NIC {target}", f"it sends for the host from the next step on, while"
                     f" still a port of {spec.name}", target, spec.name))
-                for r in snap.routes_via(spec.name):
+                for r in _on_link_first(snap.routes_via(spec.name)):
                     if not r.kernel_made:
                         self.add(ReplaceRoute(f"route {r.dst}", f"back to {target}",
                                               replace(r, oif=target), r))
@@ -414,8 +429,29 @@ def plan(desired: HostNetwork, snap: HostSnapshot) -> Plan:
 
 
 def inverse_plan(steps: tuple[LocalOp, ...] | list[LocalOp], before: HostSnapshot) -> list[LocalOp]:
-    """The undo log: each step's inverse, last step first."""
+    """The undo log: each step's inverse, last step first; in each run of routes put back,
+    those with no gateway first (reversed, the gateway routes would come back before the
+    subnet route that makes their gateway reachable: "Network is unreachable")."""
     out: list[LocalOp] = []
     for op in reversed(steps):
         out += op.inverse(before)
+    return _subnet_routes_first(out)
+
+
+def _via_gateway(op: ReplaceRoute) -> bool:
+    return op.route.gateway is not None
+
+
+def _subnet_routes_first(ops: list[LocalOp]) -> list[LocalOp]:
+    out: list[LocalOp] = []
+    run: list[ReplaceRoute] = []
+    for op in [*ops, None]:
+        if isinstance(op, ReplaceRoute):
+            run.append(op)
+            continue
+        ordered: list[ReplaceRoute] = sorted(run, key=_via_gateway)
+        out += ordered
+        run = []
+        if op is not None:
+            out.append(op)
     return out
