@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from xapictl.errors import DesiredStateError
 from xapictl.local.recipe_words import FROM_UPLINK, IFNAMSIZ
 from xapictl.local.xl_vif import VifVlans
-from xapictl.plan import yaml_input
+
+if TYPE_CHECKING:  # loaded where a recipe is read: the vif hotplug reads none
+    import yaml
 
 __all__ = [
     "FROM_UPLINK",
@@ -119,6 +119,7 @@ def _validate(ctx: _Ctx, model: Any, node: yaml.Node | None, path: str, *,
               empty_ok: bool = False, apart: tuple[str, ...] = ()) -> _Given:
     """Validate one mapping of the recipe with its model; every problem goes to ``ctx``
     at the line of the value (an item's line for a list), or of the key if unknown."""
+    import yaml
     from pydantic import ValidationError
 
     from xapictl.local.recipe_model import Bad, suggest
@@ -157,6 +158,8 @@ def _validate(ctx: _Ctx, model: Any, node: yaml.Node | None, path: str, *,
 
 
 def _null(node: yaml.Node) -> bool:
+    from xapictl.plan import yaml_input
+
     try:
         return yaml_input.scalar_value(node) is None
     except ValueError:
@@ -249,6 +252,9 @@ def parse_recipe(text: str, file: str = "<recipe>") -> HostNetwork:
         VifEntry,
         ifname_ok,
     )
+    import yaml
+
+    from xapictl.plan import yaml_input
 
     ctx = _Ctx(file)
     root = yaml_input.compose(text, file)
@@ -330,6 +336,8 @@ def _line_of(problem: str) -> int:
 
 
 def _items(ctx: _Ctx, node: yaml.Node | None, path: str) -> list[tuple[yaml.Node, yaml.Node]]:
+    import yaml
+
     if node is None:
         return []
     if not isinstance(node, yaml.MappingNode):

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-import tenacity
+if TYPE_CHECKING:  # imported where a retry runs: the vif hotplug's start-up is kept lean
+    import tenacity
 
 __all__ = ["retry_until", "set_speed", "sleep"]
 
@@ -36,6 +37,8 @@ def retry_until(check: Callable[[], T], ok: Callable[[T], bool], *, first: float
     Waits double from ``first`` up to ``cap``: a new bridge port usually forwards within tens
     of milliseconds, so a fixed 200 ms step would make every vif attach pay for it. The loop
     is tenacity's, as every retry of xapictl is."""
+    import tenacity
+
     def last(state: tenacity.RetryCallState) -> T:
         if state.outcome is None:  # pragma: no cover - tenacity calls this after an attempt
             raise RuntimeError("retry_until: no attempt was made")
