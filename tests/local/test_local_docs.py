@@ -126,8 +126,13 @@ def test_console_examples_print_what_the_page_shows(namespaces, tmp_path, monkey
 
 
 @pytest.mark.requires_root
-def test_hotplug_wrapper_script_from_the_page_attaches_a_vif(namespaces, tmp_path):
-    (wrapper,) = blocks("sh")
+@pytest.mark.parametrize("which", [0, 1], ids=["xapictl-local-vif-hotplug",
+                                              "xapictl-vif-hotplug"])
+def test_hotplug_wrapper_script_from_the_page_attaches_a_vif(namespaces, tmp_path, which):
+    """Both wrappers the page shows: the CLI command, and the lean console script."""
+    wrappers = blocks("sh")
+    assert len(wrappers) == 2
+    wrapper = wrappers[which]
     host = build_xen_host(namespaces)
     apply(parse_recipe("local:\n  bridges:\n    xenbr0: {uplink: eth0}\n"), netns=host.dom0,
           run_probe=False)
@@ -137,6 +142,14 @@ def test_hotplug_wrapper_script_from_the_page_attaches_a_vif(namespaces, tmp_pat
     shim.write_text(f"#!{sys.executable}\nimport sys\nassert sys.argv[1] == 'local'\n"
                     "from xapictl.cli.local import app\napp(sys.argv[2:])\n")
     shim.chmod(0o755)
+    import tomllib
+
+    scripts = tomllib.loads(Path("pyproject.toml").read_text())["project"]["scripts"]
+    module, func = scripts["xapictl-vif-hotplug"].split(":")  # the console script pip installs
+    lean = store.bin / "xapictl-vif-hotplug"
+    lean.write_text(f"#!{sys.executable}\nfrom {module} import {func}\n"
+                    f"raise SystemExit({func}())\n")
+    lean.chmod(0o755)
     script = tmp_path / "vif-xapictl"
     script.write_text(wrapper)
     script.chmod(0o755)

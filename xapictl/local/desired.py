@@ -245,6 +245,8 @@ def parse_recipe(text: str, file: str = "<recipe>") -> HostNetwork:
 
     Each entry and the ``local:`` settings are validated by their typed model
     (``xapictl.local.recipe_model``); then one pass checks what spans fields and entries."""
+    import yaml
+
     from xapictl.local.recipe_model import (  # pydantic: loaded only when a recipe is read
         BondEntry,
         BridgeEntry,
@@ -252,8 +254,6 @@ def parse_recipe(text: str, file: str = "<recipe>") -> HostNetwork:
         VifEntry,
         ifname_ok,
     )
-    import yaml
-
     from xapictl.plan import yaml_input
 
     ctx = _Ctx(file)
