@@ -77,7 +77,7 @@ def xen(page: Page, log: Path | None) -> None:
         f" dom0, one run: {when})", ["what", "time"])
     for what, took in CLI.findall(output):
         table.add(f"`xapictl {what}` (Python start-up included)", f"{took} s")
-    for name, took in CREATE.findall(tier.stdout):
+    for name, took in CREATE.findall(output):
         table.add(f"`xl create` of guest {name} (hotplug script included)", f"{took} s")
     table.add("`python tests/xen/run_xen_tier.py` in all (boot, three guests, pings)",
               f"{wall:.0f} s")
