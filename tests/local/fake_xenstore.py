@@ -1,4 +1,4 @@
-"""A stand-in for the ``xenstore-read``/``xenstore-write`` commands, backed by a JSON file,
+"""A stand-in for the ``xenstore-read``/``-list``/``-write`` commands, backed by a JSON file,
 so the vif hotplug script runs unchanged without Xen."""
 
 from __future__ import annotations
@@ -13,12 +13,21 @@ import json, sys
 path = {store!r}
 data = json.load(open(path))
 cmd = {cmd!r}
-if cmd == "read":
-    key = sys.argv[1].lstrip("/")
-    if key not in data:
-        sys.stderr.write("couldn't read path " + key + "\\n")
+with open(path + ".calls", "a") as calls:  # one line per command run, for counting
+    calls.write(cmd + "\\n")
+if cmd == "read":  # as xenstore-read: each path's value on a line, stop at a missing one
+    for key in (a.lstrip("/") for a in sys.argv[1:]):
+        if key not in data:
+            sys.stderr.write("couldn't read path " + key + "\\n")
+            sys.exit(1)
+        print(data[key])
+elif cmd == "list":
+    prefix = sys.argv[1].strip("/") + "/"
+    names = sorted(set(k[len(prefix):].split("/")[0] for k in data if k.startswith(prefix)))
+    if not names:
+        sys.stderr.write("xenstore-list: could not list path " + sys.argv[1] + "\\n")
         sys.exit(1)
-    print(data[key])
+    print("\\n".join(names))
 else:
     data[sys.argv[1].lstrip("/")] = sys.argv[2]
     json.dump(data, open(path, "w"))
@@ -31,11 +40,17 @@ class FakeXenStore:
         self.bin.mkdir()
         self.path = root / "xenstore.json"
         self.path.write_text(json.dumps(data))
-        for cmd in ("read", "write"):
+        for cmd in ("read", "list", "write"):
             script = self.bin / f"xenstore-{cmd}"
             script.write_text(_SCRIPT.format(python=sys.executable, store=str(self.path),
                                              cmd=cmd))
             script.chmod(0o755)
+
+    @property
+    def calls(self) -> list[str]:
+        """The commands run so far (read, list, write), in order."""
+        log = self.path.with_name(self.path.name + ".calls")
+        return log.read_text().split() if log.exists() else []
 
     @property
     def data(self) -> dict[str, str]:

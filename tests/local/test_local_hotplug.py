@@ -50,6 +50,15 @@ def test_online_attaches_as_vif_bridge_does_and_reports_connected(tmp_path, dom0
             " addresses, from 1500: the vif stays at 1500") in log
 
 
+def test_online_reads_the_backend_directory_in_two_commands(tmp_path, dom0_with_bridge):
+    """libxl gives the script 40 s and each process counts on a slow dom0: one
+    xenstore-list and one xenstore-read of every present key, not one read per key."""
+    store = FakeXenStore(tmp_path, vif_backend(7, 0, bridge="xenbr0", mtu="1500"))
+    assert hotplug(store, dom0_with_bridge, "online").exit_code == 0
+    assert store.calls == ["list", "read", "write", "write"]  # front mtu, hotplug-status
+    assert store.data[f"{XB}/hotplug-status"] == "connected"
+
+
 def test_online_twice_changes_nothing_the_second_time(tmp_path, dom0_with_bridge):
     store = FakeXenStore(tmp_path, vif_backend(7, 0, bridge="xenbr0"))
     assert hotplug(store, dom0_with_bridge, "online").exit_code == 0

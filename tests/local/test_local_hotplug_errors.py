@@ -21,6 +21,10 @@ class MemoryStore:
     def read(self, path: str) -> str | None:
         return self.data.get(path)
 
+    def read_keys(self, directory: str, keys: list[str]) -> dict[str, str]:
+        return {k: self.data[f"{directory}/{k}"] for k in keys
+                if f"{directory}/{k}" in self.data}
+
     def write(self, path: str, value: str) -> None:
         self.data[path] = value
 
