@@ -224,8 +224,13 @@ def guests_talk_only_within_their_vlan(vifs: dict[str, str]) -> None:
 
 
 def destroy(vifs: dict[str, str]) -> None:
-    for name in GUESTS:
-        sh("xl", "destroy", name, timeout=300)
+    for name in GUESTS:  # libxl reports a killed offline script on stderr, not in its status
+        done = subprocess.run(["xl", "destroy", name], capture_output=True, text=True,
+                              timeout=300)
+        if done.returncode != 0:
+            raise fail(f"xl destroy {name}: {done.stderr.strip()}")
+        if done.stderr.strip():
+            print(f"INFO: xl destroy {name} said: {done.stderr.strip()}")
     wait_for("every vif gone after xl destroy",
              lambda: not set(vifs.values()) & set(snapshot().links), polls=300)
     log = LOG.read_text() if LOG.exists() else ""
