@@ -143,12 +143,15 @@ def test_lean_module_entry_point_does_the_same_job_with_few_modules(tmp_path, do
 
 
 def test_pyroute2_loaded_bare_still_gives_every_name_to_later_importers():
-    """The hotplug loads pyroute2's package without its ``__init__``; a later importer of a
-    name it skipped (``NDB``) gets the whole package, in the same interpreter."""
+    """The hotplug process loads pyroute2's package without its ``__init__``; a later importer
+    of a name it skipped (``NDB``) gets the whole package, in the same interpreter. Importing
+    the backend alone (a library caller) leaves pyroute2 as it is."""
     import subprocess
     import sys
 
-    code = ("import sys, xapictl.local.netlink\n"
+    code = ("import sys, xapictl.local.lean_pyroute2\n"
+            "xapictl.local.lean_pyroute2.load_bare()\n"
+            "import xapictl.local.netlink\n"
             "bare = 'pyroute2.ndb.main' not in sys.modules\n"
             "from pyroute2 import NDB, IPRoute, netns\n"
             "import pyroute2\n"
@@ -157,6 +160,10 @@ def test_pyroute2_loaded_bare_still_gives_every_name_to_later_importers():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120, check=True)
     assert done.stdout.split() == ["True", "NDB", "True", "True"]
+    plain = subprocess.run([sys.executable, "-c", "import sys, xapictl.local.netlink\n"
+                            "print('pyroute2.ndb.main' in sys.modules)"],
+                           capture_output=True, text=True, timeout=120, check=True)
+    assert plain.stdout.split() == ["True"]
 
 
 def test_online_for_a_vif_that_does_not_exist_fails_with_hotplug_error(tmp_path,

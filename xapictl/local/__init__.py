@@ -10,6 +10,7 @@ through netlink (pyroute2; the only package that imports it).
     preflight.py  refusals with reasons, before any write
     apply.py      lock, undo file, apply, verify, probe, commit or roll back
     netlink.py    namespace entry and the netlink call behind each step
+    lean_pyroute2.py  pyroute2 without its every-family __init__, for the hotplug process
     probe.py      ICMP echo from a raw socket (no ping binary)
     antispoof.py  a guest vif's ``ip=`` antispoofing, as Xen's vif-common.sh
     dhcp.py       DHCP-addressed uplinks: the DHCP client moves with the address

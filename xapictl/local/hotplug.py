@@ -218,6 +218,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     4 failed (hotplug-error written)."""
     import argparse
 
+    from xapictl.local.lean_pyroute2 import load_bare
+
+    load_bare()  # before anything imports pyroute2: its __init__ loads every netlink family
     parser = argparse.ArgumentParser(prog="xapictl-vif-hotplug")
     parser.add_argument("action")
     parser.add_argument("extra", nargs="*")

@@ -9,49 +9,16 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import importlib
-import importlib.util
 import socket
-import sys
 from collections.abc import Iterator
 from typing import Any
 
+import pyroute2.netns as netns  # not 'from pyroute2 import': see local/lean_pyroute2.py
+from pyroute2.iproute.linux import IPRoute
+from pyroute2.netlink.exceptions import NetlinkError
+
 from xapictl.errors import HostReadError, LocalBackendError
 from xapictl.local.observe import IFA_F_SETTABLE
-
-
-def _lean_pyroute2() -> None:
-    """Load pyroute2's package without its ``__init__`` until something asks for more.
-
-    pyroute2 0.9's ``__init__`` imports every family it has (NDB, IPDB, conntrack, nl80211,
-    plan9...: 337 modules); this backend needs ``IPRoute``, ``netns`` and ``NetlinkError``
-    (242). The vif hotplug runs this for every vif under libxl's 40 s limit, so the package
-    is registered bare, and the first name it lacks (``from pyroute2 import NDB`` elsewhere)
-    runs the real ``__init__`` in it: later importers see the whole package as usual (a
-    submodule asked for by name, ``from pyroute2 import config``, is imported alone)."""
-    if "pyroute2" in sys.modules:
-        return
-    spec = importlib.util.find_spec("pyroute2")
-    if spec is None or spec.loader is None:
-        return  # the import below names what is missing
-    package = importlib.util.module_from_spec(spec)
-    loader = spec.loader
-
-    def complete(name: str) -> Any:
-        if importlib.util.find_spec(f"pyroute2.{name}") is not None:  # a submodule: just it
-            return importlib.import_module(f"pyroute2.{name}")
-        del package.__dict__["__getattr__"]
-        loader.exec_module(package)
-        return getattr(package, name)
-
-    package.__dict__["__getattr__"] = complete
-    sys.modules["pyroute2"] = package
-
-
-_lean_pyroute2()
-import pyroute2.netns as netns  # noqa: E402 - after _lean_pyroute2; not 'from pyroute2 import'
-from pyroute2.iproute.linux import IPRoute  # noqa: E402
-from pyroute2.netlink.exceptions import NetlinkError  # noqa: E402
 
 __all__ = [
     "IFA_F_NODAD",
