@@ -355,6 +355,8 @@ def vif_ip_without_firewall(cli: Any, env: dict[str, Any]) -> Any:
     written: dict[str, str] = {}
     mp = env["monkeypatch"]
     mp.setattr(hotplug.XenStore, "read", lambda self, path: keys.get(path))
+    mp.setattr(hotplug.XenStore, "read_keys", lambda self, directory, wanted: {
+        k: keys[f"{directory}/{k}"] for k in wanted if f"{directory}/{k}" in keys})
     mp.setattr(hotplug.XenStore, "write", lambda self, path, value: written.update({path: value}))
     mp.setattr(antispoof, "available_tools", lambda path=None: frozenset())
     ran = cli("local", "vif-hotplug", "online", "type_if=vif", extra_env={
@@ -374,6 +376,8 @@ def vif_ip_iptables_bypassed(cli: Any, env: dict[str, Any]) -> Any:
     ran_tools: list[list[str]] = []
     mp = env["monkeypatch"]
     mp.setattr(hotplug.XenStore, "read", lambda self, path: keys.get(path))
+    mp.setattr(hotplug.XenStore, "read_keys", lambda self, directory, wanted: {
+        k: keys[f"{directory}/{k}"] for k in wanted if f"{directory}/{k}" in keys})
     mp.setattr(hotplug.XenStore, "write", lambda self, path, value: written.update({path: value}))
     mp.setattr(antispoof, "available_tools", lambda path=None: frozenset({"iptables"}))
     mp.setattr(antispoof, "bridge_nf", lambda key, netns: "0")
