@@ -56,7 +56,7 @@ def _serve(hosts: int, latency_ms: float, conn: Any) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--write", action="store_true", help="write docs/bench/collect.md")
-    parser.add_argument("--hosts", type=int, nargs="+", default=[4, 8, 16, 32, 64])
+    parser.add_argument("--hosts", type=int, nargs="+", default=[4, 8, 12, 16, 32, 64])
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()

@@ -11,8 +11,10 @@ call; ``--in-process`` puts them behind in-process transports in this process in
 Figures:
 
 * one pool's inventory export (login, one `event.from` reading every class, logout), warm;
-* the whole fleet's export at ``concurrency`` pools in parallel, and its ratio to one pool's
-  (aim: within 3x; the floor is ceil(pools / concurrency) pool reads);
+* the whole fleet's export at ``concurrency`` pools in parallel, and its ratio to one pool's,
+  beside its two floors: pools / concurrency pool reads (latency), and the client's and the
+  simulators' CPU on this machine's cores. Issue 12 sets no ratio: its measurable goal for
+  fleet reads is the client's CPU per pool (an earlier aim of 3x lay below the latency floor);
 * the client's CPU per pool of the fleet's export by phase (each thread's own CPU around the
   login, the read, the typed records, the export and the logout; the rest is the threads'
   hand-offs, the login's second read on a kept thread, and garbage collection), as shipped
@@ -196,9 +198,8 @@ def _run(args: argparse.Namespace, pools: list[FleetPool], connector: PoolConnec
     table.add("one pool's export (login, one `event.from`, logout)", millis(one))
     table.add("the fleet's export", seconds(walls))
     table.add("fleet / one pool (each run against the median one pool)",
-              f"{min(ratios):.1f}/{statistics.median(ratios):.1f}/{max(ratios):.1f}×",
-              goal=f"≤ 3× (latency floor {floor:.1f}×)",
-              met=statistics.median(ratios) <= 3)
+              f"{min(ratios):.1f}/{statistics.median(ratios):.1f}/{max(ratios):.1f}× "
+              f"(latency floor {floor:.1f}×)")
     table.add("client CPU per pool", millis(cpus, 1),
               goal=f"≤ {CLIENT_CPU_GOAL_MS} ms (median)",
               met=statistics.median(cpus) * 1000 <= CLIENT_CPU_GOAL_MS)

@@ -49,7 +49,6 @@ CONSTANTS: dict[str, dict[str, str]] = {
         "20 ms": "the fleet benchmark's injected latency (a setting)",
         "200 KB": "the size of one pool's export (an input)",
         "5 ms": "issue 12's goal per pool (a goal, not a result)",
-        "3×": "the fleet export's aim (a goal)",
     },
     "library.md": {
         "5 s": "a documented default", "10 s": "a documented default",
@@ -64,7 +63,8 @@ CONSTANTS: dict[str, dict[str, str]] = {
         "1 ms": "the teardown pingers' echo interval (a setting)",
         "90 s": "a documented timeout (a DHCP client's start)",
     },
-    "recipes.md": {"5 ×": "a retry count in an example", "2 ×": "a backoff factor"},
+    "recipes.md": {"5 ×": "a retry count in an example", "2 ×": "a backoff factor",
+                   "3 ×": "calls repeated per host in the recipes table (a count)"},
     "rollouts.md": {"60 s": "the write lease's lifetime (a default)"},
     "simulator-networking.md": {
         "2-3 s": "a documented carrier delay", "30 s": "a documented timeout",

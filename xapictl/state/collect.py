@@ -29,7 +29,7 @@ def collect(conn: Connection, *, lazy: bool = False) -> PoolSnapshot:
     return PoolSnapshot.from_records(raw, token=token, lazy=lazy)
 
 
-ONE_REQUEST_MAX_HOSTS = 16
+ONE_REQUEST_MAX_HOSTS = 12
 """``collect_once`` reads pools of up to this many hosts in one ``event.from`` request, and
 larger ones with the parallel reads of ``collect``. One request saves a dependent round trip
 (the token), but the one answer is built and sent by one server thread and decoded in one
