@@ -172,9 +172,27 @@ def test_a_member_that_does_not_answer_on_its_new_address_is_moved_back(served) 
     report = stopped.value.report
     assert [r.status.value for r in report.results] == ["done", "failed", "not run", "not run"]
     assert "XAPI did not answer at 127.0.2.13" in report.results[1].detail
-    assert [r.status.value for r in report.undone] == ["done"]  # xcp-host-02 moved back
+    # xcp-host-03 moved back first (its move took effect), then xcp-host-02
+    assert [r.status.value for r in report.undone] == ["done", "done"]
+    assert [r.step.subject for r in report.undone] == ["host xcp-host-03", "host xcp-host-02"]
+    assert report.rolled_back
     assert addresses(sim) == OLD
     assert [m for _, m in moves(server)] == ["host.management_reconfigure"] * 4
+
+
+def test_the_first_member_not_answering_is_moved_back_and_the_command_says_so(served,
+                                                                             cli) -> None:
+    """Nothing else had moved: the pool is as before, exit 4 (not 5, and not "Nothing was
+    undone")."""
+    sim, server = served
+    server.control.inject_fault("pool.get_all", "drop_before", host=NEW[1])  # never answers
+    ran = cli("host", "set-management", "--network", STORAGE, "--yes")
+    assert ran.exit_code == 4, ran.output
+    assert "Then, to roll back:" in ran.output
+    assert "The steps done were undone: the pool is as before." in ran.output
+    assert "Nothing was undone" not in ran.output
+    assert addresses(sim) == OLD
+    assert [m for _, m in moves(server)] == ["host.management_reconfigure"] * 2
 
 
 def test_an_address_this_client_cannot_reach_is_refused_before_any_write() -> None:

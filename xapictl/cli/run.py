@@ -147,7 +147,7 @@ def _interrupt_message() -> str:
     return f"interrupted (Ctrl-C) after a write.\n{rerun()}"
 
 
-ROLLED_BACK = ("The steps done were undone (on_failure: rollback). Run the same command "
+ROLLED_BACK = ("The steps done were undone: the pool is as before. Run the same command "
                "again once the cause is fixed.")
 RERUN = ("Nothing was undone. Run the same command again once the cause is fixed: it reads the "
          "pool again and does only what is left.")

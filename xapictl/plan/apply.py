@@ -143,6 +143,11 @@ def _undo(plan: Plan, failed: Step, report: ApplyReport, ctx: RunContext,
     todo = [undo[r.step.key] for r in reversed(report.results)
             if r.status is StepStatus.DONE and isinstance(r.step, XapiStep)
             and r.step.group == group and r.step.key in undo]
+    if isinstance(failed, XapiStep) and failed.key in undo and failed.reads and \
+            failed.effect_in(backend.read(failed.reads), ctx):
+        # it failed after taking effect (a member moved that does not answer there): the
+        # pool is as before only once that is undone too, first
+        todo.insert(0, undo[failed.key])
     results: list[StepResult] = []
     for index, step in enumerate(todo):
         result, _, _ = _checked_run(index + 1, step, ctx, backend, None, ())  # read, then run

@@ -111,7 +111,7 @@ def _plan_moves(d: Planner, spec: ManagementSpec, moves: list[tuple[HostRef, PIF
         if old_pif is not None and not is_master:
             d.undo.append(MoveManagement(
                 f"host {name}",
-                f"undo: back to {old_address} (a later host of the move failed)",
+                f"undo: back to {old_address} (the move failed at this host or a later one)",
                 host=host, pif=old_pif, old_pif=pif_ref, address=old_address,
                 old_address=address, host_label=name,
                 network_label=snap.networks[snap.pifs[old_pif].network].name_label,

@@ -7,9 +7,10 @@ management server there and sets ``host.address`` to the new interface's address
 (``xapi_mgmt_iface.ml`` ``on_dom0_networking_change``); calling it again once done changes
 nothing. So a lost answer is resolved by reading the flags back. A member must then answer on
 its new address (waited for within the retry policy's deadline, ``xapictl.xapi.retry``); one
-that does not is moved back at once and the step fails (the members moved before it are then
-undone, ``Plan.undo``). When the master moves, the connection follows it to its new address
-(its old one kept for failover, should the move not have happened).
+that does not fails the step, and the apply moves it back at once, then the members moved
+before it (their ``Plan.undo`` steps, newest first). When the master moves, the connection
+follows it to its new address (its old one kept for failover, should the move not have
+happened).
 """
 
 from __future__ import annotations
@@ -106,16 +107,11 @@ class MoveManagement(XapiStep):
             conn.follow_master(self.address)
         if not self.is_master and conn is not None:
             why = conn.answers_at(self.address)
-            if why is not None:
-                self._move_back(ctx)
+            if why is not None:  # the apply moves it back at once: this step's undo
                 raise PlanDriftError(
                     f"{self.host_label} moved its management interface to {self.address}, "
-                    f"but {why}: it was moved back to {self.old_address}")
+                    f"but {why}")
         return None
-
-    def _move_back(self, ctx: RunContext) -> None:
-        if self.old_pif is not None:
-            ctx.conn.call("host.management_reconfigure", self.old_pif)
 
     def effect_in(self, snap: PoolSnapshot, ctx: RunContext) -> str | bool:
         pif = snap.pifs.get(self.pif)
