@@ -67,8 +67,9 @@ class _Root(TyperGroup):
                      parent: Any = None, **extra: Any) -> Any:
         args = hoist_output_options(list(args))
         try:
-            for arg in args:  # what no command line can carry (only a caller in-process):
-                _refuse_unencodable(arg)  # click's Path checks would raise, not refuse
+            for before, arg in zip(["", *args], args, strict=False):  # what no command line
+                _refuse_unencodable(arg, before)  # can carry (only a caller in-process): click's
+                # Path checks would raise, not refuse
             return super().make_context(info_name, args, parent=parent, **extra)
         except Exception as exc:  # click's refusals (typer vendors click: duck-typed)
             if not _is_click_refusal(exc):
@@ -88,14 +89,17 @@ class _Root(TyperGroup):
             set_running(None)  # the next command (in one process: tests) starts afresh
 
 
-def _refuse_unencodable(arg: str) -> None:
+def _refuse_unencodable(arg: str, before: str) -> None:
+    """``before``: the word before ``arg``, named when it is the option ``arg`` is given to."""
+    given = f"{before} " if before.startswith("-") and "=" not in before else ""
     if "\x00" in arg:
-        raise typer.BadParameter(f"{arg!r} contains a NUL byte; no option or argument can hold one")
+        raise typer.BadParameter(
+            f"{given}{arg!r} contains a NUL byte; no option or argument can hold one")
     try:
         os.fsencode(arg)
     except UnicodeEncodeError:
         raise typer.BadParameter(
-            f"{arg!r} cannot be encoded as a file name or argument "
+            f"{given}{arg!r} cannot be encoded as a file name or argument "
             f"({sys.getfilesystemencoding()}); no option or argument can hold it") from None
 
 
