@@ -351,3 +351,28 @@ def test_pif_scan_on_a_fleet_reports_a_pool_without_the_host_and_scans_the_other
     assert code == 4
     assert [(i["pool"], i["host"]) for i in json.loads(out)["items"]] == [("par1", "xcp-host-02")]
     assert "pool par2 not read" in err and "no host named 'xcp-host-02'" in err
+
+
+def test_network_show_across_a_fleet_has_each_pools_virtual_functions(served: Served) -> None:
+    """The fleet form reads each SR-IOV NIC's remaining VFs as the one-pool form does (they
+    were null across a fleet)."""
+    (served.dir / "pw").write_text(PASSWORD)
+    for pool in ("par1", "par2"):
+        served.sims[pool].reset("sriov")
+        single = ["--url", served.servers[pool].url, "--password-file", str(served.dir / "pw")]
+        code, _, err = _cli(*single, "-q", "network", "create", "--name", "VF", "--sriov",
+                            "--device", "eth1", "--yes")
+        assert code == 0, err
+    code, out, err = _cli("-o", "json", "network", "show", "VF", "--fleet", served.fleet,
+                          "--select", "tag:eu")
+    assert code == 0, err
+    doc = _by_pool(json.loads(out))
+    assert list(doc) == ["par1", "par2"]
+    for pool in ("par1", "par2"):
+        pifs = doc[pool][0]["pifs"]
+        assert {(p["vfs_free"], p["vfs_total"]) for p in pifs} == {(8, 8)}
+        code, single_out, err = _cli("--url", served.servers[pool].url, "--password-file",
+                                     str(served.dir / "pw"), "-o", "json", "network", "show",
+                                     "VF")
+        assert code == 0, err
+        assert doc[pool] == _single(json.loads(single_out))

@@ -73,8 +73,8 @@ def show_one(ctx: typer.Context, kind: str, fleet_kind: str,
              item_of: Callable[[PoolSnapshot], Any], fleet: Path | None,
              select: str | None, *, sriov_vfs: bool = False) -> None:
     """The show document ``kind`` of the one pool's object, or with a fleet the list
-    document ``fleet_kind`` of every selected pool's. ``sriov_vfs``: the one pool's read
-    includes each SR-IOV NIC's remaining VFs (``read_pool``)."""
+    document ``fleet_kind`` of every selected pool's. ``sriov_vfs``: each pool's read includes
+    each SR-IOV NIC's remaining VFs (``read_pool``)."""
     from xapictl.cli.connection import pool_label
     from xapictl.cli.documents import DOCUMENTS
     from xapictl.cli.render import emit_document, emit_fields, refuse_name
@@ -92,7 +92,7 @@ def show_one(ctx: typer.Context, kind: str, fleet_kind: str,
         else:
             emit_fields(opts, doc)
         return
-    found = read_fleet(ctx, fleet, select, item_of)
+    found = read_fleet(ctx, fleet, select, item_of, sriov_vfs=sriov_vfs)
     items = [i.model_copy(update={"pool": pool}) for pool, i in found.results.items()]
     if opts.output.is_data:
         emit_document(opts, DOCUMENTS[fleet_kind].model_validate({"pool": None,
@@ -123,8 +123,10 @@ def converge_on(ctx: typer.Context, desired: Any, fleet: Path | None, select: st
 
 
 def read_fleet(ctx: typer.Context, fleet: Path, select: str | None,
-               fn: Callable[[PoolSnapshot], Any]) -> FleetResults[Any]:
-    """``fn(snapshot)`` on every selected pool (in parallel, with the global --timeout)."""
+               fn: Callable[[PoolSnapshot], Any], *, sriov_vfs: bool = False
+               ) -> FleetResults[Any]:
+    """``fn(snapshot)`` on every selected pool (in parallel, with the global --timeout);
+    ``sriov_vfs``: as ``read_pool``'s."""
     from xapictl.cli.inventory import fleet_connector
     from xapictl.fleet.fleetfile import load_fleet
     from xapictl.fleet.forms import read_each
@@ -132,7 +134,7 @@ def read_fleet(ctx: typer.Context, fleet: Path, select: str | None,
     pools = load_fleet(fleet).select(select)
     connector = fleet_connector(ctx)
     connector.prime(pools)
-    return read_each(pools, connector, fn)
+    return read_each(pools, connector, fn, sriov_vfs=sriov_vfs)
 
 
 def report_unread(found: FleetResults[Any]) -> None:

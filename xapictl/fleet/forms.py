@@ -23,11 +23,21 @@ T = TypeVar("T")
 
 
 def read_each(pools: Sequence[FleetPool], connector: PoolConnector,
-              fn: Callable[[Any], T], concurrency: int = 32) -> FleetResults[T]:
+              fn: Callable[[Any], T], concurrency: int = 32, *,
+              sriov_vfs: bool = False) -> FleetResults[T]:
     """``fn(snapshot)`` for every pool, pools read in parallel; failures by pool. One read per
-    connection: ``collect_once`` skips the token a next snapshot would use."""
-    return for_each_pool(pools, connector, lambda pool, conn: fn(collect_once(conn)),
-                         concurrency=concurrency)
+    connection: ``collect_once`` skips the token a next snapshot would use. ``sriov_vfs``: each
+    SR-IOV NIC's remaining VFs too (``with_sriov_capacity``: one more round trip, in pools
+    with SR-IOV only)."""
+    def read(pool: Any, conn: Any) -> T:
+        snap = collect_once(conn)
+        if sriov_vfs:
+            from xapictl.state.capacity import with_sriov_capacity
+
+            snap = with_sriov_capacity(conn, snap)
+        return fn(snap)
+
+    return for_each_pool(pools, connector, read, concurrency=concurrency)
 
 
 def save_recipe(desired: DesiredState, directory: Path) -> Path:
