@@ -37,8 +37,12 @@ from benchpool import Run, ServedPool, describe
 NAME, TAG, DEVICE = "X", "905", "eth1"
 COMMAND = ("network", "create", "--name", NAME, "--vlan", TAG, "--device", DEVICE)
 
-# issue 12 item 2
-TRIPS_GOAL, TRIPS_GOAL_NO_LEASE, RERUN_TRIPS_GOAL = 8, 6, 3
+# issue 12 item 2: "≤ 6 dependent round trips (login, read, network.create,
+# pool.create_VLAN_from_PIF, scoped verify, logout), plus at most 2 for the one-writer-per-pool
+# lease — ≤ 8 in all"; the lease's are attributed by what each round trip carries
+# (benchdoc.lease_trips: its take, and the read under it; its release rides with verify)
+TRIPS_GOAL_NO_LEASE, LEASE_TRIPS_GOAL, RERUN_TRIPS_GOAL = 6, 2, 3
+TRIPS_GOAL = TRIPS_GOAL_NO_LEASE + LEASE_TRIPS_GOAL
 WALL_RATIO_GOAL, CPU_RATIO_GOAL = 1.5, 2.0
 
 
@@ -87,16 +91,22 @@ def main() -> None:
         f"`network create --vlan` on the big pool ({objects}), {args.latency_ms:.0f} ms "
         "per call",
         ["run", "requests", "dependent round trips", "writes", "lease requests (round trips)",
-         "wall", "client CPU"])
+         "wall", "client CPU"],
+        "Round trips are the simulator's log's (`xapictl.sim.roundtrips`); the lease's are "
+        "those that carry its take, and the read under it (the pre-write check, made only "
+        "because a lease is held); its release rides with verify.")
     most = max(r.tally.round_trips for r in create)
-    most_without = max(r.tally.round_trips - r.tally.lease_round_trips for r in create)
+    most_without = max(r.tally.job_round_trips for r in create)
+    most_lease = max(r.tally.lease_round_trips for r in create)
     runs_table.add(
         f"`xapictl {' '.join(COMMAND)}`", counts(create, "requests"),
         counts(create, "round_trips"), counts(create, "writes"),
         f"{counts(create, 'lease_requests')} ({counts(create, 'lease_round_trips')})",
         seconds(wall(create)), seconds(cpu(create)),
-        goal=f"≤ {TRIPS_GOAL} round trips (≤ {TRIPS_GOAL_NO_LEASE} without the lease's)",
-        met=most <= TRIPS_GOAL and most_without <= TRIPS_GOAL_NO_LEASE)
+        goal=f"≤ {TRIPS_GOAL} in all (≤ {TRIPS_GOAL_NO_LEASE} + the lease's "
+             f"{LEASE_TRIPS_GOAL})",
+        met=most <= TRIPS_GOAL and most_without <= TRIPS_GOAL_NO_LEASE
+        and most_lease <= LEASE_TRIPS_GOAL)
     rerun_trips = max(r.tally.round_trips for r in rerun)
     rerun_writes = max(r.tally.writes + r.tally.lease_requests for r in rerun)
     runs_table.add(

@@ -45,6 +45,36 @@ def is_lease(entry: Mapping[str, Any]) -> bool:
     return method in LEASE_READS or is_lease_call(method, entry.get("params") or [])
 
 
+def is_lease_take(entry: Mapping[str, Any]) -> bool:
+    """The lease's take: its ``pool.add_to_other_config`` of a lease key."""
+    return str(entry["method"]).removeprefix("Async.") == "pool.add_to_other_config" and \
+        is_lease(entry)
+
+
+def lease_trips(found: Sequence[Sequence[Mapping[str, Any]]]) -> list[int]:
+    """Which round trips of a run (``groups`` of its log) the write lease adds, by what they
+    carry: a round trip of lease requests only (a take, a release that went alone), or
+    carrying the lease's take and no write of the job; and the read under the lease, the
+    first round trip after the take that carries reads only (no write) while the job has not
+    written yet, the pre-write check that exists only because of the lease (without a lease
+    the plan's read is the one the writes follow). A lease request riding with the job's own
+    work (the release beside verify) adds no round trip. Indexes into ``found``."""
+    out: list[int] = []
+    taken = wrote = under = False
+    for index, trip in enumerate(found):
+        job_writes = any(is_write(str(e["method"])) and not is_lease(e) for e in trip)
+        if all(is_lease(e) for e in trip) or (any(is_lease_take(e) for e in trip)
+                                              and not job_writes):
+            out.append(index)
+            taken = taken or any(is_lease_take(e) for e in trip)
+        elif taken and not wrote and not under and not any(
+                is_write(str(e["method"])) for e in trip):
+            out.append(index)
+            under = True
+        wrote = wrote or job_writes
+    return out
+
+
 @dataclass(frozen=True)
 class Tally:
     """What one run sent, from the request log."""
@@ -53,7 +83,7 @@ class Tally:
     round_trips: int
     writes: int  # the job's writes; the lease's own are in lease_requests
     lease_requests: int
-    lease_round_trips: int  # round trips made only of lease requests
+    lease_round_trips: int  # the round trips the lease adds (``lease_trips``)
 
     @classmethod
     def of(cls, log: Iterable[Mapping[str, Any]]) -> Tally:
@@ -64,8 +94,13 @@ class Tally:
             round_trips=len(found),
             writes=sum(1 for e in entries if is_write(str(e["method"])) and not is_lease(e)),
             lease_requests=sum(1 for e in entries if is_lease(e)),
-            lease_round_trips=sum(1 for g in found if all(is_lease(e) for e in g)),
+            lease_round_trips=len(lease_trips(found)),
         )
+
+    @property
+    def job_round_trips(self) -> int:
+        """The round trips the job makes without the lease's."""
+        return self.round_trips - self.lease_round_trips
 
 
 # --- timing --------------------------------------------------------------------------------

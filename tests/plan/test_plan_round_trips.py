@@ -20,6 +20,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "recipes"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+from benchdoc import Tally, lease_trips
 from recipes_simpool import SimPool
 
 from xapictl.client.lease import is_lease_call
@@ -33,7 +35,7 @@ from xapictl.sim.roundtrips import groups, round_trips
 
 LATENCY_MS = 20.0  # the count does not depend on it (the batch gate); it only keeps spans apart
 VLAN105 = ensure_vlan_network("VLAN 105", 105, device="eth1")
-CREATE_TRIPS = 8
+CREATE_TRIPS, LEASE_TRIPS = 8, 2
 """login; the plan's read (the session's permissions and the login's pool/host read beside
 it); the lease's add (the master's clock and an event token beside it); its read-back, which
 is the pre-write read; network.create (step 2's re-check beside it: network.create touches no
@@ -60,13 +62,18 @@ class Run:
     """The lease's own requests (``is_lease_call``)."""
     groups: list[set[str]]
     """The methods of each round trip, in order."""
+    tally: Tally
+    """What the benchmarks count from the same log (the lease's round trips attributed)."""
+    lease_trips: list[int]
+    """Which round trips the benchmarks attribute to the lease (indexes into ``groups``)."""
 
     @classmethod
     def of(cls, pool: SimPool) -> Run:
         log = pool.control.request_log()
         return cls(round_trips(log), [str(e["method"]) for e in log],
                    [str(e["method"]) for e in log if is_lease_call(e["method"], e["params"])],
-                   [{str(e["method"]) for e in trip} for trip in groups(log)])
+                   [{str(e["method"]) for e in trip} for trip in groups(log)], Tally.of(log),
+                   lease_trips(groups(log)))
 
 
 Runs = dict[int, tuple[Run, Run]]
@@ -172,6 +179,26 @@ def test_each_round_trip_carries_what_the_budget_says(runs: Runs) -> None:
     assert logout == {"session.logout"}
     login, read, logout = rerun.groups
     assert {"pool.get_all_records", "host.get_all_records", "session.get_record"} <= read
+
+
+def test_the_lease_adds_two_round_trips_to_the_job_s_six_attributed_from_the_log(runs: Runs
+                                                                                 ) -> None:
+    """The issue's budget: ≤ 6 round trips (login, read, network.create,
+    pool.create_VLAN_from_PIF, scoped verify, logout) plus the lease's ≤ 2, ≤ 8 in all. The
+    benchmark attributes each round trip by what it carries (``benchdoc.lease_trips``): the
+    take, and the read under the lease (the pre-write check, which only the lease makes);
+    the release rides with verify. Here on the real log, at two pool sizes."""
+    for hosts in (4, 24):
+        create, rerun = runs[hosts]
+        assert create.tally.round_trips == CREATE_TRIPS
+        assert create.tally.lease_round_trips == LEASE_TRIPS
+        assert create.tally.job_round_trips == CREATE_TRIPS - LEASE_TRIPS == 6
+        take, under = (create.groups[i] for i in create.lease_trips)
+        assert take == {"pool.add_to_other_config", "host.get_servertime", "event.inject"}
+        assert "pool.get_all_records" in under and not any(is_write(m) for m in under)
+        verify = create.groups[-2]  # the release, beside verify, is no round trip of its own
+        assert "pool.remove_from_other_config" in verify and "event.from" in verify
+        assert (rerun.tally.round_trips, rerun.tally.lease_round_trips) == (RERUN_TRIPS, 0)
 
 
 def test_a_re_check_read_goes_beside_a_write_only_when_that_write_cannot_change_it() -> None:
