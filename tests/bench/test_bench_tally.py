@@ -9,6 +9,7 @@ import datetime as dt
 from typing import Any
 
 from benchdoc import Tally, is_lease, lease_trips
+
 from xapictl.sim.roundtrips import groups
 
 T0 = dt.datetime(2026, 12, 7, 12, 0, 0, tzinfo=dt.UTC)
