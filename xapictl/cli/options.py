@@ -9,6 +9,8 @@ from typing import Literal
 
 import typer
 
+from xapictl._frozen import Frozen
+
 
 class Output(enum.StrEnum):
     """``-o``: ``table`` for people (``wide``: every column), ``json``/``yaml`` documents for
@@ -30,8 +32,8 @@ EMBEDDED = "embedded"
 """``--pool embedded`` (``XAPICTL_POOL=embedded``): the embedded simulated pool, by name."""
 
 
-@dataclass(frozen=True)
-class PoolChoice:
+@dataclass(frozen=True, eq=False, repr=False)
+class PoolChoice(Frozen):
     """The pool a run works on, as chosen from the options (``cli.connection.choose_pool``)."""
 
     kind: Literal["url", "profile", "embedded"]

@@ -19,6 +19,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from xapictl._frozen import Frozen
+
 Kind = Literal[
     "string", "int", "float", "bool", "datetime", "enum", "ref", "set", "map", "record", "option"
 ]
@@ -29,8 +31,8 @@ EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 _SCALARS: frozenset[str] = frozenset({"string", "int", "float", "bool", "datetime"})
 
 
-@dataclass(frozen=True, slots=True)
-class TypeSpec:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class TypeSpec(Frozen):
     """One datamodel type. ``name`` is the enum or class name; ``item``/``key`` for containers."""
 
     kind: Kind

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from xapictl._frozen import Frozen
 from xapictl.model._types import TypeSpec, parse_default, parse_type, zero_value
 
 # Classes with no asynchronous form at all (REFERENCE §1.10).
@@ -26,8 +27,8 @@ ROLE_ORDER = ("pool-admin", "pool-operator", "vm-power-admin", "vm-admin", "vm-o
               "read-only")
 
 
-@dataclass(frozen=True, slots=True)
-class FieldInfo:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class FieldInfo(Frozen):
     name: str
     """The wire name (``MTU``, ``name_label``)."""
     python_name: str
@@ -56,8 +57,8 @@ class FieldInfo:
         return parse_default(self.spec, self.default_text)
 
 
-@dataclass(frozen=True, slots=True)
-class ParamInfo:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class ParamInfo(Frozen):
     name: str
     type_text: str
     required: bool
@@ -67,8 +68,8 @@ class ParamInfo:
         return parse_type(self.type_text)
 
 
-@dataclass(frozen=True, slots=True)
-class MessageInfo:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class MessageInfo(Frozen):
     class_name: str
     name: str
     params: tuple[ParamInfo, ...]
@@ -101,8 +102,8 @@ class MessageInfo:
         return parse_type(self.result)
 
 
-@dataclass(frozen=True, slots=True)
-class ClassInfo:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class ClassInfo(Frozen):
     name: str
     module: str
     record_name: str
@@ -117,8 +118,8 @@ class ClassInfo:
         return "get_by_name_label" in self.messages
 
 
-@dataclass(frozen=True, slots=True)
-class Datamodel:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Datamodel(Frozen):
     target_release: str
     classes: Mapping[str, ClassInfo]
     enums: Mapping[str, tuple[str, ...]]

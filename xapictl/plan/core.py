@@ -16,9 +16,11 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from xapictl._frozen import Frozen
 
-@dataclass(frozen=True)
-class Step:
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Step(Frozen):
     """One change to make. Subclasses add the data the change needs.
 
     ``subject`` names the object in words an operator recognises (``network 'VLAN 105'``,
@@ -51,8 +53,8 @@ class Step:
         return f"{self.action} {self.subject}: {self.reason}"
 
 
-@dataclass(frozen=True)
-class Noop:
+@dataclass(frozen=True, eq=False, repr=False)
+class Noop(Frozen):
     """Something already as desired, or deliberately left alone, and why."""
 
     subject: str
@@ -62,8 +64,8 @@ class Noop:
         return f"{self.subject}: {self.reason}"
 
 
-@dataclass(frozen=True)
-class Deferred:
+@dataclass(frozen=True, eq=False, repr=False)
+class Deferred(Frozen):
     """Work the recipe asks for that cannot be done now (its host is offline), and why. It
     is no step (nothing is sent for it) but it keeps the plan pending: the pool does not
     match until a later run does it."""
@@ -95,8 +97,8 @@ def warning_code(warning: str) -> str:
     return warning.code if isinstance(warning, PlanWarning) else "warning"
 
 
-@dataclass(frozen=True)
-class Plan:
+@dataclass(frozen=True, eq=False, repr=False)
+class Plan(Frozen):
     """Ordered steps and the no-ops, as ``diff`` produced them."""
 
     steps: tuple[Step, ...] = ()

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from xapictl._frozen import Frozen
+
 if TYPE_CHECKING:
     pass
 
@@ -56,8 +58,8 @@ def shown(value: object, limit: int = 40) -> str:
     return f"{text[:limit - 8]}...{text[-3:]} ({len(text)} characters)"
 
 
-@dataclass(frozen=True)
-class Where:
+@dataclass(frozen=True, eq=False, repr=False)
+class Where(Frozen):
     """Where a value came from: shown in every validation and planning message."""
 
     file: str = "<recipe>"
@@ -70,16 +72,16 @@ class Where:
 # --- the typed desired state ---------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class TunnelSpec:
+@dataclass(frozen=True, eq=False, repr=False)
+class TunnelSpec(Frozen):
     """A private network's tunnels: ``protocol`` over the PIFs of the ``transport`` network."""
 
     transport: str
     protocol: str = "gre"
 
 
-@dataclass(frozen=True)
-class NetworkSpec:
+@dataclass(frozen=True, eq=False, repr=False)
+class NetworkSpec(Frozen):
     """A network as the recipe wants it. ``None`` means "not stated: leave alone"."""
 
     name: str
@@ -134,8 +136,8 @@ LACP_FIELDS = ("hashing_algorithm", "lacp_time", "lacp_aggregation_key", "lacp_f
 ``hashing_algorithm`` as it is): only for ``mode: lacp``."""
 
 
-@dataclass(frozen=True)
-class BondSpec:
+@dataclass(frozen=True, eq=False, repr=False)
+class BondSpec(Frozen):
     network: str
     members: tuple[str, ...]
     present: bool = True
@@ -165,8 +167,8 @@ class BondSpec:
         return {k: v for k, v in out.items() if v is not None}
 
 
-@dataclass(frozen=True)
-class VIFSpec:
+@dataclass(frozen=True, eq=False, repr=False)
+class VIFSpec(Frozen):
     vm: str
     network: str
     present: bool = True
@@ -183,8 +185,8 @@ class VIFSpec:
     where: Where = field(default_factory=Where, compare=False)
 
 
-@dataclass(frozen=True)
-class SdnControllerSpec:
+@dataclass(frozen=True, eq=False, repr=False)
+class SdnControllerSpec(Frozen):
     """The pool's SDN controller (OVS manager): ``ssl`` to ``address``:``port`` (6632 when
     not stated), or ``pssl`` (the controller connects to the hosts); ``present=False``: none."""
 
@@ -201,8 +203,8 @@ class SdnControllerSpec:
         return 6632 if self.protocol == "ssl" else 0
 
 
-@dataclass(frozen=True)
-class PoolSpec:
+@dataclass(frozen=True, eq=False, repr=False)
+class PoolSpec(Frozen):
     """The pool-wide network settings a recipe states (``None``: leave alone)."""
 
     igmp_snooping: bool | None = None
@@ -224,8 +226,8 @@ STORAGE_PURPOSE = ("management_purpose", "Storage")
 (a secondary interface: ``PIF.other_config:management_purpose``)."""
 
 
-@dataclass(frozen=True)
-class InterfaceSpec:
+@dataclass(frozen=True, eq=False, repr=False)
+class InterfaceSpec(Frozen):
     """The IP configuration of the PIF of each host on one network (or NIC ``device``).
     ``None`` means "not stated: leave alone"."""
 
@@ -258,8 +260,8 @@ class InterfaceSpec:
             f"interface {self.device}"
 
 
-@dataclass(frozen=True)
-class ManagementSpec:
+@dataclass(frozen=True, eq=False, repr=False)
+class ManagementSpec(Frozen):
     """Where the management interface of every host is: the PIF of each host on ``network``
     (``host.management_reconfigure``, members first, the master last)."""
 
@@ -273,8 +275,8 @@ class ManagementSpec:
         return f"management interface on {self.network!r}"
 
 
-@dataclass(frozen=True)
-class DesiredState:
+@dataclass(frozen=True, eq=False, repr=False)
+class DesiredState(Frozen):
     """Everything a recipe states. Order is kept: it is the order steps are planned in."""
 
     networks: tuple[NetworkSpec, ...] = ()

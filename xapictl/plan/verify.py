@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from xapictl._frozen import Frozen
 from xapictl.errors import AmbiguousObjectError, VerificationError
 from xapictl.model.enums import VMPowerState
 from xapictl.model.refs import HostRef, NetworkRef, PIFRef
@@ -20,8 +21,8 @@ from xapictl.plan.desired import BondSpec, DesiredState, NetworkSpec, VIFSpec
 from xapictl.state.snapshot import PoolSnapshot
 
 
-@dataclass(frozen=True)
-class Mismatch:
+@dataclass(frozen=True, eq=False, repr=False)
+class Mismatch(Frozen):
     path: str
     desired: Any
     current: Any

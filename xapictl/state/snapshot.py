@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from xapictl._frozen import Frozen
 from xapictl.model.enums import VMPowerState
 from xapictl.model.refs import (
     NULL_REF,
@@ -81,8 +82,8 @@ devices, for SR-IOV recipes: every host has dozens, and each enabled VF is one m
 READABLE_CLASSES: dict[str, str] = {**SNAPSHOT_CLASSES, **ON_DEMAND_CLASSES}
 
 
-@dataclass(frozen=True, slots=True)
-class SriovVfs:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class SriovVfs(Frozen):
     """The virtual functions of one host's SR-IOV NIC: ``free`` is XAPI's
     ``network_sriov.get_remaining_capacity``; ``in_use`` the VIFs of the VMs running there on
     a network over that NIC (each holds one VF); ``total`` both (XAPI keeps the NIC's VF list
@@ -100,8 +101,8 @@ LAZY_MIN_FIELDS = 50
 by field as they are read (pool: 63 fields, host: 76, VM: 91; a PIF has 35)."""
 
 
-@dataclass(frozen=True)
-class PoolSnapshot:
+@dataclass(frozen=True, eq=False, repr=False)
+class PoolSnapshot(Frozen):
     """Typed records by ref. ``token`` is the ``event.from`` token the snapshot is current at
     ("" when unknown), so live mode can follow changes from exactly that point."""
 

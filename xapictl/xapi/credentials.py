@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
+from xapictl._frozen import Frozen
 from xapictl.errors import ConfigError
 
 MASK = "********"
@@ -54,8 +55,8 @@ class Secret:
         raise TypeError("a Secret cannot be pickled")
 
 
-@dataclass(frozen=True)
-class PasswordSource:
+@dataclass(frozen=True, eq=False, repr=False)
+class PasswordSource(Frozen):
     """How to obtain a password: ``kind`` is prompt, file, env, keyring or command."""
 
     kind: str

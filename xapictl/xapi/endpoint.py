@@ -8,13 +8,13 @@ from __future__ import annotations
 import errno
 import os
 import socket
-import ssl
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from xapictl._frozen import Frozen
 from xapictl.errors import (
     ConnectError,
     FingerprintMismatch,
@@ -22,7 +22,7 @@ from xapictl.errors import (
     TransportError,
     UsageError,
 )
-from xapictl.xapi.tls import PinMismatchError, TLSSettings, UnpinnedHostError
+from xapictl.xapi.tls import TLSSettings
 
 if TYPE_CHECKING:
     import httpx
@@ -36,8 +36,8 @@ DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 60.0
 
 
-@dataclass(frozen=True)
-class Endpoint:
+@dataclass(frozen=True, eq=False, repr=False)
+class Endpoint(Frozen):
     """Where one host of the pool answers. ``socket`` is set for a unix-socket URL."""
 
     scheme: str
@@ -107,8 +107,8 @@ def crosses_network_in_clear(url: str) -> bool:
         return True
 
 
-@dataclass(frozen=True)
-class HttpSettings:
+@dataclass(frozen=True, eq=False, repr=False)
+class HttpSettings(Frozen):
     """Timeouts, TLS and an optional injected transport (tests, the embedded simulator)."""
 
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
@@ -145,33 +145,49 @@ def _refused(exc: Exception, url: str, *, timeout: bool) -> TransportError:
     connection of the pool came free in time)."""
     host = _host(url)
     for cause in _causes(exc):
-        if isinstance(cause, PinMismatchError):
-            return FingerprintMismatch(
-                f"certificate of {cause.host} changed: SHA-256 is {cause.actual}, expected "
-                f"{cause.expected}. Refusing to connect. If the host's certificate was "
-                "replaced on purpose, update the pin or forget the known host.",
-                url=host, expected=cause.expected, actual=cause.actual)
-        if isinstance(cause, UnpinnedHostError):
-            return TLSError(
-                f"certificate of {cause.host} (SHA-256 {cause.actual}) is not trusted: only "
-                "the host you named is pinned, and each pool member has its own certificate. "
-                f"Pin this one too (fingerprint={{'{cause.host.rsplit(':', 1)[0]}': ...}}, "
-                "--fingerprint HOST=SHA256) or trust members on first use (known_hosts=).",
-                url=host)
-        if isinstance(cause, ssl.SSLCertVerificationError):
-            return TLSError(f"certificate of {host} is not trusted ({cause.verify_message}). "
-                            "Give the pool's CA bundle or pin its fingerprint.", url=host)
-        if _closed_in_handshake(cause):
-            # The host hung up before a certificate was seen (a master going down, stunnel
-            # with no xapi behind it): a connection failure, retried and failed over as one,
-            # not a question of trust.
-            return ConnectError(f"cannot connect to {host} (it closed the connection during "
-                                "the TLS handshake)", url=host)
-        if isinstance(cause, ssl.SSLError):
-            return TLSError(f"TLS handshake with {host} failed ({cause.reason})", url=host)
+        refusal = _tls_refusal(cause, host)
+        if refusal is not None:
+            return refusal
     kind = "timeout" if timeout else _kind(exc)
     return ConnectError(f"cannot connect to {host} ({_reason(exc)})", url=host,
                         kind=kind)
+
+
+def _tls_refusal(cause: BaseException, host: str) -> TransportError | None:
+    """What a failed TLS handshake means, or ``None`` when ``cause`` is no TLS failure. None
+    can be before ``ssl`` was loaded (``xapictl.xapi.pinning``, by the first TLS
+    connection): a run that reaches its pool over plain HTTP never loads it."""
+    if "ssl" not in sys.modules:
+        return None
+    import ssl
+
+    from xapictl.xapi.pinning import PinMismatchError, UnpinnedHostError
+
+    if isinstance(cause, PinMismatchError):
+        return FingerprintMismatch(
+            f"certificate of {cause.host} changed: SHA-256 is {cause.actual}, expected "
+            f"{cause.expected}. Refusing to connect. If the host's certificate was "
+            "replaced on purpose, update the pin or forget the known host.",
+            url=host, expected=cause.expected, actual=cause.actual)
+    if isinstance(cause, UnpinnedHostError):
+        return TLSError(
+            f"certificate of {cause.host} (SHA-256 {cause.actual}) is not trusted: only "
+            "the host you named is pinned, and each pool member has its own certificate. "
+            f"Pin this one too (fingerprint={{'{cause.host.rsplit(':', 1)[0]}': ...}}, "
+            "--fingerprint HOST=SHA256) or trust members on first use (known_hosts=).",
+            url=host)
+    if isinstance(cause, ssl.SSLCertVerificationError):
+        return TLSError(f"certificate of {host} is not trusted ({cause.verify_message}). "
+                        "Give the pool's CA bundle or pin its fingerprint.", url=host)
+    if _closed_in_handshake(cause):
+        # The host hung up before a certificate was seen (a master going down, stunnel
+        # with no xapi behind it): a connection failure, retried and failed over as one,
+        # not a question of trust.
+        return ConnectError(f"cannot connect to {host} (it closed the connection during "
+                            "the TLS handshake)", url=host)
+    if isinstance(cause, ssl.SSLError):
+        return TLSError(f"TLS handshake with {host} failed ({cause.reason})", url=host)
+    return None
 
 
 _NO_ROUTE = frozenset({errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN,
@@ -179,6 +195,8 @@ _NO_ROUTE = frozenset({errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN,
 
 
 def _closed_in_handshake(cause: BaseException) -> bool:
+    import ssl
+
     if isinstance(cause, ssl.SSLEOFError | ssl.SSLZeroReturnError):
         return True
     return isinstance(cause, ssl.SSLError) and cause.reason == "UNEXPECTED_EOF_WHILE_READING"

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from xapictl._frozen import Frozen
 from xapictl.errors import ProtocolError
 from xapictl.xapi.session import XapiSession
 
@@ -20,8 +21,8 @@ from xapictl.xapi.session import XapiSession
 READ_GRACE = 15.0
 
 
-@dataclass(frozen=True)
-class Event:
+@dataclass(frozen=True, eq=False, repr=False)
+class Event(Frozen):
     """One change. ``snapshot`` is the object's record as ``get_record`` gives it (absent
     for ``del``)."""
 
@@ -34,8 +35,8 @@ class Event:
     id: str = ""
 
 
-@dataclass(frozen=True)
-class EventBatch:
+@dataclass(frozen=True, eq=False, repr=False)
+class EventBatch(Frozen):
     events: tuple[Event, ...]
     token: str
     valid_ref_counts: Mapping[str, int] = field(default_factory=dict)

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from xapictl._batch import HEADER as BATCH_HEADER
+from xapictl._frozen import Frozen
 
 
 class SendError(Exception):
@@ -60,8 +61,8 @@ class Lost(SendError):
         self.kind = kind
 
 
-@dataclass(frozen=True, slots=True)
-class Response:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Response(Frozen):
     """What ``post`` returns: what the wire modules read of an httpx response."""
 
     status_code: int
@@ -69,8 +70,8 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class Origin:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Origin(Frozen):
     scheme: str
     host: str
     port: int

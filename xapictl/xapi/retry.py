@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, TypeVar
 
+from xapictl._frozen import Frozen
 from xapictl.errors import ConnectError, RequestTimeout, TLSError, XapiFailure
 from xapictl.xapi.transport import ConnectionLost
 
@@ -77,8 +78,8 @@ def retryable(exc: BaseException, *, read: bool) -> bool:
     return False
 
 
-@dataclass(frozen=True)
-class Deadline:
+@dataclass(frozen=True, eq=False, repr=False)
+class Deadline(Frozen):
     """A point in time on the policy's clock."""
 
     at: float
@@ -98,8 +99,8 @@ class Deadline:
         return self.clock() >= self.at
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
+@dataclass(frozen=True, eq=False, repr=False)
+class RetryPolicy(Frozen):
     """Backoff and deadline for one pool's calls."""
 
     deadline: float = 30.0
@@ -240,8 +241,8 @@ def _wait_on(stop: threading.Event, seconds: float) -> bool:
     return stop.wait(seconds)
 
 
-@dataclass(frozen=True)
-class Pacer:
+@dataclass(frozen=True, eq=False, repr=False)
+class Pacer(Frozen):
     """The waits of something that keeps a rhythm against a pool: the pool lease's renewals
     (a background thread) and a second run's polls while it waits for the lease. ``clock``
     measures (monotonic seconds); ``wait(stop, seconds)`` waits, returning True as soon as

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
+from xapictl._frozen import Frozen
 from xapictl.state.snapshot import PoolSnapshot
 
 Action = Literal["create", "update", "delete", "plug", "unplug", "move", "replug"]
@@ -26,16 +27,16 @@ SECRET_WORDS = ("password", "secret", "token", "key_material")
 MASK = "********"
 
 
-@dataclass(frozen=True)
-class Call:
+@dataclass(frozen=True, eq=False, repr=False)
+class Call(Frozen):
     """One XAPI call with its parameters (plain JSON-able values)."""
 
     method: str
     params: tuple[Any, ...] = ()
 
 
-@dataclass(frozen=True)
-class Facts:
+@dataclass(frozen=True, eq=False, repr=False)
+class Facts(Frozen):
     """A step as data (see the module docstring). ``relies_on`` names the existing objects
     (XAPI class, ref) the step touches or whose state it was planned from."""
 

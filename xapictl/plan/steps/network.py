@@ -12,7 +12,7 @@ from xapictl.plan.steps.facts import Facts, call, field_of, identity, relying
 from xapictl.state.snapshot import PoolSnapshot
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class CreateNetwork(XapiStep):
     name_label: str
     name_description: str = ""
@@ -61,7 +61,7 @@ class CreateNetwork(XapiStep):
         return found[0] if found else False
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class DestroyNetwork(XapiStep):
     network: NetworkRef | Later
 
@@ -91,7 +91,7 @@ class DestroyNetwork(XapiStep):
         return ctx.ref(self.network) not in snap.networks
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class AddPurpose(XapiStep):
     network: str | Later
     purpose: str

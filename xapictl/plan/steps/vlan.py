@@ -10,7 +10,7 @@ from xapictl.plan.steps.facts import Facts, call, identity, relying
 from xapictl.state.snapshot import PoolSnapshot
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class CreatePoolVLAN(XapiStep):
     """``pool.create_VLAN_from_PIF``: the VLAN on every live host's PIF of the trunk's network,
     in one call (the pool master fans it out)."""
@@ -58,7 +58,7 @@ class CreatePoolVLAN(XapiStep):
         return _vlan_in(snap, ctx.ref(self.trunk), self.tag, ctx.ref(self.network))
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class CreateVLAN(XapiStep):
     """``VLAN.create`` on one host: the repair for a host that lacks the VLAN."""
 
@@ -107,7 +107,7 @@ class CreateVLAN(XapiStep):
         return _vlan_in(snap, ctx.ref(self.trunk), self.tag, ctx.ref(self.network))
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class DestroyVLAN(XapiStep):
     vlan: VLANRef
     host_label: str = ""
