@@ -337,8 +337,13 @@ def root(
 
 
 def main() -> None:
+    import gc
     import sys
 
+    from xapictl._startup import fewer_collections
+
+    fewer_collections()  # already so when started at xapictl.__main__ (the console script)
+    gc.freeze()  # typer and the CLI live as long as the run: collections skip them
     build_app(_invoked(sys.argv[1:]))()
 
 
