@@ -1,13 +1,15 @@
-"""XAPI's one request shape over the standard library's ``http.client``: ``POST``, read.
+"""XAPI's one request shape over a socket: ``POST``, read.
 
 ``HttpChannel`` sends through this when nothing asks for more (no injected transport, no proxy
-in the environment, no unix socket), and through httpx otherwise. ``http.client`` reads what an
-answer can be (``Content-Length``, chunked, ended by the close, 1xx interim answers); this
-module adds what an XAPI pool needs around it: kept-alive connections shared by threads up to a
+in the environment, no unix socket), and through httpx otherwise. It reads what an HTTP/1.1
+answer can be (``Content-Length``, chunked, ended by the close, 1xx interim answers, HTTP/1.0)
+and adds what an XAPI pool needs around it: kept-alive connections shared by threads up to a
 limit, TLS with the pool's context, each request sent in one write (head and body together:
 no Nagle/delayed-ACK stall), gzip answers, and failures named by whether the request was sent.
-It loads with the standard library alone (httpx, httpcore, h11, anyio and certifi were a fifth
-of a CLI run's start-up).
+It loads the standard library's ``socket`` alone: httpx, httpcore, h11, anyio and certifi were
+a fifth of a CLI run's start-up, and ``http.client`` (which was used here before) brought
+``email``'s parser and ``ssl`` into every run, also one over plain HTTP (issue 12). ``ssl`` is
+loaded by the first TLS connection (``xapictl.xapi.pinning``).
 
 What a failure means follows httpx's classes, which ``transport`` maps onto the xapictl tree:
 
@@ -24,14 +26,15 @@ unknown outcome.
 
 from __future__ import annotations
 
-import http.client
 import select
 import socket
-import ssl
 import threading
 import zlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import ssl
 
 from xapictl._batch import HEADER as BATCH_HEADER
 from xapictl._frozen import Frozen
@@ -83,40 +86,159 @@ class Origin(Frozen):
         return name if self.port == default else f"{name}:{self.port}"
 
 
-class _OneWrite(http.client.HTTPConnection):
-    """A connection that sends a request's head and body in one write.
+class _Cut(Exception):
+    """The connection ended inside an answer (``partial``: what had come of it)."""
 
-    ``endheaders(body)`` hands ``send`` the head, then the body; sent apart they cost a second
-    system call and segment per request (and, without ``TCP_NODELAY``, a delayed-ACK stall).
-    ``post`` calls ``hold`` before ``endheaders`` and ``flush`` after it."""
+    def __init__(self, partial: bytes = b"") -> None:
+        super().__init__()
+        self.partial = partial
 
-    _held: bytes | None = None
 
-    def hold(self) -> None:
-        self._held = b""
+class _NoAnswer(Exception):
+    """The connection ended before any byte of an answer."""
 
-    def send(self, data: Any) -> None:
-        if self._held is None:
-            super().send(data)
-        elif not self._held:
-            self._held = bytes(data)  # the head: wait for the body
+
+class _NotHttp(Exception):
+    """What came is not an HTTP answer (a status line, header or chunk that cannot be)."""
+
+
+_MAX_LINE = 65536  # as http.client: a status line, header or chunk size line
+_MAX_HEADERS = 100
+
+
+class _Conn:
+    """One kept-alive connection: its socket and what was read of it past the last answer."""
+
+    __slots__ = ("buf", "sock")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock: socket.socket | None = sock
+        self.buf = bytearray()
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+
+    def _fill(self) -> bool:
+        """One read into ``buf``; False at the end of the stream."""
+        assert self.sock is not None  # noqa: S101 - only an open connection is read
+        data = self.sock.recv(65536)
+        self.buf += data
+        return bool(data)
+
+    def line(self) -> bytes:
+        """The next line, its end included; ``_Cut`` if the stream ends first."""
+        start = 0
+        while True:
+            end = self.buf.find(b"\n", start)
+            if end >= 0:
+                found = bytes(self.buf[:end + 1])
+                del self.buf[:end + 1]
+                return found
+            if len(self.buf) > _MAX_LINE:
+                raise _NotHttp("line too long")
+            start = len(self.buf)
+            if not self._fill():
+                raise _Cut(bytes(self.buf))
+
+    def exactly(self, size: int) -> bytes:
+        """The next ``size`` bytes; ``_Cut`` if the stream ends first."""
+        have = len(self.buf)
+        if have >= size:
+            found = bytes(self.buf[:size])
+            del self.buf[:size]
+            return found
+        assert self.sock is not None  # noqa: S101 - only an open connection is read
+        out = bytearray(size)
+        out[:have] = self.buf
+        self.buf.clear()
+        view = memoryview(out)
+        while have < size:
+            got = self.sock.recv_into(view[have:])
+            if not got:
+                raise _Cut(bytes(out[:have]))
+            have += got
+        return bytes(out)
+
+    def rest(self) -> bytes:
+        """Everything until the host closes the connection."""
+        while self._fill():
+            pass
+        found = bytes(self.buf)
+        self.buf.clear()
+        return found
+
+
+def _head(conn: _Conn) -> tuple[bytes, int, dict[str, str]]:
+    """The final answer's version, status and headers (names lower case; repeated ones
+    joined by ", "), after any 1xx interim answers."""
+    while True:
+        try:
+            status_line = conn.line()
+        except _Cut as cut:
+            if cut.partial:
+                raise _NotHttp(f"status line {cut.partial!r:.40}") from None
+            raise _NoAnswer from None
+        parts = status_line.split(None, 2)
+        if len(parts) < 2 or not parts[0].startswith(b"HTTP/") or not parts[1].isdigit() or \
+                len(parts[1]) != 3:
+            raise _NotHttp(f"status line {status_line!r:.40}")
+        status = int(parts[1])
+        headers: dict[str, str] = {}
+        for _ in range(_MAX_HEADERS + 1):
+            line = conn.line()
+            if line in (b"\r\n", b"\n"):
+                break
+            name, colon, value = line.decode("latin-1").partition(":")
+            if not colon or not name.strip():
+                raise _NotHttp(f"header line {line!r:.40}")
+            key = name.strip().lower()
+            text = value.strip()
+            headers[key] = f"{headers[key]}, {text}" if key in headers else text
         else:
-            held, self._held = self._held, None
-            super().send(held + bytes(data))
-
-    def flush(self) -> None:
-        """Send what is still held (a request with an empty body)."""
-        held, self._held = self._held, None
-        if held:
-            super().send(held)
+            raise _NotHttp(f"more than {_MAX_HEADERS} headers")
+        if not 100 <= status < 200:
+            return parts[0], status, headers
 
 
-class _OneWriteTLS(_OneWrite, http.client.HTTPSConnection):
-    """``_OneWrite`` over TLS (``HTTPSConnection``'s handshake with the pool's context)."""
+def _chunked(conn: _Conn) -> bytes:
+    """A chunked body (chunk extensions and trailers read and dropped)."""
+    chunks: list[bytes] = []
+    while True:
+        size_line = conn.line().split(b";", 1)[0].strip()
+        try:
+            size = int(size_line, 16)
+        except ValueError:
+            raise _NotHttp(f"chunk size {size_line!r:.40}") from None
+        if size < 0:
+            raise _NotHttp(f"chunk size {size_line!r:.40}")
+        if size == 0:
+            while conn.line() not in (b"\r\n", b"\n"):  # the trailer
+                pass
+            return b"".join(chunks)
+        chunks.append(conn.exactly(size))
+        conn.exactly(2)  # the chunk's CRLF
 
 
-_Conn = _OneWrite
-"""One kept-alive connection (``_OneWriteTLS`` for an https origin)."""
+def _answer(conn: _Conn) -> tuple[int, bytes, dict[str, str], bool]:
+    """Read one answer: status, body, headers, and whether the connection can carry
+    another request (HTTP/1.1 not closing, HTTP/1.0 keep-alive, nothing left unread)."""
+    version, status, headers = _head(conn)
+    tokens = {t.strip().lower() for t in headers.get("connection", "").split(",")}
+    keep = "keep-alive" in tokens if version == b"HTTP/1.0" else "close" not in tokens
+    if status in (204, 304):
+        content = b""
+    elif "chunked" in headers.get("transfer-encoding", "").lower():
+        content = _chunked(conn)
+    elif "content-length" in headers:
+        text = headers["content-length"].split(",")[0].strip()
+        if not text.isdigit():
+            raise _NotHttp(f"Content-Length {text!r:.40}")
+        content = conn.exactly(int(text))
+    else:
+        content, keep = conn.rest(), False
+    return status, content, headers, keep and not conn.buf
 
 
 class Http11Pool:
@@ -209,84 +331,83 @@ class Http11Pool:
                 raise
         reusable = False
         try:
-            response, reusable = self._exchange(conn, path, body, content_type, read_timeout,
+            response, reusable = self._exchange(conn, origin, path, body, content_type,
+                                                read_timeout,
                                                 batch)
             return response
         finally:
             self._checkin(origin, conn, reusable)
 
-    def _exchange(self, conn: _Conn, path: str, body: bytes, content_type: str,
+    def _exchange(self, conn: _Conn, origin: Origin, path: str, body: bytes, content_type: str,
                   read_timeout: float, batch: str | None = None) -> tuple[Response, bool]:
         """Send on a connected ``conn`` and read the answer; whether ``conn`` can be reused."""
         assert conn.sock is not None  # noqa: S101 - connected by _connect, kept only while open
         conn.sock.settimeout(read_timeout)
+        head = [f"POST {path} HTTP/1.1", f"Host: {origin.host_header}",
+                f"Accept: {content_type}", f"Content-Type: {content_type}",
+                f"Content-Length: {len(body)}", f"User-Agent: {self._user_agent}"]
+        if batch is not None:
+            head.append(f"{BATCH_HEADER}: {batch}")
         try:
-            conn.putrequest("POST", path, skip_accept_encoding=True)
-            conn.putheader("Accept", content_type)
-            conn.putheader("Content-Type", content_type)
-            conn.putheader("Content-Length", str(len(body)))
-            conn.putheader("User-Agent", self._user_agent)
-            if batch is not None:
-                conn.putheader(BATCH_HEADER, batch)
-            conn.hold()
-            conn.endheaders(body)
-            conn.flush()
+            conn.sock.sendall(_encoded("\r\n".join(head)) + b"\r\n\r\n" + body)
         except TimeoutError as exc:
             raise AnswerTimeout("timed out writing the request") from exc
         except OSError as exc:
             raise Lost(str(exc), "WriteError") from exc
-        answer: http.client.HTTPResponse | None = None
         try:
-            try:
-                answer = conn.getresponse()
-                content = answer.read()
-            except BaseException:
-                # An answer cut short still holds the socket (http.client hands a closing
-                # connection's socket to the answer): close it here, not at garbage collection.
-                if answer is not None:
-                    answer.close()
-                raise
+            status, content, headers, reusable = _answer(conn)
         except TimeoutError as exc:
             raise AnswerTimeout("timed out") from exc
-        except http.client.RemoteDisconnected as exc:  # also a ConnectionResetError
-            raise Lost(str(exc), "RemoteProtocolError") from exc
-        except http.client.IncompleteRead as exc:
+        except _NoAnswer as exc:
+            raise Lost("Remote end closed connection without response",
+                       "RemoteProtocolError") from exc
+        except _Cut as exc:
             raise Lost(_BODY_CUT, "RemoteProtocolError") from exc
-        except http.client.HTTPException as exc:  # not HTTP: bad status line, header, chunk
+        except _NotHttp as exc:  # not HTTP: bad status line, header, chunk
             raise Lost(f"not a valid HTTP answer: {exc!s:.80}", "RemoteProtocolError") from exc
         except OSError as exc:
             raise Lost(str(exc), "ReadError") from exc
-        headers = {name.lower(): value for name, value in answer.getheaders()}
         encoding = headers.get("content-encoding", "").lower()
         if encoding in ("gzip", "deflate"):
             try:
                 content = zlib.decompress(content, 16 + zlib.MAX_WBITS if encoding == "gzip" else 0)
             except zlib.error:
                 raise Lost(f"answer is not valid {encoding}", "DecodingError") from None
-        # http.client closes the connection when the answer said so (or was ended by the close)
-        return Response(answer.status, content, headers), conn.sock is not None
+        return Response(status, content, headers), reusable
 
     def _connect(self, origin: Origin) -> _Conn:
-        conn: _Conn
-        if origin.scheme == "https":
-            if self._ssl is None:  # pragma: no cover - the channel always gives one
-                raise NotSent("no TLS context for an https origin")
-            conn = _OneWriteTLS(origin.host, origin.port, timeout=self._connect_timeout,
-                                context=self._ssl)
-        else:
-            conn = _OneWrite(origin.host, origin.port, timeout=self._connect_timeout)
+        sock: socket.socket | None = None
         try:
-            conn.connect()  # TCP_NODELAY set by http.client; the TLS handshake and pin check
+            sock = socket.create_connection((origin.host, origin.port), self._connect_timeout)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if origin.scheme == "https":
+                if self._ssl is None:  # pragma: no cover - the channel always gives one
+                    raise NotSent("no TLS context for an https origin")
+                # the handshake, and the pin check inside it (xapictl.xapi.pinning)
+                sock = self._ssl.wrap_socket(sock, server_hostname=origin.host)
         except TimeoutError as exc:
-            conn.close()
+            if sock is not None:
+                sock.close()
             raise NotSent(str(exc) or "timed out", timeout=True) from exc
         except OSError as exc:  # ssl.SSLError (a pin refusal too) is an OSError
-            conn.close()
+            if sock is not None:
+                sock.close()
             raise NotSent(str(exc)) from exc
         except BaseException:
-            conn.close()
+            if sock is not None:
+                sock.close()
             raise
-        return conn
+        return _Conn(sock)
+
+
+def _encoded(head: str) -> bytes:
+    """A request head as bytes (a host name beyond ASCII in its IDNA form)."""
+    try:
+        return head.encode("ascii")
+    except UnicodeEncodeError:
+        host = next(line for line in head.split("\r\n") if line.startswith("Host: "))
+        idna = "Host: " + host[6:].encode("idna").decode("ascii")
+        return head.replace(host, idna).encode("latin-1")
 
 
 _BODY_CUT = "peer closed connection without sending complete message body"
@@ -297,7 +418,8 @@ def _readable(sock: socket.socket | None) -> bool:
     what nobody asked for; either way it must not carry a request."""
     if sock is None:
         return True
-    if isinstance(sock, ssl.SSLSocket) and sock.pending():
+    pending = getattr(sock, "pending", None)  # a TLS socket: decrypted bytes not yet read
+    if pending is not None and pending():
         return True
     try:
         poller = select.poll()
