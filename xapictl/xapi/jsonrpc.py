@@ -24,7 +24,6 @@ import orjson
 
 from xapictl.errors import ProtocolError
 from xapictl.xapi.credentials import Secret
-from xapictl.xapi.failures import failure_from
 from xapictl.xapi.transport import Endpoint, HttpChannel
 
 PATH = "/jsonrpc"
@@ -77,6 +76,8 @@ class JsonRpcWire:
                                 url=str(endpoint))
         error = answer.get("error")
         if error is not None:
+            from xapictl.xapi.failures import failure_from  # loaded by the first failure
+
             raise failure_from(_description(error), method=method)
         if "result" not in answer:
             raise ProtocolError(f"{endpoint}: JSON-RPC answer without result",

@@ -26,7 +26,6 @@ import os
 import queue
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from xapictl._batch import announced
@@ -135,6 +134,8 @@ def run_each(calls: Sequence[Callable[[], T]], *, limit: int = DEFAULT_LIMIT
         return []
     if len(calls) == 1 or limit <= 1:
         return [_capture(call) for call in calls]
+    from concurrent.futures import ThreadPoolExecutor  # not loaded by a run that uses the pool
+
     with ThreadPoolExecutor(max_workers=min(limit, len(calls)),
                             thread_name_prefix="xapictl-call") as pool:
         return list(pool.map(_capture, announced(calls, limit)))

@@ -23,7 +23,6 @@ from xapictl.errors import (
     XapiFailure,
 )
 from xapictl.xapi.events import EventFeed
-from xapictl.xapi.failures import failure_from
 from xapictl.xapi.retry import Deadline
 from xapictl.xapi.session import XapiSession
 
@@ -96,6 +95,8 @@ class TaskHandle:
 
             return self._decode(parse_fragment(str(self.record.get("result", ""))))
         info = [str(x) for x in self.record.get("error_info", [])] or ["INTERNAL_ERROR"]
+        from xapictl.xapi.failures import failure_from  # loaded by the first failure
+
         failure: XapiFailure = failure_from(info, method=self.method)
         if status == "cancelled" or failure.code == "TASK_CANCELLED":
             raise TaskCancelled(f"{self.method} (task {self.ref}) was cancelled",
