@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import gc
 
-YOUNG_GC_THRESHOLD = 20_000
+YOUNG_GC_THRESHOLD = 100_000
 """Allocations between two young garbage collections in a command-line run."""
 
 

@@ -119,8 +119,8 @@ GC_DUMP = ("import atexit, gc, json, runpy, sys\n"
            "runpy.run_module('xapictl', run_name='__main__', alter_sys=True)\n")
 MOST_YOUNG_COLLECTIONS = 30
 """Young garbage collections of a ``network create`` run started as the console script
-starts (``xapictl.__main__.main``, ``xapictl._startup``): 17 measured here (the test run
-compiles every module from source), 4-8 with bytecode compiled as the benchmark has it, where
+starts (``xapictl.__main__.main``, ``xapictl._startup``): 16 measured here (the test run
+compiles every module from source), 3-7 with bytecode compiled as the benchmark has it, where
 CPython's default threshold made ~85; none of the oldest generation."""
 
 
