@@ -1,9 +1,9 @@
 """The TLS half of ``xapictl.xapi.tls`` that needs ``ssl``: the contexts a ``TLSSettings``
 makes, the fingerprint check inside the handshake and the errors it raises.
 
-Loaded by the first TLS connection (``TLSSettings.ssl_context``), never by a run that reaches
-its pool over plain HTTP: ``ssl`` (and the OpenSSL library under it, which ``hashlib`` shares)
-is a few milliseconds of every run's start-up otherwise (issue 12).
+Loaded by the first TLS connection (``context_for``, which the transports call for an https
+pool), never by a run that reaches its pool over plain HTTP: ``ssl`` is a few milliseconds of
+every run's start-up otherwise (issue 12).
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from xapictl.errors import UsageError
 from xapictl.xapi.tls import KnownHosts, TLSSettings, log, normalize_fingerprint, warn_insecure
 
 
-def context_for(settings: TLSSettings, named: str | None) -> ssl.SSLContext:
-    """``settings.ssl_context(named)``: see there."""
+def context_for(settings: TLSSettings, named: str | None = None) -> ssl.SSLContext:
+    """The context the transports use for a pool with ``settings``; ``named`` is the host of
+    the URL given, which ``settings.fingerprint`` pins."""
     pins = {host: normalize_fingerprint(fp) for host, fp in settings.pins}
     if settings.fingerprint:
         pins[named or "*"] = normalize_fingerprint(settings.fingerprint)
@@ -98,7 +99,7 @@ class _PinningContext(ssl.SSLContext):
     """Checks the peer's fingerprint right after the handshake, before anything is sent: its
     pin, else its known-hosts line (learnt on first use), else the CA; else refused."""
 
-    pins: dict[str, str] = {}  # noqa: RUF012 - replaced per context in ssl_context()
+    pins: dict[str, str] = {}  # noqa: RUF012 - replaced per context in context_for()
     known: KnownHosts | None = None
     ca_checked = False
 

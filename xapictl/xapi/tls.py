@@ -18,10 +18,6 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    import ssl
 
 from xapictl._files import open_private
 from xapictl._frozen import Frozen
@@ -147,15 +143,8 @@ class TLSSettings(Frozen):
     known_hosts: Path | None = None
     """Trust on first use: remember each host's fingerprint here and refuse a changed one."""
     insecure: bool = False
-    """No checks at all. Warns every time."""
-
-    def ssl_context(self, named: str | None = None) -> ssl.SSLContext:
-        """The context httpx uses for this pool; ``named`` is the host of the URL given, which
-        ``fingerprint`` pins. (``ssl`` is loaded here, by the first TLS connection: a pool
-        reached over plain HTTP never loads it.)"""
-        from xapictl.xapi.pinning import context_for
-
-        return context_for(self, named)
+    """No checks at all. Warns every time. (The ``ssl`` context these settings make is
+    ``xapictl.xapi.pinning.context_for``'s.)"""
 
 
 __all__ = [

@@ -80,9 +80,13 @@ class HttpChannel:
         self._origins: dict[str, tuple[Origin, str]] = {}
         if (settings.transport is None and endpoint.socket is None
                 and not _environment_proxies()):
+            ssl_context = None
+            if endpoint.scheme == "https":
+                from xapictl.xapi.pinning import context_for  # ssl: for TLS only
+
+                ssl_context = context_for(settings.tls, named=endpoint.host)
             self._lean = Http11Pool(
-                ssl_context=(settings.tls.ssl_context(named=endpoint.host)
-                             if endpoint.scheme == "https" else None),
+                ssl_context=ssl_context,
                 connect_timeout=settings.connect_timeout,
                 max_connections=settings.max_connections, user_agent=_user_agent())
         else:

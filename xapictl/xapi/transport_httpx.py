@@ -71,7 +71,9 @@ class HttpxSender:
         proxied = transport is None and _environment_proxies()
         verify: ssl.SSLContext | bool = True
         if transport is None and endpoint.scheme == "https":
-            verify = settings.tls.ssl_context(named=endpoint.host)
+            from xapictl.xapi.pinning import context_for
+
+            verify = context_for(settings.tls, named=endpoint.host)
         elif transport is None and not proxied:
             # Plain http (or a unix socket) never speaks TLS: re-targets keep the scheme, and
             # no proxy is in the way. httpx would still build a verifying context, loading
