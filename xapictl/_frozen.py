@@ -2,8 +2,8 @@
 
 The dataclass decorator writes each method it adds as source text and compiles it with
 ``exec``, per class, when the module is imported: six methods for a frozen dataclass
-(``__init__``, ``__repr__``, ``__eq__``, ``__hash__``, ``__setattr__``, ``__delattr__``), about
-half a millisecond of CPU per class. ``network create`` imports some seventy of them (plan
+(``__init__``, ``__repr__``, ``__eq__``, ``__hash__``, ``__setattr__``, ``__delattr__``), a few
+hundred microseconds of CPU per class. ``network create`` imports some seventy of them (plan
 steps and specs, retry policies, the wire's settings), a visible part of every run's start-up
 (issue 12, ``docs/bench/main-job.md``). A class declared
 
