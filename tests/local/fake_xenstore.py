@@ -60,6 +60,18 @@ class FakeXenStore:
         return {**os.environ, "PATH": f"{self.bin}:{os.environ['PATH']}", **extra}
 
 
+def fake_firewall(bin_dir: Path) -> Path:
+    """``nft``, ``iptables``, ``ip6tables`` and ``ebtables`` in ``bin_dir`` (put it first on
+    PATH) that succeed doing nothing; each run adds a line (the command and its arguments) to
+    the returned file, for counting what the hotplug spawns."""
+    calls = bin_dir / "firewall.calls"
+    for tool in ("nft", "iptables", "ip6tables", "ebtables"):
+        script = bin_dir / tool
+        script.write_text(f"#!/bin/sh\necho {tool} \"$*\" >> {calls}\ncat >/dev/null\n")
+        script.chmod(0o755)
+    return calls
+
+
 def vif_backend(domid: int, devid: int, **keys: str) -> dict[str, str]:
     """What libxl writes into backend/vif/<domid>/<devid> (plus our keys)."""
     base = f"backend/vif/{domid}/{devid}"

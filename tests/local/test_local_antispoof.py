@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from xapictl.cli import app
 from xapictl.errors import LocalBackendError
+from xapictl.local import antispoof
 from xapictl.local.antispoof import (
     arp_commands,
     available_tools,
@@ -303,3 +304,79 @@ def test_iptables_commands_as_vif_common_sh_plus_the_drop():
     arp = [" ".join(c) for c in arp_commands("vif7.0", ("192.0.2.20/32",))]
     assert f"ebtables -A {chain} -p ARP --arp-ip-src 0.0.0.0 -j RETURN" in arp
     assert f"ebtables -A {chain} -p ARP --arp-ip-src 192.0.2.20/32 -j RETURN" in arp
+
+
+# --- what offline spawns: the guard's record says what to remove (libxl's 40 s in a slow dom0)
+
+
+@pytest.fixture
+def spawned(monkeypatch) -> list[list[str]]:
+    """Every command the guard code runs (faked: each succeeds), in order."""
+    ran: list[list[str]] = []
+
+    def fake_run(argv, netns, stdin=None):
+        ran.append(argv)
+        return subprocess.CompletedProcess(argv, 0, "", "")
+
+    monkeypatch.setattr(antispoof, "_run", fake_run)
+    return ran
+
+
+def test_offline_of_a_vif_never_guarded_spawns_nothing(spawned):
+    for tools in ({"nft", "iptables", "ip6tables", "ebtables"}, {"iptables", "ebtables"}):
+        assert antispoof.remove("vif7.0", netns="dom0", tools=tools) == 0
+    assert spawned == []
+
+
+def test_an_nft_guard_is_put_in_one_run_and_taken_out_in_one_run(spawned):
+    tools = {"nft", "iptables", "ip6tables", "ebtables"}
+    assert antispoof.install("vif7.0", ("192.0.2.20/32",), netns="dom0", tools=tools) == "nft"
+    assert antispoof.install("vif7.0", ("192.0.2.21/32",), netns="dom0", tools=tools) == "nft"
+    assert spawned == [["nft", "-f", "-"], ["nft", "-f", "-"]]  # nft -f replaces the table
+    assert antispoof.remove("vif7.0", netns="dom0", tools=tools) == 1
+    assert spawned[2:] == [["nft", "-f", "-"]]  # the iptables families are not even listed
+    assert not antispoof.guard_record("vif7.0", "dom0").exists()
+    assert antispoof.remove("vif7.0", netns="dom0", tools=tools) == 0  # a second offline
+    assert len(spawned) == 3
+
+
+def test_a_record_is_per_namespace_and_vif(spawned):
+    antispoof.install("vif7.0", ("192.0.2.20/32",), netns="dom0", tools={"nft"})
+    assert antispoof.remove("vif7.0", netns="other", tools={"nft"}) == 0
+    assert antispoof.remove("vif8.0", netns="dom0", tools={"nft"}) == 0
+    assert antispoof.remove("vif7.0", netns="dom0", tools={"nft"}) == 1
+
+
+def test_an_iptables_guard_is_taken_out_by_its_recorded_families_without_listing(
+        spawned, monkeypatch):
+    monkeypatch.setattr(antispoof, "bridge_nf", lambda key, netns: "1")
+    tools = {"iptables", "ip6tables", "ebtables"}
+    assert antispoof.install("vif7.0", ("192.0.2.20/32",), netns="dom0",
+                             tools=tools) == "iptables+ebtables"
+    installed = len(spawned)
+    assert installed == len(xt_commands("vif7.0", ("192.0.2.20/32",), "iptables")) + len(
+        arp_commands("vif7.0", ("192.0.2.20/32",)))  # no stale-guard probe before it
+    assert antispoof.remove("vif7.0", netns="dom0", tools=tools) == 6 + 4  # -D of each jump, -F, -X
+    removal = spawned[installed:]
+    assert {c[0] for c in removal} == {"iptables", "ebtables"}  # no ip6tables: no IPv6 ip=
+    assert not any("-L" in c for c in removal)
+    assert removal[-2:] == [["ebtables", "-F", table_name("vif7.0")],
+                            ["ebtables", "-X", table_name("vif7.0")]]
+
+
+def test_an_iptables_guard_replaced_by_nft_is_removed_first(spawned, monkeypatch):
+    monkeypatch.setattr(antispoof, "bridge_nf", lambda key, netns: "1")
+    antispoof.install("vif7.0", ("192.0.2.20/32",), netns="dom0", tools={"iptables"})
+    before = len(spawned)
+    assert antispoof.install("vif7.0", ("192.0.2.20/32",), netns="dom0",
+                             tools={"nft", "iptables"}) == "nft"
+    assert [c[0] for c in spawned[before:]] == ["iptables"] * 6 + ["nft"]
+    assert antispoof.remove("vif7.0", netns="dom0", tools={"nft", "iptables"}) == 1
+
+
+def test_a_refused_nft_guard_leaves_no_record(monkeypatch):
+    monkeypatch.setattr(antispoof, "_run", lambda argv, netns, stdin=None:
+                        subprocess.CompletedProcess(argv, 1, "", "Error: syntax"))
+    with pytest.raises(LocalBackendError, match=r"nft refused the antispoofing rules of vif7\.0"):
+        antispoof.install("vif7.0", ("192.0.2.20/32",), netns="dom0", tools={"nft"})
+    assert not antispoof.guard_record("vif7.0", "dom0").exists()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from fake_xenstore import FakeXenStore, vif_backend
+from fake_xenstore import FakeXenStore, fake_firewall, vif_backend
 from local_netns_helpers import snapshot_of, veth
 from typer.testing import CliRunner
 
@@ -264,3 +264,32 @@ def test_a_vifname_another_device_has_is_refused(tmp_path, dom0_with_bridge):
             in store.data[f"{XB}/hotplug-error"])
     links = snapshot_of(dom0_with_bridge).links
     assert "vif7.0" in links and links["vif7.0"].master is None
+
+
+def _firewall_runs(calls) -> list[str]:
+    return calls.read_text().splitlines() if calls.exists() else []
+
+
+def test_offline_of_a_vif_without_ip_spawns_no_firewall_tool(tmp_path, dom0_with_bridge):
+    """libxl gives offline 40 s too: a vif that was never guarded costs no nft/iptables run
+    (the guard's record says so; nothing is listed)."""
+    store = FakeXenStore(tmp_path, vif_backend(7, 0, bridge="xenbr0"))
+    calls = fake_firewall(store.bin)
+    assert hotplug(store, dom0_with_bridge, "online").exit_code == 0
+    assert hotplug(store, dom0_with_bridge, "offline").exit_code == 0
+    assert _firewall_runs(calls) == []
+    assert store.calls == ["list", "read", "write", "list", "read"]  # hotplug-status once
+    assert snapshot_of(dom0_with_bridge).links["vif7.0"].master is None
+    assert "offline vif7.0 bridge=xenbr0: " in (tmp_path / "vif.log").read_text()
+
+
+def test_a_guarded_vif_costs_one_nft_run_online_and_one_offline(tmp_path, dom0_with_bridge):
+    store = FakeXenStore(tmp_path, vif_backend(7, 0, bridge="xenbr0", ip="192.0.2.20"))
+    calls = fake_firewall(store.bin)
+    assert hotplug(store, dom0_with_bridge, "online").exit_code == 0
+    assert _firewall_runs(calls) == ["nft -f -"]
+    assert hotplug(store, dom0_with_bridge, "offline").exit_code == 0
+    assert _firewall_runs(calls) == ["nft -f -", "nft -f -"]
+    assert "vif7.0: antispoofing removed (1 command)" in (tmp_path / "vif.log").read_text()
+    assert hotplug(store, dom0_with_bridge, "offline").exit_code == 0  # libxl may repeat it
+    assert len(_firewall_runs(calls)) == 2

@@ -11,6 +11,12 @@ requests, and IPv6 (only from the listed IPv6 sources and link-local, when ``ip`
 IPv6; else all, as upstream, whose ``ip`` is IPv4 only); everything else the guest sends
 is dropped. ``online`` installs it (replacing a stale one), ``offline`` removes it.
 
+What a vif's guard is made of is recorded when it is installed, in a small file under the
+state directory (``guard-NETNS-VIF.json`` in /run/xapictl: gone at reboot, with the rules):
+``offline`` removes exactly that, in one ``nft`` run for nftables, and spawns nothing for a
+vif that was never guarded (libxl gives the script 40 s in all, and one ``nft`` run took
+3.5 s in a slow dom0). Rules no record names are left alone.
+
 Where ``nft`` is absent (the tools are found on ``$PATH``: :func:`available_tools`), the
 same guard is built from upstream's pieces: an iptables chain per vif (ip6tables when ``ip``
 lists IPv6) reached through the physdev match from INPUT and FORWARD, which lets the listed
@@ -22,6 +28,7 @@ it, and an ebtables chain for ARP (which iptables never sees). It needs br_netfi
 from __future__ import annotations
 
 import ipaddress
+import json
 import shutil
 import subprocess
 from collections.abc import Collection, Sequence
@@ -29,8 +36,8 @@ from pathlib import Path
 
 from xapictl.errors import LocalBackendError, UsageError
 
-__all__ = ["TOOLS", "arp_commands", "available_tools", "backend", "bridge_nf", "install",
-           "parse_ip_key", "remove", "ruleset", "table_name", "xt_commands"]
+__all__ = ["TOOLS", "arp_commands", "available_tools", "backend", "bridge_nf", "guard_record",
+           "install", "parse_ip_key", "remove", "ruleset", "table_name", "xt_commands"]
 
 _IPV4_PROBE = "0.0.0.0"  # noqa: S104 - ARP probes (DHCP, DAD) claim no address yet
 _IPV6_OWN = ("fe80::/10", "::")  # link-local and DAD: neighbour discovery must work
@@ -114,8 +121,12 @@ def install(vif: str, sources: Sequence[str], *, netns: str | None = None,
     caller)."""
     tools = available_tools() if tools is None else frozenset(tools)
     if backend(tools, vif) == "nft":
+        if set(_recorded(vif, netns)) - {"nft"}:  # iptables rules of an earlier online
+            remove(vif, netns=netns, tools=tools)  # (nft -f itself replaces a stale table)
+        _record(vif, netns, ["nft"])  # before the rules: a crash leaves nothing unrecorded
         out = _run(["nft", "-f", "-"], netns, ruleset(vif, sources))
         if out.returncode:
+            guard_record(vif, netns).unlink(missing_ok=True)  # nft -f is atomic: none there
             raise LocalBackendError(f"nft refused the antispoofing rules of {vif}:"
                                     f" {out.stderr.strip()}")
         return "nft"
@@ -123,7 +134,10 @@ def install(vif: str, sources: Sequence[str], *, netns: str | None = None,
     for family in families:
         _check_bridge_nf(vif, family, netns)
     remove(vif, netns=netns, tools=tools)  # a stale guard of an earlier online
-    commands = [c for f in families for c in xt_commands(vif, sources, family)]
+    if "ebtables" in tools:
+        families.append("ebtables")
+    _record(vif, netns, families)
+    commands = [c for f in families if f != "ebtables" for c in xt_commands(vif, sources, f)]
     if "ebtables" in tools:
         commands += arp_commands(vif, sources)
     for argv in commands:
@@ -137,20 +151,50 @@ def install(vif: str, sources: Sequence[str], *, netns: str | None = None,
 
 
 def remove(vif: str, sources: Sequence[str] = (), *, netns: str | None = None,
-           tools: Collection[str] | None = None) -> None:
-    """Remove the guard of ``vif``, whichever tool installed it (none there is fine: offline
-    must always finish). ``sources`` is accepted for the callers' symmetry; the iptables
-    rules are found by the vif's name alone."""
+           tools: Collection[str] | None = None) -> int:
+    """Remove the guard of ``vif`` as its record says it was built (no record: never
+    guarded, nothing to run); returns how many commands ran. Failures are ignored and the
+    record goes: offline must always finish, and a rule that is not there is the goal.
+    ``sources`` is accepted for the callers' symmetry; the rules are found by the vif's
+    name alone. ``tools`` (None: those on ``$PATH``) limits what is run."""
     del sources
+    built = _recorded(vif, netns)
+    if not built:
+        return 0  # never guarded (or guarded before records were kept): nothing to run
     tools = available_tools() if tools is None else frozenset(tools)
-    if "nft" in tools:
-        name = table_name(vif)
-        _run(["nft", "-f", "-"], netns, f"table bridge {name}\ndelete table bridge {name}\n")
-    for family in ("iptables", "ip6tables", "ebtables"):
-        listing = [family, "-L", table_name(vif)] + (["-n"] if family != "ebtables" else [])
-        if family in tools and _run(listing, netns).returncode == 0:  # one probe, no guard
-            for argv in _removal(vif, family):
-                _run(argv, netns)
+    commands: list[tuple[list[str], str | None]] = []
+    if "nft" in built and "nft" in tools:
+        name = table_name(vif)  # declaring the table first makes the delete never fail
+        commands.append((["nft", "-f", "-"],
+                         f"table bridge {name}\ndelete table bridge {name}\n"))
+    commands += [(argv, None) for family in ("iptables", "ip6tables", "ebtables")
+                 if family in built and family in tools for argv in _removal(vif, family)]
+    for argv, stdin in commands:
+        _run(argv, netns, stdin)
+    guard_record(vif, netns).unlink(missing_ok=True)
+    return len(commands)
+
+
+def guard_record(vif: str, netns: str | None) -> Path:
+    """The file recording which tools built the guard of ``vif`` in ``netns``."""
+    from xapictl.local.apply import state_dir  # lazily: the hotplug loads pyroute2 later
+
+    return state_dir() / f"guard-{netns or 'host'}-{vif}.json"
+
+
+def _recorded(vif: str, netns: str | None) -> list[str]:
+    """The tools the record of ``vif`` names ([]: no record, or not one of ours)."""
+    try:
+        tools = json.loads(guard_record(vif, netns).read_text())["tools"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    return [str(t) for t in tools] if isinstance(tools, list) else []
+
+
+def _record(vif: str, netns: str | None, tools: Sequence[str]) -> None:
+    path = guard_record(vif, netns)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"vif": vif, "netns": netns, "tools": list(tools)}) + "\n")
 
 
 def _jumps(vif: str, family: str) -> list[tuple[str, list[str]]]:

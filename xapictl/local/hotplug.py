@@ -136,7 +136,10 @@ def run_hotplug(action: str, env: Mapping[str, str], *, netns: str | None = None
             tool = antispoof.install(vif, sources, netns=netns)
             log.info("%s: antispoofing (%s) allows %s", vif, tool, " ".join(sources))
         else:  # offline; or a stale guard (ip= gone from the config) must not block the guest
-            antispoof.remove(vif, sources, netns=netns)
+            ran = antispoof.remove(vif, sources, netns=netns)  # never guarded: runs nothing
+            if ran:
+                log.info("%s: antispoofing removed (%d command%s)", vif, ran,
+                         "" if ran == 1 else "s")
         outcome = apply(HostNetwork(vifs=(spec,), probes=()), netns=netns, run_probe=False,
                         undo_tag=f"vif-{vif}")
         for warning in outcome.plan.warnings:
@@ -194,6 +197,17 @@ def _vifname(wanted: str | None, dev: str, type_if: str, action: str,
     return wanted
 
 
+def _process_age() -> float | None:
+    """Seconds since this process began (its start time in /proc, on the boot clock); None
+    where /proc does not say."""
+    try:
+        with open("/proc/self/stat") as fh:
+            started = int(fh.read().rsplit(")", 1)[1].split()[19])
+        return time.clock_gettime(time.CLOCK_BOOTTIME) - started / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def setup_logging() -> None:
     """Log to stderr (libxl keeps it) and to XAPICTL_HOTPLUG_LOG or /var/log/xen."""
     target = os.environ.get("XAPICTL_HOTPLUG_LOG", "/var/log/xen/xapictl-vif.log")
@@ -227,6 +241,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--netns")
     args = parser.parse_args(argv)
     setup_logging()
+    # first, so a run libxl kills at its 40 s still shows that it began and what its
+    # start-up (the interpreter and the imports) took of them
+    age = _process_age()
+    dev = os.environ.get("vif") or os.environ.get("INTERFACE")  # noqa: SIM112 - libxl's names
+    log.info("%s %s: started (pid %d%s)", args.action, dev or "?", os.getpid(),
+             "" if age is None else f", {age:.1f} s after the process began")
     try:
         result = run_hotplug(args.action, os.environ, netns=args.netns, args=args.extra)
     except UsageError as exc:
