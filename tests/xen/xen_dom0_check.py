@@ -17,6 +17,7 @@ is a bounded number of polls (a safety net, never a measured duration).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -33,6 +34,7 @@ RECIPE = HERE / "xen-dom0.yaml"
 LOG = Path("/var/log/xen/xapictl-vif.log")
 CONSOLES = Path("/var/log/xen/console")
 WRAPPER = Path("/etc/xen/scripts/vif-xapictl")
+IMAGES = Path("/var/lib/xen-tier")  # in dom0's tmpfs overlay, not read through 9p
 GATEWAY = "10.0.2.2"
 # name -> (MAC, VLAN, address, peers it pings)
 GUESTS = {
@@ -167,7 +169,35 @@ def install_hotplug_wrapper(native_vlan: bool) -> None:
             print(f"INFO: one {tool[0]} run takes {time.monotonic() - start:.1f} s in this dom0")
 
 
-def create_guest(name: str, native_vlan: bool) -> str:
+def stage_guest_images() -> dict[str, Path]:
+    """The guests' kernel and ramdisk copied into dom0's own memory (the overlay's tmpfs) and
+    checked against the host's files: libxc maps the kernel with mmap, which on the 9p mount
+    (cache=loose) read a second guest's kernel wrong once ("unable to XZ decompress
+    kernel", the same file the first guest had booted from)."""
+    IMAGES.mkdir(parents=True, exist_ok=True)
+    staged = {}
+    for key in ("XEN_TIER_KERNEL", "XEN_TIER_DOMU_RAMDISK"):
+        source = Path(os.environ[key])
+        copy = IMAGES / source.name
+        shutil.copyfile(source, copy)
+        digest = hashlib.sha256(copy.read_bytes()).hexdigest()
+        if digest != os.environ[f"{key}_SHA256"]:
+            raise fail(f"{source} read through 9p differs from the host's file"
+                       f" (sha256 {digest}, host {os.environ[key + '_SHA256']})")
+        staged[key] = copy
+    print(f"PASS: the guests' kernel and ramdisk copied into dom0's memory, sha256 as on the"
+          f" host ({', '.join(f'{p.name} {p.stat().st_size} B' for p in staged.values())})")
+    return staged
+
+
+def memory() -> str:
+    """dom0's available memory and Xen's free memory (what a new guest is built from)."""
+    meminfo = dict(line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines())
+    free = sh("xl", "info").split("free_memory", 1)[1].split(":", 1)[1].split()[0]
+    return f"dom0 MemAvailable {meminfo['MemAvailable'].strip()}, Xen free_memory {free} MB"
+
+
+def create_guest(name: str, native_vlan: bool, images: dict[str, Path]) -> str:
     mac, vlan, cidr, peers = GUESTS[name]
     vif_spec = f"bridge=xenbr1,mac={mac},script=vif-xapictl"
     if native_vlan:
@@ -176,13 +206,20 @@ def create_guest(name: str, native_vlan: bool) -> str:
     cfg = Path(f"/tmp/{name}.cfg")
     cfg.write_text(
         f'name = "{name}"\ntype = "pv"\nmemory = 96\n'
-        f'kernel = "{os.environ["XEN_TIER_KERNEL"]}"\n'
-        f'ramdisk = "{os.environ["XEN_TIER_DOMU_RAMDISK"]}"\n'
+        f'kernel = "{images["XEN_TIER_KERNEL"]}"\n'
+        f'ramdisk = "{images["XEN_TIER_DOMU_RAMDISK"]}"\n'
         f'extra = "{extra}"\n'
         f'vif = ["{vif_spec}"]\n'
     )
+    print(f"INFO: before xl create {name}: {memory()}")
     start = time.monotonic()
-    sh("xl", "create", str(cfg), timeout=900)
+    # -v: libxc's domain builder says why it refuses a kernel (its panic says only that)
+    done = subprocess.run(["xl", "-v", "create", str(cfg)], capture_output=True, text=True,
+                          timeout=900)
+    if done.returncode != 0:
+        raise fail(f"xl create {name} exited {done.returncode} after"
+                   f" {time.monotonic() - start:.0f} s ({memory()}); its last lines:\n"
+                   + "\n".join(done.stderr.splitlines()[-40:]))
     domid = sh("xl", "domid", name).strip()
     vif = f"vif{domid}.0"
     status = sh("xenstore-read", f"backend/vif/{domid}/0/hotplug-status").strip()
@@ -225,19 +262,20 @@ def guests_talk_only_within_their_vlan(vifs: dict[str, str]) -> None:
 
 def destroy(vifs: dict[str, str]) -> None:
     for name in GUESTS:  # libxl reports a killed offline script on stderr, not in its status
+        start = time.monotonic()
         done = subprocess.run(["xl", "destroy", name], capture_output=True, text=True,
                               timeout=300)
         if done.returncode != 0:
             raise fail(f"xl destroy {name}: {done.stderr.strip()}")
-        if done.stderr.strip():
-            print(f"INFO: xl destroy {name} said: {done.stderr.strip()}")
+        print(f"INFO: xl destroy {name} took {time.monotonic() - start:.0f} s"
+              + (f"; it said: {done.stderr.strip()}" if done.stderr.strip() else ""))
     wait_for("every vif gone after xl destroy",
              lambda: not set(vifs.values()) & set(snapshot().links), polls=300)
     log = LOG.read_text() if LOG.exists() else ""
     for vif in vifs.values():
         for entry in (f"online {vif} bridge=xenbr1", f"offline {vif} bridge="):
-            if entry not in log:
-                raise fail(f"no {entry!r} entry in {LOG}: {log!r}")
+            if entry not in log:  # the script's own lines say how far it got
+                raise fail(f"no {entry!r} entry in {LOG}, which says:\n{log}")
     left = sorted(str(p) for p in Path("/run/xapictl").glob("undo-*"))
     if left:
         raise fail(f"undo files left behind: {left}")
@@ -249,7 +287,8 @@ def main() -> int:
     bridges_through_the_cli()
     native_vlan = xl_supports_vlan()
     install_hotplug_wrapper(native_vlan)
-    vifs = {name: create_guest(name, native_vlan) for name in GUESTS}
+    images = stage_guest_images()
+    vifs = {name: create_guest(name, native_vlan, images) for name in GUESTS}
     guests_talk_only_within_their_vlan(vifs)
     destroy(vifs)
     return 0

@@ -213,6 +213,10 @@ def precompile() -> None:
     _run([sys.executable, "-m", "compileall", "-q", str(HERE.parents[1] / "xapictl")])
 
 
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def run_in_dom0(command: list[str], *, timeout: float = 1500,
                 env: dict[str, str] | None = None) -> int:
     """Boot Xen + PV dom0 under QEMU TCG, run ``command`` in dom0 (cwd and environment kept,
@@ -231,7 +235,10 @@ def run_in_dom0(command: list[str], *, timeout: float = 1500,
         (out / "stage2.sh").write_text(STAGE2)
         job_env = {**os.environ, **(env or {}), "XEN_TIER_XENROOT": str(xenroot),
                    "XEN_TIER_KERNEL": str(vmlinuz), "XEN_TIER_DOMU_RAMDISK": str(domu_img),
-                   "XEN_TIER_OUT": str(out)}
+                   "XEN_TIER_OUT": str(out),
+                   # dom0 copies the guests' images out of 9p and checks them against these
+                   "XEN_TIER_KERNEL_SHA256": _sha256(vmlinuz),
+                   "XEN_TIER_DOMU_RAMDISK_SHA256": _sha256(domu_img)}
         lines = ["#!/bin/sh"]
         lines += [f"export {k}={shlex.quote(v)}" for k, v in job_env.items() if k.isidentifier()]
         lines.append(f"cd {shlex.quote(os.getcwd())}")
