@@ -171,9 +171,9 @@ def install_hotplug_wrapper(native_vlan: bool) -> None:
 
 def stage_guest_images() -> dict[str, Path]:
     """The guests' kernel and ramdisk copied into dom0's own memory (the overlay's tmpfs) and
-    checked against the host's files: libxc maps the kernel with mmap, which on the 9p mount
-    (cache=loose) read a second guest's kernel wrong once ("unable to XZ decompress
-    kernel", the same file the first guest had booted from)."""
+    checked against the host's files. libxc maps the kernel with mmap; a second guest once
+    got "unable to XZ decompress kernel" from the file on the 9p mount (cache=loose) the
+    first guest had booted from: a local, checked copy takes 9p out of guest creation."""
     IMAGES.mkdir(parents=True, exist_ok=True)
     staged = {}
     for key in ("XEN_TIER_KERNEL", "XEN_TIER_DOMU_RAMDISK"):
