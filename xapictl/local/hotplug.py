@@ -98,11 +98,12 @@ def _frontend_mtu_path(xenbus_path: str) -> str | None:
 def run_hotplug(action: str, env: Mapping[str, str], *, netns: str | None = None,
                 store: XenStore | None = None, args: Sequence[str] = ()) -> HotplugResult:
     """Attach (online/add) or detach (offline/remove) one vif; write hotplug-status."""
+    start = time.monotonic()
     from xapictl.local.apply import apply
     from xapictl.local.netlink import NetlinkError
 
+    imported = time.monotonic()  # the first run in a process loads pyroute2 here
     store = store or XenStore()
-    start = time.monotonic()
     xb = env.get("XENBUS_PATH", "")
     extra = dict(a.split("=", 1) for a in args if "=" in a)
     type_if = extra.get("type_if", "vif")
@@ -155,11 +156,11 @@ def run_hotplug(action: str, env: Mapping[str, str], *, netns: str | None = None
                 store.write(f"{xb}/hotplug-status", "connected")
         result = HotplugResult(action, vif, bridge, len(outcome.plan.steps),
                                time.monotonic() - start, guest_mac=guest_mac)
-        log.info("%s %s bridge=%s%s: %d steps in %.3f s (xenstore read in %.3f s, guard in"
-                 " %.3f s, change in %.3f s)", action, vif, bridge or "?",
+        log.info("%s %s bridge=%s%s: %d steps in %.3f s (imports in %.3f s, xenstore read in"
+                 " %.3f s, guard in %.3f s, change in %.3f s)", action, vif, bridge or "?",
                  f" (guest MAC {guest_mac})" if guest_mac else "", result.steps,
-                 result.seconds, phases[0] - start, phases[1] - phases[0],
-                 phases[2] - phases[1])
+                 result.seconds, imported - start, phases[0] - imported,
+                 phases[1] - phases[0], phases[2] - phases[1])
         return result
     # NetlinkError: the kernel can refuse even the first read (libxl still needs an answer)
     except (XapictlError, NetlinkError, ValueError, OSError) as exc:
