@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from fake_xenstore import FakeXenStore, fake_firewall, vif_backend
 from local_netns_helpers import snapshot_of, veth
@@ -293,3 +295,29 @@ def test_a_guarded_vif_costs_one_nft_run_online_and_one_offline(tmp_path, dom0_w
     assert "vif7.0: antispoofing removed (1 command)" in (tmp_path / "vif.log").read_text()
     assert hotplug(store, dom0_with_bridge, "offline").exit_code == 0  # libxl may repeat it
     assert len(_firewall_runs(calls)) == 2
+
+
+def test_offline_of_a_vif_netback_removed_loads_no_netlink_code(tmp_path):
+    """At ``xl destroy`` netback has removed the device before libxl runs ``offline``: in
+    dom0's own namespace (no --netns) /sys says so, and the run detaches nothing without
+    loading pyroute2 (most of a hotplug run's imports, inside libxl's 40 s). Counted at exit,
+    never timed; the host's namespace is only read."""
+    import json
+    import subprocess
+    import sys
+
+    vif = "xtgone7.0"
+    assert not Path(f"/sys/class/net/{vif}").exists()
+    store = FakeXenStore(tmp_path, vif_backend(7, 0, bridge="xenbr0"))
+    env = store.env(XENBUS_PATH=XB, vif=vif, XAPICTL_HOTPLUG_LOG=str(tmp_path / "v.log"))
+    out = tmp_path / "modules.json"
+    done = subprocess.run([sys.executable, "-c", DUMP_AT_EXIT, str(out), "offline",
+                           "type_if=vif"], env=env, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    modules = set(json.loads(out.read_text()))
+    # the bare package shell main() registers is all of pyroute2 there is
+    assert not {m for m in modules if m.startswith("pyroute2.")
+                or m in ("xapictl.local.netlink", "xapictl.local.apply")}
+    assert store.calls == ["list", "read"]  # no hotplug-status for an offline
+    assert (f"offline {vif} bridge=xenbr0: 0 steps in" in (tmp_path / "v.log").read_text())

@@ -35,6 +35,7 @@ from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from xapictl.errors import LocalBackendError, UsageError
+from xapictl.local.lock import state_dir
 
 __all__ = ["TOOLS", "arp_commands", "available_tools", "backend", "bridge_nf", "guard_record",
            "install", "parse_ip_key", "remove", "ruleset", "table_name", "xt_commands"]
@@ -177,8 +178,6 @@ def remove(vif: str, sources: Sequence[str] = (), *, netns: str | None = None,
 
 def guard_record(vif: str, netns: str | None) -> Path:
     """The file recording which tools built the guard of ``vif`` in ``netns``."""
-    from xapictl.local.apply import state_dir  # lazily: the hotplug loads pyroute2 later
-
     return state_dir() / f"guard-{netns or 'host'}-{vif}.json"
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from xapictl.errors import LocalBackendError
 from xapictl.local import netlink, probe, wait
 from xapictl.local.desired import HostNetwork
-from xapictl.local.lock import locked
+from xapictl.local.lock import locked, state_dir
 from xapictl.local.observe import HostSnapshot, observe
 from xapictl.local.ops import AddAddress, LocalOp, op_from_dict
 from xapictl.local.planner import inverse_plan, plan
@@ -72,10 +72,6 @@ LOCK_WAIT_DEADMAN = 3600.0
 
 BR_STATE_FORWARDING = 3
 BR_STATES_SETTLING = (1, 2)  # listening, learning
-
-
-def state_dir() -> Path:
-    return Path(os.environ.get("XAPICTL_LOCAL_STATE_DIR", "/run/xapictl"))
 
 
 def undo_path(netns: str | None, tag: str = "") -> Path:

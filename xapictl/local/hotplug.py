@@ -13,6 +13,7 @@ import logging
 import os
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -99,10 +100,6 @@ def run_hotplug(action: str, env: Mapping[str, str], *, netns: str | None = None
                 store: XenStore | None = None, args: Sequence[str] = ()) -> HotplugResult:
     """Attach (online/add) or detach (offline/remove) one vif; write hotplug-status."""
     start = time.monotonic()
-    from xapictl.local.apply import apply
-    from xapictl.local.netlink import NetlinkError
-
-    imported = time.monotonic()  # the first run in a process loads pyroute2 here
     store = store or XenStore()
     xb = env.get("XENBUS_PATH", "")
     extra = dict(a.split("=", 1) for a in args if "=" in a)
@@ -143,10 +140,9 @@ def run_hotplug(action: str, env: Mapping[str, str], *, netns: str | None = None
                 log.info("%s: antispoofing removed (%d command%s)", vif, ran,
                          "" if ran == 1 else "s")
         phases.append(time.monotonic())
-        outcome = apply(HostNetwork(vifs=(spec,), probes=()), netns=netns, run_probe=False,
-                        undo_tag=f"vif-{vif}")
+        steps, warnings, imported = _change(spec, netns)
         phases.append(time.monotonic())
-        for warning in outcome.plan.warnings:
+        for warning in warnings:
             log.warning("%s", warning)
         if action in ONLINE:
             front = _frontend_mtu_path(xb)
@@ -154,21 +150,50 @@ def run_hotplug(action: str, env: Mapping[str, str], *, netns: str | None = None
                 store.write(front, str(spec.mtu))
             if type_if == "vif":
                 store.write(f"{xb}/hotplug-status", "connected")
-        result = HotplugResult(action, vif, bridge, len(outcome.plan.steps),
-                               time.monotonic() - start, guest_mac=guest_mac)
-        log.info("%s %s bridge=%s%s: %d steps in %.3f s (imports in %.3f s, xenstore read in"
-                 " %.3f s, guard in %.3f s, change in %.3f s)", action, vif, bridge or "?",
-                 f" (guest MAC {guest_mac})" if guest_mac else "", result.steps,
-                 result.seconds, imported - start, phases[0] - imported,
-                 phases[1] - phases[0], phases[2] - phases[1])
+        result = HotplugResult(action, vif, bridge, steps, time.monotonic() - start,
+                               guest_mac=guest_mac)
+        log.info("%s %s bridge=%s%s: %d steps in %.3f s (xenstore read in %.3f s, guard in"
+                 " %.3f s, change in %.3f s, its imports in %.3f s)", action, vif,
+                 bridge or "?", f" (guest MAC {guest_mac})" if guest_mac else "",
+                 result.steps, result.seconds, phases[0] - start, phases[1] - phases[0],
+                 phases[2] - phases[1], imported)
         return result
-    # NetlinkError: the kernel can refuse even the first read (libxl still needs an answer)
-    except (XapictlError, NetlinkError, ValueError, OSError) as exc:
+    # NetlinkError: the kernel can refuse even the first read (libxl still needs an answer);
+    # only a run that loaded the netlink side can raise it
+    except Exception as exc:
+        if not isinstance(exc, (XapictlError, ValueError, OSError, *_netlink_errors())):
+            raise
         log.error("%s %s failed: %s", action, vif, exc)
         if action in ONLINE:
             store.write(f"{xb}/hotplug-error", f"xapictl: {exc}")
             store.write(f"{xb}/hotplug-status", "error")
         return HotplugResult(action, vif, bridge, 0, time.monotonic() - start, str(exc))
+
+
+def _change(spec: VifSpec, netns: str | None) -> tuple[int, tuple[str, ...], float]:
+    """Apply ``spec``: (steps, warnings, seconds spent importing the netlink side). An
+    offline whose device netback already removed (as at ``xl destroy``) has nothing to
+    detach: in dom0's own namespace that is known from /sys, and the run then loads no
+    netlink code at all (pyroute2 is most of a hotplug run's imports, and libxl gives the
+    script 40 s)."""
+    if not spec.present and netns is None and not os.path.exists(f"/sys/class/net/{spec.name}"):
+        return 0, (), 0.0
+    start = time.monotonic()
+    from xapictl.local.apply import apply
+
+    imported = time.monotonic() - start  # the first run in a process loads pyroute2 here
+    outcome = apply(HostNetwork(vifs=(spec,), probes=()), netns=netns, run_probe=False,
+                    undo_tag=f"vif-{spec.name}")
+    return len(outcome.plan.steps), tuple(outcome.plan.warnings), imported
+
+
+def _netlink_errors() -> tuple[type[Exception], ...]:
+    """pyroute2's NetlinkError, where this run imported the netlink side (else none)."""
+    module = sys.modules.get("xapictl.local.netlink")
+    if module is None:
+        return ()
+    error: type[Exception] = module.NetlinkError
+    return (error,)
 
 
 def _ip_key(text: str | None, action: str) -> tuple[str, ...]:

@@ -13,11 +13,16 @@ from pathlib import Path
 from xapictl.errors import LocalBackendError
 from xapictl.local import wait
 
-__all__ = ["lock_dir", "locked"]
+__all__ = ["lock_dir", "locked", "state_dir"]
 
 
 def lock_dir() -> Path:
     return Path(os.environ.get("XAPICTL_LOCAL_LOCK_DIR", "/run/lock"))
+
+
+def state_dir() -> Path:
+    """Where undo files and vif guard records live (/run: gone at reboot, as the change)."""
+    return Path(os.environ.get("XAPICTL_LOCAL_STATE_DIR", "/run/xapictl"))
 
 
 @contextlib.contextmanager
