@@ -21,7 +21,9 @@ import enum
 import functools
 import importlib
 import operator
+import re
 import reprlib
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Self, TypeVar
 
@@ -78,7 +80,7 @@ class Record:
         """Build the record from a wire struct of either protocol; unknown keys are ignored."""
         fast: Callable[[Mapping[str, Any]], Self] | None = cls.__dict__.get("_fast_from_xapi_")
         if fast is None:
-            fast = _fast_reader(cls, cls._compiled())
+            fast = _fast_reader(cls)
             type.__setattr__(cls, "_fast_from_xapi_", fast)
         try:
             return fast(raw)
@@ -214,34 +216,18 @@ _SAME_TYPE: dict[str, type] = {"string": str, "ref": str, "int": int, "float": f
                                "bool": bool}
 
 
-def _field_code(cls: type[R], compiled: tuple[tuple[str, str, Decoder], ...]
-                ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-    """What the generated readers share: the names their code refers to and, per field, the
-    expression of its default (for a missing key) and the one that turns the wire value ``v``
-    into the field's value (its decoder, skipped where the value already has its type)."""
-    import dataclasses
-
-    names: dict[str, Any] = {"cls": cls, "MISSING": _MISSING, "str": str, "int": int,
-                             "float": float, "bool": bool, "list": list, "dict": dict,
-                             "type": type, "new": object.__new__, "tuple": tuple,
-                             "map": map, "dt": parse_datetime_text}
-    types = {wire: t for _, wire, t in cls.wire_fields}
-    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    if set(fields) != {py for py, _, _ in compiled} or hasattr(cls, "__post_init__"):
-        raise AssertionError(f"{cls.__name__}: wire_fields and dataclass fields differ")
+def reader_code(wire_fields: tuple[tuple[str, str, str], ...]) -> list[tuple[str, str]]:
+    """Per field of a record class, the source of its default (for a missing key: ``z{i}``,
+    or ``z{i}()`` for a map or record, whose default is a factory) and of the expression that
+    turns the wire value ``v`` into the field's value (its decoder ``d{i}``, skipped where the
+    value already has its type; ``i{i}``, a set's item decoder). A pure function of the wire
+    types: the generator writes it into each record module (``_reader``), and the readers made
+    at run time (lazy records, records not generated) use the same text."""
     code = []
-    for i, (py, wire, decode) in enumerate(compiled):
-        names[f"d{i}"] = decode
-        names[f"s{i}"] = getattr(cls, py).__set__  # the slot's member descriptor
-        f = fields[py]
-        if f.default is not dataclasses.MISSING:
-            names[f"z{i}"] = f.default
-            default = f"z{i}"
-        else:
-            names[f"z{i}"] = f.default_factory
-            default = f"z{i}()"
-        spec = parse_type(types[wire])
+    for i, (_, _, t) in enumerate(wire_fields):
+        spec = parse_type(t)
         kind = spec.kind
+        default = f"z{i}()" if kind in ("map", "record") else f"z{i}"
         same = _SAME_TYPE.get(kind)
         if same is not None:
             value = f"v if type(v) is {same.__name__} else d{i}(v)"
@@ -249,24 +235,80 @@ def _field_code(cls: type[R], compiled: tuple[tuple[str, str, Decoder], ...]
             value = f"dt(v) if type(v) is str else d{i}(v)"
         elif kind == "set" and spec.item is not None:
             # d{i} is tuple(map(item, v)): the same call, inline
-            names[f"i{i}"] = decoder(spec.item, enum=_enum_ctor, record=_decode_record)
             value = f"() if type(v) is list and not v else tuple(map(i{i}, v))"
         elif kind == "map":
             value = f"{{}} if type(v) is dict and not v else d{i}(v)"
         else:
             value = f"d{i}(v)"
         code.append((default, value))
-    return names, code
+    return code
 
 
-def _fast_reader(cls: type[R], compiled: tuple[tuple[str, str, Decoder], ...]
-                 ) -> Callable[[Mapping[str, Any]], R]:
+def reader_names(cls: type[R]) -> dict[str, Any]:
+    """The names ``reader_code``'s expressions refer to, for one record class: its decoders,
+    its defaults (default factories for maps and records), each slot's member descriptor's
+    setter ``s{i}``, and the shared ones (``new``, ``MISSING``, ``dt``, the builtins)."""
+    import dataclasses
+
+    names: dict[str, Any] = {"cls": cls, "MISSING": _MISSING, "str": str, "int": int,
+                             "float": float, "bool": bool, "list": list, "dict": dict,
+                             "type": type, "new": object.__new__, "tuple": tuple,
+                             "map": map, "dt": parse_datetime_text}
+    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    compiled = cls._compiled()
+    if set(fields) != {py for py, _, _ in compiled} or hasattr(cls, "__post_init__"):
+        raise AssertionError(f"{cls.__name__}: wire_fields and dataclass fields differ")
+    for i, ((py, _, decode), (_, _, t)) in enumerate(zip(compiled, cls.wire_fields,
+                                                          strict=True)):
+        names[f"d{i}"] = decode
+        names[f"s{i}"] = getattr(cls, py).__set__  # the slot's member descriptor
+        f = fields[py]
+        spec = parse_type(t)
+        factory = spec.kind in ("map", "record")
+        if factory == (f.default is not dataclasses.MISSING):
+            raise AssertionError(f"{cls.__name__}.{py}: default and type disagree")
+        names[f"z{i}"] = f.default_factory if factory else f.default
+        if spec.kind == "set" and spec.item is not None:
+            names[f"i{i}"] = decoder(spec.item, enum=_enum_ctor, record=_decode_record)
+    return names
+
+
+def reader_source(wire_fields: tuple[tuple[str, str, str], ...], record: str = "") -> str:
+    """The fast reader as source: ``def from_xapi(raw):`` filling a new instance of ``cls``
+    field by field (see ``_fast_reader``). With ``record`` (the class's name) it is the
+    generated form: annotated, indented, inside ``_reader``, which takes its names from
+    ``reader_names`` as locals of the enclosing function."""
+    code = reader_code(wire_fields)
+    pad = "    " if record else ""
+    lines = ([f"def from_xapi(raw: Mapping[str, Any]) -> {record}:", "    get = raw.get",
+              f"    o: {record} = new(cls)"] if record else
+             ["def from_xapi(raw):", "    get = raw.get", "    o = new(cls)"])
+    for i, ((_, wire, _), (default, value)) in enumerate(zip(wire_fields, code, strict=True)):
+        lines += [f"    v = get({wire!r}, MISSING)",
+                  f"    s{i}(o, {default} if v is MISSING else {value})"]
+    lines.append("    return o")
+    body = "\n".join(pad + line for line in lines) + "\n"
+    if not record:
+        return body
+    used = ["new", "MISSING"]
+    for i, (default, value) in enumerate(code):
+        used += [f"s{i}", *re.findall(r"\b[dzi][0-9]+\b", f"{default} {value}")]
+    used += ["dt"] * any("dt(" in value for _, value in code)
+    head = [f"def _reader(cls: type[{record}], n: Mapping[str, Any]"
+            f") -> Callable[[Mapping[str, Any]], {record}]:",
+            f'    """``{record}.from_xapi``\'s reader (``_base._fast_reader``); ``n`` is '
+            '``_base.reader_names(cls)``."""']
+    head += [f"    {name} = n[{name!r}]" for name in used]
+    return "\n".join(head) + "\n\n" + body + "\n    return from_xapi\n"
+
+
+def _fast_reader(cls: type[R]) -> Callable[[Mapping[str, Any]], R]:
     """``from_xapi`` for one class as straight-line code, built once per class.
 
     A snapshot decodes thousands of fields, mostly strings, empty sets and empty maps; a
     generic loop calling one decoder per field was most of a pool export's client CPU. The
-    generated function does what that loop does field by field (same decoders, same
-    defaults for missing keys) but skips the decoder where the value already has its type.
+    reader does what that loop does field by field (same decoders, same defaults for missing
+    keys) but skips the decoder where the value already has its type.
 
     It also skips the dataclass ``__init__``: the generated records have no
     ``__post_init__`` and nothing to check beyond the decoders, and a frozen ``__init__``
@@ -275,17 +317,23 @@ def _fast_reader(cls: type[R], compiled: tuple[tuple[str, str, Decoder], ...]
     each missing key with the field's default (or a fresh value of its ``default_factory``),
     exactly as ``__init__`` would.
 
+    The generator writes this source into each record module as ``_reader`` (a function that
+    binds ``reader_names`` and returns the reader), so a run compiles nothing: compiling the
+    readers of the classes a ``network create`` reads was ~6 ms of its client CPU (issue 12).
+    A record class without one (made by hand, not generated) gets it compiled here.
+
     It raises the decoders' own errors; ``from_xapi`` then re-reads with the loop that names
     the field.
     """
-    names, code = _field_code(cls, compiled)
-    lines = ["def from_xapi(raw):", "    get = raw.get", "    o = new(cls)"]
-    for i, ((_, wire, _), (default, value)) in enumerate(zip(compiled, code, strict=True)):
-        lines += [f"    v = get({wire!r}, MISSING)",
-                  f"    s{i}(o, {default} if v is MISSING else {value})"]
-    lines.append("    return o")
-    exec("\n".join(lines), names)  # noqa: S102 - source built above from the datamodel names
-    reader: Callable[[Mapping[str, Any]], R] = names["from_xapi"]
+    names = reader_names(cls)
+    module = sys.modules.get(cls.__module__)
+    written = getattr(module, "_reader", None)
+    reader: Callable[[Mapping[str, Any]], R]
+    if written is not None and getattr(module, cls.__name__, None) is cls:
+        reader = written(cls, names)
+    else:
+        exec(reader_source(cls.wire_fields), names)  # noqa: S102 - source from the datamodel
+        reader = names["from_xapi"]
     return reader
 
 
@@ -303,7 +351,7 @@ def _lazy_type(cls: type[R]) -> type[R]:
     compares field values with any record of ``cls``, lazy or not, and a copy or a pickle is
     a plain ``cls`` record. The name, module and qualified name are ``cls``'s."""
     compiled = cls._compiled()
-    names, code = _field_code(cls, compiled)
+    names, code = reader_names(cls), reader_code(cls.wire_fields)
     lines = []
     for i, ((py, wire, _), (default, value)) in enumerate(zip(compiled, code, strict=True)):
         lines += [f"def read_{py}(o, raw):", f"    v = raw.get({wire!r}, MISSING)",

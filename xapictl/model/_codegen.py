@@ -40,6 +40,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from xapictl.model._base import reader_source
 from xapictl.model._names import camel, member_name, module_name, py_field
 from xapictl.model._pysource import all_list, from_import
 from xapictl.model._types import TypeSpec, parse_default, parse_type, python_type, zero_value
@@ -294,12 +295,11 @@ def gen_record(model: Model, cls: dict[str, Any]) -> str:
     imports = ["from __future__ import annotations", "", "import dataclasses"]
     if any("datetime.datetime" in line for line in body):
         imports.append("import datetime")
-    typing_names = ["ClassVar"]
-    if any("Mapping[" in line for line in body):
-        imports.append("from collections.abc import Mapping")
-    if any("Any]" in line for line in body):
-        typing_names.append("Any")
-    imports.append(f"from typing import {', '.join(sorted(typing_names))}")
+    if wire:  # the written-out reader (_reader, below) takes and returns these
+        imports.append("from collections.abc import Callable, Mapping")
+        imports.append("from typing import Any, ClassVar")
+    else:
+        imports.append("from typing import ClassVar")
     imports.append("")
     base_names = ["Record"] + (["set_field"] if params else [])
     base_names += ["FACTORY"] if "FACTORY" in "".join(params) else []
@@ -328,6 +328,8 @@ def gen_record(model: Model, cls: dict[str, Any]) -> str:
     text += "\n"
     text += "\n".join(body) + "\n"
     text += _init_source(params, sets)
+    if wire:  # a class without fields has nothing to read: Record compiles its (empty) reader
+        text += "\n\n" + reader_source(tuple(wire), record)
     text += f"\n\n__all__ = [{record!r}, {model.ref_name(name)!r}]\n"
     return text
 

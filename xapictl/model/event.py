@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from xapictl.model._base import FACTORY, Record, set_field
@@ -64,6 +64,55 @@ class Event(Record):
         set_field(self, 'operation', operation)
         set_field(self, 'ref', ref)
         set_field(self, 'obj_uuid', obj_uuid)
+
+
+def _reader(cls: type[Event], n: Mapping[str, Any]) -> Callable[[Mapping[str, Any]], Event]:
+    """``Event.from_xapi``'s reader (``_base._fast_reader``); ``n`` is ``_base.reader_names(cls)``."""
+    new = n['new']
+    MISSING = n['MISSING']
+    s0 = n['s0']
+    z0 = n['z0']
+    d0 = n['d0']
+    s1 = n['s1']
+    z1 = n['z1']
+    d1 = n['d1']
+    s2 = n['s2']
+    z2 = n['z2']
+    d2 = n['d2']
+    s3 = n['s3']
+    z3 = n['z3']
+    d3 = n['d3']
+    s4 = n['s4']
+    z4 = n['z4']
+    d4 = n['d4']
+    s5 = n['s5']
+    z5 = n['z5']
+    d5 = n['d5']
+    s6 = n['s6']
+    z6 = n['z6']
+    d6 = n['d6']
+    dt = n['dt']
+
+    def from_xapi(raw: Mapping[str, Any]) -> Event:
+        get = raw.get
+        o: Event = new(cls)
+        v = get('snapshot', MISSING)
+        s0(o, z0() if v is MISSING else d0(v))
+        v = get('id', MISSING)
+        s1(o, z1 if v is MISSING else v if type(v) is int else d1(v))
+        v = get('timestamp', MISSING)
+        s2(o, z2 if v is MISSING else dt(v) if type(v) is str else d2(v))
+        v = get('class', MISSING)
+        s3(o, z3 if v is MISSING else v if type(v) is str else d3(v))
+        v = get('operation', MISSING)
+        s4(o, z4 if v is MISSING else d4(v))
+        v = get('ref', MISSING)
+        s5(o, z5 if v is MISSING else v if type(v) is str else d5(v))
+        v = get('obj_uuid', MISSING)
+        s6(o, z6 if v is MISSING else v if type(v) is str else d6(v))
+        return o
+
+    return from_xapi
 
 
 __all__ = ['Event', 'EventRef']

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-from collections.abc import Mapping
-from typing import ClassVar
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
 
 from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model._types import EPOCH
@@ -432,6 +432,400 @@ class Host(Record):
         set_field(self, 'console_idle_timeout', console_idle_timeout)
         set_field(self, 'ssh_auto_mode', ssh_auto_mode)
         set_field(self, 'secure_boot', secure_boot)
+
+
+def _reader(cls: type[Host], n: Mapping[str, Any]) -> Callable[[Mapping[str, Any]], Host]:
+    """``Host.from_xapi``'s reader (``_base._fast_reader``); ``n`` is ``_base.reader_names(cls)``."""
+    new = n['new']
+    MISSING = n['MISSING']
+    s0 = n['s0']
+    z0 = n['z0']
+    d0 = n['d0']
+    s1 = n['s1']
+    z1 = n['z1']
+    d1 = n['d1']
+    s2 = n['s2']
+    z2 = n['z2']
+    d2 = n['d2']
+    s3 = n['s3']
+    z3 = n['z3']
+    d3 = n['d3']
+    s4 = n['s4']
+    z4 = n['z4']
+    i4 = n['i4']
+    s5 = n['s5']
+    z5 = n['z5']
+    d5 = n['d5']
+    s6 = n['s6']
+    z6 = n['z6']
+    d6 = n['d6']
+    s7 = n['s7']
+    z7 = n['z7']
+    d7 = n['d7']
+    s8 = n['s8']
+    z8 = n['z8']
+    d8 = n['d8']
+    s9 = n['s9']
+    z9 = n['z9']
+    d9 = n['d9']
+    s10 = n['s10']
+    z10 = n['z10']
+    d10 = n['d10']
+    s11 = n['s11']
+    z11 = n['z11']
+    d11 = n['d11']
+    s12 = n['s12']
+    z12 = n['z12']
+    d12 = n['d12']
+    s13 = n['s13']
+    z13 = n['z13']
+    i13 = n['i13']
+    s14 = n['s14']
+    z14 = n['z14']
+    d14 = n['d14']
+    s15 = n['s15']
+    z15 = n['z15']
+    d15 = n['d15']
+    s16 = n['s16']
+    z16 = n['z16']
+    i16 = n['i16']
+    s17 = n['s17']
+    z17 = n['z17']
+    i17 = n['i17']
+    s18 = n['s18']
+    z18 = n['z18']
+    d18 = n['d18']
+    s19 = n['s19']
+    z19 = n['z19']
+    i19 = n['i19']
+    s20 = n['s20']
+    z20 = n['z20']
+    d20 = n['d20']
+    s21 = n['s21']
+    z21 = n['z21']
+    d21 = n['d21']
+    s22 = n['s22']
+    z22 = n['z22']
+    i22 = n['i22']
+    s23 = n['s23']
+    z23 = n['z23']
+    i23 = n['i23']
+    s24 = n['s24']
+    z24 = n['z24']
+    i24 = n['i24']
+    s25 = n['s25']
+    z25 = n['z25']
+    i25 = n['i25']
+    s26 = n['s26']
+    z26 = n['z26']
+    i26 = n['i26']
+    s27 = n['s27']
+    z27 = n['z27']
+    d27 = n['d27']
+    s28 = n['s28']
+    z28 = n['z28']
+    d28 = n['d28']
+    s29 = n['s29']
+    z29 = n['z29']
+    d29 = n['d29']
+    s30 = n['s30']
+    z30 = n['z30']
+    d30 = n['d30']
+    s31 = n['s31']
+    z31 = n['z31']
+    d31 = n['d31']
+    s32 = n['s32']
+    z32 = n['z32']
+    i32 = n['i32']
+    s33 = n['s33']
+    z33 = n['z33']
+    i33 = n['i33']
+    s34 = n['s34']
+    z34 = n['z34']
+    d34 = n['d34']
+    s35 = n['s35']
+    z35 = n['z35']
+    i35 = n['i35']
+    s36 = n['s36']
+    z36 = n['z36']
+    d36 = n['d36']
+    s37 = n['s37']
+    z37 = n['z37']
+    d37 = n['d37']
+    s38 = n['s38']
+    z38 = n['z38']
+    d38 = n['d38']
+    s39 = n['s39']
+    z39 = n['z39']
+    d39 = n['d39']
+    s40 = n['s40']
+    z40 = n['z40']
+    d40 = n['d40']
+    s41 = n['s41']
+    z41 = n['z41']
+    d41 = n['d41']
+    s42 = n['s42']
+    z42 = n['z42']
+    d42 = n['d42']
+    s43 = n['s43']
+    z43 = n['z43']
+    d43 = n['d43']
+    s44 = n['s44']
+    z44 = n['z44']
+    d44 = n['d44']
+    s45 = n['s45']
+    z45 = n['z45']
+    d45 = n['d45']
+    s46 = n['s46']
+    z46 = n['z46']
+    i46 = n['i46']
+    s47 = n['s47']
+    z47 = n['z47']
+    i47 = n['i47']
+    s48 = n['s48']
+    z48 = n['z48']
+    i48 = n['i48']
+    s49 = n['s49']
+    z49 = n['z49']
+    d49 = n['d49']
+    s50 = n['s50']
+    z50 = n['z50']
+    d50 = n['d50']
+    s51 = n['s51']
+    z51 = n['z51']
+    d51 = n['d51']
+    s52 = n['s52']
+    z52 = n['z52']
+    i52 = n['i52']
+    s53 = n['s53']
+    z53 = n['z53']
+    d53 = n['d53']
+    s54 = n['s54']
+    z54 = n['z54']
+    i54 = n['i54']
+    s55 = n['s55']
+    z55 = n['z55']
+    i55 = n['i55']
+    s56 = n['s56']
+    z56 = n['z56']
+    d56 = n['d56']
+    s57 = n['s57']
+    z57 = n['z57']
+    d57 = n['d57']
+    s58 = n['s58']
+    z58 = n['z58']
+    d58 = n['d58']
+    s59 = n['s59']
+    z59 = n['z59']
+    i59 = n['i59']
+    s60 = n['s60']
+    z60 = n['z60']
+    i60 = n['i60']
+    s61 = n['s61']
+    z61 = n['z61']
+    i61 = n['i61']
+    s62 = n['s62']
+    z62 = n['z62']
+    d62 = n['d62']
+    s63 = n['s63']
+    z63 = n['z63']
+    d63 = n['d63']
+    s64 = n['s64']
+    z64 = n['z64']
+    d64 = n['d64']
+    s65 = n['s65']
+    z65 = n['z65']
+    d65 = n['d65']
+    s66 = n['s66']
+    z66 = n['z66']
+    d66 = n['d66']
+    s67 = n['s67']
+    z67 = n['z67']
+    i67 = n['i67']
+    s68 = n['s68']
+    z68 = n['z68']
+    i68 = n['i68']
+    s69 = n['s69']
+    z69 = n['z69']
+    d69 = n['d69']
+    s70 = n['s70']
+    z70 = n['z70']
+    d70 = n['d70']
+    s71 = n['s71']
+    z71 = n['z71']
+    d71 = n['d71']
+    s72 = n['s72']
+    z72 = n['z72']
+    d72 = n['d72']
+    s73 = n['s73']
+    z73 = n['z73']
+    d73 = n['d73']
+    s74 = n['s74']
+    z74 = n['z74']
+    d74 = n['d74']
+    s75 = n['s75']
+    z75 = n['z75']
+    d75 = n['d75']
+    dt = n['dt']
+
+    def from_xapi(raw: Mapping[str, Any]) -> Host:
+        get = raw.get
+        o: Host = new(cls)
+        v = get('uuid', MISSING)
+        s0(o, z0 if v is MISSING else v if type(v) is str else d0(v))
+        v = get('name_label', MISSING)
+        s1(o, z1 if v is MISSING else v if type(v) is str else d1(v))
+        v = get('name_description', MISSING)
+        s2(o, z2 if v is MISSING else v if type(v) is str else d2(v))
+        v = get('memory_overhead', MISSING)
+        s3(o, z3 if v is MISSING else v if type(v) is int else d3(v))
+        v = get('allowed_operations', MISSING)
+        s4(o, z4 if v is MISSING else () if type(v) is list and not v else tuple(map(i4, v)))
+        v = get('current_operations', MISSING)
+        s5(o, z5() if v is MISSING else {} if type(v) is dict and not v else d5(v))
+        v = get('API_version_major', MISSING)
+        s6(o, z6 if v is MISSING else v if type(v) is int else d6(v))
+        v = get('API_version_minor', MISSING)
+        s7(o, z7 if v is MISSING else v if type(v) is int else d7(v))
+        v = get('API_version_vendor', MISSING)
+        s8(o, z8 if v is MISSING else v if type(v) is str else d8(v))
+        v = get('API_version_vendor_implementation', MISSING)
+        s9(o, z9() if v is MISSING else {} if type(v) is dict and not v else d9(v))
+        v = get('enabled', MISSING)
+        s10(o, z10 if v is MISSING else v if type(v) is bool else d10(v))
+        v = get('software_version', MISSING)
+        s11(o, z11() if v is MISSING else {} if type(v) is dict and not v else d11(v))
+        v = get('other_config', MISSING)
+        s12(o, z12() if v is MISSING else {} if type(v) is dict and not v else d12(v))
+        v = get('capabilities', MISSING)
+        s13(o, z13 if v is MISSING else () if type(v) is list and not v else tuple(map(i13, v)))
+        v = get('cpu_configuration', MISSING)
+        s14(o, z14() if v is MISSING else {} if type(v) is dict and not v else d14(v))
+        v = get('sched_policy', MISSING)
+        s15(o, z15 if v is MISSING else v if type(v) is str else d15(v))
+        v = get('supported_bootloaders', MISSING)
+        s16(o, z16 if v is MISSING else () if type(v) is list and not v else tuple(map(i16, v)))
+        v = get('resident_VMs', MISSING)
+        s17(o, z17 if v is MISSING else () if type(v) is list and not v else tuple(map(i17, v)))
+        v = get('logging', MISSING)
+        s18(o, z18() if v is MISSING else {} if type(v) is dict and not v else d18(v))
+        v = get('PIFs', MISSING)
+        s19(o, z19 if v is MISSING else () if type(v) is list and not v else tuple(map(i19, v)))
+        v = get('suspend_image_sr', MISSING)
+        s20(o, z20 if v is MISSING else v if type(v) is str else d20(v))
+        v = get('crash_dump_sr', MISSING)
+        s21(o, z21 if v is MISSING else v if type(v) is str else d21(v))
+        v = get('crashdumps', MISSING)
+        s22(o, z22 if v is MISSING else () if type(v) is list and not v else tuple(map(i22, v)))
+        v = get('patches', MISSING)
+        s23(o, z23 if v is MISSING else () if type(v) is list and not v else tuple(map(i23, v)))
+        v = get('updates', MISSING)
+        s24(o, z24 if v is MISSING else () if type(v) is list and not v else tuple(map(i24, v)))
+        v = get('PBDs', MISSING)
+        s25(o, z25 if v is MISSING else () if type(v) is list and not v else tuple(map(i25, v)))
+        v = get('host_CPUs', MISSING)
+        s26(o, z26 if v is MISSING else () if type(v) is list and not v else tuple(map(i26, v)))
+        v = get('cpu_info', MISSING)
+        s27(o, z27() if v is MISSING else {} if type(v) is dict and not v else d27(v))
+        v = get('hostname', MISSING)
+        s28(o, z28 if v is MISSING else v if type(v) is str else d28(v))
+        v = get('address', MISSING)
+        s29(o, z29 if v is MISSING else v if type(v) is str else d29(v))
+        v = get('metrics', MISSING)
+        s30(o, z30 if v is MISSING else v if type(v) is str else d30(v))
+        v = get('license_params', MISSING)
+        s31(o, z31() if v is MISSING else {} if type(v) is dict and not v else d31(v))
+        v = get('ha_statefiles', MISSING)
+        s32(o, z32 if v is MISSING else () if type(v) is list and not v else tuple(map(i32, v)))
+        v = get('ha_network_peers', MISSING)
+        s33(o, z33 if v is MISSING else () if type(v) is list and not v else tuple(map(i33, v)))
+        v = get('blobs', MISSING)
+        s34(o, z34() if v is MISSING else {} if type(v) is dict and not v else d34(v))
+        v = get('tags', MISSING)
+        s35(o, z35 if v is MISSING else () if type(v) is list and not v else tuple(map(i35, v)))
+        v = get('external_auth_type', MISSING)
+        s36(o, z36 if v is MISSING else v if type(v) is str else d36(v))
+        v = get('external_auth_service_name', MISSING)
+        s37(o, z37 if v is MISSING else v if type(v) is str else d37(v))
+        v = get('external_auth_configuration', MISSING)
+        s38(o, z38() if v is MISSING else {} if type(v) is dict and not v else d38(v))
+        v = get('edition', MISSING)
+        s39(o, z39 if v is MISSING else v if type(v) is str else d39(v))
+        v = get('license_server', MISSING)
+        s40(o, z40() if v is MISSING else {} if type(v) is dict and not v else d40(v))
+        v = get('bios_strings', MISSING)
+        s41(o, z41() if v is MISSING else {} if type(v) is dict and not v else d41(v))
+        v = get('power_on_mode', MISSING)
+        s42(o, z42 if v is MISSING else v if type(v) is str else d42(v))
+        v = get('power_on_config', MISSING)
+        s43(o, z43() if v is MISSING else {} if type(v) is dict and not v else d43(v))
+        v = get('local_cache_sr', MISSING)
+        s44(o, z44 if v is MISSING else v if type(v) is str else d44(v))
+        v = get('chipset_info', MISSING)
+        s45(o, z45() if v is MISSING else {} if type(v) is dict and not v else d45(v))
+        v = get('PCIs', MISSING)
+        s46(o, z46 if v is MISSING else () if type(v) is list and not v else tuple(map(i46, v)))
+        v = get('PGPUs', MISSING)
+        s47(o, z47 if v is MISSING else () if type(v) is list and not v else tuple(map(i47, v)))
+        v = get('PUSBs', MISSING)
+        s48(o, z48 if v is MISSING else () if type(v) is list and not v else tuple(map(i48, v)))
+        v = get('ssl_legacy', MISSING)
+        s49(o, z49 if v is MISSING else v if type(v) is bool else d49(v))
+        v = get('guest_VCPUs_params', MISSING)
+        s50(o, z50() if v is MISSING else {} if type(v) is dict and not v else d50(v))
+        v = get('display', MISSING)
+        s51(o, z51 if v is MISSING else d51(v))
+        v = get('virtual_hardware_platform_versions', MISSING)
+        s52(o, z52 if v is MISSING else () if type(v) is list and not v else tuple(map(i52, v)))
+        v = get('control_domain', MISSING)
+        s53(o, z53 if v is MISSING else v if type(v) is str else d53(v))
+        v = get('updates_requiring_reboot', MISSING)
+        s54(o, z54 if v is MISSING else () if type(v) is list and not v else tuple(map(i54, v)))
+        v = get('features', MISSING)
+        s55(o, z55 if v is MISSING else () if type(v) is list and not v else tuple(map(i55, v)))
+        v = get('iscsi_iqn', MISSING)
+        s56(o, z56 if v is MISSING else v if type(v) is str else d56(v))
+        v = get('multipathing', MISSING)
+        s57(o, z57 if v is MISSING else v if type(v) is bool else d57(v))
+        v = get('uefi_certificates', MISSING)
+        s58(o, z58 if v is MISSING else v if type(v) is str else d58(v))
+        v = get('certificates', MISSING)
+        s59(o, z59 if v is MISSING else () if type(v) is list and not v else tuple(map(i59, v)))
+        v = get('editions', MISSING)
+        s60(o, z60 if v is MISSING else () if type(v) is list and not v else tuple(map(i60, v)))
+        v = get('pending_guidances', MISSING)
+        s61(o, z61 if v is MISSING else () if type(v) is list and not v else tuple(map(i61, v)))
+        v = get('tls_verification_enabled', MISSING)
+        s62(o, z62 if v is MISSING else v if type(v) is bool else d62(v))
+        v = get('last_software_update', MISSING)
+        s63(o, z63 if v is MISSING else dt(v) if type(v) is str else d63(v))
+        v = get('https_only', MISSING)
+        s64(o, z64 if v is MISSING else v if type(v) is bool else d64(v))
+        v = get('latest_synced_updates_applied', MISSING)
+        s65(o, z65 if v is MISSING else d65(v))
+        v = get('numa_affinity_policy', MISSING)
+        s66(o, z66 if v is MISSING else d66(v))
+        v = get('pending_guidances_recommended', MISSING)
+        s67(o, z67 if v is MISSING else () if type(v) is list and not v else tuple(map(i67, v)))
+        v = get('pending_guidances_full', MISSING)
+        s68(o, z68 if v is MISSING else () if type(v) is list and not v else tuple(map(i68, v)))
+        v = get('last_update_hash', MISSING)
+        s69(o, z69 if v is MISSING else v if type(v) is str else d69(v))
+        v = get('ssh_enabled', MISSING)
+        s70(o, z70 if v is MISSING else v if type(v) is bool else d70(v))
+        v = get('ssh_enabled_timeout', MISSING)
+        s71(o, z71 if v is MISSING else v if type(v) is int else d71(v))
+        v = get('ssh_expiry', MISSING)
+        s72(o, z72 if v is MISSING else dt(v) if type(v) is str else d72(v))
+        v = get('console_idle_timeout', MISSING)
+        s73(o, z73 if v is MISSING else v if type(v) is int else d73(v))
+        v = get('ssh_auto_mode', MISSING)
+        s74(o, z74 if v is MISSING else v if type(v) is bool else d74(v))
+        v = get('secure_boot', MISSING)
+        s75(o, z75 if v is MISSING else v if type(v) is bool else d75(v))
+        return o
+
+    return from_xapi
 
 
 __all__ = ['Host', 'HostRef']

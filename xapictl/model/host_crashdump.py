@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-from collections.abc import Mapping
-from typing import ClassVar
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
 
 from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model._types import EPOCH
@@ -53,6 +53,45 @@ class HostCrashdump(Record):
         set_field(self, 'timestamp', timestamp)
         set_field(self, 'size', size)
         set_field(self, 'other_config', {} if other_config is FACTORY else other_config)
+
+
+def _reader(cls: type[HostCrashdump], n: Mapping[str, Any]) -> Callable[[Mapping[str, Any]], HostCrashdump]:
+    """``HostCrashdump.from_xapi``'s reader (``_base._fast_reader``); ``n`` is ``_base.reader_names(cls)``."""
+    new = n['new']
+    MISSING = n['MISSING']
+    s0 = n['s0']
+    z0 = n['z0']
+    d0 = n['d0']
+    s1 = n['s1']
+    z1 = n['z1']
+    d1 = n['d1']
+    s2 = n['s2']
+    z2 = n['z2']
+    d2 = n['d2']
+    s3 = n['s3']
+    z3 = n['z3']
+    d3 = n['d3']
+    s4 = n['s4']
+    z4 = n['z4']
+    d4 = n['d4']
+    dt = n['dt']
+
+    def from_xapi(raw: Mapping[str, Any]) -> HostCrashdump:
+        get = raw.get
+        o: HostCrashdump = new(cls)
+        v = get('uuid', MISSING)
+        s0(o, z0 if v is MISSING else v if type(v) is str else d0(v))
+        v = get('host', MISSING)
+        s1(o, z1 if v is MISSING else v if type(v) is str else d1(v))
+        v = get('timestamp', MISSING)
+        s2(o, z2 if v is MISSING else dt(v) if type(v) is str else d2(v))
+        v = get('size', MISSING)
+        s3(o, z3 if v is MISSING else v if type(v) is int else d3(v))
+        v = get('other_config', MISSING)
+        s4(o, z4() if v is MISSING else {} if type(v) is dict and not v else d4(v))
+        return o
+
+    return from_xapi
 
 
 __all__ = ['HostCrashdump', 'HostCrashdumpRef']

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-from collections.abc import Mapping
-from typing import ClassVar
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
 
 from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model._types import EPOCH
@@ -344,6 +344,335 @@ class Pool(Record):
         set_field(self, 'recommendations', {} if recommendations is FACTORY else recommendations)
         set_field(self, 'license_server', {} if license_server is FACTORY else license_server)
         set_field(self, 'ha_reboot_vm_on_internal_shutdown', ha_reboot_vm_on_internal_shutdown)
+
+
+def _reader(cls: type[Pool], n: Mapping[str, Any]) -> Callable[[Mapping[str, Any]], Pool]:
+    """``Pool.from_xapi``'s reader (``_base._fast_reader``); ``n`` is ``_base.reader_names(cls)``."""
+    new = n['new']
+    MISSING = n['MISSING']
+    s0 = n['s0']
+    z0 = n['z0']
+    d0 = n['d0']
+    s1 = n['s1']
+    z1 = n['z1']
+    d1 = n['d1']
+    s2 = n['s2']
+    z2 = n['z2']
+    d2 = n['d2']
+    s3 = n['s3']
+    z3 = n['z3']
+    d3 = n['d3']
+    s4 = n['s4']
+    z4 = n['z4']
+    d4 = n['d4']
+    s5 = n['s5']
+    z5 = n['z5']
+    d5 = n['d5']
+    s6 = n['s6']
+    z6 = n['z6']
+    d6 = n['d6']
+    s7 = n['s7']
+    z7 = n['z7']
+    d7 = n['d7']
+    s8 = n['s8']
+    z8 = n['z8']
+    d8 = n['d8']
+    s9 = n['s9']
+    z9 = n['z9']
+    d9 = n['d9']
+    s10 = n['s10']
+    z10 = n['z10']
+    i10 = n['i10']
+    s11 = n['s11']
+    z11 = n['z11']
+    d11 = n['d11']
+    s12 = n['s12']
+    z12 = n['z12']
+    d12 = n['d12']
+    s13 = n['s13']
+    z13 = n['z13']
+    d13 = n['d13']
+    s14 = n['s14']
+    z14 = n['z14']
+    d14 = n['d14']
+    s15 = n['s15']
+    z15 = n['z15']
+    d15 = n['d15']
+    s16 = n['s16']
+    z16 = n['z16']
+    i16 = n['i16']
+    s17 = n['s17']
+    z17 = n['z17']
+    d17 = n['d17']
+    s18 = n['s18']
+    z18 = n['z18']
+    d18 = n['d18']
+    s19 = n['s19']
+    z19 = n['z19']
+    d19 = n['d19']
+    s20 = n['s20']
+    z20 = n['z20']
+    d20 = n['d20']
+    s21 = n['s21']
+    z21 = n['z21']
+    d21 = n['d21']
+    s22 = n['s22']
+    z22 = n['z22']
+    d22 = n['d22']
+    s23 = n['s23']
+    z23 = n['z23']
+    d23 = n['d23']
+    s24 = n['s24']
+    z24 = n['z24']
+    d24 = n['d24']
+    s25 = n['s25']
+    z25 = n['z25']
+    d25 = n['d25']
+    s26 = n['s26']
+    z26 = n['z26']
+    d26 = n['d26']
+    s27 = n['s27']
+    z27 = n['z27']
+    i27 = n['i27']
+    s28 = n['s28']
+    z28 = n['z28']
+    d28 = n['d28']
+    s29 = n['s29']
+    z29 = n['z29']
+    i29 = n['i29']
+    s30 = n['s30']
+    z30 = n['z30']
+    d30 = n['d30']
+    s31 = n['s31']
+    z31 = n['z31']
+    d31 = n['d31']
+    s32 = n['s32']
+    z32 = n['z32']
+    d32 = n['d32']
+    s33 = n['s33']
+    z33 = n['z33']
+    d33 = n['d33']
+    s34 = n['s34']
+    z34 = n['z34']
+    d34 = n['d34']
+    s35 = n['s35']
+    z35 = n['z35']
+    d35 = n['d35']
+    s36 = n['s36']
+    z36 = n['z36']
+    d36 = n['d36']
+    s37 = n['s37']
+    z37 = n['z37']
+    d37 = n['d37']
+    s38 = n['s38']
+    z38 = n['z38']
+    d38 = n['d38']
+    s39 = n['s39']
+    z39 = n['z39']
+    d39 = n['d39']
+    s40 = n['s40']
+    z40 = n['z40']
+    i40 = n['i40']
+    s41 = n['s41']
+    z41 = n['z41']
+    d41 = n['d41']
+    s42 = n['s42']
+    z42 = n['z42']
+    d42 = n['d42']
+    s43 = n['s43']
+    z43 = n['z43']
+    d43 = n['d43']
+    s44 = n['s44']
+    z44 = n['z44']
+    d44 = n['d44']
+    s45 = n['s45']
+    z45 = n['z45']
+    d45 = n['d45']
+    s46 = n['s46']
+    z46 = n['z46']
+    d46 = n['d46']
+    s47 = n['s47']
+    z47 = n['z47']
+    d47 = n['d47']
+    s48 = n['s48']
+    z48 = n['z48']
+    d48 = n['d48']
+    s49 = n['s49']
+    z49 = n['z49']
+    d49 = n['d49']
+    s50 = n['s50']
+    z50 = n['z50']
+    d50 = n['d50']
+    s51 = n['s51']
+    z51 = n['z51']
+    d51 = n['d51']
+    s52 = n['s52']
+    z52 = n['z52']
+    d52 = n['d52']
+    s53 = n['s53']
+    z53 = n['z53']
+    d53 = n['d53']
+    s54 = n['s54']
+    z54 = n['z54']
+    d54 = n['d54']
+    s55 = n['s55']
+    z55 = n['z55']
+    d55 = n['d55']
+    s56 = n['s56']
+    z56 = n['z56']
+    d56 = n['d56']
+    s57 = n['s57']
+    z57 = n['z57']
+    d57 = n['d57']
+    s58 = n['s58']
+    z58 = n['z58']
+    d58 = n['d58']
+    s59 = n['s59']
+    z59 = n['z59']
+    d59 = n['d59']
+    s60 = n['s60']
+    z60 = n['z60']
+    d60 = n['d60']
+    s61 = n['s61']
+    z61 = n['z61']
+    d61 = n['d61']
+    s62 = n['s62']
+    z62 = n['z62']
+    d62 = n['d62']
+    dt = n['dt']
+
+    def from_xapi(raw: Mapping[str, Any]) -> Pool:
+        get = raw.get
+        o: Pool = new(cls)
+        v = get('uuid', MISSING)
+        s0(o, z0 if v is MISSING else v if type(v) is str else d0(v))
+        v = get('name_label', MISSING)
+        s1(o, z1 if v is MISSING else v if type(v) is str else d1(v))
+        v = get('name_description', MISSING)
+        s2(o, z2 if v is MISSING else v if type(v) is str else d2(v))
+        v = get('master', MISSING)
+        s3(o, z3 if v is MISSING else v if type(v) is str else d3(v))
+        v = get('default_SR', MISSING)
+        s4(o, z4 if v is MISSING else v if type(v) is str else d4(v))
+        v = get('suspend_image_SR', MISSING)
+        s5(o, z5 if v is MISSING else v if type(v) is str else d5(v))
+        v = get('crash_dump_SR', MISSING)
+        s6(o, z6 if v is MISSING else v if type(v) is str else d6(v))
+        v = get('other_config', MISSING)
+        s7(o, z7() if v is MISSING else {} if type(v) is dict and not v else d7(v))
+        v = get('ha_enabled', MISSING)
+        s8(o, z8 if v is MISSING else v if type(v) is bool else d8(v))
+        v = get('ha_configuration', MISSING)
+        s9(o, z9() if v is MISSING else {} if type(v) is dict and not v else d9(v))
+        v = get('ha_statefiles', MISSING)
+        s10(o, z10 if v is MISSING else () if type(v) is list and not v else tuple(map(i10, v)))
+        v = get('ha_host_failures_to_tolerate', MISSING)
+        s11(o, z11 if v is MISSING else v if type(v) is int else d11(v))
+        v = get('ha_plan_exists_for', MISSING)
+        s12(o, z12 if v is MISSING else v if type(v) is int else d12(v))
+        v = get('ha_allow_overcommit', MISSING)
+        s13(o, z13 if v is MISSING else v if type(v) is bool else d13(v))
+        v = get('ha_overcommitted', MISSING)
+        s14(o, z14 if v is MISSING else v if type(v) is bool else d14(v))
+        v = get('blobs', MISSING)
+        s15(o, z15() if v is MISSING else {} if type(v) is dict and not v else d15(v))
+        v = get('tags', MISSING)
+        s16(o, z16 if v is MISSING else () if type(v) is list and not v else tuple(map(i16, v)))
+        v = get('gui_config', MISSING)
+        s17(o, z17() if v is MISSING else {} if type(v) is dict and not v else d17(v))
+        v = get('health_check_config', MISSING)
+        s18(o, z18() if v is MISSING else {} if type(v) is dict and not v else d18(v))
+        v = get('wlb_url', MISSING)
+        s19(o, z19 if v is MISSING else v if type(v) is str else d19(v))
+        v = get('wlb_username', MISSING)
+        s20(o, z20 if v is MISSING else v if type(v) is str else d20(v))
+        v = get('wlb_enabled', MISSING)
+        s21(o, z21 if v is MISSING else v if type(v) is bool else d21(v))
+        v = get('wlb_verify_cert', MISSING)
+        s22(o, z22 if v is MISSING else v if type(v) is bool else d22(v))
+        v = get('redo_log_enabled', MISSING)
+        s23(o, z23 if v is MISSING else v if type(v) is bool else d23(v))
+        v = get('redo_log_vdi', MISSING)
+        s24(o, z24 if v is MISSING else v if type(v) is str else d24(v))
+        v = get('vswitch_controller', MISSING)
+        s25(o, z25 if v is MISSING else v if type(v) is str else d25(v))
+        v = get('restrictions', MISSING)
+        s26(o, z26() if v is MISSING else {} if type(v) is dict and not v else d26(v))
+        v = get('metadata_VDIs', MISSING)
+        s27(o, z27 if v is MISSING else () if type(v) is list and not v else tuple(map(i27, v)))
+        v = get('ha_cluster_stack', MISSING)
+        s28(o, z28 if v is MISSING else v if type(v) is str else d28(v))
+        v = get('allowed_operations', MISSING)
+        s29(o, z29 if v is MISSING else () if type(v) is list and not v else tuple(map(i29, v)))
+        v = get('current_operations', MISSING)
+        s30(o, z30() if v is MISSING else {} if type(v) is dict and not v else d30(v))
+        v = get('guest_agent_config', MISSING)
+        s31(o, z31() if v is MISSING else {} if type(v) is dict and not v else d31(v))
+        v = get('cpu_info', MISSING)
+        s32(o, z32() if v is MISSING else {} if type(v) is dict and not v else d32(v))
+        v = get('policy_no_vendor_device', MISSING)
+        s33(o, z33 if v is MISSING else v if type(v) is bool else d33(v))
+        v = get('live_patching_disabled', MISSING)
+        s34(o, z34 if v is MISSING else v if type(v) is bool else d34(v))
+        v = get('igmp_snooping_enabled', MISSING)
+        s35(o, z35 if v is MISSING else v if type(v) is bool else d35(v))
+        v = get('uefi_certificates', MISSING)
+        s36(o, z36 if v is MISSING else v if type(v) is str else d36(v))
+        v = get('custom_uefi_certificates', MISSING)
+        s37(o, z37 if v is MISSING else v if type(v) is str else d37(v))
+        v = get('is_psr_pending', MISSING)
+        s38(o, z38 if v is MISSING else v if type(v) is bool else d38(v))
+        v = get('tls_verification_enabled', MISSING)
+        s39(o, z39 if v is MISSING else v if type(v) is bool else d39(v))
+        v = get('repositories', MISSING)
+        s40(o, z40 if v is MISSING else () if type(v) is list and not v else tuple(map(i40, v)))
+        v = get('client_certificate_auth_enabled', MISSING)
+        s41(o, z41 if v is MISSING else v if type(v) is bool else d41(v))
+        v = get('client_certificate_auth_name', MISSING)
+        s42(o, z42 if v is MISSING else v if type(v) is str else d42(v))
+        v = get('repository_proxy_url', MISSING)
+        s43(o, z43 if v is MISSING else v if type(v) is str else d43(v))
+        v = get('repository_proxy_username', MISSING)
+        s44(o, z44 if v is MISSING else v if type(v) is str else d44(v))
+        v = get('repository_proxy_password', MISSING)
+        s45(o, z45 if v is MISSING else v if type(v) is str else d45(v))
+        v = get('migration_compression', MISSING)
+        s46(o, z46 if v is MISSING else v if type(v) is bool else d46(v))
+        v = get('coordinator_bias', MISSING)
+        s47(o, z47 if v is MISSING else v if type(v) is bool else d47(v))
+        v = get('local_auth_max_threads', MISSING)
+        s48(o, z48 if v is MISSING else v if type(v) is int else d48(v))
+        v = get('ext_auth_max_threads', MISSING)
+        s49(o, z49 if v is MISSING else v if type(v) is int else d49(v))
+        v = get('ext_auth_cache_enabled', MISSING)
+        s50(o, z50 if v is MISSING else v if type(v) is bool else d50(v))
+        v = get('ext_auth_cache_size', MISSING)
+        s51(o, z51 if v is MISSING else v if type(v) is int else d51(v))
+        v = get('ext_auth_cache_expiry', MISSING)
+        s52(o, z52 if v is MISSING else v if type(v) is int else d52(v))
+        v = get('telemetry_uuid', MISSING)
+        s53(o, z53 if v is MISSING else v if type(v) is str else d53(v))
+        v = get('telemetry_frequency', MISSING)
+        s54(o, z54 if v is MISSING else d54(v))
+        v = get('telemetry_next_collection', MISSING)
+        s55(o, z55 if v is MISSING else dt(v) if type(v) is str else d55(v))
+        v = get('last_update_sync', MISSING)
+        s56(o, z56 if v is MISSING else dt(v) if type(v) is str else d56(v))
+        v = get('update_sync_frequency', MISSING)
+        s57(o, z57 if v is MISSING else d57(v))
+        v = get('update_sync_day', MISSING)
+        s58(o, z58 if v is MISSING else v if type(v) is int else d58(v))
+        v = get('update_sync_enabled', MISSING)
+        s59(o, z59 if v is MISSING else v if type(v) is bool else d59(v))
+        v = get('recommendations', MISSING)
+        s60(o, z60() if v is MISSING else {} if type(v) is dict and not v else d60(v))
+        v = get('license_server', MISSING)
+        s61(o, z61() if v is MISSING else {} if type(v) is dict and not v else d61(v))
+        v = get('ha_reboot_vm_on_internal_shutdown', MISSING)
+        s62(o, z62 if v is MISSING else v if type(v) is bool else d62(v))
+        return o
+
+    return from_xapi
 
 
 __all__ = ['Pool', 'PoolRef']

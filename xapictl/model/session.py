@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-from collections.abc import Mapping
-from typing import ClassVar
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
 
 from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model._types import EPOCH
@@ -108,6 +108,100 @@ class Session(Record):
         set_field(self, 'parent', parent)
         set_field(self, 'originator', originator)
         set_field(self, 'client_certificate', client_certificate)
+
+
+def _reader(cls: type[Session], n: Mapping[str, Any]) -> Callable[[Mapping[str, Any]], Session]:
+    """``Session.from_xapi``'s reader (``_base._fast_reader``); ``n`` is ``_base.reader_names(cls)``."""
+    new = n['new']
+    MISSING = n['MISSING']
+    s0 = n['s0']
+    z0 = n['z0']
+    d0 = n['d0']
+    s1 = n['s1']
+    z1 = n['z1']
+    d1 = n['d1']
+    s2 = n['s2']
+    z2 = n['z2']
+    d2 = n['d2']
+    s3 = n['s3']
+    z3 = n['z3']
+    d3 = n['d3']
+    s4 = n['s4']
+    z4 = n['z4']
+    d4 = n['d4']
+    s5 = n['s5']
+    z5 = n['z5']
+    d5 = n['d5']
+    s6 = n['s6']
+    z6 = n['z6']
+    d6 = n['d6']
+    s7 = n['s7']
+    z7 = n['z7']
+    d7 = n['d7']
+    s8 = n['s8']
+    z8 = n['z8']
+    d8 = n['d8']
+    s9 = n['s9']
+    z9 = n['z9']
+    d9 = n['d9']
+    s10 = n['s10']
+    z10 = n['z10']
+    d10 = n['d10']
+    s11 = n['s11']
+    z11 = n['z11']
+    i11 = n['i11']
+    s12 = n['s12']
+    z12 = n['z12']
+    i12 = n['i12']
+    s13 = n['s13']
+    z13 = n['z13']
+    d13 = n['d13']
+    s14 = n['s14']
+    z14 = n['z14']
+    d14 = n['d14']
+    s15 = n['s15']
+    z15 = n['z15']
+    d15 = n['d15']
+    dt = n['dt']
+
+    def from_xapi(raw: Mapping[str, Any]) -> Session:
+        get = raw.get
+        o: Session = new(cls)
+        v = get('uuid', MISSING)
+        s0(o, z0 if v is MISSING else v if type(v) is str else d0(v))
+        v = get('this_host', MISSING)
+        s1(o, z1 if v is MISSING else v if type(v) is str else d1(v))
+        v = get('this_user', MISSING)
+        s2(o, z2 if v is MISSING else v if type(v) is str else d2(v))
+        v = get('last_active', MISSING)
+        s3(o, z3 if v is MISSING else dt(v) if type(v) is str else d3(v))
+        v = get('pool', MISSING)
+        s4(o, z4 if v is MISSING else v if type(v) is bool else d4(v))
+        v = get('other_config', MISSING)
+        s5(o, z5() if v is MISSING else {} if type(v) is dict and not v else d5(v))
+        v = get('is_local_superuser', MISSING)
+        s6(o, z6 if v is MISSING else v if type(v) is bool else d6(v))
+        v = get('subject', MISSING)
+        s7(o, z7 if v is MISSING else v if type(v) is str else d7(v))
+        v = get('validation_time', MISSING)
+        s8(o, z8 if v is MISSING else dt(v) if type(v) is str else d8(v))
+        v = get('auth_user_sid', MISSING)
+        s9(o, z9 if v is MISSING else v if type(v) is str else d9(v))
+        v = get('auth_user_name', MISSING)
+        s10(o, z10 if v is MISSING else v if type(v) is str else d10(v))
+        v = get('rbac_permissions', MISSING)
+        s11(o, z11 if v is MISSING else () if type(v) is list and not v else tuple(map(i11, v)))
+        v = get('tasks', MISSING)
+        s12(o, z12 if v is MISSING else () if type(v) is list and not v else tuple(map(i12, v)))
+        v = get('parent', MISSING)
+        s13(o, z13 if v is MISSING else v if type(v) is str else d13(v))
+        v = get('originator', MISSING)
+        s14(o, z14 if v is MISSING else v if type(v) is str else d14(v))
+        v = get('client_certificate', MISSING)
+        s15(o, z15 if v is MISSING else v if type(v) is bool else d15(v))
+        return o
+
+    return from_xapi
 
 
 __all__ = ['Session', 'SessionRef']

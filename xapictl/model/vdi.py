@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-from collections.abc import Mapping
-from typing import ClassVar
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
 
 from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model._types import EPOCH
@@ -189,6 +189,180 @@ class VDI(Record):
         set_field(self, 'metadata_latest', metadata_latest)
         set_field(self, 'is_tools_iso', is_tools_iso)
         set_field(self, 'cbt_enabled', cbt_enabled)
+
+
+def _reader(cls: type[VDI], n: Mapping[str, Any]) -> Callable[[Mapping[str, Any]], VDI]:
+    """``VDI.from_xapi``'s reader (``_base._fast_reader``); ``n`` is ``_base.reader_names(cls)``."""
+    new = n['new']
+    MISSING = n['MISSING']
+    s0 = n['s0']
+    z0 = n['z0']
+    d0 = n['d0']
+    s1 = n['s1']
+    z1 = n['z1']
+    d1 = n['d1']
+    s2 = n['s2']
+    z2 = n['z2']
+    d2 = n['d2']
+    s3 = n['s3']
+    z3 = n['z3']
+    i3 = n['i3']
+    s4 = n['s4']
+    z4 = n['z4']
+    d4 = n['d4']
+    s5 = n['s5']
+    z5 = n['z5']
+    d5 = n['d5']
+    s6 = n['s6']
+    z6 = n['z6']
+    i6 = n['i6']
+    s7 = n['s7']
+    z7 = n['z7']
+    i7 = n['i7']
+    s8 = n['s8']
+    z8 = n['z8']
+    d8 = n['d8']
+    s9 = n['s9']
+    z9 = n['z9']
+    d9 = n['d9']
+    s10 = n['s10']
+    z10 = n['z10']
+    d10 = n['d10']
+    s11 = n['s11']
+    z11 = n['z11']
+    d11 = n['d11']
+    s12 = n['s12']
+    z12 = n['z12']
+    d12 = n['d12']
+    s13 = n['s13']
+    z13 = n['z13']
+    d13 = n['d13']
+    s14 = n['s14']
+    z14 = n['z14']
+    d14 = n['d14']
+    s15 = n['s15']
+    z15 = n['z15']
+    d15 = n['d15']
+    s16 = n['s16']
+    z16 = n['z16']
+    d16 = n['d16']
+    s17 = n['s17']
+    z17 = n['z17']
+    d17 = n['d17']
+    s18 = n['s18']
+    z18 = n['z18']
+    d18 = n['d18']
+    s19 = n['s19']
+    z19 = n['z19']
+    d19 = n['d19']
+    s20 = n['s20']
+    z20 = n['z20']
+    d20 = n['d20']
+    s21 = n['s21']
+    z21 = n['z21']
+    d21 = n['d21']
+    s22 = n['s22']
+    z22 = n['z22']
+    d22 = n['d22']
+    s23 = n['s23']
+    z23 = n['z23']
+    i23 = n['i23']
+    s24 = n['s24']
+    z24 = n['z24']
+    d24 = n['d24']
+    s25 = n['s25']
+    z25 = n['z25']
+    i25 = n['i25']
+    s26 = n['s26']
+    z26 = n['z26']
+    d26 = n['d26']
+    s27 = n['s27']
+    z27 = n['z27']
+    d27 = n['d27']
+    s28 = n['s28']
+    z28 = n['z28']
+    d28 = n['d28']
+    s29 = n['s29']
+    z29 = n['z29']
+    d29 = n['d29']
+    s30 = n['s30']
+    z30 = n['z30']
+    d30 = n['d30']
+    s31 = n['s31']
+    z31 = n['z31']
+    d31 = n['d31']
+    dt = n['dt']
+
+    def from_xapi(raw: Mapping[str, Any]) -> VDI:
+        get = raw.get
+        o: VDI = new(cls)
+        v = get('uuid', MISSING)
+        s0(o, z0 if v is MISSING else v if type(v) is str else d0(v))
+        v = get('name_label', MISSING)
+        s1(o, z1 if v is MISSING else v if type(v) is str else d1(v))
+        v = get('name_description', MISSING)
+        s2(o, z2 if v is MISSING else v if type(v) is str else d2(v))
+        v = get('allowed_operations', MISSING)
+        s3(o, z3 if v is MISSING else () if type(v) is list and not v else tuple(map(i3, v)))
+        v = get('current_operations', MISSING)
+        s4(o, z4() if v is MISSING else {} if type(v) is dict and not v else d4(v))
+        v = get('SR', MISSING)
+        s5(o, z5 if v is MISSING else v if type(v) is str else d5(v))
+        v = get('VBDs', MISSING)
+        s6(o, z6 if v is MISSING else () if type(v) is list and not v else tuple(map(i6, v)))
+        v = get('crash_dumps', MISSING)
+        s7(o, z7 if v is MISSING else () if type(v) is list and not v else tuple(map(i7, v)))
+        v = get('virtual_size', MISSING)
+        s8(o, z8 if v is MISSING else v if type(v) is int else d8(v))
+        v = get('physical_utilisation', MISSING)
+        s9(o, z9 if v is MISSING else v if type(v) is int else d9(v))
+        v = get('type', MISSING)
+        s10(o, z10 if v is MISSING else d10(v))
+        v = get('sharable', MISSING)
+        s11(o, z11 if v is MISSING else v if type(v) is bool else d11(v))
+        v = get('read_only', MISSING)
+        s12(o, z12 if v is MISSING else v if type(v) is bool else d12(v))
+        v = get('other_config', MISSING)
+        s13(o, z13() if v is MISSING else {} if type(v) is dict and not v else d13(v))
+        v = get('storage_lock', MISSING)
+        s14(o, z14 if v is MISSING else v if type(v) is bool else d14(v))
+        v = get('location', MISSING)
+        s15(o, z15 if v is MISSING else v if type(v) is str else d15(v))
+        v = get('managed', MISSING)
+        s16(o, z16 if v is MISSING else v if type(v) is bool else d16(v))
+        v = get('missing', MISSING)
+        s17(o, z17 if v is MISSING else v if type(v) is bool else d17(v))
+        v = get('parent', MISSING)
+        s18(o, z18 if v is MISSING else v if type(v) is str else d18(v))
+        v = get('xenstore_data', MISSING)
+        s19(o, z19() if v is MISSING else {} if type(v) is dict and not v else d19(v))
+        v = get('sm_config', MISSING)
+        s20(o, z20() if v is MISSING else {} if type(v) is dict and not v else d20(v))
+        v = get('is_a_snapshot', MISSING)
+        s21(o, z21 if v is MISSING else v if type(v) is bool else d21(v))
+        v = get('snapshot_of', MISSING)
+        s22(o, z22 if v is MISSING else v if type(v) is str else d22(v))
+        v = get('snapshots', MISSING)
+        s23(o, z23 if v is MISSING else () if type(v) is list and not v else tuple(map(i23, v)))
+        v = get('snapshot_time', MISSING)
+        s24(o, z24 if v is MISSING else dt(v) if type(v) is str else d24(v))
+        v = get('tags', MISSING)
+        s25(o, z25 if v is MISSING else () if type(v) is list and not v else tuple(map(i25, v)))
+        v = get('allow_caching', MISSING)
+        s26(o, z26 if v is MISSING else v if type(v) is bool else d26(v))
+        v = get('on_boot', MISSING)
+        s27(o, z27 if v is MISSING else d27(v))
+        v = get('metadata_of_pool', MISSING)
+        s28(o, z28 if v is MISSING else v if type(v) is str else d28(v))
+        v = get('metadata_latest', MISSING)
+        s29(o, z29 if v is MISSING else v if type(v) is bool else d29(v))
+        v = get('is_tools_iso', MISSING)
+        s30(o, z30 if v is MISSING else v if type(v) is bool else d30(v))
+        v = get('cbt_enabled', MISSING)
+        s31(o, z31 if v is MISSING else v if type(v) is bool else d31(v))
+        return o
+
+    return from_xapi
 
 
 __all__ = ['VDI', 'VDIRef']

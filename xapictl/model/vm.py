@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-from collections.abc import Mapping
-from typing import ClassVar
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
 
 from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model._types import EPOCH
@@ -512,6 +512,475 @@ class VM(Record):
         set_field(self, 'pending_guidances_recommended', pending_guidances_recommended)
         set_field(self, 'pending_guidances_full', pending_guidances_full)
         set_field(self, 'groups', groups)
+
+
+def _reader(cls: type[VM], n: Mapping[str, Any]) -> Callable[[Mapping[str, Any]], VM]:
+    """``VM.from_xapi``'s reader (``_base._fast_reader``); ``n`` is ``_base.reader_names(cls)``."""
+    new = n['new']
+    MISSING = n['MISSING']
+    s0 = n['s0']
+    z0 = n['z0']
+    d0 = n['d0']
+    s1 = n['s1']
+    z1 = n['z1']
+    i1 = n['i1']
+    s2 = n['s2']
+    z2 = n['z2']
+    d2 = n['d2']
+    s3 = n['s3']
+    z3 = n['z3']
+    d3 = n['d3']
+    s4 = n['s4']
+    z4 = n['z4']
+    d4 = n['d4']
+    s5 = n['s5']
+    z5 = n['z5']
+    d5 = n['d5']
+    s6 = n['s6']
+    z6 = n['z6']
+    d6 = n['d6']
+    s7 = n['s7']
+    z7 = n['z7']
+    d7 = n['d7']
+    s8 = n['s8']
+    z8 = n['z8']
+    d8 = n['d8']
+    s9 = n['s9']
+    z9 = n['z9']
+    d9 = n['d9']
+    s10 = n['s10']
+    z10 = n['z10']
+    d10 = n['d10']
+    s11 = n['s11']
+    z11 = n['z11']
+    d11 = n['d11']
+    s12 = n['s12']
+    z12 = n['z12']
+    d12 = n['d12']
+    s13 = n['s13']
+    z13 = n['z13']
+    d13 = n['d13']
+    s14 = n['s14']
+    z14 = n['z14']
+    d14 = n['d14']
+    s15 = n['s15']
+    z15 = n['z15']
+    d15 = n['d15']
+    s16 = n['s16']
+    z16 = n['z16']
+    d16 = n['d16']
+    s17 = n['s17']
+    z17 = n['z17']
+    d17 = n['d17']
+    s18 = n['s18']
+    z18 = n['z18']
+    d18 = n['d18']
+    s19 = n['s19']
+    z19 = n['z19']
+    d19 = n['d19']
+    s20 = n['s20']
+    z20 = n['z20']
+    d20 = n['d20']
+    s21 = n['s21']
+    z21 = n['z21']
+    d21 = n['d21']
+    s22 = n['s22']
+    z22 = n['z22']
+    d22 = n['d22']
+    s23 = n['s23']
+    z23 = n['z23']
+    d23 = n['d23']
+    s24 = n['s24']
+    z24 = n['z24']
+    d24 = n['d24']
+    s25 = n['s25']
+    z25 = n['z25']
+    d25 = n['d25']
+    s26 = n['s26']
+    z26 = n['z26']
+    i26 = n['i26']
+    s27 = n['s27']
+    z27 = n['z27']
+    i27 = n['i27']
+    s28 = n['s28']
+    z28 = n['z28']
+    i28 = n['i28']
+    s29 = n['s29']
+    z29 = n['z29']
+    i29 = n['i29']
+    s30 = n['s30']
+    z30 = n['z30']
+    i30 = n['i30']
+    s31 = n['s31']
+    z31 = n['z31']
+    i31 = n['i31']
+    s32 = n['s32']
+    z32 = n['z32']
+    d32 = n['d32']
+    s33 = n['s33']
+    z33 = n['z33']
+    d33 = n['d33']
+    s34 = n['s34']
+    z34 = n['z34']
+    d34 = n['d34']
+    s35 = n['s35']
+    z35 = n['z35']
+    d35 = n['d35']
+    s36 = n['s36']
+    z36 = n['z36']
+    d36 = n['d36']
+    s37 = n['s37']
+    z37 = n['z37']
+    d37 = n['d37']
+    s38 = n['s38']
+    z38 = n['z38']
+    d38 = n['d38']
+    s39 = n['s39']
+    z39 = n['z39']
+    d39 = n['d39']
+    s40 = n['s40']
+    z40 = n['z40']
+    d40 = n['d40']
+    s41 = n['s41']
+    z41 = n['z41']
+    d41 = n['d41']
+    s42 = n['s42']
+    z42 = n['z42']
+    d42 = n['d42']
+    s43 = n['s43']
+    z43 = n['z43']
+    d43 = n['d43']
+    s44 = n['s44']
+    z44 = n['z44']
+    d44 = n['d44']
+    s45 = n['s45']
+    z45 = n['z45']
+    d45 = n['d45']
+    s46 = n['s46']
+    z46 = n['z46']
+    d46 = n['d46']
+    s47 = n['s47']
+    z47 = n['z47']
+    d47 = n['d47']
+    s48 = n['s48']
+    z48 = n['z48']
+    d48 = n['d48']
+    s49 = n['s49']
+    z49 = n['z49']
+    d49 = n['d49']
+    s50 = n['s50']
+    z50 = n['z50']
+    d50 = n['d50']
+    s51 = n['s51']
+    z51 = n['z51']
+    d51 = n['d51']
+    s52 = n['s52']
+    z52 = n['z52']
+    d52 = n['d52']
+    s53 = n['s53']
+    z53 = n['z53']
+    d53 = n['d53']
+    s54 = n['s54']
+    z54 = n['z54']
+    d54 = n['d54']
+    s55 = n['s55']
+    z55 = n['z55']
+    d55 = n['d55']
+    s56 = n['s56']
+    z56 = n['z56']
+    d56 = n['d56']
+    s57 = n['s57']
+    z57 = n['z57']
+    i57 = n['i57']
+    s58 = n['s58']
+    z58 = n['z58']
+    d58 = n['d58']
+    s59 = n['s59']
+    z59 = n['z59']
+    d59 = n['d59']
+    s60 = n['s60']
+    z60 = n['z60']
+    d60 = n['d60']
+    s61 = n['s61']
+    z61 = n['z61']
+    i61 = n['i61']
+    s62 = n['s62']
+    z62 = n['z62']
+    d62 = n['d62']
+    s63 = n['s63']
+    z63 = n['z63']
+    d63 = n['d63']
+    s64 = n['s64']
+    z64 = n['z64']
+    d64 = n['d64']
+    s65 = n['s65']
+    z65 = n['z65']
+    d65 = n['d65']
+    s66 = n['s66']
+    z66 = n['z66']
+    i66 = n['i66']
+    s67 = n['s67']
+    z67 = n['z67']
+    d67 = n['d67']
+    s68 = n['s68']
+    z68 = n['z68']
+    d68 = n['d68']
+    s69 = n['s69']
+    z69 = n['z69']
+    d69 = n['d69']
+    s70 = n['s70']
+    z70 = n['z70']
+    d70 = n['d70']
+    s71 = n['s71']
+    z71 = n['z71']
+    d71 = n['d71']
+    s72 = n['s72']
+    z72 = n['z72']
+    d72 = n['d72']
+    s73 = n['s73']
+    z73 = n['z73']
+    d73 = n['d73']
+    s74 = n['s74']
+    z74 = n['z74']
+    d74 = n['d74']
+    s75 = n['s75']
+    z75 = n['z75']
+    d75 = n['d75']
+    s76 = n['s76']
+    z76 = n['z76']
+    i76 = n['i76']
+    s77 = n['s77']
+    z77 = n['z77']
+    i77 = n['i77']
+    s78 = n['s78']
+    z78 = n['z78']
+    d78 = n['d78']
+    s79 = n['s79']
+    z79 = n['z79']
+    d79 = n['d79']
+    s80 = n['s80']
+    z80 = n['z80']
+    d80 = n['d80']
+    s81 = n['s81']
+    z81 = n['z81']
+    d81 = n['d81']
+    s82 = n['s82']
+    z82 = n['z82']
+    d82 = n['d82']
+    s83 = n['s83']
+    z83 = n['z83']
+    d83 = n['d83']
+    s84 = n['s84']
+    z84 = n['z84']
+    d84 = n['d84']
+    s85 = n['s85']
+    z85 = n['z85']
+    d85 = n['d85']
+    s86 = n['s86']
+    z86 = n['z86']
+    d86 = n['d86']
+    s87 = n['s87']
+    z87 = n['z87']
+    i87 = n['i87']
+    s88 = n['s88']
+    z88 = n['z88']
+    i88 = n['i88']
+    s89 = n['s89']
+    z89 = n['z89']
+    i89 = n['i89']
+    s90 = n['s90']
+    z90 = n['z90']
+    i90 = n['i90']
+    dt = n['dt']
+
+    def from_xapi(raw: Mapping[str, Any]) -> VM:
+        get = raw.get
+        o: VM = new(cls)
+        v = get('uuid', MISSING)
+        s0(o, z0 if v is MISSING else v if type(v) is str else d0(v))
+        v = get('allowed_operations', MISSING)
+        s1(o, z1 if v is MISSING else () if type(v) is list and not v else tuple(map(i1, v)))
+        v = get('current_operations', MISSING)
+        s2(o, z2() if v is MISSING else {} if type(v) is dict and not v else d2(v))
+        v = get('name_label', MISSING)
+        s3(o, z3 if v is MISSING else v if type(v) is str else d3(v))
+        v = get('name_description', MISSING)
+        s4(o, z4 if v is MISSING else v if type(v) is str else d4(v))
+        v = get('power_state', MISSING)
+        s5(o, z5 if v is MISSING else d5(v))
+        v = get('user_version', MISSING)
+        s6(o, z6 if v is MISSING else v if type(v) is int else d6(v))
+        v = get('is_a_template', MISSING)
+        s7(o, z7 if v is MISSING else v if type(v) is bool else d7(v))
+        v = get('is_default_template', MISSING)
+        s8(o, z8 if v is MISSING else v if type(v) is bool else d8(v))
+        v = get('suspend_VDI', MISSING)
+        s9(o, z9 if v is MISSING else v if type(v) is str else d9(v))
+        v = get('resident_on', MISSING)
+        s10(o, z10 if v is MISSING else v if type(v) is str else d10(v))
+        v = get('scheduled_to_be_resident_on', MISSING)
+        s11(o, z11 if v is MISSING else v if type(v) is str else d11(v))
+        v = get('affinity', MISSING)
+        s12(o, z12 if v is MISSING else v if type(v) is str else d12(v))
+        v = get('memory_overhead', MISSING)
+        s13(o, z13 if v is MISSING else v if type(v) is int else d13(v))
+        v = get('memory_target', MISSING)
+        s14(o, z14 if v is MISSING else v if type(v) is int else d14(v))
+        v = get('memory_static_max', MISSING)
+        s15(o, z15 if v is MISSING else v if type(v) is int else d15(v))
+        v = get('memory_dynamic_max', MISSING)
+        s16(o, z16 if v is MISSING else v if type(v) is int else d16(v))
+        v = get('memory_dynamic_min', MISSING)
+        s17(o, z17 if v is MISSING else v if type(v) is int else d17(v))
+        v = get('memory_static_min', MISSING)
+        s18(o, z18 if v is MISSING else v if type(v) is int else d18(v))
+        v = get('VCPUs_params', MISSING)
+        s19(o, z19() if v is MISSING else {} if type(v) is dict and not v else d19(v))
+        v = get('VCPUs_max', MISSING)
+        s20(o, z20 if v is MISSING else v if type(v) is int else d20(v))
+        v = get('VCPUs_at_startup', MISSING)
+        s21(o, z21 if v is MISSING else v if type(v) is int else d21(v))
+        v = get('actions_after_softreboot', MISSING)
+        s22(o, z22 if v is MISSING else d22(v))
+        v = get('actions_after_shutdown', MISSING)
+        s23(o, z23 if v is MISSING else d23(v))
+        v = get('actions_after_reboot', MISSING)
+        s24(o, z24 if v is MISSING else d24(v))
+        v = get('actions_after_crash', MISSING)
+        s25(o, z25 if v is MISSING else d25(v))
+        v = get('consoles', MISSING)
+        s26(o, z26 if v is MISSING else () if type(v) is list and not v else tuple(map(i26, v)))
+        v = get('VIFs', MISSING)
+        s27(o, z27 if v is MISSING else () if type(v) is list and not v else tuple(map(i27, v)))
+        v = get('VBDs', MISSING)
+        s28(o, z28 if v is MISSING else () if type(v) is list and not v else tuple(map(i28, v)))
+        v = get('VUSBs', MISSING)
+        s29(o, z29 if v is MISSING else () if type(v) is list and not v else tuple(map(i29, v)))
+        v = get('crash_dumps', MISSING)
+        s30(o, z30 if v is MISSING else () if type(v) is list and not v else tuple(map(i30, v)))
+        v = get('VTPMs', MISSING)
+        s31(o, z31 if v is MISSING else () if type(v) is list and not v else tuple(map(i31, v)))
+        v = get('PV_bootloader', MISSING)
+        s32(o, z32 if v is MISSING else v if type(v) is str else d32(v))
+        v = get('PV_kernel', MISSING)
+        s33(o, z33 if v is MISSING else v if type(v) is str else d33(v))
+        v = get('PV_ramdisk', MISSING)
+        s34(o, z34 if v is MISSING else v if type(v) is str else d34(v))
+        v = get('PV_args', MISSING)
+        s35(o, z35 if v is MISSING else v if type(v) is str else d35(v))
+        v = get('PV_bootloader_args', MISSING)
+        s36(o, z36 if v is MISSING else v if type(v) is str else d36(v))
+        v = get('PV_legacy_args', MISSING)
+        s37(o, z37 if v is MISSING else v if type(v) is str else d37(v))
+        v = get('HVM_boot_policy', MISSING)
+        s38(o, z38 if v is MISSING else v if type(v) is str else d38(v))
+        v = get('HVM_boot_params', MISSING)
+        s39(o, z39() if v is MISSING else {} if type(v) is dict and not v else d39(v))
+        v = get('HVM_shadow_multiplier', MISSING)
+        s40(o, z40 if v is MISSING else v if type(v) is float else d40(v))
+        v = get('platform', MISSING)
+        s41(o, z41() if v is MISSING else {} if type(v) is dict and not v else d41(v))
+        v = get('PCI_bus', MISSING)
+        s42(o, z42 if v is MISSING else v if type(v) is str else d42(v))
+        v = get('other_config', MISSING)
+        s43(o, z43() if v is MISSING else {} if type(v) is dict and not v else d43(v))
+        v = get('domid', MISSING)
+        s44(o, z44 if v is MISSING else v if type(v) is int else d44(v))
+        v = get('domarch', MISSING)
+        s45(o, z45 if v is MISSING else v if type(v) is str else d45(v))
+        v = get('last_boot_CPU_flags', MISSING)
+        s46(o, z46() if v is MISSING else {} if type(v) is dict and not v else d46(v))
+        v = get('is_control_domain', MISSING)
+        s47(o, z47 if v is MISSING else v if type(v) is bool else d47(v))
+        v = get('metrics', MISSING)
+        s48(o, z48 if v is MISSING else v if type(v) is str else d48(v))
+        v = get('guest_metrics', MISSING)
+        s49(o, z49 if v is MISSING else v if type(v) is str else d49(v))
+        v = get('last_booted_record', MISSING)
+        s50(o, z50 if v is MISSING else v if type(v) is str else d50(v))
+        v = get('recommendations', MISSING)
+        s51(o, z51 if v is MISSING else v if type(v) is str else d51(v))
+        v = get('xenstore_data', MISSING)
+        s52(o, z52() if v is MISSING else {} if type(v) is dict and not v else d52(v))
+        v = get('ha_always_run', MISSING)
+        s53(o, z53 if v is MISSING else v if type(v) is bool else d53(v))
+        v = get('ha_restart_priority', MISSING)
+        s54(o, z54 if v is MISSING else v if type(v) is str else d54(v))
+        v = get('is_a_snapshot', MISSING)
+        s55(o, z55 if v is MISSING else v if type(v) is bool else d55(v))
+        v = get('snapshot_of', MISSING)
+        s56(o, z56 if v is MISSING else v if type(v) is str else d56(v))
+        v = get('snapshots', MISSING)
+        s57(o, z57 if v is MISSING else () if type(v) is list and not v else tuple(map(i57, v)))
+        v = get('snapshot_time', MISSING)
+        s58(o, z58 if v is MISSING else dt(v) if type(v) is str else d58(v))
+        v = get('transportable_snapshot_id', MISSING)
+        s59(o, z59 if v is MISSING else v if type(v) is str else d59(v))
+        v = get('blobs', MISSING)
+        s60(o, z60() if v is MISSING else {} if type(v) is dict and not v else d60(v))
+        v = get('tags', MISSING)
+        s61(o, z61 if v is MISSING else () if type(v) is list and not v else tuple(map(i61, v)))
+        v = get('blocked_operations', MISSING)
+        s62(o, z62() if v is MISSING else {} if type(v) is dict and not v else d62(v))
+        v = get('snapshot_info', MISSING)
+        s63(o, z63() if v is MISSING else {} if type(v) is dict and not v else d63(v))
+        v = get('snapshot_metadata', MISSING)
+        s64(o, z64 if v is MISSING else v if type(v) is str else d64(v))
+        v = get('parent', MISSING)
+        s65(o, z65 if v is MISSING else v if type(v) is str else d65(v))
+        v = get('children', MISSING)
+        s66(o, z66 if v is MISSING else () if type(v) is list and not v else tuple(map(i66, v)))
+        v = get('bios_strings', MISSING)
+        s67(o, z67() if v is MISSING else {} if type(v) is dict and not v else d67(v))
+        v = get('protection_policy', MISSING)
+        s68(o, z68 if v is MISSING else v if type(v) is str else d68(v))
+        v = get('is_snapshot_from_vmpp', MISSING)
+        s69(o, z69 if v is MISSING else v if type(v) is bool else d69(v))
+        v = get('snapshot_schedule', MISSING)
+        s70(o, z70 if v is MISSING else v if type(v) is str else d70(v))
+        v = get('is_vmss_snapshot', MISSING)
+        s71(o, z71 if v is MISSING else v if type(v) is bool else d71(v))
+        v = get('appliance', MISSING)
+        s72(o, z72 if v is MISSING else v if type(v) is str else d72(v))
+        v = get('start_delay', MISSING)
+        s73(o, z73 if v is MISSING else v if type(v) is int else d73(v))
+        v = get('shutdown_delay', MISSING)
+        s74(o, z74 if v is MISSING else v if type(v) is int else d74(v))
+        v = get('order', MISSING)
+        s75(o, z75 if v is MISSING else v if type(v) is int else d75(v))
+        v = get('VGPUs', MISSING)
+        s76(o, z76 if v is MISSING else () if type(v) is list and not v else tuple(map(i76, v)))
+        v = get('attached_PCIs', MISSING)
+        s77(o, z77 if v is MISSING else () if type(v) is list and not v else tuple(map(i77, v)))
+        v = get('suspend_SR', MISSING)
+        s78(o, z78 if v is MISSING else v if type(v) is str else d78(v))
+        v = get('version', MISSING)
+        s79(o, z79 if v is MISSING else v if type(v) is int else d79(v))
+        v = get('generation_id', MISSING)
+        s80(o, z80 if v is MISSING else v if type(v) is str else d80(v))
+        v = get('hardware_platform_version', MISSING)
+        s81(o, z81 if v is MISSING else v if type(v) is int else d81(v))
+        v = get('has_vendor_device', MISSING)
+        s82(o, z82 if v is MISSING else v if type(v) is bool else d82(v))
+        v = get('requires_reboot', MISSING)
+        s83(o, z83 if v is MISSING else v if type(v) is bool else d83(v))
+        v = get('reference_label', MISSING)
+        s84(o, z84 if v is MISSING else v if type(v) is str else d84(v))
+        v = get('domain_type', MISSING)
+        s85(o, z85 if v is MISSING else d85(v))
+        v = get('NVRAM', MISSING)
+        s86(o, z86() if v is MISSING else {} if type(v) is dict and not v else d86(v))
+        v = get('pending_guidances', MISSING)
+        s87(o, z87 if v is MISSING else () if type(v) is list and not v else tuple(map(i87, v)))
+        v = get('pending_guidances_recommended', MISSING)
+        s88(o, z88 if v is MISSING else () if type(v) is list and not v else tuple(map(i88, v)))
+        v = get('pending_guidances_full', MISSING)
+        s89(o, z89 if v is MISSING else () if type(v) is list and not v else tuple(map(i89, v)))
+        v = get('groups', MISSING)
+        s90(o, z90 if v is MISSING else () if type(v) is list and not v else tuple(map(i90, v)))
+        return o
+
+    return from_xapi
 
 
 __all__ = ['VM', 'VMRef']

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-from collections.abc import Mapping
-from typing import ClassVar
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
 
 from xapictl.model._base import FACTORY, Record, set_field
 from xapictl.model._types import EPOCH
@@ -109,6 +109,100 @@ class VMGuestMetrics(Record):
         set_field(self, 'can_use_hotplug_vif', can_use_hotplug_vif)
         set_field(self, 'pv_drivers_detected', pv_drivers_detected)
         set_field(self, 'services', {} if services is FACTORY else services)
+
+
+def _reader(cls: type[VMGuestMetrics], n: Mapping[str, Any]) -> Callable[[Mapping[str, Any]], VMGuestMetrics]:
+    """``VMGuestMetrics.from_xapi``'s reader (``_base._fast_reader``); ``n`` is ``_base.reader_names(cls)``."""
+    new = n['new']
+    MISSING = n['MISSING']
+    s0 = n['s0']
+    z0 = n['z0']
+    d0 = n['d0']
+    s1 = n['s1']
+    z1 = n['z1']
+    d1 = n['d1']
+    s2 = n['s2']
+    z2 = n['z2']
+    d2 = n['d2']
+    s3 = n['s3']
+    z3 = n['z3']
+    d3 = n['d3']
+    s4 = n['s4']
+    z4 = n['z4']
+    d4 = n['d4']
+    s5 = n['s5']
+    z5 = n['z5']
+    d5 = n['d5']
+    s6 = n['s6']
+    z6 = n['z6']
+    d6 = n['d6']
+    s7 = n['s7']
+    z7 = n['z7']
+    d7 = n['d7']
+    s8 = n['s8']
+    z8 = n['z8']
+    d8 = n['d8']
+    s9 = n['s9']
+    z9 = n['z9']
+    d9 = n['d9']
+    s10 = n['s10']
+    z10 = n['z10']
+    d10 = n['d10']
+    s11 = n['s11']
+    z11 = n['z11']
+    d11 = n['d11']
+    s12 = n['s12']
+    z12 = n['z12']
+    d12 = n['d12']
+    s13 = n['s13']
+    z13 = n['z13']
+    d13 = n['d13']
+    s14 = n['s14']
+    z14 = n['z14']
+    d14 = n['d14']
+    s15 = n['s15']
+    z15 = n['z15']
+    d15 = n['d15']
+    dt = n['dt']
+
+    def from_xapi(raw: Mapping[str, Any]) -> VMGuestMetrics:
+        get = raw.get
+        o: VMGuestMetrics = new(cls)
+        v = get('uuid', MISSING)
+        s0(o, z0 if v is MISSING else v if type(v) is str else d0(v))
+        v = get('os_version', MISSING)
+        s1(o, z1() if v is MISSING else {} if type(v) is dict and not v else d1(v))
+        v = get('netbios_name', MISSING)
+        s2(o, z2() if v is MISSING else {} if type(v) is dict and not v else d2(v))
+        v = get('PV_drivers_version', MISSING)
+        s3(o, z3() if v is MISSING else {} if type(v) is dict and not v else d3(v))
+        v = get('PV_drivers_up_to_date', MISSING)
+        s4(o, z4 if v is MISSING else v if type(v) is bool else d4(v))
+        v = get('memory', MISSING)
+        s5(o, z5() if v is MISSING else {} if type(v) is dict and not v else d5(v))
+        v = get('disks', MISSING)
+        s6(o, z6() if v is MISSING else {} if type(v) is dict and not v else d6(v))
+        v = get('networks', MISSING)
+        s7(o, z7() if v is MISSING else {} if type(v) is dict and not v else d7(v))
+        v = get('other', MISSING)
+        s8(o, z8() if v is MISSING else {} if type(v) is dict and not v else d8(v))
+        v = get('last_updated', MISSING)
+        s9(o, z9 if v is MISSING else dt(v) if type(v) is str else d9(v))
+        v = get('other_config', MISSING)
+        s10(o, z10() if v is MISSING else {} if type(v) is dict and not v else d10(v))
+        v = get('live', MISSING)
+        s11(o, z11 if v is MISSING else v if type(v) is bool else d11(v))
+        v = get('can_use_hotplug_vbd', MISSING)
+        s12(o, z12 if v is MISSING else d12(v))
+        v = get('can_use_hotplug_vif', MISSING)
+        s13(o, z13 if v is MISSING else d13(v))
+        v = get('PV_drivers_detected', MISSING)
+        s14(o, z14 if v is MISSING else v if type(v) is bool else d14(v))
+        v = get('services', MISSING)
+        s15(o, z15() if v is MISSING else {} if type(v) is dict and not v else d15(v))
+        return o
+
+    return from_xapi
 
 
 __all__ = ['VMGuestMetrics', 'VMGuestMetricsRef']
