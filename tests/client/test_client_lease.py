@@ -449,3 +449,22 @@ def test_this_machine_tells_pid_namespaces_apart() -> None:
     except (OSError, subprocess.CalledProcessError):
         pytest.skip("this kernel or sandbox lets us make no PID namespace")
     assert other.stdout.strip() not in ("", here)
+
+
+def test_this_machine_is_the_same_digest_without_loading_openssl() -> None:
+    # The id is hashlib's SHA-256 of the boot id and the PID namespace (what earlier versions
+    # wrote in the lease), made by the built-in SHA-256 so that a write does not load OpenSSL.
+    import hashlib
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    text = f"{boot} {os.readlink('/proc/self/ns/pid')}"
+    assert this_machine() == hashlib.sha256(text.encode()).hexdigest()[:16]
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, xapictl.client.lease as lease; lease.this_machine();"
+         " print(sorted({'hashlib', '_hashlib'} & set(sys.modules)))"],
+        capture_output=True, text=True, timeout=120, check=True).stdout.strip()
+    assert loaded == "[]"

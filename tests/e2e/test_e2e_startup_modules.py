@@ -18,11 +18,13 @@ import pytest
 # http.client, which brought email's parser and ssl; ssl only for an https pool),
 # XML-RPC only for a pool that speaks it, YAML only when a recipe file is read, asyncio only
 # for asyncio callers, tenacity only once a call fails in a way worth retrying, a thread pool
-# executor (concurrent) only for a batch run outside the connection's kept threads.
+# executor (concurrent) only for a batch run outside the connection's kept threads; hashlib
+# (which loads OpenSSL) only for saved plans' digests and certificate pins (the lease's id is
+# the built-in SHA-256).
 NEVER = {"httpx", "httpcore", "h11", "anyio", "certifi", "click", "rich", "pygments",
          "XenAPI", "xmlrpc", "yaml", "asyncio", "sqlite3", "pyroute2", "cryptography",
          "keyring", "jsonschema", "urllib3", "tenacity", "http", "email", "ssl",
-         "concurrent"}
+         "concurrent", "hashlib", "_hashlib"}
 # `--help` loads nothing of the library either, nor the JSON codec.
 NEVER_FOR_HELP = NEVER | {"orjson"}
 

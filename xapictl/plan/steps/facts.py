@@ -10,7 +10,6 @@ yet are symbolic placeholders (``<key>``); secrets in call parameters are masked
 from __future__ import annotations
 
 import enum
-import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -238,6 +237,8 @@ def fingerprint_fields(snap: PoolSnapshot, xapi_class: str, ref: str) -> dict[st
 
 def digest(data: Any) -> str:
     """``sha256:…`` of ``data`` as canonical JSON."""
+    import hashlib  # here: saved plans digest, a network create does not (hashlib loads OpenSSL)
+
     text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
