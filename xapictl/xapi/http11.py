@@ -380,9 +380,11 @@ class Http11Pool:
         try:
             # An ASCII name goes as the bytes the idna codec would make of it: given a str,
             # getaddrinfo encodes it with that codec, which loads encodings.idna, stringprep
-            # and unicodedata (~0.9 ms of every run's CPU, issue 12).
+            # and unicodedata (~0.9 ms of every run's CPU, issue 12). create_connection passes
+            # the host to getaddrinfo, which takes bytes (its stub says str only).
             host = origin.host.encode("ascii") if origin.host.isascii() else origin.host
-            sock = socket.create_connection((host, origin.port), self._connect_timeout)
+            sock = socket.create_connection(
+                (host, origin.port), self._connect_timeout)  # type: ignore[arg-type]
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if origin.scheme == "https":
                 if self._ssl is None:  # pragma: no cover - the channel always gives one
