@@ -50,6 +50,7 @@ class PoolChoice(Frozen):
 @dataclass
 class GlobalOptions:
     """The root command's options (pool, connection, output), as one run parsed them."""
+
     pool: str | None = None
     url: str | None = None
     user: str | None = None

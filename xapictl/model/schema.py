@@ -30,6 +30,7 @@ ROLE_ORDER = ("pool-admin", "pool-operator", "vm-power-admin", "vm-admin", "vm-o
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
 class FieldInfo(Frozen):
     """One field of a XAPI class, as the datamodel declares it."""
+
     name: str
     """The wire name (``MTU``, ``name_label``)."""
     python_name: str
@@ -61,6 +62,7 @@ class FieldInfo(Frozen):
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
 class ParamInfo(Frozen):
     """One parameter of a XAPI message (the session excepted)."""
+
     name: str
     type_text: str
     required: bool
@@ -73,6 +75,7 @@ class ParamInfo(Frozen):
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
 class MessageInfo(Frozen):
     """One XAPI message: its parameters, result type and the roles allowed to call it."""
+
     class_name: str
     name: str
     params: tuple[ParamInfo, ...]
@@ -108,6 +111,7 @@ class MessageInfo(Frozen):
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
 class ClassInfo(Frozen):
     """One XAPI class: its names in xapictl, its fields and its messages."""
+
     name: str
     module: str
     record_name: str
@@ -125,6 +129,7 @@ class ClassInfo(Frozen):
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Datamodel(Frozen):
     """The XAPI datamodel at the target release: classes, enums, hidden classes."""
+
     target_release: str
     classes: Mapping[str, ClassInfo]
     enums: Mapping[str, tuple[str, ...]]

@@ -145,6 +145,7 @@ class StepStatus(enum.StrEnum):
 @dataclass
 class StepResult:
     """What applying one step came to: its status and a word on why."""
+
     step: Step
     status: StepStatus
     detail: str = ""

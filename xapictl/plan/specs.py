@@ -139,6 +139,7 @@ LACP_FIELDS = ("hashing_algorithm", "lacp_time", "lacp_aggregation_key", "lacp_f
 @dataclass(frozen=True, eq=False, repr=False)
 class BondSpec(Frozen):
     """A bond a recipe states: its network, member devices and bond settings."""
+
     network: str
     members: tuple[str, ...]
     present: bool = True
@@ -171,6 +172,7 @@ class BondSpec(Frozen):
 @dataclass(frozen=True, eq=False, repr=False)
 class VIFSpec(Frozen):
     """A VIF a recipe states: which VM, on which network, and its settings."""
+
     vm: str
     network: str
     present: bool = True

@@ -24,6 +24,7 @@ from xapictl.state.snapshot import PoolSnapshot
 @dataclass(frozen=True, eq=False, repr=False)
 class Mismatch(Frozen):
     """One value the pool has other than the recipe wants, after an apply."""
+
     path: str
     desired: Any
     current: Any

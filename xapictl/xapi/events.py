@@ -38,6 +38,7 @@ class Event(Frozen):
 @dataclass(frozen=True, eq=False, repr=False)
 class EventBatch(Frozen):
     """One ``event.from`` answer: its events, the next token, the counts of valid refs."""
+
     events: tuple[Event, ...]
     token: str
     valid_ref_counts: Mapping[str, int] = field(default_factory=dict)

@@ -76,6 +76,7 @@ class Response(Frozen):
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Origin(Frozen):
     """Where requests go: scheme, host and port (one kept connection each)."""
+
     scheme: str
     host: str
     port: int

@@ -20,6 +20,7 @@ NetTarget = NetworkRef | Later
 @dataclass
 class Planner:
     """One diff's working state: the desired and current pool, and what it found so far."""
+
     desired: DesiredState
     snap: PoolSnapshot
     steps: list[Step] = field(default_factory=list)

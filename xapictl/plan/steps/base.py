@@ -41,6 +41,7 @@ class Later(Frozen):
 @dataclass
 class RunContext:
     """What the steps of one apply share: the connection and the refs earlier steps made."""
+
     conn: Caller
     produced: dict[str, str] = field(default_factory=dict)
 

@@ -15,6 +15,7 @@ from xapictl.state.snapshot import PoolSnapshot
 @dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class CreateNetwork(XapiStep):
     """``network.create`` of a network the recipe states and the pool lacks."""
+
     name_label: str
     name_description: str = ""
     mtu: int = 1500
@@ -65,6 +66,7 @@ class CreateNetwork(XapiStep):
 @dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class DestroyNetwork(XapiStep):
     """``network.destroy`` of a network the recipe says is absent."""
+
     network: NetworkRef | Later
 
     action = "destroy"
@@ -96,6 +98,7 @@ class DestroyNetwork(XapiStep):
 @dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class AddPurpose(XapiStep):
     """Add (or remove) one of a network's purposes."""
+
     network: str | Later
     purpose: str
     remove: bool = False

@@ -110,6 +110,7 @@ class CreateVLAN(XapiStep):
 @dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class DestroyVLAN(XapiStep):
     """``VLAN.destroy`` of one host's VLAN."""
+
     vlan: VLANRef
     host_label: str = ""
 
