@@ -211,6 +211,9 @@ def watch(
     max_seconds: Annotated[float | None, typer.Option(
         "--max-seconds", min=0.0, help="Stop after this long (for scheduled sync jobs); "
                                        "default: until Ctrl-C.")] = None,
+    disks: Annotated[bool, typer.Option(
+        "--disks", help="Follow the VMs' disks too (disk objects: VBDs of type Disk and their "
+                        "VDIs).")] = False,
 ) -> None:
     """Write NDJSON change events (add, mod, del with the new record) until Ctrl-C."""
     import functools
@@ -256,7 +259,7 @@ def watch(
                     checkpoints.record(point.inventory, point.token)
 
             stream = ChangeStream(connect, backoff=Backoff(), source=source, base=base_inv,
-                                  poll_timeout=timeout, stop=stop)
+                                  poll_timeout=timeout, stop=stop, disks=disks)
             try:
                 stream.run(batch.append, batch_done)
             except UsageError as exc:  # this pool cannot be followed from that base

@@ -11,6 +11,7 @@ import datetime
 from collections.abc import Mapping
 from typing import Any
 
+from xapictl.inventory.disks import DiskRecords, disk_objects
 from xapictl.inventory.document import Inventory, Obj
 from xapictl.model.refs import NULL_REF, NetworkSriovRef
 from xapictl.model.vif import VIF
@@ -35,6 +36,16 @@ def reported_ips(vif: VIF, guest: VMGuestMetrics | None) -> list[str]:
     return sorted({v for k, v in guest.networks.items() if k.startswith(prefix) and v})
 
 
+def qos_kbps(vif: VIF) -> int | None:
+    """The VIF's rate limit in kbit/s (``ratelimit`` with a numeric ``kbps``), else None."""
+    kbps = vif.qos_algorithm_params.get("kbps", "")
+    return int(kbps) if vif.qos_algorithm_type == "ratelimit" and kbps.isdigit() else None
+
+
+def _pairs(config: Mapping[str, str]) -> list[str]:
+    return sorted(f"{k}={v}" for k, v in config.items())
+
+
 def _sriov_nic(snap: PoolSnapshot, ref: NetworkSriovRef) -> dict[str, Any]:
     """The NIC model and VFs of a network_sriov, when the read had them (``with_sriov_details``):
     ``""`` and nulls otherwise."""
@@ -46,9 +57,10 @@ def _sriov_nic(snap: PoolSnapshot, ref: NetworkSriovRef) -> dict[str, Any]:
             "vfs_total": vfs.total if vfs is not None else None}
 
 
-def export_snapshot(snap: PoolSnapshot, *, source: str = "",
-                    generated_at: str | None = None) -> Inventory:
-    """The inventory of one pool. ``source`` names where it was read from (fleet entry, URL)."""
+def export_snapshot(snap: PoolSnapshot, *, source: str = "", generated_at: str | None = None,
+                    disks: DiskRecords | None = None) -> Inventory:
+    """The inventory of one pool. ``source`` names where it was read from (fleet entry, URL);
+    ``disks``: the VBD and VDI records read beside the snapshot (None: no ``disks`` objects)."""
     pool_uuid = snap.pool.uuid if snap.pools else ""
 
     def uuid_host(ref: str) -> str | None:
@@ -68,7 +80,12 @@ def export_snapshot(snap: PoolSnapshot, *, source: str = "",
         hosts.append({"uuid": h.uuid, "pool": pool_uuid, "name_label": h.name_label,
                       "hostname": h.hostname, "address": h.address,
                       "is_master": bool(snap.pools) and ref == snap.master,
-                      "enabled": h.enabled, "live": metrics.live if metrics else None})
+                      "enabled": h.enabled, "live": metrics.live if metrics else None,
+                      "manufacturer": h.bios_strings.get("system-manufacturer", ""),
+                      "model": h.bios_strings.get("system-product-name", ""),
+                      "serial": h.bios_strings.get("system-serial-number", ""),
+                      "product_brand": h.software_version.get("product_brand", ""),
+                      "product_version": h.software_version.get("product_version", "")})
     pifs = []
     for p in snap.pifs.values():
         m = snap.pif_metrics.get(p.metrics)
@@ -101,7 +118,8 @@ def export_snapshot(snap: PoolSnapshot, *, source: str = "",
             "name_description": n.name_description, "bridge": n.bridge, "mtu": n.mtu,
             "managed": n.managed, "purpose": sorted(str(x) for x in n.purpose),
             "default_locking_mode": str(n.default_locking_mode),
-            "vlan_tags": dict(sorted(tags.items())), "tags": sorted(n.tags)})
+            "vlan_tags": dict(sorted(tags.items())), "tags": sorted(n.tags),
+            "other_config": _pairs(n.other_config)})
 
     def host_of_pif(ref: str) -> str | None:
         pif = snap.pifs.get(ref)  # type: ignore[call-overload]
@@ -133,9 +151,14 @@ def export_snapshot(snap: PoolSnapshot, *, source: str = "",
                "requires_reboot": r.requires_reboot, **_sriov_nic(snap, ref)}
               for ref, r in snap.sriovs.items()]
     guests = snap.guest_vms()
-    vms = [{"uuid": vm.uuid, "pool": pool_uuid, "name_label": vm.name_label,
-            "power_state": str(vm.power_state), "host": uuid_host(vm.resident_on),
-            "tags": sorted(vm.tags)} for vm in guests.values()]
+    vms = []
+    for vm in guests.values():
+        guest = snap.vm_guest_metrics.get(vm.guest_metrics)
+        vms.append({"uuid": vm.uuid, "pool": pool_uuid, "name_label": vm.name_label,
+                    "power_state": str(vm.power_state), "host": uuid_host(vm.resident_on),
+                    "tags": sorted(vm.tags), "vcpus": vm.vcpus_at_startup,
+                    "memory": vm.memory_static_max,
+                    "os": guest.os_version.get("name", "").strip() if guest else ""})
     vifs = []
     for v in snap.vifs.values():
         owner = guests.get(v.vm)
@@ -146,12 +169,15 @@ def export_snapshot(snap: PoolSnapshot, *, source: str = "",
             "mac": v.mac, "mtu": v.mtu, "network": uuid_net(v.network),
             "currently_attached": v.currently_attached, "locking_mode": str(v.locking_mode),
             "ipv4_allowed": sorted(v.ipv4_allowed), "ipv6_allowed": sorted(v.ipv6_allowed),
-            "reported_ips": reported_ips(v, snap.vm_guest_metrics.get(owner.guest_metrics))})
+            "reported_ips": reported_ips(v, snap.vm_guest_metrics.get(owner.guest_metrics)),
+            "ipv4_addresses": list(v.ipv4_addresses), "ipv6_addresses": list(v.ipv6_addresses),
+            "qos_kbps": qos_kbps(v)})
     objects: dict[str, tuple[Obj, ...]] = {
         "pools": tuple(pools), "hosts": tuple(hosts), "pifs": tuple(pifs),
         "networks": tuple(networks), "vlans": tuple(vlans), "bonds": tuple(bonds),
         "tunnels": tuple(tunnels), "sriovs": tuple(sriovs), "vifs": tuple(vifs),
-        "vms": tuple(vms)}
+        "vms": tuple(vms),
+        "disks": tuple(disk_objects(snap, disks, pool_uuid)) if disks is not None else ()}
     stamp = generated_at if generated_at is not None else now_stamp()
     tokens = {pool_uuid: snap.token} if pool_uuid else {}
     return Inventory(objects, tokens, stamp)
@@ -162,4 +188,4 @@ def now_stamp() -> str:
     return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-__all__ = ["export_snapshot", "now_stamp", "reported_ips"]
+__all__ = ["export_snapshot", "now_stamp", "qos_kbps", "reported_ips"]

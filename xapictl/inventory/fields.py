@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 
 
 class Kind(enum.StrEnum):
@@ -60,6 +60,12 @@ OBJECT_FIELDS: dict[str, tuple[Field, ...]] = {
         _f("is_master", K.BOOL, "Whether the host is the pool master."),
         _f("enabled", K.BOOL, "Whether the host accepts new VMs."),
         _f("live", K.BOOL_OR_NULL, "Liveness from host_metrics (null when unknown)."),
+        _f("manufacturer", K.STRING, "BIOS string system-manufacturer (since 1.3)."),
+        _f("model", K.STRING, "BIOS string system-product-name (since 1.3)."),
+        _f("serial", K.STRING, "BIOS string system-serial-number (since 1.3)."),
+        _f("product_brand", K.STRING, "software_version product_brand: XCP-ng, XenServer "
+                                      "(since 1.3)."),
+        _f("product_version", K.STRING, "software_version product_version (since 1.3)."),
     ),
     "pifs": (
         _f("uuid", K.UUID, "PIF UUID."),
@@ -99,6 +105,8 @@ OBJECT_FIELDS: dict[str, tuple[Field, ...]] = {
         _f("default_locking_mode", K.STRING, "unlocked or disabled."),
         _f("vlan_tags", K.INT_BY_UUID, "VLAN tag of the network's PIF, by host UUID."),
         _f("tags", K.STRINGS, "User tags."),
+        _f("other_config", K.STRINGS, "The network's other_config as key=value, sorted "
+                                      "(since 1.3)."),
     ),
     "vlans": (
         _f("uuid", K.UUID, "VLAN UUID."),
@@ -161,6 +169,12 @@ OBJECT_FIELDS: dict[str, tuple[Field, ...]] = {
         _f("ipv4_allowed", K.STRINGS, "IPv4 addresses allowed when locked."),
         _f("ipv6_allowed", K.STRINGS, "IPv6 addresses allowed when locked."),
         _f("reported_ips", K.STRINGS, "Addresses the guest agent reports for this device."),
+        _f("ipv4_addresses", K.STRINGS, "Static IPv4 configuration (address/length; since "
+                                        "1.3)."),
+        _f("ipv6_addresses", K.STRINGS, "Static IPv6 configuration (address/length; since "
+                                        "1.3)."),
+        _f("qos_kbps", K.INT_OR_NULL, "Rate limit in kbit/s (QoS ratelimit with a numeric "
+                                      "kbps), null without one (since 1.3)."),
     ),
     "vms": (
         _f("uuid", K.UUID, "VM UUID."),
@@ -169,6 +183,20 @@ OBJECT_FIELDS: dict[str, tuple[Field, ...]] = {
         _f("power_state", K.STRING, "Halted, Paused, Running or Suspended."),
         _f("host", K.UUID_OR_NULL, "UUID of the host the VM runs on (null when not resident)."),
         _f("tags", K.STRINGS, "User tags."),
+        _f("vcpus", K.INT, "VCPUs_at_startup (since 1.3)."),
+        _f("memory", K.INT, "memory_static_max in bytes (since 1.3)."),
+        _f("os", K.STRING, "Guest OS name the guest agent reports (\"\" without one; since "
+                           "1.3)."),
+    ),
+    "disks": (
+        _f("uuid", K.UUID, "VBD UUID (VBDs of type Disk with a VDI, of guest VMs; only when "
+                           "the disks were read: `inventory watch --disks`; since 1.3)."),
+        _POOL,
+        _f("vm", K.UUID, "UUID of the VM."),
+        _f("userdevice", K.STRING, "Device position in the VM (0, 1, ...)."),
+        _f("vdi", K.UUID, "UUID of the VDI."),
+        _f("name", K.STRING, "The VDI's name."),
+        _f("size", K.INT, "The VDI's virtual size in bytes."),
     ),
 }
 
@@ -178,6 +206,7 @@ OBJECT_TYPES: tuple[str, ...] = tuple(OBJECT_FIELDS)
 SINGULAR: dict[str, str] = {
     "pools": "pool", "hosts": "host", "pifs": "pif", "networks": "network", "vlans": "vlan",
     "bonds": "bond", "tunnels": "tunnel", "sriovs": "sriov", "vifs": "vif", "vms": "vm",
+    "disks": "disk",
 }
 PLURAL: dict[str, str] = {v: k for k, v in SINGULAR.items()}
 

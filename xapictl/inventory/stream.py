@@ -10,8 +10,9 @@ are inventory records (the export's format), so applying the events in order to 
 gives exactly what a new export would give (``xapictl.inventory.diff.apply``).
 
 How it works, and why nothing is lost or sent twice: the stream keeps the pool's state current
-from ``event.from`` (``xapictl.state.live.LiveSnapshot``) and, after each batch, emits the
-*difference* between the inventory it last emitted and the inventory of the new state. So:
+from ``event.from`` (a ``PoolSnapshot`` and, with ``disks=True``, the VBD and VDI records, all
+from the same batches) and, after each batch, emits the *difference* between the inventory it
+last emitted and the inventory of the new state. So:
 
 * a lost connection or a master change: reconnect (the client follows the new master) and
   read the pool again in full, since a new master's database may not know the old token; the
@@ -22,7 +23,12 @@ from ``event.from`` (``xapictl.state.live.LiveSnapshot``) and, after each batch,
   ``event.from`` itself coalesces them. ``base`` may hold many pools (a fleet export or
   checkpoint): the stream takes the part whose pool UUID is the pool's, and refuses (nothing
   emitted) when there is none, since diffing against another pool's objects would report them
-  all deleted.
+  all deleted (``base_optional=True``: such a pool starts from its current state instead, and
+  the consumer sees ``resumed`` false).
+
+Each batch's ``Checkpoint`` carries the state its inventory was exported from (``snapshot``,
+``disks``), so a consumer that needs more than the inventory's fields (``xapictl netbox
+watch`` maps the pool into NetBox) works from exactly the state the events describe.
 
 The wait between reconnects is ``backoff``'s (``xapictl.xapi.retry.Backoff``): the one place
 that decides how long to wait.
@@ -30,6 +36,7 @@ that decides how long to wait.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable
@@ -38,12 +45,15 @@ from typing import Any, Protocol
 
 from xapictl.errors import TransportError, XapiFailure
 from xapictl.inventory.diff import Change, diff
+from xapictl.inventory.disks import DISK_CLASSES, DiskRecords
 from xapictl.inventory.document import Inventory
 from xapictl.inventory.export import export_snapshot
-from xapictl.state.snapshot import PoolSnapshot
+from xapictl.state.snapshot import SNAPSHOT_CLASSES, PoolSnapshot
 
 log = logging.getLogger("xapictl.inventory.stream")
 
+# Failures after which the token is lost but the connection goes on: read the pool again.
+_RESYNC_CODES = frozenset({"EVENTS_LOST", "EVENT_FROM_TOKEN_PARSE_FAILURE"})
 # Failures after which the same connection cannot go on; anything else is a bug to surface.
 _RECONNECT_CODES = frozenset({"SESSION_INVALID", "HOST_IS_SLAVE", "HOST_OFFLINE",
                               "HOST_STILL_BOOTING", "EVENTS_LOST",
@@ -54,6 +64,8 @@ class StreamConnection(Protocol):
     """What the stream needs of a connection (``xapictl.connect(...)`` objects fit)."""
 
     def events(self, classes: Any, token: str = "", timeout: float = 30.0) -> Any: ...
+
+    def call(self, method: str, *args: Any) -> Any: ...
 
     def close(self) -> None: ...
 
@@ -81,28 +93,38 @@ class ReconnectWait(Protocol):
 
 @dataclass(frozen=True)
 class Checkpoint:
-    """What a consumer keeps to resume: the inventory it holds and the token it is at."""
+    """What a consumer keeps to resume: the inventory it holds and the token it is at; and
+    the state that inventory was exported from (``disks``: None unless the stream reads
+    them), for consumers that need more of it."""
 
     inventory: Inventory
     token: str
+    snapshot: PoolSnapshot | None = None
+    disks: DiskRecords | None = None
 
 
 class ChangeStream:
     """Follows one pool. ``connect`` opens a new connection (called again after a loss);
     ``base`` is the inventory the consumer holds (``None``: start from the current state,
-    emitting nothing for it)."""
+    emitting nothing for it); ``disks``: follow the VMs' disks too (``disks`` objects)."""
 
     def __init__(self, connect: Callable[[], StreamConnection], *, backoff: ReconnectWait,
                  source: str = "", base: Inventory | None = None, poll_timeout: float = 30.0,
-                 stop: threading.Event | None = None) -> None:
+                 stop: threading.Event | None = None, disks: bool = False,
+                 base_optional: bool = False) -> None:
         self._connect = connect
         self.backoff = backoff
         self.source = source
         self.base = base
         self.poll_timeout = poll_timeout
         self.stop = stop or threading.Event()
+        self.disks = disks
+        self.base_optional = base_optional
+        self.classes = [*(name.lower() for name in SNAPSHOT_CLASSES),
+                        *(DISK_CLASSES if disks else ())]
         self._point: Checkpoint | None = None  # replaced whole: readers never see half of one
         self.reconnects = 0
+        self.resumed = False  # whether the first read was diffed against ``base``
 
     @property
     def emitted(self) -> Inventory | None:
@@ -120,6 +142,8 @@ class ChangeStream:
         if self.base is None:
             return None
         if pool not in self.base.pool_uuids:
+            if self.base_optional:
+                return None
             from xapictl.errors import UsageError
 
             held = ", ".join(self.base.pool_uuids) or "none"
@@ -128,41 +152,69 @@ class ChangeStream:
                              "includes this pool, or no base to start from its current state")
         return self.base.pool_part(pool)
 
-    def _export(self, snap: PoolSnapshot) -> Inventory:
-        return export_snapshot(snap, source=self.source, generated_at="")
+    def _export(self, snap: PoolSnapshot, disks: DiskRecords | None) -> Inventory:
+        return export_snapshot(snap, source=self.source, generated_at="", disks=disks)
 
-    def _emit_difference(self, snap: PoolSnapshot,
+    def _emit_difference(self, snap: PoolSnapshot, disks: DiskRecords | None,
                          emit: Callable[[StreamEvent], None]) -> None:
-        new = self._export(snap)
+        new = self._export(snap, disks)
         pool = new.pool_uuids[0] if new.pool_uuids else ""
-        old = self.emitted if self._point is not None else self._base_part(pool)
+        if self._point is not None:
+            old: Inventory | None = self.emitted
+        else:
+            old = self._base_part(pool)
+            self.resumed = old is not None
         for change in diff(old if old is not None else new, new):
             emit(StreamEvent(change, pool, snap.token))
-        self._point = Checkpoint(new, snap.token)
+        self._point = Checkpoint(new, snap.token, snap, disks)
+
+    def _read(self, conn: StreamConnection) -> tuple[PoolSnapshot, DiskRecords | None]:
+        """The whole pool; the disks after the snapshot, so that no change between the two
+        reads is missed (one made after the snapshot's token comes again as an event)."""
+        from xapictl.state.collect import collect
+
+        snap = collect(conn)  # type: ignore[arg-type]
+        return snap, DiskRecords.read(conn) if self.disks else None
+
+    def _poll(self, conn: StreamConnection, snap: PoolSnapshot, disks: DiskRecords | None,
+              ) -> tuple[PoolSnapshot, DiskRecords | None]:
+        """One ``event.from`` long poll from the snapshot's token, applied to both."""
+        from xapictl.state.events import apply_events
+
+        try:
+            batch = conn.events(self.classes, snap.token, self.poll_timeout)
+        except XapiFailure as failure:
+            if failure.code not in _RESYNC_CODES:
+                raise
+            log.warning("change stream: %s; reading the pool again", failure.code)
+            return self._read(conn)
+        if not batch.events:
+            return dataclasses.replace(snap, token=batch.token), disks
+        return (apply_events(snap, batch.events, batch.token),
+                disks.apply(batch.events) if disks is not None else None)
 
     def run(self, emit: Callable[[StreamEvent], None],
             on_batch: Callable[[Checkpoint], None] | None = None) -> None:
         """Emit events until ``stop`` is set; after each batch of them, ``on_batch`` hears the
         checkpoint they lead to. Only errors that no reconnect can cure (bad credentials,
         permission denied, a base without this pool) are raised."""
-        from xapictl.state.collect import collect
-        from xapictl.state.live import LiveSnapshot
-
         conn: StreamConnection | None = None
-        live: LiveSnapshot | None = None
+        snap: PoolSnapshot | None = None
+        disks: DiskRecords | None = None
         try:
             while not self.stop.is_set():
                 try:
-                    if conn is None or live is None:
+                    if conn is None or snap is None:
                         conn = self._connect()
                         # Start, or restart after a loss, from a full read: a new master's
                         # database may not know our token (or know it as a different point),
                         # and the difference from what was emitted is exact either way.
-                        live = LiveSnapshot(conn, collect(conn))  # type: ignore[arg-type]
-                        self._emit_difference(live.current, emit)
+                        snap, disks = self._read(conn)
+                        self._emit_difference(snap, disks, emit)
                         self._batch_done(on_batch)
-                    live.poll(self.poll_timeout)
-                    self._emit_difference(live.current, emit)
+                        continue  # a consumer may have asked to stop
+                    snap, disks = self._poll(conn, snap, disks)
+                    self._emit_difference(snap, disks, emit)
                     self._batch_done(on_batch)
                     self.backoff.reset()
                 except (TransportError, XapiFailure) as exc:
@@ -172,7 +224,7 @@ class ChangeStream:
                     self.reconnects += 1
                     if conn is not None:
                         _close_quietly(conn)
-                    conn = None
+                    conn, snap = None, None
                     if self.backoff.wait(self.stop):
                         break
         finally:

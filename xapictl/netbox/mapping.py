@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from xapictl.inventory.export import reported_ips
+from xapictl.inventory.export import qos_kbps, reported_ips
 from xapictl.model.refs import NULL_REF
 from xapictl.netbox.model import GuestDisk, Kind, NoOp, ObjectKey, Ref, Wanted
 from xapictl.state.snapshot import PoolSnapshot
@@ -443,12 +443,6 @@ class _Builder:
         v4 = sorted((a for a in out if ":" not in a), key=lambda a: ipaddress.ip_interface(a))
         v6 = sorted((a for a in out if ":" in a), key=lambda a: ipaddress.ip_interface(a))
         return v4 + v6
-
-
-def qos_kbps(vif: Any) -> int | None:
-    """The VIF's rate limit in kbit/s (``ratelimit`` with a numeric ``kbps``), else None."""
-    kbps = vif.qos_algorithm_params.get("kbps", "")
-    return int(kbps) if vif.qos_algorithm_type == "ratelimit" and kbps.isdigit() else None
 
 
 def locking(vif: Any) -> str:
