@@ -211,7 +211,7 @@ def test_the_fleet_forms_table_names_commands_and_options_that_exist() -> None:
     page = (DOCS / PAGE).read_text()
     table = page[page.index("### Fleet forms"):page.index("## Running a rollout")]
     rows = re.findall(r"^\| (.+) \| `(xapictl [^`]+)` \|$", table, re.M)
-    assert len(rows) == 29
+    assert len(rows) == 30
     for singles, fleet_form in rows:
         for command in [*re.findall(r"`(xapictl [^`]+)`", singles), fleet_form]:
             words = command.split()[1:]
@@ -239,8 +239,8 @@ def _pool_commands() -> list[str]:
                 walk(sub, [*path, name])
         elif path[0] not in ("sim", "local", "rollout", "schema", "ansible") and path not in (
                 ["inventory", "diff"],
-                # reads NetBox only; no fleet form yet (docs/rollouts.md says so): one pool
-                ["netbox", "recipe"], ["netbox", "watch"],
+                # reads NetBox only: no pool to select
+                ["netbox", "recipe"],
                 # one pool's write lease, removed by hand: never fleet-wide on purpose
                 ["pool", "unlock"]):
             out.append(" ".join(path))

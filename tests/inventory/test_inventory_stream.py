@@ -273,3 +273,66 @@ def test_the_checkpoint_file_is_written_as_it_goes_at_a_bounded_rate(
     rare.flush()
     assert read_checkpoint(path) == (second, "t2")
     assert [p.name for p in tmp_path.iterdir()] == ["state.json"]  # no temporary left over
+
+
+def _export_with_disks(sim: Simulator, control: Control) -> Inventory:
+    from xapictl.inventory.disks import DiskRecords
+
+    with _connect(sim, control) as conn:
+        snap = conn.snapshot()
+        return export_snapshot(snap, generated_at="", disks=DiskRecords.read(conn))
+
+
+def test_with_disks_the_stream_follows_what_netbox_maps(pool: tuple[Simulator, Control]
+                                                        ) -> None:
+    """The fields of schema 1.3 (what `netbox watch` maps beyond 1.2) and the disks reach the
+    stream from the same event.from batches: the initial export plus the events is the final
+    export, and each write shows up as the change it is."""
+    sim, control = pool
+    base = _export_with_disks(sim, control)
+    assert base.of("disks") and all(d["size"] > 0 for d in base.of("disks"))
+    sink = Collector()
+    stream = ChangeStream(lambda: _connect(sim, control), backoff=Backoff(), base=base,
+                          poll_timeout=1, disks=True)
+    thread = _start(stream, sink)
+    try:
+        with _connect(sim, control) as writer:
+            vms = writer.call("VM.get_all_records")
+            vm = next(r for r, v in vms.items()
+                      if not v["is_control_domain"] and not v["is_a_template"])
+            writer.call("VM.set_VCPUs_at_startup", vm, 1)
+            vif = next(r for r, v in writer.call("VIF.get_all_records").items()
+                       if v["VM"] == vm)
+            writer.call("VIF.set_qos_algorithm_type", vif, "ratelimit")
+            writer.call("VIF.set_qos_algorithm_params", vif, {"kbps": "2048"})
+            net = next(iter(writer.call("network.get_all_records")))
+            writer.call("network.add_to_other_config", net, "folder", "/cmdb")
+            vbd = next(r for r, b in writer.call("VBD.get_all_records").items()
+                       if b["VM"] == vm and b["type"] == "Disk")
+            vdi = writer.call("VBD.get_VDI", vbd)
+            writer.call("VDI.set_name_label", vdi, "renamed disk")
+        final = _export_with_disks(sim, control)
+        assert final != base
+        assert sink.wait_until_matches(base, final), diff(apply(base, sink.changes()), final)
+    finally:
+        stream.stop.set()
+        thread.join(10)
+    fields = {(c.object, f) for c in sink.changes() for f in c.fields}
+    assert {("vm", "vcpus"), ("vif", "qos_kbps"), ("network", "other_config"),
+            ("disk", "name")} <= fields, fields
+    assert sim.open_session_count() == 0
+
+
+def test_without_disks_the_stream_reads_none(pool: tuple[Simulator, Control]) -> None:
+    sim, control = pool
+    points: list[Any] = []
+    stream = ChangeStream(lambda: _connect(sim, control), backoff=Backoff(), poll_timeout=1)
+
+    def first(point: Any) -> None:
+        points.append(point)
+        stream.stop.set()
+
+    stream.stop.set()  # set before it starts: the first read is made all the same
+    stream.run(lambda event: None, first)
+    assert len(points) == 1 and points[0].disks is None
+    assert points[0].inventory.of("disks") == () and points[0].inventory.of("vms")

@@ -124,3 +124,54 @@ def test_fleet_refusals(netbox_server: NetBoxServer, fleet: tuple[Path, dict[str
     assert partly.exit_code == 5, partly.stdout + partly.stderr
     assert f"xapictl: pool {sorted(urls)[1]}: " in partly.stderr
     assert partly.stdout.count("verified: NetBox matches the pool") == 1
+
+
+def test_a_fleet_watch_follows_each_pool_from_one_checkpoint(
+        netbox_server: NetBoxServer, fleet: tuple[Path, dict[str, str]],
+        tmp_path: Path) -> None:
+    """`netbox watch --fleet`: one stream per pool, each its own cluster, one checkpoint file
+    with every pool's position; a restart syncs only the pool that changed."""
+    from xapictl.cli import app
+
+    path, urls = fleet
+    a, b = sorted(urls)
+    state = tmp_path / "watch.json"
+    env = {"NBF_PASSWORD": PASSWORD, "XAPICTL_NETBOX_URL": netbox_server.url,
+           "XAPICTL_NETBOX_TOKEN": netbox_server.token,
+           "XAPICTL_AUDIT_LOG": str(tmp_path / "audit.jsonl")}
+
+    def watch(*args: str) -> dict[str, str]:
+        # --max-seconds 0: each pool's first batch, then stop (the first read is always made).
+        done = CliRunner().invoke(app, ["netbox", "watch", "--fleet", str(path), "--state",
+                                        str(state), "--max-seconds", "0", *args], env=env)
+        assert done.exit_code == 0, done.stdout + done.stderr
+        lines = dict(line.split(": ", 1) for line in done.stdout.splitlines())
+        assert len(lines) == len(done.stdout.splitlines()), done.stdout  # one line a pool
+        return lines
+
+    first = watch()
+    assert sorted(first) == [a, b]
+    assert all(line.startswith("0 pool events: ") and "(0 NetBox writes)" not in line
+               for line in first.values()), first
+    saved = json.loads(state.read_text())
+    assert len(saved["tokens"]) == 2 and saved["netbox"] == netbox_server.url
+
+    with xapictl.connect(urls[a], password=PASSWORD) as conn:
+        eth1 = next(r for r, p in conn.call("PIF.get_all_records").items()
+                    if p["device"] == "eth1" and p["VLAN"] == -1)
+        net = conn.call("network.create", {"name_label": "VLAN 170", "name_description": "",
+                                           "MTU": 1500, "other_config": {}})
+        conn.call("pool.create_VLAN_from_PIF", eth1, net, 170)
+    again = watch()
+    assert again[b] == "0 pool events: nothing to do (0 NetBox writes)", again
+    events, rest = again[a].split(" pool events: ")
+    assert int(events) > 0 and "create" in rest and "(0 NetBox writes)" not in rest, again
+    with NetBoxApi(netbox_server.url, Secret(netbox_server.token)) as api:
+        groups = {g["name"]: g for g in api.all("ipam/vlan-groups", "VLAN groups", name=[a, b])}
+        assert [v["vid"] for v in api.all("ipam/vlans", "vlans",
+                                          group_id=groups[a]["id"])] == [170]
+        assert b not in groups  # pool b has no VLAN: no group
+
+    only_b = watch("--select", "tag:rest")
+    assert list(only_b) == [b]
+    assert len(json.loads(state.read_text())["tokens"]) == 2  # pool a's position is kept

@@ -46,6 +46,10 @@ class Pool:
         return str(next(r for r, rec in records.items()
                         if name is None or rec.get("name_label") == name))
 
+    def connect(self) -> Any:
+        """A new connection (what a watch opens, again after a loss)."""
+        return xapictl.connect(self.url, password="xapictl")
+
     def snapshot(self) -> Any:
         with xapictl.connect(self.url, password="xapictl") as conn:
             return conn.snapshot()
@@ -387,8 +391,7 @@ def test_watch_follows_the_pools_changes(api: NetBoxApi, pool: Pool) -> None:
         (changed if events and report.writes else first).set()
 
     def run() -> None:
-        with xapictl.connect(pool.url, password="xapictl") as conn:
-            watch(api, conn, options(pool), stop=stop, on_sync=on_sync, poll_timeout=2)
+        watch(api, pool.connect, options(pool), stop=stop, on_sync=on_sync, poll_timeout=2)
 
     worker = threading.Thread(target=run, daemon=True)
     worker.start()
@@ -450,7 +453,7 @@ def test_a_killed_watch_resumes_from_its_checkpoint(netbox_server: NetBoxServer,
         assert "create" in applied and "(0 NetBox writes)" not in applied, applied
     finally:
         first.kill()  # between changes: after its checkpoint for VLAN 130
-    assert json.loads(state.read_text())["token"]
+    assert json.loads(state.read_text())["tokens"]
 
     # Nothing changed while it was down: it does not sync (the library test below counts
     # its NetBox requests: none).
@@ -492,11 +495,11 @@ def test_a_watch_killed_before_its_checkpoint_writes_nothing_twice(api: NetBoxAp
     class CrashOnSecondSave(WatchCheckpoint):
         saves = 0
 
-        def save(self, pool_uuid: str, netbox: str, token: str) -> None:
+        def save(self, netbox: str, inventory: Any) -> None:
             self.saves += 1
             if self.saves == 2:
                 raise Crash  # after the sync of the first change, before its checkpoint
-            super().save(pool_uuid, netbox, token)
+            super().save(netbox, inventory)
 
     stop = threading.Event()
     reports: list[tuple[int, int]] = []
@@ -507,8 +510,8 @@ def test_a_watch_killed_before_its_checkpoint_writes_nothing_twice(api: NetBoxAp
         if len(reports) == 1:
             pool.add_vlan(140)  # the change the watch is about to see
 
-    with xapictl.connect(pool.url, password="xapictl") as conn, pytest.raises(Crash):
-        watch(api, conn, options(pool), stop=stop, on_sync=on_sync, poll_timeout=30,
+    with pytest.raises(Crash):
+        watch(api, pool.connect, options(pool), stop=stop, on_sync=on_sync, poll_timeout=30,
               checkpoint=checkpoint)
     assert len(reports) == 1 and reports[0][1] > 0  # VLAN 140 was written, not checkpointed
     writes_before = api.writes
@@ -518,14 +521,90 @@ def test_a_watch_killed_before_its_checkpoint_writes_nothing_twice(api: NetBoxAp
         after.append((events, report.writes))
         stop.set()
 
-    with xapictl.connect(pool.url, password="xapictl") as conn:
-        watch(api, conn, options(pool), stop=stop, on_sync=once,
-              checkpoint=WatchCheckpoint(tmp_path / "watch.json"))
+    watch(api, pool.connect, options(pool), stop=stop, on_sync=once,
+          checkpoint=WatchCheckpoint(tmp_path / "watch.json"))
     assert after[0][0] > 0 and after[0][1] == 0  # the batch replayed, nothing written
     assert api.writes == writes_before
     # Restarted again with nothing changed since: not one NetBox request.
     requests_before = api.requests
-    with xapictl.connect(pool.url, password="xapictl") as conn:
-        watch(api, conn, options(pool), stop=stop, on_sync=once,
-              checkpoint=WatchCheckpoint(tmp_path / "watch.json"))
+    watch(api, pool.connect, options(pool), stop=stop, on_sync=once,
+          checkpoint=WatchCheckpoint(tmp_path / "watch.json"))
     assert after[1] == (0, 0) and api.requests == requests_before
+
+
+def test_watch_and_inventory_watch_see_the_same_changes(api: NetBoxApi, pool: Pool,
+                                                        tmp_path: Path) -> None:
+    """`netbox watch` consumes the change stream `inventory watch` writes: resumed from the
+    same base, `inventory watch --disks` prints exactly the changes the NetBox watch syncs,
+    and the NetBox watch's checkpoint is the base with those changes applied. The changes are
+    of fields the inventory carries since 1.3 (vCPUs, QoS, other_config, a disk's name): they
+    reach NetBox."""
+    import threading
+
+    from typer.testing import CliRunner
+
+    from xapictl.cli import app
+    from xapictl.inventory import Inventory, apply
+    from xapictl.inventory.diff import Change
+    from xapictl.netbox.watch import WatchCheckpoint, watch
+
+    state = tmp_path / "watch.json"
+    stop = threading.Event()
+    seen: list[tuple[int, int]] = []
+
+    def once(report: Any, events: int) -> None:
+        seen.append((events, report.writes))
+        stop.set()
+
+    pool.add_vlan(159)
+    # The source is the pool's label in the inventory: the CLI's is its URL.
+    watch(api, pool.connect, options(pool), stop=stop, on_sync=once,
+          checkpoint=WatchCheckpoint(state), source=pool.url)
+    assert seen[0][0] == 0 and seen[0][1] > 0  # the first full sync
+    base = json.loads(state.read_text())["inventory"]
+    (tmp_path / "base.json").write_text(json.dumps(base))
+
+    vms = pool.call("VM.get_all_records")
+    vm = next(r for r, v in vms.items() if v["name_label"] == "web-01")
+    vif = next(r for r, v in pool.call("VIF.get_all_records").items() if v["VM"] == vm)
+    vlan_net = next(r for r, n in pool.call("network.get_all_records").items()
+                    if n["name_label"] == "VLAN 159")
+    vbd = next(r for r, b in pool.call("VBD.get_all_records").items()
+               if b["VM"] == vm and b["type"] == "Disk")
+    pool.call("VM.set_VCPUs_at_startup", vm, 1)
+    pool.call("VIF.set_qos_algorithm_type", vif, "ratelimit")
+    pool.call("VIF.set_qos_algorithm_params", vif, {"kbps": "4096"})
+    pool.call("network.add_to_other_config", vlan_net, "folder", "/cmdb")
+    pool.call("VDI.set_name_label", pool.call("VBD.get_VDI", vbd), "web-01 data")
+    pool.add_vlan(160)
+
+    printed = CliRunner().invoke(app, ["inventory", "watch", "--disks", "--base",
+                                       str(tmp_path / "base.json"), "--max-seconds", "0"],
+                                 env={"XAPICTL_URL": pool.url, "XAPICTL_PASSWORD": "xapictl",
+                                      "XAPICTL_AUDIT_LOG": str(tmp_path / "audit.jsonl")})
+    assert printed.exit_code == 0, printed.stderr
+    lines = [json.loads(line) for line in printed.stdout.splitlines()]
+    changes = [Change.from_json(line) for line in lines]
+    assert {(c.object, f) for c in changes for f in c.fields} >= {
+        ("vm", "vcpus"), ("vif", "qos_kbps"), ("network", "other_config"), ("disk", "name")}
+
+    stop.clear()
+    seen.clear()
+    watch(api, pool.connect, options(pool), stop=stop, on_sync=once,
+          checkpoint=WatchCheckpoint(state), source=pool.url)
+    assert seen[0][0] == len(changes) and seen[0][1] > 0, (seen, len(changes))
+    synced = Inventory.from_document(json.loads(state.read_text())["inventory"])
+    expected = apply(Inventory.from_document(base), changes)
+    assert synced.to_document() | {"tokens": {}} == expected.to_document() | {"tokens": {}}
+
+    machine = one(api, "virtualization/virtual-machines", cf_xapi_uuid=vms[vm]["uuid"])
+    assert machine["vcpus"] == 1
+    assert one(api, "virtualization/interfaces", virtual_machine_id=machine["id"],
+               name=f"eth{pool.call('VIF.get_device', vif)}")["custom_fields"][
+                   "xapi_qos_kbps"] == 4096
+    assert "web-01 data" in {d["name"] for d in api.all(
+        "virtualization/virtual-disks", "virtual disks", virtual_machine_id=machine["id"])}
+    group = one(api, "ipam/vlan-groups", name=pool.name)
+    assert {160} <= {v["vid"] for v in api.all("ipam/vlans", "vlans", group_id=group["id"])}
+    snap, disks = pool.state()
+    assert sync(api, snap, options(pool), disks).writes == 0

@@ -79,7 +79,7 @@ def export_fleet(ctx: typer.Context, fleet: Path, select: str | None, concurrenc
     return Inventory.merge(found.results.values(), generated_at=now_stamp()), found.errors
 
 
-def _single_source(ctx: typer.Context) -> str:
+def single_source(ctx: typer.Context) -> str:
     opts = current(ctx)
     return opts.pool or opts.url or "embedded"
 
@@ -124,7 +124,7 @@ def export(
 
             with open_pool(current(ctx)) as conn:  # SR-IOV NICs: one more round trip
                 inv = export_snapshot(with_sriov_details(conn, collect_once(conn)),
-                                      source=_single_source(ctx))
+                                      source=single_source(ctx))
         text = formats.write(inv, fmt, out)
     from xapictl.cli.render import escape
 
@@ -164,7 +164,7 @@ def diff_cmd(
         raise typer.Exit(int(ExitCode.CHANGES_PENDING))
 
 
-class _CliConnection:
+class CliConnection:
     """A connection opened the way every single-pool command opens one, closable."""
 
     def __init__(self, ctx: typer.Context) -> None:
@@ -239,7 +239,7 @@ def watch(
         if since is not None:
             base_inv = _at_token(base_inv, token, since)
         if fleet is None:
-            connects: list[tuple[str, Any]] = [(_single_source(ctx), lambda: _CliConnection(ctx))]
+            connects: list[tuple[str, Any]] = [(single_source(ctx), lambda: CliConnection(ctx))]
         else:
             connector = fleet_connector(ctx)
             connects = [(pool.name, functools.partial(connector.connect, pool))

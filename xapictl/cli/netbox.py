@@ -313,44 +313,79 @@ def watch_cmd(ctx: typer.Context, netbox_url: UrlOpt = None, token: TokenOpt = D
                   "--max-seconds", min=0, help="Stop after this long (default: until "
                                                "Ctrl-C).")] = None,
               state: Annotated[Path | None, typer.Option(
-                  "--state", help="Checkpoint file: the event token of the state last "
-                                  "synced, written after each sync; a restart syncs only "
-                                  "if the pool changed since.")] = None) -> None:
-    """Sync once, then follow the pool's changes and sync each batch as it comes (one line
-    per sync). With --state a restart resumes from its checkpoint: nothing is missed or
-    written twice, and an unchanged pool costs NetBox no request."""
+                  "--state", help="Checkpoint file: the inventory each pool was last synced "
+                                  "at, written after each sync; a restart syncs only what "
+                                  "changed since.")] = None,
+              fleet: FleetOpt = None, select: SelectOpt = None) -> None:
+    """Sync once, then follow the pool's inventory change stream (the one `inventory watch`
+    writes, with the disks) and sync each batch as it comes (one line per sync). With --state
+    a restart resumes from its checkpoint: nothing is missed or written twice, and an
+    unchanged pool costs NetBox no request. With --fleet every selected pool, each its own
+    cluster, in one checkpoint file."""
+    import dataclasses
     import sys
     import threading
 
     opts = current(ctx)
     with exit_codes():
-        from xapictl.cli.connection import open_pool
-        from xapictl.cli.render import refuse_data, refuse_name
-        from xapictl.netbox.watch import WatchCheckpoint, watch
+        from xapictl.cli.inventory import CliConnection, fleet_connector, single_source
+        from xapictl.cli.render import escape, refuse_data, refuse_name
+        from xapictl.errors import UsageError
+        from xapictl.netbox.watch import WatchCheckpoint, WatchedPool, watch, watch_fleet
 
         refuse_name(opts, "netbox watch")
         refuse_data(opts, "netbox watch", "it is a stream of lines, one per sync")
+        if select is not None and fleet is None:
+            raise UsageError("--select picks pools of a fleet: give --fleet FILE too")
         options = _options(site, cluster_group, orphans)
         checkpoint = WatchCheckpoint(state) if state is not None else None
         if checkpoint is not None:
             checkpoint.load()  # a file that is not a checkpoint: refused before anything
+        pools: list[WatchedPool] = []
+        if fleet is not None:
+            import functools
+
+            from xapictl.fleet.fleetfile import load_fleet
+
+            connector = fleet_connector(ctx)
+            for pool in load_fleet(fleet).select(select):
+                named = dataclasses.replace(options, mapping=dataclasses.replace(
+                    options.mapping, pool_name=pool.name))
+                pools.append(WatchedPool(pool.name, functools.partial(connector.connect, pool),
+                                         named))
         stop = threading.Event()
         timer = threading.Timer(max_seconds, stop.set) if max_seconds is not None else None
+        lock = threading.Lock()
 
-        def said(report: Any, events: int) -> None:
+        def said(label: str | None, report: Any, events: int) -> None:
             counts = ", ".join(f"{n} {a}" for a, n in report.plan.counts().items() if n)
-            typer.echo(f"{events} pool events: {counts or 'nothing to do'} "
-                       f"({report.writes} NetBox writes)")
-            sys.stdout.flush()  # one line per sync, as it happens (a pipe buffers)
+            with lock:
+                typer.echo(("" if label is None else f"{escape(label)}: ")
+                           + f"{events} pool events: {counts or 'nothing to do'} "
+                           f"({report.writes} NetBox writes)")
+                sys.stdout.flush()  # one line per sync, as it happens (a pipe buffers)
 
-        with _api(netbox_url, token, netbox_insecure) as api, open_pool(opts) as conn:
+        poll = min(30.0, max_seconds or 30.0)
+        with _api(netbox_url, token, netbox_insecure) as api:
             if timer is not None:
                 timer.daemon = True
                 timer.start()
             try:
-                watch(api, conn, options, stop=stop, on_sync=said,
-                      poll_timeout=min(30.0, max_seconds or 30.0),
-                      checkpoint=checkpoint)
+                if fleet is None:
+                    watch(api, lambda: CliConnection(ctx), options, stop=stop,
+                          on_sync=lambda report, events: said(None, report, events),
+                          poll_timeout=poll, checkpoint=checkpoint,
+                          source=single_source(ctx))
+                    errors: dict[str, str] = {}
+                else:
+                    errors = watch_fleet(api, pools, stop=stop, on_sync=said,
+                                         poll_timeout=poll, checkpoint=checkpoint).errors
+            except KeyboardInterrupt:
+                stop.set()
+                errors = {}
             finally:
                 if timer is not None:
                     timer.cancel()
+            wrote = api.writes > 0
+    with exit_codes():
+        _report_unread(errors, wrote)

@@ -195,14 +195,16 @@ class ChangeStream:
 
     def run(self, emit: Callable[[StreamEvent], None],
             on_batch: Callable[[Checkpoint], None] | None = None) -> None:
-        """Emit events until ``stop`` is set; after each batch of them, ``on_batch`` hears the
-        checkpoint they lead to. Only errors that no reconnect can cure (bad credentials,
-        permission denied, a base without this pool) are raised."""
+        """Emit events until ``stop`` is set (the first read's at least); after each batch of
+        them, ``on_batch`` hears the checkpoint they lead to. Only errors that no reconnect can
+        cure (bad credentials, permission denied, a base without this pool) are raised."""
         conn: StreamConnection | None = None
         snap: PoolSnapshot | None = None
         disks: DiskRecords | None = None
         try:
-            while not self.stop.is_set():
+            # The first read is made even when ``stop`` is already set (a job with a short
+            # --max-seconds on a busy machine still gets the state it starts from).
+            while self._point is None or not self.stop.is_set():
                 try:
                     if conn is None or snap is None:
                         conn = self._connect()

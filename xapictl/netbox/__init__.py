@@ -6,7 +6,8 @@
         report = sync(api, snap, SyncOptions(orphans=OrphanPolicy.MARK_OFFLINE),
                       read_disks(conn, snap))
 
-``watch`` (with a ``WatchCheckpoint``) follows the pool's changes.
+``watch`` (with a ``WatchCheckpoint``) follows the pool's inventory change stream
+(``xapictl.inventory.stream``); ``watch_fleet`` follows many pools into one NetBox.
 
 docs/cmdb.md has the mapping table, field by field, and the ownership rules.
 """
@@ -26,8 +27,9 @@ from xapictl.netbox.model import (
     Wanted,
 )
 from xapictl.netbox.sync import SyncOptions, plan_pool, plan_sync, sync
-from xapictl.netbox.watch import WatchCheckpoint, watch
+from xapictl.netbox.watch import FleetWatch, WatchCheckpoint, WatchedPool, watch, watch_fleet
 
-__all__ = ["FIELDS", "Action", "GuestDisk", "MappingOptions", "NetBoxApi", "NetBoxPlan",
-           "OrphanPolicy", "Step", "SyncOptions", "SyncReport", "Wanted", "WatchCheckpoint",
-           "plan_pool", "plan_sync", "read_disks", "sync", "wanted_objects", "watch"]
+__all__ = ["FIELDS", "Action", "FleetWatch", "GuestDisk", "MappingOptions", "NetBoxApi",
+           "NetBoxPlan", "OrphanPolicy", "Step", "SyncOptions", "SyncReport", "Wanted",
+           "WatchCheckpoint", "WatchedPool", "plan_pool", "plan_sync", "read_disks", "sync",
+           "wanted_objects", "watch", "watch_fleet"]

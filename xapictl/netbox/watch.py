@@ -1,136 +1,222 @@
-"""Follow a pool's event stream and keep NetBox in step, change by change, from a checkpoint.
+"""Follow the pools' inventory change stream and keep NetBox in step, batch by batch, from a
+checkpoint.
 
-The watch reads the pool (snapshot and disks), syncs, then after each batch of XAPI events
-(``event.from`` on the snapshot's classes and VBD/VDI, a long poll: nothing sleeps here)
-applies the batch to its snapshot and syncs again: the sync writes only what the batch changed.
+The watch consumes the change stream ``xapictl inventory watch`` writes
+(``xapictl.inventory.stream.ChangeStream``, with the VMs' disks): after each batch of events
+the stream hands over the state its inventory was exported from (snapshot and disk records),
+and the watch syncs NetBox from that state when the batch changed something. The inventory
+records every field the NetBox mapping reads, so a batch without inventory events changes
+nothing in NetBox: the two never disagree, and nothing here polls XAPI on its own.
 
-With a checkpoint (``WatchCheckpoint``, ``netbox watch --state FILE``) the event token of the
-state last synced is written after each sync, atomically (a temporary file renamed over the
-old one), so a watch killed at any point leaves a whole checkpoint. A restart asks XAPI what
-changed since that token: nothing, and it sends NetBox nothing at all; something, and it syncs
-once (the changes made while it was down). A watch killed after its NetBox writes but before
-its checkpoint replays that batch: the sync finds NetBox already showing it and writes
-nothing, so nothing is missed and nothing is written twice. A token XAPI no longer knows
-(``EVENTS_LOST``) means a full sync, as without a checkpoint.
+With a checkpoint (``WatchCheckpoint``, ``netbox watch --state FILE``) the inventory each pool
+was last synced at (with its token) is written after each sync, atomically (a temporary file
+renamed over the old one), so a watch killed at any point leaves a whole checkpoint. A restart
+gives that inventory to the stream as its base: the stream reads the pool and emits what
+changed since. Nothing, and NetBox gets no request at all; something, and one sync writes it.
+A watch killed after its NetBox writes but before its checkpoint replays that batch: the sync
+finds NetBox already showing it and writes nothing, so nothing is missed and nothing is written
+twice. A pool the checkpoint does not hold (a first run, another NetBox, a pool new in the
+fleet) starts with a full sync.
+
+Many pools (``netbox watch --fleet``): one stream per pool, each in its thread, each its own
+cluster; their syncs into the one NetBox go one at a time, and the one checkpoint file holds
+every pool's position.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from xapictl._files import open_private
-from xapictl.errors import UsageError, XapiFailure
+from xapictl.errors import UsageError
+from xapictl.inventory.document import Inventory
+from xapictl.inventory.stream import ChangeStream, Checkpoint, ReconnectWait, StreamConnection
 from xapictl.netbox.api import NetBoxApi
-from xapictl.netbox.disks import read_disks
+from xapictl.netbox.disks import guest_disks
 from xapictl.netbox.model import NetBoxPlan, SyncReport
 from xapictl.netbox.sync import SyncOptions, sync
-from xapictl.state.collect import collect_at_once
-from xapictl.state.events import apply_events
-from xapictl.state.snapshot import SNAPSHOT_CLASSES, PoolSnapshot
 
-# What a NetBox sync reads: the snapshot's classes and the disks'.
-WATCHED: tuple[str, ...] = (*(name.lower() for name in SNAPSHOT_CLASSES), "vbd", "vdi")
-_RESYNC_CODES = frozenset({"EVENTS_LOST", "EVENT_FROM_TOKEN_PARSE_FAILURE"})
 KIND = "NetBoxWatchCheckpoint"
+
+OnSync = Callable[[SyncReport, int], None]
 
 
 class WatchCheckpoint:
-    """The event token of the pool state last synced into one NetBox, in a file."""
+    """The inventory each pool was last synced at into one NetBox (with the ``event.from``
+    token it was read at), in a file."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def load(self) -> dict[str, str] | None:
-        """The saved pool, NetBox and token (None before the first save); a file that is not
-        a checkpoint is bad input (``UsageError``), found before anything is sent."""
+    def load(self) -> tuple[str, Inventory] | None:
+        """The NetBox and the inventory saved (None before the first save); a file that is
+        not a checkpoint is bad input (``UsageError``), found before anything is sent."""
         if not self.path.exists():
             return None
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
             if data["kind"] != KIND:
                 raise ValueError(data["kind"])
-            return {k: str(data[k]) for k in ("pool", "netbox", "token")}
-        except (OSError, ValueError, KeyError, TypeError, RecursionError):
+            return str(data["netbox"]), Inventory.from_document(data["inventory"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
             raise UsageError(f"--state {self.path}: not a netbox watch checkpoint file; give "
                              "another path or remove it") from None
 
-    def token_for(self, pool_uuid: str, netbox: str) -> str:
-        """The token saved for this pool and NetBox ("" when there is none: another pool or
-        NetBox, or no file yet)."""
+    def base_for(self, netbox: str) -> Inventory | None:
+        """What NetBox ``netbox`` was synced to (None: no file yet, or another NetBox's)."""
         data = self.load()
-        same = data is not None and data["pool"] == pool_uuid and data["netbox"] == netbox
-        return data["token"] if data is not None and same else ""
+        return data[1] if data is not None and data[0] == netbox else None
 
-    def save(self, pool_uuid: str, netbox: str, token: str) -> None:
-        text = json.dumps({"kind": KIND, "pool": pool_uuid, "netbox": netbox,
-                           "token": token}) + "\n"
+    def save(self, netbox: str, inventory: Inventory) -> None:
+        text = json.dumps({"kind": KIND, "netbox": netbox,
+                           "tokens": dict(sorted(inventory.tokens.items())),
+                           "inventory": inventory.to_document()}) + "\n"
         tmp = self.path.with_name(f".{self.path.name}.tmp")
-        with open_private(tmp, "w") as f:
+        with open_private(tmp, "w") as f:  # pool data: 0600, as the rename keeps it
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, self.path)
 
 
-def _changes_since(conn: Any, token: str) -> int | None:
-    """How many events XAPI has after ``token`` (without waiting); None when it no longer
-    knows the token."""
-    try:
-        return len(conn.events(list(WATCHED), token, 0.0).events)
-    except XapiFailure as failure:
-        if failure.code not in _RESYNC_CODES:
-            raise
-        return None
+class _Positions:
+    """Every pool's synced inventory; written whole to the checkpoint after each sync."""
+
+    def __init__(self, checkpoint: WatchCheckpoint | None, netbox: str,
+                 base: Inventory | None) -> None:
+        self.checkpoint = checkpoint
+        self.netbox = netbox
+        self.base = base
+        self._parts = {u: base.pool_part(u) for u in base.pool_uuids} if base else {}
+        self._lock = threading.Lock()
+
+    def record(self, inventory: Inventory) -> None:
+        with self._lock:
+            for pool in inventory.pool_uuids:
+                self._parts[pool] = inventory
+            if self.checkpoint is not None:
+                self.checkpoint.save(self.netbox, Inventory.merge(self._parts.values()))
 
 
-def watch(api: NetBoxApi, conn: Any, options: SyncOptions | None = None, *,
-          stop: threading.Event, on_sync: Callable[[SyncReport, int], None] | None = None,
-          poll_timeout: float = 30.0, checkpoint: WatchCheckpoint | None = None) -> int:
-    """Sync until ``stop`` is set; ``on_sync(report, events)`` after each sync (events: how many
-    pool events it follows; for the first, those since the checkpoint, else 0). Returns how
-    many syncs wrote something."""
-    # One event.from from the empty token: its token is exactly the state read (a snapshot
-    # through get_all_records takes its token with event.inject, itself an event since any
-    # checkpoint).
-    snap: PoolSnapshot = collect_at_once(conn)
-    pool = snap.pool.uuid
-    since = checkpoint.token_for(pool, api.url) if checkpoint is not None else ""
-    pending = _changes_since(conn, since) if since else None
-    if pending == 0:
-        # Nothing changed since the state last synced: NetBox shows it already.
-        report = SyncReport(NetBoxPlan(snap.pool.name_label or pool, (), ()), 0, 0)
-    else:
-        report = sync(api, snap, options, read_disks(conn, snap))
-    written = 1 if report.writes else 0
-    if checkpoint is not None:
-        checkpoint.save(pool, api.url, snap.token)
-    if on_sync is not None:
-        on_sync(report, pending or 0)
-    while not stop.is_set():
+@dataclass(frozen=True)
+class WatchedPool:
+    """One pool to follow: a label (its fleet entry or URL), how to open a connection to it
+    (again after a loss) and its sync options (a fleet entry names its cluster)."""
+
+    label: str
+    connect: Callable[[], StreamConnection]
+    options: SyncOptions | None = None
+
+
+class _PoolWatch:
+    """One pool's stream, syncing each batch that changed something."""
+
+    def __init__(self, api: NetBoxApi, pool: WatchedPool, positions: _Positions,
+                 sync_lock: threading.Lock, on_sync: OnSync | None) -> None:
+        self.api = api
+        self.pool = pool
+        self.positions = positions
+        self.sync_lock = sync_lock
+        self.on_sync = on_sync
+        self.batch = 0  # events in the batch under way
+        self.first = True
+        self.written = 0
+
+    def event(self, _: object) -> None:
+        self.batch += 1
+
+    def batch_done(self, stream: ChangeStream, point: Checkpoint) -> None:
+        events, self.batch = self.batch, 0
+        first, self.first = self.first, False
+        if not events and not (first and not stream.resumed):
+            if first and self.on_sync is not None:
+                # Nothing changed since the checkpoint: NetBox shows it already.
+                name = point.snapshot.pool.name_label if point.snapshot else ""
+                self.on_sync(SyncReport(NetBoxPlan(name or self.pool.label, (), ()), 0, 0), 0)
+            return
+        assert point.snapshot is not None and point.disks is not None  # noqa: S101 - disks=True
+        with self.sync_lock:  # one writer into the one NetBox
+            report = sync(self.api, point.snapshot, self.pool.options,
+                          guest_disks(point.snapshot, point.disks))
+            self.positions.record(point.inventory)
+        self.written += 1 if report.writes else 0
+        if self.on_sync is not None:
+            self.on_sync(report, events)
+
+    def run(self, stop: threading.Event, poll_timeout: float, backoff: ReconnectWait) -> int:
+        stream = ChangeStream(self.pool.connect, backoff=backoff, source=self.pool.label,
+                              base=self.positions.base, poll_timeout=poll_timeout, stop=stop,
+                              disks=True, base_optional=True)
+        stream.run(self.event, lambda point: self.batch_done(stream, point))
+        return self.written
+
+
+def _backoff() -> ReconnectWait:
+    from xapictl.xapi.retry import Backoff
+
+    return Backoff()
+
+
+def watch(api: NetBoxApi, connect: Callable[[], StreamConnection],
+          options: SyncOptions | None = None, *, stop: threading.Event,
+          on_sync: OnSync | None = None, poll_timeout: float = 30.0,
+          checkpoint: WatchCheckpoint | None = None, source: str = "",
+          backoff: ReconnectWait | None = None) -> int:
+    """Sync one pool until ``stop`` is set; ``connect()`` opens a connection to it (again
+    after a loss). ``on_sync(report, events)`` after each sync (events: the change stream's
+    events it follows; 0 for a full first sync); a restart with nothing changed since the
+    checkpoint hears one empty report and sends NetBox nothing. Returns how many syncs wrote
+    something. Errors no reconnect cures (NetBox refusals among them) are raised."""
+    base = checkpoint.base_for(api.url) if checkpoint is not None else None
+    one = _PoolWatch(api, WatchedPool(source, connect, options),
+                     _Positions(checkpoint, api.url, base), threading.Lock(), on_sync)
+    return one.run(stop, poll_timeout, backoff or _backoff())
+
+
+@dataclass(frozen=True)
+class FleetWatch:
+    """How a fleet watch ended: syncs that wrote, and the pools that stopped (label ->
+    error)."""
+
+    written: int
+    errors: dict[str, str]
+
+
+def watch_fleet(api: NetBoxApi, pools: Sequence[WatchedPool], *, stop: threading.Event,
+                on_sync: Callable[[str, SyncReport, int], None] | None = None,
+                poll_timeout: float = 30.0, checkpoint: WatchCheckpoint | None = None,
+                backoff: Callable[[], ReconnectWait] = _backoff) -> FleetWatch:
+    """Follow every pool (a thread each) into one NetBox until ``stop`` is set; a pool whose
+    stream stops on an error is reported and the others go on. ``on_sync(label, report,
+    events)`` after each sync."""
+    base = checkpoint.base_for(api.url) if checkpoint is not None else None
+    positions = _Positions(checkpoint, api.url, base)
+    sync_lock = threading.Lock()
+    errors: dict[str, str] = {}
+    watches = []
+    for pool in pools:
+        said = (None if on_sync is None else
+                lambda report, events, label=pool.label: on_sync(label, report, events))
+        watches.append(_PoolWatch(api, pool, positions, sync_lock, said))
+
+    def run(one: _PoolWatch) -> None:
         try:
-            batch = conn.events(list(WATCHED), snap.token, poll_timeout)
-        except XapiFailure as failure:
-            if failure.code not in _RESYNC_CODES:
-                raise
-            snap, count = collect_at_once(conn), 0  # the stream was lost: read it all again
-        else:
-            if not batch.events:
-                snap = dataclasses.replace(snap, token=batch.token)
-                continue
-            snap, count = apply_events(snap, batch.events, batch.token), len(batch.events)
-        report = sync(api, snap, options, read_disks(conn, snap))
-        written += 1 if report.writes else 0
-        if checkpoint is not None:
-            checkpoint.save(pool, api.url, snap.token)
-        if on_sync is not None:
-            on_sync(report, count)
-    return written
+            one.run(stop, poll_timeout, backoff())
+        except Exception as exc:  # reported; the other pools' streams go on
+            errors[one.pool.label] = str(exc) or type(exc).__name__
+
+    threads = [threading.Thread(target=run, args=(one,), name=f"netbox-watch-{one.pool.label}",
+                                daemon=True) for one in watches]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return FleetWatch(sum(one.written for one in watches), errors)
 
 
-__all__ = ["WATCHED", "WatchCheckpoint", "watch"]
+__all__ = ["FleetWatch", "WatchCheckpoint", "WatchedPool", "watch", "watch_fleet"]
