@@ -80,6 +80,15 @@ def find_python() -> str | None:
     return None
 
 
+def workers() -> int:
+    """gunicorn worker processes: 2, so that two requests in flight (a fleet watch's, bulk
+    chunks sent in parallel) each have a process of their own (threads of one worker share
+    one core); XAPICTL_NETBOX_WORKERS overrides it. Each worker costs about 250 MB and 7-10 s
+    of CPU to start."""
+    given = os.environ.get("XAPICTL_NETBOX_WORKERS", "")
+    return int(given) if given.isdigit() and int(given) > 0 else 2
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -231,8 +240,8 @@ class NetBox:
         logfile = (self.work / "gunicorn.log").open("wb")
         self.server = subprocess.Popen(
             [str(self.venv / "bin" / "gunicorn"), "--bind", f"127.0.0.1:{self.http_port}",
-             "--workers", "1", "--threads", "4", "--timeout", "300", "--no-control-socket",
-             "netbox.wsgi"],
+             "--workers", str(workers()), "--threads", "3", "--timeout", "300",
+             "--no-control-socket", "netbox.wsgi"],
             env=self.env, cwd=self.work, stdout=logfile, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True)
         url = f"http://127.0.0.1:{self.http_port}"
@@ -308,7 +317,8 @@ def main(argv: list[str]) -> int:
             with contextlib.suppress(KeyboardInterrupt):
                 signal.pause()
             return 0
-        env = dict(os.environ, XAPICTL_NETBOX_URL=url, XAPICTL_NETBOX_TOKEN=token)
+        env = dict(os.environ, XAPICTL_NETBOX_URL=url, XAPICTL_NETBOX_TOKEN=token,
+                   XAPICTL_NETBOX_GUNICORN=f"gunicorn ({workers()} workers, 3 threads each)")
         bench = [sys.executable, str(ROOT / "tests" / "bench" / "bench_netbox.py")]
         if argv[:1] == ["--bench"]:
             return subprocess.run([*bench, *argv[1:]], env=env, cwd=ROOT,

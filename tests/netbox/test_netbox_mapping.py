@@ -215,6 +215,57 @@ def test_a_netbox_47_bulk_refusal_names_the_failing_object() -> None:
                                   "Duplicate IP address found in global table: 192.0.2.11/24")
 
 
+def test_parallel_bulk_writes_keep_the_order_and_name_a_refused_object() -> None:
+    """``parallel=3``: 250 objects go in 3 chunks, all three in flight at once (a barrier
+    that 3 requests must reach together), and the created objects come back in order; a
+    refusal in one chunk names its object once the chunks in flight have answered."""
+    import json
+    import threading
+
+    from xapictl.errors import NetBoxError
+
+    together = threading.Barrier(3, timeout=60)  # a safety net only: the barrier decides
+    sizes: list[int] = []
+
+    def create(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        sizes.append(len(body))
+        together.wait()
+        if any(item["name"] == "vm 200" for item in body) and request.method == "PATCH":
+            index = next(i for i, item in enumerate(body) if item["name"] == "vm 200")
+            return httpx.Response(400, json={"detail": "1 of n", "errors": [
+                {"index": index, "errors": {"name": ["taken"]}}]})
+        return httpx.Response(201, json=[{"id": int(i["name"].split()[1]), **i} for i in body])
+
+    items = [{"name": f"vm {i}"} for i in range(250)]
+    labels = [f"virtual machine vm {i}" for i in range(250)]
+    with NetBoxApi("http://127.0.0.1:9", Secret("t"), parallel=3,
+                   transport=httpx.MockTransport(create)) as client:
+        made = client.create("virtualization/virtual-machines", items, labels)
+        assert [m["id"] for m in made] == list(range(250))
+        assert sorted(sizes) == [82, 84, 84] and (client.requests, client.writes) == (3, 3)
+        with pytest.raises(NetBoxError) as refused:
+            client.update("virtualization/virtual-machines", items, labels)
+    assert str(refused.value) == ("NetBox refused to update virtual machine vm 200: 400 "
+                                  "name: taken")
+    assert client.writes == 6  # every chunk was sent: the others were written
+
+
+def test_one_at_a_time_the_chunks_are_as_big_as_netbox_takes() -> None:
+    import json
+
+    sizes: list[int] = []
+
+    def create(request: httpx.Request) -> httpx.Response:
+        sizes.append(len(json.loads(request.content)))
+        return httpx.Response(201, json=[{} for _ in range(sizes[-1])])
+
+    with NetBoxApi("http://127.0.0.1:9", Secret("t"),
+                   transport=httpx.MockTransport(create)) as client:
+        client.create("dcim/interfaces", [{}] * 450, ["interface"] * 450)
+    assert sizes == [200, 200, 50]
+
+
 def test_disks_prefixes_qos_and_locking_are_mapped(
         seed_pool: tuple[Any, tuple[GuestDisk, ...]]) -> None:
     snap, disks = seed_pool

@@ -2,11 +2,21 @@
 
 Every request is counted (``requests``, ``writes``) so tests and benchmarks measure work, not
 time. The token is a ``Secret``: it goes into the Authorization header and nowhere else.
+
+A bulk write of many objects of one kind is cut into chunks (at most ``BULK`` objects, at least
+``MIN_CHUNK``) that go ``parallel`` at a time: NetBox spends most of a bulk write per object
+(validation, change logging, search indexing, tags, MAC address objects) and in PostgreSQL
+round trips, so one request at a time leaves a 2-core NetBox half idle; with several gunicorn
+workers, chunks in flight together use its cores (docs/cmdb.md). Objects of one kind never
+refer to each other in a write, so their chunks are independent.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -15,7 +25,8 @@ from xapictl.errors import NetBoxError
 from xapictl.xapi.credentials import Secret
 
 PAGE = 1000  # NetBox's default MAX_PAGE_SIZE
-BULK = 200  # objects per bulk write
+BULK = 200  # objects per bulk write, at most
+MIN_CHUNK = 50  # objects per bulk write, at least (when there are that many)
 
 
 def auth_header(token: Secret) -> str:
@@ -55,13 +66,21 @@ def _first_error(body: Any) -> str:
 
 
 class NetBoxApi:
-    """One NetBox: ``url`` (``https://netbox.example``), a token, an optional transport."""
+    """One NetBox: ``url`` (``https://netbox.example``), a token, an optional transport;
+    ``parallel``: how many bulk writes of one kind may be in flight at once; ``observe``:
+    told of each request when its answer is in (method, endpoint, objects sent, seconds), for
+    benchmarks that say where the time goes."""
 
     def __init__(self, url: str, token: Secret, *, timeout: float = 120.0,
-                 transport: httpx.BaseTransport | None = None, verify: bool = True) -> None:
+                 transport: httpx.BaseTransport | None = None, verify: bool = True,
+                 parallel: int = 1,
+                 observe: Callable[[str, str, int, float], None] | None = None) -> None:
         self.url = url.rstrip("/")
         self.requests = 0
         self.writes = 0
+        self.parallel = max(1, parallel)
+        self.observe = observe
+        self._count = threading.Lock()
         self._http = httpx.Client(base_url=f"{self.url}/api/", timeout=timeout, verify=verify,
                                   transport=transport,
                                   headers={"Authorization": auth_header(token),
@@ -78,9 +97,11 @@ class NetBoxApi:
 
     def _send(self, method: str, path: str, what: str, *, params: Mapping[str, Any] | None = None,
               body: Any = None) -> Any:
-        self.requests += 1
-        if method != "GET":
-            self.writes += 1
+        with self._count:
+            self.requests += 1
+            if method != "GET":
+                self.writes += 1
+        started = time.perf_counter()
         try:
             reply = self._http.request(method, path, params=params, json=body)
         except httpx.TimeoutException:
@@ -89,6 +110,9 @@ class NetBoxApi:
         except httpx.HTTPError as exc:
             raise NetBoxError(f"cannot reach NetBox at {self.url} to {what} "
                               f"({type(exc).__name__}): check the URL") from None
+        if self.observe is not None:
+            self.observe(method, path.rstrip("/"), len(body) if isinstance(body, list) else 0,
+                         time.perf_counter() - started)
         if reply.status_code < 400:
             return reply.json() if reply.content else None
         index = None
@@ -117,27 +141,36 @@ class NetBoxApi:
             if not page.get("next"):
                 return out
 
+    def _chunked(self, items: Sequence[Any], labels: Sequence[str],
+                 send: Callable[[list[Any], Sequence[str]], list[dict[str, Any]]],
+                 ) -> list[dict[str, Any]]:
+        """``send`` each chunk, ``parallel`` at a time; the results in order. A refusal is
+        raised once every chunk in flight has its answer (the first refused chunk's)."""
+        size = min(BULK, max(MIN_CHUNK, -(-len(items) // self.parallel)))
+        chunks = [(list(items[i:i + size]), labels[i:i + size])
+                  for i in range(0, len(items), size)]
+        if self.parallel == 1 or len(chunks) == 1:
+            return [obj for chunk, names in chunks for obj in send(chunk, names)]
+        with ThreadPoolExecutor(min(self.parallel, len(chunks)),
+                                thread_name_prefix="netbox-bulk") as pool:
+            futures = [pool.submit(send, chunk, names) for chunk, names in chunks]
+        return [obj for future in futures for obj in future.result()]
+
     def create(self, endpoint: str, items: Sequence[Mapping[str, Any]],
                labels: Sequence[str]) -> list[dict[str, Any]]:
         """Bulk create, in chunks; the created objects in the same order."""
-        out: list[dict[str, Any]] = []
-        for start in range(0, len(items), BULK):
-            chunk = list(items[start:start + BULK])
-            names = labels[start:start + BULK]
-            out += self._bulk("POST", endpoint, chunk, names, "create")
-        return out
+        return self._chunked(items, labels, lambda chunk, names: self._bulk(
+            "POST", endpoint, chunk, names, "create"))
 
     def update(self, endpoint: str, items: Sequence[Mapping[str, Any]],
                labels: Sequence[str]) -> None:
         """Bulk partial update: each item carries its ``id``."""
-        for start in range(0, len(items), BULK):
-            self._bulk("PATCH", endpoint, list(items[start:start + BULK]),
-                       labels[start:start + BULK], "update")
+        self._chunked(items, labels, lambda chunk, names: self._bulk(
+            "PATCH", endpoint, chunk, names, "update"))
 
     def delete(self, endpoint: str, ids: Sequence[int], labels: Sequence[str]) -> None:
-        for start in range(0, len(ids), BULK):
-            self._bulk("DELETE", endpoint, [{"id": i} for i in ids[start:start + BULK]],
-                       labels[start:start + BULK], "delete")
+        self._chunked([{"id": i} for i in ids], labels, lambda chunk, names: self._bulk(
+            "DELETE", endpoint, chunk, names, "delete"))
 
     def _bulk(self, method: str, endpoint: str, chunk: list[Mapping[str, Any]],
               labels: Sequence[str], verb: str) -> list[dict[str, Any]]:
@@ -155,4 +188,4 @@ class NetBoxApi:
         return dict(self._send("POST", f"{endpoint}/", what, body=body))
 
 
-__all__ = ["BULK", "PAGE", "NetBoxApi", "auth_header"]
+__all__ = ["BULK", "MIN_CHUNK", "PAGE", "NetBoxApi", "auth_header"]
