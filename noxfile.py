@@ -152,8 +152,8 @@ def netbox(session: nox.Session) -> None:
     on the machine (skipped with the reason when none), a migrated database cached as a dump
     under $XAPICTL_NETBOX_CACHE (default ~/.cache/xapictl/netbox). tests/netbox/harness.py.
     After the tests, tests/bench/bench_netbox.py (the big pool's first and no-op sync) unless
-    XAPICTL_NETBOX_BENCH=0 (CI: NetBox takes 3-5 objects a second here, the full big pool
-    20 minutes and more)."""
+    XAPICTL_NETBOX_BENCH=0 (CI: the tests already sync the whole big pool once; the
+    benchmark would do it again)."""
     _install(session, "test")
     # The tests, then (when they pass) the big pool's benchmark against the same NetBox.
     session.run("python", str(ROOT / "tests" / "netbox" / "harness.py"), *session.posargs,

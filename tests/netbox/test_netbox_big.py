@@ -5,8 +5,8 @@ busy); it asserts what must hold whatever the load: the no-op sync sends no writ
 number of pages that does not depend on the number of objects written.
 
 The pool is ``big`` at the scenario's defaults (64 hosts, 500 VMs, 500 VLANs, 2000 VIFs, 500
-disks: tens of minutes on a 2-core machine); ``XAPICTL_NETBOX_BIG=slice`` takes a slice of it
-(8 hosts, 120 VMs) for a quicker run.
+disks: minutes on a 2-core machine, docs/bench/netbox.md; CI runs it whole);
+``XAPICTL_NETBOX_BIG=slice`` takes a slice of it (8 hosts, 120 VMs) for a quicker run.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def big() -> Iterator[Any]:
     sim.close()
 
 
-@pytest.mark.timeout(3600)  # the whole big pool: 20-40 min on a busy 2-core machine
+@pytest.mark.timeout(3600)  # a safety net: the whole big pool on a busy 2-core machine
 def test_big_pool_first_and_noop_sync(netbox_server: NetBoxServer, big: Any) -> None:
     big, disks = big
     options = SyncOptions(MappingOptions(site=f"site-{big.pool.name_label}"))
