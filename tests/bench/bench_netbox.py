@@ -1,7 +1,8 @@
 """The big pool into a real NetBox: the first sync and a no-op sync (objects, NetBox requests,
 writes, wall time).
 
-    python tests/bench/bench_netbox.py [--write] [--runs 3] [--slice]
+    python tests/bench/bench_netbox.py [--write] [--runs 3] [--slice] [--parallel N]
+                                         [--compare-parallel N]
 
 It needs a NetBox: ``XAPICTL_NETBOX_URL`` and ``XAPICTL_NETBOX_TOKEN`` (``nox -s netbox``
 starts one and runs this after the tests; ``python tests/netbox/harness.py --bench`` alone).
@@ -26,6 +27,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -42,6 +44,9 @@ def main() -> int:
     parser.add_argument("--slice", action="store_true", help="a slice of the big pool")
     parser.add_argument("--parallel", type=int, default=1,
                         help="bulk requests of a kind in flight at once (NetBoxApi)")
+    parser.add_argument("--compare-parallel", type=int, default=2, metavar="N",
+                        help="then the first sync of another big pool with N bulk requests "
+                             "in flight (0: not)")
     args = parser.parse_args()
     url, token = os.environ.get("XAPICTL_NETBOX_URL"), os.environ.get("XAPICTL_NETBOX_TOKEN")
     if not (url and token):
@@ -54,12 +59,16 @@ def main() -> int:
     from xapictl.netbox.disks import read_disks
     from xapictl.xapi.credentials import Secret
 
-    name = f"bench-{uuid.uuid4().hex[:8]}"
-    with ServedPool(0, **(SLICE if args.slice else {})) as served, \
-            xapictl.connect(served.url, password=PASSWORD) as conn:
-        conn.call("pool.set_name_label", conn.call("pool.get_all")[0], name)
-        snap = conn.snapshot()
-        disks = read_disks(conn, snap)
+    def read() -> tuple[str, Any, Any]:
+        """A big pool of its own (fresh UUIDs: a first sync), named afresh, and its disks."""
+        name = f"bench-{uuid.uuid4().hex[:8]}"
+        with ServedPool(0, **(SLICE if args.slice else {})) as served, \
+                xapictl.connect(served.url, password=PASSWORD) as conn:
+            conn.call("pool.set_name_label", conn.call("pool.get_all")[0], name)
+            snap = conn.snapshot()
+            return name, snap, read_disks(conn, snap)
+
+    name, snap, disks = read()
     options = SyncOptions(MappingOptions(site=f"site-{name}"))
     wanted = wanted_objects(snap, options.mapping, disks)[0]
     page = Page("netbox", args.runs)
@@ -96,6 +105,17 @@ def main() -> int:
         table.add("no-op", "/".join(map(str, sorted(set(requests)))),
                   "/".join(map(str, sorted(set(writes)))), "0", seconds(walls, 1),
                   goal="0 writes", met=set(writes) == {0})
+    if args.compare_parallel > 1:
+        # The same first sync of another big pool, N bulk chunks of a kind in flight at once.
+        other, snap2, disks2 = read()
+        with NetBoxApi(url, Secret(token), timeout=900, parallel=args.compare_parallel) as api:
+            started = time.perf_counter()
+            first2 = sync(api, snap2, SyncOptions(MappingOptions(site=f"site-{other}")), disks2)
+            wall2 = time.perf_counter() - started
+        table.add(f"first, {args.compare_parallel} in flight", f"{first2.requests:,}",
+                  f"{first2.writes:,}", f"{len(first2.plan.steps):,}",
+                  f"{wall2:.1f} s (one run)", goal="verified: the second plan is empty",
+                  met=first2.remaining is not None and first2.remaining.empty)
     gunicorn = os.environ.get("XAPICTL_NETBOX_GUNICORN", "gunicorn")
     table.notes.append(
         f"NetBox 4.7.3 under {gunicorn} with PostgreSQL and Redis on the same machine, "
@@ -106,7 +126,7 @@ def main() -> int:
         "ownership markers, and writes nothing.")
     where = page.table(
         "Where the first sync's time goes: NetBox's answers, by request kind (the "
-        "five slowest, then the rest)",
+        "five slowest, then the rest; the first row of the table above)",
         ["requests", "count", "objects sent", "time in NetBox's answers"])
     ranked = sorted(spent.items(), key=lambda kv: -kv[1][2])
     for (method, endpoint), (count, objects, took) in ranked[:5]:
