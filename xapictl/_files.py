@@ -51,6 +51,18 @@ def open_private(path: Path, mode: str = "a") -> IO[str]:
     return os.fdopen(_open(path, flags), mode, encoding="utf-8")
 
 
+def replace_private(path: Path, text: str) -> None:
+    """Write ``text`` as the private file ``path`` whole or not at all: into a temporary file
+    beside it, synced, then renamed over it (a process killed at any point leaves the old file
+    or the new one, never a part)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open_private(tmp, "w") as f:  # 0600, as the rename keeps it
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
 def _open(path: Path, flags: int) -> int:
     private_dir(path.parent)
     fd = os.open(path, flags, FILE_MODE)
@@ -64,4 +76,5 @@ def _open(path: Path, flags: int) -> int:
     return fd
 
 
-__all__ = ["DIR_MODE", "FILE_MODE", "open_private", "private_dir", "private_file"]
+__all__ = ["DIR_MODE", "FILE_MODE", "open_private", "private_dir", "private_file",
+           "replace_private"]

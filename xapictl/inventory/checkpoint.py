@@ -9,12 +9,11 @@ resuming from the file repeats and loses nothing.
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from pathlib import Path
 
-from xapictl._files import open_private
+from xapictl._files import replace_private
 from xapictl.inventory.document import Inventory
 
 
@@ -48,12 +47,7 @@ class CheckpointFile:
         merged = Inventory.merge(inv for inv, _ in self._parts.values())
         text = json.dumps({"token": next(iter(tokens.values()), ""), "tokens": tokens,
                            "inventory": merged.to_document()}) + "\n"
-        tmp = self.path.with_name(f".{self.path.name}.tmp")
-        with open_private(tmp, "w") as f:  # pool data: 0600, as the rename keeps it
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path)
+        replace_private(self.path, text)  # pool data: 0600
         self._written = time.monotonic()
 
 

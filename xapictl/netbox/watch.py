@@ -26,13 +26,12 @@ every pool's position.
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from xapictl._files import open_private
+from xapictl._files import replace_private
 from xapictl.errors import UsageError
 from xapictl.inventory.document import Inventory
 from xapictl.inventory.stream import ChangeStream, Checkpoint, ReconnectWait, StreamConnection
@@ -76,12 +75,7 @@ class WatchCheckpoint:
         text = json.dumps({"kind": KIND, "netbox": netbox,
                            "tokens": dict(sorted(inventory.tokens.items())),
                            "inventory": inventory.to_document()}) + "\n"
-        tmp = self.path.with_name(f".{self.path.name}.tmp")
-        with open_private(tmp, "w") as f:  # pool data: 0600, as the rename keeps it
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path)
+        replace_private(self.path, text)  # pool data: 0600
 
 
 class _Positions:
