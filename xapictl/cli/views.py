@@ -28,15 +28,10 @@ def read_pool(opts: GlobalOptions, *, sriov_vfs: bool = False) -> PoolSnapshot:
     """The pool in one read; with ``sriov_vfs`` each SR-IOV NIC's remaining VFs too (one more
     round trip, in a pool with SR-IOV only)."""
     from xapictl.cli.connection import open_pool
-    from xapictl.state.collect import collect_once
+    from xapictl.state.collect import collect_once_for_show
 
     with open_pool(opts) as conn:  # one read, then logout: no token kept for a next snapshot
-        snap = collect_once(conn)
-        if sriov_vfs:
-            from xapictl.state.capacity import with_sriov_capacity
-
-            snap = with_sriov_capacity(conn, snap)
-        return snap
+        return collect_once_for_show(conn, sriov_vfs=sriov_vfs)
 
 
 def _host(snap: PoolSnapshot, ref: str) -> str:

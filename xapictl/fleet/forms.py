@@ -17,7 +17,7 @@ from xapictl.fleet.each import FleetResults, for_each_pool
 from xapictl.fleet.fleetfile import FleetPool
 from xapictl.plan.desired import DesiredState
 from xapictl.plan.recipe_text import recipe_text
-from xapictl.state.collect import collect_once
+from xapictl.state.collect import collect_once_for_show
 
 T = TypeVar("T")
 
@@ -29,15 +29,10 @@ def read_each(pools: Sequence[FleetPool], connector: PoolConnector,
     connection: ``collect_once`` skips the token a next snapshot would use. ``sriov_vfs``: each
     SR-IOV NIC's remaining VFs too (``with_sriov_capacity``: one more round trip, in pools
     with SR-IOV only)."""
-    def read(pool: Any, conn: Any) -> T:
-        snap = collect_once(conn)
-        if sriov_vfs:
-            from xapictl.state.capacity import with_sriov_capacity
-
-            snap = with_sriov_capacity(conn, snap)
-        return fn(snap)
-
-    return for_each_pool(pools, connector, read, concurrency=concurrency)
+    return for_each_pool(
+        pools, connector,
+        lambda pool, conn: fn(collect_once_for_show(conn, sriov_vfs=sriov_vfs)),
+        concurrency=concurrency)
 
 
 def save_recipe(desired: DesiredState, directory: Path) -> Path:

@@ -54,6 +54,17 @@ def collect_once(conn: Connection) -> PoolSnapshot:
     return collect(conn, lazy=True)
 
 
+def collect_once_for_show(conn: Connection, *, sriov_vfs: bool = False) -> PoolSnapshot:
+    """``collect_once``; with ``sriov_vfs`` each SR-IOV NIC's remaining VFs too
+    (``with_sriov_capacity``: one more round trip, in a pool with SR-IOV only)."""
+    snap = collect_once(conn)
+    if sriov_vfs:
+        from xapictl.state.capacity import with_sriov_capacity
+
+        snap = with_sriov_capacity(conn, snap)
+    return snap
+
+
 def collect_at_once(conn: Connection, *, lazy: bool = False) -> PoolSnapshot:
     """Every class in one ``event.from`` request with the empty token, which also makes the
     records consistent with each other (``Connection.read_all_at_once``). One request per pool
@@ -87,4 +98,4 @@ connect_profile = PoolConnection.open_profile
 Connection.snapshot_builder = collect
 
 __all__ = ["ONE_REQUEST_MAX_HOSTS", "PoolConnection", "collect", "collect_at_once", "collect_once",
-           "connect", "connect_profile", "reads_in_one_request"]
+           "collect_once_for_show", "connect", "connect_profile", "reads_in_one_request"]
