@@ -10,9 +10,9 @@ are inventory records (the export's format), so applying the events in order to 
 gives exactly what a new export would give (``xapictl.inventory.diff.apply``).
 
 How it works, and why nothing is lost or sent twice: the stream keeps the pool's state current
-from ``event.from`` (a ``PoolSnapshot`` and, with ``disks=True``, the VBD and VDI records, all
-from the same batches) and, after each batch, emits the *difference* between the inventory it
-last emitted and the inventory of the new state. So:
+from ``event.from`` (``xapictl.state.live.LiveSnapshot``; with ``disks=True`` the VBD and VDI
+records too, from the same batches) and, after each batch, emits the *difference* between the
+inventory it last emitted and the inventory of the new state. So:
 
 * a lost connection or a master change: reconnect (the client follows the new master) and
   read the pool again in full, since a new master's database may not know the old token; the
@@ -36,24 +36,24 @@ that decides how long to wait.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from xapictl.errors import TransportError, XapiFailure
 from xapictl.inventory.diff import Change, diff
 from xapictl.inventory.disks import DISK_CLASSES, DiskRecords
 from xapictl.inventory.document import Inventory
 from xapictl.inventory.export import export_snapshot
-from xapictl.state.snapshot import SNAPSHOT_CLASSES, PoolSnapshot
+from xapictl.state.snapshot import PoolSnapshot
+
+if TYPE_CHECKING:
+    from xapictl.state.live import LiveSnapshot
 
 log = logging.getLogger("xapictl.inventory.stream")
 
-# Failures after which the token is lost but the connection goes on: read the pool again.
-_RESYNC_CODES = frozenset({"EVENTS_LOST", "EVENT_FROM_TOKEN_PARSE_FAILURE"})
 # Failures after which the same connection cannot go on; anything else is a bug to surface.
 _RECONNECT_CODES = frozenset({"SESSION_INVALID", "HOST_IS_SLAVE", "HOST_OFFLINE",
                               "HOST_STILL_BOOTING", "EVENTS_LOST",
@@ -120,8 +120,6 @@ class ChangeStream:
         self.stop = stop or threading.Event()
         self.disks = disks
         self.base_optional = base_optional
-        self.classes = [*(name.lower() for name in SNAPSHOT_CLASSES),
-                        *(DISK_CLASSES if disks else ())]
         self._point: Checkpoint | None = None  # replaced whole: readers never see half of one
         self.reconnects = 0
         self.resumed = False  # whether the first read was diffed against ``base``
@@ -168,30 +166,25 @@ class ChangeStream:
             emit(StreamEvent(change, pool, snap.token))
         self._point = Checkpoint(new, snap.token, snap, disks)
 
-    def _read(self, conn: StreamConnection) -> tuple[PoolSnapshot, DiskRecords | None]:
+    def _read(self, conn: StreamConnection) -> tuple[LiveSnapshot, DiskRecords | None]:
         """The whole pool; the disks after the snapshot, so that no change between the two
         reads is missed (one made after the snapshot's token comes again as an event)."""
-        from xapictl.state.collect import collect
+        from xapictl.state.live import LiveSnapshot
 
-        snap = collect(conn)  # type: ignore[arg-type]
-        return snap, DiskRecords.read(conn) if self.disks else None
+        live = LiveSnapshot(conn, also=DISK_CLASSES if self.disks else ())  # type: ignore[arg-type]
+        return live, self._read_disks(conn)
 
-    def _poll(self, conn: StreamConnection, snap: PoolSnapshot, disks: DiskRecords | None,
-              ) -> tuple[PoolSnapshot, DiskRecords | None]:
-        """One ``event.from`` long poll from the snapshot's token, applied to both."""
-        from xapictl.state.events import apply_events
+    def _read_disks(self, conn: StreamConnection) -> DiskRecords | None:
+        return DiskRecords.read(conn) if self.disks else None
 
-        try:
-            batch = conn.events(self.classes, snap.token, self.poll_timeout)
-        except XapiFailure as failure:
-            if failure.code not in _RESYNC_CODES:
-                raise
-            log.warning("change stream: %s; reading the pool again", failure.code)
-            return self._read(conn)
-        if not batch.events:
-            return dataclasses.replace(snap, token=batch.token), disks
-        return (apply_events(snap, batch.events, batch.token),
-                disks.apply(batch.events) if disks is not None else None)
+    def _poll(self, conn: StreamConnection, live: LiveSnapshot, disks: DiskRecords | None,
+              ) -> DiskRecords | None:
+        """One ``event.from`` long poll from the snapshot's token, applied to both; the disks
+        as they are after it."""
+        events = live.poll_events(self.poll_timeout)
+        if events is None:  # the token was refused and the pool read again: the disks too
+            return self._read_disks(conn)
+        return disks.apply(events) if disks is not None and events else disks
 
     def run(self, emit: Callable[[StreamEvent], None],
             on_batch: Callable[[Checkpoint], None] | None = None) -> None:
@@ -199,24 +192,24 @@ class ChangeStream:
         them, ``on_batch`` hears the checkpoint they lead to. Only errors that no reconnect can
         cure (bad credentials, permission denied, a base without this pool) are raised."""
         conn: StreamConnection | None = None
-        snap: PoolSnapshot | None = None
+        live: LiveSnapshot | None = None
         disks: DiskRecords | None = None
         try:
             # The first read is made even when ``stop`` is already set (a job with a short
             # --max-seconds on a busy machine still gets the state it starts from).
             while self._point is None or not self.stop.is_set():
                 try:
-                    if conn is None or snap is None:
+                    if conn is None or live is None:
                         conn = self._connect()
                         # Start, or restart after a loss, from a full read: a new master's
                         # database may not know our token (or know it as a different point),
                         # and the difference from what was emitted is exact either way.
-                        snap, disks = self._read(conn)
-                        self._emit_difference(snap, disks, emit)
+                        live, disks = self._read(conn)
+                        self._emit_difference(live.current, disks, emit)
                         self._batch_done(on_batch)
                         continue  # a consumer may have asked to stop
-                    snap, disks = self._poll(conn, snap, disks)
-                    self._emit_difference(snap, disks, emit)
+                    disks = self._poll(conn, live, disks)
+                    self._emit_difference(live.current, disks, emit)
                     self._batch_done(on_batch)
                     self.backoff.reset()
                 except (TransportError, XapiFailure) as exc:
@@ -226,7 +219,7 @@ class ChangeStream:
                     self.reconnects += 1
                     if conn is not None:
                         _close_quietly(conn)
-                    conn, snap = None, None
+                    conn, live = None, None
                     if self.backoff.wait(self.stop):
                         break
         finally:

@@ -6,6 +6,8 @@ event's copy, deleted ones dropped, and ``current`` becomes a new immutable ``Po
 (the old one stays valid for whoever holds it). ``follow()`` yields each new snapshot;
 ``start()``/``stop()`` run the polling in a background thread. If XAPI refuses the token
 (``EVENTS_LOST``, ``EVENT_FROM_TOKEN_PARSE_FAILURE``) the snapshot is read again in full.
+``also`` follows more classes in the same ``event.from`` calls (the snapshot ignores their
+events; ``poll_events`` hands them over, as the inventory stream does with the VMs' disks).
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 from xapictl.client.connection import Connection
 from xapictl.errors import XapiFailure
@@ -29,8 +32,10 @@ _RESYNC_CODES = frozenset({"EVENTS_LOST", "EVENT_FROM_TOKEN_PARSE_FAILURE"})
 class LiveSnapshot:
     """The latest ``PoolSnapshot`` of a pool, updated from its event stream."""
 
-    def __init__(self, conn: Connection, snapshot: PoolSnapshot | None = None) -> None:
+    def __init__(self, conn: Connection, snapshot: PoolSnapshot | None = None, *,
+                 also: Sequence[str] = ()) -> None:
         self.conn = conn
+        self.classes = [*(name.lower() for name in SNAPSHOT_CLASSES), *also]
         self.current: PoolSnapshot = snapshot if snapshot is not None else collect(conn)
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -39,21 +44,27 @@ class LiveSnapshot:
 
     def poll(self, timeout: float = 30.0) -> int:
         """Wait up to ``timeout`` s for changes and apply them; how many events applied."""
-        classes = [name.lower() for name in SNAPSHOT_CLASSES]
+        events = self.poll_events(timeout)
+        return 0 if events is None else len(events)
+
+    def poll_events(self, timeout: float = 30.0) -> Sequence[Any] | None:
+        """``poll``, returning the batch's events (those of the ``also`` classes too); None
+        when XAPI refused the token and the pool was read again in full (what the events of
+        the ``also`` classes would have said is then lost: read those again too)."""
         try:
-            batch = self.conn.events(classes, self.current.token, timeout)
+            batch = self.conn.events(self.classes, self.current.token, timeout)
         except XapiFailure as failure:
             if failure.code not in _RESYNC_CODES:
                 raise
             log.warning("event stream lost (%s): reading the pool again", failure.code)
             self._publish(collect(self.conn))
-            return 0
+            return None
         if not batch.events:
             if batch.token != self.current.token:
                 self._publish(dataclasses.replace(self.current, token=batch.token))
-            return 0
+            return ()
         self._publish(apply_events(self.current, batch.events, batch.token))
-        return len(batch.events)
+        return tuple(batch.events)
 
     def _publish(self, snapshot: PoolSnapshot) -> None:
         with self._lock:
