@@ -131,8 +131,6 @@ def _sources(ctx: typer.Context, options: SyncOptions, fleet: Path | None,
              select: str | None) -> tuple[list[_Source], dict[str, str]]:
     """The pools to work on (read in parallel with a fleet) and those that could not be
     read (pool -> error)."""
-    import dataclasses
-
     from xapictl.netbox.disks import read_disks
     from xapictl.state.collect import collect_once
 
@@ -158,8 +156,8 @@ def _sources(ctx: typer.Context, options: SyncOptions, fleet: Path | None,
     connector = fleet_connector(ctx)
     connector.prime(pools)
     found = for_each_pool(pools, connector, lambda pool, conn: read(conn))
-    out = [_Source(name, snap, disks, dataclasses.replace(options, mapping=dataclasses.replace(
-        options.mapping, pool_name=name))) for name, (snap, disks) in found.results.items()]
+    out = [_Source(name, snap, disks, options.for_pool(name))
+           for name, (snap, disks) in found.results.items()]
     return out, found.errors
 
 
@@ -322,7 +320,6 @@ def watch_cmd(ctx: typer.Context, netbox_url: UrlOpt = None, token: TokenOpt = D
     a restart resumes from its checkpoint: nothing is missed or written twice, and an
     unchanged pool costs NetBox no request. With --fleet every selected pool, each its own
     cluster, in one checkpoint file."""
-    import dataclasses
     import sys
     import threading
 
@@ -349,10 +346,8 @@ def watch_cmd(ctx: typer.Context, netbox_url: UrlOpt = None, token: TokenOpt = D
 
             connector = fleet_connector(ctx)
             for pool in load_fleet(fleet).select(select):
-                named = dataclasses.replace(options, mapping=dataclasses.replace(
-                    options.mapping, pool_name=pool.name))
                 pools.append(WatchedPool(pool.name, functools.partial(connector.connect, pool),
-                                         named))
+                                         options.for_pool(pool.name)))
         stop = threading.Event()
         timer = threading.Timer(max_seconds, stop.set) if max_seconds is not None else None
         lock = threading.Lock()

@@ -315,6 +315,12 @@ class SyncOptions:
     mapping: MappingOptions = field(default_factory=MappingOptions)
     orphans: OrphanPolicy = OrphanPolicy.DELETE
 
+    def for_pool(self, name: str) -> SyncOptions:
+        """These options for the fleet pool ``name`` (its cluster and VLAN group are named
+        after it)."""
+        return dataclasses.replace(self, mapping=dataclasses.replace(self.mapping,
+                                                                     pool_name=name))
+
 
 def plan_pool(api: NetBoxApi, snap: PoolSnapshot, options: SyncOptions | None = None,
               disks: Sequence[GuestDisk] | None = None
