@@ -143,14 +143,20 @@ def _undo(plan: Plan, failed: Step, report: ApplyReport, ctx: RunContext,
     todo = [undo[r.step.key] for r in reversed(report.results)
             if r.status is StepStatus.DONE and isinstance(r.step, XapiStep)
             and r.step.group == group and r.step.key in undo]
-    if isinstance(failed, XapiStep) and failed.key in undo and failed.reads and \
-            failed.effect_in(backend.read(failed.reads), ctx):
-        # it failed after taking effect (a member moved that does not answer there): the
-        # pool is as before only once that is undone too, first
-        todo.insert(0, undo[failed.key])
+    seen: PoolSnapshot | None = None  # the read that found the failed step's effect
+    if isinstance(failed, XapiStep) and failed.key in undo and failed.reads:
+        first = undo[failed.key]
+        snap = backend.read(tuple(dict.fromkeys((*failed.reads, *first.reads))))
+        if failed.effect_in(snap, ctx):
+            # it failed after taking effect (a member moved that does not answer there): the
+            # pool is as before only once that is undone too, first, checked on that read
+            todo.insert(0, first)
+            seen = snap
     results: list[StepResult] = []
     for index, step in enumerate(todo):
-        result, _, _ = _checked_run(index + 1, step, ctx, backend, None, ())  # read, then run
+        # read (the first may be checked on the read above), then run
+        result, _, _ = _checked_run(index + 1, step, ctx, backend,
+                                    seen if index == 0 else None, ())
         results.append(result)
         if result.status is not StepStatus.DONE:
             results += [StepResult(s, StepStatus.NOT_RUN) for s in todo[index + 1:]]
@@ -193,16 +199,16 @@ def read_ahead(steps: Sequence[XapiStep], index: int) -> tuple[str, ...]:
 
 
 def _checked_run(index: int, step: XapiStep, ctx: RunContext, backend: XapiBackend,
-                 ahead: Beside[PoolSnapshot] | None, next_reads: tuple[str, ...]
+                 ahead: Beside[PoolSnapshot] | PoolSnapshot | None, next_reads: tuple[str, ...]
                  ) -> tuple[StepResult, str | None, Beside[PoolSnapshot] | None]:
-    """Re-check the step (against ``ahead``, the read sent beside the previous write, waited
-    for here; a read now if there is none or it failed), run it, and return the read sent
-    beside it for the next step (``next_reads``), still on its way: the step is recorded done
-    as soon as its own answer is in."""
+    """Re-check the step (against ``ahead``: a read made since the last write, or the read
+    sent beside the previous write, waited for here; a read now if there is none or it
+    failed), run it, and return the read sent beside it for the next step (``next_reads``),
+    still on its way: the step is recorded done as soon as its own answer is in."""
     backend.caller.step = step.describe()
     try:
         if index and step.reads:
-            snap = ahead.result() if ahead is not None else None
+            snap = ahead.result() if isinstance(ahead, Beside) else ahead
             drift = step.precondition(snap if snap is not None else backend.read(step.reads),
                                       ctx)
             if drift is not None:
