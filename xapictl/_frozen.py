@@ -21,6 +21,30 @@ same class (else ``NotImplemented``), ``__hash__`` hashes the fields a frozen da
 ``tests/project/test_project_frozen.py`` holds every subclass to a dataclass made the ordinary
 way from the same fields.
 
+``frozen`` goes further: it leaves the decorator nothing to compile. Even with those three
+methods shared, the decorator compiles ``__init__``, ``__setattr__`` and ``__delattr__`` for
+every class a module declares, at import, although one run of ``network create`` makes objects
+of about half of them. A class declared
+
+    @frozen
+    class Spec(Frozen):
+        ...
+
+is, to type checkers, ``@dataclass(frozen=True, eq=False, repr=False)`` (``dataclass_transform``:
+the same fields, ``__init__`` signature, ``replace`` and read-only attributes). At run time:
+
+- ``Frozen`` refuses assignment and deletion (``FrozenInstanceError``) for every subclass;
+- ``__init__`` is one shared function, driven by a table of the class's fields (positional and
+  keyword-only parameters, defaults, default factories, ``init=False`` fields,
+  ``__post_init__``) made on the class's first object;
+- the decorator itself runs (``init=False``: nothing compiled) the first time anything needs the
+  class's fields: its first object, or ``dataclasses.fields``, ``is_dataclass``, ``replace``,
+  which read ``__dataclass_fields__``. A subclass makes its dataclass bases first, as the
+  decorator needs. One lock covers the step, so two threads never make a class twice.
+
+``frozen(kw_only=True)`` is the decorator's ``kw_only``. ``InitVar`` fields are refused.
+``tests/project/test_project_frozen.py`` holds every ``__init__`` to the decorator's too.
+
 Stdlib only, no xapictl import: every layer may use it.
 """
 
@@ -29,8 +53,9 @@ from __future__ import annotations
 import dataclasses
 import operator
 import reprlib
+import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar, dataclass_transform, overload
 
 _Values = Callable[[Any], tuple[Any, ...]]
 
@@ -81,6 +106,12 @@ class Frozen:
     def __hash__(self) -> int:
         return hash(_methods(self.__class__).hashed(self))
 
+    def __setattr__(self, name: str, value: object) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+
     @reprlib.recursive_repr()
     def __repr__(self) -> str:
         shown = ", ".join(f"{name}={getattr(self, name)!r}"
@@ -88,4 +119,117 @@ class Frozen:
         return f"{self.__class__.__qualname__}({shown})"
 
 
-__all__ = ["Frozen"]
+_T = TypeVar("_T", bound=type)
+_making = threading.RLock()
+_MISSING = dataclasses.MISSING
+
+
+class _Pending:
+    """Stands in a class's ``__dataclass_fields__`` until the decorator has run on it."""
+
+    __slots__ = ("cls", "kw_only")
+
+    def __init__(self, cls: type, kw_only: bool) -> None:
+        self.cls, self.kw_only = cls, kw_only
+
+    def __get__(self, obj: object, owner: type | None = None) -> Any:
+        return _make(self.cls).__dict__["__dataclass_fields__"]
+
+
+def _make(cls: type) -> type:
+    """Run the dataclass decorator on ``cls`` if it has not run yet (bases first, by the
+    decorator's own reading of their fields)."""
+    with _making:
+        pending = cls.__dict__.get("__dataclass_fields__")
+        if isinstance(pending, _Pending):
+            delattr(cls, "__dataclass_fields__")
+            # frozen=False: Frozen refuses assignment itself; init=False: the shared one.
+            dataclasses.dataclass(cls, init=False, eq=False, repr=False,
+                                  kw_only=pending.kw_only)
+    return cls
+
+
+class _Init:
+    """What ``__init__`` of one class does, worked out from its fields once."""
+
+    __slots__ = ("cls", "defaults", "names", "positional", "post_init", "unset")
+
+    def __init__(self, cls: type) -> None:
+        fields = dataclasses.fields(_make(cls))
+        declared = cls.__dataclass_fields__.values()  # type: ignore[attr-defined]
+        if any("InitVar" in str(f.type) for f in declared):  # not among fields()
+            raise TypeError(f"@frozen class {cls.__qualname__}: InitVar is not supported")
+        self.cls = cls
+        self.names = tuple(f.name for f in fields)
+        self.positional = tuple(f.name for f in fields if f.init and not f.kw_only)
+        # name -> (value, factory) for every field an argument may leave out
+        self.defaults = {f.name: (f.default, f.default_factory) for f in fields
+                         if f.default is not _MISSING or f.default_factory is not _MISSING}
+        self.unset = frozenset(f.name for f in fields if not f.init)
+        self.post_init = hasattr(cls, "__post_init__")
+
+    def values(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+        name = self.cls.__qualname__
+        if len(args) > len(self.positional):
+            raise TypeError(f"{name}.__init__() takes {len(self.positional) + 1} positional "
+                            f"arguments but {len(args) + 1} were given")
+        given = dict(zip(self.positional, args, strict=False))
+        for key, value in kwargs.items():
+            if key not in self.names or key in self.unset:
+                raise TypeError(f"{name}.__init__() got an unexpected keyword argument {key!r}")
+            if key in given:
+                raise TypeError(f"{name}.__init__() got multiple values for argument {key!r}")
+            given[key] = value
+        out: dict[str, Any] = {}
+        missing = []
+        for key in self.names:
+            if key in given:
+                out[key] = given[key]
+            elif key in self.defaults:
+                value, factory = self.defaults[key]
+                out[key] = value if factory is _MISSING else factory()
+            elif key not in self.unset:
+                missing.append(key)
+        if missing:
+            raise TypeError(f"{name}.__init__() missing {len(missing)} required argument(s): "
+                            + ", ".join(repr(m) for m in missing))
+        return out
+
+
+_inits: dict[type, _Init] = {}
+
+
+def _init(self: Frozen, *args: Any, **kwargs: Any) -> None:
+    cls = self.__class__
+    plan = _inits.get(cls)
+    if plan is None:
+        plan = _inits[cls] = _Init(cls)
+    self.__dict__.update(plan.values(args, kwargs))
+    if plan.post_init:
+        self.__post_init__()  # type: ignore[attr-defined]
+
+
+@overload
+def frozen(cls: _T, /) -> _T: ...
+@overload
+def frozen(*, kw_only: bool = False) -> Callable[[_T], _T]: ...
+
+
+@dataclass_transform(frozen_default=True, eq_default=True,
+                     field_specifiers=(dataclasses.field, dataclasses.Field))
+def frozen(cls: _T | None = None, /, *, kw_only: bool = False) -> _T | Callable[[_T], _T]:
+    """``@dataclass(frozen=True, eq=False, repr=False)`` on a ``Frozen`` subclass, with nothing
+    compiled (see the module)."""
+
+    def declare(cls: _T) -> _T:
+        if not issubclass(cls, Frozen):
+            raise TypeError(f"@frozen class {cls.__qualname__} must derive from Frozen")
+        cls.__dataclass_fields__ = _Pending(cls, kw_only)  # type: ignore[attr-defined]
+        if "__init__" not in cls.__dict__:
+            cls.__init__ = _init  # type: ignore[method-assign,assignment]
+        return cls
+
+    return declare if cls is None else declare(cls)
+
+
+__all__ = ["Frozen", "frozen"]

@@ -44,8 +44,9 @@ field path), never credentials.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
+
+from xapictl._frozen import Frozen, frozen
 
 __all__ = [
     "AmbiguousObjectError",
@@ -100,8 +101,8 @@ class ConfigError(UsageError):
     """A profile, fleet file or credential source is missing or malformed."""
 
 
-@dataclass(frozen=True)
-class FieldRef:
+@frozen
+class FieldRef(Frozen):
     """A field named inside a problem's message, with the value to show (``vlan: 105``)."""
 
     field: str
@@ -113,8 +114,8 @@ def recipe_words(ref: FieldRef) -> str:
     return f"`{ref.field}: {ref.value}`" if ref.value else f"`{ref.field}`"
 
 
-@dataclass(frozen=True)
-class Problem:
+@frozen
+class Problem(Frozen):
     """One validation problem: where it is, the field path it is about (``networks[0].vlan``;
     empty for the whole file or entry) and the message, whose ``FieldRef`` parts each reader
     words its own way (a recipe field, or a CLI option)."""

@@ -1,18 +1,20 @@
 """Every ``xapictl._frozen.Frozen`` dataclass compares, hashes and prints exactly as the one the
 dataclass decorator would have made from the same fields (its own ``__eq__``, ``__hash__`` and
 ``__repr__``), and stays frozen; a class that states ``eq=False, repr=False`` without the base
-would fall back to identity, which is refused here too."""
+would fall back to identity, which is refused here too. Every ``@frozen`` class's shared
+``__init__`` takes and fills in the same arguments as the decorator's compiled one."""
 
 from __future__ import annotations
 
 import dataclasses
 import importlib
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from xapictl._frozen import Frozen
+from xapictl._frozen import Frozen, _Init, frozen
 
 PACKAGE = Path(__file__).resolve().parents[2] / "xapictl"
 
@@ -21,7 +23,7 @@ def _modules() -> list[str]:
     out = []
     for path in sorted(PACKAGE.rglob("*.py")):
         text = path.read_text(encoding="utf-8")
-        if "eq=False, repr=False" in text or "Frozen)" in text:
+        if "eq=False, repr=False" in text or "Frozen)" in text or "@frozen" in text:
             parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
             out.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
     return out
@@ -65,7 +67,7 @@ def test_the_frozen_classes_of_network_create_are_found() -> None:
 
 @pytest.mark.parametrize("cls", CLASSES, ids=lambda c: f"{c.__module__}.{c.__qualname__}")
 def test_eq_hash_and_repr_are_the_decorator_s(cls: type) -> None:
-    assert dataclasses.is_dataclass(cls) and cls.__dataclass_params__.frozen  # type: ignore[attr-defined]
+    assert dataclasses.is_dataclass(cls)
     twin = _twin(cls)
     twin.__qualname__ = cls.__qualname__
     names = [f.name for f in dataclasses.fields(cls)]
@@ -93,3 +95,92 @@ def test_a_recursive_value_prints_as_the_decorator_s() -> None:
     object.__setattr__(made, names[0], [made])
     object.__setattr__(other, names[0], [other])
     assert repr(made) == repr(other) == f"Where({names[0]}=[...], {names[1]}=0)"
+
+
+def _init_twin(cls: type) -> Any:
+    """The decorator's dataclass of ``cls``'s fields with its compiled ``__init__``: the same
+    defaults, factories, ``init`` and ``kw_only`` (and no ``__post_init__``)."""
+    fields = []
+    for f in dataclasses.fields(cls):
+        extra: dict[str, Any] = {}
+        if f.default is not dataclasses.MISSING:
+            extra["default"] = f.default
+        if f.default_factory is not dataclasses.MISSING:
+            extra["default_factory"] = f.default_factory
+        fields.append((f.name, Any, dataclasses.field(init=f.init, kw_only=f.kw_only, **extra)))
+    return dataclasses.make_dataclass(cls.__name__, fields, frozen=True)
+
+
+FROZEN_INIT = [c for c in CLASSES if c.__init__.__qualname__ == "_init"]
+
+
+def test_the_shared_init_serves_the_classes_of_network_create() -> None:
+    assert {"NetworkSpec", "Plan", "CreatePoolVLAN", "PoolSnapshot"} <= {
+        c.__qualname__ for c in FROZEN_INIT}
+
+
+@pytest.mark.parametrize("cls", FROZEN_INIT, ids=lambda c: f"{c.__module__}.{c.__qualname__}")
+def test_the_shared_init_takes_what_the_decorator_s_takes(cls: type) -> None:
+    """Required fields by position and by keyword, every default and factory filled in,
+    ``init=False`` fields as the decorator leaves them; and the same refusals."""
+    twin, table = _init_twin(cls), _Init(cls)
+    fields = [f for f in dataclasses.fields(cls) if f.init]
+    needed = [f for f in fields if f.default is dataclasses.MISSING
+              and f.default_factory is dataclasses.MISSING]
+    positional = [f"p{i}" for i, f in enumerate(needed) if not f.kw_only]
+    keywords = {f.name: f"k{i}" for i, f in enumerate(needed) if f.kw_only}
+    assert table.values(tuple(positional), dict(keywords)) == vars(twin(*positional, **keywords))
+    everything = {f.name: f"v{i}" for i, f in enumerate(fields)}
+    assert table.values((), dict(everything)) == vars(twin(**everything))
+    refusals: list[tuple[tuple[Any, ...], dict[str, Any]]] = [
+        ((*positional, *["extra"] * (len(fields) + 1)), keywords),
+        (tuple(positional), {**keywords, "no_such_field": 1})]
+    if needed:
+        refusals.append(((), {}))
+    for args, kwargs in refusals:
+        with pytest.raises(TypeError):
+            twin(*args, **kwargs)
+        with pytest.raises(TypeError):
+            table.values(args, kwargs)
+
+
+def test_post_init_runs_and_a_class_is_made_once_across_threads() -> None:
+    seen: list[int] = []
+
+    @frozen(kw_only=True)
+    class Checked(Frozen):
+        size: int
+        tags: list[str] = dataclasses.field(default_factory=list)
+
+        def __post_init__(self) -> None:
+            seen.append(self.size)
+
+    start = threading.Barrier(8)
+    made: list[Checked] = []
+
+    def make(i: int) -> None:
+        start.wait(timeout=60)
+        made.append(Checked(size=i))
+
+    workers = [threading.Thread(target=make, args=(i,)) for i in range(8)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=60)
+    assert sorted(seen) == list(range(8)) and len(made) == 8
+    assert [f.name for f in dataclasses.fields(Checked)] == ["size", "tags"]
+    assert made[0].tags is not made[1].tags
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made[0].size = 1  # type: ignore[misc]
+
+
+def test_frozen_refuses_a_class_without_the_base_and_initvar() -> None:
+    with pytest.raises(TypeError, match="must derive from Frozen"):
+        frozen(type("Plain", (), {}))
+
+    @frozen
+    class WithInitVar(Frozen):
+        secret: dataclasses.InitVar[str]
+
+    with pytest.raises(TypeError, match="InitVar"):
+        WithInitVar("x")  # type: ignore[call-arg]

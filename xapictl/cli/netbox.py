@@ -13,12 +13,12 @@ something left.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from xapictl._frozen import Frozen, frozen
 from xapictl.cli.exit_codes import ExitCode
 from xapictl.cli.options import current
 from xapictl.cli.run import exit_codes, fail
@@ -116,8 +116,8 @@ SelectOpt = Annotated[str | None, typer.Option(
                      "all).")]
 
 
-@dataclass(frozen=True)
-class _Source:
+@frozen
+class _Source(Frozen):
     """One pool to plan or sync: its label (the pool option or fleet entry), what was read
     and the options (with --fleet, the cluster is named after the entry)."""
 

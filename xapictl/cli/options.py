@@ -9,7 +9,7 @@ from typing import Literal
 
 import typer
 
-from xapictl._frozen import Frozen
+from xapictl._frozen import Frozen, frozen
 
 
 class Output(enum.StrEnum):
@@ -32,7 +32,7 @@ EMBEDDED = "embedded"
 """``--pool embedded`` (``XAPICTL_POOL=embedded``): the embedded simulated pool, by name."""
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@frozen
 class PoolChoice(Frozen):
     """The pool a run works on, as chosen from the options (``cli.connection.choose_pool``)."""
 

@@ -56,12 +56,12 @@ import sys
 import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, Self
 
-from xapictl._frozen import Frozen
+from xapictl._frozen import Frozen, frozen
 from xapictl.errors import LeaseLost, PoolLocked, XapiFailure
 from xapictl.model._types import parse_datetime
 from xapictl.xapi.parallel import run_beside
@@ -114,7 +114,7 @@ def is_lease_call(method: str, args: Sequence[Any]) -> bool:
     return any(isinstance(a, str) and is_lease_key(a) for a in args[:3])
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@frozen
 class LeaseHolder(Frozen):
     """The record a lease key holds. ``started``/``renewed`` are seconds since the epoch on the
     pool master's clock; ``ttl`` is how long the lease lives after ``renewed``."""

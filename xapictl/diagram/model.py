@@ -9,7 +9,8 @@ the DOT and Mermaid texts diff well between runs and tests can name what they lo
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+
+from xapictl._frozen import Frozen, frozen
 
 
 class Mark(enum.StrEnum):
@@ -76,8 +77,8 @@ class EdgeKind(enum.StrEnum):
     """A VM's VIF on a network (network → VM)."""
 
 
-@dataclass(frozen=True)
-class Node:
+@frozen
+class Node(Frozen):
     id: str
     kind: Kind
     label: tuple[str, ...]
@@ -87,8 +88,8 @@ class Node:
     marks: frozenset[Mark] = frozenset()
 
 
-@dataclass(frozen=True)
-class Edge:
+@frozen
+class Edge(Frozen):
     source: str
     target: str
     kind: EdgeKind
@@ -96,8 +97,8 @@ class Edge:
     marks: frozenset[Mark] = frozenset()
 
 
-@dataclass(frozen=True)
-class Group:
+@frozen
+class Group(Frozen):
     """One host, or several hosts with the same layout folded into one column."""
 
     id: str
@@ -107,8 +108,8 @@ class Group:
     marks: frozenset[Mark] = frozenset()
 
 
-@dataclass(frozen=True)
-class Diagram:
+@frozen
+class Diagram(Frozen):
     title: str
     groups: tuple[Group, ...] = ()
     nodes: tuple[Node, ...] = ()

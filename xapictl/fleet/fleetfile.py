@@ -20,10 +20,11 @@ A ``password`` key anywhere is refused: fleet files get committed and shared.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
+from xapictl._frozen import Frozen, frozen
 from xapictl.errors import ConfigError, DesiredStateError, UsageError
 from xapictl.fleet.select import parse_selection
 from xapictl.plan import yaml_input
@@ -37,8 +38,8 @@ _SECRET_KEYS = {"password", "passwd", "secret"}
 _PROTOCOLS = ("auto", "jsonrpc", "xmlrpc")
 
 
-@dataclass(frozen=True)
-class FleetPool:
+@frozen
+class FleetPool(Frozen):
     """One pool of the fleet. ``url`` or ``profile`` says where; ``credentials`` how to log in."""
 
     name: str
@@ -58,8 +59,8 @@ class FleetPool:
         return self.url if self.url is not None else f"profile {self.profile}"
 
 
-@dataclass(frozen=True)
-class Fleet:
+@frozen
+class Fleet(Frozen):
     pools: tuple[FleetPool, ...] = ()
     source: str = "<fleet>"
     extra: Mapping[str, Any] = field(default_factory=dict)

@@ -23,11 +23,11 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from xapictl._files import private_file
+from xapictl._frozen import Frozen, frozen
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS rollouts (
@@ -126,8 +126,8 @@ def default_path() -> Path:
     return platformdirs.user_state_path("xapictl") / "journal.sqlite"
 
 
-@dataclass(frozen=True)
-class RolloutRow:
+@frozen
+class RolloutRow(Frozen):
     id: int
     created: str
     updated: str
@@ -141,8 +141,8 @@ class RolloutRow:
     """``host:pid`` of the process that ran it last."""
 
 
-@dataclass(frozen=True)
-class PoolRunRow:
+@frozen
+class PoolRunRow(Frozen):
     pool: str
     position: int
     wave: int
@@ -154,8 +154,8 @@ class PoolRunRow:
     finished: str | None
 
 
-@dataclass(frozen=True)
-class AuditRow:
+@frozen
+class AuditRow(Frozen):
     """One write. Recorded with ``outcome`` ``intent`` before it is sent (``sent`` is then),
     completed after with ``ok``, ``failed`` (XAPI refused it) or ``unknown`` (answer lost).
     A row still ``intent`` after its rollout's process is gone is a write in doubt."""

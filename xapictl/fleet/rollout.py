@@ -34,6 +34,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from xapictl._frozen import Frozen, frozen
 from xapictl.fleet.fleetfile import FleetPool
 from xapictl.fleet.journal import Journal, PoolState, RolloutState
 from xapictl.fleet.work import ApplyHooks, PoolPlan, PoolWork
@@ -43,8 +44,8 @@ STOPPING = "stopping: interrupted (Ctrl-C)"
 """The rollout's reason from the moment a Ctrl-C is taken until it has stopped."""
 
 
-@dataclass(frozen=True)
-class RolloutOptions:
+@frozen
+class RolloutOptions(Frozen):
     canary: int = 1
     batch_size: int = 5
     concurrency: int = 4
@@ -60,8 +61,8 @@ class RolloutOptions:
             raise UsageError("--batch-size and --concurrency must be at least 1")
 
 
-@dataclass(frozen=True)
-class RolloutEvent:
+@frozen
+class RolloutEvent(Frozen):
     """What progress displays hear: ``kind`` is ``pool`` (a pool changed state), ``step``
     (a step started or finished), ``wave`` (a wave starts) or ``rollout`` (overall state)."""
 

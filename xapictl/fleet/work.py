@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from xapictl._frozen import Frozen, frozen
 from xapictl.fleet.fleetfile import FleetPool
 from xapictl.plan.core import ApplyReport, Plan, Step, StepResult
 
@@ -26,8 +27,8 @@ class PoolPlan:
         return len(self.plan.steps)
 
 
-@dataclass(frozen=True)
-class ApplyHooks:
+@frozen
+class ApplyHooks(Frozen):
     """Callbacks the backend calls around every step. ``should_stop`` is asked before each step:
     when it says yes the backend returns, leaving the rest ``NOT_RUN`` (a step boundary)."""
 

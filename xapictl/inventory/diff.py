@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
+from xapictl._frozen import Frozen, frozen
 from xapictl.inventory.document import Inventory, Obj
 from xapictl.inventory.fields import OBJECT_TYPES, PLURAL, SINGULAR
 
@@ -22,8 +23,8 @@ class Op(enum.StrEnum):
     DEL = "del"
 
 
-@dataclass(frozen=True)
-class Change:
+@frozen
+class Change(Frozen):
     """One object added, modified or deleted. ``record`` is the new record (the last known one
     for ``del``); ``fields`` names what a ``mod`` changed, as ``{field: [old, new]}``."""
 

@@ -9,9 +9,10 @@ drives are not disks); a VDI's ``virtual_size`` is the disk's size.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Protocol
 
+from xapictl._frozen import Frozen, frozen
 from xapictl.model.enums import VBDType
 from xapictl.model.refs import NULL_REF, VBDRef, VDIRef
 from xapictl.model.vbd import VBD
@@ -26,8 +27,8 @@ class Caller(Protocol):
     def call(self, method: str, *args: Any) -> Any: ...
 
 
-@dataclass(frozen=True)
-class DiskRecords:
+@frozen
+class DiskRecords(Frozen):
     """Every VBD and VDI of a pool, by ref (immutable: each batch of events makes a new one)."""
 
     vbds: Mapping[VBDRef, VBD] = field(default_factory=dict)

@@ -8,9 +8,10 @@ by UUID only (refs are opaque and per session, so they never appear). Lists are 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
+from xapictl._frozen import Frozen, frozen
 from xapictl.inventory.fields import OBJECT_TYPES, SCHEMA_VERSION
 
 Obj = Mapping[str, Any]
@@ -20,8 +21,8 @@ def _sorted(objs: Iterable[Obj]) -> tuple[Obj, ...]:
     return tuple(sorted(objs, key=lambda o: (o.get("pool", o["uuid"]), o["uuid"])))
 
 
-@dataclass(frozen=True)
-class Inventory:
+@frozen
+class Inventory(Frozen):
     """Objects by type (``pools``, ``hosts``, ``pifs`` ...), the ``event.from`` token each pool
     was read at (so a change stream can follow on from exactly there), and when it was made."""
 

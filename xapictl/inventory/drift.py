@@ -26,8 +26,8 @@ from __future__ import annotations
 import enum
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from xapictl._frozen import Frozen, frozen
 from xapictl.inventory.document import Inventory, Obj
 
 
@@ -45,8 +45,8 @@ class DriftKind(enum.StrEnum):
     INTERFACE_MISMATCH = "interface-mismatch"
 
 
-@dataclass(frozen=True)
-class Finding:
+@frozen
+class Finding(Frozen):
     pool: str
     kind: DriftKind
     subject: str

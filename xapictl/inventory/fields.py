@@ -8,7 +8,8 @@ by it. Changing a field means bumping ``SCHEMA_VERSION`` (additions: minor; anyt
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+
+from xapictl._frozen import Frozen, frozen
 
 SCHEMA_VERSION = "1.3"
 
@@ -28,8 +29,8 @@ class Kind(enum.StrEnum):
     INT_BY_UUID = "int-by-uuid"
 
 
-@dataclass(frozen=True)
-class Field:
+@frozen
+class Field(Frozen):
     name: str
     kind: Kind
     doc: str

@@ -39,9 +39,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from xapictl._frozen import Frozen, frozen
 from xapictl.errors import TransportError, XapiFailure
 from xapictl.inventory.diff import Change, diff
 from xapictl.inventory.disks import DISK_CLASSES, DiskRecords
@@ -70,8 +70,8 @@ class StreamConnection(Protocol):
     def close(self) -> None: ...
 
 
-@dataclass(frozen=True)
-class StreamEvent:
+@frozen
+class StreamEvent(Frozen):
     """A change, and the token after which the pool is in the state it describes."""
 
     change: Change
@@ -91,8 +91,8 @@ class ReconnectWait(Protocol):
     def reset(self) -> None: ...
 
 
-@dataclass(frozen=True)
-class Checkpoint:
+@frozen
+class Checkpoint(Frozen):
     """What a consumer keeps to resume: the inventory it holds and the token it is at; and
     the state that inventory was exported from (``disks``: None unless the stream reads
     them), for consumers that need more of it."""

@@ -14,12 +14,13 @@ import functools
 import os
 import re
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from pyroute2 import netns as pr_netns
 
+from xapictl._frozen import Frozen, frozen
 from xapictl.errors import LocalBackendError
 from xapictl.local.desired import HostNetwork
 from xapictl.local.netlink import NetlinkError, errno_of, in_netns, open_ipr
@@ -31,8 +32,8 @@ BACKEND_NEEDS = frozenset({"bridge"})
 """What every use of the local backend needs, recipe or not."""
 
 
-@dataclass(frozen=True)
-class Finding:
+@frozen
+class Finding(Frozen):
     name: str
     ok: bool
     detail: str
@@ -132,8 +133,8 @@ _MODULES = {  # capability: (module, kernel option)
 }
 
 
-@dataclass(frozen=True)
-class KernelFiles:
+@frozen
+class KernelFiles(Frozen):
     """Where the running kernel tells about its modules (other roots for tests)."""
 
     proc: Path = Path("/proc")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from xapictl._frozen import Frozen, frozen
 from xapictl.errors import DesiredStateError
 from xapictl.local.recipe_words import FROM_UPLINK, IFNAMSIZ
 from xapictl.local.xl_vif import VifVlans
@@ -33,8 +34,8 @@ STP_FORWARD_DELAY = 15
 """Seconds, when a recipe turns STP on and states no forward delay (the kernel's default)."""
 
 
-@dataclass(frozen=True)
-class BridgeSpec:
+@frozen
+class BridgeSpec(Frozen):
     """A Linux bridge for guests; ``addresses`` is FROM_UPLINK, () for none, or CIDRs."""
 
     name: str
@@ -57,16 +58,16 @@ class BridgeSpec:
         return f"{self.uplink}.{self.vlan}" if self.vlan is not None else self.uplink
 
 
-@dataclass(frozen=True)
-class BondSpec:
+@frozen
+class BondSpec(Frozen):
     name: str
     slaves: tuple[str, ...] = ()
     mode: str = "active-backup"
     present: bool = True
 
 
-@dataclass(frozen=True)
-class VifSpec:
+@frozen
+class VifSpec(Frozen):
     """A guest's backend vif (``vifD.N``) attached to a bridge, as vif-bridge would."""
 
     name: str
@@ -76,8 +77,8 @@ class VifSpec:
     present: bool = True
 
 
-@dataclass(frozen=True)
-class HostNetwork:
+@frozen
+class HostNetwork(Frozen):
     bridges: tuple[BridgeSpec, ...] = ()
     bonds: tuple[BondSpec, ...] = ()
     vifs: tuple[VifSpec, ...] = ()

@@ -22,9 +22,9 @@ import signal
 import subprocess
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
+from xapictl._frozen import Frozen, frozen
 from xapictl.errors import LocalBackendError
 from xapictl.local import wait
 
@@ -36,8 +36,8 @@ START_TIMEOUT = 90.0
 """Seconds a client may take to get its lease on the bridge (dhclient gives up after 60)."""
 
 
-@dataclass(frozen=True)
-class DhcpClient:
+@frozen
+class DhcpClient(Frozen):
     pid: int
     kind: str
     argv: tuple[str, ...]

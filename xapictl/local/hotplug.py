@@ -16,8 +16,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
+from xapictl._frozen import Frozen, frozen
 from xapictl.errors import UsageError, XapictlError
 from xapictl.local import antispoof
 from xapictl.local.desired import HostNetwork, VifSpec
@@ -76,8 +76,8 @@ class XenStore:
         subprocess.run([exe, path, value], check=True, capture_output=True)  # noqa: S603
 
 
-@dataclass(frozen=True)
-class HotplugResult:
+@frozen
+class HotplugResult(Frozen):
     action: str
     vif: str
     bridge: str | None

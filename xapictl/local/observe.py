@@ -7,8 +7,10 @@ fixtures that ``HostSnapshot.to_dict`` wrote from a real namespace.
 from __future__ import annotations
 
 import socket
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
 from typing import Any
+
+from xapictl._frozen import Frozen, frozen
 
 __all__ = [
     "BOND_MODES",
@@ -57,8 +59,8 @@ def bond_mode_name(value: object) -> str | None:
     raise ValueError(f"unknown bond mode {text!r} (known: {', '.join(BOND_MODES)})")
 
 
-@dataclass(frozen=True)
-class Link:
+@frozen
+class Link(Frozen):
     """A network device as the kernel reports it; bridge/vlan/bond fields only for that kind."""
 
     name: str
@@ -86,8 +88,8 @@ class Link:
         return (self.alias or "").startswith(OWNER_PREFIX)
 
 
-@dataclass(frozen=True)
-class Address:
+@frozen
+class Address(Frozen):
     ifname: str
     address: str
     prefixlen: int
@@ -113,8 +115,8 @@ class Address:
         return f"{self.address}/{self.prefixlen}"
 
 
-@dataclass(frozen=True)
-class Route:
+@frozen
+class Route(Frozen):
     """A route; ``dst`` is ``default`` or ``prefix/len``; ``oif`` a device name."""
 
     dst: str
@@ -134,15 +136,15 @@ class Route:
         return self.proto == RTPROT_KERNEL
 
 
-@dataclass(frozen=True)
-class BridgeVlan:
+@frozen
+class BridgeVlan(Frozen):
     vid: int
     pvid: bool = False
     untagged: bool = False
 
 
-@dataclass(frozen=True)
-class HostSnapshot:
+@frozen
+class HostSnapshot(Frozen):
     """Links by name, addresses, main-table routes and bridge VLAN membership."""
 
     links: dict[str, Link] = field(default_factory=dict)

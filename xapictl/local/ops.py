@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from xapictl._frozen import frozen
 from xapictl.local.observe import Address, HostSnapshot, Route
 from xapictl.plan.core import Step
 
@@ -36,7 +36,7 @@ DUMMY_MAC = "fe:ff:ff:ff:ff:ff"
 the NIC's MAC (and nothing ever sends to it: guests use their own 00:16:3e MACs)."""
 
 
-@dataclass(frozen=True)
+@frozen
 class LocalOp(Step):
     """A local step: one netlink change."""
 
@@ -54,7 +54,7 @@ class LocalOp(Step):
         return {"op": type(self).__name__, **dataclasses.asdict(self)}
 
 
-@dataclass(frozen=True)
+@frozen
 class CreateLink(LocalOp):
     """Create a bridge, VLAN device or bond, down, marked as ours with an ifalias."""
 
@@ -75,7 +75,7 @@ class CreateLink(LocalOp):
         return [DeleteLink(self.subject, "undo: it was not there before", self.ifname)]
 
 
-@dataclass(frozen=True)
+@frozen
 class DeleteLink(LocalOp):
     ifname: str
     label: ClassVar[str] = "delete"
@@ -109,7 +109,7 @@ class DeleteLink(LocalOp):
         return ops
 
 
-@dataclass(frozen=True)
+@frozen
 class SetLink(LocalOp):
     """Set one attribute of a link: ``up`` (bool), ``master`` (name or None), ``mac``,
     ``mtu``, ``addrgenmode`` (0 eui64, 1 none)."""
@@ -144,7 +144,7 @@ class SetLink(LocalOp):
         return [SetLink(self.subject, "undo", self.ifname, self.attr, value)]
 
 
-@dataclass(frozen=True)
+@frozen
 class SetBridgeOptions(LocalOp):
     ifname: str
     stp: bool
@@ -164,7 +164,7 @@ class SetBridgeOptions(LocalOp):
         ]
 
 
-@dataclass(frozen=True)
+@frozen
 class SetBondMode(LocalOp):
     """Change a bond's mode. The kernel allows it only with the bond down and without
     slaves: the plan releases them first, and the executor does the same for any slaves
@@ -185,7 +185,7 @@ class SetBondMode(LocalOp):
         return [SetBondMode(self.subject, "undo", self.ifname, old.bond_mode)]
 
 
-@dataclass(frozen=True)
+@frozen
 class AddAddress(LocalOp):
     addr: Address
     label: ClassVar[str] = "add address"
@@ -194,7 +194,7 @@ class AddAddress(LocalOp):
         return [DelAddress(self.subject, "undo", self.addr)]
 
 
-@dataclass(frozen=True)
+@frozen
 class DelAddress(LocalOp):
     addr: Address
     label: ClassVar[str] = "remove address"
@@ -203,7 +203,7 @@ class DelAddress(LocalOp):
         return [AddAddress(self.subject, "undo", self.addr)]
 
 
-@dataclass(frozen=True)
+@frozen
 class StopDhcpClient(LocalOp):
     """Stop the DHCP client serving ``ifname`` (SIGTERM: its lease and address stay);
     ``argv`` is its command line, to start it again on undo. ``netns``: where it runs."""
@@ -218,7 +218,7 @@ class StopDhcpClient(LocalOp):
                                 self.argv, self.netns)]
 
 
-@dataclass(frozen=True)
+@frozen
 class StartDhcpClient(LocalOp):
     """Run ``argv``, a DHCP client for ``ifname``, until it holds its lease."""
 
@@ -232,7 +232,7 @@ class StartDhcpClient(LocalOp):
                                self.argv, self.netns)]
 
 
-@dataclass(frozen=True)
+@frozen
 class ReplaceRoute(LocalOp):
     """``route replace``: atomically points a route at ``route.oif``; ``old`` is what it
     replaces (None when it is new)."""
@@ -247,7 +247,7 @@ class ReplaceRoute(LocalOp):
         return [DeleteRoute(self.subject, "undo", self.route)]
 
 
-@dataclass(frozen=True)
+@frozen
 class DeleteRoute(LocalOp):
     route: Route
     label: ClassVar[str] = "delete route"
@@ -256,7 +256,7 @@ class DeleteRoute(LocalOp):
         return [ReplaceRoute(self.subject, "undo", self.route)]
 
 
-@dataclass(frozen=True)
+@frozen
 class BridgeVlanAdd(LocalOp):
     """Add (or re-flag) a VID on a port of a VLAN-aware bridge."""
 
@@ -273,7 +273,7 @@ class BridgeVlanAdd(LocalOp):
         return [BridgeVlanDel(self.subject, "undo", self.ifname, self.vid)]
 
 
-@dataclass(frozen=True)
+@frozen
 class BridgeVlanDel(LocalOp):
     ifname: str
     vid: int
@@ -286,7 +286,7 @@ class BridgeVlanDel(LocalOp):
         return []
 
 
-@dataclass(frozen=True)
+@frozen
 class CopyNeighbours(LocalOp):
     """Give ``ifname`` the resolved neighbours (ARP and NDP entries) of ``source``, as stale
     entries the kernel re-checks on use. Teardown moves the routes to a NIC that is still a

@@ -14,8 +14,8 @@ import socket
 import struct
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
+from xapictl._frozen import Frozen, frozen
 from xapictl.local.netlink import socket_in_netns
 
 __all__ = ["PingResult", "ping", "reachable"]
@@ -52,8 +52,8 @@ def _reply(packet: bytes, ident: int, v6: bool) -> int | None:
     return None
 
 
-@dataclass(frozen=True)
-class PingResult:
+@frozen
+class PingResult(Frozen):
     """``started``/``finished`` are CLOCK_MONOTONIC readings: comparable across processes."""
 
     target: str

@@ -22,13 +22,13 @@ import ipaddress
 import re
 import typing
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
+from xapictl._frozen import Frozen, frozen
 from xapictl.errors import UsageError
 from xapictl.local.observe import BOND_MODES
 from xapictl.local.recipe_words import FROM_UPLINK, IFNAMSIZ
@@ -70,8 +70,8 @@ class Bad(ValueError):
 Checker = Callable[[yaml.Node], Any]
 
 
-@dataclass(frozen=True)
-class Check:
+@frozen
+class Check(Frozen):
     """How a field's value as written becomes its type (raising ``Bad``)."""
 
     convert: Checker

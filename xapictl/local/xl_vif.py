@@ -14,8 +14,8 @@ so the script that really configures the bridge is the reference.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
+from xapictl._frozen import Frozen, frozen
 from xapictl.errors import UsageError
 
 __all__ = ["VifVlans", "parse_vlan_spec"]
@@ -27,8 +27,8 @@ _TERM = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class VifVlans:
+@frozen
+class VifVlans(Frozen):
     """VLAN membership of one vif port on a VLAN-aware bridge."""
 
     pvid: int

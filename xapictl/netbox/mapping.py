@@ -10,9 +10,9 @@ import ipaddress
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from xapictl._frozen import Frozen, frozen
 from xapictl.inventory.export import qos_kbps, reported_ips
 from xapictl.model.refs import NULL_REF
 from xapictl.netbox.model import GuestDisk, Kind, NoOp, ObjectKey, Ref, Wanted
@@ -164,8 +164,8 @@ BRANDS: dict[str, str] = {"xcp-ng": "XCP-ng", "xenserver": "XenServer",
                           "citrix hypervisor": "XenServer"}
 
 
-@dataclass(frozen=True)
-class MappingOptions:
+@frozen
+class MappingOptions(Frozen):
     """``site``: the NetBox site of the cluster and its devices (default: named after the
     pool); ``cluster_group``: an optional cluster group; ``prefixes``: NetBox's prefixes
     (CIDR text), which give guest addresses their prefix length; ``pool_name``: the name of the

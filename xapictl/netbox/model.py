@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, NewType
+
+from xapictl._frozen import Frozen, frozen
 
 # The XAPI UUID (with a suffix for derived objects: ``<vif>/<address>``, ``<pif>#mac``) kept in
 # NetBox's custom field ``xapi_uuid``; for shared objects (site, manufacturer ...) their slug.
@@ -22,16 +24,16 @@ UUID_FIELD = "xapi_uuid"
 POOL_FIELD = "xapi_pool"
 
 
-@dataclass(frozen=True)
-class Ref:
+@frozen
+class Ref(Frozen):
     """Another NetBox object, by kind and key: its id is known only once it exists."""
 
     kind: str
     key: ObjectKey
 
 
-@dataclass(frozen=True)
-class Kind:
+@frozen
+class Kind(Frozen):
     """One NetBox object type xapictl writes.
 
     ``owned`` kinds carry the owner tag and the custom fields and are updated and deleted by
@@ -51,8 +53,8 @@ class Kind:
     the plan and the verification see them, never sent."""
 
 
-@dataclass(frozen=True)
-class GuestDisk:
+@frozen
+class GuestDisk(Frozen):
     """One disk of a VM as NetBox shows it: a VBD of type Disk and its VDI. ``key`` is the
     VBD's UUID, ``size`` the VDI's ``virtual_size`` in bytes."""
 
@@ -63,8 +65,8 @@ class GuestDisk:
     size: int
 
 
-@dataclass(frozen=True)
-class Wanted:
+@frozen
+class Wanted(Frozen):
     """One object as xapictl wants it in NetBox: only the fields xapictl owns."""
 
     kind: str
@@ -88,8 +90,8 @@ class OrphanPolicy(enum.StrEnum):
     IGNORE = "ignore"
 
 
-@dataclass(frozen=True)
-class Step:
+@frozen
+class Step(Frozen):
     """One write to NetBox. ``changes`` holds the fields sent (refs unresolved), ``before``
     their values in NetBox for updates; ``netbox_id`` is set for updates and deletions."""
 
@@ -103,16 +105,16 @@ class Step:
     netbox_id: NetBoxId | None = None
 
 
-@dataclass(frozen=True)
-class NoOp:
+@frozen
+class NoOp(Frozen):
     kind: str
     key: ObjectKey
     label: str
     reason: str
 
 
-@dataclass(frozen=True)
-class NetBoxPlan:
+@frozen
+class NetBoxPlan(Frozen):
     """The writes that make NetBox show the pool, in the order they are sent."""
 
     pool: str
@@ -130,8 +132,8 @@ class NetBoxPlan:
         return out
 
 
-@dataclass(frozen=True)
-class SyncReport:
+@frozen
+class SyncReport(Frozen):
     """What a sync did: the plan it ran, the NetBox requests it sent (reads and writes), and
     what the verification found (an empty plan when NetBox matches)."""
 

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from xapictl._frozen import Frozen, frozen
 from xapictl.netbox.api import NetBoxApi
 from xapictl.netbox.mapping import FIELDS, KIND, KINDS, OWNED_KINDS, MappingOptions, wanted_objects
 from xapictl.netbox.model import (
@@ -37,8 +38,8 @@ from xapictl.netbox.model import (
 from xapictl.state.snapshot import PoolSnapshot
 
 
-@dataclass(frozen=True)
-class CustomField:
+@frozen
+class CustomField(Frozen):
     """A custom field xapictl creates when missing (and extends to the object types it is
     missing on: a NetBox synced by an older xapictl lacks the newer kinds)."""
 
@@ -310,8 +311,8 @@ def apply_plan(api: NetBoxApi, plan: NetBoxPlan, state: NetBoxState, *, pool_uui
                        [s.label for s in deletes])
 
 
-@dataclass(frozen=True)
-class SyncOptions:
+@frozen
+class SyncOptions(Frozen):
     mapping: MappingOptions = field(default_factory=MappingOptions)
     orphans: OrphanPolicy = OrphanPolicy.DELETE
 

@@ -28,10 +28,10 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from xapictl._files import replace_private
+from xapictl._frozen import Frozen, frozen
 from xapictl.errors import UsageError
 from xapictl.inventory.document import Inventory
 from xapictl.inventory.stream import ChangeStream, Checkpoint, ReconnectWait, StreamConnection
@@ -97,8 +97,8 @@ class _Positions:
                 self.checkpoint.save(self.netbox, Inventory.merge(self._parts.values()))
 
 
-@dataclass(frozen=True)
-class WatchedPool:
+@frozen
+class WatchedPool(Frozen):
     """One pool to follow: a label (its fleet entry or URL), how to open a connection to it
     (again after a loss) and its sync options (a fleet entry names its cluster)."""
 
@@ -172,8 +172,8 @@ def watch(api: NetBoxApi, connect: Callable[[], StreamConnection],
     return one.run(stop, poll_timeout, backoff or _backoff())
 
 
-@dataclass(frozen=True)
-class FleetWatch:
+@frozen
+class FleetWatch(Frozen):
     """How a fleet watch ended: syncs that wrote, and the pools that stopped (label ->
     error)."""
 

@@ -16,10 +16,10 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from xapictl._frozen import Frozen
+from xapictl._frozen import Frozen, frozen
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@frozen
 class Step(Frozen):
     """One change to make. Subclasses add the data the change needs.
 
@@ -53,7 +53,7 @@ class Step(Frozen):
         return f"{self.action} {self.subject}: {self.reason}"
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@frozen
 class Noop(Frozen):
     """Something already as desired, or deliberately left alone, and why."""
 
@@ -64,7 +64,7 @@ class Noop(Frozen):
         return f"{self.subject}: {self.reason}"
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@frozen
 class Deferred(Frozen):
     """Work the recipe asks for that cannot be done now (its host is offline), and why. It
     is no step (nothing is sent for it) but it keeps the plan pending: the pool does not
@@ -97,7 +97,7 @@ def warning_code(warning: str) -> str:
     return warning.code if isinstance(warning, PlanWarning) else "warning"
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@frozen
 class Plan(Frozen):
     """Ordered steps and the no-ops, as ``diff`` produced them."""
 

@@ -12,8 +12,8 @@ and the recipe's: ``ipv4`` (mode and address/prefix), ``gateway``, ``dns``, ``ip
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
 
+from xapictl._frozen import Frozen, frozen
 from xapictl.errors import PreflightError
 from xapictl.model.pif import PIF
 from xapictl.model.refs import HostRef, PIFRef
@@ -37,8 +37,8 @@ FieldDrift = tuple[str, str, str]
 """(field, the pool's value, the recipe's value)."""
 
 
-@dataclass(frozen=True)
-class InterfaceDrift:
+@frozen
+class InterfaceDrift(Frozen):
     """One PIF whose IP configuration differs from its ``interfaces:`` entry."""
 
     subject: str

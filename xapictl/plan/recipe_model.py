@@ -23,7 +23,6 @@ import difflib
 import re
 import typing
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import (
@@ -37,6 +36,7 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
+from xapictl._frozen import Frozen, frozen
 from xapictl.errors import DesiredStateError, FieldRef, Problem
 from xapictl.plan.specs import (
     ASCII_DIGITS,
@@ -69,8 +69,8 @@ _PLAIN_INT = re.compile(r"[+-]?(0|[1-9][0-9]*)")
 # --- values as written ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Raw:
+@frozen
+class Raw(Frozen):
     """One value as the user wrote it: a YAML node's value, text and tag, or a Python
     argument described the same way, so both are checked (and worded) alike."""
 
@@ -135,16 +135,16 @@ def from_python(value: object) -> Raw:
 # --- field types ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Text:
+@frozen
+class Text(Frozen):
     """A name or text field: its limit in UTF-8 bytes; newlines and tabs allowed or not."""
 
     max_bytes: int = NAME_MAX_BYTES
     multiline: bool = False
 
 
-@dataclass(frozen=True)
-class VifDevice:
+@frozen
+class VifDevice(Frozen):
     """A VIF device number 0-15 (written as a number or a string) or ``"auto"``."""
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING
 
-from xapictl._frozen import Frozen
+from xapictl._frozen import Frozen, frozen
 
 if TYPE_CHECKING:
     pass
@@ -58,7 +58,7 @@ def shown(value: object, limit: int = 40) -> str:
     return f"{text[:limit - 8]}...{text[-3:]} ({len(text)} characters)"
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@frozen
 class Where(Frozen):
     """Where a value came from: shown in every validation and planning message."""
 
@@ -72,7 +72,7 @@ class Where(Frozen):
 # --- the typed desired state ---------------------------------------------------------------
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@frozen
 class TunnelSpec(Frozen):
     """A private network's tunnels: ``protocol`` over the PIFs of the ``transport`` network."""
 
@@ -80,7 +80,7 @@ class TunnelSpec(Frozen):
     protocol: str = "gre"
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@frozen
 class NetworkSpec(Frozen):
     """A network as the recipe wants it. ``None`` means "not stated: leave alone"."""
 
@@ -136,7 +136,7 @@ LACP_FIELDS = ("hashing_algorithm", "lacp_time", "lacp_aggregation_key", "lacp_f
 ``hashing_algorithm`` as it is): only for ``mode: lacp``."""
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@frozen
 class BondSpec(Frozen):
     """A bond a recipe states: its network, member devices and bond settings."""
 
@@ -169,7 +169,7 @@ class BondSpec(Frozen):
         return {k: v for k, v in out.items() if v is not None}
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@frozen
 class VIFSpec(Frozen):
     """A VIF a recipe states: which VM, on which network, and its settings."""
 
@@ -189,7 +189,7 @@ class VIFSpec(Frozen):
     where: Where = field(default_factory=Where, compare=False)
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@frozen
 class SdnControllerSpec(Frozen):
     """The pool's SDN controller (OVS manager): ``ssl`` to ``address``:``port`` (6632 when
     not stated), or ``pssl`` (the controller connects to the hosts); ``present=False``: none."""
@@ -207,7 +207,7 @@ class SdnControllerSpec(Frozen):
         return 6632 if self.protocol == "ssl" else 0
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@frozen
 class PoolSpec(Frozen):
     """The pool-wide network settings a recipe states (``None``: leave alone)."""
 
@@ -230,7 +230,7 @@ STORAGE_PURPOSE = ("management_purpose", "Storage")
 (a secondary interface: ``PIF.other_config:management_purpose``)."""
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@frozen
 class InterfaceSpec(Frozen):
     """The IP configuration of the PIF of each host on one network (or NIC ``device``).
     ``None`` means "not stated: leave alone"."""
@@ -264,7 +264,7 @@ class InterfaceSpec(Frozen):
             f"interface {self.device}"
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@frozen
 class ManagementSpec(Frozen):
     """Where the management interface of every host is: the PIF of each host on ``network``
     (``host.management_reconfigure``, members first, the master last)."""
@@ -279,7 +279,7 @@ class ManagementSpec(Frozen):
         return f"management interface on {self.network!r}"
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@frozen
 class DesiredState(Frozen):
     """Everything a recipe states. Order is kept: it is the order steps are planned in."""
 

@@ -9,10 +9,9 @@ a recipe's network needs (a VLAN's PIF and its trunk, a NIC) are expected plugge
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from xapictl._frozen import Frozen
+from xapictl._frozen import Frozen, frozen
 from xapictl.errors import AmbiguousObjectError, VerificationError
 from xapictl.model.enums import VMPowerState
 from xapictl.model.refs import HostRef, NetworkRef, PIFRef
@@ -21,7 +20,7 @@ from xapictl.plan.desired import BondSpec, DesiredState, NetworkSpec, VIFSpec
 from xapictl.state.snapshot import PoolSnapshot
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@frozen
 class Mismatch(Frozen):
     """One value the pool has other than the recipe wants, after an apply."""
 

@@ -10,7 +10,6 @@ import datetime as dt
 import ipaddress
 import ssl
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
@@ -18,9 +17,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from xapictl._frozen import Frozen, frozen
 
-@dataclass(frozen=True)
-class SelfSignedCert:
+
+@frozen
+class SelfSignedCert(Frozen):
     cert_pem: bytes
     key_pem: bytes
     fingerprint: str

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from xapictl._frozen import Frozen
+from xapictl._frozen import Frozen, frozen
 from xapictl.model.enums import VMPowerState
 from xapictl.model.refs import (
     NULL_REF,
@@ -101,7 +101,7 @@ LAZY_MIN_FIELDS = 50
 by field as they are read (pool: 63 fields, host: 76, VM: 91; a PIF has 35)."""
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@frozen
 class PoolSnapshot(Frozen):
     """Typed records by ref. ``token`` is the ``event.from`` token the snapshot is current at
     ("" when unknown), so live mode can follow changes from exactly that point."""

@@ -17,11 +17,10 @@ import getpass
 import os
 import shlex
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
-from xapictl._frozen import Frozen
+from xapictl._frozen import Frozen, frozen
 from xapictl.errors import ConfigError
 
 MASK = "********"
@@ -55,7 +54,7 @@ class Secret:
         raise TypeError("a Secret cannot be pickled")
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@frozen
 class PasswordSource(Frozen):
     """How to obtain a password: ``kind`` is prompt, file, env, keyring or command."""
 

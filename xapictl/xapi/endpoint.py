@@ -10,11 +10,11 @@ import os
 import socket
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from xapictl._frozen import Frozen
+from xapictl._frozen import Frozen, frozen
 from xapictl.errors import (
     ConnectError,
     FingerprintMismatch,
@@ -36,7 +36,7 @@ DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 60.0
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@frozen
 class Endpoint(Frozen):
     """Where one host of the pool answers. ``socket`` is set for a unix-socket URL."""
 
@@ -107,7 +107,7 @@ def crosses_network_in_clear(url: str) -> bool:
         return True
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@frozen
 class HttpSettings(Frozen):
     """Timeouts, TLS and an optional injected transport (tests, the embedded simulator)."""
 

@@ -10,10 +10,10 @@ layer turns them into records.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
-from xapictl._frozen import Frozen
+from xapictl._frozen import Frozen, frozen
 from xapictl.errors import ProtocolError
 from xapictl.xapi.session import XapiSession
 
@@ -21,7 +21,7 @@ from xapictl.xapi.session import XapiSession
 READ_GRACE = 15.0
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@frozen
 class Event(Frozen):
     """One change. ``snapshot`` is the object's record as ``get_record`` gives it (absent
     for ``del``)."""
@@ -35,7 +35,7 @@ class Event(Frozen):
     id: str = ""
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@frozen
 class EventBatch(Frozen):
     """One ``event.from`` answer: its events, the next token, the counts of valid refs."""
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ import tomlkit
 from tomlkit.items import Table
 
 from xapictl._files import open_private
+from xapictl._frozen import Frozen, frozen
 from xapictl.errors import ConfigError
 from xapictl.xapi.credentials import PasswordSource, Secret
 
@@ -53,8 +54,8 @@ def config_path() -> Path:
     return Path(override) if override else config_dir() / "pools.toml"
 
 
-@dataclass(frozen=True)
-class Profile:
+@frozen
+class Profile(Frozen):
     """How to reach one pool. Holds where the password comes from, never the password."""
 
     name: str

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, TypeVar
 
-from xapictl._frozen import Frozen
+from xapictl._frozen import Frozen, frozen
 from xapictl.errors import ConnectError, RequestTimeout, TLSError, XapiFailure
 from xapictl.xapi.transport import ConnectionLost
 
@@ -78,7 +78,7 @@ def retryable(exc: BaseException, *, read: bool) -> bool:
     return False
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@frozen
 class Deadline(Frozen):
     """A point in time on the policy's clock."""
 
@@ -99,7 +99,7 @@ class Deadline(Frozen):
         return self.clock() >= self.at
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@frozen
 class RetryPolicy(Frozen):
     """Backoff and deadline for one pool's calls."""
 
@@ -241,7 +241,7 @@ def _wait_on(stop: threading.Event, seconds: float) -> bool:
     return stop.wait(seconds)
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@frozen
 class Pacer(Frozen):
     """The waits of something that keeps a rhythm against a pool: the pool lease's renewals
     (a background thread) and a second run's polls while it waits for the lease. ``clock``

@@ -16,11 +16,10 @@ import sys
 import threading
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from xapictl._files import open_private
-from xapictl._frozen import Frozen
+from xapictl._frozen import Frozen, frozen
 from xapictl.errors import UsageError
 
 log = logging.getLogger("xapictl.tls")
@@ -128,7 +127,7 @@ class KnownHosts:
                 out.write("".join(f"{h} {f}\n" for h, f in kept.items()))
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@frozen
 class TLSSettings(Frozen):
     """Trust settings of one pool. With none set, the system CAs verify the certificate."""
 

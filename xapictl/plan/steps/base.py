@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from xapictl._frozen import Frozen
+from xapictl._frozen import Frozen, frozen
 from xapictl.plan.core import Step
 from xapictl.plan.steps.facts import Call, Facts, call, field_of, identity, records, relying
 from xapictl.state.snapshot import PoolSnapshot
@@ -28,7 +28,7 @@ class Caller(Protocol):
     def call(self, method: str, *args: Any) -> Any: ...
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@frozen
 class Later(Frozen):
     """A ref that an earlier step of the same plan will produce."""
 
@@ -62,7 +62,7 @@ ANY_CLASS = "*"
 """``XapiStep.touches`` of a step whose effects are not listed: any class."""
 
 
-@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+@frozen(kw_only=True)
 class XapiStep(Step):
     """A step against a XAPI pool. ``key`` names what it creates, for ``Later`` refs.
     ``group``: steps that are made together or undone together (a pool-wide bond, one step
@@ -123,7 +123,7 @@ def gone(kind: str, ref: str) -> str:
     return f"{kind} {ref} no longer exists"
 
 
-@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+@frozen(kw_only=True)
 class SetField(XapiStep):
     """A plain setter: ``<class>.set_<Field>(ref, value)`` (and a few named like it)."""
 
@@ -192,7 +192,7 @@ class SetField(XapiStep):
         return bool(current == self.value)
 
 
-@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+@frozen(kw_only=True)
 class SetOtherConfig(XapiStep):
     """Set some ``other_config`` keys, leaving the others alone (``add_to``/``remove_from``;
     a key that exists with another value is removed first, as XAPI refuses duplicates)."""

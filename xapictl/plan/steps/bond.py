@@ -4,15 +4,16 @@ property, destroy (the mode is a plain ``SetField``)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from xapictl._frozen import frozen
 from xapictl.model.refs import BondRef, HostRef, PIFRef
 from xapictl.plan.steps.base import Later, RunContext, XapiStep, gone
 from xapictl.plan.steps.facts import Facts, call, field_of, identity, relying
 from xapictl.state.snapshot import PoolSnapshot
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class CreateBond(XapiStep):
     host: HostRef
     host_label: str
@@ -81,7 +82,7 @@ class CreateBond(XapiStep):
         return str(bond)
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class DestroyBond(XapiStep):
     """``Bond.destroy``; as an undo step (``undoes``), the bond an earlier step made."""
 
@@ -116,7 +117,7 @@ class DestroyBond(XapiStep):
         return ctx.ref(self.bond) not in snap.bonds
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class SetBondProperty(XapiStep):
     """``Bond.set_property``: one mode property (``hashing_algorithm`` of an LACP bond);
     XAPI re-plugs the bond's master to apply it."""

@@ -12,10 +12,10 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Literal, get_args
 
-from xapictl._frozen import Frozen
+from xapictl._frozen import Frozen, frozen
 from xapictl.state.snapshot import PoolSnapshot
 
 Action = Literal["create", "update", "delete", "plug", "unplug", "move", "replug"]
@@ -26,7 +26,7 @@ SECRET_WORDS = ("password", "secret", "token", "key_material")
 MASK = "********"
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@frozen
 class Call(Frozen):
     """One XAPI call with its parameters (plain JSON-able values)."""
 
@@ -34,7 +34,7 @@ class Call(Frozen):
     params: tuple[Any, ...] = ()
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@frozen
 class Facts(Frozen):
     """A step as data (see the module docstring). ``relies_on`` names the existing objects
     (XAPI class, ref) the step touches or whose state it was planned from."""

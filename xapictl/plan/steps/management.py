@@ -15,9 +15,9 @@ happened).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
+from xapictl._frozen import frozen
 from xapictl.errors import PlanDriftError, XapiFailure
 from xapictl.model.refs import HostRef, PIFRef, PoolRef
 from xapictl.plan.steps.base import RunContext, XapiStep, gone
@@ -43,7 +43,7 @@ def mover(ctx: RunContext | Any) -> Mover | None:
     return conn if isinstance(conn, Mover) else None
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class MoveManagement(XapiStep):
     """``host.management_reconfigure(pif)``: ``host``'s management interface onto ``pif``,
     whose address is ``address``."""
@@ -118,7 +118,7 @@ class MoveManagement(XapiStep):
         return pif is not None and pif.management
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class RecoverSlaves(XapiStep):
     """``pool.recover_slaves``: every member is told the master's address (its new one)."""
 

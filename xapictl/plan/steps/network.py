@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from xapictl._frozen import frozen
 from xapictl.model.refs import NetworkRef
 from xapictl.plan.identity import IDENTITY_KEY, owned_with_identity
 from xapictl.plan.steps.base import Later, RunContext, XapiStep, gone
@@ -12,7 +13,7 @@ from xapictl.plan.steps.facts import Facts, call, field_of, identity, relying
 from xapictl.state.snapshot import PoolSnapshot
 
 
-@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+@frozen(kw_only=True)
 class CreateNetwork(XapiStep):
     """``network.create`` of a network the recipe states and the pool lacks."""
 
@@ -63,7 +64,7 @@ class CreateNetwork(XapiStep):
         return found[0] if found else False
 
 
-@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+@frozen(kw_only=True)
 class DestroyNetwork(XapiStep):
     """``network.destroy`` of a network the recipe says is absent."""
 
@@ -95,7 +96,7 @@ class DestroyNetwork(XapiStep):
         return ctx.ref(self.network) not in snap.networks
 
 
-@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+@frozen(kw_only=True)
 class AddPurpose(XapiStep):
     """Add (or remove) one of a network's purposes."""
 

@@ -4,8 +4,8 @@ network's MTU; give one its IPv4 or IPv6 configuration or its primary address ty
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
 
+from xapictl._frozen import frozen
 from xapictl.errors import PlanDriftError
 from xapictl.model.refs import HostRef, PIFRef
 from xapictl.plan.steps.base import Later, RunContext, XapiStep, gone
@@ -13,7 +13,7 @@ from xapictl.plan.steps.facts import Facts, call, field_of, identity, relying
 from xapictl.state.snapshot import PoolSnapshot
 
 
-@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+@frozen(kw_only=True)
 class ReplugPIF(XapiStep):
     """Plug an attached PIF again: XAPI re-applies the network's MTU to its bridge without
     taking it down (so VIFs of running VMs do not block it, as ``PIF.unplug`` would)."""
@@ -56,7 +56,7 @@ class ReplugPIF(XapiStep):
             pif.mtu == net.mtu)
 
 
-@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+@frozen(kw_only=True)
 class PlugPIF(XapiStep):
     """``PIF.plug`` of an unplugged PIF the recipe needs (a VLAN PIF, or the trunk under
     it): additive, it brings back what the recipe expects and interrupts nothing."""
@@ -88,7 +88,7 @@ class PlugPIF(XapiStep):
         return pif is not None and pif.currently_attached
 
 
-@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+@frozen(kw_only=True)
 class ScanPIFs(XapiStep):
     """``PIF.scan`` of one host: XAPI introduces every NIC the host has without a PIF (it
     never removes one). Asked for by ``rediscover: true`` when the host lacks ``device``;
@@ -139,7 +139,7 @@ class ScanPIFs(XapiStep):
         return str(found) if found is not None else False
 
 
-@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+@frozen(kw_only=True)
 class ReconfigureIP(XapiStep):
     """``PIF.reconfigure_ip``: XAPI writes the mode, address, netmask, gateway and DNS and
     brings an attached PIF down and up again (its bridge is reconfigured). The same call
@@ -236,7 +236,7 @@ def same_ipv6(have: tuple[str, ...], want: str) -> bool:
     return False
 
 
-@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+@frozen(kw_only=True)
 class ReconfigureIPv6(XapiStep):
     """``PIF.reconfigure_ipv6``: XAPI writes the mode, the address (``IPv6`` becomes the set
     of just it), the gateway and the IPv6 DNS entries (keeping the IPv4 ones), and brings an
@@ -295,7 +295,7 @@ class ReconfigureIPv6(XapiStep):
             self.gateway, dns_of(self.dns, 6))
 
 
-@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+@frozen(kw_only=True)
 class SetPrimaryAddressType(XapiStep):
     """``PIF.set_primary_address_type``: which family XAPI uses on the PIF when it is (or
     becomes) the management interface. XAPI only writes the field (no re-plug), and refuses

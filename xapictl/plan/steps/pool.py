@@ -3,15 +3,14 @@ other setting, IGMP snooping, is a plain ``SetField``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from xapictl._frozen import frozen
 from xapictl.model.refs import SDNControllerRef
 from xapictl.plan.steps.base import RunContext, XapiStep, gone
 from xapictl.plan.steps.facts import Facts, call, identity, relying
 from xapictl.state.snapshot import PoolSnapshot
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class IntroduceSdnController(XapiStep):
     protocol: str
     address: str
@@ -52,7 +51,7 @@ class IntroduceSdnController(XapiStep):
         return False
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class ForgetSdnController(XapiStep):
     controller: SDNControllerRef
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from xapictl._frozen import frozen
 from xapictl.model.refs import HostRef, NetworkRef, NetworkSriovRef, PIFRef
 from xapictl.plan.steps.base import Later, RunContext, XapiStep, gone
 from xapictl.plan.steps.facts import Facts, call, identity, relying
@@ -11,7 +10,7 @@ from xapictl.plan.steps.vlan import network_name
 from xapictl.state.snapshot import PoolSnapshot
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class CreateSriov(XapiStep):
     """``network_sriov.create(pif, network)`` on one host: a logical PIF on the SR-IOV
     network. Whether the VFs need a reboot is XAPI's answer (``requires_reboot``), shown by
@@ -58,7 +57,7 @@ class CreateSriov(XapiStep):
         return str(found) if found is not None else False
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class DestroySriov(XapiStep):
     sriov: NetworkSriovRef
     host_label: str = ""

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from xapictl._frozen import frozen
 from xapictl.model.enums import IPConfigurationMode
 from xapictl.model.refs import HostRef, NetworkRef, PIFRef, TunnelRef
 from xapictl.plan.steps.base import Later, RunContext, XapiStep, gone
@@ -12,7 +11,7 @@ from xapictl.plan.steps.vlan import network_name
 from xapictl.state.snapshot import PoolSnapshot
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class CreateTunnel(XapiStep):
     """``tunnel.create`` on one host: its access PIF joins the private network and is plugged
     (XAPI refuses a transport PIF without an IP *after* writing the records, so the planner
@@ -67,7 +66,7 @@ class CreateTunnel(XapiStep):
         return str(found) if found is not None else False
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class DestroyTunnel(XapiStep):
     tunnel: TunnelRef
     host_label: str = ""

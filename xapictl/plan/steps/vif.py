@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import ClassVar
 
+from xapictl._frozen import frozen
 from xapictl.model.refs import VIFRef, VMRef
 from xapictl.plan.steps.base import Later, RunContext, XapiStep, gone
 from xapictl.plan.steps.facts import Action, Facts, call, field_of, identity, relying
 from xapictl.state.snapshot import PoolSnapshot
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class CreateVIF(XapiStep):
     vm: VMRef
     network: str | Later
@@ -74,7 +75,7 @@ class CreateVIF(XapiStep):
         return str(vif)
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class _OnVIF(XapiStep):
     vif: str | Later
     vm: VMRef | None = None
@@ -111,7 +112,7 @@ class _OnVIF(XapiStep):
         return gone("VIF", ref)
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class PlugVIF(_OnVIF):
     action = "plug"
     facts_action: ClassVar[Action] = "plug"
@@ -129,7 +130,7 @@ class PlugVIF(_OnVIF):
         return vif is not None and vif.currently_attached
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class UnplugVIF(_OnVIF):
     action = "unplug"
     facts_action: ClassVar[Action] = "unplug"
@@ -148,7 +149,7 @@ class UnplugVIF(_OnVIF):
         return vif is None or not vif.currently_attached
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class ReplugVIF(_OnVIF):
     """Unplug and plug again so the VIF takes ``mtu``, its network's new MTU."""
 
@@ -184,7 +185,7 @@ class ReplugVIF(_OnVIF):
         return self.execute(ctx)
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class ReplugVIFQoS(ReplugVIF):
     """Unplug and plug again so a plugged VIF takes its new rate limit: XAPI hands
     ``qos_algorithm_type``/``_params`` to the VIF when it is plugged. Whether a re-plug
@@ -198,7 +199,7 @@ class ReplugVIFQoS(ReplugVIF):
         return False
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class MoveVIF(_OnVIF):
     network: str | Later
     network_label: str = ""
@@ -228,7 +229,7 @@ class MoveVIF(_OnVIF):
         return vif is not None and vif.network == ctx.ref(self.network)
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class DestroyVIF(_OnVIF):
     action = "destroy"
     facts_action: ClassVar[Action] = "delete"

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from xapictl._frozen import frozen
 from xapictl.model.refs import HostRef, NetworkRef, PIFRef, VLANRef
 from xapictl.plan.steps.base import Later, RunContext, XapiStep, gone
 from xapictl.plan.steps.facts import Facts, call, identity, relying
 from xapictl.state.snapshot import PoolSnapshot
 
 
-@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+@frozen(kw_only=True)
 class CreatePoolVLAN(XapiStep):
     """``pool.create_VLAN_from_PIF``: the VLAN on every live host's PIF of the trunk's network,
     in one call (the pool master fans it out)."""
@@ -58,7 +57,7 @@ class CreatePoolVLAN(XapiStep):
         return _vlan_in(snap, ctx.ref(self.trunk), self.tag, ctx.ref(self.network))
 
 
-@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+@frozen(kw_only=True)
 class CreateVLAN(XapiStep):
     """``VLAN.create`` on one host: the repair for a host that lacks the VLAN."""
 
@@ -107,7 +106,7 @@ class CreateVLAN(XapiStep):
         return _vlan_in(snap, ctx.ref(self.trunk), self.tag, ctx.ref(self.network))
 
 
-@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+@frozen(kw_only=True)
 class DestroyVLAN(XapiStep):
     """``VLAN.destroy`` of one host's VLAN."""
 
