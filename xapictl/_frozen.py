@@ -152,7 +152,8 @@ def _make(cls: type) -> type:
 class _Init:
     """What ``__init__`` of one class does, worked out from its fields once."""
 
-    __slots__ = ("cls", "defaults", "names", "positional", "post_init", "unset")
+    __slots__ = ("all_positional", "cls", "defaults", "every", "names", "positional", "post_init",
+                 "unset")
 
     def __init__(self, cls: type) -> None:
         fields = dataclasses.fields(_make(cls))
@@ -167,6 +168,10 @@ class _Init:
                          if f.default is not _MISSING or f.default_factory is not _MISSING}
         self.unset = frozenset(f.name for f in fields if not f.init)
         self.post_init = hasattr(cls, "__post_init__")
+        # the common calls, every field given all by position or all by keyword: no defaults
+        # to fill in (-1, None: a field that is not a parameter, or a keyword-only one)
+        self.every = frozenset(self.names) if not self.unset else None
+        self.all_positional = len(self.names) if self.positional == self.names else -1
 
     def values(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
         name = self.cls.__qualname__
@@ -204,7 +209,12 @@ def _init(self: Frozen, *args: Any, **kwargs: Any) -> None:
     plan = _inits.get(cls)
     if plan is None:
         plan = _inits[cls] = _Init(cls)
-    self.__dict__.update(plan.values(args, kwargs))
+    if not kwargs and len(args) == plan.all_positional:
+        self.__dict__.update(zip(plan.names, args, strict=True))
+    elif not args and kwargs.keys() == plan.every:
+        self.__dict__.update(kwargs)
+    else:
+        self.__dict__.update(plan.values(args, kwargs))
     if plan.post_init:
         self.__post_init__()  # type: ignore[attr-defined]
 

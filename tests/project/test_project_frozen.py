@@ -184,3 +184,23 @@ def test_frozen_refuses_a_class_without_the_base_and_initvar() -> None:
 
     with pytest.raises(TypeError, match="InitVar"):
         WithInitVar("x")  # type: ignore[call-arg]
+
+
+def test_every_field_by_position_or_by_keyword_takes_the_short_way_to_the_same_object() -> None:
+    @frozen
+    class Pair(Frozen):
+        left: int
+        right: tuple[int, ...] = ()
+
+    @frozen(kw_only=True)
+    class Named(Frozen):
+        name: str
+        size: int = 0
+
+    assert vars(Pair(1, (2,))) == vars(Pair(right=(2,), left=1)) == {"left": 1, "right": (2,)}
+    assert vars(Pair(1)) == {"left": 1, "right": ()}
+    assert vars(Named(size=3, name="a")) == {"name": "a", "size": 3}
+    for wrong in (lambda: Pair(1, (2,), 3), lambda: Named("a", 3),  # type: ignore[call-arg,misc]
+                  lambda: Pair(left=1, other=2)):  # type: ignore[call-arg]
+        with pytest.raises(TypeError):
+            wrong()

@@ -11,7 +11,6 @@ the output options (``-o/--output``, ``--no-headers``) may also come after it
 docs/exit-codes.md).
 """
 
-from __future__ import annotations
 
 import os
 import sys

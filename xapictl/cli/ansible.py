@@ -2,7 +2,6 @@
 ``install`` copies it where Ansible finds collections, ``path`` prints the folder to use it in
 place (``ANSIBLE_COLLECTIONS_PATH``)."""
 
-from __future__ import annotations
 
 from pathlib import Path
 

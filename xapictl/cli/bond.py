@@ -3,7 +3,6 @@ delete, set-mode. A thin layer over ``ensure_bond``: the plan names what XAPI mo
 off the bond (VLANs, IP configuration, the management interface), and a host that fails
 rolls the others back unless ``--on-failure stop``."""
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import Any

@@ -4,7 +4,6 @@ rediscovery, additive), ``pif set-ip`` (``PIF.reconfigure_ip``, ``PIF.reconfigur
 ``PIF.set_primary_address_type``) and ``host set-management`` (``host.management_reconfigure``),
 on one pool or a fleet's."""
 
-from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path

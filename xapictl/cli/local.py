@@ -5,7 +5,6 @@ pending (``plan``), 4 failed or refused and the host left as it was (rolled back
 incomplete (look at the host).
 """
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, NoReturn

@@ -2,7 +2,6 @@
 delete, set-mtu; each on one pool, or with ``--fleet`` on every selected pool (writes as a
 rollout)."""
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import Any

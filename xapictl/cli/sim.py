@@ -3,7 +3,6 @@
 The simulator and its server are imported inside the command, so ``xapictl --help`` stays fast.
 """
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated

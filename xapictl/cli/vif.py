@@ -1,7 +1,6 @@
 """``xapictl vif``: attach, detach, move, list — VM attachments, idempotent; each on one
 pool, or with ``--fleet`` on every selected pool (writes as a rollout)."""
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import Any

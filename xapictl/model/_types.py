@@ -16,10 +16,9 @@ import datetime as _dt
 import functools
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, Literal
 
-from xapictl._frozen import Frozen
+from xapictl._frozen import Frozen, frozen
 
 Kind = Literal[
     "string", "int", "float", "bool", "datetime", "enum", "ref", "set", "map", "record", "option"
@@ -31,7 +30,7 @@ EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 _SCALARS: frozenset[str] = frozenset({"string", "int", "float", "bool", "datetime"})
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
+@frozen
 class TypeSpec(Frozen):
     """One datamodel type. ``name`` is the enum or class name; ``item``/``key`` for containers."""
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, TypeVar
 
-from xapictl._frozen import Frozen
+from xapictl._frozen import Frozen, frozen
 from xapictl.model._types import TypeSpec, parse_default, parse_type, zero_value
 
 # Classes with no asynchronous form at all (REFERENCE §1.10).
@@ -27,7 +27,7 @@ ROLE_ORDER = ("pool-admin", "pool-operator", "vm-power-admin", "vm-admin", "vm-o
               "read-only")
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
+@frozen
 class FieldInfo(Frozen):
     """One field of a XAPI class, as the datamodel declares it."""
 
@@ -59,7 +59,7 @@ class FieldInfo(Frozen):
         return parse_default(self.spec, self.default_text)
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
+@frozen
 class ParamInfo(Frozen):
     """One parameter of a XAPI message (the session excepted)."""
 
@@ -72,7 +72,7 @@ class ParamInfo(Frozen):
         return parse_type(self.type_text)
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
+@frozen
 class MessageInfo(Frozen):
     """One XAPI message: its parameters, result type and the roles allowed to call it."""
 
@@ -108,7 +108,7 @@ class MessageInfo(Frozen):
         return parse_type(self.result)
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
+@frozen
 class ClassInfo(Frozen):
     """One XAPI class: its names in xapictl, its fields and its messages."""
 
@@ -126,7 +126,7 @@ class ClassInfo(Frozen):
         return "get_by_name_label" in self.messages
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
+@frozen
 class Datamodel(Frozen):
     """The XAPI datamodel at the target release: classes, enums, hidden classes."""
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
 from xapictl._frozen import Frozen, frozen
@@ -82,7 +82,7 @@ devices, for SR-IOV recipes: every host has dozens, and each enabled VF is one m
 READABLE_CLASSES: dict[str, str] = {**SNAPSHOT_CLASSES, **ON_DEMAND_CLASSES}
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
+@frozen
 class SriovVfs(Frozen):
     """The virtual functions of one host's SR-IOV NIC: ``free`` is XAPI's
     ``network_sriov.get_remaining_capacity``; ``in_use`` the VIFs of the VMs running there on

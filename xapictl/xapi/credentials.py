@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import getpass
 import os
-import shlex
 import subprocess
 from pathlib import Path
 from typing import NoReturn
@@ -136,6 +135,8 @@ def _from_keyring(service: str, username: str, pool: str) -> str:
 
 
 def _from_command(command: str) -> str:
+    import shlex  # only for this password source
+
     try:
         done = subprocess.run(shlex.split(command), capture_output=True, text=True,  # noqa: S603 - the user's own configured command
                               timeout=60, check=False)

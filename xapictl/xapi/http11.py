@@ -30,14 +30,14 @@ import select
 import socket
 import threading
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import ssl
 
 from xapictl._batch import HEADER as BATCH_HEADER
-from xapictl._frozen import Frozen
+from xapictl._frozen import Frozen, frozen
 
 
 class SendError(Exception):
@@ -64,7 +64,7 @@ class Lost(SendError):
         self.kind = kind
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
+@frozen
 class Response(Frozen):
     """What ``post`` returns: what the wire modules read of an httpx response."""
 
@@ -73,7 +73,7 @@ class Response(Frozen):
     headers: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
+@frozen
 class Origin(Frozen):
     """Where requests go: scheme, host and port (one kept connection each)."""
 
