@@ -43,6 +43,9 @@ the same fields, ``__init__`` signature, ``replace`` and read-only attributes). 
   decorator needs. One lock covers the step, so two threads never make a class twice.
 
 ``frozen(kw_only=True)`` is the decorator's ``kw_only``. ``InitVar`` fields are refused.
+``Mutable`` and ``mutable`` are the same for the few mutable dataclasses of the path (results
+and builders filled in as a run goes): ``@dataclass`` to type checkers, fields assignable,
+compared and printed as the decorator's ``__eq__`` and ``__repr__`` would, not hashable.
 ``tests/project/test_project_frozen.py`` holds every ``__init__`` to the decorator's too.
 
 Stdlib only, no xapictl import: every layer may use it.
@@ -119,6 +122,15 @@ class Frozen:
         return f"{self.__class__.__qualname__}({shown})"
 
 
+class Mutable:
+    """Base of mutable dataclasses declared with ``@mutable`` (see the module)."""
+
+    __slots__ = ()
+    __eq__ = Frozen.__eq__
+    __hash__ = None  # type: ignore[assignment]  # as the decorator's, for eq without frozen
+    __repr__ = Frozen.__repr__
+
+
 _T = TypeVar("_T", bound=type)
 _making = threading.RLock()
 _MISSING = dataclasses.MISSING
@@ -192,7 +204,10 @@ class _Init:
                 out[key] = given[key]
             elif key in self.defaults:
                 value, factory = self.defaults[key]
-                out[key] = value if factory is _MISSING else factory()
+                if factory is not _MISSING:
+                    out[key] = factory()
+                elif key not in self.unset:  # as the decorator's: the class's value serves
+                    out[key] = value
             elif key not in self.unset:
                 missing.append(key)
         if missing:
@@ -204,7 +219,7 @@ class _Init:
 _inits: dict[type, _Init] = {}
 
 
-def _init(self: Frozen, *args: Any, **kwargs: Any) -> None:
+def _init(self: Any, *args: Any, **kwargs: Any) -> None:
     cls = self.__class__
     plan = _inits.get(cls)
     if plan is None:
@@ -216,7 +231,17 @@ def _init(self: Frozen, *args: Any, **kwargs: Any) -> None:
     else:
         self.__dict__.update(plan.values(args, kwargs))
     if plan.post_init:
-        self.__post_init__()  # type: ignore[attr-defined]
+        self.__post_init__()
+
+
+def _declare(cls: _T, kw_only: bool, base: type) -> _T:
+    if not issubclass(cls, base):
+        raise TypeError(f"@{base.__name__.lower()} class {cls.__qualname__} must derive from "
+                        f"{base.__name__}")
+    cls.__dataclass_fields__ = _Pending(cls, kw_only)  # type: ignore[attr-defined]
+    if "__init__" not in cls.__dict__:
+        cls.__init__ = _init  # type: ignore[method-assign]
+    return cls
 
 
 @overload
@@ -230,16 +255,23 @@ def frozen(*, kw_only: bool = False) -> Callable[[_T], _T]: ...
 def frozen(cls: _T | None = None, /, *, kw_only: bool = False) -> _T | Callable[[_T], _T]:
     """``@dataclass(frozen=True, eq=False, repr=False)`` on a ``Frozen`` subclass, with nothing
     compiled (see the module)."""
-
-    def declare(cls: _T) -> _T:
-        if not issubclass(cls, Frozen):
-            raise TypeError(f"@frozen class {cls.__qualname__} must derive from Frozen")
-        cls.__dataclass_fields__ = _Pending(cls, kw_only)  # type: ignore[attr-defined]
-        if "__init__" not in cls.__dict__:
-            cls.__init__ = _init  # type: ignore[method-assign,assignment]
-        return cls
-
-    return declare if cls is None else declare(cls)
+    if cls is None:
+        return lambda cls: _declare(cls, kw_only, Frozen)
+    return _declare(cls, kw_only, Frozen)
 
 
-__all__ = ["Frozen", "frozen"]
+@overload
+def mutable(cls: _T, /) -> _T: ...
+@overload
+def mutable(*, kw_only: bool = False) -> Callable[[_T], _T]: ...
+
+
+@dataclass_transform(eq_default=True, field_specifiers=(dataclasses.field, dataclasses.Field))
+def mutable(cls: _T | None = None, /, *, kw_only: bool = False) -> _T | Callable[[_T], _T]:
+    """``@dataclass`` on a ``Mutable`` subclass, with nothing compiled (see the module)."""
+    if cls is None:
+        return lambda cls: _declare(cls, kw_only, Mutable)
+    return _declare(cls, kw_only, Mutable)
+
+
+__all__ = ["Frozen", "Mutable", "frozen", "mutable"]

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from xapictl._frozen import Frozen, _Init, frozen
+from xapictl._frozen import Frozen, Mutable, _Init, frozen
 
 PACKAGE = Path(__file__).resolve().parents[2] / "xapictl"
 
@@ -23,17 +23,18 @@ def _modules() -> list[str]:
     out = []
     for path in sorted(PACKAGE.rglob("*.py")):
         text = path.read_text(encoding="utf-8")
-        if "eq=False, repr=False" in text or "Frozen)" in text or "@frozen" in text:
+        if "eq=False, repr=False" in text or "Frozen)" in text or "@frozen" in text or (
+                "@mutable" in text):
             parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
             out.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
     return out
 
 
-def _subclasses() -> list[type]:
+def _subclasses(base: type = Frozen) -> list[type]:
     for name in _modules():
         importlib.import_module(name)
     found: list[type] = []
-    todo = list(Frozen.__subclasses__())
+    todo = list(base.__subclasses__())
     while todo:
         cls = todo.pop()
         if cls not in found:
@@ -43,6 +44,7 @@ def _subclasses() -> list[type]:
 
 
 CLASSES = _subclasses()
+MUTABLE = _subclasses(Mutable)
 
 
 def _twin(cls: type) -> Any:
@@ -86,6 +88,29 @@ def test_eq_hash_and_repr_are_the_decorator_s(cls: type) -> None:
             setattr(a, names[0], 1)
 
 
+@pytest.mark.parametrize("cls", MUTABLE, ids=lambda c: f"{c.__module__}.{c.__qualname__}")
+def test_a_mutable_one_compares_and_prints_as_the_decorator_s(cls: type) -> None:
+    fields = [(f.name, Any, dataclasses.field(compare=f.compare, repr=f.repr))
+              for f in dataclasses.fields(cls)]
+    twin = dataclasses.make_dataclass(cls.__name__, fields)
+    twin.__qualname__ = cls.__qualname__
+    names = [f.name for f in dataclasses.fields(cls)]
+    values = {n: (i, f"v{i}") for i, n in enumerate(names)}
+    a, b = _instance(cls, values), _instance(cls, dict(values))
+    assert (a == b) is twin.__eq__(a, b) is True and repr(a) == twin.__repr__(a)
+    for name in names:
+        other = _instance(cls, {**values, name: ("other",)})
+        assert (a == other) is twin.__eq__(a, other)
+    assert cls.__hash__ is None is twin.__hash__
+    setattr(a, names[0], "changed")
+    assert getattr(a, names[0]) == "changed"
+
+
+def test_the_mutable_classes_of_network_create_are_found() -> None:
+    assert {"Planner", "ApplyReport", "StepResult", "GlobalOptions"} <= {
+        c.__qualname__ for c in MUTABLE}
+
+
 def test_a_recursive_value_prints_as_the_decorator_s() -> None:
     cls = next(c for c in CLASSES if c.__qualname__ == "Where")
     names = [f.name for f in dataclasses.fields(cls)]
@@ -111,7 +136,7 @@ def _init_twin(cls: type) -> Any:
     return dataclasses.make_dataclass(cls.__name__, fields, frozen=True)
 
 
-FROZEN_INIT = [c for c in CLASSES if c.__init__.__qualname__ == "_init"]
+FROZEN_INIT = [c for c in CLASSES + MUTABLE if c.__init__.__qualname__ == "_init"]
 
 
 def test_the_shared_init_serves_the_classes_of_network_create() -> None:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Literal
 
 import typer
 
-from xapictl._frozen import Frozen, frozen
+from xapictl._frozen import Frozen, Mutable, frozen, mutable
 
 
 class Output(enum.StrEnum):
@@ -47,8 +47,8 @@ class PoolChoice(Frozen):
         return self.url
 
 
-@dataclass
-class GlobalOptions:
+@mutable
+class GlobalOptions(Mutable):
     """The root command's options (pool, connection, output), as one run parsed them."""
 
     pool: str | None = None

@@ -23,9 +23,10 @@ changed".
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Protocol
 
+from xapictl._frozen import Mutable, mutable
 from xapictl.errors import (
     ApplyError,
     ApplyInterrupted,
@@ -280,8 +281,8 @@ def settled(desired: DesiredState, fresh: PoolSnapshot) -> bool:
     return _settled(desired, fresh) is not None
 
 
-@dataclass
-class RunResult:
+@mutable
+class RunResult(Mutable):
     """What ``converge`` did: the plan, the apply report, and the re-plan after verify."""
 
     plan: Plan

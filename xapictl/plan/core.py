@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 
-from xapictl._frozen import Frozen, frozen
+from xapictl._frozen import Frozen, Mutable, frozen, mutable
 
 
 @frozen
@@ -142,8 +142,8 @@ class StepStatus(enum.StrEnum):
     next run's fresh read says which)."""
 
 
-@dataclass
-class StepResult:
+@mutable
+class StepResult(Mutable):
     """What applying one step came to: its status and a word on why."""
 
     step: Step
@@ -151,8 +151,8 @@ class StepResult:
     detail: str = ""
 
 
-@dataclass
-class ApplyReport:
+@mutable
+class ApplyReport(Mutable):
     """What an apply did, step by step; ``ok`` only when every step is done."""
 
     results: list[StepResult] = field(default_factory=list)

@@ -24,10 +24,10 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import TYPE_CHECKING, TypeVar
 
-from xapictl._frozen import Frozen, frozen
+from xapictl._frozen import Frozen, Mutable, frozen, mutable
 from xapictl.errors import ConnectError, RequestTimeout, TLSError, XapiFailure
 from xapictl.xapi.transport import ConnectionLost
 
@@ -206,8 +206,8 @@ def _say(state: tenacity.RetryCallState, then: str) -> None:
         log.info("attempt %d failed: %s; %s", state.attempt_number, exc, then)
 
 
-@dataclass
-class Backoff:
+@mutable
+class Backoff(Mutable):
     """The wait between reconnects of something that follows a pool for hours (the change
     stream): doubling from ``initial`` up to ``maximum`` (tenacity's ``wait_exponential``, as
     ``RetryPolicy`` uses), back to ``initial`` after ``reset``, and cut short by ``stop``. A

@@ -4,8 +4,9 @@ network name -> network, bond trunks, claimed VIF devices, objects this plan rem
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from xapictl._frozen import Mutable, mutable
 from xapictl.errors import AmbiguousObjectError
 from xapictl.model.refs import HostRef, NetworkRef, PIFRef, VIFRef, VMRef
 from xapictl.plan import identity as ident
@@ -17,8 +18,8 @@ from xapictl.state.snapshot import PoolSnapshot
 NetTarget = NetworkRef | Later
 
 
-@dataclass
-class Planner:
+@mutable
+class Planner(Mutable):
     """One diff's working state: the desired and current pool, and what it found so far."""
 
     desired: DesiredState

@@ -13,10 +13,10 @@ any class.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Protocol
 
-from xapictl._frozen import Frozen, frozen
+from xapictl._frozen import Frozen, Mutable, frozen, mutable
 from xapictl.plan.core import Step
 from xapictl.plan.steps.facts import Call, Facts, call, field_of, identity, records, relying
 from xapictl.state.snapshot import PoolSnapshot
@@ -38,8 +38,8 @@ class Later(Frozen):
         return f"<{self.key}>"
 
 
-@dataclass
-class RunContext:
+@mutable
+class RunContext(Mutable):
     """What the steps of one apply share: the connection and the refs earlier steps made."""
 
     conn: Caller
