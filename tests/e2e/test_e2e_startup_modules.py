@@ -20,11 +20,12 @@ import pytest
 # for asyncio callers, tenacity only once a call fails in a way worth retrying, a thread pool
 # executor (concurrent) only for a batch run outside the connection's kept threads; hashlib
 # (which loads OpenSSL) only for saved plans' digests and certificate pins (the lease's id is
-# the built-in SHA-256).
+# the built-in SHA-256); logging only for a record of WARNING or above, or with -v
+# (``xapictl._log``: the library's debug and info records cost nothing until then).
 NEVER = {"httpx", "httpcore", "h11", "anyio", "certifi", "click", "rich", "pygments",
          "XenAPI", "xmlrpc", "yaml", "asyncio", "sqlite3", "pyroute2", "cryptography",
          "keyring", "jsonschema", "urllib3", "tenacity", "http", "email", "ssl",
-         "concurrent", "hashlib", "_hashlib"}
+         "concurrent", "hashlib", "_hashlib", "logging"}
 # `--help` loads nothing of the library either, nor the JSON codec.
 NEVER_FOR_HELP = NEVER | {"orjson"}
 

@@ -15,7 +15,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "xapictl"
 
 # Every layer may use these shared leaves.
-SHARED = {"xapictl.errors", "xapictl._version", "xapictl._files", "xapictl._batch",
+SHARED = {"xapictl.errors", "xapictl._version", "xapictl._files", "xapictl._batch", "xapictl._log",
           "xapictl._frozen"}
 
 # package -> xapictl packages it may import (besides itself and SHARED)

@@ -20,7 +20,6 @@ outputs can name the pool.
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import sys
 import threading
@@ -55,18 +54,19 @@ def audit_log_path() -> Path:
     return platformdirs.user_state_path("xapictl") / "audit.jsonl"
 
 
-class _StderrLines(logging.Handler):
-    """Log records as ``xapictl: …`` lines on the stderr of the moment (a test runner swaps
-    it per run)."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        print(f"xapictl: {self.format(record)}", file=sys.stderr)
-
-
 def attempts_on_stderr() -> Callable[[], None]:
     """``-v``: each connection attempt, what failed and the next wait, as it happens (the
     session's and the retry policy's INFO lines). Returns the undo, for the end of the run."""
-    handler = _StderrLines(logging.INFO)
+    import logging  # only with -v: a run without it never loads logging
+
+    class StderrLines(logging.Handler):
+        """Log records as ``xapictl: …`` lines on the stderr of the moment (a test runner
+        swaps it per run)."""
+
+        def emit(self, record: logging.LogRecord) -> None:
+            print(f"xapictl: {self.format(record)}", file=sys.stderr)
+
+    handler = StderrLines(logging.INFO)
     loggers = [logging.getLogger(name) for name in ("xapictl.retry", "xapictl.session")]
     levels = [logger.level for logger in loggers]
     for logger in loggers:

@@ -15,12 +15,12 @@ session is logged out when the ``with`` block ends, however it ends (error, Ctrl
 from __future__ import annotations
 
 import functools
-import logging
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, overload
 
+from xapictl._log import logger
 from xapictl.client.base import ClassClient
 from xapictl.client.generated import ClientsByName, client_type
 from xapictl.client.values import plain_decoder, plain_result
@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from xapictl.client.vms import VMsClient
     from xapictl.xapi.transport import HttpTransport  # httpx's, loaded only when one is given
 
-log = logging.getLogger("xapictl.client")
+log = logger("xapictl.client")
 
 SnapshotBuilder = Callable[["Connection"], Any]
 

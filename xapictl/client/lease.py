@@ -48,7 +48,6 @@ from __future__ import annotations
 import datetime as _dt
 import getpass
 import json
-import logging
 import os
 import re
 import socket
@@ -62,12 +61,13 @@ from types import TracebackType
 from typing import Any, Protocol, Self
 
 from xapictl._frozen import Frozen, frozen
+from xapictl._log import logger
 from xapictl.errors import LeaseLost, PoolLocked, XapiFailure
 from xapictl.model._types import parse_datetime
 from xapictl.xapi.parallel import run_beside
 from xapictl.xapi.retry import Pacer
 
-log = logging.getLogger("xapictl.lease")
+log = logger("xapictl.lease")
 
 LEASE_PREFIX = "xapictl.lease."
 """Every ``pool.other_config`` key of the lease starts with this; the rest is the generation."""

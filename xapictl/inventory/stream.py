@@ -36,12 +36,12 @@ that decides how long to wait.
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from xapictl._frozen import Frozen, frozen
+from xapictl._log import logger
 from xapictl.errors import TransportError, XapiFailure
 from xapictl.inventory.diff import Change, diff
 from xapictl.inventory.disks import DISK_CLASSES, DiskRecords
@@ -52,7 +52,7 @@ from xapictl.state.snapshot import PoolSnapshot
 if TYPE_CHECKING:
     from xapictl.state.live import LiveSnapshot
 
-log = logging.getLogger("xapictl.inventory.stream")
+log = logger("xapictl.inventory.stream")
 
 # Failures after which the same connection cannot go on; anything else is a bug to surface.
 _RECONNECT_CODES = frozenset({"SESSION_INVALID", "HOST_IS_SLAVE", "HOST_OFFLINE",

@@ -18,6 +18,7 @@ import time
 from collections.abc import Mapping, Sequence
 
 from xapictl._frozen import Frozen, frozen
+from xapictl._log import logger
 from xapictl.errors import UsageError, XapictlError
 from xapictl.local import antispoof
 from xapictl.local.desired import HostNetwork, VifSpec
@@ -25,7 +26,7 @@ from xapictl.local.xl_vif import parse_vlan_spec
 
 __all__ = ["HotplugResult", "XenStore", "run_hotplug"]
 
-log = logging.getLogger("xapictl.local.hotplug")
+log = logger("xapictl.local.hotplug")
 ONLINE = ("online", "add")
 BACKEND_KEYS = ("vifname", "bridge", "mac", "mtu", "vlan", "ip")
 """The backend directory's keys the script reads (vif-bridge and vif-common.sh's, and

@@ -13,12 +13,12 @@ it is still ours.
 from __future__ import annotations
 
 import contextlib
-import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
 from xapictl._batch import announce_beside, member
+from xapictl._log import logger
 from xapictl.errors import XapiFailure
 from xapictl.plan.audit import AuditLog, host_of, is_write
 from xapictl.plan.desired import DesiredState
@@ -26,7 +26,7 @@ from xapictl.plan.scope import Scope, closed
 from xapictl.state.events import apply_events
 from xapictl.state.snapshot import ON_DEMAND_CLASSES, SNAPSHOT_CLASSES, PoolSnapshot
 
-log = logging.getLogger("xapictl.plan")
+log = logger("xapictl.plan")
 
 T = TypeVar("T")
 

@@ -5,14 +5,14 @@ NICs' PCI records (every host has dozens of PCI devices; only the SR-IOV NICs' a
 from __future__ import annotations
 
 import dataclasses
-import logging
 from typing import Any
 
+from xapictl._log import logger
 from xapictl.errors import XapiFailure
 from xapictl.model.refs import NULL_REF, PCIRef
 from xapictl.state.snapshot import PoolSnapshot
 
-log = logging.getLogger("xapictl.state")
+log = logger("xapictl.state")
 
 
 def _call_all(conn: Any, calls: list[tuple[str, tuple[Any, ...]]]) -> list[Any]:

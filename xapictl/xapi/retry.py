@@ -20,7 +20,6 @@ and the next wait or that it gives up (``xapictl -v`` prints these lines).
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable
@@ -28,6 +27,7 @@ from dataclasses import field, replace
 from typing import TYPE_CHECKING, TypeVar
 
 from xapictl._frozen import Frozen, Mutable, frozen, mutable
+from xapictl._log import logger
 from xapictl.errors import ConnectError, RequestTimeout, TLSError, XapiFailure
 from xapictl.xapi.transport import ConnectionLost
 
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-log = logging.getLogger("xapictl.retry")
+log = logger("xapictl.retry")
 
 FAST_KINDS: frozenset[str] = frozenset({"refused", "unknown host", "no route"})
 """``ConnectError.kind`` values that come at once and that waiting does not change."""

@@ -33,12 +33,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import logging
 import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from xapictl._batch import unannounced
+from xapictl._log import logger
 from xapictl.errors import (
     ConnectError,
     OutcomeUnknown,
@@ -58,7 +58,7 @@ from xapictl.xapi.transport import ConnectionLost, Endpoint, HttpChannel, HttpSe
 if TYPE_CHECKING:
     from xapictl.xapi.xmlrpc import XmlRpcWire
 
-log = logging.getLogger("xapictl.session")
+log = logger("xapictl.session")
 
 Protocol = Literal["auto", "jsonrpc", "xmlrpc"]
 LOGIN_VERSION = "2.21"

@@ -10,10 +10,10 @@ polling): it returns the result decoded from the XML-RPC fragment XAPI stores in
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from xapictl._log import logger
 from xapictl.errors import (
     TaskCancelled,
     TaskError,
@@ -26,7 +26,7 @@ from xapictl.xapi.events import EventFeed
 from xapictl.xapi.retry import Deadline
 from xapictl.xapi.session import XapiSession
 
-log = logging.getLogger("xapictl.tasks")
+log = logger("xapictl.tasks")
 
 DONE = frozenset({"success", "failure", "cancelled"})
 # Longest single event.from wait; the deadline is re-checked between waits.

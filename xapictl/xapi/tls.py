@@ -11,7 +11,6 @@ so of any password) is written to the socket.
 
 from __future__ import annotations
 
-import logging
 import sys
 import threading
 import warnings
@@ -20,9 +19,10 @@ from pathlib import Path
 
 from xapictl._files import open_private
 from xapictl._frozen import Frozen, frozen
+from xapictl._log import logger
 from xapictl.errors import UsageError
 
-log = logging.getLogger("xapictl.tls")
+log = logger("xapictl.tls")
 
 
 class InsecureTLSWarning(UserWarning):
