@@ -146,3 +146,15 @@ def test_generated_records_read_with_their_written_reader_and_compile_nothing(
     for raw in (wire, _as_xmlrpc(wire), {}):
         _same(reader(raw), names["from_xapi"](raw))
     _same(read, names["from_xapi"](wire))
+
+
+@given(st.dictionaries(st.text(max_size=8), st.text(max_size=8) | st.integers(), max_size=6))
+def test_a_string_map_reads_as_the_key_and_value_decoders_make_it(raw: dict[str, Any]) -> None:
+    """A ``(string -> string) map`` of strings is copied as it is; anything else (an int
+    value) goes through ``str`` as before: the same dict either way, never the wire's."""
+    from xapictl.model._types import decoder, parse_type
+
+    read = decoder(parse_type("(string -> string) map"))
+    made = read(raw)
+    assert made == {str(k): str(v) for k, v in raw.items()}
+    assert made is not raw and all(type(v) is str for v in made.values())

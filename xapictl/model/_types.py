@@ -148,6 +148,10 @@ RecordDecoder = Callable[[str, Mapping[str, Any]], Any]
 EnumLookup = Callable[[str], Callable[[Any], Any]]
 
 
+_only_str = {str}.issuperset
+"""Whether every type in an iterable of types is ``str`` (a set method: no Python frame)."""
+
+
 def _to_int(value: Any) -> int:
     if isinstance(value, bool):
         raise ValueError(f"expected an int, got {value!r}")
@@ -201,7 +205,12 @@ def decoder(
             val = decoder(_item(spec), enum=enum, record=record)
             # What {key(k): val(x) for k, x in v.items()} gives, without a Python frame per
             # entry (records carry many small string maps: other_config, …).
-            return lambda v: dict(zip(map(key, v.keys()), map(val, v.values()), strict=True))
+            full: Decoder = lambda v: dict(zip(map(key, v.keys()), map(val, v.values()),  # noqa: E731
+                                               strict=True))
+            if key is str and val is str:  # a string map as the wire has it: a copy will do
+                return lambda v: dict(v) if _only_str(map(type, v)) and _only_str(
+                    map(type, v.values())) else full(v)
+            return full
     raise AssertionError(spec)  # pragma: no cover - exhaustive
 
 
