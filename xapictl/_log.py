@@ -9,6 +9,10 @@ imports ``logging`` and answers from the real logger of that name, so handlers, 
 imported ``logging`` are dropped without importing it: with ``logging`` never loaded no level
 or handler can have been set, and the root logger's default (``WARNING``) drops them too.
 
+For the client's run-once paths. What runs for hours (the simulator, the change streams
+of ``inventory watch`` and live snapshots) imports ``logging`` itself: a first warning there
+may come when the process is short of file descriptors, when importing could fail too.
+
 Stdlib only, no xapictl import: every layer may use it.
 """
 

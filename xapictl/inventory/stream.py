@@ -36,12 +36,12 @@ that decides how long to wait.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from xapictl._frozen import Frozen, frozen
-from xapictl._log import logger
 from xapictl.errors import TransportError, XapiFailure
 from xapictl.inventory.diff import Change, diff
 from xapictl.inventory.disks import DISK_CLASSES, DiskRecords
@@ -52,7 +52,7 @@ from xapictl.state.snapshot import PoolSnapshot
 if TYPE_CHECKING:
     from xapictl.state.live import LiveSnapshot
 
-log = logger("xapictl.inventory.stream")
+log = logging.getLogger("xapictl.inventory.stream")
 
 # Failures after which the same connection cannot go on; anything else is a bug to surface.
 _RECONNECT_CODES = frozenset({"SESSION_INVALID", "HOST_IS_SLAVE", "HOST_OFFLINE",
@@ -70,8 +70,8 @@ class StreamConnection(Protocol):
     def close(self) -> None: ...
 
 
-@frozen
-class StreamEvent(Frozen):
+@dataclass(frozen=True)
+class StreamEvent:
     """A change, and the token after which the pool is in the state it describes."""
 
     change: Change
@@ -91,8 +91,8 @@ class ReconnectWait(Protocol):
     def reset(self) -> None: ...
 
 
-@frozen
-class Checkpoint(Frozen):
+@dataclass(frozen=True)
+class Checkpoint:
     """What a consumer keeps to resume: the inventory it holds and the token it is at; and
     the state that inventory was exported from (``disks``: None unless the stream reads
     them), for consumers that need more of it."""

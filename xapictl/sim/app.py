@@ -21,17 +21,17 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import json
+import logging
 import time
 from collections.abc import Mapping
 from typing import Any
 
 from xapictl._batch import HEADER as BATCH_HEADER
-from xapictl._log import logger
 from xapictl.sim import wire
 from xapictl.sim.control import CallPlan, Control, DropConnection, SimulatorLike
 from xapictl.sim.errors import SimFailure
 
-log = logger("xapictl.sim")
+log = logging.getLogger("xapictl.sim")
 
 CONTROL_PATH = "/_sim/control"
 

@@ -30,6 +30,7 @@ import contextlib
 import errno
 import functools
 import ipaddress
+import logging
 import resource
 import selectors
 import socket
@@ -40,13 +41,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
-from xapictl._log import logger
 from xapictl.sim import tls as _tls
 from xapictl.sim.app import handle_http, is_jsonrpc_path, live_by_address, malformed
 from xapictl.sim.control import Control, DropConnection, SimulatorLike
 from xapictl.sim.http1 import FastHeadHandler
 
-log = logger("xapictl.sim.server")
+log = logging.getLogger("xapictl.sim.server")
 
 _RECONCILE_EVERY_S = 0.2
 _PORT_ATTEMPTS = 20

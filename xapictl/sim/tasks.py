@@ -10,19 +10,19 @@ speaks, or ``failure``/``cancelled`` with ``error_info`` = ``[code, params…]``
 from __future__ import annotations
 
 import datetime as _dt
+import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 from xml.sax.saxutils import escape
 
-from xapictl._log import logger
 from xapictl.model._types import EPOCH, format_datetime
 from xapictl.sim.errors import SimFailure
 from xapictl.sim.state import SimState
 from xapictl.sim.values import I4
 
-log = logger("xapictl.sim.tasks")
+log = logging.getLogger("xapictl.sim.tasks")
 
 T = TypeVar("T")
 Transact = Callable[[Callable[[], T]], T]

@@ -13,18 +13,18 @@ events; ``poll_events`` hands them over, as the inventory stream does with the V
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from xapictl._log import logger
 from xapictl.client.connection import Connection
 from xapictl.errors import XapiFailure
 from xapictl.state.collect import collect
 from xapictl.state.events import apply_events
 from xapictl.state.snapshot import SNAPSHOT_CLASSES, PoolSnapshot
 
-log = logger("xapictl.live")
+log = logging.getLogger("xapictl.live")
 
 _RESYNC_CODES = frozenset({"EVENTS_LOST", "EVENT_FROM_TOKEN_PARSE_FAILURE"})
 
