@@ -247,21 +247,26 @@ def open_pool(opts: GlobalOptions) -> Iterator[Any]:
         with _warnings_as_lines():
             conn = connect_profile(choice.profile, **overrides)
         with conn:
-            yield conn
-            _say_if_moved(choice, conn)
+            try:
+                yield conn
+            finally:
+                _say_if_moved(opts, choice, conn)
         return
     with _warnings_as_lines():
         conn = xapictl.connect(choice.url, username=opts.user or "root",
                                password=_password(opts), learn_pool_at_login=False,
                                **_tls(opts))
     with conn:
-        yield conn
-        _say_if_moved(choice, conn)
+        try:
+            yield conn
+        finally:
+            _say_if_moved(opts, choice, conn)
 
 
-def _say_if_moved(choice: PoolChoice, conn: Any) -> None:
-    """The run moved the master's management interface: say where it answers now, and what
-    to update, so the next run finds the pool."""
+def _say_if_moved(opts: GlobalOptions, choice: PoolChoice, conn: Any) -> None:
+    """The run moved the master's management interface (also when it failed after that):
+    say where it answers now, and what to update, so the next run finds the pool; the
+    command that resumes uses that URL (``opts.moved_to``)."""
     from xapictl.xapi.endpoint import Endpoint
 
     if getattr(getattr(conn, "session", None), "moved_to", None) is None:
@@ -269,6 +274,7 @@ def _say_if_moved(choice: PoolChoice, conn: Any) -> None:
     given, now = Endpoint.parse(choice.url), Endpoint.parse(str(conn.url))
     if given.socket is not None or given.host == now.host:
         return
+    opts.moved_to = str(now)
     where = (f"update url of [pools.{choice.profile}] in pools.toml to {now}"
              if choice.profile is not None else f"use --url {now} from now on")
     print(f"xapictl: the pool master now answers at {now.host}, not {given.host}: {where}",

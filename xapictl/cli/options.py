@@ -68,6 +68,9 @@ class GlobalOptions(Mutable):
     """Options that came from an environment variable: field name -> the variable."""
     chosen: PoolChoice | None = None
     """The pool opened (set by ``open_pool``)."""
+    moved_to: str | None = None
+    """The URL the pool master answers at after this run moved its management interface
+    (set by ``open_pool``): the ``--url`` of the command that resumes."""
     command: typer.Context | None = field(default=None, repr=False, compare=False)
     """The context of the command that asked for these options (set by ``current``): what
     ``run.invoked_command`` rebuilds the command line from."""

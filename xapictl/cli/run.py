@@ -111,7 +111,8 @@ def exit_codes() -> Iterator[None]:
         if getattr(report, "rolled_back", False):
             fail(ExitCode.FAILURE, f"{exc}\n{ROLLED_BACK}", exc)
         changed = getattr(report, "done", []) or getattr(report, "writes", 0)
-        fail(ExitCode.PARTIAL if changed else ExitCode.FAILURE, f"{exc}\n{rerun()}", exc)
+        lead = PARTLY_UNDONE if getattr(report, "undone", []) else RERUN
+        fail(ExitCode.PARTIAL if changed else ExitCode.FAILURE, f"{exc}\n{rerun(lead)}", exc)
     except e.VerificationError as exc:
         fail(ExitCode.PARTIAL, f"applied, but the pool does not match the recipe: {exc}", exc)
     except e.PlanDriftError as exc:
@@ -153,10 +154,16 @@ RERUN = ("Nothing was undone. Run the same command again once the cause is fixed
          "pool again and does only what is left.")
 
 
-def rerun() -> str:
-    """``RERUN`` and the exact command that resumes (``Resume with: xapictl ...``)."""
+PARTLY_UNDONE = ("Not every step done was undone (\"Then, to roll back:\" above says what "
+                 "was): the pool is not as before. Run the same command again once the cause "
+                 "is fixed: it reads the pool again and does only what is left.")
+
+
+def rerun(lead: str = RERUN) -> str:
+    """``lead`` (``RERUN``) and the exact command that resumes (``Resume with: xapictl
+    ...``)."""
     command = invoked_command()
-    return f"{RERUN}\nResume with: {command}" if command else RERUN
+    return f"{lead}\nResume with: {command}" if command else lead
 
 
 def invoked_command() -> str | None:
@@ -186,6 +193,8 @@ def invoked_command() -> str | None:
             if getattr(level.get_parameter_source(name), "name", "") != "COMMANDLINE":
                 continue
             value = level.params.get(name)
+            if name == "url" and opts is not None and opts.moved_to is not None:
+                value = opts.moved_to  # the run moved the master: it answers there now
             values = list(value) if isinstance(value, (list, tuple)) else [value]
             texts = [str(v.value if isinstance(v, enum.Enum) else v) for v in values]
             if param.param_type_name == "argument":

@@ -219,7 +219,7 @@ def _checked_run(index: int, step: XapiStep, ctx: RunContext, backend: XapiBacke
     except (XapiFailure, TaskError, TransportError, LeaseLost, PlanDriftError) as exc:
         # PlanDriftError: what a step builds on is not there once it ran (a NIC a scan
         # did not find): the step failed, apply stops with what is done reported
-        return StepResult(step, StepStatus.FAILED, str(exc)), None, None
+        return StepResult(step, StepStatus.FAILED, str(exc) + step.after_failure), None, None
     return StepResult(step, StepStatus.DONE, detail), produced, reading
 
 
@@ -260,6 +260,11 @@ def _stopped(report: ApplyReport) -> str:
     if report.rolled_back:
         return (f"apply stopped at: {failed[0].step.describe()}: {failed[0].detail}; rolled "
                 f"back: {len(report.undone)} undo step(s) done, the pool is as before")
+    if report.undone:
+        undone = sum(r.status is StepStatus.DONE for r in report.undone)
+        return (f"apply stopped at: {failed[0].step.describe()}: {failed[0].detail}; "
+                f"{undone} of {len(report.undone)} undo step(s) done, and "
+                f"{len(report.done)} step(s) done stay done")
     if report.done or report.writes or failed[0].status is not StepStatus.DRIFT:
         return f"apply stopped at: {failed[0].step.describe()}: {failed[0].detail}"
     return ("the pool changed since the plan was made; nothing was written:\n" + "\n".join(

@@ -164,9 +164,13 @@ class ApplyReport(Mutable):
 
     @property
     def rolled_back(self) -> bool:
-        """Undo steps ran after the failure and every one is done: the group's done steps
-        are undone."""
-        return bool(self.undone) and all(r.status is StepStatus.DONE for r in self.undone)
+        """Undo steps ran after the failure, every one is done, and they undid every step
+        done (the failed group's): the pool is as before. Steps done before that group
+        (an ``interfaces:`` entry before a management move) have no undo: not rolled back."""
+        if not self.undone or any(r.status is not StepStatus.DONE for r in self.undone):
+            return False
+        undone = {getattr(r.step, "undoes", "") for r in self.undone}
+        return all(getattr(r.step, "key", "") in undone for r in self.done)
 
     def _with(self, status: StepStatus) -> Sequence[StepResult]:
         return [r for r in self.results if r.status is status]

@@ -7,7 +7,9 @@ is raised before the VLANs on it, but last when their MTU goes down, so the VLAN
 first; a bond's network lowered, under ``bonds:`` or as a named entry, likewise), then
 interfaces (IP configuration), then VM attachments, then removals in reverse (attachments,
 VLAN networks, bonds), then the management interface (last: every other step runs while the
-pool is where the client reaches it). Anything that would make the plan fail half-way is
+pool is where the client reaches it), then the removal of a bond the management interface
+moves off (after the move: a member that does not answer on its new address is moved back
+onto the bond, which is still there). Anything that would make the plan fail half-way is
 collected and raised as one ``PreflightError`` before a single step is returned.
 
 One module per XAPI class plans its entries (``network``, ``private`` for tunnels and SR-IOV,
@@ -18,7 +20,7 @@ for their VIFs); ``planner`` holds the shared working state.
 from __future__ import annotations
 
 from xapictl.errors import PreflightError
-from xapictl.plan.core import Plan
+from xapictl.plan.core import Plan, Step
 from xapictl.plan.desired import DesiredState
 from xapictl.plan.diff.network import (
     check_purposes,
@@ -65,6 +67,14 @@ def diff(desired: DesiredState, snap: PoolSnapshot) -> Plan:
         for vif in desired.vifs:
             if not vif.present:
                 plan_vif_absent(d, vif)
+    moves: list[Step] = []
+    if desired.management is not None:
+        from xapictl.plan.diff.management import plan_management  # only when stated
+
+        # planned here (the removals below see which PIFs management leaves), placed last
+        start = len(d.steps)
+        plan_management(d, desired.management)
+        moves, d.steps[start:] = d.steps[start:], []
     for net in desired.networks:
         if not net.present:
             plan_network_absent(d, net)
@@ -74,10 +84,8 @@ def diff(desired: DesiredState, snap: PoolSnapshot) -> Plan:
         for bond in desired.bonds:
             if not bond.present:
                 plan_bond_absent(d, bond)
-    if desired.management is not None:
-        from xapictl.plan.diff.management import plan_management  # only when stated
-
-        plan_management(d, desired.management)  # last: every other step runs first
+    d.steps += moves  # last: every other step runs first
+    d.steps += d.after_management  # a bond management moved off goes once it has moved
     check_purposes(d)
     if d.problems:
         raise PreflightError(d.problems)

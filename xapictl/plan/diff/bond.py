@@ -8,6 +8,7 @@ from __future__ import annotations
 from xapictl.model.refs import BondRef, HostRef, NetworkRef, PIFRef
 from xapictl.plan import identity as ident
 from xapictl.plan import preflight as pf
+from xapictl.plan.core import Step
 from xapictl.plan.desired import BondSpec
 from xapictl.plan.diff.mtu import below_its_vlans
 from xapictl.plan.diff.planner import NetTarget, Planner
@@ -187,14 +188,15 @@ def bond_moves(snap: PoolSnapshot, members: tuple[PIFRef, ...]
     return tuple(moves), moved
 
 
-def unbond_moves(snap: PoolSnapshot, ref: BondRef) -> list[str]:
+def unbond_moves(snap: PoolSnapshot, ref: BondRef, *, moved_off: bool = False) -> list[str]:
     """What ``Bond.destroy`` moves back onto the primary member (``xapi_bond.ml``): its
-    device first, then the management interface and the IP configuration, in words."""
+    device first, then the management interface (unless the plan ``moved_off`` it before)
+    and the IP configuration, in words."""
     bond = snap.bonds[ref]
     master = snap.pifs[bond.master]
     primary = snap.pifs.get(bond.primary_slave)
     out = [primary.device if primary is not None else "the first member"]
-    if master.management:
+    if master.management and not moved_off:
         out.append("the management interface")
     if pf.has_ip(snap, bond.master):
         out.append(f"the IP configuration {ip_words(snap, bond.master)}")
@@ -284,6 +286,10 @@ def plan_bond_absent(d: Planner, spec: BondSpec) -> None:
     if not existing and not candidates:
         d.noop(subject, "already absent")
         return
+    steps: list[Step] = []
+    after = False  # after the management moves: one of its hosts' management leaves it
+    moving_to = f"management: {d.desired.management.network!r}" if d.desired.management \
+        else ""
     for host in ident.ordered_hosts(d.snap):
         bond_ref = existing.get(host)
         if bond_ref is None:
@@ -309,11 +315,15 @@ def plan_bond_absent(d: Planner, spec: BondSpec) -> None:
                 "enabled: XAPI refuses to change the bond status of the management interface "
                 "(HA_CANNOT_CHANGE_BOND_STATUS_OF_MGMT_IFACE); disable HA first")
             continue
-        back = unbond_moves(d.snap, bond_ref)
-        d.add(
+        leaves = d.snap.bonds[bond_ref].master in d.management_leaves
+        after = after or leaves
+        back = unbond_moves(d.snap, bond_ref, moved_off=leaves)
+        steps.append(
             DestroyBond(
                 f"{subject} on {label}",
                 "the recipe says absent"
+                + (f"; the management interface moves off it first ({moving_to})"
+                   if leaves else "")
                 + (f"; XAPI moves back onto {back[0]}: " + "; ".join(back[1:])
                    if len(back) > 1 else ""),
                 bond=bond_ref, host_label=label,
@@ -321,13 +331,14 @@ def plan_bond_absent(d: Planner, spec: BondSpec) -> None:
         )
     for ref in candidates:
         if ident.is_owned(d.snap, ref):
-            d.add(
+            steps.append(
                 DestroyNetwork(
                     f"network {spec.network!r}",
                     "the bond's network, made by xapictl, goes with the bond",
                     network=ref,
                 )
             )
+    (d.after_management if after else d.steps).extend(steps)
 
 
 __all__ = ["bond_moves", "bond_settings", "bond_trunks", "ip_words", "other_bond_here",

@@ -26,7 +26,14 @@ from xapictl.model.refs import HostRef, NetworkRef, PIFRef
 from xapictl.plan import identity as ident
 from xapictl.plan.desired import ManagementSpec
 from xapictl.plan.diff.planner import Planner
-from xapictl.plan.steps import Later, MoveManagement, ReconfigureIP, RecoverSlaves
+from xapictl.plan.steps import (
+    Later,
+    MoveManagement,
+    ReconfigureIP,
+    ReconfigureIPv6,
+    RecoverSlaves,
+    SetPrimaryAddressType,
+)
 
 
 def plan_management(d: Planner, spec: ManagementSpec) -> None:
@@ -49,7 +56,7 @@ def plan_management(d: Planner, spec: ManagementSpec) -> None:
         problems.append(f"{ident.host_name(snap, host)} is offline: its management interface "
                         "cannot be moved (it would stay on the old one); bring it back first")
     moves: list[tuple[HostRef, PIFRef, str]] = []
-    types = {snap.pifs[on_hosts[h]].primary_address_type for h in live if h in on_hosts}
+    types = {_primary_type(d, on_hosts[h]) for h in live if h in on_hosts}
     for host in live:
         name = ident.host_name(snap, host)
         pif_ref = on_hosts.get(host)
@@ -108,6 +115,8 @@ def _plan_moves(d: Planner, spec: ManagementSpec, moves: list[tuple[HostRef, PIF
             old_address=old_address, host_label=name, network_label=spec.network,
             is_master=is_master, key=f"management {name}", group=group)
         d.add(step)
+        if old_pif is not None:
+            d.management_leaves.add(old_pif)
         if old_pif is not None and not is_master:
             d.undo.append(MoveManagement(
                 f"host {name}",
@@ -156,16 +165,27 @@ def _network(d: Planner, spec: ManagementSpec, where: str) -> NetworkRef | None:
     return found[0]
 
 
+def _primary_type(d: Planner, pif_ref: PIFRef) -> str:
+    """The PIF's primary address type once the plan's earlier steps ran (an ``interfaces:``
+    entry's ``primary_address_type``), else the one it has."""
+    planned = [s for s in d.steps if isinstance(s, SetPrimaryAddressType) and s.pif == pif_ref]
+    return planned[-1].value if planned else d.snap.pifs[pif_ref].primary_address_type.value
+
+
 def _address(d: Planner, pif_ref: PIFRef) -> str:
-    """The address the host will answer on: the one this plan gives the PIF (an
-    ``interfaces:`` entry), else the one it has (none for DHCP, whose lease may change)."""
+    """The address the host will answer on, of the PIF's primary address type: the one this
+    plan gives the PIF (an ``interfaces:`` entry), else the one it has (none for DHCP or
+    autoconf, whose lease may change)."""
+    pif = d.snap.pifs[pif_ref]
+    if _primary_type(d, pif_ref) == "IPv6":
+        planned6 = [s for s in d.steps if isinstance(s, ReconfigureIPv6) and s.pif == pif_ref]
+        if planned6:
+            return planned6[-1].ipv6.split("/", 1)[0] if planned6[-1].mode == "Static" else ""
+        found = [a.split("/", 1)[0] for a in pif.ipv6 if a]
+        return found[0] if found else ""
     planned = [s for s in d.steps if isinstance(s, ReconfigureIP) and s.pif == pif_ref]
     if planned:
         return planned[-1].ip if planned[-1].mode == "Static" else ""
-    pif = d.snap.pifs[pif_ref]
-    if pif.primary_address_type.value == "IPv6":
-        found = [a.split("/", 1)[0] for a in pif.ipv6 if a]
-        return found[0] if found else ""
     if pif.ip_configuration_mode.value == "None":
         return ""
     return pif.ip  # static, or DHCP's current lease (none when it has not got one)

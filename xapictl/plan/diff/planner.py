@@ -46,6 +46,11 @@ class Planner(Mutable):
     lowered_bonds: list[Step] = field(default_factory=list)
     """A bond's network ``set_MTU`` that lowers it: planned after the networks (the VLANs on
     the bond come down first), as a NIC trunk's is."""
+    management_leaves: set[PIFRef] = field(default_factory=set)
+    """The PIFs this plan's ``management:`` section moves the management interface off."""
+    after_management: list[Step] = field(default_factory=list)
+    """The removal of a bond whose master carries a management interface this plan moves
+    off it: planned after the moves (their undo moves a member back onto the bond)."""
     rescanning: dict[tuple[HostRef, str], Later] = field(default_factory=dict)
     """(host, device) -> the PIF a ``PIF.scan`` step of this plan finds there."""
     vf_demand: dict[tuple[VMRef, NetworkRef], int] = field(default_factory=dict)

@@ -88,6 +88,11 @@ class XapiStep(Step):
         them has its re-check read sent beside this step's write (``apply``)."""
         return (ANY_CLASS,)
 
+    @property
+    def after_failure(self) -> str:
+        """Added to the step's failure in the report: what a re-run cannot do for it."""
+        return ""
+
     def args_text(self) -> str:
         """The call's arguments in words, for the plan (no refs when a name will do)."""
         return ""

@@ -130,6 +130,12 @@ class RecoverSlaves(XapiStep):
     calls = ("pool.recover_slaves",)
     reads = ()
 
+    @property
+    def after_failure(self) -> str:
+        return ("; the members still look for the master at its old address: once the cause "
+                "is fixed, send pool.recover_slaves (`xe pool-recover-slaves` on the master); "
+                "a re-run does not, as no record shows which master address the members know")
+
     def facts(self, snap: PoolSnapshot | None = None) -> Facts:
         return Facts("update", "pool", identity(snap, "pool", self.pool),
                      after={"members_master_address": self.master_address},

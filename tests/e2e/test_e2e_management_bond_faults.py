@@ -1,0 +1,217 @@
+"""Taking the management interface off a bond and destroying the bond, in one recipe, with a
+fault at each write (issue 13/14 follow-up): the simulator's ``loopback`` scenario served on
+sockets, its hosts' management on an active-backup bond of eth0+eth1, then a recipe moving
+management onto the storage network (127.0.2.x) and removing the bond.
+
+XAPI does not refuse ``Bond.destroy`` of a bond carrying the management interface (only with
+HA enabled): it moves the interface back onto the primary member. The plan moves management
+first and destroys the bonds after, so the undo of a member that does not answer on its new
+address puts it back onto its bond, still there. Each case ends with its documented exit code
+(``docs/exit-codes.md``): 0 when the fault was resolved by reading, 4 when the pool is as
+before, 5 with the pool exactly as the message says (what is done, what is not); every host
+answers at its ``host.address``; no bond or network is left twice or lost; a re-run finishes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_e2e_management_move import NEW, OLD, PASSWORD, addresses, connect
+from typer.testing import CliRunner
+
+from xapictl.client.lease import is_lease_call
+from xapictl.plan.apply import converge
+from xapictl.plan.audit import is_write
+from xapictl.plan.backend import XapiBackend
+from xapictl.plan.desired import load_text
+from xapictl.sim.engine import Simulator
+from xapictl.sim.server import SimServer
+
+BOND = "Management bond"
+BONDED = f"""
+version: 1
+bonds:
+  - {{network: {BOND}, members: [eth0, eth1], mode: active-backup}}
+"""
+OFF_THE_BOND = f"""
+version: 1
+management: {{network: Pool-wide network 2}}
+bonds:
+  - {{network: {BOND}, members: [eth0, eth1], present: false}}
+"""
+WRITES = ["host.management_reconfigure"] * 3 + ["pool.recover_slaves"] \
+    + ["Bond.destroy"] * 3 + ["network.destroy"]
+"""The apply's writes: the members' moves, the master's, recover_slaves, then each host's
+``Bond.destroy`` (the members first, the master last) and the bond's network."""
+
+
+@pytest.fixture
+def bonded(tmp_path: Path) -> Iterator[tuple[Simulator, SimServer]]:
+    sim = Simulator(scenario="loopback", password=PASSWORD)
+    with SimServer(sim) as server:
+        with connect(server) as conn:
+            converge(load_text(BONDED), XapiBackend(conn))
+        server.control.clear_log()
+        (tmp_path / "off-the-bond.yaml").write_text(OFF_THE_BOND)
+        yield sim, server
+
+
+def apply(server: SimServer, tmp_path: Path, *args: str, url: str | None = None) -> Any:
+    from xapictl.cli import app
+
+    env = {"XAPICTL_PASSWORD": PASSWORD, "XAPICTL_AUDIT_LOG": str(tmp_path / "audit.jsonl"),
+           "HOME": str(tmp_path)}
+    return CliRunner().invoke(app, ["--url", url or server.url, *args, "apply",
+                                    str(tmp_path / "off-the-bond.yaml"), "--yes"], env=env)
+
+
+def arm(server: SimServer, monkeypatch: pytest.MonkeyPatch, nth: int,
+        strike: Callable[[str], None]) -> list[str]:
+    """Call ``strike(method)`` just before the ``nth`` write (lease calls aside) reaches the
+    simulator; returns the writes seen, in order."""
+    control = server.control
+    before_call = control.before_call
+    seen: list[str] = []
+
+    def counting(host_address: str, method: str) -> Any:
+        if is_write(method) and not method.startswith("session.") \
+                and method not in ("pool.add_to_other_config", "pool.remove_from_other_config"):
+            if len(seen) == nth:
+                strike(method)
+            seen.append(method)
+        return before_call(host_address, method)
+
+    monkeypatch.setattr(control, "before_call", counting)
+    return seen
+
+
+def management(sim: Simulator) -> dict[str, str]:
+    """host name -> the device of its management PIF."""
+    with sim.state.lock:
+        hosts = {h: sim.state.get("host", h)["name_label"] for h in sim.state.refs("host")}
+        return {hosts[p["host"]]: p["device"] for p in sim.state.all("PIF").values()
+                if p["management"]}
+
+
+def bonds(sim: Simulator) -> int:
+    with sim.state.lock:
+        return len(sim.state.refs("Bond"))
+
+
+def networks_named(sim: Simulator, name: str) -> int:
+    with sim.state.lock:
+        return sum(n["name_label"] == name for n in sim.state.all("network").values())
+
+
+def effects(server: SimServer, method: str) -> int:
+    return sum(e["method"] == method and e["outcome"] in ("success", "dropped after success")
+               for e in server.control.request_log())
+
+
+def answering(sim: Simulator, server: SimServer) -> None:
+    """Every host answers XAPI at its ``host.address`` (the check a move waits for)."""
+    with connect(server) as conn:
+        assert {a: conn.answers_at(a) for a in addresses(sim)} == dict.fromkeys(
+            addresses(sim))
+
+
+def test_management_moves_off_the_bond_before_the_bond_goes(bonded, tmp_path) -> None:
+    sim, server = bonded
+    ran = apply(server, tmp_path)
+    assert ran.exit_code == 0, ran.output
+    writes = [e["method"] for e in server.control.request_log() if is_write(e["method"])
+              and e["outcome"] == "success" and not is_lease_call(e["method"], e["params"])
+              and not e["method"].startswith("session.")]
+    assert writes == WRITES
+    # no Bond.destroy moved a management interface: each was on eth2 before it
+    assert management(sim) == dict.fromkeys(("xcp-host-01", "xcp-host-02", "xcp-host-03"),
+                                            "eth2")
+    assert addresses(sim) == NEW and bonds(sim) == 0 and networks_named(sim, BOND) == 0
+    answering(sim, server)
+    assert "the management interface moves off it first (management: 'Pool-wide network " \
+        "2'); XAPI moves back onto eth0: the IP configuration Static 127.0.0.2/255.0.0.0" \
+        in ran.output
+
+
+
+CASES = [(nth, fault) for nth in range(len(WRITES))
+         for fault in ("drop_before", "drop_after", "error")] + [(0, "silent"), (1, "silent")]
+"""Each write meets a lost request, a lost answer, or an error XAPI answers (nothing done);
+"silent": the member moved by that write does not answer on its new address."""
+
+
+def expected_exit(nth: int, fault: str) -> int:
+    if fault.startswith("drop"):
+        return 0  # resolved by reading the pool back
+    return 4 if nth < 3 or fault == "silent" else 5  # the master has moved from nth 3 on
+
+
+def done(stderr: str) -> list[str]:
+    """The steps the failure report lists as done (``apply stopped. What happened:``)."""
+    return [line.split("done  ", 1)[1].split(":", 1)[0] for line in
+            stderr.split("What happened:", 1)[-1].split("Then, to roll back:", 1)[0]
+            .splitlines() if line.strip().startswith("done  ")]
+
+
+@pytest.mark.parametrize(("nth", "fault"), CASES, ids=[f"w{n}-{f}" for n, f in CASES])
+def test_a_fault_at_each_write_ends_with_its_exit_code_and_the_pool_as_said(
+        bonded, tmp_path, monkeypatch, nth: int, fault: str) -> None:
+    sim, server = bonded
+    control = server.control
+    first = server.url
+
+    def strike(method: str) -> None:
+        if fault == "silent":  # the member never answers on its new address
+            control.inject_fault("pool.get_all", "drop_before", host=NEW[nth + 1])
+        elif fault == "error":
+            control.inject_fault(method, "error", error=("INTERNAL_ERROR", "refused"), times=1)
+        else:
+            control.inject_fault(method, fault, times=1)  # type: ignore[arg-type]
+
+    seen = arm(server, monkeypatch, nth, strike)
+    ran = apply(server, tmp_path, *(("--timeout", "5") if fault == "silent" else ()))
+    assert len(seen) > nth and seen[nth] == WRITES[nth], "the fault was armed"
+    assert ran.exit_code == expected_exit(nth, fault), ran.stderr
+    control.clear_faults()
+    if ran.exit_code == 0:
+        assert addresses(sim) == NEW and bonds(sim) == 0 and networks_named(sim, BOND) == 0
+    elif ran.exit_code == 4:  # as before: every host on its bond at its old address
+        assert "The steps done were undone: the pool is as before." in ran.stderr \
+            or not done(ran.stderr)
+        assert addresses(sim) == OLD and server.url == first
+        assert set(management(sim).values()) == {"bond0"} and bonds(sim) == 3
+        assert networks_named(sim, BOND) == 1
+    else:  # exactly what the report lists as done
+        steps = done(ran.stderr)
+        assert steps[:4] == ["move management host xcp-host-02", "move management host "
+                             "xcp-host-03", "move management host xcp-host-01",
+                             "recover members pool members"][:len(steps[:4])]
+        assert addresses(sim) == NEW
+        assert set(management(sim).values()) == {"eth2"}
+        destroyed = sum(s.startswith("destroy bond") for s in steps)
+        assert bonds(sim) == 3 - destroyed
+        assert networks_named(sim, BOND) == (0 if "destroy network 'Management bond'" in steps
+                                             else 1)
+        assert f"the pool master now answers at 127.0.2.11, not 127.0.0.1: use --url " \
+               f"{server.url} from now on" in ran.stderr
+        resume = ran.stderr.split("Resume with: ", 1)[1].splitlines()[0]
+        assert resume.startswith(f"xapictl --url {server.url} apply ")
+        if WRITES[nth] == "pool.recover_slaves":  # what the re-run cannot do, the report says
+            assert "the members still look for the master at its old address: once the " \
+                "cause is fixed, send pool.recover_slaves (`xe pool-recover-slaves` on the " \
+                "master)" in ran.stderr
+            assert set(sim.state.master_seen_by.values()) == {"127.0.0.1"}
+            with connect(server) as conn:
+                conn.call("pool.recover_slaves")
+    answering(sim, server)
+    again = apply(server, tmp_path)  # the re-run, at the master's address now
+    assert again.exit_code == 0, again.stderr
+    assert addresses(sim) == NEW and bonds(sim) == 0 and networks_named(sim, BOND) == 0
+    assert set(management(sim).values()) == {"eth2"}
+    answering(sim, server)
+    assert sim.state.master_seen_by == {}, "every member knows where the master is"
+    assert effects(server, "Bond.destroy") == 3  # each bond destroyed once
+    assert effects(server, "network.destroy") == 1
