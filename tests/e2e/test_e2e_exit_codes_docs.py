@@ -196,6 +196,50 @@ def management_under_ha(cli: Any, env: dict[str, Any]) -> Any:
     with state.lock:
         state.set_field("pool", state.refs("pool")[0], "ha_enabled", True)
     return cli(*SET_MANAGEMENT, "Pool-wide network 2", "--yes")
+def _on_loopback_pool(cli: Any, arm: Any, *args: str) -> Any:
+    """``args`` against a pool whose hosts answer on their new loopback addresses (the
+    ``loopback`` scenario, served on sockets), ``arm(control)`` called first."""
+    from xapictl.sim.engine import Simulator
+    from xapictl.sim.server import SimServer
+
+    sim = Simulator(scenario="loopback", password="xapictl")
+    try:
+        with SimServer(sim) as server:
+            arm(server.control)
+            return cli(*args, extra_env={"XAPICTL_URL": server.url})
+    finally:
+        sim.close()
+
+
+def member_not_answering(cli: Any, env: dict[str, Any]) -> Any:
+    return _on_loopback_pool(
+        cli, lambda control: control.inject_fault("pool.get_all", "drop_before",
+                                                  host="127.0.2.12"),
+        "--timeout", "5", *SET_MANAGEMENT, "Pool-wide network 2", "--yes")
+
+
+def recover_slaves_refused(cli: Any, env: dict[str, Any]) -> Any:
+    return _on_loopback_pool(
+        cli, lambda control: control.inject_fault("pool.recover_slaves", "error",
+                                                  error=("INTERNAL_ERROR", "x"), times=1),
+        *SET_MANAGEMENT, "Pool-wide network 2", "--yes")
+
+
+ADDRESS_THEN_MOVE = """version: 1
+interfaces:
+  - {network: Pool-wide network 2, hosts: [xcp-host-02], ipv4: static,
+     addresses: {xcp-host-02: 127.0.2.22/8}}
+management: {network: Pool-wide network 2, hosts: [xcp-host-02]}
+"""
+
+
+def undone_after_steps_without_undo(cli: Any, env: dict[str, Any]) -> Any:
+    return _on_loopback_pool(
+        cli, lambda control: control.inject_fault("pool.get_all", "drop_before",
+                                                  host="127.0.2.22"),
+        "--timeout", "5", "apply", in_tmp(env, "move.yaml", ADDRESS_THEN_MOVE), "--yes")
+
+
 NO_POOL = {"XAPICTL_URL": None, "XAPICTL_PASSWORD": None}
 
 
@@ -524,6 +568,13 @@ PROVOKE: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
     "`host set-management` (or `management:`) onto addresses this client cannot reach":
         lambda cli, env: cli(*SET_MANAGEMENT, "Pool-wide network 2", "--yes"),
     "`host set-management` (or `management:`) while HA is enabled": management_under_ha,
+    "`host set-management` (or `management:`): a member does not answer on its new address "
+    "within the deadline (`--timeout`)": member_not_answering,
+    "`host set-management` (or `management:`): XAPI refuses `pool.recover_slaves` once the "
+    "master has moved": recover_slaves_refused,
+    "a step fails after steps that have no undo: a management move undone (its member did "
+    "not answer) after the `interfaces:` steps of the same recipe":
+        undone_after_steps_without_undo,
     "`pif set-ip` (or an `interfaces:` entry) on the management interface": lambda cli, env: cli(
         "pif", "set-ip", "xcp-host-01", "eth0", "--mode", "dhcp", "--yes"),
     "`pif set-ip --mode6 static` (or an `interfaces:` entry) with an IPv6 address another PIF "

@@ -215,3 +215,48 @@ def test_a_fault_at_each_write_ends_with_its_exit_code_and_the_pool_as_said(
     assert sim.state.master_seen_by == {}, "every member knows where the master is"
     assert effects(server, "Bond.destroy") == 3  # each bond destroyed once
     assert effects(server, "network.destroy") == 1
+
+
+BOND_WRITES = ["network.create"] + ["Bond.create"] * 3
+BOND_CASES = [(nth, fault) for nth in range(len(BOND_WRITES))
+              for fault in ("drop_before", "drop_after", "error")]
+
+
+@pytest.mark.parametrize(("nth", "fault"), BOND_CASES, ids=[f"w{n}-{f}" for n, f in BOND_CASES])
+def test_a_fault_while_bonding_the_management_nics_ends_as_before_or_bonded(
+        tmp_path, monkeypatch, nth: int, fault: str) -> None:
+    """The way back: bonding eth0+eth1 again, XAPI moving each host's management interface
+    (and its address) onto the bond. A lost request or answer is resolved by reading (exit
+    0); XAPI refusing a write rolls the bonds made back (``on_failure: rollback``): exit 4,
+    every host's management on eth0 again, answering at its address."""
+    sim = Simulator(scenario="loopback", password=PASSWORD)
+    with SimServer(sim) as server:
+        (tmp_path / "off-the-bond.yaml").write_text(BONDED)  # the file apply() runs
+        control = server.control
+
+        def strike(method: str) -> None:
+            if fault == "error":
+                control.inject_fault(method, "error", error=("INTERNAL_ERROR", "refused"),
+                                     times=1)
+            else:
+                control.inject_fault(method, fault, times=1)  # type: ignore[arg-type]
+
+        seen = arm(server, monkeypatch, nth, strike)
+        ran = apply(server, tmp_path)
+        assert len(seen) > nth and seen[nth] == BOND_WRITES[nth], "the fault was armed"
+        assert ran.exit_code == (0 if fault.startswith("drop") else 4), ran.stderr
+        if ran.exit_code == 4:
+            assert set(management(sim).values()) == {"eth0"} and bonds(sim) == 0
+            assert networks_named(sim, BOND) == 0
+            if nth:
+                assert "The steps done were undone: the pool is as before." in ran.stderr
+        else:
+            assert set(management(sim).values()) == {"bond0"} and bonds(sim) == 3
+        assert addresses(sim) == OLD  # the address moves with the interface
+        answering(sim, server)
+        control.clear_faults()
+        again = apply(server, tmp_path)
+        assert again.exit_code == 0, again.stderr
+        assert set(management(sim).values()) == {"bond0"} and bonds(sim) == 3
+        assert networks_named(sim, BOND) == 1
+        answering(sim, server)

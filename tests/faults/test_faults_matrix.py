@@ -506,3 +506,70 @@ def test_fault_during_a_trunk_and_vlan_mtu_change_never_puts_anything_above_what
     wanted = 9000 if kind.startswith("raise") else 1500
     assert sorted({after.networks[r].mtu for r in after.networks
                    if after.networks[r].name_label in MTU_ORDER_NETWORKS[kind]}) == [wanted]
+
+
+# Management off a bond the same recipe removes (issue 13/14 follow-up): the moves first (the
+# members, the master, recover_slaves), then each host's Bond.destroy and the bond's network.
+# tests/e2e/test_e2e_management_bond_faults.py strikes the same writes through the CLI on
+# sockets (exit codes, the hosts answering at their addresses).
+MANAGEMENT_BOND = "Management bond"
+MANAGEMENT_OFF_THE_BOND = f"""
+version: 1
+management: {{network: Pool-wide network 2}}
+bonds:
+  - {{network: {MANAGEMENT_BOND}, members: [eth0, eth1], present: false}}
+"""
+MANAGEMENT_OFF_WRITES = ["host.management_reconfigure"] * 3 + ["pool.recover_slaves"] \
+    + ["Bond.destroy"] * 3 + ["network.destroy"]
+MANAGEMENT_OFF_CASES = [(nth, fault) for nth in range(len(MANAGEMENT_OFF_WRITES))
+                        for fault in FAULTS]
+
+
+@pytest.mark.parametrize(("nth", "fault"), MANAGEMENT_OFF_CASES,
+                         ids=[f"management-off-bond-w{i}-{f}" for i, f in MANAGEMENT_OFF_CASES])
+def test_fault_while_taking_management_off_a_bond_and_destroying_it(nth: int, fault: str
+                                                                    ) -> None:
+    """Whatever the fault, the run and its re-run leave every host's management on eth2, no
+    bond and no bond network, each bond destroyed once, and no Bond.destroy ever sent while
+    its bond carried the management interface (XAPI would move it back onto eth0)."""
+    from xapictl.plan.desired import load_text
+    from xapictl.recipes import ensure_bond
+
+    pool = SimPool(scenario="loopback")
+    pool.converge(ensure_bond(MANAGEMENT_BOND, ["eth0", "eth1"], mode="active-backup"))
+    desired = load_text(MANAGEMENT_OFF_THE_BOND)
+    pool.clear()
+    state = pool.sim.state
+    carried: list[str] = []
+
+    class Watched(FaultAt):
+        def call(self, method: str, *args: Any) -> Any:
+            if method == "Bond.destroy":
+                with state.lock:
+                    bond = state.get("Bond", args[0]) if state.exists("Bond", args[0]) else None
+                    if bond is not None and state.get("PIF", bond["master"])["management"]:
+                        carried.append(args[0])
+            return super().call(method, *args)
+
+    with pool.connect() as conn:
+        proxy = Watched(conn, pool, nth, fault)
+        try:
+            converge(desired, XapiBackend(proxy))  # type: ignore[arg-type]
+            finished = True
+        except XapictlError:
+            finished = False
+        assert proxy.fired, "the fault was armed"
+    if not finished:
+        pool.converge(desired)
+    after = pool.snapshot()
+    assert diff(desired, after).is_empty
+    assert carried == [], "a bond was destroyed while it carried the management interface"
+    assert sorted(after.pifs[r].device for r, p in after.pifs.items() if p.management) == \
+        ["eth2"] * 3
+    assert after.bonds == {} and after.networks_named(MANAGEMENT_BOND) == []
+    destroys = [e["outcome"] for e in pool.control.request_log()
+                if e["method"] == "Bond.destroy"]
+    assert destroys.count("success") + destroys.count("dropped after success") == 3, destroys
+    members = set(state.refs("host")) - {pool.sim.master()}
+    assert {h: a for h, a in state.master_seen_by.items() if h in members} == {}, \
+        "every member knows where the master is"
