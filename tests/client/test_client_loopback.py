@@ -180,3 +180,22 @@ def test_a_host_that_never_answers_is_a_request_timeout_within_the_read_timeout(
     # one connection (made at once), one request, no retry: the read timeout ended it
     assert len(counted.connects) == 1 and counted.sleeps == []
     assert str(caught.value) == f"no answer from {silent_server} in time"
+
+
+@pytest.mark.parametrize(("host", "loopback"), [
+    ("127.0.0.1", True), ("127.0.2.11", True), ("::1", True), ("[::1]", True),
+    ("::ffff:127.0.2.11", True), ("::ffff:7f00:20b", True), ("localhost", True),
+    ("::ffff:192.0.2.11", False), ("192.0.2.11", False), ("2001:db8::1", False),
+    ("xcp-host-01", False)])
+def test_ipv4_mapped_loopback_addresses_are_loopback(host: str, loopback: bool) -> None:
+    """``::ffff:127.x.y.z`` travels over IPv4 loopback: this machine (Python 3.13's
+    ``is_loopback`` agrees); the simulator serves it, and a client on loopback probes it."""
+    from xapictl.sim.classes.host import is_loopback
+    from xapictl.xapi.endpoint import crosses_network_in_clear, is_loopback_address
+
+    assert is_loopback_address(host) is loopback
+    bare = host.strip("[]")
+    url = f"http://[{bare}]:80" if ":" in bare else f"http://{bare}:80"
+    assert crosses_network_in_clear(url) is not loopback
+    if host not in ("localhost", "xcp-host-01", "[::1]"):
+        assert is_loopback(host) is loopback

@@ -8,6 +8,7 @@ when the pool is as before, 5 with what is done when it is not, as for IPv4
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from typer.testing import CliRunner
 
 from xapictl.plan.apply import converge
 from xapictl.plan.backend import XapiBackend
-from xapictl.recipes import ensure_interface
+from xapictl.recipes import ensure_interface, ensure_management
 from xapictl.sim.engine import Simulator
 from xapictl.sim.server import SimServer
 
@@ -163,4 +164,67 @@ def test_a_fault_in_a_recipe_that_configures_ipv6_then_moves_management(
     again = cli("apply", str(tmp_path / "onto-ipv6.yaml"), "--yes")
     assert again.exit_code == 0, again.stderr
     assert addresses(sim) == MOVED and management(sim)["xcp-host-03"] == "eth2"
+    answering(sim, server)
+
+
+# --- the whole pool onto IPv6 ------------------------------------------------------------
+# IPv6 has one loopback address, ::1; the IPv4-mapped IPv6 addresses ::ffff:127.0.2.1x are as
+# many distinct IPv6 addresses that the kernel carries over IPv4 loopback (RFC 4291 2.5.5.2):
+# XAPI's records, the plan, xapictl's URLs ([::ffff:127.0.2.11]:port) and its AF_INET6
+# sockets are IPv6; the packets are IPv4 on loopback. No root, no traffic beyond loopback.
+GIVEN = ["::ffff:127.0.2.11", "::ffff:127.0.2.12", "::ffff:127.0.2.13"]
+MAPPED = [str(ipaddress.IPv6Address(a)) for a in GIVEN]
+"""As XAPI records them (``::ffff:7f00:20b``): ``host.address``, the URLs."""
+WHOLE_POOL_ONTO_IPV6 = ensure_interface(
+    network=STORAGE, ipv4="none", ipv6="static", primary_address_type="ipv6",
+    addresses6={f"xcp-host-0{n}": f"{GIVEN[n - 1]}/128" for n in (1, 2, 3)})
+
+
+def storage_on_mapped_ipv6(server: SimServer) -> None:
+    with connect(server) as conn:
+        converge(WHOLE_POOL_ONTO_IPV6, XapiBackend(conn))
+    server.control.clear_log()
+
+
+def test_the_whole_pool_moves_onto_ipv6_and_back(served, cli) -> None:
+    sim, server = served
+    storage_on_mapped_ipv6(server)
+    old_url = server.url
+    ran = cli("host", "set-management", "--network", STORAGE, "--yes")
+    assert ran.exit_code == 0, ran.stderr
+    assert addresses(sim) == MAPPED
+    assert set(management(sim).values()) == {"eth2"}
+    new_url = old_url.replace("127.0.0.1", f"[{MAPPED[0]}]")
+    assert server.url == new_url
+    assert f"the pool master now answers at {MAPPED[0]}, not 127.0.0.1: use --url " \
+           f"{new_url} from now on" in ran.stderr
+    assert [m for _, m in moves(server)] == ["host.management_reconfigure"] * 3 \
+        + ["pool.recover_slaves"]
+    # each member was checked at its IPv6 address, then the master answered at its own
+    assert {e["host"] for e in server.control.request_log()} >= set(MAPPED)
+    assert sim.state.master_seen_by == {}
+    answering(sim, server)
+    again = cli("host", "set-management", "--network", STORAGE)  # at the new URL
+    assert again.exit_code == 0 and "Nothing to do" in again.stdout, again.stderr
+    with connect(server, new_url) as conn:  # and back onto IPv4
+        converge(ensure_management("Pool-wide network 0"), XapiBackend(conn))
+    assert addresses(sim) == OLD and server.url == old_url
+    answering(sim, server)
+
+
+@pytest.mark.parametrize("silent", [1, 2])
+def test_a_member_silent_at_its_ipv6_address_undoes_the_whole_pool_move(served, cli,
+                                                                        silent: int) -> None:
+    """xcp-host-02 (then -03) does not answer at its IPv6 address: it is moved back, then
+    the members moved before it: exit 4, every host at its old address."""
+    sim, server = served
+    storage_on_mapped_ipv6(server)
+    server.control.inject_fault("pool.get_all", "drop_before", host=MAPPED[silent])
+    ran = cli("--timeout", "5", "host", "set-management", "--network", STORAGE, "--yes")
+    assert ran.exit_code == 4, ran.stderr
+    assert f"but XAPI did not answer at {MAPPED[silent]}" in ran.stderr
+    assert "The steps done were undone: the pool is as before." in ran.stderr
+    assert addresses(sim) == OLD and set(management(sim).values()) == {"eth0"}
+    assert [m for _, m in moves(server)] == ["host.management_reconfigure"] * (2 * silent)
+    server.control.clear_faults()
     answering(sim, server)

@@ -43,6 +43,7 @@ from typing import Any, Literal
 
 from xapictl.sim import tls as _tls
 from xapictl.sim.app import handle_http, is_jsonrpc_path, live_by_address, malformed
+from xapictl.sim.classes.host import is_loopback as is_loopback_address
 from xapictl.sim.control import Control, DropConnection, SimulatorLike
 from xapictl.sim.http1 import FastHeadHandler
 
@@ -249,9 +250,17 @@ def _is_ipv4_loopback(address: str) -> bool:
     return ip.version == 4 and ip.is_loopback
 
 
+@functools.lru_cache(maxsize=1024)  # asked for every host at every accept (reconcile)
+def _served(address: str) -> bool:
+    """A host address the server listens on: loopback (``host.is_loopback``)."""
+    return is_loopback_address(address)
+
+
 def _open_listener(address: str, port: int) -> socket.socket:
     sock = socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET)
     try:
+        if ":" in address:  # an IPv4-mapped address is bound on a dual-stack socket only
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((address, port))
         sock.listen(128)
@@ -430,10 +439,11 @@ class SimServer:
         """Listener address → host address attributed to its calls, for live hosts."""
         if not self._members_on_loopback():
             return {self.bind: self.sim.master_address()}
-        # ::1 too: a host whose management moved onto a PIF whose primary address is the
-        # IPv6 loopback answers there (one host at most: IPv6 has one loopback address)
+        # IPv6 too: a host whose management moved onto a PIF whose primary address is the
+        # IPv6 loopback (one host at most: IPv6 has one loopback address) or an IPv4-mapped
+        # loopback one (::ffff:127.0.2.11, any number of hosts) answers there
         return {address: address for address, live in live_by_address(self.sim).items()
-                if live and (_is_ipv4_loopback(address) or address == "::1")}
+                if live and _served(address)}
 
     def _bind_all(self) -> None:
         wanted = self._wanted() or {self.bind: self.bind}

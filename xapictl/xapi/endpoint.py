@@ -102,9 +102,24 @@ def crosses_network_in_clear(url: str) -> bool:
     if endpoint.host == "localhost":
         return False
     try:
-        return not ipaddress.ip_address(endpoint.host).is_loopback
+        ipaddress.ip_address(endpoint.host)
     except ValueError:
         return True
+    return not is_loopback_address(endpoint.host)
+
+
+def is_loopback_address(host: str) -> bool:
+    """``127.0.0.0/8``, ``::1`` or ``localhost``, and an IPv4-mapped loopback address
+    (``::ffff:127.0.2.11``: the kernel carries it over IPv4 loopback; Python 3.13's
+    ``is_loopback`` says so too)."""
+    import ipaddress
+
+    try:
+        ip = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return host.lower() == "localhost"
+    mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else None
+    return ip.is_loopback or (mapped is not None and mapped.is_loopback)
 
 
 @frozen

@@ -496,12 +496,9 @@ class XapiSession:
 
 
 def _is_loopback(host: str) -> bool:
-    import ipaddress
+    from xapictl.xapi.endpoint import is_loopback_address
 
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return host.lower() == "localhost"
+    return is_loopback_address(host)
 
 
 __all__ = ["SESSIONLESS", "Protocol", "XapiSession", "originator"]

@@ -54,10 +54,14 @@ def move_management(state: SimState, pif_ref: str) -> None:
 
 
 def is_loopback(address: str) -> bool:
+    """``127.0.0.0/8``, ``::1``, and IPv4-mapped loopback addresses (``::ffff:127.0.2.11``,
+    carried over IPv4 loopback): the addresses the served simulator listens on."""
     try:
-        return ipaddress.ip_address(address).is_loopback
+        ip = ipaddress.ip_address(address)
     except ValueError:
         return False
+    mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else None
+    return ip.is_loopback or (mapped is not None and mapped.is_loopback)
 
 
 def management_address(pif: Mapping[str, Any]) -> str:
