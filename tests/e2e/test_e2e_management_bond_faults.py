@@ -260,3 +260,71 @@ def test_a_fault_while_bonding_the_management_nics_ends_as_before_or_bonded(
         assert set(management(sim).values()) == {"bond0"} and bonds(sim) == 3
         assert networks_named(sim, BOND) == 1
         answering(sim, server)
+
+
+BACK_ONTO_ETH0 = f"""
+version: 1
+management: {{network: Pool-wide network 0}}
+bonds:
+  - {{network: {BOND}, members: [eth0, eth1], present: false}}
+"""
+UNBOND_WRITES = ["Bond.destroy"] * 3 + ["network.destroy"]
+UNBOND_CASES = [(nth, fault) for nth in range(len(UNBOND_WRITES))
+                for fault in ("drop_before", "drop_after", "error")]
+
+
+def test_management_back_onto_the_primary_member_is_the_bonds_removal(bonded,
+                                                                      tmp_path) -> None:
+    """``management:`` on eth0's network with the bond of eth0+eth1 removed: eth0 is a bond
+    member (a move there would be CANNOT_PLUG_BOND_SLAVE), but it is the bond's primary
+    member, onto which ``Bond.destroy`` moves the management interface and the address:
+    no move is planned, each host says why."""
+    sim, server = bonded
+    (tmp_path / "off-the-bond.yaml").write_text(BACK_ONTO_ETH0)
+    ran = apply(server, tmp_path)
+    assert ran.exit_code == 0, ran.stderr
+    assert "the recipe removes its bond, whose Bond.destroy moves the management interface " \
+        "back onto eth0 (its primary member, with the bond's address)" in ran.stdout
+    assert [e["method"] for e in server.control.request_log() if e["outcome"] == "success"
+            and e["method"] in ("Bond.destroy", "network.destroy",
+                                "host.management_reconfigure")] == UNBOND_WRITES
+    assert set(management(sim).values()) == {"eth0"} and addresses(sim) == OLD
+    assert bonds(sim) == 0 and networks_named(sim, BOND) == 0
+    answering(sim, server)
+
+
+@pytest.mark.parametrize(("nth", "fault"), UNBOND_CASES,
+                         ids=[f"w{n}-{f}" for n, f in UNBOND_CASES])
+def test_a_fault_while_the_bonds_removal_moves_management_back(bonded, tmp_path, monkeypatch,
+                                                              nth: int, fault: str) -> None:
+    """Each host keeps its address whatever the fault (its management is on the bond or,
+    once the bond is gone, on eth0): exit 0 (read back), 4 (nothing done) or 5 with exactly
+    the bonds the report lists as done gone; the re-run finishes."""
+    sim, server = bonded
+    (tmp_path / "off-the-bond.yaml").write_text(BACK_ONTO_ETH0)
+    control = server.control
+
+    def strike(method: str) -> None:
+        if fault == "error":
+            control.inject_fault(method, "error", error=("INTERNAL_ERROR", "refused"), times=1)
+        else:
+            control.inject_fault(method, fault, times=1)  # type: ignore[arg-type]
+
+    seen = arm(server, monkeypatch, nth, strike)
+    ran = apply(server, tmp_path)
+    assert len(seen) > nth and seen[nth] == UNBOND_WRITES[nth], "the fault was armed"
+    assert ran.exit_code == (0 if fault.startswith("drop") else 4 if nth == 0 else 5), \
+        ran.stderr
+    destroyed = 3 if ran.exit_code == 0 else sum(
+        s.startswith("destroy bond") for s in done(ran.stderr))
+    assert bonds(sim) == 3 - destroyed
+    assert sorted(management(sim).values()) == sorted(["eth0"] * destroyed
+                                                      + ["bond0"] * (3 - destroyed))
+    assert addresses(sim) == OLD
+    answering(sim, server)
+    control.clear_faults()
+    again = apply(server, tmp_path)
+    assert again.exit_code == 0, again.stderr
+    assert set(management(sim).values()) == {"eth0"} and bonds(sim) == 0
+    assert networks_named(sim, BOND) == 0 and effects(server, "Bond.destroy") == 3
+    answering(sim, server)

@@ -13,11 +13,14 @@ split with nothing to undo it from.
 
 Refused before any write, each by its field: HA enabled (XAPI's ``HA_IS_ENABLED``), a live
 host without a PIF on the network (``PIF_NOT_PRESENT``), a bond member
-(``CANNOT_PLUG_BOND_SLAVE``), primary address types that differ, a PIF without an address
-(``PIF_HAS_NO_NETWORK_CONFIGURATION``, or DHCP without a lease yet: xapictl must know where
-the host will answer), an offline host (it would be left on the old interface). Whether this
-client reaches each new address is checked by ``preflight`` (it needs the connection). The
-move is planned last: every other step runs while the pool is still where the client reaches it.
+(``CANNOT_PLUG_BOND_SLAVE``; but the primary member of a management bond the recipe removes
+is a no-op: ``Bond.destroy`` moves management onto it), primary address types that differ,
+a PIF without an address (``PIF_HAS_NO_NETWORK_CONFIGURATION``, or DHCP without a lease
+yet: xapictl must know where the host will answer), an offline host (it would be left on
+the old interface). Whether this client reaches each new address is checked by
+``preflight`` (it needs the connection). The move is planned last: every other step runs
+while the pool is still where the client reaches it, except the removal of a bond it moves
+management off (after the moves: their undo moves a member back onto its bond).
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ def plan_management(d: Planner, spec: ManagementSpec) -> None:
         problems.append(f"{ident.host_name(snap, host)} is offline: its management interface "
                         "cannot be moved (it would stay on the old one); bring it back first")
     moves: list[tuple[HostRef, PIFRef, str]] = []
+    unbonded = 0  # hosts whose bond's removal moves management onto the network's PIF
     types = {_primary_type(d, on_hosts[h]) for h in live if h in on_hosts}
     for host in live:
         name = ident.host_name(snap, host)
@@ -68,6 +72,12 @@ def plan_management(d: Planner, spec: ManagementSpec) -> None:
         if pif.management:
             continue
         if pif.bond_slave_of in snap.bonds:
+            if _unbonded_onto(d, pif_ref):
+                unbonded += 1
+                d.noop(f"host {name}", f"the recipe removes its bond, whose Bond.destroy "
+                       f"moves the management interface back onto {pif.device} (its primary "
+                       "member, with the bond's address)")
+                continue
             problems.append(f"{ident.pif_words(snap, pif_ref)} is a bond member "
                             "(CANNOT_PLUG_BOND_SLAVE): put management on the bond's network")
             continue
@@ -88,7 +98,8 @@ def plan_management(d: Planner, spec: ManagementSpec) -> None:
         d.problems += [f"{where}: {p}" for p in problems]
         return
     if not moves:
-        d.noop(spec.subject, f"every host's management interface is on {spec.network!r}")
+        if not unbonded:
+            d.noop(spec.subject, f"every host's management interface is on {spec.network!r}")
         return
     _plan_moves(d, spec, moves)
 
@@ -131,6 +142,20 @@ def _plan_moves(d: Planner, spec: ManagementSpec, moves: list[tuple[HostRef, PIF
             "pool members", f"the master's address changed to {new_master}: each member is "
             "told (pool.recover_slaves), as pool.management_reconfigure does",
             pool=next(iter(snap.pools)), master_address=new_master))  # no group: never undone
+
+
+def _unbonded_onto(d: Planner, pif_ref: PIFRef) -> bool:
+    """Whether the recipe removes the bond ``pif_ref`` is a member of, that bond carries the
+    management interface and ``pif_ref`` is its primary member: ``Bond.destroy`` then moves
+    the management interface onto it (``xapi_bond.ml``), with the bond's address."""
+    snap = d.snap
+    ref = snap.pifs[pif_ref].bond_slave_of
+    bond = snap.bonds[ref]
+    removed = any(not spec.present and ref in ident.bonds_with_members(
+        snap, spec.members).values() for spec in d.desired.bonds)
+    master = snap.pifs.get(bond.master)
+    return removed and bond.primary_slave == pif_ref and master is not None and \
+        master.management
 
 
 def _chosen(d: Planner, spec: ManagementSpec, where: str) -> list[HostRef] | None:
