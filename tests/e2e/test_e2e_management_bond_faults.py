@@ -138,9 +138,15 @@ def test_management_moves_off_the_bond_before_the_bond_goes(bonded, tmp_path) ->
 
 
 CASES = [(nth, fault) for nth in range(len(WRITES))
-         for fault in ("drop_before", "drop_after", "error")] + [(0, "silent"), (1, "silent")]
+         for fault in ("drop_before", "drop_after", "error")] + [
+    (0, "silent"), (1, "silent"), (4, "offline"), (5, "offline")]
 """Each write meets a lost request, a lost answer, or an error XAPI answers (nothing done);
-"silent": the member moved by that write does not answer on its new address."""
+"silent": the member moved by that write does not answer on its new address; "offline": the
+member whose bond that write destroys stops answering altogether (XAPI: HOST_OFFLINE)."""
+
+
+MEMBER_OF_WRITE = {4: "xcp-host-02", 5: "xcp-host-03"}
+"""The member whose Bond.destroy is the write (the members first, by name)."""
 
 
 def expected_exit(nth: int, fault: str) -> int:
@@ -166,6 +172,8 @@ def test_a_fault_at_each_write_ends_with_its_exit_code_and_the_pool_as_said(
     def strike(method: str) -> None:
         if fault == "silent":  # the member never answers on its new address
             control.inject_fault("pool.get_all", "drop_before", host=NEW[nth + 1])
+        elif fault == "offline":
+            control.set_host_live(MEMBER_OF_WRITE[nth], False)
         elif fault == "error":
             control.inject_fault(method, "error", error=("INTERNAL_ERROR", "refused"), times=1)
         else:
@@ -176,6 +184,9 @@ def test_a_fault_at_each_write_ends_with_its_exit_code_and_the_pool_as_said(
     assert len(seen) > nth and seen[nth] == WRITES[nth], "the fault was armed"
     assert ran.exit_code == expected_exit(nth, fault), ran.stderr
     control.clear_faults()
+    if fault == "offline":
+        assert "HOST_OFFLINE" in ran.stderr
+        control.set_host_live(MEMBER_OF_WRITE[nth], True)  # back: it answers again
     if ran.exit_code == 0:
         assert addresses(sim) == NEW and bonds(sim) == 0 and networks_named(sim, BOND) == 0
     elif ran.exit_code == 4:  # as before: every host on its bond at its old address
