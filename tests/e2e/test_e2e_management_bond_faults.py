@@ -339,3 +339,63 @@ def test_a_fault_while_the_bonds_removal_moves_management_back(bonded, tmp_path,
     assert set(management(sim).values()) == {"eth0"} and bonds(sim) == 0
     assert networks_named(sim, BOND) == 0 and effects(server, "Bond.destroy") == 3
     answering(sim, server)
+
+
+def silent_while(sim: Simulator, server: SimServer, monkeypatch: pytest.MonkeyPatch,
+                 host: str, address: str, device: Callable[[str], bool]) -> None:
+    """``host`` does not answer at ``address`` while its management PIF's device is one that
+    ``device`` picks (a bond whose NIC is not cabled, say): every request there is dropped."""
+    from xapictl.sim.control import DropConnection
+
+    control = server.control
+    before_call = control.before_call
+
+    def gated(host_address: str, method: str) -> Any:
+        if host_address == address and device(management(sim)[host]):
+            raise DropConnection(f"{host} does not answer on its management interface")
+        return before_call(host_address, method)
+
+    monkeypatch.setattr(control, "before_call", gated)
+
+
+def test_a_member_silent_once_bonded_is_unbonded_and_the_pool_is_as_before(
+        tmp_path, monkeypatch) -> None:
+    """Bond.create moved xcp-host-02's management interface (and address) onto the bond,
+    and XAPI does not answer there: the step fails, its bond is destroyed at once (the
+    interface back on eth0, answering), then the bond network: exit 4."""
+    sim = Simulator(scenario="loopback", password=PASSWORD)
+    with SimServer(sim) as server:
+        (tmp_path / "off-the-bond.yaml").write_text(BONDED)  # the file apply() runs
+        silent_while(sim, server, monkeypatch, "xcp-host-02", OLD[1],
+                     lambda device: device.startswith("bond"))
+        ran = apply(server, tmp_path, "--timeout", "5")
+        assert ran.exit_code == 4, ran.stderr
+        assert "xcp-host-02 moved its management interface onto the bond, but XAPI did not " \
+            "answer at 127.0.0.2" in ran.stderr
+        assert "The steps done were undone: the pool is as before." in ran.stderr
+        assert set(management(sim).values()) == {"eth0"} and bonds(sim) == 0
+        assert networks_named(sim, BOND) == 0 and addresses(sim) == OLD
+        assert effects(server, "Bond.create") == 1  # xcp-host-03 and the master untouched
+        answering(sim, server)
+
+
+def test_a_member_silent_once_unbonded_stops_the_run_before_the_others(
+        bonded, tmp_path, monkeypatch) -> None:
+    """The bond's removal moved xcp-host-02's management interface back onto eth0, and XAPI
+    does not answer there: the run stops before xcp-host-03 and the master lose their bond
+    (a removal has no undo): exit 5, the report saying which host."""
+    sim, server = bonded
+    (tmp_path / "off-the-bond.yaml").write_text(BACK_ONTO_ETH0)
+    silent_while(sim, server, monkeypatch, "xcp-host-02", OLD[1], lambda device: device == "eth0")
+    ran = apply(server, tmp_path, "--timeout", "5")
+    assert ran.exit_code == 5, ran.stderr
+    assert "xcp-host-02's bond is destroyed and its management interface moved back onto the " \
+        "primary member, but XAPI did not answer at 127.0.0.2" in ran.stderr
+    assert management(sim) == {"xcp-host-01": "bond0", "xcp-host-02": "eth0",
+                               "xcp-host-03": "bond0"}
+    assert bonds(sim) == 2 and effects(server, "Bond.destroy") == 1
+    monkeypatch.undo()  # the NIC is fixed: it answers; the re-run finishes
+    answering(sim, server)
+    again = apply(server, tmp_path)
+    assert again.exit_code == 0, again.stderr
+    assert set(management(sim).values()) == {"eth0"} and bonds(sim) == 0

@@ -148,9 +148,12 @@ def _undo(plan: Plan, failed: Step, report: ApplyReport, ctx: RunContext,
     if isinstance(failed, XapiStep) and failed.key in undo and failed.reads:
         first = undo[failed.key]
         snap = backend.read(tuple(dict.fromkeys((*failed.reads, *first.reads))))
-        if failed.effect_in(snap, ctx):
+        effect = failed.effect_in(snap, ctx)
+        if effect:
             # it failed after taking effect (a member moved that does not answer there): the
             # pool is as before only once that is undone too, first, checked on that read
+            if isinstance(effect, str) and failed.key:
+                ctx.produced[failed.key] = effect  # what it made, for its undo's Later ref
             todo.insert(0, first)
             seen = snap
     results: list[StepResult] = []

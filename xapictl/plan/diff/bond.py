@@ -5,6 +5,8 @@ being removed sit on it).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from xapictl.model.refs import BondRef, HostRef, NetworkRef, PIFRef
 from xapictl.plan import identity as ident
 from xapictl.plan import preflight as pf
@@ -122,6 +124,7 @@ def plan_bond(d: Planner, spec: BondSpec) -> None:
             mode=mode,
             properties=spec.properties,
             moves=moves,
+            answers_at=_member_address(d, h, moves),
         )
         d.add(step)
         made.append(step)
@@ -188,6 +191,15 @@ def bond_moves(snap: PoolSnapshot, members: tuple[PIFRef, ...]
     return tuple(moves), moved
 
 
+def _member_address(d: Planner, host: HostRef, moves: Sequence[str]) -> str:
+    """Where a member must answer once a bond step moved its management interface (its
+    address kept); "" for the master (the connection follows it) or no management move."""
+    if not any(m.startswith("the management interface") for m in moves) \
+            or host == d.snap.master:
+        return ""
+    return d.snap.hosts[host].address
+
+
 def unbond_moves(snap: PoolSnapshot, ref: BondRef, *, moved_off: bool = False) -> list[str]:
     """What ``Bond.destroy`` moves back onto the primary member (``xapi_bond.ml``): its
     device first, then the management interface (unless the plan ``moved_off`` it before)
@@ -225,8 +237,8 @@ def plan_undo(d: Planner, spec: BondSpec, made: list[CreateBond], network: NetTa
             m.replace(" (from ", " (onto ", 1) for m in step.moves)) if step.moves else ""
         d.undo.append(DestroyBond(
             step.subject, f"made by this run (on_failure: rollback){back}",
-            bond=Later(step.key),
-            host_label=step.host_label, group=group, undoes=step.key))
+            bond=Later(step.key), host_label=step.host_label, answers_at=step.answers_at,
+            group=group, undoes=step.key))
     if isinstance(network, Later):
         d.undo.append(DestroyNetwork(
             f"network {spec.network!r}", "made by this run for the bond (on_failure: rollback)",
@@ -327,6 +339,7 @@ def plan_bond_absent(d: Planner, spec: BondSpec) -> None:
                 + (f"; XAPI moves back onto {back[0]}: " + "; ".join(back[1:])
                    if len(back) > 1 else ""),
                 bond=bond_ref, host_label=label,
+                answers_at=_member_address(d, host, back) if not leaves else "",
             )
         )
     for ref in candidates:

@@ -25,6 +25,9 @@ class CreateBond(XapiStep):
     moves: tuple[str, ...] = ()
     """What ``Bond.create`` moves onto the bond besides the members' traffic, in words
     (the management interface, the primary member's IP configuration, VLANs, tunnels)."""
+    answers_at: str = ""
+    """A member whose management interface moves onto the bond (its address kept): where
+    XAPI must answer afterwards, or the step fails and is undone ("": nothing to check)."""
 
     action = "create"
 
@@ -70,6 +73,11 @@ class CreateBond(XapiStep):
                                  self.mode, dict(self.properties)))
         if self.key:
             ctx.produced[f"{self.key}:master"] = str(ctx.conn.call("Bond.get_master", bond))
+        if self.answers_at:  # a member's management interface moved onto the bond
+            from xapictl.plan.steps.management import still_answers
+
+            still_answers(ctx, self.answers_at, f"{self.host_label} moved its management "
+                          "interface onto the bond")
         return bond
 
     def effect_in(self, snap: PoolSnapshot, ctx: RunContext) -> str | bool:
@@ -88,6 +96,9 @@ class DestroyBond(XapiStep):
 
     bond: BondRef | Later
     host_label: str = ""
+    answers_at: str = ""
+    """A member whose management interface moves back onto the primary member (its
+    address kept): where XAPI must answer afterwards, or the step fails ("": no check)."""
 
     action = "destroy"
     disruption = ("destroys the bond (its traffic, IP configuration and management, if any, "
@@ -111,6 +122,11 @@ class DestroyBond(XapiStep):
 
     def execute(self, ctx: RunContext) -> str | None:
         ctx.conn.call("Bond.destroy", ctx.ref(self.bond))
+        if self.answers_at:  # a member's management interface moved off the bond
+            from xapictl.plan.steps.management import still_answers
+
+            still_answers(ctx, self.answers_at, f"{self.host_label}'s bond is destroyed and "
+                          "its management interface moved back onto the primary member")
         return None
 
     def effect_in(self, snap: PoolSnapshot, ctx: RunContext) -> str | bool:

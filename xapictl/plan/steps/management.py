@@ -43,6 +43,19 @@ def mover(ctx: RunContext | Any) -> Mover | None:
     return conn if isinstance(conn, Mover) else None
 
 
+def still_answers(ctx: RunContext, address: str, what: str) -> None:
+    """After ``what`` moved a member's management interface, XAPI must answer at
+    ``address`` within the retry policy's deadline; else the step fails (``PlanDriftError``),
+    and its undo, if it has one, runs at once. Nothing to check without an address or a
+    connection that can probe (fakes)."""
+    conn = mover(ctx)
+    if not address or conn is None:
+        return
+    why = conn.answers_at(address)
+    if why is not None:
+        raise PlanDriftError(f"{what}, but {why}")
+
+
 @frozen(kw_only=True)
 class MoveManagement(XapiStep):
     """``host.management_reconfigure(pif)``: ``host``'s management interface onto ``pif``,
@@ -105,12 +118,9 @@ class MoveManagement(XapiStep):
             raise
         if self.is_master and conn is not None:
             conn.follow_master(self.address)
-        if not self.is_master and conn is not None:
-            why = conn.answers_at(self.address)
-            if why is not None:  # the apply moves it back at once: this step's undo
-                raise PlanDriftError(
-                    f"{self.host_label} moved its management interface to {self.address}, "
-                    f"but {why}")
+        if not self.is_master:  # not answering: the apply moves it back (this step's undo)
+            still_answers(ctx, self.address,
+                          f"{self.host_label} moved its management interface to {self.address}")
         return None
 
     def effect_in(self, snap: PoolSnapshot, ctx: RunContext) -> str | bool:
@@ -149,4 +159,4 @@ class RecoverSlaves(XapiStep):
         return False  # not visible in the records: telling the members again is harmless
 
 
-__all__ = ["MoveManagement", "Mover", "RecoverSlaves", "mover"]
+__all__ = ["MoveManagement", "Mover", "RecoverSlaves", "mover", "still_answers"]
