@@ -399,3 +399,23 @@ def test_a_member_silent_once_unbonded_stops_the_run_before_the_others(
     again = apply(server, tmp_path)
     assert again.exit_code == 0, again.stderr
     assert set(management(sim).values()) == {"eth0"} and bonds(sim) == 0
+
+
+def test_the_resume_line_names_the_masters_new_url_given_by_the_environment_too(
+        bonded, tmp_path, monkeypatch) -> None:
+    """XAPICTL_URL names the old address, which no longer answers: the line that resumes
+    gives --url with the new one."""
+    from xapictl.cli import app
+
+    sim, server = bonded
+    old_url = server.url
+    arm(server, monkeypatch, 4, lambda method: server.control.inject_fault(
+        method, "error", error=("INTERNAL_ERROR", "refused"), times=1))
+    ran = CliRunner().invoke(app, ["apply", str(tmp_path / "off-the-bond.yaml"), "--yes"],
+                             env={"XAPICTL_URL": old_url, "XAPICTL_PASSWORD": PASSWORD,
+                                  "XAPICTL_AUDIT_LOG": str(tmp_path / "audit.jsonl"),
+                                  "HOME": str(tmp_path)})
+    assert ran.exit_code == 5, ran.stderr
+    resume = ran.stderr.split("Resume with: ", 1)[1].splitlines()[0]
+    assert resume == f"xapictl --url {server.url} apply {tmp_path / 'off-the-bond.yaml'} --yes"
+    assert server.url != old_url and addresses(sim) == NEW

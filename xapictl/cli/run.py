@@ -185,16 +185,19 @@ def invoked_command() -> str | None:
     if not chain:
         return None
     words = ["xapictl"]
+    moved_to = opts.moved_to if opts is not None else None
     for level in reversed(chain):
         if level.parent is not None:
             words.append(level.info_name or "")
         for param in level.command.params:
             name = param.name or ""
-            if getattr(level.get_parameter_source(name), "name", "") != "COMMANDLINE":
-                continue
             value = level.params.get(name)
-            if name == "url" and opts is not None and opts.moved_to is not None:
-                value = opts.moved_to  # the run moved the master: it answers there now
+            # the run moved the master: it answers at its new URL now (given or from
+            # XAPICTL_URL, whose old value would no longer reach it)
+            if name == "url" and value is not None and moved_to is not None:
+                value = moved_to
+            elif getattr(level.get_parameter_source(name), "name", "") != "COMMANDLINE":
+                continue
             values = list(value) if isinstance(value, (list, tuple)) else [value]
             texts = [str(v.value if isinstance(v, enum.Enum) else v) for v in values]
             if param.param_type_name == "argument":
