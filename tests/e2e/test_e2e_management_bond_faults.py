@@ -68,6 +68,16 @@ def apply(server: SimServer, tmp_path: Path, *args: str, url: str | None = None)
                                     str(tmp_path / "off-the-bond.yaml"), "--yes"], env=env)
 
 
+def counted_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI's retry deadline counted in attempts, not seconds (``RetryPolicy.immediate``):
+    a host that never answers is given up on after the same number of probes however busy
+    the machine is, and no request has a wall-clock limit."""
+    from xapictl.xapi.retry import RetryPolicy
+
+    monkeypatch.setattr("xapictl.cli.connection._tls",
+                        lambda opts: {"retry": RetryPolicy.immediate(deadline=5.0)})
+
+
 def arm(server: SimServer, monkeypatch: pytest.MonkeyPatch, nth: int,
         strike: Callable[[str], None]) -> list[str]:
     """Call ``strike(method)`` just before the ``nth`` write (lease calls aside) reaches the
@@ -180,7 +190,9 @@ def test_a_fault_at_each_write_ends_with_its_exit_code_and_the_pool_as_said(
             control.inject_fault(method, fault, times=1)  # type: ignore[arg-type]
 
     seen = arm(server, monkeypatch, nth, strike)
-    ran = apply(server, tmp_path, *(("--timeout", "5") if fault == "silent" else ()))
+    if fault == "silent":
+        counted_deadline(monkeypatch)
+    ran = apply(server, tmp_path)
     assert len(seen) > nth and seen[nth] == WRITES[nth], "the fault was armed"
     assert ran.exit_code == expected_exit(nth, fault), ran.stderr
     control.clear_faults()
@@ -368,7 +380,8 @@ def test_a_member_silent_once_bonded_is_unbonded_and_the_pool_is_as_before(
         (tmp_path / "off-the-bond.yaml").write_text(BONDED)  # the file apply() runs
         silent_while(sim, server, monkeypatch, "xcp-host-02", OLD[1],
                      lambda device: device.startswith("bond"))
-        ran = apply(server, tmp_path, "--timeout", "5")
+        counted_deadline(monkeypatch)
+        ran = apply(server, tmp_path)
         assert ran.exit_code == 4, ran.stderr
         assert "xcp-host-02 moved its management interface onto the bond, but XAPI did not " \
             "answer at 127.0.0.2" in ran.stderr
@@ -387,7 +400,8 @@ def test_a_member_silent_once_unbonded_stops_the_run_before_the_others(
     sim, server = bonded
     (tmp_path / "off-the-bond.yaml").write_text(BACK_ONTO_ETH0)
     silent_while(sim, server, monkeypatch, "xcp-host-02", OLD[1], lambda device: device == "eth0")
-    ran = apply(server, tmp_path, "--timeout", "5")
+    counted_deadline(monkeypatch)
+    ran = apply(server, tmp_path)
     assert ran.exit_code == 5, ran.stderr
     assert "xcp-host-02's bond is destroyed and its management interface moved back onto the " \
         "primary member, but XAPI did not answer at 127.0.0.2" in ran.stderr

@@ -14,7 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_e2e_management_bond_faults import answering, arm, done, management
+from test_e2e_management_bond_faults import (
+    answering,
+    arm,
+    counted_deadline,
+    done,
+    management,
+)
 from test_e2e_management_move import OLD, PASSWORD, STORAGE, addresses, connect, moves
 from typer.testing import CliRunner
 
@@ -88,13 +94,15 @@ def test_a_lost_or_busy_move_onto_ipv6_is_resolved_by_reading(served, cli, fault
     answering(sim, server)
 
 
-def test_a_member_that_does_not_answer_at_its_ipv6_address_is_moved_back(served, cli) -> None:
+def test_a_member_that_does_not_answer_at_its_ipv6_address_is_moved_back(served, cli,
+                                                                        monkeypatch) -> None:
     """As for IPv4: moved back at once; nothing else had moved, so the pool is as before,
     exit 4."""
     sim, server = served
     storage_on_ipv6(server)
     server.control.inject_fault("pool.get_all", "drop_before", host="::1")  # never answers
-    ran = cli("--timeout", "5", *MOVE)
+    counted_deadline(monkeypatch)
+    ran = cli(*MOVE)
     assert ran.exit_code == 4, ran.stderr
     assert "but XAPI did not answer at ::1" in ran.stderr
     assert "Then, to roll back:" in ran.stderr
@@ -143,7 +151,8 @@ def test_a_fault_in_a_recipe_that_configures_ipv6_then_moves_management(
             control.inject_fault(method, "error", error=("INTERNAL_ERROR", "refused"), times=1)
 
     seen = arm(server, monkeypatch, nth, strike)
-    ran = cli("--timeout", "5", "apply", str(tmp_path / "onto-ipv6.yaml"), "--yes")
+    counted_deadline(monkeypatch)
+    ran = cli("apply", str(tmp_path / "onto-ipv6.yaml"), "--yes")
     assert len(seen) > nth and seen[nth] == IPV6_WRITES[nth], "the fault was armed"
     assert ran.exit_code == (4 if nth == 0 else 5), ran.stderr
     assert "the pool is as before" not in ran.stderr
@@ -214,13 +223,15 @@ def test_the_whole_pool_moves_onto_ipv6_and_back(served, cli) -> None:
 
 @pytest.mark.parametrize("silent", [1, 2])
 def test_a_member_silent_at_its_ipv6_address_undoes_the_whole_pool_move(served, cli,
+                                                                        monkeypatch,
                                                                         silent: int) -> None:
     """xcp-host-02 (then -03) does not answer at its IPv6 address: it is moved back, then
     the members moved before it: exit 4, every host at its old address."""
     sim, server = served
     storage_on_mapped_ipv6(server)
     server.control.inject_fault("pool.get_all", "drop_before", host=MAPPED[silent])
-    ran = cli("--timeout", "5", "host", "set-management", "--network", STORAGE, "--yes")
+    counted_deadline(monkeypatch)
+    ran = cli("host", "set-management", "--network", STORAGE, "--yes")
     assert ran.exit_code == 4, ran.stderr
     assert f"but XAPI did not answer at {MAPPED[silent]}" in ran.stderr
     assert "The steps done were undone: the pool is as before." in ran.stderr
