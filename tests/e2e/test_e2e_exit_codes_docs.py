@@ -198,15 +198,19 @@ def management_under_ha(cli: Any, env: dict[str, Any]) -> Any:
     return cli(*SET_MANAGEMENT, "Pool-wide network 2", "--yes")
 def _on_loopback_pool(cli: Any, arm: Any, *args: str) -> Any:
     """``args`` against a pool whose hosts answer on their new loopback addresses (the
-    ``loopback`` scenario, served on sockets), ``arm(control)`` called first."""
+    ``loopback`` scenario, served on sockets), ``arm(control, run)`` called first (``run``
+    runs a command there)."""
     from xapictl.sim.engine import Simulator
     from xapictl.sim.server import SimServer
 
     sim = Simulator(scenario="loopback", password="xapictl")
     try:
         with SimServer(sim) as server:
-            arm(server.control)
-            return cli(*args, extra_env={"XAPICTL_URL": server.url})
+            def run(*words: str) -> Any:
+                return cli(*words, extra_env={"XAPICTL_URL": server.url})
+
+            arm(server.control, run)
+            return run(*args)
     finally:
         sim.close()
 
@@ -223,14 +227,14 @@ def _counted_deadline(env: dict[str, Any]) -> None:
 def member_not_answering(cli: Any, env: dict[str, Any]) -> Any:
     _counted_deadline(env)
     return _on_loopback_pool(
-        cli, lambda control: control.inject_fault("pool.get_all", "drop_before",
+        cli, lambda control, run: control.inject_fault("pool.get_all", "drop_before",
                                                   host="127.0.2.12"),
         *SET_MANAGEMENT, "Pool-wide network 2", "--yes")
 
 
 def recover_slaves_refused(cli: Any, env: dict[str, Any]) -> Any:
     return _on_loopback_pool(
-        cli, lambda control: control.inject_fault("pool.recover_slaves", "error",
+        cli, lambda control, run: control.inject_fault("pool.recover_slaves", "error",
                                                   error=("INTERNAL_ERROR", "x"), times=1),
         *SET_MANAGEMENT, "Pool-wide network 2", "--yes")
 
@@ -246,9 +250,46 @@ management: {network: Pool-wide network 2, hosts: [xcp-host-02]}
 def undone_after_steps_without_undo(cli: Any, env: dict[str, Any]) -> Any:
     _counted_deadline(env)
     return _on_loopback_pool(
-        cli, lambda control: control.inject_fault("pool.get_all", "drop_before",
+        cli, lambda control, run: control.inject_fault("pool.get_all", "drop_before",
                                                   host="127.0.2.22"),
         "apply", in_tmp(env, "move.yaml", ADDRESS_THEN_MOVE), "--yes")
+
+
+def _silent_on(control: Any, monkeypatch: Any, device: Callable[[str], bool]) -> None:
+    """xcp-host-02 stops answering at 127.0.0.2 while its management PIF's device is one
+    ``device`` picks (a bond whose NICs are not cabled, say)."""
+    from xapictl.sim.control import DropConnection
+
+    state, before_call = control.sim.state, control.before_call
+
+    def gated(host_address: str, method: str) -> Any:
+        if host_address == "127.0.0.2":
+            with state.lock:
+                on = [p["device"] for p in state.all("PIF").values() if p["management"]
+                      and state.get("host", p["host"])["name_label"] == "xcp-host-02"]
+            if on and device(on[0]):
+                raise DropConnection("xcp-host-02 does not answer")
+        return before_call(host_address, method)
+
+    monkeypatch.setattr(control, "before_call", gated)
+
+
+def silent_once_bonded(cli: Any, env: dict[str, Any]) -> Any:
+    _counted_deadline(env)
+    return _on_loopback_pool(
+        cli, lambda control, run: _silent_on(control, env["monkeypatch"],
+                                             lambda device: device.startswith("bond")),
+        "bond", "create", "--members", "eth0,eth1", "--yes")
+
+
+def silent_once_unbonded(cli: Any, env: dict[str, Any]) -> Any:
+    _counted_deadline(env)
+
+    def arm(control: Any, run: Callable[..., Any]) -> None:
+        assert run("bond", "create", "--members", "eth0,eth1", "--yes").code == 0
+        _silent_on(control, env["monkeypatch"], lambda device: device == "eth0")
+
+    return _on_loopback_pool(cli, arm, "bond", "delete", "Bond eth0+eth1", "--yes")
 
 
 NO_POOL = {"XAPICTL_URL": None, "XAPICTL_PASSWORD": None}
@@ -586,6 +627,12 @@ PROVOKE: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
     "a step fails after steps that have no undo: a management move undone (its member did "
     "not answer) after the `interfaces:` steps of the same recipe":
         undone_after_steps_without_undo,
+    "`bond create` (or `bonds:`) over the management NICs: a member does not answer at its "
+    "address once `Bond.create` moved its management interface onto the bond":
+        silent_once_bonded,
+    "`bond delete` (or `present: false`) of the bond carrying the management interface: a "
+    "member does not answer once `Bond.destroy` moved it back onto the primary member":
+        silent_once_unbonded,
     "`pif set-ip` (or an `interfaces:` entry) on the management interface": lambda cli, env: cli(
         "pif", "set-ip", "xcp-host-01", "eth0", "--mode", "dhcp", "--yes"),
     "`pif set-ip --mode6 static` (or an `interfaces:` entry) with an IPv6 address another PIF "
