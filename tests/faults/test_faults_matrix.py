@@ -573,3 +573,41 @@ def test_fault_while_taking_management_off_a_bond_and_destroying_it(nth: int, fa
     members = set(state.refs("host")) - {pool.sim.master()}
     assert {h: a for h, a in state.master_seen_by.items() if h in members} == {}, \
         "every member knows where the master is"
+
+
+# The whole pool's management onto IPv6: the storage PIFs on static IPv4-mapped loopback
+# addresses (distinct IPv6 addresses the simulator answers on), primary type IPv6, then the
+# three moves and recover_slaves (tests/e2e/test_e2e_management_ipv6_faults.py: over sockets).
+IPV6_MANAGEMENT_WRITES = ["host.management_reconfigure"] * 3 + ["pool.recover_slaves"]
+IPV6_MANAGEMENT_CASES = [(nth, fault) for nth in range(len(IPV6_MANAGEMENT_WRITES))
+                         for fault in FAULTS]
+
+
+@pytest.mark.parametrize(("nth", "fault"), IPV6_MANAGEMENT_CASES,
+                         ids=[f"management-ipv6-w{i}-{f}" for i, f in IPV6_MANAGEMENT_CASES])
+def test_fault_while_moving_the_whole_pools_management_onto_ipv6(nth: int, fault: str) -> None:
+    """Whatever the fault, the run and its re-run leave every host's management on its IPv6
+    address, each moved once (a master designated mid-run: the moves undone, then redone),
+    every member knowing where the master is."""
+    import ipaddress
+
+    from xapictl.recipes import ensure_interface, ensure_management
+
+    pool = SimPool(scenario="loopback")
+    given = [f"::ffff:127.0.2.1{n}" for n in (1, 2, 3)]
+    pool.converge(ensure_interface(
+        network="Pool-wide network 2", ipv4="none", ipv6="static", primary_address_type="ipv6",
+        addresses6={f"xcp-host-0{n}": f"{given[n - 1]}/128" for n in (1, 2, 3)}))
+    pool.clear()
+    desired = ensure_management("Pool-wide network 2")
+    converge_despite(pool, desired, nth, fault)
+    state = pool.sim.state
+    with state.lock:
+        addresses = sorted(state.get("host", h)["address"] for h in state.refs("host"))
+    assert addresses == sorted(str(ipaddress.IPv6Address(a)) for a in given)
+    moved = [e["outcome"] for e in pool.control.request_log()
+             if e["method"] == "host.management_reconfigure"]
+    if fault != "master_moves":  # there the run stops and undoes its moves; the re-run redoes
+        assert moved.count("success") + moved.count("dropped after success") == 3, moved
+    members = set(state.refs("host")) - {pool.sim.master()}
+    assert {h: a for h, a in state.master_seen_by.items() if h in members} == {}
