@@ -10,6 +10,10 @@ address puts it back onto its bond, still there. Each case ends with its documen
 (``docs/exit-codes.md``): 0 when the fault was resolved by reading, 4 when the pool is as
 before, 5 with the pool exactly as the message says (what is done, what is not); every host
 answers at its ``host.address``; no bond or network is left twice or lost; a re-run finishes.
+
+The same for the way back (bonding the management NICs: ``Bond.create`` moves the interface
+onto the bond), for management back onto the bond's primary member (the bond's removal does
+it), and for a member that stops answering once a bond step moved its management interface.
 """
 
 from __future__ import annotations
@@ -59,12 +63,14 @@ def bonded(tmp_path: Path) -> Iterator[tuple[Simulator, SimServer]]:
         yield sim, server
 
 
-def apply(server: SimServer, tmp_path: Path, *args: str, url: str | None = None) -> Any:
+def apply(server: SimServer, tmp_path: Path, *args: str) -> Any:
+    """``xapictl --url MASTER [args] apply off-the-bond.yaml --yes`` (the master where it
+    answers now)."""
     from xapictl.cli import app
 
     env = {"XAPICTL_PASSWORD": PASSWORD, "XAPICTL_AUDIT_LOG": str(tmp_path / "audit.jsonl"),
            "HOME": str(tmp_path)}
-    return CliRunner().invoke(app, ["--url", url or server.url, *args, "apply",
+    return CliRunner().invoke(app, ["--url", server.url, *args, "apply",
                                     str(tmp_path / "off-the-bond.yaml"), "--yes"], env=env)
 
 
