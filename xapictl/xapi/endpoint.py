@@ -94,17 +94,9 @@ def crosses_network_in_clear(url: str) -> bool:
     """Whether ``url`` is plain ``http://`` to anything but this machine's loopback
     (``127.0.0.0/8``, ``::1``, ``localhost``): a login there sends the password in clear text
     over a network."""
-    import ipaddress
-
     endpoint = Endpoint.parse(url)
     if endpoint.scheme != "http" or endpoint.socket is not None:
         return False
-    if endpoint.host == "localhost":
-        return False
-    try:
-        ipaddress.ip_address(endpoint.host)
-    except ValueError:
-        return True
     return not is_loopback_address(endpoint.host)
 
 

@@ -50,6 +50,7 @@ from xapictl.errors import (
     XapiFailure,
 )
 from xapictl.xapi.credentials import Secret
+from xapictl.xapi.endpoint import is_loopback_address
 from xapictl.xapi.jsonrpc import JsonRpcUnavailable, JsonRpcWire
 from xapictl.xapi.parallel import run_beside
 from xapictl.xapi.retry import RetryPolicy, is_read
@@ -402,7 +403,7 @@ class XapiSession:
         from here by definition."""
         if not address:
             return "it has no address"
-        if _is_loopback(self._endpoint.host) and not _is_loopback(address):
+        if is_loopback_address(self._endpoint.host) and not is_loopback_address(address):
             return (f"this client reaches the pool on loopback ({self._endpoint.host}) and "
                     f"{address} is not a loopback address")
         try:
@@ -493,12 +494,6 @@ class XapiSession:
             if refused is not None:
                 raise refused
             return False
-
-
-def _is_loopback(host: str) -> bool:
-    from xapictl.xapi.endpoint import is_loopback_address
-
-    return is_loopback_address(host)
 
 
 __all__ = ["SESSIONLESS", "Protocol", "XapiSession", "originator"]
