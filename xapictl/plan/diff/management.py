@@ -25,6 +25,8 @@ management off (after the moves: their undo moves a member back onto its bond).
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from xapictl.model.refs import HostRef, NetworkRef, PIFRef
 from xapictl.plan import identity as ident
 from xapictl.plan.desired import ManagementSpec
@@ -190,11 +192,20 @@ def _network(d: Planner, spec: ManagementSpec, where: str) -> NetworkRef | None:
     return found[0]
 
 
+_Planned = TypeVar("_Planned", SetPrimaryAddressType, ReconfigureIP, ReconfigureIPv6)
+
+
+def _last_planned(d: Planner, kind: type[_Planned], pif_ref: PIFRef) -> _Planned | None:
+    """The last step of ``kind`` the plan has for the PIF so far (an ``interfaces:`` entry's)."""
+    planned = [s for s in d.steps if isinstance(s, kind) and s.pif == pif_ref]
+    return planned[-1] if planned else None
+
+
 def _primary_type(d: Planner, pif_ref: PIFRef) -> str:
     """The PIF's primary address type once the plan's earlier steps ran (an ``interfaces:``
     entry's ``primary_address_type``), else the one it has."""
-    planned = [s for s in d.steps if isinstance(s, SetPrimaryAddressType) and s.pif == pif_ref]
-    return planned[-1].value if planned else d.snap.pifs[pif_ref].primary_address_type.value
+    planned = _last_planned(d, SetPrimaryAddressType, pif_ref)
+    return planned.value if planned else d.snap.pifs[pif_ref].primary_address_type.value
 
 
 def _address(d: Planner, pif_ref: PIFRef) -> str:
@@ -203,14 +214,14 @@ def _address(d: Planner, pif_ref: PIFRef) -> str:
     autoconf, whose lease may change)."""
     pif = d.snap.pifs[pif_ref]
     if _primary_type(d, pif_ref) == "IPv6":
-        planned6 = [s for s in d.steps if isinstance(s, ReconfigureIPv6) and s.pif == pif_ref]
+        planned6 = _last_planned(d, ReconfigureIPv6, pif_ref)
         if planned6:
-            return planned6[-1].ipv6.split("/", 1)[0] if planned6[-1].mode == "Static" else ""
+            return planned6.ipv6.split("/", 1)[0] if planned6.mode == "Static" else ""
         found = [a.split("/", 1)[0] for a in pif.ipv6 if a]
         return found[0] if found else ""
-    planned = [s for s in d.steps if isinstance(s, ReconfigureIP) and s.pif == pif_ref]
+    planned = _last_planned(d, ReconfigureIP, pif_ref)
     if planned:
-        return planned[-1].ip if planned[-1].mode == "Static" else ""
+        return planned.ip if planned.mode == "Static" else ""
     if pif.ip_configuration_mode.value == "None":
         return ""
     return pif.ip  # static, or DHCP's current lease (none when it has not got one)
