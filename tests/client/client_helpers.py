@@ -30,9 +30,9 @@ class InFlight:
         self._cond = threading.Condition()
         self._released = False
 
-    def __call__(self, host: str, method: str) -> Any:
+    def __call__(self, host: str, method: str, **kw: Any) -> Any:
         if not method.endswith(self.method):
-            return self.original(host, method)
+            return self.original(host, method, **kw)
         with self._cond:
             self.in_flight += 1
             self.peak = max(self.peak, self.in_flight)
@@ -43,7 +43,7 @@ class InFlight:
                 self._released = True  # give up holding: the client is not that parallel
                 self._cond.notify_all()
         try:
-            return self.original(host, method)
+            return self.original(host, method, **kw)
         finally:
             with self._cond:
                 self.in_flight -= 1

@@ -262,14 +262,14 @@ def _silent_on(control: Any, monkeypatch: Any, device: Callable[[str], bool]) ->
 
     state, before_call = control.sim.state, control.before_call
 
-    def gated(host_address: str, method: str) -> Any:
+    def gated(host_address: str, method: str, **kw: Any) -> Any:
         if host_address == "127.0.0.2":
             with state.lock:
                 on = [p["device"] for p in state.all("PIF").values() if p["management"]
                       and state.get("host", p["host"])["name_label"] == "xcp-host-02"]
             if on and device(on[0]):
                 raise DropConnection("xcp-host-02 does not answer")
-        return before_call(host_address, method)
+        return before_call(host_address, method, **kw)
 
     monkeypatch.setattr(control, "before_call", gated)
 

@@ -92,13 +92,13 @@ def arm(server: SimServer, monkeypatch: pytest.MonkeyPatch, nth: int,
     before_call = control.before_call
     seen: list[str] = []
 
-    def counting(host_address: str, method: str) -> Any:
+    def counting(host_address: str, method: str, **kw: Any) -> Any:
         if is_write(method) and not method.startswith("session.") \
                 and method not in ("pool.add_to_other_config", "pool.remove_from_other_config"):
             if len(seen) == nth:
                 strike(method)
             seen.append(method)
-        return before_call(host_address, method)
+        return before_call(host_address, method, **kw)
 
     monkeypatch.setattr(control, "before_call", counting)
     return seen
@@ -368,10 +368,10 @@ def silent_while(sim: Simulator, server: SimServer, monkeypatch: pytest.MonkeyPa
     control = server.control
     before_call = control.before_call
 
-    def gated(host_address: str, method: str) -> Any:
+    def gated(host_address: str, method: str, **kw: Any) -> Any:
         if host_address == address and device(management(sim)[host]):
             raise DropConnection(f"{host} does not answer on its management interface")
-        return before_call(host_address, method)
+        return before_call(host_address, method, **kw)
 
     monkeypatch.setattr(control, "before_call", gated)
 

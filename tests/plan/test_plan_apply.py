@@ -117,7 +117,7 @@ def test_a_later_step_is_checked_against_what_the_pool_is_when_it_runs() -> None
     lock = threading.Lock()
     done = threading.Event()
 
-    def meddle_at_the_recheck(host_address: str, method: str) -> object:
+    def meddle_at_the_recheck(host_address: str, method: str, **kw: Any) -> object:
         if method in ("PIF.get_all_records_where", "VLAN.get_all_records_where", "event.from",
                       "network.create"):
             with lock:  # the other requests of that round trip wait until the VLAN is made
@@ -128,7 +128,7 @@ def test_a_later_step_is_checked_against_what_the_pool_is_when_it_runs() -> None
                         "event.from", "network.create")):
                     _vlan105_behind_the_client(pool, "by hand")
                     done.set()
-        return before_call(host_address, method)
+        return before_call(host_address, method, **kw)
 
     pool.control.before_call = meddle_at_the_recheck  # type: ignore[method-assign]
     with pytest.raises(ApplyError, match="apply stopped at") as info:

@@ -64,7 +64,7 @@ def test_verify_sees_what_someone_else_undid_after_the_writes() -> None:
     before_call = pool.control.before_call
     froms = [0]
 
-    def undo_at_verify(host_address: str, method: str) -> object:
+    def undo_at_verify(host_address: str, method: str, **kw: Any) -> object:
         if method == "event.from":
             froms[0] += 1
             if froms[0] == 2:  # the re-check's, then verify's
@@ -77,7 +77,7 @@ def test_verify_sees_what_someone_else_undid_after_the_writes() -> None:
                             if int(v["tag"]) == 105)
                 call("VLAN.destroy", session, vlan)
                 call("session.logout", session)
-        return before_call(host_address, method)
+        return before_call(host_address, method, **kw)
 
     pool.control.before_call = undo_at_verify  # type: ignore[method-assign]
     with pytest.raises(VerificationError):

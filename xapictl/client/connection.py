@@ -24,7 +24,7 @@ from xapictl._log import logger
 from xapictl.client.base import ClassClient
 from xapictl.client.generated import ClientsByName, client_type
 from xapictl.client.values import plain_decoder, plain_result
-from xapictl.errors import UsageError
+from xapictl.errors import UsageError, XapiFailure
 from xapictl.model.schema import datamodel, message_wire_names
 from xapictl.xapi.credentials import PasswordSource, Secret
 from xapictl.xapi.events import EventBatch, EventFeed, adds_by_class
@@ -309,6 +309,31 @@ class Connection(ClientsByName):
         (``get_all_records_where``, XAPI's filter language: REFERENCE §1.12)."""
         results = self.call_many(_reads(classes, where), raw=True)
         return dict(zip(classes, results, strict=True))
+
+    def read_all_after(self, first: Sequence[tuple[str, Sequence[Any]]], classes: Sequence[str],
+                       where: Mapping[str, str] | None = None
+                       ) -> tuple[list[Any],
+                                  dict[str, Mapping[str, Mapping[str, Any]]] | XapiFailure]:
+        """``read_all`` made after the calls ``first``, all sent back to back on one
+        connection (``XapiSession.call_in_order``: one round trip, and the reads see what
+        ``first`` did): the raw results of ``first`` (a failure is returned as its
+        ``XapiFailure``), and the records, or the failure of the first read that failed."""
+        outcomes = self.session.call_in_order([*first, *_reads(classes, where)])
+        answers, reads = outcomes[:len(first)], outcomes[len(first):]
+        failed = next((r for r in reads if isinstance(r, XapiFailure)), None)
+        return answers, failed if failed is not None else dict(zip(classes, reads, strict=True))
+
+    @property
+    def pipelines(self) -> bool:
+        """Whether ``read_all_after`` takes one round trip (JSON-RPC over the standard
+        library's HTTP path; not over XML-RPC or httpx's path, where the calls go one by
+        one)."""
+        return self.session.pipelines
+
+    def token_call(self) -> tuple[str, tuple[Any, ...]]:
+        """The call ``event_token`` makes (``event.inject`` on the pool), to send in order
+        with others (``read_all_after``); its raw result is the token."""
+        return "event.inject", ("pool", self.session.pool_ref)
 
     def read_all_with_permissions(self, classes: Sequence[str],
                                   where: Mapping[str, str] | None = None

@@ -62,12 +62,18 @@ from typing import Any, Protocol, Self
 
 from xapictl._frozen import Frozen, frozen
 from xapictl._log import logger
-from xapictl.errors import LeaseLost, PoolLocked, XapiFailure
+from xapictl.errors import LeaseLost, PoolLocked, TransportError, XapiFailure
 from xapictl.model._types import parse_datetime
 from xapictl.xapi.parallel import run_beside
 from xapictl.xapi.retry import Pacer
 
 log = logger("xapictl.lease")
+
+ReadBackAfter = Callable[[tuple[str, tuple[Any, ...]]],
+                         tuple[Any, Mapping[str, Any] | BaseException]]
+"""Sends the lease's add (``(method, args)``) and the caller's read behind it in one round
+trip: the add's raw outcome (its ``XapiFailure`` if refused) and ``pool.other_config`` as
+read after it (or the read's failure)."""
 
 LEASE_PREFIX = "xapictl.lease."
 """Every ``pool.other_config`` key of the lease starts with this; the rest is the generation."""
@@ -255,17 +261,21 @@ class PoolLease:
                  pid: int | None = None, machine: str | None = None,
                  seen: Mapping[str, Any] | None = None,
                  read_keys: Callable[[], Mapping[str, Any]] | None = None,
-                 beside_add: Callable[[], Any] | None = None) -> None:
+                 beside_add: Callable[[], Any] | None = None,
+                 read_back_after: ReadBackAfter | None = None) -> None:
         """``seen``: the pool's record (``master``, ``other_config``) from a read this run just
         made: a free pool is then taken in one round trip (no ``pool.get_record`` first; the
         master's clock is read alongside the add). ``read_keys``: how a take reads the lease
         keys back (``pool.other_config``), e.g. as part of the run's pre-write read.
         ``beside_add``: a call of the caller's own sent beside the first add (once; it must
-        not raise), e.g. an event token older than the read-back."""
+        not raise), e.g. an event token older than the read-back. ``read_back_after``: the
+        first add and its read-back in one round trip: given the add's call, sends it with
+        the caller's read behind it (``ReadBackAfter``)."""
         self.conn = conn
         self._seen = seen
         self._read_keys = read_keys
         self._beside_add = beside_add
+        self._read_back_after = read_back_after
         self._clock_pending = False
         self.pool = pool
         self.timeout = timeout
@@ -387,6 +397,27 @@ class PoolLease:
             raise
         return True
 
+    def _add_then_read(self, generation: int, record: LeaseHolder, read_after: ReadBackAfter
+                       ) -> tuple[bool, dict[int, str] | None]:
+        """``_add`` with the read-back sent behind it: whether the key was added, and the
+        lease keys read after it (``None`` when it was not added)."""
+        added, config = read_after(("pool.add_to_other_config", (
+            self.pool, f"{LEASE_PREFIX}{generation}", record.to_value())))
+        if isinstance(added, XapiFailure):
+            if added.code == "MAP_DUPLICATE_KEY":
+                return False, None
+            raise added
+        if isinstance(config, BaseException):
+            # The key is ours (the add went through) but the lease is not confirmed: take
+            # it back rather than leave it to expire, then fail as the read did.
+            try:
+                self._remove(generation)
+            except (XapiFailure, TransportError) as exc:
+                log.warning("could not take back the lease key %s%d: %s", LEASE_PREFIX,
+                            generation, exc)
+            raise config
+        return True, _lease_keys(config)
+
     def _remove(self, generation: int) -> None:
         self.conn.call("pool.remove_from_other_config", self.pool, f"{LEASE_PREFIX}{generation}")
 
@@ -431,7 +462,10 @@ class PoolLease:
         sent = self.pacer.clock()
         now = sent + self._offset_value()
         mine = replace(self.me, started=now, renewed=now)
-        calls: list[Callable[[], Any]] = [lambda: self._add(generation, mine)]
+        read_after, self._read_back_after = self._read_back_after, None
+        calls: list[Callable[[], Any]] = [
+            (lambda: self._add(generation, mine)) if read_after is None
+            else (lambda: self._add_then_read(generation, mine, read_after))]
         clock, self._clock_pending = self._clock_pending, False
         if clock:
             calls.append(self._servertime)
@@ -439,13 +473,18 @@ class PoolLease:
             calls.append(self._beside_add)
             self._beside_add = None
         answers = run_beside(calls)
-        added, skewed = bool(answers[0]), False
+        if read_after is None:
+            added, keys = bool(answers[0]), None
+        else:
+            added, keys = answers[0]
+        skewed = False
         if clock:
             self._set_offset(answers[1], sent, self.pacer.clock())
             skewed = abs(sent + self._offset_value() - now) > CLOCK_SLACK
         if not added:
             return False
-        keys = self._read_back()
+        if keys is None:
+            keys = self._read_back()
         ours = (keys.get(generation) == mine.to_value() and max(keys) == generation
                 and (before is None or keys.get(before) == seen))
         if not ours:

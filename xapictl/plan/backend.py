@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
 from xapictl._batch import announce_beside, member
@@ -167,11 +167,14 @@ class XapiBackend:
         if classes is not None and last is not None and last.pools:
             pool = last.pool
             options = {"seen": {"master": str(pool.master),
-                                "other_config": dict(pool.other_config)},
-                       "read_keys": lambda: self._read_back(classes)}
-            if callable(getattr(self.conn, "event_token", None)) and callable(
-                    getattr(self.conn, "events", None)):
-                options["beside_add"] = self._take_token
+                                "other_config": dict(pool.other_config)}}
+            if getattr(self.conn, "pipelines", False) is True:
+                options["read_back_after"] = lambda add: self._read_back_after(add, classes)
+            else:
+                options["read_keys"] = lambda: self._read_back(classes)
+                if callable(getattr(self.conn, "event_token", None)) and callable(
+                        getattr(self.conn, "events", None)):
+                    options["beside_add"] = self._take_token
         with self.take_lease(timeout=self.lock_timeout, command=self.command,
                              **options) as lease:
             self.caller.lease = lease
@@ -209,6 +212,31 @@ class XapiBackend:
         token, self._token = self._token, None
         self._since = (snap, token, tuple(classes)) if token is not None else None
         return dict(snap.pool.other_config) if snap.pools else {}
+
+    def _read_back_after(self, add: tuple[str, Sequence[Any]], classes: Sequence[str]
+                         ) -> tuple[Any, Mapping[str, Any] | XapiFailure]:
+        """The lease's ``add`` and the pre-write read of ``classes`` in one round trip: sent
+        back to back on one connection (``read_all_after``), with an event token between
+        them, so XAPI serves the read after the add (it is the lease's read-back) and the
+        token before the read (``current()`` follows on from it). The add's raw outcome
+        (its ``XapiFailure`` if refused), and the pool's ``other_config`` as read (or the
+        read's failure). The read counts as the pre-write read only when the add went
+        through."""
+        where = {c: e for c, e in self.scope.items() if c in classes}
+        answers, raw = self.conn.read_all_after(  # type: ignore[attr-defined]
+            [add, self.conn.token_call()], list(classes), where or None)  # type: ignore[attr-defined]
+        added, token = answers
+        if isinstance(added, XapiFailure) or isinstance(raw, XapiFailure):
+            return added, raw if isinstance(raw, XapiFailure) else {}
+        snap = PoolSnapshot.from_records(raw)
+        if where and not closed(snap):
+            log.debug("a scoped read misses what its scope promises: reading whole")
+            snap = PoolSnapshot.from_records(
+                self.conn.read_all(list(classes)))  # type: ignore[attr-defined]
+        self._fresh = snap
+        self._since = ((snap, str(token), tuple(classes)) if not isinstance(token, XapiFailure)
+                       else None)
+        return added, dict(snap.pool.other_config) if snap.pools else {}
 
     def current(self, wanted: Sequence[str] = ()) -> PoolSnapshot | None:
         """The pool now, from the changes since the pre-write read: one small ``event.from``

@@ -88,9 +88,12 @@ def host_is_dead(sim: SimulatorLike, host_address: str) -> bool:
 
 def handle_http(sim: SimulatorLike, method: str, path: str, headers: Mapping[str, str],
                 body: bytes, *, host_address: str, control: Control | None = None,
-                preauth: bool = False) -> Response:
+                preauth: bool = False, queued_since: float | None = None) -> Response:
     """Answer one HTTP request received by the host at ``host_address``. ``preauth``: it came
     through the local unix socket, where XAPI trusts root without a password.
+    ``queued_since``: the ``time.perf_counter()`` at which the request was already waiting on
+    its connection behind an earlier one (HTTP pipelining): its latency and its logged span
+    run from then.
 
     Raises ``DropConnection`` when the connection must be closed without a reply.
     """
@@ -106,8 +109,8 @@ def handle_http(sim: SimulatorLike, method: str, path: str, headers: Mapping[str
     try:
         batch = _header(headers, BATCH_HEADER)
         if jsonrpc:
-            return _jsonrpc(sim, body, host_address, control, preauth, batch)
-        return _xmlrpc(sim, body, host_address, control, preauth, batch)
+            return _jsonrpc(sim, body, host_address, control, preauth, batch, queued_since)
+        return _xmlrpc(sim, body, host_address, control, preauth, batch, queued_since)
     except DropConnection:
         raise
     except Exception:
@@ -116,14 +119,22 @@ def handle_http(sim: SimulatorLike, method: str, path: str, headers: Mapping[str
 
 
 def _call(sim: SimulatorLike, name: str, params: list[Any], host_address: str, protocol: str,
-          control: Control | None, preauth: bool = False, batch: str | None = None
-          ) -> tuple[bool, Any]:
+          control: Control | None, preauth: bool = False, batch: str | None = None,
+          queued_since: float | None = None) -> tuple[bool, Any]:
     """``(ok, result or error description)``, with latency, faults, the batch gate (``batch``:
-    the request's ``X-Xapictl-Batch`` header) and the request log."""
-    started = time.perf_counter()
+    the request's ``X-Xapictl-Batch`` header) and the request log. A pipelined request
+    (``queued_since``) has spent the time since then on the wire already: it is taken off its
+    latency, and its logged span starts then."""
+    started = time.perf_counter() if queued_since is None else queued_since
     outcome = "internal"
     try:
-        plan = control.before_call(host_address, name) if control is not None else CallPlan()
+        if control is None:
+            plan = CallPlan()
+        elif queued_since is None:
+            plan = control.before_call(host_address, name)
+        else:
+            plan = control.before_call(host_address, name,
+                                       already=time.perf_counter() - queued_since)
         answer: tuple[bool, Any]
         try:
             answer = True, sim.call(name, params, host_address=host_address, protocol=protocol,
@@ -151,31 +162,34 @@ def _call(sim: SimulatorLike, name: str, params: list[Any], host_address: str, p
                 extra["batch"] = batch
                 if not control.gate.wait(batch):
                     extra["batch_incomplete"] = True
+            if queued_since is not None:
+                extra["pipelined"] = True
             control.record(host=host_address, protocol=protocol, method=name, params=params,
                            outcome=outcome, started=started, **extra)
 
 
 def _xmlrpc(sim: SimulatorLike, body: bytes, host_address: str,
-            control: Control | None, preauth: bool = False, batch: str | None = None
-            ) -> Response:
+            control: Control | None, preauth: bool = False, batch: str | None = None,
+            queued_since: float | None = None) -> Response:
     try:
         name, params = wire.decode_xmlrpc_request(body)
     except wire.MalformedRequest as exc:
         return malformed(control, host_address, "xmlrpc", str(exc))
-    ok, value = _call(sim, name, params, host_address, "xmlrpc", control, preauth, batch)
+    ok, value = _call(sim, name, params, host_address, "xmlrpc", control, preauth, batch,
+                      queued_since)
     payload = wire.xmlrpc_success(value) if ok else wire.xmlrpc_failure(value)
     return 200, [("Content-Type", wire.XML_CONTENT_TYPE), *_CORS], payload
 
 
 def _jsonrpc(sim: SimulatorLike, body: bytes, host_address: str,
-             control: Control | None, preauth: bool = False, batch: str | None = None
-             ) -> Response:
+             control: Control | None, preauth: bool = False, batch: str | None = None,
+             queued_since: float | None = None) -> Response:
     try:
         request = wire.decode_jsonrpc_request(body)
     except wire.MalformedRequest as exc:
         return malformed(control, host_address, "jsonrpc", str(exc))
     ok, value = _call(sim, request.method, request.params, host_address, "jsonrpc", control,
-                      preauth, batch)
+                      preauth, batch, queued_since)
     payload = (wire.jsonrpc_success(request, value) if ok
                else wire.jsonrpc_failure(request, value))
     return 200, [("Content-Type", wire.JSON_CONTENT_TYPE), *_CORS], payload

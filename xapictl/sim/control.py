@@ -284,11 +284,13 @@ class Control:
             self._faults = [f for f in self._faults if not f.spent]
             return taken
 
-    def before_call(self, host_address: str, method: str) -> CallPlan:
-        """Run before the simulator sees a call: latency, delays, errors, early drops."""
+    def before_call(self, host_address: str, method: str, *, already: float = 0.0) -> CallPlan:
+        """Run before the simulator sees a call: latency, delays, errors, early drops.
+        ``already``: seconds the request has waited on its connection behind an earlier one
+        (HTTP pipelining), which count towards its latency."""
         with self._lock:
             latency = self._host_latency.get(host_address, self._latency)
-        wait = latency.draw()
+        wait = max(0.0, latency.draw() - already)
         for fault in self._take(host_address, method, ("delay", "error", "drop_before",
                                                        "drop_after")):
             if fault.action == "delay":

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import functools
 import ipaddress
 import logging
@@ -35,7 +36,10 @@ import resource
 import selectors
 import socket
 import ssl
+import struct
+import termios
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -154,6 +158,10 @@ class _Handler(FastHeadHandler):
     def setup(self) -> None:
         super().setup()
         self.connection.settimeout(self.server.idle_timeout)
+        self.rfile = self._counted = _CountingReader(self.rfile)  # type: ignore[assignment]
+        self._arrived: list[tuple[int, float]] = []
+        """``(offset, when)``: every byte of this connection before ``offset`` had arrived at
+        ``when`` (``time.perf_counter()``), seen while serving an earlier request."""
 
     def handle_one_request(self) -> None:
         try:
@@ -191,6 +199,7 @@ class _Handler(FastHeadHandler):
             protocol = "jsonrpc" if is_jsonrpc_path(self.path) else "xmlrpc"
             self._reply(*malformed(origin.control, address, protocol, str(exc)))
             return
+        queued_since = self._queued_since()
         server = origin.server
         if server is not None:
             server.busy(origin.raw, True)
@@ -198,7 +207,8 @@ class _Handler(FastHeadHandler):
             status, headers, payload = handle_http(
                 origin.sim, self.command, self.path, dict(self.headers.items()), body,
                 host_address=address, control=origin.control,
-                preauth=origin.address is None)  # the unix socket: local root is trusted
+                preauth=origin.address is None,  # the unix socket: local root is trusted
+                queued_since=queued_since)
             if server is not None and server.after_call(origin.address):
                 self.close_connection = True  # this host no longer serves that address
         except DropConnection as drop:
@@ -211,6 +221,39 @@ class _Handler(FastHeadHandler):
             if server is not None:
                 server.busy(origin.raw, False)
         self._reply(status, headers, payload)
+
+    def _queued_since(self) -> float | None:
+        """When the request just read had wholly arrived, if that was while an earlier one
+        on its connection was being served (HTTP pipelining: the client sent it without
+        waiting for that answer), else ``None``. Such a request travelled beside the earlier
+        one: its latency and its logged span run from then (``xapictl.sim.roundtrips``).
+        Also notes how far this connection's bytes have arrived now, for the next ones."""
+        end = self._counted.count
+        since = next((when for offset, when in self._arrived if offset >= end), None)
+        self._arrived = [mark for mark in self._arrived if mark[0] > end]
+        waiting = self._bytes_waiting()
+        if waiting:
+            self._arrived.append((end + waiting, time.perf_counter()))
+        return since
+
+    def _bytes_waiting(self) -> int:
+        """How many bytes the client has sent on this connection that are not read yet."""
+        sock = self.connection
+        timeout = sock.gettimeout()
+        sock.setblocking(False)
+        try:
+            buffered = len(self._counted.peek())
+        except (BlockingIOError, OSError, ValueError):
+            buffered = 0
+        finally:
+            sock.settimeout(timeout)
+        if isinstance(sock, ssl.SSLSocket):
+            return buffered + sock.pending()
+        try:
+            unread: int = struct.unpack("i", fcntl.ioctl(sock, termios.FIONREAD, b"\0" * 4))[0]
+        except OSError:
+            unread = 0
+        return buffered + unread
 
     def _reply(self, status: int, headers: list[tuple[str, str]], payload: bytes) -> None:
         # one write for head and body: no Nagle/delayed-ACK stall on keep-alive connections
@@ -239,6 +282,32 @@ class _Handler(FastHeadHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.address_string(), format % args)
+
+
+class _CountingReader:
+    """A connection's buffered reader that counts the bytes read of it (where each request
+    ends, for ``_Handler._queued_since``)."""
+
+    def __init__(self, raw: Any) -> None:
+        self._raw = raw
+        self.count = 0
+
+    def readline(self, limit: int = -1) -> bytes:
+        line: bytes = self._raw.readline(limit)
+        self.count += len(line)
+        return line
+
+    def read(self, size: int = -1) -> bytes:
+        data: bytes = self._raw.read(size)
+        self.count += len(data)
+        return data
+
+    def peek(self, size: int = 0) -> bytes:
+        data: bytes = self._raw.peek(size)
+        return data
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._raw, name)
 
 
 @functools.lru_cache(maxsize=1024)  # asked for every host at every accept (reconcile)

@@ -30,6 +30,7 @@ import select
 import socket
 import threading
 import zlib
+from collections.abc import Sequence
 from dataclasses import field
 from typing import TYPE_CHECKING
 
@@ -225,7 +226,8 @@ def _chunked(conn: _Conn) -> bytes:
 
 def _answer(conn: _Conn) -> tuple[int, bytes, dict[str, str], bool]:
     """Read one answer: status, body, headers, and whether the connection can carry
-    another request (HTTP/1.1 not closing, HTTP/1.0 keep-alive, nothing left unread)."""
+    another request (HTTP/1.1 not closing, HTTP/1.0 keep-alive); the caller also checks that
+    nothing is left unread."""
     version, status, headers = _head(conn)
     tokens = {t.strip().lower() for t in headers.get("connection", "").split(",")}
     keep = "keep-alive" in tokens if version == b"HTTP/1.0" else "close" not in tokens
@@ -240,7 +242,7 @@ def _answer(conn: _Conn) -> tuple[int, bytes, dict[str, str], bool]:
         content = conn.exactly(int(text))
     else:
         content, keep = conn.rest(), False
-    return status, content, headers, keep and not conn.buf
+    return status, content, headers, keep
 
 
 class Http11Pool:
@@ -340,24 +342,80 @@ class Http11Pool:
         finally:
             self._checkin(origin, conn, reusable)
 
+    def post_in_order(self, origin: Origin, path: str, bodies: Sequence[bytes],
+                      content_type: str, read_timeout: float, *, batch: str | None = None
+                      ) -> list[Response | SendError]:
+        """Send every body as a ``POST`` on one connection in one write, without waiting for
+        the answers in between (HTTP pipelining), then read the answers in order. XAPI's
+        server reads one request at a time and answers it before reading the next, so they
+        are served in this order. Each request gets its answer, or the failure that ended
+        the connection before its answer came (``NotSent`` for all of them when connecting
+        failed; after a broken write or answer, ``Lost`` or ``AnswerTimeout``: sent, the
+        outcome unknown)."""
+        conn = self._checkout(origin)
+        if conn is None:
+            try:
+                conn = self._connect(origin)
+            except NotSent as exc:
+                self._release_slot()
+                return [exc] * len(bodies)
+            except BaseException:
+                self._release_slot()
+                raise
+        reusable = False
+        answers: list[Response | SendError] = []
+        try:
+            self._send(conn, b"".join(
+                self._request(origin, path, body, content_type,
+                              batch if index == 0 else None)
+                for index, body in enumerate(bodies)), read_timeout)
+            for _ in bodies:
+                response, reusable = self._receive(conn)
+                answers.append(response)
+                if not reusable:
+                    break
+        except SendError as exc:
+            reusable = False
+            return [*answers, *[exc] * (len(bodies) - len(answers))]
+        finally:
+            self._checkin(origin, conn, reusable and not conn.buf)
+        if len(answers) < len(bodies):  # the host closed after an answer: the rest are lost
+            lost = Lost("the host closed the connection before answering", "RemoteProtocolError")
+            answers += [lost] * (len(bodies) - len(answers))
+        return answers
+
     def _exchange(self, conn: _Conn, origin: Origin, path: str, body: bytes, content_type: str,
                   read_timeout: float, batch: str | None = None) -> tuple[Response, bool]:
         """Send on a connected ``conn`` and read the answer; whether ``conn`` can be reused."""
-        assert conn.sock is not None  # noqa: S101 - connected by _connect, kept only while open
-        conn.sock.settimeout(read_timeout)
+        self._send(conn, self._request(origin, path, body, content_type, batch), read_timeout)
+        response, reusable = self._receive(conn)
+        return response, reusable and not conn.buf
+
+    def _request(self, origin: Origin, path: str, body: bytes, content_type: str,
+                 batch: str | None) -> bytes:
         head = [f"POST {path} HTTP/1.1", f"Host: {origin.host_header}",
                 f"Accept: {content_type}", f"Content-Type: {content_type}",
                 f"Content-Length: {len(body)}", f"User-Agent: {self._user_agent}"]
         if batch is not None:
             head.append(f"{BATCH_HEADER}: {batch}")
+        return _encoded("\r\n".join(head)) + b"\r\n\r\n" + body
+
+    @staticmethod
+    def _send(conn: _Conn, data: bytes, read_timeout: float) -> None:
+        assert conn.sock is not None  # noqa: S101 - connected by _connect, kept only while open
+        conn.sock.settimeout(read_timeout)
         try:
-            conn.sock.sendall(_encoded("\r\n".join(head)) + b"\r\n\r\n" + body)
+            conn.sock.sendall(data)
         except TimeoutError as exc:
             raise AnswerTimeout("timed out writing the request") from exc
         except OSError as exc:
             raise Lost(str(exc), "WriteError") from exc
+
+    @staticmethod
+    def _receive(conn: _Conn) -> tuple[Response, bool]:
+        """The next answer on ``conn``, and whether the host keeps the connection open."""
         try:
-            status, content, headers, reusable = _answer(conn)
+            status, content, headers, keep = _answer(conn)
         except TimeoutError as exc:
             raise AnswerTimeout("timed out") from exc
         except _NoAnswer as exc:
@@ -375,7 +433,7 @@ class Http11Pool:
                 content = zlib.decompress(content, 16 + zlib.MAX_WBITS if encoding == "gzip" else 0)
             except zlib.error:
                 raise Lost(f"answer is not valid {encoding}", "DecodingError") from None
-        return Response(status, content, headers), reusable
+        return Response(status, content, headers), keep
 
     def _connect(self, origin: Origin) -> _Conn:
         sock: socket.socket | None = None

@@ -22,7 +22,7 @@ from typing import Any
 
 import orjson
 
-from xapictl.errors import ProtocolError
+from xapictl.errors import ProtocolError, XapiFailure
 from xapictl.xapi.credentials import Secret
 from xapictl.xapi.transport import Endpoint, HttpChannel
 
@@ -56,33 +56,59 @@ class JsonRpcWire:
             CONTENT_TYPE, read_timeout=read_timeout)
         status, content = response.status_code, response.content
         del response
-        if status in (404, 405, 501):
-            raise JsonRpcUnavailable(f"{endpoint} has no JSON-RPC endpoint (HTTP {status})",
-                                     url=str(endpoint))
-        try:
-            answer = _loads(content)
-        except ValueError:
-            # 500: an XAPI from before JSON-RPC routes /jsonrpc to its XML-RPC handler, which
-            # cannot parse the JSON body and answers with an HTML error page.
-            if status in (200, 500):
-                raise JsonRpcUnavailable(f"{endpoint} answered /jsonrpc with something other "
-                                         f"than JSON (HTTP {status}): it does not speak "
-                                         "JSON-RPC; use protocol xmlrpc",
-                                         url=str(endpoint)) from None
-            raise ProtocolError(f"{endpoint} answered HTTP {status} to {method}",
-                                url=str(endpoint)) from None
-        if not isinstance(answer, dict):
-            raise ProtocolError(f"{endpoint}: JSON-RPC answer is not an object",
-                                url=str(endpoint))
-        error = answer.get("error")
-        if error is not None:
-            from xapictl.xapi.failures import failure_from  # loaded by the first failure
+        return _result(endpoint, method, status, content)
 
-            raise failure_from(_description(error), method=method)
-        if "result" not in answer:
-            raise ProtocolError(f"{endpoint}: JSON-RPC answer without result",
-                                url=str(endpoint))
-        return answer["result"]
+    def call_in_order(self, endpoint: Endpoint, calls: Sequence[tuple[str, Sequence[Any]]],
+                      *, read_timeout: float | None = None) -> list[Any]:
+        """Send the calls back to back on one connection (``HttpChannel.post_in_order``):
+        each one's result, or the failure (``XapiFailure``, ``TransportError``,
+        ``ProtocolError``) that stands for it. Not for a login (its password)."""
+        answers = self._channel.post_in_order(
+            endpoint.base_url + PATH,
+            [_dumps({"jsonrpc": "2.0", "method": method, "params": list(params),
+                     "id": next(self._ids)}) for method, params in calls],
+            CONTENT_TYPE, read_timeout=read_timeout)
+        outcomes: list[Any] = []
+        for (method, _), answer in zip(calls, answers, strict=True):
+            if isinstance(answer, Exception):
+                outcomes.append(answer)
+                continue
+            try:
+                outcomes.append(_result(endpoint, method, answer.status_code, answer.content))
+            except (ProtocolError, XapiFailure) as failure:
+                outcomes.append(failure)
+        return outcomes
+
+
+def _result(endpoint: Endpoint, method: str, status: int, content: bytes) -> Any:
+    """A call's result from its answer, or the typed failure raised."""
+    if status in (404, 405, 501):
+        raise JsonRpcUnavailable(f"{endpoint} has no JSON-RPC endpoint (HTTP {status})",
+                                 url=str(endpoint))
+    try:
+        answer = _loads(content)
+    except ValueError:
+        # 500: an XAPI from before JSON-RPC routes /jsonrpc to its XML-RPC handler, which
+        # cannot parse the JSON body and answers with an HTML error page.
+        if status in (200, 500):
+            raise JsonRpcUnavailable(f"{endpoint} answered /jsonrpc with something other "
+                                     f"than JSON (HTTP {status}): it does not speak "
+                                     "JSON-RPC; use protocol xmlrpc",
+                                     url=str(endpoint)) from None
+        raise ProtocolError(f"{endpoint} answered HTTP {status} to {method}",
+                            url=str(endpoint)) from None
+    if not isinstance(answer, dict):
+        raise ProtocolError(f"{endpoint}: JSON-RPC answer is not an object",
+                            url=str(endpoint))
+    error = answer.get("error")
+    if error is not None:
+        from xapictl.xapi.failures import failure_from  # loaded by the first failure
+
+        raise failure_from(_description(error), method=method)
+    if "result" not in answer:
+        raise ProtocolError(f"{endpoint}: JSON-RPC answer without result",
+                            url=str(endpoint))
+    return answer["result"]
 
 
 # Datetimes and dataclasses go to ``_default`` (XAPI's datetime text; no silent encoding of a

@@ -349,6 +349,60 @@ class XapiSession:
         return self.retry.run(lambda: self._call_once(method, params, read, read_timeout),
                               read=read)
 
+    @property
+    def pipelines(self) -> bool:
+        """Whether ``call_in_order`` sends its calls in one round trip (JSON-RPC over a
+        channel that pipelines), as far as known now (before the login: JSON-RPC assumed)."""
+        return self.protocol != "xmlrpc" and self._channel.pipelines
+
+    def call_in_order(self, calls: Sequence[tuple[str, Sequence[Any]]], *,
+                      read_timeout: float | None = None) -> list[Any]:
+        """Send ``calls`` back to back on one connection to the master, without waiting for
+        each answer (HTTP pipelining). XAPI serves a connection's requests one after the
+        other, so each call sees what the ones before it did, and all of them take one
+        round trip. Each call's result, or its ``XapiFailure`` (returned, not raised).
+
+        A call the pipeline could not complete is sent again the way ``call`` sends it (the
+        master followed, the session renewed, a read retried), and so are the ones after it;
+        a write whose answer was lost raises ``OutcomeUnknown``, as in ``call``. Over
+        XML-RPC, or a channel that does not pipeline (httpx's path), every call goes that
+        way, one at a time, in order."""
+        ref = self.login()
+        done: list[Any] = []
+        if self.protocol == "jsonrpc" and self._channel.pipelines:
+            endpoint = self._endpoint
+            answers = self._json.call_in_order(
+                endpoint, [(method, [ref, *params]) for method, params in calls],
+                read_timeout=read_timeout)
+            for index, answer in enumerate(answers):
+                if isinstance(answer, XapiFailure) and answer.code == "HOST_IS_SLAVE" \
+                        and answer.params:
+                    self._retarget(answer.params[0])  # none of the rest ran either
+                    break
+                if isinstance(answer, XapiFailure) and answer.code == "SESSION_INVALID":
+                    break  # none of the rest ran either; ``call`` logs in again
+                if isinstance(answer, ConnectError):
+                    break  # nothing was sent
+                if isinstance(answer, (RequestTimeout, ConnectionLost)):
+                    # sent: the rest may have run. Reads are sent again; a write is unknown.
+                    unknown = next((m for m, _ in calls[index:] if not is_read(m)), None)
+                    if unknown is None:
+                        break
+                    raise OutcomeUnknown(
+                        f"{unknown} was sent to {endpoint} but the answer was lost "
+                        f"({type(answer).__name__}): it may or may not have happened. Re-read "
+                        "the state before deciding what to do.", url=str(endpoint),
+                        method=unknown)
+                if isinstance(answer, TransportError):
+                    raise answer  # an answer that is not XAPI's (a proxy's page …)
+                done.append(answer)
+        for method, params in calls[len(done):]:
+            try:
+                done.append(self.call(method, params, read_timeout=read_timeout))
+            except XapiFailure as failure:
+                done.append(failure)
+        return done
+
     def _call_once(self, method: str, params: Sequence[Any], read: bool,
                    read_timeout: float | None) -> Any:
         if method in SESSIONLESS:
