@@ -12,7 +12,10 @@ while it is held:
   ours if ``xapictl.lease.1`` holds our record and no other lease key exists. Given the pool's
   record from a read the run just made (``seen``), the add goes out with
   ``host.get_servertime`` beside it and the read-back can be the caller's own read
-  (``read_keys``): one round trip to take, the read-back shared with the pre-write read;
+  (``read_keys``): one round trip to take, the read-back shared with the pre-write read.
+  Over a connection that pipelines, the caller's read goes behind the add on the add's own
+  connection (``read_back_after``; XAPI serves them in that order): the take and the
+  pre-write read are then one round trip together;
 * **renew** (a background thread, every ``renew_every`` seconds): add generation G+1 with a
   fresh ``renewed`` time, read back (G+1 must be the highest key and ours), then remove G;
 * **take over** an expired lease seen at generation G with record R: add G+1, read back: ours

@@ -17,6 +17,13 @@ Each request belongs to a round trip, :func:`groups`: the first round trip holds
 that arrived before the chain's first answer, the second those that arrived after it and
 before the second, and so on.
 
+**Pipelined requests.** A client may send requests back to back on one connection without
+waiting for the answers in between (HTTP pipelining). The simulator serves them in order, as
+XAPI does, and a request that had wholly arrived while an earlier one of its connection was
+being served is logged ``pipelined`` with its span starting then (its latency too): it
+travelled with that one, so the two overlap and count as one round trip. A request that
+arrived only after the earlier answer is a round trip of its own, as above.
+
 **Resolution.** The log's ``time`` has millisecond resolution (truncated), so two requests sent
 one after the other can appear to overlap by up to a millisecond; overlaps shorter than
 ``slack_ms`` (default 2 ms) are not counted as overlaps. The simulator reads a request's duration
