@@ -65,7 +65,7 @@ def test_a_write_behind_a_lost_answer_is_an_unknown_outcome(
         served: tuple[Control, Any]) -> None:
     control, conn = served
     control.inject_fault("pool.get_all", "drop_after", times=1)
-    with pytest.raises(OutcomeUnknown, match="network.create"):
+    with pytest.raises(OutcomeUnknown, match=r"network\.create"):
         conn.session.call_in_order([
             ("pool.get_all", ()),
             ("network.create", ({"name_label": "maybe", "other_config": {}},))])
