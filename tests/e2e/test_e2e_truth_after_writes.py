@@ -129,6 +129,7 @@ def test_connect_error_after_writes_names_the_writes_instead_of_nothing_sent(
     from xapictl.state.collect import PoolConnection
 
     read_all, events = PoolConnection.read_all, PoolConnection.events
+    read_all_after = PoolConnection.read_all_after
     reads = []
 
     def refused(self: PoolConnection) -> None:
@@ -147,7 +148,13 @@ def test_connect_error_after_writes_names_the_writes_instead_of_nothing_sent(
         refused(self)
         return events(self, *args)
 
+    def refuse_after_writes_behind(self: PoolConnection, first: Any, classes: Any,
+                                   *scope: Any) -> Any:  # the lease's read-back, pipelined
+        refused(self)
+        return read_all_after(self, first, classes, *scope)
+
     monkeypatch.setattr(PoolConnection, "read_all", refuse_after_writes)
+    monkeypatch.setattr(PoolConnection, "read_all_after", refuse_after_writes_behind)
     monkeypatch.setattr(PoolConnection, "events", refuse_events_after_writes)
     ran = cli(*CREATE_105)
     assert ran.code == ExitCode.PARTIAL, ran.stderr
