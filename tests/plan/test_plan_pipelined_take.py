@@ -41,11 +41,15 @@ def served() -> Iterator[tuple[SimPool, str]]:
         yield pool, server.url
 
 
-def run(pool: SimPool, url: str) -> Any:
+def run(pool: SimPool, url: str, *, closing: bool = False) -> Any:
     pool.clear()
     with xapictl.connect(url, password=PASSWORD, learn_pool_at_login=False) as conn:
         assert conn.pipelines
-        return converge(VLAN105, XapiBackend(conn))
+        return converge(VLAN105, XapiBackend(conn, closing=closing))
+
+
+def sessions(pool: SimPool) -> int:
+    return len(pool.sim.state.refs("session"))
 
 
 def lease_keys(pool: SimPool) -> list[str]:
@@ -111,3 +115,42 @@ def test_a_pre_write_read_that_fails_after_the_add_leaves_no_lease_and_writes_no
     lease_calls = [e["method"] for e in pool.control.request_log()
                    if is_lease_call(e["method"], e["params"])]
     assert lease_calls == ["pool.add_to_other_config", "pool.remove_from_other_config"]
+
+
+def test_a_closing_run_sends_verify_the_release_and_the_logout_in_one_round_trip(
+        served: tuple[SimPool, str]) -> None:
+    pool, url = served
+    before = sessions(pool)
+    result = run(pool, url, closing=True)
+    assert result.replan is not None and result.replan.is_empty
+    log = pool.control.request_log()
+    trips = [{e["method"] for e in trip} for trip in groups(log)]
+    assert trips[-1] == {"event.from", "pool.remove_from_other_config", "session.logout"}
+    # login, plan read, take + pre-write read, create (+ re-check), VLAN, the last one:
+    # the issue's budget of 6 with the lease's requests riding along
+    assert round_trips(log) == 6
+    assert [e["method"] for e in log].count("session.logout") == 1
+    assert lease_keys(pool) == [] and sessions(pool) == before
+
+
+def test_a_token_refused_at_the_end_is_read_whole_in_a_new_session(
+        served: tuple[SimPool, str]) -> None:
+    pool, url = served
+    before_call = pool.control.before_call
+    froms: list[int] = []
+
+    def refuse_the_last_event_from(host_address: str, method: str, **kw: Any) -> Any:
+        if method == "event.from":
+            froms.append(1)
+            if len(froms) == 2:  # the first is step 2's re-check; the second verify's read
+                raise SimFailure("EVENTS_LOST")
+        return before_call(host_address, method, **kw)
+
+    pool.control.before_call = refuse_the_last_event_from  # type: ignore[method-assign]
+    before = sessions(pool)
+    result = run(pool, url, closing=True)
+    assert result.replan is not None and result.replan.is_empty
+    methods = [e["method"] for e in pool.control.request_log()]
+    assert methods.count("session.login_with_password") == 2  # verify read in a new session
+    assert methods.count("session.logout") == 2
+    assert lease_keys(pool) == [] and sessions(pool) == before

@@ -444,7 +444,8 @@ def converge(opts: GlobalOptions, desired: DesiredState, *, ask: bool, yes: bool
         with open_pool(opts) as conn:
             audit.pool = opts.pool_label or str(conn.url)
             audit.user = str(getattr(getattr(conn, "session", None), "username", "") or "")
-            backend = XapiBackend(conn, audit=audit, lock_timeout=opts.lock_timeout)
+            backend = XapiBackend(conn, audit=audit, lock_timeout=opts.lock_timeout,
+                                  closing=True)
             result = run(desired, backend,
                          confirm=lambda plan: confirmed(plan, ask=ask, yes=yes),
                          on_plan=lambda plan: show_plan(opts, plan), check=check)

@@ -27,7 +27,7 @@ from xapictl.client.values import plain_decoder, plain_result
 from xapictl.errors import UsageError, XapiFailure
 from xapictl.model.schema import datamodel, message_wire_names
 from xapictl.xapi.credentials import PasswordSource, Secret
-from xapictl.xapi.events import EventBatch, EventFeed, adds_by_class
+from xapictl.xapi.events import EventBatch, EventFeed, adds_by_class, parse_batch
 from xapictl.xapi.parallel import DEFAULT_LIMIT, WorkerPool
 from xapictl.xapi.retry import RetryPolicy
 from xapictl.xapi.session import Protocol, XapiSession
@@ -322,6 +322,19 @@ class Connection(ClientsByName):
         answers, reads = outcomes[:len(first)], outcomes[len(first):]
         failed = next((r for r in reads if isinstance(r, XapiFailure)), None)
         return answers, failed if failed is not None else dict(zip(classes, reads, strict=True))
+
+    def events_then_logout(self, classes: Sequence[str], token: str,
+                           more: Sequence[tuple[str, Sequence[Any]]] = ()
+                           ) -> tuple[EventBatch | XapiFailure, list[Any]]:
+        """A run's last requests in one round trip, in this order on one connection
+        (``XapiSession.call_in_order``): ``event.from`` of ``classes`` since ``token``
+        (returning at once), the calls ``more`` (their raw results or failures), then the
+        session's logout (when pipelined; else ``close`` logs out). A later call logs in
+        again."""
+        answers = self.session.call_in_order(
+            [("event.from", ([*classes], token, 0.0)), *more], then_logout=True)
+        first = answers[0]
+        return (first if isinstance(first, XapiFailure) else parse_batch(first)), answers[1:]
 
     @property
     def pipelines(self) -> bool:

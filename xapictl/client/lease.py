@@ -579,9 +579,11 @@ class PoolLease:
 
     # --- release ------------------------------------------------------------------------------
 
-    def release(self) -> None:
+    def release(self, send: Callable[[str, tuple[Any, ...]], Any] | None = None) -> None:
         """Stop renewing and remove our key, if the lease is surely still ours (a lost lease
-        is left alone: its key may already be another run's, and it expires by itself)."""
+        is left alone: its key may already be another run's, and it expires by itself).
+        ``send``: how the removal goes out (default: a call of its own), e.g. queued with the
+        caller's last requests; the lease counts as released either way."""
         self._stop.set()
         thread, self._thread = self._thread, None
         if thread is not None and thread is not threading.current_thread():
@@ -589,7 +591,11 @@ class PoolLease:
         with self._lock:
             try:
                 if self.generation and not self._lost and self._fresh():
-                    self._remove(self.generation)
+                    if send is None:
+                        self._remove(self.generation)
+                    else:
+                        send("pool.remove_from_other_config",
+                             (self.pool, f"{LEASE_PREFIX}{self.generation}"))
             finally:
                 self.generation = 0
                 with _LIVE_LOCK:

@@ -130,11 +130,16 @@ class XapiBackend:
 
     def __init__(self, conn: Connection, *, audit: AuditLog | None = None,
                  lock_timeout: float | None = None, command: str | None = None,
-                 lease: LeaseTaker | None = None) -> None:
+                 lease: LeaseTaker | None = None, closing: bool = False) -> None:
         """``lock_timeout``: seconds to wait for another run's write lease (``None``: the
         default, a few seconds); ``command`` names this run to the others; ``lease`` takes
         the lease (default: the connection's ``lease``; a connection without one, a test's
-        fake, writes without a lease)."""
+        fake, writes without a lease). ``closing``: the connection is closed right after the
+        run, so its last round trip (verify's read and the lease's release) may carry the
+        logout too (``release_beside``)."""
+        self.closing = closing
+        self._finishing: Any = None
+        """The lease ``release_beside`` leaves to verify's first read to release."""
         self.conn = conn
         self.audit = audit if audit is not None else AuditLog()
         self.caller = AuditedCaller(conn, self.audit)
@@ -201,6 +206,16 @@ class XapiBackend:
         lease = self.caller.lease
         if lease is None:
             return read()
+        if self.closing and self._since is not None and getattr(self.conn, "pipelines",
+                                                                  False) is True:
+            # verify's first read sends the release and the logout behind it (``_finish``)
+            self._finishing = lease
+            try:
+                return read()
+            finally:
+                finishing, self._finishing = self._finishing, None
+                if finishing is not None:  # verify did not read: release as a block would
+                    _released(finishing)
         releasing = Beside(lambda: _released(lease), name="xapictl-release")
         try:
             return read()
@@ -257,6 +272,30 @@ class XapiBackend:
             return None
         return apply_events(base, batch.events, batch.token)
 
+    def _finish(self, classes: Sequence[str]) -> PoolSnapshot | None:
+        """``current()`` as the run's last round trip: the changes since the pre-write read,
+        the lease's release and the logout, in that order on one connection
+        (``events_then_logout``). The lease is released whatever the answers; a failed
+        removal leaves a key that expires by itself, as a failed release always did."""
+        lease, self._finishing = self._finishing, None
+        since = self._since
+        if since is None or not set(classes) <= set(since[2]):
+            _released(lease)
+            return None
+        base, token, read = since
+        removal: list[tuple[str, tuple[Any, ...]]] = []
+        lease.release(send=lambda method, args: removal.append((method, args)))
+        batch, removed = self.conn.events_then_logout(  # type: ignore[attr-defined]
+            [c.lower() for c in read], token, removal)
+        for answer in removed:
+            if isinstance(answer, XapiFailure):
+                log.warning("could not release the pool's write lease (it expires by itself):"
+                            " %s", answer)
+        if isinstance(batch, XapiFailure):
+            log.debug("event.from refused the token (%s): reading whole", batch.code)
+            return None
+        return apply_events(base, batch.events, batch.token)
+
     def after_writes(self, classes: Sequence[str]) -> Callable[[], PoolSnapshot]:
         """Verify's reads: the first is ``current()`` when it can be, the others (verify
         reads again when the pool does not match yet) whole reads of ``classes``."""
@@ -265,7 +304,8 @@ class XapiBackend:
         def read() -> PoolSnapshot:
             if first[0]:
                 first[0] = False
-                snap = self.current(classes)
+                snap = self._finish(classes) if self._finishing is not None \
+                    else self.current(classes)
                 if snap is not None:
                     self.caller.snapshot = snap
                     return snap

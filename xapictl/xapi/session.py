@@ -356,7 +356,8 @@ class XapiSession:
         return self.protocol != "xmlrpc" and self._channel.pipelines
 
     def call_in_order(self, calls: Sequence[tuple[str, Sequence[Any]]], *,
-                      read_timeout: float | None = None) -> list[Any]:
+                      read_timeout: float | None = None, then_logout: bool = False
+                      ) -> list[Any]:
         """Send ``calls`` back to back on one connection to the master, without waiting for
         each answer (HTTP pipelining). XAPI serves a connection's requests one after the
         other, so each call sees what the ones before it did, and all of them take one
@@ -366,14 +367,21 @@ class XapiSession:
         master followed, the session renewed, a read retried), and so are the ones after it;
         a write whose answer was lost raises ``OutcomeUnknown``, as in ``call``. Over
         XML-RPC, or a channel that does not pipeline (httpx's path), every call goes that
-        way, one at a time, in order."""
+        way, one at a time, in order.
+
+        ``then_logout``: the session's logout goes last in the same round trip (the run's
+        last requests), when the calls are pipelined; a later call logs in again, and
+        ``close`` has nothing left to log out. Without pipelining, ``close`` logs out."""
         ref = self.login()
         done: list[Any] = []
         if self.protocol == "jsonrpc" and self._channel.pipelines:
             endpoint = self._endpoint
-            answers = self._json.call_in_order(
-                endpoint, [(method, [ref, *params]) for method, params in calls],
-                read_timeout=read_timeout)
+            sent = [(method, [ref, *params]) for method, params in calls]
+            if then_logout:
+                sent.append(("session.logout", [ref]))
+            answers = self._json.call_in_order(endpoint, sent, read_timeout=read_timeout)
+            if then_logout:
+                self._logged_out(ref, answers.pop())
             for index, answer in enumerate(answers):
                 if isinstance(answer, XapiFailure) and answer.code == "HOST_IS_SLAVE" \
                         and answer.params:
@@ -402,6 +410,17 @@ class XapiSession:
             except XapiFailure as failure:
                 done.append(failure)
         return done
+
+    def _logged_out(self, ref: str, answer: Any) -> None:
+        """A pipelined logout of ``ref`` answered ``answer``: the session is gone (a later
+        call logs in again), or the logout failed and ``close`` tries it again."""
+        if isinstance(answer, Exception) and not (
+                isinstance(answer, XapiFailure) and answer.code == "SESSION_INVALID"):
+            log.info("logout from %s failed: %s", self._endpoint, answer)
+            return
+        with self._lock:
+            if self._ref == ref:
+                self._ref = None
 
     def _call_once(self, method: str, params: Sequence[Any], read: bool,
                    read_timeout: float | None) -> Any:
