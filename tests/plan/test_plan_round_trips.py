@@ -43,7 +43,9 @@ PIF or VLAN); pool.create_VLAN_from_PIF; verify's read (the lease's release besi
 logout. The re-check and verify read only what changed since the pre-write read (one
 ``event.from`` from the token). The issue's budget: login, read, two writes, verify, logout,
 plus the lease's take and release (its read-back being the pre-write read, its release
-riding with verify)."""
+riding with verify). These runs go through httpx's path (the in-process transport), which does
+not pipeline; over a served pool the add and its read-back share a round trip, and a closing
+run's verify, release and logout another: 6 (tests/plan/test_plan_pipelined_take.py)."""
 RERUN_TRIPS = 3
 """login; the plan's read (permissions and the login's pool/host read beside it); logout."""
 
