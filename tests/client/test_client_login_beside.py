@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from client_helpers import PASSWORD
 
 import xapictl
+from xapictl.errors import XapiFailure
 from xapictl.sim.roundtrips import groups, round_trips
 
 FACTS = {"pool.get_all_records", "host.get_all_records"}
@@ -66,3 +68,36 @@ def test_by_default_the_facts_are_read_at_login(transport: Any, control: Any,
     with _open(transport, protocol):
         assert sorted(control.methods_called()) == sorted(
             ["session.login_with_password", *FACTS])
+
+
+def test_a_read_of_pool_and_host_serves_for_the_facts(transport: Any, control: Any,
+                                                      protocol: str) -> None:
+    with _open(transport, protocol, learn_pool_at_login=False) as conn:
+        records, _ = conn.read_all_with_permissions(["pool", "host", "network"])
+        assert conn.session.master_ref in records["host"]
+        assert len(conn.session.members) == 3 and conn.api_version == (2, 21)
+        assert conn.pool_ref in records["pool"]
+    called = control.methods_called()
+    assert called.count("pool.get_all_records") == called.count("host.get_all_records") == 1
+
+
+def test_a_scoped_read_of_hosts_does_not_serve_for_the_facts(transport: Any, control: Any,
+                                                             protocol: str) -> None:
+    with _open(transport, protocol, learn_pool_at_login=False) as conn:
+        conn.read_all_with_permissions(["pool", "host"],
+                                       where={"host": 'field "enabled" = "true"'})
+        assert len(conn.session.members) == 3  # the facts were read beside, whole
+    called = control.methods_called()
+    assert called.count("host.get_all_records") == 1
+    assert called.count("host.get_all_records_where") == 1
+
+
+def test_failed_reads_leave_the_facts_to_be_read_when_asked(transport: Any, control: Any,
+                                                             protocol: str) -> None:
+    control.inject_fault("host.get_all_records", "error", error=("INTERNAL_ERROR", "boom"),
+                         times=1)
+    with _open(transport, protocol, learn_pool_at_login=False) as conn:
+        with pytest.raises(XapiFailure, match="INTERNAL_ERROR"):
+            conn.read_all_with_permissions(["pool", "host"])
+        assert len(conn.session.members) == 3  # read now, since it is asked for
+    assert control.methods_called().count("host.get_all_records") == 2

@@ -356,9 +356,20 @@ class Connection(ClientsByName):
         the records, and the permissions (``permissions`` answers from them from then on)."""
         ref = self.session.login()
         calls = _reads(classes, where)
-        *results, session = self.call_many([*calls, ("session.get_record", (ref,))], raw=True)
+        # Whole reads of pool and host are what the session reads to learn the pool's
+        # facts (master, members): they serve for both, instead of being read twice.
+        learning = (not {"pool", "host"} & set(where or ())
+                    and {"pool", "host"} <= set(classes) and self.session.learn_from_reads())
+        records: dict[str, Mapping[str, Mapping[str, Any]]] = {}
+        try:
+            *results, session = self.call_many([*calls, ("session.get_record", (ref,))],
+                                               raw=True)
+            records = dict(zip(classes, results, strict=True))
+        finally:
+            if learning:
+                self.session.learnt_from(records.get("pool"), records.get("host"))
         self._permissions = self._permissions_of(plain_result("session.get_record", session))
-        return dict(zip(classes, results, strict=True)), self._permissions
+        return records, self._permissions
 
     def snapshot(self) -> Any:
         """The pool's networking state (``xapictl.state.snapshot.PoolSnapshot``): every

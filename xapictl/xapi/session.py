@@ -273,6 +273,25 @@ class XapiSession:
         finally:
             self._learnt_or_not(learnt)
 
+    def learn_from_reads(self) -> bool:
+        """Claim the reading of the pool's facts for the caller's own reads of ``pool`` and
+        ``host`` (whole ``get_all_records``), sent instead of the two reads the session
+        would send beside the first call. True: the caller must then call ``learnt_from``
+        (with its answers, or ``None`` if they failed); False: the facts are known or being
+        read already."""
+        return not self._learnt and self._claim_learning(wait=False)
+
+    def learnt_from(self, pools: Any, hosts: Any) -> None:
+        """The pool's facts from the caller's reads (``learn_from_reads``); ``None`` for
+        reads that failed: the facts are read when next needed."""
+        learnt = False
+        try:
+            if pools is not None and hosts is not None:
+                self._learn_records(pools, hosts)
+                learnt = True
+        finally:
+            self._learnt_or_not(learnt)
+
     def _learn_beside(self, ref: str) -> None:
         """Read the pool's facts beside a call (claimed by the caller); never raises: a
         failed read is left for the next call, or for whoever asks for a fact."""
@@ -294,6 +313,11 @@ class XapiSession:
         pools, hosts = run_beside([
             functools.partial(self._send, endpoint, f"{name}.get_all_records", [ref])
             for name in ("pool", "host")])
+        self._learn_records(pools, hosts)
+
+    def _learn_records(self, pools: Any, hosts: Any) -> None:
+        """The facts from the wire answers of ``pool.get_all_records`` and
+        ``host.get_all_records``."""
         if isinstance(pools, dict) and pools:
             self._pool_ref, pool = next(iter(pools.items()))
             self._master_ref = str(pool.get("master", ""))
