@@ -130,6 +130,7 @@ def test_connect_error_after_writes_names_the_writes_instead_of_nothing_sent(
 
     read_all, events = PoolConnection.read_all, PoolConnection.events
     read_all_after = PoolConnection.read_all_after
+    events_then_logout = PoolConnection.events_then_logout
     reads = []
 
     def refused(self: PoolConnection) -> None:
@@ -154,7 +155,12 @@ def test_connect_error_after_writes_names_the_writes_instead_of_nothing_sent(
         return read_all_after(self, first, classes, *scope)
 
     monkeypatch.setattr(PoolConnection, "read_all", refuse_after_writes)
+    def refuse_last_events(self: PoolConnection, *args: Any) -> Any:  # verify, pipelined
+        refused(self)
+        return events_then_logout(self, *args)
+
     monkeypatch.setattr(PoolConnection, "read_all_after", refuse_after_writes_behind)
+    monkeypatch.setattr(PoolConnection, "events_then_logout", refuse_last_events)
     monkeypatch.setattr(PoolConnection, "events", refuse_events_after_writes)
     ran = cli(*CREATE_105)
     assert ran.code == ExitCode.PARTIAL, ran.stderr

@@ -154,3 +154,26 @@ def test_a_token_refused_at_the_end_is_read_whole_in_a_new_session(
     assert methods.count("session.login_with_password") == 2  # verify read in a new session
     assert methods.count("session.logout") == 2
     assert lease_keys(pool) == [] and sessions(pool) == before
+
+
+def test_a_lost_answer_at_the_end_sends_the_release_again_and_reads_whole(
+        served: tuple[SimPool, str]) -> None:
+    pool, url = served
+    before_call = pool.control.before_call
+    froms: list[int] = []
+
+    def drop_the_last_event_from(host_address: str, method: str, **kw: Any) -> Any:
+        if method == "event.from":
+            froms.append(1)
+            if len(froms) == 2:  # verify's: the release and the logout are behind it
+                pool.control.inject_fault("event.from", "drop_after", times=1)
+        return before_call(host_address, method, **kw)
+
+    pool.control.before_call = drop_the_last_event_from  # type: ignore[method-assign]
+    before = sessions(pool)
+    result = run(pool, url, closing=True)
+    assert result.replan is not None and result.replan.is_empty
+    log = pool.control.request_log()
+    assert [e["outcome"] for e in log if e["method"] == "pool.remove_from_other_config"] == [
+        "success"]  # never run behind the drop, then sent again on its own
+    assert lease_keys(pool) == [] and sessions(pool) == before

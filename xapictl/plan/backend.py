@@ -19,7 +19,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from xapictl._batch import announce_beside, member
 from xapictl._log import logger
-from xapictl.errors import XapiFailure
+from xapictl.errors import OutcomeUnknown, TransportError, XapiFailure
 from xapictl.plan.audit import AuditLog, host_of, is_write
 from xapictl.plan.desired import DesiredState
 from xapictl.plan.scope import Scope, closed
@@ -285,8 +285,20 @@ class XapiBackend:
         base, token, read = since
         removal: list[tuple[str, tuple[Any, ...]]] = []
         lease.release(send=lambda method, args: removal.append((method, args)))
-        batch, removed = self.conn.events_then_logout(  # type: ignore[attr-defined]
-            [c.lower() for c in read], token, removal)
+        try:
+            batch, removed = self.conn.events_then_logout(  # type: ignore[attr-defined]
+                [c.lower() for c in read], token, removal)
+        except OutcomeUnknown:
+            # The read's answer was lost, so the removal behind it may not have run. A lease
+            # key removed twice is no harm (XAPI ignores a key that is not there, and a run
+            # that took over wrote the next generation): send it again, then read whole.
+            for method, args in removal:
+                try:
+                    self.conn.call(method, *args)
+                except (XapiFailure, TransportError) as exc:
+                    log.warning("could not release the pool's write lease (it expires by "
+                                "itself): %s", exc)
+            return None
         for answer in removed:
             if isinstance(answer, XapiFailure):
                 log.warning("could not release the pool's write lease (it expires by itself):"
