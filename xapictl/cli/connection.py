@@ -222,19 +222,21 @@ def _tls(opts: GlobalOptions) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def open_pool(opts: GlobalOptions) -> Iterator[Any]:
+def open_pool(opts: GlobalOptions, *, login_ahead: bool = False) -> Iterator[Any]:
     """The open ``Connection``, logged out and closed at the end (also on errors). The choice
     is kept on ``opts.chosen`` (``opts.pool_label`` names the pool in outputs). Every command
     calls at once, so the pool's members are read beside its first call
-    (``learn_pool_at_login=False``): a login is one round trip."""
+    (``learn_pool_at_login=False``): a login is one round trip. ``login_ahead``: the login is
+    sent at once, beside what the command does before its first call (loading its modules:
+    ``XapiSession.login_ahead``); only for a command whose input is checked already."""
     import xapictl
-    import xapictl.state.collect  # teaches Connection.snapshot() to build snapshots
     from xapictl.client.connection import connect_profile
 
     choice = choose_pool(opts)
     opts.chosen = choice
     if choice.kind == "embedded":
         with _embedded(opts) as conn:
+            _started(conn, login_ahead=False)  # in-process: nothing travels
             yield conn
         return
     _warn_plain_http(choice.url)
@@ -246,6 +248,7 @@ def open_pool(opts: GlobalOptions) -> Iterator[Any]:
             overrides["password"] = _password(opts)
         with _warnings_as_lines():
             conn = connect_profile(choice.profile, **overrides)
+        _started(conn, login_ahead)
         with conn:
             try:
                 yield conn
@@ -256,11 +259,20 @@ def open_pool(opts: GlobalOptions) -> Iterator[Any]:
         conn = xapictl.connect(choice.url, username=opts.user or "root",
                                password=_password(opts), learn_pool_at_login=False,
                                **_tls(opts))
+    _started(conn, login_ahead)
     with conn:
         try:
             yield conn
         finally:
             _say_if_moved(opts, choice, conn)
+
+
+def _started(conn: Any, login_ahead: bool) -> None:
+    """Start the login if asked (it travels while the snapshot builder loads), and teach
+    ``Connection.snapshot()`` to build snapshots."""
+    if login_ahead:
+        conn.session.login_ahead()
+    import xapictl.state.collect  # noqa: F401 - registers the snapshot builder
 
 
 def _say_if_moved(opts: GlobalOptions, choice: PoolChoice, conn: Any) -> None:

@@ -425,9 +425,7 @@ def converge(opts: GlobalOptions, desired: DesiredState, *, ask: bool, yes: bool
 
     from xapictl.cli.connection import audit_log_path, open_pool
     from xapictl.cli.render import escape, refuse_name
-    from xapictl.plan.apply import converge as run
     from xapictl.plan.audit import AuditLog
-    from xapictl.plan.backend import XapiBackend
 
     refuse_name(opts, "apply")
     check = None
@@ -441,7 +439,11 @@ def converge(opts: GlobalOptions, desired: DesiredState, *, ask: bool, yes: bool
     audit = AuditLog(audit_log_path())
     count_writes(audit)
     try:
-        with open_pool(opts) as conn:
+        # The login travels while the plan engine loads: the recipe is checked already.
+        with open_pool(opts, login_ahead=True) as conn:
+            from xapictl.plan.apply import converge as run
+            from xapictl.plan.backend import XapiBackend
+
             audit.pool = opts.pool_label or str(conn.url)
             audit.user = str(getattr(getattr(conn, "session", None), "username", "") or "")
             backend = XapiBackend(conn, audit=audit, lock_timeout=opts.lock_timeout,

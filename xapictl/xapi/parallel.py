@@ -220,6 +220,12 @@ def run_beside(calls: Sequence[Callable[[], T]]) -> list[T]:
     return _raise_first(results)
 
 
+def start_beside(call: Callable[[], object]) -> None:
+    """Start ``call`` on one of the process's kept threads and return at once. Its outcome
+    is dropped: it keeps what it must tell (``XapiSession.login_ahead``)."""
+    _side_threads().submit(call)
+
+
 def run_all(calls: Sequence[Callable[[], T]], *, limit: int = DEFAULT_LIMIT) -> list[T]:
     """Run every call; the results in order, or the first exception (after all finished)."""
     return _raise_first(run_each(calls, limit=limit))
@@ -248,4 +254,5 @@ def _capture(call: Callable[[], T]) -> T | BaseException:
         return exc
 
 
-__all__ = ["DEFAULT_LIMIT", "SHARED_LIMIT", "WorkerPool", "run_all", "run_beside", "run_each"]
+__all__ = ["DEFAULT_LIMIT", "SHARED_LIMIT", "WorkerPool", "run_all", "run_beside", "run_each",
+           "start_beside"]

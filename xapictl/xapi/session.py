@@ -52,7 +52,7 @@ from xapictl.errors import (
 from xapictl.xapi.credentials import Secret
 from xapictl.xapi.endpoint import is_loopback_address
 from xapictl.xapi.jsonrpc import JsonRpcUnavailable, JsonRpcWire
-from xapictl.xapi.parallel import run_beside
+from xapictl.xapi.parallel import run_beside, start_beside
 from xapictl.xapi.retry import RetryPolicy, is_read
 from xapictl.xapi.transport import ConnectionLost, Endpoint, HttpChannel, HttpSettings
 
@@ -113,6 +113,9 @@ class XapiSession:
         self._learn_at_login = learn_pool_at_login
         self._contacted = False
         self.closed = False
+        self._ahead = False
+        """``login_ahead`` started a login that has not begun yet."""
+        self._failed_ahead: Exception | None = None
 
     # --- state ------------------------------------------------------------------------------
 
@@ -197,9 +200,33 @@ class XapiSession:
 
     # --- login / logout ---------------------------------------------------------------------
 
+    def login_ahead(self) -> None:
+        """Send the login now, from a thread beside the caller, so that it travels while the
+        caller does other work (a CLI loading the modules of its command). A call waits for
+        it as for any login in progress; a login that failed there is raised by the next
+        ``login`` (it is not sent again). No-op once logged in."""
+        with self._lock:
+            if self._ref is not None or self.closed or self._ahead:
+                return
+            self._ahead = True
+        start_beside(self._login_ahead)
+
+    def _login_ahead(self) -> None:
+        with self._lock:
+            if not self._ahead:  # a call logged in (or tried) first
+                return
+            try:
+                self.login()
+            except Exception as exc:  # kept for the caller's next login
+                self._failed_ahead = exc
+
     def login(self) -> str:
         """Open the session if it is not open (following ``HOST_IS_SLAVE``)."""
         with self._lock:
+            self._ahead = False
+            failed, self._failed_ahead = self._failed_ahead, None
+            if failed is not None and self._ref is None:
+                raise failed
             if self._ref is None:
                 if self.closed:
                     raise UsageError("this connection is closed")
