@@ -148,6 +148,8 @@ class XapiBackend:
         self._permissions: frozenset[str] | None = None
         self._fresh: PoolSnapshot | None = None
         self._token: str | None = None
+        self._last_read: tuple[Any, PoolSnapshot] | None = None
+        """The raw records of the latest read and its snapshot (``_built``)."""
         self._since: tuple[PoolSnapshot, str, tuple[str, ...]] | None = None
         """The pre-write read, a token older than it, and its classes (``current``)."""
         self.take_lease: LeaseTaker | None = lease if lease is not None else getattr(
@@ -243,11 +245,10 @@ class XapiBackend:
         added, token = answers
         if isinstance(added, XapiFailure) or isinstance(raw, XapiFailure):
             return added, raw if isinstance(raw, XapiFailure) else {}
-        snap = PoolSnapshot.from_records(raw)
+        snap = self._built(raw)
         if where and not closed(snap):
             log.debug("a scoped read misses what its scope promises: reading whole")
-            snap = PoolSnapshot.from_records(
-                self.conn.read_all(list(classes)))  # type: ignore[attr-defined]
+            snap = self._built(self.conn.read_all(list(classes)))  # type: ignore[attr-defined]
         self._fresh = snap
         self._since = ((snap, str(token), tuple(classes)) if not isinstance(token, XapiFailure)
                        else None)
@@ -362,10 +363,17 @@ class XapiBackend:
             self._permissions = frozenset(p.lower() for p in perms)
         else:
             raw = read_all(list(classes), **options)
-        snap = PoolSnapshot.from_records(raw)
+        snap = self._built(raw)
         if where and not closed(snap):
             log.debug("a scoped read misses what its scope promises: reading whole")
-            snap = PoolSnapshot.from_records(read_all(list(classes)))
+            snap = self._built(read_all(list(classes)))
+        return snap
+
+    def _built(self, raw: Any) -> PoolSnapshot:
+        """The snapshot of a read, the records unchanged since the last read taken from its
+        snapshot rather than decoded again (``PoolSnapshot.from_records(like=)``)."""
+        snap = PoolSnapshot.from_records(raw, like=self._last_read)
+        self._last_read = (raw, snap)
         return snap
 
     def read(self, classes: tuple[str, ...]) -> PoolSnapshot:

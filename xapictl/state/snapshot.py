@@ -128,13 +128,17 @@ class PoolSnapshot(Frozen):
 
     @classmethod
     def from_records(cls, raw: Mapping[str, Mapping[str, Mapping[str, Any]]],
-                     token: str = "", *, lazy: bool = False) -> PoolSnapshot:
+                     token: str = "", *, lazy: bool = False,
+                     like: tuple[Mapping[str, Mapping[str, Mapping[str, Any]]], PoolSnapshot]
+                     | None = None) -> PoolSnapshot:
         """Build from ``{xapi class: {ref: wire record}}`` (a ``get_all_records`` per class).
 
         ``lazy``: records of the wide classes (more than ``LAZY_MIN_FIELDS`` fields: pool,
         host, VM) decode each field when it is first read (``Record.from_xapi_lazy``), for
         readers that look at a few of them (an export reads 9 of a VM's 91); ``raw`` must not
-        change afterwards."""
+        change afterwards. ``like``: an earlier read and the snapshot built from it: a record
+        whose wire form is the same as then is taken from that snapshot, not decoded again
+        (a read made again just before the writes mostly finds what the plan read found)."""
         from xapictl.model import record_type
 
         parts: dict[str, Any] = {}
@@ -147,7 +151,13 @@ class PoolSnapshot(Frozen):
             read = (record_cls.from_xapi_lazy
                     if lazy and len(record_cls.wire_fields) > LAZY_MIN_FIELDS
                     else record_cls.from_xapi)
-            parts[attr] = {ref: read(rec) for ref, rec in records.items()}
+            before = like[0].get(xapi_class) if like is not None else None
+            if before:
+                built = getattr(like[1], attr)  # type: ignore[index]
+                parts[attr] = {ref: built[ref] if before.get(ref) == rec and ref in built
+                               else read(rec) for ref, rec in records.items()}
+            else:
+                parts[attr] = {ref: read(rec) for ref, rec in records.items()}
         return cls(token=token, **parts)
 
     # --- the pool ----------------------------------------------------------------------------
