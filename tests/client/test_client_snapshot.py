@@ -67,11 +67,11 @@ def test_a_change_made_between_token_and_reads_is_not_lost(conn: Any, control: A
     original = control.before_call
     raced: list[str] = []
 
-    def race(host: str, method: str) -> Any:
+    def race(host: str, method: str, **kw: Any) -> Any:
         if method == "network.get_all_records" and not raced:
             raced.append(conn.call("network.create", {"name_label": "racer",
                                                       "other_config": {}}))
-        return original(host, method)
+        return original(host, method, **kw)
 
     control.before_call = race
     live = LiveSnapshot(conn)

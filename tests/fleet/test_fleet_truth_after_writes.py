@@ -117,11 +117,11 @@ def _before_commit(control: Control, method: str, hold: Hold) -> None:
     """``method`` is held before the pool sees it, then dropped: it never takes effect."""
     before = control.before_call
 
-    def hold_then_drop(host_address: str, name: str) -> Any:
+    def hold_then_drop(host_address: str, name: str, **kw: Any) -> Any:
         if name == method and not hold.held.is_set():
             hold.wait()
             raise DropConnection("held, then dropped: it never reached the pool")
-        return before(host_address, name)
+        return before(host_address, name, **kw)
 
     control.before_call = hold_then_drop  # type: ignore[method-assign]
 
@@ -135,14 +135,14 @@ def _at_step_boundary(control: Control, hold: Hold) -> None:
     reads: Counter[str] = Counter()
     lock = threading.Lock()
 
-    def hold_read(host_address: str, name: str) -> Any:
+    def hold_read(host_address: str, name: str, **kw: Any) -> Any:
         if name in ("PIF.get_all_records", "VLAN.get_all_records"):
             with lock:
                 reads[name] += 1
                 third = reads[name] == 3 and not hold.held.is_set()
             if third:
                 hold.wait()
-        return before(host_address, name)
+        return before(host_address, name, **kw)
 
     control.before_call = hold_read  # type: ignore[method-assign]
 
@@ -373,10 +373,10 @@ def test_ctrl_c_of_a_rollout_before_any_write_exits_130(fleet: Fleet) -> None:
     hold = Hold()
     before = fleet.controls["par1"].before_call
 
-    def hold_first(host_address: str, name: str) -> Any:
+    def hold_first(host_address: str, name: str, **kw: Any) -> Any:
         if not hold.held.is_set():
             hold.wait()
-        return before(host_address, name)
+        return before(host_address, name, **kw)
 
     fleet.controls["par1"].before_call = hold_first  # type: ignore[method-assign]
     proc = fleet.run("run", str(fleet.dir / "vlan.yaml"), "--fleet",

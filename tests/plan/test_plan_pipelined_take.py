@@ -101,15 +101,17 @@ def test_a_pre_write_read_that_fails_after_the_add_leaves_no_lease_and_writes_no
     seen: list[str] = []
 
     def fail_the_read_back(host_address: str, method: str, **kw: Any) -> Any:
-        if kw.get("already") is not None and method == "VLAN.get_all_records_where":
-            seen.append(method)  # the pipelined one: the read-back behind the add
+        if method == "pool.add_to_other_config":
+            seen.append(method)
+        elif seen and method == "VLAN.get_all_records_where":
+            seen.append(method)  # the read-back, pipelined behind the add
             raise SimFailure("INTERNAL_ERROR", "injected")
         return before_call(host_address, method, **kw)
 
     pool.control.before_call = fail_the_read_back  # type: ignore[method-assign]
     with pytest.raises(XapiFailure, match="INTERNAL_ERROR"):
         run(pool, url)
-    assert seen
+    assert seen == ["pool.add_to_other_config", "VLAN.get_all_records_where"]
     assert pool.writes() == []
     assert lease_keys(pool) == []
     lease_calls = [e["method"] for e in pool.control.request_log()

@@ -307,8 +307,20 @@ class Connection(ClientsByName):
         """``get_all_records`` of every class, all sent at once: ``{class: {ref: wire}}``.
         ``where``: for the classes it names, only the records its expression selects
         (``get_all_records_where``, XAPI's filter language: REFERENCE §1.12)."""
-        results = self.call_many(_reads(classes, where), raw=True)
+        results = self._read_at_once(_reads(classes, where))
         return dict(zip(classes, results, strict=True))
+
+    def _read_at_once(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
+        """The raw results of read calls sent at once: pipelined on one connection where the
+        session pipelines (one round trip, no thread per call), else in parallel; the first
+        failure is raised."""
+        if not self.session.pipelines:
+            return self.call_many(calls, raw=True)
+        results = self.session.call_in_order(calls)
+        for result in results:
+            if isinstance(result, XapiFailure):
+                raise result
+        return results
 
     def read_all_after(self, first: Sequence[tuple[str, Sequence[Any]]], classes: Sequence[str],
                        where: Mapping[str, str] | None = None
@@ -362,8 +374,7 @@ class Connection(ClientsByName):
                     and {"pool", "host"} <= set(classes) and self.session.learn_from_reads())
         records: dict[str, Mapping[str, Mapping[str, Any]]] = {}
         try:
-            *results, session = self.call_many([*calls, ("session.get_record", (ref,))],
-                                               raw=True)
+            *results, session = self._read_at_once([*calls, ("session.get_record", (ref,))])
             records = dict(zip(classes, results, strict=True))
         finally:
             if learning:
