@@ -314,6 +314,7 @@ class Connection(ClientsByName):
         """The raw results of read calls sent at once: pipelined on one connection where the
         session pipelines (one round trip, no thread per call), else in parallel; the first
         failure is raised."""
+        self.session.login()  # settles the protocol (an XAPI without JSON-RPC: XML-RPC)
         if not self.session.pipelines:
             return self.call_many(calls, raw=True)
         results = self.session.call_in_order(calls)
