@@ -81,3 +81,20 @@ def test_an_expired_session_is_renewed_and_the_calls_sent_again(
     assert len(answers[0]) == 1 and answers[1]
     assert conn.session.login() != stale
     assert methods(control).count("session.login_with_password") == 1
+
+
+def test_an_xapi_without_json_rpc_reads_in_parallel_not_one_by_one() -> None:
+    sim = Simulator(scenario="seed")
+    control = Control(sim)
+    control.set_latency(20.0)
+    control.set_batch_gate(True)
+    control.set_jsonrpc(False)
+    with SimServer(sim, control=control) as server, \
+            xapictl.connect(server.url, password="xapictl") as conn:
+        records = conn.read_all(["pool", "host", "network", "PIF"])
+        assert conn.session.protocol == "xmlrpc" and not conn.pipelines
+        assert all(records.values())
+        log = control.request_log()
+    assert not any(e.get("pipelined") for e in log)
+    # JSON-RPC refused, the XML-RPC login, the pool's facts read after it, the reads at once
+    assert round_trips(log) == 4
