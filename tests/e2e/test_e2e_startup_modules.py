@@ -145,6 +145,36 @@ def test_network_create_runs_few_garbage_collections(env: dict[str, str],
     assert young <= MOST_YOUNG_COLLECTIONS and oldest == 0, (young, oldest)
 
 
+RECORDS_DUMP = ("import atexit, json, runpy, sys\n"
+                "out = sys.argv.pop(1)\n"
+                "def records():\n"
+                "    from xapictl.model import Record\n"
+                "    found = [v for name, m in list(sys.modules.items())\n"
+                "             if name.startswith('xapictl.model.') for v in vars(m).values()\n"
+                "             if isinstance(v, type) and issubclass(v, Record)\n"
+                "             and v is not Record]\n"
+                "    return {v.__name__: isinstance(vars(v)['__dataclass_fields__'], dict)\n"
+                "            for v in found}\n"
+                "atexit.register(lambda: open(out, 'w').write(json.dumps(records())))\n"
+                "sys.argv[0] = 'xapictl'\n"
+                "runpy.run_module('xapictl', run_name='__main__', alter_sys=True)\n")
+
+
+def test_network_create_makes_no_record_class_a_dataclass(env: dict[str, str],
+                                                          tmp_path: Path) -> None:
+    # The generated records carry what the dataclass decorator would compute; its tables
+    # (``__dataclass_fields__``) are made only when something reads them (``_base.record``),
+    # which decoding, comparing and printing records never does.
+    out = tmp_path / "records.json"
+    done = subprocess.run([sys.executable, "-c", RECORDS_DUMP, str(out), "network", "create",
+                           "--name", "records", "--vlan", "907", "--device", "eth1"],
+                          env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    made = json.loads(out.read_text())
+    assert {"Host", "Pool", "PIF", "Network", "VLAN"} <= set(made)  # the check sees them
+    assert [name for name, is_made in made.items() if is_made] == []
+
+
 def test_fewer_collections_raises_the_young_threshold_only() -> None:
     import gc
 

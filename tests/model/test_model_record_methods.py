@@ -9,6 +9,7 @@ keyword-only) from the same fields: same signature, values, text, equality and h
 from __future__ import annotations
 
 import dataclasses
+import enum
 import inspect
 import pickle
 from typing import Any
@@ -97,3 +98,48 @@ def test_a_record_is_what_its_dataclass_would_be(name: str) -> None:
     assert pickle.loads(pickle.dumps(record)) == record
     if names:
         assert getattr(dataclasses.replace(record, **{names[0]: "new"}), names[0]) == "new"
+
+
+MADE_WHEN_READ = """
+import dataclasses
+from xapictl.model.vlan import VLAN
+from xapictl.model.pif import PIF
+assert not isinstance(vars(VLAN)["__dataclass_fields__"], dict)
+v = VLAN.from_xapi({"tag": "5", "other_config": {"a": "b"}})
+assert v == VLAN(tag=5, other_config={"a": "b"}) and v != VLAN() and "tag=5" in repr(v)
+assert not isinstance(vars(VLAN)["__dataclass_fields__"], dict)  # nothing read them yet
+assert [f.name for f in dataclasses.fields(v)][:2] == ["uuid", "tagged_pif"]
+assert isinstance(vars(VLAN)["__dataclass_fields__"], dict)  # made, and kept
+assert vars(VLAN)["__dataclass_params__"].frozen
+assert not isinstance(vars(PIF)["__dataclass_fields__"], dict)  # per class
+assert dataclasses.is_dataclass(PIF)
+assert isinstance(vars(PIF)["__dataclass_fields__"], dict)
+"""
+
+
+def test_a_records_dataclass_tables_are_made_when_first_read() -> None:
+    # in a fresh interpreter: this process's other tests read them already
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", MADE_WHEN_READ], capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("name", CLASSES)
+def test_a_records_field_table_is_its_generated_declarations(name: str) -> None:
+    # what the throwaway dataclass reads (annotations, __init__ defaults, field_factories)
+    # is each field's datamodel type and default, as the generator writes them
+    cls = record_type(name)
+    info = datamodel().classes[name]
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    assert [f.name for f in fields] == [py for py, _, _ in cls.wire_fields]
+    assert sorted(cls.__slots__) == sorted(f.name for f in fields)
+    for f in fields:
+        wire = next(w for py, w, _ in cls.wire_fields if py == f.name)
+        expected = info.fields[wire].default()
+        made = f.default_factory() if f.default is dataclasses.MISSING else f.default
+        if isinstance(made, enum.Enum):  # no datamodel default: the enum's first value
+            expected = type(made)(expected) if expected else next(iter(type(made)))
+        assert f.kw_only and made == expected, (f.name, made, expected)

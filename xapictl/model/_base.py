@@ -5,17 +5,26 @@ name and datamodel type each Python field has. ``from_xapi`` reads a record as e
 sends it (XML-RPC ints arrive as strings) and ignores keys it does not know; ``to_xapi`` gives
 the wire form back. Nothing here talks to the network.
 
-Why the generated classes write ``__init__`` out and take ``__eq__``, ``__hash__`` and
-``__repr__`` from ``Record``: the dataclass decorator makes each of those by building its
-source and ``exec``-ing it, per class, at import; for the few records a ``network create``
-loads (``host`` has 79 fields, ``pool`` 66) that was a visible part of its client CPU. The
-methods here do exactly what the decorator's would (the field tuple compared and hashed, the
-same text), and ``tests/model/test_model_records.py`` holds every record to a dataclass made
-the ordinary way from the same fields.
+Why the generated classes are not made by the dataclass decorator: it makes each method by
+building its source and ``exec``-ing it, per class, at import, and even with every method
+written out it still reads every annotation and makes a ``Field`` per field and the class
+again with slots; for the few records a ``network create`` loads (``host`` has 79 fields,
+``pool`` 66) that was a visible part of its client CPU (issue 12). So the generator writes
+what the decorator would compute: ``__slots__``, a keyword-only ``__init__`` with the same
+defaults (and a fresh value of a factory per call), ``field_factories``; ``Record`` has the
+shared ``__eq__``, ``__hash__``, ``__repr__``, the frozen ``__setattr__``/``__delattr__`` and
+the pickling of a frozen slotted dataclass. ``@record`` is ``@dataclass(frozen=True,
+kw_only=True)`` to type checkers (``dataclass_transform``); at run time it leaves only a
+stand-in for ``__dataclass_fields__`` (and ``__dataclass_params__``), which runs the decorator
+on a throwaway copy of the class's declarations the first time something reads it
+(``dataclasses.fields``, ``replace``, ``asdict``, ``is_dataclass``): nothing on the path of a
+run that only decodes, compares and prints records. ``tests/model/test_model_record_methods.py``
+holds every record to a dataclass made the ordinary way from the same fields.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import enum
 import functools
@@ -24,8 +33,10 @@ import operator
 import re
 import reprlib
 import sys
+import threading
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, Self, TypeVar
+from types import MappingProxyType
+from typing import Any, ClassVar, NoReturn, Self, TypeVar, dataclass_transform
 
 from xapictl.model._names import camel
 from xapictl.model._types import (
@@ -38,6 +49,7 @@ from xapictl.model._types import (
 from xapictl.model._xapienum import XapiEnum
 
 R = TypeVar("R", bound="Record")
+T = TypeVar("T", bound=type)
 
 
 class _Factory:
@@ -59,9 +71,13 @@ class Record:
     """Base of the generated record dataclasses (one per XAPI class)."""
 
     __slots__ = ()
+    __match_args__: ClassVar[tuple[str, ...]] = ()  # the decorator's, every field keyword-only
     xapi_class: ClassVar[str]
     ref_type: ClassVar[type]
     wire_fields: ClassVar[tuple[tuple[str, str, str], ...]]
+    field_factories: ClassVar[Mapping[str, Callable[[], Any]]] = MappingProxyType({})
+    """The default factory of each field that has one (maps and records: a fresh value per
+    record); every other field's default is its ``__init__`` parameter's."""
     _decoders: ClassVar[tuple[tuple[str, str, Decoder], ...] | None]
 
     @classmethod
@@ -145,9 +161,90 @@ class Record:
         fields = ", ".join(f"{py}={getattr(self, py)!r}" for py, _, _ in self.wire_fields)
         return f"{self.__class__.__qualname__}({fields})"
 
+    # A frozen dataclass's: no assignment, no deletion; pickled as the list of its values
+    # (what the decorator gives a frozen class with slots).
+    def __setattr__(self, name: str, value: object) -> NoReturn:
+        raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> NoReturn:
+        raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __getstate__(self) -> list[Any]:
+        return [getattr(self, py) for py, _, _ in self.wire_fields]
+
+    def __setstate__(self, state: list[Any]) -> None:
+        for (py, _, _), value in zip(self.wire_fields, state, strict=True):
+            set_field(self, py, value)
+
     def to_xapi(self) -> dict[str, Any]:
         """The record as XAPI sends it, keyed by wire names (ints as ints, enums as text)."""
         return {wire: to_wire(getattr(self, py)) for py, wire, _ in self.wire_fields}
+
+
+class _Dataclass:
+    """Stands in a record class's ``__dataclass_fields__`` or ``__dataclass_params__`` until
+    something reads it; then the decorator runs on a copy of the class's declarations and the
+    class gets the real ones (``record``)."""
+
+    __slots__ = ("attr", "cls")
+
+    def __init__(self, cls: type[Record], attr: str) -> None:
+        self.cls, self.attr = cls, attr
+
+    def __get__(self, obj: object, owner: type | None = None) -> Any:
+        return _as_dataclass(self.cls).__dict__[self.attr]
+
+
+_making = threading.Lock()
+
+
+def _as_dataclass(cls: type[R]) -> type[R]:
+    """Give ``cls`` the ``__dataclass_fields__`` and ``__dataclass_params__`` that
+    ``@dataclass(frozen=True, slots=True, kw_only=True, init=False, repr=False, eq=False)``
+    would have given it: the decorator runs on a throwaway class declaring the same fields,
+    with the same annotations, defaults and default factories (``field_defaults``)."""
+    with _making:
+        if isinstance(cls.__dict__["__dataclass_fields__"], _Dataclass):
+            names: dict[str, Any] = {"__module__": cls.__module__,
+                                     "__qualname__": cls.__qualname__,
+                                     "__annotations__": dict(cls.__annotations__)}
+            for name in cls.__annotations__:  # the class's own constants (ClassVar)
+                if name in cls.__dict__ and name not in cls.__slots__:
+                    names[name] = cls.__dict__[name]
+            for name, (default, factory) in field_defaults(cls).items():
+                names[name] = (dataclasses.field(default_factory=factory) if factory
+                               else default)
+            made: type = dataclasses.dataclass(type(cls.__name__, (), names), frozen=True,
+                                         slots=True, kw_only=True, init=False, repr=False,
+                                         eq=False)
+            for attr in ("__dataclass_params__", "__dataclass_fields__"):  # fields last
+                type.__setattr__(cls, attr, made.__dict__[attr])
+    return cls
+
+
+@dataclass_transform(frozen_default=True, kw_only_default=True,
+                     field_specifiers=(dataclasses.field, dataclasses.Field))
+def record(cls: T) -> T:
+    """A generated record class: ``@dataclass(frozen=True, slots=True, kw_only=True)`` to
+    type checkers, and at run time the class as written (its ``__slots__``, ``__init__`` and
+    ``field_factories`` are the decorator's work done by the generator) with stand-ins for
+    the dataclass tables, made when first read (see the module)."""
+    for attr in ("__dataclass_fields__", "__dataclass_params__"):
+        type.__setattr__(cls, attr, _Dataclass(cls, attr))
+    return cls
+
+
+def field_defaults(cls: type[Record]) -> dict[str, tuple[Any, Callable[[], Any] | None]]:
+    """Each field's ``(default, None)``, or ``(MISSING, factory)`` for a field with a default
+    factory, in field order, read from the generated ``__init__``'s parameter defaults and
+    ``field_factories`` (no dataclass machinery)."""
+    init = cls.__dict__.get("__init__")
+    given: dict[str, Any] = (getattr(init, "__kwdefaults__", None) or {}) if init else {}
+    out: dict[str, tuple[Any, Callable[[], Any] | None]] = {}
+    for py, _, _ in cls.wire_fields:
+        factory = cls.field_factories.get(py)
+        out[py] = (dataclasses.MISSING, factory) if factory else (given[py], None)
+    return out
 
 
 def to_wire(value: Any) -> Any:
@@ -248,26 +345,24 @@ def reader_names(cls: type[R]) -> dict[str, Any]:
     """The names ``reader_code``'s expressions refer to, for one record class: its decoders,
     its defaults (default factories for maps and records), each slot's member descriptor's
     setter ``s{i}``, and the shared ones (``new``, ``MISSING``, ``dt``, the builtins)."""
-    import dataclasses
-
     names: dict[str, Any] = {"cls": cls, "MISSING": _MISSING, "str": str, "int": int,
                              "float": float, "bool": bool, "list": list, "dict": dict,
                              "type": type, "new": object.__new__, "tuple": tuple,
                              "map": map, "dt": parse_datetime_text}
-    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    defaults = field_defaults(cls)
     compiled = cls._compiled()
-    if set(fields) != {py for py, _, _ in compiled} or hasattr(cls, "__post_init__"):
-        raise AssertionError(f"{cls.__name__}: wire_fields and dataclass fields differ")
+    if set(defaults) != set(cls.__slots__) or hasattr(cls, "__post_init__"):
+        raise AssertionError(f"{cls.__name__}: wire_fields and the class's slots differ")
     for i, ((py, _, decode), (_, _, t)) in enumerate(zip(compiled, cls.wire_fields,
                                                           strict=True)):
         names[f"d{i}"] = decode
         names[f"s{i}"] = getattr(cls, py).__set__  # the slot's member descriptor
-        f = fields[py]
+        default, made = defaults[py]
         spec = parse_type(t)
         factory = spec.kind in ("map", "record")
-        if factory == (f.default is not dataclasses.MISSING):
+        if factory != (made is not None):
             raise AssertionError(f"{cls.__name__}.{py}: default and type disagree")
-        names[f"z{i}"] = f.default_factory if factory else f.default
+        names[f"z{i}"] = made if factory else default
         if spec.kind == "set" and spec.item is not None:
             names[f"i{i}"] = decoder(spec.item, enum=_enum_ctor, record=_decode_record)
     return names

@@ -272,6 +272,7 @@ def gen_record(model: Model, cls: dict[str, Any]) -> str:
     wire = []
     params = []
     sets = []
+    factories = []
     for f in fields:
         spec = parse_type(f["type"])
         refs.update(model.ref_name(c) for c in _names_in(spec, "ref"))
@@ -283,16 +284,16 @@ def gen_record(model: Model, cls: dict[str, Any]) -> str:
         if spec.kind in ("map", "record"):
             params.append(f"{pyname}: {ann} = FACTORY")
             sets.append(f"{pyname}, {default} if {pyname} is FACTORY else {pyname}")
-            default = f"dataclasses.field(default_factory=lambda: {default})"
+            factories.append(f"        {pyname!r}: lambda: {default},")
         else:
             params.append(f"{pyname}: {ann} = {default}")
             sets.append(f"{pyname}, {pyname}")
         doc = " ".join(f["description"].split())
-        body.append(f"    {pyname}: {ann} = {default}")
+        body.append(f"    {pyname}: {ann}")
         body.append(f'    """{_docquote(doc)}  [{f["qualifier"]}]"""')
         wire.append((pyname, f["name"], f["type"]))
     doc_line = " ".join(cls["description"].split()) or name
-    imports = ["from __future__ import annotations", "", "import dataclasses"]
+    imports = ["from __future__ import annotations", ""]
     if any("datetime.datetime" in line for line in body):
         imports.append("import datetime")
     if wire:  # the written-out reader (_reader, below) takes and returns these
@@ -301,10 +302,10 @@ def gen_record(model: Model, cls: dict[str, Any]) -> str:
     else:
         imports.append("from typing import ClassVar")
     imports.append("")
-    base_names = ["Record"] + (["set_field"] if params else [])
+    base_names = ["Record", "record"] + (["set_field"] if params else [])
     base_names += ["FACTORY"] if "FACTORY" in "".join(params) else []
     first_party = [from_import("xapictl.model._base", set(base_names))]
-    if any("EPOCH" in line for line in body):
+    if any("EPOCH" in p for p in params):
         first_party.append("from xapictl.model._types import EPOCH")
     if enums:
         first_party.append(from_import("xapictl.model.enums", enums))
@@ -315,16 +316,21 @@ def gen_record(model: Model, cls: dict[str, Any]) -> str:
     imports += sorted(first_party)
     text = HEADER.format(doc=f"``{name}``: {_docquote(doc_line)}", target=model.target)
     text += "\n".join(imports) + "\n\n\n"
-    # __init__ is written out below, __eq__/__hash__/__repr__ come from Record: the decorator
-    # generates (execs) only the two frozen methods, not four per class (_base: "Why").
-    text += ("@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, init=False, "
-             "repr=False, eq=False)\n")
+    # What the dataclass decorator would compute is written out (slots, __init__, the
+    # default factories); __eq__/__hash__/__repr__ and the frozen methods come from Record,
+    # the dataclass tables are made when first read (_base: "Why").
+    text += "@record\n"
     text += f"class {record}(Record):\n"
     text += f'    """{_docquote(doc_line)}"""\n\n'
+    slots = ", ".join(repr(py) for py in sorted(w[0] for w in wire))  # sorted: ruff's RUF023
+    text += f"    __slots__ = ({slots}{',' * (len(wire) == 1)})\n"
     text += f'    xapi_class: ClassVar[str] = {name!r}\n'
     text += f"    ref_type: ClassVar[type] = {model.ref_name(name)}\n"
     text += "    wire_fields: ClassVar[tuple[tuple[str, str, str], ...]] = (\n"
     text += "".join(f"        {w!r},\n" for w in wire) + "    )\n"
+    if factories:
+        text += "    field_factories: ClassVar[Mapping[str, Callable[[], Any]]] = {\n"
+        text += "\n".join(factories) + "\n    }\n"
     text += "\n"
     text += "\n".join(body) + "\n"
     text += _init_source(params, sets)
