@@ -92,3 +92,30 @@ def test_all_72_classes_are_generated() -> None:
     assert len(dm.classes) + len(dm.hidden_classes) == 72
     for name in dm.hidden_classes:
         assert record_type(name).xapi_class == name
+
+
+def test_the_datamodel_decodes_a_class_when_it_is_first_looked_up() -> None:
+    # a fresh Datamodel over the generated rows: building it decodes none of them
+    from xapictl.model import _schema
+    from xapictl.model.schema import _Built, _class_info
+
+    decoded: list[str] = []
+
+    def build(raw: str) -> object:
+        info = _class_info(raw, [frozenset(r) for r in _schema.ROLE_SETS])
+        decoded.append(info.name)
+        return info
+
+    classes = _Built(_schema.CLASSES, build)
+    assert len(classes) == len(_schema.CLASSES) and "VLAN" in classes and decoded == []
+    assert classes["VLAN"] == classes["VLAN"] == datamodel().classes["VLAN"]
+    assert decoded == ["VLAN"]
+
+
+def test_the_list_of_message_names_is_every_class_s_messages() -> None:
+    from xapictl.model.schema import message_wire_names
+
+    dm = datamodel()
+    expected = {f"{c}.{m}".lower() for c in dm.classes for m in dm.classes[c].messages}
+    assert message_wire_names() == expected
+    assert "vlan.create" in expected and "pool.create_vlan_from_pif" in expected

@@ -409,20 +409,26 @@ def gen_schema(model: Model) -> str:
     text = HEADER.format(doc="The XAPI datamodel, compact, for the simulator and the client.\n\n"
                          "Read it through ``xapictl.model.schema``, which gives it types.",
                          target=model.target)
-    text += "from __future__ import annotations\n\nfrom typing import Any\n\n"
+    text += "from __future__ import annotations\n\n"
     text += f"TARGET_RELEASE = {model.target!r}\n"
     text += f"HIDDEN_CLASSES: tuple[str, ...] = {tuple(model.hidden_classes)!r}\n"
     text += f"ROLE_SETS: tuple[tuple[str, ...], ...] = {tuple(role_sets)!r}\n"
     text += "# enum name -> values\n"
     text += f"ENUMS: dict[str, tuple[str, ...]] = {enums!r}\n"
-    text += ("# (class, module, record, ref type, state at target,\n#  fields: (wire, python, "
-             "type, qualifier, default text or None, state),\n#  messages: (name, params "
-             "(name, type, required), result, role set, implicit, takes session, state))\n"
-             "# state: published | prototyped | deprecated | removed, as of TARGET_RELEASE\n")
-    text += "CLASSES: tuple[Any, ...] = (\n"
+    text += ("# class -> JSON text of [class, module, record, ref type, state at target,\n#  "
+             "fields: [wire, python, type, qualifier, default text or null, state],\n#  "
+             "messages: [name, params [name, type, required], result, role set, implicit, "
+             "takes session, state]]\n"
+             "# state: published | prototyped | deprecated | removed, as of TARGET_RELEASE\n"
+             "# Text, decoded when the class is first looked up: a run reads a few classes, and "
+             "loading\n# every class's tuples with the module was most of its import.\n")
+    text += "CLASSES: dict[str, str] = {\n"
     for c in classes:
-        text += f"    {c!r},\n"
-    text += ")\n"
+        text += f"    {c[0]!r}: {json.dumps(c, separators=(',', ':'))!r},\n"
+    text += "}\n"
+    names = sorted(f"{c[0]}.{m[0]}".lower() for c in classes for m in c[6])
+    text += "# every message's wire name, lower-cased, space-separated\n"
+    text += f"MESSAGE_NAMES = {' '.join(names)!r}\n"
     return text
 
 

@@ -2,7 +2,8 @@
 
 The simulator reads it to serve every class generically (defaults, setters only for RW fields,
 parameter counts, RBAC roles, which messages have an async form); the client reads it to decode
-results. Built once from the generated ``_schema`` module and cached.
+results. Built once from the generated ``_schema`` module and cached; each class from its row
+(JSON text) when first looked up, each message of a class likewise.
 
     >>> dm = datamodel()
     >>> dm.classes["VLAN"].messages["create"].params[0].name
@@ -12,6 +13,7 @@ results. Built once from the generated ``_schema`` module and cached.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import field
 from typing import Any, TypeVar
@@ -153,8 +155,7 @@ class _Built(Mapping[str, V]):
     classes (a client run reads about ten of the seventy) and each class's messages (a call
     decodes its answer by its one message; ``host`` has hundreds)."""
 
-    def __init__(self, raw: Mapping[str, tuple[Any, ...]],
-                 build: Callable[[tuple[Any, ...]], V]) -> None:
+    def __init__(self, raw: Mapping[str, Any], build: Callable[[Any], V]) -> None:
         self._raw = raw
         self._build = build
         self._built: dict[str, V] = {}
@@ -175,8 +176,8 @@ class _Built(Mapping[str, V]):
         return name in self._raw
 
 
-def _class_info(raw: tuple[Any, ...], role_sets: list[frozenset[str]]) -> ClassInfo:
-    name, module, record, ref, state, raw_fields, raw_messages = raw
+def _class_info(raw: str, role_sets: list[frozenset[str]]) -> ClassInfo:
+    name, module, record, ref, state, raw_fields, raw_messages = json.loads(raw)
     fields = {f[0]: FieldInfo(f[0], f[1], f[2], f[3], f[4], f[5]) for f in raw_fields}
 
     def message(m: tuple[Any, ...]) -> MessageInfo:
@@ -192,8 +193,7 @@ def datamodel() -> Datamodel:
     from xapictl.model import _schema
 
     role_sets = [frozenset(r) for r in _schema.ROLE_SETS]
-    classes = _Built({c[0]: c for c in _schema.CLASSES},
-                     functools.partial(_class_info, role_sets=role_sets))
+    classes = _Built(_schema.CLASSES, functools.partial(_class_info, role_sets=role_sets))
     return Datamodel(
         target_release=_schema.TARGET_RELEASE,
         classes=classes,
@@ -206,10 +206,10 @@ def datamodel() -> Datamodel:
 @functools.cache
 def message_wire_names() -> frozenset[str]:
     """Every message's wire name (``VLAN.create``), lower-cased, read from the generated
-    tables without building the classes (the local superuser's permissions: all of them)."""
+    list without building the classes (the local superuser's permissions: all of them)."""
     from xapictl.model import _schema
 
-    return frozenset(f"{c[0]}.{m[0]}".lower() for c in _schema.CLASSES for m in c[6])
+    return frozenset(_schema.MESSAGE_NAMES.split())
 
 
 __all__ = ["ClassInfo", "Datamodel", "FieldInfo", "MessageInfo", "ParamInfo", "datamodel",
