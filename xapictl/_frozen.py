@@ -54,11 +54,12 @@ Stdlib only, no xapictl import: every layer may use it.
 from __future__ import annotations
 
 import dataclasses
+import inspect  # loaded with dataclasses, which imports it
 import operator
 import reprlib
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar, dataclass_transform, overload
+from typing import Any, ClassVar, TypeVar, dataclass_transform, get_origin, overload
 
 _Values = Callable[[Any], tuple[Any, ...]]
 
@@ -78,7 +79,7 @@ class _Methods:
     __slots__ = ("compared", "hashed", "shown")
 
     def __init__(self, cls: type) -> None:
-        fields = dataclasses.fields(cls)
+        fields = _declared(cls).values()
         self.compared = _getter(tuple(f.name for f in fields if f.compare))
         self.hashed = _getter(tuple(
             f.name for f in fields if (f.compare if f.hash is None else f.hash)))
@@ -139,10 +140,11 @@ _MISSING = dataclasses.MISSING
 class _Pending:
     """Stands in a class's ``__dataclass_fields__`` until the decorator has run on it."""
 
-    __slots__ = ("cls", "kw_only")
+    __slots__ = ("cls", "kw_only", "specs")
 
     def __init__(self, cls: type, kw_only: bool) -> None:
         self.cls, self.kw_only = cls, kw_only
+        self.specs: dict[str, dataclasses.Field[Any]] = {}  # field() values moved off the class
 
     def __get__(self, obj: object, owner: type | None = None) -> Any:
         return _make(self.cls).__dict__["__dataclass_fields__"]
@@ -155,10 +157,95 @@ def _make(cls: type) -> type:
         pending = cls.__dict__.get("__dataclass_fields__")
         if isinstance(pending, _Pending):
             delattr(cls, "__dataclass_fields__")
+            for name, spec in pending.specs.items():  # as declared, for the decorator to read
+                setattr(cls, name, spec)
             # frozen=False: Frozen refuses assignment itself; init=False: the shared one.
             dataclasses.dataclass(cls, init=False, eq=False, repr=False,
                                   kw_only=pending.kw_only)
     return cls
+
+
+class _Field:
+    """What the shared methods need of one field: ``dataclasses.Field``'s attributes of the
+    same names, ``kw_only`` resolved."""
+
+    __slots__ = ("compare", "default", "default_factory", "hash", "init", "kw_only", "name",
+                 "repr")
+
+    default: Any
+    default_factory: Any
+    kw_only: bool
+
+    def __init__(self, name: str, spec: Any, kw_only: bool) -> None:
+        self.name = name
+        if isinstance(spec, dataclasses.Field):
+            self.default, self.default_factory = spec.default, spec.default_factory
+            self.init, self.repr, self.hash, self.compare = (spec.init, spec.repr, spec.hash,
+                                                             spec.compare)
+            self.kw_only = kw_only if spec.kw_only is _MISSING else bool(spec.kw_only)
+        else:
+            self.default, self.default_factory = spec, _MISSING
+            self.init, self.repr, self.hash, self.compare = True, True, None, True
+            self.kw_only = kw_only
+
+
+_fields: dict[type, dict[str, _Field]] = {}
+
+
+def _kind(annotation: Any) -> str:
+    """``ClassVar``, ``KW_ONLY``, ``InitVar`` or ``""`` (a field), of an annotation as the
+    source wrote it (text, with ``from __future__ import annotations``) or as an object."""
+    if isinstance(annotation, str):
+        head = annotation.split("[", 1)[0].strip()
+        head = head.removeprefix("typing.").removeprefix("dataclasses.")
+        return head if head in ("ClassVar", "KW_ONLY", "InitVar") else ""
+    if annotation is ClassVar or get_origin(annotation) is ClassVar:
+        return "ClassVar"
+    if annotation is dataclasses.KW_ONLY:
+        return "KW_ONLY"
+    return "InitVar" if isinstance(annotation, dataclasses.InitVar) else ""
+
+
+def _declared(cls: type) -> dict[str, _Field]:
+    """``cls``'s fields by name, in the decorator's order (its dataclass bases' first), read
+    from the declarations without running the decorator: its work (a ``Field`` per field,
+    each annotation resolved) was a visible part of every run's start-up (issue 12). The
+    ``field()`` values move off the class as the decorator moves them (the default stays as
+    the class attribute, or none), and back for the decorator when something reads
+    ``__dataclass_fields__`` (``_make``). ``tests/project/test_project_frozen.py`` holds
+    every class's table to the decorator's ``fields()``."""
+    found = _fields.get(cls)
+    if found is not None:
+        return found
+    with _making:
+        own = cls.__dict__.get("__dataclass_fields__")
+        if not isinstance(own, _Pending):  # the decorator ran: its fields are the answer
+            fields = {f.name: _Field(f.name, f, bool(f.kw_only))
+                      for f in dataclasses.fields(cls)}
+        else:
+            fields = {}
+            for base in cls.__mro__[-1:0:-1]:
+                if "__dataclass_fields__" in base.__dict__:
+                    fields.update(_declared(base))
+            kw_only = own.kw_only
+            for name, annotation in inspect.get_annotations(cls).items():
+                kind = _kind(annotation)
+                if kind == "InitVar":
+                    raise TypeError(f"@frozen class {cls.__qualname__}: InitVar is not "
+                                    "supported")
+                if kind == "KW_ONLY":
+                    kw_only = True
+                elif kind != "ClassVar":
+                    spec = own.specs.get(name, cls.__dict__.get(name, _MISSING))
+                    fields[name] = _Field(name, spec, kw_only)
+                    if isinstance(spec, dataclasses.Field) and name not in own.specs:
+                        own.specs[name] = spec
+                        if spec.default is _MISSING:
+                            delattr(cls, name)
+                        else:
+                            setattr(cls, name, spec.default)
+        _fields[cls] = fields
+    return fields
 
 
 class _Init:
@@ -168,10 +255,7 @@ class _Init:
                  "unset")
 
     def __init__(self, cls: type) -> None:
-        fields = dataclasses.fields(_make(cls))
-        declared = cls.__dataclass_fields__.values()  # type: ignore[attr-defined]
-        if any("InitVar" in str(f.type) for f in declared):  # not among fields()
-            raise TypeError(f"@frozen class {cls.__qualname__}: InitVar is not supported")
+        fields = _declared(cls).values()
         self.cls = cls
         self.names = tuple(f.name for f in fields)
         self.positional = tuple(f.name for f in fields if f.init and not f.kw_only)

@@ -10,11 +10,11 @@ import dataclasses
 import importlib
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
-from xapictl._frozen import Frozen, Mutable, _Init, frozen
+from xapictl._frozen import Frozen, Mutable, _declared, _Init, frozen
 
 PACKAGE = Path(__file__).resolve().parents[2] / "xapictl"
 
@@ -167,6 +167,84 @@ def test_the_shared_init_takes_what_the_decorator_s_takes(cls: type) -> None:
             twin(*args, **kwargs)
         with pytest.raises(TypeError):
             table.values(args, kwargs)
+
+
+_FIELD_ATTRS = ("name", "default", "default_factory", "init", "repr", "hash", "compare",
+                "kw_only")
+SHOW = ("def show(value):\n"
+        "    if value is dataclasses.MISSING:\n"
+        "        return 'MISSING'\n"
+        "    if callable(value):  # a factory: by name, the same in any process\n"
+        "        return f'{value.__module__}.{value.__qualname__}'\n"
+        "    return repr(value)\n")
+"""How a field attribute is compared across processes (no addresses)."""
+_names: dict[str, Any] = {"dataclasses": dataclasses}
+exec(SHOW, _names)  # the same function here as in the fresh interpreter
+_show = _names["show"]
+
+
+def _declared_in_a_fresh_interpreter(classes: list[type]) -> list[Any]:
+    """Each class's field table as the shared methods read it, before anything has made the
+    class a dataclass (this process's tests have): name and the repr of each attribute."""
+    import json
+    import subprocess
+    import sys
+
+    code = ("import dataclasses, importlib, json, sys\n"
+            "from xapictl._frozen import _declared\n" + SHOW +
+            "out = []\n"
+            "for spec in sys.argv[1:]:\n"
+            "    module, name = spec.split(':')\n"
+            "    cls = importlib.import_module(module)\n"
+            "    for part in name.split('.'):\n"
+            "        cls = getattr(cls, part)\n"
+            "    made = isinstance(vars(cls)['__dataclass_fields__'], dict)\n"
+            f"    out.append([made, [[show(getattr(f, a)) for a in {_FIELD_ATTRS!r}]\n"
+            "                       for f in _declared(cls).values()]])\n"
+            "print(json.dumps(out))\n")
+    names = [f"{c.__module__}:{c.__qualname__}" for c in classes]
+    done = subprocess.run([sys.executable, "-c", code, *names], capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    return list(json.loads(done.stdout))
+
+
+def test_each_field_table_is_the_decorator_s_fields() -> None:
+    """The table the shared methods read from the declarations (no decorator run) is the
+    decorator's ``fields()``: names, order, defaults, factories, flags."""
+    classes = [c for c in CLASSES + MUTABLE if "<locals>" not in c.__qualname__]
+    tables = _declared_in_a_fresh_interpreter(classes)
+    for cls, (_, table) in zip(classes, tables, strict=True):
+        expected = [[_show(getattr(f, a)) for a in _FIELD_ATTRS]
+                    for f in dataclasses.fields(cls)]
+        assert table == expected, cls.__qualname__
+        # once made, the table still reads the same (from the decorator's fields)
+        assert [[_show(getattr(f, a)) for a in _FIELD_ATTRS]
+                for f in _declared(cls).values()] == expected
+    # the comparison read the @frozen and @mutable classes' declarations (not the fields of a
+    # class something made a dataclass at import: pydantic reads VifVlans's)
+    read = [c for c, (made, _) in zip(classes, tables, strict=True)
+            if c.__init__.__qualname__ == "_init" and not made]
+    assert len(read) > 100
+
+
+def test_a_field_spec_leaves_the_class_as_the_decorator_would_and_comes_back() -> None:
+    @frozen
+    class Spec(Frozen):
+        size: int
+        label: str = dataclasses.field(default="x", repr=False)
+        tags: list[str] = dataclasses.field(default_factory=list, compare=False)
+        limit: ClassVar[int] = 3
+
+    made = Spec(1)
+    assert (made.size, made.label, made.tags, Spec.label, Spec.limit) == (1, "x", [], "x", 3)
+    assert "tags" not in vars(Spec) and repr(made).endswith(".Spec(size=1, tags=[])")
+    assert made == Spec(1, tags=["other"]) and not isinstance(vars(Spec)[
+        "__dataclass_fields__"], dict)
+    fields = {f.name: f for f in dataclasses.fields(Spec)}  # the decorator runs now
+    assert list(fields) == ["size", "label", "tags"]
+    assert not fields["label"].repr and not fields["tags"].compare
+    assert fields["tags"].default_factory is list and Spec.label == "x"
 
 
 def test_post_init_runs_and_a_class_is_made_once_across_threads() -> None:
