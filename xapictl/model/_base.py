@@ -85,7 +85,7 @@ class Record:
         compiled: tuple[tuple[str, str, Decoder], ...] | None = cls.__dict__.get("_decoders_")
         if compiled is None:
             compiled = tuple(
-                (py, wire, decoder(parse_type(t), enum=_enum_ctor, record=_decode_record))
+                (py, wire, field_decoder(t))
                 for py, wire, t in cls.wire_fields
             )
             type.__setattr__(cls, "_decoders_", compiled)
@@ -281,6 +281,15 @@ def record_type(xapi_class: str) -> type[Record]:
     raise KeyError(f"no XAPI class named {xapi_class!r}")
 
 
+@functools.cache
+def field_decoder(type_text: str) -> Decoder:
+    """The decoder of a record field of this datamodel type (enums as their enum, records as
+    their record), made once per type: a class's fields share a few dozen types (``host``'s
+    79 fields, 30), and every record class decodes ``string`` or ``(string -> string) map``
+    the same way."""
+    return decoder(parse_type(type_text), enum=_enum_ctor, record=_decode_record)
+
+
 def _enum_ctor(name: str) -> Callable[[Any], Any]:
     from xapictl.model import enums
     cls: type[XapiEnum] = getattr(enums, camel(name))
@@ -364,7 +373,7 @@ def reader_names(cls: type[R]) -> dict[str, Any]:
             raise AssertionError(f"{cls.__name__}.{py}: default and type disagree")
         names[f"z{i}"] = made if factory else default
         if spec.kind == "set" and spec.item is not None:
-            names[f"i{i}"] = decoder(spec.item, enum=_enum_ctor, record=_decode_record)
+            names[f"i{i}"] = field_decoder(str(spec.item))
     return names
 
 
