@@ -57,10 +57,11 @@ class TypeSpec(Frozen):
 def parse_type(text: str) -> TypeSpec:
     """Parse a datamodel type string. Raises ``ValueError`` naming the text it cannot read."""
     text = text.strip()
+    # every field given by position: TypeSpec's __init__ (xapictl._frozen) takes its fast path
     if text.endswith(" set"):
-        return TypeSpec("set", item=parse_type(text[:-4]))
+        return TypeSpec("set", "", parse_type(text[:-4]), None)
     if text.endswith(" option"):
-        return TypeSpec("option", item=parse_type(text[:-7]))
+        return TypeSpec("option", "", parse_type(text[:-7]), None)
     if text.startswith("(") and text.endswith(") map"):
         inner = text[1:-5]
         depth = 0
@@ -68,16 +69,16 @@ def parse_type(text: str) -> TypeSpec:
             depth += ch == "("
             depth -= ch == ")"
             if depth == 0 and inner.startswith(" -> ", i):
-                return TypeSpec("map", key=parse_type(inner[:i]), item=parse_type(inner[i + 4 :]))
+                return TypeSpec("map", "", parse_type(inner[i + 4 :]), parse_type(inner[:i]))
         raise ValueError(f"cannot read map type {text!r}")
     if text.startswith("enum "):
-        return TypeSpec("enum", name=text[5:])
+        return TypeSpec("enum", text[5:], None, None)
     if text.endswith(" ref"):
-        return TypeSpec("ref", name=text[:-4])
+        return TypeSpec("ref", text[:-4], None, None)
     if text.endswith(" record"):
-        return TypeSpec("record", name=text[:-7])
+        return TypeSpec("record", text[:-7], None, None)
     if text in _SCALARS:
-        return TypeSpec(text)  # type: ignore[arg-type]
+        return TypeSpec(text, "", None, None)  # type: ignore[arg-type]
     raise ValueError(f"unknown datamodel type {text!r}")
 
 
