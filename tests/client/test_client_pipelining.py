@@ -98,3 +98,17 @@ def test_an_xapi_without_json_rpc_reads_in_parallel_not_one_by_one() -> None:
     assert not any(e.get("pipelined") for e in log)
     # JSON-RPC refused, the XML-RPC login, the pool's facts read after it, the reads at once
     assert round_trips(log) == 4
+
+
+def test_the_logins_read_of_the_pools_facts_is_pipelined() -> None:
+    sim = Simulator(scenario="seed")
+    control = Control(sim)
+    control.set_latency(20.0)
+    with SimServer(sim, control=control) as server, \
+            xapictl.connect(server.url, password="xapictl") as conn:
+        assert len(conn.session.members) == 3 and conn.session.master_ref
+        log = control.request_log()
+    assert [(e["method"], e.get("pipelined", False)) for e in log] == [
+        ("session.login_with_password", False), ("pool.get_all_records", False),
+        ("host.get_all_records", True)]
+    assert round_trips(log) == 2
