@@ -37,10 +37,11 @@ the same fields, ``__init__`` signature, ``replace`` and read-only attributes). 
 - ``__init__`` is one shared function, driven by a table of the class's fields (positional and
   keyword-only parameters, defaults, default factories, ``init=False`` fields,
   ``__post_init__``) made on the class's first object;
-- the decorator itself runs (``init=False``: nothing compiled) the first time anything needs the
-  class's fields: its first object, or ``dataclasses.fields``, ``is_dataclass``, ``replace``,
-  which read ``__dataclass_fields__``. A subclass makes its dataclass bases first, as the
-  decorator needs. One lock covers the step, so two threads never make a class twice.
+- that table is read from the class's declarations (``_declared``); the decorator itself runs
+  (``init=False``: nothing compiled) only when something reads ``__dataclass_fields__``:
+  ``dataclasses.fields``, ``is_dataclass``, ``replace``. A subclass makes its dataclass bases
+  first, as the decorator needs. One lock covers the step, so two threads never make a class
+  twice.
 
 ``frozen(kw_only=True)`` is the decorator's ``kw_only``. ``InitVar`` fields are refused.
 ``Mutable`` and ``mutable`` are the same for the few mutable dataclasses of the path (results

@@ -55,10 +55,12 @@ class FaultAt(ConnProxy):
             sim.expire_sessions()
 
 
-def converge_despite(pool: SimPool, desired: Any, nth: int, fault: str) -> None:
-    """Converge with the fault armed before the ``nth`` write; re-run once if it stopped."""
+def converge_despite(pool: SimPool, desired: Any, nth: int, fault: str,
+                     arming: type[FaultAt] = FaultAt) -> None:
+    """Converge with the fault armed before the ``nth`` write (by ``arming``, a ``FaultAt``);
+    re-run once if it stopped."""
     with pool.connect() as conn:
-        proxy = FaultAt(conn, pool, nth, fault)
+        proxy = arming(conn, pool, nth, fault)
         try:
             converge(desired, XapiBackend(proxy))  # type: ignore[arg-type]
             finished = True
@@ -551,16 +553,7 @@ def test_fault_while_taking_management_off_a_bond_and_destroying_it(nth: int, fa
                         carried.append(args[0])
             return super().call(method, *args)
 
-    with pool.connect() as conn:
-        proxy = Watched(conn, pool, nth, fault)
-        try:
-            converge(desired, XapiBackend(proxy))  # type: ignore[arg-type]
-            finished = True
-        except XapictlError:
-            finished = False
-        assert proxy.fired, "the fault was armed"
-    if not finished:
-        pool.converge(desired)
+    converge_despite(pool, desired, nth, fault, Watched)
     after = pool.snapshot()
     assert diff(desired, after).is_empty
     assert carried == [], "a bond was destroyed while it carried the management interface"

@@ -75,6 +75,7 @@ def login(server: SimServer) -> tuple[socket.socket, Reader, str]:
     reader = Reader(sock)
     sock.sendall(request("session.login_with_password", ["root", "xapictl", "2.21", "t"], 1))
     ref = reader.answer()["result"]
+    server.control.clear_log()  # the requests after the login are the test's
     return sock, reader, str(ref)
 
 
@@ -82,9 +83,8 @@ def test_requests_sent_back_to_back_are_answered_in_order_in_one_round_trip(
         served: tuple[SimServer, list[float]]) -> None:
     server, sleeps = served
     sock, reader, ref = login(server)
+    sleeps.clear()
     with sock:
-        server.control.clear_log()
-        sleeps.clear()
         sock.sendall(b"".join(request(m, [ref], n) for n, m in enumerate(
             ["pool.get_all", "host.get_all", "network.get_all"], start=10)))
         answers = [reader.answer() for _ in range(3)]
@@ -103,9 +103,8 @@ def test_requests_sent_after_each_answer_are_a_round_trip_each(
         served: tuple[SimServer, list[float]]) -> None:
     server, sleeps = served
     sock, reader, ref = login(server)
+    sleeps.clear()
     with sock:
-        server.control.clear_log()
-        sleeps.clear()
         for n, method in enumerate(["pool.get_all", "host.get_all"], start=10):
             sock.sendall(request(method, [ref], n))
             assert reader.answer()["id"] == n

@@ -175,7 +175,7 @@ class XapiBackend:
             pool = last.pool
             options = {"seen": {"master": str(pool.master),
                                 "other_config": dict(pool.other_config)}}
-            if getattr(self.conn, "pipelines", False) is True:
+            if self._pipelines:
                 options["read_back_after"] = lambda add: self._read_back_after(add, classes)
             else:
                 options["read_keys"] = lambda: self._read_back(classes)
@@ -208,8 +208,7 @@ class XapiBackend:
         lease = self.caller.lease
         if lease is None:
             return read()
-        if self.closing and self._since is not None and getattr(self.conn, "pipelines",
-                                                                  False) is True:
+        if self.closing and self._since is not None and self._pipelines:
             # verify's first read sends the release and the logout behind it (``_finish``)
             self._finishing = lease
             try:
@@ -230,6 +229,12 @@ class XapiBackend:
         self._since = (snap, token, tuple(classes)) if token is not None else None
         return dict(snap.pool.other_config) if snap.pools else {}
 
+    @property
+    def _pipelines(self) -> bool:
+        """Whether the connection sends calls in order in one round trip
+        (``Connection.pipelines``); a connection without the notion does not."""
+        return getattr(self.conn, "pipelines", False) is True
+
     def _read_back_after(self, add: tuple[str, Sequence[Any]], classes: Sequence[str]
                          ) -> tuple[Any, Mapping[str, Any] | XapiFailure]:
         """The lease's ``add`` and the pre-write read of ``classes`` in one round trip: sent
@@ -239,16 +244,14 @@ class XapiBackend:
         (its ``XapiFailure`` if refused), and the pool's ``other_config`` as read (or the
         read's failure). The read counts as the pre-write read only when the add went
         through."""
-        where = {c: e for c, e in self.scope.items() if c in classes}
+        where = self._where(classes)
         answers, raw = self.conn.read_all_after(  # type: ignore[attr-defined]
             [add, self.conn.token_call()], list(classes), where or None)  # type: ignore[attr-defined]
         added, token = answers
         if isinstance(added, XapiFailure) or isinstance(raw, XapiFailure):
             return added, raw if isinstance(raw, XapiFailure) else {}
-        snap = self._built(raw)
-        if where and not closed(snap):
-            log.debug("a scoped read misses what its scope promises: reading whole")
-            snap = self._built(self.conn.read_all(list(classes)))  # type: ignore[attr-defined]
+        snap = self._snapshot_of(raw, where, classes,
+                                 self.conn.read_all)  # type: ignore[attr-defined]
         self._fresh = snap
         self._since = ((snap, str(token), tuple(classes)) if not isinstance(token, XapiFailure)
                        else None)
@@ -286,6 +289,7 @@ class XapiBackend:
         base, token, read = since
         removal: list[tuple[str, tuple[Any, ...]]] = []
         lease.release(send=lambda method, args: removal.append((method, args)))
+        batch: Any = None
         try:
             batch, removed = self.conn.events_then_logout(  # type: ignore[attr-defined]
                 [c.lower() for c in read], token, removal)
@@ -293,21 +297,24 @@ class XapiBackend:
             # The read's answer was lost, so the removal behind it may not have run. A lease
             # key removed twice is no harm (XAPI ignores a key that is not there, and a run
             # that took over wrote the next generation): send it again, then read whole.
-            for method, args in removal:
-                try:
-                    self.conn.call(method, *args)
-                except (XapiFailure, TransportError) as exc:
-                    log.warning("could not release the pool's write lease (it expires by "
-                                "itself): %s", exc)
-            return None
+            removed = [self._outcome(method, args) for method, args in removal]
         for answer in removed:
-            if isinstance(answer, XapiFailure):
+            if isinstance(answer, (XapiFailure, TransportError)):
                 log.warning("could not release the pool's write lease (it expires by itself):"
                             " %s", answer)
+        if batch is None:
+            return None
         if isinstance(batch, XapiFailure):
             log.debug("event.from refused the token (%s): reading whole", batch.code)
             return None
         return apply_events(base, batch.events, batch.token)
+
+    def _outcome(self, method: str, args: Sequence[Any]) -> Any:
+        """A call's result, or the failure it raised."""
+        try:
+            return self.conn.call(method, *args)
+        except (XapiFailure, TransportError) as exc:
+            return exc
 
     def after_writes(self, classes: Sequence[str]) -> Callable[[], PoolSnapshot]:
         """Verify's reads: the first is ``current()`` when it can be, the others (verify
@@ -355,7 +362,7 @@ class XapiBackend:
     def _scoped(self, read_all: Callable[..., Any], classes: Sequence[str]) -> PoolSnapshot:
         """``classes`` read as ``scope`` says (the first read with the session's record);
         read again whole when the answer is not ``closed`` (not what the scope promises)."""
-        where = {c: e for c, e in self.scope.items() if c in classes}
+        where = self._where(classes)
         options = {"where": where} if where else {}
         with_perms = getattr(self.conn, "read_all_with_permissions", None)
         if self._permissions is None and with_perms is not None:
@@ -363,6 +370,16 @@ class XapiBackend:
             self._permissions = frozenset(p.lower() for p in perms)
         else:
             raw = read_all(list(classes), **options)
+        return self._snapshot_of(raw, where, classes, read_all)
+
+    def _where(self, classes: Sequence[str]) -> dict[str, str]:
+        """What ``scope`` selects of ``classes`` (``get_all_records_where`` expressions)."""
+        return {c: e for c, e in self.scope.items() if c in classes}
+
+    def _snapshot_of(self, raw: Any, where: dict[str, str], classes: Sequence[str],
+                     read_all: Callable[..., Any]) -> PoolSnapshot:
+        """The snapshot of a read scoped by ``where``, read again whole (``read_all``) when
+        the answer is not ``closed`` (not what the scope promises)."""
         snap = self._built(raw)
         if where and not closed(snap):
             log.debug("a scoped read misses what its scope promises: reading whole")

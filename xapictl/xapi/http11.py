@@ -326,21 +326,11 @@ class Http11Pool:
     def post(self, origin: Origin, path: str, body: bytes, content_type: str,
              read_timeout: float, *, batch: str | None = None) -> Response:
         """Send one ``POST`` and read its answer; failures raise the classes above."""
-        conn = self._checkout(origin)
-        if conn is None:
-            try:
-                conn = self._connect(origin)
-            except BaseException:
-                self._release_slot()
-                raise
-        reusable = False
-        try:
-            response, reusable = self._exchange(conn, origin, path, body, content_type,
-                                                read_timeout,
-                                                batch)
-            return response
-        finally:
-            self._checkin(origin, conn, reusable)
+        answer, = self.post_in_order(origin, path, [body], content_type, read_timeout,
+                                     batch=batch)
+        if isinstance(answer, SendError):
+            raise answer
+        return answer
 
     def post_in_order(self, origin: Origin, path: str, bodies: Sequence[bytes],
                       content_type: str, read_timeout: float, *, batch: str | None = None
@@ -383,13 +373,6 @@ class Http11Pool:
             lost = Lost("the host closed the connection before answering", "RemoteProtocolError")
             answers += [lost] * (len(bodies) - len(answers))
         return answers
-
-    def _exchange(self, conn: _Conn, origin: Origin, path: str, body: bytes, content_type: str,
-                  read_timeout: float, batch: str | None = None) -> tuple[Response, bool]:
-        """Send on a connected ``conn`` and read the answer; whether ``conn`` can be reused."""
-        self._send(conn, self._request(origin, path, body, content_type, batch), read_timeout)
-        response, reusable = self._receive(conn)
-        return response, reusable and not conn.buf
 
     def _request(self, origin: Origin, path: str, body: bytes, content_type: str,
                  batch: str | None) -> bytes:

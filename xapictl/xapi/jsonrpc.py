@@ -49,11 +49,8 @@ class JsonRpcWire:
         # The body is built in the call and the response dropped once read (its .request is
         # the body): a login's password stays out of this frame's locals, which a traceback
         # keeps.
-        response = self._channel.post(
-            endpoint.base_url + PATH,
-            _dumps({"jsonrpc": "2.0", "method": method, "params": list(params),
-                    "id": next(self._ids)}),
-            CONTENT_TYPE, read_timeout=read_timeout)
+        response = self._channel.post(endpoint.base_url + PATH, self._body(method, params),
+                                      CONTENT_TYPE, read_timeout=read_timeout)
         status, content = response.status_code, response.content
         del response
         return _result(endpoint, method, status, content)
@@ -64,9 +61,7 @@ class JsonRpcWire:
         each one's result, or the failure (``XapiFailure``, ``TransportError``,
         ``ProtocolError``) that stands for it. Not for a login (its password)."""
         answers = self._channel.post_in_order(
-            endpoint.base_url + PATH,
-            [_dumps({"jsonrpc": "2.0", "method": method, "params": list(params),
-                     "id": next(self._ids)}) for method, params in calls],
+            endpoint.base_url + PATH, [self._body(method, params) for method, params in calls],
             CONTENT_TYPE, read_timeout=read_timeout)
         outcomes: list[Any] = []
         for (method, _), answer in zip(calls, answers, strict=True):
@@ -78,6 +73,11 @@ class JsonRpcWire:
             except (ProtocolError, XapiFailure) as failure:
                 outcomes.append(failure)
         return outcomes
+
+
+    def _body(self, method: str, params: Sequence[Any]) -> bytes:
+        return _dumps({"jsonrpc": "2.0", "method": method, "params": list(params),
+                       "id": next(self._ids)})
 
 
 def _result(endpoint: Endpoint, method: str, status: int, content: bytes) -> Any:

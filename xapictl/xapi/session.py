@@ -337,7 +337,7 @@ class XapiSession:
         Both reads go at once: right after the login, or beside the first call after it
         (``_call_once``); pipelined on one connection where the session pipelines."""
         endpoint = self._endpoint
-        if self.protocol == "jsonrpc" and self._channel.pipelines:
+        if self.pipelines:  # the login settled the protocol
             # one connection, no thread: what a fleet's hundreds of logins each pay
             pools, hosts = self._json.call_in_order(
                 endpoint, [(f"{name}.get_all_records", [ref]) for name in ("pool", "host")])
@@ -431,9 +431,9 @@ class XapiSession:
         ``then_logout``: the session's logout goes last in the same round trip (the run's
         last requests), when the calls are pipelined; a later call logs in again, and
         ``close`` has nothing left to log out. Without pipelining, ``close`` logs out."""
-        ref = self.login()
+        ref = self.login()  # settles the protocol, which ``pipelines`` then tells exactly
         done: list[Any] = []
-        if self.protocol == "jsonrpc" and self._channel.pipelines:
+        if self.pipelines:
             endpoint = self._endpoint
             sent = [(method, [ref, *params]) for method, params in calls]
             if then_logout:
